@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: MIT
+#include "cli/commands.hpp"
+#include "util/exit_code.hpp"
+
+#include <cstdio>
+
+namespace rollback::cli {
+
+int cmd_help(const Args& args) {
+    if (!args.empty()) {
+        for (const auto& c : commands()) {
+            if (c.name == args[0]) {
+                Args help{"--help"};
+                return c.run(help);
+            }
+        }
+    }
+    std::printf("usage: rollback COMMAND [OPTIONS]\n\ncommands:\n");
+    for (const auto& c : commands()) {
+        std::printf("  %-44.*s %.*s\n", static_cast<int>(c.usage.size()), c.usage.data(),
+                    static_cast<int>(c.summary.size()), c.summary.data());
+    }
+    std::printf("\nexit codes: 0 ok, 1 run failed, 2 invalid input (nothing ran), 3 verification failed,\n"
+                "            4 locked by another run, 5 rollback recommended, 6 needs attention,\n"
+                "            130 interrupted\n");
+    return util::to_int(util::ExitCode::ok);
+}
+
+int cmd_version(const Args&) {
+    std::printf("rollback %s\n", ROLLBACK_VERSION);
+    return util::to_int(util::ExitCode::ok);
+}
+
+} // namespace rollback::cli

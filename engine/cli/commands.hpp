@@ -1,0 +1,27 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace rollback::cli {
+
+using Args = std::vector<std::string>;
+
+/// One row of the command table: drives dispatch, `rollback help` and "did you mean".
+struct Command {
+    std::string_view name;
+    std::string_view usage;   ///< e.g. "validate FILE..."
+    std::string_view summary; ///< one line
+    int (*run)(const Args& args);
+};
+
+/// The table, in the order `rollback help` shows it.
+const std::vector<Command>& commands();
+
+// One cmd_<name>.cpp per subcommand. Each returns an exit code (util::ExitCode).
+int cmd_help(const Args& args);
+int cmd_version(const Args& args);
+
+} // namespace rollback::cli

@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+// The playbook as the engine uses it: plain values, already validated, variables resolved.
+
+#include "util/duration.hpp"
+#include "util/error.hpp"
+
+#include <boost/json/object.hpp>
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace rollback::playbook {
+
+/// Execution order of phases. Values are written to journals by name, never by number.
+enum class Phase { immediate, database, code, verify, finally };
+std::string_view to_string(Phase p);
+std::optional<Phase> parse_phase(std::string_view name);
+
+enum class OnFailure { abort, continue_ };
+std::string_view to_string(OnFailure f);
+
+struct Variable {
+    std::string name;
+    std::string value;
+    bool secret = false;
+    std::string origin; ///< "playbook", "env HELLO_TOKEN", ".env HELLO_TOKEN", "default", "--var"
+};
+
+struct Step {
+    std::string id;
+    Phase phase = Phase::immediate;
+    std::string action; ///< "exec", "wait", "hook", "sql", "pg_restore", "http", ...
+    util::Location where;
+
+    // Common to every action. Strings below are already substituted ({{var}} resolved).
+    std::string description;
+    util::Millis timeout{std::chrono::minutes(5)};
+    int retries = 0;
+    util::Millis retry_delay{std::chrono::seconds(1)}; ///< doubles after each failed attempt
+    OnFailure on_failure = OnFailure::abort;
+    std::string when;                ///< condition on the trigger; empty = always
+    std::vector<std::string> needs;  ///< step ids within the same phase
+    bool idempotent = false;
+    std::vector<std::string> probe;  ///< argv: exit 0 = already done, 1 = not done
+    bool probe_shell = false;        ///< probe = "string" runs through /bin/sh -c
+
+    // exec
+    std::vector<std::string> argv;
+    bool shell = false; ///< argv is a single string run with /bin/sh -c
+    std::string cwd;    ///< absolute after loading; empty = the playbook's directory
+    std::map<std::string, std::string> env;
+
+    // wait
+    util::Millis duration{0};
+
+    // hook
+    std::string hook; ///< name of an executable in the hooks directory
+
+    /// Every other action's own keys, substituted, as JSON (strings, numbers, booleans, arrays,
+    /// tables). Each action reads and checks its own keys here (see actions/).
+    boost::json::object params;
+
+    /// Names of the variables this step's fields used (for masking and the plan).
+    std::vector<std::string> uses;
+};
+
+struct Playbook {
+    std::filesystem::path file;      ///< absolute path of the TOML file
+    std::filesystem::path directory; ///< its directory; relative paths are resolved against it
+    std::filesystem::path hooks_dir; ///< `[playbook] hooks_dir`, default <repo>/hooks or ./hooks
+    std::string name;
+    std::string description;
+    std::vector<Variable> variables;
+    std::vector<Step> steps;   ///< in execution order: phase order, then `needs`, then file order
+    std::vector<Step> finally; ///< `[[finally]]`, in file order
+    /// Lifecycle hooks: event name ("on-trigger", "before-step", ...) → hook names.
+    std::map<std::string, std::vector<std::string>> hooks;
+
+    const Step* find_step(std::string_view id) const;
+};
+
+} // namespace rollback::playbook

@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: MIT
+#include "util/duration.hpp"
+
+#include <cctype>
+#include <cmath>
+#include <cstdio>
+
+namespace rollback::util {
+
+std::optional<Millis> parse_duration(std::string_view text) {
+    if (text.empty()) {
+        return std::nullopt;
+    }
+    double total_ms = 0;
+    size_t i = 0;
+    while (i < text.size()) {
+        size_t start = i;
+        bool dot = false;
+        while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || (text[i] == '.' && !dot))) {
+            dot = dot || text[i] == '.';
+            ++i;
+        }
+        if (i == start || (i - start == 1 && dot)) {
+            return std::nullopt;
+        }
+        double number = std::stod(std::string(text.substr(start, i - start)));
+        size_t unit_start = i;
+        while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i]))) {
+            ++i;
+        }
+        std::string_view unit = text.substr(unit_start, i - unit_start);
+        double scale = 0;
+        if (unit == "ms") {
+            scale = 1;
+        } else if (unit == "s") {
+            scale = 1000;
+        } else if (unit == "m") {
+            scale = 60'000;
+        } else if (unit == "h") {
+            scale = 3'600'000;
+        } else if (unit == "d") {
+            scale = 86'400'000;
+        } else {
+            return std::nullopt;
+        }
+        total_ms += number * scale;
+    }
+    if (!std::isfinite(total_ms) || total_ms > 1e15) {
+        return std::nullopt;
+    }
+    return Millis(static_cast<long long>(std::llround(total_ms)));
+}
+
+std::string format_duration(Millis d) {
+    long long ms = d.count();
+    char buf[64];
+    if (ms < 1000) {
+        std::snprintf(buf, sizeof buf, "%lldms", ms);
+        return buf;
+    }
+    if (ms < 60'000) {
+        if (ms % 1000 == 0) {
+            std::snprintf(buf, sizeof buf, "%llds", ms / 1000);
+        } else {
+            std::snprintf(buf, sizeof buf, "%.1fs", static_cast<double>(ms) / 1000.0);
+        }
+        return buf;
+    }
+    long long s = ms / 1000;
+    long long h = s / 3600;
+    long long m = (s % 3600) / 60;
+    long long sec = s % 60;
+    std::string out;
+    if (h > 0) {
+        out += std::to_string(h) + "h";
+    }
+    if (m > 0) {
+        out += std::to_string(m) + "m";
+    }
+    if (sec > 0) {
+        out += std::to_string(sec) + "s";
+    }
+    return out;
+}
+
+} // namespace rollback::util

@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: MIT
+#include "util/files.hpp"
+
+#include "util/error.hpp"
+#include "util/strings.hpp"
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <fstream>
+#include <sstream>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace rollback::util {
+namespace {
+
+[[noreturn]] void fail(const std::string& what, const fs::path& p) {
+    throw Error(what + " " + p.string() + ": " + std::strerror(errno), ExitCode::run_failed);
+}
+
+} // namespace
+
+void fsync_directory(const fs::path& dir) {
+    int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd >= 0) {
+        ::fsync(fd);
+        ::close(fd);
+    }
+}
+
+void write_file_atomic(const fs::path& path, std::string_view content) {
+    fs::path tmp = path;
+    tmp += ".tmp." + std::to_string(::getpid());
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        fail("cannot create", tmp);
+    }
+    size_t done = 0;
+    while (done < content.size()) {
+        ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            ::close(fd);
+            ::unlink(tmp.c_str());
+            fail("cannot write", tmp);
+        }
+        done += static_cast<size_t>(n);
+    }
+    if (::fsync(fd) != 0 || ::close(fd) != 0) {
+        ::unlink(tmp.c_str());
+        fail("cannot sync", tmp);
+    }
+    if (::rename(tmp.c_str(), path.c_str()) != 0) {
+        ::unlink(tmp.c_str());
+        fail("cannot rename onto", path);
+    }
+    fsync_directory(path.parent_path());
+}
+
+std::string read_file(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        fail("cannot read", path);
+    }
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+bool is_executable_file(const fs::path& path) {
+    struct stat st {};
+    return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0;
+}
+
+fs::path find_program(const std::string& program) {
+    if (program.empty()) {
+        return {};
+    }
+    if (program.find('/') != std::string::npos) {
+        return is_executable_file(program) ? fs::path(program) : fs::path();
+    }
+    const char* path_env = std::getenv("PATH");
+    std::string path = path_env ? path_env : "/usr/local/bin:/usr/bin:/bin";
+    for (const auto& dir : split(path, ':')) {
+        fs::path candidate = fs::path(dir.empty() ? "." : dir) / program;
+        if (is_executable_file(candidate)) {
+            return candidate;
+        }
+    }
+    return {};
+}
+
+} // namespace rollback::util

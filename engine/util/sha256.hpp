@@ -1,0 +1,30 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+namespace rollback::util {
+
+/// Incremental SHA-256 (OpenSSL EVP). `hex()` finishes the digest; call it once.
+class Sha256 {
+  public:
+    Sha256();
+    ~Sha256();
+    Sha256(const Sha256&) = delete;
+    Sha256& operator=(const Sha256&) = delete;
+    void update(std::string_view data);
+    std::string hex();
+
+  private:
+    void* m_ctx;
+};
+
+/// Lower-case hex SHA-256 of `data`.
+std::string sha256_hex(std::string_view data);
+
+/// Lower-case hex SHA-256 of a file's bytes, read in chunks; throws util::Error when unreadable.
+std::string sha256_file(const std::filesystem::path& path);
+
+} // namespace rollback::util
