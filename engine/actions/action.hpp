@@ -1,0 +1,90 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+// One interface for every kind of step. One file per action kind implements it
+// (actions/exec_action.cpp, actions/pg_restore.cpp, ...); registry.cpp lists them.
+
+#include "exec/runner.hpp"
+#include "playbook/model.hpp"
+#include "util/error.hpp"
+
+#include <boost/json/object.hpp>
+#include <filesystem>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace rollback::actions {
+
+/// Why the run started; `when` conditions and hooks read it.
+struct Trigger {
+    std::string kind = "manual"; ///< "manual", "condition", "webhook", "monitor"
+    std::string condition;       ///< condition name, e.g. "error-rate", "security"
+    std::string severity;        ///< "critical", "warning", ... (empty = unspecified)
+    std::string reason;          ///< --reason text
+    std::string decision_id;     ///< the decision record that caused the run, if any
+};
+
+/// Everything an action may use. Actions never touch the journal directly.
+struct Context {
+    const playbook::Playbook& playbook;
+    const playbook::Step& step;
+    exec::ProcessRunner& runner;
+    std::string run_id;
+    std::filesystem::path state_dir;
+    std::filesystem::path run_dir; ///< <state_dir>/runs/<run_id>/ : artifacts (CSV, dumps)
+    const Trigger& trigger;
+    bool verbose = false;
+    /// Progress for a person (restore progress, "waiting for health"); shown live on a terminal.
+    std::function<void(const std::string& line)> progress;
+};
+
+enum class Status {
+    succeeded,
+    failed,              ///< the action did not do its job
+    verification_failed, ///< a verification (http, sql_assert, ...) did not hold: exit code 3
+    timed_out,
+    interrupted,
+};
+std::string_view to_string(Status s);
+
+struct Result {
+    Status status = Status::failed;
+    int exit_code = -1;          ///< of the child, when there was one
+    std::string summary;         ///< one line for the report: "exit 0", "restored 12 tables", ...
+    std::string output_tail;     ///< last bytes of stdout+stderr, for the report
+    boost::json::object details; ///< action-specific facts for the journal/report (counts, files)
+};
+
+/// One preflight line: what was checked and, when not ok, what is wrong (and a hint).
+struct Check {
+    bool ok = true;
+    std::string what;    ///< "program /usr/bin/pg_restore is executable"
+    std::string problem; ///< when !ok
+    std::string hint;
+};
+
+class Action {
+  public:
+    virtual ~Action() = default;
+    /// The action-specific keys a step of this kind accepts (beyond the common step keys) and
+    /// which of them are required. The loader uses these for "unknown key"/"missing key".
+    virtual std::vector<std::string> keys() const = 0;
+    virtual std::vector<std::string> required_keys() const { return {}; }
+    /// Type and value checks of the step's own keys, located via step.params / step.where.
+    virtual std::vector<util::Diagnostic> validate(const playbook::Playbook& pb, const playbook::Step& step) const;
+    /// The resolved arguments as the plan shows them (secrets are masked by the caller).
+    virtual std::string describe(const playbook::Step& step) const = 0;
+    /// Read-only preflight: never changes anything.
+    virtual std::vector<Check> preflight(const Context& ctx) const = 0;
+    /// Does the work once (the orchestrator handles retries, timeouts of the step as a whole,
+    /// journaling). Never throws for the work's own failure: that is a Result.
+    virtual Result run(const Context& ctx) const = 0;
+};
+
+/// The action for `name`, or nullptr.
+const Action* find_action(std::string_view name);
+/// Every action name, for "did you mean" and docs.
+std::vector<std::string> action_names();
+
+} // namespace rollback::actions

@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: MIT
+#include "actions/action.hpp"
+
+#include <map>
+#include <memory>
+
+namespace rollback::actions {
+
+// Each action kind's factory, declared next to its implementation file.
+std::unique_ptr<Action> make_exec_action();
+std::unique_ptr<Action> make_wait_action();
+std::unique_ptr<Action> make_hook_action();
+
+namespace {
+
+const std::map<std::string, std::unique_ptr<Action>, std::less<>>& registry() {
+    static const auto table = [] {
+        std::map<std::string, std::unique_ptr<Action>, std::less<>> t;
+        t.emplace("exec", make_exec_action());
+        t.emplace("wait", make_wait_action());
+        t.emplace("hook", make_hook_action());
+        return t;
+    }();
+    return table;
+}
+
+} // namespace
+
+const Action* find_action(std::string_view name) {
+    auto it = registry().find(name);
+    return it == registry().end() ? nullptr : it->second.get();
+}
+
+std::vector<std::string> action_names() {
+    std::vector<std::string> out;
+    for (const auto& [name, _] : registry()) {
+        out.push_back(name);
+    }
+    return out;
+}
+
+std::vector<util::Diagnostic> Action::validate(const playbook::Playbook&, const playbook::Step&) const {
+    return {};
+}
+
+std::string_view to_string(Status s) {
+    switch (s) {
+    case Status::succeeded: return "succeeded";
+    case Status::failed: return "failed";
+    case Status::verification_failed: return "verification_failed";
+    case Status::timed_out: return "timed_out";
+    case Status::interrupted: return "interrupted";
+    }
+    return "failed";
+}
+
+} // namespace rollback::actions

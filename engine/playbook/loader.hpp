@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "playbook/model.hpp"
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace rollback::playbook {
+
+/// What the loader must know about an action kind it does not implement itself.
+struct ActionSpec {
+    std::string name;
+    std::vector<std::string> keys;     ///< action-specific keys allowed beyond the common ones
+    std::vector<std::string> required; ///< of those, the ones that must be present
+};
+
+struct LoadOptions {
+    std::vector<ActionSpec> actions;                 ///< known action kinds (exec, wait, hook, ...)
+    std::map<std::string, std::string> overrides;    ///< --var NAME=VALUE, win over everything
+    const std::map<std::string, std::string>* environment = nullptr; ///< nullptr = the process env
+};
+
+/// Loads, resolves and validates a playbook completely. Throws util::InvalidInput carrying every
+/// diagnostic found in the file (syntax, unknown keys with "did you mean", types, missing keys,
+/// duplicate ids, unknown or cyclic `needs`, undefined {{variables}}, missing hooks). Registers
+/// secret variable values with util::register_secret before returning or throwing.
+Playbook load(const std::filesystem::path& file, const LoadOptions& options);
+
+/// The keys every step accepts, whatever its action.
+const std::vector<std::string>& common_step_keys();
+
+} // namespace rollback::playbook
