@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+// Reading a run's journal, and verifying its hash chain (`rollback audit verify`).
+
+#include <boost/json/object.hpp>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace rollback::journal {
+
+namespace fs = std::filesystem;
+
+/// A journal as read from disk.
+struct Journal {
+    fs::path file;
+    boost::json::object header;               ///< line 1 (seq 0)
+    std::vector<boost::json::object> records; ///< lines 2.., in file order (seq 1, 2, ...)
+    std::vector<std::string> warnings;        ///< e.g. the torn last record that was ignored
+    /// Byte length of the complete lines (where a resumed writer continues).
+    std::uint64_t valid_bytes = 0;
+
+    std::string run_id() const; ///< header "run_id", "" when absent
+};
+
+/// Reads and parses `file`. A torn or unparseable LAST line is dropped with a warning
+/// ("journal X: last record is incomplete (crash while writing?); ignored"). Throws util::Error
+/// (exit 2) when the file is missing or unreadable, empty ("journal X is empty"), has a bad line
+/// before the last ("journal X:LINE: ..."), is not a rollback journal, or has an unknown version
+/// ("journal X has format version 7; this rollback reads version 1 — use a newer rollback").
+Journal read(const fs::path& file);
+
+/// The outcome of verify(): ok, or the first bad line and what is wrong with it.
+struct Verification {
+    bool ok = false;
+    std::size_t lines = 0;     ///< complete lines checked (header included)
+    std::size_t bad_line = 0;  ///< 1-based line number of the first bad line; 0 when ok
+    std::int64_t bad_seq = -1; ///< the seq that line should have (= bad_line - 1); -1 when ok
+    std::string problem; ///< e.g. "hash mismatch: the line was changed", "seq 5 expected, got 6"
+};
+
+/// Checks every line of `file`: valid JSON object, "seq" = its index, "prev" = SHA-256 of the
+/// previous line's bytes, "hash" = SHA-256 of the line without its hash field, header format and
+/// version. Detects any changed, deleted (except a deleted last line), inserted or reordered
+/// line, and a torn tail. Throws util::Error (exit 2) only when the file cannot be read.
+Verification verify(const fs::path& file);
+
+} // namespace rollback::journal

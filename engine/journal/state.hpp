@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+// The state of a run, folded from its journal alone (pure: no I/O). `rollback status`,
+// `rollback report` and resume use it. The record vocabulary is specified in docs/journal.md.
+
+#include "journal/reader.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace rollback::journal {
+
+/// Written to journals and printed by name; never renumber or rename.
+enum class RunStatus {
+    running,
+    succeeded,
+    failed,
+    verification_failed,
+    interrupted,
+    needs_attention
+};
+enum class StepStatus {
+    pending,
+    running,
+    succeeded,
+    failed,
+    skipped,
+    timed_out,
+    interrupted,
+    marked_done,
+    verification_failed,
+};
+std::string_view to_string(RunStatus s);
+std::string_view to_string(StepStatus s);
+std::optional<RunStatus> parse_run_status(std::string_view name);
+std::optional<StepStatus> parse_step_status(std::string_view name);
+
+struct Trigger {
+    std::string kind; ///< "manual", "condition", "webhook", ...
+    std::string condition;
+    std::string severity;
+    std::string decision_id;
+};
+
+struct StepState {
+    std::string id;
+    std::string phase;
+    std::string action;
+    bool idempotent = false;
+    bool has_probe = false;
+    bool is_finally = false;
+    StepStatus status = StepStatus::pending;
+    /// A step_started with no step_finished/marked_done/retry after it: what resume must resolve
+    /// (the side effect may or may not have happened).
+    bool in_flight = false;
+    int attempts = 0; ///< highest attempt number started
+    std::optional<int> exit_code;
+    std::int64_t duration_ms = 0;
+    std::string summary;
+    std::string output_tail;
+    std::string why;           ///< skip reason, mark-done reason, attention message
+    std::string started;       ///< time of the last step_started
+    std::string finished;      ///< time of the last step_finished
+    std::string probe_verdict; ///< last step_probe verdict: done | not_done | error; "" = none
+};
+
+struct RunState {
+    std::string run_id;
+    std::string playbook; ///< path
+    std::string playbook_name;
+    std::string playbook_sha256;
+    std::string reason;
+    Trigger trigger;
+    std::string user;
+    std::string host;
+    int pid = 0;
+    bool dry_run = false;
+    std::string created;  ///< header "created"
+    std::string started;  ///< time of run_started
+    std::string finished; ///< time of the last run_finished; "" while not finished
+    RunStatus status = RunStatus::running;
+    std::optional<int> exit_code;
+    std::int64_t duration_ms = 0;
+    std::string attention;             ///< last needs_attention message ("" = none)
+    std::string signal;                ///< run_interrupted signal name ("" = none)
+    int resumes = 0;                   ///< run_resumed records
+    std::vector<StepState> steps;      ///< plan order (run_started "steps"), unknown steps appended
+    std::vector<std::string> warnings; ///< the journal's warnings plus records that made no sense
+
+    const StepState* step(std::string_view id) const;
+    /// Ids of steps started but not finished (see StepState::in_flight), in plan order.
+    std::vector<std::string> in_flight_steps() const;
+    /// True when every finally step has a final status (succeeded, failed, skipped, ...).
+    bool finally_done() const;
+};
+
+/// Folds the journal's records in order. Without a run_finished (or with a run_resumed after the
+/// last one) the run is `running` when `live_holder` (a live process holds the state directory's
+/// lock for this run, see is_run_live), else `interrupted` — and its running steps show as
+/// `interrupted` with in_flight still true.
+RunState fold(const Journal& journal, bool live_holder);
+
+} // namespace rollback::journal

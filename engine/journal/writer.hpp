@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+// Appending to a run's journal (the format is specified in docs/journal.md). Every append is on
+// disk (fdatasync) before append() returns, so the caller may start the side effect it describes.
+
+#include "util/time.hpp"
+
+#include <boost/json/object.hpp>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace rollback::journal {
+
+namespace fs = std::filesystem;
+
+inline constexpr std::string_view k_format_name = "rollback-journal";
+inline constexpr int k_format_version = 1;
+/// `prev` of the header line.
+inline constexpr std::string_view k_zero_hash =
+    "0000000000000000000000000000000000000000000000000000000000000000";
+
+class Writer {
+  public:
+    /// Creates `file` (and its parent directories; fails if it exists) and writes the header:
+    /// {"seq":0,"time":...,"type":"header","format":"rollback-journal","version":1,
+    ///  <header_fields in order>,"prev":<64 zeros>,"hash":...}. `header_fields` should hold
+    /// "run_id" and "created". fsyncs the file and its directory. Throws util::Error (exit 1).
+    static Writer create(const fs::path& file, const boost::json::object& header_fields,
+                         const util::Clock* clock = nullptr);
+
+    /// Opens an existing journal to continue it (resume): a torn last line is cut off (a warning
+    /// is added to `warnings`), seq and the hash chain continue after the last complete record.
+    /// Throws util::Error for a missing, empty, unreadable or unknown-version journal.
+    static Writer open_existing(const fs::path& file, std::vector<std::string>* warnings = nullptr,
+                                const util::Clock* clock = nullptr);
+
+    Writer(Writer&& other) noexcept;
+    Writer& operator=(Writer&& other) noexcept;
+    Writer(const Writer&) = delete;
+    Writer& operator=(const Writer&) = delete;
+    ~Writer();
+
+    /// Appends one record: `record` (must hold "type") gets "seq" and "time" in front and "prev"
+    /// and "hash" at the end; secrets in string values are masked before hashing; one write(2),
+    /// then fdatasync. Returns the record's seq. Throws util::Error (exit 1) on any I/O error,
+    /// after which the writer refuses further appends.
+    /// Test hook: env ROLLBACK_TEST_KILL_AT_RECORD=N makes the process SIGKILL itself right after
+    /// record N is durable.
+    std::uint64_t append(boost::json::object record);
+
+    /// The seq the next append will get (1 after create).
+    std::uint64_t next_seq() const { return m_next_seq; }
+    /// SHA-256 (hex) of the last line written, i.e. the next record's "prev".
+    const std::string& last_hash() const { return m_last_hash; }
+    const fs::path& file() const { return m_file; }
+
+  private:
+    Writer(fs::path file, int fd, std::uint64_t next_seq, std::string last_hash,
+           const util::Clock* clock);
+    void write_line(std::string_view line);
+
+    fs::path m_file;
+    int m_fd = -1;
+    std::uint64_t m_next_seq = 0;
+    std::string m_last_hash;
+    const util::Clock* m_clock = nullptr; ///< null = system clock
+    long long m_kill_at = -1;             ///< ROLLBACK_TEST_KILL_AT_RECORD, -1 = off
+    bool m_broken = false;
+};
+
+/// Serializes a record as a journal line (without newline): `fields` masked, "prev" and "hash"
+/// added. Exposed for tests and verify; the writer uses it.
+std::string make_line(boost::json::object fields, std::string_view prev_hash);
+
+} // namespace rollback::journal
