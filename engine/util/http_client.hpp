@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+// The project's one HTTP client: small, synchronous, with a deadline for the whole exchange.
+// Boost.Beast/Asio stay inside http_client.cpp; this header has no Boost includes.
+// Only plain `http://` URLs: the engine probes services on the host or a private network
+// (health endpoints behind the TLS terminator); `https://` is rejected with a clear error.
+// Transport failures (refused, timeout, unresolvable host, bad URL) are data in HttpResponse,
+// never exceptions.
+
+#include "util/duration.hpp"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace rollback::util {
+
+using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
+
+/// A parsed `http://host[:port][/path][?query]` URL.
+struct HttpUrl {
+    std::string host; ///< without brackets for IPv6 literals
+    std::uint16_t port = 80;
+    std::string target = "/"; ///< path and query, as sent in the request line
+};
+
+/// Parses an http:// URL. On failure returns nullopt and, when `problem` is given, stores why
+/// ("https:// is not supported (plain http only)", "missing host", "invalid port \"x\"", ...).
+std::optional<HttpUrl> parse_http_url(std::string_view url, std::string* problem = nullptr);
+
+/// Empty when `host` resolves (getaddrinfo), else the resolver's message. Sends nothing.
+std::string resolve_host(const std::string& host);
+
+struct HttpRequest {
+    std::string method = "GET";
+    std::string url;     ///< http:// only
+    HttpHeaders headers; ///< sent as given; Host, User-Agent and
+                         ///< Content-Length are added when absent
+    std::string body;
+    Millis timeout{std::chrono::seconds(10)}; ///< resolve + connect + write + read, in total
+    std::size_t body_limit = 4 * 1024 * 1024; ///< larger response bodies fail with an error
+};
+
+struct HttpResponse {
+    int status = 0;      ///< HTTP status; 0 when no response was received (see `error`)
+    HttpHeaders headers; ///< in received order
+    std::string body;
+    Millis elapsed{0}; ///< from start of the request to the end of the response (or failure)
+    std::string error; ///< empty on a received response; else "connection refused",
+                       ///< "timed out after 2s", "cannot resolve host ...", "invalid URL ..."
+    bool timed_out = false;
+
+    /// True when a response was received (whatever its status).
+    bool received() const { return error.empty(); }
+    /// The first header named `name` (case-insensitive), or nullopt.
+    std::optional<std::string> header(std::string_view name) const;
+};
+
+/// Sends one request and waits for the response, `Connection: close`. Never throws for network
+/// or protocol failures (they are in HttpResponse::error); may throw std::bad_alloc.
+HttpResponse http_request(const HttpRequest& request);
+
+/// The client interface for code that wants a fake in tests; RealHttpClient calls http_request.
+class HttpClient {
+  public:
+    virtual ~HttpClient() = default;
+    virtual HttpResponse send(const HttpRequest& request) = 0;
+};
+
+class RealHttpClient final : public HttpClient {
+  public:
+    HttpResponse send(const HttpRequest& request) override { return http_request(request); }
+};
+
+} // namespace rollback::util
