@@ -1,0 +1,78 @@
+// SPDX-License-Identifier: MIT
+// action = "hook": run an executable from hooks/ with the step's event on stdin.
+#include "actions/hooks.hpp"
+#include "actions/process_step.hpp"
+#include "util/files.hpp"
+#include "util/secrets.hpp"
+#include "util/time.hpp"
+
+#include <boost/json/serialize.hpp>
+#include <memory>
+
+namespace rollback::actions {
+
+boost::json::object hook_event(const Context& ctx, std::string_view event, std::string_view status,
+                               const boost::json::object& extra) {
+    boost::json::object e;
+    e["event"] = event;
+    e["run_id"] = ctx.run_id;
+    e["playbook"] = ctx.playbook.name;
+    e["step"] = ctx.step.id;
+    e["status"] = status;
+    e["reason"] = ctx.trigger.reason;
+    e["trigger"] = boost::json::object{{"kind", ctx.trigger.kind},
+                                       {"condition", ctx.trigger.condition},
+                                       {"severity", ctx.trigger.severity}};
+    e["time"] = util::format_time(std::chrono::system_clock::now());
+    for (const auto& [k, v] : extra) {
+        e[k] = v;
+    }
+    return e;
+}
+
+Result run_hook(const Context& ctx, const std::string& name, const boost::json::object& event,
+                util::Millis timeout) {
+    exec::Command cmd;
+    cmd.argv = {(ctx.playbook.hooks_dir / name).string()};
+    cmd.cwd = ctx.playbook.directory.string();
+    cmd.timeout = timeout;
+    cmd.stdin_data = util::mask_secrets(boost::json::serialize(event)) + "\n";
+    auto str = [&](const char* key) {
+        auto* v = event.if_contains(key);
+        return v && v->is_string() ? std::string(v->as_string()) : std::string();
+    };
+    cmd.env = {{"ROLLBACK_EVENT", str("event")},         {"ROLLBACK_RUN_ID", ctx.run_id},
+               {"ROLLBACK_PLAYBOOK", ctx.playbook.file.string()}, {"ROLLBACK_STEP", str("step")},
+               {"ROLLBACK_STATUS", str("status")},       {"ROLLBACK_REASON", util::mask_secrets(ctx.trigger.reason)},
+               {"ROLLBACK_SEVERITY", ctx.trigger.severity}, {"ROLLBACK_STATE_DIR", ctx.state_dir.string()}};
+    return result_of(ctx.runner.run(cmd));
+}
+
+namespace {
+
+class HookAction final : public Action {
+  public:
+    std::vector<std::string> keys() const override { return {"hook"}; }
+    std::vector<std::string> required_keys() const override { return {"hook"}; }
+
+    std::string describe(const playbook::Step& step) const override { return "hook " + step.hook; }
+
+    std::vector<Check> preflight(const Context& ctx) const override {
+        auto path = ctx.playbook.hooks_dir / ctx.step.hook;
+        if (util::is_executable_file(path)) {
+            return {{true, "hook " + path.string() + " is executable", {}, {}}};
+        }
+        return {{false, "hook " + path.string(), "is missing or not executable", "chmod +x " + path.string()}};
+    }
+
+    Result run(const Context& ctx) const override {
+        util::Millis timeout = ctx.step.timeout.count() > 0 ? ctx.step.timeout : k_hook_timeout;
+        return run_hook(ctx, ctx.step.hook, hook_event(ctx, "step", "running"), timeout);
+    }
+};
+
+} // namespace
+
+std::unique_ptr<Action> make_hook_action() { return std::make_unique<HookAction>(); }
+
+} // namespace rollback::actions
