@@ -4,6 +4,7 @@
 #include "playbook/model.hpp"
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -21,6 +22,9 @@ struct LoadOptions {
     std::vector<ActionSpec> actions;                 ///< known action kinds (exec, wait, hook, ...)
     std::map<std::string, std::string> overrides;    ///< --var NAME=VALUE, win over everything
     const std::map<std::string, std::string>* environment = nullptr; ///< nullptr = the process env
+    /// Called for every step whose common keys loaded well, so that action-specific checks
+    /// (types and values of Step::params) are reported in the same pass, in file order.
+    std::function<std::vector<util::Diagnostic>(const Playbook&, const Step&)> validate_step;
 };
 
 /// Loads, resolves and validates a playbook completely. Throws util::InvalidInput carrying every
