@@ -23,7 +23,7 @@ using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
 
 /// A parsed `http://host[:port][/path][?query]` URL.
 struct HttpUrl {
-    std::string host; ///< without brackets for IPv6 literals
+    std::string host{}; ///< without brackets for IPv6 literals
     std::uint16_t port = 80;
     std::string target = "/"; ///< path and query, as sent in the request line
 };
@@ -37,21 +37,21 @@ std::string resolve_host(const std::string& host);
 
 struct HttpRequest {
     std::string method = "GET";
-    std::string url;     ///< http:// only
-    HttpHeaders headers; ///< sent as given; Host, User-Agent and
-                         ///< Content-Length are added when absent
-    std::string body;
+    std::string url{};     ///< http:// only
+    HttpHeaders headers{}; ///< sent as given; Host, User-Agent and
+                           ///< Content-Length are added when absent
+    std::string body{};
     Millis timeout{std::chrono::seconds(10)}; ///< resolve + connect + write + read, in total
     std::size_t body_limit = 4 * 1024 * 1024; ///< larger response bodies fail with an error
 };
 
 struct HttpResponse {
-    int status = 0;      ///< HTTP status; 0 when no response was received (see `error`)
-    HttpHeaders headers; ///< in received order
-    std::string body;
-    Millis elapsed{0}; ///< from start of the request to the end of the response (or failure)
-    std::string error; ///< empty on a received response; else "connection refused",
-                       ///< "timed out after 2s", "cannot resolve host ...", "invalid URL ..."
+    int status = 0;        ///< HTTP status; 0 when no response was received (see `error`)
+    HttpHeaders headers{}; ///< in received order
+    std::string body{};
+    Millis elapsed{0};   ///< from start of the request to the end of the response (or failure)
+    std::string error{}; ///< empty on a received response; else "connection refused",
+                         ///< "timed out after 2s", "cannot resolve host ...", "invalid URL ..."
     bool timed_out = false;
 
     /// True when a response was received (whatever its status).

@@ -1,0 +1,323 @@
+// SPDX-License-Identifier: MIT
+#include "util/http_client.hpp"
+
+#include "util/duration.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+#include <netdb.h>
+#include <stdexcept>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+namespace rollback::util {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = boost::beast::http;
+using tcp = asio::ip::tcp;
+
+namespace {
+
+bool iequals(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) {
+        return false;
+    }
+    for (size_t i = 0; i < a.size(); ++i) {
+        auto lower = [](char c) {
+            return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+        };
+        if (lower(a[i]) != lower(b[i])) {
+            return false;
+        }
+    }
+    return true;
+}
+
+bool has_header(const HttpHeaders& headers, std::string_view name) {
+    for (const auto& [k, v] : headers) {
+        if (iequals(k, name)) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/// A failure with the text the caller sees in HttpResponse::error.
+struct ExchangeFailure : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+// One request's I/O objects live outside the coroutine so the deadline timer can cancel
+// whatever operation is pending (the resolver has no timeout of its own).
+struct Exchange {
+    asio::io_context ioc;
+    tcp::resolver resolver{ioc};
+    beast::tcp_stream stream{ioc};
+    asio::steady_timer timer{ioc};
+    bool timed_out = false;
+    const HttpRequest& request;
+    HttpUrl url;
+    HttpResponse& response;
+
+    Exchange(const HttpRequest& req, HttpUrl u, HttpResponse& resp)
+        : request(req), url(std::move(u)), response(resp) {}
+
+    void check_deadline() const {
+        if (timed_out) {
+            throw ExchangeFailure("timed out");
+        }
+    }
+
+    asio::awaitable<void> run() {
+        std::string where = url.host + ":" + std::to_string(url.port);
+        tcp::resolver::results_type endpoints;
+        try {
+            endpoints = co_await resolver.async_resolve(url.host, std::to_string(url.port),
+                                                        asio::use_awaitable);
+        } catch (const boost::system::system_error& e) {
+            check_deadline();
+            throw ExchangeFailure("cannot resolve host \"" + url.host +
+                                  "\": " + e.code().message());
+        }
+        check_deadline();
+        try {
+            co_await stream.async_connect(endpoints, asio::use_awaitable);
+        } catch (const boost::system::system_error& e) {
+            check_deadline();
+            throw ExchangeFailure("connect to " + where + ": " + e.code().message());
+        }
+        check_deadline();
+
+        http::request<http::string_body> req;
+        http::verb verb = http::string_to_verb(request.method);
+        if (verb == http::verb::unknown) {
+            req.method_string(request.method);
+        } else {
+            req.method(verb);
+        }
+        req.target(url.target);
+        req.version(11);
+        for (const auto& [k, v] : request.headers) {
+            req.insert(k, v);
+        }
+        if (!has_header(request.headers, "Host")) {
+            bool default_port = url.port == 80;
+            std::string host =
+                url.host.find(':') != std::string::npos ? "[" + url.host + "]" : url.host;
+            req.set(http::field::host, default_port ? host : host + ":" + std::to_string(url.port));
+        }
+        if (!has_header(request.headers, "User-Agent")) {
+            req.set(http::field::user_agent, "rollback/" ROLLBACK_VERSION);
+        }
+        req.set(http::field::connection, "close");
+        req.body() = request.body;
+        if (!request.body.empty() || verb == http::verb::post || verb == http::verb::put ||
+            verb == http::verb::patch) {
+            req.prepare_payload();
+        }
+
+        try {
+            co_await http::async_write(stream, req, asio::use_awaitable);
+        } catch (const boost::system::system_error& e) {
+            check_deadline();
+            throw ExchangeFailure("send to " + where + ": " + e.code().message());
+        }
+        check_deadline();
+
+        beast::flat_buffer buffer;
+        http::response_parser<http::string_body> parser;
+        parser.body_limit(request.body_limit);
+        if (verb == http::verb::head) {
+            parser.skip(true);
+        }
+        try {
+            co_await http::async_read(stream, buffer, parser, asio::use_awaitable);
+        } catch (const boost::system::system_error& e) {
+            check_deadline();
+            if (e.code() == http::error::body_limit) {
+                throw ExchangeFailure("response from " + where + " larger than " +
+                                      std::to_string(request.body_limit) + " bytes");
+            }
+            throw ExchangeFailure("read from " + where + ": " + e.code().message());
+        }
+        auto& msg = parser.get();
+        response.status = static_cast<int>(msg.result_int());
+        for (const auto& field : msg) {
+            response.headers.emplace_back(std::string(field.name_string()),
+                                          std::string(field.value()));
+        }
+        response.body = std::move(msg.body());
+        beast::error_code ignored;
+        stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    }
+};
+
+} // namespace
+
+std::optional<HttpUrl> parse_http_url(std::string_view url, std::string* problem) {
+    auto fail = [&](std::string why) -> std::optional<HttpUrl> {
+        if (problem != nullptr) {
+            *problem = std::move(why);
+        }
+        return std::nullopt;
+    };
+    constexpr std::string_view k_scheme = "http://";
+    if (url.size() >= 8 && iequals(url.substr(0, 8), "https://")) {
+        return fail("https:// is not supported (plain http only; probe the service behind the TLS "
+                    "terminator)");
+    }
+    if (url.size() < k_scheme.size() || !iequals(url.substr(0, k_scheme.size()), k_scheme)) {
+        return fail("expected a URL starting with http://");
+    }
+    std::string_view rest = url.substr(k_scheme.size());
+    if (auto hash = rest.find('#'); hash != std::string_view::npos) {
+        rest = rest.substr(0, hash);
+    }
+    size_t end = rest.find_first_of("/?");
+    std::string_view authority = rest.substr(0, end);
+    std::string target = end == std::string_view::npos ? "/" : std::string(rest.substr(end));
+    if (!target.empty() && target.front() == '?') {
+        target = "/" + target;
+    }
+    for (char c : target) {
+        if (c == ' ' || c < 0x20 || c == 0x7f) {
+            return fail("URL contains a space or control character");
+        }
+    }
+    if (authority.find('@') != std::string_view::npos) {
+        return fail("user:password@ in the URL is not supported (use an Authorization header)");
+    }
+    HttpUrl out;
+    out.target = target;
+    std::string_view port_text;
+    if (!authority.empty() && authority.front() == '[') {
+        size_t close = authority.find(']');
+        if (close == std::string_view::npos) {
+            return fail("unterminated [ in host");
+        }
+        out.host = std::string(authority.substr(1, close - 1));
+        std::string_view after = authority.substr(close + 1);
+        if (!after.empty()) {
+            if (after.front() != ':') {
+                return fail("unexpected text after ]");
+            }
+            port_text = after.substr(1);
+            if (port_text.empty()) {
+                return fail("empty port");
+            }
+        }
+    } else {
+        size_t colon = authority.find(':');
+        out.host = std::string(authority.substr(0, colon));
+        if (colon != std::string_view::npos) {
+            port_text = authority.substr(colon + 1);
+            if (port_text.empty()) {
+                return fail("empty port");
+            }
+        }
+    }
+    if (out.host.empty()) {
+        return fail("missing host");
+    }
+    if (!port_text.empty()) {
+        unsigned value = 0;
+        for (char c : port_text) {
+            if (c < '0' || c > '9' || value > 65535) {
+                return fail("invalid port \"" + std::string(port_text) + "\"");
+            }
+            value = value * 10 + static_cast<unsigned>(c - '0');
+        }
+        if (value == 0 || value > 65535) {
+            return fail("invalid port \"" + std::string(port_text) + "\"");
+        }
+        out.port = static_cast<std::uint16_t>(value);
+    }
+    return out;
+}
+
+std::string resolve_host(const std::string& host) {
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    addrinfo* result = nullptr;
+    int rc = ::getaddrinfo(host.c_str(), nullptr, &hints, &result);
+    if (rc != 0) {
+        return ::gai_strerror(rc);
+    }
+    ::freeaddrinfo(result);
+    return {};
+}
+
+std::optional<std::string> HttpResponse::header(std::string_view name) const {
+    for (const auto& [k, v] : headers) {
+        if (iequals(k, name)) {
+            return v;
+        }
+    }
+    return std::nullopt;
+}
+
+HttpResponse http_request(const HttpRequest& request) {
+    HttpResponse response;
+    auto start = std::chrono::steady_clock::now();
+    auto finish = [&] {
+        response.elapsed =
+            std::chrono::duration_cast<Millis>(std::chrono::steady_clock::now() - start);
+        return response;
+    };
+    std::string problem;
+    auto url = parse_http_url(request.url, &problem);
+    if (!url) {
+        response.error = "invalid URL \"" + request.url + "\": " + problem;
+        return finish();
+    }
+
+    Exchange ex(request, *url, response);
+    auto timeout = request.timeout.count() > 0 ? request.timeout : Millis(std::chrono::hours(24));
+    ex.timer.expires_after(timeout);
+    // The stream's own expiry is a backstop for an operation started just as the timer fired.
+    ex.stream.expires_after(timeout);
+    ex.timer.async_wait([&ex](const boost::system::error_code& ec) {
+        if (ec) {
+            return; // cancelled: the exchange finished first
+        }
+        ex.timed_out = true;
+        ex.resolver.cancel();
+        ex.stream.cancel();
+    });
+    std::string error;
+    asio::co_spawn(ex.ioc, ex.run(), [&](std::exception_ptr e) {
+        ex.timer.cancel();
+        if (!e) {
+            return;
+        }
+        try {
+            std::rethrow_exception(e);
+        } catch (const ExchangeFailure& f) {
+            error = f.what();
+        } catch (const boost::system::system_error& f) {
+            error = f.code().message();
+        } catch (const std::exception& f) {
+            error = f.what();
+        }
+    });
+    ex.ioc.run();
+    if (ex.timed_out || error.find("The socket was closed due to a timeout") != std::string::npos) {
+        response = HttpResponse{};
+        response.timed_out = true;
+        response.error = "timed out after " + format_duration(timeout);
+    } else if (!error.empty()) {
+        response = HttpResponse{};
+        response.error = error;
+    }
+    return finish();
+}
+
+} // namespace rollback::util

@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: MIT
+#include "util/http_client.hpp"
+
+#include "support/http_test_server.hpp"
+
+#include <doctest/doctest.h>
+
+using namespace rollback;
+using namespace std::chrono_literals;
+
+TEST_SUITE("util") {
+    TEST_CASE("parse_http_url accepts http URLs and explains the rest") {
+        auto u = util::parse_http_url("http://127.0.0.1:8000/health/?full=1#frag");
+        REQUIRE(u);
+        CHECK(u->host == "127.0.0.1");
+        CHECK(u->port == 8000);
+        CHECK(u->target == "/health/?full=1");
+
+        u = util::parse_http_url("HTTP://shop.example");
+        REQUIRE(u);
+        CHECK(u->host == "shop.example");
+        CHECK(u->port == 80);
+        CHECK(u->target == "/");
+
+        u = util::parse_http_url("http://[::1]:9/x");
+        REQUIRE(u);
+        CHECK(u->host == "::1");
+        CHECK(u->port == 9);
+
+        std::string why;
+        CHECK_FALSE(util::parse_http_url("https://shop.example/", &why));
+        CHECK(why.find("https:// is not supported") != std::string::npos);
+        CHECK_FALSE(util::parse_http_url("ftp://x/", &why));
+        CHECK(why == "expected a URL starting with http://");
+        CHECK_FALSE(util::parse_http_url("http://:80/", &why));
+        CHECK(why == "missing host");
+        CHECK_FALSE(util::parse_http_url("http://h:99999/", &why));
+        CHECK(why == "invalid port \"99999\"");
+        CHECK_FALSE(util::parse_http_url("http://h:8a/", &why));
+        CHECK_FALSE(util::parse_http_url("http://u:p@h/", &why));
+        CHECK(why.find("Authorization") != std::string::npos);
+    }
+
+    TEST_CASE("GET and POST against a real server, with headers and the request log") {
+        test::HttpTestServer server;
+        server.on("/health/", {{.status = 200, .body = "ok", .headers = {{"X-Release", "v1"}}}});
+        server.on("/orders", [](const test::TestRequest& r) {
+            return test::TestResponse{.status = 201, .body = "got " + r.body};
+        });
+
+        auto r = util::http_request({.url = server.url("/health/?deep=1")});
+        CHECK(r.received());
+        CHECK(r.error == "");
+        CHECK(r.status == 200);
+        CHECK(r.body == "ok");
+        CHECK(r.header("x-release") == "v1");
+        CHECK(r.elapsed < 2s);
+
+        util::RealHttpClient client;
+        r = client.send({.method = "POST",
+                         .url = server.url("/orders"),
+                         .headers = {{"Content-Type", "application/json"}, {"X-Token", "t"}},
+                         .body = R"({"sku":1})"});
+        CHECK(r.status == 201);
+        CHECK(r.body == R"(got {"sku":1})");
+
+        auto log = server.requests();
+        REQUIRE(log.size() == 2);
+        CHECK(log[0].method == "GET");
+        CHECK(log[0].target == "/health/?deep=1");
+        CHECK(log[0].path == "/health/");
+        CHECK(log[0].header("Host") == "127.0.0.1:" + std::to_string(server.port()));
+        CHECK(log[1].method == "POST");
+        CHECK(log[1].header("content-type") == "application/json");
+        CHECK(log[1].header("X-Token") == "t");
+        CHECK(log[1].header("Content-Length") == "9");
+        CHECK(log[1].body == R"({"sku":1})");
+    }
+
+    TEST_CASE("scripted responses come in order and the last repeats; unscripted paths are 404") {
+        test::HttpTestServer server;
+        server.on("/s", {{.status = 500}, {.status = 503}, {.status = 200}});
+        std::vector<int> got;
+        for (int i = 0; i < 4; ++i) {
+            got.push_back(util::http_request({.url = server.url("/s")}).status);
+        }
+        CHECK(got == std::vector<int>{500, 503, 200, 200});
+        auto r = util::http_request({.url = server.url("/nothing")});
+        CHECK(r.status == 404);
+        CHECK(r.body == "no route for /nothing");
+        CHECK(server.requests("/s").size() == 4);
+    }
+
+    TEST_CASE("refused, timed out, dropped, unresolvable and https are data, not exceptions") {
+        SUBCASE("connection refused") {
+            auto r = util::http_request(
+                {.url = "http://127.0.0.1:" + std::to_string(test::free_tcp_port()) + "/"});
+            CHECK_FALSE(r.received());
+            CHECK(r.status == 0);
+            CHECK_FALSE(r.timed_out);
+            CHECK(r.error.find("Connection refused") != std::string::npos);
+        }
+        SUBCASE("timeout") {
+            test::HttpTestServer server;
+            server.on("/slow", {{.status = 200, .delay = 3s}});
+            auto r = util::http_request({.url = server.url("/slow"), .timeout = 200ms});
+            CHECK(r.timed_out);
+            CHECK(r.status == 0);
+            CHECK(r.error == "timed out after 200ms");
+            CHECK(r.elapsed >= 190ms);
+            CHECK(r.elapsed < 1500ms);
+        }
+        SUBCASE("connection closed without an answer") {
+            test::HttpTestServer server;
+            server.on("/drop", {{.drop = true}});
+            auto r = util::http_request({.url = server.url("/drop"), .timeout = 2s});
+            CHECK_FALSE(r.received());
+            CHECK_FALSE(r.timed_out);
+            CHECK(r.error.find("read from 127.0.0.1:") == 0);
+        }
+        SUBCASE("unresolvable host") {
+            auto r = util::http_request({.url = "http://no-such-host.invalid/", .timeout = 5s});
+            CHECK(r.error.find("cannot resolve host \"no-such-host.invalid\"") == 0);
+            CHECK_FALSE(util::resolve_host("no-such-host.invalid").empty());
+            CHECK(util::resolve_host("127.0.0.1").empty());
+            CHECK(util::resolve_host("localhost").empty());
+        }
+        SUBCASE("https") {
+            auto r = util::http_request({.url = "https://example.com/"});
+            CHECK(r.error.find("invalid URL \"https://example.com/\": https:// is not supported") ==
+                  0);
+        }
+        SUBCASE("response larger than the limit") {
+            test::HttpTestServer server;
+            server.on("/big", {{.body = std::string(1000, 'x')}});
+            auto r = util::http_request({.url = server.url("/big"), .body_limit = 100});
+            CHECK(r.error.find("larger than 100 bytes") != std::string::npos);
+        }
+    }
+}
