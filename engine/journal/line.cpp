@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: MIT
+#include "journal/line.hpp"
+
+namespace rollback::journal::line {
+
+std::optional<Split> split_hash(std::string_view text) {
+    if (text.size() < k_hash_suffix_size + 2 || text.substr(text.size() - 2) != "\"}") {
+        return std::nullopt;
+    }
+    size_t at = text.size() - k_hash_suffix_size;
+    if (text.substr(at, k_hash_key.size()) != k_hash_key) {
+        return std::nullopt;
+    }
+    std::string_view hash = text.substr(at + k_hash_key.size(), 64);
+    for (char c : hash) {
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+            return std::nullopt;
+        }
+    }
+    Split s;
+    s.hashed.reserve(at + 1);
+    s.hashed.append(text.substr(0, at));
+    s.hashed.push_back('}');
+    s.hash = hash;
+    return s;
+}
+
+} // namespace rollback::journal::line

@@ -1,0 +1,25 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+// The byte-level shape of one journal line, shared by the writer, the reader and verify.
+// Internal to the journal module.
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace rollback::journal::line {
+
+/// `,"hash":"<64 hex>"}`: the fixed-size tail every line ends with.
+inline constexpr std::string_view k_hash_key = ",\"hash\":\"";
+inline constexpr std::size_t k_hash_suffix_size = k_hash_key.size() + 64 + 2;
+
+/// Splits a line into (the line as it was hashed, the stored hash): the hashed text is the line
+/// with its hash field removed (`{...,"prev":"..."}`). nullopt when the line has no hash tail.
+struct Split {
+    std::string hashed;
+    std::string_view hash;
+};
+std::optional<Split> split_hash(std::string_view line);
+
+} // namespace rollback::journal::line

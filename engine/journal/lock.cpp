@@ -1,0 +1,249 @@
+// SPDX-License-Identifier: MIT
+#include "journal/lock.hpp"
+
+#include "util/error.hpp"
+#include "util/files.hpp"
+#include "util/time.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+#include <cerrno>
+#include <chrono>
+#include <climits>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <pwd.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <thread>
+#include <unistd.h>
+
+namespace rollback::journal {
+namespace {
+
+// How long a loser waits for the winner to publish lock.json (it takes the flock first, then
+// writes lock.json; a few milliseconds apart in practice).
+constexpr auto k_publish_wait = std::chrono::seconds(2);
+constexpr auto k_poll = std::chrono::milliseconds(5);
+
+fs::path lock_file(const fs::path& state_dir) {
+    return state_dir / "lock";
+}
+fs::path holder_file(const fs::path& state_dir) {
+    return state_dir / "lock.json";
+}
+
+std::string host_name() {
+    char buf[HOST_NAME_MAX + 1] = {};
+    if (::gethostname(buf, sizeof buf - 1) != 0) {
+        return "unknown";
+    }
+    return buf;
+}
+
+std::string user_name() {
+    if (const char* u = std::getenv("USER"); u != nullptr && *u != '\0') {
+        return u;
+    }
+    if (const passwd* pw = ::getpwuid(::geteuid()); pw != nullptr) {
+        return pw->pw_name;
+    }
+    return std::to_string(::geteuid());
+}
+
+std::string get_string(const boost::json::object& o, std::string_view key) {
+    const auto* v = o.if_contains(key);
+    return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
+std::optional<Holder> read_holder(const fs::path& state_dir) {
+    std::error_code ec;
+    if (!fs::exists(holder_file(state_dir), ec)) {
+        return std::nullopt;
+    }
+    try {
+        boost::system::error_code jec;
+        auto v = boost::json::parse(util::read_file(holder_file(state_dir)), jec);
+        if (jec || !v.is_object()) {
+            // A holder file we cannot understand is still evidence: report it with no details.
+            return Holder{};
+        }
+        return holder_from_json(v.as_object());
+    } catch (const util::Error&) {
+        return std::nullopt; // removed between exists() and read: released meanwhile
+    }
+}
+
+/// True when `h` is a process on this host that is still there.
+bool is_alive_here(const Holder& h) {
+    if (h.pid <= 0 || h.host != host_name()) {
+        return false;
+    }
+    return ::kill(h.pid, 0) == 0 || errno == EPERM;
+}
+
+int open_lock_file(const fs::path& state_dir) {
+    std::error_code ec;
+    fs::create_directories(state_dir, ec);
+    if (ec) {
+        throw util::Error("cannot create state directory " + state_dir.string() + ": " +
+                              ec.message(),
+                          util::ExitCode::run_failed);
+    }
+    int fd = ::open(lock_file(state_dir).c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        throw util::Error("cannot open lock file " + lock_file(state_dir).string() + ": " +
+                              std::strerror(errno),
+                          util::ExitCode::run_failed);
+    }
+    return fd;
+}
+
+void write_holder(const fs::path& state_dir, const Holder& h) {
+    util::write_file_atomic(holder_file(state_dir), boost::json::serialize(to_json(h)) + "\n");
+}
+
+} // namespace
+
+boost::json::object to_json(const Holder& h) {
+    return {{"run_id", h.run_id},   {"pid", h.pid},       {"host", h.host},
+            {"started", h.started}, {"reason", h.reason}, {"user", h.user}};
+}
+
+Holder holder_from_json(const boost::json::object& o) {
+    Holder h;
+    h.run_id = get_string(o, "run_id");
+    if (const auto* p = o.if_contains("pid"); p != nullptr && p->is_int64()) {
+        h.pid = static_cast<int>(p->as_int64());
+    }
+    h.host = get_string(o, "host");
+    h.started = get_string(o, "started");
+    h.reason = get_string(o, "reason");
+    h.user = get_string(o, "user");
+    return h;
+}
+
+Holder this_process_holder(std::string run_id, std::string reason) {
+    Holder h;
+    h.run_id = std::move(run_id);
+    h.pid = static_cast<int>(::getpid());
+    h.host = host_name();
+    h.started = util::format_time(std::chrono::system_clock::now());
+    h.reason = std::move(reason);
+    h.user = user_name();
+    return h;
+}
+
+RunLock::RunLock(fs::path state_dir, int fd, Holder holder)
+    : m_state_dir(std::move(state_dir)), m_fd(fd), m_holder(std::move(holder)) {}
+
+RunLock::RunLock(RunLock&& other) noexcept
+    : m_state_dir(std::move(other.m_state_dir)), m_fd(other.m_fd),
+      m_holder(std::move(other.m_holder)) {
+    other.m_fd = -1;
+}
+
+RunLock& RunLock::operator=(RunLock&& other) noexcept {
+    if (this != &other) {
+        release();
+        m_state_dir = std::move(other.m_state_dir);
+        m_fd = other.m_fd;
+        m_holder = std::move(other.m_holder);
+        other.m_fd = -1;
+    }
+    return *this;
+}
+
+RunLock::~RunLock() {
+    release();
+}
+
+void RunLock::set_run_id(const std::string& run_id) {
+    m_holder.run_id = run_id;
+    write_holder(m_state_dir, m_holder);
+}
+
+void RunLock::release() noexcept {
+    if (m_fd < 0) {
+        return;
+    }
+    // lock.json goes first: once the flock is free, a lock.json left behind means "died".
+    std::error_code ec;
+    fs::remove(holder_file(m_state_dir), ec);
+    util::fsync_directory(m_state_dir);
+    ::close(m_fd); // releases the flock; the lock file itself stays (unlinking it would race)
+    m_fd = -1;
+}
+
+LockAttempt acquire(const fs::path& state_dir, const Holder& owner) {
+    int fd = open_lock_file(state_dir);
+    auto deadline = std::chrono::steady_clock::now() + k_publish_wait;
+    std::optional<Holder> seen;
+    for (;;) {
+        if (::flock(fd, LOCK_EX | LOCK_NB) == 0) {
+            LockAttempt out;
+            // The flock is ours, so whoever wrote a remaining lock.json is gone.
+            if (auto previous = read_holder(state_dir); previous && previous->pid != owner.pid) {
+                out.stale = previous;
+            }
+            try {
+                write_holder(state_dir, owner);
+            } catch (...) {
+                ::close(fd);
+                throw;
+            }
+            out.lock.emplace(RunLock(state_dir, fd, owner));
+            return out;
+        }
+        if (errno != EWOULDBLOCK && errno != EINTR) {
+            int saved = errno;
+            ::close(fd);
+            throw util::Error("cannot lock " + lock_file(state_dir).string() + ": " +
+                                  std::strerror(saved),
+                              util::ExitCode::run_failed);
+        }
+        // Held. lock.json may still be the previous (dead) holder's or missing for a moment,
+        // until the new holder publishes it; a holder on another host is taken at its word.
+        seen = read_holder(state_dir);
+        if (seen && (is_alive_here(*seen) || (!seen->host.empty() && seen->host != host_name()))) {
+            break;
+        }
+        if (std::chrono::steady_clock::now() >= deadline) {
+            break;
+        }
+        std::this_thread::sleep_for(k_poll);
+    }
+    ::close(fd);
+    LockAttempt out;
+    out.holder = seen && is_alive_here(*seen) ? *seen : seen.value_or(Holder{});
+    return out;
+}
+
+std::optional<Holder> live_holder(const fs::path& state_dir) {
+    int fd = ::open(lock_file(state_dir).c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return std::nullopt; // never locked
+    }
+    bool held = ::flock(fd, LOCK_SH | LOCK_NB) != 0;
+    ::close(fd); // also drops our shared lock, if we got it
+    if (!held) {
+        return std::nullopt;
+    }
+    return read_holder(state_dir).value_or(Holder{});
+}
+
+bool is_run_live(const fs::path& state_dir, const std::string& run_id) {
+    auto h = live_holder(state_dir);
+    return h && h->run_id == run_id;
+}
+
+std::optional<Holder> stale_holder(const fs::path& state_dir) {
+    if (live_holder(state_dir)) {
+        return std::nullopt;
+    }
+    return read_holder(state_dir);
+}
+
+} // namespace rollback::journal

@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: MIT
+#include "journal/paths.hpp"
+
+#include "util/error.hpp"
+#include "util/strings.hpp"
+
+#include <algorithm>
+#include <cstdio>
+#include <ctime>
+#include <random>
+
+namespace rollback::journal {
+namespace {
+
+constexpr std::string_view k_journal_ext = ".jsonl";
+
+void require_valid(std::string_view run_id) {
+    if (!is_valid_run_id(run_id)) {
+        throw util::Error("invalid run id " + util::quoted(run_id) +
+                              " (expected YYYYMMDDTHHMMSSZ-xxxxxx, e.g. 20261126T143500Z-3fa9c1)",
+                          util::ExitCode::invalid, "run 'rollback history' to list the runs");
+    }
+}
+
+} // namespace
+
+std::string new_run_id(util::SystemTime now) {
+    std::time_t secs = std::chrono::system_clock::to_time_t(now);
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    // random_device reads the kernel's entropy: two runs started in the same second (or two
+    // processes racing for the lock) still get different ids.
+    std::random_device rd;
+    unsigned suffix = rd() & 0xffffffu;
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%04d%02d%02dT%02d%02d%02dZ-%06x", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, suffix);
+    return buf;
+}
+
+bool is_valid_run_id(std::string_view id) {
+    // YYYYMMDDTHHMMSSZ-xxxxxx: 8 digits, T, 6 digits, Z, '-', 6 hex.
+    if (id.size() != 23) {
+        return false;
+    }
+    auto digit = [](char c) { return c >= '0' && c <= '9'; };
+    auto hex = [&](char c) { return digit(c) || (c >= 'a' && c <= 'f'); };
+    for (size_t i = 0; i < 23; ++i) {
+        char c = id[i];
+        bool good = i < 8     ? digit(c)
+                    : i == 8  ? c == 'T'
+                    : i < 15  ? digit(c)
+                    : i == 15 ? c == 'Z'
+                    : i == 16 ? c == '-'
+                              : hex(c);
+        if (!good) {
+            return false;
+        }
+    }
+    return true;
+}
+
+fs::path runs_dir(const fs::path& state_dir) {
+    return state_dir / "runs";
+}
+
+fs::path journal_path(const fs::path& state_dir, std::string_view run_id) {
+    require_valid(run_id);
+    return runs_dir(state_dir) / (std::string(run_id) + std::string(k_journal_ext));
+}
+
+fs::path run_dir(const fs::path& state_dir, std::string_view run_id) {
+    require_valid(run_id);
+    return runs_dir(state_dir) / std::string(run_id);
+}
+
+std::vector<std::string> list_runs(const fs::path& state_dir) {
+    std::vector<std::string> ids;
+    std::error_code ec;
+    fs::directory_iterator it(runs_dir(state_dir), ec);
+    if (ec) {
+        return ids;
+    }
+    for (const auto& entry : it) {
+        const fs::path& p = entry.path();
+        if (p.extension() == k_journal_ext && is_valid_run_id(p.stem().string()) &&
+            entry.is_regular_file(ec)) {
+            ids.push_back(p.stem().string());
+        }
+    }
+    // Ids start with the UTC start time, so string order is time order.
+    std::sort(ids.begin(), ids.end(), std::greater<>());
+    return ids;
+}
+
+std::optional<std::string> latest_run(const fs::path& state_dir) {
+    auto ids = list_runs(state_dir);
+    if (ids.empty()) {
+        return std::nullopt;
+    }
+    return ids.front();
+}
+
+} // namespace rollback::journal

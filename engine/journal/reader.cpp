@@ -1,0 +1,213 @@
+// SPDX-License-Identifier: MIT
+#include "journal/reader.hpp"
+
+#include "journal/line.hpp"
+#include "journal/writer.hpp"
+#include "util/error.hpp"
+#include "util/files.hpp"
+#include "util/sha256.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+namespace rollback::journal {
+namespace {
+
+struct RawLine {
+    std::string_view text; ///< without the newline
+    size_t end = 0;        ///< offset just past its newline
+};
+
+/// Complete lines (each ended by '\n') and whether bytes follow the last newline.
+struct Lines {
+    std::vector<RawLine> complete;
+    bool torn_tail = false;
+};
+
+Lines split_lines(std::string_view content) {
+    Lines out;
+    size_t pos = 0;
+    while (pos < content.size()) {
+        size_t nl = content.find('\n', pos);
+        if (nl == std::string_view::npos) {
+            out.torn_tail = true;
+            break;
+        }
+        out.complete.push_back({content.substr(pos, nl - pos), nl + 1});
+        pos = nl + 1;
+    }
+    return out;
+}
+
+std::optional<boost::json::object> parse_object(std::string_view text, std::string& why) {
+    boost::system::error_code ec;
+    boost::json::value v = boost::json::parse(text, ec);
+    if (ec) {
+        why = "not valid JSON (" + ec.message() + ")";
+        return std::nullopt;
+    }
+    if (!v.is_object()) {
+        why = "not a JSON object";
+        return std::nullopt;
+    }
+    return std::move(v.as_object());
+}
+
+std::string read_content(const fs::path& file) {
+    std::error_code ec;
+    if (!fs::exists(file, ec)) {
+        throw util::Error("journal " + file.string() + " does not exist", util::ExitCode::invalid,
+                          "run 'rollback history' to list the runs");
+    }
+    std::ifstream in(file, std::ios::binary);
+    if (!in) {
+        throw util::Error("cannot read journal " + file.string() + ": " + std::strerror(errno),
+                          util::ExitCode::invalid);
+    }
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+/// The header problem, or "" when the header is one this rollback reads.
+std::string header_problem(const boost::json::object& h, const fs::path& file) {
+    const auto* type = h.if_contains("type");
+    const auto* format = h.if_contains("format");
+    if (type == nullptr || !type->is_string() || type->as_string() != "header" ||
+        format == nullptr || !format->is_string() || format->as_string() != k_format_name) {
+        return "journal " + file.string() + " is not a rollback journal (line 1 is not its header)";
+    }
+    const auto* version = h.if_contains("version");
+    if (version == nullptr || !version->is_int64()) {
+        return "journal " + file.string() + " has no format version in its header";
+    }
+    if (version->as_int64() != k_format_version) {
+        return "journal " + file.string() + " has format version " +
+               std::to_string(version->as_int64()) + "; this rollback reads version " +
+               std::to_string(k_format_version) +
+               (version->as_int64() > k_format_version ? " — use a newer rollback" : "");
+    }
+    return {};
+}
+
+} // namespace
+
+std::string Journal::run_id() const {
+    const auto* v = header.if_contains("run_id");
+    return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
+Journal read(const fs::path& file) {
+    std::string content = read_content(file);
+    if (content.empty()) {
+        throw util::Error("journal " + file.string() + " is empty", util::ExitCode::invalid);
+    }
+    Journal j;
+    j.file = file;
+    Lines lines = split_lines(content);
+    const std::string torn =
+        "journal " + file.string() + ": last record is incomplete (crash while writing?); ignored";
+    if (lines.complete.empty()) {
+        throw util::Error("journal " + file.string() +
+                              " has no complete header (crash while creating it?)",
+                          util::ExitCode::invalid);
+    }
+    for (size_t i = 0; i < lines.complete.size(); ++i) {
+        const RawLine& l = lines.complete[i];
+        std::string why;
+        auto obj = parse_object(l.text, why);
+        if (!obj) {
+            bool last = i + 1 == lines.complete.size() && !lines.torn_tail;
+            if (last && i > 0) {
+                j.warnings.push_back(torn);
+                return j;
+            }
+            throw util::Error("journal " + file.string() + ":" + std::to_string(i + 1) + ": " + why,
+                              util::ExitCode::invalid,
+                              "run 'rollback audit verify RUN_ID' to check the journal");
+        }
+        if (i == 0) {
+            // The version decides how to read everything after it, so it is checked first.
+            if (std::string problem = header_problem(*obj, file); !problem.empty()) {
+                throw util::Error(problem, util::ExitCode::invalid);
+            }
+            j.header = std::move(*obj);
+        } else {
+            j.records.push_back(std::move(*obj));
+        }
+        j.valid_bytes = l.end;
+    }
+    if (lines.torn_tail) {
+        j.warnings.push_back(torn);
+    }
+    return j;
+}
+
+Verification verify(const fs::path& file) {
+    std::string content = read_content(file);
+    Verification v;
+    auto fail = [&](size_t line_no, std::string problem) {
+        v.ok = false;
+        v.bad_line = line_no;
+        v.bad_seq = static_cast<std::int64_t>(line_no) - 1;
+        v.problem = std::move(problem);
+        return v;
+    };
+    if (content.empty()) {
+        return fail(1, "the journal is empty");
+    }
+    Lines lines = split_lines(content);
+    std::string prev(k_zero_hash);
+    for (size_t i = 0; i < lines.complete.size(); ++i) {
+        std::string_view text = lines.complete[i].text;
+        size_t line_no = i + 1;
+        std::string why;
+        auto obj = parse_object(text, why);
+        if (!obj) {
+            return fail(line_no, why);
+        }
+        auto split = line::split_hash(text);
+        if (!split) {
+            return fail(line_no, "no \"hash\" field at the end of the line");
+        }
+        if (util::sha256_hex(split->hashed) != split->hash) {
+            return fail(line_no, "hash mismatch: the record's bytes were changed");
+        }
+        const auto* seq = obj->if_contains("seq");
+        if (seq == nullptr || !seq->is_number()) {
+            return fail(line_no, "no \"seq\" field");
+        }
+        boost::system::error_code ec;
+        auto got = seq->to_number<std::int64_t>(ec);
+        if (ec || got != static_cast<std::int64_t>(i)) {
+            return fail(line_no, "seq " + std::to_string(i) + " expected, found " +
+                                     boost::json::serialize(*seq) +
+                                     " (a record was deleted, inserted or moved)");
+        }
+        const auto* p = obj->if_contains("prev");
+        if (p == nullptr || !p->is_string() || p->as_string() != prev) {
+            return fail(line_no, "\"prev\" is not the SHA-256 of line " + std::to_string(i) +
+                                     " (a record before it was changed, deleted or moved)");
+        }
+        if (i == 0) {
+            if (std::string problem = header_problem(*obj, file); !problem.empty()) {
+                return fail(line_no, problem);
+            }
+        }
+        prev = util::sha256_hex(text);
+        v.lines = line_no;
+    }
+    if (lines.torn_tail) {
+        return fail(lines.complete.size() + 1,
+                    "the last record is incomplete (crash while writing?)");
+    }
+    v.ok = true;
+    return v;
+}
+
+} // namespace rollback::journal

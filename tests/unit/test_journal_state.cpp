@@ -1,0 +1,249 @@
+// SPDX-License-Identifier: MIT
+#include "journal/state.hpp"
+
+#include <doctest/doctest.h>
+
+using namespace rollback::journal;
+namespace json = boost::json;
+
+namespace {
+
+/// A journal in memory, records numbered like the writer would.
+struct Builder {
+    Journal j;
+    std::int64_t seq = 0;
+    Builder() {
+        j.header = {{"seq", 0},
+                    {"type", "header"},
+                    {"run_id", "20261126T143500Z-3fa9c1"},
+                    {"created", "2026-11-26T14:35:00.000Z"}};
+    }
+    Builder& add(json::object r) {
+        r["seq"] = ++seq;
+        r["time"] =
+            "2026-11-26T14:35:" + std::string(seq < 10 ? "0" : "") + std::to_string(seq) + ".000Z";
+        j.records.push_back(std::move(r));
+        return *this;
+    }
+    Builder& started() {
+        json::array steps{
+            json::object{
+                {"id", "notify"}, {"phase", "immediate"}, {"action", "hook"}, {"idempotent", true}},
+            json::object{{"id", "restore-db"},
+                         {"phase", "database"},
+                         {"action", "pg_restore"},
+                         {"idempotent", false},
+                         {"has_probe", true}},
+            json::object{{"id", "switch"}, {"phase", "code"}, {"action", "release_switch"}},
+            json::object{
+                {"id", "reenable"}, {"phase", "finally"}, {"action", "exec"}, {"finally", true}},
+        };
+        return add(
+            {{"type", "run_started"},
+             {"run_id", "20261126T143500Z-3fa9c1"},
+             {"playbook", "/srv/playbooks/ecommerce.toml"},
+             {"playbook_sha256", "ab12"},
+             {"playbook_name", "ecommerce"},
+             {"reason", "error rate 12%"},
+             {"trigger", json::object{{"kind", "condition"},
+                                      {"condition", "error-rate"},
+                                      {"severity", "critical"},
+                                      {"decision_id", "d-7"}}},
+             {"user", "oncall"},
+             {"host", "web1"},
+             {"pid", 4242},
+             {"dry_run", false},
+             {"steps", steps},
+             {"selection",
+              json::object{{"only", json::array{}}, {"skip", json::array{}}, {"from", ""}}}});
+    }
+    Builder& step(const char* type, const char* id, json::object more = {}) {
+        more["type"] = type;
+        more["step"] = id;
+        return add(std::move(more));
+    }
+};
+
+} // namespace
+
+TEST_SUITE("journal") {
+    TEST_CASE("a finished run folds to its final state with every step") {
+        Builder b;
+        b.started()
+            .step("step_started", "notify", {{"attempt", 1}})
+            .step("step_finished", "notify",
+                  {{"attempt", 1},
+                   {"status", "succeeded"},
+                   {"exit_code", 0},
+                   {"duration_ms", 30},
+                   {"summary", "sent"},
+                   {"output_tail", "ok\n"}})
+            .step("step_started", "restore-db", {{"attempt", 1}})
+            .step("step_finished", "restore-db",
+                  {{"attempt", 1},
+                   {"status", "failed"},
+                   {"exit_code", 1},
+                   {"duration_ms", 900},
+                   {"summary", "exit 1"}})
+            .step("step_started", "restore-db", {{"attempt", 2}})
+            .step("step_finished", "restore-db",
+                  {{"attempt", 2}, {"status", "succeeded"}, {"exit_code", 0}, {"duration_ms", 800}})
+            .step("step_skipped", "switch", {{"why", "--skip switch"}})
+            .step("step_started", "reenable", {{"attempt", 1}})
+            .step("step_finished", "reenable",
+                  {{"attempt", 1}, {"status", "succeeded"}, {"exit_code", 0}})
+            .add({{"type", "note"}, {"text", "done"}})
+            .add({{"type", "run_finished"},
+                  {"state", "succeeded"},
+                  {"exit_code", 0},
+                  {"duration_ms", 2000}});
+        for (bool live : {true, false}) {
+            RunState s = fold(b.j, live);
+            CHECK(s.status == RunStatus::succeeded);
+        }
+        RunState s = fold(b.j, false);
+        CHECK(s.run_id == "20261126T143500Z-3fa9c1");
+        CHECK(s.created == "2026-11-26T14:35:00.000Z");
+        CHECK(s.playbook == "/srv/playbooks/ecommerce.toml");
+        CHECK(s.playbook_name == "ecommerce");
+        CHECK(s.reason == "error rate 12%");
+        CHECK(s.trigger.kind == "condition");
+        CHECK(s.trigger.condition == "error-rate");
+        CHECK(s.trigger.severity == "critical");
+        CHECK(s.trigger.decision_id == "d-7");
+        CHECK(s.user == "oncall");
+        CHECK(s.host == "web1");
+        CHECK(s.pid == 4242);
+        CHECK(s.started == "2026-11-26T14:35:01.000Z");
+        CHECK(s.finished == "2026-11-26T14:35:12.000Z");
+        CHECK(s.exit_code == 0);
+        CHECK(s.duration_ms == 2000);
+        REQUIRE(s.steps.size() == 4);
+        CHECK(s.steps[0].status == StepStatus::succeeded);
+        CHECK(s.steps[0].summary == "sent");
+        CHECK(s.steps[0].output_tail == "ok\n");
+        CHECK(s.steps[0].duration_ms == 30);
+        CHECK(s.steps[0].idempotent);
+        const StepState* db = s.step("restore-db");
+        REQUIRE(db != nullptr);
+        CHECK(db->status == StepStatus::succeeded);
+        CHECK(db->attempts == 2);
+        CHECK(db->exit_code == 0);
+        CHECK(db->has_probe);
+        CHECK_FALSE(db->idempotent);
+        CHECK(s.step("switch")->status == StepStatus::skipped);
+        CHECK(s.step("switch")->why == "--skip switch");
+        CHECK(s.step("reenable")->is_finally);
+        CHECK(s.finally_done());
+        CHECK(s.in_flight_steps().empty());
+        CHECK(s.warnings.empty());
+    }
+
+    TEST_CASE("a run without run_finished is running while its holder lives, else interrupted") {
+        Builder b;
+        b.started()
+            .step("step_started", "notify", {{"attempt", 1}})
+            .step("step_finished", "notify",
+                  {{"attempt", 1}, {"status", "succeeded"}, {"exit_code", 0}})
+            .step("step_started", "restore-db", {{"attempt", 1}});
+        RunState live = fold(b.j, true);
+        CHECK(live.status == RunStatus::running);
+        CHECK(live.step("restore-db")->status == StepStatus::running);
+        CHECK(live.finished.empty());
+
+        RunState dead = fold(b.j, false);
+        CHECK(dead.status == RunStatus::interrupted);
+        CHECK(dead.step("restore-db")->status == StepStatus::interrupted);
+        CHECK(dead.step("restore-db")->in_flight);
+        CHECK(dead.in_flight_steps() == std::vector<std::string>{"restore-db"});
+        CHECK(dead.step("switch")->status == StepStatus::pending);
+        CHECK_FALSE(dead.finally_done());
+    }
+
+    TEST_CASE("resume records: probe, mark-done, retry, needs_attention, resumed, finished again") {
+        Builder b;
+        b.started()
+            .step("step_started", "restore-db", {{"attempt", 1}})
+            .add({{"type", "run_interrupted"}, {"signal", "SIGTERM"}})
+            .add({{"type", "run_finished"}, {"state", "interrupted"}, {"exit_code", 130}});
+        RunState s = fold(b.j, false);
+        CHECK(s.status == RunStatus::interrupted);
+        CHECK(s.signal == "SIGTERM");
+        CHECK(s.exit_code == 130);
+        CHECK(s.in_flight_steps() == std::vector<std::string>{"restore-db"});
+
+        b.add({{"type", "run_resumed"}, {"by", "alice"}, {"pid", 5000}, {"host", "web2"}})
+            .step("step_probe", "restore-db", {{"exit_code", 2}, {"verdict", "error"}})
+            .step("needs_attention", "restore-db", {{"message", "probe failed; decide"}})
+            .add({{"type", "run_finished"}, {"state", "needs_attention"}, {"exit_code", 6}});
+        s = fold(b.j, false);
+        CHECK(s.status == RunStatus::needs_attention);
+        CHECK(s.resumes == 1);
+        CHECK(s.pid == 5000);
+        CHECK(s.host == "web2");
+        CHECK(s.signal.empty());
+        CHECK(s.attention == "probe failed; decide");
+        CHECK(s.step("restore-db")->probe_verdict == "error");
+        CHECK(s.step("restore-db")->in_flight);
+
+        SUBCASE("marked done") {
+            b.add({{"type", "run_resumed"}, {"by", "alice"}, {"pid", 5001}, {"host", "web2"}})
+                .step("step_marked_done", "restore-db",
+                      {{"by", "alice"}, {"why", "checked by hand"}});
+            s = fold(b.j, true);
+            CHECK(s.status == RunStatus::running);
+            CHECK(s.attention.empty());
+            CHECK(s.step("restore-db")->status == StepStatus::marked_done);
+            CHECK(s.step("restore-db")->why == "checked by hand");
+            CHECK(s.in_flight_steps().empty());
+        }
+        SUBCASE("retry requested, then timed out") {
+            b.add({{"type", "run_resumed"}, {"by", "alice"}, {"pid", 5001}, {"host", "web2"}})
+                .step("step_retry_requested", "restore-db", {{"by", "alice"}, {"why", "--retry"}});
+            s = fold(b.j, true);
+            CHECK(s.step("restore-db")->status == StepStatus::pending);
+            CHECK_FALSE(s.step("restore-db")->in_flight);
+            b.step("step_started", "restore-db", {{"attempt", 2}})
+                .step("step_finished", "restore-db",
+                      {{"attempt", 2}, {"status", "timed_out"}, {"duration_ms", 5000}})
+                .add({{"type", "run_finished"}, {"state", "failed"}, {"exit_code", 1}});
+            s = fold(b.j, false);
+            CHECK(s.status == RunStatus::failed);
+            CHECK(s.step("restore-db")->status == StepStatus::timed_out);
+            CHECK(s.step("restore-db")->attempts == 2);
+            CHECK_FALSE(s.step("restore-db")->exit_code);
+        }
+    }
+
+    TEST_CASE("odd records are kept visible as warnings, not crashes") {
+        Builder b;
+        b.step("step_started", "ghost", {{"attempt", 1}}) // no run_started: step appended
+            .add({{"type", "step_finished"}})             // no step
+            .add({{"type", "from_the_future"}})
+            .step("step_finished", "ghost", {{"status", "exploded"}})
+            .add({{"type", "run_finished"}, {"state", "bogus"}});
+        RunState s = fold(b.j, false);
+        REQUIRE(s.steps.size() == 1);
+        CHECK(s.steps[0].id == "ghost");
+        CHECK(s.steps[0].status == StepStatus::failed);
+        CHECK(s.status == RunStatus::interrupted);
+        REQUIRE(s.warnings.size() == 4);
+        CHECK(s.warnings[0] == "record 2 (step_finished) has no \"step\"");
+        CHECK(s.warnings[1] == "record 3 (from_the_future) is of an unknown type; ignored");
+        CHECK(s.warnings[2] == "record 4 (step_finished) has an unknown status \"exploded\"");
+        CHECK(s.warnings[3] == "record 5 (run_finished) has an unknown state \"bogus\"");
+    }
+
+    TEST_CASE("status names round-trip") {
+        for (auto s :
+             {RunStatus::running, RunStatus::succeeded, RunStatus::failed,
+              RunStatus::verification_failed, RunStatus::interrupted, RunStatus::needs_attention}) {
+            CHECK(parse_run_status(to_string(s)) == s);
+        }
+        for (int i = 0; i <= static_cast<int>(StepStatus::verification_failed); ++i) {
+            auto s = static_cast<StepStatus>(i);
+            CHECK(parse_step_status(to_string(s)) == s);
+        }
+        CHECK_FALSE(parse_step_status("done"));
+    }
+}
