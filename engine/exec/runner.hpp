@@ -15,23 +15,25 @@
 namespace rollback::exec {
 
 struct Command {
-    std::vector<std::string> argv;          ///< argv[0] looked up in PATH unless it has a '/'
+    /// argv[0] looked up in PATH unless it has a '/'; a relative path with a '/' is relative to
+    /// `cwd` when set (like `cd cwd && ./prog`). The child gets argv[0] as written.
+    std::vector<std::string> argv;
     std::string cwd;                        ///< empty = inherit
     std::map<std::string, std::string> env; ///< added to (overriding) the inherited environment
     util::Millis timeout{0};                ///< 0 = none
     util::Millis grace{std::chrono::seconds(5)}; ///< between TERM and KILL on timeout/interrupt
-    std::string stdin_data;                 ///< empty = stdin from /dev/null
-    size_t capture_limit = 64 * 1024;       ///< bytes kept per stream (the tail)
+    std::string stdin_data;                      ///< empty = stdin from /dev/null
+    size_t capture_limit = 64 * 1024;            ///< bytes kept per stream (the tail)
     /// Called with each chunk of output as it arrives (for `-v` streaming); may be empty.
     std::function<void(std::string_view chunk, bool is_stderr)> on_output;
 };
 
 enum class Ending {
-    exited,            ///< exit_code is valid
-    signaled,          ///< killed by a signal not sent by us; signal is valid
-    timed_out,         ///< we sent TERM (then KILL) to the group after `timeout`
-    interrupted,       ///< we forwarded SIGINT/SIGTERM to the group (see interrupt_requested)
-    failed_to_start,   ///< program missing / not executable / cwd missing; error says which
+    exited,          ///< exit_code is valid
+    signaled,        ///< killed by a signal not sent by us; signal is valid
+    timed_out,       ///< we sent TERM (then KILL) to the group after `timeout`
+    interrupted,     ///< we forwarded SIGINT/SIGTERM to the group (see interrupt_requested)
+    failed_to_start, ///< program missing / not executable / cwd missing; error says which
 };
 std::string_view to_string(Ending e);
 
@@ -57,7 +59,13 @@ class ProcessRunner {
     virtual Outcome run(const Command& cmd) = 0;
 };
 
-/// The real runner (Boost.Process v2 + Asio).
+/// The real runner (Boost.Process v2 + Asio). Thread-safe: concurrent run() calls are independent.
+/// - Leftovers: when the leader exits but members of its group remain (`cmd &`, a daemon that did
+///   not call setsid), they get TERM, then KILL after `grace`; the Outcome is the leader's.
+///   A descendant that left the group (setsid) is out of reach: output it writes later than
+///   200 ms after the group is gone is dropped and the pipes are closed.
+/// - An interrupt pending when run() is called: nothing is started, Ending::interrupted.
+/// - Children start with default signal dispositions and an empty signal mask.
 class RealProcessRunner final : public ProcessRunner {
   public:
     Outcome run(const Command& cmd) override;
@@ -66,8 +74,8 @@ class RealProcessRunner final : public ProcessRunner {
 // --- interruption --------------------------------------------------------------------------
 
 /// Installs SIGINT/SIGTERM/SIGHUP handlers that record the signal (async-signal-safe). A running
-/// child's group receives the same signal, then KILL after its grace period; run() returns
-/// Ending::interrupted. Idempotent.
+/// child's group receives the same signal (noticed within ~20 ms), then KILL after its grace
+/// period; run() returns Ending::interrupted. Idempotent.
 void install_interrupt_handlers();
 
 /// The first interrupting signal received (SIGINT, SIGTERM, SIGHUP), or 0.

@@ -1,0 +1,594 @@
+// SPDX-License-Identifier: MIT
+#include "exec/runner.hpp"
+
+#include "util/files.hpp"
+#include "util/log.hpp"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/readable_pipe.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/writable_pipe.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/process/v2/posix/default_launcher.hpp>
+#include <boost/process/v2/process.hpp>
+#include <boost/process/v2/stdio.hpp>
+
+#include <array>
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <dirent.h>
+#include <fcntl.h>
+#include <optional>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char** environ;
+
+namespace rollback::exec {
+namespace {
+
+namespace asio = boost::asio;
+namespace bp = boost::process::v2;
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+using boost::system::error_code;
+
+constexpr auto k_interrupt_poll = std::chrono::milliseconds(20);
+constexpr auto k_group_poll_min = std::chrono::milliseconds(5);
+constexpr auto k_group_poll_max = std::chrono::milliseconds(80);
+// How long output may still arrive once nothing of the group is left (or it was KILLed): a
+// descendant that escaped the group (setsid) may hold the pipes open forever.
+constexpr auto k_drain = std::chrono::milliseconds(200);
+constexpr size_t k_read_chunk = 32 * 1024;
+
+std::string describe_errno(int err) {
+    return std::strerror(err);
+}
+
+/// The absolute path of argv[0] (PATH lookup, or relative to cmd.cwd), or "" with `error` set.
+fs::path resolve_program(const Command& cmd, std::string& error) {
+    if (cmd.argv.empty() || cmd.argv[0].empty()) {
+        error = "cannot execute an empty command";
+        return {};
+    }
+    const std::string& name = cmd.argv[0];
+    if (name.find('/') == std::string::npos) {
+        fs::path found = util::find_program(name);
+        if (found.empty()) {
+            error = "cannot execute '" + name + "': No such file or directory (not found in PATH)";
+            return {};
+        }
+        return fs::absolute(found);
+    }
+    // Like a shell's `cd DIR && ./prog`: a relative path is relative to the child's directory.
+    fs::path path = name;
+    if (path.is_relative() && !cmd.cwd.empty()) {
+        path = fs::path(cmd.cwd) / path;
+    }
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) {
+        error = "cannot execute '" + name + "': " + describe_errno(errno);
+        return {};
+    }
+    if (!S_ISREG(st.st_mode) || ::access(path.c_str(), X_OK) != 0) {
+        error = "cannot execute '" + name +
+                "': " + describe_errno(S_ISDIR(st.st_mode) ? EISDIR : EACCES);
+        return {};
+    }
+    return fs::absolute(path);
+}
+
+std::string check_cwd(const std::string& cwd) {
+    if (cwd.empty()) {
+        return {};
+    }
+    struct stat st {};
+    int err = 0;
+    if (::stat(cwd.c_str(), &st) != 0) {
+        err = errno;
+    } else if (!S_ISDIR(st.st_mode)) {
+        err = ENOTDIR;
+    } else if (::access(cwd.c_str(), X_OK) != 0) {
+        err = errno;
+    }
+    return err == 0 ? std::string()
+                    : "cannot change directory to '" + cwd + "': " + describe_errno(err);
+}
+
+/// Custom Boost.Process initializer. on_exec_setup runs in the child between fork and execve,
+/// so only async-signal-safe calls: no allocation, no logging.
+struct ChildSetup {
+    const char* const* envp; ///< null = inherit ours
+    const char* cwd;         ///< null = inherit ours
+
+    template <typename Launcher>
+    error_code on_setup(Launcher& launcher, const bp::filesystem::path&, const char* const*) {
+        if (envp != nullptr) {
+            launcher.env = envp;
+        }
+        return {};
+    }
+
+    template <typename Launcher>
+    error_code on_exec_setup(Launcher&, const bp::filesystem::path&, const char* const*) {
+        // Own process group, so timeouts and interrupts can signal every descendant at once.
+        if (::setpgid(0, 0) == -1) {
+            return {errno, boost::system::system_category()};
+        }
+        // SIG_IGN survives execve (the engine ignores SIGPIPE) and so does the signal mask:
+        // give the child the defaults a shell would, or `yes | head` in a hook misbehaves.
+        struct sigaction dfl {};
+        dfl.sa_handler = SIG_DFL;
+        for (int sig = 1; sig < 32; ++sig) {
+            if (sig != SIGKILL && sig != SIGSTOP) {
+                ::sigaction(sig, &dfl, nullptr);
+            }
+        }
+        sigset_t none;
+        sigemptyset(&none);
+        ::sigprocmask(SIG_SETMASK, &none, nullptr);
+        if (cwd != nullptr && ::chdir(cwd) == -1) {
+            return {errno, boost::system::system_category()};
+        }
+        return {};
+    }
+
+    /// Boost 1.81 calls ::exit() in the child after a failed execve (after reporting errno to
+    /// the parent), which would run our atexit handlers and flush copies of our stdio buffers.
+    /// Its SFINAE probe uses 5 arguments and the call 4, hence the variadic signature.
+    template <typename... Args>
+    void on_exec_error(Args&&...) {
+        ::_exit(127);
+    }
+};
+
+/// The inherited environment with cmd.env laid over it, as execve wants it.
+struct Environment {
+    std::vector<std::string> storage;
+    std::vector<const char*> pointers;
+
+    explicit Environment(const std::map<std::string, std::string>& overrides) {
+        if (overrides.empty()) {
+            return;
+        }
+        for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+            std::string_view kv(*e);
+            std::string key(kv.substr(0, kv.find('=')));
+            if (overrides.find(key) == overrides.end()) {
+                pointers.push_back(*e);
+            }
+        }
+        storage.reserve(overrides.size());
+        for (const auto& [key, value] : overrides) {
+            storage.push_back(key + "=" + value);
+            pointers.push_back(storage.back().c_str());
+        }
+        pointers.push_back(nullptr);
+    }
+    const char* const* envp() const { return pointers.empty() ? nullptr : pointers.data(); }
+};
+
+/// True while group `pgid` has a member that is not a zombie. kill(-pgid, 0) alone counts
+/// zombies, and an init that reaps orphans slowly (or none at all, when the engine runs as PID 1
+/// of a container) would keep a finished group "alive"; only then is /proc scanned.
+bool group_has_live_member(int pgid) {
+    if (::kill(-pgid, 0) != 0) {
+        return errno == EPERM; // members we may not signal are still members
+    }
+    DIR* proc = ::opendir("/proc");
+    if (proc == nullptr) {
+        return true;
+    }
+    bool live = false;
+    char path[sizeof(dirent::d_name) + 16];
+    char stat[512];
+    while (dirent* entry = ::readdir(proc)) {
+        if (entry->d_name[0] < '1' || entry->d_name[0] > '9') {
+            continue;
+        }
+        std::snprintf(path, sizeof path, "/proc/%s/stat", entry->d_name);
+        int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) {
+            continue;
+        }
+        ssize_t n = ::read(fd, stat, sizeof stat - 1);
+        ::close(fd);
+        if (n <= 0) {
+            continue;
+        }
+        stat[n] = '\0';
+        // "pid (comm) S ppid pgrp ..."; comm may contain ") ", so parse from the last ')'.
+        const char* close = std::strrchr(stat, ')');
+        char state = 0;
+        int ppid = 0;
+        int pgrp = 0;
+        if (close != nullptr && std::sscanf(close + 1, " %c %d %d", &state, &ppid, &pgrp) == 3 &&
+            pgrp == pgid && state != 'Z' && state != 'X') {
+            live = true;
+            break;
+        }
+    }
+    ::closedir(proc);
+    return live;
+}
+
+/// Keeps the last `limit` bytes of everything appended.
+void keep_tail(std::string& tail, std::string_view chunk, size_t limit) {
+    if (chunk.size() >= limit) {
+        tail.assign(chunk.substr(chunk.size() - limit));
+        return;
+    }
+    size_t room = limit - chunk.size();
+    if (tail.size() > room) {
+        tail.erase(0, tail.size() - room);
+    }
+    tail.append(chunk);
+}
+
+/// Writing stdin_data to a child that exited without reading it raises SIGPIPE. The engine
+/// ignores SIGPIPE (cli::main) but a library must not rely on that: block it in this thread for
+/// the run and discard a pending one afterwards.
+class SigpipeGuard {
+  public:
+    SigpipeGuard() {
+        sigset_t pipe_set;
+        sigemptyset(&pipe_set);
+        sigaddset(&pipe_set, SIGPIPE);
+        pthread_sigmask(SIG_BLOCK, &pipe_set, &m_old);
+    }
+    ~SigpipeGuard() {
+        sigset_t pipe_set;
+        sigemptyset(&pipe_set);
+        sigaddset(&pipe_set, SIGPIPE);
+        if (sigismember(&m_old, SIGPIPE) == 0) {
+            struct timespec zero {};
+            while (sigtimedwait(&pipe_set, nullptr, &zero) == SIGPIPE) {
+            }
+        }
+        pthread_sigmask(SIG_SETMASK, &m_old, nullptr);
+    }
+    SigpipeGuard(const SigpipeGuard&) = delete;
+    SigpipeGuard& operator=(const SigpipeGuard&) = delete;
+
+  private:
+    sigset_t m_old{};
+};
+
+/// One child from launch to reap: an io_context run on the calling thread that reads both pipes,
+/// writes stdin, and drives the timeout / interrupt / cleanup timers.
+class Session {
+  public:
+    Session(const Command& cmd, Outcome& outcome)
+        : m_cmd(cmd), m_outcome(outcome), m_stdin(m_ctx), m_deadline(m_ctx), m_grace(m_ctx),
+          m_poll(m_ctx), m_drain(m_ctx) {
+        m_out.tail = &outcome.stdout_tail;
+        m_out.bytes = &outcome.stdout_bytes;
+        m_err.tail = &outcome.stderr_tail;
+        m_err.bytes = &outcome.stderr_bytes;
+        m_err.is_stderr = true;
+    }
+
+    ~Session() {
+        // Only reached with a live child when something threw (e.g. an on_output callback):
+        // still leave nothing behind.
+        if (m_proc && !m_leader_done) {
+            ::kill(-m_pgid, SIGKILL);
+        }
+    }
+    Session(const Session&) = delete;
+    Session& operator=(const Session&) = delete;
+
+    /// Starts the child; false (with outcome.error set) when it could not be started.
+    bool start(const fs::path& program, const char* const* envp) {
+        // The full argv (not just the arguments), so the child sees argv[0] as written.
+        std::vector<const char*> argv;
+        argv.reserve(m_cmd.argv.size() + 1);
+        for (const auto& arg : m_cmd.argv) {
+            argv.push_back(arg.c_str());
+        }
+        argv.push_back(nullptr);
+        const char** args = argv.data();
+        ChildSetup setup{envp, m_cmd.cwd.empty() ? nullptr : m_cmd.cwd.c_str()};
+        bp::posix::default_launcher launcher;
+        try {
+            bp::filesystem::path exe(program.string());
+            if (m_cmd.stdin_data.empty()) {
+                m_proc.emplace(launcher(m_ctx, exe, args,
+                                        bp::process_stdio{nullptr, m_out.pipe, m_err.pipe}, setup));
+            } else {
+                m_proc.emplace(launcher(m_ctx, exe, args,
+                                        bp::process_stdio{m_stdin, m_out.pipe, m_err.pipe}, setup));
+            }
+        } catch (const boost::system::system_error& e) {
+            reap_failed_child(launcher.pid);
+            m_outcome.error = "cannot execute '" + m_cmd.argv[0] + "': " + e.code().message();
+            return false;
+        } catch (const std::exception& e) {
+            reap_failed_child(launcher.pid);
+            m_outcome.error = "cannot execute '" + m_cmd.argv[0] + "': " + e.what();
+            return false;
+        }
+        m_pgid = m_proc->id();
+        return true;
+    }
+
+    void run() {
+        read_more(m_out);
+        read_more(m_err);
+        if (!m_cmd.stdin_data.empty()) {
+            asio::async_write(m_stdin, asio::buffer(m_cmd.stdin_data),
+                              [this](error_code, size_t) { m_stdin.close(); });
+        }
+        m_proc->async_wait([this](error_code ec, int) { on_leader_exit(ec); });
+        if (m_cmd.timeout > util::Millis(0)) {
+            m_deadline.expires_after(m_cmd.timeout);
+            m_deadline.async_wait([this](error_code ec) {
+                if (!ec && !m_leader_done) {
+                    escalate(Ending::timed_out, SIGTERM);
+                }
+            });
+        }
+        poll_interrupt();
+        m_ctx.run();
+        fill_outcome();
+    }
+
+  private:
+    struct Stream {
+        explicit Stream(asio::io_context& ctx) : pipe(ctx) {}
+        asio::readable_pipe pipe;
+        std::array<char, k_read_chunk> buffer{};
+        std::string* tail = nullptr;
+        size_t* bytes = nullptr;
+        bool is_stderr = false;
+        bool open = true;
+    };
+
+    static void reap_failed_child(int pid) {
+        // The launcher leaves the child of a failed execve unreaped.
+        if (pid > 0) {
+            while (::waitpid(pid, nullptr, 0) == -1 && errno == EINTR) {
+            }
+        }
+    }
+
+    void read_more(Stream& s) {
+        s.pipe.async_read_some(asio::buffer(s.buffer), [this, &s](error_code ec, size_t n) {
+            if (n > 0) {
+                std::string_view chunk(s.buffer.data(), n);
+                *s.bytes += n;
+                keep_tail(*s.tail, chunk, m_cmd.capture_limit);
+                if (m_cmd.on_output) {
+                    m_cmd.on_output(chunk, s.is_stderr);
+                }
+            }
+            if (ec) {
+                close_stream(s);
+                maybe_finish();
+                return;
+            }
+            read_more(s);
+        });
+    }
+
+    static void close_stream(Stream& s) {
+        s.open = false;
+        error_code ignored;
+        s.pipe.close(ignored);
+    }
+
+    void poll_interrupt() {
+        m_poll.expires_after(k_interrupt_poll);
+        m_poll.async_wait([this](error_code ec) {
+            if (ec || m_leader_done) {
+                return;
+            }
+            if (int sig = interrupt_requested(); sig != 0) {
+                escalate(Ending::interrupted, sig);
+                return;
+            }
+            poll_interrupt();
+        });
+    }
+
+    /// Timeout or interrupt: `sig` to the group now, KILL after the grace period.
+    void escalate(Ending why, int sig) {
+        if (m_forced) {
+            return;
+        }
+        m_forced = why;
+        log::warn("exec: {} '{}' (pid {}): sending SIG{} to its process group",
+                  why == Ending::timed_out ? "timeout of" : "interrupt of", m_cmd.argv[0], m_pgid,
+                  sigabbrev_np(sig));
+        ::kill(-m_pgid, sig);
+        m_grace.expires_after(m_cmd.grace);
+        m_grace.async_wait([this](error_code ec) {
+            if (!ec) {
+                kill_group();
+            }
+        });
+    }
+
+    void kill_group() {
+        if (m_killed) {
+            return;
+        }
+        m_killed = true;
+        ::kill(-m_pgid, SIGKILL);
+        start_drain();
+    }
+
+    void on_leader_exit(error_code ec) {
+        m_leader_done = true;
+        m_deadline.cancel();
+        m_poll.cancel();
+        if (ec) {
+            m_wait_error = "cannot wait for '" + m_cmd.argv[0] + "': " + ec.message();
+        } else {
+            m_status = m_proc->native_exit_code();
+        }
+        m_proc->detach(); // reaped: the destructor must not signal a pid that may be reused
+        // The group id stays reserved while any member lives, so signalling it is safe here.
+        if (group_has_live_member(m_pgid)) {
+            // Policy: a step's leftovers (`cmd &` without wait, a forked daemon that kept the
+            // group) die with the step. TERM now, KILL after grace if they are still there.
+            if (!m_forced) {
+                log::info("exec: '{}' (pid {}) left processes in its group: terminating them",
+                          m_cmd.argv[0], m_pgid);
+                ::kill(-m_pgid, SIGTERM);
+                m_grace.expires_after(m_cmd.grace);
+                m_grace.async_wait([this](error_code e) {
+                    if (!e) {
+                        kill_group();
+                    }
+                });
+            }
+            poll_group();
+        } else {
+            m_group_gone = true;
+            start_drain();
+        }
+        maybe_finish();
+    }
+
+    void poll_group() {
+        // Back off: the check may scan /proc.
+        m_group_poll_interval = std::min(m_group_poll_interval * 2, k_group_poll_max);
+        m_poll.expires_after(m_group_poll_interval);
+        m_poll.async_wait([this](error_code ec) {
+            if (ec) {
+                return;
+            }
+            if (!group_has_live_member(m_pgid)) {
+                m_group_gone = true;
+                m_grace.cancel();
+                start_drain();
+                maybe_finish();
+                return;
+            }
+            poll_group();
+        });
+    }
+
+    void start_drain() {
+        if (m_draining) {
+            return;
+        }
+        m_draining = true;
+        m_drain.expires_after(k_drain);
+        m_drain.async_wait([this](error_code ec) {
+            if (ec) {
+                return;
+            }
+            m_drain_over = true;
+            close_stream(m_out);
+            close_stream(m_err);
+            maybe_finish();
+        });
+    }
+
+    void fill_outcome() {
+        if (!m_wait_error.empty()) {
+            m_outcome.ending = Ending::signaled;
+            m_outcome.error = m_wait_error;
+        } else if (WIFEXITED(m_status)) {
+            m_outcome.ending = Ending::exited;
+            m_outcome.exit_code = WEXITSTATUS(m_status);
+        } else if (WIFSIGNALED(m_status)) {
+            m_outcome.ending = Ending::signaled;
+            m_outcome.signal = WTERMSIG(m_status);
+        }
+        if (m_forced) {
+            m_outcome.ending = *m_forced; // exit_code / signal still say how the leader ended
+        }
+    }
+
+    void maybe_finish() {
+        bool pipes_done = !m_out.open && !m_err.open;
+        // After KILL the drain window bounds the wait even if a zombie keeps the group id alive.
+        bool group_done = m_group_gone || (m_killed && m_drain_over);
+        if (m_leader_done && pipes_done && group_done) {
+            m_ctx.stop();
+        }
+    }
+
+    const Command& m_cmd;
+    Outcome& m_outcome;
+    asio::io_context m_ctx{1};
+    Stream m_out{m_ctx};
+    Stream m_err{m_ctx};
+    asio::writable_pipe m_stdin;
+    asio::steady_timer m_deadline;
+    asio::steady_timer m_grace;
+    asio::steady_timer m_poll;
+    asio::steady_timer m_drain;
+    std::optional<bp::process> m_proc;
+    int m_pgid = 0;
+    std::chrono::milliseconds m_group_poll_interval = k_group_poll_min / 2;
+    int m_status = 0;               ///< waitpid status of the leader
+    std::string m_wait_error;       ///< waitpid failed (SIGCHLD ignored by someone)
+    std::optional<Ending> m_forced; ///< we ended it: timed_out or interrupted
+    bool m_leader_done = false;
+    bool m_group_gone = false;
+    bool m_killed = false;
+    bool m_draining = false;
+    bool m_drain_over = false;
+};
+
+} // namespace
+
+std::string_view to_string(Ending e) {
+    switch (e) {
+    case Ending::exited:
+        return "exited";
+    case Ending::signaled:
+        return "signaled";
+    case Ending::timed_out:
+        return "timed_out";
+    case Ending::interrupted:
+        return "interrupted";
+    case Ending::failed_to_start:
+        return "failed_to_start";
+    }
+    return "unknown";
+}
+
+Outcome RealProcessRunner::run(const Command& cmd) {
+    const auto start = Clock::now();
+    Outcome outcome;
+    auto finished = [&]() -> Outcome {
+        outcome.duration = std::chrono::duration_cast<util::Millis>(Clock::now() - start);
+        return outcome;
+    };
+    if (int sig = interrupt_requested(); sig != 0) {
+        outcome.ending = Ending::interrupted;
+        outcome.error = std::string("not started: interrupted by SIG") + sigabbrev_np(sig);
+        return finished();
+    }
+    fs::path program = resolve_program(cmd, outcome.error);
+    if (outcome.error.empty()) {
+        outcome.error = check_cwd(cmd.cwd);
+    }
+    if (!outcome.error.empty()) {
+        log::warn("exec: {}", outcome.error);
+        return finished();
+    }
+    Environment env(cmd.env);
+    std::optional<SigpipeGuard> sigpipe_guard;
+    if (!cmd.stdin_data.empty()) {
+        sigpipe_guard.emplace();
+    }
+
+    Session session(cmd, outcome);
+    if (!session.start(program, env.envp())) {
+        log::warn("exec: {}", outcome.error);
+        return finished();
+    }
+    session.run();
+    return finished();
+}
+
+} // namespace rollback::exec
