@@ -1,0 +1,388 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# The example shop's operator script: a throwaway PostgreSQL cluster, Capistrano-style releases,
+# Gunicorn under supervisord — all state under one directory, everything on 127.0.0.1/unix sockets.
+#
+#   shop.sh [--root DIR] COMMAND [ARGS]        (or SHOP_ROOT=DIR; see `shop.sh help`)
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+RELEASES_SRC=${SHOP_RELEASES_SRC:-$HERE/releases-src}
+CLIENT=$HERE/lib/shopclient.py
+PYTHON=${SHOP_PYTHON:-/usr/bin/python3}
+PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+PG_OS_USER=${PG_OS_USER:-postgres}
+SHOP_ROOT=${SHOP_ROOT:-}
+
+usage() {
+    cat <<'EOF'
+usage: shop.sh [--root DIR] COMMAND [ARGS]      state directory: --root or $SHOP_ROOT
+
+  check            are the needed Debian packages installed? (exit 1 and the apt-get line if not)
+  setup            create DIR, start a throwaway PostgreSQL 15 cluster, create database `shop`
+  deploy VERSION   copy releases-src/VERSION to releases/VERSION, migrate, switch `current`
+                   atomically, log it in deploys.log, (re)start Gunicorn and wait until healthy
+  seed             demo products with known prices, user demo/demo, operator switches on
+  start | stop     start/stop PostgreSQL and supervisord (which runs Gunicorn as program `shop`)
+  restart          supervisorctl restart shop, then wait until healthy
+  order N          place N orders over HTTP as demo; prints the ids of the orders created
+  prices           SKU and price of every product, from the database
+  switch NAME on|off   set an operator switch (logins_enabled, orders_enabled)
+  status           current release, processes, /health/
+  dsn | url        the database DSN (libpq key=value) | the shop's base URL
+  env              shell assignments: SHOP_ROOT SHOP_URL SHOP_DSN SHOP_SUPERVISOR_CONF
+  psql [ARGS]      psql on the shop database
+  destroy          stop everything, remove the cluster and DIR
+
+environment: SHOP_PORT (setup; default 8800), SHOP_WORKERS (setup; default 2),
+             SHOP_RELEASES_SRC, SHOP_PYTHON, PG_BIN, PG_OS_USER
+EOF
+}
+
+die() {
+    echo "shop.sh: error: $*" >&2
+    exit 1
+}
+say() { echo "shop.sh: $*" >&2; }
+
+as_pg() { # server-side PostgreSQL tools refuse to run as root
+    if [ "$(id -u)" -eq 0 ]; then runuser -u "$PG_OS_USER" -- "$@"; else "$@"; fi
+}
+
+# --- state ---------------------------------------------------------------------------------------
+
+load_state() {
+    [ -n "$SHOP_ROOT" ] || die "no state directory: pass --root DIR or set SHOP_ROOT"
+    [ -f "$SHOP_ROOT/state.env" ] || die "$SHOP_ROOT is not set up (run: shop.sh --root $SHOP_ROOT setup)"
+    # shellcheck source=/dev/null
+    . "$SHOP_ROOT/state.env"
+    PGDATA=$SHOP_ROOT/pg/data
+    PGSOCK=$SHOP_RUN/pg
+    SUPERVISOR_CONF=$SHOP_ROOT/supervisord.conf
+    SHOP_URL=http://127.0.0.1:$SHOP_PORT
+    DSN="host=$PGSOCK port=$SHOP_PG_PORT user=shop dbname=shop"
+}
+
+psql_shop() { "$PG_BIN/psql" -X -v ON_ERROR_STOP=1 -q "$DSN" "$@"; }
+
+current_release() { # the release `current` points to, or nothing
+    local target
+    target=$(readlink "$SHOP_ROOT/current" 2>/dev/null) || return 0
+    basename "$target"
+}
+
+pg_running() { as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1; }
+
+pg_start() {
+    pg_running && return 0
+    as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" -l "$SHOP_ROOT/pg/server.log" -w -t 30 -o \
+        "-c listen_addresses='' -c port=$SHOP_PG_PORT -c unix_socket_directories='$PGSOCK' -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+        start >/dev/null || die "PostgreSQL did not start; see $SHOP_ROOT/pg/server.log"
+}
+
+supervisord_running() {
+    local pid
+    pid=$(cat "$SHOP_ROOT/supervisord.pid" 2>/dev/null) || return 1
+    kill -0 "$pid" 2>/dev/null
+}
+
+ctl() { supervisorctl -c "$SUPERVISOR_CONF" "$@"; }
+
+wait_healthy() { # [RELEASE]
+    "$PYTHON" "$CLIENT" wait "$SHOP_URL" ${1:+--release "$1"} --timeout 30 >/dev/null ||
+        die "the shop is not healthy; see $SHOP_ROOT/log/shop.err.log"
+}
+
+# --- commands ------------------------------------------------------------------------------------
+
+cmd_check() {
+    local missing=()
+    [ -x "$PG_BIN/initdb" ] || missing+=(postgresql-15)
+    command -v gunicorn >/dev/null || missing+=(gunicorn)
+    command -v supervisord >/dev/null || missing+=(supervisor)
+    "$PYTHON" -c 'import django' 2>/dev/null || missing+=(python3-django)
+    "$PYTHON" -c 'import psycopg2' 2>/dev/null || missing+=(python3-psycopg2)
+    if [ ${#missing[@]} -gt 0 ]; then
+        echo "shop.sh: missing packages: ${missing[*]}" >&2
+        echo "  apt-get install -y --no-install-recommends ${missing[*]}" >&2
+        return 1
+    fi
+    "$PYTHON" -c 'import django, sys; sys.exit(django.VERSION[:2] != (3, 2))' ||
+        say "warning: the shop is written for Django 3.2 (Debian 12's python3-django)"
+}
+
+cmd_setup() {
+    [ -n "$SHOP_ROOT" ] || die "no state directory: pass --root DIR or set SHOP_ROOT"
+    [ ! -e "$SHOP_ROOT/state.env" ] || die "$SHOP_ROOT is already set up (destroy it first)"
+    cmd_check || exit 1
+    mkdir -p "$SHOP_ROOT"
+    SHOP_ROOT=$(cd "$SHOP_ROOT" && pwd)
+    if [ "$(id -u)" -eq 0 ]; then
+        # The server runs as $PG_OS_USER: it must traverse every parent of $SHOP_ROOT/pg.
+        runuser -u "$PG_OS_USER" -- test -x "$SHOP_ROOT" || chmod o+x "$SHOP_ROOT"
+        runuser -u "$PG_OS_USER" -- test -x "$SHOP_ROOT" ||
+            die "user $PG_OS_USER cannot reach $SHOP_ROOT: a parent directory is not world-traversable"
+    fi
+    date -u +%FT%TZ >"$SHOP_ROOT/.shop-root" # what `destroy` is allowed to remove
+    local run port=${SHOP_PORT:-8800}
+    # Unix socket paths are limited to 107 bytes: sockets live in a short directory under /tmp.
+    run=$(mktemp -d /tmp/shop.XXXXXX)
+    chmod 755 "$run"
+    mkdir -p "$run/pg" "$SHOP_ROOT/pg" "$SHOP_ROOT/releases" "$SHOP_ROOT/shared/config" "$SHOP_ROOT/log"
+    [ "$(id -u)" -ne 0 ] || chown "$PG_OS_USER:" "$run/pg" "$SHOP_ROOT/pg"
+    cat >"$SHOP_ROOT/state.env" <<EOF
+SHOP_RUN=$run
+SHOP_PORT=$port
+SHOP_PG_PORT=5432
+EOF
+    load_state
+    as_pg "$PG_BIN/initdb" -D "$PGDATA" -U shop -A trust -E UTF8 --locale=C -N >"$SHOP_ROOT/log/initdb.log" 2>&1 ||
+        die "initdb failed; see $SHOP_ROOT/log/initdb.log"
+    pg_start
+    "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 "host=$PGSOCK port=$SHOP_PG_PORT user=shop dbname=postgres" \
+        -c 'CREATE DATABASE shop' >/dev/null
+    local secret
+    secret=$("$PYTHON" -c 'import secrets; print(secrets.token_urlsafe(40))')
+    (
+        umask 077
+        cat >"$SHOP_ROOT/shared/config/shop.env" <<EOF
+# Shared by every release (Capistrano's shared/): database and secret key.
+SHOP_DB_NAME=shop
+SHOP_DB_USER=shop
+SHOP_DB_HOST=$PGSOCK
+SHOP_DB_PORT=$SHOP_PG_PORT
+SHOP_SECRET_KEY=$secret
+EOF
+    )
+    cat >"$SHOP_ROOT/gunicorn.conf.py" <<EOF
+bind = "127.0.0.1:$SHOP_PORT"
+workers = ${SHOP_WORKERS:-2}
+timeout = 30
+graceful_timeout = 3
+accesslog = "$SHOP_ROOT/log/access.log"
+# nginx "combined" plus the request time in seconds (%(L)s), for rollback's access_log source
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(L)s'
+errorlog = "-"
+EOF
+    cat >"$SUPERVISOR_CONF" <<EOF
+[unix_http_server]
+file=$run/supervisor.sock
+chmod=0700
+
+[supervisord]
+logfile=$SHOP_ROOT/log/supervisord.log
+pidfile=$SHOP_ROOT/supervisord.pid
+childlogdir=$SHOP_ROOT/log
+directory=$SHOP_ROOT
+
+[rpcinterface:supervisor]
+supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
+
+[supervisorctl]
+serverurl=unix://$run/supervisor.sock
+
+[program:shop]
+; --chdir through the \`current\` symlink: every (re)start serves the release it points to then.
+command=$(command -v gunicorn) --config $SHOP_ROOT/gunicorn.conf.py --chdir $SHOP_ROOT/current shopsite.wsgi:application
+environment=SHOP_SHARED_ENV="$SHOP_ROOT/shared/config/shop.env"
+autostart=true
+autorestart=true
+startsecs=1
+stopwaitsecs=10
+stopasgroup=true
+killasgroup=true
+stdout_logfile=$SHOP_ROOT/log/shop.out.log
+stderr_logfile=$SHOP_ROOT/log/shop.err.log
+EOF
+    say "ready: $SHOP_ROOT (database: $DSN; shop will listen on $SHOP_URL)"
+}
+
+cmd_start() {
+    load_state
+    pg_start
+    [ -n "$(current_release)" ] || die "nothing deployed yet (run: shop.sh deploy v1)"
+    if supervisord_running; then
+        ctl start shop >/dev/null || true
+    else
+        supervisord -c "$SUPERVISOR_CONF" || die "supervisord did not start; see $SHOP_ROOT/log/supervisord.log"
+    fi
+    wait_healthy
+}
+
+cmd_restart() {
+    load_state
+    supervisord_running || {
+        cmd_start
+        return
+    }
+    ctl restart shop >/dev/null || die "supervisorctl restart shop failed; see $SHOP_ROOT/log/shop.err.log"
+    wait_healthy "${1:-}"
+}
+
+stop_supervisord() {
+    supervisord_running || return 0
+    local pid
+    pid=$(cat "$SHOP_ROOT/supervisord.pid")
+    kill "$pid" 2>/dev/null || true # SIGTERM = supervisorctl shutdown: stops `shop`, then exits
+    for _ in $(seq 100); do
+        # gone, or a zombie waiting for an init that may be slow to reap it
+        case "$(ps -o stat= -p "$pid" 2>/dev/null)" in "" | Z*) return 0 ;; esac
+        sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+}
+
+cmd_stop() {
+    load_state
+    stop_supervisord
+    if pg_running; then as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" -m fast -w stop >/dev/null; fi
+}
+
+cmd_deploy() {
+    local version=${1:-}
+    [ -n "$version" ] || die "usage: shop.sh deploy VERSION"
+    load_state
+    [ -d "$RELEASES_SRC/$version" ] || die "no release source $RELEASES_SRC/$version"
+    local previous
+    previous=$(current_release)
+    if [ "$previous" = "$version" ]; then
+        say "$version is already the current release"
+        return 0
+    fi
+    pg_start
+    local release=$SHOP_ROOT/releases/$version tmp=$SHOP_ROOT/releases/.$version.tmp
+    # Complete or absent: copied under a temporary name, renamed into place.
+    rm -rf "$tmp"
+    cp -R "$RELEASES_SRC/$version" "$tmp"
+    find "$tmp" -name __pycache__ -prune -exec rm -rf {} +
+    # The shared config as this release was deployed with it, where release_switch's
+    # `config_files = ["shared/config/shop.env"]` restores it from.
+    mkdir -p "$tmp/.rollback-config/shared/config"
+    cp -p "$SHOP_ROOT/shared/config/shop.env" "$tmp/.rollback-config/shared/config/shop.env"
+    rm -rf "$release"
+    mv "$tmp" "$release"
+    # Capistrano order: migrate with the new code, then publish it.
+    (cd "$release" && SHOP_SHARED_ENV=$SHOP_ROOT/shared/config/shop.env "$PYTHON" manage.py migrate --noinput) \
+        >"$SHOP_ROOT/log/migrate-$version.log" 2>&1 ||
+        die "migrations of $version failed (current release unchanged); see $SHOP_ROOT/log/migrate-$version.log"
+    ln -sfn "releases/$version" "$SHOP_ROOT/.current.tmp"
+    mv -T "$SHOP_ROOT/.current.tmp" "$SHOP_ROOT/current"
+    echo "$(date -u +%FT%TZ) deploy $version" >>"$SHOP_ROOT/deploys.log"
+    if supervisord_running; then
+        ctl restart shop >/dev/null || die "supervisorctl restart shop failed; see $SHOP_ROOT/log/shop.err.log"
+    else
+        supervisord -c "$SUPERVISOR_CONF" || die "supervisord did not start; see $SHOP_ROOT/log/supervisord.log"
+    fi
+    wait_healthy "$version"
+    say "deployed $version${previous:+ (previous: $previous)}, serving on $SHOP_URL"
+}
+
+cmd_seed() {
+    load_state
+    local release
+    release=$(current_release)
+    [ -n "$release" ] || die "nothing deployed yet: the schema comes with the first deploy (shop.sh deploy v1)"
+    (cd "$SHOP_ROOT/current" && SHOP_SHARED_ENV=$SHOP_ROOT/shared/config/shop.env "$PYTHON" manage.py seed) >&2
+}
+
+cmd_order() {
+    local n=${1:-}
+    [[ "$n" =~ ^[0-9]+$ ]] || die "usage: shop.sh order N"
+    load_state
+    "$PYTHON" "$CLIENT" order "$SHOP_URL" --count "$n"
+}
+
+cmd_prices() {
+    load_state
+    psql_shop -At -F ' ' -c 'SELECT sku, price FROM shop_product ORDER BY sku'
+}
+
+cmd_switch() {
+    local name=${1:-} state=${2:-}
+    case "$name" in logins_enabled | orders_enabled) ;; *) die "usage: shop.sh switch logins_enabled|orders_enabled on|off" ;; esac
+    case "$state" in on) state=true ;; off) state=false ;; *) die "usage: shop.sh switch $name on|off" ;; esac
+    load_state
+    psql_shop -c "UPDATE shop_switch SET enabled = $state WHERE name = '$name'" >/dev/null
+}
+
+cmd_status() {
+    load_state
+    echo "root:      $SHOP_ROOT"
+    echo "release:   $(current_release)"
+    echo "database:  $(pg_running && echo running || echo stopped) ($DSN)"
+    if supervisord_running; then
+        echo "processes: $(ctl status shop 2>&1 | tr -s ' ')"
+    else
+        echo "processes: supervisord not running"
+    fi
+    echo "health:    $("$PYTHON" "$CLIENT" wait "$SHOP_URL" --timeout 1 2>&1)"
+}
+
+cmd_env() {
+    load_state
+    printf 'SHOP_ROOT=%q\nSHOP_URL=%q\nSHOP_DSN=%q\nSHOP_SUPERVISOR_CONF=%q\n' \
+        "$SHOP_ROOT" "$SHOP_URL" "$DSN" "$SUPERVISOR_CONF"
+}
+
+cmd_destroy() {
+    [ -n "$SHOP_ROOT" ] || die "no state directory: pass --root DIR or set SHOP_ROOT"
+    [ -e "$SHOP_ROOT" ] || return 0
+    [ -f "$SHOP_ROOT/.shop-root" ] || die "$SHOP_ROOT was not created by shop.sh setup; not removing it"
+    if [ -f "$SHOP_ROOT/state.env" ]; then
+        load_state
+        stop_supervisord
+        if [ -d "$PGDATA" ] && pg_running; then as_pg "$PG_BIN/pg_ctl" -D "$PGDATA" -m immediate -w stop >/dev/null; fi
+        case "$SHOP_RUN" in /tmp/shop.*) rm -rf "$SHOP_RUN" ;; esac
+    fi
+    rm -rf "$SHOP_ROOT"
+}
+
+# --- dispatch ------------------------------------------------------------------------------------
+
+while [ $# -gt 0 ]; do
+    case "$1" in
+    --root)
+        [ $# -ge 2 ] || die "--root needs a directory"
+        SHOP_ROOT=$2
+        shift 2
+        ;;
+    --root=*)
+        SHOP_ROOT=${1#--root=}
+        shift
+        ;;
+    -h | --help | help)
+        usage
+        exit 0
+        ;;
+    *) break ;;
+    esac
+done
+[ $# -gt 0 ] || {
+    usage >&2
+    exit 2
+}
+if [ -n "$SHOP_ROOT" ] && [ -d "$SHOP_ROOT" ]; then SHOP_ROOT=$(cd "$SHOP_ROOT" && pwd); fi
+command=$1
+shift
+case "$command" in
+check) cmd_check ;;
+setup) cmd_setup ;;
+deploy) cmd_deploy "$@" ;;
+seed) cmd_seed ;;
+start) cmd_start ;;
+stop) cmd_stop ;;
+restart) cmd_restart "$@" ;;
+order) cmd_order "$@" ;;
+prices) cmd_prices ;;
+switch) cmd_switch "$@" ;;
+status) cmd_status ;;
+dsn) load_state && echo "$DSN" ;;
+url) load_state && echo "$SHOP_URL" ;;
+env) cmd_env ;;
+psql) load_state && psql_shop "$@" ;;
+destroy) cmd_destroy ;;
+*)
+    echo "shop.sh: error: unknown command '$command' (see shop.sh help)" >&2
+    exit 2
+    ;;
+esac
