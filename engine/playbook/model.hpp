@@ -63,6 +63,8 @@ struct Step {
     /// Every other action's own keys, substituted, as JSON (strings, numbers, booleans, arrays,
     /// tables). Each action reads and checks its own keys here (see actions/).
     boost::json::object params;
+    /// Where each key of `params` is written (the key itself), for the actions' own diagnostics.
+    std::map<std::string, util::Location> param_where;
 
     /// Names of the variables this step's fields used (for masking and the plan).
     std::vector<std::string> uses;

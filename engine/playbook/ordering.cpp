@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: MIT
+#include "playbook/ordering.hpp"
+
+#include "util/strings.hpp"
+
+#include <algorithm>
+#include <map>
+
+namespace rollback::playbook {
+namespace {
+
+bool contains(const std::vector<size_t>& v, size_t x) {
+    return std::find(v.begin(), v.end(), x) != v.end();
+}
+
+} // namespace
+
+void order_steps(TomlReader& reader, const std::vector<RawStep>& raw, Playbook& pb) {
+    std::map<std::string, size_t> index;
+    std::vector<std::string> ids;
+    for (size_t i = 0; i < raw.size(); ++i) {
+        if (!raw[i].step.id.empty() && !raw[i].duplicate) {
+            index.emplace(raw[i].step.id, i);
+            ids.push_back(raw[i].step.id);
+        }
+    }
+
+    // deps[i]: the steps of the same phase that step i needs (by index, in `needs` order).
+    std::vector<std::vector<size_t>> deps(raw.size());
+    for (size_t i = 0; i < raw.size(); ++i) {
+        const RawStep& r = raw[i];
+        if (r.is_finally || r.duplicate) {
+            continue;
+        }
+        for (size_t k = 0; k < r.step.needs.size(); ++k) {
+            const std::string& name = r.step.needs[k];
+            const util::Location& at = r.needs_where[k];
+            auto it = index.find(name);
+            if (it == index.end()) {
+                std::string problem = "needs " + util::quoted(name) + ": no such step";
+                if (auto guess = util::closest_match(name, ids); !guess.empty()) {
+                    problem += " (did you mean " + util::quoted(guess) + "?)";
+                }
+                reader.error(at, r.subject, problem);
+                continue;
+            }
+            const RawStep& target = raw[it->second];
+            if (target.is_finally) {
+                reader.error(at, r.subject,
+                             "needs " + util::quoted(name) +
+                                 ": a finally step cannot be needed (finally steps run last)");
+            } else if (!r.phase_ok || !target.phase_ok) {
+                continue;
+            } else if (target.step.phase > r.step.phase) {
+                reader.error(at, r.subject,
+                             "needs " + util::quoted(name) + ", which runs in a later phase (" +
+                                 std::string(to_string(target.step.phase)) + ")");
+            } else if (target.step.phase == r.step.phase && !contains(deps[i], it->second)) {
+                deps[i].push_back(it->second);
+            }
+        }
+    }
+
+    for (Phase phase : {Phase::immediate, Phase::database, Phase::code, Phase::verify}) {
+        std::vector<size_t> remaining;
+        for (size_t i = 0; i < raw.size(); ++i) {
+            if (!raw[i].is_finally && !raw[i].duplicate && raw[i].step.phase == phase) {
+                remaining.push_back(i);
+            }
+        }
+        std::vector<bool> done(raw.size(), false);
+        for (;;) {
+            // Stable: always take the earliest step in the file whose needs are all done.
+            bool progress = true;
+            while (progress) {
+                progress = false;
+                for (auto it = remaining.begin(); it != remaining.end(); ++it) {
+                    const auto& d = deps[*it];
+                    if (std::all_of(d.begin(), d.end(), [&](size_t j) { return done[j]; })) {
+                        done[*it] = true;
+                        pb.steps.push_back(raw[*it].step);
+                        remaining.erase(it);
+                        progress = true;
+                        break;
+                    }
+                }
+            }
+            if (remaining.empty()) {
+                break;
+            }
+            // Every remaining step waits for another remaining one, so walking the first
+            // unfinished need from any of them must come back to a step already on the path.
+            std::vector<size_t> path{remaining.front()};
+            size_t next = 0;
+            for (;;) {
+                const auto& d = deps[path.back()];
+                next = *std::find_if(d.begin(), d.end(), [&](size_t j) { return !done[j]; });
+                if (contains(path, next)) {
+                    break;
+                }
+                path.push_back(next);
+            }
+            std::vector<size_t> cycle(std::find(path.begin(), path.end(), next), path.end());
+            std::rotate(cycle.begin(), std::min_element(cycle.begin(), cycle.end()), cycle.end());
+            std::string text;
+            for (size_t j : cycle) {
+                text += raw[j].step.id + " -> ";
+            }
+            text += raw[cycle.front()].step.id;
+            const RawStep& first = raw[cycle.front()];
+            const std::string& second = raw[cycle.size() > 1 ? cycle[1] : cycle[0]].step.id;
+            auto need = std::find(first.step.needs.begin(), first.step.needs.end(), second);
+            util::Location at =
+                first.needs_where[static_cast<size_t>(need - first.step.needs.begin())];
+            reader.error(at, first.subject, "needs form a cycle: " + text);
+            // Mark the cycle done so the steps that wait on it, and other cycles, are still seen.
+            for (size_t j : cycle) {
+                done[j] = true;
+                remaining.erase(std::find(remaining.begin(), remaining.end(), j));
+            }
+        }
+    }
+    for (const RawStep& r : raw) {
+        if (r.is_finally && !r.duplicate) {
+            pb.finally.push_back(r.step);
+        }
+    }
+}
+
+} // namespace rollback::playbook

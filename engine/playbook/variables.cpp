@@ -1,0 +1,261 @@
+// SPDX-License-Identifier: MIT
+#include "playbook/variables.hpp"
+
+#include "util/secrets.hpp"
+#include "util/strings.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+
+namespace rollback::playbook {
+namespace {
+
+const std::vector<std::string> k_var_keys{"env", "secret", "default"};
+
+std::string unquote_double(std::string_view v) {
+    std::string out;
+    for (size_t i = 0; i < v.size(); ++i) {
+        if (v[i] == '\\' && i + 1 < v.size()) {
+            char c = v[++i];
+            out += c == 'n' ? '\n' : c == 't' ? '\t' : c == 'r' ? '\r' : c;
+        } else {
+            out += v[i];
+        }
+    }
+    return out;
+}
+
+std::optional<std::string> lookup_env(const LoadOptions& options, const std::string& name) {
+    if (options.environment != nullptr) {
+        auto it = options.environment->find(name);
+        return it == options.environment->end() ? std::nullopt
+                                                : std::optional<std::string>(it->second);
+    }
+    if (const char* v = std::getenv(name.c_str())) {
+        return std::string(v);
+    }
+    return std::nullopt;
+}
+
+// Integers and booleans are accepted as literals and kept as their TOML text.
+std::optional<std::string> scalar_text(const toml::node& n) {
+    if (n.is_string()) {
+        return n.as_string()->get();
+    }
+    if (n.is_integer()) {
+        return std::to_string(n.as_integer()->get());
+    }
+    if (n.is_boolean()) {
+        return n.as_boolean()->get() ? "true" : "false";
+    }
+    return std::nullopt;
+}
+
+} // namespace
+
+bool is_variable_name(std::string_view name) {
+    if (name.empty() || !(std::isalpha(static_cast<unsigned char>(name[0])) || name[0] == '_')) {
+        return false;
+    }
+    return std::all_of(name.begin(), name.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+    });
+}
+
+std::map<std::string, std::string> parse_dotenv(std::string_view text,
+                                                const std::string& display_path,
+                                                std::vector<util::Diagnostic>& errors) {
+    std::map<std::string, std::string> out;
+    int line_no = 0;
+    for (const std::string& raw : util::split(text, '\n')) {
+        ++line_no;
+        std::string_view line = util::trim(raw);
+        if (line.empty() || line[0] == '#') {
+            continue;
+        }
+        if (line.substr(0, 7) == "export ") {
+            line = util::trim(line.substr(7));
+        }
+        size_t eq = line.find('=');
+        std::string key(util::trim(line.substr(0, eq == std::string_view::npos ? 0 : eq)));
+        if (eq == std::string_view::npos || !is_variable_name(key)) {
+            errors.push_back({{display_path, line_no, 1},
+                              ".env",
+                              "expected NAME=VALUE, found " + util::quoted(line.substr(0, 40)),
+                              {}});
+            continue;
+        }
+        std::string_view value = util::trim(line.substr(eq + 1));
+        if (value.size() >= 2 && (value[0] == '"' || value[0] == '\'') &&
+            value.find(value[0], 1) != std::string_view::npos) {
+            size_t close = value.find(value[0], 1);
+            if (value[0] == '"') {
+                // Find the closing quote that is not escaped.
+                close = 1;
+                while (close < value.size() && value[close] != '"') {
+                    close += value[close] == '\\' ? 2 : 1;
+                }
+                out[key] = unquote_double(value.substr(1, std::min(close, value.size()) - 1));
+            } else {
+                out[key] = std::string(value.substr(1, close - 1));
+            }
+            continue;
+        }
+        if (size_t hash = value.find(" #"); hash != std::string_view::npos) {
+            value = util::trim(value.substr(0, hash));
+        }
+        out[key] = std::string(value);
+    }
+    return out;
+}
+
+std::vector<Variable> resolve_variables(TomlReader& reader, const toml::table* vars,
+                                        const LoadOptions& options,
+                                        const std::map<std::string, std::string>& dotenv) {
+    std::vector<Variable> out;
+    // toml++ tables iterate by key; variables are listed (plan, journal) in file order.
+    std::vector<std::pair<const toml::key*, const toml::node*>> entries;
+    if (vars != nullptr) {
+        for (auto&& [key, node] : *vars) {
+            entries.emplace_back(&key, &node);
+        }
+    }
+    std::stable_sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
+        const auto& pa = a.first->source().begin;
+        const auto& pb = b.first->source().begin;
+        return std::pair(pa.line, pa.column) < std::pair(pb.line, pb.column);
+    });
+    {
+        for (const auto& [key_ptr, node_ptr] : entries) {
+            const toml::key& key = *key_ptr;
+            const toml::node& node = *node_ptr;
+            const std::string name(key.str());
+            const std::string subject = "[vars] " + name;
+            if (!is_variable_name(name)) {
+                reader.error(reader.where(key), subject,
+                             "invalid variable name (use letters, digits, _ and -)");
+                continue;
+            }
+            if (name == "playbook_dir") {
+                reader.error(reader.where(key), subject,
+                             "\"playbook_dir\" is built in and cannot be redefined");
+                continue;
+            }
+            Variable v{name, {}, false, "playbook"};
+            auto override_it = options.overrides.find(name);
+            if (auto literal = scalar_text(node)) {
+                v.value = *literal;
+            } else if (const toml::table* t = node.as_table()) {
+                bool keys_ok = reader.check_keys(*t, subject, k_var_keys);
+                auto env = reader.get_string(*t, "env", subject);
+                v.secret = reader.get_bool(*t, "secret", subject).value_or(false);
+                std::optional<std::string> def;
+                if (const toml::node* d = t->get("default")) {
+                    def = scalar_text(*d);
+                    if (!def) {
+                        reader.type_error(*d, "default", subject, "a string");
+                        keys_ok = false;
+                    }
+                }
+                if (!t->contains("env")) {
+                    reader.error(reader.where(*t), subject, "missing required key \"env\"",
+                                 "a variable table reads the environment: "
+                                 "{ env = \"NAME\", default = \"...\" }");
+                    continue;
+                }
+                if (!env || !keys_ok) {
+                    continue;
+                }
+                if (override_it != options.overrides.end()) {
+                    // resolved below
+                } else if (auto e = lookup_env(options, *env)) {
+                    v.value = *e;
+                    v.origin = "env " + *env;
+                } else if (auto it = dotenv.find(*env); it != dotenv.end()) {
+                    v.value = it->second;
+                    v.origin = ".env " + *env;
+                } else if (def) {
+                    v.value = *def;
+                    v.origin = "default";
+                } else {
+                    reader.error(reader.where(*t->get("env")), subject,
+                                 "environment variable " + *env + " is not set",
+                                 "set it or add default = \"...\"");
+                    continue;
+                }
+            } else {
+                reader.type_error(node, name, "[vars]", "a string or { env = \"NAME\" }");
+                continue;
+            }
+            if (override_it != options.overrides.end()) {
+                v.value = override_it->second;
+                v.origin = "--var";
+            }
+            if (v.secret) {
+                util::register_secret(v.value);
+            }
+            out.push_back(std::move(v));
+        }
+    }
+    std::vector<std::string> declared;
+    if (vars != nullptr) {
+        for (auto&& [key, node] : *vars) {
+            declared.emplace_back(key.str());
+        }
+    }
+    for (const auto& [name, value] : options.overrides) {
+        if (std::find(declared.begin(), declared.end(), name) != declared.end()) {
+            continue;
+        }
+        std::string problem = "no variable " + util::quoted(name) + " in [vars]";
+        if (auto guess = util::closest_match(name, declared); !guess.empty()) {
+            problem += " (did you mean " + util::quoted(guess) + "?)";
+        }
+        reader.error({reader.display_path(), 0, 0}, "--var " + name, problem);
+    }
+    return out;
+}
+
+Substituter::Substituter(std::map<std::string, std::string> values) : m_values(std::move(values)) {
+    for (const auto& [name, _] : m_values) {
+        m_names.push_back(name);
+    }
+}
+
+std::string Substituter::apply(std::string_view text, std::vector<std::string>& uses,
+                               std::vector<std::string>& problems) const {
+    std::string out;
+    size_t pos = 0;
+    for (;;) {
+        size_t open = text.find("{{", pos);
+        size_t close = open == std::string_view::npos ? open : text.find("}}", open + 2);
+        if (close == std::string_view::npos) {
+            out.append(text.substr(pos));
+            return out;
+        }
+        out.append(text.substr(pos, open - pos));
+        std::string_view inner = text.substr(open + 2, close - open - 2);
+        std::string name(util::trim(inner));
+        auto it = m_values.find(name);
+        if (it != m_values.end()) {
+            out += it->second;
+            if (std::find(uses.begin(), uses.end(), name) == uses.end()) {
+                uses.push_back(name);
+            }
+        } else if (!is_variable_name(name)) {
+            problems.push_back("invalid variable reference " +
+                               util::quoted(text.substr(open, close + 2 - open)) +
+                               " (write {{name}})");
+        } else {
+            std::string problem = "undefined variable " + util::quoted(name);
+            if (auto guess = util::closest_match(name, m_names); !guess.empty()) {
+                problem += " (did you mean " + util::quoted(guess) + "?)";
+            }
+            problems.push_back(problem);
+        }
+        pos = close + 2;
+    }
+}
+
+} // namespace rollback::playbook

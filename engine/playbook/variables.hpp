@@ -1,0 +1,50 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+// Playbook variables: the `[vars]` table, `.env` files and `{{name}}` substitution.
+
+#include "playbook/loader.hpp"
+#include "playbook/model.hpp"
+#include "playbook/toml_reader.hpp"
+
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace rollback::playbook {
+
+/// `.env` syntax: KEY=VALUE lines, `#` comment lines, blank lines, an optional `export ` prefix,
+/// values optionally in '...' (literal) or "..." (\n \t \" \\ escapes); an unquoted value is
+/// trimmed and loses a trailing ` # comment`. A malformed line yields a diagnostic located in
+/// `display_path` and is skipped.
+std::map<std::string, std::string> parse_dotenv(std::string_view text,
+                                                const std::string& display_path,
+                                                std::vector<util::Diagnostic>& errors);
+
+/// True for names usable in `{{...}}`: a letter or `_`, then letters, digits, `_` or `-`.
+bool is_variable_name(std::string_view name);
+
+/// Resolves every `[vars]` entry (overrides > environment > `.env` > default) and reports bad
+/// entries, unset environment variables and overrides of undeclared variables into `reader`.
+/// Secret values are registered with util::register_secret.
+std::vector<Variable> resolve_variables(TomlReader& reader, const toml::table* vars,
+                                        const LoadOptions& options,
+                                        const std::map<std::string, std::string>& dotenv);
+
+/// `{{ name }}` substitution, single pass: substituted text is never scanned again.
+class Substituter {
+  public:
+    explicit Substituter(std::map<std::string, std::string> values);
+    /// `text` with every reference replaced. Adds each used name to `uses` (once) and each
+    /// problem (undefined variable with did-you-mean, malformed reference) to `problems`.
+    /// A `{{` without a closing `}}` is left as it is.
+    std::string apply(std::string_view text, std::vector<std::string>& uses,
+                      std::vector<std::string>& problems) const;
+
+  private:
+    std::map<std::string, std::string> m_values;
+    std::vector<std::string> m_names;
+};
+
+} // namespace rollback::playbook
