@@ -1,0 +1,459 @@
+// SPDX-License-Identifier: MIT
+#include "actions/backup_catalog.hpp"
+
+#include "util/duration.hpp"
+#include "util/files.hpp"
+#include "util/log.hpp"
+#include "util/secrets.hpp"
+#include "util/sha256.hpp"
+#include "util/strings.hpp"
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <fcntl.h>
+#include <pqxx/connection_base>
+#include <pqxx/transaction>
+#include <unistd.h>
+
+namespace rollback::actions {
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+
+// --- manifest JSON ---------------------------------------------------------------------------
+
+json::object to_json(const BackupManifest& m) {
+    json::object o;
+    o["format"] = m.format;
+    o["id"] = m.id;
+    o["file"] = m.file;
+    o["time"] = util::format_time(m.time);
+    o["database"] = m.database;
+    o["server_version"] = m.server_version;
+    o["pg_dump_version"] = m.pg_dump_version;
+    o["size"] = m.size;
+    o["sha256"] = m.sha256;
+    o["release"] = m.release;
+    o["toc_entries"] = m.toc_entries;
+    json::array keys;
+    for (const auto& k : m.key_tables) {
+        keys.emplace_back(k);
+    }
+    o["key_tables"] = std::move(keys);
+    json::array tables;
+    for (const auto& t : m.tables) {
+        json::object to;
+        to["table"] = t.table;
+        to["rows"] = t.rows;
+        if (!t.checksum.empty()) {
+            to["checksum"] = t.checksum;
+        }
+        tables.emplace_back(std::move(to));
+    }
+    o["tables"] = std::move(tables);
+    o["verified"] = m.verified;
+    o["verified_at"] = m.verified_at;
+    o["restore_tested_at"] = m.restore_tested_at;
+    o["good"] = m.good;
+    return o;
+}
+
+namespace {
+
+[[noreturn]] void bad_manifest(const std::string& source, const std::string& problem) {
+    throw util::Error("backup manifest " + source + ": " + problem, util::ExitCode::invalid);
+}
+
+const json::value& field(const json::object& o, const char* key, const std::string& source) {
+    const json::value* v = o.if_contains(key);
+    if (v == nullptr) {
+        bad_manifest(source, std::string("missing \"") + key + "\"");
+    }
+    return *v;
+}
+
+std::string str(const json::object& o, const char* key, const std::string& source,
+                bool required = true) {
+    const json::value* v = o.if_contains(key);
+    if (v == nullptr && !required) {
+        return {};
+    }
+    const json::value& f = field(o, key, source);
+    if (!f.is_string()) {
+        bad_manifest(source, std::string("\"") + key + "\" must be a string");
+    }
+    return std::string(f.as_string());
+}
+
+std::int64_t integer(const json::object& o, const char* key, const std::string& source) {
+    const json::value& f = field(o, key, source);
+    if (f.is_int64()) {
+        return f.as_int64();
+    }
+    if (f.is_uint64()) {
+        return static_cast<std::int64_t>(f.as_uint64());
+    }
+    bad_manifest(source, std::string("\"") + key + "\" must be an integer");
+}
+
+bool boolean(const json::object& o, const char* key, const std::string& source) {
+    const json::value& f = field(o, key, source);
+    if (!f.is_bool()) {
+        bad_manifest(source, std::string("\"") + key + "\" must be true or false");
+    }
+    return f.as_bool();
+}
+
+std::string compact_time(util::SystemTime t) {
+    std::string s = util::format_time(t); // 2026-11-26T14:35:00.123Z
+    std::string out;
+    for (char c : s.substr(0, 19)) {
+        if (c != '-' && c != ':') {
+            out += c;
+        }
+    }
+    return out + "Z";
+}
+
+void fsync_file(const fs::path& p) {
+    int fd = ::open(p.c_str(), O_RDONLY);
+    if (fd >= 0) {
+        ::fsync(fd);
+        ::close(fd);
+    }
+}
+
+} // namespace
+
+BackupManifest manifest_from_json(const json::value& v, const std::string& source) {
+    if (!v.is_object()) {
+        bad_manifest(source, "not a JSON object");
+    }
+    const json::object& o = v.as_object();
+    BackupManifest m;
+    m.format = static_cast<int>(integer(o, "format", source));
+    if (m.format != 1) {
+        bad_manifest(source,
+                     "unsupported format " + std::to_string(m.format) + " (this version reads 1)");
+    }
+    m.id = str(o, "id", source);
+    m.file = str(o, "file", source);
+    auto t = util::parse_time(str(o, "time", source));
+    if (!t) {
+        bad_manifest(source, "\"time\" is not an RFC 3339 time");
+    }
+    m.time = *t;
+    m.database = str(o, "database", source);
+    m.server_version = str(o, "server_version", source, false);
+    m.pg_dump_version = str(o, "pg_dump_version", source, false);
+    m.size = static_cast<std::uint64_t>(integer(o, "size", source));
+    m.sha256 = str(o, "sha256", source);
+    m.release = str(o, "release", source, false);
+    m.toc_entries =
+        o.if_contains("toc_entries") ? static_cast<int>(integer(o, "toc_entries", source)) : 0;
+    if (const json::value* keys = o.if_contains("key_tables");
+        keys != nullptr && keys->is_array()) {
+        for (const auto& k : keys->as_array()) {
+            if (k.is_string()) {
+                m.key_tables.emplace_back(k.as_string());
+            }
+        }
+    }
+    const json::value& tables = field(o, "tables", source);
+    if (!tables.is_array()) {
+        bad_manifest(source, "\"tables\" must be an array");
+    }
+    for (const auto& tv : tables.as_array()) {
+        if (!tv.is_object()) {
+            bad_manifest(source, "\"tables\" entries must be objects");
+        }
+        TableStat ts;
+        ts.table = str(tv.as_object(), "table", source);
+        ts.rows = integer(tv.as_object(), "rows", source);
+        ts.checksum = str(tv.as_object(), "checksum", source, false);
+        m.tables.push_back(std::move(ts));
+    }
+    m.verified = boolean(o, "verified", source);
+    m.verified_at = str(o, "verified_at", source, false);
+    m.restore_tested_at = str(o, "restore_tested_at", source, false);
+    m.good = boolean(o, "good", source);
+    return m;
+}
+
+// --- catalog -----------------------------------------------------------------------------------
+
+BackupCatalog::BackupCatalog(fs::path dir) : m_dir(std::move(dir)) {}
+
+void BackupCatalog::require_exists() const {
+    std::error_code ec;
+    if (!fs::is_directory(m_dir, ec)) {
+        throw util::Error("backup catalog " + m_dir.string() + " does not exist",
+                          util::ExitCode::invalid,
+                          "create it, or take a first backup with 'rollback backup --catalog " +
+                              m_dir.string() + " --dsn ...'");
+    }
+}
+
+namespace {
+
+BackupManifest read_manifest(const fs::path& file) {
+    std::string text = util::read_file(file);
+    boost::system::error_code ec;
+    json::value v = json::parse(text, ec);
+    if (ec) {
+        throw util::Error("backup manifest " + file.string() + ": invalid JSON: " + ec.message(),
+                          util::ExitCode::invalid);
+    }
+    BackupManifest m = manifest_from_json(v, file.string());
+    m.directory = file.parent_path();
+    return m;
+}
+
+} // namespace
+
+std::vector<BackupManifest> BackupCatalog::list() const {
+    require_exists();
+    std::vector<BackupManifest> out;
+    for (const auto& e : fs::directory_iterator(m_dir)) {
+        if (e.is_regular_file() && e.path().extension() == ".json") {
+            out.push_back(read_manifest(e.path()));
+        }
+    }
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+        return a.time != b.time ? a.time < b.time : a.id < b.id;
+    });
+    return out;
+}
+
+BackupManifest BackupCatalog::get(const std::string& id) const {
+    for (auto& m : list()) {
+        if (m.id == id) {
+            return m;
+        }
+    }
+    throw util::Error("no backup " + util::quoted(id) + " in catalog " + m_dir.string(),
+                      util::ExitCode::invalid,
+                      "'rollback backup list --catalog " + m_dir.string() + "' shows the backups");
+}
+
+void BackupCatalog::save(const BackupManifest& m) const {
+    util::write_file_atomic(m_dir / (m.id + ".json"), json::serialize(to_json(m)) + "\n");
+}
+
+fs::path dump_path(const BackupManifest& m) {
+    return m.directory / m.file;
+}
+
+BackupManifest BackupCatalog::select(const std::string& spec, const std::string& database,
+                                     const fs::path& base) const {
+    if (spec != "last_good" && spec.rfind("before_release:", 0) != 0) {
+        fs::path p = spec;
+        if (p.is_relative() && !base.empty()) {
+            p = base / p;
+        }
+        fs::path manifest = p.extension() == ".json" ? p : fs::path(p).replace_extension(".json");
+        std::error_code ec;
+        if (!fs::exists(manifest, ec)) {
+            throw util::Error("backup " + p.string() + ": no manifest " + manifest.string(),
+                              util::ExitCode::invalid,
+                              "backups are taken with 'rollback backup', which writes the manifest "
+                              "beside the archive");
+        }
+        return read_manifest(manifest);
+    }
+    std::vector<BackupManifest> all = list();
+    std::vector<BackupManifest> mine;
+    for (auto& m : all) {
+        if (m.database == database) {
+            mine.push_back(std::move(m));
+        }
+    }
+    const bool last_good = spec == "last_good";
+    const std::string release =
+        last_good ? std::string() : spec.substr(std::string("before_release:").size());
+    for (auto it = mine.rbegin(); it != mine.rend(); ++it) {
+        if (it->verified && (last_good ? it->good : it->release == release)) {
+            return *it;
+        }
+    }
+    std::string what =
+        last_good ? "no good backup" : "no verified backup taken before release " + release;
+    size_t verified = static_cast<size_t>(
+        std::count_if(mine.begin(), mine.end(), [](const auto& m) { return m.verified; }));
+    throw util::Error(
+        what + " of database " + database + " in catalog " + m_dir.string() + " (" +
+            std::to_string(mine.size()) + " backups, " + std::to_string(verified) + " verified)",
+        util::ExitCode::invalid,
+        last_good ? "take one with 'rollback backup --mark-good', or name a backup: "
+                    "backup = \"before_release:V\" or a path"
+                  : "backups record the release they precede: 'rollback backup --release " +
+                        release + "'");
+}
+
+std::string loss_window(const BackupManifest& m, util::SystemTime now) {
+    auto age = std::chrono::duration_cast<std::chrono::seconds>(now - m.time);
+    std::string taken = util::format_time(m.time).substr(0, 16) + "Z";
+    if (age.count() < 0) {
+        return "0s (backup taken " + taken + ", in the future: check the clocks)";
+    }
+    // Minutes are enough for a person once the window is past an hour.
+    auto shown =
+        age >= std::chrono::hours(1) ? std::chrono::duration_cast<std::chrono::minutes>(age) : age;
+    return util::format_duration(std::chrono::duration_cast<util::Millis>(shown)) +
+           " (backup taken " + taken + ")";
+}
+
+// --- taking and verifying ------------------------------------------------------------------------
+
+std::vector<std::string> check_archive(exec::ProcessRunner& runner, const BackupManifest& m,
+                                       TocInfo& toc) {
+    std::vector<std::string> problems;
+    fs::path p = dump_path(m);
+    std::error_code ec;
+    if (!fs::is_regular_file(p, ec)) {
+        problems.push_back("archive " + p.string() + " is missing");
+        return problems;
+    }
+    std::string sha = util::sha256_file(p);
+    if (sha != m.sha256) {
+        problems.push_back("archive " + p.string() + ": sha256 " + sha.substr(0, 12) +
+                           "… differs from the manifest's " + m.sha256.substr(0, 12) +
+                           "… (corrupted or replaced)");
+    }
+    toc = read_toc(runner, p);
+    if (!toc.ok) {
+        problems.push_back("archive " + p.string() + ": " + toc.error);
+    }
+    return problems;
+}
+
+BackupManifest take_backup(exec::ProcessRunner& runner, const BackupCatalog& catalog,
+                           const BackupRequest& req, const ProgressFn& progress) {
+    auto say = [&](const std::string& s) {
+        if (progress) {
+            progress(s);
+        }
+    };
+    catalog.require_exists();
+    auto conn = connect(req.dsn);
+    BackupManifest m;
+    // pg_dump works from the snapshot this transaction exports, so the archive, the row counts and
+    // the checksums all describe the same instant. The transaction must stay open until pg_dump
+    // ends.
+    pqxx::transaction<pqxx::isolation_level::repeatable_read, pqxx::readwrite_policy::read_only> tx(
+        *conn);
+    pqxx::row info = tx.exec1(
+        "SELECT pg_export_snapshot(), current_database(), current_setting('server_version'),"
+        " to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')");
+    std::string snapshot = info[0].c_str();
+    m.database = info[1].c_str();
+    m.server_version = info[2].c_str();
+    m.time = *util::parse_time(info[3].c_str());
+    m.release = req.release;
+    m.good = req.mark_good;
+    for (const auto& k : req.key_tables) {
+        m.key_tables.push_back(qualify_table(k));
+    }
+    m.id = m.database + "-" + compact_time(m.time);
+    for (int n = 2; fs::exists(catalog.dir() / (m.id + ".json")) ||
+                    fs::exists(catalog.dir() / (m.id + ".dump"));
+         ++n) {
+        m.id = m.database + "-" + compact_time(m.time) + "-" + std::to_string(n);
+    }
+    m.file = m.id + ".dump";
+    m.directory = catalog.dir();
+    fs::path final_path = catalog.dir() / m.file;
+    fs::path partial = catalog.dir() / (m.file + ".partial");
+
+    say("dumping " + m.database + " to " + final_path.string());
+    exec::Command cmd;
+    cmd.argv = {pg_program("pg_dump"), "--format=custom", "--snapshot=" + snapshot,
+                "--file=" + partial.string(), "--dbname=" + req.dsn.conninfo_without_password()};
+    cmd.env = req.dsn.child_env();
+    exec::Outcome o = runner.run(cmd);
+    if (!o.ok()) {
+        std::error_code ec;
+        fs::remove(partial, ec);
+        std::string why = o.ending == exec::Ending::failed_to_start
+                              ? o.error
+                              : std::string(util::trim(o.stderr_tail));
+        throw util::Error(util::mask_secrets("pg_dump of " + m.database + " failed: " + why),
+                          util::ExitCode::run_failed);
+    }
+    say("counting rows and checksumming key tables in the dump's snapshot");
+    m.tables = collect_stats(tx, m.key_tables);
+    tx.commit();
+
+    exec::Command ver;
+    ver.argv = {pg_program("pg_dump"), "--version"};
+    if (exec::Outcome vo = runner.run(ver); vo.ok()) {
+        m.pg_dump_version = std::string(util::trim(vo.stdout_tail));
+    }
+    fsync_file(partial);
+    fs::rename(partial, final_path);
+    util::fsync_directory(catalog.dir());
+    m.size = fs::file_size(final_path);
+    m.sha256 = util::sha256_file(final_path);
+    TocInfo toc = read_toc(runner, final_path);
+    m.toc_entries = toc.entries;
+    m.verified = toc.ok && util::sha256_file(final_path) == m.sha256;
+    if (m.verified) {
+        m.verified_at = util::format_time(std::chrono::system_clock::now());
+    } else {
+        log::warn("backup {}: not verified: {}", m.id, toc.error);
+    }
+    catalog.save(m);
+    return m;
+}
+
+VerifyReport verify_backup(exec::ProcessRunner& runner, const BackupCatalog& catalog,
+                           BackupManifest& m, const std::optional<Dsn>& restore_server,
+                           const ProgressFn& progress) {
+    VerifyReport r;
+    TocInfo toc;
+    r.problems = check_archive(runner, m, toc);
+    if (r.problems.empty()) {
+        r.passed.push_back("sha256 matches the manifest");
+        r.passed.push_back("TOC readable (" + std::to_string(toc.entries) + " items)");
+    }
+    if (r.problems.empty() && restore_server) {
+        std::string scratch = derived_db_name(m.database, "verify",
+                                              compact_time(std::chrono::system_clock::now()) +
+                                                  std::to_string(::getpid()));
+        RestoreRequest rq{*restore_server, scratch, dump_path(m), 2, toc.entries, {}, progress};
+        RestoreResult rr = restore_into_new_database(runner, rq);
+        if (!rr.ok) {
+            r.problems.push_back("restore test: " + rr.error);
+        } else {
+            std::vector<std::string> diffs;
+            try {
+                auto c = connect(restore_server->with_dbname(scratch));
+                pqxx::read_transaction tx(*c);
+                diffs = compare_stats(tx, m.tables);
+            } catch (const std::exception& e) {
+                diffs.push_back("cannot compare the restored database: " + db_error_text(e));
+            }
+            for (const auto& d : diffs) {
+                r.problems.push_back("restore test: " + d);
+            }
+            if (diffs.empty()) {
+                r.passed.push_back("restore test: " + std::to_string(m.tables.size()) +
+                                   " tables restored in " + util::format_duration(rr.restore_time) +
+                                   ", row counts and checksums match");
+            }
+            if (std::string err = drop_database(*restore_server, scratch); !err.empty()) {
+                r.problems.push_back("restore test: " + err);
+            }
+        }
+    }
+    r.ok = r.problems.empty();
+    m.verified = r.ok;
+    m.verified_at = util::format_time(std::chrono::system_clock::now());
+    if (r.ok && restore_server) {
+        m.restore_tested_at = m.verified_at;
+    }
+    catalog.save(m);
+    return r;
+}
+
+} // namespace rollback::actions

@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+// The backup catalog: a directory of `pg_dump -Fc` archives, each with a JSON manifest beside it
+// (<id>.dump + <id>.json). See docs/database.md for the manifest format and selection rules.
+
+#include "actions/pg_conn.hpp"
+#include "actions/pg_restore_core.hpp"
+#include "actions/pg_tables.hpp"
+#include "exec/runner.hpp"
+#include "util/time.hpp"
+
+#include <boost/json/object.hpp>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace rollback::actions {
+
+struct BackupManifest {
+    int format = 1;
+    std::string id;        ///< "<database>-<yyyymmddThhmmssZ>"
+    std::string file;      ///< archive file name, relative to the manifest's directory
+    util::SystemTime time; ///< the dump's snapshot time (loss window = now − time)
+    std::string database;
+    std::string server_version; ///< server_version of the dumped server
+    std::string pg_dump_version;
+    std::uint64_t size = 0; ///< bytes of the archive
+    std::string sha256;     ///< of the archive
+    std::string release;    ///< the release whose deploy this backup precedes ("" = none)
+    int toc_entries = 0;
+    std::vector<std::string> key_tables; ///< tables with checksums ("schema.name")
+    std::vector<TableStat> tables;       ///< every user table's row count (+ checksum if key)
+    bool verified = false; ///< archive readable (TOC) and checksum matched at verified_at
+    std::string verified_at;
+    std::string restore_tested_at;   ///< last successful `verify --restore-test`
+    bool good = false;               ///< marked known good (--mark-good)
+    std::filesystem::path directory; ///< where the manifest was read from (not serialized)
+};
+
+boost::json::object to_json(const BackupManifest& m);
+/// Throws util::Error (exit 2) naming `source` when a field is missing or has the wrong type.
+BackupManifest manifest_from_json(const boost::json::value& v, const std::string& source);
+
+class BackupCatalog {
+  public:
+    explicit BackupCatalog(std::filesystem::path dir);
+    const std::filesystem::path& dir() const { return m_dir; }
+    /// Throws util::Error (exit 2) "backup catalog DIR does not exist" when it is not a directory.
+    void require_exists() const;
+    /// Every manifest, oldest first. Throws util::Error for an unreadable or invalid manifest.
+    std::vector<BackupManifest> list() const;
+    /// The manifest with `id`; throws util::Error (exit 2) when there is none.
+    BackupManifest get(const std::string& id) const;
+    /// Writes `m` atomically as <dir>/<id>.json.
+    void save(const BackupManifest& m) const;
+    /// Resolves a backup reference for `database`:
+    ///   "last_good"          the newest verified backup marked good;
+    ///   "before_release:V"   the newest verified backup taken before deploying release V;
+    ///   a path               an archive (with <stem>.json beside it) or a manifest, relative to
+    ///   `base`.
+    /// Throws util::Error (exit 2) with a hint when nothing matches ("no good backup ...").
+    BackupManifest select(const std::string& spec, const std::string& database,
+                          const std::filesystem::path& base = {}) const;
+
+  private:
+    std::filesystem::path m_dir;
+};
+
+/// The archive of a manifest.
+std::filesystem::path dump_path(const BackupManifest& m);
+
+/// Loss window text for `m` at `now`: "2h13m (backup taken 2026-11-26T12:22Z)".
+std::string loss_window(const BackupManifest& m, util::SystemTime now);
+
+struct BackupRequest {
+    Dsn dsn;
+    std::string release;
+    bool mark_good = false;
+    std::vector<std::string> key_tables;
+};
+
+/// Takes a backup: pg_dump -Fc of an exported REPEATABLE READ snapshot, whose row counts and key
+/// table checksums are computed in that same snapshot; then sha256 and `pg_restore --list`; then
+/// the manifest, written last and atomically (a crash leaves at most an orphan .partial file).
+/// Throws ConnectError / util::Error when the backup cannot be taken.
+BackupManifest take_backup(exec::ProcessRunner& runner, const BackupCatalog& catalog,
+                           const BackupRequest& req, const ProgressFn& progress);
+
+struct VerifyReport {
+    bool ok = true;
+    std::vector<std::string> passed;   ///< "sha256 matches", "TOC readable (52 items)", ...
+    std::vector<std::string> problems; ///< empty when ok
+};
+
+/// Checks a backup: sha256, TOC, and with `restore_server` a real restore into a scratch database
+/// (dropped afterwards) compared with the manifest's row counts and checksums. Updates and saves
+/// the manifest's `verified`, `verified_at`, `restore_tested_at`.
+VerifyReport verify_backup(exec::ProcessRunner& runner, const BackupCatalog& catalog,
+                           BackupManifest& m, const std::optional<Dsn>& restore_server,
+                           const ProgressFn& progress);
+
+/// The archive is intact: its sha256 is the manifest's and pg_restore can read its TOC.
+/// Returns problems (empty = ok) and fills `toc` when readable.
+std::vector<std::string> check_archive(exec::ProcessRunner& runner, const BackupManifest& m,
+                                       TocInfo& toc);
+
+} // namespace rollback::actions

@@ -1,0 +1,45 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+// Reconciliation after a side-swap restore: what the rolled-back database holds that the restored
+// one does not, exported to CSV for a person (orders placed after the backup are not lost).
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace pqxx {
+class connection_base;
+}
+
+namespace rollback::actions {
+
+struct ReconcileSpec {
+    std::string table;            ///< as written in the playbook ("orders" = "public.orders")
+    std::vector<std::string> key; ///< key columns (usually the primary key)
+};
+
+struct ReconcileCounts {
+    std::string table;
+    std::int64_t missing = 0; ///< keys only in the rolled-back database → <table>.missing.csv
+    std::int64_t changed = 0; ///< same key, different content → <table>.changed.csv
+    std::int64_t restored_only =
+        0; ///< keys only in the restored database (deleted after the backup)
+    std::filesystem::path missing_csv;
+    std::filesystem::path changed_csv;
+};
+
+/// Compares `spec.table` in both databases by key and md5(row::text) (keys and hashes are fetched,
+/// diffed in memory: ~100 bytes per row), then exports the full rows of the differences:
+/// `<out_dir>/<table>.missing.csv` (rows of the rolled-back database, header = column names) and
+/// `<out_dir>/<table>.changed.csv` (first column `_side` = rolled_back | restored, both versions
+/// next to each other). Both files are written even when empty. Rows are ordered by key.
+/// Throws pqxx/util errors when a table or key column does not exist.
+ReconcileCounts reconcile_table(pqxx::connection_base& rolled_back, pqxx::connection_base& restored,
+                                const ReconcileSpec& spec, const std::filesystem::path& out_dir);
+
+/// One CSV field (RFC 4180; NULL = empty unquoted, empty string = "").
+std::string csv_field(const char* value, bool is_null);
+
+} // namespace rollback::actions

@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+// action = "pg_restore": restore a catalogued backup without destroying anything (side_swap).
+// The step's parameters, shared with `rollback rehearse`.
+
+#include "actions/pg_conn.hpp"
+#include "actions/pg_reconcile.hpp"
+#include "actions/sql_check.hpp"
+#include "actions/step_params.hpp"
+#include "playbook/model.hpp"
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace rollback::actions {
+
+struct SqlAssert {
+    std::string sql;
+    SqlExpectation expect;
+};
+
+struct PgRestoreParams {
+    std::string dsn;                  ///< the production database (its dbname is the one restored)
+    std::filesystem::path catalog;    ///< absolute (relative paths are against the playbook)
+    std::string backup = "last_good"; ///< "last_good" | "before_release:V" | a path
+    int jobs = 2;
+    std::string strategy = "side_swap";
+    std::vector<SqlAssert> asserts;
+    std::vector<ReconcileSpec> reconcile;
+};
+
+/// Reads and checks a pg_restore step's keys; problems go to `p` (located diagnostics).
+PgRestoreParams read_pg_restore_params(const playbook::Playbook& pb, StepParams& p);
+
+/// Runs the step's asserts in `tx`; returns one line per failing assertion.
+std::vector<std::string> run_asserts(pqxx::transaction_base& tx,
+                                     const std::vector<SqlAssert>& asserts);
+
+} // namespace rollback::actions

@@ -1,0 +1,33 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+// SQL assertions shared by `sql_assert` and the `assert = [...]` of `pg_restore`: a query and the
+// result it must give.
+
+#include <boost/json/value.hpp>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace pqxx {
+class transaction_base;
+}
+
+namespace rollback::actions {
+
+struct SqlExpectation {
+    std::optional<std::string>
+        scalar; ///< one row, one column, compared as text ("t"/"f" for booleans)
+    std::optional<std::int64_t> rows; ///< number of rows
+};
+
+/// The text a JSON `expect` value is compared as: strings as is, integers in decimal, booleans as
+/// PostgreSQL prints them ("t"/"f"), floats via their shortest form. nullopt for other types.
+std::optional<std::string> expectation_text(const boost::json::value& v);
+
+/// Runs `sql` and checks `expect`. Returns "" when it holds, else the problem
+/// ("returned 3, expected 0" / "returned 2 rows, expected 1"); SQL errors are returned masked.
+std::string check_sql(pqxx::transaction_base& tx, const std::string& sql,
+                      const SqlExpectation& expect);
+
+} // namespace rollback::actions
