@@ -10,6 +10,9 @@ namespace rollback::actions {
 std::unique_ptr<Action> make_exec_action();
 std::unique_ptr<Action> make_wait_action();
 std::unique_ptr<Action> make_hook_action();
+std::unique_ptr<Action> make_sql_action();
+std::unique_ptr<Action> make_sql_assert_action();
+std::unique_ptr<Action> make_pg_restore_action();
 
 namespace {
 
@@ -19,6 +22,9 @@ const std::map<std::string, std::unique_ptr<Action>, std::less<>>& registry() {
         t.emplace("exec", make_exec_action());
         t.emplace("wait", make_wait_action());
         t.emplace("hook", make_hook_action());
+        t.emplace("sql", make_sql_action());
+        t.emplace("sql_assert", make_sql_assert_action());
+        t.emplace("pg_restore", make_pg_restore_action());
         return t;
     }();
     return table;
