@@ -318,9 +318,13 @@ cmd_status() {
     echo "health:    $("$PYTHON" "$CLIENT" wait "$SHOP_URL" --timeout 1 2>&1)"
 }
 
-cmd_env() {
+cmd_env() { # single quotes: valid for `. file` in a shell and for rollback's .env files
     load_state
-    printf 'SHOP_ROOT=%q\nSHOP_URL=%q\nSHOP_DSN=%q\nSHOP_SUPERVISOR_CONF=%q\n' \
+    local v
+    for v in "$SHOP_ROOT" "$SHOP_URL" "$DSN" "$SUPERVISOR_CONF"; do
+        case "$v" in *"'"*) die "cannot quote $v for a .env file" ;; esac
+    done
+    printf "SHOP_ROOT='%s'\nSHOP_URL='%s'\nSHOP_DSN='%s'\nSHOP_SUPERVISOR_CONF='%s'\n" \
         "$SHOP_ROOT" "$SHOP_URL" "$DSN" "$SUPERVISOR_CONF"
 }
 
