@@ -21,6 +21,7 @@ chmod 755 "$WORK" # the PostgreSQL server user must reach $WORK/shop/pg
 export SHOP_ROOT=$WORK/shop
 SHOP_PORT=$("$PY" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 export SHOP_PORT
+export SHOP_WORKERS=1 # each (re)start imports Django once per worker: one is enough here
 cleanup() {
     "$SHOP" destroy >/dev/null 2>&1 || true
     rm -rf "$WORK"
