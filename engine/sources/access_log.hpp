@@ -1,0 +1,120 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+// nginx / gunicorn access logs: a log_format compiled into a field extractor (no regex, no
+// allocation per line), an aggregator into per-interval request samples, and whole-file ingestion
+// over mmap. Built for ≥ 1 GB/s on one core.
+
+#include "decision/histogram.hpp"
+#include "decision/sample.hpp"
+
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace rollback::sources {
+
+/// What the engine takes from one log line.
+struct LogEntry {
+    int64_t time_s = 0; ///< seconds since the epoch (UTC)
+    int status = 0;
+    double latency_ms = -1; ///< $request_time (else $upstream_response_time); -1 when absent
+};
+
+/// Caches the epoch of the last "dd/Mon/yyyy:HH:MM" + zone seen: lines of one minute share it.
+struct TimeCache {
+    char prefix[17] = {};
+    char zone[5] = {};
+    int64_t minute_epoch = 0;
+    bool valid = false;
+};
+
+class LogFormat {
+  public:
+    /// "combined", "combined_request_time" (combined + ` $request_time`), or an nginx log_format
+    /// string such as `$remote_addr [$time_local] "$request" $status $request_time`. Throws
+    /// util::Error naming the problem (no time variable, no $status, adjacent variables).
+    static LogFormat compile(std::string_view spec);
+
+    /// Parses one line (no trailing newline). False when the line does not match the format.
+    bool parse(std::string_view line, LogEntry& out, TimeCache& cache) const;
+
+    bool has_latency() const { return m_latency_var >= 0; }
+    const std::string& spec() const { return m_spec; }
+
+    enum class Var : uint8_t {
+        other,
+        time_local,
+        time_iso8601,
+        msec,
+        status,
+        request_time,
+        upstream_response_time
+    };
+
+  private:
+    struct Field {
+        std::string before; ///< literal text preceding the variable
+        Var var = Var::other;
+        bool quoted = false; ///< preceded by '"': `\"` inside does not end it
+    };
+    std::string m_spec;
+    std::vector<Field> m_fields;
+    std::string m_trailer; ///< literal after the last variable
+    int m_forward = 0;     ///< fields parsed left to right: [0, m_forward)
+    bool m_tail = false;   ///< the last field is read backwards from the end of the line
+    int m_latency_var = -1;
+};
+
+/// Per-interval request counts, 5xx counts and latency histograms, emitted in time order as
+/// decision::Sample (time = end of the interval, so a sample is complete when it is due). Empty
+/// intervals between two lines are emitted with count 0: a quiet log is no traffic, not no data.
+/// Lines up to one interval late are still counted; later ones are counted in `late`.
+class RequestAggregator {
+  public:
+    using Sink = std::function<void(decision::Sample)>;
+    RequestAggregator(int64_t interval_s, Sink sink);
+    void add(const LogEntry& e);
+    /// Emits every interval that ended at or before `now_s` (live mode) ...
+    void flush_until(int64_t now_s);
+    /// ... or everything (end of a replay).
+    void flush_all();
+    uint64_t late() const { return m_late; }
+
+  private:
+    struct Bucket {
+        uint64_t count = 0, errors = 0;
+        std::vector<uint32_t> hist; // dense, allocated once per bucket
+    };
+    void emit(int64_t start, Bucket& b);
+    int64_t m_interval;
+    Sink m_sink;
+    std::map<int64_t, Bucket> m_open;
+    int64_t m_next_emit = INT64_MIN; ///< start of the next interval to emit
+    uint64_t m_late = 0;
+};
+
+struct ParseStats {
+    uint64_t lines = 0, parsed = 0, rejected = 0, bytes = 0;
+    uint64_t first_rejected_line = 0; ///< 1-based; 0 when none
+    std::string first_rejected;       ///< its text (truncated to 200 bytes)
+};
+
+/// Parses every line of `text` (a whole file or a chunk ending in a newline) with `format`,
+/// calling `on_entry` for each parsed one. `line_base` is the number of lines before `text`.
+ParseStats parse_lines(std::string_view text, const LogFormat& format,
+                       const std::function<void(const LogEntry&)>& on_entry,
+                       uint64_t line_base = 0);
+
+/// Maps `path` and parses it (see parse_lines). Throws util::Error when it cannot be read.
+ParseStats parse_file(const std::filesystem::path& path, const LogFormat& format,
+                      const std::function<void(const LogEntry&)>& on_entry);
+
+/// Days since 1970-01-01 of a civil date (proleptic Gregorian).
+int64_t days_from_civil(int64_t y, unsigned m, unsigned d);
+
+} // namespace rollback::sources

@@ -1,0 +1,21 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+#include "decision/sample.hpp"
+
+#include <filesystem>
+#include <string_view>
+#include <vector>
+
+namespace rollback::sources {
+
+/// A `timestamp,value` CSV (the NAB format: header `timestamp,value`, times like
+/// `2014-03-07 03:41:00` taken as UTC, or RFC 3339) as value samples in file order. Throws
+/// util::InvalidInput with a located diagnostic for every bad row (header, time, number, a time
+/// before the previous row's). Rows with the previous row's time are kept (the evaluator ignores
+/// them).
+std::vector<decision::Sample> read_value_csv(const std::filesystem::path& path);
+std::vector<decision::Sample> parse_value_csv(std::string_view text,
+                                              const std::string& display_path);
+
+} // namespace rollback::sources

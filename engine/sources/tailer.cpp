@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: MIT
+#include "sources/tailer.hpp"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <vector>
+
+namespace rollback::sources {
+
+LogTailer::LogTailer(std::filesystem::path path, bool from_start)
+    : m_path(std::move(path)), m_from_start(from_start) {}
+
+LogTailer::~LogTailer() {
+    if (m_fd >= 0) {
+        ::close(m_fd);
+    }
+}
+
+void LogTailer::drain(Poll& result, const std::function<void(std::string_view)>& on_line) {
+    std::vector<char> buf(1 << 20);
+    for (;;) {
+        ssize_t n = ::pread(m_fd, buf.data(), buf.size(), static_cast<off_t>(m_offset));
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n <= 0) {
+            return;
+        }
+        m_offset += static_cast<uint64_t>(n);
+        std::string_view chunk(buf.data(), static_cast<size_t>(n));
+        size_t start = 0;
+        for (;;) {
+            size_t nl = chunk.find('\n', start);
+            if (nl == std::string_view::npos) {
+                m_partial.append(chunk.substr(start));
+                break;
+            }
+            if (!m_partial.empty()) {
+                m_partial.append(chunk.substr(start, nl - start));
+                on_line(m_partial);
+                m_partial.clear();
+            } else {
+                on_line(chunk.substr(start, nl - start));
+            }
+            ++result.lines;
+            start = nl + 1;
+        }
+    }
+}
+
+LogTailer::Poll LogTailer::poll(const std::function<void(std::string_view)>& on_line) {
+    Poll result;
+    struct stat st {};
+    if (::stat(m_path.c_str(), &st) != 0) {
+        result.readable = false;
+        result.error = m_path.string() + ": " + std::strerror(errno);
+        if (m_fd >= 0) {
+            drain(result, on_line); // rotated away, new file not there yet: finish the old one
+        }
+        return result;
+    }
+    if (m_fd >= 0 && (st.st_ino != m_ino || st.st_dev != m_dev)) {
+        drain(result, on_line);
+        ::close(m_fd);
+        m_fd = -1;
+        m_partial.clear();
+        result.rotated = true;
+    }
+    if (m_fd < 0) {
+        m_fd = ::open(m_path.c_str(), O_RDONLY | O_CLOEXEC);
+        if (m_fd < 0) {
+            result.readable = false;
+            result.error = m_path.string() + ": " + std::strerror(errno);
+            return result;
+        }
+        struct stat fst {};
+        ::fstat(m_fd, &fst);
+        m_dev = fst.st_dev;
+        m_ino = fst.st_ino;
+        m_offset = (m_first && !m_from_start) ? static_cast<uint64_t>(fst.st_size) : 0;
+        m_first = false;
+    } else {
+        struct stat fst {};
+        ::fstat(m_fd, &fst);
+        if (static_cast<uint64_t>(fst.st_size) < m_offset) {
+            m_offset = 0;
+            m_partial.clear();
+            result.truncated = true;
+        }
+    }
+    drain(result, on_line);
+    return result;
+}
+
+} // namespace rollback::sources

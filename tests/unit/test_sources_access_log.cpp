@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: MIT
+#include "sources/access_log.hpp"
+#include "sources/csv.hpp"
+#include "sources/tailer.hpp"
+#include "support/temp_dir.hpp"
+#include "util/error.hpp"
+
+#include <doctest/doctest.h>
+
+#include <fstream>
+
+using namespace rollback::sources;
+using rollback::decision::Sample;
+
+namespace {
+
+LogEntry parse_one(const LogFormat& f, std::string_view line, bool expect_ok = true) {
+    LogEntry e;
+    TimeCache cache;
+    CHECK(f.parse(line, e, cache) == expect_ok);
+    return e;
+}
+
+int64_t epoch(int y, unsigned m, unsigned d, int hh, int mm, int ss) {
+    return days_from_civil(y, m, d) * 86400 + hh * 3600 + mm * 60 + ss;
+}
+
+} // namespace
+
+TEST_SUITE("sources") {
+    TEST_CASE("combined and combined_request_time lines") {
+        auto combined = LogFormat::compile("combined");
+        auto e = parse_one(
+            combined,
+            R"L(83.149.9.216 - - [17/May/2015:10:05:03 +0000] "GET /a.png HTTP/1.1" 200 203023 "http://x/" "Mozilla/5.0 (Macintosh)")L");
+        CHECK(e.time_s == epoch(2015, 5, 17, 10, 5, 3));
+        CHECK(e.status == 200);
+        CHECK(e.latency_ms == -1);
+        CHECK_FALSE(combined.has_latency());
+
+        auto rt = LogFormat::compile("combined_request_time");
+        CHECK(rt.has_latency());
+        e = parse_one(
+            rt,
+            R"L(10.0.0.1 - bob [26/Nov/2026:14:35:59 +0100] "POST /cart HTTP/1.1" 502 0 "-" "curl/8 \"quoted\" agent" 1.250)L");
+        CHECK(e.time_s == epoch(2026, 11, 26, 13, 35, 59)); // +0100 → UTC
+        CHECK(e.status == 502);
+        CHECK(e.latency_ms == doctest::Approx(1250));
+        e = parse_one(
+            rt, R"L(10.0.0.1 - - [26/Nov/2026:14:35:59 +0000] "GET / HTTP/1.1" 200 5 "-" "a" -)L");
+        CHECK(e.latency_ms == -1);
+
+        // Not the format: rejected, never half-read.
+        parse_one(combined, "garbage", false);
+        parse_one(combined,
+                  R"L(1.2.3.4 - - [17/Foo/2015:10:05:03 +0000] "GET / HTTP/1.1" 200 1 "-" "-")L",
+                  false);
+        parse_one(combined,
+                  R"L(1.2.3.4 - - [17/May/2015:10:05:03 +0000] "GET / HTTP/1.1" 2x0 1 "-" "-")L",
+                  false);
+        parse_one(rt, R"L(1.2.3.4 - - [17/May/2015:10:05:03 +0000] "GET / HTTP/1.1")L", false);
+    }
+
+    TEST_CASE("a custom nginx log_format") {
+        auto f = LogFormat::compile(
+            R"L($remote_addr [$time_iso8601] "$request" $status $body_bytes_sent upstream=$upstream_response_time rt=${request_time})L");
+        auto e = parse_one(
+            f,
+            R"L(::1 [2026-11-26T14:35:00+00:00] "GET /x HTTP/2.0" 503 12 upstream=0.100, 0.200 rt=0.350)L");
+        CHECK(e.time_s == epoch(2026, 11, 26, 14, 35, 0));
+        CHECK(e.status == 503);
+        CHECK(e.latency_ms == doctest::Approx(350)); // $request_time wins over the upstream time
+        auto g = LogFormat::compile("$msec $status $upstream_response_time");
+        e = parse_one(g, "1764167700.123 200 0.042");
+        CHECK(e.time_s == 1764167700);
+        CHECK(e.latency_ms == doctest::Approx(42));
+        CHECK_THROWS_WITH_AS(LogFormat::compile("$remote_addr $status"),
+                             "log format $remote_addr $status: no time variable ($time_local, "
+                             "$time_iso8601 or $msec)",
+                             rollback::util::Error);
+        CHECK_THROWS_AS(LogFormat::compile("$time_local$status"), rollback::util::Error);
+        CHECK_THROWS_AS(LogFormat::compile("[$time_local] $body_bytes_sent"),
+                        rollback::util::Error);
+    }
+
+    TEST_CASE("every line of the apache-logs sample parses") {
+        auto path = rollback::test::source_dir() / "../shared/eval/apache-logs/apache_logs";
+        if (!std::filesystem::exists(path)) {
+            MESSAGE("skipped: " << path.string() << " not present");
+            return;
+        }
+        uint64_t errors = 0;
+        int64_t first = 0, last = 0;
+        auto st = parse_file(path, LogFormat::compile("combined"), [&](const LogEntry& e) {
+            errors += e.status >= 500;
+            if (first == 0) {
+                first = e.time_s;
+            }
+            last = e.time_s;
+        });
+        CHECK(st.lines == 10000);
+        CHECK(st.parsed == 10000);
+        CHECK(st.rejected == 0);
+        CHECK(first == epoch(2015, 5, 17, 10, 5, 3));
+        CHECK(last >= epoch(2015, 5, 20, 0, 0, 0));
+        CHECK(errors == 3); // `awk '$9 ~ /^5/'` counts 3
+    }
+
+    TEST_CASE(
+        "aggregation into interval samples: 5xx, latencies, gaps as zero traffic, late lines") {
+        std::vector<Sample> out;
+        RequestAggregator agg(60, [&](Sample s) { out.push_back(std::move(s)); });
+        auto at = [](int64_t s, int status, double ms) {
+            LogEntry e;
+            e.time_s = 600 + s;
+            e.status = status;
+            e.latency_ms = ms;
+            return e;
+        };
+        agg.add(at(0, 200, 10));
+        agg.add(at(30, 500, 20));
+        agg.add(at(70, 200, 30));
+        agg.add(at(50, 503, 40));  // 20 s late, still inside the open interval
+        agg.add(at(250, 200, 50)); // two quiet minutes before this one
+        agg.add(at(10, 200, 1));   // later than one interval: counted as late, not silently merged
+        agg.flush_all();
+        CHECK(agg.late() == 1);
+        REQUIRE(out.size() == 5);
+        CHECK(out[0].time == rollback::util::SystemTime(std::chrono::seconds(660)));
+        CHECK(out[0].count == 3);
+        CHECK(out[0].errors == 2);
+        CHECK(out[1].count == 1);
+        CHECK(out[2].count == 0); // quiet minute: zero traffic, not a missing sample
+        CHECK(out[3].count == 0);
+        CHECK(out[4].count == 1);
+        uint64_t hist_total = 0;
+        for (auto [b, n] : out[0].latency) {
+            hist_total += n;
+        }
+        CHECK(hist_total == 3);
+    }
+
+    TEST_CASE("the tailer follows appends, rotation and truncation") {
+        rollback::test::TempDir dir;
+        auto path = dir / "access.log";
+        auto append = [&](const std::string& text) { std::ofstream(path, std::ios::app) << text; };
+        append("old line before start\n");
+        LogTailer tail(path);
+        std::vector<std::string> got;
+        auto collect = [&](std::string_view l) { got.emplace_back(l); };
+        CHECK(tail.poll(collect).lines == 0); // starts at the end
+        append("a\nb\npart");
+        CHECK(tail.poll(collect).lines == 2);
+        append("ial\n");
+        tail.poll(collect);
+        CHECK(got == std::vector<std::string>{"a", "b", "partial"});
+
+        // Rotation: the old file gets one more line, then a new file appears at the path.
+        append("last of old\n");
+        std::filesystem::rename(path, dir / "access.log.1");
+        append("first of new\n");
+        auto p = tail.poll(collect);
+        CHECK(p.rotated);
+        CHECK(got.size() == 5);
+        CHECK(got[3] == "last of old");
+        CHECK(got[4] == "first of new");
+
+        // Truncation (copytruncate): read again from the start.
+        std::ofstream(path, std::ios::trunc) << "x\n";
+        p = tail.poll(collect);
+        CHECK(p.truncated);
+        CHECK(got.back() == "x");
+
+        // Gone: not readable (no data), then back.
+        std::filesystem::remove(path);
+        p = tail.poll(collect);
+        CHECK_FALSE(p.readable);
+        append("again\n");
+        p = tail.poll(collect);
+        CHECK(p.readable);
+        CHECK(got.back() == "again");
+    }
+
+    TEST_CASE("timestamp,value CSV") {
+        auto path = rollback::test::source_dir() /
+                    "../shared/eval/nab/data/realKnownCause/ec2_request_latency_system_failure.csv";
+        if (std::filesystem::exists(path)) {
+            auto samples = read_value_csv(path);
+            CHECK(samples.size() == 4032);
+            CHECK(samples[0].value == doctest::Approx(45.868));
+            CHECK(rollback::util::format_time(samples[0].time) == "2014-03-07T03:41:00.000Z");
+        }
+        auto good = parse_value_csv(
+            "timestamp,value\n2014-03-07 03:41:00,1.5\n2014-03-07 03:46:00,2\n", "x.csv");
+        CHECK(good.size() == 2);
+        try {
+            parse_value_csv("time,v\n2014-03-07 03:41:00,abc\nnope,1\n", "bad.csv");
+            FAIL("expected InvalidInput");
+        } catch (const rollback::util::InvalidInput& e) {
+            REQUIRE(e.diagnostics().size() == 3);
+            CHECK(e.diagnostics()[0].where.line == 1);
+            CHECK(e.diagnostics()[1].where.line == 2);
+            CHECK(e.diagnostics()[1].where.column == 21);
+            CHECK(e.diagnostics()[1].problem == "not a number: \"abc\"");
+            CHECK(e.diagnostics()[2].subject == "timestamp");
+        }
+    }
+}
