@@ -13,13 +13,13 @@
 #include <boost/process/v2/process.hpp>
 #include <boost/process/v2/stdio.hpp>
 
-#include <array>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
+#include <memory>
 #include <optional>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -340,7 +340,8 @@ class Session {
     struct Stream {
         explicit Stream(asio::io_context& ctx) : pipe(ctx) {}
         asio::readable_pipe pipe;
-        std::array<char, k_read_chunk> buffer{};
+        // On the heap: run() may be called on a thread with a small stack.
+        std::unique_ptr<char[]> buffer = std::make_unique_for_overwrite<char[]>(k_read_chunk);
         std::string* tail = nullptr;
         size_t* bytes = nullptr;
         bool is_stderr = false;
@@ -356,22 +357,23 @@ class Session {
     }
 
     void read_more(Stream& s) {
-        s.pipe.async_read_some(asio::buffer(s.buffer), [this, &s](error_code ec, size_t n) {
-            if (n > 0) {
-                std::string_view chunk(s.buffer.data(), n);
-                *s.bytes += n;
-                keep_tail(*s.tail, chunk, m_cmd.capture_limit);
-                if (m_cmd.on_output) {
-                    m_cmd.on_output(chunk, s.is_stderr);
-                }
-            }
-            if (ec) {
-                close_stream(s);
-                maybe_finish();
-                return;
-            }
-            read_more(s);
-        });
+        s.pipe.async_read_some(asio::buffer(s.buffer.get(), k_read_chunk),
+                               [this, &s](error_code ec, size_t n) {
+                                   if (n > 0) {
+                                       std::string_view chunk(s.buffer.get(), n);
+                                       *s.bytes += n;
+                                       keep_tail(*s.tail, chunk, m_cmd.capture_limit);
+                                       if (m_cmd.on_output) {
+                                           m_cmd.on_output(chunk, s.is_stderr);
+                                       }
+                                   }
+                                   if (ec) {
+                                       close_stream(s);
+                                       maybe_finish();
+                                       return;
+                                   }
+                                   read_more(s);
+                               });
     }
 
     static void close_stream(Stream& s) {
@@ -559,14 +561,14 @@ std::string_view to_string(Ending e) {
 Outcome RealProcessRunner::run(const Command& cmd) {
     const auto start = Clock::now();
     Outcome outcome;
-    auto finished = [&]() -> Outcome {
+    auto stamp = [&] {
         outcome.duration = std::chrono::duration_cast<util::Millis>(Clock::now() - start);
-        return outcome;
     };
     if (int sig = interrupt_requested(); sig != 0) {
         outcome.ending = Ending::interrupted;
         outcome.error = std::string("not started: interrupted by SIG") + sigabbrev_np(sig);
-        return finished();
+        stamp();
+        return outcome;
     }
     fs::path program = resolve_program(cmd, outcome.error);
     if (outcome.error.empty()) {
@@ -574,7 +576,8 @@ Outcome RealProcessRunner::run(const Command& cmd) {
     }
     if (!outcome.error.empty()) {
         log::warn("exec: {}", outcome.error);
-        return finished();
+        stamp();
+        return outcome;
     }
     Environment env(cmd.env);
     std::optional<SigpipeGuard> sigpipe_guard;
@@ -585,10 +588,12 @@ Outcome RealProcessRunner::run(const Command& cmd) {
     Session session(cmd, outcome);
     if (!session.start(program, env.envp())) {
         log::warn("exec: {}", outcome.error);
-        return finished();
+        stamp();
+        return outcome;
     }
     session.run();
-    return finished();
+    stamp();
+    return outcome;
 }
 
 } // namespace rollback::exec

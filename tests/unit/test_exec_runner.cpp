@@ -340,6 +340,29 @@ TEST_SUITE("exec") {
         CHECK(exec::sleep_unless_interrupted(10ms));
     }
 
+    TEST_CASE("concurrent runs on one runner are independent") {
+        exec::RealProcessRunner runner;
+        std::vector<Outcome> outcomes(4);
+        std::vector<std::thread> threads;
+        for (size_t i = 0; i < outcomes.size(); ++i) {
+            threads.emplace_back([&, i] {
+                Command cmd;
+                cmd.argv = {"sh", "-c", "sleep 0.1; echo $N; echo e$N >&2; exit $N"};
+                cmd.env = {{"N", std::to_string(i)}};
+                outcomes[i] = runner.run(cmd);
+            });
+        }
+        for (auto& t : threads) {
+            t.join();
+        }
+        for (size_t i = 0; i < outcomes.size(); ++i) {
+            CHECK(outcomes[i].ending == Ending::exited);
+            CHECK(outcomes[i].exit_code == static_cast<int>(i));
+            CHECK(outcomes[i].stdout_tail == std::to_string(i) + "\n");
+            CHECK(outcomes[i].stderr_tail == "e" + std::to_string(i) + "\n");
+        }
+    }
+
     TEST_CASE("duration is measured; to_string names every ending") {
         Outcome o = sh("sleep 0.2");
         CHECK(o.ok());
