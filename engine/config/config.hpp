@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+// rollback.toml: [target], [source.NAME], [[condition]], [decision] — loaded and validated with
+// the same located diagnostics as playbooks (FILE:LINE:COL: error: <subject>: <problem>).
+
+#include "decision/condition.hpp"
+#include "util/duration.hpp"
+#include "util/error.hpp"
+
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace rollback::config {
+
+using util::Millis;
+
+enum class SourceKind { http, access_log, prometheus, sql, command };
+std::string_view to_string(SourceKind k);
+
+struct SourceConfig {
+    std::string name;
+    SourceKind kind = SourceKind::command;
+    Millis interval{std::chrono::seconds(10)};
+    Millis timeout{std::chrono::seconds(5)};
+    std::string url;            ///< http, prometheus
+    int expect_status = 200;    ///< http: the status a healthy target answers
+    std::filesystem::path path; ///< access_log (relative paths: to the config's directory)
+    std::string format = "combined_request_time"; ///< access_log
+    std::string query;                            ///< prometheus, sql
+    std::string dsn;                              ///< sql (a secret: registered for masking)
+    std::vector<std::string> argv;                ///< command
+    util::Location where;
+};
+
+struct Config {
+    std::filesystem::path file;
+    std::string target;
+    std::filesystem::path state_dir; ///< absolute; default `.rollback` beside the config
+    std::map<std::string, SourceConfig> sources;
+    std::vector<decision::ConditionSpec> conditions;
+    decision::DecisionPolicy decision;
+    std::filesystem::path playbook;            ///< empty when not set
+    Millis interval{std::chrono::seconds(10)}; ///< evaluation interval ([decision] interval)
+};
+
+/// Loads and validates `file` completely. Throws util::InvalidInput with every diagnostic (syntax,
+/// unknown keys with "did you mean", types, missing keys, unknown sources, signals a source kind
+/// cannot produce, conflicting thresholds or counting modes); util::Error when unreadable.
+Config load(const std::filesystem::path& file);
+/// The same over text (`display_path` names it in diagnostics; relative paths resolve against
+/// `base_dir`).
+Config parse(std::string_view text, const std::string& display_path,
+             const std::filesystem::path& base_dir);
+
+} // namespace rollback::config

@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: MIT
+#include "config/config.hpp"
+
+#include <doctest/doctest.h>
+
+using namespace rollback;
+
+namespace {
+
+const char* k_design_example = R"TOML([target]
+name = "shop"
+state_dir = ".rollback"
+
+[source.web]
+kind = "access_log"
+path = "/var/log/nginx/access.log"
+format = "combined_request_time"
+
+[source.health]
+kind = "http"
+url = "http://127.0.0.1:8000/health/"
+interval = "10s"
+timeout = "2s"
+
+[[condition]]
+name = "error-rate"
+signal = "web.error_rate"
+window = "5m"
+above = 0.05
+min_requests = 200
+for = "2m"
+severity = "critical"
+
+[[condition]]
+name = "latency-degradation"
+signal = "web.latency_p95"
+window = "5m"
+above_baseline = 1.5
+baseline = "previous_release"
+for = "5m"
+
+[[condition]]
+name = "downtime"
+signal = "health.downtime"
+above = "15m"
+on_no_data = "escalate"
+
+[decision]
+mode = "auto"
+playbook = "playbooks/ecommerce.toml"
+cooldown = "1h"
+)TOML";
+
+std::string diagnostics_of(const std::string& text) {
+    try {
+        config::parse(text, "rollback.toml", "/etc/rb");
+    } catch (const util::InvalidInput& e) {
+        std::string out;
+        for (const auto& d : e.diagnostics()) {
+            out += std::to_string(d.where.line) + ":" + std::to_string(d.where.column) + ": " +
+                   d.subject + ": " + d.problem + "\n";
+        }
+        return out;
+    }
+    return "";
+}
+
+} // namespace
+
+TEST_SUITE("config") {
+    TEST_CASE("DESIGN.md's example loads with every value resolved") {
+        auto c = config::parse(k_design_example, "rollback.toml", "/etc/rb");
+        CHECK(c.target == "shop");
+        CHECK(c.state_dir == "/etc/rb/.rollback");
+        REQUIRE(c.sources.size() == 2);
+        CHECK(c.sources["web"].kind == config::SourceKind::access_log);
+        CHECK(c.sources["health"].timeout == std::chrono::seconds(2));
+        REQUIRE(c.conditions.size() == 3);
+        const auto& er = c.conditions[0];
+        CHECK(er.source == "web");
+        CHECK(er.signal == decision::Signal::error_rate);
+        CHECK(er.above == 0.05);
+        CHECK(er.min_requests == 200);
+        CHECK(er.counting == decision::Counting::for_duration);
+        CHECK(er.for_duration == std::chrono::minutes(2));
+        CHECK(er.severity == decision::Severity::critical);
+        CHECK_FALSE(er.on_no_data_explicit);
+        const auto& lat = c.conditions[1];
+        CHECK(lat.above_baseline == 1.5);
+        CHECK(lat.baseline == decision::BaselineKind::previous_release);
+        const auto& down = c.conditions[2];
+        CHECK(down.above == 900.0); // "15m" in seconds
+        CHECK(down.on_no_data == decision::Policy::escalate);
+        CHECK(down.on_no_data_explicit);
+        CHECK(c.decision.mode == decision::Mode::auto_);
+        CHECK(c.decision.cooldown == std::chrono::hours(1));
+        CHECK(c.decision.target == "shop");
+        CHECK(c.playbook == "/etc/rb/playbooks/ecommerce.toml");
+    }
+
+    TEST_CASE("every error of a file, located, with did-you-mean") {
+        std::string text = R"TOML([target]
+name = "shop"
+[source.web]
+kind = "access_logs"
+[source.cmd]
+kind = "command"
+argv = ["check-orders"]
+timout = "5s"
+[[condition]]
+name = "a"
+signal = "cmd.error_rate"
+above = 1
+[[condition]]
+name = "b"
+signal = "wbe.value"
+[[condition]]
+name = "c"
+signal = "cmd.value"
+above = 1
+for = "1m"
+consecutive = 3
+on_insufficient_sample = "trigger"
+m_of_n = [5, 3]
+[decision]
+mode = "yolo"
+)TOML";
+        std::string d = diagnostics_of(text);
+        CHECK(d ==
+              "8:1: source \"cmd\": unknown key \"timout\" (did you mean \"timeout\"?)\n"
+              "4:8: source \"web\": unknown kind \"access_logs\" (did you mean \"access_log\"?)\n"
+              "11:10: condition \"a\": a command source has no signal \"error_rate\"\n"
+              "15:10: condition \"b\": unknown source \"wbe\"\n"
+              "13:1: condition \"b\": no threshold: set one of \"above\", \"below\", "
+              "\"above_baseline\"\n"
+              "23:10: condition \"c\": key \"m_of_n\": expected [M, N] with 1 <= M <= N, e.g. [4, "
+              "5]\n"
+              "16:1: condition \"c\": choose one counting mode: \"for\", \"consecutive\" or "
+              "\"m_of_n\"\n"
+              "22:26: condition \"c\": key \"on_insufficient_sample\": \"trigger\" is not one of "
+              "\"ignore\", \"escalate\"\n"
+              "25:8: decision: key \"mode\": \"yolo\" is not one of \"auto\", \"confirm\", "
+              "\"observe\"\n");
+    }
+
+    TEST_CASE("a syntax error is one located diagnostic") {
+        CHECK(diagnostics_of("[target\nname = 1\n").find("1:") == 0);
+    }
+
+    TEST_CASE("thresholds: durations for latency and downtime only; baselines") {
+        std::string base =
+            "[source.web]\nkind = \"access_log\"\npath = \"a.log\"\n[[condition]]\nname = \"x\"\n";
+        auto c = config::parse(base + "signal = \"web.latency_p95\"\nabove = \"750ms\"\n", "r.toml",
+                               "/d");
+        CHECK(c.conditions[0].above == 750.0);
+        CHECK(c.sources["web"].path == "/d/a.log");
+        CHECK(diagnostics_of(base + "signal = \"web.error_rate\"\nabove = \"5m\"\n") ==
+              "7:9: condition \"x\": key \"above\": \"5m\" is not a number (durations are for "
+              "downtime and latency signals)\n");
+        CHECK(diagnostics_of(base + "signal = \"web.error_rate\"\nabove_baseline = 2\n") ==
+              "7:1: condition \"x\": \"above_baseline\" needs \"baseline\"\n");
+        c = config::parse(
+            base +
+                "signal = \"web.error_rate\"\nabove_baseline = 2\nbaseline = 0.01\nabove = 0.02\n",
+            "r.toml", "/d");
+        CHECK(c.conditions[0].baseline == decision::BaselineKind::fixed);
+        CHECK(c.conditions[0].baseline_value == 0.01);
+        CHECK(c.conditions[0].above == 0.02);
+    }
+}
