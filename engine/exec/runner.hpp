@@ -64,7 +64,9 @@ class ProcessRunner {
 ///   not call setsid), they get TERM, then KILL after `grace`; the Outcome is the leader's.
 ///   A descendant that left the group (setsid) is out of reach: output it writes later than
 ///   200 ms after the group is gone is dropped and the pipes are closed.
-/// - An interrupt pending when run() is called: nothing is started, Ending::interrupted.
+/// - An interrupt pending when run() is called: nothing is started, Ending::interrupted. A child
+///   that ends by itself before an interrupt is noticed keeps its own Ending: callers check
+///   interrupt_requested() between steps.
 /// - Children start with default signal dispositions and an empty signal mask.
 class RealProcessRunner final : public ProcessRunner {
   public:
