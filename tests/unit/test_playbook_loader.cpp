@@ -592,3 +592,36 @@ query = "select 2"
         CHECK(files >= 500);
     }
 }
+
+TEST_SUITE("playbook") {
+    TEST_CASE("loader: fixtures") {
+        std::map<std::string, std::string> env;
+        LoadOptions options;
+        options.environment = &env;
+        fs::path dir = test::source_dir() / "tests" / "fixtures" / "playbooks";
+        auto pb = playbook::load(dir / "hello.toml", options);
+        CHECK(pb.steps.size() == 3);
+        CHECK(pb.steps[2].env.at("HELLO") == "hello");
+        CHECK(pb.variables[1].origin == "default");
+        CHECK(pb.hooks_dir == (test::source_dir() / "hooks").lexically_normal());
+
+        try {
+            playbook::load(dir / "five-errors.toml", options);
+            FAIL("no error");
+        } catch (const util::InvalidInput& e) {
+            std::vector<std::string> got;
+            for (const auto& d : e.diagnostics()) {
+                got.push_back(std::to_string(d.where.line) + ":" + std::to_string(d.where.column) +
+                              " " + d.problem);
+            }
+            CHECK(got ==
+                  std::vector<std::string>{
+                      R"(2:1 unknown key "nmae" (did you mean "name"?))",
+                      R"(7:17 undefined variable "greting" (did you mean "greeting"?))",
+                      R"(8:1 unknown key "timout" (did you mean "timeout"?))",
+                      R"(12:9 key "phase": unknown phase "datbase" (did you mean "database"?))",
+                      R"(15:11 key "retries": expected an integer, got a string)",
+                  });
+        }
+    }
+}
