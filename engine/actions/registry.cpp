@@ -13,6 +13,8 @@ std::unique_ptr<Action> make_hook_action();
 std::unique_ptr<Action> make_sql_action();
 std::unique_ptr<Action> make_sql_assert_action();
 std::unique_ptr<Action> make_pg_restore_action();
+std::unique_ptr<Action> make_release_switch_action();
+std::unique_ptr<Action> make_git_checkout_action();
 
 namespace {
 
@@ -25,6 +27,8 @@ const std::map<std::string, std::unique_ptr<Action>, std::less<>>& registry() {
         t.emplace("sql", make_sql_action());
         t.emplace("sql_assert", make_sql_assert_action());
         t.emplace("pg_restore", make_pg_restore_action());
+        t.emplace("release_switch", make_release_switch_action());
+        t.emplace("git_checkout", make_git_checkout_action());
         return t;
     }();
     return table;

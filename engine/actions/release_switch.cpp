@@ -1,0 +1,588 @@
+// SPDX-License-Identifier: MIT
+// action = "release_switch": point `current` at another release and restore its config.
+#include "actions/release_switch.hpp"
+
+#include "actions/action.hpp"
+#include "actions/step_params.hpp"
+#include "util/error.hpp"
+#include "util/files.hpp"
+#include "util/strings.hpp"
+#include "util/time.hpp"
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <optional>
+#include <random>
+#include <sstream>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace rollback::actions {
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+
+namespace {
+
+constexpr int k_releases_file_version = 1;
+
+[[noreturn]] void fail(std::string what, std::string hint = {}) {
+    throw util::Error(std::move(what), util::ExitCode::run_failed, std::move(hint));
+}
+
+std::string errno_text() {
+    return std::strerror(errno);
+}
+
+bool safe_relative(const std::string& p) {
+    if (p.empty() || fs::path(p).is_absolute()) {
+        return false;
+    }
+    for (const auto& part : fs::path(p)) {
+        if (part == "..") {
+            return false;
+        }
+    }
+    return true;
+}
+
+// A random suffix so two writers (or a crashed earlier attempt's leftover) never collide.
+std::string temp_suffix() {
+    static thread_local std::mt19937_64 rng{std::random_device{}()};
+    return std::to_string(::getpid()) + "." + std::to_string(rng() % 1000000000);
+}
+
+// Copies `from` over `to` atomically, keeping `to`'s mode and owner when it exists (config files
+// often hold secrets: never widen their permissions, not even for the moment of the copy).
+void write_keeping_mode(const fs::path& to, const std::string& content, mode_t fallback_mode) {
+    struct stat existing {};
+    bool had = ::stat(to.c_str(), &existing) == 0;
+    mode_t mode = (had ? existing.st_mode : fallback_mode) & 07777;
+
+    fs::create_directories(to.parent_path());
+    fs::path tmp = to;
+    tmp += ".rollback-tmp." + temp_suffix();
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        fail("cannot create " + tmp.string() + ": " + errno_text());
+    }
+    bool ok = true;
+    size_t done = 0;
+    while (ok && done < content.size()) {
+        ssize_t n = ::write(fd, content.data() + done, content.size() - done);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        ok = n > 0;
+        done += ok ? static_cast<size_t>(n) : 0;
+    }
+    std::string why = ok ? "" : errno_text();
+    if (ok && had && ::geteuid() == 0) {
+        // Only root can give the file to its owner; others keep their own ownership.
+        (void)::fchown(fd, existing.st_uid, existing.st_gid);
+    }
+    if (ok && (::fchmod(fd, mode) != 0 || ::fsync(fd) != 0)) {
+        ok = false;
+        why = errno_text();
+    }
+    if (::close(fd) != 0 && ok) {
+        ok = false;
+        why = errno_text();
+    }
+    if (ok && ::rename(tmp.c_str(), to.c_str()) != 0) {
+        ok = false;
+        why = errno_text();
+    }
+    if (!ok) {
+        ::unlink(tmp.c_str());
+        fail("cannot write " + to.string() + ": " + why);
+    }
+    util::fsync_directory(to.parent_path());
+}
+
+void copy_file_atomic(const fs::path& from, const fs::path& to) {
+    std::string content = util::read_file(from);
+    struct stat source {};
+    mode_t mode = ::stat(from.c_str(), &source) == 0 ? source.st_mode : 0600;
+    write_keeping_mode(to, content, mode);
+}
+
+json::object to_json(const BadRelease& b) {
+    return {{"release", b.release},
+            {"location", b.location},
+            {"marked_bad_at", b.marked_bad_at},
+            {"run_id", b.run_id},
+            {"switched_to", b.switched_to}};
+}
+
+std::string str_field(const json::object& o, std::string_view key) {
+    const auto* v = o.if_contains(key);
+    return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
+} // namespace
+
+// --- bad releases ------------------------------------------------------------------------------
+
+fs::path bad_releases_file(const fs::path& state_dir) {
+    return state_dir / "releases.json";
+}
+
+std::vector<BadRelease> read_bad_releases(const fs::path& state_dir) {
+    fs::path file = bad_releases_file(state_dir);
+    std::error_code ec;
+    if (!fs::exists(file, ec)) {
+        return {};
+    }
+    std::string text = util::read_file(file);
+    json::value doc;
+    try {
+        doc = json::parse(text);
+    } catch (const std::exception& e) {
+        fail(file.string() + ": not valid JSON: " + e.what(),
+             "move the file aside; it only lists releases marked bad");
+    }
+    const auto* releases = doc.is_object() ? doc.as_object().if_contains("bad_releases") : nullptr;
+    if (releases == nullptr || !releases->is_array()) {
+        fail(file.string() + ": no \"bad_releases\" array");
+    }
+    std::vector<BadRelease> out;
+    for (const auto& v : releases->as_array()) {
+        if (!v.is_object()) {
+            continue;
+        }
+        const auto& o = v.as_object();
+        out.push_back({str_field(o, "release"), str_field(o, "location"),
+                       str_field(o, "marked_bad_at"), str_field(o, "run_id"),
+                       str_field(o, "switched_to")});
+    }
+    return out;
+}
+
+void record_bad_release(const fs::path& state_dir, const BadRelease& bad) {
+    auto all = read_bad_releases(state_dir);
+    std::erase_if(all, [&](const BadRelease& b) {
+        return b.location == bad.location && b.release == bad.release;
+    });
+    all.push_back(bad);
+    json::array arr;
+    for (const auto& b : all) {
+        arr.push_back(to_json(b));
+    }
+    json::object doc{{"version", k_releases_file_version}, {"bad_releases", std::move(arr)}};
+    fs::create_directories(state_dir);
+    util::write_file_atomic(bad_releases_file(state_dir), json::serialize(doc) + "\n");
+}
+
+// --- layout ------------------------------------------------------------------------------------
+
+std::string current_release(const fs::path& deploy_root) {
+    fs::path current = deploy_root / "current";
+    std::error_code ec;
+    auto st = fs::symlink_status(current, ec);
+    if (ec || st.type() == fs::file_type::not_found) {
+        fail(current.string() + " does not exist",
+             "the release_switch layout needs a `current` symlink");
+    }
+    if (st.type() != fs::file_type::symlink) {
+        fail(current.string() + " is not a symlink",
+             "the release_switch layout needs `current` -> releases/<version>");
+    }
+    fs::path target = fs::read_symlink(current, ec);
+    fs::path resolved = target.is_absolute() ? target : deploy_root / target;
+    if (!fs::is_directory(resolved, ec)) {
+        fail(current.string() + " points to " + target.string() + ", which does not exist");
+    }
+    fs::path releases = fs::weakly_canonical(deploy_root / "releases", ec);
+    fs::path real = fs::weakly_canonical(resolved, ec);
+    if (real.parent_path() != releases) {
+        fail(current.string() + " points to " + target.string() + ", not into " +
+             (deploy_root / "releases").string());
+    }
+    return real.filename().string();
+}
+
+ReleaseOrder release_order(const ReleaseLayout& layout) {
+    ReleaseOrder order;
+    fs::path history = layout.history;
+    std::error_code ec;
+    if (history.empty() && fs::exists(layout.deploy_root / "deploys.log", ec)) {
+        history = layout.deploy_root / "deploys.log";
+    }
+    if (!history.empty()) {
+        std::istringstream in(util::read_file(history));
+        std::string line;
+        while (std::getline(in, line)) {
+            auto t = util::trim(line);
+            if (t.empty() || t.front() == '#') {
+                continue;
+            }
+            auto last = t.find_last_of(" \t");
+            order.releases.emplace_back(last == std::string_view::npos ? t : t.substr(last + 1));
+        }
+        order.source = "history " + history.string();
+        return order;
+    }
+    struct Entry {
+        fs::file_time_type mtime;
+        std::string name;
+    };
+    std::vector<Entry> entries;
+    for (const auto& e : fs::directory_iterator(layout.deploy_root / "releases", ec)) {
+        if (e.is_directory(ec)) {
+            entries.push_back({e.last_write_time(ec), e.path().filename().string()});
+        }
+    }
+    if (ec) {
+        fail("cannot list " + (layout.deploy_root / "releases").string() + ": " + ec.message());
+    }
+    std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
+        return a.mtime != b.mtime ? a.mtime < b.mtime : a.name < b.name;
+    });
+    for (auto& e : entries) {
+        order.releases.push_back(std::move(e.name));
+    }
+    order.source = "directory mtime";
+    return order;
+}
+
+fs::path config_snapshot(const ReleaseLayout& layout, const std::string& release,
+                         const std::string& relative) {
+    return layout.deploy_root / "releases" / release / ".rollback-config" / relative;
+}
+
+std::string release_problem(const ReleaseLayout& layout, const std::string& release) {
+    fs::path dir = layout.deploy_root / "releases" / release;
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) {
+        return "release " + util::quoted(release) + " does not exist (no directory " +
+               dir.string() + ")";
+    }
+    if (!layout.complete_marker.empty()) {
+        if (!fs::exists(dir / layout.complete_marker, ec)) {
+            return "release " + util::quoted(release) +
+                   " is not complete: " + (dir / layout.complete_marker).string() + " is missing";
+        }
+    } else if (fs::is_empty(dir, ec)) {
+        return "release " + util::quoted(release) + " is not complete: " + dir.string() +
+               " is empty";
+    }
+    for (const auto& rel : layout.config_files) {
+        fs::path snap = config_snapshot(layout, release, rel);
+        if (!fs::is_regular_file(snap, ec)) {
+            return "release " + util::quoted(release) + " has no snapshot of " + rel + " (" +
+                   snap.string() + " is missing)";
+        }
+    }
+    return {};
+}
+
+void switch_current(const fs::path& deploy_root, const std::string& release) {
+    fs::path current = deploy_root / "current";
+    std::error_code ec;
+    fs::path old = fs::read_symlink(current, ec);
+    fs::path target = fs::path("releases") / release;
+    if (!ec && old.is_absolute()) {
+        target = deploy_root / "releases" / release;
+    }
+    fs::path tmp = deploy_root / (".current.rollback-tmp." + temp_suffix());
+    if (::symlink(target.c_str(), tmp.c_str()) != 0) {
+        fail("cannot create symlink " + tmp.string() + ": " + errno_text());
+    }
+    // rename(2) replaces the `current` link itself (it does not follow it) in one step: a reader
+    // resolves either the old or the new release, never nothing.
+    if (::rename(tmp.c_str(), current.c_str()) != 0) {
+        std::string why = errno_text();
+        ::unlink(tmp.c_str());
+        fail("cannot rename " + tmp.string() + " onto " + current.string() + ": " + why);
+    }
+    util::fsync_directory(deploy_root);
+}
+
+// --- the action --------------------------------------------------------------------------------
+
+namespace {
+
+struct SwitchParams {
+    ReleaseLayout layout;
+    std::string to;
+};
+
+SwitchParams read_params(StepParams& p, const playbook::Playbook& pb) {
+    SwitchParams s;
+    auto root = p.string("deploy_root");
+    if (root && root->empty()) {
+        p.error("deploy_root", "must not be empty");
+    } else if (root) {
+        s.layout.deploy_root = (pb.directory / *root).lexically_normal();
+    } else if (!p.has("deploy_root")) {
+        p.error("", "missing key \"deploy_root\"");
+    }
+    if (auto to = p.string("to")) {
+        s.to = *to;
+        if (s.to.empty() || s.to == "." || s.to == ".." || s.to.find('/') != std::string::npos) {
+            p.error("to", "expected \"previous\" or a release name (a directory in releases/)");
+        }
+    } else if (!p.has("to")) {
+        p.error("", "missing key \"to\"", "write to = \"previous\" or to = \"<version>\"");
+    }
+    if (auto h = p.string("history")) {
+        if (h->empty()) {
+            p.error("history", "must not be empty");
+        } else {
+            s.layout.history = s.layout.deploy_root / *h; // absolute stays absolute
+        }
+    }
+    if (auto m = p.string("complete_marker")) {
+        if (!safe_relative(*m)) {
+            p.error("complete_marker",
+                    "expected a file name inside the release (no '..', not absolute)");
+        }
+        s.layout.complete_marker = *m;
+    }
+    if (auto files = p.strings("config_files")) {
+        for (const auto& f : *files) {
+            if (!safe_relative(f)) {
+                p.error("config_files",
+                        util::quoted(f) + " must be relative to deploy_root, without '..'");
+            }
+        }
+        s.layout.config_files = *files;
+    }
+    return s;
+}
+
+/// The switch as it would happen now: from, to, and why `to` was chosen — or what prevents it.
+struct SwitchPlan {
+    std::string from;
+    std::string to;
+    std::string chosen_by;            ///< "named", "previous by history ...", "earlier in this run"
+    std::vector<std::string> skipped; ///< bad releases passed over when looking for "previous"
+    bool already_done = false;        ///< `current` already points at the target of this run
+    std::string problem;
+    std::string hint;
+};
+
+SwitchPlan plan_switch(const SwitchParams& s, const Context& ctx) {
+    SwitchPlan plan;
+    const auto& layout = s.layout;
+    std::error_code ec;
+    if (!fs::is_directory(layout.deploy_root, ec)) {
+        plan.problem = "deploy_root " + layout.deploy_root.string() + " is not a directory";
+        return plan;
+    }
+    try {
+        plan.from = current_release(layout.deploy_root);
+        std::string location = layout.deploy_root.string();
+        auto bad = read_bad_releases(ctx.state_dir);
+        // A retried or resumed step of the same run must not go one release further back.
+        for (const auto& b : bad) {
+            if (b.location == location && b.run_id == ctx.run_id && !ctx.run_id.empty()) {
+                plan.to = b.switched_to;
+                plan.chosen_by = "switched to earlier in this run";
+                plan.already_done = plan.from == plan.to;
+                if (plan.already_done) {
+                    return plan;
+                }
+                plan.from = b.release;
+            }
+        }
+        if (plan.to.empty() && s.to != "previous") {
+            plan.to = s.to;
+            plan.chosen_by = "named";
+            plan.already_done = plan.from == plan.to;
+        } else if (plan.to.empty()) {
+            auto order = release_order(layout);
+            auto it = std::find(order.releases.rbegin(), order.releases.rend(), plan.from);
+            if (it == order.releases.rend()) {
+                plan.problem = "the current release " + util::quoted(plan.from) +
+                               " is not in the " + order.source;
+                plan.hint = "name the release to switch to: to = \"<version>\"";
+                return plan;
+            }
+            for (++it; it != order.releases.rend(); ++it) {
+                bool is_bad = std::any_of(bad.begin(), bad.end(), [&](const BadRelease& b) {
+                    return b.location == location && b.release == *it;
+                });
+                if (*it == plan.from || std::find(plan.skipped.begin(), plan.skipped.end(), *it) !=
+                                            plan.skipped.end()) {
+                    continue;
+                }
+                if (is_bad) {
+                    plan.skipped.push_back(*it);
+                    continue;
+                }
+                plan.to = *it;
+                break;
+            }
+            plan.chosen_by = "previous by " + order.source;
+            if (plan.to.empty()) {
+                plan.problem = "no release before " + util::quoted(plan.from) + " in the " +
+                               order.source +
+                               (plan.skipped.empty()
+                                    ? ""
+                                    : " (skipped bad: " + util::join(plan.skipped, ", ") + ")");
+                return plan;
+            }
+        }
+    } catch (const util::Error& e) {
+        plan.problem = e.what();
+        plan.hint = e.hint();
+        return plan;
+    }
+    if (!plan.already_done) {
+        plan.problem = release_problem(layout, plan.to);
+        if (!plan.problem.empty() && s.to == "previous") {
+            plan.hint = "name another release: to = \"<version>\"";
+        }
+    }
+    return plan;
+}
+
+class ReleaseSwitchAction final : public Action {
+  public:
+    std::vector<std::string> keys() const override {
+        return {"deploy_root", "to", "history", "config_files", "complete_marker"};
+    }
+    std::vector<std::string> required_keys() const override { return {"deploy_root", "to"}; }
+
+    std::vector<util::Diagnostic> validate(const playbook::Playbook& pb,
+                                           const playbook::Step& step) const override {
+        StepParams p(step);
+        read_params(p, pb);
+        return p.diagnostics();
+    }
+
+    std::string describe(const playbook::Step& step) const override {
+        StepParams p(step);
+        std::string root = p.string("deploy_root").value_or("?");
+        std::string out = root + "/current -> " + p.string("to").value_or("?");
+        if (auto files = p.strings("config_files"); files && !files->empty()) {
+            out += ", restore " + util::join(*files, ", ");
+        }
+        return out;
+    }
+
+    std::vector<Check> preflight(const Context& ctx) const override {
+        StepParams p(ctx.step);
+        SwitchParams s = read_params(p, ctx.playbook);
+        if (!p.ok()) {
+            return {{false, "release_switch keys", p.first_problem(), {}}};
+        }
+        std::vector<Check> checks;
+        SwitchPlan plan = plan_switch(s, ctx);
+        if (!plan.from.empty()) {
+            checks.push_back({true,
+                              s.layout.deploy_root.string() + "/current -> releases/" + plan.from,
+                              {},
+                              {}});
+        }
+        std::string what = "target release " + (plan.to.empty() ? s.to : plan.to) +
+                           (plan.chosen_by.empty() ? "" : " (" + plan.chosen_by + ")");
+        if (!plan.problem.empty()) {
+            checks.push_back({false, what, plan.problem, plan.hint});
+            return checks;
+        }
+        if (plan.already_done) {
+            checks.push_back({true, what + ": already current", {}, {}});
+            return checks;
+        }
+        checks.push_back({true, what + " exists and is complete", {}, {}});
+        for (const auto& rel : s.layout.config_files) {
+            checks.push_back({true,
+                              "config snapshot " + config_snapshot(s.layout, plan.to, rel).string(),
+                              {},
+                              {}});
+        }
+        return checks;
+    }
+
+    Result run(const Context& ctx) const override {
+        Result r;
+        StepParams p(ctx.step);
+        SwitchParams s = read_params(p, ctx.playbook);
+        if (!p.ok()) {
+            r.summary = p.first_problem();
+            return r;
+        }
+        SwitchPlan plan = plan_switch(s, ctx);
+        r.details["deploy_root"] = s.layout.deploy_root.string();
+        r.details["from"] = plan.from;
+        r.details["to"] = plan.to;
+        r.details["chosen_by"] = plan.chosen_by;
+        if (!plan.skipped.empty()) {
+            json::array skipped;
+            for (const auto& v : plan.skipped) {
+                skipped.emplace_back(v);
+            }
+            r.details["skipped_bad"] = std::move(skipped);
+        }
+        if (!plan.problem.empty()) {
+            r.summary = plan.problem;
+            r.output_tail = plan.hint.empty() ? "" : "hint: " + plan.hint + "\n";
+            return r;
+        }
+        if (plan.already_done) {
+            r.status = Status::succeeded;
+            r.summary = "already on " + plan.to;
+            return r;
+        }
+        auto progress = [&](const std::string& line) {
+            if (ctx.progress) {
+                ctx.progress(line);
+            }
+        };
+        std::map<fs::path, std::optional<std::string>> previous_config;
+        try {
+            // Recorded before the switch: a retry of this run finds it and does not go one
+            // release further back (see plan_switch).
+            record_bad_release(ctx.state_dir, {plan.from, s.layout.deploy_root.string(),
+                                               util::format_time(std::chrono::system_clock::now()),
+                                               ctx.run_id, plan.to});
+            json::array restored;
+            for (const auto& rel : s.layout.config_files) {
+                fs::path dest = s.layout.deploy_root / rel;
+                std::error_code ec;
+                previous_config[dest] =
+                    fs::exists(dest, ec) ? std::optional(util::read_file(dest)) : std::nullopt;
+                copy_file_atomic(config_snapshot(s.layout, plan.to, rel), dest);
+                progress("restored " + rel + " from release " + plan.to);
+                restored.emplace_back(rel);
+            }
+            r.details["config_restored"] = std::move(restored);
+            switch_current(s.layout.deploy_root, plan.to);
+        } catch (const util::Error& e) {
+            // Put the config files back as they were, so code and config stay a matching pair.
+            for (const auto& [dest, content] : previous_config) {
+                try {
+                    if (content) {
+                        write_keeping_mode(dest, *content, 0600);
+                    }
+                } catch (const util::Error&) {
+                    progress("could not put back " + dest.string());
+                }
+            }
+            r.summary = e.what();
+            return r;
+        }
+        progress("current -> releases/" + plan.to + " (was " + plan.from + ", now marked bad)");
+        r.details["marked_bad"] = plan.from;
+        r.status = Status::succeeded;
+        r.summary = "switched " + plan.from + " -> " + plan.to;
+        return r;
+    }
+};
+
+} // namespace
+
+std::unique_ptr<Action> make_release_switch_action() {
+    return std::make_unique<ReleaseSwitchAction>();
+}
+
+} // namespace rollback::actions

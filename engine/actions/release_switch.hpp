@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+// Releases in the Capistrano/Deployer layout: <deploy_root>/releases/<version>/ and a `current`
+// symlink, and the list of releases that were rolled back from ("marked bad"), kept in
+// <state_dir>/releases.json. The `release_switch` action (release_switch.cpp) is built on these;
+// `rollback status` reads the bad-release list.
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace rollback::actions {
+
+/// A release that a run rolled back from.
+struct BadRelease {
+    std::string release;       ///< version ("v2") or git ref
+    std::string location;      ///< the deploy_root or git work tree it belongs to (absolute)
+    std::string marked_bad_at; ///< RFC 3339 UTC
+    std::string run_id;
+    std::string switched_to; ///< the release the run switched to instead
+};
+
+/// <state_dir>/releases.json
+std::filesystem::path bad_releases_file(const std::filesystem::path& state_dir);
+
+/// Every bad release recorded in `state_dir`, oldest first; empty when the file does not exist.
+/// Throws util::Error (exit 1) when the file exists but cannot be read or is not ours.
+std::vector<BadRelease> read_bad_releases(const std::filesystem::path& state_dir);
+
+/// Adds `bad` (replacing an earlier record of the same location and release), written
+/// atomically. Throws util::Error when the file cannot be read or written.
+void record_bad_release(const std::filesystem::path& state_dir, const BadRelease& bad);
+
+/// One deploy root's layout as a release_switch step describes it.
+struct ReleaseLayout {
+    std::filesystem::path deploy_root; ///< absolute
+    std::filesystem::path history;     ///< deploy history file; empty = deploys.log if present
+    std::string complete_marker;       ///< file a complete release contains; empty = non-empty dir
+    std::vector<std::string> config_files; ///< relative to deploy_root
+};
+
+/// The name of the release `current` points to. Throws util::Error (exit 1) when `current` is
+/// missing, not a symlink, dangling, or points outside <deploy_root>/releases/.
+std::string current_release(const std::filesystem::path& deploy_root);
+
+/// Releases in deploy order, oldest first, and where the order came from: "history FILE"
+/// (one line per deploy, "TIME VERSION"; the last field is the version; a redeployed version
+/// appears again) or "directory mtime". Throws util::Error when a given history file is unreadable.
+struct ReleaseOrder {
+    std::vector<std::string> releases;
+    std::string source;
+};
+ReleaseOrder release_order(const ReleaseLayout& layout);
+
+/// Empty when <deploy_root>/releases/<release> exists and is complete (has the marker file, or
+/// is a non-empty directory without one) and holds every config snapshot; else what is wrong.
+std::string release_problem(const ReleaseLayout& layout, const std::string& release);
+
+/// <release>/.rollback-config/<relative>: where a release keeps its snapshot of a config file.
+std::filesystem::path config_snapshot(const ReleaseLayout& layout, const std::string& release,
+                                      const std::string& relative);
+
+/// Points `current` at releases/<release> atomically: a new symlink under a temporary name,
+/// rename(2) over `current`, fsync of deploy_root. A reader never sees `current` missing.
+/// Keeps the existing link's style (relative or absolute). Throws util::Error (exit 1).
+void switch_current(const std::filesystem::path& deploy_root, const std::string& release);
+
+} // namespace rollback::actions
