@@ -189,8 +189,10 @@ class Session {
         read_more(m_out);
         read_more(m_err);
         if (!m_cmd.stdin_data.empty()) {
-            asio::async_write(m_stdin, asio::buffer(m_cmd.stdin_data),
-                              [this](error_code, size_t) { m_stdin.close(); });
+            asio::async_write(m_stdin, asio::buffer(m_cmd.stdin_data), [this](error_code, size_t) {
+                error_code ignored; // EPIPE: the child did not read it all
+                m_stdin.close(ignored);
+            });
         }
         m_proc->async_wait([this](error_code ec, int) { on_leader_exit(ec); });
         if (m_cmd.timeout > util::Millis(0)) {
