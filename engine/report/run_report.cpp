@@ -1,0 +1,448 @@
+// SPDX-License-Identifier: MIT
+#include "report/run_report.hpp"
+
+#include "journal/paths.hpp"
+#include "util/duration.hpp"
+#include "util/strings.hpp"
+#include "util/time.hpp"
+
+#include <algorithm>
+#include <boost/json/value.hpp>
+#include <cstdio>
+
+namespace rollback::report {
+namespace {
+
+namespace json = boost::json;
+using journal::RunStatus;
+using journal::StepStatus;
+
+std::string str(const json::object& o, std::string_view key) {
+    const auto* v = o.if_contains(key);
+    return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
+std::optional<std::int64_t> num(const json::object& o, std::string_view key) {
+    const auto* v = o.if_contains(key);
+    if (v == nullptr || !v->is_number()) {
+        return std::nullopt;
+    }
+    boost::system::error_code ec;
+    auto n = v->to_number<std::int64_t>(ec);
+    return ec ? std::nullopt : std::optional<std::int64_t>(n);
+}
+
+std::string ms_text(std::int64_t ms) {
+    return util::format_duration(util::Millis(ms));
+}
+
+std::string pad(std::string s, size_t width) {
+    if (s.size() < width) {
+        s.append(width - s.size(), ' ');
+    }
+    return s;
+}
+
+std::string trigger_text(const journal::Trigger& t) {
+    if (t.kind.empty()) {
+        return "";
+    }
+    std::string s = t.kind;
+    if (!t.condition.empty()) {
+        s += " " + t.condition;
+    }
+    std::vector<std::string> extra;
+    if (!t.severity.empty()) {
+        extra.push_back("severity " + t.severity);
+    }
+    if (!t.decision_id.empty()) {
+        extra.push_back("decision " + t.decision_id);
+    }
+    if (!extra.empty()) {
+        s += " (" + util::join(extra, ", ") + ")";
+    }
+    return s;
+}
+
+/// Milliseconds from `from` to `to` (RFC 3339 strings), when both parse.
+std::optional<std::int64_t> elapsed_ms(const std::string& from, const std::string& to) {
+    auto a = util::parse_time(from);
+    auto b = util::parse_time(to);
+    if (!a || !b) {
+        return std::nullopt;
+    }
+    return std::chrono::duration_cast<std::chrono::milliseconds>(*b - *a).count();
+}
+
+std::string step_detail(const journal::StepState& st, bool live) {
+    switch (st.status) {
+    case StepStatus::skipped:
+    case StepStatus::marked_done:
+        return st.why;
+    case StepStatus::running:
+        return "started " + st.started;
+    case StepStatus::interrupted:
+        if (st.in_flight) {
+            std::string how = st.idempotent  ? "resume re-runs it (idempotent)"
+                              : st.has_probe ? "resume runs its probe first"
+                                             : "resume asks a person (not idempotent, no probe)";
+            return "started, not finished: " + how;
+        }
+        return st.summary;
+    case StepStatus::pending:
+        return st.why.empty() ? (live ? "" : "not started") : st.why;
+    default:
+        return st.summary;
+    }
+}
+
+std::string next_steps(const journal::RunState& s, const RunContext& ctx) {
+    if (ctx.live || s.run_id.empty()) {
+        return "";
+    }
+    std::string out;
+    if (ctx.stale_lock) {
+        const auto& h = *ctx.stale_lock;
+        out += "  lock: run " + h.run_id + " (pid " + std::to_string(h.pid) + " on " + h.host +
+               ") died without finishing; its lock was left in place\n";
+    }
+    if (s.status == RunStatus::interrupted || s.status == RunStatus::needs_attention ||
+        s.status == RunStatus::failed) {
+        out += "  next: rollback resume " + s.run_id + "\n";
+    }
+    return out;
+}
+
+json::object step_json(const journal::StepState& st) {
+    json::object o{{"id", st.id},
+                   {"phase", st.phase},
+                   {"action", st.action},
+                   {"finally", st.is_finally},
+                   {"idempotent", st.idempotent},
+                   {"has_probe", st.has_probe},
+                   {"state", journal::to_string(st.status)},
+                   {"in_flight", st.in_flight},
+                   {"attempts", st.attempts},
+                   {"duration_ms", st.duration_ms},
+                   {"summary", st.summary},
+                   {"output_tail", st.output_tail},
+                   {"why", st.why},
+                   {"started", st.started},
+                   {"finished", st.finished},
+                   {"probe_verdict", st.probe_verdict}};
+    o["exit_code"] = st.exit_code ? json::value(*st.exit_code) : json::value(nullptr);
+    return o;
+}
+
+} // namespace
+
+RunView load_run(const std::filesystem::path& state_dir, const std::string& run_id) {
+    RunView v;
+    v.journal = journal::read(journal::journal_path(state_dir, run_id));
+    v.ctx.live = journal::is_run_live(state_dir, run_id);
+    if (!v.ctx.live) {
+        if (auto stale = journal::stale_holder(state_dir); stale && stale->run_id == run_id) {
+            v.ctx.stale_lock = stale;
+        }
+    }
+    v.state = journal::fold(v.journal, v.ctx.live);
+    return v;
+}
+
+std::string format_status(const journal::RunState& s, const RunContext& ctx) {
+    std::string out = "run " + s.run_id + ": " + std::string(journal::to_string(s.status));
+    if (s.dry_run) {
+        out += " (dry run)";
+    }
+    out += "\n";
+    auto field = [&](const char* name, const std::string& value) {
+        if (!value.empty()) {
+            out += "  " + pad(name, 10) + value + "\n";
+        }
+    };
+    std::string pb = s.playbook_name;
+    if (!s.playbook.empty()) {
+        pb += pb.empty() ? s.playbook : " (" + s.playbook + ")";
+    }
+    field("playbook", pb);
+    field("reason", s.reason);
+    field("trigger", trigger_text(s.trigger));
+    std::string who = s.user;
+    if (!s.host.empty()) {
+        who += (who.empty() ? "" : "@") + s.host;
+    }
+    if (s.pid != 0) {
+        who += " (pid " + std::to_string(s.pid) + ")";
+    }
+    field("by", who);
+    field("started", s.started.empty() ? s.created : s.started);
+    if (!s.finished.empty()) {
+        std::string fin = s.finished + " after " + ms_text(s.duration_ms);
+        if (s.exit_code) {
+            fin += ", exit " + std::to_string(*s.exit_code);
+        }
+        field("finished", fin);
+    }
+    if (s.resumes > 0) {
+        field("resumed", std::to_string(s.resumes) + (s.resumes == 1 ? " time" : " times"));
+    }
+    field("signal", s.signal);
+    field("attention", s.attention);
+
+    if (!s.steps.empty()) {
+        size_t w_id = 4, w_phase = 5, w_state = 5;
+        for (const auto& st : s.steps) {
+            w_id = std::max(w_id, st.id.size());
+            w_phase = std::max(w_phase, st.phase.size());
+            w_state = std::max(w_state, journal::to_string(st.status).size());
+        }
+        out += "\n  " + pad("STEP", w_id + 2) + pad("PHASE", w_phase + 2) +
+               pad("STATE", w_state + 2) + "TRIES  EXIT  TIME     DETAIL\n";
+        for (const auto& st : s.steps) {
+            std::string exit = st.exit_code ? std::to_string(*st.exit_code) : "-";
+            std::string time =
+                st.duration_ms > 0 || !st.finished.empty() ? ms_text(st.duration_ms) : "-";
+            std::string detail = step_detail(st, ctx.live);
+            // Only the first line of a detail fits a table row.
+            detail = detail.substr(0, detail.find('\n'));
+            std::string line = "  " + pad(st.id, w_id + 2) + pad(st.phase, w_phase + 2) +
+                               pad(std::string(journal::to_string(st.status)), w_state + 2) +
+                               pad(std::to_string(st.attempts), 7) + pad(exit, 6) + pad(time, 9) +
+                               detail;
+            while (!line.empty() && line.back() == ' ') {
+                line.pop_back();
+            }
+            out += line + "\n";
+        }
+    }
+    for (const auto& w : s.warnings) {
+        out += "  warning: " + w + "\n";
+    }
+    out += next_steps(s, ctx);
+    return out;
+}
+
+json::object status_json(const journal::RunState& s, const RunContext& ctx) {
+    json::array steps;
+    for (const auto& st : s.steps) {
+        steps.push_back(step_json(st));
+    }
+    json::array warnings;
+    for (const auto& w : s.warnings) {
+        warnings.push_back(json::value(w));
+    }
+    json::object o{{"run_id", s.run_id},
+                   {"state", journal::to_string(s.status)},
+                   {"live", ctx.live},
+                   {"playbook", s.playbook},
+                   {"playbook_name", s.playbook_name},
+                   {"playbook_sha256", s.playbook_sha256},
+                   {"reason", s.reason},
+                   {"trigger", json::object{{"kind", s.trigger.kind},
+                                            {"condition", s.trigger.condition},
+                                            {"severity", s.trigger.severity},
+                                            {"decision_id", s.trigger.decision_id}}},
+                   {"user", s.user},
+                   {"host", s.host},
+                   {"pid", s.pid},
+                   {"dry_run", s.dry_run},
+                   {"created", s.created},
+                   {"started", s.started},
+                   {"finished", s.finished},
+                   {"duration_ms", s.duration_ms},
+                   {"resumes", s.resumes},
+                   {"signal", s.signal},
+                   {"attention", s.attention}};
+    o["exit_code"] = s.exit_code ? json::value(*s.exit_code) : json::value(nullptr);
+    json::array in_flight;
+    for (const auto& id : s.in_flight_steps()) {
+        in_flight.push_back(json::value(id));
+    }
+    o["in_flight"] = std::move(in_flight);
+    o["steps"] = std::move(steps);
+    o["warnings"] = std::move(warnings);
+    if (ctx.stale_lock) {
+        o["stale_lock"] = journal::to_json(*ctx.stale_lock);
+    }
+    return o;
+}
+
+std::string history_header() {
+    return pad("RUN", 25) + pad("STATE", 21) + pad("STARTED", 26) + pad("TIME", 9) +
+           pad("PLAYBOOK", 18) + "REASON";
+}
+
+std::string format_history_line(const journal::RunState& s) {
+    std::string time = s.finished.empty() ? "-" : ms_text(s.duration_ms);
+    std::string name = s.playbook_name.empty() ? s.playbook : s.playbook_name;
+    std::string line = pad(s.run_id, 25) + pad(std::string(journal::to_string(s.status)), 21) +
+                       pad(s.started.empty() ? s.created : s.started, 26) + pad(time, 9) +
+                       pad(name.empty() ? "-" : name, 18) + s.reason;
+    while (!line.empty() && line.back() == ' ') {
+        line.pop_back();
+    }
+    return line;
+}
+
+std::string format_history_error(const std::string& run_id, const std::string& error) {
+    return pad(run_id, 25) + pad("unreadable", 21) + error;
+}
+
+json::object history_json(const journal::RunState& s) {
+    json::object o{{"run_id", s.run_id},
+                   {"state", journal::to_string(s.status)},
+                   {"started", s.started.empty() ? s.created : s.started},
+                   {"finished", s.finished},
+                   {"duration_ms", s.duration_ms},
+                   {"playbook", s.playbook},
+                   {"playbook_name", s.playbook_name},
+                   {"reason", s.reason},
+                   {"trigger", s.trigger.kind},
+                   {"user", s.user}};
+    o["exit_code"] = s.exit_code ? json::value(*s.exit_code) : json::value(nullptr);
+    return o;
+}
+
+std::string describe_record(const json::object& r) {
+    std::string type = str(r, "type");
+    std::string step = str(r, "step");
+    if (type == "header") {
+        return "journal created (format " + str(r, "format") + " v" +
+               std::to_string(num(r, "version").value_or(0)) + ")";
+    }
+    if (type == "run_started") {
+        std::string s = "run started: playbook " + str(r, "playbook_name");
+        if (!str(r, "playbook").empty()) {
+            s += " (" + str(r, "playbook") + ")";
+        }
+        if (!str(r, "reason").empty()) {
+            s += ", reason " + util::quoted(str(r, "reason"));
+        }
+        if (const auto* t = r.if_contains("trigger"); t != nullptr && t->is_object()) {
+            const auto& to = t->as_object();
+            journal::Trigger tr{str(to, "kind"), str(to, "condition"), str(to, "severity"),
+                                str(to, "decision_id")};
+            if (!tr.kind.empty()) {
+                s += ", trigger " + trigger_text(tr);
+            }
+        }
+        s += ", by " + str(r, "user") + "@" + str(r, "host") + " pid " +
+             std::to_string(num(r, "pid").value_or(0));
+        if (const auto* st = r.if_contains("steps"); st != nullptr && st->is_array()) {
+            s += ", " + std::to_string(st->as_array().size()) + " steps";
+        }
+        if (const auto* d = r.if_contains("dry_run");
+            d != nullptr && d->is_bool() && d->as_bool()) {
+            s += " (dry run)";
+        }
+        return s;
+    }
+    if (type == "step_skipped") {
+        return "step " + step + ": skipped (" + str(r, "why") + ")";
+    }
+    if (type == "step_started") {
+        return "step " + step + ": started (attempt " +
+               std::to_string(num(r, "attempt").value_or(0)) + ")";
+    }
+    if (type == "step_finished") {
+        std::vector<std::string> facts;
+        if (auto c = num(r, "exit_code")) {
+            facts.push_back("exit " + std::to_string(*c));
+        }
+        if (auto d = num(r, "duration_ms")) {
+            facts.push_back(ms_text(*d));
+        }
+        if (auto a = num(r, "attempt"); a && *a > 1) {
+            facts.push_back("attempt " + std::to_string(*a));
+        }
+        std::string s = "step " + step + ": " + str(r, "status");
+        if (!facts.empty()) {
+            s += " (" + util::join(facts, ", ") + ")";
+        }
+        if (!str(r, "summary").empty()) {
+            s += ": " + str(r, "summary");
+        }
+        return s;
+    }
+    if (type == "step_probe") {
+        return "step " + step + ": probe says " + str(r, "verdict") + " (exit " +
+               std::to_string(num(r, "exit_code").value_or(-1)) + ")";
+    }
+    if (type == "step_marked_done") {
+        return "step " + step + ": marked done by " + str(r, "by") + " (" + str(r, "why") + ")";
+    }
+    if (type == "step_retry_requested") {
+        return "step " + step + ": retry requested by " + str(r, "by") + " (" + str(r, "why") + ")";
+    }
+    if (type == "needs_attention") {
+        return "needs attention" + (step.empty() ? std::string() : " at step " + step) + ": " +
+               str(r, "message");
+    }
+    if (type == "run_interrupted") {
+        return "run interrupted by " + str(r, "signal");
+    }
+    if (type == "run_resumed") {
+        return "run resumed by " + str(r, "by") + " (pid " +
+               std::to_string(num(r, "pid").value_or(0)) + " on " + str(r, "host") + ")";
+    }
+    if (type == "run_finished") {
+        std::string s = "run finished: " + str(r, "state");
+        if (auto c = num(r, "exit_code")) {
+            s += " (exit " + std::to_string(*c);
+            if (auto d = num(r, "duration_ms")) {
+                s += ", " + ms_text(*d);
+            }
+            s += ")";
+        }
+        return s;
+    }
+    if (type == "note") {
+        return "note: " + str(r, "text");
+    }
+    return type.empty() ? "record without a type" : type + " (unknown record type)";
+}
+
+std::string format_report(const journal::Journal& j, const journal::RunState& s,
+                          const RunContext& ctx) {
+    std::string out = format_status(s, ctx);
+    out += "\ntimeline (" + j.file.string() + "):\n";
+    std::string origin = str(j.header, "time");
+    auto line = [&](const json::object& r) {
+        std::string time = str(r, "time");
+        std::string rel;
+        if (auto ms = elapsed_ms(origin, time)) {
+            rel = "+" + ms_text(*ms);
+        }
+        out += "  " + pad(time, 25) + pad(rel, 9) + describe_record(r) + "\n";
+        std::string tail = str(r, "output_tail");
+        if (!tail.empty()) {
+            for (const auto& l : util::split(std::string(util::trim(tail)), '\n')) {
+                out += std::string(36, ' ') + "| " + l + "\n";
+            }
+        }
+    };
+    line(j.header);
+    for (const auto& r : j.records) {
+        line(r);
+    }
+    return out;
+}
+
+json::object report_json(const journal::Journal& j, const journal::RunState& s,
+                         const RunContext& ctx) {
+    json::array timeline;
+    timeline.push_back(j.header);
+    for (const auto& r : j.records) {
+        timeline.push_back(r);
+    }
+    json::array warnings;
+    for (const auto& w : s.warnings) {
+        warnings.push_back(json::value(w));
+    }
+    return {{"run", status_json(s, ctx)},
+            {"journal", j.file.string()},
+            {"timeline", std::move(timeline)},
+            {"warnings", std::move(warnings)}};
+}
+
+} // namespace rollback::report

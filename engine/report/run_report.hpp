@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+// A run as people and machines read it afterwards, built from its journal alone:
+// `rollback status` (state and step table), `history` (one line per run), `report` (the full
+// timeline). Text is for terminals and pipes; JSON (Boost.JSON) for machines. Neither is masked
+// here: callers print through util::mask_secrets (the journal holds no registered secret anyway).
+
+#include "journal/lock.hpp"
+#include "journal/reader.hpp"
+#include "journal/state.hpp"
+
+#include <boost/json/object.hpp>
+#include <filesystem>
+#include <optional>
+#include <string>
+
+namespace rollback::report {
+
+/// What a person needs besides the fold: whether the run is live, and a dead holder's lock.
+struct RunContext {
+    bool live = false;                         ///< a live process executes this run now
+    std::optional<journal::Holder> stale_lock; ///< lock.json left by this run's dead process
+};
+
+/// A run loaded for display: its journal, the fold, and the lock's view of it.
+struct RunView {
+    journal::Journal journal;
+    journal::RunState state;
+    RunContext ctx;
+};
+
+/// Reads `<state_dir>/runs/<run_id>.jsonl`, probes the lock (live? dead holder left lock.json?)
+/// and folds. Throws util::Error (exit 2) for an invalid id, a missing or unreadable journal.
+RunView load_run(const std::filesystem::path& state_dir, const std::string& run_id);
+
+/// `rollback status`: the run header (who, why, when, state), the step table, warnings and the
+/// next command to type when the run is interrupted or needs attention. Ends with a newline.
+std::string format_status(const journal::RunState& s, const RunContext& ctx);
+
+/// `rollback status --json`: the RunState as one object (steps as an array, in plan order).
+boost::json::object status_json(const journal::RunState& s, const RunContext& ctx);
+
+/// `rollback history`: the column header line and one line per run (no trailing newline).
+std::string history_header();
+std::string format_history_line(const journal::RunState& s);
+/// A run whose journal cannot be read still gets a line, with the error.
+std::string format_history_error(const std::string& run_id, const std::string& error);
+boost::json::object history_json(const journal::RunState& s);
+
+/// `rollback report`: the status block, then every record as a timeline line
+/// (`TIME  +ELAPSED  what happened`, output tails indented), then warnings.
+std::string format_report(const journal::Journal& j, const journal::RunState& s,
+                          const RunContext& ctx);
+
+/// `rollback report --json`: {"run": status_json, "timeline": [every record as written],
+/// "warnings": [...]}.
+boost::json::object report_json(const journal::Journal& j, const journal::RunState& s,
+                                const RunContext& ctx);
+
+/// One record as a line of text, e.g. `step restore-db: failed (exit 1, 2.3s): pg_restore: ...`.
+std::string describe_record(const boost::json::object& r);
+
+} // namespace rollback::report

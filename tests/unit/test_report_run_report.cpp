@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: MIT
+#include "journal/lock.hpp"
+#include "journal/paths.hpp"
+#include "journal/writer.hpp"
+#include "report/run_report.hpp"
+#include "support/temp_dir.hpp"
+#include "util/error.hpp"
+
+#include <boost/json/serialize.hpp>
+#include <doctest/doctest.h>
+#include <fstream>
+
+using namespace rollback;
+namespace json = boost::json;
+
+namespace {
+
+const std::string k_run = "20261126T143500Z-3fa9c1";
+
+/// A real journal on disk: a run interrupted in the middle of a non-idempotent step with a probe.
+void write_interrupted_run(const std::filesystem::path& state_dir, bool finish) {
+    auto w = journal::Writer::create(journal::journal_path(state_dir, k_run),
+                                     {{"run_id", k_run}, {"created", "2026-11-26T14:35:00.000Z"}});
+    json::array steps{
+        json::object{
+            {"id", "notify"}, {"phase", "immediate"}, {"action", "hook"}, {"idempotent", true}},
+        json::object{{"id", "restore-db"},
+                     {"phase", "database"},
+                     {"action", "pg_restore"},
+                     {"has_probe", true}},
+        json::object{
+            {"id", "maintenance-off"}, {"phase", "finally"}, {"action", "exec"}, {"finally", true}},
+    };
+    w.append({{"type", "run_started"},
+              {"run_id", k_run},
+              {"playbook", "/srv/pb/ecommerce.toml"},
+              {"playbook_name", "ecommerce"},
+              {"reason", "error rate 12%"},
+              {"trigger", json::object{{"kind", "condition"},
+                                       {"condition", "error-rate"},
+                                       {"severity", "critical"}}},
+              {"user", "oncall"},
+              {"host", "web1"},
+              {"pid", 4242},
+              {"steps", steps}});
+    w.append({{"type", "step_started"}, {"step", "notify"}, {"attempt", 1}});
+    w.append({{"type", "step_finished"},
+              {"step", "notify"},
+              {"attempt", 1},
+              {"status", "succeeded"},
+              {"exit_code", 0},
+              {"duration_ms", 1500},
+              {"summary", "sent to #ops"},
+              {"output_tail", "posted\nok\n"}});
+    w.append({{"type", "step_started"}, {"step", "restore-db"}, {"attempt", 1}});
+    if (finish) {
+        w.append({{"type", "step_finished"},
+                  {"step", "restore-db"},
+                  {"attempt", 1},
+                  {"status", "failed"},
+                  {"exit_code", 1},
+                  {"duration_ms", 2300},
+                  {"summary", "pg_restore: error"}});
+        w.append({{"type", "step_skipped"}, {"step", "maintenance-off"}, {"why", "test"}});
+        w.append({{"type", "run_finished"},
+                  {"state", "failed"},
+                  {"exit_code", 1},
+                  {"duration_ms", 4000}});
+    }
+}
+
+} // namespace
+
+TEST_SUITE("report") {
+    TEST_CASE("status of an interrupted run says what resume will do") {
+        test::TempDir tmp;
+        write_interrupted_run(tmp.path(), false);
+        auto view = report::load_run(tmp.path(), k_run);
+        CHECK_FALSE(view.ctx.live);
+        CHECK(view.state.status == journal::RunStatus::interrupted);
+        std::string text = report::format_status(view.state, view.ctx);
+        CHECK(text.rfind("run " + k_run + ": interrupted\n", 0) == 0);
+        CHECK(text.find("  playbook  ecommerce (/srv/pb/ecommerce.toml)\n") != std::string::npos);
+        CHECK(text.find("  reason    error rate 12%\n") != std::string::npos);
+        CHECK(text.find("  trigger   condition error-rate (severity critical)\n") !=
+              std::string::npos);
+        CHECK(text.find("  by        oncall@web1 (pid 4242)\n") != std::string::npos);
+        CHECK(
+            text.find(
+                "notify           immediate  succeeded    1      0     1.5s     sent to #ops\n") !=
+            std::string::npos);
+        CHECK(text.find("restore-db       database   interrupted  1      -     -        started, "
+                        "not finished: "
+                        "resume runs its probe first\n") != std::string::npos);
+        CHECK(text.find(
+                  "maintenance-off  finally    pending      0      -     -        not started\n") !=
+              std::string::npos);
+        CHECK(text.find("  next: rollback resume " + k_run + "\n") != std::string::npos);
+
+        auto j = report::status_json(view.state, view.ctx);
+        CHECK(j.at("state").as_string() == "interrupted");
+        CHECK(j.at("in_flight").as_array().size() == 1);
+        CHECK(j.at("steps").as_array().at(1).as_object().at("state").as_string() == "interrupted");
+        CHECK(j.at("steps").as_array().at(1).as_object().at("exit_code").is_null());
+        CHECK(j.at("trigger").as_object().at("severity").as_string() == "critical");
+    }
+
+    TEST_CASE("a live run shows as running; a dead holder's lock is shown") {
+        test::TempDir tmp;
+        write_interrupted_run(tmp.path(), false);
+        {
+            auto lock = journal::acquire(tmp.path(), journal::this_process_holder(k_run, "test"));
+            REQUIRE(lock.lock);
+            auto view = report::load_run(tmp.path(), k_run);
+            CHECK(view.ctx.live);
+            CHECK(view.state.status == journal::RunStatus::running);
+            CHECK(report::format_status(view.state, view.ctx).find("next:") == std::string::npos);
+        }
+        // A dead holder: lock.json left behind, flock free.
+        journal::Holder dead{k_run, 999999, "web1", "2026-11-26T14:35:00.000Z", "p95", "oncall"};
+        std::ofstream(tmp / "lock.json") << json::serialize(journal::to_json(dead));
+        auto view = report::load_run(tmp.path(), k_run);
+        REQUIRE(view.ctx.stale_lock);
+        std::string text = report::format_status(view.state, view.ctx);
+        CHECK(text.find(
+                  "  lock: run " + k_run +
+                  " (pid 999999 on web1) died without finishing; its lock was left in place\n") !=
+              std::string::npos);
+        CHECK(report::status_json(view.state, view.ctx)
+                  .at("stale_lock")
+                  .as_object()
+                  .at("pid")
+                  .as_int64() == 999999);
+    }
+
+    TEST_CASE("report: the full timeline from the journal alone") {
+        test::TempDir tmp;
+        write_interrupted_run(tmp.path(), true);
+        auto view = report::load_run(tmp.path(), k_run);
+        CHECK(view.state.status == journal::RunStatus::failed);
+        std::string text = report::format_report(view.journal, view.state, view.ctx);
+        CHECK(text.find("journal created (format rollback-journal v1)") != std::string::npos);
+        CHECK(text.find("run started: playbook ecommerce (/srv/pb/ecommerce.toml), reason \"error "
+                        "rate 12%\", "
+                        "trigger condition error-rate (severity critical), by oncall@web1 pid "
+                        "4242, 3 steps") != std::string::npos);
+        CHECK(text.find("step notify: started (attempt 1)") != std::string::npos);
+        CHECK(text.find("step notify: succeeded (exit 0, 1.5s): sent to #ops") !=
+              std::string::npos);
+        CHECK(text.find("| posted\n") != std::string::npos);
+        CHECK(text.find("step restore-db: failed (exit 1, 2.3s): pg_restore: error") !=
+              std::string::npos);
+        CHECK(text.find("step maintenance-off: skipped (test)") != std::string::npos);
+        CHECK(text.find("run finished: failed (exit 1, 4s)") != std::string::npos);
+
+        auto j = report::report_json(view.journal, view.state, view.ctx);
+        CHECK(j.at("timeline").as_array().size() == 8);
+        CHECK(j.at("run").as_object().at("state").as_string() == "failed");
+
+        CHECK(report::format_history_line(view.state).rfind(k_run + "  failed", 0) == 0);
+        CHECK(report::history_json(view.state).at("exit_code").as_int64() == 1);
+    }
+
+    TEST_CASE("load_run refuses bad ids and missing journals") {
+        test::TempDir tmp;
+        CHECK_THROWS_AS(report::load_run(tmp.path(), "../../etc/passwd"), util::Error);
+        CHECK_THROWS_AS(report::load_run(tmp.path(), k_run), util::Error);
+    }
+}
