@@ -96,8 +96,11 @@ class Loader {
         std::vector<RawStep> raw;
         read_step_list(root, "step", false, raw);
         read_step_list(root, "finally", true, raw);
-        if (!root.contains("step") && m_r.ok()) {
-            m_r.error({m_r.display_path(), 1, 1}, "", "no steps (add a [[step]] table)");
+        const toml::node* steps = root.get("step");
+        if (steps == nullptr ? m_r.ok() : steps->is_array() && steps->as_array()->empty()) {
+            util::Location at =
+                steps ? m_r.where(*steps) : util::Location{m_r.display_path(), 1, 1};
+            m_r.error(at, "", "no steps (add a [[step]] table)");
         }
         check_duplicates(raw);
         order_steps(m_r, raw, m_pb);

@@ -543,6 +543,10 @@ query = "select 2"
             CHECK(ds[0].where.line == 1);
             CHECK(ds[0].problem == "no steps (add a [[step]] table)");
         }
+        SUBCASE("an empty step array") {
+            CHECK(f.problems("step = []\n") ==
+                  std::vector<std::string>{": no steps (add a [[step]] table)"});
+        }
         SUBCASE("not UTF-8") {
             auto ds = f.errors("[[step]]\nid = \"\xff\xfe\"\n");
             REQUIRE(ds.size() == 1);
