@@ -15,6 +15,8 @@ std::unique_ptr<Action> make_sql_assert_action();
 std::unique_ptr<Action> make_pg_restore_action();
 std::unique_ptr<Action> make_release_switch_action();
 std::unique_ptr<Action> make_git_checkout_action();
+std::unique_ptr<Action> make_service_action();
+std::unique_ptr<Action> make_http_action();
 
 namespace {
 
@@ -29,6 +31,8 @@ const std::map<std::string, std::unique_ptr<Action>, std::less<>>& registry() {
         t.emplace("pg_restore", make_pg_restore_action());
         t.emplace("release_switch", make_release_switch_action());
         t.emplace("git_checkout", make_git_checkout_action());
+        t.emplace("service", make_service_action());
+        t.emplace("http", make_http_action());
         return t;
     }();
     return table;

@@ -1,0 +1,236 @@
+// SPDX-License-Identifier: MIT
+// action = "http": a verification request. A response that does not meet the expectation is
+// Status::verification_failed (exit code 3 for the run), not a plain failure.
+#include "actions/action.hpp"
+#include "actions/http_check.hpp"
+#include "actions/step_params.hpp"
+#include "exec/runner.hpp"
+#include "util/secrets.hpp"
+#include "util/strings.hpp"
+
+#include <algorithm>
+#include <memory>
+#include <thread>
+
+namespace rollback::actions {
+
+std::string describe_statuses(const std::vector<std::int64_t>& status) {
+    if (status.empty()) {
+        return "2xx";
+    }
+    std::vector<std::string> parts;
+    for (auto s : status) {
+        parts.push_back(std::to_string(s));
+    }
+    return util::join(parts, " or ");
+}
+
+std::string http_mismatch(const util::HttpRequest& request, const util::HttpResponse& response,
+                          const HttpExpectation& expect) {
+    std::string prefix = request.method + " " + request.url + ": ";
+    std::string problem;
+    if (!response.received()) {
+        problem = response.error;
+    } else if (expect.status.empty() ? (response.status < 200 || response.status > 299)
+                                     : std::find(expect.status.begin(), expect.status.end(),
+                                                 response.status) == expect.status.end()) {
+        problem = "expected " + describe_statuses(expect.status) + ", got " +
+                  std::to_string(response.status);
+    } else if (!expect.body_contains.empty() &&
+               response.body.find(expect.body_contains) == std::string::npos) {
+        problem = "body does not contain " + util::quoted(expect.body_contains);
+    }
+    return problem.empty() ? std::string() : util::mask_secrets(prefix + problem);
+}
+
+std::vector<Check> check_url(const std::string& url) {
+    std::string why;
+    auto parsed = util::parse_http_url(url, &why);
+    std::string shown = util::mask_secrets(url);
+    if (!parsed) {
+        return {{false, "url " + shown, why, {}}};
+    }
+    std::string problem = util::resolve_host(parsed->host);
+    if (!problem.empty()) {
+        return {{false, "host " + parsed->host + " resolves", problem, "check the URL and DNS"}};
+    }
+    return {{true, "url " + shown + " parses, host " + parsed->host + " resolves", {}, {}}};
+}
+
+namespace {
+
+const std::vector<std::string> k_methods{"GET",   "HEAD",   "POST",   "PUT",
+                                         "PATCH", "DELETE", "OPTIONS"};
+
+struct HttpParams {
+    util::HttpRequest request;
+    HttpExpectation expect;
+    int attempts = 1;
+    util::Millis interval{std::chrono::seconds(1)};
+    std::optional<util::Millis> request_timeout;
+};
+
+HttpParams read_params(StepParams& p) {
+    HttpParams h;
+    if (auto m = p.string("method")) {
+        std::string upper;
+        for (char c : *m) {
+            upper += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        }
+        if (std::find(k_methods.begin(), k_methods.end(), upper) == k_methods.end()) {
+            p.error("method", "unknown method " + util::quoted(*m) + " (use " +
+                                  util::join(k_methods, ", ") + ")");
+        }
+        h.request.method = upper;
+    }
+    if (auto url = p.string("url")) {
+        std::string why;
+        if (!util::parse_http_url(*url, &why)) {
+            p.error("url", why);
+        }
+        h.request.url = *url;
+    } else if (!p.has("url")) {
+        p.error("", "missing key \"url\"");
+    }
+    if (const auto* headers = p.raw("headers")) {
+        if (!headers->is_object()) {
+            p.error("headers",
+                    "expected a table of strings, e.g. { Authorization = \"Bearer ...\" }");
+        } else {
+            for (const auto& [k, v] : headers->as_object()) {
+                if (!v.is_string()) {
+                    p.error("headers", "header " + util::quoted(k) + ": expected a string");
+                } else {
+                    h.request.headers.emplace_back(std::string(k), std::string(v.as_string()));
+                }
+            }
+        }
+    }
+    h.request.body = p.string("body").value_or("");
+    if (auto st = p.integers("expect_status")) {
+        for (auto s : *st) {
+            if (s < 100 || s > 599) {
+                p.error("expect_status", std::to_string(s) + " is not an HTTP status (100-599)");
+            }
+        }
+        h.expect.status = *st;
+    }
+    h.expect.body_contains = p.string("expect_body").value_or("");
+    if (auto a = p.integer("attempts")) {
+        if (*a < 1 || *a > 1000) {
+            p.error("attempts", "expected 1 to 1000");
+        } else {
+            h.attempts = static_cast<int>(*a);
+        }
+    }
+    h.interval = p.duration("interval").value_or(h.interval);
+    h.request_timeout = p.duration("request_timeout");
+    return h;
+}
+
+class HttpAction final : public Action {
+  public:
+    std::vector<std::string> keys() const override {
+        return {"method",      "url",      "headers",  "body",           "expect_status",
+                "expect_body", "attempts", "interval", "request_timeout"};
+    }
+    std::vector<std::string> required_keys() const override { return {"url"}; }
+
+    std::vector<util::Diagnostic> validate(const playbook::Playbook&,
+                                           const playbook::Step& step) const override {
+        StepParams p(step);
+        read_params(p);
+        return p.diagnostics();
+    }
+
+    std::string describe(const playbook::Step& step) const override {
+        StepParams p(step);
+        HttpParams h = read_params(p);
+        std::string out = h.request.method + " " + h.request.url + ", expect " +
+                          describe_statuses(h.expect.status);
+        if (!h.expect.body_contains.empty()) {
+            out += " and body containing " + util::quoted(h.expect.body_contains);
+        }
+        if (h.attempts > 1) {
+            out += ", up to " + std::to_string(h.attempts) + " attempts every " +
+                   util::format_duration(h.interval);
+        }
+        return out;
+    }
+
+    std::vector<Check> preflight(const Context& ctx) const override {
+        StepParams p(ctx.step);
+        HttpParams h = read_params(p);
+        if (!p.ok()) {
+            return {{false, "http keys", p.first_problem(), {}}};
+        }
+        return check_url(h.request.url); // never sends the request: it may change state (POST)
+    }
+
+    Result run(const Context& ctx) const override {
+        Result r;
+        StepParams p(ctx.step);
+        HttpParams h = read_params(p);
+        if (!p.ok()) {
+            r.summary = p.first_problem();
+            return r;
+        }
+        auto start = std::chrono::steady_clock::now();
+        auto budget =
+            ctx.step.timeout.count() > 0 ? ctx.step.timeout : util::Millis(std::chrono::hours(24));
+        auto remaining = [&] {
+            return budget - std::chrono::duration_cast<util::Millis>(
+                                std::chrono::steady_clock::now() - start);
+        };
+        util::HttpResponse response;
+        std::string mismatch;
+        int attempt = 0;
+        while (true) {
+            ++attempt;
+            util::HttpRequest req = h.request;
+            req.timeout =
+                std::min(h.request_timeout.value_or(util::Millis(std::chrono::seconds(10))),
+                         std::max(remaining(), util::Millis(1)));
+            response = util::http_request(req);
+            mismatch = http_mismatch(req, response, h.expect);
+            if (mismatch.empty() || attempt >= h.attempts || remaining() <= h.interval) {
+                break;
+            }
+            if (ctx.progress) {
+                ctx.progress(mismatch + "; attempt " + std::to_string(attempt + 1) + " of " +
+                             std::to_string(h.attempts) + " in " +
+                             util::format_duration(h.interval));
+            }
+            if (!exec::sleep_unless_interrupted(h.interval)) {
+                r.status = Status::interrupted;
+                r.summary = "interrupted";
+                return r;
+            }
+        }
+        r.details["method"] = h.request.method;
+        r.details["url"] = util::mask_secrets(h.request.url);
+        r.details["status"] = response.status;
+        r.details["elapsed_ms"] = response.elapsed.count();
+        r.details["attempts"] = attempt;
+        r.output_tail = util::mask_secrets(util::tail(response.body, 2048));
+        if (!mismatch.empty()) {
+            r.status = Status::verification_failed;
+            r.summary =
+                mismatch + (attempt > 1 ? " (after " + std::to_string(attempt) + " attempts)" : "");
+            return r;
+        }
+        r.status = Status::succeeded;
+        r.summary = util::mask_secrets(h.request.method + " " + h.request.url + ": " +
+                                       std::to_string(response.status) + " in " +
+                                       util::format_duration(response.elapsed));
+        return r;
+    }
+};
+
+} // namespace
+
+std::unique_ptr<Action> make_http_action() {
+    return std::make_unique<HttpAction>();
+}
+
+} // namespace rollback::actions
