@@ -184,10 +184,9 @@ LockAttempt acquire(const fs::path& state_dir, const Holder& owner) {
     for (;;) {
         if (::flock(fd, LOCK_EX | LOCK_NB) == 0) {
             LockAttempt out;
-            // The flock is ours, so whoever wrote a remaining lock.json is gone.
-            if (auto previous = read_holder(state_dir); previous && previous->pid != owner.pid) {
-                out.stale = previous;
-            }
+            // The flock is ours and we have not written lock.json yet, so whoever wrote a
+            // remaining one is gone — even when it shows our pid (pids repeat in containers).
+            out.stale = read_holder(state_dir);
             try {
                 write_holder(state_dir, owner);
             } catch (...) {

@@ -4,6 +4,7 @@
 #include "util/files.hpp"
 
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <chrono>
 #include <csignal>
 #include <doctest/doctest.h>
@@ -186,6 +187,20 @@ TEST_SUITE("journal") {
         CHECK_FALSE(std::filesystem::exists(state_dir / "lock.json"));
         CHECK_FALSE(live_holder(state_dir));
         CHECK_FALSE(stale_holder(state_dir));
+    }
+
+    TEST_CASE("a left-behind lock.json is stale even when it shows our own pid (pid reuse)") {
+        test::TempDir tmp;
+        Holder old = this_process_holder("20261126T143500Z-eeeeee", "previous boot");
+        util::write_file_atomic(tmp / "lock.json", boost::json::serialize(to_json(old)));
+        auto stale = stale_holder(tmp.path());
+        REQUIRE(stale);
+        CHECK(stale->run_id == "20261126T143500Z-eeeeee");
+        auto a = acquire(tmp.path(), this_process_holder("20261126T150000Z-ffffff", "now"));
+        REQUIRE(a.lock);
+        REQUIRE(a.stale);
+        CHECK(a.stale->run_id == "20261126T143500Z-eeeeee");
+        CHECK(a.stale->reason == "previous boot");
     }
 
     TEST_CASE("a lock taken and released in the same process can be taken again") {
