@@ -110,7 +110,11 @@ std::string Dsn::masked() const {
     return out;
 }
 
-std::unique_ptr<pqxx::connection_base> connect(const Dsn& dsn) {
+void ConnectionDeleter::operator()(pqxx::connection_base* c) const {
+    delete static_cast<pqxx::connection*>(c);
+}
+
+Connection connect(const Dsn& dsn) {
     std::unique_ptr<pqxx::connection> c;
     try {
         c = std::make_unique<pqxx::connection>(dsn.conninfo());
@@ -138,7 +142,7 @@ std::unique_ptr<pqxx::connection_base> connect(const Dsn& dsn) {
         "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres';"
         " SET extra_float_digits = 3; SET bytea_output = 'hex'; SET application_name = 'rollback'");
     nt.commit();
-    return c;
+    return Connection(c.release());
 }
 
 std::string quote_ident(std::string_view name) {
@@ -174,9 +178,11 @@ std::string derived_db_name(const std::string& base, std::string_view tag,
     }
     std::string suffix = "_" + std::string(tag) + "_" + run;
     constexpr size_t k_max = 63; // NAMEDATALEN - 1: longer names are silently truncated
-    if (suffix.size() > k_max / 2) {
-        suffix = suffix.substr(0, 2 + tag.size()) +
-                 suffix.substr(suffix.size() - (k_max / 2 - 2 - tag.size()));
+    if (base.size() + suffix.size() > k_max) {
+        // Keep up to 31 bytes of the database name and the end of the run id (its unique part).
+        size_t room = k_max - std::min<size_t>(base.size(), 31) - tag.size() - 2;
+        suffix =
+            "_" + std::string(tag) + "_" + run.substr(run.size() > room ? run.size() - room : 0);
     }
     std::string head = base.substr(0, std::min(base.size(), k_max - suffix.size()));
     return head + suffix;

@@ -51,9 +51,15 @@ class ConnectError : public util::Error {
     using util::Error::Error;
 };
 
+/// Deletes through the concrete libpqxx type (connection_base has no virtual destructor).
+struct ConnectionDeleter {
+    void operator()(pqxx::connection_base* c) const;
+};
+using Connection = std::unique_ptr<pqxx::connection_base, ConnectionDeleter>;
+
 /// An open connection with the session pinned to deterministic text output (UTC, ISO dates,
 /// full float precision) so row checksums are comparable between databases and runs.
-std::unique_ptr<pqxx::connection_base> connect(const Dsn& dsn);
+Connection connect(const Dsn& dsn);
 
 /// `"name"` with embedded quotes doubled.
 std::string quote_ident(std::string_view name);

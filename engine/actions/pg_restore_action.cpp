@@ -290,7 +290,7 @@ std::vector<Check> PgRestoreAction::preflight(const Context& ctx) const {
 
     Dsn dsn = Dsn::parse(prm.dsn);
     const std::string db = dsn.dbname();
-    std::unique_ptr<pqxx::connection_base> conn;
+    Connection conn;
     try {
         conn = connect(dsn);
         ok("database " + db + " reachable (" + dsn.masked() + ")");

@@ -23,5 +23,7 @@ const std::vector<Command>& commands();
 // One cmd_<name>.cpp per subcommand. Each returns an exit code (util::ExitCode).
 int cmd_help(const Args& args);
 int cmd_version(const Args& args);
+int cmd_backup(const Args& args);
+int cmd_rehearse(const Args& args);
 
 } // namespace rollback::cli

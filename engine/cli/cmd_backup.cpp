@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: MIT
+// rollback backup [list|verify]: take, list and verify catalogued PostgreSQL backups.
+#include "actions/backup_catalog.hpp"
+#include "cli/commands.hpp"
+#include "cli/options.hpp"
+#include "exec/runner.hpp"
+#include "util/error.hpp"
+#include "util/secrets.hpp"
+#include "util/strings.hpp"
+
+#include <boost/json/serialize.hpp>
+#include <boost/json/value_from.hpp>
+#include <cstdio>
+#include <optional>
+
+namespace rollback::cli {
+
+namespace {
+
+std::string mib(std::uint64_t bytes) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.1f MiB", static_cast<double>(bytes) / (1024.0 * 1024.0));
+    return buf;
+}
+
+void print_err(const std::string& line) {
+    std::fprintf(stderr, "%s\n", util::mask_secrets(line).c_str());
+}
+
+int take(const std::string& dsn_text, const std::string& catalog_dir, const std::string& release,
+         bool mark_good, const std::vector<std::string>& tables, bool json) {
+    if (dsn_text.empty()) {
+        throw util::Error("backup: --dsn is required", util::ExitCode::invalid,
+                          "rollback backup --dsn DSN --catalog DIR [--release V] [--mark-good]");
+    }
+    actions::BackupCatalog catalog(catalog_dir);
+    catalog.require_exists();
+    actions::BackupRequest req{actions::Dsn::parse(dsn_text), release, mark_good, tables};
+    exec::RealProcessRunner runner;
+    actions::BackupManifest m = actions::take_backup(runner, catalog, req, print_err);
+    if (json) {
+        std::printf("%s\n",
+                    util::mask_secrets(boost::json::serialize(actions::to_json(m))).c_str());
+    } else {
+        size_t keys = m.key_tables.size();
+        std::printf("backup %s: %s, sha256 %s, %zu tables (%zu with checksums), %s%s\n",
+                    m.id.c_str(), mib(m.size).c_str(), m.sha256.substr(0, 16).c_str(),
+                    m.tables.size(), keys, m.verified ? "verified" : "NOT verified",
+                    m.good ? ", marked good" : "");
+    }
+    return util::to_int(m.verified ? util::ExitCode::ok : util::ExitCode::verification_failed);
+}
+
+int list(const std::string& catalog_dir, bool json) {
+    actions::BackupCatalog catalog(catalog_dir);
+    auto all = catalog.list();
+    if (json) {
+        for (const auto& m : all) {
+            std::printf("%s\n", boost::json::serialize(actions::to_json(m)).c_str());
+        }
+        return 0;
+    }
+    if (all.empty()) {
+        std::printf("no backups in %s\n", catalog_dir.c_str());
+        return 0;
+    }
+    std::printf("%-36s %-24s %-14s %-10s %10s  %-8s %s\n", "ID", "TIME", "DATABASE", "RELEASE",
+                "SIZE", "VERIFIED", "GOOD");
+    for (const auto& m : all) {
+        std::printf("%-36s %-24s %-14s %-10s %10s  %-8s %s\n", m.id.c_str(),
+                    util::format_time(m.time).c_str(), m.database.c_str(),
+                    m.release.empty() ? "-" : m.release.c_str(), mib(m.size).c_str(),
+                    m.verified ? "yes" : "no", m.good ? "yes" : "no");
+    }
+    return 0;
+}
+
+int verify(const std::string& catalog_dir, const std::string& id, bool restore_test,
+           const std::string& dsn_text, bool json) {
+    actions::BackupCatalog catalog(catalog_dir);
+    std::optional<actions::Dsn> server;
+    if (restore_test) {
+        if (dsn_text.empty()) {
+            throw util::Error(
+                "backup verify: --restore-test needs --dsn (the server to restore into)",
+                util::ExitCode::invalid);
+        }
+        server = actions::Dsn::parse(dsn_text);
+    }
+    std::vector<actions::BackupManifest> targets;
+    if (id.empty()) {
+        targets = catalog.list();
+    } else {
+        targets.push_back(catalog.get(id));
+    }
+    if (targets.empty()) {
+        throw util::Error("backup verify: no backups in " + catalog_dir, util::ExitCode::invalid);
+    }
+    exec::RealProcessRunner runner;
+    bool all_ok = true;
+    for (auto& m : targets) {
+        actions::VerifyReport r = actions::verify_backup(runner, catalog, m, server, print_err);
+        all_ok = all_ok && r.ok;
+        if (json) {
+            boost::json::object o;
+            o["id"] = m.id;
+            o["ok"] = r.ok;
+            o["passed"] = boost::json::value_from(r.passed);
+            o["problems"] = boost::json::value_from(r.problems);
+            std::printf("%s\n", util::mask_secrets(boost::json::serialize(o)).c_str());
+            continue;
+        }
+        std::printf("%s: %s\n", m.id.c_str(), r.ok ? "ok" : "FAILED");
+        for (const auto& p : r.passed) {
+            std::printf("  ok   %s\n", util::mask_secrets(p).c_str());
+        }
+        for (const auto& p : r.problems) {
+            std::printf("  FAIL %s\n", util::mask_secrets(p).c_str());
+        }
+    }
+    return util::to_int(all_ok ? util::ExitCode::ok : util::ExitCode::verification_failed);
+}
+
+} // namespace
+
+int cmd_backup(const Args& args) {
+    CommonOptions common;
+    std::string sub;
+    std::string id;
+    std::string dsn;
+    std::string catalog;
+    std::string release;
+    std::vector<std::string> tables;
+    bool mark_good = false;
+    bool restore_test = false;
+    po::options_description desc("backup options");
+    desc.add_options()                                                      //
+        ("sub", po::value(&sub), "list | verify (none: take a backup)")     //
+        ("id", po::value(&id), "backup id (verify; default: every backup)") //
+        ("dsn", po::value(&dsn)->value_name("DSN"),
+         "database to back up (verify: server for --restore-test)")                           //
+        ("catalog", po::value(&catalog)->value_name("DIR"), "backup catalog directory")       //
+        ("release", po::value(&release)->value_name("V"), "the release about to be deployed") //
+        ("mark-good", po::bool_switch(&mark_good),
+         "mark the backup known good (backup = \"last_good\")") //
+        ("tables", po::value(&tables)->value_name("T1,T2"),
+         "key tables to checksum (default: none)") //
+        ("restore-test", po::bool_switch(&restore_test),
+         "verify: restore into a scratch database and compare");
+    add_common_options(desc, common);
+    po::positional_options_description pos;
+    pos.add("sub", 1).add("id", 1);
+    po::variables_map vm;
+    if (!parse_options("backup", args, desc, pos, vm)) {
+        return 0;
+    }
+    if (catalog.empty()) {
+        throw util::Error("backup: --catalog is required", util::ExitCode::invalid,
+                          "rollback help backup");
+    }
+    if (sub.empty()) {
+        return take(dsn, catalog, release, mark_good, split_list(tables), common.json);
+    }
+    if (sub == "list") {
+        return list(catalog, common.json);
+    }
+    if (sub == "verify") {
+        return verify(catalog, id, restore_test, dsn, common.json);
+    }
+    throw util::Error("backup: unknown subcommand " + util::quoted(sub) +
+                          " (list, verify, or none to take a backup)",
+                      util::ExitCode::invalid);
+}
+
+} // namespace rollback::cli

@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: MIT
+// rollback rehearse -p PLAYBOOK: restore each pg_restore step's backup into a scratch database,
+// verify it, time it, drop it, record it. Touches nothing live.
+#include "actions/pg_rehearsal.hpp"
+#include "cli/commands.hpp"
+#include "cli/load.hpp"
+#include "cli/options.hpp"
+#include "exec/runner.hpp"
+#include "util/error.hpp"
+#include "util/secrets.hpp"
+#include "util/strings.hpp"
+
+#include <algorithm>
+#include <cstdio>
+
+namespace rollback::cli {
+
+int cmd_rehearse(const Args& args) {
+    CommonOptions common;
+    std::string playbook_file;
+    std::string dsn;
+    std::vector<std::string> vars;
+    std::vector<std::string> only;
+    po::options_description desc("rehearse options");
+    desc.add_options()                                                                    //
+        ("playbook,p", po::value(&playbook_file)->value_name("PLAYBOOK"), "the playbook") //
+        ("dsn", po::value(&dsn)->value_name("DSN"),
+         "rehearse on this server instead of the step's dsn")                           //
+        ("only", po::value(&only)->value_name("STEP,..."), "rehearse only these steps") //
+        ("var", po::value(&vars)->value_name("NAME=VALUE"), "set a variable");
+    add_common_options(desc, common);
+    po::positional_options_description pos;
+    po::variables_map vm;
+    if (!parse_options("rehearse", args, desc, pos, vm)) {
+        return 0;
+    }
+    if (playbook_file.empty()) {
+        throw util::Error("rehearse: -p PLAYBOOK is required", util::ExitCode::invalid,
+                          "rollback rehearse -p PLAYBOOK");
+    }
+    auto pb = load_playbook(playbook_file, parse_var_overrides(vars));
+    auto state_dir = state_dir_for(common, playbook_file);
+    start_logging(state_dir, common.verbose, "rehearse");
+    auto wanted = split_list(only);
+    exec::RealProcessRunner runner;
+    int rehearsed = 0;
+    bool all_ok = true;
+    std::vector<const playbook::Step*> steps;
+    for (const auto& s : pb.steps) {
+        steps.push_back(&s);
+    }
+    for (const auto& s : pb.finally) {
+        steps.push_back(&s);
+    }
+    for (const playbook::Step* s : steps) {
+        if (s->action != "pg_restore" ||
+            (!wanted.empty() && std::find(wanted.begin(), wanted.end(), s->id) == wanted.end())) {
+            continue;
+        }
+        ++rehearsed;
+        auto r = actions::rehearse_pg_restore(pb, *s, runner, dsn, [](const std::string& line) {
+            std::fprintf(stderr, "%s\n", util::mask_secrets(line).c_str());
+        });
+        auto file = actions::save_rehearsal(state_dir, r);
+        all_ok = all_ok && r.ok;
+        std::printf("step %s: %s (backup %s)\n", s->id.c_str(), r.ok ? "ok" : "FAILED",
+                    r.backup.empty() ? "-" : r.backup.c_str());
+        std::printf(
+            "  check archive %7.2fs\n  restore       %7.2fs  (%d items)\n  verify        %7.2fs\n"
+            "  drop scratch  %7.2fs\n  total         %7.2fs\n",
+            r.check_s, r.restore_s, r.toc_entries, r.verify_s, r.drop_s, r.total_s);
+        for (const auto& p : r.problems) {
+            std::printf("  FAIL %s\n", util::mask_secrets(p).c_str());
+        }
+        std::printf("  recorded in %s\n", file.string().c_str());
+    }
+    if (rehearsed == 0) {
+        std::printf("%s: no pg_restore steps to rehearse\n", playbook_file.c_str());
+    }
+    return util::to_int(all_ok ? util::ExitCode::ok : util::ExitCode::run_failed);
+}
+
+} // namespace rollback::cli

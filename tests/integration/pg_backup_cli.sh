@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# `rollback backup` / `backup list` / `backup verify` / `rehearse` against a real PostgreSQL 15:
+# output, exit codes, masking. Starts its own throwaway cluster; exit 125 when PostgreSQL is missing.
+set -euo pipefail
+: "${ROLLBACK:?}" "${ROLLBACK_SOURCE_DIR:?}"
+BIN=/usr/lib/postgresql/15/bin
+[ -x "$BIN/initdb" ] || { echo "PostgreSQL 15 missing: skipped"; exit 125; }
+
+export PG_BASE=$(mktemp -d /tmp/rbpgi.XXXXXX) PG_PORT=54331
+WORK=$(mktemp -d)
+trap 'bash "$ROLLBACK_SOURCE_DIR/tests/support/pg_throwaway.sh" destroy; rm -rf "$WORK"' EXIT
+bash "$ROLLBACK_SOURCE_DIR/tests/support/pg_throwaway.sh" start
+psql() { "$BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$PG_BASE" -p "$PG_PORT" -U rollback "$@"; }
+fail() { echo "FAIL: $*" >&2; exit 1; }
+expect_rc() { # expected-rc command...
+    local want=$1; shift
+    set +e; "$@" >"$WORK/out" 2>"$WORK/err"; local rc=$?; set -e
+    [ "$rc" -eq "$want" ] || { cat "$WORK/out" "$WORK/err" >&2; fail "$* exited $rc, expected $want"; }
+}
+
+psql -d postgres -c "CREATE DATABASE shop"
+psql -d shop -c "CREATE TABLE orders (id int PRIMARY KEY, total numeric); INSERT INTO orders SELECT g, g FROM generate_series(1, 50) g"
+DSN="host=$PG_BASE port=$PG_PORT user=rollback dbname=shop"
+mkdir "$WORK/cat"
+
+# No catalog directory: exit 2, nothing dumped.
+expect_rc 2 "$ROLLBACK" backup --dsn "$DSN" --catalog "$WORK/nope"
+grep -q "backup catalog $WORK/nope does not exist" "$WORK/err" || fail "missing-catalog message: $(cat "$WORK/err")"
+
+# Take a good backup.
+expect_rc 0 "$ROLLBACK" backup --dsn "$DSN" --catalog "$WORK/cat" --release 2.0 --mark-good --tables orders
+grep -qE '^backup shop-[0-9T]+Z: .*1 tables \(1 with checksums\), verified, marked good$' "$WORK/out" || fail "backup output: $(cat "$WORK/out")"
+expect_rc 0 "$ROLLBACK" backup list --catalog "$WORK/cat"
+grep -q " 2.0 " "$WORK/out" || fail "list: $(cat "$WORK/out")"
+expect_rc 0 "$ROLLBACK" backup list --catalog "$WORK/cat" --json
+grep -q '"rows":50' "$WORK/out" || fail "list --json: $(cat "$WORK/out")"
+expect_rc 0 "$ROLLBACK" backup verify --catalog "$WORK/cat" --restore-test --dsn "$DSN"
+grep -q "restore test: 1 tables restored" "$WORK/out" || fail "verify: $(cat "$WORK/out")"
+[ "$(psql -d postgres -tAc "SELECT count(*) FROM pg_database WHERE datname LIKE 'shop_verify%'")" = 0 ] || fail "scratch db left"
+
+# Wrong password (SCRAM role): exit 1, password masked.
+expect_rc 1 "$ROLLBACK" backup --dsn "host=$PG_BASE port=$PG_PORT user=rb_scram password=S3cretXYZ dbname=shop" --catalog "$WORK/cat"
+grep -q "password authentication failed" "$WORK/err" || fail "wrong password message: $(cat "$WORK/err")"
+grep -q "S3cretXYZ" "$WORK/err" "$WORK/out" && fail "password printed"
+# Unreachable server: exit 1.
+expect_rc 1 "$ROLLBACK" backup --dsn "host=/nonexistent port=5999 user=rollback dbname=shop" --catalog "$WORK/cat"
+grep -q "is the server running" "$WORK/err" || fail "unreachable hint: $(cat "$WORK/err")"
+
+# Rehearse a playbook: production unchanged, rehearsal recorded.
+cat >"$WORK/pb.toml" <<TOML
+[playbook]
+name = "db"
+
+[[step]]
+id = "restore-db"
+phase = "database"
+action = "pg_restore"
+dsn = "$DSN"
+catalog = "$WORK/cat"
+assert = [ { sql = "SELECT count(*) FROM orders", expect = 50 } ]
+TOML
+psql -d shop -c "INSERT INTO orders VALUES (51, 1)"
+before=$(psql -d postgres -tAc "SELECT string_agg(datname, ',' ORDER BY datname) FROM pg_database")
+expect_rc 0 "$ROLLBACK" rehearse -p "$WORK/pb.toml" --state-dir "$WORK/state"
+grep -q "step restore-db: ok" "$WORK/out" || fail "rehearse: $(cat "$WORK/out")"
+ls "$WORK"/state/rehearsals/*-restore-db.json >/dev/null || fail "no rehearsal record"
+[ "$(psql -d postgres -tAc "SELECT string_agg(datname, ',' ORDER BY datname) FROM pg_database")" = "$before" ] || fail "databases changed"
+[ "$(psql -d shop -tAc "SELECT count(*) FROM orders")" = 51 ] || fail "production changed"
+
+# Corrupt the archive: verify exits 3, and last_good finds nothing any more.
+dump=$(ls "$WORK"/cat/*.dump)
+printf 'garbage' | dd of="$dump" bs=1 seek=200 conv=notrunc status=none
+expect_rc 3 "$ROLLBACK" backup verify --catalog "$WORK/cat"
+grep -q "FAIL .*sha256" "$WORK/out" || fail "verify corrupted: $(cat "$WORK/out")"
+expect_rc 1 "$ROLLBACK" rehearse -p "$WORK/pb.toml" --state-dir "$WORK/state"
+grep -q "no good backup of database shop" "$WORK/out" || fail "no good backup: $(cat "$WORK/out")"
+echo "ok"

@@ -1,0 +1,487 @@
+// SPDX-License-Identifier: MIT
+// Database actions against a real PostgreSQL 15 (the CTest fixture `pg` starts a throwaway cluster;
+// ROLLBACK_TEST_PG is its superuser DSN). Without a server these tests exit 125 (skipped).
+#include "actions/action.hpp"
+#include "actions/backup_catalog.hpp"
+#include "actions/pg_conn.hpp"
+#include "actions/pg_rehearsal.hpp"
+#include "actions/pg_tables.hpp"
+#include "support/temp_dir.hpp"
+#include "util/files.hpp"
+#include "util/secrets.hpp"
+#include "util/sha256.hpp"
+#include "util/strings.hpp"
+
+#include <boost/json.hpp>
+#include <cstdlib>
+#include <doctest/doctest.h>
+#include <fstream>
+#include <map>
+#include <pqxx/connection_base>
+#include <pqxx/nontransaction>
+#include <pqxx/result>
+#include <pqxx/transaction>
+#include <set>
+
+using namespace rollback;
+using namespace rollback::actions;
+namespace fs = std::filesystem;
+namespace json = boost::json;
+
+namespace {
+
+// The cluster's superuser DSN; exits 125 (CTest: skipped) when there is no server to test with.
+Dsn admin_dsn() {
+    const char* env = std::getenv("ROLLBACK_TEST_PG");
+    if (env == nullptr || *env == '\0' || !fs::exists("/usr/lib/postgresql/15/bin/pg_ctl")) {
+        std::fprintf(stderr, "ROLLBACK_TEST_PG not set or PostgreSQL 15 missing: skipping\n");
+        std::exit(125);
+    }
+    return Dsn::parse(env);
+}
+
+void exec_sql(const Dsn& dsn, const std::string& sql) {
+    auto c = connect(dsn);
+    pqxx::nontransaction nt(*c);
+    nt.exec(sql);
+}
+
+std::string scalar(const Dsn& dsn, const std::string& sql) {
+    auto c = connect(dsn);
+    pqxx::nontransaction nt(*c);
+    pqxx::result r = nt.exec(sql);
+    return r.empty() || r[0][0].is_null() ? std::string() : r[0][0].c_str();
+}
+
+std::set<std::string> databases(const Dsn& admin) {
+    auto c = connect(admin);
+    pqxx::nontransaction nt(*c);
+    std::set<std::string> out;
+    for (const auto& r : nt.exec("SELECT datname FROM pg_database")) {
+        out.insert(r[0].c_str());
+    }
+    return out;
+}
+
+// Every table's row count and content checksum: "the database is unchanged" means this is equal.
+std::map<std::string, std::string> fingerprint(const Dsn& dsn) {
+    auto c = connect(dsn);
+    pqxx::read_transaction tx(*c);
+    std::map<std::string, std::string> out;
+    for (const auto& t : list_user_tables(tx)) {
+        TableStat s = table_stat(tx, t, true);
+        out[t] = std::to_string(s.rows) + "/" + s.checksum;
+    }
+    return out;
+}
+
+// A fresh shop database: customers, orders (FK), a few rows.
+Dsn make_shop(const Dsn& admin, const std::string& name) {
+    exec_sql(admin, "DROP DATABASE IF EXISTS " + quote_ident(name) + " WITH (FORCE)");
+    exec_sql(admin, "CREATE DATABASE " + quote_ident(name));
+    Dsn db = admin.with_dbname(name);
+    exec_sql(
+        db,
+        "CREATE TABLE customers (id int PRIMARY KEY, name text NOT NULL);"
+        "CREATE TABLE orders (id bigint PRIMARY KEY, customer_id int REFERENCES customers(id),"
+        " total numeric(10,2), note text, created_at timestamptz DEFAULT '2026-01-01T00:00:00Z');"
+        "CREATE INDEX ON orders (customer_id);"
+        "INSERT INTO customers SELECT g, 'customer ' || g FROM generate_series(1, 20) g;"
+        "INSERT INTO orders (id, customer_id, total, note) SELECT g, 1 + g % 20, g * 1.5,"
+        " CASE WHEN g % 7 = 0 THEN 'has, comma \"quoted\"' END FROM generate_series(1, 100) g;");
+    return db;
+}
+
+struct Fixture {
+    Dsn admin = admin_dsn();
+    test::TempDir tmp;
+    fs::path catalog = tmp / "catalog";
+    exec::RealProcessRunner runner;
+    Fixture() { fs::create_directories(catalog); }
+
+    BackupManifest backup(const Dsn& db, bool good = true, const std::string& release = "") {
+        BackupCatalog cat(catalog);
+        return take_backup(runner, cat, BackupRequest{db, release, good, {"orders", "customers"}},
+                           {});
+    }
+};
+
+struct StepRun {
+    playbook::Playbook pb;
+    playbook::Step step;
+    Trigger trigger;
+    std::vector<std::string> progress;
+    Context ctx;
+    StepRun(Fixture& f, const std::string& run_id, json::object params)
+        : ctx{pb,
+              step,
+              f.runner,
+              run_id,
+              f.tmp / "state",
+              f.tmp / "state" / "runs" / run_id,
+              trigger,
+              false,
+              [this](const std::string& l) { progress.push_back(l); }} {
+        pb.directory = f.tmp.path();
+        step.id = "restore-db";
+        step.action = "pg_restore";
+        step.params = std::move(params);
+    }
+    const Action& action() const { return *find_action(step.action); }
+};
+
+json::object restore_params(const Dsn& db, const fs::path& catalog) {
+    json::object p;
+    p["dsn"] = db.conninfo();
+    p["catalog"] = catalog.string();
+    return p;
+}
+
+std::vector<std::string> csv_lines(const fs::path& file) {
+    std::ifstream in(file);
+    std::vector<std::string> out;
+    for (std::string line; std::getline(in, line);) {
+        out.push_back(line);
+    }
+    return out;
+}
+
+} // namespace
+
+TEST_SUITE("actions") {
+
+    TEST_CASE("backup writes the archive and a manifest of the dump's snapshot") {
+        Fixture f;
+        Dsn db = make_shop(f.admin, "rbt_backup");
+        BackupManifest m = f.backup(db, true, "2.4.0");
+        CHECK(m.database == "rbt_backup");
+        CHECK(m.verified);
+        CHECK(m.good);
+        CHECK(m.release == "2.4.0");
+        CHECK(m.toc_entries > 5);
+        CHECK(m.server_version.rfind("15.", 0) == 0);
+        CHECK(fs::file_size(f.catalog / m.file) == m.size);
+        CHECK(util::sha256_file(f.catalog / m.file) == m.sha256);
+        REQUIRE(m.tables.size() == 2);
+        CHECK(m.tables[1].table == "public.orders");
+        CHECK(m.tables[1].rows == 100);
+        CHECK(m.tables[1].checksum.size() == 32);
+        CHECK(m.tables[1].checksum == fingerprint(db)["public.orders"].substr(4));
+
+        // The manifest on disk is the same, and selection finds it.
+        BackupCatalog cat(f.catalog);
+        auto listed = cat.list();
+        REQUIRE(listed.size() == 1);
+        CHECK(listed[0].sha256 == m.sha256);
+        CHECK(cat.select("last_good", "rbt_backup").id == m.id);
+        CHECK(cat.select("before_release:2.4.0", "rbt_backup").id == m.id);
+        CHECK_THROWS_WITH_AS(cat.select("before_release:9.9", "rbt_backup"),
+                             doctest::Contains("no verified backup taken before release 9.9"),
+                             util::Error);
+        CHECK_THROWS_WITH_AS(cat.select("last_good", "other_db"),
+                             doctest::Contains("no good backup of database other_db"), util::Error);
+        // Not marked good: last_good does not take it.
+        test::TempDir other;
+        fs::create_directories(other / "c");
+        BackupCatalog cat2(other / "c");
+        take_backup(f.runner, cat2, BackupRequest{db, "", false, {}}, {});
+        CHECK_THROWS_WITH_AS(cat2.select("last_good", "rbt_backup"),
+                             doctest::Contains("no good backup"), util::Error);
+        CHECK_THROWS_WITH_AS(BackupCatalog(other / "missing").list(),
+                             doctest::Contains("does not exist"), util::Error);
+        exec_sql(f.admin, "DROP DATABASE rbt_backup");
+    }
+
+    TEST_CASE("verify catches a corrupted archive and a restore test compares the manifest") {
+        Fixture f;
+        Dsn db = make_shop(f.admin, "rbt_verify");
+        BackupManifest m = f.backup(db);
+        BackupCatalog cat(f.catalog);
+        auto before = databases(f.admin);
+
+        VerifyReport ok = verify_backup(f.runner, cat, m, f.admin, {});
+        CHECK_MESSAGE(ok.ok, util::join(ok.problems, "; "));
+        CHECK(ok.passed.size() == 3);
+        CHECK(!cat.get(m.id).restore_tested_at.empty());
+        CHECK(databases(f.admin) == before); // scratch database dropped
+
+        // Flip bytes in the middle of the archive.
+        fs::path file = f.catalog / m.file;
+        std::string bytes = util::read_file(file);
+        bytes[bytes.size() / 2] ^= 0x5a;
+        bytes[bytes.size() / 2 + 1] ^= 0x5a;
+        std::ofstream(file, std::ios::binary | std::ios::trunc) << bytes;
+        VerifyReport bad = verify_backup(f.runner, cat, m, std::nullopt, {});
+        CHECK_FALSE(bad.ok);
+        REQUIRE_FALSE(bad.problems.empty());
+        CHECK(bad.problems[0].find("sha256") != std::string::npos);
+        CHECK_FALSE(cat.get(m.id).verified);
+        CHECK_THROWS_WITH_AS(cat.select("last_good", "rbt_verify"),
+                             doctest::Contains("no good backup"), util::Error);
+        exec_sql(f.admin, "DROP DATABASE rbt_verify");
+    }
+
+    TEST_CASE(
+        "side_swap restores the backup under the original name, keeps the old one, reconciles") {
+        Fixture f;
+        Dsn db = make_shop(f.admin, "rbt_swap");
+        BackupManifest m = f.backup(db);
+        auto at_backup = fingerprint(db);
+        // After the backup: 7 new orders, one changed, one deleted.
+        exec_sql(db, "INSERT INTO orders (id, customer_id, total) SELECT g, 1, 9.99 FROM "
+                     "generate_series(1001, 1007) g;"
+                     "UPDATE orders SET total = 0 WHERE id = 5; DELETE FROM orders WHERE id = 6;");
+        auto at_rollback = fingerprint(db);
+
+        json::object params = restore_params(db, f.catalog);
+        params["reconcile"] = json::array{json::object{{"table", "orders"}, {"key", "id"}}};
+        params["assert"] =
+            json::array{json::object{{"sql", "SELECT count(*) FROM orders"}, {"expect", 100}}};
+        StepRun s(f, "run-2026-11-26T14:00:00Z-abc", params);
+        // A client connected to production during the swap gets terminated.
+        auto client = connect(db);
+        Result r = s.action().run(s.ctx);
+        REQUIRE_MESSAGE(r.status == Status::succeeded, r.summary);
+        CHECK(r.summary.find("restored " + m.id) != std::string::npos);
+
+        std::string rolled =
+            derived_db_name("rbt_swap", "rolledback", "run-2026-11-26T14:00:00Z-abc");
+        CHECK(rolled == "rbt_swap_rolledback_run_2026_11_26t14_00_00z_abc");
+        CHECK(fingerprint(db) == at_backup);
+        CHECK(fingerprint(db.with_dbname(rolled)) == at_rollback);
+        CHECK(databases(f.admin).count("rbt_swap_restore_run_2026_11_26t14_00_00z_abc") == 0);
+        CHECK(scalar(f.admin, "SELECT datallowconn FROM pg_database WHERE datname = 'rbt_swap'") ==
+              "t");
+
+        // Reconciliation: exactly the 7 new orders are missing, order 5 changed (both versions).
+        auto missing = csv_lines(s.ctx.run_dir / "reconcile" / "orders.missing.csv");
+        REQUIRE(missing.size() == 8);
+        CHECK(missing[0] == "id,customer_id,total,note,created_at");
+        for (int i = 0; i < 7; ++i) {
+            CHECK(missing[static_cast<size_t>(i) + 1].rfind(std::to_string(1001 + i) + ",1,9.99,,",
+                                                            0) == 0);
+        }
+        auto changed = csv_lines(s.ctx.run_dir / "reconcile" / "orders.changed.csv");
+        REQUIRE(changed.size() == 3);
+        CHECK(changed[1].rfind("rolled_back,5,6,0.00,", 0) == 0);
+        CHECK(changed[2].rfind("restored,5,6,7.50,", 0) == 0);
+        const auto& rec = r.details.at("reconcile").as_array().at(0).as_object();
+        CHECK(rec.at("missing").as_int64() == 7);
+        CHECK(rec.at("changed").as_int64() == 1);
+        CHECK(rec.at("restored_only").as_int64() == 1);
+        CHECK(r.details.at("loss_window").as_string().find("backup taken") != json::string::npos);
+        bool saw_progress = false;
+        for (const auto& l : s.progress) {
+            saw_progress = saw_progress || l.rfind("restoring: ", 0) == 0;
+        }
+        CHECK(saw_progress);
+
+        // Running the same step again (resume after a crash) does not swap twice.
+        Result again = s.action().run(s.ctx);
+        CHECK_MESSAGE(again.status == Status::succeeded, again.summary);
+        CHECK(fingerprint(db) == at_backup);
+
+        exec_sql(f.admin, "DROP DATABASE rbt_swap WITH (FORCE)");
+        exec_sql(f.admin, "DROP DATABASE " + rolled + " WITH (FORCE)");
+    }
+
+    TEST_CASE("a failing assert or a truncated archive leaves production unchanged") {
+        Fixture f;
+        Dsn db = make_shop(f.admin, "rbt_safe");
+        BackupManifest m = f.backup(db);
+        exec_sql(db, "INSERT INTO orders (id, customer_id, total) VALUES (5000, 2, 1)");
+        auto before = fingerprint(db);
+        auto dbs = databases(f.admin);
+
+        SUBCASE("failing assert") {
+            json::object params = restore_params(db, f.catalog);
+            params["assert"] =
+                json::array{json::object{{"sql", "SELECT count(*) FROM orders"}, {"expect", 99}}};
+            StepRun s(f, "run-assert", params);
+            Result r = s.action().run(s.ctx);
+            CHECK(r.status == Status::failed);
+            CHECK(r.summary.find("returned \"100\", expected \"99\"") != std::string::npos);
+            CHECK(r.summary.find("rbt_safe unchanged") != std::string::npos);
+        }
+        SUBCASE("truncated archive whose manifest matches it (restore fails half-way)") {
+            fs::path file = f.catalog / m.file;
+            std::string bytes = util::read_file(file);
+            std::ofstream(file, std::ios::binary | std::ios::trunc)
+                << bytes.substr(0, bytes.size() * 2 / 3);
+            BackupCatalog cat(f.catalog);
+            m.sha256 = util::sha256_file(file);
+            cat.save(m);
+            StepRun s(f, "run-trunc", restore_params(db, f.catalog));
+            Result r = s.action().run(s.ctx);
+            CHECK(r.status == Status::failed);
+            CHECK(r.summary.find("unchanged") != std::string::npos);
+        }
+        SUBCASE("truncated archive (checksum differs)") {
+            fs::path file = f.catalog / m.file;
+            fs::resize_file(file, fs::file_size(file) / 2);
+            StepRun s(f, "run-sha", restore_params(db, f.catalog));
+            Result r = s.action().run(s.ctx);
+            CHECK(r.status == Status::failed);
+            CHECK(r.summary.find("sha256") != std::string::npos);
+        }
+        CHECK(fingerprint(db) == before);
+        CHECK(databases(f.admin) == dbs);
+        exec_sql(f.admin, "DROP DATABASE rbt_safe WITH (FORCE)");
+    }
+
+    TEST_CASE("preflight writes nothing and states the loss window; rehearsal leaves production "
+              "unchanged") {
+        Fixture f;
+        Dsn db = make_shop(f.admin, "rbt_pre");
+        BackupManifest m = f.backup(db);
+        json::object params = restore_params(db, f.catalog);
+        params["reconcile"] = json::array{json::object{{"table", "orders"}, {"key", "id"}}};
+        params["assert"] =
+            json::array{json::object{{"sql", "SELECT count(*) FROM customers"}, {"expect", 20}}};
+        StepRun s(f, "run-pre", params);
+        auto before = fingerprint(db);
+        auto dbs = databases(f.admin);
+        auto manifest_text = util::read_file(f.catalog / (m.id + ".json"));
+        std::string commits_sql = "SELECT sum(xact_commit) FROM pg_stat_database";
+
+        auto checks = s.action().preflight(s.ctx);
+        std::string all;
+        bool loss = false;
+        for (const auto& c : checks) {
+            all += (c.ok ? "ok " : "FAIL ") + c.what + " " + c.problem + "\n";
+            loss = loss || c.what.rfind("loss window: ", 0) == 0;
+            CHECK_MESSAGE(c.ok, c.what << ": " << c.problem);
+        }
+        INFO(all);
+        CHECK(loss);
+        CHECK(checks.size() >= 8);
+        CHECK(fingerprint(db) == before);
+        CHECK(databases(f.admin) == dbs);
+        CHECK(util::read_file(f.catalog / (m.id + ".json")) == manifest_text);
+        CHECK_FALSE(fs::exists(s.ctx.run_dir));
+
+        Rehearsal r = rehearse_pg_restore(s.pb, s.step, f.runner, "", {});
+        CHECK_MESSAGE(r.ok, util::join(r.problems, "; "));
+        CHECK(r.restore_s > 0);
+        CHECK(r.backup == m.id);
+        save_rehearsal(f.tmp / "state", r);
+        auto last = last_rehearsal(f.tmp / "state", "restore-db");
+        REQUIRE(last.has_value());
+        CHECK(last->restore_s == doctest::Approx(r.restore_s));
+        CHECK_FALSE(last_rehearsal(f.tmp / "state", "other-step").has_value());
+        CHECK(fingerprint(db) == before);
+        CHECK(databases(f.admin) == dbs);
+
+        // A failing assert makes the rehearsal fail, still without leftovers.
+        params["assert"] =
+            json::array{json::object{{"sql", "SELECT count(*) FROM customers"}, {"expect", 21}}};
+        s.step.params = params;
+        Rehearsal bad = rehearse_pg_restore(s.pb, s.step, f.runner, "", {});
+        CHECK_FALSE(bad.ok);
+        CHECK(databases(f.admin) == dbs);
+        exec_sql(f.admin, "DROP DATABASE rbt_pre WITH (FORCE)");
+    }
+
+    TEST_CASE("wrong password, unreachable server, missing privileges give clear errors") {
+        Fixture f;
+        Dsn db = make_shop(f.admin, "rbt_err");
+        f.backup(db);
+        std::string host = f.admin.host();
+
+        SUBCASE("wrong password: masked, with a hint") {
+            Dsn bad = Dsn::parse("host=" + host + " port=" + scalar(f.admin, "SHOW port") +
+                                 " user=rb_scram password=Wr0ngSecret dbname=rbt_err");
+            try {
+                connect(bad);
+                FAIL("connected with a wrong password");
+            } catch (const ConnectError& e) {
+                std::string what = e.what();
+                CHECK(what.find("password authentication failed") != std::string::npos);
+                CHECK(what.find("Wr0ngSecret") == std::string::npos);
+                CHECK(what.find("password=***") != std::string::npos);
+                CHECK(e.code() == util::ExitCode::run_failed);
+                CHECK(e.hint().find("password") != std::string::npos);
+            }
+            StepRun s(f, "run-pw", restore_params(bad, f.catalog));
+            Result r = s.action().run(s.ctx);
+            CHECK(r.status == Status::failed);
+            CHECK(r.summary.find("password authentication failed") != std::string::npos);
+            CHECK(r.summary.find("Wr0ngSecret") == std::string::npos);
+            auto checks = s.action().preflight(s.ctx);
+            REQUIRE_FALSE(checks.empty());
+            CHECK_FALSE(checks[0].ok);
+        }
+        SUBCASE("unreachable server") {
+            Dsn gone = Dsn::parse(
+                "host=/nonexistent-rb port=5999 user=rollback dbname=rbt_err connect_timeout=2");
+            CHECK_THROWS_WITH_AS(connect(gone), doctest::Contains("cannot connect to PostgreSQL"),
+                                 ConnectError);
+            try {
+                connect(gone);
+            } catch (const ConnectError& e) {
+                CHECK(e.hint().find("server running") != std::string::npos);
+            }
+        }
+        SUBCASE("a role without CREATEDB") {
+            exec_sql(f.admin,
+                     "DROP ROLE IF EXISTS rb_nocreate; CREATE ROLE rb_nocreate LOGIN NOCREATEDB;"
+                     "GRANT SELECT ON ALL TABLES IN SCHEMA public TO rb_nocreate");
+            exec_sql(db, "GRANT SELECT ON ALL TABLES IN SCHEMA public TO rb_nocreate");
+            Dsn weak = db;
+            weak = Dsn::parse(db.conninfo() + " user=rb_nocreate");
+            auto before = fingerprint(db);
+            StepRun s(f, "run-priv", restore_params(weak, f.catalog));
+            auto checks = s.action().preflight(s.ctx);
+            bool createdb_flagged = false;
+            for (const auto& c : checks) {
+                if (!c.ok &&
+                    c.problem.find("neither CREATEDB nor SUPERUSER") != std::string::npos) {
+                    createdb_flagged = true;
+                    CHECK(c.hint == "ALTER ROLE rb_nocreate CREATEDB");
+                }
+            }
+            CHECK(createdb_flagged);
+            Result r = s.action().run(s.ctx);
+            CHECK(r.status == Status::failed);
+            CHECK(r.summary.find("permission denied to create database") != std::string::npos);
+            CHECK(fingerprint(db) == before);
+        }
+        exec_sql(f.admin, "DROP DATABASE rbt_err WITH (FORCE)");
+    }
+
+    TEST_CASE("sql runs statements in one transaction; sql_assert compares") {
+        Fixture f;
+        Dsn db = make_shop(f.admin, "rbt_sql");
+        StepRun s(f, "run-sql", {});
+        s.step.action = "sql";
+        s.step.params = {{"dsn", db.conninfo()},
+                         {"statements", json::array{"UPDATE customers SET name = 'x' WHERE id = 1",
+                                                    "INSERT INTO customers VALUES (999, 'new')"}}};
+        Result ok = s.action().run(s.ctx);
+        CHECK_MESSAGE(ok.status == Status::succeeded, ok.summary);
+        CHECK(scalar(db, "SELECT count(*) FROM customers") == "21");
+
+        // The second statement fails: the first is rolled back with it.
+        s.step.params["statements"] =
+            json::array{"DELETE FROM customers WHERE id = 999", "SELECT 1/0"};
+        Result bad = s.action().run(s.ctx);
+        CHECK(bad.status == Status::failed);
+        CHECK(bad.summary.find("statement 2 failed") != std::string::npos);
+        CHECK(scalar(db, "SELECT count(*) FROM customers") == "21");
+
+        s.step.action = "sql_assert";
+        s.step.params = {
+            {"dsn", db.conninfo()}, {"query", "SELECT count(*) FROM customers"}, {"expect", 21}};
+        CHECK(s.action().run(s.ctx).status == Status::succeeded);
+        s.step.params["expect"] = "20";
+        Result v = s.action().run(s.ctx);
+        CHECK(v.status == Status::verification_failed);
+        CHECK(v.summary == "returned \"21\", expected \"20\"");
+        s.step.params = {{"dsn", db.conninfo()},
+                         {"query", "SELECT id FROM customers WHERE id > 10"},
+                         {"expect_rows", 11}};
+        CHECK(s.action().run(s.ctx).status == Status::succeeded);
+        exec_sql(f.admin, "DROP DATABASE rbt_sql WITH (FORCE)");
+    }
+
+} // TEST_SUITE
