@@ -25,5 +25,16 @@ int cmd_help(const Args& args);
 int cmd_version(const Args& args);
 int cmd_backup(const Args& args);
 int cmd_rehearse(const Args& args);
+int cmd_status(const Args& args);
+int cmd_history(const Args& args);
+int cmd_report(const Args& args);
+int cmd_audit(const Args& args);
+int cmd_validate(const Args& args);
+int cmd_plan(const Args& args);
+int cmd_run(const Args& args);
+int cmd_resume(const Args& args);
+int cmd_check(const Args& args);
+int cmd_explain(const Args& args);
+int cmd_deployed(const Args& args);
 
 } // namespace rollback::cli

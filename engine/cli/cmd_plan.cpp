@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: MIT
+// rollback plan -p PLAYBOOK : the dry run. Shows what would run and checks it; changes nothing.
+#include "cli/commands.hpp"
+#include "cli/load.hpp"
+#include "cli/plan_view.hpp"
+#include "cli/run_options.hpp"
+#include "report/console.hpp"
+#include "util/secrets.hpp"
+
+#include <boost/json/serialize.hpp>
+#include <cstdio>
+
+namespace rollback::cli {
+
+int show_plan(const orchestrator::Plan& plan, const std::filesystem::path& state_dir,
+              const actions::Trigger& trigger, bool json) {
+    exec::RealProcessRunner runner;
+    auto pre = orchestrator::preflight(plan, state_dir, trigger, runner);
+    if (json) {
+        std::puts(util::mask_secrets(boost::json::serialize(plan_json(plan, pre))).c_str());
+    } else {
+        bool color = report::choose_mode(stdout, false) == report::ConsoleMode::live &&
+                     std::getenv("NO_COLOR") == nullptr;
+        std::fputs(plan_text(plan, pre, color).c_str(), stdout);
+    }
+    return util::to_int(pre.problems() == 0 ? util::ExitCode::ok : util::ExitCode::invalid);
+}
+
+int cmd_plan(const Args& args) {
+    CommonOptions common;
+    PlanOptions o;
+    po::options_description desc("plan options");
+    add_plan_options(desc, o);
+    add_common_options(desc, common);
+    po::positional_options_description pos;
+    pos.add("playbook", 1);
+    po::variables_map vm;
+    if (!parse_options("plan", args, desc, pos, vm)) {
+        return 0;
+    }
+    o.trigger.kind = "manual";
+    auto file = playbook_path(o);
+    auto pb = load_playbook(file, parse_var_overrides(o.vars));
+    auto plan = orchestrator::make_plan(pb, selection_of(o), o.trigger);
+    return show_plan(plan, state_dir_for(common, pb.file), o.trigger, common.json);
+}
+
+} // namespace rollback::cli

@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: MIT
+// rollback resume [RUN_ID] : continue an interrupted run from its journal.
+#include "cli/commands.hpp"
+#include "cli/load.hpp"
+#include "cli/options.hpp"
+#include "cli/run_support.hpp"
+#include "journal/paths.hpp"
+#include "journal/reader.hpp"
+#include "journal/state.hpp"
+#include "report/console.hpp"
+#include "util/log.hpp"
+#include "util/sha256.hpp"
+
+#include <cstdio>
+
+namespace rollback::cli {
+
+int cmd_resume(const Args& args) {
+    CommonOptions common;
+    std::string run_id, playbook_opt, reason;
+    std::vector<std::string> mark_done, retry, vars;
+    bool yes = false, allow_changed = false;
+    po::options_description desc("resume options");
+    desc.add_options()("run-id", po::value(&run_id)->value_name("RUN_ID"),
+                       "the run (default: the latest)") //
+        ("playbook,p", po::value(&playbook_opt)->value_name("FILE"),
+         "locates the state directory (.rollback/ beside it)") //
+        ("mark-done", po::value(&mark_done)->value_name("STEP"),
+         "a person checked: STEP's effect happened")                          //
+        ("retry", po::value(&retry)->value_name("STEP"), "run STEP again")    //
+        ("reason", po::value(&reason)->value_name("TEXT"), "why (recorded)")  //
+        ("var", po::value(&vars)->value_name("NAME=VALUE"), "set a variable") //
+        ("yes,y", po::bool_switch(&yes), "do not ask for confirmation")       //
+        ("allow-changed-playbook", po::bool_switch(&allow_changed),
+         "resume even though the playbook file changed since the run started");
+    add_common_options(desc, common);
+    po::positional_options_description pos;
+    pos.add("run-id", 1);
+    po::variables_map vm;
+    if (!parse_options("resume", args, desc, pos, vm)) {
+        return 0;
+    }
+    auto state_dir = state_dir_for(common, playbook_opt);
+    if (run_id.empty()) {
+        auto latest = journal::latest_run(state_dir);
+        if (!latest) {
+            throw util::Error("no runs in " + state_dir.string(), util::ExitCode::invalid,
+                              "pass --state-dir DIR or -p PLAYBOOK to name where the runs are");
+        }
+        run_id = *latest;
+    }
+    auto jr = journal::read(journal::journal_path(state_dir, run_id));
+    if (journal::is_run_live(state_dir, run_id)) {
+        auto h = journal::live_holder(state_dir);
+        throw util::Error("run " + run_id + " is still running (pid " +
+                              std::to_string(h ? h->pid : 0) + ")",
+                          util::ExitCode::locked);
+    }
+    auto state = journal::fold(jr, false);
+    if (state.playbook.empty()) {
+        throw util::Error("run " + run_id + " has no playbook recorded", util::ExitCode::invalid);
+    }
+    auto pb = load_playbook(state.playbook, parse_var_overrides(vars));
+    std::string sha = util::sha256_file(pb.file);
+    if (sha != state.playbook_sha256 && !allow_changed) {
+        throw util::Error("playbook " + pb.file.string() + " changed since run " + run_id +
+                              " started; resuming with different steps could repeat or skip work",
+                          util::ExitCode::invalid,
+                          "restore the original file, or pass --allow-changed-playbook if you "
+                          "reviewed the change");
+    }
+    start_logging(state_dir, common.verbose, "resume");
+    auto lock = take_lock(state_dir, run_id, reason.empty() ? state.reason : reason, false);
+    lock.set_run_id(run_id);
+    if (!common.json) {
+        std::printf("resuming run %s (%s, %s): playbook %s\n", run_id.c_str(),
+                    std::string(journal::to_string(state.status)).c_str(),
+                    state.reason.empty() ? "no reason given" : state.reason.c_str(),
+                    pb.file.c_str());
+        for (const auto& st : state.steps) {
+            std::printf("  %-24s %s%s\n", st.id.c_str(),
+                        std::string(journal::to_string(st.status)).c_str(),
+                        st.in_flight ? "  (started, not finished)" : "");
+        }
+    }
+    if (!confirm("Resume this run?", yes)) {
+        std::puts("not confirmed; nothing was run");
+        return 0;
+    }
+    exec::install_interrupt_handlers();
+    orchestrator::ResumeOptions ro{
+        state_dir, split_list(mark_done), split_list(retry), current_user(),
+        reason,    common.verbose};
+    exec::RealProcessRunner runner;
+    orchestrator::RunOutcome outcome;
+    {
+        report::ConsoleObserver observer(stdout, report::choose_mode(stdout, common.json),
+                                         common.verbose);
+        outcome = orchestrator::resume(pb, jr, ro, runner, observer);
+    }
+    lock.release();
+    print_summary(outcome, state_dir, common.json);
+    return util::to_int(outcome.code);
+}
+
+} // namespace rollback::cli

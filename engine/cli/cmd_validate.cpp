@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: MIT
+// rollback validate FILE... : every error in every file, nothing runs.
+#include "cli/commands.hpp"
+#include "cli/load.hpp"
+#include "cli/options.hpp"
+#include "util/error.hpp"
+#include "util/secrets.hpp"
+
+#include <cstdio>
+
+namespace rollback::cli {
+
+int cmd_validate(const Args& args) {
+    CommonOptions common;
+    std::vector<std::string> files;
+    std::vector<std::string> vars;
+    po::options_description desc("validate options");
+    desc.add_options()("file", po::value(&files)->value_name("FILE"), "playbook(s) to check") //
+        ("var", po::value(&vars)->value_name("NAME=VALUE"), "set a variable");
+    add_common_options(desc, common);
+    po::positional_options_description pos;
+    pos.add("file", -1);
+    po::variables_map vm;
+    if (!parse_options("validate", args, desc, pos, vm)) {
+        return 0;
+    }
+    if (files.empty()) {
+        throw util::Error("validate: no file given", util::ExitCode::invalid,
+                          "rollback validate PLAYBOOK...");
+    }
+    auto overrides = parse_var_overrides(vars);
+    bool all_ok = true;
+    for (const auto& f : files) {
+        try {
+            auto pb = load_playbook(f, overrides);
+            std::printf("%s: ok (%zu steps, %zu finally)\n", f.c_str(), pb.steps.size(),
+                        pb.finally.size());
+        } catch (const util::InvalidInput& e) {
+            all_ok = false;
+            std::fputs(util::mask_secrets(e.what()).c_str(), stderr);
+            std::fprintf(stderr, "%s: %zu error%s\n", f.c_str(), e.diagnostics().size(),
+                         e.diagnostics().size() == 1 ? "" : "s");
+        } catch (const util::Error& e) {
+            all_ok = false;
+            std::fprintf(stderr, "rollback: error: %s\n", util::mask_secrets(e.what()).c_str());
+        }
+    }
+    return util::to_int(all_ok ? util::ExitCode::ok : util::ExitCode::invalid);
+}
+
+} // namespace rollback::cli

@@ -1,0 +1,95 @@
+// SPDX-License-Identifier: MIT
+#include "cli/options.hpp"
+
+#include "util/error.hpp"
+#include "util/log.hpp"
+#include "util/strings.hpp"
+
+#include <cstdlib>
+#include <iostream>
+#include <pwd.h>
+#include <unistd.h>
+
+namespace rollback::cli {
+
+void add_common_options(po::options_description& desc, CommonOptions& common) {
+    desc.add_options() //
+        ("config,c", po::value(&common.config)->value_name("FILE"),
+         "rollback.toml (default ./rollback.toml)") //
+        ("state-dir", po::value(&common.state_dir)->value_name("DIR"),
+         "journals, locks, logs (default .rollback/ beside the playbook)") //
+        ("verbose,v", po::bool_switch(&common.verbose),
+         "also log to stderr and stream step output")                                   //
+        ("json", po::bool_switch(&common.json), "machine-readable output (JSON Lines)") //
+        ("help,h", "show this help");
+}
+
+bool parse_options(std::string_view command, const Args& args, po::options_description& desc,
+                   const po::positional_options_description& positional, po::variables_map& vm) {
+    try {
+        auto parsed = po::command_line_parser(args).options(desc).positional(positional).run();
+        po::store(parsed, vm);
+        if (vm.count("help") != 0U) {
+            std::cout << "usage: rollback " << command << " [OPTIONS]\n\n" << desc << "\n";
+            return false;
+        }
+        po::notify(vm);
+    } catch (const po::unknown_option& e) {
+        std::vector<std::string> names;
+        for (const auto& o : desc.options()) {
+            names.push_back("--" + o->long_name());
+        }
+        std::string guess = util::closest_match(e.get_option_name(), names);
+        throw util::Error(std::string(command) + ": unknown option " + e.get_option_name() +
+                              (guess.empty() ? "" : " (did you mean " + guess + "?)"),
+                          util::ExitCode::invalid, "rollback help " + std::string(command));
+    } catch (const po::error& e) {
+        throw util::Error(std::string(command) + ": " + e.what(), util::ExitCode::invalid,
+                          "rollback help " + std::string(command));
+    }
+    return true;
+}
+
+std::filesystem::path state_dir_for(const CommonOptions& common,
+                                    const std::filesystem::path& playbook) {
+    if (!common.state_dir.empty()) {
+        return std::filesystem::absolute(common.state_dir).lexically_normal();
+    }
+    if (!playbook.empty()) {
+        return std::filesystem::absolute(playbook).parent_path() / ".rollback";
+    }
+    return std::filesystem::absolute(".rollback");
+}
+
+std::vector<std::string> split_list(const std::vector<std::string>& values) {
+    std::vector<std::string> out;
+    for (const auto& v : values) {
+        for (const auto& part : util::split(v, ',')) {
+            auto t = util::trim(part);
+            if (!t.empty()) {
+                out.emplace_back(t);
+            }
+        }
+    }
+    return out;
+}
+
+std::string current_user() {
+    for (const char* var : {"SUDO_USER", "USER", "LOGNAME"}) {
+        if (const char* v = std::getenv(var); v != nullptr && *v != '\0') {
+            return v;
+        }
+    }
+    if (const passwd* pw = ::getpwuid(::getuid()); pw != nullptr) {
+        return pw->pw_name;
+    }
+    return "uid " + std::to_string(::getuid());
+}
+
+void start_logging(const std::filesystem::path& state_dir, bool verbose, std::string_view command) {
+    log::init(state_dir / "rollback.log", verbose);
+    log::info("rollback {} {} (pid {}, user {})", ROLLBACK_VERSION, command, ::getpid(),
+              current_user());
+}
+
+} // namespace rollback::cli

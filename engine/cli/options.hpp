@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+// Options every command shares, and parsing with one-line errors (Boost.Program_options).
+
+#include "cli/commands.hpp"
+
+#include <boost/program_options.hpp>
+#include <filesystem>
+#include <string>
+
+namespace rollback::cli {
+
+namespace po = boost::program_options;
+
+struct CommonOptions {
+    std::string config;    ///< -c/--config
+    std::string state_dir; ///< --state-dir
+    bool verbose = false;  ///< -v
+    bool json = false;     ///< --json
+};
+
+/// Adds -c/--config, --state-dir, -v/--verbose, --json, -h/--help to `desc`.
+void add_common_options(po::options_description& desc, CommonOptions& common);
+
+/// Parses `args` for `command`. Returns false when --help was given (usage already printed).
+/// An unknown or malformed option throws util::Error (exit 2) with a one-line hint.
+bool parse_options(std::string_view command, const Args& args, po::options_description& desc,
+                   const po::positional_options_description& positional, po::variables_map& vm);
+
+/// --state-dir, else `.rollback/` beside the playbook (or in the current directory).
+std::filesystem::path state_dir_for(const CommonOptions& common,
+                                    const std::filesystem::path& playbook);
+
+/// Splits "a,b" lists given once or several times (--only a,b --only c).
+std::vector<std::string> split_list(const std::vector<std::string>& values);
+
+/// The person running the command: $SUDO_USER, else $USER, else the passwd name, else the uid.
+std::string current_user();
+
+/// Sets up logging to `<state_dir>/rollback.log` (stderr too with -v).
+void start_logging(const std::filesystem::path& state_dir, bool verbose, std::string_view command);
+
+} // namespace rollback::cli

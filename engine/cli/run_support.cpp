@@ -1,0 +1,126 @@
+// SPDX-License-Identifier: MIT
+#include "cli/run_support.hpp"
+
+#include "journal/paths.hpp"
+#include "journal/reader.hpp"
+#include "journal/state.hpp"
+#include "journal/writer.hpp"
+#include "util/error.hpp"
+#include "util/files.hpp"
+#include "util/log.hpp"
+#include "util/secrets.hpp"
+
+#include <boost/json/serialize.hpp>
+#include <cstdio>
+#include <iostream>
+#include <unistd.h>
+
+namespace rollback::cli {
+namespace {
+
+std::string describe(const journal::Holder& h) {
+    std::string s = "run " + (h.run_id.empty() ? std::string("(starting)") : h.run_id);
+    if (h.pid != 0) {
+        s += " (pid " + std::to_string(h.pid) + " on " + h.host + ", started " + h.started;
+        if (!h.user.empty()) {
+            s += " by " + h.user;
+        }
+        if (!h.reason.empty()) {
+            s += ", reason: " + h.reason;
+        }
+        s += ")";
+    }
+    return s;
+}
+
+bool run_unfinished(const std::filesystem::path& state_dir, const std::string& run_id) {
+    try {
+        auto state = journal::fold(journal::read(journal::journal_path(state_dir, run_id)), false);
+        return state.status == journal::RunStatus::interrupted ||
+               state.status == journal::RunStatus::running;
+    } catch (const std::exception&) {
+        return false;
+    }
+}
+
+} // namespace
+
+bool confirm(const std::string& question, bool yes) {
+    if (yes) {
+        return true;
+    }
+    if (::isatty(STDIN_FILENO) == 0) {
+        throw util::Error("refusing to run without confirmation: stdin is not a terminal",
+                          util::ExitCode::invalid,
+                          "review the plan (rollback plan), then pass --yes");
+    }
+    std::fprintf(stdout, "%s [y/N] ", question.c_str());
+    std::fflush(stdout);
+    std::string answer;
+    if (!std::getline(std::cin, answer)) {
+        return false;
+    }
+    return answer == "y" || answer == "Y" || answer == "yes";
+}
+
+journal::RunLock take_lock(const std::filesystem::path& state_dir, const std::string& run_id,
+                           const std::string& reason, bool abandon_stale) {
+    auto attempt = journal::acquire(state_dir, journal::this_process_holder(run_id, reason));
+    if (!attempt.lock) {
+        throw util::Error("another run holds the lock of " + state_dir.string() + ": " +
+                              describe(attempt.holder.value_or(journal::Holder{})),
+                          util::ExitCode::locked,
+                          "wait for it to finish, or see: rollback status --state-dir " +
+                              state_dir.string());
+    }
+    if (attempt.stale && attempt.stale->run_id != run_id && !attempt.stale->run_id.empty() &&
+        run_unfinished(state_dir, attempt.stale->run_id)) {
+        const auto& dead = *attempt.stale;
+        if (!abandon_stale) {
+            // Leave the evidence exactly as it was: the dead run's lock.json stays for the next
+            // look.
+            attempt.lock->release();
+            util::write_file_atomic(state_dir / "lock.json",
+                                    boost::json::serialize(journal::to_json(dead)));
+            throw util::Error(describe(dead) + " died without finishing", util::ExitCode::locked,
+                              "continue it with: rollback resume " + dead.run_id + " --state-dir " +
+                                  state_dir.string() +
+                                  "   (or start a new run anyway with --abandon-stale)");
+        }
+        auto writer = journal::Writer::open_existing(journal::journal_path(state_dir, dead.run_id));
+        writer.append(
+            {{"type", "note"},
+             {"text", "abandoned: a new run " + run_id + " was started with --abandon-stale"}});
+        log::warn("run {} abandoned (--abandon-stale) for new run {}", dead.run_id, run_id);
+    }
+    return std::move(*attempt.lock);
+}
+
+void print_summary(const orchestrator::RunOutcome& o, const std::filesystem::path& state_dir,
+                   bool json) {
+    if (json) {
+        boost::json::object s{{"type", "summary"},
+                              {"run_id", o.run_id},
+                              {"state", journal::to_string(o.status)},
+                              {"exit_code", util::to_int(o.code)},
+                              {"journal", o.journal.string()}};
+        if (!o.message.empty()) {
+            s["message"] = o.message;
+        }
+        std::puts(util::mask_secrets(boost::json::serialize(s)).c_str());
+        return;
+    }
+    std::string text = "\nrun " + o.run_id + ": " + std::string(journal::to_string(o.status)) +
+                       " (exit " + std::to_string(util::to_int(o.code)) + ")\n";
+    if (!o.message.empty()) {
+        text += o.message + "\n";
+    }
+    text += "  report:  rollback report " + o.run_id + " --state-dir " + state_dir.string() + "\n";
+    if (o.status == journal::RunStatus::interrupted || o.status == journal::RunStatus::failed) {
+        text +=
+            "  resume:  rollback resume " + o.run_id + " --state-dir " + state_dir.string() + "\n";
+    }
+    std::fputs(util::mask_secrets(text).c_str(), stdout);
+}
+
+} // namespace rollback::cli

@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+// What `run`, `resume` and `trigger` share: confirmation, the run lock, the run summary.
+
+#include "journal/lock.hpp"
+#include "orchestrator/execute.hpp"
+
+#include <filesystem>
+#include <string>
+
+namespace rollback::cli {
+
+/// Asks "question [y/N]" on the terminal. Without --yes and without a terminal on stdin it
+/// refuses: throws util::Error (exit 2) saying to pass --yes. Returns false when answered no.
+bool confirm(const std::string& question, bool yes);
+
+/// Takes the state directory's lock for `run_id`. Exit 4 (util::Error) naming the holder when a
+/// live run holds it, or when a run died without finishing (offering `rollback resume`), unless
+/// `abandon_stale` — then that dead run gets a note in its journal and the lock is taken.
+journal::RunLock take_lock(const std::filesystem::path& state_dir, const std::string& run_id,
+                           const std::string& reason, bool abandon_stale);
+
+/// The closing lines of a run for a person (or a JSON summary object with --json).
+void print_summary(const orchestrator::RunOutcome& outcome, const std::filesystem::path& state_dir,
+                   bool json);
+
+} // namespace rollback::cli

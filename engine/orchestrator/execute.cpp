@@ -1,0 +1,268 @@
+// SPDX-License-Identifier: MIT
+#include "orchestrator/execute.hpp"
+
+#include "orchestrator/execution.hpp"
+#include "orchestrator/probe.hpp"
+
+#include "journal/paths.hpp"
+#include "journal/writer.hpp"
+#include "util/log.hpp"
+#include "util/sha256.hpp"
+#include "util/strings.hpp"
+
+#include <algorithm>
+#include <boost/json/array.hpp>
+#include <set>
+#include <unistd.h>
+
+namespace rollback::orchestrator {
+namespace {
+
+std::string host_name() {
+    char buf[256] = {};
+    ::gethostname(buf, sizeof buf - 1);
+    return buf;
+}
+
+boost::json::array to_array(const std::vector<std::string>& v) {
+    boost::json::array a;
+    for (const auto& s : v) {
+        a.emplace_back(s);
+    }
+    return a;
+}
+
+std::vector<std::string> strings(const boost::json::value* v) {
+    std::vector<std::string> out;
+    if (v != nullptr && v->is_array()) {
+        for (const auto& e : v->as_array()) {
+            if (e.is_string()) {
+                out.emplace_back(e.as_string());
+            }
+        }
+    }
+    return out;
+}
+
+bool contains(const std::vector<std::string>& v, const std::string& x) {
+    return std::find(v.begin(), v.end(), x) != v.end();
+}
+
+} // namespace
+
+RunOutcome run(const Plan& plan, const RunOptions& options, const std::string& run_id,
+               exec::ProcessRunner& runner, report::Observer& observer) {
+    const playbook::Playbook& pb = *plan.playbook;
+    auto file = journal::journal_path(options.state_dir, run_id);
+    auto writer = journal::Writer::create(
+        file,
+        {{"run_id", run_id}, {"created", util::format_time(std::chrono::system_clock::now())}});
+    Execution ex(pb, std::move(writer), options.trigger, run_id, options.state_dir, options.verbose,
+                 runner, observer);
+
+    boost::json::array steps;
+    for (const auto& ps : plan.steps) {
+        steps.push_back({{"id", ps.step->id},
+                         {"phase", playbook::to_string(ps.step->phase)},
+                         {"action", ps.step->action},
+                         {"idempotent", ps.step->idempotent},
+                         {"has_probe", !ps.step->probe.empty()},
+                         {"finally", ps.is_finally}});
+    }
+    ex.record({{"type", "run_started"},
+               {"run_id", run_id},
+               {"playbook", pb.file.string()},
+               {"playbook_sha256", util::sha256_file(pb.file)},
+               {"playbook_name", pb.name},
+               {"reason", options.trigger.reason},
+               {"trigger", trigger_json(options.trigger)},
+               {"user", options.user},
+               {"host", host_name()},
+               {"pid", ::getpid()},
+               {"dry_run", false},
+               {"steps", std::move(steps)},
+               {"selection",
+                {{"only", to_array(options.selection.only)},
+                 {"skip", to_array(options.selection.skip)},
+                 {"from", options.selection.from}}}});
+    log::info("run {} started: playbook {}, reason {}", run_id, pb.file.string(),
+              options.trigger.reason);
+    ex.lifecycle("on-trigger", nullptr, "started");
+    auto out = ex.drive(
+        plan,
+        [](const PlannedStep& ps) {
+            return ps.selected ? StepDecision{StepPlan::run, 1, {}}
+                               : StepDecision{StepPlan::record_skip, 1, ps.skip_reason};
+        },
+        [](const std::string&) { return false; });
+    log::info("run {} finished: {}", run_id, journal::to_string(out.status));
+    return out;
+}
+
+RunOutcome resume(const playbook::Playbook& pb, const journal::Journal& jr,
+                  const ResumeOptions& options, exec::ProcessRunner& runner,
+                  report::Observer& observer) {
+    const std::string run_id = jr.run_id();
+    journal::RunState state = journal::fold(jr, false);
+    const boost::json::object* started = nullptr;
+    for (const auto& r : jr.records) {
+        if (const auto* t = r.if_contains("type");
+            t && t->is_string() && t->as_string() == "run_started") {
+            started = &r;
+            break;
+        }
+    }
+    if (started == nullptr) {
+        throw util::Error("run " + run_id +
+                              " never started (its journal has no run_started record)",
+                          util::ExitCode::invalid);
+    }
+    if (state.status == journal::RunStatus::succeeded) {
+        throw util::Error("run " + run_id + " already succeeded; there is nothing to resume",
+                          util::ExitCode::invalid);
+    }
+
+    // Rebuild the same plan: the recorded trigger and selection decide skips exactly as before.
+    actions::Trigger trigger;
+    if (const auto* t = started->if_contains("trigger"); t && t->is_object()) {
+        trigger = trigger_from_json(t->as_object());
+    }
+    if (const auto* r = started->if_contains("reason"); r && r->is_string()) {
+        trigger.reason = std::string(r->as_string());
+    }
+    Selection selection;
+    if (const auto* s = started->if_contains("selection"); s && s->is_object()) {
+        selection.only = strings(s->as_object().if_contains("only"));
+        selection.skip = strings(s->as_object().if_contains("skip"));
+        if (const auto* f = s->as_object().if_contains("from"); f && f->is_string()) {
+            selection.from = std::string(f->as_string());
+        }
+    }
+    Plan plan = make_plan(pb, selection, trigger);
+    for (const auto& st : state.steps) {
+        if (pb.find_step(st.id) == nullptr) {
+            throw util::Error("run " + run_id + " has step " + util::quoted(st.id) + " which " +
+                                  pb.file.string() + " no longer has",
+                              util::ExitCode::invalid);
+        }
+    }
+    for (const auto& id : options.mark_done) {
+        if (state.step(id) == nullptr) {
+            throw util::Error("--mark-done: run " + run_id + " has no step " + util::quoted(id),
+                              util::ExitCode::invalid);
+        }
+    }
+    for (const auto& id : options.retry) {
+        if (state.step(id) == nullptr) {
+            throw util::Error("--retry: run " + run_id + " has no step " + util::quoted(id),
+                              util::ExitCode::invalid);
+        }
+    }
+    // A step that failed and aborted the run is only run again when a person asks for it.
+    for (const auto& ps : plan.steps) {
+        const auto* st = state.step(ps.step->id);
+        if (ps.is_finally || st == nullptr || st->in_flight || contains(options.retry, st->id) ||
+            contains(options.mark_done, st->id) ||
+            ps.step->on_failure != playbook::OnFailure::abort) {
+            continue;
+        }
+        if (st->status == journal::StepStatus::failed ||
+            st->status == journal::StepStatus::timed_out ||
+            st->status == journal::StepStatus::verification_failed) {
+            throw util::Error(
+                "run " + run_id + " stopped because step " + util::quoted(st->id) + " " +
+                    std::string(journal::to_string(st->status)) + " (" + st->summary + ")",
+                util::ExitCode::invalid,
+                "fix the cause, then: rollback resume " + run_id + " --retry " + st->id +
+                    "   (or --mark-done " + st->id + " if it was done by hand)");
+        }
+    }
+
+    std::vector<std::string> warnings;
+    auto writer = journal::Writer::open_existing(jr.file, &warnings);
+    for (const auto& w : warnings) {
+        log::warn("{}", w);
+    }
+    Execution ex(pb, std::move(writer), trigger, run_id, options.state_dir, options.verbose, runner,
+                 observer);
+    char host[256] = {};
+    ::gethostname(host, sizeof host - 1);
+    ex.record({{"type", "run_resumed"},
+               {"by", options.user},
+               {"why", options.why},
+               {"pid", ::getpid()},
+               {"host", host}});
+    for (const auto& id : options.mark_done) {
+        ex.record({{"type", "step_marked_done"},
+                   {"step", id},
+                   {"by", options.user},
+                   {"why", options.why}});
+    }
+    for (const auto& id : options.retry) {
+        ex.record({{"type", "step_retry_requested"},
+                   {"step", id},
+                   {"by", options.user},
+                   {"why", options.why}});
+    }
+
+    auto decide = [&](const PlannedStep& ps) -> StepDecision {
+        const auto* st = state.step(ps.step->id);
+        const int next_attempt = st ? st->attempts + 1 : 1;
+        if (contains(options.mark_done, ps.step->id)) {
+            return {StepPlan::already_done, 0, {}};
+        }
+        if (contains(options.retry, ps.step->id)) {
+            return {StepPlan::run, next_attempt, {}};
+        }
+        if (st == nullptr || st->status == journal::StepStatus::pending) {
+            return ps.selected ? StepDecision{StepPlan::run, 1, {}}
+                               : StepDecision{StepPlan::record_skip, 1, ps.skip_reason};
+        }
+        if (!st->in_flight && st->status != journal::StepStatus::interrupted) {
+            return {StepPlan::already_done,
+                    0,
+                    {}}; // finished: succeeded, skipped, marked done, tolerated
+        }
+        // Started, effect unknown.
+        if (ps.step->idempotent) {
+            return {StepPlan::run, next_attempt, {}};
+        }
+        if (!ps.step->probe.empty()) {
+            ProbeVerdict v = run_probe(ex, *ps.step, runner);
+            if (v == ProbeVerdict::done) {
+                ex.record({{"type", "step_marked_done"},
+                           {"step", ps.step->id},
+                           {"by", "probe"},
+                           {"why", "probe says the step's effect is in place"}});
+                return {StepPlan::already_done, 0, {}};
+            }
+            if (v == ProbeVerdict::not_done) {
+                return {StepPlan::run, next_attempt, {}};
+            }
+            return {StepPlan::needs_attention, 0,
+                    "step " + util::quoted(ps.step->id) +
+                        " was interrupted and its probe could not tell whether it "
+                        "took effect. Check by hand, then run: rollback resume " +
+                        run_id + " --mark-done " + ps.step->id +
+                        "  (it happened)  or  rollback resume " + run_id + " --retry " +
+                        ps.step->id + "  (run it again)"};
+        }
+        return {
+            StepPlan::needs_attention, 0,
+            "step " + util::quoted(ps.step->id) +
+                " was started but did not finish, is not idempotent and has "
+                "no probe, so its effect is unknown. Check by hand, then run: rollback resume " +
+                run_id + " --mark-done " + ps.step->id + "  (it happened)  or  rollback resume " +
+                run_id + " --retry " + ps.step->id + "  (run it again)"};
+    };
+    auto finally_done = [&](const std::string& id) {
+        const auto* st = state.step(id);
+        return st != nullptr && st->status != journal::StepStatus::pending && !st->in_flight &&
+               st->status != journal::StepStatus::interrupted;
+    };
+    auto out = ex.drive(plan, decide, finally_done);
+    log::info("run {} resumed and finished: {}", run_id, journal::to_string(out.status));
+    return out;
+}
+
+} // namespace rollback::orchestrator

@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+// The run state machine: run the plan's steps in order with retries, hooks and journaling,
+// then the finally steps; resume an interrupted run from its journal.
+
+#include "actions/action.hpp"
+#include "exec/runner.hpp"
+#include "journal/reader.hpp"
+#include "journal/state.hpp"
+#include "orchestrator/plan.hpp"
+#include "report/observer.hpp"
+#include "util/exit_code.hpp"
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace rollback::orchestrator {
+
+struct RunOptions {
+    std::filesystem::path state_dir;
+    actions::Trigger trigger;
+    Selection selection;
+    bool verbose = false;
+    std::string user; ///< who started it (for the journal)
+};
+
+struct RunOutcome {
+    std::string run_id;
+    journal::RunStatus status = journal::RunStatus::failed;
+    util::ExitCode code = util::ExitCode::run_failed;
+    std::filesystem::path journal;
+    std::string message; ///< for needs_attention: what the person must do
+};
+
+/// Runs `plan` as a new run with id `run_id`: writes the journal
+/// `<state_dir>/runs/<run_id>.jsonl`, every record before the effect it announces. The caller
+/// holds the state directory's lock. Failures of steps are in the outcome; throws util::Error
+/// only when the journal cannot be written.
+RunOutcome run(const Plan& plan, const RunOptions& options, const std::string& run_id,
+               exec::ProcessRunner& runner, report::Observer& observer);
+
+struct ResumeOptions {
+    std::filesystem::path state_dir;
+    std::vector<std::string> mark_done; ///< --mark-done STEP: a person says it happened
+    std::vector<std::string> retry;     ///< --retry STEP: a person says run it again
+    std::string user;
+    std::string why; ///< --reason for the resume
+    bool verbose = false;
+};
+
+/// Continues the run recorded in `journal` with the playbook `pb` (loaded by the caller from the
+/// journal's playbook path; its SHA-256 is checked by the caller). Finished steps are not run
+/// again; an in-flight step is re-run when idempotent, else its probe decides, else the run stops
+/// in needs_attention. Throws util::Error (exit 2) when there is nothing to resume or the
+/// options name unknown steps — before anything is written.
+RunOutcome resume(const playbook::Playbook& pb, const journal::Journal& journal,
+                  const ResumeOptions& options, exec::ProcessRunner& runner,
+                  report::Observer& observer);
+
+} // namespace rollback::orchestrator

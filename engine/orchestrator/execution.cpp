@@ -1,0 +1,252 @@
+// SPDX-License-Identifier: MIT
+#include "orchestrator/execution.hpp"
+
+#include "actions/hooks.hpp"
+#include "util/log.hpp"
+#include "util/strings.hpp"
+
+#include <algorithm>
+#include <csignal>
+#include <cstring>
+
+namespace rollback::orchestrator {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+long long elapsed_ms(Clock::time_point since) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - since).count();
+}
+
+std::string str(const boost::json::object& o, const char* key) {
+    const auto* v = o.if_contains(key);
+    return v && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
+std::string signal_name(int sig) {
+    switch (sig) {
+    case SIGINT:
+        return "SIGINT";
+    case SIGTERM:
+        return "SIGTERM";
+    case SIGHUP:
+        return "SIGHUP";
+    default:
+        return "signal " + std::to_string(sig);
+    }
+}
+
+} // namespace
+
+boost::json::object trigger_json(const actions::Trigger& t) {
+    return {{"kind", t.kind},
+            {"condition", t.condition},
+            {"severity", t.severity},
+            {"decision_id", t.decision_id}};
+}
+
+actions::Trigger trigger_from_json(const boost::json::object& o) {
+    actions::Trigger t;
+    t.kind = str(o, "kind");
+    t.condition = str(o, "condition");
+    t.severity = str(o, "severity");
+    t.decision_id = str(o, "decision_id");
+    return t;
+}
+
+Execution::Execution(const playbook::Playbook& pb, journal::Writer writer, actions::Trigger trigger,
+                     std::string run_id, std::filesystem::path state_dir, bool verbose,
+                     exec::ProcessRunner& runner, report::Observer& observer)
+    : m_pb(pb), m_writer(std::move(writer)), m_trigger(std::move(trigger)),
+      m_run_id(std::move(run_id)), m_state_dir(std::move(state_dir)), m_verbose(verbose),
+      m_runner(runner), m_observer(observer) {}
+
+void Execution::record(boost::json::object rec) {
+    std::string type = str(rec, "type");
+    auto seq = m_writer.append(rec);
+    rec["seq"] = seq;
+    rec["run_id"] = m_run_id;
+    log::debug("journal {} #{} {}", m_run_id, seq, type);
+    m_observer.on_record(rec);
+}
+
+actions::Context Execution::context(const playbook::Step& step) const {
+    actions::Context ctx{m_pb,      step,        m_runner,
+                         m_run_id,  m_state_dir, m_state_dir / "runs" / m_run_id,
+                         m_trigger, m_verbose,   {}};
+    report::Observer* obs = &m_observer;
+    std::string id = step.id;
+    ctx.progress = [obs, id](const std::string& line) { obs->on_progress(id, line); };
+    return ctx;
+}
+
+void Execution::lifecycle(std::string_view event, const playbook::Step* step,
+                          std::string_view status) {
+    auto it = m_pb.hooks.find(std::string(event));
+    if (it == m_pb.hooks.end()) {
+        return;
+    }
+    auto ctx = context(step ? *step : m_no_step);
+    for (const auto& name : it->second) {
+        auto result = actions::run_hook(ctx, name, actions::hook_event(ctx, event, status));
+        if (result.status != actions::Status::succeeded) {
+            log::warn("hook {} for {} failed: {}", name, event, result.summary);
+        }
+        record({{"type", "hook"},
+                {"event", event},
+                {"hook", name},
+                {"step", step ? step->id : ""},
+                {"status", actions::to_string(result.status)},
+                {"summary", result.summary},
+                {"output_tail", result.output_tail}});
+    }
+}
+
+actions::Status Execution::run_step(const playbook::Step& step, int first_attempt) {
+    const actions::Action* action = actions::find_action(step.action);
+    lifecycle("before-step", &step, "running");
+    actions::Status status = actions::Status::failed;
+    const int last_attempt = std::max(first_attempt, step.retries + 1);
+    auto delay = step.retry_delay;
+    for (int attempt = first_attempt; attempt <= last_attempt; ++attempt) {
+        record({{"type", "step_started"}, {"step", step.id}, {"attempt", attempt}});
+        auto start = Clock::now();
+        actions::Result result;
+        if (action == nullptr) {
+            result.summary = "unknown action " + util::quoted(step.action);
+        } else {
+            result = action->run(context(step));
+        }
+        status = result.status;
+        record({{"type", "step_finished"},
+                {"step", step.id},
+                {"attempt", attempt},
+                {"status", actions::to_string(result.status)},
+                {"exit_code", result.exit_code},
+                {"duration_ms", elapsed_ms(start)},
+                {"summary", result.summary},
+                {"output_tail", result.output_tail},
+                {"details", result.details}});
+        if (status == actions::Status::succeeded || status == actions::Status::interrupted ||
+            exec::interrupt_requested() != 0 || attempt == last_attempt) {
+            break;
+        }
+        m_observer.on_progress(step.id, "retrying in " + util::format_duration(delay) +
+                                            " (attempt " + std::to_string(attempt + 1) + " of " +
+                                            std::to_string(last_attempt) + ")");
+        if (!exec::sleep_unless_interrupted(delay)) {
+            break;
+        }
+        delay = std::min(delay * 2, util::Millis(std::chrono::minutes(5)));
+    }
+    lifecycle("after-step", &step, actions::to_string(status));
+    return status;
+}
+
+RunOutcome Execution::drive(const Plan& plan,
+                            const std::function<StepDecision(const PlannedStep&)>& decide,
+                            const std::function<bool(const std::string&)>& finally_done) {
+    RunOutcome out;
+    out.run_id = m_run_id;
+    out.journal = m_writer.file();
+    journal::RunStatus final = journal::RunStatus::succeeded;
+    bool any_verification_failed = false;
+    int tolerated_failures = 0;
+
+    for (const auto& ps : plan.steps) {
+        if (ps.is_finally || exec::interrupt_requested() != 0) {
+            continue;
+        }
+        StepDecision d = decide(ps);
+        if (d.plan == StepPlan::already_done) {
+            continue;
+        }
+        if (d.plan == StepPlan::record_skip) {
+            record({{"type", "step_skipped"}, {"step", ps.step->id}, {"why", d.message}});
+            continue;
+        }
+        if (d.plan == StepPlan::needs_attention) {
+            record({{"type", "needs_attention"}, {"step", ps.step->id}, {"message", d.message}});
+            final = journal::RunStatus::needs_attention;
+            out.message = d.message;
+            break;
+        }
+        actions::Status s = run_step(*ps.step, d.first_attempt);
+        if (s == actions::Status::succeeded) {
+            continue;
+        }
+        if (s == actions::Status::interrupted || exec::interrupt_requested() != 0) {
+            break;
+        }
+        any_verification_failed =
+            any_verification_failed || s == actions::Status::verification_failed;
+        if (ps.step->on_failure == playbook::OnFailure::abort) {
+            final = s == actions::Status::verification_failed
+                        ? journal::RunStatus::verification_failed
+                        : journal::RunStatus::failed;
+            break;
+        }
+        ++tolerated_failures;
+    }
+    if (final == journal::RunStatus::succeeded && any_verification_failed) {
+        final = journal::RunStatus::verification_failed;
+    }
+    if (int sig = exec::interrupt_requested(); sig != 0) {
+        record({{"type", "run_interrupted"}, {"signal", signal_name(sig)}});
+        final = journal::RunStatus::interrupted;
+        // finally steps still run; a second signal interrupts them too.
+        exec::clear_interrupt();
+    }
+
+    if (final != journal::RunStatus::needs_attention) {
+        for (const auto& ps : plan.steps) {
+            if (!ps.is_finally || finally_done(ps.step->id)) {
+                continue;
+            }
+            if (!ps.selected) {
+                record({{"type", "step_skipped"}, {"step", ps.step->id}, {"why", ps.skip_reason}});
+                continue;
+            }
+            if (exec::interrupt_requested() != 0) {
+                record({{"type", "step_skipped"},
+                        {"step", ps.step->id},
+                        {"why", "interrupted again"}});
+                continue;
+            }
+            run_step(*ps.step, 1);
+        }
+    }
+
+    lifecycle(final == journal::RunStatus::succeeded ? "on-success" : "on-failure", nullptr,
+              journal::to_string(final));
+
+    switch (final) {
+    case journal::RunStatus::succeeded:
+        out.code = util::ExitCode::ok;
+        break;
+    case journal::RunStatus::verification_failed:
+        out.code = util::ExitCode::verification_failed;
+        break;
+    case journal::RunStatus::interrupted:
+        out.code = util::ExitCode::interrupted;
+        break;
+    case journal::RunStatus::needs_attention:
+        out.code = util::ExitCode::needs_attention;
+        break;
+    default:
+        out.code = util::ExitCode::run_failed;
+        break;
+    }
+    out.status = final;
+    boost::json::object fin{{"type", "run_finished"},
+                            {"state", journal::to_string(final)},
+                            {"exit_code", util::to_int(out.code)},
+                            {"duration_ms", elapsed_ms(m_started)}};
+    if (tolerated_failures > 0) {
+        fin["tolerated_failures"] = tolerated_failures;
+    }
+    record(std::move(fin));
+    return out;
+}
+
+} // namespace rollback::orchestrator

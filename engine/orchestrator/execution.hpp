@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+// The machinery shared by a new run and a resumed one (internal to orchestrator/).
+
+#include "orchestrator/execute.hpp"
+
+#include "journal/writer.hpp"
+
+#include <chrono>
+#include <functional>
+#include <optional>
+
+namespace rollback::orchestrator {
+
+/// What to do with one planned step when the main loop reaches it.
+enum class StepPlan {
+    run,             ///< run it (attempts start after `first_attempt - 1`)
+    record_skip,     ///< not selected: record step_skipped
+    already_done,    ///< finished in an earlier invocation: nothing to do, nothing to record
+    needs_attention, ///< resume cannot decide: stop and ask a person
+};
+
+struct StepDecision {
+    StepPlan plan = StepPlan::run;
+    int first_attempt = 1;
+    std::string message; ///< skip reason or attention message
+};
+
+class Execution {
+  public:
+    Execution(const playbook::Playbook& pb, journal::Writer writer, actions::Trigger trigger,
+              std::string run_id, std::filesystem::path state_dir, bool verbose,
+              exec::ProcessRunner& runner, report::Observer& observer);
+
+    /// Appends to the journal (durable before returning), then shows it.
+    void record(boost::json::object rec);
+
+    /// A context for `step` (run-level events use an empty step).
+    actions::Context context(const playbook::Step& step) const;
+
+    /// Runs `step` with its retries and before/after hooks; returns the last attempt's status.
+    actions::Status run_step(const playbook::Step& step, int first_attempt);
+
+    /// Calls the playbook's hooks for a lifecycle `event`; failures are recorded, never fatal.
+    void lifecycle(std::string_view event, const playbook::Step* step, std::string_view status);
+
+    /// The main loop over `plan`, asking `decide` for each step. Regular steps stop at the first
+    /// abort; finally steps always run unless `finally_done(id)` or the run needs attention.
+    RunOutcome drive(const Plan& plan,
+                     const std::function<StepDecision(const PlannedStep&)>& decide,
+                     const std::function<bool(const std::string&)>& finally_done);
+
+    const std::string& run_id() const { return m_run_id; }
+
+  private:
+    const playbook::Playbook& m_pb;
+    journal::Writer m_writer;
+    actions::Trigger m_trigger;
+    std::string m_run_id;
+    std::filesystem::path m_state_dir;
+    bool m_verbose;
+    exec::ProcessRunner& m_runner;
+    report::Observer& m_observer;
+    playbook::Step m_no_step;
+    std::chrono::steady_clock::time_point m_started = std::chrono::steady_clock::now();
+};
+
+/// The journal's description of a trigger, and back.
+boost::json::object trigger_json(const actions::Trigger& t);
+actions::Trigger trigger_from_json(const boost::json::object& o);
+
+} // namespace rollback::orchestrator

@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: MIT
+#include "orchestrator/preflight.hpp"
+
+#include "util/strings.hpp"
+
+namespace rollback::orchestrator {
+
+size_t Preflight::problems() const {
+    size_t n = 0;
+    for (const auto& s : steps) {
+        if (!s.planned->selected) {
+            continue;
+        }
+        for (const auto& c : s.checks) {
+            n += c.ok ? 0 : 1;
+        }
+    }
+    return n;
+}
+
+Preflight preflight(const Plan& plan, const std::filesystem::path& state_dir,
+                    const actions::Trigger& trigger, exec::ProcessRunner& runner) {
+    Preflight out;
+    for (const auto& ps : plan.steps) {
+        StepPreflight sp;
+        sp.planned = &ps;
+        const actions::Action* action = actions::find_action(ps.step->action);
+        if (action == nullptr) {
+            sp.description = ps.step->action;
+            sp.checks.push_back(
+                {false, "action", "unknown action " + util::quoted(ps.step->action), {}});
+        } else {
+            sp.description = action->describe(*ps.step);
+            if (ps.selected) {
+                actions::Context ctx{*plan.playbook, *ps.step, runner, "plan", state_dir, {},
+                                     trigger,        false,    {}};
+                try {
+                    sp.checks = action->preflight(ctx);
+                } catch (const std::exception& e) {
+                    sp.checks.push_back({false, "preflight", e.what(), {}});
+                }
+            }
+        }
+        out.steps.push_back(std::move(sp));
+    }
+    return out;
+}
+
+} // namespace rollback::orchestrator

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Configures and builds into build/ (RelWithDebInfo, warnings as errors). Prints the binary path.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${ROLLBACK_BUILD_DIR:-$root/build}
+jobs=${ROLLBACK_JOBS:-$(nproc)}
+if [ ! -f "$build/build.ninja" ]; then
+  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >&2
+fi
+cmake --build "$build" -j "$jobs" >&2
+echo "$build/rollback"

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs what building, testing and the demo need on Debian 12, only when something is missing.
+# Safe to run again: it does nothing when everything is present.
+set -euo pipefail
+
+packages=(
+  # build
+  cmake ninja-build g++ pkg-config ccache clang-format git
+  libboost1.81-dev libboost-filesystem1.81-dev libboost-program-options1.81-dev
+  libboost-json1.81-dev libboost-system1.81-dev
+  libpqxx-dev libpq-dev libspdlog-dev libtomlplusplus-dev doctest-dev libssl-dev
+  # tests and the demo
+  postgresql-15 postgresql-client-15 python3 curl procps
+  python3-django gunicorn python3-psycopg2 supervisor
+  mawk
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+echo "installing: ${missing[*]}" >&2
+SUDO=()
+if [ "$(id -u)" -ne 0 ]; then SUDO=(sudo); fi
+export DEBIAN_FRONTEND=noninteractive
+"${SUDO[@]}" apt-get update -qq
+"${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
