@@ -20,9 +20,10 @@ int cmd_help(const Args& args) {
         std::printf("  %-44.*s %.*s\n", static_cast<int>(c.usage.size()), c.usage.data(),
                     static_cast<int>(c.summary.size()), c.summary.data());
     }
-    std::printf("\nexit codes: 0 ok, 1 run failed, 2 invalid input (nothing ran), 3 verification failed,\n"
-                "            4 locked by another run, 5 rollback recommended, 6 needs attention,\n"
-                "            130 interrupted\n");
+    std::printf(
+        "\nexit codes: 0 ok, 1 run failed, 2 invalid input (nothing ran), 3 verification failed,\n"
+        "            4 locked by another run, 5 rollback recommended, 6 needs attention,\n"
+        "            130 interrupted\n");
     return util::to_int(util::ExitCode::ok);
 }
 

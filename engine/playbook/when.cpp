@@ -28,12 +28,14 @@ struct Parser {
             return false;
         }
         size_t end = pos + w.size();
-        return end == text.size() || !(std::isalnum(static_cast<unsigned char>(text[end])) || text[end] == '_');
+        return end == text.size() ||
+               !(std::isalnum(static_cast<unsigned char>(text[end])) || text[end] == '_');
     }
     std::string word() {
         skip_space();
         size_t start = pos;
-        while (pos < text.size() && (std::isalnum(static_cast<unsigned char>(text[pos])) || text[pos] == '_')) {
+        while (pos < text.size() &&
+               (std::isalnum(static_cast<unsigned char>(text[pos])) || text[pos] == '_')) {
             ++pos;
         }
         return std::string(text.substr(start, pos - start));
@@ -112,7 +114,8 @@ struct Parser {
             return true;
         }
         auto it = fields->find(field);
-        std::string_view actual = it == fields->end() ? std::string_view() : std::string_view(it->second);
+        std::string_view actual =
+            it == fields->end() ? std::string_view() : std::string_view(it->second);
         return (actual == value) == equal;
     }
 

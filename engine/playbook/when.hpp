@@ -2,8 +2,9 @@
 #pragma once
 
 // `when` conditions on the trigger, e.g. `severity == 'critical' or condition == 'security'`.
-// Grammar: term (("and" | "or") term)*, term = FIELD ("==" | "!=") 'TEXT' | "not" term | "(" ... ")";
-// FIELD is one of severity, condition, trigger (the trigger kind), reason. `and` binds tighter.
+// Grammar: term (("and" | "or") term)*, term = FIELD ("==" | "!=") 'TEXT' | "not" term | "(" ...
+// ")"; FIELD is one of severity, condition, trigger (the trigger kind), reason. `and` binds
+// tighter.
 
 #include <map>
 #include <optional>

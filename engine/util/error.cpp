@@ -28,7 +28,8 @@ std::string format_diagnostic(const Diagnostic& d) {
     if (!d.where.file.empty()) {
         out += d.where.file;
         if (d.where.line > 0) {
-            out += ":" + std::to_string(d.where.line) + ":" + std::to_string(std::max(1, d.where.column));
+            out += ":" + std::to_string(d.where.line) + ":" +
+                   std::to_string(std::max(1, d.where.column));
         }
         out += ": ";
     }

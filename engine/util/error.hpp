@@ -35,7 +35,8 @@ std::string format_diagnostics(const std::vector<Diagnostic>& ds);
 /// printed as `rollback: error: <what>` and turned into `code`.
 class Error : public std::runtime_error {
   public:
-    explicit Error(const std::string& what, ExitCode code = ExitCode::invalid, std::string hint = {})
+    explicit Error(const std::string& what, ExitCode code = ExitCode::invalid,
+                   std::string hint = {})
         : std::runtime_error(what), m_code(code), m_hint(std::move(hint)) {}
     ExitCode code() const { return m_code; }
     const std::string& hint() const { return m_hint; }

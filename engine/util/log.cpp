@@ -46,10 +46,18 @@ void write(Level level, const std::string& message) {
     }
     std::string masked = rollback::util::mask_secrets(message);
     switch (level) {
-    case Level::debug: g_logger->debug("{}", masked); break;
-    case Level::info: g_logger->info("{}", masked); break;
-    case Level::warn: g_logger->warn("{}", masked); break;
-    case Level::error: g_logger->error("{}", masked); break;
+    case Level::debug:
+        g_logger->debug("{}", masked);
+        break;
+    case Level::info:
+        g_logger->info("{}", masked);
+        break;
+    case Level::warn:
+        g_logger->warn("{}", masked);
+        break;
+    case Level::error:
+        g_logger->error("{}", masked);
+        break;
     }
 }
 

@@ -24,7 +24,8 @@ void register_secret(std::string_view value) {
         return;
     }
     g_secrets.emplace_back(value);
-    std::sort(g_secrets.begin(), g_secrets.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });
+    std::sort(g_secrets.begin(), g_secrets.end(),
+              [](const auto& a, const auto& b) { return a.size() > b.size(); });
 }
 
 std::string mask_secrets(std::string_view text) {

@@ -10,12 +10,15 @@
 namespace rollback::util {
 
 Sha256::Sha256() : m_ctx(EVP_MD_CTX_new()) {
-    if (m_ctx == nullptr || EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(m_ctx), EVP_sha256(), nullptr) != 1) {
+    if (m_ctx == nullptr ||
+        EVP_DigestInit_ex(static_cast<EVP_MD_CTX*>(m_ctx), EVP_sha256(), nullptr) != 1) {
         throw Error("cannot initialise SHA-256", ExitCode::run_failed);
     }
 }
 
-Sha256::~Sha256() { EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(m_ctx)); }
+Sha256::~Sha256() {
+    EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(m_ctx));
+}
 
 void Sha256::update(std::string_view data) {
     EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(m_ctx), data.data(), data.size());

@@ -14,7 +14,8 @@ std::vector<std::string> split(std::string_view text, char sep) {
     size_t start = 0;
     while (true) {
         size_t pos = text.find(sep, start);
-        out.emplace_back(text.substr(start, pos == std::string_view::npos ? std::string_view::npos : pos - start));
+        out.emplace_back(text.substr(start, pos == std::string_view::npos ? std::string_view::npos
+                                                                          : pos - start));
         if (pos == std::string_view::npos) {
             break;
         }
@@ -60,11 +61,21 @@ std::string quoted(std::string_view text) {
     std::string out = "\"";
     for (char c : text) {
         switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\n': out += "\\n"; break;
-        case '\t': out += "\\t"; break;
-        case '\r': out += "\\r"; break;
+        case '"':
+            out += "\\\"";
+            break;
+        case '\\':
+            out += "\\\\";
+            break;
+        case '\n':
+            out += "\\n";
+            break;
+        case '\t':
+            out += "\\t";
+            break;
+        case '\r':
+            out += "\\r";
+            break;
         default:
             if (static_cast<unsigned char>(c) < 0x20) {
                 char buf[8];

@@ -17,15 +17,16 @@ std::string format_time(SystemTime t) {
     std::tm tm{};
     gmtime_r(&secs, &tm);
     char buf[96];
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03lldZ", tm.tm_year + 1900, tm.tm_mon + 1,
-                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03lldZ", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, frac);
     return buf;
 }
 
 std::optional<SystemTime> parse_time(std::string_view text) {
     int y, mo, d, h, mi, s, consumed = 0;
     std::string str(text);
-    if (std::sscanf(str.c_str(), "%4d-%2d-%2d%*1[T ]%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &s, &consumed) != 6) {
+    if (std::sscanf(str.c_str(), "%4d-%2d-%2d%*1[T ]%2d:%2d:%2d%n", &y, &mo, &d, &h, &mi, &s,
+                    &consumed) != 6) {
         return std::nullopt;
     }
     if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) {
@@ -64,7 +65,8 @@ std::optional<SystemTime> parse_time(std::string_view text) {
     tm.tm_min = mi;
     tm.tm_sec = s;
     std::time_t secs = timegm(&tm);
-    return SystemTime(std::chrono::milliseconds((static_cast<long long>(secs) - offset_s) * 1000 + frac_ms));
+    return SystemTime(
+        std::chrono::milliseconds((static_cast<long long>(secs) - offset_s) * 1000 + frac_ms));
 }
 
 } // namespace rollback::util

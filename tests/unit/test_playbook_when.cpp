@@ -7,7 +7,8 @@ using namespace rollback::playbook;
 
 TEST_SUITE("playbook") {
     TEST_CASE("when: evaluation on trigger fields") {
-        WhenFields critical{{"severity", "critical"}, {"condition", "error-rate"}, {"trigger", "condition"}};
+        WhenFields critical{
+            {"severity", "critical"}, {"condition", "error-rate"}, {"trigger", "condition"}};
         WhenFields warning{{"severity", "warning"}, {"condition", "security"}};
         CHECK(evaluate_when("", critical));
         CHECK(evaluate_when("severity == 'critical'", critical));
@@ -16,7 +17,8 @@ TEST_SUITE("playbook") {
         CHECK(evaluate_when("severity == 'critical' or condition == 'security'", warning));
         CHECK_FALSE(evaluate_when("severity == 'critical' and condition == 'security'", warning));
         CHECK(evaluate_when("not (severity == \"critical\")", warning));
-        CHECK(evaluate_when("trigger == 'condition' and (severity == 'x' or severity == 'critical')", critical));
+        CHECK(evaluate_when(
+            "trigger == 'condition' and (severity == 'x' or severity == 'critical')", critical));
         CHECK_FALSE(evaluate_when("reason == 'x'", WhenFields{}));
     }
 
@@ -24,7 +26,8 @@ TEST_SUITE("playbook") {
         CHECK_FALSE(check_when("severity == 'critical'"));
         auto e = check_when("severty == 'critical'");
         REQUIRE(e);
-        CHECK(e->problem == "unknown field \"severty\" (fields: severity, condition, trigger, reason)");
+        CHECK(e->problem ==
+              "unknown field \"severty\" (fields: severity, condition, trigger, reason)");
         CHECK(e->offset == 0);
         e = check_when("severity = 'x'");
         REQUIRE(e);
