@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+// Shared by `check`, `explain` and `deployed`: the config, deploy markers, evaluating every
+// condition now with the configured sources, and decision records on disk.
+
+#include "cli/options.hpp"
+#include "config/config.hpp"
+#include "decision/evaluator.hpp"
+
+#include <filesystem>
+#include <optional>
+#include <string>
+
+namespace rollback::cli {
+
+/// -c FILE, else ./rollback.toml; util::Error (exit 2) when there is none. Validated completely.
+config::Config load_rollback_config(const CommonOptions& common);
+/// --state-dir, else the config's state_dir.
+std::filesystem::path decision_state_dir(const CommonOptions& common, const config::Config& cfg);
+
+struct DeployMarker {
+    std::string release;
+    util::SystemTime time;
+};
+/// `<state_dir>/deploy.json`, nullopt when absent; util::Error when malformed.
+std::optional<DeployMarker> read_deploy_marker(const std::filesystem::path& state_dir);
+
+/// Evaluates every condition once at `now`, reading each source now (access logs: the part of the
+/// file covering the windows; commands: run once). Sources this build cannot read yet (http,
+/// prometheus, sql) give an `error` sample naming the gap: never a silent ok.
+decision::DecisionRecord evaluate_now(const config::Config& cfg,
+                                      const std::filesystem::path& state_dir, util::SystemTime now);
+
+/// Writes `<state_dir>/decisions/<record_id>.json` atomically; returns the path.
+std::filesystem::path write_decision_record(const std::filesystem::path& state_dir,
+                                            const decision::DecisionRecord& r);
+
+/// One line per record for people: time, action, and each condition's verdict with its numbers.
+std::string summarize_record(const decision::DecisionRecord& r);
+
+} // namespace rollback::cli

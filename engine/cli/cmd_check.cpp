@@ -1,0 +1,208 @@
+// SPDX-License-Identifier: MIT
+#include "cli/check_support.hpp"
+#include "cli/commands.hpp"
+#include "cli/options.hpp"
+#include "sources/collect.hpp"
+#include "util/error.hpp"
+#include "util/exit_code.hpp"
+#include "util/strings.hpp"
+
+#include <chrono>
+#include <cstdio>
+#include <set>
+
+namespace rollback::cli {
+
+namespace {
+
+using decision::Action;
+
+bool recommends_rollback(Action a) {
+    return a == Action::trigger || a == Action::request_approval;
+}
+
+util::SystemTime parse_time_option(const std::string& opt, const std::string& text) {
+    auto t = util::parse_time(text);
+    if (!t) {
+        throw util::Error("--" + opt + ": cannot read time " + util::quoted(text),
+                          util::ExitCode::invalid,
+                          "use RFC 3339 (2026-11-26T14:35:00Z) or \"2026-11-26 14:35:00\" (UTC)");
+    }
+    return *t;
+}
+
+struct ReplayOptions {
+    std::string file, from, to, interval, source, format, deploy;
+    bool samples = false;
+};
+
+int replay(const CommonOptions& common, const ReplayOptions& o) {
+    config::Config cfg = load_rollback_config(common);
+    // The source the file stands for: --source, else the one source the conditions use.
+    std::string source = o.source;
+    if (source.empty()) {
+        std::set<std::string> used;
+        for (const auto& c : cfg.conditions) {
+            used.insert(c.source);
+        }
+        if (used.size() != 1) {
+            throw util::Error("--replay: the conditions use " + std::to_string(used.size()) +
+                                  " sources; name the one the file stands for with --source",
+                              util::ExitCode::invalid);
+        }
+        source = *used.begin();
+    }
+    auto src = cfg.sources.find(source);
+    if (src == cfg.sources.end()) {
+        throw util::Error("--source: no source " + util::quoted(source) + " in " +
+                              cfg.file.string(),
+                          util::ExitCode::invalid);
+    }
+    std::vector<decision::ConditionSpec> conds;
+    for (const auto& c : cfg.conditions) {
+        if (c.source == source) {
+            conds.push_back(c);
+        }
+    }
+    util::Millis interval = cfg.interval;
+    if (!o.interval.empty()) {
+        auto d = util::parse_duration(o.interval);
+        if (!d || d->count() < 1000) {
+            throw util::Error("--interval: expected a duration of at least 1s, got " +
+                                  util::quoted(o.interval),
+                              util::ExitCode::invalid);
+        }
+        interval = *d;
+    }
+    std::optional<util::SystemTime> from, to;
+    if (!o.from.empty()) {
+        from = parse_time_option("from", o.from);
+    }
+    if (!o.to.empty()) {
+        to = parse_time_option("to", o.to);
+    }
+    std::string format = !o.format.empty() ? o.format
+                         : src->second.kind == config::SourceKind::access_log
+                             ? src->second.format
+                             : "combined_request_time";
+    const int64_t interval_s = interval.count() / 1000;
+    sources::FileSamples in = sources::read_samples(o.file, format, interval_s, from, to);
+    if (in.stats.rejected > 0) {
+        std::fprintf(stderr,
+                     "rollback: warning: %llu of %llu lines do not match the log format; first at "
+                     "line %llu: %s\n",
+                     static_cast<unsigned long long>(in.stats.rejected),
+                     static_cast<unsigned long long>(in.stats.lines),
+                     static_cast<unsigned long long>(in.stats.first_rejected_line),
+                     in.stats.first_rejected.c_str());
+    }
+    if (o.samples) {
+        std::printf("start,end,kind,requests,errors,value\n");
+        for (const auto& s : in.samples) {
+            auto start = in.is_csv ? s.time : s.time - interval;
+            std::printf("%s,%s,%s,%llu,%llu,%s\n", util::format_time(start).c_str(),
+                        util::format_time(s.time).c_str(), in.is_csv ? "value" : "requests",
+                        static_cast<unsigned long long>(s.count),
+                        static_cast<unsigned long long>(s.errors),
+                        decision::format_number(s.value).c_str());
+        }
+        return util::to_int(util::ExitCode::ok);
+    }
+    decision::Evaluator ev(conds, cfg.decision);
+    if (!o.deploy.empty()) {
+        auto eq = o.deploy.rfind('=');
+        if (eq == std::string::npos) {
+            throw util::Error("--deploy: expected TIME=RELEASE", util::ExitCode::invalid);
+        }
+        ev.deployed(parse_time_option("deploy", o.deploy.substr(0, eq)), o.deploy.substr(eq + 1));
+    }
+    if (in.samples.empty()) {
+        std::fprintf(stderr, "rollback: no samples in %s%s\n", o.file.c_str(),
+                     from || to ? " between --from and --to" : "");
+        return util::to_int(util::ExitCode::ok);
+    }
+    // Virtual time: ticks every interval, aligned to the epoch, over the span of the samples.
+    auto ms = [](util::SystemTime t) {
+        return std::chrono::duration_cast<util::Millis>(t.time_since_epoch()).count();
+    };
+    const int64_t step = interval.count();
+    int64_t first = ms(from.value_or(in.samples.front().time));
+    first = (first + step - 1) / step * step;
+    const int64_t last = ms(to.value_or(in.samples.back().time));
+    size_t next = 0;
+    uint64_t ticks = 0, triggers = 0, escalations = 0, notable = 0;
+    auto started = std::chrono::steady_clock::now();
+    for (int64_t t = first; t <= last; t += step) {
+        const util::SystemTime now{util::Millis(t)};
+        while (next < in.samples.size() && in.samples[next].time <= now) {
+            ev.add_sample(source, std::move(in.samples[next]));
+            ++next;
+        }
+        decision::Evaluation e = ev.evaluate(now);
+        ++ticks;
+        triggers += recommends_rollback(e.record.action);
+        escalations += e.record.action == Action::escalate;
+        if (!e.notable) {
+            continue;
+        }
+        ++notable;
+        if (common.json) {
+            std::printf("%s\n", decision::to_json(e.record).c_str());
+        } else {
+            std::printf("%s\n", summarize_record(e.record).c_str());
+        }
+    }
+    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    std::fprintf(
+        stderr,
+        "replayed %zu samples of source \"%s\" in %llu evaluations of %zu conditions (%.3f s): "
+        "%llu decisions shown, %llu trigger, %llu escalate\n",
+        next, source.c_str(), static_cast<unsigned long long>(ticks), conds.size(), secs,
+        static_cast<unsigned long long>(notable), static_cast<unsigned long long>(triggers),
+        static_cast<unsigned long long>(escalations));
+    return util::to_int(triggers > 0 ? util::ExitCode::rollback_recommended : util::ExitCode::ok);
+}
+
+} // namespace
+
+int cmd_check(const Args& args) {
+    CommonOptions common;
+    ReplayOptions r;
+    po::options_description desc("rollback check [--replay FILE [--from T] [--to T]] [--json]");
+    add_common_options(desc, common);
+    desc.add_options() //
+        ("replay", po::value(&r.file)->value_name("FILE"),
+         "a recorded access log or timestamp,value CSV")                        //
+        ("from", po::value(&r.from)->value_name("TIME"), "replay: start (UTC)") //
+        ("to", po::value(&r.to)->value_name("TIME"), "replay: end (UTC)")       //
+        ("interval", po::value(&r.interval)->value_name("DURATION"),
+         "replay: evaluation interval (default [decision] interval)") //
+        ("source", po::value(&r.source)->value_name("NAME"),
+         "replay: the source the file stands for") //
+        ("format", po::value(&r.format)->value_name("FORMAT"),
+         "replay: access-log format (default the source's)")                                    //
+        ("deploy", po::value(&r.deploy)->value_name("TIME=RELEASE"), "replay: a deploy marker") //
+        ("samples", po::bool_switch(&r.samples),
+         "replay: print the samples read, evaluate nothing");
+    po::variables_map vm;
+    if (!parse_options("check", args, desc, {}, vm)) {
+        return util::to_int(util::ExitCode::ok);
+    }
+    if (!r.file.empty()) {
+        return replay(common, r);
+    }
+    config::Config cfg = load_rollback_config(common);
+    auto state_dir = decision_state_dir(common, cfg);
+    auto record = evaluate_now(cfg, state_dir, std::chrono::system_clock::now());
+    auto path = write_decision_record(state_dir, record);
+    if (common.json) {
+        std::printf("%s\n", decision::to_json(record).c_str());
+    } else {
+        std::printf("%s\n", summarize_record(record).c_str());
+        std::printf("decision record: %s\n", path.c_str());
+    }
+    return util::to_int(recommends_rollback(record.action) ? util::ExitCode::rollback_recommended
+                                                           : util::ExitCode::ok);
+}
+
+} // namespace rollback::cli

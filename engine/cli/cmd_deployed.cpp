@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: MIT
+#include "cli/check_support.hpp"
+#include "cli/commands.hpp"
+#include "cli/options.hpp"
+#include "util/error.hpp"
+#include "util/exit_code.hpp"
+#include "util/files.hpp"
+#include "util/strings.hpp"
+
+#include <boost/json.hpp>
+#include <cstdio>
+#include <fstream>
+
+namespace rollback::cli {
+
+int cmd_deployed(const Args& args) {
+    CommonOptions common;
+    std::string release, when;
+    po::options_description desc("rollback deployed --release V [--time T]");
+    add_common_options(desc, common);
+    desc.add_options()                                                               //
+        ("release", po::value(&release)->value_name("V"), "the release now running") //
+        ("time", po::value(&when)->value_name("TIME"), "when it went live (default now, UTC)");
+    po::variables_map vm;
+    if (!parse_options("deployed", args, desc, {}, vm)) {
+        return util::to_int(util::ExitCode::ok);
+    }
+    if (release.empty()) {
+        throw util::Error("deployed: --release is required", util::ExitCode::invalid);
+    }
+    util::SystemTime t = std::chrono::system_clock::now();
+    if (!when.empty()) {
+        auto parsed = util::parse_time(when);
+        if (!parsed) {
+            throw util::Error("--time: cannot read " + util::quoted(when), util::ExitCode::invalid);
+        }
+        t = *parsed;
+    }
+    config::Config cfg = load_rollback_config(common);
+    auto state_dir = decision_state_dir(common, cfg);
+    std::filesystem::create_directories(state_dir);
+    boost::json::object marker{{"version", 1},
+                               {"kind", "deploy"},
+                               {"release", release},
+                               {"time", util::format_time(t)},
+                               {"target", cfg.target}};
+    const std::string line = boost::json::serialize(marker);
+    util::write_file_atomic(state_dir / "deploy.json", line + "\n");
+    {
+        // The history of markers: "once per release" decisions and baselines look back at it.
+        std::ofstream log(state_dir / "deploys.jsonl", std::ios::app);
+        log << line << "\n";
+        if (!log.flush()) {
+            throw util::Error("cannot append to " + (state_dir / "deploys.jsonl").string(),
+                              util::ExitCode::run_failed);
+        }
+    }
+    if (common.json) {
+        std::printf("%s\n", line.c_str());
+    } else {
+        std::printf("deploy marker: release %s at %s (%s)\n", release.c_str(),
+                    util::format_time(t).c_str(), (state_dir / "deploy.json").c_str());
+    }
+    return util::to_int(util::ExitCode::ok);
+}
+
+} // namespace rollback::cli
