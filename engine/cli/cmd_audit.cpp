@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: MIT
+#include "cli/commands.hpp"
+#include "cli/options.hpp"
+#include "journal/paths.hpp"
+#include "journal/reader.hpp"
+#include "util/error.hpp"
+#include "util/secrets.hpp"
+
+#include <boost/json/serialize.hpp>
+#include <cstdio>
+
+namespace rollback::cli {
+
+int cmd_audit(const Args& args) {
+    CommonOptions common;
+    std::string playbook;
+    std::string action;
+    std::string run_id;
+    po::options_description desc("audit verify RUN_ID options");
+    add_common_options(desc, common);
+    desc.add_options()("playbook,p", po::value(&playbook)->value_name("PLAYBOOK"),
+                       "use the state directory beside this playbook")             //
+        ("action", po::value(&action)->value_name("verify"), "what to do: verify") //
+        ("run-id", po::value(&run_id)->value_name("RUN_ID"), "the run whose journal to verify");
+    po::positional_options_description pos;
+    pos.add("action", 1).add("run-id", 1);
+    po::variables_map vm;
+    if (!parse_options("audit", args, desc, pos, vm)) {
+        return util::to_int(util::ExitCode::ok);
+    }
+    if (action != "verify") {
+        throw util::Error(action.empty() ? "audit: what? (audit verify RUN_ID)"
+                                         : "audit: unknown action \"" + action +
+                                               "\" (did you mean \"verify\"?)",
+                          util::ExitCode::invalid, "rollback audit verify RUN_ID");
+    }
+    if (run_id.empty()) {
+        throw util::Error("audit verify: which run? (audit verify RUN_ID)", util::ExitCode::invalid,
+                          "run 'rollback history' to list the runs");
+    }
+    auto file = journal::journal_path(state_dir_for(common, playbook), run_id);
+    auto v = journal::verify(file);
+    std::string out;
+    if (common.json) {
+        boost::json::object o{
+            {"run_id", run_id}, {"journal", file.string()}, {"ok", v.ok}, {"lines", v.lines}};
+        if (!v.ok) {
+            o["bad_line"] = v.bad_line;
+            o["bad_seq"] = v.bad_seq;
+            o["problem"] = v.problem;
+        }
+        out = boost::json::serialize(o) + "\n";
+    } else if (v.ok) {
+        out = "journal " + run_id + ": intact (" + std::to_string(v.lines) +
+              " records, hash chain verified)\n";
+    } else {
+        out = "journal " + run_id + ": NOT intact: line " + std::to_string(v.bad_line) + " (seq " +
+              std::to_string(v.bad_seq) + "): " + v.problem + "\n  file: " + file.string() + "\n";
+    }
+    std::fputs(util::mask_secrets(out).c_str(), stdout);
+    return util::to_int(v.ok ? util::ExitCode::ok : util::ExitCode::run_failed);
+}
+
+} // namespace rollback::cli

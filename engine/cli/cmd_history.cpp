@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: MIT
+#include "cli/commands.hpp"
+#include "cli/options.hpp"
+#include "journal/paths.hpp"
+#include "report/run_report.hpp"
+#include "util/error.hpp"
+#include "util/secrets.hpp"
+
+#include <boost/json/serialize.hpp>
+#include <cstdio>
+
+namespace rollback::cli {
+
+int cmd_history(const Args& args) {
+    CommonOptions common;
+    std::string playbook;
+    po::options_description desc("history options");
+    add_common_options(desc, common);
+    desc.add_options()("playbook,p", po::value(&playbook)->value_name("PLAYBOOK"),
+                       "use the state directory beside this playbook");
+    po::variables_map vm;
+    if (!parse_options("history", args, desc, {}, vm)) {
+        return util::to_int(util::ExitCode::ok);
+    }
+    auto state_dir = state_dir_for(common, playbook);
+    auto ids = journal::list_runs(state_dir);
+    std::string out;
+    if (!common.json) {
+        if (ids.empty()) {
+            std::printf("no runs in %s\n", state_dir.c_str());
+            return util::to_int(util::ExitCode::ok);
+        }
+        out += report::history_header() + "\n";
+    }
+    for (const auto& id : ids) {
+        // One bad journal must not hide the others: it gets a line saying what is wrong.
+        try {
+            auto view = report::load_run(state_dir, id);
+            out += common.json ? boost::json::serialize(report::history_json(view.state))
+                               : report::format_history_line(view.state);
+        } catch (const util::Error& e) {
+            out += common.json ? boost::json::serialize(boost::json::object{
+                                     {"run_id", id}, {"state", "unreadable"}, {"error", e.what()}})
+                               : report::format_history_error(id, e.what());
+        }
+        out += "\n";
+    }
+    std::fputs(util::mask_secrets(out).c_str(), stdout);
+    return util::to_int(util::ExitCode::ok);
+}
+
+} // namespace rollback::cli

@@ -1,0 +1,42 @@
+// SPDX-License-Identifier: MIT
+#include "cli/commands.hpp"
+#include "cli/options.hpp"
+#include "report/run_report.hpp"
+#include "util/error.hpp"
+#include "util/secrets.hpp"
+
+#include <boost/json/serialize.hpp>
+#include <cstdio>
+
+namespace rollback::cli {
+
+int cmd_report(const Args& args) {
+    CommonOptions common;
+    std::string playbook;
+    std::string run_id;
+    po::options_description desc("report RUN_ID options");
+    add_common_options(desc, common);
+    desc.add_options()("playbook,p", po::value(&playbook)->value_name("PLAYBOOK"),
+                       "use the state directory beside this playbook") //
+        ("run-id", po::value(&run_id)->value_name("RUN_ID"), "the run to report");
+    po::positional_options_description pos;
+    pos.add("run-id", 1);
+    po::variables_map vm;
+    if (!parse_options("report", args, desc, pos, vm)) {
+        return util::to_int(util::ExitCode::ok);
+    }
+    if (run_id.empty()) {
+        throw util::Error("report: which run? (report RUN_ID)", util::ExitCode::invalid,
+                          "run 'rollback history' to list the runs");
+    }
+    auto state_dir = state_dir_for(common, playbook);
+    auto view = report::load_run(state_dir, run_id);
+    std::string out =
+        common.json
+            ? boost::json::serialize(report::report_json(view.journal, view.state, view.ctx)) + "\n"
+            : report::format_report(view.journal, view.state, view.ctx);
+    std::fputs(util::mask_secrets(out).c_str(), stdout);
+    return util::to_int(util::ExitCode::ok);
+}
+
+} // namespace rollback::cli

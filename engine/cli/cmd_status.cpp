@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: MIT
+#include "cli/commands.hpp"
+#include "cli/options.hpp"
+#include "journal/lock.hpp"
+#include "journal/paths.hpp"
+#include "report/run_report.hpp"
+#include "util/error.hpp"
+#include "util/secrets.hpp"
+
+#include <boost/json/serialize.hpp>
+#include <cstdio>
+
+namespace rollback::cli {
+
+int cmd_status(const Args& args) {
+    CommonOptions common;
+    std::string playbook;
+    std::string run_id;
+    po::options_description desc("status [RUN_ID] options");
+    add_common_options(desc, common);
+    desc.add_options()("playbook,p", po::value(&playbook)->value_name("PLAYBOOK"),
+                       "use the state directory beside this playbook") //
+        ("run-id", po::value(&run_id)->value_name("RUN_ID"),
+         "the run (default: the current or last run)");
+    po::positional_options_description pos;
+    pos.add("run-id", 1);
+    po::variables_map vm;
+    if (!parse_options("status", args, desc, pos, vm)) {
+        return util::to_int(util::ExitCode::ok);
+    }
+    auto state_dir = state_dir_for(common, playbook);
+    if (run_id.empty()) {
+        // The current run is the lock holder's; otherwise the newest journal.
+        if (auto holder = journal::live_holder(state_dir);
+            holder && journal::is_valid_run_id(holder->run_id)) {
+            run_id = holder->run_id;
+        } else if (auto latest = journal::latest_run(state_dir)) {
+            run_id = *latest;
+        } else {
+            if (common.json) {
+                std::puts("{\"run_id\":null,\"state\":\"none\"}");
+            } else {
+                std::printf("no runs in %s\n", state_dir.c_str());
+            }
+            return util::to_int(util::ExitCode::ok);
+        }
+    }
+    auto view = report::load_run(state_dir, run_id);
+    std::string out = common.json
+                          ? boost::json::serialize(report::status_json(view.state, view.ctx)) + "\n"
+                          : report::format_status(view.state, view.ctx);
+    std::fputs(util::mask_secrets(out).c_str(), stdout);
+    if (!common.json) {
+        for (const auto& w : view.journal.warnings) {
+            std::fprintf(stderr, "rollback: warning: %s\n", util::mask_secrets(w).c_str());
+        }
+    }
+    return util::to_int(util::ExitCode::ok);
+}
+
+} // namespace rollback::cli
