@@ -17,7 +17,7 @@ pass "validate"
 expect_rc 0 "$WORK/p.out" -- "$RB" plan -p "$PB"
 contains "$WORK/p.out" "Runnable: yes"
 contains "$WORK/p.out" "announce"
-contains "$WORK/p.out" "token = ***"
+contains "$WORK/p.out" "token    = ***"
 lacks "$WORK/p.out" "$HELLO_TOKEN"
 expect_rc 0 "$WORK/d.out" -- "$RB" run --dry-run -p "$PB"
 [ ! -e "$WORK/hello/maintenance.flag" ] && [ ! -e "$WORK/hello/current-release" ] || fail "dry run changed files"
@@ -34,12 +34,14 @@ pass "refuses without confirmation"
 expect_rc 0 "$WORK/run.out" -- "$RB" run -p "$PB" --yes --reason "integration test"
 contains "$WORK/run.out" "[announce] succeeded"
 contains "$WORK/run.out" "[page-if-critical] skipped: when: severity == 'critical' is false"
-contains "$WORK/run.out" "authenticated with ***"
 lacks "$WORK/run.out" "$HELLO_TOKEN"
 [ "$(cat "$WORK/hello/current-release")" = v1 ] || fail "revert did not run"
 [ ! -e "$WORK/hello/maintenance.flag" ] || fail "finally did not run"
 lacks "$WORK/hello/.rollback/rollback.log" "$HELLO_TOKEN"
-for j in "$WORK"/hello/.rollback/runs/*.jsonl; do lacks "$j" "$HELLO_TOKEN"; done
+for j in "$WORK"/hello/.rollback/runs/*.jsonl; do lacks "$j" "$HELLO_TOKEN"; contains "$j" "authenticated with ***"; done
+expect_rc 0 "$WORK/runv.out" -- "$RB" run -p "$PB" --yes -v
+contains "$WORK/runv.out" "authenticated with ***"
+lacks "$WORK/runv.out" "$HELLO_TOKEN"
 expect_rc 0 "$WORK/json.out" -- "$RB" run -p "$PB" --yes --json --severity critical
 lacks "$WORK/json.out" "$HELLO_TOKEN"
 contains "$WORK/json.out" '"type":"step_finished","step":"page-if-critical"'
