@@ -18,6 +18,7 @@
 #include <cstring>
 #include <memory>
 #include <optional>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -43,6 +44,7 @@ constexpr size_t k_read_chunk = 32 * 1024;
 struct ChildSetup {
     const char* const* envp; ///< null = inherit ours
     const char* cwd;         ///< null = inherit ours
+    pid_t parent;            ///< the engine's pid, for the death-signal race check
 
     template <typename Launcher>
     error_code on_setup(Launcher& launcher, const bp::filesystem::path&, const char* const*) {
@@ -57,6 +59,12 @@ struct ChildSetup {
         // Own process group, so timeouts and interrupts can signal every descendant at once.
         if (::setpgid(0, 0) == -1) {
             return {errno, boost::system::system_category()};
+        }
+        // If the engine dies (kill -9), the step's process dies with it: a resumed run must never
+        // race a step still running from the dead engine (its probe would see a half-done effect).
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (::getppid() != parent) {
+            ::_exit(127);
         }
         // SIG_IGN survives execve (the engine ignores SIGPIPE) and so does the signal mask:
         // give the child the defaults a shell would, or `yes | head` in a hook misbehaves.
@@ -161,7 +169,7 @@ class Session {
         }
         argv.push_back(nullptr);
         const char** args = argv.data();
-        ChildSetup setup{envp, m_cmd.cwd.empty() ? nullptr : m_cmd.cwd.c_str()};
+        ChildSetup setup{envp, m_cmd.cwd.empty() ? nullptr : m_cmd.cwd.c_str(), ::getpid()};
         bp::posix::default_launcher launcher;
         try {
             bp::filesystem::path exe(program.string());

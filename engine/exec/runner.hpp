@@ -55,7 +55,9 @@ class ProcessRunner {
     virtual ~ProcessRunner() = default;
     /// Runs `cmd` to completion in its own process group, stdin from /dev/null (or stdin_data).
     /// On timeout: TERM to the whole group, `grace`, KILL to the group, reap — no process of the
-    /// group is left behind. Never throws for the child's failures: they are in the Outcome.
+    /// group is left behind. The child gets SIGKILL if the engine dies (PR_SET_PDEATHSIG), so a
+    /// resumed run never races a step left running by a dead engine.
+    /// Never throws for the child's failures: they are in the Outcome.
     virtual Outcome run(const Command& cmd) = 0;
 };
 

@@ -88,13 +88,10 @@ RunOutcome run(const Plan& plan, const RunOptions& options, const std::string& r
     log::info("run {} started: playbook {}, reason {}", run_id, pb.file.string(),
               options.trigger.reason);
     ex.lifecycle("on-trigger", nullptr, "started");
-    auto out = ex.drive(
-        plan,
-        [](const PlannedStep& ps) {
-            return ps.selected ? StepDecision{StepPlan::run, 1, {}}
-                               : StepDecision{StepPlan::record_skip, 1, ps.skip_reason};
-        },
-        [](const std::string&) { return false; });
+    auto out = ex.drive(plan, [](const PlannedStep& ps) {
+        return ps.selected ? StepDecision{StepPlan::run, 1, {}}
+                           : StepDecision{StepPlan::record_skip, 1, ps.skip_reason};
+    });
     log::info("run {} finished: {}", run_id, journal::to_string(out.status));
     return out;
 }
@@ -255,12 +252,7 @@ RunOutcome resume(const playbook::Playbook& pb, const journal::Journal& jr,
                 run_id + " --mark-done " + ps.step->id + "  (it happened)  or  rollback resume " +
                 run_id + " --retry " + ps.step->id + "  (run it again)"};
     };
-    auto finally_done = [&](const std::string& id) {
-        const auto* st = state.step(id);
-        return st != nullptr && st->status != journal::StepStatus::pending && !st->in_flight &&
-               st->status != journal::StepStatus::interrupted;
-    };
-    auto out = ex.drive(plan, decide, finally_done);
+    auto out = ex.drive(plan, decide);
     log::info("run {} resumed and finished: {}", run_id, journal::to_string(out.status));
     return out;
 }

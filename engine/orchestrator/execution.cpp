@@ -200,20 +200,28 @@ RunOutcome Execution::drive(const Plan& plan,
 
     if (final != journal::RunStatus::needs_attention) {
         for (const auto& ps : plan.steps) {
-            if (!ps.is_finally || finally_done(ps.step->id)) {
+            if (!ps.is_finally) {
                 continue;
             }
-            if (!ps.selected) {
-                record({{"type", "step_skipped"}, {"step", ps.step->id}, {"why", ps.skip_reason}});
+            StepDecision d = decide(ps);
+            if (d.plan == StepPlan::already_done) {
                 continue;
             }
-            if (exec::interrupt_requested() != 0) {
-                record({{"type", "step_skipped"},
-                        {"step", ps.step->id},
-                        {"why", "interrupted again"}});
+            if (d.plan == StepPlan::record_skip || exec::interrupt_requested() != 0) {
+                record(
+                    {{"type", "step_skipped"},
+                     {"step", ps.step->id},
+                     {"why", d.plan == StepPlan::record_skip ? d.message : "interrupted again"}});
                 continue;
             }
-            run_step(*ps.step, 1);
+            if (d.plan == StepPlan::needs_attention) {
+                record(
+                    {{"type", "needs_attention"}, {"step", ps.step->id}, {"message", d.message}});
+                final = journal::RunStatus::needs_attention;
+                out.message = d.message;
+                break;
+            }
+            run_step(*ps.step, d.first_attempt);
         }
     }
 
