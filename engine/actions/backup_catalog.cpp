@@ -365,6 +365,10 @@ BackupManifest take_backup(exec::ProcessRunner& runner, const BackupCatalog& cat
     fs::path final_path = catalog.dir() / m.file;
     fs::path partial = catalog.dir() / (m.file + ".partial");
 
+    // Counted in the exported snapshot, before the dump: a missing key table fails before any file
+    // is written.
+    say("counting rows and checksumming key tables in the backup's snapshot");
+    m.tables = collect_stats(tx, m.key_tables);
     say("dumping " + m.database + " to " + final_path.string());
     exec::Command cmd;
     cmd.argv = {pg_program("pg_dump"), "--format=custom", "--snapshot=" + snapshot,
@@ -380,8 +384,6 @@ BackupManifest take_backup(exec::ProcessRunner& runner, const BackupCatalog& cat
         throw util::Error(util::mask_secrets("pg_dump of " + m.database + " failed: " + why),
                           util::ExitCode::run_failed);
     }
-    say("counting rows and checksumming key tables in the dump's snapshot");
-    m.tables = collect_stats(tx, m.key_tables);
     tx.commit();
 
     exec::Command ver;

@@ -150,7 +150,7 @@ std::vector<std::string> csv_lines(const fs::path& file) {
 
 TEST_SUITE("actions") {
 
-    TEST_CASE("backup writes the archive and a manifest of the dump's snapshot") {
+    TEST_CASE("backup writes the archive and a manifest of the dump snapshot") {
         Fixture f;
         Dsn db = make_shop(f.admin, "rbt_backup");
         BackupManifest m = f.backup(db, true, "2.4.0");
@@ -221,8 +221,7 @@ TEST_SUITE("actions") {
         exec_sql(f.admin, "DROP DATABASE rbt_verify");
     }
 
-    TEST_CASE(
-        "side_swap restores the backup under the original name, keeps the old one, reconciles") {
+    TEST_CASE("side_swap restores the backup under the original name and keeps the old one") {
         Fixture f;
         Dsn db = make_shop(f.admin, "rbt_swap");
         BackupManifest m = f.backup(db);
@@ -329,8 +328,7 @@ TEST_SUITE("actions") {
         exec_sql(f.admin, "DROP DATABASE rbt_safe WITH (FORCE)");
     }
 
-    TEST_CASE("preflight writes nothing and states the loss window; rehearsal leaves production "
-              "unchanged") {
+    TEST_CASE("preflight writes nothing and rehearsal leaves production unchanged") {
         Fixture f;
         Dsn db = make_shop(f.admin, "rbt_pre");
         BackupManifest m = f.backup(db);
@@ -382,7 +380,7 @@ TEST_SUITE("actions") {
         exec_sql(f.admin, "DROP DATABASE rbt_pre WITH (FORCE)");
     }
 
-    TEST_CASE("wrong password, unreachable server, missing privileges give clear errors") {
+    TEST_CASE("wrong password or unreachable server or missing privileges give clear errors") {
         Fixture f;
         Dsn db = make_shop(f.admin, "rbt_err");
         f.backup(db);
@@ -449,7 +447,7 @@ TEST_SUITE("actions") {
         exec_sql(f.admin, "DROP DATABASE rbt_err WITH (FORCE)");
     }
 
-    TEST_CASE("sql runs statements in one transaction; sql_assert compares") {
+    TEST_CASE("sql runs statements in one transaction and sql_assert compares") {
         Fixture f;
         Dsn db = make_shop(f.admin, "rbt_sql");
         StepRun s(f, "run-sql", {});
