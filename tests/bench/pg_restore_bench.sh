@@ -45,9 +45,9 @@ INSERT INTO customers SELECT g, 'c' || g || '@example.com', 'Customer ' || g, '2
   FROM generate_series(1, $n_customers) g;
 INSERT INTO products SELECT g, 'SKU-' || g, 'Product number ' || g, (g % 997) + 0.99 FROM generate_series(1, $n_products) g;
 INSERT INTO orders SELECT g, 1 + (g * 7919) % $n_customers, (ARRAY['paid','shipped','delivered'])[1 + g % 3],
-  (g % 5000) / 10.0, '2025-06-01'::timestamptz + g * interval '10 seconds' FROM generate_series(1, $n_orders) g;
+  (g % 5000) / 10.0, '2025-06-01'::timestamptz + g * interval '10 seconds' FROM generate_series(1::bigint, $n_orders) g;
 INSERT INTO order_items SELECT o, l, 1 + (o * 31 + l) % $n_products, 1 + (o + l) % 4, ((o + l) % 997) + 0.99
-  FROM generate_series(1, $n_orders) o, generate_series(1, 3) l;
+  FROM generate_series(1::bigint, $n_orders) o, generate_series(1, 3) l;
 CREATE INDEX ON orders (customer_id);
 CREATE INDEX ON orders (created_at);
 CREATE INDEX ON order_items (product_id);
