@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Smoke test of the example shop after a rollback: a real customer login and a full order
+# (login, add to cart, checkout) over HTTP, checking that the order is taken by the expected
+# release at the expected price.
+#
+# The shop has no staff-only way in: while logins and orders are switched off, nobody can log in,
+# including this test. So it opens both switches for the test, and closes them again if anything
+# fails, which leaves the shop in its safe state (logins and orders off) for the engineer on call.
+#
+# Environment (set by the playbook's exec step):
+#   SHOP_URL          base URL, e.g. http://127.0.0.1:8800
+#   SHOP_DSN          libpq DSN of the shop database (for the switches)
+#   SMOKE_USER, SMOKE_PASSWORD   the test customer
+#   SMOKE_PRODUCT     SKU to order (default MUG-1)
+#   EXPECT_RELEASE    optional: the release that must take the order (e.g. v1)
+#   EXPECT_TOTAL      optional: the order total the checkout must answer (e.g. 12.50)
+# Exit 0: logged in and the order was placed as expected; 1 otherwise (switches closed again).
+set -uo pipefail
+
+: "${SHOP_URL:?}" "${SHOP_DSN:?}" "${SMOKE_USER:?}" "${SMOKE_PASSWORD:?}"
+product=${SMOKE_PRODUCT:-MUG-1}
+base=${SHOP_URL%/}
+PSQL=psql
+[ -x /usr/lib/postgresql/15/bin/psql ] && PSQL=/usr/lib/postgresql/15/bin/psql
+
+switches() { # on|off
+    local value=true
+    [ "$1" = off ] && value=false
+    "$PSQL" -X -q -v ON_ERROR_STOP=1 "$SHOP_DSN" -c \
+        "UPDATE shop_switch SET enabled = $value WHERE name IN ('logins_enabled', 'orders_enabled')"
+}
+
+fail() {
+    echo "smoke test failed: $*" >&2
+    if switches off >&2; then
+        echo "logins and orders switched off again (safe state)" >&2
+    else
+        echo "COULD NOT switch logins and orders off again: do it by hand" >&2
+    fi
+    exit 1
+}
+
+jar=$(mktemp)
+trap 'rm -f "$jar"' EXIT
+
+# request NAME METHOD PATH [curl args...]: sets $status and $body
+request() {
+    local name=$1 path=$2
+    shift 2
+    local out
+    if ! out=$(curl -sS --noproxy '*' -m 20 -b "$jar" -c "$jar" -w '\n%{http_code}' "$@" "$base$path" 2>&1); then
+        fail "$name: $out"
+    fi
+    status=${out##*$'\n'}
+    body=${out%$'\n'*}
+}
+
+switches on || fail "cannot switch logins and orders on"
+echo "logins and orders switched on for the smoke test"
+
+request login /api/login/ --data-urlencode "username=$SMOKE_USER" --data-urlencode "password=$SMOKE_PASSWORD"
+[ "$status" = 200 ] || fail "POST /api/login/: expected 200, got $status: ${body:0:200}"
+echo "login as $SMOKE_USER: HTTP $status $body"
+
+request cart /api/cart/add/ --data-urlencode "product=$product" -d quantity=1
+[ "$status" = 200 ] || fail "POST /api/cart/add/: expected 200, got $status: ${body:0:200}"
+
+request checkout /api/checkout/ -X POST
+[ "$status" = 201 ] || fail "POST /api/checkout/: expected 201, got $status: ${body:0:200}"
+if [ -n "${EXPECT_RELEASE:-}" ]; then
+    case $body in
+    *"\"release\":\"$EXPECT_RELEASE\""* | *"\"release\": \"$EXPECT_RELEASE\""*) ;;
+    *) fail "checkout was not taken by release $EXPECT_RELEASE: $body" ;;
+    esac
+fi
+if [ -n "${EXPECT_TOTAL:-}" ]; then
+    case $body in
+    *"\"total\":\"$EXPECT_TOTAL\""* | *"\"total\": \"$EXPECT_TOTAL\""*) ;;
+    *) fail "checkout total is not $EXPECT_TOTAL: $body" ;;
+    esac
+fi
+echo "order placed: HTTP $status $body"
+request logout /api/logout/ -X POST
+exit 0
