@@ -161,7 +161,6 @@ esac
 
 # --- 5. the rollback --------------------------------------------------------------------------------
 section "rollback run -p playbooks/ecommerce.toml"
-RB plan -p "$PLAYBOOK" --state-dir "$STATE" --severity critical --reason "checkout errors after v2"
 RB run -p "$PLAYBOOK" --state-dir "$STATE" --yes --severity critical --reason "checkout errors after v2"
 RUN_ID=$(basename "$(ls -t "$STATE"/runs/*.jsonl | head -n 1)" .jsonl)
 
