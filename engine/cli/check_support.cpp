@@ -96,13 +96,12 @@ decision::DecisionRecord evaluate_now(const config::Config& cfg, const fs::path&
                 ev.add_sample(name, std::move(s));
             }
             // A log with no new lines is a quiet service (no traffic), not a missing source.
-            auto step = std::chrono::seconds(interval);
-            auto t = util::SystemTime(
-                std::chrono::duration_cast<std::chrono::seconds>(last.time_since_epoch()));
-            t = util::SystemTime(
-                std::chrono::seconds(t.time_since_epoch().count() / interval * interval));
-            for (t += step; t <= now; t += step) {
-                ev.add_sample(name, Sample::make_requests(t, 0, 0));
+            using std::chrono::duration_cast;
+            using std::chrono::seconds;
+            const int64_t last_s = duration_cast<seconds>(last.time_since_epoch()).count();
+            const int64_t now_s = duration_cast<seconds>(now.time_since_epoch()).count();
+            for (int64_t t = (last_s / interval + 1) * interval; t <= now_s; t += interval) {
+                ev.add_sample(name, Sample::make_requests(util::SystemTime(seconds(t)), 0, 0));
             }
             break;
         }
