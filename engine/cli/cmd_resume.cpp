@@ -58,7 +58,10 @@ int cmd_resume(const Args& args) {
     }
     auto state = journal::fold(jr, false);
     if (state.playbook.empty()) {
-        throw util::Error("run " + run_id + " has no playbook recorded", util::ExitCode::invalid);
+        throw util::Error(
+            "run " + run_id +
+                " died before it recorded its plan; no step ran, so there is nothing to resume",
+            util::ExitCode::invalid, "start a new run: rollback run -p PLAYBOOK");
     }
     auto pb = load_playbook(state.playbook, parse_var_overrides(vars));
     std::string sha = util::sha256_file(pb.file);

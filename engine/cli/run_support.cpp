@@ -36,8 +36,9 @@ std::string describe(const journal::Holder& h) {
 bool run_unfinished(const std::filesystem::path& state_dir, const std::string& run_id) {
     try {
         auto state = journal::fold(journal::read(journal::journal_path(state_dir, run_id)), false);
-        return state.status == journal::RunStatus::interrupted ||
-               state.status == journal::RunStatus::running;
+        // A run that died before recording its plan ran no step: nothing to resume.
+        return !state.playbook.empty() && (state.status == journal::RunStatus::interrupted ||
+                                           state.status == journal::RunStatus::running);
     } catch (const std::exception&) {
         return false;
     }

@@ -81,14 +81,14 @@ actions::Context Execution::context(const playbook::Step& step) const {
 }
 
 void Execution::lifecycle(std::string_view event, const playbook::Step* step,
-                          std::string_view status) {
+                          std::string_view status, const boost::json::object& extra) {
     auto it = m_pb.hooks.find(std::string(event));
     if (it == m_pb.hooks.end()) {
         return;
     }
     auto ctx = context(step ? *step : m_no_step);
     for (const auto& name : it->second) {
-        auto result = actions::run_hook(ctx, name, actions::hook_event(ctx, event, status));
+        auto result = actions::run_hook(ctx, name, actions::hook_event(ctx, event, status, extra));
         if (result.status != actions::Status::succeeded) {
             log::warn("hook {} for {} failed: {}", name, event, result.summary);
         }
@@ -102,10 +102,11 @@ void Execution::lifecycle(std::string_view event, const playbook::Step* step,
     }
 }
 
-actions::Status Execution::run_step(const playbook::Step& step, int first_attempt) {
+actions::Result Execution::run_step(const playbook::Step& step, int first_attempt) {
     const actions::Action* action = actions::find_action(step.action);
     lifecycle("before-step", &step, "running");
     actions::Status status = actions::Status::failed;
+    actions::Result last;
     const int last_attempt = std::max(first_attempt, step.retries + 1);
     auto delay = step.retry_delay;
     for (int attempt = first_attempt; attempt <= last_attempt; ++attempt) {
@@ -118,6 +119,7 @@ actions::Status Execution::run_step(const playbook::Step& step, int first_attemp
             result = action->run(context(step));
         }
         status = result.status;
+        last = result;
         record({{"type", "step_finished"},
                 {"step", step.id},
                 {"attempt", attempt},
@@ -140,18 +142,19 @@ actions::Status Execution::run_step(const playbook::Step& step, int first_attemp
         delay = std::min(delay * 2, util::Millis(std::chrono::minutes(5)));
     }
     lifecycle("after-step", &step, actions::to_string(status));
-    return status;
+    return last;
 }
 
 RunOutcome Execution::drive(const Plan& plan,
-                            const std::function<StepDecision(const PlannedStep&)>& decide,
-                            const std::function<bool(const std::string&)>& finally_done) {
+                            const std::function<StepDecision(const PlannedStep&)>& decide) {
     RunOutcome out;
     out.run_id = m_run_id;
     out.journal = m_writer.file();
     journal::RunStatus final = journal::RunStatus::succeeded;
     bool any_verification_failed = false;
     int tolerated_failures = 0;
+    const playbook::Step* culprit = nullptr; // the last step that did not succeed, for on-failure
+    std::string culprit_summary;
 
     for (const auto& ps : plan.steps) {
         if (ps.is_finally || exec::interrupt_requested() != 0) {
@@ -171,10 +174,13 @@ RunOutcome Execution::drive(const Plan& plan,
             out.message = d.message;
             break;
         }
-        actions::Status s = run_step(*ps.step, d.first_attempt);
+        actions::Result result = run_step(*ps.step, d.first_attempt);
+        actions::Status s = result.status;
         if (s == actions::Status::succeeded) {
             continue;
         }
+        culprit = ps.step;
+        culprit_summary = result.summary;
         if (s == actions::Status::interrupted || exec::interrupt_requested() != 0) {
             break;
         }
@@ -225,8 +231,18 @@ RunOutcome Execution::drive(const Plan& plan,
         }
     }
 
-    lifecycle(final == journal::RunStatus::succeeded ? "on-success" : "on-failure", nullptr,
-              journal::to_string(final));
+    if (final == journal::RunStatus::succeeded) {
+        lifecycle("on-success", nullptr, journal::to_string(final));
+    } else {
+        boost::json::object extra{{"run_state", journal::to_string(final)}};
+        if (culprit != nullptr) {
+            extra["summary"] = culprit_summary;
+        }
+        if (!out.message.empty()) {
+            extra["message"] = out.message;
+        }
+        lifecycle("on-failure", culprit, journal::to_string(final), extra);
+    }
 
     switch (final) {
     case journal::RunStatus::succeeded:

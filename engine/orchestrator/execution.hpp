@@ -39,17 +39,18 @@ class Execution {
     /// A context for `step` (run-level events use an empty step).
     actions::Context context(const playbook::Step& step) const;
 
-    /// Runs `step` with its retries and before/after hooks; returns the last attempt's status.
-    actions::Status run_step(const playbook::Step& step, int first_attempt);
+    /// Runs `step` with its retries and before/after hooks; returns the last attempt's result.
+    actions::Result run_step(const playbook::Step& step, int first_attempt);
 
     /// Calls the playbook's hooks for a lifecycle `event`; failures are recorded, never fatal.
-    void lifecycle(std::string_view event, const playbook::Step* step, std::string_view status);
+    /// `extra` fields are added to the event (on-failure: run_state, summary, message).
+    void lifecycle(std::string_view event, const playbook::Step* step, std::string_view status,
+                   const boost::json::object& extra = {});
 
-    /// The main loop over `plan`, asking `decide` for each step. Regular steps stop at the first
-    /// abort; finally steps always run unless `finally_done(id)` or the run needs attention.
+    /// The main loop over `plan`, asking `decide` for each step (finally steps included). Regular
+    /// steps stop at the first abort; finally steps then run unless the run needs attention.
     RunOutcome drive(const Plan& plan,
-                     const std::function<StepDecision(const PlannedStep&)>& decide,
-                     const std::function<bool(const std::string&)>& finally_done);
+                     const std::function<StepDecision(const PlannedStep&)>& decide);
 
     const std::string& run_id() const { return m_run_id; }
 

@@ -70,8 +70,10 @@ check_counts() { # DIR LABEL
     [ "$(lines "$dir/c_fin")" -eq 1 ] || fail "$label: finally ran $(lines "$dir/c_fin") times"
     "$RB" status --state-dir "$dir/.rollback" </dev/null >"$dir/status.out" 2>&1 || true
     grep -q "succeeded" "$dir/status.out" || { cat "$dir/status.out" >&2; fail "$label: run not succeeded"; }
-    "$RB" audit verify "$(ls "$dir/.rollback/runs" | grep jsonl | sed 's/.jsonl$//')" --state-dir "$dir/.rollback" \
-        </dev/null >/dev/null 2>&1 || fail "$label: journal does not verify after resumes"
+    for j in "$dir"/.rollback/runs/*.jsonl; do
+        "$RB" audit verify "$(basename "$j" .jsonl)" --state-dir "$dir/.rollback" </dev/null >/dev/null 2>&1 ||
+            fail "$label: journal $j does not verify after resumes"
+    done
 }
 
 # Records: seq 1 run_started; step k: started 2k, finished 2k+1; finally 22, 23; run_finished 24.
@@ -109,7 +111,13 @@ for r in $(seq 1 ${CRASH_RANDOM:-8}); do
     kill -9 $pid 2>/dev/null || true
     wait $pid 2>/dev/null || true
     if [ -d "$dir/.rollback/runs" ] && ls "$dir/.rollback/runs"/*.jsonl >/dev/null 2>&1; then
-        if ! grep -q '"type":"run_finished"' "$dir"/.rollback/runs/*.jsonl; then
+        if ! grep -q '"type":"run_started"' "$dir"/.rollback/runs/*.jsonl; then
+            # died before recording its plan: no step may have run; a new run is allowed
+            ls "$dir"/c_* >/dev/null 2>&1 && fail "random kill $r: steps ran without a run_started record"
+            expect_rc 2 "$dir/res.out" -- "$RB" resume --state-dir "$dir/.rollback" --yes
+            contains "$dir/res.out" "nothing to resume"
+            (cd "$dir" && "$RB" run -p pb.toml --yes </dev/null >run2.out 2>&1) || fail "new run after an empty journal"
+        elif ! grep -q '"type":"run_finished"' "$dir"/.rollback/runs/*.jsonl; then
             finish_run "$dir" >/dev/null
         fi
         check_counts "$dir" "random kill $r"
