@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "cli/main.hpp"
 
-int main(int argc, char** argv) { return rollback::cli::main(argc, argv); }
+int main(int argc, char** argv) {
+    return rollback::cli::main(argc, argv);
+}

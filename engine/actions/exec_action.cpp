@@ -31,6 +31,8 @@ class ExecAction final : public Action {
 
 } // namespace
 
-std::unique_ptr<Action> make_exec_action() { return std::make_unique<ExecAction>(); }
+std::unique_ptr<Action> make_exec_action() {
+    return std::make_unique<ExecAction>();
+}
 
 } // namespace rollback::actions

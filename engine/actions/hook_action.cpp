@@ -41,10 +41,14 @@ Result run_hook(const Context& ctx, const std::string& name, const boost::json::
         auto* v = event.if_contains(key);
         return v && v->is_string() ? std::string(v->as_string()) : std::string();
     };
-    cmd.env = {{"ROLLBACK_EVENT", str("event")},         {"ROLLBACK_RUN_ID", ctx.run_id},
-               {"ROLLBACK_PLAYBOOK", ctx.playbook.file.string()}, {"ROLLBACK_STEP", str("step")},
-               {"ROLLBACK_STATUS", str("status")},       {"ROLLBACK_REASON", util::mask_secrets(ctx.trigger.reason)},
-               {"ROLLBACK_SEVERITY", ctx.trigger.severity}, {"ROLLBACK_STATE_DIR", ctx.state_dir.string()}};
+    cmd.env = {{"ROLLBACK_EVENT", str("event")},
+               {"ROLLBACK_RUN_ID", ctx.run_id},
+               {"ROLLBACK_PLAYBOOK", ctx.playbook.file.string()},
+               {"ROLLBACK_STEP", str("step")},
+               {"ROLLBACK_STATUS", str("status")},
+               {"ROLLBACK_REASON", util::mask_secrets(ctx.trigger.reason)},
+               {"ROLLBACK_SEVERITY", ctx.trigger.severity},
+               {"ROLLBACK_STATE_DIR", ctx.state_dir.string()}};
     return result_of(ctx.runner.run(cmd));
 }
 
@@ -62,7 +66,8 @@ class HookAction final : public Action {
         if (util::is_executable_file(path)) {
             return {{true, "hook " + path.string() + " is executable", {}, {}}};
         }
-        return {{false, "hook " + path.string(), "is missing or not executable", "chmod +x " + path.string()}};
+        return {{false, "hook " + path.string(), "is missing or not executable",
+                 "chmod +x " + path.string()}};
     }
 
     Result run(const Context& ctx) const override {
@@ -73,6 +78,8 @@ class HookAction final : public Action {
 
 } // namespace
 
-std::unique_ptr<Action> make_hook_action() { return std::make_unique<HookAction>(); }
+std::unique_ptr<Action> make_hook_action() {
+    return std::make_unique<HookAction>();
+}
 
 } // namespace rollback::actions

@@ -39,7 +39,8 @@ std::string describe_command(const std::vector<std::string>& argv, const std::st
         if (!out.empty()) {
             out += ' ';
         }
-        bool plain = !a.empty() && a.find_first_of(" \t\n\"'\\$`;&|<>(){}*?#~") == std::string::npos;
+        bool plain =
+            !a.empty() && a.find_first_of(" \t\n\"'\\$`;&|<>(){}*?#~") == std::string::npos;
         out += plain ? a : util::quoted(a);
     }
     if (!cwd.empty()) {
@@ -51,14 +52,16 @@ std::string describe_command(const std::vector<std::string>& argv, const std::st
 std::vector<Check> check_command(const std::vector<std::string>& argv, const std::string& cwd) {
     std::vector<Check> checks;
     if (argv.empty()) {
-        checks.push_back({false, "program", "argv is empty", "give argv = [\"program\", \"arg\", ...]"});
+        checks.push_back(
+            {false, "program", "argv is empty", "give argv = [\"program\", \"arg\", ...]"});
         return checks;
     }
     auto path = util::find_program(argv[0]);
     if (path.empty()) {
         checks.push_back({false, "program " + argv[0],
-                          argv[0].find('/') != std::string::npos ? "does not exist or is not executable"
-                                                                  : "not found in PATH",
+                          argv[0].find('/') != std::string::npos
+                              ? "does not exist or is not executable"
+                              : "not found in PATH",
                           "install it or give its absolute path"});
     } else {
         checks.push_back({true, "program " + path.string() + " is executable", {}, {}});

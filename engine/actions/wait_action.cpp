@@ -35,6 +35,8 @@ class WaitAction final : public Action {
 
 } // namespace
 
-std::unique_ptr<Action> make_wait_action() { return std::make_unique<WaitAction>(); }
+std::unique_ptr<Action> make_wait_action() {
+    return std::make_unique<WaitAction>();
+}
 
 } // namespace rollback::actions

@@ -35,7 +35,11 @@ std::filesystem::path TempDir::write(const std::string& name, const std::string&
     return p;
 }
 
-std::filesystem::path source_dir() { return ROLLBACK_SOURCE_DIR; }
-std::filesystem::path rollback_binary() { return ROLLBACK_BINARY; }
+std::filesystem::path source_dir() {
+    return ROLLBACK_SOURCE_DIR;
+}
+std::filesystem::path rollback_binary() {
+    return ROLLBACK_BINARY;
+}
 
 } // namespace rollback::test
