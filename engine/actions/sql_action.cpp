@@ -16,6 +16,18 @@
 namespace rollback::actions {
 namespace {
 
+// The plan shows what a statement does: its beginning ("UPDATE shop_switch SET ..."), not its end.
+std::string first_words(const std::string& statement, size_t max_bytes) {
+    if (statement.size() <= max_bytes) {
+        return statement;
+    }
+    size_t cut = max_bytes - 3;
+    while (cut > 0 && (static_cast<unsigned char>(statement[cut]) & 0xC0U) == 0x80U) {
+        --cut; // never split a UTF-8 sequence
+    }
+    return statement.substr(0, cut) + "...";
+}
+
 Check reachable(const std::string& dsn_text) {
     Check c;
     try {
@@ -66,7 +78,7 @@ class SqlAction final : public Action {
         return "sql on " + util::mask_dsn(dsn) + ": " + std::to_string(st.size()) +
                " statement(s) in one transaction" +
                (st.empty() ? ""
-                           : ": " + util::tail(st.front(), 60) + (st.size() > 1 ? "; ..." : ""));
+                           : ": " + first_words(st.front(), 80) + (st.size() > 1 ? "; ..." : ""));
     }
 
     std::vector<Check> preflight(const Context& ctx) const override {
