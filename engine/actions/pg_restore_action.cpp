@@ -6,8 +6,10 @@
 
 #include "actions/action.hpp"
 #include "actions/backup_catalog.hpp"
+#include "actions/pg_rehearsal.hpp"
 #include "actions/pg_restore_core.hpp"
 #include "actions/pg_tables.hpp"
+#include "util/duration.hpp"
 #include "util/files.hpp"
 #include "util/log.hpp"
 #include "util/secrets.hpp"
@@ -415,6 +417,15 @@ std::vector<Check> PgRestoreAction::preflight(const Context& ctx) const {
             fail("backup " + m.id + " intact", util::join(problems, "; "));
         }
         ok("loss window: " + loss_window(m, std::chrono::system_clock::now()));
+        if (auto r = last_rehearsal(ctx.state_dir, ctx.step.id)) {
+            ok("ETA: restore took " +
+               util::format_duration(util::Millis(static_cast<long long>(r->restore_s * 1000))) +
+               " in the last rehearsal (" + r->time + ", backup " + r->backup +
+               (r->ok ? "" : ", FAILED") + ")");
+        } else {
+            ok("ETA: unknown — no rehearsal yet (rollback rehearse -p " +
+               ctx.playbook.file.string() + ")");
+        }
     } catch (const util::Error& e) {
         fail("backup " + prm.backup + " available", e.what(), e.hint());
     }

@@ -75,21 +75,33 @@ fs::path run_dir(const fs::path& state_dir, std::string_view run_id) {
 }
 
 std::vector<std::string> list_runs(const fs::path& state_dir) {
-    std::vector<std::string> ids;
+    struct Found {
+        std::string id;
+        fs::file_time_type modified;
+    };
+    std::vector<Found> found;
     std::error_code ec;
     fs::directory_iterator it(runs_dir(state_dir), ec);
     if (ec) {
-        return ids;
+        return {};
     }
     for (const auto& entry : it) {
         const fs::path& p = entry.path();
         if (p.extension() == k_journal_ext && is_valid_run_id(p.stem().string()) &&
             entry.is_regular_file(ec)) {
-            ids.push_back(p.stem().string());
+            found.push_back({p.stem().string(), entry.last_write_time(ec)});
         }
     }
-    // Ids start with the UTC start time, so string order is time order.
-    std::sort(ids.begin(), ids.end(), std::greater<>());
+    // Ids start with the UTC start second, so string order is time order; runs started in the
+    // same second are ordered by their journal's last write (the random suffix says nothing).
+    std::sort(found.begin(), found.end(), [](const Found& a, const Found& b) {
+        int by_second = a.id.compare(0, 16, b.id, 0, 16);
+        return by_second != 0 ? by_second > 0 : a.modified > b.modified;
+    });
+    std::vector<std::string> ids;
+    for (auto& f : found) {
+        ids.push_back(std::move(f.id));
+    }
     return ids;
 }
 
