@@ -195,7 +195,7 @@ expect_eq "release serving after the failed verification" "$(readlink "$SHOP_ROO
 expect_eq "prices after the failed verification (the backup's)" "$(prices)" "$SEEDED"
 notified >"$WORK/bad.events"
 expect_eq "notify events of the failed run" "$(tr '\n' ' ' <"$WORK/bad.events")" \
-    "step/notify-start/running step/notify-done/running on-failure//verification_failed "
+    "step/notify-start/running step/notify-done/running on-failure/verify-prices/verification_failed "
 bad_id=$(sed -n 's/^run id: //p' "$WORK/bad.out" | head -n 1)
 rb badreport report "$bad_id" --state-dir "$STATE2"
 grep -Eq '^  verify-prices +verify +verification_failed' "$WORK/badreport.out" ||
