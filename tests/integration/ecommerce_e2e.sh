@@ -5,7 +5,8 @@
 # after the backup, then `rollback run -p playbooks/ecommerce.toml` must bring back v1 with the
 # backed-up prices, export exactly the post-backup orders, tell the notify hook in order, and
 # reopen the shop. Then the failure paths: a verification that fails ends with exit 3 and the shop
-# still closed (logins and orders off); a failed smoke order closes the shop again (exit 1).
+# still closed (logins and orders off); a failed smoke order closes the shop again (exit 1). Last,
+# the partial rollbacks: playbooks/database-only.toml and playbooks/code-only.toml.
 set -euo pipefail
 
 SRC=${ROLLBACK_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -213,5 +214,28 @@ grep -q 'logins and orders switched off again' "$WORK/smoke.out" "$STATE2"/runs/
     fail "the smoke test did not report closing the shop: $(tail -n 30 "$WORK/smoke.out")"
 expect_eq "switches after the failed smoke order" "$(switches)" "logins_enabled=false,orders_enabled=false"
 pass "failed smoke order: exit 1, logins and orders switched off again"
+
+# --- the partial rollbacks ---------------------------------------------------------------------------
+# v2 again: its migration rewrites the prices of the restored database.
+"$SHOP" deploy v2 >/dev/null
+expect_eq "prices on v2 again" "$(prices)" "MUG-1=1250.00,NOTE-1=475.00,TEE-1=1999.00"
+STATE3=$WORK/state3
+rb dbonly run -p "$SRC/playbooks/database-only.toml" --state-dir "$STATE3" --yes --severity critical \
+    --reason "prices rewritten"
+[ "$rc" = 0 ] || fail "database-only exit code $rc: $(tail -n 40 "$WORK/dbonly.out")"
+expect_eq "prices after database-only" "$(prices)" "$SEEDED"
+expect_eq "current after database-only (code untouched)" "$(readlink "$SHOP_ROOT/current")" "releases/v2"
+health | grep -q '"release":"v2","database":"ok"' || fail "after database-only: $(health)"
+expect_eq "switches after database-only" "$(switches)" "logins_enabled=true,orders_enabled=true"
+pass "database-only: prices restored, v2 code still serving, shop open again"
+
+rb codeonly run -p "$SRC/playbooks/code-only.toml" --state-dir "$STATE3" --yes --reason "checkout errors"
+[ "$rc" = 0 ] || fail "code-only exit code $rc: $(tail -n 40 "$WORK/codeonly.out")"
+expect_eq "current after code-only" "$(readlink "$SHOP_ROOT/current")" "releases/v1"
+health | grep -q '"release":"v1","database":"ok"' || fail "after code-only: $(health)"
+if grep -q 'pg_restore\|restore-db' "$WORK/codeonly.out"; then
+    fail "code-only touched the database: $(cat "$WORK/codeonly.out")"
+fi
+pass "code-only: v1 serving again, database untouched"
 
 echo "PASS: ecommerce end to end"
