@@ -88,7 +88,7 @@ Writer::Writer(fs::path file, int fd, std::uint64_t next_seq, std::string last_h
 Writer::Writer(Writer&& other) noexcept
     : m_file(std::move(other.m_file)), m_fd(other.m_fd), m_next_seq(other.m_next_seq),
       m_last_hash(std::move(other.m_last_hash)), m_clock(other.m_clock), m_kill_at(other.m_kill_at),
-      m_broken(other.m_broken) {
+      m_broken(other.m_broken), m_unsynced(other.m_unsynced) {
     other.m_fd = -1;
 }
 
@@ -103,6 +103,7 @@ Writer& Writer::operator=(Writer&& other) noexcept {
         m_last_hash = std::move(other.m_last_hash);
         m_clock = other.m_clock;
         m_kill_at = other.m_kill_at;
+        m_unsynced = other.m_unsynced;
         m_broken = other.m_broken;
         other.m_fd = -1;
     }
@@ -111,6 +112,9 @@ Writer& Writer::operator=(Writer&& other) noexcept {
 
 Writer::~Writer() {
     if (m_fd >= 0) {
+        if (m_unsynced && !m_broken) {
+            ::fdatasync(m_fd); // best effort: a destructor cannot report
+        }
         ::close(m_fd);
     }
 }
@@ -147,7 +151,7 @@ Writer Writer::create(const fs::path& file, const boost::json::object& header_fi
             header[kv.key()] = kv.value();
         }
     }
-    w.write_line(make_line(std::move(header), w.m_last_hash));
+    w.write_line(make_line(std::move(header), w.m_last_hash), true);
     // A new file is only durable once its directory entry is.
     util::fsync_directory(dir);
     return w;
@@ -184,7 +188,7 @@ Writer Writer::open_existing(const fs::path& file, std::vector<std::string>* war
     return Writer(file, fd, next, std::move(last_hash), clock);
 }
 
-std::uint64_t Writer::append(boost::json::object record) {
+std::uint64_t Writer::append(boost::json::object record, Durability durability) {
     if (m_broken || m_fd < 0) {
         throw util::Error("journal " + m_file.string() +
                               " is unusable after an earlier write error",
@@ -200,11 +204,21 @@ std::uint64_t Writer::append(boost::json::object record) {
             fields[kv.key()] = std::move(kv.value());
         }
     }
-    write_line(make_line(std::move(fields), m_last_hash));
+    write_line(make_line(std::move(fields), m_last_hash), durability == Durability::now);
     return seq;
 }
 
-void Writer::write_line(std::string_view text) {
+void Writer::sync() {
+    if (m_unsynced && m_fd >= 0 && !m_broken) {
+        if (::fdatasync(m_fd) != 0) {
+            m_broken = true;
+            io_error("cannot sync", m_file);
+        }
+        m_unsynced = false;
+    }
+}
+
+void Writer::write_line(std::string_view text, bool sync_now) {
     std::string buf;
     buf.reserve(text.size() + 1);
     buf.append(text);
@@ -223,9 +237,9 @@ void Writer::write_line(std::string_view text) {
         }
         done += static_cast<size_t>(n);
     }
-    if (::fdatasync(m_fd) != 0) {
-        m_broken = true;
-        io_error("cannot sync", m_file);
+    m_unsynced = true;
+    if (sync_now) {
+        sync();
     }
     std::uint64_t seq = m_next_seq;
     m_last_hash = util::sha256_hex(text);

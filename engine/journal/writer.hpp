@@ -23,6 +23,11 @@ inline constexpr int k_format_version = 1;
 inline constexpr std::string_view k_zero_hash =
     "0000000000000000000000000000000000000000000000000000000000000000";
 
+/// When an appended record must be on disk: before append() returns, or together with the next
+/// durable record (one fdatasync covers both). A record that only closes something (a step's
+/// finish) can wait for the next record that opens a side effect.
+enum class Durability { now, with_next };
+
 class Writer {
   public:
     /// Creates `file` (and its parent directories; fails if it exists) and writes the header:
@@ -50,7 +55,12 @@ class Writer {
     /// after which the writer refuses further appends.
     /// Test hook: env ROLLBACK_TEST_KILL_AT_RECORD=N makes the process SIGKILL itself right after
     /// record N is durable.
-    std::uint64_t append(boost::json::object record);
+    /// With Durability::with_next the line is written (a crash of the process keeps it) but synced
+    /// only by the next durable append, sync() or the destructor.
+    std::uint64_t append(boost::json::object record, Durability durability = Durability::now);
+
+    /// Syncs lines appended with Durability::with_next. Throws util::Error (exit 1) on failure.
+    void sync();
 
     /// The seq the next append will get (1 after create).
     std::uint64_t next_seq() const { return m_next_seq; }
@@ -61,7 +71,7 @@ class Writer {
   private:
     Writer(fs::path file, int fd, std::uint64_t next_seq, std::string last_hash,
            const util::Clock* clock);
-    void write_line(std::string_view line);
+    void write_line(std::string_view line, bool sync_now);
 
     fs::path m_file;
     int m_fd = -1;
@@ -70,6 +80,7 @@ class Writer {
     const util::Clock* m_clock = nullptr; ///< null = system clock
     long long m_kill_at = -1;             ///< ROLLBACK_TEST_KILL_AT_RECORD, -1 = off
     bool m_broken = false;
+    bool m_unsynced = false; ///< lines written since the last fdatasync
 };
 
 /// Serializes a record as a journal line (without newline): `fields` masked, "prev" and "hash"

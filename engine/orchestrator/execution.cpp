@@ -61,9 +61,9 @@ Execution::Execution(const playbook::Playbook& pb, journal::Writer writer, actio
       m_run_id(std::move(run_id)), m_state_dir(std::move(state_dir)), m_verbose(verbose),
       m_runner(runner), m_observer(observer) {}
 
-void Execution::record(boost::json::object rec) {
+void Execution::record(boost::json::object rec, journal::Durability durability) {
     std::string type = str(rec, "type");
-    auto seq = m_writer.append(rec);
+    auto seq = m_writer.append(rec, durability);
     rec["seq"] = seq;
     rec["run_id"] = m_run_id;
     log::debug("journal {} #{} {}", m_run_id, seq, type);
@@ -128,7 +128,8 @@ actions::Result Execution::run_step(const playbook::Step& step, int first_attemp
                 {"duration_ms", elapsed_ms(start)},
                 {"summary", result.summary},
                 {"output_tail", result.output_tail},
-                {"details", result.details}});
+                {"details", result.details}},
+               journal::Durability::with_next);
         if (status == actions::Status::succeeded || status == actions::Status::interrupted ||
             exec::interrupt_requested() != 0 || attempt == last_attempt) {
             break;

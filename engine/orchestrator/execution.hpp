@@ -33,8 +33,9 @@ class Execution {
               std::string run_id, std::filesystem::path state_dir, bool verbose,
               exec::ProcessRunner& runner, report::Observer& observer);
 
-    /// Appends to the journal (durable before returning), then shows it.
-    void record(boost::json::object rec);
+    /// Appends to the journal, then shows it. Durable before returning unless `durability` is
+    /// with_next (a step's finish: the next record that opens a side effect syncs it).
+    void record(boost::json::object rec, journal::Durability durability = journal::Durability::now);
 
     /// A context for `step` (run-level events use an empty step).
     actions::Context context(const playbook::Step& step) const;

@@ -85,6 +85,21 @@ TEST_SUITE("journal") {
         CHECK(verify(file).ok);
     }
 
+    TEST_CASE("a with_next record is written at once and synced by the next durable one") {
+        test::TempDir tmp;
+        auto file = tmp / "runs" / "a.jsonl";
+        auto w = Writer::create(file, {{"run_id", "a"}});
+        w.append({{"type", "step_finished"}, {"step", "s1"}}, Durability::with_next);
+        // Written with one write(2): a crash of the process (not of the machine) keeps it.
+        auto j = read(file);
+        REQUIRE(j.records.size() == 1);
+        CHECK(j.records[0].at("step").as_string() == "s1");
+        w.append({{"type", "step_started"}, {"step", "s2"}});
+        w.sync();
+        CHECK(read(file).records.size() == 2);
+        CHECK(verify(file).ok);
+    }
+
     TEST_CASE("create refuses to overwrite an existing journal") {
         test::TempDir tmp;
         auto file = tmp / "j.jsonl";
