@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+#include "actions/release_switch.hpp"
 #include "cli/commands.hpp"
 #include "cli/options.hpp"
 #include "journal/lock.hpp"
@@ -7,6 +8,7 @@
 #include "util/error.hpp"
 #include "util/secrets.hpp"
 
+#include <boost/json/array.hpp>
 #include <boost/json/serialize.hpp>
 #include <cstdio>
 
@@ -46,9 +48,29 @@ int cmd_status(const Args& args) {
         }
     }
     auto view = report::load_run(state_dir, run_id);
-    std::string out = common.json
-                          ? boost::json::serialize(report::status_json(view.state, view.ctx)) + "\n"
-                          : report::format_status(view.state, view.ctx);
+    // Releases rolled back from stay marked bad: never re-deployed or re-judged as a baseline.
+    auto bad = actions::read_bad_releases(state_dir);
+    std::string out;
+    if (common.json) {
+        auto o = report::status_json(view.state, view.ctx);
+        boost::json::array list;
+        for (const auto& b : bad) {
+            list.push_back({{"release", b.release},
+                            {"location", b.location},
+                            {"marked_bad_at", b.marked_bad_at},
+                            {"run_id", b.run_id},
+                            {"switched_to", b.switched_to}});
+        }
+        o["bad_releases"] = std::move(list);
+        out = boost::json::serialize(o) + "\n";
+    } else {
+        out = report::format_status(view.state, view.ctx);
+        for (const auto& b : bad) {
+            out += "  bad release: " + b.release + " in " + b.location + " (marked " +
+                   b.marked_bad_at + " by run " + b.run_id + ", switched to " + b.switched_to +
+                   ")\n";
+        }
+    }
     std::fputs(util::mask_secrets(out).c_str(), stdout);
     if (!common.json) {
         for (const auto& w : view.journal.warnings) {
