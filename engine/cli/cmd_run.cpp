@@ -4,16 +4,8 @@
 #include "cli/load.hpp"
 #include "cli/run_options.hpp"
 #include "cli/run_support.hpp"
-#include "journal/paths.hpp"
-#include "report/console.hpp"
-#include "util/log.hpp"
-
-#include <cstdio>
 
 namespace rollback::cli {
-
-int show_plan(const orchestrator::Plan& plan, const std::filesystem::path& state_dir,
-              const actions::Trigger& trigger, bool json);
 
 int cmd_run(const Args& args) {
     CommonOptions common;
@@ -35,40 +27,15 @@ int cmd_run(const Args& args) {
     }
     o.trigger.kind = "manual";
     auto pb = load_playbook(playbook_path(o), parse_var_overrides(o.vars));
-    auto plan = orchestrator::make_plan(pb, selection_of(o), o.trigger);
-    auto state_dir = state_dir_for(common, pb.file);
-    int plan_rc = show_plan(plan, state_dir, o.trigger, common.json);
-    if (dry_run) {
-        return plan_rc;
-    }
-    if (plan_rc != 0) {
-        throw util::Error("preflight found problems; nothing was run", util::ExitCode::invalid,
-                          "fix them (see the plan above), then run again");
-    }
-    if (!confirm("Run this plan?", yes)) {
-        std::puts("not confirmed; nothing was run");
-        return util::to_int(util::ExitCode::ok);
-    }
-    start_logging(state_dir, common.verbose, "run");
-    const std::string run_id = journal::new_run_id();
-    auto lock = take_lock(state_dir, run_id, o.trigger.reason, abandon_stale);
-    exec::install_interrupt_handlers();
-    if (!common.json) {
-        std::printf("\nrun id: %s\n", run_id.c_str());
-        std::fflush(stdout);
-    }
-    orchestrator::RunOptions ro{state_dir, o.trigger, selection_of(o), common.verbose,
-                                current_user()};
-    orchestrator::RunOutcome outcome;
-    exec::RealProcessRunner runner;
-    {
-        report::ConsoleObserver observer(stdout, report::choose_mode(stdout, common.json),
-                                         common.verbose);
-        outcome = orchestrator::run(plan, ro, run_id, runner, observer);
-    }
-    lock.release();
-    print_summary(outcome, state_dir, common.json);
-    return util::to_int(outcome.code);
+    StartOptions so;
+    so.state_dir = state_dir_for(common, pb.file);
+    so.selection = selection_of(o);
+    so.verbose = common.verbose;
+    so.json = common.json;
+    so.yes = yes;
+    so.dry_run = dry_run;
+    so.abandon_stale = abandon_stale;
+    return start_run(pb, o.trigger, so);
 }
 
 } // namespace rollback::cli

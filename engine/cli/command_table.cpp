@@ -18,6 +18,8 @@ const std::vector<Command>& commands() {
         {"check", "check [--replay FILE [--from T --to T]] [--json]", "evaluate every condition (or replay a recorded log); exit 5 = rollback recommended", cmd_check},
         {"explain", "explain DECISION_ID|--now|--last", "a decision record in words: numbers, baseline, counting, action", cmd_explain},
         {"deployed", "deployed --release V", "record a deploy marker (baselines, once-per-release)", cmd_deployed},
+        {"monitor", "monitor [-c CONFIG] [--once]", "the loop: evaluate every interval; start the playbook on a trigger; SIGHUP reloads", cmd_monitor},
+        {"trigger", "trigger --condition NAME --reason TEXT [--severity S]", "a person's rollback decision: recorded, then the playbook runs", cmd_trigger},
         {"help", "help [COMMAND]", "show the commands, or one command's options", cmd_help},
         {"version", "version", "print the version", cmd_version},
     };

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: MIT
 #include "cli/run_support.hpp"
 
+#include "cli/options.hpp"
+#include "exec/runner.hpp"
 #include "journal/paths.hpp"
 #include "journal/reader.hpp"
 #include "journal/state.hpp"
 #include "journal/writer.hpp"
+#include "report/console.hpp"
 #include "util/error.hpp"
 #include "util/files.hpp"
 #include "util/log.hpp"
@@ -122,6 +125,47 @@ void print_summary(const orchestrator::RunOutcome& o, const std::filesystem::pat
             "  resume:  rollback resume " + o.run_id + " --state-dir " + state_dir.string() + "\n";
     }
     std::fputs(util::mask_secrets(text).c_str(), stdout);
+}
+
+// Defined with `plan` (cmd_plan.cpp): prints the plan and its preflight, returns its exit code.
+int show_plan(const orchestrator::Plan& plan, const std::filesystem::path& state_dir,
+              const actions::Trigger& trigger, bool json);
+
+int start_run(const playbook::Playbook& pb, const actions::Trigger& trigger,
+              const StartOptions& o) {
+    auto plan = orchestrator::make_plan(pb, o.selection, trigger);
+    int plan_rc = show_plan(plan, o.state_dir, trigger, o.json);
+    if (o.dry_run) {
+        return plan_rc;
+    }
+    if (plan_rc != 0) {
+        throw util::Error("preflight found problems; nothing was run", util::ExitCode::invalid,
+                          "fix them (see the plan above), then run again");
+    }
+    if (!confirm("Run this plan?", o.yes)) {
+        std::puts("not confirmed; nothing was run");
+        return util::to_int(util::ExitCode::ok);
+    }
+    if (o.start_logging) {
+        start_logging(o.state_dir, o.verbose, o.command);
+    }
+    const std::string run_id = journal::new_run_id();
+    auto lock = take_lock(o.state_dir, run_id, trigger.reason, o.abandon_stale);
+    exec::install_interrupt_handlers();
+    if (!o.json) {
+        std::printf("\nrun id: %s\n", run_id.c_str());
+        std::fflush(stdout);
+    }
+    orchestrator::RunOptions ro{o.state_dir, trigger, o.selection, o.verbose, current_user()};
+    orchestrator::RunOutcome outcome;
+    exec::RealProcessRunner runner;
+    {
+        report::ConsoleObserver observer(stdout, report::choose_mode(stdout, o.json), o.verbose);
+        outcome = orchestrator::run(plan, ro, run_id, runner, observer);
+    }
+    lock.release();
+    print_summary(outcome, o.state_dir, o.json);
+    return util::to_int(outcome.code);
 }
 
 } // namespace rollback::cli

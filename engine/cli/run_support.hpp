@@ -5,6 +5,8 @@
 
 #include "journal/lock.hpp"
 #include "orchestrator/execute.hpp"
+#include "orchestrator/plan.hpp"
+#include "playbook/model.hpp"
 
 #include <filesystem>
 #include <string>
@@ -24,5 +26,24 @@ journal::RunLock take_lock(const std::filesystem::path& state_dir, const std::st
 /// The closing lines of a run for a person (or a JSON summary object with --json).
 void print_summary(const orchestrator::RunOutcome& outcome, const std::filesystem::path& state_dir,
                    bool json);
+
+/// How start_run behaves: the options `run`, `trigger` and `monitor` share.
+struct StartOptions {
+    std::filesystem::path state_dir;
+    orchestrator::Selection selection;
+    bool verbose = false;
+    bool json = false;
+    bool yes = false;           ///< no confirmation question
+    bool dry_run = false;       ///< show the plan and stop
+    bool abandon_stale = false; ///< see take_lock
+    bool start_logging = true;  ///< false when the caller (the monitor) already logs
+    std::string command = "run";
+};
+
+/// The sequence of `run`: plan `pb` for `trigger`, show the plan with its preflight, confirm, take
+/// the lock, run it (journaled), print the summary. Returns the run's exit code (the preflight's
+/// with dry_run; 0 when not confirmed). Throws util::Error: preflight problems (exit 2), lock held
+/// or an unfinished run (exit 4), no confirmation possible (exit 2).
+int start_run(const playbook::Playbook& pb, const actions::Trigger& trigger, const StartOptions& o);
 
 } // namespace rollback::cli

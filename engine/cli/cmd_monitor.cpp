@@ -1,0 +1,267 @@
+// SPDX-License-Identifier: MIT
+// rollback monitor : the loop. Every [decision] interval: read the sources, evaluate, write the
+// notable decision records; on an executed trigger start the playbook through the same sequence
+// as `rollback run`. SIGTERM/SIGINT stop between ticks; SIGHUP reloads the config (a bad one is
+// rejected and the running one kept).
+#include "cli/check_support.hpp"
+#include "cli/commands.hpp"
+#include "cli/load.hpp"
+#include "cli/options.hpp"
+#include "cli/run_support.hpp"
+#include "exec/runner.hpp"
+#include "monitor/monitor.hpp"
+#include "util/error.hpp"
+#include "util/files.hpp"
+#include "util/log.hpp"
+#include "util/secrets.hpp"
+#include "util/strings.hpp"
+
+#include <atomic>
+#include <boost/json.hpp>
+#include <chrono>
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <optional>
+#include <pthread.h>
+
+namespace rollback::cli {
+
+namespace {
+
+namespace fs = std::filesystem;
+using decision::Action;
+
+// SIGHUP is an interrupt for exec:: (a run stops on it); the monitor takes it over to mean
+// "reload", noticed at the next tick boundary.
+std::atomic<bool> g_reload{false};
+extern "C" void on_reload(int) {
+    g_reload.store(true);
+}
+void install_reload_handler() {
+    struct sigaction sa {};
+    sa.sa_handler = on_reload;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESTART;
+    ::sigaction(SIGHUP, &sa, nullptr);
+}
+
+/// One line of `<state_dir>/monitor.jsonl`: what the monitor did besides deciding (runs started
+/// or not started, reloads accepted or rejected) — the evidence when a decision had no run.
+void monitor_event(const fs::path& state_dir, boost::json::object ev) {
+    ev.emplace("time", util::format_time(std::chrono::system_clock::now()));
+    std::ofstream out(state_dir / "monitor.jsonl", std::ios::app);
+    out << util::mask_secrets(boost::json::serialize(ev)) << "\n";
+    if (!out.flush()) {
+        log::error("cannot append to {}", (state_dir / "monitor.jsonl").string());
+    }
+}
+
+decision::BaselineBook read_baselines(const fs::path& state_dir) {
+    fs::path p = state_dir / "baselines.json";
+    if (!fs::exists(p)) {
+        return {};
+    }
+    try {
+        return decision::BaselineBook::from_json(util::read_file(p));
+    } catch (const std::exception& e) {
+        log::warn("ignoring {}: {}", p.string(), e.what());
+        return {};
+    }
+}
+
+struct Loop {
+    CommonOptions common;
+    fs::path state_dir;
+    std::optional<monitor::Monitor> mon;
+    std::optional<std::string> marker_seen; ///< "release@time" of the deploy marker fed last
+    std::optional<util::SystemTime> cooldown_until; ///< carried across reloads
+
+    void feed_marker() {
+        std::optional<DeployMarker> m;
+        try {
+            m = read_deploy_marker(state_dir);
+        } catch (const util::Error& e) {
+            log::warn("{}", e.what());
+            return;
+        }
+        if (!m) {
+            return;
+        }
+        std::string key = m->release + "@" + util::format_time(m->time);
+        if (key != marker_seen) {
+            mon->deployed(m->time, m->release);
+            marker_seen = key;
+        }
+    }
+
+    void reload() {
+        const fs::path file = mon->config().file;
+        try {
+            config::Config cfg = config::load(file);
+            mon.emplace(std::move(cfg), mon->baselines());
+            marker_seen.reset();
+            feed_marker();
+            log::info("monitor: reloaded {}", file.string());
+            std::printf("reloaded %s\n", file.c_str());
+            monitor_event(state_dir, {{"event", "reloaded"}, {"config", file.string()}});
+        } catch (const util::Error& e) {
+            log::error("monitor: rejected the new {}; keeping the running config:\n{}",
+                       file.string(), e.what());
+            std::fprintf(stderr, "rollback: reload rejected; keeping the running config:\n%s\n",
+                         util::mask_secrets(e.what()).c_str());
+            monitor_event(
+                state_dir,
+                {{"event", "reload_rejected"}, {"config", file.string()}, {"error", e.what()}});
+        }
+    }
+
+    /// Starts the playbook for `record`; returns the run's exit code (4 when the lock is held:
+    /// logged and recorded, the loop goes on).
+    int start(const decision::DecisionRecord& record, const std::string& decision_id) {
+        const auto& cfg = mon->config();
+        actions::Trigger t;
+        t.kind = "monitor";
+        t.condition = record.cause;
+        for (const auto& c : record.conditions) {
+            if (c.name == record.cause) {
+                t.severity = std::string(decision::to_string(c.severity));
+            }
+        }
+        t.reason = record.reason;
+        t.decision_id = decision_id;
+        if (cfg.playbook.empty()) {
+            log::error("monitor: decision {} triggers, but {} has no [decision] playbook",
+                       decision_id, cfg.file.string());
+            monitor_event(state_dir, {{"event", "run_not_started"},
+                                      {"decision_id", decision_id},
+                                      {"error", "no [decision] playbook"}});
+            return util::to_int(util::ExitCode::invalid);
+        }
+        StartOptions so;
+        so.state_dir = state_dir;
+        so.verbose = common.verbose;
+        so.json = common.json;
+        so.yes = true; // mode = "auto" is the confirmation
+        so.start_logging = false;
+        so.command = "monitor";
+        // A SIGHUP during the rollback must not interrupt it: blocked (children get a clean mask)
+        // and delivered to the reload handler afterwards.
+        sigset_t hup, old;
+        sigemptyset(&hup);
+        sigaddset(&hup, SIGHUP);
+        pthread_sigmask(SIG_BLOCK, &hup, &old);
+        int rc = 0;
+        std::string error;
+        try {
+            auto pb = load_playbook(cfg.playbook);
+            log::info("monitor: decision {} starts {}", decision_id, cfg.playbook.string());
+            rc = start_run(pb, t, so);
+        } catch (const util::Error& e) {
+            rc = util::to_int(e.code());
+            error = e.what();
+        }
+        install_reload_handler();
+        pthread_sigmask(SIG_SETMASK, &old, nullptr);
+        if (!error.empty()) {
+            log::error("monitor: decision {}: no run: {}", decision_id, error);
+            std::fprintf(stderr, "rollback: decision %s: no run: %s\n", decision_id.c_str(),
+                         util::mask_secrets(error).c_str());
+            monitor_event(state_dir, {{"event", "run_not_started"},
+                                      {"decision_id", decision_id},
+                                      {"exit_code", rc},
+                                      {"error", error}});
+            return rc;
+        }
+        monitor_event(state_dir,
+                      {{"event", "run_finished"}, {"decision_id", decision_id}, {"exit_code", rc}});
+        // The rollback happened (verified or not): the release is no baseline, and a recurrence
+        // is reported instead of triggering again.
+        if (rc == util::to_int(util::ExitCode::ok) ||
+            rc == util::to_int(util::ExitCode::verification_failed)) {
+            mon->rolled_back(std::chrono::system_clock::now());
+        }
+        return rc;
+    }
+};
+
+} // namespace
+
+int cmd_monitor(const Args& args) {
+    Loop loop;
+    bool once = false;
+    po::options_description desc("rollback monitor [-c CONFIG] [--once]");
+    add_common_options(desc, loop.common);
+    desc.add_options()("once", po::bool_switch(&once), "evaluate once and exit");
+    po::variables_map vm;
+    if (!parse_options("monitor", args, desc, {}, vm)) {
+        return util::to_int(util::ExitCode::ok);
+    }
+    config::Config cfg = load_rollback_config(loop.common);
+    loop.state_dir = decision_state_dir(loop.common, cfg);
+    fs::create_directories(loop.state_dir);
+    start_logging(loop.state_dir, loop.common.verbose, "monitor");
+    exec::install_interrupt_handlers();
+    install_reload_handler();
+    const util::Millis first_interval = cfg.interval;
+    loop.mon.emplace(std::move(cfg), read_baselines(loop.state_dir));
+    log::info("monitor: {} conditions, every {}", loop.mon->config().conditions.size(),
+              util::format_duration(first_interval));
+    exec::RealProcessRunner runner;
+    int once_rc = util::to_int(util::ExitCode::ok);
+    while (exec::interrupt_requested() == 0) {
+        if (g_reload.exchange(false)) {
+            loop.reload();
+        }
+        const auto now = std::chrono::system_clock::now();
+        loop.feed_marker();
+        decision::Evaluation e = loop.mon->tick(runner, now);
+        const auto& r = e.record;
+        const std::string id = decision::record_id(r);
+        if (e.notable) {
+            write_decision_record(loop.state_dir, r);
+            std::printf("%s\n", loop.common.json ? decision::to_json(r).c_str()
+                                                 : summarize_record(r).c_str());
+            std::fflush(stdout);
+        }
+        const bool in_cooldown = loop.cooldown_until && now < *loop.cooldown_until;
+        if (r.cooldown_until) {
+            loop.cooldown_until =
+                std::max(loop.cooldown_until.value_or(*r.cooldown_until), *r.cooldown_until);
+        }
+        if (r.action == Action::trigger && r.executed) {
+            if (in_cooldown) {
+                // Only after a reload: the new Evaluator does not know the last trigger.
+                log::warn("monitor: decision {} not acted on: cooldown until {}", id,
+                          util::format_time(*loop.cooldown_until));
+                monitor_event(loop.state_dir, {{"event", "run_not_started"},
+                                               {"decision_id", id},
+                                               {"error", "cooldown (carried across a reload)"}});
+            } else {
+                once_rc = loop.start(r, id);
+            }
+        } else if ((r.action == Action::trigger || r.action == Action::request_approval) &&
+                   !r.executed) {
+            once_rc = util::to_int(util::ExitCode::rollback_recommended);
+        }
+        if (once) {
+            break;
+        }
+        exec::sleep_unless_interrupted(monitor::until_next_tick(std::chrono::system_clock::now(),
+                                                                loop.mon->config().interval));
+    }
+    try {
+        util::write_file_atomic(loop.state_dir / "baselines.json",
+                                loop.mon->baselines().to_json() + "\n");
+    } catch (const std::exception& e) {
+        log::warn("cannot save baselines: {}", e.what());
+    }
+    if (!once) {
+        log::info("monitor: stopped by signal {}", exec::interrupt_requested());
+        std::puts("monitor stopped");
+        return util::to_int(util::ExitCode::ok);
+    }
+    return once_rc;
+}
+
+} // namespace rollback::cli
