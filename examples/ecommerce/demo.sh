@@ -66,8 +66,8 @@ if [ "$INSTALL" = 1 ]; then
 fi
 "$SHOP" check
 if [ -z "${ROLLBACK:-}" ]; then
-    say "building (scripts/build.sh; a few minutes the first time, seconds afterwards)"
-    ROLLBACK=$("$SRC/scripts/build.sh")
+    say "building the binary (scripts/build.sh; several minutes the first time, seconds afterwards)"
+    ROLLBACK=$(ROLLBACK_BUILD_TARGET=rollback "$SRC/scripts/build.sh")
 fi
 [ -x "$ROLLBACK" ] || {
     echo "demo.sh: $ROLLBACK is not an executable" >&2
