@@ -84,7 +84,8 @@ prices() { sql "SELECT string_agg(sku || '=' || price, ',' ORDER BY sku) FROM sh
 "$SHOP" deploy v1 >/dev/null
 "$SHOP" seed >/dev/null
 set -a
-. <("$SHOP" env)
+# shellcheck disable=SC1090
+. <("$SHOP" env) # SHOP_ROOT SHOP_URL SHOP_DSN SHOP_SUPERVISOR_CONF, read by the playbooks
 set +a
 before=$("$SHOP" order 3 2>/dev/null | tr '\n' ' ')
 expect_eq "orders on v1" "$before" "1 2 3 "
