@@ -72,7 +72,8 @@ class Action {
     virtual std::vector<std::string> keys() const = 0;
     virtual std::vector<std::string> required_keys() const { return {}; }
     /// Type and value checks of the step's own keys, located via step.params / step.where.
-    virtual std::vector<util::Diagnostic> validate(const playbook::Playbook& pb, const playbook::Step& step) const;
+    virtual std::vector<util::Diagnostic> validate(const playbook::Playbook& pb,
+                                                   const playbook::Step& step) const;
     /// The resolved arguments as the plan shows them (secrets are masked by the caller).
     virtual std::string describe(const playbook::Step& step) const = 0;
     /// Read-only preflight: never changes anything.

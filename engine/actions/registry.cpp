@@ -53,17 +53,23 @@ std::vector<std::string> action_names() {
     return out;
 }
 
-std::vector<util::Diagnostic> Action::validate(const playbook::Playbook&, const playbook::Step&) const {
+std::vector<util::Diagnostic> Action::validate(const playbook::Playbook&,
+                                               const playbook::Step&) const {
     return {};
 }
 
 std::string_view to_string(Status s) {
     switch (s) {
-    case Status::succeeded: return "succeeded";
-    case Status::failed: return "failed";
-    case Status::verification_failed: return "verification_failed";
-    case Status::timed_out: return "timed_out";
-    case Status::interrupted: return "interrupted";
+    case Status::succeeded:
+        return "succeeded";
+    case Status::failed:
+        return "failed";
+    case Status::verification_failed:
+        return "verification_failed";
+    case Status::timed_out:
+        return "timed_out";
+    case Status::interrupted:
+        return "interrupted";
     }
     return "failed";
 }

@@ -19,8 +19,8 @@ struct ActionSpec {
 };
 
 struct LoadOptions {
-    std::vector<ActionSpec> actions;                 ///< known action kinds (exec, wait, hook, ...)
-    std::map<std::string, std::string> overrides;    ///< --var NAME=VALUE, win over everything
+    std::vector<ActionSpec> actions;              ///< known action kinds (exec, wait, hook, ...)
+    std::map<std::string, std::string> overrides; ///< --var NAME=VALUE, win over everything
     const std::map<std::string, std::string>* environment = nullptr; ///< nullptr = the process env
     /// Called for every step whose common keys loaded well, so that action-specific checks
     /// (types and values of Step::params) are reported in the same pass, in file order.

@@ -42,11 +42,11 @@ struct Step {
     int retries = 0;
     util::Millis retry_delay{std::chrono::seconds(1)}; ///< doubles after each failed attempt
     OnFailure on_failure = OnFailure::abort;
-    std::string when;                ///< condition on the trigger; empty = always
-    std::vector<std::string> needs;  ///< step ids within the same phase
+    std::string when;               ///< condition on the trigger; empty = always
+    std::vector<std::string> needs; ///< step ids within the same phase
     bool idempotent = false;
-    std::vector<std::string> probe;  ///< argv: exit 0 = already done, 1 = not done
-    bool probe_shell = false;        ///< probe = "string" runs through /bin/sh -c
+    std::vector<std::string> probe; ///< argv: exit 0 = already done, 1 = not done
+    bool probe_shell = false;       ///< probe = "string" runs through /bin/sh -c
 
     // exec
     std::vector<std::string> argv;
