@@ -216,6 +216,10 @@ int cmd_monitor(const Args& args) {
         const auto now = std::chrono::system_clock::now();
         loop.feed_marker();
         decision::Evaluation e = loop.mon->tick(runner, now);
+        if (exec::interrupt_requested() != 0) {
+            // Stopped while reading the sources: the interrupted reads are not evidence.
+            break;
+        }
         const auto& r = e.record;
         const std::string id = decision::record_id(r);
         if (e.notable) {
