@@ -33,7 +33,7 @@ const std::vector<Command>& commands() {
         {"monitor", "monitor [-c CONFIG] [--once]",
          "the loop: evaluate every interval; start the playbook on a trigger; SIGHUP reloads",
          cmd_monitor},
-        {"trigger", "trigger --condition NAME --reason TEXT [--severity S]",
+        {"trigger", "trigger --condition NAME --reason TEXT",
          "a person's rollback decision: recorded, then the playbook runs", cmd_trigger},
         {"help", "help [COMMAND]", "show the commands, or one command's options", cmd_help},
         {"version", "version", "print the version", cmd_version},
