@@ -189,8 +189,9 @@ void BackupCatalog::require_exists() const {
     if (!fs::is_directory(m_dir, ec)) {
         throw util::Error("backup catalog " + m_dir.string() + " does not exist",
                           util::ExitCode::invalid,
-                          "create it, or take a first backup with 'rollback backup --catalog " +
-                              m_dir.string() + " --dsn ...'");
+                          "create it first (mkdir -p " + m_dir.string() +
+                              "): a catalog is never created implicitly, so a mistyped path "
+                              "cannot scatter backups");
     }
 }
 

@@ -177,6 +177,12 @@ RunOutcome Execution::drive(const Plan& plan,
         }
         actions::Result result = run_step(*ps.step, d.first_attempt);
         actions::Status s = result.status;
+        if (ps.step->phase == playbook::Phase::verify &&
+            (s == actions::Status::failed || s == actions::Status::timed_out)) {
+            // A check in the verify phase that does not pass is a failed verification (exit 3),
+            // whatever its action: the rollback ran, the system is not proven healthy.
+            s = actions::Status::verification_failed;
+        }
         if (s == actions::Status::succeeded) {
             continue;
         }

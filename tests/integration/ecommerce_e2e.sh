@@ -5,7 +5,7 @@
 # after the backup, then `rollback run -p playbooks/ecommerce.toml` must bring back v1 with the
 # backed-up prices, export exactly the post-backup orders, tell the notify hook in order, and
 # reopen the shop. Then the failure paths: a verification that fails ends with exit 3 and the shop
-# still closed (logins and orders off); a failed smoke order closes the shop again (exit 1). Last,
+# still closed (logins and orders off); a failed smoke order closes the shop again (exit 3). Last,
 # the partial rollbacks: playbooks/database-only.toml and playbooks/code-only.toml.
 set -euo pipefail
 
@@ -210,11 +210,11 @@ pass "failed verification: exit 3, logins and orders still off (login answers 50
 # --- a smoke order that fails closes the shop again --------------------------------------------------
 rb smoke run -p "$PLAYBOOK" --state-dir "$STATE2" --yes --only verify-order --reason "smoke" \
     --var smoke_total=99.99
-expect_eq "exit code of a failed smoke order" "$rc" 1
+expect_eq "exit code of a failed smoke order" "$rc" 3
 grep -q 'logins and orders switched off again' "$WORK/smoke.out" "$STATE2"/runs/*.jsonl ||
     fail "the smoke test did not report closing the shop: $(tail -n 30 "$WORK/smoke.out")"
 expect_eq "switches after the failed smoke order" "$(switches)" "logins_enabled=false,orders_enabled=false"
-pass "failed smoke order: exit 1, logins and orders switched off again"
+pass "failed smoke order: exit 3 (verification failed), logins and orders switched off again"
 
 # --- the partial rollbacks ---------------------------------------------------------------------------
 # v2 again: its migration rewrites the prices of the restored database.
