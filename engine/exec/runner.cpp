@@ -9,13 +9,13 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/writable_pipe.hpp>
 #include <boost/asio/write.hpp>
-#include <boost/process/v2/posix/default_launcher.hpp>
 #include <boost/process/v2/process.hpp>
 #include <boost/process/v2/stdio.hpp>
 
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <fcntl.h>
 #include <memory>
 #include <optional>
 #include <sys/prctl.h>
@@ -39,26 +39,17 @@ constexpr auto k_group_poll_max = std::chrono::milliseconds(80);
 constexpr auto k_drain = std::chrono::milliseconds(200);
 constexpr size_t k_read_chunk = 32 * 1024;
 
-/// Custom Boost.Process initializer. on_exec_setup runs in the child between fork and execve,
-/// so only async-signal-safe calls: no allocation, no logging.
+/// What the child does between vfork and execve: only system calls (no allocation, no locks, no
+/// writes to our memory). Returns 0 or the errno of the step that failed.
 struct ChildSetup {
     const char* const* envp; ///< null = inherit ours
     const char* cwd;         ///< null = inherit ours
     pid_t parent;            ///< the engine's pid, for the death-signal race check
 
-    template <typename Launcher>
-    error_code on_setup(Launcher& launcher, const bp::filesystem::path&, const char* const*) {
-        if (envp != nullptr) {
-            launcher.env = envp;
-        }
-        return {};
-    }
-
-    template <typename Launcher>
-    error_code on_exec_setup(Launcher&, const bp::filesystem::path&, const char* const*) {
+    int prepare(int in_fd, int out_fd, int err_fd) const {
         // Own process group, so timeouts and interrupts can signal every descendant at once.
         if (::setpgid(0, 0) == -1) {
-            return {errno, boost::system::system_category()};
+            return errno;
         }
         // If the engine dies (kill -9), the step's process dies with it: a resumed run must never
         // race a step still running from the dead engine (its probe would see a half-done effect).
@@ -70,26 +61,71 @@ struct ChildSetup {
         // give the child the defaults a shell would, or `yes | head` in a hook misbehaves.
         struct sigaction dfl {};
         dfl.sa_handler = SIG_DFL;
-        for (int sig = 1; sig < 32; ++sig) {
+        for (int sig = 1; sig < NSIG; ++sig) {
             if (sig != SIGKILL && sig != SIGSTOP) {
                 ::sigaction(sig, &dfl, nullptr);
             }
         }
+        if (::dup2(in_fd, STDIN_FILENO) == -1 || ::dup2(out_fd, STDOUT_FILENO) == -1 ||
+            ::dup2(err_fd, STDERR_FILENO) == -1) {
+            return errno;
+        }
+        if (cwd != nullptr && ::chdir(cwd) == -1) {
+            return errno;
+        }
         sigset_t none;
         sigemptyset(&none);
         ::sigprocmask(SIG_SETMASK, &none, nullptr);
-        if (cwd != nullptr && ::chdir(cwd) == -1) {
-            return {errno, boost::system::system_category()};
-        }
-        return {};
+        return 0;
     }
+};
 
-    /// Boost 1.81 calls ::exit() in the child after a failed execve (after reporting errno to
-    /// the parent), which would run our atexit handlers and flush copies of our stdio buffers.
-    /// Its SFINAE probe uses 5 arguments and the call 4, hence the variadic signature.
-    template <typename... Args>
-    void on_exec_error(Args&&...) {
-        ::_exit(127);
+/// The pipes of one child (all O_CLOEXEC: dup2 onto 0/1/2 clears the flag for the child only).
+struct Fds {
+    int in[2] = {-1, -1};
+    int out[2] = {-1, -1};
+    int err[2] = {-1, -1};
+    int devnull = -1;
+    int child_in = -1;
+
+    bool open(bool with_stdin) {
+        if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) {
+            return false;
+        }
+        if (with_stdin) {
+            if (::pipe2(in, O_CLOEXEC) != 0) {
+                return false;
+            }
+            child_in = in[0];
+        } else {
+            devnull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+            if (devnull < 0) {
+                return false;
+            }
+            child_in = devnull;
+        }
+        return true;
+    }
+    void close_child_ends() {
+        for (int* fd : {&in[0], &out[1], &err[1], &devnull}) {
+            if (*fd >= 0) {
+                ::close(*fd);
+                *fd = -1;
+            }
+        }
+    }
+    int release(int& fd) {
+        int r = fd;
+        fd = -1;
+        return r;
+    }
+    ~Fds() {
+        close_child_ends();
+        for (int* fd : {&in[1], &out[0], &err[0]}) {
+            if (*fd >= 0) {
+                ::close(*fd);
+            }
+        }
     }
 };
 
@@ -160,36 +196,58 @@ class Session {
     Session& operator=(const Session&) = delete;
 
     /// Starts the child; false (with outcome.error set) when it could not be started.
+    /// vfork + execve, like posix_spawn: Boost.Process's default launcher fork()s the whole
+    /// engine and rebuilds the Asio reactor in the child, which doubled the cost of a step. The
+    /// child only makes system calls (ChildSetup::prepare) before execve or _exit.
     bool start(const fs::path& program, const char* const* envp) {
-        // The full argv (not just the arguments), so the child sees argv[0] as written.
         std::vector<const char*> argv;
         argv.reserve(m_cmd.argv.size() + 1);
         for (const auto& arg : m_cmd.argv) {
             argv.push_back(arg.c_str());
         }
         argv.push_back(nullptr);
-        const char** args = argv.data();
-        ChildSetup setup{envp, m_cmd.cwd.empty() ? nullptr : m_cmd.cwd.c_str(), ::getpid()};
-        bp::posix::default_launcher launcher;
-        try {
-            bp::filesystem::path exe(program.string());
-            if (m_cmd.stdin_data.empty()) {
-                m_proc.emplace(launcher(m_ctx, exe, args,
-                                        bp::process_stdio{nullptr, m_out.pipe, m_err.pipe}, setup));
-            } else {
-                m_proc.emplace(launcher(m_ctx, exe, args,
-                                        bp::process_stdio{m_stdin, m_out.pipe, m_err.pipe}, setup));
-            }
-        } catch (const boost::system::system_error& e) {
-            reap_failed_child(launcher.pid);
-            m_outcome.error = "cannot execute '" + m_cmd.argv[0] + "': " + e.code().message();
-            return false;
-        } catch (const std::exception& e) {
-            reap_failed_child(launcher.pid);
-            m_outcome.error = "cannot execute '" + m_cmd.argv[0] + "': " + e.what();
+        Fds fds;
+        if (!fds.open(!m_cmd.stdin_data.empty())) {
+            m_outcome.error = "cannot execute '" + m_cmd.argv[0] + "': " + std::strerror(errno);
             return false;
         }
-        m_pgid = m_proc->id();
+        ChildSetup setup{envp, m_cmd.cwd.empty() ? nullptr : m_cmd.cwd.c_str(), ::getpid()};
+        const std::string exe = program.string();
+        volatile int child_errno = 0; // written by the vfork child, which shares our memory
+        // No handler of ours may run in the child (it shares our memory): block every signal
+        // across vfork; the child resets dispositions, then unblocks.
+        sigset_t all, old;
+        sigfillset(&all);
+        pthread_sigmask(SIG_SETMASK, &all, &old);
+        pid_t pid = ::vfork();
+        if (pid == 0) {
+            int e = setup.prepare(fds.child_in, fds.out[1], fds.err[1]);
+            if (e == 0) {
+                ::execve(exe.c_str(), const_cast<char* const*>(argv.data()),
+                         const_cast<char* const*>(envp != nullptr ? envp : environ));
+                e = errno;
+            }
+            child_errno = e;
+            ::_exit(127);
+        }
+        const int fork_errno = errno;
+        pthread_sigmask(SIG_SETMASK, &old, nullptr);
+        fds.close_child_ends();
+        if (pid < 0 || child_errno != 0) {
+            if (pid > 0) {
+                reap_failed_child(pid);
+            }
+            m_outcome.error = "cannot execute '" + m_cmd.argv[0] +
+                              "': " + std::strerror(pid < 0 ? fork_errno : child_errno);
+            return false;
+        }
+        m_out.pipe.assign(fds.release(fds.out[0]));
+        m_err.pipe.assign(fds.release(fds.err[0]));
+        if (!m_cmd.stdin_data.empty()) {
+            m_stdin.assign(fds.release(fds.in[1]));
+        }
+        m_proc.emplace(m_ctx.get_executor(), pid);
+        m_pgid = pid;
         return true;
     }
 

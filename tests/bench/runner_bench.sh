@@ -200,7 +200,7 @@ disk_cpu=$(med rb_disk.cpu)
 rps=$(awk -v r="$records" -v n="$steps" 'BEGIN { printf "%.2f", r / n }')
 echo "runner_bench: $steps steps of /bin/true, $reps interleaved repetitions, medians; $(nproc) cores"
 echo "  rollback: $rb ($("$rb" --version 2> /dev/null | head -1))"
-echo "  journal: $records records per run ($rps per step), each one write + fdatasync"
+echo "  journal: $records records per run ($rps per step), each one write; synced before every step start (one fdatasync per step)"
 echo "  work dir: $work ($(df -T "$work" | awk 'NR == 2 { print $2 }'))${shm:+; tmpfs dir: $shm}"
 echo "  load average before: $load_before; after: $load_after"
 echo
