@@ -61,7 +61,8 @@ class ProcessRunner {
     virtual Outcome run(const Command& cmd) = 0;
 };
 
-/// The real runner (Boost.Process v2 + Asio). Thread-safe: concurrent run() calls are independent.
+/// The real runner: vfork + execve (like posix_spawn), then Boost.Process v2 + Asio wait for the
+/// child and read its pipes. Thread-safe: concurrent run() calls are independent.
 /// - Leftovers: when the leader exits but members of its group remain (`cmd &`, a daemon that did
 ///   not call setsid), they get TERM, then KILL after `grace`; the Outcome is the leader's.
 ///   A descendant that left the group (setsid) is out of reach: output it writes later than
