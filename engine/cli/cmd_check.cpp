@@ -2,6 +2,7 @@
 #include "cli/check_support.hpp"
 #include "cli/commands.hpp"
 #include "cli/options.hpp"
+#include "monitor/replay.hpp"
 #include "sources/collect.hpp"
 #include "util/error.hpp"
 #include "util/exit_code.hpp"
@@ -85,8 +86,21 @@ int replay(const CommonOptions& common, const ReplayOptions& o) {
                          : src->second.kind == config::SourceKind::access_log
                              ? src->second.format
                              : "combined_request_time";
-    const int64_t interval_s = interval.count() / 1000;
-    sources::FileSamples in = sources::read_samples(o.file, format, interval_s, from, to);
+    // Access logs aggregate into the source's intervals, as the monitor does (--interval: both).
+    const bool own_buckets =
+        o.interval.empty() && src->second.kind == config::SourceKind::access_log;
+    const int64_t interval_s = (own_buckets ? src->second.interval : interval).count() / 1000;
+    // --from starts the evaluations, not the data: the windows of the first ticks are filled
+    // with what came before, as the live monitor's first read fills them.
+    util::Millis warmup{0};
+    for (const auto& c : conds) {
+        warmup = std::max(warmup, c.window);
+    }
+    std::optional<util::SystemTime> read_from;
+    if (from) {
+        read_from = *from - warmup - interval;
+    }
+    sources::FileSamples in = sources::read_samples(o.file, format, interval_s, read_from, to);
     if (in.stats.rejected > 0) {
         std::fprintf(stderr,
                      "rollback: warning: %llu of %llu lines do not match the log format; first at "
@@ -99,7 +113,10 @@ int replay(const CommonOptions& common, const ReplayOptions& o) {
     if (o.samples) {
         std::printf("start,end,kind,requests,errors,value\n");
         for (const auto& s : in.samples) {
-            auto start = in.is_csv ? s.time : s.time - interval;
+            if (from && s.time < *from) {
+                continue; // read as the windows' warm-up only
+            }
+            auto start = in.is_csv ? s.time : s.time - std::chrono::seconds(interval_s);
             std::printf("%s,%s,%s,%llu,%llu,%s\n", util::format_time(start).c_str(),
                         util::format_time(s.time).c_str(), in.is_csv ? "value" : "requests",
                         static_cast<unsigned long long>(s.count),
@@ -122,44 +139,30 @@ int replay(const CommonOptions& common, const ReplayOptions& o) {
         return util::to_int(util::ExitCode::ok);
     }
     // Virtual time: ticks every interval, aligned to the epoch, over the span of the samples.
-    auto ms = [](util::SystemTime t) {
-        return std::chrono::duration_cast<util::Millis>(t.time_since_epoch()).count();
-    };
-    const int64_t step = interval.count();
-    int64_t first = ms(from.value_or(in.samples.front().time));
-    first = (first + step - 1) / step * step;
-    const int64_t last = ms(to.value_or(in.samples.back().time));
-    size_t next = 0;
-    uint64_t ticks = 0, triggers = 0, escalations = 0, notable = 0;
+    uint64_t triggers = 0, escalations = 0, notable = 0;
     auto started = std::chrono::steady_clock::now();
-    for (int64_t t = first; t <= last; t += step) {
-        const util::SystemTime now{util::Millis(t)};
-        while (next < in.samples.size() && in.samples[next].time <= now) {
-            ev.add_sample(source, std::move(in.samples[next]));
-            ++next;
-        }
-        decision::Evaluation e = ev.evaluate(now);
-        ++ticks;
-        triggers += recommends_rollback(e.record.action);
-        escalations += e.record.action == Action::escalate;
-        if (!e.notable) {
-            continue;
-        }
-        ++notable;
-        if (common.json) {
-            std::printf("%s\n", decision::to_json(e.record).c_str());
-        } else {
-            std::printf("%s\n", summarize_record(e.record).c_str());
-        }
-    }
+    const auto first = from.value_or(in.samples.front().time);
+    const auto last = to.value_or(in.samples.back().time);
+    auto st =
+        monitor::replay(ev, source, std::move(in.samples), first, last, interval,
+                        [&](const decision::Evaluation& e) {
+                            triggers += recommends_rollback(e.record.action);
+                            escalations += e.record.action == Action::escalate;
+                            if (!e.notable) {
+                                return;
+                            }
+                            ++notable;
+                            std::printf("%s\n", common.json ? decision::to_json(e.record).c_str()
+                                                            : summarize_record(e.record).c_str());
+                        });
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     std::fprintf(
         stderr,
         "replayed %zu samples of source \"%s\" in %llu evaluations of %zu conditions (%.3f s): "
         "%llu decisions shown, %llu trigger, %llu escalate\n",
-        next, source.c_str(), static_cast<unsigned long long>(ticks), conds.size(), secs,
-        static_cast<unsigned long long>(notable), static_cast<unsigned long long>(triggers),
-        static_cast<unsigned long long>(escalations));
+        static_cast<size_t>(st.samples), source.c_str(), static_cast<unsigned long long>(st.ticks),
+        conds.size(), secs, static_cast<unsigned long long>(notable),
+        static_cast<unsigned long long>(triggers), static_cast<unsigned long long>(escalations));
     return util::to_int(triggers > 0 ? util::ExitCode::rollback_recommended : util::ExitCode::ok);
 }
 

@@ -209,11 +209,14 @@ int cmd_monitor(const Args& args) {
               util::format_duration(first_interval));
     exec::RealProcessRunner runner;
     int once_rc = util::to_int(util::ExitCode::ok);
+    // Ticks are interval boundaries (as in `check --replay`); the sources are read a settle delay
+    // after each. Boundaries missed while a rollback ran are skipped, not caught up.
+    auto tick_at = monitor::tick_floor(std::chrono::system_clock::now(), first_interval);
     while (exec::interrupt_requested() == 0) {
         if (g_reload.exchange(false)) {
             loop.reload();
         }
-        const auto now = std::chrono::system_clock::now();
+        const auto now = tick_at;
         loop.feed_marker();
         decision::Evaluation e = loop.mon->tick(runner, now);
         if (exec::interrupt_requested() != 0) {
@@ -251,8 +254,13 @@ int cmd_monitor(const Args& args) {
         if (once) {
             break;
         }
-        exec::sleep_unless_interrupted(monitor::until_next_tick(std::chrono::system_clock::now(),
-                                                                loop.mon->config().interval));
+        const util::Millis interval = loop.mon->config().interval;
+        const auto real = std::chrono::system_clock::now();
+        tick_at = std::max(tick_at + interval, monitor::tick_floor(real, interval));
+        const auto wake = tick_at + monitor::settle_delay(interval);
+        if (wake > real) {
+            exec::sleep_unless_interrupted(std::chrono::duration_cast<util::Millis>(wake - real));
+        }
     }
     try {
         util::write_file_atomic(loop.state_dir / "baselines.json",

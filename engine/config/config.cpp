@@ -315,6 +315,10 @@ void read_source(TomlReader& rd, const std::string& name, const toml::table& t, 
     s.kind = static_cast<SourceKind>(it - kinds.begin());
     rd.check_keys(t, subject, source_keys(s.kind));
     if (auto d = rd.get_duration(t, "interval", subject)) {
+        if (d->count() < 1000 || d->count() % 1000 != 0) {
+            rd.error(rd.key_where(t, "interval"), subject,
+                     "key \"interval\": a whole number of seconds, at least 1s");
+        }
         s.interval = *d;
     }
     if (auto d = rd.get_duration(t, "timeout", subject)) {
@@ -444,6 +448,11 @@ Config parse(std::string_view text, const std::string& display_path,
         }
     }
     cfg.decision.target = cfg.target;
+    for (auto& [name, src] : cfg.sources) {
+        if (src.interval.count() == 0) {
+            src.interval = cfg.interval; // read (or aggregated) once per evaluation
+        }
+    }
     rd.throw_if_errors();
     return cfg;
 }

@@ -23,7 +23,8 @@ std::string_view to_string(SourceKind k);
 struct SourceConfig {
     std::string name;
     SourceKind kind = SourceKind::command;
-    Millis interval{std::chrono::seconds(10)};
+    Millis interval{0}; ///< reading (polled kinds) / aggregation (access_log); 0 in the file = the
+                        ///< [decision] interval, filled in by parse()
     Millis timeout{std::chrono::seconds(5)};
     std::string url;            ///< http, prometheus
     int expect_status = 200;    ///< http: the status a healthy target answers

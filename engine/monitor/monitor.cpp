@@ -1,20 +1,55 @@
 // SPDX-License-Identifier: MIT
 #include "monitor/monitor.hpp"
 
+#include "sources/access_log.hpp"
 #include "sources/collect.hpp"
+#include "sources/tailer.hpp"
+#include "util/log.hpp"
 
 #include <algorithm>
 #include <chrono>
+#include <deque>
 
 namespace rollback::monitor {
 
 using decision::Sample;
 using std::chrono::duration_cast;
 
+namespace {
+
+int64_t to_ms(SystemTime t) {
+    return duration_cast<util::Millis>(t.time_since_epoch()).count();
+}
+
+} // namespace
+
+/// One followed access log: the tailer, the parser's state and the aggregator's output waiting
+/// for its time.
+struct Monitor::LogState {
+    LogState(const config::SourceConfig& src, int64_t interval_s, int64_t first_s,
+             int64_t first_fed_ms)
+        : tailer(src.path, /*from_start=*/true), format(sources::LogFormat::compile(src.format)),
+          agg(interval_s, [this](Sample s) { ready.push_back(std::move(s)); }), cutoff_s(first_s),
+          fed_until_ms(first_fed_ms) {}
+
+    sources::LogTailer tailer;
+    sources::LogFormat format;
+    sources::TimeCache cache;
+    sources::RequestAggregator agg;
+    std::deque<Sample> ready;  ///< complete intervals, in time order, not fed yet
+    int64_t cutoff_s;          ///< lines older than this (read at start) are not needed
+    int64_t fed_until_ms;      ///< end of the last interval fed to the Evaluator
+    Monitor::LogCounts counts; ///< late: counted at feeding (the aggregator's own + ours)
+};
+
 Monitor::Monitor(config::Config cfg, decision::BaselineBook baselines)
     : m_cfg(std::move(cfg)), m_eval(m_cfg.conditions, m_cfg.decision, std::move(baselines)) {}
+Monitor::~Monitor() = default;
+Monitor::Monitor(Monitor&&) noexcept = default;
+Monitor& Monitor::operator=(Monitor&&) noexcept = default;
 
 void Monitor::deployed(SystemTime time, std::string release) {
+    m_deployed_at = time;
     m_eval.deployed(time, std::move(release));
 }
 
@@ -22,86 +57,143 @@ void Monitor::rolled_back(SystemTime time) {
     m_eval.rolled_back(time);
 }
 
-void Monitor::read_access_log(const config::SourceConfig& src, util::Millis reach, SystemTime now) {
+Monitor::LogCounts Monitor::log_counts(const std::string& source) const {
+    auto it = m_logs.find(source);
+    if (it == m_logs.end()) {
+        return {};
+    }
+    LogCounts c = it->second->counts;
+    c.late += it->second->agg.late();
+    return c;
+}
+
+util::Millis Monitor::reach(const std::string& source, SystemTime now) const {
+    util::Millis r{0};
+    for (const auto& c : m_cfg.conditions) {
+        if (c.source != source) {
+            continue;
+        }
+        r = std::max(r, c.window);
+        if (c.baseline == decision::BaselineKind::before_deploy && m_deployed_at) {
+            const auto bw = c.baseline_window.count() > 0 ? c.baseline_window : c.window;
+            r = std::max(r, duration_cast<util::Millis>(now - *m_deployed_at) + bw);
+        }
+    }
+    return r;
+}
+
+void Monitor::read_access_log(const config::SourceConfig& src, SystemTime now) {
     const util::Millis interval = std::max<util::Millis>(src.interval, std::chrono::seconds(1));
-    const int64_t interval_s = interval.count() / 1000;
-    const int64_t step_ms = interval_s * 1000;
-    // Only complete intervals: a partial one fed now would make the complete one, read next
-    // tick, a duplicate the Evaluator ignores.
-    const int64_t now_ms = duration_cast<util::Millis>(now.time_since_epoch()).count();
-    const SystemTime complete{util::Millis(now_ms / step_ms * step_ms - step_ms)};
-    auto it = m_read_until.find(src.name);
-    const SystemTime from =
-        it != m_read_until.end() ? it->second + util::Millis(1) : complete - reach - interval;
-    if (complete < from) {
-        return;
-    }
-    sources::FileSamples fsam;
-    try {
-        fsam = sources::read_samples(src.path, src.format, interval_s, from, complete);
-    } catch (const util::Error& e) {
-        m_eval.add_sample(src.name,
-                          Sample::make_missing(now, decision::SampleKind::unavailable, e.what()));
-        return;
-    }
-    // A log without lines for an interval is a quiet service (no traffic), not a missing source.
-    const int64_t from_ms = duration_cast<util::Millis>(from.time_since_epoch()).count();
-    int64_t next = (from_ms + step_ms - 1) / step_ms * step_ms;
-    const int64_t end = duration_cast<util::Millis>(complete.time_since_epoch()).count();
-    auto fill_until = [&](int64_t upto) {
-        for (; next < upto; next += step_ms) {
+    const int64_t step_ms = interval.count() / 1000 * 1000;
+    const int64_t now_ms = to_ms(now);
+    auto it = m_logs.find(src.name);
+    if (it == m_logs.end()) {
+        // The first read covers the windows the conditions look at (and a before_deploy
+        // baseline), then follows the file.
+        const int64_t from_ms = now_ms - reach(src.name, now).count() - step_ms;
+        const int64_t fed_until = from_ms / step_ms * step_ms;
+        try {
+            it = m_logs
+                     .emplace(src.name, std::make_unique<LogState>(src, step_ms / 1000,
+                                                                   from_ms / 1000, fed_until))
+                     .first;
+        } catch (const util::Error& e) { // the format: validated with the config already
             m_eval.add_sample(src.name,
-                              Sample::make_requests(SystemTime(util::Millis(next)), 0, 0));
+                              Sample::make_missing(now, decision::SampleKind::error, e.what()));
+            return;
+        }
+    }
+    LogState& st = *it->second;
+    sources::LogEntry entry;
+    auto poll = st.tailer.poll([&](std::string_view line) {
+        ++st.counts.lines;
+        if (line.empty()) {
+            return;
+        }
+        if (!st.format.parse(line, entry, st.cache)) {
+            ++st.counts.rejected;
+        } else if (entry.time_s >= st.cutoff_s) {
+            st.agg.add(entry);
+        }
+    });
+    if (!poll.readable) {
+        // Cannot see the log: no data, never "no traffic" (and never downtime).
+        m_eval.add_sample(src.name,
+                          Sample::make_missing(now, decision::SampleKind::unavailable, poll.error));
+        return;
+    }
+    st.agg.flush_until(now_ms / 1000);
+    // Feed the intervals that ended by now; a log without lines for an interval is a quiet
+    // service (zero requests), not a missing source.
+    auto fill_until = [&](int64_t upto_ms) {
+        for (int64_t t = st.fed_until_ms + step_ms; t <= upto_ms; t += step_ms) {
+            m_eval.add_sample(src.name, Sample::make_requests(SystemTime(util::Millis(t)), 0, 0));
+            st.fed_until_ms = t;
         }
     };
-    for (auto& s : fsam.samples) {
-        const int64_t t = duration_cast<util::Millis>(s.time.time_since_epoch()).count();
-        fill_until(t);
-        next = std::max(next, t + 1);
-        next = (next + step_ms - 1) / step_ms * step_ms;
-        m_eval.add_sample(src.name, std::move(s));
+    while (!st.ready.empty() && to_ms(st.ready.front().time) <= now_ms) {
+        Sample& s = st.ready.front();
+        const int64_t t = to_ms(s.time);
+        if (t <= st.fed_until_ms) {
+            st.counts.late += s.count; // its interval was already reported as quiet
+        } else {
+            fill_until(t - step_ms);
+            m_eval.add_sample(src.name, std::move(s));
+            st.fed_until_ms = t;
+        }
+        st.ready.pop_front();
     }
-    fill_until(end + 1);
-    m_read_until[src.name] = complete;
+    if (st.ready.empty()) {
+        fill_until(now_ms / step_ms * step_ms);
+    }
+}
+
+decision::Sample Monitor::observe(const config::SourceConfig& src, exec::ProcessRunner& runner,
+                                  SystemTime now) {
+    switch (src.kind) {
+    case config::SourceKind::command:
+        return sources::run_command(runner, src.argv, src.timeout, now);
+    case config::SourceKind::http:
+    case config::SourceKind::prometheus:
+    case config::SourceKind::sql:
+    case config::SourceKind::access_log:
+        break;
+    }
+    return Sample::make_missing(now, decision::SampleKind::error,
+                                "source kind " + std::string(config::to_string(src.kind)) +
+                                    " is not read by this build's monitor");
 }
 
 decision::Evaluation Monitor::tick(exec::ProcessRunner& runner, SystemTime now) {
     for (const auto& [name, src] : m_cfg.sources) {
-        util::Millis reach{0};
-        bool used = false;
-        for (const auto& c : m_cfg.conditions) {
-            if (c.source == name) {
-                used = true;
-                reach = std::max(reach, c.window);
-            }
-        }
+        const bool used = std::any_of(m_cfg.conditions.begin(), m_cfg.conditions.end(),
+                                      [&](const auto& c) { return c.source == name; });
         if (!used) {
             continue;
         }
-        switch (src.kind) {
-        case config::SourceKind::access_log:
-            read_access_log(src, reach, now);
-            break;
-        case config::SourceKind::command:
-            m_eval.add_sample(name, sources::run_command(runner, src.argv, src.timeout, now));
-            break;
-        case config::SourceKind::http:
-        case config::SourceKind::prometheus:
-        case config::SourceKind::sql:
-            m_eval.add_sample(name, Sample::make_missing(
-                                        now, decision::SampleKind::error,
-                                        "source kind " + std::string(config::to_string(src.kind)) +
-                                            " is not read by this build's monitor"));
-            break;
+        if (src.kind == config::SourceKind::access_log) {
+            read_access_log(src, now);
+            continue;
         }
+        // Polled sources: once per their own interval (aligned like the ticks).
+        auto due = m_next_due.find(name);
+        if (due != m_next_due.end() && now < due->second) {
+            continue;
+        }
+        m_eval.add_sample(name, observe(src, runner, now));
+        m_next_due[name] = tick_floor(now, src.interval) + src.interval;
     }
     return m_eval.evaluate(now);
 }
 
-util::Millis until_next_tick(SystemTime now, util::Millis interval) {
+SystemTime tick_floor(SystemTime now, util::Millis interval) {
     const int64_t step = std::max<int64_t>(1, interval.count());
-    const int64_t t = duration_cast<util::Millis>(now.time_since_epoch()).count();
-    return util::Millis(step - t % step);
+    const int64_t t = to_ms(now);
+    return SystemTime(util::Millis(t - ((t % step) + step) % step));
+}
+
+util::Millis settle_delay(util::Millis interval) {
+    return std::min<util::Millis>(util::Millis(250), interval / 4);
 }
 
 } // namespace rollback::monitor

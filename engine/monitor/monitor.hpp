@@ -5,12 +5,17 @@
 // long-lived decision::Evaluator, so counting state (`for`, m_of_n), incidents and the cooldown
 // carry from tick to tick. Starting runs, signals and the clock belong to the caller
 // (`rollback monitor`); this class does no sleeping.
+//
+// Access logs are followed like `tail -F` (sources::LogTailer): each tick reads only the lines
+// appended since the last one, so a tick costs what the service logged, not the file's size.
+// Polled sources (command, http, prometheus, sql) are read when their own `interval` is due.
 
 #include "config/config.hpp"
 #include "decision/evaluator.hpp"
 #include "exec/runner.hpp"
 
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -21,11 +26,16 @@ using util::SystemTime;
 class Monitor {
   public:
     /// `baselines`: the book kept in the state directory (empty when none).
-    Monitor(config::Config cfg, decision::BaselineBook baselines = {});
+    explicit Monitor(config::Config cfg, decision::BaselineBook baselines = {});
+    ~Monitor();
+    Monitor(Monitor&&) noexcept;
+    Monitor& operator=(Monitor&&) noexcept;
 
-    /// Reads every source a condition uses (commands: run once; access logs: the complete
-    /// intervals not read yet, quiet intervals as zero requests; http, prometheus and sql: an
-    /// error sample naming the gap) and evaluates at `now` (non-decreasing between calls).
+    /// Reads every source a condition uses and evaluates at `now` (non-decreasing between
+    /// calls; `rollback monitor` passes interval boundaries, as `check --replay` does, so both
+    /// write identical records for identical input). Access logs: the intervals that ended at
+    /// or before `now`, quiet ones as zero requests, an unreadable file as no data. Polled
+    /// sources: one observation when their interval is due.
     decision::Evaluation tick(exec::ProcessRunner& runner, SystemTime now);
 
     /// Lifecycle events, passed on to the Evaluator.
@@ -35,16 +45,32 @@ class Monitor {
     const config::Config& config() const { return m_cfg; }
     decision::BaselineBook baselines() const { return m_eval.baselines(); }
 
+    /// Access-log lines that did not match the format, and lines that came more than one
+    /// interval late (both not counted), since the start.
+    struct LogCounts {
+        uint64_t lines = 0, rejected = 0, late = 0;
+    };
+    LogCounts log_counts(const std::string& source) const;
+
   private:
-    void read_access_log(const config::SourceConfig& src, util::Millis reach, SystemTime now);
+    struct LogState;
+    util::Millis reach(const std::string& source, SystemTime now) const;
+    void read_access_log(const config::SourceConfig& src, SystemTime now);
+    decision::Sample observe(const config::SourceConfig& src, exec::ProcessRunner& runner,
+                             SystemTime now);
 
     config::Config m_cfg;
     decision::Evaluator m_eval;
-    std::map<std::string, SystemTime> m_read_until; ///< access logs: intervals fed so far
+    std::optional<SystemTime> m_deployed_at;
+    std::map<std::string, std::unique_ptr<LogState>> m_logs;
+    std::map<std::string, SystemTime> m_next_due; ///< polled sources
 };
 
-/// Milliseconds until the next tick boundary: ticks are aligned to multiples of `interval` since
-/// the epoch, as `check --replay` aligns them, so both see the same windows.
-util::Millis until_next_tick(SystemTime now, util::Millis interval);
+/// The tick boundary at or before `now`: ticks are aligned to multiples of `interval` since the
+/// epoch, as `check --replay` aligns them, so both see the same windows.
+SystemTime tick_floor(SystemTime now, util::Millis interval);
+/// How long after a boundary the monitor reads the sources for it: lines a web server logs just
+/// before the boundary reach the file a moment later (250 ms, at most a quarter interval).
+util::Millis settle_delay(util::Millis interval);
 
 } // namespace rollback::monitor

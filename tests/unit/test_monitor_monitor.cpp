@@ -1,11 +1,18 @@
 // SPDX-License-Identifier: MIT
 #include "monitor/monitor.hpp"
 
+#include "monitor/replay.hpp"
+#include "sources/collect.hpp"
+
 #include "exec/runner.hpp"
 #include "support/temp_dir.hpp"
 #include "util/time.hpp"
 
+#include <algorithm>
+#include <ctime>
 #include <doctest/doctest.h>
+#include <fstream>
+#include <iterator>
 
 using namespace rollback;
 using std::chrono::seconds;
@@ -23,9 +30,11 @@ util::SystemTime at(const std::string& text) {
 TEST_SUITE("monitor") {
     TEST_CASE("ticks are aligned to the interval since the epoch") {
         util::SystemTime t{util::Millis(12'300)};
-        CHECK(monitor::until_next_tick(t, seconds(10)) == util::Millis(7'700));
-        CHECK(monitor::until_next_tick(util::SystemTime{util::Millis(20'000)}, seconds(10)) ==
-              seconds(10));
+        CHECK(monitor::tick_floor(t, seconds(10)) == util::SystemTime{util::Millis(10'000)});
+        CHECK(monitor::tick_floor(util::SystemTime{util::Millis(20'000)}, seconds(10)) ==
+              util::SystemTime{util::Millis(20'000)});
+        CHECK(monitor::settle_delay(seconds(10)) == util::Millis(250));
+        CHECK(monitor::settle_delay(seconds(1)) == util::Millis(250));
     }
 
     TEST_CASE("the evaluator lives across ticks: one trigger, then the cooldown") {
@@ -95,5 +104,233 @@ above = 1000
                 CHECK(c.verdict == decision::Verdict::ok);
             }
         }
+    }
+}
+
+namespace {
+
+/// A combined-with-request-time line at `t` (seconds since the epoch, UTC).
+std::string log_line(int64_t t, int status, double seconds_taken = 0.05) {
+    std::time_t tt = static_cast<std::time_t>(t);
+    std::tm tm{};
+    gmtime_r(&tt, &tm);
+    char when[64];
+    std::strftime(when, sizeof when, "%d/%b/%Y:%H:%M:%S +0000", &tm);
+    char buf[256];
+    std::snprintf(buf, sizeof buf,
+                  "10.0.0.1 - - [%s] \"GET /cart/ HTTP/1.1\" %d 512 \"-\" \"t\" %.3f\n", when,
+                  status, seconds_taken);
+    return buf;
+}
+
+int64_t epoch_s(util::SystemTime t) {
+    return std::chrono::duration_cast<seconds>(t.time_since_epoch()).count();
+}
+
+void append(const std::filesystem::path& p, const std::string& text) {
+    std::ofstream out(p, std::ios::app);
+    out << text;
+}
+
+const char* k_error_rate_config = R"(
+[target]
+name = "t"
+[source.web]
+kind = "access_log"
+path = "access.log"
+[[condition]]
+name = "errors"
+signal = "web.error_rate"
+window = "1m"
+above = 0.2
+min_requests = 20
+for = "30s"
+max_missed = 1
+[decision]
+interval = "10s"
+cooldown = "1h"
+)";
+
+} // namespace
+
+TEST_SUITE("monitor") {
+    TEST_CASE("the live monitor writes the records `check --replay` writes for the same log") {
+        rollback::test::TempDir dir;
+        const auto start = at("2026-11-26T10:00:00Z");
+        const int64_t s0 = epoch_s(start);
+        // 20 minutes: 2 requests a second, 5xx from minute 8 to 11, silence in minute 15.
+        auto status_at = [&](int64_t t) {
+            const int64_t m = (t - s0) / 60;
+            return (m >= 8 && m < 11 && t % 2 == 0) ? 502 : 200;
+        };
+        std::string all;
+        for (int64_t t = s0; t < s0 + 20 * 60; ++t) {
+            if ((t - s0) / 60 == 15) {
+                continue;
+            }
+            all += log_line(t, status_at(t)) + log_line(t, 200, 0.2);
+        }
+        dir.write("recorded.log", all);
+        auto cfg = config::parse(k_error_rate_config, "rollback.toml", dir.path());
+        const auto interval = cfg.interval;
+
+        // Replay: evaluations from 10:05 on, over the whole recorded file.
+        const auto first = start + std::chrono::minutes(5);
+        const auto last = start + std::chrono::minutes(20);
+        auto fs = sources::read_samples(dir / "recorded.log", "combined_request_time", 10);
+        decision::Evaluator ev(cfg.conditions, cfg.decision);
+        std::vector<std::string> replayed;
+        monitor::replay(ev, "web", fs.samples, first, last, interval,
+                        [&](const decision::Evaluation& e) {
+                            replayed.push_back(decision::to_json(e.record));
+                        });
+
+        // Live: the log grows second by second; the monitor starts at 10:05 and ticks on the
+        // boundaries, reading a moment later (lines are in the file by then).
+        dir.write("access.log", "");
+        monitor::Monitor mon(cfg);
+        exec::RealProcessRunner runner;
+        int64_t written = s0;
+        std::vector<std::string> live;
+        int triggers = 0;
+        for (auto now = first; now <= last; now += interval) {
+            std::string chunk;
+            for (; written < epoch_s(now); ++written) {
+                if ((written - s0) / 60 != 15) {
+                    chunk += log_line(written, status_at(written)) + log_line(written, 200, 0.2);
+                }
+            }
+            append(dir / "access.log", chunk);
+            auto e = mon.tick(runner, now);
+            triggers += e.record.action == decision::Action::trigger;
+            live.push_back(decision::to_json(e.record));
+        }
+        REQUIRE(live.size() == replayed.size());
+        for (size_t i = 0; i < live.size(); ++i) {
+            INFO("tick " << i);
+            CHECK(live[i] == replayed[i]);
+        }
+        CHECK(triggers == 1);
+        CHECK(mon.log_counts("web").rejected == 0);
+        CHECK(mon.log_counts("web").late == 0);
+    }
+
+    TEST_CASE("access logs are followed across rotation and truncation, and a missing log is "
+              "no data, not quiet") {
+        rollback::test::TempDir dir;
+        auto cfg = config::parse(R"(
+[target]
+name = "t"
+[source.web]
+kind = "access_log"
+path = "access.log"
+[[condition]]
+name = "count"
+signal = "web.request_count"
+window = "10s"
+above = 1000000
+[decision]
+interval = "10s"
+)",
+                                 "rollback.toml", dir.path());
+        monitor::Monitor mon(cfg);
+        exec::RealProcessRunner runner;
+        auto now = at("2026-11-26T10:00:00Z");
+        auto lines = [&](int n) {
+            std::string out;
+            for (int i = 0; i < n; ++i) {
+                out += log_line(epoch_s(now) + 1, 200);
+            }
+            return out;
+        };
+        auto observed_next = [&] {
+            now += seconds(10);
+            auto e = mon.tick(runner, now);
+            REQUIRE(e.record.conditions.size() == 1);
+            return e.record.conditions[0];
+        };
+        // No file yet: the monitor cannot see the service.
+        auto c = observed_next();
+        CHECK(c.missing == decision::Missing::no_data);
+        CHECK(c.verdict == decision::Verdict::no_data);
+
+        dir.write("access.log", "");
+        c = observed_next();
+        REQUIRE(c.observed);
+        CHECK(*c.observed == 0); // the file is there and quiet
+
+        append(dir / "access.log", lines(7));
+        c = observed_next();
+        CHECK(*c.observed == 7);
+
+        // Rotation: 3 more lines into the old file, then a new file with 4.
+        append(dir / "access.log", lines(3));
+        std::filesystem::rename(dir / "access.log", dir / "access.log.1");
+        dir.write("access.log", lines(4));
+        c = observed_next();
+        CHECK(*c.observed == 7);
+
+        // Truncation (copytruncate): the file starts over.
+        append(dir / "access.log", lines(50));
+        c = observed_next();
+        CHECK(*c.observed == 50);
+        dir.write("access.log", lines(2));
+        c = observed_next();
+        CHECK(*c.observed == 2);
+
+        std::filesystem::remove(dir / "access.log");
+        std::filesystem::remove(dir / "access.log.1");
+        c = observed_next();
+        CHECK(c.verdict == decision::Verdict::no_data);
+        CHECK(c.detail.find("access.log") != std::string::npos);
+    }
+
+    TEST_CASE("a polled source is read on its own interval; without one, every tick") {
+        rollback::test::TempDir dir;
+        auto cfg = config::parse(R"(
+[target]
+name = "t"
+[source.slow]
+kind = "command"
+argv = ["true"]
+interval = "30s"
+[source.fast]
+kind = "command"
+argv = ["true"]
+[[condition]]
+name = "slow"
+signal = "slow.value"
+window = "1m"
+above = 5
+[[condition]]
+name = "fast"
+signal = "fast.value"
+window = "1m"
+above = 5
+[decision]
+interval = "10s"
+)",
+                                 "rollback.toml", dir.path());
+        CHECK(cfg.sources["fast"].interval == seconds(10));
+        const auto runs = [&](const char* name) {
+            return "echo 1; echo x >> " + (dir / name).string();
+        };
+        cfg.sources["slow"].argv = {"sh", "-c", runs("slow.runs")};
+        cfg.sources["fast"].argv = {"sh", "-c", runs("fast.runs")};
+        monitor::Monitor mon(cfg);
+        exec::RealProcessRunner runner;
+        auto now = at("2026-11-26T10:00:00Z");
+        for (int i = 0; i < 9; ++i) {
+            auto e = mon.tick(runner, now + seconds(10 * i));
+            for (const auto& c : e.record.conditions) {
+                CHECK(c.verdict == decision::Verdict::ok);
+            }
+        }
+        auto count_lines = [&](const char* name) {
+            std::ifstream in(dir / name);
+            return std::count(std::istreambuf_iterator<char>(in), {}, '\n');
+        };
+        CHECK(count_lines("fast.runs") == 9);
+        CHECK(count_lines("slow.runs") == 3); // at :00, :30, :60 of the 90 seconds
     }
 }

@@ -1,0 +1,28 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+// Virtual time: the loop of `rollback check --replay`, here so that the live monitor's tests can
+// hold the two to identical records. No sleeping: ticks are interval boundaries over a recorded
+// span, and each tick sees exactly the samples with time <= the tick, as the monitor does.
+
+#include "decision/evaluator.hpp"
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace rollback::monitor {
+
+struct ReplayStats {
+    uint64_t ticks = 0, samples = 0;
+};
+
+/// Evaluates `ev` at every multiple of `interval` in [first, last] (`first` rounded up), after
+/// adding the samples of `source` (time order) that are due; `on_tick` gets every evaluation.
+/// Samples before `first` are fed before the first tick: they fill its windows.
+ReplayStats replay(decision::Evaluator& ev, const std::string& source,
+                   std::vector<decision::Sample> samples, util::SystemTime first,
+                   util::SystemTime last, util::Millis interval,
+                   const std::function<void(const decision::Evaluation&)>& on_tick);
+
+} // namespace rollback::monitor
