@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: MIT
 #include "cli/check_support.hpp"
 #include "cli/commands.hpp"
+#include "cli/decision_actions.hpp"
 #include "cli/options.hpp"
+#include "journal/paths.hpp"
+#include "journal/reader.hpp"
+#include "journal/state.hpp"
 #include "util/error.hpp"
 #include "util/exit_code.hpp"
 #include "util/files.hpp"
@@ -12,14 +16,57 @@
 
 namespace rollback::cli {
 
+namespace {
+
+namespace fs = std::filesystem;
+
+journal::RunState fold_run(const fs::path& state_dir, const std::string& run_id) {
+    return journal::fold(journal::read(journal::journal_path(state_dir, run_id)), false);
+}
+
+std::string run_line(const journal::RunState& st) {
+    std::string out = "run " + st.run_id + " (" + st.playbook_name + ", trigger " + st.trigger.kind;
+    out += ", " + std::string(journal::to_string(st.status));
+    if (st.exit_code) {
+        out += ", exit " + std::to_string(*st.exit_code);
+    }
+    out += ", started " + st.started + (st.finished.empty() ? "" : ", finished " + st.finished);
+    return out + ")";
+}
+
+/// What followed the decision: the runs naming it, an approval request, or nothing.
+std::string action_taken(const fs::path& state_dir, const std::string& decision_id) {
+    std::string out;
+    for (const auto& id : journal::list_runs(state_dir)) {
+        try {
+            auto st = fold_run(state_dir, id);
+            if (st.trigger.decision_id == decision_id) {
+                out += "  " + run_line(st) + "\n    rollback report " + id + "\n";
+            }
+        } catch (const std::exception&) {
+            continue; // an unreadable journal is `rollback audit`'s business, not explain's
+        }
+    }
+    if (auto a = read_approval(state_dir, decision_id)) {
+        out += "  approval request: " + a->state +
+               (a->state == "approved" ? " by " + a->approved_by
+                                       : " until " + util::format_time(a->expires_at)) +
+               "\n";
+    }
+    return out.empty() ? "  none: no run names this decision\n" : out;
+}
+
+} // namespace
+
 int cmd_explain(const Args& args) {
     CommonOptions common;
     std::string id;
     bool now = false, last = false;
-    po::options_description desc("rollback explain DECISION_ID|--now|--last");
+    po::options_description desc("rollback explain DECISION_ID|RUN_ID|--now|--last");
     add_common_options(desc, common);
-    desc.add_options()                                                                          //
-        ("id", po::value(&id)->value_name("DECISION_ID"), "a record in <state_dir>/decisions/") //
+    desc.add_options() //
+        ("id", po::value(&id)->value_name("DECISION_ID|RUN_ID"),
+         "a record in <state_dir>/decisions/, or the run it caused") //
         ("now", po::bool_switch(&now),
          "evaluate every condition now and explain (records it too)") //
         ("last", po::bool_switch(&last), "the newest decision record");
@@ -30,12 +77,31 @@ int cmd_explain(const Args& args) {
         return util::to_int(util::ExitCode::ok);
     }
     if (static_cast<int>(now) + static_cast<int>(last) + static_cast<int>(!id.empty()) != 1) {
-        throw util::Error("explain: give one of DECISION_ID, --now, --last",
+        throw util::Error("explain: give one of DECISION_ID, RUN_ID, --now, --last",
                           util::ExitCode::invalid);
     }
     config::Config cfg = load_rollback_config(common);
     auto state_dir = decision_state_dir(common, cfg);
     decision::DecisionRecord record;
+    std::string run_header;
+    if (!id.empty() && journal::is_valid_run_id(id)) {
+        // A run: the decision that caused it.
+        if (!fs::exists(journal::journal_path(state_dir, id))) {
+            throw util::Error("no run " + util::quoted(id) + " in " +
+                                  journal::runs_dir(state_dir).string(),
+                              util::ExitCode::invalid, "rollback history lists the runs");
+        }
+        auto st = fold_run(state_dir, id);
+        if (st.trigger.decision_id.empty()) {
+            throw util::Error("run " + id + " names no decision: it was started by " +
+                                  (st.user.empty() ? "a person" : st.user) + " (trigger " +
+                                  st.trigger.kind + ", reason: " + st.reason + ")",
+                              util::ExitCode::invalid,
+                              "rollback report " + id + " shows who started it and why");
+        }
+        run_header = "Run " + id + " was caused by decision " + st.trigger.decision_id + ".\n\n";
+        id = st.trigger.decision_id;
+    }
     if (now) {
         record = evaluate_now(cfg, state_dir, std::chrono::system_clock::now());
         write_decision_record(state_dir, record);
@@ -64,10 +130,15 @@ int cmd_explain(const Args& args) {
         }
         record = decision::from_json(util::read_file(file));
     }
+    id = decision::record_id(record);
     if (common.json) {
         std::printf("%s\n", util::mask_secrets(decision::to_json(record)).c_str());
     } else {
-        std::fputs(util::mask_secrets(decision::explain(record)).c_str(), stdout);
+        std::string text = run_header + decision::explain(record);
+        if (!now) {
+            text += "\nAction taken:\n" + action_taken(state_dir, decision::record_id(record));
+        }
+        std::fputs(util::mask_secrets(text).c_str(), stdout);
     }
     return util::to_int(util::ExitCode::ok);
 }

@@ -5,10 +5,14 @@
 // rejected and the running one kept).
 #include "cli/check_support.hpp"
 #include "cli/commands.hpp"
+#include "cli/decision_actions.hpp"
 #include "cli/load.hpp"
 #include "cli/options.hpp"
 #include "cli/run_support.hpp"
 #include "exec/runner.hpp"
+#include "journal/paths.hpp"
+#include "journal/reader.hpp"
+#include "journal/state.hpp"
 #include "monitor/monitor.hpp"
 #include "util/error.hpp"
 #include "util/files.hpp"
@@ -24,6 +28,7 @@
 #include <fstream>
 #include <optional>
 #include <pthread.h>
+#include <unistd.h>
 
 namespace rollback::cli {
 
@@ -76,6 +81,88 @@ struct Loop {
     std::optional<monitor::Monitor> mon;
     std::optional<std::string> marker_seen; ///< "release@time" of the deploy marker fed last
     std::optional<util::SystemTime> cooldown_until; ///< carried across reloads
+    std::optional<playbook::Playbook> hooks_pb;     ///< the [decision] playbook, when hooks are set
+    std::optional<std::string> last_run;            ///< the newest run already accounted for
+
+    /// The playbook whose hooks directory holds `[decision] hooks`. Throws util::Error.
+    static std::optional<playbook::Playbook> load_hooks_playbook(const config::Config& cfg) {
+        if (cfg.hooks.empty()) {
+            return std::nullopt;
+        }
+        auto pb = load_playbook(cfg.playbook);
+        for (const auto& h : cfg.hooks) {
+            const fs::path p = pb.hooks_dir / h;
+            if (::access(p.c_str(), X_OK) != 0) {
+                throw util::Error(cfg.file.string() + ": [decision] hooks: " + p.string() +
+                                      " is not an executable hook",
+                                  util::ExitCode::invalid, "chmod +x " + p.string());
+            }
+        }
+        return pb;
+    }
+
+    /// A rollback run that finished since the last look — started by this monitor, a person
+    /// (`rollback run`, `trigger`, `approve`) or a webhook: the release it left is no baseline,
+    /// and for `watch_after` a recurrence is reported, not triggered again.
+    void notice_runs() {
+        auto latest = journal::latest_run(state_dir);
+        if (!latest || latest == last_run) {
+            return;
+        }
+        try {
+            auto st =
+                journal::fold(journal::read(journal::journal_path(state_dir, *latest)), false);
+            if (st.finished.empty() || st.dry_run) {
+                return; // still running (or a rehearsal): look again next tick
+            }
+            last_run = latest;
+            if (st.status == journal::RunStatus::succeeded ||
+                st.status == journal::RunStatus::verification_failed) {
+                auto t = util::parse_time(st.finished);
+                mon->rolled_back(t.value_or(std::chrono::system_clock::now()));
+                log::info("monitor: run {} finished ({}): watching for a recurrence", *latest,
+                          journal::to_string(st.status));
+                monitor_event(state_dir, {{"event", "run_noticed"},
+                                          {"run_id", *latest},
+                                          {"status", journal::to_string(st.status)}});
+            }
+        } catch (const std::exception& e) {
+            log::warn("monitor: cannot read run {}: {}", *latest, e.what());
+            last_run = latest;
+        }
+    }
+
+    /// What a decision asks of people: an approval request (mode = "confirm") and the hooks.
+    void tell_people(const decision::DecisionRecord& r, const std::string& id) {
+        using decision::Action;
+        if (r.action == Action::none || (r.action == Action::trigger && r.executed)) {
+            return; // nothing to tell, or the run's own on-trigger hooks tell it
+        }
+        const auto& cfg = mon->config();
+        if (r.action == Action::request_approval && !read_approval(state_dir, id)) {
+            ApprovalRequest a;
+            a.decision_id = id;
+            a.requested_at = r.time;
+            a.expires_at = r.time + cfg.approval_timeout;
+            auto t = trigger_of(r, id, "monitor");
+            a.condition = t.condition;
+            a.severity = t.severity;
+            a.reason = r.reason;
+            write_approval(state_dir, a);
+            std::printf("approval requested: rollback approve %s -c %s (until %s)\n", id.c_str(),
+                        cfg.file.c_str(), util::format_time(a.expires_at).c_str());
+            std::fflush(stdout);
+            monitor_event(state_dir, {{"event", "approval_requested"}, {"decision_id", id}});
+        }
+        if (hooks_pb) {
+            exec::RealProcessRunner runner;
+            for (auto& why : tell_hooks(cfg, *hooks_pb, runner, state_dir, r, id)) {
+                monitor_event(
+                    state_dir,
+                    {{"event", "hook_failed"}, {"decision_id", id}, {"error", std::move(why)}});
+            }
+        }
+    }
 
     void feed_marker() {
         std::optional<DeployMarker> m;
@@ -99,7 +186,9 @@ struct Loop {
         const fs::path file = mon->config().file;
         try {
             config::Config cfg = config::load(file);
+            auto pb = load_hooks_playbook(cfg);
             mon.emplace(std::move(cfg), mon->baselines());
+            hooks_pb = std::move(pb);
             marker_seen.reset();
             feed_marker();
             log::info("monitor: reloaded {}", file.string());
@@ -120,16 +209,7 @@ struct Loop {
     /// logged and recorded, the loop goes on).
     int start(const decision::DecisionRecord& record, const std::string& decision_id) {
         const auto& cfg = mon->config();
-        actions::Trigger t;
-        t.kind = "monitor";
-        t.condition = record.cause;
-        for (const auto& c : record.conditions) {
-            if (c.name == record.cause) {
-                t.severity = std::string(decision::to_string(c.severity));
-            }
-        }
-        t.reason = record.reason;
-        t.decision_id = decision_id;
+        actions::Trigger t = trigger_of(record, decision_id, "monitor");
         if (cfg.playbook.empty()) {
             log::error("monitor: decision {} triggers, but {} has no [decision] playbook",
                        decision_id, cfg.file.string());
@@ -173,8 +253,11 @@ struct Loop {
                                       {"error", error}});
             return rc;
         }
-        monitor_event(state_dir,
-                      {{"event", "run_finished"}, {"decision_id", decision_id}, {"exit_code", rc}});
+        last_run = journal::latest_run(state_dir);
+        monitor_event(state_dir, {{"event", "run_finished"},
+                                  {"decision_id", decision_id},
+                                  {"run_id", last_run.value_or("")},
+                                  {"exit_code", rc}});
         // The rollback happened (verified or not): the release is no baseline, and a recurrence
         // is reported instead of triggering again.
         if (rc == util::to_int(util::ExitCode::ok) ||
@@ -204,7 +287,9 @@ int cmd_monitor(const Args& args) {
     exec::install_interrupt_handlers();
     install_reload_handler();
     const util::Millis first_interval = cfg.interval;
+    loop.hooks_pb = Loop::load_hooks_playbook(cfg);
     loop.mon.emplace(std::move(cfg), read_baselines(loop.state_dir));
+    loop.last_run = journal::latest_run(loop.state_dir); // older runs are history
     log::info("monitor: {} conditions, every {}", loop.mon->config().conditions.size(),
               util::format_duration(first_interval));
     exec::RealProcessRunner runner;
@@ -218,6 +303,7 @@ int cmd_monitor(const Args& args) {
         }
         const auto now = tick_at;
         loop.feed_marker();
+        loop.notice_runs();
         decision::Evaluation e = loop.mon->tick(runner, now);
         if (exec::interrupt_requested() != 0) {
             // Stopped while reading the sources: the interrupted reads are not evidence.
@@ -231,6 +317,7 @@ int cmd_monitor(const Args& args) {
                                                  : summarize_record(r).c_str());
             std::fflush(stdout);
         }
+        loop.tell_people(r, id);
         const bool in_cooldown = loop.cooldown_until && now < *loop.cooldown_until;
         if (r.cooldown_until) {
             loop.cooldown_until =
@@ -247,8 +334,8 @@ int cmd_monitor(const Args& args) {
             } else {
                 once_rc = loop.start(r, id);
             }
-        } else if ((r.action == Action::trigger || r.action == Action::request_approval) &&
-                   !r.executed) {
+        } else if (r.action == Action::request_approval ||
+                   (r.action == Action::trigger && !r.executed)) {
             once_rc = util::to_int(util::ExitCode::rollback_recommended);
         }
         if (once) {

@@ -26,7 +26,7 @@ const std::vector<Command>& commands() {
         {"check", "check [--replay FILE [--from T --to T]] [--json]",
          "evaluate every condition (or replay a recorded log); exit 5 = rollback recommended",
          cmd_check},
-        {"explain", "explain DECISION_ID|--now|--last",
+        {"explain", "explain DECISION_ID|RUN_ID|--now|--last",
          "a decision record in words: numbers, baseline, counting, action", cmd_explain},
         {"deployed", "deployed --release V", "record a deploy marker (baselines, once-per-release)",
          cmd_deployed},
@@ -35,6 +35,9 @@ const std::vector<Command>& commands() {
          cmd_monitor},
         {"trigger", "trigger --condition NAME --reason TEXT",
          "a person's rollback decision: recorded, then the playbook runs", cmd_trigger},
+        {"approve", "approve DECISION_ID | --list",
+         "approve a rollback the monitor asked for (mode = \"confirm\"); the playbook runs",
+         cmd_approve},
         {"help", "help [COMMAND]", "show the commands, or one command's options", cmd_help},
         {"version", "version", "print the version", cmd_version},
     };

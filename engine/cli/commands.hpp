@@ -37,6 +37,7 @@ int cmd_check(const Args& args);
 int cmd_explain(const Args& args);
 int cmd_deployed(const Args& args);
 int cmd_trigger(const Args& args);
+int cmd_approve(const Args& args);
 int cmd_monitor(const Args& args);
 
 } // namespace rollback::cli

@@ -18,8 +18,8 @@ using playbook::TomlReader;
 
 const std::vector<std::string> k_top_keys = {"target", "source", "condition", "decision"};
 const std::vector<std::string> k_target_keys = {"name", "state_dir", "state"};
-const std::vector<std::string> k_decision_keys = {"mode", "playbook", "cooldown", "watch_after",
-                                                  "interval"};
+const std::vector<std::string> k_decision_keys = {
+    "mode", "playbook", "cooldown", "watch_after", "interval", "hooks", "approval_timeout"};
 const std::vector<std::string> k_condition_keys = {"name",          "signal",
                                                    "window",        "above",
                                                    "below",         "above_baseline",
@@ -439,6 +439,26 @@ Config parse(std::string_view text, const std::string& display_path,
         }
         if (auto w = rd.get_duration(*d, "watch_after", "decision")) {
             cfg.decision.watch_after = *w;
+        }
+        if (auto h = rd.get_string_array(*d, "hooks", "decision")) {
+            for (const auto& name : *h) {
+                if (name.empty() || name.find('/') != std::string::npos || name == "." ||
+                    name == "..") {
+                    rd.error(rd.key_where(*d, "hooks"), "decision",
+                             "key \"hooks\": " + util::quoted(name) +
+                                 " is not a hook name (a file name in the playbook's hooks "
+                                 "directory)");
+                }
+            }
+            cfg.hooks = *h;
+            if (!d->get("playbook")) {
+                rd.error(rd.key_where(*d, "hooks"), "decision",
+                         "key \"hooks\" needs key \"playbook\": hooks are found in its hooks "
+                         "directory");
+            }
+        }
+        if (auto a = rd.get_duration(*d, "approval_timeout", "decision")) {
+            cfg.approval_timeout = *a;
         }
         if (auto i = rd.get_duration(*d, "interval", "decision")) {
             if (i->count() < 1000) {

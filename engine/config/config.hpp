@@ -43,7 +43,12 @@ struct Config {
     std::map<std::string, SourceConfig> sources;
     std::vector<decision::ConditionSpec> conditions;
     decision::DecisionPolicy decision;
-    std::filesystem::path playbook;            ///< empty when not set
+    std::filesystem::path playbook; ///< empty when not set
+    /// Hooks (names in the playbook's hooks directory) told of every decision that asks people
+    /// for something: notify (recurrences), escalate, request_approval, an observed trigger.
+    std::vector<std::string> hooks;
+    /// mode = "confirm": how long `rollback approve` may act on a request.
+    Millis approval_timeout{std::chrono::hours(1)};
     Millis interval{std::chrono::seconds(10)}; ///< evaluation interval ([decision] interval)
 };
 

@@ -168,3 +168,37 @@ mode = "yolo"
         CHECK(c.conditions[0].above == 0.02);
     }
 }
+
+TEST_SUITE("config") {
+    TEST_CASE("source intervals default to the evaluation interval; hooks need a playbook") {
+        auto cfg = config::parse(R"TOML([target]
+name = "t"
+[source.c]
+kind = "command"
+argv = ["true"]
+[source.slow]
+kind = "command"
+argv = ["true"]
+interval = "1m"
+[decision]
+interval = "5s"
+approval_timeout = "20m"
+)TOML",
+                                 "rollback.toml", "/tmp");
+        CHECK(cfg.sources.at("c").interval == std::chrono::seconds(5));
+        CHECK(cfg.sources.at("slow").interval == std::chrono::minutes(1));
+        CHECK(cfg.approval_timeout == std::chrono::minutes(20));
+
+        CHECK(diagnostics_of(R"TOML([source.c]
+kind = "command"
+argv = ["true"]
+interval = "1500ms"
+[decision]
+hooks = ["notify", "../x"]
+)TOML") == "4:1: source \"c\": key \"interval\": a whole number of seconds, at least 1s\n"
+           "6:1: decision: key \"hooks\": \"../x\" is not a hook name (a file name in the "
+           "playbook's hooks directory)\n"
+           "6:1: decision: key \"hooks\" needs key \"playbook\": hooks are found in its hooks "
+           "directory\n");
+    }
+}

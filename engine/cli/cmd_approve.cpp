@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: MIT
+// rollback approve DECISION_ID : a person approves what the monitor asked for in mode = "confirm";
+// the playbook then runs like a trigger's, naming the decision and the approver.
+#include "cli/check_support.hpp"
+#include "cli/commands.hpp"
+#include "cli/decision_actions.hpp"
+#include "cli/load.hpp"
+#include "cli/options.hpp"
+#include "cli/run_support.hpp"
+#include "journal/paths.hpp"
+#include "util/error.hpp"
+#include "util/files.hpp"
+#include "util/strings.hpp"
+
+#include <cstdio>
+
+namespace rollback::cli {
+
+namespace {
+
+int list(const std::filesystem::path& state_dir) {
+    auto all = list_approvals(state_dir);
+    if (all.empty()) {
+        std::printf("no approval requests in %s\n", state_dir.c_str());
+        return util::to_int(util::ExitCode::ok);
+    }
+    const auto now = std::chrono::system_clock::now();
+    for (const auto& a : all) {
+        std::string state = a.state;
+        if (state == "pending" && now > a.expires_at) {
+            state = "expired";
+        }
+        std::printf(
+            "%s  %-8s %s (%s) requested %s%s\n    %s\n", a.decision_id.c_str(), state.c_str(),
+            a.condition.c_str(), a.severity.c_str(), util::format_time(a.requested_at).c_str(),
+            state == "approved" ? (" approved by " + a.approved_by + ", run " + a.run_id).c_str()
+                                : "",
+            a.reason.c_str());
+    }
+    return util::to_int(util::ExitCode::ok);
+}
+
+} // namespace
+
+int cmd_approve(const Args& args) {
+    CommonOptions common;
+    std::string id, note;
+    bool yes = false, abandon_stale = false, show = false;
+    po::options_description desc("rollback approve DECISION_ID [--yes] | --list");
+    add_common_options(desc, common);
+    desc.add_options()                                                                     //
+        ("id", po::value(&id)->value_name("DECISION_ID"), "the request to approve")        //
+        ("list", po::bool_switch(&show), "the approval requests: pending, expired, done")  //
+        ("reason", po::value(&note)->value_name("TEXT"), "why (kept in the run's reason)") //
+        ("yes,y", po::bool_switch(&yes), "do not ask for confirmation")                    //
+        ("abandon-stale", po::bool_switch(&abandon_stale),
+         "start even though an earlier run died unfinished (it is noted in its journal)");
+    po::positional_options_description pos;
+    pos.add("id", 1);
+    po::variables_map vm;
+    if (!parse_options("approve", args, desc, pos, vm)) {
+        return util::to_int(util::ExitCode::ok);
+    }
+    config::Config cfg = load_rollback_config(common);
+    const auto state_dir = decision_state_dir(common, cfg);
+    if (show) {
+        return list(state_dir);
+    }
+    if (id.empty()) {
+        throw util::Error("approve: give a DECISION_ID (or --list)", util::ExitCode::invalid,
+                          "rollback approve --list shows the requests");
+    }
+    auto request = read_approval(state_dir, id);
+    if (!request) {
+        throw util::Error("no approval request " + util::quoted(id) + " in " +
+                              (state_dir / "approvals").string(),
+                          util::ExitCode::invalid, "rollback approve --list shows the requests");
+    }
+    if (request->state == "approved") {
+        throw util::Error("decision " + id + " was approved already by " + request->approved_by +
+                              (request->approved_at
+                                   ? " at " + util::format_time(*request->approved_at)
+                                   : std::string()) +
+                              (request->run_id.empty() ? "" : "; its run: " + request->run_id),
+                          util::ExitCode::invalid, "rollback status " + request->run_id);
+    }
+    const auto now = std::chrono::system_clock::now();
+    if (now > request->expires_at) {
+        throw util::Error("the approval request " + id + " expired at " +
+                              util::format_time(request->expires_at) +
+                              " ([decision] approval_timeout): the evidence is stale",
+                          util::ExitCode::invalid,
+                          "check again (rollback check), or decide yourself: rollback trigger "
+                          "--condition " +
+                              request->condition + " --reason \"...\"");
+    }
+    if (cfg.playbook.empty()) {
+        throw util::Error(cfg.file.string() + " has no [decision] playbook to run",
+                          util::ExitCode::invalid);
+    }
+    auto record = decision::from_json(
+        util::read_file(state_dir / "decisions" / (request->decision_id + ".json")));
+    auto pb = load_playbook(cfg.playbook);
+    actions::Trigger t = trigger_of(record, id, "approved");
+    t.reason = "approved by " + current_user() + (note.empty() ? "" : " (" + note + ")") + ": " +
+               record.reason;
+    StartOptions so;
+    so.state_dir = state_dir;
+    so.verbose = common.verbose;
+    so.json = common.json;
+    so.yes = yes;
+    so.abandon_stale = abandon_stale;
+    so.command = "approve";
+    // Marked before the run so a second approval is refused; put back when no run started.
+    const auto before = journal::latest_run(state_dir);
+    request->state = "approved";
+    request->approved_by = current_user();
+    request->approved_at = now;
+    write_approval(state_dir, *request);
+    int rc = 0;
+    try {
+        rc = start_run(pb, t, so);
+    } catch (...) {
+        request->state = "pending";
+        request->approved_by.clear();
+        request->approved_at.reset();
+        write_approval(state_dir, *request);
+        throw;
+    }
+    auto after = journal::latest_run(state_dir);
+    if (after && after != before) {
+        request->run_id = *after;
+        write_approval(state_dir, *request);
+    } else {
+        // Not confirmed at the prompt: nothing ran, the request stays open.
+        request->state = "pending";
+        request->approved_by.clear();
+        request->approved_at.reset();
+        write_approval(state_dir, *request);
+    }
+    return rc;
+}
+
+} // namespace rollback::cli
