@@ -20,7 +20,12 @@ LogTailer::~LogTailer() {
 }
 
 void LogTailer::drain(Poll& result, const std::function<void(std::string_view)>& on_line) {
-    std::vector<char> buf(1 << 20);
+    // One small buffer for the tailer's life: a monitor follows logs for weeks, and a large
+    // buffer allocated per poll would stay in the heap (glibc raises its mmap threshold).
+    if (m_buf.empty()) {
+        m_buf.resize(64 * 1024);
+    }
+    std::vector<char>& buf = m_buf;
     for (;;) {
         ssize_t n = ::pread(m_fd, buf.data(), buf.size(), static_cast<off_t>(m_offset));
         if (n < 0 && errno == EINTR) {

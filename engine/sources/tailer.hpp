@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 #include <sys/types.h>
+#include <vector>
 
 namespace rollback::sources {
 
@@ -41,6 +42,7 @@ class LogTailer {
     ino_t m_ino = 0;
     uint64_t m_offset = 0;
     std::string m_partial;
+    std::vector<char> m_buf;
 };
 
 } // namespace rollback::sources
