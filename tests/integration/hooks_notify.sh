@@ -215,4 +215,18 @@ if "$PAGE" <"$WORK/ev4" 2>"$WORK/err" >/dev/null; then fail "a due page without 
 grep -q "PAGE_WEBHOOK_URL is not set: nobody was paged" "$WORK/err" || fail "message: $(cat "$WORK/err")"
 pass "page-oncall pages on failure and critical triggers only"
 
+# --- 7. monitor decisions: a critical approval request pages; a recurrence notice does not -------
+decision_event() { # STATUS SEVERITY
+    printf '{"event":"decision","run_id":"","playbook":"ecommerce","step":"","status":"%s","reason":"checkout errors","trigger":{"kind":"monitor","condition":"error-rate","severity":"%s"},"time":"2026-11-26T15:00:00Z","decision_id":"20261126T150000.000Z-1a2b3c4d","approve":"rollback approve 20261126T150000.000Z-1a2b3c4d -c rollback.toml"}\n' "$1" "$2"
+}
+before=$(received)
+decision_event notify critical >"$WORK/ev7"
+PAGE_WEBHOOK_URL=$BASE/page "$PAGE" <"$WORK/ev7" 2>/dev/null >/dev/null || fail "page-oncall (notice) failed"
+[ "$(received)" -eq "$before" ] || fail "page-oncall paged for a notice"
+decision_event request_approval critical >"$WORK/ev8"
+PAGE_WEBHOOK_URL=$BASE/page "$PAGE" <"$WORK/ev8" >/dev/null || fail "page-oncall (approval) failed"
+[ "$(received)" -eq $((before + 1)) ] || fail "page-oncall did not page for a critical approval request"
+assert_json "$WORK/got/$(received).json" '"APPROVAL NEEDED" in b["text"] and "rollback approve 20261126T150000.000Z-1a2b3c4d" in b["text"] and b["dedup_key"] == "rollback-20261126T150000.000Z-1a2b3c4d"'
+pass "page-oncall pages for a critical approval request, not for a notice"
+
 echo "hooks_notify: all passed"
