@@ -51,7 +51,9 @@ bool has_header(const HttpHeaders& headers, std::string_view name) {
 
 /// A failure with the text the caller sees in HttpResponse::error.
 struct ExchangeFailure : std::runtime_error {
-    using std::runtime_error::runtime_error;
+    explicit ExchangeFailure(const std::string& what, std::error_code c = {})
+        : std::runtime_error(what), code(c) {}
+    std::error_code code;
 };
 
 // One request's I/O objects live outside the coroutine so the deadline timer can cancel
@@ -78,22 +80,25 @@ struct Exchange {
     asio::awaitable<void> run() {
         std::string where = url.host + ":" + std::to_string(url.port);
         tcp::resolver::results_type endpoints;
+        response.stage = HttpStage::resolve;
         try {
             endpoints = co_await resolver.async_resolve(url.host, std::to_string(url.port),
                                                         asio::use_awaitable);
         } catch (const boost::system::system_error& e) {
             check_deadline();
-            throw ExchangeFailure("cannot resolve host \"" + url.host +
-                                  "\": " + e.code().message());
+            throw ExchangeFailure("cannot resolve host \"" + url.host + "\": " + e.code().message(),
+                                  e.code());
         }
         check_deadline();
+        response.stage = HttpStage::connect;
         try {
             co_await stream.async_connect(endpoints, asio::use_awaitable);
         } catch (const boost::system::system_error& e) {
             check_deadline();
-            throw ExchangeFailure("connect to " + where + ": " + e.code().message());
+            throw ExchangeFailure("connect to " + where + ": " + e.code().message(), e.code());
         }
         check_deadline();
+        response.stage = HttpStage::send;
 
         http::request<http::string_body> req;
         http::verb verb = http::string_to_verb(request.method);
@@ -127,9 +132,10 @@ struct Exchange {
             co_await http::async_write(stream, req, asio::use_awaitable);
         } catch (const boost::system::system_error& e) {
             check_deadline();
-            throw ExchangeFailure("send to " + where + ": " + e.code().message());
+            throw ExchangeFailure("send to " + where + ": " + e.code().message(), e.code());
         }
         check_deadline();
+        response.stage = HttpStage::receive;
 
         beast::flat_buffer buffer;
         http::response_parser<http::string_body> parser;
@@ -145,7 +151,7 @@ struct Exchange {
                 throw ExchangeFailure("response from " + where + " larger than " +
                                       std::to_string(request.body_limit) + " bytes");
             }
-            throw ExchangeFailure("read from " + where + ": " + e.code().message());
+            throw ExchangeFailure("read from " + where + ": " + e.code().message(), e.code());
         }
         auto& msg = parser.get();
         response.status = static_cast<int>(msg.result_int());
@@ -154,6 +160,7 @@ struct Exchange {
                                           std::string(field.value()));
         }
         response.body = std::move(msg.body());
+        response.stage = HttpStage::done;
         beast::error_code ignored;
         stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
     }
@@ -242,6 +249,24 @@ std::optional<HttpUrl> parse_http_url(std::string_view url, std::string* problem
     return out;
 }
 
+std::string url_encode(std::string_view text) {
+    static constexpr char k_hex[] = "0123456789ABCDEF";
+    std::string out;
+    out.reserve(text.size());
+    for (char ch : text) {
+        const auto c = static_cast<unsigned char>(ch);
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+            c == '-' || c == '.' || c == '_' || c == '~') {
+            out += ch;
+        } else {
+            out += '%';
+            out += k_hex[c >> 4];
+            out += k_hex[c & 15];
+        }
+    }
+    return out;
+}
+
 std::string resolve_host(const std::string& host) {
     addrinfo hints{};
     hints.ai_family = AF_UNSPEC;
@@ -293,6 +318,7 @@ HttpResponse http_request(const HttpRequest& request) {
         ex.stream.cancel();
     });
     std::string error;
+    std::error_code cause;
     asio::co_spawn(ex.ioc, ex.run(), [&](std::exception_ptr e) {
         ex.timer.cancel();
         if (!e) {
@@ -302,20 +328,27 @@ HttpResponse http_request(const HttpRequest& request) {
             std::rethrow_exception(e);
         } catch (const ExchangeFailure& f) {
             error = f.what();
+            cause = f.code;
         } catch (const boost::system::system_error& f) {
             error = f.code().message();
+            cause = f.code();
         } catch (const std::exception& f) {
             error = f.what();
         }
     });
     ex.ioc.run();
+    const HttpStage stage = response.stage;
     if (ex.timed_out || error.find("The socket was closed due to a timeout") != std::string::npos) {
         response = HttpResponse{};
         response.timed_out = true;
         response.error = "timed out after " + format_duration(timeout);
+        response.cause = std::make_error_code(std::errc::timed_out);
+        response.stage = stage;
     } else if (!error.empty()) {
         response = HttpResponse{};
         response.error = error;
+        response.cause = cause;
+        response.stage = stage;
     }
     return finish();
 }

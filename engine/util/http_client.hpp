@@ -14,6 +14,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -32,6 +33,10 @@ struct HttpUrl {
 /// ("https:// is not supported (plain http only)", "missing host", "invalid port \"x\"", ...).
 std::optional<HttpUrl> parse_http_url(std::string_view url, std::string* problem = nullptr);
 
+/// `text` percent-encoded for a query component: RFC 3986 unreserved characters are kept, every
+/// other byte becomes %XX (a space included).
+std::string url_encode(std::string_view text);
+
 /// Empty when `host` resolves (getaddrinfo), else the resolver's message. Sends nothing.
 std::string resolve_host(const std::string& host);
 
@@ -45,6 +50,10 @@ struct HttpRequest {
     std::size_t body_limit = 4 * 1024 * 1024; ///< larger response bodies fail with an error
 };
 
+/// How far an exchange got, in order. A failure in `url` or `resolve` (a timeout while resolving
+/// included) never sent anything to the server: it is the caller's side that failed.
+enum class HttpStage : std::uint8_t { url, resolve, connect, send, receive, done };
+
 struct HttpResponse {
     int status = 0;        ///< HTTP status; 0 when no response was received (see `error`)
     HttpHeaders headers{}; ///< in received order
@@ -53,6 +62,9 @@ struct HttpResponse {
     std::string error{}; ///< empty on a received response; else "connection refused",
                          ///< "timed out after 2s", "cannot resolve host ...", "invalid URL ..."
     bool timed_out = false;
+    HttpStage stage = HttpStage::url; ///< where the exchange ended; `done` when received
+    std::error_code cause{}; ///< the system error of a transport failure (connection_refused,
+                             ///< network_unreachable, ...); empty otherwise
 
     /// True when a response was received (whatever its status).
     bool received() const { return error.empty(); }

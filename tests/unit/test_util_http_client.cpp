@@ -41,6 +41,14 @@ TEST_SUITE("util") {
         CHECK(why.find("Authorization") != std::string::npos);
     }
 
+    TEST_CASE("url_encode keeps unreserved characters and encodes every other byte") {
+        CHECK(util::url_encode("AZaz09-._~") == "AZaz09-._~");
+        CHECK(util::url_encode("sum(rate(x{code=~\"5..\"}[5m])) / 2") ==
+              "sum%28rate%28x%7Bcode%3D~%225..%22%7D%5B5m%5D%29%29%20%2F%202");
+        CHECK(util::url_encode("a&b=c+d%\xc3\xa9") == "a%26b%3Dc%2Bd%25%C3%A9");
+        CHECK(util::url_encode("") == "");
+    }
+
     TEST_CASE("GET and POST against a real server, with headers and the request log") {
         test::HttpTestServer server;
         server.on("/health/", {{.status = 200, .body = "ok", .headers = {{"X-Release", "v1"}}}});
@@ -53,6 +61,8 @@ TEST_SUITE("util") {
         CHECK(r.error == "");
         CHECK(r.status == 200);
         CHECK(r.body == "ok");
+        CHECK(r.stage == util::HttpStage::done);
+        CHECK_FALSE(r.cause);
         CHECK(r.header("x-release") == "v1");
         CHECK(r.elapsed < 2s);
 
@@ -99,6 +109,8 @@ TEST_SUITE("util") {
             CHECK(r.status == 0);
             CHECK_FALSE(r.timed_out);
             CHECK(r.error.find("Connection refused") != std::string::npos);
+            CHECK(r.stage == util::HttpStage::connect);
+            CHECK(r.cause == std::errc::connection_refused);
         }
         SUBCASE("timeout") {
             test::HttpTestServer server;
@@ -107,6 +119,8 @@ TEST_SUITE("util") {
             CHECK(r.timed_out);
             CHECK(r.status == 0);
             CHECK(r.error == "timed out after 200ms");
+            CHECK(r.stage == util::HttpStage::receive);
+            CHECK(r.cause == std::errc::timed_out);
             CHECK(r.elapsed >= 190ms);
             CHECK(r.elapsed < 1500ms);
         }
@@ -117,10 +131,12 @@ TEST_SUITE("util") {
             CHECK_FALSE(r.received());
             CHECK_FALSE(r.timed_out);
             CHECK(r.error.find("read from 127.0.0.1:") == 0);
+            CHECK(r.stage == util::HttpStage::receive);
         }
         SUBCASE("unresolvable host") {
             auto r = util::http_request({.url = "http://no-such-host.invalid/", .timeout = 5s});
             CHECK(r.error.find("cannot resolve host \"no-such-host.invalid\"") == 0);
+            CHECK(r.stage == util::HttpStage::resolve);
             CHECK_FALSE(util::resolve_host("no-such-host.invalid").empty());
             CHECK(util::resolve_host("127.0.0.1").empty());
             CHECK(util::resolve_host("localhost").empty());
@@ -129,6 +145,7 @@ TEST_SUITE("util") {
             auto r = util::http_request({.url = "https://example.com/"});
             CHECK(r.error.find("invalid URL \"https://example.com/\": https:// is not supported") ==
                   0);
+            CHECK(r.stage == util::HttpStage::url);
         }
         SUBCASE("response larger than the limit") {
             test::HttpTestServer server;
