@@ -1,65 +1,23 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-// PostgreSQL connections for the database actions: DSN handling (the password never reaches argv
-// or output), connecting with classified errors, identifier quoting. libpqxx stays in actions/.
+// PostgreSQL helpers of the database actions: connections (from pg/), identifier and literal
+// quoting, names of derived databases, the client programs.
 
-#include "util/error.hpp"
+#include "pg/connection.hpp"
 
-#include <map>
-#include <memory>
 #include <string>
 #include <string_view>
 
-namespace pqxx {
-class connection_base;
-class transaction_base;
-} // namespace pqxx
-
 namespace rollback::actions {
 
-/// A parsed libpq connection string (URI or key=value). Parsing registers the password with
-/// util::register_secret, so it is masked in every output from then on.
-class Dsn {
-  public:
-    /// Throws util::Error (exit 2) when libpq cannot parse `text`; the message is masked.
-    static Dsn parse(std::string_view text);
-
-    /// The same server and credentials, another database.
-    Dsn with_dbname(const std::string& dbname) const;
-    /// The `dbname` parameter, empty when the DSN leaves it to libpq defaults.
-    std::string dbname() const;
-    /// key=value form with every parameter, password included: for libpq only, never printed.
-    std::string conninfo() const;
-    /// key=value form without the password: for child processes' argv (`--dbname=`).
-    std::string conninfo_without_password() const;
-    /// Environment for pg_dump/pg_restore: PGPASSWORD when the DSN has one.
-    std::map<std::string, std::string> child_env() const;
-    /// For output: the DSN with the password replaced by "***".
-    std::string masked() const;
-    /// The `host` parameter (a directory for a Unix socket), empty when unset.
-    std::string host() const;
-
-  private:
-    std::map<std::string, std::string> m_params;
-};
-
-/// Thrown when connecting fails: a util::Error (exit 1) whose message names the target (masked)
-/// and the cause, with a hint for the usual causes (wrong password, server down, no such db).
-class ConnectError : public util::Error {
-  public:
-    using util::Error::Error;
-};
-
-/// Deletes through the concrete libpqxx type (connection_base has no virtual destructor).
-struct ConnectionDeleter {
-    void operator()(pqxx::connection_base* c) const;
-};
-using Connection = std::unique_ptr<pqxx::connection_base, ConnectionDeleter>;
-
-/// An open connection with the session pinned to deterministic text output (UTC, ISO dates,
-/// full float precision) so row checksums are comparable between databases and runs.
-Connection connect(const Dsn& dsn);
+// The connection vocabulary lives in pg/ (shared with the sql source); the actions use it under
+// these names.
+using pg::connect;
+using pg::ConnectError;
+using pg::Connection;
+using pg::db_error_text;
+using pg::Dsn;
 
 /// `"name"` with embedded quotes doubled.
 std::string quote_ident(std::string_view name);
@@ -73,9 +31,6 @@ std::string qualify_table(std::string_view name);
 /// A database name derived from `base` for a run: `<base>_<tag>_<run>` with the run id reduced to
 /// [a-z0-9_], shortened (keeping the run's end) to PostgreSQL's 63-byte identifier limit.
 std::string derived_db_name(const std::string& base, std::string_view tag, std::string_view run_id);
-
-/// The message of a libpqxx/libpq exception, masked, trimmed of trailing newlines.
-std::string db_error_text(const std::exception& e);
 
 /// The PostgreSQL client program `name` (pg_dump, pg_restore): /usr/lib/postgresql/15/bin/<name>
 /// when it exists, else the name (looked up in PATH by the runner).
