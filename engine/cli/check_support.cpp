@@ -3,6 +3,9 @@
 
 #include "exec/runner.hpp"
 #include "sources/collect.hpp"
+#include "sources/http_probe.hpp"
+#include "sources/prometheus.hpp"
+#include "sources/sql_query.hpp"
 #include "util/error.hpp"
 #include "util/files.hpp"
 #include "util/strings.hpp"
@@ -60,6 +63,7 @@ decision::DecisionRecord evaluate_now(const config::Config& cfg, const fs::path&
         ev.deployed(marker->time, marker->release);
     }
     exec::RealProcessRunner runner;
+    util::RealHttpClient http;
     for (const auto& [name, src] : cfg.sources) {
         util::Millis reach{0}; // how far back the conditions on this source look
         bool used = false;
@@ -109,12 +113,15 @@ decision::DecisionRecord evaluate_now(const config::Config& cfg, const fs::path&
             ev.add_sample(name, sources::run_command(runner, src.argv, src.timeout, now));
             break;
         case config::SourceKind::http:
+            ev.add_sample(name,
+                          sources::probe_http(http, src.url, src.expect_status, src.timeout, now));
+            break;
         case config::SourceKind::prometheus:
+            ev.add_sample(name,
+                          sources::query_prometheus(http, src.url, src.query, src.timeout, now));
+            break;
         case config::SourceKind::sql:
-            ev.add_sample(name, Sample::make_missing(now, decision::SampleKind::error,
-                                                     "source kind " +
-                                                         std::string(config::to_string(src.kind)) +
-                                                         " is not read by this build's `check`"));
+            ev.add_sample(name, sources::run_sql_query(src.dsn, src.query, src.timeout, now));
             break;
         }
     }

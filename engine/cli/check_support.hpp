@@ -27,8 +27,7 @@ struct DeployMarker {
 std::optional<DeployMarker> read_deploy_marker(const std::filesystem::path& state_dir);
 
 /// Evaluates every condition once at `now`, reading each source now (access logs: the part of the
-/// file covering the windows; commands: run once). Sources this build cannot read yet (http,
-/// prometheus, sql) give an `error` sample naming the gap: never a silent ok.
+/// file covering the windows; commands, http probes, Prometheus and SQL queries: once).
 decision::DecisionRecord evaluate_now(const config::Config& cfg,
                                       const std::filesystem::path& state_dir, util::SystemTime now);
 

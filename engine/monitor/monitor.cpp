@@ -3,6 +3,9 @@
 
 #include "sources/access_log.hpp"
 #include "sources/collect.hpp"
+#include "sources/http_probe.hpp"
+#include "sources/prometheus.hpp"
+#include "sources/sql_query.hpp"
 #include "sources/tailer.hpp"
 #include "util/log.hpp"
 
@@ -150,18 +153,22 @@ void Monitor::read_access_log(const config::SourceConfig& src, SystemTime now) {
 
 decision::Sample Monitor::observe(const config::SourceConfig& src, exec::ProcessRunner& runner,
                                   SystemTime now) {
+    util::RealHttpClient http;
     switch (src.kind) {
     case config::SourceKind::command:
         return sources::run_command(runner, src.argv, src.timeout, now);
     case config::SourceKind::http:
+        return sources::probe_http(http, src.url, src.expect_status, src.timeout, now);
     case config::SourceKind::prometheus:
+        return sources::query_prometheus(http, src.url, src.query, src.timeout, now);
     case config::SourceKind::sql:
+        return sources::run_sql_query(src.dsn, src.query, src.timeout, now);
     case config::SourceKind::access_log:
-        break;
+        break; // followed by read_access_log, never polled
     }
     return Sample::make_missing(now, decision::SampleKind::error,
                                 "source kind " + std::string(config::to_string(src.kind)) +
-                                    " is not read by this build's monitor");
+                                    " is followed, not polled");
 }
 
 decision::Evaluation Monitor::tick(exec::ProcessRunner& runner, SystemTime now) {
