@@ -294,9 +294,10 @@ int cmd_monitor(const Args& args) {
               util::format_duration(first_interval));
     exec::RealProcessRunner runner;
     int once_rc = util::to_int(util::ExitCode::ok);
-    // Ticks are interval boundaries (as in `check --replay`); the sources are read a settle delay
-    // after each. Boundaries missed while a rollback ran are skipped, not caught up.
-    auto tick_at = monitor::tick_floor(std::chrono::system_clock::now(), first_interval);
+    // The first tick is now (to the second: `--once` judges the latest complete second); then
+    // interval boundaries (as in `check --replay`), the sources read a settle delay after each.
+    // Boundaries missed while a rollback ran are skipped, not caught up.
+    auto tick_at = monitor::tick_floor(std::chrono::system_clock::now(), std::chrono::seconds(1));
     while (exec::interrupt_requested() == 0) {
         if (g_reload.exchange(false)) {
             loop.reload();
@@ -343,7 +344,8 @@ int cmd_monitor(const Args& args) {
         }
         const util::Millis interval = loop.mon->config().interval;
         const auto real = std::chrono::system_clock::now();
-        tick_at = std::max(tick_at + interval, monitor::tick_floor(real, interval));
+        tick_at = std::max(monitor::tick_floor(tick_at, interval) + interval,
+                           monitor::tick_floor(real, interval));
         const auto wake = tick_at + monitor::settle_delay(interval);
         if (wake > real) {
             exec::sleep_unless_interrupted(std::chrono::duration_cast<util::Millis>(wake - real));

@@ -129,6 +129,45 @@ RB backup verify --catalog "$SHOP_BACKUP_CATALOG" --restore-test --dsn "$SHOP_DS
 # --- 4. the bad release -------------------------------------------------------------------------------
 section "Deploy v2: its migration rewrites the prices, its checkout fails every second order"
 show "$SHOP" deploy v2
+# The monitor's configuration: the shop's access log and health page, the checklist's rule.
+CONFIG=$WORK/rollback.toml
+cat >"$CONFIG" <<TOML
+[target]
+name = "shop"
+state_dir = "$STATE"
+
+[source.web]
+kind = "access_log"
+path = "$SHOP_ROOT/log/access.log"
+format = "combined_request_time"
+interval = "1s"
+
+[source.health]
+kind = "http"
+url = "$SHOP_URL/health/"
+timeout = "2s"
+
+[[condition]]
+name = "checkout-errors"
+signal = "web.error_rate"
+window = "5m"
+above = 0.05
+min_requests = 10
+severity = "critical"
+
+[[condition]]
+name = "site-down"
+signal = "health.downtime"
+above = "15m"
+severity = "critical"
+
+[decision]
+mode = "auto"
+playbook = "$PLAYBOOK"
+cooldown = "1h"
+watch_after = "30m"
+TOML
+RB deployed -c "$CONFIG" --release v2
 show "$SHOP" prices
 say "customers keep ordering (these orders are newer than the backup):"
 set +e
@@ -159,9 +198,21 @@ rehearse)
     ;;
 esac
 
-# --- 5. the rollback --------------------------------------------------------------------------------
-section "rollback run -p playbooks/ecommerce.toml"
-RB run -p "$PLAYBOOK" --state-dir "$STATE" --yes --severity critical --reason "checkout errors after v2"
+# --- 5. the decision and the rollback -------------------------------------------------------------------
+section "rollback check: the conditions over the access log and the health page"
+sleep 1.2 # the last second of log lines is complete
+set +e
+RB check -c "$CONFIG"
+check_rc=$?
+set -e
+say "rollback check exit code: $check_rc (5 = a rollback is recommended)"
+[ "$check_rc" -eq 5 ] || {
+    echo "demo.sh: the check did not recommend a rollback (exit $check_rc)" >&2
+    exit 1
+}
+
+section "rollback monitor --once: the decision starts playbooks/ecommerce.toml (mode auto)"
+RB monitor -c "$CONFIG" --once
 RUN_ID=$(basename "$(ls -t "$STATE"/runs/*.jsonl | head -n 1)" .jsonl)
 
 # --- 6. what the on-call engineer checks -------------------------------------------------------------
@@ -191,3 +242,6 @@ for line in open(sys.argv[1]):
 
 section "The run report (from the journal)"
 RB report "$RUN_ID" --state-dir "$STATE"
+
+section "Why it ran: the decision behind the run, with its numbers"
+RB explain -c "$CONFIG" "$RUN_ID"
