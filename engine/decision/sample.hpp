@@ -46,7 +46,8 @@ struct Sample {
         s.latency = std::move(latency);
         return s;
     }
-    /// `failed`: the target answered wrongly or not at all (refused, 5xx, timeout).
+    /// `failed`: the target answered wrongly or not at all (refused, 5xx, timeout); its latency
+    /// is kept in `value` but not in the latency histogram.
     static Sample make_probe(SystemTime t, bool failed, double latency_ms) {
         Sample s;
         s.time = t;
@@ -54,7 +55,11 @@ struct Sample {
         s.value = latency_ms;
         s.count = 1;
         s.errors = failed ? 1 : 0;
-        s.latency = {{static_cast<uint16_t>(LatencyHistogram::bucket_of(latency_ms)), 1}};
+        // Only answers the target gave count as its latency: a refused connection (0 ms) or a
+        // timeout (the timeout) would pull the percentiles either way.
+        if (!failed) {
+            s.latency = {{static_cast<uint16_t>(LatencyHistogram::bucket_of(latency_ms)), 1}};
+        }
         return s;
     }
     static Sample make_missing(SystemTime t, SampleKind kind, std::string detail) {
