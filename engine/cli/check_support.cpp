@@ -2,10 +2,7 @@
 #include "cli/check_support.hpp"
 
 #include "exec/runner.hpp"
-#include "sources/collect.hpp"
-#include "sources/http_probe.hpp"
-#include "sources/prometheus.hpp"
-#include "sources/sql_query.hpp"
+#include "monitor/monitor.hpp"
 #include "util/error.hpp"
 #include "util/files.hpp"
 #include "util/strings.hpp"
@@ -16,7 +13,6 @@
 namespace rollback::cli {
 
 namespace fs = std::filesystem;
-using decision::Sample;
 
 config::Config load_rollback_config(const CommonOptions& common) {
     fs::path file = common.config.empty() ? fs::path("rollback.toml") : fs::path(common.config);
@@ -53,79 +49,18 @@ std::optional<DeployMarker> read_deploy_marker(const fs::path& state_dir) {
 
 decision::DecisionRecord evaluate_now(const config::Config& cfg, const fs::path& state_dir,
                                       util::SystemTime now) {
+    // One tick of the monitor's own reading and evaluation: `check` and `monitor --once` judge
+    // the same data the same way.
     decision::BaselineBook book;
     if (fs::exists(state_dir / "baselines.json")) {
         book = decision::BaselineBook::from_json(util::read_file(state_dir / "baselines.json"));
     }
-    decision::Evaluator ev(cfg.conditions, cfg.decision, book);
-    auto marker = read_deploy_marker(state_dir);
-    if (marker) {
-        ev.deployed(marker->time, marker->release);
+    monitor::Monitor mon(cfg, std::move(book));
+    if (auto marker = read_deploy_marker(state_dir)) {
+        mon.deployed(marker->time, marker->release);
     }
     exec::RealProcessRunner runner;
-    util::RealHttpClient http;
-    for (const auto& [name, src] : cfg.sources) {
-        util::Millis reach{0}; // how far back the conditions on this source look
-        bool used = false;
-        for (const auto& c : cfg.conditions) {
-            if (c.source != name) {
-                continue;
-            }
-            used = true;
-            reach = std::max(reach, c.window);
-            if (c.baseline == decision::BaselineKind::before_deploy && marker) {
-                auto bw = c.baseline_window.count() > 0 ? c.baseline_window : c.window;
-                reach = std::max(reach,
-                                 std::chrono::duration_cast<util::Millis>(now - marker->time) + bw);
-            }
-        }
-        if (!used) {
-            continue;
-        }
-        switch (src.kind) {
-        case config::SourceKind::access_log: {
-            const int64_t interval = std::max<int64_t>(1, src.interval.count() / 1000);
-            sources::FileSamples fsam;
-            try {
-                fsam = sources::read_samples(src.path, src.format, interval,
-                                             now - reach - src.interval, now);
-            } catch (const util::Error& e) {
-                ev.add_sample(
-                    name, Sample::make_missing(now, decision::SampleKind::unavailable, e.what()));
-                break;
-            }
-            util::SystemTime last = now - reach;
-            for (auto& s : fsam.samples) {
-                last = s.time;
-                ev.add_sample(name, std::move(s));
-            }
-            // A log with no new lines is a quiet service (no traffic), not a missing source.
-            using std::chrono::duration_cast;
-            using std::chrono::seconds;
-            const int64_t last_s = duration_cast<seconds>(last.time_since_epoch()).count();
-            const int64_t now_s = duration_cast<seconds>(now.time_since_epoch()).count();
-            for (int64_t t = (last_s / interval + 1) * interval; t <= now_s; t += interval) {
-                ev.add_sample(name, Sample::make_requests(util::SystemTime(seconds(t)), 0, 0));
-            }
-            break;
-        }
-        case config::SourceKind::command:
-            ev.add_sample(name, sources::run_command(runner, src.argv, src.timeout, now));
-            break;
-        case config::SourceKind::http:
-            ev.add_sample(name,
-                          sources::probe_http(http, src.url, src.expect_status, src.timeout, now));
-            break;
-        case config::SourceKind::prometheus:
-            ev.add_sample(name,
-                          sources::query_prometheus(http, src.url, src.query, src.timeout, now));
-            break;
-        case config::SourceKind::sql:
-            ev.add_sample(name, sources::run_sql_query(src.dsn, src.query, src.timeout, now));
-            break;
-        }
-    }
-    return ev.evaluate(now).record;
+    return mon.tick(runner, now).record;
 }
 
 fs::path write_decision_record(const fs::path& state_dir, const decision::DecisionRecord& r) {

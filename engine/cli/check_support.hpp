@@ -26,8 +26,8 @@ struct DeployMarker {
 /// `<state_dir>/deploy.json`, nullopt when absent; util::Error when malformed.
 std::optional<DeployMarker> read_deploy_marker(const std::filesystem::path& state_dir);
 
-/// Evaluates every condition once at `now`, reading each source now (access logs: the part of the
-/// file covering the windows; commands, http probes, Prometheus and SQL queries: once).
+/// Evaluates every condition once at `now`: one tick of a fresh monitor::Monitor (access logs: the
+/// part of the file covering the windows; commands, http probes, Prometheus and SQL: once).
 decision::DecisionRecord evaluate_now(const config::Config& cfg,
                                       const std::filesystem::path& state_dir, util::SystemTime now);
 
