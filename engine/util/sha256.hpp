@@ -7,7 +7,7 @@
 
 namespace rollback::util {
 
-/// Incremental SHA-256 (OpenSSL EVP). `hex()` finishes the digest; call it once.
+/// Incremental SHA-256 (OpenSSL's low-level SHA256_*). `hex()` finishes the digest; call it once.
 class Sha256 {
   public:
     Sha256();
