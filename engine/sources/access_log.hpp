@@ -3,7 +3,7 @@
 
 // nginx / gunicorn access logs: a log_format compiled into a field extractor (no regex, no
 // allocation per line), an aggregator into per-interval request samples, and whole-file ingestion
-// over mmap. Built for ≥ 1 GB/s on one core.
+// in blocks of whole lines. Built for ≥ 1 GB/s on one core (docs/benchmarks.md).
 
 #include "decision/histogram.hpp"
 #include "decision/sample.hpp"
@@ -57,16 +57,23 @@ class LogFormat {
     };
 
   private:
+    /// Literal text of the format; up to 8 bytes also as a word and a mask of its bytes, for a
+    /// comparison in one instruction (mask 0: longer or empty, compared byte by byte).
+    struct Literal {
+        std::string text;
+        uint64_t word = 0, mask = 0;
+        static Literal of(std::string text);
+    };
     struct Field {
-        std::string before; ///< literal text preceding the variable
+        Literal before; ///< literal text preceding the variable
         Var var = Var::other;
         bool quoted = false; ///< preceded by '"': `\"` inside does not end it
     };
     std::string m_spec;
     std::vector<Field> m_fields;
-    std::string m_trailer; ///< literal after the last variable
-    int m_forward = 0;     ///< fields parsed left to right: [0, m_forward)
-    bool m_tail = false;   ///< the last field is read backwards from the end of the line
+    Literal m_trailer;   ///< literal after the last variable
+    int m_forward = 0;   ///< fields parsed left to right: [0, m_forward)
+    bool m_tail = false; ///< the last field is read backwards from the end of the line
     int m_latency_var = -1;
 };
 
@@ -90,10 +97,24 @@ class RequestAggregator {
         uint64_t count = 0, errors = 0;
         std::vector<uint32_t> hist; // dense, allocated once per bucket
     };
+    /// The bucket most lines go to, so that they skip the division and the map lookup. A copy
+    /// starts without it: the pointer is into this object's own map.
+    struct Current {
+        Bucket* bucket = nullptr;
+        int64_t start = 0;
+        Current() = default;
+        Current(const Current&) noexcept {}
+        Current& operator=(const Current&) noexcept {
+            bucket = nullptr;
+            return *this;
+        }
+    };
     void emit(int64_t start, Bucket& b);
+    void add_slow(const LogEntry& e);
     int64_t m_interval;
     Sink m_sink;
     std::map<int64_t, Bucket> m_open;
+    Current m_current;
     int64_t m_next_emit = INT64_MIN; ///< start of the next interval to emit
     uint64_t m_late = 0;
 };
@@ -110,9 +131,12 @@ ParseStats parse_lines(std::string_view text, const LogFormat& format,
                        const std::function<void(const LogEntry&)>& on_entry,
                        uint64_t line_base = 0);
 
-/// Maps `path` and parses it (see parse_lines). Throws util::Error when it cannot be read.
+/// Reads `path` and parses it (see parse_lines). Throws util::Error when it cannot be read.
 ParseStats parse_file(const std::filesystem::path& path, const LogFormat& format,
                       const std::function<void(const LogEntry&)>& on_entry);
+/// The same, adding every parsed entry to `into` (replay: no call through std::function per line).
+ParseStats parse_file(const std::filesystem::path& path, const LogFormat& format,
+                      RequestAggregator& into);
 
 /// Days since 1970-01-01 of a civil date (proleptic Gregorian).
 int64_t days_from_civil(int64_t y, unsigned m, unsigned d);

@@ -28,11 +28,8 @@ FileSamples read_samples(const std::filesystem::path& file, const std::string& f
     };
     if (util::trim(head) == "timestamp,value") {
         out.is_csv = true;
-        for (auto& s : read_value_csv(file)) {
-            if (keep(s)) {
-                out.samples.push_back(std::move(s));
-            }
-        }
+        out.samples = read_value_csv(file);
+        std::erase_if(out.samples, [&](const decision::Sample& s) { return !keep(s); });
         return out;
     }
     LogFormat f = LogFormat::compile(format);
@@ -41,7 +38,7 @@ FileSamples read_samples(const std::filesystem::path& file, const std::string& f
             out.samples.push_back(std::move(s));
         }
     });
-    out.stats = parse_file(file, f, [&](const LogEntry& e) { agg.add(e); });
+    out.stats = parse_file(file, f, agg);
     agg.flush_all();
     out.late = agg.late();
     return out;
