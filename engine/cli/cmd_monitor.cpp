@@ -312,6 +312,7 @@ int cmd_monitor(const Args& args) {
         }
         const auto& r = e.record;
         const std::string id = decision::record_id(r);
+        append_tick(loop.state_dir, r, e.notable ? id : std::string());
         if (e.notable) {
             write_decision_record(loop.state_dir, r);
             std::printf("%s\n", loop.common.json ? decision::to_json(r).c_str()

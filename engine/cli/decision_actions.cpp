@@ -9,6 +9,7 @@
 #include "util/strings.hpp"
 
 #include <boost/json.hpp>
+#include <fstream>
 
 namespace rollback::cli {
 
@@ -59,6 +60,54 @@ std::vector<std::string> tell_hooks(const config::Config& cfg, const playbook::P
         }
     }
     return failures;
+}
+
+void append_tick(const fs::path& state_dir, const decision::DecisionRecord& r,
+                 const std::string& written_id, int keep_days) {
+    boost::json::array conds;
+    for (const auto& c : r.conditions) {
+        boost::json::object o{{"name", c.name}, {"verdict", decision::to_string(c.verdict)}};
+        if (c.observed) {
+            o["observed"] = *c.observed;
+        } else {
+            o["observed"] = nullptr;
+        }
+        conds.push_back(std::move(o));
+    }
+    boost::json::object line{{"version", decision::k_record_version},
+                             {"kind", "tick"},
+                             {"time", util::format_time(r.time)},
+                             {"action", decision::to_string(r.action)},
+                             {"executed", r.executed},
+                             {"record", written_id},
+                             {"conditions", std::move(conds)}};
+    const std::string day = util::format_time(r.time).substr(0, 10);
+    const fs::path dir = state_dir / "decisions";
+    const fs::path file = dir / ("ticks-" + day + ".jsonl");
+    std::error_code ec;
+    const bool new_day = !fs::exists(file, ec);
+    fs::create_directories(dir, ec);
+    {
+        std::ofstream out(file, std::ios::app);
+        out << boost::json::serialize(line) << "\n";
+        if (!out.flush()) {
+            log::warn("cannot append to {}", file.string());
+            return;
+        }
+    }
+    if (!new_day) {
+        return;
+    }
+    // A new day: drop tick files past their keep (names sort by day).
+    const std::string oldest =
+        "ticks-" + util::format_time(r.time - std::chrono::hours(24) * keep_days).substr(0, 10) +
+        ".jsonl";
+    for (const auto& e : fs::directory_iterator(dir, ec)) {
+        const std::string name = e.path().filename().string();
+        if (name.rfind("ticks-", 0) == 0 && name < oldest) {
+            fs::remove(e.path(), ec);
+        }
+    }
 }
 
 fs::path approval_path(const fs::path& state_dir, const std::string& decision_id) {

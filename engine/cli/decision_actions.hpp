@@ -31,6 +31,13 @@ std::vector<std::string> tell_hooks(const config::Config& cfg, const playbook::P
                                     const decision::DecisionRecord& r,
                                     const std::string& decision_id);
 
+/// Every evaluation, "no action" included, as one line of
+/// `<state_dir>/decisions/ticks-YYYY-MM-DD.jsonl` (UTC day): {version, kind: "tick", time, action,
+/// executed, record (the full record's id when it was written, else ""), conditions: [{name,
+/// verdict, observed}]}. Files older than `keep_days` are removed when a new day starts.
+void append_tick(const std::filesystem::path& state_dir, const decision::DecisionRecord& r,
+                 const std::string& written_id, int keep_days = 14);
+
 struct ApprovalRequest {
     std::string decision_id;
     util::SystemTime requested_at;

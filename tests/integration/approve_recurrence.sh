@@ -119,4 +119,10 @@ grep -l '"action":"notify"' .rollback/decisions/*.json | xargs grep -l 'recurren
     || { cat loop.out; fail "no recurrence decision record"; }
 contains notified.jsonl '"status":"notify"'
 contains notified.jsonl 'recurrence'
+# Every tick is on record, "no action" included, and links to the full record when one was written.
+ticks=$(ls .rollback/decisions/ticks-*.jsonl)
+contains "$ticks" '"kind":"tick"'
+contains "$ticks" '"action":"none","executed":false,"record":""'
+contains "$ticks" '"action":"notify"'
+[ "$(wc -l < "$ticks")" -ge 3 ] || fail "fewer tick lines than ticks"
 pass "a recurrence after a rollback is reported, not rolled back again"
