@@ -4,6 +4,7 @@
 #include "util/duration.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <deque>
 
 namespace rollback::decision {
@@ -61,10 +62,20 @@ std::string describe_duration(std::chrono::system_clock::duration d) {
     return util::format_duration(duration_cast<Millis>(d));
 }
 
+// The record's texts are rebuilt at every tick, a replay runs millions of ticks: appending to one
+// string costs one allocation where a chain of operator+ costs one per piece.
+void append_int(std::string& s, long long v) {
+    char buf[24];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+    s.append(buf, end);
+}
+
 struct CondState {
     ConditionSpec spec;
     size_t series = 0;
     Mode mode = Mode::auto_;
+    // The spec's texts that every record repeats, formatted once.
+    std::string signal_name, unit, window_text, for_text;
 
     // The window (now - window, now], kept as running sums.
     uint64_t next_seq = 0, first_seq = 0;
@@ -190,8 +201,7 @@ struct Evaluator::Impl {
         o.samples = c.w_samples;
         if (c.w_samples == 0) {
             o.missing = Missing::no_data;
-            o.detail = "no sample from source \"" + se.name + "\" in the last " +
-                       util::format_duration(c.spec.window);
+            o.detail = "no sample from source \"" + se.name + "\" in the last " + c.window_text;
             return o;
         }
         const Sample& latest = se.at(c.next_seq - 1);
@@ -240,7 +250,7 @@ struct Evaluator::Impl {
         }
         if (c.w_count == 0) {
             o.missing = Missing::no_traffic;
-            o.detail = "no requests in the last " + util::format_duration(c.spec.window);
+            o.detail = "no requests in the last " + c.window_text;
             return o;
         }
         if (c.w_count < c.spec.min_requests) {
@@ -404,8 +414,8 @@ struct Evaluator::Impl {
         const bool observed_ok = o.value && o.missing == Missing::none;
         ConditionRecord r;
         r.name = sp.name;
-        r.signal = sp.source + "." + std::string(to_string(sp.signal));
-        r.unit = std::string(unit_of(sp.signal));
+        r.signal = c.signal_name;
+        r.unit = c.unit;
         r.window = sp.window;
         r.window_start = now - sp.window;
         r.window_end = now;
@@ -611,41 +621,66 @@ struct Evaluator::Impl {
         if (c.run_start) {
             ++c.run_ticks;
         }
-        const std::string missed = c.missed_in_run > 0
-                                       ? " (" + std::to_string(c.missed_in_run) + " missed of " +
-                                             std::to_string(sp.max_missed) + " allowed)"
-                                       : "";
+        std::string& st = r.counting_state;
+        auto append_missed = [&] {
+            if (c.missed_in_run > 0) {
+                st += " (";
+                append_int(st, c.missed_in_run);
+                st += " missed of ";
+                append_int(st, sp.max_missed);
+                st += " allowed)";
+            }
+        };
         switch (sp.counting) {
         case Counting::immediate:
             r.breached = outcome == Outcome::breach ? 1 : 0;
             r.of = 1;
-            r.counting_state = outcome == Outcome::breach ? "breached at this evaluation"
-                               : outcome == Outcome::ok   ? "not breached"
-                                                          : "not observed";
+            st = outcome == Outcome::breach ? "breached at this evaluation"
+                 : outcome == Outcome::ok   ? "not breached"
+                                            : "not observed";
             break;
         case Counting::for_duration:
             r.breached = c.run_breached;
             r.of = c.run_ticks;
-            r.counting_state =
-                c.run_start ? "breaching for " + describe_duration(now - *c.run_start) + " of " +
-                                  util::format_duration(sp.for_duration) + " required, " +
-                                  std::to_string(c.run_breached) + " of " +
-                                  std::to_string(c.run_ticks) + " evaluations breached" + missed
-                            : "not breaching";
+            if (!c.run_start) {
+                st = "not breaching";
+                break;
+            }
+            st.reserve(128);
+            st += "breaching for ";
+            st += describe_duration(now - *c.run_start);
+            st += " of ";
+            st += c.for_text;
+            st += " required, ";
+            append_int(st, c.run_breached);
+            st += " of ";
+            append_int(st, c.run_ticks);
+            st += " evaluations breached";
+            append_missed();
             break;
         case Counting::consecutive:
             r.breached = c.consec;
             r.of = sp.consecutive;
-            r.counting_state = std::to_string(c.consec) + " consecutive breaches of " +
-                               std::to_string(sp.consecutive) + " required" + missed;
+            st.reserve(96);
+            append_int(st, c.consec);
+            st += " consecutive breaches of ";
+            append_int(st, sp.consecutive);
+            st += " required";
+            append_missed();
             break;
         case Counting::m_of_n: {
             int hits = static_cast<int>(std::count(c.recent.begin(), c.recent.end(), true));
             r.breached = hits;
             r.of = static_cast<int>(c.recent.size());
-            r.counting_state = std::to_string(hits) + " of the last " +
-                               std::to_string(c.recent.size()) + " breached (" +
-                               std::to_string(sp.m) + " of " + std::to_string(sp.n) + " required)";
+            st.reserve(64);
+            append_int(st, hits);
+            st += " of the last ";
+            append_int(st, static_cast<long long>(c.recent.size()));
+            st += " breached (";
+            append_int(st, sp.m);
+            st += " of ";
+            append_int(st, sp.n);
+            st += " required)";
             break;
         }
         }
@@ -682,6 +717,10 @@ Evaluator::Evaluator(std::vector<ConditionSpec> conditions, DecisionPolicy polic
         c.series = static_cast<size_t>(it - m->series.begin());
         c.mode = sp.mode.value_or(m->policy.mode);
         c.track_hist = is_latency(sp.signal);
+        c.signal_name = sp.source + "." + std::string(to_string(sp.signal));
+        c.unit = std::string(unit_of(sp.signal));
+        c.window_text = util::format_duration(sp.window);
+        c.for_text = util::format_duration(sp.for_duration);
         if (sp.baseline == BaselineKind::before_deploy) {
             Millis bw = sp.baseline_window.count() > 0 ? sp.baseline_window : sp.window;
             it->retention = std::max(it->retention, 2 * bw);
@@ -750,6 +789,7 @@ Evaluation Evaluator::evaluate(SystemTime now) {
     bool triggered = false;
     std::string trigger_cause;
     bool changed = s.first_tick;
+    r.conditions.reserve(s.conds.size());
     for (auto& c : s.conds) {
         s.advance(c, now);
         auto prev = c.last_verdict;
@@ -779,9 +819,14 @@ Evaluation Evaluator::evaluate(SystemTime now) {
             pending += c.verdict == Verdict::pending || c.verdict == Verdict::firing;
             missing += c.missing != Missing::none;
         }
-        r.reason = "no action: " + std::to_string(r.conditions.size()) + " conditions, " +
-                   std::to_string(pending) + " breaching, " + std::to_string(missing) +
-                   " without usable data";
+        r.reason.reserve(80);
+        r.reason += "no action: ";
+        append_int(r.reason, static_cast<long long>(r.conditions.size()));
+        r.reason += " conditions, ";
+        append_int(r.reason, pending);
+        r.reason += " breaching, ";
+        append_int(r.reason, missing);
+        r.reason += " without usable data";
     } else {
         const auto& c = *std::find_if(r.conditions.begin(), r.conditions.end(),
                                       [&](const auto& x) { return x.name == r.cause; });
