@@ -3,6 +3,7 @@
 
 #include "playbook/toml_reader.hpp"
 #include "util/files.hpp"
+#include "util/http_client.hpp"
 #include "util/secrets.hpp"
 #include "util/strings.hpp"
 
@@ -330,6 +331,11 @@ void read_source(TomlReader& rd, const std::string& name, const toml::table& t, 
     case SourceKind::prometheus:
         need("url");
         s.url = rd.get_string(t, "url", subject).value_or("");
+        if (std::string why; !s.url.empty() && !util::parse_http_url(s.url, &why)) {
+            rd.error(rd.where(*t.get("url")), subject, "key \"url\": " + why,
+                     "the monitor probes over plain http:// (a health endpoint behind the TLS "
+                     "terminator)");
+        }
         if (s.kind == SourceKind::prometheus) {
             need("query");
             s.query = rd.get_string(t, "query", subject).value_or("");

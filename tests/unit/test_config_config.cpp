@@ -170,6 +170,14 @@ mode = "yolo"
 }
 
 TEST_SUITE("config") {
+    TEST_CASE("an http source's URL is checked when the file loads") {
+        CHECK(diagnostics_of(R"TOML([source.site]
+kind = "http"
+url = "https://shop.example/health/"
+)TOML")
+                  .find("3:7: source \"site\": key \"url\": https:// is not supported") == 0);
+    }
+
     TEST_CASE("source intervals default to the evaluation interval; hooks need a playbook") {
         auto cfg = config::parse(R"TOML([target]
 name = "t"
