@@ -50,6 +50,20 @@ TEST_SUITE("sources") {
             rt, R"L(10.0.0.1 - - [26/Nov/2026:14:35:59 +0000] "GET / HTTP/1.1" 200 5 "-" "a" -)L");
         CHECK(e.latency_ms == -1);
 
+        // An escaped quote followed by a space deep inside a long user agent does not end it.
+        e = parse_one(
+            rt,
+            R"L(10.0.0.1 - - [26/Nov/2026:14:35:59 +0000] "GET / HTTP/1.1" 200 5 "-" "Mozilla/5.0 (X11; Linux x86_64) \" AppleWebKit/537.36 \" (KHTML)" 0.042)L");
+        CHECK(e.latency_ms == doctest::Approx(42));
+        // Short lines: literals near the end of the line are compared byte by byte.
+        auto m = LogFormat::compile("$msec $status $request_time");
+        e = parse_one(m, "1.5 200 1");
+        CHECK(e.time_s == 1);
+        CHECK(e.status == 200);
+        CHECK(e.latency_ms == doctest::Approx(1000));
+        parse_one(m, "1.5 20", false);
+        parse_one(m, "1 2", false);
+
         // Not the format: rejected, never half-read.
         parse_one(combined, "garbage", false);
         parse_one(combined,
@@ -140,6 +154,36 @@ TEST_SUITE("sources") {
         CHECK(hist_total == 3);
     }
 
+    TEST_CASE("aggregation while following a log: lines of an interval around flush_until") {
+        std::vector<Sample> out;
+        RequestAggregator agg(60, [&](Sample s) { out.push_back(std::move(s)); });
+        auto at = [](int64_t s, int status) {
+            LogEntry e;
+            e.time_s = 600 + s;
+            e.status = status;
+            return e;
+        };
+        agg.add(at(0, 200));
+        agg.add(at(30, 500));
+        agg.flush_until(600 + 45); // the interval is not over: nothing emitted
+        CHECK(out.empty());
+        agg.add(at(50, 200)); // same interval after a flush
+        agg.flush_until(600 + 60);
+        REQUIRE(out.size() == 1);
+        CHECK(out[0].count == 3);
+        CHECK(out[0].errors == 1);
+        agg.add(at(59, 200)); // the emitted interval: late
+        CHECK(agg.late() == 1);
+        agg.add(at(61, 503));
+        agg.add(at(62, 200));
+        agg.flush_until(600 + 240);
+        REQUIRE(out.size() == 4);
+        CHECK(out[1].count == 2);
+        CHECK(out[1].errors == 1);
+        CHECK(out[2].count == 0); // quiet up to now: no traffic
+        CHECK(out[3].count == 0);
+    }
+
     TEST_CASE("the tailer follows appends, rotation and truncation") {
         rollback::test::TempDir dir;
         auto path = dir / "access.log";
@@ -193,6 +237,27 @@ TEST_SUITE("sources") {
         auto good = parse_value_csv(
             "timestamp,value\n2014-03-07 03:41:00,1.5\n2014-03-07 03:46:00,2\n", "x.csv");
         CHECK(good.size() == 2);
+
+        // The plain form has its own fast parser: it must agree with util::parse_time (taken by
+        // the same text with a "Z") everywhere, overflowing days and leap seconds included.
+        for (const char* t :
+             {"1970-01-01 00:00:00", "1969-12-31 23:59:59", "2016-02-29 23:59:60",
+              "2015-02-31 12:00:00", "2000-12-31T23:59:59", "1900-03-01 00:00:00",
+              "2038-01-19 03:14:08", "9999-12-31 23:59:59", "2014-03-07 03:41:00"}) {
+            CAPTURE(t);
+            auto plain = parse_value_csv(std::string("timestamp,value\n") + t + ",1\n", "p.csv");
+            auto zulu = parse_value_csv(std::string("timestamp,value\n") + t + "Z,1\n", "z.csv");
+            REQUIRE(plain.size() == 1);
+            REQUIRE(zulu.size() == 1);
+            CHECK(plain[0].time == zulu[0].time);
+        }
+        // Out of range: rejected by both paths alike.
+        for (const char* t : {"2014-13-07 03:41:00", "2014-03-00 03:41:00", "2014-03-07 24:00:00",
+                              "2014-03-07 03:60:00", "2014-03-07 03:41:61"}) {
+            CAPTURE(t);
+            CHECK_THROWS_AS(parse_value_csv(std::string("timestamp,value\n") + t + ",1\n", "p.csv"),
+                            rollback::util::InvalidInput);
+        }
         try {
             parse_value_csv("time,v\n2014-03-07 03:41:00,abc\nnope,1\n", "bad.csv");
             FAIL("expected InvalidInput");
