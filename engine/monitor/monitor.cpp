@@ -11,7 +11,10 @@
 
 #include <algorithm>
 #include <chrono>
+#include <csignal>
 #include <deque>
+#include <future>
+#include <pthread.h>
 
 namespace rollback::monitor {
 
@@ -172,6 +175,11 @@ decision::Sample Monitor::observe(const config::SourceConfig& src, exec::Process
 }
 
 decision::Evaluation Monitor::tick(exec::ProcessRunner& runner, SystemTime now) {
+    // Network sources (http, prometheus, sql) of one tick are read side by side, so a hanging
+    // target costs the tick one timeout, not one per source; commands and logs on this thread.
+    // Samples are added in the sources' order whatever finished first.
+    std::vector<std::pair<std::string, std::future<Sample>>> network;
+    std::vector<std::pair<std::string, Sample>> local;
     for (const auto& [name, src] : m_cfg.sources) {
         const bool used = std::any_of(m_cfg.conditions.begin(), m_cfg.conditions.end(),
                                       [&](const auto& c) { return c.source == name; });
@@ -187,8 +195,28 @@ decision::Evaluation Monitor::tick(exec::ProcessRunner& runner, SystemTime now) 
         if (due != m_next_due.end() && now < due->second) {
             continue;
         }
-        m_eval.add_sample(name, observe(src, runner, now));
         m_next_due[name] = tick_floor(now, src.interval) + src.interval;
+        if (src.kind == config::SourceKind::command) {
+            local.emplace_back(name, observe(src, runner, now));
+            continue;
+        }
+        network.emplace_back(name, std::async(std::launch::async, [this, &src, &runner, now] {
+                                 // Signals (SIGTERM, SIGHUP) are the main thread's to take.
+                                 sigset_t all;
+                                 sigfillset(&all);
+                                 pthread_sigmask(SIG_BLOCK, &all, nullptr);
+                                 return observe(src, runner, now);
+                             }));
+    }
+    std::map<std::string, Sample> got;
+    for (auto& [name, s] : local) {
+        got.emplace(name, std::move(s));
+    }
+    for (auto& [name, f] : network) {
+        got.emplace(name, f.get());
+    }
+    for (auto& [name, s] : got) {
+        m_eval.add_sample(name, std::move(s));
     }
     return m_eval.evaluate(now);
 }

@@ -56,8 +56,8 @@ class Monitor {
     struct LogState;
     util::Millis reach(const std::string& source, SystemTime now) const;
     void read_access_log(const config::SourceConfig& src, SystemTime now);
-    decision::Sample observe(const config::SourceConfig& src, exec::ProcessRunner& runner,
-                             SystemTime now);
+    static decision::Sample observe(const config::SourceConfig& src, exec::ProcessRunner& runner,
+                                    SystemTime now);
 
     config::Config m_cfg;
     decision::Evaluator m_eval;
