@@ -175,6 +175,13 @@ bool parse_time_iso(std::string_view v, int64_t& out) {
 
 // Seconds with a fraction ("0.123", "12", "1.5") to milliseconds; "-" or junk → false.
 bool parse_seconds_ms(std::string_view v, double& ms) {
+    // Most request times look like "0.123": the same arithmetic as the general form below.
+    if (v.size() == 5 && v[1] == '.' && digit(v[0]) && digit(v[2]) && digit(v[3]) && digit(v[4])) {
+        const int64_t whole = v[0] - '0';
+        const int64_t frac = (v[2] - '0') * 100 + (v[3] - '0') * 10 + (v[4] - '0');
+        ms = static_cast<double>(whole) * 1000.0 + static_cast<double>(frac) * 1000.0 / 1000.0;
+        return true;
+    }
     size_t i = 0;
     int64_t whole = 0;
     while (i < v.size() && digit(v[i])) {
@@ -455,17 +462,20 @@ RequestAggregator::RequestAggregator(int64_t interval_s, Sink sink)
 
 namespace {
 
-inline void count_into(std::vector<uint32_t>& hist, uint64_t& count, uint64_t& errors,
-                       const LogEntry& e) {
-    ++count;
+template <class Bucket>
+inline void count_into(Bucket& b, const LogEntry& e) {
+    ++b.count;
     if (e.status >= 500 && e.status <= 599) {
-        ++errors;
+        ++b.errors;
     }
     if (e.latency_ms >= 0) {
-        if (hist.empty()) {
-            hist.assign(decision::LatencyHistogram::k_buckets, 0);
+        if (b.hist.empty()) {
+            b.hist.assign(decision::LatencyHistogram::k_buckets, 0);
         }
-        ++hist[static_cast<size_t>(decision::LatencyHistogram::bucket_of(e.latency_ms))];
+        const auto i = static_cast<size_t>(decision::LatencyHistogram::bucket_of(e.latency_ms));
+        ++b.hist[i];
+        b.lo = std::min(b.lo, i);
+        b.hi = std::max(b.hi, i + 1);
     }
 }
 
@@ -476,8 +486,7 @@ void RequestAggregator::add(const LogEntry& e) {
     // buckets before and after.
     if (m_current.bucket != nullptr && e.time_s >= m_current.start &&
         e.time_s - m_current.start < m_interval) {
-        Bucket& b = *m_current.bucket;
-        count_into(b.hist, b.count, b.errors, e);
+        count_into(*m_current.bucket, e);
         return;
     }
     add_slow(e);
@@ -489,8 +498,7 @@ void RequestAggregator::add_slow(const LogEntry& e) {
         ++m_late;
         return;
     }
-    Bucket& b = m_open[start];
-    count_into(b.hist, b.count, b.errors, e);
+    count_into(m_open[start], e);
     // Keep one interval of lateness: everything older than the newest bucket's predecessor is
     // final.
     m_current.bucket = nullptr;
@@ -513,7 +521,8 @@ void RequestAggregator::emit(int64_t start, Bucket& b) {
         }
     }
     decision::SparseHistogram sparse;
-    for (size_t i = 0; i < b.hist.size(); ++i) {
+    sparse.reserve(b.hi > b.lo ? b.hi - b.lo : 0);
+    for (size_t i = b.lo; i < b.hi; ++i) {
         if (b.hist[i] != 0) {
             sparse.emplace_back(static_cast<uint16_t>(i), b.hist[i]);
         }

@@ -95,7 +95,8 @@ class RequestAggregator {
   private:
     struct Bucket {
         uint64_t count = 0, errors = 0;
-        std::vector<uint32_t> hist; // dense, allocated once per bucket
+        std::vector<uint32_t> hist;   // dense, allocated once per bucket
+        size_t lo = SIZE_MAX, hi = 0; // hist is zero outside [lo, hi)
     };
     /// The bucket most lines go to, so that they skip the division and the map lookup. A copy
     /// starts without it: the pointer is into this object's own map.
