@@ -111,6 +111,31 @@ int replay(const CommonOptions& common, const ReplayOptions& o) {
                      static_cast<unsigned long long>(in.stats.first_rejected_line),
                      in.stats.first_rejected.c_str());
     }
+    if (in.implausible > 0) {
+        std::fprintf(stderr,
+                     "rollback: warning: %llu lines dated before 2000 or in the future (after this "
+                     "machine's clock) are not counted\n",
+                     static_cast<unsigned long long>(in.implausible));
+    }
+    if (!in.samples.empty()) {
+        // Virtual time still ticks every interval: a span of centuries is a wrong date, not a
+        // replay to run.
+        const auto span =
+            to.value_or(in.samples.back().time) - from.value_or(in.samples.front().time);
+        const auto ticks = std::chrono::duration_cast<util::Millis>(span).count() /
+                           std::max<int64_t>(1, interval.count());
+        constexpr int64_t k_max_ticks = 20'000'000;
+        if (ticks > k_max_ticks) {
+            throw util::Error(
+                o.file + ": the samples span " + util::format_time(in.samples.front().time) +
+                    " .. " + util::format_time(in.samples.back().time) + ", " +
+                    std::to_string(ticks) + " evaluations at " + util::format_duration(interval) +
+                    " (at most " + std::to_string(k_max_ticks) + ")",
+                util::ExitCode::invalid,
+                "a line with a wrong date? narrow the replay with --from/--to, or a longer "
+                "--interval");
+        }
+    }
     if (o.samples) {
         std::printf("start,end,kind,requests,errors,value\n");
         for (const auto& s : in.samples) {

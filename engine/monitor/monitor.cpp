@@ -70,6 +70,7 @@ Monitor::LogCounts Monitor::log_counts(const std::string& source) const {
     }
     LogCounts c = it->second->counts;
     c.late += it->second->agg.late();
+    c.implausible = it->second->agg.implausible();
     return c;
 }
 

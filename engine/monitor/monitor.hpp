@@ -49,6 +49,7 @@ class Monitor {
     /// interval late (both not counted), since the start.
     struct LogCounts {
         uint64_t lines = 0, rejected = 0, late = 0;
+        uint64_t implausible = 0; ///< dated before 2000 or in the future
     };
     LogCounts log_counts(const std::string& source) const;
 

@@ -458,7 +458,11 @@ bool LogFormat::parse(std::string_view line, LogEntry& out, TimeCache& cache) co
 // -------------------------------------------------------------------------------------------
 
 RequestAggregator::RequestAggregator(int64_t interval_s, Sink sink)
-    : m_interval(std::max<int64_t>(1, interval_s)), m_sink(std::move(sink)) {}
+    : m_interval(std::max<int64_t>(1, interval_s)), m_sink(std::move(sink)),
+      m_latest_plausible_s(std::chrono::duration_cast<std::chrono::seconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count() +
+                           86400) {}
 
 namespace {
 
@@ -493,6 +497,11 @@ void RequestAggregator::add(const LogEntry& e) {
 }
 
 void RequestAggregator::add_slow(const LogEntry& e) {
+    constexpr int64_t k_earliest_plausible_s = 946684800; // 2000-01-01T00:00:00Z
+    if (e.time_s < k_earliest_plausible_s || e.time_s > m_latest_plausible_s) {
+        ++m_implausible;
+        return;
+    }
     int64_t start = e.time_s - ((e.time_s % m_interval) + m_interval) % m_interval;
     if (m_next_emit != INT64_MIN && start < m_next_emit) {
         ++m_late;

@@ -91,6 +91,10 @@ class RequestAggregator {
     /// ... or everything (end of a replay).
     void flush_all();
     uint64_t late() const { return m_late; }
+    /// Lines dated before 2000 or more than a day after this machine's clock (a broken clock, a
+    /// mangled line): not counted. Zero-filling the gap to such a date would take years of
+    /// intervals.
+    uint64_t implausible() const { return m_implausible; }
 
   private:
     struct Bucket {
@@ -118,6 +122,8 @@ class RequestAggregator {
     Current m_current;
     int64_t m_next_emit = INT64_MIN; ///< start of the next interval to emit
     uint64_t m_late = 0;
+    uint64_t m_implausible = 0;
+    int64_t m_latest_plausible_s; ///< now + 1 day, at construction
 };
 
 struct ParseStats {

@@ -41,6 +41,7 @@ FileSamples read_samples(const std::filesystem::path& file, const std::string& f
     out.stats = parse_file(file, f, agg);
     agg.flush_all();
     out.late = agg.late();
+    out.implausible = agg.implausible();
     return out;
 }
 

@@ -17,8 +17,9 @@ namespace rollback::sources {
 struct FileSamples {
     std::vector<decision::Sample> samples; ///< time order
     bool is_csv = false;
-    ParseStats stats;  ///< access logs: lines read and rejected
-    uint64_t late = 0; ///< access logs: lines more than one interval late
+    ParseStats stats;         ///< access logs: lines read and rejected
+    uint64_t late = 0;        ///< access logs: lines more than one interval late
+    uint64_t implausible = 0; ///< access logs: lines dated before 2000 or in the future
 };
 
 /// Reads a recorded file for replay: a `timestamp,value` CSV (recognized by its header) or an

@@ -60,3 +60,25 @@ if grep -q "firing" "$work/replay.txt"; then echo "FAIL: a condition fired"; exi
 # JSON records of the replay are the versioned decision records.
 "$ROLLBACK" check -c "$work/rollback.toml" --replay "$LOG" --json 2>/dev/null | head -1 | grep -q '^{"version":1,"kind":"decision"'
 echo "ok: no trigger over $(wc -l < "$work/replay.txt") recorded decisions"
+
+# A line with a broken date (the year 2115, the epoch) among the real ones: warned about and not
+# counted; the replay is the same as without it. A CSV row dated 2115 is an error, located.
+{ cat "$LOG"
+  echo '10.0.0.1 - - [17/May/2115:10:05:03 +0000] "GET / HTTP/1.1" 500 1 "-" "t"'
+  echo '10.0.0.1 - - [01/Jan/1970:00:00:00 +0000] "GET / HTTP/1.1" 500 1 "-" "t"'
+} > "$work/broken.log"
+set +e
+"$ROLLBACK" check -c "$work/rollback.toml" --replay "$work/broken.log" > "$work/broken.txt" 2>"$work/broken.err"
+rc=$?
+set -e
+[ "$rc" -eq 0 ] || { cat "$work/broken.err"; echo "FAIL: broken dates: exit $rc"; exit 1; }
+grep -q "2 lines dated before 2000 or in the future" "$work/broken.err" || { cat "$work/broken.err"; echo "FAIL: no warning"; exit 1; }
+cmp -s "$work/broken.txt" "$work/replay.txt" || { echo "FAIL: broken dates changed the replay"; exit 1; }
+printf 'timestamp,value\n2014-03-07 03:41:00,1.5\n2115-03-07 03:46:00,2\n' > "$work/far.csv"
+set +e
+"$ROLLBACK" check -c "$work/rollback.toml" --replay "$work/far.csv" --source web > "$work/far.out" 2>&1
+rc=$?
+set -e
+[ "$rc" -eq 2 ] || { cat "$work/far.out"; echo "FAIL: a CSV spanning a century: exit $rc, expected 2"; exit 1; }
+grep -q "a line with a wrong date" "$work/far.out" || { cat "$work/far.out"; echo "FAIL: no hint"; exit 1; }
+echo "ok: lines with broken dates are warned about, not counted; a century-long CSV is refused"
