@@ -14,6 +14,10 @@ using rollback::decision::Sample;
 
 namespace {
 
+/// A plausible time on a minute (2023-11-14T22:14:00Z): the aggregator does not count lines dated
+/// before 2000 or after tomorrow.
+constexpr int64_t k_base = 1'700'000'040;
+
 LogEntry parse_one(const LogFormat& f, std::string_view line, bool expect_ok = true) {
     LogEntry e;
     TimeCache cache;
@@ -126,7 +130,7 @@ TEST_SUITE("sources") {
         RequestAggregator agg(60, [&](Sample s) { out.push_back(std::move(s)); });
         auto at = [](int64_t s, int status, double ms) {
             LogEntry e;
-            e.time_s = 600 + s;
+            e.time_s = k_base + s;
             e.status = status;
             e.latency_ms = ms;
             return e;
@@ -140,7 +144,7 @@ TEST_SUITE("sources") {
         agg.flush_all();
         CHECK(agg.late() == 1);
         REQUIRE(out.size() == 5);
-        CHECK(out[0].time == rollback::util::SystemTime(std::chrono::seconds(660)));
+        CHECK(out[0].time == rollback::util::SystemTime(std::chrono::seconds(k_base + 60)));
         CHECK(out[0].count == 3);
         CHECK(out[0].errors == 2);
         CHECK(out[1].count == 1);
@@ -159,16 +163,16 @@ TEST_SUITE("sources") {
         RequestAggregator agg(60, [&](Sample s) { out.push_back(std::move(s)); });
         auto at = [](int64_t s, int status) {
             LogEntry e;
-            e.time_s = 600 + s;
+            e.time_s = k_base + s;
             e.status = status;
             return e;
         };
         agg.add(at(0, 200));
         agg.add(at(30, 500));
-        agg.flush_until(600 + 45); // the interval is not over: nothing emitted
+        agg.flush_until(k_base + 45); // the interval is not over: nothing emitted
         CHECK(out.empty());
         agg.add(at(50, 200)); // same interval after a flush
-        agg.flush_until(600 + 60);
+        agg.flush_until(k_base + 60);
         REQUIRE(out.size() == 1);
         CHECK(out[0].count == 3);
         CHECK(out[0].errors == 1);
@@ -176,7 +180,7 @@ TEST_SUITE("sources") {
         CHECK(agg.late() == 1);
         agg.add(at(61, 503));
         agg.add(at(62, 200));
-        agg.flush_until(600 + 240);
+        agg.flush_until(k_base + 240);
         REQUIRE(out.size() == 4);
         CHECK(out[1].count == 2);
         CHECK(out[1].errors == 1);
@@ -269,5 +273,30 @@ TEST_SUITE("sources") {
             CHECK(e.diagnostics()[1].problem == "not a number: \"abc\"");
             CHECK(e.diagnostics()[2].subject == "timestamp");
         }
+    }
+}
+
+TEST_SUITE("sources") {
+    TEST_CASE("lines dated before 2000 or after tomorrow are not counted (no century of zeros)") {
+        std::vector<Sample> out;
+        RequestAggregator agg(10, [&](Sample s) { out.push_back(std::move(s)); });
+        auto at = [](int64_t t) {
+            LogEntry e;
+            e.time_s = t;
+            e.status = 200;
+            return e;
+        };
+        agg.add(at(k_base));
+        agg.add(at(0));                            // the epoch: a broken clock
+        agg.add(at(k_base + 5));                   // same interval
+        agg.add(at(k_base + 100LL * 365 * 86400)); // a century ahead
+        agg.add(at(k_base + 20));
+        agg.flush_all();
+        CHECK(agg.implausible() == 2);
+        CHECK(agg.late() == 0);
+        REQUIRE(out.size() == 3); // [k, k+10) with 2, a quiet interval, [k+20, k+30) with 1
+        CHECK(out[0].count == 2);
+        CHECK(out[1].count == 0);
+        CHECK(out[2].count == 1);
     }
 }
