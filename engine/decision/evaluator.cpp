@@ -264,7 +264,11 @@ struct Evaluator::Impl {
             o.value = static_cast<double>(c.w_errors) / static_cast<double>(c.w_count);
         } else if (c.hist.total() == 0) {
             o.missing = Missing::no_data;
-            o.detail = "requests carry no latency (does the log format have $request_time?)";
+            o.detail = latest.kind == SampleKind::probe
+                           ? "no probe in the window was answered: no latency to measure "
+                             "(error_rate and downtime judge failed probes)"
+                           : "requests carry no latency (does the log format have "
+                             "$request_time?)";
         } else {
             o.value = c.hist.percentile(percentile_of(sig));
         }

@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 #include "decision/sample.hpp"
 
+#include "config/config.hpp"
+#include "decision/evaluator.hpp"
+
 #include <doctest/doctest.h>
 
 using namespace rollback;
@@ -18,5 +21,33 @@ TEST_SUITE("decision") {
         CHECK(refused.errors == 1);
         CHECK(refused.value == 0.0);
         CHECK(refused.latency.empty());
+    }
+
+    TEST_CASE("latency over probes: only answered probes count; none answered is no data") {
+        auto cfg = config::parse(R"([source.site]
+kind = "http"
+url = "http://127.0.0.1:9/health/"
+[[condition]]
+name = "slow"
+signal = "site.latency_p95"
+window = "1m"
+above = "500ms"
+)",
+                                 "rollback.toml", "/tmp");
+        decision::Evaluator ev(cfg.conditions, cfg.decision);
+        const util::SystemTime t{std::chrono::seconds(1'700'000'040)};
+        ev.add_sample("site", decision::Sample::make_probe(t, false, 100.0));
+        ev.add_sample("site", decision::Sample::make_probe(t + std::chrono::seconds(10), true, 0));
+        auto e = ev.evaluate(t + std::chrono::seconds(10));
+        REQUIRE(e.record.conditions.size() == 1);
+        REQUIRE(e.record.conditions[0].observed);
+        CHECK(*e.record.conditions[0].observed >= 90); // the refused probe's 0 ms is not in it
+        CHECK(*e.record.conditions[0].observed <= 110);
+
+        const auto later = t + std::chrono::minutes(5);
+        ev.add_sample("site", decision::Sample::make_probe(later, true, 0));
+        e = ev.evaluate(later);
+        CHECK(e.record.conditions[0].verdict == decision::Verdict::no_data);
+        CHECK(e.record.conditions[0].detail.find("no probe in the window was answered") == 0);
     }
 }
