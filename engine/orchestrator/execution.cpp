@@ -120,16 +120,18 @@ actions::Result Execution::run_step(const playbook::Step& step, int first_attemp
         }
         status = result.status;
         last = result;
-        record({{"type", "step_finished"},
-                {"step", step.id},
-                {"attempt", attempt},
-                {"status", actions::to_string(result.status)},
-                {"exit_code", result.exit_code},
-                {"duration_ms", elapsed_ms(start)},
-                {"summary", result.summary},
-                {"output_tail", result.output_tail},
-                {"details", result.details}},
-               journal::Durability::with_next);
+        boost::json::object finished{{"type", "step_finished"},
+                                     {"step", step.id},
+                                     {"attempt", attempt},
+                                     {"status", actions::to_string(result.status)}};
+        if (result.exit_code >= 0) { // absent when the action ran no child (docs/journal.md)
+            finished["exit_code"] = result.exit_code;
+        }
+        finished["duration_ms"] = elapsed_ms(start);
+        finished["summary"] = result.summary;
+        finished["output_tail"] = result.output_tail;
+        finished["details"] = result.details;
+        record(std::move(finished), journal::Durability::with_next);
         if (status == actions::Status::succeeded || status == actions::Status::interrupted ||
             exec::interrupt_requested() != 0 || attempt == last_attempt) {
             break;

@@ -145,4 +145,24 @@ expect_rc 4 "$ROLLBACK" run -p "$WORK/pb.toml" --yes --reason "third"
 has "died without finishing" err
 has "rollback resume $LIVE" err
 expect_rc 0 "$ROLLBACK" audit verify "$LIVE" --state-dir "$STATE"
+# A step that runs no child (an http check) has no exit code: absent in the journal, "-" in the
+# report, never a made-up -1.
+mkdir -p "$WORK/nochild"
+cat >"$WORK/nochild/pb.toml" <<'TOML'
+[playbook]
+name = "no-child"
+[[step]]
+id = "probe"
+action = "http"
+url = "http://127.0.0.1:9/"
+timeout = "2s"
+on_failure = "continue"
+TOML
+expect_rc 3 "$ROLLBACK" run -p "$WORK/nochild/pb.toml" --yes
+NC=$(basename "$(ls "$WORK"/nochild/.rollback/runs/*.jsonl)" .jsonl)
+if grep '"type":"step_finished"' "$WORK/nochild/.rollback/runs/$NC.jsonl" | grep -q '"exit_code"'; then
+    fail "step_finished carries an exit_code for a step without a child"
+fi
+expect_rc 0 "$ROLLBACK" report "$NC" -p "$WORK/nochild/pb.toml"
+grep -Eq '^  probe +immediate +verification_failed +1 +- ' "$WORK/out" || { cat "$WORK/out"; fail "report EXIT is not '-'"; }
 echo "journal_cli: all checks passed"
