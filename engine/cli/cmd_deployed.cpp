@@ -9,7 +9,6 @@
 
 #include <boost/json.hpp>
 #include <cstdio>
-#include <fstream>
 
 namespace rollback::cli {
 
@@ -46,14 +45,10 @@ int cmd_deployed(const Args& args) {
                                {"target", cfg.target}};
     const std::string line = boost::json::serialize(marker);
     util::write_file_atomic(state_dir / "deploy.json", line + "\n");
-    {
-        // The history of markers: "once per release" decisions and baselines look back at it.
-        std::ofstream log(state_dir / "deploys.jsonl", std::ios::app);
-        log << line << "\n";
-        if (!log.flush()) {
-            throw util::Error("cannot append to " + (state_dir / "deploys.jsonl").string(),
-                              util::ExitCode::run_failed);
-        }
+    // The history of markers: "once per release" decisions and baselines look back at it.
+    if (!util::append_line(state_dir / "deploys.jsonl", line)) {
+        throw util::Error("cannot append to " + (state_dir / "deploys.jsonl").string(),
+                          util::ExitCode::run_failed);
     }
     if (common.json) {
         std::printf("%s\n", line.c_str());

@@ -25,7 +25,6 @@
 #include <chrono>
 #include <csignal>
 #include <cstdio>
-#include <fstream>
 #include <optional>
 #include <pthread.h>
 #include <unistd.h>
@@ -55,9 +54,8 @@ void install_reload_handler() {
 /// or not started, reloads accepted or rejected) — the evidence when a decision had no run.
 void monitor_event(const fs::path& state_dir, boost::json::object ev) {
     ev.emplace("time", util::format_time(std::chrono::system_clock::now()));
-    std::ofstream out(state_dir / "monitor.jsonl", std::ios::app);
-    out << util::mask_secrets(boost::json::serialize(ev)) << "\n";
-    if (!out.flush()) {
+    if (!util::append_line(state_dir / "monitor.jsonl",
+                           util::mask_secrets(boost::json::serialize(ev)))) {
         log::error("cannot append to {}", (state_dir / "monitor.jsonl").string());
     }
 }

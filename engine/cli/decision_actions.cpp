@@ -9,7 +9,6 @@
 #include "util/strings.hpp"
 
 #include <boost/json.hpp>
-#include <fstream>
 
 namespace rollback::cli {
 
@@ -87,13 +86,9 @@ void append_tick(const fs::path& state_dir, const decision::DecisionRecord& r,
     std::error_code ec;
     const bool new_day = !fs::exists(file, ec);
     fs::create_directories(dir, ec);
-    {
-        std::ofstream out(file, std::ios::app);
-        out << boost::json::serialize(line) << "\n";
-        if (!out.flush()) {
-            log::warn("cannot append to {}", file.string());
-            return;
-        }
+    if (!util::append_line(file, boost::json::serialize(line))) {
+        log::warn("cannot append to {}", file.string());
+        return;
     }
     if (!new_day) {
         return;

@@ -71,6 +71,12 @@ std::string read_file(const fs::path& path) {
     return ss.str();
 }
 
+bool append_line(const fs::path& path, std::string_view line) {
+    std::ofstream out(path, std::ios::app);
+    out << line << '\n';
+    return static_cast<bool>(out.flush());
+}
+
 bool is_executable_file(const fs::path& path) {
     struct stat st {};
     return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) &&

@@ -13,6 +13,10 @@ namespace fs = std::filesystem;
 /// directory. Throws util::Error (exit code 1) when any of these fails; `path` is then unchanged.
 void write_file_atomic(const fs::path& path, std::string_view content);
 
+/// Appends `line` and a newline to `path` (created when missing). False when it cannot: the
+/// caller decides whether that is an error or a warning.
+bool append_line(const fs::path& path, std::string_view line);
+
 /// The whole file; throws util::Error when it cannot be read.
 std::string read_file(const fs::path& path);
 

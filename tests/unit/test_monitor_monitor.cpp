@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "monitor/monitor.hpp"
 
+#include "cli/decision_actions.hpp"
 #include "monitor/replay.hpp"
 #include "sources/collect.hpp"
 
@@ -332,5 +333,35 @@ interval = "10s"
         };
         CHECK(count_lines("fast.runs") == 9);
         CHECK(count_lines("slow.runs") == 3); // at :00, :30, :60 of the 90 seconds
+    }
+}
+
+TEST_SUITE("monitor") {
+    TEST_CASE("every tick is a line of the day's tick file; a new day drops files past the keep") {
+        rollback::test::TempDir dir;
+        dir.write("decisions/ticks-2026-11-01.jsonl", "{}\n");
+        dir.write("decisions/ticks-2026-11-20.jsonl", "{}\n");
+        decision::DecisionRecord r;
+        r.time = at("2026-11-26T10:00:00Z");
+        decision::ConditionRecord c;
+        c.name = "errors";
+        c.observed = 0.25;
+        r.conditions.push_back(c);
+        cli::append_tick(dir.path(), r, "", 14);
+        r.time += seconds(10);
+        r.conditions[0].observed.reset();
+        cli::append_tick(dir.path(), r, "20261126T100010.000Z-0123abcd", 14);
+        CHECK_FALSE(std::filesystem::exists(dir / "decisions/ticks-2026-11-01.jsonl"));
+        CHECK(std::filesystem::exists(dir / "decisions/ticks-2026-11-20.jsonl"));
+        std::ifstream in(dir / "decisions/ticks-2026-11-26.jsonl");
+        std::string first, second, third;
+        std::getline(in, first);
+        std::getline(in, second);
+        CHECK_FALSE(std::getline(in, third));
+        CHECK(first == R"({"version":1,"kind":"tick","time":"2026-11-26T10:00:00.000Z",)"
+                       R"("action":"none","executed":false,"record":"","conditions":)"
+                       R"([{"name":"errors","verdict":"ok","observed":2.5E-1}]})");
+        CHECK(second.find(R"("record":"20261126T100010.000Z-0123abcd")") != std::string::npos);
+        CHECK(second.find(R"("observed":null)") != std::string::npos);
     }
 }
