@@ -49,7 +49,11 @@ struct Monitor::LogState {
 };
 
 Monitor::Monitor(config::Config cfg, decision::BaselineBook baselines)
-    : m_cfg(std::move(cfg)), m_eval(m_cfg.conditions, m_cfg.decision, std::move(baselines)) {}
+    : m_cfg(std::move(cfg)), m_eval(m_cfg.conditions, m_cfg.decision, std::move(baselines)) {
+    for (const auto& c : m_cfg.conditions) {
+        m_used.insert(c.source);
+    }
+}
 Monitor::~Monitor() = default;
 Monitor::Monitor(Monitor&&) noexcept = default;
 Monitor& Monitor::operator=(Monitor&&) noexcept = default;
@@ -104,7 +108,7 @@ void Monitor::read_access_log(const config::SourceConfig& src, SystemTime now) {
                      .emplace(src.name, std::make_unique<LogState>(src, step_ms / 1000,
                                                                    from_ms / 1000, fed_until))
                      .first;
-        } catch (const util::Error& e) { // the format: validated with the config already
+        } catch (const util::Error& e) { // a log_format that does not compile: a broken check
             m_eval.add_sample(src.name,
                               Sample::make_missing(now, decision::SampleKind::error, e.what()));
             return;
@@ -177,14 +181,11 @@ decision::Sample Monitor::observe(const config::SourceConfig& src, exec::Process
 
 decision::Evaluation Monitor::tick(exec::ProcessRunner& runner, SystemTime now) {
     // Network sources (http, prometheus, sql) of one tick are read side by side, so a hanging
-    // target costs the tick one timeout, not one per source; commands and logs on this thread.
-    // Samples are added in the sources' order whatever finished first.
-    std::vector<std::pair<std::string, std::future<Sample>>> network;
-    std::vector<std::pair<std::string, Sample>> local;
+    // target costs the tick one timeout, not one per source; commands run on this thread when
+    // their turn comes (deferred), logs right away. Samples are added in the sources' order.
+    std::vector<std::pair<const std::string*, std::future<Sample>>> reads;
     for (const auto& [name, src] : m_cfg.sources) {
-        const bool used = std::any_of(m_cfg.conditions.begin(), m_cfg.conditions.end(),
-                                      [&](const auto& c) { return c.source == name; });
-        if (!used) {
+        if (!m_used.count(name)) {
             continue;
         }
         if (src.kind == config::SourceKind::access_log) {
@@ -198,26 +199,21 @@ decision::Evaluation Monitor::tick(exec::ProcessRunner& runner, SystemTime now) 
         }
         m_next_due[name] = tick_floor(now, src.interval) + src.interval;
         if (src.kind == config::SourceKind::command) {
-            local.emplace_back(name, observe(src, runner, now));
+            reads.emplace_back(&name, std::async(std::launch::deferred, [&src, &runner, now] {
+                return observe(src, runner, now);
+            }));
             continue;
         }
-        network.emplace_back(name, std::async(std::launch::async, [this, &src, &runner, now] {
-                                 // Signals (SIGTERM, SIGHUP) are the main thread's to take.
-                                 sigset_t all;
-                                 sigfillset(&all);
-                                 pthread_sigmask(SIG_BLOCK, &all, nullptr);
-                                 return observe(src, runner, now);
-                             }));
+        reads.emplace_back(&name, std::async(std::launch::async, [&src, &runner, now] {
+            // Signals (SIGTERM, SIGHUP) are the main thread's to take.
+            sigset_t all;
+            sigfillset(&all);
+            pthread_sigmask(SIG_BLOCK, &all, nullptr);
+            return observe(src, runner, now);
+        }));
     }
-    std::map<std::string, Sample> got;
-    for (auto& [name, s] : local) {
-        got.emplace(name, std::move(s));
-    }
-    for (auto& [name, f] : network) {
-        got.emplace(name, f.get());
-    }
-    for (auto& [name, s] : got) {
-        m_eval.add_sample(name, std::move(s));
+    for (auto& [name, read] : reads) {
+        m_eval.add_sample(*name, read.get());
     }
     return m_eval.evaluate(now);
 }

@@ -17,6 +17,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 
 namespace rollback::monitor {
@@ -65,6 +66,7 @@ class Monitor {
     std::optional<SystemTime> m_deployed_at;
     std::map<std::string, std::unique_ptr<LogState>> m_logs;
     std::map<std::string, SystemTime> m_next_due; ///< polled sources
+    std::set<std::string> m_used;                 ///< sources some condition reads
 };
 
 /// The tick boundary at or before `now`: ticks are aligned to multiples of `interval` since the
