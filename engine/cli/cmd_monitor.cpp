@@ -27,7 +27,6 @@
 #include <cstdio>
 #include <optional>
 #include <pthread.h>
-#include <unistd.h>
 
 namespace rollback::cli {
 
@@ -81,6 +80,8 @@ struct Loop {
     std::optional<util::SystemTime> cooldown_until; ///< carried across reloads
     std::optional<playbook::Playbook> hooks_pb;     ///< the [decision] playbook, when hooks are set
     std::optional<std::string> last_run;            ///< the newest run already accounted for
+    /// The newest journal as last read, while its run was unfinished: not read again unchanged.
+    std::optional<std::pair<std::string, std::uintmax_t>> unfinished_seen;
 
     /// The playbook whose hooks directory holds `[decision] hooks`. Throws util::Error.
     static std::optional<playbook::Playbook> load_hooks_playbook(const config::Config& cfg) {
@@ -90,7 +91,7 @@ struct Loop {
         auto pb = load_playbook(cfg.playbook);
         for (const auto& h : cfg.hooks) {
             const fs::path p = pb.hooks_dir / h;
-            if (::access(p.c_str(), X_OK) != 0) {
+            if (!util::is_executable_file(p)) {
                 throw util::Error(cfg.file.string() + ": [decision] hooks: " + p.string() +
                                       " is not an executable hook",
                                   util::ExitCode::invalid, "chmod +x " + p.string());
@@ -108,12 +109,20 @@ struct Loop {
             return;
         }
         try {
-            auto st =
-                journal::fold(journal::read(journal::journal_path(state_dir, *latest)), false);
-            if (st.finished.empty() || st.dry_run) {
-                return; // still running (or a rehearsal): look again next tick
+            const fs::path file = journal::journal_path(state_dir, *latest);
+            const std::pair<std::string, std::uintmax_t> seen{*latest, fs::file_size(file)};
+            if (seen == unfinished_seen) {
+                return; // no new record since the last look
+            }
+            auto st = journal::fold(journal::read(file), false);
+            if (st.finished.empty()) {
+                unfinished_seen = seen; // still running, or died: look again when it grows
+                return;
             }
             last_run = latest;
+            if (st.dry_run) {
+                return;
+            }
             if (st.status == journal::RunStatus::succeeded ||
                 st.status == journal::RunStatus::verification_failed) {
                 auto t = util::parse_time(st.finished);
@@ -131,7 +140,8 @@ struct Loop {
     }
 
     /// What a decision asks of people: an approval request (mode = "confirm") and the hooks.
-    void tell_people(const decision::DecisionRecord& r, const std::string& id) {
+    void tell_people(const decision::DecisionRecord& r, const std::string& id,
+                     exec::ProcessRunner& runner) {
         using decision::Action;
         if (r.action == Action::none || (r.action == Action::trigger && r.executed)) {
             return; // nothing to tell, or the run's own on-trigger hooks tell it
@@ -153,7 +163,6 @@ struct Loop {
             monitor_event(state_dir, {{"event", "approval_requested"}, {"decision_id", id}});
         }
         if (hooks_pb) {
-            exec::RealProcessRunner runner;
             for (auto& why : tell_hooks(cfg, *hooks_pb, runner, state_dir, r, id)) {
                 monitor_event(
                     state_dir,
@@ -309,15 +318,16 @@ int cmd_monitor(const Args& args) {
             break;
         }
         const auto& r = e.record;
-        const std::string id = decision::record_id(r);
-        append_tick(loop.state_dir, r, e.notable ? id : std::string());
+        // Every action is notable: the id (a hash of the record) is needed only then.
+        const std::string id = e.notable ? decision::record_id(r) : std::string();
+        append_tick(loop.state_dir, r, id);
         if (e.notable) {
             write_decision_record(loop.state_dir, r);
             std::printf("%s\n", loop.common.json ? decision::to_json(r).c_str()
                                                  : summarize_record(r).c_str());
             std::fflush(stdout);
         }
-        loop.tell_people(r, id);
+        loop.tell_people(r, id, runner);
         const bool in_cooldown = loop.cooldown_until && now < *loop.cooldown_until;
         if (r.cooldown_until) {
             loop.cooldown_until =
