@@ -63,6 +63,16 @@ decision::DecisionRecord evaluate_now(const config::Config& cfg, const fs::path&
     return mon.tick(runner, now).record;
 }
 
+decision::DecisionRecord read_decision_record(const fs::path& state_dir, const std::string& id) {
+    const fs::path dir = state_dir / "decisions";
+    const fs::path file = dir / (id + ".json");
+    if (id.empty() || id.find('/') != std::string::npos || !fs::exists(file)) {
+        throw util::Error("no decision record " + util::quoted(id) + " in " + dir.string(),
+                          util::ExitCode::invalid);
+    }
+    return decision::from_json(util::read_file(file));
+}
+
 fs::path write_decision_record(const fs::path& state_dir, const decision::DecisionRecord& r) {
     fs::path dir = state_dir / "decisions";
     fs::create_directories(dir);

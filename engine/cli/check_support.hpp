@@ -31,6 +31,11 @@ std::optional<DeployMarker> read_deploy_marker(const std::filesystem::path& stat
 decision::DecisionRecord evaluate_now(const config::Config& cfg,
                                       const std::filesystem::path& state_dir, util::SystemTime now);
 
+/// Reads `<state_dir>/decisions/<id>.json`. util::Error (exit 2) when there is none or it is
+/// malformed.
+decision::DecisionRecord read_decision_record(const std::filesystem::path& state_dir,
+                                              const std::string& id);
+
 /// Writes `<state_dir>/decisions/<record_id>.json` atomically; returns the path.
 std::filesystem::path write_decision_record(const std::filesystem::path& state_dir,
                                             const decision::DecisionRecord& r);

@@ -9,7 +9,6 @@
 #include "cli/run_support.hpp"
 #include "journal/paths.hpp"
 #include "util/error.hpp"
-#include "util/files.hpp"
 #include "util/strings.hpp"
 
 #include <cstdio>
@@ -98,8 +97,7 @@ int cmd_approve(const Args& args) {
         throw util::Error(cfg.file.string() + " has no [decision] playbook to run",
                           util::ExitCode::invalid);
     }
-    auto record = decision::from_json(
-        util::read_file(state_dir / "decisions" / (request->decision_id + ".json")));
+    auto record = read_decision_record(state_dir, request->decision_id);
     auto pb = load_playbook(cfg.playbook);
     actions::Trigger t = trigger_of(record, id, "approved");
     t.reason = "approved by " + current_user() + (note.empty() ? "" : " (" + note + ")") + ": " +
@@ -111,7 +109,9 @@ int cmd_approve(const Args& args) {
     so.yes = yes;
     so.abandon_stale = abandon_stale;
     so.command = "approve";
-    // Marked before the run so a second approval is refused; put back when no run started.
+    // Marked before the run so a second approval is refused; reopened when no run started
+    // (preflight problems, the lock held, not confirmed at the prompt).
+    const ApprovalRequest pending = *request;
     const auto before = journal::latest_run(state_dir);
     request->state = "approved";
     request->approved_by = current_user();
@@ -121,10 +121,7 @@ int cmd_approve(const Args& args) {
     try {
         rc = start_run(pb, t, so);
     } catch (...) {
-        request->state = "pending";
-        request->approved_by.clear();
-        request->approved_at.reset();
-        write_approval(state_dir, *request);
+        write_approval(state_dir, pending);
         throw;
     }
     auto after = journal::latest_run(state_dir);
@@ -132,11 +129,7 @@ int cmd_approve(const Args& args) {
         request->run_id = *after;
         write_approval(state_dir, *request);
     } else {
-        // Not confirmed at the prompt: nothing ran, the request stays open.
-        request->state = "pending";
-        request->approved_by.clear();
-        request->approved_at.reset();
-        write_approval(state_dir, *request);
+        write_approval(state_dir, pending);
     }
     return rc;
 }

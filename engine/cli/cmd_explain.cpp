@@ -105,10 +105,10 @@ int cmd_explain(const Args& args) {
     if (now) {
         record = evaluate_now(cfg, state_dir, std::chrono::system_clock::now());
         write_decision_record(state_dir, record);
-    } else {
+    } else if (last) {
         auto dir = state_dir / "decisions";
         std::filesystem::path file;
-        if (last) {
+        {
             // Record ids start with the UTC time, so the greatest name is the newest record.
             if (std::filesystem::is_directory(dir)) {
                 for (const auto& e : std::filesystem::directory_iterator(dir)) {
@@ -121,14 +121,10 @@ int cmd_explain(const Args& args) {
                 throw util::Error("no decision records in " + dir.string(), util::ExitCode::invalid,
                                   "run 'rollback check' or 'rollback explain --now'");
             }
-        } else {
-            file = dir / (id + ".json");
-            if (!std::filesystem::exists(file)) {
-                throw util::Error("no decision record " + util::quoted(id) + " in " + dir.string(),
-                                  util::ExitCode::invalid);
-            }
         }
         record = decision::from_json(util::read_file(file));
+    } else {
+        record = read_decision_record(state_dir, id);
     }
     id = decision::record_id(record);
     if (common.json) {
@@ -136,7 +132,7 @@ int cmd_explain(const Args& args) {
     } else {
         std::string text = run_header + decision::explain(record);
         if (!now) {
-            text += "\nAction taken:\n" + action_taken(state_dir, decision::record_id(record));
+            text += "\nAction taken:\n" + action_taken(state_dir, id);
         }
         std::fputs(util::mask_secrets(text).c_str(), stdout);
     }
