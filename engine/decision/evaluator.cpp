@@ -30,6 +30,7 @@ struct Series {
 struct Observation {
     std::optional<double> value;
     Missing missing = Missing::none;
+    bool unreadable = false; ///< no_data because the source could not be read (not a gap)
     std::string detail;
     uint64_t samples = 0;
     std::optional<uint64_t> requests;
@@ -79,7 +80,7 @@ struct CondState {
 
     // The window (now - window, now], kept as running sums.
     uint64_t next_seq = 0, first_seq = 0;
-    uint64_t w_count = 0, w_errors = 0, w_samples = 0, w_valid = 0;
+    uint64_t w_count = 0, w_errors = 0, w_samples = 0, w_valid = 0, w_late = 0;
     LatencyHistogram hist;
     bool track_hist = false;
 
@@ -93,6 +94,8 @@ struct CondState {
     std::deque<bool> recent; ///< m_of_n: last n non-missed ticks
     int missed_run = 0;      ///< missed ticks since the last observed one
     int missed_in_run = 0;
+    std::optional<double> last_breach_value; ///< of the open run, for "silent after breaching"
+    SystemTime last_breach_at;
 
     // incident
     bool firing = false;
@@ -103,6 +106,7 @@ struct CondState {
 
     // baselines
     std::optional<BaselineInfo> external, computed;
+    bool baseline_due = false; ///< before_deploy: computed once the window end passes the deploy
     std::vector<double> release_values;
     uint64_t release_ticks = 0;
     int stride = 1, stride_pos = 0;
@@ -127,7 +131,7 @@ struct Evaluator::Impl {
 
     std::string release;
     std::optional<SystemTime> deployed_at;
-    std::optional<std::pair<SystemTime, std::string>> pending_deploy;
+    std::deque<std::pair<SystemTime, std::string>> pending_deploys; ///< time order
     std::optional<SystemTime> cooldown_until, watch_until;
     bool first_tick = true;
 
@@ -139,6 +143,7 @@ struct Evaluator::Impl {
         }
         c.w_count += s.count;
         c.w_errors += s.errors;
+        c.w_late += s.late;
         if (c.track_hist) {
             for (auto [b, n] : s.latency) {
                 c.hist.add(b, n);
@@ -160,6 +165,7 @@ struct Evaluator::Impl {
         }
         c.w_count -= s.count;
         c.w_errors -= s.errors;
+        c.w_late -= s.late;
         if (c.track_hist) {
             for (auto [b, n] : s.latency) {
                 c.hist.add(b, -static_cast<int64_t>(n));
@@ -182,13 +188,17 @@ struct Evaluator::Impl {
 
     void prune(Series& se, SystemTime now, size_t index) {
         uint64_t keep_from = se.end_seq();
+        SystemTime keep_time = now - se.retention;
         for (const auto& c : conds) {
             if (c.series == index) {
                 keep_from = std::min(keep_from, c.first_seq);
+                if (c.baseline_due && deployed_at) {
+                    keep_time = std::min(keep_time, *deployed_at - before_window(c.spec));
+                }
             }
         }
         while (!se.samples.empty() && se.base_seq < keep_from &&
-               se.samples.front().time < now - se.retention) {
+               se.samples.front().time < keep_time) {
             se.samples.pop_front();
             ++se.base_seq;
         }
@@ -199,6 +209,14 @@ struct Evaluator::Impl {
         const Series& se = series[c.series];
         Observation o;
         o.samples = c.w_samples;
+        // The monitor cannot read the source now: no data, whatever the (lagging) window holds.
+        if (!se.samples.empty() && se.samples.back().kind == SampleKind::unavailable &&
+            se.samples.back().time > now - c.spec.window) {
+            o.missing = Missing::no_data;
+            o.unreadable = true;
+            o.detail = "source \"" + se.name + "\" unavailable: " + se.samples.back().detail;
+            return o;
+        }
         if (c.w_samples == 0) {
             o.missing = Missing::no_data;
             o.detail = "no sample from source \"" + se.name + "\" in the last " + c.window_text;
@@ -207,6 +225,7 @@ struct Evaluator::Impl {
         const Sample& latest = se.at(c.next_seq - 1);
         if (latest.kind == SampleKind::unavailable) {
             o.missing = Missing::no_data;
+            o.unreadable = true;
             o.detail = "source \"" + se.name + "\" unavailable: " + latest.detail;
             return o;
         }
@@ -385,12 +404,14 @@ struct Evaluator::Impl {
             c.stride = 1;
             c.stride_pos = 0;
             c.computed.reset();
-            if (c.spec.baseline == BaselineKind::before_deploy) {
-                Millis bw =
-                    c.spec.baseline_window.count() > 0 ? c.spec.baseline_window : c.spec.window;
-                c.computed = compute_before(c, t - bw, t);
-            }
+            // Computed when the condition's window reaches the deploy: with a lateness allowance
+            // the samples just before it are not final at the deploy's tick.
+            c.baseline_due = c.spec.baseline == BaselineKind::before_deploy;
         }
+    }
+
+    static Millis before_window(const ConditionSpec& sp) {
+        return sp.baseline_window.count() > 0 ? sp.baseline_window : sp.window;
     }
 
     void remember(CondState& c, double v) {
@@ -411,20 +432,68 @@ struct Evaluator::Impl {
         }
     }
 
+    // The policy a tick without a usable observation is judged by, and where it came from.
+    // `silent`: the tick is silent while a breaching run is open (docs/decision.md, "Silence
+    // after a breach").
+    std::pair<Policy, bool> missing_policy(const CondState& c, const Observation& o,
+                                           bool silent) const {
+        const ConditionSpec& sp = c.spec;
+        if (silent) {
+            return {sp.on_silence, sp.on_silence_explicit};
+        }
+        switch (o.missing) {
+        case Missing::no_traffic:
+            return {sp.on_no_traffic, sp.on_no_traffic_explicit};
+        case Missing::insufficient_sample:
+            // An under-powered window never triggers automatically.
+            return {sp.on_insufficient_sample == Policy::trigger ? Policy::escalate
+                                                                 : sp.on_insufficient_sample,
+                    sp.on_insufficient_sample_explicit};
+        case Missing::error:
+            return {sp.on_error, sp.on_error_explicit};
+        case Missing::no_data:
+        case Missing::none:
+            break;
+        }
+        if (sp.on_no_data_explicit) {
+            return {sp.on_no_data, true};
+        }
+        // The monitor blind (a source it cannot read) needs a person; a gap in a series does not.
+        return {o.unreadable ? Policy::escalate : Policy::ignore, false};
+    }
+
+    static bool is_silence(Missing m) {
+        return m == Missing::no_data || m == Missing::no_traffic ||
+               m == Missing::insufficient_sample;
+    }
+
+    bool may_escalate(const CondState& c, SystemTime now) const {
+        return !c.last_escalated || now - *c.last_escalated >= policy.cooldown;
+    }
+
     ConditionRecord evaluate_condition(CondState& c, SystemTime now, bool& triggered_this_tick,
                                        const std::string& trigger_cause) {
         const ConditionSpec& sp = c.spec;
-        Observation o = observe(c, now);
+        // Access logs: the window that is final (docs/decision.md, "Event time and lateness").
+        const SystemTime at = now - sp.lateness;
+        if (c.baseline_due && deployed_at && at >= *deployed_at) {
+            c.computed = compute_before(c, *deployed_at - before_window(sp), *deployed_at);
+            c.baseline_due = false;
+        }
+        Observation o = observe(c, at);
         const bool observed_ok = o.value && o.missing == Missing::none;
         ConditionRecord r;
         r.name = sp.name;
         r.signal = c.signal_name;
         r.unit = c.unit;
         r.window = sp.window;
-        r.window_start = now - sp.window;
-        r.window_end = now;
+        r.window_start = at - sp.window;
+        r.window_end = at;
         r.samples = o.samples;
         r.requests = o.requests;
+        if (o.requests) {
+            r.late = c.w_late;
+        }
         r.observed = o.value;
         r.counting = sp.counting;
         r.severity = sp.severity;
@@ -463,33 +532,31 @@ struct Evaluator::Impl {
             breach = o.value && *o.value < *sp.below;
         }
 
-        // Missing data: an explicit policy decides what the tick counts as.
+        // Missing data: a policy decides what the tick counts as.
         Outcome outcome = breach ? Outcome::breach : Outcome::ok;
         r.missing = o.missing;
+        const bool run_open = c.run_start.has_value();
+        const bool silent = o.missing != Missing::none && run_open && is_silence(o.missing);
         if (o.missing != Missing::none) {
-            Policy p = sp.on_no_data;
-            bool expl = sp.on_no_data_explicit;
-            if (o.missing == Missing::no_traffic) {
-                p = sp.on_no_traffic;
-                expl = sp.on_no_traffic_explicit;
-            } else if (o.missing == Missing::insufficient_sample) {
-                // An under-powered window never triggers automatically.
-                p = sp.on_insufficient_sample == Policy::trigger ? Policy::escalate
-                                                                 : sp.on_insufficient_sample;
-                expl = sp.on_insufficient_sample_explicit;
-            } else if (o.missing == Missing::error) {
-                p = sp.on_error;
-                expl = sp.on_error_explicit;
-            }
+            auto [p, expl] = missing_policy(c, o, silent);
             r.policy = p;
             r.policy_origin = expl ? "config" : "default";
             outcome = p == Policy::trigger ? Outcome::breach : Outcome::missed;
         }
+        const int run_breached = c.run_breached;
+        const auto run_start = c.run_start;
+        if (outcome == Outcome::breach && o.value) {
+            c.last_breach_value = o.value;
+            c.last_breach_at = now;
+        }
 
         count(c, outcome, now, r);
+        // The silence outlasted the run's tolerance: the run was reset by this tick.
+        const bool silenced = silent && run_open && !c.run_start;
 
-        // Incident state with recovery hysteresis.
-        bool satisfied = r.breached > 0 && counting_satisfied(c, now);
+        // Incident state with recovery hysteresis. An incident begins only at a tick that
+        // breaches with its counting satisfied — never at a missed or ok tick.
+        const bool satisfied = outcome == Outcome::breach && counting_satisfied(c, now);
         if (!c.firing) {
             if (satisfied) {
                 c.firing = true;
@@ -530,50 +597,73 @@ struct Evaluator::Impl {
                                 " needed to resolve";
         }
 
-        // The condition's action.
-        bool changed = !c.last_verdict || *c.last_verdict != r.verdict;
-        if (r.verdict == Verdict::firing) {
-            const bool in_cooldown = cooldown_until && now < *cooldown_until;
-            const bool watching = watch_until && now < *watch_until;
-            if (!c.acted) {
-                if (watching) {
-                    r.action = Action::notify;
-                    r.detail = "recurrence within watch_after of a rollback: reported, not "
-                               "triggered again";
-                    c.acted = true;
-                } else if (sp.severity == Severity::warning) {
-                    r.action = Action::notify;
-                    c.acted = true;
-                } else if (triggered_this_tick) {
-                    r.detail = "covered by the trigger of condition \"" + trigger_cause + "\"";
-                    c.acted = true;
-                } else if (in_cooldown) {
-                    // Reported once per cooldown, however often the condition flaps.
-                    if (c.noted_cooldown != cooldown_until) {
-                        r.action = Action::notify;
-                        c.noted_cooldown = cooldown_until;
-                    }
-                    r.detail = "automatic trigger suppressed: cooldown until " +
-                               util::format_time(*cooldown_until);
-                } else {
-                    r.action = c.mode == Mode::confirm ? Action::request_approval : Action::trigger;
-                    c.acted = true;
-                    triggered_this_tick = true;
-                    cooldown_until = now + policy.cooldown;
-                }
+        // The condition's action. A firing condition acts only at a tick that justifies it by
+        // itself (the acting invariant): a breach with its counting satisfied.
+        const bool changed = !c.last_verdict || *c.last_verdict != r.verdict;
+        if (r.verdict == Verdict::firing && satisfied) {
+            act_on_firing(c, now, r, triggered_this_tick, trigger_cause);
+        } else if (silenced && r.policy == Policy::escalate && !(c.firing && c.acted) &&
+                   may_escalate(c, now)) {
+            r.action = Action::escalate;
+            c.last_escalated = now;
+            r.detail = "silent after breaching: " + std::to_string(run_breached) +
+                       " evaluations breached since " + util::format_time(*run_start);
+            if (c.last_breach_value) {
+                r.detail += " (last " + format_number(*c.last_breach_value) + " at " +
+                            util::format_time(c.last_breach_at) + ")";
             }
-        } else if (o.missing != Missing::none && r.policy == Policy::escalate && changed &&
-                   (!c.last_escalated || now - *c.last_escalated >= policy.cooldown)) {
+            r.detail += ", then more than " + std::to_string(sp.max_missed) +
+                        " evaluations without usable data (" + o.detail +
+                        "); on_silence = escalate";
+        } else if (o.missing != Missing::none && !silent && r.policy == Policy::escalate &&
+                   changed && may_escalate(c, now)) {
             // Paged when the state begins, at most once per cooldown for a flapping source.
             r.action = Action::escalate;
             c.last_escalated = now;
         }
+        if (!c.run_start) {
+            c.last_breach_value.reset();
+        }
         c.last_verdict = r.verdict;
 
-        if (observed_ok && !c.firing) {
+        if (observed_ok && !c.firing && (!deployed_at || at >= *deployed_at)) {
             remember(c, *o.value);
         }
         return r;
+    }
+
+    // Rules 1-5 of docs/decision.md, "Decisions", for an incident that has not acted yet.
+    void act_on_firing(CondState& c, SystemTime now, ConditionRecord& r, bool& triggered_this_tick,
+                       const std::string& trigger_cause) {
+        if (c.acted) {
+            return;
+        }
+        const bool in_cooldown = cooldown_until && now < *cooldown_until;
+        const bool watching = watch_until && now < *watch_until;
+        if (watching) {
+            r.action = Action::notify;
+            r.detail = "recurrence within watch_after of a rollback: reported, not triggered again";
+            c.acted = true;
+        } else if (c.spec.severity == Severity::warning) {
+            r.action = Action::notify;
+            c.acted = true;
+        } else if (triggered_this_tick) {
+            r.detail = "covered by the trigger of condition \"" + trigger_cause + "\"";
+            c.acted = true;
+        } else if (in_cooldown) {
+            // Reported once per cooldown, however often the condition flaps.
+            if (c.noted_cooldown != cooldown_until) {
+                r.action = Action::notify;
+                c.noted_cooldown = cooldown_until;
+            }
+            r.detail = "automatic trigger suppressed: cooldown until " +
+                       util::format_time(*cooldown_until);
+        } else {
+            r.action = c.mode == Mode::confirm ? Action::request_approval : Action::trigger;
+            c.acted = true;
+            triggered_this_tick = true;
+            cooldown_until = now + policy.cooldown;
+        }
     }
 
     bool counting_satisfied(const CondState& c, SystemTime now) const {
@@ -726,8 +816,7 @@ Evaluator::Evaluator(std::vector<ConditionSpec> conditions, DecisionPolicy polic
         c.window_text = util::format_duration(sp.window);
         c.for_text = util::format_duration(sp.for_duration);
         if (sp.baseline == BaselineKind::before_deploy) {
-            Millis bw = sp.baseline_window.count() > 0 ? sp.baseline_window : sp.window;
-            it->retention = std::max(it->retention, 2 * bw);
+            it->retention = std::max(it->retention, 2 * Impl::before_window(sp) + sp.lateness);
         }
         m->conds.push_back(std::move(c));
     }
@@ -754,7 +843,10 @@ bool Evaluator::add_sample(const std::string& source, Sample sample) {
 }
 
 void Evaluator::deployed(SystemTime time, std::string release) {
-    m->pending_deploy = std::make_pair(time, std::move(release));
+    auto& q = m->pending_deploys;
+    auto it = std::upper_bound(q.begin(), q.end(), time,
+                               [](SystemTime t, const auto& d) { return t < d.first; });
+    q.emplace(it, time, std::move(release));
 }
 
 void Evaluator::rolled_back(SystemTime time) {
@@ -777,9 +869,9 @@ void Evaluator::set_baseline(const std::string& condition, BaselineInfo baseline
 
 Evaluation Evaluator::evaluate(SystemTime now) {
     Impl& s = *m;
-    if (s.pending_deploy && s.pending_deploy->first <= now) {
-        auto [t, name] = std::move(*s.pending_deploy);
-        s.pending_deploy.reset();
+    while (!s.pending_deploys.empty() && s.pending_deploys.front().first <= now) {
+        auto [t, name] = std::move(s.pending_deploys.front());
+        s.pending_deploys.pop_front();
         s.apply_deploy(t, std::move(name));
     }
     Evaluation ev;
@@ -795,7 +887,7 @@ Evaluation Evaluator::evaluate(SystemTime now) {
     bool changed = s.first_tick;
     r.conditions.reserve(s.conds.size());
     for (auto& c : s.conds) {
-        s.advance(c, now);
+        s.advance(c, now - c.spec.lateness);
         auto prev = c.last_verdict;
         ConditionRecord cr = s.evaluate_condition(c, now, triggered, trigger_cause);
         if (triggered && trigger_cause.empty()) {
