@@ -4,8 +4,9 @@
 # (triggers are reported as inside/outside the labeled anomaly windows) and over the anomaly-free
 # ec2_cpu_utilization_c6585a.csv (no trigger at all).
 set -euo pipefail
-NAB="${SHARED_DIR:-/work/shared}/eval/nab"
-[ -d "$NAB/data" ] || { echo "skipped: $NAB not present"; exit 125; }
+SRC=${ROLLBACK_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+NAB="$SRC/tests/data/nab"
+[ -d "$NAB/data" ] || { echo "FAIL: $NAB missing (tests/data travels with the repository)"; exit 1; }
 command -v python3 >/dev/null || { echo "skipped: python3 needed to read the label windows"; exit 125; }
 : "${ROLLBACK:?path of the rollback binary}"
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT

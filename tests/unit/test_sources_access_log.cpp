@@ -102,11 +102,8 @@ TEST_SUITE("sources") {
     }
 
     TEST_CASE("every line of the apache-logs sample parses") {
-        auto path = rollback::test::source_dir() / "../shared/eval/apache-logs/apache_logs";
-        if (!std::filesystem::exists(path)) {
-            MESSAGE("skipped: " << path.string() << " not present");
-            return;
-        }
+        auto path = rollback::test::source_dir() / "tests/data/apache-logs/apache_logs";
+        REQUIRE(std::filesystem::exists(path));
         uint64_t errors = 0;
         int64_t first = 0, last = 0;
         auto st = parse_file(path, LogFormat::compile("combined"), [&](const LogEntry& e) {
@@ -231,13 +228,12 @@ TEST_SUITE("sources") {
 
     TEST_CASE("timestamp,value CSV") {
         auto path = rollback::test::source_dir() /
-                    "../shared/eval/nab/data/realKnownCause/ec2_request_latency_system_failure.csv";
-        if (std::filesystem::exists(path)) {
-            auto samples = read_value_csv(path);
-            CHECK(samples.size() == 4032);
-            CHECK(samples[0].value == doctest::Approx(45.868));
-            CHECK(rollback::util::format_time(samples[0].time) == "2014-03-07T03:41:00.000Z");
-        }
+                    "tests/data/nab/data/realKnownCause/ec2_request_latency_system_failure.csv";
+        REQUIRE(std::filesystem::exists(path));
+        auto samples = read_value_csv(path);
+        CHECK(samples.size() == 4032);
+        CHECK(samples[0].value == doctest::Approx(45.868));
+        CHECK(rollback::util::format_time(samples[0].time) == "2014-03-07T03:41:00.000Z");
         auto good = parse_value_csv(
             "timestamp,value\n2014-03-07 03:41:00,1.5\n2014-03-07 03:46:00,2\n", "x.csv");
         CHECK(good.size() == 2);
