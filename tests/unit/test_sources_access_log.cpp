@@ -270,6 +270,36 @@ TEST_SUITE("sources") {
             CHECK(e.diagnostics()[2].subject == "timestamp");
         }
     }
+
+    TEST_CASE("a CSV row going back in time is skipped and counted, not an error") {
+        // As in NAB's machine_temperature_system_failure.csv: a step an hour back.
+        CsvStats stats;
+        auto samples = parse_value_csv("timestamp,value\n"
+                                       "2014-01-07 02:50:00,1\n"
+                                       "2014-01-07 02:55:00,2\n"
+                                       "2014-01-07 02:00:00,3\n"
+                                       "2014-01-07 02:55:00,4\n"
+                                       "2014-01-07 02:54:00,5\n"
+                                       "2014-01-07 03:00:00,6\n",
+                                       "t.csv", &stats);
+        std::vector<double> values;
+        for (const auto& s : samples) {
+            values.push_back(s.value);
+        }
+        CHECK(values == std::vector<double>{1, 2, 4, 6}); // an equal time is kept
+        CHECK(stats.out_of_order == 2);
+        CHECK(stats.first_out_of_order_line == 4);
+        CHECK(stats.first_out_of_order == "2014-01-07 02:00:00,3");
+
+        auto path = rollback::test::source_dir() /
+                    "tests/data/nab/data/realKnownCause/machine_temperature_system_failure.csv";
+        CsvStats nab;
+        auto all = read_value_csv(path, &nab);
+        // One step back of an hour (02:55 → 02:00): the 11 rows until 02:55 again are skipped.
+        CHECK(all.size() == 22684);
+        CHECK(nab.out_of_order == 11);
+        CHECK(nab.first_out_of_order_line == 10151);
+    }
 }
 
 TEST_SUITE("sources") {
