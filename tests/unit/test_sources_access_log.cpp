@@ -101,6 +101,44 @@ TEST_SUITE("sources") {
                         rollback::util::Error);
     }
 
+    TEST_CASE("nginx multi-value upstream variables: attempts summed, $status decides errors") {
+        const std::string head = R"L(10.0.0.1 [26/Nov/2026:14:35:59 +0000] "GET / HTTP/1.1" )L";
+        // Last field (read backwards from the end of the line).
+        auto last = LogFormat::compile(
+            R"L($remote_addr [$time_local] "$request" $status $upstream_response_time)L");
+        struct Case {
+            const char* times;
+            double ms;
+        };
+        for (const Case& c :
+             {Case{"0.900, 0.800, 0.700", 2400}, Case{"-, 1.600", 1600},
+              Case{"0.100, 0.200 : 0.300", 600}, Case{"- : 0.250", 250}, Case{"1.5", 1500},
+              Case{"-", -1}, Case{"-, -", -1}, Case{"0.1,0.2", -1}}) {
+            CAPTURE(c.times);
+            auto e = parse_one(last, head + "200 " + c.times);
+            CHECK(e.status == 200);
+            CHECK(e.latency_ms == doctest::Approx(c.ms));
+        }
+        // In the middle of the line, beside other multi-value variables separated by one space:
+        // each field ends where its values end, whatever it holds.
+        auto mid = LogFormat::compile(
+            R"L($remote_addr [$time_local] "$request" $status $upstream_addr $upstream_status $upstream_response_time $request_length)L");
+        auto e = parse_one(mid, head + "200 10.0.0.2:80, 10.0.0.3:80 : unix:/run/b.sock 502, 504 : "
+                                       "200 0.900, 0.800 : 0.700 312");
+        CHECK(e.status == 200); // the final response, not the failed attempts
+        CHECK(e.latency_ms == doctest::Approx(2400));
+        e = parse_one(mid, head + "504 10.0.0.2:80, 10.0.0.3:80 504, 504 -, 1.600 312");
+        CHECK(e.status == 504);
+        CHECK(e.latency_ms == doctest::Approx(1600));
+        e = parse_one(mid, head + "200 10.0.0.2:80 200 0.042 312");
+        CHECK(e.latency_ms == doctest::Approx(42));
+        // A literal delimiter other than a space.
+        auto bar = LogFormat::compile("$msec|$status|$upstream_response_time|$upstream_addr");
+        e = parse_one(bar, "1764167700.123|200|0.5, 0.25|10.0.0.2:80, 10.0.0.3:80");
+        CHECK(e.latency_ms == doctest::Approx(750));
+        CHECK(e.time_s == 1764167700);
+    }
+
     TEST_CASE("every line of the apache-logs sample parses") {
         auto path = rollback::test::source_dir() / "tests/data/apache-logs/apache_logs";
         REQUIRE(std::filesystem::exists(path));
