@@ -8,10 +8,13 @@
 #include "util/exit_code.hpp"
 #include "util/strings.hpp"
 
+#include <algorithm>
+#include <boost/json.hpp>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
 #include <set>
+#include <vector>
 
 namespace rollback::cli {
 
@@ -34,9 +37,50 @@ util::SystemTime parse_time_option(const std::string& opt, const std::string& te
 }
 
 struct ReplayOptions {
-    std::string file, from, to, interval, source, format, deploy;
+    std::string file, from, to, interval, source, format;
+    std::vector<std::string> deploys;
     bool samples = false;
 };
+
+// --deploy RELEASE@TIME (or the older TIME=RELEASE).
+monitor::Deploy parse_deploy_option(const std::string& text) {
+    if (auto at = text.rfind('@'); at != std::string::npos && at > 0) {
+        if (auto t = util::parse_time(text.substr(at + 1))) {
+            return {*t, text.substr(0, at)};
+        }
+    }
+    if (auto eq = text.find('='); eq != std::string::npos && eq + 1 < text.size()) {
+        if (auto t = util::parse_time(text.substr(0, eq))) {
+            return {*t, text.substr(eq + 1)};
+        }
+    }
+    throw util::Error("--deploy: cannot read " + util::quoted(text) + " as RELEASE@TIME",
+                      util::ExitCode::invalid,
+                      "e.g. --deploy v2@2026-11-26T14:35:00Z (UTC; the form TIME=RELEASE is read "
+                      "too), once per deploy");
+}
+
+// The deploy history of the replay: the --deploy options when given, else the markers
+// `rollback deployed` recorded in the state directory. `origin` says which.
+std::vector<monitor::Deploy> replay_deploys(const CommonOptions& common, const config::Config& cfg,
+                                            const ReplayOptions& o, std::string& origin) {
+    std::vector<monitor::Deploy> out;
+    if (!o.deploys.empty()) {
+        for (const auto& d : o.deploys) {
+            out.push_back(parse_deploy_option(d));
+        }
+        std::stable_sort(out.begin(), out.end(),
+                         [](const auto& a, const auto& b) { return a.time < b.time; });
+        origin = "--deploy";
+        return out;
+    }
+    const auto state_dir = decision_state_dir(common, cfg);
+    for (auto& m : read_deploy_history(state_dir, cfg.target)) {
+        out.push_back({m.time, std::move(m.release)});
+    }
+    origin = (state_dir / "deploys.jsonl").string();
+    return out;
+}
 
 int replay(const CommonOptions& common, const ReplayOptions& o) {
     config::Config cfg = load_rollback_config(common);
@@ -127,6 +171,16 @@ int replay(const CommonOptions& common, const ReplayOptions& o) {
                      "machine's clock) are not counted\n",
                      static_cast<unsigned long long>(in.implausible));
     }
+    if (in.csv.out_of_order > 0) {
+        std::fprintf(stderr,
+                     "rollback: warning: %s:%llu: %llu row%s dated before an earlier row %s not "
+                     "counted; the first: %s\n",
+                     o.file.c_str(),
+                     static_cast<unsigned long long>(in.csv.first_out_of_order_line),
+                     static_cast<unsigned long long>(in.csv.out_of_order),
+                     in.csv.out_of_order == 1 ? "" : "s", in.csv.out_of_order == 1 ? "is" : "are",
+                     in.csv.first_out_of_order.c_str());
+    }
     if (!in.samples.empty()) {
         // Virtual time still ticks every interval: a span of centuries is a wrong date, not a
         // replay to run.
@@ -162,13 +216,8 @@ int replay(const CommonOptions& common, const ReplayOptions& o) {
         return util::to_int(util::ExitCode::ok);
     }
     decision::Evaluator ev(conds, cfg.decision);
-    if (!o.deploy.empty()) {
-        auto eq = o.deploy.rfind('=');
-        if (eq == std::string::npos) {
-            throw util::Error("--deploy: expected TIME=RELEASE", util::ExitCode::invalid);
-        }
-        ev.deployed(parse_time_option("deploy", o.deploy.substr(0, eq)), o.deploy.substr(eq + 1));
-    }
+    std::string deploys_origin;
+    const std::vector<monitor::Deploy> deploys = replay_deploys(common, cfg, o, deploys_origin);
     if (in.samples.empty()) {
         std::fprintf(stderr, "rollback: no samples in %s%s\n", o.file.c_str(),
                      from || to ? " between --from and --to" : "");
@@ -182,28 +231,59 @@ int replay(const CommonOptions& common, const ReplayOptions& o) {
     const auto first = from.value_or(in.samples.front().time);
     // The last lines are judged once they are final, as the live monitor judges them.
     const auto last = to.value_or(in.samples.back().time + lateness);
-    auto st =
-        monitor::replay(ev, source, std::move(in.samples), first, last, interval,
-                        [&](const decision::Evaluation& e) {
-                            triggers += recommends_rollback(e.record.action);
-                            escalations += e.record.action == Action::escalate;
-                            if (!e.notable) {
-                                return;
-                            }
-                            ++notable;
-                            std::printf("%s\n", common.json ? decision::to_json(e.record).c_str()
-                                                            : summarize_record(e.record).c_str());
-                        });
+    auto st = monitor::replay(
+        ev, source, std::move(in.samples), first, last, interval,
+        [&](const decision::Evaluation& e) {
+            triggers += recommends_rollback(e.record.action);
+            escalations += e.record.action == Action::escalate;
+            if (!e.notable) {
+                return;
+            }
+            ++notable;
+            std::printf("%s\n", common.json ? decision::to_json(e.record).c_str()
+                                            : summarize_record(e.record).c_str());
+        },
+        deploys);
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     double cpu_secs = static_cast<double>(std::clock() - cpu_started) / CLOCKS_PER_SEC;
-    std::fprintf(
-        stderr,
-        "replayed %zu samples of source \"%s\" in %llu evaluations of %zu conditions (%.3f s, "
-        "%.3f s CPU): "
-        "%llu decisions shown, %llu trigger, %llu escalate\n",
-        static_cast<size_t>(st.samples), source.c_str(), static_cast<unsigned long long>(st.ticks),
-        conds.size(), secs, cpu_secs, static_cast<unsigned long long>(notable),
-        static_cast<unsigned long long>(triggers), static_cast<unsigned long long>(escalations));
+    using ull = unsigned long long;
+    if (common.json) {
+        // The summary for machines: stdout stays one decision record a line.
+        boost::json::object sum{{"version", 1},
+                                {"kind", "replay_summary"},
+                                {"file", o.file},
+                                {"source", source},
+                                {"samples", st.samples},
+                                {"evaluations", st.ticks},
+                                {"conditions", conds.size()},
+                                {"decisions_shown", notable},
+                                {"triggers", triggers},
+                                {"escalations", escalations},
+                                {"deploy_markers", st.deploys},
+                                {"deploy_markers_from", deploys_origin},
+                                {"skipped",
+                                 {{"rows_out_of_order", in.csv.out_of_order},
+                                  {"lines_rejected", in.stats.rejected},
+                                  {"lines_late", in.late},
+                                  {"lines_implausible", in.implausible}}},
+                                {"seconds", secs},
+                                {"cpu_seconds", cpu_secs}};
+        std::fprintf(stderr, "%s\n", boost::json::serialize(sum).c_str());
+    } else {
+        const std::string skipped = in.csv.out_of_order == 0
+                                        ? std::string()
+                                        : "; " + std::to_string(in.csv.out_of_order) +
+                                              (in.csv.out_of_order == 1 ? " row" : " rows") +
+                                              " going back in time skipped";
+        std::fprintf(stderr,
+                     "replayed %zu samples of source \"%s\" in %llu evaluations of %zu conditions "
+                     "(%.3f s, %.3f s CPU): %llu decisions shown, %llu trigger, %llu escalate; "
+                     "%llu deploy markers (%s)%s\n",
+                     static_cast<size_t>(st.samples), source.c_str(), static_cast<ull>(st.ticks),
+                     conds.size(), secs, cpu_secs, static_cast<ull>(notable),
+                     static_cast<ull>(triggers), static_cast<ull>(escalations),
+                     static_cast<ull>(st.deploys), deploys_origin.c_str(), skipped.c_str());
+    }
     return util::to_int(triggers > 0 ? util::ExitCode::rollback_recommended : util::ExitCode::ok);
 }
 
@@ -224,8 +304,10 @@ int cmd_check(const Args& args) {
         ("source", po::value(&r.source)->value_name("NAME"),
          "replay: the source the file stands for") //
         ("format", po::value(&r.format)->value_name("FORMAT"),
-         "replay: access-log format (default the source's)")                                    //
-        ("deploy", po::value(&r.deploy)->value_name("TIME=RELEASE"), "replay: a deploy marker") //
+         "replay: access-log format (default the source's)") //
+        ("deploy", po::value(&r.deploys)->composing()->value_name("RELEASE@TIME"),
+         "replay: a deploy marker, once per deploy (default: the markers `rollback deployed` "
+         "recorded in the state directory)") //
         ("samples", po::bool_switch(&r.samples),
          "replay: print the samples read, evaluate nothing");
     po::variables_map vm;

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
-// rollback validate FILE... : every error in every file, nothing runs.
+// rollback validate [-c CONFIG] [FILE...] : every error in every file, nothing runs.
 #include "cli/commands.hpp"
 #include "cli/load.hpp"
 #include "cli/options.hpp"
+#include "config/config.hpp"
 #include "util/error.hpp"
 #include "util/secrets.hpp"
 
@@ -10,12 +11,31 @@
 
 namespace rollback::cli {
 
+namespace {
+
+// A rollback.toml alone: loaded and validated as the monitor would load it; no source is read,
+// no playbook loaded, nothing from the environment used.
+void validate_config(const std::string& f) {
+    auto cfg = config::load(f);
+    std::printf("%s: ok (config: %zu source%s, %zu condition%s)\n", f.c_str(), cfg.sources.size(),
+                cfg.sources.size() == 1 ? "" : "s", cfg.conditions.size(),
+                cfg.conditions.size() == 1 ? "" : "s");
+}
+
+void validate_playbook(const std::string& f, const std::map<std::string, std::string>& overrides) {
+    auto pb = load_playbook(f, overrides);
+    std::printf("%s: ok (%zu steps, %zu finally)\n", f.c_str(), pb.steps.size(), pb.finally.size());
+}
+
+} // namespace
+
 int cmd_validate(const Args& args) {
     CommonOptions common;
     std::vector<std::string> files;
     std::vector<std::string> vars;
     po::options_description desc("validate options");
-    desc.add_options()("file", po::value(&files)->value_name("FILE"), "playbook(s) to check") //
+    desc.add_options()("file", po::value(&files)->value_name("FILE"),
+                       "playbook(s) or rollback.toml config(s) to check") //
         ("var", po::value(&vars)->value_name("NAME=VALUE"), "set a variable");
     add_common_options(desc, common);
     po::positional_options_description pos;
@@ -24,17 +44,27 @@ int cmd_validate(const Args& args) {
     if (!parse_options("validate", args, desc, pos, vm)) {
         return 0;
     }
-    if (files.empty()) {
+    if (files.empty() && common.config.empty()) {
         throw util::Error("validate: no file given", util::ExitCode::invalid,
-                          "rollback validate PLAYBOOK...");
+                          "rollback validate PLAYBOOK... or rollback validate -c rollback.toml");
     }
     auto overrides = parse_var_overrides(vars);
-    bool all_ok = true;
+    // -c names a config; a FILE is a config when its tables are rollback.toml's, else a playbook.
+    std::vector<std::pair<std::string, bool>> todo;
+    if (!common.config.empty()) {
+        todo.emplace_back(common.config, true);
+    }
     for (const auto& f : files) {
+        todo.emplace_back(f, config::looks_like_config(f));
+    }
+    bool all_ok = true;
+    for (const auto& [f, is_config] : todo) {
         try {
-            auto pb = load_playbook(f, overrides);
-            std::printf("%s: ok (%zu steps, %zu finally)\n", f.c_str(), pb.steps.size(),
-                        pb.finally.size());
+            if (is_config) {
+                validate_config(f);
+            } else {
+                validate_playbook(f, overrides);
+            }
         } catch (const util::InvalidInput& e) {
             all_ok = false;
             std::fputs(util::mask_secrets(e.what()).c_str(), stderr);

@@ -5,7 +5,8 @@ namespace rollback::cli {
 
 const std::vector<Command>& commands() {
     static const std::vector<Command> table = {
-        {"validate", "validate FILE...", "check playbooks; report every error; run nothing",
+        {"validate", "validate [-c CONFIG] [FILE...]",
+         "check playbooks and rollback.toml configs; report every error; run nothing",
          cmd_validate},
         {"plan", "plan -p PLAYBOOK", "the dry run: resolved steps and preflight checks", cmd_plan},
         {"run", "run -p PLAYBOOK [--dry-run] [--yes]",

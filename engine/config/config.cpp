@@ -2,6 +2,7 @@
 #include "config/config.hpp"
 
 #include "playbook/toml_reader.hpp"
+#include "sources/access_log.hpp"
 #include "util/files.hpp"
 #include "util/http_client.hpp"
 #include "util/secrets.hpp"
@@ -164,6 +165,17 @@ void read_condition(TomlReader& rd, const toml::table& t, size_t index, Config& 
                          "a " + std::string(to_string(src->second.kind)) +
                              " source has no signal " +
                              util::quoted(decision::to_string(c.signal)));
+            } else if (src->second.kind == SourceKind::access_log &&
+                       decision::unit_of(c.signal) == "ms" && !src->second.has_latency) {
+                // Every evaluation would find no latency at all: refused now rather than
+                // escalating at every tick.
+                rd.error(rd.where(*t.get("signal")), subject,
+                         "signal " + util::quoted(*sig) + ": the format of source " +
+                             util::quoted(c.source) + " (" + util::quoted(src->second.format) +
+                             ") has no request-time field",
+                         "log $request_time (or $upstream_response_time) and name it in "
+                         "\"format\"; format = \"combined_request_time\" is combined + "
+                         "$request_time (Apache: %D)");
             } else {
                 signal_ok = true;
             }
@@ -359,6 +371,16 @@ void read_source(TomlReader& rd, const std::string& name, const toml::table& t, 
             }
             s.max_lateness = *d;
         }
+        // Compiled here (once more by the reader) so that a format the monitor could not parse
+        // is a located error now, not a broken check at every tick.
+        try {
+            s.has_latency = sources::LogFormat::compile(s.format).has_latency();
+        } catch (const util::Error& e) {
+            rd.error(t.get("format") ? rd.where(*t.get("format")) : rd.where(t), subject,
+                     "key \"format\": " + std::string(e.what()),
+                     "a named format (combined, combined_request_time) or an nginx log_format "
+                     "string with $status and $time_local, $time_iso8601 or $msec");
+        }
         break;
     }
     case SourceKind::sql:
@@ -493,6 +515,31 @@ Config parse(std::string_view text, const std::string& display_path,
     }
     rd.throw_if_errors();
     return cfg;
+}
+
+bool looks_like_config(const std::filesystem::path& file) {
+    std::string text;
+    try {
+        text = util::read_file(file);
+    } catch (const util::Error&) {
+        return false;
+    }
+    toml::table doc;
+    try {
+        doc = toml::parse(text, file.string());
+    } catch (const toml::parse_error&) {
+        return false;
+    }
+    bool config_key = false;
+    for (auto&& [k, v] : doc) {
+        const std::string_view key = k.str();
+        if (key == "playbook" || key == "vars" || key == "step" || key == "finally") {
+            return false;
+        }
+        config_key =
+            config_key || std::find(k_top_keys.begin(), k_top_keys.end(), key) != k_top_keys.end();
+    }
+    return config_key;
 }
 
 Config load(const std::filesystem::path& file) {

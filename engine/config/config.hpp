@@ -33,6 +33,7 @@ struct SourceConfig {
     /// access_log: how late a line may be written after the interval of its time and still be
     /// counted; conditions judge the window that ended this long ago (docs/decision.md).
     Millis max_lateness{std::chrono::minutes(1)};
+    bool has_latency = true;       ///< access_log: the format has a request-time field
     std::string query;             ///< prometheus, sql
     std::string dsn;               ///< sql (a secret: registered for masking)
     std::vector<std::string> argv; ///< command
@@ -59,6 +60,10 @@ struct Config {
 /// unknown keys with "did you mean", types, missing keys, unknown sources, signals a source kind
 /// cannot produce, conflicting thresholds or counting modes); util::Error when unreadable.
 Config load(const std::filesystem::path& file);
+/// True when `file` is TOML whose top level has a table of rollback.toml ([target], [source.*],
+/// [[condition]], [decision]) and none of a playbook's ([playbook], [vars], [[step]],
+/// [[finally]]). False for anything else, a file that does not parse included.
+bool looks_like_config(const std::filesystem::path& file);
 /// The same over text (`display_path` names it in diagnostics; relative paths resolve against
 /// `base_dir`).
 Config parse(std::string_view text, const std::string& display_path,

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "sources/access_log.hpp"
 
+#include "sources/multi_value.hpp"
 #include "util/error.hpp"
 
 #include <algorithm>
@@ -199,13 +200,33 @@ bool parse_seconds_ms(std::string_view v, double& ms) {
             ++i;
         }
     }
-    // $upstream_response_time may list several upstreams ("0.1, 0.2"): the first is kept.
-    if (i < v.size() && v[i] != ',' && v[i] != ' ') {
+    if (i < v.size()) {
         return false;
     }
     ms = static_cast<double>(whole) * 1000.0 +
          static_cast<double>(frac) * 1000.0 / static_cast<double>(scale);
     return true;
+}
+
+// $upstream_response_time: the time of every upstream attempt of the request, summed (the
+// request waited for each in turn); "-" (no answer) adds nothing. -1 when no attempt has a
+// number, or the text is not a time list.
+double upstream_time_ms(std::string_view v) {
+    double sum = 0;
+    bool any = false;
+    const bool ok = for_each_value(v, [&](std::string_view one) {
+        double ms = 0;
+        if (one == "-") {
+            return true;
+        }
+        if (!parse_seconds_ms(one, ms)) {
+            return false;
+        }
+        sum += ms;
+        any = true;
+        return true;
+    });
+    return ok && any ? sum : -1;
 }
 
 bool store(LogFormat::Var var, std::string_view v, LogEntry& e, TimeCache& cache, bool& have_time,
@@ -239,8 +260,8 @@ bool store(LogFormat::Var var, std::string_view v, LogEntry& e, TimeCache& cache
         }
         return true;
     case V::upstream_response_time:
-        if (e.latency_ms < 0 && !parse_seconds_ms(v, e.latency_ms)) {
-            e.latency_ms = -1;
+        if (e.latency_ms < 0) {
+            e.latency_ms = upstream_time_ms(v);
         }
         return true;
     }
@@ -269,6 +290,18 @@ inline const char* field_end(const char* from, const char* limit, const Literal&
     return nullptr;
 }
 
+// field_end for a multi-value variable: a delimiter inside a ", " or " : " separator between
+// its values does not end it.
+template <class Literal>
+inline const char* multi_field_end(const char* line, const char* from, const char* limit,
+                                   const Literal& delim, bool quoted) {
+    const char* at = field_end(from, limit, delim, quoted);
+    while (at != nullptr && at_multi_value_separator(line, limit, at)) {
+        at = field_end(at + 1, limit, delim, quoted);
+    }
+    return at;
+}
+
 } // namespace
 
 int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
@@ -291,6 +324,11 @@ bool LogFormat::parse(std::string_view line, LogEntry& out, TimeCache& cache) co
         const Field& last = m_fields.back();
         const char sep = last.before.text[0];
         const void* hit = memrchr(begin, sep, line.size());
+        // A multi-value last field ("... 200 0.900, 0.800"): the separator before its first value.
+        while (last.multi && hit &&
+               at_multi_value_separator(begin, end, static_cast<const char*>(hit))) {
+            hit = memrchr(begin, sep, static_cast<size_t>(static_cast<const char*>(hit) - begin));
+        }
         if (!hit) {
             return false;
         }
@@ -312,10 +350,12 @@ bool LogFormat::parse(std::string_view line, LogEntry& out, TimeCache& cache) co
         if (m_tail && k + 1 == n - 1) {
             field_stop = limit; // the separator found backwards ends this field
         } else if (k + 1 < n) {
-            field_stop =
-                field_end(pos, limit, m_fields[static_cast<size_t>(k + 1)].before, f.quoted);
+            const Literal& next = m_fields[static_cast<size_t>(k + 1)].before;
+            field_stop = f.multi ? multi_field_end(begin, pos, limit, next, f.quoted)
+                                 : field_end(pos, limit, next, f.quoted);
         } else if (!m_trailer.text.empty()) {
-            field_stop = field_end(pos, end, m_trailer, f.quoted);
+            field_stop = f.multi ? multi_field_end(begin, pos, end, m_trailer, f.quoted)
+                                 : field_end(pos, end, m_trailer, f.quoted);
         } else {
             field_stop = end;
         }

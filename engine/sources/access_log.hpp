@@ -22,7 +22,9 @@ namespace rollback::sources {
 struct LogEntry {
     int64_t time_s = 0; ///< seconds since the epoch (UTC)
     int status = 0;
-    double latency_ms = -1; ///< $request_time (else $upstream_response_time); -1 when absent
+    /// $request_time, else $upstream_response_time (the sum over the request's upstream
+    /// attempts); -1 when absent
+    double latency_ms = -1;
 };
 
 /// Caches the epoch of the last "dd/Mon/yyyy:HH:MM" + zone seen: lines of one minute share it.
@@ -68,6 +70,7 @@ class LogFormat {
         Literal before; ///< literal text preceding the variable
         Var var = Var::other;
         bool quoted = false; ///< preceded by '"': `\"` inside does not end it
+        bool multi = false;  ///< an nginx multi-value variable (sources/multi_value.hpp)
     };
     std::string m_spec;
     std::vector<Field> m_fields;

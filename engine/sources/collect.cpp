@@ -29,7 +29,7 @@ FileSamples read_samples(const std::filesystem::path& file, const std::string& f
     };
     if (util::trim(head) == "timestamp,value") {
         out.is_csv = true;
-        out.samples = read_value_csv(file);
+        out.samples = read_value_csv(file, &out.csv);
         std::erase_if(out.samples, [&](const decision::Sample& s) { return !keep(s); });
         return out;
     }

@@ -6,6 +6,7 @@
 #include "decision/sample.hpp"
 #include "exec/runner.hpp"
 #include "sources/access_log.hpp"
+#include "sources/csv.hpp"
 
 #include <filesystem>
 #include <optional>
@@ -20,6 +21,7 @@ struct FileSamples {
     ParseStats stats;         ///< access logs: lines read and rejected
     uint64_t late = 0;        ///< access logs: lines later than `lateness_s` (not counted)
     uint64_t implausible = 0; ///< access logs: lines dated before 2000 or in the future
+    CsvStats csv;             ///< CSV: rows going back in time (skipped)
 };
 
 /// Reads a recorded file for replay: a `timestamp,value` CSV (recognized by its header) or an

@@ -48,7 +48,7 @@ std::optional<util::SystemTime> parse_plain_utc(std::string_view t) {
 } // namespace
 
 std::vector<decision::Sample> parse_value_csv(std::string_view text,
-                                              const std::string& display_path) {
+                                              const std::string& display_path, CsvStats* stats) {
     std::vector<decision::Sample> out;
     // NAB rows are ~30 bytes: one allocation instead of a doubling series (samples are large).
     out.reserve(text.size() / 24 + 1);
@@ -105,10 +105,16 @@ std::vector<decision::Sample> parse_value_csv(std::string_view text,
             continue;
         }
         // Equal times occur in real exports (NAB has 12 rows at one instant); the evaluator keeps
-        // the first of them. Going backwards is an error.
+        // the first of them. A row going back in time (NAB's machine_temperature series steps back
+        // an hour once) cannot be placed in a replay that already evaluated past it: skipped and
+        // counted, as the monitor counts late log lines, so one row does not cost the whole replay.
         if (!out.empty() && *t < out.back().time) {
-            errors.push_back(
-                {{display_path, line_no, 1}, "timestamp", "before the previous row's time", ""});
+            if (stats) {
+                if (stats->out_of_order++ == 0) {
+                    stats->first_out_of_order_line = static_cast<uint64_t>(line_no);
+                    stats->first_out_of_order = std::string(line.substr(0, 200));
+                }
+            }
             continue;
         }
         out.push_back(decision::Sample::make_value(*t, v));
@@ -123,8 +129,8 @@ std::vector<decision::Sample> parse_value_csv(std::string_view text,
     return out;
 }
 
-std::vector<decision::Sample> read_value_csv(const std::filesystem::path& path) {
-    return parse_value_csv(util::read_file(path), path.string());
+std::vector<decision::Sample> read_value_csv(const std::filesystem::path& path, CsvStats* stats) {
+    return parse_value_csv(util::read_file(path), path.string(), stats);
 }
 
 } // namespace rollback::sources

@@ -3,6 +3,7 @@
 // walks. Runs once per source; the per-line parser is in access_log.cpp.
 #include "sources/access_log.hpp"
 
+#include "sources/multi_value.hpp"
 #include "util/error.hpp"
 
 #include <cstring>
@@ -77,6 +78,7 @@ LogFormat LogFormat::compile(std::string_view spec) {
         Field fld;
         fld.before = Literal::of(literal);
         fld.quoted = !literal.empty() && literal.back() == '"';
+        fld.multi = is_multi_value_variable(name);
         literal.clear();
         if (name == "time_local") {
             fld.var = Var::time_local;

@@ -4,8 +4,9 @@
 # request and 5xx counts equal an independent awk count, and no trigger (the log's hourly gaps are
 # gaps in the log — no traffic — not downtime).
 set -euo pipefail
-LOG="${SHARED_DIR:-/work/shared}/eval/apache-logs/apache_logs"
-[ -f "$LOG" ] || { echo "skipped: $LOG not present"; exit 125; }
+SRC=${ROLLBACK_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+LOG="$SRC/tests/data/apache-logs/apache_logs"
+[ -f "$LOG" ] || { echo "FAIL: $LOG missing (tests/data travels with the repository)"; exit 1; }
 : "${ROLLBACK:?path of the rollback binary}"
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 cat > "$work/rollback.toml" <<'TOML'

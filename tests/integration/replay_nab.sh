@@ -4,8 +4,9 @@
 # (triggers are reported as inside/outside the labeled anomaly windows) and over the anomaly-free
 # ec2_cpu_utilization_c6585a.csv (no trigger at all).
 set -euo pipefail
-NAB="${SHARED_DIR:-/work/shared}/eval/nab"
-[ -d "$NAB/data" ] || { echo "skipped: $NAB not present"; exit 125; }
+SRC=${ROLLBACK_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
+NAB="$SRC/tests/data/nab"
+[ -d "$NAB/data" ] || { echo "FAIL: $NAB missing (tests/data travels with the repository)"; exit 1; }
 command -v python3 >/dev/null || { echo "skipped: python3 needed to read the label windows"; exit 125; }
 : "${ROLLBACK:?path of the rollback binary}"
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
@@ -64,3 +65,15 @@ rc=0; replay "$NAB/data/realAWSCloudwatch/ec2_cpu_utilization_c6585a.csv" || rc=
 [ "$rc" -eq 0 ] || { echo "FAIL: exit $rc on the anomaly-free series"; grep trigger "$work/records.jsonl" | head -3; exit 1; }
 if grep -q '"action":"trigger"' "$work/records.jsonl"; then echo "FAIL: trigger on the quiet series"; exit 1; fi
 echo "ok: no trigger on the anomaly-free series"
+
+# 3. Every series of the benchmark replays to a verdict (exit 0 or 5), never a refusal: the rows
+#    real exports have (equal times, one row going back an hour) are read or skipped and counted.
+n=0
+for csv in "$NAB"/data/*/*.csv; do
+  rc=0; replay "$csv" 2>/dev/null || rc=$?
+  [ "$rc" -eq 0 ] || [ "$rc" -eq 5 ] || { echo "FAIL: $csv: exit $rc"; cat "$work/stderr"; exit 1; }
+  grep -q '"kind":"replay_summary"' "$work/stderr" || { echo "FAIL: $csv: no summary"; exit 1; }
+  n=$((n + 1))
+done
+[ "$n" -eq 24 ] || { echo "FAIL: $n series replayed, expected the 24 of tests/data/nab"; exit 1; }
+echo "ok: all $n NAB series replay to a verdict"

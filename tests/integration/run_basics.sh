@@ -180,6 +180,6 @@ while IFS= read -r -d '' f; do
     grep -qE "^$(printf '%s' "$f" | sed 's/[][\.*^$]/\\&/g'):[0-9]+:[0-9]+: error: " "$WORK/inv.out" ||
         { cat "$WORK/inv.out" >&2; fail "$f: no located error"; }
     n=$((n + 1))
-done < <(find "${SHARED_DIR:-$SRC/../shared}/eval/toml-invalid" -name '*.toml' -print0)
+done < <(find "$SRC/tests/data/toml-invalid" -name '*.toml' -print0)
 [ $n -gt 400 ] || fail "only $n invalid TOML files found"
 pass "$n invalid TOML files: located error, exit 2"

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "config/config.hpp"
 
+#include "support/temp_dir.hpp"
+
 #include <doctest/doctest.h>
 
 using namespace rollback;
@@ -208,5 +210,56 @@ hooks = ["notify", "../x"]
            "playbook's hooks directory)\n"
            "6:1: decision: key \"hooks\" needs key \"playbook\": hooks are found in its hooks "
            "directory\n");
+    }
+}
+
+TEST_SUITE("config") {
+    TEST_CASE("a latency condition needs a request-time field in the access log's format") {
+        auto with_format = [](const std::string& format) {
+            return "[source.web]\nkind = \"access_log\"\npath = \"a.log\"\n" + format +
+                   "[[condition]]\nname = \"slow\"\nsignal = \"web.latency_p50\"\nabove = "
+                   "\"1.5s\"\n";
+        };
+        CHECK(diagnostics_of(with_format("format = \"combined\"\n")) ==
+              "7:10: condition \"slow\": signal \"web.latency_p50\": the format of source \"web\" "
+              "(\"combined\") has no request-time field\n");
+        CHECK(diagnostics_of(with_format("format = \"$remote_addr [$time_local] $status\"\n"))
+                  .find("7:10: condition \"slow\": signal \"web.latency_p50\": the format of "
+                        "source \"web\"") == 0);
+        // The error rate needs no request time; the default format and an upstream time have one.
+        CHECK(diagnostics_of("[source.web]\nkind = \"access_log\"\npath = \"a.log\"\nformat = "
+                             "\"combined\"\n[[condition]]\nname = \"e\"\nsignal = "
+                             "\"web.error_rate\"\nabove = 0.1\n") == "");
+        CHECK(diagnostics_of(with_format("")) == "");
+        CHECK(diagnostics_of(with_format(
+                  "format = \"[$time_local] $status $upstream_response_time\"\n")) == "");
+        // The hint says what to log.
+        try {
+            config::parse(with_format("format = \"combined\"\n"), "rollback.toml", "/etc/rb");
+            FAIL("expected InvalidInput");
+        } catch (const util::InvalidInput& e) {
+            REQUIRE(e.diagnostics().size() == 1);
+            CHECK(e.diagnostics()[0].hint.find("$request_time") != std::string::npos);
+        }
+    }
+
+    TEST_CASE("a log format the reader cannot use is an error at its key") {
+        CHECK(diagnostics_of("[source.web]\nkind = \"access_log\"\npath = \"a.log\"\nformat = "
+                             "\"$remote_addr $status\"\n") ==
+              "4:10: source \"web\": key \"format\": log format $remote_addr $status: no time "
+              "variable ($time_local, $time_iso8601 or $msec)\n");
+    }
+
+    TEST_CASE("a config is told from a playbook by its tables") {
+        rollback::test::TempDir dir;
+        dir.write("rollback.toml", k_design_example);
+        dir.write("pb.toml", "[playbook]\nname = \"x\"\n[[step]]\nid = \"a\"\naction = \"wait\"\n");
+        dir.write("broken.toml", "[target\n");
+        dir.write("mixed.toml", "[target]\nname = \"t\"\n[[step]]\nid = \"a\"\n");
+        CHECK(config::looks_like_config(dir / "rollback.toml"));
+        CHECK_FALSE(config::looks_like_config(dir / "pb.toml"));
+        CHECK_FALSE(config::looks_like_config(dir / "broken.toml"));
+        CHECK_FALSE(config::looks_like_config(dir / "mixed.toml"));
+        CHECK_FALSE(config::looks_like_config(dir / "absent.toml"));
     }
 }

@@ -329,6 +329,107 @@ TEST_SUITE("monitor") {
         CHECK(max_late == 2);
     }
 
+    TEST_CASE("with a history of deploys, the replay computes the previous release's baseline "
+              "as live and triggers where the live monitor triggers") {
+        rollback::test::TempDir dir;
+        const auto start = at("2026-11-26T10:00:00Z");
+        const int64_t s0 = epoch_s(start);
+        // v1 answers in 100 ms; v2, deployed at 10:12:05 (between two ticks), in 400 ms.
+        const int64_t v2_at = s0 + 12 * 60 + 5;
+        auto lines_at = [&](int64_t t) {
+            const double taken = t >= v2_at ? 0.4 : 0.1;
+            return log_line(t, 200, taken) + log_line(t, 200, taken);
+        };
+        std::string all;
+        for (int64_t t = s0; t < s0 + 20 * 60; ++t) {
+            all += lines_at(t);
+        }
+        dir.write("recorded.log", all);
+        auto cfg = config::parse(R"(
+[target]
+name = "t"
+[source.web]
+kind = "access_log"
+path = "access.log"
+[[condition]]
+name = "slower-than-before"
+signal = "web.latency_p95"
+window = "1m"
+above_baseline = 1.5
+baseline = "previous_release"
+min_requests = 20
+for = "30s"
+[decision]
+interval = "10s"
+cooldown = "1h"
+)",
+                                 "rollback.toml", dir.path());
+        const auto interval = cfg.interval;
+        const std::vector<monitor::Deploy> deploys = {{start, "v1"},
+                                                      {util::SystemTime(seconds(v2_at)), "v2"}};
+        // The first tick's window (max_lateness 1m + window 1m before it) lies in the log: the
+        // live monitor's first read takes the time before the log's first line as quiet.
+        const auto first = start + std::chrono::minutes(2);
+        const auto last = start + std::chrono::minutes(20);
+        auto fs = sources::read_samples(dir / "recorded.log", "combined_request_time", 10, 60);
+
+        auto replay = [&](const std::vector<monitor::Deploy>& history, int& triggers) {
+            decision::Evaluator ev(cfg.conditions, cfg.decision);
+            std::vector<std::string> out;
+            auto st = monitor::replay(
+                ev, "web", fs.samples, first, last, interval,
+                [&](const decision::Evaluation& e) {
+                    triggers += e.record.action == decision::Action::trigger;
+                    out.push_back(decision::to_json(e.record));
+                },
+                history);
+            CHECK(st.deploys == history.size());
+            return out;
+        };
+        int replay_triggers = 0;
+        auto replayed = replay(deploys, replay_triggers);
+
+        // Live: the log grows second by second; `rollback deployed` records each marker when
+        // its release goes live, and the monitor reads the newest marker at each tick.
+        dir.write("access.log", "");
+        monitor::Monitor mon(cfg);
+        exec::RealProcessRunner runner;
+        int64_t written = s0;
+        size_t marker = 0;
+        std::vector<std::string> live;
+        std::string trigger_record;
+        for (auto now = first; now <= last; now += interval) {
+            std::string chunk;
+            for (; written < epoch_s(now); ++written) {
+                chunk += lines_at(written);
+            }
+            append(dir / "access.log", chunk);
+            while (marker < deploys.size() && deploys[marker].time <= now) {
+                mon.deployed(deploys[marker].time, deploys[marker].release);
+                ++marker;
+            }
+            auto e = mon.tick(runner, now);
+            if (e.record.action == decision::Action::trigger) {
+                trigger_record = decision::to_json(e.record);
+            }
+            live.push_back(decision::to_json(e.record));
+        }
+        REQUIRE(live.size() == replayed.size());
+        for (size_t i = 0; i < live.size(); ++i) {
+            INFO("tick " << i);
+            CHECK(live[i] == replayed[i]);
+        }
+        CHECK(replay_triggers == 1);
+        CHECK(trigger_record.find("\"release\":\"v2\"") != std::string::npos);
+        CHECK(trigger_record.find("while release v1 ran") != std::string::npos);
+
+        // Without the history there is no previous release: no baseline, no trigger.
+        int bare_triggers = 0;
+        auto bare = replay({}, bare_triggers);
+        CHECK(bare_triggers == 0);
+        CHECK(bare.back().find("no value recorded for a previous release") != std::string::npos);
+    }
+
     TEST_CASE("access logs are followed across rotation and truncation, and a missing log is "
               "no data, not quiet") {
         rollback::test::TempDir dir;

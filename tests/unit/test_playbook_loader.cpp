@@ -644,7 +644,7 @@ query = "select 2"
     }
 
     TEST_CASE("loader: every invalid TOML file yields located diagnostics, never a crash") {
-        fs::path corpus = test::source_dir() / ".." / "shared" / "eval" / "toml-invalid";
+        fs::path corpus = test::source_dir() / "tests" / "data" / "toml-invalid";
         REQUIRE_MESSAGE(fs::is_directory(corpus), "corpus missing: " << corpus.string());
         LoadOptions options;
         std::map<std::string, std::string> env;

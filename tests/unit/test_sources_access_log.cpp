@@ -101,12 +101,47 @@ TEST_SUITE("sources") {
                         rollback::util::Error);
     }
 
-    TEST_CASE("every line of the apache-logs sample parses") {
-        auto path = rollback::test::source_dir() / "../shared/eval/apache-logs/apache_logs";
-        if (!std::filesystem::exists(path)) {
-            MESSAGE("skipped: " << path.string() << " not present");
-            return;
+    TEST_CASE("nginx multi-value upstream variables: attempts summed, $status decides errors") {
+        const std::string head = R"L(10.0.0.1 [26/Nov/2026:14:35:59 +0000] "GET / HTTP/1.1" )L";
+        // Last field (read backwards from the end of the line).
+        auto last = LogFormat::compile(
+            R"L($remote_addr [$time_local] "$request" $status $upstream_response_time)L");
+        struct Case {
+            const char* times;
+            double ms;
+        };
+        for (const Case& c :
+             {Case{"0.900, 0.800, 0.700", 2400}, Case{"-, 1.600", 1600},
+              Case{"0.100, 0.200 : 0.300", 600}, Case{"- : 0.250", 250}, Case{"1.5", 1500},
+              Case{"-", -1}, Case{"-, -", -1}, Case{"0.1,0.2", -1}}) {
+            CAPTURE(c.times);
+            auto e = parse_one(last, head + "200 " + c.times);
+            CHECK(e.status == 200);
+            CHECK(e.latency_ms == doctest::Approx(c.ms));
         }
+        // In the middle of the line, beside other multi-value variables separated by one space:
+        // each field ends where its values end, whatever it holds.
+        auto mid = LogFormat::compile(
+            R"L($remote_addr [$time_local] "$request" $status $upstream_addr $upstream_status $upstream_response_time $request_length)L");
+        auto e = parse_one(mid, head + "200 10.0.0.2:80, 10.0.0.3:80 : unix:/run/b.sock 502, 504 : "
+                                       "200 0.900, 0.800 : 0.700 312");
+        CHECK(e.status == 200); // the final response, not the failed attempts
+        CHECK(e.latency_ms == doctest::Approx(2400));
+        e = parse_one(mid, head + "504 10.0.0.2:80, 10.0.0.3:80 504, 504 -, 1.600 312");
+        CHECK(e.status == 504);
+        CHECK(e.latency_ms == doctest::Approx(1600));
+        e = parse_one(mid, head + "200 10.0.0.2:80 200 0.042 312");
+        CHECK(e.latency_ms == doctest::Approx(42));
+        // A literal delimiter other than a space.
+        auto bar = LogFormat::compile("$msec|$status|$upstream_response_time|$upstream_addr");
+        e = parse_one(bar, "1764167700.123|200|0.5, 0.25|10.0.0.2:80, 10.0.0.3:80");
+        CHECK(e.latency_ms == doctest::Approx(750));
+        CHECK(e.time_s == 1764167700);
+    }
+
+    TEST_CASE("every line of the apache-logs sample parses") {
+        auto path = rollback::test::source_dir() / "tests/data/apache-logs/apache_logs";
+        REQUIRE(std::filesystem::exists(path));
         uint64_t errors = 0;
         int64_t first = 0, last = 0;
         auto st = parse_file(path, LogFormat::compile("combined"), [&](const LogEntry& e) {
@@ -238,13 +273,12 @@ TEST_SUITE("sources") {
 
     TEST_CASE("timestamp,value CSV") {
         auto path = rollback::test::source_dir() /
-                    "../shared/eval/nab/data/realKnownCause/ec2_request_latency_system_failure.csv";
-        if (std::filesystem::exists(path)) {
-            auto samples = read_value_csv(path);
-            CHECK(samples.size() == 4032);
-            CHECK(samples[0].value == doctest::Approx(45.868));
-            CHECK(rollback::util::format_time(samples[0].time) == "2014-03-07T03:41:00.000Z");
-        }
+                    "tests/data/nab/data/realKnownCause/ec2_request_latency_system_failure.csv";
+        REQUIRE(std::filesystem::exists(path));
+        auto samples = read_value_csv(path);
+        CHECK(samples.size() == 4032);
+        CHECK(samples[0].value == doctest::Approx(45.868));
+        CHECK(rollback::util::format_time(samples[0].time) == "2014-03-07T03:41:00.000Z");
         auto good = parse_value_csv(
             "timestamp,value\n2014-03-07 03:41:00,1.5\n2014-03-07 03:46:00,2\n", "x.csv");
         CHECK(good.size() == 2);
@@ -280,6 +314,36 @@ TEST_SUITE("sources") {
             CHECK(e.diagnostics()[1].problem == "not a number: \"abc\"");
             CHECK(e.diagnostics()[2].subject == "timestamp");
         }
+    }
+
+    TEST_CASE("a CSV row going back in time is skipped and counted, not an error") {
+        // As in NAB's machine_temperature_system_failure.csv: a step an hour back.
+        CsvStats stats;
+        auto samples = parse_value_csv("timestamp,value\n"
+                                       "2014-01-07 02:50:00,1\n"
+                                       "2014-01-07 02:55:00,2\n"
+                                       "2014-01-07 02:00:00,3\n"
+                                       "2014-01-07 02:55:00,4\n"
+                                       "2014-01-07 02:54:00,5\n"
+                                       "2014-01-07 03:00:00,6\n",
+                                       "t.csv", &stats);
+        std::vector<double> values;
+        for (const auto& s : samples) {
+            values.push_back(s.value);
+        }
+        CHECK(values == std::vector<double>{1, 2, 4, 6}); // an equal time is kept
+        CHECK(stats.out_of_order == 2);
+        CHECK(stats.first_out_of_order_line == 4);
+        CHECK(stats.first_out_of_order == "2014-01-07 02:00:00,3");
+
+        auto path = rollback::test::source_dir() /
+                    "tests/data/nab/data/realKnownCause/machine_temperature_system_failure.csv";
+        CsvStats nab;
+        auto all = read_value_csv(path, &nab);
+        // One step back of an hour (02:55 → 02:00): the 11 rows until 02:55 again are skipped.
+        CHECK(all.size() == 22684);
+        CHECK(nab.out_of_order == 11);
+        CHECK(nab.first_out_of_order_line == 10151);
     }
 }
 

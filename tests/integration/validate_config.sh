@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# rollback validate on a rollback.toml alone: -c CONFIG, or a FILE whose tables are a config's.
+# Every error located, exit 2; no source read, nothing run, no environment needed.
+source "$(dirname "$0")/../support/itest.sh"
+
+# The configs shipped with the project validate with an empty environment: every example
+# rollback.toml, and the complete example of docs/config.md.
+mkdir -p "$WORK/docs"
+awk '/^```toml$/ { on = 1; next } /^```$/ { on = 0 } on' "$SRC/docs/config.md" > "$WORK/docs/rollback.toml"
+[ -s "$WORK/docs/rollback.toml" ] || fail "no example config in docs/config.md"
+n=0
+while IFS= read -r -d '' f; do
+    expect_rc 0 "$WORK/shipped.out" -- env -i "$RB" validate -c "$f"
+    contains "$WORK/shipped.out" "$f: ok (config: "
+    n=$((n + 1))
+done < <(find "$SRC/examples" "$WORK/docs" -name 'rollback*.toml' -print0)
+contains "$WORK/shipped.out" "ok (config: 5 sources, 2 conditions)" # the docs' example, last
+pass "$n shipped configs validate with no environment"
+
+# Nothing is read: the access log, the command and the playbook named do not exist.
+cat > "$WORK/rollback.toml" <<'TOML'
+[target]
+name = "shop"
+[source.web]
+kind = "access_log"
+path = "/nonexistent/access.log"
+format = "combined"
+[source.orders]
+kind = "command"
+argv = ["/nonexistent/check-orders"]
+[[condition]]
+name = "errors"
+signal = "web.error_rate"
+above = 0.05
+[[condition]]
+name = "orders"
+signal = "orders.value"
+above = 3
+[decision]
+playbook = "/nonexistent/playbook.toml"
+TOML
+expect_rc 0 "$WORK/ok.out" -- "$RB" validate -c "$WORK/rollback.toml"
+contains "$WORK/ok.out" "$WORK/rollback.toml: ok (config: 2 sources, 2 conditions)"
+[ ! -e "$WORK/.rollback" ] || fail "validate created a state directory"
+# A config given as a FILE is told from a playbook by its tables; both in one call.
+expect_rc 0 "$WORK/both.out" -- "$RB" validate "$WORK/rollback.toml" "$SRC/examples/hello/hello.toml"
+contains "$WORK/both.out" "$WORK/rollback.toml: ok (config: 2 sources, 2 conditions)"
+contains "$WORK/both.out" "hello.toml: ok (7 steps, 1 finally)"
+pass "validate -c CONFIG and validate CONFIG PLAYBOOK: ok, nothing read"
+
+# Every error located, exit 2: a latency rule over a log without request times among them.
+cat > "$WORK/bad.toml" <<'TOML'
+[source.web]
+kind = "access_log"
+path = "access.log"
+format = "combined"
+[[condition]]
+name = "slow"
+signal = "web.latency_p95"
+above = "1.5s"
+[[condition]]
+name = "errors"
+signal = "web.error_rate"
+abov = 0.05
+TOML
+expect_rc 2 "$WORK/bad.out" -- "$RB" validate -c "$WORK/bad.toml"
+contains "$WORK/bad.out" "$WORK/bad.toml:7:10: error: condition \"slow\": signal \"web.latency_p95\": the format of source \"web\" (\"combined\") has no request-time field"
+contains "$WORK/bad.out" "hint: log \$request_time"
+contains "$WORK/bad.out" "$WORK/bad.toml:12:1: error: condition \"errors\": unknown key \"abov\" (did you mean \"above\"?)"
+contains "$WORK/bad.out" "bad.toml: 3 errors"
+# The monitor and check refuse the same file, before reading anything.
+expect_rc 2 "$WORK/check.out" -- "$RB" check -c "$WORK/bad.toml"
+contains "$WORK/check.out" "has no request-time field"
+pass "a config's errors: every one located, exit 2 (latency without a request-time field too)"
+
+expect_rc 2 "$WORK/none.out" -- "$RB" validate
+contains "$WORK/none.out" "rollback validate -c rollback.toml"
+pass "validate without a file: a hint names -c"
