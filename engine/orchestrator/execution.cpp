@@ -90,15 +90,25 @@ void Execution::lifecycle(std::string_view event, const playbook::Step* step,
     auto ctx = context(step ? *step : m_no_step);
     for (const auto& name : it->second) {
         auto result = actions::run_hook(ctx, name, actions::hook_event(ctx, event, status, extra));
+        std::string outcome(actions::to_string(result.status));
+        std::string reason;
         if (result.status != actions::Status::succeeded) {
-            log::warn("hook {} for {} failed: {}", name, event, result.summary);
+            // A hook that failed or sent nothing says why in its output: the record carries it,
+            // so the report shows more than "exit 1".
+            reason = actions::hook_reason(result);
+            if (result.exit_code == actions::k_hook_nothing_sent &&
+                result.status == actions::Status::failed) {
+                outcome = "nothing_sent";
+            }
+            log::warn("hook {} for {}: {} ({}): {}", name, event, outcome, result.summary, reason);
         }
         record({{"type", "hook"},
                 {"event", event},
                 {"hook", name},
                 {"step", step ? step->id : ""},
-                {"status", actions::to_string(result.status)},
+                {"status", outcome},
                 {"summary", result.summary},
+                {"reason", reason},
                 {"output_tail", result.output_tail}});
     }
 }
