@@ -4,6 +4,7 @@
 #include "actions/process_step.hpp"
 #include "util/files.hpp"
 #include "util/secrets.hpp"
+#include "util/strings.hpp"
 #include "util/time.hpp"
 
 #include <boost/json/serialize.hpp>
@@ -52,6 +53,13 @@ Result run_hook(const Context& ctx, const std::string& name, const boost::json::
     return result_of(ctx.runner.run(cmd));
 }
 
+std::string hook_reason(const Result& r) {
+    std::string_view out = util::trim(r.output_tail);
+    const size_t nl = out.rfind('\n');
+    std::string_view last = nl == std::string_view::npos ? out : out.substr(nl + 1);
+    return util::tail(std::string(util::trim(last)), 300);
+}
+
 namespace {
 
 class HookAction final : public Action {
@@ -72,7 +80,18 @@ class HookAction final : public Action {
 
     Result run(const Context& ctx) const override {
         util::Millis timeout = ctx.step.timeout.count() > 0 ? ctx.step.timeout : k_hook_timeout;
-        return run_hook(ctx, ctx.step.hook, hook_event(ctx, "step", "running"), timeout);
+        Result r = run_hook(ctx, ctx.step.hook, hook_event(ctx, "step", "running"), timeout);
+        if (r.status == Status::failed && r.exit_code == k_hook_nothing_sent) {
+            // Nothing was sent (e.g. no destination configured): not a failed rollback, but the
+            // step's summary says so instead of a bare success.
+            r.status = Status::succeeded;
+            r.summary = "nothing was sent: " + hook_reason(r);
+        } else if (r.status != Status::succeeded) {
+            if (std::string why = hook_reason(r); !why.empty()) {
+                r.summary += ": " + why;
+            }
+        }
+        return r;
     }
 };
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "cli/check_support.hpp"
 
+#include "cli/state_dir.hpp"
 #include "exec/runner.hpp"
 #include "monitor/monitor.hpp"
 #include "util/error.hpp"
@@ -16,16 +17,12 @@ namespace rollback::cli {
 namespace fs = std::filesystem;
 
 config::Config load_rollback_config(const CommonOptions& common) {
-    fs::path file = common.config.empty() ? fs::path("rollback.toml") : fs::path(common.config);
-    if (!fs::exists(file)) {
-        throw util::Error("no configuration: " + file.string() + " does not exist",
-                          util::ExitCode::invalid, "pass -c rollback.toml (see docs/config.md)");
+    auto file = find_config(common, {});
+    if (!file) {
+        throw util::Error("no configuration: rollback.toml does not exist", util::ExitCode::invalid,
+                          "pass -c rollback.toml (see docs/config.md)");
     }
-    return config::load(file);
-}
-
-fs::path decision_state_dir(const CommonOptions& common, const config::Config& cfg) {
-    return common.state_dir.empty() ? cfg.state_dir : fs::path(common.state_dir);
+    return config::load(*file);
 }
 
 std::optional<DeployMarker> read_deploy_marker(const fs::path& state_dir) {

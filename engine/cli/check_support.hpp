@@ -15,10 +15,9 @@
 
 namespace rollback::cli {
 
-/// -c FILE, else ./rollback.toml; util::Error (exit 2) when there is none. Validated completely.
+/// The config find_config() finds (-c FILE, else ./rollback.toml); util::Error (exit 2) when there
+/// is none. Validated completely.
 config::Config load_rollback_config(const CommonOptions& common);
-/// --state-dir, else the config's state_dir.
-std::filesystem::path decision_state_dir(const CommonOptions& common, const config::Config& cfg);
 
 struct DeployMarker {
     std::string release;

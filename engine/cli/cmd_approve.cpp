@@ -7,6 +7,7 @@
 #include "cli/load.hpp"
 #include "cli/options.hpp"
 #include "cli/run_support.hpp"
+#include "cli/state_dir.hpp"
 #include "journal/paths.hpp"
 #include "util/error.hpp"
 #include "util/strings.hpp"
@@ -61,7 +62,7 @@ int cmd_approve(const Args& args) {
         return util::to_int(util::ExitCode::ok);
     }
     config::Config cfg = load_rollback_config(common);
-    const auto state_dir = decision_state_dir(common, cfg);
+    const auto state_dir = resolve_state_dir(common, cfg).dir;
     if (show) {
         return list(state_dir);
     }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "cli/commands.hpp"
 #include "cli/options.hpp"
+#include "cli/state_dir.hpp"
 #include "journal/paths.hpp"
 #include "journal/reader.hpp"
 #include "util/error.hpp"
@@ -38,7 +39,7 @@ int cmd_audit(const Args& args) {
         throw util::Error("audit verify: which run? (audit verify RUN_ID)", util::ExitCode::invalid,
                           "run 'rollback history' to list the runs");
     }
-    auto file = journal::journal_path(state_dir_for(common, playbook), run_id);
+    auto file = journal::journal_path(resolve_state_dir(common, playbook).dir, run_id);
     auto v = journal::verify(file);
     std::string out;
     if (common.json) {

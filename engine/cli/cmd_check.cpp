@@ -2,6 +2,7 @@
 #include "cli/check_support.hpp"
 #include "cli/commands.hpp"
 #include "cli/options.hpp"
+#include "cli/state_dir.hpp"
 #include "monitor/replay.hpp"
 #include "sources/collect.hpp"
 #include "util/error.hpp"
@@ -318,7 +319,7 @@ int cmd_check(const Args& args) {
         return replay(common, r);
     }
     config::Config cfg = load_rollback_config(common);
-    auto state_dir = decision_state_dir(common, cfg);
+    auto state_dir = resolve_state_dir(common, cfg).dir;
     auto record = evaluate_now(cfg, state_dir, std::chrono::system_clock::now());
     auto path = write_decision_record(state_dir, record);
     if (common.json) {

@@ -2,6 +2,7 @@
 #include "cli/check_support.hpp"
 #include "cli/commands.hpp"
 #include "cli/options.hpp"
+#include "cli/state_dir.hpp"
 #include "util/error.hpp"
 #include "util/exit_code.hpp"
 #include "util/files.hpp"
@@ -36,7 +37,7 @@ int cmd_deployed(const Args& args) {
         t = *parsed;
     }
     config::Config cfg = load_rollback_config(common);
-    auto state_dir = decision_state_dir(common, cfg);
+    auto state_dir = resolve_state_dir(common, cfg).dir;
     std::filesystem::create_directories(state_dir);
     boost::json::object marker{{"version", 1},
                                {"kind", "deploy"},

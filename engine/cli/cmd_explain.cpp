@@ -3,6 +3,7 @@
 #include "cli/commands.hpp"
 #include "cli/decision_actions.hpp"
 #include "cli/options.hpp"
+#include "cli/state_dir.hpp"
 #include "journal/paths.hpp"
 #include "journal/reader.hpp"
 #include "journal/state.hpp"
@@ -12,6 +13,7 @@
 #include "util/secrets.hpp"
 #include "util/strings.hpp"
 
+#include <boost/json/serialize.hpp>
 #include <cstdio>
 
 namespace rollback::cli {
@@ -80,8 +82,15 @@ int cmd_explain(const Args& args) {
         throw util::Error("explain: give one of DECISION_ID, RUN_ID, --now, --last",
                           util::ExitCode::invalid);
     }
-    config::Config cfg = load_rollback_config(common);
-    auto state_dir = decision_state_dir(common, cfg);
+    // Only --now needs the config (its sources); a record or a run is read from the state
+    // directory, found by the one rule.
+    std::optional<config::Config> cfg;
+    if (now) {
+        cfg = load_rollback_config(common);
+    }
+    const auto state_dir =
+        (cfg ? resolve_state_dir(common, *cfg) : resolve_state_dir(common, std::filesystem::path()))
+            .dir;
     decision::DecisionRecord record;
     std::string run_header;
     if (!id.empty() && journal::is_valid_run_id(id)) {
@@ -93,17 +102,28 @@ int cmd_explain(const Args& args) {
         }
         auto st = fold_run(state_dir, id);
         if (st.trigger.decision_id.empty()) {
-            throw util::Error("run " + id + " names no decision: it was started by " +
-                                  (st.user.empty() ? "a person" : st.user) + " (trigger " +
-                                  st.trigger.kind + ", reason: " + st.reason + ")",
-                              util::ExitCode::invalid,
-                              "rollback report " + id + " shows who started it and why");
+            // A person's `rollback run`: the decision was theirs, and it is in the run itself.
+            std::string text = "Run " + id + " names no decision record: it was started by " +
+                               (st.user.empty() ? "a person" : st.user) + " (trigger " +
+                               st.trigger.kind + ", reason: " + st.reason + ").\n  " +
+                               run_line(st) + "\n    rollback report " + id + "\n";
+            if (common.json) {
+                text = boost::json::serialize(
+                           boost::json::object{{"run_id", id},
+                                               {"decision_id", boost::json::value()},
+                                               {"started_by", st.user},
+                                               {"trigger", st.trigger.kind},
+                                               {"reason", st.reason}}) +
+                       "\n";
+            }
+            std::fputs(util::mask_secrets(text).c_str(), stdout);
+            return util::to_int(util::ExitCode::ok);
         }
         run_header = "Run " + id + " was caused by decision " + st.trigger.decision_id + ".\n\n";
         id = st.trigger.decision_id;
     }
     if (now) {
-        record = evaluate_now(cfg, state_dir, std::chrono::system_clock::now());
+        record = evaluate_now(*cfg, state_dir, std::chrono::system_clock::now());
         write_decision_record(state_dir, record);
     } else if (last) {
         auto dir = state_dir / "decisions";

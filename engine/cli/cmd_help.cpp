@@ -23,7 +23,7 @@ int cmd_help(const Args& args) {
     std::printf(
         "\nexit codes: 0 ok, 1 run failed, 2 invalid input (nothing ran), 3 verification failed,\n"
         "            4 locked by another run, 5 rollback recommended, 6 needs attention,\n"
-        "            130 interrupted\n");
+        "            7 state directory cannot be written, 130 interrupted\n");
     return util::to_int(util::ExitCode::ok);
 }
 

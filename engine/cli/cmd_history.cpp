@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "cli/commands.hpp"
 #include "cli/options.hpp"
+#include "cli/state_dir.hpp"
 #include "journal/paths.hpp"
 #include "report/run_report.hpp"
 #include "util/error.hpp"
@@ -22,7 +23,7 @@ int cmd_history(const Args& args) {
     if (!parse_options("history", args, desc, {}, vm)) {
         return util::to_int(util::ExitCode::ok);
     }
-    auto state_dir = state_dir_for(common, playbook);
+    auto state_dir = resolve_state_dir(common, playbook).dir;
     auto ids = journal::list_runs(state_dir);
     std::string out;
     if (!common.json) {

@@ -9,6 +9,7 @@
 #include "cli/load.hpp"
 #include "cli/options.hpp"
 #include "cli/run_support.hpp"
+#include "cli/state_dir.hpp"
 #include "exec/runner.hpp"
 #include "journal/paths.hpp"
 #include "journal/reader.hpp"
@@ -288,7 +289,7 @@ int cmd_monitor(const Args& args) {
         return util::to_int(util::ExitCode::ok);
     }
     config::Config cfg = load_rollback_config(loop.common);
-    loop.state_dir = decision_state_dir(loop.common, cfg);
+    loop.state_dir = resolve_state_dir(loop.common, cfg).dir;
     fs::create_directories(loop.state_dir);
     start_logging(loop.state_dir, loop.common.verbose, "monitor");
     exec::install_interrupt_handlers();

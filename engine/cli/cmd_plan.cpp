@@ -4,6 +4,7 @@
 #include "cli/load.hpp"
 #include "cli/plan_view.hpp"
 #include "cli/run_options.hpp"
+#include "cli/state_dir.hpp"
 #include "report/console.hpp"
 #include "util/secrets.hpp"
 
@@ -42,7 +43,7 @@ int cmd_plan(const Args& args) {
     auto file = playbook_path(o);
     auto pb = load_playbook(file, parse_var_overrides(o.vars));
     auto plan = orchestrator::make_plan(pb, selection_of(o), o.trigger);
-    return show_plan(plan, state_dir_for(common, pb.file), o.trigger, common.json);
+    return show_plan(plan, resolve_state_dir(common, pb.file).dir, o.trigger, common.json);
 }
 
 } // namespace rollback::cli

@@ -5,6 +5,7 @@
 #include "cli/commands.hpp"
 #include "cli/load.hpp"
 #include "cli/options.hpp"
+#include "cli/state_dir.hpp"
 #include "exec/runner.hpp"
 #include "util/error.hpp"
 #include "util/secrets.hpp"
@@ -39,7 +40,7 @@ int cmd_rehearse(const Args& args) {
                           "rollback rehearse -p PLAYBOOK");
     }
     auto pb = load_playbook(playbook_file, parse_var_overrides(vars));
-    auto state_dir = state_dir_for(common, playbook_file);
+    auto state_dir = resolve_state_dir(common, playbook_file).dir;
     start_logging(state_dir, common.verbose, "rehearse");
     auto wanted = split_list(only);
     exec::RealProcessRunner runner;

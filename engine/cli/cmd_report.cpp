@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "cli/commands.hpp"
 #include "cli/options.hpp"
+#include "cli/state_dir.hpp"
 #include "report/run_report.hpp"
 #include "util/error.hpp"
 #include "util/secrets.hpp"
@@ -29,7 +30,7 @@ int cmd_report(const Args& args) {
         throw util::Error("report: which run? (report RUN_ID)", util::ExitCode::invalid,
                           "run 'rollback history' to list the runs");
     }
-    auto state_dir = state_dir_for(common, playbook);
+    auto state_dir = resolve_state_dir(common, playbook).dir;
     auto view = report::load_run(state_dir, run_id);
     std::string out =
         common.json

@@ -4,6 +4,7 @@
 #include "cli/load.hpp"
 #include "cli/options.hpp"
 #include "cli/run_support.hpp"
+#include "cli/state_dir.hpp"
 #include "journal/paths.hpp"
 #include "journal/reader.hpp"
 #include "journal/state.hpp"
@@ -40,7 +41,7 @@ int cmd_resume(const Args& args) {
     if (!parse_options("resume", args, desc, pos, vm)) {
         return 0;
     }
-    auto state_dir = state_dir_for(common, playbook_opt);
+    auto state_dir = resolve_state_dir(common, playbook_opt).dir;
     if (run_id.empty()) {
         auto latest = journal::latest_run(state_dir);
         if (!latest) {

@@ -4,6 +4,7 @@
 #include "cli/load.hpp"
 #include "cli/run_options.hpp"
 #include "cli/run_support.hpp"
+#include "cli/state_dir.hpp"
 
 namespace rollback::cli {
 
@@ -28,7 +29,7 @@ int cmd_run(const Args& args) {
     o.trigger.kind = "manual";
     auto pb = load_playbook(playbook_path(o), parse_var_overrides(o.vars));
     StartOptions so;
-    so.state_dir = state_dir_for(common, pb.file);
+    so.state_dir = resolve_state_dir(common, pb.file).dir;
     so.selection = selection_of(o);
     so.verbose = common.verbose;
     so.json = common.json;

@@ -2,6 +2,7 @@
 #include "actions/release_switch.hpp"
 #include "cli/commands.hpp"
 #include "cli/options.hpp"
+#include "cli/state_dir.hpp"
 #include "journal/lock.hpp"
 #include "journal/paths.hpp"
 #include "report/run_report.hpp"
@@ -30,7 +31,7 @@ int cmd_status(const Args& args) {
     if (!parse_options("status", args, desc, pos, vm)) {
         return util::to_int(util::ExitCode::ok);
     }
-    auto state_dir = state_dir_for(common, playbook);
+    auto state_dir = resolve_state_dir(common, playbook).dir;
     if (run_id.empty()) {
         // The current run is the lock holder's; otherwise the newest journal.
         if (auto holder = journal::live_holder(state_dir);

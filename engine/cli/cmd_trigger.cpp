@@ -7,6 +7,7 @@
 #include "cli/load.hpp"
 #include "cli/run_options.hpp"
 #include "cli/run_support.hpp"
+#include "cli/state_dir.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
 #include "util/strings.hpp"
@@ -78,10 +79,12 @@ int cmd_trigger(const Args& args) {
     }
     o.trigger.kind = "manual";
     // The playbook: -p, else the config's [decision] playbook. Without -p the config is needed;
-    // with -p it is read only when -c names it (for the target and the state directory).
+    // with -p it is read when found (for the target and the state directory, by the one rule).
     std::optional<config::Config> cfg;
-    if (o.playbook.empty() || !common.config.empty()) {
+    if (o.playbook.empty()) {
         cfg = load_rollback_config(common);
+    } else if (auto file = find_config(common, o.playbook)) {
+        cfg = config::load(*file);
     }
     std::filesystem::path pb_path = o.playbook;
     if (pb_path.empty()) {
@@ -94,7 +97,7 @@ int cmd_trigger(const Args& args) {
     }
     auto pb = load_playbook(pb_path, parse_var_overrides(o.vars));
     StartOptions so;
-    so.state_dir = cfg ? decision_state_dir(common, *cfg) : state_dir_for(common, pb.file);
+    so.state_dir = (cfg ? resolve_state_dir(common, *cfg) : resolve_state_dir(common, pb.file)).dir;
     so.selection = selection_of(o);
     so.verbose = common.verbose;
     so.json = common.json;

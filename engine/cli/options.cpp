@@ -15,9 +15,10 @@ namespace rollback::cli {
 void add_common_options(po::options_description& desc, CommonOptions& common) {
     desc.add_options() //
         ("config,c", po::value(&common.config)->value_name("FILE"),
-         "rollback.toml (default ./rollback.toml)") //
+         "rollback.toml (default ./rollback.toml when present)") //
         ("state-dir", po::value(&common.state_dir)->value_name("DIR"),
-         "journals, locks, logs (default .rollback/ beside the playbook)") //
+         "journals, locks, logs (else $ROLLBACK_STATE_DIR, the config's state_dir, .rollback/ "
+         "beside the playbook)") //
         ("verbose,v", po::bool_switch(&common.verbose),
          "also log to stderr and stream step output")                                   //
         ("json", po::bool_switch(&common.json), "machine-readable output (JSON Lines)") //
@@ -48,17 +49,6 @@ bool parse_options(std::string_view command, const Args& args, po::options_descr
                           "rollback help " + std::string(command));
     }
     return true;
-}
-
-std::filesystem::path state_dir_for(const CommonOptions& common,
-                                    const std::filesystem::path& playbook) {
-    if (!common.state_dir.empty()) {
-        return std::filesystem::absolute(common.state_dir).lexically_normal();
-    }
-    if (!playbook.empty()) {
-        return std::filesystem::absolute(playbook).parent_path() / ".rollback";
-    }
-    return std::filesystem::absolute(".rollback");
 }
 
 std::vector<std::string> split_list(const std::vector<std::string>& values) {

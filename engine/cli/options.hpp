@@ -28,10 +28,6 @@ void add_common_options(po::options_description& desc, CommonOptions& common);
 bool parse_options(std::string_view command, const Args& args, po::options_description& desc,
                    const po::positional_options_description& positional, po::variables_map& vm);
 
-/// --state-dir, else `.rollback/` beside the playbook (or in the current directory).
-std::filesystem::path state_dir_for(const CommonOptions& common,
-                                    const std::filesystem::path& playbook);
-
 /// Splits "a,b" lists given once or several times (--only a,b --only c).
 std::vector<std::string> split_list(const std::vector<std::string>& values);
 

@@ -22,6 +22,10 @@ std::string paint(bool color, const char* code, const std::string& text) {
     return color ? std::string("\033[") + code + "m" + text + "\033[0m" : text;
 }
 
+// The lifecycle events in the order a run calls them (hooks/README.md).
+constexpr const char* k_hook_events[] = {"on-trigger", "before-step", "after-step", "on-failure",
+                                         "on-success"};
+
 } // namespace
 
 std::string plan_text(const orchestrator::Plan& plan, const orchestrator::Preflight& pre,
@@ -75,6 +79,14 @@ std::string plan_text(const orchestrator::Plan& plan, const orchestrator::Prefli
         for (const auto& v : pb.variables) {
             out += "  " + pad(v.name, w) + " = " + (v.secret ? std::string("***") : v.value) +
                    "   (" + v.origin + ")\n";
+        }
+    }
+    if (!pb.hooks.empty()) {
+        out += "\nHooks (" + pb.hooks_dir.string() + "):\n";
+        for (const char* event : k_hook_events) {
+            if (auto it = pb.hooks.find(event); it != pb.hooks.end() && !it->second.empty()) {
+                out += "  " + pad(event, 12) + util::join(it->second, ", ") + "\n";
+            }
         }
     }
     out += "\nPreflight:\n";
@@ -136,11 +148,23 @@ boost::json::object plan_json(const orchestrator::Plan& plan, const orchestrator
                         {"secret", v.secret},
                         {"origin", v.origin}});
     }
+    boost::json::object hooks;
+    for (const char* event : k_hook_events) {
+        if (auto it = plan.playbook->hooks.find(event); it != plan.playbook->hooks.end()) {
+            boost::json::array names;
+            for (const auto& n : it->second) {
+                names.emplace_back(n);
+            }
+            hooks[event] = std::move(names);
+        }
+    }
     return {{"type", "plan"},
             {"playbook", plan.playbook->file.string()},
             {"name", plan.playbook->name},
             {"steps", std::move(steps)},
             {"variables", std::move(vars)},
+            {"hooks", std::move(hooks)},
+            {"hooks_dir", plan.playbook->hooks_dir.string()},
             {"problems", pre.problems()},
             {"runnable", pre.problems() == 0}};
 }

@@ -83,9 +83,7 @@ journal::RunLock take_lock(const std::filesystem::path& state_dir, const std::st
         if (!abandon_stale) {
             // Leave the evidence exactly as it was: the dead run's lock.json stays for the next
             // look.
-            attempt.lock->release();
-            util::write_file_atomic(state_dir / "lock.json",
-                                    boost::json::serialize(journal::to_json(dead)));
+            attempt.lock->release_leaving(dead);
             throw util::Error(describe(dead) + " died without finishing", util::ExitCode::locked,
                               "continue it with: rollback resume " + dead.run_id + " --state-dir " +
                                   state_dir.string() +

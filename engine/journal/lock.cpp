@@ -84,19 +84,25 @@ bool is_alive_here(const Holder& h) {
     return ::kill(h.pid, 0) == 0 || errno == EPERM;
 }
 
+std::string writable_hint(const fs::path& state_dir) {
+    return "nothing was run; make " + state_dir.string() +
+           " writable (free space, permissions, a read-write mount) or choose another with "
+           "--state-dir";
+}
+
 int open_lock_file(const fs::path& state_dir) {
     std::error_code ec;
     fs::create_directories(state_dir, ec);
     if (ec) {
         throw util::Error("cannot create state directory " + state_dir.string() + ": " +
                               ec.message(),
-                          util::ExitCode::run_failed);
+                          util::ExitCode::state_unwritable, writable_hint(state_dir));
     }
     int fd = ::open(lock_file(state_dir).c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) {
         throw util::Error("cannot open lock file " + lock_file(state_dir).string() + ": " +
                               std::strerror(errno),
-                          util::ExitCode::run_failed);
+                          util::ExitCode::state_unwritable, writable_hint(state_dir));
     }
     return fd;
 }
@@ -177,6 +183,20 @@ void RunLock::release() noexcept {
     m_fd = -1;
 }
 
+void RunLock::release_leaving(const Holder& dead) {
+    if (m_fd < 0) {
+        return;
+    }
+    try {
+        write_holder(m_state_dir, dead);
+    } catch (const util::Error& e) {
+        release();
+        throw util::Error(e.what(), util::ExitCode::state_unwritable, writable_hint(m_state_dir));
+    }
+    ::close(m_fd);
+    m_fd = -1;
+}
+
 LockAttempt acquire(const fs::path& state_dir, const Holder& owner) {
     int fd = open_lock_file(state_dir);
     auto deadline = std::chrono::steady_clock::now() + k_publish_wait;
@@ -189,9 +209,10 @@ LockAttempt acquire(const fs::path& state_dir, const Holder& owner) {
             out.stale = read_holder(state_dir);
             try {
                 write_holder(state_dir, owner);
-            } catch (...) {
+            } catch (const util::Error& e) {
                 ::close(fd);
-                throw;
+                throw util::Error(e.what(), util::ExitCode::state_unwritable,
+                                  writable_hint(state_dir));
             }
             out.lock.emplace(RunLock(state_dir, fd, owner));
             return out;

@@ -46,6 +46,10 @@ class RunLock {
     void set_run_id(const std::string& run_id);
     /// Releases now (idempotent). Never throws.
     void release() noexcept;
+    /// Releases, leaving `dead`'s lock.json in place (rewritten while the flock is still held, so
+    /// no other starter sees the lock free without the evidence): for a starter that refuses to
+    /// start over a run that died unfinished. Throws util::Error (exit 7) when it cannot write.
+    void release_leaving(const Holder& dead);
 
   private:
     friend LockAttempt acquire(const fs::path& state_dir, const Holder& owner);
@@ -67,7 +71,8 @@ struct LockAttempt {
 };
 
 /// Tries to take the lock of `state_dir` (created if missing) for `owner` without blocking on
-/// the holder. Throws util::Error (exit 1) when the lock file cannot be created or written.
+/// the holder. Throws util::Error (exit 7, state_unwritable) when the lock file cannot be created
+/// or written.
 LockAttempt acquire(const fs::path& state_dir, const Holder& owner);
 
 /// The current holder when a live process holds the lock of `state_dir`; nullopt when free.

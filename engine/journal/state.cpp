@@ -146,6 +146,10 @@ class Folder {
                 m_s.exit_code = static_cast<int>(*c);
             }
             m_s.duration_ms = num(r, "duration_ms").value_or(0);
+        } else if (type == "run_stopped") {
+            m_s.stopped = str(r, "why");
+        } else if (type == "hook") {
+            hook(r);
         } else if (type == "note") {
             // Free-form text for the timeline; no state.
         } else {
@@ -190,6 +194,23 @@ class Folder {
                 }
             }
         }
+    }
+
+    void hook(const boost::json::object& r) {
+        const std::string status = str(r, "status");
+        if (status == "succeeded") {
+            return;
+        }
+        std::string where = str(r, "event");
+        if (!str(r, "step").empty()) {
+            where += " " + str(r, "step");
+        }
+        std::string why = str(r, "reason");
+        if (why.empty()) {
+            why = str(r, "summary");
+        }
+        m_s.hook_problems.push_back(str(r, "hook") + " (" + where + "): " + status +
+                                    (why.empty() ? "" : ": " + why));
     }
 
     void step_finished(const boost::json::object& r, const std::string& time) {
@@ -248,6 +269,25 @@ std::optional<StepStatus> parse_step_status(std::string_view name) {
         }
     }
     return std::nullopt;
+}
+
+const std::vector<std::string_view>& record_types() {
+    static const std::vector<std::string_view> types = {"header",
+                                                        "run_started",
+                                                        "run_resumed",
+                                                        "step_skipped",
+                                                        "step_started",
+                                                        "step_finished",
+                                                        "step_probe",
+                                                        "step_marked_done",
+                                                        "step_retry_requested",
+                                                        "needs_attention",
+                                                        "hook",
+                                                        "run_interrupted",
+                                                        "run_stopped",
+                                                        "run_finished",
+                                                        "note"};
+    return types;
 }
 
 const StepState* RunState::step(std::string_view id) const {

@@ -40,6 +40,10 @@ std::string_view to_string(StepStatus s);
 std::optional<RunStatus> parse_run_status(std::string_view name);
 std::optional<StepStatus> parse_step_status(std::string_view name);
 
+/// Every record type the engine writes (docs/journal.md "Record vocabulary"), header included.
+/// fold() and the report know each of them; any other type is a warning.
+const std::vector<std::string_view>& record_types();
+
 struct Trigger {
     std::string kind; ///< "manual", "condition", "webhook", ...
     std::string condition;
@@ -86,8 +90,12 @@ struct RunState {
     RunStatus status = RunStatus::running;
     std::optional<int> exit_code;
     std::int64_t duration_ms = 0;
-    std::string attention;        ///< last needs_attention message ("" = none)
-    std::string signal;           ///< run_interrupted signal name ("" = none)
+    std::string attention; ///< last needs_attention message ("" = none)
+    std::string signal;    ///< run_interrupted signal name ("" = none)
+    std::string stopped;   ///< run_stopped "why": the state directory refused a record
+    /// Lifecycle hooks that failed or sent nothing, one line each: `notify (after-step restore):
+    /// nothing_sent: no destination configured ...`.
+    std::vector<std::string> hook_problems;
     int resumes = 0;              ///< run_resumed records
     std::vector<StepState> steps; ///< plan order (run_started "steps"), unknown steps appended
     std::unordered_map<std::string, size_t> step_index; ///< id -> index in `steps` (by fold)

@@ -20,9 +20,16 @@
 namespace rollback::journal {
 namespace {
 
+// Every I/O failure of the journal is the state directory refusing to be written (exit 7): the
+// message names the journal and the kernel's reason; what to do is the caller's to say.
 [[noreturn]] void io_error(const std::string& what, const fs::path& file) {
     throw util::Error(what + " journal " + file.string() + ": " + std::strerror(errno),
-                      util::ExitCode::run_failed);
+                      util::ExitCode::state_unwritable,
+                      "free space or fix the permissions of " + file.parent_path().string());
+}
+
+bool out_of_space(int err) {
+    return err == ENOSPC || err == EDQUOT;
 }
 
 bool is_reserved(std::string_view key) {
@@ -88,8 +95,10 @@ Writer::Writer(fs::path file, int fd, std::uint64_t next_seq, std::string last_h
 Writer::Writer(Writer&& other) noexcept
     : m_file(std::move(other.m_file)), m_fd(other.m_fd), m_next_seq(other.m_next_seq),
       m_last_hash(std::move(other.m_last_hash)), m_clock(other.m_clock), m_kill_at(other.m_kill_at),
-      m_broken(other.m_broken), m_unsynced(other.m_unsynced) {
+      m_broken(other.m_broken), m_unsynced(other.m_unsynced), m_size(other.m_size),
+      m_has_reserve(other.m_has_reserve), m_space_exhausted(other.m_space_exhausted) {
     other.m_fd = -1;
+    other.m_has_reserve = false;
 }
 
 Writer& Writer::operator=(Writer&& other) noexcept {
@@ -97,6 +106,7 @@ Writer& Writer::operator=(Writer&& other) noexcept {
         if (m_fd >= 0) {
             ::close(m_fd);
         }
+        drop_reserve();
         m_file = std::move(other.m_file);
         m_fd = other.m_fd;
         m_next_seq = other.m_next_seq;
@@ -105,7 +115,11 @@ Writer& Writer::operator=(Writer&& other) noexcept {
         m_kill_at = other.m_kill_at;
         m_unsynced = other.m_unsynced;
         m_broken = other.m_broken;
+        m_size = other.m_size;
+        m_has_reserve = other.m_has_reserve;
+        m_space_exhausted = other.m_space_exhausted;
         other.m_fd = -1;
+        other.m_has_reserve = false;
     }
     return *this;
 }
@@ -117,6 +131,43 @@ Writer::~Writer() {
         }
         ::close(m_fd);
     }
+    drop_reserve();
+}
+
+fs::path Writer::reserve_path(const fs::path& journal_file) {
+    fs::path p = journal_file;
+    p += ".reserve";
+    return p;
+}
+
+void Writer::make_reserve() {
+    // Best effort: without it a full disk still ends the run cleanly, only with less room for
+    // the records that close it.
+    const fs::path p = reserve_path(m_file);
+    int fd = ::open(p.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        return;
+    }
+    m_has_reserve = true;
+    const std::string zeros(k_reserve_bytes, '\0');
+    size_t done = 0;
+    while (done < zeros.size()) {
+        ssize_t n = ::write(fd, zeros.data() + done, zeros.size() - done);
+        if (n <= 0) {
+            break;
+        }
+        done += static_cast<size_t>(n);
+    }
+    ::close(fd);
+}
+
+bool Writer::drop_reserve() noexcept {
+    if (!m_has_reserve) {
+        return false;
+    }
+    m_has_reserve = false;
+    std::error_code ec;
+    return fs::remove(reserve_path(m_file), ec);
 }
 
 Writer Writer::create(const fs::path& file, const boost::json::object& header_fields,
@@ -154,6 +205,7 @@ Writer Writer::create(const fs::path& file, const boost::json::object& header_fi
     w.write_line(make_line(std::move(header), w.m_last_hash), true);
     // A new file is only durable once its directory entry is.
     util::fsync_directory(dir);
+    w.make_reserve();
     return w;
 }
 
@@ -185,7 +237,10 @@ Writer Writer::open_existing(const fs::path& file, std::vector<std::string>* war
     begin = begin == std::string::npos ? 0 : begin + 1;
     std::string last_hash = util::sha256_hex(std::string_view(content).substr(begin, end - begin));
     std::uint64_t next = static_cast<std::uint64_t>(j.records.size()) + 1;
-    return Writer(file, fd, next, std::move(last_hash), clock);
+    Writer w(file, fd, next, std::move(last_hash), clock);
+    w.m_size = content.size();
+    w.make_reserve();
+    return w;
 }
 
 std::uint64_t Writer::append(boost::json::object record, Durability durability) {
@@ -223,19 +278,16 @@ void Writer::write_line(std::string_view text, bool sync_now) {
     buf.reserve(text.size() + 1);
     buf.append(text);
     buf.push_back('\n');
-    // One write(2) per record: a crash leaves at most one torn line at the end, which the reader
-    // cuts off. Short writes are only retried for EINTR-like partial progress.
-    size_t done = 0;
-    while (done < buf.size()) {
-        ssize_t n = ::write(m_fd, buf.data() + done, buf.size() - done);
-        if (n < 0) {
-            if (errno == EINTR) {
-                continue;
-            }
-            m_broken = true;
-            io_error("cannot write", m_file);
-        }
-        done += static_cast<size_t>(n);
+    int err = try_write(buf);
+    if (out_of_space(err) && drop_reserve()) {
+        // The disk is full: the reserve's blocks are now free for this record and the few that
+        // close the run; space_exhausted() tells the caller to start nothing new.
+        m_space_exhausted = true;
+        err = try_write(buf);
+    }
+    if (err != 0) {
+        errno = err;
+        io_error("cannot write", m_file);
     }
     m_unsynced = true;
     if (sync_now) {
@@ -247,6 +299,29 @@ void Writer::write_line(std::string_view text, bool sync_now) {
     if (m_kill_at >= 0 && seq == static_cast<std::uint64_t>(m_kill_at)) {
         ::kill(::getpid(), SIGKILL);
     }
+}
+
+int Writer::try_write(const std::string& buf) {
+    // One write(2) per record: a crash leaves at most one torn line at the end, which the reader
+    // cuts off. A short write (the disk filled up, RLIMIT_FSIZE) is continued; when that fails the
+    // part written is cut off again, so a failed append leaves the journal as it was.
+    size_t done = 0;
+    while (done < buf.size()) {
+        ssize_t n = ::write(m_fd, buf.data() + done, buf.size() - done);
+        if (n < 0) {
+            if (errno == EINTR) {
+                continue;
+            }
+            const int err = errno;
+            if (done > 0 && ::ftruncate(m_fd, static_cast<off_t>(m_size)) != 0) {
+                m_broken = true; // a torn record we cannot remove: refuse to append after it
+            }
+            return err;
+        }
+        done += static_cast<size_t>(n);
+    }
+    m_size += buf.size();
+    return 0;
 }
 
 } // namespace rollback::journal

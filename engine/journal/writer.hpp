@@ -33,7 +33,7 @@ class Writer {
     /// Creates `file` (and its parent directories; fails if it exists) and writes the header:
     /// {"seq":0,"time":...,"type":"header","format":"rollback-journal","version":1,
     ///  <header_fields in order>,"prev":<64 zeros>,"hash":...}. `header_fields` should hold
-    /// "run_id" and "created". fsyncs the file and its directory. Throws util::Error (exit 1).
+    /// "run_id" and "created". fsyncs the file and its directory. Throws util::Error (exit 7).
     static Writer create(const fs::path& file, const boost::json::object& header_fields,
                          const util::Clock* clock = nullptr);
 
@@ -51,16 +51,31 @@ class Writer {
 
     /// Appends one record: `record` (must hold "type") gets "seq" and "time" in front and "prev"
     /// and "hash" at the end; secrets in string values are masked before hashing; one write(2),
-    /// then fdatasync. Returns the record's seq. Throws util::Error (exit 1) on any I/O error,
-    /// after which the writer refuses further appends.
+    /// then fdatasync. Returns the record's seq. Throws util::Error (exit 7, state_unwritable) on
+    /// an I/O error. A write that fails (disk full, quota, read-only, file size limit) is cut off
+    /// again, so the journal never keeps a torn record and a later append may succeed; a failed
+    /// fdatasync leaves the writer refusing further appends. When the disk is full the space
+    /// reserve (see below) is given up and the write tried once more.
     /// Test hook: env ROLLBACK_TEST_KILL_AT_RECORD=N makes the process SIGKILL itself right after
     /// record N is durable.
     /// With Durability::with_next the line is written (a crash of the process keeps it) but synced
     /// only by the next durable append, sync() or the destructor.
     std::uint64_t append(boost::json::object record, Durability durability = Durability::now);
 
-    /// Syncs lines appended with Durability::with_next. Throws util::Error (exit 1) on failure.
+    /// Syncs lines appended with Durability::with_next. Throws util::Error (exit 7) on failure.
     void sync();
+
+    /// True once the space reserve was given up for a record (the state directory's disk is
+    /// full): the caller should stop starting side effects, keeping the freed space for the
+    /// records that close the run.
+    bool space_exhausted() const { return m_space_exhausted; }
+    /// True after a failure that left the file in an unknown state (a failed fdatasync, a torn
+    /// record that could not be cut off): every further append throws.
+    bool broken() const { return m_broken; }
+
+    /// `<journal>.reserve`: a file of k_reserve_bytes created with the journal (best effort) and
+    /// removed when the disk is full or the writer is destroyed.
+    static fs::path reserve_path(const fs::path& journal_file);
 
     /// The seq the next append will get (1 after create).
     std::uint64_t next_seq() const { return m_next_seq; }
@@ -72,6 +87,11 @@ class Writer {
     Writer(fs::path file, int fd, std::uint64_t next_seq, std::string last_hash,
            const util::Clock* clock);
     void write_line(std::string_view line, bool sync_now);
+    /// One attempt to write `buf` at the end; on failure cuts the file back to m_size and returns
+    /// the errno (0 on success).
+    int try_write(const std::string& buf);
+    void make_reserve();
+    bool drop_reserve() noexcept;
 
     fs::path m_file;
     int m_fd = -1;
@@ -80,8 +100,14 @@ class Writer {
     const util::Clock* m_clock = nullptr; ///< null = system clock
     long long m_kill_at = -1;             ///< ROLLBACK_TEST_KILL_AT_RECORD, -1 = off
     bool m_broken = false;
-    bool m_unsynced = false; ///< lines written since the last fdatasync
+    bool m_unsynced = false;        ///< lines written since the last fdatasync
+    std::uint64_t m_size = 0;       ///< bytes of complete records (the file's length)
+    bool m_has_reserve = false;     ///< reserve_path(m_file) exists (we made it)
+    bool m_space_exhausted = false; ///< the reserve was given up
 };
+
+/// Bytes kept free for the records that close a run when its disk fills up.
+inline constexpr std::size_t k_reserve_bytes = 64 * 1024;
 
 /// Serializes a record as a journal line (without newline): `fields` masked, "prev" and "hash"
 /// added. Exposed for tests and verify; the writer uses it.

@@ -2,6 +2,7 @@
 #include "orchestrator/execution.hpp"
 
 #include "actions/hooks.hpp"
+#include "util/error.hpp"
 #include "util/log.hpp"
 #include "util/strings.hpp"
 
@@ -89,15 +90,25 @@ void Execution::lifecycle(std::string_view event, const playbook::Step* step,
     auto ctx = context(step ? *step : m_no_step);
     for (const auto& name : it->second) {
         auto result = actions::run_hook(ctx, name, actions::hook_event(ctx, event, status, extra));
+        std::string outcome(actions::to_string(result.status));
+        std::string reason;
         if (result.status != actions::Status::succeeded) {
-            log::warn("hook {} for {} failed: {}", name, event, result.summary);
+            // A hook that failed or sent nothing says why in its output: the record carries it,
+            // so the report shows more than "exit 1".
+            reason = actions::hook_reason(result);
+            if (result.exit_code == actions::k_hook_nothing_sent &&
+                result.status == actions::Status::failed) {
+                outcome = "nothing_sent";
+            }
+            log::warn("hook {} for {}: {} ({}): {}", name, event, outcome, result.summary, reason);
         }
         record({{"type", "hook"},
                 {"event", event},
                 {"hook", name},
                 {"step", step ? step->id : ""},
-                {"status", actions::to_string(result.status)},
+                {"status", outcome},
                 {"summary", result.summary},
+                {"reason", reason},
                 {"output_tail", result.output_tail}});
     }
 }
@@ -159,61 +170,117 @@ RunOutcome Execution::drive(const Plan& plan,
     const playbook::Step* culprit = nullptr; // the last step that did not succeed, for on-failure
     std::string culprit_summary;
 
-    for (const auto& ps : plan.steps) {
-        if (ps.is_finally || exec::interrupt_requested() != 0) {
-            continue;
+    // The state directory refusing a record (disk full, read-only, no permission) stops the run
+    // like an interrupt: no further step starts, the finally steps run if their records can be
+    // written, and the run stays resumable. `stopped` says why.
+    std::string stopped;
+    auto guarded = [&](const std::function<void()>& fn) {
+        if (!stopped.empty() && m_writer.broken()) {
+            return false;
         }
-        StepDecision d = decide(ps);
-        if (d.plan == StepPlan::already_done) {
-            continue;
+        try {
+            fn();
+            return true;
+        } catch (const util::Error& e) {
+            if (e.code() != util::ExitCode::state_unwritable) {
+                throw;
+            }
+            log::error("run {}: {}", m_run_id, e.what());
+            if (stopped.empty()) {
+                stopped = e.what();
+            }
+            return false;
         }
-        if (d.plan == StepPlan::record_skip) {
-            record({{"type", "step_skipped"}, {"step", ps.step->id}, {"why", d.message}});
-            continue;
+    };
+    guarded([&] {
+        for (const auto& ps : plan.steps) {
+            if (ps.is_finally || exec::interrupt_requested() != 0) {
+                continue;
+            }
+            if (m_writer.space_exhausted()) {
+                stopped = "the disk of the state directory " + m_state_dir.string() + " is full";
+                break;
+            }
+            StepDecision d = decide(ps);
+            if (d.plan == StepPlan::already_done) {
+                continue;
+            }
+            if (d.plan == StepPlan::record_skip) {
+                record({{"type", "step_skipped"}, {"step", ps.step->id}, {"why", d.message}});
+                continue;
+            }
+            if (d.plan == StepPlan::needs_attention) {
+                record(
+                    {{"type", "needs_attention"}, {"step", ps.step->id}, {"message", d.message}});
+                final = journal::RunStatus::needs_attention;
+                out.message = d.message;
+                break;
+            }
+            actions::Result result = run_step(*ps.step, d.first_attempt);
+            actions::Status s = result.status;
+            if (ps.step->phase == playbook::Phase::verify &&
+                (s == actions::Status::failed || s == actions::Status::timed_out)) {
+                // A check in the verify phase that does not pass is a failed verification (exit 3),
+                // whatever its action: the rollback ran, the system is not proven healthy.
+                s = actions::Status::verification_failed;
+            }
+            if (s == actions::Status::succeeded) {
+                continue;
+            }
+            culprit = ps.step;
+            culprit_summary = result.summary;
+            if (s == actions::Status::interrupted || exec::interrupt_requested() != 0) {
+                break;
+            }
+            any_verification_failed =
+                any_verification_failed || s == actions::Status::verification_failed;
+            if (ps.step->on_failure == playbook::OnFailure::abort) {
+                final = s == actions::Status::verification_failed
+                            ? journal::RunStatus::verification_failed
+                            : journal::RunStatus::failed;
+                break;
+            }
+            ++tolerated_failures;
         }
-        if (d.plan == StepPlan::needs_attention) {
-            record({{"type", "needs_attention"}, {"step", ps.step->id}, {"message", d.message}});
-            final = journal::RunStatus::needs_attention;
-            out.message = d.message;
-            break;
-        }
-        actions::Result result = run_step(*ps.step, d.first_attempt);
-        actions::Status s = result.status;
-        if (ps.step->phase == playbook::Phase::verify &&
-            (s == actions::Status::failed || s == actions::Status::timed_out)) {
-            // A check in the verify phase that does not pass is a failed verification (exit 3),
-            // whatever its action: the rollback ran, the system is not proven healthy.
-            s = actions::Status::verification_failed;
-        }
-        if (s == actions::Status::succeeded) {
-            continue;
-        }
-        culprit = ps.step;
-        culprit_summary = result.summary;
-        if (s == actions::Status::interrupted || exec::interrupt_requested() != 0) {
-            break;
-        }
-        any_verification_failed =
-            any_verification_failed || s == actions::Status::verification_failed;
-        if (ps.step->on_failure == playbook::OnFailure::abort) {
-            final = s == actions::Status::verification_failed
-                        ? journal::RunStatus::verification_failed
-                        : journal::RunStatus::failed;
-            break;
-        }
-        ++tolerated_failures;
-    }
+    });
     if (final == journal::RunStatus::succeeded && any_verification_failed) {
         final = journal::RunStatus::verification_failed;
     }
+    if (!stopped.empty()) {
+        final = journal::RunStatus::interrupted;
+        guarded([&] { record({{"type", "run_stopped"}, {"why", stopped}}); });
+    }
     if (int sig = exec::interrupt_requested(); sig != 0) {
-        record({{"type", "run_interrupted"}, {"signal", signal_name(sig)}});
+        guarded([&] { record({{"type", "run_interrupted"}, {"signal", signal_name(sig)}}); });
         final = journal::RunStatus::interrupted;
         // finally steps still run; a second signal interrupts them too.
         exec::clear_interrupt();
     }
 
+    bool finally_ran = true;
     if (final != journal::RunStatus::needs_attention) {
+        finally_ran = guarded([&] { run_finally(plan, decide, final, out); });
+    }
+    if (!stopped.empty()) {
+        final = journal::RunStatus::interrupted;
+        out.message = "the state directory cannot be written: " + stopped + ".\nThe run stopped " +
+                      (finally_ran ? "and its finally steps ran; "
+                                   : "and its finally steps could not be journaled, so they did "
+                                     "not all run; ") +
+                      (m_writer.broken() ? "its last record may be incomplete. "
+                                         : "the journal is intact. ") +
+                      "Free space or make " + m_state_dir.string() +
+                      " writable, then: rollback audit verify " + m_run_id +
+                      "  and  rollback resume " + m_run_id;
+    }
+    finish(final, out, culprit, culprit_summary, tolerated_failures, !stopped.empty(), guarded);
+    return out;
+}
+
+void Execution::run_finally(const Plan& plan,
+                            const std::function<StepDecision(const PlannedStep&)>& decide,
+                            journal::RunStatus& final, RunOutcome& out) {
+    {
         for (const auto& ps : plan.steps) {
             if (!ps.is_finally) {
                 continue;
@@ -239,19 +306,25 @@ RunOutcome Execution::drive(const Plan& plan,
             run_step(*ps.step, d.first_attempt);
         }
     }
+}
 
-    if (final == journal::RunStatus::succeeded) {
-        lifecycle("on-success", nullptr, journal::to_string(final));
-    } else {
-        boost::json::object extra{{"run_state", journal::to_string(final)}};
-        if (culprit != nullptr) {
-            extra["summary"] = culprit_summary;
+void Execution::finish(journal::RunStatus final, RunOutcome& out, const playbook::Step* culprit,
+                       const std::string& culprit_summary, int tolerated_failures, bool stopped,
+                       const std::function<bool(const std::function<void()>&)>& guarded) {
+    guarded([&] {
+        if (final == journal::RunStatus::succeeded) {
+            lifecycle("on-success", nullptr, journal::to_string(final));
+        } else {
+            boost::json::object extra{{"run_state", journal::to_string(final)}};
+            if (culprit != nullptr) {
+                extra["summary"] = culprit_summary;
+            }
+            if (!out.message.empty()) {
+                extra["message"] = out.message;
+            }
+            lifecycle("on-failure", culprit, journal::to_string(final), extra);
         }
-        if (!out.message.empty()) {
-            extra["message"] = out.message;
-        }
-        lifecycle("on-failure", culprit, journal::to_string(final), extra);
-    }
+    });
 
     switch (final) {
     case journal::RunStatus::succeeded:
@@ -270,6 +343,9 @@ RunOutcome Execution::drive(const Plan& plan,
         out.code = util::ExitCode::run_failed;
         break;
     }
+    if (stopped) {
+        out.code = util::ExitCode::state_unwritable;
+    }
     out.status = final;
     boost::json::object fin{{"type", "run_finished"},
                             {"state", journal::to_string(final)},
@@ -278,8 +354,8 @@ RunOutcome Execution::drive(const Plan& plan,
     if (tolerated_failures > 0) {
         fin["tolerated_failures"] = tolerated_failures;
     }
-    record(std::move(fin));
-    return out;
+    // Without this record the run reads as died-while-running: still interrupted and resumable.
+    guarded([&] { record(std::move(fin)); });
 }
 
 } // namespace rollback::orchestrator

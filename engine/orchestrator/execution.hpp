@@ -56,6 +56,16 @@ class Execution {
     const std::string& run_id() const { return m_run_id; }
 
   private:
+    /// The finally steps of `plan` (drive's second half); may set `final` to needs_attention.
+    void run_finally(const Plan& plan,
+                     const std::function<StepDecision(const PlannedStep&)>& decide,
+                     journal::RunStatus& final, RunOutcome& out);
+    /// on-success / on-failure hooks, the exit code, run_finished; each record through `guarded`
+    /// (returns false when the state directory refused it).
+    void finish(journal::RunStatus final, RunOutcome& out, const playbook::Step* culprit,
+                const std::string& culprit_summary, int tolerated_failures, bool stopped,
+                const std::function<bool(const std::function<void()>&)>& guarded);
+
     const playbook::Playbook& m_pb;
     journal::Writer m_writer;
     actions::Trigger m_trigger;

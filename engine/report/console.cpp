@@ -191,11 +191,15 @@ void ConsoleObserver::plain_line(const boost::json::object& r) {
     } else if (type == "hook") {
         text = "hook " + str(r, "hook") + " (" + str(r, "event") +
                (step.empty() ? "" : " " + step) + "): " + str(r, "status") +
-               (str(r, "status") == "succeeded" ? "" : ": " + str(r, "summary"));
+               (str(r, "status") == "succeeded"
+                    ? ""
+                    : ": " + (str(r, "reason").empty() ? str(r, "summary") : str(r, "reason")));
     } else if (type == "needs_attention") {
         text = "NEEDS ATTENTION: " + str(r, "message");
     } else if (type == "run_interrupted") {
         text = "interrupted by " + str(r, "signal") + "; running finally steps";
+    } else if (type == "run_stopped") {
+        text = "STOPPED: " + str(r, "why") + "; running finally steps";
     } else if (type == "run_finished") {
         text = "run " + str(r, "run_id") + " " + str(r, "state") + " in " +
                ms_text(num(r, "duration_ms")) + " (exit " + str(r, "exit_code") + ")";
@@ -250,6 +254,8 @@ void ConsoleObserver::update_rows(const boost::json::object& r) {
         m_footer = "NEEDS ATTENTION: " + str(r, "message");
     } else if (type == "run_interrupted") {
         m_footer = "interrupted by " + str(r, "signal") + "; running finally steps";
+    } else if (type == "run_stopped") {
+        m_footer = "STOPPED: " + str(r, "why") + "; running finally steps";
     } else if (type == "run_finished") {
         m_footer = "run " + str(r, "state") + " in " + ms_text(num(r, "duration_ms"));
     }

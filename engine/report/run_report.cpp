@@ -187,6 +187,7 @@ std::string format_status(const journal::RunState& s, const RunContext& ctx) {
         field("resumed", std::to_string(s.resumes) + (s.resumes == 1 ? " time" : " times"));
     }
     field("signal", s.signal);
+    field("stopped", s.stopped);
     field("attention", s.attention);
 
     if (!s.steps.empty()) {
@@ -214,6 +215,9 @@ std::string format_status(const journal::RunState& s, const RunContext& ctx) {
             }
             out += line + "\n";
         }
+    }
+    for (const auto& h : s.hook_problems) {
+        out += "  hook: " + h + "\n";
     }
     for (const auto& w : s.warnings) {
         out += "  warning: " + w + "\n";
@@ -252,7 +256,13 @@ json::object status_json(const journal::RunState& s, const RunContext& ctx) {
                    {"duration_ms", s.duration_ms},
                    {"resumes", s.resumes},
                    {"signal", s.signal},
+                   {"stopped", s.stopped},
                    {"attention", s.attention}};
+    json::array hooks;
+    for (const auto& h : s.hook_problems) {
+        hooks.push_back(json::value(h));
+    }
+    o["hook_problems"] = std::move(hooks);
     o["exit_code"] = s.exit_code ? json::value(*s.exit_code) : json::value(nullptr);
     json::array in_flight;
     for (const auto& id : s.in_flight_steps()) {
@@ -380,6 +390,20 @@ std::string describe_record(const json::object& r) {
     }
     if (type == "run_interrupted") {
         return "run interrupted by " + str(r, "signal");
+    }
+    if (type == "run_stopped") {
+        return "run stopped: " + str(r, "why");
+    }
+    if (type == "hook") {
+        std::string s = "hook " + str(r, "hook") + " (" + str(r, "event") +
+                        (step.empty() ? "" : " " + step) + "): " + str(r, "status");
+        std::string why = str(r, "reason");
+        if (!why.empty()) {
+            s += ": " + why;
+        } else if (!str(r, "summary").empty()) {
+            s += " (" + str(r, "summary") + ")";
+        }
+        return s;
     }
     if (type == "run_resumed") {
         return "run resumed by " + str(r, "by") + " (pid " +

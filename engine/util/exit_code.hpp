@@ -13,6 +13,8 @@ enum class ExitCode : int {
     locked = 4,               ///< another run holds the lock of this state directory
     rollback_recommended = 5, ///< `check`: a rollback is recommended
     needs_attention = 6,      ///< a resumed run stopped and needs a person's decision
+    state_unwritable = 7,     ///< the state directory cannot be written (full, read-only, no
+                              ///< permission): the run stopped cleanly where it could
     interrupted = 130,        ///< SIGINT / SIGTERM
 };
 

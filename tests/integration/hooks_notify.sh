@@ -184,7 +184,11 @@ grep -q "NOTIFY_EMAIL is set but $WORK/no-sendmail does not exist" "$WORK/err" |
 pass "missing sendmail: exit 1 with a clear message"
 
 # --- 5. not configured; malformed input; event from the environment -----------------------------
-"$NOTIFY" <"$WORK/ev1" 2>"$WORK/err" >/dev/null || fail "unconfigured notify must exit 0"
+set +e
+"$NOTIFY" <"$WORK/ev1" 2>"$WORK/err" >/dev/null
+rc=$?
+set -e
+[ $rc -eq 3 ] || fail "unconfigured notify: exit $rc, expected 3 (nothing was sent)"
 grep -q "no destination configured" "$WORK/err" || fail "unconfigured notify must warn: $(cat "$WORK/err")"
 set +e
 echo 'not json' | NOTIFY_FILE=$WORK/x "$NOTIFY" 2>"$WORK/err" >/dev/null

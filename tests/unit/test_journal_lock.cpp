@@ -250,3 +250,27 @@ TEST_SUITE("journal") {
         CHECK(eventually([&] { return !live_holder(tmp.path()); }));
     }
 }
+
+TEST_SUITE("journal") {
+    TEST_CASE("a starter that refuses to start over a dead run leaves its lock.json as it was") {
+        test::TempDir tmp;
+        Holder dead = this_process_holder("20261126T143500Z-dddddd", "died at step 3");
+        dead.pid = 999999; // not a live process
+        util::write_file_atomic(tmp / "lock.json", boost::json::serialize(to_json(dead)));
+        auto a = acquire(tmp.path(), this_process_holder("20261126T150000Z-ffffff", "new"));
+        REQUIRE(a.lock);
+        REQUIRE(a.stale);
+        a.lock->release_leaving(*a.stale);
+        CHECK_FALSE(live_holder(tmp.path()));
+        auto stale = stale_holder(tmp.path());
+        REQUIRE(stale);
+        CHECK(stale->run_id == "20261126T143500Z-dddddd");
+        CHECK(stale->reason == "died at step 3");
+        CHECK(stale->pid == 999999);
+        // The next starter is told about the dead run too.
+        auto b = acquire(tmp.path(), this_process_holder("20261126T150001Z-eeeeee", "next"));
+        REQUIRE(b.lock);
+        REQUIRE(b.stale);
+        CHECK(b.stale->run_id == "20261126T143500Z-dddddd");
+    }
+}

@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <doctest/doctest.h>
 #include <fstream>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -288,5 +289,67 @@ TEST_SUITE("journal") {
         // directory per record), not a slow shared disk.
         CHECK(per_ms < 20.0);
         CHECK(read(file).records.size() == n);
+    }
+}
+
+TEST_SUITE("journal") {
+    TEST_CASE("an append the file system refuses leaves no torn record and exits 7") {
+        test::TempDir tmp;
+        auto file = tmp / "runs/20261126T143500Z-3fa9c1.jsonl";
+        auto w = Writer::create(file, header());
+        w.append({{"type", "note"}, {"text", "before"}});
+        CHECK(std::filesystem::exists(Writer::reserve_path(file)));
+        const auto size = std::filesystem::file_size(file);
+
+        // RLIMIT_FSIZE lets the next record be written in part (100 bytes), then refuses the rest
+        // with EFBIG: the partial record must be cut off again.
+        struct sigaction ignore {
+        }, old_action{};
+        ignore.sa_handler = SIG_IGN;
+        ::sigaction(SIGXFSZ, &ignore, &old_action);
+        rlimit old_limit{};
+        ::getrlimit(RLIMIT_FSIZE, &old_limit);
+        rlimit limit = old_limit;
+        limit.rlim_cur = size + 100;
+        ::setrlimit(RLIMIT_FSIZE, &limit);
+        std::string error = "(no error)";
+        util::ExitCode code = util::ExitCode::ok;
+        try {
+            w.append({{"type", "note"}, {"text", std::string(500, 'x')}});
+        } catch (const util::Error& e) {
+            error = e.what();
+            code = e.code();
+        }
+        ::setrlimit(RLIMIT_FSIZE, &old_limit);
+        ::sigaction(SIGXFSZ, &old_action, nullptr);
+
+        CHECK(error == "cannot write journal " + file.string() + ": File too large");
+        CHECK(code == util::ExitCode::state_unwritable);
+        CHECK(std::filesystem::file_size(file) == size);
+        CHECK(verify(file).ok);
+        CHECK_FALSE(w.broken());
+        // The same writer continues the chain once the file system takes records again.
+        CHECK(w.append({{"type", "note"}, {"text", "after"}}) == 2);
+        auto v = verify(file);
+        CHECK(v.ok);
+        CHECK(v.lines == 3);
+        CHECK(read(file).records.size() == 2);
+    }
+
+    TEST_CASE("the space reserve lives as long as the writer") {
+        test::TempDir tmp;
+        auto file = tmp / "runs/20261126T143500Z-3fa9c1.jsonl";
+        {
+            auto w = Writer::create(file, header());
+            CHECK(std::filesystem::file_size(Writer::reserve_path(file)) == k_reserve_bytes);
+            auto moved = std::move(w);
+            CHECK(std::filesystem::exists(Writer::reserve_path(file)));
+        }
+        CHECK_FALSE(std::filesystem::exists(Writer::reserve_path(file)));
+        {
+            auto w = Writer::open_existing(file);
+            CHECK(std::filesystem::exists(Writer::reserve_path(file)));
+        }
+        CHECK_FALSE(std::filesystem::exists(Writer::reserve_path(file)));
     }
 }
