@@ -448,16 +448,30 @@ class Session {
         }
         m_proc->detach(); // reaped: the destructor must not signal a pid that may be reused
         // The group id stays reserved while any member lives, so signalling it is safe here.
-        if (!m_forced && group_has_live_member(m_pgid)) {
+        if (!m_forced && m_cmd.on_started && group_has_live_member(m_pgid)) {
             // Policy: what a step deliberately leaves running (a daemon that kept the group,
             // `cmd &` without wait) survives a normal exit, as it would in a shell; the Outcome
-            // lists it. Output it writes after the drain window is not captured.
+            // lists it, and the journal already names its group. Output it writes after the
+            // drain window is not captured.
             m_outcome.left_running = live_members(m_pgid);
             log::info("exec: '{}' (pid {}) exited and left {} process(es) running in its group",
                       m_cmd.argv[0], m_pgid, m_outcome.left_running.size());
             m_group_gone = true;
             start_drain();
         } else if (group_has_live_member(m_pgid)) {
+            if (!m_forced) {
+                // Nobody recorded this group (a probe, a source, a lifecycle hook): what it left
+                // behind would be nobody's. TERM now, KILL after grace if still there.
+                log::info("exec: '{}' (pid {}) left processes in its group: terminating them",
+                          m_cmd.argv[0], m_pgid);
+                ::kill(-m_pgid, SIGTERM);
+                m_grace.expires_after(m_cmd.grace);
+                m_grace.async_wait([this](error_code e) {
+                    if (!e) {
+                        kill_group();
+                    }
+                });
+            }
             poll_group(); // timed out or interrupted: the escalation ends the rest of the group
         } else {
             m_group_gone = true;

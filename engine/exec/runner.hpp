@@ -52,8 +52,8 @@ struct Outcome {
     size_t stderr_bytes = 0;
     util::Millis duration{0};
     std::string error; ///< for failed_to_start: "cannot execute 'foo': No such file or directory"
-    /// Processes still in the child's group when it exited by itself (a daemon it started, `cmd &`
-    /// without wait): left running, as a shell would. Empty after a timeout or an interrupt.
+    /// With on_started: processes still in the child's group when it exited by itself (a daemon,
+    /// `cmd &`), left running as a shell would. Empty after a timeout or an interrupt.
     std::vector<ProcessInfo> left_running;
     bool ok() const { return ending == Ending::exited && exit_code == 0; }
 };
@@ -62,11 +62,11 @@ class ProcessRunner {
   public:
     virtual ~ProcessRunner() = default;
     /// Runs `cmd` to completion in its own process group, stdin from /dev/null (or stdin_data).
-    /// On timeout or interrupt: TERM to the whole group, `grace`, KILL to the group, reap — no
-    /// process of the group is left behind. When the child exits by itself, what it left running
-    /// in its group is left alone and listed in Outcome::left_running. The child gets SIGKILL if
-    /// the engine dies (PR_SET_PDEATHSIG); its own children do not (see on_started: the journal
-    /// names the group so that a resume can find them).
+    /// On timeout or interrupt: TERM to the whole group, `grace`, KILL to the group, reap. When
+    /// the child exits by itself, what it left in its group is left alone and listed in
+    /// Outcome::left_running if on_started named the group, else ended (TERM, grace, KILL). The
+    /// child gets SIGKILL if the engine dies (PR_SET_PDEATHSIG); its own children do not (so the
+    /// journal names a step's group in on_started: a resume can find them).
     /// Never throws for the child's failures: they are in the Outcome.
     virtual Outcome run(const Command& cmd) = 0;
 };
@@ -74,9 +74,9 @@ class ProcessRunner {
 /// The real runner: vfork + execve (like posix_spawn), then Boost.Process v2 + Asio wait for the
 /// child and read its pipes. Thread-safe: concurrent run() calls are independent.
 /// - Leftovers: when the leader exits by itself but members of its group remain (`cmd &`, a
-///   daemon that did not call setsid), they keep running and are listed in left_running; output
-///   they write later than 200 ms after the leader's exit is dropped and the pipes are closed
-///   (so does output of a descendant that left the group with setsid).
+///   daemon that did not call setsid): with on_started they keep running (left_running), else
+///   TERM, then KILL after `grace`. Output after 200 ms past the leader's exit is dropped and the
+///   pipes closed (so is output of a descendant that left the group with setsid).
 /// - With on_started, the child is started with fork (it waits on a pipe for on_started to
 ///   return); without, with vfork (cheaper: probes, hooks' preflight, tests).
 /// - An interrupt pending when run() is called: nothing is started, Ending::interrupted. A child

@@ -35,6 +35,15 @@ Outcome sh(const std::string& script, util::Millis timeout = 0ms, util::Millis g
     return run({"sh", "-c", script}, timeout, grace);
 }
 
+/// Like a step's program: on_started names the group (the orchestrator journals it there).
+Outcome sh_step(const std::string& script) {
+    Command cmd;
+    cmd.argv = {"sh", "-c", script};
+    cmd.grace = 200ms;
+    cmd.on_started = [](const exec::GroupToken&) {};
+    return exec::RealProcessRunner().run(cmd);
+}
+
 /// Processes of group `pgid` that are still running (zombies waiting for init don't count).
 std::vector<int> live_members(int pgid) {
     std::vector<int> pids;
@@ -262,7 +271,7 @@ TEST_SUITE("exec") {
 
     TEST_CASE("what a step leaves running survives its exit and is listed; escaped ones too") {
         SUBCASE("a background job still in the group") {
-            Outcome o = sh("echo $$; exec sleep 1000 >/dev/null 2>&1 &");
+            Outcome o = sh_step("echo $$; exec sleep 1000 >/dev/null 2>&1 &");
             CHECK(o.ok());
             CHECK(o.duration < 1500ms);
             int pgid = first_pid(o);
@@ -286,10 +295,18 @@ TEST_SUITE("exec") {
             CHECK(::kill(daemon, SIGKILL) == 0); // it did escape: clean up after the test
         }
         SUBCASE("nothing left: nothing listed") {
-            Outcome o = sh("sleep 0.05 & wait");
+            Outcome o = sh_step("sleep 0.05 & wait");
             CHECK(o.ok());
             CHECK(o.left_running.empty());
         }
+    }
+
+    TEST_CASE("a program nobody journaled (probe, source, hook): its leftovers are terminated") {
+        Outcome o = sh("echo $$; sleep 1000 >/dev/null 2>&1 &");
+        CHECK(o.ok());
+        CHECK(o.duration < 1500ms);
+        CHECK(o.left_running.empty());
+        CHECK(live_members(first_pid(o)).empty());
     }
 
     TEST_CASE("on_started: the group is known before the program runs") {
