@@ -192,6 +192,9 @@ class Session {
         if (m_proc && !m_leader_done) {
             ::kill(-m_pgid, SIGKILL);
         }
+        if (m_report_fd >= 0) {
+            ::close(m_report_fd);
+        }
     }
     Session(const Session&) = delete;
     Session& operator=(const Session&) = delete;
@@ -299,8 +302,10 @@ class Session {
 
     /// fork, not vfork: the child must wait (on a pipe) until on_started has recorded its group,
     /// and a vfork child cannot wait without stalling us. The child makes only system calls.
-    /// Returns the pid (or -1); `err` is the errno of a failed fork, of the child's setup or of
-    /// execve (read from a close-on-exec pipe: end of file = the program started).
+    /// Returns the pid (or -1); `err` is the errno of a failed fork. The errno of the child's
+    /// setup or execve arrives later on m_report_fd (close-on-exec: end of file = the program
+    /// started), read once the child has exited: waiting for it here would cost a round trip
+    /// through the scheduler on every step.
     pid_t start_gated(const ChildSetup& setup, const std::string& exe,
                       const std::vector<const char*>& argv, Fds& fds, int& err) {
         int gate[2] = {-1, -1};
@@ -348,12 +353,9 @@ class Session {
                 err = ECANCELED;
             }
             ::close(gate[1]);
-            int child_err = 0;
-            ssize_t n = 0;
-            while ((n = ::read(report[0], &child_err, sizeof child_err)) == -1 && errno == EINTR) {
-            }
-            if (err == 0 && n == static_cast<ssize_t>(sizeof child_err)) {
-                err = child_err;
+            if (err == 0) {
+                m_report_fd = report[0];
+                return pid;
             }
         } else {
             ::close(gate[1]);
@@ -447,6 +449,19 @@ class Session {
             m_status = m_proc->native_exit_code();
         }
         m_proc->detach(); // reaped: the destructor must not signal a pid that may be reused
+        if (m_report_fd >= 0) {
+            // The child is gone, so the pipe holds its errno or is at end of file: no wait.
+            int child_err = 0;
+            ssize_t n = 0;
+            while ((n = ::read(m_report_fd, &child_err, sizeof child_err)) == -1 &&
+                   errno == EINTR) {
+            }
+            if (n == static_cast<ssize_t>(sizeof child_err)) {
+                m_exec_errno = child_err;
+            }
+            ::close(m_report_fd);
+            m_report_fd = -1;
+        }
         // The group id stays reserved while any member lives, so signalling it is safe here.
         if (!m_forced && m_cmd.on_started && group_has_live_member(m_pgid)) {
             // Policy: what a step deliberately leaves running (a daemon that kept the group,
@@ -530,6 +545,13 @@ class Session {
         if (m_forced) {
             m_outcome.ending = *m_forced; // exit_code / signal still say how the leader ended
         }
+        if (m_exec_errno != 0) {
+            m_outcome.ending = Ending::failed_to_start;
+            m_outcome.exit_code = -1;
+            m_outcome.error =
+                "cannot execute '" + m_cmd.argv[0] + "': " + std::strerror(m_exec_errno);
+            log::warn("exec: {}", m_outcome.error);
+        }
     }
 
     void maybe_finish() {
@@ -553,6 +575,8 @@ class Session {
     asio::steady_timer m_drain;
     std::optional<bp::process> m_proc;
     std::exception_ptr m_started_error; ///< thrown by on_started: rethrown by start()
+    int m_report_fd = -1;               ///< a gated child's errno pipe (start_gated)
+    int m_exec_errno = 0;               ///< a gated child could not execute the program
     int m_pgid = 0;
     std::chrono::milliseconds m_group_poll_interval = k_group_poll_min / 2;
     int m_status = 0;               ///< waitpid status of the leader
