@@ -7,6 +7,7 @@
 #include "journal/reader.hpp"
 #include "journal/state.hpp"
 #include "journal/writer.hpp"
+#include "orchestrator/survivors.hpp"
 #include "report/console.hpp"
 #include "util/error.hpp"
 #include "util/files.hpp"
@@ -68,7 +69,8 @@ bool confirm(const std::string& question, bool yes) {
 }
 
 journal::RunLock take_lock(const std::filesystem::path& state_dir, const std::string& run_id,
-                           const std::string& reason, bool abandon_stale) {
+                           const std::string& reason, bool abandon_stale,
+                           const playbook::Playbook* pb) {
     auto attempt = journal::acquire(state_dir, journal::this_process_holder(run_id, reason));
     if (!attempt.lock) {
         throw util::Error("another run holds the lock of " + state_dir.string() + ": " +
@@ -94,6 +96,19 @@ journal::RunLock take_lock(const std::filesystem::path& state_dir, const std::st
             {{"type", "note"},
              {"text", "abandoned: a new run " + run_id + " was started with --abandon-stale"}});
         log::warn("run {} abandoned (--abandon-stale) for new run {}", dead.run_id, run_id);
+        if (pb != nullptr) {
+            // The new run may start the same steps: what the dead run's in-flight attempts
+            // started must be gone first (docs/actions.md, "Step processes").
+            auto dead_state =
+                journal::fold(journal::read(journal::journal_path(state_dir, dead.run_id)), false);
+            orchestrator::settle_survivors(
+                dead_state, *pb,
+                {[&](boost::json::object rec) { writer.append(std::move(rec)); },
+                 [](const std::string& step, const std::string& line) {
+                     std::fprintf(stderr, "rollback: step \"%s\" of the abandoned run: %s\n",
+                                  step.c_str(), util::mask_secrets(line).c_str());
+                 }});
+        }
     }
     return std::move(*attempt.lock);
 }
@@ -148,7 +163,7 @@ int start_run(const playbook::Playbook& pb, const actions::Trigger& trigger,
         start_logging(o.state_dir, o.verbose, o.command);
     }
     const std::string run_id = journal::new_run_id();
-    auto lock = take_lock(o.state_dir, run_id, trigger.reason, o.abandon_stale);
+    auto lock = take_lock(o.state_dir, run_id, trigger.reason, o.abandon_stale, &pb);
     exec::install_interrupt_handlers();
     if (!o.json) {
         std::printf("\nrun id: %s\n", run_id.c_str());

@@ -19,9 +19,12 @@ bool confirm(const std::string& question, bool yes);
 
 /// Takes the state directory's lock for `run_id`. Exit 4 (util::Error) naming the holder when a
 /// live run holds it, or when a run died without finishing (offering `rollback resume`), unless
-/// `abandon_stale` — then that dead run gets a note in its journal and the lock is taken.
+/// `abandon_stale` — then that dead run gets a note in its journal, the survivors of its
+/// in-flight steps are waited for or ended (timeouts from `pb` when given; journaled in the dead
+/// run's journal, printed on stderr), and the lock is taken.
 journal::RunLock take_lock(const std::filesystem::path& state_dir, const std::string& run_id,
-                           const std::string& reason, bool abandon_stale);
+                           const std::string& reason, bool abandon_stale,
+                           const playbook::Playbook* pb = nullptr);
 
 /// The closing lines of a run for a person (or a JSON summary object with --json).
 void print_summary(const orchestrator::RunOutcome& outcome, const std::filesystem::path& state_dir,

@@ -15,6 +15,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <exception>
 #include <fcntl.h>
 #include <memory>
 #include <optional>
@@ -191,6 +192,9 @@ class Session {
         if (m_proc && !m_leader_done) {
             ::kill(-m_pgid, SIGKILL);
         }
+        if (m_report_fd >= 0) {
+            ::close(m_report_fd);
+        }
     }
     Session(const Session&) = delete;
     Session& operator=(const Session&) = delete;
@@ -198,7 +202,8 @@ class Session {
     /// Starts the child; false (with outcome.error set) when it could not be started.
     /// vfork + execve, like posix_spawn: Boost.Process's default launcher fork()s the whole
     /// engine and rebuilds the Asio reactor in the child, which doubled the cost of a step. The
-    /// child only makes system calls (ChildSetup::prepare) before execve or _exit.
+    /// child only makes system calls (ChildSetup::prepare) before execve or _exit. With
+    /// on_started, fork instead (start_gated).
     bool start(const fs::path& program, const char* const* envp) {
         std::vector<const char*> argv;
         argv.reserve(m_cmd.argv.size() + 1);
@@ -213,32 +218,41 @@ class Session {
         }
         ChildSetup setup{envp, m_cmd.cwd.empty() ? nullptr : m_cmd.cwd.c_str(), ::getpid()};
         const std::string exe = program.string();
-        volatile int child_errno = 0; // written by the vfork child, which shares our memory
-        // No handler of ours may run in the child (it shares our memory): block every signal
-        // across vfork; the child resets dispositions, then unblocks.
+        // No handler of ours may run in the child (with vfork it shares our memory): block every
+        // signal across the fork; the child resets dispositions, then unblocks.
         sigset_t all, old;
         sigfillset(&all);
         pthread_sigmask(SIG_SETMASK, &all, &old);
-        pid_t pid = ::vfork();
-        if (pid == 0) {
-            int e = setup.prepare(fds.child_in, fds.out[1], fds.err[1]);
-            if (e == 0) {
-                ::execve(exe.c_str(), const_cast<char* const*>(argv.data()),
-                         const_cast<char* const*>(envp != nullptr ? envp : environ));
-                e = errno;
+        pid_t pid = -1;
+        int start_errno = 0;
+        if (m_cmd.on_started) {
+            pid = start_gated(setup, exe, argv, fds, start_errno);
+        } else {
+            volatile int child_errno = 0; // written by the vfork child, which shares our memory
+            pid = ::vfork();
+            if (pid == 0) {
+                int e = setup.prepare(fds.child_in, fds.out[1], fds.err[1]);
+                if (e == 0) {
+                    ::execve(exe.c_str(), const_cast<char* const*>(argv.data()),
+                             const_cast<char* const*>(envp != nullptr ? envp : environ));
+                    e = errno;
+                }
+                child_errno = e;
+                ::_exit(127);
             }
-            child_errno = e;
-            ::_exit(127);
+            start_errno = pid < 0 ? errno : child_errno;
         }
-        const int fork_errno = errno;
         pthread_sigmask(SIG_SETMASK, &old, nullptr);
         fds.close_child_ends();
-        if (pid < 0 || child_errno != 0) {
+        if (pid < 0 || start_errno != 0) {
             if (pid > 0) {
                 reap_failed_child(pid);
             }
-            m_outcome.error = "cannot execute '" + m_cmd.argv[0] +
-                              "': " + std::strerror(pid < 0 ? fork_errno : child_errno);
+            if (m_started_error) {
+                std::rethrow_exception(m_started_error);
+            }
+            m_outcome.error =
+                "cannot execute '" + m_cmd.argv[0] + "': " + std::strerror(start_errno);
             return false;
         }
         m_out.pipe.assign(fds.release(fds.out[0]));
@@ -285,6 +299,70 @@ class Session {
         bool is_stderr = false;
         bool open = true;
     };
+
+    /// fork, not vfork: the child must wait (on a pipe) until on_started has recorded its group,
+    /// and a vfork child cannot wait without stalling us. The child makes only system calls.
+    /// Returns the pid (or -1); `err` is the errno of a failed fork. The errno of the child's
+    /// setup or execve arrives later on m_report_fd (close-on-exec: end of file = the program
+    /// started), read once the child has exited: waiting for it here would cost a round trip
+    /// through the scheduler on every step.
+    pid_t start_gated(const ChildSetup& setup, const std::string& exe,
+                      const std::vector<const char*>& argv, Fds& fds, int& err) {
+        int gate[2] = {-1, -1};
+        int report[2] = {-1, -1};
+        if (::pipe2(gate, O_CLOEXEC) != 0 || ::pipe2(report, O_CLOEXEC) != 0) {
+            err = errno;
+            for (int fd : {gate[0], gate[1]}) {
+                if (fd >= 0) {
+                    ::close(fd);
+                }
+            }
+            return -1;
+        }
+        pid_t pid = ::fork();
+        if (pid == 0) {
+            int e = setup.prepare(fds.child_in, fds.out[1], fds.err[1]);
+            char go = 0;
+            ssize_t n = -1;
+            while (e == 0 && (n = ::read(gate[0], &go, 1)) == -1 && errno == EINTR) {
+            }
+            if (e == 0 && n != 1) {
+                ::_exit(127); // the engine gave up on this child (on_started threw)
+            }
+            if (e == 0) {
+                ::execve(exe.c_str(), const_cast<char* const*>(argv.data()),
+                         const_cast<char* const*>(setup.envp != nullptr ? setup.envp : environ));
+                e = errno;
+            }
+            [[maybe_unused]] auto w = ::write(report[1], &e, sizeof e);
+            ::_exit(127);
+        }
+        err = pid < 0 ? errno : 0;
+        ::close(gate[0]);
+        ::close(report[1]);
+        if (pid > 0) {
+            // Also here, not only in the child: the group must exist before it is published.
+            ::setpgid(pid, pid);
+            try {
+                m_cmd.on_started(token_of(pid));
+                char go = 1;
+                [[maybe_unused]] auto w = ::write(gate[1], &go, 1);
+            } catch (...) {
+                m_started_error = std::current_exception();
+                ::kill(pid, SIGKILL);
+                err = ECANCELED;
+            }
+            ::close(gate[1]);
+            if (err == 0) {
+                m_report_fd = report[0];
+                return pid;
+            }
+        } else {
+            ::close(gate[1]);
+        }
+        ::close(report[0]);
+        return pid;
+    }
 
     static void reap_failed_child(int pid) {
         // The launcher leaves the child of a failed execve unreaped.
@@ -371,11 +449,34 @@ class Session {
             m_status = m_proc->native_exit_code();
         }
         m_proc->detach(); // reaped: the destructor must not signal a pid that may be reused
+        if (m_report_fd >= 0) {
+            // The child is gone, so the pipe holds its errno or is at end of file: no wait.
+            int child_err = 0;
+            ssize_t n = 0;
+            while ((n = ::read(m_report_fd, &child_err, sizeof child_err)) == -1 &&
+                   errno == EINTR) {
+            }
+            if (n == static_cast<ssize_t>(sizeof child_err)) {
+                m_exec_errno = child_err;
+            }
+            ::close(m_report_fd);
+            m_report_fd = -1;
+        }
         // The group id stays reserved while any member lives, so signalling it is safe here.
-        if (group_has_live_member(m_pgid)) {
-            // Policy: a step's leftovers (`cmd &` without wait, a forked daemon that kept the
-            // group) die with the step. TERM now, KILL after grace if they are still there.
+        if (!m_forced && m_cmd.on_started && group_has_live_member(m_pgid)) {
+            // Policy: what a step deliberately leaves running (a daemon that kept the group,
+            // `cmd &` without wait) survives a normal exit, as it would in a shell; the Outcome
+            // lists it, and the journal already names its group. Output it writes after the
+            // drain window is not captured.
+            m_outcome.left_running = live_members(m_pgid);
+            log::info("exec: '{}' (pid {}) exited and left {} process(es) running in its group",
+                      m_cmd.argv[0], m_pgid, m_outcome.left_running.size());
+            m_group_gone = true;
+            start_drain();
+        } else if (group_has_live_member(m_pgid)) {
             if (!m_forced) {
+                // Nobody recorded this group (a probe, a source, a lifecycle hook): what it left
+                // behind would be nobody's. TERM now, KILL after grace if still there.
                 log::info("exec: '{}' (pid {}) left processes in its group: terminating them",
                           m_cmd.argv[0], m_pgid);
                 ::kill(-m_pgid, SIGTERM);
@@ -386,7 +487,7 @@ class Session {
                     }
                 });
             }
-            poll_group();
+            poll_group(); // timed out or interrupted: the escalation ends the rest of the group
         } else {
             m_group_gone = true;
             start_drain();
@@ -444,6 +545,13 @@ class Session {
         if (m_forced) {
             m_outcome.ending = *m_forced; // exit_code / signal still say how the leader ended
         }
+        if (m_exec_errno != 0) {
+            m_outcome.ending = Ending::failed_to_start;
+            m_outcome.exit_code = -1;
+            m_outcome.error =
+                "cannot execute '" + m_cmd.argv[0] + "': " + std::strerror(m_exec_errno);
+            log::warn("exec: {}", m_outcome.error);
+        }
     }
 
     void maybe_finish() {
@@ -466,6 +574,9 @@ class Session {
     asio::steady_timer m_poll;
     asio::steady_timer m_drain;
     std::optional<bp::process> m_proc;
+    std::exception_ptr m_started_error; ///< thrown by on_started: rethrown by start()
+    int m_report_fd = -1;               ///< a gated child's errno pipe (start_gated)
+    int m_exec_errno = 0;               ///< a gated child could not execute the program
     int m_pgid = 0;
     std::chrono::milliseconds m_group_poll_interval = k_group_poll_min / 2;
     int m_status = 0;               ///< waitpid status of the leader

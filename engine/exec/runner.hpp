@@ -4,6 +4,7 @@
 // Running child processes: the edge to the operating system. The orchestrator and the actions
 // use the ProcessRunner interface; tests use a fake (tests/support/fake_runner.hpp).
 
+#include "exec/process_group.hpp"
 #include "util/duration.hpp"
 
 #include <functional>
@@ -26,6 +27,10 @@ struct Command {
     size_t capture_limit = 64 * 1024;            ///< bytes kept per stream (the tail)
     /// Called with each chunk of output as it arrives (for `-v` streaming); may be empty.
     std::function<void(std::string_view chunk, bool is_stderr)> on_output;
+    /// Called once the child is the leader of its own process group and before it executes the
+    /// program: the program starts only after this returns (the journal records the group here).
+    /// If it throws, the child is killed unstarted and run() rethrows. May be empty.
+    std::function<void(const GroupToken& group)> on_started;
 };
 
 enum class Ending {
@@ -47,6 +52,9 @@ struct Outcome {
     size_t stderr_bytes = 0;
     util::Millis duration{0};
     std::string error; ///< for failed_to_start: "cannot execute 'foo': No such file or directory"
+    /// With on_started: processes still in the child's group when it exited by itself (a daemon,
+    /// `cmd &`), left running as a shell would. Empty after a timeout or an interrupt.
+    std::vector<ProcessInfo> left_running;
     bool ok() const { return ending == Ending::exited && exit_code == 0; }
 };
 
@@ -54,19 +62,23 @@ class ProcessRunner {
   public:
     virtual ~ProcessRunner() = default;
     /// Runs `cmd` to completion in its own process group, stdin from /dev/null (or stdin_data).
-    /// On timeout: TERM to the whole group, `grace`, KILL to the group, reap — no process of the
-    /// group is left behind. The child gets SIGKILL if the engine dies (PR_SET_PDEATHSIG), so a
-    /// resumed run never races a step left running by a dead engine.
+    /// On timeout or interrupt: TERM to the whole group, `grace`, KILL to the group, reap. When
+    /// the child exits by itself, what it left in its group is left alone and listed in
+    /// Outcome::left_running if on_started named the group, else ended (TERM, grace, KILL). The
+    /// child gets SIGKILL if the engine dies (PR_SET_PDEATHSIG); its own children do not (so the
+    /// journal names a step's group in on_started: a resume can find them).
     /// Never throws for the child's failures: they are in the Outcome.
     virtual Outcome run(const Command& cmd) = 0;
 };
 
 /// The real runner: vfork + execve (like posix_spawn), then Boost.Process v2 + Asio wait for the
 /// child and read its pipes. Thread-safe: concurrent run() calls are independent.
-/// - Leftovers: when the leader exits but members of its group remain (`cmd &`, a daemon that did
-///   not call setsid), they get TERM, then KILL after `grace`; the Outcome is the leader's.
-///   A descendant that left the group (setsid) is out of reach: output it writes later than
-///   200 ms after the group is gone is dropped and the pipes are closed.
+/// - Leftovers: when the leader exits by itself but members of its group remain (`cmd &`, a
+///   daemon that did not call setsid): with on_started they keep running (left_running), else
+///   TERM, then KILL after `grace`. Output after 200 ms past the leader's exit is dropped and the
+///   pipes closed (so is output of a descendant that left the group with setsid).
+/// - With on_started, the child is started with fork (it waits on a pipe for on_started to
+///   return); without, with vfork (cheaper: probes, hooks' preflight, tests).
 /// - An interrupt pending when run() is called: nothing is started, Ending::interrupted. A child
 ///   that ends by itself before an interrupt is noticed keeps its own Ending: callers check
 ///   interrupt_requested() between steps.

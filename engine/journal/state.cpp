@@ -91,6 +91,15 @@ class Folder {
                     st->attempts, static_cast<int>(num(r, "attempt").value_or(st->attempts + 1)));
                 st->started = time;
                 st->finished.clear();
+                st->groups.clear();
+                st->left_running.clear();
+            }
+        } else if (type == "step_process") {
+            step_process(r);
+        } else if (type == "step_survivors") {
+            if (auto* st = step(r); st != nullptr && str(r, "outcome") != "remain") {
+                auto pgid = num(r, "pgid").value_or(0);
+                std::erase_if(st->groups, [&](const ProcessGroup& g) { return g.pgid == pgid; });
             }
         } else if (type == "step_finished") {
             step_finished(r, time);
@@ -238,6 +247,35 @@ class Folder {
         st->summary = str(r, "summary");
         st->output_tail = str(r, "output_tail");
         st->finished = time;
+        st->groups.clear();
+        st->left_running.clear();
+        if (const auto* v = r.if_contains("left_running"); v != nullptr && v->is_array()) {
+            for (const auto& e : v->as_array()) {
+                if (e.is_object()) {
+                    st->left_running.push_back(
+                        {static_cast<int>(num(e.as_object(), "pid").value_or(0)),
+                         str(e.as_object(), "command")});
+                }
+            }
+        }
+    }
+
+    void step_process(const boost::json::object& r) {
+        auto* st = step(r);
+        if (st == nullptr) {
+            return;
+        }
+        ProcessGroup g;
+        g.attempt = static_cast<int>(num(r, "attempt").value_or(st->attempts));
+        g.pgid = static_cast<int>(num(r, "pgid").value_or(0));
+        g.leader_start = static_cast<std::uint64_t>(num(r, "leader_start").value_or(0));
+        g.boot_id = str(r, "boot_id");
+        g.command = str(r, "command");
+        if (g.pgid <= 0 || g.boot_id.empty()) {
+            warn(r, "has no valid \"pgid\" and \"boot_id\"");
+            return;
+        }
+        st->groups.push_back(std::move(g));
     }
 
     RunState& m_s;

@@ -51,6 +51,22 @@ struct Trigger {
     std::string decision_id;
 };
 
+/// A process group a step's attempt started (record step_process): the token that finds its
+/// survivors after the engine died (exec::GroupToken, spelled here without depending on exec/).
+struct ProcessGroup {
+    int attempt = 0;
+    int pgid = 0;
+    std::uint64_t leader_start = 0; ///< clock ticks since boot (field 22 of /proc/<pid>/stat)
+    std::string boot_id;
+    std::string command;
+};
+
+/// A process a step left running when its program exited by itself (step_finished left_running).
+struct LeftProcess {
+    int pid = 0;
+    std::string command;
+};
+
 struct StepState {
     std::string id;
     std::string phase;
@@ -71,6 +87,10 @@ struct StepState {
     std::string started;       ///< time of the last step_started
     std::string finished;      ///< time of the last step_finished
     std::string probe_verdict; ///< last step_probe verdict: done | not_done | error; "" = none
+    /// Groups of the last attempt while it has no step_finished, minus those a step_survivors
+    /// record settled: what resume must wait for or end before anything else of this step runs.
+    std::vector<ProcessGroup> groups;
+    std::vector<LeftProcess> left_running; ///< of the last step_finished
 };
 
 struct RunState {

@@ -3,6 +3,7 @@
 
 #include "orchestrator/execution.hpp"
 #include "orchestrator/probe.hpp"
+#include "orchestrator/survivors.hpp"
 
 #include "journal/paths.hpp"
 #include "journal/writer.hpp"
@@ -189,6 +190,14 @@ RunOutcome resume(const playbook::Playbook& pb, const journal::Journal& jr,
                {"why", options.why},
                {"pid", ::getpid()},
                {"host", host}});
+    // Before anything of an interrupted step happens again (its probe included): what its
+    // attempt started must be gone. A step whose processes outlive TERM and KILL needs a person.
+    const std::set<std::string> blocked =
+        settle_survivors(state, pb,
+                         {[&](boost::json::object rec) { ex.record(std::move(rec)); },
+                          [&](const std::string& step, const std::string& line) {
+                              observer.on_progress(step, line);
+                          }});
     for (const auto& id : options.mark_done) {
         ex.record({{"type", "step_marked_done"},
                    {"step", id},
@@ -205,6 +214,13 @@ RunOutcome resume(const playbook::Playbook& pb, const journal::Journal& jr,
     auto decide = [&](const PlannedStep& ps) -> StepDecision {
         const auto* st = state.step(ps.step->id);
         const int next_attempt = st ? st->attempts + 1 : 1;
+        if (blocked.count(ps.step->id) != 0) {
+            return {StepPlan::needs_attention, 0,
+                    "processes of step " + util::quoted(ps.step->id) +
+                        " from the interrupted run are still alive after SIGKILL (see the "
+                        "step_survivors record: rollback report " +
+                        run_id + "); end them by hand, then: rollback resume " + run_id};
+        }
         if (contains(options.mark_done, ps.step->id)) {
             return {StepPlan::already_done, 0, {}};
         }

@@ -2,8 +2,10 @@
 #include "orchestrator/execution.hpp"
 
 #include "actions/hooks.hpp"
+#include "orchestrator/step_runner.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
+#include "util/secrets.hpp"
 #include "util/strings.hpp"
 
 #include <algorithm>
@@ -22,6 +24,20 @@ long long elapsed_ms(Clock::time_point since) {
 std::string str(const boost::json::object& o, const char* key) {
     const auto* v = o.if_contains(key);
     return v && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
+/// At most `max` bytes of `text`, secrets masked first (a cut must not leave part of one), cut
+/// on a UTF-8 character boundary, "…" appended when cut.
+std::string clip(std::string_view text, size_t max) {
+    std::string masked = util::mask_secrets(text);
+    if (masked.size() <= max) {
+        return masked;
+    }
+    size_t end = max;
+    while (end > 0 && (static_cast<unsigned char>(masked[end]) & 0xC0) == 0x80) {
+        --end;
+    }
+    return masked.substr(0, end) + "…";
 }
 
 std::string signal_name(int sig) {
@@ -72,7 +88,11 @@ void Execution::record(boost::json::object rec, journal::Durability durability) 
 }
 
 actions::Context Execution::context(const playbook::Step& step) const {
-    actions::Context ctx{m_pb,      step,        m_runner,
+    return context(step, m_runner);
+}
+
+actions::Context Execution::context(const playbook::Step& step, exec::ProcessRunner& runner) const {
+    actions::Context ctx{m_pb,      step,        runner,
                          m_run_id,  m_state_dir, m_state_dir / "runs" / m_run_id,
                          m_trigger, m_verbose,   {}};
     report::Observer* obs = &m_observer;
@@ -123,11 +143,26 @@ actions::Result Execution::run_step(const playbook::Step& step, int first_attemp
     for (int attempt = first_attempt; attempt <= last_attempt; ++attempt) {
         record({{"type", "step_started"}, {"step", step.id}, {"attempt", attempt}});
         auto start = Clock::now();
+        // Every child of the attempt is journaled (its group token) before its program runs, so
+        // a resume after kill -9 can find what it left behind (docs/journal.md, step_process).
+        StepRunner step_runner(
+            m_runner, [&](const exec::Command& cmd, const exec::GroupToken& group) {
+                record({{"type", "step_process"},
+                        {"step", step.id},
+                        {"attempt", attempt},
+                        {"pgid", group.pgid},
+                        {"leader_start", group.leader_start},
+                        {"boot_id", group.boot_id},
+                        {"command", clip(util::join(cmd.argv, " "), 200)}},
+                       // write(2) only: the token matters only on this boot, where the page
+                       // cache outlives the engine; the step's finish syncs it (no extra fsync).
+                       journal::Durability::with_next);
+            });
         actions::Result result;
         if (action == nullptr) {
             result.summary = "unknown action " + util::quoted(step.action);
         } else {
-            result = action->run(context(step));
+            result = action->run(context(step, step_runner));
         }
         status = result.status;
         last = result;
@@ -142,6 +177,13 @@ actions::Result Execution::run_step(const playbook::Step& step, int first_attemp
         finished["summary"] = result.summary;
         finished["output_tail"] = result.output_tail;
         finished["details"] = result.details;
+        if (auto left = step_runner.left_running(); !left.empty()) {
+            boost::json::array procs;
+            for (const auto& p : left) {
+                procs.push_back({{"pid", p.pid}, {"command", clip(p.command, 200)}});
+            }
+            finished["left_running"] = std::move(procs);
+        }
         record(std::move(finished), journal::Durability::with_next);
         if (status == actions::Status::succeeded || status == actions::Status::interrupted ||
             exec::interrupt_requested() != 0 || attempt == last_attempt) {

@@ -418,7 +418,8 @@ class Loader {
                           "write e.g. severity == 'critical' and condition != 'latency'");
             }
         }
-        s.idempotent = m_r.get_bool(t, "idempotent", subject).value_or(false);
+        // A wait has no effect to repeat: resuming after a crash during one needs no person.
+        s.idempotent = m_r.get_bool(t, "idempotent", subject).value_or(s.action == "wait");
         read_command(t, "probe", s, subject, s.probe, s.probe_shell);
     }
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "report/console.hpp"
 
+#include "report/run_report.hpp"
 #include "util/duration.hpp"
 #include "util/secrets.hpp"
 #include "util/strings.hpp"
@@ -39,6 +40,21 @@ long long num(const boost::json::object& o, const char* key) {
         return static_cast<long long>(v->as_uint64());
     }
     return -1;
+}
+
+/// "pid 4242 (python3 -m http.server)" for each process a step_finished record left running.
+std::vector<std::string> left_running(const boost::json::object& r) {
+    std::vector<std::string> out;
+    const auto* v = r.if_contains("left_running");
+    if (v != nullptr && v->is_array()) {
+        for (const auto& e : v->as_array()) {
+            if (e.is_object()) {
+                out.push_back("pid " + str(e.as_object(), "pid") + " (" +
+                              str(e.as_object(), "command") + ")");
+            }
+        }
+    }
+    return out;
 }
 
 std::string clock_now() {
@@ -163,6 +179,9 @@ void ConsoleObserver::plain_line(const boost::json::object& r) {
     const std::string type = str(r, "type");
     const std::string step = str(r, "step");
     std::string text;
+    if (type == "step_process") {
+        return; // one per child: in the journal and the report, too fine for the live view
+    }
     if (type == "run_started") {
         text = "run " + str(r, "run_id") + " started: " + str(r, "playbook_name") +
                (str(r, "reason").empty() ? "" : ", reason: " + str(r, "reason"));
@@ -173,6 +192,9 @@ void ConsoleObserver::plain_line(const boost::json::object& r) {
     } else if (type == "step_finished") {
         text = "[" + step + "] " + str(r, "status") + " in " + ms_text(num(r, "duration_ms")) +
                ": " + str(r, "summary");
+        for (const auto& p : left_running(r)) {
+            text += "\n    left running: " + p;
+        }
         std::string tail = str(r, "output_tail");
         if (str(r, "status") != "succeeded" && !tail.empty()) {
             for (const auto& l : util::split(util::trim(util::tail(tail, 800)), '\n')) {
@@ -188,6 +210,8 @@ void ConsoleObserver::plain_line(const boost::json::object& r) {
                (str(r, "why").empty() ? "" : ": " + str(r, "why"));
     } else if (type == "step_retry_requested") {
         text = "[" + step + "] retry requested by " + str(r, "by");
+    } else if (type == "step_survivors") {
+        text = "[" + step + "] " + describe_record(r);
     } else if (type == "hook") {
         text = "hook " + str(r, "hook") + " (" + str(r, "event") +
                (step.empty() ? "" : " " + step) + "): " + str(r, "status") +
@@ -240,6 +264,11 @@ void ConsoleObserver::update_rows(const boost::json::object& r) {
             row->state = str(r, "status");
             row->duration_ms = num(r, "duration_ms");
             row->detail = str(r, "summary");
+            if (auto left = left_running(r); !left.empty()) {
+                row->detail += "; left running: " + util::join(left, ", ");
+            }
+        } else if (type == "step_survivors") {
+            row->detail = describe_record(r);
         } else if (type == "step_skipped") {
             row->state = "skipped";
             row->detail = str(r, "why");

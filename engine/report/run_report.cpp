@@ -64,6 +64,20 @@ std::string trigger_text(const journal::Trigger& t) {
     return s;
 }
 
+/// "pid 4242 (python3 -m http.server), pid 4250 (sleep 100)" from a JSON array of {pid, command}.
+std::string processes_text(const json::value* list) {
+    std::vector<std::string> parts;
+    if (list != nullptr && list->is_array()) {
+        for (const auto& e : list->as_array()) {
+            if (e.is_object()) {
+                parts.push_back("pid " + std::to_string(num(e.as_object(), "pid").value_or(0)) +
+                                " (" + str(e.as_object(), "command") + ")");
+            }
+        }
+    }
+    return util::join(parts, ", ");
+}
+
 /// Milliseconds from `from` to `to` (RFC 3339 strings), when both parse.
 std::optional<std::int64_t> elapsed_ms(const std::string& from, const std::string& to) {
     auto a = util::parse_time(from);
@@ -131,6 +145,11 @@ json::object step_json(const journal::StepState& st) {
                    {"finished", st.finished},
                    {"probe_verdict", st.probe_verdict}};
     o["exit_code"] = st.exit_code ? json::value(*st.exit_code) : json::value(nullptr);
+    json::array left;
+    for (const auto& p : st.left_running) {
+        left.push_back(json::object{{"pid", p.pid}, {"command", p.command}});
+    }
+    o["left_running"] = std::move(left);
     return o;
 }
 
@@ -214,6 +233,10 @@ std::string format_status(const journal::RunState& s, const RunContext& ctx) {
                 line.pop_back();
             }
             out += line + "\n";
+            for (const auto& p : st.left_running) {
+                out += "  " + std::string(w_id + 2, ' ') + "left running: pid " +
+                       std::to_string(p.pid) + " (" + p.command + ")\n";
+            }
         }
     }
     for (const auto& h : s.hook_problems) {
@@ -372,7 +395,27 @@ std::string describe_record(const json::object& r) {
         if (!str(r, "summary").empty()) {
             s += ": " + str(r, "summary");
         }
+        if (std::string left = processes_text(r.if_contains("left_running")); !left.empty()) {
+            s += "; left running: " + left;
+        }
         return s;
+    }
+    if (type == "step_process") {
+        return "step " + step + ": process group " + std::to_string(num(r, "pgid").value_or(0)) +
+               " started (attempt " + std::to_string(num(r, "attempt").value_or(0)) +
+               "): " + str(r, "command");
+    }
+    if (type == "step_survivors") {
+        std::string outcome = str(r, "outcome");
+        std::string how = outcome == "exited"       ? "they ended by themselves"
+                          : outcome == "terminated" ? "ended them with SIGTERM"
+                          : outcome == "killed"
+                              ? "ended them with SIGKILL"
+                              : "still alive: " + processes_text(r.if_contains("remaining"));
+        return "step " + step + ": processes of attempt " +
+               std::to_string(num(r, "attempt").value_or(0)) + " survived the engine (" +
+               processes_text(r.if_contains("found")) + "); waited " +
+               ms_text(num(r, "waited_ms").value_or(0)) + ", " + how;
     }
     if (type == "step_probe") {
         return "step " + step + ": probe says " + str(r, "verdict") + " (exit " +

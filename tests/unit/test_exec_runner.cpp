@@ -35,6 +35,15 @@ Outcome sh(const std::string& script, util::Millis timeout = 0ms, util::Millis g
     return run({"sh", "-c", script}, timeout, grace);
 }
 
+/// Like a step's program: on_started names the group (the orchestrator journals it there).
+Outcome sh_step(const std::string& script) {
+    Command cmd;
+    cmd.argv = {"sh", "-c", script};
+    cmd.grace = 200ms;
+    cmd.on_started = [](const exec::GroupToken&) {};
+    return exec::RealProcessRunner().run(cmd);
+}
+
 /// Processes of group `pgid` that are still running (zombies waiting for init don't count).
 std::vector<int> live_members(int pgid) {
     std::vector<int> pids;
@@ -260,12 +269,18 @@ TEST_SUITE("exec") {
         CHECK(live_members(first_pid(o)).empty());
     }
 
-    TEST_CASE("leftovers of a step that exited are terminated; escaped ones don't block us") {
+    TEST_CASE("what a step leaves running survives its exit and is listed; escaped ones too") {
         SUBCASE("a background job still in the group") {
-            Outcome o = sh("echo $$; sleep 1000 >/dev/null 2>&1 &");
+            Outcome o = sh_step("echo $$; exec sleep 1000 >/dev/null 2>&1 &");
             CHECK(o.ok());
             CHECK(o.duration < 1500ms);
-            CHECK(live_members(first_pid(o)).empty());
+            int pgid = first_pid(o);
+            auto live = live_members(pgid);
+            REQUIRE(live.size() == 1);
+            REQUIRE(o.left_running.size() == 1);
+            CHECK(o.left_running[0].pid == live[0]);
+            CHECK(o.left_running[0].command == "sleep 1000");
+            CHECK(::kill(-pgid, SIGKILL) == 0); // the test cleans up what the step left
         }
         SUBCASE("a daemon that left the group but holds the pipes") {
             // Wait until the background job has left our group (field 5 of stat: pgrp).
@@ -275,8 +290,83 @@ TEST_SUITE("exec") {
             CHECK(o.ok());
             CHECK(o.duration >= 200ms); // the drain window
             CHECK(o.duration < 1500ms);
+            CHECK(o.left_running.empty()); // not in the group: out of sight, as documented
             int daemon = first_pid(o);
             CHECK(::kill(daemon, SIGKILL) == 0); // it did escape: clean up after the test
+        }
+        SUBCASE("nothing left: nothing listed") {
+            Outcome o = sh_step("sleep 0.05 & wait");
+            CHECK(o.ok());
+            CHECK(o.left_running.empty());
+        }
+    }
+
+    TEST_CASE("a program nobody journaled (probe, source, hook): its leftovers are terminated") {
+        Outcome o = sh("echo $$; sleep 1000 >/dev/null 2>&1 &");
+        CHECK(o.ok());
+        CHECK(o.duration < 1500ms);
+        CHECK(o.left_running.empty());
+        CHECK(live_members(first_pid(o)).empty());
+    }
+
+    TEST_CASE("on_started: the group is known before the program runs") {
+        test::TempDir dir;
+        const auto marker = dir.path() / "ran";
+        Command cmd;
+        cmd.argv = {"sh", "-c", "echo $$; touch '" + marker.string() + "'"};
+        exec::GroupToken seen;
+        bool ran_before = true;
+        std::string stat_before;
+        cmd.on_started = [&](const exec::GroupToken& g) {
+            seen = g;
+            std::this_thread::sleep_for(100ms); // a program already running would have touched it
+            ran_before = std::filesystem::exists(marker);
+            std::ifstream in("/proc/" + std::to_string(g.pgid) + "/stat");
+            std::getline(in, stat_before);
+        };
+        Outcome o = exec::RealProcessRunner().run(cmd);
+        CHECK(o.ok());
+        CHECK_FALSE(ran_before);
+        CHECK(std::filesystem::exists(marker));
+        CHECK(seen.pgid == first_pid(o)); // the shell is the group leader
+        CHECK(seen.boot_id == exec::boot_id());
+        CHECK(seen.boot_id.size() == 36);
+        // Field 22 of the leader's stat: its start time, the token's defence against pid reuse.
+        std::istringstream fields(stat_before.substr(stat_before.rfind(')') + 2));
+        std::string field;
+        for (int i = 3; i <= 22; ++i) {
+            fields >> field;
+        }
+        CHECK(std::to_string(seen.leader_start) == field);
+
+        SUBCASE("on_started throws: the program never runs, run() rethrows, no zombie") {
+            std::filesystem::remove(marker);
+            cmd.on_started = [](const exec::GroupToken&) {
+                throw std::runtime_error("journal full");
+            };
+            CHECK_THROWS_WITH(exec::RealProcessRunner().run(cmd), "journal full");
+            std::this_thread::sleep_for(100ms);
+            CHECK_FALSE(std::filesystem::exists(marker));
+            CHECK(::waitpid(-1, nullptr, WNOHANG) == -1);
+        }
+        SUBCASE("a program that cannot be executed is failed_to_start") {
+            const auto bad = dir.path() / "not-a-program";
+            std::ofstream(bad) << "\x7f garbage, no #! line\n";
+            std::filesystem::permissions(bad, std::filesystem::perms::owner_all);
+            cmd.argv = {bad.string()};
+            Outcome bo = exec::RealProcessRunner().run(cmd);
+            CHECK(bo.ending == Ending::failed_to_start);
+            CHECK(bo.error == "cannot execute '" + bad.string() + "': Exec format error");
+            CHECK(::waitpid(-1, nullptr, WNOHANG) == -1);
+        }
+        SUBCASE("a timeout still ends the whole group") {
+            cmd.argv = {"sh", "-c", "echo $$; sleep 1000 & sleep 1000"};
+            cmd.timeout = 300ms;
+            cmd.grace = 200ms;
+            Outcome to = exec::RealProcessRunner().run(cmd);
+            CHECK(to.ending == Ending::timed_out);
+            CHECK(to.left_running.empty());
+            CHECK(live_members(first_pid(to)).empty());
         }
     }
 

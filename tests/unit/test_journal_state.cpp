@@ -215,6 +215,59 @@ TEST_SUITE("journal") {
         }
     }
 
+    TEST_CASE("process groups of an unfinished attempt stay until settled; left_running is kept") {
+        Builder b;
+        json::object group{{"attempt", 1},
+                           {"pgid", 4321},
+                           {"leader_start", 987654},
+                           {"boot_id", "b-1"},
+                           {"command", "sh -c ./start"}};
+        b.started()
+            .step("step_started", "switch", {{"attempt", 1}})
+            .step("step_process", "switch", group);
+        RunState s = fold(b.j, false);
+        const StepState* st = s.step("switch");
+        REQUIRE(st->groups.size() == 1);
+        CHECK(st->groups[0].pgid == 4321);
+        CHECK(st->groups[0].leader_start == 987654u);
+        CHECK(st->groups[0].boot_id == "b-1");
+        CHECK(st->groups[0].command == "sh -c ./start");
+        CHECK(st->in_flight);
+
+        SUBCASE("a resume that could not end them keeps them; one that did clears them") {
+            b.add({{"type", "run_resumed"}, {"by", "alice"}, {"pid", 5001}, {"host", "web2"}})
+                .step("step_survivors", "switch",
+                      {{"attempt", 1}, {"pgid", 4321}, {"outcome", "remain"}});
+            CHECK(fold(b.j, false).step("switch")->groups.size() == 1);
+            b.step("step_survivors", "switch",
+                   {{"attempt", 1}, {"pgid", 4321}, {"outcome", "terminated"}});
+            CHECK(fold(b.j, false).step("switch")->groups.empty());
+            CHECK(fold(b.j, false).step("switch")->in_flight); // still for resume to decide
+        }
+        SUBCASE("a finished attempt has no groups to settle; what it left running is listed") {
+            b.step("step_finished", "switch",
+                   {{"attempt", 1},
+                    {"status", "succeeded"},
+                    {"left_running", json::array{json::object{
+                                         {"pid", 4400}, {"command", "python3 -m http.server"}}}}});
+            s = fold(b.j, false);
+            st = s.step("switch");
+            CHECK(st->groups.empty());
+            REQUIRE(st->left_running.size() == 1);
+            CHECK(st->left_running[0].pid == 4400);
+            CHECK(st->left_running[0].command == "python3 -m http.server");
+            b.step("step_started", "switch", {{"attempt", 2}});
+            CHECK(fold(b.j, false).step("switch")->left_running.empty());
+        }
+        SUBCASE("a group record without a token is a warning, not a group") {
+            b.step("step_process", "switch", {{"attempt", 1}, {"pgid", 0}});
+            s = fold(b.j, false);
+            CHECK(s.step("switch")->groups.size() == 1);
+            REQUIRE(s.warnings.size() == 1);
+            CHECK(s.warnings[0] == "record 4 (step_process) has no valid \"pgid\" and \"boot_id\"");
+        }
+    }
+
     TEST_CASE("odd records are kept visible as warnings, not crashes") {
         Builder b;
         b.step("step_started", "ghost", {{"attempt", 1}}) // no run_started: step appended

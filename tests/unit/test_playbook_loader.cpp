@@ -282,6 +282,18 @@ duration = "1s"
             });
     }
 
+    TEST_CASE("loader: a wait is idempotent unless it says otherwise; other steps are not") {
+        Fixture f;
+        fs::path file = f.write(std::string("[[step]]\nid = \"pause\"\n") + k_wait +
+                                "[[step]]\nid = \"pause-once\"\nidempotent = false\n" + k_wait +
+                                "[[step]]\nid = \"run\"\naction = \"exec\"\nargv = [\"true\"]\n");
+        auto pb = playbook::load(file, f.options);
+        REQUIRE(pb.steps.size() == 3);
+        CHECK(pb.find_step("pause")->idempotent);
+        CHECK_FALSE(pb.find_step("pause-once")->idempotent);
+        CHECK_FALSE(pb.find_step("run")->idempotent);
+    }
+
     TEST_CASE("loader: exec argv forms and shell") {
         Fixture f;
         fs::path file = f.write(R"([[step]]

@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: MIT
+#include "orchestrator/survivors.hpp"
+
+#include "exec/process_group.hpp"
+#include "util/duration.hpp"
+#include "util/log.hpp"
+
+#include <boost/json/array.hpp>
+
+namespace rollback::orchestrator {
+namespace {
+
+constexpr util::Millis k_grace{5000};
+constexpr util::Millis k_default_wait{5 * 60 * 1000};
+
+boost::json::array to_json(const std::vector<exec::ProcessInfo>& procs) {
+    boost::json::array a;
+    for (const auto& p : procs) {
+        a.push_back({{"pid", p.pid}, {"command", p.command}});
+    }
+    return a;
+}
+
+std::string listing(const std::vector<exec::ProcessInfo>& procs) {
+    std::string out;
+    for (const auto& p : procs) {
+        out += (out.empty() ? "" : ", ") + std::string("pid ") + std::to_string(p.pid) + " (" +
+               p.command + ")";
+    }
+    return out;
+}
+
+} // namespace
+
+std::set<std::string> settle_survivors(const journal::RunState& state, const playbook::Playbook& pb,
+                                       const SurvivorHooks& hooks) {
+    std::set<std::string> blocked;
+    for (const auto& st : state.steps) {
+        const playbook::Step* step = pb.find_step(st.id);
+        const util::Millis wait = step != nullptr ? step->timeout : k_default_wait;
+        for (const auto& g : st.groups) {
+            exec::GroupToken token{g.pgid, g.leader_start, g.boot_id};
+            auto found = exec::group_survivors(token);
+            if (found.empty()) {
+                continue;
+            }
+            std::string who = std::to_string(found.size()) + " process(es) of attempt " +
+                              std::to_string(g.attempt) + " of step \"" + st.id + "\"";
+            hooks.progress(st.id, "waiting up to " + util::format_duration(wait) + " for " + who +
+                                      " still running from the interrupted run: " + listing(found));
+            log::warn("step {}: {} survive in group {}: {}", st.id, found.size(), g.pgid,
+                      listing(found));
+            exec::Settlement s = exec::settle_group(token, wait, k_grace);
+            boost::json::object rec{
+                {"type", "step_survivors"},     {"step", st.id},
+                {"attempt", g.attempt},         {"pgid", g.pgid},
+                {"found", to_json(found)},      {"outcome", exec::to_string(s.how)},
+                {"waited_ms", s.waited.count()}};
+            if (s.how == exec::Settled::remain) {
+                rec["remaining"] = to_json(s.remaining);
+                blocked.insert(st.id);
+            }
+            hooks.record(std::move(rec));
+            std::string what = s.how == exec::Settled::exited       ? "ended by themselves"
+                               : s.how == exec::Settled::terminated ? "ended by SIGTERM"
+                               : s.how == exec::Settled::killed     ? "ended by SIGKILL"
+                                                                    : "are still alive";
+            hooks.progress(st.id, who + " " + what + " after " + util::format_duration(s.waited));
+        }
+    }
+    return blocked;
+}
+
+} // namespace rollback::orchestrator

@@ -1,0 +1,189 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Step processes as an operator expects them (docs/actions.md, "Step processes"): a daemon a step
+# starts keeps running and is listed; after kill -9 of the engine, the grandchild of the
+# interrupted step is waited for (or ended) before resume — or a new run — starts the step again.
+source "$(dirname "$0")/../support/itest.sh"
+
+command -v python3 >/dev/null || { echo "skip: python3 is not installed"; exit 125; }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+journal_of() { ls "$1"/.rollback/runs/*.jsonl | head -1; }
+# left_pids JOURNAL STEP: the pids the step's last step_finished lists in left_running.
+left_pids() {
+    python3 - "$1" "$2" <<'PY'
+import json, sys
+pids = []
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    if r.get("type") == "step_finished" and r.get("step") == sys.argv[2]:
+        pids = [p["pid"] for p in r.get("left_running", [])]
+print(" ".join(map(str, pids)))
+PY
+}
+answers() { python3 -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' "$1" 2>/dev/null; }
+
+# --- 1. exec: `nohup python3 -m http.server … &`, then an http check of that port -------------
+port=$(free_port)
+dir=$WORK/daemon
+mkdir -p "$dir"
+cat >"$dir/pb.toml" <<TOML
+[playbook]
+name = "daemon"
+[[step]]
+id = "start-server"
+action = "exec"
+argv = ["sh", "-c", "nohup python3 -m http.server $port --bind 127.0.0.1 >/dev/null 2>&1 & echo started"]
+[[step]]
+id = "check"
+phase = "verify"
+action = "http"
+url = "http://127.0.0.1:$port/"
+attempts = 40
+interval = "250ms"
+TOML
+rc=0
+"$RB" run -p "$dir/pb.toml" --yes </dev/null >"$dir/run.out" 2>&1 || rc=$?
+pids=$(left_pids "$(journal_of "$dir")" start-server)
+for p in $pids; do on_exit "kill $p 2>/dev/null"; done
+[ $rc -eq 0 ] || { cat "$dir/run.out" >&2; fail "daemon run exited $rc (want 0: the server must survive its step)"; }
+[ -n "$pids" ] || fail "the step's record lists nothing left running"
+server=""
+for p in $pids; do grep -q "http.server" "/proc/$p/cmdline" 2>/dev/null && server=$p; done
+[ -n "$server" ] || fail "the server ($pids) is not running after the run"
+contains "$dir/run.out" "[check] succeeded"
+contains "$dir/run.out" "left running: pid $server ("
+answers "http://127.0.0.1:$port/" || fail "the server does not answer after the run"
+expect_rc 0 "$dir/status.out" -- "$RB" status --state-dir "$dir/.rollback"
+contains "$dir/status.out" "left running: pid $server ("
+contains "$dir/status.out" "-m http.server $port --bind 127.0.0.1)"
+kill "$server"
+for _ in $(seq 1 50); do kill -0 "$server" 2>/dev/null || break; sleep 0.1; done
+! kill -0 "$server" 2>/dev/null || fail "the server did not stop on TERM"
+pass "exec: a daemon started with nohup … & survives its step, the http check passes, status lists it"
+
+# --- 2. service, manager = "command": a start script that forks the daemon ------------------
+port=$(free_port)
+dir=$WORK/service
+mkdir -p "$dir"
+cat >"$dir/start.sh" <<SH
+#!/bin/sh
+# like an old release's start script: fork the server, return at once
+python3 -m http.server $port --bind 127.0.0.1 >server.log 2>&1 &
+echo \$! >server.pid
+SH
+chmod +x "$dir/start.sh"
+cat >"$dir/pb.toml" <<TOML
+[playbook]
+name = "service"
+[[step]]
+id = "start-app"
+action = "service"
+manager = "command"
+op = "start"
+start = ["./start.sh"]
+wait_healthy = { url = "http://127.0.0.1:$port/", timeout = "20s", interval = "250ms" }
+TOML
+rc=0
+(cd "$dir" && "$RB" run -p pb.toml --yes </dev/null >run.out 2>&1) || rc=$?
+[ -f "$dir/server.pid" ] && on_exit "kill $(cat "$dir/server.pid") 2>/dev/null"
+[ $rc -eq 0 ] || { cat "$dir/run.out" >&2; fail "service start exited $rc"; }
+server=$(cat "$dir/server.pid")
+[ "$(left_pids "$(journal_of "$dir")" start-app)" = "$server" ] || fail "left_running is not the forked server $server"
+answers "http://127.0.0.1:$port/" || fail "the forked server is not answering after the run"
+kill "$server"
+pass "service (command): a start script that forks the daemon: healthy, the daemon runs on, listed"
+
+# --- 3. kill -9 of the engine mid-step: resume waits for the grandchild -------------------------
+# worker.sh appends "<pid> <what> <ns>" lines: begin, a beat every 0.1 s, end.
+make_worker_playbook() { # DIR TIMEOUT
+    local d=$1
+    mkdir -p "$d"
+    cat >"$d/worker.sh" <<'SH'
+#!/bin/sh
+beats=$(cat beats)
+echo "$$ begin $(date +%s%N)" >>effects
+i=0
+while [ $i -lt "$beats" ]; do sleep 0.1; echo "$$ beat $(date +%s%N)" >>effects; i=$((i + 1)); done
+echo "$$ end $(date +%s%N)" >>effects
+SH
+    cat >"$d/pb.toml" <<TOML
+[playbook]
+name = "grandchild"
+[[step]]
+id = "work"
+action = "exec"
+argv = ["sh", "-c", "sh ./worker.sh & wait"]
+idempotent = true
+timeout = "$2"
+TOML
+}
+# Starts the run in DIR, kills the engine with SIGKILL once the worker has begun.
+start_and_kill() { # DIR [RUN ARGS...]
+    local d=$1
+    shift
+    (cd "$d" && exec "$RB" run -p pb.toml --yes "$@" </dev/null >run.out 2>&1) &
+    local pid=$!
+    for _ in $(seq 1 200); do [ -f "$d/effects" ] && [ "$(wc -l <"$d/effects")" -ge 2 ] && break; sleep 0.05; done
+    [ "$(wc -l <"$d/effects")" -ge 2 ] || fail "the worker in $d never started"
+    kill -9 $pid
+    wait $pid 2>/dev/null || true
+    local before
+    before=$(wc -l <"$d/effects")
+    sleep 0.4
+    [ "$(wc -l <"$d/effects")" -gt "$before" ] || fail "the grandchild died with the engine: the scenario needs it alive"
+}
+# check_sequential DIR: two attempts; every line of the first precedes the first of the second.
+check_sequential() {
+    python3 - "$1/effects" <<'PY' || fail "attempts of step work overlapped: $(cat "$1/effects")"
+import sys
+lines = [l.split() for l in open(sys.argv[1])]
+order = []
+for pid, what, ns in lines:
+    if pid not in order:
+        order.append(pid)
+assert len(order) == 2, order
+first = [int(ns) for pid, _, ns in lines if pid == order[0]]
+second = [int(ns) for pid, _, ns in lines if pid == order[1]]
+assert max(first) < min(second), (max(first), min(second))
+PY
+}
+
+dir=$WORK/wait
+make_worker_playbook "$dir" 5m
+echo 12 >"$dir/beats"
+start_and_kill "$dir"
+expect_rc 0 "$dir/resume.out" -- "$RB" resume --state-dir "$dir/.rollback" --yes
+check_sequential "$dir"
+[ "$(grep -c " end " "$dir/effects")" -eq 2 ] || fail "the first attempt's worker should have finished by itself"
+contains "$dir/resume.out" "processes of attempt 1 survived the engine"
+contains "$dir/resume.out" "they ended by themselves"
+grep -q '"type":"step_survivors".*"outcome":"exited"' "$(journal_of "$dir")" || fail "no step_survivors record"
+expect_rc 0 "$dir/report.out" -- "$RB" report "$(basename "$(journal_of "$dir")" .jsonl)" --state-dir "$dir/.rollback"
+contains "$dir/report.out" "step work: processes of attempt 1 survived the engine (pid "
+pass "kill -9 mid-step: resume waited for the grandchild to finish before the second attempt"
+
+dir=$WORK/term
+make_worker_playbook "$dir" 2s
+echo 300 >"$dir/beats" # 30 s: longer than the step's timeout
+start_and_kill "$dir"
+echo 3 >"$dir/beats"
+start=$(date +%s%N)
+expect_rc 0 "$dir/resume.out" -- "$RB" resume --state-dir "$dir/.rollback" --yes
+took_ms=$((($(date +%s%N) - start) / 1000000))
+check_sequential "$dir"
+contains "$dir/resume.out" "ended them with SIGTERM"
+[ $took_ms -ge 2000 ] && [ $took_ms -lt 15000 ] || fail "resume took ${took_ms} ms (want: the step's 2 s timeout of waiting, then TERM)"
+pass "kill -9 mid-step: survivors past the step's timeout get SIGTERM before the second attempt (${took_ms} ms)"
+
+dir=$WORK/abandon
+make_worker_playbook "$dir" 5m
+echo 10 >"$dir/beats"
+start_and_kill "$dir"
+expect_rc 4 "$dir/again.out" -- "$RB" run -p "$dir/pb.toml" --yes
+contains "$dir/again.out" "died without finishing"
+(cd "$dir" && "$RB" run -p pb.toml --yes --abandon-stale </dev/null >new.out 2>&1) || { cat "$dir/new.out" >&2; fail "run --abandon-stale failed"; }
+check_sequential "$dir"
+contains "$dir/new.out" "of the abandoned run"
+dead=$(grep -l '"type":"step_survivors"' "$dir"/.rollback/runs/*.jsonl | wc -l)
+[ "$dead" -eq 1 ] || fail "the abandoned run's journal should record its survivors"
+pass "run --abandon-stale: the dead run's grandchild finished before the new run started the step"
