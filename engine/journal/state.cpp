@@ -86,9 +86,14 @@ class Folder {
                     st->attempts, static_cast<int>(num(r, "attempt").value_or(st->attempts + 1)));
                 st->started = time;
                 st->finished.clear();
+                st->stage.clear();
             }
         } else if (type == "step_finished") {
             step_finished(r, time);
+        } else if (type == "step_progress") {
+            if (auto* st = step(r)) {
+                st->stage = str(r, "stage");
+            }
         } else if (type == "step_probe") {
             if (auto* st = step(r)) {
                 st->probe_verdict = str(r, "verdict");

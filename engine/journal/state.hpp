@@ -66,6 +66,7 @@ struct StepState {
     std::string started;       ///< time of the last step_started
     std::string finished;      ///< time of the last step_finished
     std::string probe_verdict; ///< last step_probe verdict: done | not_done | error; "" = none
+    std::string stage; ///< last step_progress stage of the current attempt ("" = none recorded)
 };
 
 struct RunState {

@@ -37,8 +37,9 @@ class Execution {
     /// with_next (a step's finish: the next record that opens a side effect syncs it).
     void record(boost::json::object rec, journal::Durability durability = journal::Durability::now);
 
-    /// A context for `step` (run-level events use an empty step).
-    actions::Context context(const playbook::Step& step) const;
+    /// A context for `step` (run-level events use an empty step). Its `stage` callback journals
+    /// step_progress records through this execution.
+    actions::Context context(const playbook::Step& step);
 
     /// Runs `step` with its retries and before/after hooks; returns the last attempt's result.
     actions::Result run_step(const playbook::Step& step, int first_attempt);
