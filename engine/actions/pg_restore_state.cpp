@@ -41,9 +41,20 @@ std::string run_id_from_reduced(std::string_view s) {
     return out;
 }
 
-// One word for a POSIX shell: '...' with each ' written as '\''.
+// One word for a POSIX shell: '...' when that needs no escape, else "..." with \ " $ ` escaped
+// (libpq's conninfo quotes its values with '...').
 std::string shell_word(std::string_view s) {
-    return "'" + util::replace_all(std::string(s), "'", "'\\''") + "'";
+    if (s.find('\'') == std::string_view::npos) {
+        return "'" + std::string(s) + "'";
+    }
+    std::string out = "\"";
+    for (char c : s) {
+        if (c == '\\' || c == '"' || c == '$' || c == '`') {
+            out += '\\';
+        }
+        out += c;
+    }
+    return out + "\"";
 }
 
 // A shell line that drops `name` on the server of `dsn` (the password is not in it: psql asks,

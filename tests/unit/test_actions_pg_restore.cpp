@@ -618,26 +618,32 @@ TEST_SUITE("actions") {
         exec_sql(f.admin,
                  "COMMENT ON DATABASE " + side_dead + " IS " +
                      quote_literal(format_mark({dead, RestoreStage::verified, "b", true})));
-        auto found = find_leftover_databases(db, live);
+        auto found = find_leftover_databases(db, live); // ordered by name
         REQUIRE(found.size() == 2);
-        CHECK(found[0].name == rolled);
-        CHECK(found[0].kind == "rolled_back");
+        CHECK(found[0].name == side_dead);
+        CHECK(found[0].kind == "side");
         CHECK(found[0].run_id == dead);
-        CHECK(found[1].name == side_dead);
-        CHECK(found[1].kind == "side");
-        CHECK(found[1].stage == "verified");
-        CHECK(found[1].describe() == "side database of run " + dead +
+        CHECK(found[0].stage == "verified");
+        CHECK(found[0].describe() == "side database of run " + dead +
                                          ", stage verified, never swapped in: rbt_left was not "
                                          "restored from it");
         std::string server = maintenance_dsn(db).conninfo_without_password();
-        CHECK(found[1].drop_command ==
-              "psql '" + server + "' -c 'DROP DATABASE \"" + side_dead + "\"'");
+        // libpq quotes each value ('...'), so the conninfo goes in double quotes.
+        CHECK(server.find("host='") != std::string::npos);
+        CHECK(found[0].drop_command ==
+              "psql \"" + server + "\" -c 'DROP DATABASE \"" + side_dead + "\"'");
+        CHECK(found[1].name == rolled);
+        CHECK(found[1].kind == "rolled_back");
+        CHECK(found[1].run_id == dead);
+        CHECK(found[1].describe() == "the previous rbt_left, kept by run " + dead +
+                                         " when it restored rbt_left (drop it once the "
+                                         "reconciliation is dealt with)");
         // Without a live run, the live run's side database is a leftover too (no mark: no stage).
         auto all = find_leftover_databases(db, "");
         REQUIRE(all.size() == 3);
-        CHECK(all[2].name == side_live);
-        CHECK(all[2].run_id == live);
-        CHECK(all[2].stage.empty());
+        CHECK(all[1].name == side_live);
+        CHECK(all[1].run_id == live);
+        CHECK(all[1].stage.empty());
         // Nothing was dropped.
         auto dbs = databases(f.admin);
         CHECK(dbs.count(side_dead) + dbs.count(side_live) + dbs.count(rolled) == 3);
