@@ -37,6 +37,9 @@ struct Context {
     bool verbose = false;
     /// Progress for a person (restore progress, "waiting for health"); shown live on a terminal.
     std::function<void(const std::string& line)> progress;
+    /// A stage of a multi-stage action reached (pg_restore: "restored", "swapped", ...): the
+    /// orchestrator journals it as step_progress before returning. May be empty.
+    std::function<void(const std::string& stage, const boost::json::object& facts)> stage = nullptr;
 };
 
 enum class Status {
@@ -62,6 +65,19 @@ struct Check {
     std::string what;    ///< "program /usr/bin/pg_restore is executable"
     std::string problem; ///< when !ok
     std::string hint;
+    /// ok, but a person should know (a leftover database to drop): shown as "note", `hint` too.
+    bool notice = false;
+};
+
+/// A built-in answer to "is this already done?" for a step that started and did not finish.
+struct ProbeAnswer {
+    enum class Verdict {
+        done,     ///< the step's whole effect is in place
+        not_done, ///< running the step again is safe: it continues from where it stopped
+        unknown,  ///< the state is not one the step leaves: a person must decide
+    };
+    Verdict verdict = Verdict::unknown;
+    std::string state; ///< what was found, for a person ("the swap did not happen: ...")
 };
 
 class Action {
@@ -81,6 +97,11 @@ class Action {
     /// Does the work once (the orchestrator handles retries, timeouts of the step as a whole,
     /// journaling). Never throws for the work's own failure: that is a Result.
     virtual Result run(const Context& ctx) const = 0;
+    /// Whether probe() answers for this kind of step (resume and `status` use it).
+    virtual bool has_probe() const { return false; }
+    /// Looks (read-only) at what an interrupted run of the step left. Never throws: a failure
+    /// to look is Verdict::unknown with the reason.
+    virtual ProbeAnswer probe(const Context& /*ctx*/) const { return {}; }
 };
 
 /// The action for `name`, or nullptr.

@@ -8,6 +8,7 @@
 #include "actions/backup_catalog.hpp"
 #include "actions/pg_rehearsal.hpp"
 #include "actions/pg_restore_core.hpp"
+#include "actions/pg_restore_state.hpp"
 #include "actions/pg_tables.hpp"
 #include "util/duration.hpp"
 #include "util/files.hpp"
@@ -162,78 +163,6 @@ std::vector<std::string> run_asserts(pqxx::transaction_base& tx,
 
 namespace {
 
-using SteadyClock = std::chrono::steady_clock;
-
-double seconds_since(SteadyClock::time_point t0) {
-    return std::chrono::duration<double>(SteadyClock::now() - t0).count();
-}
-
-// Blocks new connections to `db`, terminates the sessions of `db` and `side`, and renames
-// db → rolled, side → db in one transaction (ALTER DATABASE RENAME is transactional: both renames
-// or neither). On failure `db` accepts connections again and nothing was renamed.
-std::string swap_databases(const Dsn& server, const std::string& db, const std::string& side,
-                           const std::string& rolled) {
-    auto conn = connect(maintenance_dsn(server));
-    pqxx::nontransaction nt(*conn);
-    bool allowed =
-        nt.exec1("SELECT datallowconn FROM pg_database WHERE datname = " + quote_literal(db))[0]
-            .as<bool>();
-    try {
-        nt.exec("ALTER DATABASE " + quote_ident(db) + " ALLOW_CONNECTIONS false");
-    } catch (const std::exception& e) {
-        return "cannot block new connections to " + db + ": " + db_error_text(e);
-    }
-    std::string error;
-    try {
-        int left = 0;
-        for (int attempt = 0; attempt < 100; ++attempt) {
-            nt.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname IN (" +
-                    quote_literal(db) + ", " + quote_literal(side) +
-                    ") AND pid <> pg_backend_pid()");
-            left = nt.exec1("SELECT count(*) FROM pg_stat_activity WHERE datname IN (" +
-                            quote_literal(db) + ", " + quote_literal(side) +
-                            ") AND pid <> pg_backend_pid()")[0]
-                       .as<int>();
-            if (left == 0) {
-                break;
-            }
-            std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        }
-        if (left != 0) {
-            error = std::to_string(left) + " session(s) on " + db +
-                    " could not be terminated (permission?)";
-        } else {
-            nt.exec("BEGIN");
-            try {
-                nt.exec("ALTER DATABASE " + quote_ident(db) + " RENAME TO " + quote_ident(rolled));
-                nt.exec("ALTER DATABASE " + quote_ident(side) + " RENAME TO " + quote_ident(db));
-                nt.exec("COMMIT");
-            } catch (...) {
-                try {
-                    nt.exec("ROLLBACK");
-                } catch (...) {
-                }
-                throw;
-            }
-        }
-    } catch (const std::exception& e) {
-        error = "swap failed: " + db_error_text(e);
-    }
-    // Whichever name the old database now has, it accepts connections as before (the reconciliation
-    // reads it; people may need to).
-    std::string now_named = error.empty() ? rolled : db;
-    try {
-        nt.exec("ALTER DATABASE " + quote_ident(now_named) + " ALLOW_CONNECTIONS " +
-                (allowed ? "true" : "false"));
-    } catch (const std::exception& e) {
-        log::warn("cannot re-allow connections to {}: {}", now_named, db_error_text(e));
-        if (!error.empty()) {
-            error += "; and connections to " + db + " are still blocked: " + db_error_text(e);
-        }
-    }
-    return error;
-}
-
 bool server_is_local(const Dsn& dsn) {
     std::string h = dsn.host();
     return h.empty() || h.front() == '/' || h == "localhost" || h == "127.0.0.1" || h == "::1";
@@ -274,7 +203,9 @@ class PgRestoreAction final : public Action {
     }
 
     std::vector<Check> preflight(const Context& ctx) const override;
-    Result run(const Context& ctx) const override;
+    Result run(const Context& ctx) const override { return run_pg_restore(ctx); }
+    bool has_probe() const override { return true; }
+    ProbeAnswer probe(const Context& ctx) const override { return probe_pg_restore(ctx); }
 };
 
 std::vector<Check> PgRestoreAction::preflight(const Context& ctx) const {
@@ -402,6 +333,15 @@ std::vector<Check> PgRestoreAction::preflight(const Context& ctx) const {
     } catch (const std::exception& e) {
         fail("privileges and names", db_error_text(e));
     }
+    // What earlier runs left: never dropped by the engine, so shown with the command that does.
+    try {
+        for (const auto& l : find_leftover_databases(dsn, "")) {
+            checks.push_back({true, "database " + l.name + ": " + l.describe(), "",
+                              "drop it with: " + l.drop_command, true});
+        }
+    } catch (const std::exception& e) {
+        fail("leftover databases of earlier restores", db_error_text(e));
+    }
 
     try {
         BackupCatalog catalog(prm.catalog);
@@ -430,178 +370,6 @@ std::vector<Check> PgRestoreAction::preflight(const Context& ctx) const {
         fail("backup " + prm.backup + " available", e.what(), e.hint());
     }
     return checks;
-}
-
-Result PgRestoreAction::run(const Context& ctx) const {
-    Result res;
-    StepParams p(ctx.step);
-    PgRestoreParams prm = read_pg_restore_params(ctx.playbook, p);
-    if (!p.ok()) {
-        res.summary = p.first_problem();
-        return res;
-    }
-    auto say = [&](const std::string& s) {
-        log::info("{}: {}", ctx.step.id, s);
-        if (ctx.progress) {
-            ctx.progress(util::mask_secrets(s));
-        }
-    };
-    json::object timings;
-    try {
-        Dsn dsn = Dsn::parse(prm.dsn);
-        const std::string db = dsn.dbname();
-        const std::string side = derived_db_name(db, "restore", ctx.run_id);
-        const std::string rolled = derived_db_name(db, "rolledback", ctx.run_id);
-        res.details["database"] = db;
-        res.details["side_database"] = side;
-        res.details["rolled_back_database"] = rolled;
-
-        BackupCatalog catalog(prm.catalog);
-        BackupManifest m = catalog.select(prm.backup, db, ctx.playbook.directory);
-        std::string window = loss_window(m, std::chrono::system_clock::now());
-        res.details["backup"] = m.id;
-        res.details["loss_window"] = window;
-        say("backup " + m.id + "; loss window " + window);
-
-        bool already_swapped = false;
-        {
-            auto conn = connect(maintenance_dsn(dsn));
-            pqxx::read_transaction tx(*conn);
-            already_swapped = database_exists(tx, rolled) && database_exists(tx, db);
-            if (!already_swapped && database_exists(tx, side)) {
-                // Left by an interrupted attempt of this very run: it is ours and unverified.
-                tx.commit();
-                conn.reset();
-                say("dropping " + side + " left by an earlier attempt of this run");
-                if (std::string err = drop_database(dsn, side); !err.empty()) {
-                    res.summary = err;
-                    return res;
-                }
-            }
-        }
-
-        if (already_swapped) {
-            say(db + " was already swapped by an earlier attempt of this run (" + rolled +
-                " exists); reconciling");
-        } else {
-            auto t0 = SteadyClock::now();
-            TocInfo toc;
-            auto problems = check_archive(ctx.runner, m, toc);
-            timings["check_archive_s"] = seconds_since(t0);
-            if (!problems.empty()) {
-                res.summary = "backup " + m.id + " is not usable: " + util::join(problems, "; ") +
-                              "; " + db + " unchanged";
-                return res;
-            }
-            say("restoring " + m.id + " into " + side + " (" + std::to_string(toc.entries) +
-                " items, jobs " + std::to_string(prm.jobs) + ")");
-            RestoreRequest rq{dsn, side, dump_path(m), prm.jobs, toc.entries, db, ctx.progress};
-            RestoreResult rr = restore_into_new_database(ctx.runner, rq);
-            timings["create_s"] = std::chrono::duration<double>(rr.create_time).count();
-            timings["restore_s"] = std::chrono::duration<double>(rr.restore_time).count();
-            res.output_tail = rr.output_tail;
-            if (!rr.ok) {
-                res.summary = rr.error + "; " + db + " unchanged";
-                res.details["timings"] = timings;
-                return res;
-            }
-
-            auto t1 = SteadyClock::now();
-            say("verifying " + side + " against the manifest (" + std::to_string(m.tables.size()) +
-                " tables) and " + std::to_string(prm.asserts.size()) + " assert(s)");
-            std::vector<std::string> problems2;
-            {
-                auto sc = connect(dsn.with_dbname(side));
-                pqxx::read_transaction tx(*sc);
-                problems2 = compare_stats(tx, m.tables);
-                for (auto& f : run_asserts(tx, prm.asserts)) {
-                    problems2.push_back(std::move(f));
-                }
-                tx.commit();
-            }
-            timings["verify_s"] = seconds_since(t1);
-            if (!problems2.empty()) {
-                std::string err = drop_database(dsn, side);
-                res.summary =
-                    "restored database failed verification: " + util::join(problems2, "; ") + "; " +
-                    side + " dropped" + (err.empty() ? "" : " (" + err + ")") + "; " + db +
-                    " unchanged";
-                res.details["verification_problems"] = json::value_from(problems2);
-                res.details["timings"] = timings;
-                return res;
-            }
-
-            auto t2 = SteadyClock::now();
-            say("swapping: " + db + " → " + rolled + ", " + side + " → " + db);
-            std::string err = swap_databases(dsn, db, side, rolled);
-            timings["swap_s"] = seconds_since(t2);
-            if (!err.empty()) {
-                std::string derr = drop_database(dsn, side);
-                res.summary = err + "; " + side + " dropped" +
-                              (derr.empty() ? "" : " (" + derr + ")") + "; " + db + " unchanged";
-                res.details["timings"] = timings;
-                return res;
-            }
-        }
-
-        auto t3 = SteadyClock::now();
-        json::array rec;
-        std::int64_t total_missing = 0;
-        std::int64_t total_changed = 0;
-        std::string rec_error;
-        if (!prm.reconcile.empty()) {
-            say("reconciling " + std::to_string(prm.reconcile.size()) + " table(s) of " + rolled +
-                " with " + db);
-            try {
-                auto old_conn = connect(dsn.with_dbname(rolled));
-                auto new_conn = connect(dsn);
-                for (const auto& spec : prm.reconcile) {
-                    ReconcileCounts c =
-                        reconcile_table(*old_conn, *new_conn, spec, ctx.run_dir / "reconcile");
-                    json::object o;
-                    o["table"] = c.table;
-                    o["missing"] = c.missing;
-                    o["changed"] = c.changed;
-                    o["restored_only"] = c.restored_only;
-                    o["missing_csv"] = c.missing_csv.string();
-                    o["changed_csv"] = c.changed_csv.string();
-                    rec.push_back(std::move(o));
-                    total_missing += c.missing;
-                    total_changed += c.changed;
-                }
-            } catch (const std::exception& e) {
-                rec_error = util::mask_secrets(e.what());
-            }
-        }
-        timings["reconcile_s"] = seconds_since(t3);
-        res.details["reconcile"] = std::move(rec);
-        res.details["timings"] = timings;
-        std::string summary = "restored " + m.id + " as " + db + " (loss window " + window +
-                              "); previous database kept as " + rolled;
-        if (!prm.reconcile.empty()) {
-            summary += "; reconcile: " + std::to_string(total_missing) + " missing, " +
-                       std::to_string(total_changed) + " changed row(s) in " +
-                       (ctx.run_dir / "reconcile").string();
-        }
-        if (!rec_error.empty()) {
-            res.summary = summary + "; reconciliation FAILED: " + rec_error + " (reconcile " +
-                          rolled + " by hand)";
-            return res;
-        }
-        res.status = Status::succeeded;
-        res.exit_code = 0;
-        res.summary = summary;
-    } catch (const util::Error& e) {
-        res.summary = util::mask_secrets(e.what());
-        if (!e.hint().empty()) {
-            res.summary += " (hint: " + e.hint() + ")";
-        }
-        res.details["timings"] = timings;
-    } catch (const std::exception& e) {
-        res.summary = db_error_text(e);
-        res.details["timings"] = timings;
-    }
-    return res;
 }
 
 } // namespace

@@ -4,6 +4,7 @@
 // action = "pg_restore": restore a catalogued backup without destroying anything (side_swap).
 // The step's parameters, shared with `rollback rehearse`.
 
+#include "actions/action.hpp"
 #include "actions/pg_conn.hpp"
 #include "actions/pg_reconcile.hpp"
 #include "actions/sql_check.hpp"
@@ -33,6 +34,13 @@ struct PgRestoreParams {
 
 /// Reads and checks a pg_restore step's keys; problems go to `p` (located diagnostics).
 PgRestoreParams read_pg_restore_params(const playbook::Playbook& pb, StepParams& p);
+
+/// The step's work, stage by stage (pg_restore_run.cpp): continues from the stage the databases
+/// record for this run (after a crash), else starts. Never throws: failures are a Result.
+Result run_pg_restore(const Context& ctx);
+/// Resume's "is it done?": done once reconciled; not_done (re-running continues) at any earlier
+/// stage; unknown when the databases are in a state no run leaves them in, or cannot be read.
+ProbeAnswer probe_pg_restore(const Context& ctx);
 
 /// Runs the step's asserts in `tx`; returns one line per failing assertion.
 std::vector<std::string> run_asserts(pqxx::transaction_base& tx,

@@ -140,6 +140,9 @@ RestoreResult restore_into_new_database(exec::ProcessRunner& runner, const Resto
             if (!req.like_database.empty()) {
                 copy_database_properties(nt, req.like_database, req.database);
             }
+            if (req.on_created) {
+                req.on_created();
+            }
         } catch (const std::exception& e) {
             res.error = "cannot create database " + req.database + ": " + db_error_text(e);
         }

@@ -42,6 +42,9 @@ struct RestoreRequest {
     /// connection limit, per-database settings and database-level grants.
     std::string like_database;
     ProgressFn progress; ///< "restoring: 34/52 items, ETA 12s"; may be empty
+    /// Called once the database is created (and its properties copied), before pg_restore; when
+    /// it throws, the database is dropped and the restore fails. May be empty.
+    std::function<void()> on_created = nullptr;
 };
 
 struct RestoreResult {

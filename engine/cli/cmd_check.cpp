@@ -75,9 +75,9 @@ std::vector<monitor::Deploy> replay_deploys(const CommonOptions& common, const c
         origin = "--deploy";
         return out;
     }
-    const auto state_dir = decision_state_dir(common, cfg);
+    const auto state_dir = resolve_state_dir(common, cfg).dir;
     for (auto& m : read_deploy_history(state_dir, cfg.target)) {
-        out.push_back({m.time, std::move(m.release)});
+        out.push_back(monitor::Deploy{m.time, std::move(m.release)});
     }
     origin = (state_dir / "deploys.jsonl").string();
     return out;

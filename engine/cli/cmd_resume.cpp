@@ -10,9 +10,11 @@
 #include "journal/state.hpp"
 #include "report/console.hpp"
 #include "util/log.hpp"
+#include "util/secrets.hpp"
 #include "util/sha256.hpp"
 
 #include <cstdio>
+#include <unistd.h>
 
 namespace rollback::cli {
 
@@ -87,6 +89,30 @@ int cmd_resume(const Args& args) {
                         st.in_flight ? "  (started, not finished)" : "");
         }
     }
+    exec::RealProcessRunner runner;
+    // A step whose action can look at its own effect (pg_restore) is marked done against its
+    // probe's word only with a second, explicit yes.
+    auto unfinished =
+        orchestrator::probe_mark_done(pb, jr, split_list(mark_done), state_dir, runner);
+    for (const auto& [id, what] : unfinished) {
+        std::fprintf(stderr,
+                     "rollback: warning: --mark-done %s: the step did not finish: %s; marking it "
+                     "done leaves it so\n",
+                     id.c_str(), util::mask_secrets(what).c_str());
+    }
+    if (!unfinished.empty() && !yes) {
+        if (::isatty(STDIN_FILENO) == 0) {
+            throw util::Error("--mark-done " + unfinished.begin()->first +
+                                  ": the step's probe says it did not finish (see the warning)",
+                              util::ExitCode::invalid,
+                              "resume without --mark-done to let the step finish, or pass --yes "
+                              "to mark it done anyway");
+        }
+        if (!confirm("Mark it done anyway?", false)) {
+            std::puts("not confirmed; nothing was run");
+            return 0;
+        }
+    }
     if (!confirm("Resume this run?", yes)) {
         std::puts("not confirmed; nothing was run");
         return 0;
@@ -95,7 +121,7 @@ int cmd_resume(const Args& args) {
     orchestrator::ResumeOptions ro{
         state_dir, split_list(mark_done), split_list(retry), current_user(),
         reason,    common.verbose};
-    exec::RealProcessRunner runner;
+    ro.mark_done_warnings = unfinished;
     orchestrator::RunOutcome outcome;
     {
         report::ConsoleObserver observer(stdout, report::choose_mode(stdout, common.json),

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: MIT
+#include "actions/pg_restore_state.hpp"
 #include "actions/release_switch.hpp"
 #include "cli/commands.hpp"
+#include "cli/load.hpp"
 #include "cli/options.hpp"
 #include "cli/state_dir.hpp"
 #include "journal/lock.hpp"
 #include "journal/paths.hpp"
+#include "journal/state.hpp"
 #include "report/run_report.hpp"
 #include "util/error.hpp"
 #include "util/secrets.hpp"
@@ -14,6 +17,33 @@
 #include <cstdio>
 
 namespace rollback::cli {
+
+namespace {
+
+// Databases the restores of the run's playbook left behind (side databases of runs not running
+// now, kept rolled-back databases). A playbook that cannot be loaded any more is "not checked".
+actions::LeftoverScan leftover_databases(const journal::RunState& run,
+                                         const std::filesystem::path& state_dir) {
+    actions::LeftoverScan scan;
+    bool restores = false;
+    for (const auto& st : run.steps) {
+        restores = restores || st.action == "pg_restore";
+    }
+    if (!restores || run.playbook.empty()) {
+        return scan;
+    }
+    const std::string& playbook = run.playbook;
+    try {
+        auto pb = load_playbook(playbook, {});
+        auto holder = journal::live_holder(state_dir);
+        return actions::scan_leftover_databases(pb, holder ? holder->run_id : "");
+    } catch (const std::exception& e) {
+        scan.not_checked.push_back("playbook " + playbook + ": " + e.what());
+    }
+    return scan;
+}
+
+} // namespace
 
 int cmd_status(const Args& args) {
     CommonOptions common;
@@ -49,6 +79,7 @@ int cmd_status(const Args& args) {
         }
     }
     auto view = report::load_run(state_dir, run_id);
+    auto leftovers = leftover_databases(view.state, state_dir);
     // Releases rolled back from stay marked bad: never re-deployed or re-judged as a baseline.
     auto bad = actions::read_bad_releases(state_dir);
     std::string out;
@@ -63,6 +94,21 @@ int cmd_status(const Args& args) {
                             {"switched_to", b.switched_to}});
         }
         o["bad_releases"] = std::move(list);
+        boost::json::array dbs;
+        for (const auto& l : leftovers.found) {
+            dbs.push_back({{"name", l.name},
+                           {"kind", l.kind},
+                           {"database", l.database},
+                           {"run_id", l.run_id},
+                           {"stage", l.stage},
+                           {"drop_command", l.drop_command}});
+        }
+        o["leftover_databases"] = std::move(dbs);
+        boost::json::array not_checked;
+        for (const auto& n : leftovers.not_checked) {
+            not_checked.emplace_back(n);
+        }
+        o["leftover_databases_not_checked"] = std::move(not_checked);
         out = boost::json::serialize(o) + "\n";
     } else {
         out = report::format_status(view.state, view.ctx);
@@ -70,6 +116,16 @@ int cmd_status(const Args& args) {
             out += "  bad release: " + b.release + " in " + b.location + " (marked " +
                    b.marked_bad_at + " by run " + b.run_id + ", switched to " + b.switched_to +
                    ")\n";
+        }
+        if (!leftovers.found.empty()) {
+            out += "  leftover databases (rollback never drops them):\n";
+            for (const auto& l : leftovers.found) {
+                out += "    " + l.name + ": " + l.describe() + "\n      drop: " + l.drop_command +
+                       "\n";
+            }
+        }
+        for (const auto& n : leftovers.not_checked) {
+            out += "  leftover databases: not checked (" + n + ")\n";
         }
     }
     std::fputs(util::mask_secrets(out).c_str(), stdout);

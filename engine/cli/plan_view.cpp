@@ -94,7 +94,13 @@ std::string plan_text(const orchestrator::Plan& plan, const orchestrator::Prefli
     for (const auto& sp : pre.steps) {
         for (const auto& c : sp.checks) {
             ++checks;
-            if (c.ok) {
+            if (c.ok && c.notice) {
+                out += "  " + paint(color, "33", "note") + "  " + sp.planned->step->id + ": " +
+                       c.what + "\n";
+                if (!c.hint.empty()) {
+                    out += "        " + c.hint + "\n";
+                }
+            } else if (c.ok) {
                 out += "  " + paint(color, "32", "ok  ") + "  " + sp.planned->step->id + ": " +
                        c.what + "\n";
             } else {
@@ -124,6 +130,7 @@ boost::json::object plan_json(const orchestrator::Plan& plan, const orchestrator
         boost::json::array checks;
         for (const auto& c : pre.steps[i].checks) {
             checks.push_back({{"ok", c.ok},
+                              {"notice", c.notice},
                               {"what", util::mask_secrets(c.what)},
                               {"problem", util::mask_secrets(c.problem)},
                               {"hint", c.hint}});

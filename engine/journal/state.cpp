@@ -93,6 +93,7 @@ class Folder {
                 st->finished.clear();
                 st->groups.clear();
                 st->left_running.clear();
+                st->stage.clear();
             }
         } else if (type == "step_process") {
             step_process(r);
@@ -103,6 +104,10 @@ class Folder {
             }
         } else if (type == "step_finished") {
             step_finished(r, time);
+        } else if (type == "step_progress") {
+            if (auto* st = step(r)) {
+                st->stage = str(r, "stage");
+            }
         } else if (type == "step_probe") {
             if (auto* st = step(r)) {
                 st->probe_verdict = str(r, "verdict");

@@ -91,6 +91,7 @@ struct StepState {
     /// record settled: what resume must wait for or end before anything else of this step runs.
     std::vector<ProcessGroup> groups;
     std::vector<LeftProcess> left_running; ///< of the last step_finished
+    std::string stage; ///< last step_progress stage of the current attempt ("" = none recorded)
 };
 
 struct RunState {

@@ -63,12 +63,14 @@ RunOutcome run(const Plan& plan, const RunOptions& options, const std::string& r
 
     boost::json::array steps;
     for (const auto& ps : plan.steps) {
-        steps.push_back({{"id", ps.step->id},
-                         {"phase", playbook::to_string(ps.step->phase)},
-                         {"action", ps.step->action},
-                         {"idempotent", ps.step->idempotent},
-                         {"has_probe", !ps.step->probe.empty()},
-                         {"finally", ps.is_finally}});
+        const actions::Action* action = actions::find_action(ps.step->action);
+        steps.push_back(
+            {{"id", ps.step->id},
+             {"phase", playbook::to_string(ps.step->phase)},
+             {"action", ps.step->action},
+             {"idempotent", ps.step->idempotent},
+             {"has_probe", !ps.step->probe.empty() || (action != nullptr && action->has_probe())},
+             {"finally", ps.is_finally}});
     }
     ex.record({{"type", "run_started"},
                {"run_id", run_id},
@@ -199,10 +201,12 @@ RunOutcome resume(const playbook::Playbook& pb, const journal::Journal& jr,
                               observer.on_progress(step, line);
                           }});
     for (const auto& id : options.mark_done) {
-        ex.record({{"type", "step_marked_done"},
-                   {"step", id},
-                   {"by", options.user},
-                   {"why", options.why}});
+        boost::json::object rec{
+            {"type", "step_marked_done"}, {"step", id}, {"by", options.user}, {"why", options.why}};
+        if (auto w = options.mark_done_warnings.find(id); w != options.mark_done_warnings.end()) {
+            rec["probe_state"] = w->second; // what the step's probe said when a person overrode it
+        }
+        ex.record(std::move(rec));
     }
     for (const auto& id : options.retry) {
         ex.record({{"type", "step_retry_requested"},
@@ -260,6 +264,36 @@ RunOutcome resume(const playbook::Playbook& pb, const journal::Journal& jr,
                         "  (it happened)  or  rollback resume " + run_id + " --retry " +
                         ps.step->id + "  (run it again)"};
         }
+        if (const actions::Action* action = actions::find_action(ps.step->action);
+            action != nullptr && action->has_probe()) {
+            actions::ProbeAnswer a = action->probe(ex.context(*ps.step));
+            const char* verdict = a.verdict == actions::ProbeAnswer::Verdict::done ? "done"
+                                  : a.verdict == actions::ProbeAnswer::Verdict::not_done
+                                      ? "not_done"
+                                      : "error";
+            ex.record({{"type", "step_probe"},
+                       {"step", ps.step->id},
+                       {"by", "action"},
+                       {"verdict", verdict},
+                       {"state", a.state}});
+            if (a.verdict == actions::ProbeAnswer::Verdict::done) {
+                ex.record({{"type", "step_marked_done"},
+                           {"step", ps.step->id},
+                           {"by", "probe"},
+                           {"why", a.state}});
+                return {StepPlan::already_done, 0, {}};
+            }
+            if (a.verdict == actions::ProbeAnswer::Verdict::not_done) {
+                return {StepPlan::run, next_attempt, {}}; // the action continues where it stopped
+            }
+            std::string what =
+                "step " + util::quoted(ps.step->id) +
+                " was interrupted and its probe cannot tell how to continue: " + a.state +
+                ". Check by hand, then run: rollback resume " + run_id;
+            return {StepPlan::needs_attention, 0,
+                    what + " --mark-done " + ps.step->id + "  (it happened)  or  rollback resume " +
+                        run_id + " --retry " + ps.step->id + "  (run it again)"};
+        }
         return {
             StepPlan::needs_attention, 0,
             "step " + util::quoted(ps.step->id) +
@@ -270,6 +304,30 @@ RunOutcome resume(const playbook::Playbook& pb, const journal::Journal& jr,
     };
     auto out = ex.drive(plan, decide);
     log::info("run {} resumed and finished: {}", run_id, journal::to_string(out.status));
+    return out;
+}
+
+std::map<std::string, std::string> probe_mark_done(const playbook::Playbook& pb,
+                                                   const journal::Journal& jr,
+                                                   const std::vector<std::string>& mark_done,
+                                                   const std::filesystem::path& state_dir,
+                                                   exec::ProcessRunner& runner) {
+    std::map<std::string, std::string> out;
+    const std::string run_id = jr.run_id();
+    actions::Trigger trigger;
+    for (const auto& id : mark_done) {
+        const playbook::Step* step = pb.find_step(id);
+        const actions::Action* action = step ? actions::find_action(step->action) : nullptr;
+        if (action == nullptr || !action->has_probe()) {
+            continue;
+        }
+        actions::Context ctx{pb,      *step, runner, run_id, state_dir, state_dir / "runs" / run_id,
+                             trigger, false, {}};
+        actions::ProbeAnswer a = action->probe(ctx);
+        if (a.verdict != actions::ProbeAnswer::Verdict::done) {
+            out[id] = a.state;
+        }
+    }
     return out;
 }
 

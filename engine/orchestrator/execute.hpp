@@ -13,6 +13,7 @@
 #include "util/exit_code.hpp"
 
 #include <filesystem>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -48,7 +49,19 @@ struct ResumeOptions {
     std::string user;
     std::string why; ///< --reason for the resume
     bool verbose = false;
+    /// Step → what its probe found when a person marks it done anyway (see probe_mark_done);
+    /// recorded in the step_marked_done record as `probe_state`.
+    std::map<std::string, std::string> mark_done_warnings = {};
 };
+
+/// For each `mark_done` step whose action probes itself (pg_restore): what the probe finds when
+/// it says the step is NOT done, e.g. "the swap did not happen: shop is NOT restored ...". Only
+/// looks; resume's caller shows these and asks for confirmation before marking such a step done.
+std::map<std::string, std::string> probe_mark_done(const playbook::Playbook& pb,
+                                                   const journal::Journal& jr,
+                                                   const std::vector<std::string>& mark_done,
+                                                   const std::filesystem::path& state_dir,
+                                                   exec::ProcessRunner& runner);
 
 /// Continues the run recorded in `journal` with the playbook `pb` (loaded by the caller from the
 /// journal's playbook path; its SHA-256 is checked by the caller). Finished steps are not run

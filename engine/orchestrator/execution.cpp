@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 
 namespace rollback::orchestrator {
@@ -87,17 +88,29 @@ void Execution::record(boost::json::object rec, journal::Durability durability) 
     m_observer.on_record(rec);
 }
 
-actions::Context Execution::context(const playbook::Step& step) const {
+actions::Context Execution::context(const playbook::Step& step) {
     return context(step, m_runner);
 }
 
-actions::Context Execution::context(const playbook::Step& step, exec::ProcessRunner& runner) const {
+actions::Context Execution::context(const playbook::Step& step, exec::ProcessRunner& runner) {
     actions::Context ctx{m_pb,      step,        runner,
                          m_run_id,  m_state_dir, m_state_dir / "runs" / m_run_id,
                          m_trigger, m_verbose,   {}};
     report::Observer* obs = &m_observer;
     std::string id = step.id;
     ctx.progress = [obs, id](const std::string& line) { obs->on_progress(id, line); };
+    ctx.stage = [this, id](const std::string& stage, const boost::json::object& facts) {
+        boost::json::object rec{{"type", "step_progress"}, {"step", id}, {"stage", stage}};
+        for (const auto& [k, v] : facts) {
+            rec[k] = v;
+        }
+        record(std::move(rec));
+        // Test hook (crash tests): die right after this stage is durable, as kill -9 would.
+        if (const char* at = std::getenv("ROLLBACK_TEST_KILL_AT_STAGE");
+            at != nullptr && stage == at) {
+            std::raise(SIGKILL);
+        }
+    };
     return ctx;
 }
 

@@ -38,9 +38,10 @@ class Execution {
     void record(boost::json::object rec, journal::Durability durability = journal::Durability::now);
 
     /// A context for `step` (run-level events use an empty step), running children with
-    /// `runner` (default: the execution's runner).
-    actions::Context context(const playbook::Step& step) const;
-    actions::Context context(const playbook::Step& step, exec::ProcessRunner& runner) const;
+    /// `runner` (default: the execution's runner). Its `stage` callback journals step_progress
+    /// records through this execution.
+    actions::Context context(const playbook::Step& step);
+    actions::Context context(const playbook::Step& step, exec::ProcessRunner& runner);
 
     /// Runs `step` with its retries and before/after hooks; returns the last attempt's result.
     actions::Result run_step(const playbook::Step& step, int first_attempt);

@@ -204,7 +204,11 @@ void ConsoleObserver::plain_line(const boost::json::object& r) {
     } else if (type == "step_skipped") {
         text = "[" + step + "] skipped: " + str(r, "why");
     } else if (type == "step_probe") {
-        text = "[" + step + "] probe: " + str(r, "verdict") + " (exit " + str(r, "exit_code") + ")";
+        text = "[" + step + "] probe: " + str(r, "verdict") +
+               (str(r, "by") == "action" ? ": " + str(r, "state")
+                                         : " (exit " + str(r, "exit_code") + ")");
+    } else if (type == "step_progress") {
+        text = "[" + step + "] stage " + str(r, "stage");
     } else if (type == "step_marked_done") {
         text = "[" + step + "] marked done by " + str(r, "by") +
                (str(r, "why").empty() ? "" : ": " + str(r, "why"));
@@ -272,6 +276,8 @@ void ConsoleObserver::update_rows(const boost::json::object& r) {
         } else if (type == "step_skipped") {
             row->state = "skipped";
             row->detail = str(r, "why");
+        } else if (type == "step_progress") {
+            row->detail = "stage " + str(r, "stage");
         } else if (type == "step_marked_done") {
             row->state = "marked_done";
             row->detail = "by " + str(r, "by");

@@ -100,7 +100,9 @@ std::string step_detail(const journal::StepState& st, bool live) {
             std::string how = st.idempotent  ? "resume re-runs it (idempotent)"
                               : st.has_probe ? "resume runs its probe first"
                                              : "resume asks a person (not idempotent, no probe)";
-            return "started, not finished: " + how;
+            return "started, not finished" +
+                   (st.stage.empty() ? std::string() : " (last stage reached: " + st.stage + ")") +
+                   ": " + how;
         }
         return st.summary;
     case StepStatus::pending:
@@ -143,7 +145,8 @@ json::object step_json(const journal::StepState& st) {
                    {"why", st.why},
                    {"started", st.started},
                    {"finished", st.finished},
-                   {"probe_verdict", st.probe_verdict}};
+                   {"probe_verdict", st.probe_verdict},
+                   {"stage", st.stage}};
     o["exit_code"] = st.exit_code ? json::value(*st.exit_code) : json::value(nullptr);
     json::array left;
     for (const auto& p : st.left_running) {
@@ -418,11 +421,23 @@ std::string describe_record(const json::object& r) {
                ms_text(num(r, "waited_ms").value_or(0)) + ", " + how;
     }
     if (type == "step_probe") {
+        if (str(r, "by") == "action") {
+            return "step " + step + ": its action's probe says " + str(r, "verdict") + ": " +
+                   str(r, "state");
+        }
         return "step " + step + ": probe says " + str(r, "verdict") + " (exit " +
                std::to_string(num(r, "exit_code").value_or(-1)) + ")";
     }
+    if (type == "step_progress") {
+        return "step " + step + ": stage " + str(r, "stage") + " reached";
+    }
     if (type == "step_marked_done") {
-        return "step " + step + ": marked done by " + str(r, "by") + " (" + str(r, "why") + ")";
+        std::string s =
+            "step " + step + ": marked done by " + str(r, "by") + " (" + str(r, "why") + ")";
+        if (!str(r, "probe_state").empty()) {
+            s += " although its probe said: " + str(r, "probe_state");
+        }
+        return s;
     }
     if (type == "step_retry_requested") {
         return "step " + step + ": retry requested by " + str(r, "by") + " (" + str(r, "why") + ")";

@@ -5,6 +5,8 @@
 #include "actions/backup_catalog.hpp"
 #include "actions/pg_conn.hpp"
 #include "actions/pg_rehearsal.hpp"
+#include "actions/pg_restore_core.hpp"
+#include "actions/pg_restore_state.hpp"
 #include "actions/pg_tables.hpp"
 #include "support/temp_dir.hpp"
 #include "util/files.hpp"
@@ -13,6 +15,7 @@
 #include "util/strings.hpp"
 
 #include <boost/json.hpp>
+#include <csignal>
 #include <cstdlib>
 #include <doctest/doctest.h>
 #include <fstream>
@@ -22,6 +25,8 @@
 #include <pqxx/result>
 #include <pqxx/transaction>
 #include <set>
+#include <sys/wait.h>
+#include <unistd.h>
 
 using namespace rollback;
 using namespace rollback::actions;
@@ -480,6 +485,188 @@ TEST_SUITE("actions") {
                          {"expect_rows", 11}};
         CHECK(s.action().run(s.ctx).status == Status::succeeded);
         exec_sql(f.admin, "DROP DATABASE rbt_sql WITH (FORCE)");
+    }
+
+    TEST_CASE("a restore killed after each stage finishes from that stage when run again") {
+        for (const std::string stage :
+             {"side_created", "restored", "verified", "swapping", "swapped", "reconciled"}) {
+            CAPTURE(stage);
+            Fixture f;
+            Dsn db = make_shop(f.admin, "rbt_crash");
+            f.backup(db);
+            auto at_backup = fingerprint(db);
+            exec_sql(db, "INSERT INTO orders (id, customer_id, total) SELECT g, 1, 9.99 FROM "
+                         "generate_series(1001, 1003) g");
+            auto at_rollback = fingerprint(db);
+            json::object params = restore_params(db, f.catalog);
+            params["reconcile"] = json::array{json::object{{"table", "orders"}, {"key", "id"}}};
+            const std::string run = "20261130T010203Z-c0ffee";
+            const std::string side = derived_db_name("rbt_crash", "restore", run);
+            const std::string rolled = derived_db_name("rbt_crash", "rolledback", run);
+            StepRun s(f, run, params);
+
+            // The first attempt dies by SIGKILL, as with kill -9, right after `stage` is durable.
+            pid_t pid = ::fork();
+            REQUIRE(pid >= 0);
+            if (pid == 0) {
+                s.ctx.stage = [&](const std::string& st, const json::object&) {
+                    if (st == stage) {
+                        ::raise(SIGKILL);
+                    }
+                };
+                s.action().run(s.ctx);
+                std::_Exit(0);
+            }
+            int ws = 0;
+            REQUIRE(::waitpid(pid, &ws, 0) == pid);
+            REQUIRE((WIFSIGNALED(ws) && WTERMSIG(ws) == SIGKILL));
+
+            const bool before_swap = stage != "swapped" && stage != "reconciled";
+            CHECK(fingerprint(before_swap ? db : db.with_dbname(rolled)) == at_rollback);
+            if (stage == "swapping") {
+                // As if the engine died after blocking connections to production for the swap.
+                exec_sql(f.admin, "ALTER DATABASE rbt_crash ALLOW_CONNECTIONS false");
+            }
+            if (stage == "swapped") {
+                // As if it died before the old database accepted connections again.
+                exec_sql(f.admin, "ALTER DATABASE " + rolled + " ALLOW_CONNECTIONS false");
+            }
+            ProbeAnswer probe = s.action().probe(s.ctx);
+            if (before_swap) {
+                CHECK(probe.verdict == ProbeAnswer::Verdict::not_done);
+                CHECK(probe.state.find("the swap did not happen: rbt_crash is NOT restored") !=
+                      std::string::npos);
+                CHECK(probe.state.find(side + ", stage " + stage) != std::string::npos);
+                CHECK((probe.state.find("does not accept new connections") != std::string::npos) ==
+                      (stage == "swapping"));
+                CHECK(databases(f.admin).count(rolled) == 0);
+            } else if (stage == "swapped") {
+                CHECK(probe.verdict == ProbeAnswer::Verdict::not_done);
+                CHECK(probe.state == "rbt_crash is restored (swapped in) and the previous database "
+                                     "kept as " +
+                                         rolled + "; reconciliation is not written yet");
+            } else {
+                CHECK(probe.verdict == ProbeAnswer::Verdict::done);
+            }
+
+            std::vector<std::string> stages;
+            s.ctx.stage = [&](const std::string& st, const json::object&) { stages.push_back(st); };
+            Result r = s.action().run(s.ctx);
+            REQUIRE_MESSAGE(r.status == Status::succeeded, r.summary);
+            CHECK(r.details.at("resumed_at_stage").as_string() == stage);
+            const auto& t = r.details.at("timings").as_object();
+            // Restored once: only a side database that pg_restore may not have finished is
+            // restored again; swapped once: never after the swap committed.
+            CHECK(t.contains("restore_s") == (stage == "side_created"));
+            CHECK(t.contains("verify_s") == (stage == "side_created" || stage == "restored"));
+            CHECK(t.contains("swap_s") == before_swap);
+            REQUIRE(!stages.empty());
+            CHECK(stages.back() == "reconciled");
+
+            CHECK(fingerprint(db) == at_backup);
+            CHECK(fingerprint(db.with_dbname(rolled)) == at_rollback);
+            auto dbs = databases(f.admin);
+            CHECK(dbs.count(side) == 0);
+            CHECK(scalar(f.admin, "SELECT string_agg(datname || '=' || datallowconn, ',' ORDER BY "
+                                  "datname) FROM pg_database WHERE datname LIKE 'rbt_crash%'") ==
+                  "rbt_crash=true," + rolled + "=true");
+            auto missing = csv_lines(s.ctx.run_dir / "reconcile" / "orders.missing.csv");
+            REQUIRE(missing.size() == 4);
+            CHECK(missing[1].rfind("1001,", 0) == 0);
+            CHECK(missing[3].rfind("1003,", 0) == 0);
+            CHECK(s.action().probe(s.ctx).verdict == ProbeAnswer::Verdict::done);
+
+            exec_sql(f.admin, "DROP DATABASE rbt_crash WITH (FORCE)");
+            exec_sql(f.admin, "DROP DATABASE " + rolled + " WITH (FORCE)");
+        }
+    }
+
+    TEST_CASE("a restore does not guess when its databases were changed by hand") {
+        Fixture f;
+        Dsn db = make_shop(f.admin, "rbt_odd");
+        f.backup(db);
+        auto before = fingerprint(db);
+        const std::string run = "20261130T010203Z-0dd000";
+        const std::string rolled = derived_db_name("rbt_odd", "rolledback", run);
+        // A database under the rolled-back name, but production carries no mark of this run.
+        exec_sql(f.admin, "CREATE DATABASE " + rolled);
+        StepRun s(f, run, restore_params(db, f.catalog));
+        ProbeAnswer probe = s.action().probe(s.ctx);
+        CHECK(probe.verdict == ProbeAnswer::Verdict::unknown);
+        CHECK(probe.state == rolled + " exists but rbt_odd is not marked as restored by run " +
+                                 run + "; check by hand which database is which");
+        Result r = s.action().run(s.ctx);
+        CHECK(r.status == Status::failed);
+        CHECK(r.summary == "cannot continue the restore of rbt_odd: " + probe.state);
+        CHECK(fingerprint(db) == before);
+        exec_sql(f.admin, "DROP DATABASE rbt_odd WITH (FORCE)");
+        exec_sql(f.admin, "DROP DATABASE " + rolled + " WITH (FORCE)");
+    }
+
+    TEST_CASE("leftover side and rolled-back databases are found with the command to drop them") {
+        Fixture f;
+        Dsn db = make_shop(f.admin, "rbt_left");
+        const std::string dead = "20261129T230000Z-dead01";
+        const std::string live = "20261130T000000Z-11fe01";
+        const std::string side_dead = derived_db_name("rbt_left", "restore", dead);
+        const std::string side_live = derived_db_name("rbt_left", "restore", live);
+        const std::string rolled = derived_db_name("rbt_left", "rolledback", dead);
+        for (const auto& n :
+             {side_dead, side_live, rolled, std::string("rbt_leftover_restore_x")}) {
+            exec_sql(f.admin, "CREATE DATABASE " + n);
+        }
+        exec_sql(f.admin,
+                 "COMMENT ON DATABASE " + side_dead + " IS " +
+                     quote_literal(format_mark({dead, RestoreStage::verified, "b", true})));
+        auto found = find_leftover_databases(db, live); // ordered by name
+        REQUIRE(found.size() == 2);
+        CHECK(found[0].name == side_dead);
+        CHECK(found[0].kind == "side");
+        CHECK(found[0].run_id == dead);
+        CHECK(found[0].stage == "verified");
+        CHECK(found[0].describe() == "side database of run " + dead +
+                                         ", stage verified, never swapped in: rbt_left was not "
+                                         "restored from it");
+        std::string server = maintenance_dsn(db).conninfo_without_password();
+        // libpq quotes each value ('...'), so the conninfo goes in double quotes.
+        CHECK(server.find("host='") != std::string::npos);
+        CHECK(found[0].drop_command ==
+              "psql \"" + server + "\" -c 'DROP DATABASE \"" + side_dead + "\"'");
+        CHECK(found[1].name == rolled);
+        CHECK(found[1].kind == "rolled_back");
+        CHECK(found[1].run_id == dead);
+        CHECK(found[1].describe() == "the previous rbt_left, kept by run " + dead +
+                                         " when it restored rbt_left (drop it once the "
+                                         "reconciliation is dealt with)");
+        // Without a live run, the live run's side database is a leftover too (no mark: no stage).
+        auto all = find_leftover_databases(db, "");
+        REQUIRE(all.size() == 3);
+        CHECK(all[1].name == side_live);
+        CHECK(all[1].run_id == live);
+        CHECK(all[1].stage.empty());
+        // Nothing was dropped.
+        auto dbs = databases(f.admin);
+        CHECK(dbs.count(side_dead) + dbs.count(side_live) + dbs.count(rolled) == 3);
+        for (const auto& n : {side_dead, side_live, rolled, std::string("rbt_leftover_restore_x"),
+                              std::string("rbt_left")}) {
+            exec_sql(f.admin, "DROP DATABASE " + n + " WITH (FORCE)");
+        }
+    }
+
+    TEST_CASE("a restore mark survives its round trip and rejects other comments") {
+        RestoreMark m{"20261130T010203Z-abc123", RestoreStage::swapping, "shop-20261130T000000Z",
+                      false};
+        CHECK(format_mark(m) == "rollback:restore run=20261130T010203Z-abc123 stage=swapping "
+                                "backup=shop-20261130T000000Z allow_connections=false");
+        auto back = parse_mark(format_mark(m));
+        REQUIRE(back.has_value());
+        CHECK(back->run_id == m.run_id);
+        CHECK(back->stage == RestoreStage::swapping);
+        CHECK(back->backup == m.backup);
+        CHECK(!back->allow_connections);
+        CHECK(!parse_mark("the shop's database").has_value());
+        CHECK(!parse_mark("rollback:restore run=x stage=exploded").has_value());
+        CHECK(!parse_mark("rollback:restore stage=restored").has_value());
     }
 
 } // TEST_SUITE

@@ -160,6 +160,27 @@ TEST_SUITE("journal") {
         CHECK_FALSE(dead.finally_done());
     }
 
+    TEST_CASE("step_progress keeps the last stage of the attempt; a new attempt clears it") {
+        Builder b;
+        b.started()
+            .step("step_started", "restore-db", {{"attempt", 1}})
+            .step("step_progress", "restore-db", {{"stage", "side_created"}})
+            .step("step_progress", "restore-db", {{"stage", "restored"}});
+        RunState dead = fold(b.j, false);
+        CHECK(dead.warnings.empty());
+        CHECK(dead.step("restore-db")->status == StepStatus::interrupted);
+        CHECK(dead.step("restore-db")->in_flight);
+        CHECK(dead.step("restore-db")->stage == "restored");
+
+        b.step("step_probe", "restore-db",
+               {{"by", "action"}, {"verdict", "not_done"}, {"state", "the swap did not happen"}})
+            .step("step_started", "restore-db", {{"attempt", 2}});
+        RunState again = fold(b.j, false);
+        CHECK(again.step("restore-db")->probe_verdict == "not_done");
+        CHECK(again.step("restore-db")->stage.empty());
+        CHECK(again.step("restore-db")->attempts == 2);
+    }
+
     TEST_CASE("resume records: probe, mark-done, retry, needs_attention, resumed, finished again") {
         Builder b;
         b.started()
