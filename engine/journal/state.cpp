@@ -315,21 +315,12 @@ std::optional<StepStatus> parse_step_status(std::string_view name) {
 }
 
 const std::vector<std::string_view>& record_types() {
-    static const std::vector<std::string_view> types = {"header",
-                                                        "run_started",
-                                                        "run_resumed",
-                                                        "step_skipped",
-                                                        "step_started",
-                                                        "step_finished",
-                                                        "step_probe",
-                                                        "step_marked_done",
-                                                        "step_retry_requested",
-                                                        "needs_attention",
-                                                        "hook",
-                                                        "run_interrupted",
-                                                        "run_stopped",
-                                                        "run_finished",
-                                                        "note"};
+    static const std::vector<std::string_view> types = {
+        "header",          "run_started",  "run_resumed",      "step_skipped",
+        "step_started",    "step_process", "step_progress",    "step_survivors",
+        "step_finished",   "step_probe",   "step_marked_done", "step_retry_requested",
+        "needs_attention", "hook",         "run_interrupted",  "run_stopped",
+        "run_finished",    "note"};
     return types;
 }
 
