@@ -20,7 +20,7 @@ struct ActionSpec {
     /// "url", "headers.*" (every member), "assert.sql" (a member of each table of an array).
     /// An array's elements take the array's encoding. "body" of an http step is decided from
     /// its Content-Type header (json, form) or its first character ({ or [: json).
-    std::map<std::string, Encoding> encodings;
+    std::map<std::string, Encoding> encodings = {};
 };
 
 struct LoadOptions {
