@@ -116,7 +116,7 @@ statements = ["UPDATE accounts SET note = '{{reason}}' WHERE id = 1",
         }
     }
 
-    TEST_CASE("sql_assert: a value is bound in the query; the assertion sees it as data") {
+    TEST_CASE("sql_assert: a value is bound in the query, the assertion sees it as data") {
         Db d;
         for (const auto& value : k_evil) {
             INFO("value: " << value);

@@ -34,7 +34,7 @@ size_t longest_leak(const std::string& text) {
             }
         }
     }
-    return best;
+    return best >= 4 ? best : 0;
 }
 
 struct Registered {
