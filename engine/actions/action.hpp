@@ -11,6 +11,7 @@
 #include <boost/json/object.hpp>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -87,6 +88,9 @@ class Action {
     /// which of them are required. The loader uses these for "unknown key"/"missing key".
     virtual std::vector<std::string> keys() const = 0;
     virtual std::vector<std::string> required_keys() const { return {}; }
+    /// How a {{variable}} is written into each key that is not plain data (SQL, URL, header):
+    /// see playbook::ActionSpec::encodings. Empty: every key is plain data.
+    virtual std::map<std::string, playbook::Encoding> encodings() const { return {}; }
     /// Type and value checks of the step's own keys, located via step.params / step.where.
     virtual std::vector<util::Diagnostic> validate(const playbook::Playbook& pb,
                                                    const playbook::Step& step) const;

@@ -62,6 +62,14 @@ namespace {
 const std::vector<std::string> k_methods{"GET",   "HEAD",   "POST",   "PUT",
                                          "PATCH", "DELETE", "OPTIONS"};
 
+// RFC 9110 token characters.
+bool is_header_name(std::string_view name) {
+    return !name.empty() && std::all_of(name.begin(), name.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) ||
+               std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+    });
+}
+
 struct HttpParams {
     util::HttpRequest request;
     HttpExpectation expect;
@@ -100,6 +108,16 @@ HttpParams read_params(StepParams& p) {
             for (const auto& [k, v] : headers->as_object()) {
                 if (!v.is_string()) {
                     p.error("headers", "header " + util::quoted(k) + ": expected a string");
+                } else if (!is_header_name(k)) {
+                    p.error("headers", "header " + util::quoted(k) +
+                                           ": not a header name (letters, digits and "
+                                           "!#$%&'*+-.^_`|~ only)");
+                } else if (std::string_view(v.as_string())
+                               .find_first_of(std::string_view("\r\n\0", 3)) !=
+                           std::string_view::npos) {
+                    // A line break would end this header and start another one.
+                    p.error("headers", "header " + util::quoted(k) +
+                                           ": the value contains a line break (CR or LF) or NUL");
                 } else {
                     h.request.headers.emplace_back(std::string(k), std::string(v.as_string()));
                 }
@@ -135,6 +153,11 @@ class HttpAction final : public Action {
                 "expect_body", "attempts", "interval", "request_timeout"};
     }
     std::vector<std::string> required_keys() const override { return {"url"}; }
+    std::map<std::string, playbook::Encoding> encodings() const override {
+        return {{"url", playbook::Encoding::url},
+                {"headers.*", playbook::Encoding::header},
+                {"body", playbook::Encoding::plain}}; // json or form by Content-Type or shape
+    }
 
     std::vector<util::Diagnostic> validate(const playbook::Playbook&,
                                            const playbook::Step& step) const override {
@@ -212,7 +235,7 @@ class HttpAction final : public Action {
         r.details["status"] = response.status;
         r.details["elapsed_ms"] = response.elapsed.count();
         r.details["attempts"] = attempt;
-        r.output_tail = util::mask_secrets(util::tail(response.body, 2048));
+        r.output_tail = util::tail(util::mask_secrets(response.body), 2048); // mask, then cut
         if (!mismatch.empty()) {
             r.status = Status::verification_failed;
             r.summary =

@@ -75,7 +75,8 @@ PgRestoreParams read_pg_restore_params(const playbook::Playbook& pb, StepParams&
         if (!a->is_array()) {
             p.error("assert", "expected an array of { sql = \"...\", expect = ... }");
         } else {
-            for (const auto& item : a->as_array()) {
+            for (size_t index = 0; index < a->as_array().size(); ++index) {
+                const auto& item = a->as_array()[index];
                 const auto* sql = member(&item, "sql");
                 const auto* expect = member(&item, "expect");
                 const auto* rows = member(&item, "expect_rows");
@@ -85,6 +86,7 @@ PgRestoreParams read_pg_restore_params(const playbook::Playbook& pb, StepParams&
                 }
                 SqlAssert sa;
                 sa.sql = std::string(sql->as_string());
+                sa.params = p.sql_params("assert." + std::to_string(index) + ".sql");
                 if (expect != nullptr) {
                     sa.expect.scalar = expectation_text(*expect);
                     if (!sa.expect.scalar) {
@@ -154,7 +156,7 @@ std::vector<std::string> run_asserts(pqxx::transaction_base& tx,
                                      const std::vector<SqlAssert>& asserts) {
     std::vector<std::string> failures;
     for (const auto& a : asserts) {
-        if (std::string problem = check_sql(tx, a.sql, a.expect); !problem.empty()) {
+        if (std::string problem = check_sql(tx, a.sql, a.params, a.expect); !problem.empty()) {
             failures.push_back("assert " + util::quoted(util::tail(a.sql, 80)) + ": " + problem);
         }
     }
@@ -174,6 +176,9 @@ class PgRestoreAction final : public Action {
         return {"dsn", "catalog", "backup", "jobs", "strategy", "assert", "reconcile"};
     }
     std::vector<std::string> required_keys() const override { return {"dsn", "catalog"}; }
+    std::map<std::string, playbook::Encoding> encodings() const override {
+        return {{"assert.sql", playbook::Encoding::sql}};
+    }
 
     std::vector<util::Diagnostic> validate(const playbook::Playbook& pb,
                                            const playbook::Step& step) const override {

@@ -18,7 +18,8 @@
 namespace rollback::actions {
 
 struct SqlAssert {
-    std::string sql;
+    std::string sql;                 ///< with $1, $2, ... for the variables it used
+    std::vector<std::string> params; ///< their values, bound
     SqlExpectation expect;
 };
 

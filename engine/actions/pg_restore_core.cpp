@@ -199,7 +199,7 @@ RestoreResult restore_into_new_database(exec::ProcessRunner& runner, const Resto
     };
     exec::Outcome o = runner.run(cmd);
     res.restore_time = since(t1);
-    res.output_tail = util::mask_secrets(util::tail(o.stderr_tail, 4096));
+    res.output_tail = util::tail(util::mask_secrets(o.stderr_tail), 4096);
     if (!o.ok()) {
         if (o.ending == exec::Ending::exited) {
             // The last "pg_restore: error:" line says what went wrong.

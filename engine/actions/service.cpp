@@ -194,6 +194,9 @@ class ServiceAction final : public Action {
                 "stop",    "restart", "reload", "wait_healthy"};
     }
     std::vector<std::string> required_keys() const override { return {"manager", "op"}; }
+    std::map<std::string, playbook::Encoding> encodings() const override {
+        return {{"wait_healthy.url", playbook::Encoding::url}};
+    }
 
     std::vector<util::Diagnostic> validate(const playbook::Playbook& pb,
                                            const playbook::Step& step) const override {

@@ -28,6 +28,23 @@ std::string first_words(const std::string& statement, size_t max_bytes) {
     return statement.substr(0, cut) + "...";
 }
 
+// One statement and the values bound to its $1, $2, ...
+struct Statement {
+    std::string sql;
+    std::vector<std::string> params;
+};
+
+// ` with $1 = "..." and $2 = "..."`: what the plan shows of the bound values (masked by the
+// caller where secret).
+std::string describe_params(const std::vector<std::string>& params) {
+    std::string out;
+    for (size_t i = 0; i < params.size(); ++i) {
+        out += (i == 0 ? " with $" : " and $") + std::to_string(i + 1) + " = " +
+               util::quoted(params[i]);
+    }
+    return out;
+}
+
 Check reachable(const std::string& dsn_text) {
     Check c;
     try {
@@ -61,6 +78,9 @@ void validate_dsn(StepParams& p) {
 class SqlAction final : public Action {
   public:
     std::vector<std::string> keys() const override { return {"dsn", "statements", "sql"}; }
+    std::map<std::string, playbook::Encoding> encodings() const override {
+        return {{"sql", playbook::Encoding::sql}, {"statements", playbook::Encoding::sql}};
+    }
     std::vector<std::string> required_keys() const override { return {"dsn"}; }
 
     std::vector<util::Diagnostic> validate(const playbook::Playbook&,
@@ -77,8 +97,10 @@ class SqlAction final : public Action {
         std::string dsn = p.string("dsn").value_or("");
         return "sql on " + util::mask_dsn(dsn) + ": " + std::to_string(st.size()) +
                " statement(s) in one transaction" +
-               (st.empty() ? ""
-                           : ": " + first_words(st.front(), 80) + (st.size() > 1 ? "; ..." : ""));
+               (st.empty()
+                    ? ""
+                    : ": " + first_words(st.front().sql, 80) + describe_params(st.front().params) +
+                          (st.size() > 1 ? "; ..." : ""));
     }
 
     std::vector<Check> preflight(const Context& ctx) const override {
@@ -100,7 +122,7 @@ class SqlAction final : public Action {
             pqxx::work tx(*conn);
             std::int64_t affected = 0;
             for (i = 0; i < st.size(); ++i) {
-                affected += tx.exec(st[i]).affected_rows();
+                affected += exec_sql(tx, st[i].sql, st[i].params).affected_rows();
             }
             tx.commit();
             r.status = Status::succeeded;
@@ -119,7 +141,7 @@ class SqlAction final : public Action {
     }
 
   private:
-    static std::vector<std::string> statements(StepParams& p) {
+    static std::vector<Statement> statements(StepParams& p) {
         auto list = p.strings("statements");
         auto one = p.string("sql");
         if (p.has("statements") && p.has("sql")) {
@@ -131,9 +153,16 @@ class SqlAction final : public Action {
             if (list->empty()) {
                 p.error("statements", "must not be empty");
             }
-            return *list;
+            std::vector<Statement> out;
+            for (size_t i = 0; i < list->size(); ++i) {
+                out.push_back({(*list)[i], p.sql_params("statements." + std::to_string(i))});
+            }
+            return out;
         }
-        return one ? std::vector<std::string>{*one} : std::vector<std::string>{};
+        if (one) {
+            return {{*one, p.sql_params("sql")}};
+        }
+        return {};
     }
 };
 
@@ -143,6 +172,9 @@ class SqlAssertAction final : public Action {
         return {"dsn", "query", "expect", "expect_rows"};
     }
     std::vector<std::string> required_keys() const override { return {"dsn", "query"}; }
+    std::map<std::string, playbook::Encoding> encodings() const override {
+        return {{"query", playbook::Encoding::sql}};
+    }
 
     std::vector<util::Diagnostic> validate(const playbook::Playbook&,
                                            const playbook::Step& step) const override {
@@ -157,7 +189,8 @@ class SqlAssertAction final : public Action {
         StepParams p(step);
         auto e = expectation(p);
         return "assert on " + util::mask_dsn(p.string("dsn").value_or("")) + ": " +
-               p.string("query").value_or("") + (e.scalar ? " = " + util::quoted(*e.scalar) : "") +
+               p.string("query").value_or("") + describe_params(p.sql_params("query")) +
+               (e.scalar ? " = " + util::quoted(*e.scalar) : "") +
                (e.rows ? " → " + std::to_string(*e.rows) + " rows" : "");
     }
 
@@ -179,7 +212,7 @@ class SqlAssertAction final : public Action {
             auto conn = connect(Dsn::parse(p.string("dsn").value_or("")));
             // Read-only: an assertion never changes the database it checks.
             pqxx::read_transaction tx(*conn);
-            std::string problem = check_sql(tx, query, e);
+            std::string problem = check_sql(tx, query, p.sql_params("query"), e);
             r.exit_code = 0;
             if (problem.empty()) {
                 r.status = Status::succeeded;

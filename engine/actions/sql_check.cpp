@@ -6,6 +6,7 @@
 
 #include <boost/json/serialize.hpp>
 #include <pqxx/except>
+#include <pqxx/prepared_statement>
 #include <pqxx/result>
 #include <pqxx/subtransaction>
 #include <pqxx/transaction_base>
@@ -31,13 +32,21 @@ std::optional<std::string> expectation_text(const boost::json::value& v) {
     return std::nullopt;
 }
 
+pqxx::result exec_sql(pqxx::transaction_base& tx, const std::string& sql,
+                      const std::vector<std::string>& params) {
+    if (params.empty()) {
+        return tx.exec(sql);
+    }
+    return tx.exec_params(sql, pqxx::prepare::make_dynamic_params(params));
+}
+
 std::string check_sql(pqxx::transaction_base& tx, const std::string& sql,
-                      const SqlExpectation& expect) {
+                      const std::vector<std::string>& params, const SqlExpectation& expect) {
     pqxx::result r;
     try {
         // A subtransaction: a failing assertion must not abort the checks that follow it.
         pqxx::subtransaction sub(dynamic_cast<pqxx::dbtransaction&>(tx), "assert");
-        r = sub.exec(sql);
+        r = exec_sql(sub, sql, params);
         sub.commit();
     } catch (const std::exception& e) {
         return "query failed: " + db_error_text(e);

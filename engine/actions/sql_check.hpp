@@ -8,10 +8,12 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace pqxx {
 class transaction_base;
-}
+class result;
+} // namespace pqxx
 
 namespace rollback::actions {
 
@@ -25,9 +27,16 @@ struct SqlExpectation {
 /// PostgreSQL prints them ("t"/"f"), floats via their shortest form. nullopt for other types.
 std::optional<std::string> expectation_text(const boost::json::value& v);
 
-/// Runs `sql` and checks `expect`. Returns "" when it holds, else the problem
+/// Runs `sql` with `params` bound to $1, $2, ... (none: run as written) and checks `expect`.
+/// Returns "" when it holds, else the problem
 /// ("returned 3, expected 0" / "returned 2 rows, expected 1"); SQL errors are returned masked.
 std::string check_sql(pqxx::transaction_base& tx, const std::string& sql,
-                      const SqlExpectation& expect);
+                      const std::vector<std::string>& params, const SqlExpectation& expect);
+
+/// Runs one statement in `tx`: with `params` bound to $1, $2, ... (the extended protocol, one
+/// statement), or as written when there are none (the simple protocol: several statements may
+/// be given in one text). A value is never spliced into the SQL text.
+pqxx::result exec_sql(pqxx::transaction_base& tx, const std::string& sql,
+                      const std::vector<std::string>& params);
 
 } // namespace rollback::actions

@@ -20,6 +20,11 @@ const boost::json::value* StepParams::raw(std::string_view key) const {
     return m_step.params.if_contains(key);
 }
 
+std::vector<std::string> StepParams::sql_params(const std::string& path) const {
+    auto it = m_step.sql_params.find(path);
+    return it == m_step.sql_params.end() ? std::vector<std::string>{} : it->second;
+}
+
 util::Location StepParams::where(std::string_view key) const {
     auto it = m_step.param_where.find(std::string(key));
     return it != m_step.param_where.end() ? it->second : m_step.where;

@@ -33,6 +33,9 @@ class StepParams {
     std::optional<std::vector<std::string>> strings(std::string_view key);
     /// An integer, or an array of integers (expect_status = 200 or [200, 204]).
     std::optional<std::vector<std::int64_t>> integers(std::string_view key);
+    /// The bound values of the SQL text at `path` ("sql", "statements.1", "assert.0.sql"; see
+    /// playbook::Step::sql_params); empty when it used no variable.
+    std::vector<std::string> sql_params(const std::string& path) const;
     /// The raw value, or nullptr.
     const boost::json::value* raw(std::string_view key) const;
     bool has(std::string_view key) const { return raw(key) != nullptr; }

@@ -58,7 +58,7 @@ int cmd_audit(const Args& args) {
         out = "journal " + run_id + ": NOT intact: line " + std::to_string(v.bad_line) + " (seq " +
               std::to_string(v.bad_seq) + "): " + v.problem + "\n  file: " + file.string() + "\n";
     }
-    std::fputs(util::mask_secrets(out).c_str(), stdout);
+    std::fputs(util::terminal_text(out).c_str(), stdout);
     return util::to_int(v.ok ? util::ExitCode::ok : util::ExitCode::run_failed);
 }
 

@@ -154,7 +154,7 @@ int cmd_explain(const Args& args) {
         if (!now) {
             text += "\nAction taken:\n" + action_taken(state_dir, id);
         }
-        std::fputs(util::mask_secrets(text).c_str(), stdout);
+        std::fputs(util::terminal_text(text).c_str(), stdout);
     }
     return util::to_int(util::ExitCode::ok);
 }

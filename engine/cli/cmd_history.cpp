@@ -46,7 +46,7 @@ int cmd_history(const Args& args) {
         }
         out += "\n";
     }
-    std::fputs(util::mask_secrets(out).c_str(), stdout);
+    std::fputs((common.json ? util::mask_secrets(out) : util::terminal_text(out)).c_str(), stdout);
     return util::to_int(util::ExitCode::ok);
 }
 

@@ -36,7 +36,7 @@ int cmd_report(const Args& args) {
         common.json
             ? boost::json::serialize(report::report_json(view.journal, view.state, view.ctx)) + "\n"
             : report::format_report(view.journal, view.state, view.ctx);
-    std::fputs(util::mask_secrets(out).c_str(), stdout);
+    std::fputs((common.json ? util::mask_secrets(out) : util::terminal_text(out)).c_str(), stdout);
     return util::to_int(util::ExitCode::ok);
 }
 

@@ -128,10 +128,10 @@ int cmd_status(const Args& args) {
             out += "  leftover databases: not checked (" + n + ")\n";
         }
     }
-    std::fputs(util::mask_secrets(out).c_str(), stdout);
+    std::fputs((common.json ? util::mask_secrets(out) : util::terminal_text(out)).c_str(), stdout);
     if (!common.json) {
         for (const auto& w : view.journal.warnings) {
-            std::fprintf(stderr, "rollback: warning: %s\n", util::mask_secrets(w).c_str());
+            std::fprintf(stderr, "rollback: warning: %s\n", util::terminal_text(w).c_str());
         }
     }
     return util::to_int(util::ExitCode::ok);

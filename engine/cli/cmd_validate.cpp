@@ -67,12 +67,12 @@ int cmd_validate(const Args& args) {
             }
         } catch (const util::InvalidInput& e) {
             all_ok = false;
-            std::fputs(util::mask_secrets(e.what()).c_str(), stderr);
+            std::fputs(util::terminal_text(e.what()).c_str(), stderr);
             std::fprintf(stderr, "%s: %zu error%s\n", f.c_str(), e.diagnostics().size(),
                          e.diagnostics().size() == 1 ? "" : "s");
         } catch (const util::Error& e) {
             all_ok = false;
-            std::fprintf(stderr, "rollback: error: %s\n", util::mask_secrets(e.what()).c_str());
+            std::fprintf(stderr, "rollback: error: %s\n", util::terminal_text(e.what()).c_str());
         }
     }
     return util::to_int(all_ok ? util::ExitCode::ok : util::ExitCode::invalid);

@@ -13,7 +13,7 @@ playbook::Playbook load_playbook(const std::filesystem::path& file,
     options.overrides = overrides;
     for (const auto& name : actions::action_names()) {
         const actions::Action* a = actions::find_action(name);
-        options.actions.push_back({name, a->keys(), a->required_keys()});
+        options.actions.push_back({name, a->keys(), a->required_keys(), a->encodings()});
     }
     options.validate_step = [](const playbook::Playbook& pb, const playbook::Step& step) {
         const actions::Action* a = actions::find_action(step.action);

@@ -41,7 +41,7 @@ int main(int argc, char** argv) {
                               (guess.empty() ? "" : " (did you mean " + util::quoted(guess) + "?)"),
                           util::ExitCode::invalid, "run 'rollback help' for the list of commands");
     } catch (const util::InvalidInput& e) {
-        std::fputs(util::mask_secrets(e.what()).c_str(), stderr);
+        std::fputs(util::terminal_text(e.what()).c_str(), stderr);
         log::error("{}", e.what());
         log::shutdown();
         return util::to_int(e.code());
@@ -50,13 +50,13 @@ int main(int argc, char** argv) {
         if (!e.hint().empty()) {
             msg += "  hint: " + e.hint() + "\n";
         }
-        std::fputs(util::mask_secrets(msg).c_str(), stderr);
+        std::fputs(util::terminal_text(msg).c_str(), stderr);
         log::error("{}", e.what());
         log::shutdown();
         return util::to_int(e.code());
     } catch (const std::exception& e) {
         std::string msg = "rollback: internal error: " + std::string(e.what()) + "\n";
-        std::fputs(util::mask_secrets(msg).c_str(), stderr);
+        std::fputs(util::terminal_text(msg).c_str(), stderr);
         log::error("internal error: {}", e.what());
         log::shutdown();
         return util::to_int(util::ExitCode::run_failed);

@@ -137,7 +137,7 @@ void print_summary(const orchestrator::RunOutcome& o, const std::filesystem::pat
         text +=
             "  resume:  rollback resume " + o.run_id + " --state-dir " + state_dir.string() + "\n";
     }
-    std::fputs(util::mask_secrets(text).c_str(), stdout);
+    std::fputs(util::terminal_text(text).c_str(), stdout);
 }
 
 // Defined with `plan` (cmd_plan.cpp): prints the plan and its preflight, returns its exit code.

@@ -3,6 +3,7 @@
 
 #include "exec/launch.hpp"
 #include "util/log.hpp"
+#include "util/secrets.hpp"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/readable_pipe.hpp>
@@ -298,6 +299,9 @@ class Session {
         size_t* bytes = nullptr;
         bool is_stderr = false;
         bool open = true;
+        // Secrets are masked on the whole stream, before the tail is cut or a chunk is shown:
+        // a cut can then never start inside a secret.
+        util::SecretMasker masker;
     };
 
     /// fork, not vfork: the child must wait (on a pipe) until on_started has recorded its group,
@@ -378,10 +382,7 @@ class Session {
                                    if (n > 0) {
                                        std::string_view chunk(s.buffer.get(), n);
                                        *s.bytes += n;
-                                       keep_tail(*s.tail, chunk, m_cmd.capture_limit);
-                                       if (m_cmd.on_output) {
-                                           m_cmd.on_output(chunk, s.is_stderr);
-                                       }
+                                       deliver(s, s.masker.feed(chunk));
                                    }
                                    if (ec) {
                                        close_stream(s);
@@ -392,8 +393,21 @@ class Session {
                                });
     }
 
-    static void close_stream(Stream& s) {
-        s.open = false;
+    void deliver(Stream& s, const std::string& masked) {
+        if (masked.empty()) {
+            return;
+        }
+        keep_tail(*s.tail, masked, m_cmd.capture_limit);
+        if (m_cmd.on_output) {
+            m_cmd.on_output(masked, s.is_stderr);
+        }
+    }
+
+    void close_stream(Stream& s) {
+        if (s.open) {
+            s.open = false;
+            deliver(s, s.masker.finish());
+        }
         error_code ignored;
         s.pipe.close(ignored);
     }
@@ -532,6 +546,8 @@ class Session {
     }
 
     void fill_outcome() {
+        deliver(m_out, m_out.masker.finish()); // normally already flushed when the pipe closed
+        deliver(m_err, m_err.masker.finish());
         if (!m_wait_error.empty()) {
             m_outcome.ending = Ending::signaled;
             m_outcome.error = m_wait_error;

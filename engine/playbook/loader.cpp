@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <boost/json/array.hpp>
 #include <boost/json/value.hpp>
+#include <cctype>
 #include <set>
 
 namespace rollback::playbook {
@@ -66,6 +67,9 @@ class Loader {
                 if (std::find(known.keys.begin(), known.keys.end(), k) == known.keys.end()) {
                     known.keys.push_back(k);
                 }
+            }
+            for (const auto& [k, e] : spec.encodings) {
+                known.encodings[k] = e;
             }
             for (const auto& k : spec.required) {
                 if (std::find(known.required.begin(), known.required.end(), k) ==
@@ -211,14 +215,17 @@ class Loader {
         }
     }
 
-    std::string sub(const toml::node& at, std::string_view text, Step& s,
-                    std::string_view subject) {
+    std::string sub(const toml::node& at, std::string_view text, Step& s, std::string_view subject,
+                    Encoding encoding = Encoding::plain, const std::string& path = {}) {
         std::vector<std::string> problems;
-        std::string out = m_subst->apply(text, s.uses, problems);
+        Substitution out = m_subst->apply(text, encoding, s.uses, problems);
         for (auto& p : problems) {
             m_r.error(m_r.where(at), subject, std::move(p));
         }
-        return out;
+        if (!out.params.empty()) {
+            s.sql_params[path] = std::move(out.params);
+        }
+        return std::move(out.text);
     }
 
     // The place of character `offset` of a string value: exact when the value is written on one
@@ -243,7 +250,7 @@ class Loader {
         }
         if (n->is_string()) {
             is_string = true;
-            argv = {sub(*n, n->as_string()->get(), s, subject)};
+            argv = {sub(*n, n->as_string()->get(), s, subject, Encoding::shell)};
             if (util::trim(argv[0]).empty()) {
                 m_r.error(m_r.where(*n), subject, "key " + q(key) + ": empty command");
                 return false;
@@ -258,17 +265,29 @@ class Loader {
             m_r.error(m_r.where(*n), subject, "key " + q(key) + ": empty command");
             return false;
         }
+        // ["sh", "-c", "... {{v}}"]: the command string is shell text, whatever the values.
+        std::vector<std::string> seen;
+        for (const auto& item : *list) {
+            std::vector<std::string> ignored_uses, ignored_problems;
+            seen.push_back(m_subst->apply(item, ignored_uses, ignored_problems));
+        }
+        const size_t shell_at = shell_command_index(seen);
         const toml::array& arr = *n->as_array();
         for (size_t i = 0; i < list->size(); ++i) {
-            argv.push_back(sub(*arr.get(i), (*list)[i], s, subject));
+            argv.push_back(sub(*arr.get(i), (*list)[i], s, subject,
+                               shell_at != 0 && i == shell_at ? Encoding::shell : Encoding::plain));
         }
         return true;
     }
 
+    // `pattern` is the key path without array indices (what ActionSpec::encodings names),
+    // `path` the one with them (where Step::sql_params keeps a SQL text's values).
     boost::json::value to_json(const toml::node& n, Step& s, std::string_view subject,
-                               std::string_view key) {
+                               std::string_view key, const std::string& pattern,
+                               const std::string& path) {
         if (n.is_string()) {
-            return boost::json::value(sub(n, n.as_string()->get(), s, subject));
+            return boost::json::value(
+                sub(n, n.as_string()->get(), s, subject, encoding_of(pattern), path));
         }
         if (n.is_integer()) {
             return boost::json::value(n.as_integer()->get());
@@ -281,15 +300,17 @@ class Loader {
         }
         if (const toml::array* a = n.as_array()) {
             boost::json::array out;
-            for (const toml::node& e : *a) {
-                out.push_back(to_json(e, s, subject, key));
+            for (size_t i = 0; i < a->size(); ++i) {
+                out.push_back(
+                    to_json(*a->get(i), s, subject, key, pattern, path + "." + std::to_string(i)));
             }
             return out;
         }
         if (const toml::table* t = n.as_table()) {
             boost::json::object out;
             for (auto&& [k, v] : *t) {
-                out[k.str()] = to_json(v, s, subject, key);
+                out[k.str()] = to_json(v, s, subject, key, pattern + "." + std::string(k.str()),
+                                       path + "." + std::string(k.str()));
             }
             return out;
         }
@@ -457,6 +478,10 @@ class Loader {
                 check_hook(s.hook, m_r.where(*t.get("hook")), subject);
             }
         }
+        m_encodings = spec.encodings;
+        if (auto body = m_encodings.find("body"); body != m_encodings.end()) {
+            body->second = body_encoding(t, body->second);
+        }
         const auto builtin = k_builtin_keys.find(s.action);
         for (auto&& [k, v] : t) {
             bool common = std::find(common_step_keys().begin(), common_step_keys().end(),
@@ -469,9 +494,55 @@ class Loader {
             if (common || own || !declared) {
                 continue;
             }
-            s.params[k.str()] = to_json(v, s, subject, k.str());
+            s.params[k.str()] =
+                to_json(v, s, subject, k.str(), std::string(k.str()), std::string(k.str()));
             s.param_where[std::string(k.str())] = m_r.where(k);
         }
+    }
+
+    Encoding encoding_of(const std::string& pattern) const {
+        if (auto it = m_encodings.find(pattern); it != m_encodings.end()) {
+            return it->second;
+        }
+        // "headers.*" names every member of headers (a member's name may hold dots).
+        for (size_t dot = pattern.find('.'); dot != std::string::npos;
+             dot = pattern.find('.', dot + 1)) {
+            if (auto it = m_encodings.find(pattern.substr(0, dot) + ".*");
+                it != m_encodings.end()) {
+                return it->second;
+            }
+        }
+        return Encoding::plain;
+    }
+
+    // A request body is JSON or a form by its Content-Type header, else JSON when it begins
+    // with { or [; otherwise `declared`.
+    static Encoding body_encoding(const toml::table& t, Encoding declared) {
+        if (const toml::table* headers = t["headers"].as_table()) {
+            for (auto&& [k, v] : *headers) {
+                std::string name(k.str());
+                std::transform(name.begin(), name.end(), name.begin(),
+                               [](unsigned char c) { return std::tolower(c); });
+                if (name != "content-type" || !v.is_string()) {
+                    continue;
+                }
+                const std::string& type = v.as_string()->get();
+                if (type.find("json") != std::string::npos) {
+                    return Encoding::json;
+                }
+                if (type.find("x-www-form-urlencoded") != std::string::npos) {
+                    return Encoding::form;
+                }
+                return declared;
+            }
+        }
+        if (const auto* body = t["body"].as_string()) {
+            std::string_view text = util::trim(body->get());
+            if (!text.empty() && (text[0] == '{' || text[0] == '[')) {
+                return Encoding::json;
+            }
+        }
+        return declared;
     }
 
     void check_duplicates(std::vector<RawStep>& raw) {
@@ -503,7 +574,8 @@ class Loader {
     std::map<std::string, ActionSpec> m_actions;
     std::vector<std::string> m_action_names;
     std::optional<Substituter> m_subst;
-    std::set<std::string> m_clean; ///< ids of the steps read without any diagnostic
+    std::map<std::string, Encoding> m_encodings; ///< of the step being read (its action's)
+    std::set<std::string> m_clean;               ///< ids of the steps read without any diagnostic
 };
 
 } // namespace

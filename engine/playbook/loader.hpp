@@ -16,6 +16,11 @@ struct ActionSpec {
     std::string name;
     std::vector<std::string> keys;     ///< action-specific keys allowed beyond the common ones
     std::vector<std::string> required; ///< of those, the ones that must be present
+    /// How a {{variable}} is written into each key that is not plain data, by key path: "sql",
+    /// "url", "headers.*" (every member), "assert.sql" (a member of each table of an array).
+    /// An array's elements take the array's encoding. "body" of an http step is decided from
+    /// its Content-Type header (json, form) or its first character ({ or [: json).
+    std::map<std::string, Encoding> encodings = {};
 };
 
 struct LoadOptions {

@@ -23,6 +23,19 @@ std::optional<Phase> parse_phase(std::string_view name);
 enum class OnFailure { abort, continue_ };
 std::string_view to_string(OnFailure f);
 
+/// What the text a `{{name}}` is written in is for. It decides how a value is put there, so that
+/// a value stays one piece of data whatever characters it holds (DESIGN.md, trust invariant 5).
+enum class Encoding {
+    plain,  ///< passed on whole (an argv element, an environment value, a path): as it is
+    shell,  ///< a /bin/sh command line: one quoted word, whatever quotes surround the reference
+    sql,    ///< SQL: a bound parameter $1, $2, ... (a reference alone in quotes, '{{v}}', too)
+    url,    ///< a URL: at its very start the base URL, anywhere else one percent-encoded component
+    header, ///< an HTTP header value: as it is, but CR, LF and NUL are refused
+    json,   ///< JSON: inside a string JSON-escaped; elsewhere a JSON string (or a JSON number)
+    form,   ///< an application/x-www-form-urlencoded body: percent-encoded
+};
+std::string_view to_string(Encoding e);
+
 struct Variable {
     std::string name;
     std::string value;
@@ -66,6 +79,10 @@ struct Step {
     /// Where each key of `params` is written (the key itself), for the actions' own diagnostics.
     std::map<std::string, util::Location> param_where;
 
+    /// The bound values of the SQL texts among `params`, by where the text is: "sql",
+    /// "statements.1", "query", "assert.0.sql". Such a text holds $1, $2, ... in place of each
+    /// {{variable}} (Encoding::sql); the values are never spliced into it.
+    std::map<std::string, std::vector<std::string>> sql_params;
     /// Names of the variables this step's fields used (for masking and the plan).
     std::vector<std::string> uses;
 };

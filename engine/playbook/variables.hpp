@@ -32,13 +32,23 @@ std::vector<Variable> resolve_variables(TomlReader& reader, const toml::table* v
                                         const LoadOptions& options,
                                         const std::map<std::string, std::string>& dotenv);
 
+/// The result of substituting into one text.
+struct Substitution {
+    std::string text;                ///< with every reference replaced (sql: by $1, $2, ...)
+    std::vector<std::string> params; ///< sql: the values of $1, $2, ... in order
+};
+
 /// `{{ name }}` substitution, single pass: substituted text is never scanned again.
 class Substituter {
   public:
     explicit Substituter(std::map<std::string, std::string> values);
-    /// `text` with every reference replaced. Adds each used name to `uses` (once) and each
-    /// problem (undefined variable with did-you-mean, malformed reference) to `problems`.
-    /// A `{{` without a closing `}}` is left as it is.
+    /// `text` with every reference replaced according to `encoding`. Adds each used name to
+    /// `uses` (once) and each problem (undefined variable with did-you-mean, malformed reference,
+    /// a value the context cannot carry, a reference where the context cannot take a value) to
+    /// `problems`; problems never quote a value. A `{{` without a closing `}}` is left as it is.
+    Substitution apply(std::string_view text, Encoding encoding, std::vector<std::string>& uses,
+                       std::vector<std::string>& problems) const;
+    /// Plain substitution (Encoding::plain).
     std::string apply(std::string_view text, std::vector<std::string>& uses,
                       std::vector<std::string>& problems) const;
 
@@ -46,5 +56,10 @@ class Substituter {
     std::map<std::string, std::string> m_values;
     std::vector<std::string> m_names;
 };
+
+/// True when argv runs its argument after `-c` through a shell: argv[0] is sh, bash, dash, ksh,
+/// zsh or ash (any directory) and an option word like `-c`, `-ec` or `-euc` precedes it. Returns
+/// the index of that command string, or 0 when there is none.
+size_t shell_command_index(const std::vector<std::string>& argv);
 
 } // namespace rollback::playbook

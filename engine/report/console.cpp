@@ -3,6 +3,7 @@
 
 #include "report/run_report.hpp"
 #include "util/duration.hpp"
+#include "util/encode.hpp"
 #include "util/secrets.hpp"
 #include "util/strings.hpp"
 #include "util/time.hpp"
@@ -163,7 +164,7 @@ void ConsoleObserver::on_progress(std::string_view step, std::string_view line) 
     }
     case ConsoleMode::plain:
         std::fprintf(m_out, "%s [%.*s] %s\n", clock_now().c_str(), static_cast<int>(step.size()),
-                     step.data(), text.c_str());
+                     step.data(), util::visible_controls(text).c_str());
         break;
     case ConsoleMode::live:
         if (Row* r = row(step)) {
@@ -234,7 +235,7 @@ void ConsoleObserver::plain_line(const boost::json::object& r) {
     } else {
         text = type;
     }
-    std::string line = util::mask_secrets(clock_now() + " " + text) + "\n";
+    std::string line = util::terminal_text(clock_now() + " " + text) + "\n";
     std::fputs(line.c_str(), m_out);
     std::fflush(m_out);
 }
@@ -306,7 +307,7 @@ void ConsoleObserver::redraw_locked() {
         out += "\033[2K" + l + "\n";
         ++lines;
     };
-    add(m_header);
+    add(util::terminal_text(m_header));
     size_t w = 4;
     for (const auto& r : m_rows) {
         w = std::max(w, r.id.size());
@@ -329,13 +330,15 @@ void ConsoleObserver::redraw_locked() {
         id.resize(w, ' ');
         std::string time = ms_text(ms);
         time.resize(std::max<size_t>(time.size(), 8), ' ');
-        std::string detail = r.detail.size() > 70 ? r.detail.substr(0, 67) + "..." : r.detail;
+        // Masked before it is cut: a cut must never leave part of a secret.
+        std::string shown = util::terminal_text(r.detail);
+        std::string detail = shown.size() > 70 ? shown.substr(0, 67) + "..." : shown;
         std::string colored =
             m_color ? std::string("\033[") + state_color(r.state) + "m" + state + "\033[0m" : state;
         add("  " + id + "  " + colored + " " + time + " " + detail);
     }
     if (!m_footer.empty()) {
-        add(m_footer);
+        add(util::terminal_text(m_footer));
     }
     m_drawn = lines;
     std::string masked = util::mask_secrets(out);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "util/secrets.hpp"
 
+#include "util/encode.hpp"
 #include "util/strings.hpp"
 
 #include <algorithm>
@@ -11,9 +12,79 @@ namespace rollback::util {
 namespace {
 
 std::mutex g_mutex;
-std::vector<std::string> g_secrets; // longest first, so a secret containing another masks whole
+std::vector<std::string> g_secrets; // as registered
+std::vector<std::string> g_forms;   // every form of every secret, lower case, longest first
+
+char lower(char c) {
+    return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+std::string to_lower(std::string_view text) {
+    std::string out(text);
+    for (char& c : out) {
+        c = lower(c);
+    }
+    return out;
+}
+
+// Masks `text` from the start; stops before the first match that starts at or after `limit`
+// (a match starting before it is always complete when limit <= size - (longest form - 1)).
+// Returns the number of bytes of `text` consumed into `out`. Caller holds g_mutex.
+size_t mask_locked(std::string_view text, size_t limit, std::string& out) {
+    if (g_forms.empty()) {
+        size_t n = std::min(limit, text.size());
+        out.append(text.substr(0, n));
+        return n;
+    }
+    const std::string low = to_lower(text);
+    std::vector<size_t> next(g_forms.size(), 0);
+    for (size_t k = 0; k < g_forms.size(); ++k) {
+        next[k] = low.find(g_forms[k]);
+    }
+    size_t i = 0;
+    for (;;) {
+        // The leftmost match; at equal positions the longest form (g_forms is longest first).
+        size_t best = std::string::npos;
+        size_t best_len = 0;
+        for (size_t k = 0; k < g_forms.size(); ++k) {
+            if (next[k] != std::string::npos && next[k] < i) {
+                next[k] = low.find(g_forms[k], i);
+            }
+            if (next[k] < best) {
+                best = next[k];
+                best_len = g_forms[k].size();
+            }
+        }
+        if (best == std::string::npos || best >= limit) {
+            size_t end = std::max(i, std::min(limit, text.size()));
+            out.append(text.substr(i, end - i));
+            return end;
+        }
+        out.append(text.substr(i, best - i));
+        out += "***";
+        i = best + best_len;
+    }
+}
 
 } // namespace
+
+std::vector<std::string> secret_forms(std::string_view value) {
+    std::vector<std::string> forms;
+    auto add = [&](std::string form) {
+        form = to_lower(form);
+        if (form.size() >= 3 && std::find(forms.begin(), forms.end(), form) == forms.end()) {
+            forms.push_back(std::move(form));
+        }
+    };
+    add(std::string(value));
+    std::string url = percent_encode(value);
+    add(url);
+    add(replace_all(url, "%20", "+")); // application/x-www-form-urlencoded
+    add(json_escape(value));
+    add(replace_all(std::string(value), "'", "'\\''"));
+    add(replace_all(std::string(value), "'", "''"));
+    return forms;
+}
 
 void register_secret(std::string_view value) {
     if (value.size() < 3) {
@@ -24,22 +95,49 @@ void register_secret(std::string_view value) {
         return;
     }
     g_secrets.emplace_back(value);
-    std::sort(g_secrets.begin(), g_secrets.end(),
-              [](const auto& a, const auto& b) { return a.size() > b.size(); });
+    for (auto& form : secret_forms(value)) {
+        if (std::find(g_forms.begin(), g_forms.end(), form) == g_forms.end()) {
+            g_forms.push_back(std::move(form));
+        }
+    }
+    std::stable_sort(g_forms.begin(), g_forms.end(),
+                     [](const auto& a, const auto& b) { return a.size() > b.size(); });
 }
 
 std::string mask_secrets(std::string_view text) {
     std::lock_guard lock(g_mutex);
-    std::string out(text);
-    for (const auto& s : g_secrets) {
-        out = replace_all(std::move(out), s, "***");
-    }
+    std::string out;
+    mask_locked(text, text.size(), out);
     return out;
+}
+
+std::string SecretMasker::feed(std::string_view chunk) {
+    m_pending.append(chunk);
+    std::lock_guard lock(g_mutex);
+    size_t hold = g_forms.empty() ? 0 : g_forms.front().size() - 1;
+    size_t limit = m_pending.size() > hold ? m_pending.size() - hold : 0;
+    std::string out;
+    size_t used = mask_locked(m_pending, limit, out);
+    m_pending.erase(0, used);
+    return out;
+}
+
+std::string SecretMasker::finish() {
+    std::lock_guard lock(g_mutex);
+    std::string out;
+    mask_locked(m_pending, m_pending.size(), out);
+    m_pending.clear();
+    return out;
+}
+
+std::string terminal_text(std::string_view text) {
+    return visible_controls(mask_secrets(text));
 }
 
 void clear_secrets() {
     std::lock_guard lock(g_mutex);
     g_secrets.clear();
+    g_forms.clear();
 }
 
 std::string mask_dsn(std::string_view dsn) {

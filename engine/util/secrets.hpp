@@ -3,6 +3,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace rollback::util {
 
@@ -12,8 +13,34 @@ namespace rollback::util {
 /// Values shorter than 3 characters are not registered (they would mask ordinary text).
 void register_secret(std::string_view value);
 
-/// `text` with every registered secret replaced by "***". Thread-safe.
+/// `text` with every registered secret replaced by "***". Thread-safe. A secret is found in any
+/// letter case (PostgreSQL folds unquoted identifiers to lower case) and in the forms a server or
+/// the engine itself may give it: percent-encoded, JSON-escaped, shell-quoted ('\'') and SQL-quoted
+/// ('') — see secret_forms.
 std::string mask_secrets(std::string_view text);
+
+/// The forms of `value` that mask_secrets looks for (lower case, without duplicates).
+std::vector<std::string> secret_forms(std::string_view value);
+
+/// Masking of a stream that arrives in chunks (a child's stdout): a secret cut by a chunk
+/// boundary is still masked, because the last (longest form − 1) bytes are held back until the
+/// next chunk or finish(). Masking the whole stream before any tail is kept means no cut of the
+/// result can start inside a secret.
+class SecretMasker {
+  public:
+    /// The masked text that can be released after `chunk` (possibly empty).
+    std::string feed(std::string_view chunk);
+    /// The held-back rest, masked; the stream has ended.
+    std::string finish();
+
+  private:
+    std::string m_pending;
+};
+
+/// What a person's terminal may be shown of `text`: secrets masked (mask_secrets), then control
+/// characters and escape sequences made visible (util::visible_controls). For every human-readable
+/// output: diagnostics, report, status, live progress. (JSON output escapes controls itself.)
+std::string terminal_text(std::string_view text);
 
 /// Forgets every registered secret (tests only).
 void clear_secrets();

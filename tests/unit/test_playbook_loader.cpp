@@ -128,7 +128,8 @@ hook = "notify"
         CHECK(say.on_failure == playbook::OnFailure::continue_);
         CHECK(say.when == "severity == 'critical' or condition != \"x\" and reason == ''");
         CHECK(say.idempotent);
-        CHECK(say.probe == std::vector<std::string>{"test -f " + dir.string() + "/x"});
+        // A value in a shell string is one quoted word (docs/playbook.md, "Substitution").
+        CHECK(say.probe == std::vector<std::string>{"test -f '" + dir.string() + "'/x"});
         CHECK(say.probe_shell);
         CHECK(say.uses == std::vector<std::string>{"count", "greeting", "playbook_dir", "token"});
 

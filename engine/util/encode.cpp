@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: MIT
+#include "util/encode.hpp"
+
+#include <cstdio>
+
+namespace rollback::util {
+namespace {
+
+std::string hex_byte(unsigned char c, const char* prefix) {
+    char buf[8];
+    std::snprintf(buf, sizeof buf, "%s%02x", prefix, static_cast<unsigned>(c));
+    return buf;
+}
+
+// The length of the valid UTF-8 sequence at `text[i]` (1 for ASCII), or 0 when it is not one.
+// Overlong forms, surrogates and code points above U+10FFFF are not valid.
+size_t utf8_length(std::string_view text, size_t i) {
+    auto byte = [&](size_t k) { return static_cast<unsigned char>(text[k]); };
+    unsigned char c = byte(i);
+    size_t n = c < 0x80             ? 1
+               : (c & 0xE0) == 0xC0 ? 2
+               : (c & 0xF0) == 0xE0 ? 3
+               : (c & 0xF8) == 0xF0 ? 4
+                                    : 0;
+    if (n == 0 || i + n > text.size()) {
+        return 0;
+    }
+    unsigned cp = n == 1 ? c : n == 2 ? (c & 0x1FU) : n == 3 ? (c & 0x0FU) : (c & 0x07U);
+    for (size_t k = 1; k < n; ++k) {
+        if ((byte(i + k) & 0xC0) != 0x80) {
+            return 0;
+        }
+        cp = (cp << 6) | (byte(i + k) & 0x3FU);
+    }
+    bool overlong = (n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) || (n == 4 && cp < 0x10000);
+    if (overlong || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) {
+        return 0;
+    }
+    return n;
+}
+
+} // namespace
+
+std::string shell_quote(std::string_view text) {
+    std::string out = "'";
+    for (char c : text) {
+        if (c == '\'') {
+            out += "'\\''";
+        } else {
+            out += c;
+        }
+    }
+    out += '\'';
+    return out;
+}
+
+std::string percent_encode(std::string_view text) {
+    std::string out;
+    for (char ch : text) {
+        auto c = static_cast<unsigned char>(ch);
+        bool unreserved = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+                          (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~';
+        if (unreserved) {
+            out += ch;
+        } else {
+            char buf[4];
+            std::snprintf(buf, sizeof buf, "%%%02X", static_cast<unsigned>(c));
+            out += buf;
+        }
+    }
+    return out;
+}
+
+std::string json_escape(std::string_view text) {
+    std::string out;
+    for (char ch : text) {
+        switch (ch) {
+        case '"':
+            out += "\\\"";
+            break;
+        case '\\':
+            out += "\\\\";
+            break;
+        case '\n':
+            out += "\\n";
+            break;
+        case '\r':
+            out += "\\r";
+            break;
+        case '\t':
+            out += "\\t";
+            break;
+        case '\b':
+            out += "\\b";
+            break;
+        case '\f':
+            out += "\\f";
+            break;
+        default:
+            if (static_cast<unsigned char>(ch) < 0x20) {
+                out += hex_byte(static_cast<unsigned char>(ch), "\\u00");
+            } else {
+                out += ch;
+            }
+        }
+    }
+    return out;
+}
+
+std::string visible_controls(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    size_t i = 0;
+    while (i < text.size()) {
+        auto c = static_cast<unsigned char>(text[i]);
+        if (c == '\n' || c == '\t') {
+            out += static_cast<char>(c);
+            ++i;
+        } else if (c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') {
+            ++i; // CRLF line ends show as line ends; a lone CR would overwrite the line
+        } else if (c < 0x20 || c == 0x7F) {
+            out += hex_byte(c, "\\x");
+            ++i;
+        } else if (size_t n = utf8_length(text, i); n == 0) {
+            out += hex_byte(c, "\\x");
+            ++i;
+        } else if (n == 2 && c == 0xC2 && static_cast<unsigned char>(text[i + 1]) < 0xA0) {
+            // C1 controls (U+0080..U+009F): U+009B is a CSI to some terminals.
+            out += hex_byte(static_cast<unsigned char>(text[i + 1]), "\\u00");
+            i += 2;
+        } else {
+            out.append(text.substr(i, n));
+            i += n;
+        }
+    }
+    return out;
+}
+
+} // namespace rollback::util

@@ -1,0 +1,150 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Values stay values, secrets never leak (DESIGN.md, trust invariants 5 and 6), on the real binary:
+# - shell: `shell = true` and ["sh", "-c", "... {{v}}"] with v = `v1; touch PWNED; echo $(id -un)`
+#   run the command with v as one word; nothing is created, the file holds v exactly;
+# - a secret canary printed by steps, a lifecycle hook, a hook step and a probe, in any letter
+#   case and percent-encoded, at every offset around the kept tail (4096 bytes), the console's
+#   line limit (800 bytes) and a read boundary: zero occurrences, whole or in part (8 characters
+#   or more), in the run's output, the journal, report (text and --json), status (text and --json),
+#   history and rollback.log;
+# - escape sequences printed by a step reach no terminal output raw.
+source "$(dirname "$0")/../support/itest.sh"
+
+export CANARY='CnrySecretQ7x9z/AbCd+EfGh=28'
+CANARY_URL='CnrySecretQ7x9z%2FAbCd%2BEfGh%3D28'
+export CANARY_URL
+# --- shell injection ----------------------------------------------------------------------------
+mkdir -p "$WORK/shell" "$WORK/pb/hooks"
+cd "$WORK/shell"
+cat >shell.toml <<'TOML'
+[vars]
+release = "v1; touch PWNED; echo $(id -un)"
+[[step]]
+id = "shell-true"
+action = "exec"
+shell = true
+argv = "printf '%s' {{release}} > a.txt; printf '%s' \"in quotes: {{release}}\" > b.txt"
+[[step]]
+id = "sh-c"
+action = "exec"
+argv = ["sh", "-c", "echo {{release}} > c.txt; echo '{{release}}' > d.txt"]
+probe = "test -e never-{{release}}"
+TOML
+expect_rc 0 "$WORK/shell-plan.out" -- "$RB" plan -p shell.toml
+contains "$WORK/shell-plan.out" "printf '%s' 'v1; touch PWNED; echo \$(id -un)' > a.txt"
+expect_rc 0 "$WORK/shell.out" -- "$RB" run -p shell.toml --yes
+[ ! -e PWNED ] || fail "a value ran as a command: PWNED exists"
+[ "$(cat a.txt)" = 'v1; touch PWNED; echo $(id -un)' ] || fail "a.txt: $(cat a.txt)"
+[ "$(cat b.txt)" = 'in quotes: v1; touch PWNED; echo $(id -un)' ] || fail "b.txt: $(cat b.txt)"
+[ "$(cat c.txt)" = 'v1; touch PWNED; echo $(id -un)' ] || fail "c.txt: $(cat c.txt)"
+[ "$(cat d.txt)" = 'v1; touch PWNED; echo $(id -un)' ] || fail "d.txt: $(cat d.txt)"
+pass "shell: a value is one word, in shell = true and in sh -c strings"
+
+# --- secret canary ------------------------------------------------------------------------------
+cd "$WORK/pb"
+cat >hooks/leak <<'SH'
+#!/bin/sh
+# A hook that prints the secret, then enough to put the kept tail's start inside it.
+printf 'hook sees %s\n' "$CANARY"
+head -c 4090 /dev/zero | tr '\0' 'h'
+SH
+chmod +x hooks/leak
+{
+    cat <<'TOML'
+[playbook]
+name = "canary"
+hooks_dir = "hooks"
+[playbook.hooks]
+before-step = ["leak"]
+
+[vars]
+token = { env = "CANARY", secret = true }
+
+[[step]]
+id = "split-read"
+action = "exec"
+# The secret in two writes: the engine reads it in two chunks.
+argv = ["sh", "-c", "printf 'part %s' \"$(echo \"$1\" | cut -c1-11)\"; sleep 0.1; printf '%s\\n' \"$(echo \"$1\" | cut -c12-)\"", "sh", "{{token}}"]
+
+[[step]]
+id = "hook-step"
+action = "hook"
+hook = "leak"
+TOML
+    # The kept tail (4096 bytes) begins 1..30 bytes before the secret's end, in three spellings.
+    for back in $(seq 1 30); do
+        for form in plain upper url; do
+            case $form in
+                plain) expr='$1' ;;
+                upper) expr='$(printf %s $1 | tr a-z A-Z)' ;;
+                url) expr='$CANARY_URL' ;;
+            esac
+            cat <<TOML
+
+[[step]]
+id = "tail-$form-$back"
+action = "exec"
+argv = ["sh", "-c", "printf 'tok=%s' \"$expr\"; head -c \$((4096 - $back)) /dev/zero | tr '\\\\0' 'x'", "sh", "{{token}}"]
+TOML
+        done
+    done
+    cat <<'TOML'
+
+[[step]]
+id = "killed"
+action = "exec"
+# Kills the engine mid-step: `resume` runs the probe, which prints the secret.
+argv = ["sh", "-c", "kill -9 $PPID; sleep 5"]
+probe = ["sh", "-c", "printf 'probe %s\\n' \"$1\"; head -c 2040 /dev/zero | tr '\\0' 'p'", "sh", "{{token}}"]
+
+[[step]]
+id = "fails"
+action = "exec"
+# Fails: the console shows the last lines of its output (800 bytes) with the secret cut there.
+argv = ["sh", "-c", "printf '\\033]0;pwned\\007\\033[2J'; printf 'lower %s\\n' \"$(printf %s \"$1\" | tr A-Z a-z)\"; yes fill | head -c 790; exit 3", "sh", "{{token}}"]
+TOML
+} >canary.toml
+
+expect_rc 0 "$WORK/validate.out" -- "$RB" validate canary.toml
+rc=0
+"$RB" run -p canary.toml --yes -v </dev/null >"$WORK/run1.out" 2>&1 || rc=$?
+[ "$rc" = 137 ] || { cat "$WORK/run1.out" >&2; fail "expected the engine to be killed (137), got $rc"; }
+expect_rc 1 "$WORK/resume.out" -- "$RB" resume --state-dir .rollback --yes -v
+contains .rollback/runs/*.jsonl '"type":"step_probe"'
+RUN=$(basename .rollback/runs/*.jsonl .jsonl)
+expect_rc 0 "$WORK/report.out" -- "$RB" report "$RUN" --state-dir .rollback
+expect_rc 0 "$WORK/report.json" -- "$RB" report "$RUN" --state-dir .rollback --json
+expect_rc 0 "$WORK/status.out" -- "$RB" status --state-dir .rollback
+expect_rc 0 "$WORK/status.json" -- "$RB" status --state-dir .rollback --json
+expect_rc 0 "$WORK/history.out" -- "$RB" history --state-dir .rollback
+contains "$WORK/report.out" "tok=***"
+contains "$WORK/report.out" "lower ***"
+
+# Occurrences of the canary, whole or any 8-character piece of it, in any case, plain or
+# percent-encoded, per output place. The goal is 0 everywhere.
+python3 - "$CANARY" "$WORK/run1.out" "$WORK/resume.out" .rollback/runs/*.jsonl \
+    "$WORK/report.out" "$WORK/report.json" "$WORK/status.out" "$WORK/status.json" \
+    "$WORK/history.out" .rollback/rollback.log <<'PY' >"$WORK/counts.txt"
+import sys, urllib.parse
+secret = sys.argv[1]
+forms = {secret.lower(), urllib.parse.quote(secret, safe="").lower()}
+pieces = {f[i:i + 8] for f in forms for i in range(len(f) - 7)}
+total = 0
+for path in sys.argv[2:]:
+    text = open(path, "rb").read().decode("utf-8", "replace").lower()
+    n = sum(text.count(p) for p in pieces)
+    total += n
+    print(f"{n:5d}  {path.split('/')[-1]}")
+print(f"{total:5d}  total")
+PY
+cat "$WORK/counts.txt"
+grep -q '^    0  total$' "$WORK/counts.txt" || fail "the secret canary leaked (counts above)"
+pass "secret canary: 0 occurrences in run output, journal, report, status, history, log"
+
+# Escape sequences from a step's output reach no terminal output raw.
+for f in run1.out resume.out report.out status.out history.out; do
+    if grep -q $'\033' "$WORK/$f"; then fail "$f carries a raw escape sequence"; fi
+done
+contains "$WORK/report.out" '\x1b]0;pwned\x07\x1b[2J'
+pass "escape sequences are shown as text, never sent to the terminal"

@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: MIT
+// Values stay values in HTTP requests (DESIGN.md, trust invariant 5), against a real server on
+// 127.0.0.1: a {{variable}} is one percent-encoded URL component, a JSON string, a form field; a
+// header value that would break the header is refused before anything runs.
+#include "actions/action.hpp"
+#include "playbook/loader.hpp"
+#include "support/action_harness.hpp"
+#include "support/http_test_server.hpp"
+#include "support/temp_dir.hpp"
+#include "util/secrets.hpp"
+
+#include <boost/json/parse.hpp>
+#include <doctest/doctest.h>
+
+using namespace rollback;
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::vector<std::string> k_evil{
+    "a/../b?c=d&e#f",
+    "x'); DROP TABLE victim; --",
+    "a\"b'c\\",
+    "$(touch PWNED) `id`;",
+    "{{other}}",
+    "50% off+more",
+    "",
+};
+
+std::string percent_decode(std::string_view s, bool plus_is_space) {
+    std::string out;
+    for (size_t i = 0; i < s.size(); ++i) {
+        if (s[i] == '%' && i + 2 < s.size()) {
+            out += static_cast<char>(std::stoi(std::string(s.substr(i + 1, 2)), nullptr, 16));
+            i += 2;
+        } else if (plus_is_space && s[i] == '+') {
+            out += ' ';
+        } else {
+            out += s[i];
+        }
+    }
+    return out;
+}
+
+playbook::LoadOptions options_with(const std::map<std::string, std::string>& env) {
+    playbook::LoadOptions options;
+    options.environment = &env;
+    for (const auto& name : actions::action_names()) {
+        const actions::Action* a = actions::find_action(name);
+        options.actions.push_back({name, a->keys(), a->required_keys(), a->encodings()});
+    }
+    options.validate_step = [](const playbook::Playbook& pb, const playbook::Step& step) {
+        return actions::find_action(step.action)->validate(pb, step);
+    };
+    return options;
+}
+
+// Loads a playbook whose variable `v` comes from the environment as `value`; runs step "call".
+actions::Result run_call(const test::TempDir& tmp, const std::string& step,
+                         const std::string& value) {
+    std::map<std::string, std::string> env{{"V", value}};
+    fs::path file = tmp.write("pb.toml", "[vars]\nv = { env = \"V\" }\n" + step);
+    test::ActionHarness h(tmp.path(), "http", "{}");
+    h.playbook = playbook::load(file, options_with(env));
+    h.step = *h.playbook.find_step("call");
+    return h.run();
+}
+
+} // namespace
+
+TEST_SUITE("actions") {
+    TEST_CASE("http: a value is one URL component, a JSON string, a form field, a header") {
+        test::TempDir tmp;
+        test::HttpTestServer server;
+        server.on("/items/", {{.status = 200, .body = "ok"}});
+        for (const auto& value : k_evil) {
+            INFO("value: " << value);
+            size_t before = server.requests().size();
+            auto r = run_call(tmp, R"(
+[[step]]
+id = "call"
+action = "http"
+method = "POST"
+url = ")" + server.url("/items/") + R"({{v}}?q={{v}}&r=1"
+headers = { Content-Type = "application/json", X-Note = "<{{v}}>" }
+body = '{"note": "{{v}}", "raw": {{v}}}'
+)",
+                              value);
+            auto log = server.requests();
+            REQUIRE(log.size() == before + 1);
+            const auto& got = log.back();
+            CHECK(percent_decode(got.path, false) == "/items/" + value);
+            CHECK(got.path.find_first_of("?#") == std::string::npos);
+            std::string query = got.target.substr(got.target.find('?') + 1);
+            CHECK(query.substr(query.size() - 4) == "&r=1");
+            CHECK(percent_decode(query.substr(2, query.size() - 6), false) == value);
+            CHECK(got.header("X-Note") == "<" + value + ">");
+            auto body = boost::json::parse(got.body).as_object();
+            CHECK(body.at("note").as_string() == value);
+            CHECK(body.at("raw").as_string() == value);
+            CHECK(body.size() == 2);
+            // /items/ answers; /items/<value> is another path (404).
+            CHECK(r.status == (value.empty() ? actions::Status::succeeded
+                                             : actions::Status::verification_failed));
+        }
+        server.on("/form/", {{.status = 200}});
+        auto r = run_call(tmp, R"(
+[[step]]
+id = "call"
+action = "http"
+method = "POST"
+url = ")" + server.url("/form/") + R"("
+headers = { Content-Type = "application/x-www-form-urlencoded" }
+body = "username={{v}}&password=wrong"
+)",
+                          "admin&password=guess");
+        CHECK(r.status == actions::Status::succeeded);
+        CHECK(server.requests("/form/").back().body ==
+              "username=admin%26password%3Dguess&password=wrong");
+    }
+
+    TEST_CASE("http: CR/LF in a header value is refused at validation, located") {
+        test::TempDir tmp;
+        test::HttpTestServer server;
+        for (const std::string value : {"x\r\nX-Injected: yes", "x\nX-Injected: yes", "x\ry"}) {
+            try {
+                run_call(tmp,
+                         "\n[[step]]\nid = \"call\"\naction = \"http\"\nurl = \"" +
+                             server.url("/") + "\"\nheaders = { X-Note = \"{{v}}\" }\n",
+                         value);
+                FAIL("expected a validation error");
+            } catch (const util::InvalidInput& e) {
+                REQUIRE(e.diagnostics().size() == 1);
+                CHECK(e.diagnostics()[0].where.line == 8);
+                CHECK(e.diagnostics()[0].problem.find("{{v}} contains a line break") !=
+                      std::string::npos);
+            }
+        }
+        // Written in the playbook itself, without a variable: the action refuses it too.
+        try {
+            run_call(tmp,
+                     "\n[[step]]\nid = \"call\"\naction = \"http\"\nurl = \"" + server.url("/") +
+                         "\"\nheaders = { X-Note = \"a\\r\\nX-Injected: yes\" }\n",
+                     "");
+            FAIL("expected a validation error");
+        } catch (const util::InvalidInput& e) {
+            REQUIRE(e.diagnostics().size() == 1);
+            CHECK(e.diagnostics()[0].problem ==
+                  "key \"headers\": header \"X-Note\": the value contains a line break (CR or LF) "
+                  "or NUL");
+        }
+        CHECK(server.requests().empty());
+    }
+
+    TEST_CASE("http: a secret in the response body is masked before the tail is cut") {
+        test::TempDir tmp;
+        test::HttpTestServer server;
+        const std::string secret = "cnrySecretQ7x9zAbCdEfGh12345";
+        util::register_secret(secret);
+        for (size_t back = 1; back < secret.size(); back += 3) {
+            server.on("/leak/",
+                      {{.status = 500,
+                        .body = std::string(100, 'a') + secret + std::string(2048 - back, 'z')}});
+            test::ActionHarness h(tmp.path(), "http",
+                                  R"({"url": ")" + server.url("/leak/") + R"("})");
+            auto r = h.run();
+            INFO("tail begins " << back << " bytes before the secret's end");
+            CHECK(r.output_tail.find(secret.substr(secret.size() - back)) == std::string::npos);
+            CHECK(r.output_tail.size() <= 2048);
+        }
+        util::clear_secrets();
+    }
+}

@@ -1,0 +1,292 @@
+// SPDX-License-Identifier: MIT
+// Values stay values (DESIGN.md, trust invariant 5): each encoding, with the values an attacker
+// or an unlucky operator would give. The shell cases are run by the real /bin/sh.
+#include "playbook/variables.hpp"
+
+#include "playbook/loader.hpp"
+#include "support/temp_dir.hpp"
+#include "util/files.hpp"
+
+#include <boost/json/parse.hpp>
+#include <cstdlib>
+#include <doctest/doctest.h>
+#include <sys/wait.h>
+
+using namespace rollback;
+using playbook::Encoding;
+using playbook::Substituter;
+namespace fs = std::filesystem;
+
+namespace {
+
+// Values that break text that splices them: quotes, separators, substitutions, line breaks,
+// a reference, a backslash, a trailing backslash.
+const std::vector<std::string> k_evil{
+    "x'); DROP TABLE victim; --",
+    "v1; touch PWNED; echo $(id -un)",
+    "a\"b'c",
+    "`touch PWNED`",
+    "$(touch PWNED)",
+    "line1\r\nX-Injected: yes",
+    "{{other}}",
+    "back\\slash\\",
+    "'",
+    "",
+    " spaced  out ",
+    "\"$HOME\" '$HOME' \\$HOME",
+};
+
+playbook::Substitution apply(const std::string& text, Encoding e, const std::string& value,
+                             std::vector<std::string>* problems_out = nullptr) {
+    Substituter s({{"v", value}, {"other", "OTHER"}, {"w", "second"}});
+    std::vector<std::string> uses, problems;
+    auto out = s.apply(text, e, uses, problems);
+    if (problems_out != nullptr) {
+        *problems_out = problems;
+    } else {
+        INFO("problems: " << (problems.empty() ? "" : problems.front()));
+        CHECK(problems.empty());
+    }
+    return out;
+}
+
+// Runs `command` with /bin/sh in `dir` and returns what it printed.
+std::string run_sh(const test::TempDir& dir, const std::string& command) {
+    fs::path script = dir.write("script.sh", command);
+    fs::path out = dir / "out.txt";
+    std::string line = "cd '" + dir.path().string() + "' && /bin/sh '" + script.string() + "' > '" +
+                       out.string() + "' 2>&1";
+    int rc = std::system(line.c_str());
+    REQUIRE(WIFEXITED(rc));
+    return util::read_file(out);
+}
+
+} // namespace
+
+TEST_SUITE("playbook") {
+    TEST_CASE("shell: a value is one word in every quoting, run by /bin/sh") {
+        test::TempDir dir;
+        struct Form {
+            std::string tmpl, before, after;
+        };
+        const std::vector<Form> forms{
+            {"printf '[%s]' {{v}}", "[", "]"},
+            {"printf '[%s]' \"pre {{v}} post\"", "[pre ", " post]"},
+            {"printf '[%s]' 'pre {{v}} post'", "[pre ", " post]"},
+            {"printf '[%s]' \"$(printf '%s' {{v}})\"", "[", "]"},
+            {"printf '[%s]' \"$(printf '%s' \"in {{v}}\")\"", "[in ", "]"},
+        };
+        for (const auto& value : k_evil) {
+            for (const auto& f : forms) {
+                std::string cmd = apply(f.tmpl, Encoding::shell, value).text;
+                INFO("template: " << f.tmpl << "\nvalue: " << value << "\ncommand: " << cmd);
+                std::string expected = value;
+                if (f.tmpl.find("$(") != std::string::npos) {
+                    while (!expected.empty() && expected.back() == '\n') {
+                        expected.pop_back(); // $(...) drops trailing newlines, as sh does
+                    }
+                }
+                CHECK(run_sh(dir, cmd) == f.before + expected + f.after);
+                CHECK_FALSE(fs::exists(dir / "PWNED"));
+            }
+        }
+    }
+
+    TEST_CASE("shell: the argv of sh -c is recognised") {
+        using playbook::shell_command_index;
+        CHECK(shell_command_index({"sh", "-c", "echo", "sh", "x"}) == 2);
+        CHECK(shell_command_index({"/bin/bash", "-euc", "echo"}) == 2);
+        CHECK(shell_command_index({"bash", "-e", "-c", "echo"}) == 3);
+        CHECK(shell_command_index({"sh", "script.sh", "-c"}) == 0);
+        CHECK(shell_command_index({"echo", "-c", "x"}) == 0);
+        CHECK(shell_command_index({"sh", "-c"}) == 0);
+        CHECK(shell_command_index({"sh", "--norc", "-c", "x"}) == 0);
+    }
+
+    TEST_CASE("sql: a value is a bound parameter, never SQL text") {
+        auto s = apply("UPDATE accounts SET note = '{{v}}' WHERE id = {{w}} AND n <> {{v}}",
+                       Encoding::sql, k_evil[0]);
+        CHECK(s.text == "UPDATE accounts SET note = $1 WHERE id = $2 AND n <> $1");
+        CHECK(s.params == std::vector<std::string>{k_evil[0], "second"});
+        for (const auto& value : k_evil) {
+            auto t = apply("SELECT {{v}}::text, '{{v}}'", Encoding::sql, value);
+            CHECK(t.text == "SELECT $1::text, $1");
+            CHECK(t.params == std::vector<std::string>{value});
+        }
+        // Quotes, identifiers, dollar quotes and comments written around the reference.
+        CHECK(apply("SELECT 'it''s', \"col\"\"x\", $$a'b$$, $t$'$t$ -- '\n, {{v}} /* ' */",
+                    Encoding::sql, "x")
+                  .text == "SELECT 'it''s', \"col\"\"x\", $$a'b$$, $t$'$t$ -- '\n, $1 /* ' */");
+        CHECK(apply("SELECT 'a'''", Encoding::sql, "x").params.empty());
+    }
+
+    TEST_CASE("sql: a reference where SQL cannot take a value is refused") {
+        for (const char* tmpl :
+             {"SELECT 'pre {{v}}'", "SELECT '{{v}} post'", "SELECT 'a''{{v}}'", "SELECT \"{{v}}\"",
+              "SELECT $$ {{v}} $$", "SELECT 1 -- {{v}}", "SELECT /* {{v}} */ 1"}) {
+            std::vector<std::string> problems;
+            apply(tmpl, Encoding::sql, "x", &problems);
+            INFO(tmpl);
+            REQUIRE(problems.size() == 1);
+            CHECK(problems[0].find("{{v}} inside a ") == 0);
+        }
+        std::vector<std::string> problems;
+        apply("SELECT 'pre {{v}}'", Encoding::sql, "x", &problems);
+        CHECK(problems[0] == "{{v}} inside a SQL string literal: a value is a bound parameter, "
+                             "never text in a literal; write {{v}} alone (or '{{v}}'), and build "
+                             "text with || ('prefix-' || {{v}})");
+        apply("SELECT {{v}}", Encoding::sql, std::string("a\0b", 3), &problems);
+        CHECK(problems == std::vector<std::string>{
+                              "the value of {{v}} contains a NUL byte, which a SQL parameter "
+                              "cannot carry"});
+    }
+
+    TEST_CASE("url: the base URL whole, every other value one percent-encoded component") {
+        CHECK(apply("{{v}}/health/?q={{w}}", Encoding::url, "http://127.0.0.1:8000").text ==
+              "http://127.0.0.1:8000/health/?q=second");
+        CHECK(
+            apply("http://h/api/{{v}}?q={{v}}#{{v}}", Encoding::url, "a/../b?c=d&e#f g\r\n").text ==
+            "http://h/api/a%2F..%2Fb%3Fc%3Dd%26e%23f%20g%0D%0A?q=a%2F..%2Fb%3Fc%3Dd%"
+            "26e%23f%20g%0D%0A#a%2F..%2Fb%3Fc%3Dd%26e%23f%20g%0D%0A");
+        std::vector<std::string> problems;
+        apply("{{v}}/x", Encoding::url, "http://h/\r\nX-Injected: yes", &problems);
+        CHECK(problems == std::vector<std::string>{
+                              "the value of {{v}} begins the URL and contains whitespace, a line "
+                              "break or NUL; a base URL cannot"});
+    }
+
+    TEST_CASE("header: CR, LF and NUL are refused; other values are kept") {
+        for (const auto& value : k_evil) {
+            std::vector<std::string> problems;
+            auto h = apply("Bearer {{v}}", Encoding::header, value, &problems);
+            bool breaks = value.find_first_of("\r\n") != std::string::npos;
+            INFO(value);
+            CHECK(problems.size() == (breaks ? 1U : 0U));
+            if (!breaks) {
+                CHECK(h.text == "Bearer " + value);
+            }
+        }
+        std::vector<std::string> problems;
+        apply("{{v}}", Encoding::header, std::string("a\0b", 3), &problems);
+        CHECK(problems.size() == 1);
+    }
+
+    TEST_CASE("json: inside a string escaped, elsewhere a string or a number") {
+        for (const auto& value : k_evil) {
+            std::string text =
+                apply("{\"a\": \"<{{v}}>\", \"b\": {{v}}, \"c\": [{{v}}]}", Encoding::json, value)
+                    .text;
+            INFO(text);
+            auto doc = boost::json::parse(text).as_object();
+            CHECK(doc["a"].as_string() == "<" + value + ">");
+            CHECK(doc["b"].as_string() == value);
+            CHECK(doc["c"].as_array()[0].as_string() == value);
+        }
+        CHECK(apply("{\"n\": {{v}}}", Encoding::json, "-12.5e3").text == "{\"n\": -12.5e3}");
+        CHECK(apply("{\"n\": {{v}}}", Encoding::json, "12abc").text == "{\"n\": \"12abc\"}");
+    }
+
+    TEST_CASE("form and plain: percent-encoded; as it is, never scanned again") {
+        CHECK(apply("user={{v}}&password=x", Encoding::form, "a&password=b c").text ==
+              "user=a%26password%3Db%20c&password=x");
+        for (const auto& value : k_evil) {
+            CHECK(apply("<{{v}}>", Encoding::plain, value).text == "<" + value + ">");
+        }
+        std::vector<std::string> problems;
+        apply("{{v}}", Encoding::plain, std::string("a\0b", 3), &problems);
+        CHECK(problems.size() == 1);
+    }
+
+    TEST_CASE("the loader writes each key in its action's encoding, located") {
+        test::TempDir dir;
+        std::map<std::string, std::string> env{{"EVIL", k_evil[1]}};
+        playbook::LoadOptions options;
+        options.environment = &env;
+        options.actions.push_back({"sql",
+                                   {"dsn", "sql", "statements"},
+                                   {},
+                                   {{"sql", Encoding::sql}, {"statements", Encoding::sql}}});
+        options.actions.push_back(
+            {"http",
+             {"url", "headers", "body"},
+             {},
+             {{"url", Encoding::url}, {"headers.*", Encoding::header}, {"body", Encoding::plain}}});
+        fs::path pb = dir.write("pb.toml", R"(
+[vars]
+evil = { env = "EVIL" }
+nl = "a\r\nX-Injected: yes"
+
+[[step]]
+id = "shell"
+action = "exec"
+shell = true
+argv = "echo {{evil}} > out"
+
+[[step]]
+id = "sh-c"
+action = "exec"
+argv = ["sh", "-c", "echo {{evil}}", "sh", "{{evil}}"]
+probe = "test \"$(cat out)\" = {{evil}}"
+
+[[step]]
+id = "db"
+action = "sql"
+dsn = "host=/tmp"
+statements = ["UPDATE t SET note = '{{evil}}'", "SELECT 1"]
+
+[[step]]
+id = "api"
+action = "http"
+url = "http://127.0.0.1/x/{{evil}}"
+headers = { Content-Type = "application/json" }
+body = '{"note": "{{evil}}"}'
+)");
+        auto loaded = playbook::load(pb, options);
+        const auto* shell = loaded.find_step("shell");
+        CHECK(shell->argv ==
+              std::vector<std::string>{"echo 'v1; touch PWNED; echo $(id -un)' > out"});
+        const auto* shc = loaded.find_step("sh-c");
+        CHECK(shc->argv == std::vector<std::string>{"sh", "-c",
+                                                    "echo 'v1; touch PWNED; echo $(id -un)'", "sh",
+                                                    k_evil[1]});
+        CHECK(shc->probe ==
+              std::vector<std::string>{"test \"$(cat out)\" = 'v1; touch PWNED; echo $(id -un)'"});
+        const auto* db = loaded.find_step("db");
+        CHECK(db->params.at("statements").as_array()[0].as_string() == "UPDATE t SET note = $1");
+        CHECK(db->sql_params.at("statements.0") == std::vector<std::string>{k_evil[1]});
+        CHECK(db->sql_params.count("statements.1") == 0);
+        const auto* api = loaded.find_step("api");
+        CHECK(api->params.at("url").as_string() ==
+              "http://127.0.0.1/x/v1%3B%20touch%20PWNED%3B%20echo%20%24%28id%20-un%29");
+        CHECK(boost::json::parse(api->params.at("body").as_string()).at("note").as_string() ==
+              k_evil[1]);
+
+        fs::path bad = dir.write("bad.toml", R"([vars]
+nl = "a\r\nX-Injected: yes"
+
+[[step]]
+id = "api"
+action = "http"
+url = "http://127.0.0.1/"
+headers = { X-Note = "{{nl}}" }
+
+[[step]]
+id = "db"
+action = "sql"
+dsn = "host=/tmp"
+sql = "UPDATE t SET note = 'why: {{nl}}'"
+)");
+        try {
+            playbook::load(bad, options);
+            FAIL("expected the header and the literal to be refused");
+        } catch (const util::InvalidInput& e) {
+            REQUIRE(e.diagnostics().size() == 2);
+            CHECK(e.diagnostics()[0].where.line == 8);
+            CHECK(e.diagnostics()[0].problem ==
+                  "the value of {{nl}} contains a line break (CR or LF) or NUL, which would end "
+                  "the header; a header value cannot carry it");
+            CHECK(e.diagnostics()[1].where.line == 14);
+            CHECK(e.diagnostics()[1].problem.find("{{nl}} inside a SQL string literal") == 0);
+        }
+    }
+}

@@ -1,0 +1,117 @@
+// SPDX-License-Identifier: MIT
+#include "util/secrets.hpp"
+
+#include "util/encode.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <doctest/doctest.h>
+#include <string>
+
+using namespace rollback;
+
+namespace {
+
+const std::string k_secret = "Cnry-Secret'Q7 x9Z/\"tok&=28c"; // 28 characters, every form differs
+
+std::string lower(std::string s) {
+    std::transform(s.begin(), s.end(), s.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return s;
+}
+
+// How many characters of the secret's longest run show up in `text`, in any case: 0 when
+// nothing longer than 3 characters of it is left (a masked text may still hold "Cnr" by chance).
+size_t longest_leak(const std::string& text) {
+    const std::string low = lower(text);
+    const std::string sec = lower(k_secret);
+    size_t best = 0;
+    for (size_t from = 0; from < sec.size(); ++from) {
+        for (size_t len = sec.size() - from; len > best; --len) {
+            if (low.find(sec.substr(from, len)) != std::string::npos) {
+                best = len;
+                break;
+            }
+        }
+    }
+    return best >= 4 ? best : 0;
+}
+
+struct Registered {
+    Registered() { util::register_secret(k_secret); }
+    ~Registered() { util::clear_secrets(); }
+};
+
+} // namespace
+
+TEST_SUITE("util") {
+    TEST_CASE("secrets are masked in any letter case and in encoded forms") {
+        Registered reg;
+        CHECK(util::mask_secrets("pw=" + k_secret + ".") == "pw=***.");
+        // PostgreSQL folds an unquoted identifier to lower case.
+        CHECK(util::mask_secrets("relation \"missing_" + lower(k_secret) + "\"") ==
+              "relation \"missing_***\"");
+        CHECK(util::mask_secrets("X" + util::percent_encode(k_secret) + "X") == "X***X");
+        CHECK(util::mask_secrets(lower(util::percent_encode(k_secret))) == "***");
+        CHECK(util::mask_secrets("{\"t\":\"" + util::json_escape(k_secret) + "\"}") ==
+              "{\"t\":\"***\"}");
+        CHECK(util::mask_secrets("echo " + util::shell_quote(k_secret)) == "echo '***'");
+        CHECK(util::mask_secrets("note = 'Cnry-Secret''Q7 x9Z/\"tok&=28c'") == "note = '***'");
+        CHECK(util::mask_secrets("nothing here") == "nothing here");
+    }
+
+    TEST_CASE("a secret cut by chunk boundaries is masked whole, at every offset") {
+        Registered reg;
+        const std::string stream =
+            std::string(50, 'a') + k_secret + std::string(50, 'b') + lower(k_secret) + "\n";
+        // Every way to cut the stream into two or three chunks around the secrets.
+        for (size_t cut1 = 0; cut1 <= stream.size(); ++cut1) {
+            for (size_t cut2 : {cut1, cut1 + 1, cut1 + 13, cut1 + 29}) {
+                cut2 = std::min(cut2, stream.size());
+                util::SecretMasker m;
+                std::string out = m.feed(stream.substr(0, cut1));
+                out += m.feed(stream.substr(cut1, cut2 - cut1));
+                out += m.feed(stream.substr(cut2));
+                out += m.finish();
+                INFO("cuts at " << cut1 << ", " << cut2);
+                REQUIRE(out == std::string(50, 'a') + "***" + std::string(50, 'b') + "***\n");
+            }
+        }
+    }
+
+    TEST_CASE("the masker releases text that cannot start a secret at once") {
+        Registered reg;
+        util::SecretMasker m;
+        std::string out = m.feed(std::string(100, 'x'));
+        auto forms = util::secret_forms(k_secret);
+        size_t longest = std::max_element(forms.begin(), forms.end(), [](auto& a, auto& b) {
+                             return a.size() < b.size();
+                         })->size();
+        CHECK(longest == 40); // percent-encoded: ' " / & = and the space as %XX
+        CHECK(out.size() == 100 - (longest - 1));
+        out += m.finish();
+        CHECK(out == std::string(100, 'x'));
+        CHECK(longest_leak(out) == 0);
+    }
+
+    TEST_CASE("terminal text: secrets masked, escape sequences shown, lines kept") {
+        Registered reg;
+        CHECK(util::terminal_text("a\x1b[31mred\x1b[0m\tb\nc") == "a\\x1b[31mred\\x1b[0m\tb\nc");
+        CHECK(util::terminal_text("bell\a del\x7f cr\rnl\r\n") == "bell\\x07 del\\x7f cr\\x0dnl\n");
+        CHECK(util::terminal_text("csi \xc2\x9b"
+                                  "2J ok \xc3\xa9") == "csi \\u009b2J ok \xc3\xa9");
+        CHECK(util::terminal_text("bad \x9b"
+                                  "2J \xff") == "bad \\x9b2J \\xff");
+        CHECK(util::terminal_text(std::string("nul\0x", 5)) == "nul\\x00x");
+        CHECK(util::terminal_text("token " + k_secret) == "token ***");
+    }
+
+    TEST_CASE("encodings: shell word, percent, JSON") {
+        CHECK(util::shell_quote("") == "''");
+        CHECK(util::shell_quote("a b") == "'a b'");
+        CHECK(util::shell_quote("it's") == "'it'\\''s'");
+        CHECK(util::percent_encode("a b/c?d=e&f#g%~._-") == "a%20b%2Fc%3Fd%3De%26f%23g%25~._-");
+        CHECK(util::percent_encode("\r\n") == "%0D%0A");
+        CHECK(util::json_escape("q\"b\\n\n\x01") == "q\\\"b\\\\n\\n\\u0001");
+    }
+}
