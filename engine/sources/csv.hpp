@@ -3,11 +3,15 @@
 
 #include "decision/sample.hpp"
 
+#include <cstddef>
 #include <filesystem>
 #include <string_view>
 #include <vector>
 
 namespace rollback::sources {
+
+/// The largest CSV read_value_csv reads (1 GiB; the NAB files are under 1 MB).
+inline constexpr size_t k_max_csv_bytes = size_t{1} << 30;
 
 /// A `timestamp,value` CSV (the NAB format: header `timestamp,value`, times like
 /// `2014-03-07 03:41:00` taken as UTC, or RFC 3339) as value samples in file order. Throws

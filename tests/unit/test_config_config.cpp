@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: MIT
 #include "config/config.hpp"
 
+#include "support/temp_dir.hpp"
+#include "util/error.hpp"
+
 #include <doctest/doctest.h>
+#include <sys/stat.h>
 
 using namespace rollback;
 
@@ -208,5 +212,35 @@ hooks = ["notify", "../x"]
            "playbook's hooks directory)\n"
            "6:1: decision: key \"hooks\" needs key \"playbook\": hooks are found in its hooks "
            "directory\n");
+    }
+}
+
+TEST_SUITE("config") {
+    TEST_CASE("config: an empty file, a directory or a FIFO is an error, not a config") {
+        for (const char* text : {"", "\n# nothing here\n\n"}) {
+            try {
+                config::parse(text, "rollback.toml", "/srv");
+                FAIL("expected InvalidInput");
+            } catch (const util::InvalidInput& e) {
+                REQUIRE(e.diagnostics().size() == 1);
+                CHECK(util::format_diagnostic(e.diagnostics()[0]) ==
+                      "rollback.toml:1:1: error: rollback.toml: empty configuration\n"
+                      "  hint: a config has at least [[condition]] and its [source.NAME] "
+                      "(docs/config.md)\n");
+            }
+        }
+        test::TempDir dir;
+        const auto fifo = dir / "fifo.toml";
+        REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+        for (const auto& p : {dir.path(), fifo, std::filesystem::path("/dev/zero")}) {
+            CAPTURE(p);
+            try {
+                config::load(p);
+                FAIL("expected util::Error");
+            } catch (const util::Error& e) {
+                CHECK(e.code() == util::ExitCode::invalid);
+                CHECK(std::string(e.what()).rfind("cannot read " + p.string() + ": ", 0) == 0);
+            }
+        }
     }
 }
