@@ -7,6 +7,7 @@
 #include "util/secrets.hpp"
 
 #include <cstdio>
+#include <string>
 
 namespace rollback::cli {
 
@@ -32,9 +33,20 @@ int cmd_validate(const Args& args) {
     bool all_ok = true;
     for (const auto& f : files) {
         try {
-            auto pb = load_playbook(f, overrides);
-            std::printf("%s: ok (%zu steps, %zu finally)\n", f.c_str(), pb.steps.size(),
-                        pb.finally.size());
+            // Without the deployment's environment (a CI job): an unset variable is a warning
+            // here and an error at plan/run.
+            auto pb = load_playbook(f, overrides, true);
+            for (const auto& w : pb.warnings) {
+                std::fputs(util::mask_secrets(util::format_diagnostic(w, "warning")).c_str(),
+                           stderr);
+            }
+            std::printf("%s: ok (%zu steps, %zu finally)%s\n", f.c_str(), pb.steps.size(),
+                        pb.finally.size(),
+                        pb.warnings.empty() ? ""
+                                            : (", " + std::to_string(pb.warnings.size()) +
+                                               " warning" + (pb.warnings.size() == 1 ? "" : "s") +
+                                               ": environment variables to set before plan/run")
+                                                  .c_str());
         } catch (const util::InvalidInput& e) {
             all_ok = false;
             std::fputs(util::mask_secrets(e.what()).c_str(), stderr);
