@@ -137,6 +137,7 @@ TEST_SUITE("playbook") {
         REQUIRE(t);
         CHECK((*t)["μ"].value<std::string>() == "€ 5");
         TomlReader bom("bom.toml");
-        CHECK(bom.parse("\xEF\xBB\xBF" "a = 1\n"));
+        CHECK(bom.parse("\xEF\xBB\xBF"
+                        "a = 1\n"));
     }
 }
