@@ -9,6 +9,9 @@ packages=(
   libboost1.81-dev libboost-filesystem1.81-dev libboost-program-options1.81-dev
   libboost-json1.81-dev libboost-system1.81-dev
   libpqxx-dev libpq-dev libspdlog-dev libtomlplusplus-dev doctest-dev libssl-dev
+  libhowardhinnant-date-dev
+  # fuzzing and the sanitizer build (scripts/fuzz.sh, scripts/sanitize.sh)
+  clang libclang-rt-14-dev
   # tests and the demo
   postgresql-15 postgresql-client-15 python3 curl procps
   python3-django gunicorn python3-psycopg2 supervisor

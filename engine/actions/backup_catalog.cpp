@@ -349,7 +349,13 @@ BackupManifest take_backup(exec::ProcessRunner& runner, const BackupCatalog& cat
     std::string snapshot = info[0].c_str();
     m.database = info[1].c_str();
     m.server_version = info[2].c_str();
-    m.time = *util::parse_time(info[3].c_str());
+    auto server_time = util::parse_time(info[3].c_str());
+    if (!server_time) {
+        throw util::Error("the server's clock reads " + std::string(info[3].c_str()) +
+                              ", not a time a backup can carry",
+                          util::ExitCode::run_failed);
+    }
+    m.time = *server_time;
     m.release = req.release;
     m.good = req.mark_good;
     for (const auto& k : req.key_tables) {

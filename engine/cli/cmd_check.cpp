@@ -28,9 +28,10 @@ bool recommends_rollback(Action a) {
 }
 
 util::SystemTime parse_time_option(const std::string& opt, const std::string& text) {
-    auto t = util::parse_time(text);
+    std::string why;
+    auto t = util::parse_time(text, &why);
     if (!t) {
-        throw util::Error("--" + opt + ": cannot read time " + util::quoted(text),
+        throw util::Error("--" + opt + ": cannot read time " + util::quoted(text) + ": " + why,
                           util::ExitCode::invalid,
                           "use RFC 3339 (2026-11-26T14:35:00Z) or \"2026-11-26 14:35:00\" (UTC)");
     }

@@ -30,9 +30,11 @@ int cmd_deployed(const Args& args) {
     }
     util::SystemTime t = std::chrono::system_clock::now();
     if (!when.empty()) {
-        auto parsed = util::parse_time(when);
+        std::string why;
+        auto parsed = util::parse_time(when, &why);
         if (!parsed) {
-            throw util::Error("--time: cannot read " + util::quoted(when), util::ExitCode::invalid);
+            throw util::Error("--time: cannot read " + util::quoted(when) + ": " + why,
+                              util::ExitCode::invalid);
         }
         t = *parsed;
     }

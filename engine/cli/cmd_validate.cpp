@@ -8,6 +8,7 @@
 #include "util/secrets.hpp"
 
 #include <cstdio>
+#include <string>
 
 namespace rollback::cli {
 
@@ -23,8 +24,19 @@ void validate_config(const std::string& f) {
 }
 
 void validate_playbook(const std::string& f, const std::map<std::string, std::string>& overrides) {
-    auto pb = load_playbook(f, overrides);
-    std::printf("%s: ok (%zu steps, %zu finally)\n", f.c_str(), pb.steps.size(), pb.finally.size());
+    // Without the deployment's environment (a CI job): an unset variable is a warning here and
+    // an error at plan/run.
+    auto pb = load_playbook(f, overrides, true);
+    for (const auto& w : pb.warnings) {
+        std::fputs(util::terminal_text(util::format_diagnostic(w, "warning")).c_str(), stderr);
+    }
+    std::printf("%s: ok (%zu steps, %zu finally)%s\n", f.c_str(), pb.steps.size(),
+                pb.finally.size(),
+                pb.warnings.empty() ? ""
+                                    : (", " + std::to_string(pb.warnings.size()) + " warning" +
+                                       (pb.warnings.size() == 1 ? "" : "s") +
+                                       ": environment variables to set before plan/run")
+                                          .c_str());
 }
 
 } // namespace

@@ -8,9 +8,11 @@
 namespace rollback::cli {
 
 playbook::Playbook load_playbook(const std::filesystem::path& file,
-                                 const std::map<std::string, std::string>& overrides) {
+                                 const std::map<std::string, std::string>& overrides,
+                                 bool unset_env_is_warning) {
     playbook::LoadOptions options;
     options.overrides = overrides;
+    options.unset_env_is_warning = unset_env_is_warning;
     for (const auto& name : actions::action_names()) {
         const actions::Action* a = actions::find_action(name);
         options.actions.push_back({name, a->keys(), a->required_keys(), a->encodings()});

@@ -419,6 +419,12 @@ Config parse(std::string_view text, const std::string& display_path,
     Config cfg;
     cfg.file = display_path;
     cfg.state_dir = base_dir / ".rollback";
+    if (doc->empty()) {
+        // An empty file would evaluate nothing and record "no action": a wrong path, not a config.
+        rd.error({display_path, 1, 1}, "rollback.toml", "empty configuration",
+                 "a config has at least [[condition]] and its [source.NAME] (docs/config.md)");
+        rd.throw_if_errors();
+    }
     rd.check_keys(*doc, "rollback.toml", k_top_keys);
 
     if (const toml::table* t = rd.get_table(*doc, "target", "target")) {
@@ -543,7 +549,7 @@ bool looks_like_config(const std::filesystem::path& file) {
 }
 
 Config load(const std::filesystem::path& file) {
-    std::string text = util::read_file(file);
+    std::string text = util::read_input_file(file, util::k_max_config_bytes);
     auto base = std::filesystem::absolute(file).parent_path();
     return parse(text, file.string(), base);
 }

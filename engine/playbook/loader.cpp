@@ -87,7 +87,7 @@ class Loader {
         m_r.check_keys(root, "", k_top_keys);
         read_header(root);
         const toml::table* vars = m_r.get_table(root, "vars", "");
-        m_pb.variables = resolve_variables(m_r, vars, m_options, dotenv);
+        m_pb.variables = resolve_variables(m_r, vars, m_options, dotenv, m_pb.warnings);
         std::map<std::string, std::string> values{{"playbook_dir", m_pb.directory.string()}};
         for (const Variable& v : m_pb.variables) {
             values[v.name] = v.value;
@@ -113,7 +113,7 @@ class Loader {
             // mistake is never reported twice; they read the complete playbook (hooks, vars).
             for (const auto* list : {&m_pb.steps, &m_pb.finally}) {
                 for (const Step& s : *list) {
-                    if (m_clean.count(s.id) != 0) {
+                    if (m_clean.count(s.id) != 0 && !uses_unset_variable(s)) {
                         for (auto& d : m_options.validate_step(m_pb, s)) {
                             m_r.error(std::move(d.where), d.subject, std::move(d.problem),
                                       std::move(d.hint));
@@ -125,6 +125,12 @@ class Loader {
     }
 
   private:
+    bool uses_unset_variable(const Step& s) const {
+        return std::any_of(m_pb.variables.begin(), m_pb.variables.end(), [&](const Variable& v) {
+            return v.unset && std::find(s.uses.begin(), s.uses.end(), v.name) != s.uses.end();
+        });
+    }
+
     void read_header(const toml::table& root) {
         m_pb.name = m_pb.file.stem().string();
         const toml::table* header = m_r.get_table(root, "playbook", "");
@@ -590,16 +596,7 @@ const std::vector<std::string>& common_step_keys() {
 Playbook load(const fs::path& file, const LoadOptions& options) {
     const std::string display = file.string();
     std::error_code ec;
-    if (fs::is_directory(file, ec)) {
-        throw util::Error("cannot read " + display + ": it is a directory",
-                          util::ExitCode::invalid);
-    }
-    std::string text;
-    try {
-        text = util::read_file(file);
-    } catch (const util::Error& e) {
-        throw util::Error(e.what(), util::ExitCode::invalid);
-    }
+    const std::string text = util::read_input_file(file, util::k_max_config_bytes);
 
     Playbook pb;
     pb.file = fs::absolute(file).lexically_normal();
@@ -613,7 +610,8 @@ Playbook load(const fs::path& file, const LoadOptions& options) {
     std::map<std::string, std::string> dotenv;
     const fs::path dotenv_path = file.parent_path() / ".env";
     if (fs::is_regular_file(dotenv_path, ec)) {
-        dotenv = parse_dotenv(util::read_file(dotenv_path), dotenv_path.string(), dotenv_errors);
+        dotenv = parse_dotenv(util::read_input_file(dotenv_path, util::k_max_config_bytes),
+                              dotenv_path.string(), dotenv_errors);
     }
 
     Loader(reader, options, pb).load(*root, dotenv);

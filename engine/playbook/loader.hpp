@@ -27,6 +27,11 @@ struct LoadOptions {
     std::vector<ActionSpec> actions;              ///< known action kinds (exec, wait, hook, ...)
     std::map<std::string, std::string> overrides; ///< --var NAME=VALUE, win over everything
     const std::map<std::string, std::string>* environment = nullptr; ///< nullptr = the process env
+    /// `rollback validate`: an environment variable that is not set (and has no default) is a
+    /// warning in Playbook::warnings instead of an error; the steps that use its variable are
+    /// not checked further (their values are unknown here). Either way, each unset variable is
+    /// reported once, at its [vars] entry, never again at its uses.
+    bool unset_env_is_warning = false;
     /// Called for every step whose common keys loaded well, so that action-specific checks
     /// (types and values of Step::params) are reported in the same pass, in file order.
     std::function<std::vector<util::Diagnostic>(const Playbook&, const Step&)> validate_step;

@@ -41,6 +41,9 @@ struct Variable {
     std::string value;
     bool secret = false;
     std::string origin; ///< "playbook", "env HELLO_TOKEN", ".env HELLO_TOKEN", "default", "--var"
+    /// Its environment variable is not set (and it has no default): the value is empty. Only a
+    /// playbook loaded with LoadOptions::unset_env_is_warning carries such a variable.
+    bool unset = false;
 };
 
 struct Step {
@@ -98,6 +101,9 @@ struct Playbook {
     std::vector<Step> finally; ///< `[[finally]]`, in file order
     /// Lifecycle hooks: event name ("on-trigger", "before-step", ...) → hook names.
     std::map<std::string, std::vector<std::string>> hooks;
+    /// What LoadOptions::unset_env_is_warning turned from errors into warnings (one per unset
+    /// environment variable), in file order.
+    std::vector<util::Diagnostic> warnings;
 
     const Step* find_step(std::string_view id) const;
 };

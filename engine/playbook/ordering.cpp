@@ -31,7 +31,7 @@ void order_steps(TomlReader& reader, const std::vector<RawStep>& raw, Playbook& 
     std::vector<std::vector<size_t>> deps(raw.size());
     for (size_t i = 0; i < raw.size(); ++i) {
         const RawStep& r = raw[i];
-        if (r.is_finally || r.duplicate) {
+        if (r.is_finally) {
             continue;
         }
         for (size_t k = 0; k < r.step.needs.size(); ++k) {
@@ -45,6 +45,9 @@ void order_steps(TomlReader& reader, const std::vector<RawStep>& raw, Playbook& 
                 }
                 reader.error(at, r.subject, problem);
                 continue;
+            }
+            if (r.duplicate) {
+                continue; // a second definition is left out of the order; an unknown name is not
             }
             const RawStep& target = raw[it->second];
             if (target.is_finally) {

@@ -33,9 +33,194 @@ std::string_view type_name(toml::node_type t) {
     return "nothing";
 }
 
+namespace {
+
+// What toml++ 3.3 is never given (it recurses once per level of nesting, and so does every walk
+// of its tree; a non-ASCII byte in a bare key reaches an unreachable branch of its lexer): the
+// first place where the text nests deeper than k_max_toml_depth (dotted keys, table headers,
+// inline tables and arrays, counted together) or holds a byte above 0x7F outside a string or a
+// comment (TOML 1.0 allows them nowhere else). A conservative lexical pass: strings and comments
+// are skipped, the rest is counted; what it lets through, toml++ parses in full.
+class ShapeCheck {
+  public:
+    explicit ShapeCheck(std::string_view text) : m_text(text) {}
+
+    std::optional<util::Diagnostic> run(const std::string& path) {
+        m_stack.push_back({0, true}); // the document: keys at the current header's depth
+        if (m_text.substr(0, 3) == "\xEF\xBB\xBF") {
+            m_pos = 3; // a UTF-8 byte order mark, which toml++ skips
+        }
+        while (m_pos < m_text.size()) {
+            const char c = m_text[m_pos];
+            if (static_cast<unsigned char>(c) > 0x7F) {
+                return at(path, "non-ASCII character outside a string or a comment",
+                          "quote the key: \"μ\" = ...");
+            }
+            if (c == '#') {
+                skip_to_line_end();
+                continue;
+            }
+            if (c == '"' || c == '\'') {
+                if (!skip_string()) {
+                    return std::nullopt; // unterminated: toml++ reports it
+                }
+                continue;
+            }
+            if (c == '\n') {
+                newline();
+                continue;
+            }
+            if (step(c)) {
+                return at(path,
+                          "nested deeper than " + std::to_string(k_max_toml_depth) + " levels",
+                          "dotted keys, [table.headers], inline tables and arrays count alike");
+            }
+            advance();
+        }
+        return std::nullopt;
+    }
+
+  private:
+    struct Frame {
+        int depth;   // depth of the values written in this frame
+        bool is_key; // keys are written here: a table (document or inline table)
+    };
+
+    // True when `c` makes the text too deep.
+    bool step(char c) {
+        Frame& top = m_stack.back();
+        const bool document = m_stack.size() == 1;
+        if (document && m_line_start && c == '[') {
+            m_in_header = true;
+            m_header_depth = 1;
+            m_line_start = false;
+            return false;
+        }
+        if (c == ' ' || c == '\t' || c == '\r') {
+            return false;
+        }
+        m_line_start = false;
+        if (m_in_header) {
+            if (c == '.') {
+                return ++m_header_depth > k_max_toml_depth;
+            }
+            if (c == ']') {
+                m_in_header = false;
+                m_stack.front().depth = m_header_depth;
+            }
+            return false;
+        }
+        if (top.is_key && m_in_key) {
+            if (c == '.') {
+                return ++m_key_depth + top.depth > k_max_toml_depth;
+            }
+            if (c == '=') {
+                m_in_key = false;
+                m_value_depth = top.depth + m_key_depth;
+            }
+            return false;
+        }
+        if (c == '[' || c == '{') {
+            const int depth = (top.is_key ? m_value_depth : top.depth) + 1;
+            m_stack.push_back({depth, c == '{'});
+            m_in_key = c == '{';
+            m_key_depth = 1;
+            return depth > k_max_toml_depth;
+        }
+        if ((c == ']' || c == '}') && m_stack.size() > 1) {
+            m_stack.pop_back();
+            m_in_key = false;
+            return false;
+        }
+        if (c == ',' && top.is_key && m_stack.size() > 1) {
+            m_in_key = true; // the next key of an inline table
+            m_key_depth = 1;
+        }
+        return false;
+    }
+
+    void newline() {
+        advance();
+        if (m_stack.size() == 1) {
+            m_line_start = true;
+            m_in_key = true;
+            m_key_depth = 1;
+            m_in_header = false;
+        }
+    }
+
+    void advance() {
+        if (m_text[m_pos] == '\n') {
+            ++m_line;
+            m_column = 1;
+        } else {
+            ++m_column;
+        }
+        ++m_pos;
+    }
+
+    void skip_to_line_end() {
+        while (m_pos < m_text.size() && m_text[m_pos] != '\n') {
+            advance();
+        }
+    }
+
+    // Skips a basic or literal string, single- or multi-line. False when it does not end.
+    bool skip_string() {
+        m_line_start = false;
+        const char q = m_text[m_pos];
+        const bool multi = m_text.substr(m_pos, 3) == std::string(3, q);
+        for (int i = 0; i < (multi ? 3 : 1); ++i) {
+            advance();
+        }
+        while (m_pos < m_text.size()) {
+            const char c = m_text[m_pos];
+            if (c == '\\' && q == '"' && m_pos + 1 < m_text.size()) {
+                advance();
+                advance();
+                continue;
+            }
+            if (c == '\n' && !multi) {
+                return true; // unterminated on its line: toml++ reports it
+            }
+            if (c == q && (!multi || m_text.substr(m_pos, 3) == std::string(3, q))) {
+                for (int i = 0; i < (multi ? 3 : 1); ++i) {
+                    advance();
+                }
+                // Up to two more quotes may close a multi-line string ("""a""""").
+                while (multi && m_pos < m_text.size() && m_text[m_pos] == q) {
+                    advance();
+                }
+                return true;
+            }
+            advance();
+        }
+        return false;
+    }
+
+    std::optional<util::Diagnostic> at(const std::string& path, std::string problem,
+                                       std::string hint) const {
+        return util::Diagnostic{
+            {path, m_line, m_column}, "syntax", std::move(problem), std::move(hint)};
+    }
+
+    std::string_view m_text;
+    size_t m_pos = 0;
+    int m_line = 1, m_column = 1;
+    std::vector<Frame> m_stack;
+    bool m_line_start = true, m_in_header = false, m_in_key = true;
+    int m_header_depth = 0, m_key_depth = 1, m_value_depth = 0;
+};
+
+} // namespace
+
 TomlReader::TomlReader(std::string display_path) : m_path(std::move(display_path)) {}
 
 std::optional<toml::table> TomlReader::parse(std::string_view text) {
+    if (auto bad = ShapeCheck(text).run(m_path)) {
+        m_diagnostics.push_back(std::move(*bad));
+        return std::nullopt;
+    }
     try {
         return toml::parse(text, m_path);
     } catch (const toml::parse_error& e) {

@@ -17,6 +17,10 @@
 
 namespace rollback::playbook {
 
+/// How deep a TOML document may nest: dotted-key segments, table-header segments, inline tables
+/// and arrays, counted together. Real playbooks and configs use fewer than 10.
+inline constexpr int k_max_toml_depth = 64;
+
 /// "a string", "an integer", "a float", "a boolean", "an array", "a table", "a date", ...
 std::string_view type_name(toml::node_type t);
 
@@ -26,7 +30,9 @@ class TomlReader {
     explicit TomlReader(std::string display_path);
 
     /// Parses a whole document. On a syntax error appends one diagnostic (subject "syntax",
-    /// the parser's description, located at line ≥ 1) and returns nullopt. Never throws.
+    /// the parser's description, located at line ≥ 1) and returns nullopt. Never throws. Text
+    /// nested deeper than k_max_toml_depth levels, or with a non-ASCII byte outside strings and
+    /// comments, is refused the same way before the parser sees it.
     std::optional<toml::table> parse(std::string_view text);
 
     util::Location where(const toml::source_region& r) const;

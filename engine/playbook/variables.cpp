@@ -113,7 +113,8 @@ std::map<std::string, std::string> parse_dotenv(std::string_view text,
 
 std::vector<Variable> resolve_variables(TomlReader& reader, const toml::table* vars,
                                         const LoadOptions& options,
-                                        const std::map<std::string, std::string>& dotenv) {
+                                        const std::map<std::string, std::string>& dotenv,
+                                        std::vector<util::Diagnostic>& warnings) {
     std::vector<Variable> out;
     // toml++ tables iterate by key; variables are listed (plan, journal) in file order.
     std::vector<std::pair<const toml::key*, const toml::node*>> entries;
@@ -180,10 +181,17 @@ std::vector<Variable> resolve_variables(TomlReader& reader, const toml::table* v
                     v.value = *def;
                     v.origin = "default";
                 } else {
-                    reader.error(reader.where(*t->get("env")), subject,
-                                 "environment variable " + *env + " is not set",
-                                 "set it or add default = \"...\"");
-                    continue;
+                    util::Diagnostic d{reader.where(*t->get("env")), subject,
+                                       "environment variable " + *env + " is not set",
+                                       "set it or add default = \"...\""};
+                    if (options.unset_env_is_warning) {
+                        warnings.push_back(std::move(d));
+                    } else {
+                        reader.error(std::move(d.where), d.subject, std::move(d.problem),
+                                     std::move(d.hint));
+                    }
+                    v.unset = true;
+                    v.origin = "env " + *env + " (not set)";
                 }
             } else {
                 reader.type_error(node, name, "[vars]", "a string or { env = \"NAME\" }");

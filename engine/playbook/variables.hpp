@@ -28,9 +28,13 @@ bool is_variable_name(std::string_view name);
 /// Resolves every `[vars]` entry (overrides > environment > `.env` > default) and reports bad
 /// entries, unset environment variables and overrides of undeclared variables into `reader`.
 /// Secret values are registered with util::register_secret.
+/// An unset environment variable without a default is one diagnostic at its entry: an error in
+/// `reader`, or with options.unset_env_is_warning a warning in `warnings`; either way the
+/// variable is returned (empty, `unset`) so that its uses are not reported again.
 std::vector<Variable> resolve_variables(TomlReader& reader, const toml::table* vars,
                                         const LoadOptions& options,
-                                        const std::map<std::string, std::string>& dotenv);
+                                        const std::map<std::string, std::string>& dotenv,
+                                        std::vector<util::Diagnostic>& warnings);
 
 /// The result of substituting into one text.
 struct Substitution {

@@ -157,7 +157,8 @@ bool parse_time_iso(std::string_view v, int64_t& out) {
     }
     int64_t offset = 0;
     std::string_view z = v.substr(19);
-    if (z.size() == 6 && (z[0] == '+' || z[0] == '-') && z[3] == ':') {
+    if (z.size() == 6 && (z[0] == '+' || z[0] == '-') && z[3] == ':' && digit(z[1]) &&
+        digit(z[2]) && digit(z[4]) && digit(z[5])) {
         offset = (d2(z.data() + 1) * 3600 + d2(z.data() + 4) * 60) * (z[0] == '+' ? 1 : -1);
     } else if (z != "Z") {
         return false;
@@ -179,9 +180,15 @@ bool parse_seconds_ms(std::string_view v, double& ms) {
         ms = static_cast<double>(whole) * 1000.0 + static_cast<double>(frac) * 1000.0 / 1000.0;
         return true;
     }
+    // At most 15 digits of whole seconds (a $msec epoch has 10): more would overflow `whole`
+    // (and the milliseconds of a time): such a field is not a time.
+    constexpr size_t k_max_whole_digits = 15;
     size_t i = 0;
     int64_t whole = 0;
     while (i < v.size() && digit(v[i])) {
+        if (i == k_max_whole_digits) {
+            return false;
+        }
         whole = whole * 10 + (v[i] - '0');
         ++i;
     }
@@ -242,9 +249,11 @@ bool store(LogFormat::Var var, std::string_view v, LogEntry& e, TimeCache& cache
         have_time = parse_time_iso(v, e.time_s);
         return have_time;
     case V::msec: {
-        double ms;
+        double ms = 0;
         have_time = parse_seconds_ms(v, ms);
-        e.time_s = static_cast<int64_t>(ms / 1000.0);
+        if (have_time) {
+            e.time_s = static_cast<int64_t>(ms / 1000.0);
+        }
         return have_time;
     }
     case V::status:

@@ -3,8 +3,10 @@
 
 #include "sources/csv.hpp"
 #include "util/error.hpp"
+#include "util/files.hpp"
 #include "util/strings.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <fstream>
@@ -14,8 +16,9 @@ namespace rollback::sources {
 FileSamples read_samples(const std::filesystem::path& file, const std::string& format,
                          int64_t interval_s, int64_t lateness_s,
                          std::optional<decision::SystemTime> from,
-                         std::optional<decision::SystemTime> to) {
+                         std::optional<decision::SystemTime> to, size_t max_samples) {
     FileSamples out;
+    util::require_regular_file(file);
     std::string head;
     {
         std::ifstream in(file);
@@ -34,15 +37,47 @@ FileSamples read_samples(const std::filesystem::path& file, const std::string& f
         return out;
     }
     LogFormat f = LogFormat::compile(format);
+    const int64_t interval = std::max<int64_t>(1, interval_s);
     RequestAggregator agg(
-        interval_s,
+        interval,
         [&](decision::Sample s) {
-            if (keep(s)) {
-                out.samples.push_back(std::move(s));
+            if (!keep(s)) {
+                return;
             }
+            // Empty intervals between two lines are samples too: two lines years apart would fill
+            // memory. Refused before the sample is held.
+            if (out.samples.size() >= max_samples) {
+                throw util::Error(
+                    file.string() + ": the lines span " +
+                        util::format_time(out.samples.front().time) + " .. " +
+                        util::format_time(s.time) + ", more than " + std::to_string(max_samples) +
+                        " intervals of " + std::to_string(interval) + " s (at most " +
+                        std::to_string(max_samples) + ")",
+                    util::ExitCode::invalid,
+                    "a line with a wrong date? narrow the replay with --from/--to, or a longer "
+                    "--interval");
+            }
+            out.samples.push_back(std::move(s));
         },
         lateness_s);
-    out.stats = parse_file(file, f, agg);
+    if (from || to) {
+        // Only the lines of the range (and one interval around it) are aggregated: the empty
+        // intervals between lines far outside it are never made.
+        using std::chrono::duration_cast;
+        using std::chrono::seconds;
+        const int64_t lo =
+            from ? duration_cast<seconds>(from->time_since_epoch()).count() - 2 * interval
+                 : INT64_MIN;
+        const int64_t hi =
+            to ? duration_cast<seconds>(to->time_since_epoch()).count() + 2 * interval : INT64_MAX;
+        out.stats = parse_file(file, f, [&](const LogEntry& e) {
+            if (e.time_s >= lo && e.time_s <= hi) {
+                agg.add(e);
+            }
+        });
+    } else {
+        out.stats = parse_file(file, f, agg);
+    }
     agg.flush_all();
     out.late = agg.late();
     out.implausible = agg.implausible();

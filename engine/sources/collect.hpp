@@ -24,14 +24,22 @@ struct FileSamples {
     CsvStats csv;             ///< CSV: rows going back in time (skipped)
 };
 
+/// The most access-log samples read_samples holds (one per interval, quiet ones included; about
+/// 150 bytes each): 35 days at 1 s, a year at 10 s.
+inline constexpr size_t k_max_replay_samples = 3'000'000;
+
 /// Reads a recorded file for replay: a `timestamp,value` CSV (recognized by its header) or an
 /// access log in `format`, aggregated into `interval_s` samples by event time, a line counted when
 /// it is at most `lateness_s` later than the newest line before it (the source's max_lateness).
-/// Samples outside [from, to] (when given) are dropped. Throws util::Error / util::InvalidInput.
+/// Lines and samples outside [from, to] (when given) are dropped before they are aggregated or
+/// held. Throws util::Error / util::InvalidInput; util::Error (exit 2) as soon as the samples kept
+/// would exceed `max_samples` (two lines years apart), before they are allocated; the file must be
+/// a regular file.
 FileSamples read_samples(const std::filesystem::path& file, const std::string& format,
                          int64_t interval_s, int64_t lateness_s,
                          std::optional<decision::SystemTime> from = std::nullopt,
-                         std::optional<decision::SystemTime> to = std::nullopt);
+                         std::optional<decision::SystemTime> to = std::nullopt,
+                         size_t max_samples = k_max_replay_samples);
 
 /// One observation of a `command` source: exit 0 and a number on stdout → a value sample; a
 /// non-zero exit, a timeout or output that is not a number → an error sample (the check failed,

@@ -20,9 +20,10 @@ inline bool two_digits(const char* p, int& out) {
     return true;
 }
 
-// "2014-03-07 03:41:00" (or with 'T'), the form of every NAB row, without sscanf and timegm:
-// nullopt when the text has another form, which then goes to util::parse_time. Same result as
-// util::parse_time for the texts it accepts (out-of-range days and leap seconds roll over alike).
+// "2014-03-07 03:41:00" (or with 'T'), the form of every NAB row, without a stream per row:
+// nullopt when the text has another form or is not plainly valid (a day past the 28th, a year
+// out of range), which then goes to util::parse_time. Same result as util::parse_time for the
+// texts it accepts.
 std::optional<util::SystemTime> parse_plain_utc(std::string_view t) {
     if (t.size() != 19 || t[4] != '-' || t[7] != '-' || (t[10] != ' ' && t[10] != 'T') ||
         t[13] != ':' || t[16] != ':') {
@@ -35,12 +36,13 @@ std::optional<util::SystemTime> parse_plain_utc(std::string_view t) {
         !two_digits(p + 17, s)) {
         return std::nullopt;
     }
-    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60) {
+    const int year = y_hi * 100 + y_lo;
+    if (mo < 1 || mo > 12 || d < 1 || d > 28 || h > 23 || mi > 59 || s > 59 ||
+        year < util::k_min_year || year > util::k_max_year) {
         return std::nullopt;
     }
     const int64_t secs =
-        days_from_civil(y_hi * 100 + y_lo, static_cast<unsigned>(mo), static_cast<unsigned>(d)) *
-            86400 +
+        days_from_civil(year, static_cast<unsigned>(mo), static_cast<unsigned>(d)) * 86400 +
         h * 3600 + mi * 60 + s;
     return util::SystemTime(std::chrono::milliseconds(secs * 1000));
 }
@@ -84,13 +86,14 @@ std::vector<decision::Sample> parse_value_csv(std::string_view text,
         }
         const std::string_view when = util::trim(line.substr(0, comma));
         auto t = parse_plain_utc(when);
+        std::string why;
         if (!t) {
-            t = util::parse_time(when);
+            t = util::parse_time(when, &why);
         }
         if (!t) {
             errors.push_back({{display_path, line_no, 1},
                               "timestamp",
-                              "cannot read " + util::quoted(line.substr(0, comma)),
+                              "cannot read " + util::quoted(line.substr(0, comma)) + ": " + why,
                               ""});
             continue;
         }
@@ -130,7 +133,7 @@ std::vector<decision::Sample> parse_value_csv(std::string_view text,
 }
 
 std::vector<decision::Sample> read_value_csv(const std::filesystem::path& path, CsvStats* stats) {
-    return parse_value_csv(util::read_file(path), path.string(), stats);
+    return parse_value_csv(util::read_input_file(path, k_max_csv_bytes), path.string(), stats);
 }
 
 } // namespace rollback::sources

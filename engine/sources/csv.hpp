@@ -3,6 +3,7 @@
 
 #include "decision/sample.hpp"
 
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -17,6 +18,9 @@ struct CsvStats {
     uint64_t first_out_of_order_line = 0; ///< 1-based; 0 when none
     std::string first_out_of_order;       ///< its text (truncated to 200 bytes)
 };
+
+/// The largest CSV read_value_csv reads (1 GiB; the NAB files are under 1 MB).
+inline constexpr size_t k_max_csv_bytes = size_t{1} << 30;
 
 /// A `timestamp,value` CSV (the NAB format: header `timestamp,value`, times like
 /// `2014-03-07 03:41:00` taken as UTC, or RFC 3339) as value samples in time order. Throws

@@ -23,7 +23,7 @@ std::string read_line(const std::string& file, int line) {
 
 } // namespace
 
-std::string format_diagnostic(const Diagnostic& d) {
+std::string format_diagnostic(const Diagnostic& d, std::string_view severity) {
     std::string out;
     if (!d.where.file.empty()) {
         out += d.where.file;
@@ -37,7 +37,8 @@ std::string format_diagnostic(const Diagnostic& d) {
         }
         out += ": ";
     }
-    out += "error: ";
+    out += severity;
+    out += ": ";
     if (!d.subject.empty()) {
         out += d.subject + ": ";
     }

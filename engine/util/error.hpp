@@ -5,6 +5,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace rollback::util {
@@ -26,7 +27,7 @@ struct Diagnostic {
 
 /// The one message shape: location, subject, problem; then the source line and a caret when the
 /// file can be read and the location has a line. Ends with a newline.
-std::string format_diagnostic(const Diagnostic& d);
+std::string format_diagnostic(const Diagnostic& d, std::string_view severity = "error");
 
 /// All diagnostics, each formatted, in order.
 std::string format_diagnostics(const std::vector<Diagnostic>& ds);

@@ -4,7 +4,9 @@
 #include "util/error.hpp"
 #include "util/strings.hpp"
 
+#include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
@@ -69,6 +71,87 @@ std::string read_file(const fs::path& path) {
     std::ostringstream ss;
     ss << in.rdbuf();
     return ss.str();
+}
+
+void require_regular_file(const fs::path& path) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) {
+        throw Error("cannot read " + path.string() + ": " + std::strerror(errno),
+                    ExitCode::invalid);
+    }
+    if (S_ISDIR(st.st_mode)) {
+        throw Error("cannot read " + path.string() + ": it is a directory", ExitCode::invalid);
+    }
+    if (!S_ISREG(st.st_mode)) {
+        throw Error("cannot read " + path.string() +
+                        ": not a regular file (a FIFO, a device or a socket)",
+                    ExitCode::invalid);
+    }
+}
+
+std::string read_input_file(const fs::path& path, size_t max_bytes) {
+    // O_NONBLOCK: opening a FIFO with no writer would otherwise wait forever.
+    const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+        throw Error("cannot read " + path.string() + ": " + std::strerror(errno),
+                    ExitCode::invalid);
+    }
+    struct Closer {
+        int fd;
+        ~Closer() { ::close(fd); }
+    } closer{fd};
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) {
+        throw Error("cannot read " + path.string() + ": " + std::strerror(errno),
+                    ExitCode::invalid);
+    }
+    if (S_ISDIR(st.st_mode)) {
+        throw Error("cannot read " + path.string() + ": it is a directory", ExitCode::invalid);
+    }
+    if (!S_ISREG(st.st_mode)) {
+        throw Error("cannot read " + path.string() +
+                        ": not a regular file (a FIFO, a device or a socket)",
+                    ExitCode::invalid);
+    }
+    const auto too_large = [&] {
+        return Error("cannot read " + path.string() + ": larger than " + std::to_string(max_bytes) +
+                         " bytes",
+                     ExitCode::invalid);
+    };
+    if (static_cast<uint64_t>(st.st_size) > max_bytes) {
+        throw too_large();
+    }
+    std::string out;
+    out.resize(static_cast<size_t>(st.st_size));
+    size_t done = 0;
+    for (;;) {
+        if (done == out.size()) {
+            if (out.size() > max_bytes) {
+                throw too_large(); // grew while being read
+            }
+            out.resize(std::min(max_bytes + 1, out.size() + 65536));
+            if (done == out.size()) {
+                break;
+            }
+        }
+        const ssize_t n = ::read(fd, out.data() + done, out.size() - done);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            throw Error("cannot read " + path.string() + ": " + std::strerror(errno),
+                        ExitCode::invalid);
+        }
+        if (n == 0) {
+            break;
+        }
+        done += static_cast<size_t>(n);
+    }
+    if (done > max_bytes) {
+        throw too_large();
+    }
+    out.resize(done);
+    return out;
 }
 
 bool append_line(const fs::path& path, std::string_view line) {

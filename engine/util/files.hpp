@@ -20,6 +20,19 @@ bool append_line(const fs::path& path, std::string_view line);
 /// The whole file; throws util::Error when it cannot be read.
 std::string read_file(const fs::path& path);
 
+/// The whole of an input file the user named (a playbook, a config, a recorded CSV): only a
+/// regular file of at most `max_bytes` is read, so a directory, a FIFO, a device such as
+/// /dev/zero or a runaway file is refused at once instead of hanging or filling memory. Throws
+/// util::Error (exit code 2, `invalid`) naming the file and the problem.
+std::string read_input_file(const fs::path& path, size_t max_bytes);
+
+/// Throws util::Error (exit code 2) unless `path` names a regular file: a directory, a FIFO or a
+/// device given as an input is refused before anything opens it.
+void require_regular_file(const fs::path& path);
+
+/// The bound read_input_file applies to playbooks and rollback.toml (16 MiB).
+inline constexpr size_t k_max_config_bytes = size_t{16} << 20;
+
 /// fsync of a directory, so a rename or a new file in it survives a crash. Errors are ignored
 /// where the filesystem does not support it.
 void fsync_directory(const fs::path& dir);

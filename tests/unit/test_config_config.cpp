@@ -2,8 +2,10 @@
 #include "config/config.hpp"
 
 #include "support/temp_dir.hpp"
+#include "util/error.hpp"
 
 #include <doctest/doctest.h>
+#include <sys/stat.h>
 
 using namespace rollback;
 
@@ -261,5 +263,33 @@ TEST_SUITE("config") {
         CHECK_FALSE(config::looks_like_config(dir / "broken.toml"));
         CHECK_FALSE(config::looks_like_config(dir / "mixed.toml"));
         CHECK_FALSE(config::looks_like_config(dir / "absent.toml"));
+    }
+
+    TEST_CASE("config: an empty file, a directory or a FIFO is an error, not a config") {
+        for (const char* text : {"", "\n# nothing here\n\n"}) {
+            try {
+                config::parse(text, "rollback.toml", "/srv");
+                FAIL("expected InvalidInput");
+            } catch (const util::InvalidInput& e) {
+                REQUIRE(e.diagnostics().size() == 1);
+                CHECK(util::format_diagnostic(e.diagnostics()[0]) ==
+                      "rollback.toml:1:1: error: rollback.toml: empty configuration\n"
+                      "  hint: a config has at least [[condition]] and its [source.NAME] "
+                      "(docs/config.md)\n");
+            }
+        }
+        test::TempDir dir;
+        const auto fifo = dir / "fifo.toml";
+        REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+        for (const auto& p : {dir.path(), fifo, std::filesystem::path("/dev/zero")}) {
+            CAPTURE(p);
+            try {
+                config::load(p);
+                FAIL("expected util::Error");
+            } catch (const util::Error& e) {
+                CHECK(e.code() == util::ExitCode::invalid);
+                CHECK(std::string(e.what()).rfind("cannot read " + p.string() + ": ", 0) == 0);
+            }
+        }
     }
 }

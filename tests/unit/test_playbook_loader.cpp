@@ -2,6 +2,7 @@
 #include "playbook/loader.hpp"
 
 #include "support/temp_dir.hpp"
+#include "util/files.hpp"
 #include "util/secrets.hpp"
 #include "util/strings.hpp"
 
@@ -221,6 +222,7 @@ needs = ["c"]
                 R"(9:12 step "b": key "duration": invalid duration "soon")",
                 R"(10:14 step "b": key "on_failure": expected "abort" or "continue", got "abrt" (did you mean "abort"?))",
                 R"(12:6 step "a": duplicate id "a" (first defined at line 4))",
+                R"(15:10 step "a": needs "c": no such step (did you mean "a"?))",
             });
     }
 
@@ -714,5 +716,68 @@ TEST_SUITE("playbook") {
                       R"(15:11 key "retries": expected an integer, got a string)",
                   });
         }
+    }
+
+    TEST_CASE("loader: an unset environment variable is one error, its uses are not errors") {
+        Fixture f;
+        std::string text = "[vars]\n";
+        for (int v = 0; v < 5; ++v) {
+            text += "v" + std::to_string(v) + " = { env = \"UNSET_" + std::to_string(v) + "\" }\n";
+        }
+        for (int s = 0; s < 4; ++s) {
+            text += "[[step]]\nid = \"s" + std::to_string(s) +
+                    "\"\naction = \"exec\"\nargv = [\"{{v0}}\", \"{{v1}}\", \"{{v2}}\", "
+                    "\"{{v3}}\", \"{{v4}}\"]\n";
+        }
+        auto ds = f.errors(text);
+        REQUIRE(ds.size() == 5);
+        for (int v = 0; v < 5; ++v) {
+            CHECK(ds[static_cast<size_t>(v)].where.line == v + 2);
+            CHECK(ds[static_cast<size_t>(v)].problem ==
+                  "environment variable UNSET_" + std::to_string(v) + " is not set");
+        }
+    }
+
+    TEST_CASE("loader: for validate, an unset environment variable is one warning") {
+        Fixture f;
+        f.options.unset_env_is_warning = true;
+        fs::path p =
+            f.write("[vars]\nroot = { env = \"SHOP_ROOT\" }\nurl = { env = \"SHOP_URL\" }\n"
+                    "name = { env = \"SHOP_NAME\", default = \"shop\" }\n"
+                    "[[step]]\nid = \"a\"\naction = \"exec\"\n"
+                    "argv = [\"ls\", \"{{root}}/current\", \"{{name}}\"]\n"
+                    "[[step]]\nid = \"b\"\naction = \"exec\"\ncwd = \"{{root}}\"\n"
+                    "argv = [\"curl\", \"{{url}}\", \"{{root}}\"]\n");
+        auto pb = playbook::load(p, f.options);
+        REQUIRE(pb.warnings.size() == 2);
+        CHECK(util::format_diagnostic(pb.warnings[0], "warning") ==
+              p.string() +
+                  ":2:16: warning: [vars] root: environment variable SHOP_ROOT is not set\n"
+                  "    root = { env = \"SHOP_ROOT\" }\n"
+                  "                   ^\n"
+                  "  hint: set it or add default = \"...\"\n");
+        CHECK(pb.warnings[1].problem == "environment variable SHOP_URL is not set");
+        REQUIRE(pb.variables.size() == 3);
+        CHECK(pb.variables[0].unset);
+        CHECK(pb.variables[0].value.empty());
+        CHECK_FALSE(pb.variables[2].unset);
+        CHECK(pb.steps.size() == 2);
+        // The same file at plan/run: errors, one per variable.
+        f.options.unset_env_is_warning = false;
+        CHECK(f.problems(util::read_file(p)) ==
+              std::vector<std::string>{
+                  "[vars] root: environment variable SHOP_ROOT is not set",
+                  "[vars] url: environment variable SHOP_URL is not set",
+              });
+    }
+
+    TEST_CASE("loader: an unknown needs is reported even when ids are duplicated") {
+        Fixture f;
+        CHECK(f.problems(std::string("[[step]]\nid = \"a\"\n") + k_wait + "[[step]]\nid = \"a\"\n" +
+                         k_wait + "[[step]]\nid = \"b\"\nneeds = [\"nope\"]\n" + k_wait) ==
+              std::vector<std::string>{
+                  R"(step "a": duplicate id "a" (first defined at line 2))",
+                  R"(step "b": needs "nope": no such step)",
+              });
     }
 }

@@ -65,3 +65,79 @@ TEST_SUITE("playbook") {
         CHECK_THROWS_AS(r.throw_if_errors(), rollback::util::InvalidInput);
     }
 }
+
+TEST_SUITE("playbook") {
+    TEST_CASE("toml reader: nesting past the bound is one located error before toml++ runs") {
+        using rollback::playbook::k_max_toml_depth;
+        for (int levels : {20000, 100000}) {
+            std::string deep = "x = 1\n";
+            for (int i = 0; i < levels; ++i) {
+                deep += i == 0 ? "a" : ".a";
+            }
+            deep += " = 1\n";
+            TomlReader r("deep.toml");
+            CHECK_FALSE(r.parse(deep));
+            REQUIRE(r.diagnostics().size() == 1);
+            CHECK(r.diagnostics()[0].where.line == 2);
+            CHECK(r.diagnostics()[0].where.column == 2 * k_max_toml_depth);
+            CHECK(r.diagnostics()[0].problem == "nested deeper than 64 levels");
+        }
+        for (const char* open : {"[", "{a="}) {
+            std::string text = "v = ";
+            for (int i = 0; i < 100000; ++i) {
+                text += open;
+            }
+            TomlReader r("deep.toml");
+            CHECK_FALSE(r.parse(text));
+            REQUIRE(r.diagnostics().size() == 1);
+            CHECK(r.diagnostics()[0].problem == "nested deeper than 64 levels");
+        }
+        std::string header = "[";
+        for (int i = 0; i < 1000; ++i) {
+            header += i == 0 ? "t" : ".t";
+        }
+        TomlReader r("deep.toml");
+        CHECK_FALSE(r.parse(header + "]\nk = 1\n"));
+        REQUIRE(r.diagnostics().size() == 1);
+    }
+
+    TEST_CASE("toml reader: the depth counts headers, keys and values together") {
+        auto parses = [](const std::string& text) {
+            TomlReader r("d.toml");
+            return r.parse(text).has_value();
+        };
+        auto dotted = [](int n) {
+            std::string k = "k0";
+            for (int i = 1; i < n; ++i) {
+                k += ".k" + std::to_string(i);
+            }
+            return k;
+        };
+        CHECK(parses(dotted(64) + " = 1\n"));
+        CHECK_FALSE(parses(dotted(65) + " = 1\n"));
+        CHECK(parses("[" + dotted(32) + "]\n" + dotted(32) + " = 1\n"));
+        CHECK_FALSE(parses("[" + dotted(32) + "]\n" + dotted(33) + " = 1\n"));
+        CHECK_FALSE(parses("[" + dotted(32) + "]\n" + dotted(32) + " = [1]\n"));
+        // Dots in strings, quoted keys, floats and dates are not levels.
+        CHECK(parses(dotted(60) +
+                     " = [1.5, \"a.b.c.d.e.f\", 1979-05-27T07:32:00.5Z]\n"
+                     "\"" +
+                     dotted(200) + "\" = 'x.y'\n"));
+    }
+
+    TEST_CASE("toml reader: a non-ASCII byte outside strings and comments is an error") {
+        TomlReader r("u.toml");
+        CHECK_FALSE(r.parse("a = 1\nμ = \"x\"\n"));
+        REQUIRE(r.diagnostics().size() == 1);
+        CHECK(r.diagnostics()[0].where.line == 2);
+        CHECK(r.diagnostics()[0].where.column == 1);
+        CHECK(r.diagnostics()[0].problem == "non-ASCII character outside a string or a comment");
+        TomlReader ok("u.toml");
+        auto t = ok.parse("# μ-service\n\"μ\" = \"€ 5\" # ünïcode\nm = '''\nμ\n'''\n");
+        REQUIRE(t);
+        CHECK((*t)["μ"].value<std::string>() == "€ 5");
+        TomlReader bom("bom.toml");
+        CHECK(bom.parse("\xEF\xBB\xBF"
+                        "a = 1\n"));
+    }
+}

@@ -1,0 +1,137 @@
+// SPDX-License-Identifier: MIT
+// The body of every libFuzzer target (tests/fuzz/fuzz_<name>.cpp calls one) and of the unit test
+// that replays tests/fuzz/regressions/<name>/ in every build.
+#include "targets.hpp"
+
+#include "fuzz_support.hpp"
+
+#include "config/config.hpp"
+#include "journal/reader.hpp"
+#include "journal/state.hpp"
+#include "playbook/loader.hpp"
+#include "sources/access_log.hpp"
+#include "sources/csv.hpp"
+#include "sources/prometheus.hpp"
+
+#include <map>
+#include <stdexcept>
+
+namespace rollback::fuzz {
+
+namespace {
+
+using sources::LogFormat;
+
+struct Enough : std::exception {};
+
+LogFormat builtin(uint8_t which) {
+    switch (which % 4) {
+    case 0:
+        return LogFormat::compile("combined");
+    case 1:
+        return LogFormat::compile("combined_request_time");
+    case 2:
+        return LogFormat::compile("$remote_addr [$time_iso8601] \"$request\" $status "
+                                  "$request_time $upstream_response_time");
+    default:
+        return LogFormat::compile("$msec $status $request_time");
+    }
+}
+
+class CannedClient final : public util::HttpClient {
+  public:
+    util::HttpResponse response;
+    util::HttpResponse send(const util::HttpRequest&) override { return response; }
+};
+
+} // namespace
+
+int run_playbook(const uint8_t* data, size_t size) {
+    static const ScratchFile file("playbook.toml");
+    static const std::map<std::string, std::string> env{{"SET", "value"}};
+    const auto& path = file.write(as_text(data, size));
+    playbook::LoadOptions options;
+    options.environment = &env;
+    options.actions = {{"exec", {}, {}}, {"http", {"url", "method", "expect_status"}, {"url"}}};
+    options.unset_env_is_warning = size % 2 == 0;
+    expect_clean([&] { playbook::load(path, options); });
+    return 0;
+}
+
+int run_config(const uint8_t* data, size_t size) {
+    expect_clean([&] { config::parse(as_text(data, size), "rollback.toml", "/nonexistent"); });
+    return 0;
+}
+
+int run_access_log(const uint8_t* data, size_t size) {
+    if (size < 2) {
+        return 0;
+    }
+    std::string_view text = as_text(data + 2, size - 2);
+    expect_clean([&] {
+        LogFormat format = builtin(data[0]);
+        if (data[0] >= 0x80) {
+            const size_t nl = text.find('\n');
+            format = LogFormat::compile(text.substr(0, nl));
+            text = nl == std::string_view::npos ? std::string_view() : text.substr(nl + 1);
+        }
+        // The aggregator fills the intervals between lines; the sink stops where a caller's bound
+        // would (sources::read_samples).
+        size_t samples = 0;
+        sources::RequestAggregator agg(1 + data[1] % 64, [&](decision::Sample) {
+            if (++samples > 100000) {
+                throw Enough();
+            }
+        });
+        try {
+            sources::parse_lines(text, format, [&](const sources::LogEntry& e) { agg.add(e); });
+            agg.flush_all();
+        } catch (const Enough&) {
+        }
+    });
+    return 0;
+}
+
+int run_csv(const uint8_t* data, size_t size) {
+    expect_clean([&] { sources::parse_value_csv(as_text(data, size), "fuzz.csv"); });
+    return 0;
+}
+
+int run_journal(const uint8_t* data, size_t size) {
+    static const ScratchFile file("journal.jsonl");
+    const auto& path = file.write(as_text(data, size));
+    expect_clean([&] {
+        journal::verify(path);
+        auto j = journal::read(path);
+        journal::fold(j, size % 2 == 0);
+    });
+    return 0;
+}
+
+int run_prometheus(const uint8_t* data, size_t size) {
+    if (size < 1) {
+        return 0;
+    }
+    static const int k_statuses[] = {200, 200, 200, 200, 400, 422, 500, 503};
+    CannedClient client;
+    client.response.status = k_statuses[data[0] % 8];
+    client.response.stage = util::HttpStage::done;
+    client.response.body = std::string(as_text(data + 1, size - 1));
+    expect_clean([&] {
+        sources::query_prometheus(client, "http://127.0.0.1:9090", "up", std::chrono::seconds(1),
+                                  std::chrono::system_clock::now());
+        std::string problem;
+        sources::parse_prometheus_value(client.response.body, problem);
+    });
+    return 0;
+}
+
+const std::vector<Target>& targets() {
+    static const std::vector<Target> all{
+        {"playbook", &run_playbook}, {"config", &run_config},   {"access_log", &run_access_log},
+        {"csv", &run_csv},           {"journal", &run_journal}, {"prometheus", &run_prometheus},
+    };
+    return all;
+}
+
+} // namespace rollback::fuzz

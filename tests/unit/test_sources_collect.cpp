@@ -1,0 +1,61 @@
+// SPDX-License-Identifier: MIT
+#include "sources/collect.hpp"
+
+#include "support/temp_dir.hpp"
+#include "util/error.hpp"
+
+#include <doctest/doctest.h>
+#include <sys/stat.h>
+
+using namespace rollback;
+
+namespace {
+
+std::string line(const std::string& when) {
+    return "127.0.0.1 - - [" + when + " +0000] \"GET / HTTP/1.1\" 200 5 \"-\" \"-\" 0.010\n";
+}
+
+} // namespace
+
+TEST_SUITE("sources") {
+    TEST_CASE("replay: lines years apart are refused before their empty intervals are held") {
+        test::TempDir dir;
+        auto log =
+            dir.write("access.log", line("01/Jan/2001:00:00:00") + line("29/Nov/2026:00:00:00"));
+        const auto started = std::chrono::steady_clock::now();
+        try {
+            sources::read_samples(log, "combined_request_time", 1, 0, std::nullopt, std::nullopt,
+                                  1000);
+            FAIL("expected util::Error");
+        } catch (const util::Error& e) {
+            CHECK(e.code() == util::ExitCode::invalid);
+            CHECK(std::string(e.what()) ==
+                  log.string() +
+                      ": the lines span 2001-01-01T00:00:01.000Z .. 2001-01-01T00:16:41.000Z, "
+                      "more than 1000 intervals of 1 s (at most 1000)");
+        }
+        CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(10));
+    }
+
+    TEST_CASE("replay: --from/--to aggregate only the lines of the range") {
+        test::TempDir dir;
+        auto log =
+            dir.write("access.log", line("01/Jan/2001:00:00:00") + line("29/Nov/2026:00:00:00") +
+                                        line("29/Nov/2026:00:00:05"));
+        auto from = util::parse_time("2026-11-29T00:00:00Z");
+        auto to = util::parse_time("2026-11-29T00:01:00Z");
+        auto in = sources::read_samples(log, "combined_request_time", 1, 0, from, to, 1000);
+        REQUIRE(in.samples.size() == 6); // 00:00:01 .. 00:00:06: two lines, four quiet seconds
+        CHECK(in.samples.front().count == 1);
+        CHECK(in.samples.back().count == 1);
+        CHECK(in.stats.parsed == 3);
+    }
+
+    TEST_CASE("replay: a FIFO or a directory is refused, not waited on") {
+        test::TempDir dir;
+        const auto fifo = dir / "fifo";
+        REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+        CHECK_THROWS_AS(sources::read_samples(fifo, "combined", 10, 0), util::Error);
+        CHECK_THROWS_AS(sources::read_samples(dir.path(), "combined", 10, 0), util::Error);
+    }
+}
