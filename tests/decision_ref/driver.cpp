@@ -63,8 +63,9 @@ json::value run_case(const json::object& c, const std::filesystem::path& dir) {
     }
     // As cmd_check's replay: an access log is bucketed into its source's interval.
     const int64_t interval_s = (is_log ? src.interval : cfg.interval).count() / 1000;
-    sources::FileSamples in =
-        sources::read_samples(file, is_log ? src.format : "combined_request_time", interval_s);
+    const util::Millis lateness = is_log ? src.max_lateness : util::Millis(0);
+    sources::FileSamples in = sources::read_samples(
+        file, is_log ? src.format : "combined_request_time", interval_s, lateness.count() / 1000);
     std::vector<decision::ConditionSpec> conds;
     for (const auto& cond : cfg.conditions) {
         if (cond.source == source) {
@@ -91,7 +92,8 @@ json::value run_case(const json::object& c, const std::filesystem::path& dir) {
     }
     const util::Millis interval = cfg.interval;
     const util::SystemTime first = in.samples.front().time;
-    util::SystemTime last = in.samples.back().time;
+    // As cmd_check's replay: the last lines are judged once they are final.
+    const util::SystemTime last = in.samples.back().time + lateness;
     auto on_tick = [&](const decision::Evaluation& e) {
         const auto& r = e.record;
         json::array conds_out;
@@ -106,7 +108,11 @@ json::value run_case(const json::object& c, const std::filesystem::path& dir) {
             } else {
                 row.emplace_back(nullptr);
             }
-            row.emplace_back(nullptr);
+            if (cr.late) {
+                row.emplace_back(*cr.late);
+            } else {
+                row.emplace_back(nullptr);
+            }
             conds_out.emplace_back(std::move(row));
         }
         json::array t;

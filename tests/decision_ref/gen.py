@@ -6,6 +6,7 @@ max_lateness), silence after a breach, deploys, rollback-finished events, cooldo
 watch_after. Cases are small (tens to a few hundred ticks)."""
 
 import random
+import time
 from datetime import datetime, timezone
 
 T0 = int(datetime(2026, 11, 28, 6, 0, 0, tzinfo=timezone.utc).timestamp())  # seconds
@@ -20,9 +21,18 @@ def fmt_dur(secs):
     return f"{secs}s"
 
 
+_STAMPS = {}
+
+
 def log_line(t, status):
-    d = datetime.fromtimestamp(t, timezone.utc)
-    stamp = f"{d.day:02d}/{_MON[d.month - 1]}/{d.year}:{d.hour:02d}:{d.minute:02d}:{d.second:02d}"
+    stamp = _STAMPS.get(t)
+    if stamp is None:
+        d = time.gmtime(t)
+        stamp = (f"{d.tm_mday:02d}/{_MON[d.tm_mon - 1]}/{d.tm_year}:{d.tm_hour:02d}:"
+                 f"{d.tm_min:02d}:{d.tm_sec:02d}")
+        if len(_STAMPS) > 100_000:
+            _STAMPS.clear()
+        _STAMPS[t] = stamp
     return f'127.0.0.1 - - [{stamp} +0000] "GET / HTTP/1.1" {status} 12 "-" "-"'
 
 

@@ -90,9 +90,6 @@ class Cond:
         self.on_silence = t.get("on_silence", "escalate")
         self.mode = t.get("mode")
 
-    def is_request_signal(self):
-        return self.signal in ("error_rate", "request_count")
-
     def breaches(self, v):
         if self.above_baseline is not None:
             if not v > self.above_baseline * float(self.baseline):
@@ -216,9 +213,11 @@ def observe(c, data, now):
     end = now - data.lateness if data.is_log else now
     samples, requests, errs, late, newest = data.window(end - c.window, end)
     if samples == 0:
-        return None, "no_data", requests, late
+        return None, "no_data", None, (late if data.is_log else None)
     if c.signal == "value":
         return newest, "none", None, None
+    if c.signal == "request_count":
+        return float(requests), "none", requests, late  # zero requests is its value
     if requests == 0:
         return None, "no_traffic", requests, late
     if c.signal == "error_rate":
@@ -283,7 +282,7 @@ def run(case):
             satisfied = False
             silent_reset = False
             if outcome == "ok":
-                st.reset_run()
+                st.reset_run()  # ends the run; the missed count starts again
                 if c.counting == "m_of_n":
                     st.history = (st.history + [False])[-c.n:]
                 if st.firing:
@@ -310,13 +309,12 @@ def run(case):
                 st.recovering_since = None
                 if satisfied and not st.firing:
                     st.firing, st.acted, st.suppressed_for = True, False, None
-            else:  # missed
-                if st.run:
-                    st.run_missed += 1
-                    if st.run_missed > c.max_missed:
-                        st.reset_run()
-                        st.history = []
-                        silent_reset = silence
+            else:  # missed: counted from the last ok tick or the run's start
+                st.run_missed += 1
+                if st.run_missed > c.max_missed:
+                    silent_reset = silence and st.run
+                    st.reset_run()
+                    st.history = []
 
             if missing != "none" and policy != "trigger":
                 verdict = missing
