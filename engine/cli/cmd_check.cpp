@@ -101,7 +101,10 @@ int replay(const CommonOptions& common, const ReplayOptions& o) {
     if (from) {
         read_from = *from - warmup - interval;
     }
-    sources::FileSamples in = sources::read_samples(o.file, format, interval_s, read_from, to);
+    const bool is_log = src->second.kind == config::SourceKind::access_log;
+    const util::Millis lateness = is_log ? src->second.max_lateness : util::Millis(0);
+    sources::FileSamples in =
+        sources::read_samples(o.file, format, interval_s, lateness.count() / 1000, read_from, to);
     if (in.stats.rejected > 0) {
         std::fprintf(stderr,
                      "rollback: warning: %llu of %llu lines do not match the log format; first at "
@@ -110,6 +113,13 @@ int replay(const CommonOptions& common, const ReplayOptions& o) {
                      static_cast<unsigned long long>(in.stats.lines),
                      static_cast<unsigned long long>(in.stats.first_rejected_line),
                      in.stats.first_rejected.c_str());
+    }
+    if (in.late > 0) {
+        std::fprintf(stderr,
+                     "rollback: warning: %llu lines came later than max_lateness = %s after newer "
+                     "ones and are not counted (each decision record shows those of its window)\n",
+                     static_cast<unsigned long long>(in.late),
+                     util::format_duration(lateness).c_str());
     }
     if (in.implausible > 0) {
         std::fprintf(stderr,
@@ -170,7 +180,8 @@ int replay(const CommonOptions& common, const ReplayOptions& o) {
     // CPU time beside wall time: on a loaded machine the wall time of the loop says little.
     const std::clock_t cpu_started = std::clock();
     const auto first = from.value_or(in.samples.front().time);
-    const auto last = to.value_or(in.samples.back().time);
+    // The last lines are judged once they are final, as the live monitor judges them.
+    const auto last = to.value_or(in.samples.back().time + lateness);
     auto st =
         monitor::replay(ev, source, std::move(in.samples), first, last, interval,
                         [&](const decision::Evaluation& e) {

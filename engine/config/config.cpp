@@ -21,16 +21,14 @@ const std::vector<std::string> k_top_keys = {"target", "source", "condition", "d
 const std::vector<std::string> k_target_keys = {"name", "state_dir", "state"};
 const std::vector<std::string> k_decision_keys = {
     "mode", "playbook", "cooldown", "watch_after", "interval", "hooks", "approval_timeout"};
-const std::vector<std::string> k_condition_keys = {"name",          "signal",
-                                                   "window",        "above",
-                                                   "below",         "above_baseline",
-                                                   "baseline",      "baseline_window",
-                                                   "for",           "max_missed",
-                                                   "consecutive",   "m_of_n",
-                                                   "min_requests",  "resolve_after",
-                                                   "severity",      "on_no_data",
-                                                   "on_no_traffic", "on_insufficient_sample",
-                                                   "on_error",      "mode"};
+const std::vector<std::string> k_condition_keys = {
+    "name",         "signal",          "window",
+    "above",        "below",           "above_baseline",
+    "baseline",     "baseline_window", "for",
+    "max_missed",   "consecutive",     "m_of_n",
+    "min_requests", "resolve_after",   "severity",
+    "on_no_data",   "on_no_traffic",   "on_insufficient_sample",
+    "on_error",     "on_silence",      "mode"};
 
 std::vector<std::string> source_keys(SourceKind k) {
     std::vector<std::string> keys = {"kind", "interval", "timeout"};
@@ -39,7 +37,7 @@ std::vector<std::string> source_keys(SourceKind k) {
         keys.insert(keys.end(), {"url", "expect_status"});
         break;
     case SourceKind::access_log:
-        keys.insert(keys.end(), {"path", "format"});
+        keys.insert(keys.end(), {"path", "format", "max_lateness"});
         break;
     case SourceKind::prometheus:
         keys.insert(keys.end(), {"url", "query"});
@@ -281,6 +279,7 @@ void read_condition(TomlReader& rd, const toml::table& t, size_t index, Config& 
     read_policy(rd, t, "on_insufficient_sample", subject, c.on_insufficient_sample,
                 c.on_insufficient_sample_explicit, false);
     read_policy(rd, t, "on_error", subject, c.on_error, c.on_error_explicit, true);
+    read_policy(rd, t, "on_silence", subject, c.on_silence, c.on_silence_explicit, true);
     if (auto s = rd.get_string(t, "mode", subject)) {
         if (auto m = decision::parse_mode(*s)) {
             c.mode = *m;
@@ -352,6 +351,13 @@ void read_source(TomlReader& rd, const std::string& name, const toml::table& t, 
         }
         if (auto f = rd.get_string(t, "format", subject)) {
             s.format = *f;
+        }
+        if (auto d = rd.get_duration(t, "max_lateness", subject)) {
+            if (d->count() % 1000 != 0 || *d > std::chrono::hours(24)) {
+                rd.error(rd.key_where(t, "max_lateness"), subject,
+                         "key \"max_lateness\": a whole number of seconds, at most 24h");
+            }
+            s.max_lateness = *d;
         }
         break;
     }
@@ -477,6 +483,12 @@ Config parse(std::string_view text, const std::string& display_path,
     for (auto& [name, src] : cfg.sources) {
         if (src.interval.count() == 0) {
             src.interval = cfg.interval; // read (or aggregated) once per evaluation
+        }
+    }
+    for (auto& c : cfg.conditions) {
+        auto src = cfg.sources.find(c.source);
+        if (src != cfg.sources.end() && src->second.kind == SourceKind::access_log) {
+            c.lateness = src->second.max_lateness;
         }
     }
     rd.throw_if_errors();

@@ -30,9 +30,12 @@ struct SourceConfig {
     int expect_status = 200;    ///< http: the status a healthy target answers
     std::filesystem::path path; ///< access_log (relative paths: to the config's directory)
     std::string format = "combined_request_time"; ///< access_log
-    std::string query;                            ///< prometheus, sql
-    std::string dsn;                              ///< sql (a secret: registered for masking)
-    std::vector<std::string> argv;                ///< command
+    /// access_log: how late a line may be written after the interval of its time and still be
+    /// counted; conditions judge the window that ended this long ago (docs/decision.md).
+    Millis max_lateness{std::chrono::minutes(1)};
+    std::string query;             ///< prometheus, sql
+    std::string dsn;               ///< sql (a secret: registered for masking)
+    std::vector<std::string> argv; ///< command
     util::Location where;
 };
 

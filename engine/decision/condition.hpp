@@ -81,12 +81,20 @@ struct ConditionSpec {
     uint64_t min_requests = 0; ///< below (and above zero): insufficient_sample
     Millis resolve_after{0};   ///< continuous ok time before a firing condition resolves
     Severity severity = Severity::high;
+    /// Missing-data policies (docs/decision.md, "Missing data"). `on_no_data` applies as given
+    /// when explicit; by default an unreadable source escalates and an empty window is ignored.
     Policy on_no_data = Policy::escalate;
-    Policy on_no_traffic = Policy::escalate;
-    Policy on_insufficient_sample = Policy::escalate; ///< trigger is not allowed
+    Policy on_no_traffic = Policy::ignore;
+    Policy on_insufficient_sample = Policy::ignore; ///< trigger is not allowed
     Policy on_error = Policy::escalate;
+    /// A silent tick (no_data, no_traffic, insufficient_sample) while a breaching run is open.
+    Policy on_silence = Policy::escalate;
     bool on_no_data_explicit = false, on_no_traffic_explicit = false;
     bool on_insufficient_sample_explicit = false, on_error_explicit = false;
+    bool on_silence_explicit = false;
+    /// The source's `max_lateness` (access logs; 0 for observations made at the tick): at a tick
+    /// T the window is (T - lateness - window, T - lateness], the part of the log that is final.
+    Millis lateness{0};
     std::optional<Mode> mode; ///< per-condition mode (e.g. observe while others act)
 };
 

@@ -118,6 +118,11 @@ void write_condition(Writer& w, const ConditionRecord& c) {
     } else {
         w.raw("requests", "null");
     }
+    if (c.late) {
+        w.field("late", *c.late);
+    } else {
+        w.raw("late", "null");
+    }
     w.number("observed", c.observed);
     w.field("comparator", c.comparator);
     w.number("threshold", c.threshold);
@@ -282,6 +287,9 @@ DecisionRecord from_json(std::string_view text) {
             if (!c.at("requests").is_null()) {
                 cr.requests = static_cast<uint64_t>(c.at("requests").to_number<int64_t>());
             }
+            if (const auto* late = c.if_contains("late"); late && !late->is_null()) {
+                cr.late = static_cast<uint64_t>(late->to_number<int64_t>());
+            }
             cr.observed = num_field(c, "observed");
             cr.comparator = str_field(c, "comparator");
             cr.threshold = num_field(c, "threshold");
@@ -371,6 +379,10 @@ std::string explain(const DecisionRecord& r) {
                "), " + std::to_string(c.samples) + " samples";
         if (c.requests) {
             out += ", " + std::to_string(*c.requests) + " requests";
+        }
+        if (c.late && *c.late > 0) {
+            out += ", " + std::to_string(*c.late) +
+                   " lines too late to count (later than the source's max_lateness)";
         }
         out += "\n";
         out += "  Observed: " + with_unit(c.observed, c.unit);

@@ -35,6 +35,9 @@ struct ConditionRecord {
     SystemTime window_start, window_end;
     uint64_t samples = 0;             ///< samples in the window
     std::optional<uint64_t> requests; ///< request signals: requests in the window
+    /// Access logs: lines of the window's intervals that came after the interval was final
+    /// (later than the source's max_lateness): not counted in `requests`, reported here.
+    std::optional<uint64_t> late;
     std::optional<double> observed;
     std::string comparator; ///< "above", "below", "above_baseline"
     std::optional<double> threshold;

@@ -27,6 +27,7 @@ struct Sample {
     double value = 0;        ///< value: the number; probe: latency in ms
     uint64_t count = 0;      ///< requests: requests in the bucket; probe: 1
     uint64_t errors = 0;     ///< requests: 5xx responses; probe: 1 when the probe failed
+    uint64_t late = 0;       ///< requests: lines that came after their interval was final
     SparseHistogram latency; ///< requests/probe: latencies (ms) of the bucket
     std::string detail;      ///< unavailable/error: why (shown in the decision record)
 

@@ -35,8 +35,10 @@ struct Monitor::LogState {
     LogState(const config::SourceConfig& src, int64_t interval_s, int64_t first_s,
              int64_t first_fed_ms)
         : tailer(src.path, /*from_start=*/true), format(sources::LogFormat::compile(src.format)),
-          agg(interval_s, [this](Sample s) { ready.push_back(std::move(s)); }), cutoff_s(first_s),
-          fed_until_ms(first_fed_ms) {}
+          agg(
+              interval_s, [this](Sample s) { ready.push_back(std::move(s)); },
+              src.max_lateness.count() / 1000, sources::RequestAggregator::Clock::caller),
+          cutoff_s(first_s), fed_until_ms(first_fed_ms) {}
 
     sources::LogTailer tailer;
     sources::LogFormat format;
@@ -101,7 +103,8 @@ void Monitor::read_access_log(const config::SourceConfig& src, SystemTime now) {
     if (it == m_logs.end()) {
         // The first read covers the windows the conditions look at (and a before_deploy
         // baseline), then follows the file.
-        const int64_t from_ms = now_ms - reach(src.name, now).count() - step_ms;
+        const int64_t from_ms =
+            now_ms - src.max_lateness.count() - reach(src.name, now).count() - step_ms;
         const int64_t fed_until = from_ms / step_ms * step_ms;
         try {
             it = m_logs
@@ -134,15 +137,16 @@ void Monitor::read_access_log(const config::SourceConfig& src, SystemTime now) {
         return;
     }
     st.agg.flush_until(now_ms / 1000);
-    // Feed the intervals that ended by now; a log without lines for an interval is a quiet
-    // service (zero requests), not a missing source.
+    // Feed the intervals that are final (ended max_lateness ago); a log without lines for an
+    // interval is a quiet service (zero requests), not a missing source.
+    const int64_t final_ms = now_ms - src.max_lateness.count();
     auto fill_until = [&](int64_t upto_ms) {
         for (int64_t t = st.fed_until_ms + step_ms; t <= upto_ms; t += step_ms) {
             m_eval.add_sample(src.name, Sample::make_requests(SystemTime(util::Millis(t)), 0, 0));
             st.fed_until_ms = t;
         }
     };
-    while (!st.ready.empty() && to_ms(st.ready.front().time) <= now_ms) {
+    while (!st.ready.empty() && to_ms(st.ready.front().time) <= final_ms) {
         Sample& s = st.ready.front();
         const int64_t t = to_ms(s.time);
         if (t <= st.fed_until_ms) {
@@ -155,7 +159,7 @@ void Monitor::read_access_log(const config::SourceConfig& src, SystemTime now) {
         st.ready.pop_front();
     }
     if (st.ready.empty()) {
-        fill_until(now_ms / step_ms * step_ms);
+        fill_until(final_ms / step_ms * step_ms);
     }
 }
 

@@ -46,8 +46,8 @@ class Monitor {
     const config::Config& config() const { return m_cfg; }
     decision::BaselineBook baselines() const { return m_eval.baselines(); }
 
-    /// Access-log lines that did not match the format, and lines that came more than one
-    /// interval late (both not counted), since the start.
+    /// Access-log lines that did not match the format, and lines that came later than the
+    /// source's max_lateness (both not counted), since the start.
     struct LogCounts {
         uint64_t lines = 0, rejected = 0, late = 0;
         uint64_t implausible = 0; ///< dated before 2000 or in the future

@@ -4,7 +4,9 @@
 #include "util/strings.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <map>
+#include <queue>
 
 namespace rollback::playbook {
 namespace {
@@ -61,36 +63,56 @@ void order_steps(TomlReader& reader, const std::vector<RawStep>& raw, Playbook& 
         }
     }
 
+    // Kahn's order per phase with a ready heap keyed by position in the file: the earliest step
+    // whose needs are all done runs first (stable), in O(n log n) whatever the shape of `needs`.
+    std::vector<std::vector<size_t>> dependents(raw.size());
+    for (size_t i = 0; i < raw.size(); ++i) {
+        for (size_t j : deps[i]) {
+            dependents[j].push_back(i);
+        }
+    }
+    std::vector<size_t> waiting(raw.size(), 0); // needs not done yet
+    std::vector<bool> done(raw.size(), false);
     for (Phase phase : {Phase::immediate, Phase::database, Phase::code, Phase::verify}) {
-        std::vector<size_t> remaining;
+        std::vector<size_t> members;
+        std::priority_queue<size_t, std::vector<size_t>, std::greater<>> ready;
         for (size_t i = 0; i < raw.size(); ++i) {
             if (!raw[i].is_finally && !raw[i].duplicate && raw[i].step.phase == phase) {
-                remaining.push_back(i);
-            }
-        }
-        std::vector<bool> done(raw.size(), false);
-        for (;;) {
-            // Stable: always take the earliest step in the file whose needs are all done.
-            bool progress = true;
-            while (progress) {
-                progress = false;
-                for (auto it = remaining.begin(); it != remaining.end(); ++it) {
-                    const auto& d = deps[*it];
-                    if (std::all_of(d.begin(), d.end(), [&](size_t j) { return done[j]; })) {
-                        done[*it] = true;
-                        pb.steps.push_back(raw[*it].step);
-                        remaining.erase(it);
-                        progress = true;
-                        break;
-                    }
+                members.push_back(i);
+                waiting[i] = deps[i].size();
+                if (waiting[i] == 0) {
+                    ready.push(i);
                 }
             }
-            if (remaining.empty()) {
+        }
+        size_t left = members.size();
+        // `i` is done (marked by the caller): its dependents may become ready.
+        auto release = [&](size_t i) {
+            --left;
+            for (size_t d : dependents[i]) {
+                if (--waiting[d] == 0 && !done[d]) {
+                    ready.push(d);
+                }
+            }
+        };
+        auto scan = members.begin(); // the first member that may not be done (done only grows)
+        while (left > 0) {
+            while (!ready.empty()) {
+                const size_t i = ready.top();
+                ready.pop();
+                pb.steps.push_back(raw[i].step);
+                done[i] = true;
+                release(i);
+            }
+            if (left == 0) {
                 break;
             }
             // Every remaining step waits for another remaining one, so walking the first
             // unfinished need from any of them must come back to a step already on the path.
-            std::vector<size_t> path{remaining.front()};
+            while (done[*scan]) {
+                ++scan;
+            }
+            std::vector<size_t> path{*scan};
             size_t next = 0;
             for (;;) {
                 const auto& d = deps[path.back()];
@@ -116,7 +138,9 @@ void order_steps(TomlReader& reader, const std::vector<RawStep>& raw, Playbook& 
             // Mark the cycle done so the steps that wait on it, and other cycles, are still seen.
             for (size_t j : cycle) {
                 done[j] = true;
-                remaining.erase(std::find(remaining.begin(), remaining.end(), j));
+            }
+            for (size_t j : cycle) {
+                release(j);
             }
         }
     }

@@ -337,8 +337,9 @@ bool LogFormat::parse(std::string_view line, LogEntry& out, TimeCache& cache) co
 
 // -------------------------------------------------------------------------------------------
 
-RequestAggregator::RequestAggregator(int64_t interval_s, Sink sink)
-    : m_interval(std::max<int64_t>(1, interval_s)), m_sink(std::move(sink)),
+RequestAggregator::RequestAggregator(int64_t interval_s, Sink sink, int64_t lateness_s, Clock clock)
+    : m_interval(std::max<int64_t>(1, interval_s)), m_lateness(std::max<int64_t>(0, lateness_s)),
+      m_clock_kind(clock), m_sink(std::move(sink)),
       m_latest_plausible_s(std::chrono::duration_cast<std::chrono::seconds>(
                                std::chrono::system_clock::now().time_since_epoch())
                                .count() +
@@ -366,11 +367,12 @@ inline void count_into(Bucket& b, const LogEntry& e) {
 } // namespace
 
 void RequestAggregator::add(const LogEntry& e) {
-    // An open bucket is never late and adding to it emits nothing: the map holds the same
-    // buckets before and after.
+    // A line of the open interval most lines go to, that makes no interval final: no map lookup,
+    // nothing to emit.
     if (m_current.bucket != nullptr && e.time_s >= m_current.start &&
-        e.time_s - m_current.start < m_interval) {
+        e.time_s - m_current.start < m_interval && e.time_s < m_final_at) {
         count_into(*m_current.bucket, e);
+        m_clock = std::max(m_clock, e.time_s);
         return;
     }
     add_slow(e);
@@ -382,30 +384,49 @@ void RequestAggregator::add_slow(const LogEntry& e) {
         ++m_implausible;
         return;
     }
+    m_clock = std::max(m_clock, e.time_s);
+    m_current.bucket = nullptr;
+    if (m_clock_kind == Clock::log) {
+        finalize(m_clock);
+    }
     int64_t start = e.time_s - ((e.time_s % m_interval) + m_interval) % m_interval;
     if (m_next_emit != INT64_MIN && start < m_next_emit) {
         ++m_late;
+        ++m_pending_late;
         return;
     }
-    count_into(m_open[start], e);
-    // Keep one interval of lateness: everything older than the newest bucket's predecessor is
-    // final.
-    m_current.bucket = nullptr;
-    while (m_open.size() > 2) {
-        auto it = m_open.begin();
-        emit(it->first, it->second);
-        m_open.erase(it);
-    }
-    if (auto it = m_open.find(start); it != m_open.end()) {
-        m_current.bucket = &it->second;
-        m_current.start = start;
+    auto it = m_open.try_emplace(start).first;
+    count_into(it->second, e);
+    m_current.bucket = &it->second;
+    m_current.start = start;
+    if (m_clock_kind == Clock::log) {
+        m_final_at = m_open.begin()->first + m_interval + m_lateness;
     }
 }
 
+void RequestAggregator::finalize(int64_t w) {
+    while (!m_open.empty() && m_open.begin()->first + m_interval + m_lateness <= w) {
+        auto it = m_open.begin();
+        if (m_current.bucket == &it->second) {
+            m_current.bucket = nullptr;
+        }
+        emit(it->first, it->second);
+        m_open.erase(it);
+    }
+    m_final_at = m_open.empty() || m_clock_kind == Clock::caller
+                     ? INT64_MAX
+                     : m_open.begin()->first + m_interval + m_lateness;
+}
+
 void RequestAggregator::emit(int64_t start, Bucket& b) {
+    auto with_late = [this](decision::Sample s) {
+        s.late = m_pending_late;
+        m_pending_late = 0;
+        m_sink(std::move(s));
+    };
     if (m_next_emit != INT64_MIN) {
         for (int64_t gap = m_next_emit; gap < start; gap += m_interval) {
-            m_sink(decision::Sample::make_requests(
+            with_late(decision::Sample::make_requests(
                 decision::SystemTime(std::chrono::seconds(gap + m_interval)), 0, 0));
         }
     }
@@ -416,23 +437,18 @@ void RequestAggregator::emit(int64_t start, Bucket& b) {
             sparse.emplace_back(static_cast<uint16_t>(i), b.hist[i]);
         }
     }
-    m_sink(decision::Sample::make_requests(
+    with_late(decision::Sample::make_requests(
         decision::SystemTime(std::chrono::seconds(start + m_interval)), b.count, b.errors,
         std::move(sparse)));
     m_next_emit = start + m_interval;
 }
 
 void RequestAggregator::flush_until(int64_t now_s) {
-    m_current.bucket = nullptr;
-    while (!m_open.empty() && m_open.begin()->first + m_interval <= now_s) {
-        auto it = m_open.begin();
-        emit(it->first, it->second);
-        m_open.erase(it);
-    }
-    // A quiet log still says "no traffic" up to now.
+    finalize(now_s);
+    // A quiet log still says "no traffic" up to what is final.
     if (m_next_emit != INT64_MIN && m_open.empty()) {
         Bucket empty;
-        while (m_next_emit + m_interval <= now_s) {
+        while (m_next_emit + m_interval + m_lateness <= now_s) {
             emit(m_next_emit, empty);
         }
     }
@@ -444,6 +460,7 @@ void RequestAggregator::flush_all() {
         emit(start, b);
     }
     m_open.clear();
+    m_final_at = INT64_MAX;
 }
 
 // -------------------------------------------------------------------------------------------

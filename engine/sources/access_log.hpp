@@ -77,16 +77,25 @@ class LogFormat {
     int m_latency_var = -1;
 };
 
-/// Per-interval request counts, 5xx counts and latency histograms, emitted in time order as
-/// decision::Sample (time = end of the interval, so a sample is complete when it is due). Empty
-/// intervals between two lines are emitted with count 0: a quiet log is no traffic, not no data.
-/// Lines up to one interval late are still counted; later ones are counted in `late`.
+/// Per-interval request counts, 5xx counts and latency histograms by event time, emitted in time
+/// order as decision::Sample (time = end of the interval) once the interval is final: when the
+/// watermark — the newest line's time, or the clock given to flush_until — has passed its end by
+/// `lateness_s` (docs/decision.md, "Event time and lateness"). Empty intervals between two lines
+/// are emitted with count 0: a quiet log is no traffic, not no data. A line whose interval is
+/// already final is too late: not counted, counted in `late()` and in the `late` of the next
+/// sample emitted.
 class RequestAggregator {
   public:
     using Sink = std::function<void(decision::Sample)>;
-    RequestAggregator(int64_t interval_s, Sink sink);
+    /// Whose clock is the watermark: the log's (a replay: the newest line's time) or the caller's
+    /// (the live monitor: flush_until's; a line dated ahead of the machine's clock then cannot
+    /// make the rest of the log too late).
+    enum class Clock { log, caller };
+    RequestAggregator(int64_t interval_s, Sink sink, int64_t lateness_s = 0,
+                      Clock clock = Clock::log);
     void add(const LogEntry& e);
-    /// Emits every interval that ended at or before `now_s` (live mode) ...
+    /// Emits every interval final at the clock `now_s` (live mode): ended at or before
+    /// `now_s - lateness`, quiet ones as zero requests ...
     void flush_until(int64_t now_s);
     /// ... or everything (end of a replay).
     void flush_all();
@@ -116,12 +125,19 @@ class RequestAggregator {
     };
     void emit(int64_t start, Bucket& b);
     void add_slow(const LogEntry& e);
+    /// Emits the open intervals final at watermark `w`.
+    void finalize(int64_t w);
     int64_t m_interval;
+    int64_t m_lateness;
+    Clock m_clock_kind;
     Sink m_sink;
     std::map<int64_t, Bucket> m_open;
     Current m_current;
     int64_t m_next_emit = INT64_MIN; ///< start of the next interval to emit
+    int64_t m_clock = INT64_MIN;     ///< the newest line's time (the log's own clock)
+    int64_t m_final_at = INT64_MAX;  ///< watermark at which the oldest open interval is final
     uint64_t m_late = 0;
+    uint64_t m_pending_late = 0; ///< too-late lines not yet reported in an emitted sample
     uint64_t m_implausible = 0;
     int64_t m_latest_plausible_s; ///< now + 1 day, at construction
 };

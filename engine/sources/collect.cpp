@@ -12,7 +12,8 @@
 namespace rollback::sources {
 
 FileSamples read_samples(const std::filesystem::path& file, const std::string& format,
-                         int64_t interval_s, std::optional<decision::SystemTime> from,
+                         int64_t interval_s, int64_t lateness_s,
+                         std::optional<decision::SystemTime> from,
                          std::optional<decision::SystemTime> to) {
     FileSamples out;
     std::string head;
@@ -33,11 +34,14 @@ FileSamples read_samples(const std::filesystem::path& file, const std::string& f
         return out;
     }
     LogFormat f = LogFormat::compile(format);
-    RequestAggregator agg(interval_s, [&](decision::Sample s) {
-        if (keep(s)) {
-            out.samples.push_back(std::move(s));
-        }
-    });
+    RequestAggregator agg(
+        interval_s,
+        [&](decision::Sample s) {
+            if (keep(s)) {
+                out.samples.push_back(std::move(s));
+            }
+        },
+        lateness_s);
     out.stats = parse_file(file, f, agg);
     agg.flush_all();
     out.late = agg.late();

@@ -18,15 +18,16 @@ struct FileSamples {
     std::vector<decision::Sample> samples; ///< time order
     bool is_csv = false;
     ParseStats stats;         ///< access logs: lines read and rejected
-    uint64_t late = 0;        ///< access logs: lines more than one interval late
+    uint64_t late = 0;        ///< access logs: lines later than `lateness_s` (not counted)
     uint64_t implausible = 0; ///< access logs: lines dated before 2000 or in the future
 };
 
 /// Reads a recorded file for replay: a `timestamp,value` CSV (recognized by its header) or an
-/// access log in `format`, aggregated into `interval_s` samples. Samples outside [from, to]
-/// (when given) are dropped. Throws util::Error / util::InvalidInput.
+/// access log in `format`, aggregated into `interval_s` samples by event time, a line counted when
+/// it is at most `lateness_s` later than the newest line before it (the source's max_lateness).
+/// Samples outside [from, to] (when given) are dropped. Throws util::Error / util::InvalidInput.
 FileSamples read_samples(const std::filesystem::path& file, const std::string& format,
-                         int64_t interval_s,
+                         int64_t interval_s, int64_t lateness_s,
                          std::optional<decision::SystemTime> from = std::nullopt,
                          std::optional<decision::SystemTime> to = std::nullopt);
 

@@ -6,7 +6,9 @@ set -euo pipefail
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 cd "$work"
 echo 3 > value
-now=$(date -u -d "30 seconds ago" +%d/%b/%Y:%H:%M:%S) # complete intervals only
+# final intervals only: a condition over an access log judges the window that ended max_lateness
+# (default 1m) ago
+now=$(date -u -d "90 seconds ago" +%d/%b/%Y:%H:%M:%S)
 for i in $(seq 1 30); do echo "10.0.0.1 - - [$now +0000] \"GET / HTTP/1.1\" 500 1 \"-\" \"t\" 0.100"; done > access.log
 cat > rollback.toml <<'TOML'
 [target]
@@ -37,8 +39,10 @@ rc=0; "$ROLLBACK" check -c rollback.toml > out.txt || rc=$?
 cat out.txt
 [ "$rc" -eq 0 ] || { echo "FAIL: exit $rc with a healthy value"; exit 1; }
 grep -q "corruption=ok(3>5)" out.txt
-# 30 requests, all 5xx, but fewer than min_requests: insufficient_sample, escalated, no trigger.
+# 30 requests, all 5xx, but fewer than min_requests: insufficient_sample, no trigger, and no page
+# (on_insufficient_sample defaults to ignore).
 grep -q "errors=insufficient_sample" out.txt
+grep -q '^[^ ]*  none ' out.txt || { echo "FAIL: an under-powered window acted"; exit 1; }
 echo 9 > value
 rc=0; "$ROLLBACK" check -c rollback.toml --json > out.json || rc=$?
 [ "$rc" -eq 5 ] || { echo "FAIL: exit $rc, expected 5"; cat out.json; exit 1; }

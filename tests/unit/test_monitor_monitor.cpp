@@ -78,31 +78,39 @@ cooldown = "1h"
                    "\"t\" 0.100\n";
         }
         dir.write("access.log", log);
-        auto cfg = config::parse(R"(
+        for (const int lateness : {0, 60}) {
+            CAPTURE(lateness);
+            auto cfg = config::parse(R"(
 [target]
 name = "t"
 [source.web]
 kind = "access_log"
 path = "access.log"
 interval = "10s"
+max_lateness = ")" + std::to_string(lateness) +
+                                         R"(s"
 [[condition]]
 name = "errors"
 signal = "web.request_count"
 window = "5m"
 above = 1000
 )",
-                                 "rollback.toml", dir.path());
-        monitor::Monitor mon(cfg);
-        exec::RealProcessRunner runner;
-        auto t0 = at("2026-11-26T10:00:00Z");
-        for (int i = 1; i <= 12; ++i) {
-            auto e = mon.tick(runner, t0 + seconds(10 * i));
-            REQUIRE(e.record.conditions.size() == 1);
-            const auto& c = e.record.conditions[0];
-            if (i >= 3) { // the interval holding the requests is complete
-                REQUIRE(c.observed);
-                CHECK(*c.observed == 20);
-                CHECK(c.verdict == decision::Verdict::ok);
+                                     "rollback.toml", dir.path());
+            monitor::Monitor mon(cfg);
+            exec::RealProcessRunner runner;
+            auto t0 = at("2026-11-26T10:00:00Z");
+            for (int i = 1; i <= 18; ++i) {
+                const auto now = t0 + seconds(10 * i);
+                auto e = mon.tick(runner, now);
+                REQUIRE(e.record.conditions.size() == 1);
+                const auto& c = e.record.conditions[0];
+                // The window judged ends max_lateness before the tick.
+                CHECK(c.window_end == now - seconds(lateness));
+                if (i >= 3 + lateness / 10) { // the interval holding the requests is final
+                    REQUIRE(c.observed);
+                    CHECK(*c.observed == 20);
+                    CHECK(c.verdict == decision::Verdict::ok);
+                }
             }
         }
     }
@@ -178,7 +186,7 @@ TEST_SUITE("monitor") {
         // Replay: evaluations from 10:05 on, over the whole recorded file.
         const auto first = start + std::chrono::minutes(5);
         const auto last = start + std::chrono::minutes(20);
-        auto fs = sources::read_samples(dir / "recorded.log", "combined_request_time", 10);
+        auto fs = sources::read_samples(dir / "recorded.log", "combined_request_time", 10, 60);
         decision::Evaluator ev(cfg.conditions, cfg.decision);
         std::vector<std::string> replayed;
         monitor::replay(ev, "web", fs.samples, first, last, interval,
@@ -216,6 +224,111 @@ TEST_SUITE("monitor") {
         CHECK(mon.log_counts("web").late == 0);
     }
 
+    TEST_CASE("live = replay for any line order within max_lateness; later lines counted in "
+              "both, never dropped silently") {
+        // Lines arrive second by second but carry times up to 2 s (out of order) or 30 s
+        // (Apache's start-time stamps of requests that waited for an upstream) in the past.
+        for (const int max_delay : {2, 30}) {
+            CAPTURE(max_delay);
+            rollback::test::TempDir dir;
+            const auto start = at("2026-11-26T10:00:00Z");
+            const int64_t s0 = epoch_s(start);
+            uint32_t rng = 12345u + static_cast<uint32_t>(max_delay);
+            auto next = [&] {
+                rng = rng * 1664525u + 1013904223u;
+                return rng >> 8;
+            };
+            // arrival second -> the lines written in it (event times a - delay)
+            std::vector<std::string> arriving(20 * 60);
+            for (int64_t a = s0; a < s0 + 20 * 60; ++a) {
+                for (int k = 0; k < 3; ++k) {
+                    const int64_t delay = next() % (max_delay + 1);
+                    const int64_t t = a - delay;
+                    const int64_t m = (t - s0) / 60;
+                    const bool failing = m >= 8 && m < 11 && (delay > 0 || k == 0);
+                    arriving[a - s0] += log_line(t, failing ? 504 : 200);
+                }
+            }
+            std::string all;
+            for (const auto& chunk : arriving) {
+                all += chunk;
+            }
+            dir.write("recorded.log", all);
+            auto cfg = config::parse(k_error_rate_config, "rollback.toml", dir.path());
+            REQUIRE(cfg.sources.at("web").max_lateness == std::chrono::minutes(1));
+            const auto interval = cfg.interval;
+            const auto first = start + std::chrono::minutes(5);
+            const auto last = start + std::chrono::minutes(20);
+
+            auto fs = sources::read_samples(dir / "recorded.log", "combined_request_time", 10, 60);
+            CHECK(fs.late == 0);
+            decision::Evaluator ev(cfg.conditions, cfg.decision);
+            std::vector<std::string> replayed;
+            monitor::replay(ev, "web", fs.samples, first, last, interval,
+                            [&](const decision::Evaluation& e) {
+                                replayed.push_back(decision::to_json(e.record));
+                            });
+
+            dir.write("access.log", "");
+            monitor::Monitor mon(cfg);
+            exec::RealProcessRunner runner;
+            int64_t written = s0;
+            std::vector<std::string> live;
+            int triggers = 0;
+            for (auto now = first; now <= last; now += interval) {
+                std::string chunk;
+                for (; written < epoch_s(now); ++written) {
+                    chunk += arriving[written - s0];
+                }
+                append(dir / "access.log", chunk);
+                auto e = mon.tick(runner, now);
+                triggers += e.record.action == decision::Action::trigger;
+                live.push_back(decision::to_json(e.record));
+            }
+            REQUIRE(live.size() == replayed.size());
+            for (size_t i = 0; i < live.size(); ++i) {
+                INFO("tick " << i);
+                CHECK(live[i] == replayed[i]);
+            }
+            CHECK(triggers == 1); // the 504s written late are counted: the fault triggers
+            CHECK(mon.log_counts("web").late == 0);
+        }
+    }
+
+    TEST_CASE("lines later than max_lateness: not counted, reported in the records and counts") {
+        rollback::test::TempDir dir;
+        const auto start = at("2026-11-26T10:00:00Z");
+        const int64_t s0 = epoch_s(start);
+        std::string log;
+        for (int64_t t = s0; t < s0 + 300; ++t) {
+            log += log_line(t, 200);
+            if (t == s0 + 200) {
+                // 120 s late with max_lateness 60 s
+                log += log_line(s0 + 80, 504) + log_line(s0 + 81, 504);
+            }
+        }
+        dir.write("recorded.log", log);
+        auto fs = sources::read_samples(dir / "recorded.log", "combined_request_time", 10, 60);
+        CHECK(fs.late == 2);
+        uint64_t late_in_samples = 0, errors = 0;
+        for (const auto& s : fs.samples) {
+            late_in_samples += s.late;
+            errors += s.errors;
+        }
+        CHECK(late_in_samples == 2);
+        CHECK(errors == 0);
+        // The records of the windows holding the report say so.
+        auto cfg = config::parse(k_error_rate_config, "rollback.toml", dir.path());
+        decision::Evaluator ev(cfg.conditions, cfg.decision);
+        uint64_t max_late = 0;
+        monitor::replay(ev, "web", fs.samples, start + seconds(60), start + seconds(360),
+                        cfg.interval, [&](const decision::Evaluation& e) {
+                            const auto& c = e.record.conditions[0];
+                            max_late = std::max(max_late, c.late.value_or(0));
+                        });
+        CHECK(max_late == 2);
+    }
+
     TEST_CASE("access logs are followed across rotation and truncation, and a missing log is "
               "no data, not quiet") {
         rollback::test::TempDir dir;
@@ -225,6 +338,7 @@ name = "t"
 [source.web]
 kind = "access_log"
 path = "access.log"
+max_lateness = "0s"
 [[condition]]
 name = "count"
 signal = "web.request_count"

@@ -328,6 +328,80 @@ argv = "echo a | wc -c"
         CHECK(order == std::vector<std::string>{"i2", "i3", "i1", "db1", "db2", "c1", "verify-1"});
     }
 
+    TEST_CASE("loader: property: the order is 'the earliest step whose needs are done' on random "
+              "DAGs") {
+        // The reference: the rule as docs/playbook.md states it, by brute force.
+        Fixture f;
+        uint32_t rng = 7;
+        auto next = [&](uint32_t n) {
+            rng = rng * 1664525u + 1013904223u;
+            return (rng >> 8) % n;
+        };
+        const char* phases[] = {"immediate", "database", "code", "verify"};
+        for (int round = 0; round < 60; ++round) {
+            const size_t n = 2 + next(30);
+            std::vector<int> phase(n);
+            std::vector<std::vector<size_t>> needs(n);
+            std::string text;
+            for (size_t i = 0; i < n; ++i) {
+                phase[i] = static_cast<int>(next(4));
+                text += "[[step]]\nid = \"s" + std::to_string(i) + "\"\nphase = \"" +
+                        phases[phase[i]] + "\"\n" + k_wait;
+            }
+            // needs point to earlier or later steps of the same or an earlier phase, acyclic:
+            // a step needs only steps with a smaller (phase, rank), rank a random permutation.
+            std::vector<size_t> rank(n);
+            for (size_t i = 0; i < n; ++i) {
+                rank[i] = next(1000);
+            }
+            for (size_t i = 0; i < n; ++i) {
+                std::string list;
+                for (size_t j = 0; j < n; ++j) {
+                    const bool earlier = phase[j] < phase[i] ||
+                                         (phase[j] == phase[i] &&
+                                          (rank[j] < rank[i] || (rank[j] == rank[i] && j < i)));
+                    if (earlier && next(4) == 0) {
+                        needs[i].push_back(j);
+                        list += (list.empty() ? "\"s" : ", \"s") + std::to_string(j) + "\"";
+                    }
+                }
+                // `needs` belongs to step i: rebuild its table with the list appended.
+                const std::string head = "id = \"s" + std::to_string(i) + "\"\n";
+                if (!list.empty()) {
+                    text.replace(text.find(head), head.size(), head + "needs = [" + list + "]\n");
+                }
+            }
+            auto pb = playbook::load(f.write(text), f.options);
+            std::vector<std::string> got;
+            for (const auto& st : pb.steps) {
+                got.push_back(st.id);
+            }
+            std::vector<std::string> want;
+            std::vector<bool> done(n, false);
+            for (int ph = 0; ph < 4; ++ph) {
+                for (bool progress = true; progress;) {
+                    progress = false;
+                    for (size_t i = 0; i < n && !progress; ++i) {
+                        if (done[i] || phase[i] != ph) {
+                            continue;
+                        }
+                        bool ready = true;
+                        for (size_t j : needs[i]) {
+                            ready = ready && (phase[j] < ph || done[j]);
+                        }
+                        if (ready) {
+                            done[i] = true;
+                            want.push_back("s" + std::to_string(i));
+                            progress = true;
+                        }
+                    }
+                }
+            }
+            INFO(text);
+            CHECK(got == want);
+        }
+    }
+
     TEST_CASE("loader: needs errors: unknown, later phase, finally, cycles") {
         Fixture f;
         std::string text;

@@ -127,7 +127,9 @@ TEST_SUITE("sources") {
     TEST_CASE(
         "aggregation into interval samples: 5xx, latencies, gaps as zero traffic, late lines") {
         std::vector<Sample> out;
-        RequestAggregator agg(60, [&](Sample s) { out.push_back(std::move(s)); });
+        // max_lateness 60 s: an interval is final once a line 60 s past its end was seen.
+        RequestAggregator agg(
+            60, [&](Sample s) { out.push_back(std::move(s)); }, 60);
         auto at = [](int64_t s, int status, double ms) {
             LogEntry e;
             e.time_s = k_base + s;
@@ -138,12 +140,14 @@ TEST_SUITE("sources") {
         agg.add(at(0, 200, 10));
         agg.add(at(30, 500, 20));
         agg.add(at(70, 200, 30));
-        agg.add(at(50, 503, 40));  // 20 s late, still inside the open interval
-        agg.add(at(250, 200, 50)); // two quiet minutes before this one
-        agg.add(at(10, 200, 1));   // later than one interval: counted as late, not silently merged
+        agg.add(at(50, 503, 40));  // 20 s late, within the allowance: counted
+        agg.add(at(250, 200, 50)); // two quiet minutes before this one: [0, 120) final
+        agg.add(at(10, 200, 1));   // its interval is final: too late, counted apart, not merged
         agg.flush_all();
         CHECK(agg.late() == 1);
         REQUIRE(out.size() == 5);
+        CHECK(out[0].late == 0);
+        CHECK(out[2].late == 1); // reported with the next interval emitted
         CHECK(out[0].time == rollback::util::SystemTime(std::chrono::seconds(k_base + 60)));
         CHECK(out[0].count == 3);
         CHECK(out[0].errors == 2);

@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: MIT
+#include "decision/evaluator_impl.hpp"
+
+#include <algorithm>
+
+namespace rollback::decision {
+
+// The signal over [from, to) of the retained samples (before_deploy baselines).
+std::optional<BaselineInfo> Evaluator::Impl::compute_before(const CondState& c, SystemTime from,
+                                                            SystemTime to) const {
+    const Series& se = series[c.series];
+    BaselineInfo b{BaselineKind::before_deploy, std::nullopt,
+                   "window " + util::format_time(from) + " .. " + util::format_time(to) +
+                       " before the deploy of " + (release.empty() ? "?" : release)};
+    std::vector<double> values;
+    uint64_t count = 0, errors = 0;
+    LatencyHistogram h;
+    for (const auto& s : se.samples) {
+        if (s.time < from || s.time >= to || !valid_kind(s.kind)) {
+            continue;
+        }
+        if (s.kind == SampleKind::value) {
+            values.push_back(s.value);
+        }
+        count += s.count;
+        errors += s.errors;
+        for (auto [bk, n] : s.latency) {
+            h.add(bk, n);
+        }
+    }
+    const Signal sig = c.spec.signal;
+    if (sig == Signal::value) {
+        if (values.empty()) {
+            b.origin += ": no samples";
+            return b;
+        }
+        b.value = median(values);
+        b.origin += " (median of " + std::to_string(values.size()) + " samples)";
+    } else if (sig == Signal::request_count) {
+        b.value = static_cast<double>(count);
+    } else if (sig == Signal::downtime) {
+        b.origin += ": downtime has no baseline";
+    } else if (count == 0 || count < c.spec.min_requests) {
+        b.origin += ": only " + std::to_string(count) + " requests";
+    } else if (sig == Signal::error_rate) {
+        b.value = static_cast<double>(errors) / static_cast<double>(count);
+        b.origin += " (" + std::to_string(count) + " requests)";
+    } else if (h.total() > 0) {
+        b.value = h.percentile(percentile_of(sig));
+        b.origin += " (" + std::to_string(h.total()) + " requests)";
+    }
+    return b;
+}
+
+std::optional<BaselineInfo> Evaluator::Impl::baseline_of(const CondState& c) const {
+    switch (c.spec.baseline) {
+    case BaselineKind::none:
+        return std::nullopt;
+    case BaselineKind::fixed:
+        return BaselineInfo{BaselineKind::fixed, c.spec.baseline_value,
+                            "a fixed number in the config"};
+    case BaselineKind::before_deploy:
+        if (c.external) {
+            return c.external;
+        }
+        if (c.computed) {
+            return c.computed;
+        }
+        return BaselineInfo{BaselineKind::before_deploy, std::nullopt,
+                            deployed_at ? "not computed" : "no deploy marker"};
+    case BaselineKind::previous_release:
+        if (c.external) {
+            return c.external;
+        }
+        if (const auto* r = book.previous_good(release, c.spec.name)) {
+            return BaselineInfo{BaselineKind::previous_release, r->values.at(c.spec.name),
+                                "median of " + std::to_string(r->ticks.at(c.spec.name)) +
+                                    " evaluations while release " + r->release + " ran"};
+        }
+        return BaselineInfo{BaselineKind::previous_release, std::nullopt,
+                            "no value recorded for a previous release that was not rolled back"};
+    }
+    return std::nullopt;
+}
+
+void Evaluator::Impl::summarize_release() {
+    if (release.empty()) {
+        return;
+    }
+    ReleaseBaseline rb;
+    rb.release = release;
+    auto existing = std::find_if(book.releases.begin(), book.releases.end(),
+                                 [&](const auto& r) { return r.release == release; });
+    if (existing != book.releases.end()) {
+        rb = *existing;
+        book.releases.erase(existing);
+    }
+    for (auto& c : conds) {
+        if (!c.release_values.empty()) {
+            rb.values[c.spec.name] = median(c.release_values);
+            rb.ticks[c.spec.name] = c.release_ticks;
+        }
+    }
+    book.releases.push_back(std::move(rb));
+}
+
+void Evaluator::Impl::apply_deploy(SystemTime t, std::string name) {
+    summarize_release();
+    release = std::move(name);
+    deployed_at = t;
+    for (auto& c : conds) {
+        c.release_values.clear();
+        c.release_ticks = 0;
+        c.stride = 1;
+        c.stride_pos = 0;
+        c.computed.reset();
+        // Computed when the condition's window reaches the deploy: with a lateness allowance
+        // the samples just before it are not final at the deploy's tick.
+        c.baseline_due = c.spec.baseline == BaselineKind::before_deploy;
+    }
+}
+
+void Evaluator::Impl::remember(CondState& c, double v) {
+    ++c.release_ticks;
+    if (++c.stride_pos < c.stride) {
+        return;
+    }
+    c.stride_pos = 0;
+    c.release_values.push_back(v);
+    if (c.release_values.size() >= 4096) {
+        // Keep a bounded, evenly thinned history: drop every other value, halve the rate.
+        std::vector<double> thinned;
+        for (size_t i = 0; i < c.release_values.size(); i += 2) {
+            thinned.push_back(c.release_values[i]);
+        }
+        c.release_values = std::move(thinned);
+        c.stride *= 2;
+    }
+}
+
+} // namespace rollback::decision

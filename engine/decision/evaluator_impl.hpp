@@ -1,0 +1,190 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+// The Evaluator's state and its jobs, one file each: the window sums and observations
+// (window.cpp), baselines (baselines.cpp), counting (counting.cpp), incidents, policies and
+// actions (incident.cpp); evaluator.cpp holds the public API and the tick. Internal to
+// decision/: included by nothing outside it.
+
+#include "decision/evaluator.hpp"
+#include "util/duration.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <deque>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace rollback::decision {
+
+namespace detail {
+
+using std::chrono::duration_cast;
+
+enum class Outcome { ok, breach, missed };
+
+struct Series {
+    std::string name;
+    std::deque<Sample> samples;
+    uint64_t base_seq = 0; ///< sequence number of samples.front()
+    bool any = false;
+    SystemTime last;
+    Millis retention{0}; ///< how far back before_deploy baselines need samples
+
+    uint64_t end_seq() const { return base_seq + samples.size(); }
+    const Sample& at(uint64_t seq) const { return samples[seq - base_seq]; }
+};
+
+struct Observation {
+    std::optional<double> value;
+    Missing missing = Missing::none;
+    bool unreadable = false; ///< no_data because the source could not be read (not a gap)
+    std::string detail;
+    uint64_t samples = 0;
+    std::optional<uint64_t> requests;
+};
+
+inline bool valid_kind(SampleKind k) {
+    return k != SampleKind::unavailable && k != SampleKind::error;
+}
+
+inline double median(std::vector<double> v) {
+    auto mid = v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2);
+    std::nth_element(v.begin(), mid, v.end());
+    if (v.size() % 2 == 1) {
+        return *mid;
+    }
+    double hi = *mid;
+    double lo = *std::max_element(v.begin(), mid);
+    return (lo + hi) / 2;
+}
+
+inline double percentile_of(Signal s) {
+    return s == Signal::latency_p50 ? 0.50 : s == Signal::latency_p95 ? 0.95 : 0.99;
+}
+
+inline bool is_latency(Signal s) {
+    return s == Signal::latency_p50 || s == Signal::latency_p95 || s == Signal::latency_p99;
+}
+
+inline std::string describe_duration(std::chrono::system_clock::duration d) {
+    return util::format_duration(duration_cast<Millis>(d));
+}
+
+// The record's texts are rebuilt at every tick, a replay runs millions of ticks: appending to one
+// string costs one allocation where a chain of operator+ costs one per piece.
+inline void append_int(std::string& s, long long v) {
+    char buf[24];
+    auto [end, ec] = std::to_chars(buf, buf + sizeof buf, v);
+    s.append(buf, end);
+}
+
+struct CondState {
+    ConditionSpec spec;
+    size_t series = 0;
+    Mode mode = Mode::auto_;
+    // The spec's texts that every record repeats, formatted once.
+    std::string signal_name, unit, window_text, for_text;
+
+    // The window (now - window, now], kept as running sums.
+    uint64_t next_seq = 0, first_seq = 0;
+    uint64_t w_count = 0, w_errors = 0, w_samples = 0, w_valid = 0, w_late = 0;
+    LatencyHistogram hist;
+    bool track_hist = false;
+
+    // downtime: the current run of failed probes
+    std::optional<SystemTime> fail_since;
+
+    // counting
+    std::optional<SystemTime> run_start; ///< for: first breach of the run
+    int run_breached = 0, run_ticks = 0;
+    int consec = 0;
+    std::deque<bool> recent; ///< m_of_n: last n non-missed ticks
+    int missed_in_run = 0;   ///< since the last ok tick or the run's start (docs/decision.md)
+    std::optional<double> last_breach_value; ///< of the open run, for "silent after breaching"
+    SystemTime last_breach_at;
+
+    // incident
+    bool firing = false;
+    std::optional<SystemTime> incident_since, ok_since;
+    bool acted = false;
+    std::optional<SystemTime> noted_cooldown, last_escalated;
+    std::optional<Verdict> last_verdict;
+
+    // baselines
+    std::optional<BaselineInfo> external, computed;
+    bool baseline_due = false; ///< before_deploy: computed once the window end passes the deploy
+    std::vector<double> release_values;
+    uint64_t release_ticks = 0;
+    int stride = 1, stride_pos = 0;
+
+    void reset_counting() {
+        run_start.reset();
+        run_breached = run_ticks = 0;
+        consec = 0;
+        recent.clear();
+        missed_in_run = 0;
+    }
+};
+} // namespace detail
+
+using namespace detail;
+
+struct Evaluator::Impl {
+    std::vector<ConditionSpec> specs;
+    DecisionPolicy policy;
+    BaselineBook book;
+    std::vector<Series> series;
+    std::vector<CondState> conds;
+    std::string release;
+    std::optional<SystemTime> deployed_at;
+    std::deque<std::pair<SystemTime, std::string>> pending_deploys; ///< time order
+    std::optional<SystemTime> cooldown_until, watch_until;
+    bool first_tick = true;
+
+    // window.cpp
+    void consume(CondState& c, const Sample& s);
+    void expire(CondState& c, const Sample& s);
+    void advance(CondState& c, SystemTime now);
+    void prune(Series& se, SystemTime now, size_t index);
+    // The signal over the current window.
+    Observation observe(const CondState& c, SystemTime now) const;
+
+    // baselines.cpp
+    // The signal over [from, to) of the retained samples (before_deploy baselines).
+    std::optional<BaselineInfo> compute_before(const CondState& c, SystemTime from,
+                                               SystemTime to) const;
+    std::optional<BaselineInfo> baseline_of(const CondState& c) const;
+    void summarize_release();
+    void apply_deploy(SystemTime t, std::string name);
+    void remember(CondState& c, double v);
+
+    // counting.cpp
+    bool counting_satisfied(const CondState& c, SystemTime now) const;
+    void count(CondState& c, Outcome outcome, SystemTime now, ConditionRecord& r) const;
+
+    // incident.cpp
+    // The policy a tick without a usable observation is judged by, and where it came from.
+    // `silent`: the tick is silent while a breaching run is open (docs/decision.md, "Silence
+    // after a breach").
+    std::pair<Policy, bool> missing_policy(const CondState& c, const Observation& o,
+                                           bool silent) const;
+    bool may_escalate(const CondState& c, SystemTime now) const;
+    ConditionRecord evaluate_condition(CondState& c, SystemTime now, bool& triggered_this_tick,
+                                       const std::string& trigger_cause);
+    // Rules 1-5 of docs/decision.md, "Decisions", for an incident that has not acted yet.
+    void act_on_firing(CondState& c, SystemTime now, ConditionRecord& r, bool& triggered_this_tick,
+                       const std::string& trigger_cause);
+
+    static Millis before_window(const ConditionSpec& sp) {
+        return sp.baseline_window.count() > 0 ? sp.baseline_window : sp.window;
+    }
+    static bool is_silence(Missing m) {
+        return m == Missing::no_data || m == Missing::no_traffic ||
+               m == Missing::insufficient_sample;
+    }
+};
+
+} // namespace rollback::decision

@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: MIT
+#include "decision/evaluator_impl.hpp"
+
+#include <algorithm>
+
+namespace rollback::decision {
+
+// The policy a tick without a usable observation is judged by, and where it came from.
+// `silent`: the tick is silent while a breaching run is open (docs/decision.md, "Silence
+// after a breach").
+std::pair<Policy, bool> Evaluator::Impl::missing_policy(const CondState& c, const Observation& o,
+                                                        bool silent) const {
+    const ConditionSpec& sp = c.spec;
+    if (silent) {
+        return {sp.on_silence, sp.on_silence_explicit};
+    }
+    switch (o.missing) {
+    case Missing::no_traffic:
+        return {sp.on_no_traffic, sp.on_no_traffic_explicit};
+    case Missing::insufficient_sample:
+        // An under-powered window never triggers automatically.
+        return {sp.on_insufficient_sample == Policy::trigger ? Policy::escalate
+                                                             : sp.on_insufficient_sample,
+                sp.on_insufficient_sample_explicit};
+    case Missing::error:
+        return {sp.on_error, sp.on_error_explicit};
+    case Missing::no_data:
+    case Missing::none:
+        break;
+    }
+    if (sp.on_no_data_explicit) {
+        return {sp.on_no_data, true};
+    }
+    // The monitor blind (a source it cannot read) needs a person; a gap in a series does not.
+    return {o.unreadable ? Policy::escalate : Policy::ignore, false};
+}
+
+bool Evaluator::Impl::may_escalate(const CondState& c, SystemTime now) const {
+    return !c.last_escalated || now - *c.last_escalated >= policy.cooldown;
+}
+
+ConditionRecord Evaluator::Impl::evaluate_condition(CondState& c, SystemTime now,
+                                                    bool& triggered_this_tick,
+                                                    const std::string& trigger_cause) {
+    const ConditionSpec& sp = c.spec;
+    // Access logs: the window that is final (docs/decision.md, "Event time and lateness").
+    const SystemTime at = now - sp.lateness;
+    if (c.baseline_due && deployed_at && at >= *deployed_at) {
+        c.computed = compute_before(c, *deployed_at - before_window(sp), *deployed_at);
+        c.baseline_due = false;
+    }
+    Observation o = observe(c, at);
+    const bool observed_ok = o.value && o.missing == Missing::none;
+    ConditionRecord r;
+    r.name = sp.name;
+    r.signal = c.signal_name;
+    r.unit = c.unit;
+    r.window = sp.window;
+    r.window_start = at - sp.window;
+    r.window_end = at;
+    r.samples = o.samples;
+    r.requests = o.requests;
+    if (o.requests) {
+        r.late = c.w_late;
+    }
+    r.observed = o.value;
+    r.counting = sp.counting;
+    r.severity = sp.severity;
+    r.mode = c.mode;
+    r.detail = o.detail;
+
+    // Threshold, possibly relative to a baseline.
+    bool breach = false;
+    if (sp.above_baseline) {
+        r.comparator = "above_baseline";
+        r.baseline = baseline_of(c);
+        std::optional<double> thr;
+        if (r.baseline->value && *r.baseline->value > 0) {
+            thr = *sp.above_baseline * *r.baseline->value;
+            if (sp.above) {
+                thr = std::max(*thr, *sp.above);
+            }
+        } else if (sp.above) {
+            thr = sp.above; // a zero baseline makes a ratio meaningless; the floor still holds
+        } else if (o.missing == Missing::none) {
+            o.missing = Missing::error;
+            r.detail = r.baseline->value ? "baseline is 0: a ratio to it is meaningless"
+                                         : "no baseline: " + r.baseline->origin;
+        }
+        r.threshold = thr;
+        if (thr && o.value) {
+            breach = *o.value > *thr;
+        }
+    } else if (sp.above) {
+        r.comparator = "above";
+        r.threshold = sp.above;
+        breach = o.value && *o.value > *sp.above;
+    } else if (sp.below) {
+        r.comparator = "below";
+        r.threshold = sp.below;
+        breach = o.value && *o.value < *sp.below;
+    }
+
+    // Missing data: a policy decides what the tick counts as.
+    Outcome outcome = breach ? Outcome::breach : Outcome::ok;
+    r.missing = o.missing;
+    const bool run_open = c.run_start.has_value();
+    const bool silent = o.missing != Missing::none && run_open && is_silence(o.missing);
+    if (o.missing != Missing::none) {
+        auto [p, expl] = missing_policy(c, o, silent);
+        r.policy = p;
+        r.policy_origin = expl ? "config" : "default";
+        outcome = p == Policy::trigger ? Outcome::breach : Outcome::missed;
+    }
+    const int run_breached = c.run_breached;
+    const auto run_start = c.run_start;
+    if (outcome == Outcome::breach && o.value) {
+        c.last_breach_value = o.value;
+        c.last_breach_at = now;
+    }
+
+    count(c, outcome, now, r);
+    // The silence outlasted the run's tolerance: the run was reset by this tick.
+    const bool silenced = silent && run_open && !c.run_start;
+
+    // Incident state with recovery hysteresis. An incident begins only at a tick that
+    // breaches with its counting satisfied — never at a missed or ok tick.
+    const bool satisfied = outcome == Outcome::breach && counting_satisfied(c, now);
+    if (!c.firing) {
+        if (satisfied) {
+            c.firing = true;
+            c.incident_since = now;
+            c.ok_since.reset();
+            c.acted = false;
+        }
+    } else if (outcome == Outcome::ok) {
+        if (!c.ok_since) {
+            c.ok_since = now;
+        }
+        if (now - *c.ok_since >= sp.resolve_after) {
+            c.firing = false;
+            c.incident_since.reset();
+            c.ok_since.reset();
+        }
+    } else if (outcome == Outcome::breach) {
+        c.ok_since.reset();
+    }
+    r.incident_since = c.incident_since;
+
+    if (o.missing != Missing::none && r.policy != Policy::trigger) {
+        r.verdict = o.missing == Missing::no_data      ? Verdict::no_data
+                    : o.missing == Missing::no_traffic ? Verdict::no_traffic
+                    : o.missing == Missing::error      ? Verdict::error
+                                                       : Verdict::insufficient_sample;
+    } else if (c.firing) {
+        r.verdict = Verdict::firing;
+    } else if (outcome == Outcome::breach) {
+        r.verdict = Verdict::pending;
+    } else {
+        r.verdict = Verdict::ok;
+    }
+    if (c.firing && c.ok_since && sp.resolve_after.count() > 0) {
+        r.counting_state += "; recovering for " + describe_duration(now - *c.ok_since) + " of " +
+                            util::format_duration(sp.resolve_after) + " needed to resolve";
+    }
+
+    // The condition's action. A firing condition acts only at a tick that justifies it by
+    // itself (the acting invariant): a breach with its counting satisfied.
+    const bool changed = !c.last_verdict || *c.last_verdict != r.verdict;
+    if (r.verdict == Verdict::firing && satisfied) {
+        act_on_firing(c, now, r, triggered_this_tick, trigger_cause);
+    } else if (silenced && r.policy == Policy::escalate && !(c.firing && c.acted) &&
+               may_escalate(c, now)) {
+        r.action = Action::escalate;
+        c.last_escalated = now;
+        r.detail = "silent after breaching: " + std::to_string(run_breached) +
+                   " evaluations breached since " + util::format_time(*run_start);
+        if (c.last_breach_value) {
+            r.detail += " (last " + format_number(*c.last_breach_value) + " at " +
+                        util::format_time(c.last_breach_at) + ")";
+        }
+        r.detail += ", then more than " + std::to_string(sp.max_missed) +
+                    " evaluations without usable data (" + o.detail + "); on_silence = escalate";
+    } else if (o.missing != Missing::none && !silent && r.policy == Policy::escalate && changed &&
+               may_escalate(c, now)) {
+        // Paged when the state begins, at most once per cooldown for a flapping source.
+        r.action = Action::escalate;
+        c.last_escalated = now;
+    }
+    if (!c.run_start) {
+        c.last_breach_value.reset();
+    }
+    c.last_verdict = r.verdict;
+
+    if (observed_ok && !c.firing && (!deployed_at || at >= *deployed_at)) {
+        remember(c, *o.value);
+    }
+    return r;
+}
+
+// Rules 1-5 of docs/decision.md, "Decisions", for an incident that has not acted yet.
+void Evaluator::Impl::act_on_firing(CondState& c, SystemTime now, ConditionRecord& r,
+                                    bool& triggered_this_tick, const std::string& trigger_cause) {
+    if (c.acted) {
+        return;
+    }
+    const bool in_cooldown = cooldown_until && now < *cooldown_until;
+    const bool watching = watch_until && now < *watch_until;
+    if (watching) {
+        r.action = Action::notify;
+        r.detail = "recurrence within watch_after of a rollback: reported, not triggered again";
+        c.acted = true;
+    } else if (c.spec.severity == Severity::warning) {
+        r.action = Action::notify;
+        c.acted = true;
+    } else if (triggered_this_tick) {
+        r.detail = "covered by the trigger of condition \"" + trigger_cause + "\"";
+        c.acted = true;
+    } else if (in_cooldown) {
+        // Reported once per cooldown, however often the condition flaps.
+        if (c.noted_cooldown != cooldown_until) {
+            r.action = Action::notify;
+            c.noted_cooldown = cooldown_until;
+        }
+        r.detail =
+            "automatic trigger suppressed: cooldown until " + util::format_time(*cooldown_until);
+    } else {
+        r.action = c.mode == Mode::confirm ? Action::request_approval : Action::trigger;
+        c.acted = true;
+        triggered_this_tick = true;
+        cooldown_until = now + policy.cooldown;
+    }
+}
+
+} // namespace rollback::decision

@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: MIT
+#include "decision/evaluator_impl.hpp"
+
+#include <algorithm>
+
+namespace rollback::decision {
+
+void Evaluator::Impl::consume(CondState& c, const Sample& s) {
+    ++c.w_samples;
+    if (valid_kind(s.kind)) {
+        ++c.w_valid;
+    }
+    c.w_count += s.count;
+    c.w_errors += s.errors;
+    c.w_late += s.late;
+    if (c.track_hist) {
+        for (auto [b, n] : s.latency) {
+            c.hist.add(b, n);
+        }
+    }
+    if (s.kind == SampleKind::probe) {
+        if (s.errors == 0) {
+            c.fail_since.reset();
+        } else if (!c.fail_since) {
+            c.fail_since = s.time;
+        }
+    }
+}
+
+void Evaluator::Impl::expire(CondState& c, const Sample& s) {
+    --c.w_samples;
+    if (valid_kind(s.kind)) {
+        --c.w_valid;
+    }
+    c.w_count -= s.count;
+    c.w_errors -= s.errors;
+    c.w_late -= s.late;
+    if (c.track_hist) {
+        for (auto [b, n] : s.latency) {
+            c.hist.add(b, -static_cast<int64_t>(n));
+        }
+    }
+}
+
+void Evaluator::Impl::advance(CondState& c, SystemTime now) {
+    Series& se = series[c.series];
+    while (c.next_seq < se.end_seq() && se.at(c.next_seq).time <= now) {
+        consume(c, se.at(c.next_seq));
+        ++c.next_seq;
+    }
+    const SystemTime start = now - c.spec.window;
+    while (c.first_seq < c.next_seq && se.at(c.first_seq).time <= start) {
+        expire(c, se.at(c.first_seq));
+        ++c.first_seq;
+    }
+}
+
+void Evaluator::Impl::prune(Series& se, SystemTime now, size_t index) {
+    uint64_t keep_from = se.end_seq();
+    SystemTime keep_time = now - se.retention;
+    for (const auto& c : conds) {
+        if (c.series == index) {
+            keep_from = std::min(keep_from, c.first_seq);
+            if (c.baseline_due && deployed_at) {
+                keep_time = std::min(keep_time, *deployed_at - before_window(c.spec));
+            }
+        }
+    }
+    while (!se.samples.empty() && se.base_seq < keep_from && se.samples.front().time < keep_time) {
+        se.samples.pop_front();
+        ++se.base_seq;
+    }
+}
+
+// The signal over the current window.
+Observation Evaluator::Impl::observe(const CondState& c, SystemTime now) const {
+    const Series& se = series[c.series];
+    Observation o;
+    o.samples = c.w_samples;
+    // The monitor cannot read the source now: no data, whatever the (lagging) window holds.
+    if (!se.samples.empty() && se.samples.back().kind == SampleKind::unavailable &&
+        se.samples.back().time > now - c.spec.window) {
+        o.missing = Missing::no_data;
+        o.unreadable = true;
+        o.detail = "source \"" + se.name + "\" unavailable: " + se.samples.back().detail;
+        return o;
+    }
+    if (c.w_samples == 0) {
+        o.missing = Missing::no_data;
+        o.detail = "no sample from source \"" + se.name + "\" in the last " + c.window_text;
+        return o;
+    }
+    const Sample& latest = se.at(c.next_seq - 1);
+    if (latest.kind == SampleKind::unavailable) {
+        o.missing = Missing::no_data;
+        o.unreadable = true;
+        o.detail = "source \"" + se.name + "\" unavailable: " + latest.detail;
+        return o;
+    }
+    if (latest.kind == SampleKind::error) {
+        o.missing = Missing::error;
+        o.detail = "check failed: " + latest.detail;
+        return o;
+    }
+    const Signal sig = c.spec.signal;
+    if (sig == Signal::value) {
+        if (latest.kind != SampleKind::value) {
+            o.missing = Missing::error;
+            o.detail = "signal value needs a source that reports numbers";
+            return o;
+        }
+        o.value = latest.value;
+        return o;
+    }
+    if (sig == Signal::downtime) {
+        if (latest.kind != SampleKind::probe) {
+            o.missing = Missing::error;
+            o.detail = "signal downtime needs an http probe source";
+            return o;
+        }
+        o.value = c.fail_since ? duration_cast<Millis>(now - *c.fail_since).count() / 1000.0 : 0.0;
+        if (c.fail_since) {
+            o.detail = "failing since " + util::format_time(*c.fail_since);
+        }
+        return o;
+    }
+    if (latest.kind == SampleKind::value) {
+        o.missing = Missing::error;
+        o.detail = "signal " + std::string(to_string(sig)) + " needs request or probe samples";
+        return o;
+    }
+    o.requests = c.w_count;
+    if (sig == Signal::request_count) {
+        o.value = static_cast<double>(c.w_count);
+        return o;
+    }
+    if (c.w_count == 0) {
+        o.missing = Missing::no_traffic;
+        o.detail = "no requests in the last " + c.window_text;
+        return o;
+    }
+    if (c.w_count < c.spec.min_requests) {
+        o.missing = Missing::insufficient_sample;
+        o.detail = std::to_string(c.w_count) +
+                   " requests in the window, fewer than min_requests = " +
+                   std::to_string(c.spec.min_requests);
+        return o;
+    }
+    if (sig == Signal::error_rate) {
+        o.value = static_cast<double>(c.w_errors) / static_cast<double>(c.w_count);
+    } else if (c.hist.total() == 0) {
+        o.missing = Missing::no_data;
+        o.detail = latest.kind == SampleKind::probe
+                       ? "no probe in the window was answered: no latency to measure "
+                         "(error_rate and downtime judge failed probes)"
+                       : "requests carry no latency (does the log format have "
+                         "$request_time?)";
+    } else {
+        o.value = c.hist.percentile(percentile_of(sig));
+    }
+    return o;
+}
+
+} // namespace rollback::decision
