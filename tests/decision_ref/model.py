@@ -113,7 +113,7 @@ class CondState:
         self.firing = False
         self.acted = False
         self.recovering_since = None
-        self.suppressed_for = None  # the trigger time whose cooldown this incident notified
+        self.suppressed_for = None  # the trigger whose cooldown this condition notified
         self.last_escalate = None
 
     def reset_run(self):
@@ -213,7 +213,7 @@ def observe(c, data, now):
     end = now - data.lateness if data.is_log else now
     samples, requests, errs, late, newest = data.window(end - c.window, end)
     if samples == 0:
-        return None, "no_data", None, (late if data.is_log else None)
+        return None, "no_data", None, None
     if c.signal == "value":
         return newest, "none", None, None
     if c.signal == "request_count":
@@ -292,7 +292,6 @@ def run(case):
                         st.firing = False
                         st.acted = False
                         st.recovering_since = None
-                        st.suppressed_for = None
             elif outcome == "breach":
                 if not st.run:
                     st.run, st.run_first, st.run_breaches, st.run_missed = True, now, 0, 0
@@ -308,7 +307,7 @@ def run(case):
                     satisfied = True
                 st.recovering_since = None
                 if satisfied and not st.firing:
-                    st.firing, st.acted, st.suppressed_for = True, False, None
+                    st.firing, st.acted = True, False
             else:  # missed: counted from the last ok tick or the run's start
                 st.run_missed += 1
                 if st.run_missed > c.max_missed:
