@@ -3,6 +3,7 @@
 
 #include <array>
 #include <boost/json/value.hpp>
+#include <unordered_map>
 
 namespace rollback::journal {
 namespace {
@@ -48,17 +49,21 @@ class Folder {
             warn(r, "has no \"step\"");
             return nullptr;
         }
-        for (auto& st : m_s.steps) {
-            if (st.id == id) {
-                return &st;
-            }
+        if (auto it = m_s.step_index.find(id); it != m_s.step_index.end()) {
+            return &m_s.steps[it->second];
         }
         // A record for a step the plan did not list (e.g. a journal without run_started):
         // keep it visible rather than dropping it.
         StepState st;
         st.id = id;
-        m_s.steps.push_back(std::move(st));
+        add(std::move(st));
         return &m_s.steps.back();
+    }
+
+    // By id in O(1): a fold over a long run stays linear in its records.
+    void add(StepState st) {
+        m_s.step_index.emplace(st.id, m_s.steps.size());
+        m_s.steps.push_back(std::move(st));
     }
 
     void warn(const boost::json::object& r, const std::string& what) {
@@ -180,12 +185,8 @@ class Folder {
                 st.idempotent = flag(o, "idempotent");
                 st.has_probe = flag(o, "has_probe");
                 st.is_finally = flag(o, "finally");
-                bool known = false;
-                for (auto& existing : m_s.steps) {
-                    known = known || existing.id == st.id;
-                }
-                if (!st.id.empty() && !known) {
-                    m_s.steps.push_back(std::move(st));
+                if (!st.id.empty() && !m_s.step_index.count(st.id)) {
+                    add(std::move(st));
                 }
             }
         }
@@ -250,6 +251,10 @@ std::optional<StepStatus> parse_step_status(std::string_view name) {
 }
 
 const StepState* RunState::step(std::string_view id) const {
+    if (auto it = step_index.find(std::string(id));
+        it != step_index.end() && it->second < steps.size() && steps[it->second].id == id) {
+        return &steps[it->second];
+    }
     for (const auto& st : steps) {
         if (st.id == id) {
             return &st;

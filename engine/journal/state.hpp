@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace rollback::journal {
@@ -85,10 +86,11 @@ struct RunState {
     RunStatus status = RunStatus::running;
     std::optional<int> exit_code;
     std::int64_t duration_ms = 0;
-    std::string attention;             ///< last needs_attention message ("" = none)
-    std::string signal;                ///< run_interrupted signal name ("" = none)
-    int resumes = 0;                   ///< run_resumed records
-    std::vector<StepState> steps;      ///< plan order (run_started "steps"), unknown steps appended
+    std::string attention;        ///< last needs_attention message ("" = none)
+    std::string signal;           ///< run_interrupted signal name ("" = none)
+    int resumes = 0;              ///< run_resumed records
+    std::vector<StepState> steps; ///< plan order (run_started "steps"), unknown steps appended
+    std::unordered_map<std::string, size_t> step_index; ///< id -> index in `steps` (by fold)
     std::vector<std::string> warnings; ///< the journal's warnings plus records that made no sense
 
     const StepState* step(std::string_view id) const;

@@ -390,7 +390,11 @@ void RequestAggregator::add_slow(const LogEntry& e) {
         finalize(m_clock);
     }
     int64_t start = e.time_s - ((e.time_s % m_interval) + m_interval) % m_interval;
-    if (m_next_emit != INT64_MIN && start < m_next_emit) {
+    // Too late: its interval is final — emitted, or (before the first emission, by the log's
+    // clock) already past the watermark.
+    const bool final = (m_next_emit != INT64_MIN && start < m_next_emit) ||
+                       (m_clock_kind == Clock::log && start + m_interval + m_lateness <= m_clock);
+    if (final) {
         ++m_late;
         ++m_pending_late;
         return;
@@ -399,9 +403,19 @@ void RequestAggregator::add_slow(const LogEntry& e) {
     count_into(it->second, e);
     m_current.bucket = &it->second;
     m_current.start = start;
-    if (m_clock_kind == Clock::log) {
-        m_final_at = m_open.begin()->first + m_interval + m_lateness;
+    update_final_at();
+}
+
+void RequestAggregator::update_final_at() {
+    if (m_clock_kind == Clock::caller) {
+        m_final_at = INT64_MAX; // lines never make an interval final: the caller's clock does
+        return;
     }
+    int64_t first = m_open.empty() ? INT64_MAX : m_open.begin()->first;
+    if (m_next_emit != INT64_MIN) {
+        first = std::min(first, m_next_emit);
+    }
+    m_final_at = first == INT64_MAX ? INT64_MAX : first + m_interval + m_lateness;
 }
 
 void RequestAggregator::finalize(int64_t w) {
@@ -413,9 +427,16 @@ void RequestAggregator::finalize(int64_t w) {
         emit(it->first, it->second);
         m_open.erase(it);
     }
-    m_final_at = m_open.empty() || m_clock_kind == Clock::caller
-                     ? INT64_MAX
-                     : m_open.begin()->first + m_interval + m_lateness;
+    // Quiet intervals that are final are zero requests, up to the first open one: a line for
+    // one of them is too late, as for any final interval.
+    if (m_next_emit != INT64_MIN) {
+        Bucket empty;
+        const int64_t limit = m_open.empty() ? INT64_MAX : m_open.begin()->first;
+        while (m_next_emit < limit && m_next_emit + m_interval + m_lateness <= w) {
+            emit(m_next_emit, empty);
+        }
+    }
+    update_final_at();
 }
 
 void RequestAggregator::emit(int64_t start, Bucket& b) {
@@ -444,14 +465,8 @@ void RequestAggregator::emit(int64_t start, Bucket& b) {
 }
 
 void RequestAggregator::flush_until(int64_t now_s) {
-    finalize(now_s);
-    // A quiet log still says "no traffic" up to what is final.
-    if (m_next_emit != INT64_MIN && m_open.empty()) {
-        Bucket empty;
-        while (m_next_emit + m_interval + m_lateness <= now_s) {
-            emit(m_next_emit, empty);
-        }
-    }
+    m_current.bucket = nullptr;
+    finalize(now_s); // a quiet log still says "no traffic" up to what is final
 }
 
 void RequestAggregator::flush_all() {

@@ -125,8 +125,9 @@ class RequestAggregator {
     };
     void emit(int64_t start, Bucket& b);
     void add_slow(const LogEntry& e);
-    /// Emits the open intervals final at watermark `w`.
+    /// Emits the intervals final at watermark `w`, quiet ones as zero requests.
     void finalize(int64_t w);
+    void update_final_at();
     int64_t m_interval;
     int64_t m_lateness;
     Clock m_clock_kind;

@@ -141,13 +141,16 @@ TEST_SUITE("sources") {
         agg.add(at(30, 500, 20));
         agg.add(at(70, 200, 30));
         agg.add(at(50, 503, 40));  // 20 s late, within the allowance: counted
-        agg.add(at(250, 200, 50)); // two quiet minutes before this one: [0, 120) final
+        agg.add(at(250, 200, 50)); // two quiet minutes before this one: [0, 180) final
         agg.add(at(10, 200, 1));   // its interval is final: too late, counted apart, not merged
         agg.flush_all();
         CHECK(agg.late() == 1);
         REQUIRE(out.size() == 5);
         CHECK(out[0].late == 0);
-        CHECK(out[2].late == 1); // reported with the next interval emitted
+        // Reported with the first interval not yet final when it was read: [180, 240) (at the
+        // watermark 250, [120, 180) was final, quiet).
+        CHECK(out[2].late == 0);
+        CHECK(out[3].late == 1);
         CHECK(out[0].time == rollback::util::SystemTime(std::chrono::seconds(k_base + 60)));
         CHECK(out[0].count == 3);
         CHECK(out[0].errors == 2);
