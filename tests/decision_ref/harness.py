@@ -206,7 +206,6 @@ def report_difference(driver, case, args):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--driver", required=True)
-    ap.add_argument("--rollback", help="unused by the comparison; kept for CTest's command line")
     ap.add_argument("--cases", type=int, default=int(os.environ.get("DECISION_REF_CASES", 10000)))
     ap.add_argument("--seed", type=int, default=int(os.environ.get("DECISION_REF_SEED", 20261130)))
     ap.add_argument("--case", help="run one case from a JSON file and show both sides")
