@@ -1,0 +1,369 @@
+# SPDX-License-Identifier: MIT
+"""The reference model of the decision rules, written from docs/decision.md and docs/config.md
+(never from engine/decision/ or engine/sources/access_log.cpp): a deliberately simple evaluator
+that works from the raw inputs (CSV rows, access-log lines in file order) by brute force.
+
+A case is a dict: {"config": TOML text, "data": file text, "events": [[kind, ms, release?]]}.
+`run(case)` returns the ticks as lists (see tick_row), the same shape the C++ driver prints.
+Scope: signals value, error_rate, request_count; thresholds above, below, above_baseline with a
+fixed baseline. Latency percentiles (an internal histogram) are left out."""
+
+import bisect
+import re
+import tomllib
+from datetime import datetime, timezone
+
+_DUR = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
+_UNIT_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000}
+
+
+def duration_ms(text):
+    """"1h30m" → 5,400,000; the duration syntax of docs/config.md."""
+    pos, total = 0, 0.0
+    for m in _DUR.finditer(text):
+        if m.start() != pos:
+            raise ValueError(f"bad duration {text!r}")
+        total += float(m.group(1)) * _UNIT_MS[m.group(2)]
+        pos = m.end()
+    if pos != len(text) or not text:
+        raise ValueError(f"bad duration {text!r}")
+    return int(round(total))
+
+
+_MONTHS = {m: i + 1 for i, m in enumerate(
+    "Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split())}
+# combined: %h %l %u [%d/%b/%Y:%H:%M:%S %z] "%r" %>s %b "%{Referer}i" "%{User-agent}i"
+_COMBINED = re.compile(
+    r'^\S+ \S+ \S+ \[(\d\d)/(\w\w\w)/(\d{4}):(\d\d):(\d\d):(\d\d) ([+-])(\d\d)(\d\d)\] '
+    r'"[^"]*" (\d{3}) \S+')
+
+
+def parse_log_line(line):
+    """(event time in ms, status) of a combined-format line, or None."""
+    m = _COMBINED.match(line)
+    if not m:
+        return None
+    d, mon, y, hh, mm, ss, sign, zh, zm, status = m.groups()
+    t = datetime(int(y), _MONTHS[mon], int(d), int(hh), int(mm), int(ss), tzinfo=timezone.utc)
+    off = (int(zh) * 60 + int(zm)) * 60
+    secs = int(t.timestamp()) - (off if sign == "+" else -off)
+    return secs * 1000, int(status)
+
+
+def parse_csv_time(text):
+    text = text.strip()
+    if text.endswith("Z"):
+        text = text[:-1]
+    t = datetime.fromisoformat(text.replace("T", " ")).replace(tzinfo=timezone.utc)
+    return int(round(t.timestamp() * 1000))
+
+
+class Cond:
+    """One [[condition]], with the documented defaults."""
+
+    def __init__(self, t):
+        self.name = t["name"]
+        self.source, sig = t["signal"].split(".", 1)
+        self.signal = sig
+        self.window = duration_ms(t["window"])
+        self.above = t.get("above")
+        self.below = t.get("below")
+        self.above_baseline = t.get("above_baseline")
+        self.baseline = t.get("baseline")
+        if "for" in t:
+            self.counting, self.for_ms = "for", duration_ms(t["for"])
+        elif "consecutive" in t:
+            self.counting, self.n = "consecutive", t["consecutive"]
+        elif "m_of_n" in t:
+            self.counting = "m_of_n"
+            self.m, self.n = t["m_of_n"]
+        else:
+            self.counting = "immediate"
+        self.max_missed = t.get("max_missed", 0)
+        self.min_requests = t.get("min_requests", 0)
+        self.resolve_after = duration_ms(t.get("resolve_after", "0s"))
+        self.severity = t.get("severity", "high")
+        self.on_no_data = t.get("on_no_data")  # None: the default of the kind of no_data
+        self.on_no_traffic = t.get("on_no_traffic", "ignore")
+        self.on_insufficient_sample = t.get("on_insufficient_sample", "ignore")
+        self.on_error = t.get("on_error", "escalate")
+        self.on_silence = t.get("on_silence", "escalate")
+        self.mode = t.get("mode")
+
+    def breaches(self, v):
+        if self.above_baseline is not None:
+            if not v > self.above_baseline * float(self.baseline):
+                return False
+            return self.above is None or v > self.above
+        if self.above is not None:
+            return v > self.above
+        return v < self.below
+
+
+class CondState:
+    def __init__(self):
+        self.prev_verdict = None
+        # the breaching run
+        self.run = False
+        self.run_first = None
+        self.run_breaches = 0
+        self.run_missed = 0
+        self.history = []  # m_of_n: outcomes of the last N observed ticks (True = breach)
+        # the incident
+        self.firing = False
+        self.acted = False
+        self.recovering_since = None
+        self.suppressed_for = None  # the trigger whose cooldown this condition notified
+        self.last_escalate = None
+
+    def reset_run(self):
+        self.run = False
+        self.run_first = None
+        self.run_breaches = 0
+        self.run_missed = 0
+
+
+ACTION_WEIGHT = {"none": 0, "notify": 1, "escalate": 2, "request_approval": 3, "trigger": 4}
+
+
+def sig9(v):
+    return None if v is None else float("%.9g" % v)
+
+
+class Data:
+    """The source's observations, computed from the raw file."""
+
+    def __init__(self, text, is_log, source_interval, max_lateness):
+        self.is_log = is_log
+        if is_log:
+            self._read_log(text, source_interval, max_lateness)
+        else:
+            self._read_csv(text)
+
+    def _read_csv(self, text):
+        rows = []
+        lines = text.splitlines()
+        for line in lines[1:]:
+            if not line.strip():
+                continue
+            ts, val = line.split(",")
+            t = parse_csv_time(ts)
+            if rows and rows[-1][0] == t:
+                continue  # a duplicate: the first one counts
+            rows.append((t, float(val)))
+        self.rows = rows
+        self.times = [r[0] for r in rows]
+        self.first = rows[0][0] if rows else None
+        self.last = rows[-1][0] if rows else None
+        self.lateness = 0
+
+    def _read_log(self, text, iv, ml):
+        counts, errors, late = {}, {}, {}
+        watermark = None
+        for line in text.splitlines():
+            p = parse_log_line(line)
+            if p is None:
+                continue
+            t, status = p
+            end = (t // iv) * iv + iv  # the bucket [s, s + iv), dated at its end
+            if watermark is not None and end + ml <= watermark:
+                # too late: its bucket is final; the next sample the source emits carries it
+                nxt = ((watermark - ml) // iv) * iv + iv
+                late[nxt] = late.get(nxt, 0) + 1
+            else:
+                counts[end] = counts.get(end, 0) + 1
+                if 500 <= status <= 599:
+                    errors[end] = errors.get(end, 0) + 1
+            watermark = t if watermark is None else max(watermark, t)
+        self.iv = iv
+        self.lateness = ml
+        if counts:
+            self.first, self.last = min(counts), max(counts)
+        else:
+            self.first = self.last = None
+            return
+        # prefix sums over the buckets first..last (every final bucket is a sample, quiet or not)
+        self.cum = [(0, 0, 0)]
+        e = self.first
+        while e <= self.last:
+            n, x, l = self.cum[-1]
+            self.cum.append((n + counts.get(e, 0), x + errors.get(e, 0), l + late.get(e, 0)))
+            e += iv
+
+    def window(self, start, end):
+        """(samples, requests, errors, late, newest value) of the samples dated in (start, end]."""
+        if not self.is_log:
+            lo = bisect.bisect_right(self.times, start)
+            hi = bisect.bisect_right(self.times, end)
+            return hi - lo, None, None, None, (self.rows[hi - 1][1] if hi > lo else None)
+        if self.first is None:
+            return 0, 0, 0, 0, None
+        lo = max(self.first, (start // self.iv) * self.iv + self.iv)
+        hi = min(self.last, (end // self.iv) * self.iv)
+        if hi < lo:
+            return 0, 0, 0, 0, None
+        a = (lo - self.first) // self.iv
+        b = (hi - self.first) // self.iv + 1
+        ca, cb = self.cum[a], self.cum[b]
+        return b - a, cb[0] - ca[0], cb[1] - ca[1], cb[2] - ca[2], None
+
+
+def observe(c, data, now):
+    """(observed, missing, requests, late) of condition c at tick `now`."""
+    end = now - data.lateness if data.is_log else now
+    samples, requests, errs, late, newest = data.window(end - c.window, end)
+    if samples == 0:
+        return None, "no_data", None, None
+    if c.signal == "value":
+        return newest, "none", None, None
+    if c.signal == "request_count":
+        return float(requests), "none", requests, late  # zero requests is its value
+    if requests == 0:
+        return None, "no_traffic", requests, late
+    if c.signal == "error_rate":
+        if requests < c.min_requests:
+            return None, "insufficient_sample", requests, late
+        return errs / requests, "none", requests, late
+    return float(requests), "none", requests, late
+
+
+def run(case):
+    cfg = tomllib.loads(case["config"])
+    conds = [Cond(t) for t in cfg.get("condition", [])]
+    dec = cfg.get("decision", {})
+    interval = duration_ms(dec.get("interval", "10s"))
+    mode = dec.get("mode", "auto")
+    cooldown = duration_ms(dec.get("cooldown", "1h"))
+    watch_after = duration_ms(dec.get("watch_after", "30m"))
+    src = cfg["source"][conds[0].source]
+    is_log = src["kind"] == "access_log"
+    data = Data(case["data"], is_log, duration_ms(src.get("interval", dec.get("interval", "10s"))),
+                duration_ms(src.get("max_lateness", "1m")) if is_log else 0)
+    if data.first is None:
+        return []
+    deploys = sorted((e[1], e[2]) for e in case.get("events", []) if e[0] == "deploy")
+    rollbacks = sorted(e[1] for e in case.get("events", []) if e[0] == "rolled_back")
+
+    states = [CondState() for _ in conds]
+    last_trigger = None
+    ticks = []
+    first_tick = -(-data.first // interval) * interval
+    last_tick = data.last + data.lateness
+    now = first_tick
+    while now <= last_tick:
+        release = ""
+        for t, r in deploys:
+            if t <= now:
+                release = r
+        done_rollbacks = [r for r in rollbacks if r <= now]
+        watching = bool(done_rollbacks) and now - done_rollbacks[-1] < watch_after
+        in_cooldown = last_trigger is not None and now - last_trigger < cooldown
+        triggered_now = None
+        rows = []
+        for c, st in zip(conds, states):
+            observed, missing, requests, late = observe(c, data, now)
+            policy = None
+            silence = False
+            if missing == "none":
+                outcome = "breach" if c.breaches(observed) else "ok"
+            else:
+                if missing in ("no_data", "no_traffic", "insufficient_sample") and st.run:
+                    policy, silence = c.on_silence, True
+                elif missing == "no_data":
+                    policy = c.on_no_data or "ignore"  # a gap in a recorded file: ignore
+                elif missing == "no_traffic":
+                    policy = c.on_no_traffic
+                elif missing == "insufficient_sample":
+                    policy = c.on_insufficient_sample
+                else:
+                    policy = c.on_error
+                outcome = "breach" if policy == "trigger" else "missed"
+
+            satisfied = False
+            silent_reset = False
+            if outcome == "ok":
+                st.reset_run()  # ends the run; the missed count starts again
+                if c.counting == "m_of_n":
+                    st.history = (st.history + [False])[-c.n:]
+                if st.firing:
+                    if st.recovering_since is None:
+                        st.recovering_since = now
+                    if now - st.recovering_since >= c.resolve_after:
+                        st.firing = False
+                        st.acted = False
+                        st.recovering_since = None
+            elif outcome == "breach":
+                if not st.run:
+                    st.run, st.run_first, st.run_breaches, st.run_missed = True, now, 0, 0
+                st.run_breaches += 1
+                if c.counting == "m_of_n":
+                    st.history = (st.history + [True])[-c.n:]
+                    satisfied = sum(st.history) >= c.m
+                elif c.counting == "for":
+                    satisfied = now - st.run_first >= c.for_ms
+                elif c.counting == "consecutive":
+                    satisfied = st.run_breaches >= c.n
+                else:
+                    satisfied = True
+                st.recovering_since = None
+                if satisfied and not st.firing:
+                    st.firing, st.acted = True, False
+            else:  # missed: counted from the last ok tick or the run's start
+                st.run_missed += 1
+                if st.run_missed > c.max_missed:
+                    silent_reset = silence and st.run
+                    st.reset_run()
+                    st.history = []
+
+            if missing != "none" and policy != "trigger":
+                verdict = missing
+            elif st.firing:
+                verdict = "firing"
+            elif outcome == "breach":
+                verdict = "pending"
+            else:
+                verdict = "ok"
+
+            action = "none"
+            cmode = c.mode or mode
+            if satisfied and st.firing and not st.acted:
+                if watching:
+                    action, st.acted = "notify", True
+                elif c.severity == "warning":
+                    action, st.acted = "notify", True
+                elif triggered_now is not None:
+                    st.acted = True
+                elif in_cooldown:
+                    if st.suppressed_for != last_trigger:
+                        action, st.suppressed_for = "notify", last_trigger
+                else:
+                    action = "request_approval" if cmode == "confirm" else "trigger"
+                    st.acted = True
+                    triggered_now = c.name
+            elif missing != "none" and policy == "escalate" and not silence:
+                if verdict != st.prev_verdict:
+                    action = "escalate"
+            elif silent_reset and c.on_silence == "escalate":
+                if not (st.firing and st.acted):
+                    action = "escalate"
+            if action == "escalate":
+                if st.last_escalate is not None and now - st.last_escalate < cooldown:
+                    action = "none"
+                else:
+                    st.last_escalate = now
+            st.prev_verdict = verdict
+            rows.append([verdict, action, sig9(observed), missing, requests, late])
+
+        if triggered_now is not None:
+            last_trigger = now
+        best = -1
+        for i, r in enumerate(rows):
+            if best < 0 or ACTION_WEIGHT[r[1]] > ACTION_WEIGHT[rows[best][1]]:
+                best = i
+        action = rows[best][1] if rows else "none"
+        cause = conds[best].name if action != "none" else ""
+        cmode = (conds[best].mode or mode) if rows else mode
+        executed = action != "none" and cmode != "observe"
+        ticks.append([now, action, cause, executed, release, rows])
+        now += interval
+    return ticks

@@ -1,0 +1,252 @@
+# SPDX-License-Identifier: MIT
+"""Pinned cases: the inputs of issue 10 with the outcome docs/decision.md prescribes, asserted on
+the reference model and on the engine alike (docs/decision-reference.md lists them)."""
+
+import random
+from datetime import datetime, timezone
+
+from gen import csv_time, log_line
+
+DAY = int(datetime(2026, 11, 28, tzinfo=timezone.utc).timestamp())  # seconds
+ACTING = ("trigger", "request_approval")
+
+
+def _hm(h, m=0, s=0):
+    return (DAY + h * 3600 + m * 60 + s) * 1000
+
+
+def _actions(ticks):
+    return [(t[0], t[1]) for t in ticks if t[1] != "none"]
+
+
+def _csv(rows):
+    return "timestamp,value\n" + "".join(f"{csv_time(t // 1000)},{v}\n" for t, v in rows)
+
+
+_RULE_1_2 = """[target]
+name = "pinned"
+
+[source.web]
+kind = "command"
+argv = ["/bin/true"]
+
+[[condition]]
+name = "value"
+signal = "web.value"
+window = "10m"
+above = 5.0
+for = "10m"
+max_missed = 1
+resolve_after = "15m"
+
+[decision]
+interval = "5m"
+cooldown = "1h"
+"""
+
+
+def case_1():
+    """One breaching row between healthy rows, then six hours without data: no trigger. The
+    gap after the breach is silence (on_silence = escalate): the run's second missed tick
+    exceeds max_missed = 1, at 00:25, and pages once."""
+    rows = [(_hm(0, 0), 1), (_hm(0, 5), 1), (_hm(0, 10), 9),
+            (_hm(6, 0), 1), (_hm(6, 5), 1), (_hm(6, 10), 1)]
+    case = {"config": _RULE_1_2, "data": _csv(rows), "events": []}
+
+    def check(ticks):
+        want = [(_hm(0, 25), "escalate")]
+        return _actions(ticks) == want, f"actions {_actions(ticks)}, want {want}"
+    return case, check
+
+
+def case_2():
+    """9, 9, 9, then 1 x 5, then 9 x 4, then 1 for two hours: the first incident triggers at
+    00:10 (for = 10m satisfied); the second is in the cooldown: a notify at 00:50, never a
+    trigger, and nothing on a tick that is not breaching."""
+    vals = [9] * 3 + [1] * 5 + [9] * 4 + [1] * 24
+    rows = [(_hm(0, 5 * i), v) for i, v in enumerate(vals)]
+    case = {"config": _RULE_1_2, "data": _csv(rows), "events": []}
+    value = dict(rows)
+
+    def check(ticks):
+        want = [(_hm(0, 10), "trigger"), (_hm(0, 50), "notify")]
+        bad = [t[0] for t in ticks if t[1] != "none" and value.get(t[0], 0) <= 5.0]
+        ok = _actions(ticks) == want and not bad
+        return ok, f"actions {_actions(ticks)}, want {want}; acting on healthy ticks: {bad}"
+    return case, check
+
+
+def _checkout_log():
+    """5 req/s for 50 s, one in five a 500, then no line for two hours, then healthy traffic
+    for ten minutes."""
+    r = random.Random(3)
+    lines, start = [], DAY + 6 * 3600
+    for i in range(250):
+        lines.append(log_line(start + i // 5, 500 if i % 5 == 0 else 200))
+    back = start + 50 + 2 * 3600
+    for i in range(600 * 5):
+        lines.append(log_line(back + i // 5, 200 if r.random() > 0.001 else 500))
+    return "\n".join(lines) + "\n", (start + 49) * 1000, back * 1000
+
+
+def _checkout_config(resolve_after, on_silence):
+    extra = f'on_silence = "{on_silence}"\n' if on_silence else ""
+    return f"""[target]
+name = "pinned"
+
+[source.web]
+kind = "access_log"
+path = "access.log"
+format = "combined"
+
+[[condition]]
+name = "checkout-errors"
+signal = "web.error_rate"
+window = "1m"
+above = 0.05
+min_requests = 100
+for = "90s"
+max_missed = 2
+on_no_traffic = "ignore"
+resolve_after = "{resolve_after}"
+{extra}
+[decision]
+interval = "10s"
+"""
+
+
+def case_3(resolve_after, on_silence):
+    """Checkouts fail at 20 % for 50 s, then silence for two hours, then healthy traffic.
+    on_silence = escalate (default): one escalate within max_lateness + window +
+    (max_missed + 1) x interval of the last line, no trigger ever. on_silence = trigger: one
+    trigger within max_lateness + window + for of the last line, none later."""
+    data, last_line, back = _checkout_log()
+    case = {"config": _checkout_config(resolve_after, on_silence), "data": data, "events": []}
+    bound_escalate = last_line + (60 + 60 + 3 * 10) * 1000
+    bound_trigger = last_line + (60 + 60 + 90) * 1000
+
+    def check(ticks):
+        acts = _actions(ticks)
+        if on_silence == "trigger":
+            ok = len(acts) == 1 and acts[0][1] == "trigger" and acts[0][0] <= bound_trigger
+            return ok, (f"actions {[(t, a) for t, a in acts]}, want one trigger at or before "
+                        f"{bound_trigger}")
+        ok = len(acts) == 1 and acts[0][1] == "escalate" and acts[0][0] <= bound_escalate
+        return ok, f"actions {acts}, want one escalate at or before {bound_escalate}"
+    return case, check
+
+
+_LATE_CONFIG = """[target]
+name = "pinned"
+
+[source.web]
+kind = "access_log"
+path = "access.log"
+format = "combined"
+{lateness}
+[[condition]]
+name = "gateway-errors"
+signal = "web.error_rate"
+window = "1m"
+above = 0.05
+min_requests = 50
+for = "30s"
+
+[decision]
+interval = "10s"
+"""
+
+
+def _late_log(delay, jitter_seed=None):
+    """Ten minutes of 2 req/s of 200; from 00:05:00, 120 requests answered 504 (4 a second for
+    30 s), each stamped with its start (Apache %t) and written `delay` s later. With
+    jitter_seed, every line is written up to 2 s late in a shuffled order."""
+    start = DAY + 9 * 3600
+    items = []  # (write time, event time, status)
+    for i in range(1200):
+        t = start + i // 2
+        items.append((t, t, 200))
+    for i in range(120):
+        t = start + 300 + i // 4
+        items.append((t + delay, t, 504))
+    if jitter_seed is not None:
+        r = random.Random(jitter_seed)
+        items = [(w + r.uniform(0, 2), t, s) for w, t, s in items]
+        items.sort(key=lambda x: x[0])
+        first = min(range(len(items)), key=lambda i: items[i][1])
+        items.insert(0, items.pop(first))
+    else:
+        items.sort(key=lambda x: (x[0], x[1]))
+    return "\n".join(log_line(t, s) for _, t, s in items) + "\n"
+
+
+def case_4():
+    """120 lines of 504 written 30 s late with the default max_lateness (1m): every line is
+    counted (no late line anywhere), the fault triggers, and the output is the one of the same
+    lines written in time order."""
+    case = {"config": _LATE_CONFIG.format(lateness=""), "data": _late_log(30), "events": []}
+    in_order = {"config": case["config"], "data": _late_log(0), "events": []}
+
+    def check(ticks, in_order_ticks):
+        late = sum(r[5] or 0 for t in ticks for r in t[5])
+        trig = [a for a in _actions(ticks) if a[1] == "trigger"]
+        ok = late == 0 and len(trig) == 1 and ticks == in_order_ticks
+        return ok, (f"late lines {late} (want 0), triggers {trig} (want one), same as in "
+                    f"order: {ticks == in_order_ticks}")
+    return case, in_order, check
+
+
+def case_4_nginx_lateness():
+    """The same log with max_lateness = "5s": the 504s are too late; they are not counted and
+    are reported (late > 0 in the records), and nothing triggers."""
+    case = {"config": _LATE_CONFIG.format(lateness='max_lateness = "5s"\n'),
+            "data": _late_log(30), "events": []}
+
+    def check(ticks):
+        late = max((r[5] or 0 for t in ticks for r in t[5]), default=0)
+        trig = [a for a in _actions(ticks) if a[1] in ACTING]
+        return late > 0 and not trig, f"max late in a window {late} (want > 0), triggers {trig}"
+    return case, check
+
+
+def check_all(engine, model):
+    """Runs every pinned case on both sides; prints one line per check. Returns the failures."""
+    failures = 0
+    pins = [("issue-1 one breaching row then a gap", *case_1()),
+            ("issue-2 second incident within the cooldown", *case_2())]
+    for ra in ("0s", "5m"):
+        for sil in (None, "trigger"):
+            pins.append((f"issue-3 checkout silence, resolve_after={ra}, "
+                         f"on_silence={sil or 'default'}", *case_3(ra, sil)))
+    pins.append(("issue-4b max_lateness=5s reports the late 504s", *case_4_nginx_lateness()))
+    cases = [c for _, c, _ in pins]
+    late_case, in_order, late_check = case_4()
+    shuffled = [{"config": late_case["config"], "data": _late_log(30, s), "events": []}
+                for s in range(10)]
+    extra = [late_case, in_order] + shuffled
+    all_cases = [dict(c, id=i) for i, c in enumerate(cases + extra)]
+    got_engine = engine(all_cases)
+    for side, results in (("engine", [got_engine[i] for i in range(len(all_cases))]),
+                          ("model", [model(c) for c in all_cases])):
+        for i, (name, _, check) in enumerate(pins):
+            if isinstance(results[i], dict):
+                ok, why = False, results[i]["error"]
+            else:
+                ok, why = check(results[i])
+            failures += not ok
+            print(f"pinned {side}: {name}: {'ok' if ok else 'FAILED: ' + why}")
+        n = len(cases)
+        res_late, res_order, res_shuf = results[n], results[n + 1], results[n + 2:]
+        if isinstance(res_late, dict) or isinstance(res_order, dict):
+            ok, why = False, str(res_late if isinstance(res_late, dict) else res_order)
+        else:
+            ok, why = late_check(res_late, res_order)
+        failures += not ok
+        print(f"pinned {side}: issue-4 504s written 30 s late, all counted: "
+              f"{'ok' if ok else 'FAILED: ' + why}")
+        same = sum(r == res_late for r in res_shuf)
+        ok = same == len(res_shuf)
+        failures += not ok
+        print(f"pinned {side}: issue-5 lines shuffled within 2 s, same decisions: "
+              f"{same} of {len(res_shuf)} shuffles identical{'' if ok else ' FAILED'}")
+    return failures
