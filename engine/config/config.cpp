@@ -524,20 +524,22 @@ Config parse(std::string_view text, const std::string& display_path,
 }
 
 bool looks_like_config(const std::filesystem::path& file) {
+    // Bounded and guarded like every input: a FIFO or a device is not waited on, deep nesting
+    // and non-ASCII keys never reach toml++ (TomlReader::parse). Anything unreadable is left to
+    // the playbook check, which reports it.
     std::string text;
     try {
-        text = util::read_file(file);
+        text = util::read_input_file(file, util::k_max_config_bytes);
     } catch (const util::Error&) {
         return false;
     }
-    toml::table doc;
-    try {
-        doc = toml::parse(text, file.string());
-    } catch (const toml::parse_error&) {
+    TomlReader rd(file.string());
+    auto doc = rd.parse(text);
+    if (!doc) {
         return false;
     }
     bool config_key = false;
-    for (auto&& [k, v] : doc) {
+    for (auto&& [k, v] : *doc) {
         const std::string_view key = k.str();
         if (key == "playbook" || key == "vars" || key == "step" || key == "finally") {
             return false;
