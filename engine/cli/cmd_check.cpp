@@ -143,12 +143,12 @@ int replay(const CommonOptions& common, const ReplayOptions& o) {
     for (const auto& c : conds) {
         warmup = std::max(warmup, c.window);
     }
-    std::optional<util::SystemTime> read_from;
-    if (from) {
-        read_from = *from - warmup - interval;
-    }
     const bool is_log = src->second.kind == config::SourceKind::access_log;
     const util::Millis lateness = is_log ? src->second.max_lateness : util::Millis(0);
+    std::optional<util::SystemTime> read_from;
+    if (from) {
+        read_from = *from - warmup - lateness - interval;
+    }
     sources::FileSamples in =
         sources::read_samples(o.file, format, interval_s, lateness.count() / 1000, read_from, to);
     if (in.stats.rejected > 0) {
@@ -220,6 +220,15 @@ int replay(const CommonOptions& common, const ReplayOptions& o) {
     decision::Evaluator ev(conds, cfg.decision);
     std::string deploys_origin;
     const std::vector<monitor::Deploy> deploys = replay_deploys(common, cfg, o, deploys_origin);
+    if (!in.is_csv && in.stats.lines > 0 && in.stats.parsed == 0) {
+        // Not one line read: a wrong format or not a log at all, never "nothing to do".
+        throw util::Error(
+            o.file + ": none of its " + std::to_string(in.stats.lines) +
+                " lines matches the log format " + util::quoted(format),
+            util::ExitCode::invalid,
+            "a timestamp,value CSV needs that header; a log needs the source's format "
+            "(or --format)");
+    }
     if (in.samples.empty()) {
         std::fprintf(stderr, "rollback: no samples in %s%s\n", o.file.c_str(),
                      from || to ? " between --from and --to" : "");
@@ -231,8 +240,11 @@ int replay(const CommonOptions& common, const ReplayOptions& o) {
     // CPU time beside wall time: on a loaded machine the wall time of the loop says little.
     const std::clock_t cpu_started = std::clock();
     const auto first = from.value_or(in.samples.front().time);
-    // The last lines are judged once they are final, as the live monitor judges them.
-    const auto last = to.value_or(in.samples.back().time + lateness);
+    // The last lines are judged once they are final, as the live monitor judges them: up to the
+    // first tick at or after the last sample + max_lateness.
+    const auto last = to.value_or(lateness.count() > 0 ? in.samples.back().time + lateness +
+                                                             interval - util::Millis(1)
+                                                       : in.samples.back().time);
     auto st = monitor::replay(
         ev, source, std::move(in.samples), first, last, interval,
         [&](const decision::Evaluation& e) {

@@ -9,6 +9,7 @@
 #include "util/strings.hpp"
 
 #include <algorithm>
+#include <cmath>
 
 namespace rollback::config {
 
@@ -79,6 +80,13 @@ std::optional<double> threshold(TomlReader& rd, const toml::table& t, std::strin
         return static_cast<double>(*i);
     }
     if (auto f = n->value<double>(); f && n->is_floating_point()) {
+        if (!std::isfinite(*f)) {
+            // nan never compares, inf never (or always) breaches: an outage missed or invented.
+            rd.error(rd.where(*n), subject,
+                     "key \"" + std::string(key) + "\": " + (std::isnan(*f) ? "nan" : "inf") +
+                         " is not a threshold: it would never (or always) breach");
+            return std::nullopt;
+        }
         return *f;
     }
     if (auto s = n->value<std::string>()) {

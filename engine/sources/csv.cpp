@@ -7,6 +7,7 @@
 #include "util/strings.hpp"
 
 #include <charconv>
+#include <cmath>
 
 namespace rollback::sources {
 
@@ -100,7 +101,8 @@ std::vector<decision::Sample> parse_value_csv(std::string_view text,
         std::string_view num = util::trim(line.substr(comma + 1));
         double v = 0;
         auto [end, ec] = std::from_chars(num.data(), num.data() + num.size(), v);
-        if (ec != std::errc() || end != num.data() + num.size()) {
+        if (ec != std::errc() || end != num.data() + num.size() || !std::isfinite(v)) {
+            // nan and inf are not observations: judged as numbers they read healthy or breach.
             errors.push_back({{display_path, line_no, static_cast<int>(comma) + 2},
                               "value",
                               "not a number: " + util::quoted(num),
