@@ -18,5 +18,5 @@ cmake --build "$build" -j "$jobs" --target rollback unit_tests >&2
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 cd "$build"
-[ $# -gt 0 ] || set -- -R '^unit: '
+[ $# -gt 0 ] || set -- -R '^unit:'
 ctest --output-on-failure -j "$jobs" --timeout 900 "$@"
