@@ -29,7 +29,8 @@ constexpr std::pair<RestoreStage, std::string_view> k_stages[] = {
     {RestoreStage::reconciled, "reconciled"},
 };
 
-// `yyyymmddthhmmssz_xxxxxx` (a run id as derived_db_name reduces it) → the run id; else "".
+// `20261130t070549z_f65b64` (a run id as derived_db_name reduces it: lower case, `-` as `_`) → the
+// run id; else "".
 std::string run_id_from_reduced(std::string_view s) {
     if (s.size() != 23 || s[8] != 't' || s[15] != 'z' || s[16] != '_') {
         return {};

@@ -62,15 +62,15 @@ int cmd_validate(const Args& args) {
     }
     auto overrides = parse_var_overrides(vars);
     // -c names a config; a FILE is a config when its tables are rollback.toml's, else a playbook.
-    std::vector<std::pair<std::string, bool>> todo;
+    std::vector<std::pair<std::string, bool>> inputs;
     if (!common.config.empty()) {
-        todo.emplace_back(common.config, true);
+        inputs.emplace_back(common.config, true);
     }
     for (const auto& f : files) {
-        todo.emplace_back(f, config::looks_like_config(f));
+        inputs.emplace_back(f, config::looks_like_config(f));
     }
     bool all_ok = true;
-    for (const auto& [f, is_config] : todo) {
+    for (const auto& [f, is_config] : inputs) {
         try {
             if (is_config) {
                 validate_config(f);
