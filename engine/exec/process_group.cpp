@@ -75,12 +75,22 @@ bool read_stat(int pid, StatFields& f) {
     return true;
 }
 
+/// The process's argv joined by spaces. A member of a group is a user process, so an empty
+/// /proc/<pid>/cmdline means it is inside execve (the kernel sets the new name before the new
+/// argument block, proc(5)): read again for up to ~20 ms before falling back to "[comm]".
 std::string command_line(int pid, const std::string& comm) {
     char path[64];
     std::snprintf(path, sizeof path, "/proc/%d/cmdline", pid);
-    std::string raw = read_small(path, 4096);
-    while (!raw.empty() && raw.back() == '\0') {
-        raw.pop_back();
+    std::string raw;
+    for (int attempt = 0; attempt < 20; ++attempt) {
+        raw = read_small(path, 4096);
+        while (!raw.empty() && raw.back() == '\0') {
+            raw.pop_back();
+        }
+        if (!raw.empty() || ::access(path, F_OK) != 0) {
+            break;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
     }
     if (raw.empty()) {
         return "[" + comm + "]";

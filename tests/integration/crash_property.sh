@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Property test of the crash matrix: seeded random playbooks (idempotent, probed and plain steps;
-# some steps' programs do the work in a grandchild), kill -9 of the engine at random moments of
+# some steps' programs do the work in a grandchild), kill -9 of the engine at random points of
 # runs and of resumes, resume until done. From the effects log: no non-idempotent effect twice,
 # nothing skipped, never two attempts of one step alive at once. CRASH_SEED=N repeats a run;
 # CRASH_KILLS (default 40) bounds the kills.
@@ -57,23 +57,31 @@ make_playbook() {
     } >"$d/pb.toml"
 }
 
-# run_maybe_killed DIR CMD...: runs CMD in DIR; while kills remain, kills it with SIGKILL at a
-# random moment in its first 2.5 s (three times in four). Sets last_rc (137 = killed).
+# run_maybe_killed DIR CMD...: runs CMD in DIR; while kills remain, three times in four kills it
+# with SIGKILL at a random point of the work still to do: once the effects log has grown by a
+# random number of lines (each attempt writes 5), plus 0-49 ms, so a kill lands before, inside
+# and between steps whatever the machine's speed (a kill at a random wall-clock time missed most
+# runs on a fast machine). Sets last_rc (137 = killed); only a kill that ended the process counts.
 last_rc=0
+effect_lines() { [ -f "$1/effects" ] && wc -l <"$1/effects" || echo 0; }
 run_maybe_killed() {
-    local d=$1 ms
+    local d=$1 base left target ms
     shift
+    base=$(effect_lines "$d")
     (cd "$d" && exec "$@" </dev/null >>"$d/out.log" 2>&1) &
     local pid=$!
     if [ $kills -lt $kill_budget ] && [ $((RANDOM % 4)) -ne 0 ]; then
-        ms=$((RANDOM % 2500))
-        sleep "$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))"
-        if kill -9 $pid 2>/dev/null; then
-            kills=$((kills + 1))
-        fi
+        left=$((5 * $(wc -l <"$d/kinds") - base))
+        [ $left -gt 0 ] || left=1
+        target=$((base + RANDOM % (left + 1)))
+        while kill -0 $pid 2>/dev/null && [ "$(effect_lines "$d")" -lt $target ]; do sleep 0.01; done
+        ms=$((RANDOM % 50))
+        sleep "$(printf '0.%03d' $ms)"
+        kill -9 $pid 2>/dev/null || true
     fi
     last_rc=0
     { wait $pid; } 2>/dev/null || last_rc=$?
+    [ $last_rc -ne 137 ] || kills=$((kills + 1))
 }
 
 # drive DIR: runs the playbook to success through kills: a new run while no plan is recorded,
