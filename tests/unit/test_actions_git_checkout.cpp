@@ -59,7 +59,7 @@ std::string commit_of(const fs::path& repo, const std::string& tag) {
 } // namespace
 
 TEST_SUITE("actions") {
-    TEST_CASE("git_checkout previous: the tag before the current one, which is marked bad") {
+    TEST_CASE("git_checkout previous: the tag before the current one — which is marked bad") {
         test::TempDir tmp;
         fs::path repo = make_repo(tmp);
         test::ActionHarness h(tmp.path(), "git_checkout",
@@ -114,7 +114,7 @@ TEST_SUITE("actions") {
         }
     }
 
-    TEST_CASE("git_checkout refuses a dirty tree, unknown refs and non-repositories") {
+    TEST_CASE("git_checkout refuses a dirty tree — unknown refs and non-repositories") {
         test::TempDir tmp;
         fs::path repo = make_repo(tmp);
         SUBCASE("dirty") {

@@ -69,7 +69,7 @@ actions::Result run_call(const test::TempDir& tmp, const std::string& step,
 } // namespace
 
 TEST_SUITE("actions") {
-    TEST_CASE("http: a value is one URL component, a JSON string, a form field, a header") {
+    TEST_CASE("http: a value is one URL component — a JSON string — a form field — a header") {
         test::TempDir tmp;
         test::HttpTestServer server;
         server.on("/items/", {{.status = 200, .body = "ok"}});
@@ -119,7 +119,7 @@ body = "username={{v}}&password=wrong"
               "username=admin%26password%3Dguess&password=wrong");
     }
 
-    TEST_CASE("http: CR/LF in a header value is refused at validation, located") {
+    TEST_CASE("http: CR/LF in a header value is refused at validation — located") {
         test::TempDir tmp;
         test::HttpTestServer server;
         for (const std::string value : {"x\r\nX-Injected: yes", "x\nX-Injected: yes", "x\ry"}) {

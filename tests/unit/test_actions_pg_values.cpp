@@ -94,7 +94,8 @@ struct Db {
 } // namespace
 
 TEST_SUITE("actions") {
-    TEST_CASE("sql: a value written '{{v}}' or {{v}} is bound, never spliced, whatever it holds") {
+    TEST_CASE(
+        "sql: a value written '{{v}}' or {{v}} is bound — never spliced — whatever it holds") {
         Db d;
         for (const auto& value : k_evil) {
             INFO("value: " << value);
@@ -116,7 +117,7 @@ statements = ["UPDATE accounts SET note = '{{reason}}' WHERE id = 1",
         }
     }
 
-    TEST_CASE("sql_assert: a value is bound in the query, the assertion sees it as data") {
+    TEST_CASE("sql_assert: a value is bound in the query — the assertion sees it as data") {
         Db d;
         for (const auto& value : k_evil) {
             INFO("value: " << value);

@@ -44,7 +44,7 @@ std::string current_of(const fs::path& root) {
 } // namespace
 
 TEST_SUITE("actions") {
-    TEST_CASE("release_switch to previous by deploy history, config restored, from marked bad") {
+    TEST_CASE("release_switch to previous by deploy history — config restored — from marked bad") {
         test::TempDir tmp;
         fs::path root = make_layout(tmp, 3, "v3");
         ::chmod((root / "shared/config/shop.env").c_str(), 0640);
@@ -99,7 +99,7 @@ TEST_SUITE("actions") {
         }
     }
 
-    TEST_CASE("release_switch to a named version; previous by directory mtime without history") {
+    TEST_CASE("release_switch to a named version — previous by directory mtime without history") {
         test::TempDir tmp;
         fs::path root = make_layout(tmp, 3, "v2", /*with_history=*/false);
         auto t0 = fs::file_time_type::clock::now();
@@ -126,7 +126,7 @@ TEST_SUITE("actions") {
     }
 
     TEST_CASE(
-        "release_switch refuses a missing or incomplete target, and leaves everything as is") {
+        "release_switch refuses a missing or incomplete target — and leaves everything as is") {
         test::TempDir tmp;
         fs::path root = make_layout(tmp, 2, "v2");
         std::string base = R"({"deploy_root": ")" + root.string() + R"(", )";
@@ -231,7 +231,7 @@ TEST_SUITE("actions") {
         CHECK(entries == 4); // releases, shared, deploys.log, current
     }
 
-    TEST_CASE("bad releases file: absent is empty, a record replaces the same release") {
+    TEST_CASE("bad releases file: absent is empty — a record replaces the same release") {
         test::TempDir tmp;
         CHECK(actions::read_bad_releases(tmp.path()).empty());
         actions::record_bad_release(tmp.path(), {"v2", "/srv/shop", "t1", "run-1", "v1"});

@@ -13,7 +13,7 @@ using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 
 TEST_SUITE("actions") {
-    TEST_CASE("service with manager command: restart runs stop then start, then waits healthy") {
+    TEST_CASE("service with manager command: restart runs stop then start — then waits healthy") {
         test::TempDir tmp;
         test::HttpTestServer server;
         server.on("/health/", {{.status = 503}, {.status = 503}, {.status = 200, .body = "ok"}});
@@ -37,7 +37,7 @@ TEST_SUITE("actions") {
         CHECK(util::read_file(log) == "stop\nstart\n");
     }
 
-    TEST_CASE("service failures: the command fails, or the service never becomes healthy") {
+    TEST_CASE("service failures: the command fails — or the service never becomes healthy") {
         test::TempDir tmp;
         test::HttpTestServer server;
         server.on("/health/", {{.status = 503}});
@@ -101,7 +101,7 @@ TEST_SUITE("actions") {
                                           "restart = [...], or both stop and start");
     }
 
-    TEST_CASE("service with a real supervisord: start, restart, stop a python http.server") {
+    TEST_CASE("service with a real supervisord: start — restart — stop a python http.server") {
         if (util::find_program("supervisord").empty()) {
             MESSAGE("supervisord is not installed (apt-get install supervisor): test skipped");
             return;

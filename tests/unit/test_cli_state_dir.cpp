@@ -52,7 +52,7 @@ fs::path canonical_dir(const fs::path& p) {
 } // namespace
 
 TEST_SUITE("cli") {
-    TEST_CASE("the state directory: --state-dir, ROLLBACK_STATE_DIR, the config, the playbook") {
+    TEST_CASE("the state directory: --state-dir — ROLLBACK_STATE_DIR — the config — the playbook") {
         test::TempDir tmp;
         tmp.write("shop/rollback.toml", k_config);
         const fs::path pb = tmp.write("shop/playbooks/x.toml", "[playbook]\nname = \"x\"\n");
@@ -103,7 +103,7 @@ TEST_SUITE("cli") {
         }
     }
 
-    TEST_CASE("a state directory that cannot be known is an error, exit 2") {
+    TEST_CASE("a state directory that cannot be known is an error — exit 2") {
         test::TempDir tmp;
         cli::CommonOptions common;
         Scene s(tmp.path(), std::nullopt);

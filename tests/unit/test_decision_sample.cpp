@@ -9,7 +9,7 @@
 using namespace rollback;
 
 TEST_SUITE("decision") {
-    TEST_CASE("a failed probe counts as an error, not as a latency of the target") {
+    TEST_CASE("a failed probe counts as an error — not as a latency of the target") {
         const util::SystemTime t{std::chrono::seconds(1'800'000'000)};
         auto ok = decision::Sample::make_probe(t, false, 120.0);
         CHECK(ok.count == 1);
@@ -23,7 +23,7 @@ TEST_SUITE("decision") {
         CHECK(refused.latency.empty());
     }
 
-    TEST_CASE("latency over probes: only answered probes count; none answered is no data") {
+    TEST_CASE("latency over probes: only answered probes count — none answered is no data") {
         auto cfg = config::parse(R"([source.site]
 kind = "http"
 url = "http://127.0.0.1:9/health/"

@@ -62,7 +62,7 @@ Result run_split(const std::string& first, const std::string& second, size_t cap
 } // namespace
 
 TEST_SUITE("exec") {
-    TEST_CASE("a secret cut by a read, at every offset, is masked in the tail and the stream") {
+    TEST_CASE("a secret cut by a read — at every offset — is masked in the tail and the stream") {
         util::register_secret(k_secret);
         const std::string upper = [] {
             std::string s = k_secret;
@@ -85,7 +85,7 @@ TEST_SUITE("exec") {
         util::clear_secrets();
     }
 
-    TEST_CASE("the kept tail never begins inside a secret, at every offset around its limit") {
+    TEST_CASE("the kept tail never begins inside a secret — at every offset around its limit") {
         util::register_secret(k_secret);
         const size_t limit = 1000;
         for (size_t back = 1; back <= k_secret.size() + 2; ++back) {

@@ -30,7 +30,7 @@ exec::GroupToken start_group(const std::string& script, exec::Outcome* outcome =
 } // namespace
 
 TEST_SUITE("exec") {
-    TEST_CASE("group_survivors: a grandchild outlives its leader; the token tells groups apart") {
+    TEST_CASE("group_survivors: a grandchild outlives its leader — the token tells groups apart") {
         exec::Outcome o;
         auto token = start_group("sleep 1000 >/dev/null 2>&1 &", &o);
         auto found = exec::group_survivors(token);
@@ -54,7 +54,7 @@ TEST_SUITE("exec") {
         CHECK(exec::group_survivors(token).empty());
     }
 
-    TEST_CASE("settle_group: waits for survivors, then TERM, then KILL") {
+    TEST_CASE("settle_group: waits for survivors — then TERM — then KILL") {
         SUBCASE("survivors that finish within the wait are left to finish") {
             auto token = start_group("sleep 0.4 >/dev/null 2>&1 &");
             REQUIRE_FALSE(exec::group_survivors(token).empty());

@@ -109,7 +109,7 @@ TEST_SUITE("exec") {
         CHECK(exec::to_string(o.ending) == "signaled");
     }
 
-    TEST_CASE("megabytes on both streams: no deadlock, the tail is kept within the limit") {
+    TEST_CASE("megabytes on both streams: no deadlock — the tail is kept within the limit") {
         Command cmd;
         cmd.argv = {"sh", "-c", "seq 1 500000 >&2 & seq 1 1000000; wait"};
         cmd.capture_limit = 1000;
@@ -165,7 +165,7 @@ TEST_SUITE("exec") {
         }
     }
 
-    TEST_CASE("env is laid over the inherited environment; cwd is applied") {
+    TEST_CASE("env is laid over the inherited environment — cwd is applied") {
         test::TempDir tmp;
         Command cmd;
         cmd.argv = {"sh", "-c", "echo \"$RB_TEST_VAR|$HOME\"; test -n \"$PATH\" && pwd"};
@@ -202,7 +202,7 @@ TEST_SUITE("exec") {
         CHECK(o.stdout_tail == "SigBlk:\t0000000000000000\nSigIgn:\t0000000000000000\n");
     }
 
-    TEST_CASE("a program that cannot start is failed_to_start with a clear error, never a throw") {
+    TEST_CASE("a program that cannot start is failed_to_start with a clear error — never a throw") {
         test::TempDir tmp;
         Outcome missing = run({"no-such-program-rb"});
         CHECK(missing.ending == Ending::failed_to_start);
@@ -248,7 +248,7 @@ TEST_SUITE("exec") {
         CHECK(empty.error == "cannot execute an empty command");
     }
 
-    TEST_CASE("timeout: TERM to the whole group, grandchildren included") {
+    TEST_CASE("timeout: TERM to the whole group — grandchildren included") {
         auto start = std::chrono::steady_clock::now();
         Outcome o = sh("echo $$; sleep 1000 & sleep 1000", 300ms, 200ms);
         auto took = std::chrono::steady_clock::now() - start;
@@ -269,7 +269,7 @@ TEST_SUITE("exec") {
         CHECK(live_members(first_pid(o)).empty());
     }
 
-    TEST_CASE("what a step leaves running survives its exit and is listed; escaped ones too") {
+    TEST_CASE("what a step leaves running survives its exit and is listed — escaped ones too") {
         SUBCASE("a background job still in the group") {
             Outcome o = sh_step("echo $$; exec sleep 1000 >/dev/null 2>&1 &");
             CHECK(o.ok());
@@ -305,7 +305,7 @@ TEST_SUITE("exec") {
         }
     }
 
-    TEST_CASE("a program nobody journaled (probe, source, hook): its leftovers are terminated") {
+    TEST_CASE("a program nobody journaled (probe — source — hook): its leftovers are terminated") {
         Outcome o = sh("echo $$; sleep 1000 >/dev/null 2>&1 &");
         CHECK(o.ok());
         CHECK(o.duration < 1500ms);
@@ -374,7 +374,7 @@ TEST_SUITE("exec") {
         }
     }
 
-    TEST_CASE("interrupt: the same signal goes to the child's group; run returns interrupted") {
+    TEST_CASE("interrupt: the same signal goes to the child's group — run returns interrupted") {
         exec::install_interrupt_handlers();
         exec::clear_interrupt();
         auto sender = signal_later(SIGINT, 150ms);
@@ -457,7 +457,7 @@ TEST_SUITE("exec") {
         }
     }
 
-    TEST_CASE("duration is measured; to_string names every ending") {
+    TEST_CASE("duration is measured — to_string names every ending") {
         Outcome o = sh("sleep 0.2");
         CHECK(o.ok());
         CHECK(o.duration >= 200ms);

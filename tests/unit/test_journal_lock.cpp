@@ -63,7 +63,7 @@ void kill_and_reap(pid_t pid) {
 } // namespace
 
 TEST_SUITE("journal") {
-    TEST_CASE("10 concurrent processes: exactly one gets the lock, the others name it") {
+    TEST_CASE("10 concurrent processes: exactly one gets the lock — the others name it") {
         test::TempDir tmp;
         auto state_dir = tmp / "state";
         constexpr int n = 10;
@@ -136,7 +136,7 @@ TEST_SUITE("journal") {
         CHECK_FALSE(stale_holder(state_dir));
     }
 
-    TEST_CASE("a live holder is reported; after it dies its lock is stale, never silently gone") {
+    TEST_CASE("a live holder is reported — after it dies its lock is stale — never silently gone") {
         test::TempDir tmp;
         auto state_dir = tmp.path();
         const std::string run_id = "20261126T143500Z-abcdef";

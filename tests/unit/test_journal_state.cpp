@@ -139,7 +139,7 @@ TEST_SUITE("journal") {
         CHECK(s.warnings.empty());
     }
 
-    TEST_CASE("a run without run_finished is running while its holder lives, else interrupted") {
+    TEST_CASE("a run without run_finished is running while its holder lives — else interrupted") {
         Builder b;
         b.started()
             .step("step_started", "notify", {{"attempt", 1}})
@@ -160,7 +160,7 @@ TEST_SUITE("journal") {
         CHECK_FALSE(dead.finally_done());
     }
 
-    TEST_CASE("step_progress keeps the last stage of the attempt; a new attempt clears it") {
+    TEST_CASE("step_progress keeps the last stage of the attempt — a new attempt clears it") {
         Builder b;
         b.started()
             .step("step_started", "restore-db", {{"attempt", 1}})
@@ -181,7 +181,8 @@ TEST_SUITE("journal") {
         CHECK(again.step("restore-db")->attempts == 2);
     }
 
-    TEST_CASE("resume records: probe, mark-done, retry, needs_attention, resumed, finished again") {
+    TEST_CASE(
+        "resume records: probe — mark-done — retry — needs_attention — resumed — finished again") {
         Builder b;
         b.started()
             .step("step_started", "restore-db", {{"attempt", 1}})
@@ -236,7 +237,7 @@ TEST_SUITE("journal") {
         }
     }
 
-    TEST_CASE("process groups of an unfinished attempt stay until settled; left_running is kept") {
+    TEST_CASE("process groups of an unfinished attempt stay until settled — left_running is kept") {
         Builder b;
         json::object group{{"attempt", 1},
                            {"pgid", 4321},
@@ -289,7 +290,7 @@ TEST_SUITE("journal") {
         }
     }
 
-    TEST_CASE("odd records are kept visible as warnings, not crashes") {
+    TEST_CASE("odd records are kept visible as warnings — not crashes") {
         Builder b;
         b.step("step_started", "ghost", {{"attempt", 1}}) // no run_started: step appended
             .add({{"type", "step_finished"}})             // no step

@@ -86,7 +86,7 @@ TEST_SUITE("journal") {
         CHECK(v.problem == "hash mismatch: the record's bytes were changed");
     }
 
-    TEST_CASE("verify fails on a deleted, reordered, inserted or torn record") {
+    TEST_CASE("verify fails on a deleted — reordered — inserted or torn record") {
         test::TempDir tmp;
         auto file = write_sample(tmp);
         auto lines = lines_of(util::read_file(file));

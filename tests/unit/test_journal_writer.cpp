@@ -50,7 +50,7 @@ void append_bytes(const std::filesystem::path& p, const std::string& bytes) {
 } // namespace
 
 TEST_SUITE("journal") {
-    TEST_CASE("a journal is written as JSON lines with seq, time, prev and hash") {
+    TEST_CASE("a journal is written as JSON lines with seq — time — prev and hash") {
         test::TempDir tmp;
         FixedClock clock;
         auto file = tmp / "runs/20261126T143500Z-3fa9c1.jsonl";
@@ -128,7 +128,7 @@ TEST_SUITE("journal") {
         CHECK(verify(file).ok);
     }
 
-    TEST_CASE("a torn last line is cut off with a warning, never a crash") {
+    TEST_CASE("a torn last line is cut off with a warning — never a crash") {
         test::TempDir tmp;
         auto file = tmp / "20261126T143500Z-3fa9c1.jsonl";
         {
@@ -264,7 +264,7 @@ TEST_SUITE("journal") {
         CHECK(verify(file).ok);
     }
 
-    TEST_CASE("appending is cheap (measured; printed)") {
+    TEST_CASE("appending is cheap (measured — printed)") {
         test::TempDir tmp;
         auto file = tmp / "perf.jsonl";
         auto w = Writer::create(file, header());

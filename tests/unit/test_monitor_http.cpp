@@ -15,7 +15,7 @@ using namespace rollback;
 using std::chrono::seconds;
 
 TEST_SUITE("monitor") {
-    TEST_CASE("http sources: failed probes become downtime, an unresolvable host no data") {
+    TEST_CASE("http sources: failed probes become downtime — an unresolvable host no data") {
         test::HttpTestServer server;
         server.on("/health/", {{.status = 200}, {.status = 500}});
         rollback::test::TempDir dir;

@@ -38,7 +38,7 @@ TEST_SUITE("monitor") {
         CHECK(monitor::settle_delay(seconds(1)) == util::Millis(250));
     }
 
-    TEST_CASE("the evaluator lives across ticks: one trigger, then the cooldown") {
+    TEST_CASE("the evaluator lives across ticks: one trigger — then the cooldown") {
         rollback::test::TempDir dir;
         dir.write("value", "9\n");
         auto cfg = config::parse(R"(
@@ -69,7 +69,7 @@ cooldown = "1h"
         }
     }
 
-    TEST_CASE("access logs: every request counted once over many ticks; quiet intervals are "
+    TEST_CASE("access logs: every request counted once over many ticks — quiet intervals are "
               "zero traffic") {
         rollback::test::TempDir dir;
         std::string log;
@@ -224,8 +224,8 @@ TEST_SUITE("monitor") {
         CHECK(mon.log_counts("web").late == 0);
     }
 
-    TEST_CASE("live = replay for any line order within max_lateness; later lines counted in "
-              "both, never dropped silently") {
+    TEST_CASE("live = replay for any line order within max_lateness — later lines counted in "
+              "both — never dropped silently") {
         // Lines arrive second by second but carry times up to 2 s (out of order) or 30 s
         // (Apache's start-time stamps of requests that waited for an upstream) in the past.
         for (const int max_delay : {2, 30}) {
@@ -295,7 +295,7 @@ TEST_SUITE("monitor") {
         }
     }
 
-    TEST_CASE("lines later than max_lateness: not counted, reported in the records and counts") {
+    TEST_CASE("lines later than max_lateness: not counted — reported in the records and counts") {
         rollback::test::TempDir dir;
         const auto start = at("2026-11-26T10:00:00Z");
         const int64_t s0 = epoch_s(start);
@@ -329,7 +329,7 @@ TEST_SUITE("monitor") {
         CHECK(max_late == 2);
     }
 
-    TEST_CASE("with a history of deploys, the replay computes the previous release's baseline "
+    TEST_CASE("with a history of deploys — the replay computes the previous release's baseline "
               "as live and triggers where the live monitor triggers") {
         rollback::test::TempDir dir;
         const auto start = at("2026-11-26T10:00:00Z");
@@ -430,8 +430,8 @@ cooldown = "1h"
         CHECK(bare.back().find("no value recorded for a previous release") != std::string::npos);
     }
 
-    TEST_CASE("access logs are followed across rotation and truncation, and a missing log is "
-              "no data, not quiet") {
+    TEST_CASE("access logs are followed across rotation and truncation — and a missing log is "
+              "no data — not quiet") {
         rollback::test::TempDir dir;
         auto cfg = config::parse(R"(
 [target]
@@ -501,7 +501,7 @@ interval = "10s"
         CHECK(c.detail.find("access.log") != std::string::npos);
     }
 
-    TEST_CASE("a polled source is read on its own interval; without one, every tick") {
+    TEST_CASE("a polled source is read on its own interval — without one — every tick") {
         rollback::test::TempDir dir;
         auto cfg = config::parse(R"(
 [target]
@@ -552,7 +552,7 @@ interval = "10s"
 }
 
 TEST_SUITE("monitor") {
-    TEST_CASE("every tick is a line of the day's tick file; a new day drops files past the keep") {
+    TEST_CASE("every tick is a line of the day's tick file — a new day drops files past the keep") {
         rollback::test::TempDir dir;
         dir.write("decisions/ticks-2026-11-01.jsonl", "{}\n");
         dir.write("decisions/ticks-2026-11-20.jsonl", "{}\n");

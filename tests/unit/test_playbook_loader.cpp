@@ -177,7 +177,7 @@ hook = "notify"
         }
     }
 
-    TEST_CASE("loader: a missing environment variable is located, with a hint") {
+    TEST_CASE("loader: a missing environment variable is located — with a hint") {
         Fixture f;
         auto ds = f.errors("[vars]\ntoken = { env = \"HELLO_TOKEN\", secret = true }\n"
                            "[[step]]\nid = \"w\"\naction = \"wait\"\nduration = \"1s\"\n");
@@ -191,7 +191,7 @@ hook = "notify"
                   "  hint: set it or add default = \"...\"\n");
     }
 
-    TEST_CASE("loader: every error of the file in one pass, in file order") {
+    TEST_CASE("loader: every error of the file in one pass — in file order") {
         Fixture f;
         auto ds = f.errors(R"([playbook]
 nmae = "x"
@@ -240,7 +240,7 @@ needs = ["c"]
               });
     }
 
-    TEST_CASE("loader: action keys, required keys and types") {
+    TEST_CASE("loader: action keys — required keys and types") {
         Fixture f;
         f.options.actions.push_back({"sql", {"query", "database"}, {"query"}});
         CHECK(f.problems(R"([[step]]
@@ -285,7 +285,7 @@ duration = "1s"
             });
     }
 
-    TEST_CASE("loader: a wait is idempotent unless it says otherwise; other steps are not") {
+    TEST_CASE("loader: a wait is idempotent unless it says otherwise — other steps are not") {
         Fixture f;
         fs::path file = f.write(std::string("[[step]]\nid = \"pause\"\n") + k_wait +
                                 "[[step]]\nid = \"pause-once\"\nidempotent = false\n" + k_wait +
@@ -319,7 +319,7 @@ argv = "echo a | wc -c"
             });
     }
 
-    TEST_CASE("loader: steps run by phase, then needs, then file order") {
+    TEST_CASE("loader: steps run by phase — then needs — then file order") {
         Fixture f;
         std::string text;
         auto step = [&](const std::string& id, const std::string& phase, const std::string& needs) {
@@ -417,7 +417,7 @@ argv = "echo a | wc -c"
         }
     }
 
-    TEST_CASE("loader: needs errors: unknown, later phase, finally, cycles") {
+    TEST_CASE("loader: needs errors: unknown — later phase — finally — cycles") {
         Fixture f;
         std::string text;
         auto step = [&](const std::string& id, const std::string& phase, const std::string& needs) {
@@ -446,7 +446,7 @@ argv = "echo a | wc -c"
             });
     }
 
-    TEST_CASE("loader: variables: undefined, malformed, and injection stays literal") {
+    TEST_CASE("loader: variables: undefined — malformed — and injection stays literal") {
         Fixture f;
         CHECK(f.problems(R"([vars]
 greeting = "hi"
@@ -527,7 +527,7 @@ duration = "1s"
         CHECK(ds[0].problem == R"(expected NAME=VALUE, found "this is not an assignment")");
     }
 
-    TEST_CASE("loader: secret values are registered, even when the playbook is invalid") {
+    TEST_CASE("loader: secret values are registered — even when the playbook is invalid") {
         Fixture f;
         util::clear_secrets();
         f.env["TOK"] = "s3cret-value";
@@ -559,7 +559,7 @@ duration = "1s"
               });
     }
 
-    TEST_CASE("loader: hooks_dir default falls back to ../hooks, and may be set") {
+    TEST_CASE("loader: hooks_dir default falls back to ../hooks — and may be set") {
         Fixture f;
         fs::path file =
             f.dir.write("playbooks/pb.toml", std::string("[[step]]\nid = \"h\"\naction = \"hook\"\n"
@@ -587,7 +587,7 @@ duration = "1s"
         CHECK(ds[0].where.column == 18); // under the lone '='
     }
 
-    TEST_CASE("loader: validate_step reports action checks in the same pass, in file order") {
+    TEST_CASE("loader: validate_step reports action checks in the same pass — in file order") {
         Fixture f;
         f.options.actions.push_back({"sql", {"query"}, {"query"}});
         std::vector<std::string> seen;
@@ -658,7 +658,7 @@ query = "select 2"
         }
     }
 
-    TEST_CASE("loader: every invalid TOML file yields located diagnostics, never a crash") {
+    TEST_CASE("loader: every invalid TOML file yields located diagnostics — never a crash") {
         fs::path corpus = test::source_dir() / "tests" / "data" / "toml-invalid";
         REQUIRE_MESSAGE(fs::is_directory(corpus), "corpus missing: " << corpus.string());
         LoadOptions options;
@@ -718,7 +718,7 @@ TEST_SUITE("playbook") {
         }
     }
 
-    TEST_CASE("loader: an unset environment variable is one error, its uses are not errors") {
+    TEST_CASE("loader: an unset environment variable is one error — its uses are not errors") {
         Fixture f;
         std::string text = "[vars]\n";
         for (int v = 0; v < 5; ++v) {
@@ -738,7 +738,7 @@ TEST_SUITE("playbook") {
         }
     }
 
-    TEST_CASE("loader: for validate, an unset environment variable is one warning") {
+    TEST_CASE("loader: for validate — an unset environment variable is one warning") {
         Fixture f;
         f.options.unset_env_is_warning = true;
         fs::path p =

@@ -18,7 +18,7 @@ TEST_SUITE("playbook") {
         CHECK_FALSE(d.problem.empty());
     }
 
-    TEST_CASE("toml reader: unknown keys with did-you-mean, located at the key") {
+    TEST_CASE("toml reader: unknown keys with did-you-mean — located at the key") {
         TomlReader r("c.toml");
         auto t = r.parse("[s]\ntimeout = \"1s\"\n  timout = 3\nzzzzzzzz = 1\n");
         REQUIRE(t);
@@ -101,7 +101,7 @@ TEST_SUITE("playbook") {
         REQUIRE(r.diagnostics().size() == 1);
     }
 
-    TEST_CASE("toml reader: the depth counts headers, keys and values together") {
+    TEST_CASE("toml reader: the depth counts headers — keys and values together") {
         auto parses = [](const std::string& text) {
             TomlReader r("d.toml");
             return r.parse(text).has_value();

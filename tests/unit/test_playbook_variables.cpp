@@ -64,7 +64,7 @@ std::string run_sh(const test::TempDir& dir, const std::string& command) {
 } // namespace
 
 TEST_SUITE("playbook") {
-    TEST_CASE("shell: a value is one word in every quoting, run by /bin/sh") {
+    TEST_CASE("shell: a value is one word in every quoting — run by /bin/sh") {
         test::TempDir dir;
         struct Form {
             std::string tmpl, before, after;
@@ -103,7 +103,7 @@ TEST_SUITE("playbook") {
         CHECK(shell_command_index({"sh", "--norc", "-c", "x"}) == 0);
     }
 
-    TEST_CASE("sql: a value is a bound parameter, never SQL text") {
+    TEST_CASE("sql: a value is a bound parameter — never SQL text") {
         auto s = apply("UPDATE accounts SET note = '{{v}}' WHERE id = {{w}} AND n <> {{v}}",
                        Encoding::sql, k_evil[0]);
         CHECK(s.text == "UPDATE accounts SET note = $1 WHERE id = $2 AND n <> $1");
@@ -141,7 +141,7 @@ TEST_SUITE("playbook") {
                               "cannot carry"});
     }
 
-    TEST_CASE("url: the base URL whole, every other value one percent-encoded component") {
+    TEST_CASE("url: the base URL whole — every other value one percent-encoded component") {
         CHECK(apply("{{v}}/health/?q={{w}}", Encoding::url, "http://127.0.0.1:8000").text ==
               "http://127.0.0.1:8000/health/?q=second");
         CHECK(
@@ -155,7 +155,7 @@ TEST_SUITE("playbook") {
                               "break or NUL; a base URL cannot"});
     }
 
-    TEST_CASE("header: CR, LF and NUL are refused; other values are kept") {
+    TEST_CASE("header: CR — LF and NUL are refused — other values are kept") {
         for (const auto& value : k_evil) {
             std::vector<std::string> problems;
             auto h = apply("Bearer {{v}}", Encoding::header, value, &problems);
@@ -171,7 +171,7 @@ TEST_SUITE("playbook") {
         CHECK(problems.size() == 1);
     }
 
-    TEST_CASE("json: inside a string escaped, elsewhere a string or a number") {
+    TEST_CASE("json: inside a string escaped — elsewhere a string or a number") {
         for (const auto& value : k_evil) {
             std::string text =
                 apply("{\"a\": \"<{{v}}>\", \"b\": {{v}}, \"c\": [{{v}}]}", Encoding::json, value)
@@ -186,7 +186,7 @@ TEST_SUITE("playbook") {
         CHECK(apply("{\"n\": {{v}}}", Encoding::json, "12abc").text == "{\"n\": \"12abc\"}");
     }
 
-    TEST_CASE("form and plain: percent-encoded; as it is, never scanned again") {
+    TEST_CASE("form and plain: percent-encoded — as it is — never scanned again") {
         CHECK(apply("user={{v}}&password=x", Encoding::form, "a&password=b c").text ==
               "user=a%26password%3Db%20c&password=x");
         for (const auto& value : k_evil) {
@@ -197,7 +197,7 @@ TEST_SUITE("playbook") {
         CHECK(problems.size() == 1);
     }
 
-    TEST_CASE("the loader writes each key in its action's encoding, located") {
+    TEST_CASE("the loader writes each key in its action's encoding — located") {
         test::TempDir dir;
         std::map<std::string, std::string> env{{"EVIL", k_evil[1]}};
         playbook::LoadOptions options;

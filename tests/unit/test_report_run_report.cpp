@@ -109,7 +109,7 @@ TEST_SUITE("report") {
         CHECK(j.at("trigger").as_object().at("severity").as_string() == "critical");
     }
 
-    TEST_CASE("a live run shows as running; a dead holder's lock is shown") {
+    TEST_CASE("a live run shows as running — a dead holder's lock is shown") {
         test::TempDir tmp;
         write_interrupted_run(tmp.path(), false);
         {

@@ -51,7 +51,7 @@ TEST_SUITE("sources") {
         CHECK(in.stats.parsed == 3);
     }
 
-    TEST_CASE("replay: a FIFO or a directory is refused, not waited on") {
+    TEST_CASE("replay: a FIFO or a directory is refused — not waited on") {
         test::TempDir dir;
         const auto fifo = dir / "fifo";
         REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);

@@ -104,7 +104,7 @@ TEST_SUITE("sources") {
         }
     }
 
-    TEST_CASE("http probe: the monitor's own failures are no data, not downtime") {
+    TEST_CASE("http probe: the monitor's own failures are no data — not downtime") {
         SUBCASE("a host name that does not resolve") {
             util::RealHttpClient client;
             auto s =

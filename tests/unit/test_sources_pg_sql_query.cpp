@@ -110,7 +110,7 @@ TEST_SUITE("sources") {
         }
     }
 
-    TEST_CASE("sql: a server that cannot be reached is no data, the password masked") {
+    TEST_CASE("sql: a server that cannot be reached is no data — the password masked") {
         const std::string dsn = "host=127.0.0.1 port=" + std::to_string(test::free_tcp_port()) +
                                 " user=monitor password=s3cret-pw dbname=shop";
         auto s = sources::run_sql_query(dsn, "SELECT 1", 1s, k_now);

@@ -33,7 +33,7 @@ TEST_SUITE("util") {
         CHECK(util::read_input_file(dir.write("max", std::string(1024, 'x')), 1024).size() == 1024);
     }
 
-    TEST_CASE("files: a directory, a FIFO, a device or a large file is refused at once") {
+    TEST_CASE("files: a directory — a FIFO — a device or a large file is refused at once") {
         test::TempDir dir;
         CHECK(refusal(dir.path()) == "cannot read " + dir.path().string() + ": it is a directory");
         const auto fifo = dir / "fifo";

@@ -49,7 +49,7 @@ TEST_SUITE("util") {
         CHECK(util::url_encode("") == "");
     }
 
-    TEST_CASE("GET and POST against a real server, with headers and the request log") {
+    TEST_CASE("GET and POST against a real server — with headers and the request log") {
         test::HttpTestServer server;
         server.on("/health/", {{.status = 200, .body = "ok", .headers = {{"X-Release", "v1"}}}});
         server.on("/orders", [](const test::TestRequest& r) {
@@ -87,7 +87,7 @@ TEST_SUITE("util") {
         CHECK(log[1].body == R"({"sku":1})");
     }
 
-    TEST_CASE("scripted responses come in order and the last repeats; unscripted paths are 404") {
+    TEST_CASE("scripted responses come in order and the last repeats — unscripted paths are 404") {
         test::HttpTestServer server;
         server.on("/s", {{.status = 500}, {.status = 503}, {.status = 200}});
         std::vector<int> got;
@@ -101,7 +101,7 @@ TEST_SUITE("util") {
         CHECK(server.requests("/s").size() == 4);
     }
 
-    TEST_CASE("refused, timed out, dropped, unresolvable and https are data, not exceptions") {
+    TEST_CASE("refused — timed out — dropped — unresolvable and https are data — not exceptions") {
         SUBCASE("connection refused") {
             auto r = util::http_request(
                 {.url = "http://127.0.0.1:" + std::to_string(test::free_tcp_port()) + "/"});

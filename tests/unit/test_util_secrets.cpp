@@ -60,7 +60,7 @@ TEST_SUITE("util") {
         CHECK(util::mask_secrets("nothing here") == "nothing here");
     }
 
-    TEST_CASE("a secret cut by chunk boundaries is masked whole, at every offset") {
+    TEST_CASE("a secret cut by chunk boundaries is masked whole — at every offset") {
         Registered reg;
         const std::string stream =
             std::string(50, 'a') + k_secret + std::string(50, 'b') + lower(k_secret) + "\n";
@@ -94,7 +94,7 @@ TEST_SUITE("util") {
         CHECK(longest_leak(out) == 0);
     }
 
-    TEST_CASE("terminal text: secrets masked, escape sequences shown, lines kept") {
+    TEST_CASE("terminal text: secrets masked — escape sequences shown — lines kept") {
         Registered reg;
         CHECK(util::terminal_text("a\x1b[31mred\x1b[0m\tb\nc") == "a\\x1b[31mred\\x1b[0m\tb\nc");
         CHECK(util::terminal_text("bell\a del\x7f cr\rnl\r\n") == "bell\\x07 del\\x7f cr\\x0dnl\n");
@@ -106,7 +106,7 @@ TEST_SUITE("util") {
         CHECK(util::terminal_text("token " + k_secret) == "token ***");
     }
 
-    TEST_CASE("encodings: shell word, percent, JSON") {
+    TEST_CASE("encodings: shell word — percent — JSON") {
         CHECK(util::shell_quote("") == "''");
         CHECK(util::shell_quote("a b") == "'a b'");
         CHECK(util::shell_quote("it's") == "'it'\\''s'");

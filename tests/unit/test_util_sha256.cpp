@@ -8,7 +8,7 @@
 using namespace rollback;
 
 TEST_SUITE("util") {
-    TEST_CASE("SHA-256: FIPS 180-4 test vectors, incremental and from a file") {
+    TEST_CASE("SHA-256: FIPS 180-4 test vectors — incremental and from a file") {
         CHECK(util::sha256_hex("") ==
               "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
         CHECK(util::sha256_hex("abc") ==

@@ -21,7 +21,7 @@ std::string why_not(std::string_view text) {
 } // namespace
 
 TEST_SUITE("util") {
-    TEST_CASE("time: RFC 3339 with offsets and fractions, and the plain UTC form") {
+    TEST_CASE("time: RFC 3339 with offsets and fractions — and the plain UTC form") {
         CHECK(epoch_s(*util::parse_time("2026-11-30T05:00:00Z")) == 1796014800);
         CHECK(epoch_s(*util::parse_time("2026-11-30 05:00:00")) == 1796014800);
         CHECK(epoch_s(*util::parse_time("2026-11-30T06:30:00+01:30")) == 1796014800);
@@ -32,7 +32,7 @@ TEST_SUITE("util") {
         CHECK(util::format_time(*t) == "2026-11-30T05:00:00.123Z");
     }
 
-    TEST_CASE("time: an offset that is not ±HH:MM is an error, not a time 23 days off") {
+    TEST_CASE("time: an offset that is not ±HH:MM is an error — not a time 23 days off") {
         CHECK(why_not("2026-11-30T05:00:00+ab:cd").find("+ab:cd") != std::string::npos);
         CHECK(why_not("2026-11-30T05:00:00+05:99").find("+05:99") != std::string::npos);
         CHECK_FALSE(util::parse_time("2026-11-30T05:00:00+5:30"));
@@ -40,7 +40,7 @@ TEST_SUITE("util") {
         CHECK_FALSE(util::parse_time("2026-11-30T05:00:00 +01:00"));
     }
 
-    TEST_CASE("time: dates and times that do not exist are errors, never rolled over") {
+    TEST_CASE("time: dates and times that do not exist are errors — never rolled over") {
         CHECK(why_not("2026-02-31T05:00:00Z") == "no such date and time: 2026-02-31T05:00:00");
         CHECK_FALSE(util::parse_time("2026-02-29 00:00:00")); // 2026 is not a leap year
         CHECK(util::parse_time("2028-02-29 00:00:00"));
@@ -54,7 +54,7 @@ TEST_SUITE("util") {
         CHECK_FALSE(util::parse_time(""));
     }
 
-    TEST_CASE("time: years the nanosecond clock cannot hold are refused, never wrapped") {
+    TEST_CASE("time: years the nanosecond clock cannot hold are refused — never wrapped") {
         CHECK(why_not("9999-12-31T23:59:59Z") == "year 9999 is outside 1678..2261");
         CHECK(why_not("1000-01-01 00:00:00") == "year 1000 is outside 1678..2261");
         CHECK(why_not("0000-01-01 00:00:00") == "year 0 is outside 1678..2261");
