@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: MIT
 #include "cli/check_support.hpp"
 
+#include "util/secrets.hpp"
+
 #include "cli/state_dir.hpp"
 #include "exec/runner.hpp"
 #include "monitor/monitor.hpp"
 #include "util/error.hpp"
 #include "util/files.hpp"
+#include "util/secrets.hpp"
 #include "util/strings.hpp"
 
 #include <algorithm>
@@ -150,18 +153,21 @@ std::string summarize_record(const decision::DecisionRecord& r) {
             r.executed ? "" : " (not executed: " + std::string(decision::to_string(r.mode)) + ")";
     }
     for (const auto& c : r.conditions) {
-        out += "  " + c.name + "=" + std::string(decision::to_string(c.verdict));
+        // Names and reasons come from the config and the sources: shown, never interpreted by
+        // the terminal. Numbers in full (shortest round trip): rounded, 5.00004 > 5 read "5>5".
+        out +=
+            "  " + util::terminal_text(c.name) + "=" + std::string(decision::to_string(c.verdict));
         if (c.observed) {
-            out += "(" + decision::format_number(std::round(*c.observed * 10000) / 10000);
+            out += "(" + decision::format_number(*c.observed);
             if (c.threshold) {
-                out += (c.comparator == "below" ? "<" : ">") +
-                       decision::format_number(std::round(*c.threshold * 10000) / 10000);
+                out +=
+                    (c.comparator == "below" ? "<" : ">") + decision::format_number(*c.threshold);
             }
             out += ")";
         }
     }
     if (r.action != decision::Action::none) {
-        out += "\n    " + r.reason;
+        out += "\n    " + util::terminal_text(r.reason);
     }
     return out;
 }

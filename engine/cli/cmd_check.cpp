@@ -277,6 +277,7 @@ int replay(const CommonOptions& common, const ReplayOptions& o) {
                                 {"deploy_markers_from", deploys_origin},
                                 {"skipped",
                                  {{"rows_out_of_order", in.csv.out_of_order},
+                                  {"rows_duplicate_time", in.csv.duplicates},
                                   {"lines_rejected", in.stats.rejected},
                                   {"lines_late", in.late},
                                   {"lines_implausible", in.implausible}}},
@@ -284,11 +285,13 @@ int replay(const CommonOptions& common, const ReplayOptions& o) {
                                 {"cpu_seconds", cpu_secs}};
         std::fprintf(stderr, "%s\n", boost::json::serialize(sum).c_str());
     } else {
-        const std::string skipped = in.csv.out_of_order == 0
-                                        ? std::string()
-                                        : "; " + std::to_string(in.csv.out_of_order) +
-                                              (in.csv.out_of_order == 1 ? " row" : " rows") +
-                                              " going back in time skipped";
+        auto rows = [](uint64_t n, const char* what) {
+            return n == 0 ? std::string()
+                          : "; " + std::to_string(n) + (n == 1 ? " row " : " rows ") + what;
+        };
+        const std::string skipped =
+            rows(in.csv.out_of_order, "going back in time skipped") +
+            rows(in.csv.duplicates, "with the previous row's time skipped (the first kept)");
         std::fprintf(stderr,
                      "replayed %zu samples of source \"%s\" in %llu evaluations of %zu conditions "
                      "(%.3f s, %.3f s CPU): %llu decisions shown, %llu trigger, %llu escalate; "

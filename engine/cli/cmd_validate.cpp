@@ -18,9 +18,16 @@ namespace {
 // no playbook loaded, nothing from the environment used.
 void validate_config(const std::string& f) {
     auto cfg = config::load(f);
-    std::printf("%s: ok (config: %zu source%s, %zu condition%s)\n", f.c_str(), cfg.sources.size(),
+    for (const auto& w : cfg.warnings) {
+        std::fputs(util::terminal_text(util::format_diagnostic(w, "warning")).c_str(), stderr);
+    }
+    std::printf("%s: ok (config: %zu source%s, %zu condition%s)%s\n", f.c_str(), cfg.sources.size(),
                 cfg.sources.size() == 1 ? "" : "s", cfg.conditions.size(),
-                cfg.conditions.size() == 1 ? "" : "s");
+                cfg.conditions.size() == 1 ? "" : "s",
+                cfg.warnings.empty() ? ""
+                                     : (", " + std::to_string(cfg.warnings.size()) + " warning" +
+                                        (cfg.warnings.size() == 1 ? "" : "s"))
+                                           .c_str());
 }
 
 void validate_playbook(const std::string& f, const std::map<std::string, std::string>& overrides) {

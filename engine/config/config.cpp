@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "config/config.hpp"
 
+#include "decision/record.hpp"
+
 #include "playbook/toml_reader.hpp"
 #include "sources/access_log.hpp"
 #include "util/files.hpp"
@@ -70,14 +72,38 @@ bool produces(SourceKind k, Signal s) {
 }
 
 // A threshold: a number, or a duration string for downtime (seconds) and latencies (ms).
+/// An error rate is a ratio: `above = 5` (meant as 5 %) would never breach, `below = 2` always.
+std::optional<double> checked_ratio(TomlReader& rd, const toml::node& n, std::string_view key,
+                                    std::string_view subject, Signal sig, double v) {
+    if (sig == Signal::error_rate && (v < 0.0 || v > 1.0)) {
+        rd.error(rd.where(n), subject,
+                 "key \"" + std::string(key) + "\": an error rate is a ratio from 0 to 1; " +
+                     decision::format_number(v) + " would " +
+                     (key == "above" ? "never" : "always") + " breach",
+                 v > 1.0 && v <= 100.0 ? "write " + decision::format_number(v / 100.0) + " for " +
+                                             decision::format_number(v) + " %"
+                                       : std::string{});
+        return std::nullopt;
+    }
+    return v;
+}
+
 std::optional<double> threshold(TomlReader& rd, const toml::table& t, std::string_view key,
                                 std::string_view subject, Signal sig) {
     const toml::node* n = t.get(key);
     if (!n) {
         return std::nullopt;
     }
+    if (decision::unit_of(sig) == "ms" && n->is_number()) {
+        // 0.5 for a p95: half a millisecond or half a second? A latency carries its unit.
+        rd.error(rd.where(*n), subject,
+                 "key \"" + std::string(key) +
+                     "\": a latency threshold is a duration with its unit, not a bare number",
+                 "write e.g. \"500ms\" or \"1.5s\"");
+        return std::nullopt;
+    }
     if (auto i = n->value<int64_t>(); i && n->is_integer()) {
-        return static_cast<double>(*i);
+        return checked_ratio(rd, *n, key, subject, sig, static_cast<double>(*i));
     }
     if (auto f = n->value<double>(); f && n->is_floating_point()) {
         if (!std::isfinite(*f)) {
@@ -87,7 +113,7 @@ std::optional<double> threshold(TomlReader& rd, const toml::table& t, std::strin
                          " is not a threshold: it would never (or always) breach");
             return std::nullopt;
         }
-        return *f;
+        return checked_ratio(rd, *n, key, subject, sig, *f);
     }
     if (auto s = n->value<std::string>()) {
         if (auto d = util::parse_duration(*s)) {
@@ -140,6 +166,12 @@ void read_condition(TomlReader& rd, const toml::table& t, size_t index, Config& 
     rd.require(t, "signal", subject, rd.where(t));
     ConditionSpec c;
     c.name = name.value_or("");
+    if (std::any_of(c.name.begin(), c.name.end(),
+                    [](unsigned char ch) { return ch < 0x20 || ch == 0x7f; })) {
+        // A name is shown on terminals, in file names of records and in hook payloads.
+        rd.error(rd.key_where(t, "name"), subject, "a condition name has no control characters",
+                 "name conditions like \"checkout-errors\"");
+    }
     for (const auto& other : cfg.conditions) {
         if (!c.name.empty() && other.name == c.name) {
             rd.error(rd.key_where(t, "name"), subject, "duplicate condition name");
@@ -234,6 +266,17 @@ void read_condition(TomlReader& rd, const toml::table& t, size_t index, Config& 
         rd.error(rd.where(t), subject,
                  "\"below\" cannot be combined with \"above\" or \"above_baseline\" (with "
                  "\"above_baseline\", \"above\" is an absolute floor)");
+    }
+    if (c.above_baseline && !c.above && c.baseline != decision::BaselineKind::fixed) {
+        cfg.warnings.push_back(
+            {rd.key_where(t, "above_baseline"), std::string(subject),
+             "\"above_baseline\" without an \"above\" floor: nothing is judged while there is "
+             "no baseline (the first release, no deploy marker) or when it is 0",
+             "add an absolute floor, e.g. above = " +
+                 std::string(c.signal == Signal::error_rate        ? "0.05"
+                             : decision::unit_of(c.signal) == "ms" ? "\"800ms\""
+                                                                   : "<a value>") +
+                 " (docs/decision.md, \"Baselines\")"});
     }
     if (c.above_baseline && c.baseline == decision::BaselineKind::none) {
         rd.error(rd.key_where(t, "above_baseline"), subject,

@@ -54,6 +54,9 @@ struct Config {
     /// mode = "confirm": how long `rollback approve` may act on a request.
     Millis approval_timeout{std::chrono::hours(1)};
     Millis interval{std::chrono::seconds(10)}; ///< evaluation interval ([decision] interval)
+    /// What is valid but likely not what was meant (an `above_baseline` rule without an `above`
+    /// floor judges nothing until a baseline exists); `validate` prints them.
+    std::vector<util::Diagnostic> warnings;
 };
 
 /// Loads and validates `file` completely. Throws util::InvalidInput with every diagnostic (syntax,

@@ -46,7 +46,8 @@ std::optional<BaselineInfo> Evaluator::Impl::compute_before(const CondState& c, 
         b.value = static_cast<double>(errors) / static_cast<double>(count);
         b.origin += " (" + std::to_string(count) + " requests)";
     } else if (h.total() > 0) {
-        b.value = h.percentile(percentile_of(sig));
+        // A higher baseline raises an above_baseline threshold: its upper edge is the safe one.
+        b.value = safe_edge(h.percentile_range(percentile_of(sig)), !c.spec.below.has_value());
         b.origin += " (" + std::to_string(h.total()) + " requests)";
     }
     return b;

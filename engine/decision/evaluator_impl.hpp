@@ -23,7 +23,9 @@ namespace detail {
 
 using std::chrono::duration_cast;
 
-enum class Outcome { ok, breach, missed };
+/// What a tick counts as. `hold`: a `value` signal whose newest sample was judged at an earlier
+/// tick — the same evidence is not counted twice (docs/decision.md, "Counting").
+enum class Outcome { ok, breach, missed, hold };
 
 struct Series {
     std::string name;
@@ -44,6 +46,7 @@ struct Observation {
     std::string detail;
     uint64_t samples = 0;
     std::optional<uint64_t> requests;
+    std::optional<uint64_t> value_seq; ///< `value`: the sequence number of the sample judged
 };
 
 inline bool valid_kind(SampleKind k) {
@@ -63,6 +66,13 @@ inline double median(std::vector<double> v) {
 
 inline double percentile_of(Signal s) {
     return s == Signal::latency_p50 ? 0.50 : s == Signal::latency_p95 ? 0.95 : 0.99;
+}
+
+/// The edge of a percentile's bucket range a rule compares: the side on which the rule does not
+/// breach (the lower edge for `above`, the upper for `below`), so a value under a threshold is
+/// never judged over it (docs/decision.md, "Latency percentiles").
+inline double safe_edge(std::pair<double, double> range, bool breaches_below) {
+    return breaches_below ? range.second : range.first;
 }
 
 inline bool is_latency(Signal s) {
@@ -103,7 +113,9 @@ struct CondState {
     int consec = 0;
     std::deque<bool> recent; ///< m_of_n: last n non-missed ticks
     int missed_in_run = 0;   ///< since the last ok tick or the run's start (docs/decision.md)
-    std::optional<double> last_breach_value; ///< of the open run, for "silent after breaching"
+    std::optional<uint64_t> judged_seq;           ///< `value`: the newest sample already judged
+    std::optional<double> last_breach_value;      ///< of the open run, for "silent after breaching"
+    std::optional<uint64_t> last_breach_requests; ///< access logs: requests of that window
     SystemTime last_breach_at;
 
     // incident
@@ -184,6 +196,20 @@ struct Evaluator::Impl {
     static bool is_silence(Missing m) {
         return m == Missing::no_data || m == Missing::no_traffic ||
                m == Missing::insufficient_sample;
+    }
+    /// Silence is evidence only when the traffic seen before it makes it unlikely: the requests
+    /// of the last breaching window, at their rate, would have brought at least
+    /// k_silence_expected requests since that breach (docs/decision.md, "Silence after a
+    /// breach"). Sources without request counts (values, probes): always.
+    static constexpr double k_silence_expected = 3.0; ///< Poisson P(0) = e^-3 < 5%
+    static bool silence_unlikely(const CondState& c, SystemTime now) {
+        if (!c.last_breach_requests) {
+            return true;
+        }
+        const double span = duration_cast<Millis>(now - c.last_breach_at).count();
+        const double window = duration_cast<Millis>(c.spec.window).count();
+        return window > 0 &&
+               static_cast<double>(*c.last_breach_requests) * span >= k_silence_expected * window;
     }
 };
 

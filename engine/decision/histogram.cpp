@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <map>
 
 namespace rollback::decision {
@@ -31,9 +32,28 @@ double LatencyHistogram::bucket_value(int bucket) {
     return std::ldexp(1.0 + (sub + 0.5) / 16.0, exp);
 }
 
+std::pair<double, double> LatencyHistogram::bucket_range(int bucket) {
+    int exp = bucket / 16 + k_min_exp;
+    int sub = bucket % 16;
+    double lower = bucket == 0 ? 0.0 : std::ldexp(1.0 + sub / 16.0, exp);
+    double upper = bucket == k_buckets - 1 ? std::numeric_limits<double>::infinity()
+                                           : std::ldexp(1.0 + (sub + 1) / 16.0, exp);
+    return {lower, upper};
+}
+
 double LatencyHistogram::percentile(double p) const {
+    int b = percentile_bucket(p);
+    return b < 0 ? -1.0 : bucket_value(b);
+}
+
+std::pair<double, double> LatencyHistogram::percentile_range(double p) const {
+    int b = percentile_bucket(p);
+    return b < 0 ? std::pair{-1.0, -1.0} : bucket_range(b);
+}
+
+int LatencyHistogram::percentile_bucket(double p) const {
     if (m_total == 0) {
-        return -1.0;
+        return -1;
     }
     auto rank = static_cast<int64_t>(std::ceil(p * static_cast<double>(m_total)));
     rank = std::clamp<int64_t>(rank, 1, m_total);
@@ -41,10 +61,10 @@ double LatencyHistogram::percentile(double p) const {
     for (int i = 0; i < k_buckets; ++i) {
         seen += m_counts[static_cast<size_t>(i)];
         if (seen >= rank) {
-            return bucket_value(i);
+            return i;
         }
     }
-    return bucket_value(k_buckets - 1);
+    return k_buckets - 1;
 }
 
 void LatencyHistogram::clear() {

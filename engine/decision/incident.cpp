@@ -71,6 +71,7 @@ ConditionRecord Evaluator::Impl::evaluate_condition(CondState& c, SystemTime now
 
     // Threshold, possibly relative to a baseline.
     bool breach = false;
+    bool no_baseline = false;
     if (sp.above_baseline) {
         r.comparator = "above_baseline";
         r.baseline = baseline_of(c);
@@ -83,7 +84,11 @@ ConditionRecord Evaluator::Impl::evaluate_condition(CondState& c, SystemTime now
         } else if (sp.above) {
             thr = sp.above; // a zero baseline makes a ratio meaningless; the floor still holds
         } else if (o.missing == Missing::none) {
-            o.missing = Missing::error;
+            // Nothing to compare with (a first release, no deploy marker, a zero baseline) is a
+            // gap in what the rule can judge, not a blind monitor: no_data, not silence, ignored
+            // by default (docs/decision.md, "Baselines"); `validate` warns of a rule with no floor.
+            o.missing = Missing::no_data;
+            no_baseline = true;
             r.detail = r.baseline->value ? "baseline is 0: a ratio to it is meaningless"
                                          : "no baseline: " + r.baseline->origin;
         }
@@ -101,11 +106,17 @@ ConditionRecord Evaluator::Impl::evaluate_condition(CondState& c, SystemTime now
         breach = o.value && *o.value < *sp.below;
     }
 
+    // A value sample counts once: at later ticks it is the same evidence (Outcome::hold).
+    const bool repeated = o.value_seq && c.judged_seq == o.value_seq;
+    if (o.value_seq) {
+        c.judged_seq = o.value_seq;
+    }
     // Missing data: a policy decides what the tick counts as.
-    Outcome outcome = breach ? Outcome::breach : Outcome::ok;
+    Outcome outcome = repeated ? Outcome::hold : breach ? Outcome::breach : Outcome::ok;
     r.missing = o.missing;
     const bool run_open = c.run_start.has_value();
-    const bool silent = o.missing != Missing::none && run_open && is_silence(o.missing);
+    const bool silent = o.missing != Missing::none && !no_baseline && run_open &&
+                        is_silence(o.missing) && silence_unlikely(c, now);
     if (o.missing != Missing::none) {
         auto [p, expl] = missing_policy(c, o, silent);
         r.policy = p;
@@ -117,9 +128,21 @@ ConditionRecord Evaluator::Impl::evaluate_condition(CondState& c, SystemTime now
     if (outcome == Outcome::breach && o.value) {
         c.last_breach_value = o.value;
         c.last_breach_at = now;
+        const auto& se = series[c.series];
+        c.last_breach_requests.reset();
+        if (o.requests && c.next_seq > se.base_seq &&
+            se.at(c.next_seq - 1).kind == SampleKind::requests) {
+            c.last_breach_requests = o.requests;
+        }
     }
 
-    count(c, outcome, now, r);
+    if (outcome == Outcome::hold) {
+        r.counting_state = "no new sample since " +
+                           util::format_time(series[c.series].at(*o.value_seq).time) +
+                           ": judged once, at the evaluation after it arrived";
+    } else {
+        count(c, outcome, now, r);
+    }
     // The silence outlasted the run's tolerance: the run was reset by this tick.
     const bool silenced = silent && run_open && !c.run_start;
 
@@ -154,7 +177,7 @@ ConditionRecord Evaluator::Impl::evaluate_condition(CondState& c, SystemTime now
                                                        : Verdict::insufficient_sample;
     } else if (c.firing) {
         r.verdict = Verdict::firing;
-    } else if (outcome == Outcome::breach) {
+    } else if (outcome == Outcome::breach || (outcome == Outcome::hold && breach)) {
         r.verdict = Verdict::pending;
     } else {
         r.verdict = Verdict::ok;
@@ -174,7 +197,8 @@ ConditionRecord Evaluator::Impl::evaluate_condition(CondState& c, SystemTime now
         r.action = Action::escalate;
         c.last_escalated = now;
         r.detail = "silent after breaching: " + std::to_string(run_breached) +
-                   " evaluations breached since " + util::format_time(*run_start);
+                   (run_breached == 1 ? " evaluation" : " evaluations") + " breached since " +
+                   util::format_time(*run_start);
         if (c.last_breach_value) {
             r.detail += " (last " + format_number(*c.last_breach_value) + " at " +
                         util::format_time(c.last_breach_at) + ")";
@@ -189,10 +213,11 @@ ConditionRecord Evaluator::Impl::evaluate_condition(CondState& c, SystemTime now
     }
     if (!c.run_start) {
         c.last_breach_value.reset();
+        c.last_breach_requests.reset();
     }
     c.last_verdict = r.verdict;
 
-    if (observed_ok && !c.firing && (!deployed_at || at >= *deployed_at)) {
+    if (observed_ok && !repeated && !c.firing && (!deployed_at || at >= *deployed_at)) {
         remember(c, *o.value);
     }
     return r;

@@ -110,6 +110,7 @@ Observation Evaluator::Impl::observe(const CondState& c, SystemTime now) const {
             return o;
         }
         o.value = latest.value;
+        o.value_seq = c.next_seq - 1;
         return o;
     }
     if (sig == Signal::downtime) {
@@ -156,7 +157,13 @@ Observation Evaluator::Impl::observe(const CondState& c, SystemTime now) const {
                        : "requests carry no latency (does the log format have "
                          "$request_time?)";
     } else {
-        o.value = c.hist.percentile(percentile_of(sig));
+        const bool below = c.spec.below.has_value();
+        const auto range = c.hist.percentile_range(percentile_of(sig));
+        o.value = safe_edge(range, below);
+        o.detail = std::string(to_string(sig)).substr(8) + " lies in [" +
+                   format_number(range.first) + ", " + format_number(range.second) +
+                   ") ms (a histogram bucket); the " + (below ? "upper" : "lower") +
+                   " edge is compared";
     }
     return o;
 }

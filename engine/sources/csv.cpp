@@ -109,16 +109,23 @@ std::vector<decision::Sample> parse_value_csv(std::string_view text,
                               ""});
             continue;
         }
-        // Equal times occur in real exports (NAB has 12 rows at one instant); the evaluator keeps
-        // the first of them. A row going back in time (NAB's machine_temperature series steps back
-        // an hour once) cannot be placed in a replay that already evaluated past it: skipped and
-        // counted, as the monitor counts late log lines, so one row does not cost the whole replay.
+        // Equal times occur in real exports (NAB has 12 rows at one instant): the first of them
+        // is the sample, the others are skipped and counted. A row going back in time (NAB's
+        // machine_temperature series steps back an hour once) cannot be placed in a replay that
+        // already evaluated past it: skipped and counted, as the monitor counts late log lines, so
+        // one row does not cost the whole replay.
         if (!out.empty() && *t < out.back().time) {
             if (stats) {
                 if (stats->out_of_order++ == 0) {
                     stats->first_out_of_order_line = static_cast<uint64_t>(line_no);
                     stats->first_out_of_order = std::string(line.substr(0, 200));
                 }
+            }
+            continue;
+        }
+        if (!out.empty() && *t == out.back().time) {
+            if (stats) {
+                ++stats->duplicates;
             }
             continue;
         }

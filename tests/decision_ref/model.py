@@ -115,12 +115,17 @@ class CondState:
         self.recovering_since = None
         self.suppressed_for = None  # the trigger whose cooldown this condition notified
         self.last_escalate = None
+        self.judged = None  # value: the newest row already judged
+        self.breach_at = None  # the run's last breaching tick with a value
+        self.breach_requests = None  # and its window's requests (access logs)
 
     def reset_run(self):
         self.run = False
         self.run_first = None
         self.run_breaches = 0
         self.run_missed = 0
+        self.breach_at = None
+        self.breach_requests = None
 
 
 ACTION_WEIGHT = {"none": 0, "notify": 1, "escalate": 2, "request_approval": 3, "trigger": 4}
@@ -195,7 +200,7 @@ class Data:
         if not self.is_log:
             lo = bisect.bisect_right(self.times, start)
             hi = bisect.bisect_right(self.times, end)
-            return hi - lo, None, None, None, (self.rows[hi - 1][1] if hi > lo else None)
+            return hi - lo, None, None, None, ((hi - 1, self.rows[hi - 1][1]) if hi > lo else None)
         if self.first is None:
             return 0, 0, 0, 0, None
         lo = max(self.first, (start // self.iv) * self.iv + self.iv)
@@ -209,22 +214,22 @@ class Data:
 
 
 def observe(c, data, now):
-    """(observed, missing, requests, late) of condition c at tick `now`."""
+    """(observed, missing, requests, late, newest row) of condition c at tick `now`."""
     end = now - data.lateness if data.is_log else now
     samples, requests, errs, late, newest = data.window(end - c.window, end)
     if samples == 0:
-        return None, "no_data", None, None
+        return None, "no_data", None, None, None
     if c.signal == "value":
-        return newest, "none", None, None
+        return newest[1], "none", None, None, newest[0]
     if c.signal == "request_count":
-        return float(requests), "none", requests, late  # zero requests is its value
+        return float(requests), "none", requests, late, None  # zero requests is its value
     if requests == 0:
-        return None, "no_traffic", requests, late
+        return None, "no_traffic", requests, late, None
     if c.signal == "error_rate":
         if requests < c.min_requests:
-            return None, "insufficient_sample", requests, late
-        return errs / requests, "none", requests, late
-    return float(requests), "none", requests, late
+            return None, "insufficient_sample", requests, late, None
+        return errs / requests, "none", requests, late, None
+    return float(requests), "none", requests, late, None
 
 
 def run(case):
@@ -261,13 +266,21 @@ def run(case):
         triggered_now = None
         rows = []
         for c, st in zip(conds, states):
-            observed, missing, requests, late = observe(c, data, now)
+            observed, missing, requests, late, row = observe(c, data, now)
             policy = None
             silence = False
-            if missing == "none":
+            if missing == "none" and row is not None and row == st.judged:
+                outcome = "hold"  # a value row counts once, at the first tick that sees it
+            elif missing == "none":
+                st.judged = row
                 outcome = "breach" if c.breaches(observed) else "ok"
             else:
-                if missing in ("no_data", "no_traffic", "insufficient_sample") and st.run:
+                # silence after a breach is evidence only when the last breaching window's
+                # requests, at their rate, would have brought 3 since (access logs only)
+                unlikely = st.breach_requests is None or (
+                    st.breach_requests * (now - st.breach_at) >= 3 * c.window)
+                if missing in ("no_data", "no_traffic", "insufficient_sample") and st.run \
+                        and unlikely:
                     policy, silence = c.on_silence, True
                 elif missing == "no_data":
                     policy = c.on_no_data or "ignore"  # a gap in a recorded file: ignore
@@ -296,6 +309,9 @@ def run(case):
                 if not st.run:
                     st.run, st.run_first, st.run_breaches, st.run_missed = True, now, 0, 0
                 st.run_breaches += 1
+                if observed is not None:
+                    st.breach_at = now
+                    st.breach_requests = requests if data.is_log else None
                 if c.counting == "m_of_n":
                     st.history = (st.history + [True])[-c.n:]
                     satisfied = sum(st.history) >= c.m
@@ -308,6 +324,8 @@ def run(case):
                 st.recovering_since = None
                 if satisfied and not st.firing:
                     st.firing, st.acted = True, False
+            elif outcome == "hold":
+                pass
             else:  # missed: counted from the last ok tick or the run's start
                 st.run_missed += 1
                 if st.run_missed > c.max_missed:
@@ -319,7 +337,7 @@ def run(case):
                 verdict = missing
             elif st.firing:
                 verdict = "firing"
-            elif outcome == "breach":
+            elif outcome == "breach" or (outcome == "hold" and c.breaches(observed)):
                 verdict = "pending"
             else:
                 verdict = "ok"

@@ -77,3 +77,20 @@ pass "a config's errors: every one located, exit 2 (latency without a request-ti
 expect_rc 2 "$WORK/none.out" -- "$RB" validate
 contains "$WORK/none.out" "rollback validate -c rollback.toml"
 pass "validate without a file: a hint names -c"
+
+# A rule that judges nothing until a baseline exists: valid, with a located warning.
+cat > "$WORK/floor.toml" <<'TOML'
+[source.web]
+kind = "access_log"
+path = "access.log"
+format = "combined_request_time"
+[[condition]]
+name = "slower"
+signal = "web.latency_p95"
+above_baseline = 1.5
+baseline = "previous_release"
+TOML
+expect_rc 0 "$WORK/floor.out" -- "$RB" validate -c "$WORK/floor.toml"
+contains "$WORK/floor.out" "$WORK/floor.toml:8:1: warning: condition \"slower\": \"above_baseline\" without an \"above\" floor"
+contains "$WORK/floor.out" "ok (config: 1 source, 1 condition), 1 warning"
+pass "an above_baseline rule without a floor: a located warning, exit 0"

@@ -102,7 +102,7 @@ TEST_SUITE("config") {
         CHECK(c.playbook == "/etc/rb/playbooks/ecommerce.toml");
     }
 
-    TEST_CASE("every error of a file, located, with did-you-mean") {
+    TEST_CASE("every error of a file — located — with did-you-mean") {
         std::string text = R"TOML([target]
 name = "shop"
 [source.web]
@@ -151,7 +151,7 @@ mode = "yolo"
         CHECK(diagnostics_of("[target\nname = 1\n").find("1:") == 0);
     }
 
-    TEST_CASE("thresholds: durations for latency and downtime only; baselines") {
+    TEST_CASE("thresholds: durations for latency and downtime only — baselines") {
         std::string base =
             "[source.web]\nkind = \"access_log\"\npath = \"a.log\"\n[[condition]]\nname = \"x\"\n";
         auto c = config::parse(base + "signal = \"web.latency_p95\"\nabove = \"750ms\"\n", "r.toml",
@@ -182,7 +182,7 @@ url = "https://shop.example/health/"
                   .find("3:7: source \"site\": key \"url\": https:// is not supported") == 0);
     }
 
-    TEST_CASE("source intervals default to the evaluation interval; hooks need a playbook") {
+    TEST_CASE("source intervals default to the evaluation interval — hooks need a playbook") {
         auto cfg = config::parse(R"TOML([target]
 name = "t"
 [source.c]
@@ -265,7 +265,7 @@ TEST_SUITE("config") {
         CHECK_FALSE(config::looks_like_config(dir / "absent.toml"));
     }
 
-    TEST_CASE("config: an empty file, a directory or a FIFO is an error, not a config") {
+    TEST_CASE("config: an empty file — a directory or a FIFO is an error — not a config") {
         for (const char* text : {"", "\n# nothing here\n\n"}) {
             try {
                 config::parse(text, "rollback.toml", "/srv");
@@ -291,5 +291,47 @@ TEST_SUITE("config") {
                 CHECK(std::string(e.what()).rfind("cannot read " + p.string() + ": ", 0) == 0);
             }
         }
+    }
+}
+
+TEST_SUITE("config") {
+    TEST_CASE("thresholds that cannot mean what was written are errors") {
+        std::string base = "[source.web]\nkind = \"access_log\"\npath = \"a.log\"\nformat = "
+                           "\"combined_request_time\"\n[[condition]]\nname = \"x\"\n";
+        // An error rate is a ratio: 5 (meant as 5 %) would never breach, below 2 always would.
+        CHECK(diagnostics_of(base + "signal = \"web.error_rate\"\nabove = 5\n") ==
+              "8:9: condition \"x\": key \"above\": an error rate is a ratio from 0 to 1; 5 would "
+              "never breach\n");
+        CHECK(diagnostics_of(base + "signal = \"web.error_rate\"\nbelow = 2.5\n")
+                  .find("2.5 would always breach") != std::string::npos);
+        CHECK(diagnostics_of(base + "signal = \"web.error_rate\"\nabove = -0.1\n")
+                  .find("a ratio from 0 to 1") != std::string::npos);
+        for (const char* ok : {"0", "1", "0.05"}) {
+            CHECK(
+                diagnostics_of(base + "signal = \"web.error_rate\"\nabove = " + ok + "\n").empty());
+        }
+        // A latency carries its unit: 0.5 could be half a second or half a millisecond.
+        for (const char* bare : {"500", "0.5"}) {
+            CHECK(diagnostics_of(base + "signal = \"web.latency_p95\"\nabove = " + bare + "\n")
+                      .find("a latency threshold is a duration with its unit") !=
+                  std::string::npos);
+        }
+        // A name is shown on terminals and in file names: no control characters.
+        CHECK(diagnostics_of("[source.web]\nkind = \"access_log\"\npath = \"a.log\"\n"
+                             "[[condition]]\nname = \"a\\u001b[2Jb\"\nsignal = "
+                             "\"web.error_rate\"\nabove = 0.1\n")
+                  .find("a condition name has no control characters") != std::string::npos);
+    }
+
+    TEST_CASE("an above_baseline rule without an above floor is a warning") {
+        std::string base = "[source.web]\nkind = \"access_log\"\npath = \"a.log\"\n[[condition]]\n"
+                           "name = \"x\"\nsignal = \"web.error_rate\"\nabove_baseline = 2\n";
+        auto c = config::parse(base + "baseline = \"previous_release\"\n", "r.toml", "/d");
+        REQUIRE(c.warnings.size() == 1);
+        CHECK(c.warnings[0].where.line == 7);
+        CHECK(c.warnings[0].problem.find("without an \"above\" floor") != std::string::npos);
+        CHECK(config::parse(base + "baseline = \"before_deploy\"\nabove = 0.05\n", "r.toml", "/d")
+                  .warnings.empty());
+        CHECK(config::parse(base + "baseline = 0.01\n", "r.toml", "/d").warnings.empty());
     }
 }

@@ -65,7 +65,8 @@ int count_action(const std::vector<DecisionRecord>& rs, Action a) {
 } // namespace
 
 TEST_SUITE("decision") {
-    TEST_CASE("every (signal x missing-data kind x policy) cell has a distinct, explicit outcome") {
+    TEST_CASE(
+        "every (signal x missing-data kind x policy) cell has a distinct — explicit outcome") {
         struct Kind {
             const char* name;
             Missing missing;
@@ -300,7 +301,7 @@ TEST_SUITE("decision") {
         CHECK(rs[2].cooldown_until == at(3600s));
     }
 
-    TEST_CASE("observe mode records the same decision, not executed") {
+    TEST_CASE("observe mode records the same decision — not executed") {
         auto go = [](Mode m) {
             ConditionSpec c = cond(Signal::value, "cmd");
             c.above = 10;
@@ -345,7 +346,7 @@ TEST_SUITE("decision") {
         CHECK_FALSE(r.executed);
     }
 
-    TEST_CASE("baselines: fixed, before_deploy, previous_release") {
+    TEST_CASE("baselines: fixed — before_deploy — previous_release") {
         SUBCASE("fixed") {
             ConditionSpec c = cond(Signal::value, "cmd");
             c.above_baseline = 1.5;
@@ -400,8 +401,10 @@ TEST_SUITE("decision") {
                 }
                 return last;
             };
-            auto r = feed(100, 10); // v1 has no previous release: no baseline → error verdict
-            CHECK(r.conditions[0].verdict == Verdict::error);
+            // v1 has no previous release: no baseline, nothing to judge (no_data, not a page)
+            auto r = feed(100, 10);
+            CHECK(r.conditions[0].verdict == Verdict::no_data);
+            CHECK(r.action == Action::none);
             ev.deployed(at(std::chrono::seconds(10 * tick)), "v2");
             r = feed(400, 3); // v2 is bad: 4× v1's 100
             CHECK(r.conditions[0].baseline->value == doctest::Approx(100));
@@ -511,7 +514,7 @@ TEST_SUITE("decision") {
         CHECK(fired_s <= 15 * 60 + interval);
     }
 
-    TEST_CASE("downtime: a monitor that cannot reach anything reports no_data, not downtime") {
+    TEST_CASE("downtime: a monitor that cannot reach anything reports no_data — not downtime") {
         ConditionSpec c = cond(Signal::downtime, "health");
         c.above = 15 * 60;
         c.window = 5min;
@@ -532,7 +535,7 @@ TEST_SUITE("decision") {
     }
 
     TEST_CASE(
-        "warning severity notifies; watch_after reports a recurrence instead of re-triggering") {
+        "warning severity notifies — watch_after reports a recurrence instead of re-triggering") {
         ConditionSpec c = cond(Signal::value, "cmd");
         c.above = 10;
         c.window = 5s;
@@ -557,7 +560,7 @@ TEST_SUITE("decision") {
         CHECK(ev2.evaluate(at(0s)).record.action == Action::notify);
     }
 
-    TEST_CASE("decision records: deterministic JSON, round trip, explanation") {
+    TEST_CASE("decision records: deterministic JSON — round trip — explanation") {
         ConditionSpec c = cond(Signal::value, "cmd");
         c.name = "latency";
         c.above = 10;

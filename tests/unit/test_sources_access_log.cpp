@@ -107,7 +107,7 @@ TEST_SUITE("sources") {
                         rollback::util::Error);
     }
 
-    TEST_CASE("nginx multi-value upstream variables: attempts summed, $status decides errors") {
+    TEST_CASE("nginx multi-value upstream variables: attempts summed — $status decides errors") {
         const std::string head = R"L(10.0.0.1 [26/Nov/2026:14:35:59 +0000] "GET / HTTP/1.1" )L";
         // Last field (read backwards from the end of the line).
         auto last = LogFormat::compile(
@@ -166,7 +166,7 @@ TEST_SUITE("sources") {
     }
 
     TEST_CASE(
-        "aggregation into interval samples: 5xx, latencies, gaps as zero traffic, late lines") {
+        "aggregation into interval samples: 5xx — latencies — gaps as zero traffic — late lines") {
         std::vector<Sample> out;
         // max_lateness 60 s: an interval is final once a line 60 s past its end was seen.
         RequestAggregator agg(
@@ -236,7 +236,7 @@ TEST_SUITE("sources") {
         CHECK(out[3].count == 0);
     }
 
-    TEST_CASE("the tailer follows appends, rotation and truncation") {
+    TEST_CASE("the tailer follows appends — rotation and truncation") {
         rollback::test::TempDir dir;
         auto path = dir / "access.log";
         auto append = [&](const std::string& text) { std::ofstream(path, std::ios::app) << text; };
@@ -277,12 +277,15 @@ TEST_SUITE("sources") {
         CHECK(got.back() == "again");
     }
 
-    TEST_CASE("timestamp,value CSV") {
+    TEST_CASE("timestamp —value CSV") {
         auto path = rollback::test::source_dir() /
                     "tests/data/nab/data/realKnownCause/ec2_request_latency_system_failure.csv";
         REQUIRE(std::filesystem::exists(path));
-        auto samples = read_value_csv(path);
-        CHECK(samples.size() == 4032);
+        CsvStats stats;
+        auto samples = read_value_csv(path, &stats);
+        // 4032 rows, 11 of them at the time of the row before: the first of each is the sample.
+        CHECK(samples.size() == 4021);
+        CHECK(stats.duplicates == 11);
         CHECK(samples[0].value == doctest::Approx(45.868));
         CHECK(rollback::util::format_time(samples[0].time) == "2014-03-07T03:41:00.000Z");
         auto good = parse_value_csv(
@@ -338,7 +341,7 @@ TEST_SUITE("sources") {
         }
     }
 
-    TEST_CASE("a CSV row going back in time is skipped and counted, not an error") {
+    TEST_CASE("a CSV row going back in time is skipped and counted — not an error") {
         // As in NAB's machine_temperature_system_failure.csv: a step an hour back.
         CsvStats stats;
         auto samples = parse_value_csv("timestamp,value\n"
@@ -353,8 +356,9 @@ TEST_SUITE("sources") {
         for (const auto& s : samples) {
             values.push_back(s.value);
         }
-        CHECK(values == std::vector<double>{1, 2, 4, 6}); // an equal time is kept
+        CHECK(values == std::vector<double>{1, 2, 6}); // an equal time: the first row is kept
         CHECK(stats.out_of_order == 2);
+        CHECK(stats.duplicates == 1);
         CHECK(stats.first_out_of_order_line == 4);
         CHECK(stats.first_out_of_order == "2014-01-07 02:00:00,3");
 
@@ -363,8 +367,9 @@ TEST_SUITE("sources") {
         CsvStats nab;
         auto all = read_value_csv(path, &nab);
         // One step back of an hour (02:55 → 02:00): the 11 rows until 02:55 again are skipped.
-        CHECK(all.size() == 22684);
+        CHECK(all.size() == 22683);
         CHECK(nab.out_of_order == 11);
+        CHECK(nab.duplicates == 1);
         CHECK(nab.first_out_of_order_line == 10151);
     }
 }
