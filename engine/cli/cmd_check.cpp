@@ -115,8 +115,9 @@ int replay(const CommonOptions& common, const ReplayOptions& o) {
     util::Millis interval = cfg.interval;
     if (!o.interval.empty()) {
         auto d = util::parse_duration(o.interval);
-        if (!d || d->count() < 1000) {
-            throw util::Error("--interval: expected a duration of at least 1s, got " +
+        // Whole seconds, as a source's interval: an access log is bucketed by it too.
+        if (!d || d->count() < 1000 || d->count() % 1000 != 0) {
+            throw util::Error("--interval: expected a whole number of seconds, at least 1s, got " +
                                   util::quoted(o.interval),
                               util::ExitCode::invalid);
         }

@@ -83,3 +83,14 @@ set -e
 [ "$rc" -eq 2 ] || { cat "$work/far.out"; echo "FAIL: a CSV spanning a century: exit $rc, expected 2"; exit 1; }
 grep -q "a line with a wrong date" "$work/far.out" || { cat "$work/far.out"; echo "FAIL: no hint"; exit 1; }
 echo "ok: lines with broken dates are warned about, not counted; a century-long CSV is refused"
+
+# --interval is whole seconds, at least 1s (an access log is bucketed by it): anything else exit 2.
+for bad in 0.5s 999ms 1500ms 2.5s; do
+    set +e
+    "$ROLLBACK" check -c "$work/rollback.toml" --replay "$LOG" --interval "$bad" > "$work/iv.out" 2>&1
+    rc=$?
+    set -e
+    [ "$rc" -eq 2 ] || { cat "$work/iv.out"; echo "FAIL: --interval $bad: exit $rc, expected 2"; exit 1; }
+    grep -q "whole number of seconds" "$work/iv.out" || { cat "$work/iv.out"; echo "FAIL: --interval $bad: no reason"; exit 1; }
+done
+echo "ok: --interval below 1s or not whole seconds is refused"
