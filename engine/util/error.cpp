@@ -2,23 +2,69 @@
 #include "util/error.hpp"
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
+#include <iterator>
 
 namespace rollback::util {
 namespace {
 
+// The `line`-th line of a regular file (never a FIFO or a device: a diagnostic must not hang),
+// at most k_max_line bytes of it.
+constexpr size_t k_max_line = size_t{1} << 20;
+
 std::string read_line(const std::string& file, int line) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(file, ec)) {
+        return {};
+    }
     std::ifstream in(file, std::ios::binary);
     std::string text;
-    for (int i = 1; in && std::getline(in, text); ++i) {
-        if (i == line) {
-            if (!text.empty() && text.back() == '\r') {
-                text.pop_back();
+    int at = 1;
+    for (std::istreambuf_iterator<char> it(in), end; it != end; ++it) {
+        const char ch = *it;
+        if (ch == '\n') {
+            if (at == line) {
+                break;
             }
-            return text;
+            ++at;
+        } else if (at == line && text.size() < k_max_line) {
+            text += ch;
         }
     }
-    return {};
+    if (at != line) {
+        return {};
+    }
+    if (!text.empty() && text.back() == '\r') {
+        text.pop_back();
+    }
+    return text;
+}
+
+// A long source line is shown as about k_context bytes around the column, cut at UTF-8
+// boundaries and marked "..." where cut; `column` (1-based) is moved into the excerpt.
+constexpr size_t k_context = 120;
+
+std::string excerpt(const std::string& src, int& column) {
+    if (src.size() <= k_context + 40) {
+        return src;
+    }
+    const size_t col = static_cast<size_t>(std::max(1, column)) - 1;
+    size_t from = col > k_context / 2 ? col - k_context / 2 : 0;
+    size_t to = std::min(src.size(), from + k_context);
+    auto continuation = [&](size_t i) {
+        return i < src.size() && (static_cast<unsigned char>(src[i]) & 0xC0) == 0x80;
+    };
+    while (from > 0 && continuation(from)) {
+        --from;
+    }
+    while (to < src.size() && continuation(to)) {
+        ++to;
+    }
+    std::string out =
+        (from > 0 ? "..." : "") + src.substr(from, to - from) + (to < src.size() ? "..." : "");
+    column = static_cast<int>(col - from + (from > 0 ? 3 : 0)) + 1;
+    return out;
 }
 
 } // namespace
@@ -44,11 +90,12 @@ std::string format_diagnostic(const Diagnostic& d, std::string_view severity) {
     }
     out += d.problem + "\n";
     if (!d.where.file.empty() && d.where.line > 0) {
-        std::string src = read_line(d.where.file, d.where.line);
+        int column = d.where.column;
+        std::string src = excerpt(read_line(d.where.file, d.where.line), column);
         if (!src.empty()) {
             // Tabs stay tabs under the caret so it lines up in any terminal.
             std::string pad;
-            for (int i = 0; i + 1 < d.where.column && i < static_cast<int>(src.size()); ++i) {
+            for (int i = 0; i + 1 < column && i < static_cast<int>(src.size()); ++i) {
                 pad += src[static_cast<size_t>(i)] == '\t' ? '\t' : ' ';
             }
             out += "    " + src + "\n    " + pad + "^\n";
