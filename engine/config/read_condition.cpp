@@ -1,0 +1,330 @@
+// SPDX-License-Identifier: MIT
+// One [[condition]] of rollback.toml: signal, window, thresholds, counting, policies
+// (docs/config.md).
+#include "config/read_condition.hpp"
+
+#include "decision/record.hpp"
+#include "util/strings.hpp"
+
+#include <algorithm>
+#include <cmath>
+
+namespace rollback::config {
+
+namespace {
+
+using decision::ConditionSpec;
+using decision::Signal;
+using playbook::TomlReader;
+
+const std::vector<std::string> k_condition_keys = {
+    "name",         "signal",          "window",
+    "above",        "below",           "above_baseline",
+    "baseline",     "baseline_window", "for",
+    "max_missed",   "consecutive",     "m_of_n",
+    "min_requests", "resolve_after",   "severity",
+    "on_no_data",   "on_no_traffic",   "on_insufficient_sample",
+    "on_error",     "on_silence",      "mode"};
+
+// Which signals a source kind can produce.
+bool produces(SourceKind k, Signal s) {
+    switch (k) {
+    case SourceKind::http:
+        return s != Signal::value;
+    case SourceKind::access_log:
+        return s != Signal::value && s != Signal::downtime;
+    case SourceKind::prometheus:
+    case SourceKind::sql:
+    case SourceKind::command:
+        return s == Signal::value;
+    }
+    return false;
+}
+
+/// An error rate is a ratio: `above = 5` (meant as 5 %) would never breach, `below = 2` always.
+std::optional<double> checked_ratio(TomlReader& rd, const toml::node& n, std::string_view key,
+                                    std::string_view subject, Signal sig, double v) {
+    if (sig == Signal::error_rate && (v < 0.0 || v > 1.0)) {
+        rd.error(rd.where(n), subject,
+                 "key \"" + std::string(key) + "\": an error rate is a ratio from 0 to 1; " +
+                     decision::format_number(v) + " would " +
+                     (key == "above" ? "never" : "always") + " breach",
+                 v > 1.0 && v <= 100.0 ? "write " + decision::format_number(v / 100.0) + " for " +
+                                             decision::format_number(v) + " %"
+                                       : std::string{});
+        return std::nullopt;
+    }
+    return v;
+}
+
+// A threshold: a number, or a duration string for downtime (seconds) and latencies (ms).
+std::optional<double> threshold(TomlReader& rd, const toml::table& t, std::string_view key,
+                                std::string_view subject, Signal sig) {
+    const toml::node* n = t.get(key);
+    if (!n) {
+        return std::nullopt;
+    }
+    if (decision::unit_of(sig) == "ms" && n->is_number()) {
+        // 0.5 for a p95: half a millisecond or half a second? A latency carries its unit.
+        rd.error(rd.where(*n), subject,
+                 "key \"" + std::string(key) +
+                     "\": a latency threshold is a duration with its unit, not a bare number",
+                 "write e.g. \"500ms\" or \"1.5s\"");
+        return std::nullopt;
+    }
+    if (auto i = n->value<int64_t>(); i && n->is_integer()) {
+        return checked_ratio(rd, *n, key, subject, sig, static_cast<double>(*i));
+    }
+    if (auto f = n->value<double>(); f && n->is_floating_point()) {
+        if (!std::isfinite(*f)) {
+            // nan never compares, inf never (or always) breaches: an outage missed or invented.
+            rd.error(rd.where(*n), subject,
+                     "key \"" + std::string(key) + "\": " + (std::isnan(*f) ? "nan" : "inf") +
+                         " is not a threshold: it would never (or always) breach");
+            return std::nullopt;
+        }
+        return checked_ratio(rd, *n, key, subject, sig, *f);
+    }
+    if (auto s = n->value<std::string>()) {
+        if (auto d = util::parse_duration(*s)) {
+            if (sig == Signal::downtime) {
+                return static_cast<double>(d->count()) / 1000.0;
+            }
+            if (decision::unit_of(sig) == "ms") {
+                return static_cast<double>(d->count());
+            }
+        }
+        rd.error(rd.where(*n), subject,
+                 "key \"" + std::string(key) + "\": " + util::quoted(*s) +
+                     (sig == Signal::downtime || decision::unit_of(sig) == "ms"
+                          ? " is not a duration like \"15m\""
+                          : " is not a number (durations are for downtime and latency signals)"));
+        return std::nullopt;
+    }
+    rd.type_error(*n, key, subject, "a number");
+    return std::nullopt;
+}
+
+void read_policy(TomlReader& rd, const toml::table& t, std::string_view key,
+                 std::string_view subject, decision::Policy& out, bool& explicit_flag,
+                 bool allow_trigger) {
+    auto s = rd.get_string(t, key, subject);
+    if (!s) {
+        return;
+    }
+    auto p = decision::parse_policy(*s);
+    if (!p || (!allow_trigger && *p == decision::Policy::trigger)) {
+        rd.error(rd.where(*t.get(key)), subject,
+                 "key \"" + std::string(key) + "\": " + util::quoted(*s) + " is not one of " +
+                     (allow_trigger ? "\"ignore\", \"escalate\", \"trigger\""
+                                    : "\"ignore\", \"escalate\""),
+                 allow_trigger ? "" : "an under-powered window never triggers automatically");
+        return;
+    }
+    out = *p;
+    explicit_flag = true;
+}
+
+} // namespace
+
+void read_condition(TomlReader& rd, const toml::table& t, size_t index, Config& cfg) {
+    std::string subject = "condition #" + std::to_string(index + 1);
+    auto name = rd.get_string(t, "name", subject);
+    if (name) {
+        subject = "condition " + util::quoted(*name);
+    }
+    rd.check_keys(t, subject, k_condition_keys);
+    rd.require(t, "name", subject, rd.where(t));
+    rd.require(t, "signal", subject, rd.where(t));
+    ConditionSpec c;
+    c.name = name.value_or("");
+    if (std::any_of(c.name.begin(), c.name.end(),
+                    [](unsigned char ch) { return ch < 0x20 || ch == 0x7f; })) {
+        // A name is shown on terminals, in file names of records and in hook payloads.
+        rd.error(rd.key_where(t, "name"), subject, "a condition name has no control characters",
+                 "name conditions like \"checkout-errors\"");
+    }
+    for (const auto& other : cfg.conditions) {
+        if (!c.name.empty() && other.name == c.name) {
+            rd.error(rd.key_where(t, "name"), subject, "duplicate condition name");
+        }
+    }
+    bool signal_ok = false;
+    if (auto sig = rd.get_string(t, "signal", subject)) {
+        auto dot = sig->rfind('.');
+        auto parsed =
+            dot == std::string::npos ? std::nullopt : decision::parse_signal(sig->substr(dot + 1));
+        if (!parsed) {
+            rd.error(rd.where(*t.get("signal")), subject,
+                     "signal " + util::quoted(*sig) + " is not SOURCE.SIGNAL",
+                     "signals: error_rate, request_count, latency_p50, latency_p95, latency_p99, "
+                     "downtime, value");
+        } else {
+            c.source = sig->substr(0, dot);
+            c.signal = *parsed;
+            auto src = cfg.sources.find(c.source);
+            if (src == cfg.sources.end()) {
+                std::vector<std::string> names;
+                for (const auto& [n, s] : cfg.sources) {
+                    names.push_back(n);
+                }
+                std::string guess = util::closest_match(c.source, names);
+                rd.error(rd.where(*t.get("signal")), subject,
+                         "unknown source " + util::quoted(c.source) +
+                             (guess.empty() ? "" : " (did you mean " + util::quoted(guess) + "?)"));
+            } else if (!produces(src->second.kind, c.signal)) {
+                rd.error(rd.where(*t.get("signal")), subject,
+                         "a " + std::string(to_string(src->second.kind)) +
+                             " source has no signal " +
+                             util::quoted(decision::to_string(c.signal)));
+            } else if (src->second.kind == SourceKind::access_log &&
+                       decision::unit_of(c.signal) == "ms" && !src->second.has_latency) {
+                // Every evaluation would find no latency at all: refused now rather than
+                // escalating at every tick.
+                rd.error(rd.where(*t.get("signal")), subject,
+                         "signal " + util::quoted(*sig) + ": the format of source " +
+                             util::quoted(c.source) + " (" + util::quoted(src->second.format) +
+                             ") has no request-time field",
+                         "log $request_time (or $upstream_response_time) and name it in "
+                         "\"format\"; format = \"combined_request_time\" is combined + "
+                         "$request_time (Apache: %D)");
+            } else {
+                signal_ok = true;
+            }
+        }
+    }
+    if (auto w = rd.get_duration(t, "window", subject)) {
+        c.window = *w;
+    }
+    c.above = threshold(rd, t, "above", subject, c.signal);
+    c.below = threshold(rd, t, "below", subject, c.signal);
+    if (const toml::node* n = t.get("above_baseline")) {
+        if (auto v = n->value<double>(); v && (n->is_number()) && *v > 0) {
+            c.above_baseline = *v;
+        } else {
+            rd.error(rd.where(*n), subject,
+                     "key \"above_baseline\": expected a ratio > 0 (1.5 = 50% worse)");
+        }
+    }
+    if (const toml::node* n = t.get("baseline")) {
+        if (auto s = n->value<std::string>()) {
+            if (*s == "previous_release") {
+                c.baseline = decision::BaselineKind::previous_release;
+            } else if (*s == "before_deploy") {
+                c.baseline = decision::BaselineKind::before_deploy;
+            } else {
+                rd.error(rd.where(*n), subject,
+                         "key \"baseline\": " + util::quoted(*s) +
+                             " is not \"previous_release\", \"before_deploy\" or a number");
+            }
+        } else if (auto v = n->value<double>(); v && n->is_number()) {
+            c.baseline = decision::BaselineKind::fixed;
+            c.baseline_value = *v;
+        } else {
+            rd.type_error(*n, "baseline", subject,
+                          "\"previous_release\", \"before_deploy\" or a number");
+        }
+    }
+    if (auto w = rd.get_duration(t, "baseline_window", subject)) {
+        c.baseline_window = *w;
+    }
+    const int thresholds =
+        (c.above_baseline ? 1 : 0) + (c.above && !c.above_baseline ? 1 : 0) + (c.below ? 1 : 0);
+    if (thresholds == 0 && !t.contains("above") && !t.contains("below") &&
+        !t.contains("above_baseline")) {
+        rd.error(rd.where(t), subject,
+                 "no threshold: set one of \"above\", \"below\", \"above_baseline\"");
+    } else if (thresholds > 1) {
+        rd.error(rd.where(t), subject,
+                 "\"below\" cannot be combined with \"above\" or \"above_baseline\" (with "
+                 "\"above_baseline\", \"above\" is an absolute floor)");
+    }
+    if (c.above_baseline && !c.above && c.baseline != decision::BaselineKind::fixed) {
+        cfg.warnings.push_back(
+            {rd.key_where(t, "above_baseline"), std::string(subject),
+             "\"above_baseline\" without an \"above\" floor: nothing is judged while there is "
+             "no baseline (the first release, no deploy marker) or when it is 0",
+             "add an absolute floor, e.g. above = " +
+                 std::string(c.signal == Signal::error_rate        ? "0.05"
+                             : decision::unit_of(c.signal) == "ms" ? "\"800ms\""
+                                                                   : "<a value>") +
+                 " (docs/decision.md, \"Baselines\")"});
+    }
+    if (c.above_baseline && c.baseline == decision::BaselineKind::none) {
+        rd.error(rd.key_where(t, "above_baseline"), subject,
+                 "\"above_baseline\" needs \"baseline\"");
+    }
+    if (!c.above_baseline && t.contains("baseline")) {
+        rd.error(rd.key_where(t, "baseline"), subject,
+                 "\"baseline\" is only used with \"above_baseline\"");
+    }
+    int modes = 0;
+    if (auto f = rd.get_duration(t, "for", subject)) {
+        c.counting = decision::Counting::for_duration;
+        c.for_duration = *f;
+        ++modes;
+    }
+    if (auto n = rd.get_int(t, "consecutive", subject, 1, 10000)) {
+        c.counting = decision::Counting::consecutive;
+        c.consecutive = static_cast<int>(*n);
+        ++modes;
+    }
+    if (const toml::node* n = t.get("m_of_n")) {
+        const toml::array* a = n->as_array();
+        auto m = a && a->size() == 2 ? (*a)[0].value<int64_t>() : std::nullopt;
+        auto nn = a && a->size() == 2 ? (*a)[1].value<int64_t>() : std::nullopt;
+        if (!m || !nn || *m < 1 || *nn < *m || *nn > 10000) {
+            rd.error(rd.where(*n), subject,
+                     "key \"m_of_n\": expected [M, N] with 1 <= M <= N, e.g. [4, 5]");
+        } else {
+            c.counting = decision::Counting::m_of_n;
+            c.m = static_cast<int>(*m);
+            c.n = static_cast<int>(*nn);
+        }
+        ++modes;
+    }
+    if (modes > 1) {
+        rd.error(rd.where(t), subject,
+                 "choose one counting mode: \"for\", \"consecutive\" or \"m_of_n\"");
+    }
+    if (auto n = rd.get_int(t, "max_missed", subject, 0, 1000)) {
+        c.max_missed = static_cast<int>(*n);
+    }
+    if (auto n = rd.get_int(t, "min_requests", subject, 0, INT64_MAX)) {
+        if (signal_ok && !decision::is_request_signal(c.signal)) {
+            rd.error(rd.key_where(t, "min_requests"), subject,
+                     "\"min_requests\" applies to error_rate and latency signals only");
+        }
+        c.min_requests = static_cast<uint64_t>(*n);
+    }
+    if (auto d = rd.get_duration(t, "resolve_after", subject)) {
+        c.resolve_after = *d;
+    }
+    if (auto s = rd.get_string(t, "severity", subject)) {
+        if (auto v = decision::parse_severity(*s)) {
+            c.severity = *v;
+        } else {
+            rd.error(rd.where(*t.get("severity")), subject,
+                     "key \"severity\": " + util::quoted(*s) +
+                         " is not one of \"warning\", \"high\", \"critical\"");
+        }
+    }
+    read_policy(rd, t, "on_no_data", subject, c.on_no_data, c.on_no_data_explicit, true);
+    read_policy(rd, t, "on_no_traffic", subject, c.on_no_traffic, c.on_no_traffic_explicit, true);
+    read_policy(rd, t, "on_insufficient_sample", subject, c.on_insufficient_sample,
+                c.on_insufficient_sample_explicit, false);
+    read_policy(rd, t, "on_error", subject, c.on_error, c.on_error_explicit, true);
+    read_policy(rd, t, "on_silence", subject, c.on_silence, c.on_silence_explicit, true);
+    if (auto s = rd.get_string(t, "mode", subject)) {
+        if (auto m = decision::parse_mode(*s)) {
+            c.mode = *m;
+        } else {
+            rd.error(rd.where(*t.get("mode")), subject,
+                     "key \"mode\": " + util::quoted(*s) +
+                         " is not one of \"auto\", \"confirm\", \"observe\"");
+        }
+    }
+    cfg.conditions.push_back(std::move(c));
+}
+
+} // namespace rollback::config

@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+// Internal to exec/: what RealProcessRunner sets up around one child — the system calls the child
+// makes between vfork and execve, its pipes, the kept tail of its output, and SIGPIPE blocked
+// while stdin is written.
+
+#include <cerrno>
+#include <csignal>
+#include <fcntl.h>
+#include <string>
+#include <string_view>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+namespace rollback::exec {
+
+/// What the child does between vfork and execve: only system calls (no allocation, no locks, no
+/// writes to our memory). Returns 0 or the errno of the step that failed.
+struct ChildSetup {
+    const char* const* envp; ///< null = inherit ours
+    const char* cwd;         ///< null = inherit ours
+    pid_t parent;            ///< the engine's pid, for the death-signal race check
+
+    int prepare(int in_fd, int out_fd, int err_fd) const {
+        // Own process group, so timeouts and interrupts can signal every descendant at once.
+        if (::setpgid(0, 0) == -1) {
+            return errno;
+        }
+        // If the engine dies (kill -9), the step's process dies with it: a resumed run must never
+        // race a step still running from the dead engine (its probe would see a half-done effect).
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (::getppid() != parent) {
+            ::_exit(127);
+        }
+        // SIG_IGN survives execve (the engine ignores SIGPIPE) and so does the signal mask:
+        // give the child the defaults a shell would, or `yes | head` in a hook misbehaves.
+        struct sigaction dfl {};
+        dfl.sa_handler = SIG_DFL;
+        for (int sig = 1; sig < NSIG; ++sig) {
+            if (sig != SIGKILL && sig != SIGSTOP) {
+                ::sigaction(sig, &dfl, nullptr);
+            }
+        }
+        if (::dup2(in_fd, STDIN_FILENO) == -1 || ::dup2(out_fd, STDOUT_FILENO) == -1 ||
+            ::dup2(err_fd, STDERR_FILENO) == -1) {
+            return errno;
+        }
+        if (cwd != nullptr && ::chdir(cwd) == -1) {
+            return errno;
+        }
+        sigset_t none;
+        sigemptyset(&none);
+        ::sigprocmask(SIG_SETMASK, &none, nullptr);
+        return 0;
+    }
+};
+
+/// The pipes of one child (all O_CLOEXEC: dup2 onto 0/1/2 clears the flag for the child only).
+struct Fds {
+    int in[2] = {-1, -1};
+    int out[2] = {-1, -1};
+    int err[2] = {-1, -1};
+    int devnull = -1;
+    int child_in = -1;
+
+    bool open(bool with_stdin) {
+        if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) {
+            return false;
+        }
+        if (with_stdin) {
+            if (::pipe2(in, O_CLOEXEC) != 0) {
+                return false;
+            }
+            child_in = in[0];
+        } else {
+            devnull = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+            if (devnull < 0) {
+                return false;
+            }
+            child_in = devnull;
+        }
+        return true;
+    }
+    void close_child_ends() {
+        for (int* fd : {&in[0], &out[1], &err[1], &devnull}) {
+            if (*fd >= 0) {
+                ::close(*fd);
+                *fd = -1;
+            }
+        }
+    }
+    int release(int& fd) {
+        int r = fd;
+        fd = -1;
+        return r;
+    }
+    ~Fds() {
+        close_child_ends();
+        for (int* fd : {&in[1], &out[0], &err[0]}) {
+            if (*fd >= 0) {
+                ::close(*fd);
+            }
+        }
+    }
+};
+
+/// Keeps the last `limit` bytes of everything appended.
+inline void keep_tail(std::string& tail, std::string_view chunk, size_t limit) {
+    if (chunk.size() >= limit) {
+        tail.assign(chunk.substr(chunk.size() - limit));
+        return;
+    }
+    size_t room = limit - chunk.size();
+    if (tail.size() > room) {
+        tail.erase(0, tail.size() - room);
+    }
+    tail.append(chunk);
+}
+
+/// Writing stdin_data to a child that exited without reading it raises SIGPIPE. The engine
+/// ignores SIGPIPE (cli::main) but a library must not rely on that: block it in this thread for
+/// the run and discard a pending one afterwards.
+class SigpipeGuard {
+  public:
+    SigpipeGuard() {
+        sigset_t pipe_set;
+        sigemptyset(&pipe_set);
+        sigaddset(&pipe_set, SIGPIPE);
+        pthread_sigmask(SIG_BLOCK, &pipe_set, &m_old);
+    }
+    ~SigpipeGuard() {
+        sigset_t pipe_set;
+        sigemptyset(&pipe_set);
+        sigaddset(&pipe_set, SIGPIPE);
+        if (sigismember(&m_old, SIGPIPE) == 0) {
+            struct timespec zero {};
+            while (sigtimedwait(&pipe_set, nullptr, &zero) == SIGPIPE) {
+            }
+        }
+        pthread_sigmask(SIG_SETMASK, &m_old, nullptr);
+    }
+    SigpipeGuard(const SigpipeGuard&) = delete;
+    SigpipeGuard& operator=(const SigpipeGuard&) = delete;
+
+  private:
+    sigset_t m_old{};
+};
+
+} // namespace rollback::exec

@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+// Internal to playbook/: the loader that turns a parsed playbook into a Playbook. loader.cpp
+// reads the header, variables and hooks and orders the steps; loader_steps.cpp reads each step.
+
+#include "playbook/loader.hpp"
+#include "playbook/ordering.hpp"
+#include "playbook/toml_reader.hpp"
+#include "playbook/variables.hpp"
+#include "util/strings.hpp"
+
+#include <algorithm>
+#include <boost/json/value.hpp>
+#include <cctype>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace rollback::playbook::detail {
+
+inline const std::vector<std::string> k_top_keys{"playbook", "vars", "step", "finally"};
+inline const std::vector<std::string> k_playbook_keys{"name", "description", "hooks_dir", "hooks"};
+inline const std::vector<std::string> k_events{"on-trigger", "before-step", "after-step",
+                                               "on-failure", "on-success"};
+inline const std::vector<std::string> k_phases{"immediate", "database", "code", "verify"};
+
+// Keys of the built-in actions that the loader turns into Step fields (not params).
+inline const std::map<std::string, std::vector<std::string>> k_builtin_keys{
+    {"exec", {"argv", "shell", "cwd", "env"}},
+    {"wait", {"duration"}},
+    {"hook", {"hook"}},
+};
+
+inline std::string q(std::string_view s) {
+    return util::quoted(s);
+}
+
+inline std::string with_guess(std::string problem, std::string_view word,
+                              const std::vector<std::string>& candidates) {
+    if (auto guess = util::closest_match(word, candidates); !guess.empty()) {
+        problem += " (did you mean " + q(guess) + "?)";
+    }
+    return problem;
+}
+
+inline bool is_step_id(std::string_view id) {
+    return !id.empty() && std::all_of(id.begin(), id.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.';
+    });
+}
+
+class Loader {
+  public:
+    Loader(TomlReader& reader, const LoadOptions& options, Playbook& pb);
+    void load(const toml::table& root, const std::map<std::string, std::string>& dotenv);
+
+  private:
+    bool uses_unset_variable(const Step& s) const;
+    void read_header(const toml::table& root);
+    void read_hooks(const toml::table& root);
+    void check_hook(const std::string& name, const util::Location& at, std::string_view subject);
+    void read_step_list(const toml::table& root, std::string_view key, bool is_finally,
+                        std::vector<RawStep>& raw);
+    std::string sub(const toml::node& at, std::string_view text, Step& s, std::string_view subject,
+                    Encoding encoding = Encoding::plain, const std::string& path = {});
+    // The place of character `offset` of a string value: exact when the value is written on one
+    // line without escapes (its source is then the text plus two quotes), else the value itself.
+    util::Location when_where(const toml::node& n, const std::string& text, size_t offset) const;
+    // An argv-like key: an array of strings (exec form) or a string (run by /bin/sh -c).
+    // Returns false when the key is present but invalid.
+    bool read_command(const toml::table& t, std::string_view key, Step& s, std::string_view subject,
+                      std::vector<std::string>& argv, bool& is_string);
+    // `pattern` is the key path without array indices (what ActionSpec::encodings names),
+    // `path` the one with them (where Step::sql_params keeps a SQL text's values).
+    boost::json::value to_json(const toml::node& n, Step& s, std::string_view subject,
+                               std::string_view key, const std::string& pattern,
+                               const std::string& path);
+    RawStep read_step(const toml::table& t, bool is_finally, int index);
+    void read_common(const toml::table& t, RawStep& raw, const std::string& subject);
+    void read_action_keys(const toml::table& t, const ActionSpec& spec, Step& s,
+                          const std::string& subject);
+    Encoding encoding_of(const std::string& pattern) const;
+    // A request body is JSON or a form by its Content-Type header, else JSON when it begins
+    // with { or [; otherwise `declared`.
+    static Encoding body_encoding(const toml::table& t, Encoding declared);
+    void check_duplicates(std::vector<RawStep>& raw);
+
+    TomlReader& m_r;
+    const LoadOptions& m_options;
+    Playbook& m_pb;
+    std::map<std::string, ActionSpec> m_actions;
+    std::vector<std::string> m_action_names;
+    std::optional<Substituter> m_subst;
+    std::map<std::string, Encoding> m_encodings; ///< of the step being read (its action's)
+    std::set<std::string> m_clean;               ///< ids of the steps read without any diagnostic
+};
+
+} // namespace rollback::playbook::detail
