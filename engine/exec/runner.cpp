@@ -14,6 +14,7 @@
 #include <boost/process/v2/process.hpp>
 #include <boost/process/v2/stdio.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -23,6 +24,7 @@
 #include <optional>
 #include <sys/prctl.h>
 #include <sys/wait.h>
+#include <thread>
 #include <unistd.h>
 
 namespace rollback::exec {
@@ -41,6 +43,30 @@ constexpr auto k_group_poll_max = std::chrono::milliseconds(80);
 // descendant that escaped the group (setsid) may hold the pipes open forever.
 constexpr auto k_drain = std::chrono::milliseconds(200);
 constexpr size_t k_read_chunk = 32 * 1024;
+
+/// The members of `pgid` once they stopped changing: a child forked just before the main process
+/// exited is still a copy of its parent (`sh -c "daemon &"` shows as the sh) until it execs. Reads
+/// again every 10 ms until two reads agree after at least 30 ms, for at most 200 ms.
+std::vector<ProcessInfo> settled_members(int pgid) {
+    const auto start = Clock::now();
+    auto same = [](const std::vector<ProcessInfo>& a, const std::vector<ProcessInfo>& b) {
+        return std::equal(a.begin(), a.end(), b.begin(), b.end(),
+                          [](const ProcessInfo& x, const ProcessInfo& y) {
+                              return x.pid == y.pid && x.command == y.command;
+                          });
+    };
+    std::vector<ProcessInfo> seen = live_members(pgid);
+    while (Clock::now() - start < std::chrono::milliseconds(200)) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        std::vector<ProcessInfo> now = live_members(pgid);
+        const bool stable = same(seen, now);
+        seen = std::move(now);
+        if (stable && Clock::now() - start >= std::chrono::milliseconds(30)) {
+            break;
+        }
+    }
+    return seen;
+}
 
 /// One child from launch to reap: an io_context run on the calling thread that reads both pipes,
 /// writes stdin, and drives the timeout / interrupt / cleanup timers.
@@ -351,7 +377,7 @@ class Session {
             // `cmd &` without wait) survives a normal exit, as it would in a shell; the Outcome
             // lists it, and the journal already names its group. Output it writes after the
             // drain window is not captured.
-            m_outcome.left_running = live_members(m_pgid);
+            m_outcome.left_running = settled_members(m_pgid);
             log::info("exec: '{}' (pid {}) exited and left {} process(es) running in its group",
                       m_cmd.argv[0], m_pgid, m_outcome.left_running.size());
             m_group_gone = true;

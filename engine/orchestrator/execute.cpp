@@ -3,6 +3,7 @@
 
 #include "orchestrator/execution.hpp"
 #include "orchestrator/probe.hpp"
+#include "orchestrator/resume_decision.hpp"
 #include "orchestrator/survivors.hpp"
 
 #include "journal/paths.hpp"
@@ -215,92 +216,53 @@ RunOutcome resume(const playbook::Playbook& pb, const journal::Journal& jr,
                    {"why", options.why}});
     }
 
+    // The probes resume may ask; each records what it found, and a `done` as marked by the probe.
+    auto mark_done_by_probe = [&](const playbook::Step& step, const std::string& why) {
+        ex.record({{"type", "step_marked_done"}, {"step", step.id}, {"by", "probe"}, {"why", why}});
+    };
+    Probes probes;
+    probes.command = [&](const playbook::Step& step) {
+        const ProbeVerdict v = run_probe(ex, step, runner);
+        if (v == ProbeVerdict::done) {
+            mark_done_by_probe(step, "probe says the step's effect is in place");
+        }
+        return ProbeFinding{v == ProbeVerdict::done       ? ProbeFinding::Verdict::done
+                            : v == ProbeVerdict::not_done ? ProbeFinding::Verdict::not_done
+                                                          : ProbeFinding::Verdict::unknown,
+                            {}};
+    };
+    auto action_probe = [&](const playbook::Step& step) {
+        const actions::Action* action = actions::find_action(step.action);
+        actions::ProbeAnswer a = action->probe(ex.context(step));
+        const bool done = a.verdict == actions::ProbeAnswer::Verdict::done;
+        const bool not_done = a.verdict == actions::ProbeAnswer::Verdict::not_done;
+        ex.record({{"type", "step_probe"},
+                   {"step", step.id},
+                   {"by", "action"},
+                   {"verdict", done       ? "done"
+                               : not_done ? "not_done"
+                                          : "error"},
+                   {"state", a.state}});
+        if (done) {
+            mark_done_by_probe(step, a.state);
+        }
+        return ProbeFinding{done       ? ProbeFinding::Verdict::done
+                            : not_done ? ProbeFinding::Verdict::not_done
+                                       : ProbeFinding::Verdict::unknown,
+                            a.state};
+    };
     auto decide = [&](const PlannedStep& ps) -> StepDecision {
-        const auto* st = state.step(ps.step->id);
-        const int next_attempt = st ? st->attempts + 1 : 1;
-        if (blocked.count(ps.step->id) != 0) {
-            return {StepPlan::needs_attention, 0,
-                    "processes of step " + util::quoted(ps.step->id) +
-                        " from the interrupted run are still alive after SIGKILL (see the "
-                        "step_survivors record: rollback report " +
-                        run_id + "); end them by hand, then: rollback resume " + run_id};
+        const actions::Action* action = actions::find_action(ps.step->action);
+        Probes these = probes;
+        if (action == nullptr || !action->has_probe()) {
+            these.action = nullptr;
+        } else {
+            these.action = action_probe;
         }
-        if (contains(options.mark_done, ps.step->id)) {
-            return {StepPlan::already_done, 0, {}};
-        }
-        if (contains(options.retry, ps.step->id)) {
-            return {StepPlan::run, next_attempt, {}};
-        }
-        if (st == nullptr || st->status == journal::StepStatus::pending) {
-            return ps.selected ? StepDecision{StepPlan::run, 1, {}}
-                               : StepDecision{StepPlan::record_skip, 1, ps.skip_reason};
-        }
-        if (!st->in_flight && st->status != journal::StepStatus::interrupted) {
-            return {StepPlan::already_done,
-                    0,
-                    {}}; // finished: succeeded, skipped, marked done, tolerated
-        }
-        // Started, effect unknown.
-        if (ps.step->idempotent) {
-            return {StepPlan::run, next_attempt, {}};
-        }
-        if (!ps.step->probe.empty()) {
-            ProbeVerdict v = run_probe(ex, *ps.step, runner);
-            if (v == ProbeVerdict::done) {
-                ex.record({{"type", "step_marked_done"},
-                           {"step", ps.step->id},
-                           {"by", "probe"},
-                           {"why", "probe says the step's effect is in place"}});
-                return {StepPlan::already_done, 0, {}};
-            }
-            if (v == ProbeVerdict::not_done) {
-                return {StepPlan::run, next_attempt, {}};
-            }
-            return {StepPlan::needs_attention, 0,
-                    "step " + util::quoted(ps.step->id) +
-                        " was interrupted and its probe could not tell whether it "
-                        "took effect. Check by hand, then run: rollback resume " +
-                        run_id + " --mark-done " + ps.step->id +
-                        "  (it happened)  or  rollback resume " + run_id + " --retry " +
-                        ps.step->id + "  (run it again)"};
-        }
-        if (const actions::Action* action = actions::find_action(ps.step->action);
-            action != nullptr && action->has_probe()) {
-            actions::ProbeAnswer a = action->probe(ex.context(*ps.step));
-            const char* verdict = a.verdict == actions::ProbeAnswer::Verdict::done ? "done"
-                                  : a.verdict == actions::ProbeAnswer::Verdict::not_done
-                                      ? "not_done"
-                                      : "error";
-            ex.record({{"type", "step_probe"},
-                       {"step", ps.step->id},
-                       {"by", "action"},
-                       {"verdict", verdict},
-                       {"state", a.state}});
-            if (a.verdict == actions::ProbeAnswer::Verdict::done) {
-                ex.record({{"type", "step_marked_done"},
-                           {"step", ps.step->id},
-                           {"by", "probe"},
-                           {"why", a.state}});
-                return {StepPlan::already_done, 0, {}};
-            }
-            if (a.verdict == actions::ProbeAnswer::Verdict::not_done) {
-                return {StepPlan::run, next_attempt, {}}; // the action continues where it stopped
-            }
-            std::string what =
-                "step " + util::quoted(ps.step->id) +
-                " was interrupted and its probe cannot tell how to continue: " + a.state +
-                ". Check by hand, then run: rollback resume " + run_id;
-            return {StepPlan::needs_attention, 0,
-                    what + " --mark-done " + ps.step->id + "  (it happened)  or  rollback resume " +
-                        run_id + " --retry " + ps.step->id + "  (run it again)"};
-        }
-        return {
-            StepPlan::needs_attention, 0,
-            "step " + util::quoted(ps.step->id) +
-                " was started but did not finish, is not idempotent and has "
-                "no probe, so its effect is unknown. Check by hand, then run: rollback resume " +
-                run_id + " --mark-done " + ps.step->id + "  (it happened)  or  rollback resume " +
-                run_id + " --retry " + ps.step->id + "  (run it again)"};
+        return decide_resume({ps, state.step(ps.step->id), blocked.count(ps.step->id) != 0,
+                              contains(options.mark_done, ps.step->id),
+                              contains(options.retry, ps.step->id)},
+                             run_id, these);
     };
     auto out = ex.drive(plan, decide);
     log::info("run {} resumed and finished: {}", run_id, journal::to_string(out.status));

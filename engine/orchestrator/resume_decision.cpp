@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: MIT
+#include "orchestrator/resume_decision.hpp"
+
+#include "util/strings.hpp"
+
+namespace rollback::orchestrator {
+namespace {
+
+std::string how_to_go_on(const std::string& run_id, const std::string& step) {
+    return "rollback resume " + run_id + " --mark-done " + step +
+           "  (it happened)  or  rollback resume " + run_id + " --retry " + step +
+           "  (run it again)";
+}
+
+StepDecision from_finding(const ProbeFinding& f, int next_attempt, const std::string& what,
+                          const std::string& run_id, const std::string& step) {
+    switch (f.verdict) {
+    case ProbeFinding::Verdict::done:
+        return {StepPlan::already_done, 0, {}};
+    case ProbeFinding::Verdict::not_done:
+        return {StepPlan::run, next_attempt, {}}; // an action continues where it stopped
+    case ProbeFinding::Verdict::unknown:
+        break;
+    }
+    return {StepPlan::needs_attention, 0,
+            what + ". Check by hand, then run: " + how_to_go_on(run_id, step)};
+}
+
+} // namespace
+
+StepDecision decide_resume(const ResumeFacts& facts, const std::string& run_id,
+                           const Probes& probes) {
+    const playbook::Step& step = *facts.planned.step;
+    const journal::StepState* st = facts.recorded;
+    const int next_attempt = st ? st->attempts + 1 : 1;
+    const std::string id = util::quoted(step.id);
+    if (facts.blocked) {
+        return {StepPlan::needs_attention, 0,
+                "processes of step " + id +
+                    " from the interrupted run are still alive after SIGKILL (see the "
+                    "step_survivors record: rollback report " +
+                    run_id + "); end them by hand, then: rollback resume " + run_id};
+    }
+    if (facts.marked_done) {
+        return {StepPlan::already_done, 0, {}};
+    }
+    if (facts.retry) {
+        return {StepPlan::run, next_attempt, {}};
+    }
+    if (st == nullptr || st->status == journal::StepStatus::pending) {
+        return facts.planned.selected
+                   ? StepDecision{StepPlan::run, 1, {}}
+                   : StepDecision{StepPlan::record_skip, 1, facts.planned.skip_reason};
+    }
+    if (!st->in_flight && st->status != journal::StepStatus::interrupted) {
+        return {StepPlan::already_done, 0, {}}; // finished: succeeded, skipped, marked done, ...
+    }
+    // Started, effect unknown.
+    if (step.idempotent) {
+        return {StepPlan::run, next_attempt, {}};
+    }
+    if (!step.probe.empty() && probes.command) {
+        return from_finding(probes.command(step), next_attempt,
+                            "step " + id +
+                                " was interrupted and its probe could not tell whether it "
+                                "took effect",
+                            run_id, step.id);
+    }
+    if (probes.action) {
+        const ProbeFinding f = probes.action(step);
+        return from_finding(
+            f, next_attempt,
+            "step " + id + " was interrupted and its probe cannot tell how to continue: " + f.state,
+            run_id, step.id);
+    }
+    return {StepPlan::needs_attention, 0,
+            "step " + id +
+                " was started but did not finish, is not idempotent and has no probe, so its "
+                "effect is unknown. Check by hand, then run: " +
+                how_to_go_on(run_id, step.id)};
+}
+
+} // namespace rollback::orchestrator

@@ -1,0 +1,52 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+// What `rollback resume` does with one planned step, from what the journal recorded of it and
+// what the person asked (docs/architecture.md, "How a run flows", step 5): the rules in one pure function,
+// the probes injected.
+
+#include "journal/state.hpp"
+#include "orchestrator/execution.hpp"
+#include "orchestrator/plan.hpp"
+
+#include <functional>
+#include <string>
+
+namespace rollback::orchestrator {
+
+/// What a probe found out about an interrupted step: done, not done, or it cannot tell (`state`
+/// says why: a probe's exit code, an action's "the swap did not happen").
+struct ProbeFinding {
+    enum class Verdict { done, not_done, unknown } verdict = Verdict::unknown;
+    std::string state;
+};
+
+/// The ways to ask whether an interrupted step took effect. Each records what it did (the
+/// step_probe record; on `done`, the step_marked_done record by the probe).
+struct Probes {
+    /// The step's own `probe` command (step.probe non-empty).
+    std::function<ProbeFinding(const playbook::Step&)> command;
+    /// The action's built-in probe (pg_restore knows its stages); null when the action has none.
+    std::function<ProbeFinding(const playbook::Step&)> action;
+};
+
+/// One planned step as resume sees it.
+struct ResumeFacts {
+    const PlannedStep& planned;
+    const journal::StepState* recorded = nullptr; ///< null: the journal never mentions it
+    bool blocked = false;     ///< processes of its interrupted attempt outlived SIGKILL
+    bool marked_done = false; ///< --mark-done: a person says it happened
+    bool retry = false;       ///< --retry: a person says run it again
+};
+
+/// The decision, first rule that applies: blocked → needs_attention; --mark-done → already_done;
+/// --retry → run (next attempt); never started → run (or record_skip when not selected);
+/// finished (succeeded, skipped, marked done, tolerated, failed with on_failure continue) →
+/// already_done; interrupted (started, effect unknown): idempotent → run; a probe command →
+/// its finding (done → already_done, not_done → run, unknown → needs_attention); an action probe →
+/// the same; else needs_attention. Every needs_attention message names the commands that go on
+/// (`rollback resume RUN --mark-done STEP` / `--retry STEP`).
+StepDecision decide_resume(const ResumeFacts& facts, const std::string& run_id,
+                           const Probes& probes);
+
+} // namespace rollback::orchestrator

@@ -1,0 +1,217 @@
+// SPDX-License-Identifier: MIT
+// How resume decides each step (docs/resume.md): the pure rules of decide_resume, and the whole
+// run → interruption → resume path over a real journal with the fake process runner.
+#include "orchestrator/execute.hpp"
+#include "orchestrator/resume_decision.hpp"
+
+#include "journal/reader.hpp"
+#include "playbook/loader.hpp"
+#include "support/fake_runner.hpp"
+#include "support/temp_dir.hpp"
+
+#include <doctest/doctest.h>
+#include <fstream>
+
+using namespace rollback;
+using orchestrator::decide_resume;
+using orchestrator::PlannedStep;
+using orchestrator::ProbeFinding;
+using orchestrator::Probes;
+using orchestrator::StepPlan;
+
+namespace {
+
+journal::StepState interrupted(int attempts) {
+    journal::StepState st;
+    st.status = journal::StepStatus::running;
+    st.in_flight = true;
+    st.attempts = attempts;
+    return st;
+}
+
+// A prober that answers `v` and counts its calls.
+struct CountingProbe {
+    ProbeFinding::Verdict v;
+    std::string state;
+    int calls = 0;
+    std::function<ProbeFinding(const playbook::Step&)> fn() {
+        return [this](const playbook::Step&) {
+            ++calls;
+            return ProbeFinding{v, state};
+        };
+    }
+};
+
+} // namespace
+
+TEST_SUITE("orchestrator") {
+    TEST_CASE("decide_resume: the first rule that applies decides") {
+        playbook::Step step;
+        step.id = "restart";
+        PlannedStep ps{&step, false, true, {}};
+        const std::string run = "20261205T000000Z-abcdef";
+        CountingProbe cmd{ProbeFinding::Verdict::done, {}};
+        Probes probes{cmd.fn(), nullptr};
+
+        // never started: run it, or record its skip
+        auto d = decide_resume({ps, nullptr}, run, probes);
+        CHECK(d.plan == StepPlan::run);
+        CHECK(d.first_attempt == 1);
+        PlannedStep unselected{&step, false, false, "--skip"};
+        d = decide_resume({unselected, nullptr}, run, probes);
+        CHECK(d.plan == StepPlan::record_skip);
+        CHECK(d.message == "--skip");
+
+        // finished in an earlier invocation: nothing to do
+        for (auto status : {journal::StepStatus::succeeded, journal::StepStatus::skipped,
+                            journal::StepStatus::marked_done, journal::StepStatus::failed}) {
+            journal::StepState st;
+            st.status = status;
+            st.attempts = 1;
+            CHECK(decide_resume({ps, &st}, run, probes).plan == StepPlan::already_done);
+        }
+
+        // interrupted, not idempotent, no probe: a person decides, told the two commands
+        journal::StepState st = interrupted(2);
+        d = decide_resume({ps, &st}, run, probes);
+        CHECK(d.plan == StepPlan::needs_attention);
+        CHECK(d.message.find("rollback resume " + run + " --mark-done restart") !=
+              std::string::npos);
+        CHECK(d.message.find("--retry restart") != std::string::npos);
+        CHECK(cmd.calls == 0); // no probe command on the step: never called
+
+        // what a person said wins over everything but survivors
+        d = decide_resume({ps, &st, false, true, false}, run, probes);
+        CHECK(d.plan == StepPlan::already_done);
+        d = decide_resume({ps, &st, false, false, true}, run, probes);
+        CHECK(d.plan == StepPlan::run);
+        CHECK(d.first_attempt == 3);
+        d = decide_resume({ps, &st, true, true, true}, run, probes);
+        CHECK(d.plan == StepPlan::needs_attention);
+        CHECK(d.message.find("still alive after SIGKILL") != std::string::npos);
+
+        // idempotent: run again, the next attempt, no probe asked
+        step.idempotent = true;
+        step.probe = {"test", "-e", "done"};
+        d = decide_resume({ps, &st}, run, probes);
+        CHECK(d.plan == StepPlan::run);
+        CHECK(d.first_attempt == 3);
+        CHECK(cmd.calls == 0);
+        step.idempotent = false;
+    }
+
+    TEST_CASE("decide_resume: a probe's finding decides an interrupted step") {
+        playbook::Step step;
+        step.id = "restore-db";
+        PlannedStep ps{&step, false, true, {}};
+        journal::StepState st = interrupted(1);
+        const std::string run = "r";
+        struct Case {
+            ProbeFinding::Verdict v;
+            StepPlan plan;
+        };
+        for (const Case c : {Case{ProbeFinding::Verdict::done, StepPlan::already_done},
+                             Case{ProbeFinding::Verdict::not_done, StepPlan::run},
+                             Case{ProbeFinding::Verdict::unknown, StepPlan::needs_attention}}) {
+            // the step's probe command...
+            step.probe = {"probe"};
+            CountingProbe cmd{c.v, {}}, act{ProbeFinding::Verdict::done, {}};
+            auto d = decide_resume({ps, &st}, run, Probes{cmd.fn(), act.fn()});
+            CHECK(d.plan == c.plan);
+            CHECK(cmd.calls == 1);
+            CHECK(act.calls == 0); // the step's own probe comes first
+            if (c.plan == StepPlan::run) {
+                CHECK(d.first_attempt == 2);
+            }
+            // ...else the action's own probe, whose state is shown when it cannot tell
+            step.probe.clear();
+            CountingProbe act2{c.v, "the swap did not happen", 0};
+            d = decide_resume({ps, &st}, run, Probes{cmd.fn(), act2.fn()});
+            CHECK(d.plan == c.plan);
+            CHECK(act2.calls == 1);
+            if (c.plan == StepPlan::needs_attention) {
+                CHECK(d.message.find("cannot tell how to continue: the swap did not happen") !=
+                      std::string::npos);
+                CHECK(d.message.find("--mark-done restore-db") != std::string::npos);
+            }
+        }
+    }
+
+    TEST_CASE("resume after an interruption: the journal and the probe decide, with the fake "
+              "process runner") {
+        test::TempDir dir;
+        const auto file = dir.write("pb.toml", R"(
+[playbook]
+name = "t"
+[[step]]
+id = "a"
+action = "exec"
+argv = ["step-a"]
+[[step]]
+id = "b"
+action = "exec"
+argv = ["step-b"]
+probe = ["probe-b"]
+[[step]]
+id = "c"
+action = "exec"
+argv = ["step-c"]
+)");
+        const auto pb = playbook::load(file, {});
+        report::NullObserver quiet;
+        // A whole run, then its journal cut right after b's step_started: what a kill -9 of the
+        // engine while b ran leaves (every record is on disk before its effect starts).
+        auto interrupted_run = [&](const std::string& run_id) {
+            test::FakeProcessRunner first;
+            orchestrator::RunOptions opts;
+            opts.state_dir = dir.path() / run_id;
+            auto plan = orchestrator::make_plan(pb, {}, {});
+            auto out = orchestrator::run(plan, opts, run_id, first, quiet);
+            REQUIRE(out.status == journal::RunStatus::succeeded);
+            CHECK(first.programs() == std::vector<std::string>{"step-a", "step-b", "step-c"});
+            std::ifstream in(out.journal);
+            std::string kept, line;
+            while (std::getline(in, line)) {
+                kept += line + "\n";
+                if (line.find("\"type\":\"step_started\"") != std::string::npos &&
+                    line.find("\"step\":\"b\"") != std::string::npos) {
+                    break;
+                }
+            }
+            in.close();
+            std::ofstream(out.journal, std::ios::trunc) << kept;
+            return out.journal;
+        };
+        struct Case {
+            int probe_exit;
+            std::vector<std::string> programs;
+            journal::RunStatus status;
+        };
+        int n = 0;
+        for (const Case& c :
+             {Case{0, {"probe-b", "step-c"}, journal::RunStatus::succeeded},
+              Case{1, {"probe-b", "step-b", "step-c"}, journal::RunStatus::succeeded},
+              Case{3, {"probe-b"}, journal::RunStatus::needs_attention}}) {
+            CAPTURE(c.probe_exit);
+            const std::string run_id = "20261205T12000" + std::to_string(++n) + "Z-abcdef";
+            const auto path = interrupted_run(run_id);
+            test::FakeProcessRunner again;
+            again.outcomes["probe-b"] = test::FakeProcessRunner::exited(c.probe_exit);
+            orchestrator::ResumeOptions ro;
+            ro.state_dir = dir.path() / run_id;
+            ro.user = "test";
+            auto out = orchestrator::resume(pb, journal::read(path), ro, again, quiet);
+            CHECK(again.programs() == c.programs); // a (finished) never runs again
+            CHECK(out.status == c.status);
+            if (c.status == journal::RunStatus::needs_attention) {
+                CHECK(out.message.find("--mark-done b") != std::string::npos);
+                // a person answers: it happened
+                test::FakeProcessRunner third;
+                ro.mark_done = {"b"};
+                out = orchestrator::resume(pb, journal::read(path), ro, third, quiet);
+                CHECK(third.programs() == std::vector<std::string>{"step-c"});
+                CHECK(out.status == journal::RunStatus::succeeded);
+            }
+        }
+    }
+}
