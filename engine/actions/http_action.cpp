@@ -9,8 +9,10 @@
 #include "util/strings.hpp"
 
 #include <algorithm>
+#include <filesystem>
 #include <memory>
 #include <thread>
+#include <unistd.h>
 
 namespace rollback::actions {
 
@@ -57,6 +59,15 @@ std::vector<Check> check_url(const std::string& url) {
     return {{true, "url " + shown + " parses, host " + parsed->host + " resolves", {}, {}}};
 }
 
+Check check_ca_file(const std::string& path) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec) || ::access(path.c_str(), R_OK) != 0) {
+        return {false, "ca_file " + path + " is readable", "cannot read it",
+                "a PEM file of the CA certificates to trust"};
+    }
+    return {true, "ca_file " + path + " is readable", {}, {}};
+}
+
 namespace {
 
 const std::vector<std::string> k_methods{"GET",   "HEAD",   "POST",   "PUT",
@@ -78,7 +89,8 @@ struct HttpParams {
     std::optional<util::Millis> request_timeout;
 };
 
-HttpParams read_params(StepParams& p) {
+// `dir`: the playbook's directory, against which a relative ca_file is read.
+HttpParams read_params(StepParams& p, const std::filesystem::path& dir = {}) {
     HttpParams h;
     if (auto m = p.string("method")) {
         std::string upper;
@@ -143,14 +155,23 @@ HttpParams read_params(StepParams& p) {
     }
     h.interval = p.duration("interval").value_or(h.interval);
     h.request_timeout = p.duration("request_timeout");
+    if (auto ca = p.string("ca_file")) {
+        h.request.tls.ca_file = (dir / *ca).lexically_normal().string();
+    }
+    h.request.tls.insecure = p.boolean("insecure").value_or(false);
+    if ((p.has("ca_file") || p.has("insecure")) && !h.request.url.empty() &&
+        h.request.url.rfind("https://", 0) != 0 && h.request.url.rfind("HTTPS://", 0) != 0) {
+        p.error(p.has("ca_file") ? "ca_file" : "insecure", "only for an https:// url");
+    }
     return h;
 }
 
 class HttpAction final : public Action {
   public:
     std::vector<std::string> keys() const override {
-        return {"method",      "url",      "headers",  "body",           "expect_status",
-                "expect_body", "attempts", "interval", "request_timeout"};
+        return {"method",          "url",         "headers",  "body",
+                "expect_status",   "expect_body", "attempts", "interval",
+                "request_timeout", "ca_file",     "insecure"};
     }
     std::vector<std::string> required_keys() const override { return {"url"}; }
     std::map<std::string, playbook::Encoding> encodings() const override {
@@ -159,10 +180,10 @@ class HttpAction final : public Action {
                 {"body", playbook::Encoding::plain}}; // json or form by Content-Type or shape
     }
 
-    std::vector<util::Diagnostic> validate(const playbook::Playbook&,
+    std::vector<util::Diagnostic> validate(const playbook::Playbook& pb,
                                            const playbook::Step& step) const override {
         StepParams p(step);
-        read_params(p);
+        read_params(p, pb.directory);
         return p.diagnostics();
     }
 
@@ -183,17 +204,21 @@ class HttpAction final : public Action {
 
     std::vector<Check> preflight(const Context& ctx) const override {
         StepParams p(ctx.step);
-        HttpParams h = read_params(p);
+        HttpParams h = read_params(p, ctx.playbook.directory);
         if (!p.ok()) {
             return {{false, "http keys", p.first_problem(), {}}};
         }
-        return check_url(h.request.url); // never sends the request: it may change state (POST)
+        auto checks = check_url(h.request.url); // never sends the request: it may change state
+        if (!h.request.tls.ca_file.empty()) {
+            checks.push_back(check_ca_file(h.request.tls.ca_file));
+        }
+        return checks;
     }
 
     Result run(const Context& ctx) const override {
         Result r;
         StepParams p(ctx.step);
-        HttpParams h = read_params(p);
+        HttpParams h = read_params(p, ctx.playbook.directory);
         if (!p.ok()) {
             r.summary = p.first_problem();
             return r;

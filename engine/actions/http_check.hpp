@@ -30,4 +30,7 @@ std::string describe_statuses(const std::vector<std::int64_t>& status);
 /// Read-only checks of `url`: it parses as http:// and its host resolves.
 std::vector<Check> check_url(const std::string& url);
 
+/// Preflight: an https check's `ca_file` is a readable regular file.
+Check check_ca_file(const std::string& path);
+
 } // namespace rollback::actions

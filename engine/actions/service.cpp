@@ -17,13 +17,16 @@ namespace {
 
 const std::vector<std::string> k_managers{"systemd", "supervisor", "command"};
 const std::vector<std::string> k_ops{"restart", "reload", "start", "stop"};
-const std::vector<std::string> k_health_keys{"url", "timeout", "interval", "expect_status"};
+const std::vector<std::string> k_health_keys{"url",           "timeout", "interval",
+                                             "expect_status", "ca_file", "insecure"};
 
 struct WaitHealthy {
     std::string url;
     util::Millis timeout{std::chrono::seconds(60)};
     util::Millis interval{std::chrono::seconds(1)};
     HttpExpectation expect{{200}, {}};
+    std::string ca_file; ///< https: as written (relative to the playbook's directory)
+    bool insecure = false;
 };
 
 struct ServiceParams {
@@ -139,6 +142,24 @@ ServiceParams read_params(StepParams& p, const playbook::Playbook& pb) {
                 } else {
                     p.error("wait_healthy", "expect_status: expected an integer");
                 }
+            }
+            if (const auto* ca = o.if_contains("ca_file")) {
+                if (!ca->is_string()) {
+                    p.error("wait_healthy", "ca_file: expected a path");
+                } else {
+                    wh.ca_file = std::string(ca->as_string());
+                }
+            }
+            if (const auto* in = o.if_contains("insecure")) {
+                if (!in->is_bool()) {
+                    p.error("wait_healthy", "insecure: expected true or false");
+                } else {
+                    wh.insecure = in->as_bool();
+                }
+            }
+            if ((!wh.ca_file.empty() || wh.insecure) && !wh.url.empty() &&
+                !util::parse_http_url(wh.url)->tls) {
+                p.error("wait_healthy", "ca_file and insecure are only for an https:// url");
             }
             if (s.op == "stop") {
                 p.error("wait_healthy", "a stopped service cannot become healthy (op = \"stop\")");
@@ -342,6 +363,10 @@ class ServiceAction final : public Action {
         int polls = 0;
         while (true) {
             util::HttpRequest req{.url = w.url};
+            if (!w.ca_file.empty()) {
+                req.tls.ca_file = (ctx.playbook.directory / w.ca_file).lexically_normal().string();
+            }
+            req.tls.insecure = w.insecure;
             req.timeout = std::clamp(budget - waited(), util::Millis(1),
                                      util::Millis(std::chrono::seconds(10)));
             auto resp = util::http_request(req);

@@ -6,6 +6,7 @@
 #include "config/config.hpp"
 #include "util/error.hpp"
 #include "util/secrets.hpp"
+#include "util/strings.hpp"
 
 #include <cstdio>
 #include <string>
@@ -34,6 +35,27 @@ void validate_playbook(const std::string& f, const std::map<std::string, std::st
     // Without the deployment's environment (a CI job): an unset variable is a warning here and
     // an error at plan/run.
     auto pb = load_playbook(f, overrides, true);
+    const size_t env_warnings = pb.warnings.size();
+    // An https check that verifies nothing: valid, and worth a second look.
+    for (const auto* list : {&pb.steps, &pb.finally}) {
+        for (const auto& step : *list) {
+            const auto* top = step.params.if_contains("insecure");
+            const auto* wait = step.params.if_contains("wait_healthy");
+            const auto* nested =
+                wait && wait->is_object() ? wait->as_object().if_contains("insecure") : nullptr;
+            for (auto [value, key] :
+                 {std::pair{top, "insecure"}, std::pair{nested, "wait_healthy"}}) {
+                if (value && value->is_bool() && value->as_bool()) {
+                    auto at = step.param_where.find(key);
+                    pb.warnings.push_back(
+                        {at != step.param_where.end() ? at->second : step.where,
+                         "step " + util::quoted(step.id),
+                         "insecure = true: the server's certificate and name are not verified",
+                         "trust a private CA with ca_file = \"...\" instead"});
+                }
+            }
+        }
+    }
     for (const auto& w : pb.warnings) {
         std::fputs(util::terminal_text(util::format_diagnostic(w, "warning")).c_str(), stderr);
     }
@@ -42,7 +64,9 @@ void validate_playbook(const std::string& f, const std::map<std::string, std::st
                 pb.warnings.empty() ? ""
                                     : (", " + std::to_string(pb.warnings.size()) + " warning" +
                                        (pb.warnings.size() == 1 ? "" : "s") +
-                                       ": environment variables to set before plan/run")
+                                       (env_warnings == pb.warnings.size()
+                                            ? ": environment variables to set before plan/run"
+                                            : ""))
                                           .c_str());
 }
 

@@ -28,13 +28,13 @@ std::vector<std::string> source_keys(SourceKind k) {
     std::vector<std::string> keys = {"kind", "interval", "timeout"};
     switch (k) {
     case SourceKind::http:
-        keys.insert(keys.end(), {"url", "expect_status"});
+        keys.insert(keys.end(), {"url", "expect_status", "ca_file", "insecure"});
         break;
     case SourceKind::access_log:
         keys.insert(keys.end(), {"path", "format", "max_lateness"});
         break;
     case SourceKind::prometheus:
-        keys.insert(keys.end(), {"url", "query"});
+        keys.insert(keys.end(), {"url", "query", "ca_file", "insecure"});
         break;
     case SourceKind::sql:
         keys.insert(keys.end(), {"dsn", "query"});
@@ -81,13 +81,29 @@ void read_source(TomlReader& rd, const std::string& name, const toml::table& t, 
     auto need = [&](std::string_view key) { return rd.require(t, key, subject, rd.where(t)); };
     switch (s.kind) {
     case SourceKind::http:
-    case SourceKind::prometheus:
+    case SourceKind::prometheus: {
         need("url");
         s.url = rd.get_string(t, "url", subject).value_or("");
-        if (std::string why; !s.url.empty() && !util::parse_http_url(s.url, &why)) {
-            rd.error(rd.where(*t.get("url")), subject, "key \"url\": " + why,
-                     "the monitor probes over plain http:// (a health endpoint behind the TLS "
-                     "terminator)");
+        std::optional<util::HttpUrl> url;
+        if (std::string why; !s.url.empty() && !(url = util::parse_http_url(s.url, &why))) {
+            rd.error(rd.where(*t.get("url")), subject, "key \"url\": " + why);
+        }
+        if (auto ca = rd.get_string(t, "ca_file", subject)) {
+            s.tls.ca_file = (std::filesystem::path(*ca).is_absolute() ? std::filesystem::path(*ca)
+                                                                      : base_dir / *ca)
+                                .lexically_normal()
+                                .string();
+        }
+        s.tls.insecure = rd.get_bool(t, "insecure", subject).value_or(false);
+        if (url && !url->tls && (t.contains("ca_file") || t.contains("insecure"))) {
+            rd.error(rd.key_where(t, t.contains("ca_file") ? "ca_file" : "insecure"), subject,
+                     "only for an https:// url");
+        }
+        if (s.tls.insecure) {
+            cfg.warnings.push_back({rd.key_where(t, "insecure"), subject,
+                                    "insecure = true: the server's certificate and name are not "
+                                    "verified, so anyone on the path can answer for it",
+                                    "trust a private CA with ca_file = \"...\" instead"});
         }
         if (s.kind == SourceKind::prometheus) {
             need("query");
@@ -96,6 +112,7 @@ void read_source(TomlReader& rd, const std::string& name, const toml::table& t, 
             s.expect_status = static_cast<int>(*n);
         }
         break;
+    }
     case SourceKind::access_log: {
         need("path");
         auto p = rd.get_string(t, "path", subject);

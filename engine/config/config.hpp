@@ -7,6 +7,7 @@
 #include "decision/condition.hpp"
 #include "util/duration.hpp"
 #include "util/error.hpp"
+#include "util/http_client.hpp"
 
 #include <filesystem>
 #include <map>
@@ -27,6 +28,7 @@ struct SourceConfig {
                         ///< [decision] interval, filled in by parse()
     Millis timeout{std::chrono::seconds(5)};
     std::string url;            ///< http, prometheus
+    util::TlsOptions tls;       ///< http, prometheus with https:// (ca_file absolute)
     int expect_status = 200;    ///< http: the status a healthy target answers
     std::filesystem::path path; ///< access_log (relative paths: to the config's directory)
     std::string format = "combined_request_time"; ///< access_log

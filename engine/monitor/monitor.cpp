@@ -170,9 +170,9 @@ decision::Sample Monitor::observe(const config::SourceConfig& src, exec::Process
     case config::SourceKind::command:
         return sources::run_command(runner, src.argv, src.timeout, now);
     case config::SourceKind::http:
-        return sources::probe_http(http, src.url, src.expect_status, src.timeout, now);
+        return sources::probe_http(http, src.url, src.expect_status, src.timeout, now, src.tls);
     case config::SourceKind::prometheus:
-        return sources::query_prometheus(http, src.url, src.query, src.timeout, now);
+        return sources::query_prometheus(http, src.url, src.query, src.timeout, now, src.tls);
     case config::SourceKind::sql:
         return sources::run_sql_query(src.dsn, src.query, src.timeout, now);
     case config::SourceKind::access_log:

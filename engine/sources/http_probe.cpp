@@ -9,10 +9,12 @@ using decision::Sample;
 using decision::SampleKind;
 
 decision::Sample probe_http(util::HttpClient& client, const std::string& url, int expect_status,
-                            util::Millis timeout, decision::SystemTime now) {
+                            util::Millis timeout, decision::SystemTime now,
+                            const util::TlsOptions& tls) {
     util::HttpRequest req;
     req.url = url;
     req.timeout = timeout;
+    req.tls = tls;
     util::HttpResponse r = client.send(req);
     const double latency_ms = static_cast<double>(r.elapsed.count());
     if (r.received()) {

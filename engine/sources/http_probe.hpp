@@ -17,6 +17,7 @@ namespace rollback::sources {
 /// host has no route to the network) → unavailable (no data, never downtime); a URL that is not a
 /// valid http:// URL → error (the check is broken).
 decision::Sample probe_http(util::HttpClient& client, const std::string& url, int expect_status,
-                            util::Millis timeout, decision::SystemTime now);
+                            util::Millis timeout, decision::SystemTime now,
+                            const util::TlsOptions& tls = {});
 
 } // namespace rollback::sources

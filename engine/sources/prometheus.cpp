@@ -115,7 +115,7 @@ std::optional<double> parse_prometheus_value(std::string_view text, std::string&
 
 decision::Sample query_prometheus(util::HttpClient& client, const std::string& base_url,
                                   const std::string& query, util::Millis timeout,
-                                  decision::SystemTime now) {
+                                  decision::SystemTime now, const util::TlsOptions& tls) {
     std::string base = base_url;
     while (!base.empty() && base.back() == '/') {
         base.pop_back();
@@ -123,6 +123,7 @@ decision::Sample query_prometheus(util::HttpClient& client, const std::string& b
     util::HttpRequest req;
     req.url = base + "/api/v1/query?query=" + util::url_encode(query);
     req.timeout = timeout;
+    req.tls = tls;
     req.headers = {{"Accept", "application/json"}};
     util::HttpResponse r = client.send(req);
     if (!r.received()) {

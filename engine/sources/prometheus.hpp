@@ -21,7 +21,7 @@ namespace rollback::sources {
 /// the target). A URL that is not http:// → error.
 decision::Sample query_prometheus(util::HttpClient& client, const std::string& base_url,
                                   const std::string& query, util::Millis timeout,
-                                  decision::SystemTime now);
+                                  decision::SystemTime now, const util::TlsOptions& tls = {});
 
 /// The value of one Prometheus sample as sent in JSON ("1.5", "NaN", "+Inf", "-Inf"): the number
 /// when finite, else nullopt with `problem` set.

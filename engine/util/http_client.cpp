@@ -6,12 +6,18 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <netdb.h>
+#include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
+#include <optional>
 #include <stdexcept>
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -21,6 +27,7 @@ namespace rollback::util {
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 namespace http = boost::beast::http;
+namespace ssl = boost::asio::ssl;
 using tcp = asio::ip::tcp;
 
 namespace {
@@ -56,14 +63,23 @@ struct ExchangeFailure : std::runtime_error {
     std::error_code code;
 };
 
+bool is_ip_literal(const std::string& host) {
+    boost::system::error_code ec;
+    asio::ip::make_address(host, ec);
+    return !ec;
+}
+
 // One request's I/O objects live outside the coroutine so the deadline timer can cancel
 // whatever operation is pending (the resolver has no timeout of its own).
 struct Exchange {
     asio::io_context ioc;
     tcp::resolver resolver{ioc};
     beast::tcp_stream stream{ioc};
+    std::optional<ssl::context> tls_context;
+    std::optional<beast::ssl_stream<beast::tcp_stream>> tls; ///< https: stream is unused
     asio::steady_timer timer{ioc};
     bool timed_out = false;
+    Millis timeout{0};
     const HttpRequest& request;
     HttpUrl url;
     HttpResponse& response;
@@ -71,14 +87,60 @@ struct Exchange {
     Exchange(const HttpRequest& req, HttpUrl u, HttpResponse& resp)
         : request(req), url(std::move(u)), response(resp) {}
 
+    beast::tcp_stream& transport() { return tls ? beast::get_lowest_layer(*tls) : stream; }
+
     void check_deadline() const {
         if (timed_out) {
             throw ExchangeFailure("timed out");
         }
     }
 
+    /// https: the context and stream, verification as asked. Nothing is sent yet.
+    void prepare_tls() {
+        tls_context.emplace(ssl::context::tls_client);
+        boost::system::error_code ec;
+        if (!request.tls.ca_file.empty()) {
+            tls_context->load_verify_file(request.tls.ca_file, ec);
+            if (ec) {
+                throw ExchangeFailure("cannot load ca_file \"" + request.tls.ca_file +
+                                      "\": " + ec.message());
+            }
+        } else {
+            tls_context->set_default_verify_paths(ec);
+        }
+        tls_context->set_verify_mode(request.tls.insecure ? ssl::verify_none : ssl::verify_peer);
+        tls.emplace(ioc, *tls_context);
+        beast::get_lowest_layer(*tls).expires_after(timeout);
+        SSL* handle = tls->native_handle();
+        if (!is_ip_literal(url.host)) {
+            SSL_set_tlsext_host_name(handle, url.host.c_str()); // SNI: names only (RFC 6066)
+        }
+        if (!request.tls.insecure) {
+            X509_VERIFY_PARAM* param = SSL_get0_param(handle);
+            const int ok = is_ip_literal(url.host)
+                               ? X509_VERIFY_PARAM_set1_ip_asc(param, url.host.c_str())
+                               : X509_VERIFY_PARAM_set1_host(param, url.host.c_str(), 0);
+            if (ok != 1) {
+                throw ExchangeFailure("cannot check the certificate against \"" + url.host + "\"");
+            }
+        }
+    }
+
+    /// Why a handshake failed, in OpenSSL's words for a certificate ("certificate has expired").
+    std::string handshake_failure(const boost::system::system_error& e) {
+        const long verify = SSL_get_verify_result(tls->native_handle());
+        if (verify != X509_V_OK) {
+            return std::string("certificate verify failed: ") +
+                   X509_verify_cert_error_string(verify);
+        }
+        return e.code().message();
+    }
+
     asio::awaitable<void> run() {
         std::string where = url.host + ":" + std::to_string(url.port);
+        if (url.tls) {
+            prepare_tls();
+        }
         tcp::resolver::results_type endpoints;
         response.stage = HttpStage::resolve;
         try {
@@ -92,14 +154,32 @@ struct Exchange {
         check_deadline();
         response.stage = HttpStage::connect;
         try {
-            co_await stream.async_connect(endpoints, asio::use_awaitable);
+            co_await transport().async_connect(endpoints, asio::use_awaitable);
         } catch (const boost::system::system_error& e) {
             check_deadline();
             throw ExchangeFailure("connect to " + where + ": " + e.code().message(), e.code());
         }
         check_deadline();
-        response.stage = HttpStage::send;
+        if (tls) {
+            try {
+                co_await tls->async_handshake(ssl::stream_base::client, asio::use_awaitable);
+            } catch (const boost::system::system_error& e) {
+                check_deadline();
+                throw ExchangeFailure("TLS handshake with " + where + ": " + handshake_failure(e),
+                                      e.code());
+            }
+            check_deadline();
+            co_await talk(*tls, where);
+        } else {
+            co_await talk(stream, where);
+        }
+        beast::error_code ignored;
+        transport().socket().shutdown(tcp::socket::shutdown_both, ignored);
+    }
 
+    template <class Stream>
+    asio::awaitable<void> talk(Stream& s, const std::string& where) {
+        response.stage = HttpStage::send;
         http::request<http::string_body> req;
         http::verb verb = http::string_to_verb(request.method);
         if (verb == http::verb::unknown) {
@@ -113,7 +193,7 @@ struct Exchange {
             req.insert(k, v);
         }
         if (!has_header(request.headers, "Host")) {
-            bool default_port = url.port == 80;
+            bool default_port = url.port == (url.tls ? 443 : 80);
             std::string host =
                 url.host.find(':') != std::string::npos ? "[" + url.host + "]" : url.host;
             req.set(http::field::host, default_port ? host : host + ":" + std::to_string(url.port));
@@ -129,7 +209,7 @@ struct Exchange {
         }
 
         try {
-            co_await http::async_write(stream, req, asio::use_awaitable);
+            co_await http::async_write(s, req, asio::use_awaitable);
         } catch (const boost::system::system_error& e) {
             check_deadline();
             throw ExchangeFailure("send to " + where + ": " + e.code().message(), e.code());
@@ -144,14 +224,18 @@ struct Exchange {
             parser.skip(true);
         }
         try {
-            co_await http::async_read(stream, buffer, parser, asio::use_awaitable);
+            co_await http::async_read(s, buffer, parser, asio::use_awaitable);
         } catch (const boost::system::system_error& e) {
             check_deadline();
             if (e.code() == http::error::body_limit) {
                 throw ExchangeFailure("response from " + where + " larger than " +
                                       std::to_string(request.body_limit) + " bytes");
             }
-            throw ExchangeFailure("read from " + where + ": " + e.code().message(), e.code());
+            // A server that closes without TLS close_notify after a complete response is
+            // common; the response was read whole (parser done) or it was not.
+            if (!(e.code() == ssl::error::stream_truncated && parser.is_done())) {
+                throw ExchangeFailure("read from " + where + ": " + e.code().message(), e.code());
+            }
         }
         auto& msg = parser.get();
         response.status = static_cast<int>(msg.result_int());
@@ -161,8 +245,6 @@ struct Exchange {
         }
         response.body = std::move(msg.body());
         response.stage = HttpStage::done;
-        beast::error_code ignored;
-        stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
     }
 };
 
@@ -175,13 +257,10 @@ std::optional<HttpUrl> parse_http_url(std::string_view url, std::string* problem
         }
         return std::nullopt;
     };
-    constexpr std::string_view k_scheme = "http://";
-    if (url.size() >= 8 && iequals(url.substr(0, 8), "https://")) {
-        return fail("https:// is not supported (plain http only; probe the service behind the TLS "
-                    "terminator)");
-    }
+    const bool tls = url.size() >= 8 && iequals(url.substr(0, 8), "https://");
+    const std::string_view k_scheme = tls ? "https://" : "http://";
     if (url.size() < k_scheme.size() || !iequals(url.substr(0, k_scheme.size()), k_scheme)) {
-        return fail("expected a URL starting with http://");
+        return fail("expected a URL starting with http:// or https://");
     }
     std::string_view rest = url.substr(k_scheme.size());
     if (auto hash = rest.find('#'); hash != std::string_view::npos) {
@@ -203,6 +282,8 @@ std::optional<HttpUrl> parse_http_url(std::string_view url, std::string* problem
     }
     HttpUrl out;
     out.target = target;
+    out.tls = tls;
+    out.port = tls ? 443 : 80;
     std::string_view port_text;
     if (!authority.empty() && authority.front() == '[') {
         size_t close = authority.find(']');
@@ -308,14 +389,16 @@ HttpResponse http_request(const HttpRequest& request) {
     auto timeout = request.timeout.count() > 0 ? request.timeout : Millis(std::chrono::hours(24));
     ex.timer.expires_after(timeout);
     // The stream's own expiry is a backstop for an operation started just as the timer fired.
+    // (For https the TLS stream is made when the exchange starts: it sets its own expiry then.)
     ex.stream.expires_after(timeout);
+    ex.timeout = timeout;
     ex.timer.async_wait([&ex](const boost::system::error_code& ec) {
         if (ec) {
             return; // cancelled: the exchange finished first
         }
         ex.timed_out = true;
         ex.resolver.cancel();
-        ex.stream.cancel();
+        ex.transport().cancel();
     });
     std::string error;
     std::error_code cause;

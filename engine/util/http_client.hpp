@@ -2,11 +2,13 @@
 #pragma once
 
 // The project's one HTTP client: small, synchronous, with a deadline for the whole exchange.
-// Boost.Beast/Asio stay inside http_client.cpp; this header has no Boost includes.
-// Only plain `http://` URLs: the engine probes services on the host or a private network
-// (health endpoints behind the TLS terminator); `https://` is rejected with a clear error.
-// Transport failures (refused, timeout, unresolvable host, bad URL) are data in HttpResponse,
-// never exceptions.
+// Boost.Beast/Asio/OpenSSL stay inside http_client.cpp; this header has no Boost includes.
+// `http://` and `https://` URLs. TLS verifies the server's certificate chain (the system's CA
+// store, or `ca_file`) and its name (RFC 6125 via OpenSSL's host check: DNS names and IP
+// addresses), sends SNI, and fails with the reason ("certificate has expired", "hostname
+// mismatch", "unable to get local issuer certificate"); `insecure` turns verification off.
+// Transport failures (refused, timeout, unresolvable host, bad URL, TLS) are data in
+// HttpResponse, never exceptions.
 
 #include "util/duration.hpp"
 
@@ -22,15 +24,17 @@ namespace rollback::util {
 
 using HttpHeaders = std::vector<std::pair<std::string, std::string>>;
 
-/// A parsed `http://host[:port][/path][?query]` URL.
+/// A parsed `http[s]://host[:port][/path][?query]` URL.
 struct HttpUrl {
-    std::string host{}; ///< without brackets for IPv6 literals
-    std::uint16_t port = 80;
+    std::string host{};       ///< without brackets for IPv6 literals
+    std::uint16_t port = 80;  ///< 443 by default with https
     std::string target = "/"; ///< path and query, as sent in the request line
+    bool tls = false;         ///< https://
 };
 
-/// Parses an http:// URL. On failure returns nullopt and, when `problem` is given, stores why
-/// ("https:// is not supported (plain http only)", "missing host", "invalid port \"x\"", ...).
+/// Parses an http:// or https:// URL. On failure returns nullopt and, when `problem` is given,
+/// stores why ("expected a URL starting with http:// or https://", "missing host", "invalid port
+/// \"x\"", ...).
 std::optional<HttpUrl> parse_http_url(std::string_view url, std::string* problem = nullptr);
 
 /// `text` percent-encoded for a query component: RFC 3986 unreserved characters are kept, every
@@ -40,14 +44,21 @@ std::string url_encode(std::string_view text);
 /// Empty when `host` resolves (getaddrinfo), else the resolver's message. Sends nothing.
 std::string resolve_host(const std::string& host);
 
+/// How an https:// exchange verifies the server.
+struct TlsOptions {
+    std::string ca_file{}; ///< PEM file of the CAs to trust instead of the system's store
+    bool insecure = false; ///< no certificate or name verification (`validate` warns)
+};
+
 struct HttpRequest {
     std::string method = "GET";
-    std::string url{};     ///< http:// only
+    std::string url{};     ///< http:// or https://
     HttpHeaders headers{}; ///< sent as given; Host, User-Agent and
                            ///< Content-Length are added when absent
     std::string body{};
     Millis timeout{std::chrono::seconds(10)}; ///< resolve + connect + write + read, in total
     std::size_t body_limit = 4 * 1024 * 1024; ///< larger response bodies fail with an error
+    TlsOptions tls{};
 };
 
 /// How far an exchange got, in order. A failure in `url` or `resolve` (a timeout while resolving

@@ -177,9 +177,16 @@ TEST_SUITE("config") {
     TEST_CASE("an http source's URL is checked when the file loads") {
         CHECK(diagnostics_of(R"TOML([source.site]
 kind = "http"
-url = "https://shop.example/health/"
+url = "ftp://shop.example/health/"
 )TOML")
-                  .find("3:7: source \"site\": key \"url\": https:// is not supported") == 0);
+                  .find("3:7: source \"site\": key \"url\": expected a URL starting with http:// "
+                        "or https://") == 0);
+        CHECK(diagnostics_of("[source.site]\nkind = \"http\"\nurl = \"https://shop.example/\"\n"
+                             "ca_file = \"ca.pem\"\n")
+                  .empty());
+        CHECK(diagnostics_of("[source.site]\nkind = \"http\"\nurl = \"http://shop.example/\"\n"
+                             "insecure = true\n")
+                  .find("4:1: source \"site\": only for an https:// url") == 0);
     }
 
     TEST_CASE("source intervals default to the evaluation interval — hooks need a playbook") {

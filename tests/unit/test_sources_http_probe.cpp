@@ -136,11 +136,19 @@ TEST_SUITE("sources") {
             CHECK(s.kind == SampleKind::unavailable);
             CHECK(s.detail == r.error);
         }
-        SUBCASE("a URL that is not http:// is a broken check") {
+        SUBCASE("a URL that is not http:// or https:// is a broken check") {
             util::RealHttpClient client;
-            auto s = sources::probe_http(client, "https://shop.example/health/", 200, 1s, k_now);
+            auto s = sources::probe_http(client, "ftp://shop.example/health/", 200, 1s, k_now);
             CHECK(s.kind == SampleKind::error);
-            CHECK(s.detail.find("https:// is not supported") != std::string::npos);
+            CHECK(s.detail.find("expected a URL starting with http:// or https://") !=
+                  std::string::npos);
+        }
+        SUBCASE("an https check whose CA file cannot be read is a broken check, not downtime") {
+            util::RealHttpClient client;
+            auto s = sources::probe_http(client, "https://127.0.0.1:9/", 200, 1s, k_now,
+                                         {.ca_file = "/nonexistent/ca.pem"});
+            CHECK(s.kind == SampleKind::error);
+            CHECK(s.detail.find("cannot load ca_file") == 0);
         }
     }
 }

@@ -28,10 +28,15 @@ TEST_SUITE("util") {
         CHECK(u->port == 9);
 
         std::string why;
-        CHECK_FALSE(util::parse_http_url("https://shop.example/", &why));
-        CHECK(why.find("https:// is not supported") != std::string::npos);
+        auto tls = util::parse_http_url("HTTPS://shop.example/health/");
+        REQUIRE(tls);
+        CHECK(tls->tls);
+        CHECK(tls->port == 443);
+        CHECK(tls->host == "shop.example");
         CHECK_FALSE(util::parse_http_url("ftp://x/", &why));
-        CHECK(why == "expected a URL starting with http://");
+        CHECK(why == "expected a URL starting with http:// or https://");
+        CHECK_FALSE(util::parse_http_url("https://", &why));
+        CHECK(why == "missing host");
         CHECK_FALSE(util::parse_http_url("http://:80/", &why));
         CHECK(why == "missing host");
         CHECK_FALSE(util::parse_http_url("http://h:99999/", &why));
@@ -141,11 +146,20 @@ TEST_SUITE("util") {
             CHECK(util::resolve_host("127.0.0.1").empty());
             CHECK(util::resolve_host("localhost").empty());
         }
-        SUBCASE("https") {
-            auto r = util::http_request({.url = "https://example.com/"});
-            CHECK(r.error.find("invalid URL \"https://example.com/\": https:// is not supported") ==
-                  0);
+        SUBCASE("https with an unreadable ca_file fails before anything is sent") {
+            auto r = util::http_request(
+                {.url = "https://127.0.0.1:9/", .tls = {.ca_file = "/nonexistent/ca.pem"}});
+            CHECK(r.error.find("cannot load ca_file \"/nonexistent/ca.pem\"") == 0);
             CHECK(r.stage == util::HttpStage::url);
+        }
+        SUBCASE("https to a plain http server: a handshake failure, not a response") {
+            test::HttpTestServer server;
+            server.on("/ok", {{.status = 200}});
+            auto r = util::http_request(
+                {.url = "https://127.0.0.1:" + std::to_string(server.port()) + "/ok",
+                 .timeout = 3s});
+            CHECK_FALSE(r.received());
+            CHECK(r.error.find("TLS handshake with 127.0.0.1:") == 0);
         }
         SUBCASE("response larger than the limit") {
             test::HttpTestServer server;
