@@ -15,7 +15,9 @@ packages=(
   # tests and the demo
   postgresql-15 postgresql-client-15 python3 curl procps
   python3-django gunicorn python3-psycopg2 supervisor
-  mawk
+  mawk openssl
+  # HTML reports rendered headless (tests/integration/report_html.sh)
+  chromium
 )
 
 missing=()

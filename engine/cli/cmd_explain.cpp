@@ -2,6 +2,7 @@
 #include "cli/check_support.hpp"
 #include "cli/commands.hpp"
 #include "cli/decision_actions.hpp"
+#include "cli/evidence.hpp"
 #include "cli/options.hpp"
 #include "cli/state_dir.hpp"
 #include "journal/paths.hpp"
@@ -63,15 +64,19 @@ std::string action_taken(const fs::path& state_dir, const std::string& decision_
 int cmd_explain(const Args& args) {
     CommonOptions common;
     std::string id;
-    bool now = false, last = false;
+    bool now = false, last = false, html = false;
+    std::string output;
     po::options_description desc("rollback explain DECISION_ID|RUN_ID|--now|--last");
     add_common_options(desc, common);
     desc.add_options() //
         ("id", po::value(&id)->value_name("DECISION_ID|RUN_ID"),
          "a record in <state_dir>/decisions/, or the run it caused") //
         ("now", po::bool_switch(&now),
-         "evaluate every condition now and explain (records it too)") //
-        ("last", po::bool_switch(&last), "the newest decision record");
+         "evaluate every condition now and explain (records it too)")  //
+        ("last", po::bool_switch(&last), "the newest decision record") //
+        ("html", po::bool_switch(&html),
+         "one self-contained HTML page: a chart per condition from the tick log") //
+        ("output,o", po::value(&output)->value_name("FILE"), "write the page to FILE");
     po::positional_options_description pos;
     pos.add("id", 1);
     po::variables_map vm;
@@ -147,6 +152,13 @@ int cmd_explain(const Args& args) {
         record = read_decision_record(state_dir, id);
     }
     id = decision::record_id(record);
+    if (html || !output.empty()) {
+        emit_html(report::decision_html(decision_view(state_dir, record, id),
+                                        now ? std::string("(evaluated now)")
+                                            : action_taken(state_dir, id)),
+                  output);
+        return util::to_int(util::ExitCode::ok);
+    }
     if (common.json) {
         std::printf("%s\n", util::mask_secrets(decision::to_json(record)).c_str());
     } else {

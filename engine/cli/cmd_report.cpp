@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 #include "cli/commands.hpp"
+#include "cli/evidence.hpp"
 #include "cli/options.hpp"
 #include "cli/state_dir.hpp"
+#include "report/html.hpp"
 #include "report/run_report.hpp"
 #include "util/error.hpp"
 #include "util/secrets.hpp"
@@ -15,11 +17,17 @@ int cmd_report(const Args& args) {
     CommonOptions common;
     std::string playbook;
     std::string run_id;
+    std::string output;
+    bool html = false;
     po::options_description desc("report RUN_ID options");
     add_common_options(desc, common);
     desc.add_options()("playbook,p", po::value(&playbook)->value_name("PLAYBOOK"),
-                       "use the state directory beside this playbook") //
-        ("run-id", po::value(&run_id)->value_name("RUN_ID"), "the run to report");
+                       "use the state directory beside this playbook")            //
+        ("run-id", po::value(&run_id)->value_name("RUN_ID"), "the run to report") //
+        ("html", po::bool_switch(&html),
+         "one self-contained HTML page: the decision's evidence, the step timeline, the "
+         "restore") //
+        ("output,o", po::value(&output)->value_name("FILE"), "write the page to FILE");
     po::positional_options_description pos;
     pos.add("run-id", 1);
     po::variables_map vm;
@@ -32,6 +40,12 @@ int cmd_report(const Args& args) {
     }
     auto state_dir = resolve_state_dir(common, playbook).dir;
     auto view = report::load_run(state_dir, run_id);
+    if (html || !output.empty()) {
+        emit_html(report::run_html(view.journal, view.state, view.ctx,
+                                   decision_view_of_run(state_dir, view.state.trigger.decision_id)),
+                  output);
+        return util::to_int(util::ExitCode::ok);
+    }
     std::string out =
         common.json
             ? boost::json::serialize(report::report_json(view.journal, view.state, view.ctx)) + "\n"

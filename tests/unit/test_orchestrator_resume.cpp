@@ -137,8 +137,8 @@ TEST_SUITE("orchestrator") {
         }
     }
 
-    TEST_CASE("resume after an interruption: the journal and the probe decide, with the fake "
-              "process runner") {
+    TEST_CASE("resume after an interruption: the journal and the probe decide (the fake "
+              "process runner)") {
         test::TempDir dir;
         const auto file = dir.write("pb.toml", R"(
 [playbook]

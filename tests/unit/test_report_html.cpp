@@ -1,0 +1,53 @@
+// SPDX-License-Identifier: MIT
+#include "report/html.hpp"
+
+#include "util/secrets.hpp"
+
+#include <doctest/doctest.h>
+
+using namespace rollback;
+
+TEST_SUITE("report") {
+    TEST_CASE("html: every text is masked, escaped and free of control characters") {
+        util::register_secret("HtmlSecretQ1w2e3");
+        CHECK(report::html_text("<b a=\"1\">'x' & y</b>") ==
+              "&lt;b a=&quot;1&quot;&gt;&#39;x&#39; &amp; y&lt;/b&gt;");
+        CHECK(report::html_text("token HtmlSecretQ1w2e3 end").find("HtmlSecretQ1w2e3") ==
+              std::string::npos);
+        CHECK(report::html_text("a\x1b[31mb") == "a\xEF\xBF\xBD[31mb");
+        util::clear_secrets();
+    }
+
+    TEST_CASE(
+        "html: the evidence chart draws the signal, breaks it at gaps and survives odd values") {
+        report::Evidence e;
+        e.condition = "errors <x>";
+        e.signal = "web.error_rate";
+        e.comparator = "above";
+        e.threshold = 0.05;
+        e.observed = 0.2;
+        const auto t0 = util::SystemTime(std::chrono::seconds(1'800'000'000));
+        for (int i = 0; i < 6; ++i) {
+            std::optional<double> v = i == 3 ? std::nullopt : std::optional<double>(0.01 * i);
+            e.series.push_back({t0 + std::chrono::seconds(10 * i), v, i > 3 ? "firing" : "ok"});
+        }
+        const std::string svg = report::evidence_svg(e, t0 + std::chrono::seconds(50));
+        CHECK(svg.find("<svg class=\"chart\"") == 0);
+        CHECK(svg.find("errors &lt;x&gt;") != std::string::npos);
+        // a gap splits the line in two; the threshold is drawn and labelled
+        size_t lines = 0;
+        for (size_t p = svg.find("class=\"signal\""); p != std::string::npos;
+             p = svg.find("class=\"signal\"", p + 1)) {
+            ++lines;
+        }
+        CHECK(lines == 2);
+        CHECK(svg.find("above 0.05") != std::string::npos);
+        CHECK(svg.find("nan") == std::string::npos);
+        // no samples at all, infinite values: still a well-formed drawing
+        report::Evidence empty;
+        empty.observed = std::numeric_limits<double>::infinity();
+        const std::string none = report::evidence_svg(empty, t0);
+        CHECK(none.find("</svg>") != std::string::npos);
+        CHECK(none.find("inf") == std::string::npos);
+    }
+}
