@@ -8,7 +8,7 @@
 using namespace rollback;
 
 TEST_SUITE("report") {
-    TEST_CASE("html: every text is masked, escaped and free of control characters") {
+    TEST_CASE("html: every text is masked and escaped and free of control characters") {
         util::register_secret("HtmlSecretQ1w2e3");
         CHECK(report::html_text("<b a=\"1\">'x' & y</b>") ==
               "&lt;b a=&quot;1&quot;&gt;&#39;x&#39; &amp; y&lt;/b&gt;");
@@ -19,7 +19,7 @@ TEST_SUITE("report") {
     }
 
     TEST_CASE(
-        "html: the evidence chart draws the signal, breaks it at gaps and survives odd values") {
+        "html: the evidence chart draws the signal and breaks it at gaps and survives odd values") {
         report::Evidence e;
         e.condition = "errors <x>";
         e.signal = "web.error_rate";
