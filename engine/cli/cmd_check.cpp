@@ -171,7 +171,8 @@ int replay(const CommonOptions& common, const ReplayOptions& o) {
     if (in.implausible > 0) {
         std::fprintf(stderr,
                      "rollback: warning: %llu lines dated before 2000 or in the future (after this "
-                     "machine's clock) are not counted\n",
+                     "machine's clock, or far ahead of the log and not confirmed by the next "
+                     "line) are not counted\n",
                      static_cast<unsigned long long>(in.implausible));
     }
     if (in.csv.out_of_order > 0) {

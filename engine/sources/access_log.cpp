@@ -103,6 +103,13 @@ int month_of(const char* p) {
     return 0;
 }
 
+// The days of month `m` (1-12) of year `y` (proleptic Gregorian): 31/Nov is not a date.
+int days_in_month(int y, int m) {
+    static constexpr int k_days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return m == 2 && leap ? 29 : k_days[m - 1];
+}
+
 // "17/May/2015:10:05:03 +0000" (26 bytes).
 bool parse_time_local(std::string_view v, int64_t& out, TimeCache& cache) {
     if (v.size() != 26 || v[2] != '/' || v[6] != '/' || v[11] != ':' || v[14] != ':' ||
@@ -123,8 +130,8 @@ bool parse_time_local(std::string_view v, int64_t& out, TimeCache& cache) {
         int day = d2(p);
         int year = d2(p + 7) * 100 + d2(p + 9);
         int hour = d2(p + 12), minute = d2(p + 15);
-        if (month == 0 || day < 1 || day > 31 || hour > 23 || minute > 59 ||
-            (p[21] != '+' && p[21] != '-')) {
+        if (month == 0 || day < 1 || day > days_in_month(year, month) || hour > 23 || minute > 59 ||
+            d2(p + 22) > 23 || d2(p + 24) > 59 || (p[21] != '+' && p[21] != '-')) {
             return false;
         }
         int64_t offset = (d2(p + 22) * 3600 + d2(p + 24) * 60) * (p[21] == '+' ? 1 : -1);
@@ -136,7 +143,7 @@ bool parse_time_local(std::string_view v, int64_t& out, TimeCache& cache) {
         std::memcpy(cache.zone, p + 21, 5);
         cache.valid = true;
     }
-    if (!digit(p[18]) || !digit(p[19])) {
+    if (!digit(p[18]) || !digit(p[19]) || d2(p + 18) > 59) {
         return false;
     }
     out = cache.minute_epoch + d2(p + 18);
@@ -164,6 +171,11 @@ bool parse_time_iso(std::string_view v, int64_t& out) {
         return false;
     }
     int year = d2(p) * 100 + d2(p + 2);
+    const int month = d2(p + 5), day = d2(p + 8);
+    if (month < 1 || month > 12 || day < 1 || day > days_in_month(year, month) || d2(p + 11) > 23 ||
+        d2(p + 14) > 59 || d2(p + 17) > 59) {
+        return false; // 2026-02-30, 24:00 or a leap second is not a time of this engine
+    }
     out =
         days_from_civil(year, static_cast<unsigned>(d2(p + 5)), static_cast<unsigned>(d2(p + 8))) *
             86400 +
@@ -418,7 +430,7 @@ inline void count_into(Bucket& b, const LogEntry& e) {
 void RequestAggregator::add(const LogEntry& e) {
     // A line of the open interval most lines go to, that makes no interval final: no map lookup,
     // nothing to emit.
-    if (m_current.bucket != nullptr && e.time_s >= m_current.start &&
+    if (m_current.bucket != nullptr && !m_pending && e.time_s >= m_current.start &&
         e.time_s - m_current.start < m_interval && e.time_s < m_final_at) {
         count_into(*m_current.bucket, e);
         m_clock = std::max(m_clock, e.time_s);
@@ -433,6 +445,29 @@ void RequestAggregator::add_slow(const LogEntry& e) {
         ++m_implausible;
         return;
     }
+    if (m_clock_kind == Clock::log) {
+        // One wild date must not move the log's clock alone: a line far ahead of it (or the
+        // first line) waits for the next; the next confirms it unless it is more than jump_s()
+        // earlier, and then the held line is counted implausible instead.
+        if (m_pending) {
+            if (e.time_s >= m_pending->time_s - jump_s()) {
+                const LogEntry held = *m_pending;
+                m_pending.reset();
+                apply(held);
+            } else {
+                ++m_implausible;
+                m_pending.reset();
+            }
+        }
+        if (m_clock == INT64_MIN || e.time_s > m_clock + jump_s()) {
+            m_pending = e;
+            return;
+        }
+    }
+    apply(e);
+}
+
+void RequestAggregator::apply(const LogEntry& e) {
     m_clock = std::max(m_clock, e.time_s);
     m_current.bucket = nullptr;
     if (m_clock_kind == Clock::log) {
@@ -519,6 +554,17 @@ void RequestAggregator::flush_until(int64_t now_s) {
 }
 
 void RequestAggregator::flush_all() {
+    if (m_pending) {
+        // Unconfirmed at the end: the log's last line after a quiet gap counts; one more than
+        // a day ahead of the rest does not (it would stretch the replay to its wild date).
+        const LogEntry held = *m_pending;
+        m_pending.reset();
+        if (m_clock == INT64_MIN || held.time_s - m_clock <= k_last_line_gap_s) {
+            apply(held);
+        } else {
+            ++m_implausible;
+        }
+    }
     m_current.bucket = nullptr;
     for (auto& [start, b] : m_open) {
         emit(start, b);

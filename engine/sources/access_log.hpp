@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -105,8 +106,17 @@ class RequestAggregator {
     uint64_t late() const { return m_late; }
     /// Lines dated before 2000 or more than a day after this machine's clock (a broken clock, a
     /// mangled line): not counted. Zero-filling the gap to such a date would take years of
-    /// intervals.
+    /// intervals. With the log's clock, also a line dated more than jump_s() ahead of the
+    /// newest line that the next line does not confirm (the next line is more than jump_s()
+    /// earlier than it): one wild date would otherwise make every later line too late
+    /// (docs/decision.md, "Event time and lateness").
     uint64_t implausible() const { return m_implausible; }
+    /// How far ahead of the log's clock a line is a jump that needs the next line's confirmation:
+    /// max_lateness + 2 intervals.
+    int64_t jump_s() const { return m_lateness + 2 * m_interval; }
+    /// The last line of a replayed log, which no line can confirm, counts when it is at most
+    /// this far ahead of the line before it.
+    static constexpr int64_t k_last_line_gap_s = 86400;
 
   private:
     struct Bucket {
@@ -128,6 +138,7 @@ class RequestAggregator {
     };
     void emit(int64_t start, Bucket& b);
     void add_slow(const LogEntry& e);
+    void apply(const LogEntry& e);
     /// Emits the intervals final at watermark `w`, quiet ones as zero requests.
     void finalize(int64_t w);
     void update_final_at();
@@ -144,6 +155,9 @@ class RequestAggregator {
     uint64_t m_pending_late = 0; ///< too-late lines not yet reported in an emitted sample
     uint64_t m_implausible = 0;
     int64_t m_latest_plausible_s; ///< now + 1 day, at construction
+    /// Log clock: a line that jumped ahead (or the first line), held until the next line
+    /// confirms it.
+    std::optional<LogEntry> m_pending;
 };
 
 struct ParseStats {

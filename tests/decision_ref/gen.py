@@ -185,6 +185,13 @@ def _log(r, interval, lateness):
     events.sort(key=lambda e: (e[3] + e[2], e[3]))
     first = min(range(len(events)), key=lambda i: events[i][3])
     events.insert(0, events.pop(first))
+    # Now and then one line with a wild date (a typo'd year, a broken clock), anywhere: it must
+    # not move the log's clock (docs/decision.md, "Event time and lateness").
+    if r.random() < 0.08:
+        ahead = r.choice([3600, 86400 * 2, 86400 * 40])
+        at = r.randrange(len(events) + 1)
+        ref = events[max(0, at - 1)][0]
+        events.insert(at, (ref + ahead, r.choice([200, 503]), 0, ref + ahead))
     start = T0 + r.randint(0, 3599)
     text = "\n".join(log_line(start + e[0], e[1]) for e in events) + "\n"
     return text, start, start + duration

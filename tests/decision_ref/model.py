@@ -44,7 +44,10 @@ def parse_log_line(line):
     if not m:
         return None
     d, mon, y, hh, mm, ss, sign, zh, zm, status = m.groups()
-    t = datetime(int(y), _MONTHS[mon], int(d), int(hh), int(mm), int(ss), tzinfo=timezone.utc)
+    try:
+        t = datetime(int(y), _MONTHS[mon], int(d), int(hh), int(mm), int(ss), tzinfo=timezone.utc)
+    except ValueError:
+        return None  # 31/Nov is not a date: an unreadable line
     off = (int(zh) * 60 + int(zm)) * 60
     secs = int(t.timestamp()) - (off if sign == "+" else -off)
     return secs * 1000, int(status)
@@ -162,14 +165,31 @@ class Data:
         self.last = rows[-1][0] if rows else None
         self.lateness = 0
 
+    @staticmethod
+    def _confirmed(entries, jump):
+        """docs/decision.md, "Event time and lateness": a line more than `jump` ahead of the
+        newest line (and the first line) is held; the next line confirms it unless it is more
+        than `jump` earlier than the held one, and then the held line is dropped."""
+        clock = pending = None
+        for t, status in entries:
+            if pending is not None:
+                if t >= pending[0] - jump:
+                    yield pending
+                    clock = pending[0] if clock is None else max(clock, pending[0])
+                pending = None
+            if clock is None or t > clock + jump:
+                pending = (t, status)
+                continue
+            yield t, status
+            clock = max(clock, t)
+        if pending is not None and (clock is None or pending[0] - clock <= 86_400_000):
+            yield pending  # the last line counts unless it is more than a day ahead
+
     def _read_log(self, text, iv, ml):
         counts, errors, late = {}, {}, {}
         watermark = None
-        for line in text.splitlines():
-            p = parse_log_line(line)
-            if p is None:
-                continue
-            t, status = p
+        entries = (p for p in map(parse_log_line, text.splitlines()) if p is not None)
+        for t, status in self._confirmed(entries, ml + 2 * iv):
             end = (t // iv) * iv + iv  # the bucket [s, s + iv), dated at its end
             if watermark is not None and end + ml <= watermark:
                 # too late: its bucket is final; the next sample the source emits carries it

@@ -84,6 +84,21 @@ set -e
 grep -q "a line with a wrong date" "$work/far.out" || { cat "$work/far.out"; echo "FAIL: no hint"; exit 1; }
 echo "ok: lines with broken dates are warned about, not counted; a century-long CSV is refused"
 
+# One line with a wild date in the middle of the log (a year typo: 2016 for 2015, in range of
+# this machine's clock) and one with a date that does not exist (31/Nov): neither moves the
+# log's clock, so every later line is still counted and the decisions are the same.
+half=$(( $(wc -l < "$LOG") / 2 ))
+{ head -n "$half" "$LOG"
+  echo '10.0.0.1 - - [18/May/2016:10:05:03 +0000] "GET / HTTP/1.1" 500 1 "-" "t"'
+  echo '10.0.0.1 - - [31/Nov/2015:10:05:03 +0000] "GET / HTTP/1.1" 500 1 "-" "t"'
+  tail -n +"$((half + 1))" "$LOG"
+} > "$work/wild.log"
+"$ROLLBACK" check -c "$work/rollback.toml" --replay "$work/wild.log" > "$work/wild.txt" 2>"$work/wild.err" || true
+cmp -s "$work/wild.txt" "$work/replay.txt" || { diff "$work/replay.txt" "$work/wild.txt" | head; echo "FAIL: one wild line changed the replay"; exit 1; }
+grep -q "1 lines dated before 2000 or in the future" "$work/wild.err" || { cat "$work/wild.err"; echo "FAIL: the wild line is not reported"; exit 1; }
+grep -q "too late" "$work/wild.err" && ! grep -q "too late" "$work/replay.err" && { cat "$work/wild.err"; echo "FAIL: lines after the wild one were too late"; exit 1; }
+echo "ok: one wild date and one impossible date change no decision (the first counted apart)"
+
 # --interval is whole seconds, at least 1s (an access log is bucketed by it): anything else exit 2.
 for bad in 0.5s 999ms 1500ms 2.5s; do
     set +e

@@ -7,7 +7,9 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <fstream>
+#include <random>
 
 using namespace rollback::sources;
 using rollback::decision::Sample;
@@ -396,5 +398,102 @@ TEST_SUITE("sources") {
         CHECK(out[0].count == 2);
         CHECK(out[1].count == 0);
         CHECK(out[2].count == 1);
+    }
+}
+
+TEST_SUITE("sources") {
+    TEST_CASE("log times that do not exist are unreadable lines") {
+        auto combined = LogFormat::compile("combined");
+        auto line = [](const std::string& t) {
+            return "1.2.3.4 - - [" + t + "] \"GET / HTTP/1.1\" 200 5 \"-\" \"x\"";
+        };
+        for (const char* bad : {"31/Nov/2026:10:00:00 +0000", "29/Feb/2026:10:00:00 +0000",
+                                "30/Feb/2024:10:00:00 +0000", "00/Jan/2026:10:00:00 +0000",
+                                "01/Jan/2026:24:00:00 +0000", "01/Jan/2026:10:60:00 +0000",
+                                "01/Jan/2026:10:00:60 +0000", "01/Jan/2026:10:00:00 +2400",
+                                "01/Jan/2026:10:00:00 +0060"}) {
+            CAPTURE(bad);
+            LogEntry e;
+            TimeCache cache;
+            CHECK_FALSE(combined.parse(line(bad), e, cache));
+        }
+        LogEntry e;
+        TimeCache cache;
+        REQUIRE(combined.parse(line("29/Feb/2024:23:59:59 -0130"), e, cache));
+        CHECK(e.time_s == epoch(2024, 3, 1, 1, 29, 59));
+        auto iso = LogFormat::compile("$time_iso8601 $status");
+        CHECK_FALSE(iso.parse("2026-11-31T10:00:00+00:00 200", e, cache));
+        CHECK_FALSE(iso.parse("2026-02-29T10:00:00Z 200", e, cache));
+        CHECK(iso.parse("2028-02-29T10:00:00Z 200", e, cache));
+    }
+
+    TEST_CASE("property: one wild date anywhere in a log changes a count and never a sample") {
+        // A log read by its own clock: lines a few seconds apart with jitter inside the lateness
+        // allowance, quiet gaps, 5xx. One line dated far ahead (a typo'd year, a broken clock),
+        // inserted anywhere, is held, not confirmed by the next line, and counted implausible:
+        // the samples — hence every decision — are those of the log without it.
+        std::mt19937 rng(3105);
+        auto run = [](const std::vector<LogEntry>& log, uint64_t& implausible) {
+            std::vector<Sample> out;
+            RequestAggregator agg(
+                10, [&](Sample s) { out.push_back(std::move(s)); }, 30);
+            for (const auto& e : log) {
+                agg.add(e);
+            }
+            agg.flush_all();
+            implausible = agg.implausible();
+            return out;
+        };
+        auto same = [](const std::vector<Sample>& a, const std::vector<Sample>& b) {
+            return a.size() == b.size() &&
+                   std::equal(a.begin(), a.end(), b.begin(), [](const Sample& x, const Sample& y) {
+                       return x.time == y.time && x.count == y.count && x.errors == y.errors &&
+                              x.late == y.late;
+                   });
+        };
+        int checked = 0;
+        for (int round = 0; round < 300; ++round) {
+            std::vector<LogEntry> log;
+            int64_t t = k_base;
+            const int n = 20 + static_cast<int>(rng() % 200);
+            for (int i = 0; i < n; ++i) {
+                t += rng() % 10 == 0 ? static_cast<int64_t>(rng() % 600) : rng() % 4;
+                LogEntry e;
+                e.time_s = t - static_cast<int64_t>(rng() % 20); // out of order within 30 s
+                e.status = rng() % 7 == 0 ? 503 : 200;
+                log.push_back(e);
+            }
+            uint64_t base_implausible = 0, wild_implausible = 0;
+            const auto base = run(log, base_implausible);
+            auto wild = log;
+            const size_t at = rng() % wild.size(); // before some line: the end is below
+            LogEntry w;
+            const int64_t ahead = 3600 + static_cast<int64_t>(rng() % (365LL * 86400));
+            w.time_s = (at == 0 ? log.front().time_s : wild[at - 1].time_s) + ahead;
+            w.status = 500;
+            wild.insert(wild.begin() + static_cast<std::ptrdiff_t>(at), w);
+            const auto got = run(wild, wild_implausible);
+            INFO("round ", round, " wild line at ", at, " of ", wild.size(), ", +", ahead, " s");
+            CHECK(same(base, got));
+            CHECK(wild_implausible == base_implausible + 1);
+            ++checked;
+        }
+        CHECK(checked == 300);
+        // The last line has no line after it to confirm it: it counts when within a day of the
+        // line before (a quiet night), not beyond (it would stretch a replay to its date).
+        for (const int64_t ahead :
+             {int64_t{600}, int64_t{86400}, int64_t{86401}, int64_t{400} * 86400}) {
+            std::vector<LogEntry> log(3);
+            for (int i = 0; i < 3; ++i) {
+                log[static_cast<size_t>(i)].time_s = k_base + i;
+                log[static_cast<size_t>(i)].status = 200;
+            }
+            log.push_back(log.back());
+            log.back().time_s += ahead;
+            uint64_t implausible = 0;
+            const auto out = run(log, implausible);
+            CAPTURE(ahead);
+            CHECK(implausible == (ahead > 86400 ? 1u : 0u));
+        }
     }
 }
