@@ -1,0 +1,186 @@
+// SPDX-License-Identifier: MIT
+// Access-log lines into per-interval samples by event time: lateness, the log's clock and its
+// jumps, quiet intervals (docs/decision.md, "Event time and lateness").
+#include "sources/access_log.hpp"
+
+#include <algorithm>
+#include <chrono>
+
+namespace rollback::sources {
+
+RequestAggregator::RequestAggregator(int64_t interval_s, Sink sink, int64_t lateness_s, Clock clock)
+    : m_interval(std::max<int64_t>(1, interval_s)), m_lateness(std::max<int64_t>(0, lateness_s)),
+      m_clock_kind(clock), m_sink(std::move(sink)),
+      m_latest_plausible_s(std::chrono::duration_cast<std::chrono::seconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count() +
+                           86400) {}
+
+namespace {
+
+template <class Bucket>
+inline void count_into(Bucket& b, const LogEntry& e) {
+    ++b.count;
+    if (e.status >= 500 && e.status <= 599) {
+        ++b.errors;
+    }
+    if (e.latency_ms >= 0) {
+        if (b.hist.empty()) {
+            b.hist.assign(decision::LatencyHistogram::k_buckets, 0);
+        }
+        const auto i = static_cast<size_t>(decision::LatencyHistogram::bucket_of(e.latency_ms));
+        ++b.hist[i];
+        b.lo = std::min(b.lo, i);
+        b.hi = std::max(b.hi, i + 1);
+    }
+}
+
+} // namespace
+
+void RequestAggregator::add(const LogEntry& e) {
+    // A line of the open interval most lines go to, that makes no interval final: no map lookup,
+    // nothing to emit.
+    if (m_current.bucket != nullptr && !m_pending && e.time_s >= m_current.start &&
+        e.time_s - m_current.start < m_interval && e.time_s < m_final_at) {
+        count_into(*m_current.bucket, e);
+        m_clock = std::max(m_clock, e.time_s);
+        return;
+    }
+    add_slow(e);
+}
+
+void RequestAggregator::add_slow(const LogEntry& e) {
+    constexpr int64_t k_earliest_plausible_s = 946684800; // 2000-01-01T00:00:00Z
+    if (e.time_s < k_earliest_plausible_s || e.time_s > m_latest_plausible_s) {
+        ++m_implausible;
+        return;
+    }
+    if (m_clock_kind == Clock::log) {
+        // One wild date must not move the log's clock alone: a line far ahead of it (or the
+        // first line) waits for the next; the next confirms it unless it is more than jump_s()
+        // earlier, and then the held line is counted implausible instead.
+        if (m_pending) {
+            if (e.time_s >= m_pending->time_s - jump_s()) {
+                const LogEntry held = *m_pending;
+                m_pending.reset();
+                apply(held);
+            } else {
+                ++m_implausible;
+                m_pending.reset();
+            }
+        }
+        if (m_clock == INT64_MIN || e.time_s > m_clock + jump_s()) {
+            m_pending = e;
+            return;
+        }
+    }
+    apply(e);
+}
+
+void RequestAggregator::apply(const LogEntry& e) {
+    m_clock = std::max(m_clock, e.time_s);
+    m_current.bucket = nullptr;
+    if (m_clock_kind == Clock::log) {
+        finalize(m_clock);
+    }
+    int64_t start = e.time_s - ((e.time_s % m_interval) + m_interval) % m_interval;
+    // Too late: its interval is final — emitted, or (before the first emission, by the log's
+    // clock) already past the watermark.
+    const bool final = (m_next_emit != INT64_MIN && start < m_next_emit) ||
+                       (m_clock_kind == Clock::log && start + m_interval + m_lateness <= m_clock);
+    if (final) {
+        ++m_late;
+        ++m_pending_late;
+        return;
+    }
+    auto it = m_open.try_emplace(start).first;
+    count_into(it->second, e);
+    m_current.bucket = &it->second;
+    m_current.start = start;
+    update_final_at();
+}
+
+void RequestAggregator::update_final_at() {
+    if (m_clock_kind == Clock::caller) {
+        m_final_at = INT64_MAX; // lines never make an interval final: the caller's clock does
+        return;
+    }
+    int64_t first = m_open.empty() ? INT64_MAX : m_open.begin()->first;
+    if (m_next_emit != INT64_MIN) {
+        first = std::min(first, m_next_emit);
+    }
+    m_final_at = first == INT64_MAX ? INT64_MAX : first + m_interval + m_lateness;
+}
+
+void RequestAggregator::finalize(int64_t w) {
+    while (!m_open.empty() && m_open.begin()->first + m_interval + m_lateness <= w) {
+        auto it = m_open.begin();
+        if (m_current.bucket == &it->second) {
+            m_current.bucket = nullptr;
+        }
+        emit(it->first, it->second);
+        m_open.erase(it);
+    }
+    // Quiet intervals that are final are zero requests, up to the first open one: a line for
+    // one of them is too late, as for any final interval.
+    if (m_next_emit != INT64_MIN) {
+        Bucket empty;
+        const int64_t limit = m_open.empty() ? INT64_MAX : m_open.begin()->first;
+        while (m_next_emit < limit && m_next_emit + m_interval + m_lateness <= w) {
+            emit(m_next_emit, empty);
+        }
+    }
+    update_final_at();
+}
+
+void RequestAggregator::emit(int64_t start, Bucket& b) {
+    auto with_late = [this](decision::Sample s) {
+        s.late = m_pending_late;
+        m_pending_late = 0;
+        m_sink(std::move(s));
+    };
+    if (m_next_emit != INT64_MIN) {
+        for (int64_t gap = m_next_emit; gap < start; gap += m_interval) {
+            with_late(decision::Sample::make_requests(
+                decision::SystemTime(std::chrono::seconds(gap + m_interval)), 0, 0));
+        }
+    }
+    decision::SparseHistogram sparse;
+    sparse.reserve(b.hi > b.lo ? b.hi - b.lo : 0);
+    for (size_t i = b.lo; i < b.hi; ++i) {
+        if (b.hist[i] != 0) {
+            sparse.emplace_back(static_cast<uint16_t>(i), b.hist[i]);
+        }
+    }
+    with_late(decision::Sample::make_requests(
+        decision::SystemTime(std::chrono::seconds(start + m_interval)), b.count, b.errors,
+        std::move(sparse)));
+    m_next_emit = start + m_interval;
+}
+
+void RequestAggregator::flush_until(int64_t now_s) {
+    m_current.bucket = nullptr;
+    finalize(now_s); // a quiet log still says "no traffic" up to what is final
+}
+
+void RequestAggregator::flush_all() {
+    if (m_pending) {
+        // Unconfirmed at the end: the log's last line after a quiet gap counts; one more than
+        // a day ahead of the rest does not (it would stretch the replay to its wild date).
+        const LogEntry held = *m_pending;
+        m_pending.reset();
+        if (m_clock == INT64_MIN || held.time_s - m_clock <= k_last_line_gap_s) {
+            apply(held);
+        } else {
+            ++m_implausible;
+        }
+    }
+    m_current.bucket = nullptr;
+    for (auto& [start, b] : m_open) {
+        emit(start, b);
+    }
+    m_open.clear();
+    m_final_at = INT64_MAX;
+}
+
+} // namespace rollback::sources
