@@ -83,6 +83,29 @@ struct Loop {
     std::optional<std::string> last_run;            ///< the newest run already accounted for
     /// The newest journal as last read, while its run was unfinished: not read again unchanged.
     std::optional<std::pair<std::string, std::uintmax_t>> unfinished_seen;
+    /// The runs directory as last listed: a new journal changes its mtime, so an idle tick
+    /// costs one stat whatever the number of runs kept (and a full listing every
+    /// k_relist_ticks, should two journals appear within one mtime tick).
+    std::optional<fs::file_time_type> runs_dir_mtime;
+    std::optional<std::string> latest_listed;
+    int ticks_since_listing = 0;
+    static constexpr int k_relist_ticks = 100;
+
+    /// The newest run's id, listing the runs only when the directory changed.
+    std::optional<std::string> newest_run() {
+        std::error_code ec;
+        const auto mtime = fs::last_write_time(journal::runs_dir(state_dir), ec);
+        if (ec) {
+            runs_dir_mtime.reset();
+            return std::nullopt;
+        }
+        if (runs_dir_mtime != mtime || ++ticks_since_listing >= k_relist_ticks) {
+            runs_dir_mtime = mtime;
+            ticks_since_listing = 0;
+            latest_listed = journal::latest_run(state_dir);
+        }
+        return latest_listed;
+    }
 
     /// The playbook whose hooks directory holds `[decision] hooks`. Throws util::Error.
     static std::optional<playbook::Playbook> load_hooks_playbook(const config::Config& cfg) {
@@ -105,7 +128,7 @@ struct Loop {
     /// (`rollback run`, `trigger`, `approve`) or a webhook: the release it left is no baseline,
     /// and for `watch_after` a recurrence is reported, not triggered again.
     void notice_runs() {
-        auto latest = journal::latest_run(state_dir);
+        auto latest = newest_run();
         if (!latest || latest == last_run) {
             return;
         }
