@@ -58,9 +58,10 @@ std::vector<std::string> left_running(const boost::json::object& r) {
     return out;
 }
 
+// "13:43:10Z": the console's times are UTC, like every time the engine records, and say so.
 std::string clock_now() {
     std::string t = util::format_time(std::chrono::system_clock::now());
-    return t.substr(11, 8);
+    return t.substr(11, 8) + "Z";
 }
 
 std::string ms_text(long long ms) {
