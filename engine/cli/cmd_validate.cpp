@@ -5,9 +5,11 @@
 #include "cli/options.hpp"
 #include "config/config.hpp"
 #include "util/error.hpp"
+#include "util/error_json.hpp"
 #include "util/secrets.hpp"
 #include "util/strings.hpp"
 
+#include <boost/json/serialize.hpp>
 #include <cstdio>
 #include <string>
 
@@ -17,21 +19,30 @@ namespace {
 
 // A rollback.toml alone: loaded and validated as the monitor would load it; no source is read,
 // no playbook loaded, nothing from the environment used.
-void validate_config(const std::string& f) {
+// What validating one file found, for text or `--json`.
+struct Checked {
+    std::string kind;   ///< "config" | "playbook"
+    std::string counts; ///< "config: 5 sources, 2 conditions" / "7 steps, 1 finally"
+    boost::json::object numbers;
+    std::vector<util::Diagnostic> warnings;
+    std::string warnings_note; ///< appended to the count of warnings in text
+};
+
+Checked validate_config(const std::string& f) {
     auto cfg = config::load(f);
-    for (const auto& w : cfg.warnings) {
-        std::fputs(util::terminal_text(util::format_diagnostic(w, "warning")).c_str(), stderr);
-    }
-    std::printf("%s: ok (config: %zu source%s, %zu condition%s)%s\n", f.c_str(), cfg.sources.size(),
-                cfg.sources.size() == 1 ? "" : "s", cfg.conditions.size(),
-                cfg.conditions.size() == 1 ? "" : "s",
-                cfg.warnings.empty() ? ""
-                                     : (", " + std::to_string(cfg.warnings.size()) + " warning" +
-                                        (cfg.warnings.size() == 1 ? "" : "s"))
-                                           .c_str());
+    Checked c{"config",
+              "config: " + std::to_string(cfg.sources.size()) + " source" +
+                  (cfg.sources.size() == 1 ? "" : "s") + ", " +
+                  std::to_string(cfg.conditions.size()) + " condition" +
+                  (cfg.conditions.size() == 1 ? "" : "s"),
+              {{"sources", cfg.sources.size()}, {"conditions", cfg.conditions.size()}},
+              cfg.warnings,
+              {}};
+    return c;
 }
 
-void validate_playbook(const std::string& f, const std::map<std::string, std::string>& overrides) {
+Checked validate_playbook(const std::string& f,
+                          const std::map<std::string, std::string>& overrides) {
     // Without the deployment's environment (a CI job): an unset variable is a warning here and
     // an error at plan/run.
     auto pb = load_playbook(f, overrides, true);
@@ -56,18 +67,49 @@ void validate_playbook(const std::string& f, const std::map<std::string, std::st
             }
         }
     }
-    for (const auto& w : pb.warnings) {
+    return {"playbook",
+            std::to_string(pb.steps.size()) + " steps, " + std::to_string(pb.finally.size()) +
+                " finally",
+            {{"steps", pb.steps.size()}, {"finally", pb.finally.size()}},
+            pb.warnings,
+            env_warnings == pb.warnings.size() ? ": environment variables to set before plan/run"
+                                               : ""};
+}
+
+void print_text(const std::string& f, const Checked& c) {
+    for (const auto& w : c.warnings) {
         std::fputs(util::terminal_text(util::format_diagnostic(w, "warning")).c_str(), stderr);
     }
-    std::printf("%s: ok (%zu steps, %zu finally)%s\n", f.c_str(), pb.steps.size(),
-                pb.finally.size(),
-                pb.warnings.empty() ? ""
-                                    : (", " + std::to_string(pb.warnings.size()) + " warning" +
-                                       (pb.warnings.size() == 1 ? "" : "s") +
-                                       (env_warnings == pb.warnings.size()
-                                            ? ": environment variables to set before plan/run"
-                                            : ""))
-                                          .c_str());
+    std::string line = f + ": ok (" + c.counts + ")";
+    if (!c.warnings.empty()) {
+        line += ", " + std::to_string(c.warnings.size()) + " warning" +
+                (c.warnings.size() == 1 ? "" : "s") + c.warnings_note;
+    }
+    std::printf("%s\n", util::terminal_text(line).c_str());
+}
+
+// --json: one object per file on stdout: {file, kind, ok, <counts>, warnings, errors}.
+void print_json(const std::string& f, const std::string& kind, const boost::json::object& numbers,
+                const std::vector<util::Diagnostic>& warnings,
+                const std::vector<util::Diagnostic>& errors, const std::string& message) {
+    boost::json::object o{
+        {"file", util::mask_secrets(f)}, {"kind", kind}, {"ok", errors.empty() && message.empty()}};
+    for (const auto& [k, v] : numbers) {
+        o[k] = v;
+    }
+    boost::json::array ws, es;
+    for (const auto& w : warnings) {
+        ws.push_back(util::diagnostic_json(w));
+    }
+    for (const auto& e : errors) {
+        es.push_back(util::diagnostic_json(e));
+    }
+    o["warnings"] = std::move(ws);
+    o["errors"] = std::move(es);
+    if (!message.empty()) {
+        o["message"] = util::mask_secrets(message);
+    }
+    std::printf("%s\n", boost::json::serialize(o).c_str());
 }
 
 } // namespace
@@ -102,19 +144,29 @@ int cmd_validate(const Args& args) {
     }
     bool all_ok = true;
     for (const auto& [f, is_config] : inputs) {
+        const std::string kind = is_config ? "config" : "playbook";
         try {
-            if (is_config) {
-                validate_config(f);
+            Checked c = is_config ? validate_config(f) : validate_playbook(f, overrides);
+            if (common.json) {
+                print_json(f, c.kind, c.numbers, c.warnings, {}, {});
             } else {
-                validate_playbook(f, overrides);
+                print_text(f, c);
             }
         } catch (const util::InvalidInput& e) {
             all_ok = false;
+            if (common.json) {
+                print_json(f, kind, {}, {}, e.diagnostics(), {});
+                continue;
+            }
             std::fputs(util::terminal_text(e.what()).c_str(), stderr);
             std::fprintf(stderr, "%s: %zu error%s\n", f.c_str(), e.diagnostics().size(),
                          e.diagnostics().size() == 1 ? "" : "s");
         } catch (const util::Error& e) {
             all_ok = false;
+            if (common.json) {
+                print_json(f, kind, {}, {}, {}, e.what());
+                continue;
+            }
             std::fprintf(stderr, "rollback: error: %s\n", util::terminal_text(e.what()).c_str());
         }
     }

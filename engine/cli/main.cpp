@@ -3,15 +3,49 @@
 
 #include "cli/commands.hpp"
 #include "util/error.hpp"
+#include "util/error_json.hpp"
 #include "util/log.hpp"
 #include "util/secrets.hpp"
 #include "util/strings.hpp"
 
+#include <algorithm>
+#include <boost/json/serialize.hpp>
 #include <csignal>
 #include <cstdio>
 #include <exception>
 
 namespace rollback::cli {
+
+namespace {
+
+// Prints a failure the way the caller asked (`--json`: the one error object on stderr, stdout
+// keeps only results) and returns its exit code.
+int fail(const util::Error* e, const std::exception& ex, bool json) {
+    const util::ExitCode code = e ? e->code() : util::ExitCode::run_failed;
+    if (json) {
+        std::fprintf(
+            stderr, "%s\n",
+            boost::json::serialize(e ? util::error_json(*e) : util::internal_error_json(ex))
+                .c_str());
+    } else if (dynamic_cast<const util::InvalidInput*>(e) != nullptr) {
+        std::fputs(util::terminal_text(e->what()).c_str(), stderr); // located diagnostics
+    } else if (e != nullptr) {
+        std::string msg = "rollback: error: " + std::string(e->what()) + "\n";
+        if (!e->hint().empty()) {
+            msg += "  hint: " + e->hint() + "\n";
+        }
+        std::fputs(util::terminal_text(msg).c_str(), stderr);
+    } else {
+        std::fputs(util::terminal_text("rollback: internal error: " + std::string(ex.what()) + "\n")
+                       .c_str(),
+                   stderr);
+    }
+    log::error("{}{}", e ? "" : "internal error: ", ex.what());
+    log::shutdown();
+    return util::to_int(code);
+}
+
+} // namespace
 
 int main(int argc, char** argv) {
     std::signal(SIGPIPE, SIG_IGN);
@@ -24,6 +58,7 @@ int main(int argc, char** argv) {
     }
     const std::string name = args[0];
     args.erase(args.begin());
+    const bool json = std::find(args.begin(), args.end(), "--json") != args.end();
     try {
         for (const auto& c : commands()) {
             if (c.name == name) {
@@ -40,26 +75,10 @@ int main(int argc, char** argv) {
         throw util::Error("unknown command " + util::quoted(name) +
                               (guess.empty() ? "" : " (did you mean " + util::quoted(guess) + "?)"),
                           util::ExitCode::invalid, "run 'rollback help' for the list of commands");
-    } catch (const util::InvalidInput& e) {
-        std::fputs(util::terminal_text(e.what()).c_str(), stderr);
-        log::error("{}", e.what());
-        log::shutdown();
-        return util::to_int(e.code());
     } catch (const util::Error& e) {
-        std::string msg = "rollback: error: " + std::string(e.what()) + "\n";
-        if (!e.hint().empty()) {
-            msg += "  hint: " + e.hint() + "\n";
-        }
-        std::fputs(util::terminal_text(msg).c_str(), stderr);
-        log::error("{}", e.what());
-        log::shutdown();
-        return util::to_int(e.code());
+        return fail(&e, e, json);
     } catch (const std::exception& e) {
-        std::string msg = "rollback: internal error: " + std::string(e.what()) + "\n";
-        std::fputs(util::terminal_text(msg).c_str(), stderr);
-        log::error("internal error: {}", e.what());
-        log::shutdown();
-        return util::to_int(util::ExitCode::run_failed);
+        return fail(nullptr, e, json);
     }
 }
 

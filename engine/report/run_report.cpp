@@ -43,6 +43,13 @@ std::string pad(std::string s, size_t width) {
     return s;
 }
 
+json::object trigger_json(const journal::Trigger& t) {
+    return {{"kind", t.kind},
+            {"condition", t.condition},
+            {"severity", t.severity},
+            {"decision_id", t.decision_id}};
+}
+
 std::string trigger_text(const journal::Trigger& t) {
     if (t.kind.empty()) {
         return "";
@@ -268,10 +275,7 @@ json::object status_json(const journal::RunState& s, const RunContext& ctx) {
                    {"playbook_name", s.playbook_name},
                    {"playbook_sha256", s.playbook_sha256},
                    {"reason", s.reason},
-                   {"trigger", json::object{{"kind", s.trigger.kind},
-                                            {"condition", s.trigger.condition},
-                                            {"severity", s.trigger.severity},
-                                            {"decision_id", s.trigger.decision_id}}},
+                   {"trigger", trigger_json(s.trigger)},
                    {"user", s.user},
                    {"host", s.host},
                    {"pid", s.pid},
@@ -333,7 +337,7 @@ json::object history_json(const journal::RunState& s) {
                    {"playbook", s.playbook},
                    {"playbook_name", s.playbook_name},
                    {"reason", s.reason},
-                   {"trigger", s.trigger.kind},
+                   {"trigger", trigger_json(s.trigger)}, // one schema with status --json
                    {"user", s.user}};
     o["exit_code"] = s.exit_code ? json::value(*s.exit_code) : json::value(nullptr);
     return o;

@@ -75,6 +75,11 @@ expect_rc 0 "$ROLLBACK" history --state-dir "$STATE"
 has "$RUN  succeeded" out
 expect_rc 0 "$ROLLBACK" history --state-dir "$STATE" --json
 has '"state":"succeeded"' out
+has '"trigger":{"kind":"manual"' out # one schema with status --json
+# --json errors are one JSON object on stderr; stdout stays empty
+expect_rc 2 "$ROLLBACK" report 20200101T000000Z-000000 --state-dir "$STATE" --json
+has '{"error":{"code":2,"message":' err
+[ ! -s "$WORK/out" ] || fail "a --json error wrote to stdout"
 expect_rc 0 "$ROLLBACK" report "$RUN" --state-dir "$STATE"
 has "step first: started (attempt 1)" out
 has "| hello from first" out

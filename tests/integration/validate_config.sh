@@ -94,3 +94,14 @@ expect_rc 0 "$WORK/floor.out" -- "$RB" validate -c "$WORK/floor.toml"
 contains "$WORK/floor.out" "$WORK/floor.toml:8:1: warning: condition \"slower\": \"above_baseline\" without an \"above\" floor"
 contains "$WORK/floor.out" "ok (config: 1 source, 1 condition), 1 warning"
 pass "an above_baseline rule without a floor: a located warning, exit 0"
+
+# --json: one object per file on stdout, errors located
+expect_rc 2 "$WORK/json.out" -- "$RB" validate "$WORK/floor.toml" "$WORK/bad.toml" --json
+python3 - "$WORK/json.out" <<'PY' || fail "validate --json"
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+assert [r["ok"] for r in rows] == [True, False], rows
+assert rows[0]["kind"] == "config" and rows[0]["conditions"] == 1 and len(rows[0]["warnings"]) == 1
+assert rows[1]["errors"][0]["line"] == 7 and "request-time" in rows[1]["errors"][0]["problem"]
+PY
+pass "validate --json: one object per file, warnings and errors located"
