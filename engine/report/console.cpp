@@ -10,6 +10,7 @@
 
 #include <boost/json/serialize.hpp>
 #include <cstdlib>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 namespace rollback::report {
@@ -298,7 +299,61 @@ void ConsoleObserver::update_rows(const boost::json::object& r) {
     }
 }
 
+namespace {
+
+// The terminal's width in columns (TIOCGWINSZ, else $COLUMNS, else 80).
+size_t terminal_columns(std::FILE* out) {
+    winsize ws{};
+    if (::ioctl(::fileno(out), TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 20) {
+        return ws.ws_col;
+    }
+    if (const char* c = std::getenv("COLUMNS")) {
+        const long n = std::strtol(c, nullptr, 10);
+        if (n >= 20 && n <= 10000) {
+            return static_cast<size_t>(n);
+        }
+    }
+    return 80;
+}
+
+// The columns `text` takes: UTF-8 code points (controls were made visible text already).
+size_t columns_of(std::string_view text) {
+    size_t n = 0;
+    for (unsigned char c : text) {
+        n += (c & 0xC0) != 0x80 ? 1 : 0;
+    }
+    return n;
+}
+
+// `text` cut to `cols` columns at a code point boundary, "..." marking the cut.
+std::string fit(const std::string& text, size_t cols) {
+    if (columns_of(text) <= cols) {
+        return text;
+    }
+    if (cols <= 3) {
+        return std::string(cols, '.');
+    }
+    size_t keep = 0, used = 0;
+    while (keep < text.size()) {
+        size_t next = keep + 1;
+        while (next < text.size() && (static_cast<unsigned char>(text[next]) & 0xC0) == 0x80) {
+            ++next;
+        }
+        if (used + 1 > cols - 3) {
+            break;
+        }
+        ++used;
+        keep = next;
+    }
+    return text.substr(0, keep) + "...";
+}
+
+} // namespace
+
 void ConsoleObserver::redraw_locked() {
+    // Every drawn line fits the terminal: a wrapped line would make the cursor-up of the next
+    // redraw land short, repeating the header (seen on 80 columns).
+    const size_t cols = terminal_columns(m_out) - 1;
     std::string out;
     if (m_drawn > 0) {
         out += "\033[" + std::to_string(m_drawn) + "F"; // to the start of the first drawn line
@@ -308,7 +363,7 @@ void ConsoleObserver::redraw_locked() {
         out += "\033[2K" + l + "\n";
         ++lines;
     };
-    add(util::terminal_text(m_header));
+    add(fit(util::terminal_text(m_header), cols));
     size_t w = 4;
     for (const auto& r : m_rows) {
         w = std::max(w, r.id.size());
@@ -332,14 +387,34 @@ void ConsoleObserver::redraw_locked() {
         std::string time = ms_text(ms);
         time.resize(std::max<size_t>(time.size(), 8), ' ');
         // Masked before it is cut: a cut must never leave part of a secret.
-        std::string shown = util::terminal_text(r.detail);
-        std::string detail = shown.size() > 70 ? shown.substr(0, 67) + "..." : shown;
-        std::string colored =
-            m_color ? std::string("\033[") + state_color(r.state) + "m" + state + "\033[0m" : state;
-        add("  " + id + "  " + colored + " " + time + " " + detail);
+        const std::string shown = util::terminal_text(r.detail);
+        std::string head = fit("  " + id, cols);
+        const size_t fixed = columns_of(head) + 2 + state.size() + 1 + time.size() + 1;
+        std::string line;
+        if (fixed >= cols) { // a very narrow terminal: the id and the state, cut
+            line = fit("  " + id + "  " + r.state, cols);
+        } else {
+            std::string colored =
+                m_color ? std::string("\033[") + state_color(r.state) + "m" + state + "\033[0m"
+                        : state;
+            const std::string detail = fit(shown, cols - fixed);
+            line = head + "  " + colored + " " + time + " " + detail;
+            if (detail != shown && m_stop) {
+                m_cut.push_back({r.id, shown});
+            }
+        }
+        add(line);
     }
     if (!m_footer.empty()) {
-        add(util::terminal_text(m_footer));
+        add(fit(util::terminal_text(m_footer), cols));
+    }
+    if (m_stop) {
+        // The last drawing: what the table cut is printed whole below it, once (a kept
+        // database's name, a reconciliation path), where wrapping does no harm.
+        for (const auto& [id, text] : m_cut) {
+            out += "  " + id + ": " + text + "\n";
+        }
+        m_cut.clear();
     }
     m_drawn = lines;
     std::string masked = util::mask_secrets(out);

@@ -56,6 +56,7 @@ class ConsoleObserver final : public Observer {
     std::string m_header;
     std::string m_footer;
     size_t m_drawn = 0;
+    std::vector<std::pair<std::string, std::string>> m_cut; ///< final drawing: details cut short
     bool m_stop = false;
     std::thread m_ticker;
 };
