@@ -2,15 +2,20 @@
 #include "actions/pg_reconcile.hpp"
 
 #include "actions/pg_conn.hpp"
+#include "actions/reconcile_merge.hpp"
 #include "util/error.hpp"
 #include "util/files.hpp"
 #include "util/strings.hpp"
 
+#include <condition_variable>
+#include <deque>
 #include <fstream>
+#include <mutex>
+#include <optional>
 #include <pqxx/connection_base>
 #include <pqxx/result>
 #include <pqxx/transaction>
-#include <unordered_map>
+#include <thread>
 
 namespace rollback::actions {
 
@@ -29,29 +34,159 @@ std::string key_list(const std::vector<std::string>& key) {
     return util::join(q, ", ");
 }
 
-// key text → md5(row::text)
-std::unordered_map<std::string, std::string> fetch_hashes(pqxx::transaction_base& tx,
-                                                          const std::string& table,
-                                                          const std::vector<std::string>& key) {
-    std::string cols;
-    for (const auto& k : key) {
-        cols += "t." + quote_ident(k) + "::text, ";
-    }
-    pqxx::result r = tx.exec("SELECT " + cols + "md5(t::text) FROM " + quote_table(table) + " t");
-    std::unordered_map<std::string, std::string> out;
-    out.reserve(r.size());
-    const auto n = static_cast<pqxx::row::size_type>(key.size());
-    for (const auto& row : r) {
-        std::string k;
-        for (pqxx::row::size_type i = 0; i < n; ++i) {
-            if (i > 0) {
-                k += k_sep;
-            }
-            k += row[i].is_null() ? std::string("\x01NULL") : std::string(row[i].c_str());
+constexpr long k_fetch = 10000;     // rows per FETCH: memory stays bounded, round trips stay few
+constexpr size_t k_queue_depth = 4; // FETCH results read ahead per side
+
+// The FETCH results of one side's scan, from its thread to the merge; bounded, so a fast side
+// waits for a slow one instead of filling memory.
+class ResultQueue {
+  public:
+    /// False when the merge gave up (the scan stops).
+    bool push(pqxx::result r) {
+        std::unique_lock lock(m_mutex);
+        m_cv.wait(lock, [&] { return m_queue.size() < k_queue_depth || m_cancelled; });
+        if (m_cancelled) {
+            return false;
         }
-        out.emplace(std::move(k), row[n].c_str());
+        m_queue.push_back(std::move(r));
+        m_cv.notify_all();
+        return true;
     }
-    return out;
+    void finish(std::exception_ptr error) {
+        std::lock_guard lock(m_mutex);
+        m_done = true;
+        m_error = std::move(error);
+        m_cv.notify_all();
+    }
+    void cancel() {
+        std::lock_guard lock(m_mutex);
+        m_cancelled = true;
+        m_cv.notify_all();
+    }
+    /// The next result; nullopt once the scan ended. Rethrows the scan's error.
+    std::optional<pqxx::result> pop() {
+        std::unique_lock lock(m_mutex);
+        m_cv.wait(lock, [&] { return !m_queue.empty() || m_done; });
+        if (!m_queue.empty()) {
+            pqxx::result r = std::move(m_queue.front());
+            m_queue.pop_front();
+            m_cv.notify_all();
+            return r;
+        }
+        if (m_error) {
+            std::rethrow_exception(m_error);
+        }
+        return std::nullopt;
+    }
+
+  private:
+    std::mutex m_mutex;
+    std::condition_variable m_cv;
+    std::deque<pqxx::result> m_queue;
+    bool m_done = false;
+    bool m_cancelled = false;
+    std::exception_ptr m_error;
+};
+
+// A server-side cursor over `query`, fetched in fixed-size batches into `queue`.
+void scan(pqxx::transaction_base& tx, const std::string& query, ResultQueue& queue) {
+    std::exception_ptr error;
+    try {
+        tx.exec("DECLARE rollback_reconcile NO SCROLL CURSOR FOR " + query);
+        for (;;) {
+            pqxx::result r =
+                tx.exec("FETCH FORWARD " + std::to_string(k_fetch) + " FROM rollback_reconcile");
+            if (r.empty()) {
+                break;
+            }
+            if (!queue.push(std::move(r))) {
+                break; // the merge failed; its exception aborts the transaction
+            }
+        }
+        tx.exec("CLOSE rollback_reconcile");
+    } catch (...) {
+        error = std::current_exception();
+    }
+    queue.finish(std::move(error));
+}
+
+// One side's rows as the merge reads them: the queued FETCH results, one after the other.
+class QueuedRows : public SortedRows {
+  public:
+    QueuedRows(ResultQueue& queue, size_t key_columns)
+        : m_queue(queue), m_hash_column(static_cast<pqxx::row::size_type>(key_columns)) {}
+    bool next() override {
+        if (m_started) {
+            ++m_row;
+        }
+        m_started = true;
+        while (m_row >= m_result.size()) {
+            std::optional<pqxx::result> r = m_queue.pop();
+            if (!r) {
+                return false;
+            }
+            m_result = std::move(*r);
+            m_row = 0;
+        }
+        return true;
+    }
+    const char* key(size_t c) const override {
+        pqxx::field f = m_result[m_row][static_cast<pqxx::row::size_type>(c)];
+        return f.is_null() ? nullptr : f.c_str();
+    }
+    std::string_view hash() const override { return m_result[m_row][m_hash_column].c_str(); }
+
+  private:
+    ResultQueue& m_queue;
+    pqxx::row::size_type m_hash_column;
+    pqxx::result m_result;
+    pqxx::result::size_type m_row = 0;
+    bool m_started = false;
+};
+
+// Key columns as text and md5(row::text), ordered as `order` says compare_keys() compares.
+std::string hash_query(const std::string& table, const std::vector<std::string>& key,
+                       const std::vector<KeyOrder>& order) {
+    std::string cols;
+    std::vector<std::string> by;
+    for (size_t c = 0; c < key.size(); ++c) {
+        const std::string col = "t." + quote_ident(key[c]);
+        cols += col + "::text, ";
+        by.push_back(order[c] == KeyOrder::integer ? col : col + "::text COLLATE \"C\"");
+    }
+    return "SELECT " + cols + "md5(t::text) FROM " + quote_table(table) + " t ORDER BY " +
+           util::join(by, ", ");
+}
+
+// Both sides scanned at once (one thread and connection each) and merged as the rows arrive.
+MergeCounts diff_tables(pqxx::transaction_base& old_tx, pqxx::transaction_base& new_tx,
+                        const std::string& table, const std::vector<std::string>& key,
+                        const std::vector<KeyOrder>& order, std::vector<std::string>& missing,
+                        std::vector<std::string>& changed) {
+    const std::string query = hash_query(table, key, order);
+    ResultQueue old_queue;
+    ResultQueue new_queue;
+    std::thread old_scan(scan, std::ref(old_tx), std::cref(query), std::ref(old_queue));
+    std::thread new_scan(scan, std::ref(new_tx), std::cref(query), std::ref(new_queue));
+    auto stop = [&] {
+        old_queue.cancel();
+        new_queue.cancel();
+        old_scan.join();
+        new_scan.join();
+    };
+    MergeCounts counts;
+    try {
+        QueuedRows old_rows(old_queue, key.size());
+        QueuedRows new_rows(new_queue, key.size());
+        counts = merge_sorted(
+            order, old_rows, new_rows, [&](std::string k) { missing.push_back(std::move(k)); },
+            [&](std::string k) { changed.push_back(std::move(k)); });
+    } catch (...) {
+        stop();
+        throw;
+    }
+    stop();
+    return counts;
 }
 
 std::string array_element(std::string_view v) {
@@ -151,25 +286,21 @@ ReconcileCounts reconcile_table(pqxx::connection_base& rolled_back, pqxx::connec
     pqxx::transaction<pqxx::isolation_level::repeatable_read, pqxx::readwrite_policy::read_only>
         new_tx(restored);
     std::vector<std::string> types = key_types(old_tx, table, spec.key);
-    key_types(new_tx, table, spec.key);
-    auto old_rows = fetch_hashes(old_tx, table, spec.key);
-    auto new_rows = fetch_hashes(new_tx, table, spec.key);
-
+    std::vector<std::string> new_types = key_types(new_tx, table, spec.key);
+    // Compared as integers only where both sides hold integers (a release may have changed a
+    // key's type); otherwise as text, which any two types can be.
+    std::vector<KeyOrder> order;
+    for (size_t c = 0; c < types.size(); ++c) {
+        order.push_back(key_order_for(types[c]) == KeyOrder::integer &&
+                                key_order_for(new_types[c]) == KeyOrder::integer
+                            ? KeyOrder::integer
+                            : KeyOrder::text);
+    }
+    // Only the differences are kept: memory grows with them, not with the tables.
     std::vector<std::string> missing;
     std::vector<std::string> changed;
-    for (const auto& [k, h] : old_rows) {
-        auto it = new_rows.find(k);
-        if (it == new_rows.end()) {
-            missing.push_back(k);
-        } else if (it->second != h) {
-            changed.push_back(k);
-        }
-    }
-    for (const auto& [k, h] : new_rows) {
-        if (old_rows.find(k) == old_rows.end()) {
-            ++counts.restored_only;
-        }
-    }
+    counts.restored_only =
+        diff_tables(old_tx, new_tx, table, spec.key, order, missing, changed).right_only;
     counts.missing = static_cast<std::int64_t>(missing.size());
     counts.changed = static_cast<std::int64_t>(changed.size());
 
