@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 // The reconciliation merge without a database: two key-ordered scans walked once.
-#include "actions/reconcile_merge.hpp"
+#include "db/reconcile_merge.hpp"
 
 #include <doctest/doctest.h>
 #include <optional>
 
-using namespace rollback::actions;
+using namespace rollback::db;
 
 namespace {
 
@@ -57,7 +57,7 @@ std::vector<Row> ints(std::initializer_list<int> keys, const std::string& hash =
 
 } // namespace
 
-TEST_SUITE("actions") {
+TEST_SUITE("db") {
     TEST_CASE("reconcile merge: identical sides have no difference") {
         Result r = merge({KeyOrder::integer}, ints({1, 2, 3}), ints({1, 2, 3}));
         CHECK(r.counts.left_only == 0);

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
-#include "actions/pg_reconcile.hpp"
+#include "db/reconcile.hpp"
 
-#include "actions/pg_conn.hpp"
-#include "actions/reconcile_merge.hpp"
+#include "db/names.hpp"
+#include "db/reconcile_merge.hpp"
 #include "util/error.hpp"
 #include "util/files.hpp"
 #include "util/strings.hpp"
@@ -17,7 +17,7 @@
 #include <pqxx/transaction>
 #include <thread>
 
-namespace rollback::actions {
+namespace rollback::db {
 
 namespace fs = std::filesystem;
 
@@ -352,4 +352,4 @@ ReconcileCounts reconcile_table(pqxx::connection_base& rolled_back, pqxx::connec
     return counts;
 }
 
-} // namespace rollback::actions
+} // namespace rollback::db

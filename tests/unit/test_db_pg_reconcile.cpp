@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Reconciliation against a real PostgreSQL 15: two databases compared table by table, the
 // differences exported to CSV. Without a server these tests exit 125 (skipped).
-#include "actions/pg_conn.hpp"
-#include "actions/pg_reconcile.hpp"
+#include "db/names.hpp"
+#include "db/reconcile.hpp"
 #include "support/temp_dir.hpp"
 
 #include <cstdlib>
@@ -12,7 +12,7 @@
 #include <pqxx/nontransaction>
 
 using namespace rollback;
-using namespace rollback::actions;
+using namespace rollback::db;
 namespace fs = std::filesystem;
 
 namespace {
@@ -75,7 +75,7 @@ const char* const k_orders =
 
 } // namespace
 
-TEST_SUITE("actions") {
+TEST_SUITE("db") {
     TEST_CASE("pg reconcile: differences at the first and a middle and the last key") {
         Dsn admin = admin_dsn();
         test::TempDir tmp;

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
-#include "actions/reconcile_merge.hpp"
+#include "db/reconcile_merge.hpp"
 
 #include <charconv>
 #include <cstring>
 
-namespace rollback::actions {
+namespace rollback::db {
 
 namespace {
 
@@ -90,4 +90,4 @@ MergeCounts merge_sorted(const std::vector<KeyOrder>& order, SortedRows& left, S
     return counts;
 }
 
-} // namespace rollback::actions
+} // namespace rollback::db

@@ -13,7 +13,7 @@ namespace pqxx {
 class connection_base;
 }
 
-namespace rollback::actions {
+namespace rollback::db {
 
 struct ReconcileSpec {
     std::string table;            ///< as written in the playbook ("orders" = "public.orders")
@@ -31,8 +31,9 @@ struct ReconcileCounts {
 };
 
 /// Compares `spec.table` in both databases by key and md5(row::text): both sides are scanned at
-/// once in key order (a cursor each, fetched in fixed-size batches) and merged, so memory grows with
-/// the number of differences, not with the table. Then exports the full rows of the differences:
+/// once in key order (a cursor each, fetched in fixed-size batches) and merged, so memory grows
+/// with the number of differences, not with the table. Then exports the full rows of the
+/// differences:
 /// `<out_dir>/<table>.missing.csv` (rows of the rolled-back database, header = column names) and
 /// `<out_dir>/<table>.changed.csv` (first column `_side` = rolled_back | restored, both versions
 /// next to each other). Both files are written even when empty. Rows are ordered by key (within
@@ -44,4 +45,4 @@ ReconcileCounts reconcile_table(pqxx::connection_base& rolled_back, pqxx::connec
 /// One CSV field (RFC 4180; NULL = empty unquoted, empty string = "").
 std::string csv_field(const char* value, bool is_null);
 
-} // namespace rollback::actions
+} // namespace rollback::db

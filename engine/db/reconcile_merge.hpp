@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-namespace rollback::actions {
+namespace rollback::db {
 
 /// How a key column is ordered by the scans' ORDER BY: integer columns (smallint, integer,
 /// bigint) by value, every other type by its text under COLLATE "C" (byte order). NULL sorts
@@ -52,4 +52,4 @@ MergeCounts merge_sorted(const std::vector<KeyOrder>& order, SortedRows& left, S
                          const std::function<void(std::string)>& on_left_only,
                          const std::function<void(std::string)>& on_changed);
 
-} // namespace rollback::actions
+} // namespace rollback::db
