@@ -110,11 +110,12 @@ void scan(pqxx::transaction_base& tx, const std::string& query, ResultQueue& que
     queue.finish(std::move(error));
 }
 
-// One side's rows as the merge reads them: the queued FETCH results, one after the other.
+// One side's rows as the merge reads them: the queued FETCH results, one after the other. The
+// current row's fields are looked up once (a pqxx field copies its result handle: too dear for
+// every comparison).
 class QueuedRows : public SortedRows {
   public:
-    QueuedRows(ResultQueue& queue, size_t key_columns)
-        : m_queue(queue), m_hash_column(static_cast<pqxx::row::size_type>(key_columns)) {}
+    QueuedRows(ResultQueue& queue, size_t key_columns) : m_queue(queue), m_key(key_columns) {}
     bool next() override {
         if (m_started) {
             ++m_row;
@@ -128,20 +129,24 @@ class QueuedRows : public SortedRows {
             m_result = std::move(*r);
             m_row = 0;
         }
+        const pqxx::row row = m_result[m_row];
+        for (size_t c = 0; c < m_key.size(); ++c) {
+            const pqxx::field f = row[static_cast<pqxx::row::size_type>(c)];
+            m_key[c] = f.is_null() ? nullptr : f.c_str();
+        }
+        m_hash = row[static_cast<pqxx::row::size_type>(m_key.size())].c_str();
         return true;
     }
-    const char* key(size_t c) const override {
-        pqxx::field f = m_result[m_row][static_cast<pqxx::row::size_type>(c)];
-        return f.is_null() ? nullptr : f.c_str();
-    }
-    std::string_view hash() const override { return m_result[m_row][m_hash_column].c_str(); }
+    const char* key(size_t c) const override { return m_key[c]; }
+    std::string_view hash() const override { return m_hash; }
 
   private:
     ResultQueue& m_queue;
-    pqxx::row::size_type m_hash_column;
-    pqxx::result m_result;
+    pqxx::result m_result; // owns the text m_key and m_hash point into
     pqxx::result::size_type m_row = 0;
     bool m_started = false;
+    std::vector<const char*> m_key;
+    std::string_view m_hash;
 };
 
 // Key columns as text and md5(row::text), ordered as `order` says compare_keys() compares.

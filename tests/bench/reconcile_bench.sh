@@ -79,7 +79,7 @@ i=0
 for bin in $BINARIES; do
     i=$((i + 1))
     # What clients did after the backup; the swap puts the backup back, so each run starts equal.
-    psql -d shop -c "INSERT INTO orders SELECT g, 1, 'paid', 1, now() FROM generate_series($((n_orders + 1)), $((n_orders + 1000))) g" \
+    psql -d shop -c "INSERT INTO orders SELECT g, 1, 'paid', 1, '2026-12-01T10:00:00Z' FROM generate_series($((n_orders + 1)), $((n_orders + 1000))) g" \
         -c "UPDATE orders SET status = 'refunded' WHERE id % $((n_orders / 100)) = 7" \
         -c "DELETE FROM order_items WHERE order_id IN (SELECT id FROM orders WHERE id % $((n_orders / 10)) = 3)" \
         -c "DELETE FROM orders WHERE id % $((n_orders / 10)) = 3" -c "CHECKPOINT"
@@ -87,12 +87,14 @@ for bin in $BINARIES; do
     /usr/bin/time -v "$bin" run -p "$WORK/bench.toml" --state-dir "$state" --yes >"$WORK/run_$i.txt" 2>"$WORK/time_$i.txt" ||
         { echo "$bin: run failed"; cat "$WORK/run_$i.txt" "$WORK/time_$i.txt"; exit 1; }
     rss_kb=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$WORK/time_$i.txt")
+    cpu=$(awk -F': ' '/User time/ {u = $2} /System time/ {s = $2} END {printf "user %.1f s, sys %.1f s", u, s}' "$WORK/time_$i.txt")
     timings=$(grep -rhoE '"timings":\{[^}]*\}' "$state" | tail -1)
     restore_s=$(grep -oE '"restore_s":[0-9.eE+-]+' <<<"$timings" | cut -d: -f2)
     reconcile_s=$(grep -oE '"reconcile_s":[0-9.eE+-]+' <<<"$timings" | cut -d: -f2)
     dir=$(dirname "$(find "$state" -name orders.missing.csv)")
     echo "== $bin"
     echo "   $timings"
+    echo "   rollback process (whole run, its children included): $cpu"
     printf '   restore %.1f s, reconcile %.1f s (%.2f x restore), peak RSS %.0f MB\n' \
         "$restore_s" "$reconcile_s" "$(awk -v a="$reconcile_s" -v b="$restore_s" 'BEGIN {print a / b}')" \
         "$(awk -v k="$rss_kb" 'BEGIN {print k / 1024}')"
