@@ -173,4 +173,28 @@ TEST_SUITE("db") {
         exec_sql(admin, "DROP DATABASE rbt_rec_old WITH (FORCE)");
         exec_sql(admin, "DROP DATABASE rbt_rec_new WITH (FORCE)");
     }
+
+    TEST_CASE("pg reconcile: a scan that fails stops the other and the error reaches the caller") {
+        // The restored side is read by a role without SELECT on orders: its scan fails at once
+        // while the rolled-back side's scan (100,000 rows: more batches than the queue holds) is
+        // blocked on a full queue; it must be stopped, not waited for forever.
+        Dsn admin = admin_dsn();
+        test::TempDir tmp;
+        const std::string big = "CREATE TABLE orders (id bigint PRIMARY KEY, total numeric);"
+                                "INSERT INTO orders SELECT g, g FROM generate_series(1, 100000) g;";
+        Dsn restored = make_db(admin, "rbt_rec_new", big);
+        Dsn rolled = make_db(admin, "rbt_rec_old", big);
+        Dsn unprivileged =
+            Dsn::parse(admin.conninfo_without_password() + " user=rb_scram password=rb-scram-pw")
+                .with_dbname("rbt_rec_new");
+        std::string error;
+        try {
+            compare(rolled, unprivileged, {"orders", {"id"}}, tmp / "out");
+        } catch (const std::exception& e) {
+            error = e.what();
+        }
+        CHECK_MESSAGE(error.find("permission denied for table orders") != std::string::npos, error);
+        exec_sql(admin, "DROP DATABASE rbt_rec_old WITH (FORCE)");
+        exec_sql(admin, "DROP DATABASE rbt_rec_new WITH (FORCE)");
+    }
 }
