@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
-// action = "pg_restore", strategy "side_swap": restore into <db>_restore_<run>, verify it against
-// the backup's manifest and the step's asserts, then swap names with the live database in one
-// transaction, keeping the old one as <db>_rolledback_<run>; then reconcile. See docs/database.md.
+// action = "pg_restore", strategy "side_swap": the step's keys read into a db::RestoreSpec; the
+// restore itself (restore into <db>_restore_<run>, verify, swap names keeping the old database as
+// <db>_rolledback_<run>, reconcile), its preflight, probe and rehearsal are db/'s; this file turns
+// their outcomes into the step's result, checks and probe answer. See docs/database.md.
 #include "actions/pg_restore_action.hpp"
 
 #include "actions/action.hpp"
