@@ -30,10 +30,10 @@ struct ReconcileCounts {
     std::filesystem::path changed_csv;
 };
 
-/// Compares `spec.table` in both databases by key and md5(row::text): both sides are scanned at
-/// once in key order (a cursor each, fetched in fixed-size batches) and merged, so memory grows
-/// with the number of differences, not with the table. Then exports the full rows of the
-/// differences:
+/// Compares `spec.table` in both databases by key and row text (md5 of it past 128 bytes): both
+/// sides are scanned at once in key order (a cursor each, fetched in fixed-size batches) and
+/// merged, so memory grows with the number of differences, not with the table. Then exports the
+/// full rows of the differences:
 /// `<out_dir>/<table>.missing.csv` (rows of the rolled-back database, header = column names) and
 /// `<out_dir>/<table>.changed.csv` (first column `_side` = rolled_back | restored, both versions
 /// next to each other). Both files are written even when empty. Rows are ordered by key (within

@@ -28,7 +28,8 @@ class SortedRows {
     virtual bool next() = 0;
     /// Key column `c` of the current row as text; nullptr for NULL.
     virtual const char* key(std::size_t c) const = 0;
-    /// The current row's hash (md5 of the row's text).
+    /// The current row's content as compared: equal content ⇔ equal text (the row's text, or a
+    /// hash of it).
     virtual std::string_view hash() const = 0;
 };
 

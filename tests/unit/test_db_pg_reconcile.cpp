@@ -163,6 +163,32 @@ TEST_SUITE("db") {
         exec_sql(admin, "DROP DATABASE rbt_rec_new WITH (FORCE)");
     }
 
+    TEST_CASE(
+        "pg reconcile: long rows compare by a hash of their text and short ones by the text") {
+        Dsn admin = admin_dsn();
+        test::TempDir tmp;
+        const std::string schema = "CREATE TABLE docs (id int PRIMARY KEY, body text);"
+                                   "INSERT INTO docs SELECT g, repeat('x', g * 10)"
+                                   " FROM generate_series(1, 40) g;";
+        Dsn restored = make_db(admin, "rbt_rec_new", schema);
+        Dsn rolled = make_db(admin, "rbt_rec_old", schema);
+        // One character changed at the end of a 300-byte row and of a 50-byte row; a 120-byte row
+        // grown past 128 bytes.
+        exec_sql(rolled, "UPDATE docs SET body = repeat('x', 299) || 'y' WHERE id = 30;"
+                         "UPDATE docs SET body = repeat('x', 49) || 'y' WHERE id = 5;"
+                         "UPDATE docs SET body = repeat('x', 200) WHERE id = 12;");
+        Compared c = compare(rolled, restored, {"docs", {"id"}}, tmp / "out");
+        CHECK(c.counts.changed == 3);
+        CHECK(c.counts.missing == 0);
+        CHECK(c.counts.restored_only == 0);
+        REQUIRE(c.changed.size() == 7);
+        CHECK(c.changed[1].rfind("rolled_back,5,", 0) == 0);
+        CHECK(c.changed[3].rfind("rolled_back,12,", 0) == 0);
+        CHECK(c.changed[5] == "rolled_back,30," + std::string(299, 'x') + "y");
+        exec_sql(admin, "DROP DATABASE rbt_rec_old WITH (FORCE)");
+        exec_sql(admin, "DROP DATABASE rbt_rec_new WITH (FORCE)");
+    }
+
     TEST_CASE("pg reconcile: a key column the table does not have is an error") {
         Dsn admin = admin_dsn();
         test::TempDir tmp;
