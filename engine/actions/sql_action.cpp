@@ -2,18 +2,17 @@
 // action = "sql": statements in one transaction (disable logins, stop orders).
 // action = "sql_assert": a query and its expected result (a scalar, or a row count).
 #include "actions/action.hpp"
-#include "actions/pg_conn.hpp"
-#include "actions/sql_check.hpp"
 #include "actions/step_params.hpp"
+#include "db/connection.hpp"
+#include "db/sql_run.hpp"
 #include "util/secrets.hpp"
 #include "util/strings.hpp"
 
 #include <memory>
-#include <pqxx/connection_base>
-#include <pqxx/nontransaction>
-#include <pqxx/transaction>
 
 namespace rollback::actions {
+
+using namespace db; // the database work is db/'s: this file adapts it to a step
 namespace {
 
 // The plan shows what a statement does: its beginning ("UPDATE shop_switch SET ..."), not its end.
@@ -28,12 +27,6 @@ std::string first_words(const std::string& statement, size_t max_bytes) {
     return statement.substr(0, cut) + "...";
 }
 
-// One statement and the values bound to its $1, $2, ...
-struct Statement {
-    std::string sql;
-    std::vector<std::string> params;
-};
-
 // ` with $1 = "..." and $2 = "..."`: what the plan shows of the bound values (masked by the
 // caller where secret).
 std::string describe_params(const std::vector<std::string>& params) {
@@ -45,24 +38,9 @@ std::string describe_params(const std::vector<std::string>& params) {
     return out;
 }
 
-Check reachable(const std::string& dsn_text) {
-    Check c;
-    try {
-        Dsn dsn = Dsn::parse(dsn_text);
-        c.what = "database reachable (" + dsn.masked() + ")";
-        auto conn = connect(dsn);
-        pqxx::read_transaction tx(*conn);
-        tx.exec("SELECT 1");
-    } catch (const util::Error& e) {
-        c.ok = false;
-        c.what = c.what.empty() ? "database reachable" : c.what;
-        c.problem = util::mask_secrets(e.what());
-        c.hint = e.hint();
-    } catch (const std::exception& e) {
-        c.ok = false;
-        c.problem = db_error_text(e);
-    }
-    return c;
+Check reachable(const std::string& dsn) {
+    PreflightLine c = check_reachable(dsn);
+    return {c.ok, std::move(c.what), std::move(c.problem), std::move(c.hint), c.notice};
 }
 
 void validate_dsn(StepParams& p) {
@@ -116,26 +94,13 @@ class SqlAction final : public Action {
             r.summary = p.first_problem();
             return r;
         }
-        size_t i = 0;
-        try {
-            auto conn = connect(Dsn::parse(p.string("dsn").value_or("")));
-            pqxx::work tx(*conn);
-            std::int64_t affected = 0;
-            for (i = 0; i < st.size(); ++i) {
-                affected += exec_sql(tx, st[i].sql, st[i].params).affected_rows();
-            }
-            tx.commit();
+        StatementsOutcome o = run_statements(p.string("dsn").value_or(""), st);
+        r.summary = std::move(o.summary);
+        if (o.ok) {
             r.status = Status::succeeded;
             r.exit_code = 0;
-            r.summary = std::to_string(st.size()) + " statement(s) committed, " +
-                        std::to_string(affected) + " row(s) affected";
             r.details["statements"] = st.size();
-            r.details["rows_affected"] = affected;
-        } catch (const util::Error& e) {
-            r.summary = util::mask_secrets(e.what());
-        } catch (const std::exception& e) {
-            r.summary = "statement " + std::to_string(i + 1) +
-                        " failed, transaction rolled back: " + db_error_text(e);
+            r.details["rows_affected"] = o.rows_affected;
         }
         return r;
     }
@@ -208,23 +173,22 @@ class SqlAssertAction final : public Action {
             r.summary = p.first_problem();
             return r;
         }
-        try {
-            auto conn = connect(Dsn::parse(p.string("dsn").value_or("")));
-            // Read-only: an assertion never changes the database it checks.
-            pqxx::read_transaction tx(*conn);
-            std::string problem = check_sql(tx, query, p.sql_params("query"), e);
+        AssertionOutcome o =
+            check_assertion(p.string("dsn").value_or(""), query, p.sql_params("query"), e);
+        switch (o.verdict) {
+        case AssertionOutcome::Verdict::holds:
+            r.status = Status::succeeded;
             r.exit_code = 0;
-            if (problem.empty()) {
-                r.status = Status::succeeded;
-                r.summary = "assertion holds";
-            } else {
-                r.status = Status::verification_failed;
-                r.summary = util::mask_secrets(problem);
-            }
-        } catch (const util::Error& ex) {
-            r.summary = util::mask_secrets(ex.what());
-        } catch (const std::exception& ex) {
-            r.summary = db_error_text(ex);
+            r.summary = "assertion holds";
+            break;
+        case AssertionOutcome::Verdict::fails:
+            r.status = Status::verification_failed;
+            r.exit_code = 0;
+            r.summary = std::move(o.text);
+            break;
+        case AssertionOutcome::Verdict::error:
+            r.summary = std::move(o.text);
+            break;
         }
         return r;
     }

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 // rollback backup [list|verify]: take, list and verify catalogued PostgreSQL backups.
-#include "actions/backup_catalog.hpp"
 #include "cli/commands.hpp"
 #include "cli/options.hpp"
+#include "db/backup_catalog.hpp"
 #include "exec/runner.hpp"
 #include "util/error.hpp"
 #include "util/secrets.hpp"
@@ -33,14 +33,13 @@ int take(const std::string& dsn_text, const std::string& catalog_dir, const std:
         throw util::Error("backup: --dsn is required", util::ExitCode::invalid,
                           "rollback backup --dsn DSN --catalog DIR [--release V] [--mark-good]");
     }
-    actions::BackupCatalog catalog(catalog_dir);
+    db::BackupCatalog catalog(catalog_dir);
     catalog.require_exists();
-    actions::BackupRequest req{actions::Dsn::parse(dsn_text), release, mark_good, tables};
+    db::BackupRequest req{db::Dsn::parse(dsn_text), release, mark_good, tables};
     exec::RealProcessRunner runner;
-    actions::BackupManifest m = actions::take_backup(runner, catalog, req, print_err);
+    db::BackupManifest m = db::take_backup(runner, catalog, req, print_err);
     if (json) {
-        std::printf("%s\n",
-                    util::mask_secrets(boost::json::serialize(actions::to_json(m))).c_str());
+        std::printf("%s\n", util::mask_secrets(boost::json::serialize(db::to_json(m))).c_str());
     } else {
         size_t keys = m.key_tables.size();
         std::printf("backup %s: %s, sha256 %s, %zu tables (%zu with checksums), %s%s\n",
@@ -52,11 +51,11 @@ int take(const std::string& dsn_text, const std::string& catalog_dir, const std:
 }
 
 int list(const std::string& catalog_dir, bool json) {
-    actions::BackupCatalog catalog(catalog_dir);
+    db::BackupCatalog catalog(catalog_dir);
     auto all = catalog.list();
     if (json) {
         for (const auto& m : all) {
-            std::printf("%s\n", boost::json::serialize(actions::to_json(m)).c_str());
+            std::printf("%s\n", boost::json::serialize(db::to_json(m)).c_str());
         }
         return 0;
     }
@@ -77,17 +76,17 @@ int list(const std::string& catalog_dir, bool json) {
 
 int verify(const std::string& catalog_dir, const std::string& id, bool restore_test,
            const std::string& dsn_text, bool json) {
-    actions::BackupCatalog catalog(catalog_dir);
-    std::optional<actions::Dsn> server;
+    db::BackupCatalog catalog(catalog_dir);
+    std::optional<db::Dsn> server;
     if (restore_test) {
         if (dsn_text.empty()) {
             throw util::Error(
                 "backup verify: --restore-test needs --dsn (the server to restore into)",
                 util::ExitCode::invalid);
         }
-        server = actions::Dsn::parse(dsn_text);
+        server = db::Dsn::parse(dsn_text);
     }
-    std::vector<actions::BackupManifest> targets;
+    std::vector<db::BackupManifest> targets;
     if (id.empty()) {
         targets = catalog.list();
     } else {
@@ -99,7 +98,7 @@ int verify(const std::string& catalog_dir, const std::string& id, bool restore_t
     exec::RealProcessRunner runner;
     bool all_ok = true;
     for (auto& m : targets) {
-        actions::VerifyReport r = actions::verify_backup(runner, catalog, m, server, print_err);
+        db::VerifyReport r = db::verify_backup(runner, catalog, m, server, print_err);
         all_ok = all_ok && r.ok;
         if (json) {
             boost::json::object o;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 // rollback rehearse -p PLAYBOOK: restore each pg_restore step's backup into a scratch database,
 // verify it, time it, drop it, record it. Touches nothing live.
-#include "actions/pg_rehearsal.hpp"
+#include "actions/pg_restore_action.hpp"
 #include "cli/commands.hpp"
 #include "cli/load.hpp"
 #include "cli/options.hpp"
@@ -62,7 +62,7 @@ int cmd_rehearse(const Args& args) {
         auto r = actions::rehearse_pg_restore(pb, *s, runner, dsn, [](const std::string& line) {
             std::fprintf(stderr, "%s\n", util::mask_secrets(line).c_str());
         });
-        auto file = actions::save_rehearsal(state_dir, r);
+        auto file = db::save_rehearsal(state_dir, r);
         all_ok = all_ok && r.ok;
         std::printf("step %s: %s (backup %s)\n", s->id.c_str(), r.ok ? "ok" : "FAILED",
                     r.backup.empty() ? "-" : r.backup.c_str());

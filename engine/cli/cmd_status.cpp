@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "actions/pg_restore_state.hpp"
+#include "actions/pg_restore_action.hpp"
 #include "actions/release_switch.hpp"
 #include "cli/commands.hpp"
 #include "cli/load.hpp"

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "sources/sql_query.hpp"
 
-#include "pg/connection.hpp"
+#include "db/connection.hpp"
 #include "util/error.hpp"
 #include "util/secrets.hpp"
 #include "util/strings.hpp"
@@ -54,18 +54,18 @@ Sample value_of(const pqxx::result& r, decision::SystemTime now) {
 
 decision::Sample run_sql_query(const std::string& dsn, const std::string& query,
                                util::Millis timeout, decision::SystemTime now) {
-    pg::Dsn target;
+    db::Dsn target;
     try {
-        target = pg::Dsn::parse(dsn);
+        target = db::Dsn::parse(dsn);
     } catch (const util::Error& e) {
         return Sample::make_missing(now, SampleKind::error, e.what());
     }
     // libpq's connect_timeout is whole seconds (and at least 2); a DSN's own value wins.
     const auto connect_s = std::max<int64_t>(2, (timeout.count() + 999) / 1000);
     target = target.with_default("connect_timeout", std::to_string(connect_s));
-    pg::Connection conn;
+    db::Connection conn;
     try {
-        conn = pg::connect(target);
+        conn = db::connect(target);
     } catch (const std::exception& e) {
         // Cannot reach or log in: the monitor cannot see, which says nothing of the target.
         return Sample::make_missing(now, SampleKind::unavailable, util::mask_secrets(e.what()));
@@ -78,9 +78,9 @@ decision::Sample run_sql_query(const std::string& dsn, const std::string& query,
         return value_of(r, now);
     } catch (const pqxx::broken_connection& e) {
         return Sample::make_missing(now, SampleKind::unavailable,
-                                    "connection lost: " + pg::db_error_text(e));
+                                    "connection lost: " + db::db_error_text(e));
     } catch (const pqxx::sql_error& e) {
-        const std::string text = pg::db_error_text(e);
+        const std::string text = db::db_error_text(e);
         if (e.sqlstate() == "57014" && text.find("statement timeout") != std::string::npos) {
             return Sample::make_missing(now, SampleKind::error,
                                         "query timed out after " + util::format_duration(timeout) +
@@ -89,7 +89,7 @@ decision::Sample run_sql_query(const std::string& dsn, const std::string& query,
         return Sample::make_missing(now, SampleKind::error, "query failed: " + text);
     } catch (const std::exception& e) {
         return Sample::make_missing(now, SampleKind::error,
-                                    "query failed: " + pg::db_error_text(e));
+                                    "query failed: " + db::db_error_text(e));
     }
 }
 

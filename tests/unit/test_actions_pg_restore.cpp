@@ -2,12 +2,12 @@
 // Database actions against a real PostgreSQL 15 (the CTest fixture `pg` starts a throwaway cluster;
 // ROLLBACK_TEST_PG is its superuser DSN). Without a server these tests exit 125 (skipped).
 #include "actions/action.hpp"
-#include "actions/backup_catalog.hpp"
-#include "actions/pg_conn.hpp"
-#include "actions/pg_rehearsal.hpp"
-#include "actions/pg_restore_core.hpp"
-#include "actions/pg_restore_state.hpp"
-#include "actions/pg_tables.hpp"
+#include "actions/pg_restore_action.hpp"
+#include "db/backup_catalog.hpp"
+#include "db/names.hpp"
+#include "db/restore.hpp"
+#include "db/restore_state.hpp"
+#include "db/tables.hpp"
 #include "support/temp_dir.hpp"
 #include "util/files.hpp"
 #include "util/secrets.hpp"
@@ -30,6 +30,7 @@
 
 using namespace rollback;
 using namespace rollback::actions;
+using namespace rollback::db;
 namespace fs = std::filesystem;
 namespace json = boost::json;
 

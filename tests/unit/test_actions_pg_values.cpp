@@ -3,7 +3,7 @@
 // playbook's {{variable}} is a bound parameter whatever it holds, and a secret the server folds
 // to lower case does not reach a summary. Without a server these tests exit 125 (skipped).
 #include "actions/action.hpp"
-#include "actions/pg_conn.hpp"
+#include "db/names.hpp"
 #include "playbook/loader.hpp"
 #include "support/action_harness.hpp"
 #include "support/temp_dir.hpp"
@@ -16,6 +16,7 @@
 
 using namespace rollback;
 using namespace rollback::actions;
+using namespace rollback::db;
 namespace fs = std::filesystem;
 
 namespace {

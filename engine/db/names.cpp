@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
-#include "actions/pg_conn.hpp"
+#include "db/names.hpp"
 
 #include "util/strings.hpp"
 
 #include <filesystem>
 
-namespace rollback::actions {
+namespace rollback::db {
 
 std::string quote_ident(std::string_view name) {
     return "\"" + util::replace_all(std::string(name), "\"", "\"\"") + "\"";
@@ -56,4 +56,4 @@ std::string pg_program(const std::string& name) {
     return std::filesystem::exists(p, ec) ? p.string() : name;
 }
 
-} // namespace rollback::actions
+} // namespace rollback::db

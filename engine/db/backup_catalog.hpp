@@ -4,9 +4,9 @@
 // The backup catalog: a directory of `pg_dump -Fc` archives, each with a JSON manifest beside it
 // (<id>.dump + <id>.json). See docs/database.md for the manifest format and selection rules.
 
-#include "actions/pg_conn.hpp"
-#include "actions/pg_restore_core.hpp"
-#include "actions/pg_tables.hpp"
+#include "db/names.hpp"
+#include "db/restore.hpp"
+#include "db/tables.hpp"
 #include "exec/runner.hpp"
 #include "util/time.hpp"
 
@@ -17,7 +17,7 @@
 #include <string>
 #include <vector>
 
-namespace rollback::actions {
+namespace rollback::db {
 
 struct BackupManifest {
     int format = 1;
@@ -107,4 +107,4 @@ VerifyReport verify_backup(exec::ProcessRunner& runner, const BackupCatalog& cat
 std::vector<std::string> check_archive(exec::ProcessRunner& runner, const BackupManifest& m,
                                        TocInfo& toc);
 
-} // namespace rollback::actions
+} // namespace rollback::db

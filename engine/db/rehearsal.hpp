@@ -1,20 +1,20 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-// `rollback rehearse` for pg_restore steps: restore the step's backup into a scratch database,
-// verify it like the real step would, time each phase, drop the scratch database, record it.
-// Nothing live is touched: the production database is only read (its name and properties).
+// A rehearsal of a restore (`rollback rehearse`): the backup a restore would use is restored into
+// a scratch database, verified like the real restore would verify it, each phase timed, the
+// scratch database dropped, the result recorded. Nothing live is touched: the production database
+// is only read (its name and properties).
 
-#include "actions/pg_restore_core.hpp"
+#include "db/side_swap.hpp"
 #include "exec/runner.hpp"
-#include "playbook/model.hpp"
 
 #include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
 
-namespace rollback::actions {
+namespace rollback::db {
 
 struct Rehearsal {
     std::string step_id;
@@ -32,11 +32,12 @@ struct Rehearsal {
     double total_s = 0;
 };
 
-/// Rehearses one pg_restore step. `dsn_override` replaces the step's dsn (rehearse against a
-/// staging server). Never throws for the rehearsal's own failures: they are in `problems`.
-Rehearsal rehearse_pg_restore(const playbook::Playbook& pb, const playbook::Step& step,
-                              exec::ProcessRunner& runner, const std::string& dsn_override,
-                              const ProgressFn& progress);
+/// Rehearses the restore `spec` asks for, as step `step_id`; a relative backup path is relative to
+/// `base`. `dsn_override` replaces the spec's dsn (rehearse against a staging server). Never throws
+/// for the rehearsal's own failures: they are in `problems`.
+Rehearsal rehearse_restore(exec::ProcessRunner& runner, const RestoreSpec& spec,
+                           const std::string& step_id, const std::filesystem::path& base,
+                           const std::string& dsn_override, const ProgressFn& progress);
 
 /// Writes `<state_dir>/rehearsals/<time>-<step>.json` atomically; returns its path.
 std::filesystem::path save_rehearsal(const std::filesystem::path& state_dir, const Rehearsal& r);
@@ -46,4 +47,4 @@ std::filesystem::path save_rehearsal(const std::filesystem::path& state_dir, con
 std::optional<Rehearsal> last_rehearsal(const std::filesystem::path& state_dir,
                                         const std::string& step_id);
 
-} // namespace rollback::actions
+} // namespace rollback::db

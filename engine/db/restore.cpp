@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "actions/pg_restore_core.hpp"
+#include "db/restore.hpp"
 
 #include "util/duration.hpp"
 #include "util/log.hpp"
@@ -11,7 +11,7 @@
 #include <pqxx/nontransaction>
 #include <pqxx/result>
 
-namespace rollback::actions {
+namespace rollback::db {
 
 namespace {
 
@@ -233,4 +233,4 @@ RestoreResult restore_into_new_database(exec::ProcessRunner& runner, const Resto
     return res;
 }
 
-} // namespace rollback::actions
+} // namespace rollback::db

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "actions/backup_catalog.hpp"
+#include "db/backup_catalog.hpp"
 
 #include "util/duration.hpp"
 #include "util/files.hpp"
@@ -15,7 +15,7 @@
 #include <pqxx/transaction>
 #include <unistd.h>
 
-namespace rollback::actions {
+namespace rollback::db {
 
 namespace fs = std::filesystem;
 namespace json = boost::json;
@@ -465,4 +465,4 @@ VerifyReport verify_backup(exec::ProcessRunner& runner, const BackupCatalog& cat
     return r;
 }
 
-} // namespace rollback::actions
+} // namespace rollback::db

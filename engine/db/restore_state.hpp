@@ -7,8 +7,7 @@
 // renames. Resume reads it (probe_restore) to continue from the right stage; `status` and `plan`
 // read it to show what a crash left behind. See docs/database.md, "Crashes and resume".
 
-#include "actions/pg_conn.hpp"
-#include "playbook/model.hpp"
+#include "db/names.hpp"
 
 #include <optional>
 #include <string>
@@ -19,7 +18,7 @@ namespace pqxx {
 class transaction_base;
 }
 
-namespace rollback::actions {
+namespace rollback::db {
 
 /// Written to database comments and journals by name; never rename.
 enum class RestoreStage {
@@ -88,12 +87,4 @@ struct LeftoverDatabase {
 std::vector<LeftoverDatabase> find_leftover_databases(const Dsn& dsn,
                                                       const std::string& live_run_id);
 
-struct LeftoverScan {
-    std::vector<LeftoverDatabase> found;
-    std::vector<std::string> not_checked; ///< "database shop: cannot connect ..." (masked)
-};
-/// find_leftover_databases for every distinct database of the playbook's pg_restore steps.
-/// Connection problems are reported in not_checked, never thrown.
-LeftoverScan scan_leftover_databases(const playbook::Playbook& pb, const std::string& live_run_id);
-
-} // namespace rollback::actions
+} // namespace rollback::db

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "pg/connection.hpp"
+#include "db/connection.hpp"
 
 #include "util/secrets.hpp"
 #include "util/strings.hpp"
@@ -9,7 +9,7 @@
 #include <pqxx/except>
 #include <pqxx/nontransaction>
 
-namespace rollback::pg {
+namespace rollback::db {
 
 namespace {
 
@@ -158,4 +158,4 @@ std::string db_error_text(const std::exception& e) {
     return msg;
 }
 
-} // namespace rollback::pg
+} // namespace rollback::db

@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: MIT
-// The pg_restore (side_swap) step's run and probe, stage by stage. Each stage is recorded in the
-// databases (a COMMENT ON DATABASE, see pg_restore_state.hpp) before the next one starts, and
-// reported to the orchestrator (Context::stage → a step_progress journal record). A run after a
+// The side_swap restore, stage by stage. Each stage is recorded in the databases (a COMMENT ON
+// DATABASE, see restore_state.hpp) before the next one starts, and reported to the caller
+// (SideSwapRun::on_stage; the pg_restore step journals it as step_progress). A restore after a
 // crash probes the databases and continues from the stage it finds. See docs/database.md.
-#include "actions/pg_restore_action.hpp"
+#include "db/side_swap.hpp"
 
-#include "actions/backup_catalog.hpp"
-#include "actions/pg_restore_core.hpp"
-#include "actions/pg_restore_state.hpp"
-#include "actions/pg_tables.hpp"
+#include "db/backup_catalog.hpp"
+#include "db/restore.hpp"
+#include "db/restore_state.hpp"
+#include "db/tables.hpp"
 #include "util/log.hpp"
 #include "util/secrets.hpp"
 #include "util/strings.hpp"
@@ -21,7 +21,7 @@
 #include <pqxx/transaction>
 #include <thread>
 
-namespace rollback::actions {
+namespace rollback::db {
 
 namespace fs = std::filesystem;
 namespace json = boost::json;
@@ -101,7 +101,7 @@ std::string swap_databases(const Dsn& server, const std::string& db, const std::
 }
 
 // Records `stage` in database `name` (durable: a committed comment), then in the journal.
-void advance(const Context& ctx, const Dsn& dsn, const std::string& name, RestoreMark& mark,
+void advance(const SideSwapRun& run, const Dsn& dsn, const std::string& name, RestoreMark& mark,
              RestoreStage stage) {
     mark.stage = stage;
     {
@@ -110,57 +110,27 @@ void advance(const Context& ctx, const Dsn& dsn, const std::string& name, Restor
         write_mark(tx, name, mark);
         tx.commit();
     }
-    if (ctx.stage) {
-        ctx.stage(std::string(to_string(stage)), {{"database", name}, {"backup", mark.backup}});
+    if (run.on_stage) {
+        run.on_stage(std::string(to_string(stage)), {{"database", name}, {"backup", mark.backup}});
     }
 }
 
 } // namespace
 
-ProbeAnswer probe_pg_restore(const Context& ctx) {
-    ProbeAnswer a;
-    try {
-        StepParams p(ctx.step);
-        PgRestoreParams prm = read_pg_restore_params(ctx.playbook, p);
-        if (!p.ok()) {
-            a.state = "cannot probe: " + p.first_problem();
-            return a;
-        }
-        RestoreProbe probe = probe_restore(Dsn::parse(prm.dsn), ctx.run_id);
-        a.state = util::mask_secrets(probe.describe());
-        if (!probe.problem.empty()) {
-            a.verdict = ProbeAnswer::Verdict::unknown;
-        } else if (probe.stage == RestoreStage::reconciled) {
-            a.verdict = ProbeAnswer::Verdict::done;
-        } else {
-            a.verdict = ProbeAnswer::Verdict::not_done;
-        }
-    } catch (const std::exception& e) {
-        a.verdict = ProbeAnswer::Verdict::unknown;
-        a.state = "cannot probe the databases: " + util::mask_secrets(e.what());
-    }
-    return a;
-}
-
-Result run_pg_restore(const Context& ctx) {
-    Result res;
-    StepParams p(ctx.step);
-    PgRestoreParams prm = read_pg_restore_params(ctx.playbook, p);
-    if (!p.ok()) {
-        res.summary = p.first_problem();
-        return res;
-    }
+SideSwapOutcome run_side_swap(exec::ProcessRunner& runner, const RestoreSpec& prm,
+                              const SideSwapRun& run) {
+    SideSwapOutcome res;
     auto say = [&](const std::string& s) {
-        log::info("{}: {}", ctx.step.id, s);
-        if (ctx.progress) {
-            ctx.progress(util::mask_secrets(s));
+        log::info("{}: {}", run.log_name, s);
+        if (run.progress) {
+            run.progress(util::mask_secrets(s));
         }
     };
     json::object timings;
     try {
         Dsn dsn = Dsn::parse(prm.dsn);
         const std::string db = dsn.dbname();
-        RestoreProbe probe = probe_restore(dsn, ctx.run_id);
+        RestoreProbe probe = probe_restore(dsn, run.run_id);
         const std::string& side = probe.side;
         const std::string& rolled = probe.rolled;
         res.details["database"] = db;
@@ -179,12 +149,12 @@ Result run_pg_restore(const Context& ctx) {
         BackupManifest m =
             probe.mark && !probe.mark->backup.empty() && stage >= RestoreStage::restored
                 ? catalog.get(probe.mark->backup)
-                : catalog.select(prm.backup, db, ctx.playbook.directory);
+                : catalog.select(prm.backup, db, run.base);
         std::string window = loss_window(m, std::chrono::system_clock::now());
         res.details["backup"] = m.id;
         res.details["loss_window"] = window;
         say("backup " + m.id + "; loss window " + window);
-        RestoreMark mark = probe.mark.value_or(RestoreMark{ctx.run_id, stage, m.id, true});
+        RestoreMark mark = probe.mark.value_or(RestoreMark{run.run_id, stage, m.id, true});
         mark.backup = m.id;
 
         if (stage == RestoreStage::side_created) {
@@ -203,7 +173,7 @@ Result run_pg_restore(const Context& ctx) {
         if (stage == RestoreStage::none) {
             auto t0 = SteadyClock::now();
             TocInfo toc;
-            auto problems = check_archive(ctx.runner, m, toc);
+            auto problems = check_archive(runner, m, toc);
             timings["check_archive_s"] = seconds_since(t0);
             if (!problems.empty()) {
                 res.summary = "backup " + m.id + " is not usable: " + util::join(problems, "; ") +
@@ -212,9 +182,9 @@ Result run_pg_restore(const Context& ctx) {
             }
             say("restoring " + m.id + " into " + side + " (" + std::to_string(toc.entries) +
                 " items, jobs " + std::to_string(prm.jobs) + ")");
-            RestoreRequest rq{dsn, side, dump_path(m), prm.jobs, toc.entries, db, ctx.progress};
-            rq.on_created = [&] { advance(ctx, dsn, side, mark, RestoreStage::side_created); };
-            RestoreResult rr = restore_into_new_database(ctx.runner, rq);
+            RestoreRequest rq{dsn, side, dump_path(m), prm.jobs, toc.entries, db, run.progress};
+            rq.on_created = [&] { advance(run, dsn, side, mark, RestoreStage::side_created); };
+            RestoreResult rr = restore_into_new_database(runner, rq);
             timings["create_s"] = std::chrono::duration<double>(rr.create_time).count();
             timings["restore_s"] = std::chrono::duration<double>(rr.restore_time).count();
             res.output_tail = rr.output_tail;
@@ -223,7 +193,7 @@ Result run_pg_restore(const Context& ctx) {
                 res.details["timings"] = timings;
                 return res;
             }
-            advance(ctx, dsn, side, mark, RestoreStage::restored);
+            advance(run, dsn, side, mark, RestoreStage::restored);
             stage = RestoreStage::restored;
         }
 
@@ -252,7 +222,7 @@ Result run_pg_restore(const Context& ctx) {
                 res.details["timings"] = timings;
                 return res;
             }
-            advance(ctx, dsn, side, mark, RestoreStage::verified);
+            advance(run, dsn, side, mark, RestoreStage::verified);
             stage = RestoreStage::verified;
         }
 
@@ -266,7 +236,7 @@ Result run_pg_restore(const Context& ctx) {
                                                   quote_literal(db))[0]
                                              .as<bool>();
                 tx.commit();
-                advance(ctx, dsn, side, mark, RestoreStage::swapping);
+                advance(run, dsn, side, mark, RestoreStage::swapping);
             }
             auto t2 = SteadyClock::now();
             say("swapping: " + db + " → " + rolled + ", " + side + " → " + db);
@@ -280,8 +250,8 @@ Result run_pg_restore(const Context& ctx) {
                 return res;
             }
             mark.stage = RestoreStage::swapped;
-            if (ctx.stage) {
-                ctx.stage("swapped", {{"database", db}, {"rolled_back_database", rolled}});
+            if (run.on_stage) {
+                run.on_stage("swapped", {{"database", db}, {"rolled_back_database", rolled}});
             }
         } else {
             // Swapped by an earlier attempt, which may have died before the old database was
@@ -307,7 +277,7 @@ Result run_pg_restore(const Context& ctx) {
                 auto new_conn = connect(dsn);
                 for (const auto& spec : prm.reconcile) {
                     ReconcileCounts c =
-                        reconcile_table(*old_conn, *new_conn, spec, ctx.run_dir / "reconcile");
+                        reconcile_table(*old_conn, *new_conn, spec, run.reconcile_dir);
                     json::object o;
                     o["table"] = c.table;
                     o["missing"] = c.missing;
@@ -331,16 +301,15 @@ Result run_pg_restore(const Context& ctx) {
         if (!prm.reconcile.empty()) {
             summary += "; reconcile: " + std::to_string(total_missing) + " missing, " +
                        std::to_string(total_changed) + " changed row(s) in " +
-                       (ctx.run_dir / "reconcile").string();
+                       run.reconcile_dir.string();
         }
         if (!rec_error.empty()) {
             res.summary = summary + "; reconciliation FAILED: " + rec_error + " (reconcile " +
                           rolled + " by hand)";
             return res;
         }
-        advance(ctx, dsn, db, mark, RestoreStage::reconciled);
-        res.status = Status::succeeded;
-        res.exit_code = 0;
+        advance(run, dsn, db, mark, RestoreStage::reconciled);
+        res.ok = true;
         res.summary = summary;
     } catch (const util::Error& e) {
         res.summary = util::mask_secrets(e.what());
@@ -355,4 +324,4 @@ Result run_pg_restore(const Context& ctx) {
     return res;
 }
 
-} // namespace rollback::actions
+} // namespace rollback::db

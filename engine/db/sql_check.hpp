@@ -15,7 +15,7 @@ class transaction_base;
 class result;
 } // namespace pqxx
 
-namespace rollback::actions {
+namespace rollback::db {
 
 struct SqlExpectation {
     std::optional<std::string>
@@ -39,4 +39,17 @@ std::string check_sql(pqxx::transaction_base& tx, const std::string& sql,
 pqxx::result exec_sql(pqxx::transaction_base& tx, const std::string& sql,
                       const std::vector<std::string>& params);
 
-} // namespace rollback::actions
+/// An assertion of a restore step: a query, the values bound to its $1, $2, ... and the result
+/// it must give.
+struct SqlAssert {
+    std::string sql;                 ///< with $1, $2, ... for the variables it used
+    std::vector<std::string> params; ///< their values, bound
+    SqlExpectation expect;
+};
+
+/// Runs `asserts` in `tx`; returns one line per failing assertion
+/// ("assert \"SELECT ...\": returned 3, expected 0").
+std::vector<std::string> run_asserts(pqxx::transaction_base& tx,
+                                     const std::vector<SqlAssert>& asserts);
+
+} // namespace rollback::db

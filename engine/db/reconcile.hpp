@@ -13,7 +13,7 @@ namespace pqxx {
 class connection_base;
 }
 
-namespace rollback::actions {
+namespace rollback::db {
 
 struct ReconcileSpec {
     std::string table;            ///< as written in the playbook ("orders" = "public.orders")
@@ -30,11 +30,14 @@ struct ReconcileCounts {
     std::filesystem::path changed_csv;
 };
 
-/// Compares `spec.table` in both databases by key and md5(row::text) (keys and hashes are fetched,
-/// diffed in memory: ~100 bytes per row), then exports the full rows of the differences:
+/// Compares `spec.table` in both databases by key and row text (md5 of it past 128 bytes): both
+/// sides are scanned at once in key order (a cursor each, fetched in fixed-size batches) and
+/// merged, so memory grows with the number of differences, not with the table. Then exports the
+/// full rows of the differences:
 /// `<out_dir>/<table>.missing.csv` (rows of the rolled-back database, header = column names) and
 /// `<out_dir>/<table>.changed.csv` (first column `_side` = rolled_back | restored, both versions
-/// next to each other). Both files are written even when empty. Rows are ordered by key.
+/// next to each other). Both files are written even when empty. Rows are ordered by key (within
+/// each batch of 5000 differences; across batches too for integer keys).
 /// Throws pqxx/util errors when a table or key column does not exist.
 ReconcileCounts reconcile_table(pqxx::connection_base& rolled_back, pqxx::connection_base& restored,
                                 const ReconcileSpec& spec, const std::filesystem::path& out_dir);
@@ -42,4 +45,4 @@ ReconcileCounts reconcile_table(pqxx::connection_base& rolled_back, pqxx::connec
 /// One CSV field (RFC 4180; NULL = empty unquoted, empty string = "").
 std::string csv_field(const char* value, bool is_null);
 
-} // namespace rollback::actions
+} // namespace rollback::db

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
-#include "actions/sql_check.hpp"
+#include "db/sql_check.hpp"
 
-#include "actions/pg_conn.hpp"
+#include "db/names.hpp"
 #include "util/strings.hpp"
 
 #include <boost/json/serialize.hpp>
@@ -11,7 +11,7 @@
 #include <pqxx/subtransaction>
 #include <pqxx/transaction_base>
 
-namespace rollback::actions {
+namespace rollback::db {
 
 std::optional<std::string> expectation_text(const boost::json::value& v) {
     if (v.is_string()) {
@@ -68,4 +68,15 @@ std::string check_sql(pqxx::transaction_base& tx, const std::string& sql,
     return {};
 }
 
-} // namespace rollback::actions
+std::vector<std::string> run_asserts(pqxx::transaction_base& tx,
+                                     const std::vector<SqlAssert>& asserts) {
+    std::vector<std::string> failures;
+    for (const auto& a : asserts) {
+        if (std::string problem = check_sql(tx, a.sql, a.params, a.expect); !problem.empty()) {
+            failures.push_back("assert " + util::quoted(util::tail(a.sql, 80)) + ": " + problem);
+        }
+    }
+    return failures;
+}
+
+} // namespace rollback::db

@@ -5,7 +5,7 @@
 // `rehearse`: reading an archive's TOC, restoring it into a database created for it, dropping
 // such a database again.
 
-#include "actions/pg_conn.hpp"
+#include "db/names.hpp"
 #include "exec/runner.hpp"
 #include "util/duration.hpp"
 
@@ -17,7 +17,7 @@ namespace pqxx {
 class transaction_base;
 }
 
-namespace rollback::actions {
+namespace rollback::db {
 
 using ProgressFn = std::function<void(const std::string& line)>;
 
@@ -68,4 +68,4 @@ std::string drop_database(const Dsn& server, const std::string& name);
 /// The maintenance database of a server: `postgres`.
 Dsn maintenance_dsn(const Dsn& dsn);
 
-} // namespace rollback::actions
+} // namespace rollback::db

@@ -1,9 +1,7 @@
 // SPDX-License-Identifier: MIT
-#include "actions/pg_restore_state.hpp"
+#include "db/restore_state.hpp"
 
-#include "actions/pg_restore_action.hpp"
-#include "actions/pg_restore_core.hpp"
-#include "util/secrets.hpp"
+#include "db/restore.hpp"
 #include "util/strings.hpp"
 
 #include <algorithm>
@@ -11,9 +9,8 @@
 #include <pqxx/connection_base>
 #include <pqxx/result>
 #include <pqxx/transaction>
-#include <set>
 
-namespace rollback::actions {
+namespace rollback::db {
 
 namespace {
 
@@ -295,33 +292,4 @@ std::vector<LeftoverDatabase> find_leftover_databases(const Dsn& dsn,
     return out;
 }
 
-LeftoverScan scan_leftover_databases(const playbook::Playbook& pb, const std::string& live_run_id) {
-    LeftoverScan scan;
-    std::set<std::string> seen;
-    for (const auto* list : {&pb.steps, &pb.finally}) {
-        for (const auto& step : *list) {
-            if (step.action != "pg_restore") {
-                continue;
-            }
-            StepParams p(step);
-            PgRestoreParams prm = read_pg_restore_params(pb, p);
-            if (!p.ok()) {
-                continue;
-            }
-            try {
-                Dsn dsn = Dsn::parse(prm.dsn);
-                if (!seen.insert(maintenance_dsn(dsn).conninfo() + "\n" + dsn.dbname()).second) {
-                    continue;
-                }
-                for (auto& l : find_leftover_databases(dsn, live_run_id)) {
-                    scan.found.push_back(std::move(l));
-                }
-            } catch (const std::exception& e) {
-                scan.not_checked.push_back("step " + step.id + ": " + util::mask_secrets(e.what()));
-            }
-        }
-    }
-    return scan;
-}
-
-} // namespace rollback::actions
+} // namespace rollback::db

@@ -17,7 +17,7 @@ namespace pqxx {
 class transaction_base;
 }
 
-namespace rollback::actions {
+namespace rollback::db {
 
 struct TableStat {
     std::string table; ///< "schema.name"
@@ -42,4 +42,4 @@ std::vector<TableStat> collect_stats(pqxx::transaction_base& tx,
 std::vector<std::string> compare_stats(pqxx::transaction_base& tx,
                                        const std::vector<TableStat>& expected);
 
-} // namespace rollback::actions
+} // namespace rollback::db

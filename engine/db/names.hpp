@@ -1,23 +1,15 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-// PostgreSQL helpers of the database actions: connections (from pg/), identifier and literal
-// quoting, names of derived databases, the client programs.
+// SQL text and names: identifier and literal quoting, names of derived databases, the client
+// programs. Includes the connection vocabulary (db/connection.hpp) for its users' convenience.
 
-#include "pg/connection.hpp"
+#include "db/connection.hpp"
 
 #include <string>
 #include <string_view>
 
-namespace rollback::actions {
-
-// The connection vocabulary lives in pg/ (shared with the sql source); the actions use it under
-// these names.
-using pg::connect;
-using pg::ConnectError;
-using pg::Connection;
-using pg::db_error_text;
-using pg::Dsn;
+namespace rollback::db {
 
 /// `"name"` with embedded quotes doubled.
 std::string quote_ident(std::string_view name);
@@ -36,4 +28,4 @@ std::string derived_db_name(const std::string& base, std::string_view tag, std::
 /// when it exists, else the name (looked up in PATH by the runner).
 std::string pg_program(const std::string& name);
 
-} // namespace rollback::actions
+} // namespace rollback::db

@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: MIT
-#include "actions/pg_tables.hpp"
+#include "db/tables.hpp"
 
-#include "actions/pg_conn.hpp"
+#include "db/names.hpp"
 #include "util/error.hpp"
 
 #include <algorithm>
 #include <pqxx/result>
 #include <pqxx/transaction_base>
 
-namespace rollback::actions {
+namespace rollback::db {
 
 std::vector<std::string> list_user_tables(pqxx::transaction_base& tx) {
     pqxx::result r =
@@ -83,4 +83,4 @@ std::vector<std::string> compare_stats(pqxx::transaction_base& tx,
     return diffs;
 }
 
-} // namespace rollback::actions
+} // namespace rollback::db

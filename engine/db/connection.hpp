@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-// PostgreSQL connections for everything that talks to a database (the pg_* actions, the sql
-// source): DSN handling (the password never reaches argv or output) and connecting with classified
-// errors. libpqxx stays in pg/ and its two users, actions/ and sources/.
+// PostgreSQL connections for everything that talks to a database (db/ itself, the pg_restore, sql
+// and sql_assert actions, the sql source): DSN handling (the password never reaches argv or output)
+// and connecting with classified errors.
 
 #include "util/error.hpp"
 
@@ -16,7 +16,7 @@ namespace pqxx {
 class connection_base;
 } // namespace pqxx
 
-namespace rollback::pg {
+namespace rollback::db {
 
 /// A parsed libpq connection string (URI or key=value). Parsing registers the password with
 /// util::register_secret, so it is masked in every output from then on.
@@ -67,4 +67,4 @@ Connection connect(const Dsn& dsn);
 /// The message of a libpqxx/libpq exception, masked, trimmed of trailing newlines.
 std::string db_error_text(const std::exception& e);
 
-} // namespace rollback::pg
+} // namespace rollback::db

@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: MIT
-#include "actions/pg_rehearsal.hpp"
+#include "db/rehearsal.hpp"
 
-#include "actions/backup_catalog.hpp"
-#include "actions/pg_restore_action.hpp"
-#include "actions/pg_tables.hpp"
+#include "db/backup_catalog.hpp"
+#include "db/tables.hpp"
 #include "util/files.hpp"
 #include "util/secrets.hpp"
 #include "util/strings.hpp"
@@ -14,7 +13,7 @@
 #include <pqxx/transaction>
 #include <unistd.h>
 
-namespace rollback::actions {
+namespace rollback::db {
 
 namespace fs = std::filesystem;
 namespace json = boost::json;
@@ -61,32 +60,26 @@ std::string text(const json::object& o, const char* k) {
 
 } // namespace
 
-Rehearsal rehearse_pg_restore(const playbook::Playbook& pb, const playbook::Step& step,
-                              exec::ProcessRunner& runner, const std::string& dsn_override,
-                              const ProgressFn& progress) {
+Rehearsal rehearse_restore(exec::ProcessRunner& runner, const RestoreSpec& prm,
+                           const std::string& step_id, const fs::path& base,
+                           const std::string& dsn_override, const ProgressFn& progress) {
     auto say = [&](const std::string& s) {
         if (progress) {
             progress(util::mask_secrets(s));
         }
     };
     Rehearsal r;
-    r.step_id = step.id;
+    r.step_id = step_id;
     auto now = std::chrono::system_clock::now();
     r.time = util::format_time(now);
     auto t_all = SteadyClock::now();
-    StepParams p(step);
-    PgRestoreParams prm = read_pg_restore_params(pb, p);
-    if (!p.ok()) {
-        r.problems.push_back(p.first_problem());
-        return r;
-    }
     try {
         Dsn dsn = Dsn::parse(dsn_override.empty() ? prm.dsn : dsn_override);
         r.database = dsn.dbname();
         BackupCatalog catalog(prm.catalog);
-        BackupManifest m = catalog.select(prm.backup, r.database, pb.directory);
+        BackupManifest m = catalog.select(prm.backup, r.database, base);
         r.backup = m.id;
-        say(step.id + ": backup " + m.id + ", loss window if run now: " + loss_window(m, now));
+        say(step_id + ": backup " + m.id + ", loss window if run now: " + loss_window(m, now));
 
         auto t0 = SteadyClock::now();
         TocInfo toc;
@@ -101,7 +94,7 @@ Rehearsal rehearse_pg_restore(const playbook::Playbook& pb, const playbook::Step
         r.scratch = derived_db_name(r.database, "rehearse",
                                     util::format_time(now).substr(0, 19) + "_" +
                                         std::to_string(::getpid()));
-        say(step.id + ": restoring into scratch database " + r.scratch);
+        say(step_id + ": restoring into scratch database " + r.scratch);
         auto t1 = SteadyClock::now();
         RestoreRequest rq{dsn, r.scratch, dump_path(m), prm.jobs, toc.entries, {}, progress};
         RestoreResult rr = restore_into_new_database(runner, rq);
@@ -194,4 +187,4 @@ std::optional<Rehearsal> last_rehearsal(const fs::path& state_dir, const std::st
     return best;
 }
 
-} // namespace rollback::actions
+} // namespace rollback::db
