@@ -32,7 +32,7 @@ const OptionDoc* find_option(const CommandDoc& d, std::string_view long_name) {
 } // namespace
 
 TEST_SUITE("cli") {
-    TEST_CASE("describe: every visible command of the table, in order, the hidden one left out") {
+    TEST_CASE("describe: every visible command of the table in order and the hidden one left out") {
         auto docs = describe_commands();
         std::vector<std::string_view> visible;
         for (const auto& c : commands()) {
@@ -48,7 +48,8 @@ TEST_SUITE("cli") {
                            [](const CommandDoc& d) { return d.command->name == "completion"; }));
     }
 
-    TEST_CASE("describe: options, short forms, value names and positionals as the command parses") {
+    TEST_CASE("describe: options with short forms and value names and positionals as the command "
+              "parses") {
         auto docs = describe_commands();
         const auto& run = find_doc(docs, "run");
         const OptionDoc* pb = find_option(run, "playbook");
@@ -84,7 +85,7 @@ TEST_SUITE("cli") {
         CHECK(usage_subcommands("plan -p PLAYBOOK").empty());
     }
 
-    TEST_CASE("describe: the exit codes documented are util::ExitCode's, each once") {
+    TEST_CASE("describe: the exit codes documented are util::ExitCode values each once") {
         std::vector<int> codes;
         for (const auto& e : exit_code_docs()) {
             codes.push_back(e.code);
