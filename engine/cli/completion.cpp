@@ -227,6 +227,12 @@ std::string zsh_completion(const std::vector<CommandDoc>& docs) {
 
 int cmd_completion(const Args& args) {
     const std::string shell = args.empty() ? "" : args[0];
+    if (shell == "--help" || shell == "-h") {
+        std::printf("usage: rollback completion bash|zsh\n\nprints the shell's completion "
+                    "script (installed as share/bash-completion/completions/rollback and "
+                    "share/zsh/vendor-completions/_rollback)\n");
+        return util::to_int(util::ExitCode::ok);
+    }
     if (args.size() != 1 || (shell != "bash" && shell != "zsh")) {
         throw util::Error("completion: name the shell: bash or zsh", util::ExitCode::invalid,
                           "rollback completion bash > /etc/bash_completion.d/rollback");

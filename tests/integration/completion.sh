@@ -10,6 +10,8 @@ source "$(dirname "$0")/../support/itest.sh"
 "$RB" completion zsh > "$WORK/_rollback"
 expect_rc 2 "$WORK/bad.out" -- "$RB" completion fish
 contains "$WORK/bad.out" "completion: name the shell: bash or zsh"
+expect_rc 0 "$WORK/usage.out" -- "$RB" help completion
+contains "$WORK/usage.out" "usage: rollback completion bash|zsh"
 
 # complete WORD...: the candidates bash offers for the last word, one per line, sorted.
 complete_words() {
