@@ -50,7 +50,8 @@ pass "hardening and schedules"
 
 # The installed config validates as far as it can without the playbook a person writes; the
 # installed man page and completions are in their standard places.
-[ -f "$prefix/share/man/man1/rollback.1" ] || fail "no man page"
+[ -f "$prefix/share/man/man1/rollback.1.gz" ] || [ -f "$prefix/share/man/man1/rollback.1" ] ||
+    fail "no man page"
 [ -f "$prefix/share/bash-completion/completions/rollback" ] || fail "no bash completion"
 [ -f "$prefix/share/zsh/vendor-completions/_rollback" ] || fail "no zsh completion"
 [ -x "$prefix/share/rollback/hooks/notify" ] || fail "hooks not installed executable"
