@@ -65,7 +65,29 @@ fi
 head -1 "$WORK/_rollback" | grep -qx '#compdef rollback' || fail "zsh script has no #compdef line"
 if command -v zsh >/dev/null; then
     zsh -n "$WORK/_rollback" || fail "zsh -n: the zsh completion does not parse"
-    pass "zsh completion parses (zsh -n)"
+    # An interactive zsh on a pseudo-terminal (zpty) with the script in its fpath completes
+    # LINE<TAB>; prints what the terminal showed, escape sequences removed.
+    zsh_complete() {
+        mkdir -p "$WORK/zfunc" && cp "$WORK/_rollback" "$WORK/zfunc/"
+        timeout 30 zsh -f -c '
+            zmodload zsh/zpty
+            zpty comp zsh -f -i
+            zpty -w comp "PS1=\"> \"; fpath=($1 \$fpath); autoload -Uz compinit; compinit -u -d $1/dump"
+            zpty -w comp "$2"$'"'"'\t'"'"'
+            sleep 2
+            while zpty -r -t comp line; do print -rn -- "$line"; done
+            zpty -d comp' _ "$WORK/zfunc" "$1" | sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g' | tr -d '\r'
+    }
+    zsh_complete "rollback re" > "$WORK/zsh.re"
+    for c in "rehearse  -- restore backups" "report    -- a run's full timeline" "resume    -- continue"; do
+        contains "$WORK/zsh.re" "$c"
+    done
+    zsh_complete "rollback run --dry" > "$WORK/zsh.run"
+    contains "$WORK/zsh.run" "rollback run --dry-run"
+    zsh_complete "rollback backup " > "$WORK/zsh.backup"
+    contains "$WORK/zsh.backup" "list    verify"
+    for f in "$WORK"/zsh.*; do lacks "$f" "_arguments:"; done
+    pass "zsh completes commands, options and subcommands (zpty)"
 else
     echo "note: zsh not installed, the zsh script's syntax is not checked"
 fi
