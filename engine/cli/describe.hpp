@@ -32,7 +32,7 @@ struct CommandDoc {
 std::vector<CommandDoc> describe_commands();
 
 /// The literal words a usage line allows first: "backup [list|verify] --catalog DIR" gives list and
-/// verify, "audit verify RUN_ID" gives verify; an upper-case placeholder or an option gives none.
+/// verify, "audit verify RUN_ID" gives verify; an upper-case name (RUN_ID) or an option gives none.
 std::vector<std::string> usage_subcommands(std::string_view usage);
 
 /// The documented exit codes (util::ExitCode), with their meaning as the README's table words it.
