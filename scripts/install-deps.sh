@@ -18,6 +18,9 @@ packages=(
   mawk openssl
   # HTML reports rendered headless (tests/integration/report_html.sh)
   chromium
+  # packaging tests: the .deb, the units, the man page, completion (tests/integration/deb_package.sh,
+  # systemd_units.sh, man_page.sh, completion.sh)
+  dpkg-dev systemd man-db groff-base zsh
 )
 
 missing=()

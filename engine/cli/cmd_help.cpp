@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "cli/commands.hpp"
+#include "cli/describe.hpp"
 #include "util/exit_code.hpp"
 
 #include <cstdio>
@@ -7,6 +8,10 @@
 namespace rollback::cli {
 
 int cmd_help(const Args& args) {
+    if (!args.empty() && args[0] == "--man") {
+        std::fputs(man_page(describe_commands()).c_str(), stdout);
+        return util::to_int(util::ExitCode::ok);
+    }
     if (!args.empty()) {
         for (const auto& c : commands()) {
             if (c.name == args[0]) {
@@ -17,6 +22,9 @@ int cmd_help(const Args& args) {
     }
     std::printf("usage: rollback COMMAND [OPTIONS]\n\ncommands:\n");
     for (const auto& c : commands()) {
+        if (c.hidden) {
+            continue;
+        }
         std::printf("  %-44.*s %.*s\n", static_cast<int>(c.usage.size()), c.usage.data(),
                     static_cast<int>(c.summary.size()), c.summary.data());
     }

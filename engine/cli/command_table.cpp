@@ -41,6 +41,8 @@ const std::vector<Command>& commands() {
          cmd_approve},
         {"help", "help [COMMAND]", "show the commands, or one command's options", cmd_help},
         {"version", "version", "print the version", cmd_version},
+        {"completion", "completion bash|zsh",
+         "print the shell completion script, generated from this table", cmd_completion, true},
     };
     return table;
 }

@@ -15,6 +15,8 @@ struct Command {
     std::string_view usage;   ///< e.g. "validate FILE..."
     std::string_view summary; ///< one line
     int (*run)(const Args& args);
+    bool hidden =
+        false; ///< dispatched, but left out of `rollback help`, completion and the man page
 };
 
 /// The table, in the order `rollback help` shows it.
@@ -39,5 +41,6 @@ int cmd_deployed(const Args& args);
 int cmd_trigger(const Args& args);
 int cmd_approve(const Args& args);
 int cmd_monitor(const Args& args);
+int cmd_completion(const Args& args);
 
 } // namespace rollback::cli

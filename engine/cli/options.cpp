@@ -9,8 +9,17 @@
 #include <iostream>
 #include <pwd.h>
 #include <unistd.h>
+#include <utility>
 
 namespace rollback::cli {
+
+namespace {
+thread_local DescriptionSink t_description_sink;
+} // namespace
+
+void set_description_sink(DescriptionSink sink) {
+    t_description_sink = std::move(sink);
+}
 
 void add_common_options(po::options_description& desc, CommonOptions& common) {
     desc.add_options() //
@@ -27,6 +36,10 @@ void add_common_options(po::options_description& desc, CommonOptions& common) {
 
 bool parse_options(std::string_view command, const Args& args, po::options_description& desc,
                    const po::positional_options_description& positional, po::variables_map& vm) {
+    if (t_description_sink) {
+        t_description_sink(desc, positional);
+        return false;
+    }
     try {
         auto parsed = po::command_line_parser(args).options(desc).positional(positional).run();
         po::store(parsed, vm);

@@ -7,6 +7,7 @@
 
 #include <boost/program_options.hpp>
 #include <filesystem>
+#include <functional>
 #include <string>
 
 namespace rollback::cli {
@@ -27,6 +28,13 @@ void add_common_options(po::options_description& desc, CommonOptions& common);
 /// An unknown or malformed option throws util::Error (exit 2) with a one-line hint.
 bool parse_options(std::string_view command, const Args& args, po::options_description& desc,
                    const po::positional_options_description& positional, po::variables_map& vm);
+
+/// Receives a command's option description instead of parsing (cli/describe.cpp): while a sink is
+/// set on this thread, parse_options hands it `desc` and `positional` and returns false, as for
+/// --help, without printing. An empty function clears it.
+using DescriptionSink =
+    std::function<void(const po::options_description&, const po::positional_options_description&)>;
+void set_description_sink(DescriptionSink sink);
 
 /// Splits "a,b" lists given once or several times (--only a,b --only c).
 std::vector<std::string> split_list(const std::vector<std::string>& values);

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# The Debian package: `cpack -G DEB` from this build tree builds it with its dependencies and
+# conffiles declared; `dpkg -i` installs it (system user, state directory); the installed
+# /usr/bin/rollback runs, `man -w 1 rollback` finds its page; `dpkg -r` removes every file it
+# installed but the conffiles, `dpkg -P` those, the state directory and the user. The package is
+# purged on every exit, failed or not. Root only: it installs into this machine.
+source "$(dirname "$0")/../support/itest.sh"
+[ "$(id -u)" -eq 0 ] || { echo "skip: installing a package needs root"; exit 125; }
+for tool in dpkg dpkg-deb cpack man; do
+    command -v "$tool" >/dev/null || { echo "skip: $tool not installed"; exit 125; }
+done
+build=$(dirname "$RB")
+[ -f "$build/CPackConfig.cmake" ] || { echo "skip: $build is not a build tree"; exit 125; }
+if dpkg-query -W -f='${Status}' rollback 2>/dev/null | grep -q 'install ok'; then
+    echo "skip: a rollback package is installed already; this test does not touch it"; exit 125
+fi
+if [ -e /usr/bin/rollback ] || getent passwd rollback >/dev/null; then
+    echo "skip: /usr/bin/rollback or a user rollback exists (not from this test)"; exit 125
+fi
+on_exit 'timeout 60 dpkg -P rollback >/dev/null 2>&1'
+
+start=$SECONDS
+timeout 180 cpack -G DEB --config "$build/CPackConfig.cmake" -B "$WORK/pkg" > "$WORK/cpack.log" 2>&1 ||
+    { cat "$WORK/cpack.log" >&2; fail "cpack -G DEB"; }
+deb=$(ls "$WORK"/pkg/rollback_*.deb)
+dpkg-deb -f "$deb" Depends > "$WORK/depends"
+for dep in adduser python3 libboost-program-options libboost-json libpqxx libpq5 libspdlog \
+           libtomlplusplus libssl3 libc6; do
+    contains "$WORK/depends" "$dep"
+done
+mkdir "$WORK/control"
+dpkg-deb -e "$deb" "$WORK/control"
+contains "$WORK/control/conffiles" "/etc/rollback/rollback.toml"
+contains "$WORK/control/conffiles" "/etc/default/rollback"
+pass "built $(basename "$deb") in $((SECONDS - start)) s; Depends: $(cat "$WORK/depends")"
+
+timeout 60 dpkg -i "$deb" > "$WORK/dpkg-i.log" 2>&1 || { cat "$WORK/dpkg-i.log" >&2; fail "dpkg -i"; }
+version=$(dpkg-deb -f "$deb" Version)
+/usr/bin/rollback --version > "$WORK/version"
+contains "$WORK/version" "rollback $version"
+/usr/bin/rollback help > "$WORK/help"
+contains "$WORK/help" "rehearse -p PLAYBOOK"
+man -w 1 rollback > "$WORK/man-w"
+contains "$WORK/man-w" "/usr/share/man/man1/rollback.1"
+[ -x /usr/share/rollback/hooks/notify ] || fail "hooks not executable"
+[ -f /usr/share/bash-completion/completions/rollback ] || fail "no bash completion"
+[ -f /usr/share/zsh/vendor-completions/_rollback ] || fail "no zsh completion"
+[ -f /usr/lib/systemd/system/rollback-monitor.service ] ||
+    fail "no rollback-monitor.service"
+contains /usr/lib/systemd/system/rollback-monitor.service "ExecStart=/usr/bin/rollback monitor -c /etc/rollback/rollback.toml"
+getent passwd rollback > /dev/null || fail "no system user rollback"
+[ "$(stat -c '%U %a' /var/lib/rollback)" = "rollback 750" ] || fail "/var/lib/rollback: $(stat -c '%U %a' /var/lib/rollback)"
+for f in /etc/rollback/rollback.toml /etc/default/rollback; do
+    [ "$(stat -c '%U:%G %a' "$f")" = "root:rollback 640" ] || fail "$f: $(stat -c '%U:%G %a' "$f")"
+done
+# The installed playbooks find the installed hooks (../hooks), and validate.
+/usr/bin/rollback validate /usr/share/rollback/playbooks/database-only.toml > "$WORK/validate" 2>&1 ||
+    { cat "$WORK/validate" >&2; fail "the installed playbook does not validate"; }
+pass "installed: --version, help, man -w 1 rollback, units, user, state directory"
+
+dpkg -L rollback > "$WORK/files"
+dpkg-query -W -f='${Conffiles}\n' rollback | awk 'NF { print $1 }' > "$WORK/conffiles"
+timeout 60 dpkg -r rollback > "$WORK/dpkg-r.log" 2>&1 || { cat "$WORK/dpkg-r.log" >&2; fail "dpkg -r"; }
+left=0
+while read -r f; do
+    if grep -qxF "$f" "$WORK/conffiles"; then continue; fi
+    # A directory holding a conffile stays with it until the purge (/etc/rollback).
+    if [ -d "$f" ] && grep -q "^$f/" "$WORK/conffiles"; then continue; fi
+    # Shared directories (/usr, /usr/share/man/man1, ...) stay; a file, or a directory of ours, goes.
+    if [ -e "$f" ] && { [ ! -d "$f" ] || [[ $f == */rollback ]]; }; then
+        echo "left after dpkg -r: $f" >&2; left=$((left + 1))
+    fi
+done < "$WORK/files"
+[ "$left" -eq 0 ] || fail "$left paths left after dpkg -r"
+[ ! -e /usr/bin/rollback ] || fail "/usr/bin/rollback left"
+pass "dpkg -r: nothing of $(wc -l < "$WORK/files") paths left but the conffiles"
+
+timeout 60 dpkg -P rollback > "$WORK/dpkg-P.log" 2>&1 || { cat "$WORK/dpkg-P.log" >&2; fail "dpkg -P"; }
+while read -r f; do [ ! -e "$f" ] || fail "conffile left after purge: $f"; done < "$WORK/conffiles"
+[ ! -e /etc/rollback ] || fail "/etc/rollback left after purge"
+[ ! -e /var/lib/rollback ] || fail "/var/lib/rollback left after purge"
+! getent passwd rollback > /dev/null || fail "user rollback left after purge"
+pass "dpkg -P: conffiles, state directory and user gone ($((SECONDS - start)) s in all)"
