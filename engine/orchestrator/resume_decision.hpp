@@ -2,8 +2,8 @@
 #pragma once
 
 // What `rollback resume` does with one planned step, from what the journal recorded of it and
-// what the person asked (docs/architecture.md, "How a run flows", step 5): the rules in one pure function,
-// the probes injected.
+// what the person asked (docs/architecture.md, "How a run flows", step 5): the rules in one pure
+// function, the probes injected.
 
 #include "journal/state.hpp"
 #include "orchestrator/execution.hpp"
