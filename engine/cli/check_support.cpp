@@ -6,6 +6,7 @@
 #include "cli/state_dir.hpp"
 #include "exec/runner.hpp"
 #include "monitor/monitor.hpp"
+#include "state/local_store.hpp"
 #include "util/error.hpp"
 #include "util/files.hpp"
 #include "util/secrets.hpp"
@@ -116,34 +117,13 @@ decision::DecisionRecord evaluate_now(const config::Config& cfg, const fs::path&
                                       util::SystemTime now) {
     // One tick of the monitor's own reading and evaluation: `check` and `monitor --once` judge
     // the same data the same way.
-    decision::BaselineBook book;
-    if (fs::exists(state_dir / "baselines.json")) {
-        book = decision::BaselineBook::from_json(util::read_file(state_dir / "baselines.json"));
-    }
-    monitor::Monitor mon(cfg, std::move(book));
+    monitor::Monitor mon(
+        cfg, state::LocalStore(state_dir).baselines().value_or(decision::BaselineBook{}));
     if (auto marker = read_deploy_marker(state_dir)) {
         mon.deployed(marker->time, marker->release);
     }
     exec::RealProcessRunner runner;
     return mon.tick(runner, now).record;
-}
-
-decision::DecisionRecord read_decision_record(const fs::path& state_dir, const std::string& id) {
-    const fs::path dir = state_dir / "decisions";
-    const fs::path file = dir / (id + ".json");
-    if (id.empty() || id.find('/') != std::string::npos || !fs::exists(file)) {
-        throw util::Error("no decision record " + util::quoted(id) + " in " + dir.string(),
-                          util::ExitCode::invalid);
-    }
-    return decision::from_json(util::read_file(file));
-}
-
-fs::path write_decision_record(const fs::path& state_dir, const decision::DecisionRecord& r) {
-    fs::path dir = state_dir / "decisions";
-    fs::create_directories(dir);
-    fs::path p = dir / (decision::record_id(r) + ".json");
-    util::write_file_atomic(p, decision::to_json(r) + "\n");
-    return p;
 }
 
 std::string summarize_record(const decision::DecisionRecord& r) {

@@ -36,15 +36,6 @@ std::vector<DeployMarker> read_deploy_history(const std::filesystem::path& state
 decision::DecisionRecord evaluate_now(const config::Config& cfg,
                                       const std::filesystem::path& state_dir, util::SystemTime now);
 
-/// Reads `<state_dir>/decisions/<id>.json`. util::Error (exit 2) when there is none or it is
-/// malformed.
-decision::DecisionRecord read_decision_record(const std::filesystem::path& state_dir,
-                                              const std::string& id);
-
-/// Writes `<state_dir>/decisions/<record_id>.json` atomically; returns the path.
-std::filesystem::path write_decision_record(const std::filesystem::path& state_dir,
-                                            const decision::DecisionRecord& r);
-
 /// One line per record for people: time, action, and each condition's verdict with its numbers.
 std::string summarize_record(const decision::DecisionRecord& r);
 

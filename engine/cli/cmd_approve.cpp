@@ -9,6 +9,7 @@
 #include "cli/run_support.hpp"
 #include "cli/state_dir.hpp"
 #include "journal/paths.hpp"
+#include "state/local_store.hpp"
 #include "util/error.hpp"
 #include "util/strings.hpp"
 
@@ -19,7 +20,7 @@ namespace rollback::cli {
 namespace {
 
 int list(const std::filesystem::path& state_dir) {
-    auto all = list_approvals(state_dir);
+    auto all = state::LocalStore(state_dir).approvals();
     if (all.empty()) {
         std::printf("no approval requests in %s\n", state_dir.c_str());
         return util::to_int(util::ExitCode::ok);
@@ -63,6 +64,7 @@ int cmd_approve(const Args& args) {
     }
     config::Config cfg = load_rollback_config(common);
     const auto state_dir = resolve_state_dir(common, cfg).dir;
+    state::LocalStore store(state_dir);
     if (show) {
         return list(state_dir);
     }
@@ -70,7 +72,7 @@ int cmd_approve(const Args& args) {
         throw util::Error("approve: give a DECISION_ID (or --list)", util::ExitCode::invalid,
                           "rollback approve --list shows the requests");
     }
-    auto request = read_approval(state_dir, id);
+    auto request = store.approval(id);
     if (!request) {
         throw util::Error("no approval request " + util::quoted(id) + " in " +
                               (state_dir / "approvals").string(),
@@ -98,7 +100,7 @@ int cmd_approve(const Args& args) {
         throw util::Error(cfg.file.string() + " has no [decision] playbook to run",
                           util::ExitCode::invalid);
     }
-    auto record = read_decision_record(state_dir, request->decision_id);
+    auto record = store.record(request->decision_id);
     auto pb = load_playbook(cfg.playbook);
     actions::Trigger t = trigger_of(record, id, "approved");
     t.reason = "approved by " + current_user() + (note.empty() ? "" : " (" + note + ")") + ": " +
@@ -112,25 +114,25 @@ int cmd_approve(const Args& args) {
     so.command = "approve";
     // Marked before the run so a second approval is refused; reopened when no run started
     // (preflight problems, the lock held, not confirmed at the prompt).
-    const ApprovalRequest pending = *request;
+    const state::ApprovalRequest pending = *request;
     const auto before = journal::latest_run(state_dir);
     request->state = "approved";
     request->approved_by = current_user();
     request->approved_at = now;
-    write_approval(state_dir, *request);
+    store.put_approval(*request);
     int rc = 0;
     try {
         rc = start_run(pb, t, so);
     } catch (...) {
-        write_approval(state_dir, pending);
+        store.put_approval(pending);
         throw;
     }
     auto after = journal::latest_run(state_dir);
     if (after && after != before) {
         request->run_id = *after;
-        write_approval(state_dir, *request);
+        store.put_approval(*request);
     } else {
-        write_approval(state_dir, pending);
+        store.put_approval(pending);
     }
     return rc;
 }

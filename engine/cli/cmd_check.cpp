@@ -5,6 +5,7 @@
 #include "cli/state_dir.hpp"
 #include "monitor/replay.hpp"
 #include "sources/collect.hpp"
+#include "state/local_store.hpp"
 #include "util/error.hpp"
 #include "util/exit_code.hpp"
 #include "util/strings.hpp"
@@ -339,7 +340,7 @@ int cmd_check(const Args& args) {
     config::Config cfg = load_rollback_config(common);
     auto state_dir = resolve_state_dir(common, cfg).dir;
     auto record = evaluate_now(cfg, state_dir, std::chrono::system_clock::now());
-    auto path = write_decision_record(state_dir, record);
+    auto path = state::LocalStore(state_dir).put_record(record);
     if (common.json) {
         std::printf("%s\n", decision::to_json(record).c_str());
     } else {

@@ -8,6 +8,7 @@
 #include "journal/paths.hpp"
 #include "journal/reader.hpp"
 #include "journal/state.hpp"
+#include "state/local_store.hpp"
 #include "util/error.hpp"
 #include "util/exit_code.hpp"
 #include "util/files.hpp"
@@ -50,7 +51,7 @@ std::string action_taken(const fs::path& state_dir, const std::string& decision_
             continue; // an unreadable journal is `rollback audit`'s business, not explain's
         }
     }
-    if (auto a = read_approval(state_dir, decision_id)) {
+    if (auto a = state::LocalStore(state_dir).approval(decision_id)) {
         out += "  approval request: " + a->state +
                (a->state == "approved" ? " by " + a->approved_by
                                        : " until " + util::format_time(a->expires_at)) +
@@ -129,27 +130,18 @@ int cmd_explain(const Args& args) {
     }
     if (now) {
         record = evaluate_now(*cfg, state_dir, std::chrono::system_clock::now());
-        write_decision_record(state_dir, record);
+        state::LocalStore(state_dir).put_record(record);
     } else if (last) {
-        auto dir = state_dir / "decisions";
-        std::filesystem::path file;
-        {
-            // Record ids start with the UTC time, so the greatest name is the newest record.
-            if (std::filesystem::is_directory(dir)) {
-                for (const auto& e : std::filesystem::directory_iterator(dir)) {
-                    if (e.path().extension() == ".json" && e.path().filename() > file.filename()) {
-                        file = e.path();
-                    }
-                }
-            }
-            if (file.empty()) {
-                throw util::Error("no decision records in " + dir.string(), util::ExitCode::invalid,
-                                  "run 'rollback check' or 'rollback explain --now'");
-            }
+        const state::LocalStore store(state_dir);
+        const auto newest = store.newest_record_id();
+        if (!newest) {
+            throw util::Error("no decision records in " + (state_dir / "decisions").string(),
+                              util::ExitCode::invalid,
+                              "run 'rollback check' or 'rollback explain --now'");
         }
-        record = decision::from_json(util::read_file(file));
+        record = store.record(*newest);
     } else {
-        record = read_decision_record(state_dir, id);
+        record = state::LocalStore(state_dir).record(id);
     }
     id = decision::record_id(record);
     if (html || !output.empty()) {

@@ -15,6 +15,7 @@
 #include "journal/reader.hpp"
 #include "journal/state.hpp"
 #include "monitor/monitor.hpp"
+#include "state/local_store.hpp"
 #include "util/error.hpp"
 #include "util/files.hpp"
 #include "util/log.hpp"
@@ -60,15 +61,11 @@ void monitor_event(const fs::path& state_dir, boost::json::object ev) {
     }
 }
 
-decision::BaselineBook read_baselines(const fs::path& state_dir) {
-    fs::path p = state_dir / "baselines.json";
-    if (!fs::exists(p)) {
-        return {};
-    }
+decision::BaselineBook read_baselines(const state::Store& store, const fs::path& state_dir) {
     try {
-        return decision::BaselineBook::from_json(util::read_file(p));
+        return store.baselines().value_or(decision::BaselineBook{});
     } catch (const std::exception& e) {
-        log::warn("ignoring {}: {}", p.string(), e.what());
+        log::warn("ignoring {}: {}", (state_dir / "baselines.json").string(), e.what());
         return {};
     }
 }
@@ -76,6 +73,7 @@ decision::BaselineBook read_baselines(const fs::path& state_dir) {
 struct Loop {
     CommonOptions common;
     fs::path state_dir;
+    std::optional<state::LocalStore> local; ///< what is kept in state_dir; see store()
     std::optional<monitor::Monitor> mon;
     std::optional<std::string> marker_seen; ///< "release@time" of the deploy marker fed last
     std::optional<util::SystemTime> cooldown_until; ///< carried across reloads
@@ -90,6 +88,13 @@ struct Loop {
     std::optional<std::string> latest_listed;
     int ticks_since_listing = 0;
     static constexpr int k_relist_ticks = 100;
+
+    state::Store& store() {
+        if (!local) {
+            local.emplace(state_dir);
+        }
+        return *local;
+    }
 
     /// The newest run's id, listing the runs only when the directory changed.
     std::optional<std::string> newest_run() {
@@ -171,8 +176,8 @@ struct Loop {
             return; // nothing to tell, or the run's own on-trigger hooks tell it
         }
         const auto& cfg = mon->config();
-        if (r.action == Action::request_approval && !read_approval(state_dir, id)) {
-            ApprovalRequest a;
+        if (r.action == Action::request_approval && !store().approval(id)) {
+            state::ApprovalRequest a;
             a.decision_id = id;
             a.requested_at = r.time;
             a.expires_at = r.time + cfg.approval_timeout;
@@ -180,7 +185,7 @@ struct Loop {
             a.condition = t.condition;
             a.severity = t.severity;
             a.reason = r.reason;
-            write_approval(state_dir, a);
+            store().put_approval(a);
             std::printf("approval requested: rollback approve %s -c %s (until %s)\n", id.c_str(),
                         cfg.file.c_str(), util::format_time(a.expires_at).c_str());
             std::fflush(stdout);
@@ -319,7 +324,7 @@ int cmd_monitor(const Args& args) {
     install_reload_handler();
     const util::Millis first_interval = cfg.interval;
     loop.hooks_pb = Loop::load_hooks_playbook(cfg);
-    loop.mon.emplace(std::move(cfg), read_baselines(loop.state_dir));
+    loop.mon.emplace(std::move(cfg), read_baselines(loop.store(), loop.state_dir));
     loop.last_run = journal::latest_run(loop.state_dir); // older runs are history
     log::info("monitor: {} conditions, every {}", loop.mon->config().conditions.size(),
               util::format_duration(first_interval));
@@ -344,9 +349,9 @@ int cmd_monitor(const Args& args) {
         const auto& r = e.record;
         // Every action is notable: the id (a hash of the record) is needed only then.
         const std::string id = e.notable ? decision::record_id(r) : std::string();
-        append_tick(loop.state_dir, r, id);
+        loop.store().append_tick(r, id);
         if (e.notable) {
-            write_decision_record(loop.state_dir, r);
+            loop.store().put_record(r);
             std::printf("%s\n", loop.common.json ? decision::to_json(r).c_str()
                                                  : summarize_record(r).c_str());
             std::fflush(stdout);
@@ -385,8 +390,7 @@ int cmd_monitor(const Args& args) {
         }
     }
     try {
-        util::write_file_atomic(loop.state_dir / "baselines.json",
-                                loop.mon->baselines().to_json() + "\n");
+        loop.store().put_baselines(loop.mon->baselines());
     } catch (const std::exception& e) {
         log::warn("cannot save baselines: {}", e.what());
     }

@@ -8,6 +8,7 @@
 #include "cli/run_options.hpp"
 #include "cli/run_support.hpp"
 #include "cli/state_dir.hpp"
+#include "state/local_store.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
 #include "util/strings.hpp"
@@ -108,7 +109,7 @@ int cmd_trigger(const Args& args) {
     auto record =
         manual_record(cfg ? cfg->target : std::string(), so.state_dir, o.trigger, *severity);
     std::filesystem::create_directories(so.state_dir);
-    auto path = write_decision_record(so.state_dir, record);
+    auto path = state::LocalStore(so.state_dir).put_record(record);
     o.trigger.decision_id = decision::record_id(record);
     if (!common.json) {
         std::printf("decision %s: manual trigger of %s (%s)\n  record: %s\n",

@@ -2,6 +2,7 @@
 #include "cli/evidence.hpp"
 
 #include "cli/check_support.hpp"
+#include "state/local_store.hpp"
 #include "util/files.hpp"
 
 #include <boost/json/parse.hpp>
@@ -51,10 +52,9 @@ read_ticks(const fs::path& state_dir, util::SystemTime from, util::SystemTime to
             break;
         }
     }
+    const state::LocalStore store(state_dir);
     for (const auto& day : days) {
-        std::ifstream in(state_dir / "decisions" / ("ticks-" + day + ".jsonl"));
-        std::string line;
-        while (std::getline(in, line)) {
+        for (const auto& line : store.ticks_of_day(day)) {
             json::error_code ec;
             json::value v = json::parse(line, ec);
             if (ec || !v.is_object()) {
@@ -127,7 +127,8 @@ std::optional<report::DecisionView> decision_view_of_run(const fs::path& state_d
         return std::nullopt;
     }
     try {
-        return decision_view(state_dir, read_decision_record(state_dir, decision_id), decision_id);
+        return decision_view(state_dir, state::LocalStore(state_dir).record(decision_id),
+                             decision_id);
     } catch (const std::exception&) {
         return std::nullopt; // the page says the record is not in this state directory
     }

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 #include "monitor/monitor.hpp"
 
-#include "cli/decision_actions.hpp"
 #include "monitor/replay.hpp"
 #include "sources/collect.hpp"
+#include "state/local_store.hpp"
 
 #include "exec/runner.hpp"
 #include "support/temp_dir.hpp"
@@ -562,10 +562,10 @@ TEST_SUITE("monitor") {
         c.name = "errors";
         c.observed = 0.25;
         r.conditions.push_back(c);
-        cli::append_tick(dir.path(), r, "", 14);
+        rollback::state::LocalStore(dir.path()).append_tick(r, "", 14);
         r.time += seconds(10);
         r.conditions[0].observed.reset();
-        cli::append_tick(dir.path(), r, "20261126T100010.000Z-0123abcd", 14);
+        rollback::state::LocalStore(dir.path()).append_tick(r, "20261126T100010.000Z-0123abcd", 14);
         CHECK_FALSE(std::filesystem::exists(dir / "decisions/ticks-2026-11-01.jsonl"));
         CHECK(std::filesystem::exists(dir / "decisions/ticks-2026-11-20.jsonl"));
         std::ifstream in(dir / "decisions/ticks-2026-11-26.jsonl");

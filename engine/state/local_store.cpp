@@ -1,0 +1,138 @@
+// SPDX-License-Identifier: MIT
+#include "state/local_store.hpp"
+
+#include "util/error.hpp"
+#include "util/files.hpp"
+#include "util/log.hpp"
+#include "util/strings.hpp"
+
+#include <algorithm>
+#include <fstream>
+
+namespace rollback::state {
+
+namespace fs = std::filesystem;
+
+std::string LocalStore::put_record(const decision::DecisionRecord& r) {
+    const fs::path dir = dir_ / "decisions";
+    fs::create_directories(dir);
+    const fs::path p = dir / (decision::record_id(r) + ".json");
+    util::write_file_atomic(p, decision::to_json(r) + "\n");
+    return p.string();
+}
+
+decision::DecisionRecord LocalStore::record(const std::string& id) const {
+    const fs::path dir = dir_ / "decisions";
+    const fs::path file = dir / (id + ".json");
+    if (id.empty() || id.find('/') != std::string::npos || !fs::exists(file)) {
+        throw util::Error("no decision record " + util::quoted(id) + " in " + dir.string(),
+                          util::ExitCode::invalid);
+    }
+    return decision::from_json(util::read_file(file));
+}
+
+std::optional<std::string> LocalStore::newest_record_id() const {
+    const fs::path dir = dir_ / "decisions";
+    fs::path file;
+    // Record ids start with the UTC time, so the greatest name is the newest record.
+    if (fs::is_directory(dir)) {
+        for (const auto& e : fs::directory_iterator(dir)) {
+            if (e.path().extension() == ".json" && e.path().filename() > file.filename()) {
+                file = e.path();
+            }
+        }
+    }
+    if (file.empty()) {
+        return std::nullopt;
+    }
+    return file.stem().string();
+}
+
+std::vector<std::string> LocalStore::ticks_of_day(const std::string& day) const {
+    std::vector<std::string> out;
+    std::ifstream in(dir_ / "decisions" / ("ticks-" + day + ".jsonl"));
+    std::string line;
+    while (std::getline(in, line)) {
+        out.push_back(std::move(line));
+    }
+    return out;
+}
+
+void LocalStore::append_tick(const decision::DecisionRecord& r, const std::string& written_id,
+                             int keep_days) {
+    const std::string day = util::format_time(r.time).substr(0, 10);
+    const fs::path dir = dir_ / "decisions";
+    const fs::path file = dir / ("ticks-" + day + ".jsonl");
+    std::error_code ec;
+    const bool new_day = !fs::exists(file, ec);
+    fs::create_directories(dir, ec);
+    if (!util::append_line(file, tick_line(r, written_id))) {
+        log::warn("cannot append to {}", file.string());
+        return;
+    }
+    if (!new_day) {
+        return;
+    }
+    // A new day: drop tick files past their keep (names sort by day).
+    const std::string oldest =
+        "ticks-" + util::format_time(r.time - std::chrono::hours(24) * keep_days).substr(0, 10) +
+        ".jsonl";
+    for (const auto& e : fs::directory_iterator(dir, ec)) {
+        const std::string name = e.path().filename().string();
+        if (name.rfind("ticks-", 0) == 0 && name < oldest) {
+            fs::remove(e.path(), ec);
+        }
+    }
+}
+
+fs::path LocalStore::approval_path(const std::string& decision_id) const {
+    check_decision_id(decision_id);
+    return dir_ / "approvals" / (decision_id + ".json");
+}
+
+void LocalStore::put_approval(const ApprovalRequest& a) {
+    const fs::path p = approval_path(a.decision_id);
+    fs::create_directories(dir_ / "approvals");
+    util::write_file_atomic(p, approval_json(a) + "\n");
+}
+
+std::optional<ApprovalRequest> LocalStore::approval(const std::string& decision_id) const {
+    const fs::path p = approval_path(decision_id);
+    if (!fs::exists(p)) {
+        return std::nullopt;
+    }
+    return parse_approval(util::read_file(p), p.string());
+}
+
+std::vector<ApprovalRequest> LocalStore::approvals() const {
+    std::vector<ApprovalRequest> out;
+    const fs::path dir = dir_ / "approvals";
+    if (!fs::is_directory(dir)) {
+        return out;
+    }
+    std::vector<fs::path> files;
+    for (const auto& e : fs::directory_iterator(dir)) {
+        if (e.path().extension() == ".json") {
+            files.push_back(e.path());
+        }
+    }
+    std::sort(files.begin(), files.end()); // ids start with the time
+    for (const auto& f : files) {
+        out.push_back(parse_approval(util::read_file(f), f.string()));
+    }
+    return out;
+}
+
+std::optional<decision::BaselineBook> LocalStore::baselines() const {
+    const fs::path p = dir_ / "baselines.json";
+    if (!fs::exists(p)) {
+        return std::nullopt;
+    }
+    return decision::BaselineBook::from_json(util::read_file(p));
+}
+
+void LocalStore::put_baselines(const decision::BaselineBook& book) {
+    util::write_file_atomic(dir_ / "baselines.json", book.to_json() + "\n");
+}
+
+} // namespace rollback::state

@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+// state::Store in a state directory, in the files and formats docs/config.md describes:
+//   decisions/<id>.json               a decision record (decision::to_json, one line)
+//   decisions/ticks-YYYY-MM-DD.jsonl  the tick log of that UTC day
+//   approvals/<decision_id>.json      an approval request
+//   baselines.json                    the monitor's baselines
+// Every whole-file write is atomic (write, fsync, rename); tick lines are appends.
+
+#include "state/store.hpp"
+
+#include <filesystem>
+
+namespace rollback::state {
+
+class LocalStore : public Store {
+  public:
+    explicit LocalStore(std::filesystem::path dir) : dir_(std::move(dir)) {}
+    const std::filesystem::path& dir() const { return dir_; }
+
+    std::string put_record(const decision::DecisionRecord& r) override;
+    decision::DecisionRecord record(const std::string& id) const override;
+    std::optional<std::string> newest_record_id() const override;
+    void append_tick(const decision::DecisionRecord& r, const std::string& written_id,
+                     int keep_days = 14) override;
+    std::vector<std::string> ticks_of_day(const std::string& day) const override;
+
+    void put_approval(const ApprovalRequest& a) override;
+    std::optional<ApprovalRequest> approval(const std::string& decision_id) const override;
+    std::vector<ApprovalRequest> approvals() const override;
+
+    std::optional<decision::BaselineBook> baselines() const override;
+    void put_baselines(const decision::BaselineBook& book) override;
+
+    /// Where the request of `decision_id` is kept. util::Error (exit 2) for a bad id.
+    std::filesystem::path approval_path(const std::string& decision_id) const;
+
+  private:
+    std::filesystem::path dir_;
+};
+
+} // namespace rollback::state

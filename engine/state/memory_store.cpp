@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: MIT
+#include "state/memory_store.hpp"
+
+#include "util/error.hpp"
+#include "util/strings.hpp"
+
+namespace rollback::state {
+
+// Records, requests and baselines are kept serialized, so a value read back went through the
+// same formats as LocalStore's files.
+
+std::string MemoryStore::put_record(const decision::DecisionRecord& r) {
+    const std::string id = decision::record_id(r);
+    records_[id] = decision::to_json(r);
+    return "memory:decisions/" + id;
+}
+
+decision::DecisionRecord MemoryStore::record(const std::string& id) const {
+    auto it = records_.find(id);
+    if (it == records_.end()) {
+        throw util::Error("no decision record " + util::quoted(id) + " in memory",
+                          util::ExitCode::invalid);
+    }
+    return decision::from_json(it->second);
+}
+
+std::optional<std::string> MemoryStore::newest_record_id() const {
+    if (records_.empty()) {
+        return std::nullopt;
+    }
+    return records_.rbegin()->first;
+}
+
+std::vector<std::string> MemoryStore::ticks_of_day(const std::string& day) const {
+    auto it = ticks_.find(day);
+    return it == ticks_.end() ? std::vector<std::string>{} : it->second;
+}
+
+void MemoryStore::append_tick(const decision::DecisionRecord& r, const std::string& written_id,
+                              int keep_days) {
+    const std::string day = util::format_time(r.time).substr(0, 10);
+    const bool new_day = !ticks_.contains(day);
+    ticks_[day].push_back(tick_line(r, written_id));
+    if (!new_day) {
+        return;
+    }
+    const std::string oldest =
+        util::format_time(r.time - std::chrono::hours(24) * keep_days).substr(0, 10);
+    ticks_.erase(ticks_.begin(), ticks_.lower_bound(oldest));
+}
+
+void MemoryStore::put_approval(const ApprovalRequest& a) {
+    check_decision_id(a.decision_id);
+    approvals_[a.decision_id] = approval_json(a);
+}
+
+std::optional<ApprovalRequest> MemoryStore::approval(const std::string& decision_id) const {
+    check_decision_id(decision_id);
+    auto it = approvals_.find(decision_id);
+    if (it == approvals_.end()) {
+        return std::nullopt;
+    }
+    return parse_approval(it->second, "memory:approvals/" + decision_id);
+}
+
+std::vector<ApprovalRequest> MemoryStore::approvals() const {
+    std::vector<ApprovalRequest> out;
+    for (const auto& [id, text] : approvals_) { // ids start with the time
+        out.push_back(parse_approval(text, "memory:approvals/" + id));
+    }
+    return out;
+}
+
+std::optional<decision::BaselineBook> MemoryStore::baselines() const {
+    if (!baselines_) {
+        return std::nullopt;
+    }
+    return decision::BaselineBook::from_json(*baselines_);
+}
+
+void MemoryStore::put_baselines(const decision::BaselineBook& book) {
+    baselines_ = book.to_json();
+}
+
+} // namespace rollback::state

@@ -1,0 +1,39 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+// state::Store in memory, for tests: the same contracts as LocalStore (the same errors, the same
+// tick lines and keep), nothing on disk.
+
+#include "state/store.hpp"
+
+#include <map>
+
+namespace rollback::state {
+
+class MemoryStore : public Store {
+  public:
+    std::string put_record(const decision::DecisionRecord& r) override;
+    decision::DecisionRecord record(const std::string& id) const override;
+    std::optional<std::string> newest_record_id() const override;
+    void append_tick(const decision::DecisionRecord& r, const std::string& written_id,
+                     int keep_days = 14) override;
+    std::vector<std::string> ticks_of_day(const std::string& day) const override;
+
+    void put_approval(const ApprovalRequest& a) override;
+    std::optional<ApprovalRequest> approval(const std::string& decision_id) const override;
+    std::vector<ApprovalRequest> approvals() const override;
+
+    std::optional<decision::BaselineBook> baselines() const override;
+    void put_baselines(const decision::BaselineBook& book) override;
+
+    /// The tick lines kept, by UTC day ("YYYY-MM-DD"), each without newline.
+    const std::map<std::string, std::vector<std::string>>& ticks() const { return ticks_; }
+
+  private:
+    std::map<std::string, std::string> records_; ///< id -> decision::to_json
+    std::map<std::string, std::vector<std::string>> ticks_;
+    std::map<std::string, std::string> approvals_; ///< id -> approval_json
+    std::optional<std::string> baselines_;         ///< BaselineBook::to_json
+};
+
+} // namespace rollback::state

@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: MIT
+#include "state/local_store.hpp"
+#include "state/memory_store.hpp"
+
+#include "support/temp_dir.hpp"
+#include "util/error.hpp"
+#include "util/files.hpp"
+#include "util/time.hpp"
+
+#include <doctest/doctest.h>
+#include <filesystem>
+#include <memory>
+
+using namespace rollback;
+namespace fs = std::filesystem;
+
+namespace {
+
+util::SystemTime at(const char* text) {
+    auto t = util::parse_time(text);
+    REQUIRE(t);
+    return *t;
+}
+
+decision::DecisionRecord record_at(const char* time, decision::Action action) {
+    decision::DecisionRecord r;
+    r.time = at(time);
+    r.target = "shop";
+    r.release = "v42";
+    r.action = action;
+    r.cause = "errors";
+    r.reason = "errors above 5%";
+    decision::ConditionRecord c;
+    c.name = "errors";
+    c.observed = 0.25;
+    c.verdict = decision::Verdict::firing;
+    r.conditions.push_back(c);
+    return r;
+}
+
+state::ApprovalRequest request(std::string id, const char* requested) {
+    state::ApprovalRequest a;
+    a.decision_id = std::move(id);
+    a.requested_at = at(requested);
+    a.expires_at = a.requested_at + std::chrono::minutes(30);
+    a.condition = "errors";
+    a.severity = "high";
+    a.reason = "errors above 5%";
+    return a;
+}
+
+/// The contract every Store keeps, whatever keeps it.
+void check_contract(state::Store& store) {
+    SUBCASE("a record read back is the record written; an unknown id is exit 2") {
+        auto r = record_at("2026-11-26T10:00:00Z", decision::Action::trigger);
+        store.put_record(r);
+        const auto back = store.record(decision::record_id(r));
+        CHECK(decision::to_json(back) == decision::to_json(r));
+        try {
+            store.record("20261126T000000.000Z-00000000");
+            FAIL("an unknown record was read");
+        } catch (const util::Error& e) {
+            CHECK(e.code() == util::ExitCode::invalid);
+        }
+    }
+    SUBCASE("the newest record is the one of the latest time; ticks read back by day") {
+        CHECK_FALSE(store.newest_record_id());
+        auto later = record_at("2026-11-26T11:00:00Z", decision::Action::none);
+        auto earlier = record_at("2026-11-26T10:00:00Z", decision::Action::trigger);
+        store.put_record(later);
+        store.put_record(earlier);
+        CHECK(store.newest_record_id() == decision::record_id(later));
+        CHECK(store.ticks_of_day("2026-11-26").empty());
+        store.append_tick(earlier, decision::record_id(earlier), 14);
+        store.append_tick(later, "", 14);
+        const auto lines = store.ticks_of_day("2026-11-26");
+        REQUIRE(lines.size() == 2);
+        CHECK(lines[0] == state::tick_line(earlier, decision::record_id(earlier)));
+        CHECK(lines[1] == state::tick_line(later, ""));
+    }
+    SUBCASE("approval requests: replaced by id, listed oldest first, bad ids refused") {
+        CHECK_FALSE(store.approval("20261126T100000.000Z-0000000b"));
+        store.put_approval(request("20261126T100000.000Z-0000000b", "2026-11-26T10:00:00Z"));
+        store.put_approval(request("20261126T090000.000Z-0000000a", "2026-11-26T09:00:00Z"));
+        auto approved = request("20261126T100000.000Z-0000000b", "2026-11-26T10:00:00Z");
+        approved.state = "approved";
+        approved.approved_by = "ana";
+        approved.approved_at = at("2026-11-26T10:05:00Z");
+        approved.run_id = "run-1";
+        store.put_approval(approved);
+        auto all = store.approvals();
+        REQUIRE(all.size() == 2);
+        CHECK(all[0].decision_id == "20261126T090000.000Z-0000000a");
+        CHECK(all[0].state == "pending");
+        CHECK_FALSE(all[0].approved_at);
+        CHECK(all[1].state == "approved");
+        CHECK(all[1].approved_by == "ana");
+        CHECK(all[1].approved_at == approved.approved_at);
+        CHECK(all[1].run_id == "run-1");
+        CHECK(all[1].expires_at == approved.expires_at);
+        CHECK_THROWS_AS(store.put_approval(request("../escape", "2026-11-26T10:00:00Z")),
+                        util::Error);
+        CHECK_THROWS_AS(store.approval("a/b"), util::Error);
+        CHECK_THROWS_AS(store.approval(""), util::Error);
+    }
+    SUBCASE("baselines: none until saved, then what was saved") {
+        CHECK_FALSE(store.baselines());
+        decision::BaselineBook book;
+        decision::ReleaseBaseline b;
+        b.release = "v41";
+        b.values["errors"] = 0.01;
+        b.ticks["errors"] = 12;
+        book.releases.push_back(b);
+        store.put_baselines(book);
+        auto back = store.baselines();
+        REQUIRE(back);
+        CHECK(back->to_json() == book.to_json());
+    }
+}
+
+} // namespace
+
+TEST_SUITE("state") {
+    TEST_CASE("MemoryStore keeps the Store contract") {
+        state::MemoryStore store;
+        check_contract(store);
+    }
+
+    TEST_CASE("LocalStore keeps the Store contract") {
+        test::TempDir dir;
+        state::LocalStore store(dir.path());
+        check_contract(store);
+    }
+
+    TEST_CASE("LocalStore keeps the documented files byte for byte") {
+        test::TempDir dir;
+        state::LocalStore store(dir.path());
+        auto r = record_at("2026-11-26T10:00:00Z", decision::Action::trigger);
+        const std::string where = store.put_record(r);
+        CHECK(where == (dir / ("decisions/" + decision::record_id(r) + ".json")).string());
+        CHECK(util::read_file(where) == decision::to_json(r) + "\n");
+
+        auto a = request("20261126T100000.000Z-0000000b", "2026-11-26T10:00:00Z");
+        store.put_approval(a);
+        CHECK(util::read_file(dir / "approvals/20261126T100000.000Z-0000000b.json") ==
+              "{\"version\":1,\"decision_id\":\"20261126T100000.000Z-0000000b\","
+              "\"requested_at\":\"2026-11-26T10:00:00.000Z\",\"expires_at\":\"2026-11-26T10:30:00."
+              "000Z\","
+              "\"condition\":\"errors\",\"severity\":\"high\",\"reason\":\"errors above 5%\","
+              "\"state\":\"pending\",\"approved_by\":\"\",\"approved_at\":\"\",\"run_id\":\"\"}\n");
+
+        decision::BaselineBook book;
+        store.put_baselines(book);
+        CHECK(util::read_file(dir / "baselines.json") == book.to_json() + "\n");
+    }
+
+    TEST_CASE("LocalStore: a malformed approval request or record is an error naming its file") {
+        test::TempDir dir;
+        dir.write("approvals/20261126T100000.000Z-0000000b.json", "{\"version\":1}\n");
+        state::LocalStore store(dir.path());
+        try {
+            store.approval("20261126T100000.000Z-0000000b");
+            FAIL("a malformed request was read");
+        } catch (const util::Error& e) {
+            CHECK(std::string(e.what()).find("20261126T100000.000Z-0000000b.json") !=
+                  std::string::npos);
+        }
+        CHECK_THROWS_AS(store.approvals(), util::Error);
+        dir.write("decisions/x.json", "not json\n");
+        CHECK_THROWS(store.record("x"));
+    }
+
+    TEST_CASE(
+        "MemoryStore ticks: one line per tick by day and a new day drops days past the keep") {
+        state::MemoryStore store;
+        store.append_tick(record_at("2026-11-01T10:00:00Z", decision::Action::none), "", 14);
+        store.append_tick(record_at("2026-11-20T10:00:00Z", decision::Action::none), "", 14);
+        store.append_tick(record_at("2026-11-20T10:00:10Z", decision::Action::none), "", 14);
+        CHECK(store.ticks().size() == 1); // 2026-11-20 started a day: 2026-11-01 is past the keep
+        auto r = record_at("2026-11-26T10:00:00Z", decision::Action::trigger);
+        store.append_tick(r, decision::record_id(r), 14);
+        REQUIRE(store.ticks().size() == 2);
+        CHECK(store.ticks().begin()->first == "2026-11-20");
+        CHECK(store.ticks().at("2026-11-20").size() == 2);
+        const auto& line = store.ticks().at("2026-11-26").at(0);
+        CHECK(line == state::tick_line(r, decision::record_id(r)));
+        CHECK(line.find("\"record\":\"" + decision::record_id(r) + "\"") != std::string::npos);
+    }
+}
