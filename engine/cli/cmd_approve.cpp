@@ -11,33 +11,51 @@
 #include "journal/paths.hpp"
 #include "state/local_store.hpp"
 #include "util/error.hpp"
+#include "util/secrets.hpp"
 #include "util/strings.hpp"
 
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <cstdio>
 
 namespace rollback::cli {
 
 namespace {
 
-int list(const std::filesystem::path& state_dir) {
+/// A pending request past its expiry is shown as expired (the file keeps "pending").
+std::string shown_state(const state::ApprovalRequest& a,
+                        std::chrono::system_clock::time_point now) {
+    return a.state == "pending" && now > a.expires_at ? "expired" : a.state;
+}
+
+int list(const std::filesystem::path& state_dir, bool json) {
     auto all = state::LocalStore(state_dir).approvals();
+    const auto now = std::chrono::system_clock::now();
+    if (json) {
+        // JSON Lines: the stored request, its state as shown (expired when past expires_at).
+        for (const auto& a : all) {
+            auto o = boost::json::parse(state::approval_json(a)).as_object();
+            o["state"] = shown_state(a, now);
+            std::printf("%s\n", util::mask_secrets(boost::json::serialize(o)).c_str());
+        }
+        return util::to_int(util::ExitCode::ok);
+    }
     if (all.empty()) {
         std::printf("no approval requests in %s\n", state_dir.c_str());
         return util::to_int(util::ExitCode::ok);
     }
-    const auto now = std::chrono::system_clock::now();
+    std::string out;
     for (const auto& a : all) {
-        std::string state = a.state;
-        if (state == "pending" && now > a.expires_at) {
-            state = "expired";
-        }
-        std::printf(
-            "%s  %-8s %s (%s) requested %s%s\n    %s\n", a.decision_id.c_str(), state.c_str(),
-            a.condition.c_str(), a.severity.c_str(), util::format_time(a.requested_at).c_str(),
-            state == "approved" ? (" approved by " + a.approved_by + ", run " + a.run_id).c_str()
-                                : "",
-            a.reason.c_str());
+        const std::string state = shown_state(a, now);
+        char head[96];
+        std::snprintf(head, sizeof head, "  %-8s ", state.c_str());
+        out += a.decision_id + head + a.condition + " (" + a.severity + ") requested " +
+               util::format_time(a.requested_at) +
+               (state == "approved" ? " approved by " + a.approved_by + ", run " + a.run_id
+                                    : std::string()) +
+               "\n    " + a.reason + "\n";
     }
+    std::fputs(util::terminal_text(out).c_str(), stdout);
     return util::to_int(util::ExitCode::ok);
 }
 
@@ -48,7 +66,7 @@ int cmd_approve(const Args& args) {
     std::string id, note;
     bool yes = false, abandon_stale = false, show = false;
     po::options_description desc("rollback approve DECISION_ID [--yes] | --list");
-    add_common_options(desc, common);
+    add_common_options(desc, common, use_config | use_state_dir | use_verbose | use_json);
     desc.add_options()                                                                     //
         ("id", po::value(&id)->value_name("DECISION_ID"), "the request to approve")        //
         ("list", po::bool_switch(&show), "the approval requests: pending, expired, done")  //
@@ -66,7 +84,7 @@ int cmd_approve(const Args& args) {
     const auto state_dir = resolve_state_dir(common, cfg).dir;
     state::LocalStore store(state_dir);
     if (show) {
-        return list(state_dir);
+        return list(state_dir, common.json);
     }
     if (id.empty()) {
         throw util::Error("approve: give a DECISION_ID (or --list)", util::ExitCode::invalid,

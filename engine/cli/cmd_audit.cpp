@@ -18,7 +18,7 @@ int cmd_audit(const Args& args) {
     std::string action;
     std::string run_id;
     po::options_description desc("audit verify RUN_ID options");
-    add_common_options(desc, common);
+    add_common_options(desc, common, use_config | use_state_dir | use_json);
     desc.add_options()("playbook,p", po::value(&playbook)->value_name("PLAYBOOK"),
                        "use the state directory beside this playbook")             //
         ("action", po::value(&action)->value_name("verify"), "what to do: verify") //

@@ -133,9 +133,11 @@ int cmd_backup(const Args& args) {
     bool mark_good = false;
     bool restore_test = false;
     po::options_description desc("backup options");
-    desc.add_options()                                                      //
-        ("sub", po::value(&sub), "list | verify (none: take a backup)")     //
-        ("id", po::value(&id), "backup id (verify; default: every backup)") //
+    desc.add_options() //
+        ("sub", po::value(&sub)->value_name("list|verify"),
+         "list | verify (none: take a backup)") //
+        ("id", po::value(&id)->value_name("BACKUP_ID"),
+         "backup id (verify; default: every backup)") //
         ("dsn", po::value(&dsn)->value_name("DSN"),
          "database to back up (verify: server for --restore-test)")                           //
         ("catalog", po::value(&catalog)->value_name("DIR"), "backup catalog directory")       //
@@ -146,7 +148,7 @@ int cmd_backup(const Args& args) {
          "key tables to checksum (default: none)") //
         ("restore-test", po::bool_switch(&restore_test),
          "verify: restore into a scratch database and compare");
-    add_common_options(desc, common);
+    add_common_options(desc, common, use_json);
     po::positional_options_description pos;
     pos.add("sub", 1).add("id", 1);
     po::variables_map vm;

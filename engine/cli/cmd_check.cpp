@@ -313,7 +313,7 @@ int cmd_check(const Args& args) {
     CommonOptions common;
     ReplayOptions r;
     po::options_description desc("rollback check [--replay FILE [--from T] [--to T]] [--json]");
-    add_common_options(desc, common);
+    add_common_options(desc, common, use_config | use_state_dir | use_json);
     desc.add_options() //
         ("replay", po::value(&r.file)->value_name("FILE"),
          "a recorded access log or timestamp,value CSV")                        //

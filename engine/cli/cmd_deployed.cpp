@@ -17,7 +17,7 @@ int cmd_deployed(const Args& args) {
     CommonOptions common;
     std::string release, when;
     po::options_description desc("rollback deployed --release V [--time T]");
-    add_common_options(desc, common);
+    add_common_options(desc, common, use_config | use_state_dir | use_json);
     desc.add_options()                                                               //
         ("release", po::value(&release)->value_name("V"), "the release now running") //
         ("time", po::value(&when)->value_name("TIME"), "when it went live (default now, UTC)");

@@ -68,7 +68,7 @@ int cmd_explain(const Args& args) {
     bool now = false, last = false, html = false;
     std::string output;
     po::options_description desc("rollback explain DECISION_ID|RUN_ID|--now|--last");
-    add_common_options(desc, common);
+    add_common_options(desc, common, use_config | use_state_dir | use_json);
     desc.add_options() //
         ("id", po::value(&id)->value_name("DECISION_ID|RUN_ID"),
          "a record in <state_dir>/decisions/, or the run it caused") //

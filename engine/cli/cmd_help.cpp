@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
+#include "cli/command_help.hpp"
 #include "cli/commands.hpp"
 #include "cli/describe.hpp"
+#include "cli/options.hpp"
 #include "util/exit_code.hpp"
 
 #include <cstdio>
@@ -14,6 +16,13 @@ int cmd_help(const Args& args) {
     }
     if (!args.empty()) {
         for (const auto& c : commands()) {
+            if (c.name == args[0] && (c.run == cmd_help || c.run == cmd_version)) {
+                // They parse no options: their help is the table's row and -h.
+                po::options_description desc;
+                desc.add_options()("help,h", "show this help");
+                std::fputs(command_help(c.name, desc, {}).c_str(), stdout);
+                return util::to_int(util::ExitCode::ok);
+            }
             if (c.name == args[0]) {
                 Args help{"--help"};
                 return c.run(help);
@@ -28,6 +37,8 @@ int cmd_help(const Args& args) {
         std::printf("  %-44.*s %.*s\n", static_cast<int>(c.usage.size()), c.usage.data(),
                     static_cast<int>(c.summary.size()), c.summary.data());
     }
+    std::printf("\n`rollback help COMMAND` shows a command's arguments, options, exit codes and an "
+                "example.\n");
     std::printf(
         "\nexit codes: 0 ok, 1 run failed, 2 invalid input (nothing ran), 3 verification failed,\n"
         "            4 locked by another run, 5 rollback recommended, 6 needs attention,\n"

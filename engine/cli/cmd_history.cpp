@@ -16,7 +16,7 @@ int cmd_history(const Args& args) {
     CommonOptions common;
     std::string playbook;
     po::options_description desc("history options");
-    add_common_options(desc, common);
+    add_common_options(desc, common, use_config | use_state_dir | use_json);
     desc.add_options()("playbook,p", po::value(&playbook)->value_name("PLAYBOOK"),
                        "use the state directory beside this playbook");
     po::variables_map vm;

@@ -32,7 +32,7 @@ int cmd_plan(const Args& args) {
     PlanOptions o;
     po::options_description desc("plan options");
     add_plan_options(desc, o);
-    add_common_options(desc, common);
+    add_common_options(desc, common, use_config | use_state_dir | use_json);
     po::positional_options_description pos;
     pos.add("playbook", 1);
     po::variables_map vm;

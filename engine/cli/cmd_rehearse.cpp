@@ -12,6 +12,7 @@
 #include "util/strings.hpp"
 
 #include <algorithm>
+#include <boost/json/serialize.hpp>
 #include <cstdio>
 
 namespace rollback::cli {
@@ -29,7 +30,7 @@ int cmd_rehearse(const Args& args) {
          "rehearse on this server instead of the step's dsn")                           //
         ("only", po::value(&only)->value_name("STEP,..."), "rehearse only these steps") //
         ("var", po::value(&vars)->value_name("NAME=VALUE"), "set a variable");
-    add_common_options(desc, common);
+    add_common_options(desc, common, use_config | use_state_dir | use_verbose | use_json);
     po::positional_options_description pos;
     po::variables_map vm;
     if (!parse_options("rehearse", args, desc, pos, vm)) {
@@ -64,6 +65,12 @@ int cmd_rehearse(const Args& args) {
         });
         auto file = db::save_rehearsal(state_dir, r);
         all_ok = all_ok && r.ok;
+        if (common.json) {
+            auto o = db::to_json(r);
+            o["recorded"] = file.string();
+            std::printf("%s\n", util::mask_secrets(boost::json::serialize(o)).c_str());
+            continue;
+        }
         std::printf("step %s: %s (backup %s)\n", s->id.c_str(), r.ok ? "ok" : "FAILED",
                     r.backup.empty() ? "-" : r.backup.c_str());
         std::printf(
@@ -71,11 +78,11 @@ int cmd_rehearse(const Args& args) {
             "  drop scratch  %7.2fs\n  total         %7.2fs\n",
             r.check_s, r.restore_s, r.toc_entries, r.verify_s, r.drop_s, r.total_s);
         for (const auto& p : r.problems) {
-            std::printf("  FAIL %s\n", util::mask_secrets(p).c_str());
+            std::printf("  FAIL %s\n", util::terminal_text(p).c_str());
         }
         std::printf("  recorded in %s\n", file.string().c_str());
     }
-    if (rehearsed == 0) {
+    if (rehearsed == 0 && !common.json) {
         std::printf("%s: no pg_restore steps to rehearse\n", playbook_file.c_str());
     }
     return util::to_int(all_ok ? util::ExitCode::ok : util::ExitCode::run_failed);

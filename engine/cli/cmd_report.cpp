@@ -20,7 +20,7 @@ int cmd_report(const Args& args) {
     std::string output;
     bool html = false;
     po::options_description desc("report RUN_ID options");
-    add_common_options(desc, common);
+    add_common_options(desc, common, use_config | use_state_dir | use_json);
     desc.add_options()("playbook,p", po::value(&playbook)->value_name("PLAYBOOK"),
                        "use the state directory beside this playbook")            //
         ("run-id", po::value(&run_id)->value_name("RUN_ID"), "the run to report") //

@@ -50,7 +50,7 @@ int cmd_status(const Args& args) {
     std::string playbook;
     std::string run_id;
     po::options_description desc("status [RUN_ID] options");
-    add_common_options(desc, common);
+    add_common_options(desc, common, use_config | use_state_dir | use_json);
     desc.add_options()("playbook,p", po::value(&playbook)->value_name("PLAYBOOK"),
                        "use the state directory beside this playbook") //
         ("run-id", po::value(&run_id)->value_name("RUN_ID"),

@@ -122,7 +122,7 @@ int cmd_validate(const Args& args) {
     desc.add_options()("file", po::value(&files)->value_name("FILE"),
                        "playbook(s) or rollback.toml config(s) to check") //
         ("var", po::value(&vars)->value_name("NAME=VALUE"), "set a variable");
-    add_common_options(desc, common);
+    add_common_options(desc, common, use_config | use_json);
     po::positional_options_description pos;
     pos.add("file", -1);
     po::variables_map vm;

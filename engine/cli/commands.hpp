@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
+#include "util/exit_code.hpp"
+
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,6 +17,8 @@ struct Command {
     std::string_view usage;   ///< e.g. "validate FILE..."
     std::string_view summary; ///< one line
     int (*run)(const Args& args);
+    std::vector<util::ExitCode> exit_codes; ///< what the command can return, for its help
+    std::string_view example;               ///< one typical use, without the leading "rollback "
     bool hidden =
         false; ///< dispatched, but left out of `rollback help`, completion and the man page
 };

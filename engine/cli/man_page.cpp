@@ -105,7 +105,8 @@ std::string man_page(const std::vector<CommandDoc>& docs) {
          "\\fB$ROLLBACK_STATE_DIR\\fR, else the \\fIstate_dir\\fR of the configuration "
          "(\\fB\\-c\\fR \\fIFILE\\fR, else ./rollback.toml, else rollback.toml beside the "
          "playbook or one directory up), else .rollback/ beside the playbook, else ./.rollback.\n";
-    s += ".SH OPTIONS\nEvery command except help and version accepts:\n";
+    s += ".SH OPTIONS\nEvery command except help and version accepts the options below; the others "
+         "each command uses are listed with it.\n";
     add_options(s, common);
     s += ".SH COMMANDS\n";
     for (const auto& d : docs) {
@@ -122,6 +123,16 @@ std::string man_page(const std::vector<CommandDoc>& docs) {
             s += ".RS\n";
             add_options(s, own);
             s += ".RE\n";
+        }
+        if (!d.command->exit_codes.empty()) {
+            std::string codes;
+            for (util::ExitCode code : d.command->exit_codes) {
+                codes += (codes.empty() ? "" : ", ") + std::to_string(util::to_int(code));
+            }
+            s += ".PP\nExit status: " + codes + ".\n";
+        }
+        if (!d.command->example.empty()) {
+            s += ".PP\nExample:\n.RS\n.EX\nrollback " + roff(d.command->example) + "\n.EE\n.RE\n";
         }
     }
     s += ".SH EXIT STATUS\n";

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "cli/options.hpp"
 
+#include "cli/command_help.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
 #include "util/strings.hpp"
@@ -21,17 +22,30 @@ void set_description_sink(DescriptionSink sink) {
     t_description_sink = std::move(sink);
 }
 
-void add_common_options(po::options_description& desc, CommonOptions& common) {
-    desc.add_options() //
-        ("config,c", po::value(&common.config)->value_name("FILE"),
-         "rollback.toml (default ./rollback.toml when present)") //
-        ("state-dir", po::value(&common.state_dir)->value_name("DIR"),
-         "journals, locks, logs (else $ROLLBACK_STATE_DIR, the config's state_dir, .rollback/ "
-         "beside the playbook)") //
-        ("verbose,v", po::bool_switch(&common.verbose),
-         "also log to stderr and stream step output")                                   //
-        ("json", po::bool_switch(&common.json), "machine-readable output (JSON Lines)") //
-        ("help,h", "show this help");
+void add_common_options(po::options_description& desc, CommonOptions& common, unsigned which) {
+    if ((which & use_config) != 0U) {
+        desc.add_options()("config,c", po::value(&common.config)->value_name("FILE"),
+                           "rollback.toml (default ./rollback.toml when present)");
+    }
+    if ((which & use_state_dir) != 0U) {
+        desc.add_options()("state-dir", po::value(&common.state_dir)->value_name("DIR"),
+                           "journals, locks, logs (else $ROLLBACK_STATE_DIR, the config's "
+                           "state_dir, .rollback/ beside the playbook)");
+    }
+    if ((which & use_verbose) != 0U) {
+        desc.add_options()("verbose,v", po::bool_switch(&common.verbose),
+                           "also log to stderr and stream step output");
+    }
+    if ((which & use_json) != 0U) {
+        desc.add_options()("json", po::bool_switch(&common.json),
+                           "machine-readable output (JSON Lines); errors as one JSON object");
+    }
+    desc.add_options()("help,h", "show this help");
+}
+
+bool is_common_option(std::string_view long_name) {
+    return long_name == "config" || long_name == "state-dir" || long_name == "verbose" ||
+           long_name == "json" || long_name == "help";
 }
 
 bool parse_options(std::string_view command, const Args& args, po::options_description& desc,
@@ -44,7 +58,7 @@ bool parse_options(std::string_view command, const Args& args, po::options_descr
         auto parsed = po::command_line_parser(args).options(desc).positional(positional).run();
         po::store(parsed, vm);
         if (vm.count("help") != 0U) {
-            std::cout << "usage: rollback " << command << " [OPTIONS]\n\n" << desc << "\n";
+            std::cout << command_help(command, desc, positional);
             return false;
         }
         po::notify(vm);

@@ -21,10 +21,24 @@ struct CommonOptions {
     bool json = false;     ///< --json
 };
 
-/// Adds -c/--config, --state-dir, -v/--verbose, --json, -h/--help to `desc`.
-void add_common_options(po::options_description& desc, CommonOptions& common);
+/// The shared options a command uses (a bit set): it accepts and shows only those.
+enum CommonOption : unsigned {
+    use_config = 1U,    ///< -c/--config FILE
+    use_state_dir = 2U, ///< --state-dir DIR
+    use_verbose = 4U,   ///< -v/--verbose
+    use_json = 8U,      ///< --json
+    use_all = 15U,
+};
 
-/// Parses `args` for `command`. Returns false when --help was given (usage already printed).
+/// Adds the shared options `which` names (CommonOption bits) and -h/--help to `desc`.
+void add_common_options(po::options_description& desc, CommonOptions& common,
+                        unsigned which = use_all);
+
+/// True for the long names add_common_options may add (config, state-dir, verbose, json, help).
+bool is_common_option(std::string_view long_name);
+
+/// Parses `args` for `command`. Returns false when --help was given (the command's help printed:
+/// usage, summary, arguments, its own options, the shared ones, exit codes, an example).
 /// An unknown or malformed option throws util::Error (exit 2) with a one-line hint.
 bool parse_options(std::string_view command, const Args& args, po::options_description& desc,
                    const po::positional_options_description& positional, po::variables_map& vm);

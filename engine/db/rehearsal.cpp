@@ -26,6 +26,21 @@ double seconds_since(SteadyClock::time_point t0) {
     return std::chrono::duration<double>(SteadyClock::now() - t0).count();
 }
 
+double num(const json::object& o, const char* k) {
+    const json::value* v = o.if_contains(k);
+    if (v == nullptr) {
+        return 0;
+    }
+    return v->is_double() ? v->as_double() : v->is_int64() ? static_cast<double>(v->as_int64()) : 0;
+}
+
+std::string text(const json::object& o, const char* k) {
+    const json::value* v = o.if_contains(k);
+    return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
+} // namespace
+
 json::object to_json(const Rehearsal& r) {
     json::object o;
     o["format"] = 1;
@@ -44,21 +59,6 @@ json::object to_json(const Rehearsal& r) {
     o["total_s"] = r.total_s;
     return o;
 }
-
-double num(const json::object& o, const char* k) {
-    const json::value* v = o.if_contains(k);
-    if (v == nullptr) {
-        return 0;
-    }
-    return v->is_double() ? v->as_double() : v->is_int64() ? static_cast<double>(v->as_int64()) : 0;
-}
-
-std::string text(const json::object& o, const char* k) {
-    const json::value* v = o.if_contains(k);
-    return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
-}
-
-} // namespace
 
 Rehearsal rehearse_restore(exec::ProcessRunner& runner, const RestoreSpec& prm,
                            const std::string& step_id, const fs::path& base,

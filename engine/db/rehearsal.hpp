@@ -9,6 +9,7 @@
 #include "db/side_swap.hpp"
 #include "exec/runner.hpp"
 
+#include <boost/json/object.hpp>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -38,6 +39,10 @@ struct Rehearsal {
 Rehearsal rehearse_restore(exec::ProcessRunner& runner, const RestoreSpec& spec,
                            const std::string& step_id, const std::filesystem::path& base,
                            const std::string& dsn_override, const ProgressFn& progress);
+
+/// The recorded form: {format, step, time, backup, database, scratch, ok, problems[],
+/// toc_entries, check_s, restore_s, verify_s, drop_s, total_s} (seconds as numbers).
+boost::json::object to_json(const Rehearsal& r);
 
 /// Writes `<state_dir>/rehearsals/<time>-<step>.json` atomically; returns its path.
 std::filesystem::path save_rehearsal(const std::filesystem::path& state_dir, const Rehearsal& r);

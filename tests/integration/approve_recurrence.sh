@@ -58,6 +58,13 @@ pass "confirm mode: request recorded and sent to the hook"
 
 expect_rc 0 list.out -- "$RB" approve -c rollback.toml --list
 contains list.out "$id  pending"
+expect_rc 0 list.json -- "$RB" approve -c rollback.toml --list --json
+python3 - "$id" list.json <<'PY' || fail "approve --list --json: $(cat list.json)"
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[2])]
+assert len(rows) == 1 and rows[0]["decision_id"] == sys.argv[1], rows
+assert rows[0]["state"] == "pending" and rows[0]["condition"], rows
+PY
 expect_rc 2 bad.out -- "$RB" approve -c rollback.toml 20991231T000000.000Z-deadbeef --yes
 contains bad.out "no approval request"
 

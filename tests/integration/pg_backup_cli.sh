@@ -65,6 +65,15 @@ before=$(psql -d postgres -tAc "SELECT string_agg(datname, ',' ORDER BY datname)
 expect_rc 0 "$ROLLBACK" rehearse -p "$WORK/pb.toml" --state-dir "$WORK/state"
 grep -q "step restore-db: ok" "$WORK/out" || fail "rehearse: $(cat "$WORK/out")"
 ls "$WORK"/state/rehearsals/*-restore-db.json >/dev/null || fail "no rehearsal record"
+expect_rc 0 "$ROLLBACK" rehearse -p "$WORK/pb.toml" --state-dir "$WORK/state" --json
+python3 - "$WORK/out" <<'PY' || fail "rehearse --json: $(cat "$WORK/out")"
+import json, os, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+assert len(rows) == 1, rows
+r = rows[0]
+assert r["step"] == "restore-db" and r["ok"] is True and r["problems"] == [], r
+assert r["restore_s"] > 0 and r["toc_entries"] > 0 and os.path.isfile(r["recorded"]), r
+PY
 [ "$(psql -d postgres -tAc "SELECT string_agg(datname, ',' ORDER BY datname) FROM pg_database")" = "$before" ] || fail "databases changed"
 [ "$(psql -d shop -tAc "SELECT count(*) FROM orders")" = 51 ] || fail "production changed"
 

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# `rollback help CMD` reads well at 3 a.m. (issue 13): positional arguments shown as positionals
+# (not --id/--file/--sub), only the shared options the command uses (and an unlisted one is
+# refused), its exit codes, and an example that the command really accepts.
+source "$(dirname "$0")/../support/itest.sh"
+
+"$RB" help | awk '/^commands:/ { on = 1; next } on && /^  [a-z]/ { print $1 } /^$/ && on { exit }' \
+    > "$WORK/commands"
+[ "$(wc -l < "$WORK/commands")" -ge 17 ] || fail "rollback help lists too few commands"
+contains <("$RB" help) "rollback help COMMAND"
+
+while read -r cmd; do
+    out="$WORK/help.$cmd"
+    expect_rc 0 "$out" -- "$RB" help "$cmd"
+    contains "$out" "usage: rollback $cmd"
+    contains "$out" "exit codes:"
+    contains "$out" "example:"
+    # The example parses: its options exist (an unknown one exits 2 before --help is seen).
+    example=$(awk '/^example:/ { getline; sub(/^  rollback /, ""); print; exit }' "$out")
+    [ -n "$example" ] || fail "$cmd: no example line"
+    if [ "$cmd" != help ] && [ "$cmd" != version ]; then
+        eval "set -- $example"
+        expect_rc 0 "$WORK/example.$cmd" -- "$RB" "$@" --help
+    fi
+    # Every exit code listed is a documented one.
+    awk '/^exit codes:/ { on = 1; next } on && /^  [0-9]/ { print $1 } /^$/ { on = 0 }' "$out" |
+        while read -r code; do
+            case " 0 1 2 3 4 5 6 7 130 " in *" $code "*) ;; *) fail "$cmd: exit code $code" ;; esac
+        done
+done < "$WORK/commands"
+pass "every command's help has usage, exit codes and an example it accepts"
+
+# Positionals are shown as positionals, not as the options they are bound to.
+contains "$WORK/help.approve" "  DECISION_ID "
+lacks "$WORK/help.approve" "--id"
+contains "$WORK/help.validate" "  FILE... "
+lacks "$WORK/help.backup" "--sub"
+contains "$WORK/help.backup" "  list|verify "
+contains "$WORK/help.audit" "  RUN_ID "
+pass "positional arguments are shown as positionals"
+
+# Only the shared options a command uses; one it does not use is refused, naming the command.
+lacks "$WORK/help.status" "--verbose"
+lacks "$WORK/help.validate" "--state-dir"
+lacks "$WORK/help.backup" "--config"
+contains "$WORK/help.run" "--verbose"
+contains "$WORK/help.monitor" "--state-dir"
+expect_rc 2 "$WORK/status-v.out" -- "$RB" status -v
+contains "$WORK/status-v.out" "status: unknown option"
+pass "shared options shown and accepted only where the command uses them"
+
+# The exit codes are the command's own: check lists 5, validate does not list 1.
+contains "$WORK/help.check" "  5    "
+lacks "$WORK/help.validate" "  1    "
+contains "$WORK/help.resume" "  6    "
+pass "each command lists its own exit codes"
