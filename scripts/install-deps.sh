@@ -9,7 +9,7 @@ packages=(
   libboost1.81-dev libboost-filesystem1.81-dev libboost-program-options1.81-dev
   libboost-json1.81-dev libboost-system1.81-dev
   libpqxx-dev libpq-dev libspdlog-dev libtomlplusplus-dev doctest-dev libssl-dev
-  libhowardhinnant-date-dev
+  libhowardhinnant-date-dev libsystemd-dev
   # fuzzing and the sanitizer build (scripts/fuzz.sh, scripts/sanitize.sh)
   clang libclang-rt-14-dev
   # tests and the demo

@@ -104,7 +104,7 @@ std::string current_user() {
 }
 
 void start_logging(const std::filesystem::path& state_dir, bool verbose, std::string_view command) {
-    log::init(state_dir / "rollback.log", verbose);
+    log::init(state_dir / "rollback.log", {.verbose = verbose});
     log::info("rollback {} {} (pid {}, user {})", ROLLBACK_VERSION, command, ::getpid(),
               current_user());
 }

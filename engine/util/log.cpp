@@ -2,26 +2,65 @@
 #include "util/log.hpp"
 
 #include <cstdio>
-#include <spdlog/sinks/basic_file_sink.h>
+#include <cstdlib>
+#include <spdlog/sinks/rotating_file_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
+#include <spdlog/sinks/systemd_sink.h>
 #include <spdlog/spdlog.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace rollback::log {
 namespace {
 
 std::shared_ptr<spdlog::logger> g_logger;
+std::string_view g_target = "none";
+
+/// systemd.exec(5): $JOURNAL_STREAM is "DEVICE:INODE" of the stream connected to the journal;
+/// it counts only when stderr is that stream (a child that redirected stderr is not logging there).
+bool stderr_is_journal() {
+    const char* js = std::getenv("JOURNAL_STREAM");
+    if (js == nullptr) {
+        return false;
+    }
+    unsigned long long dev = 0, ino = 0;
+    if (std::sscanf(js, "%llu:%llu", &dev, &ino) != 2) {
+        return false;
+    }
+    struct stat st {};
+    return ::fstat(STDERR_FILENO, &st) == 0 && static_cast<unsigned long long>(st.st_dev) == dev &&
+           static_cast<unsigned long long>(st.st_ino) == ino;
+}
+
+bool to_journal() {
+    const char* forced = std::getenv("ROLLBACK_LOG");
+    if (forced != nullptr && std::string_view(forced) == "journal") {
+        return true;
+    }
+    if (forced != nullptr && std::string_view(forced) == "file") {
+        return false;
+    }
+    return stderr_is_journal();
+}
 
 } // namespace
 
-void init(const std::filesystem::path& file, bool verbose) {
+void init(const std::filesystem::path& file, const LogOptions& options) {
     try {
         std::vector<spdlog::sink_ptr> sinks;
-        std::filesystem::create_directories(file.parent_path());
-        sinks.push_back(std::make_shared<spdlog::sinks::basic_file_sink_mt>(file.string(), false));
-        if (verbose) {
-            auto err = std::make_shared<spdlog::sinks::stderr_sink_mt>();
-            err->set_level(spdlog::level::debug);
-            sinks.push_back(err);
+        if (to_journal()) {
+            sinks.push_back(std::make_shared<spdlog::sinks::systemd_sink_mt>("rollback"));
+            g_target = "journal";
+        } else {
+            std::filesystem::create_directories(file.parent_path());
+            sinks.push_back(std::make_shared<spdlog::sinks::rotating_file_sink_mt>(
+                file.string(), options.max_bytes, options.max_files));
+            if (options.verbose) {
+                auto err = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+                err->set_level(spdlog::level::debug);
+                sinks.push_back(err);
+            }
+            g_target = "file";
         }
         g_logger = std::make_shared<spdlog::logger>("rollback", sinks.begin(), sinks.end());
         g_logger->set_level(spdlog::level::debug);
@@ -30,7 +69,12 @@ void init(const std::filesystem::path& file, bool verbose) {
     } catch (const std::exception& e) {
         std::fprintf(stderr, "rollback: warning: cannot open log %s: %s\n", file.c_str(), e.what());
         g_logger.reset();
+        g_target = "none";
     }
+}
+
+std::string_view target() {
+    return g_target;
 }
 
 void shutdown() {
@@ -38,6 +82,7 @@ void shutdown() {
         g_logger->flush();
     }
     g_logger.reset();
+    g_target = "none";
 }
 
 void write(Level level, const std::string& message) {

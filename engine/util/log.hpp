@@ -5,16 +5,29 @@
 
 #include "util/secrets.hpp"
 
+#include <cstddef>
 #include <filesystem>
 #include <fmt/format.h>
 #include <string>
 
 namespace rollback::log {
 
-/// Opens `<state_dir>/rollback.log` (appending). With `verbose`, messages are also written to
-/// stderr. Without a call, logging goes nowhere. Never throws: a log that cannot be opened is
-/// reported once on stderr and logging is disabled.
-void init(const std::filesystem::path& file, bool verbose);
+/// Where messages go, and how the file is kept.
+struct LogOptions {
+    bool verbose = false;               ///< file target: also write to stderr
+    std::size_t max_bytes = 10U << 20U; ///< the file is rotated past this size (bytes)
+    std::size_t max_files = 5;          ///< rollback.log.1 .. .N kept, the oldest dropped
+};
+
+/// Under systemd (systemd.exec(5): $JOURNAL_STREAM names the device:inode of the journal stream
+/// and stderr is that stream) messages go to journald with SYSLOG_IDENTIFIER=rollback and the
+/// message's PRIORITY; otherwise to `file` (appending, rotated by size, as spdlog's
+/// rotating_file_sink), and to stderr too with `verbose`. $ROLLBACK_LOG=journal|file forces one.
+/// Never throws: a log that cannot be opened is reported once on stderr and logging is disabled.
+void init(const std::filesystem::path& file, const LogOptions& options = {});
+
+/// The target init chose: "journal", "file" or "none" (not initialised, or the file failed).
+std::string_view target();
 
 /// Flushes and closes the log (before exec'ing or at exit).
 void shutdown();
