@@ -41,6 +41,11 @@ struct Context {
     /// A stage of a multi-stage action reached (pg_restore: "restored", "swapped", ...): the
     /// orchestrator journals it as step_progress before returning. May be empty.
     std::function<void(const std::string& stage, const boost::json::object& facts)> stage = nullptr;
+    /// Tells the playbook's hooks for lifecycle `event` ("on-approval") with `status` and the
+    /// event's extra fields (hooks/README.md); each hook's outcome is journaled. May be empty.
+    std::function<void(std::string_view event, std::string_view status,
+                       const boost::json::object& extra)>
+        notify = nullptr;
 };
 
 enum class Status {

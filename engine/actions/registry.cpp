@@ -17,6 +17,7 @@ std::unique_ptr<Action> make_release_switch_action();
 std::unique_ptr<Action> make_git_checkout_action();
 std::unique_ptr<Action> make_service_action();
 std::unique_ptr<Action> make_http_action();
+std::unique_ptr<Action> make_approve_action();
 
 namespace {
 
@@ -33,6 +34,7 @@ const std::map<std::string, std::unique_ptr<Action>, std::less<>>& registry() {
         t.emplace("git_checkout", make_git_checkout_action());
         t.emplace("service", make_service_action());
         t.emplace("http", make_http_action());
+        t.emplace("approve", make_approve_action());
         return t;
     }();
     return table;

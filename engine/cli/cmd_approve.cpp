@@ -10,10 +10,12 @@
 #include "cli/state_dir.hpp"
 #include "journal/paths.hpp"
 #include "state/local_store.hpp"
+#include "state/step_gate.hpp"
 #include "util/error.hpp"
 #include "util/secrets.hpp"
 #include "util/strings.hpp"
 
+#include <algorithm>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <cstdio>
@@ -59,26 +61,109 @@ int list(const std::filesystem::path& state_dir, bool json) {
     return util::to_int(util::ExitCode::ok);
 }
 
+/// `rollback approve RUN_ID STEP [--reject]`: answers the approval gate (action = "approve") a
+/// run waits at. The answer is written once; the waiting run (or a resumed one) reads it.
+int answer_gate(const std::filesystem::path& state_dir, const std::string& run_id,
+                const std::string& step, bool approve, const std::string& note, bool json) {
+    if (!journal::is_valid_run_id(run_id)) {
+        throw util::Error("approve: " + util::quoted(run_id) + " is not a run id",
+                          util::ExitCode::invalid, "rollback history lists the runs");
+    }
+    const state::StepGates gates(state_dir);
+    auto request = gates.request(run_id, step);
+    if (!request) {
+        throw util::Error("run " + run_id + " has no approval gate at step " + util::quoted(step) +
+                              " in " + state_dir.string(),
+                          util::ExitCode::invalid,
+                          "rollback status " + run_id + " shows what the run awaits");
+    }
+    if (auto a = gates.answer(run_id, step)) {
+        throw util::Error("step " + step + " of run " + run_id +
+                              " was answered already: " + (a->approved ? "approved" : "rejected") +
+                              " by " + a->by + " at " + util::format_time(a->at),
+                          util::ExitCode::invalid, "rollback status " + run_id);
+    }
+    const auto now = std::chrono::system_clock::now();
+    if (now >= request->expires_at) {
+        throw util::Error("the approval gate " + step + " of run " + run_id + " expired at " +
+                              util::format_time(request->expires_at) + ": the run went on with " +
+                              (request->approve_on_timeout ? "approve" : "reject") +
+                              " (on_timeout)",
+                          util::ExitCode::invalid, "rollback status " + run_id);
+    }
+    const std::string user = current_user();
+    if (!request->approvers.empty() &&
+        std::find(request->approvers.begin(), request->approvers.end(), user) ==
+            request->approvers.end()) {
+        throw util::Error(user + " is not among the approvers of step " + step + " (" +
+                              util::join(request->approvers, ", ") + ")",
+                          util::ExitCode::invalid,
+                          "ask one of them to run: rollback approve " + run_id + " " + step);
+    }
+    if (!gates.give(run_id, step, {approve, user, now, note})) {
+        auto a = gates.answer(run_id, step);
+        throw util::Error(
+            "step " + step + " of run " + run_id + " was answered already" +
+                (a ? std::string(": ") + (a->approved ? "approved" : "rejected") + " by " + a->by
+                   : std::string()),
+            util::ExitCode::invalid, "rollback status " + run_id);
+    }
+    if (json) {
+        std::printf("%s\n", util::mask_secrets(boost::json::serialize(boost::json::object{
+                                                   {"run_id", run_id},
+                                                   {"step", step},
+                                                   {"answer", approve ? "approved" : "rejected"},
+                                                   {"by", user},
+                                                   {"at", util::format_time(now)}}))
+                                .c_str());
+    } else {
+        std::fputs(util::terminal_text(std::string(approve ? "approved" : "rejected") + " step " +
+                                       step + " of run " + run_id + " as " + user +
+                                       "; the waiting run goes on (if it is not running: "
+                                       "rollback resume " +
+                                       run_id + ")\n")
+                       .c_str(),
+                   stdout);
+    }
+    return util::to_int(util::ExitCode::ok);
+}
+
 } // namespace
 
 int cmd_approve(const Args& args) {
     CommonOptions common;
-    std::string id, note;
-    bool yes = false, abandon_stale = false, show = false;
-    po::options_description desc("rollback approve DECISION_ID [--yes] | --list");
+    std::string id, note, step, playbook;
+    bool yes = false, abandon_stale = false, show = false, reject = false;
+    po::options_description desc(
+        "rollback approve DECISION_ID [--yes] | RUN_ID STEP [--reject] | --list");
     add_common_options(desc, common, use_config | use_state_dir | use_verbose | use_json);
-    desc.add_options()                                                                     //
-        ("id", po::value(&id)->value_name("DECISION_ID"), "the request to approve")        //
+    desc.add_options() //
+        ("id", po::value(&id)->value_name("DECISION_ID|RUN_ID"),
+         "the monitor's request to approve, or the run waiting at an approval gate") //
+        ("step", po::value(&step)->value_name("STEP"),
+         "the gate (action = \"approve\") the run waits at")                         //
+        ("reject", po::bool_switch(&reject), "answer the gate: no (its step fails)") //
+        ("playbook,p", po::value(&playbook)->value_name("PLAYBOOK"),
+         "use the state directory beside this playbook (a gate of `rollback run -p`)")     //
         ("list", po::bool_switch(&show), "the approval requests: pending, expired, done")  //
         ("reason", po::value(&note)->value_name("TEXT"), "why (kept in the run's reason)") //
         ("yes,y", po::bool_switch(&yes), "do not ask for confirmation")                    //
         ("abandon-stale", po::bool_switch(&abandon_stale),
          "start even though an earlier run died unfinished (it is noted in its journal)");
     po::positional_options_description pos;
-    pos.add("id", 1);
+    pos.add("id", 1).add("step", 1);
     po::variables_map vm;
     if (!parse_options("approve", args, desc, pos, vm)) {
         return util::to_int(util::ExitCode::ok);
+    }
+    if (!step.empty()) {
+        return answer_gate(resolve_state_dir(common, playbook).dir, id, step, !reject, note,
+                           common.json);
+    }
+    if (reject) {
+        throw util::Error("approve: --reject answers an approval gate: give RUN_ID STEP",
+                          util::ExitCode::invalid,
+                          "rollback status RUN_ID shows what a run awaits");
     }
     config::Config cfg = load_rollback_config(common);
     const auto state_dir = resolve_state_dir(common, cfg).dir;

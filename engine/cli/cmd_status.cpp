@@ -9,8 +9,10 @@
 #include "journal/paths.hpp"
 #include "journal/state.hpp"
 #include "report/run_report.hpp"
+#include "state/step_gate.hpp"
 #include "util/error.hpp"
 #include "util/secrets.hpp"
+#include "util/strings.hpp"
 
 #include <boost/json/array.hpp>
 #include <boost/json/serialize.hpp>
@@ -41,6 +43,23 @@ actions::LeftoverScan leftover_databases(const journal::RunState& run,
         scan.not_checked.push_back("playbook " + playbook + ": " + e.what());
     }
     return scan;
+}
+
+/// The approval gates the run waits at: a step of action "approve" in flight whose request has
+/// no answer yet (after an engine crash too: resume waits again until the same expiry).
+std::vector<state::GateRequest> awaited_gates(const journal::RunState& run,
+                                              const std::filesystem::path& state_dir) {
+    std::vector<state::GateRequest> out;
+    const state::StepGates gates(state_dir);
+    for (const auto& st : run.steps) {
+        if (st.action != "approve" || !st.in_flight) {
+            continue;
+        }
+        if (auto req = gates.request(run.run_id, st.id); req && !gates.answer(run.run_id, st.id)) {
+            out.push_back(*req);
+        }
+    }
+    return out;
 }
 
 } // namespace
@@ -109,9 +128,32 @@ int cmd_status(const Args& args) {
             not_checked.emplace_back(n);
         }
         o["leftover_databases_not_checked"] = std::move(not_checked);
+        boost::json::array awaited;
+        for (const auto& g : awaited_gates(view.state, state_dir)) {
+            boost::json::array approvers;
+            for (const auto& a : g.approvers) {
+                approvers.emplace_back(a);
+            }
+            awaited.push_back({{"step", g.step},
+                               {"message", g.message},
+                               {"approvers", std::move(approvers)},
+                               {"requested_at", util::format_time(g.requested_at)},
+                               {"expires_at", util::format_time(g.expires_at)},
+                               {"on_timeout", g.approve_on_timeout ? "approve" : "reject"},
+                               {"approve", "rollback approve " + g.run_id + " " + g.step}});
+        }
+        o["awaiting_approval"] = std::move(awaited);
         out = boost::json::serialize(o) + "\n";
     } else {
         out = report::format_status(view.state, view.ctx);
+        for (const auto& g : awaited_gates(view.state, state_dir)) {
+            out += "  awaiting approval at step " + g.step + " by " +
+                   (g.approvers.empty() ? std::string("anyone") : util::join(g.approvers, " or ")) +
+                   " until " + util::format_time(g.expires_at) + " (then " +
+                   (g.approve_on_timeout ? "approve" : "reject") + ")" +
+                   (g.message.empty() ? "" : ": " + g.message) + "\n    answer: rollback approve " +
+                   g.run_id + " " + g.step + " [--reject]\n";
+        }
         for (const auto& b : bad) {
             out += "  bad release: " + b.release + " in " + b.location + " (marked " +
                    b.marked_bad_at + " by run " + b.run_id + ", switched to " + b.switched_to +

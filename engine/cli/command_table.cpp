@@ -103,8 +103,9 @@ const std::vector<Command>& commands() {
         {"trigger", "trigger --condition NAME --reason TEXT",
          "a person's rollback decision: recorded, then the playbook runs", cmd_trigger, runs,
          "trigger --condition data_corruption --reason \"orders lost totals\" --severity critical"},
-        {"approve", "approve DECISION_ID | --list",
-         "approve a rollback the monitor asked for (mode = \"confirm\"); the playbook runs",
+        {"approve", "approve DECISION_ID | RUN_ID STEP [--reject] | --list",
+         "approve a rollback the monitor asked for (mode = \"confirm\"), or answer a run's "
+         "approval gate",
          cmd_approve, runs, "approve --list"},
         {"help",
          "help [COMMAND]",

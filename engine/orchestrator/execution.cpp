@@ -99,6 +99,11 @@ actions::Context Execution::context(const playbook::Step& step, exec::ProcessRun
     report::Observer* obs = &m_observer;
     std::string id = step.id;
     ctx.progress = [obs, id](const std::string& line) { obs->on_progress(id, line); };
+    const playbook::Step* at_step = &step;
+    ctx.notify = [this, at_step](std::string_view event, std::string_view status,
+                                 const boost::json::object& extra) {
+        lifecycle(event, at_step, status, extra);
+    };
     ctx.stage = [this, id](const std::string& stage, const boost::json::object& facts) {
         boost::json::object rec{{"type", "step_progress"}, {"step", id}, {"stage", stage}};
         for (const auto& [k, v] : facts) {

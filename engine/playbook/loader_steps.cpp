@@ -231,8 +231,10 @@ void Loader::read_common(const toml::table& t, RawStep& raw, const std::string& 
                       "write e.g. severity == 'critical' and condition != 'latency'");
         }
     }
-    // A wait has no effect to repeat: resuming after a crash during one needs no person.
-    s.idempotent = m_r.get_bool(t, "idempotent", subject).value_or(s.action == "wait");
+    // A wait, or an approval gate (its request and answer are kept: a resumed gate waits
+    // again until the first expiry), has no effect to repeat: resuming needs no person.
+    s.idempotent = m_r.get_bool(t, "idempotent", subject)
+                       .value_or(s.action == "wait" || s.action == "approve");
     read_command(t, "probe", s, subject, s.probe, s.probe_shell);
 }
 

@@ -32,7 +32,8 @@ done < "$WORK/commands"
 pass "every command's help has usage, exit codes and an example it accepts"
 
 # Positionals are shown as positionals, not as the options they are bound to.
-contains "$WORK/help.approve" "  DECISION_ID "
+contains "$WORK/help.approve" "  DECISION_ID|RUN_ID "
+contains "$WORK/help.approve" "  STEP "
 lacks "$WORK/help.approve" "--id"
 contains "$WORK/help.validate" "  FILE... "
 lacks "$WORK/help.backup" "--sub"

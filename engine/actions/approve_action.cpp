@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: MIT
+// action = "approve": an approval gate. The run pauses (the request journaled as step_progress
+// "approval_requested", the on-approval hooks told) until a person answers with
+// `rollback approve RUN_ID STEP` (or `--reject`), or the step's `timeout` passes and the declared
+// default (`on_timeout`) applies. A paused run survives an engine restart: the request and any
+// answer are kept by state::StepGates, so a resumed gate waits again until the first expiry.
+#include "actions/action.hpp"
+#include "actions/step_params.hpp"
+#include "state/step_gate.hpp"
+#include "util/strings.hpp"
+
+#include <boost/json/array.hpp>
+#include <chrono>
+#include <memory>
+
+namespace rollback::actions {
+namespace {
+
+using namespace std::chrono_literals;
+
+struct GateParams {
+    std::string message;
+    std::vector<std::string> approvers;
+    bool approve_on_timeout = false;
+};
+
+GateParams read_params(StepParams& p) {
+    GateParams g;
+    g.message = p.string("message").value_or("");
+    if (auto a = p.strings("approvers")) {
+        g.approvers = *a;
+        for (const auto& name : g.approvers) {
+            if (util::trim(name).empty()) {
+                p.error("approvers", "an approver's name is empty", "approvers = [\"alice\"]");
+            }
+        }
+    }
+    if (auto t = p.string("on_timeout")) {
+        if (*t == "approve") {
+            g.approve_on_timeout = true;
+        } else if (*t != "reject") {
+            p.error("on_timeout", "expected \"reject\" or \"approve\", not " + util::quoted(*t),
+                    "on_timeout = \"reject\" (the default) fails the step when nobody answers");
+        }
+    }
+    return g;
+}
+
+std::string who(const std::vector<std::string>& approvers) {
+    return approvers.empty() ? std::string("anyone") : util::join(approvers, ", ");
+}
+
+class ApproveAction final : public Action {
+  public:
+    std::vector<std::string> keys() const override {
+        return {"message", "approvers", "on_timeout"};
+    }
+
+    std::vector<util::Diagnostic> validate(const playbook::Playbook&,
+                                           const playbook::Step& step) const override {
+        StepParams p(step);
+        read_params(p);
+        return p.diagnostics();
+    }
+
+    std::string describe(const playbook::Step& step) const override {
+        StepParams p(step);
+        GateParams g = read_params(p);
+        return "wait up to " + util::format_duration(step.timeout) + " for approval by " +
+               who(g.approvers) + ", then " + (g.approve_on_timeout ? "approve" : "reject") +
+               (g.message.empty() ? "" : ": " + g.message);
+    }
+
+    std::vector<Check> preflight(const Context&) const override { return {}; }
+
+    Result run(const Context& ctx) const override {
+        Result r;
+        StepParams p(ctx.step);
+        GateParams g = read_params(p);
+        if (!p.ok()) {
+            r.summary = p.first_problem();
+            return r;
+        }
+        const state::StepGates gates(ctx.state_dir);
+        const auto now = std::chrono::system_clock::now();
+        const auto expires =
+            now + std::chrono::duration_cast<std::chrono::system_clock::duration>(ctx.step.timeout);
+        const state::GateRequest req = gates.open(
+            {ctx.run_id, ctx.step.id, now, expires, g.message, g.approvers, g.approve_on_timeout});
+        const std::string command = "rollback approve " + ctx.run_id + " " + ctx.step.id;
+        boost::json::array approvers;
+        for (const auto& a : req.approvers) {
+            approvers.emplace_back(a);
+        }
+        boost::json::object facts{{"message", req.message},
+                                  {"approvers", approvers},
+                                  {"requested_at", util::format_time(req.requested_at)},
+                                  {"expires_at", util::format_time(req.expires_at)},
+                                  {"on_timeout", req.approve_on_timeout ? "approve" : "reject"},
+                                  {"approve", command},
+                                  {"reject", command + " --reject"}};
+        if (ctx.stage) {
+            ctx.stage("approval_requested", facts);
+        }
+        if (ctx.notify) {
+            ctx.notify("on-approval", "requested", facts);
+        }
+        if (ctx.progress) {
+            ctx.progress("awaiting approval by " + who(req.approvers) + " until " +
+                         util::format_time(req.expires_at) + ": " + command + " [--reject]");
+        }
+        for (;;) {
+            if (auto a = gates.answer(ctx.run_id, ctx.step.id)) {
+                r.status = a->approved ? Status::succeeded : Status::failed;
+                r.exit_code = a->approved ? 0 : 1;
+                r.summary = std::string(a->approved ? "approved" : "rejected") + " by " + a->by +
+                            (a->note.empty() ? "" : ": " + a->note);
+                r.details = {{"answer", a->approved ? "approved" : "rejected"},
+                             {"by", a->by},
+                             {"at", util::format_time(a->at)},
+                             {"note", a->note}};
+                return r;
+            }
+            if (std::chrono::system_clock::now() >= req.expires_at) {
+                const bool ok = req.approve_on_timeout;
+                r.status = ok ? Status::succeeded : Status::failed;
+                r.exit_code = ok ? 0 : 1;
+                r.summary = "no answer by " + util::format_time(req.expires_at) + ": " +
+                            (ok ? "approved" : "rejected") + " by default (on_timeout)";
+                r.details = {{"answer", "timed_out"}, {"default", ok ? "approve" : "reject"}};
+                return r;
+            }
+            if (!exec::sleep_unless_interrupted(util::Millis(200))) {
+                r.status = Status::interrupted;
+                r.summary = "interrupted while awaiting approval";
+                return r;
+            }
+        }
+    }
+};
+
+} // namespace
+
+std::unique_ptr<Action> make_approve_action() {
+    return std::make_unique<ApproveAction>();
+}
+
+} // namespace rollback::actions

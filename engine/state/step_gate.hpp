@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+// Approval gates inside a run (`action = "approve"`): the step's request and the one answer a
+// person gives (`rollback approve RUN_ID STEP [--reject]`). Kept beside the run so that a paused
+// run survives an engine restart: resume finds the first request (its expiry unchanged) and an
+// answer given meanwhile. Layout, under the state directory:
+//   runs/<run_id>/gates/<step>.request.json   written once (the first request wins)
+//   runs/<run_id>/gates/<step>.answer.json    written once (the first answer wins: O_EXCL)
+// A shared store (issue 14) keeps the same two write-once documents.
+
+#include "util/time.hpp"
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace rollback::state {
+
+struct GateRequest {
+    std::string run_id;
+    std::string step;
+    util::SystemTime requested_at;
+    util::SystemTime expires_at;
+    std::string message;                ///< what the person is asked
+    std::vector<std::string> approvers; ///< who may answer; empty: anyone
+    bool approve_on_timeout = false;    ///< the declared default when nobody answers
+};
+
+struct GateAnswer {
+    bool approved = false;
+    std::string by; ///< the person (cli::current_user)
+    util::SystemTime at;
+    std::string note; ///< --reason
+};
+
+class StepGates {
+  public:
+    explicit StepGates(std::filesystem::path state_dir) : dir_(std::move(state_dir)) {}
+
+    /// Records `wanted` unless the step has a request already; returns the request in force
+    /// (the first one: a resumed gate keeps its expiry). Throws util::Error when the state
+    /// directory cannot be written.
+    GateRequest open(const GateRequest& wanted) const;
+    /// The step's request, or nullopt. A malformed file is util::Error (exit 2) naming it.
+    std::optional<GateRequest> request(const std::string& run_id, const std::string& step) const;
+    /// The answer, or nullopt.
+    std::optional<GateAnswer> answer(const std::string& run_id, const std::string& step) const;
+    /// Records `a` if nobody answered yet (atomic, exclusive create). Returns false, writing
+    /// nothing, when an answer exists.
+    bool give(const std::string& run_id, const std::string& step, const GateAnswer& a) const;
+    /// Every request of `run_id` (for status), ordered by step id.
+    std::vector<GateRequest> requests(const std::string& run_id) const;
+
+  private:
+    std::filesystem::path file(const std::string& run_id, const std::string& step,
+                               const char* kind) const;
+    std::filesystem::path dir_;
+};
+
+} // namespace rollback::state
