@@ -16,6 +16,7 @@
 #include "journal/state.hpp"
 #include "monitor/monitor.hpp"
 #include "state/local_store.hpp"
+#include "state/policy_memory.hpp"
 #include "util/error.hpp"
 #include "util/files.hpp"
 #include "util/log.hpp"
@@ -76,9 +77,16 @@ struct Loop {
     std::optional<state::LocalStore> local; ///< what is kept in state_dir; see store()
     std::optional<monitor::Monitor> mon;
     std::optional<std::string> marker_seen; ///< "release@time" of the deploy marker fed last
-    std::optional<util::SystemTime> cooldown_until; ///< carried across reloads
-    std::optional<playbook::Playbook> hooks_pb;     ///< the [decision] playbook, when hooks are set
-    std::optional<std::string> last_run;            ///< the newest run already accounted for
+    /// The incident policy's memory as last saved (monitor-policy.json): a restart or a reload
+    /// resumes it, so one incident is acted on at most once.
+    std::optional<decision::Evaluator::PolicyMemory> policy_saved;
+    /// The baselines change for good when a deploy marker is fed or a rollback noticed: saved
+    /// after that tick (and every k_baseline_ticks, and at exit), so a kill -9 loses little.
+    bool baselines_dirty = false;
+    int ticks_since_baselines = 0;
+    static constexpr int k_baseline_ticks = 60;
+    std::optional<playbook::Playbook> hooks_pb; ///< the [decision] playbook, when hooks are set
+    std::optional<std::string> last_run;        ///< the newest run already accounted for
     /// The newest journal as last read, while its run was unfinished: not read again unchanged.
     std::optional<std::pair<std::string, std::uintmax_t>> unfinished_seen;
     /// The runs directory as last listed: a new journal changes its mtime, so an idle tick
@@ -156,6 +164,7 @@ struct Loop {
                 st.status == journal::RunStatus::verification_failed) {
                 auto t = util::parse_time(st.finished);
                 mon->rolled_back(t.value_or(std::chrono::system_clock::now()));
+                baselines_dirty = true;
                 log::info("monitor: run {} finished ({}): watching for a recurrence", *latest,
                           journal::to_string(st.status));
                 monitor_event(state_dir, {{"event", "run_noticed"},
@@ -215,6 +224,30 @@ struct Loop {
         if (key != marker_seen) {
             mon->deployed(m->time, m->release);
             marker_seen = key;
+            baselines_dirty = true;
+        }
+    }
+
+    /// After a tick: what must survive a crash is written when it changed. A failure to write
+    /// is logged and tried again next tick (the loop goes on: deciding matters more).
+    void persist() {
+        const auto memory = mon->policy_memory();
+        if (memory != policy_saved) {
+            try {
+                state::save_policy_memory(state_dir, memory);
+                policy_saved = memory;
+            } catch (const std::exception& e) {
+                log::warn("cannot save the incident policy's memory: {}", e.what());
+            }
+        }
+        if (baselines_dirty || ++ticks_since_baselines >= k_baseline_ticks) {
+            try {
+                store().put_baselines(mon->baselines());
+                baselines_dirty = false;
+                ticks_since_baselines = 0;
+            } catch (const std::exception& e) {
+                log::warn("cannot save baselines: {}", e.what());
+            }
         }
     }
 
@@ -223,7 +256,9 @@ struct Loop {
         try {
             config::Config cfg = config::load(file);
             auto pb = load_hooks_playbook(cfg);
+            const auto memory = mon->policy_memory();
             mon.emplace(std::move(cfg), mon->baselines());
+            mon->resume_policy(memory); // a reload is not a new incident
             hooks_pb = std::move(pb);
             marker_seen.reset();
             feed_marker();
@@ -299,7 +334,9 @@ struct Loop {
         if (rc == util::to_int(util::ExitCode::ok) ||
             rc == util::to_int(util::ExitCode::verification_failed)) {
             mon->rolled_back(std::chrono::system_clock::now());
+            baselines_dirty = true;
         }
+        persist(); // the cooldown and the watch, before anything else can happen
         return rc;
     }
 };
@@ -325,6 +362,12 @@ int cmd_monitor(const Args& args) {
     const util::Millis first_interval = cfg.interval;
     loop.hooks_pb = Loop::load_hooks_playbook(cfg);
     loop.mon.emplace(std::move(cfg), read_baselines(loop.store(), loop.state_dir));
+    if (auto memory = state::load_policy_memory(loop.state_dir)) {
+        // A restarted monitor is the same monitor: the cooldown and the recurrence watch of
+        // the rollback it (or its predecessor) started still hold.
+        loop.mon->resume_policy(*memory);
+        loop.policy_saved = memory;
+    }
     loop.last_run = journal::latest_run(loop.state_dir); // older runs are history
     log::info("monitor: {} conditions, every {}", loop.mon->config().conditions.size(),
               util::format_duration(first_interval));
@@ -357,22 +400,9 @@ int cmd_monitor(const Args& args) {
             std::fflush(stdout);
         }
         loop.tell_people(r, id, runner);
-        const bool in_cooldown = loop.cooldown_until && now < *loop.cooldown_until;
-        if (r.cooldown_until) {
-            loop.cooldown_until =
-                std::max(loop.cooldown_until.value_or(*r.cooldown_until), *r.cooldown_until);
-        }
+        loop.persist(); // the trigger's cooldown is durable before its run starts
         if (r.action == Action::trigger && r.executed) {
-            if (in_cooldown) {
-                // Only after a reload: the new Evaluator does not know the last trigger.
-                log::warn("monitor: decision {} not acted on: cooldown until {}", id,
-                          util::format_time(*loop.cooldown_until));
-                monitor_event(loop.state_dir, {{"event", "run_not_started"},
-                                               {"decision_id", id},
-                                               {"error", "cooldown (carried across a reload)"}});
-            } else {
-                once_rc = loop.start(r, id);
-            }
+            once_rc = loop.start(r, id);
         } else if (r.action == Action::request_approval ||
                    (r.action == Action::trigger && !r.executed)) {
             once_rc = util::to_int(util::ExitCode::rollback_recommended);
@@ -389,11 +419,8 @@ int cmd_monitor(const Args& args) {
             exec::sleep_unless_interrupted(std::chrono::duration_cast<util::Millis>(wake - real));
         }
     }
-    try {
-        loop.store().put_baselines(loop.mon->baselines());
-    } catch (const std::exception& e) {
-        log::warn("cannot save baselines: {}", e.what());
-    }
+    loop.baselines_dirty = true;
+    loop.persist();
     if (!once) {
         log::info("monitor: stopped by signal {}", exec::interrupt_requested());
         std::puts("monitor stopped");

@@ -85,6 +85,20 @@ void Evaluator::rolled_back(SystemTime time) {
     m->watch_until = time + m->policy.watch_after;
 }
 
+Evaluator::PolicyMemory Evaluator::policy_memory() const {
+    return {m->cooldown_until, m->watch_until};
+}
+
+void Evaluator::resume_policy(const PolicyMemory& memory) {
+    auto later = [](std::optional<SystemTime>& mine, const std::optional<SystemTime>& theirs) {
+        if (theirs && (!mine || *mine < *theirs)) {
+            mine = theirs;
+        }
+    };
+    later(m->cooldown_until, memory.cooldown_until);
+    later(m->watch_until, memory.watch_until);
+}
+
 void Evaluator::set_baseline(const std::string& condition, BaselineInfo baseline) {
     for (auto& c : m->conds) {
         if (c.spec.name == condition) {

@@ -68,6 +68,20 @@ class Evaluator {
     /// baseline) and, for `watch_after`, firing conditions are reported as a recurrence (notify)
     /// instead of triggering again.
     void rolled_back(SystemTime time);
+    /// What the incident policy remembers beyond one evaluator's life: no automatic trigger
+    /// before `cooldown_until`; until `watch_until` (a rollback's end + watch_after) a firing
+    /// condition is a recurrence (notify), not a trigger. `rollback monitor` keeps it in the
+    /// state directory so that a restart or a reload (a new Evaluator) does not act twice on
+    /// one incident.
+    struct PolicyMemory {
+        std::optional<SystemTime> cooldown_until;
+        std::optional<SystemTime> watch_until;
+        bool operator==(const PolicyMemory&) const = default;
+    };
+    PolicyMemory policy_memory() const;
+    /// Carries `memory` over (the later of each time and this evaluator's own wins).
+    void resume_policy(const PolicyMemory& memory);
+
     /// A baseline supplied from outside (e.g. computed by `rollback deployed` and kept in the
     /// deploy marker). Overrides a computed one.
     void set_baseline(const std::string& condition, BaselineInfo baseline);

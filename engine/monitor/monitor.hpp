@@ -45,6 +45,12 @@ class Monitor {
 
     const config::Config& config() const { return m_cfg; }
     decision::BaselineBook baselines() const { return m_eval.baselines(); }
+    /// The incident policy's memory (cooldown, recurrence watch), to keep across a restart or a
+    /// reload; see decision::Evaluator::PolicyMemory.
+    decision::Evaluator::PolicyMemory policy_memory() const { return m_eval.policy_memory(); }
+    void resume_policy(const decision::Evaluator::PolicyMemory& memory) {
+        m_eval.resume_policy(memory);
+    }
 
     /// Access-log lines that did not match the format, and lines that came later than the
     /// source's max_lateness (both not counted), since the start.

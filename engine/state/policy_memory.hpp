@@ -1,0 +1,25 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+// The monitor's incident-policy memory (decision::Evaluator::PolicyMemory: the cooldown and the
+// recurrence watch after a rollback), kept in `<state_dir>/monitor-policy.json` so that a monitor
+// restarted (systemd Restart=on-failure after a crash, an upgrade) or reloaded acts at most once
+// per incident, as one long-lived monitor would. Written atomically whenever it changes.
+
+#include "decision/evaluator.hpp"
+
+#include <filesystem>
+#include <optional>
+
+namespace rollback::state {
+
+/// The memory kept in `state_dir`, or nullopt when there is none. A malformed file is logged and
+/// read as none only when it cannot be parsed at all; a time outside the clock's range likewise.
+std::optional<decision::Evaluator::PolicyMemory>
+load_policy_memory(const std::filesystem::path& state_dir);
+
+/// Writes `memory` atomically. Throws util::Error when the state directory cannot be written.
+void save_policy_memory(const std::filesystem::path& state_dir,
+                        const decision::Evaluator::PolicyMemory& memory);
+
+} // namespace rollback::state

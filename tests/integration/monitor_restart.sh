@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# A restarted or reloaded monitor is the same monitor (issue 10, "at most once per incident"):
+# the cooldown and the recurrence watch of the rollback it started survive SIGTERM + restart,
+# kill -9 + restart (systemd's Restart=on-failure) and SIGHUP; the previous release's baseline
+# survives kill -9. Found by a break-it review: each case started a second rollback for one
+# incident, or missed a bad release.
+source "$(dirname "$0")/../support/itest.sh"
+cd "$WORK"
+cat > pb.toml <<'TOML'
+[playbook]
+name = "pb"
+[[step]]
+id = "s1"
+phase = "code"
+action = "exec"
+argv = ["sh", "-c", "echo run >> runs.txt"]
+TOML
+write_config() { # cooldown watch_after
+    cat > rollback.toml <<TOML
+[target]
+name = "t"
+[source.s]
+kind = "command"
+argv = ["cat", "value"]
+[[condition]]
+name = "v"
+signal = "s.value"
+window = "5s"
+above = 5.0
+consecutive = 2
+[decision]
+mode = "auto"
+playbook = "pb.toml"
+interval = "1s"
+cooldown = "$1"
+watch_after = "$2"
+TOML
+}
+runs() { [ -f runs.txt ] && wc -l < runs.txt || echo 0; }
+mon_pid=""
+start_monitor() { "$RB" monitor -c rollback.toml >> "monitor.out" 2>&1 & mon_pid=$!; }
+on_exit 'kill $mon_pid 2>/dev/null || true'
+wait_runs() { # n
+    for _ in $(seq 100); do [ "$(runs)" -ge "$1" ] && return 0; sleep 0.1; done
+    fail "expected $1 runs, have $(runs): $(cat monitor.out)"
+}
+
+# --- restart after SIGTERM, and after kill -9: still one run for the incident --------------------
+for stop in TERM KILL; do
+    rm -rf .rollback runs.txt monitor.out
+    write_config 1h 30m
+    echo 9 > value
+    start_monitor
+    wait_runs 1
+    sleep 1
+    kill -"$stop" "$mon_pid"; wait "$mon_pid" 2>/dev/null || true
+    [ -f .rollback/monitor-policy.json ] || fail "no policy memory after SIG$stop"
+    start_monitor
+    sleep 4 # four ticks: enough for consecutive = 2 to fire again
+    kill -TERM "$mon_pid"; wait "$mon_pid" 2>/dev/null || true
+    [ "$(runs)" -eq 1 ] || fail "SIG$stop + restart: $(runs) runs for one incident: $(cat monitor.out)"
+    grep -Eq "recurrence within watch_after|cooldown until" monitor.out ||
+        fail "SIG$stop: the restarted monitor did not record why it did not act: $(cat monitor.out)"
+    pass "SIG$stop then restart: the cooldown holds, one run for the incident"
+done
+
+# --- SIGHUP between a rollback and a recurrence: the recurrence is reported, not triggered --------
+rm -rf .rollback runs.txt monitor.out
+write_config 2s 1h
+echo 9 > value
+start_monitor
+wait_runs 1
+echo 1 > value
+sleep 3
+kill -HUP "$mon_pid"
+for _ in $(seq 50); do grep -q "reloaded" monitor.out && break; sleep 0.1; done
+echo 9 > value
+sleep 4
+kill -TERM "$mon_pid"; wait "$mon_pid" 2>/dev/null || true
+[ "$(runs)" -eq 1 ] || fail "a reload turned a recurrence into a second run: $(cat monitor.out)"
+grep -lq '"action":"notify"' .rollback/decisions/*.json || fail "the recurrence was not reported"
+pass "SIGHUP: the recurrence watch holds across a reload (notify, no second run)"
+
+# --- kill -9 keeps the previous release's baseline ----------------------------------------------
+rm -rf .rollback runs.txt monitor.out
+cat > rollback.toml <<'TOML'
+[target]
+name = "t"
+[source.s]
+kind = "command"
+argv = ["cat", "value"]
+[[condition]]
+name = "v"
+signal = "s.value"
+window = "5s"
+above_baseline = 2.0
+baseline = "previous_release"
+above = 1
+[decision]
+mode = "observe"
+interval = "1s"
+TOML
+echo 10 > value
+"$RB" deployed -c rollback.toml --release v1 > /dev/null
+start_monitor
+sleep 4
+"$RB" deployed -c rollback.toml --release v2 > /dev/null
+sleep 3 # the marker is fed, the tick after it saves the book
+kill -KILL "$mon_pid"; wait "$mon_pid" 2>/dev/null || true
+echo 30 > value
+: > monitor.out
+start_monitor
+sleep 4
+kill -TERM "$mon_pid"; wait "$mon_pid" 2>/dev/null || true
+grep -q "trigger" monitor.out || fail "after kill -9 the previous release's baseline was lost: $(cat monitor.out)"
+pass "kill -9: the previous release's baseline survives (30 > 2 x 10 is judged)"
