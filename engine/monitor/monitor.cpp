@@ -130,6 +130,9 @@ void Monitor::read_access_log(const config::SourceConfig& src, SystemTime now) {
             st.agg.add(entry);
         }
     });
+    // Lines too long to be a log line (never delivered): unreadable lines, like bad ones.
+    st.counts.lines += poll.overlong;
+    st.counts.rejected += poll.overlong;
     if (!poll.readable) {
         // Cannot see the log: no data, never "no traffic" (and never downtime).
         m_eval.add_sample(src.name,

@@ -12,8 +12,13 @@
 namespace rollback::sources {
 
 /// Follows a growing log file like `tail -F`: across rotation (a new file at the path: the rest of
-/// the old one is read first, then the new one from its start) and truncation (the file got
-/// smaller than what was read: read again from its start). Only complete lines are delivered.
+/// the old one is read first, then the new one from its start) and truncation (logrotate's
+/// copytruncate: the file got smaller than what was read, or its first bytes are no longer the
+/// ones read — truncated and written again between two polls: read again from its start). Only
+/// complete lines are delivered, each at most k_max_line bytes: a longer one (a run of NUL bytes
+/// after a power loss) is skipped to its newline and counted, so memory stays bounded. A path
+/// that is not a regular file (a FIFO, a device) is never opened: reading it could block or
+/// never end.
 class LogTailer {
   public:
     /// `from_start`: read what the file already holds on the first poll; otherwise start at its
@@ -27,13 +32,18 @@ class LogTailer {
         bool readable = true; ///< false: the file cannot be opened now (no data, not no traffic)
         std::string error;    ///< why, when not readable
         uint64_t lines = 0;
+        uint64_t overlong = 0; ///< lines longer than k_max_line, skipped (counted in `lines` too)
         bool rotated = false, truncated = false;
     };
+    static constexpr size_t k_max_line = 64 * 1024;
     /// Delivers every complete line appended since the last poll (without the newline).
     Poll poll(const std::function<void(std::string_view)>& on_line);
 
   private:
     void drain(Poll& result, const std::function<void(std::string_view)>& on_line);
+    /// True when the file's first bytes are still those read from it (m_head).
+    bool same_head() const;
+    void restart_from_start(Poll& result);
     std::filesystem::path m_path;
     bool m_from_start;
     bool m_first = true;
@@ -42,6 +52,9 @@ class LogTailer {
     ino_t m_ino = 0;
     uint64_t m_offset = 0;
     std::string m_partial;
+    bool m_skipping = false; ///< inside an overlong line: dropping bytes up to its newline
+    std::string m_head;      ///< the file's first bytes as read (at most k_head), for copytruncate
+    static constexpr size_t k_head = 256;
     std::vector<char> m_buf;
 };
 
