@@ -38,7 +38,9 @@ struct Monitor::LogState {
           agg(
               interval_s, [this](Sample s) { ready.push_back(std::move(s)); },
               src.max_lateness.count() / 1000, sources::RequestAggregator::Clock::caller),
-          cutoff_s(first_s), fed_until_ms(first_fed_ms) {}
+          cutoff_s(first_s), fed_until_ms(first_fed_ms) {
+        agg.count_from(cutoff_s);
+    }
 
     sources::LogTailer tailer;
     sources::LogFormat format;
@@ -126,8 +128,8 @@ void Monitor::read_access_log(const config::SourceConfig& src, SystemTime now) {
         }
         if (!st.format.parse(line, entry, st.cache)) {
             ++st.counts.rejected;
-        } else if (entry.time_s >= st.cutoff_s) {
-            st.agg.add(entry);
+        } else {
+            st.agg.add(entry); // lines before cutoff_s judge the clock only (count_from)
         }
     });
     // Lines too long to be a log line (never delivered): unreadable lines, like bad ones.

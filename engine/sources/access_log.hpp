@@ -104,11 +104,16 @@ class RequestAggregator {
     /// ... or everything (end of a replay).
     void flush_all();
     uint64_t late() const { return m_late; }
+    /// Lines dated before `s` are not counted, but still take part in judging the log's clock
+    /// (a skewed worker's lines are told apart by the lines around them): the live monitor's
+    /// first read of a file covers only what its windows need.
+    void count_from(int64_t s) { m_count_from = s; }
     /// Lines dated before 2000 or more than a day after this machine's clock (a broken clock, a
     /// mangled line): not counted. Zero-filling the gap to such a date would take years of
-    /// intervals. With the log's clock, also a line dated more than jump_s() ahead of the
-    /// newest line that the next line does not confirm (the next line is more than jump_s()
-    /// earlier than it): one wild date would otherwise make every later line too late
+    /// intervals. Also a line dated more than jump_s() ahead of the clock (the newest line's
+    /// time; live, the later of it and flush_until's) that the next line does not confirm (the
+    /// next line is more than jump_s() earlier than it): one wild date would otherwise make
+    /// every later line too late, and live and replay would judge a skewed worker apart
     /// (docs/decision.md, "Event time and lateness").
     uint64_t implausible() const { return m_implausible; }
     /// How far ahead of the log's clock a line is a jump that needs the next line's confirmation:
@@ -148,9 +153,11 @@ class RequestAggregator {
     Sink m_sink;
     std::map<int64_t, Bucket> m_open;
     Current m_current;
-    int64_t m_next_emit = INT64_MIN; ///< start of the next interval to emit
-    int64_t m_clock = INT64_MIN;     ///< the newest line's time (the log's own clock)
-    int64_t m_final_at = INT64_MAX;  ///< watermark at which the oldest open interval is final
+    int64_t m_next_emit = INT64_MIN;  ///< start of the next interval to emit
+    int64_t m_clock = INT64_MIN;      ///< the newest line's time (the log's own clock)
+    int64_t m_caller_now = INT64_MIN; ///< the last flush_until's clock (live mode)
+    int64_t m_count_from = INT64_MIN; ///< see count_from()
+    int64_t m_final_at = INT64_MAX;   ///< watermark at which the oldest open interval is final
     uint64_t m_late = 0;
     uint64_t m_pending_late = 0; ///< too-late lines not yet reported in an emitted sample
     uint64_t m_implausible = 0;

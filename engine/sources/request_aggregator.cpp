@@ -55,10 +55,12 @@ void RequestAggregator::add_slow(const LogEntry& e) {
         ++m_implausible;
         return;
     }
-    if (m_clock_kind == Clock::log) {
+    {
         // One wild date must not move the log's clock alone: a line far ahead of it (or the
         // first line) waits for the next; the next confirms it unless it is more than jump_s()
-        // earlier, and then the held line is counted implausible instead.
+        // earlier, and then the held line is counted implausible instead. Live, the clock is
+        // the caller's too: a line ahead of the machine's clock (a worker whose clock is wrong)
+        // is judged as a replay of the same file judges it.
         if (m_pending) {
             if (e.time_s >= m_pending->time_s - jump_s()) {
                 const LogEntry held = *m_pending;
@@ -69,7 +71,9 @@ void RequestAggregator::add_slow(const LogEntry& e) {
                 m_pending.reset();
             }
         }
-        if (m_clock == INT64_MIN || e.time_s > m_clock + jump_s()) {
+        const int64_t clock =
+            m_clock_kind == Clock::log ? m_clock : std::max(m_clock, m_caller_now);
+        if (clock == INT64_MIN || e.time_s > clock + jump_s()) {
             m_pending = e;
             return;
         }
@@ -82,6 +86,9 @@ void RequestAggregator::apply(const LogEntry& e) {
     m_current.bucket = nullptr;
     if (m_clock_kind == Clock::log) {
         finalize(m_clock);
+    }
+    if (e.time_s < m_count_from) {
+        return; // older than the caller needs: it moved the clock (and confirmed), no more
     }
     int64_t start = e.time_s - ((e.time_s % m_interval) + m_interval) % m_interval;
     // Too late: its interval is final — emitted, or (before the first emission, by the log's
@@ -159,6 +166,7 @@ void RequestAggregator::emit(int64_t start, Bucket& b) {
 }
 
 void RequestAggregator::flush_until(int64_t now_s) {
+    m_caller_now = std::max(m_caller_now, now_s);
     m_current.bucket = nullptr;
     finalize(now_s); // a quiet log still says "no traffic" up to what is final
 }

@@ -73,14 +73,20 @@ cat once.out
 [ "$(runs)" -eq 2 ] || fail "breaching monitor --once did not run the playbook"
 grep -rh '"type":"run_started"' .rollback --include='*.jsonl' | grep -q '"kind":"monitor","condition":"corruption"' \
     || fail "the monitor's run does not name its trigger"
-# observe mode: the decision is recorded, nothing runs, exit 5.
+# A second --once right after the rollback is the same monitor: the recurrence watch holds.
+rc=0; "$ROLLBACK" monitor -c rollback.toml --once > again.out 2>&1 || rc=$?
+[ "$rc" -eq 0 ] && [ "$(runs)" -eq 2 ] || { cat again.out; fail "a second --once rolled back again"; }
+grep -q "recurrence within watch_after" again.out || { cat again.out; fail "no recurrence reported"; }
+# observe mode: the decision is recorded, nothing runs, exit 5 (a new incident: the last
+# rollback's watch and cooldown forgotten).
+rm .rollback/monitor-policy.json
 sed -i 's/mode = "auto"/mode = "observe"/' rollback.toml
 rc=0; "$ROLLBACK" monitor -c rollback.toml --once > once.out 2>&1 || rc=$?
 [ "$rc" -eq 5 ] || { cat once.out; fail "observe-mode monitor --once exited $rc, expected 5"; }
 [ "$(runs)" -eq 2 ] || fail "observe mode ran the playbook"
 
 # --- the loop: an always-breaching source over several ticks → exactly one run (cooldown) -------
-rm -f runs.txt
+rm -f runs.txt .rollback/monitor-policy.json # a new incident, after the earlier ones
 write_config 1s 1h
 "$ROLLBACK" monitor -c rollback.toml > loop.out 2>&1 &
 mon_pid=$!

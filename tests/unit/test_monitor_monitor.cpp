@@ -295,6 +295,61 @@ TEST_SUITE("monitor") {
         }
     }
 
+    TEST_CASE(
+        "a worker whose clock runs ahead: live = replay — its lines are not counted in either") {
+        // Two workers log into one file: one with the right clock (200s), one 5 minutes ahead
+        // (500s), their lines interleaved. Past max_lateness + 2 intervals ahead and not
+        // confirmed by the next line, the skewed lines are implausible for the replay; the live
+        // monitor must judge them the same, not count them at their future times.
+        rollback::test::TempDir dir;
+        const auto start = at("2026-11-26T10:00:00Z");
+        const int64_t s0 = epoch_s(start);
+        std::vector<std::string> arriving(20 * 60);
+        for (int64_t a = s0; a < s0 + 20 * 60; ++a) {
+            arriving[a - s0] = log_line(a, 200) + log_line(a, 200) + log_line(a + 300, 500);
+        }
+        std::string all;
+        for (const auto& chunk : arriving) {
+            all += chunk;
+        }
+        dir.write("recorded.log", all);
+        auto cfg = config::parse(k_error_rate_config, "rollback.toml", dir.path());
+        const auto interval = cfg.interval;
+        const auto first = start + std::chrono::minutes(5);
+        const auto last = start + std::chrono::minutes(20);
+        auto fs = sources::read_samples(dir / "recorded.log", "combined_request_time", 10, 60);
+        CHECK(fs.implausible > 0);
+        decision::Evaluator ev(cfg.conditions, cfg.decision);
+        std::vector<std::string> replayed;
+        monitor::replay(ev, "web", fs.samples, first, last, interval,
+                        [&](const decision::Evaluation& e) {
+                            replayed.push_back(decision::to_json(e.record));
+                        });
+        dir.write("access.log", "");
+        monitor::Monitor mon(cfg);
+        exec::RealProcessRunner runner;
+        int64_t written = s0;
+        std::vector<std::string> live;
+        int triggers = 0;
+        for (auto now = first; now <= last; now += interval) {
+            std::string chunk;
+            for (; written < epoch_s(now); ++written) {
+                chunk += arriving[written - s0];
+            }
+            append(dir / "access.log", chunk);
+            auto e = mon.tick(runner, now);
+            triggers += e.record.action == decision::Action::trigger;
+            live.push_back(decision::to_json(e.record));
+        }
+        REQUIRE(live.size() == replayed.size());
+        for (size_t i = 0; i < live.size(); ++i) {
+            INFO("tick " << i);
+            CHECK(live[i] == replayed[i]);
+        }
+        CHECK(triggers == 0);
+        CHECK(mon.log_counts("web").implausible > 0);
+    }
+
     TEST_CASE("lines later than max_lateness: not counted — reported in the records and counts") {
         rollback::test::TempDir dir;
         const auto start = at("2026-11-26T10:00:00Z");
