@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "report/console.hpp"
 
+#include "report/progress_bar.hpp"
+
 #include "report/run_report.hpp"
 #include "util/duration.hpp"
 #include "util/encode.hpp"
@@ -397,9 +399,12 @@ void ConsoleObserver::redraw_locked() {
             std::string colored =
                 m_color ? std::string("\033[") + state_color(r.state) + "m" + state + "\033[0m"
                         : state;
-            const std::string detail = fit(shown, cols - fixed);
+            // A running step's "what: DONE/TOTAL ..." progress is drawn as a bar.
+            const auto bar =
+                r.state == "running" ? progress_bar(shown, cols - fixed) : std::nullopt;
+            const std::string detail = bar ? *bar : fit(shown, cols - fixed);
             line = head + "  " + colored + " " + time + " " + detail;
-            if (detail != shown && m_stop) {
+            if (!bar && detail != shown && m_stop) {
                 m_cut.push_back({r.id, shown});
             }
         }
