@@ -73,6 +73,34 @@ decision::BaselineBook read_baselines(const state::Store& store, const fs::path&
     }
 }
 
+/// The backup catalogs the [decision] playbook's pg_restore steps restore from (for the age of
+/// the last good backup on /metrics); none when there is no playbook or it does not load.
+std::vector<fs::path> restore_catalogs(const config::Config& cfg) {
+    std::vector<fs::path> dirs;
+    if (cfg.playbook.empty()) {
+        return dirs;
+    }
+    try {
+        auto pb = load_playbook(cfg.playbook);
+        for (const auto* steps : {&pb.steps, &pb.finally}) {
+            for (const auto& st : *steps) {
+                const auto* c = st.params.if_contains("catalog");
+                if (st.action != "pg_restore" || !c || !c->is_string()) {
+                    continue;
+                }
+                fs::path dir(std::string(c->as_string()));
+                dir = (dir.is_relative() ? pb.directory / dir : dir).lexically_normal();
+                if (std::find(dirs.begin(), dirs.end(), dir) == dirs.end()) {
+                    dirs.push_back(dir);
+                }
+            }
+        }
+    } catch (const util::Error& e) {
+        log::warn("monitor: /metrics has no backup age: {}", e.what());
+    }
+    return dirs;
+}
+
 struct Loop {
     CommonOptions common;
     fs::path state_dir;
@@ -463,6 +491,7 @@ int cmd_monitor(const Args& args) {
     if (loop.mon->config().server && !once) {
         const auto& sc = *loop.mon->config().server;
         loop.endpoint = std::make_unique<monitor::Endpoint>(sc, loop.state_dir);
+        loop.endpoint->set_backup_catalogs(restore_catalogs(loop.mon->config()));
         loop.endpoint->start();
         log::info("monitor: listening on {} (port {})", sc.listen, loop.endpoint->port());
         std::printf("listening on %s\n", sc.listen.c_str());

@@ -1,7 +1,35 @@
 // SPDX-License-Identifier: MIT
 #include "monitor/alert_book.hpp"
 
+#include <cctype>
+
 namespace rollback::monitor {
+
+namespace {
+
+// Label values come from outside: quoted as PromQL quotes them, control characters shown as
+// escapes, so a record's detail stays one readable line.
+void append_quoted(std::string& out, const std::string& v) {
+    out += '"';
+    for (unsigned char c : v) {
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += static_cast<char>(c);
+        } else if (c == '\n') {
+            out += "\\n";
+        } else if (c < 0x20 || c == 0x7f) {
+            static constexpr char hex[] = "0123456789abcdef";
+            out += "\\x";
+            out += hex[c >> 4];
+            out += hex[c & 15];
+        } else {
+            out += static_cast<char>(c);
+        }
+    }
+    out += '"';
+}
+
+} // namespace
 
 std::string_view to_string(AlertChange::Kind k) {
     static constexpr std::string_view names[] = {"fired", "repeated", "resolved",
@@ -72,7 +100,11 @@ std::string AlertBook::describe(const config::AlertCondition& c) const {
         for (const auto& [k, v] : a.labels) {
             out += first ? "" : ", ";
             first = false;
-            out += k + "=\"" + v + "\"";
+            for (unsigned char ch : k) { // label names are [a-zA-Z_][a-zA-Z0-9_]* in Prometheus
+                out += std::isalnum(ch) || ch == '_' ? static_cast<char>(ch) : '_';
+            }
+            out += '=';
+            append_quoted(out, v);
         }
         out += "}";
         if (!a.starts_at.empty()) {

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "monitor/endpoint.hpp"
 
+#include "db/backup_catalog.hpp"
 #include "monitor/monitor.hpp"
 #include "util/log.hpp"
 #include "util/time.hpp"
@@ -68,6 +69,9 @@ Endpoint::Endpoint(const config::ServerConfig& sc, fs::path state_dir)
     m.declare("rollback_last_successful_rehearsal_age_seconds", MetricType::gauge,
               "Seconds since the newest successful `rollback rehearse` recorded in the state "
               "directory started (absent when none).");
+    m.declare("rollback_last_good_backup_age_seconds", MetricType::gauge,
+              "Seconds since the newest verified backup marked good in each backup catalog the "
+              "playbook restores from was taken (absent when there is none).");
     server::ServerOptions o;
     o.host = sc.host;
     o.port = sc.port;
@@ -132,6 +136,7 @@ server::Response Endpoint::handle(const server::Request& r) {
             m_metrics.set("rollback_last_successful_rehearsal_age_seconds", {},
                           epoch_seconds(std::chrono::system_clock::now()) - epoch_seconds(*t));
         }
+        refresh_backup_ages();
         server::Response resp;
         resp.content_type = "text/plain; version=0.0.4; charset=utf-8";
         resp.body = m_metrics.render();
@@ -215,6 +220,47 @@ void Endpoint::alert_changes(const std::vector<AlertChange>& changes) {
 
 void Endpoint::run_ended(const std::string& state) {
     m_metrics.add("rollback_runs_total", {{"state", state}});
+}
+
+void Endpoint::set_backup_catalogs(std::vector<fs::path> dirs) {
+    m_catalogs.clear();
+    for (auto& d : dirs) {
+        m_catalogs.push_back(Catalog{std::move(d), std::nullopt, std::nullopt});
+    }
+}
+
+void Endpoint::refresh_backup_ages() {
+    // A manifest is written (and re-written by `backup verify`) by rename: the directory's
+    // mtime says when to read the catalog again.
+    const double now = epoch_seconds(std::chrono::system_clock::now());
+    for (auto& c : m_catalogs) {
+        std::error_code ec;
+        const auto mtime = fs::last_write_time(c.dir, ec);
+        if (ec) {
+            c.mtime.reset();
+            c.newest_good.reset();
+        } else if (c.mtime != mtime) {
+            c.mtime = mtime;
+            c.newest_good.reset();
+            try {
+                for (const auto& m : db::BackupCatalog(c.dir).list()) {
+                    if (m.good && m.verified && (!c.newest_good || m.time > *c.newest_good)) {
+                        c.newest_good = m.time;
+                    }
+                }
+            } catch (const std::exception& e) {
+                log::warn("metrics: cannot read the backup catalog {}: {}", c.dir.string(),
+                          e.what());
+            }
+        }
+        const server::Labels labels{{"catalog", c.dir.string()}};
+        if (c.newest_good) {
+            m_metrics.set("rollback_last_good_backup_age_seconds", labels,
+                          now - epoch_seconds(*c.newest_good));
+        } else {
+            m_metrics.erase("rollback_last_good_backup_age_seconds", labels);
+        }
+    }
 }
 
 std::optional<util::SystemTime> Endpoint::last_rehearsal() {

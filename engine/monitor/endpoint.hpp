@@ -50,6 +50,10 @@ class Endpoint {
     /// A run started by or noticed by the monitor ended in `state` (journal::to_string).
     void run_ended(const std::string& state);
 
+    /// The backup catalogs whose newest good, verified backup's age /metrics exports (the
+    /// `catalog` of the playbook's pg_restore steps). Call before start().
+    void set_backup_catalogs(std::vector<std::filesystem::path> dirs);
+
     server::Metrics& metrics() { return m_metrics; }
     /// The handler the server calls (public for tests: no socket needed).
     server::Response handle(const server::Request& r);
@@ -57,6 +61,7 @@ class Endpoint {
   private:
     void conditions_metrics(const decision::DecisionRecord& r);
     std::optional<util::SystemTime> last_rehearsal();
+    void refresh_backup_ages();
 
     std::filesystem::path m_state_dir;
     server::Metrics m_metrics;
@@ -66,6 +71,12 @@ class Endpoint {
     std::optional<util::SystemTime> m_last_tick;
     std::optional<std::filesystem::file_time_type> m_rehearsals_mtime;
     std::optional<util::SystemTime> m_rehearsal_cache;
+    struct Catalog {
+        std::filesystem::path dir;
+        std::optional<std::filesystem::file_time_type> mtime;
+        std::optional<util::SystemTime> newest_good; ///< as of `mtime`
+    };
+    std::vector<Catalog> m_catalogs; ///< read on the server thread only
     std::unique_ptr<server::HttpServer> m_server;
 };
 
