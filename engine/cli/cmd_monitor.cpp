@@ -303,6 +303,9 @@ struct Loop {
             }
             mon.emplace(std::move(cfg), mon->baselines());
             mon->resume_policy(memory); // a reload is not a new incident
+            if (endpoint) {
+                endpoint->conditions_changed(); // series of removed conditions go
+            }
             hooks_pb = std::move(pb);
             marker_seen.reset();
             feed_marker();

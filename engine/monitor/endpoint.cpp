@@ -218,6 +218,12 @@ void Endpoint::alert_changes(const std::vector<AlertChange>& changes) {
     }
 }
 
+void Endpoint::conditions_changed() {
+    m_metrics.clear("rollback_condition_verdict");
+    m_metrics.clear("rollback_condition_value");
+    m_metrics.clear("rollback_alerts_active");
+}
+
 void Endpoint::run_ended(const std::string& state) {
     m_metrics.add("rollback_runs_total", {{"state", state}});
 }

@@ -47,6 +47,8 @@ class Endpoint {
     /// After an evaluation of the alert conditions.
     void alerts_evaluated(const decision::Evaluation& e, const Monitor& mon, const AlertBook& book);
     void alert_changes(const std::vector<AlertChange>& changes);
+    /// The conditions changed (a reload): their gauges are rebuilt at the next evaluations.
+    void conditions_changed();
     /// A run started by or noticed by the monitor ended in `state` (journal::to_string).
     void run_ended(const std::string& state);
 
