@@ -493,7 +493,8 @@ int cmd_monitor(const Args& args) {
     auto tick_at = monitor::tick_floor(std::chrono::system_clock::now(), std::chrono::seconds(1));
     if (loop.mon->config().server && !once) {
         const auto& sc = *loop.mon->config().server;
-        loop.endpoint = std::make_unique<monitor::Endpoint>(sc, loop.state_dir);
+        loop.endpoint =
+            std::make_unique<monitor::Endpoint>(sc, loop.state_dir, loop.mon->config().webhooks);
         loop.endpoint->set_backup_catalogs(restore_catalogs(loop.mon->config()));
         loop.endpoint->start();
         log::info("monitor: listening on {} (port {})", sc.listen, loop.endpoint->port());

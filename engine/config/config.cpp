@@ -21,7 +21,8 @@ using decision::ConditionSpec;
 using decision::Signal;
 using playbook::TomlReader;
 
-const std::vector<std::string> k_top_keys = {"target", "source", "condition", "decision", "server"};
+const std::vector<std::string> k_top_keys = {"target",   "source", "condition",
+                                             "decision", "server", "webhook"};
 const std::vector<std::string> k_target_keys = {"name", "state_dir", "state"};
 const std::vector<std::string> k_decision_keys = {
     "mode", "playbook", "cooldown", "watch_after", "interval", "hooks", "approval_timeout"};
@@ -280,6 +281,20 @@ Config parse(std::string_view text, const std::string& display_path,
     }
     if (const toml::table* sv = rd.get_table(*doc, "server", "server")) {
         read_server(rd, *sv, base_dir, cfg);
+    }
+    if (const toml::table* hooks = rd.get_table(*doc, "webhook", "webhook")) {
+        for (auto&& [k, v] : *hooks) {
+            if (const toml::table* wt = v.as_table()) {
+                read_webhook(rd, std::string(k.str()), *wt, cfg);
+            } else {
+                rd.type_error(v, k.str(), "webhook",
+                              "a table [webhook." + std::string(k.str()) + "]");
+            }
+        }
+        if (!cfg.server && !cfg.webhooks.empty()) {
+            rd.error(rd.where(*hooks), "webhook",
+                     "a webhook needs [server]: notifications arrive over HTTP");
+        }
     }
     if (!cfg.alert_conditions.empty() && !cfg.server) {
         rd.error(cfg.alert_conditions.front().where,

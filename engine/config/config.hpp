@@ -5,6 +5,7 @@
 // the same located diagnostics as playbooks (FILE:LINE:COL: error: <subject>: <problem>).
 
 #include "decision/condition.hpp"
+#include "server/generic_webhook.hpp"
 #include "util/duration.hpp"
 #include "util/error.hpp"
 #include "util/http_client.hpp"
@@ -81,6 +82,8 @@ struct Config {
     std::vector<decision::ConditionSpec> conditions;
     std::vector<AlertCondition> alert_conditions; ///< `kind = "alert"`, fed by [server]
     std::optional<ServerConfig> server;           ///< no [server]: no listener
+    /// `[webhook.NAME]`: generic JSON webhooks at /api/v1/webhook/NAME (need [server]).
+    std::vector<server::WebhookSpec> webhooks;
     decision::DecisionPolicy decision;
     std::filesystem::path playbook; ///< empty when not set
     /// Hooks (names in the playbook's hooks directory) told of every decision that asks people

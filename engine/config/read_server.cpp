@@ -242,6 +242,39 @@ void read_alert_condition(TomlReader& rd, const toml::table& t, size_t index, Co
     cfg.alert_conditions.push_back(std::move(a));
 }
 
+void read_webhook(TomlReader& rd, const std::string& name, const toml::table& t, Config& cfg) {
+    const std::string subject = "webhook " + util::quoted(name);
+    rd.check_keys(t, subject, {"alerts", "status", "firing", "resolved", "fingerprint", "labels"});
+    server::WebhookSpec w;
+    w.name = name;
+    if (name.empty() || !std::all_of(name.begin(), name.end(), [](unsigned char c) {
+            return std::islower(c) || std::isdigit(c) || c == '-' || c == '_';
+        })) {
+        rd.error(rd.where(t), subject,
+                 "a webhook name is its URL path segment: lower-case letters, digits, - and _");
+    }
+    rd.require(t, "fingerprint", subject, rd.where(t));
+    w.fingerprint = rd.get_string(t, "fingerprint", subject).value_or("");
+    w.alerts = rd.get_string(t, "alerts", subject).value_or("");
+    w.status = rd.get_string(t, "status", subject).value_or("");
+    if (auto f = rd.get_string_array(t, "firing", subject)) {
+        w.firing = *f;
+    }
+    if (auto r = rd.get_string_array(t, "resolved", subject)) {
+        w.resolved = *r;
+    }
+    if (const toml::table* l = rd.get_table(t, "labels", subject)) {
+        for (auto&& [k, v] : *l) {
+            if (auto str = v.value<std::string>(); str && v.is_string()) {
+                w.labels[std::string(k.str())] = *str;
+            } else {
+                rd.type_error(v, "labels." + std::string(k.str()), subject, "a string (a path)");
+            }
+        }
+    }
+    cfg.webhooks.push_back(std::move(w));
+}
+
 bool matches(const AlertCondition& c, const std::map<std::string, std::string>& labels) {
     for (const auto& m : c.match) {
         auto it = labels.find(m.name);

@@ -15,6 +15,9 @@ namespace rollback::config {
 /// without a token is a diagnostic.
 void read_server(playbook::TomlReader& rd, const toml::table& t,
                  const std::filesystem::path& base_dir, Config& cfg);
+/// Reads `[webhook.NAME]` into cfg.webhooks.
+void read_webhook(playbook::TomlReader& rd, const std::string& name, const toml::table& t,
+                  Config& cfg);
 /// Reads the `index`-th [[condition]] table, which has `kind = "alert"`, into
 /// cfg.alert_conditions.
 void read_alert_condition(playbook::TomlReader& rd, const toml::table& t, size_t index,

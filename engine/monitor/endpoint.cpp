@@ -6,6 +6,7 @@
 #include "util/log.hpp"
 #include "util/time.hpp"
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <fstream>
 
@@ -40,8 +41,9 @@ server::Response json_response(int status, const boost::json::object& o, std::st
 
 } // namespace
 
-Endpoint::Endpoint(const config::ServerConfig& sc, fs::path state_dir)
-    : m_state_dir(std::move(state_dir)) {
+Endpoint::Endpoint(const config::ServerConfig& sc, fs::path state_dir,
+                   std::vector<server::WebhookSpec> webhooks)
+    : m_state_dir(std::move(state_dir)), m_webhooks(std::move(webhooks)) {
     auto& m = m_metrics;
     m.declare("rollback_ticks_total", MetricType::counter,
               "Evaluations of the signal conditions by the monitor loop.");
@@ -78,6 +80,9 @@ Endpoint::Endpoint(const config::ServerConfig& sc, fs::path state_dir)
     o.token = sc.token;
     o.max_body = sc.max_body;
     o.webhook_paths = {std::string(k_alertmanager_path)};
+    for (const auto& w : m_webhooks) {
+        o.webhook_paths.push_back(std::string(k_webhook_prefix) + w.name);
+    }
     m_server = std::make_unique<server::HttpServer>(
         std::move(o), [this](const server::Request& r) { return handle(r); }, m_metrics);
 }
@@ -108,17 +113,20 @@ server::Response Endpoint::handle(const server::Request& r) {
         }
         std::string why;
         auto n = server::parse_alertmanager(r.body, why);
-        if (!n) {
-            log::warn("webhook: refused a notification: {}", why);
-            return json_response(400, {{"error", why}}, "bad_request");
+        return accept(std::move(n), why);
+    }
+    if (r.path.rfind(k_webhook_prefix, 0) == 0) {
+        const std::string name = r.path.substr(k_webhook_prefix.size());
+        auto w = std::find_if(m_webhooks.begin(), m_webhooks.end(),
+                              [&](const auto& x) { return x.name == name; });
+        if (w != m_webhooks.end()) {
+            if (r.method != "POST") {
+                return json_response(405, {{"error", "POST a notification here"}}, "bad_request");
+            }
+            std::string why;
+            auto n = server::parse_webhook(r.body, *w, why);
+            return accept(std::move(n), why);
         }
-        const size_t alerts = n->alerts.size();
-        {
-            std::lock_guard lock(m_mutex);
-            m_inbox.push_back(std::move(*n));
-        }
-        m_wake.notify_all();
-        return json_response(200, {{"accepted", alerts}}, "accepted");
     }
     if (r.path == "/metrics" || r.path == "/healthz") {
         if (r.method != "GET" && r.method != "HEAD") {
@@ -143,6 +151,21 @@ server::Response Endpoint::handle(const server::Request& r) {
         return resp;
     }
     return json_response(404, {{"error", "no such path"}}, "");
+}
+
+server::Response Endpoint::accept(std::optional<server::AlertNotification> n,
+                                  const std::string& why) {
+    if (!n) {
+        log::warn("webhook: refused a notification: {}", why);
+        return json_response(400, {{"error", why}}, "bad_request");
+    }
+    const size_t alerts = n->alerts.size();
+    {
+        std::lock_guard lock(m_mutex);
+        m_inbox.push_back(std::move(*n));
+    }
+    m_wake.notify_all();
+    return json_response(200, {{"accepted", alerts}}, "accepted");
 }
 
 std::vector<server::AlertNotification> Endpoint::take_alerts() {

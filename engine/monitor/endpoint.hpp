@@ -26,11 +26,14 @@ namespace rollback::monitor {
 class Monitor;
 
 inline constexpr std::string_view k_alertmanager_path = "/api/v1/alertmanager";
+inline constexpr std::string_view k_webhook_prefix = "/api/v1/webhook/";
 
 class Endpoint {
   public:
-    /// Binds the listener of `sc` (util::Error when it cannot); serves after start().
-    Endpoint(const config::ServerConfig& sc, std::filesystem::path state_dir);
+    /// Binds the listener of `sc` (util::Error when it cannot); serves after start(). Each of
+    /// `webhooks` is served at /api/v1/webhook/NAME.
+    Endpoint(const config::ServerConfig& sc, std::filesystem::path state_dir,
+             std::vector<server::WebhookSpec> webhooks = {});
     ~Endpoint();
     void start();
     void stop();
@@ -65,7 +68,10 @@ class Endpoint {
     std::optional<util::SystemTime> last_rehearsal();
     void refresh_backup_ages();
 
+    server::Response accept(std::optional<server::AlertNotification> n, const std::string& why);
+
     std::filesystem::path m_state_dir;
+    std::vector<server::WebhookSpec> m_webhooks;
     server::Metrics m_metrics;
     std::mutex m_mutex; ///< guards m_inbox, m_last_tick, m_rehearsal_cache
     std::condition_variable m_wake;

@@ -12,6 +12,7 @@
 #include "monitor/monitor.hpp"
 #include "playbook/loader.hpp"
 #include "server/alertmanager.hpp"
+#include "server/generic_webhook.hpp"
 #include "sources/access_log.hpp"
 #include "sources/csv.hpp"
 #include "sources/prometheus.hpp"
@@ -143,8 +144,18 @@ match = { service = "" }
 [server]
 )",
                                                     "rollback.toml", "/nonexistent");
+    static const server::WebhookSpec generic = [] {
+        server::WebhookSpec w;
+        w.name = "g";
+        w.alerts = "alerts";
+        w.status = "status";
+        w.fingerprint = "fingerprint";
+        w.labels = {{"alertname", "labels.alertname"}, {"service", "labels.0"}};
+        return w;
+    }();
     expect_clean([&] {
         std::string why;
+        server::parse_webhook(as_text(data, size), generic, why); // a generic JSON webhook
         auto n = server::parse_alertmanager(as_text(data, size), why);
         if (!n) {
             return;

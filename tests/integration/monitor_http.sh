@@ -43,6 +43,12 @@ severity = "critical"
 listen = "127.0.0.1:$port"
 token_file = "token"
 max_body = "2KiB"
+[webhook.uptime]
+status = "heartbeat.status"
+firing = ["0"]
+resolved = ["1"]
+fingerprint = "monitor.id"
+labels = { alertname = "monitor.name" }
 [decision]
 mode = "auto"
 playbook = "pb.toml"
@@ -146,6 +152,16 @@ if command -v promtool >/dev/null; then
 else
     echo "promtool not installed: the format check is skipped"
 fi
+
+# A generic webhook (an uptime checker's shape): read by its selectors, kept like an alert.
+[ "$(code "${auth[@]}" -X POST --data '{"heartbeat":{"status":2},"monitor":{"id":3}}' "$base/api/v1/webhook/uptime")" = 400 ] ||
+    fail "an unknown status was not 400: $(cat body.txt)"
+contains body.txt 'heartbeat.status: \"2\" is neither firing nor resolved'
+[ "$(code "${auth[@]}" -X POST --data '{"heartbeat":{"status":0},"monitor":{"id":3,"name":"cart-site"}}' "$base/api/v1/webhook/uptime")" = 200 ] ||
+    fail "an uptime notification was not accepted: $(cat body.txt)"
+for _ in $(seq 1 30); do grep -q '"fingerprint":"uptime:3"' .rollback/monitor.jsonl && break; sleep 0.1; done
+contains .rollback/monitor.jsonl '{"event":"alert_unmatched","fingerprint":"uptime:3","labels":{"alertname":"cart-site"}'
+pass "a generic webhook: 400 with the reason, then read by its selectors"
 
 # explain shows the alert's labels.
 id=$(grep -l '"action":"trigger"' .rollback/decisions/*.json | head -1 | xargs basename | sed 's/\.json$//')

@@ -133,3 +133,27 @@ TEST_SUITE("config") {
         CHECK_FALSE(config::matches(c, {{"alertname", "X"}, {"team", "ops"}}));
     }
 }
+
+TEST_SUITE("config") {
+    TEST_CASE("[webhook.NAME] reads its selectors and needs [server]") {
+        auto cfg = config::parse(R"TOML([server]
+[webhook.uptime]
+status = "heartbeat.status"
+firing = ["0"]
+resolved = ["1"]
+fingerprint = "monitor.id"
+labels = { monitor = "monitor.name" }
+)TOML",
+                                 "rollback.toml", "/etc/rb");
+        REQUIRE(cfg.webhooks.size() == 1);
+        CHECK(cfg.webhooks[0].name == "uptime");
+        CHECK(cfg.webhooks[0].firing == std::vector<std::string>{"0"});
+        CHECK(cfg.webhooks[0].labels.at("monitor") == "monitor.name");
+        CHECK(diagnostics_of("[webhook.sentry]\nfingerprint = \"id\"\n") ==
+              "1:1: webhook: a webhook needs [server]: notifications arrive over HTTP\n");
+        CHECK(diagnostics_of("[server]\n[webhook.Sentry]\nfingerprint = \"id\"\nlabel = {}\n") ==
+              "4:1: webhook \"Sentry\": unknown key \"label\" (did you mean \"labels\"?)\n"
+              "2:1: webhook \"Sentry\": a webhook name is its URL path segment: lower-case "
+              "letters, digits, - and _\n");
+    }
+}
