@@ -44,7 +44,8 @@ class Monitor {
     /// evaluation's time when `now` is earlier: each observes how many alerts of `book` match
     /// it, with their labels as the sample's detail. A separate Evaluator from tick()'s (alerts
     /// arrive between ticks and must not count as extra ticks of the other conditions); a
-    /// trigger of either starts the cooldown of both. nullopt when there are no alert conditions.
+    /// trigger of either carries its incident policy (cooldown, recurrence watch) to the other.
+    /// nullopt when there are no alert conditions.
     std::optional<decision::Evaluation> evaluate_alerts(SystemTime now, const AlertBook& book);
     bool has_alert_conditions() const { return m_alerts != nullptr; }
 
