@@ -21,6 +21,9 @@ packages=(
   # packaging tests: the .deb, the units, the man page, completion (tests/integration/deb_package.sh,
   # systemd_units.sh, man_page.sh, completion.sh)
   dpkg-dev systemd man-db groff-base zsh
+  # the monitor's HTTP side against the real thing (tests/integration/monitor_alertmanager.sh):
+  # promtool comes with prometheus
+  prometheus prometheus-alertmanager
 )
 
 missing=()

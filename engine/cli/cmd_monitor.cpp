@@ -14,6 +14,8 @@
 #include "journal/paths.hpp"
 #include "journal/reader.hpp"
 #include "journal/state.hpp"
+#include "monitor/alert_book.hpp"
+#include "monitor/endpoint.hpp"
 #include "monitor/monitor.hpp"
 #include "state/local_store.hpp"
 #include "state/policy_memory.hpp"
@@ -71,6 +73,34 @@ decision::BaselineBook read_baselines(const state::Store& store, const fs::path&
     }
 }
 
+/// The backup catalogs the [decision] playbook's pg_restore steps restore from (for the age of
+/// the last good backup on /metrics); none when there is no playbook or it does not load.
+std::vector<fs::path> restore_catalogs(const config::Config& cfg) {
+    std::vector<fs::path> dirs;
+    if (cfg.playbook.empty()) {
+        return dirs;
+    }
+    try {
+        auto pb = load_playbook(cfg.playbook);
+        for (const auto* steps : {&pb.steps, &pb.finally}) {
+            for (const auto& st : *steps) {
+                const auto* c = st.params.if_contains("catalog");
+                if (st.action != "pg_restore" || !c || !c->is_string()) {
+                    continue;
+                }
+                fs::path dir(std::string(c->as_string()));
+                dir = (dir.is_relative() ? pb.directory / dir : dir).lexically_normal();
+                if (std::find(dirs.begin(), dirs.end(), dir) == dirs.end()) {
+                    dirs.push_back(dir);
+                }
+            }
+        }
+    } catch (const util::Error& e) {
+        log::warn("monitor: /metrics has no backup age: {}", e.what());
+    }
+    return dirs;
+}
+
 struct Loop {
     CommonOptions common;
     fs::path state_dir;
@@ -96,6 +126,8 @@ struct Loop {
     std::optional<std::string> latest_listed;
     int ticks_since_listing = 0;
     static constexpr int k_relist_ticks = 100;
+    std::unique_ptr<monitor::Endpoint> endpoint; ///< [server]: webhook, /metrics, /healthz
+    monitor::AlertBook alerts;                   ///< alerts active, by fingerprint
 
     state::Store& store() {
         if (!local) {
@@ -159,6 +191,9 @@ struct Loop {
             last_run = latest;
             if (st.dry_run) {
                 return;
+            }
+            if (endpoint) {
+                endpoint->run_ended(std::string(journal::to_string(st.status)));
             }
             if (st.status == journal::RunStatus::succeeded ||
                 st.status == journal::RunStatus::verification_failed) {
@@ -257,8 +292,20 @@ struct Loop {
             config::Config cfg = config::load(file);
             auto pb = load_hooks_playbook(cfg);
             const auto memory = mon->policy_memory();
+            const auto& old = mon->config().server;
+            if (old.has_value() != cfg.server.has_value() ||
+                (old && (old->listen != cfg.server->listen || old->token != cfg.server->token ||
+                         old->max_body != cfg.server->max_body))) {
+                log::warn("monitor: [server] changed in {}: it applies at the next start",
+                          file.string());
+                std::fprintf(stderr, "rollback: [server] changed: restart the monitor to apply "
+                                     "it (the other changes apply now)\n");
+            }
             mon.emplace(std::move(cfg), mon->baselines());
             mon->resume_policy(memory); // a reload is not a new incident
+            if (endpoint) {
+                endpoint->conditions_changed(); // series of removed conditions go
+            }
             hooks_pb = std::move(pb);
             marker_seen.reset();
             feed_marker();
@@ -325,6 +372,15 @@ struct Loop {
             return rc;
         }
         last_run = journal::latest_run(state_dir);
+        if (endpoint && last_run) {
+            try {
+                auto st = journal::fold(journal::read(journal::journal_path(state_dir, *last_run)),
+                                        false);
+                endpoint->run_ended(std::string(journal::to_string(st.status)));
+            } catch (const std::exception& e) {
+                log::warn("monitor: cannot read run {}: {}", *last_run, e.what());
+            }
+        }
         monitor_event(state_dir, {{"event", "run_finished"},
                                   {"decision_id", decision_id},
                                   {"run_id", last_run.value_or("")},
@@ -338,6 +394,64 @@ struct Loop {
         }
         persist(); // the cooldown and the watch, before anything else can happen
         return rc;
+    }
+    /// Keeps and acts on one evaluation (of the signal conditions at a tick, or
+    /// of the alert conditions): the record, the people to tell, the run to start. Updates
+    /// `once_rc` as `--once` reports it.
+    void handle(const decision::Evaluation& e, exec::ProcessRunner& runner, int& once_rc) {
+        const auto& r = e.record;
+        // Every action is notable: the id (a hash of the record) is needed only then.
+        const std::string id = e.notable ? decision::record_id(r) : std::string();
+        store().append_tick(r, id);
+        if (e.notable) {
+            store().put_record(r);
+            std::printf("%s\n",
+                        common.json ? decision::to_json(r).c_str() : summarize_record(r).c_str());
+            std::fflush(stdout);
+        }
+        tell_people(r, id, runner);
+        persist(); // the trigger's cooldown is durable before its run starts
+        if (r.action == Action::trigger && r.executed) {
+            once_rc = start(r, id);
+        } else if (r.action == Action::request_approval ||
+                   (r.action == Action::trigger && !r.executed)) {
+            once_rc = util::to_int(util::ExitCode::rollback_recommended);
+        }
+    }
+
+    /// Applies the notifications the server received, then evaluates the alert conditions
+    /// (also at every tick, `evaluate` true, so a verdict never lags the interval).
+    void take_alerts(bool evaluate, exec::ProcessRunner& runner, int& once_rc) {
+        auto notes = endpoint->take_alerts();
+        const auto now = std::chrono::system_clock::now();
+        for (const auto& n : notes) {
+            auto changes = alerts.apply(n, mon->config().alert_conditions, now);
+            endpoint->alert_changes(changes);
+            for (const auto& c : changes) {
+                boost::json::object labels;
+                for (const auto& [k, v] : c.labels) {
+                    labels[k] = v;
+                }
+                boost::json::array conds;
+                for (const auto& name : c.conditions) {
+                    conds.emplace_back(name);
+                }
+                log::info("monitor: alert {} {} (group {})", c.fingerprint,
+                          monitor::to_string(c.kind), n.group_key);
+                monitor_event(state_dir,
+                              {{"event", "alert_" + std::string(monitor::to_string(c.kind))},
+                               {"fingerprint", c.fingerprint},
+                               {"labels", std::move(labels)},
+                               {"conditions", std::move(conds)}});
+            }
+        }
+        if (!mon->has_alert_conditions() || (!evaluate && notes.empty())) {
+            return;
+        }
+        if (auto e = mon->evaluate_alerts(now, alerts)) {
+            endpoint->alerts_evaluated(*e, *mon, alerts);
+            handle(*e, runner, once_rc);
+        }
     }
 };
 
@@ -377,47 +491,64 @@ int cmd_monitor(const Args& args) {
     // interval boundaries (as in `check --replay`), the sources read a settle delay after each.
     // Boundaries missed while a rollback ran are skipped, not caught up.
     auto tick_at = monitor::tick_floor(std::chrono::system_clock::now(), std::chrono::seconds(1));
+    if (loop.mon->config().server && !once) {
+        const auto& sc = *loop.mon->config().server;
+        loop.endpoint =
+            std::make_unique<monitor::Endpoint>(sc, loop.state_dir, loop.mon->config().webhooks);
+        loop.endpoint->set_backup_catalogs(restore_catalogs(loop.mon->config()));
+        loop.endpoint->start();
+        log::info("monitor: listening on {} (port {})", sc.listen, loop.endpoint->port());
+        std::printf("listening on %s\n", sc.listen.c_str());
+        std::fflush(stdout);
+    }
+    // `boundary`: this iteration is a tick; otherwise the server woke the loop for alerts.
+    bool boundary = true;
     while (exec::interrupt_requested() == 0) {
         if (g_reload.exchange(false)) {
             loop.reload();
         }
-        const auto now = tick_at;
-        loop.feed_marker();
-        loop.notice_runs();
-        decision::Evaluation e = loop.mon->tick(runner, now);
-        if (exec::interrupt_requested() != 0) {
-            // Stopped while reading the sources: the interrupted reads are not evidence.
-            break;
+        if (boundary) {
+            const auto now = tick_at;
+            loop.feed_marker();
+            loop.notice_runs();
+            const auto started = std::chrono::steady_clock::now();
+            decision::Evaluation e = loop.mon->tick(runner, now);
+            if (exec::interrupt_requested() != 0) {
+                // Stopped while reading the sources: the interrupted reads are not evidence.
+                break;
+            }
+            if (loop.endpoint) {
+                loop.endpoint->tick_done(
+                    e,
+                    std::chrono::duration<double>(std::chrono::steady_clock::now() - started)
+                        .count(),
+                    *loop.mon);
+            }
+            loop.handle(e, runner, once_rc);
         }
-        const auto& r = e.record;
-        // Every action is notable: the id (a hash of the record) is needed only then.
-        const std::string id = e.notable ? decision::record_id(r) : std::string();
-        loop.store().append_tick(r, id);
-        if (e.notable) {
-            loop.store().put_record(r);
-            std::printf("%s\n", loop.common.json ? decision::to_json(r).c_str()
-                                                 : summarize_record(r).c_str());
-            std::fflush(stdout);
-        }
-        loop.tell_people(r, id, runner);
-        loop.persist(); // the trigger's cooldown is durable before its run starts
-        if (r.action == Action::trigger && r.executed) {
-            once_rc = loop.start(r, id);
-        } else if (r.action == Action::request_approval ||
-                   (r.action == Action::trigger && !r.executed)) {
-            once_rc = util::to_int(util::ExitCode::rollback_recommended);
+        if (loop.endpoint) {
+            loop.take_alerts(boundary, runner, once_rc);
         }
         if (once) {
             break;
         }
         const util::Millis interval = loop.mon->config().interval;
         const auto real = std::chrono::system_clock::now();
-        tick_at = std::max(monitor::tick_floor(tick_at, interval) + interval,
-                           monitor::tick_floor(real, interval));
+        if (boundary) {
+            tick_at = std::max(monitor::tick_floor(tick_at, interval) + interval,
+                               monitor::tick_floor(real, interval));
+        }
         const auto wake = tick_at + monitor::settle_delay(interval);
-        if (wake > real) {
+        if (loop.endpoint) {
+            // An alert wakes the loop at once; the next tick keeps its boundary.
+            boundary =
+                !loop.endpoint->wait_until(wake, [] { return exec::interrupt_requested() != 0; });
+        } else if (wake > real) {
             exec::sleep_unless_interrupted(std::chrono::duration_cast<util::Millis>(wake - real));
         }
+    }
+    if (loop.endpoint) {
+        loop.endpoint->stop();
     }
     loop.baselines_dirty = true;
     loop.persist();

@@ -38,6 +38,14 @@ Checked validate_config(const std::string& f) {
               {{"sources", cfg.sources.size()}, {"conditions", cfg.conditions.size()}},
               cfg.warnings,
               {}};
+    if (!cfg.alert_conditions.empty()) {
+        const auto n = cfg.alert_conditions.size();
+        c.counts += ", " + std::to_string(n) + " alert condition" + (n == 1 ? "" : "s");
+        c.numbers["alert_conditions"] = n;
+    }
+    if (cfg.server) {
+        c.counts += ", server on " + cfg.server->listen;
+    }
     return c;
 }
 

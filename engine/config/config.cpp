@@ -2,6 +2,7 @@
 #include "config/config.hpp"
 
 #include "config/read_condition.hpp"
+#include "config/read_server.hpp"
 #include "playbook/toml_reader.hpp"
 #include "sources/access_log.hpp"
 #include "util/files.hpp"
@@ -20,7 +21,8 @@ using decision::ConditionSpec;
 using decision::Signal;
 using playbook::TomlReader;
 
-const std::vector<std::string> k_top_keys = {"target", "source", "condition", "decision"};
+const std::vector<std::string> k_top_keys = {"target",   "source", "condition",
+                                             "decision", "server", "webhook"};
 const std::vector<std::string> k_target_keys = {"name", "state_dir", "state"};
 const std::vector<std::string> k_decision_keys = {
     "mode", "playbook", "cooldown", "watch_after", "interval", "hooks", "approval_timeout"};
@@ -212,7 +214,18 @@ Config parse(std::string_view text, const std::string& display_path,
     if (const toml::node* conds = doc->get("condition")) {
         if (const toml::array* a = conds->as_array(); a && a->is_array_of_tables()) {
             for (size_t i = 0; i < a->size(); ++i) {
-                read_condition(rd, *(*a)[i].as_table(), i, cfg);
+                const toml::table& ct = *(*a)[i].as_table();
+                const toml::node* kind = ct.get("kind");
+                if (!kind) {
+                    read_condition(rd, ct, i, cfg);
+                } else if (kind->value<std::string>() == "alert") {
+                    read_alert_condition(rd, ct, i, cfg);
+                } else {
+                    rd.error(
+                        rd.where(*kind), "condition #" + std::to_string(i + 1),
+                        "key \"kind\": the only kind is \"alert\"",
+                        "a condition on a signal has no kind, only `signal = \"SOURCE.SIGNAL\"`");
+                }
             }
         } else {
             rd.type_error(*conds, "condition", "rollback.toml", "an array of tables [[condition]]");
@@ -265,6 +278,33 @@ Config parse(std::string_view text, const std::string& display_path,
             }
             cfg.interval = *i;
         }
+    }
+    if (const toml::table* sv = rd.get_table(*doc, "server", "server")) {
+        read_server(rd, *sv, base_dir, cfg);
+    }
+    if (const toml::table* hooks = rd.get_table(*doc, "webhook", "webhook")) {
+        for (auto&& [k, v] : *hooks) {
+            if (const toml::table* wt = v.as_table()) {
+                read_webhook(rd, std::string(k.str()), *wt, cfg);
+            } else {
+                rd.type_error(v, k.str(), "webhook",
+                              "a table [webhook." + std::string(k.str()) + "]");
+            }
+        }
+        if (!cfg.server && !cfg.webhooks.empty()) {
+            rd.error(rd.where(*hooks), "webhook",
+                     "a webhook needs [server]: notifications arrive over HTTP");
+        }
+    }
+    if (!cfg.alert_conditions.empty() && !cfg.server) {
+        rd.error(cfg.alert_conditions.front().where,
+                 "condition " + util::quoted(cfg.alert_conditions.front().spec.name),
+                 "an alert condition needs [server]: alerts arrive over HTTP",
+                 "add [server] (listen = \"127.0.0.1:9095\") and point Alertmanager's webhook "
+                 "at /api/v1/alertmanager");
+    }
+    for (auto& a : cfg.alert_conditions) {
+        a.spec.window = cfg.interval;
     }
     cfg.decision.target = cfg.target;
     for (auto& [name, src] : cfg.sources) {

@@ -5,12 +5,14 @@
 // the same located diagnostics as playbooks (FILE:LINE:COL: error: <subject>: <problem>).
 
 #include "decision/condition.hpp"
+#include "server/generic_webhook.hpp"
 #include "util/duration.hpp"
 #include "util/error.hpp"
 #include "util/http_client.hpp"
 
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -42,12 +44,46 @@ struct SourceConfig {
     util::Location where;
 };
 
+/// `[server]`: the monitor's HTTP listener (docs/config.md "The HTTP server").
+struct ServerConfig {
+    std::string listen = "127.0.0.1:9095"; ///< as written
+    std::string host;                      ///< the address part, without IPv6 brackets
+    uint16_t port = 9095;
+    bool loopback = true;
+    /// The bearer token clients must send (registered as a secret); empty: none is asked for,
+    /// allowed only on a loopback address.
+    std::string token;
+    uint64_t max_body = 1024 * 1024; ///< bytes; a longer request body is answered 413
+    util::Location where;
+};
+
+/// One label matcher of an alert condition, Alertmanager's `=`: the alert's label `name` equals
+/// `value` (an absent label is the empty string).
+struct LabelMatcher {
+    std::string name, value;
+};
+
+/// A `[[condition]]` with `kind = "alert"`: fires while an Alertmanager alert matching every
+/// matcher is active. `spec` is the condition the alert evaluator judges: signal `value` of the
+/// source "alerts:NAME" (the number of matching active alerts), above 0, judged immediately.
+struct AlertCondition {
+    decision::ConditionSpec spec;
+    std::vector<LabelMatcher> match;
+    util::Location where;
+};
+/// True when `labels` satisfy every matcher of `c`.
+bool matches(const AlertCondition& c, const std::map<std::string, std::string>& labels);
+
 struct Config {
     std::filesystem::path file;
     std::string target;
     std::filesystem::path state_dir; ///< absolute; default `.rollback` beside the config
     std::map<std::string, SourceConfig> sources;
     std::vector<decision::ConditionSpec> conditions;
+    std::vector<AlertCondition> alert_conditions; ///< `kind = "alert"`, fed by [server]
+    std::optional<ServerConfig> server;           ///< no [server]: no listener
+    /// `[webhook.NAME]`: generic JSON webhooks at /api/v1/webhook/NAME (need [server]).
+    std::vector<server::WebhookSpec> webhooks;
     decision::DecisionPolicy decision;
     std::filesystem::path playbook; ///< empty when not set
     /// Hooks (names in the playbook's hooks directory) told of every decision that asks people

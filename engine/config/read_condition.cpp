@@ -149,6 +149,11 @@ void read_condition(TomlReader& rd, const toml::table& t, size_t index, Config& 
             rd.error(rd.key_where(t, "name"), subject, "duplicate condition name");
         }
     }
+    for (const auto& other : cfg.alert_conditions) {
+        if (!c.name.empty() && other.spec.name == c.name) {
+            rd.error(rd.key_where(t, "name"), subject, "duplicate condition name");
+        }
+    }
     bool signal_ok = false;
     if (auto sig = rd.get_string(t, "signal", subject)) {
         auto dot = sig->rfind('.');

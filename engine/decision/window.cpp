@@ -111,6 +111,7 @@ Observation Evaluator::Impl::observe(const CondState& c, SystemTime now) const {
         }
         o.value = latest.value;
         o.value_seq = c.next_seq - 1;
+        o.detail = latest.detail; // what the number stands for (the alerts it counts)
         return o;
     }
     if (sig == Signal::downtime) {

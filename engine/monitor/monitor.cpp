@@ -57,6 +57,13 @@ Monitor::Monitor(config::Config cfg, decision::BaselineBook baselines)
     for (const auto& c : m_cfg.conditions) {
         m_used.insert(c.source);
     }
+    if (!m_cfg.alert_conditions.empty()) {
+        std::vector<decision::ConditionSpec> specs;
+        for (const auto& a : m_cfg.alert_conditions) {
+            specs.push_back(a.spec);
+        }
+        m_alerts = std::make_unique<decision::Evaluator>(std::move(specs), m_cfg.decision);
+    }
 }
 Monitor::~Monitor() = default;
 Monitor::Monitor(Monitor&&) noexcept = default;
@@ -64,11 +71,60 @@ Monitor& Monitor::operator=(Monitor&&) noexcept = default;
 
 void Monitor::deployed(SystemTime time, std::string release) {
     m_deployed_at = time;
+    if (m_alerts) {
+        m_alerts->deployed(time, release);
+    }
     m_eval.deployed(time, std::move(release));
 }
 
 void Monitor::rolled_back(SystemTime time) {
     m_eval.rolled_back(time);
+    if (m_alerts) {
+        m_alerts->rolled_back(time);
+    }
+}
+
+decision::Evaluator::PolicyMemory Monitor::policy_memory() const {
+    auto memory = m_eval.policy_memory();
+    if (m_alerts) {
+        const auto other = m_alerts->policy_memory();
+        auto later = [](std::optional<SystemTime>& mine, const std::optional<SystemTime>& theirs) {
+            if (theirs && (!mine || *mine < *theirs)) {
+                mine = theirs;
+            }
+        };
+        later(memory.cooldown_until, other.cooldown_until);
+        later(memory.watch_until, other.watch_until);
+    }
+    return memory;
+}
+
+void Monitor::resume_policy(const decision::Evaluator::PolicyMemory& memory) {
+    m_eval.resume_policy(memory);
+    if (m_alerts) {
+        m_alerts->resume_policy(memory);
+    }
+}
+
+std::optional<decision::Evaluation> Monitor::evaluate_alerts(SystemTime now,
+                                                             const AlertBook& book) {
+    if (!m_alerts) {
+        return std::nullopt;
+    }
+    if (m_alerts_at && now < *m_alerts_at) {
+        now = *m_alerts_at;
+    }
+    m_alerts_at = now;
+    for (const auto& a : m_cfg.alert_conditions) {
+        Sample s = Sample::make_value(now, static_cast<double>(book.active(a)));
+        s.detail = book.describe(a);
+        m_alerts->add_sample(a.spec.source, std::move(s));
+    }
+    decision::Evaluation e = m_alerts->evaluate(now);
+    if (e.record.action == decision::Action::trigger && e.record.executed) {
+        m_eval.resume_policy(m_alerts->policy_memory()); // one cooldown for the target
+    }
+    return e;
 }
 
 Monitor::LogCounts Monitor::log_counts(const std::string& source) const {
@@ -114,6 +170,7 @@ void Monitor::read_access_log(const config::SourceConfig& src, SystemTime now) {
                                                                    from_ms / 1000, fed_until))
                      .first;
         } catch (const util::Error& e) { // a log_format that does not compile: a broken check
+            ++m_read_errors[src.name];
             m_eval.add_sample(src.name,
                               Sample::make_missing(now, decision::SampleKind::error, e.what()));
             return;
@@ -137,6 +194,7 @@ void Monitor::read_access_log(const config::SourceConfig& src, SystemTime now) {
     st.counts.rejected += poll.overlong;
     if (!poll.readable) {
         // Cannot see the log: no data, never "no traffic" (and never downtime).
+        ++m_read_errors[src.name];
         m_eval.add_sample(src.name,
                           Sample::make_missing(now, decision::SampleKind::unavailable, poll.error));
         return;
@@ -222,9 +280,17 @@ decision::Evaluation Monitor::tick(exec::ProcessRunner& runner, SystemTime now) 
         }));
     }
     for (auto& [name, read] : reads) {
-        m_eval.add_sample(*name, read.get());
+        Sample s = read.get();
+        if (s.kind == decision::SampleKind::unavailable || s.kind == decision::SampleKind::error) {
+            ++m_read_errors[*name];
+        }
+        m_eval.add_sample(*name, std::move(s));
     }
-    return m_eval.evaluate(now);
+    decision::Evaluation e = m_eval.evaluate(now);
+    if (m_alerts && e.record.action == decision::Action::trigger && e.record.executed) {
+        m_alerts->resume_policy(m_eval.policy_memory()); // one cooldown for the target
+    }
+    return e;
 }
 
 SystemTime tick_floor(SystemTime now, util::Millis interval) {

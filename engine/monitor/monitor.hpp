@@ -13,6 +13,7 @@
 #include "config/config.hpp"
 #include "decision/evaluator.hpp"
 #include "exec/runner.hpp"
+#include "monitor/alert_book.hpp"
 
 #include <map>
 #include <memory>
@@ -39,7 +40,16 @@ class Monitor {
     /// sources: one observation when their interval is due.
     decision::Evaluation tick(exec::ProcessRunner& runner, SystemTime now);
 
-    /// Lifecycle events, passed on to the Evaluator.
+    /// Evaluates the alert conditions (`kind = "alert"`) at `now`, or at the previous alert
+    /// evaluation's time when `now` is earlier: each observes how many alerts of `book` match
+    /// it, with their labels as the sample's detail. A separate Evaluator from tick()'s (alerts
+    /// arrive between ticks and must not count as extra ticks of the other conditions); a
+    /// trigger of either carries its incident policy (cooldown, recurrence watch) to the other.
+    /// nullopt when there are no alert conditions.
+    std::optional<decision::Evaluation> evaluate_alerts(SystemTime now, const AlertBook& book);
+    bool has_alert_conditions() const { return m_alerts != nullptr; }
+
+    /// Lifecycle events, passed on to the Evaluators.
     void deployed(SystemTime time, std::string release);
     void rolled_back(SystemTime time);
 
@@ -47,10 +57,9 @@ class Monitor {
     decision::BaselineBook baselines() const { return m_eval.baselines(); }
     /// The incident policy's memory (cooldown, recurrence watch), to keep across a restart or a
     /// reload; see decision::Evaluator::PolicyMemory.
-    decision::Evaluator::PolicyMemory policy_memory() const { return m_eval.policy_memory(); }
-    void resume_policy(const decision::Evaluator::PolicyMemory& memory) {
-        m_eval.resume_policy(memory);
-    }
+    /// Both Evaluators' (signal and alert conditions): the later of each time.
+    decision::Evaluator::PolicyMemory policy_memory() const;
+    void resume_policy(const decision::Evaluator::PolicyMemory& memory);
 
     /// Access-log lines that did not match the format, and lines that came later than the
     /// source's max_lateness (both not counted), since the start.
@@ -59,6 +68,9 @@ class Monitor {
         uint64_t implausible = 0; ///< dated before 2000 or in the future
     };
     LogCounts log_counts(const std::string& source) const;
+    /// Observations of each source that were no data (unreadable) or a failed check, since the
+    /// start.
+    const std::map<std::string, uint64_t>& read_errors() const { return m_read_errors; }
 
   private:
     struct LogState;
@@ -73,6 +85,9 @@ class Monitor {
     std::map<std::string, std::unique_ptr<LogState>> m_logs;
     std::map<std::string, SystemTime> m_next_due; ///< polled sources
     std::set<std::string> m_used;                 ///< sources some condition reads
+    std::map<std::string, uint64_t> m_read_errors;
+    std::unique_ptr<decision::Evaluator> m_alerts; ///< the alert conditions, when any
+    std::optional<SystemTime> m_alerts_at;         ///< time of the last alert evaluation
 };
 
 /// The tick boundary at or before `now`: ticks are aligned to multiples of `interval` since the

@@ -8,7 +8,11 @@
 #include "config/config.hpp"
 #include "journal/reader.hpp"
 #include "journal/state.hpp"
+#include "monitor/alert_book.hpp"
+#include "monitor/monitor.hpp"
 #include "playbook/loader.hpp"
+#include "server/alertmanager.hpp"
+#include "server/generic_webhook.hpp"
 #include "sources/access_log.hpp"
 #include "sources/csv.hpp"
 #include "sources/prometheus.hpp"
@@ -126,10 +130,53 @@ int run_prometheus(const uint8_t* data, size_t size) {
     return 0;
 }
 
+int run_alertmanager(const uint8_t* data, size_t size) {
+    // A webhook body as the monitor takes it: parsed, applied to the alert book, judged.
+    static const config::Config cfg = config::parse(R"(
+[[condition]]
+name = "a"
+kind = "alert"
+match = { alertname = "HighErrorRate" }
+[[condition]]
+name = "b"
+kind = "alert"
+match = { service = "" }
+[server]
+)",
+                                                    "rollback.toml", "/nonexistent");
+    static const server::WebhookSpec generic = [] {
+        server::WebhookSpec w;
+        w.name = "g";
+        w.alerts = "alerts";
+        w.status = "status";
+        w.fingerprint = "fingerprint";
+        w.labels = {{"alertname", "labels.alertname"}, {"service", "labels.0"}};
+        return w;
+    }();
+    expect_clean([&] {
+        std::string why;
+        server::parse_webhook(as_text(data, size), generic, why); // a generic JSON webhook
+        auto n = server::parse_alertmanager(as_text(data, size), why);
+        if (!n) {
+            return;
+        }
+        monitor::Monitor mon(cfg);
+        monitor::AlertBook book;
+        const auto now = std::chrono::system_clock::now();
+        book.apply(*n, cfg.alert_conditions, now);
+        mon.evaluate_alerts(now, book);
+        book.apply(*n, cfg.alert_conditions, now); // the same notification re-sent
+        mon.evaluate_alerts(now + std::chrono::seconds(1), book);
+    });
+    return 0;
+}
+
 const std::vector<Target>& targets() {
     static const std::vector<Target> all{
-        {"playbook", &run_playbook}, {"config", &run_config},   {"access_log", &run_access_log},
-        {"csv", &run_csv},           {"journal", &run_journal}, {"prometheus", &run_prometheus},
+        {"playbook", &run_playbook},         {"config", &run_config},
+        {"access_log", &run_access_log},     {"csv", &run_csv},
+        {"journal", &run_journal},           {"prometheus", &run_prometheus},
+        {"alertmanager", &run_alertmanager},
     };
     return all;
 }

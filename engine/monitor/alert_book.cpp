@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: MIT
+#include "monitor/alert_book.hpp"
+
+#include <cctype>
+
+namespace rollback::monitor {
+
+namespace {
+
+// Label values come from outside: quoted as PromQL quotes them, control characters shown as
+// escapes, so a record's detail stays one readable line.
+void append_quoted(std::string& out, const std::string& v) {
+    out += '"';
+    for (unsigned char c : v) {
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            out += static_cast<char>(c);
+        } else if (c == '\n') {
+            out += "\\n";
+        } else if (c < 0x20 || c == 0x7f) {
+            static constexpr char hex[] = "0123456789abcdef";
+            out += "\\x";
+            out += hex[c >> 4];
+            out += hex[c & 15];
+        } else {
+            out += static_cast<char>(c);
+        }
+    }
+    out += '"';
+}
+
+} // namespace
+
+std::string_view to_string(AlertChange::Kind k) {
+    static constexpr std::string_view names[] = {"fired", "repeated", "resolved",
+                                                 "resolved_unknown", "unmatched"};
+    return names[static_cast<int>(k)];
+}
+
+std::vector<AlertChange> AlertBook::apply(const server::AlertNotification& n,
+                                          const std::vector<config::AlertCondition>& conditions,
+                                          util::SystemTime now) {
+    std::vector<AlertChange> out;
+    out.reserve(n.alerts.size());
+    for (const auto& a : n.alerts) {
+        AlertChange ch;
+        ch.fingerprint = a.fingerprint;
+        ch.labels = a.labels;
+        for (const auto& c : conditions) {
+            if (config::matches(c, a.labels)) {
+                ch.conditions.push_back(c.spec.name);
+            }
+        }
+        auto it = m_active.find(a.fingerprint);
+        if (a.status == "resolved") {
+            if (it == m_active.end()) {
+                ch.kind = AlertChange::Kind::resolved_unknown;
+            } else {
+                ch.kind = AlertChange::Kind::resolved;
+                m_active.erase(it);
+            }
+        } else if (it != m_active.end()) {
+            ch.kind = AlertChange::Kind::repeated;
+            it->second.labels = a.labels;
+        } else if (ch.conditions.empty()) {
+            ch.kind = AlertChange::Kind::unmatched;
+        } else {
+            ch.kind = AlertChange::Kind::fired;
+            m_active[a.fingerprint] = ActiveAlert{a.fingerprint, a.labels, a.starts_at, now};
+        }
+        out.push_back(std::move(ch));
+    }
+    return out;
+}
+
+size_t AlertBook::active(const config::AlertCondition& c) const {
+    size_t n = 0;
+    for (const auto& [fp, a] : m_active) {
+        n += config::matches(c, a.labels) ? 1 : 0;
+    }
+    return n;
+}
+
+std::string AlertBook::describe(const config::AlertCondition& c) const {
+    constexpr size_t k_shown = 5;
+    std::string out;
+    size_t n = 0;
+    for (const auto& [fp, a] : m_active) {
+        if (!config::matches(c, a.labels)) {
+            continue;
+        }
+        if (++n > k_shown) {
+            continue;
+        }
+        if (!out.empty()) {
+            out += "; ";
+        }
+        out += "alert {";
+        bool first = true;
+        for (const auto& [k, v] : a.labels) {
+            out += first ? "" : ", ";
+            first = false;
+            for (unsigned char ch : k) { // label names are [a-zA-Z_][a-zA-Z0-9_]* in Prometheus
+                out += std::isalnum(ch) || ch == '_' ? static_cast<char>(ch) : '_';
+            }
+            out += '=';
+            append_quoted(out, v);
+        }
+        out += "}";
+        if (!a.starts_at.empty()) {
+            out += " since " + a.starts_at;
+        }
+        out += " (fingerprint " + fp + ")";
+    }
+    if (n > k_shown) {
+        out += "; and " + std::to_string(n - k_shown) + " more";
+    }
+    return out;
+}
+
+} // namespace rollback::monitor

@@ -1,0 +1,338 @@
+// SPDX-License-Identifier: MIT
+#include "monitor/endpoint.hpp"
+
+#include "db/backup_catalog.hpp"
+#include "monitor/monitor.hpp"
+#include "util/log.hpp"
+#include "util/time.hpp"
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <fstream>
+
+namespace rollback::monitor {
+
+namespace fs = std::filesystem;
+using server::MetricType;
+
+namespace {
+
+constexpr decision::Verdict k_verdicts[] = {
+    decision::Verdict::ok,      decision::Verdict::pending,
+    decision::Verdict::firing,  decision::Verdict::no_traffic,
+    decision::Verdict::no_data, decision::Verdict::insufficient_sample,
+    decision::Verdict::error};
+
+constexpr decision::Action k_actions[] = {
+    decision::Action::none, decision::Action::notify, decision::Action::escalate,
+    decision::Action::request_approval, decision::Action::trigger};
+
+double epoch_seconds(util::SystemTime t) {
+    return std::chrono::duration<double>(t.time_since_epoch()).count();
+}
+
+server::Response json_response(int status, const boost::json::object& o, std::string outcome) {
+    server::Response r;
+    r.status = status;
+    r.body = boost::json::serialize(o) + "\n";
+    r.outcome = std::move(outcome);
+    return r;
+}
+
+} // namespace
+
+Endpoint::Endpoint(const config::ServerConfig& sc, fs::path state_dir,
+                   std::vector<server::WebhookSpec> webhooks)
+    : m_state_dir(std::move(state_dir)), m_webhooks(std::move(webhooks)) {
+    auto& m = m_metrics;
+    m.declare("rollback_ticks_total", MetricType::counter,
+              "Evaluations of the signal conditions by the monitor loop.");
+    m.declare("rollback_tick_duration_seconds", MetricType::histogram,
+              "Time one tick took: reading the sources and evaluating.",
+              {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30});
+    m.declare("rollback_last_tick_timestamp_seconds", MetricType::gauge,
+              "Unix time of the last tick of the signal conditions.");
+    m.declare("rollback_decisions_total", MetricType::counter,
+              "Evaluations by the action decided (none included).");
+    m.declare("rollback_condition_verdict", MetricType::gauge,
+              "1 for the verdict each condition has at its last evaluation, 0 for the others.");
+    m.declare("rollback_condition_value", MetricType::gauge,
+              "The value each condition observed at its last evaluation (absent when none), in "
+              "the unit of its signal.");
+    m.declare("rollback_source_read_errors_total", MetricType::counter,
+              "Observations of a source that were unreadable (no data) or a failed check.");
+    m.declare("rollback_runs_total", MetricType::counter,
+              "Rollback runs started or noticed by this monitor, by the state they ended in.");
+    m.declare("rollback_alerts_active", MetricType::gauge,
+              "Alertmanager alerts active (fired, not resolved) per alert condition.");
+    m.declare("rollback_alert_notifications_total", MetricType::counter,
+              "Alerts received in webhook notifications, by what they did: fired, repeated, "
+              "resolved, resolved_unknown, unmatched.");
+    m.declare("rollback_last_successful_rehearsal_age_seconds", MetricType::gauge,
+              "Seconds since the newest successful `rollback rehearse` recorded in the state "
+              "directory started (absent when none).");
+    m.declare("rollback_last_good_backup_age_seconds", MetricType::gauge,
+              "Seconds since the newest verified backup marked good in each backup catalog the "
+              "playbook restores from was taken (absent when there is none).");
+    server::ServerOptions o;
+    o.host = sc.host;
+    o.port = sc.port;
+    o.token = sc.token;
+    o.max_body = sc.max_body;
+    o.webhook_paths = {std::string(k_alertmanager_path)};
+    for (const auto& w : m_webhooks) {
+        o.webhook_paths.push_back(std::string(k_webhook_prefix) + w.name);
+    }
+    m_server = std::make_unique<server::HttpServer>(
+        std::move(o), [this](const server::Request& r) { return handle(r); }, m_metrics);
+}
+
+Endpoint::~Endpoint() {
+    stop();
+}
+
+void Endpoint::start() {
+    m_server->start();
+}
+
+void Endpoint::stop() {
+    if (m_server) {
+        m_server->stop();
+    }
+}
+
+uint16_t Endpoint::port() const {
+    return m_server->port();
+}
+
+server::Response Endpoint::handle(const server::Request& r) {
+    if (r.path == k_alertmanager_path) {
+        if (r.method != "POST") {
+            return json_response(405, {{"error", "POST an Alertmanager notification here"}},
+                                 "bad_request");
+        }
+        std::string why;
+        auto n = server::parse_alertmanager(r.body, why);
+        return accept(std::move(n), why);
+    }
+    if (r.path.rfind(k_webhook_prefix, 0) == 0) {
+        const std::string name = r.path.substr(k_webhook_prefix.size());
+        auto w = std::find_if(m_webhooks.begin(), m_webhooks.end(),
+                              [&](const auto& x) { return x.name == name; });
+        if (w != m_webhooks.end()) {
+            if (r.method != "POST") {
+                return json_response(405, {{"error", "POST a notification here"}}, "bad_request");
+            }
+            std::string why;
+            auto n = server::parse_webhook(r.body, *w, why);
+            return accept(std::move(n), why);
+        }
+    }
+    if (r.path == "/metrics" || r.path == "/healthz") {
+        if (r.method != "GET" && r.method != "HEAD") {
+            return json_response(405, {{"error", "GET only"}}, "");
+        }
+    }
+    if (r.path == "/healthz") {
+        boost::json::object o{{"ok", true}};
+        std::lock_guard lock(m_mutex);
+        o["last_tick"] = m_last_tick ? util::format_time(*m_last_tick) : std::string();
+        return json_response(200, o, "");
+    }
+    if (r.path == "/metrics") {
+        if (auto t = last_rehearsal()) {
+            m_metrics.set("rollback_last_successful_rehearsal_age_seconds", {},
+                          epoch_seconds(std::chrono::system_clock::now()) - epoch_seconds(*t));
+        }
+        refresh_backup_ages();
+        server::Response resp;
+        resp.content_type = "text/plain; version=0.0.4; charset=utf-8";
+        resp.body = m_metrics.render();
+        return resp;
+    }
+    return json_response(404, {{"error", "no such path"}}, "");
+}
+
+server::Response Endpoint::accept(std::optional<server::AlertNotification> n,
+                                  const std::string& why) {
+    if (!n) {
+        log::warn("webhook: refused a notification: {}", why);
+        return json_response(400, {{"error", why}}, "bad_request");
+    }
+    const size_t alerts = n->alerts.size();
+    {
+        std::lock_guard lock(m_mutex);
+        m_inbox.push_back(std::move(*n));
+    }
+    m_wake.notify_all();
+    return json_response(200, {{"accepted", alerts}}, "accepted");
+}
+
+std::vector<server::AlertNotification> Endpoint::take_alerts() {
+    std::lock_guard lock(m_mutex);
+    std::vector<server::AlertNotification> out;
+    out.swap(m_inbox);
+    return out;
+}
+
+bool Endpoint::wait_until(util::SystemTime deadline, const std::function<bool()>& interrupted) {
+    std::unique_lock lock(m_mutex);
+    while (m_inbox.empty()) {
+        if (interrupted()) {
+            return false;
+        }
+        const auto now = std::chrono::system_clock::now();
+        if (now >= deadline) {
+            return false;
+        }
+        // Signals set flags and cannot notify a condition variable: the wait is sliced.
+        const auto slice = std::min<std::chrono::system_clock::duration>(
+            deadline - now, std::chrono::milliseconds(100));
+        m_wake.wait_for(lock, slice);
+    }
+    return true;
+}
+
+void Endpoint::conditions_metrics(const decision::DecisionRecord& r) {
+    for (const auto& c : r.conditions) {
+        for (auto v : k_verdicts) {
+            m_metrics.set("rollback_condition_verdict",
+                          {{"condition", c.name}, {"verdict", std::string(to_string(v))}},
+                          c.verdict == v ? 1 : 0);
+        }
+        if (c.observed) {
+            m_metrics.set("rollback_condition_value", {{"condition", c.name}}, *c.observed);
+        } else {
+            m_metrics.erase("rollback_condition_value", {{"condition", c.name}});
+        }
+    }
+    for (auto a : k_actions) {
+        m_metrics.add("rollback_decisions_total", {{"action", std::string(to_string(a))}},
+                      r.action == a ? 1 : 0);
+    }
+}
+
+void Endpoint::tick_done(const decision::Evaluation& e, double seconds, const Monitor& mon) {
+    m_metrics.add("rollback_ticks_total", {});
+    m_metrics.observe("rollback_tick_duration_seconds", seconds);
+    m_metrics.set("rollback_last_tick_timestamp_seconds", {}, epoch_seconds(e.record.time));
+    conditions_metrics(e.record);
+    for (const auto& [source, n] : mon.read_errors()) {
+        m_metrics.set("rollback_source_read_errors_total", {{"source", source}},
+                      static_cast<double>(n));
+    }
+    std::lock_guard lock(m_mutex);
+    m_last_tick = e.record.time;
+}
+
+void Endpoint::alerts_evaluated(const decision::Evaluation& e, const Monitor& mon,
+                                const AlertBook& book) {
+    conditions_metrics(e.record);
+    for (const auto& a : mon.config().alert_conditions) {
+        m_metrics.set("rollback_alerts_active", {{"condition", a.spec.name}},
+                      static_cast<double>(book.active(a)));
+    }
+}
+
+void Endpoint::alert_changes(const std::vector<AlertChange>& changes) {
+    for (const auto& c : changes) {
+        m_metrics.add("rollback_alert_notifications_total",
+                      {{"outcome", std::string(to_string(c.kind))}});
+    }
+}
+
+void Endpoint::conditions_changed() {
+    m_metrics.clear("rollback_condition_verdict");
+    m_metrics.clear("rollback_condition_value");
+    m_metrics.clear("rollback_alerts_active");
+}
+
+void Endpoint::run_ended(const std::string& state) {
+    m_metrics.add("rollback_runs_total", {{"state", state}});
+}
+
+void Endpoint::set_backup_catalogs(std::vector<fs::path> dirs) {
+    m_catalogs.clear();
+    for (auto& d : dirs) {
+        m_catalogs.push_back(Catalog{std::move(d), std::nullopt, std::nullopt});
+    }
+}
+
+void Endpoint::refresh_backup_ages() {
+    // A manifest is written (and re-written by `backup verify`) by rename: the directory's
+    // mtime says when to read the catalog again.
+    const double now = epoch_seconds(std::chrono::system_clock::now());
+    for (auto& c : m_catalogs) {
+        std::error_code ec;
+        const auto mtime = fs::last_write_time(c.dir, ec);
+        if (ec) {
+            c.mtime.reset();
+            c.newest_good.reset();
+        } else if (c.mtime != mtime) {
+            c.mtime = mtime;
+            c.newest_good.reset();
+            try {
+                for (const auto& m : db::BackupCatalog(c.dir).list()) {
+                    if (m.good && m.verified && (!c.newest_good || m.time > *c.newest_good)) {
+                        c.newest_good = m.time;
+                    }
+                }
+            } catch (const std::exception& e) {
+                log::warn("metrics: cannot read the backup catalog {}: {}", c.dir.string(),
+                          e.what());
+            }
+        }
+        const server::Labels labels{{"catalog", c.dir.string()}};
+        if (c.newest_good) {
+            m_metrics.set("rollback_last_good_backup_age_seconds", labels,
+                          now - epoch_seconds(*c.newest_good));
+        } else {
+            m_metrics.erase("rollback_last_good_backup_age_seconds", labels);
+        }
+    }
+}
+
+std::optional<util::SystemTime> Endpoint::last_rehearsal() {
+    // `rollback rehearse` writes <state_dir>/rehearsals/<time>-<step>.json (db/rehearsal.hpp):
+    // read again only when the directory changed.
+    const fs::path dir = m_state_dir / "rehearsals";
+    std::error_code ec;
+    const auto mtime = fs::last_write_time(dir, ec);
+    if (ec) {
+        return std::nullopt;
+    }
+    {
+        std::lock_guard lock(m_mutex);
+        if (m_rehearsals_mtime == mtime) {
+            return m_rehearsal_cache;
+        }
+    }
+    std::optional<util::SystemTime> newest;
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+        if (entry.path().extension() != ".json" || !entry.is_regular_file(ec)) {
+            continue;
+        }
+        try {
+            std::ifstream in(entry.path());
+            std::string text((std::istreambuf_iterator<char>(in)),
+                             std::istreambuf_iterator<char>());
+            auto doc = boost::json::parse(text);
+            const auto& o = doc.as_object();
+            if (!o.contains("ok") || !o.at("ok").as_bool()) {
+                continue;
+            }
+            auto t = util::parse_time(std::string(o.at("time").as_string()));
+            if (t && (!newest || *t > *newest)) {
+                newest = *t;
+            }
+        } catch (const std::exception& e) {
+            log::warn("metrics: skipping {}: {}", entry.path().string(), e.what());
+        }
+    }
+    std::lock_guard lock(m_mutex);
+    m_rehearsals_mtime = mtime;
+    m_rehearsal_cache = newest;
+    return newest;
+}
+
+} // namespace rollback::monitor

@@ -1,0 +1,91 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+// The monitor's HTTP side ([server] of rollback.toml): the Alertmanager webhook receiver,
+// /metrics and /healthz, on the server's own thread. Alert notifications are parsed there and
+// handed to the loop through a mutex-guarded inbox that wakes the loop's wait at once; the loop
+// alone applies them (AlertBook) and decides. Metrics are written by the loop after each
+// evaluation and read by the server thread at each scrape.
+
+#include "config/config.hpp"
+#include "decision/evaluator.hpp"
+#include "monitor/alert_book.hpp"
+#include "server/alertmanager.hpp"
+#include "server/http_server.hpp"
+#include "server/metrics.hpp"
+
+#include <condition_variable>
+#include <filesystem>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <vector>
+
+namespace rollback::monitor {
+
+class Monitor;
+
+inline constexpr std::string_view k_alertmanager_path = "/api/v1/alertmanager";
+inline constexpr std::string_view k_webhook_prefix = "/api/v1/webhook/";
+
+class Endpoint {
+  public:
+    /// Binds the listener of `sc` (util::Error when it cannot); serves after start(). Each of
+    /// `webhooks` is served at /api/v1/webhook/NAME.
+    Endpoint(const config::ServerConfig& sc, std::filesystem::path state_dir,
+             std::vector<server::WebhookSpec> webhooks = {});
+    ~Endpoint();
+    void start();
+    void stop();
+    uint16_t port() const;
+
+    /// The notifications received since the last call, oldest first.
+    std::vector<server::AlertNotification> take_alerts();
+    /// Waits until `deadline`, until a notification is waiting (returns true), or until
+    /// `interrupted()` says so (checked every 100 ms; returns false).
+    bool wait_until(util::SystemTime deadline, const std::function<bool()>& interrupted);
+
+    /// After a tick of the signal conditions that took `seconds` (reading and evaluating).
+    void tick_done(const decision::Evaluation& e, double seconds, const Monitor& mon);
+    /// After an evaluation of the alert conditions.
+    void alerts_evaluated(const decision::Evaluation& e, const Monitor& mon, const AlertBook& book);
+    void alert_changes(const std::vector<AlertChange>& changes);
+    /// The conditions changed (a reload): their gauges are rebuilt at the next evaluations.
+    void conditions_changed();
+    /// A run started by or noticed by the monitor ended in `state` (journal::to_string).
+    void run_ended(const std::string& state);
+
+    /// The backup catalogs whose newest good, verified backup's age /metrics exports (the
+    /// `catalog` of the playbook's pg_restore steps). Call before start().
+    void set_backup_catalogs(std::vector<std::filesystem::path> dirs);
+
+    server::Metrics& metrics() { return m_metrics; }
+    /// The handler the server calls (public for tests: no socket needed).
+    server::Response handle(const server::Request& r);
+
+  private:
+    void conditions_metrics(const decision::DecisionRecord& r);
+    std::optional<util::SystemTime> last_rehearsal();
+    void refresh_backup_ages();
+
+    server::Response accept(std::optional<server::AlertNotification> n, const std::string& why);
+
+    std::filesystem::path m_state_dir;
+    std::vector<server::WebhookSpec> m_webhooks;
+    server::Metrics m_metrics;
+    std::mutex m_mutex; ///< guards m_inbox, m_last_tick, m_rehearsal_cache
+    std::condition_variable m_wake;
+    std::vector<server::AlertNotification> m_inbox;
+    std::optional<util::SystemTime> m_last_tick;
+    std::optional<std::filesystem::file_time_type> m_rehearsals_mtime;
+    std::optional<util::SystemTime> m_rehearsal_cache;
+    struct Catalog {
+        std::filesystem::path dir;
+        std::optional<std::filesystem::file_time_type> mtime;
+        std::optional<util::SystemTime> newest_good; ///< as of `mtime`
+    };
+    std::vector<Catalog> m_catalogs; ///< read on the server thread only
+    std::unique_ptr<server::HttpServer> m_server;
+};
+
+} // namespace rollback::monitor

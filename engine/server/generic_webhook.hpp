@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+// A generic JSON webhook (Grafana alerting, Sentry issue alerts, uptime checkers): field
+// selectors say where in the body the alerts, their status, their identity and their labels are;
+// the result is the same notification an Alertmanager webhook gives.
+
+#include "server/alertmanager.hpp"
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace rollback::server {
+
+/// `[webhook.NAME]` of rollback.toml. Paths are dotted (`data.issue.id`; an array element by
+/// its index, `alerts.0`).
+struct WebhookSpec {
+    std::string name;
+    std::string alerts; ///< the array of alerts; "" = the body is one alert
+    std::string status; ///< in an alert: its status ("" = always firing)
+    std::vector<std::string> firing = {"firing"};
+    std::vector<std::string> resolved = {"resolved"};
+    std::string fingerprint;                   ///< in an alert: what identifies one incident
+    std::map<std::string, std::string> labels; ///< label → path in an alert
+};
+
+/// Reads `body` as `spec` says. Values that are numbers or booleans are read as their JSON text
+/// (an uptime checker's status 0/1). Fingerprints get the prefix "NAME:". nullopt and `why` when a
+/// selected field is missing or the status is neither firing nor resolved.
+std::optional<AlertNotification> parse_webhook(std::string_view body, const WebhookSpec& spec,
+                                               std::string& why);
+
+} // namespace rollback::server

@@ -1,0 +1,139 @@
+// SPDX-License-Identifier: MIT
+// Alerts from Alertmanager: kept by fingerprint (a re-sent notification is the same incident),
+// judged by the monitor's alert Evaluator into decision records, one trigger per incident, the
+// cooldown shared with the signal conditions.
+#include "monitor/alert_book.hpp"
+#include "monitor/monitor.hpp"
+
+#include "support/fake_runner.hpp"
+#include "util/time.hpp"
+
+#include <doctest/doctest.h>
+
+using namespace rollback;
+using std::chrono::seconds;
+
+namespace {
+
+server::AlertNotification notification(const std::string& status, const std::string& fp,
+                                       const std::string& service = "shop") {
+    server::AlertNotification n;
+    n.version = "4";
+    n.status = status;
+    n.group_key = "{}:{alertname=\"HighErrorRate\"}";
+    server::Alert a;
+    a.status = status;
+    a.fingerprint = fp;
+    a.labels = {{"alertname", "HighErrorRate"}, {"service", service}};
+    a.starts_at = "2026-12-05T17:00:00Z";
+    n.alerts.push_back(a);
+    return n;
+}
+
+util::SystemTime at(const std::string& t) {
+    return *util::parse_time(t);
+}
+
+const std::string k_config = R"TOML(
+[target]
+name = "shop"
+[source.probe]
+kind = "command"
+argv = ["probe"]
+[[condition]]
+name = "probe-value"
+signal = "probe.value"
+above = 10
+severity = "critical"
+[[condition]]
+name = "shop-errors"
+kind = "alert"
+match = { alertname = "HighErrorRate", service = "shop" }
+[server]
+[decision]
+interval = "10s"
+cooldown = "1h"
+)TOML";
+
+} // namespace
+
+TEST_SUITE("monitor") {
+    TEST_CASE("alerts are kept by fingerprint: fired once and repeated until resolved") {
+        auto cfg = config::parse(k_config, "rollback.toml", "/etc/rb");
+        const auto& conds = cfg.alert_conditions;
+        monitor::AlertBook book;
+        const auto t = at("2026-12-05T17:00:05Z");
+        using K = monitor::AlertChange::Kind;
+        auto ch = book.apply(notification("firing", "f1"), conds, t);
+        REQUIRE(ch.size() == 1);
+        CHECK(ch[0].kind == K::fired);
+        CHECK(ch[0].conditions == std::vector<std::string>{"shop-errors"});
+        CHECK(book.active(conds[0]) == 1);
+        CHECK(book.apply(notification("firing", "f1"), conds, t)[0].kind == K::repeated);
+        CHECK(book.active(conds[0]) == 1);
+        CHECK(book.describe(conds[0]) == "alert {alertname=\"HighErrorRate\", service=\"shop\"} "
+                                         "since 2026-12-05T17:00:00Z (fingerprint f1)");
+        CHECK(book.apply(notification("firing", "f2", "cart"), conds, t)[0].kind == K::unmatched);
+        CHECK(book.size() == 1);
+        CHECK(book.apply(notification("resolved", "f1"), conds, t)[0].kind == K::resolved);
+        CHECK(book.active(conds[0]) == 0);
+        CHECK(book.describe(conds[0]).empty());
+        CHECK(book.apply(notification("resolved", "f1"), conds, t)[0].kind == K::resolved_unknown);
+    }
+
+    TEST_CASE("an alert triggers once per incident and its resolution is a record") {
+        monitor::Monitor mon(config::parse(k_config, "rollback.toml", "/etc/rb"));
+        monitor::AlertBook book;
+        const auto& conds = mon.config().alert_conditions;
+        auto t = at("2026-12-05T17:00:00Z");
+        auto e = mon.evaluate_alerts(t, book);
+        REQUIRE(e);
+        CHECK(e->record.action == decision::Action::none);
+
+        book.apply(notification("firing", "f1"), conds, t + seconds(3));
+        e = mon.evaluate_alerts(t + seconds(3), book);
+        CHECK(e->record.action == decision::Action::trigger);
+        CHECK(e->record.executed);
+        CHECK(e->record.cause == "shop-errors");
+        REQUIRE(e->record.conditions.size() == 1);
+        CHECK(e->record.conditions[0].detail.find("service=\"shop\"") != std::string::npos);
+        CHECK(e->record.reason.find("fingerprint f1") != std::string::npos);
+
+        for (int i = 1; i <= 3; ++i) { // Alertmanager's repeat_interval
+            book.apply(notification("firing", "f1"), conds, t + seconds(3 + 4 * i));
+            e = mon.evaluate_alerts(t + seconds(3 + 4 * i), book);
+            CHECK(e->record.action == decision::Action::none);
+            CHECK(e->record.conditions[0].verdict == decision::Verdict::firing);
+            CHECK_FALSE(e->notable);
+        }
+        book.apply(notification("resolved", "f1"), conds, t + seconds(30));
+        e = mon.evaluate_alerts(t + seconds(30), book);
+        CHECK(e->record.conditions[0].verdict == decision::Verdict::ok);
+        CHECK(e->notable);
+    }
+
+    TEST_CASE("an evaluation asked for earlier than the last one keeps time moving forward") {
+        monitor::Monitor mon(config::parse(k_config, "rollback.toml", "/etc/rb"));
+        monitor::AlertBook book;
+        auto t = at("2026-12-05T17:00:10.100Z");
+        mon.evaluate_alerts(t, book);
+        auto e = mon.evaluate_alerts(at("2026-12-05T17:00:10Z"), book);
+        CHECK(e->record.time == t);
+    }
+
+    TEST_CASE("a trigger of the signal conditions starts the cooldown of the alert conditions") {
+        monitor::Monitor mon(config::parse(k_config, "rollback.toml", "/etc/rb"));
+        test::FakeProcessRunner runner;
+        runner.outcomes["probe"] = test::FakeProcessRunner::exited(0, "50\n");
+        auto t = at("2026-12-05T17:00:00Z");
+        auto e = mon.tick(runner, t);
+        REQUIRE(e.record.action == decision::Action::trigger);
+        monitor::AlertBook book;
+        book.apply(notification("firing", "f1"), mon.config().alert_conditions, t + seconds(5));
+        auto a = mon.evaluate_alerts(t + seconds(5), book);
+        CHECK(a->record.action == decision::Action::notify);
+        CHECK_FALSE(a->record.action == decision::Action::trigger);
+        CHECK(a->record.conditions[0].detail.find("automatic trigger suppressed: cooldown until "
+                                                  "2026-12-05T18:00:00") == 0);
+    }
+}

@@ -1,0 +1,154 @@
+// SPDX-License-Identifier: MIT
+// The monitor's HTTP side without sockets (Endpoint::handle) and through one (a real listener on
+// 127.0.0.1, an ephemeral port): routes, the inbox that wakes the loop, and the ages /metrics
+// derives from the state directory and the backup catalog.
+#include "monitor/endpoint.hpp"
+
+#include "db/backup_catalog.hpp"
+#include "db/rehearsal.hpp"
+#include "support/temp_dir.hpp"
+#include "util/http_client.hpp"
+#include "util/time.hpp"
+
+#include <doctest/doctest.h>
+#include <thread>
+
+using namespace rollback;
+
+namespace {
+
+config::ServerConfig loopback(const std::string& token = {}) {
+    config::ServerConfig sc;
+    sc.host = "127.0.0.1";
+    sc.port = 0; // any free port
+    sc.token = token;
+    sc.max_body = 4096;
+    return sc;
+}
+
+server::Request post(const std::string& body) {
+    return {"POST", std::string(monitor::k_alertmanager_path), body};
+}
+
+const char* k_firing = R"({"version":"4","status":"firing","groupKey":"g","alerts":[
+  {"status":"firing","labels":{"alertname":"A"},"fingerprint":"f1"}]})";
+
+} // namespace
+
+TEST_SUITE("monitor") {
+    TEST_CASE("the webhook hands notifications to the loop and answers 400 with a reason") {
+        test::TempDir dir;
+        monitor::Endpoint ep(loopback(), dir.path());
+        auto r = ep.handle(post("{nope"));
+        CHECK(r.status == 400);
+        CHECK(r.body.find("\"error\":\"not JSON") != std::string::npos);
+        CHECK(ep.take_alerts().empty());
+        r = ep.handle(post(k_firing));
+        CHECK(r.status == 200);
+        CHECK(r.body == "{\"accepted\":1}\n");
+        auto got = ep.take_alerts();
+        REQUIRE(got.size() == 1);
+        CHECK(got[0].alerts[0].fingerprint == "f1");
+        CHECK(ep.handle({"GET", std::string(monitor::k_alertmanager_path), ""}).status == 405);
+        CHECK(ep.handle({"GET", "/elsewhere", ""}).status == 404);
+    }
+
+    TEST_CASE("a notification wakes the waiting loop at once") {
+        test::TempDir dir;
+        monitor::Endpoint ep(loopback(), dir.path());
+        const auto start = std::chrono::steady_clock::now();
+        std::thread sender([&] {
+            std::this_thread::sleep_for(std::chrono::milliseconds(150));
+            ep.handle(post(k_firing));
+        });
+        const bool woke = ep.wait_until(std::chrono::system_clock::now() + std::chrono::seconds(20),
+                                        [] { return false; });
+        sender.join();
+        CHECK(woke);
+        CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
+        // Nothing waiting and the deadline passed: false.
+        ep.take_alerts();
+        CHECK_FALSE(ep.wait_until(std::chrono::system_clock::now(), [] { return false; }));
+    }
+
+    TEST_CASE("metrics show the ages of the last rehearsal and good backup only when known") {
+        test::TempDir dir;
+        monitor::Endpoint ep(loopback(), dir.path() / "state");
+        ep.set_backup_catalogs({dir.path() / "catalog"});
+        auto text = ep.handle({"GET", "/metrics", ""}).body;
+        CHECK(text.find("\nrollback_last_successful_rehearsal_age_seconds ") == std::string::npos);
+        CHECK(text.find("\nrollback_last_good_backup_age_seconds{") == std::string::npos);
+        CHECK(text.find("# TYPE rollback_last_good_backup_age_seconds gauge") != std::string::npos);
+
+        const auto now = std::chrono::system_clock::now();
+        db::Rehearsal failed;
+        failed.step_id = "restore-db";
+        failed.time = util::format_time(now - std::chrono::hours(1));
+        db::save_rehearsal(dir.path() / "state", failed);
+        db::Rehearsal ok = failed;
+        ok.ok = true;
+        ok.time = util::format_time(now - std::chrono::hours(48));
+        db::save_rehearsal(dir.path() / "state", ok);
+
+        std::filesystem::create_directories(dir.path() / "catalog");
+        db::BackupManifest m;
+        m.id = "shop-20261201T000000Z";
+        m.file = "shop.dump";
+        m.database = "shop";
+        m.time = now - std::chrono::hours(3);
+        m.verified = true;
+        m.good = true;
+        db::BackupCatalog(dir.path() / "catalog").save(m);
+        m.id = "shop-20261202T000000Z";
+        m.time = now - std::chrono::minutes(10);
+        m.good = false; // newer, not marked good
+        db::BackupCatalog(dir.path() / "catalog").save(m);
+
+        text = ep.handle({"GET", "/metrics", ""}).body;
+        auto value_of = [&](const std::string& series) {
+            auto at = text.find("\n" + series + " ");
+            REQUIRE(at != std::string::npos);
+            return std::stod(text.substr(at + series.size() + 2));
+        };
+        CHECK(value_of("rollback_last_successful_rehearsal_age_seconds") ==
+              doctest::Approx(48 * 3600).epsilon(0.001));
+        CHECK(value_of("rollback_last_good_backup_age_seconds{catalog=\"" +
+                       (dir.path() / "catalog").string() + "\"}") ==
+              doctest::Approx(3 * 3600).epsilon(0.001));
+    }
+
+    TEST_CASE("over a socket: healthz is open and the rest needs the token") {
+        test::TempDir dir;
+        monitor::Endpoint ep(loopback("tok-51d0"), dir.path());
+        ep.start();
+        const std::string base = "http://127.0.0.1:" + std::to_string(ep.port());
+        util::RealHttpClient http;
+        auto send = [&](const std::string& method, const std::string& path,
+                        const std::string& token, const std::string& body = {}) {
+            util::HttpRequest req;
+            req.method = method;
+            req.url = base + path;
+            req.body = body;
+            if (!token.empty()) {
+                req.headers.emplace_back("Authorization", "Bearer " + token);
+            }
+            req.timeout = std::chrono::seconds(5);
+            return http.send(req);
+        };
+        CHECK(send("GET", "/healthz", "").status == 200);
+        CHECK(send("GET", "/metrics", "").status == 401);
+        CHECK(send("GET", "/metrics", "tok-51d1").status == 401);
+        CHECK(send("GET", "/metrics", "tok-51d0").status == 200);
+        CHECK(send("POST", "/api/v1/alertmanager", "tok-51d0", std::string(5000, 'x')).status ==
+              413);
+        CHECK(send("POST", "/api/v1/alertmanager", "tok-51d0", k_firing).status == 200);
+        const auto text = send("GET", "/metrics", "tok-51d0").body;
+        CHECK(text.find("rollback_http_auth_failures_total{reason=\"missing\"} 1\n") !=
+              std::string::npos);
+        CHECK(text.find("rollback_http_auth_failures_total{reason=\"wrong\"} 1\n") !=
+              std::string::npos);
+        CHECK(text.find("rollback_webhook_requests_total{outcome=\"too_large\"} 1\n") !=
+              std::string::npos);
+        ep.stop();
+    }
+}

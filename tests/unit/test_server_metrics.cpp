@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: MIT
+// The Prometheus text exposition the monitor serves, and the token comparison.
+#include "server/http_server.hpp"
+#include "server/metrics.hpp"
+
+#include <cmath>
+#include <doctest/doctest.h>
+#include <limits>
+
+using namespace rollback;
+
+TEST_SUITE("server") {
+    TEST_CASE("families render with HELP and TYPE and their series sorted") {
+        server::Metrics m;
+        m.declare("rollback_ticks_total", server::MetricType::counter, "Ticks.");
+        m.declare("rollback_condition_value", server::MetricType::gauge, "Values.");
+        m.add("rollback_ticks_total", {});
+        m.add("rollback_ticks_total", {}, 2);
+        m.set("rollback_condition_value", {{"condition", "b"}}, 0.25);
+        m.set("rollback_condition_value", {{"condition", "a"}}, 1500);
+        m.set("rollback_undeclared", {}, 1);
+        CHECK(m.render() == "# HELP rollback_ticks_total Ticks.\n"
+                            "# TYPE rollback_ticks_total counter\n"
+                            "rollback_ticks_total 3\n"
+                            "# HELP rollback_condition_value Values.\n"
+                            "# TYPE rollback_condition_value gauge\n"
+                            "rollback_condition_value{condition=\"a\"} 1500\n"
+                            "rollback_condition_value{condition=\"b\"} 0.25\n");
+        m.erase("rollback_condition_value", {{"condition", "a"}});
+        CHECK(m.render().find("condition=\"a\"") == std::string::npos);
+    }
+
+    TEST_CASE("label values are escaped") {
+        CHECK(server::format_labels({{"condition", "a\"b\\c\nd"}}) ==
+              "{condition=\"a\\\"b\\\\c\\nd\"}");
+        CHECK(server::format_value(std::numeric_limits<double>::infinity()) == "+Inf");
+        CHECK(server::format_value(std::nan("")) == "NaN");
+    }
+
+    TEST_CASE("a histogram renders cumulative buckets with sum and count") {
+        server::Metrics m;
+        m.declare("rollback_tick_duration_seconds", server::MetricType::histogram, "Ticks.",
+                  {0.1, 1});
+        m.observe("rollback_tick_duration_seconds", 0.05);
+        m.observe("rollback_tick_duration_seconds", 0.5);
+        m.observe("rollback_tick_duration_seconds", 3);
+        CHECK(m.render() == "# HELP rollback_tick_duration_seconds Ticks.\n"
+                            "# TYPE rollback_tick_duration_seconds histogram\n"
+                            "rollback_tick_duration_seconds_bucket{le=\"0.1\"} 1\n"
+                            "rollback_tick_duration_seconds_bucket{le=\"1\"} 2\n"
+                            "rollback_tick_duration_seconds_bucket{le=\"+Inf\"} 3\n"
+                            "rollback_tick_duration_seconds_sum 3.55\n"
+                            "rollback_tick_duration_seconds_count 3\n");
+    }
+
+    TEST_CASE("tokens compare equal only when identical") {
+        CHECK(server::token_equal("s3cret", "s3cret"));
+        CHECK_FALSE(server::token_equal("s3creT", "s3cret"));
+        CHECK_FALSE(server::token_equal("s3cret-and-more", "s3cret"));
+        CHECK_FALSE(server::token_equal("", "s3cret"));
+    }
+}
