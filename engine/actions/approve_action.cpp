@@ -7,6 +7,7 @@
 #include "actions/action.hpp"
 #include "actions/step_params.hpp"
 #include "state/step_gate.hpp"
+#include "util/secrets.hpp"
 #include "util/strings.hpp"
 
 #include <boost/json/array.hpp>
@@ -60,6 +61,14 @@ class ApproveAction final : public Action {
                                            const playbook::Step& step) const override {
         StepParams p(step);
         read_params(p);
+        if (step.retries > 0) {
+            // A rejection is an answer: asking again by itself would turn "no" into a vote.
+            p.error("",
+                    "an approval gate is not retried (retries = " + std::to_string(step.retries) +
+                        ")",
+                    "remove retries; after a rejection a person decides: rollback resume RUN "
+                    "--mark-done STEP, or a new run");
+        }
         return p.diagnostics();
     }
 
@@ -85,8 +94,17 @@ class ApproveAction final : public Action {
         const auto now = std::chrono::system_clock::now();
         const auto expires =
             now + std::chrono::duration_cast<std::chrono::system_clock::duration>(ctx.step.timeout);
-        const state::GateRequest req = gates.open(
-            {ctx.run_id, ctx.step.id, now, expires, g.message, g.approvers, g.approve_on_timeout});
+        state::GateRequest req;
+        try {
+            // Kept masked: `status` and `approve` run in processes that do not know the secrets.
+            req = gates.open({ctx.run_id, ctx.step.id, now, expires, util::mask_secrets(g.message),
+                              g.approvers, g.approve_on_timeout});
+        } catch (const std::exception& e) {
+            // Nobody could be asked (the state directory is full or read-only): the step
+            // fails, the run stops there and its finally steps run.
+            r.summary = std::string("cannot open the approval gate: ") + e.what();
+            return r;
+        }
         const std::string command = "rollback approve " + ctx.run_id + " " + ctx.step.id;
         boost::json::array approvers;
         for (const auto& a : req.approvers) {

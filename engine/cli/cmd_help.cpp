@@ -3,7 +3,9 @@
 #include "cli/commands.hpp"
 #include "cli/describe.hpp"
 #include "cli/options.hpp"
+#include "util/error.hpp"
 #include "util/exit_code.hpp"
+#include "util/strings.hpp"
 
 #include <cstdio>
 
@@ -28,6 +30,16 @@ int cmd_help(const Args& args) {
                 return c.run(help);
             }
         }
+    }
+    if (!args.empty() && args[0] != "--help" && args[0] != "-h") {
+        std::vector<std::string> names;
+        for (const auto& c : commands()) {
+            names.emplace_back(c.name);
+        }
+        const std::string guess = util::closest_match(args[0], names);
+        throw util::Error("help: no command " + util::quoted(args[0]) +
+                              (guess.empty() ? "" : " (did you mean " + guess + "?)"),
+                          util::ExitCode::invalid, "rollback help lists the commands");
     }
     std::printf("usage: rollback COMMAND [OPTIONS]\n\ncommands:\n");
     for (const auto& c : commands()) {

@@ -140,17 +140,26 @@ int cmd_status(const Args& args) {
                                {"requested_at", util::format_time(g.requested_at)},
                                {"expires_at", util::format_time(g.expires_at)},
                                {"on_timeout", g.approve_on_timeout ? "approve" : "reject"},
+                               {"expired", std::chrono::system_clock::now() >= g.expires_at},
                                {"approve", "rollback approve " + g.run_id + " " + g.step}});
         }
         o["awaiting_approval"] = std::move(awaited);
         out = boost::json::serialize(o) + "\n";
     } else {
         out = report::format_status(view.state, view.ctx);
+        const auto now = std::chrono::system_clock::now();
         for (const auto& g : awaited_gates(view.state, state_dir)) {
+            const std::string then = g.approve_on_timeout ? "approve" : "reject";
+            if (now >= g.expires_at) {
+                // The run died while waiting: resume opens the same gate, already expired.
+                out += "  approval gate at step " + g.step + " expired at " +
+                       util::format_time(g.expires_at) + ": rollback resume " + g.run_id +
+                       " goes on with " + then + " (on_timeout)\n";
+                continue;
+            }
             out += "  awaiting approval at step " + g.step + " by " +
                    (g.approvers.empty() ? std::string("anyone") : util::join(g.approvers, " or ")) +
-                   " until " + util::format_time(g.expires_at) + " (then " +
-                   (g.approve_on_timeout ? "approve" : "reject") + ")" +
+                   " until " + util::format_time(g.expires_at) + " (then " + then + ")" +
                    (g.message.empty() ? "" : ": " + g.message) + "\n    answer: rollback approve " +
                    g.run_id + " " + g.step + " [--reject]\n";
         }

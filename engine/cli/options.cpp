@@ -6,6 +6,7 @@
 #include "util/log.hpp"
 #include "util/strings.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <iostream>
 #include <pwd.h>
@@ -94,6 +95,16 @@ std::vector<std::string> split_list(const std::vector<std::string>& values) {
 std::string current_user() {
     for (const char* var : {"SUDO_USER", "USER", "LOGNAME"}) {
         if (const char* v = std::getenv(var); v != nullptr && *v != '\0') {
+            // Recorded in journals and shown to people: a name with a control character (a
+            // newline forging a line of the run's output) is refused, not recorded.
+            const std::string_view name(v);
+            if (std::any_of(name.begin(), name.end(), [](char c) {
+                    return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+                })) {
+                throw util::Error(
+                    std::string("$") + var + " holds a control character: it cannot name a person",
+                    util::ExitCode::invalid, std::string("set ") + var + " to your login name");
+            }
             return v;
         }
     }

@@ -334,7 +334,8 @@ std::optional<util::Millis> TomlReader::get_duration(const toml::table& t, std::
     }
     error(where(*n), subject,
           "key " + util::quoted(key) + ": invalid duration " + util::quoted(text),
-          "write a number and a unit: \"250ms\", \"30s\", \"5m\", \"1h30m\"");
+          "write a number and a unit: \"250ms\", \"30s\", \"5m\", \"1h30m\" (at most "
+          "3650d)");
     return std::nullopt;
 }
 

@@ -46,7 +46,9 @@ std::optional<Millis> parse_duration(std::string_view text) {
         }
         total_ms += number * scale;
     }
-    if (!std::isfinite(total_ms) || total_ms > 1e15) {
+    // At most k_max_duration: a time a step, a gate or a window reaches from now must stay
+    // within what the clock holds (util::k_max_year); ten years is beyond every real use.
+    if (!std::isfinite(total_ms) || total_ms > static_cast<double>(k_max_duration.count())) {
         return std::nullopt;
     }
     return Millis(static_cast<long long>(std::llround(total_ms)));

@@ -40,7 +40,10 @@ bool to_journal() {
     if (forced != nullptr && std::string_view(forced) == "file") {
         return false;
     }
-    return stderr_is_journal();
+    // The journal's native socket (sd_journal_send's): when journald is not there, messages
+    // sent to it would be lost without a word; the file keeps them.
+    std::error_code ec;
+    return stderr_is_journal() && std::filesystem::exists("/run/systemd/journal/socket", ec);
 }
 
 } // namespace

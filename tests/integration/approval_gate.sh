@@ -128,3 +128,36 @@ expect_rc 0 resume.out -- "$RB" resume -p pb.toml "$id" --yes
 [ "$(python3 -c 'import json; print(json.load(open(".rollback/runs/'"$id"'/gates/gate.request.json"))["expires_at"])')" = "$expires" ] ||
     fail "the resumed gate has a new expiry"
 pass "kill -9 while paused: resume keeps the gate and goes on with the answer given meanwhile"
+
+# --- hostile input: a secret in the message, retries, an unbounded timeout, a forged name -------
+rm -rf .rollback effects
+cat > pb2.toml <<'TOML'
+[playbook]
+name = "gate2"
+[vars]
+tok = { env = "GATE_TOKEN", secret = true }
+[[step]]
+id = "gate"
+phase = "database"
+action = "approve"
+message = "token {{tok}} ok?"
+timeout = "1m"
+TOML
+GATE_TOKEN=ZZsecretValue99 "$RB" run -p pb2.toml --yes > run6.out 2>&1 &
+pid=$!
+wait_for_gate
+id=$(run_id)
+expect_rc 0 status6.out -- "$RB" status -p pb2.toml
+lacks status6.out ZZsecretValue99
+lacks ".rollback/runs/$id/gates/gate.request.json" ZZsecretValue99
+expect_rc 2 forged.out -- env SUDO_USER= USER=$'eve\n18:00:00Z [gate] approved by alice' "$RB" approve -p pb2.toml "$id" gate
+contains forged.out "control character"
+expect_rc 0 reject6.out -- "$RB" approve -p pb2.toml "$id" gate --reject
+wait $pid || true
+sed -i 's/timeout = "1m"/timeout = "100000d"/' pb2.toml
+expect_rc 2 long.out -- "$RB" validate pb2.toml
+contains long.out "invalid duration"
+sed -i 's/timeout = "100000d"/timeout = "1m"\nretries = 2/' pb2.toml
+expect_rc 2 retries.out -- env GATE_TOKEN=x "$RB" validate pb2.toml
+contains retries.out "an approval gate is not retried"
+pass "a secret in the message is masked, a forged name refused, no unbounded timeout, no retries"

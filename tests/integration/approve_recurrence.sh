@@ -96,7 +96,8 @@ contains explain_dec.out "approval request: approved by"
 pass "explain RUN_ID and DECISION_ID link run and decision"
 
 # --- an expired request is refused (stale evidence) -----------------------------------------
-rm -rf .rollback/approvals .rollback/decisions
+# (a new incident: the first request's cooldown, kept across --once runs, is forgotten)
+rm -rf .rollback/approvals .rollback/decisions .rollback/monitor-policy.json
 write_config confirm 1s 1s
 expect_rc 5 once2.out -- "$RB" monitor -c rollback.toml --once
 id2=$(sed -n 's/^approval requested: rollback approve \([^ ]*\) .*/\1/p' once2.out)

@@ -56,3 +56,9 @@ contains "$WORK/help.check" "  5    "
 lacks "$WORK/help.validate" "  1    "
 contains "$WORK/help.resume" "  6    "
 pass "each command lists its own exit codes"
+
+# An unknown command is an error, not the general help.
+expect_rc 2 "$WORK/nosuch.out" -- "$RB" help stauts
+contains "$WORK/nosuch.out" "no command"
+contains "$WORK/nosuch.out" "did you mean status"
+pass "help of an unknown command: exit 2 with a guess"

@@ -28,4 +28,11 @@ TEST_SUITE("util") {
         CHECK(closest_match("retires", keys) == "retries");
         CHECK(closest_match("zzzzzzzz", keys).empty());
     }
+    TEST_CASE(
+        "durations are bounded: ten years at most — a gate or a wait cannot overflow the clock") {
+        CHECK(rollback::util::parse_duration("3650d") == rollback::util::k_max_duration);
+        CHECK_FALSE(rollback::util::parse_duration("3651d"));
+        CHECK_FALSE(rollback::util::parse_duration("100000d"));
+        CHECK_FALSE(rollback::util::parse_duration("87601h"));
+    }
 }
