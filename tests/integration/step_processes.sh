@@ -6,6 +6,10 @@
 source "$(dirname "$0")/../support/itest.sh"
 
 command -v python3 >/dev/null || { echo "skip: python3 is not installed"; exit 125; }
+# The interpreter itself, not a wrapper on PATH (pyenv's shim is a bash script that forks helper
+# processes while it looks the interpreter up: caught alive when the step ends, they would be
+# listed as left running beside the server).
+py=$(python3 -c 'import sys; print(sys.executable)')
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 journal_of() { ls "$1"/.rollback/runs/*.jsonl | head -1; }
 # left_pids JOURNAL STEP: the pids the step's last step_finished lists in left_running.
@@ -32,7 +36,7 @@ name = "daemon"
 [[step]]
 id = "start-server"
 action = "exec"
-argv = ["sh", "-c", "nohup python3 -m http.server $port --bind 127.0.0.1 >/dev/null 2>&1 & echo started"]
+argv = ["sh", "-c", "nohup $py -m http.server $port --bind 127.0.0.1 >/dev/null 2>&1 & echo started"]
 [[step]]
 id = "check"
 phase = "verify"
@@ -68,7 +72,7 @@ mkdir -p "$dir"
 cat >"$dir/start.sh" <<SH
 #!/bin/sh
 # like an old release's start script: fork the server, return at once
-python3 -m http.server $port --bind 127.0.0.1 >server.log 2>&1 &
+$py -m http.server $port --bind 127.0.0.1 >server.log 2>&1 &
 echo \$! >server.pid
 SH
 chmod +x "$dir/start.sh"
