@@ -151,8 +151,90 @@ int replay(const CommonOptions& common, const ReplayOptions& o) {
     if (from) {
         read_from = *from - warmup - lateness - interval;
     }
-    sources::FileSamples in =
-        sources::read_samples(o.file, format, interval_s, lateness.count() / 1000, read_from, to);
+    // The replay streams: each sample goes to the evaluator (or, with --samples, to stdout) as
+    // soon as its interval is final, and each tick is evaluated as soon as its samples are in.
+    // So a replay holds its windows, not the file's span (docs/decision.md, "Replay").
+    decision::Evaluator ev(conds, cfg.decision);
+    std::string deploys_origin;
+    std::vector<monitor::Deploy> deploys;
+    if (!o.samples) {
+        deploys = replay_deploys(common, cfg, o, deploys_origin);
+    }
+    uint64_t triggers = 0, escalations = 0, notable = 0;
+    monitor::ReplayLoop loop(
+        ev, source, interval, from,
+        [&](const decision::Evaluation& e) {
+            triggers += recommends_rollback(e.record.action);
+            escalations += e.record.action == Action::escalate;
+            if (!e.notable) {
+                return;
+            }
+            ++notable;
+            std::printf("%s\n", common.json ? decision::to_json(e.record).c_str()
+                                            : summarize_record(e.record).c_str());
+        },
+        std::move(deploys));
+    // Virtual time still ticks every interval: a span of centuries is a wrong date, not a replay
+    // to run. Checked as the samples come, and for the --to given, before the ticks are run.
+    constexpr int64_t k_max_ticks = 20'000'000;
+    std::optional<util::SystemTime> oldest, newest;
+    auto check_span = [&](util::SystemTime t) {
+        const auto span_from = from.value_or(oldest.value_or(t));
+        const auto ticks = std::chrono::duration_cast<util::Millis>(t - span_from).count() /
+                           std::max<int64_t>(1, interval.count());
+        if (ticks > k_max_ticks) {
+            throw util::Error(
+                o.file + ": the samples span " + util::format_time(span_from) + " .. " +
+                    util::format_time(t) + ", " + std::to_string(ticks) + " evaluations at " +
+                    util::format_duration(interval) + " (at most " + std::to_string(k_max_ticks) +
+                    ")",
+                util::ExitCode::invalid,
+                "a line with a wrong date? narrow the replay with --from/--to, or a longer "
+                "--interval");
+        }
+    };
+    if (from && to) {
+        check_span(*to);
+    }
+    // An access log's samples, at most as many as k_max_ticks evaluations take (bucket interval
+    // over evaluation interval): a gap of years is refused before its quiet intervals are made.
+    const int64_t per_sample = std::max<int64_t>(1, interval_s * 1000 / interval.count());
+    const size_t max_samples = std::min<size_t>(sources::k_max_replay_samples,
+                                                static_cast<size_t>(k_max_ticks / per_sample));
+    if (o.samples) {
+        std::printf("start,end,kind,requests,errors,value\n");
+    }
+    auto started = std::chrono::steady_clock::now();
+    // CPU time beside wall time: on a loaded machine the wall time of the loop says little.
+    // Reading the file is in it: reading and evaluating are one stream.
+    const std::clock_t cpu_started = std::clock();
+    sources::FileStats in = sources::stream_samples(
+        o.file, format, interval_s, lateness.count() / 1000, read_from, to, max_samples,
+        [&](decision::Sample s) {
+            if (!oldest) {
+                oldest = s.time;
+                if (to) {
+                    check_span(*to);
+                }
+            }
+            newest = s.time;
+            check_span(s.time);
+            if (!o.samples) {
+                loop.add(std::move(s));
+                return;
+            }
+            if (from && s.time < *from) {
+                return; // read as the windows' warm-up only
+            }
+            // A CSV's rows are value samples dated at their time; a log's are its intervals.
+            const bool row = s.kind == decision::SampleKind::value;
+            auto start = row ? s.time : s.time - std::chrono::seconds(interval_s);
+            std::printf("%s,%s,%s,%llu,%llu,%s\n", util::format_time(start).c_str(),
+                        util::format_time(s.time).c_str(), row ? "value" : "requests",
+                        static_cast<unsigned long long>(s.count),
+                        static_cast<unsigned long long>(s.errors),
+                        decision::format_number(s.value).c_str());
+        });
     if (in.stats.rejected > 0) {
         std::fprintf(stderr,
                      "rollback: warning: %llu of %llu lines do not match the log format; first at "
@@ -186,43 +268,9 @@ int replay(const CommonOptions& common, const ReplayOptions& o) {
                      in.csv.out_of_order == 1 ? "" : "s", in.csv.out_of_order == 1 ? "is" : "are",
                      in.csv.first_out_of_order.c_str());
     }
-    if (!in.samples.empty()) {
-        // Virtual time still ticks every interval: a span of centuries is a wrong date, not a
-        // replay to run.
-        const auto span =
-            to.value_or(in.samples.back().time) - from.value_or(in.samples.front().time);
-        const auto ticks = std::chrono::duration_cast<util::Millis>(span).count() /
-                           std::max<int64_t>(1, interval.count());
-        constexpr int64_t k_max_ticks = 20'000'000;
-        if (ticks > k_max_ticks) {
-            throw util::Error(
-                o.file + ": the samples span " + util::format_time(in.samples.front().time) +
-                    " .. " + util::format_time(in.samples.back().time) + ", " +
-                    std::to_string(ticks) + " evaluations at " + util::format_duration(interval) +
-                    " (at most " + std::to_string(k_max_ticks) + ")",
-                util::ExitCode::invalid,
-                "a line with a wrong date? narrow the replay with --from/--to, or a longer "
-                "--interval");
-        }
-    }
     if (o.samples) {
-        std::printf("start,end,kind,requests,errors,value\n");
-        for (const auto& s : in.samples) {
-            if (from && s.time < *from) {
-                continue; // read as the windows' warm-up only
-            }
-            auto start = in.is_csv ? s.time : s.time - std::chrono::seconds(interval_s);
-            std::printf("%s,%s,%s,%llu,%llu,%s\n", util::format_time(start).c_str(),
-                        util::format_time(s.time).c_str(), in.is_csv ? "value" : "requests",
-                        static_cast<unsigned long long>(s.count),
-                        static_cast<unsigned long long>(s.errors),
-                        decision::format_number(s.value).c_str());
-        }
         return util::to_int(util::ExitCode::ok);
     }
-    decision::Evaluator ev(conds, cfg.decision);
-    std::string deploys_origin;
-    const std::vector<monitor::Deploy> deploys = replay_deploys(common, cfg, o, deploys_origin);
     if (!in.is_csv && in.stats.lines > 0 && in.stats.parsed == 0) {
         // Not one line read: a wrong format or not a log at all, never "nothing to do".
         throw util::Error(
@@ -232,35 +280,17 @@ int replay(const CommonOptions& common, const ReplayOptions& o) {
             "a timestamp,value CSV needs that header; a log needs the source's format "
             "(or --format)");
     }
-    if (in.samples.empty()) {
+    if (!newest) {
         std::fprintf(stderr, "rollback: no samples in %s%s\n", o.file.c_str(),
                      from || to ? " between --from and --to" : "");
         return util::to_int(util::ExitCode::ok);
     }
-    // Virtual time: ticks every interval, aligned to the epoch, over the span of the samples.
-    uint64_t triggers = 0, escalations = 0, notable = 0;
-    auto started = std::chrono::steady_clock::now();
-    // CPU time beside wall time: on a loaded machine the wall time of the loop says little.
-    const std::clock_t cpu_started = std::clock();
-    const auto first = from.value_or(in.samples.front().time);
     // The last lines are judged once they are final, as the live monitor judges them: up to the
     // first tick at or after the last sample + max_lateness.
-    const auto last = to.value_or(lateness.count() > 0 ? in.samples.back().time + lateness +
-                                                             interval - util::Millis(1)
-                                                       : in.samples.back().time);
-    auto st = monitor::replay(
-        ev, source, std::move(in.samples), first, last, interval,
-        [&](const decision::Evaluation& e) {
-            triggers += recommends_rollback(e.record.action);
-            escalations += e.record.action == Action::escalate;
-            if (!e.notable) {
-                return;
-            }
-            ++notable;
-            std::printf("%s\n", common.json ? decision::to_json(e.record).c_str()
-                                            : summarize_record(e.record).c_str());
-        },
-        deploys);
+    const auto last = to.value_or(
+        lateness.count() > 0 ? *newest + lateness + interval - util::Millis(1) : *newest);
+    check_span(last);
+    auto st = loop.finish(last);
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     double cpu_secs = static_cast<double>(std::clock() - cpu_started) / CLOCKS_PER_SEC;
     using ull = unsigned long long;

@@ -469,10 +469,21 @@ class MappedFile {
     MappedFile(const MappedFile&) = delete;
     MappedFile& operator=(const MappedFile&) = delete;
     std::string_view text() const { return {m_data == nullptr ? "" : m_data, m_size}; }
+    /// Gives back the pages wholly before `offset`, already read: on a private read-only mapping
+    /// they leave this process (not the page cache), and would be read again from the file.
+    void release_before(size_t offset) {
+        static const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
+        const size_t upto = offset / page * page;
+        if (m_data != nullptr && upto > m_released) {
+            ::madvise(const_cast<char*>(m_data) + m_released, upto - m_released, MADV_DONTNEED);
+            m_released = upto;
+        }
+    }
 
   private:
     const char* m_data = nullptr;
     size_t m_size = 0;
+    size_t m_released = 0;
 };
 
 template <class OnEntry>
@@ -481,7 +492,24 @@ ParseStats parse_mapped(const std::filesystem::path& path, const LogFormat& form
     MappedFile file(path);
     ParseStats st;
     TimeCache cache;
-    parse_text(file.text(), format, on_entry, cache, st, 0);
+    // In chunks of whole lines, each given back once parsed: the resident part of the file is
+    // one chunk, whatever its size (a replay's memory follows its question, not the file).
+    constexpr size_t k_chunk = size_t{16} << 20;
+    const std::string_view all = file.text();
+    size_t done = 0;
+    while (done < all.size()) {
+        size_t cut = std::min(all.size(), done + k_chunk);
+        if (cut < all.size()) {
+            const void* nl = std::memchr(all.data() + cut, '\n', all.size() - cut);
+            cut = nl == nullptr
+                      ? all.size()
+                      : static_cast<size_t>(static_cast<const char*>(nl) - all.data()) + 1;
+        }
+        // line_base 0: st.lines already counts the lines of the chunks before.
+        parse_text(all.substr(done, cut - done), format, on_entry, cache, st, 0);
+        file.release_before(cut);
+        done = cut;
+    }
     return st;
 }
 

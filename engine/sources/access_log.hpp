@@ -108,6 +108,11 @@ class RequestAggregator {
     /// (a skewed worker's lines are told apart by the lines around them): the live monitor's
     /// first read of a file covers only what its windows need.
     void count_from(int64_t s) { m_count_from = s; }
+    /// Called before a run of quiet intervals is emitted, with the times (s since the epoch) of
+    /// its first and last sample: a reader that bounds the samples it takes refuses a gap of
+    /// years before one sample of it is made (sources::stream_samples). It may throw.
+    using QuietRun = std::function<void(int64_t first_end_s, int64_t last_end_s)>;
+    void on_quiet_run(QuietRun f) { m_on_quiet_run = std::move(f); }
     /// Lines dated before 2000 or more than a day after this machine's clock (a broken clock, a
     /// mangled line): not counted. Zero-filling the gap to such a date would take years of
     /// intervals. Also a line dated more than jump_s() ahead of the clock (the newest line's
@@ -151,6 +156,7 @@ class RequestAggregator {
     int64_t m_lateness;
     Clock m_clock_kind;
     Sink m_sink;
+    QuietRun m_on_quiet_run;
     std::map<int64_t, Bucket> m_open;
     Current m_current;
     int64_t m_next_emit = INT64_MIN;  ///< start of the next interval to emit

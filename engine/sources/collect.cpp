@@ -13,11 +13,24 @@
 
 namespace rollback::sources {
 
-FileSamples read_samples(const std::filesystem::path& file, const std::string& format,
+namespace {
+
+int64_t ms_of(decision::SystemTime t) {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+}
+
+decision::SystemTime time_of_ms(int64_t ms) {
+    return decision::SystemTime(std::chrono::milliseconds(ms));
+}
+
+} // namespace
+
+FileStats stream_samples(const std::filesystem::path& file, const std::string& format,
                          int64_t interval_s, int64_t lateness_s,
                          std::optional<decision::SystemTime> from,
-                         std::optional<decision::SystemTime> to, size_t max_samples) {
-    FileSamples out;
+                         std::optional<decision::SystemTime> to, size_t max_samples,
+                         const std::function<void(decision::Sample)>& on_sample) {
+    FileStats out;
     util::require_regular_file(file);
     std::string head;
     {
@@ -31,35 +44,71 @@ FileSamples read_samples(const std::filesystem::path& file, const std::string& f
         return (!from || s.time >= *from) && (!to || s.time <= *to);
     };
     if (util::trim(head) == "timestamp,value") {
+        // A CSV's rows are its samples (no quiet intervals are made): read and checked whole,
+        // bounded by the file's size (k_max_csv_bytes).
         out.is_csv = true;
-        out.samples = read_value_csv(file, &out.csv);
-        std::erase_if(out.samples, [&](const decision::Sample& s) { return !keep(s); });
+        for (auto& s : read_value_csv(file, &out.csv)) {
+            if (keep(s)) {
+                on_sample(std::move(s));
+            }
+        }
         return out;
     }
     LogFormat f = LogFormat::compile(format);
     const int64_t interval = std::max<int64_t>(1, interval_s);
+    const int64_t step_ms = interval * 1000;
+    // The samples kept are contiguous intervals: the (max_samples + 1)-th is dated
+    // front + max_samples intervals, whether it comes alone or in a run of quiet ones.
+    size_t kept = 0;
+    int64_t front_ms = 0;
+    auto refuse = [&](int64_t past_ms) {
+        throw util::Error(
+            file.string() + ": the lines span " + util::format_time(time_of_ms(front_ms)) + " .. " +
+                util::format_time(time_of_ms(past_ms)) + ", more than " +
+                std::to_string(max_samples) + " intervals of " + std::to_string(interval) +
+                " s (at most " + std::to_string(max_samples) + ")",
+            util::ExitCode::invalid,
+            "a line with a wrong date? narrow the replay with --from/--to, or a longer "
+            "--interval");
+    };
     RequestAggregator agg(
         interval,
         [&](decision::Sample s) {
             if (!keep(s)) {
                 return;
             }
-            // Empty intervals between two lines are samples too: two lines years apart would fill
-            // memory. Refused before the sample is held.
-            if (out.samples.size() >= max_samples) {
-                throw util::Error(
-                    file.string() + ": the lines span " +
-                        util::format_time(out.samples.front().time) + " .. " +
-                        util::format_time(s.time) + ", more than " + std::to_string(max_samples) +
-                        " intervals of " + std::to_string(interval) + " s (at most " +
-                        std::to_string(max_samples) + ")",
-                    util::ExitCode::invalid,
-                    "a line with a wrong date? narrow the replay with --from/--to, or a longer "
-                    "--interval");
+            if (kept == 0) {
+                front_ms = ms_of(s.time);
             }
-            out.samples.push_back(std::move(s));
+            if (kept >= max_samples) {
+                refuse(ms_of(s.time));
+            }
+            ++kept;
+            on_sample(std::move(s));
         },
         lateness_s);
+    // A gap of years is refused before its quiet intervals are made, not after millions of them
+    // were evaluated.
+    agg.on_quiet_run([&](int64_t first_s, int64_t last_s) {
+        int64_t lo = first_s * 1000;
+        int64_t hi = last_s * 1000;
+        if (from && lo < ms_of(*from)) {
+            lo += (ms_of(*from) - lo + step_ms - 1) / step_ms * step_ms;
+        }
+        if (to && hi > ms_of(*to)) {
+            hi = ms_of(*to);
+        }
+        if (hi < lo) {
+            return; // none of the run is kept
+        }
+        const auto n = static_cast<uint64_t>((hi - lo) / step_ms) + 1;
+        if (kept + n > max_samples) {
+            if (kept == 0) {
+                front_ms = lo;
+            }
+            refuse(front_ms + static_cast<int64_t>(max_samples) * step_ms);
+        }
+    });
     if (from || to) {
         // Only the lines of the range (and one interval around it) are aggregated: the empty
         // intervals between lines far outside it are never made.
@@ -81,6 +130,17 @@ FileSamples read_samples(const std::filesystem::path& file, const std::string& f
     agg.flush_all();
     out.late = agg.late();
     out.implausible = agg.implausible();
+    return out;
+}
+
+FileSamples read_samples(const std::filesystem::path& file, const std::string& format,
+                         int64_t interval_s, int64_t lateness_s,
+                         std::optional<decision::SystemTime> from,
+                         std::optional<decision::SystemTime> to, size_t max_samples) {
+    FileSamples out;
+    static_cast<FileStats&>(out) =
+        stream_samples(file, format, interval_s, lateness_s, from, to, max_samples,
+                       [&](decision::Sample s) { out.samples.push_back(std::move(s)); });
     return out;
 }
 

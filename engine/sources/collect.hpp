@@ -9,14 +9,15 @@
 #include "sources/csv.hpp"
 
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
 namespace rollback::sources {
 
-struct FileSamples {
-    std::vector<decision::Sample> samples; ///< time order
+/// What reading a recorded file found besides its samples.
+struct FileStats {
     bool is_csv = false;
     ParseStats stats;         ///< access logs: lines read and rejected
     uint64_t late = 0;        ///< access logs: lines later than `lateness_s` (not counted)
@@ -24,17 +25,33 @@ struct FileSamples {
     CsvStats csv;             ///< CSV: rows going back in time (skipped)
 };
 
-/// The most access-log samples read_samples holds (one per interval, quiet ones included; about
-/// 150 bytes each): 35 days at 1 s, a year at 10 s.
+struct FileSamples : FileStats {
+    std::vector<decision::Sample> samples; ///< time order
+};
+
+/// The most samples a replay of an access log takes (one per interval, quiet ones included).
+/// Replay streams them (memory does not grow with them): this bounds the work of a replay whose
+/// lines span more than a question needs — two lines years apart — at 35 days at 1 s, a year at
+/// 10 s (docs/decision.md, "Replay").
 inline constexpr size_t k_max_replay_samples = 3'000'000;
 
 /// Reads a recorded file for replay: a `timestamp,value` CSV (recognized by its header) or an
 /// access log in `format`, aggregated into `interval_s` samples by event time, a line counted when
 /// it is at most `lateness_s` later than the newest line before it (the source's max_lateness).
-/// Lines and samples outside [from, to] (when given) are dropped before they are aggregated or
-/// held. Throws util::Error / util::InvalidInput; util::Error (exit 2) as soon as the samples kept
-/// would exceed `max_samples` (two lines years apart), before they are allocated; the file must be
+/// Calls `on_sample` with each sample in time order, an access log's as soon as its interval is
+/// final: what is held is the open intervals, not the samples. Lines and samples outside
+/// [from, to] (when given) are dropped before they are aggregated or held. Throws util::Error /
+/// util::InvalidInput (a CSV is read and checked whole before its first sample); util::Error
+/// (exit 2) as soon as the samples would exceed `max_samples` (two lines years apart), before
+/// the first sample past it — or of a run of quiet intervals past it — is made; the file must be
 /// a regular file.
+FileStats stream_samples(const std::filesystem::path& file, const std::string& format,
+                         int64_t interval_s, int64_t lateness_s,
+                         std::optional<decision::SystemTime> from,
+                         std::optional<decision::SystemTime> to, size_t max_samples,
+                         const std::function<void(decision::Sample)>& on_sample);
+
+/// stream_samples into a vector (tests, the differential test's driver).
 FileSamples read_samples(const std::filesystem::path& file, const std::string& format,
                          int64_t interval_s, int64_t lateness_s,
                          std::optional<decision::SystemTime> from = std::nullopt,

@@ -133,6 +133,13 @@ void RequestAggregator::finalize(int64_t w) {
     if (m_next_emit != INT64_MIN) {
         Bucket empty;
         const int64_t limit = m_open.empty() ? INT64_MAX : m_open.begin()->first;
+        if (m_on_quiet_run && m_next_emit < limit && m_next_emit + m_interval + m_lateness <= w) {
+            // The last start s of the run: s < limit and s + interval + lateness <= w.
+            const int64_t bound =
+                std::min(limit == INT64_MAX ? limit : limit - 1, w - m_interval - m_lateness);
+            const int64_t last = m_next_emit + (bound - m_next_emit) / m_interval * m_interval;
+            m_on_quiet_run(m_next_emit + m_interval, last + m_interval);
+        }
         while (m_next_emit < limit && m_next_emit + m_interval + m_lateness <= w) {
             emit(m_next_emit, empty);
         }
@@ -147,6 +154,9 @@ void RequestAggregator::emit(int64_t start, Bucket& b) {
         m_sink(std::move(s));
     };
     if (m_next_emit != INT64_MIN) {
+        if (m_on_quiet_run && m_next_emit < start) {
+            m_on_quiet_run(m_next_emit + m_interval, start);
+        }
         for (int64_t gap = m_next_emit; gap < start; gap += m_interval) {
             with_late(decision::Sample::make_requests(
                 decision::SystemTime(std::chrono::seconds(gap + m_interval)), 0, 0));

@@ -6,6 +6,10 @@
 source "$(dirname "$0")/../support/itest.sh"
 
 command -v python3 >/dev/null || { echo "skip: python3 is not installed"; exit 125; }
+# The interpreter itself, not a wrapper on PATH (pyenv's shim is a bash script that forks helper
+# processes while it looks the interpreter up: caught alive when the step ends, they would be
+# listed as left running beside the server).
+py=$(python3 -c 'import sys; print(sys.executable)')
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 journal_of() { ls "$1"/.rollback/runs/*.jsonl | head -1; }
 # left_pids JOURNAL STEP: the pids the step's last step_finished lists in left_running.
@@ -32,7 +36,7 @@ name = "daemon"
 [[step]]
 id = "start-server"
 action = "exec"
-argv = ["sh", "-c", "nohup python3 -m http.server $port --bind 127.0.0.1 >/dev/null 2>&1 & echo started"]
+argv = ["sh", "-c", "nohup $py -m http.server $port --bind 127.0.0.1 >/dev/null 2>&1 & echo started"]
 [[step]]
 id = "check"
 phase = "verify"
@@ -68,7 +72,7 @@ mkdir -p "$dir"
 cat >"$dir/start.sh" <<SH
 #!/bin/sh
 # like an old release's start script: fork the server, return at once
-python3 -m http.server $port --bind 127.0.0.1 >server.log 2>&1 &
+$py -m http.server $port --bind 127.0.0.1 >server.log 2>&1 &
 echo \$! >server.pid
 SH
 chmod +x "$dir/start.sh"
@@ -94,7 +98,10 @@ kill "$server"
 pass "service (command): a start script that forks the daemon: healthy, the daemon runs on, listed"
 
 # --- 3. kill -9 of the engine mid-step: resume waits for the grandchild -------------------------
-# worker.sh appends "<pid> <what> <ns>" lines: begin, a beat every 0.1 s, end.
+# worker.sh appends "<pid> <what> <ns>" lines: begin, a beat every 0.1 s, end. It stops after
+# `beats` beats, or sooner once the file `release` exists: a scenario that needs the grandchild
+# alive when the engine looks for it releases it only after the engine said it waits for it —
+# however slow the engine starts (an ASan build takes a second or two per command).
 make_worker_playbook() { # DIR TIMEOUT
     local d=$1
     mkdir -p "$d"
@@ -103,7 +110,11 @@ make_worker_playbook() { # DIR TIMEOUT
 beats=$(cat beats)
 echo "$$ begin $(date +%s%N)" >>effects
 i=0
-while [ $i -lt "$beats" ]; do sleep 0.1; echo "$$ beat $(date +%s%N)" >>effects; i=$((i + 1)); done
+while [ $i -lt "$beats" ] && [ ! -f release ]; do
+    sleep 0.1
+    echo "$$ beat $(date +%s%N)" >>effects
+    i=$((i + 1))
+done
 echo "$$ end $(date +%s%N)" >>effects
 SH
     cat >"$d/pb.toml" <<TOML
@@ -132,6 +143,19 @@ start_and_kill() { # DIR [RUN ARGS...]
     sleep 0.4
     [ "$(wc -l <"$d/effects")" -gt "$before" ] || fail "the grandchild died with the engine: the scenario needs it alive"
 }
+# release_when_waited DIR OUT PID: once OUT says the engine (PID) waits for the survivors,
+# lets the grandchild finish; then waits for the engine and returns its exit code.
+release_when_waited() {
+    local d=$1 out=$2 pid=$3 rc=0
+    for _ in $(seq 1 600); do
+        grep -q "waiting up to" "$out" 2>/dev/null && break
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    touch "$d/release"
+    wait "$pid" || rc=$?
+    return $rc
+}
 # check_sequential DIR: two attempts; every line of the first precedes the first of the second.
 check_sequential() {
     python3 - "$1/effects" <<'PY' || fail "attempts of step work overlapped: $(cat "$1/effects")"
@@ -150,9 +174,12 @@ PY
 
 dir=$WORK/wait
 make_worker_playbook "$dir" 5m
-echo 12 >"$dir/beats"
+echo 600 >"$dir/beats" # until released, at most 60 s
 start_and_kill "$dir"
-expect_rc 0 "$dir/resume.out" -- "$RB" resume --state-dir "$dir/.rollback" --yes
+"$RB" resume --state-dir "$dir/.rollback" --yes </dev/null >"$dir/resume.out" 2>&1 &
+rc=0
+release_when_waited "$dir" "$dir/resume.out" $! || rc=$?
+[ $rc -eq 0 ] || { cat "$dir/resume.out" >&2; fail "resume exited $rc"; }
 check_sequential "$dir"
 [ "$(grep -c " end " "$dir/effects")" -eq 2 ] || fail "the first attempt's worker should have finished by itself"
 contains "$dir/resume.out" "processes of attempt 1 survived the engine"
@@ -177,11 +204,14 @@ pass "kill -9 mid-step: survivors past the step's timeout get SIGTERM before the
 
 dir=$WORK/abandon
 make_worker_playbook "$dir" 5m
-echo 10 >"$dir/beats"
+echo 600 >"$dir/beats" # until released, at most 60 s
 start_and_kill "$dir"
 expect_rc 4 "$dir/again.out" -- "$RB" run -p "$dir/pb.toml" --yes
 contains "$dir/again.out" "died without finishing"
-(cd "$dir" && "$RB" run -p pb.toml --yes --abandon-stale </dev/null >new.out 2>&1) || { cat "$dir/new.out" >&2; fail "run --abandon-stale failed"; }
+(cd "$dir" && exec "$RB" run -p pb.toml --yes --abandon-stale </dev/null >new.out 2>&1) &
+rc=0
+release_when_waited "$dir" "$dir/new.out" $! || rc=$?
+[ $rc -eq 0 ] || { cat "$dir/new.out" >&2; fail "run --abandon-stale exited $rc"; }
 check_sequential "$dir"
 contains "$dir/new.out" "of the abandoned run"
 dead=$(grep -l '"type":"step_survivors"' "$dir"/.rollback/runs/*.jsonl | wc -l)

@@ -635,3 +635,72 @@ TEST_SUITE("monitor") {
         CHECK(second.find(R"("observed":null)") != std::string::npos);
     }
 }
+
+TEST_SUITE("monitor") {
+    TEST_CASE("replay: the streamed replay writes the records of the replay from memory") {
+        rollback::test::TempDir dir;
+        const auto start = at("2026-11-26T10:00:00Z");
+        const int64_t s0 = epoch_s(start);
+        // 5xx from minute 4 to 7, a quiet hour, lines out of order within max_lateness, a
+        // deploy in the middle.
+        std::string all;
+        for (int64_t t = s0; t < s0 + 10 * 60; ++t) {
+            const int64_t m = (t - s0) / 60;
+            const int status = (m >= 4 && m < 7 && t % 2 == 0) ? 502 : 200;
+            all += log_line(t, status) + log_line(t % 7 == 0 ? t - 5 : t, 200, 0.2);
+        }
+        for (int64_t t = s0 + 70 * 60; t < s0 + 75 * 60; ++t) {
+            all += log_line(t, t % 3 == 0 ? 500 : 200);
+        }
+        dir.write("recorded.log", all);
+        auto cfg = config::parse(k_error_rate_config, "rollback.toml", dir.path());
+        const std::vector<monitor::Deploy> deploys{{start + std::chrono::minutes(3), "v2"}};
+        const util::Millis lateness(60'000);
+
+        auto fs = sources::read_samples(dir / "recorded.log", "combined_request_time", 10, 60);
+        REQUIRE(!fs.samples.empty());
+        decision::Evaluator ev_memory(cfg.conditions, cfg.decision);
+        std::vector<std::string> from_memory;
+        const auto first = fs.samples.front().time;
+        const auto last = fs.samples.back().time + lateness + cfg.interval - util::Millis(1);
+        auto st_memory = monitor::replay(
+            ev_memory, "web", fs.samples, first, last, cfg.interval,
+            [&](const decision::Evaluation& e) { from_memory.push_back(to_json(e.record)); },
+            deploys);
+
+        decision::Evaluator ev_stream(cfg.conditions, cfg.decision);
+        std::vector<std::string> streamed;
+        util::Millis most_ahead{0};
+        std::optional<util::SystemTime> newest;
+        monitor::ReplayLoop loop(
+            ev_stream, "web", cfg.interval, std::nullopt,
+            [&](const decision::Evaluation& e) {
+                streamed.push_back(to_json(e.record));
+                // Ticks are evaluated as their samples come in, not after the whole file: the
+                // newest sample read is at most one interval past the tick.
+                if (newest && *newest > e.record.time) {
+                    most_ahead =
+                        std::max(most_ahead,
+                                 std::chrono::duration_cast<util::Millis>(*newest - e.record.time));
+                }
+            },
+            deploys);
+        sources::stream_samples(dir / "recorded.log", "combined_request_time", 10, 60, std::nullopt,
+                                std::nullopt, sources::k_max_replay_samples,
+                                [&](decision::Sample s) {
+                                    newest = s.time;
+                                    loop.add(std::move(s));
+                                });
+        REQUIRE(loop.last_sample());
+        CHECK(*loop.first_sample() == first);
+        auto st_stream =
+            loop.finish(*loop.last_sample() + lateness + cfg.interval - util::Millis(1));
+        CHECK(st_stream.ticks == st_memory.ticks);
+        CHECK(st_stream.samples == st_memory.samples);
+        CHECK(st_stream.deploys == 1);
+        CHECK(streamed == from_memory);
+        CHECK(most_ahead > util::Millis(0));
+        CHECK(most_ahead <= cfg.interval);
+        CHECK(st_memory.ticks > 400); // 75 minutes at 10 s
+    }
+}

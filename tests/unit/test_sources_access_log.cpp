@@ -147,6 +147,31 @@ TEST_SUITE("sources") {
         CHECK(e.time_s == 1764167700);
     }
 
+    TEST_CASE("a file larger than a chunk parses as one: every line once — numbered in the file") {
+        // parse_file reads 16 MiB of whole lines at a time: lines across the chunks' edges are
+        // read once, and a rejected line is numbered in the whole file.
+        rollback::test::TempDir dir;
+        const std::string line = "10.0.0.1 - - [14/Nov/2023:22:14:00 +0000] \"GET /a HTTP/1.1\" "
+                                 "200 5 \"-\" \"t\" 0.010\n";
+        const size_t n = (size_t{17} << 20) / line.size() + 1;
+        std::string text;
+        text.reserve(n * line.size() + 16);
+        for (size_t i = 0; i < n; ++i) {
+            text += line;
+        }
+        text += "not a log line\n";
+        auto path = dir.write("big.log", text);
+        uint64_t entries = 0;
+        auto st = parse_file(path, LogFormat::compile("combined_request_time"),
+                             [&](const LogEntry&) { ++entries; });
+        CHECK(st.lines == n + 1);
+        CHECK(st.parsed == n);
+        CHECK(entries == n);
+        CHECK(st.bytes == text.size());
+        CHECK(st.first_rejected_line == n + 1);
+        CHECK(st.first_rejected == "not a log line");
+    }
+
     TEST_CASE("every line of the apache-logs sample parses") {
         auto path = rollback::test::source_dir() / "tests/data/apache-logs/apache_logs";
         REQUIRE(std::filesystem::exists(path));

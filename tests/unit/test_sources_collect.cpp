@@ -38,6 +38,49 @@ TEST_SUITE("sources") {
         CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(10));
     }
 
+    TEST_CASE("replay: a gap of years is refused before one of its quiet intervals is made") {
+        test::TempDir dir;
+        auto log = dir.write("access.log",
+                             line("01/Jan/2001:00:00:00") + line("01/Jan/2001:00:00:02") +
+                                 line("29/Nov/2026:00:00:00") + line("29/Nov/2026:00:00:01"));
+        std::vector<decision::Sample> made;
+        try {
+            sources::stream_samples(log, "combined_request_time", 1, 0, std::nullopt, std::nullopt,
+                                    1000, [&](decision::Sample s) { made.push_back(s); });
+            FAIL("expected util::Error");
+        } catch (const util::Error& e) {
+            // The same words as when the bound is passed sample by sample.
+            CHECK(std::string(e.what()) ==
+                  log.string() +
+                      ": the lines span 2001-01-01T00:00:01.000Z .. 2001-01-01T00:16:41.000Z, "
+                      "more than 1000 intervals of 1 s (at most 1000)");
+        }
+        // The two 2001 seconds with a line and the quiet one between them: not the gap.
+        REQUIRE(made.size() == 3);
+        CHECK(made[1].count == 0);
+        CHECK(made[2].count == 1);
+    }
+
+    TEST_CASE("replay: the bound counts the samples of the range only") {
+        test::TempDir dir;
+        std::string text;
+        for (int s = 0; s < 60; ++s) {
+            text += line("29/Nov/2026:00:00:" + std::string(s < 10 ? "0" : "") + std::to_string(s));
+        }
+        text += line("29/Nov/2026:00:20:00") + line("29/Nov/2026:00:20:01");
+        auto log = dir.write("access.log", text);
+        auto from = util::parse_time("2026-11-29T00:00:30Z");
+        auto to = util::parse_time("2026-11-29T00:01:00Z");
+        size_t n = 0;
+        auto st = sources::stream_samples(log, "combined_request_time", 1, 0, from, to, 31,
+                                          [&](decision::Sample) { ++n; });
+        CHECK(n == 31); // 00:00:30 .. 00:01:00
+        CHECK(st.stats.parsed == 62);
+        CHECK_THROWS_AS(sources::stream_samples(log, "combined_request_time", 1, 0, from,
+                                                std::nullopt, 100, [](decision::Sample) {}),
+                        util::Error); // 00:00:30 .. 00:20:02 is 1173 samples
+    }
+
     TEST_CASE("replay: --from/--to aggregate only the lines of the range") {
         test::TempDir dir;
         auto log =
