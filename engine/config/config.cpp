@@ -139,7 +139,8 @@ void read_source(TomlReader& rd, const std::string& name, const toml::table& t, 
         } catch (const util::Error& e) {
             rd.error(t.get("format") ? rd.where(*t.get("format")) : rd.where(t), subject,
                      "key \"format\": " + std::string(e.what()),
-                     "a named format (combined, combined_request_time) or an nginx log_format "
+                     "a named format (combined, combined_request_time, "
+                     "combined_request_time_us) or an nginx log_format "
                      "string with $status and $time_local, $time_iso8601 or $msec");
         }
         break;

@@ -227,6 +227,23 @@ bool parse_seconds_ms(std::string_view v, double& ms) {
     return true;
 }
 
+// Whole microseconds (Apache's %D: "5230") to milliseconds; "-" or junk → false. At most 15
+// digits, as for seconds: more is not a request time.
+bool parse_micros_ms(std::string_view v, double& ms) {
+    if (v.empty() || v.size() > 15) {
+        return false;
+    }
+    int64_t us = 0;
+    for (char c : v) {
+        if (!digit(c)) {
+            return false;
+        }
+        us = us * 10 + (c - '0');
+    }
+    ms = static_cast<double>(us) / 1000.0;
+    return true;
+}
+
 // $upstream_response_time: the time of every upstream attempt of the request, summed (the
 // request waited for each in turn); "-" (no answer) adds nothing. -1 when no attempt has a
 // number, or the text is not a time list.
@@ -277,6 +294,11 @@ bool store(LogFormat::Var var, std::string_view v, LogEntry& e, TimeCache& cache
         return true;
     case V::request_time:
         if (!parse_seconds_ms(v, e.latency_ms)) {
+            e.latency_ms = -1;
+        }
+        return true;
+    case V::request_time_us:
+        if (!parse_micros_ms(v, e.latency_ms)) {
             e.latency_ms = -1;
         }
         return true;

@@ -87,6 +87,40 @@ TEST_SUITE("sources") {
         parse_one(rt, R"L(1.2.3.4 - - [17/May/2015:10:05:03 +0000] "GET / HTTP/1.1")L", false);
     }
 
+    TEST_CASE("Apache %D is microseconds: combined_request_time_us and $request_time_us") {
+        // Issue 10: %D read as seconds made a healthy 5 ms request 5230 s. Real Apache %D values
+        // (mod_log_config: the time taken to serve the request, in microseconds).
+        auto us = LogFormat::compile("combined_request_time_us");
+        CHECK(us.has_latency());
+        const std::string head =
+            R"L(1.2.3.4 - - [01/Mar/2026:12:00:00 +0000] "GET /x HTTP/1.1" 200 10 "-" "ua" )L";
+        struct Case {
+            const char* field;
+            double ms;
+        };
+        for (const Case& c : {Case{"5230", 5.23}, Case{"5330", 5.33}, Case{"87", 0.087},
+                              Case{"1250000", 1250}, Case{"30001234", 30001.234}, Case{"0", 0}}) {
+            CAPTURE(c.field);
+            auto e = parse_one(us, head + c.field);
+            CHECK(e.latency_ms == doctest::Approx(c.ms));
+            CHECK(e.status == 200);
+        }
+        // Not a whole number of microseconds: the line counts, without a latency.
+        for (const char* bad : {"-", "0.005", "1e3", "12a", "1234567890123456"}) {
+            CAPTURE(bad);
+            CHECK(parse_one(us, head + bad).latency_ms == -1);
+        }
+        // The same field in a custom format; the nginx variable stays seconds.
+        auto custom = LogFormat::compile(
+            R"L($remote_addr [$time_local] "$request" $status $request_time_us)L");
+        auto e =
+            parse_one(custom, R"L(::1 [01/Mar/2026:12:00:00 +0000] "GET / HTTP/1.1" 503 5230)L");
+        CHECK(e.status == 503);
+        CHECK(e.latency_ms == doctest::Approx(5.23));
+        auto secs = LogFormat::compile("combined_request_time");
+        CHECK(parse_one(secs, head + "0.005").latency_ms == doctest::Approx(5));
+    }
+
     TEST_CASE("a custom nginx log_format") {
         auto f = LogFormat::compile(
             R"L($remote_addr [$time_iso8601] "$request" $status $body_bytes_sent upstream=$upstream_response_time rt=${request_time})L");
