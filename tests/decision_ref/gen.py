@@ -206,7 +206,9 @@ def generate(r):
     if is_log:
         src += ['kind = "access_log"', 'path = "access.log"', 'format = "combined"']
         if r.random() < 0.5:
-            siv = r.choice([d for d in (1, 5, 10, 30, 60) if interval % d == 0])
+            # finer than the ticks, or coarser (each bucket is judged once: later ticks hold)
+            siv = r.choice([d for d in (1, 5, 10, 30, 60) if interval % d == 0] +
+                           [interval * 2, interval * 3, interval * 6])
             src.append(f'interval = "{fmt_dur(siv)}"')
         if r.random() < 0.6:
             lateness = r.choice([0, 5, 10, 30, 60, 120])

@@ -118,7 +118,8 @@ class CondState:
         self.recovering_since = None
         self.suppressed_for = None  # the trigger whose cooldown this condition notified
         self.last_escalate = None
-        self.judged = None  # value: the newest row already judged
+        self.judged = None  # the newest sample a counted tick rested on
+        self.counted_verdict = None  # the verdict of the last counted (not held) tick
         self.breach_at = None  # the run's last breaching tick with a value
         self.breach_requests = None  # and its window's requests (access logs)
 
@@ -230,26 +231,28 @@ class Data:
         a = (lo - self.first) // self.iv
         b = (hi - self.first) // self.iv + 1
         ca, cb = self.cum[a], self.cum[b]
-        return b - a, cb[0] - ca[0], cb[1] - ca[1], cb[2] - ca[2], None
+        return b - a, cb[0] - ca[0], cb[1] - ca[1], cb[2] - ca[2], (hi, None)
 
 
 def observe(c, data, now):
-    """(observed, missing, requests, late, newest row) of condition c at tick `now`."""
+    """(observed, missing, requests, late, newest sample's time) of condition c at tick `now`;
+    the newest sample's time is None when the window holds no sample."""
     end = now - data.lateness if data.is_log else now
     samples, requests, errs, late, newest = data.window(end - c.window, end)
     if samples == 0:
         return None, "no_data", None, None, None
+    t = newest[0]
     if c.signal == "value":
-        return newest[1], "none", None, None, newest[0]
+        return newest[1], "none", None, None, t
     if c.signal == "request_count":
-        return float(requests), "none", requests, late, None  # zero requests is its value
+        return float(requests), "none", requests, late, t  # zero requests is its value
     if requests == 0:
-        return None, "no_traffic", requests, late, None
+        return None, "no_traffic", requests, late, t
     if c.signal == "error_rate":
         if requests < c.min_requests:
-            return None, "insufficient_sample", requests, late, None
-        return errs / requests, "none", requests, late, None
-    return float(requests), "none", requests, late, None
+            return None, "insufficient_sample", requests, late, t
+        return errs / requests, "none", requests, late, t
+    return float(requests), "none", requests, late, t
 
 
 def run(case):
@@ -286,13 +289,15 @@ def run(case):
         triggered_now = None
         rows = []
         for c, st in zip(conds, states):
-            observed, missing, requests, late, row = observe(c, data, now)
+            observed, missing, requests, late, newest = observe(c, data, now)
             policy = None
             silence = False
-            if missing == "none" and row is not None and row == st.judged:
-                outcome = "hold"  # a value row counts once, at the first tick that sees it
-            elif missing == "none":
-                st.judged = row
+            # A sample (a CSV row, a log bucket) counts once, at the first tick whose window
+            # holds it: a later tick with no newer sample in its window holds.
+            held = newest is not None and newest == st.judged
+            if newest is not None:
+                st.judged = newest
+            if missing == "none":
                 outcome = "breach" if c.breaches(observed) else "ok"
             else:
                 # silence after a breach is evidence only when the last breaching window's
@@ -311,6 +316,9 @@ def run(case):
                 else:
                     policy = c.on_error
                 outcome = "breach" if policy == "trigger" else "missed"
+            would_breach = outcome == "breach"
+            if held:
+                outcome = "hold"
 
             satisfied = False
             silent_reset = False
@@ -357,7 +365,7 @@ def run(case):
                 verdict = missing
             elif st.firing:
                 verdict = "firing"
-            elif outcome == "breach" or (outcome == "hold" and c.breaches(observed)):
+            elif would_breach:
                 verdict = "pending"
             else:
                 verdict = "ok"
@@ -378,8 +386,8 @@ def run(case):
                     action = "request_approval" if cmode == "confirm" else "trigger"
                     st.acted = True
                     triggered_now = c.name
-            elif missing != "none" and policy == "escalate" and not silence:
-                if verdict != st.prev_verdict:
+            elif missing != "none" and policy == "escalate" and not silence and not held:
+                if verdict != st.counted_verdict:  # the state begins (vs the last counted tick)
                     action = "escalate"
             elif silent_reset and c.on_silence == "escalate":
                 if not (st.firing and st.acted):
@@ -390,6 +398,8 @@ def run(case):
                 else:
                     st.last_escalate = now
             st.prev_verdict = verdict
+            if not held:
+                st.counted_verdict = verdict
             rows.append([verdict, action, sig9(observed), missing, requests, late])
 
         if triggered_now is not None:
