@@ -32,7 +32,11 @@ FileSamples read_samples(const std::filesystem::path& file, const std::string& f
     };
     if (util::trim(head) == "timestamp,value") {
         out.is_csv = true;
-        out.samples = read_value_csv(file, &out.csv);
+        // A row jumping further ahead than two evaluations (at least NAB's two 5-minute steps)
+        // waits for the next row's confirmation.
+        const util::Millis jump =
+            std::max<util::Millis>(k_default_csv_jump, std::chrono::seconds(2 * interval_s));
+        out.samples = read_value_csv(file, &out.csv, jump);
         std::erase_if(out.samples, [&](const decision::Sample& s) { return !keep(s); });
         return out;
     }

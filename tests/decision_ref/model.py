@@ -147,19 +147,30 @@ class Data:
         if is_log:
             self._read_log(text, source_interval, max_lateness)
         else:
-            self._read_csv(text)
+            # the replay's jump for a CSV: two evaluations, at least 10 minutes
+            self._read_csv(text, max(600_000, 2 * source_interval))
 
-    def _read_csv(self, text):
-        rows = []
-        lines = text.splitlines()
-        for line in lines[1:]:
+    def _read_csv(self, text, jump):
+        """docs/decision.md: a row that cannot be read is skipped; a row more than `jump` ahead
+        of the newest row (and the first row) waits for the next row's confirmation, as a log
+        line does; a row dated before the newest is skipped; of equal times the first counts."""
+        parsed = []
+        for line in text.splitlines()[1:]:
             if not line.strip():
                 continue
-            ts, val = line.split(",")
-            t = parse_csv_time(ts)
-            if rows and rows[-1][0] == t:
-                continue  # a duplicate: the first one counts
-            rows.append((t, float(val)))
+            ts, _, val = line.partition(",")
+            try:
+                t, v = parse_csv_time(ts), float(val)
+            except ValueError:
+                continue  # a bad row: skipped and counted
+            if v != v or v in (float("inf"), float("-inf")):
+                continue
+            parsed.append((t, v))
+        rows = []
+        for t, v in self._confirmed(parsed, jump):
+            if rows and t <= rows[-1][0]:
+                continue  # going back in time, or a duplicate: the first one counts
+            rows.append((t, v))
         self.rows = rows
         self.times = [r[0] for r in rows]
         self.first = rows[0][0] if rows else None
@@ -217,11 +228,12 @@ class Data:
             e += iv
 
     def window(self, start, end):
-        """(samples, requests, errors, late, newest value) of the samples dated in (start, end]."""
+        """(samples, requests, errors, late, newest) of the samples dated in (start, end];
+        newest: (its time, the CSV value or None)."""
         if not self.is_log:
             lo = bisect.bisect_right(self.times, start)
             hi = bisect.bisect_right(self.times, end)
-            return hi - lo, None, None, None, ((hi - 1, self.rows[hi - 1][1]) if hi > lo else None)
+            return hi - lo, None, None, None, (self.rows[hi - 1] if hi > lo else None)
         if self.first is None:
             return 0, 0, 0, 0, None
         lo = max(self.first, (start // self.iv) * self.iv + self.iv)
