@@ -53,7 +53,7 @@ struct Observation {
 };
 
 inline bool valid_kind(SampleKind k) {
-    return k != SampleKind::unavailable && k != SampleKind::error;
+    return k != SampleKind::unavailable && k != SampleKind::error && k != SampleKind::no_traffic;
 }
 
 inline double median(std::vector<double> v) {

@@ -108,6 +108,11 @@ Observation Evaluator::Impl::observe(const CondState& c, SystemTime now) const {
         o.detail = "check failed: " + latest.detail;
         return o;
     }
+    if (latest.kind == SampleKind::no_traffic) {
+        o.missing = Missing::no_traffic;
+        o.detail = latest.detail;
+        return o;
+    }
     const Signal sig = c.spec.signal;
     if (sig == Signal::value) {
         if (latest.kind != SampleKind::value) {
