@@ -647,6 +647,41 @@ TEST_SUITE("decision") {
         CHECK(rs[20].conditions[0].verdict == Verdict::ok);
     }
 
+    TEST_CASE("a no_traffic sample (Prometheus NaN) is ignored by default - silence after a breach "
+              "is not") {
+        // The reviewer's /tmp/brk10/prom: 0.01 and NaN alternating paged at every NaN.
+        ConditionSpec c = cond(Signal::value, "p");
+        c.window = 5s;
+        c.above = 0.05;
+        Evaluator ev({c}, policy());
+        std::vector<DecisionRecord> rs;
+        for (int s = 0; s < 20; ++s) {
+            const SystemTime t = at(std::chrono::seconds(s));
+            ev.add_sample("p", (s / 2) % 2 == 1 ? Sample::make_missing(t, SampleKind::no_traffic,
+                                                                       "query returned NaN")
+                                                : Sample::make_value(t, 0.01));
+            rs.push_back(ev.evaluate(t).record);
+        }
+        CHECK(count_action(rs, Action::escalate) == 0);
+        CHECK(rs[2].conditions[0].verdict == Verdict::no_traffic);
+        CHECK(rs[2].conditions[0].policy_origin == "default");
+        CHECK(rs[4].conditions[0].verdict == Verdict::ok);
+        // A breach, then NaN: the traffic stopped while failing — silence, which pages once.
+        Evaluator ev2({c}, policy());
+        ev2.add_sample("p", Sample::make_value(at(0s), 0.5));
+        CHECK(ev2.evaluate(at(0s)).record.action == Action::trigger);
+        ConditionSpec f = c;
+        f.counting = Counting::consecutive;
+        f.consecutive = 3;
+        Evaluator ev3({f}, policy());
+        ev3.add_sample("p", Sample::make_value(at(0s), 0.5));
+        ev3.evaluate(at(0s));
+        ev3.add_sample("p", Sample::make_missing(at(1s), SampleKind::no_traffic, "NaN"));
+        auto r = ev3.evaluate(at(1s)).record;
+        CHECK(r.action == Action::escalate);
+        CHECK(r.conditions[0].detail.find("silent after breaching") == 0);
+    }
+
     TEST_CASE("downtime: a monitor that cannot reach anything reports no_data — not downtime") {
         ConditionSpec c = cond(Signal::downtime, "health");
         c.above = 15 * 60;
