@@ -265,6 +265,11 @@ double upstream_time_ms(std::string_view v) {
     return ok && any ? sum : -1;
 }
 
+// A request that took more than a day is a broken field (99999999999999 s was clamped into the
+// histogram's last bucket, 4.5 hours): the line is unreadable, counted with the lines that do
+// not parse, never a latency.
+constexpr double k_max_request_ms = 86'400'000;
+
 bool store(LogFormat::Var var, std::string_view v, LogEntry& e, TimeCache& cache, bool& have_time,
            bool& have_status) {
     using V = LogFormat::Var;
@@ -296,15 +301,16 @@ bool store(LogFormat::Var var, std::string_view v, LogEntry& e, TimeCache& cache
         if (!parse_seconds_ms(v, e.latency_ms)) {
             e.latency_ms = -1;
         }
-        return true;
+        return e.latency_ms <= k_max_request_ms;
     case V::request_time_us:
         if (!parse_micros_ms(v, e.latency_ms)) {
             e.latency_ms = -1;
         }
-        return true;
+        return e.latency_ms <= k_max_request_ms;
     case V::upstream_response_time:
         if (e.latency_ms < 0) {
             e.latency_ms = upstream_time_ms(v);
+            return e.latency_ms <= k_max_request_ms;
         }
         return true;
     }

@@ -76,6 +76,18 @@ TEST_SUITE("sources") {
         e = parse_one(m, "1796014800.5 200 17960148001796014800");
         CHECK(e.time_s == 1796014800);
         CHECK(e.latency_ms == -1);
+        // A request time of more than a day is a broken field: the line is unreadable (issue 10:
+        // 99999999999999 s was read as 16252928 ms). A day itself is still a time.
+        parse_one(m, "1796014800.5 200 99999999999999", false);
+        parse_one(m, "1796014800.5 200 86400.001", false);
+        CHECK(parse_one(m, "1796014800.5 200 86400").latency_ms == doctest::Approx(86'400'000));
+        auto up = LogFormat::compile("$msec $status $upstream_response_time");
+        parse_one(up, "1796014800.5 200 99999999999999", false);
+        parse_one(up, "1796014800.5 200 0.5, 99999999999999", false);
+        auto us = LogFormat::compile("$msec $status $request_time_us");
+        parse_one(us, "1796014800.5 200 99999999999999", false);
+        CHECK(parse_one(us, "1796014800.5 200 86400000000").latency_ms ==
+              doctest::Approx(86'400'000));
 
         // Not the format: rejected, never half-read.
         parse_one(combined, "garbage", false);
