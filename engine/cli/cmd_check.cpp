@@ -268,6 +268,21 @@ int replay(const CommonOptions& common, const ReplayOptions& o) {
                      in.csv.out_of_order == 1 ? "" : "s", in.csv.out_of_order == 1 ? "is" : "are",
                      in.csv.first_out_of_order.c_str());
     }
+    if (in.csv.bad > 0) {
+        std::fprintf(stderr,
+                     "rollback: warning: %llu row%s cannot be read and %s not counted; the "
+                     "first: %s\n",
+                     static_cast<unsigned long long>(in.csv.bad), in.csv.bad == 1 ? "" : "s",
+                     in.csv.bad == 1 ? "is" : "are", in.csv.first_bad.c_str());
+    }
+    if (in.csv.implausible > 0) {
+        std::fprintf(stderr,
+                     "rollback: warning: %s:%llu: %llu row%s dated far ahead of the rows before "
+                     "and not confirmed by the next row (a wrong date) %s not counted\n",
+                     o.file.c_str(), static_cast<unsigned long long>(in.csv.first_implausible_line),
+                     static_cast<unsigned long long>(in.csv.implausible),
+                     in.csv.implausible == 1 ? "" : "s", in.csv.implausible == 1 ? "is" : "are");
+    }
     if (o.samples) {
         return util::to_int(util::ExitCode::ok);
     }
@@ -311,6 +326,8 @@ int replay(const CommonOptions& common, const ReplayOptions& o) {
                                 {"skipped",
                                  {{"rows_out_of_order", in.csv.out_of_order},
                                   {"rows_duplicate_time", in.csv.duplicates},
+                                  {"rows_bad", in.csv.bad},
+                                  {"rows_implausible", in.csv.implausible},
                                   {"lines_rejected", in.stats.rejected},
                                   {"lines_late", in.late},
                                   {"lines_implausible", in.implausible}}},
@@ -324,7 +341,9 @@ int replay(const CommonOptions& common, const ReplayOptions& o) {
         };
         const std::string skipped =
             rows(in.csv.out_of_order, "going back in time skipped") +
-            rows(in.csv.duplicates, "with the previous row's time skipped (the first kept)");
+            rows(in.csv.duplicates, "with the previous row's time skipped (the first kept)") +
+            rows(in.csv.bad, "that cannot be read skipped") +
+            rows(in.csv.implausible, "with an unconfirmed date far ahead skipped");
         std::fprintf(stderr,
                      "replayed %zu samples of source \"%s\" in %llu evaluations of %zu conditions "
                      "(%.3f s, %.3f s CPU): %llu decisions shown, %llu trigger, %llu escalate; "

@@ -5,6 +5,7 @@
 #include "config/read_server.hpp"
 #include "playbook/toml_reader.hpp"
 #include "sources/access_log.hpp"
+#include "util/duration.hpp"
 #include "util/files.hpp"
 #include "util/http_client.hpp"
 #include "util/secrets.hpp"
@@ -139,7 +140,8 @@ void read_source(TomlReader& rd, const std::string& name, const toml::table& t, 
         } catch (const util::Error& e) {
             rd.error(t.get("format") ? rd.where(*t.get("format")) : rd.where(t), subject,
                      "key \"format\": " + std::string(e.what()),
-                     "a named format (combined, combined_request_time) or an nginx log_format "
+                     "a named format (combined, combined_request_time, "
+                     "combined_request_time_us) or an nginx log_format "
                      "string with $status and $time_local, $time_iso8601 or $msec");
         }
         break;
@@ -162,6 +164,52 @@ void read_source(TomlReader& rd, const std::string& name, const toml::table& t, 
         break;
     }
     cfg.sources[name] = std::move(s);
+}
+
+// Valid, but likely not what was meant: a source sampled less often than the conditions are
+// evaluated (each sample is judged once, the ticks between hold: docs/decision.md, "Counting"),
+// and a window shorter than its source's interval (most ticks would see no sample at all).
+void warn_of_coarse_sources(TomlReader& rd, const toml::table& doc, Config& cfg) {
+    const toml::table* srcs = doc.get_as<toml::table>("source");
+    for (const auto& [name, src] : cfg.sources) {
+        const toml::table* t = srcs ? srcs->get_as<toml::table>(name) : nullptr;
+        if (t == nullptr || src.interval <= cfg.interval) {
+            continue;
+        }
+        cfg.warnings.push_back(
+            {rd.key_where(*t, "interval"), "source " + util::quoted(name),
+             "interval " + util::format_duration(src.interval) +
+                 " is coarser than the decision interval " + util::format_duration(cfg.interval) +
+                 ": each sample is judged once, at the first evaluation after it; the " +
+                 "evaluations between hold (for, consecutive and m_of_n count samples)",
+             "set the source's interval to the [decision] interval, or the [decision] interval "
+             "to the source's (docs/decision.md, \"Counting\")"});
+    }
+    const toml::array* conds = doc.get_as<toml::array>("condition");
+    if (conds == nullptr) {
+        return;
+    }
+    for (const auto& c : cfg.conditions) {
+        auto src = cfg.sources.find(c.source);
+        if (src == cfg.sources.end() || c.window >= src->second.interval) {
+            continue;
+        }
+        for (const auto& node : *conds) {
+            const toml::table* t = node.as_table();
+            if (t != nullptr && t->get("window") != nullptr &&
+                t->get_as<std::string>("name") != nullptr &&
+                t->get_as<std::string>("name")->get() == c.name) {
+                cfg.warnings.push_back(
+                    {rd.key_where(*t, "window"), "condition " + util::quoted(c.name),
+                     "window " + util::format_duration(c.window) +
+                         " is shorter than the interval " +
+                         util::format_duration(src->second.interval) + " of source " +
+                         util::quoted(c.source) +
+                         ": most evaluations see no sample (no_data) and reset the counting",
+                     "make the window at least the source's interval"});
+            }
+        }
+    }
 }
 
 } // namespace
@@ -318,6 +366,7 @@ Config parse(std::string_view text, const std::string& display_path,
             c.lateness = src->second.max_lateness;
         }
     }
+    warn_of_coarse_sources(rd, *doc, cfg);
     rd.throw_if_errors();
     return cfg;
 }

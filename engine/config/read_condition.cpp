@@ -190,9 +190,10 @@ void read_condition(TomlReader& rd, const toml::table& t, size_t index, Config& 
                          "signal " + util::quoted(*sig) + ": the format of source " +
                              util::quoted(c.source) + " (" + util::quoted(src->second.format) +
                              ") has no request-time field",
-                         "log $request_time (or $upstream_response_time) and name it in "
-                         "\"format\"; format = \"combined_request_time\" is combined + "
-                         "$request_time (Apache: %D)");
+                         "log $request_time (seconds, or $upstream_response_time) and name "
+                         "it in \"format\"; format = \"combined_request_time\" is combined + "
+                         "$request_time; Apache's %D is microseconds: format = "
+                         "\"combined_request_time_us\" is combined + %D");
             } else {
                 signal_ok = true;
             }

@@ -23,8 +23,9 @@ namespace detail {
 
 using std::chrono::duration_cast;
 
-/// What a tick counts as. `hold`: a `value` signal whose newest sample was judged at an earlier
-/// tick — the same evidence is not counted twice (docs/decision.md, "Counting").
+/// What a tick counts as. `hold`: no sample entered the window since the last tick that counted
+/// (a source read or bucketed less often than the decision interval, or one that stopped): the
+/// same evidence is not counted twice (docs/decision.md, "Counting").
 enum class Outcome { ok, breach, missed, hold };
 
 struct Series {
@@ -46,11 +47,13 @@ struct Observation {
     std::string detail;
     uint64_t samples = 0;
     std::optional<uint64_t> requests;
-    std::optional<uint64_t> value_seq; ///< `value`: the sequence number of the sample judged
+    /// The sequence number of the newest sample the observation rests on; nullopt when the
+    /// window has none (an empty window is a fact of the tick itself, never held).
+    std::optional<uint64_t> evidence_seq;
 };
 
 inline bool valid_kind(SampleKind k) {
-    return k != SampleKind::unavailable && k != SampleKind::error;
+    return k != SampleKind::unavailable && k != SampleKind::error && k != SampleKind::no_traffic;
 }
 
 inline double median(std::vector<double> v) {
@@ -104,8 +107,8 @@ struct CondState {
     LatencyHistogram hist;
     bool track_hist = false;
 
-    // downtime: the current run of failed probes
-    std::optional<SystemTime> fail_since;
+    // downtime: the current run of failed probes, its first and its last probe
+    std::optional<SystemTime> fail_since, fail_last;
 
     // counting
     std::optional<SystemTime> run_start; ///< for: first breach of the run
@@ -113,7 +116,8 @@ struct CondState {
     int consec = 0;
     std::deque<bool> recent; ///< m_of_n: last n non-missed ticks
     int missed_in_run = 0;   ///< since the last ok tick or the run's start (docs/decision.md)
-    std::optional<uint64_t> judged_seq;           ///< `value`: the newest sample already judged
+    std::optional<uint64_t> judged_seq;           ///< the newest sample a counted tick rested on
+    std::optional<Verdict> counted_verdict;       ///< of the last counted (not held) tick
     std::optional<double> last_breach_value;      ///< of the open run, for "silent after breaching"
     std::optional<uint64_t> last_breach_requests; ///< access logs: requests of that window
     SystemTime last_breach_at;

@@ -106,13 +106,14 @@ ConditionRecord Evaluator::Impl::evaluate_condition(CondState& c, SystemTime now
         breach = o.value && *o.value < *sp.below;
     }
 
-    // A value sample counts once: at later ticks it is the same evidence (Outcome::hold).
-    const bool repeated = o.value_seq && c.judged_seq == o.value_seq;
-    if (o.value_seq) {
-        c.judged_seq = o.value_seq;
+    // A sample counts once: at a later tick with no newer sample in the window it is the same
+    // evidence (Outcome::hold), whatever the signal — a value, a probe, an access-log bucket.
+    const bool repeated = o.evidence_seq && c.judged_seq == o.evidence_seq;
+    if (o.evidence_seq) {
+        c.judged_seq = o.evidence_seq;
     }
     // Missing data: a policy decides what the tick counts as.
-    Outcome outcome = repeated ? Outcome::hold : breach ? Outcome::breach : Outcome::ok;
+    Outcome outcome = breach ? Outcome::breach : Outcome::ok;
     r.missing = o.missing;
     const bool run_open = c.run_start.has_value();
     const bool silent = o.missing != Missing::none && !no_baseline && run_open &&
@@ -122,6 +123,10 @@ ConditionRecord Evaluator::Impl::evaluate_condition(CondState& c, SystemTime now
         r.policy = p;
         r.policy_origin = expl ? "config" : "default";
         outcome = p == Policy::trigger ? Outcome::breach : Outcome::missed;
+    }
+    const bool would_breach = outcome == Outcome::breach;
+    if (repeated) {
+        outcome = Outcome::hold;
     }
     const int run_breached = c.run_breached;
     const auto run_start = c.run_start;
@@ -138,7 +143,7 @@ ConditionRecord Evaluator::Impl::evaluate_condition(CondState& c, SystemTime now
 
     if (outcome == Outcome::hold) {
         r.counting_state = "no new sample since " +
-                           util::format_time(series[c.series].at(*o.value_seq).time) +
+                           util::format_time(series[c.series].at(*o.evidence_seq).time) +
                            ": judged once, at the evaluation after it arrived";
     } else {
         count(c, outcome, now, r);
@@ -177,7 +182,7 @@ ConditionRecord Evaluator::Impl::evaluate_condition(CondState& c, SystemTime now
                                                        : Verdict::insufficient_sample;
     } else if (c.firing) {
         r.verdict = Verdict::firing;
-    } else if (outcome == Outcome::breach || (outcome == Outcome::hold && breach)) {
+    } else if (would_breach) {
         r.verdict = Verdict::pending;
     } else {
         r.verdict = Verdict::ok;
@@ -189,7 +194,9 @@ ConditionRecord Evaluator::Impl::evaluate_condition(CondState& c, SystemTime now
 
     // The condition's action. A firing condition acts only at a tick that justifies it by
     // itself (the acting invariant): a breach with its counting satisfied.
-    const bool changed = !c.last_verdict || *c.last_verdict != r.verdict;
+    // A missing-data state "begins" against the last counted tick: a held tick neither acts nor
+    // hides a change from the next counted one.
+    const bool changed = !c.counted_verdict || *c.counted_verdict != r.verdict;
     if (r.verdict == Verdict::firing && satisfied) {
         act_on_firing(c, now, r, triggered_this_tick, trigger_cause);
     } else if (silenced && r.policy == Policy::escalate && !(c.firing && c.acted) &&
@@ -205,8 +212,8 @@ ConditionRecord Evaluator::Impl::evaluate_condition(CondState& c, SystemTime now
         }
         r.detail += ", then more than " + std::to_string(sp.max_missed) +
                     " evaluations without usable data (" + o.detail + "); on_silence = escalate";
-    } else if (o.missing != Missing::none && !silent && r.policy == Policy::escalate && changed &&
-               may_escalate(c, now)) {
+    } else if (outcome != Outcome::hold && o.missing != Missing::none && !silent &&
+               r.policy == Policy::escalate && changed && may_escalate(c, now)) {
         // Paged when the state begins, at most once per cooldown for a flapping source.
         r.action = Action::escalate;
         c.last_escalated = now;
@@ -216,6 +223,9 @@ ConditionRecord Evaluator::Impl::evaluate_condition(CondState& c, SystemTime now
         c.last_breach_requests.reset();
     }
     c.last_verdict = r.verdict;
+    if (outcome != Outcome::hold) {
+        c.counted_verdict = r.verdict;
+    }
 
     if (observed_ok && !repeated && !c.firing && (!deployed_at || at >= *deployed_at)) {
         remember(c, *o.value);

@@ -17,7 +17,8 @@ enum class SampleKind : uint8_t {
     requests,    ///< request counts of one time bucket (access log): count, errors, latencies
     probe,       ///< one probe of the target: count 1, errors 1 when the target failed it
     unavailable, ///< the source could not be read (monitor-side failure): no data, not downtime
-    error,       ///< the check itself failed (command exit code, NaN, error response)
+    error,       ///< the check itself failed (command exit code, not a number, error response)
+    no_traffic,  ///< a ratio with nothing to divide: Prometheus' NaN of 5xx/all without requests
 };
 
 /// One observation of one source at one time. Built by sources/, consumed by the Evaluator.

@@ -21,8 +21,12 @@ void Evaluator::Impl::consume(CondState& c, const Sample& s) {
     if (s.kind == SampleKind::probe) {
         if (s.errors == 0) {
             c.fail_since.reset();
-        } else if (!c.fail_since) {
-            c.fail_since = s.time;
+            c.fail_last.reset();
+        } else {
+            if (!c.fail_since) {
+                c.fail_since = s.time;
+            }
+            c.fail_last = s.time;
         }
     }
 }
@@ -83,6 +87,7 @@ Observation Evaluator::Impl::observe(const CondState& c, SystemTime now) const {
         o.missing = Missing::no_data;
         o.unreadable = true;
         o.detail = "source \"" + se.name + "\" unavailable: " + se.samples.back().detail;
+        o.evidence_seq = se.end_seq() - 1;
         return o;
     }
     if (c.w_samples == 0) {
@@ -91,6 +96,7 @@ Observation Evaluator::Impl::observe(const CondState& c, SystemTime now) const {
         return o;
     }
     const Sample& latest = se.at(c.next_seq - 1);
+    o.evidence_seq = c.next_seq - 1;
     if (latest.kind == SampleKind::unavailable) {
         o.missing = Missing::no_data;
         o.unreadable = true;
@@ -102,6 +108,11 @@ Observation Evaluator::Impl::observe(const CondState& c, SystemTime now) const {
         o.detail = "check failed: " + latest.detail;
         return o;
     }
+    if (latest.kind == SampleKind::no_traffic) {
+        o.missing = Missing::no_traffic;
+        o.detail = latest.detail;
+        return o;
+    }
     const Signal sig = c.spec.signal;
     if (sig == Signal::value) {
         if (latest.kind != SampleKind::value) {
@@ -110,7 +121,6 @@ Observation Evaluator::Impl::observe(const CondState& c, SystemTime now) const {
             return o;
         }
         o.value = latest.value;
-        o.value_seq = c.next_seq - 1;
         o.detail = latest.detail; // what the number stands for (the alerts it counts)
         return o;
     }
@@ -120,9 +130,15 @@ Observation Evaluator::Impl::observe(const CondState& c, SystemTime now) const {
             o.detail = "signal downtime needs an http probe source";
             return o;
         }
-        o.value = c.fail_since ? duration_cast<Millis>(now - *c.fail_since).count() / 1000.0 : 0.0;
+        // Measured between probes: what the probes saw, never the time since the last one (a
+        // probe that succeeds next would prove that time up).
+        o.value = c.fail_since
+                      ? duration_cast<Millis>(*c.fail_last - *c.fail_since).count() / 1000.0
+                      : 0.0;
         if (c.fail_since) {
-            o.detail = "failing since " + util::format_time(*c.fail_since);
+            o.detail = "failing since " + util::format_time(*c.fail_since) +
+                       " (first failed probe), last failed probe " +
+                       util::format_time(*c.fail_last);
         }
         return o;
     }

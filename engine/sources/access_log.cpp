@@ -227,6 +227,23 @@ bool parse_seconds_ms(std::string_view v, double& ms) {
     return true;
 }
 
+// Whole microseconds (Apache's %D: "5230") to milliseconds; "-" or junk → false. At most 15
+// digits, as for seconds: more is not a request time.
+bool parse_micros_ms(std::string_view v, double& ms) {
+    if (v.empty() || v.size() > 15) {
+        return false;
+    }
+    int64_t us = 0;
+    for (char c : v) {
+        if (!digit(c)) {
+            return false;
+        }
+        us = us * 10 + (c - '0');
+    }
+    ms = static_cast<double>(us) / 1000.0;
+    return true;
+}
+
 // $upstream_response_time: the time of every upstream attempt of the request, summed (the
 // request waited for each in turn); "-" (no answer) adds nothing. -1 when no attempt has a
 // number, or the text is not a time list.
@@ -247,6 +264,11 @@ double upstream_time_ms(std::string_view v) {
     });
     return ok && any ? sum : -1;
 }
+
+// A request that took more than a day is a broken field (99999999999999 s was clamped into the
+// histogram's last bucket, 4.5 hours): the line is unreadable, counted with the lines that do
+// not parse, never a latency.
+constexpr double k_max_request_ms = 86'400'000;
 
 bool store(LogFormat::Var var, std::string_view v, LogEntry& e, TimeCache& cache, bool& have_time,
            bool& have_status) {
@@ -279,10 +301,16 @@ bool store(LogFormat::Var var, std::string_view v, LogEntry& e, TimeCache& cache
         if (!parse_seconds_ms(v, e.latency_ms)) {
             e.latency_ms = -1;
         }
-        return true;
+        return e.latency_ms <= k_max_request_ms;
+    case V::request_time_us:
+        if (!parse_micros_ms(v, e.latency_ms)) {
+            e.latency_ms = -1;
+        }
+        return e.latency_ms <= k_max_request_ms;
     case V::upstream_response_time:
         if (e.latency_ms < 0) {
             e.latency_ms = upstream_time_ms(v);
+            return e.latency_ms <= k_max_request_ms;
         }
         return true;
     }

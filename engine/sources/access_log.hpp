@@ -23,8 +23,8 @@ namespace rollback::sources {
 struct LogEntry {
     int64_t time_s = 0; ///< seconds since the epoch (UTC)
     int status = 0;
-    /// $request_time, else $upstream_response_time (the sum over the request's upstream
-    /// attempts); -1 when absent
+    /// $request_time (or $request_time_us), else $upstream_response_time (the sum over the
+    /// request's upstream attempts); -1 when absent
     double latency_ms = -1;
 };
 
@@ -38,8 +38,10 @@ struct TimeCache {
 
 class LogFormat {
   public:
-    /// "combined", "combined_request_time" (combined + ` $request_time`), or an nginx log_format
-    /// string such as `$remote_addr [$time_local] "$request" $status $request_time`. Throws
+    /// "combined", "combined_request_time" (combined + ` $request_time`, seconds),
+    /// "combined_request_time_us" (combined + ` $request_time_us`: Apache's %D, microseconds), or
+    /// an nginx log_format string such as `$remote_addr [$time_local] "$request" $status
+    /// $request_time` (`$request_time_us`, not an nginx variable, reads microseconds). Throws
     /// util::Error naming the problem (no time variable, no $status, adjacent variables).
     static LogFormat compile(std::string_view spec);
 
@@ -56,6 +58,7 @@ class LogFormat {
         msec,
         status,
         request_time,
+        request_time_us, ///< whole microseconds (Apache %D)
         upstream_response_time
     };
 

@@ -47,7 +47,11 @@ FileStats stream_samples(const std::filesystem::path& file, const std::string& f
         // A CSV's rows are its samples (no quiet intervals are made): read and checked whole,
         // bounded by the file's size (k_max_csv_bytes).
         out.is_csv = true;
-        for (auto& s : read_value_csv(file, &out.csv)) {
+        // A row jumping further ahead than two evaluations (at least NAB's two 5-minute steps)
+        // waits for the next row's confirmation.
+        const util::Millis jump =
+            std::max<util::Millis>(k_default_csv_jump, std::chrono::seconds(2 * interval_s));
+        for (auto& s : read_value_csv(file, &out.csv, jump)) {
             if (keep(s)) {
                 on_sample(std::move(s));
             }

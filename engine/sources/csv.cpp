@@ -8,6 +8,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <optional>
 
 namespace rollback::sources {
 
@@ -51,14 +52,74 @@ std::optional<util::SystemTime> parse_plain_utc(std::string_view t) {
 } // namespace
 
 std::vector<decision::Sample> parse_value_csv(std::string_view text,
-                                              const std::string& display_path, CsvStats* stats) {
+                                              const std::string& display_path, CsvStats* stats,
+                                              util::Millis jump) {
     std::vector<decision::Sample> out;
     // NAB rows are ~30 bytes: one allocation instead of a doubling series (samples are large).
     out.reserve(text.size() / 24 + 1);
-    std::vector<util::Diagnostic> errors;
+    CsvStats st;
+    std::vector<util::Diagnostic> header_errors, row_errors;
+    auto bad_row = [&](util::Diagnostic d) {
+        if (st.bad++ == 0) {
+            st.first_bad = d.where.file + ":" + std::to_string(d.where.line) + ":" +
+                           std::to_string(d.where.column) + ": " + d.subject + ": " + d.problem;
+        }
+        if (row_errors.size() < 20) {
+            row_errors.push_back(std::move(d));
+        }
+    };
+    struct Row {
+        util::SystemTime time;
+        double value;
+        int line;
+        std::string text;
+    };
+    auto accept = [&](const Row& r) {
+        // Equal times occur in real exports (NAB has 12 rows at one instant): the first of them
+        // is the sample, the others are skipped and counted. A row going back in time (NAB's
+        // machine_temperature series steps back an hour once) cannot be placed in a replay that
+        // already evaluated past it: skipped and counted, as the monitor counts late log lines,
+        // so one row does not cost the whole replay.
+        if (!out.empty() && r.time < out.back().time) {
+            if (st.out_of_order++ == 0) {
+                st.first_out_of_order_line = static_cast<uint64_t>(r.line);
+                st.first_out_of_order = r.text;
+            }
+            return;
+        }
+        if (!out.empty() && r.time == out.back().time) {
+            ++st.duplicates;
+            return;
+        }
+        out.push_back(decision::Sample::make_value(r.time, r.value));
+    };
+    auto implausible = [&](const Row& r) {
+        if (st.implausible++ == 0) {
+            st.first_implausible_line = static_cast<uint64_t>(r.line);
+        }
+    };
+    // One wild date (a typo'd year) must not put every later row behind it: a row that jumps
+    // ahead of the newest row (or is the first) is held until the next row confirms it, as the
+    // access logs hold a line (docs/decision.md, "Event time and lateness").
+    std::optional<Row> held;
+    auto consider = [&](Row r) {
+        if (held) {
+            if (r.time >= held->time - jump) {
+                accept(*held);
+            } else {
+                implausible(*held);
+            }
+            held.reset();
+        }
+        if (out.empty() || r.time > out.back().time + jump) {
+            held = std::move(r);
+            return;
+        }
+        accept(r);
+    };
     int line_no = 0;
     size_t pos = 0;
-    while (pos < text.size() && errors.size() < 20) {
+    while (pos < text.size()) {
         size_t nl = text.find('\n', pos);
         std::string_view line =
             text.substr(pos, nl == std::string_view::npos ? std::string_view::npos : nl - pos);
@@ -69,10 +130,10 @@ std::vector<decision::Sample> parse_value_csv(std::string_view text,
         }
         if (line_no == 1) {
             if (util::trim(line) != "timestamp,value") {
-                errors.push_back({{display_path, 1, 1},
-                                  "header",
-                                  "expected \"timestamp,value\", got " + util::quoted(line),
-                                  ""});
+                header_errors.push_back({{display_path, 1, 1},
+                                         "header",
+                                         "expected \"timestamp,value\", got " + util::quoted(line),
+                                         ""});
             }
             continue;
         }
@@ -81,8 +142,7 @@ std::vector<decision::Sample> parse_value_csv(std::string_view text,
         }
         size_t comma = line.find(',');
         if (comma == std::string_view::npos) {
-            errors.push_back(
-                {{display_path, line_no, 1}, "row", "expected \"timestamp,value\"", ""});
+            bad_row({{display_path, line_no, 1}, "row", "expected \"timestamp,value\"", ""});
             continue;
         }
         const std::string_view when = util::trim(line.substr(0, comma));
@@ -92,10 +152,10 @@ std::vector<decision::Sample> parse_value_csv(std::string_view text,
             t = util::parse_time(when, &why);
         }
         if (!t) {
-            errors.push_back({{display_path, line_no, 1},
-                              "timestamp",
-                              "cannot read " + util::quoted(line.substr(0, comma)) + ": " + why,
-                              ""});
+            bad_row({{display_path, line_no, 1},
+                     "timestamp",
+                     "cannot read " + util::quoted(line.substr(0, comma)) + ": " + why,
+                     ""});
             continue;
         }
         std::string_view num = util::trim(line.substr(comma + 1));
@@ -103,46 +163,42 @@ std::vector<decision::Sample> parse_value_csv(std::string_view text,
         auto [end, ec] = std::from_chars(num.data(), num.data() + num.size(), v);
         if (ec != std::errc() || end != num.data() + num.size() || !std::isfinite(v)) {
             // nan and inf are not observations: judged as numbers they read healthy or breach.
-            errors.push_back({{display_path, line_no, static_cast<int>(comma) + 2},
-                              "value",
-                              "not a number: " + util::quoted(num),
-                              ""});
+            bad_row({{display_path, line_no, static_cast<int>(comma) + 2},
+                     "value",
+                     num.empty() ? std::string("no value") : "not a number: " + util::quoted(num),
+                     ""});
             continue;
         }
-        // Equal times occur in real exports (NAB has 12 rows at one instant): the first of them
-        // is the sample, the others are skipped and counted. A row going back in time (NAB's
-        // machine_temperature series steps back an hour once) cannot be placed in a replay that
-        // already evaluated past it: skipped and counted, as the monitor counts late log lines, so
-        // one row does not cost the whole replay.
-        if (!out.empty() && *t < out.back().time) {
-            if (stats) {
-                if (stats->out_of_order++ == 0) {
-                    stats->first_out_of_order_line = static_cast<uint64_t>(line_no);
-                    stats->first_out_of_order = std::string(line.substr(0, 200));
-                }
-            }
-            continue;
+        consider(Row{*t, v, line_no, std::string(line.substr(0, 200))});
+    }
+    if (held) {
+        // The last row, which nothing follows, counts unless it is more than a day ahead.
+        if (out.empty() || held->time - out.back().time <= std::chrono::hours(24)) {
+            accept(*held);
+        } else {
+            implausible(*held);
         }
-        if (!out.empty() && *t == out.back().time) {
-            if (stats) {
-                ++stats->duplicates;
-            }
-            continue;
-        }
-        out.push_back(decision::Sample::make_value(*t, v));
     }
     if (line_no == 0) {
-        errors.push_back(
+        header_errors.push_back(
             {{display_path, 1, 1}, "header", "empty file; expected \"timestamp,value\"", ""});
     }
-    if (!errors.empty()) {
-        throw util::InvalidInput(std::move(errors));
+    // A bad header is not this format; rows none of which can be read are not a series. Either
+    // way there is nothing to judge: every diagnostic, exit 2.
+    if (!header_errors.empty() || (out.empty() && st.bad > 0)) {
+        header_errors.insert(header_errors.end(), row_errors.begin(), row_errors.end());
+        throw util::InvalidInput(std::move(header_errors));
+    }
+    if (stats) {
+        *stats = std::move(st);
     }
     return out;
 }
 
-std::vector<decision::Sample> read_value_csv(const std::filesystem::path& path, CsvStats* stats) {
-    return parse_value_csv(util::read_input_file(path, k_max_csv_bytes), path.string(), stats);
+std::vector<decision::Sample> read_value_csv(const std::filesystem::path& path, CsvStats* stats,
+                                             util::Millis jump) {
+    return parse_value_csv(util::read_input_file(path, k_max_csv_bytes), path.string(), stats,
+                           jump);
 }
 
 } // namespace rollback::sources

@@ -39,6 +39,10 @@ LogFormat LogFormat::compile(std::string_view spec) {
         text = std::string(k_combined);
     } else if (spec == "combined_request_time") {
         text = std::string(k_combined) + " $request_time";
+    } else if (spec == "combined_request_time_us") {
+        // Apache's `LogFormat "%h %l %u %t \"%r\" %>s %b \"%{Referer}i\" \"%{User-agent}i\" %D"`:
+        // %D is the request time in microseconds, not nginx's seconds.
+        text = std::string(k_combined) + " $request_time_us";
     } else {
         text = std::string(spec);
     }
@@ -90,13 +94,15 @@ LogFormat LogFormat::compile(std::string_view spec) {
             fld.var = Var::status;
         } else if (name == "request_time") {
             fld.var = Var::request_time;
+        } else if (name == "request_time_us") {
+            fld.var = Var::request_time_us;
         } else if (name == "upstream_response_time") {
             fld.var = Var::upstream_response_time;
         }
         have_time = have_time || fld.var == Var::time_local || fld.var == Var::time_iso8601 ||
                     fld.var == Var::msec;
         have_status = have_status || fld.var == Var::status;
-        if (fld.var == Var::request_time ||
+        if (fld.var == Var::request_time || fld.var == Var::request_time_us ||
             (fld.var == Var::upstream_response_time && f.m_latency_var < 0)) {
             f.m_latency_var = static_cast<int>(f.m_fields.size());
         }

@@ -40,7 +40,16 @@ Sample value_sample(const json::value& pair, decision::SystemTime now) {
                                     "histogram_quantile(...))");
     }
     std::string problem;
-    auto v = parse_prometheus_value(std::string_view((*a)[1].get_string()), problem);
+    const std::string_view text((*a)[1].get_string());
+    if (text == "NaN") {
+        // 0/0: the documented sum(rate(5xx))/sum(rate(all)) over a window without requests. No
+        // traffic, judged by on_no_traffic (ignored by default) — not a broken check that pages
+        // at every quiet gap (docs/config.md, "prometheus").
+        return Sample::make_missing(now, SampleKind::no_traffic,
+                                    "query returned NaN: a ratio over a window without requests "
+                                    "(0/0), no traffic");
+    }
+    auto v = parse_prometheus_value(text, problem);
     if (!v) {
         return Sample::make_missing(now, SampleKind::error, problem);
     }
@@ -94,8 +103,8 @@ Sample from_success(const json::object& data, decision::SystemTime now) {
 
 std::optional<double> parse_prometheus_value(std::string_view text, std::string& problem) {
     // Prometheus spells the non-finite values NaN, +Inf and -Inf. NaN is what 0/0 gives (a ratio
-    // over a window without requests), Inf a division by zero: either way the query cannot say
-    // whether the target is healthy.
+    // over a window without requests: value_sample makes it no_traffic before asking here), Inf
+    // a division by zero: neither is a number the condition can judge.
     if (text == "NaN" || text == "+Inf" || text == "-Inf" || text == "Inf") {
         problem = "query returned " + std::string(text) +
                   " (a division by zero? e.g. an error ratio over a window without requests): "

@@ -134,6 +134,10 @@ def _csv(r, interval, thresholds):
         rows.append(f"{csv_time(t)},{round(v, 3)}")
         if r.random() < 0.03:
             rows.append(f"{csv_time(t)},{round(v * 2 + 1, 3)}")  # a duplicate time: ignored
+        if r.random() < 0.01:
+            # a typo'd year, or a row that cannot be read: each costs that row only
+            rows.append(r.choice([f"{csv_time(t + 366 * 86400)},{round(v, 3)}",
+                                  f"{csv_time(t)},", "2026-02-29 00:00:00,1"]))
         t += step
     return "\n".join(rows) + "\n", T0, t
 
@@ -206,7 +210,9 @@ def generate(r):
     if is_log:
         src += ['kind = "access_log"', 'path = "access.log"', 'format = "combined"']
         if r.random() < 0.5:
-            siv = r.choice([d for d in (1, 5, 10, 30, 60) if interval % d == 0])
+            # finer than the ticks, or coarser (each bucket is judged once: later ticks hold)
+            siv = r.choice([d for d in (1, 5, 10, 30, 60) if interval % d == 0] +
+                           [interval * 2, interval * 3, interval * 6])
             src.append(f'interval = "{fmt_dur(siv)}"')
         if r.random() < 0.6:
             lateness = r.choice([0, 5, 10, 30, 60, 120])

@@ -118,7 +118,8 @@ class CondState:
         self.recovering_since = None
         self.suppressed_for = None  # the trigger whose cooldown this condition notified
         self.last_escalate = None
-        self.judged = None  # value: the newest row already judged
+        self.judged = None  # the newest sample a counted tick rested on
+        self.counted_verdict = None  # the verdict of the last counted (not held) tick
         self.breach_at = None  # the run's last breaching tick with a value
         self.breach_requests = None  # and its window's requests (access logs)
 
@@ -146,19 +147,30 @@ class Data:
         if is_log:
             self._read_log(text, source_interval, max_lateness)
         else:
-            self._read_csv(text)
+            # the replay's jump for a CSV: two evaluations, at least 10 minutes
+            self._read_csv(text, max(600_000, 2 * source_interval))
 
-    def _read_csv(self, text):
-        rows = []
-        lines = text.splitlines()
-        for line in lines[1:]:
+    def _read_csv(self, text, jump):
+        """docs/decision.md: a row that cannot be read is skipped; a row more than `jump` ahead
+        of the newest row (and the first row) waits for the next row's confirmation, as a log
+        line does; a row dated before the newest is skipped; of equal times the first counts."""
+        parsed = []
+        for line in text.splitlines()[1:]:
             if not line.strip():
                 continue
-            ts, val = line.split(",")
-            t = parse_csv_time(ts)
-            if rows and rows[-1][0] == t:
-                continue  # a duplicate: the first one counts
-            rows.append((t, float(val)))
+            ts, _, val = line.partition(",")
+            try:
+                t, v = parse_csv_time(ts), float(val)
+            except ValueError:
+                continue  # a bad row: skipped and counted
+            if v != v or v in (float("inf"), float("-inf")):
+                continue
+            parsed.append((t, v))
+        rows = []
+        for t, v in self._confirmed(parsed, jump):
+            if rows and t <= rows[-1][0]:
+                continue  # going back in time, or a duplicate: the first one counts
+            rows.append((t, v))
         self.rows = rows
         self.times = [r[0] for r in rows]
         self.first = rows[0][0] if rows else None
@@ -216,11 +228,12 @@ class Data:
             e += iv
 
     def window(self, start, end):
-        """(samples, requests, errors, late, newest value) of the samples dated in (start, end]."""
+        """(samples, requests, errors, late, newest) of the samples dated in (start, end];
+        newest: (its time, the CSV value or None)."""
         if not self.is_log:
             lo = bisect.bisect_right(self.times, start)
             hi = bisect.bisect_right(self.times, end)
-            return hi - lo, None, None, None, ((hi - 1, self.rows[hi - 1][1]) if hi > lo else None)
+            return hi - lo, None, None, None, (self.rows[hi - 1] if hi > lo else None)
         if self.first is None:
             return 0, 0, 0, 0, None
         lo = max(self.first, (start // self.iv) * self.iv + self.iv)
@@ -230,26 +243,28 @@ class Data:
         a = (lo - self.first) // self.iv
         b = (hi - self.first) // self.iv + 1
         ca, cb = self.cum[a], self.cum[b]
-        return b - a, cb[0] - ca[0], cb[1] - ca[1], cb[2] - ca[2], None
+        return b - a, cb[0] - ca[0], cb[1] - ca[1], cb[2] - ca[2], (hi, None)
 
 
 def observe(c, data, now):
-    """(observed, missing, requests, late, newest row) of condition c at tick `now`."""
+    """(observed, missing, requests, late, newest sample's time) of condition c at tick `now`;
+    the newest sample's time is None when the window holds no sample."""
     end = now - data.lateness if data.is_log else now
     samples, requests, errs, late, newest = data.window(end - c.window, end)
     if samples == 0:
         return None, "no_data", None, None, None
+    t = newest[0]
     if c.signal == "value":
-        return newest[1], "none", None, None, newest[0]
+        return newest[1], "none", None, None, t
     if c.signal == "request_count":
-        return float(requests), "none", requests, late, None  # zero requests is its value
+        return float(requests), "none", requests, late, t  # zero requests is its value
     if requests == 0:
-        return None, "no_traffic", requests, late, None
+        return None, "no_traffic", requests, late, t
     if c.signal == "error_rate":
         if requests < c.min_requests:
-            return None, "insufficient_sample", requests, late, None
-        return errs / requests, "none", requests, late, None
-    return float(requests), "none", requests, late, None
+            return None, "insufficient_sample", requests, late, t
+        return errs / requests, "none", requests, late, t
+    return float(requests), "none", requests, late, t
 
 
 def run(case):
@@ -286,13 +301,15 @@ def run(case):
         triggered_now = None
         rows = []
         for c, st in zip(conds, states):
-            observed, missing, requests, late, row = observe(c, data, now)
+            observed, missing, requests, late, newest = observe(c, data, now)
             policy = None
             silence = False
-            if missing == "none" and row is not None and row == st.judged:
-                outcome = "hold"  # a value row counts once, at the first tick that sees it
-            elif missing == "none":
-                st.judged = row
+            # A sample (a CSV row, a log bucket) counts once, at the first tick whose window
+            # holds it: a later tick with no newer sample in its window holds.
+            held = newest is not None and newest == st.judged
+            if newest is not None:
+                st.judged = newest
+            if missing == "none":
                 outcome = "breach" if c.breaches(observed) else "ok"
             else:
                 # silence after a breach is evidence only when the last breaching window's
@@ -311,6 +328,9 @@ def run(case):
                 else:
                     policy = c.on_error
                 outcome = "breach" if policy == "trigger" else "missed"
+            would_breach = outcome == "breach"
+            if held:
+                outcome = "hold"
 
             satisfied = False
             silent_reset = False
@@ -357,7 +377,7 @@ def run(case):
                 verdict = missing
             elif st.firing:
                 verdict = "firing"
-            elif outcome == "breach" or (outcome == "hold" and c.breaches(observed)):
+            elif would_breach:
                 verdict = "pending"
             else:
                 verdict = "ok"
@@ -378,8 +398,8 @@ def run(case):
                     action = "request_approval" if cmode == "confirm" else "trigger"
                     st.acted = True
                     triggered_now = c.name
-            elif missing != "none" and policy == "escalate" and not silence:
-                if verdict != st.prev_verdict:
+            elif missing != "none" and policy == "escalate" and not silence and not held:
+                if verdict != st.counted_verdict:  # the state begins (vs the last counted tick)
                     action = "escalate"
             elif silent_reset and c.on_silence == "escalate":
                 if not (st.firing and st.acted):
@@ -390,6 +410,8 @@ def run(case):
                 else:
                     st.last_escalate = now
             st.prev_verdict = verdict
+            if not held:
+                st.counted_verdict = verdict
             rows.append([verdict, action, sig9(observed), missing, requests, late])
 
         if triggered_now is not None:

@@ -209,6 +209,70 @@ def case_4_nginx_lateness():
     return case, check
 
 
+_BUCKET_CONFIG = """[target]
+name = "pinned"
+
+[source.web]
+kind = "access_log"
+path = "access.log"
+format = "combined"
+interval = "1m"
+max_lateness = "5s"
+
+[[condition]]
+name = "err"
+signal = "web.error_rate"
+window = "1m"
+above = 0.05
+min_requests = 10
+consecutive = 3
+
+[decision]
+interval = "10s"
+cooldown = "1h"
+"""
+
+
+def _bucket_log(bad_minutes):
+    """30 requests a minute for 8 minutes; in minutes 2..1+bad_minutes, 5 of them are 5xx."""
+    lines = []
+    for minute in range(8):
+        for k in range(30):
+            status = 500 if 2 <= minute < 2 + bad_minutes and k < 5 else 200
+            lines.append(log_line(DAY + minute * 60 + k * 2, status))
+    return "\n".join(lines) + "\n"
+
+
+def case_bucket(bad_minutes):
+    """Issue 10 (break-it review, /tmp/brk10/bkt): 1-minute buckets under 10 s ticks. One bad
+    minute made "3 consecutive breaches"; a bucket is judged once, so consecutive = 3 needs
+    three bad minutes, and triggers at the tick that first sees the third."""
+    case = {"config": _BUCKET_CONFIG, "data": _bucket_log(bad_minutes), "events": []}
+
+    def check(ticks):
+        trig = [a for a in _actions(ticks) if a[1] in ACTING]
+        # the third bad bucket [04:00, 05:00) ends at 05:00, final 5 s later: the 05:10 tick
+        want = [(DAY * 1000 + 310_000, "trigger")] if bad_minutes >= 3 else []
+        return trig == want, f"triggers {trig}, want {want}"
+    return case, check
+
+
+def case_csv_wild_date():
+    """Issue 10 (/tmp/brk10/nab): one CSV row with its year typo'd costs that row, not the rows
+    after it: the breach after it still triggers, and the wild row's value never counts."""
+    rows = [(_hm(0, m), 1) for m in range(0, 30, 5)]
+    rows.insert(3, (_hm(0, 12) + 366 * 86_400_000, 9))  # a year ahead: not confirmed
+    rows += [(_hm(0, m), 9) for m in range(30, 50, 5)]
+    case = {"config": _RULE_1_2, "data": _csv(rows), "events": []}
+
+    def check(ticks):
+        trig = [a for a in _actions(ticks) if a[1] in ACTING]
+        want = [(_hm(0, 40), "trigger")]  # 9 from 00:30, for = 10m
+        far = [t[0] for t in ticks if t[0] > _hm(2)]
+        return trig == want and not far, f"triggers {trig}, want {want}; ticks past 02:00 {len(far)}"
+    return case, check
+
+
 def check_all(engine, model):
     """Runs every pinned case on both sides; prints one line per check. Returns the failures."""
     failures = 0
@@ -219,6 +283,10 @@ def check_all(engine, model):
             pins.append((f"issue-3 checkout silence, resolve_after={ra}, "
                          f"on_silence={sil or 'default'}", *case_3(ra, sil)))
     pins.append(("issue-4b max_lateness=5s reports the late 504s", *case_4_nginx_lateness()))
+    for bad in (1, 2, 3):
+        pins.append((f"break-it 1m buckets under 10s ticks, {bad} bad minute(s)",
+                     *case_bucket(bad)))
+    pins.append(("break-it a CSV row with a typo'd year", *case_csv_wild_date()))
     cases = [c for _, c, _ in pins]
     late_case, in_order, late_check = case_4()
     shuffled = [{"config": late_case["config"], "data": _late_log(30, s), "events": []}

@@ -89,10 +89,16 @@ contains "$WORK/t3.out" "year 9999 is outside 1678..2261"
 [ ! -e "$WORK/st/deploy.json" ] || fail "a bad --time wrote a deploy marker"
 expect_rc 0 "$WORK/t4.out" -- "$RB" deployed --release v2 --time 2026-11-30T06:00:00+01:00 -c "$WORK/ok.toml" --state-dir "$WORK/st"
 contains "$WORK/st/deploy.json" '"time":"2026-11-30T05:00:00.000Z"'
+# A CSV row with such a time is a bad row: skipped with a located warning, counted (issue 10);
+# a CSV none of whose rows can be read is an error, exit 2.
 printf 'timestamp,value\n2026-11-29 00:00:00,1\n9999-12-31 23:59:59,2\n' >"$WORK/y.csv"
-expect_rc 2 "$WORK/csv.out" -- "$RB" check -c "$WORK/ok.toml" --replay "$WORK/y.csv" --state-dir "$WORK/st"
-contains "$WORK/csv.out" "y.csv:3:1: error: timestamp: cannot read \"9999-12-31 23:59:59\": year 9999 is outside 1678..2261"
-pass "times that do not exist or overflow: errors, exit 2, nothing stored"
+expect_rc 0 "$WORK/csv.out" -- "$RB" check -c "$WORK/ok.toml" --replay "$WORK/y.csv" --state-dir "$WORK/st"
+contains "$WORK/csv.out" "1 row cannot be read and is not counted; the first: $WORK/y.csv:3:1: timestamp: cannot read \"9999-12-31 23:59:59\": year 9999 is outside 1678..2261"
+printf 'timestamp,value\n9999-12-31 23:59:59,2\n2026-11-29 00:05:00,\n' >"$WORK/yy.csv"
+expect_rc 2 "$WORK/csv2.out" -- "$RB" check -c "$WORK/ok.toml" --replay "$WORK/yy.csv" --state-dir "$WORK/st"
+contains "$WORK/csv2.out" "yy.csv:2:1: error: timestamp: cannot read \"9999-12-31 23:59:59\": year 9999 is outside 1678..2261"
+contains "$WORK/csv2.out" "yy.csv:3:21: error: value: no value"
+pass "times that do not exist or overflow: errors, exit 2, nothing stored (a bad CSV row: skipped, counted)"
 
 # --- access logs: numbers and spans
 printf '17960148001796014800 200 0.1\n1764460800.5 200 17960148001796014800\n' >"$WORK/msec.log"

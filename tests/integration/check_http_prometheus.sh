@@ -101,9 +101,10 @@ pass "failing probes: firing (immediate) and pending (for = 2m); exit 5"
 echo 200 > status
 prom NaN
 expect_rc 0 nan.json -- "$RB" check -c rollback.toml --json
-[ "$(verdict nan.json errors)" = error ] || fail "NaN: errors is $(verdict nan.json errors)"
-contains nan.json "query returned NaN"
-pass "a NaN from Prometheus is an error verdict, not ok"
+[ "$(verdict nan.json errors)" = no_traffic ] || fail "NaN: errors is $(verdict nan.json errors)"
+contains nan.json "query returned NaN: a ratio over a window without requests"
+if grep -q '"action":"escalate"' nan.json; then fail "NaN (no traffic) escalated"; fi
+pass "a NaN from Prometheus (0/0: no requests) is no_traffic, ignored by default - not ok, not a page"
 
 kill "$server_pid"; wait "$server_pid" 2>/dev/null || true
 expect_rc 5 gone.json -- "$RB" check -c rollback.toml --json

@@ -249,7 +249,41 @@ TEST_SUITE("config") {
         } catch (const util::InvalidInput& e) {
             REQUIRE(e.diagnostics().size() == 1);
             CHECK(e.diagnostics()[0].hint.find("$request_time") != std::string::npos);
+            // Apache's %D is microseconds: the hint names the format that reads it so.
+            CHECK(e.diagnostics()[0].hint.find("%D is microseconds") != std::string::npos);
+            CHECK(e.diagnostics()[0].hint.find("combined_request_time_us") != std::string::npos);
         }
+        CHECK(diagnostics_of(with_format("format = \"combined_request_time_us\"\n")) == "");
+        CHECK(diagnostics_of(
+                  with_format("format = \"[$time_local] $status $request_time_us\"\n")) == "");
+    }
+
+    TEST_CASE("validate warns of a source coarser than the decision interval") {
+        const std::string src = "[source.h]\nkind = \"http\"\nurl = \"http://127.0.0.1:1/\"\n";
+        const std::string cond =
+            "[[condition]]\nname = \"err\"\nsignal = \"h.error_rate\"\nabove = "
+            "0.5\nconsecutive = 3\n";
+        // The reviewer's /tmp/brk10/http: probes every 10 s, evaluations every second.
+        auto c = config::parse(src + "interval = \"10s\"\n" + cond + "window = \"10s\"\n" +
+                                   "[decision]\ninterval = \"1s\"\n",
+                               "r.toml", "/d");
+        REQUIRE(c.warnings.size() == 1);
+        CHECK(c.warnings[0].where.line == 4);
+        CHECK(c.warnings[0].problem.find("interval 10s is coarser than the decision interval 1s") !=
+              std::string::npos);
+        // A window shorter than the source's interval: most evaluations would see no sample.
+        c = config::parse(src + "interval = \"10s\"\n" + cond + "window = \"5s\"\n" +
+                              "[decision]\ninterval = \"10s\"\n",
+                          "r.toml", "/d");
+        REQUIRE(c.warnings.size() == 1);
+        CHECK(c.warnings[0].where.line == 10);
+        CHECK(c.warnings[0].problem.find("window 5s is shorter than the interval 10s") !=
+              std::string::npos);
+        // Equal or finer intervals (the default is the decision interval): no warning.
+        CHECK(config::parse(src + cond + "window = \"10s\"\n", "r.toml", "/d").warnings.empty());
+        CHECK(
+            config::parse(src + "interval = \"5s\"\n" + cond + "window = \"10s\"\n", "r.toml", "/d")
+                .warnings.empty());
     }
 
     TEST_CASE("a log format the reader cannot use is an error at its key") {

@@ -4,6 +4,7 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <functional>
 
 using namespace rollback::decision;
@@ -460,9 +461,11 @@ TEST_SUITE("decision") {
         auto ref = go(-1, -1);
         REQUIRE(ref.triggers.size() == 1);
         CHECK(std::count(ref.verdicts.begin(), ref.verdicts.end(), Verdict::pending) > 0);
-        // Once the window is full (tick 6), a dropped sample changes no verdict, with one
-        // inherent exception: dropping the very first breaching sample (tick 30) delays the
-        // incident by one interval. A duplicate changes nothing, anywhere.
+        // Once the window is full (tick 6), a dropped sample changes no verdict, with two
+        // inherent exceptions: dropping the very first breaching sample (tick 30), or the one
+        // that completes `for` (tick 36: without a new sample that tick holds — the evidence
+        // judged at tick 35 is not judged again), delays the incident by one interval. A
+        // duplicate changes nothing, anywhere.
         for (int k = 0; k < 60; ++k) {
             CAPTURE(k);
             auto dup = go(-1, k);
@@ -470,7 +473,7 @@ TEST_SUITE("decision") {
             CHECK(dup.triggers == ref.triggers);
             auto dropped = go(k, -1);
             REQUIRE(dropped.triggers.size() == 1);
-            if (k == 30) {
+            if (k == 30 || k == 36) {
                 CHECK(dropped.triggers[0] == ref.triggers[0] + 1);
                 continue;
             }
@@ -504,14 +507,179 @@ TEST_SUITE("decision") {
                 CHECK(r.conditions[0].verdict == Verdict::firing);
             }
             if (i == 31) {
-                // No sample for two ticks: the failure run goes on from its first failed probe.
-                CHECK(r.conditions[0].observed == doctest::Approx(11 * interval));
+                // No sample for two ticks: the failure run goes on from its first failed probe,
+                // measured to its last one (tick 29); the two ticks without a probe hold.
+                CHECK(r.conditions[0].observed == doctest::Approx(9 * interval));
+                CHECK(r.conditions[0].counting_state.find("no new sample since") !=
+                      std::string::npos);
             }
         }
         // The first failed probe is at tick 20 (600 s); 15:00 later is tick 50.
         const int fired_s = (fired_tick - 20) * interval;
         CHECK(fired_s >= 15 * 60);
         CHECK(fired_s <= 15 * 60 + interval);
+    }
+
+    TEST_CASE("one probe is evidence once: probes every 10 s under 1 s ticks (issue 10)") {
+        // The reviewer's /tmp/brk10/http: probes at :00 ok, :10 failed, :20 ok; ticks every
+        // second. One failed probe neither satisfies consecutive = 3 nor makes downtime grow.
+        ConditionSpec down = cond(Signal::downtime, "h");
+        down.name = "down";
+        down.window = 30s;
+        down.above = 5;
+        ConditionSpec err = cond(Signal::error_rate, "h");
+        err.name = "err";
+        err.window = 10s;
+        err.above = 0.5;
+        err.counting = Counting::consecutive;
+        err.consecutive = 3;
+        for (int failed_probes : {1, 2, 3}) {
+            CAPTURE(failed_probes);
+            // One evaluator per condition: a trigger of one would put the other in cooldown.
+            Evaluator ev_down({down}, policy());
+            Evaluator ev_err({err}, policy());
+            std::vector<DecisionRecord> rd, re;
+            for (int s = 0; s <= 60; ++s) {
+                const SystemTime t = at(std::chrono::seconds(s));
+                if (s % 10 == 0) {
+                    const bool failed = s >= 10 && s <= 10 * failed_probes;
+                    ev_down.add_sample("h", Sample::make_probe(t, failed, 5));
+                    ev_err.add_sample("h", Sample::make_probe(t, failed, 5));
+                }
+                rd.push_back(ev_down.evaluate(t).record);
+                re.push_back(ev_err.evaluate(t).record);
+            }
+            // downtime above 5 s needs two failed probes 10 s apart: it fires at the second.
+            const int down_at = failed_probes >= 2 ? 20 : -1;
+            // consecutive = 3 needs three failed probes: at the third, 30 s.
+            const int err_at = failed_probes >= 3 ? 30 : -1;
+            for (int s = 0; s <= 60; ++s) {
+                CAPTURE(s);
+                const auto i = static_cast<size_t>(s);
+                const auto& d = rd[i].conditions[0];
+                const bool in_run = s >= 10 && s / 10 <= failed_probes;
+                const int last_failed = std::min(s / 10, failed_probes) * 10;
+                // From the first failed probe to the last one seen: never the time since it.
+                CHECK(*d.observed == doctest::Approx(in_run ? last_failed - 10 : 0));
+                CHECK((rd[i].action == Action::trigger) == (s == down_at));
+                CHECK((re[i].action == Action::trigger) == (s == err_at));
+                if (s % 10 != 0) {
+                    CHECK(d.counting_state.find("no new sample since") != std::string::npos);
+                    CHECK(re[i].conditions[0].counting_state.find("no new sample since") !=
+                          std::string::npos);
+                }
+            }
+            // Between probes the failed one is held: pending, one breach of 3.
+            CHECK(re[12].conditions[0].verdict == Verdict::pending);
+            CHECK(re[10].conditions[0].breached == 1);
+        }
+    }
+
+    TEST_CASE("a bucket coarser than the tick is judged once: 1 m buckets under 10 s ticks") {
+        // The reviewer's /tmp/brk10/bkt: one minute with 5 of 30 errors gave "3 consecutive
+        // breaches" at 10 s ticks. Siblings: for = 2m, m_of_n = [3, 3] and the error policy.
+        ConditionSpec c = cond(Signal::error_rate);
+        c.window = 60s;
+        c.above = 0.05;
+        c.min_requests = 10;
+        for (int mode = 0; mode < 3; ++mode) {
+            CAPTURE(mode);
+            ConditionSpec k = c;
+            if (mode == 0) {
+                k.counting = Counting::consecutive;
+                k.consecutive = 3;
+            } else if (mode == 1) {
+                k.counting = Counting::for_duration;
+                k.for_duration = 2min;
+            } else {
+                k.counting = Counting::m_of_n;
+                k.m = 3;
+                k.n = 3;
+            }
+            for (int bad_buckets : {1, 2, 3}) {
+                CAPTURE(bad_buckets);
+                Evaluator ev({k}, policy());
+                std::vector<DecisionRecord> rs;
+                for (int s = 0; s <= 600; s += 10) {
+                    if (s % 60 == 0) {
+                        const int minute = s / 60;
+                        const bool bad = minute >= 1 && minute <= bad_buckets;
+                        ev.add_sample("web",
+                                      requests(at(std::chrono::seconds(s)), 30, bad ? 5 : 0));
+                    }
+                    rs.push_back(ev.evaluate(at(std::chrono::seconds(s))).record);
+                }
+                // Three bad buckets (minutes 1..3) satisfy each rule at the third, 180 s.
+                for (size_t i = 0; i < rs.size(); ++i) {
+                    CAPTURE(i * 10);
+                    const bool expect = bad_buckets == 3 && i * 10 == 180;
+                    CHECK((rs[i].action == Action::trigger) == expect);
+                }
+                CHECK(rs[7].conditions[0].counting_state.find("no new sample since") !=
+                      std::string::npos); // 70 s: the 60 s bucket holds
+            }
+        }
+    }
+
+    TEST_CASE("an error sample is evidence once: on_error = trigger under faster ticks") {
+        // A prometheus-like source read every 10 s, ticks every second: one NaN (an error
+        // sample) with on_error = "trigger" is one breach, not ten.
+        ConditionSpec c = cond(Signal::value, "p");
+        c.window = 10s;
+        c.above = 0.05;
+        c.counting = Counting::consecutive;
+        c.consecutive = 3;
+        c.on_error = Policy::trigger;
+        c.on_error_explicit = true;
+        Evaluator ev({c}, policy());
+        std::vector<DecisionRecord> rs;
+        for (int s = 0; s <= 40; ++s) {
+            const SystemTime t = at(std::chrono::seconds(s));
+            if (s % 10 == 0) {
+                ev.add_sample("p", s == 10 ? Sample::make_missing(t, SampleKind::error, "NaN")
+                                           : Sample::make_value(t, 0.01));
+            }
+            rs.push_back(ev.evaluate(t).record);
+        }
+        CHECK(count_action(rs, Action::trigger) == 0);
+        CHECK(rs[15].conditions[0].verdict == Verdict::pending); // held: the breach it was
+        CHECK(rs[15].conditions[0].counting_state.find("no new sample since") != std::string::npos);
+        CHECK(rs[20].conditions[0].verdict == Verdict::ok);
+    }
+
+    TEST_CASE("a no_traffic sample (Prometheus NaN) is ignored by default - silence after a breach "
+              "is not") {
+        // The reviewer's /tmp/brk10/prom: 0.01 and NaN alternating paged at every NaN.
+        ConditionSpec c = cond(Signal::value, "p");
+        c.window = 5s;
+        c.above = 0.05;
+        Evaluator ev({c}, policy());
+        std::vector<DecisionRecord> rs;
+        for (int s = 0; s < 20; ++s) {
+            const SystemTime t = at(std::chrono::seconds(s));
+            ev.add_sample("p", (s / 2) % 2 == 1 ? Sample::make_missing(t, SampleKind::no_traffic,
+                                                                       "query returned NaN")
+                                                : Sample::make_value(t, 0.01));
+            rs.push_back(ev.evaluate(t).record);
+        }
+        CHECK(count_action(rs, Action::escalate) == 0);
+        CHECK(rs[2].conditions[0].verdict == Verdict::no_traffic);
+        CHECK(rs[2].conditions[0].policy_origin == "default");
+        CHECK(rs[4].conditions[0].verdict == Verdict::ok);
+        // A breach, then NaN: the traffic stopped while failing — silence, which pages once.
+        Evaluator ev2({c}, policy());
+        ev2.add_sample("p", Sample::make_value(at(0s), 0.5));
+        CHECK(ev2.evaluate(at(0s)).record.action == Action::trigger);
+        ConditionSpec f = c;
+        f.counting = Counting::consecutive;
+        f.consecutive = 3;
+        Evaluator ev3({f}, policy());
+        ev3.add_sample("p", Sample::make_value(at(0s), 0.5));
+        ev3.evaluate(at(0s));
+        ev3.add_sample("p", Sample::make_missing(at(1s), SampleKind::no_traffic, "NaN"));
+        auto r = ev3.evaluate(at(1s)).record;
+        CHECK(r.action == Action::escalate);
+        CHECK(r.conditions[0].detail.find("silent after breaching") == 0);
     }
 
     TEST_CASE("downtime: a monitor that cannot reach anything reports no_data — not downtime") {

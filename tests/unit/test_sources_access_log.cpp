@@ -4,6 +4,7 @@
 #include "sources/tailer.hpp"
 #include "support/temp_dir.hpp"
 #include "util/error.hpp"
+#include "util/files.hpp"
 
 #include <doctest/doctest.h>
 
@@ -75,6 +76,18 @@ TEST_SUITE("sources") {
         e = parse_one(m, "1796014800.5 200 17960148001796014800");
         CHECK(e.time_s == 1796014800);
         CHECK(e.latency_ms == -1);
+        // A request time of more than a day is a broken field: the line is unreadable (issue 10:
+        // 99999999999999 s was read as 16252928 ms). A day itself is still a time.
+        parse_one(m, "1796014800.5 200 99999999999999", false);
+        parse_one(m, "1796014800.5 200 86400.001", false);
+        CHECK(parse_one(m, "1796014800.5 200 86400").latency_ms == doctest::Approx(86'400'000));
+        auto up = LogFormat::compile("$msec $status $upstream_response_time");
+        parse_one(up, "1796014800.5 200 99999999999999", false);
+        parse_one(up, "1796014800.5 200 0.5, 99999999999999", false);
+        auto us = LogFormat::compile("$msec $status $request_time_us");
+        parse_one(us, "1796014800.5 200 99999999999999", false);
+        CHECK(parse_one(us, "1796014800.5 200 86400000000").latency_ms ==
+              doctest::Approx(86'400'000));
 
         // Not the format: rejected, never half-read.
         parse_one(combined, "garbage", false);
@@ -85,6 +98,40 @@ TEST_SUITE("sources") {
                   R"L(1.2.3.4 - - [17/May/2015:10:05:03 +0000] "GET / HTTP/1.1" 2x0 1 "-" "-")L",
                   false);
         parse_one(rt, R"L(1.2.3.4 - - [17/May/2015:10:05:03 +0000] "GET / HTTP/1.1")L", false);
+    }
+
+    TEST_CASE("Apache %D is microseconds: combined_request_time_us and $request_time_us") {
+        // Issue 10: %D read as seconds made a healthy 5 ms request 5230 s. Real Apache %D values
+        // (mod_log_config: the time taken to serve the request, in microseconds).
+        auto us = LogFormat::compile("combined_request_time_us");
+        CHECK(us.has_latency());
+        const std::string head =
+            R"L(1.2.3.4 - - [01/Mar/2026:12:00:00 +0000] "GET /x HTTP/1.1" 200 10 "-" "ua" )L";
+        struct Case {
+            const char* field;
+            double ms;
+        };
+        for (const Case& c : {Case{"5230", 5.23}, Case{"5330", 5.33}, Case{"87", 0.087},
+                              Case{"1250000", 1250}, Case{"30001234", 30001.234}, Case{"0", 0}}) {
+            CAPTURE(c.field);
+            auto e = parse_one(us, head + c.field);
+            CHECK(e.latency_ms == doctest::Approx(c.ms));
+            CHECK(e.status == 200);
+        }
+        // Not a whole number of microseconds: the line counts, without a latency.
+        for (const char* bad : {"-", "0.005", "1e3", "12a", "1234567890123456"}) {
+            CAPTURE(bad);
+            CHECK(parse_one(us, head + bad).latency_ms == -1);
+        }
+        // The same field in a custom format; the nginx variable stays seconds.
+        auto custom = LogFormat::compile(
+            R"L($remote_addr [$time_local] "$request" $status $request_time_us)L");
+        auto e =
+            parse_one(custom, R"L(::1 [01/Mar/2026:12:00:00 +0000] "GET / HTTP/1.1" 503 5230)L");
+        CHECK(e.status == 503);
+        CHECK(e.latency_ms == doctest::Approx(5.23));
+        auto secs = LogFormat::compile("combined_request_time");
+        CHECK(parse_one(secs, head + "0.005").latency_ms == doctest::Approx(5));
     }
 
     TEST_CASE("a custom nginx log_format") {
@@ -344,15 +391,22 @@ TEST_SUITE("sources") {
                     rollback::util::InvalidInput);
             }
         }
-        // A year the nanosecond clock cannot hold is named, not wrapped into a wrong error.
+        // A year the nanosecond clock cannot hold is named, not wrapped into a wrong error: the
+        // row is skipped beside a good one, and an error when no row can be read.
+        CsvStats y;
+        CHECK(parse_value_csv("timestamp,value\n2014-03-07 03:41:00,1\n9999-12-31 23:59:59,2\n",
+                              "y.csv", &y)
+                  .size() == 1);
+        CHECK(y.bad == 1);
+        CHECK(y.first_bad == "y.csv:3:1: timestamp: cannot read \"9999-12-31 23:59:59\": year "
+                             "9999 is outside 1678..2261");
         try {
-            parse_value_csv("timestamp,value\n2014-03-07 03:41:00,1\n9999-12-31 23:59:59,2\n",
-                            "y.csv");
+            parse_value_csv("timestamp,value\n9999-12-31 23:59:59,2\n", "y.csv");
             FAIL("expected InvalidInput");
         } catch (const rollback::util::InvalidInput& e) {
             REQUIRE(e.diagnostics().size() == 1);
             CHECK(rollback::util::format_diagnostic(e.diagnostics()[0]) ==
-                  "y.csv:3:1: error: timestamp: cannot read \"9999-12-31 23:59:59\": year 9999 "
+                  "y.csv:2:1: error: timestamp: cannot read \"9999-12-31 23:59:59\": year 9999 "
                   "is outside 1678..2261\n");
         }
         try {
@@ -366,6 +420,83 @@ TEST_SUITE("sources") {
             CHECK(e.diagnostics()[1].problem == "not a number: \"abc\"");
             CHECK(e.diagnostics()[2].subject == "timestamp");
         }
+    }
+
+    TEST_CASE("a CSV row that cannot be read is skipped and counted - unless every row is bad") {
+        // Issue 10: an empty value or a date that does not exist gave exit 2 and no verdict.
+        const std::string head = "timestamp,value\n2026-03-01 00:00:00,1\n";
+        struct Case {
+            const char* row;
+            const char* first_bad;
+        };
+        for (const Case& c :
+             {Case{"2026-03-01 00:05:00,", "b.csv:3:21: value: no value"},
+              Case{"2026-03-01 00:05:00,abc", "b.csv:3:21: value: not a number: \"abc\""},
+              Case{"2026-03-01 00:05:00,nan", "b.csv:3:21: value: not a number: \"nan\""},
+              Case{"29 Feb 2026,1", "b.csv:3:1: timestamp: cannot read \"29 Feb 2026\""},
+              Case{"2026-02-29 00:05:00,1", "b.csv:3:1: timestamp: cannot read"},
+              Case{"2026-03-01 24:00:00,1", "b.csv:3:1: timestamp: cannot read"},
+              Case{"just text", "b.csv:3:1: row: expected \"timestamp,value\""}}) {
+            CAPTURE(c.row);
+            CsvStats st;
+            auto samples =
+                parse_value_csv(head + c.row + "\n2026-03-01 00:10:00,3\n", "b.csv", &st);
+            REQUIRE(samples.size() == 2);
+            CHECK(samples[0].value == 1);
+            CHECK(samples[1].value == 3);
+            CHECK(st.bad == 1);
+            CHECK(st.first_bad.find(c.first_bad) == 0);
+            // Every row bad: nothing to judge, exit 2 with every row located.
+            try {
+                parse_value_csv(std::string("timestamp,value\n") + c.row + "\n" + c.row + "\n",
+                                "b.csv");
+                FAIL("expected InvalidInput");
+            } catch (const rollback::util::InvalidInput& e) {
+                CHECK(e.diagnostics().size() == 2);
+            }
+        }
+    }
+
+    TEST_CASE("a CSV row with a wild date costs that row - not the rows after it") {
+        // Issue 10: NAB machine_temperature with one year typo'd to 2015 made 78 % of the series
+        // "dated before an earlier row". Held until the next row confirms it, as a log line is.
+        auto series = [](const std::string& wild_at_2, const std::string& last) {
+            return "timestamp,value\n2014-01-07 02:50:00,1\n" + wild_at_2 +
+                   "2014-01-07 02:55:00,2\n2014-01-07 03:00:00,3\n" + last;
+        };
+        for (const char* wild : {"2015-01-07 02:52:00,9\n", "2024-01-07 02:52:00,9\n",
+                                 "2014-01-08 02:52:00,9\n", "2014-01-07 05:52:00,9\n"}) {
+            CAPTURE(wild);
+            CsvStats st;
+            auto s = parse_value_csv(series(wild, ""), "w.csv", &st);
+            REQUIRE(s.size() == 3);
+            CHECK(s[2].value == 3);
+            CHECK(st.implausible == 1);
+            CHECK(st.first_implausible_line == 3);
+            CHECK(st.out_of_order == 0);
+        }
+        // The first row wild: the same. A real gap is confirmed by the row after it.
+        CsvStats first;
+        auto f = parse_value_csv("timestamp,value\n2015-01-07 02:45:00,9\n2014-01-07 02:50:00,1\n"
+                                 "2014-01-07 02:55:00,2\n",
+                                 "w.csv", &first);
+        CHECK(f.size() == 2);
+        CHECK(first.implausible == 1);
+        CsvStats gap;
+        auto g = parse_value_csv(series("", "2014-01-09 03:00:00,4\n2014-01-09 03:05:00,5\n"),
+                                 "w.csv", &gap);
+        CHECK(g.size() == 5);
+        CHECK(gap.implausible == 0);
+        // The last row, which nothing follows: counted up to a day ahead.
+        CsvStats last;
+        CHECK(parse_value_csv(series("", "2014-01-08 02:00:00,4\n"), "w.csv", &last).size() == 4);
+        CHECK(parse_value_csv(series("", "2015-01-07 03:05:00,4\n"), "w.csv", &last).size() == 3);
+        CHECK(last.implausible == 1);
+        // A shorter jump allowance (the replay's: two evaluations, at least 10 minutes).
+        CsvStats narrow;
+        parse_value_csv(series("2014-01-07 03:20:00,9\n", ""), "w.csv", &narrow,
+                        std::chrono::minutes(10));
+        CHECK(narrow.implausible == 1);
     }
 
     TEST_CASE("a CSV row going back in time is skipped and counted — not an error") {
@@ -398,6 +529,20 @@ TEST_SUITE("sources") {
         CHECK(nab.out_of_order == 11);
         CHECK(nab.duplicates == 1);
         CHECK(nab.first_out_of_order_line == 10151);
+
+        // The reviewer's typo (issue 10): line 5000's year 2013 written 2015. That row is not
+        // counted; the 17,683 after it are (they were "dated before an earlier row").
+        std::string text = rollback::util::read_input_file(path, k_max_csv_bytes);
+        const std::string row = "\n2013-12-20 05:45:00,95.60771393\n";
+        const auto at = text.find(row);
+        REQUIRE(at != std::string::npos);
+        text.replace(at + 1, 4, "2015");
+        CsvStats typo;
+        auto kept = parse_value_csv(text, "typo.csv", &typo);
+        CHECK(kept.size() == all.size() - 1);
+        CHECK(typo.implausible == 1);
+        CHECK(typo.first_implausible_line == 5000);
+        CHECK(typo.out_of_order == 11);
     }
 }
 

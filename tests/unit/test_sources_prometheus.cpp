@@ -95,10 +95,15 @@ TEST_SUITE("sources") {
             CHECK(s.detail ==
                   "query returns 2 series; aggregate it to one, e.g. sum(...) or max(...)");
         }
-        SUBCASE("NaN") {
+        SUBCASE("NaN is no traffic - not an error") {
+            // 5xx/all over a window without requests is 0/0 (issue 10: with on_error =
+            // escalate the monitor paged at every quiet gap).
             auto s = p.answer({.body = vector_of({"NaN"})});
-            CHECK(s.kind == SampleKind::error);
-            CHECK(s.detail.find("query returned NaN (a division by zero?") == 0);
+            CHECK(s.kind == SampleKind::no_traffic);
+            CHECK(s.detail.find("query returned NaN: a ratio over a window without requests") == 0);
+            s = p.answer({.body = R"({"status":"success","data":{"resultType":"scalar",)"
+                                  R"("result":[1,"NaN"]}})"});
+            CHECK(s.kind == SampleKind::no_traffic);
         }
         SUBCASE("+Inf") {
             auto s = p.answer({.body = vector_of({"+Inf"})});
