@@ -15,7 +15,9 @@
 #include <algorithm>
 #include <boost/json/array.hpp>
 #include <set>
+#include <string_view>
 #include <unistd.h>
+#include <unordered_set>
 
 namespace rollback::orchestrator {
 namespace {
@@ -140,8 +142,14 @@ RunOutcome resume(const playbook::Playbook& pb, const journal::Journal& jr,
         }
     }
     Plan plan = make_plan(pb, selection, trigger);
+    std::unordered_set<std::string_view> known; // by id in O(1): linear in the run's steps
+    for (const auto* list : {&pb.steps, &pb.finally}) {
+        for (const auto& s : *list) {
+            known.insert(s.id);
+        }
+    }
     for (const auto& st : state.steps) {
-        if (pb.find_step(st.id) == nullptr) {
+        if (!known.contains(st.id)) {
             throw util::Error("run " + run_id + " has step " + util::quoted(st.id) + " which " +
                                   pb.file.string() + " no longer has",
                               util::ExitCode::invalid);
