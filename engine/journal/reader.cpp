@@ -13,8 +13,9 @@
 #include <boost/json/value.hpp>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <sstream>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace rollback::journal {
 namespace {
@@ -66,14 +67,43 @@ std::string read_content(const fs::path& file) {
         throw util::Error("journal " + file.string() + " does not exist", util::ExitCode::invalid,
                           "run 'rollback history' to list the runs");
     }
-    std::ifstream in(file, std::ios::binary);
-    if (!in) {
-        throw util::Error("cannot read journal " + file.string() + ": " + std::strerror(errno),
+    const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+    struct stat st {};
+    if (fd < 0 || ::fstat(fd, &st) != 0) {
+        const int err = errno;
+        if (fd >= 0) {
+            ::close(fd);
+        }
+        throw util::Error("cannot read journal " + file.string() + ": " + std::strerror(err),
                           util::ExitCode::invalid);
     }
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
+    // Sized once from fstat, read until end of file: a live run may append meanwhile, and a
+    // long journal is not copied again and again as a stream buffer grows.
+    std::string content;
+    content.resize(static_cast<size_t>(st.st_size) + 4096);
+    size_t have = 0;
+    for (;;) {
+        if (have == content.size()) {
+            content.resize(content.size() * 2);
+        }
+        const ssize_t n = ::read(fd, content.data() + have, content.size() - have);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            const int err = errno;
+            ::close(fd);
+            throw util::Error("cannot read journal " + file.string() + ": " + std::strerror(err),
+                              util::ExitCode::invalid);
+        }
+        if (n == 0) {
+            break;
+        }
+        have += static_cast<size_t>(n);
+    }
+    ::close(fd);
+    content.resize(have);
+    return content;
 }
 
 /// The header problem, or "" when the header is one this rollback reads.
