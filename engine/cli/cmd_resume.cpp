@@ -9,6 +9,7 @@
 #include "journal/reader.hpp"
 #include "journal/state.hpp"
 #include "report/console.hpp"
+#include "state/local_store.hpp"
 #include "util/log.hpp"
 #include "util/secrets.hpp"
 #include "util/sha256.hpp"
@@ -90,10 +91,11 @@ int cmd_resume(const Args& args) {
         }
     }
     exec::RealProcessRunner runner;
+    state::LocalStore store(state_dir);
     // A step whose action can look at its own effect (pg_restore) is marked done against its
     // probe's word only with a second, explicit yes.
     auto unfinished =
-        orchestrator::probe_mark_done(pb, jr, split_list(mark_done), state_dir, runner);
+        orchestrator::probe_mark_done(pb, jr, split_list(mark_done), state_dir, store, runner);
     for (const auto& [id, what] : unfinished) {
         std::fprintf(stderr,
                      "rollback: warning: --mark-done %s: the step did not finish: %s; marking it "
@@ -126,7 +128,7 @@ int cmd_resume(const Args& args) {
     {
         report::ConsoleObserver observer(stdout, report::choose_mode(stdout, common.json),
                                          common.verbose);
-        outcome = orchestrator::resume(pb, jr, ro, runner, observer);
+        outcome = orchestrator::resume(pb, jr, ro, store, runner, observer);
     }
     lock.release();
     print_summary(outcome, state_dir, common.json);

@@ -1,6 +1,5 @@
 // SPDX-License-Identifier: MIT
 #include "actions/pg_restore_action.hpp"
-#include "actions/release_switch.hpp"
 #include "cli/commands.hpp"
 #include "cli/load.hpp"
 #include "cli/options.hpp"
@@ -10,6 +9,7 @@
 #include "journal/state.hpp"
 #include "report/run_report.hpp"
 #include "state/step_gate.hpp"
+#include "state/local_store.hpp"
 #include "util/error.hpp"
 #include "util/secrets.hpp"
 #include "util/strings.hpp"
@@ -100,7 +100,7 @@ int cmd_status(const Args& args) {
     auto view = report::load_run(state_dir, run_id);
     auto leftovers = leftover_databases(view.state, state_dir);
     // Releases rolled back from stay marked bad: never re-deployed or re-judged as a baseline.
-    auto bad = actions::read_bad_releases(state_dir);
+    auto bad = state::LocalStore(state_dir).bad_releases();
     std::string out;
     if (common.json) {
         auto o = report::status_json(view.state, view.ctx);

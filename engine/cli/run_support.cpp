@@ -9,6 +9,7 @@
 #include "journal/writer.hpp"
 #include "orchestrator/survivors.hpp"
 #include "report/console.hpp"
+#include "state/local_store.hpp"
 #include "util/error.hpp"
 #include "util/files.hpp"
 #include "util/log.hpp"
@@ -174,7 +175,8 @@ int start_run(const playbook::Playbook& pb, const actions::Trigger& trigger,
     exec::RealProcessRunner runner;
     {
         report::ConsoleObserver observer(stdout, report::choose_mode(stdout, o.json), o.verbose);
-        outcome = orchestrator::run(plan, ro, run_id, runner, observer);
+        state::LocalStore store(o.state_dir);
+        outcome = orchestrator::run(plan, ro, store, run_id, runner, observer);
     }
     lock.release();
     print_summary(outcome, o.state_dir, o.json);

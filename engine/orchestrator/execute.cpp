@@ -54,15 +54,15 @@ bool contains(const std::vector<std::string>& v, const std::string& x) {
 
 } // namespace
 
-RunOutcome run(const Plan& plan, const RunOptions& options, const std::string& run_id,
-               exec::ProcessRunner& runner, report::Observer& observer) {
+RunOutcome run(const Plan& plan, const RunOptions& options, state::Store& store,
+               const std::string& run_id, exec::ProcessRunner& runner, report::Observer& observer) {
     const playbook::Playbook& pb = *plan.playbook;
     auto file = journal::journal_path(options.state_dir, run_id);
     auto writer = journal::Writer::create(
         file,
         {{"run_id", run_id}, {"created", util::format_time(std::chrono::system_clock::now())}});
-    Execution ex(pb, std::move(writer), options.trigger, run_id, options.state_dir, options.verbose,
-                 runner, observer);
+    Execution ex(pb, std::move(writer), options.trigger, run_id, options.state_dir, store,
+                 options.verbose, runner, observer);
 
     boost::json::array steps;
     for (const auto& ps : plan.steps) {
@@ -103,7 +103,7 @@ RunOutcome run(const Plan& plan, const RunOptions& options, const std::string& r
 }
 
 RunOutcome resume(const playbook::Playbook& pb, const journal::Journal& jr,
-                  const ResumeOptions& options, exec::ProcessRunner& runner,
+                  const ResumeOptions& options, state::Store& store, exec::ProcessRunner& runner,
                   report::Observer& observer) {
     const std::string run_id = jr.run_id();
     journal::RunState state = journal::fold(jr, false);
@@ -192,8 +192,8 @@ RunOutcome resume(const playbook::Playbook& pb, const journal::Journal& jr,
     for (const auto& w : warnings) {
         log::warn("{}", w);
     }
-    Execution ex(pb, std::move(writer), trigger, run_id, options.state_dir, options.verbose, runner,
-                 observer);
+    Execution ex(pb, std::move(writer), trigger, run_id, options.state_dir, store, options.verbose,
+                 runner, observer);
     char host[256] = {};
     ::gethostname(host, sizeof host - 1);
     ex.record({{"type", "run_resumed"},
@@ -277,11 +277,10 @@ RunOutcome resume(const playbook::Playbook& pb, const journal::Journal& jr,
     return out;
 }
 
-std::map<std::string, std::string> probe_mark_done(const playbook::Playbook& pb,
-                                                   const journal::Journal& jr,
-                                                   const std::vector<std::string>& mark_done,
-                                                   const std::filesystem::path& state_dir,
-                                                   exec::ProcessRunner& runner) {
+std::map<std::string, std::string>
+probe_mark_done(const playbook::Playbook& pb, const journal::Journal& jr,
+                const std::vector<std::string>& mark_done, const std::filesystem::path& state_dir,
+                state::Store& store, exec::ProcessRunner& runner) {
     std::map<std::string, std::string> out;
     const std::string run_id = jr.run_id();
     actions::Trigger trigger;
@@ -291,8 +290,8 @@ std::map<std::string, std::string> probe_mark_done(const playbook::Playbook& pb,
         if (action == nullptr || !action->has_probe()) {
             continue;
         }
-        actions::Context ctx{pb,      *step, runner, run_id, state_dir, state_dir / "runs" / run_id,
-                             trigger, false, {}};
+        actions::Context ctx{pb,    *step,   runner, run_id, state_dir, state_dir / "runs" / run_id,
+                             store, trigger, false,  {}};
         actions::ProbeAnswer a = action->probe(ctx);
         if (a.verdict != actions::ProbeAnswer::Verdict::done) {
             out[id] = a.state;

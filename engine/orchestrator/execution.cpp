@@ -73,11 +73,11 @@ actions::Trigger trigger_from_json(const boost::json::object& o) {
 }
 
 Execution::Execution(const playbook::Playbook& pb, journal::Writer writer, actions::Trigger trigger,
-                     std::string run_id, std::filesystem::path state_dir, bool verbose,
-                     exec::ProcessRunner& runner, report::Observer& observer)
+                     std::string run_id, std::filesystem::path state_dir, state::Store& store,
+                     bool verbose, exec::ProcessRunner& runner, report::Observer& observer)
     : m_pb(pb), m_writer(std::move(writer)), m_trigger(std::move(trigger)),
-      m_run_id(std::move(run_id)), m_state_dir(std::move(state_dir)), m_verbose(verbose),
-      m_runner(runner), m_observer(observer) {}
+      m_run_id(std::move(run_id)), m_state_dir(std::move(state_dir)), m_store(store),
+      m_verbose(verbose), m_runner(runner), m_observer(observer) {}
 
 void Execution::record(boost::json::object rec, journal::Durability durability) {
     std::string type = str(rec, "type");
@@ -93,9 +93,9 @@ actions::Context Execution::context(const playbook::Step& step) {
 }
 
 actions::Context Execution::context(const playbook::Step& step, exec::ProcessRunner& runner) {
-    actions::Context ctx{m_pb,      step,        runner,
-                         m_run_id,  m_state_dir, m_state_dir / "runs" / m_run_id,
-                         m_trigger, m_verbose,   {}};
+    actions::Context ctx{
+        m_pb,    step,      runner,    m_run_id, m_state_dir, m_state_dir / "runs" / m_run_id,
+        m_store, m_trigger, m_verbose, {}};
     report::Observer* obs = &m_observer;
     std::string id = step.id;
     ctx.progress = [obs, id](const std::string& line) { obs->on_progress(id, line); };

@@ -135,4 +135,56 @@ void LocalStore::put_baselines(const decision::BaselineBook& book) {
     util::write_file_atomic(dir_ / "baselines.json", book.to_json() + "\n");
 }
 
+std::string LocalStore::put_deploy_marker(const DeployMarker& m) {
+    fs::create_directories(dir_);
+    const std::string line = deploy_marker_json(m);
+    const fs::path latest = dir_ / "deploy.json";
+    util::write_file_atomic(latest, line + "\n");
+    // The history of markers: "once per release" decisions and baselines look back at it.
+    const fs::path history = dir_ / "deploys.jsonl";
+    if (!util::append_line(history, line)) {
+        throw util::Error("cannot append to " + history.string(), util::ExitCode::run_failed);
+    }
+    return latest.string();
+}
+
+std::optional<DeployMarker> LocalStore::deploy_marker() const {
+    const fs::path p = dir_ / "deploy.json";
+    if (!fs::exists(p)) {
+        return std::nullopt;
+    }
+    return parse_deploy_marker(util::read_file(p), p.string());
+}
+
+std::vector<DeployMarker> LocalStore::deploy_history(const std::string& target) const {
+    const fs::path p = dir_ / "deploys.jsonl";
+    if (!fs::exists(p)) {
+        std::vector<DeployMarker> out;
+        if (auto m = deploy_marker()) {
+            out.push_back(std::move(*m));
+        }
+        return out;
+    }
+    return parse_deploy_history(util::read_file(p), p.string(), target);
+}
+
+std::string LocalStore::deploy_history_location() const {
+    return (dir_ / "deploys.jsonl").string();
+}
+
+std::vector<BadRelease> LocalStore::bad_releases() const {
+    const fs::path file = dir_ / "releases.json";
+    std::error_code ec;
+    if (!fs::exists(file, ec)) {
+        return {};
+    }
+    return parse_bad_releases(util::read_file(file), file.string());
+}
+
+void LocalStore::record_bad_release(const BadRelease& bad) {
+    auto all = with_bad_release(bad_releases(), bad);
+    fs::create_directories(dir_);
+    util::write_file_atomic(dir_ / "releases.json", bad_releases_json(all) + "\n");
+}
+
 } // namespace rollback::state

@@ -6,6 +6,8 @@
 //   decisions/ticks-YYYY-MM-DD.jsonl  the tick log of that UTC day
 //   approvals/<decision_id>.json      an approval request
 //   baselines.json                    the monitor's baselines
+//   deploy.json, deploys.jsonl        the latest deploy marker, the history of them
+//   releases.json                     the releases marked bad
 // Every whole-file write is atomic (write, fsync, rename); tick lines are appends.
 
 #include "state/store.hpp"
@@ -32,6 +34,14 @@ class LocalStore : public Store {
 
     std::optional<decision::BaselineBook> baselines() const override;
     void put_baselines(const decision::BaselineBook& book) override;
+
+    std::string put_deploy_marker(const DeployMarker& m) override;
+    std::optional<DeployMarker> deploy_marker() const override;
+    std::vector<DeployMarker> deploy_history(const std::string& target) const override;
+    std::string deploy_history_location() const override;
+
+    std::vector<BadRelease> bad_releases() const override;
+    void record_bad_release(const BadRelease& bad) override;
 
     /// Where the request of `decision_id` is kept. util::Error (exit 2) for a bad id.
     std::filesystem::path approval_path(const std::string& decision_id) const;

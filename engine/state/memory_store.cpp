@@ -82,4 +82,32 @@ void MemoryStore::put_baselines(const decision::BaselineBook& book) {
     baselines_ = book.to_json();
 }
 
+std::string MemoryStore::put_deploy_marker(const DeployMarker& m) {
+    deploy_ = deploy_marker_json(m);
+    deploys_ += *deploy_ + "\n";
+    return "memory:deploy";
+}
+
+std::optional<DeployMarker> MemoryStore::deploy_marker() const {
+    if (!deploy_) {
+        return std::nullopt;
+    }
+    return parse_deploy_marker(*deploy_, "memory:deploy");
+}
+
+std::vector<DeployMarker> MemoryStore::deploy_history(const std::string& target) const {
+    return parse_deploy_history(deploys_, deploy_history_location(), target);
+}
+
+std::vector<BadRelease> MemoryStore::bad_releases() const {
+    if (!bad_releases_) {
+        return {};
+    }
+    return parse_bad_releases(*bad_releases_, "memory:releases");
+}
+
+void MemoryStore::record_bad_release(const BadRelease& bad) {
+    bad_releases_ = bad_releases_json(with_bad_release(bad_releases(), bad));
+}
+
 } // namespace rollback::state

@@ -26,6 +26,14 @@ class MemoryStore : public Store {
     std::optional<decision::BaselineBook> baselines() const override;
     void put_baselines(const decision::BaselineBook& book) override;
 
+    std::string put_deploy_marker(const DeployMarker& m) override;
+    std::optional<DeployMarker> deploy_marker() const override;
+    std::vector<DeployMarker> deploy_history(const std::string& target) const override;
+    std::string deploy_history_location() const override { return "memory:deploys"; }
+
+    std::vector<BadRelease> bad_releases() const override;
+    void record_bad_release(const BadRelease& bad) override;
+
     /// The tick lines kept, by UTC day ("YYYY-MM-DD"), each without newline.
     const std::map<std::string, std::vector<std::string>>& ticks() const { return ticks_; }
 
@@ -34,6 +42,9 @@ class MemoryStore : public Store {
     std::map<std::string, std::vector<std::string>> ticks_;
     std::map<std::string, std::string> approvals_; ///< id -> approval_json
     std::optional<std::string> baselines_;         ///< BaselineBook::to_json
+    std::optional<std::string> deploy_;            ///< deploy_marker_json of the latest
+    std::string deploys_;                          ///< the history, one line each
+    std::optional<std::string> bad_releases_;      ///< bad_releases_json
 };
 
 } // namespace rollback::state

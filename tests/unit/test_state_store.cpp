@@ -116,6 +116,39 @@ void check_contract(state::Store& store) {
         REQUIRE(back);
         CHECK(back->to_json() == book.to_json());
     }
+    SUBCASE("deploy markers: the latest one, and the history of a target in time order") {
+        CHECK_FALSE(store.deploy_marker());
+        CHECK(store.deploy_history("shop").empty());
+        store.put_deploy_marker({"v2", at("2026-11-26T12:00:00Z"), "shop"});
+        store.put_deploy_marker({"x9", at("2026-11-26T12:30:00Z"), "blog"});
+        store.put_deploy_marker({"v1", at("2026-11-26T11:00:00Z"), "shop"}); // recorded late
+        auto latest = store.deploy_marker();
+        REQUIRE(latest);
+        CHECK(latest->release == "v1");
+        CHECK(latest->target == "shop");
+        auto shop = store.deploy_history("shop");
+        REQUIRE(shop.size() == 2);
+        CHECK(shop[0].release == "v1"); // by time, not by the order they were recorded
+        CHECK(shop[1].release == "v2");
+        CHECK(shop[1].time == at("2026-11-26T12:00:00Z"));
+        CHECK(store.deploy_history("").size() == 3);
+    }
+    SUBCASE("bad releases: none, then each location and release once, the latest record kept") {
+        CHECK(store.bad_releases().empty());
+        store.record_bad_release({"v2", "/srv/shop", "t1", "run-1", "v1"});
+        store.record_bad_release({"v3", "/srv/shop", "t2", "run-2", "v1"});
+        store.record_bad_release({"v2", "/srv/blog", "t2", "run-2", "v1"});
+        store.record_bad_release({"v2", "/srv/shop", "t3", "run-3", "v1"});
+        auto bad = store.bad_releases();
+        REQUIRE(bad.size() == 3);
+        CHECK(bad[0].release == "v3");
+        CHECK(bad[1].location == "/srv/blog");
+        CHECK(bad[2].release == "v2");
+        CHECK(bad[2].location == "/srv/shop");
+        CHECK(bad[2].run_id == "run-3");
+        CHECK(bad[2].marked_bad_at == "t3");
+        CHECK(bad[2].switched_to == "v1");
+    }
 }
 
 } // namespace
@@ -152,6 +185,46 @@ TEST_SUITE("state") {
         decision::BaselineBook book;
         store.put_baselines(book);
         CHECK(util::read_file(dir / "baselines.json") == book.to_json() + "\n");
+
+        const std::string marker_where =
+            store.put_deploy_marker({"v2", at("2026-11-26T12:00:00Z"), "shop"});
+        const std::string marker = "{\"version\":1,\"kind\":\"deploy\",\"release\":\"v2\","
+                                   "\"time\":\"2026-11-26T12:00:00.000Z\",\"target\":\"shop\"}";
+        CHECK(marker_where == (dir / "deploy.json").string());
+        CHECK(util::read_file(dir / "deploy.json") == marker + "\n");
+        store.put_deploy_marker({"v3", at("2026-11-26T13:00:00Z"), "shop"});
+        CHECK(util::read_file(dir / "deploys.jsonl").rfind(marker + "\n", 0) == 0);
+        CHECK(store.deploy_history_location() == (dir / "deploys.jsonl").string());
+
+        store.record_bad_release({"v2", "/srv/shop", "2026-11-26T12:05:00.000Z", "run-1", "v1"});
+        CHECK(util::read_file(dir / "releases.json") ==
+              "{\"version\":1,\"bad_releases\":[{\"release\":\"v2\",\"location\":\"/srv/shop\","
+              "\"marked_bad_at\":\"2026-11-26T12:05:00.000Z\",\"run_id\":\"run-1\","
+              "\"switched_to\":\"v1\"}]}\n");
+    }
+
+    TEST_CASE("LocalStore: deploy markers before the history file and malformed history lines") {
+        test::TempDir dir;
+        state::LocalStore store(dir.path());
+        // A state directory from before deploys.jsonl: the one marker is the history.
+        dir.write("deploy.json", "{\"release\":\"v7\",\"time\":\"2026-11-26T12:00:00Z\"}\n");
+        auto history = store.deploy_history("shop");
+        REQUIRE(history.size() == 1);
+        CHECK(history[0].release == "v7");
+        dir.write("deploys.jsonl", "{\"release\":\"v7\",\"time\":\"2026-11-26T12:00:00Z\"}\n"
+                                   "not json\n{\"release\":\"v8\"}\n");
+        try {
+            store.deploy_history("shop");
+            FAIL("a malformed history was read");
+        } catch (const util::InvalidInput& e) {
+            REQUIRE(e.diagnostics().size() == 2);
+            CHECK(e.diagnostics()[0].where.line == 2);
+            CHECK(e.diagnostics()[1].problem == "malformed: no \"time\"");
+        }
+        dir.write("deploy.json", "{}");
+        CHECK_THROWS_AS(store.deploy_marker(), util::Error);
+        dir.write("releases.json", "{\"version\":1}");
+        CHECK_THROWS_AS(store.bad_releases(), util::Error);
     }
 
     TEST_CASE("LocalStore: a malformed approval request or record is an error naming its file") {
