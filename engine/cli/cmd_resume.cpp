@@ -53,9 +53,10 @@ int cmd_resume(const Args& args) {
         }
         run_id = *latest;
     }
+    state::LocalStore store(state_dir);
     auto jr = journal::read(journal::journal_path(state_dir, run_id));
-    if (journal::is_run_live(state_dir, run_id)) {
-        auto h = journal::live_holder(state_dir);
+    if (store.is_run_live(run_id)) {
+        auto h = store.lease_holder();
         throw util::Error("run " + run_id + " is still running (pid " +
                               std::to_string(h ? h->pid : 0) + ")",
                           util::ExitCode::locked);
@@ -77,8 +78,8 @@ int cmd_resume(const Args& args) {
                           "reviewed the change");
     }
     start_logging(state_dir, common.verbose, "resume");
-    auto lock = take_lock(state_dir, run_id, reason.empty() ? state.reason : reason, false);
-    lock.set_run_id(run_id);
+    auto lock = take_lock(store, run_id, reason.empty() ? state.reason : reason, false);
+    lock->set_run_id(run_id);
     if (!common.json) {
         std::printf("resuming run %s (%s, %s): playbook %s\n", run_id.c_str(),
                     std::string(journal::to_string(state.status)).c_str(),
@@ -91,7 +92,6 @@ int cmd_resume(const Args& args) {
         }
     }
     exec::RealProcessRunner runner;
-    state::LocalStore store(state_dir);
     // A step whose action can look at its own effect (pg_restore) is marked done against its
     // probe's word only with a second, explicit yes.
     auto unfinished =
@@ -130,7 +130,7 @@ int cmd_resume(const Args& args) {
                                          common.verbose);
         outcome = orchestrator::resume(pb, jr, ro, store, runner, observer);
     }
-    lock.release();
+    lock->release();
     print_summary(outcome, state_dir, common.json);
     return util::to_int(outcome.code);
 }

@@ -23,7 +23,7 @@
 namespace rollback::cli {
 namespace {
 
-std::string describe(const journal::Holder& h) {
+std::string describe(const state::Holder& h) {
     std::string s = "run " + (h.run_id.empty() ? std::string("(starting)") : h.run_id);
     if (h.pid != 0) {
         s += " (pid " + std::to_string(h.pid) + " on " + h.host + ", started " + h.started;
@@ -69,13 +69,14 @@ bool confirm(const std::string& question, bool yes) {
     return answer == "y" || answer == "Y" || answer == "yes";
 }
 
-journal::RunLock take_lock(const std::filesystem::path& state_dir, const std::string& run_id,
-                           const std::string& reason, bool abandon_stale,
-                           const playbook::Playbook* pb) {
-    auto attempt = journal::acquire(state_dir, journal::this_process_holder(run_id, reason));
-    if (!attempt.lock) {
+std::unique_ptr<state::RunLease> take_lock(state::LocalStore& store, const std::string& run_id,
+                                           const std::string& reason, bool abandon_stale,
+                                           const playbook::Playbook* pb) {
+    const std::filesystem::path& state_dir = store.dir();
+    auto attempt = store.acquire_lease(state::this_process_holder(run_id, reason));
+    if (!attempt.lease) {
         throw util::Error("another run holds the lock of " + state_dir.string() + ": " +
-                              describe(attempt.holder.value_or(journal::Holder{})),
+                              describe(attempt.holder.value_or(state::Holder{})),
                           util::ExitCode::locked,
                           "wait for it to finish, or see: rollback status --state-dir " +
                               state_dir.string());
@@ -86,7 +87,7 @@ journal::RunLock take_lock(const std::filesystem::path& state_dir, const std::st
         if (!abandon_stale) {
             // Leave the evidence exactly as it was: the dead run's lock.json stays for the next
             // look.
-            attempt.lock->release_leaving(dead);
+            attempt.lease->release_leaving(dead);
             throw util::Error(describe(dead) + " died without finishing", util::ExitCode::locked,
                               "continue it with: rollback resume " + dead.run_id + " --state-dir " +
                                   state_dir.string() +
@@ -111,7 +112,7 @@ journal::RunLock take_lock(const std::filesystem::path& state_dir, const std::st
                  }});
         }
     }
-    return std::move(*attempt.lock);
+    return std::move(attempt.lease);
 }
 
 void print_summary(const orchestrator::RunOutcome& o, const std::filesystem::path& state_dir,
@@ -164,7 +165,8 @@ int start_run(const playbook::Playbook& pb, const actions::Trigger& trigger,
         start_logging(o.state_dir, o.verbose, o.command);
     }
     const std::string run_id = journal::new_run_id();
-    auto lock = take_lock(o.state_dir, run_id, trigger.reason, o.abandon_stale, &pb);
+    state::LocalStore store(o.state_dir);
+    auto lock = take_lock(store, run_id, trigger.reason, o.abandon_stale, &pb);
     exec::install_interrupt_handlers();
     if (!o.json) {
         std::printf("\nrun id: %s\n", run_id.c_str());
@@ -175,10 +177,9 @@ int start_run(const playbook::Playbook& pb, const actions::Trigger& trigger,
     exec::RealProcessRunner runner;
     {
         report::ConsoleObserver observer(stdout, report::choose_mode(stdout, o.json), o.verbose);
-        state::LocalStore store(o.state_dir);
         outcome = orchestrator::run(plan, ro, store, run_id, runner, observer);
     }
-    lock.release();
+    lock->release();
     print_summary(outcome, o.state_dir, o.json);
     return util::to_int(outcome.code);
 }

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "state/local_store.hpp"
 
+#include "state/local_lock.hpp"
+
 #include "util/error.hpp"
 #include "util/files.hpp"
 #include "util/log.hpp"
@@ -185,6 +187,47 @@ void LocalStore::record_bad_release(const BadRelease& bad) {
     auto all = with_bad_release(bad_releases(), bad);
     fs::create_directories(dir_);
     util::write_file_atomic(dir_ / "releases.json", bad_releases_json(all) + "\n");
+}
+
+namespace {
+
+// The kernel ends the flock with its holder's process, so the lease has no expiry to renew.
+class LocalLease final : public RunLease {
+  public:
+    explicit LocalLease(local::RunLock lock)
+        : RunLease(lock.holder(), lock.generation()), m_lock(std::move(lock)) {}
+    std::optional<util::SystemTime> expires_at() const override { return std::nullopt; }
+    bool renew() override { return true; }
+    void set_run_id(const std::string& run_id) override {
+        m_lock.set_run_id(run_id);
+        m_holder.run_id = run_id;
+    }
+    void release() noexcept override { m_lock.release(); }
+    void release_leaving(const Holder& dead) override { m_lock.release_leaving(dead); }
+
+  private:
+    local::RunLock m_lock;
+};
+
+} // namespace
+
+LeaseAttempt LocalStore::acquire_lease(const Holder& owner) {
+    auto attempt = local::acquire(dir_, owner);
+    LeaseAttempt out;
+    if (attempt.lock) {
+        out.lease = std::make_unique<LocalLease>(std::move(*attempt.lock));
+    }
+    out.holder = std::move(attempt.holder);
+    out.stale = std::move(attempt.stale);
+    return out;
+}
+
+std::optional<Holder> LocalStore::lease_holder() const {
+    return local::live_holder(dir_);
+}
+
+std::optional<Holder> LocalStore::dead_holder() const {
+    return local::stale_holder(dir_);
 }
 
 } // namespace rollback::state

@@ -8,6 +8,8 @@
 //   baselines.json                    the monitor's baselines
 //   deploy.json, deploys.jsonl        the latest deploy marker, the history of them
 //   releases.json                     the releases marked bad
+//   lock, lock.json                   the run lock (local_lock.hpp): flock()ed file counting
+//                                     acquisitions, and who holds it
 // Every whole-file write is atomic (write, fsync, rename); tick lines are appends.
 
 #include "state/store.hpp"
@@ -42,6 +44,10 @@ class LocalStore : public Store {
 
     std::vector<BadRelease> bad_releases() const override;
     void record_bad_release(const BadRelease& bad) override;
+
+    LeaseAttempt acquire_lease(const Holder& owner) override;
+    std::optional<Holder> lease_holder() const override;
+    std::optional<Holder> dead_holder() const override;
 
     /// Where the request of `decision_id` is kept. util::Error (exit 2) for a bad id.
     std::filesystem::path approval_path(const std::string& decision_id) const;

@@ -110,4 +110,89 @@ void MemoryStore::record_bad_release(const BadRelease& bad) {
     bad_releases_ = bad_releases_json(with_bad_release(bad_releases(), bad));
 }
 
+bool MemoryStore::LeaseRow::live() const {
+    return held && (!expires || clock == nullptr || clock->now() < *expires);
+}
+
+namespace {
+
+class MemoryLease final : public RunLease {
+  public:
+    MemoryLease(std::shared_ptr<MemoryStore::LeaseRow> row, Holder holder)
+        : RunLease(std::move(holder), row->generation), m_row(std::move(row)) {}
+    ~MemoryLease() override { release(); }
+    std::optional<util::SystemTime> expires_at() const override {
+        return current() ? m_row->expires : std::nullopt;
+    }
+    bool renew() override {
+        if (!current() || !m_row->held) {
+            return false;
+        }
+        if (m_row->clock != nullptr && m_row->ttl.count() > 0) {
+            m_row->expires = m_row->clock->now() + m_row->ttl;
+        }
+        return true;
+    }
+    void set_run_id(const std::string& run_id) override {
+        m_holder.run_id = run_id;
+        if (current() && m_row->holder) {
+            m_row->holder->run_id = run_id;
+        }
+    }
+    void release() noexcept override {
+        if (current() && m_row->held) {
+            m_row->held = false;
+            m_row->holder.reset();
+        }
+    }
+    void release_leaving(const Holder& dead) override {
+        if (current() && m_row->held) {
+            m_row->held = false;
+            m_row->holder = dead;
+        }
+    }
+
+  private:
+    // Another acquisition since ours: we lost the lease and must change nothing.
+    bool current() const { return m_row->generation == m_generation; }
+    std::shared_ptr<MemoryStore::LeaseRow> m_row;
+};
+
+} // namespace
+
+LeaseAttempt MemoryStore::acquire_lease(const Holder& owner) {
+    LeaseRow& row = *lease_;
+    row.clock = clock_;
+    row.ttl = ttl_;
+    LeaseAttempt out;
+    if (row.live()) {
+        out.holder = row.holder.value_or(Holder{});
+        return out;
+    }
+    out.stale = row.holder; // ended without releasing: died, or went silent past its expiry
+    ++row.generation;
+    row.held = true;
+    row.holder = owner;
+    row.expires.reset();
+    if (clock_ != nullptr && ttl_.count() > 0) {
+        row.expires = clock_->now() + ttl_;
+    }
+    out.lease = std::make_unique<MemoryLease>(lease_, owner);
+    return out;
+}
+
+std::optional<Holder> MemoryStore::lease_holder() const {
+    if (!lease_->live()) {
+        return std::nullopt;
+    }
+    return lease_->holder.value_or(Holder{});
+}
+
+std::optional<Holder> MemoryStore::dead_holder() const {
+    if (lease_->live()) {
+        return std::nullopt;
+    }
+    return lease_->holder;
+}
+
 } // namespace rollback::state

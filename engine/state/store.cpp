@@ -6,9 +6,69 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
+#include <climits>
+#include <cstdlib>
+#include <pwd.h>
 #include <stdexcept>
+#include <unistd.h>
 
 namespace rollback::state {
+
+std::string this_host() {
+    char buf[HOST_NAME_MAX + 1] = {};
+    if (::gethostname(buf, sizeof buf - 1) != 0) {
+        return "unknown";
+    }
+    return buf;
+}
+
+namespace {
+
+std::string holder_field(const boost::json::object& o, std::string_view key) {
+    const auto* v = o.if_contains(key);
+    return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
+std::string user_name() {
+    if (const char* u = std::getenv("USER"); u != nullptr && *u != '\0') {
+        return u;
+    }
+    if (const passwd* pw = ::getpwuid(::geteuid()); pw != nullptr) {
+        return pw->pw_name;
+    }
+    return std::to_string(::geteuid());
+}
+
+} // namespace
+
+Holder this_process_holder(std::string run_id, std::string reason) {
+    Holder h;
+    h.run_id = std::move(run_id);
+    h.pid = static_cast<int>(::getpid());
+    h.host = this_host();
+    h.started = util::format_time(std::chrono::system_clock::now());
+    h.reason = std::move(reason);
+    h.user = user_name();
+    return h;
+}
+
+boost::json::object to_json(const Holder& h) {
+    return {{"run_id", h.run_id},   {"pid", h.pid},       {"host", h.host},
+            {"started", h.started}, {"reason", h.reason}, {"user", h.user}};
+}
+
+Holder holder_from_json(const boost::json::object& o) {
+    Holder h;
+    h.run_id = holder_field(o, "run_id");
+    if (const auto* p = o.if_contains("pid"); p != nullptr && p->is_int64()) {
+        h.pid = static_cast<int>(p->as_int64());
+    }
+    h.host = holder_field(o, "host");
+    h.started = holder_field(o, "started");
+    h.reason = holder_field(o, "reason");
+    h.user = holder_field(o, "user");
+    return h;
+}
 
 void check_decision_id(const std::string& id) {
     if (id.empty() || id.front() == '.' || id.find_first_of("/\\") != std::string::npos) {

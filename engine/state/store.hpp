@@ -2,7 +2,8 @@
 #pragma once
 
 // What the engine keeps between processes, behind narrow interfaces grouped under state::Store:
-// decision records and tick logs, approval requests, baselines, deploy markers, bad releases.
+// decision records and tick logs, approval requests, baselines, deploy markers, bad releases,
+// the run lock.
 // LocalStore keeps them in the state directory (docs/config.md "The state directory"), MemoryStore
 // in memory for tests. A shared implementation (PostgreSQL, issue 14) implements the same
 // interfaces: callers hold a Store& and never a path.
@@ -11,6 +12,10 @@
 #include "decision/record.hpp"
 #include "util/time.hpp"
 
+#include <boost/json/object.hpp>
+
+#include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -119,12 +124,95 @@ class BadReleases {
     virtual void record_bad_release(const BadRelease& bad) = 0;
 };
 
+/// Who holds (or held) the run lock: the run, its process and why. `started` is when the lease
+/// was acquired (util::format_time).
+struct Holder {
+    std::string run_id;
+    int pid = 0;
+    std::string host;
+    std::string started;
+    std::string reason;
+    std::string user;
+};
+
+/// The run lock, held: a lease on "one run at a time" for the state. Releasing it (or the
+/// holder's death) lets the next starter in. Not copyable; the destructor releases.
+class RunLease {
+  public:
+    virtual ~RunLease() = default;
+    const Holder& holder() const { return m_holder; }
+    /// The fencing token: greater for every acquisition of the lock. A store shared between
+    /// hosts makes each journal append of the holder conditional on it still being current, so
+    /// a holder that lost its lease can never record (or start) another step.
+    std::uint64_t generation() const { return m_generation; }
+    /// nullopt: held until released or the holder dies (LocalStore: the kernel's flock).
+    /// Otherwise the lease ends then unless renew()ed first (a heartbeat).
+    virtual std::optional<util::SystemTime> expires_at() const = 0;
+    /// Extends the lease; false when it was lost (expired and taken by another holder).
+    virtual bool renew() = 0;
+    /// Names another run in the holder (once the run id is known, or on resume).
+    virtual void set_run_id(const std::string& run_id) = 0;
+    /// Releases now (idempotent). Never throws.
+    virtual void release() noexcept = 0;
+    /// Releases, leaving `dead` recorded as the holder that died unfinished (for a starter
+    /// that refuses to start over it). util::Error (exit 7) when that cannot be recorded.
+    virtual void release_leaving(const Holder& dead) = 0;
+
+    RunLease(const RunLease&) = delete;
+    RunLease& operator=(const RunLease&) = delete;
+
+  protected:
+    RunLease(Holder holder, std::uint64_t generation)
+        : m_holder(std::move(holder)), m_generation(generation) {}
+    Holder m_holder;
+    std::uint64_t m_generation = 0;
+};
+
+/// The result of RunLocks::acquire: either `lease` (we hold it), or `holder` names who does.
+struct LeaseAttempt {
+    std::unique_ptr<RunLease> lease;
+    /// When not acquired: the live holder (its fields may be empty when it did not say who it
+    /// is in time: then `holder->pid == 0`).
+    std::optional<Holder> holder;
+    /// When acquired: a previous holder that died without releasing, i.e. a run that may be
+    /// unfinished (offer `rollback resume <run_id>`). Never discarded silently.
+    std::optional<Holder> stale;
+};
+
+/// One run at a time per state: a person's run, the monitor's, `trigger` and `approve`.
+class RunLocks {
+  public:
+    virtual ~RunLocks() = default;
+    /// Tries to take the lock for `owner` without waiting for the holder. util::Error (exit 7,
+    /// state_unwritable) when the state cannot be written.
+    virtual LeaseAttempt acquire_lease(const Holder& owner) = 0;
+    /// The holder when the lock is held now; nullopt when free.
+    virtual std::optional<Holder> lease_holder() const = 0;
+    /// A holder that died without releasing (the lock is free); nullopt when none.
+    virtual std::optional<Holder> dead_holder() const = 0;
+    /// True when `run_id` is being executed right now: the lock is held for it.
+    bool is_run_live(const std::string& run_id) const {
+        auto h = lease_holder();
+        return h && h->run_id == run_id;
+    }
+};
+
 /// Everything above, from one place.
 class Store : public DecisionLog,
               public Approvals,
               public Baselines,
               public DeployMarkers,
-              public BadReleases {};
+              public BadReleases,
+              public RunLocks {};
+
+/// lock.json's document of a holder, and back (missing keys stay empty/0).
+boost::json::object to_json(const Holder& h);
+Holder holder_from_json(const boost::json::object& o);
+
+/// The host name of this machine ("unknown" when it has none).
+std::string this_host();
+/// A Holder for this process: pid, host name, user ($USER or the passwd entry), time now.
+Holder this_process_holder(std::string run_id, std::string reason);
 
 /// Throws util::Error (exit 2) unless `id` is a name that stays inside its directory: decision
 /// ids are "<time>.<ms>Z-<hex>".

@@ -133,6 +133,42 @@ void check_contract(state::Store& store) {
         CHECK(shop[1].time == at("2026-11-26T12:00:00Z"));
         CHECK(store.deploy_history("").size() == 3);
     }
+    SUBCASE("the run lock: one holder at a time, each acquisition a greater generation") {
+        CHECK_FALSE(store.lease_holder());
+        auto a = store.acquire_lease(state::this_process_holder("20261126T100000Z-aaaaaa", "a"));
+        REQUIRE(a.lease);
+        CHECK_FALSE(a.stale);
+        const auto first = a.lease->generation();
+        CHECK(first > 0);
+        CHECK_FALSE(a.lease->expires_at());
+        CHECK(store.is_run_live("20261126T100000Z-aaaaaa"));
+        auto b = store.acquire_lease(state::this_process_holder("20261126T100001Z-bbbbbb", "b"));
+        CHECK_FALSE(b.lease);
+        REQUIRE(b.holder);
+        CHECK(b.holder->run_id == "20261126T100000Z-aaaaaa");
+        CHECK(b.holder->reason == "a");
+        a.lease->set_run_id("20261126T100000Z-cccccc");
+        CHECK(store.lease_holder()->run_id == "20261126T100000Z-cccccc");
+        a.lease->release();
+        CHECK_FALSE(store.lease_holder());
+        CHECK_FALSE(store.dead_holder());
+
+        auto c = store.acquire_lease(state::this_process_holder("20261126T100002Z-dddddd", "c"));
+        REQUIRE(c.lease);
+        CHECK(c.lease->generation() > first);
+        CHECK_FALSE(c.stale);
+        // A starter that refuses to start over a dead run leaves that run recorded as the holder.
+        state::Holder dead = state::this_process_holder("20261126T090000Z-eeeeee", "died");
+        c.lease->release_leaving(dead);
+        CHECK_FALSE(store.lease_holder());
+        REQUIRE(store.dead_holder());
+        CHECK(store.dead_holder()->run_id == "20261126T090000Z-eeeeee");
+        auto d = store.acquire_lease(state::this_process_holder("20261126T100003Z-ffffff", "d"));
+        REQUIRE(d.lease);
+        REQUIRE(d.stale);
+        CHECK(d.stale->run_id == "20261126T090000Z-eeeeee");
+        CHECK_FALSE(store.dead_holder());
+    }
     SUBCASE("bad releases: none, then each location and release once, the latest record kept") {
         CHECK(store.bad_releases().empty());
         store.record_bad_release({"v2", "/srv/shop", "t1", "run-1", "v1"});
@@ -201,6 +237,58 @@ TEST_SUITE("state") {
               "{\"version\":1,\"bad_releases\":[{\"release\":\"v2\",\"location\":\"/srv/shop\","
               "\"marked_bad_at\":\"2026-11-26T12:05:00.000Z\",\"run_id\":\"run-1\","
               "\"switched_to\":\"v1\"}]}\n");
+    }
+
+    TEST_CASE("LocalStore: the lock file counts acquisitions and lock.json names the holder") {
+        test::TempDir dir;
+        state::LocalStore store(dir.path());
+        state::Holder h{"20261126T100000Z-aaaaaa",  4242,     "web1",
+                        "2026-11-26T10:00:00.000Z", "errors", "oncall"};
+        {
+            auto a = store.acquire_lease(h);
+            REQUIRE(a.lease);
+            CHECK(a.lease->generation() == 1);
+            CHECK(util::read_file(dir / "lock") == "1\n");
+            CHECK(util::read_file(dir / "lock.json") ==
+                  "{\"run_id\":\"20261126T100000Z-aaaaaa\",\"pid\":4242,\"host\":\"web1\","
+                  "\"started\":\"2026-11-26T10:00:00.000Z\",\"reason\":\"errors\","
+                  "\"user\":\"oncall\"}\n");
+        } // released by its destructor: lock.json goes, the count stays
+        CHECK_FALSE(fs::exists(dir / "lock.json"));
+        auto b = store.acquire_lease(h);
+        REQUIRE(b.lease);
+        CHECK(b.lease->generation() == 2);
+        CHECK(util::read_file(dir / "lock") == "2\n");
+    }
+
+    TEST_CASE("MemoryStore: a lease that was not renewed in time is lost to the next holder") {
+        struct Clock final : util::Clock {
+            util::SystemTime t;
+            util::SystemTime now() const override { return t; }
+        } clock;
+        clock.t = at("2026-11-26T10:00:00Z");
+        state::MemoryStore store(clock, std::chrono::seconds(30));
+        auto a = store.acquire_lease(state::this_process_holder("20261126T100000Z-aaaaaa", "a"));
+        REQUIRE(a.lease);
+        REQUIRE(a.lease->expires_at());
+        CHECK(*a.lease->expires_at() == at("2026-11-26T10:00:30Z"));
+        clock.t = at("2026-11-26T10:00:20Z");
+        CHECK(a.lease->renew()); // a heartbeat in time: good until 10:00:50
+        clock.t = at("2026-11-26T10:00:45Z");
+        CHECK(store.is_run_live("20261126T100000Z-aaaaaa"));
+        clock.t = at("2026-11-26T10:00:51Z"); // silent past its expiry: it may have died
+        CHECK_FALSE(store.lease_holder());
+        CHECK(store.dead_holder()->run_id == "20261126T100000Z-aaaaaa");
+        auto b = store.acquire_lease(state::this_process_holder("20261126T100051Z-bbbbbb", "b"));
+        REQUIRE(b.lease);
+        REQUIRE(b.stale);
+        CHECK(b.stale->run_id == "20261126T100000Z-aaaaaa");
+        CHECK(b.lease->generation() == a.lease->generation() + 1);
+        // The old holder comes back: its lease is gone and it can change nothing.
+        CHECK_FALSE(a.lease->renew());
+        a.lease->release();
+        a.lease->set_run_id("20261126T100000Z-xxxxxx");
+        CHECK(store.lease_holder()->run_id == "20261126T100051Z-bbbbbb");
     }
 
     TEST_CASE("LocalStore: deploy markers before the history file and malformed history lines") {
