@@ -26,7 +26,7 @@ int cmd_history(const Args& args) {
     }
     auto state_dir = resolve_state_dir(common, playbook).dir;
     const state::LocalStore store(state_dir);
-    auto ids = journal::list_runs(state_dir);
+    auto ids = store.list_runs();
     std::string out;
     if (!common.json) {
         if (ids.empty()) {
@@ -38,7 +38,7 @@ int cmd_history(const Args& args) {
     for (const auto& id : ids) {
         // One bad journal must not hide the others: it gets a line saying what is wrong.
         try {
-            auto view = report::load_run(store, state_dir, id);
+            auto view = report::load_run(store, id);
             out += common.json ? boost::json::serialize(report::history_json(view.state))
                                : report::format_history_line(view.state);
         } catch (const util::Error& e) {

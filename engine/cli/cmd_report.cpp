@@ -40,7 +40,7 @@ int cmd_report(const Args& args) {
                           "run 'rollback history' to list the runs");
     }
     auto state_dir = resolve_state_dir(common, playbook).dir;
-    auto view = report::load_run(state::LocalStore(state_dir), state_dir, run_id);
+    auto view = report::load_run(state::LocalStore(state_dir), run_id);
     if (html || !output.empty()) {
         emit_html(report::run_html(view.journal, view.state, view.ctx,
                                    decision_view_of_run(state_dir, view.state.trigger.decision_id)),

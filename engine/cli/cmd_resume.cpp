@@ -46,7 +46,7 @@ int cmd_resume(const Args& args) {
     }
     auto state_dir = resolve_state_dir(common, playbook_opt).dir;
     if (run_id.empty()) {
-        auto latest = journal::latest_run(state_dir);
+        auto latest = state::LocalStore(state_dir).latest_run();
         if (!latest) {
             throw util::Error("no runs in " + state_dir.string(), util::ExitCode::invalid,
                               "pass --state-dir DIR or -p PLAYBOOK to name where the runs are");
@@ -54,7 +54,7 @@ int cmd_resume(const Args& args) {
         run_id = *latest;
     }
     state::LocalStore store(state_dir);
-    auto jr = journal::read(journal::journal_path(state_dir, run_id));
+    auto jr = store.read_journal(run_id);
     if (store.is_run_live(run_id)) {
         auto h = store.lease_holder();
         throw util::Error("run " + run_id + " is still running (pid " +
@@ -128,7 +128,7 @@ int cmd_resume(const Args& args) {
     {
         report::ConsoleObserver observer(stdout, report::choose_mode(stdout, common.json),
                                          common.verbose);
-        outcome = orchestrator::resume(pb, jr, ro, store, runner, observer);
+        outcome = orchestrator::resume(pb, jr, ro, store, *lock, runner, observer);
     }
     lock->release();
     print_summary(outcome, state_dir, common.json);

@@ -85,7 +85,7 @@ int cmd_status(const Args& args) {
         if (auto holder = state::LocalStore(state_dir).lease_holder();
             holder && journal::is_valid_run_id(holder->run_id)) {
             run_id = holder->run_id;
-        } else if (auto latest = journal::latest_run(state_dir)) {
+        } else if (auto latest = state::LocalStore(state_dir).latest_run()) {
             run_id = *latest;
         } else {
             if (common.json) {
@@ -96,7 +96,7 @@ int cmd_status(const Args& args) {
             return util::to_int(util::ExitCode::ok);
         }
     }
-    auto view = report::load_run(state::LocalStore(state_dir), state_dir, run_id);
+    auto view = report::load_run(state::LocalStore(state_dir), run_id);
     auto leftovers = leftover_databases(view.state, state_dir);
     // Releases rolled back from stay marked bad: never re-deployed or re-judged as a baseline.
     auto bad = state::LocalStore(state_dir).bad_releases();

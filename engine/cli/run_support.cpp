@@ -38,9 +38,9 @@ std::string describe(const state::Holder& h) {
     return s;
 }
 
-bool run_unfinished(const std::filesystem::path& state_dir, const std::string& run_id) {
+bool run_unfinished(const state::Runs& runs, const std::string& run_id) {
     try {
-        auto state = journal::fold(journal::read(journal::journal_path(state_dir, run_id)), false);
+        auto state = journal::fold(runs.read_journal(run_id), false);
         // A run that died before recording its plan ran no step: nothing to resume.
         return !state.playbook.empty() && (state.status == journal::RunStatus::interrupted ||
                                            state.status == journal::RunStatus::running);
@@ -82,7 +82,7 @@ std::unique_ptr<state::RunLease> take_lock(state::LocalStore& store, const std::
                               state_dir.string());
     }
     if (attempt.stale && attempt.stale->run_id != run_id && !attempt.stale->run_id.empty() &&
-        run_unfinished(state_dir, attempt.stale->run_id)) {
+        run_unfinished(store, attempt.stale->run_id)) {
         const auto& dead = *attempt.stale;
         if (!abandon_stale) {
             // Leave the evidence exactly as it was: the dead run's lock.json stays for the next
@@ -93,19 +93,18 @@ std::unique_ptr<state::RunLease> take_lock(state::LocalStore& store, const std::
                                   state_dir.string() +
                                   "   (or start a new run anyway with --abandon-stale)");
         }
-        auto writer = journal::Writer::open_existing(journal::journal_path(state_dir, dead.run_id));
-        writer.append(
+        auto writer = store.open_journal(dead.run_id, *attempt.lease, nullptr);
+        writer->append(
             {{"type", "note"},
              {"text", "abandoned: a new run " + run_id + " was started with --abandon-stale"}});
         log::warn("run {} abandoned (--abandon-stale) for new run {}", dead.run_id, run_id);
         if (pb != nullptr) {
             // The new run may start the same steps: what the dead run's in-flight attempts
             // started must be gone first (docs/actions.md, "Step processes").
-            auto dead_state =
-                journal::fold(journal::read(journal::journal_path(state_dir, dead.run_id)), false);
+            auto dead_state = journal::fold(store.read_journal(dead.run_id), false);
             orchestrator::settle_survivors(
                 dead_state, *pb,
-                {[&](boost::json::object rec) { writer.append(std::move(rec)); },
+                {[&](boost::json::object rec) { writer->append(std::move(rec)); },
                  [](const std::string& step, const std::string& line) {
                      std::fprintf(stderr, "rollback: step \"%s\" of the abandoned run: %s\n",
                                   step.c_str(), util::mask_secrets(line).c_str());
@@ -177,7 +176,7 @@ int start_run(const playbook::Playbook& pb, const actions::Trigger& trigger,
     exec::RealProcessRunner runner;
     {
         report::ConsoleObserver observer(stdout, report::choose_mode(stdout, o.json), o.verbose);
-        outcome = orchestrator::run(plan, ro, store, run_id, runner, observer);
+        outcome = orchestrator::run(plan, ro, store, *lock, run_id, runner, observer);
     }
     lock->release();
     print_summary(outcome, o.state_dir, o.json);

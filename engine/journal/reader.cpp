@@ -135,7 +135,10 @@ std::string Journal::run_id() const {
 }
 
 Journal read(const fs::path& file) {
-    std::string content = read_content(file);
+    return parse(read_content(file), file);
+}
+
+Journal parse(std::string_view content, const fs::path& file) {
     if (content.empty()) {
         throw util::Error("journal " + file.string() + " is empty", util::ExitCode::invalid);
     }

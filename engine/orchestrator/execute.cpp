@@ -6,8 +6,6 @@
 #include "orchestrator/resume_decision.hpp"
 #include "orchestrator/survivors.hpp"
 
-#include "journal/paths.hpp"
-#include "journal/writer.hpp"
 #include "util/log.hpp"
 #include "util/sha256.hpp"
 #include "util/strings.hpp"
@@ -55,12 +53,13 @@ bool contains(const std::vector<std::string>& v, const std::string& x) {
 } // namespace
 
 RunOutcome run(const Plan& plan, const RunOptions& options, state::Store& store,
-               const std::string& run_id, exec::ProcessRunner& runner, report::Observer& observer) {
+               const state::RunLease& lease, const std::string& run_id, exec::ProcessRunner& runner,
+               report::Observer& observer) {
     const playbook::Playbook& pb = *plan.playbook;
-    auto file = journal::journal_path(options.state_dir, run_id);
-    auto writer = journal::Writer::create(
-        file,
-        {{"run_id", run_id}, {"created", util::format_time(std::chrono::system_clock::now())}});
+    auto writer = store.create_journal(
+        run_id,
+        {{"run_id", run_id}, {"created", util::format_time(std::chrono::system_clock::now())}},
+        lease);
     Execution ex(pb, std::move(writer), options.trigger, run_id, options.state_dir, store,
                  options.verbose, runner, observer);
 
@@ -103,8 +102,8 @@ RunOutcome run(const Plan& plan, const RunOptions& options, state::Store& store,
 }
 
 RunOutcome resume(const playbook::Playbook& pb, const journal::Journal& jr,
-                  const ResumeOptions& options, state::Store& store, exec::ProcessRunner& runner,
-                  report::Observer& observer) {
+                  const ResumeOptions& options, state::Store& store, const state::RunLease& lease,
+                  exec::ProcessRunner& runner, report::Observer& observer) {
     const std::string run_id = jr.run_id();
     journal::RunState state = journal::fold(jr, false);
     const boost::json::object* started = nullptr;
@@ -188,7 +187,7 @@ RunOutcome resume(const playbook::Playbook& pb, const journal::Journal& jr,
     }
 
     std::vector<std::string> warnings;
-    auto writer = journal::Writer::open_existing(jr.file, &warnings);
+    auto writer = store.open_journal(run_id, lease, &warnings);
     for (const auto& w : warnings) {
         log::warn("{}", w);
     }
@@ -290,7 +289,7 @@ probe_mark_done(const playbook::Playbook& pb, const journal::Journal& jr,
         if (action == nullptr || !action->has_probe()) {
             continue;
         }
-        actions::Context ctx{pb,    *step,   runner, run_id, state_dir, state_dir / "runs" / run_id,
+        actions::Context ctx{pb,    *step,   runner, run_id, state_dir, store.artifacts_dir(run_id),
                              store, trigger, false,  {}};
         actions::ProbeAnswer a = action->probe(ctx);
         if (a.verdict != actions::ProbeAnswer::Verdict::done) {

@@ -35,12 +35,12 @@ struct RunOutcome {
     std::string message; ///< for needs_attention: what the person must do
 };
 
-/// Runs `plan` as a new run with id `run_id`: writes the journal
-/// `<state_dir>/runs/<run_id>.jsonl`, every record before the effect it announces. The caller
-/// holds the state directory's lock. Failures of steps are in the outcome; throws util::Error
-/// only when the journal cannot be written.
+/// Runs `plan` as a new run with id `run_id`: writes its journal in `store`, every record before
+/// the effect it announces, each append fenced by `lease` (the caller holds the lock). Failures of
+/// steps are in the outcome; throws util::Error only when the journal cannot be written.
 RunOutcome run(const Plan& plan, const RunOptions& options, state::Store& store,
-               const std::string& run_id, exec::ProcessRunner& runner, report::Observer& observer);
+               const state::RunLease& lease, const std::string& run_id, exec::ProcessRunner& runner,
+               report::Observer& observer);
 
 struct ResumeOptions {
     std::filesystem::path state_dir;
@@ -68,7 +68,7 @@ probe_mark_done(const playbook::Playbook& pb, const journal::Journal& jr,
 /// in needs_attention. Throws util::Error (exit 2) when there is nothing to resume or the
 /// options name unknown steps — before anything is written.
 RunOutcome resume(const playbook::Playbook& pb, const journal::Journal& journal,
-                  const ResumeOptions& options, state::Store& store, exec::ProcessRunner& runner,
-                  report::Observer& observer);
+                  const ResumeOptions& options, state::Store& store, const state::RunLease& lease,
+                  exec::ProcessRunner& runner, report::Observer& observer);
 
 } // namespace rollback::orchestrator

@@ -165,13 +165,12 @@ json::object step_json(const journal::StepState& st) {
 
 } // namespace
 
-RunView load_run(const state::RunLocks& locks, const std::filesystem::path& state_dir,
-                 const std::string& run_id) {
+RunView load_run(const state::Store& store, const std::string& run_id) {
     RunView v;
-    v.journal = journal::read(journal::journal_path(state_dir, run_id));
-    v.ctx.live = locks.is_run_live(run_id);
+    v.journal = store.read_journal(run_id);
+    v.ctx.live = store.is_run_live(run_id);
     if (!v.ctx.live) {
-        if (auto stale = locks.dead_holder(); stale && stale->run_id == run_id) {
+        if (auto stale = store.dead_holder(); stale && stale->run_id == run_id) {
             v.ctx.stale_lock = stale;
         }
     }

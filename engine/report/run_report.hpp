@@ -30,10 +30,9 @@ struct RunView {
     RunContext ctx;
 };
 
-/// Reads `<state_dir>/runs/<run_id>.jsonl`, asks `locks` (live? a dead holder of this run?)
+/// Reads the run's journal from `store`, asks its lock (live? a dead holder of this run?)
 /// and folds. Throws util::Error (exit 2) for an invalid id, a missing or unreadable journal.
-RunView load_run(const state::RunLocks& locks, const std::filesystem::path& state_dir,
-                 const std::string& run_id);
+RunView load_run(const state::Store& store, const std::string& run_id);
 
 /// `rollback status`: the run header (who, why, when, state), the step table, warnings and the
 /// next command to type when the run is interrupted or needs attention. Ends with a newline.

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "state/local_store.hpp"
 
+#include "journal/paths.hpp"
 #include "state/local_lock.hpp"
 
 #include "util/error.hpp"
@@ -210,6 +211,42 @@ class LocalLease final : public RunLease {
 };
 
 } // namespace
+
+std::vector<std::string> LocalStore::list_runs() const {
+    return journal::list_runs(dir_);
+}
+
+std::optional<std::string> LocalStore::latest_run() const {
+    return journal::latest_run(dir_);
+}
+
+journal::Journal LocalStore::read_journal(const std::string& run_id) const {
+    return journal::read(journal::journal_path(dir_, run_id));
+}
+
+// The lease is not checked per append here: the flock ends only with its holder's process, so
+// a holder that lost the lock cannot append any more.
+std::unique_ptr<journal::Appender>
+LocalStore::create_journal(const std::string& run_id, const boost::json::object& header_fields,
+                           const RunLease&) {
+    return std::make_unique<journal::Writer>(
+        journal::Writer::create(journal::journal_path(dir_, run_id), header_fields));
+}
+
+std::unique_ptr<journal::Appender> LocalStore::open_journal(const std::string& run_id,
+                                                            const RunLease&,
+                                                            std::vector<std::string>* warnings) {
+    return std::make_unique<journal::Writer>(
+        journal::Writer::open_existing(journal::journal_path(dir_, run_id), warnings));
+}
+
+std::string LocalStore::journal_location(const std::string& run_id) const {
+    return journal::journal_path(dir_, run_id).string();
+}
+
+fs::path LocalStore::artifacts_dir(const std::string& run_id) const {
+    return journal::run_dir(dir_, run_id);
+}
 
 LeaseAttempt LocalStore::acquire_lease(const Holder& owner) {
     auto attempt = local::acquire(dir_, owner);

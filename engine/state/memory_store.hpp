@@ -47,6 +47,19 @@ class MemoryStore : public Store {
     std::optional<Holder> lease_holder() const override;
     std::optional<Holder> dead_holder() const override;
 
+    std::vector<std::string> list_runs() const override;
+    std::optional<std::string> latest_run() const override;
+    journal::Journal read_journal(const std::string& run_id) const override;
+    std::unique_ptr<journal::Appender> create_journal(const std::string& run_id,
+                                                      const boost::json::object& header_fields,
+                                                      const RunLease& lease) override;
+    std::unique_ptr<journal::Appender> open_journal(const std::string& run_id,
+                                                    const RunLease& lease,
+                                                    std::vector<std::string>* warnings) override;
+    std::string journal_location(const std::string& run_id) const override;
+    /// Under the system's temporary directory (artifacts are files even in tests).
+    std::filesystem::path artifacts_dir(const std::string& run_id) const override;
+
     /// The lock as one row, as a shared store would keep it; shared with the leases handed out,
     /// which may outlive the store.
     struct LeaseRow {
@@ -73,6 +86,8 @@ class MemoryStore : public Store {
     const util::Clock* clock_ = nullptr;
     std::chrono::milliseconds ttl_{0};
     std::shared_ptr<LeaseRow> lease_ = std::make_shared<LeaseRow>();
+    /// run id -> the journal's lines, as a file would hold them; shared with its appenders.
+    std::map<std::string, std::shared_ptr<std::string>> journals_;
 };
 
 } // namespace rollback::state

@@ -10,11 +10,14 @@
 
 #include "decision/evaluator.hpp"
 #include "decision/record.hpp"
+#include "journal/reader.hpp"
+#include "journal/writer.hpp"
 #include "util/time.hpp"
 
 #include <boost/json/object.hpp>
 
 #include <cstdint>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
@@ -197,13 +200,45 @@ class RunLocks {
     }
 };
 
+/// Runs and their journals (the format is journal/'s, docs/journal.md; where a journal is kept
+/// is the store's).
+class Runs {
+  public:
+    virtual ~Runs() = default;
+    /// Ids of every run with a journal, newest first; empty when none.
+    virtual std::vector<std::string> list_runs() const = 0;
+    /// The newest run's id, if any.
+    virtual std::optional<std::string> latest_run() const = 0;
+    /// The journal of `run_id`, as journal::read reads it. util::Error (exit 2) for an id that is
+    /// no run id, a missing or unreadable journal.
+    virtual journal::Journal read_journal(const std::string& run_id) const = 0;
+    /// Starts the journal of a new run with its header. Every append through the result is
+    /// conditional on `lease` still being the current lease (fencing: a holder that lost the
+    /// lock records nothing more). util::Error (exit 7) when it cannot be created.
+    virtual std::unique_ptr<journal::Appender>
+    create_journal(const std::string& run_id, const boost::json::object& header_fields,
+                   const RunLease& lease) = 0;
+    /// Continues the journal of `run_id` (resume, a note in an abandoned run): a torn last
+    /// record is cut off with a warning added to `warnings`. Fenced by `lease` like
+    /// create_journal. util::Error as read_journal, or exit 7 when it cannot be written.
+    virtual std::unique_ptr<journal::Appender> open_journal(const std::string& run_id,
+                                                            const RunLease& lease,
+                                                            std::vector<std::string>* warnings) = 0;
+    /// Where a run's journal is, for messages.
+    virtual std::string journal_location(const std::string& run_id) const = 0;
+    /// The local directory for the run's artifacts (dumps, reconciliation exports); not
+    /// created here. util::Error (exit 2) for an id that is no run id.
+    virtual std::filesystem::path artifacts_dir(const std::string& run_id) const = 0;
+};
+
 /// Everything above, from one place.
 class Store : public DecisionLog,
               public Approvals,
               public Baselines,
               public DeployMarkers,
               public BadReleases,
-              public RunLocks {};
+              public RunLocks,
+              public Runs {};
 
 /// lock.json's document of a holder, and back (missing keys stay empty/0).
 boost::json::object to_json(const Holder& h);

@@ -168,7 +168,9 @@ argv = ["step-c"]
             opts.state_dir = dir.path() / run_id;
             auto plan = orchestrator::make_plan(pb, {}, {});
             state::LocalStore store(opts.state_dir);
-            auto out = orchestrator::run(plan, opts, store, run_id, first, quiet);
+            auto lease = store.acquire_lease(state::this_process_holder(run_id, "test")).lease;
+            REQUIRE(lease);
+            auto out = orchestrator::run(plan, opts, store, *lease, run_id, first, quiet);
             REQUIRE(out.status == journal::RunStatus::succeeded);
             CHECK(first.programs() == std::vector<std::string>{"step-a", "step-b", "step-c"});
             std::ifstream in(out.journal);
@@ -203,7 +205,10 @@ argv = ["step-c"]
             ro.state_dir = dir.path() / run_id;
             ro.user = "test";
             state::LocalStore store(ro.state_dir);
-            auto out = orchestrator::resume(pb, journal::read(path), ro, store, again, quiet);
+            auto lease = store.acquire_lease(state::this_process_holder(run_id, "test")).lease;
+            REQUIRE(lease);
+            auto out =
+                orchestrator::resume(pb, journal::read(path), ro, store, *lease, again, quiet);
             CHECK(again.programs() == c.programs); // a (finished) never runs again
             CHECK(out.status == c.status);
             if (c.status == journal::RunStatus::needs_attention) {
@@ -211,7 +216,8 @@ argv = ["step-c"]
                 // a person answers: it happened
                 test::FakeProcessRunner third;
                 ro.mark_done = {"b"};
-                out = orchestrator::resume(pb, journal::read(path), ro, store, third, quiet);
+                out =
+                    orchestrator::resume(pb, journal::read(path), ro, store, *lease, third, quiet);
                 CHECK(third.programs() == std::vector<std::string>{"step-c"});
                 CHECK(out.status == journal::RunStatus::succeeded);
             }

@@ -2,6 +2,8 @@
 #include "state/local_store.hpp"
 #include "state/memory_store.hpp"
 
+#include "journal/state.hpp"
+
 #include "support/temp_dir.hpp"
 #include "util/error.hpp"
 #include "util/files.hpp"
@@ -169,6 +171,44 @@ void check_contract(state::Store& store) {
         CHECK(d.stale->run_id == "20261126T090000Z-eeeeee");
         CHECK_FALSE(store.dead_holder());
     }
+    SUBCASE("runs: journals created under the lease, listed newest first, continued in order") {
+        CHECK(store.list_runs().empty());
+        CHECK_FALSE(store.latest_run());
+        const std::string first = "20261126T100000Z-aaaaaa", second = "20261126T110000Z-bbbbbb";
+        auto lease = store.acquire_lease(state::this_process_holder(first, "test")).lease;
+        REQUIRE(lease);
+        {
+            auto j = store.create_journal(first, {{"run_id", first}, {"created", "t"}}, *lease);
+            CHECK(j->append({{"type", "run_started"}, {"playbook", "p.toml"}}) == 1);
+            CHECK(j->append({{"type", "note"}, {"text", "one"}}) == 2);
+            CHECK(j->location() == store.journal_location(first));
+        }
+        store.create_journal(second, {{"run_id", second}}, *lease)
+            ->append({{"type", "note"}, {"text", "x"}});
+        CHECK(store.list_runs() == std::vector<std::string>{second, first});
+        CHECK(store.latest_run() == second);
+        std::vector<std::string> warnings;
+        auto more = store.open_journal(first, *lease, &warnings);
+        CHECK(warnings.empty());
+        CHECK(more->append({{"type", "note"}, {"text", "two"}}) == 3);
+        const auto j = store.read_journal(first);
+        CHECK(j.run_id() == first);
+        REQUIRE(j.records.size() == 3);
+        CHECK(j.records[0].at("type") == "run_started");
+        CHECK(j.records[2].at("text") == "two");
+        CHECK(j.records[2].at("seq") == 3);
+        // Each line names the hash of the line before it: the chain continues across the reopen.
+        CHECK(j.records[2].at("prev") != j.records[1].at("prev"));
+        CHECK(journal::fold(j, false).playbook == "p.toml");
+        try {
+            store.read_journal("../../etc/passwd");
+            FAIL("a path was read as a run");
+        } catch (const util::Error& e) {
+            CHECK(e.code() == util::ExitCode::invalid);
+        }
+        CHECK_THROWS_AS(store.read_journal("20261126T120000Z-cccccc"), util::Error);
+        CHECK(store.artifacts_dir(first).filename() == first);
+    }
     SUBCASE("bad releases: none, then each location and release once, the latest record kept") {
         CHECK(store.bad_releases().empty());
         store.record_bad_release({"v2", "/srv/shop", "t1", "run-1", "v1"});
@@ -239,6 +279,22 @@ TEST_SUITE("state") {
               "\"switched_to\":\"v1\"}]}\n");
     }
 
+    TEST_CASE("LocalStore: a run's journal is runs/RUN_ID.jsonl and its hash chain verifies") {
+        test::TempDir dir;
+        state::LocalStore store(dir.path());
+        const std::string run = "20261126T100000Z-aaaaaa";
+        auto lease = store.acquire_lease(state::this_process_holder(run, "test")).lease;
+        REQUIRE(lease);
+        store.create_journal(run, {{"run_id", run}}, *lease)->append({{"type", "note"}});
+        store.open_journal(run, *lease, nullptr)->append({{"type", "note"}, {"text", "again"}});
+        const fs::path file = dir / ("runs/" + run + ".jsonl");
+        CHECK(store.journal_location(run) == file.string());
+        CHECK(store.artifacts_dir(run) == dir / ("runs/" + run));
+        const auto v = journal::verify(file);
+        CHECK(v.ok);
+        CHECK(v.lines == 3);
+    }
+
     TEST_CASE("LocalStore: the lock file counts acquisitions and lock.json names the holder") {
         test::TempDir dir;
         state::LocalStore store(dir.path());
@@ -289,6 +345,35 @@ TEST_SUITE("state") {
         a.lease->release();
         a.lease->set_run_id("20261126T100000Z-xxxxxx");
         CHECK(store.lease_holder()->run_id == "20261126T100051Z-bbbbbb");
+    }
+
+    TEST_CASE("MemoryStore: a holder that lost its lease appends nothing more to its journal") {
+        struct Clock final : util::Clock {
+            util::SystemTime t;
+            util::SystemTime now() const override { return t; }
+        } clock;
+        clock.t = at("2026-11-26T10:00:00Z");
+        state::MemoryStore store(clock, std::chrono::seconds(30));
+        const std::string run = "20261126T100000Z-aaaaaa";
+        auto a = store.acquire_lease(state::this_process_holder(run, "a")).lease;
+        REQUIRE(a);
+        auto journal = store.create_journal(run, {{"run_id", run}}, *a);
+        journal->append({{"type", "note"}, {"text", "before"}});
+        clock.t = at("2026-11-26T10:01:00Z"); // a's lease ran out; b takes over the run
+        auto b = store.acquire_lease(state::this_process_holder(run, "b")).lease;
+        REQUIRE(b);
+        try {
+            journal->append({{"type", "step_started"}, {"step", "restore"}});
+            FAIL("a fenced-off holder appended");
+        } catch (const util::Error& e) {
+            CHECK(e.code() == util::ExitCode::state_unwritable);
+        }
+        auto continued = store.open_journal(run, *b, nullptr);
+        CHECK(continued->append({{"type", "note"}, {"text", "after"}}) == 2);
+        const auto records = store.read_journal(run).records;
+        REQUIRE(records.size() == 2);
+        CHECK(records[1].at("text") == "after");
+        CHECK(records[1].at("time") == "2026-11-26T10:01:00.000Z");
     }
 
     TEST_CASE("LocalStore: deploy markers before the history file and malformed history lines") {
