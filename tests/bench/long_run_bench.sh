@@ -15,7 +15,7 @@ sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(5000 10000 20000)
 base=/tmp
 [ -d /dev/shm ] && base=/dev/shm
-work=$(mktemp -d "$base/rollback-long-run.XXXXXX")
+work=$(mktemp -d -p "$base")
 trap 'rm -rf "$work"' EXIT
 
 gen() { # N CHAINED FILE
