@@ -6,6 +6,7 @@
 
 #include "exec/runner.hpp"
 #include "playbook/model.hpp"
+#include "state/store.hpp"
 #include "util/error.hpp"
 
 #include <boost/json/object.hpp>
@@ -34,6 +35,8 @@ struct Context {
     std::string run_id;
     std::filesystem::path state_dir;
     std::filesystem::path run_dir; ///< <state_dir>/runs/<run_id>/ : artifacts (CSV, dumps)
+    /// The releases marked bad (release_switch, git_checkout), kept by the run's state::Store.
+    state::BadReleases& bad_releases;
     const Trigger& trigger;
     bool verbose = false;
     /// Progress for a person (restore progress, "waiting for health"); shown live on a terminal.

@@ -166,7 +166,7 @@ CheckoutPlan plan_checkout(const Git& git, const CheckoutParams& c, const Contex
 
     std::vector<BadRelease> bad;
     try {
-        bad = read_bad_releases(ctx.state_dir);
+        bad = ctx.bad_releases.bad_releases();
     } catch (const util::Error& e) {
         plan.problem = e.what();
         return plan;
@@ -334,9 +334,9 @@ class GitCheckoutAction final : public Action {
         }
         try {
             // Before the checkout, so a retry in this run finds it and does not go further back.
-            record_bad_release(ctx.state_dir, {plan.from, c.repo.string(),
-                                               util::format_time(std::chrono::system_clock::now()),
-                                               ctx.run_id, plan.to});
+            ctx.bad_releases.record_bad_release(
+                {plan.from, c.repo.string(), util::format_time(std::chrono::system_clock::now()),
+                 ctx.run_id, plan.to});
         } catch (const util::Error& e) {
             r.summary = e.what();
             return r;

@@ -30,8 +30,6 @@ namespace json = boost::json;
 
 namespace {
 
-constexpr int k_releases_file_version = 1;
-
 [[noreturn]] void fail(std::string what, std::string hint = {}) {
     throw util::Error(std::move(what), util::ExitCode::run_failed, std::move(hint));
 }
@@ -113,72 +111,7 @@ void copy_file_atomic(const fs::path& from, const fs::path& to) {
     write_keeping_mode(to, content, mode);
 }
 
-json::object to_json(const BadRelease& b) {
-    return {{"release", b.release},
-            {"location", b.location},
-            {"marked_bad_at", b.marked_bad_at},
-            {"run_id", b.run_id},
-            {"switched_to", b.switched_to}};
-}
-
-std::string str_field(const json::object& o, std::string_view key) {
-    const auto* v = o.if_contains(key);
-    return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
-}
-
 } // namespace
-
-// --- bad releases ------------------------------------------------------------------------------
-
-fs::path bad_releases_file(const fs::path& state_dir) {
-    return state_dir / "releases.json";
-}
-
-std::vector<BadRelease> read_bad_releases(const fs::path& state_dir) {
-    fs::path file = bad_releases_file(state_dir);
-    std::error_code ec;
-    if (!fs::exists(file, ec)) {
-        return {};
-    }
-    std::string text = util::read_file(file);
-    json::value doc;
-    try {
-        doc = json::parse(text);
-    } catch (const std::exception& e) {
-        fail(file.string() + ": not valid JSON: " + e.what(),
-             "move the file aside; it only lists releases marked bad");
-    }
-    const auto* releases = doc.is_object() ? doc.as_object().if_contains("bad_releases") : nullptr;
-    if (releases == nullptr || !releases->is_array()) {
-        fail(file.string() + ": no \"bad_releases\" array");
-    }
-    std::vector<BadRelease> out;
-    for (const auto& v : releases->as_array()) {
-        if (!v.is_object()) {
-            continue;
-        }
-        const auto& o = v.as_object();
-        out.push_back({str_field(o, "release"), str_field(o, "location"),
-                       str_field(o, "marked_bad_at"), str_field(o, "run_id"),
-                       str_field(o, "switched_to")});
-    }
-    return out;
-}
-
-void record_bad_release(const fs::path& state_dir, const BadRelease& bad) {
-    auto all = read_bad_releases(state_dir);
-    std::erase_if(all, [&](const BadRelease& b) {
-        return b.location == bad.location && b.release == bad.release;
-    });
-    all.push_back(bad);
-    json::array arr;
-    for (const auto& b : all) {
-        arr.push_back(to_json(b));
-    }
-    json::object doc{{"version", k_releases_file_version}, {"bad_releases", std::move(arr)}};
-    fs::create_directories(state_dir);
-    util::write_file_atomic(bad_releases_file(state_dir), json::serialize(doc) + "\n");
-}
 
 // --- layout ------------------------------------------------------------------------------------
 
@@ -380,7 +313,7 @@ SwitchPlan plan_switch(const SwitchParams& s, const Context& ctx) {
     try {
         plan.from = current_release(layout.deploy_root);
         std::string location = layout.deploy_root.string();
-        auto bad = read_bad_releases(ctx.state_dir);
+        auto bad = ctx.bad_releases.bad_releases();
         // A retried or resumed step of the same run must not go one release further back.
         for (const auto& b : bad) {
             if (b.location == location && b.run_id == ctx.run_id && !ctx.run_id.empty()) {
@@ -542,9 +475,9 @@ class ReleaseSwitchAction final : public Action {
         try {
             // Recorded before the switch: a retry of this run finds it and does not go one
             // release further back (see plan_switch).
-            record_bad_release(ctx.state_dir, {plan.from, s.layout.deploy_root.string(),
-                                               util::format_time(std::chrono::system_clock::now()),
-                                               ctx.run_id, plan.to});
+            ctx.bad_releases.record_bad_release(
+                {plan.from, s.layout.deploy_root.string(),
+                 util::format_time(std::chrono::system_clock::now()), ctx.run_id, plan.to});
             json::array restored;
             for (const auto& rel : s.layout.config_files) {
                 fs::path dest = s.layout.deploy_root / rel;

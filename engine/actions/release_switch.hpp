@@ -2,9 +2,10 @@
 #pragma once
 
 // Releases in the Capistrano/Deployer layout: <deploy_root>/releases/<version>/ and a `current`
-// symlink, and the list of releases that were rolled back from ("marked bad"), kept in
-// <state_dir>/releases.json. The `release_switch` action (release_switch.cpp) is built on these;
-// `rollback status` reads the bad-release list.
+// symlink. The releases rolled back from ("marked bad") are kept by state::BadReleases. The
+// `release_switch` action (release_switch.cpp) is built on these.
+
+#include "state/store.hpp"
 
 #include <filesystem>
 #include <string>
@@ -12,25 +13,7 @@
 
 namespace rollback::actions {
 
-/// A release that a run rolled back from.
-struct BadRelease {
-    std::string release;       ///< version ("v2") or git ref
-    std::string location;      ///< the deploy_root or git work tree it belongs to (absolute)
-    std::string marked_bad_at; ///< RFC 3339 UTC
-    std::string run_id;
-    std::string switched_to; ///< the release the run switched to instead
-};
-
-/// <state_dir>/releases.json
-std::filesystem::path bad_releases_file(const std::filesystem::path& state_dir);
-
-/// Every bad release recorded in `state_dir`, oldest first; empty when the file does not exist.
-/// Throws util::Error (exit 1) when the file exists but cannot be read or is not ours.
-std::vector<BadRelease> read_bad_releases(const std::filesystem::path& state_dir);
-
-/// Adds `bad` (replacing an earlier record of the same location and release), written
-/// atomically. Throws util::Error when the file cannot be read or written.
-void record_bad_release(const std::filesystem::path& state_dir, const BadRelease& bad);
+using BadRelease = state::BadRelease;
 
 /// One deploy root's layout as a release_switch step describes it.
 struct ReleaseLayout {

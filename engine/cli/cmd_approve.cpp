@@ -218,7 +218,7 @@ int cmd_approve(const Args& args) {
     // Marked before the run so a second approval is refused; reopened when no run started
     // (preflight problems, the lock held, not confirmed at the prompt).
     const state::ApprovalRequest pending = *request;
-    const auto before = journal::latest_run(state_dir);
+    const auto before = store.latest_run();
     request->state = "approved";
     request->approved_by = current_user();
     request->approved_at = now;
@@ -230,7 +230,7 @@ int cmd_approve(const Args& args) {
         store.put_approval(pending);
         throw;
     }
-    auto after = journal::latest_run(state_dir);
+    auto after = store.latest_run();
     if (after && after != before) {
         request->run_id = *after;
         store.put_approval(*request);

@@ -77,11 +77,11 @@ std::vector<monitor::Deploy> replay_deploys(const CommonOptions& common, const c
         origin = "--deploy";
         return out;
     }
-    const auto state_dir = resolve_state_dir(common, cfg).dir;
-    for (auto& m : read_deploy_history(state_dir, cfg.target)) {
+    const state::LocalStore store(resolve_state_dir(common, cfg).dir);
+    for (auto& m : store.deploy_history(cfg.target)) {
         out.push_back(monitor::Deploy{m.time, std::move(m.release)});
     }
-    origin = (state_dir / "deploys.jsonl").string();
+    origin = store.deploy_history_location();
     return out;
 }
 

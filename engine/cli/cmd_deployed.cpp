@@ -3,12 +3,11 @@
 #include "cli/commands.hpp"
 #include "cli/options.hpp"
 #include "cli/state_dir.hpp"
+#include "state/local_store.hpp"
 #include "util/error.hpp"
 #include "util/exit_code.hpp"
-#include "util/files.hpp"
 #include "util/strings.hpp"
 
-#include <boost/json.hpp>
 #include <cstdio>
 
 namespace rollback::cli {
@@ -39,25 +38,14 @@ int cmd_deployed(const Args& args) {
         t = *parsed;
     }
     config::Config cfg = load_rollback_config(common);
-    auto state_dir = resolve_state_dir(common, cfg).dir;
-    std::filesystem::create_directories(state_dir);
-    boost::json::object marker{{"version", 1},
-                               {"kind", "deploy"},
-                               {"release", release},
-                               {"time", util::format_time(t)},
-                               {"target", cfg.target}};
-    const std::string line = boost::json::serialize(marker);
-    util::write_file_atomic(state_dir / "deploy.json", line + "\n");
-    // The history of markers: "once per release" decisions and baselines look back at it.
-    if (!util::append_line(state_dir / "deploys.jsonl", line)) {
-        throw util::Error("cannot append to " + (state_dir / "deploys.jsonl").string(),
-                          util::ExitCode::run_failed);
-    }
+    state::LocalStore store(resolve_state_dir(common, cfg).dir);
+    const state::DeployMarker marker{release, t, cfg.target};
+    const std::string where = store.put_deploy_marker(marker);
     if (common.json) {
-        std::printf("%s\n", line.c_str());
+        std::printf("%s\n", state::deploy_marker_json(marker).c_str());
     } else {
         std::printf("deploy marker: release %s at %s (%s)\n", release.c_str(),
-                    util::format_time(t).c_str(), (state_dir / "deploy.json").c_str());
+                    util::format_time(t).c_str(), where.c_str());
     }
     return util::to_int(util::ExitCode::ok);
 }

@@ -25,7 +25,7 @@ namespace {
 namespace fs = std::filesystem;
 
 journal::RunState fold_run(const fs::path& state_dir, const std::string& run_id) {
-    return journal::fold(journal::read(journal::journal_path(state_dir, run_id)), false);
+    return journal::fold(state::LocalStore(state_dir).read_journal(run_id), false);
 }
 
 std::string run_line(const journal::RunState& st) {
@@ -41,7 +41,7 @@ std::string run_line(const journal::RunState& st) {
 /// What followed the decision: the runs naming it, an approval request, or nothing.
 std::string action_taken(const fs::path& state_dir, const std::string& decision_id) {
     std::string out;
-    for (const auto& id : journal::list_runs(state_dir)) {
+    for (const auto& id : state::LocalStore(state_dir).list_runs()) {
         try {
             auto st = fold_run(state_dir, id);
             if (st.trigger.decision_id == decision_id) {

@@ -4,6 +4,7 @@
 #include "cli/state_dir.hpp"
 #include "journal/paths.hpp"
 #include "report/run_report.hpp"
+#include "state/local_store.hpp"
 #include "util/error.hpp"
 #include "util/secrets.hpp"
 
@@ -24,7 +25,8 @@ int cmd_history(const Args& args) {
         return util::to_int(util::ExitCode::ok);
     }
     auto state_dir = resolve_state_dir(common, playbook).dir;
-    auto ids = journal::list_runs(state_dir);
+    const state::LocalStore store(state_dir);
+    auto ids = store.list_runs();
     std::string out;
     if (!common.json) {
         if (ids.empty()) {
@@ -36,7 +38,7 @@ int cmd_history(const Args& args) {
     for (const auto& id : ids) {
         // One bad journal must not hide the others: it gets a line saying what is wrong.
         try {
-            auto view = report::load_run(state_dir, id);
+            auto view = report::load_run(store, id);
             out += common.json ? boost::json::serialize(report::history_json(view.state))
                                : report::format_history_line(view.state);
         } catch (const util::Error& e) {

@@ -245,9 +245,9 @@ struct Loop {
     }
 
     void feed_marker() {
-        std::optional<DeployMarker> m;
+        std::optional<state::DeployMarker> m;
         try {
-            m = read_deploy_marker(state_dir);
+            m = state::LocalStore(state_dir).deploy_marker();
         } catch (const util::Error& e) {
             log::warn("{}", e.what());
             return;

@@ -6,6 +6,7 @@
 #include "cli/run_options.hpp"
 #include "cli/state_dir.hpp"
 #include "report/console.hpp"
+#include "state/local_store.hpp"
 #include "util/secrets.hpp"
 
 #include <boost/json/serialize.hpp>
@@ -16,7 +17,8 @@ namespace rollback::cli {
 int show_plan(const orchestrator::Plan& plan, const std::filesystem::path& state_dir,
               const actions::Trigger& trigger, bool json) {
     exec::RealProcessRunner runner;
-    auto pre = orchestrator::preflight(plan, state_dir, trigger, runner);
+    state::LocalStore store(state_dir);
+    auto pre = orchestrator::preflight(plan, state_dir, store, trigger, runner);
     if (json) {
         std::puts(util::mask_secrets(boost::json::serialize(plan_json(plan, pre))).c_str());
     } else {

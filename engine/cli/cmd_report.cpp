@@ -5,6 +5,7 @@
 #include "cli/state_dir.hpp"
 #include "report/html.hpp"
 #include "report/run_report.hpp"
+#include "state/local_store.hpp"
 #include "util/error.hpp"
 #include "util/secrets.hpp"
 
@@ -39,7 +40,7 @@ int cmd_report(const Args& args) {
                           "run 'rollback history' to list the runs");
     }
     auto state_dir = resolve_state_dir(common, playbook).dir;
-    auto view = report::load_run(state_dir, run_id);
+    auto view = report::load_run(state::LocalStore(state_dir), run_id);
     if (html || !output.empty()) {
         emit_html(report::run_html(view.journal, view.state, view.ctx,
                                    decision_view_of_run(state_dir, view.state.trigger.decision_id)),

@@ -9,6 +9,7 @@
 #include "journal/reader.hpp"
 #include "journal/state.hpp"
 #include "report/console.hpp"
+#include "state/local_store.hpp"
 #include "util/log.hpp"
 #include "util/secrets.hpp"
 #include "util/sha256.hpp"
@@ -45,16 +46,17 @@ int cmd_resume(const Args& args) {
     }
     auto state_dir = resolve_state_dir(common, playbook_opt).dir;
     if (run_id.empty()) {
-        auto latest = journal::latest_run(state_dir);
+        auto latest = state::LocalStore(state_dir).latest_run();
         if (!latest) {
             throw util::Error("no runs in " + state_dir.string(), util::ExitCode::invalid,
                               "pass --state-dir DIR or -p PLAYBOOK to name where the runs are");
         }
         run_id = *latest;
     }
-    auto jr = journal::read(journal::journal_path(state_dir, run_id));
-    if (journal::is_run_live(state_dir, run_id)) {
-        auto h = journal::live_holder(state_dir);
+    state::LocalStore store(state_dir);
+    auto jr = store.read_journal(run_id);
+    if (store.is_run_live(run_id)) {
+        auto h = store.lease_holder();
         throw util::Error("run " + run_id + " is still running (pid " +
                               std::to_string(h ? h->pid : 0) + ")",
                           util::ExitCode::locked);
@@ -76,8 +78,8 @@ int cmd_resume(const Args& args) {
                           "reviewed the change");
     }
     start_logging(state_dir, common.verbose, "resume");
-    auto lock = take_lock(state_dir, run_id, reason.empty() ? state.reason : reason, false);
-    lock.set_run_id(run_id);
+    auto lock = take_lock(store, run_id, reason.empty() ? state.reason : reason, false);
+    lock->set_run_id(run_id);
     if (!common.json) {
         std::printf("resuming run %s (%s, %s): playbook %s\n", run_id.c_str(),
                     std::string(journal::to_string(state.status)).c_str(),
@@ -93,7 +95,7 @@ int cmd_resume(const Args& args) {
     // A step whose action can look at its own effect (pg_restore) is marked done against its
     // probe's word only with a second, explicit yes.
     auto unfinished =
-        orchestrator::probe_mark_done(pb, jr, split_list(mark_done), state_dir, runner);
+        orchestrator::probe_mark_done(pb, jr, split_list(mark_done), state_dir, store, runner);
     for (const auto& [id, what] : unfinished) {
         std::fprintf(stderr,
                      "rollback: warning: --mark-done %s: the step did not finish: %s; marking it "
@@ -126,9 +128,9 @@ int cmd_resume(const Args& args) {
     {
         report::ConsoleObserver observer(stdout, report::choose_mode(stdout, common.json),
                                          common.verbose);
-        outcome = orchestrator::resume(pb, jr, ro, runner, observer);
+        outcome = orchestrator::resume(pb, jr, ro, store, *lock, runner, observer);
     }
-    lock.release();
+    lock->release();
     print_summary(outcome, state_dir, common.json);
     return util::to_int(outcome.code);
 }

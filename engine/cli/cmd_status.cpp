@@ -1,14 +1,13 @@
 // SPDX-License-Identifier: MIT
 #include "actions/pg_restore_action.hpp"
-#include "actions/release_switch.hpp"
 #include "cli/commands.hpp"
 #include "cli/load.hpp"
 #include "cli/options.hpp"
 #include "cli/state_dir.hpp"
-#include "journal/lock.hpp"
 #include "journal/paths.hpp"
 #include "journal/state.hpp"
 #include "report/run_report.hpp"
+#include "state/local_store.hpp"
 #include "state/step_gate.hpp"
 #include "util/error.hpp"
 #include "util/secrets.hpp"
@@ -37,7 +36,7 @@ actions::LeftoverScan leftover_databases(const journal::RunState& run,
     const std::string& playbook = run.playbook;
     try {
         auto pb = load_playbook(playbook, {});
-        auto holder = journal::live_holder(state_dir);
+        auto holder = state::LocalStore(state_dir).lease_holder();
         return actions::scan_leftover_databases(pb, holder ? holder->run_id : "");
     } catch (const std::exception& e) {
         scan.not_checked.push_back("playbook " + playbook + ": " + e.what());
@@ -83,10 +82,10 @@ int cmd_status(const Args& args) {
     auto state_dir = resolve_state_dir(common, playbook).dir;
     if (run_id.empty()) {
         // The current run is the lock holder's; otherwise the newest journal.
-        if (auto holder = journal::live_holder(state_dir);
+        if (auto holder = state::LocalStore(state_dir).lease_holder();
             holder && journal::is_valid_run_id(holder->run_id)) {
             run_id = holder->run_id;
-        } else if (auto latest = journal::latest_run(state_dir)) {
+        } else if (auto latest = state::LocalStore(state_dir).latest_run()) {
             run_id = *latest;
         } else {
             if (common.json) {
@@ -97,10 +96,10 @@ int cmd_status(const Args& args) {
             return util::to_int(util::ExitCode::ok);
         }
     }
-    auto view = report::load_run(state_dir, run_id);
+    auto view = report::load_run(state::LocalStore(state_dir), run_id);
     auto leftovers = leftover_databases(view.state, state_dir);
     // Releases rolled back from stay marked bad: never re-deployed or re-judged as a baseline.
-    auto bad = actions::read_bad_releases(state_dir);
+    auto bad = state::LocalStore(state_dir).bad_releases();
     std::string out;
     if (common.json) {
         auto o = report::status_json(view.state, view.ctx);

@@ -27,7 +27,7 @@ decision::DecisionRecord manual_record(const std::string& target,
     decision::DecisionRecord r;
     r.time = std::chrono::system_clock::now();
     r.target = target;
-    if (auto marker = read_deploy_marker(state_dir)) {
+    if (auto marker = state::LocalStore(state_dir).deploy_marker()) {
         r.release = marker->release;
         r.deployed_at = marker->time;
     }

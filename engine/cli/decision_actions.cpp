@@ -3,6 +3,7 @@
 
 #include "actions/hooks.hpp"
 #include "cli/check_support.hpp"
+#include "state/local_store.hpp"
 #include "util/error.hpp"
 #include "util/files.hpp"
 #include "util/log.hpp"
@@ -39,7 +40,8 @@ std::vector<std::string> tell_hooks(const config::Config& cfg, const playbook::P
     }
     const actions::Trigger t = trigger_of(r, decision_id, "monitor");
     playbook::Step step; // a decision is no step: the event's "step" is ""
-    actions::Context ctx{pb, step, runner, "", state_dir, {}, t, false, {}};
+    state::LocalStore store(state_dir);
+    actions::Context ctx{pb, step, runner, "", state_dir, {}, store, t, false, {}};
     boost::json::object extra{{"decision_id", decision_id},
                               {"summary", summarize_record(r)},
                               {"executed", r.executed},

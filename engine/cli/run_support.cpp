@@ -9,6 +9,7 @@
 #include "journal/writer.hpp"
 #include "orchestrator/survivors.hpp"
 #include "report/console.hpp"
+#include "state/local_store.hpp"
 #include "util/error.hpp"
 #include "util/files.hpp"
 #include "util/log.hpp"
@@ -22,7 +23,7 @@
 namespace rollback::cli {
 namespace {
 
-std::string describe(const journal::Holder& h) {
+std::string describe(const state::Holder& h) {
     std::string s = "run " + (h.run_id.empty() ? std::string("(starting)") : h.run_id);
     if (h.pid != 0) {
         s += " (pid " + std::to_string(h.pid) + " on " + h.host + ", started " + h.started;
@@ -37,9 +38,9 @@ std::string describe(const journal::Holder& h) {
     return s;
 }
 
-bool run_unfinished(const std::filesystem::path& state_dir, const std::string& run_id) {
+bool run_unfinished(const state::Runs& runs, const std::string& run_id) {
     try {
-        auto state = journal::fold(journal::read(journal::journal_path(state_dir, run_id)), false);
+        auto state = journal::fold(runs.read_journal(run_id), false);
         // A run that died before recording its plan ran no step: nothing to resume.
         return !state.playbook.empty() && (state.status == journal::RunStatus::interrupted ||
                                            state.status == journal::RunStatus::running);
@@ -68,49 +69,49 @@ bool confirm(const std::string& question, bool yes) {
     return answer == "y" || answer == "Y" || answer == "yes";
 }
 
-journal::RunLock take_lock(const std::filesystem::path& state_dir, const std::string& run_id,
-                           const std::string& reason, bool abandon_stale,
-                           const playbook::Playbook* pb) {
-    auto attempt = journal::acquire(state_dir, journal::this_process_holder(run_id, reason));
-    if (!attempt.lock) {
+std::unique_ptr<state::RunLease> take_lock(state::LocalStore& store, const std::string& run_id,
+                                           const std::string& reason, bool abandon_stale,
+                                           const playbook::Playbook* pb) {
+    const std::filesystem::path& state_dir = store.dir();
+    auto attempt = store.acquire_lease(state::this_process_holder(run_id, reason));
+    if (!attempt.lease) {
         throw util::Error("another run holds the lock of " + state_dir.string() + ": " +
-                              describe(attempt.holder.value_or(journal::Holder{})),
+                              describe(attempt.holder.value_or(state::Holder{})),
                           util::ExitCode::locked,
                           "wait for it to finish, or see: rollback status --state-dir " +
                               state_dir.string());
     }
     if (attempt.stale && attempt.stale->run_id != run_id && !attempt.stale->run_id.empty() &&
-        run_unfinished(state_dir, attempt.stale->run_id)) {
+        run_unfinished(store, attempt.stale->run_id)) {
         const auto& dead = *attempt.stale;
         if (!abandon_stale) {
             // Leave the evidence exactly as it was: the dead run's lock.json stays for the next
             // look.
-            attempt.lock->release_leaving(dead);
+            attempt.lease->release_leaving(dead);
             throw util::Error(describe(dead) + " died without finishing", util::ExitCode::locked,
                               "continue it with: rollback resume " + dead.run_id + " --state-dir " +
                                   state_dir.string() +
                                   "   (or start a new run anyway with --abandon-stale)");
         }
-        auto writer = journal::Writer::open_existing(journal::journal_path(state_dir, dead.run_id));
-        writer.append(
+        auto writer = store.open_journal(dead.run_id, *attempt.lease, nullptr);
+        writer->append(
             {{"type", "note"},
              {"text", "abandoned: a new run " + run_id + " was started with --abandon-stale"}});
         log::warn("run {} abandoned (--abandon-stale) for new run {}", dead.run_id, run_id);
         if (pb != nullptr) {
             // The new run may start the same steps: what the dead run's in-flight attempts
             // started must be gone first (docs/actions.md, "Step processes").
-            auto dead_state =
-                journal::fold(journal::read(journal::journal_path(state_dir, dead.run_id)), false);
+            auto dead_state = journal::fold(store.read_journal(dead.run_id), false);
             orchestrator::settle_survivors(
                 dead_state, *pb,
-                {[&](boost::json::object rec) { writer.append(std::move(rec)); },
+                {[&](boost::json::object rec) { writer->append(std::move(rec)); },
                  [](const std::string& step, const std::string& line) {
                      std::fprintf(stderr, "rollback: step \"%s\" of the abandoned run: %s\n",
                                   step.c_str(), util::mask_secrets(line).c_str());
                  }});
         }
     }
-    return std::move(*attempt.lock);
+    return std::move(attempt.lease);
 }
 
 void print_summary(const orchestrator::RunOutcome& o, const std::filesystem::path& state_dir,
@@ -163,7 +164,8 @@ int start_run(const playbook::Playbook& pb, const actions::Trigger& trigger,
         start_logging(o.state_dir, o.verbose, o.command);
     }
     const std::string run_id = journal::new_run_id();
-    auto lock = take_lock(o.state_dir, run_id, trigger.reason, o.abandon_stale, &pb);
+    state::LocalStore store(o.state_dir);
+    auto lock = take_lock(store, run_id, trigger.reason, o.abandon_stale, &pb);
     exec::install_interrupt_handlers();
     if (!o.json) {
         std::printf("\nrun id: %s\n", run_id.c_str());
@@ -174,9 +176,9 @@ int start_run(const playbook::Playbook& pb, const actions::Trigger& trigger,
     exec::RealProcessRunner runner;
     {
         report::ConsoleObserver observer(stdout, report::choose_mode(stdout, o.json), o.verbose);
-        outcome = orchestrator::run(plan, ro, run_id, runner, observer);
+        outcome = orchestrator::run(plan, ro, store, *lock, run_id, runner, observer);
     }
-    lock.release();
+    lock->release();
     print_summary(outcome, o.state_dir, o.json);
     return util::to_int(outcome.code);
 }

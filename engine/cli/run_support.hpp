@@ -3,12 +3,13 @@
 
 // What `run`, `resume` and `trigger` share: confirmation, the run lock, the run summary.
 
-#include "journal/lock.hpp"
 #include "orchestrator/execute.hpp"
 #include "orchestrator/plan.hpp"
 #include "playbook/model.hpp"
+#include "state/local_store.hpp"
 
 #include <filesystem>
+#include <memory>
 #include <string>
 
 namespace rollback::cli {
@@ -22,9 +23,9 @@ bool confirm(const std::string& question, bool yes);
 /// `abandon_stale` — then that dead run gets a note in its journal, the survivors of its
 /// in-flight steps are waited for or ended (timeouts from `pb` when given; journaled in the dead
 /// run's journal, printed on stderr), and the lock is taken.
-journal::RunLock take_lock(const std::filesystem::path& state_dir, const std::string& run_id,
-                           const std::string& reason, bool abandon_stale,
-                           const playbook::Playbook* pb = nullptr);
+std::unique_ptr<state::RunLease> take_lock(state::LocalStore& store, const std::string& run_id,
+                                           const std::string& reason, bool abandon_stale,
+                                           const playbook::Playbook* pb = nullptr);
 
 /// The closing lines of a run for a person (or a JSON summary object with --json).
 void print_summary(const orchestrator::RunOutcome& outcome, const std::filesystem::path& state_dir,

@@ -7,13 +7,15 @@
 #include "util/files.hpp"
 #include "util/sha256.hpp"
 
+#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
-#include <sstream>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace rollback::journal {
 namespace {
@@ -44,9 +46,10 @@ Lines split_lines(std::string_view content) {
     return out;
 }
 
-std::optional<boost::json::object> parse_object(std::string_view text, std::string& why) {
+std::optional<boost::json::object> parse_object(std::string_view text, std::string& why,
+                                                boost::json::storage_ptr sp = {}) {
     boost::system::error_code ec;
-    boost::json::value v = boost::json::parse(text, ec);
+    boost::json::value v = boost::json::parse(text, ec, std::move(sp));
     if (ec) {
         why = "not valid JSON (" + ec.message() + ")";
         return std::nullopt;
@@ -64,14 +67,43 @@ std::string read_content(const fs::path& file) {
         throw util::Error("journal " + file.string() + " does not exist", util::ExitCode::invalid,
                           "run 'rollback history' to list the runs");
     }
-    std::ifstream in(file, std::ios::binary);
-    if (!in) {
-        throw util::Error("cannot read journal " + file.string() + ": " + std::strerror(errno),
+    const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+    struct stat st {};
+    if (fd < 0 || ::fstat(fd, &st) != 0) {
+        const int err = errno;
+        if (fd >= 0) {
+            ::close(fd);
+        }
+        throw util::Error("cannot read journal " + file.string() + ": " + std::strerror(err),
                           util::ExitCode::invalid);
     }
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
+    // Sized once from fstat, read until end of file: a live run may append meanwhile, and a
+    // long journal is not copied again and again as a stream buffer grows.
+    std::string content;
+    content.resize(static_cast<size_t>(st.st_size) + 4096);
+    size_t have = 0;
+    for (;;) {
+        if (have == content.size()) {
+            content.resize(content.size() * 2);
+        }
+        const ssize_t n = ::read(fd, content.data() + have, content.size() - have);
+        if (n < 0 && errno == EINTR) {
+            continue;
+        }
+        if (n < 0) {
+            const int err = errno;
+            ::close(fd);
+            throw util::Error("cannot read journal " + file.string() + ": " + std::strerror(err),
+                              util::ExitCode::invalid);
+        }
+        if (n == 0) {
+            break;
+        }
+        have += static_cast<size_t>(n);
+    }
+    ::close(fd);
+    content.resize(have);
+    return content;
 }
 
 /// The header problem, or "" when the header is one this rollback reads.
@@ -103,7 +135,10 @@ std::string Journal::run_id() const {
 }
 
 Journal read(const fs::path& file) {
-    std::string content = read_content(file);
+    return parse(read_content(file), file);
+}
+
+Journal parse(std::string_view content, const fs::path& file) {
     if (content.empty()) {
         throw util::Error("journal " + file.string() + " is empty", util::ExitCode::invalid);
     }
@@ -117,10 +152,14 @@ Journal read(const fs::path& file) {
                               " has no complete header (crash while creating it?)",
                           util::ExitCode::invalid);
     }
+    // Every record of the journal in one arena, freed at once with the last of them: a long
+    // run's records cost no allocator work per value, to build or to drop.
+    const boost::json::storage_ptr records =
+        boost::json::make_shared_resource<boost::json::monotonic_resource>();
     for (size_t i = 0; i < lines.complete.size(); ++i) {
         const RawLine& l = lines.complete[i];
         std::string why;
-        auto obj = parse_object(l.text, why);
+        auto obj = parse_object(l.text, why, records);
         if (!obj) {
             bool last = i + 1 == lines.complete.size() && !lines.torn_tail;
             if (last && i > 0) {

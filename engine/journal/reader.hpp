@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace rollback::journal {
@@ -31,6 +32,9 @@ struct Journal {
 /// before the last ("journal X:LINE: ..."), is not a rollback journal, or has an unknown version
 /// ("journal X has format version 7; this rollback reads version 1 — use a newer rollback").
 Journal read(const fs::path& file);
+
+/// read() of a journal's `content` kept elsewhere; `file` names it in messages.
+Journal parse(std::string_view content, const fs::path& file);
 
 /// The outcome of verify(): ok, or the first bad line and what is wrong with it.
 struct Verification {

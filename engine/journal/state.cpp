@@ -191,6 +191,8 @@ class Folder {
         m_s.pid = static_cast<int>(num(r, "pid").value_or(0));
         m_s.dry_run = flag(r, "dry_run");
         if (const auto* v = r.if_contains("steps"); v != nullptr && v->is_array()) {
+            m_s.steps.reserve(m_s.steps.size() + v->as_array().size());
+            m_s.step_index.reserve(m_s.steps.size() + v->as_array().size());
             for (const auto& e : v->as_array()) {
                 if (!e.is_object()) {
                     continue;

@@ -190,19 +190,7 @@ Writer Writer::create(const fs::path& file, const boost::json::object& header_fi
         io_error("cannot create", file);
     }
     Writer w(file, fd, 0, std::string(k_zero_hash), clock);
-    boost::json::object header;
-    header["seq"] = 0;
-    header["time"] = now_text(clock);
-    header["type"] = "header";
-    header["format"] = k_format_name;
-    header["version"] = k_format_version;
-    for (const auto& kv : header_fields) {
-        if (!is_reserved(kv.key()) && kv.key() != "type" && kv.key() != "format" &&
-            kv.key() != "version") {
-            header[kv.key()] = kv.value();
-        }
-    }
-    w.write_line(make_line(std::move(header), w.m_last_hash), true);
+    w.write_line(header_line(header_fields, now_text(clock)), true);
     // A new file is only durable once its directory entry is.
     util::fsync_directory(dir);
     w.make_reserve();
@@ -249,18 +237,40 @@ std::uint64_t Writer::append(boost::json::object record, Durability durability) 
                               " is unusable after an earlier write error",
                           util::ExitCode::run_failed);
     }
+    const std::uint64_t seq = m_next_seq;
+    write_line(record_line(std::move(record), seq, now_text(m_clock), m_last_hash),
+               durability == Durability::now);
+    return seq;
+}
+
+std::string header_line(const boost::json::object& header_fields, std::string_view time) {
+    boost::json::object header;
+    header["seq"] = 0;
+    header["time"] = time;
+    header["type"] = "header";
+    header["format"] = k_format_name;
+    header["version"] = k_format_version;
+    for (const auto& kv : header_fields) {
+        if (!is_reserved(kv.key()) && kv.key() != "type" && kv.key() != "format" &&
+            kv.key() != "version") {
+            header[kv.key()] = kv.value();
+        }
+    }
+    return make_line(std::move(header), k_zero_hash);
+}
+
+std::string record_line(boost::json::object record, std::uint64_t seq, std::string_view time,
+                        std::string_view prev_hash) {
     boost::json::object fields;
     fields.reserve(record.size() + 4);
-    std::uint64_t seq = m_next_seq;
     fields["seq"] = seq;
-    fields["time"] = now_text(m_clock);
+    fields["time"] = time;
     for (auto& kv : record) {
         if (!is_reserved(kv.key())) {
             fields[kv.key()] = std::move(kv.value());
         }
     }
-    write_line(make_line(std::move(fields), m_last_hash), durability == Durability::now);
-    return seq;
+    return make_line(std::move(fields), prev_hash);
 }
 
 void Writer::sync() {

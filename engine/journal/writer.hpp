@@ -28,7 +28,24 @@ inline constexpr std::string_view k_zero_hash =
 /// finish) can wait for the next record that opens a side effect.
 enum class Durability { now, with_next };
 
-class Writer {
+/// Appending to one run's journal, wherever it is kept (Writer: a file; a state::Store may keep
+/// it elsewhere). The contract is Writer's: a record is durable when append() returns (unless
+/// Durability::with_next), an append that fails leaves no torn record.
+class Appender {
+  public:
+    virtual ~Appender() = default;
+    virtual std::uint64_t append(boost::json::object record,
+                                 Durability durability = Durability::now) = 0;
+    virtual void sync() = 0;
+    /// The storage is full: stop starting side effects (see Writer::space_exhausted).
+    virtual bool space_exhausted() const = 0;
+    /// Appending is refused from now on (see Writer::broken).
+    virtual bool broken() const = 0;
+    /// Where the journal is, for messages (a file path for Writer).
+    virtual std::string location() const = 0;
+};
+
+class Writer final : public Appender {
   public:
     /// Creates `file` (and its parent directories; fails if it exists) and writes the header:
     /// {"seq":0,"time":...,"type":"header","format":"rollback-journal","version":1,
@@ -47,7 +64,7 @@ class Writer {
     Writer& operator=(Writer&& other) noexcept;
     Writer(const Writer&) = delete;
     Writer& operator=(const Writer&) = delete;
-    ~Writer();
+    ~Writer() override;
 
     /// Appends one record: `record` (must hold "type") gets "seq" and "time" in front and "prev"
     /// and "hash" at the end; secrets in string values are masked before hashing; one write(2),
@@ -60,18 +77,20 @@ class Writer {
     /// record N is durable.
     /// With Durability::with_next the line is written (a crash of the process keeps it) but synced
     /// only by the next durable append, sync() or the destructor.
-    std::uint64_t append(boost::json::object record, Durability durability = Durability::now);
+    std::uint64_t append(boost::json::object record,
+                         Durability durability = Durability::now) override;
 
     /// Syncs lines appended with Durability::with_next. Throws util::Error (exit 7) on failure.
-    void sync();
+    void sync() override;
 
     /// True once the space reserve was given up for a record (the state directory's disk is
     /// full): the caller should stop starting side effects, keeping the freed space for the
     /// records that close the run.
-    bool space_exhausted() const { return m_space_exhausted; }
+    bool space_exhausted() const override { return m_space_exhausted; }
     /// True after a failure that left the file in an unknown state (a failed fdatasync, a torn
     /// record that could not be cut off): every further append throws.
-    bool broken() const { return m_broken; }
+    bool broken() const override { return m_broken; }
+    std::string location() const override { return m_file.string(); }
 
     /// `<journal>.reserve`: a file of k_reserve_bytes created with the journal (best effort) and
     /// removed when the disk is full or the writer is destroyed.
@@ -112,5 +131,12 @@ inline constexpr std::size_t k_reserve_bytes = 64 * 1024;
 /// Serializes a record as a journal line (without newline): `fields` masked, "prev" and "hash"
 /// added. Exposed for tests and verify; the writer uses it.
 std::string make_line(boost::json::object fields, std::string_view prev_hash);
+
+/// The header line a new journal starts with (Writer::create), written at `time`.
+std::string header_line(const boost::json::object& header_fields, std::string_view time);
+/// The line of `record` appended as `seq` at `time` after the line hashed `prev_hash`
+/// (Writer::append): "seq" and "time" in front, the record's fields, "prev" and "hash".
+std::string record_line(boost::json::object record, std::uint64_t seq, std::string_view time,
+                        std::string_view prev_hash);
 
 } // namespace rollback::journal

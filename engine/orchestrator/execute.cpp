@@ -6,8 +6,6 @@
 #include "orchestrator/resume_decision.hpp"
 #include "orchestrator/survivors.hpp"
 
-#include "journal/paths.hpp"
-#include "journal/writer.hpp"
 #include "util/log.hpp"
 #include "util/sha256.hpp"
 #include "util/strings.hpp"
@@ -15,7 +13,9 @@
 #include <algorithm>
 #include <boost/json/array.hpp>
 #include <set>
+#include <string_view>
 #include <unistd.h>
+#include <unordered_set>
 
 namespace rollback::orchestrator {
 namespace {
@@ -52,15 +52,16 @@ bool contains(const std::vector<std::string>& v, const std::string& x) {
 
 } // namespace
 
-RunOutcome run(const Plan& plan, const RunOptions& options, const std::string& run_id,
-               exec::ProcessRunner& runner, report::Observer& observer) {
+RunOutcome run(const Plan& plan, const RunOptions& options, state::Store& store,
+               const state::RunLease& lease, const std::string& run_id, exec::ProcessRunner& runner,
+               report::Observer& observer) {
     const playbook::Playbook& pb = *plan.playbook;
-    auto file = journal::journal_path(options.state_dir, run_id);
-    auto writer = journal::Writer::create(
-        file,
-        {{"run_id", run_id}, {"created", util::format_time(std::chrono::system_clock::now())}});
-    Execution ex(pb, std::move(writer), options.trigger, run_id, options.state_dir, options.verbose,
-                 runner, observer);
+    auto writer = store.create_journal(
+        run_id,
+        {{"run_id", run_id}, {"created", util::format_time(std::chrono::system_clock::now())}},
+        lease);
+    Execution ex(pb, std::move(writer), options.trigger, run_id, options.state_dir, store,
+                 options.verbose, runner, observer);
 
     boost::json::array steps;
     for (const auto& ps : plan.steps) {
@@ -101,8 +102,8 @@ RunOutcome run(const Plan& plan, const RunOptions& options, const std::string& r
 }
 
 RunOutcome resume(const playbook::Playbook& pb, const journal::Journal& jr,
-                  const ResumeOptions& options, exec::ProcessRunner& runner,
-                  report::Observer& observer) {
+                  const ResumeOptions& options, state::Store& store, const state::RunLease& lease,
+                  exec::ProcessRunner& runner, report::Observer& observer) {
     const std::string run_id = jr.run_id();
     journal::RunState state = journal::fold(jr, false);
     const boost::json::object* started = nullptr;
@@ -140,8 +141,14 @@ RunOutcome resume(const playbook::Playbook& pb, const journal::Journal& jr,
         }
     }
     Plan plan = make_plan(pb, selection, trigger);
+    std::unordered_set<std::string_view> known; // by id in O(1): linear in the run's steps
+    for (const auto* list : {&pb.steps, &pb.finally}) {
+        for (const auto& s : *list) {
+            known.insert(s.id);
+        }
+    }
     for (const auto& st : state.steps) {
-        if (pb.find_step(st.id) == nullptr) {
+        if (!known.contains(st.id)) {
             throw util::Error("run " + run_id + " has step " + util::quoted(st.id) + " which " +
                                   pb.file.string() + " no longer has",
                               util::ExitCode::invalid);
@@ -180,12 +187,12 @@ RunOutcome resume(const playbook::Playbook& pb, const journal::Journal& jr,
     }
 
     std::vector<std::string> warnings;
-    auto writer = journal::Writer::open_existing(jr.file, &warnings);
+    auto writer = store.open_journal(run_id, lease, &warnings);
     for (const auto& w : warnings) {
         log::warn("{}", w);
     }
-    Execution ex(pb, std::move(writer), trigger, run_id, options.state_dir, options.verbose, runner,
-                 observer);
+    Execution ex(pb, std::move(writer), trigger, run_id, options.state_dir, store, options.verbose,
+                 runner, observer);
     char host[256] = {};
     ::gethostname(host, sizeof host - 1);
     ex.record({{"type", "run_resumed"},
@@ -269,11 +276,10 @@ RunOutcome resume(const playbook::Playbook& pb, const journal::Journal& jr,
     return out;
 }
 
-std::map<std::string, std::string> probe_mark_done(const playbook::Playbook& pb,
-                                                   const journal::Journal& jr,
-                                                   const std::vector<std::string>& mark_done,
-                                                   const std::filesystem::path& state_dir,
-                                                   exec::ProcessRunner& runner) {
+std::map<std::string, std::string>
+probe_mark_done(const playbook::Playbook& pb, const journal::Journal& jr,
+                const std::vector<std::string>& mark_done, const std::filesystem::path& state_dir,
+                state::Store& store, exec::ProcessRunner& runner) {
     std::map<std::string, std::string> out;
     const std::string run_id = jr.run_id();
     actions::Trigger trigger;
@@ -283,8 +289,8 @@ std::map<std::string, std::string> probe_mark_done(const playbook::Playbook& pb,
         if (action == nullptr || !action->has_probe()) {
             continue;
         }
-        actions::Context ctx{pb,      *step, runner, run_id, state_dir, state_dir / "runs" / run_id,
-                             trigger, false, {}};
+        actions::Context ctx{pb,    *step,   runner, run_id, state_dir, store.artifacts_dir(run_id),
+                             store, trigger, false,  {}};
         actions::ProbeAnswer a = action->probe(ctx);
         if (a.verdict != actions::ProbeAnswer::Verdict::done) {
             out[id] = a.state;

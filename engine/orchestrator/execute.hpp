@@ -35,12 +35,12 @@ struct RunOutcome {
     std::string message; ///< for needs_attention: what the person must do
 };
 
-/// Runs `plan` as a new run with id `run_id`: writes the journal
-/// `<state_dir>/runs/<run_id>.jsonl`, every record before the effect it announces. The caller
-/// holds the state directory's lock. Failures of steps are in the outcome; throws util::Error
-/// only when the journal cannot be written.
-RunOutcome run(const Plan& plan, const RunOptions& options, const std::string& run_id,
-               exec::ProcessRunner& runner, report::Observer& observer);
+/// Runs `plan` as a new run with id `run_id`: writes its journal in `store`, every record before
+/// the effect it announces, each append fenced by `lease` (the caller holds the lock). Failures of
+/// steps are in the outcome; throws util::Error only when the journal cannot be written.
+RunOutcome run(const Plan& plan, const RunOptions& options, state::Store& store,
+               const state::RunLease& lease, const std::string& run_id, exec::ProcessRunner& runner,
+               report::Observer& observer);
 
 struct ResumeOptions {
     std::filesystem::path state_dir;
@@ -57,11 +57,10 @@ struct ResumeOptions {
 /// For each `mark_done` step whose action probes itself (pg_restore): what the probe finds when
 /// it says the step is NOT done, e.g. "the swap did not happen: shop is NOT restored ...". Only
 /// looks; resume's caller shows these and asks for confirmation before marking such a step done.
-std::map<std::string, std::string> probe_mark_done(const playbook::Playbook& pb,
-                                                   const journal::Journal& jr,
-                                                   const std::vector<std::string>& mark_done,
-                                                   const std::filesystem::path& state_dir,
-                                                   exec::ProcessRunner& runner);
+std::map<std::string, std::string>
+probe_mark_done(const playbook::Playbook& pb, const journal::Journal& jr,
+                const std::vector<std::string>& mark_done, const std::filesystem::path& state_dir,
+                state::Store& store, exec::ProcessRunner& runner);
 
 /// Continues the run recorded in `journal` with the playbook `pb` (loaded by the caller from the
 /// journal's playbook path; its SHA-256 is checked by the caller). Finished steps are not run
@@ -69,7 +68,7 @@ std::map<std::string, std::string> probe_mark_done(const playbook::Playbook& pb,
 /// in needs_attention. Throws util::Error (exit 2) when there is nothing to resume or the
 /// options name unknown steps — before anything is written.
 RunOutcome resume(const playbook::Playbook& pb, const journal::Journal& journal,
-                  const ResumeOptions& options, exec::ProcessRunner& runner,
-                  report::Observer& observer);
+                  const ResumeOptions& options, state::Store& store, const state::RunLease& lease,
+                  exec::ProcessRunner& runner, report::Observer& observer);
 
 } // namespace rollback::orchestrator

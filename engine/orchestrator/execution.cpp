@@ -72,16 +72,17 @@ actions::Trigger trigger_from_json(const boost::json::object& o) {
     return t;
 }
 
-Execution::Execution(const playbook::Playbook& pb, journal::Writer writer, actions::Trigger trigger,
-                     std::string run_id, std::filesystem::path state_dir, bool verbose,
-                     exec::ProcessRunner& runner, report::Observer& observer)
+Execution::Execution(const playbook::Playbook& pb, std::unique_ptr<journal::Appender> writer,
+                     actions::Trigger trigger, std::string run_id, std::filesystem::path state_dir,
+                     state::Store& store, bool verbose, exec::ProcessRunner& runner,
+                     report::Observer& observer)
     : m_pb(pb), m_writer(std::move(writer)), m_trigger(std::move(trigger)),
-      m_run_id(std::move(run_id)), m_state_dir(std::move(state_dir)), m_verbose(verbose),
-      m_runner(runner), m_observer(observer) {}
+      m_run_id(std::move(run_id)), m_state_dir(std::move(state_dir)), m_store(store),
+      m_verbose(verbose), m_runner(runner), m_observer(observer) {}
 
 void Execution::record(boost::json::object rec, journal::Durability durability) {
     std::string type = str(rec, "type");
-    auto seq = m_writer.append(rec, durability);
+    auto seq = m_writer->append(rec, durability);
     rec["seq"] = seq;
     rec["run_id"] = m_run_id;
     log::debug("journal {} #{} {}", m_run_id, seq, type);
@@ -93,9 +94,9 @@ actions::Context Execution::context(const playbook::Step& step) {
 }
 
 actions::Context Execution::context(const playbook::Step& step, exec::ProcessRunner& runner) {
-    actions::Context ctx{m_pb,      step,        runner,
-                         m_run_id,  m_state_dir, m_state_dir / "runs" / m_run_id,
-                         m_trigger, m_verbose,   {}};
+    actions::Context ctx{
+        m_pb,    step,      runner,    m_run_id, m_state_dir, m_store.artifacts_dir(m_run_id),
+        m_store, m_trigger, m_verbose, {}};
     report::Observer* obs = &m_observer;
     std::string id = step.id;
     ctx.progress = [obs, id](const std::string& line) { obs->on_progress(id, line); };
@@ -223,7 +224,7 @@ RunOutcome Execution::drive(const Plan& plan,
                             const std::function<StepDecision(const PlannedStep&)>& decide) {
     RunOutcome out;
     out.run_id = m_run_id;
-    out.journal = m_writer.file();
+    out.journal = m_writer->location();
     journal::RunStatus final = journal::RunStatus::succeeded;
     bool any_verification_failed = false;
     int tolerated_failures = 0;
@@ -235,7 +236,7 @@ RunOutcome Execution::drive(const Plan& plan,
     // written, and the run stays resumable. `stopped` says why.
     std::string stopped;
     auto guarded = [&](const std::function<void()>& fn) {
-        if (!stopped.empty() && m_writer.broken()) {
+        if (!stopped.empty() && m_writer->broken()) {
             return false;
         }
         try {
@@ -257,7 +258,7 @@ RunOutcome Execution::drive(const Plan& plan,
             if (ps.is_finally || exec::interrupt_requested() != 0) {
                 continue;
             }
-            if (m_writer.space_exhausted()) {
+            if (m_writer->space_exhausted()) {
                 stopped = "the disk of the state directory " + m_state_dir.string() + " is full";
                 break;
             }
@@ -327,8 +328,8 @@ RunOutcome Execution::drive(const Plan& plan,
                       (finally_ran ? "and its finally steps ran; "
                                    : "and its finally steps could not be journaled, so they did "
                                      "not all run; ") +
-                      (m_writer.broken() ? "its last record may be incomplete. "
-                                         : "the journal is intact. ") +
+                      (m_writer->broken() ? "its last record may be incomplete. "
+                                          : "the journal is intact. ") +
                       "Free space or make " + m_state_dir.string() +
                       " writable, then: rollback audit verify " + m_run_id +
                       "  and  rollback resume " + m_run_id;

@@ -29,9 +29,10 @@ struct StepDecision {
 
 class Execution {
   public:
-    Execution(const playbook::Playbook& pb, journal::Writer writer, actions::Trigger trigger,
-              std::string run_id, std::filesystem::path state_dir, bool verbose,
-              exec::ProcessRunner& runner, report::Observer& observer);
+    Execution(const playbook::Playbook& pb, std::unique_ptr<journal::Appender> writer,
+              actions::Trigger trigger, std::string run_id, std::filesystem::path state_dir,
+              state::Store& store, bool verbose, exec::ProcessRunner& runner,
+              report::Observer& observer);
 
     /// Appends to the journal, then shows it. Durable before returning unless `durability` is
     /// with_next (a step's finish: the next record that opens a side effect syncs it).
@@ -70,10 +71,11 @@ class Execution {
                 const std::function<bool(const std::function<void()>&)>& guarded);
 
     const playbook::Playbook& m_pb;
-    journal::Writer m_writer;
+    std::unique_ptr<journal::Appender> m_writer;
     actions::Trigger m_trigger;
     std::string m_run_id;
     std::filesystem::path m_state_dir;
+    state::Store& m_store;
     bool m_verbose;
     exec::ProcessRunner& m_runner;
     report::Observer& m_observer;

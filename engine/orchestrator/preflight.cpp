@@ -18,7 +18,7 @@ size_t Preflight::problems() const {
     return n;
 }
 
-Preflight preflight(const Plan& plan, const std::filesystem::path& state_dir,
+Preflight preflight(const Plan& plan, const std::filesystem::path& state_dir, state::Store& store,
                     const actions::Trigger& trigger, exec::ProcessRunner& runner) {
     Preflight out;
     for (const auto& ps : plan.steps) {
@@ -33,7 +33,7 @@ Preflight preflight(const Plan& plan, const std::filesystem::path& state_dir,
             sp.description = action->describe(*ps.step);
             if (ps.selected) {
                 actions::Context ctx{*plan.playbook, *ps.step, runner, "plan", state_dir, {},
-                                     trigger,        false,    {}};
+                                     store,          trigger,  false,  {}};
                 try {
                     sp.checks = action->preflight(ctx);
                 } catch (const std::exception& e) {

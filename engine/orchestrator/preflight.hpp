@@ -22,7 +22,7 @@ struct Preflight {
 
 /// Runs every selected step's read-only preflight (Action::preflight). Never changes anything;
 /// `runner` is only used for read-only look-ups by actions (e.g. `pg_restore --list`).
-Preflight preflight(const Plan& plan, const std::filesystem::path& state_dir,
+Preflight preflight(const Plan& plan, const std::filesystem::path& state_dir, state::Store& store,
                     const actions::Trigger& trigger, exec::ProcessRunner& runner);
 
 } // namespace rollback::orchestrator

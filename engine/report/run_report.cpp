@@ -165,12 +165,12 @@ json::object step_json(const journal::StepState& st) {
 
 } // namespace
 
-RunView load_run(const std::filesystem::path& state_dir, const std::string& run_id) {
+RunView load_run(const state::Store& store, const std::string& run_id) {
     RunView v;
-    v.journal = journal::read(journal::journal_path(state_dir, run_id));
-    v.ctx.live = journal::is_run_live(state_dir, run_id);
+    v.journal = store.read_journal(run_id);
+    v.ctx.live = store.is_run_live(run_id);
     if (!v.ctx.live) {
-        if (auto stale = journal::stale_holder(state_dir); stale && stale->run_id == run_id) {
+        if (auto stale = store.dead_holder(); stale && stale->run_id == run_id) {
             v.ctx.stale_lock = stale;
         }
     }
@@ -302,7 +302,7 @@ json::object status_json(const journal::RunState& s, const RunContext& ctx) {
     o["steps"] = std::move(steps);
     o["warnings"] = std::move(warnings);
     if (ctx.stale_lock) {
-        o["stale_lock"] = journal::to_json(*ctx.stale_lock);
+        o["stale_lock"] = state::to_json(*ctx.stale_lock);
     }
     return o;
 }

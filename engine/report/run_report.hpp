@@ -6,9 +6,9 @@
 // timeline). Text is for terminals and pipes; JSON (Boost.JSON) for machines. Neither is masked
 // here: callers print through util::mask_secrets (the journal holds no registered secret anyway).
 
-#include "journal/lock.hpp"
 #include "journal/reader.hpp"
 #include "journal/state.hpp"
+#include "state/store.hpp"
 
 #include <boost/json/object.hpp>
 #include <filesystem>
@@ -19,8 +19,8 @@ namespace rollback::report {
 
 /// What a person needs besides the fold: whether the run is live, and a dead holder's lock.
 struct RunContext {
-    bool live = false;                         ///< a live process executes this run now
-    std::optional<journal::Holder> stale_lock; ///< lock.json left by this run's dead process
+    bool live = false;                       ///< a live process executes this run now
+    std::optional<state::Holder> stale_lock; ///< lock.json left by this run's dead process
 };
 
 /// A run loaded for display: its journal, the fold, and the lock's view of it.
@@ -30,9 +30,9 @@ struct RunView {
     RunContext ctx;
 };
 
-/// Reads `<state_dir>/runs/<run_id>.jsonl`, probes the lock (live? dead holder left lock.json?)
+/// Reads the run's journal from `store`, asks its lock (live? a dead holder of this run?)
 /// and folds. Throws util::Error (exit 2) for an invalid id, a missing or unreadable journal.
-RunView load_run(const std::filesystem::path& state_dir, const std::string& run_id);
+RunView load_run(const state::Store& store, const std::string& run_id);
 
 /// `rollback status`: the run header (who, why, when, state), the step table, warnings and the
 /// next command to type when the run is interrupted or needs attention. Ends with a newline.

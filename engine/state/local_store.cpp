@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: MIT
 #include "state/local_store.hpp"
 
+#include "journal/paths.hpp"
+#include "state/local_lock.hpp"
+
 #include "util/error.hpp"
 #include "util/files.hpp"
 #include "util/log.hpp"
@@ -133,6 +136,135 @@ std::optional<decision::BaselineBook> LocalStore::baselines() const {
 
 void LocalStore::put_baselines(const decision::BaselineBook& book) {
     util::write_file_atomic(dir_ / "baselines.json", book.to_json() + "\n");
+}
+
+std::string LocalStore::put_deploy_marker(const DeployMarker& m) {
+    fs::create_directories(dir_);
+    const std::string line = deploy_marker_json(m);
+    const fs::path latest = dir_ / "deploy.json";
+    util::write_file_atomic(latest, line + "\n");
+    // The history of markers: "once per release" decisions and baselines look back at it.
+    const fs::path history = dir_ / "deploys.jsonl";
+    if (!util::append_line(history, line)) {
+        throw util::Error("cannot append to " + history.string(), util::ExitCode::run_failed);
+    }
+    return latest.string();
+}
+
+std::optional<DeployMarker> LocalStore::deploy_marker() const {
+    const fs::path p = dir_ / "deploy.json";
+    if (!fs::exists(p)) {
+        return std::nullopt;
+    }
+    return parse_deploy_marker(util::read_file(p), p.string());
+}
+
+std::vector<DeployMarker> LocalStore::deploy_history(const std::string& target) const {
+    const fs::path p = dir_ / "deploys.jsonl";
+    if (!fs::exists(p)) {
+        std::vector<DeployMarker> out;
+        if (auto m = deploy_marker()) {
+            out.push_back(std::move(*m));
+        }
+        return out;
+    }
+    return parse_deploy_history(util::read_file(p), p.string(), target);
+}
+
+std::string LocalStore::deploy_history_location() const {
+    return (dir_ / "deploys.jsonl").string();
+}
+
+std::vector<BadRelease> LocalStore::bad_releases() const {
+    const fs::path file = dir_ / "releases.json";
+    std::error_code ec;
+    if (!fs::exists(file, ec)) {
+        return {};
+    }
+    return parse_bad_releases(util::read_file(file), file.string());
+}
+
+void LocalStore::record_bad_release(const BadRelease& bad) {
+    auto all = with_bad_release(bad_releases(), bad);
+    fs::create_directories(dir_);
+    util::write_file_atomic(dir_ / "releases.json", bad_releases_json(all) + "\n");
+}
+
+namespace {
+
+// The kernel ends the flock with its holder's process, so the lease has no expiry to renew.
+class LocalLease final : public RunLease {
+  public:
+    explicit LocalLease(local::RunLock lock)
+        : RunLease(lock.holder(), lock.generation()), m_lock(std::move(lock)) {}
+    std::optional<util::SystemTime> expires_at() const override { return std::nullopt; }
+    bool renew() override { return true; }
+    void set_run_id(const std::string& run_id) override {
+        m_lock.set_run_id(run_id);
+        m_holder.run_id = run_id;
+    }
+    void release() noexcept override { m_lock.release(); }
+    void release_leaving(const Holder& dead) override { m_lock.release_leaving(dead); }
+
+  private:
+    local::RunLock m_lock;
+};
+
+} // namespace
+
+std::vector<std::string> LocalStore::list_runs() const {
+    return journal::list_runs(dir_);
+}
+
+std::optional<std::string> LocalStore::latest_run() const {
+    return journal::latest_run(dir_);
+}
+
+journal::Journal LocalStore::read_journal(const std::string& run_id) const {
+    return journal::read(journal::journal_path(dir_, run_id));
+}
+
+// The lease is not checked per append here: the flock ends only with its holder's process, so
+// a holder that lost the lock cannot append any more.
+std::unique_ptr<journal::Appender>
+LocalStore::create_journal(const std::string& run_id, const boost::json::object& header_fields,
+                           const RunLease&) {
+    return std::make_unique<journal::Writer>(
+        journal::Writer::create(journal::journal_path(dir_, run_id), header_fields));
+}
+
+std::unique_ptr<journal::Appender> LocalStore::open_journal(const std::string& run_id,
+                                                            const RunLease&,
+                                                            std::vector<std::string>* warnings) {
+    return std::make_unique<journal::Writer>(
+        journal::Writer::open_existing(journal::journal_path(dir_, run_id), warnings));
+}
+
+std::string LocalStore::journal_location(const std::string& run_id) const {
+    return journal::journal_path(dir_, run_id).string();
+}
+
+fs::path LocalStore::artifacts_dir(const std::string& run_id) const {
+    return journal::run_dir(dir_, run_id);
+}
+
+LeaseAttempt LocalStore::acquire_lease(const Holder& owner) {
+    auto attempt = local::acquire(dir_, owner);
+    LeaseAttempt out;
+    if (attempt.lock) {
+        out.lease = std::make_unique<LocalLease>(std::move(*attempt.lock));
+    }
+    out.holder = std::move(attempt.holder);
+    out.stale = std::move(attempt.stale);
+    return out;
+}
+
+std::optional<Holder> LocalStore::lease_holder() const {
+    return local::live_holder(dir_);
+}
+
+std::optional<Holder> LocalStore::dead_holder() const {
+    return local::stale_holder(dir_);
 }
 
 } // namespace rollback::state

@@ -6,6 +6,11 @@
 //   decisions/ticks-YYYY-MM-DD.jsonl  the tick log of that UTC day
 //   approvals/<decision_id>.json      an approval request
 //   baselines.json                    the monitor's baselines
+//   deploy.json, deploys.jsonl        the latest deploy marker, the history of them
+//   releases.json                     the releases marked bad
+//   runs/<run_id>.jsonl, runs/<run_id>/  a run's journal (journal::Writer) and artifacts
+//   lock, lock.json                   the run lock (local_lock.hpp): flock()ed file counting
+//                                     acquisitions, and who holds it
 // Every whole-file write is atomic (write, fsync, rename); tick lines are appends.
 
 #include "state/store.hpp"
@@ -32,6 +37,30 @@ class LocalStore : public Store {
 
     std::optional<decision::BaselineBook> baselines() const override;
     void put_baselines(const decision::BaselineBook& book) override;
+
+    std::string put_deploy_marker(const DeployMarker& m) override;
+    std::optional<DeployMarker> deploy_marker() const override;
+    std::vector<DeployMarker> deploy_history(const std::string& target) const override;
+    std::string deploy_history_location() const override;
+
+    std::vector<BadRelease> bad_releases() const override;
+    void record_bad_release(const BadRelease& bad) override;
+
+    LeaseAttempt acquire_lease(const Holder& owner) override;
+    std::optional<Holder> lease_holder() const override;
+    std::optional<Holder> dead_holder() const override;
+
+    std::vector<std::string> list_runs() const override;
+    std::optional<std::string> latest_run() const override;
+    journal::Journal read_journal(const std::string& run_id) const override;
+    std::unique_ptr<journal::Appender> create_journal(const std::string& run_id,
+                                                      const boost::json::object& header_fields,
+                                                      const RunLease& lease) override;
+    std::unique_ptr<journal::Appender> open_journal(const std::string& run_id,
+                                                    const RunLease& lease,
+                                                    std::vector<std::string>* warnings) override;
+    std::string journal_location(const std::string& run_id) const override;
+    std::filesystem::path artifacts_dir(const std::string& run_id) const override;
 
     /// Where the request of `decision_id` is kept. util::Error (exit 2) for a bad id.
     std::filesystem::path approval_path(const std::string& decision_id) const;

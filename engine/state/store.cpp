@@ -4,10 +4,71 @@
 #include "util/error.hpp"
 #include "util/strings.hpp"
 
+#include <algorithm>
 #include <boost/json.hpp>
+#include <climits>
+#include <cstdlib>
+#include <pwd.h>
 #include <stdexcept>
+#include <unistd.h>
 
 namespace rollback::state {
+
+std::string this_host() {
+    char buf[HOST_NAME_MAX + 1] = {};
+    if (::gethostname(buf, sizeof buf - 1) != 0) {
+        return "unknown";
+    }
+    return buf;
+}
+
+namespace {
+
+std::string holder_field(const boost::json::object& o, std::string_view key) {
+    const auto* v = o.if_contains(key);
+    return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
+std::string user_name() {
+    if (const char* u = std::getenv("USER"); u != nullptr && *u != '\0') {
+        return u;
+    }
+    if (const passwd* pw = ::getpwuid(::geteuid()); pw != nullptr) {
+        return pw->pw_name;
+    }
+    return std::to_string(::geteuid());
+}
+
+} // namespace
+
+Holder this_process_holder(std::string run_id, std::string reason) {
+    Holder h;
+    h.run_id = std::move(run_id);
+    h.pid = static_cast<int>(::getpid());
+    h.host = this_host();
+    h.started = util::format_time(std::chrono::system_clock::now());
+    h.reason = std::move(reason);
+    h.user = user_name();
+    return h;
+}
+
+boost::json::object to_json(const Holder& h) {
+    return {{"run_id", h.run_id},   {"pid", h.pid},       {"host", h.host},
+            {"started", h.started}, {"reason", h.reason}, {"user", h.user}};
+}
+
+Holder holder_from_json(const boost::json::object& o) {
+    Holder h;
+    h.run_id = holder_field(o, "run_id");
+    if (const auto* p = o.if_contains("pid"); p != nullptr && p->is_int64()) {
+        h.pid = static_cast<int>(p->as_int64());
+    }
+    h.host = holder_field(o, "host");
+    h.started = holder_field(o, "started");
+    h.reason = holder_field(o, "reason");
+    h.user = holder_field(o, "user");
+    return h;
+}
 
 void check_decision_id(const std::string& id) {
     if (id.empty() || id.front() == '.' || id.find_first_of("/\\") != std::string::npos) {
@@ -79,6 +140,150 @@ ApprovalRequest parse_approval(const std::string& text, const std::string& where
     } catch (const std::exception& e) {
         throw util::Error(where + ": malformed approval request: " + e.what());
     }
+}
+
+std::string deploy_marker_json(const DeployMarker& m) {
+    boost::json::object o{{"version", 1},
+                          {"kind", "deploy"},
+                          {"release", m.release},
+                          {"time", util::format_time(m.time)},
+                          {"target", m.target}};
+    return boost::json::serialize(o);
+}
+
+DeployMarker parse_deploy_marker(const std::string& text, const std::string& where) {
+    try {
+        auto v = boost::json::parse(text);
+        DeployMarker m;
+        m.release = boost::json::value_to<std::string>(v.at("release"));
+        auto t = util::parse_time(boost::json::value_to<std::string>(v.at("time")));
+        if (!t) {
+            throw std::runtime_error("bad time");
+        }
+        m.time = *t;
+        if (const auto* tg = v.as_object().if_contains("target"); tg && tg->is_string()) {
+            m.target = std::string(tg->as_string());
+        }
+        return m;
+    } catch (const std::exception& e) {
+        throw util::Error(where + ": malformed deploy marker: " + e.what());
+    }
+}
+
+std::vector<DeployMarker> parse_deploy_history(std::string_view text, const std::string& where,
+                                               const std::string& target) {
+    std::vector<DeployMarker> out;
+    std::vector<util::Diagnostic> errors;
+    int line_no = 0;
+    for (std::string_view rest = text; !rest.empty();) {
+        const size_t nl = rest.find('\n');
+        const std::string_view line = rest.substr(0, nl);
+        rest = nl == std::string_view::npos ? std::string_view() : rest.substr(nl + 1);
+        ++line_no;
+        if (util::trim(line).empty()) {
+            continue;
+        }
+        // What is wrong with the line, or empty when it is a marker (then in `m`).
+        DeployMarker m;
+        std::string problem;
+        boost::system::error_code ec;
+        const boost::json::value v = boost::json::parse(line, ec);
+        const boost::json::object* o = ec ? nullptr : v.if_object();
+        auto text_of = [&](std::string_view key) -> const boost::json::string* {
+            const auto* f = o->if_contains(key);
+            return f ? f->if_string() : nullptr;
+        };
+        if (!o) {
+            problem = ec ? "not JSON (" + ec.message() + ")" : "not a JSON object";
+        } else if (const auto* tg = text_of("target"); tg && !target.empty() && *tg != target) {
+            continue; // another target's marker in a shared state directory
+        } else if (const auto* r = text_of("release"); !r || r->empty()) {
+            problem = "no \"release\"";
+        } else if (const auto* w = text_of("time"); !w) {
+            problem = "no \"time\"";
+        } else if (auto t = util::parse_time(std::string_view(w->data(), w->size())); !t) {
+            problem = "cannot read time " + util::quoted(std::string_view(w->data(), w->size()));
+        } else {
+            m.release = std::string(r->data(), r->size());
+            m.time = *t;
+            if (tg) {
+                m.target = std::string(tg->data(), tg->size());
+            }
+        }
+        if (!problem.empty()) {
+            errors.push_back({{where, line_no, 1},
+                              "deploy marker",
+                              "malformed: " + problem,
+                              "each line is written by `rollback deployed`; fix or remove it"});
+            continue;
+        }
+        out.push_back(std::move(m));
+    }
+    if (!errors.empty()) {
+        throw util::InvalidInput(std::move(errors));
+    }
+    // Recorded in the order `rollback deployed` ran; a deploy recorded later with an earlier
+    // --time belongs where its time puts it.
+    std::stable_sort(out.begin(), out.end(),
+                     [](const DeployMarker& a, const DeployMarker& b) { return a.time < b.time; });
+    return out;
+}
+
+namespace {
+
+constexpr int k_releases_file_version = 1;
+
+std::string str_field(const boost::json::object& o, std::string_view key) {
+    const auto* v = o.if_contains(key);
+    return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
+}
+
+} // namespace
+
+std::string bad_releases_json(const std::vector<BadRelease>& all) {
+    boost::json::array arr;
+    for (const auto& b : all) {
+        arr.push_back({{"release", b.release},
+                       {"location", b.location},
+                       {"marked_bad_at", b.marked_bad_at},
+                       {"run_id", b.run_id},
+                       {"switched_to", b.switched_to}});
+    }
+    boost::json::object doc{{"version", k_releases_file_version}, {"bad_releases", std::move(arr)}};
+    return boost::json::serialize(doc);
+}
+
+std::vector<BadRelease> parse_bad_releases(const std::string& text, const std::string& where) {
+    boost::json::value doc;
+    try {
+        doc = boost::json::parse(text);
+    } catch (const std::exception& e) {
+        throw util::Error(where + ": not valid JSON: " + e.what(), util::ExitCode::run_failed,
+                          "move the file aside; it only lists releases marked bad");
+    }
+    const auto* releases = doc.is_object() ? doc.as_object().if_contains("bad_releases") : nullptr;
+    if (releases == nullptr || !releases->is_array()) {
+        throw util::Error(where + ": no \"bad_releases\" array", util::ExitCode::run_failed);
+    }
+    std::vector<BadRelease> out;
+    for (const auto& v : releases->as_array()) {
+        if (!v.is_object()) {
+            continue;
+        }
+        const auto& o = v.as_object();
+        out.push_back({str_field(o, "release"), str_field(o, "location"),
+                       str_field(o, "marked_bad_at"), str_field(o, "run_id"),
+                       str_field(o, "switched_to")});
+    }
+    return out;
+}
+
+std::vector<BadRelease> with_bad_release(std::vector<BadRelease> all, const BadRelease& bad) {
+    std::erase_if(all, [&](const BadRelease& b) {
+        return b.location == bad.location && b.release == bad.release;
+    });
+    all.push_back(bad);
+    return all;
 }
 
 } // namespace rollback::state

@@ -2,17 +2,26 @@
 #pragma once
 
 // What the engine keeps between processes, behind narrow interfaces grouped under state::Store:
-// decision records and tick logs, approval requests, baselines. LocalStore keeps them in the
-// state directory (docs/config.md "The state directory"), MemoryStore in memory for tests. A
-// shared implementation (PostgreSQL, issue 14) implements the same interfaces: callers hold a
-// Store& and never a path.
+// decision records and tick logs, approval requests, baselines, deploy markers, bad releases,
+// the run lock.
+// LocalStore keeps them in the state directory (docs/config.md "The state directory"), MemoryStore
+// in memory for tests. A shared implementation (PostgreSQL, issue 14) implements the same
+// interfaces: callers hold a Store& and never a path.
 
 #include "decision/evaluator.hpp"
 #include "decision/record.hpp"
+#include "journal/reader.hpp"
+#include "journal/writer.hpp"
 #include "util/time.hpp"
 
+#include <boost/json/object.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace rollback::state {
@@ -73,8 +82,172 @@ class Baselines {
     virtual void put_baselines(const decision::BaselineBook& book) = 0;
 };
 
+/// A deploy `rollback deployed` recorded: the release now running and when it went live.
+struct DeployMarker {
+    std::string release;
+    util::SystemTime time;
+    std::string target; ///< the config's target ("" in markers older than the field)
+};
+
+/// The deploy markers: the latest one, and the history every marker was appended to.
+class DeployMarkers {
+  public:
+    virtual ~DeployMarkers() = default;
+    /// Makes `m` the latest marker and appends it to the history; returns where the latest
+    /// marker is kept, for messages. util::Error when it cannot be kept.
+    virtual std::string put_deploy_marker(const DeployMarker& m) = 0;
+    /// The latest marker, nullopt when none; util::Error naming where it is when malformed.
+    virtual std::optional<DeployMarker> deploy_marker() const = 0;
+    /// Every marker of `target` (markers of other targets sharing the state are left out; every
+    /// marker when `target` is empty), in time order — the history, else the latest marker alone;
+    /// empty when none. util::InvalidInput (exit 2) locating each malformed line.
+    virtual std::vector<DeployMarker> deploy_history(const std::string& target) const = 0;
+    /// Where the history is kept, for messages ("<state_dir>/deploys.jsonl").
+    virtual std::string deploy_history_location() const = 0;
+};
+
+/// A release that a run rolled back from ("marked bad"): never switched back to automatically.
+struct BadRelease {
+    std::string release;       ///< version ("v2") or git ref
+    std::string location;      ///< the deploy_root or git work tree it belongs to (absolute)
+    std::string marked_bad_at; ///< RFC 3339 UTC
+    std::string run_id;
+    std::string switched_to; ///< the release the run switched to instead
+};
+
+/// The releases marked bad, read by release_switch, git_checkout and `status`.
+class BadReleases {
+  public:
+    virtual ~BadReleases() = default;
+    /// Every bad release, oldest first; empty when none. util::Error (exit 1) when what is kept
+    /// cannot be read or is not ours.
+    virtual std::vector<BadRelease> bad_releases() const = 0;
+    /// Adds `bad`, replacing an earlier record of the same location and release; all or
+    /// nothing. util::Error (exit 1) when it cannot be kept.
+    virtual void record_bad_release(const BadRelease& bad) = 0;
+};
+
+/// Who holds (or held) the run lock: the run, its process and why. `started` is when the lease
+/// was acquired (util::format_time).
+struct Holder {
+    std::string run_id;
+    int pid = 0;
+    std::string host;
+    std::string started;
+    std::string reason;
+    std::string user;
+};
+
+/// The run lock, held: a lease on "one run at a time" for the state. Releasing it (or the
+/// holder's death) lets the next starter in. Not copyable; the destructor releases.
+class RunLease {
+  public:
+    virtual ~RunLease() = default;
+    const Holder& holder() const { return m_holder; }
+    /// The fencing token: greater for every acquisition of the lock. A store shared between
+    /// hosts makes each journal append of the holder conditional on it still being current, so
+    /// a holder that lost its lease can never record (or start) another step.
+    std::uint64_t generation() const { return m_generation; }
+    /// nullopt: held until released or the holder dies (LocalStore: the kernel's flock).
+    /// Otherwise the lease ends then unless renew()ed first (a heartbeat).
+    virtual std::optional<util::SystemTime> expires_at() const = 0;
+    /// Extends the lease; false when it was lost (expired and taken by another holder).
+    virtual bool renew() = 0;
+    /// Names another run in the holder (once the run id is known, or on resume).
+    virtual void set_run_id(const std::string& run_id) = 0;
+    /// Releases now (idempotent). Never throws.
+    virtual void release() noexcept = 0;
+    /// Releases, leaving `dead` recorded as the holder that died unfinished (for a starter
+    /// that refuses to start over it). util::Error (exit 7) when that cannot be recorded.
+    virtual void release_leaving(const Holder& dead) = 0;
+
+    RunLease(const RunLease&) = delete;
+    RunLease& operator=(const RunLease&) = delete;
+
+  protected:
+    RunLease(Holder holder, std::uint64_t generation)
+        : m_holder(std::move(holder)), m_generation(generation) {}
+    Holder m_holder;
+    std::uint64_t m_generation = 0;
+};
+
+/// The result of RunLocks::acquire: either `lease` (we hold it), or `holder` names who does.
+struct LeaseAttempt {
+    std::unique_ptr<RunLease> lease;
+    /// When not acquired: the live holder (its fields may be empty when it did not say who it
+    /// is in time: then `holder->pid == 0`).
+    std::optional<Holder> holder;
+    /// When acquired: a previous holder that died without releasing, i.e. a run that may be
+    /// unfinished (offer `rollback resume <run_id>`). Never discarded silently.
+    std::optional<Holder> stale;
+};
+
+/// One run at a time per state: a person's run, the monitor's, `trigger` and `approve`.
+class RunLocks {
+  public:
+    virtual ~RunLocks() = default;
+    /// Tries to take the lock for `owner` without waiting for the holder. util::Error (exit 7,
+    /// state_unwritable) when the state cannot be written.
+    virtual LeaseAttempt acquire_lease(const Holder& owner) = 0;
+    /// The holder when the lock is held now; nullopt when free.
+    virtual std::optional<Holder> lease_holder() const = 0;
+    /// A holder that died without releasing (the lock is free); nullopt when none.
+    virtual std::optional<Holder> dead_holder() const = 0;
+    /// True when `run_id` is being executed right now: the lock is held for it.
+    bool is_run_live(const std::string& run_id) const {
+        auto h = lease_holder();
+        return h && h->run_id == run_id;
+    }
+};
+
+/// Runs and their journals (the format is journal/'s, docs/journal.md; where a journal is kept
+/// is the store's).
+class Runs {
+  public:
+    virtual ~Runs() = default;
+    /// Ids of every run with a journal, newest first; empty when none.
+    virtual std::vector<std::string> list_runs() const = 0;
+    /// The newest run's id, if any.
+    virtual std::optional<std::string> latest_run() const = 0;
+    /// The journal of `run_id`, as journal::read reads it. util::Error (exit 2) for an id that is
+    /// no run id, a missing or unreadable journal.
+    virtual journal::Journal read_journal(const std::string& run_id) const = 0;
+    /// Starts the journal of a new run with its header. Every append through the result is
+    /// conditional on `lease` still being the current lease (fencing: a holder that lost the
+    /// lock records nothing more). util::Error (exit 7) when it cannot be created.
+    virtual std::unique_ptr<journal::Appender>
+    create_journal(const std::string& run_id, const boost::json::object& header_fields,
+                   const RunLease& lease) = 0;
+    /// Continues the journal of `run_id` (resume, a note in an abandoned run): a torn last
+    /// record is cut off with a warning added to `warnings`. Fenced by `lease` like
+    /// create_journal. util::Error as read_journal, or exit 7 when it cannot be written.
+    virtual std::unique_ptr<journal::Appender> open_journal(const std::string& run_id,
+                                                            const RunLease& lease,
+                                                            std::vector<std::string>* warnings) = 0;
+    /// Where a run's journal is, for messages.
+    virtual std::string journal_location(const std::string& run_id) const = 0;
+    /// The local directory for the run's artifacts (dumps, reconciliation exports); not
+    /// created here. util::Error (exit 2) for an id that is no run id.
+    virtual std::filesystem::path artifacts_dir(const std::string& run_id) const = 0;
+};
+
 /// Everything above, from one place.
-class Store : public DecisionLog, public Approvals, public Baselines {};
+class Store : public DecisionLog,
+              public Approvals,
+              public Baselines,
+              public DeployMarkers,
+              public BadReleases,
+              public RunLocks,
+              public Runs {};
+
+/// lock.json's document of a holder, and back (missing keys stay empty/0).
+boost::json::object to_json(const Holder& h);
+Holder holder_from_json(const boost::json::object& o);
+
+/// The host name of this machine ("unknown" when it has none).
+std::string this_host();
+/// A Holder for this process: pid, host name, user ($USER or the passwd entry), time now.
+Holder this_process_holder(std::string run_id, std::string reason);
 
 /// Throws util::Error (exit 2) unless `id` is a name that stays inside its directory: decision
 /// ids are "<time>.<ms>Z-<hex>".
@@ -87,5 +260,22 @@ std::string tick_line(const decision::DecisionRecord& r, const std::string& writ
 /// util::Error naming `where` when the document is malformed.
 std::string approval_json(const ApprovalRequest& a);
 ApprovalRequest parse_approval(const std::string& text, const std::string& where);
+
+/// The JSON line of a deploy marker (without newline): {version, kind: "deploy", release, time,
+/// target}, as `rollback deployed --json` prints it and the history keeps it.
+std::string deploy_marker_json(const DeployMarker& m);
+/// The latest marker's document; util::Error naming `where` when malformed.
+DeployMarker parse_deploy_marker(const std::string& text, const std::string& where);
+/// The markers of `target` in the history `text` (one JSON line each), in time order;
+/// util::InvalidInput locating every malformed line in `where`.
+std::vector<DeployMarker> parse_deploy_history(std::string_view text, const std::string& where,
+                                               const std::string& target);
+
+/// The bad-release document: {"version":1,"bad_releases":[...]} (without newline), and back.
+/// parse_bad_releases throws util::Error (exit 1) naming `where` when it is not ours.
+std::string bad_releases_json(const std::vector<BadRelease>& all);
+std::vector<BadRelease> parse_bad_releases(const std::string& text, const std::string& where);
+/// `all` with `bad` added, replacing an earlier record of the same location and release.
+std::vector<BadRelease> with_bad_release(std::vector<BadRelease> all, const BadRelease& bad);
 
 } // namespace rollback::state

@@ -114,13 +114,24 @@ std::optional<SystemTime> parse_time(std::string_view text, std::string* why) {
         return fail(why, "UTC offset " + std::string(rest) +
                              " is not Z or ±HH:MM (e.g. +02:00); a time without one is UTC");
     }
-    std::string head(text.substr(0, 19));
-    head[10] = 'T';
-    std::istringstream in(head);
+    const auto two = [&](size_t i) { return (text[i] - '0') * 10 + (text[i + 1] - '0'); };
+    const date::year_month_day ymd{date::year{two(0) * 100 + two(2)},
+                                   date::month{static_cast<unsigned>(two(5))},
+                                   date::day{static_cast<unsigned>(two(8))}};
+    const int hh = two(11), mm = two(14), ss = two(17);
     date::sys_seconds tp;
-    in >> date::parse("%Y-%m-%dT%H:%M:%S", tp);
-    if (in.fail()) {
-        return fail(why, "no such date and time: " + std::string(text.substr(0, 19)));
+    if (ymd.ok() && hh < 24 && mm < 60 && ss < 60) {
+        // The usual case, without a stream (a long journal's report parses ~2 times a record).
+        tp = date::sys_days(ymd) + std::chrono::hours(hh) + std::chrono::minutes(mm) + seconds(ss);
+    } else {
+        // Anything else is the date library's to accept or refuse, as it always was.
+        std::string head(text.substr(0, 19));
+        head[10] = 'T';
+        std::istringstream in(head);
+        in >> date::parse("%Y-%m-%dT%H:%M:%S", tp);
+        if (in.fail()) {
+            return fail(why, "no such date and time: " + std::string(text.substr(0, 19)));
+        }
     }
     const date::sys_seconds utc = tp - seconds(offset_s);
     const int year = static_cast<int>(date::year_month_day(date::floor<date::days>(utc)).year());

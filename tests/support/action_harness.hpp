@@ -8,6 +8,7 @@
 #include "actions/action.hpp"
 #include "exec/runner.hpp"
 #include "playbook/model.hpp"
+#include "state/local_store.hpp"
 
 #include <boost/json/parse.hpp>
 #include <filesystem>
@@ -29,13 +30,16 @@ struct ActionHarness {
         step.where = {playbook.file.string(), 1, 1};
         step.params = boost::json::parse(params_json).as_object();
         state_dir = dir / "state";
+        store = state::LocalStore(state_dir);
     }
 
     actions::Context context() {
         actions::Context ctx{
-            playbook, step,      runner,
-            run_id,   state_dir, state_dir / "runs" / run_id,
-            trigger,  false,     [this](const std::string& line) { progress.push_back(line); }};
+            playbook,  step,
+            runner,    run_id,
+            state_dir, state_dir / "runs" / run_id,
+            store,     trigger,
+            false,     [this](const std::string& line) { progress.push_back(line); }};
         return ctx;
     }
     const actions::Action& action() const {
@@ -55,6 +59,7 @@ struct ActionHarness {
     actions::Trigger trigger;
     std::string run_id = "run-1";
     std::filesystem::path state_dir;
+    state::LocalStore store{""}; ///< the state_dir's: what the actions keep there
     std::vector<std::string> progress;
 };
 

@@ -71,7 +71,7 @@ TEST_SUITE("actions") {
         CHECK(r.summary == "checked out v2 (was v3)");
         CHECK(head(repo) == commit_of(repo, "v2"));
         CHECK(util::read_file(repo / "app.txt") == "code v2\n");
-        auto bad = actions::read_bad_releases(h.state_dir);
+        auto bad = h.store.bad_releases();
         REQUIRE(bad.size() == 1);
         CHECK(bad[0].release == "v3");
         CHECK(bad[0].location == repo.string());
@@ -94,7 +94,7 @@ TEST_SUITE("actions") {
         test::ActionHarness h(tmp.path(), "git_checkout",
                               R"({"repo": "../app", "ref": "previous"})");
         SUBCASE("bad tag skipped") {
-            actions::record_bad_release(h.state_dir, {"v2", repo.string(), "t", "run-0", "v1"});
+            h.store.record_bad_release({"v2", repo.string(), "t", "run-0", "v1"});
             auto r = h.run();
             CHECK(r.summary == "checked out v1 (was v3)");
             CHECK(r.details.at("skipped_bad").as_array().size() == 1);

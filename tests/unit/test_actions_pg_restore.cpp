@@ -8,6 +8,7 @@
 #include "db/restore.hpp"
 #include "db/restore_state.hpp"
 #include "db/tables.hpp"
+#include "state/memory_store.hpp"
 #include "support/temp_dir.hpp"
 #include "util/files.hpp"
 #include "util/secrets.hpp"
@@ -117,6 +118,7 @@ struct StepRun {
     playbook::Step step;
     Trigger trigger;
     std::vector<std::string> progress;
+    state::MemoryStore store;
     Context ctx;
     StepRun(Fixture& f, const std::string& run_id, json::object params)
         : ctx{pb,
@@ -125,6 +127,7 @@ struct StepRun {
               run_id,
               f.tmp / "state",
               f.tmp / "state" / "runs" / run_id,
+              store,
               trigger,
               false,
               [this](const std::string& l) { progress.push_back(l); }} {

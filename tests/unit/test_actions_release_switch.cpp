@@ -67,7 +67,7 @@ TEST_SUITE("actions") {
         REQUIRE(::stat((root / "shared/config/shop.env").c_str(), &st) == 0);
         CHECK((st.st_mode & 07777) == 0640);
 
-        auto bad = actions::read_bad_releases(h.state_dir);
+        auto bad = h.store.bad_releases();
         REQUIRE(bad.size() == 1);
         CHECK(bad[0].release == "v3");
         CHECK(bad[0].location == root.string());
@@ -87,8 +87,8 @@ TEST_SUITE("actions") {
             tmp.write("shop/releases/v4/.rollback-config/shared/config/shop.env", "RELEASE=v4\n");
             std::ofstream(root / "deploys.log", std::ios::app) << "2026-11-26T10:00:00Z v4\n";
             actions::switch_current(root, "v4");
-            actions::record_bad_release(
-                h.state_dir, {"v2", root.string(), "2026-11-26T11:00:00.000Z", "run-0", "v1"});
+            h.store.record_bad_release(
+                {"v2", root.string(), "2026-11-26T11:00:00.000Z", "run-0", "v1"});
             h.run_id = "run-2";
             auto r2 = h.run();
             CHECK(r2.status == actions::Status::succeeded);
@@ -233,16 +233,17 @@ TEST_SUITE("actions") {
 
     TEST_CASE("bad releases file: absent is empty — a record replaces the same release") {
         test::TempDir tmp;
-        CHECK(actions::read_bad_releases(tmp.path()).empty());
-        actions::record_bad_release(tmp.path(), {"v2", "/srv/shop", "t1", "run-1", "v1"});
-        actions::record_bad_release(tmp.path(), {"v3", "/srv/shop", "t2", "run-2", "v1"});
-        actions::record_bad_release(tmp.path(), {"v2", "/srv/shop", "t3", "run-3", "v1"});
-        auto bad = actions::read_bad_releases(tmp.path());
+        state::LocalStore store(tmp.path());
+        CHECK(store.bad_releases().empty());
+        store.record_bad_release({"v2", "/srv/shop", "t1", "run-1", "v1"});
+        store.record_bad_release({"v3", "/srv/shop", "t2", "run-2", "v1"});
+        store.record_bad_release({"v2", "/srv/shop", "t3", "run-3", "v1"});
+        auto bad = store.bad_releases();
         REQUIRE(bad.size() == 2);
         CHECK(bad[0].release == "v3");
         CHECK(bad[1].release == "v2");
         CHECK(bad[1].run_id == "run-3");
         tmp.write("releases.json", "{not json");
-        CHECK_THROWS_AS(actions::read_bad_releases(tmp.path()), util::Error);
+        CHECK_THROWS_AS(store.bad_releases(), util::Error);
     }
 }

@@ -3,6 +3,7 @@
 // run → interruption → resume path over a real journal with the fake process runner.
 #include "orchestrator/execute.hpp"
 #include "orchestrator/resume_decision.hpp"
+#include "state/local_store.hpp"
 
 #include "journal/reader.hpp"
 #include "playbook/loader.hpp"
@@ -166,7 +167,10 @@ argv = ["step-c"]
             orchestrator::RunOptions opts;
             opts.state_dir = dir.path() / run_id;
             auto plan = orchestrator::make_plan(pb, {}, {});
-            auto out = orchestrator::run(plan, opts, run_id, first, quiet);
+            state::LocalStore store(opts.state_dir);
+            auto lease = store.acquire_lease(state::this_process_holder(run_id, "test")).lease;
+            REQUIRE(lease);
+            auto out = orchestrator::run(plan, opts, store, *lease, run_id, first, quiet);
             REQUIRE(out.status == journal::RunStatus::succeeded);
             CHECK(first.programs() == std::vector<std::string>{"step-a", "step-b", "step-c"});
             std::ifstream in(out.journal);
@@ -200,7 +204,11 @@ argv = ["step-c"]
             orchestrator::ResumeOptions ro;
             ro.state_dir = dir.path() / run_id;
             ro.user = "test";
-            auto out = orchestrator::resume(pb, journal::read(path), ro, again, quiet);
+            state::LocalStore store(ro.state_dir);
+            auto lease = store.acquire_lease(state::this_process_holder(run_id, "test")).lease;
+            REQUIRE(lease);
+            auto out =
+                orchestrator::resume(pb, journal::read(path), ro, store, *lease, again, quiet);
             CHECK(again.programs() == c.programs); // a (finished) never runs again
             CHECK(out.status == c.status);
             if (c.status == journal::RunStatus::needs_attention) {
@@ -208,7 +216,8 @@ argv = ["step-c"]
                 // a person answers: it happened
                 test::FakeProcessRunner third;
                 ro.mark_done = {"b"};
-                out = orchestrator::resume(pb, journal::read(path), ro, third, quiet);
+                out =
+                    orchestrator::resume(pb, journal::read(path), ro, store, *lease, third, quiet);
                 CHECK(third.programs() == std::vector<std::string>{"step-c"});
                 CHECK(out.status == journal::RunStatus::succeeded);
             }

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
-#include "journal/lock.hpp"
 #include "journal/paths.hpp"
 #include "journal/state.hpp"
 #include "journal/writer.hpp"
 #include "report/run_report.hpp"
+#include "state/local_lock.hpp"
+#include "state/local_store.hpp"
 #include "support/temp_dir.hpp"
 #include "util/error.hpp"
 
@@ -79,7 +80,7 @@ TEST_SUITE("report") {
     TEST_CASE("status of an interrupted run says what resume will do") {
         test::TempDir tmp;
         write_interrupted_run(tmp.path(), false);
-        auto view = report::load_run(tmp.path(), k_run);
+        auto view = report::load_run(state::LocalStore(tmp.path()), k_run);
         CHECK_FALSE(view.ctx.live);
         CHECK(view.state.status == journal::RunStatus::interrupted);
         std::string text = report::format_status(view.state, view.ctx);
@@ -113,17 +114,18 @@ TEST_SUITE("report") {
         test::TempDir tmp;
         write_interrupted_run(tmp.path(), false);
         {
-            auto lock = journal::acquire(tmp.path(), journal::this_process_holder(k_run, "test"));
+            auto lock =
+                state::local::acquire(tmp.path(), state::this_process_holder(k_run, "test"));
             REQUIRE(lock.lock);
-            auto view = report::load_run(tmp.path(), k_run);
+            auto view = report::load_run(state::LocalStore(tmp.path()), k_run);
             CHECK(view.ctx.live);
             CHECK(view.state.status == journal::RunStatus::running);
             CHECK(report::format_status(view.state, view.ctx).find("next:") == std::string::npos);
         }
         // A dead holder: lock.json left behind, flock free.
-        journal::Holder dead{k_run, 999999, "web1", "2026-11-26T14:35:00.000Z", "p95", "oncall"};
-        std::ofstream(tmp / "lock.json") << json::serialize(journal::to_json(dead));
-        auto view = report::load_run(tmp.path(), k_run);
+        state::Holder dead{k_run, 999999, "web1", "2026-11-26T14:35:00.000Z", "p95", "oncall"};
+        std::ofstream(tmp / "lock.json") << json::serialize(state::to_json(dead));
+        auto view = report::load_run(state::LocalStore(tmp.path()), k_run);
         REQUIRE(view.ctx.stale_lock);
         std::string text = report::format_status(view.state, view.ctx);
         CHECK(text.find(
@@ -140,7 +142,7 @@ TEST_SUITE("report") {
     TEST_CASE("report: the full timeline from the journal alone") {
         test::TempDir tmp;
         write_interrupted_run(tmp.path(), true);
-        auto view = report::load_run(tmp.path(), k_run);
+        auto view = report::load_run(state::LocalStore(tmp.path()), k_run);
         CHECK(view.state.status == journal::RunStatus::failed);
         std::string text = report::format_report(view.journal, view.state, view.ctx);
         CHECK(text.find("journal created (format rollback-journal v1)") != std::string::npos);
@@ -167,8 +169,9 @@ TEST_SUITE("report") {
 
     TEST_CASE("load_run refuses bad ids and missing journals") {
         test::TempDir tmp;
-        CHECK_THROWS_AS(report::load_run(tmp.path(), "../../etc/passwd"), util::Error);
-        CHECK_THROWS_AS(report::load_run(tmp.path(), k_run), util::Error);
+        CHECK_THROWS_AS(report::load_run(state::LocalStore(tmp.path()), "../../etc/passwd"),
+                        util::Error);
+        CHECK_THROWS_AS(report::load_run(state::LocalStore(tmp.path()), k_run), util::Error);
     }
 }
 
@@ -261,7 +264,7 @@ TEST_SUITE("report") {
                 w.append(r);
             }
         }
-        auto view = report::load_run(tmp.path(), k_run);
+        auto view = report::load_run(state::LocalStore(tmp.path()), k_run);
         CHECK(view.state.warnings.empty());
         std::string text = report::format_report(view.journal, view.state, view.ctx);
         CHECK(text.find("unknown") == std::string::npos);

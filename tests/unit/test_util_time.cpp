@@ -54,6 +54,25 @@ TEST_SUITE("util") {
         CHECK_FALSE(util::parse_time(""));
     }
 
+    TEST_CASE("time: parse_time reads back what format_time wrote over the whole range") {
+        // format_time goes through gmtime_r, parse_time through its own arithmetic: two ways
+        // that must agree on every calendar day, leap years and centuries included.
+        const int64_t first = epoch_s(*util::parse_time("1678-01-01T00:00:00Z"));
+        const int64_t last = epoch_s(*util::parse_time("2261-12-31T23:59:59Z"));
+        int checked = 0;
+        std::string first_wrong;
+        for (int64_t s = first; s <= last; s += 86400 / 2 + 3607) {
+            const auto t = *util::time_from_millis(s * 1000 + (s % 1000 + 1000) % 1000);
+            const auto back = util::parse_time(util::format_time(t));
+            if ((!back || *back != t) && first_wrong.empty()) {
+                first_wrong = util::format_time(t);
+            }
+            ++checked;
+        }
+        CHECK(first_wrong == "");
+        CHECK(checked > 300000);
+    }
+
     TEST_CASE("time: years the nanosecond clock cannot hold are refused — never wrapped") {
         CHECK(why_not("9999-12-31T23:59:59Z") == "year 9999 is outside 1678..2261");
         CHECK(why_not("1000-01-01 00:00:00") == "year 1000 is outside 1678..2261");

@@ -1,36 +1,25 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-// One run at a time per state directory. `<state_dir>/lock` is flock()ed (LOCK_EX|LOCK_NB) on an
-// fd kept open for the whole run: the kernel releases it when the holder dies, so a dead holder
-// never blocks anyone. `<state_dir>/lock.json` (written atomically by the holder) says who holds
-// it; when the flock is free but lock.json is still there, its run died without finishing.
+// LocalStore's run lock (state::RunLocks), one run at a time per state directory.
+// `<state_dir>/lock` is flock()ed (LOCK_EX|LOCK_NB) on an fd kept open for the whole run: the
+// kernel releases it when the holder dies, so a dead holder never blocks anyone.
+// `<state_dir>/lock.json` (written atomically by the holder) says who holds it; when the flock is
+// free but lock.json is still there, its run died without finishing.
+
+#include "state/store.hpp"
 
 #include <boost/json/object.hpp>
+#include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
 
-namespace rollback::journal {
+namespace rollback::state::local {
 
 namespace fs = std::filesystem;
 
 struct LockAttempt;
-
-/// Who holds (or held) the lock of a state directory.
-struct Holder {
-    std::string run_id;
-    int pid = 0;
-    std::string host;
-    std::string started; ///< util::format_time
-    std::string reason;
-    std::string user;
-};
-boost::json::object to_json(const Holder& h);
-/// Missing keys stay empty/0.
-Holder holder_from_json(const boost::json::object& o);
-/// A Holder for this process: pid, host name, user ($USER or the passwd entry), time now.
-Holder this_process_holder(std::string run_id, std::string reason);
 
 /// A held lock (RAII). Releasing removes lock.json, then unlocks. Movable.
 class RunLock {
@@ -42,6 +31,8 @@ class RunLock {
     ~RunLock();
 
     const Holder& holder() const { return m_holder; }
+    /// This acquisition's number, counted in the `lock` file (1, 2, ...; see RunLease).
+    std::uint64_t generation() const { return m_generation; }
     /// Rewrites lock.json with another run id (e.g. once the run id is known, or on resume).
     void set_run_id(const std::string& run_id);
     /// Releases now (idempotent). Never throws.
@@ -53,10 +44,11 @@ class RunLock {
 
   private:
     friend LockAttempt acquire(const fs::path& state_dir, const Holder& owner);
-    RunLock(fs::path state_dir, int fd, Holder holder);
+    RunLock(fs::path state_dir, int fd, Holder holder, std::uint64_t generation);
     fs::path m_state_dir;
     int m_fd = -1;
     Holder m_holder;
+    std::uint64_t m_generation = 0;
 };
 
 /// The result of acquire(): either `lock` is set (we hold it), or `holder` names who does.
@@ -85,4 +77,4 @@ bool is_run_live(const fs::path& state_dir, const std::string& run_id);
 /// lock.json left by a holder that is gone (flock free); nullopt when none. Read-only.
 std::optional<Holder> stale_holder(const fs::path& state_dir);
 
-} // namespace rollback::journal
+} // namespace rollback::state::local

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "journal/lock.hpp"
+#include "state/local_lock.hpp"
 #include "support/temp_dir.hpp"
 #include "util/files.hpp"
 
@@ -14,7 +14,8 @@
 #include <unistd.h>
 
 using namespace rollback;
-using namespace rollback::journal;
+using namespace rollback::state;
+using namespace rollback::state::local;
 
 namespace {
 
@@ -62,7 +63,7 @@ void kill_and_reap(pid_t pid) {
 
 } // namespace
 
-TEST_SUITE("journal") {
+TEST_SUITE("state") {
     TEST_CASE("10 concurrent processes: exactly one gets the lock — the others name it") {
         test::TempDir tmp;
         auto state_dir = tmp / "state";
@@ -251,7 +252,7 @@ TEST_SUITE("journal") {
     }
 }
 
-TEST_SUITE("journal") {
+TEST_SUITE("state") {
     TEST_CASE("a starter that refuses to start over a dead run leaves its lock.json as it was") {
         test::TempDir tmp;
         Holder dead = this_process_holder("20261126T143500Z-dddddd", "died at step 3");

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#include "journal/lock.hpp"
+#include "state/local_lock.hpp"
 
 #include "util/error.hpp"
 #include "util/files.hpp"
@@ -14,13 +14,12 @@
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
-#include <pwd.h>
 #include <signal.h>
 #include <sys/file.h>
 #include <thread>
 #include <unistd.h>
 
-namespace rollback::journal {
+namespace rollback::state::local {
 namespace {
 
 // How long a loser waits for the winner to publish lock.json (it takes the flock first, then
@@ -33,29 +32,6 @@ fs::path lock_file(const fs::path& state_dir) {
 }
 fs::path holder_file(const fs::path& state_dir) {
     return state_dir / "lock.json";
-}
-
-std::string host_name() {
-    char buf[HOST_NAME_MAX + 1] = {};
-    if (::gethostname(buf, sizeof buf - 1) != 0) {
-        return "unknown";
-    }
-    return buf;
-}
-
-std::string user_name() {
-    if (const char* u = std::getenv("USER"); u != nullptr && *u != '\0') {
-        return u;
-    }
-    if (const passwd* pw = ::getpwuid(::geteuid()); pw != nullptr) {
-        return pw->pw_name;
-    }
-    return std::to_string(::geteuid());
-}
-
-std::string get_string(const boost::json::object& o, std::string_view key) {
-    const auto* v = o.if_contains(key);
-    return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
 }
 
 std::optional<Holder> read_holder(const fs::path& state_dir) {
@@ -78,7 +54,7 @@ std::optional<Holder> read_holder(const fs::path& state_dir) {
 
 /// True when `h` is a process on this host that is still there.
 bool is_alive_here(const Holder& h) {
-    if (h.pid <= 0 || h.host != host_name()) {
+    if (h.pid <= 0 || h.host != this_host()) {
         return false;
     }
     return ::kill(h.pid, 0) == 0 || errno == EPERM;
@@ -107,47 +83,35 @@ int open_lock_file(const fs::path& state_dir) {
     return fd;
 }
 
+// The `lock` file counts acquisitions (a decimal number; empty before the first): the lease's
+// generation. Only the flock's holder writes it.
+std::uint64_t next_generation(int fd, const fs::path& state_dir) {
+    char buf[32] = {};
+    const ssize_t n = ::pread(fd, buf, sizeof buf - 1, 0);
+    const std::uint64_t next = (n > 0 ? std::strtoull(buf, nullptr, 10) : 0) + 1;
+    const std::string text = std::to_string(next) + "\n";
+    if (::ftruncate(fd, 0) != 0 ||
+        ::pwrite(fd, text.data(), text.size(), 0) != static_cast<ssize_t>(text.size()) ||
+        ::fdatasync(fd) != 0) {
+        throw util::Error("cannot write lock file " + lock_file(state_dir).string() + ": " +
+                          std::strerror(errno));
+    }
+    return next;
+}
+
 void write_holder(const fs::path& state_dir, const Holder& h) {
     util::write_file_atomic(holder_file(state_dir), boost::json::serialize(to_json(h)) + "\n");
 }
 
 } // namespace
 
-boost::json::object to_json(const Holder& h) {
-    return {{"run_id", h.run_id},   {"pid", h.pid},       {"host", h.host},
-            {"started", h.started}, {"reason", h.reason}, {"user", h.user}};
-}
-
-Holder holder_from_json(const boost::json::object& o) {
-    Holder h;
-    h.run_id = get_string(o, "run_id");
-    if (const auto* p = o.if_contains("pid"); p != nullptr && p->is_int64()) {
-        h.pid = static_cast<int>(p->as_int64());
-    }
-    h.host = get_string(o, "host");
-    h.started = get_string(o, "started");
-    h.reason = get_string(o, "reason");
-    h.user = get_string(o, "user");
-    return h;
-}
-
-Holder this_process_holder(std::string run_id, std::string reason) {
-    Holder h;
-    h.run_id = std::move(run_id);
-    h.pid = static_cast<int>(::getpid());
-    h.host = host_name();
-    h.started = util::format_time(std::chrono::system_clock::now());
-    h.reason = std::move(reason);
-    h.user = user_name();
-    return h;
-}
-
-RunLock::RunLock(fs::path state_dir, int fd, Holder holder)
-    : m_state_dir(std::move(state_dir)), m_fd(fd), m_holder(std::move(holder)) {}
+RunLock::RunLock(fs::path state_dir, int fd, Holder holder, std::uint64_t generation)
+    : m_state_dir(std::move(state_dir)), m_fd(fd), m_holder(std::move(holder)),
+      m_generation(generation) {}
 
 RunLock::RunLock(RunLock&& other) noexcept
     : m_state_dir(std::move(other.m_state_dir)), m_fd(other.m_fd),
-      m_holder(std::move(other.m_holder)) {
+      m_holder(std::move(other.m_holder)), m_generation(other.m_generation) {
     other.m_fd = -1;
 }
 
@@ -157,6 +121,7 @@ RunLock& RunLock::operator=(RunLock&& other) noexcept {
         m_state_dir = std::move(other.m_state_dir);
         m_fd = other.m_fd;
         m_holder = std::move(other.m_holder);
+        m_generation = other.m_generation;
         other.m_fd = -1;
     }
     return *this;
@@ -207,14 +172,16 @@ LockAttempt acquire(const fs::path& state_dir, const Holder& owner) {
             // The flock is ours and we have not written lock.json yet, so whoever wrote a
             // remaining one is gone — even when it shows our pid (pids repeat in containers).
             out.stale = read_holder(state_dir);
+            std::uint64_t generation = 0;
             try {
+                generation = next_generation(fd, state_dir);
                 write_holder(state_dir, owner);
             } catch (const util::Error& e) {
                 ::close(fd);
                 throw util::Error(e.what(), util::ExitCode::state_unwritable,
                                   writable_hint(state_dir));
             }
-            out.lock.emplace(RunLock(state_dir, fd, owner));
+            out.lock.emplace(RunLock(state_dir, fd, owner, generation));
             return out;
         }
         if (errno != EWOULDBLOCK && errno != EINTR) {
@@ -227,7 +194,7 @@ LockAttempt acquire(const fs::path& state_dir, const Holder& owner) {
         // Held. lock.json may still be the previous (dead) holder's or missing for a moment,
         // until the new holder publishes it; a holder on another host is taken at its word.
         seen = read_holder(state_dir);
-        if (seen && (is_alive_here(*seen) || (!seen->host.empty() && seen->host != host_name()))) {
+        if (seen && (is_alive_here(*seen) || (!seen->host.empty() && seen->host != this_host()))) {
             break;
         }
         if (std::chrono::steady_clock::now() >= deadline) {
@@ -266,4 +233,4 @@ std::optional<Holder> stale_holder(const fs::path& state_dir) {
     return read_holder(state_dir);
 }
 
-} // namespace rollback::journal
+} // namespace rollback::state::local
