@@ -66,11 +66,23 @@ bool Loader::read_command(const toml::table& t, std::string_view key, Step& s,
         std::vector<std::string> ignored_uses, ignored_problems;
         seen.push_back(m_subst->apply(item, ignored_uses, ignored_problems));
     }
-    const size_t shell_at = shell_command_index(seen);
+    const ScriptArg script = script_argument(seen);
     const toml::array& arr = *n->as_array();
     for (size_t i = 0; i < list->size(); ++i) {
+        if (script.index != 0 && i == script.index && !script.shell) {
+            // Code of another language: no quoting keeps a value a value there.
+            std::vector<std::string> uses, ignored;
+            m_subst->apply((*list)[i], uses, ignored);
+            if (!uses.empty()) {
+                m_r.error(m_r.where(*arr.get(i)), subject,
+                          "key " + q(key) + ": {{" + uses.front() + "}} inside " + script.program +
+                              " code: a value cannot be kept a value there",
+                          "pass it as an argument after the code (sys.argv, @ARGV, "
+                          "process.argv) or through env");
+            }
+        }
         argv.push_back(sub(*arr.get(i), (*list)[i], s, subject,
-                           shell_at != 0 && i == shell_at ? Encoding::shell : Encoding::plain));
+                           script.shell && i == script.index ? Encoding::shell : Encoding::plain));
     }
     return true;
 }

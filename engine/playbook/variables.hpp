@@ -61,9 +61,21 @@ class Substituter {
     std::vector<std::string> m_names;
 };
 
-/// True when argv runs its argument after `-c` through a shell: argv[0] is sh, bash, dash, ksh,
-/// zsh or ash (any directory) and an option word like `-c`, `-ec` or `-euc` precedes it. Returns
-/// the index of that command string, or 0 when there is none.
+/// The argument of `argv` that a program runs as code, wherever that program sits in argv (after
+/// wrappers such as env, timeout, nice, setsid, sudo, runuser): the command string of a shell
+/// (sh, bash, dash, ksh, zsh, ash, mksh, busybox sh) given with `-c` — options before it may be
+/// letter groups (`-ec`), `-o NAME`/`+o NAME`, long options (`--norc`, `--rcfile FILE`), and
+/// `--` may stand between `-c` and the string —, `su`'s `-c`/`--command`, or the code of an
+/// interpreter (python*, perl, ruby, node, php, lua, tclsh, pwsh) given with `-c`/`-e`/`-E`/
+/// `-r`/`--eval`/`-Command`. The first such argument counts: what follows is its arguments.
+struct ScriptArg {
+    size_t index = 0;    ///< 0: none
+    bool shell = false;  ///< a shell command (values are quoted as shell words)
+    std::string program; ///< the program that runs it, for messages
+};
+ScriptArg script_argument(const std::vector<std::string>& argv);
+
+/// script_argument(argv).index when that argument is shell code, else 0.
 size_t shell_command_index(const std::vector<std::string>& argv);
 
 } // namespace rollback::playbook

@@ -41,6 +41,46 @@ expect_rc 0 "$WORK/shell.out" -- "$RB" run -p shell.toml --yes
 [ "$(cat d.txt)" = 'v1; touch PWNED; echo $(id -un)' ] || fail "d.txt: $(cat d.txt)"
 pass "shell: a value is one word, in shell = true and in sh -c strings"
 
+# The same behind wrappers and shell options (a break-it review ran $(...) through each).
+cat >wrapped.toml <<'TOML'
+[vars]
+release = "v1; touch PWNED; echo $(touch PWNED2) `touch PWNED3`"
+[[step]]
+id = "env"
+action = "exec"
+argv = ["env", "sh", "-c", "echo {{release}} > e1.txt"]
+[[step]]
+id = "timeout"
+action = "exec"
+argv = ["timeout", "5", "bash", "--norc", "-c", "echo {{release}} > e2.txt"]
+[[step]]
+id = "options"
+action = "exec"
+argv = ["sh", "-o", "errexit", "-c", "--", "echo {{release}} > e3.txt"]
+[[step]]
+id = "setsid"
+action = "exec"
+argv = ["setsid", "-w", "sh", "-c", "echo {{release}} > e4.txt"]
+TOML
+expect_rc 0 "$WORK/wrapped.out" -- "$RB" run -p wrapped.toml --yes
+for f in PWNED PWNED2 PWNED3; do [ ! -e "$f" ] || fail "a wrapped sh -c ran a value: $f exists"; done
+for n in 1 2 3 4; do
+    [ "$(cat e$n.txt)" = 'v1; touch PWNED; echo $(touch PWNED2) `touch PWNED3`' ] || fail "e$n.txt: $(cat e$n.txt)"
+done
+# Another language's code cannot hold a value safely: refused at validation, located.
+cat >python.toml <<'TOML'
+[vars]
+release = "v1"
+[[step]]
+id = "py"
+action = "exec"
+argv = ["python3", "-c", "print('{{release}}')"]
+TOML
+expect_rc 2 "$WORK/python.out" -- "$RB" validate python.toml
+contains "$WORK/python.out" "python.toml:6:26:"
+contains "$WORK/python.out" "{{release}} inside python3 code"
+pass "shell: wrappers, shell options and -c -- keep a value one word; other languages' code is refused"
+
 # --- secret canary ------------------------------------------------------------------------------
 cd "$WORK/pb"
 cat >hooks/leak <<'SH'

@@ -100,7 +100,38 @@ TEST_SUITE("playbook") {
         CHECK(shell_command_index({"sh", "script.sh", "-c"}) == 0);
         CHECK(shell_command_index({"echo", "-c", "x"}) == 0);
         CHECK(shell_command_index({"sh", "-c"}) == 0);
-        CHECK(shell_command_index({"sh", "--norc", "-c", "x"}) == 0);
+        CHECK(shell_command_index({"bash", "--norc", "-c", "x"}) == 3);
+    }
+
+    TEST_CASE(
+        "shell: the command string is found behind wrappers and options — other code refused") {
+        using playbook::script_argument;
+        using playbook::shell_command_index;
+        // The break-it review's forms: each ran $(...) from a value before.
+        CHECK(shell_command_index({"env", "sh", "-c", "echo"}) == 3);
+        CHECK(shell_command_index({"/usr/bin/env", "bash", "-c", "echo"}) == 3);
+        CHECK(shell_command_index({"timeout", "5", "sh", "-c", "echo"}) == 4);
+        CHECK(shell_command_index({"nice", "-n", "5", "sh", "-c", "echo"}) == 5);
+        CHECK(shell_command_index({"setsid", "sh", "-c", "echo"}) == 3);
+        CHECK(shell_command_index({"runuser", "-u", "root", "--", "sh", "-c", "echo"}) == 6);
+        CHECK(shell_command_index({"su", "root", "-c", "echo"}) == 3);
+        CHECK(shell_command_index({"sudo", "-u", "app", "bash", "-lc", "echo"}) == 5);
+        CHECK(shell_command_index({"sh", "-o", "errexit", "-c", "echo"}) == 4);
+        CHECK(shell_command_index({"sh", "-c", "--", "echo"}) == 3);
+        CHECK(shell_command_index({"busybox", "sh", "-c", "echo"}) == 3);
+        CHECK(shell_command_index({"sh", "--", "script.sh"}) == 0);
+        // The arguments after the command string are data.
+        CHECK(shell_command_index({"sh", "-c", "echo \"$1\"", "sh", "bash -c x"}) == 2);
+        // Another language's code: found, not shell.
+        for (auto argv : std::vector<std::vector<std::string>>{{"python3", "-c", "print(1)"},
+                                                               {"perl", "-e", "print 1"},
+                                                               {"env", "node", "-e", "x"},
+                                                               {"ruby", "-e", "x"}}) {
+            auto s = script_argument(argv);
+            CHECK(s.index == argv.size() - 1);
+            CHECK_FALSE(s.shell);
+        }
+        CHECK(script_argument({"python3", "tool.py", "-c", "x"}).index == 0);
     }
 
     TEST_CASE("sql: a value is a bound parameter — never SQL text") {
