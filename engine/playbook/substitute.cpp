@@ -40,22 +40,62 @@ bool is_ident_char(char c) {
 }
 
 // Where the literal text written so far leaves a /bin/sh parser: the quoting of the innermost
-// open construct. 'u' unquoted, 's' in '...', 'd' in "...", '(' in $(...), '`' in `...`.
+// open construct. 'u' unquoted, 's' in '...', 'd' in "...", '(' in $(...), '`' in `...`,
+// '{' in ${...}, 'a' in $((...)), 'h' in a here-document's body. In the last three, and after
+// an `eval`, no quoting keeps a value one word: the shell parses or evaluates it once more
+// (parameter-expansion words, arithmetic, here-document lines ending the document), so a
+// reference there is refused (unsafe()).
 class ShellState {
   public:
     void advance(std::string_view text) {
         for (size_t i = 0; i < text.size(); ++i) {
             char c = text[i];
             char top = m_stack.back();
+            if (top == 'h') {
+                // A here-document's body: lines until the delimiter alone on a line.
+                if (c == '\n') {
+                    std::string_view line(m_line);
+                    if (m_strip_tabs) {
+                        line.remove_prefix(std::min(line.find_first_not_of('\t'), line.size()));
+                    }
+                    if (line == m_delimiter) {
+                        m_stack.pop_back();
+                    }
+                    m_line.clear();
+                } else {
+                    m_line += c;
+                }
+                continue;
+            }
+            if (c == '\n' && !m_pending_delimiter.empty() && top == 'u') {
+                m_delimiter = m_pending_delimiter;
+                m_pending_delimiter.clear();
+                m_line.clear();
+                m_stack.push_back('h');
+                continue;
+            }
             if (top == 's') {
                 if (c == '\'') {
                     m_stack.pop_back();
                 }
             } else if (c == '\\') {
                 ++i; // the next character is literal (in "..." too for the ones that matter)
+            } else if (c == '$' && text.substr(i, 3) == "$((") {
+                m_stack.push_back('a');
+                i += 2;
             } else if (c == '$' && i + 1 < text.size() && text[i + 1] == '(') {
                 m_stack.push_back('(');
                 ++i;
+            } else if (c == '$' && i + 1 < text.size() && text[i + 1] == '{') {
+                m_stack.push_back('{');
+                ++i;
+            } else if (top == 'a') {
+                if (text.substr(i, 2) == "))") {
+                    m_stack.pop_back();
+                    ++i;
+                }
+            } else if (c == '}' && top == '{') {
+                m_stack.pop_back();
             } else if (c == '`') {
                 if (top == '`') {
                     m_stack.pop_back();
@@ -72,7 +112,26 @@ class ShellState {
                 m_stack.push_back('d');
             } else if (c == ')' && top == '(') {
                 m_stack.pop_back();
+            } else if (c == '<' && top == 'u' && text.substr(i, 2) == "<<" &&
+                       text.substr(i, 3) != "<<<") {
+                i = read_delimiter(text, i + 2);
+            } else if (top != 'd' && is_word_start(text, i) && text.substr(i, 4) == "eval" &&
+                       (i + 4 >= text.size() || is_blank(text[i + 4]))) {
+                m_eval = true;
             }
+        }
+    }
+    /// Why a value cannot be one word here, or empty when it can.
+    std::string unsafe() const {
+        switch (m_stack.back()) {
+        case '{':
+            return "inside ${...}";
+        case 'a':
+            return "inside $((...)) arithmetic";
+        case 'h':
+            return "inside a here-document (a line of the value could end it)";
+        default:
+            return m_eval ? "after eval (the shell parses the line twice)" : "";
         }
     }
     // The value as one word of the command, in the quoting the reference is written in.
@@ -88,7 +147,38 @@ class ShellState {
     }
 
   private:
+    static bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\n' || c == ';'; }
+    static bool is_word_start(std::string_view text, size_t i) {
+        return i == 0 || std::string_view(" \t\n;&|(").find(text[i - 1]) != std::string_view::npos;
+    }
+    /// After `<<`: `-` strips tabs; the delimiter word (quoted or not) is read; its body begins
+    /// after the end of the line. Returns the index of the word's last character.
+    size_t read_delimiter(std::string_view text, size_t i) {
+        m_strip_tabs = i < text.size() && text[i] == '-';
+        if (m_strip_tabs) {
+            ++i;
+        }
+        while (i < text.size() && (text[i] == ' ' || text[i] == '\t')) {
+            ++i;
+        }
+        std::string word;
+        for (; i < text.size() && !is_blank(text[i]) && text[i] != '<' && text[i] != '>' &&
+               text[i] != '|' && text[i] != '&' && text[i] != ')';
+             ++i) {
+            if (text[i] != '\'' && text[i] != '"' && text[i] != '\\') {
+                word += text[i];
+            }
+        }
+        if (!word.empty()) {
+            m_pending_delimiter = word;
+        }
+        return i - 1;
+    }
+
     std::vector<char> m_stack{'u'};
+    bool m_eval = false;
+    bool m_strip_tabs = false;
+    std::string m_pending_delimiter, m_delimiter, m_line;
 };
 
 // Where the literal SQL written so far leaves PostgreSQL's lexer.
@@ -418,7 +508,12 @@ Substitution Substituter::apply(std::string_view text, Encoding encoding,
             }
             break;
         case Encoding::shell:
-            if (!refuse_nul("a shell command")) {
+            if (auto why = shell.unsafe(); !why.empty()) {
+                problems.push_back(ref + " " + why +
+                                   ": no quoting keeps a value one word there; pass it through "
+                                   "the environment (env = { V = \"" +
+                                   ref + "\" } and \"$V\") or as an argument (\"$1\")");
+            } else if (!refuse_nul("a shell command")) {
                 out.text += shell.encode(value);
             }
             break;

@@ -134,6 +134,29 @@ TEST_SUITE("playbook") {
         CHECK(script_argument({"python3", "tool.py", "-c", "x"}).index == 0);
     }
 
+    TEST_CASE("shell: where no quoting keeps a value one word the reference is refused") {
+        // The break-it review ran $(...) from a value in each of these.
+        for (const char* text :
+             {"echo \"${X:-{{v}}}\"", "echo ${X:-{{v}}}", "echo $(( {{v}} ))", "cat <<E\n{{v}}\nE",
+              "cat <<'E'\nx {{v}}\nE", "cat <<-E\n\t{{v}}\nE", "eval echo {{v}}",
+              "x=1; eval \"echo {{v}}\""}) {
+            CAPTURE(text);
+            std::vector<std::string> problems;
+            apply(text, Encoding::shell, "v1; touch PWNED", &problems);
+            REQUIRE(problems.size() == 1);
+            CHECK(problems[0].find("no quoting keeps a value one word") != std::string::npos);
+        }
+        // After those constructs close, a value is a word again.
+        for (const char* text :
+             {"echo ${HOME}/{{v}}", "echo \"${HOME}/{{v}}\"", "echo $((1 + 2)) {{v}}",
+              "cat <<E\nline\nE\necho {{v}}", "echo evaluate {{v}}", "echo x<<<{{v}}"}) {
+            CAPTURE(text);
+            std::vector<std::string> problems;
+            apply(text, Encoding::shell, "v1; touch PWNED", &problems);
+            CHECK(problems.empty());
+        }
+    }
+
     TEST_CASE("sql: a value is a bound parameter — never SQL text") {
         auto s = apply("UPDATE accounts SET note = '{{v}}' WHERE id = {{w}} AND n <> {{v}}",
                        Encoding::sql, k_evil[0]);
