@@ -6,6 +6,7 @@
 #include "orchestrator/resume_decision.hpp"
 #include "orchestrator/survivors.hpp"
 
+#include "state/step_gate.hpp"
 #include "util/log.hpp"
 #include "util/sha256.hpp"
 #include "util/strings.hpp"
@@ -221,6 +222,14 @@ RunOutcome resume(const playbook::Playbook& pb, const journal::Journal& jr,
                    {"step", id},
                    {"by", options.user},
                    {"why", options.why}});
+        // An approval gate run again asks again: its last request and answer are kept aside.
+        for (const auto* list : {&pb.steps, &pb.finally}) {
+            for (const auto& s : *list) {
+                if (s.id == id && s.action == "approve") {
+                    state::StepGates(options.state_dir).retire(run_id, id);
+                }
+            }
+        }
     }
 
     // The probes resume may ask; each records what it found, and a `done` as marked by the probe.

@@ -164,6 +164,24 @@ bool StepGates::give(const std::string& run_id, const std::string& step,
     return create_once(file(run_id, step, "answer"), answer_json(a) + "\n");
 }
 
+void StepGates::retire(const std::string& run_id, const std::string& step) const {
+    const fs::path request = file(run_id, step, "request");
+    if (!fs::exists(request)) {
+        return;
+    }
+    const fs::path dir = request.parent_path();
+    int n = 1;
+    while (fs::exists(dir / (step + ".request." + std::to_string(n) + ".json"))) {
+        ++n;
+    }
+    const std::string k = std::to_string(n);
+    const fs::path answer = file(run_id, step, "answer");
+    if (fs::exists(answer)) {
+        fs::rename(answer, dir / (step + ".answer." + k + ".json"));
+    }
+    fs::rename(request, dir / (step + ".request." + k + ".json"));
+}
+
 std::vector<GateRequest> StepGates::requests(const std::string& run_id) const {
     check_name(run_id, "run id");
     std::vector<GateRequest> out;

@@ -50,6 +50,10 @@ class StepGates {
     /// Records `a` if nobody answered yet (atomic, exclusive create). Returns false, writing
     /// nothing, when an answer exists.
     bool give(const std::string& run_id, const std::string& step, const GateAnswer& a) const;
+    /// A person asked to run the gate's step again (`resume --retry STEP`): the request and its
+    /// answer are kept as `<step>.request.N.json`/`<step>.answer.N.json` (N = 1, 2, ...), so the
+    /// next attempt opens a new gate and asks again. Nothing happens when there is no request.
+    void retire(const std::string& run_id, const std::string& step) const;
     /// Every request of `run_id` (for status), ordered by step id.
     std::vector<GateRequest> requests(const std::string& run_id) const;
 

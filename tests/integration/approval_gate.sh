@@ -97,6 +97,20 @@ set +e; wait $pid; rc=$?; set -e
 [ "$(cat effects)" = before ] || fail "the step after a rejected gate ran"
 grep -q '"step":"gate".*rejected by .*not now' ".rollback/runs/$id.jsonl" || fail "no rejection in the journal"
 pass "reject: the gate's step fails and the run stops"
+# resume --retry of the gate asks again (the rejection is kept aside, not read again).
+"$RB" resume -p pb.toml "$id" --retry gate --yes > retry.out 2>&1 &
+pid=$!
+for _ in $(seq 200); do
+    [ -e ".rollback/runs/$id/gates/gate.request.1.json" ] &&
+        [ -e ".rollback/runs/$id/gates/gate.request.json" ] && break
+    sleep 0.05
+done
+[ -e ".rollback/runs/$id/gates/gate.request.1.json" ] || fail "the first request was not kept aside"
+[ -e ".rollback/runs/$id/gates/gate.request.json" ] || fail "the retried gate did not open: $(cat retry.out)"
+expect_rc 0 approve7.out -- "$RB" approve -p pb.toml "$id" gate
+wait $pid || fail "the retried gate did not go on: $(cat retry.out)"
+[ "$(tr '\n' ' ' < effects)" = "before after " ] || fail "effects after the retried gate: $(cat effects)"
+pass "resume --retry GATE asks again"
 
 # --- timeout: on_timeout decides ---------------------------------------------------------------------
 rm -rf .rollback effects
