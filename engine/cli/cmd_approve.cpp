@@ -30,23 +30,76 @@ std::string shown_state(const state::ApprovalRequest& a,
     return a.state == "pending" && now > a.expires_at ? "expired" : a.state;
 }
 
+/// A run's approval gate as --list shows it: pending, expired, approved or rejected.
+struct GateView {
+    state::GateRequest request;
+    std::string state;
+    std::string by; ///< who answered
+};
+
+std::vector<GateView> gates_of(const std::filesystem::path& state_dir,
+                               std::chrono::system_clock::time_point now) {
+    std::vector<GateView> out;
+    const state::StepGates gates(state_dir);
+    for (const auto& run_id : state::LocalStore(state_dir).list_runs()) {
+        for (auto& req : gates.requests(run_id)) {
+            GateView v{req, now >= req.expires_at ? "expired" : "pending", ""};
+            if (auto a = gates.answer(run_id, req.step)) {
+                v.state = a->approved ? "approved" : "rejected";
+                v.by = a->by;
+            }
+            out.push_back(std::move(v));
+        }
+    }
+    return out;
+}
+
 int list(const std::filesystem::path& state_dir, bool json) {
     auto all = state::LocalStore(state_dir).approvals();
     const auto now = std::chrono::system_clock::now();
+    const auto gates = gates_of(state_dir, now);
     if (json) {
-        // JSON Lines: the stored request, its state as shown (expired when past expires_at).
+        // JSON Lines: the stored request, its state as shown (expired when past expires_at);
+        // then the runs' approval gates ("kind": "gate").
         for (const auto& a : all) {
             auto o = boost::json::parse(state::approval_json(a)).as_object();
             o["state"] = shown_state(a, now);
             std::printf("%s\n", util::mask_secrets(boost::json::serialize(o)).c_str());
         }
+        for (const auto& g : gates) {
+            boost::json::array approvers;
+            for (const auto& a : g.request.approvers) {
+                approvers.emplace_back(a);
+            }
+            boost::json::object o{{"kind", "gate"},
+                                  {"run_id", g.request.run_id},
+                                  {"step", g.request.step},
+                                  {"state", g.state},
+                                  {"message", g.request.message},
+                                  {"approvers", std::move(approvers)},
+                                  {"requested_at", util::format_time(g.request.requested_at)},
+                                  {"expires_at", util::format_time(g.request.expires_at)},
+                                  {"answered_by", g.by}};
+            std::printf("%s\n", util::mask_secrets(boost::json::serialize(o)).c_str());
+        }
         return util::to_int(util::ExitCode::ok);
     }
-    if (all.empty()) {
+    if (all.empty() && gates.empty()) {
         std::printf("no approval requests in %s\n", state_dir.c_str());
         return util::to_int(util::ExitCode::ok);
     }
     std::string out;
+    for (const auto& g : gates) {
+        char head[96];
+        std::snprintf(head, sizeof head, "  %-8s ", g.state.c_str());
+        out += g.request.run_id + " " + g.request.step + head + "gate until " +
+               util::format_time(g.request.expires_at) +
+               (g.by.empty() ? std::string() : ", answered by " + g.by) +
+               (g.state == "pending" ? "\n    rollback approve " + g.request.run_id + " " +
+                                           g.request.step + " [--reject]"
+                                     : std::string()) +
+               (g.request.message.empty() ? std::string() : "\n    " + g.request.message) + "\n";
+    }
     for (const auto& a : all) {
         const std::string state = shown_state(a, now);
         char head[96];
@@ -165,12 +218,13 @@ int cmd_approve(const Args& args) {
                           util::ExitCode::invalid,
                           "rollback status RUN_ID shows what a run awaits");
     }
+    if (show) {
+        // The monitor's requests and the runs' gates: a config is not needed to find them.
+        return list(resolve_state_dir(common, playbook).dir, common.json);
+    }
     config::Config cfg = load_rollback_config(common);
     const auto state_dir = resolve_state_dir(common, cfg).dir;
     state::LocalStore store(state_dir);
-    if (show) {
-        return list(state_dir, common.json);
-    }
     if (id.empty()) {
         throw util::Error("approve: give a DECISION_ID (or --list)", util::ExitCode::invalid,
                           "rollback approve --list shows the requests");

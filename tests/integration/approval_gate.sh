@@ -66,6 +66,12 @@ expect_rc 0 status.json -- "$RB" status -p pb.toml --json
 python3 -c 'import json,sys; o=json.load(open("status.json")); a=o["awaiting_approval"]; assert len(a)==1 and a[0]["step"]=="gate" and a[0]["on_timeout"]=="reject", a' ||
     fail "status --json: $(cat status.json)"
 [ "$(cat effects)" = before ] || fail "the step after the gate ran before an answer"
+expect_rc 0 list.out -- "$RB" approve --list -p pb.toml
+contains list.out "$id gate  pending"
+contains list.out "rollback approve $id gate [--reject]"
+expect_rc 0 list.json -- "$RB" approve --list -p pb.toml --json
+python3 -c 'import json; r=[json.loads(l) for l in open("list.json")]; assert len(r)==1 and r[0]["kind"]=="gate" and r[0]["state"]=="pending", r' ||
+    fail "approve --list --json: $(cat list.json)"
 contains events.jsonl '"event":"on-approval"'
 contains events.jsonl "\"approve\":\"rollback approve $id gate\""
 # Not an approver: refused, nothing written.
