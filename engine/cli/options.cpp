@@ -63,6 +63,17 @@ bool parse_options(std::string_view command, const Args& args, po::options_descr
             return false;
         }
         po::notify(vm);
+        // A reason is kept in journals and shown in every report: a sentence, not a file.
+        if (auto it = vm.find("reason"); it != vm.end()) {
+            const auto* text = boost::any_cast<std::string>(&it->second.value());
+            if (text != nullptr && text->size() > k_max_reason_bytes) {
+                throw util::Error(std::string(command) + ": --reason is " +
+                                      std::to_string(text->size()) + " bytes, at most " +
+                                      std::to_string(k_max_reason_bytes),
+                                  util::ExitCode::invalid,
+                                  "say why in a sentence; link to the incident for the rest");
+            }
+        }
     } catch (const po::unknown_option& e) {
         std::vector<std::string> names;
         for (const auto& o : desc.options()) {

@@ -37,6 +37,9 @@ void add_common_options(po::options_description& desc, CommonOptions& common,
 /// True for the long names add_common_options may add (config, state-dir, verbose, json, help).
 bool is_common_option(std::string_view long_name);
 
+/// The longest `--reason` a command accepts (bytes).
+inline constexpr size_t k_max_reason_bytes = 4096;
+
 /// Parses `args` for `command`. Returns false when --help was given (the command's help printed:
 /// usage, summary, arguments, its own options, the shared ones, exit codes, an example).
 /// An unknown or malformed option throws util::Error (exit 2) with a one-line hint.

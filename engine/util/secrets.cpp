@@ -76,13 +76,40 @@ std::vector<std::string> secret_forms(std::string_view value) {
             forms.push_back(std::move(form));
         }
     };
-    add(std::string(value));
+    const std::string v(value);
+    add(v);
     std::string url = percent_encode(value);
     add(url);
     add(replace_all(url, "%20", "+")); // application/x-www-form-urlencoded
-    add(json_escape(value));
-    add(replace_all(std::string(value), "'", "'\\''"));
-    add(replace_all(std::string(value), "'", "''"));
+    // encodeURI and Python's quote() keep "/" (and encodeURI the other reserved characters).
+    add(replace_all(url, "%2F", "/"));
+    std::string uri = url;
+    for (const char* kept :
+         {"%3B", "%2C", "%2F", "%3F", "%3A", "%40", "%26", "%3D", "%2B", "%24", "%23"}) {
+        const char c = static_cast<char>(std::stoi(std::string(kept + 1), nullptr, 16));
+        uri = replace_all(uri, kept, std::string(1, c));
+    }
+    add(uri);
+    const std::string json = json_escape(value);
+    add(json);
+    add(replace_all(json, "/", "\\/")); // PHP's json_encode escapes "/"
+    add(replace_all(v, "'", "'\\''"));
+    add(replace_all(v, "'", "''"));
+    // Python's repr and most languages' string literals: \ and \' escaped.
+    add(replace_all(replace_all(v, "\\", "\\\\"), "'", "\\'"));
+    if (v.find('\n') != std::string::npos) {
+        // A multi-line secret (a key, a certificate) printed with its line breaks changed, or
+        // one line at a time.
+        const std::string lf = replace_all(v, "\r\n", "\n");
+        for (const char* sep : {" ", "\r", "\r\n", "", "\\n"}) {
+            add(replace_all(lf, "\n", sep));
+        }
+        for (const auto& line : split(lf, '\n')) {
+            if (line.size() >= 8) {
+                add(std::string(line));
+            }
+        }
+    }
     return forms;
 }
 

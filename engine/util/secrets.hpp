@@ -15,8 +15,10 @@ void register_secret(std::string_view value);
 
 /// `text` with every registered secret replaced by "***". Thread-safe. A secret is found in any
 /// letter case (PostgreSQL folds unquoted identifiers to lower case) and in the forms a server or
-/// the engine itself may give it: percent-encoded, JSON-escaped, shell-quoted ('\'') and SQL-quoted
-/// ('') — see secret_forms.
+/// the engine itself may give it: percent-encoded (also keeping "/" or every reserved character, as
+/// encodeURI and Python's quote do), JSON-escaped (also with "\/"), shell-quoted ('\''), SQL-quoted
+/// (''), as a string literal (Python's repr: \\ and \'), and a multi-line secret with its line
+/// breaks changed or line by line — see secret_forms.
 std::string mask_secrets(std::string_view text);
 
 /// The forms of `value` that mask_secrets looks for (lower case, without duplicates).

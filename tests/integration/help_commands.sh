@@ -62,3 +62,8 @@ expect_rc 2 "$WORK/nosuch.out" -- "$RB" help stauts
 contains "$WORK/nosuch.out" "no command"
 contains "$WORK/nosuch.out" "did you mean status"
 pass "help of an unknown command: exit 2 with a guess"
+
+# A reason is a sentence: a 5000-byte one is refused before anything runs.
+expect_rc 2 "$WORK/reason.out" -- "$RB" trigger --condition x --reason "$(head -c 5000 /dev/zero | tr '\0' a)"
+contains "$WORK/reason.out" "--reason is 5000 bytes, at most 4096"
+pass "--reason is bounded"

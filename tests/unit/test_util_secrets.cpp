@@ -79,6 +79,32 @@ TEST_SUITE("util") {
         }
     }
 
+    TEST_CASE("secrets are masked in the encodings other programs give them") {
+        // The break-it review's secret and the forms that leaked it.
+        const std::string secret = "Pa55/w0rd+Zq&x=y\"z\\k";
+        util::register_secret(secret);
+        for (const char* shown : {
+                 "Pa55/w0rd%2BZq%26x%3Dy%22z%5Ck",   // Python quote(), "/" kept
+                 "Pa55%2fw0rd%2bzq%26x%3dy%22z%5ck", // lower-case hex
+                 "Pa55/w0rd+Zq&x=y%22z%5Ck",         // encodeURI: reserved characters kept
+                 "Pa55\\/w0rd+Zq&x=y\\\"z\\\\k",     // PHP json_encode: "\/"
+                 "Pa55/w0rd+Zq&x=y\"z\\\\k",         // Python repr
+             }) {
+            CAPTURE(shown);
+            CHECK(util::mask_secrets(std::string("before ") + shown + " after") ==
+                  "before *** after");
+        }
+        const std::string pem = "firstHALFsecretline\nsecondHALFsecretline";
+        util::register_secret(pem);
+        for (const char* shown :
+             {"firstHALFsecretline secondHALFsecretline",
+              "firstHALFsecretline\r\nsecondHALFsecretline", "only secondHALFsecretline here"}) {
+            CAPTURE(shown);
+            CHECK(util::mask_secrets(shown).find("HALFsecretline") == std::string::npos);
+        }
+        util::clear_secrets();
+    }
+
     TEST_CASE("the masker releases text that cannot start a secret at once") {
         Registered reg;
         util::SecretMasker m;
