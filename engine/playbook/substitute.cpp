@@ -49,6 +49,9 @@ class ShellState {
   public:
     void advance(std::string_view text) {
         for (size_t i = 0; i < text.size(); ++i) {
+            if (m_nested_depth != 0 && m_stack.size() < m_nested_depth) {
+                m_nested_depth = 0; // the nested command string closed
+            }
             char c = text[i];
             char top = m_stack.back();
             if (top == 'h') {
@@ -73,6 +76,9 @@ class ShellState {
                 m_line.clear();
                 m_stack.push_back('h');
                 continue;
+            }
+            if (top == 'u') {
+                track_word(c);
             }
             if (top == 's') {
                 if (c == '\'') {
@@ -107,9 +113,9 @@ class ShellState {
                     m_stack.pop_back();
                 }
             } else if (c == '\'') {
-                m_stack.push_back('s');
+                push_quote('s', top);
             } else if (c == '"') {
-                m_stack.push_back('d');
+                push_quote('d', top);
             } else if (c == ')' && top == '(') {
                 m_stack.pop_back();
             } else if (c == '<' && top == 'u' && text.substr(i, 2) == "<<" &&
@@ -123,6 +129,10 @@ class ShellState {
     }
     /// Why a value cannot be one word here, or empty when it can.
     std::string unsafe() const {
+        if (m_nested_depth != 0 && m_stack.size() >= m_nested_depth) {
+            // (checked again here: the literal text may end right after the quote closed)
+            return "inside a command string another shell parses again (" + m_nested_by + ")";
+        }
         switch (m_stack.back()) {
         case '{':
             return "inside ${...}";
@@ -147,6 +157,58 @@ class ShellState {
     }
 
   private:
+    /// The words of the current simple command, unquoted context only (enough to see
+    /// `sh -c`, `bash -lc`, `su -c`, `ssh HOST` before a quoted string).
+    void track_word(char c) {
+        if (c == ';' || c == '\n' || c == '|' || c == '&') {
+            m_words.clear();
+            m_word.clear();
+        } else if (c == ' ' || c == '\t') {
+            if (!m_word.empty()) {
+                m_words.push_back(m_word);
+                m_word.clear();
+            }
+        } else if (c != '\'' && c != '"') {
+            m_word += c;
+        }
+    }
+    /// A quote opened in unquoted context: when the words before it run their argument through
+    /// another shell, everything inside is parsed twice.
+    void push_quote(char kind, char top) {
+        m_stack.push_back(kind);
+        if (top != 'u' || m_nested_depth != 0) {
+            return;
+        }
+        std::vector<std::string> words = m_words;
+        if (!m_word.empty()) {
+            words.push_back(m_word);
+        }
+        auto base = [](const std::string& w) {
+            size_t slash = w.rfind('/');
+            return slash == std::string::npos ? w : w.substr(slash + 1);
+        };
+        for (size_t i = 0; i < words.size(); ++i) {
+            const std::string b = base(words[i]);
+            const bool shell = b == "sh" || b == "bash" || b == "dash" || b == "ksh" ||
+                               b == "zsh" || b == "ash" || b == "su";
+            if (b == "ssh" || b == "eval") {
+                m_nested_depth = m_stack.size();
+                m_nested_by = b;
+                return;
+            }
+            if (shell) {
+                for (size_t k = i + 1; k < words.size(); ++k) {
+                    const std::string& w = words[k];
+                    if (w.size() >= 2 && w[0] == '-' && w[1] != '-' &&
+                        w.find('c') != std::string::npos) {
+                        m_nested_depth = m_stack.size();
+                        m_nested_by = b + " " + w;
+                        return;
+                    }
+                }
+            }
+        }
+    }
     static bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\n' || c == ';'; }
     static bool is_word_start(std::string_view text, size_t i) {
         return i == 0 || std::string_view(" \t\n;&|(").find(text[i - 1]) != std::string_view::npos;
@@ -176,6 +238,10 @@ class ShellState {
     }
 
     std::vector<char> m_stack{'u'};
+    std::vector<std::string> m_words;
+    std::string m_word;
+    size_t m_nested_depth = 0; ///< the stack size at the nested script's opening quote; 0: none
+    std::string m_nested_by;
     bool m_eval = false;
     bool m_strip_tabs = false;
     std::string m_pending_delimiter, m_delimiter, m_line;

@@ -139,7 +139,8 @@ TEST_SUITE("playbook") {
         for (const char* text :
              {"echo \"${X:-{{v}}}\"", "echo ${X:-{{v}}}", "echo $(( {{v}} ))", "cat <<E\n{{v}}\nE",
               "cat <<'E'\nx {{v}}\nE", "cat <<-E\n\t{{v}}\nE", "eval echo {{v}}",
-              "x=1; eval \"echo {{v}}\""}) {
+              "x=1; eval \"echo {{v}}\"", "sh -c \"echo {{v}}\"", "sudo bash -lc 'echo {{v}}'",
+              "ssh web1 \"echo {{v}}\"", "su app -c \"echo {{v}}\""}) {
             CAPTURE(text);
             std::vector<std::string> problems;
             apply(text, Encoding::shell, "v1; touch PWNED", &problems);
@@ -149,7 +150,8 @@ TEST_SUITE("playbook") {
         // After those constructs close, a value is a word again.
         for (const char* text :
              {"echo ${HOME}/{{v}}", "echo \"${HOME}/{{v}}\"", "echo $((1 + 2)) {{v}}",
-              "cat <<E\nline\nE\necho {{v}}", "echo evaluate {{v}}", "echo x<<<{{v}}"}) {
+              "cat <<E\nline\nE\necho {{v}}", "echo evaluate {{v}}", "echo x<<<{{v}}",
+              "sh -c 'true'; echo \"{{v}}\"", "echo sh -c {{v}}"}) {
             CAPTURE(text);
             std::vector<std::string> problems;
             apply(text, Encoding::shell, "v1; touch PWNED", &problems);
