@@ -24,7 +24,7 @@ namespace rollback::playbook::detail {
 inline const std::vector<std::string> k_top_keys{"playbook", "vars", "step", "finally"};
 inline const std::vector<std::string> k_playbook_keys{"name", "description", "hooks_dir", "hooks"};
 inline const std::vector<std::string> k_events{"on-trigger", "before-step", "after-step",
-                                               "on-failure", "on-success", "on-approval"};
+                                               "on-failure", "on-success",  "on-approval"};
 inline const std::vector<std::string> k_phases{"immediate", "database", "code", "verify"};
 
 // Keys of the built-in actions that the loader turns into Step fields (not params).
