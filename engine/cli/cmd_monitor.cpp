@@ -193,7 +193,7 @@ struct Loop {
                 return;
             }
             if (endpoint) {
-                endpoint->run_ended(std::string(journal::to_string(st.status)));
+                endpoint->run_ended(st);
             }
             if (st.status == journal::RunStatus::succeeded ||
                 st.status == journal::RunStatus::verification_failed) {
@@ -376,7 +376,7 @@ struct Loop {
             try {
                 auto st = journal::fold(journal::read(journal::journal_path(state_dir, *last_run)),
                                         false);
-                endpoint->run_ended(std::string(journal::to_string(st.status)));
+                endpoint->run_ended(st);
             } catch (const std::exception& e) {
                 log::warn("monitor: cannot read run {}: {}", *last_run, e.what());
             }

@@ -63,6 +63,10 @@ Endpoint::Endpoint(const config::ServerConfig& sc, fs::path state_dir,
               "Observations of a source that were unreadable (no data) or a failed check.");
     m.declare("rollback_runs_total", MetricType::counter,
               "Rollback runs started or noticed by this monitor, by the state they ended in.");
+    m.declare("rollback_last_run_duration_seconds", MetricType::gauge,
+              "How long the last rollback run the monitor started or noticed took.");
+    m.declare("rollback_last_run_step_duration_seconds", MetricType::gauge,
+              "Each step's duration in that run (all attempts), by step, phase and final status.");
     m.declare("rollback_alerts_active", MetricType::gauge,
               "Alertmanager alerts active (fired, not resolved) per alert condition.");
     m.declare("rollback_alert_notifications_total", MetricType::counter,
@@ -247,8 +251,21 @@ void Endpoint::conditions_changed() {
     m_metrics.clear("rollback_alerts_active");
 }
 
-void Endpoint::run_ended(const std::string& state) {
-    m_metrics.add("rollback_runs_total", {{"state", state}});
+void Endpoint::run_ended(const journal::RunState& run) {
+    m_metrics.add("rollback_runs_total", {{"state", std::string(journal::to_string(run.status))}});
+    m_metrics.set("rollback_last_run_duration_seconds", {},
+                  static_cast<double>(run.duration_ms) / 1000.0);
+    m_metrics.clear("rollback_last_run_step_duration_seconds");
+    for (const auto& st : run.steps) {
+        if (st.status == journal::StepStatus::pending) {
+            continue; // never started: no duration
+        }
+        m_metrics.set("rollback_last_run_step_duration_seconds",
+                      {{"step", st.id},
+                       {"phase", st.is_finally ? std::string("finally") : st.phase},
+                       {"status", std::string(journal::to_string(st.status))}},
+                      static_cast<double>(st.duration_ms) / 1000.0);
+    }
 }
 
 void Endpoint::set_backup_catalogs(std::vector<fs::path> dirs) {

@@ -9,6 +9,7 @@
 
 #include "config/config.hpp"
 #include "decision/evaluator.hpp"
+#include "journal/state.hpp"
 #include "monitor/alert_book.hpp"
 #include "server/alertmanager.hpp"
 #include "server/http_server.hpp"
@@ -52,8 +53,9 @@ class Endpoint {
     void alert_changes(const std::vector<AlertChange>& changes);
     /// The conditions changed (a reload): their gauges are rebuilt at the next evaluations.
     void conditions_changed();
-    /// A run started by or noticed by the monitor ended in `state` (journal::to_string).
-    void run_ended(const std::string& state);
+    /// A run started by or noticed by the monitor ended: counted by the state it ended in, and
+    /// its duration and each step's (phase, status) exported as the last run's gauges.
+    void run_ended(const journal::RunState& run);
 
     /// The backup catalogs whose newest good, verified backup's age /metrics exports (the
     /// `catalog` of the playbook's pg_restore steps). Call before start().

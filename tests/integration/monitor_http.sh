@@ -139,6 +139,9 @@ contains metrics.txt 'rollback_condition_verdict{condition="probe-value",verdict
 contains metrics.txt 'rollback_condition_value{condition="probe-value"} 1'
 contains metrics.txt 'rollback_decisions_total{action="trigger"} 1'
 contains metrics.txt 'rollback_runs_total{state="succeeded"} 1'
+contains metrics.txt 'rollback_last_run_duration_seconds '
+grep -q '^rollback_last_run_step_duration_seconds{.*status="succeeded".*} ' metrics.txt ||
+    fail "no step duration in /metrics"
 contains metrics.txt 'rollback_webhook_requests_total{outcome="unauthorized"} 1'
 contains metrics.txt 'rollback_webhook_requests_total{outcome="too_large"} 1'
 contains metrics.txt 'rollback_webhook_requests_total{outcome="bad_request"} 2'
