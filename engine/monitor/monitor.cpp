@@ -251,7 +251,11 @@ decision::Evaluation Monitor::tick(exec::ProcessRunner& runner, SystemTime now) 
     // target costs the tick one timeout, not one per source; commands run on this thread when
     // their turn comes (deferred), logs right away. Samples are added in the sources' order.
     std::vector<std::pair<const std::string*, std::future<Sample>>> reads;
-    for (const auto& [name, src] : m_cfg.sources) {
+    for (const auto& entry : m_cfg.sources) {
+        // Named references, not a structured binding: lambdas capture `src` below (clang 14,
+        // the fuzz and sanitizer compiler, cannot capture a binding).
+        const std::string& name = entry.first;
+        const config::SourceConfig& src = entry.second;
         if (!m_used.count(name)) {
             continue;
         }
