@@ -160,6 +160,58 @@ interval = "10s"
 cooldown = "1h"
 )";
 
+/// What `check --replay` of the whole log and the live monitor (fed the lines arriving second by
+/// second, `arriving[i]` at start + i s) record at the same ticks, from start + 5 min to + 20 min.
+struct LiveAndReplay {
+    std::vector<std::string> replayed, live;
+    int triggers = 0; ///< of the live monitor
+    sources::FileSamples fs;
+    monitor::Monitor::LogCounts counts;
+};
+
+LiveAndReplay live_and_replay(const rollback::test::TempDir& dir, util::SystemTime start,
+                              const std::vector<std::string>& arriving) {
+    const int64_t s0 = epoch_s(start);
+    std::string all;
+    for (const auto& chunk : arriving) {
+        all += chunk;
+    }
+    dir.write("recorded.log", all);
+    auto cfg = config::parse(k_error_rate_config, "rollback.toml", dir.path());
+    REQUIRE(cfg.sources.at("web").max_lateness == std::chrono::minutes(1));
+    const auto interval = cfg.interval;
+    const auto first = start + std::chrono::minutes(5);
+    const auto last = start + std::chrono::minutes(20);
+    LiveAndReplay out;
+    out.fs = sources::read_samples(dir / "recorded.log", "combined_request_time", 10, 60);
+    decision::Evaluator ev(cfg.conditions, cfg.decision);
+    monitor::replay(ev, "web", out.fs.samples, first, last, interval,
+                    [&](const decision::Evaluation& e) {
+                        out.replayed.push_back(decision::to_json(e.record));
+                    });
+    dir.write("access.log", "");
+    monitor::Monitor mon(cfg);
+    exec::RealProcessRunner runner;
+    int64_t written = s0;
+    for (auto now = first; now <= last; now += interval) {
+        std::string chunk;
+        for (; written < epoch_s(now); ++written) {
+            chunk += arriving[written - s0];
+        }
+        append(dir / "access.log", chunk);
+        auto e = mon.tick(runner, now);
+        out.triggers += e.record.action == decision::Action::trigger;
+        out.live.push_back(decision::to_json(e.record));
+    }
+    out.counts = mon.log_counts("web");
+    REQUIRE(out.live.size() == out.replayed.size());
+    for (size_t i = 0; i < out.live.size(); ++i) {
+        INFO("tick " << i);
+        CHECK(out.live[i] == out.replayed[i]);
+    }
+    return out;
+}
+
 } // namespace
 
 TEST_SUITE("monitor") {
@@ -249,49 +301,10 @@ TEST_SUITE("monitor") {
                     arriving[a - s0] += log_line(t, failing ? 504 : 200);
                 }
             }
-            std::string all;
-            for (const auto& chunk : arriving) {
-                all += chunk;
-            }
-            dir.write("recorded.log", all);
-            auto cfg = config::parse(k_error_rate_config, "rollback.toml", dir.path());
-            REQUIRE(cfg.sources.at("web").max_lateness == std::chrono::minutes(1));
-            const auto interval = cfg.interval;
-            const auto first = start + std::chrono::minutes(5);
-            const auto last = start + std::chrono::minutes(20);
-
-            auto fs = sources::read_samples(dir / "recorded.log", "combined_request_time", 10, 60);
-            CHECK(fs.late == 0);
-            decision::Evaluator ev(cfg.conditions, cfg.decision);
-            std::vector<std::string> replayed;
-            monitor::replay(ev, "web", fs.samples, first, last, interval,
-                            [&](const decision::Evaluation& e) {
-                                replayed.push_back(decision::to_json(e.record));
-                            });
-
-            dir.write("access.log", "");
-            monitor::Monitor mon(cfg);
-            exec::RealProcessRunner runner;
-            int64_t written = s0;
-            std::vector<std::string> live;
-            int triggers = 0;
-            for (auto now = first; now <= last; now += interval) {
-                std::string chunk;
-                for (; written < epoch_s(now); ++written) {
-                    chunk += arriving[written - s0];
-                }
-                append(dir / "access.log", chunk);
-                auto e = mon.tick(runner, now);
-                triggers += e.record.action == decision::Action::trigger;
-                live.push_back(decision::to_json(e.record));
-            }
-            REQUIRE(live.size() == replayed.size());
-            for (size_t i = 0; i < live.size(); ++i) {
-                INFO("tick " << i);
-                CHECK(live[i] == replayed[i]);
-            }
-            CHECK(triggers == 1); // the 504s written late are counted: the fault triggers
-            CHECK(mon.log_counts("web").late == 0);
+            auto r = live_and_replay(dir, start, arriving);
+            CHECK(r.fs.late == 0);
+            CHECK(r.triggers == 1); // the 504s written late are counted: the fault triggers
+            CHECK(r.counts.late == 0);
         }
     }
 
@@ -308,46 +321,10 @@ TEST_SUITE("monitor") {
         for (int64_t a = s0; a < s0 + 20 * 60; ++a) {
             arriving[a - s0] = log_line(a, 200) + log_line(a, 200) + log_line(a + 300, 500);
         }
-        std::string all;
-        for (const auto& chunk : arriving) {
-            all += chunk;
-        }
-        dir.write("recorded.log", all);
-        auto cfg = config::parse(k_error_rate_config, "rollback.toml", dir.path());
-        const auto interval = cfg.interval;
-        const auto first = start + std::chrono::minutes(5);
-        const auto last = start + std::chrono::minutes(20);
-        auto fs = sources::read_samples(dir / "recorded.log", "combined_request_time", 10, 60);
-        CHECK(fs.implausible > 0);
-        decision::Evaluator ev(cfg.conditions, cfg.decision);
-        std::vector<std::string> replayed;
-        monitor::replay(ev, "web", fs.samples, first, last, interval,
-                        [&](const decision::Evaluation& e) {
-                            replayed.push_back(decision::to_json(e.record));
-                        });
-        dir.write("access.log", "");
-        monitor::Monitor mon(cfg);
-        exec::RealProcessRunner runner;
-        int64_t written = s0;
-        std::vector<std::string> live;
-        int triggers = 0;
-        for (auto now = first; now <= last; now += interval) {
-            std::string chunk;
-            for (; written < epoch_s(now); ++written) {
-                chunk += arriving[written - s0];
-            }
-            append(dir / "access.log", chunk);
-            auto e = mon.tick(runner, now);
-            triggers += e.record.action == decision::Action::trigger;
-            live.push_back(decision::to_json(e.record));
-        }
-        REQUIRE(live.size() == replayed.size());
-        for (size_t i = 0; i < live.size(); ++i) {
-            INFO("tick " << i);
-            CHECK(live[i] == replayed[i]);
-        }
-        CHECK(triggers == 0);
-        CHECK(mon.log_counts("web").implausible > 0);
+        auto r = live_and_replay(dir, start, arriving);
+        CHECK(r.fs.implausible > 0);
+        CHECK(r.triggers == 0);
+        CHECK(r.counts.implausible > 0);
     }
 
     TEST_CASE("lines later than max_lateness: not counted — reported in the records and counts") {

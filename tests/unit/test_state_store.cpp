@@ -343,7 +343,7 @@ TEST_SUITE("state") {
         // The old holder comes back: its lease is gone and it can change nothing.
         CHECK_FALSE(a.lease->renew());
         a.lease->release();
-        a.lease->set_run_id("20261126T100000Z-xxxxxx");
+        a.lease->set_run_id("20261126T100000Z-0a1b2c");
         CHECK(store.lease_holder()->run_id == "20261126T100051Z-bbbbbb");
     }
 
