@@ -113,7 +113,7 @@ write_config auto 1h 1s
 echo 1 > value
 "$RB" monitor -c rollback.toml > loop.out 2>&1 &
 mon_pid=$!
-on_exit "kill $mon_pid 2>/dev/null"
+stop_on_exit $mon_pid
 sleep 1.5
 expect_rc 0 trig.out -- "$RB" trigger -c rollback.toml --condition security --reason "CVE in v2" --yes
 [ "$(runs)" -eq 1 ] || fail "trigger did not run"

@@ -31,7 +31,7 @@ prom() { printf '{"status":"success","data":{"resultType":"vector","result":[{"m
 echo 200 > status
 prom 0.1
 python3 server.py & server_pid=$!
-on_exit "kill $server_pid 2>/dev/null"
+stop_on_exit $server_pid
 for _ in $(seq 50); do [ -f port ] && break; sleep 0.1; done
 [ -f port ] || fail "test server did not start"
 port=$(cat port)

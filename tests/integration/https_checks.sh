@@ -71,7 +71,7 @@ srv.serve_forever()
 PY
 for n in good wrong expired self; do
     python3 server.py $n 2>"$n.err" &
-    on_exit "kill $! 2>/dev/null"
+    stop_on_exit $!
 done
 for n in good wrong expired self; do
     for _ in $(seq 100); do [ -f $n.port ] && break; sleep 0.05; done

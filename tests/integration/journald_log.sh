@@ -30,7 +30,7 @@ with open(sys.argv[2], "w") as out:
         pass
 PY
 receiver=$!
-on_exit "kill $receiver 2>/dev/null || true"
+stop_on_exit $receiver
 for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.05; done
 [ -S "$sock" ] || fail "the receiver did not bind $sock"
 

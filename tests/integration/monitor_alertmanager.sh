@@ -19,7 +19,7 @@ echo "am-rollback-token" > token
 echo 0 > ratio
 
 python3 "$SRC/tests/support/flip_exporter.py" "$WORK/ratio" > exporter.port &
-on_exit "kill $! 2>/dev/null"
+stop_on_exit $!
 for _ in $(seq 1 50); do [ -s exporter.port ] && break; sleep 0.1; done
 exp_port=$(head -1 exporter.port)
 [ -n "$exp_port" ] || fail "the exporter did not start"
@@ -90,15 +90,15 @@ events() { grep -c "\"event\":\"$1\"" .rollback/monitor.jsonl 2>/dev/null || tru
 
 "$RB" monitor -c rollback.toml > loop.out 2>&1 &
 mon=$!
-on_exit "kill $mon 2>/dev/null"
+stop_on_exit $mon
 for _ in $(seq 1 50); do curl -s -o /dev/null "http://127.0.0.1:$rb_port/healthz" && break; sleep 0.1; done
 
 prometheus-alertmanager --config.file=alertmanager.yml --storage.path="$WORK/am-data" \
     --web.listen-address="127.0.0.1:$am_port" --cluster.listen-address= > am.log 2>&1 &
-on_exit "kill $! 2>/dev/null"
+stop_on_exit $!
 prometheus --config.file=prometheus.yml --storage.tsdb.path="$WORK/prom-data" \
     --web.listen-address="127.0.0.1:$prom_port" --rules.alert.resend-delay=1s > prom.log 2>&1 &
-on_exit "kill $! 2>/dev/null"
+stop_on_exit $!
 
 query() { curl -s -G "http://127.0.0.1:$prom_port/api/v1/query" --data-urlencode "query=$1"; }
 until query 'up{job="rollback"}' | grep -q '"value":\[[0-9.]*,"1"\]'; do

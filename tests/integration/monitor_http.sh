@@ -64,7 +64,7 @@ contains open.out "open.toml:16:10: error: server: listening on 0.0.0.0:$port, w
 runs() { if [ -f runs.txt ]; then wc -l < runs.txt; else echo 0; fi; }
 "$RB" monitor -c rollback.toml > loop.out 2>&1 &
 mon=$!
-on_exit "kill $mon 2>/dev/null"
+stop_on_exit $mon
 base="http://127.0.0.1:$port"
 for _ in $(seq 1 50); do curl -s -o /dev/null "$base/healthz" && break; sleep 0.1; done
 

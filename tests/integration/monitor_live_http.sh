@@ -9,7 +9,7 @@ command -v python3 >/dev/null || { echo "skip: python3 not installed"; exit 125;
 
 python3 "$SRC/tests/support/flaky_server.py" "$WORK/fail" "$WORK/answers.log" > port.txt &
 srv=$!
-on_exit "kill $srv 2>/dev/null"
+stop_on_exit $srv
 for _ in $(seq 1 50); do [ -s port.txt ] && break; sleep 0.1; done
 port=$(head -1 port.txt)
 [ -n "$port" ] || fail "the test server did not start"
@@ -46,7 +46,7 @@ runs() { if [ -f runs.txt ]; then wc -l < runs.txt; else echo 0; fi; }
 
 "$RB" monitor -c rollback.toml > loop.out 2>&1 &
 mon=$!
-on_exit "kill $mon 2>/dev/null"
+stop_on_exit $mon
 sleep 3
 [ "$(runs)" -eq 0 ] || { cat loop.out; fail "a healthy service was rolled back"; }
 grep -q "site-errors=ok" loop.out || { cat loop.out; fail "no ok verdict while healthy"; }

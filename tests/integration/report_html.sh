@@ -57,7 +57,7 @@ export SHOP_TOKEN='TokSecretZ9q8w7e6'
 echo 1 >value
 "$RB" monitor -c rollback.toml >monitor.log 2>&1 &
 mon=$!
-on_exit "kill $mon 2>/dev/null"
+stop_on_exit $mon
 sleep 6
 echo 9 >value
 for _ in $(seq 100); do

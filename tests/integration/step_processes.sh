@@ -48,7 +48,7 @@ TOML
 rc=0
 "$RB" run -p "$dir/pb.toml" --yes </dev/null >"$dir/run.out" 2>&1 || rc=$?
 pids=$(left_pids "$(journal_of "$dir")" start-server)
-for p in $pids; do on_exit "kill $p 2>/dev/null"; done
+for p in $pids; do stop_on_exit $p; done
 [ $rc -eq 0 ] || { cat "$dir/run.out" >&2; fail "daemon run exited $rc (want 0: the server must survive its step)"; }
 [ -n "$pids" ] || fail "the step's record lists nothing left running"
 server=""
@@ -89,7 +89,7 @@ wait_healthy = { url = "http://127.0.0.1:$port/", timeout = "20s", interval = "2
 TOML
 rc=0
 (cd "$dir" && "$RB" run -p pb.toml --yes </dev/null >run.out 2>&1) || rc=$?
-[ -f "$dir/server.pid" ] && on_exit "kill $(cat "$dir/server.pid") 2>/dev/null"
+[ -f "$dir/server.pid" ] && stop_on_exit "$(cat "$dir/server.pid")"
 [ $rc -eq 0 ] || { cat "$dir/run.out" >&2; fail "service start exited $rc"; }
 server=$(cat "$dir/server.pid")
 [ "$(left_pids "$(journal_of "$dir")" start-app)" = "$server" ] || fail "left_running is not the forked server $server"

@@ -8,14 +8,30 @@ RB=${ROLLBACK:-$SRC/build/rollback}
 WORK=$(mktemp -d /tmp/rbit.XXXXXX)
 _cleanups=()
 on_exit() { _cleanups+=("$1"); }
+# stop_on_exit PID: at exit, SIGTERM the process and wait (at most 5 s, then SIGKILL) until it is
+# gone, so a daemon still flushing its data dir (Prometheus, Alertmanager) cannot race the removal.
+stop_on_exit() { on_exit "_stop_process $1"; }
+_stop_process() {
+    kill "$1" 2>/dev/null || return 0
+    local state
+    for _ in $(seq 1 50); do
+        state=$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null) || return 0
+        [ "$state" = Z ] && return 0 # exited, not yet reaped by this shell
+        sleep 0.1
+    done
+    kill -9 "$1" 2>/dev/null || true
+}
+# The test's verdict is its own exit status: nothing the cleanup does may change it.
 _run_cleanups() {
     local rc=$?
-    for c in "${_cleanups[@]}"; do eval "$c" || true; done
+    set +e
+    for c in "${_cleanups[@]}"; do eval "$c"; done
     if [ $rc -ne 0 ] || [ -n "${ROLLBACK_KEEP_TEMP:-}" ]; then
         echo "work dir kept: $WORK" >&2
     else
-        rm -rf "$WORK"
+        rm -rf "$WORK" 2>/dev/null || { sleep 1; rm -rf "$WORK"; }
     fi
+    exit $rc
 }
 trap _run_cleanups EXIT
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
