@@ -178,6 +178,7 @@ void Monitor::read_access_log(const config::SourceConfig& src, SystemTime now) {
     }
     LogState& st = *it->second;
     sources::LogEntry entry;
+    st.agg.reading_at(now_ms / 1000); // lines dated ahead of this clock are not counted
     auto poll = st.tailer.poll([&](std::string_view line) {
         ++st.counts.lines;
         if (line.empty()) {
@@ -203,8 +204,15 @@ void Monitor::read_access_log(const config::SourceConfig& src, SystemTime now) {
     // Feed the intervals that are final (ended max_lateness ago); a log without lines for an
     // interval is a quiet service (zero requests), not a missing source.
     const int64_t final_ms = now_ms - src.max_lateness.count();
+    // Quiet intervals are zero requests from the log's first line on; before it the log
+    // observed nothing (a file just created or rotated): no sample, as a replay has none.
+    const int64_t observed_from = st.agg.observed_from();
     auto fill_until = [&](int64_t upto_ms) {
-        for (int64_t t = st.fed_until_ms + step_ms; t <= upto_ms; t += step_ms) {
+        if (observed_from == INT64_MAX) {
+            return;
+        }
+        const int64_t from_t = std::max(st.fed_until_ms, observed_from * 1000);
+        for (int64_t t = from_t + step_ms; t <= upto_ms; t += step_ms) {
             m_eval.add_sample(src.name, Sample::make_requests(SystemTime(util::Millis(t)), 0, 0));
             st.fed_until_ms = t;
         }

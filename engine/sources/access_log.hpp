@@ -7,7 +7,9 @@
 
 #include "decision/histogram.hpp"
 #include "decision/sample.hpp"
+#include "sources/jump_hold.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -107,6 +109,11 @@ class RequestAggregator {
     /// ... or everything (end of a replay).
     void flush_all();
     uint64_t late() const { return m_late; }
+    /// The start of the interval of the first line counted (or skipped by count_from):
+    /// INT64_MAX before any. The intervals before it are not observations — the file may have
+    /// just been created or rotated — so a caller filling quiet intervals with zero requests
+    /// starts there (docs/decision.md, "Event time and lateness": an empty log is no_data).
+    int64_t observed_from() const { return m_observed_from; }
     /// Lines dated before `s` are not counted, but still take part in judging the log's clock
     /// (a skewed worker's lines are told apart by the lines around them): the live monitor's
     /// first read of a file covers only what its windows need.
@@ -116,19 +123,24 @@ class RequestAggregator {
     /// years before one sample of it is made (sources::stream_samples). It may throw.
     using QuietRun = std::function<void(int64_t first_end_s, int64_t last_end_s)>;
     void on_quiet_run(QuietRun f) { m_on_quiet_run = std::move(f); }
+    /// Live: the lines added next are read at `now_s` (the tick's time, before the tailer is
+    /// polled). A line dated more than jump_s() after it comes from a clock that runs ahead:
+    /// never counted (implausible()), whatever the lines around it.
+    void reading_at(int64_t now_s) { m_read_at = std::max(m_read_at, now_s); }
     /// Lines dated before 2000 or more than a day after this machine's clock (a broken clock, a
     /// mangled line): not counted. Zero-filling the gap to such a date would take years of
-    /// intervals. Also a line dated more than jump_s() ahead of the clock (the newest line's
-    /// time; live, the later of it and flush_until's) that the next line does not confirm (the
-    /// next line is more than jump_s() earlier than it): one wild date would otherwise make
-    /// every later line too late, and live and replay would judge a skewed worker apart
-    /// (docs/decision.md, "Event time and lateness").
+    /// intervals. Also the lines of a run that jumped more than jump_s() ahead of the log's clock
+    /// (the newest counted line's time) and was refuted: a later line came back more than
+    /// jump_s() before the run's first line (sources/jump_hold.hpp) — a run of lines from a worker
+    /// whose clock runs ahead, of any length, moves neither the log's clock nor the watermark;
+    /// live, also the lines from the future (reading_at). Live and replay judge the same lines
+    /// alike (docs/decision.md, "Event time and lateness").
     uint64_t implausible() const { return m_implausible; }
-    /// How far ahead of the log's clock a line is a jump that needs the next line's confirmation:
-    /// max_lateness + 2 intervals.
+    /// How far ahead of the log's clock a line is a jump that later lines must confirm:
+    /// max_lateness + 2 intervals. A line at most max_lateness late never refutes a jump.
     int64_t jump_s() const { return m_lateness + 2 * m_interval; }
-    /// The last line of a replayed log, which no line can confirm, counts when it is at most
-    /// this far ahead of the line before it.
+    /// A run of lines still held when a replayed log ends, which nothing can confirm, counts
+    /// when its first line is at most this far ahead of the log's clock.
     static constexpr int64_t k_last_line_gap_s = 86400;
 
   private:
@@ -152,6 +164,8 @@ class RequestAggregator {
     void emit(int64_t start, Bucket& b);
     void add_slow(const LogEntry& e);
     void apply(const LogEntry& e);
+    /// Counts or refutes the held run by the lines' own evidence (see implausible()).
+    void judge(const LogEntry& e);
     /// Emits the intervals final at watermark `w`, quiet ones as zero requests.
     void finalize(int64_t w);
     void update_final_at();
@@ -170,10 +184,12 @@ class RequestAggregator {
     uint64_t m_late = 0;
     uint64_t m_pending_late = 0; ///< too-late lines not yet reported in an emitted sample
     uint64_t m_implausible = 0;
-    int64_t m_latest_plausible_s; ///< now + 1 day, at construction
-    /// Log clock: a line that jumped ahead (or the first line), held until the next line
-    /// confirms it.
-    std::optional<LogEntry> m_pending;
+    int64_t m_latest_plausible_s;        ///< now + 1 day, at construction
+    int64_t m_observed_from = INT64_MAX; ///< see observed_from()
+    int64_t m_read_at = INT64_MIN; ///< live: when the lines being added were read (reading_at)
+    /// Log clock: a run of lines that jumped ahead (or the first lines), held until a later line
+    /// confirms or refutes it.
+    JumpHold<LogEntry> m_hold;
 };
 
 struct ParseStats {

@@ -2,6 +2,7 @@
 #include "sources/csv.hpp"
 
 #include "sources/access_log.hpp"
+#include "sources/jump_hold.hpp"
 #include "util/error.hpp"
 #include "util/files.hpp"
 #include "util/strings.hpp"
@@ -99,23 +100,17 @@ std::vector<decision::Sample> parse_value_csv(std::string_view text,
         }
     };
     // One wild date (a typo'd year) must not put every later row behind it: a row that jumps
-    // ahead of the newest row (or is the first) is held until the next row confirms it, as the
-    // access logs hold a line (docs/decision.md, "Event time and lateness").
-    std::optional<Row> held;
+    // ahead of the newest row (or is the first) is held with the rows near it until a row a jump
+    // later confirms them or a row a jump earlier refutes them, as the access logs hold lines
+    // (sources/jump_hold.hpp; docs/decision.md, "Event time and lateness").
+    auto ms = [](util::SystemTime t) {
+        return std::chrono::duration_cast<util::Millis>(t.time_since_epoch()).count();
+    };
+    JumpHold<Row> hold(jump.count());
+    auto clock = [&] { return out.empty() ? INT64_MIN : ms(out.back().time); };
     auto consider = [&](Row r) {
-        if (held) {
-            if (r.time >= held->time - jump) {
-                accept(*held);
-            } else {
-                implausible(*held);
-            }
-            held.reset();
-        }
-        if (out.empty() || r.time > out.back().time + jump) {
-            held = std::move(r);
-            return;
-        }
-        accept(r);
+        const int64_t t = ms(r.time);
+        hold.feed(std::move(r), t, clock, accept, implausible);
     };
     int line_no = 0;
     size_t pos = 0;
@@ -171,12 +166,12 @@ std::vector<decision::Sample> parse_value_csv(std::string_view text,
         }
         consider(Row{*t, v, line_no, std::string(line.substr(0, 200))});
     }
-    if (held) {
-        // The last row, which nothing follows, counts unless it is more than a day ahead.
-        if (out.empty() || held->time - out.back().time <= std::chrono::hours(24)) {
-            accept(*held);
+    if (!hold.empty()) {
+        // The last rows, which nothing follows, count unless they are more than a day ahead.
+        if (out.empty() || hold.first() - clock() <= 86'400'000) {
+            hold.confirm(accept);
         } else {
-            implausible(*held);
+            hold.refute(implausible);
         }
     }
     if (line_no == 0) {

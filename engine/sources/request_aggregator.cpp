@@ -14,7 +14,8 @@ RequestAggregator::RequestAggregator(int64_t interval_s, Sink sink, int64_t late
       m_latest_plausible_s(std::chrono::duration_cast<std::chrono::seconds>(
                                std::chrono::system_clock::now().time_since_epoch())
                                .count() +
-                           86400) {}
+                           86400),
+      m_hold(m_lateness + 2 * m_interval) {}
 
 namespace {
 
@@ -40,8 +41,9 @@ inline void count_into(Bucket& b, const LogEntry& e) {
 void RequestAggregator::add(const LogEntry& e) {
     // A line of the open interval most lines go to, that makes no interval final: no map lookup,
     // nothing to emit.
-    if (m_current.bucket != nullptr && !m_pending && e.time_s >= m_current.start &&
-        e.time_s - m_current.start < m_interval && e.time_s < m_final_at) {
+    if (m_current.bucket != nullptr && m_hold.empty() && e.time_s >= m_current.start &&
+        e.time_s - m_current.start < m_interval && e.time_s < m_final_at &&
+        (m_read_at == INT64_MIN || e.time_s - m_read_at <= jump_s())) {
         count_into(*m_current.bucket, e);
         m_clock = std::max(m_clock, e.time_s);
         return;
@@ -55,42 +57,35 @@ void RequestAggregator::add_slow(const LogEntry& e) {
         ++m_implausible;
         return;
     }
-    {
-        // One wild date must not move the log's clock alone: a line far ahead of it (or the
-        // first line) waits for the next; the next confirms it unless it is more than jump_s()
-        // earlier, and then the held line is counted implausible instead. Live, the clock is
-        // the caller's too: a line ahead of the machine's clock (a worker whose clock is wrong)
-        // is judged as a replay of the same file judges it.
-        if (m_pending) {
-            if (e.time_s >= m_pending->time_s - jump_s()) {
-                const LogEntry held = *m_pending;
-                m_pending.reset();
-                apply(held);
-            } else {
-                ++m_implausible;
-                m_pending.reset();
-            }
-        }
-        const int64_t clock =
-            m_clock_kind == Clock::log ? m_clock : std::max(m_clock, m_caller_now);
-        if (clock == INT64_MIN || e.time_s > clock + jump_s()) {
-            m_pending = e;
-            return;
-        }
+    if (m_read_at != INT64_MIN && e.time_s - m_read_at > jump_s()) {
+        // Live: dated ahead of the monitor's own clock by more than a jump — a worker whose clock
+        // runs ahead. No line, however many agree with it, makes it count.
+        ++m_implausible;
+        return;
     }
-    apply(e);
+    judge(e);
+}
+
+void RequestAggregator::judge(const LogEntry& e) {
+    // A line far ahead of the log's clock (or the first line) does not move it alone: it and the
+    // lines within a jump of it are held until a line a jump later confirms them or a line a
+    // jump earlier refutes them (sources/jump_hold.hpp).
+    m_hold.feed(
+        e, e.time_s, [this] { return m_clock; }, [this](const LogEntry& x) { apply(x); },
+        [this](const LogEntry&) { ++m_implausible; });
 }
 
 void RequestAggregator::apply(const LogEntry& e) {
     m_clock = std::max(m_clock, e.time_s);
     m_current.bucket = nullptr;
+    int64_t start = e.time_s - ((e.time_s % m_interval) + m_interval) % m_interval;
+    m_observed_from = std::min(m_observed_from, start);
     if (m_clock_kind == Clock::log) {
         finalize(m_clock);
     }
     if (e.time_s < m_count_from) {
         return; // older than the caller needs: it moved the clock (and confirmed), no more
     }
-    int64_t start = e.time_s - ((e.time_s % m_interval) + m_interval) % m_interval;
     // Too late: its interval is final — emitted, or (before the first emission, by the log's
     // clock) already past the watermark.
     const bool final = (m_next_emit != INT64_MIN && start < m_next_emit) ||
@@ -177,20 +172,24 @@ void RequestAggregator::emit(int64_t start, Bucket& b) {
 
 void RequestAggregator::flush_until(int64_t now_s) {
     m_caller_now = std::max(m_caller_now, now_s);
+    if (!m_hold.empty()) {
+        // Live: the held lines were read by the monitor's clock and are not from its future
+        // (reading_at); a return would have to be more than max_lateness late to refute them
+        // now. They count before their intervals can be final.
+        m_hold.confirm([this](const LogEntry& x) { apply(x); });
+    }
     m_current.bucket = nullptr;
     finalize(now_s); // a quiet log still says "no traffic" up to what is final
 }
 
 void RequestAggregator::flush_all() {
-    if (m_pending) {
-        // Unconfirmed at the end: the log's last line after a quiet gap counts; one more than
+    if (!m_hold.empty()) {
+        // Unconfirmed at the end: the log's last lines after a quiet gap count; a run more than
         // a day ahead of the rest does not (it would stretch the replay to its wild date).
-        const LogEntry held = *m_pending;
-        m_pending.reset();
-        if (m_clock == INT64_MIN || held.time_s - m_clock <= k_last_line_gap_s) {
-            apply(held);
+        if (m_clock == INT64_MIN || m_hold.first() - m_clock <= k_last_line_gap_s) {
+            m_hold.confirm([this](const LogEntry& x) { apply(x); });
         } else {
-            ++m_implausible;
+            m_hold.refute([this](const LogEntry&) { ++m_implausible; });
         }
     }
     m_current.bucket = nullptr;

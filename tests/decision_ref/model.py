@@ -180,22 +180,32 @@ class Data:
     @staticmethod
     def _confirmed(entries, jump):
         """docs/decision.md, "Event time and lateness": a line more than `jump` ahead of the
-        newest line (and the first line) is held; the next line confirms it unless it is more
-        than `jump` earlier than the held one, and then the held line is dropped."""
-        clock = pending = None
+        newest counted line (or the first line) starts a held run; lines within `jump` of the
+        run's first line join it; a line at least `jump` after the run's first confirms the run,
+        a line more than `jump` before it refutes the run (none of it counts). At the end, a
+        held run counts unless it starts more than a day ahead of the newest counted line."""
+        clock = None
+        held = []
         for t, status in entries:
-            if pending is not None:
-                if t >= pending[0] - jump:
-                    yield pending
-                    clock = pending[0] if clock is None else max(clock, pending[0])
-                pending = None
-            if clock is None or t > clock + jump:
-                pending = (t, status)
+            if held:
+                first = held[0][0]
+                if t < first - jump:
+                    held = []
+                elif t - first >= jump:
+                    for h in held:
+                        yield h
+                        clock = h[0] if clock is None else max(clock, h[0])
+                    held = []
+                else:
+                    held.append((t, status))
+                    continue
+            if clock is None or t - clock > jump:
+                held = [(t, status)]
                 continue
             yield t, status
             clock = max(clock, t)
-        if pending is not None and (clock is None or pending[0] - clock <= 86_400_000):
-            yield pending  # the last line counts unless it is more than a day ahead
+        if held and (clock is None or held[0][0] - clock <= 86_400_000):
+            yield from held
 
     def _read_log(self, text, iv, ml):
         counts, errors, late = {}, {}, {}

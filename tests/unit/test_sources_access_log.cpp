@@ -482,11 +482,19 @@ TEST_SUITE("sources") {
                                  "w.csv", &first);
         CHECK(f.size() == 2);
         CHECK(first.implausible == 1);
+        // A real gap is confirmed by a row a jump after the first row beyond it; rows beyond a
+        // gap of days that span less than a jump at the end are not.
         CsvStats gap;
-        auto g = parse_value_csv(series("", "2014-01-09 03:00:00,4\n2014-01-09 03:05:00,5\n"),
+        auto g = parse_value_csv(series("", "2014-01-09 03:00:00,4\n2014-01-09 03:05:00,5\n"
+                                            "2014-01-09 03:10:00,6\n"),
                                  "w.csv", &gap);
-        CHECK(g.size() == 5);
+        CHECK(g.size() == 6);
         CHECK(gap.implausible == 0);
+        CsvStats short_gap;
+        CHECK(parse_value_csv(series("", "2014-01-09 03:00:00,4\n2014-01-09 03:05:00,5\n"), "w.csv",
+                              &short_gap)
+                  .size() == 3);
+        CHECK(short_gap.implausible == 2);
         // The last row, which nothing follows: counted up to a day ahead.
         CsvStats last;
         CHECK(parse_value_csv(series("", "2014-01-08 02:00:00,4\n"), "w.csv", &last).size() == 4);
@@ -502,7 +510,11 @@ TEST_SUITE("sources") {
     TEST_CASE("a CSV row going back in time is skipped and counted — not an error") {
         // As in NAB's machine_temperature_system_failure.csv: a step an hour back.
         CsvStats stats;
+        // (The series' first rows are confirmed by a row a jump after them before it steps
+        // back: a series whose first rows are followed by a row more than a jump earlier loses
+        // them, as a log's first lines from a clock that runs ahead.)
         auto samples = parse_value_csv("timestamp,value\n"
+                                       "2014-01-07 02:40:00,0\n"
                                        "2014-01-07 02:50:00,1\n"
                                        "2014-01-07 02:55:00,2\n"
                                        "2014-01-07 02:00:00,3\n"
@@ -514,10 +526,10 @@ TEST_SUITE("sources") {
         for (const auto& s : samples) {
             values.push_back(s.value);
         }
-        CHECK(values == std::vector<double>{1, 2, 6}); // an equal time: the first row is kept
+        CHECK(values == std::vector<double>{0, 1, 2, 6}); // an equal time: the first row is kept
         CHECK(stats.out_of_order == 2);
         CHECK(stats.duplicates == 1);
-        CHECK(stats.first_out_of_order_line == 4);
+        CHECK(stats.first_out_of_order_line == 5);
         CHECK(stats.first_out_of_order == "2014-01-07 02:00:00,3");
 
         auto path = rollback::test::source_dir() /
