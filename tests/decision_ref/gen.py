@@ -196,6 +196,18 @@ def _log(r, interval, lateness):
         at = r.randrange(len(events) + 1)
         ref = events[max(0, at - 1)][0]
         events.insert(at, (ref + ahead, r.choice([200, 503]), 0, ref + ahead))
+    # Now and then bursts from a worker whose clock runs ahead (a few minutes to hours): runs
+    # of 1 to 40 consecutive lines, anywhere (the first line too). A burst confirms nothing by
+    # itself: the next right line refutes it (docs/decision.md, "Event time and lateness").
+    if r.random() < 0.1:
+        skew = r.choice([lateness + 3 * interval + 30, 600, 7200])
+        for _ in range(r.randint(1, 3)):
+            burst = r.choice([1, 2, 3, 5, 40])
+            at = r.randrange(len(events) + 1)
+            ref = events[max(0, min(at, len(events) - 1))][0]
+            wild = [(ref + skew + k % 4, r.choice([200, 200, 503]), 0, ref + skew)
+                    for k in range(burst)]
+            events[at:at] = wild
     start = T0 + r.randint(0, 3599)
     text = "\n".join(log_line(start + e[0], e[1]) for e in events) + "\n"
     return text, start, start + duration

@@ -273,6 +273,33 @@ def case_csv_wild_date():
     return case, check
 
 
+def _skewed_log(burst, seed):
+    """_late_log(30) with bursts of `burst` lines from a worker whose clock runs two hours
+    ahead, at three places (before the fault, during it, after it): each burst is refuted by
+    the next right line, so the decisions are those of the log without them."""
+    lines = _late_log(30).splitlines()
+    r = random.Random(seed)
+    for at in sorted((r.randrange(50, 500), r.randrange(650, 800), r.randrange(1000, 1300)),
+                     reverse=True):
+        ref = DAY + 9 * 3600 + at // 2
+        wild = [log_line(ref + 7200 + k % 3, r.choice([200, 503])) for k in range(burst)]
+        lines[at:at] = wild
+    return "\n".join(lines) + "\n"
+
+
+def case_csv_wild_burst():
+    """Two and three consecutive CSV rows with a typo'd year confirm nothing: the same decisions
+    as with one."""
+    out = []
+    for n in (2, 3):
+        rows = [(_hm(0, m), 1) for m in range(0, 30, 5)]
+        for k in range(n):
+            rows.insert(3 + k, (_hm(0, 12 + k) + 366 * 86_400_000, 9))
+        rows += [(_hm(0, m), 9) for m in range(30, 50, 5)]
+        out.append({"config": _RULE_1_2, "data": _csv(rows), "events": []})
+    return out
+
+
 def check_all(engine, model):
     """Runs every pinned case on both sides; prints one line per check. Returns the failures."""
     failures = 0
@@ -291,7 +318,11 @@ def check_all(engine, model):
     late_case, in_order, late_check = case_4()
     shuffled = [{"config": late_case["config"], "data": _late_log(30, s), "events": []}
                 for s in range(10)]
-    extra = [late_case, in_order] + shuffled
+    skewed = [{"config": late_case["config"], "data": _skewed_log(b, b), "events": []}
+              for b in (1, 2, 3, 50)]
+    wild_one = dict(pins[-1][1])
+    wild_bursts = case_csv_wild_burst()
+    extra = [late_case, in_order] + shuffled + skewed + [wild_one] + wild_bursts
     all_cases = [dict(c, id=i) for i, c in enumerate(cases + extra)]
     got_engine = engine(all_cases)
     for side, results in (("engine", [got_engine[i] for i in range(len(all_cases))]),
@@ -304,7 +335,11 @@ def check_all(engine, model):
             failures += not ok
             print(f"pinned {side}: {name}: {'ok' if ok else 'FAILED: ' + why}")
         n = len(cases)
-        res_late, res_order, res_shuf = results[n], results[n + 1], results[n + 2:]
+        res_late, res_order = results[n], results[n + 1]
+        res_shuf = results[n + 2:n + 2 + len(shuffled)]
+        k = n + 2 + len(shuffled)
+        res_skew = results[k:k + len(skewed)]
+        res_wild, res_bursts = results[k + len(skewed)], results[k + len(skewed) + 1:]
         if isinstance(res_late, dict) or isinstance(res_order, dict):
             ok, why = False, str(res_late if isinstance(res_late, dict) else res_order)
         else:
@@ -317,4 +352,14 @@ def check_all(engine, model):
         failures += not ok
         print(f"pinned {side}: issue-5 lines shuffled within 2 s, same decisions: "
               f"{same} of {len(res_shuf)} shuffles identical{'' if ok else ' FAILED'}")
+        same = sum(r == res_late for r in res_skew)
+        ok = same == len(res_skew)
+        failures += not ok
+        print(f"pinned {side}: clock-skew bursts of 1, 2, 3, 50 lines two hours ahead, same "
+              f"decisions: {same} of {len(res_skew)}{'' if ok else ' FAILED'}")
+        same = sum(r == res_wild for r in res_bursts)
+        ok = same == len(res_bursts) and not isinstance(res_wild, dict)
+        failures += not ok
+        print(f"pinned {side}: CSV bursts of 2, 3 rows with a typo'd year, the decisions of "
+              f"one: {same} of {len(res_bursts)}{'' if ok else ' FAILED'}")
     return failures
