@@ -327,6 +327,48 @@ TEST_SUITE("monitor") {
         CHECK(r.counts.implausible > 0);
     }
 
+    TEST_CASE("bursts from a worker two hours ahead and an empty start: live = replay — no "
+              "burst line counted — correct lines never late") {
+        // The log is empty when the monitor starts (no line until minute 7: no_data in both, not
+        // no_traffic); then 2 lines a second up to 2 s out of order, and bursts of N lines (N
+        // consecutive, one second) from a worker whose clock is two hours ahead, all 5xx. Two
+        // such lines once confirmed each other and moved the replay's clock two hours ahead.
+        for (const int burst : {1, 2, 5, 50}) {
+            CAPTURE(burst);
+            rollback::test::TempDir dir;
+            const auto start = at("2026-11-26T10:00:00Z");
+            const int64_t s0 = epoch_s(start);
+            uint32_t rng = 777u + static_cast<uint32_t>(burst);
+            auto next = [&] {
+                rng = rng * 1664525u + 1013904223u;
+                return rng >> 8;
+            };
+            std::vector<std::string> arriving(20 * 60);
+            int wild = 0;
+            for (int64_t a = s0 + 7 * 60; a < s0 + 20 * 60; ++a) {
+                for (int k = 0; k < 2; ++k) {
+                    arriving[a - s0] += log_line(a - static_cast<int64_t>(next() % 3), 200);
+                }
+                if (next() % 97 == 0) {
+                    for (int k = 0; k < burst; ++k) {
+                        arriving[a - s0] += log_line(a + 7200, 503);
+                        ++wild;
+                    }
+                }
+            }
+            REQUIRE(wild > 0);
+            auto r = live_and_replay(dir, start, arriving);
+            CHECK(r.fs.implausible == static_cast<uint64_t>(wild));
+            CHECK(r.counts.implausible == static_cast<uint64_t>(wild));
+            CHECK(r.fs.late == 0);
+            CHECK(r.counts.late == 0);
+            CHECK(r.triggers == 0);
+            // The first tick, on the empty log: nothing observed, in both.
+            REQUIRE(!r.live.empty());
+            CHECK(r.live[0].find("\"missing\":\"no_data\"") != std::string::npos);
+        }
+    }
+
     TEST_CASE("lines later than max_lateness: not counted — reported in the records and counts") {
         rollback::test::TempDir dir;
         const auto start = at("2026-11-26T10:00:00Z");
