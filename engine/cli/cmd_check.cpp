@@ -254,8 +254,8 @@ int replay(const CommonOptions& common, const ReplayOptions& o) {
     if (in.implausible > 0) {
         std::fprintf(stderr,
                      "rollback: warning: %llu lines dated before 2000 or in the future (after this "
-                     "machine's clock, or far ahead of the log and not confirmed by the next "
-                     "line) are not counted\n",
+                     "machine's clock, or far ahead of the log and not confirmed by the lines "
+                     "after them: a clock that runs ahead) are not counted\n",
                      static_cast<unsigned long long>(in.implausible));
     }
     if (in.csv.out_of_order > 0) {
@@ -278,7 +278,7 @@ int replay(const CommonOptions& common, const ReplayOptions& o) {
     if (in.csv.implausible > 0) {
         std::fprintf(stderr,
                      "rollback: warning: %s:%llu: %llu row%s dated far ahead of the rows before "
-                     "and not confirmed by the next row (a wrong date) %s not counted\n",
+                     "and not confirmed by the rows after them (a wrong date) %s not counted\n",
                      o.file.c_str(), static_cast<unsigned long long>(in.csv.first_implausible_line),
                      static_cast<unsigned long long>(in.csv.implausible),
                      in.csv.implausible == 1 ? "" : "s", in.csv.implausible == 1 ? "is" : "are");

@@ -75,8 +75,9 @@ set -e
 [ "$rc" -eq 0 ] || { cat "$work/broken.err"; echo "FAIL: broken dates: exit $rc"; exit 1; }
 grep -q "2 lines dated before 2000 or in the future" "$work/broken.err" || { cat "$work/broken.err"; echo "FAIL: no warning"; exit 1; }
 cmp -s "$work/broken.txt" "$work/replay.txt" || { echo "FAIL: broken dates changed the replay"; exit 1; }
-# A century confirmed by the row after it (one wild row alone is not counted: below) is refused.
-printf 'timestamp,value\n2014-03-07 03:41:00,1.5\n2115-03-07 03:46:00,2\n2115-03-07 03:51:00,2\n' > "$work/far.csv"
+# A century confirmed by the rows after it (rows spanning a jump, 10 minutes: a wild row or two
+# alone are not counted, below) is refused.
+printf 'timestamp,value\n2014-03-07 03:41:00,1.5\n2115-03-07 03:46:00,2\n2115-03-07 03:51:00,2\n2115-03-07 03:56:00,2\n' > "$work/far.csv"
 set +e
 "$ROLLBACK" check -c "$work/rollback.toml" --replay "$work/far.csv" --source web > "$work/far.out" 2>&1
 rc=$?
@@ -85,7 +86,10 @@ set -e
 grep -q "a line with a wrong date" "$work/far.out" || { cat "$work/far.out"; echo "FAIL: no hint"; exit 1; }
 printf 'timestamp,value\n2014-03-07 03:41:00,1.5\n2115-03-07 03:46:00,2\n' > "$work/one-far.csv"
 "$ROLLBACK" check -c "$work/rollback.toml" --replay "$work/one-far.csv" --source web > "$work/one-far.out" 2>&1 || true
-grep -q "one-far.csv:3: 1 row dated far ahead of the rows before and not confirmed by the next row" "$work/one-far.out" || { cat "$work/one-far.out"; echo "FAIL: the unconfirmed wild row is not reported"; exit 1; }
+printf 'timestamp,value\n2014-03-07 03:41:00,1.5\n2115-03-07 03:46:00,2\n2115-03-07 03:51:00,2\n2014-03-07 03:46:00,1\n' > "$work/two-far.csv"
+"$ROLLBACK" check -c "$work/rollback.toml" --replay "$work/two-far.csv" --source web > "$work/two-far.out" 2>&1 || true
+grep -q "two-far.csv:3: 2 rows dated far ahead" "$work/two-far.out" || { cat "$work/two-far.out"; echo "FAIL: two consecutive wild rows confirmed each other"; exit 1; }
+grep -q "one-far.csv:3: 1 row dated far ahead of the rows before and not confirmed by the rows after them" "$work/one-far.out" || { cat "$work/one-far.out"; echo "FAIL: the unconfirmed wild row is not reported"; exit 1; }
 echo "ok: lines with broken dates are warned about, not counted; a century-long CSV is refused"
 
 # One line with a wild date in the middle of the log (a year typo: 2016 for 2015, in range of

@@ -29,11 +29,13 @@ window = "5m"
 above = "2s"
 TOML
 line() { printf '10.0.0.1 - - [%s +0000] "GET / HTTP/1.1" %s 5 "-" "-" 0.010\n' "$1" "$2"; }
-# (the third line confirms the jump: a lone last line that far ahead is not counted)
+# (the fourth line, 70 s after the jump's first — more than a jump, max_lateness + 2 intervals —
+# confirms it: lines that far ahead spanning less are not counted)
 {
     line 01/Oct/2026:00:00:00 500
     line 31/Oct/2026:00:00:00 200
     line 31/Oct/2026:00:00:01 200
+    line 31/Oct/2026:00:01:10 200
 } >"$WORK/access.log"
 
 # The process's whole address space (binary, libraries, stacks): 160 MB, where holding the
@@ -48,8 +50,8 @@ python3 - "$summary" "$WORK/out.jsonl" <<'PY' || fail "unexpected replay: $summa
 import json, sys
 s = json.loads(sys.argv[1])
 assert s["kind"] == "replay_summary", s
-# 00:00:01 .. 30 days later + 2 s: one sample a second, the quiet ones included
-assert s["samples"] == 30 * 86400 + 2, s["samples"]
+# 00:00:01 .. 30 days later + 71 s: one sample a second, the quiet ones included
+assert s["samples"] == 30 * 86400 + 71, s["samples"]
 assert s["evaluations"] >= 30 * 86400, s["evaluations"]
 assert s["triggers"] == 1, s
 records = [json.loads(l) for l in open(sys.argv[2])]

@@ -311,8 +311,8 @@ TEST_SUITE("monitor") {
     TEST_CASE(
         "a worker whose clock runs ahead: live = replay — its lines are not counted in either") {
         // Two workers log into one file: one with the right clock (200s), one 5 minutes ahead
-        // (500s), their lines interleaved. Past max_lateness + 2 intervals ahead and not
-        // confirmed by the next line, the skewed lines are implausible for the replay; the live
+        // (500s), their lines interleaved. Past max_lateness + 2 intervals ahead and refuted
+        // by the next right line, the skewed lines are implausible for the replay; the live
         // monitor must judge them the same, not count them at their future times.
         rollback::test::TempDir dir;
         const auto start = at("2026-11-26T10:00:00Z");

@@ -612,7 +612,7 @@ TEST_SUITE("sources") {
     TEST_CASE("property: one wild date anywhere in a log changes a count and never a sample") {
         // A log read by its own clock: lines a few seconds apart with jitter inside the lateness
         // allowance, quiet gaps, 5xx. One line dated far ahead (a typo'd year, a broken clock),
-        // inserted anywhere, is held, not confirmed by the next line, and counted implausible:
+        // inserted anywhere, is held, refuted by the next line, and counted implausible:
         // the samples — hence every decision — are those of the log without it.
         std::mt19937 rng(3105);
         auto run = [](const std::vector<LogEntry>& log, uint64_t& implausible) {
