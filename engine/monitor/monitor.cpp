@@ -46,10 +46,11 @@ struct Monitor::LogState {
     sources::LogFormat format;
     sources::TimeCache cache;
     sources::RequestAggregator agg;
-    std::deque<Sample> ready;  ///< complete intervals, in time order, not fed yet
-    int64_t cutoff_s;          ///< lines older than this (read at start) are not needed
-    int64_t fed_until_ms;      ///< end of the last interval fed to the Evaluator
-    Monitor::LogCounts counts; ///< late: counted at feeding (the aggregator's own + ours)
+    std::deque<Sample> ready;        ///< complete intervals, in time order, not fed yet
+    int64_t cutoff_s;                ///< lines older than this (read at start) are not needed
+    int64_t fed_until_ms;            ///< end of the last interval fed to the Evaluator
+    Monitor::LogCounts counts;       ///< late: counted at feeding (the aggregator's own + ours)
+    uint64_t implausible_logged = 0; ///< the aggregator's implausible() last written to the log
 };
 
 Monitor::Monitor(config::Config cfg, decision::BaselineBook baselines)
@@ -201,6 +202,14 @@ void Monitor::read_access_log(const config::SourceConfig& src, SystemTime now) {
         return;
     }
     st.agg.flush_until(now_ms / 1000);
+    if (st.agg.implausible() > st.implausible_logged) {
+        // Never silent: a worker whose clock runs ahead — or this machine's clock behind the
+        // web server's, which would leave the monitor blind to every line.
+        log::warn("source \"{}\": {} more lines not counted: dated before 2000, or ahead of "
+                  "this machine's clock by more than max_lateness + 2 intervals ({} in all)",
+                  src.name, st.agg.implausible() - st.implausible_logged, st.agg.implausible());
+        st.implausible_logged = st.agg.implausible();
+    }
     // Feed the intervals that are final (ended max_lateness ago); a log without lines for an
     // interval is a quiet service (zero requests), not a missing source.
     const int64_t final_ms = now_ms - src.max_lateness.count();

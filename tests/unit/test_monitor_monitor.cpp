@@ -7,9 +7,12 @@
 
 #include "exec/runner.hpp"
 #include "support/temp_dir.hpp"
+#include "util/files.hpp"
+#include "util/log.hpp"
 #include "util/time.hpp"
 
 #include <algorithm>
+#include <cstdlib>
 #include <ctime>
 #include <doctest/doctest.h>
 #include <fstream>
@@ -371,6 +374,30 @@ TEST_SUITE("monitor") {
             REQUIRE(!r.live.empty());
             CHECK(r.live[0].find("\"missing\":\"no_data\"") != std::string::npos);
         }
+    }
+
+    TEST_CASE("lines a live monitor does not count for their date are written to its log") {
+        // Never silent: lines ahead of the machine's clock (a worker whose clock runs ahead, or
+        // this machine's clock behind the web server's) are warned about, with their count.
+        rollback::test::TempDir dir;
+        ::setenv("ROLLBACK_LOG", "file", 1);
+        log::init(dir / "rollback.log");
+        const auto now = at("2026-11-26T10:00:00Z");
+        const int64_t s = epoch_s(now);
+        dir.write("access.log", log_line(s - 5, 200) + log_line(s + 7200, 503) +
+                                    log_line(s + 7200, 503) + log_line(s - 4, 200));
+        auto cfg = config::parse(k_error_rate_config, "rollback.toml", dir.path());
+        monitor::Monitor mon(cfg);
+        exec::RealProcessRunner runner;
+        mon.tick(runner, now);
+        mon.tick(runner, now + seconds(10)); // nothing new: nothing more written
+        log::shutdown();
+        ::unsetenv("ROLLBACK_LOG");
+        CHECK(mon.log_counts("web").implausible == 2);
+        const std::string text = util::read_file(dir / "rollback.log");
+        CHECK(text.find("source \"web\": 2 more lines not counted") != std::string::npos);
+        CHECK(text.find("more lines not counted", text.find("more lines not counted") + 1) ==
+              std::string::npos);
     }
 
     TEST_CASE("lines later than max_lateness: not counted — reported in the records and counts") {
