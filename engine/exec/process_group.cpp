@@ -11,6 +11,7 @@
 #include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/syscall.h>
 #include <thread>
 #include <unistd.h>
 
@@ -19,16 +20,20 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-/// Reads up to `cap` bytes of a small /proc file; "" when it cannot be read.
+/// Reads up to `cap` bytes of a /proc file, growing the buffer as it goes; "" when it cannot be
+/// read.
 std::string read_small(const char* path, size_t cap) {
     int fd = ::open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         return {};
     }
-    std::string out(cap, '\0');
+    std::string out;
     size_t got = 0;
     while (got < cap) {
-        ssize_t n = ::read(fd, out.data() + got, cap - got);
+        if (out.size() == got) {
+            out.resize(std::min(cap, std::max<size_t>(4096, got * 2)));
+        }
+        ssize_t n = ::read(fd, out.data() + got, out.size() - got);
         if (n < 0 && errno == EINTR) {
             continue;
         }
@@ -99,32 +104,77 @@ std::string command_line(int pid, const std::string& comm) {
     return raw;
 }
 
-/// Members of group `pgid` started at or after `min_start`, not zombies.
-std::vector<ProcessInfo> scan(int pgid, std::uint64_t min_start) {
+/// True when /proc/<pid>/environ holds the entry `entry` (NAME=VALUE) exactly. Reads at most
+/// 4 MiB (an environment is bounded by ARG_MAX, a few MiB at most); false when unreadable
+/// (another user's process, or one that is gone).
+bool environ_has(int pid, std::string_view entry) {
+    char path[64];
+    std::snprintf(path, sizeof path, "/proc/%d/environ", pid);
+    std::string env = read_small(path, 4 << 20);
+    for (size_t at = env.find(entry); at != std::string::npos; at = env.find(entry, at + 1)) {
+        const bool starts = at == 0 || env[at - 1] == '\0';
+        const size_t end = at + entry.size();
+        if (starts && (end == env.size() || env[end] == '\0')) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/// Live processes started at or after `min_start`: members of `pgid` (when > 0), and, when
+/// `marker` (NAME=VALUE) is set, the others whose environment carries it.
+std::vector<ProcessInfo> scan(int pgid, std::uint64_t min_start, std::string_view marker = {}) {
     std::vector<ProcessInfo> found;
-    if (pgid <= 0) {
+    if (pgid <= 0 && marker.empty()) {
         return found;
     }
     DIR* proc = ::opendir("/proc");
     if (proc == nullptr) {
         return found;
     }
+    const int self = ::getpid();
     while (dirent* entry = ::readdir(proc)) {
         if (entry->d_name[0] < '1' || entry->d_name[0] > '9') {
             continue;
         }
         int pid = std::atoi(entry->d_name);
         StatFields f;
-        if (!read_stat(pid, f) || f.pgrp != pgid || f.state == 'Z' || f.state == 'X' ||
+        if (pid == self || !read_stat(pid, f) || f.state == 'Z' || f.state == 'X' ||
             f.start < min_start) {
             continue;
         }
-        found.push_back({pid, command_line(pid, f.comm)});
+        const bool member = pgid > 0 && f.pgrp == pgid;
+        if (!member && (marker.empty() || !environ_has(pid, marker))) {
+            continue;
+        }
+        found.push_back({pid, command_line(pid, f.comm), f.start, member});
     }
     ::closedir(proc);
     std::sort(found.begin(), found.end(),
               [](const ProcessInfo& a, const ProcessInfo& b) { return a.pid < b.pid; });
     return found;
+}
+
+std::string marker_of(const GroupToken& token) {
+    return token.attempt_token.empty() ? std::string()
+                                       : std::string(k_attempt_env) + "=" + token.attempt_token;
+}
+
+/// `sig` to one process, never to a pid reused since `p` was seen: a pidfd pins the process,
+/// then its start time is checked again.
+void signal_one(const ProcessInfo& p, int sig) {
+    StatFields f;
+    const int fd = static_cast<int>(::syscall(SYS_pidfd_open, p.pid, 0));
+    if (fd < 0) {
+        if (errno == ENOSYS && read_stat(p.pid, f) && f.start == p.start) {
+            ::kill(p.pid, sig); // a kernel before 5.3: the check narrows the race, no more
+        }
+        return;
+    }
+    if (read_stat(p.pid, f) && f.start == p.start) {
+        ::syscall(SYS_pidfd_send_signal, fd, sig, nullptr, 0);
+    }
+    ::close(fd);
 }
 
 /// Polls until the group is empty or `budget` is over (or, when `interruptible`, an interrupt
@@ -175,7 +225,22 @@ std::vector<ProcessInfo> group_survivors(const GroupToken& token) {
     if (token.pgid <= 0 || token.boot_id.empty() || token.boot_id != boot_id()) {
         return {}; // another boot: every process of that group is gone
     }
-    return scan(token.pgid, token.leader_start);
+    return scan(token.pgid, token.leader_start, marker_of(token));
+}
+
+void signal_survivors(const GroupToken& token, const std::vector<ProcessInfo>& found, int sig) {
+    bool group = false;
+    for (const auto& p : found) {
+        if (p.in_group) {
+            group = true;
+        } else {
+            signal_one(p, sig);
+        }
+    }
+    // The group id cannot have been reused: a member was alive when `found` was read.
+    if (group && token.pgid > 0) {
+        ::kill(-token.pgid, sig);
+    }
 }
 
 std::vector<ProcessInfo> live_members(int pgid) {
@@ -206,15 +271,14 @@ Settlement settle_group(const GroupToken& token, util::Millis wait, util::Millis
         stamp();
         return s;
     }
-    // Only signal a group that is still the one the token names (checked just above; the pgid
-    // cannot be reused while any member lives).
-    ::kill(-token.pgid, SIGTERM);
+    // Only what the token still names is signalled: its survivors read just now.
+    signal_survivors(token, group_survivors(token), SIGTERM);
     if (wait_empty(token, grace, false)) {
         s.how = Settled::terminated;
         stamp();
         return s;
     }
-    ::kill(-token.pgid, SIGKILL);
+    signal_survivors(token, group_survivors(token), SIGKILL);
     if (wait_empty(token, std::chrono::seconds(2), false)) {
         s.how = Settled::killed;
         stamp();

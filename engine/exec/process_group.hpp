@@ -1,24 +1,33 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-// Process groups seen from outside, through /proc: who is still in a step's group after the
-// engine that started it died, and ending them. Linux only (reads /proc/<pid>/stat, cmdline and
-// /proc/sys/kernel/random/boot_id).
+// Process groups seen from outside, through /proc: who is still in a step's group — or carries
+// its attempt token after leaving the group (setsid, a double fork into a new session) — after
+// the engine that started it died, and ending them. Linux only (reads /proc/<pid>/stat, cmdline,
+// environ and /proc/sys/kernel/random/boot_id).
 
 #include "util/duration.hpp"
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace rollback::exec {
 
+/// The environment variable that carries a program's attempt token (Command::attempt_token).
+/// Every process the program starts inherits it, whatever group or session it moves to.
+inline constexpr std::string_view k_attempt_env = "ROLLBACK_STEP_ATTEMPT";
+
 /// Names a process group across pid reuse: the group id, its leader's start time (field 22 of
 /// /proc/<pid>/stat, clock ticks since boot) and the boot it belongs to.
+/// `attempt_token`, when set, is the value of k_attempt_env in the leader's environment: it also
+/// names the processes that left the group.
 struct GroupToken {
     int pgid = 0;
     std::uint64_t leader_start = 0;
     std::string boot_id;
+    std::string attempt_token;
 };
 
 /// One live process: its pid and command line (arguments joined by spaces; "[comm]" when the
@@ -26,6 +35,8 @@ struct GroupToken {
 struct ProcessInfo {
     int pid = 0;
     std::string command;
+    std::uint64_t start = 0; ///< field 22 of /proc/<pid>/stat: tells a reused pid apart
+    bool in_group = true;    ///< false: found by its attempt token outside the group
 };
 
 /// This boot's id (/proc/sys/kernel/random/boot_id), "" when unreadable.
@@ -34,10 +45,17 @@ std::string boot_id();
 /// The token of process `pid`, a group leader (pgid = pid); leader_start 0 when it is gone.
 GroupToken token_of(int pid);
 
-/// The non-zombie members of the group `token` names, in pid order: processes whose pgid equals
-/// token.pgid and whose own start time is not before the leader's (a member cannot be older than
-/// the group it joined). Empty for a token of another boot or an empty pgid. Never throws.
+/// The live (non-zombie) processes the token names, in pid order: members of token.pgid, and —
+/// when token.attempt_token is set — processes outside it whose environment (readable for our
+/// own uid) carries k_attempt_env=attempt_token (in_group false); either kind started no earlier
+/// than the leader (a process of the group cannot be older than the group). Empty for a token of
+/// another boot or an empty pgid. Never throws.
 std::vector<ProcessInfo> group_survivors(const GroupToken& token);
+
+/// Sends `sig` to `found` (from group_survivors(token)): once to the group when a member is in
+/// it, and to each process outside it through a pidfd opened after checking that its start time
+/// is still the one seen (a pid reused since is never signalled).
+void signal_survivors(const GroupToken& token, const std::vector<ProcessInfo>& found, int sig);
 
 /// The non-zombie members of group `pgid`, whatever their start time.
 std::vector<ProcessInfo> live_members(int pgid);
@@ -57,8 +75,9 @@ struct Settlement {
     util::Millis waited{0};             ///< from the call to the group's end (or giving up)
 };
 
-/// Waits up to `wait` for the group to end by itself, then sends TERM to the group, waits up to
-/// `grace`, then KILL, and waits up to 2 s more for the kernel to take them. Polls /proc every
+/// Waits up to `wait` for the token's survivors (group_survivors) to end by themselves, then
+/// sends them TERM (signal_survivors), waits up to `grace`, then KILL, and waits up to 2 s more
+/// for the kernel to take them. Polls /proc every
 /// 20-100 ms. Call it only when group_survivors(token) found someone.
 Settlement settle_group(const GroupToken& token, util::Millis wait, util::Millis grace);
 

@@ -44,10 +44,10 @@ constexpr auto k_group_poll_max = std::chrono::milliseconds(80);
 constexpr auto k_drain = std::chrono::milliseconds(200);
 constexpr size_t k_read_chunk = 32 * 1024;
 
-/// The members of `pgid` once they stopped changing: a child forked just before the main process
-/// exited is still a copy of its parent (`sh -c "daemon &"` shows as the sh) until it execs. Reads
-/// again every 10 ms until two reads agree after at least 30 ms, for at most 200 ms.
-std::vector<ProcessInfo> settled_members(int pgid) {
+/// What `list` returns once it stopped changing: a child forked just before the main process
+/// exited is still a copy of its parent (`sh -c "daemon &"` shows as the sh) until it execs.
+/// Reads again every 10 ms until two reads agree after at least 30 ms, for at most 200 ms.
+std::vector<ProcessInfo> settled(const std::function<std::vector<ProcessInfo>()>& list) {
     const auto start = Clock::now();
     auto same = [](const std::vector<ProcessInfo>& a, const std::vector<ProcessInfo>& b) {
         return std::equal(a.begin(), a.end(), b.begin(), b.end(),
@@ -55,10 +55,10 @@ std::vector<ProcessInfo> settled_members(int pgid) {
                               return x.pid == y.pid && x.command == y.command;
                           });
     };
-    std::vector<ProcessInfo> seen = live_members(pgid);
+    std::vector<ProcessInfo> seen = list();
     while (Clock::now() - start < std::chrono::milliseconds(200)) {
         std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        std::vector<ProcessInfo> now = live_members(pgid);
+        std::vector<ProcessInfo> now = list();
         const bool stable = same(seen, now);
         seen = std::move(now);
         if (stable && Clock::now() - start >= std::chrono::milliseconds(30)) {
@@ -158,6 +158,10 @@ class Session {
         }
         m_proc.emplace(m_ctx.get_executor(), pid);
         m_pgid = pid;
+        if (m_token.pgid == 0 && !m_cmd.attempt_token.empty()) {
+            m_token = token_of(pid);
+            m_token.attempt_token = m_cmd.attempt_token;
+        }
         return true;
     }
 
@@ -242,8 +246,10 @@ class Session {
         if (pid > 0) {
             // Also here, not only in the child: the group must exist before it is published.
             ::setpgid(pid, pid);
+            m_token = token_of(pid);
+            m_token.attempt_token = m_cmd.attempt_token;
             try {
-                m_cmd.on_started(token_of(pid));
+                m_cmd.on_started(m_token);
                 char go = 1;
                 [[maybe_unused]] auto w = ::write(gate[1], &go, 1);
             } catch (...) {
@@ -331,6 +337,7 @@ class Session {
                   why == Ending::timed_out ? "timeout of" : "interrupt of", m_cmd.argv[0], m_pgid,
                   sigabbrev_np(sig));
         ::kill(-m_pgid, sig);
+        signal_escaped(sig);
         m_grace.expires_after(m_cmd.grace);
         m_grace.async_wait([this](error_code ec) {
             if (!ec) {
@@ -339,12 +346,32 @@ class Session {
         });
     }
 
+    /// Processes outside the group that carry the attempt token (setsid, a new session); empty
+    /// without a token.
+    std::vector<ProcessInfo> escaped() const {
+        if (m_cmd.attempt_token.empty()) {
+            return {};
+        }
+        std::vector<ProcessInfo> found = group_survivors(m_token);
+        std::erase_if(found, [](const ProcessInfo& p) { return p.in_group; });
+        return found;
+    }
+
+    void signal_escaped(int sig) {
+        if (auto out = escaped(); !out.empty()) {
+            log::warn("exec: '{}' (pid {}): SIG{} to {} process(es) that left its group",
+                      m_cmd.argv[0], m_pgid, sigabbrev_np(sig), out.size());
+            signal_survivors(m_token, out, sig);
+        }
+    }
+
     void kill_group() {
         if (m_killed) {
             return;
         }
         m_killed = true;
         ::kill(-m_pgid, SIGKILL);
+        signal_escaped(SIGKILL);
         start_drain();
     }
 
@@ -372,17 +399,22 @@ class Session {
             m_report_fd = -1;
         }
         // The group id stays reserved while any member lives, so signalling it is safe here.
-        if (!m_forced && m_cmd.on_started && group_has_live_member(m_pgid)) {
+        const bool members = group_has_live_member(m_pgid);
+        if (!m_forced && m_cmd.on_started && (members || !escaped().empty())) {
             // Policy: what a step deliberately leaves running (a daemon that kept the group,
-            // `cmd &` without wait) survives a normal exit, as it would in a shell; the Outcome
-            // lists it, and the journal already names its group. Output it writes after the
-            // drain window is not captured.
-            m_outcome.left_running = settled_members(m_pgid);
-            log::info("exec: '{}' (pid {}) exited and left {} process(es) running in its group",
-                      m_cmd.argv[0], m_pgid, m_outcome.left_running.size());
+            // `cmd &` without wait, one that carries the attempt token into a session of its
+            // own) survives a normal exit, as it would in a shell; the Outcome lists it, and the
+            // journal already names its group and token. Output it writes after the drain
+            // window is not captured.
+            m_outcome.left_running = settled([this] {
+                return m_cmd.attempt_token.empty() ? live_members(m_pgid)
+                                                   : group_survivors(m_token);
+            });
+            log::info("exec: '{}' (pid {}) exited and left {} process(es) running", m_cmd.argv[0],
+                      m_pgid, m_outcome.left_running.size());
             m_group_gone = true;
             start_drain();
-        } else if (group_has_live_member(m_pgid)) {
+        } else if (members || (m_forced && !escaped().empty())) {
             if (!m_forced) {
                 // Nobody recorded this group (a probe, a source, a lifecycle hook): what it left
                 // behind would be nobody's. TERM now, KILL after grace if still there.
@@ -396,7 +428,7 @@ class Session {
                     }
                 });
             }
-            poll_group(); // timed out or interrupted: the escalation ends the rest of the group
+            poll_group(); // timed out or interrupted: the escalation ends the rest (escapees too)
         } else {
             m_group_gone = true;
             start_drain();
@@ -412,7 +444,7 @@ class Session {
             if (ec) {
                 return;
             }
-            if (!group_has_live_member(m_pgid)) {
+            if (!group_has_live_member(m_pgid) && (!m_forced || escaped().empty())) {
                 m_group_gone = true;
                 m_grace.cancel();
                 start_drain();
@@ -489,6 +521,7 @@ class Session {
     int m_report_fd = -1;               ///< a gated child's errno pipe (start_gated)
     int m_exec_errno = 0;               ///< a gated child could not execute the program
     int m_pgid = 0;
+    GroupToken m_token; ///< with attempt_token: names the group and what left it
     std::chrono::milliseconds m_group_poll_interval = k_group_poll_min / 2;
     int m_status = 0;               ///< waitpid status of the leader
     std::string m_wait_error;       ///< waitpid failed (SIGCHLD ignored by someone)
@@ -539,7 +572,12 @@ Outcome RealProcessRunner::run(const Command& cmd) {
         stamp();
         return outcome;
     }
-    Environment env(cmd.env);
+    std::optional<std::map<std::string, std::string>> with_token;
+    if (!cmd.attempt_token.empty()) {
+        with_token.emplace(cmd.env);
+        (*with_token)[std::string(k_attempt_env)] = cmd.attempt_token;
+    }
+    Environment env(with_token ? *with_token : cmd.env);
     std::optional<SigpipeGuard> sigpipe_guard;
     if (!cmd.stdin_data.empty()) {
         sigpipe_guard.emplace();

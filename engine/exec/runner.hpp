@@ -31,6 +31,11 @@ struct Command {
     /// program: the program starts only after this returns (the journal records the group here).
     /// If it throws, the child is killed unstarted and run() rethrows. May be empty.
     std::function<void(const GroupToken& group)> on_started;
+    /// When set, the child's environment carries k_attempt_env=<attempt_token> (and so does
+    /// everything it starts), and the GroupToken given to on_started names it: processes that
+    /// left the group (setsid) are then found too — listed in Outcome::left_running after a
+    /// normal exit, ended with the group on timeout or interrupt, found by a resume.
+    std::string attempt_token;
 };
 
 enum class Ending {
@@ -53,7 +58,8 @@ struct Outcome {
     util::Millis duration{0};
     std::string error; ///< for failed_to_start: "cannot execute 'foo': No such file or directory"
     /// With on_started: processes still in the child's group when it exited by itself (a daemon,
-    /// `cmd &`), left running as a shell would. Empty after a timeout or an interrupt.
+    /// `cmd &`) — and, with attempt_token, those carrying it outside the group (in_group false) —
+    /// left running as a shell would. Empty after a timeout or an interrupt.
     std::vector<ProcessInfo> left_running;
     bool ok() const { return ending == Ending::exited && exit_code == 0; }
 };
@@ -77,6 +83,9 @@ class ProcessRunner {
 ///   daemon that did not call setsid): with on_started they keep running (left_running), else
 ///   TERM, then KILL after `grace`. Output after 200 ms past the leader's exit is dropped and the
 ///   pipes closed (so is output of a descendant that left the group with setsid).
+/// - With attempt_token, what left the group (setsid, a double fork into a new session) but
+///   carries the token is treated like a member: listed when left running, sent the group's
+///   signals on timeout or interrupt (each through a pidfd), waited for before run() returns.
 /// - With on_started, the child is started with fork (it waits on a pipe for on_started to
 ///   return); without, with vfork (cheaper: probes, hooks' preflight, tests).
 /// - An interrupt pending when run() is called: nothing is started, Ending::interrupted. A child

@@ -259,9 +259,11 @@ class Folder {
         if (const auto* v = r.if_contains("left_running"); v != nullptr && v->is_array()) {
             for (const auto& e : v->as_array()) {
                 if (e.is_object()) {
+                    const auto* out = e.as_object().if_contains("left_group");
                     st->left_running.push_back(
                         {static_cast<int>(num(e.as_object(), "pid").value_or(0)),
-                         str(e.as_object(), "command")});
+                         str(e.as_object(), "command"),
+                         out != nullptr && out->is_bool() && out->as_bool()});
                 }
             }
         }
@@ -277,6 +279,7 @@ class Folder {
         g.pgid = static_cast<int>(num(r, "pgid").value_or(0));
         g.leader_start = static_cast<std::uint64_t>(num(r, "leader_start").value_or(0));
         g.boot_id = str(r, "boot_id");
+        g.token = str(r, "token");
         g.command = str(r, "command");
         if (g.pgid <= 0 || g.boot_id.empty()) {
             warn(r, "has no valid \"pgid\" and \"boot_id\"");

@@ -58,6 +58,7 @@ struct ProcessGroup {
     int pgid = 0;
     std::uint64_t leader_start = 0; ///< clock ticks since boot (field 22 of /proc/<pid>/stat)
     std::string boot_id;
+    std::string token; ///< the attempt token in its programs' environment ("" = none recorded)
     std::string command;
 };
 
@@ -65,6 +66,7 @@ struct ProcessGroup {
 struct LeftProcess {
     int pid = 0;
     std::string command;
+    bool left_group = false; ///< found by its attempt token outside the group (setsid)
 };
 
 struct StepState {

@@ -164,14 +164,18 @@ actions::Result Execution::run_step(const playbook::Step& step, int first_attemp
         auto start = Clock::now();
         // Every child of the attempt is journaled (its group token) before its program runs, so
         // a resume after kill -9 can find what it left behind (docs/journal.md, step_process).
+        // Each program also carries a token in its environment that survives setsid, so what
+        // leaves the group is found too.
         StepRunner step_runner(
-            m_runner, [&](const exec::Command& cmd, const exec::GroupToken& group) {
+            m_runner, m_run_id + "/" + step.id + "/" + std::to_string(attempt),
+            [&](const exec::Command& cmd, const exec::GroupToken& group) {
                 record({{"type", "step_process"},
                         {"step", step.id},
                         {"attempt", attempt},
                         {"pgid", group.pgid},
                         {"leader_start", group.leader_start},
                         {"boot_id", group.boot_id},
+                        {"token", group.attempt_token},
                         {"command", clip(util::join(cmd.argv, " "), 200)}},
                        // write(2) only: the token matters only on this boot, where the page
                        // cache outlives the engine; the step's finish syncs it (no extra fsync).
@@ -199,7 +203,11 @@ actions::Result Execution::run_step(const playbook::Step& step, int first_attemp
         if (auto left = step_runner.left_running(); !left.empty()) {
             boost::json::array procs;
             for (const auto& p : left) {
-                procs.push_back({{"pid", p.pid}, {"command", clip(p.command, 200)}});
+                boost::json::object o{{"pid", p.pid}, {"command", clip(p.command, 200)}};
+                if (!p.in_group) {
+                    o["left_group"] = true; // found by its attempt token (setsid)
+                }
+                procs.push_back(std::move(o));
             }
             finished["left_running"] = std::move(procs);
         }

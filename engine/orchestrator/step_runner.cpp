@@ -1,13 +1,27 @@
 // SPDX-License-Identifier: MIT
 #include "orchestrator/step_runner.hpp"
 
+#include <cstdio>
+#include <random>
+
 namespace rollback::orchestrator {
 
-StepRunner::StepRunner(exec::ProcessRunner& inner, Announce announce)
-    : m_inner(inner), m_announce(std::move(announce)) {}
+StepRunner::StepRunner(exec::ProcessRunner& inner, std::string attempt, Announce announce)
+    : m_inner(inner), m_attempt(std::move(attempt)), m_announce(std::move(announce)) {}
+
+std::string StepRunner::make_token(const std::string& attempt) {
+    static thread_local std::mt19937_64 rng{[] {
+        std::random_device rd;
+        return (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
+    }()};
+    char hex[17];
+    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(rng()));
+    return attempt + "/" + hex;
+}
 
 exec::Outcome StepRunner::run(const exec::Command& cmd) {
     exec::Command announced = cmd;
+    announced.attempt_token = make_token(m_attempt);
     announced.on_started = [this, &cmd](const exec::GroupToken& group) {
         if (cmd.on_started) {
             cmd.on_started(group);

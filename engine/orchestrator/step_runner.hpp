@@ -2,8 +2,8 @@
 #pragma once
 
 // The process runner a step's action gets (internal to orchestrator/): every child the action
-// starts is announced before its program runs, and what children leave running is collected for
-// the step's record.
+// starts carries an attempt token in its environment (exec::k_attempt_env) and is announced
+// before its program runs, and what children leave running is collected for the step's record.
 
 #include "exec/runner.hpp"
 
@@ -18,17 +18,23 @@ class StepRunner final : public exec::ProcessRunner {
     /// `announce` is called with each child's command and group before the program starts
     /// (it journals step_process durably); if it throws, the child never runs and run() rethrows.
     using Announce = std::function<void(const exec::Command&, const exec::GroupToken&)>;
-    StepRunner(exec::ProcessRunner& inner, Announce announce);
+    /// `attempt` names the attempt in each token: "<run_id>/<step>/<attempt>".
+    StepRunner(exec::ProcessRunner& inner, std::string attempt, Announce announce);
 
     /// Runs `cmd` through the inner runner with on_started set (a caller's own on_started is
-    /// called first).
+    /// called first) and Command::attempt_token = "<attempt>/<16 random hex digits>" (one per
+    /// program: a timeout of one program ends only what that program started).
     exec::Outcome run(const exec::Command& cmd) override;
+
+    /// A fresh token for `attempt`: "<attempt>/<16 random hex digits>".
+    static std::string make_token(const std::string& attempt);
 
     /// Everything children of this step left running so far, in start order.
     std::vector<exec::ProcessInfo> left_running() const;
 
   private:
     exec::ProcessRunner& m_inner;
+    std::string m_attempt;
     Announce m_announce;
     mutable std::mutex m_mutex;
     std::vector<exec::ProcessInfo> m_left;

@@ -16,7 +16,11 @@ constexpr util::Millis k_default_wait{5 * 60 * 1000};
 boost::json::array to_json(const std::vector<exec::ProcessInfo>& procs) {
     boost::json::array a;
     for (const auto& p : procs) {
-        a.push_back({{"pid", p.pid}, {"command", p.command}});
+        boost::json::object o{{"pid", p.pid}, {"command", p.command}};
+        if (!p.in_group) {
+            o["left_group"] = true; // found by the attempt token (setsid, a new session)
+        }
+        a.push_back(std::move(o));
     }
     return a;
 }
@@ -25,7 +29,7 @@ std::string listing(const std::vector<exec::ProcessInfo>& procs) {
     std::string out;
     for (const auto& p : procs) {
         out += (out.empty() ? "" : ", ") + std::string("pid ") + std::to_string(p.pid) + " (" +
-               p.command + ")";
+               p.command + ")" + (p.in_group ? "" : " [left the group]");
     }
     return out;
 }
@@ -42,7 +46,7 @@ std::set<std::string> settle_survivors(const journal::RunState& state, const pla
         const playbook::Step* step = pb.find_step(st.id);
         const util::Millis wait = step != nullptr ? step->timeout : k_default_wait;
         for (const auto& g : st.groups) {
-            exec::GroupToken token{g.pgid, g.leader_start, g.boot_id};
+            exec::GroupToken token{g.pgid, g.leader_start, g.boot_id, g.token};
             auto found = exec::group_survivors(token);
             if (found.empty()) {
                 continue;

@@ -53,8 +53,12 @@ std::vector<std::string> left_running(const boost::json::object& r) {
     if (v != nullptr && v->is_array()) {
         for (const auto& e : v->as_array()) {
             if (e.is_object()) {
+                const auto* gone = e.as_object().if_contains("left_group");
                 out.push_back("pid " + str(e.as_object(), "pid") + " (" +
-                              str(e.as_object(), "command") + ")");
+                              str(e.as_object(), "command") + ")" +
+                              (gone != nullptr && gone->is_bool() && gone->as_bool()
+                                   ? " [left the group]"
+                                   : ""));
             }
         }
     }

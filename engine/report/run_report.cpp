@@ -77,8 +77,12 @@ std::string processes_text(const json::value* list) {
     if (list != nullptr && list->is_array()) {
         for (const auto& e : list->as_array()) {
             if (e.is_object()) {
+                const auto* left = e.as_object().if_contains("left_group");
                 parts.push_back("pid " + std::to_string(num(e.as_object(), "pid").value_or(0)) +
-                                " (" + str(e.as_object(), "command") + ")");
+                                " (" + str(e.as_object(), "command") + ")" +
+                                (left != nullptr && left->is_bool() && left->as_bool()
+                                     ? " [left the group]"
+                                     : ""));
             }
         }
     }
@@ -157,7 +161,11 @@ json::object step_json(const journal::StepState& st) {
     o["exit_code"] = st.exit_code ? json::value(*st.exit_code) : json::value(nullptr);
     json::array left;
     for (const auto& p : st.left_running) {
-        left.push_back(json::object{{"pid", p.pid}, {"command", p.command}});
+        json::object proc{{"pid", p.pid}, {"command", p.command}};
+        if (p.left_group) {
+            proc["left_group"] = true;
+        }
+        left.push_back(std::move(proc));
     }
     o["left_running"] = std::move(left);
     return o;
@@ -245,7 +253,8 @@ std::string format_status(const journal::RunState& s, const RunContext& ctx) {
             out += line + "\n";
             for (const auto& p : st.left_running) {
                 out += "  " + std::string(w_id + 2, ' ') + "left running: pid " +
-                       std::to_string(p.pid) + " (" + p.command + ")\n";
+                       std::to_string(p.pid) + " (" + p.command + ")" +
+                       (p.left_group ? " [left the group]" : "") + "\n";
             }
         }
     }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Property test of the crash matrix: seeded random playbooks (idempotent, probed and plain steps;
-# some steps' programs do the work in a grandchild), kill -9 of the engine at random points of
+# some steps' programs do the work in a grandchild, some in one that left the group with setsid),
+# kill -9 of the engine at random points of
 # runs and of resumes, resume until done. From the effects log: no non-idempotent effect twice,
 # nothing skipped, never two attempts of one step alive at once. CRASH_SEED=N repeats a run;
 # CRASH_KILLS (default 40) bounds the kills.
@@ -28,7 +29,9 @@ SH
 }
 
 # make_playbook DIR: 3-5 steps; kinds i (idempotent), p (probe), n (plain: a person decides);
-# half of them run the effect in a grandchild (`sh -c "sh effect.sh ID & wait"`).
+# a third run the effect in a grandchild (`sh -c "sh effect.sh ID & wait"`), a third in a
+# grandchild in a session of its own (`setsid sh effect.sh ID`: out of the step's group, found
+# only by the attempt token in its environment).
 make_playbook() {
     local d=$1 n=$((3 + RANDOM % 3)) k kind spawn
     mkdir -p "$d"
@@ -39,13 +42,15 @@ make_playbook() {
         echo 'name = "crash-property"'
         for k in $(seq 1 $n); do
             kind=$(echo i p n | cut -d' ' -f$((1 + RANDOM % 3)))
-            spawn=$((RANDOM % 2))
+            spawn=$((RANDOM % 3))
             echo "s$k $kind" >>"$d/kinds"
             echo '[[step]]'
             echo "id = \"s$k\""
             echo 'action = "exec"'
             if [ $spawn -eq 1 ]; then
                 echo "argv = [\"sh\", \"-c\", \"sh ./effect.sh s$k & wait\"]"
+            elif [ $spawn -eq 2 ]; then
+                echo "argv = [\"sh\", \"-c\", \"setsid sh ./effect.sh s$k & wait\"]"
             else
                 echo "argv = [\"sh\", \"./effect.sh\", \"s$k\"]"
             fi

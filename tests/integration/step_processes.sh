@@ -217,3 +217,61 @@ contains "$dir/new.out" "of the abandoned run"
 dead=$(grep -l '"type":"step_survivors"' "$dir"/.rollback/runs/*.jsonl | wc -l)
 [ "$dead" -eq 1 ] || fail "the abandoned run's journal should record its survivors"
 pass "run --abandon-stale: the dead run's grandchild finished before the new run started the step"
+
+# --- 4. a grandchild that left the group (setsid): found by the attempt token ------------------
+# The step's program starts `setsid sh -c 'sleep 2; echo done ...'`: a new session, out of the
+# step's group. kill -9 of the engine while it sleeps; resume must not start the step while it
+# lives (before the token, the empty group let the second attempt start at once, beside it).
+dir=$WORK/setsid
+mkdir -p "$dir"
+cat >"$dir/pb.toml" <<'TOML'
+[playbook]
+name = "setsid"
+[[step]]
+id = "work"
+action = "exec"
+argv = ["sh", "-c", "echo \"begin $(date +%s%N)\" >>effects; setsid sh -c 'sleep 2; echo \"done $(date +%s%N)\" >>effects' & wait"]
+idempotent = true
+timeout = "5m"
+TOML
+(cd "$dir" && exec "$RB" run -p pb.toml --yes </dev/null >run.out 2>&1) &
+pid=$!
+for _ in $(seq 1 200); do grep -qs begin "$dir/effects" && break; sleep 0.05; done
+grep -qs begin "$dir/effects" || fail "the setsid step never began"
+sleep 0.3 # the setsid child is asleep
+kill -9 $pid
+wait $pid 2>/dev/null || true
+grep -qs done "$dir/effects" && fail "the setsid child finished before the engine was killed: the scenario needs it alive"
+expect_rc 0 "$dir/resume.out" -- "$RB" resume --state-dir "$dir/.rollback" --yes
+python3 - "$dir/effects" <<'PY' || fail "attempts of step work overlapped: $(cat "$dir/effects")"
+import sys
+lines = [l.split() for l in open(sys.argv[1])]
+assert [w for w, _ in lines] == ["begin", "done", "begin", "done"], lines
+assert int(lines[1][1]) < int(lines[2][1]), lines
+PY
+contains "$dir/resume.out" "[left the group]"
+contains "$dir/resume.out" "they ended by themselves"
+grep -q '"type":"step_process".*"token":"[^"]*/work/1/[0-9a-f]\{16\}"' "$(journal_of "$dir")" || fail "step_process carries no attempt token"
+grep -q '"type":"step_survivors".*"left_group":true.*"outcome":"exited"' "$(journal_of "$dir")" || fail "no step_survivors record naming the setsid child"
+pass "kill -9 mid-step: resume waited for a setsid grandchild (found by its attempt token) before the second attempt"
+
+# --- 5. a daemon that left the group on purpose, after a normal exit: left alone, listed ---------
+dir=$WORK/setsid-daemon
+mkdir -p "$dir"
+cat >"$dir/pb.toml" <<'TOML'
+[playbook]
+name = "setsid-daemon"
+[[step]]
+id = "start"
+action = "exec"
+argv = ["sh", "-c", "setsid sleep 300 >/dev/null 2>&1 & echo $! >daemon.pid"]
+TOML
+expect_rc 0 "$dir/run.out" -- sh -c "cd '$dir' && exec '$RB' run -p pb.toml --yes </dev/null"
+daemon=$(cat "$dir/daemon.pid")
+stop_on_exit "$daemon"
+kill -0 "$daemon" 2>/dev/null || fail "the setsid daemon did not survive its step's normal exit"
+[ "$(left_pids "$(journal_of "$dir")" start)" = "$daemon" ] || fail "left_running is not the setsid daemon $daemon"
+expect_rc 0 "$dir/status.out" -- "$RB" status --state-dir "$dir/.rollback"
+contains "$dir/status.out" "left running: pid $daemon (sleep 300) [left the group]"
+kill "$daemon"
+pass "a daemon started with setsid survives its step's normal exit and is listed as having left the group"

@@ -2,6 +2,9 @@
 #include "exec/process_group.hpp"
 
 #include "exec/runner.hpp"
+#include "support/temp_dir.hpp"
+#include "util/files.hpp"
+#include "util/strings.hpp"
 
 #include <chrono>
 #include <csignal>
@@ -25,6 +28,13 @@ exec::GroupToken start_group(const std::string& script, exec::Outcome* outcome =
         *outcome = o;
     }
     return token;
+}
+
+/// A token no other test (or process) carries.
+std::string fresh_token(const char* what) {
+    static int n = 0;
+    return std::string("test/") + what + "/" + std::to_string(::getpid()) + "/" +
+           std::to_string(++n);
 }
 
 } // namespace
@@ -83,5 +93,78 @@ TEST_SUITE("exec") {
             CHECK(s.remaining.empty());
             CHECK(exec::group_survivors(token).empty());
         }
+    }
+
+    TEST_CASE("attempt token: a setsid grandchild is found outside the group — left running") {
+        exec::Command cmd;
+        cmd.argv = {"sh", "-c", "setsid sleep 1000 >/dev/null 2>&1 &"};
+        cmd.attempt_token = fresh_token("setsid");
+        exec::GroupToken token;
+        cmd.on_started = [&](const exec::GroupToken& g) { token = g; };
+        exec::Outcome o = exec::RealProcessRunner().run(cmd);
+        REQUIRE(o.ok());
+        CHECK(token.attempt_token == cmd.attempt_token);
+        REQUIRE(o.left_running.size() == 1);
+        CHECK_FALSE(o.left_running[0].in_group);
+        CHECK(o.left_running[0].command == "sleep 1000");
+        auto found = exec::group_survivors(token);
+        REQUIRE(found.size() == 1);
+        CHECK(found[0].pid == o.left_running[0].pid);
+        CHECK_FALSE(found[0].in_group);
+        CHECK(found[0].start >= token.leader_start);
+
+        exec::GroupToken without = token; // a journal written before tokens: the group only
+        without.attempt_token.clear();
+        CHECK(exec::group_survivors(without).empty());
+        exec::GroupToken other = token; // the token must match whole, not as a prefix
+        other.attempt_token += "0";
+        CHECK(exec::group_survivors(other).empty());
+        other.attempt_token = token.attempt_token.substr(0, token.attempt_token.size() - 1);
+        CHECK(exec::group_survivors(other).empty());
+
+        // A pid whose start time changed is another process: never signalled.
+        auto stale = found;
+        stale[0].start += 1;
+        exec::signal_survivors(token, stale, SIGKILL);
+        std::this_thread::sleep_for(100ms);
+        CHECK(exec::group_survivors(token).size() == 1);
+
+        auto s = exec::settle_group(token, 100ms, 2s);
+        CHECK(s.how == exec::Settled::terminated);
+        CHECK(exec::group_survivors(token).empty());
+    }
+
+    TEST_CASE("attempt token: a timeout ends the processes that left the group too") {
+        test::TempDir dir;
+        exec::Command cmd;
+        cmd.argv = {"sh", "-c", "setsid sleep 1000 >/dev/null 2>&1 & echo $! > escaped.pid; wait"};
+        cmd.cwd = dir.path().string();
+        cmd.timeout = 300ms;
+        cmd.grace = 1s;
+        cmd.attempt_token = fresh_token("timeout");
+        exec::GroupToken token;
+        cmd.on_started = [&](const exec::GroupToken& g) { token = g; };
+        exec::Outcome o = exec::RealProcessRunner().run(cmd);
+        CHECK(o.ending == exec::Ending::timed_out);
+        CHECK(o.left_running.empty());
+        CHECK(o.duration < 1500ms); // TERM reached the escaped sleep: no wait for KILL
+        const int escaped =
+            std::stoi(std::string(util::trim(util::read_file(dir / "escaped.pid"))));
+        CHECK(escaped > 0);
+        CHECK(exec::group_survivors(token).empty());
+        if (!exec::group_survivors(token).empty()) {
+            ::kill(escaped, SIGKILL);
+        }
+    }
+
+    TEST_CASE("attempt token: without one a setsid grandchild is out of sight") {
+        exec::Command cmd;
+        cmd.argv = {"sh", "-c", "setsid sleep 0.5 >/dev/null 2>&1 &"};
+        exec::GroupToken token;
+        cmd.on_started = [&](const exec::GroupToken& g) { token = g; };
+        exec::Outcome o = exec::RealProcessRunner().run(cmd);
+        REQUIRE(o.ok());
+        CHECK(token.attempt_token.empty());
+        CHECK(o.left_running.empty());
     }
 }
