@@ -216,7 +216,11 @@ class ServiceAction final : public Action {
     }
     std::vector<std::string> required_keys() const override { return {"manager", "op"}; }
     std::map<std::string, playbook::Encoding> encodings() const override {
-        return {{"wait_healthy.url", playbook::Encoding::url}};
+        return {{"wait_healthy.url", playbook::Encoding::url},
+                {"start", playbook::Encoding::argv},
+                {"stop", playbook::Encoding::argv},
+                {"restart", playbook::Encoding::argv},
+                {"reload", playbook::Encoding::argv}};
     }
 
     std::vector<util::Diagnostic> validate(const playbook::Playbook& pb,

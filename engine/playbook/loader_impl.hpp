@@ -73,6 +73,11 @@ class Loader {
     // Returns false when the key is present but invalid.
     bool read_command(const toml::table& t, std::string_view key, Step& s, std::string_view subject,
                       std::vector<std::string>& argv, bool& is_string);
+    // The elements of an argv array `arr` (all strings), substituted by Encoding::argv: the
+    // shell command string in it takes shell words; a reference in another language's code is
+    // an error. Exec's argv and probe, and every action key declared Encoding::argv.
+    std::vector<std::string> sub_argv(const toml::array& arr, Step& s, std::string_view subject,
+                                      std::string_view key);
     // `pattern` is the key path without array indices (what ActionSpec::encodings names),
     // `path` the one with them (where Step::sql_params keeps a SQL text's values).
     boost::json::value to_json(const toml::node& n, Step& s, std::string_view subject,

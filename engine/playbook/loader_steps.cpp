@@ -60,19 +60,29 @@ bool Loader::read_command(const toml::table& t, std::string_view key, Step& s,
         m_r.error(m_r.where(*n), subject, "key " + q(key) + ": empty command");
         return false;
     }
+    argv = sub_argv(*n->as_array(), s, subject, key);
+    return true;
+}
+
+std::vector<std::string> Loader::sub_argv(const toml::array& arr, Step& s, std::string_view subject,
+                                          std::string_view key) {
+    std::vector<std::string> list;
+    for (size_t i = 0; i < arr.size(); ++i) {
+        list.push_back(arr.get(i)->as_string()->get());
+    }
     // ["sh", "-c", "... {{v}}"]: the command string is shell text, whatever the values.
     std::vector<std::string> seen;
-    for (const auto& item : *list) {
+    for (const auto& item : list) {
         std::vector<std::string> ignored_uses, ignored_problems;
         seen.push_back(m_subst->apply(item, ignored_uses, ignored_problems));
     }
     const ScriptArg script = script_argument(seen);
-    const toml::array& arr = *n->as_array();
-    for (size_t i = 0; i < list->size(); ++i) {
+    std::vector<std::string> argv;
+    for (size_t i = 0; i < list.size(); ++i) {
         if (script.index != 0 && i == script.index && !script.shell) {
             // Code of another language: no quoting keeps a value a value there.
             std::vector<std::string> uses, ignored;
-            m_subst->apply((*list)[i], uses, ignored);
+            m_subst->apply(list[i], uses, ignored);
             if (!uses.empty()) {
                 m_r.error(m_r.where(*arr.get(i)), subject,
                           "key " + q(key) + ": {{" + uses.front() + "}} inside " + script.program +
@@ -81,10 +91,10 @@ bool Loader::read_command(const toml::table& t, std::string_view key, Step& s,
                           "process.argv) or through env");
             }
         }
-        argv.push_back(sub(*arr.get(i), (*list)[i], s, subject,
+        argv.push_back(sub(*arr.get(i), list[i], s, subject,
                            script.shell && i == script.index ? Encoding::shell : Encoding::plain));
     }
-    return true;
+    return argv;
 }
 
 // `pattern` is the key path without array indices (what ActionSpec::encodings names),
@@ -95,6 +105,15 @@ boost::json::value Loader::to_json(const toml::node& n, Step& s, std::string_vie
     if (n.is_string()) {
         return boost::json::value(
             sub(n, n.as_string()->get(), s, subject, encoding_of(pattern), path));
+    }
+    if (const toml::array* a = n.as_array(); a != nullptr && !a->empty() &&
+                                             a->is_homogeneous(toml::node_type::string) &&
+                                             encoding_of(pattern) == Encoding::argv) {
+        boost::json::array out;
+        for (auto& arg : sub_argv(*a, s, subject, key)) {
+            out.emplace_back(std::move(arg));
+        }
+        return out;
     }
     if (n.is_integer()) {
         return boost::json::value(n.as_integer()->get());

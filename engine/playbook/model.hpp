@@ -33,6 +33,11 @@ enum class Encoding {
     header, ///< an HTTP header value: as it is, but CR, LF and NUL are refused
     json,   ///< JSON: inside a string JSON-escaped; elsewhere a JSON string (or a JSON number)
     form,   ///< an application/x-www-form-urlencoded body: percent-encoded
+    /// An argv array (a program and its arguments): each element as it is (plain), but the
+    /// command string a shell runs (`sh -c "..."`, found by script_argument) takes shell words,
+    /// and the code of another interpreter (`python3 -c`) takes no value at all. A single
+    /// string given this encoding is plain.
+    argv,
 };
 std::string_view to_string(Encoding e);
 

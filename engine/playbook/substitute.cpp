@@ -29,6 +29,8 @@ std::string_view to_string(Encoding e) {
         return "json";
     case Encoding::form:
         return "form";
+    case Encoding::argv:
+        return "argv";
     }
     return "plain";
 }
@@ -569,6 +571,7 @@ Substitution Substituter::apply(std::string_view text, Encoding encoding,
         };
         switch (encoding) {
         case Encoding::plain:
+        case Encoding::argv: // one element: script_argument chose shell for the script
             if (!refuse_nul("a program argument, environment value or path")) {
                 out.text += value;
             }
