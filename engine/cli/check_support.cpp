@@ -42,30 +42,4 @@ decision::DecisionRecord evaluate_now(const config::Config& cfg, const fs::path&
     return mon.tick(runner, now).record;
 }
 
-std::string summarize_record(const decision::DecisionRecord& r) {
-    std::string out = util::format_time(r.time) + "  " + std::string(decision::to_string(r.action));
-    if (r.action != decision::Action::none) {
-        out +=
-            r.executed ? "" : " (not executed: " + std::string(decision::to_string(r.mode)) + ")";
-    }
-    for (const auto& c : r.conditions) {
-        // Names and reasons come from the config and the sources: shown, never interpreted by
-        // the terminal. Numbers in full (shortest round trip): rounded, 5.00004 > 5 read "5>5".
-        out +=
-            "  " + util::terminal_text(c.name) + "=" + std::string(decision::to_string(c.verdict));
-        if (c.observed) {
-            out += "(" + decision::format_number(*c.observed);
-            if (c.threshold) {
-                out +=
-                    (c.comparator == "below" ? "<" : ">") + decision::format_number(*c.threshold);
-            }
-            out += ")";
-        }
-    }
-    if (r.action != decision::Action::none) {
-        out += "\n    " + util::terminal_text(r.reason);
-    }
-    return out;
-}
-
 } // namespace rollback::cli

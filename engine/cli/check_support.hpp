@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-// Shared by `check`, `explain` and `deployed`: the config, deploy markers, evaluating every
-// condition now with the configured sources, and decision records on disk.
+// Shared by `check`, `explain` and `deployed`: the config, evaluating every condition now with
+// the configured sources, a record's line for people.
 
 #include "cli/options.hpp"
 #include "config/config.hpp"
 #include "decision/evaluator.hpp"
+#include "monitor/decision_actions.hpp"
 
 #include <filesystem>
 #include <optional>
@@ -24,7 +25,7 @@ config::Config load_rollback_config(const CommonOptions& common);
 decision::DecisionRecord evaluate_now(const config::Config& cfg,
                                       const std::filesystem::path& state_dir, util::SystemTime now);
 
-/// One line per record for people: time, action, and each condition's verdict with its numbers.
-std::string summarize_record(const decision::DecisionRecord& r);
+/// One line per record for people (monitor/decision_actions.hpp).
+using monitor::summarize_record;
 
 } // namespace rollback::cli

@@ -3,12 +3,12 @@
 // the playbook then runs like a trigger's, naming the decision and the approver.
 #include "cli/check_support.hpp"
 #include "cli/commands.hpp"
-#include "cli/decision_actions.hpp"
 #include "cli/load.hpp"
 #include "cli/options.hpp"
 #include "cli/run_support.hpp"
 #include "cli/state_dir.hpp"
 #include "journal/paths.hpp"
+#include "monitor/decision_actions.hpp"
 #include "state/local_store.hpp"
 #include "state/step_gate.hpp"
 #include "util/error.hpp"
@@ -259,7 +259,7 @@ int cmd_approve(const Args& args) {
     }
     auto record = store.record(request->decision_id);
     auto pb = load_playbook(cfg.playbook);
-    actions::Trigger t = trigger_of(record, id, "approved");
+    actions::Trigger t = monitor::trigger_of(record, id, "approved");
     t.reason = "approved by " + current_user() + (note.empty() ? "" : " (" + note + ")") + ": " +
                record.reason;
     StartOptions so;

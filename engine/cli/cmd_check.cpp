@@ -4,7 +4,6 @@
 #include "cli/options.hpp"
 #include "cli/state_dir.hpp"
 #include "monitor/replay.hpp"
-#include "sources/collect.hpp"
 #include "state/local_store.hpp"
 #include "util/error.hpp"
 #include "util/exit_code.hpp"
@@ -14,8 +13,6 @@
 #include <boost/json.hpp>
 #include <chrono>
 #include <cstdio>
-#include <ctime>
-#include <set>
 #include <vector>
 
 namespace rollback::cli {
@@ -87,33 +84,11 @@ std::vector<monitor::Deploy> replay_deploys(const CommonOptions& common, const c
 
 int replay(const CommonOptions& common, const ReplayOptions& o) {
     config::Config cfg = load_rollback_config(common);
-    // The source the file stands for: --source, else the one source the conditions use.
-    std::string source = o.source;
-    if (source.empty()) {
-        std::set<std::string> used;
-        for (const auto& c : cfg.conditions) {
-            used.insert(c.source);
-        }
-        if (used.size() != 1) {
-            throw util::Error("--replay: the conditions use " + std::to_string(used.size()) +
-                                  " sources; name the one the file stands for with --source",
-                              util::ExitCode::invalid);
-        }
-        source = *used.begin();
-    }
-    auto src = cfg.sources.find(source);
-    if (src == cfg.sources.end()) {
-        throw util::Error("--source: no source " + util::quoted(source) + " in " +
-                              cfg.file.string(),
-                          util::ExitCode::invalid);
-    }
-    std::vector<decision::ConditionSpec> conds;
-    for (const auto& c : cfg.conditions) {
-        if (c.source == source) {
-            conds.push_back(c);
-        }
-    }
-    util::Millis interval = cfg.interval;
+    monitor::FileReplay r;
+    r.file = o.file;
+    r.source = monitor::replay_source(cfg, o.source);
+    r.format = o.format;
+    r.samples_only = o.samples;
     if (!o.interval.empty()) {
         auto d = util::parse_duration(o.interval);
         // Whole seconds, as a source's interval: an access log is bucketed by it too.
@@ -122,119 +97,26 @@ int replay(const CommonOptions& common, const ReplayOptions& o) {
                                   util::quoted(o.interval),
                               util::ExitCode::invalid);
         }
-        interval = *d;
+        r.interval = *d;
     }
-    std::optional<util::SystemTime> from, to;
     if (!o.from.empty()) {
-        from = parse_time_option("from", o.from);
+        r.from = parse_time_option("from", o.from);
     }
     if (!o.to.empty()) {
-        to = parse_time_option("to", o.to);
+        r.to = parse_time_option("to", o.to);
     }
-    std::string format = !o.format.empty() ? o.format
-                         : src->second.kind == config::SourceKind::access_log
-                             ? src->second.format
-                             : "combined_request_time";
-    // Access logs aggregate into the source's intervals, as the monitor does (--interval: both).
-    const bool own_buckets =
-        o.interval.empty() && src->second.kind == config::SourceKind::access_log;
-    const int64_t interval_s = (own_buckets ? src->second.interval : interval).count() / 1000;
-    // --from starts the evaluations, not the data: the windows of the first ticks are filled
-    // with what came before, as the live monitor's first read fills them.
-    util::Millis warmup{0};
-    for (const auto& c : conds) {
-        warmup = std::max(warmup, c.window);
-    }
-    const bool is_log = src->second.kind == config::SourceKind::access_log;
-    const util::Millis lateness = is_log ? src->second.max_lateness : util::Millis(0);
-    std::optional<util::SystemTime> read_from;
-    if (from) {
-        read_from = *from - warmup - lateness - interval;
-    }
-    // The replay streams: each sample goes to the evaluator (or, with --samples, to stdout) as
-    // soon as its interval is final, and each tick is evaluated as soon as its samples are in.
-    // So a replay holds its windows, not the file's span (docs/decision.md, "Replay").
-    decision::Evaluator ev(conds, cfg.decision);
     std::string deploys_origin;
-    std::vector<monitor::Deploy> deploys;
     if (!o.samples) {
-        deploys = replay_deploys(common, cfg, o, deploys_origin);
+        r.deploys = replay_deploys(common, cfg, o, deploys_origin);
     }
-    uint64_t triggers = 0, escalations = 0, notable = 0;
-    monitor::ReplayLoop loop(
-        ev, source, interval, from,
-        [&](const decision::Evaluation& e) {
-            triggers += recommends_rollback(e.record.action);
-            escalations += e.record.action == Action::escalate;
-            if (!e.notable) {
-                return;
-            }
-            ++notable;
-            std::printf("%s\n", common.json ? decision::to_json(e.record).c_str()
-                                            : summarize_record(e.record).c_str());
+    monitor::FileReplayer replayer(
+        cfg, r,
+        [&](const decision::DecisionRecord& record) {
+            std::printf("%s\n", common.json ? decision::to_json(record).c_str()
+                                            : summarize_record(record).c_str());
         },
-        std::move(deploys));
-    // Virtual time still ticks every interval: a span of centuries is a wrong date, not a replay
-    // to run. Checked as the samples come, and for the --to given, before the ticks are run.
-    constexpr int64_t k_max_ticks = 20'000'000;
-    std::optional<util::SystemTime> oldest, newest;
-    auto check_span = [&](util::SystemTime t) {
-        const auto span_from = from.value_or(oldest.value_or(t));
-        const auto ticks = std::chrono::duration_cast<util::Millis>(t - span_from).count() /
-                           std::max<int64_t>(1, interval.count());
-        if (ticks > k_max_ticks) {
-            throw util::Error(
-                o.file + ": the samples span " + util::format_time(span_from) + " .. " +
-                    util::format_time(t) + ", " + std::to_string(ticks) + " evaluations at " +
-                    util::format_duration(interval) + " (at most " + std::to_string(k_max_ticks) +
-                    ")",
-                util::ExitCode::invalid,
-                "a line with a wrong date? narrow the replay with --from/--to, or a longer "
-                "--interval");
-        }
-    };
-    if (from && to) {
-        check_span(*to);
-    }
-    // An access log's samples, at most as many as k_max_ticks evaluations take (bucket interval
-    // over evaluation interval): a gap of years is refused before its quiet intervals are made.
-    const int64_t per_sample = std::max<int64_t>(1, interval_s * 1000 / interval.count());
-    const size_t max_samples = std::min<size_t>(sources::k_max_replay_samples,
-                                                static_cast<size_t>(k_max_ticks / per_sample));
-    if (o.samples) {
-        std::printf("start,end,kind,requests,errors,value\n");
-    }
-    auto started = std::chrono::steady_clock::now();
-    // CPU time beside wall time: on a loaded machine the wall time of the loop says little.
-    // Reading the file is in it: reading and evaluating are one stream.
-    const std::clock_t cpu_started = std::clock();
-    sources::FileStats in = sources::stream_samples(
-        o.file, format, interval_s, lateness.count() / 1000, read_from, to, max_samples,
-        [&](decision::Sample s) {
-            if (!oldest) {
-                oldest = s.time;
-                if (to) {
-                    check_span(*to);
-                }
-            }
-            newest = s.time;
-            check_span(s.time);
-            if (!o.samples) {
-                loop.add(std::move(s));
-                return;
-            }
-            if (from && s.time < *from) {
-                return; // read as the windows' warm-up only
-            }
-            // A CSV's rows are value samples dated at their time; a log's are its intervals.
-            const bool row = s.kind == decision::SampleKind::value;
-            auto start = row ? s.time : s.time - std::chrono::seconds(interval_s);
-            std::printf("%s,%s,%s,%llu,%llu,%s\n", util::format_time(start).c_str(),
-                        util::format_time(s.time).c_str(), row ? "value" : "requests",
-                        static_cast<unsigned long long>(s.count),
-                        static_cast<unsigned long long>(s.errors),
-                        decision::format_number(s.value).c_str());
-        });
+        [](const std::string& line) { std::printf("%s\n", line.c_str()); });
+    const sources::FileStats& in = replayer.read();
     if (in.stats.rejected > 0) {
         std::fprintf(stderr,
                      "rollback: warning: %llu of %llu lines do not match the log format; first at "
@@ -249,7 +131,7 @@ int replay(const CommonOptions& common, const ReplayOptions& o) {
                      "rollback: warning: %llu lines came later than max_lateness = %s after newer "
                      "ones and are not counted (each decision record shows those of its window)\n",
                      static_cast<unsigned long long>(in.late),
-                     util::format_duration(lateness).c_str());
+                     util::format_duration(replayer.lateness()).c_str());
     }
     if (in.implausible > 0) {
         std::fprintf(stderr,
@@ -290,37 +172,31 @@ int replay(const CommonOptions& common, const ReplayOptions& o) {
         // Not one line read: a wrong format or not a log at all, never "nothing to do".
         throw util::Error(
             o.file + ": none of its " + std::to_string(in.stats.lines) +
-                " lines matches the log format " + util::quoted(format),
+                " lines matches the log format " + util::quoted(replayer.format()),
             util::ExitCode::invalid,
             "a timestamp,value CSV needs that header; a log needs the source's format "
             "(or --format)");
     }
-    if (!newest) {
+    if (!replayer.newest()) {
         std::fprintf(stderr, "rollback: no samples in %s%s\n", o.file.c_str(),
-                     from || to ? " between --from and --to" : "");
+                     r.from || r.to ? " between --from and --to" : "");
         return util::to_int(util::ExitCode::ok);
     }
-    // The last lines are judged once they are final, as the live monitor judges them: up to the
-    // first tick at or after the last sample + max_lateness.
-    const auto last = to.value_or(
-        lateness.count() > 0 ? *newest + lateness + interval - util::Millis(1) : *newest);
-    check_span(last);
-    auto st = loop.finish(last);
-    double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-    double cpu_secs = static_cast<double>(std::clock() - cpu_started) / CLOCKS_PER_SEC;
+    const monitor::FileReplayResult res = replayer.finish();
+    const auto& st = res.stats;
     using ull = unsigned long long;
     if (common.json) {
         // The summary for machines: stdout stays one decision record a line.
         boost::json::object sum{{"version", 1},
                                 {"kind", "replay_summary"},
                                 {"file", o.file},
-                                {"source", source},
+                                {"source", r.source},
                                 {"samples", st.samples},
                                 {"evaluations", st.ticks},
-                                {"conditions", conds.size()},
-                                {"decisions_shown", notable},
-                                {"triggers", triggers},
-                                {"escalations", escalations},
+                                {"conditions", res.conditions},
+                                {"decisions_shown", res.notable},
+                                {"triggers", res.triggers},
+                                {"escalations", res.escalations},
                                 {"deploy_markers", st.deploys},
                                 {"deploy_markers_from", deploys_origin},
                                 {"skipped",
@@ -331,8 +207,8 @@ int replay(const CommonOptions& common, const ReplayOptions& o) {
                                   {"lines_rejected", in.stats.rejected},
                                   {"lines_late", in.late},
                                   {"lines_implausible", in.implausible}}},
-                                {"seconds", secs},
-                                {"cpu_seconds", cpu_secs}};
+                                {"seconds", res.seconds},
+                                {"cpu_seconds", res.cpu_seconds}};
         std::fprintf(stderr, "%s\n", boost::json::serialize(sum).c_str());
     } else {
         auto rows = [](uint64_t n, const char* what) {
@@ -348,12 +224,13 @@ int replay(const CommonOptions& common, const ReplayOptions& o) {
                      "replayed %zu samples of source \"%s\" in %llu evaluations of %zu conditions "
                      "(%.3f s, %.3f s CPU): %llu decisions shown, %llu trigger, %llu escalate; "
                      "%llu deploy markers (%s)%s\n",
-                     static_cast<size_t>(st.samples), source.c_str(), static_cast<ull>(st.ticks),
-                     conds.size(), secs, cpu_secs, static_cast<ull>(notable),
-                     static_cast<ull>(triggers), static_cast<ull>(escalations),
+                     static_cast<size_t>(st.samples), r.source.c_str(), static_cast<ull>(st.ticks),
+                     res.conditions, res.seconds, res.cpu_seconds, static_cast<ull>(res.notable),
+                     static_cast<ull>(res.triggers), static_cast<ull>(res.escalations),
                      static_cast<ull>(st.deploys), deploys_origin.c_str(), skipped.c_str());
     }
-    return util::to_int(triggers > 0 ? util::ExitCode::rollback_recommended : util::ExitCode::ok);
+    return util::to_int(res.triggers > 0 ? util::ExitCode::rollback_recommended
+                                         : util::ExitCode::ok);
 }
 
 } // namespace

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "cli/check_support.hpp"
 #include "cli/commands.hpp"
-#include "cli/decision_actions.hpp"
 #include "cli/evidence.hpp"
 #include "cli/options.hpp"
 #include "cli/state_dir.hpp"

@@ -1,9 +1,7 @@
 // SPDX-License-Identifier: MIT
-#include "cli/decision_actions.hpp"
+#include "monitor/decision_actions.hpp"
 
 #include "actions/hooks.hpp"
-#include "cli/check_support.hpp"
-#include "state/local_store.hpp"
 #include "util/error.hpp"
 #include "util/files.hpp"
 #include "util/log.hpp"
@@ -11,9 +9,35 @@
 
 #include <boost/json.hpp>
 
-namespace rollback::cli {
+namespace rollback::monitor {
 
 namespace fs = std::filesystem;
+
+std::string summarize_record(const decision::DecisionRecord& r) {
+    std::string out = util::format_time(r.time) + "  " + std::string(decision::to_string(r.action));
+    if (r.action != decision::Action::none) {
+        out +=
+            r.executed ? "" : " (not executed: " + std::string(decision::to_string(r.mode)) + ")";
+    }
+    for (const auto& c : r.conditions) {
+        // Names and reasons come from the config and the sources: shown, never interpreted by
+        // the terminal. Numbers in full (shortest round trip): rounded, 5.00004 > 5 read "5>5".
+        out +=
+            "  " + util::terminal_text(c.name) + "=" + std::string(decision::to_string(c.verdict));
+        if (c.observed) {
+            out += "(" + decision::format_number(*c.observed);
+            if (c.threshold) {
+                out +=
+                    (c.comparator == "below" ? "<" : ">") + decision::format_number(*c.threshold);
+            }
+            out += ")";
+        }
+    }
+    if (r.action != decision::Action::none) {
+        out += "\n    " + util::terminal_text(r.reason);
+    }
+    return out;
+}
 
 actions::Trigger trigger_of(const decision::DecisionRecord& r, const std::string& decision_id,
                             std::string kind) {
@@ -31,8 +55,8 @@ actions::Trigger trigger_of(const decision::DecisionRecord& r, const std::string
 }
 
 std::vector<std::string> tell_hooks(const config::Config& cfg, const playbook::Playbook& pb,
-                                    exec::ProcessRunner& runner, const fs::path& state_dir,
-                                    const decision::DecisionRecord& r,
+                                    exec::ProcessRunner& runner, state::Store& store,
+                                    const fs::path& state_dir, const decision::DecisionRecord& r,
                                     const std::string& decision_id) {
     std::vector<std::string> failures;
     if (cfg.hooks.empty()) {
@@ -40,7 +64,6 @@ std::vector<std::string> tell_hooks(const config::Config& cfg, const playbook::P
     }
     const actions::Trigger t = trigger_of(r, decision_id, "monitor");
     playbook::Step step; // a decision is no step: the event's "step" is ""
-    state::LocalStore store(state_dir);
     actions::Context ctx{pb, step, runner, "", state_dir, {}, store, t, false, {}};
     boost::json::object extra{{"decision_id", decision_id},
                               {"summary", summarize_record(r)},
@@ -63,4 +86,4 @@ std::vector<std::string> tell_hooks(const config::Config& cfg, const playbook::P
     return failures;
 }
 
-} // namespace rollback::cli
+} // namespace rollback::monitor

@@ -1,22 +1,26 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-// What a decision does besides its record, for the monitor and `rollback approve`: the trigger it
-// gives a run, telling the [decision] hooks. Records, ticks and approval requests are kept by
-// state::Store (engine/state/).
+// What a decision does besides its record, for the monitor loop, `check` and `rollback approve`:
+// its one line for people, the trigger it gives a run, telling the [decision] hooks. Records,
+// ticks and approval requests are kept by state::Store (engine/state/).
 
 #include "actions/action.hpp"
 #include "config/config.hpp"
 #include "decision/record.hpp"
 #include "exec/runner.hpp"
 #include "playbook/model.hpp"
+#include "state/store.hpp"
 
 #include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
 
-namespace rollback::cli {
+namespace rollback::monitor {
+
+/// One line per record for people: time, action, and each condition's verdict with its numbers.
+std::string summarize_record(const decision::DecisionRecord& r);
 
 /// The trigger a decision gives a run: its cause, that condition's severity, its reason.
 actions::Trigger trigger_of(const decision::DecisionRecord& r, const std::string& decision_id,
@@ -26,9 +30,9 @@ actions::Trigger trigger_of(const decision::DecisionRecord& r, const std::string
 /// action, plus decision_id, summary, and `approve` (the command) for approval requests. A hook
 /// that fails is logged and returned as a message; it never stops the monitor.
 std::vector<std::string> tell_hooks(const config::Config& cfg, const playbook::Playbook& pb,
-                                    exec::ProcessRunner& runner,
+                                    exec::ProcessRunner& runner, state::Store& store,
                                     const std::filesystem::path& state_dir,
                                     const decision::DecisionRecord& r,
                                     const std::string& decision_id);
 
-} // namespace rollback::cli
+} // namespace rollback::monitor

@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: MIT
 #include "monitor/replay.hpp"
 
+#include "util/error.hpp"
+#include "util/strings.hpp"
+
 #include <algorithm>
+#include <set>
 
 namespace rollback::monitor {
 
@@ -100,6 +104,154 @@ ReplayStats replay(decision::Evaluator& ev, const std::string& source,
         loop.add(std::move(s));
     }
     return loop.finish(last);
+}
+
+std::string replay_source(const config::Config& cfg, const std::string& name) {
+    std::string source = name;
+    if (source.empty()) {
+        std::set<std::string> used;
+        for (const auto& c : cfg.conditions) {
+            used.insert(c.source);
+        }
+        if (used.size() != 1) {
+            throw util::Error("--replay: the conditions use " + std::to_string(used.size()) +
+                                  " sources; name the one the file stands for with --source",
+                              util::ExitCode::invalid);
+        }
+        source = *used.begin();
+    }
+    if (cfg.sources.find(source) == cfg.sources.end()) {
+        throw util::Error("--source: no source " + util::quoted(source) + " in " +
+                              cfg.file.string(),
+                          util::ExitCode::invalid);
+    }
+    return source;
+}
+
+FileReplayer::FileReplayer(const config::Config& cfg, FileReplay r, OnDecision on_decision,
+                           OnLine on_csv_line)
+    : m_r(std::move(r)), m_on_csv_line(std::move(on_csv_line)) {
+    const auto& src = cfg.sources.at(m_r.source);
+    for (const auto& c : cfg.conditions) {
+        if (c.source == m_r.source) {
+            m_conds.push_back(c);
+        }
+    }
+    m_result.conditions = m_conds.size();
+    m_interval = m_r.interval.value_or(cfg.interval);
+    m_result.interval = m_interval;
+    const bool is_log = src.kind == config::SourceKind::access_log;
+    m_format = !m_r.format.empty() ? m_r.format : is_log ? src.format : "combined_request_time";
+    // Access logs aggregate into the source's intervals, as the monitor does (--interval: both).
+    const bool own_buckets = !m_r.interval && is_log;
+    m_interval_s = (own_buckets ? src.interval : m_interval).count() / 1000;
+    // --from starts the evaluations, not the data: the windows of the first ticks are filled
+    // with what came before, as the live monitor's first read fills them.
+    util::Millis warmup{0};
+    for (const auto& c : m_conds) {
+        warmup = std::max(warmup, c.window);
+    }
+    m_lateness = is_log ? src.max_lateness : util::Millis(0);
+    if (m_r.from) {
+        m_read_from = *m_r.from - warmup - m_lateness - m_interval;
+    }
+    // The replay streams: each sample goes to the evaluator (or, with samples_only, to the CSV
+    // lines) as soon as its interval is final, and each tick is evaluated as soon as its
+    // samples are in. So a replay holds its windows, not the file's span.
+    m_ev = std::make_unique<decision::Evaluator>(m_conds, cfg.decision);
+    auto* result = &m_result;
+    m_loop = std::make_unique<ReplayLoop>(
+        *m_ev, m_r.source, m_interval, m_r.from,
+        [result, on_decision = std::move(on_decision)](const decision::Evaluation& e) {
+            const auto a = e.record.action;
+            result->triggers +=
+                a == decision::Action::trigger || a == decision::Action::request_approval;
+            result->escalations += a == decision::Action::escalate;
+            if (!e.notable) {
+                return;
+            }
+            ++result->notable;
+            on_decision(e.record);
+        },
+        m_r.deploys);
+    // Checked as the samples come, and for the --to given, before the ticks are run.
+    if (m_r.from && m_r.to) {
+        check_span(*m_r.to);
+    }
+}
+
+FileReplayer::~FileReplayer() = default;
+
+void FileReplayer::check_span(util::SystemTime t) const {
+    const auto span_from = m_r.from.value_or(m_oldest.value_or(t));
+    const auto ticks = std::chrono::duration_cast<util::Millis>(t - span_from).count() /
+                       std::max<int64_t>(1, m_interval.count());
+    if (ticks > k_max_ticks) {
+        throw util::Error(m_r.file + ": the samples span " + util::format_time(span_from) + " .. " +
+                              util::format_time(t) + ", " + std::to_string(ticks) +
+                              " evaluations at " + util::format_duration(m_interval) +
+                              " (at most " + std::to_string(k_max_ticks) + ")",
+                          util::ExitCode::invalid,
+                          "a line with a wrong date? narrow the replay with --from/--to, or a "
+                          "longer --interval");
+    }
+}
+
+const sources::FileStats& FileReplayer::read() {
+    // An access log's samples, at most as many as k_max_ticks evaluations take (bucket interval
+    // over evaluation interval): a gap of years is refused before its quiet intervals are made.
+    const int64_t per_sample = std::max<int64_t>(1, m_interval_s * 1000 / m_interval.count());
+    const size_t max_samples = std::min<size_t>(sources::k_max_replay_samples,
+                                                static_cast<size_t>(k_max_ticks / per_sample));
+    if (m_r.samples_only) {
+        m_on_csv_line("start,end,kind,requests,errors,value");
+    }
+    m_started = std::chrono::steady_clock::now();
+    // CPU time beside wall time: on a loaded machine the wall time of the loop says little.
+    // Reading the file is in it: reading and evaluating are one stream.
+    m_cpu_started = std::clock();
+    m_in = sources::stream_samples(
+        m_r.file, m_format, m_interval_s, m_lateness.count() / 1000, m_read_from, m_r.to,
+        max_samples, [this](decision::Sample s) {
+            if (!m_oldest) {
+                m_oldest = s.time;
+                if (m_r.to) {
+                    check_span(*m_r.to);
+                }
+            }
+            m_newest = s.time;
+            check_span(s.time);
+            if (!m_r.samples_only) {
+                m_loop->add(std::move(s));
+                return;
+            }
+            if (m_r.from && s.time < *m_r.from) {
+                return; // read as the windows' warm-up only
+            }
+            // A CSV's rows are value samples dated at their time; a log's are its intervals.
+            const bool row = s.kind == decision::SampleKind::value;
+            auto start = row ? s.time : s.time - std::chrono::seconds(m_interval_s);
+            m_on_csv_line(util::format_time(start) + "," + util::format_time(s.time) + "," +
+                          (row ? "value" : "requests") + "," + std::to_string(s.count) + "," +
+                          std::to_string(s.errors) + "," + decision::format_number(s.value));
+        });
+    return m_in;
+}
+
+FileReplayResult FileReplayer::finish() {
+    if (m_newest) {
+        // The last lines are judged once they are final, as the live monitor judges them: up to
+        // the first tick at or after the last sample + max_lateness.
+        const auto last = m_r.to.value_or(m_lateness.count() > 0 ? *m_newest + m_lateness +
+                                                                       m_interval - util::Millis(1)
+                                                                 : *m_newest);
+        check_span(last);
+        m_result.stats = m_loop->finish(last);
+    }
+    m_result.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - m_started).count();
+    m_result.cpu_seconds = static_cast<double>(std::clock() - m_cpu_started) / CLOCKS_PER_SEC;
+    return m_result;
 }
 
 } // namespace rollback::monitor

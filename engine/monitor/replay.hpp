@@ -4,10 +4,16 @@
 // Virtual time: the loop of `rollback check --replay`, here so that the live monitor's tests can
 // hold the two to identical records. No sleeping: ticks are interval boundaries over a recorded
 // span, and each tick sees exactly the samples with time <= the tick, as the monitor does.
+// replay_file() is the whole replay of a recorded file against a config; `check` only prints.
 
+#include "config/config.hpp"
 #include "decision/evaluator.hpp"
+#include "sources/collect.hpp"
 
+#include <chrono>
+#include <ctime>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -78,5 +84,86 @@ ReplayStats replay(decision::Evaluator& ev, const std::string& source,
                    std::vector<decision::Sample> samples, util::SystemTime first,
                    util::SystemTime last, util::Millis interval, const OnTick& on_tick,
                    const std::vector<Deploy>& deploys = {});
+
+/// The source a replayed file stands for: `name`, else the one source the conditions use.
+/// util::Error (exit 2) when the conditions use several and none is named, or `name` is no
+/// source of `cfg`.
+std::string replay_source(const config::Config& cfg, const std::string& name);
+
+/// A recorded file replayed against the conditions of one source (`rollback check --replay`).
+struct FileReplay {
+    std::string file;
+    std::string source; ///< as replay_source() resolved it
+    std::string format; ///< "": the source's (an access log), else combined_request_time
+    /// Evaluation interval, and an access log's bucket interval too; nullopt: the [decision]
+    /// interval, an access log bucketed by its source's interval.
+    std::optional<util::Millis> interval;
+    std::optional<util::SystemTime> from, to;
+    bool samples_only = false; ///< read and pass on the samples, evaluate nothing
+    std::vector<Deploy> deploys;
+};
+
+/// What a replay came to, for its summary.
+struct FileReplayResult {
+    std::size_t conditions = 0;
+    util::Millis interval{0};
+    ReplayStats stats;
+    uint64_t triggers = 0;               ///< trigger or request_approval
+    uint64_t escalations = 0;            ///< escalate
+    uint64_t notable = 0;                ///< records shown
+    double seconds = 0, cpu_seconds = 0; ///< reading and evaluating (one stream)
+};
+
+/// Replays a FileReplay: read() streams the file's samples through a ReplayLoop of the source's
+/// conditions (a replay holds its windows, not the file's span: docs/decision.md, "Replay");
+/// `on_decision` gets each notable record. With samples_only, `on_csv_line` gets a header and one
+/// "start,end,kind,requests,errors,value" line per sample in [from, to] instead. --from starts
+/// the evaluations, not the data: the first windows are filled with what came before.
+class FileReplayer {
+  public:
+    using OnDecision = std::function<void(const decision::DecisionRecord&)>;
+    using OnLine = std::function<void(const std::string&)>;
+    /// util::Error (exit 2) when `r.from` and `r.to` span more than k_max_ticks evaluations.
+    FileReplayer(const config::Config& cfg, FileReplay r, OnDecision on_decision,
+                 OnLine on_csv_line);
+    ~FileReplayer();
+    FileReplayer(const FileReplayer&) = delete;
+    FileReplayer& operator=(const FileReplayer&) = delete;
+
+    /// Reads the file (once), evaluating the ticks whose samples are in. Returns what reading
+    /// skipped. Throws util::Error (exit 2) for a span of more than k_max_ticks evaluations (a
+    /// wrong date), and stream_samples' errors.
+    const sources::FileStats& read();
+    /// The format the file was read in, the source's max_lateness (access logs).
+    const std::string& format() const { return m_format; }
+    util::Millis lateness() const { return m_lateness; }
+    /// The newest sample read, nullopt when none.
+    std::optional<util::SystemTime> newest() const { return m_newest; }
+    /// After read() found samples (not samples_only): judges the last lines once they are
+    /// final, as the live monitor does — up to the first tick at or after the last sample +
+    /// max_lateness (or `to`) — and sums up.
+    FileReplayResult finish();
+
+    /// Virtual time still ticks every interval: a span of centuries is a wrong date.
+    static constexpr int64_t k_max_ticks = 20'000'000;
+
+  private:
+    void check_span(util::SystemTime t) const;
+
+    FileReplay m_r;
+    std::vector<decision::ConditionSpec> m_conds;
+    std::string m_format;
+    util::Millis m_interval{0}, m_lateness{0};
+    int64_t m_interval_s = 0;
+    std::optional<util::SystemTime> m_read_from;
+    std::unique_ptr<decision::Evaluator> m_ev;
+    std::unique_ptr<ReplayLoop> m_loop;
+    OnLine m_on_csv_line;
+    std::optional<util::SystemTime> m_oldest, m_newest;
+    sources::FileStats m_in;
+    FileReplayResult m_result;
+    std::chrono::steady_clock::time_point m_started;
+    std::clock_t m_cpu_started = 0;
+};
 
 } // namespace rollback::monitor

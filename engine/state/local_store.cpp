@@ -220,6 +220,24 @@ std::optional<std::string> LocalStore::latest_run() const {
     return journal::latest_run(dir_);
 }
 
+std::optional<std::int64_t> LocalStore::runs_version() const {
+    std::error_code ec;
+    const auto mtime = std::filesystem::last_write_time(journal::runs_dir(dir_), ec);
+    if (ec) {
+        return std::nullopt;
+    }
+    return static_cast<std::int64_t>(mtime.time_since_epoch().count());
+}
+
+std::optional<std::uint64_t> LocalStore::journal_version(const std::string& run_id) const {
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(journal::journal_path(dir_, run_id), ec);
+    if (ec) {
+        return std::nullopt;
+    }
+    return static_cast<std::uint64_t>(size);
+}
+
 journal::Journal LocalStore::read_journal(const std::string& run_id) const {
     return journal::read(journal::journal_path(dir_, run_id));
 }

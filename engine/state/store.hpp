@@ -209,6 +209,14 @@ class Runs {
     virtual std::vector<std::string> list_runs() const = 0;
     /// The newest run's id, if any.
     virtual std::optional<std::string> latest_run() const = 0;
+    /// A token that changes when a run is added, cheaper than latest_run() (LocalStore: the runs
+    /// directory's mtime); nullopt when the store cannot tell cheaply — ask latest_run().
+    virtual std::optional<std::int64_t> runs_version() const { return std::nullopt; }
+    /// A token that changes when the journal of `run_id` grows, cheaper than reading it
+    /// (LocalStore: its size); nullopt when the store cannot tell — read it.
+    virtual std::optional<std::uint64_t> journal_version(const std::string& /*run_id*/) const {
+        return std::nullopt;
+    }
     /// The journal of `run_id`, as journal::read reads it. util::Error (exit 2) for an id that is
     /// no run id, a missing or unreadable journal.
     virtual journal::Journal read_journal(const std::string& run_id) const = 0;

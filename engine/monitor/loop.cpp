@@ -1,0 +1,459 @@
+// SPDX-License-Identifier: MIT
+#include "monitor/loop.hpp"
+
+#include "actions/load.hpp"
+#include "journal/state.hpp"
+#include "monitor/decision_actions.hpp"
+#include "state/policy_memory.hpp"
+#include "util/error.hpp"
+#include "util/files.hpp"
+#include "util/log.hpp"
+#include "util/secrets.hpp"
+#include "util/strings.hpp"
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <chrono>
+
+namespace rollback::monitor {
+
+namespace {
+
+namespace fs = std::filesystem;
+using decision::Action;
+
+decision::BaselineBook read_baselines(const state::Store& store, const fs::path& state_dir) {
+    try {
+        return store.baselines().value_or(decision::BaselineBook{});
+    } catch (const std::exception& e) {
+        log::warn("ignoring {}: {}", (state_dir / "baselines.json").string(), e.what());
+        return {};
+    }
+}
+
+/// The backup catalogs the [decision] playbook's pg_restore steps restore from (for the age of
+/// the last good backup on /metrics); none when there is no playbook or it does not load.
+std::vector<fs::path> restore_catalogs(const config::Config& cfg) {
+    std::vector<fs::path> dirs;
+    if (cfg.playbook.empty()) {
+        return dirs;
+    }
+    try {
+        auto pb = actions::load_playbook(cfg.playbook);
+        for (const auto* steps : {&pb.steps, &pb.finally}) {
+            for (const auto& st : *steps) {
+                const auto* c = st.params.if_contains("catalog");
+                if (st.action != "pg_restore" || !c || !c->is_string()) {
+                    continue;
+                }
+                fs::path dir(std::string(c->as_string()));
+                dir = (dir.is_relative() ? pb.directory / dir : dir).lexically_normal();
+                if (std::find(dirs.begin(), dirs.end(), dir) == dirs.end()) {
+                    dirs.push_back(dir);
+                }
+            }
+        }
+    } catch (const util::Error& e) {
+        log::warn("monitor: /metrics has no backup age: {}", e.what());
+    }
+    return dirs;
+}
+
+/// The playbook whose hooks directory holds `[decision] hooks`. Throws util::Error.
+std::optional<playbook::Playbook> load_hooks_playbook(const config::Config& cfg) {
+    if (cfg.hooks.empty()) {
+        return std::nullopt;
+    }
+    auto pb = actions::load_playbook(cfg.playbook);
+    for (const auto& h : cfg.hooks) {
+        const fs::path p = pb.hooks_dir / h;
+        if (!util::is_executable_file(p)) {
+            throw util::Error(cfg.file.string() + ": [decision] hooks: " + p.string() +
+                                  " is not an executable hook",
+                              util::ExitCode::invalid, "chmod +x " + p.string());
+        }
+    }
+    return pb;
+}
+
+} // namespace
+
+Loop::Loop(LoopEnv env, config::Config cfg, bool once) : m_env(env), m_once(once) {
+    const util::Millis first_interval = cfg.interval;
+    m_hooks_pb = load_hooks_playbook(cfg);
+    m_mon.emplace(std::move(cfg), read_baselines(m_env.store, m_env.state_dir));
+    if (auto memory = state::load_policy_memory(m_env.state_dir)) {
+        // A restarted monitor is the same monitor: the cooldown and the recurrence watch of
+        // the rollback it (or its predecessor) started still hold.
+        m_mon->resume_policy(*memory);
+        m_policy_saved = memory;
+    }
+    m_last_run = m_env.store.latest_run(); // older runs are history
+    log::info("monitor: {} conditions, every {}", m_mon->config().conditions.size(),
+              util::format_duration(first_interval));
+    // The first tick is now (to the second: `--once` judges the latest complete second); then
+    // interval boundaries (as in `check --replay`), the sources read a settle delay after each.
+    m_tick_at = tick_floor(m_env.clock.now(), std::chrono::seconds(1));
+    if (m_mon->config().server && !m_once) {
+        const auto& sc = *m_mon->config().server;
+        m_endpoint = std::make_unique<Endpoint>(sc, m_env.state_dir, m_mon->config().webhooks);
+        m_endpoint->set_backup_catalogs(restore_catalogs(m_mon->config()));
+        m_endpoint->start();
+        log::info("monitor: listening on {} (port {})", sc.listen, m_endpoint->port());
+        m_env.out.say("listening on " + sc.listen);
+    }
+}
+
+Loop::~Loop() = default;
+
+/// One line of `<state_dir>/monitor.jsonl`: what the monitor did besides deciding (runs started
+/// or not started, reloads accepted or rejected) — the evidence when a decision had no run.
+void Loop::event(boost::json::object ev) {
+    ev.emplace("time", util::format_time(m_env.clock.now()));
+    const fs::path file = m_env.state_dir / "monitor.jsonl";
+    if (!util::append_line(file, util::mask_secrets(boost::json::serialize(ev)))) {
+        log::error("cannot append to {}", file.string());
+    }
+}
+
+std::optional<std::string> Loop::newest_run() {
+    const auto version = m_env.store.runs_version();
+    if (!version) {
+        m_runs_version.reset();
+        return m_env.store.latest_run();
+    }
+    if (m_runs_version != version || ++m_ticks_since_listing >= k_relist_ticks) {
+        m_runs_version = version;
+        m_ticks_since_listing = 0;
+        m_latest_listed = m_env.store.latest_run();
+    }
+    return m_latest_listed;
+}
+
+/// A rollback run that finished since the last look — started by this monitor, a person
+/// (`rollback run`, `trigger`, `approve`) or a webhook: the release it left is no baseline,
+/// and for `watch_after` a recurrence is reported, not triggered again.
+void Loop::notice_runs() {
+    auto latest = newest_run();
+    if (!latest || latest == m_last_run) {
+        return;
+    }
+    try {
+        std::optional<std::pair<std::string, std::uint64_t>> seen;
+        if (auto version = m_env.store.journal_version(*latest)) {
+            seen.emplace(*latest, *version);
+            if (seen == m_unfinished_seen) {
+                return; // no new record since the last look
+            }
+        }
+        auto st = journal::fold(m_env.store.read_journal(*latest), false);
+        if (st.finished.empty()) {
+            m_unfinished_seen = seen; // still running, or died: look again when it grows
+            return;
+        }
+        m_last_run = latest;
+        if (st.dry_run) {
+            return;
+        }
+        if (m_endpoint) {
+            m_endpoint->run_ended(st);
+        }
+        if (st.status == journal::RunStatus::succeeded ||
+            st.status == journal::RunStatus::verification_failed) {
+            auto t = util::parse_time(st.finished);
+            m_mon->rolled_back(t.value_or(m_env.clock.now()));
+            m_baselines_dirty = true;
+            log::info("monitor: run {} finished ({}): watching for a recurrence", *latest,
+                      journal::to_string(st.status));
+            event({{"event", "run_noticed"},
+                   {"run_id", *latest},
+                   {"status", journal::to_string(st.status)}});
+        }
+    } catch (const std::exception& e) {
+        log::warn("monitor: cannot read run {}: {}", *latest, e.what());
+        m_last_run = latest;
+    }
+}
+
+/// What a decision asks of people: an approval request (mode = "confirm") and the hooks.
+void Loop::tell_people(const decision::DecisionRecord& r, const std::string& id) {
+    if (r.action == Action::none || (r.action == Action::trigger && r.executed)) {
+        return; // nothing to tell, or the run's own on-trigger hooks tell it
+    }
+    const auto& cfg = m_mon->config();
+    if (r.action == Action::request_approval && !m_env.store.approval(id)) {
+        state::ApprovalRequest a;
+        a.decision_id = id;
+        a.requested_at = r.time;
+        a.expires_at = r.time + cfg.approval_timeout;
+        auto t = trigger_of(r, id, "monitor");
+        a.condition = t.condition;
+        a.severity = t.severity;
+        a.reason = r.reason;
+        m_env.store.put_approval(a);
+        m_env.out.say("approval requested: rollback approve " + id + " -c " + cfg.file.string() +
+                      " (until " + util::format_time(a.expires_at) + ")");
+        event({{"event", "approval_requested"}, {"decision_id", id}});
+    }
+    if (m_hooks_pb) {
+        for (auto& why :
+             tell_hooks(cfg, *m_hooks_pb, m_env.runner, m_env.store, m_env.state_dir, r, id)) {
+            event({{"event", "hook_failed"}, {"decision_id", id}, {"error", std::move(why)}});
+        }
+    }
+}
+
+void Loop::feed_marker() {
+    std::optional<state::DeployMarker> m;
+    try {
+        m = m_env.store.deploy_marker();
+    } catch (const util::Error& e) {
+        log::warn("{}", e.what());
+        return;
+    }
+    if (!m) {
+        return;
+    }
+    std::string key = m->release + "@" + util::format_time(m->time);
+    if (key != m_marker_seen) {
+        m_mon->deployed(m->time, m->release);
+        m_marker_seen = key;
+        m_baselines_dirty = true;
+    }
+}
+
+/// After a tick: what must survive a crash is written when it changed. A failure to write
+/// is logged and tried again next tick (the loop goes on: deciding matters more).
+void Loop::persist() {
+    const auto memory = m_mon->policy_memory();
+    if (memory != m_policy_saved) {
+        try {
+            state::save_policy_memory(m_env.state_dir, memory);
+            m_policy_saved = memory;
+        } catch (const std::exception& e) {
+            log::warn("cannot save the incident policy's memory: {}", e.what());
+        }
+    }
+    if (m_baselines_dirty || ++m_ticks_since_baselines >= k_baseline_ticks) {
+        try {
+            m_env.store.put_baselines(m_mon->baselines());
+            m_baselines_dirty = false;
+            m_ticks_since_baselines = 0;
+        } catch (const std::exception& e) {
+            log::warn("cannot save baselines: {}", e.what());
+        }
+    }
+}
+
+void Loop::save() {
+    m_baselines_dirty = true;
+    persist();
+}
+
+void Loop::reload() {
+    const fs::path file = m_mon->config().file;
+    try {
+        config::Config cfg = config::load(file);
+        auto pb = load_hooks_playbook(cfg);
+        const auto memory = m_mon->policy_memory();
+        const auto& old = m_mon->config().server;
+        if (old.has_value() != cfg.server.has_value() ||
+            (old && (old->listen != cfg.server->listen || old->token != cfg.server->token ||
+                     old->max_body != cfg.server->max_body))) {
+            log::warn("monitor: [server] changed in {}: it applies at the next start",
+                      file.string());
+            m_env.out.problem("[server] changed: restart the monitor to apply it (the other "
+                              "changes apply now)");
+        }
+        m_mon.emplace(std::move(cfg), m_mon->baselines());
+        m_mon->resume_policy(memory); // a reload is not a new incident
+        if (m_endpoint) {
+            m_endpoint->conditions_changed(); // series of removed conditions go
+        }
+        m_hooks_pb = std::move(pb);
+        m_marker_seen.reset();
+        feed_marker();
+        log::info("monitor: reloaded {}", file.string());
+        m_env.out.say("reloaded " + file.string());
+        event({{"event", "reloaded"}, {"config", file.string()}});
+    } catch (const util::Error& e) {
+        log::error("monitor: rejected the new {}; keeping the running config:\n{}", file.string(),
+                   e.what());
+        m_env.out.problem(std::string("reload rejected; keeping the running config:\n") + e.what());
+        event({{"event", "reload_rejected"}, {"config", file.string()}, {"error", e.what()}});
+    }
+}
+
+/// The one place the loop starts a run: an executed trigger of `record`. Sets the exit code of
+/// `--once` to the run's (4 when the lock is held: logged and recorded, the loop goes on).
+void Loop::act_on_trigger(const decision::DecisionRecord& record, const std::string& decision_id) {
+    const auto& cfg = m_mon->config();
+    actions::Trigger t = trigger_of(record, decision_id, "monitor");
+    if (cfg.playbook.empty()) {
+        log::error("monitor: decision {} triggers, but {} has no [decision] playbook", decision_id,
+                   cfg.file.string());
+        event({{"event", "run_not_started"},
+               {"decision_id", decision_id},
+               {"error", "no [decision] playbook"}});
+        m_once_rc = util::to_int(util::ExitCode::invalid);
+        return;
+    }
+    int rc = 0;
+    std::string error;
+    try {
+        auto pb = actions::load_playbook(cfg.playbook);
+        log::info("monitor: decision {} starts {}", decision_id, cfg.playbook.string());
+        rc = m_env.starter.start(pb, t);
+    } catch (const util::Error& e) {
+        rc = util::to_int(e.code());
+        error = e.what();
+    }
+    m_once_rc = rc;
+    if (!error.empty()) {
+        log::error("monitor: decision {}: no run: {}", decision_id, error);
+        m_env.out.problem("decision " + decision_id + ": no run: " + error);
+        event({{"event", "run_not_started"},
+               {"decision_id", decision_id},
+               {"exit_code", rc},
+               {"error", error}});
+        return;
+    }
+    m_last_run = m_env.store.latest_run();
+    if (m_endpoint && m_last_run) {
+        try {
+            m_endpoint->run_ended(journal::fold(m_env.store.read_journal(*m_last_run), false));
+        } catch (const std::exception& e) {
+            log::warn("monitor: cannot read run {}: {}", *m_last_run, e.what());
+        }
+    }
+    event({{"event", "run_finished"},
+           {"decision_id", decision_id},
+           {"run_id", m_last_run.value_or("")},
+           {"exit_code", rc}});
+    // The rollback happened (verified or not): the release is no baseline, and a recurrence
+    // is reported instead of triggering again.
+    if (rc == util::to_int(util::ExitCode::ok) ||
+        rc == util::to_int(util::ExitCode::verification_failed)) {
+        m_mon->rolled_back(m_env.clock.now());
+        m_baselines_dirty = true;
+    }
+    persist(); // the cooldown and the watch, before anything else can happen
+}
+
+/// Keeps and acts on one evaluation (of the signal conditions at a tick, or of the alert
+/// conditions): the record, the people to tell, the run to start.
+void Loop::handle(const decision::Evaluation& e) {
+    const auto& r = e.record;
+    // Every action is notable: the id (a hash of the record) is needed only then.
+    const std::string id = e.notable ? decision::record_id(r) : std::string();
+    m_env.store.append_tick(r, id);
+    if (e.notable) {
+        m_env.store.put_record(r);
+        m_env.out.decision(r);
+    }
+    tell_people(r, id);
+    persist(); // the trigger's cooldown is durable before its run starts
+    if (r.action == Action::trigger && r.executed) {
+        act_on_trigger(r, id);
+    } else if (r.action == Action::request_approval ||
+               (r.action == Action::trigger && !r.executed)) {
+        m_once_rc = util::to_int(util::ExitCode::rollback_recommended);
+    }
+}
+
+/// Applies the notifications the server received, then evaluates the alert conditions (also at
+/// every tick, `evaluate` true, so a verdict never lags the interval).
+void Loop::take_alerts(bool evaluate) {
+    auto notes = m_endpoint->take_alerts();
+    const auto now = m_env.clock.now();
+    for (const auto& n : notes) {
+        auto changes = m_alerts.apply(n, m_mon->config().alert_conditions, now);
+        m_endpoint->alert_changes(changes);
+        for (const auto& c : changes) {
+            boost::json::object labels;
+            for (const auto& [k, v] : c.labels) {
+                labels[k] = v;
+            }
+            boost::json::array conds;
+            for (const auto& name : c.conditions) {
+                conds.emplace_back(name);
+            }
+            log::info("monitor: alert {} {} (group {})", c.fingerprint, to_string(c.kind),
+                      n.group_key);
+            event({{"event", "alert_" + std::string(to_string(c.kind))},
+                   {"fingerprint", c.fingerprint},
+                   {"labels", std::move(labels)},
+                   {"conditions", std::move(conds)}});
+        }
+    }
+    if (!m_mon->has_alert_conditions() || (!evaluate && notes.empty())) {
+        return;
+    }
+    if (auto e = m_mon->evaluate_alerts(now, m_alerts)) {
+        m_endpoint->alerts_evaluated(*e, *m_mon, m_alerts);
+        handle(*e);
+    }
+}
+
+void Loop::iterate(bool boundary) {
+    if (boundary) {
+        feed_marker();
+        notice_runs();
+        const auto started = std::chrono::steady_clock::now();
+        decision::Evaluation e = m_mon->tick(m_env.runner, m_tick_at);
+        if (exec::interrupt_requested() != 0) {
+            // Stopped while reading the sources: the interrupted reads are not evidence.
+            return;
+        }
+        if (m_endpoint) {
+            m_endpoint->tick_done(
+                e,
+                std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(),
+                *m_mon);
+        }
+        handle(e);
+    }
+    if (m_endpoint) {
+        take_alerts(boundary);
+    }
+}
+
+util::SystemTime Loop::schedule_next(bool boundary) {
+    const util::Millis interval = m_mon->config().interval;
+    if (boundary) {
+        // Boundaries missed while a rollback ran are skipped, not caught up.
+        m_tick_at = std::max(tick_floor(m_tick_at, interval) + interval,
+                             tick_floor(m_env.clock.now(), interval));
+    }
+    return m_tick_at + settle_delay(interval);
+}
+
+int Loop::run(const std::function<bool()>& take_reload) {
+    // `boundary`: this iteration is a tick; otherwise the server woke the loop for alerts.
+    bool boundary = true;
+    while (exec::interrupt_requested() == 0) {
+        if (take_reload()) {
+            reload();
+        }
+        iterate(boundary);
+        if (m_once || exec::interrupt_requested() != 0) {
+            break;
+        }
+        const auto wake = schedule_next(boundary);
+        const auto real = m_env.clock.now();
+        if (m_endpoint) {
+            // An alert wakes the loop at once; the next tick keeps its boundary.
+            boundary =
+                !m_endpoint->wait_until(wake, [] { return exec::interrupt_requested() != 0; });
+        } else if (wake > real) {
+            exec::sleep_unless_interrupted(std::chrono::duration_cast<util::Millis>(wake - real));
+        }
+    }
+    if (m_endpoint) {
+        m_endpoint->stop();
+    }
+    save();
+    return m_once ? m_once_rc : util::to_int(util::ExitCode::ok);
+}
+
+} // namespace rollback::monitor

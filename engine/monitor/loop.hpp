@@ -1,0 +1,146 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+// The loop of `rollback monitor`. Every [decision] interval: feed the deploy marker, notice the
+// runs that finished, read the sources and evaluate (monitor::Monitor), keep the decision record
+// and the tick line, ask for an approval (mode = "confirm"), tell the [decision] hooks, and on
+// an executed trigger start the playbook; between ticks, apply the notifications the [server]
+// received (Endpoint) and evaluate the alert conditions. The incident policy's memory (cooldown,
+// recurrence watch) and the baselines are saved when they change, and resumed at a start or a
+// reload, so one incident is acted on at most once.
+//
+// Everything at the edge is injected (LoopEnv): the clock, the process runner, the state store,
+// what starts a run and what prints — tests drive it tick by tick with fakes
+// (tests/unit/test_monitor_loop.cpp). Signals belong to the caller: it asks for a reload with
+// reload() and stops the loop with exec's interrupt flag.
+
+#include "actions/action.hpp"
+#include "config/config.hpp"
+#include "decision/record.hpp"
+#include "exec/runner.hpp"
+#include "monitor/alert_book.hpp"
+#include "monitor/endpoint.hpp"
+#include "monitor/monitor.hpp"
+#include "playbook/model.hpp"
+#include "state/store.hpp"
+#include "util/time.hpp"
+
+#include <boost/json/object.hpp>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+
+namespace rollback::monitor {
+
+/// Starts the [decision] playbook for a decision's trigger (`rollback monitor`: the sequence of
+/// `rollback run`, confirmed by mode = "auto"; tests: the orchestrator over a fake runner).
+class RunStarter {
+  public:
+    virtual ~RunStarter() = default;
+    /// Runs `pb` for `trigger` to its end and returns the run's exit code (util::ExitCode).
+    /// Throws util::Error when no run started (the lock is held: exit 4; preflight: exit 2).
+    virtual int start(const playbook::Playbook& pb, const actions::Trigger& trigger) = 0;
+};
+
+/// What the loop tells the person watching it (`rollback monitor`: stdout and stderr).
+class LoopOutput {
+  public:
+    virtual ~LoopOutput() = default;
+    /// A notable decision record, as it is kept.
+    virtual void decision(const decision::DecisionRecord& r) = 0;
+    /// A line of news ("approval requested: ...", "reloaded FILE").
+    virtual void say(const std::string& line) = 0;
+    /// A problem a person should see; may hold secrets (the output masks them).
+    virtual void problem(const std::string& line) = 0;
+};
+
+/// The world the loop acts in.
+struct LoopEnv {
+    const util::Clock& clock;
+    exec::ProcessRunner& runner; ///< the sources' commands and the hooks
+    state::Store& store;
+    RunStarter& starter;
+    LoopOutput& out;
+    /// Where the monitor's own files are: monitor.jsonl (what it did besides deciding), the
+    /// policy memory, the hooks' and the endpoint's state directory.
+    std::filesystem::path state_dir;
+};
+
+class Loop {
+  public:
+    /// Loads the hooks playbook, resumes the baselines and the policy memory kept in the state;
+    /// runs already in the store are history. With `[server]` (and not `once`) the endpoint
+    /// starts listening. Throws util::Error: a hook that is not executable, a playbook that does
+    /// not load, a port that cannot be bound.
+    Loop(LoopEnv env, config::Config cfg, bool once);
+    ~Loop();
+    Loop(const Loop&) = delete;
+    Loop& operator=(const Loop&) = delete;
+
+    /// The loop until interrupted (exec::interrupt_requested), or one iteration with `once`:
+    /// reloads when `take_reload` says so, ticks at interval boundaries, sleeps in between (woken
+    /// by the endpoint's alerts). Saves the baselines and the policy memory at the end. Returns
+    /// the exit code of `--once`: that of the run started, else 5 when a rollback was
+    /// recommended but not run, else 0; 0 when not `once`.
+    int run(const std::function<bool()>& take_reload);
+
+    /// One iteration at the current tick time: with `boundary` the tick (deploy marker, finished
+    /// runs, evaluation, records, people, run); then the alerts the endpoint received.
+    void iterate(bool boundary);
+    /// After a boundary iteration: the next tick (interval boundaries; those missed while a run
+    /// ran are skipped) and when to read its sources (a settle delay after it).
+    util::SystemTime schedule_next(bool boundary);
+    /// Re-reads the config file: a bad one is rejected (said, recorded) and the running one kept;
+    /// the counting state restarts, the policy memory and the baselines carry over.
+    void reload();
+    /// Saves what must survive: the baselines and the policy memory.
+    void save();
+
+    /// The time of the next tick (the first: the clock's second at construction).
+    util::SystemTime tick_time() const { return m_tick_at; }
+    const Monitor& monitor() const { return *m_mon; }
+    int once_exit_code() const { return m_once_rc; }
+
+  private:
+    std::optional<std::string> newest_run();
+    void notice_runs();
+    void tell_people(const decision::DecisionRecord& r, const std::string& id);
+    void feed_marker();
+    void persist();
+    void handle(const decision::Evaluation& e);
+    void act_on_trigger(const decision::DecisionRecord& record, const std::string& decision_id);
+    void take_alerts(bool evaluate);
+    void event(boost::json::object ev);
+
+    LoopEnv m_env;
+    bool m_once = false;
+    std::optional<Monitor> m_mon;
+    util::SystemTime m_tick_at;
+    int m_once_rc = 0;
+    std::optional<std::string> m_marker_seen; ///< "release@time" of the deploy marker fed last
+    /// The incident policy's memory as last saved (monitor-policy.json).
+    std::optional<decision::Evaluator::PolicyMemory> m_policy_saved;
+    /// The baselines change for good when a deploy marker is fed or a rollback noticed: saved
+    /// after that tick (and every k_baseline_ticks, and at exit), so a kill -9 loses little.
+    bool m_baselines_dirty = false;
+    int m_ticks_since_baselines = 0;
+    static constexpr int k_baseline_ticks = 60;
+    std::optional<playbook::Playbook> m_hooks_pb; ///< the [decision] playbook, when hooks are set
+    std::optional<std::string> m_last_run;        ///< the newest run already accounted for
+    /// The newest journal as last read while its run was unfinished: not read again unchanged.
+    std::optional<std::pair<std::string, std::uint64_t>> m_unfinished_seen;
+    /// The store's runs_version() as last seen: an idle tick costs that one look whatever the
+    /// number of runs kept (and a full listing every k_relist_ticks, should two runs appear
+    /// within one version).
+    std::optional<std::int64_t> m_runs_version;
+    std::optional<std::string> m_latest_listed;
+    int m_ticks_since_listing = 0;
+    static constexpr int k_relist_ticks = 100;
+    std::unique_ptr<Endpoint> m_endpoint; ///< [server]: webhook, /metrics, /healthz
+    AlertBook m_alerts;                   ///< alerts active, by fingerprint
+};
+
+} // namespace rollback::monitor

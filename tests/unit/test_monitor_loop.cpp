@@ -1,0 +1,344 @@
+// SPDX-License-Identifier: MIT
+// The monitor's loop driven tick by tick in virtual time: a fake clock, the fake process runner
+// (the source's command, the hooks and the playbook's steps), a MemoryStore, and the
+// orchestrator starting the playbook — what `rollback monitor` does between its signals.
+#include "monitor/loop.hpp"
+
+#include "actions/load.hpp"
+#include "journal/paths.hpp"
+#include "journal/state.hpp"
+#include "orchestrator/execute.hpp"
+#include "orchestrator/plan.hpp"
+#include "report/observer.hpp"
+#include "state/memory_store.hpp"
+#include "util/error.hpp"
+#include "util/files.hpp"
+
+#include "support/fake_runner.hpp"
+#include "support/temp_dir.hpp"
+
+#include <algorithm>
+#include <doctest/doctest.h>
+#include <filesystem>
+
+using namespace rollback;
+using decision::Action;
+
+namespace {
+
+namespace fs = std::filesystem;
+
+class FakeClock final : public util::Clock {
+  public:
+    util::SystemTime now() const override { return t; }
+    util::SystemTime t;
+};
+
+/// What the loop said, kept for the assertions.
+class CapturedOutput final : public monitor::LoopOutput {
+  public:
+    void decision(const decision::DecisionRecord& r) override { records.push_back(r); }
+    void say(const std::string& line) override { said.push_back(line); }
+    void problem(const std::string& line) override { problems.push_back(line); }
+    bool said_line(const std::string& line) const {
+        return std::find(said.begin(), said.end(), line) != said.end();
+    }
+    std::vector<decision::DecisionRecord> records;
+    std::vector<std::string> said, problems;
+};
+
+/// Runs `pb` through the orchestrator under the store's lock, as `rollback run --yes` does;
+/// returns the run's id and exit code.
+std::pair<std::string, int> run_playbook(state::Store& store, exec::ProcessRunner& runner,
+                                         const fs::path& state_dir, const playbook::Playbook& pb,
+                                         const actions::Trigger& trigger) {
+    const std::string run_id = journal::new_run_id();
+    auto attempt = store.acquire_lease(state::this_process_holder(run_id, trigger.reason));
+    if (!attempt.lease) {
+        throw util::Error("the lock is held", util::ExitCode::locked);
+    }
+    orchestrator::RunOptions ro{state_dir, trigger, {}, false, "test"};
+    report::NullObserver quiet;
+    auto outcome = orchestrator::run(orchestrator::make_plan(pb, {}, trigger), ro, store,
+                                     *attempt.lease, run_id, runner, quiet);
+    attempt.lease->release();
+    return {run_id, util::to_int(outcome.code)};
+}
+
+/// The starter of the tests: the orchestrator over the fake runner, every trigger kept.
+class OrchestratorStarter final : public monitor::RunStarter {
+  public:
+    OrchestratorStarter(state::Store& store, exec::ProcessRunner& runner, fs::path state_dir)
+        : m_store(store), m_runner(runner), m_state_dir(std::move(state_dir)) {}
+    int start(const playbook::Playbook& pb, const actions::Trigger& trigger) override {
+        triggers.push_back(trigger);
+        return run_playbook(m_store, m_runner, m_state_dir, pb, trigger).second;
+    }
+    std::vector<actions::Trigger> triggers;
+
+  private:
+    state::Store& m_store;
+    exec::ProcessRunner& m_runner;
+    fs::path m_state_dir;
+};
+
+/// A config with one condition on a command source (`probe`, answered by the fake runner), its
+/// [decision] table given, and the playbook pb.toml (one step: `restore`) with a `notify` hook.
+std::string config_text(const std::string& decision, const std::string& threshold = "5") {
+    return R"([target]
+name = "shop"
+[source.c]
+kind = "command"
+argv = ["probe"]
+interval = "10s"
+[[condition]]
+name = "corruption"
+signal = "c.value"
+above = )" +
+           threshold +
+           R"(
+severity = "critical"
+[decision]
+playbook = "pb.toml"
+interval = "10s"
+)" + decision;
+}
+
+struct World {
+    explicit World(const std::string& decision) {
+        dir.write("pb.toml", R"([playbook]
+name = "restore-shop"
+[[step]]
+id = "restore"
+action = "exec"
+argv = ["restore"]
+)");
+        const auto hook = dir.write("hooks/notify", "#!/bin/sh\nexit 0\n");
+        fs::permissions(hook, fs::perms::owner_all);
+        config_file = dir.write("rollback.toml", config_text(decision));
+        // Virtual time starts at the real time: the journals the orchestrator writes are dated by
+        // the real clock.
+        clock.t = std::chrono::time_point_cast<util::Millis>(std::chrono::system_clock::now());
+        value("1");
+    }
+
+    /// What the source's command prints from now on.
+    void value(const std::string& v) {
+        runner.outcomes["probe"] = test::FakeProcessRunner::exited(0, v + "\n");
+    }
+
+    std::unique_ptr<monitor::Loop> make_loop(bool once = false) {
+        return std::make_unique<monitor::Loop>(
+            monitor::LoopEnv{clock, runner, store, starter, out, dir.path()},
+            config::load(config_file), once);
+    }
+
+    /// The next tick: the clock moves to when the loop reads its sources, and the loop runs.
+    void tick(monitor::Loop& loop) {
+        clock.t = loop.schedule_next(true);
+        loop.iterate(true);
+    }
+
+    /// The run of a person (`rollback run`, `rollback approve`) in the same state.
+    std::string person_runs(const actions::Trigger& trigger) {
+        auto pb = actions::load_playbook(dir / "pb.toml");
+        auto run = run_playbook(store, runner, dir.path(), pb, trigger);
+        REQUIRE(run.second == 0);
+        return run.first;
+    }
+
+    /// The lines of monitor.jsonl (what the monitor did besides deciding).
+    std::string events() const { return util::read_file(dir / "monitor.jsonl"); }
+
+    long calls_of(const std::string& program) const {
+        auto p = runner.programs();
+        return std::count(p.begin(), p.end(), program);
+    }
+
+    test::TempDir dir;
+    fs::path config_file;
+    FakeClock clock;
+    test::FakeProcessRunner runner;
+    state::MemoryStore store;
+    OrchestratorStarter starter{store, runner, dir.path()};
+    CapturedOutput out;
+};
+
+} // namespace
+
+TEST_SUITE("monitor") {
+    TEST_CASE("loop: a trigger starts exactly one run") {
+        World w("mode = \"auto\"\ncooldown = \"1h\"\n");
+        w.value("9");
+        auto loop = w.make_loop();
+        loop->iterate(true);
+
+        REQUIRE(w.out.records.size() == 1);
+        const auto& r = w.out.records[0];
+        CHECK(r.action == Action::trigger);
+        CHECK(r.executed);
+        REQUIRE(w.starter.triggers.size() == 1);
+        const auto& t = w.starter.triggers[0];
+        CHECK(t.kind == "monitor");
+        CHECK(t.condition == "corruption");
+        CHECK(t.severity == "critical");
+        CHECK(t.decision_id == decision::record_id(r));
+        // The record is kept under its id before the run; the run is journaled in the store.
+        CHECK(w.store.record(t.decision_id).action == Action::trigger);
+        auto runs = w.store.list_runs();
+        REQUIRE(runs.size() == 1);
+        auto st = journal::fold(w.store.read_journal(runs[0]), false);
+        CHECK(st.status == journal::RunStatus::succeeded);
+        CHECK(w.calls_of("restore") == 1);
+        CHECK(loop->once_exit_code() == 0);
+        CHECK(w.events().find("\"event\":\"run_finished\"") != std::string::npos);
+        CHECK(loop->monitor().policy_memory().cooldown_until.has_value());
+
+        // The condition keeps firing: the cooldown holds, no second run.
+        for (int i = 0; i < 5; ++i) {
+            w.tick(*loop);
+        }
+        CHECK(w.starter.triggers.size() == 1);
+        CHECK(w.store.list_runs().size() == 1);
+        CHECK(w.calls_of("restore") == 1);
+        CHECK(w.calls_of("probe") == 6); // one read per tick
+        size_t ticks = 0;
+        for (const auto& [day, lines] : w.store.ticks()) {
+            ticks += lines.size();
+        }
+        CHECK(ticks == 6);
+    }
+
+    TEST_CASE("loop: the cooldown survives a reload and a restart") {
+        World w("mode = \"auto\"\ncooldown = \"1h\"\n");
+        w.value("9");
+        auto loop = w.make_loop();
+        loop->iterate(true);
+        REQUIRE(w.starter.triggers.size() == 1);
+        const auto memory = loop->monitor().policy_memory();
+        REQUIRE(memory.cooldown_until.has_value());
+
+        // A new config (a lower threshold): the counting starts again, the cooldown carries over.
+        util::write_file_atomic(w.config_file,
+                                config_text("mode = \"auto\"\ncooldown = \"1h\"\n", "4"));
+        loop->reload();
+        CHECK(w.out.said_line("reloaded " + w.config_file.string()));
+        CHECK(w.out.problems.empty());
+        CHECK(loop->monitor().policy_memory() == memory);
+        for (int i = 0; i < 3; ++i) {
+            w.tick(*loop);
+        }
+        CHECK(w.starter.triggers.size() == 1);
+        CHECK(w.events().find("\"event\":\"reloaded\"") != std::string::npos);
+
+        // A restarted monitor is the same monitor: the memory kept in the state holds.
+        loop->save();
+        loop.reset();
+        auto again = w.make_loop();
+        CHECK(again->monitor().policy_memory() == memory);
+        again->iterate(true);
+        w.tick(*again);
+        CHECK(w.starter.triggers.size() == 1);
+        CHECK(w.store.list_runs().size() == 1);
+    }
+
+    TEST_CASE("loop: a bad config on reload is rejected and the running one kept") {
+        World w("mode = \"auto\"\n");
+        auto loop = w.make_loop();
+        loop->iterate(true);
+        util::write_file_atomic(w.config_file, "[decision]\nmode = \"sometimes\"\n");
+        loop->reload();
+        REQUIRE(w.out.problems.size() == 1);
+        CHECK(w.out.problems[0].rfind("reload rejected; keeping the running config:\n", 0) == 0);
+        CHECK(w.events().find("\"event\":\"reload_rejected\"") != std::string::npos);
+        // The running config still decides: the condition fires and the playbook runs.
+        w.value("9");
+        w.tick(*loop);
+        CHECK(w.starter.triggers.size() == 1);
+    }
+
+    TEST_CASE("loop: a finished run is noticed — a recurrence is reported not triggered") {
+        World w("mode = \"auto\"\nwatch_after = \"1h\"\n");
+        auto loop = w.make_loop();
+        loop->iterate(true);
+        REQUIRE(w.out.records.size() == 1); // the first verdict is notable
+        CHECK(w.out.records[0].action == Action::none);
+        CHECK_FALSE(loop->monitor().policy_memory().watch_until.has_value());
+
+        // A person rolls back by hand between two ticks.
+        actions::Trigger manual;
+        manual.reason = "checkout errors";
+        const std::string run_id = w.person_runs(manual);
+        w.value("9");
+        w.tick(*loop);
+
+        CHECK(w.events().find("\"event\":\"run_noticed\",\"run_id\":\"" + run_id + "\"") !=
+              std::string::npos);
+        CHECK(loop->monitor().policy_memory().watch_until.has_value());
+        REQUIRE(w.out.records.size() == 2);
+        CHECK(w.out.records[1].action == Action::notify);
+        CHECK(w.starter.triggers.empty());
+        CHECK(w.calls_of("restore") == 1); // the person's run only
+    }
+
+    TEST_CASE("loop: a deploy marker is fed once and the baselines are saved after it") {
+        World w("mode = \"auto\"\n");
+        auto loop = w.make_loop();
+        loop->iterate(true);
+        CHECK_FALSE(w.store.baselines().has_value()); // saved every 60 ticks, or when changed
+        w.store.put_deploy_marker({"v2", w.clock.t, "shop"});
+        w.tick(*loop);
+        CHECK(w.store.baselines().has_value());
+    }
+
+    TEST_CASE("loop: an approval flows — requested and told then the approved run noticed") {
+        World w("mode = \"confirm\"\nwatch_after = \"1h\"\napproval_timeout = \"30m\"\n"
+                "hooks = [\"notify\"]\n");
+        w.value("9");
+        auto loop = w.make_loop(true);
+        loop->iterate(true);
+
+        REQUIRE(w.out.records.size() == 1);
+        const auto r = w.out.records[0];
+        CHECK(r.action == Action::request_approval);
+        CHECK(r.executed);                  // the request was made
+        CHECK(loop->once_exit_code() == 5); // recommended, not run
+        CHECK(w.starter.triggers.empty());
+        const std::string id = decision::record_id(r);
+        auto request = w.store.approval(id);
+        REQUIRE(request);
+        CHECK(request->state == "pending");
+        CHECK(request->condition == "corruption");
+        CHECK(request->severity == "critical");
+        CHECK(request->expires_at == r.time + std::chrono::minutes(30));
+        CHECK(w.out.said_line("approval requested: rollback approve " + id + " -c " +
+                              w.config_file.string() + " (until " +
+                              util::format_time(request->expires_at) + ")"));
+        // The [decision] hook was told, through the injected runner.
+        CHECK(w.calls_of((w.dir / "hooks" / "notify").string()) == 1);
+
+        // A person approves (`rollback approve`): the playbook runs naming the decision.
+        actions::Trigger approved;
+        approved.kind = "approved";
+        approved.decision_id = id;
+        const std::string run_id = w.person_runs(approved);
+        request->state = "approved";
+        request->approved_by = "alice";
+        request->run_id = run_id;
+        w.store.put_approval(*request);
+
+        w.tick(*loop);
+        CHECK(w.events().find("\"event\":\"run_noticed\",\"run_id\":\"" + run_id + "\"") !=
+              std::string::npos);
+        CHECK(loop->monitor().policy_memory().watch_until.has_value());
+        // Still firing after the rollback, the same incident: no second request, no run.
+        for (int i = 0; i < 3; ++i) {
+            w.tick(*loop);
+        }
+        for (size_t i = 1; i < w.out.records.size(); ++i) {
+            CHECK(w.out.records[i].action != Action::request_approval);
+        }
+        CHECK(w.store.approvals().size() == 1);
+        CHECK(w.starter.triggers.empty());
+    }
+}
