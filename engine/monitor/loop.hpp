@@ -111,6 +111,8 @@ class Loop {
     void feed_marker();
     void persist();
     void handle(const decision::Evaluation& e);
+    /// The one place the loop starts a run (an executed trigger): whatever may veto acting —
+    /// leadership among monitors sharing a store — belongs here, before the starter is called.
     void act_on_trigger(const decision::DecisionRecord& record, const std::string& decision_id);
     void take_alerts(bool evaluate);
     void event(boost::json::object ev);
