@@ -1,20 +1,11 @@
 // SPDX-License-Identifier: MIT
 #include "cli/check_support.hpp"
 
-#include "util/secrets.hpp"
-
 #include "cli/state_dir.hpp"
 #include "exec/runner.hpp"
 #include "monitor/monitor.hpp"
 #include "state/local_store.hpp"
 #include "util/error.hpp"
-#include "util/files.hpp"
-#include "util/secrets.hpp"
-#include "util/strings.hpp"
-
-#include <algorithm>
-#include <boost/json.hpp>
-#include <cmath>
 
 namespace rollback::cli {
 
