@@ -134,11 +134,12 @@ int replay(const CommonOptions& common, const ReplayOptions& o) {
                      util::format_duration(replayer.lateness()).c_str());
     }
     if (in.implausible > 0) {
-        std::fprintf(stderr,
-                     "rollback: warning: %llu lines dated before 2000 or in the future (after this "
-                     "machine's clock, or far ahead of the log and not confirmed by the lines "
-                     "after them: a clock that runs ahead) are not counted\n",
-                     static_cast<unsigned long long>(in.implausible));
+        std::fprintf(
+            stderr,
+            "rollback: warning: %llu lines dated before 2000 or in the future (after this "
+            "machine's clock, or far apart from the lines around them and not confirmed by "
+            "the lines after them: a clock that runs ahead or behind) are not counted\n",
+            static_cast<unsigned long long>(in.implausible));
     }
     if (in.csv.out_of_order > 0) {
         std::fprintf(stderr,
@@ -159,8 +160,9 @@ int replay(const CommonOptions& common, const ReplayOptions& o) {
     }
     if (in.csv.implausible > 0) {
         std::fprintf(stderr,
-                     "rollback: warning: %s:%llu: %llu row%s dated far ahead of the rows before "
-                     "and not confirmed by the rows after them (a wrong date) %s not counted\n",
+                     "rollback: warning: %s:%llu: %llu row%s dated far apart from the rows around "
+                     "them and not confirmed by the rows after them (a wrong date) %s not "
+                     "counted\n",
                      o.file.c_str(), static_cast<unsigned long long>(in.csv.first_implausible_line),
                      static_cast<unsigned long long>(in.csv.implausible),
                      in.csv.implausible == 1 ? "" : "s", in.csv.implausible == 1 ? "is" : "are");
@@ -219,7 +221,7 @@ int replay(const CommonOptions& common, const ReplayOptions& o) {
             rows(in.csv.out_of_order, "going back in time skipped") +
             rows(in.csv.duplicates, "with the previous row's time skipped (the first kept)") +
             rows(in.csv.bad, "that cannot be read skipped") +
-            rows(in.csv.implausible, "with an unconfirmed date far ahead skipped");
+            rows(in.csv.implausible, "with an unconfirmed wild date skipped");
         std::fprintf(stderr,
                      "replayed %zu samples of source \"%s\" in %llu evaluations of %zu conditions "
                      "(%.3f s, %.3f s CPU): %llu decisions shown, %llu trigger, %llu escalate; "

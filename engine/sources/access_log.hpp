@@ -10,6 +10,7 @@
 #include "sources/jump_hold.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -142,6 +143,14 @@ class RequestAggregator {
     /// A run of lines still held when a replayed log ends, which nothing can confirm, counts
     /// when its first line is at most this far ahead of the log's clock.
     static constexpr int64_t k_last_line_gap_s = 86400;
+    /// A replay's watermark (the log's clock, Clock::log) is what most recent lines agree on,
+    /// not the newest line: the newest time that at least k_recent - k_agree_below + 1 (25) of
+    /// the last k_recent (32) counted lines are dated at or after, never moving back. A worker
+    /// whose clock runs ahead by less than a jump (counted: within the jump) moves it only when
+    /// it writes more than three quarters of the lines (docs/decision.md, "Event time and
+    /// lateness"); the monitor's watermark is its own clock.
+    static constexpr size_t k_recent = 32;
+    static constexpr size_t k_agree_below = 8;
 
   private:
     struct Bucket {
@@ -169,6 +178,8 @@ class RequestAggregator {
     /// Emits the intervals final at watermark `w`, quiet ones as zero requests.
     void finalize(int64_t w);
     void update_final_at();
+    /// A replay's watermark: see k_recent.
+    int64_t watermark() const;
     int64_t m_interval;
     int64_t m_lateness;
     Clock m_clock_kind;
@@ -190,6 +201,9 @@ class RequestAggregator {
     /// Log clock: a run of lines that jumped ahead (or the first lines), held until a later line
     /// confirms or refutes it.
     JumpHold<LogEntry> m_hold;
+    int64_t m_watermark = INT64_MIN; ///< a replay's watermark (Clock::log)
+    std::array<int64_t, k_recent> m_recent;
+    uint64_t m_recent_next = 0;
 };
 
 struct ParseStats {

@@ -166,14 +166,8 @@ std::vector<decision::Sample> parse_value_csv(std::string_view text,
         }
         consider(Row{*t, v, line_no, std::string(line.substr(0, 200))});
     }
-    if (!hold.empty()) {
-        // The last rows, which nothing follows, count unless they are more than a day ahead.
-        if (out.empty() || hold.first() - clock() <= 86'400'000) {
-            hold.confirm(accept);
-        } else {
-            hold.refute(implausible);
-        }
-    }
+    // The last rows, which nothing follows, count unless they are more than a day ahead.
+    hold.finish(clock, 86'400'000, accept, implausible);
     if (line_no == 0) {
         header_errors.push_back(
             {{display_path, 1, 1}, "header", "empty file; expected \"timestamp,value\"", ""});

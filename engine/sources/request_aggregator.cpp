@@ -4,6 +4,7 @@
 #include "sources/access_log.hpp"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 
 namespace rollback::sources {
@@ -15,7 +16,9 @@ RequestAggregator::RequestAggregator(int64_t interval_s, Sink sink, int64_t late
                                std::chrono::system_clock::now().time_since_epoch())
                                .count() +
                            86400),
-      m_hold(m_lateness + 2 * m_interval) {}
+      m_hold(m_lateness + 2 * m_interval) {
+    m_recent.fill(INT64_MIN);
+}
 
 namespace {
 
@@ -46,6 +49,9 @@ void RequestAggregator::add(const LogEntry& e) {
         (m_read_at == INT64_MIN || e.time_s - m_read_at <= jump_s())) {
         count_into(*m_current.bucket, e);
         m_clock = std::max(m_clock, e.time_s);
+        // Dated before m_final_at, it leaves at least k_agree_below of the recent lines before
+        // it: the watermark cannot pass m_final_at by this line (see watermark()).
+        m_recent[m_recent_next++ % k_recent] = e.time_s;
         return;
     }
     add_slow(e);
@@ -80,26 +86,39 @@ void RequestAggregator::apply(const LogEntry& e) {
     m_current.bucket = nullptr;
     int64_t start = e.time_s - ((e.time_s % m_interval) + m_interval) % m_interval;
     m_observed_from = std::min(m_observed_from, start);
+    // Judged by the watermark of the lines before it; then it takes part in the watermark.
+    const bool counted = e.time_s >= m_count_from;
+    if (counted) {
+        // Too late: its interval is final — emitted, or (before the first emission, by the
+        // log's watermark) already past it.
+        const bool final =
+            (m_next_emit != INT64_MIN && start < m_next_emit) ||
+            (m_clock_kind == Clock::log && start + m_interval + m_lateness <= m_watermark);
+        if (final) {
+            ++m_late;
+            ++m_pending_late;
+        } else {
+            auto it = m_open.try_emplace(start).first;
+            count_into(it->second, e);
+            m_current.bucket = &it->second;
+            m_current.start = start;
+        }
+    }
     if (m_clock_kind == Clock::log) {
-        finalize(m_clock);
+        m_recent[m_recent_next++ % k_recent] = e.time_s;
+        m_watermark = std::max(m_watermark, watermark());
+        finalize(m_watermark);
+    } else {
+        update_final_at();
     }
-    if (e.time_s < m_count_from) {
-        return; // older than the caller needs: it moved the clock (and confirmed), no more
-    }
-    // Too late: its interval is final — emitted, or (before the first emission, by the log's
-    // clock) already past the watermark.
-    const bool final = (m_next_emit != INT64_MIN && start < m_next_emit) ||
-                       (m_clock_kind == Clock::log && start + m_interval + m_lateness <= m_clock);
-    if (final) {
-        ++m_late;
-        ++m_pending_late;
-        return;
-    }
-    auto it = m_open.try_emplace(start).first;
-    count_into(it->second, e);
-    m_current.bucket = &it->second;
-    m_current.start = start;
-    update_final_at();
+}
+
+int64_t RequestAggregator::watermark() const {
+    // The newest time that all but k_agree_below - 1 of the last k_recent lines have reached:
+    // the k_agree_below-th smallest of their times (INT64_MIN until enough lines were read).
+    std::array<int64_t, k_recent> t = m_recent;
+    std::nth_element(t.begin(), t.begin() + (k_agree_below - 1), t.end());
+    return t[k_agree_below - 1];
 }
 
 void RequestAggregator::update_final_at() {
@@ -175,23 +194,23 @@ void RequestAggregator::flush_until(int64_t now_s) {
     if (!m_hold.empty()) {
         // Live: the held lines were read by the monitor's clock and are not from its future
         // (reading_at); a return would have to be more than max_lateness late to refute them
-        // now. They count before their intervals can be final.
-        m_hold.confirm([this](const LogEntry& x) { apply(x); });
+        // now. They count before their intervals can be final (of two runs at the start, the
+        // one with more lines).
+        m_hold.finish([this] { return m_clock; }, INT64_MAX,
+                      [this](const LogEntry& x) { apply(x); },
+                      [this](const LogEntry&) { ++m_implausible; });
     }
     m_current.bucket = nullptr;
     finalize(now_s); // a quiet log still says "no traffic" up to what is final
 }
 
 void RequestAggregator::flush_all() {
-    if (!m_hold.empty()) {
-        // Unconfirmed at the end: the log's last lines after a quiet gap count; a run more than
-        // a day ahead of the rest does not (it would stretch the replay to its wild date).
-        if (m_clock == INT64_MIN || m_hold.first() - m_clock <= k_last_line_gap_s) {
-            m_hold.confirm([this](const LogEntry& x) { apply(x); });
-        } else {
-            m_hold.refute([this](const LogEntry&) { ++m_implausible; });
-        }
-    }
+    // Unconfirmed at the end: the log's last lines after a quiet gap count; a run more than a
+    // day ahead of the rest does not (it would stretch the replay to its wild date); of two runs
+    // at the start, the one with more lines.
+    m_hold.finish([this] { return m_clock; }, k_last_line_gap_s,
+                  [this](const LogEntry& x) { apply(x); },
+                  [this](const LogEntry&) { ++m_implausible; });
     m_current.bucket = nullptr;
     for (auto& [start, b] : m_open) {
         emit(start, b);

@@ -180,18 +180,43 @@ class Data:
     @staticmethod
     def _confirmed(entries, jump):
         """docs/decision.md, "Event time and lateness": a line more than `jump` ahead of the
-        newest counted line (or the first line) starts a held run; lines within `jump` of the
-        run's first line join it; a line at least `jump` after the run's first confirms the run,
-        a line more than `jump` before it refutes the run (none of it counts). At the end, a
-        held run counts unless it starts more than a day ahead of the newest counted line."""
+        newest counted line starts a held run; lines within `jump` of the run's first line join
+        it; a line at least `jump` after the run's first confirms the run, a line more than
+        `jump` before it refutes the run (none of it counts). Before any line counts, the first
+        run is held too: lines within `jump` of its first join it; a line at least `jump` after
+        its first and at most `jump` after its newest confirms it; a line more than `jump` away
+        starts a held run. A run behind the first run is refuted by a line back at or after
+        `jump` before the first run's first line, and confirmed (the first run refuted) by a line
+        at least `jump` after its own first that is still behind; a run ahead of it is judged as
+        in the middle, and when it is confirmed (or the file ends) the first run counts only if
+        it has at least as many lines. At the end, a held run counts unless it
+        starts more than a day ahead of the newest counted line."""
         clock = None
-        held = []
+        start = []  # the first run, while nothing counted
+        held = []   # a run apart from the clock (or from the first run)
+
+        def settle_start():
+            nonlocal start, clock
+            out = start if len(start) >= len(held) else []
+            start = []
+            for h in out:
+                clock = h[0] if clock is None else max(clock, h[0])
+            return out
+
         for t, status in entries:
             if held:
                 first = held[0][0]
-                if t < first - jump:
+                behind_start = bool(start) and first < start[0][0] - jump
+                if t < first - jump or (behind_start and t >= start[0][0] - jump):
+                    held = []
+                elif behind_start and t - first >= jump:
+                    start = []  # the first run was ahead of the log: refuted
+                    for h in held:
+                        yield h
+                        clock = h[0] if clock is None else max(clock, h[0])
                     held = []
                 elif t - first >= jump:
+                    yield from settle_start()
                     for h in held:
                         yield h
                         clock = h[0] if clock is None else max(clock, h[0])
@@ -199,17 +224,27 @@ class Data:
                 else:
                     held.append((t, status))
                     continue
-            if clock is None or t - clock > jump:
+            if clock is None:
+                if not start or (start[0][0] - jump <= t < start[0][0] + jump):
+                    start.append((t, status))
+                    continue
+                if t < start[0][0] - jump or t - max(x[0] for x in start) > jump:
+                    held = [(t, status)]
+                    continue
+                yield from settle_start()
+            if t - clock > jump:
                 held = [(t, status)]
                 continue
             yield t, status
             clock = max(clock, t)
+        yield from settle_start()
         if held and (clock is None or held[0][0] - clock <= 86_400_000):
             yield from held
 
     def _read_log(self, text, iv, ml):
         counts, errors, late = {}, {}, {}
         watermark = None
+        recent = []  # the times of the last 32 counted lines
         entries = (p for p in map(parse_log_line, text.splitlines()) if p is not None)
         for t, status in self._confirmed(entries, ml + 2 * iv):
             end = (t // iv) * iv + iv  # the bucket [s, s + iv), dated at its end
@@ -221,7 +256,12 @@ class Data:
                 counts[end] = counts.get(end, 0) + 1
                 if 500 <= status <= 599:
                     errors[end] = errors.get(end, 0) + 1
-            watermark = t if watermark is None else max(watermark, t)
+            # the replay's watermark: the newest time that 25 of the last 32 counted lines are
+            # dated at or after (none before 25 lines), never moving back
+            recent = (recent + [t])[-32:]
+            if len(recent) >= 25:
+                agreed = sorted(recent)[len(recent) - 25]
+                watermark = agreed if watermark is None else max(watermark, agreed)
         self.iv = iv
         self.lateness = ml
         if counts:

@@ -105,10 +105,10 @@ printf '17960148001796014800 200 0.1\n1764460800.5 200 17960148001796014800\n' >
 expect_rc 0 "$WORK/msec.out" -- "$RB" check -c "$WORK/ok.toml" --replay "$WORK/msec.log" --format '$msec $status $request_time' --source q --samples --state-dir "$WORK/st"
 contains "$WORK/msec.out" "1 of 2 lines do not match the log format; first at line 1"
 line() { printf '127.0.0.1 - - [%s +0000] "GET / HTTP/1.1" 200 5 "-" "-" 0.010\n' "$1"; }
-# (the jump to 2026 is confirmed by the line 70 s after its first, more than max_lateness + 2
-# intervals: lines that far ahead spanning less are not counted, docs/decision.md "Event time and
+# (the log's first run, 2001, and the jump to 2026 are each confirmed by a line 70 s after its
+# first, more than max_lateness + 2 intervals: lines that far ahead spanning less are not counted, docs/decision.md "Event time and
 # lateness")
-{ line 01/Jan/2001:00:00:00; line 29/Nov/2026:00:00:00; line 29/Nov/2026:00:00:01; line 29/Nov/2026:00:01:10; } >"$WORK/span.log"
+{ line 01/Jan/2001:00:00:00; line 01/Jan/2001:00:01:10; line 29/Nov/2026:00:00:00; line 29/Nov/2026:00:00:01; line 29/Nov/2026:00:01:10; } >"$WORK/span.log"
 expect_rc 2 "$WORK/span.out" -- timeout 60 "$RB" check -c "$WORK/ok.toml" --replay "$WORK/span.log" --format combined_request_time --source q --interval 1s --state-dir "$WORK/st"
 contains "$WORK/span.out" "more than 3000000 intervals of 1 s"
 expect_rc 0 "$WORK/span2.out" -- timeout 60 "$RB" check -c "$WORK/ok.toml" --replay "$WORK/span.log" --format combined_request_time --source q --interval 1s --from 2026-11-28T23:59:00Z --to 2026-11-29T00:01:00Z --samples --state-dir "$WORK/st"

@@ -88,8 +88,8 @@ printf 'timestamp,value\n2014-03-07 03:41:00,1.5\n2115-03-07 03:46:00,2\n' > "$w
 "$ROLLBACK" check -c "$work/rollback.toml" --replay "$work/one-far.csv" --source web > "$work/one-far.out" 2>&1 || true
 printf 'timestamp,value\n2014-03-07 03:41:00,1.5\n2115-03-07 03:46:00,2\n2115-03-07 03:51:00,2\n2014-03-07 03:46:00,1\n' > "$work/two-far.csv"
 "$ROLLBACK" check -c "$work/rollback.toml" --replay "$work/two-far.csv" --source web > "$work/two-far.out" 2>&1 || true
-grep -q "two-far.csv:3: 2 rows dated far ahead" "$work/two-far.out" || { cat "$work/two-far.out"; echo "FAIL: two consecutive wild rows confirmed each other"; exit 1; }
-grep -q "one-far.csv:3: 1 row dated far ahead of the rows before and not confirmed by the rows after them" "$work/one-far.out" || { cat "$work/one-far.out"; echo "FAIL: the unconfirmed wild row is not reported"; exit 1; }
+grep -q "two-far.csv:3: 2 rows dated far apart" "$work/two-far.out" || { cat "$work/two-far.out"; echo "FAIL: two consecutive wild rows confirmed each other"; exit 1; }
+grep -q "one-far.csv:3: 1 row dated far apart from the rows around them and not confirmed by the rows after them" "$work/one-far.out" || { cat "$work/one-far.out"; echo "FAIL: the unconfirmed wild row is not reported"; exit 1; }
 echo "ok: lines with broken dates are warned about, not counted; a century-long CSV is refused"
 
 # One line with a wild date in the middle of the log (a year typo: 2016 for 2015, in range of

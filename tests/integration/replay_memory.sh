@@ -29,10 +29,11 @@ window = "5m"
 above = "2s"
 TOML
 line() { printf '10.0.0.1 - - [%s +0000] "GET / HTTP/1.1" %s 5 "-" "-" 0.010\n' "$1" "$2"; }
-# (the fourth line, 70 s after the jump's first — more than a jump, max_lateness + 2 intervals —
-# confirms it: lines that far ahead spanning less are not counted)
+# (a run of lines is confirmed by a line 70 s after its first — more than a jump, max_lateness + 2
+# intervals — the log's first run too: lines that far from the rest spanning less are not counted)
 {
     line 01/Oct/2026:00:00:00 500
+    line 01/Oct/2026:00:01:10 200
     line 31/Oct/2026:00:00:00 200
     line 31/Oct/2026:00:00:01 200
     line 31/Oct/2026:00:01:10 200

@@ -21,8 +21,9 @@ TEST_SUITE("sources") {
     TEST_CASE("replay: lines years apart are refused before their empty intervals are held") {
         test::TempDir dir;
         auto log = dir.write("access.log",
-                             line("01/Jan/2001:00:00:00") + line("29/Nov/2026:00:00:00") +
-                                 line("29/Nov/2026:00:00:01") + line("29/Nov/2026:00:00:05"));
+                             line("01/Jan/2001:00:00:00") + line("01/Jan/2001:00:00:01") +
+                                 line("29/Nov/2026:00:00:00") + line("29/Nov/2026:00:00:01") +
+                                 line("29/Nov/2026:00:00:05"));
         const auto started = std::chrono::steady_clock::now();
         try {
             sources::read_samples(log, "combined_request_time", 1, 0, std::nullopt, std::nullopt,
