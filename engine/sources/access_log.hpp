@@ -144,13 +144,13 @@ class RequestAggregator {
     /// when its first line is at most this far ahead of the log's clock.
     static constexpr int64_t k_last_line_gap_s = 86400;
     /// A replay's watermark (the log's clock, Clock::log) is what most recent lines agree on,
-    /// not the newest line: the newest time that at least k_recent - k_agree_below + 1 (25) of
+    /// not the newest line: the newest time that at least k_recent - k_agree_below + 1 (17) of
     /// the last k_recent (32) counted lines are dated at or after, never moving back. A worker
     /// whose clock runs ahead by less than a jump (counted: within the jump) moves it only when
-    /// it writes more than three quarters of the lines (docs/decision.md, "Event time and
-    /// lateness"); the monitor's watermark is its own clock.
+    /// it writes most of the lines (docs/decision.md, "Event time and lateness"); the monitor's
+    /// watermark is its own clock.
     static constexpr size_t k_recent = 32;
-    static constexpr size_t k_agree_below = 8;
+    static constexpr size_t k_agree_below = 16;
 
   private:
     struct Bucket {

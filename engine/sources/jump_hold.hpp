@@ -15,10 +15,10 @@
 // entry more than `jump` away starts a held run. A run behind the first run is refuted by an entry
 // back at the first run's time, and confirmed — refuting the first run, which was ahead — by one a
 // jump after its own first that is still behind; a run ahead of the first is judged as in the
-// middle, and when it is confirmed (or the stream ends) the first run counts only if it has at
-// least as many entries — so a first line a year behind the rest does not anchor the stream a
-// year back, a burst ahead at the start is refuted as in the middle, and a sparse stream (one
-// entry an hour) keeps its first entry.
+// middle, and when it is confirmed (or the stream ends) the first run counts unless it is
+// isolated (at most 3 entries, and fewer than the run after it) — so a first line a year behind the
+// rest does not anchor the stream a year back, a burst ahead at the start is refuted as in the
+// middle, and a sparse stream (one entry an hour) keeps its first entry.
 
 #include <algorithm>
 #include <cstdint>
@@ -117,16 +117,20 @@ class JumpHold {
             }
         }
     };
+    /// A first run of at most this many entries, with fewer than the run after it, is an
+    /// isolated wild start (a typo'd year on one to three rows).
+    static constexpr size_t k_isolated = 3;
     /// The held run is confirmed (or the stream ends) while the first run is held: the first
-    /// run counts unless it has fewer entries than the held run — then it is the stream's wild
-    /// start (a line a year behind the rest), refuted like a wild entry in the middle. A sparse
-    /// stream (one entry an hour) keeps its first entry: one against one.
+    /// run counts unless it is isolated — at most k_isolated entries and fewer than the held
+    /// run — then it is the stream's wild start (a line a year behind the rest), refuted like a
+    /// wild entry in the middle. A sparse stream (one entry an hour) keeps its first entry (one
+    /// against one), and so does a log whose first minute fails and then goes silent.
     template <class Count, class Refuse>
     void settle_start(Count&& count, Refuse&& refuse) {
         if (m_start.entries.empty()) {
             return;
         }
-        if (m_start.entries.size() < m_run.entries.size()) {
+        if (m_start.entries.size() <= k_isolated && m_start.entries.size() < m_run.entries.size()) {
             m_start.release(refuse);
         } else {
             m_start.release(count);

@@ -188,8 +188,8 @@ class Data:
         starts a held run. A run behind the first run is refuted by a line back at or after
         `jump` before the first run's first line, and confirmed (the first run refuted) by a line
         at least `jump` after its own first that is still behind; a run ahead of it is judged as
-        in the middle, and when it is confirmed (or the file ends) the first run counts only if
-        it has at least as many lines. At the end, a held run counts unless it
+        in the middle, and when it is confirmed (or the file ends) the first run counts unless
+        it is isolated: at most 3 lines, and fewer than the run after it. At the end, a held run counts unless it
         starts more than a day ahead of the newest counted line."""
         clock = None
         start = []  # the first run, while nothing counted
@@ -197,7 +197,7 @@ class Data:
 
         def settle_start():
             nonlocal start, clock
-            out = start if len(start) >= len(held) else []
+            out = [] if len(start) <= 3 and len(start) < len(held) else start
             start = []
             for h in out:
                 clock = h[0] if clock is None else max(clock, h[0])
@@ -256,11 +256,11 @@ class Data:
                 counts[end] = counts.get(end, 0) + 1
                 if 500 <= status <= 599:
                     errors[end] = errors.get(end, 0) + 1
-            # the replay's watermark: the newest time that 25 of the last 32 counted lines are
-            # dated at or after (none before 25 lines), never moving back
+            # the replay's watermark: the newest time that 17 of the last 32 counted lines are
+            # dated at or after (none before 17 lines), never moving back
             recent = (recent + [t])[-32:]
-            if len(recent) >= 25:
-                agreed = sorted(recent)[len(recent) - 25]
+            if len(recent) >= 17:
+                agreed = sorted(recent)[len(recent) - 17]
                 watermark = agreed if watermark is None else max(watermark, agreed)
         self.iv = iv
         self.lateness = ml

@@ -256,7 +256,7 @@ TEST_SUITE("sources") {
         agg.add(at(30, 500, 20));
         agg.add(at(70, 200, 30));
         agg.add(at(50, 503, 40));      // 20 s late, within the allowance: counted
-        for (int k = 0; k < 25; ++k) { // 25 of the last 32 lines agree: the watermark is 250
+        for (int k = 0; k < 25; ++k) { // 17 of the last 32 lines agree: the watermark is 250
             agg.add(at(250, 200, 50)); // two quiet minutes before these: [0, 180) final
         }
         agg.add(at(10, 200, 1)); // its interval is final: too late, counted apart, not merged

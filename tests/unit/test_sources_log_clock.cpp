@@ -102,15 +102,15 @@ TEST_SUITE("sources") {
         CHECK(r.counted == 1200);
     }
 
-    TEST_CASE("replay watermark: nothing is final before 25 lines - a short log is all counted") {
+    TEST_CASE("replay watermark: nothing is final before 17 lines - a short log is all counted") {
         std::vector<LogEntry> log;
-        for (int k = 0; k < 24; ++k) {
+        for (int k = 0; k < 16; ++k) {
             log.push_back(line(k_base + 10 * k));
         }
-        log.push_back(line(k_base, 500)); // 230 s behind the newest: no 25 lines agreed yet
+        log.push_back(line(k_base, 500)); // 150 s behind the newest: no 17 lines agreed yet
         const Run r = replay(log);
         CHECK(r.late == 0);
-        CHECK(r.counted == 25);
+        CHECK(r.counted == 17);
         CHECK(r.errors == 1);
     }
 
@@ -147,6 +147,19 @@ TEST_SUITE("sources") {
         const Run b = replay(longrun);
         CHECK(b.implausible == 0);
         CHECK(b.counted == 303);
+        // A checkout failing for 50 s at 5 req/s, silent for two hours, then healthy: the first
+        // run is not isolated (more than 3 lines) and counts — the failure is never lost.
+        std::vector<LogEntry> outage;
+        for (int64_t k = 0; k < 250; ++k) {
+            outage.push_back(line(k_base + k / 5, k % 5 == 0 ? 500 : 200));
+        }
+        for (int64_t k = 0; k < 3000; ++k) {
+            outage.push_back(line(k_base + 7200 + k / 5));
+        }
+        const Run c = replay(outage);
+        CHECK(c.implausible == 0);
+        CHECK(c.counted == 3250);
+        CHECK(c.errors == 50);
     }
 
     TEST_CASE("first line: the same wild line first or in the middle costs the same") {
