@@ -303,6 +303,49 @@ def case_csv_wild_burst():
     return out
 
 
+def case_skewed_worker():
+    """(break-it 10/01) Two right workers at 2 req/s, all 504 from minute 2, and a healthy worker
+    whose clock is 70 s ahead (within the jump, 1m + 2 x 10s) writing one 200 a second: the
+    replay's clock is what most lines agree on, so no right line is too late and the fault
+    triggers (as live, whose clock is its own)."""
+    start = DAY + 12 * 3600
+    lines = []
+    for s in range(600):
+        for _ in range(2):
+            lines.append(log_line(start + s, 504 if s >= 120 else 200))
+        lines.append(log_line(start + s + 70, 200))
+    case = {"config": _LATE_CONFIG.format(lateness=""), "data": "\n".join(lines) + "\n",
+            "events": []}
+
+    def check(ticks):
+        late = sum(r[5] or 0 for t in ticks for r in t[5])
+        trig = [a for a in _actions(ticks) if a[1] == "trigger"]
+        return late == 0 and len(trig) == 1, f"late lines {late} (want 0), triggers {trig}"
+    return case, check
+
+
+def case_first_line_behind(behind_s):
+    """(break-it 10/09) A first line `behind_s` behind the rest, then ten healthy minutes at
+    2 req/s; a request_count below 5 rule: the first line is refuted (not an hour of zero
+    buckets), nothing triggers."""
+    start = DAY + 12 * 3600
+    lines = [log_line(start - behind_s, 200)]
+    for s in range(600):
+        lines += [log_line(start + s, 200)] * 2
+    config = _LATE_CONFIG.replace('signal = "web.error_rate"', 'signal = "web.request_count"')
+    config = config.replace("above = 0.05\nmin_requests = 50\nfor = \"30s\"",
+                            "below = 5\nconsecutive = 3")
+    case = {"config": config.format(lateness=""), "data": "\n".join(lines) + "\n",
+            "events": []}
+
+    def check(ticks):
+        acting = [a for a in _actions(ticks) if a[1] in ACTING]
+        first = ticks[0][0] if ticks else None
+        return (not acting and first is not None and first >= start * 1000,
+                f"acting {acting} (want none), first tick {first} (want >= {start * 1000})")
+    return case, check
+
+
 def check_all(engine, model):
     """Runs every pinned case on both sides; prints one line per check. Returns the failures."""
     failures = 0
@@ -316,6 +359,10 @@ def check_all(engine, model):
     for bad in (1, 2, 3):
         pins.append((f"break-it 1m buckets under 10s ticks, {bad} bad minute(s)",
                      *case_bucket(bad)))
+    pins.append(("break-it 10/01 a worker 70 s ahead, the outage found", *case_skewed_worker()))
+    for behind in (3600, 365 * 86400):
+        pins.append((f"break-it 10/09 a first line {behind} s behind, no trigger",
+                     *case_first_line_behind(behind)))
     pins.append(("break-it a CSV row with a typo'd year", *case_csv_wild_date()))
     cases = [c for _, c, _ in pins]
     late_case, in_order, late_check = case_4()
