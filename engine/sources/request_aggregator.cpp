@@ -85,10 +85,15 @@ void RequestAggregator::apply(const LogEntry& e) {
     m_clock = std::max(m_clock, e.time_s);
     m_current.bucket = nullptr;
     int64_t start = e.time_s - ((e.time_s % m_interval) + m_interval) % m_interval;
-    m_observed_from = std::min(m_observed_from, start);
-    // Judged by the watermark of the lines before it; then it takes part in the watermark.
+    // Judged by the watermark of the lines before it (those of the fast path included); then it
+    // takes part in the watermark.
+    if (m_clock_kind == Clock::log) {
+        m_watermark = std::max(m_watermark, watermark());
+    }
     const bool counted = e.time_s >= m_count_from;
-    if (counted) {
+    if (!counted) {
+        m_observed_from = std::min(m_observed_from, start);
+    } else {
         // Too late: its interval is final — emitted, or (before the first emission, by the
         // log's watermark) already past it.
         const bool final =
@@ -98,6 +103,9 @@ void RequestAggregator::apply(const LogEntry& e) {
             ++m_late;
             ++m_pending_late;
         } else {
+            // A too-late line observes nothing new: the log is observed from its first counted
+            // line's interval.
+            m_observed_from = std::min(m_observed_from, start);
             auto it = m_open.try_emplace(start).first;
             count_into(it->second, e);
             m_current.bucket = &it->second;

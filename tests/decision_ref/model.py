@@ -266,6 +266,9 @@ class Data:
         self.lateness = ml
         if counts:
             self.first, self.last = min(counts), max(counts)
+            # a too-late line read before the log's first sample is carried by that sample
+            for end in [e for e in late if e < self.first]:
+                late[self.first] = late.get(self.first, 0) + late.pop(end)
         else:
             self.first = self.last = None
             return
