@@ -188,7 +188,10 @@ Journal parse(std::string_view content, const fs::path& file) {
 }
 
 Verification verify(const fs::path& file) {
-    std::string content = read_content(file);
+    return verify_content(read_content(file), file);
+}
+
+Verification verify_content(std::string_view content, const fs::path& file) {
     Verification v;
     auto fail = [&](size_t line_no, std::string problem) {
         v.ok = false;

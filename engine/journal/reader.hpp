@@ -51,4 +51,8 @@ struct Verification {
 /// line, and a torn tail. Throws util::Error (exit 2) only when the file cannot be read.
 Verification verify(const fs::path& file);
 
+/// verify() of a journal's `content` kept elsewhere (a store's table, a file to import); `file`
+/// names it in messages.
+Verification verify_content(std::string_view content, const fs::path& file);
+
 } // namespace rollback::journal

@@ -10,7 +10,10 @@
 #include "util/strings.hpp"
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <fstream>
+#include <unistd.h>
 
 namespace rollback::state {
 
@@ -258,12 +261,122 @@ std::unique_ptr<journal::Appender> LocalStore::open_journal(const std::string& r
         journal::Writer::open_existing(journal::journal_path(dir_, run_id), warnings));
 }
 
+std::string LocalStore::journal_text(const std::string& run_id) const {
+    const fs::path file = journal::journal_path(dir_, run_id);
+    if (!fs::exists(file)) {
+        throw util::Error("journal " + file.string() + " does not exist", util::ExitCode::invalid,
+                          "run 'rollback history' to list the runs");
+    }
+    return util::read_file(file);
+}
+
+void LocalStore::import_journal(const std::string& run_id, const std::string& text) {
+    const fs::path file = journal::journal_path(dir_, run_id);
+    if (fs::exists(file)) {
+        throw util::Error("journal " + file.string() + " exists already", util::ExitCode::invalid,
+                          "a run is imported once; compare with: rollback state export " + run_id);
+    }
+    try {
+        fs::create_directories(file.parent_path());
+        util::write_file_atomic(file, text);
+    } catch (const util::Error& e) {
+        throw util::Error(e.what(), util::ExitCode::state_unwritable);
+    } catch (const std::exception& e) {
+        throw util::Error("cannot write " + file.string() + ": " + e.what(),
+                          util::ExitCode::state_unwritable);
+    }
+}
+
 std::string LocalStore::journal_location(const std::string& run_id) const {
     return journal::journal_path(dir_, run_id).string();
 }
 
 fs::path LocalStore::artifacts_dir(const std::string& run_id) const {
     return journal::run_dir(dir_, run_id);
+}
+
+namespace {
+
+fs::path gate_file(const fs::path& dir, const std::string& run_id, const std::string& name) {
+    return journal::run_dir(dir, run_id) / "gates" / (name + ".json");
+}
+
+/// Creates `file` with `content` only if it does not exist: the content is written to a
+/// temporary file, then hard-linked into place (link(2) fails with EEXIST when another writer
+/// won), so a reader never sees a partial document.
+bool create_once(const fs::path& file, const std::string& content) {
+    fs::create_directories(file.parent_path());
+    const fs::path tmp = file.string() + ".tmp." + std::to_string(::getpid());
+    util::write_file_atomic(tmp, content);
+    const int rc = ::link(tmp.c_str(), file.c_str());
+    const int err = errno;
+    std::error_code ec;
+    fs::remove(tmp, ec);
+    if (rc == 0) {
+        return true;
+    }
+    if (err == EEXIST) {
+        return false;
+    }
+    throw util::Error("cannot write " + file.string() + ": " + std::strerror(err),
+                      util::ExitCode::state_unwritable);
+}
+
+} // namespace
+
+std::optional<std::string> LocalStore::gate_document(const std::string& run_id,
+                                                     const std::string& name) const {
+    const fs::path f = gate_file(dir_, run_id, name);
+    if (!fs::exists(f)) {
+        return std::nullopt;
+    }
+    return util::read_file(f);
+}
+
+bool LocalStore::create_gate_document(const std::string& run_id, const std::string& name,
+                                      const std::string& doc) {
+    return create_once(gate_file(dir_, run_id, name), doc + "\n");
+}
+
+void LocalStore::rename_gate_document(const std::string& run_id, const std::string& from,
+                                      const std::string& to) {
+    const fs::path f = gate_file(dir_, run_id, from);
+    if (fs::exists(f)) {
+        fs::rename(f, gate_file(dir_, run_id, to));
+    }
+}
+
+std::vector<std::string> LocalStore::gate_documents(const std::string& run_id) const {
+    std::vector<std::string> out;
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(journal::run_dir(dir_, run_id) / "gates", ec)) {
+        if (e.path().extension() == ".json") {
+            out.push_back(e.path().stem().string());
+        }
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+std::string LocalStore::gate_location(const std::string& run_id, const std::string& name) const {
+    return gate_file(dir_, run_id, name).string();
+}
+
+std::optional<std::string> LocalStore::policy_memory_document() const {
+    const fs::path f = dir_ / "monitor-policy.json";
+    std::error_code ec;
+    if (!fs::exists(f, ec)) {
+        return std::nullopt;
+    }
+    return util::read_file(f);
+}
+
+void LocalStore::put_policy_memory_document(const std::string& doc) {
+    util::write_file_atomic(dir_ / "monitor-policy.json", doc + "\n");
+}
+
+std::string LocalStore::policy_memory_location() const {
+    return (dir_ / "monitor-policy.json").string();
 }
 
 LeaseAttempt LocalStore::acquire_lease(const Holder& owner) {

@@ -61,8 +61,23 @@ class LocalStore : public Store {
     std::unique_ptr<journal::Appender> open_journal(const std::string& run_id,
                                                     const RunLease& lease,
                                                     std::vector<std::string>* warnings) override;
+    std::string journal_text(const std::string& run_id) const override;
+    void import_journal(const std::string& run_id, const std::string& text) override;
     std::string journal_location(const std::string& run_id) const override;
     std::filesystem::path artifacts_dir(const std::string& run_id) const override;
+
+    std::optional<std::string> gate_document(const std::string& run_id,
+                                             const std::string& name) const override;
+    bool create_gate_document(const std::string& run_id, const std::string& name,
+                              const std::string& doc) override;
+    void rename_gate_document(const std::string& run_id, const std::string& from,
+                              const std::string& to) override;
+    std::vector<std::string> gate_documents(const std::string& run_id) const override;
+    std::string gate_location(const std::string& run_id, const std::string& name) const override;
+
+    std::optional<std::string> policy_memory_document() const override;
+    void put_policy_memory_document(const std::string& doc) override;
+    std::string policy_memory_location() const override;
 
     /// Where the request of `decision_id` is kept. util::Error (exit 2) for a bad id.
     std::filesystem::path approval_path(const std::string& decision_id) const;

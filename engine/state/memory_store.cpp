@@ -238,6 +238,26 @@ std::filesystem::path MemoryStore::artifacts_dir(const std::string& run_id) cons
     return std::filesystem::temp_directory_path() / "rollback-memory-store" / run_id;
 }
 
+std::string MemoryStore::journal_text(const std::string& run_id) const {
+    check_run_id(run_id);
+    auto it = journals_.find(run_id);
+    if (it == journals_.end()) {
+        throw util::Error("journal " + journal_location(run_id) + " does not exist",
+                          util::ExitCode::invalid, "run 'rollback history' to list the runs");
+    }
+    return *it->second;
+}
+
+void MemoryStore::import_journal(const std::string& run_id, const std::string& text) {
+    check_run_id(run_id);
+    auto& content = journals_[run_id];
+    if (content) {
+        throw util::Error("journal " + journal_location(run_id) + " exists already",
+                          util::ExitCode::invalid);
+    }
+    content = std::make_shared<std::string>(text);
+}
+
 journal::Journal MemoryStore::read_journal(const std::string& run_id) const {
     check_run_id(run_id);
     auto it = journals_.find(run_id);
@@ -319,6 +339,54 @@ std::optional<Holder> MemoryStore::dead_holder() const {
         return std::nullopt;
     }
     return lease_->holder;
+}
+
+std::optional<std::string> MemoryStore::gate_document(const std::string& run_id,
+                                                      const std::string& name) const {
+    auto it = gates_.find({run_id, name});
+    if (it == gates_.end()) {
+        return std::nullopt;
+    }
+    return it->second;
+}
+
+bool MemoryStore::create_gate_document(const std::string& run_id, const std::string& name,
+                                       const std::string& doc) {
+    return gates_.emplace(std::make_pair(run_id, name), doc).second;
+}
+
+void MemoryStore::rename_gate_document(const std::string& run_id, const std::string& from,
+                                       const std::string& to) {
+    auto it = gates_.find({run_id, from});
+    if (it != gates_.end()) {
+        gates_[{run_id, to}] = it->second;
+        gates_.erase(it);
+    }
+}
+
+std::vector<std::string> MemoryStore::gate_documents(const std::string& run_id) const {
+    std::vector<std::string> out;
+    for (auto it = gates_.lower_bound({run_id, ""});
+         it != gates_.end() && it->first.first == run_id; ++it) {
+        out.push_back(it->first.second);
+    }
+    return out;
+}
+
+std::string MemoryStore::gate_location(const std::string& run_id, const std::string& name) const {
+    return "memory:runs/" + run_id + "/gates/" + name;
+}
+
+std::optional<std::string> MemoryStore::policy_memory_document() const {
+    return policy_memory_;
+}
+
+void MemoryStore::put_policy_memory_document(const std::string& doc) {
+    policy_memory_ = doc;
+}
+
+std::string MemoryStore::policy_memory_location() const {
+    return "memory:monitor-policy";
 }
 
 } // namespace rollback::state

@@ -56,9 +56,24 @@ class MemoryStore : public Store {
     std::unique_ptr<journal::Appender> open_journal(const std::string& run_id,
                                                     const RunLease& lease,
                                                     std::vector<std::string>* warnings) override;
+    std::string journal_text(const std::string& run_id) const override;
+    void import_journal(const std::string& run_id, const std::string& text) override;
     std::string journal_location(const std::string& run_id) const override;
     /// Under the system's temporary directory (artifacts are files even in tests).
     std::filesystem::path artifacts_dir(const std::string& run_id) const override;
+
+    std::optional<std::string> gate_document(const std::string& run_id,
+                                             const std::string& name) const override;
+    bool create_gate_document(const std::string& run_id, const std::string& name,
+                              const std::string& doc) override;
+    void rename_gate_document(const std::string& run_id, const std::string& from,
+                              const std::string& to) override;
+    std::vector<std::string> gate_documents(const std::string& run_id) const override;
+    std::string gate_location(const std::string& run_id, const std::string& name) const override;
+
+    std::optional<std::string> policy_memory_document() const override;
+    void put_policy_memory_document(const std::string& doc) override;
+    std::string policy_memory_location() const override;
 
     /// The lock as one row, as a shared store would keep it; shared with the leases handed out,
     /// which may outlive the store.
@@ -83,6 +98,8 @@ class MemoryStore : public Store {
     std::optional<std::string> deploy_;            ///< deploy_marker_json of the latest
     std::string deploys_;                          ///< the history, one line each
     std::optional<std::string> bad_releases_;      ///< bad_releases_json
+    std::map<std::pair<std::string, std::string>, std::string> gates_; ///< (run, name) -> doc
+    std::optional<std::string> policy_memory_;
     const util::Clock* clock_ = nullptr;
     std::chrono::milliseconds ttl_{0};
     std::shared_ptr<LeaseRow> lease_ = std::make_shared<LeaseRow>();

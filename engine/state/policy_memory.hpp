@@ -2,16 +2,28 @@
 #pragma once
 
 // The monitor's incident-policy memory (decision::Evaluator::PolicyMemory: the cooldown and the
-// recurrence watch after a rollback), kept in `<state_dir>/monitor-policy.json` so that a monitor
-// restarted (systemd Restart=on-failure after a crash, an upgrade) or reloaded acts at most once
-// per incident, as one long-lived monitor would. Written atomically whenever it changes.
+// recurrence watch after a rollback), kept by the store (state::PolicyMemoryDocument; LocalStore:
+// `<state_dir>/monitor-policy.json`, PgStore: the shared `documents` table) so that a monitor
+// restarted (systemd Restart=on-failure after a crash, an upgrade) or reloaded — or another
+// monitor sharing the state — acts at most once per incident, as one long-lived monitor would.
+// Written atomically whenever it changes.
 
 #include "decision/evaluator.hpp"
+#include "state/store.hpp"
 
 #include <filesystem>
 #include <optional>
 
 namespace rollback::state {
+
+/// The memory `store` keeps, or nullopt when there is none. A malformed document is logged and
+/// read as none only when it cannot be parsed at all; a time outside the clock's range likewise.
+std::optional<decision::Evaluator::PolicyMemory>
+load_policy_memory(const PolicyMemoryDocument& store);
+
+/// Keeps `memory`. Throws util::Error when it cannot be kept.
+void save_policy_memory(PolicyMemoryDocument& store,
+                        const decision::Evaluator::PolicyMemory& memory);
 
 /// The memory kept in `state_dir`, or nullopt when there is none. A malformed file is logged and
 /// read as none only when it cannot be parsed at all; a time outside the clock's range likewise.

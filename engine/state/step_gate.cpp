@@ -1,14 +1,14 @@
 // SPDX-License-Identifier: MIT
 #include "state/step_gate.hpp"
 
+#include "state/local_store.hpp"
+
 #include "util/error.hpp"
 #include "util/files.hpp"
 #include "util/strings.hpp"
 
 #include <algorithm>
 #include <boost/json.hpp>
-#include <fcntl.h>
-#include <unistd.h>
 
 namespace rollback::state {
 
@@ -41,40 +41,36 @@ std::string answer_json(const GateAnswer& a) {
                                         {"note", a.note}});
 }
 
-/// Reads `file` as a JSON object; util::Error naming the file when it is not one.
-json::object read_object(const fs::path& file) {
+/// Reads `doc` as a JSON object; util::Error naming `where` when it is not one.
+json::object read_object(const std::string& doc, const std::string& where) {
     try {
-        return json::parse(util::read_file(file)).as_object();
-    } catch (const util::Error&) {
-        throw;
+        return json::parse(doc).as_object();
     } catch (const std::exception& e) {
-        throw util::Error(file.string() + ": malformed approval gate file: " + e.what(),
+        throw util::Error(where + ": malformed approval gate file: " + e.what(),
                           util::ExitCode::invalid);
     }
 }
 
-std::string text(const json::object& o, const char* k, const fs::path& file) {
+std::string text(const json::object& o, const char* k, const std::string& where) {
     const json::value* v = o.if_contains(k);
     if (v == nullptr || !v->is_string()) {
-        throw util::Error(file.string() + ": malformed approval gate file: no \"" + std::string(k) +
-                              "\"",
+        throw util::Error(where + ": malformed approval gate file: no \"" + std::string(k) + "\"",
                           util::ExitCode::invalid);
     }
     return std::string(v->as_string());
 }
 
-util::SystemTime time_of(const json::object& o, const char* k, const fs::path& file) {
-    auto t = util::parse_time(text(o, k, file));
+util::SystemTime time_of(const json::object& o, const char* k, const std::string& where) {
+    auto t = util::parse_time(text(o, k, where));
     if (!t) {
-        throw util::Error(file.string() + ": malformed approval gate file: bad \"" +
-                              std::string(k) + "\"",
+        throw util::Error(where + ": malformed approval gate file: bad \"" + std::string(k) + "\"",
                           util::ExitCode::invalid);
     }
     return *t;
 }
 
-GateRequest parse_request(const fs::path& file) {
-    auto o = read_object(file);
+GateRequest parse_request(const std::string& doc, const std::string& file) {
+    auto o = read_object(doc, file);
     GateRequest r;
     r.run_id = text(o, "run_id", file);
     r.step = text(o, "step", file);
@@ -92,27 +88,6 @@ GateRequest parse_request(const fs::path& file) {
     return r;
 }
 
-/// Creates `file` with `content` only if it does not exist: the content is written to a
-/// temporary file, then hard-linked into place (link(2) fails with EEXIST when another writer
-/// won), so a reader never sees a partial document.
-bool create_once(const fs::path& file, const std::string& content) {
-    fs::create_directories(file.parent_path());
-    const fs::path tmp = file.string() + ".tmp." + std::to_string(::getpid());
-    util::write_file_atomic(tmp, content);
-    const int rc = ::link(tmp.c_str(), file.c_str());
-    const int err = errno;
-    std::error_code ec;
-    fs::remove(tmp, ec);
-    if (rc == 0) {
-        return true;
-    }
-    if (err == EEXIST) {
-        return false;
-    }
-    throw util::Error("cannot write " + file.string() + ": " + std::strerror(err),
-                      util::ExitCode::state_unwritable);
-}
-
 void check_name(const std::string& name, const char* what) {
     if (name.empty() || name.find('/') != std::string::npos || name == "." || name == "..") {
         throw util::Error(std::string("invalid ") + what + " " + util::quoted(name),
@@ -122,75 +97,86 @@ void check_name(const std::string& name, const char* what) {
 
 } // namespace
 
-fs::path StepGates::file(const std::string& run_id, const std::string& step,
-                         const char* kind) const {
+StepGates::StepGates(const fs::path& state_dir)
+    : m_own(std::make_shared<LocalStore>(state_dir)), m_docs(m_own.get()) {}
+
+namespace {
+
+std::string name_of(const std::string& run_id, const std::string& step, const char* kind) {
     check_name(run_id, "run id");
     check_name(step, "step id");
-    return dir_ / "runs" / run_id / "gates" / (step + "." + kind + ".json");
+    return step + "." + kind;
 }
 
+} // namespace
+
 GateRequest StepGates::open(const GateRequest& wanted) const {
-    const fs::path f = file(wanted.run_id, wanted.step, "request");
-    create_once(f, request_json(wanted) + "\n");
-    return parse_request(f);
+    const std::string name = name_of(wanted.run_id, wanted.step, "request");
+    m_docs->create_gate_document(wanted.run_id, name, request_json(wanted));
+    return *request(wanted.run_id, wanted.step);
 }
 
 std::optional<GateRequest> StepGates::request(const std::string& run_id,
                                               const std::string& step) const {
-    const fs::path f = file(run_id, step, "request");
-    if (!fs::exists(f)) {
+    const std::string name = name_of(run_id, step, "request");
+    auto doc = m_docs->gate_document(run_id, name);
+    if (!doc) {
         return std::nullopt;
     }
-    return parse_request(f);
+    return parse_request(*doc, m_docs->gate_location(run_id, name));
 }
 
 std::optional<GateAnswer> StepGates::answer(const std::string& run_id,
                                             const std::string& step) const {
-    const fs::path f = file(run_id, step, "answer");
-    if (!fs::exists(f)) {
+    const std::string name = name_of(run_id, step, "answer");
+    auto doc = m_docs->gate_document(run_id, name);
+    if (!doc) {
         return std::nullopt;
     }
-    auto o = read_object(f);
+    const std::string where = m_docs->gate_location(run_id, name);
+    auto o = read_object(*doc, where);
     GateAnswer a;
-    a.approved = text(o, "answer", f) == "approved";
-    a.by = text(o, "by", f);
-    a.at = time_of(o, "at", f);
-    a.note = text(o, "note", f);
+    a.approved = text(o, "answer", where) == "approved";
+    a.by = text(o, "by", where);
+    a.at = time_of(o, "at", where);
+    a.note = text(o, "note", where);
     return a;
 }
 
 bool StepGates::give(const std::string& run_id, const std::string& step,
                      const GateAnswer& a) const {
-    return create_once(file(run_id, step, "answer"), answer_json(a) + "\n");
+    return m_docs->create_gate_document(run_id, name_of(run_id, step, "answer"), answer_json(a));
 }
 
 void StepGates::retire(const std::string& run_id, const std::string& step) const {
-    const fs::path request = file(run_id, step, "request");
-    if (!fs::exists(request)) {
+    const std::string request = name_of(run_id, step, "request");
+    const auto names = m_docs->gate_documents(run_id);
+    auto has = [&](const std::string& n) {
+        return std::find(names.begin(), names.end(), n) != names.end();
+    };
+    if (!has(request)) {
         return;
     }
-    const fs::path dir = request.parent_path();
     int n = 1;
-    while (fs::exists(dir / (step + ".request." + std::to_string(n) + ".json"))) {
+    while (has(request + "." + std::to_string(n))) {
         ++n;
     }
     const std::string k = std::to_string(n);
-    const fs::path answer = file(run_id, step, "answer");
-    if (fs::exists(answer)) {
-        fs::rename(answer, dir / (step + ".answer." + k + ".json"));
+    const std::string answer = name_of(run_id, step, "answer");
+    if (has(answer)) {
+        m_docs->rename_gate_document(run_id, answer, answer + "." + k);
     }
-    fs::rename(request, dir / (step + ".request." + k + ".json"));
+    m_docs->rename_gate_document(run_id, request, request + "." + k);
 }
 
 std::vector<GateRequest> StepGates::requests(const std::string& run_id) const {
     check_name(run_id, "run id");
     std::vector<GateRequest> out;
-    const fs::path dir = dir_ / "runs" / run_id / "gates";
-    std::error_code ec;
-    for (const auto& e : fs::directory_iterator(dir, ec)) {
-        const std::string name = e.path().filename().string();
-        if (name.size() > 13 && name.ends_with(".request.json")) {
-            out.push_back(parse_request(e.path()));
+    for (const auto& name : m_docs->gate_documents(run_id)) {
+        if (name.size() > 8 && name.ends_with(".request")) {
+            if (auto doc = m_docs->gate_document(run_id, name)) {
+                out.push_back(parse_request(*doc, m_docs->gate_location(run_id, name)));
+            }
         }
     }
     std::sort(out.begin(), out.end(),

@@ -2,16 +2,20 @@
 #pragma once
 
 // Approval gates inside a run (`action = "approve"`): the step's request and the one answer a
-// person gives (`rollback approve RUN_ID STEP [--reject]`). Kept beside the run so that a paused
-// run survives an engine restart: resume finds the first request (its expiry unchanged) and an
-// answer given meanwhile. Layout, under the state directory:
+// person gives (`rollback approve RUN_ID STEP [--reject]`). Kept by the run's store
+// (state::GateDocuments) so that a paused run survives an engine restart: resume finds the first
+// request (its expiry unchanged) and an answer given meanwhile. LocalStore's layout, under the
+// state directory:
 //   runs/<run_id>/gates/<step>.request.json   written once (the first request wins)
-//   runs/<run_id>/gates/<step>.answer.json    written once (the first answer wins: O_EXCL)
-// A shared store (issue 14) keeps the same two write-once documents.
+//   runs/<run_id>/gates/<step>.answer.json    written once (the first answer wins: link(2))
+// PgStore keeps the same two write-once documents in its `gates` table, so a person answers a
+// gate from any host sharing the state.
 
+#include "state/store.hpp"
 #include "util/time.hpp"
 
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -37,13 +41,16 @@ struct GateAnswer {
 
 class StepGates {
   public:
-    explicit StepGates(std::filesystem::path state_dir) : dir_(std::move(state_dir)) {}
+    /// The gates `docs` keeps (the run's store).
+    explicit StepGates(GateDocuments& docs) : m_docs(&docs) {}
+    /// The gates of the state directory `state_dir` (LocalStore's files).
+    explicit StepGates(const std::filesystem::path& state_dir);
 
     /// Records `wanted` unless the step has a request already; returns the request in force
     /// (the first one: a resumed gate keeps its expiry). Throws util::Error when the state
     /// directory cannot be written.
     GateRequest open(const GateRequest& wanted) const;
-    /// The step's request, or nullopt. A malformed file is util::Error (exit 2) naming it.
+    /// The step's request, or nullopt. A malformed document is util::Error (exit 2) naming it.
     std::optional<GateRequest> request(const std::string& run_id, const std::string& step) const;
     /// The answer, or nullopt.
     std::optional<GateAnswer> answer(const std::string& run_id, const std::string& step) const;
@@ -58,9 +65,8 @@ class StepGates {
     std::vector<GateRequest> requests(const std::string& run_id) const;
 
   private:
-    std::filesystem::path file(const std::string& run_id, const std::string& step,
-                               const char* kind) const;
-    std::filesystem::path dir_;
+    std::shared_ptr<GateDocuments> m_own; ///< the LocalStore of the path constructor
+    GateDocuments* m_docs = nullptr;
 };
 
 } // namespace rollback::state

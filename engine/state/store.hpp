@@ -232,11 +232,51 @@ class Runs {
     virtual std::unique_ptr<journal::Appender> open_journal(const std::string& run_id,
                                                             const RunLease& lease,
                                                             std::vector<std::string>* warnings) = 0;
+    /// The journal's bytes exactly as the JSON Lines file of docs/journal.md holds them (what
+    /// `audit verify` checks and `state export` writes). util::Error as read_journal.
+    virtual std::string journal_text(const std::string& run_id) const = 0;
+    /// Keeps `text`, a whole journal of `run_id` (`state import`), as it is: the caller has
+    /// verified it. util::Error (exit 2) when the store has a journal of that run already, or
+    /// for an id that is no run id; exit 7 when it cannot be written.
+    virtual void import_journal(const std::string& run_id, const std::string& text) = 0;
     /// Where a run's journal is, for messages.
     virtual std::string journal_location(const std::string& run_id) const = 0;
     /// The local directory for the run's artifacts (dumps, reconciliation exports); not
     /// created here. util::Error (exit 2) for an id that is no run id.
     virtual std::filesystem::path artifacts_dir(const std::string& run_id) const = 0;
+};
+
+/// The documents of the approval gates of runs (state/step_gate.hpp writes and reads them): per
+/// run, by name ("<step>.request", "<step>.answer", "<step>.request.1", ...), each written once.
+class GateDocuments {
+  public:
+    virtual ~GateDocuments() = default;
+    /// The document `name` of `run_id`, nullopt when there is none.
+    virtual std::optional<std::string> gate_document(const std::string& run_id,
+                                                     const std::string& name) const = 0;
+    /// Keeps `doc` as `name` unless a document of that name exists: of two writers exactly one
+    /// wins. false, writing nothing, when it existed. util::Error (exit 7) when it cannot be kept.
+    virtual bool create_gate_document(const std::string& run_id, const std::string& name,
+                                      const std::string& doc) = 0;
+    /// Renames `from` to `to` (a gate asked again keeps its old documents aside).
+    virtual void rename_gate_document(const std::string& run_id, const std::string& from,
+                                      const std::string& to) = 0;
+    /// The names of the run's documents, sorted; empty when none.
+    virtual std::vector<std::string> gate_documents(const std::string& run_id) const = 0;
+    /// Where `name` is kept, for messages (a file path for LocalStore).
+    virtual std::string gate_location(const std::string& run_id, const std::string& name) const = 0;
+};
+
+/// The monitor's incident-policy memory (state/policy_memory.hpp writes and reads the document).
+class PolicyMemoryDocument {
+  public:
+    virtual ~PolicyMemoryDocument() = default;
+    /// The document, nullopt when none was kept.
+    virtual std::optional<std::string> policy_memory_document() const = 0;
+    /// Replaces it (atomically). util::Error when it cannot be kept.
+    virtual void put_policy_memory_document(const std::string& doc) = 0;
+    /// Where it is kept, for messages.
+    virtual std::string policy_memory_location() const = 0;
 };
 
 /// Everything above, from one place.
@@ -246,7 +286,9 @@ class Store : public DecisionLog,
               public DeployMarkers,
               public BadReleases,
               public RunLocks,
-              public Runs {};
+              public Runs,
+              public GateDocuments,
+              public PolicyMemoryDocument {};
 
 /// lock.json's document of a holder, and back (missing keys stay empty/0).
 boost::json::object to_json(const Holder& h);

@@ -1,0 +1,337 @@
+// SPDX-License-Identifier: MIT
+// The PostgreSQL store's run lease (a row with a generation and an expiry, renewed by a
+// heartbeat thread) and its fenced journal appender.
+#include "state/pg_schema.hpp"
+
+#include "journal/writer.hpp"
+#include "util/error.hpp"
+#include "util/log.hpp"
+#include "util/sha256.hpp"
+
+#include <boost/json.hpp>
+
+#include <condition_variable>
+#include <csignal>
+#include <cstdlib>
+#include <mutex>
+#include <pqxx/except>
+#include <pqxx/result>
+#include <pqxx/transaction>
+#include <thread>
+
+namespace rollback::state {
+
+std::string holder_text(const Holder& h) {
+    return boost::json::serialize(to_json(h));
+}
+
+std::optional<Holder> holder_of_text(const std::optional<std::string>& text) {
+    if (!text) {
+        return std::nullopt;
+    }
+    boost::system::error_code ec;
+    auto v = boost::json::parse(*text, ec);
+    if (ec || !v.is_object()) {
+        return Holder{};
+    }
+    return holder_from_json(v.as_object());
+}
+
+namespace {
+
+std::string ttl_sql(std::chrono::milliseconds ttl) {
+    return "clock_timestamp() + interval '" + std::to_string(ttl.count()) + " milliseconds'";
+}
+
+class PgLease final : public RunLease {
+  public:
+    PgLease(db::Dsn dsn, PgStoreOptions options, Holder holder, std::uint64_t generation,
+            std::string row)
+        : RunLease(std::move(holder), generation), m_dsn(std::move(dsn)),
+          m_options(std::move(options)), m_row(std::move(row)) {
+        m_conn = db::connect(m_dsn);
+        m_s = schema_prefix(*m_conn, m_options.schema);
+        if (m_options.heartbeat.count() > 0) {
+            m_thread = std::thread([this] { beat(); });
+        }
+    }
+    ~PgLease() override { release(); }
+
+    std::optional<util::SystemTime> expires_at() const override {
+        std::lock_guard lock(m_mutex);
+        try {
+            connection();
+            pqxx::read_transaction tx(*m_conn);
+            auto r = tx.exec_params("SELECT (extract(epoch FROM expires_at) * 1000)::bigint FROM " +
+                                        m_s + "lease WHERE name = $2 AND generation = $1",
+                                    static_cast<long long>(m_generation), m_row);
+            if (r.empty() || r[0][0].is_null()) {
+                return std::nullopt;
+            }
+            return util::SystemTime(std::chrono::milliseconds(r[0][0].as<long long>()));
+        } catch (const pqxx::broken_connection&) {
+            m_conn.reset();
+            return std::nullopt;
+        }
+    }
+
+    bool renew() override {
+        std::lock_guard lock(m_mutex);
+        return renew_locked().value_or(!m_lost);
+    }
+
+    void set_run_id(const std::string& run_id) override {
+        std::lock_guard lock(m_mutex);
+        m_holder.run_id = run_id;
+        update("holder = $3", holder_text(m_holder));
+    }
+
+    void release() noexcept override {
+        stop_heartbeat();
+        std::lock_guard lock(m_mutex);
+        if (m_released) {
+            return;
+        }
+        m_released = true;
+        try {
+            update("held = false, holder = NULL, expires_at = NULL", std::nullopt);
+        } catch (const std::exception& e) {
+            // The row then ends by its expiry: the next starter sees this holder as dead.
+            log::warn("releasing the shared run lock: {}", e.what());
+        }
+    }
+
+    void release_leaving(const Holder& dead) override {
+        stop_heartbeat();
+        std::lock_guard lock(m_mutex);
+        m_released = true;
+        try {
+            update("held = false, holder = $3, expires_at = NULL", holder_text(dead));
+        } catch (const std::exception& e) {
+            throw util::Error("cannot record the dead holder in the shared run lock: " +
+                                  db::db_error_text(e),
+                              util::ExitCode::state_unwritable);
+        }
+    }
+
+  private:
+    void connection() const {
+        if (!m_conn) {
+            m_conn = db::connect(m_dsn);
+        }
+    }
+
+    // UPDATE of our row while it is still ours; `value` is $3 when given.
+    bool update(const std::string& set, const std::optional<std::string>& value) {
+        connection();
+        pqxx::work tx(*m_conn);
+        const std::string sql =
+            "UPDATE " + m_s + "lease SET " + set + " WHERE name = $2 AND generation = $1 AND held";
+        auto r = value ? tx.exec_params(sql, static_cast<long long>(m_generation), m_row, *value)
+                       : tx.exec_params(sql, static_cast<long long>(m_generation), m_row);
+        tx.commit();
+        return r.affected_rows() == 1;
+    }
+
+    // true: renewed; false: lost (another acquisition); nullopt: the server did not answer.
+    std::optional<bool> renew_locked() {
+        if (m_lost || m_released) {
+            return false;
+        }
+        try {
+            // Renewing after the expiry is fine while nobody took the lock: the generation is
+            // the fence, the expiry only lets a starter in.
+            if (!update("expires_at = " + ttl_sql(m_options.lease_ttl), std::nullopt)) {
+                m_lost = true;
+                log::warn("the shared {} lease of generation {} was taken over", m_row,
+                          m_generation);
+                return false;
+            }
+            return true;
+        } catch (const std::exception& e) {
+            m_conn.reset();
+            log::warn("renewing the shared run lock: {}", db::db_error_text(e));
+            return std::nullopt;
+        }
+    }
+
+    void beat() {
+        std::unique_lock lock(m_mutex);
+        while (!m_stop) {
+            if (m_wake.wait_for(lock, m_options.heartbeat, [this] { return m_stop; })) {
+                break;
+            }
+            if (renew_locked() == false) {
+                break;
+            }
+        }
+    }
+
+    void stop_heartbeat() noexcept {
+        {
+            std::lock_guard lock(m_mutex);
+            m_stop = true;
+        }
+        m_wake.notify_all();
+        if (m_thread.joinable() && m_thread.get_id() != std::this_thread::get_id()) {
+            m_thread.join();
+        }
+    }
+
+    db::Dsn m_dsn;
+    PgStoreOptions m_options;
+    std::string m_row; ///< the lease row: "run" (the run lock) or "leader"
+    std::string m_s;
+    mutable std::mutex m_mutex;
+    std::condition_variable m_wake;
+    std::thread m_thread;
+    mutable db::Connection m_conn;
+    bool m_stop = false;
+    bool m_lost = false;
+    bool m_released = false;
+};
+
+class PgAppender final : public journal::Appender {
+  public:
+    PgAppender(db::Dsn dsn, PgStoreOptions options, std::string run_id, std::string where,
+               std::uint64_t generation, std::uint64_t next_seq, std::string last_hash)
+        : m_dsn(std::move(dsn)), m_options(std::move(options)), m_run_id(std::move(run_id)),
+          m_where(std::move(where)), m_generation(generation), m_next_seq(next_seq),
+          m_last_hash(std::move(last_hash)) {
+        if (const char* k = std::getenv("ROLLBACK_TEST_KILL_AT_RECORD"); k != nullptr && *k) {
+            m_kill_at = std::atoll(k);
+        }
+    }
+
+    // Every record is committed before append() returns (Durability::with_next too: one
+    // commit is the unit of durability here).
+    std::uint64_t append(boost::json::object record, journal::Durability) override {
+        if (m_broken) {
+            throw util::Error(m_why, util::ExitCode::state_unwritable);
+        }
+        const std::uint64_t seq = m_next_seq;
+        const std::string line =
+            journal::record_line(std::move(record), seq,
+                                 util::format_time(std::chrono::system_clock::now()), m_last_hash);
+        const auto deadline = std::chrono::steady_clock::now() + m_options.reconnect_for;
+        for (;;) {
+            try {
+                write(seq, line);
+                break;
+            } catch (const pqxx::broken_connection& e) {
+                // Covers an in-doubt commit: the retry finds its own line by (run_id, seq).
+                m_conn.reset();
+                if (std::chrono::steady_clock::now() >= deadline) {
+                    fail("journal " + m_where + ": the PostgreSQL server did not answer for " +
+                         std::to_string(m_options.reconnect_for.count() / 1000) +
+                         " s: " + db::db_error_text(e));
+                }
+                log::warn("journal {}: connection lost ({}); retrying", m_where,
+                          db::db_error_text(e));
+                std::this_thread::sleep_for(std::chrono::seconds(1));
+            } catch (const db::ConnectError& e) {
+                if (std::chrono::steady_clock::now() >= deadline) {
+                    fail("journal " + m_where + ": " + e.what());
+                }
+                std::this_thread::sleep_for(std::chrono::seconds(1));
+            } catch (const util::Error&) {
+                throw;
+            } catch (const std::exception& e) {
+                fail("journal " + m_where + ": " + db::db_error_text(e));
+            }
+        }
+        m_last_hash = util::sha256_hex(line);
+        ++m_next_seq;
+        if (m_kill_at >= 0 && seq == static_cast<std::uint64_t>(m_kill_at)) {
+            std::raise(SIGKILL);
+        }
+        return seq;
+    }
+    void sync() override {}
+    bool space_exhausted() const override { return false; }
+    bool broken() const override { return m_broken; }
+    std::string location() const override { return m_where; }
+
+  private:
+    [[noreturn]] void fail(std::string why) {
+        m_broken = true;
+        m_why = std::move(why);
+        throw util::Error(m_why, util::ExitCode::state_unwritable);
+    }
+
+    void write(std::uint64_t seq, const std::string& line) {
+        if (!m_conn) {
+            m_conn = db::connect(m_dsn);
+            m_s = schema_prefix(*m_conn, m_options.schema);
+        }
+        pqxx::work tx(*m_conn);
+        // FOR SHARE: an acquisition (UPDATE of the row) waits for this append to commit, and an
+        // append waits for an acquisition in progress and then sees its generation.
+        auto lease = tx.exec("SELECT generation, held, holder FROM " + m_s +
+                             "lease WHERE name = 'run' FOR SHARE");
+        const auto generation = lease[0][0].as<long long>();
+        if (static_cast<std::uint64_t>(generation) != m_generation || !lease[0][1].as<bool>()) {
+            auto h = holder_of_text(lease[0][2].is_null()
+                                        ? std::nullopt
+                                        : std::optional(lease[0][2].as<std::string>()));
+            tx.abort();
+            std::string who = "nobody holds it now";
+            if (lease[0][1].as<bool>() && h) {
+                who = "now generation " + std::to_string(generation) + ", run " + h->run_id +
+                      " (pid " + std::to_string(h->pid) + " on " + h->host + ")";
+            }
+            fail("journal " + m_where + ": this process lost the run lock of generation " +
+                 std::to_string(m_generation) + " (" + who +
+                 "); it records and starts nothing more");
+        }
+        auto existing =
+            tx.exec_params("SELECT line FROM " + m_s + "journal WHERE run_id = $1 AND seq = $2",
+                           m_run_id, static_cast<long long>(seq));
+        if (!existing.empty()) {
+            // A commit whose answer was lost: ours is there. Anything else is a second writer.
+            if (existing[0][0].as<std::string>() != line) {
+                fail("journal " + m_where + ": record " + std::to_string(seq) +
+                     " was written by another process");
+            }
+            tx.commit();
+            return;
+        }
+        tx.exec_params("INSERT INTO " + m_s +
+                           "journal (run_id, seq, generation, line) VALUES ($1, $2, $3, $4)",
+                       m_run_id, static_cast<long long>(seq), static_cast<long long>(m_generation),
+                       line);
+        tx.commit();
+    }
+
+    db::Dsn m_dsn;
+    PgStoreOptions m_options;
+    std::string m_run_id;
+    std::string m_where;
+    std::string m_s;
+    db::Connection m_conn;
+    std::uint64_t m_generation;
+    std::uint64_t m_next_seq;
+    std::string m_last_hash;
+    long long m_kill_at = -1;
+    bool m_broken = false;
+    std::string m_why;
+};
+
+} // namespace
+
+std::unique_ptr<RunLease> make_pg_lease(const db::Dsn& dsn, const PgStoreOptions& options,
+                                        Holder holder, std::uint64_t generation,
+                                        const std::string& row) {
+    return std::make_unique<PgLease>(dsn, options, std::move(holder), generation, row);
+}
+
+std::unique_ptr<journal::Appender> make_pg_appender(const db::Dsn& dsn,
+                                                    const PgStoreOptions& options,
+                                                    std::string run_id, std::string where,
+                                                    std::uint64_t generation,
+                                                    std::uint64_t next_seq, std::string last_hash) {
+    return std::make_unique<PgAppender>(dsn, options, std::move(run_id), std::move(where),
+                                        generation, next_seq, std::move(last_hash));
+}
+
+} // namespace rollback::state

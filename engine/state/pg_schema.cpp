@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: MIT
+// The PostgreSQL store's schema and its migrations (docs/config.md "Shared state in PostgreSQL").
+// A migration is appended, never edited: version N is the first N entries of k_migrations.
+#include "state/pg_schema.hpp"
+
+#include "util/error.hpp"
+
+#include <pqxx/connection_base>
+#include <pqxx/result>
+#include <pqxx/transaction>
+
+namespace rollback::state {
+
+namespace {
+
+// `@` is replaced by the quoted schema name and a dot.
+constexpr const char* k_migrations[] = {
+    // 1: everything state::Store keeps.
+    "CREATE TABLE @decisions (id text PRIMARY KEY, doc text NOT NULL);"
+    "CREATE TABLE @ticks (day text NOT NULL, n bigserial, line text NOT NULL,"
+    " PRIMARY KEY (day, n));"
+    "CREATE TABLE @approvals (decision_id text PRIMARY KEY, doc text NOT NULL);"
+    "CREATE TABLE @documents (name text PRIMARY KEY, doc text NOT NULL);"
+    "CREATE TABLE @deploys (n bigserial PRIMARY KEY, line text NOT NULL);"
+    "CREATE TABLE @lease (name text PRIMARY KEY, generation bigint NOT NULL,"
+    " held boolean NOT NULL, holder text, acquired_at timestamptz, expires_at timestamptz);"
+    "INSERT INTO @lease (name, generation, held) VALUES ('run', 0, false);"
+    "CREATE TABLE @journal (run_id text NOT NULL, seq bigint NOT NULL,"
+    " generation bigint NOT NULL, line text NOT NULL, PRIMARY KEY (run_id, seq));",
+    // 2: the approval gates of runs; the monitors' leadership row.
+    "CREATE TABLE @gates (run_id text NOT NULL, name text NOT NULL, doc text NOT NULL,"
+    " PRIMARY KEY (run_id, name));"
+    "INSERT INTO @lease (name, generation, held) VALUES ('leader', 0, false);",
+};
+
+std::string with_schema(std::string_view sql, const std::string& prefix) {
+    std::string out;
+    for (char c : sql) {
+        if (c == '@') {
+            out += prefix;
+        } else {
+            out += c;
+        }
+    }
+    return out;
+}
+
+} // namespace
+
+int pg_schema_version() {
+    return static_cast<int>(std::size(k_migrations));
+}
+
+std::string schema_prefix(pqxx::connection_base& conn, const std::string& schema) {
+    return conn.quote_name(schema) + ".";
+}
+
+SchemaMigration migrate_pg_schema(pqxx::connection_base& conn, const std::string& schema) {
+    const std::string s = schema_prefix(conn, schema);
+    pqxx::work tx(conn);
+    // Hosts starting together: one migrates, the others wait here and find it done.
+    tx.exec("SELECT pg_advisory_xact_lock(hashtext(" + tx.quote("rollback-schema:" + schema) +
+            "))");
+    tx.exec("CREATE SCHEMA IF NOT EXISTS " + conn.quote_name(schema));
+    tx.exec("CREATE TABLE IF NOT EXISTS " + s +
+            "schema_version (version integer NOT NULL,"
+            " migrated_at timestamptz NOT NULL DEFAULT now())");
+    const auto r = tx.exec("SELECT coalesce(max(version), 0) FROM " + s + "schema_version");
+    SchemaMigration m;
+    m.from = r[0][0].as<int>();
+    m.to = m.from;
+    if (m.from > pg_schema_version()) {
+        throw util::Error("the shared state's schema " + schema + " has version " +
+                              std::to_string(m.from) + "; this rollback knows version " +
+                              std::to_string(pg_schema_version()) + " — use a newer rollback",
+                          util::ExitCode::invalid);
+    }
+    for (int v = m.from; v < pg_schema_version(); ++v) {
+        tx.exec(with_schema(k_migrations[v], s));
+        tx.exec("INSERT INTO " + s + "schema_version (version) VALUES (" + std::to_string(v + 1) +
+                ")");
+        m.to = v + 1;
+    }
+    tx.commit();
+    return m;
+}
+
+} // namespace rollback::state

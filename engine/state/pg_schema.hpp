@@ -1,0 +1,38 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+// Internal to the PostgreSQL store: the schema's migrations and the lease and journal pieces
+// (pg_schema.cpp, pg_lease.cpp) that PgStore hands out.
+
+#include "db/connection.hpp"
+#include "state/pg_store.hpp"
+
+#include <pqxx/connection_base>
+
+namespace rollback::state {
+
+/// `"<schema>".` for statements.
+std::string schema_prefix(pqxx::connection_base& conn, const std::string& schema);
+
+/// Creates or migrates `schema` on `conn` in one transaction (see init_pg_schema).
+SchemaMigration migrate_pg_schema(pqxx::connection_base& conn, const std::string& schema);
+
+/// A lease PgStore won on the lease row `row` ("run", "leader"): renews itself every
+/// `options.heartbeat` from a thread of its own connection.
+std::unique_ptr<RunLease> make_pg_lease(const db::Dsn& dsn, const PgStoreOptions& options,
+                                        Holder holder, std::uint64_t generation,
+                                        const std::string& row);
+
+/// An appender of `run_id`'s journal, fenced by `generation`: continues after `next_seq` and
+/// the line hashed `last_hash`.
+std::unique_ptr<journal::Appender> make_pg_appender(const db::Dsn& dsn,
+                                                    const PgStoreOptions& options,
+                                                    std::string run_id, std::string where,
+                                                    std::uint64_t generation,
+                                                    std::uint64_t next_seq, std::string last_hash);
+
+/// The holder's document as the lease row keeps it, and back (nullopt for NULL).
+std::string holder_text(const Holder& h);
+std::optional<Holder> holder_of_text(const std::optional<std::string>& text);
+
+} // namespace rollback::state

@@ -1,0 +1,596 @@
+// SPDX-License-Identifier: MIT
+#include "state/pg_store.hpp"
+
+#include "journal/paths.hpp"
+#include "state/pg_schema.hpp"
+
+#include "util/error.hpp"
+#include "util/log.hpp"
+#include "util/sha256.hpp"
+#include "util/strings.hpp"
+
+#include <pqxx/connection_base>
+#include <pqxx/except>
+#include <pqxx/result>
+#include <pqxx/transaction>
+
+namespace rollback::state {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+void check_run_id(const std::string& run_id) {
+    if (!journal::is_valid_run_id(run_id)) {
+        throw util::Error("not a run id: " + util::quoted(run_id), util::ExitCode::invalid,
+                          "run 'rollback history' to list the runs");
+    }
+}
+
+std::optional<std::string> text_or_null(const pqxx::field& f) {
+    if (f.is_null()) {
+        return std::nullopt;
+    }
+    return f.as<std::string>();
+}
+
+std::string join_lines(const pqxx::result& r) {
+    std::string out;
+    for (const auto& row : r) {
+        out += row[0].as<std::string>();
+        out += '\n';
+    }
+    return out;
+}
+
+} // namespace
+
+SchemaMigration init_pg_schema(const db::Dsn& dsn, const PgStoreOptions& options) {
+    auto conn = db::connect(dsn);
+    try {
+        return migrate_pg_schema(*conn, options.schema);
+    } catch (const util::Error&) {
+        throw;
+    } catch (const std::exception& e) {
+        throw util::Error("cannot create the shared state's schema " + options.schema + " (" +
+                              dsn.masked() + "): " + db::db_error_text(e),
+                          util::ExitCode::run_failed);
+    }
+}
+
+PgStore::PgStore(db::Dsn dsn, fs::path local_dir, PgStoreOptions options)
+    : m_dsn(std::move(dsn)), m_local(std::move(local_dir)), m_options(std::move(options)) {
+    m_where = "postgresql (" + m_dsn.masked() + ") schema " + m_options.schema;
+    init_pg_schema(m_dsn, m_options);
+    m_conn = db::connect(m_dsn);
+    m_s = schema_prefix(*m_conn, m_options.schema);
+}
+
+PgStore::~PgStore() = default;
+
+// Every statement below runs on the store's one connection, under m_mutex; a connection the
+// server dropped is opened again by the next call (what failed is thrown, never retried here:
+// the caller decides).
+PgStore::Session PgStore::session() const {
+    std::unique_lock lock(m_mutex);
+    if (!m_conn || !m_conn->is_open()) {
+        m_conn = db::connect(m_dsn);
+    }
+    return Session{std::move(lock), *m_conn};
+}
+
+std::string PgStore::put_record(const decision::DecisionRecord& r) {
+    auto c = session();
+    const std::string id = decision::record_id(r);
+    pqxx::work tx(c.conn);
+    tx.exec_params("INSERT INTO " + m_s +
+                       "decisions (id, doc) VALUES ($1, $2)"
+                       " ON CONFLICT (id) DO UPDATE SET doc = excluded.doc",
+                   id, decision::to_json(r));
+    tx.commit();
+    return m_where + " decisions/" + id;
+}
+
+decision::DecisionRecord PgStore::record(const std::string& id) const {
+    std::optional<std::string> doc;
+    {
+        auto c = session();
+        pqxx::read_transaction tx(c.conn);
+        auto r = tx.exec_params("SELECT doc FROM " + m_s + "decisions WHERE id = $1", id);
+        if (!r.empty()) {
+            doc = r[0][0].as<std::string>();
+        }
+    }
+    if (!doc) {
+        throw util::Error("no decision record " + util::quoted(id) + " in " + m_where,
+                          util::ExitCode::invalid);
+    }
+    return decision::from_json(*doc);
+}
+
+std::optional<std::string> PgStore::newest_record_id() const {
+    auto c = session();
+    pqxx::read_transaction tx(c.conn);
+    auto r = tx.exec("SELECT max(id) FROM " + m_s + "decisions");
+    return text_or_null(r[0][0]);
+}
+
+void PgStore::append_tick(const decision::DecisionRecord& r, const std::string& written_id,
+                          int keep_days) {
+    const std::string day = util::format_time(r.time).substr(0, 10);
+    const std::string oldest =
+        util::format_time(r.time - std::chrono::hours(24) * keep_days).substr(0, 10);
+    try {
+        auto c = session();
+        pqxx::work tx(c.conn);
+        auto seen = tx.exec_params("SELECT 1 FROM " + m_s + "ticks WHERE day = $1 LIMIT 1", day);
+        tx.exec_params("INSERT INTO " + m_s + "ticks (day, line) VALUES ($1, $2)", day,
+                       tick_line(r, written_id));
+        if (seen.empty()) { // a new day: drop the days past their keep
+            tx.exec_params("DELETE FROM " + m_s + "ticks WHERE day < $1", oldest);
+        }
+        tx.commit();
+    } catch (const std::exception& e) {
+        log::warn("cannot append a tick to {}: {}", m_where, db::db_error_text(e));
+    }
+}
+
+std::vector<std::string> PgStore::ticks_of_day(const std::string& day) const {
+    auto c = session();
+    pqxx::read_transaction tx(c.conn);
+    std::vector<std::string> out;
+    for (const auto& row :
+         tx.exec_params("SELECT line FROM " + m_s + "ticks WHERE day = $1 ORDER BY n", day)) {
+        out.push_back(row[0].as<std::string>());
+    }
+    return out;
+}
+
+void PgStore::put_approval(const ApprovalRequest& a) {
+    check_decision_id(a.decision_id);
+    auto c = session();
+    pqxx::work tx(c.conn);
+    tx.exec_params("INSERT INTO " + m_s +
+                       "approvals (decision_id, doc) VALUES ($1, $2)"
+                       " ON CONFLICT (decision_id) DO UPDATE SET doc = excluded.doc",
+                   a.decision_id, approval_json(a));
+    tx.commit();
+}
+
+std::optional<ApprovalRequest> PgStore::approval(const std::string& decision_id) const {
+    check_decision_id(decision_id);
+    std::optional<std::string> doc;
+    {
+        auto c = session();
+        pqxx::read_transaction tx(c.conn);
+        auto r = tx.exec_params("SELECT doc FROM " + m_s + "approvals WHERE decision_id = $1",
+                                decision_id);
+        if (!r.empty()) {
+            doc = r[0][0].as<std::string>();
+        }
+    }
+    if (!doc) {
+        return std::nullopt;
+    }
+    return parse_approval(*doc, m_where + " approvals/" + decision_id);
+}
+
+std::vector<ApprovalRequest> PgStore::approvals() const {
+    std::vector<std::pair<std::string, std::string>> rows;
+    {
+        auto c = session();
+        pqxx::read_transaction tx(c.conn);
+        for (const auto& row :
+             tx.exec("SELECT decision_id, doc FROM " + m_s + "approvals ORDER BY decision_id")) {
+            rows.emplace_back(row[0].as<std::string>(), row[1].as<std::string>());
+        }
+    }
+    std::vector<ApprovalRequest> out;
+    for (const auto& [id, doc] : rows) { // ids start with the time
+        out.push_back(parse_approval(doc, m_where + " approvals/" + id));
+    }
+    return out;
+}
+
+namespace {
+
+std::optional<std::string> document(pqxx::connection_base& conn, const std::string& s,
+                                    const std::string& name) {
+    pqxx::read_transaction tx(conn);
+    auto r = tx.exec_params("SELECT doc FROM " + s + "documents WHERE name = $1", name);
+    if (r.empty()) {
+        return std::nullopt;
+    }
+    return r[0][0].as<std::string>();
+}
+
+void put_document(pqxx::transaction_base& tx, const std::string& s, const std::string& name,
+                  const std::string& doc) {
+    tx.exec_params("INSERT INTO " + s +
+                       "documents (name, doc) VALUES ($1, $2)"
+                       " ON CONFLICT (name) DO UPDATE SET doc = excluded.doc",
+                   name, doc);
+}
+
+} // namespace
+
+std::optional<decision::BaselineBook> PgStore::baselines() const {
+    std::optional<std::string> doc;
+    {
+        auto c = session();
+        doc = document(c.conn, m_s, "baselines");
+    }
+    if (!doc) {
+        return std::nullopt;
+    }
+    return decision::BaselineBook::from_json(*doc);
+}
+
+void PgStore::put_baselines(const decision::BaselineBook& book) {
+    auto c = session();
+    pqxx::work tx(c.conn);
+    put_document(tx, m_s, "baselines", book.to_json());
+    tx.commit();
+}
+
+std::string PgStore::put_deploy_marker(const DeployMarker& m) {
+    const std::string line = deploy_marker_json(m);
+    auto c = session();
+    pqxx::work tx(c.conn);
+    put_document(tx, m_s, "deploy", line);
+    tx.exec_params("INSERT INTO " + m_s + "deploys (line) VALUES ($1)", line);
+    tx.commit();
+    return m_where + " deploy";
+}
+
+std::optional<DeployMarker> PgStore::deploy_marker() const {
+    std::optional<std::string> doc;
+    {
+        auto c = session();
+        doc = document(c.conn, m_s, "deploy");
+    }
+    if (!doc) {
+        return std::nullopt;
+    }
+    return parse_deploy_marker(*doc, m_where + " deploy");
+}
+
+std::vector<DeployMarker> PgStore::deploy_history(const std::string& target) const {
+    std::string text;
+    {
+        auto c = session();
+        pqxx::read_transaction tx(c.conn);
+        text = join_lines(tx.exec("SELECT line FROM " + m_s + "deploys ORDER BY n"));
+    }
+    return parse_deploy_history(text, deploy_history_location(), target);
+}
+
+std::string PgStore::deploy_history_location() const {
+    return m_where + " deploys";
+}
+
+std::vector<BadRelease> PgStore::bad_releases() const {
+    std::optional<std::string> doc;
+    {
+        auto c = session();
+        doc = document(c.conn, m_s, "releases");
+    }
+    if (!doc) {
+        return {};
+    }
+    return parse_bad_releases(*doc, m_where + " releases");
+}
+
+void PgStore::record_bad_release(const BadRelease& bad) {
+    try {
+        auto c = session();
+        pqxx::work tx(c.conn);
+        // Two hosts marking releases at once: the row lock makes it read-modify-write.
+        tx.exec("INSERT INTO " + m_s +
+                "documents (name, doc) VALUES ('releases', '{\"version\":1,\"bad_releases\":[]}')"
+                " ON CONFLICT (name) DO NOTHING");
+        auto r = tx.exec("SELECT doc FROM " + m_s + "documents WHERE name = 'releases' FOR UPDATE");
+        auto all = with_bad_release(
+            parse_bad_releases(r[0][0].as<std::string>(), m_where + " releases"), bad);
+        put_document(tx, m_s, "releases", bad_releases_json(all));
+        tx.commit();
+    } catch (const util::Error&) {
+        throw;
+    } catch (const std::exception& e) {
+        throw util::Error("cannot record the bad release in " + m_where + ": " +
+                              db::db_error_text(e),
+                          util::ExitCode::run_failed);
+    }
+}
+
+std::optional<std::string> PgStore::gate_document(const std::string& run_id,
+                                                  const std::string& name) const {
+    auto c = session();
+    pqxx::read_transaction tx(c.conn);
+    auto r = tx.exec_params("SELECT doc FROM " + m_s + "gates WHERE run_id = $1 AND name = $2",
+                            run_id, name);
+    if (r.empty()) {
+        return std::nullopt;
+    }
+    return r[0][0].as<std::string>();
+}
+
+bool PgStore::create_gate_document(const std::string& run_id, const std::string& name,
+                                   const std::string& doc) {
+    try {
+        auto c = session();
+        pqxx::work tx(c.conn);
+        auto r = tx.exec_params("INSERT INTO " + m_s +
+                                    "gates (run_id, name, doc) VALUES ($1, $2, $3)"
+                                    " ON CONFLICT DO NOTHING",
+                                run_id, name, doc);
+        tx.commit();
+        return r.affected_rows() == 1;
+    } catch (const std::exception& e) {
+        throw util::Error("cannot keep " + gate_location(run_id, name) + ": " +
+                              db::db_error_text(e),
+                          util::ExitCode::state_unwritable);
+    }
+}
+
+void PgStore::rename_gate_document(const std::string& run_id, const std::string& from,
+                                   const std::string& to) {
+    auto c = session();
+    pqxx::work tx(c.conn);
+    tx.exec_params("UPDATE " + m_s + "gates SET name = $3 WHERE run_id = $1 AND name = $2", run_id,
+                   from, to);
+    tx.commit();
+}
+
+std::vector<std::string> PgStore::gate_documents(const std::string& run_id) const {
+    auto c = session();
+    pqxx::read_transaction tx(c.conn);
+    std::vector<std::string> out;
+    for (const auto& row : tx.exec_params(
+             "SELECT name FROM " + m_s + "gates WHERE run_id = $1 ORDER BY name", run_id)) {
+        out.push_back(row[0].as<std::string>());
+    }
+    return out;
+}
+
+std::string PgStore::gate_location(const std::string& run_id, const std::string& name) const {
+    return m_where + " runs/" + run_id + "/gates/" + name;
+}
+
+std::optional<std::string> PgStore::policy_memory_document() const {
+    auto c = session();
+    return document(c.conn, m_s, "monitor-policy");
+}
+
+void PgStore::put_policy_memory_document(const std::string& doc) {
+    auto c = session();
+    pqxx::work tx(c.conn);
+    put_document(tx, m_s, "monitor-policy", doc);
+    tx.commit();
+}
+
+std::string PgStore::policy_memory_location() const {
+    return m_where + " monitor-policy";
+}
+
+PgStore::LeaseRow PgStore::lease_row() const {
+    return lease_row("run");
+}
+
+PgStore::LeaseRow PgStore::lease_row(const std::string& row_name) const {
+    auto c = session();
+    pqxx::read_transaction tx(c.conn);
+    auto r = tx.exec_params(
+        "SELECT generation, held,"
+        " held AND (expires_at IS NULL OR expires_at > clock_timestamp()), holder,"
+        " to_char(expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+        " FROM " +
+            m_s + "lease WHERE name = $1",
+        row_name);
+    LeaseRow row;
+    if (r.empty()) {
+        return row;
+    }
+    row.generation = static_cast<std::uint64_t>(r[0][0].as<long long>());
+    row.held = r[0][1].as<bool>();
+    row.live = r[0][2].as<bool>();
+    row.holder = holder_of_text(text_or_null(r[0][3]));
+    row.expires_at = text_or_null(r[0][4]).value_or("");
+    return row;
+}
+
+LeaseAttempt PgStore::acquire_lease(const Holder& owner) {
+    return acquire_row("run", owner);
+}
+
+LeaseAttempt PgStore::acquire_row(const std::string& row, const Holder& owner) {
+    LeaseAttempt out;
+    std::uint64_t generation = 0;
+    try {
+        auto c = session();
+        pqxx::work tx(c.conn);
+        auto r = tx.exec_params("SELECT generation, held,"
+                                " held AND (expires_at IS NULL OR expires_at > clock_timestamp()),"
+                                " holder FROM " +
+                                    m_s + "lease WHERE name = $1 FOR UPDATE",
+                                row);
+        const bool live = r[0][2].as<bool>();
+        auto holder = holder_of_text(text_or_null(r[0][3]));
+        if (live) {
+            out.holder = holder.value_or(Holder{});
+            return out;
+        }
+        // Ended without releasing: it died, or went silent past its expiry.
+        out.stale = holder;
+        generation = static_cast<std::uint64_t>(r[0][0].as<long long>()) + 1;
+        tx.exec_params("UPDATE " + m_s +
+                           "lease SET generation = $1, held = true, holder = $2,"
+                           " acquired_at = clock_timestamp(), expires_at = clock_timestamp() + "
+                           "$3 * interval '1 millisecond' WHERE name = $4",
+                       static_cast<long long>(generation), holder_text(owner),
+                       static_cast<long long>(m_options.lease_ttl.count()), row);
+        tx.commit();
+    } catch (const util::Error&) {
+        throw;
+    } catch (const std::exception& e) {
+        throw util::Error("cannot take the " + row + " lease in " + m_where + ": " +
+                              db::db_error_text(e),
+                          util::ExitCode::state_unwritable);
+    }
+    out.lease = make_pg_lease(m_dsn, m_options, owner, generation, row);
+    return out;
+}
+
+std::optional<Holder> PgStore::lease_holder() const {
+    auto row = lease_row();
+    if (!row.live) {
+        return std::nullopt;
+    }
+    return row.holder.value_or(Holder{});
+}
+
+std::optional<Holder> PgStore::dead_holder() const {
+    auto row = lease_row();
+    if (row.live) {
+        return std::nullopt;
+    }
+    return row.holder;
+}
+
+std::vector<std::string> PgStore::list_runs() const {
+    auto c = session();
+    pqxx::read_transaction tx(c.conn);
+    std::vector<std::string> out;
+    for (const auto& row :
+         tx.exec("SELECT run_id FROM " + m_s + "journal WHERE seq = 0 ORDER BY run_id DESC")) {
+        out.push_back(row[0].as<std::string>());
+    }
+    return out;
+}
+
+std::optional<std::string> PgStore::latest_run() const {
+    auto c = session();
+    pqxx::read_transaction tx(c.conn);
+    return text_or_null(tx.exec("SELECT max(run_id) FROM " + m_s + "journal WHERE seq = 0")[0][0]);
+}
+
+std::string PgStore::journal_location(const std::string& run_id) const {
+    return m_where + " runs/" + run_id;
+}
+
+fs::path PgStore::artifacts_dir(const std::string& run_id) const {
+    return journal::run_dir(m_local, run_id);
+}
+
+std::string PgStore::journal_text(const std::string& run_id) const {
+    check_run_id(run_id);
+    std::string content;
+    {
+        auto c = session();
+        pqxx::read_transaction tx(c.conn);
+        content = join_lines(tx.exec_params(
+            "SELECT line FROM " + m_s + "journal WHERE run_id = $1 ORDER BY seq", run_id));
+    }
+    if (content.empty()) {
+        throw util::Error("journal " + journal_location(run_id) + " does not exist",
+                          util::ExitCode::invalid, "run 'rollback history' to list the runs");
+    }
+    return content;
+}
+
+journal::Journal PgStore::read_journal(const std::string& run_id) const {
+    return journal::parse(journal_text(run_id), journal_location(run_id));
+}
+
+void PgStore::import_journal(const std::string& run_id, const std::string& text) {
+    check_run_id(run_id);
+    try {
+        auto c = session();
+        pqxx::work tx(c.conn);
+        if (!tx.exec_params("SELECT 1 FROM " + m_s + "journal WHERE run_id = $1 LIMIT 1", run_id)
+                 .empty()) {
+            throw util::Error(
+                "journal " + journal_location(run_id) + " exists already", util::ExitCode::invalid,
+                "a run is imported once; compare with: rollback state export " + run_id);
+        }
+        // Imported lines carry generation 0: no lease of this store wrote them.
+        std::uint64_t seq = 0;
+        std::size_t begin = 0;
+        while (begin < text.size()) {
+            std::size_t end = text.find('\n', begin);
+            if (end == std::string::npos) {
+                end = text.size();
+            }
+            tx.exec_params("INSERT INTO " + m_s +
+                               "journal (run_id, seq, generation, line) VALUES ($1, $2, 0, $3)",
+                           run_id, static_cast<long long>(seq++), text.substr(begin, end - begin));
+            begin = end + 1;
+        }
+        tx.commit();
+    } catch (const util::Error&) {
+        throw;
+    } catch (const std::exception& e) {
+        throw util::Error("cannot import journal " + journal_location(run_id) + ": " +
+                              db::db_error_text(e),
+                          util::ExitCode::state_unwritable);
+    }
+}
+
+std::unique_ptr<journal::Appender> PgStore::create_journal(const std::string& run_id,
+                                                           const boost::json::object& header_fields,
+                                                           const RunLease& lease) {
+    check_run_id(run_id);
+    const std::string header =
+        journal::header_line(header_fields, util::format_time(std::chrono::system_clock::now()));
+    try {
+        auto c = session();
+        pqxx::work tx(c.conn);
+        auto r =
+            tx.exec("SELECT generation, held FROM " + m_s + "lease WHERE name = 'run' FOR SHARE");
+        if (static_cast<std::uint64_t>(r[0][0].as<long long>()) != lease.generation() ||
+            !r[0][1].as<bool>()) {
+            throw util::Error("cannot create journal " + journal_location(run_id) +
+                                  ": the run lock is not held by this lease",
+                              util::ExitCode::state_unwritable);
+        }
+        auto done = tx.exec_params("INSERT INTO " + m_s +
+                                       "journal (run_id, seq, generation, line)"
+                                       " VALUES ($1, 0, $2, $3) ON CONFLICT DO NOTHING",
+                                   run_id, static_cast<long long>(lease.generation()), header);
+        if (done.affected_rows() != 1) {
+            throw util::Error("cannot create journal " + journal_location(run_id) + ": it exists",
+                              util::ExitCode::state_unwritable);
+        }
+        tx.commit();
+    } catch (const util::Error&) {
+        throw;
+    } catch (const std::exception& e) {
+        throw util::Error("cannot create journal " + journal_location(run_id) + ": " +
+                              db::db_error_text(e),
+                          util::ExitCode::state_unwritable);
+    }
+    return make_pg_appender(m_dsn, m_options, run_id, journal_location(run_id), lease.generation(),
+                            1, util::sha256_hex(header));
+}
+
+std::unique_ptr<journal::Appender> PgStore::open_journal(const std::string& run_id,
+                                                         const RunLease& lease,
+                                                         std::vector<std::string>* warnings) {
+    journal::Journal j = read_journal(run_id);
+    if (warnings != nullptr) {
+        warnings->insert(warnings->end(), j.warnings.begin(), j.warnings.end());
+    }
+    std::string last;
+    {
+        auto c = session();
+        pqxx::read_transaction tx(c.conn);
+        last = tx.exec_params("SELECT line FROM " + m_s +
+                                  "journal WHERE run_id = $1 ORDER BY seq DESC LIMIT 1",
+                              run_id)[0][0]
+                   .as<std::string>();
+    }
+    return make_pg_appender(m_dsn, m_options, run_id, journal_location(run_id), lease.generation(),
+                            j.records.size() + 1, util::sha256_hex(last));
+}
+
+} // namespace rollback::state

@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+// state::Store in PostgreSQL, shared by every engine host that names the same database
+// (`[target] state = "postgresql://..."` or `[state] dsn`, docs/config.md "Shared state in
+// PostgreSQL"). The tables live in one schema (default `rollback`), created and migrated by
+// `rollback state init` or on first use, versioned in `<schema>.schema_version`
+// (pg_schema.cpp). Every document is kept in the same text the local files hold (a record, a
+// request, a marker, a journal line), so a value read back went through the same parsers.
+//
+// The run lock is one row (`<schema>.lease`): a generation counted up by every acquisition, the
+// holder, and an expiry on the database server's clock (one clock for every host). A holder
+// renews it from a heartbeat thread of its own connection; a holder that goes silent past the
+// expiry (dead, paused, partitioned) loses it to the next starter, who gets a greater
+// generation. Every journal append is one transaction that first locks the lease row FOR SHARE
+// and checks that its generation is still the current one: a holder that was taken over
+// appends nothing (fencing), and an acquisition and an append never interleave.
+
+#include "db/connection.hpp"
+#include "state/leadership.hpp"
+#include "state/store.hpp"
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <mutex>
+#include <string>
+
+namespace pqxx {
+class connection_base;
+} // namespace pqxx
+
+namespace rollback::state {
+
+struct PgStoreOptions {
+    /// The schema holding the tables (an SQL identifier; quoted).
+    std::string schema = "rollback";
+    /// How long a holder that stopped renewing keeps the run lock.
+    std::chrono::milliseconds lease_ttl{std::chrono::seconds(15)};
+    /// How often a holder's lease renews itself; 0: never by itself (tests of silence).
+    std::chrono::milliseconds heartbeat{std::chrono::seconds(5)};
+    /// How long an append waits for a server that went away (reconnecting each second)
+    /// before the run stops with exit 7.
+    std::chrono::milliseconds reconnect_for{std::chrono::seconds(30)};
+};
+
+/// What `rollback state init` did: the schema's version before (0: none) and after.
+struct SchemaMigration {
+    int from = 0;
+    int to = 0;
+};
+
+/// The schema version this build creates and reads.
+int pg_schema_version();
+
+/// Creates or migrates the schema of `options.schema` to pg_schema_version(), serialized
+/// between hosts by an advisory lock. util::Error (exit 2) when the database holds a newer
+/// version; db::ConnectError (exit 1) when the server cannot be reached.
+SchemaMigration init_pg_schema(const db::Dsn& dsn, const PgStoreOptions& options = {});
+
+class PgStore : public Store {
+  public:
+    /// Connects and creates/migrates the schema (init_pg_schema). `local_dir` keeps what stays
+    /// on this host: the runs' artifacts (dumps, exports) and rollback.log.
+    PgStore(db::Dsn dsn, std::filesystem::path local_dir, PgStoreOptions options = {});
+    ~PgStore() override;
+
+    std::string put_record(const decision::DecisionRecord& r) override;
+    decision::DecisionRecord record(const std::string& id) const override;
+    std::optional<std::string> newest_record_id() const override;
+    void append_tick(const decision::DecisionRecord& r, const std::string& written_id,
+                     int keep_days = 14) override;
+    std::vector<std::string> ticks_of_day(const std::string& day) const override;
+
+    void put_approval(const ApprovalRequest& a) override;
+    std::optional<ApprovalRequest> approval(const std::string& decision_id) const override;
+    std::vector<ApprovalRequest> approvals() const override;
+
+    std::optional<decision::BaselineBook> baselines() const override;
+    void put_baselines(const decision::BaselineBook& book) override;
+
+    std::string put_deploy_marker(const DeployMarker& m) override;
+    std::optional<DeployMarker> deploy_marker() const override;
+    std::vector<DeployMarker> deploy_history(const std::string& target) const override;
+    std::string deploy_history_location() const override;
+
+    std::vector<BadRelease> bad_releases() const override;
+    void record_bad_release(const BadRelease& bad) override;
+
+    LeaseAttempt acquire_lease(const Holder& owner) override;
+    std::optional<Holder> lease_holder() const override;
+    std::optional<Holder> dead_holder() const override;
+
+    std::vector<std::string> list_runs() const override;
+    std::optional<std::string> latest_run() const override;
+    journal::Journal read_journal(const std::string& run_id) const override;
+    std::unique_ptr<journal::Appender> create_journal(const std::string& run_id,
+                                                      const boost::json::object& header_fields,
+                                                      const RunLease& lease) override;
+    std::unique_ptr<journal::Appender> open_journal(const std::string& run_id,
+                                                    const RunLease& lease,
+                                                    std::vector<std::string>* warnings) override;
+    std::string journal_text(const std::string& run_id) const override;
+    void import_journal(const std::string& run_id, const std::string& text) override;
+    std::string journal_location(const std::string& run_id) const override;
+    std::filesystem::path artifacts_dir(const std::string& run_id) const override;
+
+    std::optional<std::string> gate_document(const std::string& run_id,
+                                             const std::string& name) const override;
+    bool create_gate_document(const std::string& run_id, const std::string& name,
+                              const std::string& doc) override;
+    void rename_gate_document(const std::string& run_id, const std::string& from,
+                              const std::string& to) override;
+    std::vector<std::string> gate_documents(const std::string& run_id) const override;
+    std::string gate_location(const std::string& run_id, const std::string& name) const override;
+
+    std::optional<std::string> policy_memory_document() const override;
+    void put_policy_memory_document(const std::string& doc) override;
+    std::string policy_memory_location() const override;
+
+    /// The lease row as it is now (for `status`): generation, holder, whether it is live.
+    struct LeaseRow {
+        std::uint64_t generation = 0;
+        bool held = false;
+        bool live = false; ///< held and not past its expiry
+        std::optional<Holder> holder;
+        std::string expires_at; ///< RFC 3339 UTC; "" when none
+    };
+    LeaseRow lease_row() const;
+
+    /// The monitors' leadership for `me`, on the lease row "leader" (the same rules as the run
+    /// lock: a generation, an expiry renewed by a heartbeat while held). The store must outlive
+    /// it.
+    std::unique_ptr<Leadership> leadership(const Holder& me);
+    /// The leader now (for `status`); nullopt when nobody leads.
+    std::optional<Leader> leader() const;
+    /// The lease row `row` ("run", "leader") as it is now.
+    LeaseRow lease_row(const std::string& row) const;
+    /// Takes the lease row `row` for `owner` when it is free (as acquire_lease does "run").
+    LeaseAttempt acquire_row(const std::string& row, const Holder& owner);
+
+    /// "postgresql (host=... dbname=... user=...) schema rollback": for messages, masked.
+    const std::string& where() const { return m_where; }
+
+  private:
+    /// The store's connection (opened again when the server dropped it), locked.
+    struct Session {
+        std::unique_lock<std::mutex> lock;
+        pqxx::connection_base& conn;
+    };
+    Session session() const;
+
+    db::Dsn m_dsn;
+    std::filesystem::path m_local;
+    PgStoreOptions m_options;
+    std::string m_where;
+    std::string m_s; ///< the quoted schema name followed by '.'
+    mutable std::mutex m_mutex;
+    mutable db::Connection m_conn;
+};
+
+} // namespace rollback::state

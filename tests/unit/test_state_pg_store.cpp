@@ -1,0 +1,258 @@
+// SPDX-License-Identifier: MIT
+// state::PgStore against a real PostgreSQL 15 (the CTest fixture `pg`; ROLLBACK_TEST_PG is its
+// superuser DSN): the Store contract the other stores keep, the schema's versions, the lease row
+// and the fencing of journal appends. Without a server these tests exit 125 (skipped).
+#include "state/pg_store.hpp"
+
+#include "journal/reader.hpp"
+#include "support/store_contract.hpp"
+#include "support/temp_dir.hpp"
+#include "util/error.hpp"
+#include "util/files.hpp"
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <doctest/doctest.h>
+#include <filesystem>
+#include <pqxx/connection_base>
+#include <pqxx/nontransaction>
+#include <pqxx/result>
+#include <thread>
+#include <unistd.h>
+
+using namespace rollback;
+using namespace std::chrono_literals;
+
+namespace {
+
+db::Dsn test_dsn() {
+    const char* env = std::getenv("ROLLBACK_TEST_PG");
+    if (env == nullptr || *env == '\0' ||
+        !std::filesystem::exists("/usr/lib/postgresql/15/bin/initdb")) {
+        std::fprintf(stderr, "ROLLBACK_TEST_PG not set or PostgreSQL 15 (initdb) missing: "
+                             "skipping the PostgreSQL store tests\n");
+        std::exit(125);
+    }
+    return db::Dsn::parse(env);
+}
+
+void exec(const std::string& sql) {
+    auto conn = db::connect(test_dsn());
+    pqxx::nontransaction tx(*conn);
+    tx.exec(sql);
+}
+
+/// A schema of its own for each pass of a test case (every SUBCASE starts from an empty
+/// store), dropped at the end.
+struct FreshSchema {
+    std::string name;
+    FreshSchema() {
+        static std::atomic<int> n{0};
+        name = "rbtest_" + std::to_string(::getpid()) + "_" + std::to_string(++n);
+    }
+    ~FreshSchema() {
+        try {
+            exec("DROP SCHEMA IF EXISTS " + name + " CASCADE");
+        } catch (const std::exception& e) {
+            std::fprintf(stderr, "dropping %s: %s\n", name.c_str(), e.what());
+        }
+    }
+    state::PgStoreOptions options(std::chrono::milliseconds ttl = 15s,
+                                  std::chrono::milliseconds heartbeat = 0ms) const {
+        state::PgStoreOptions o;
+        o.schema = name;
+        o.lease_ttl = ttl;
+        o.heartbeat = heartbeat;
+        o.reconnect_for = 2s;
+        return o;
+    }
+};
+
+/// The journal table's lines, as a file would hold them.
+std::string journal_lines(const std::string& schema) {
+    auto conn = db::connect(test_dsn());
+    pqxx::nontransaction tx(*conn);
+    std::string out;
+    for (const auto& row : tx.exec("SELECT line FROM " + schema + ".journal ORDER BY seq")) {
+        out += row[0].as<std::string>() + "\n";
+    }
+    return out;
+}
+
+const std::string k_run_a = "20261126T100000Z-aaaaaa";
+const std::string k_run_b = "20261126T100100Z-bbbbbb";
+
+} // namespace
+
+TEST_SUITE("state") {
+    TEST_CASE("PgStore keeps the Store contract") {
+        FreshSchema schema;
+        test::TempDir dir;
+        state::PgStore store(test_dsn(), dir.path(), schema.options());
+        test::check_contract(store, {.leases_expire = true});
+    }
+
+    TEST_CASE("PgStore: the schema is created once and versioned and a newer one is refused") {
+        FreshSchema schema;
+        const auto first = state::init_pg_schema(test_dsn(), schema.options());
+        CHECK(first.from == 0);
+        CHECK(first.to == state::pg_schema_version());
+        const auto again = state::init_pg_schema(test_dsn(), schema.options());
+        CHECK(again.from == state::pg_schema_version());
+        CHECK(again.to == state::pg_schema_version());
+        exec("INSERT INTO " + schema.name + ".schema_version (version) VALUES (" +
+             std::to_string(state::pg_schema_version() + 1) + ")");
+        test::TempDir dir;
+        try {
+            state::PgStore store(test_dsn(), dir.path(), schema.options());
+            FAIL("a store opened a schema newer than it knows");
+        } catch (const util::Error& e) {
+            CHECK(e.code() == util::ExitCode::invalid);
+            CHECK(std::string(e.what()).find("use a newer rollback") != std::string::npos);
+        }
+    }
+
+    TEST_CASE("PgStore: two hosts on one database see one lock and each other's records") {
+        FreshSchema schema;
+        test::TempDir a_dir, b_dir;
+        state::PgStore a(test_dsn(), a_dir.path(), schema.options());
+        state::PgStore b(test_dsn(), b_dir.path(), schema.options());
+        auto r = test::record_at("2026-11-26T10:00:00Z", decision::Action::trigger);
+        a.put_record(r);
+        CHECK(decision::to_json(b.record(decision::record_id(r))) == decision::to_json(r));
+        auto lease = a.acquire_lease(state::this_process_holder(k_run_a, "errors")).lease;
+        REQUIRE(lease);
+        auto refused = b.acquire_lease(state::this_process_holder(k_run_b, "manual"));
+        CHECK_FALSE(refused.lease);
+        REQUIRE(refused.holder);
+        CHECK(refused.holder->run_id == k_run_a);
+        CHECK(refused.holder->reason == "errors");
+        a.create_journal(k_run_a, {{"run_id", k_run_a}}, *lease)
+            ->append({{"type", "note"}, {"text", "from a"}});
+        CHECK(b.list_runs() == std::vector<std::string>{k_run_a});
+        CHECK(b.read_journal(k_run_a).records.at(0).at("text") == "from a");
+        CHECK(b.artifacts_dir(k_run_a) == b_dir / ("runs/" + k_run_a));
+    }
+
+    TEST_CASE("PgStore: a silent holder loses the lease and its next append is fenced") {
+        FreshSchema schema;
+        test::TempDir dir;
+        state::PgStore store(test_dsn(), dir.path(), schema.options(300ms));
+        auto a = store.acquire_lease(state::this_process_holder(k_run_a, "a")).lease;
+        REQUIRE(a);
+        REQUIRE(a->expires_at());
+        auto journal = store.create_journal(k_run_a, {{"run_id", k_run_a}}, *a);
+        CHECK(journal->append({{"type", "note"}, {"text", "before"}}) == 1);
+        CHECK(a->renew()); // a heartbeat in time
+        std::this_thread::sleep_for(450ms);
+        CHECK_FALSE(store.lease_holder()); // silent past its expiry: it may have died
+        REQUIRE(store.dead_holder());
+        CHECK(store.dead_holder()->run_id == k_run_a);
+
+        auto b = store.acquire_lease(state::this_process_holder(k_run_a, "b"));
+        REQUIRE(b.lease);
+        REQUIRE(b.stale);
+        CHECK(b.stale->run_id == k_run_a);
+        CHECK(b.lease->generation() == a->generation() + 1);
+        try {
+            journal->append({{"type", "step_started"}, {"step", "restore"}});
+            FAIL("a fenced-off holder appended");
+        } catch (const util::Error& e) {
+            CHECK(e.code() == util::ExitCode::state_unwritable);
+            const std::string what = e.what();
+            CHECK(what.find("lost the run lock of generation " + std::to_string(a->generation())) !=
+                  std::string::npos);
+            CHECK(what.find("now generation " + std::to_string(b.lease->generation())) !=
+                  std::string::npos);
+        }
+        CHECK(journal->broken());
+        CHECK_THROWS_AS(journal->append({{"type", "note"}}), util::Error);
+        // The old holder comes back: it can renew, rename or release nothing of b's.
+        CHECK_FALSE(a->renew());
+        a->set_run_id("20261126T100000Z-0a1b2c");
+        a->release();
+        REQUIRE(store.lease_holder());
+        CHECK(store.lease_holder()->reason == "b");
+
+        auto continued = store.open_journal(k_run_a, *b.lease, nullptr);
+        CHECK(continued->append({{"type", "note"}, {"text", "after"}}) == 2);
+        const auto records = store.read_journal(k_run_a).records;
+        REQUIRE(records.size() == 2);
+        CHECK(records[1].at("text") == "after");
+    }
+
+    TEST_CASE("PgStore: the heartbeat keeps a live holder's lease past its ttl") {
+        FreshSchema schema;
+        test::TempDir dir;
+        state::PgStore store(test_dsn(), dir.path(), schema.options(400ms, 100ms));
+        auto a = store.acquire_lease(state::this_process_holder(k_run_a, "a")).lease;
+        REQUIRE(a);
+        std::this_thread::sleep_for(1200ms);
+        CHECK(store.is_run_live(k_run_a));
+        CHECK_FALSE(store.acquire_lease(state::this_process_holder(k_run_b, "b")).lease);
+        a->release();
+        CHECK_FALSE(store.lease_holder());
+        CHECK_FALSE(store.dead_holder());
+    }
+
+    TEST_CASE("PgStore: one leader at a time and a silent leader is followed after its lease") {
+        FreshSchema schema;
+        test::TempDir dir;
+        state::PgStore a(test_dsn(), dir.path(), schema.options(1000ms));
+        state::PgStore b(test_dsn(), dir.path(), schema.options(1000ms));
+        CHECK_FALSE(a.leader());
+        auto holder_a = state::this_process_holder("", "monitor");
+        holder_a.host = "host-a";
+        auto holder_b = state::this_process_holder("", "monitor");
+        holder_b.host = "host-b";
+        auto la = a.leadership(holder_a);
+        auto lb = b.leadership(holder_b);
+        CHECK(la->may_act());
+        CHECK_FALSE(lb->may_act());
+        REQUIRE(b.leader());
+        CHECK(b.leader()->holder.host == "host-a");
+        const auto first = b.leader()->generation;
+        CHECK_FALSE(b.leader()->expires_at.empty());
+        std::this_thread::sleep_for(500ms);
+        CHECK(la->may_act()); // each evaluation renews it
+        std::this_thread::sleep_for(400ms);
+        CHECK_FALSE(lb->may_act());         // renewed 400 ms ago: still a's
+        std::this_thread::sleep_for(800ms); // a silent for 1.2 s > its 1 s lease
+        CHECK(lb->may_act());
+        CHECK(a.leader()->holder.host == "host-b");
+        CHECK(a.leader()->generation == first + 1);
+        CHECK_FALSE(la->may_act()); // deposed: b leads
+        CHECK_FALSE(la->may_act());
+        lb->step_down(); // a clean exit: the follower takes over at its next evaluation
+        CHECK_FALSE(a.leader());
+        CHECK(la->may_act());
+        CHECK(a.leader()->generation == first + 2);
+        // The run lock is another row: leading and holding the run lock are separate.
+        CHECK(a.acquire_lease(state::this_process_holder(k_run_a, "run")).lease);
+    }
+
+    TEST_CASE("PgStore: a journal kept in PostgreSQL verifies as the same JSON Lines file") {
+        FreshSchema schema;
+        test::TempDir dir;
+        state::PgStore store(test_dsn(), dir.path(), schema.options());
+        auto lease = store.acquire_lease(state::this_process_holder(k_run_a, "test")).lease;
+        REQUIRE(lease);
+        store.create_journal(k_run_a, {{"run_id", k_run_a}}, *lease)
+            ->append({{"type", "note"}, {"text", "one"}});
+        store.open_journal(k_run_a, *lease, nullptr)->append({{"type", "note"}, {"text", "two"}});
+        const auto j = store.read_journal(k_run_a);
+        REQUIRE(j.records.size() == 2);
+        dir.write("run.jsonl", journal_lines(schema.name));
+        const auto v = journal::verify(dir / "run.jsonl");
+        CHECK(v.ok);
+        CHECK(v.lines == 3);
+        // A changed byte in the table is seen like a changed byte in a file.
+        exec("UPDATE " + schema.name +
+             ".journal SET line = replace(line, '\"two\"', '\"TWO\"') WHERE seq = 2");
+        dir.write("changed.jsonl", journal_lines(schema.name));
+        const auto bad = journal::verify(dir / "changed.jsonl");
+        CHECK_FALSE(bad.ok);
+        CHECK(bad.bad_line == 3);
+    }
+}
