@@ -49,7 +49,7 @@ class PgLease final : public RunLease {
             std::string row)
         : RunLease(std::move(holder), generation), m_dsn(std::move(dsn)),
           m_options(std::move(options)), m_row(std::move(row)) {
-        m_conn = db::connect(m_dsn);
+        m_conn = connect_durable(m_dsn);
         m_s = schema_prefix(*m_conn, m_options.schema);
         if (m_options.heartbeat.count() > 0) {
             m_thread = std::thread([this] { beat(); });
@@ -117,7 +117,7 @@ class PgLease final : public RunLease {
   private:
     void connection() const {
         if (!m_conn) {
-            m_conn = db::connect(m_dsn);
+            m_conn = connect_durable(m_dsn);
         }
     }
 
@@ -261,7 +261,7 @@ class PgAppender final : public journal::Appender {
 
     void write(std::uint64_t seq, const std::string& line) {
         if (!m_conn) {
-            m_conn = db::connect(m_dsn);
+            m_conn = connect_durable(m_dsn);
             m_s = schema_prefix(*m_conn, m_options.schema);
         }
         pqxx::work tx(*m_conn);
@@ -283,6 +283,19 @@ class PgAppender final : public journal::Appender {
             fail("journal " + m_where + ": this process lost the run lock of generation " +
                  std::to_string(m_generation) + " (" + who +
                  "); it records and starts nothing more");
+        }
+        // The record before must be the one this process appended or read last: a server that
+        // lost transactions it acknowledged (no synchronous commit, a failover to a replica
+        // behind) must not get a chain with a hole.
+        auto previous =
+            tx.exec_params("SELECT line FROM " + m_s + "journal WHERE run_id = $1 AND seq = $2",
+                           m_run_id, static_cast<long long>(seq - 1));
+        if (previous.empty() || util::sha256_hex(previous[0][0].as<std::string>()) != m_last_hash) {
+            tx.abort();
+            fail("journal " + m_where + ": record " + std::to_string(seq - 1) +
+                 ", acknowledged by the server, is gone or changed (a server that loses commits: "
+                 "synchronous_commit off, a failover to a replica behind); nothing more is "
+                 "recorded");
         }
         auto existing =
             tx.exec_params("SELECT line FROM " + m_s + "journal WHERE run_id = $1 AND seq = $2",

@@ -6,6 +6,7 @@
 #include "util/error.hpp"
 
 #include <pqxx/connection_base>
+#include <pqxx/nontransaction>
 #include <pqxx/result>
 #include <pqxx/transaction>
 
@@ -46,6 +47,14 @@ std::string with_schema(std::string_view sql, const std::string& prefix) {
 }
 
 } // namespace
+
+db::Connection connect_durable(const db::Dsn& dsn) {
+    auto conn = db::connect(dsn);
+    pqxx::nontransaction nt(*conn);
+    nt.exec("SET synchronous_commit = on");
+    nt.commit();
+    return conn;
+}
 
 int pg_schema_version() {
     return static_cast<int>(std::size(k_migrations));

@@ -11,6 +11,11 @@
 
 namespace rollback::state {
 
+/// db::connect, with every commit of the session durable before it is acknowledged
+/// (`synchronous_commit = on`, whatever the server's default): a record the engine was told is
+/// kept must survive a crash of the server, or a step could run twice. Throws db::ConnectError.
+db::Connection connect_durable(const db::Dsn& dsn);
+
 /// `"<schema>".` for statements.
 std::string schema_prefix(pqxx::connection_base& conn, const std::string& schema);
 

@@ -46,7 +46,7 @@ std::string join_lines(const pqxx::result& r) {
 } // namespace
 
 SchemaMigration init_pg_schema(const db::Dsn& dsn, const PgStoreOptions& options) {
-    auto conn = db::connect(dsn);
+    auto conn = connect_durable(dsn);
     try {
         return migrate_pg_schema(*conn, options.schema);
     } catch (const util::Error&) {
@@ -62,7 +62,7 @@ PgStore::PgStore(db::Dsn dsn, fs::path local_dir, PgStoreOptions options)
     : m_dsn(std::move(dsn)), m_local(std::move(local_dir)), m_options(std::move(options)) {
     m_where = "postgresql (" + m_dsn.masked() + ") schema " + m_options.schema;
     init_pg_schema(m_dsn, m_options);
-    m_conn = db::connect(m_dsn);
+    m_conn = connect_durable(m_dsn);
     m_s = schema_prefix(*m_conn, m_options.schema);
 }
 
@@ -74,7 +74,7 @@ PgStore::~PgStore() = default;
 PgStore::Session PgStore::session() const {
     std::unique_lock lock(m_mutex);
     if (!m_conn || !m_conn->is_open()) {
-        m_conn = db::connect(m_dsn);
+        m_conn = connect_durable(m_dsn);
     }
     return Session{std::move(lock), *m_conn};
 }

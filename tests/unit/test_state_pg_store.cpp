@@ -182,6 +182,29 @@ TEST_SUITE("state") {
         CHECK(records[1].at("text") == "after");
     }
 
+    TEST_CASE("PgStore: a record the server acknowledged and then lost stops the appender") {
+        FreshSchema schema;
+        test::TempDir dir;
+        state::PgStore store(test_dsn(), dir.path(), schema.options());
+        auto lease = store.acquire_lease(state::this_process_holder(k_run_a, "a")).lease;
+        REQUIRE(lease);
+        auto journal = store.create_journal(k_run_a, {{"run_id", k_run_a}}, *lease);
+        CHECK(journal->append({{"type", "note"}, {"text", "one"}}) == 1);
+        CHECK(journal->append({{"type", "note"}, {"text", "two"}}) == 2);
+        // What a server without synchronous commits loses in a crash: the last records.
+        exec("DELETE FROM " + schema.name + ".journal WHERE seq = 2");
+        try {
+            journal->append({{"type", "step_started"}, {"step", "restore"}});
+            FAIL("an append went on after a hole in the chain");
+        } catch (const util::Error& e) {
+            CHECK(e.code() == util::ExitCode::state_unwritable);
+            CHECK(std::string(e.what()).find("record 2, acknowledged by the server, is gone") !=
+                  std::string::npos);
+        }
+        CHECK(journal->broken());
+        CHECK(store.read_journal(k_run_a).records.size() == 1);
+    }
+
     TEST_CASE("PgStore: the heartbeat keeps a live holder's lease past its ttl") {
         FreshSchema schema;
         test::TempDir dir;
