@@ -49,6 +49,8 @@ struct Context {
     std::function<void(std::string_view event, std::string_view status,
                        const boost::json::object& extra)>
         notify = nullptr;
+    /// The approval gates of the run's store (approve); null: the state directory's files.
+    state::GateDocuments* gates = nullptr;
 };
 
 enum class Status {

@@ -90,7 +90,8 @@ class ApproveAction final : public Action {
             r.summary = p.first_problem();
             return r;
         }
-        const state::StepGates gates(ctx.state_dir);
+        const state::StepGates gates =
+            ctx.gates != nullptr ? state::StepGates(*ctx.gates) : state::StepGates(ctx.state_dir);
         const auto now = std::chrono::system_clock::now();
         const auto expires =
             now + std::chrono::duration_cast<std::chrono::system_clock::duration>(ctx.step.timeout);

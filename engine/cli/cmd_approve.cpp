@@ -37,11 +37,10 @@ struct GateView {
     std::string by; ///< who answered
 };
 
-std::vector<GateView> gates_of(const std::filesystem::path& state_dir,
-                               std::chrono::system_clock::time_point now) {
+std::vector<GateView> gates_of(state::Store& store, std::chrono::system_clock::time_point now) {
     std::vector<GateView> out;
-    const state::StepGates gates(state_dir);
-    for (const auto& run_id : state::LocalStore(state_dir).list_runs()) {
+    const state::StepGates gates(store);
+    for (const auto& run_id : store.list_runs()) {
         for (auto& req : gates.requests(run_id)) {
             GateView v{req, now >= req.expires_at ? "expired" : "pending", ""};
             if (auto a = gates.answer(run_id, req.step)) {
@@ -54,10 +53,11 @@ std::vector<GateView> gates_of(const std::filesystem::path& state_dir,
     return out;
 }
 
-int list(const std::filesystem::path& state_dir, bool json) {
-    auto all = state::LocalStore(state_dir).approvals();
+int list(const StateDir& sd, bool json) {
+    auto store = open_store(sd);
+    auto all = store->approvals();
     const auto now = std::chrono::system_clock::now();
-    const auto gates = gates_of(state_dir, now);
+    const auto gates = gates_of(*store, now);
     if (json) {
         // JSON Lines: the stored request, its state as shown (expired when past expires_at);
         // then the runs' approval gates ("kind": "gate").
@@ -85,7 +85,7 @@ int list(const std::filesystem::path& state_dir, bool json) {
         return util::to_int(util::ExitCode::ok);
     }
     if (all.empty() && gates.empty()) {
-        std::printf("no approval requests in %s\n", state_dir.c_str());
+        std::printf("no approval requests in %s\n", util::terminal_text(state_where(sd)).c_str());
         return util::to_int(util::ExitCode::ok);
     }
     std::string out;
@@ -116,17 +116,18 @@ int list(const std::filesystem::path& state_dir, bool json) {
 
 /// `rollback approve RUN_ID STEP [--reject]`: answers the approval gate (action = "approve") a
 /// run waits at. The answer is written once; the waiting run (or a resumed one) reads it.
-int answer_gate(const std::filesystem::path& state_dir, const std::string& run_id,
-                const std::string& step, bool approve, const std::string& note, bool json) {
+int answer_gate(const StateDir& sd, const std::string& run_id, const std::string& step,
+                bool approve, const std::string& note, bool json) {
     if (!journal::is_valid_run_id(run_id)) {
         throw util::Error("approve: " + util::quoted(run_id) + " is not a run id",
                           util::ExitCode::invalid, "rollback history lists the runs");
     }
-    const state::StepGates gates(state_dir);
+    auto store = open_store(sd);
+    const state::StepGates gates(*store);
     auto request = gates.request(run_id, step);
     if (!request) {
         throw util::Error("run " + run_id + " has no approval gate at step " + util::quoted(step) +
-                              " in " + state_dir.string(),
+                              " in " + state_where(sd),
                           util::ExitCode::invalid,
                           "rollback status " + run_id + " shows what the run awaits");
     }
@@ -210,7 +211,7 @@ int cmd_approve(const Args& args) {
         return util::to_int(util::ExitCode::ok);
     }
     if (!step.empty()) {
-        return answer_gate(resolve_state_dir(common, playbook).dir, id, step, !reject, note,
+        return answer_gate(resolve_state_dir(common, playbook), id, step, !reject, note,
                            common.json);
     }
     if (reject) {
@@ -220,19 +221,20 @@ int cmd_approve(const Args& args) {
     }
     if (show) {
         // The monitor's requests and the runs' gates: a config is not needed to find them.
-        return list(resolve_state_dir(common, playbook).dir, common.json);
+        return list(resolve_state_dir(common, playbook), common.json);
     }
     config::Config cfg = load_rollback_config(common);
-    const auto state_dir = resolve_state_dir(common, cfg).dir;
-    state::LocalStore store(state_dir);
+    const StateDir sd = resolve_state_dir(common, cfg);
+    const auto& state_dir = sd.dir;
+    auto store_ptr = open_store(sd);
+    state::Store& store = *store_ptr;
     if (id.empty()) {
         throw util::Error("approve: give a DECISION_ID (or --list)", util::ExitCode::invalid,
                           "rollback approve --list shows the requests");
     }
     auto request = store.approval(id);
     if (!request) {
-        throw util::Error("no approval request " + util::quoted(id) + " in " +
-                              (state_dir / "approvals").string(),
+        throw util::Error("no approval request " + util::quoted(id) + " in " + state_where(sd),
                           util::ExitCode::invalid, "rollback approve --list shows the requests");
     }
     if (request->state == "approved") {
@@ -264,6 +266,7 @@ int cmd_approve(const Args& args) {
                record.reason;
     StartOptions so;
     so.state_dir = state_dir;
+    so.shared = sd.shared;
     so.verbose = common.verbose;
     so.json = common.json;
     so.yes = yes;

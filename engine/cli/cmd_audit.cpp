@@ -6,6 +6,7 @@
 #include "journal/reader.hpp"
 #include "util/error.hpp"
 #include "util/secrets.hpp"
+#include "util/strings.hpp"
 
 #include <boost/json/serialize.hpp>
 #include <cstdio>
@@ -39,12 +40,18 @@ int cmd_audit(const Args& args) {
         throw util::Error("audit verify: which run? (audit verify RUN_ID)", util::ExitCode::invalid,
                           "run 'rollback history' to list the runs");
     }
-    auto file = journal::journal_path(resolve_state_dir(common, playbook).dir, run_id);
-    auto v = journal::verify(file);
+    if (!journal::is_valid_run_id(run_id)) {
+        throw util::Error("not a run id: " + util::quoted(run_id), util::ExitCode::invalid,
+                          "run 'rollback history' to list the runs");
+    }
+    // The same check whichever store keeps the journal: its bytes as the JSON Lines file.
+    auto store = open_store(resolve_state_dir(common, playbook));
+    const std::string file = store->journal_location(run_id);
+    auto v = journal::verify_content(store->journal_text(run_id), file);
     std::string out;
     if (common.json) {
         boost::json::object o{
-            {"run_id", run_id}, {"journal", file.string()}, {"ok", v.ok}, {"lines", v.lines}};
+            {"run_id", run_id}, {"journal", file}, {"ok", v.ok}, {"lines", v.lines}};
         if (!v.ok) {
             o["bad_line"] = v.bad_line;
             o["bad_seq"] = v.bad_seq;
@@ -56,7 +63,7 @@ int cmd_audit(const Args& args) {
               " records, hash chain verified)\n";
     } else {
         out = "journal " + run_id + ": NOT intact: line " + std::to_string(v.bad_line) + " (seq " +
-              std::to_string(v.bad_seq) + "): " + v.problem + "\n  file: " + file.string() + "\n";
+              std::to_string(v.bad_seq) + "): " + v.problem + "\n  file: " + file + "\n";
     }
     std::fputs(util::terminal_text(out).c_str(), stdout);
     return util::to_int(v.ok ? util::ExitCode::ok : util::ExitCode::run_failed);

@@ -24,13 +24,14 @@ int cmd_history(const Args& args) {
     if (!parse_options("history", args, desc, {}, vm)) {
         return util::to_int(util::ExitCode::ok);
     }
-    auto state_dir = resolve_state_dir(common, playbook).dir;
-    const state::LocalStore store(state_dir);
+    const StateDir sd = resolve_state_dir(common, playbook);
+    const auto store_ptr = open_store(sd);
+    const state::Store& store = *store_ptr;
     auto ids = store.list_runs();
     std::string out;
     if (!common.json) {
         if (ids.empty()) {
-            std::printf("no runs in %s\n", state_dir.c_str());
+            std::printf("no runs in %s\n", util::terminal_text(state_where(sd)).c_str());
             return util::to_int(util::ExitCode::ok);
         }
         out += report::history_header() + "\n";

@@ -39,8 +39,9 @@ int cmd_report(const Args& args) {
         throw util::Error("report: which run? (report RUN_ID)", util::ExitCode::invalid,
                           "run 'rollback history' to list the runs");
     }
-    auto state_dir = resolve_state_dir(common, playbook).dir;
-    auto view = report::load_run(state::LocalStore(state_dir), run_id);
+    const StateDir sd = resolve_state_dir(common, playbook);
+    const auto& state_dir = sd.dir;
+    auto view = report::load_run(*open_store(sd), run_id);
     if (html || !output.empty()) {
         emit_html(report::run_html(view.journal, view.state, view.ctx,
                                    decision_view_of_run(state_dir, view.state.trigger.decision_id)),

@@ -44,16 +44,18 @@ int cmd_resume(const Args& args) {
     if (!parse_options("resume", args, desc, pos, vm)) {
         return 0;
     }
-    auto state_dir = resolve_state_dir(common, playbook_opt).dir;
+    const StateDir sd = resolve_state_dir(common, playbook_opt);
+    const auto& state_dir = sd.dir;
+    auto store_ptr = open_store(sd);
+    state::Store& store = *store_ptr;
     if (run_id.empty()) {
-        auto latest = state::LocalStore(state_dir).latest_run();
+        auto latest = store.latest_run();
         if (!latest) {
-            throw util::Error("no runs in " + state_dir.string(), util::ExitCode::invalid,
+            throw util::Error("no runs in " + state_where(sd), util::ExitCode::invalid,
                               "pass --state-dir DIR or -p PLAYBOOK to name where the runs are");
         }
         run_id = *latest;
     }
-    state::LocalStore store(state_dir);
     auto jr = store.read_journal(run_id);
     if (store.is_run_live(run_id)) {
         auto h = store.lease_holder();
@@ -78,7 +80,7 @@ int cmd_resume(const Args& args) {
                           "reviewed the change");
     }
     start_logging(state_dir, common.verbose, "resume");
-    auto lock = take_lock(store, run_id, reason.empty() ? state.reason : reason, false);
+    auto lock = take_lock(store, sd, run_id, reason.empty() ? state.reason : reason, false);
     lock->set_run_id(run_id);
     if (!common.json) {
         std::printf("resuming run %s (%s, %s): playbook %s\n", run_id.c_str(),
@@ -131,7 +133,7 @@ int cmd_resume(const Args& args) {
         outcome = orchestrator::resume(pb, jr, ro, store, *lock, runner, observer);
     }
     lock->release();
-    print_summary(outcome, state_dir, common.json);
+    print_summary(outcome, sd, common.json);
     return util::to_int(outcome.code);
 }
 

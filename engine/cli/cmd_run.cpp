@@ -29,7 +29,9 @@ int cmd_run(const Args& args) {
     o.trigger.kind = "manual";
     auto pb = load_playbook(playbook_path(o), parse_var_overrides(o.vars));
     StartOptions so;
-    so.state_dir = resolve_state_dir(common, pb.file).dir;
+    const StateDir sd = resolve_state_dir(common, pb.file);
+    so.state_dir = sd.dir;
+    so.shared = sd.shared;
     so.selection = selection_of(o);
     so.verbose = common.verbose;
     so.json = common.json;

@@ -23,8 +23,7 @@ namespace {
 
 // Databases the restores of the run's playbook left behind (side databases of runs not running
 // now, kept rolled-back databases). A playbook that cannot be loaded any more is "not checked".
-actions::LeftoverScan leftover_databases(const journal::RunState& run,
-                                         const std::filesystem::path& state_dir) {
+actions::LeftoverScan leftover_databases(const journal::RunState& run, const state::Store& store) {
     actions::LeftoverScan scan;
     bool restores = false;
     for (const auto& st : run.steps) {
@@ -36,7 +35,7 @@ actions::LeftoverScan leftover_databases(const journal::RunState& run,
     const std::string& playbook = run.playbook;
     try {
         auto pb = load_playbook(playbook, {});
-        auto holder = state::LocalStore(state_dir).lease_holder();
+        auto holder = store.lease_holder();
         return actions::scan_leftover_databases(pb, holder ? holder->run_id : "");
     } catch (const std::exception& e) {
         scan.not_checked.push_back("playbook " + playbook + ": " + e.what());
@@ -47,9 +46,9 @@ actions::LeftoverScan leftover_databases(const journal::RunState& run,
 /// The approval gates the run waits at: a step of action "approve" in flight whose request has
 /// no answer yet (after an engine crash too: resume waits again until the same expiry).
 std::vector<state::GateRequest> awaited_gates(const journal::RunState& run,
-                                              const std::filesystem::path& state_dir) {
+                                              state::GateDocuments& docs) {
     std::vector<state::GateRequest> out;
-    const state::StepGates gates(state_dir);
+    const state::StepGates gates(docs);
     for (const auto& st : run.steps) {
         if (st.action != "approve" || !st.in_flight) {
             continue;
@@ -79,27 +78,29 @@ int cmd_status(const Args& args) {
     if (!parse_options("status", args, desc, pos, vm)) {
         return util::to_int(util::ExitCode::ok);
     }
-    auto state_dir = resolve_state_dir(common, playbook).dir;
+    const StateDir sd = resolve_state_dir(common, playbook);
+    auto store_ptr = open_store(sd);
+    state::Store& store = *store_ptr;
     if (run_id.empty()) {
         // The current run is the lock holder's; otherwise the newest journal.
-        if (auto holder = state::LocalStore(state_dir).lease_holder();
+        if (auto holder = store.lease_holder();
             holder && journal::is_valid_run_id(holder->run_id)) {
             run_id = holder->run_id;
-        } else if (auto latest = state::LocalStore(state_dir).latest_run()) {
+        } else if (auto latest = store.latest_run()) {
             run_id = *latest;
         } else {
             if (common.json) {
                 std::puts("{\"run_id\":null,\"state\":\"none\"}");
             } else {
-                std::printf("no runs in %s\n", state_dir.c_str());
+                std::printf("no runs in %s\n", util::terminal_text(state_where(sd)).c_str());
             }
             return util::to_int(util::ExitCode::ok);
         }
     }
-    auto view = report::load_run(state::LocalStore(state_dir), run_id);
-    auto leftovers = leftover_databases(view.state, state_dir);
+    auto view = report::load_run(store, run_id);
+    auto leftovers = leftover_databases(view.state, store);
     // Releases rolled back from stay marked bad: never re-deployed or re-judged as a baseline.
-    auto bad = state::LocalStore(state_dir).bad_releases();
+    auto bad = store.bad_releases();
     std::string out;
     if (common.json) {
         auto o = report::status_json(view.state, view.ctx);
@@ -128,7 +129,7 @@ int cmd_status(const Args& args) {
         }
         o["leftover_databases_not_checked"] = std::move(not_checked);
         boost::json::array awaited;
-        for (const auto& g : awaited_gates(view.state, state_dir)) {
+        for (const auto& g : awaited_gates(view.state, store)) {
             boost::json::array approvers;
             for (const auto& a : g.approvers) {
                 approvers.emplace_back(a);
@@ -147,7 +148,7 @@ int cmd_status(const Args& args) {
     } else {
         out = report::format_status(view.state, view.ctx);
         const auto now = std::chrono::system_clock::now();
-        for (const auto& g : awaited_gates(view.state, state_dir)) {
+        for (const auto& g : awaited_gates(view.state, store)) {
             const std::string then = g.approve_on_timeout ? "approve" : "reject";
             if (now >= g.expires_at) {
                 // The run died while waiting: resume opens the same gate, already expired.

@@ -21,13 +21,12 @@ namespace rollback::cli {
 
 namespace {
 
-decision::DecisionRecord manual_record(const std::string& target,
-                                       const std::filesystem::path& state_dir,
+decision::DecisionRecord manual_record(const std::string& target, const state::Store& store,
                                        const actions::Trigger& t, decision::Severity severity) {
     decision::DecisionRecord r;
     r.time = std::chrono::system_clock::now();
     r.target = target;
-    if (auto marker = state::LocalStore(state_dir).deploy_marker()) {
+    if (auto marker = store.deploy_marker()) {
         r.release = marker->release;
         r.deployed_at = marker->time;
     }
@@ -98,7 +97,9 @@ int cmd_trigger(const Args& args) {
     }
     auto pb = load_playbook(pb_path, parse_var_overrides(o.vars));
     StartOptions so;
-    so.state_dir = (cfg ? resolve_state_dir(common, *cfg) : resolve_state_dir(common, pb.file)).dir;
+    const StateDir sd = cfg ? resolve_state_dir(common, *cfg) : resolve_state_dir(common, pb.file);
+    so.state_dir = sd.dir;
+    so.shared = sd.shared;
     so.selection = selection_of(o);
     so.verbose = common.verbose;
     so.json = common.json;
@@ -106,10 +107,10 @@ int cmd_trigger(const Args& args) {
     so.abandon_stale = abandon_stale;
     so.command = "trigger";
 
-    auto record =
-        manual_record(cfg ? cfg->target : std::string(), so.state_dir, o.trigger, *severity);
     std::filesystem::create_directories(so.state_dir);
-    auto path = state::LocalStore(so.state_dir).put_record(record);
+    auto store = open_store(sd);
+    auto record = manual_record(cfg ? cfg->target : std::string(), *store, o.trigger, *severity);
+    auto path = store->put_record(record);
     o.trigger.decision_id = decision::record_id(record);
     if (!common.json) {
         std::printf("decision %s: manual trigger of %s (%s)\n  record: %s\n",

@@ -35,6 +35,7 @@ int cmd_status(const Args& args);
 int cmd_history(const Args& args);
 int cmd_report(const Args& args);
 int cmd_audit(const Args& args);
+int cmd_state(const Args& args);
 int cmd_validate(const Args& args);
 int cmd_plan(const Args& args);
 int cmd_run(const Args& args);

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "cli/run_support.hpp"
 
+#include "cli/state_dir.hpp"
+
 #include "cli/options.hpp"
 #include "exec/runner.hpp"
 #include "journal/paths.hpp"
@@ -69,17 +71,15 @@ bool confirm(const std::string& question, bool yes) {
     return answer == "y" || answer == "Y" || answer == "yes";
 }
 
-std::unique_ptr<state::RunLease> take_lock(state::LocalStore& store, const std::string& run_id,
-                                           const std::string& reason, bool abandon_stale,
-                                           const playbook::Playbook* pb) {
-    const std::filesystem::path& state_dir = store.dir();
+std::unique_ptr<state::RunLease> take_lock(state::Store& store, const StateDir& sd,
+                                           const std::string& run_id, const std::string& reason,
+                                           bool abandon_stale, const playbook::Playbook* pb) {
     auto attempt = store.acquire_lease(state::this_process_holder(run_id, reason));
     if (!attempt.lease) {
-        throw util::Error("another run holds the lock of " + state_dir.string() + ": " +
+        throw util::Error("another run holds the lock of " + state_where(sd) + ": " +
                               describe(attempt.holder.value_or(state::Holder{})),
                           util::ExitCode::locked,
-                          "wait for it to finish, or see: rollback status --state-dir " +
-                              state_dir.string());
+                          "wait for it to finish, or see: rollback status" + state_args(sd));
     }
     if (attempt.stale && attempt.stale->run_id != run_id && !attempt.stale->run_id.empty() &&
         run_unfinished(store, attempt.stale->run_id)) {
@@ -89,8 +89,7 @@ std::unique_ptr<state::RunLease> take_lock(state::LocalStore& store, const std::
             // look.
             attempt.lease->release_leaving(dead);
             throw util::Error(describe(dead) + " died without finishing", util::ExitCode::locked,
-                              "continue it with: rollback resume " + dead.run_id + " --state-dir " +
-                                  state_dir.string() +
+                              "continue it with: rollback resume " + dead.run_id + state_args(sd) +
                                   "   (or start a new run anyway with --abandon-stale)");
         }
         auto writer = store.open_journal(dead.run_id, *attempt.lease, nullptr);
@@ -114,8 +113,7 @@ std::unique_ptr<state::RunLease> take_lock(state::LocalStore& store, const std::
     return std::move(attempt.lease);
 }
 
-void print_summary(const orchestrator::RunOutcome& o, const std::filesystem::path& state_dir,
-                   bool json) {
+void print_summary(const orchestrator::RunOutcome& o, const StateDir& sd, bool json) {
     if (json) {
         boost::json::object s{{"type", "summary"},
                               {"run_id", o.run_id},
@@ -133,10 +131,9 @@ void print_summary(const orchestrator::RunOutcome& o, const std::filesystem::pat
     if (!o.message.empty()) {
         text += o.message + "\n";
     }
-    text += "  report:  rollback report " + o.run_id + " --state-dir " + state_dir.string() + "\n";
+    text += "  report:  rollback report " + o.run_id + state_args(sd) + "\n";
     if (o.status == journal::RunStatus::interrupted || o.status == journal::RunStatus::failed) {
-        text +=
-            "  resume:  rollback resume " + o.run_id + " --state-dir " + state_dir.string() + "\n";
+        text += "  resume:  rollback resume " + o.run_id + state_args(sd) + "\n";
     }
     std::fputs(util::terminal_text(text).c_str(), stdout);
 }
@@ -164,8 +161,10 @@ int start_run(const playbook::Playbook& pb, const actions::Trigger& trigger,
         start_logging(o.state_dir, o.verbose, o.command);
     }
     const std::string run_id = journal::new_run_id();
-    state::LocalStore store(o.state_dir);
-    auto lock = take_lock(store, run_id, trigger.reason, o.abandon_stale, &pb);
+    const StateDir sd{o.state_dir, "", o.shared};
+    auto store_ptr = open_store(sd);
+    state::Store& store = *store_ptr;
+    auto lock = take_lock(store, sd, run_id, trigger.reason, o.abandon_stale, &pb);
     exec::install_interrupt_handlers();
     if (!o.json) {
         std::printf("\nrun id: %s\n", run_id.c_str());
@@ -179,7 +178,7 @@ int start_run(const playbook::Playbook& pb, const actions::Trigger& trigger,
         outcome = orchestrator::run(plan, ro, store, *lock, run_id, runner, observer);
     }
     lock->release();
-    print_summary(outcome, o.state_dir, o.json);
+    print_summary(outcome, sd, o.json);
     return util::to_int(outcome.code);
 }
 

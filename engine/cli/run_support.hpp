@@ -3,13 +3,16 @@
 
 // What `run`, `resume` and `trigger` share: confirmation, the run lock, the run summary.
 
+#include "cli/state_dir.hpp"
+#include "config/config.hpp"
 #include "orchestrator/execute.hpp"
 #include "orchestrator/plan.hpp"
 #include "playbook/model.hpp"
-#include "state/local_store.hpp"
+#include "state/store.hpp"
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace rollback::cli {
@@ -23,17 +26,20 @@ bool confirm(const std::string& question, bool yes);
 /// `abandon_stale` — then that dead run gets a note in its journal, the survivors of its
 /// in-flight steps are waited for or ended (timeouts from `pb` when given; journaled in the dead
 /// run's journal, printed on stderr), and the lock is taken.
-std::unique_ptr<state::RunLease> take_lock(state::LocalStore& store, const std::string& run_id,
-                                           const std::string& reason, bool abandon_stale,
+/// `sd` is where `store` was found (for messages and the commands they suggest).
+std::unique_ptr<state::RunLease> take_lock(state::Store& store, const StateDir& sd,
+                                           const std::string& run_id, const std::string& reason,
+                                           bool abandon_stale,
                                            const playbook::Playbook* pb = nullptr);
 
 /// The closing lines of a run for a person (or a JSON summary object with --json).
-void print_summary(const orchestrator::RunOutcome& outcome, const std::filesystem::path& state_dir,
-                   bool json);
+void print_summary(const orchestrator::RunOutcome& outcome, const StateDir& sd, bool json);
 
 /// How start_run behaves: the options `run`, `trigger` and `monitor` share.
 struct StartOptions {
     std::filesystem::path state_dir;
+    /// The shared store the configuration names (StateDir::shared); none: the state directory.
+    std::optional<config::SharedState> shared;
     orchestrator::Selection selection;
     bool verbose = false;
     bool json = false;

@@ -1,7 +1,11 @@
 // SPDX-License-Identifier: MIT
 #include "cli/state_dir.hpp"
 
+#include "db/connection.hpp"
+#include "state/local_store.hpp"
+#include "state/pg_store.hpp"
 #include "util/error.hpp"
+#include "util/secrets.hpp"
 
 #include <cstdlib>
 
@@ -18,16 +22,19 @@ fs::path normal(const fs::path& p) {
 /// The first two places of the rule, which need no file: --state-dir, $ROLLBACK_STATE_DIR.
 std::optional<StateDir> explicit_state_dir(const CommonOptions& common) {
     if (!common.state_dir.empty()) {
-        return StateDir{normal(common.state_dir), "--state-dir"};
+        return StateDir{normal(common.state_dir), "--state-dir", std::nullopt};
     }
     if (const char* env = std::getenv("ROLLBACK_STATE_DIR"); env != nullptr && *env != '\0') {
-        return StateDir{normal(env), "ROLLBACK_STATE_DIR"};
+        return StateDir{normal(env), "ROLLBACK_STATE_DIR", std::nullopt};
     }
     return std::nullopt;
 }
 
 StateDir from_config(const config::Config& cfg) {
-    return StateDir{normal(cfg.state_dir), "state_dir of " + cfg.file.string()};
+    if (cfg.shared_state) {
+        return StateDir{normal(cfg.state_dir), "state of " + cfg.file.string(), cfg.shared_state};
+    }
+    return StateDir{normal(cfg.state_dir), "state_dir of " + cfg.file.string(), std::nullopt};
 }
 
 } // namespace
@@ -68,9 +75,33 @@ StateDir resolve_state_dir(const CommonOptions& common, const fs::path& playbook
         return from_config(config::load(*file));
     }
     if (!playbook.empty()) {
-        return StateDir{normal(playbook).parent_path() / ".rollback", "beside the playbook"};
+        return StateDir{normal(playbook).parent_path() / ".rollback", "beside the playbook",
+                        std::nullopt};
     }
-    return StateDir{normal(".rollback"), "the current directory"};
+    return StateDir{normal(".rollback"), "the current directory", std::nullopt};
+}
+
+std::unique_ptr<state::Store> open_store(const StateDir& sd) {
+    if (!sd.shared) {
+        return std::make_unique<state::LocalStore>(sd.dir);
+    }
+    state::PgStoreOptions options;
+    options.schema = sd.shared->schema;
+    options.lease_ttl = sd.shared->lease;
+    options.heartbeat = sd.shared->lease / 3;
+    return std::make_unique<state::PgStore>(db::Dsn::parse(sd.shared->dsn), sd.dir, options);
+}
+
+std::string state_where(const StateDir& sd) {
+    if (!sd.shared) {
+        return sd.dir.string();
+    }
+    return "the shared state " + util::mask_dsn(sd.shared->dsn) + " (schema " + sd.shared->schema +
+           ")";
+}
+
+std::string state_args(const StateDir& sd) {
+    return sd.shared ? std::string() : " --state-dir " + sd.dir.string();
 }
 
 StateDir resolve_state_dir(const CommonOptions& common, const config::Config& cfg) {

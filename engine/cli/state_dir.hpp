@@ -7,8 +7,10 @@
 
 #include "cli/options.hpp"
 #include "config/config.hpp"
+#include "state/store.hpp"
 
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -23,13 +25,29 @@ std::optional<std::filesystem::path> find_config(const CommonOptions& common,
 struct StateDir {
     std::filesystem::path dir; ///< absolute, normalized
     std::string origin;        ///< how it was chosen, for messages: "--state-dir", …
+    /// The shared store the configuration names (`[target] state`, `[state]`): then the state
+    /// is kept there, and `dir` keeps only this host's files (rollback.log, run artifacts).
+    std::optional<config::SharedState> shared;
 };
 
-/// The rule, first match wins: `--state-dir DIR`; `$ROLLBACK_STATE_DIR`; the `[target] state_dir`
-/// of the config find_config() finds (default `.rollback/` beside it); `.rollback/` beside the
+/// The rule, first match wins: `--state-dir DIR`; `$ROLLBACK_STATE_DIR`; the shared state
+/// (`[target] state`, `[state]`) or else the `[target] state_dir` of the config find_config()
+/// finds (default `.rollback/` beside it); `.rollback/` beside the
 /// playbook; `./.rollback`. Loads the config only when the first two do not decide; a config
 /// that does not load throws its util::InvalidInput (exit 2): the state cannot be known.
 StateDir resolve_state_dir(const CommonOptions& common, const std::filesystem::path& playbook);
+
+/// The store the rule found: state::PgStore on the shared state (its schema created or
+/// migrated on first use), else state::LocalStore on `sd.dir`. util::Error as PgStore throws
+/// (exit 2 for a bad DSN or a newer schema, exit 1 when the server cannot be reached).
+std::unique_ptr<state::Store> open_store(const StateDir& sd);
+
+/// Where the state is, for messages: the directory, or the shared store (masked).
+std::string state_where(const StateDir& sd);
+
+/// What a suggested command needs to find the same state: " --state-dir DIR" for a
+/// directory, "" for the shared state (the configuration names it).
+std::string state_args(const StateDir& sd);
 
 /// The same rule for a command that loaded the config already (`cfg` is the one find_config()
 /// finds).

@@ -22,8 +22,9 @@ using decision::ConditionSpec;
 using decision::Signal;
 using playbook::TomlReader;
 
-const std::vector<std::string> k_top_keys = {"target",   "source", "condition",
-                                             "decision", "server", "webhook"};
+const std::vector<std::string> k_top_keys = {"target", "source",  "condition", "decision",
+                                             "server", "webhook", "state"};
+const std::vector<std::string> k_state_keys = {"dsn", "schema", "lease"};
 const std::vector<std::string> k_target_keys = {"name", "state_dir", "state"};
 const std::vector<std::string> k_decision_keys = {
     "mode", "playbook", "cooldown", "watch_after", "interval", "hooks", "approval_timeout"};
@@ -243,10 +244,55 @@ Config parse(std::string_view text, const std::string& display_path,
             cfg.state_dir = std::filesystem::path(*sd).is_absolute() ? std::filesystem::path(*sd)
                                                                      : base_dir / *sd;
         }
-        if (auto st = rd.get_string(*t, "state", "target");
-            st && st->rfind("postgresql:", 0) == 0) {
-            rd.error(rd.key_where(*t, "state"), "target",
-                     "shared PostgreSQL state is not supported by this build; use state_dir");
+        if (auto st = rd.get_string(*t, "state", "target")) {
+            SharedState shared;
+            shared.dsn = *st;
+            shared.where = rd.key_where(*t, "state");
+            cfg.shared_state = shared;
+        }
+    }
+    if (const toml::table* t = rd.get_table(*doc, "state", "state")) {
+        rd.check_keys(*t, "state", k_state_keys);
+        SharedState shared;
+        shared.where = rd.where(*t);
+        if (cfg.shared_state) {
+            rd.error(shared.where, "state",
+                     "the shared state is named twice ([target] state and [state])",
+                     "keep one of them");
+        }
+        if (auto dsn = rd.get_string(*t, "dsn", "state")) {
+            shared.dsn = *dsn;
+            shared.where = rd.key_where(*t, "dsn");
+        } else {
+            rd.error(shared.where, "state", "missing key \"dsn\"",
+                     "dsn = \"postgresql://rollback@db.internal/rollback\"");
+        }
+        if (auto schema = rd.get_string(*t, "schema", "state")) {
+            shared.schema = *schema;
+            if (schema->empty() || schema->size() > 63) {
+                rd.error(rd.key_where(*t, "schema"), "state",
+                         "key \"schema\": a PostgreSQL schema name of 1 to 63 bytes");
+            }
+        }
+        if (auto lease = rd.get_duration(*t, "lease", "state")) {
+            shared.lease = *lease;
+            if (*lease < std::chrono::seconds(3)) {
+                rd.error(rd.key_where(*t, "lease"), "state",
+                         "key \"lease\": at least 3s (the holder renews it every third)");
+            }
+        }
+        if (!cfg.shared_state && t->get("dsn") != nullptr) {
+            cfg.shared_state = shared;
+        }
+    }
+    if (cfg.shared_state) {
+        const std::string& dsn = cfg.shared_state->dsn;
+        util::mask_dsn(dsn); // registers the password as a secret
+        if (dsn.rfind("postgresql://", 0) != 0 && dsn.rfind("postgres://", 0) != 0 &&
+            dsn.find('=') == std::string::npos) {
+            rd.error(cfg.shared_state->where, "state",
+                     "not a PostgreSQL connection string: " + util::quoted(util::mask_dsn(dsn)),
+                     "a postgresql:// URI or libpq key=value pairs (docs/config.md)");
         }
     }
     if (const toml::table* srcs = rd.get_table(*doc, "source", "source")) {

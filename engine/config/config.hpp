@@ -74,10 +74,23 @@ struct AlertCondition {
 /// True when `labels` satisfy every matcher of `c`.
 bool matches(const AlertCondition& c, const std::map<std::string, std::string>& labels);
 
+/// The shared state (`[target] state = "postgresql://..."`, or `[state]`): a PostgreSQL
+/// database every engine host of the target names (docs/config.md "Shared state in
+/// PostgreSQL"). Its password is registered as a secret when the file loads.
+struct SharedState {
+    std::string dsn;                        ///< a libpq URI or key=value string
+    std::string schema = "rollback";        ///< where the tables live
+    Millis lease{std::chrono::seconds(15)}; ///< how long a silent holder keeps the run lock
+    util::Location where;                   ///< the key that named it
+};
+
 struct Config {
     std::filesystem::path file;
     std::string target;
     std::filesystem::path state_dir; ///< absolute; default `.rollback` beside the config
+    /// The shared store, when the config names one; then state_dir keeps only what stays on
+    /// this host (rollback.log, the runs' artifacts).
+    std::optional<SharedState> shared_state;
     std::map<std::string, SourceConfig> sources;
     std::vector<decision::ConditionSpec> conditions;
     std::vector<AlertCondition> alert_conditions; ///< `kind = "alert"`, fed by [server]

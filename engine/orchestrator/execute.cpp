@@ -226,7 +226,7 @@ RunOutcome resume(const playbook::Playbook& pb, const journal::Journal& jr,
         for (const auto* list : {&pb.steps, &pb.finally}) {
             for (const auto& s : *list) {
                 if (s.id == id && s.action == "approve") {
-                    state::StepGates(options.state_dir).retire(run_id, id);
+                    state::StepGates(store).retire(run_id, id);
                 }
             }
         }

@@ -97,6 +97,7 @@ actions::Context Execution::context(const playbook::Step& step, exec::ProcessRun
     actions::Context ctx{
         m_pb,    step,      runner,    m_run_id, m_state_dir, m_store.artifacts_dir(m_run_id),
         m_store, m_trigger, m_verbose, {}};
+    ctx.gates = &m_store;
     report::Observer* obs = &m_observer;
     std::string id = step.id;
     ctx.progress = [obs, id](const std::string& line) { obs->on_progress(id, line); };

@@ -34,7 +34,7 @@ while read -r cmd; do
             case "$cmd $opt" in
             # positionals, written as words in the usage line (validate FILE..., RUN_ID, ...)
             "validate --file" | *" --run-id" | "backup --sub" | "backup --id" | "audit --action" | \
-                "approve --id" | "explain --id") continue ;;
+                "approve --id" | "explain --id" | "state --action" | "state --argument") continue ;;
             esac
             grep -qF -- "${opt//-/\\-}" "$WORK/rollback.1" || fail "$cmd $opt is not in the man page"
         done < "$WORK/opts.$cmd"

@@ -78,6 +78,8 @@ TEST_SUITE("cli") {
         using V = std::vector<std::string>;
         CHECK(usage_subcommands("backup [list|verify] --catalog DIR") == V{"list", "verify"});
         CHECK(usage_subcommands("audit verify RUN_ID") == V{"verify"});
+        CHECK(usage_subcommands("state init|export|import [RUN_ID|FILE] [-o FILE]") ==
+              V{"init", "export", "import"});
         CHECK(usage_subcommands("completion bash|zsh") == V{"bash", "zsh"});
         CHECK(usage_subcommands("resume [RUN_ID] [--mark-done|--retry STEP]").empty());
         CHECK(usage_subcommands("validate [-c CONFIG] [FILE...]").empty());

@@ -103,6 +103,30 @@ TEST_SUITE("cli") {
         }
     }
 
+    TEST_CASE("the shared state of the config is found by the same rule — --state-dir still wins") {
+        test::TempDir tmp;
+        tmp.write("shop/rollback.toml",
+                  "[target]\nname = \"shop\"\nstate_dir = \"var/state\"\n[state]\n"
+                  "dsn = \"postgresql://rb:pw-of-state-9@db.internal/rb\"\nschema = \"shop\"\n");
+        const fs::path pb = tmp.write("shop/playbooks/x.toml", "[playbook]\nname = \"x\"\n");
+        cli::CommonOptions common;
+        Scene s(tmp / "shop", std::nullopt);
+        auto sd = cli::resolve_state_dir(common, pb);
+        REQUIRE(sd.shared);
+        CHECK(sd.shared->schema == "shop");
+        CHECK(sd.origin.find("state of") == 0);
+        // This host's files (rollback.log, artifacts) stay in the state directory.
+        CHECK(canonical_dir(sd.dir) == canonical_dir(tmp / "shop/var/state"));
+        CHECK(cli::state_args(sd).empty()); // a suggested command finds it by the config
+        CHECK(cli::state_where(sd) ==
+              "the shared state postgresql://rb:***@db.internal/rb (schema shop)");
+        common.state_dir = (tmp / "given").string();
+        auto local = cli::resolve_state_dir(common, pb);
+        CHECK_FALSE(local.shared);
+        CHECK(cli::state_args(local) ==
+              " --state-dir " + (tmp / "given").lexically_normal().string());
+    }
+
     TEST_CASE("a state directory that cannot be known is an error — exit 2") {
         test::TempDir tmp;
         cli::CommonOptions common;

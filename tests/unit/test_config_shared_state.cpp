@@ -1,0 +1,72 @@
+// SPDX-License-Identifier: MIT
+// `[target] state` and `[state]`: the shared state in PostgreSQL (docs/config.md).
+#include "config/config.hpp"
+
+#include "util/error.hpp"
+#include "util/secrets.hpp"
+
+#include <doctest/doctest.h>
+
+using namespace rollback;
+
+namespace {
+
+const std::string k_rest = "[source.q]\nkind = \"command\"\nargv = [\"echo\", \"1\"]\n"
+                           "[[condition]]\nname = \"q-high\"\nsignal = \"q.value\"\nabove = 5\n";
+
+std::string diagnostics_of(const std::string& text) {
+    try {
+        config::parse(text + k_rest, "rollback.toml", "/etc/rb");
+    } catch (const util::InvalidInput& e) {
+        std::string out;
+        for (const auto& d : e.diagnostics()) {
+            out += std::to_string(d.where.line) + ":" + std::to_string(d.where.column) + ": " +
+                   d.subject + ": " + d.problem + "\n";
+        }
+        return out;
+    }
+    return "";
+}
+
+} // namespace
+
+TEST_SUITE("config") {
+    TEST_CASE("shared state: [state] with its schema and lease and the password a secret") {
+        auto c = config::parse("[state]\ndsn = \"postgresql://rb:s3cr3t-pw@db.internal/rb\"\n"
+                               "schema = \"shop_state\"\nlease = \"30s\"\n" +
+                                   k_rest,
+                               "rollback.toml", "/etc/rb");
+        REQUIRE(c.shared_state);
+        CHECK(c.shared_state->dsn == "postgresql://rb:s3cr3t-pw@db.internal/rb");
+        CHECK(c.shared_state->schema == "shop_state");
+        CHECK(c.shared_state->lease == std::chrono::seconds(30));
+        CHECK(c.shared_state->where.line == 2);
+        CHECK(util::mask_secrets("connect with s3cr3t-pw") == "connect with ***");
+        CHECK(c.state_dir == "/etc/rb/.rollback"); // this host's files stay local
+    }
+
+    TEST_CASE("shared state: [target] state is the short form and the default stays local") {
+        auto c = config::parse("[target]\nname = \"shop\"\nstate = \"host=/run/pg dbname=rb\"\n" +
+                                   k_rest,
+                               "rollback.toml", "/etc/rb");
+        REQUIRE(c.shared_state);
+        CHECK(c.shared_state->schema == "rollback");
+        CHECK(c.shared_state->lease == std::chrono::seconds(15));
+        CHECK_FALSE(config::parse(k_rest, "rollback.toml", "/etc/rb").shared_state);
+    }
+
+    TEST_CASE("shared state: what cannot name a shared state is a located error") {
+        CHECK(diagnostics_of("[target]\nstate = \"/var/lib/rollback\"\n") ==
+              "2:1: state: not a PostgreSQL connection string: \"/var/lib/rollback\"\n");
+        CHECK(diagnostics_of("[state]\nschema = \"x\"\n") == "1:1: state: missing key \"dsn\"\n");
+        CHECK(diagnostics_of("[state]\ndsn = \"dbname=rb\"\nlease = \"1s\"\n") ==
+              "3:1: state: key \"lease\": at least 3s (the holder renews it every third)\n");
+        CHECK(diagnostics_of("[state]\ndsn = \"dbname=rb\"\nleas = \"10s\"\n")
+                  .find("unknown key \"leas\" (did you mean \"lease\"?)") != std::string::npos);
+        CHECK(diagnostics_of("[target]\nstate = \"dbname=a\"\n[state]\ndsn = \"dbname=b\"\n") ==
+              "3:1: state: the shared state is named twice ([target] state and [state])\n");
+        // The password is masked in the message that quotes the DSN.
+        CHECK(diagnostics_of("[state]\ndsn = \"mysql://u:pw-in-error-1@h/x\"\n")
+                  .find("pw-in-error-1") == std::string::npos);
+    }
+}
