@@ -106,7 +106,20 @@ int cmd_monitor(const Args& args) {
         return util::to_int(util::ExitCode::ok);
     }
     config::Config cfg = load_rollback_config(common);
-    const fs::path state_dir = resolve_state_dir(common, cfg).dir;
+    const StateDir sd = resolve_state_dir(common, cfg);
+    if (sd.shared) {
+        // Until the loop asks state::Leadership before acting and reads its runs from the store,
+        // a monitor on the shared state would act beside its peers and take another lock than
+        // a person's run: refused, never half-shared.
+        throw util::Error(cfg.file.string() +
+                              ": rollback monitor does not run on a shared state "
+                              "yet (" +
+                              state_where(sd) + ")",
+                          util::ExitCode::invalid,
+                          "run the monitor with a state_dir; run, resume, status, approve and "
+                          "audit share the PostgreSQL state (docs/config.md)");
+    }
+    const fs::path state_dir = sd.dir;
     fs::create_directories(state_dir);
     start_logging(state_dir, common.verbose, "monitor");
     exec::install_interrupt_handlers();

@@ -108,9 +108,12 @@ int cmd_trigger(const Args& args) {
     so.command = "trigger";
 
     std::filesystem::create_directories(so.state_dir);
-    auto store = open_store(sd);
-    auto record = manual_record(cfg ? cfg->target : std::string(), *store, o.trigger, *severity);
-    auto path = store->put_record(record);
+    // Decision records and deploy markers stay in the state directory, where `deployed`, `check`
+    // and `explain` keep and read them (the run itself goes to the shared state when there is
+    // one).
+    state::LocalStore local(so.state_dir);
+    auto record = manual_record(cfg ? cfg->target : std::string(), local, o.trigger, *severity);
+    auto path = local.put_record(record);
     o.trigger.decision_id = decision::record_id(record);
     if (!common.json) {
         std::printf("decision %s: manual trigger of %s (%s)\n  record: %s\n",

@@ -162,5 +162,11 @@ expect_rc 0 "$WORK/status4.out" -- "$RB" status "$r_id"
 contains "$WORK/status4.out" "succeeded"
 pass "a run outlives a restart of the server: no record lost or written twice"
 
+# The monitor does not run on the shared state yet (no leadership in its loop): refused, exit 2.
+expect_rc 2 "$WORK/monitor.out" -- "$RB" monitor --once
+contains "$WORK/monitor.out" "rollback monitor does not run on a shared state yet"
+lacks "$WORK/monitor.out" "rb-scram-pw"
+pass "rollback monitor on the shared state is refused until it leads (exit 2)"
+
 grep -rq "rb-scram-pw" "$site/.rollback" "$WORK"/*.out && fail "the DSN's password appeared"
 pass "the password of the shared state's DSN appears nowhere"
