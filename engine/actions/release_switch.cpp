@@ -13,12 +13,10 @@
 #include <boost/json.hpp>
 #include <cerrno>
 #include <cstring>
-#include <fcntl.h>
 #include <fstream>
 #include <map>
 #include <memory>
 #include <optional>
-#include <random>
 #include <sstream>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -50,65 +48,14 @@ bool safe_relative(const std::string& p) {
     return true;
 }
 
-// A random suffix so two writers (or a crashed earlier attempt's leftover) never collide.
-std::string temp_suffix() {
-    static thread_local std::mt19937_64 rng{std::random_device{}()};
-    return std::to_string(::getpid()) + "." + std::to_string(rng() % 1000000000);
-}
-
 // Copies `from` over `to` atomically, keeping `to`'s mode and owner when it exists (config files
 // often hold secrets: never widen their permissions, not even for the moment of the copy).
-void write_keeping_mode(const fs::path& to, const std::string& content, mode_t fallback_mode) {
-    struct stat existing {};
-    bool had = ::stat(to.c_str(), &existing) == 0;
-    mode_t mode = (had ? existing.st_mode : fallback_mode) & 07777;
-
-    fs::create_directories(to.parent_path());
-    fs::path tmp = to;
-    tmp += ".rollback-tmp." + temp_suffix();
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        fail("cannot create " + tmp.string() + ": " + errno_text());
-    }
-    bool ok = true;
-    size_t done = 0;
-    while (ok && done < content.size()) {
-        ssize_t n = ::write(fd, content.data() + done, content.size() - done);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        ok = n > 0;
-        done += ok ? static_cast<size_t>(n) : 0;
-    }
-    std::string why = ok ? "" : errno_text();
-    if (ok && had && ::geteuid() == 0) {
-        // Only root can give the file to its owner; others keep their own ownership.
-        (void)::fchown(fd, existing.st_uid, existing.st_gid);
-    }
-    if (ok && (::fchmod(fd, mode) != 0 || ::fsync(fd) != 0)) {
-        ok = false;
-        why = errno_text();
-    }
-    if (::close(fd) != 0 && ok) {
-        ok = false;
-        why = errno_text();
-    }
-    if (ok && ::rename(tmp.c_str(), to.c_str()) != 0) {
-        ok = false;
-        why = errno_text();
-    }
-    if (!ok) {
-        ::unlink(tmp.c_str());
-        fail("cannot write " + to.string() + ": " + why);
-    }
-    util::fsync_directory(to.parent_path());
-}
-
 void copy_file_atomic(const fs::path& from, const fs::path& to) {
     std::string content = util::read_file(from);
     struct stat source {};
     mode_t mode = ::stat(from.c_str(), &source) == 0 ? source.st_mode : 0600;
-    write_keeping_mode(to, content, mode);
+    fs::create_directories(to.parent_path());
+    util::write_file_atomic(to, content, {mode & 07777, true});
 }
 
 } // namespace
@@ -224,7 +171,7 @@ void switch_current(const fs::path& deploy_root, const std::string& release) {
     if (!ec && old.is_absolute()) {
         target = deploy_root / "releases" / release;
     }
-    fs::path tmp = deploy_root / (".current.rollback-tmp." + temp_suffix());
+    fs::path tmp = deploy_root / (".current.rollback-tmp." + util::temp_suffix());
     if (::symlink(target.c_str(), tmp.c_str()) != 0) {
         fail("cannot create symlink " + tmp.string() + ": " + errno_text());
     }
@@ -495,7 +442,7 @@ class ReleaseSwitchAction final : public Action {
             for (const auto& [dest, content] : previous_config) {
                 try {
                     if (content) {
-                        write_keeping_mode(dest, *content, 0600);
+                        util::write_file_atomic(dest, *content, {0600, true});
                     }
                 } catch (const util::Error&) {
                     progress("could not put back " + dest.string());

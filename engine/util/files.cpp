@@ -11,6 +11,7 @@
 #include <cstring>
 #include <fcntl.h>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -24,6 +25,11 @@ namespace {
 
 } // namespace
 
+std::string temp_suffix() {
+    static thread_local std::mt19937_64 rng{std::random_device{}()};
+    return std::to_string(::getpid()) + "." + std::to_string(rng() % 1000000000);
+}
+
 void fsync_directory(const fs::path& dir) {
     int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd >= 0) {
@@ -32,13 +38,24 @@ void fsync_directory(const fs::path& dir) {
     }
 }
 
-void write_file_atomic(const fs::path& path, std::string_view content) {
+void write_file_atomic(const fs::path& path, std::string_view content,
+                       const AtomicWriteOptions& options) {
+    struct stat existing {};
+    const bool had = options.keep_mode && ::stat(path.c_str(), &existing) == 0;
     fs::path tmp = path;
-    tmp += ".tmp." + std::to_string(::getpid());
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    tmp += ".tmp." + temp_suffix();
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+                    options.keep_mode ? 0600 : options.mode);
     if (fd < 0) {
         fail("cannot create", tmp);
     }
+    auto give_up = [&](const char* what) {
+        const int saved = errno;
+        ::close(fd);
+        ::unlink(tmp.c_str());
+        errno = saved;
+        fail(what, tmp);
+    };
     size_t done = 0;
     while (done < content.size()) {
         ssize_t n = ::write(fd, content.data() + done, content.size() - done);
@@ -46,18 +63,30 @@ void write_file_atomic(const fs::path& path, std::string_view content) {
             if (errno == EINTR) {
                 continue;
             }
-            ::close(fd);
-            ::unlink(tmp.c_str());
-            fail("cannot write", tmp);
+            give_up("cannot write");
         }
         done += static_cast<size_t>(n);
     }
-    if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    if (options.keep_mode) {
+        if (had && ::geteuid() == 0) {
+            // Only root can give the file to its owner; others keep their own ownership.
+            (void)::fchown(fd, existing.st_uid, existing.st_gid);
+        }
+        if (::fchmod(fd, (had ? existing.st_mode : options.mode) & 07777) != 0) {
+            give_up("cannot set the mode of");
+        }
+    }
+    if (::fsync(fd) != 0) {
+        give_up("cannot sync");
+    }
+    if (::close(fd) != 0) {
         ::unlink(tmp.c_str());
         fail("cannot sync", tmp);
     }
     if (::rename(tmp.c_str(), path.c_str()) != 0) {
+        const int saved = errno;
         ::unlink(tmp.c_str());
+        errno = saved;
         fail("cannot rename onto", path);
     }
     fsync_directory(path.parent_path());

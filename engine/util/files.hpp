@@ -9,9 +9,26 @@ namespace rollback::util {
 
 namespace fs = std::filesystem;
 
-/// Writes `content` to `path` atomically: a temp file beside it, fsync, rename, fsync of the
-/// directory. Throws util::Error (exit code 1) when any of these fails; `path` is then unchanged.
-void write_file_atomic(const fs::path& path, std::string_view content);
+/// "<pid>.<random>": a temp name's suffix that two threads, two processes or a crashed earlier
+/// attempt's leftover never share.
+std::string temp_suffix();
+
+/// How write_file_atomic sets the file's permission bits.
+struct AtomicWriteOptions {
+    /// The bits of a new file, masked by the umask as open(2) does.
+    unsigned mode = 0644;
+    /// Keep the bits of the file being replaced exactly (and, as root, its owner), or give a new
+    /// file `mode` exactly, without the umask. The temp file stays private (0600) until then: a
+    /// config file holding secrets is never readable by others, not even for a moment.
+    bool keep_mode = false;
+};
+
+/// Writes `content` to `path` atomically: a temp file beside it (a name unique to this process
+/// and call), fsync, rename, fsync of the directory. The one way the engine writes a whole file.
+/// Throws util::Error (exit code 1) when any of these fails; `path` is then unchanged and the
+/// temp file removed.
+void write_file_atomic(const fs::path& path, std::string_view content,
+                       const AtomicWriteOptions& options = {});
 
 /// Appends `line` and a newline to `path` (created when missing). False when it cannot: the
 /// caller decides whether that is an error or a warning.

@@ -26,6 +26,48 @@ std::string refusal(const std::filesystem::path& p, size_t max = 1024) {
 } // namespace
 
 TEST_SUITE("util") {
+    TEST_CASE("files: write_file_atomic replaces the whole file and leaves no temp file") {
+        test::TempDir dir;
+        const auto file = dir / "state.json";
+        util::write_file_atomic(file, "one\n");
+        util::write_file_atomic(file, "two\n");
+        CHECK(util::read_file(file) == "two\n");
+        size_t entries = 0;
+        for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir.path())) {
+            ++entries;
+        }
+        CHECK(entries == 1);
+        const mode_t old_mask = ::umask(027);
+        util::write_file_atomic(dir / "masked", "x");
+        ::umask(old_mask);
+        struct stat st {};
+        REQUIRE(::stat((dir / "masked").c_str(), &st) == 0);
+        CHECK((st.st_mode & 07777) == 0640);
+    }
+
+    TEST_CASE("files: write_file_atomic with keep_mode keeps the replaced file's bits exactly") {
+        test::TempDir dir;
+        const auto secret = dir.write("secret.env", "TOKEN=old\n");
+        REQUIRE(::chmod(secret.c_str(), 0640) == 0);
+        util::write_file_atomic(secret, "TOKEN=new\n", {0644, true});
+        struct stat st {};
+        REQUIRE(::stat(secret.c_str(), &st) == 0);
+        CHECK((st.st_mode & 07777) == 0640);
+        CHECK(util::read_file(secret) == "TOKEN=new\n");
+        // A new file gets the given bits, whatever the umask.
+        const mode_t old_mask = ::umask(077);
+        util::write_file_atomic(dir / "new.env", "A=1\n", {0604, true});
+        ::umask(old_mask);
+        REQUIRE(::stat((dir / "new.env").c_str(), &st) == 0);
+        CHECK((st.st_mode & 07777) == 0604);
+    }
+
+    TEST_CASE("files: write_file_atomic into a missing directory throws and writes nothing") {
+        test::TempDir dir;
+        CHECK_THROWS_AS(util::write_file_atomic(dir / "no" / "such" / "f", "x"), util::Error);
+        CHECK_FALSE(std::filesystem::exists(dir / "no"));
+    }
+
     TEST_CASE("files: read_input_file reads a regular file whole") {
         test::TempDir dir;
         CHECK(util::read_input_file(dir.write("a.toml", "x = 1\n"), 1024) == "x = 1\n");
