@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -91,19 +92,33 @@ struct ProbeAnswer {
     std::string state; ///< what was found, for a person ("the swap did not happen: ...")
 };
 
+/// A step's own keys as its action parsed them: the kind's typed struct (also when there are
+/// problems: what could be read, for describe) and every problem, located.
+struct Parsed {
+    std::shared_ptr<const playbook::ActionParams> params;
+    std::vector<util::Diagnostic> diagnostics;
+};
+
+/// Every action kind is one actions::KindAction<Kind> (actions/kind_action.hpp): its keys are
+/// parsed once into Kind::Params, and each phase below reads that struct, never raw keys.
 class Action {
   public:
     virtual ~Action() = default;
     /// The action-specific keys a step of this kind accepts (beyond the common step keys) and
     /// which of them are required. The loader uses these for "unknown key"/"missing key".
     virtual std::vector<std::string> keys() const = 0;
-    virtual std::vector<std::string> required_keys() const { return {}; }
+    virtual std::vector<std::string> required_keys() const = 0;
     /// How a {{variable}} is written into each key that is not plain data (SQL, URL, header):
     /// see playbook::ActionSpec::encodings. Empty: every key is plain data.
-    virtual std::map<std::string, playbook::Encoding> encodings() const { return {}; }
-    /// Type and value checks of the step's own keys, located via step.params / step.where.
-    virtual std::vector<util::Diagnostic> validate(const playbook::Playbook& pb,
-                                                   const playbook::Step& step) const;
+    virtual std::map<std::string, playbook::Encoding> encodings() const = 0;
+    /// Type and value checks of the step's own keys, located via step.params / step.where, and
+    /// the typed struct they make. Pure: reads no file, runs nothing, so it is done once, at load.
+    virtual Parsed parse(const playbook::Playbook& pb, const playbook::Step& step) const = 0;
+    /// parse's diagnostics alone.
+    std::vector<util::Diagnostic> validate(const playbook::Playbook& pb,
+                                           const playbook::Step& step) const {
+        return parse(pb, step).diagnostics;
+    }
     /// The resolved arguments as the plan shows them (secrets are masked by the caller).
     virtual std::string describe(const playbook::Step& step) const = 0;
     /// Read-only preflight: never changes anything.
@@ -112,11 +127,16 @@ class Action {
     /// journaling). Never throws for the work's own failure: that is a Result.
     virtual Result run(const Context& ctx) const = 0;
     /// Whether probe() answers for this kind of step (resume and `status` use it).
-    virtual bool has_probe() const { return false; }
+    virtual bool has_probe() const = 0;
     /// Looks (read-only) at what an interrupted run of the step left. Never throws: a failure
     /// to look is Verdict::unknown with the reason.
-    virtual ProbeAnswer probe(const Context& /*ctx*/) const { return {}; }
+    virtual ProbeAnswer probe(const Context& ctx) const = 0;
 };
+
+/// Parses `step` with its action (Action::parse) and, when it parsed without a problem, keeps
+/// the result in step.parsed. Returns the diagnostics; none for an unknown action (the loader
+/// reports that itself). LoadOptions::validate_step of every command that loads a playbook.
+std::vector<util::Diagnostic> parse_step(const playbook::Playbook& pb, playbook::Step& step);
 
 /// The action for `name`, or nullptr.
 const Action* find_action(std::string_view name);

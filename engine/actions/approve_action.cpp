@@ -4,8 +4,7 @@
 // `rollback approve RUN_ID STEP` (or `--reject`), or the step's `timeout` passes and the declared
 // default (`on_timeout`) applies. A paused run survives an engine restart: the request and any
 // answer are kept by state::StepGates, so a resumed gate waits again until the first expiry.
-#include "actions/action.hpp"
-#include "actions/step_params.hpp"
+#include "actions/kind_action.hpp"
 #include "state/step_gate.hpp"
 #include "util/secrets.hpp"
 #include "util/strings.hpp"
@@ -19,7 +18,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-struct GateParams {
+struct GateParams : playbook::ActionParams {
     std::string message;
     std::vector<std::string> approvers;
     bool approve_on_timeout = false;
@@ -51,16 +50,14 @@ std::string who(const std::vector<std::string>& approvers) {
     return approvers.empty() ? std::string("anyone") : util::join(approvers, ", ");
 }
 
-class ApproveAction final : public Action {
-  public:
-    std::vector<std::string> keys() const override {
-        return {"message", "approvers", "on_timeout"};
-    }
+struct Approve {
+    static constexpr std::string_view name = "approve";
+    using Params = GateParams;
 
-    std::vector<util::Diagnostic> validate(const playbook::Playbook&,
-                                           const playbook::Step& step) const override {
-        StepParams p(step);
-        read_params(p);
+    static std::vector<std::string> keys() { return {"message", "approvers", "on_timeout"}; }
+
+    static Params parse(StepParams& p, const playbook::Playbook&, const playbook::Step& step) {
+        GateParams g = read_params(p);
         if (step.retries > 0) {
             // A rejection is an answer: asking again by itself would turn "no" into a vote.
             p.error("",
@@ -69,27 +66,19 @@ class ApproveAction final : public Action {
                     "remove retries; after a rejection a person decides: rollback resume RUN "
                     "--mark-done STEP, or a new run");
         }
-        return p.diagnostics();
+        return g;
     }
 
-    std::string describe(const playbook::Step& step) const override {
-        StepParams p(step);
-        GateParams g = read_params(p);
+    static std::string describe(const playbook::Step& step, const Params& g) {
         return "wait up to " + util::format_duration(step.timeout) + " for approval by " +
                who(g.approvers) + ", then " + (g.approve_on_timeout ? "approve" : "reject") +
                (g.message.empty() ? "" : ": " + g.message);
     }
 
-    std::vector<Check> preflight(const Context&) const override { return {}; }
+    static std::vector<Check> preflight(const Context&, const Params&) { return {}; }
 
-    Result run(const Context& ctx) const override {
+    static Result run(const Context& ctx, const Params& g) {
         Result r;
-        StepParams p(ctx.step);
-        GateParams g = read_params(p);
-        if (!p.ok()) {
-            r.summary = p.first_problem();
-            return r;
-        }
         const state::StepGates gates =
             ctx.gates != nullptr ? state::StepGates(*ctx.gates) : state::StepGates(ctx.state_dir);
         const auto now = std::chrono::system_clock::now();
@@ -161,7 +150,7 @@ class ApproveAction final : public Action {
 } // namespace
 
 std::unique_ptr<Action> make_approve_action() {
-    return std::make_unique<ApproveAction>();
+    return std::make_unique<KindAction<Approve>>();
 }
 
 } // namespace rollback::actions

@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: MIT
 // action = "git_checkout": for git-based deploys, check out the previous tag (or a named ref) in
 // a work tree. Refuses a dirty tree. git runs through ctx.runner, never a shell.
-#include "actions/action.hpp"
-#include "actions/release_switch.hpp"
-#include "actions/step_params.hpp"
+#include "actions/kind_action.hpp"
+#include "actions/revert.hpp"
 #include "util/files.hpp"
 #include "util/strings.hpp"
 #include "util/time.hpp"
@@ -112,14 +111,17 @@ class Git {
     fs::path m_repo;
 };
 
-struct CheckoutParams {
+struct CheckoutParams : playbook::ActionParams {
     fs::path repo;
     std::string ref;
+    std::string shown_repo = "?"; ///< repo and ref as written, for the plan
+    std::string shown_ref = "?";
 };
 
 CheckoutParams read_params(StepParams& p, const playbook::Playbook& pb) {
     CheckoutParams c;
     if (auto repo = p.string("repo")) {
+        c.shown_repo = *repo;
         if (repo->empty()) {
             p.error("repo", "must not be empty");
         }
@@ -129,6 +131,7 @@ CheckoutParams read_params(StepParams& p, const playbook::Playbook& pb) {
     }
     if (auto ref = p.string("ref")) {
         c.ref = *ref;
+        c.shown_ref = *ref;
         if (c.ref.empty() || c.ref.front() == '-') {
             p.error("ref", "expected \"previous\" or a tag, branch or commit");
         }
@@ -138,20 +141,8 @@ CheckoutParams read_params(StepParams& p, const playbook::Playbook& pb) {
     return c;
 }
 
-struct CheckoutPlan {
-    std::string from; ///< the tag HEAD is at, else its short commit
-    std::string from_commit;
-    std::string to; ///< tag or ref
-    std::string to_commit;
-    std::string chosen_by;
-    std::vector<std::string> skipped;
-    bool already_done = false;
-    std::string problem;
-    std::string hint;
-};
-
-CheckoutPlan plan_checkout(const Git& git, const CheckoutParams& c, const Context& ctx) {
-    CheckoutPlan plan;
+RevertPlan plan_checkout(const Git& git, const CheckoutParams& c, const Context& ctx) {
+    RevertPlan plan;
     std::string why;
     auto head = git.commit_of("HEAD", &why);
     if (!head) {
@@ -164,7 +155,7 @@ CheckoutPlan plan_checkout(const Git& git, const CheckoutParams& c, const Contex
         std::find_if(tags.rbegin(), tags.rend(), [&](const Tag& t) { return t.commit == *head; });
     plan.from = at_head != tags.rend() ? at_head->name : head->substr(0, 12);
 
-    std::vector<BadRelease> bad;
+    std::vector<state::BadRelease> bad;
     try {
         bad = ctx.bad_releases.bad_releases();
     } catch (const util::Error& e) {
@@ -178,11 +169,6 @@ CheckoutPlan plan_checkout(const Git& git, const CheckoutParams& c, const Contex
             plan.chosen_by = "checked out earlier in this run";
         }
     }
-    auto is_bad = [&](const std::string& name) {
-        return std::any_of(bad.begin(), bad.end(), [&](const BadRelease& b) {
-            return b.location == location && b.release == name;
-        });
-    };
     if (plan.to.empty() && c.ref != "previous") {
         plan.to = c.ref;
         plan.chosen_by = "named";
@@ -197,24 +183,18 @@ CheckoutPlan plan_checkout(const Git& git, const CheckoutParams& c, const Contex
                                    [&](const Tag& t) { return t.name == *nearest; });
             first = it == tags.end() ? -1 : it - tags.begin();
         }
+        std::vector<std::string> older;
         for (std::ptrdiff_t i = first; i >= 0; --i) {
             const Tag& t = tags[static_cast<size_t>(i)];
-            if (t.commit == *head) {
-                continue;
+            if (t.commit != *head) {
+                older.push_back(t.name);
             }
-            if (is_bad(t.name)) {
-                plan.skipped.push_back(t.name);
-                continue;
-            }
-            plan.to = t.name;
-            break;
         }
+        plan.to = pick_previous(older, bad, location, plan);
         plan.chosen_by = "previous tag by creation date";
         if (plan.to.empty()) {
             plan.problem =
-                "no tag before " + plan.from + " in " + c.repo.string() +
-                (plan.skipped.empty() ? ""
-                                      : " (skipped bad: " + util::join(plan.skipped, ", ") + ")");
+                "no tag before " + plan.from + " in " + c.repo.string() + skipped_note(plan);
             plan.hint = "name the ref to check out: ref = \"<tag>\"";
             return plan;
         }
@@ -231,30 +211,41 @@ CheckoutPlan plan_checkout(const Git& git, const CheckoutParams& c, const Contex
     return plan;
 }
 
-class GitCheckoutAction final : public Action {
-  public:
-    std::vector<std::string> keys() const override { return {"repo", "ref"}; }
-    std::vector<std::string> required_keys() const override { return {"repo", "ref"}; }
+// `git checkout` of `to`; its output and, on a failure, why, into r.
+bool checkout(const Git& git, const std::string& to, Result& r) {
+    auto o = git.run({"checkout", "--quiet", to});
+    r.exit_code = o.exit_code;
+    r.output_tail = util::tail(o.stdout_tail + o.stderr_tail, 4096);
+    if (o.ok()) {
+        return true;
+    }
+    std::string err(util::trim(o.stderr_tail));
+    r.status = o.ending == exec::Ending::timed_out     ? Status::timed_out
+               : o.ending == exec::Ending::interrupted ? Status::interrupted
+                                                       : Status::failed;
+    r.summary = "git checkout " + to + " failed: " +
+                (!o.error.empty() ? o.error
+                 : err.empty()    ? "exit " + std::to_string(o.exit_code)
+                                  : err);
+    return false;
+}
 
-    std::vector<util::Diagnostic> validate(const playbook::Playbook& pb,
-                                           const playbook::Step& step) const override {
-        StepParams p(step);
-        read_params(p, pb);
-        return p.diagnostics();
+struct GitCheckout {
+    static constexpr std::string_view name = "git_checkout";
+    using Params = CheckoutParams;
+
+    static std::vector<std::string> keys() { return {"repo", "ref"}; }
+    static std::vector<std::string> required_keys() { return {"repo", "ref"}; }
+
+    static Params parse(StepParams& p, const playbook::Playbook& pb, const playbook::Step&) {
+        return read_params(p, pb);
     }
 
-    std::string describe(const playbook::Step& step) const override {
-        StepParams p(step);
-        return "git checkout " + p.string("ref").value_or("?") + " in " +
-               p.string("repo").value_or("?");
+    static std::string describe(const playbook::Step&, const Params& c) {
+        return "git checkout " + c.shown_ref + " in " + c.shown_repo;
     }
 
-    std::vector<Check> preflight(const Context& ctx) const override {
-        StepParams p(ctx.step);
-        CheckoutParams c = read_params(p, ctx.playbook);
-        if (!p.ok()) {
-            return {{false, "git_checkout keys", p.first_problem(), {}}};
-        }
+    static std::vector<Check> preflight(const Context& ctx, const Params& c) {
         std::vector<Check> checks;
         auto git_path = util::find_program("git");
         if (git_path.empty()) {
@@ -274,7 +265,7 @@ class GitCheckoutAction final : public Action {
         } else {
             checks.push_back({true, "work tree is clean", {}, {}});
         }
-        CheckoutPlan plan = plan_checkout(git, c, ctx);
+        RevertPlan plan = plan_checkout(git, c, ctx);
         std::string what = "ref " + (plan.to.empty() ? c.ref : plan.to) +
                            (plan.chosen_by.empty() ? "" : " (" + plan.chosen_by + ")");
         if (!plan.problem.empty()) {
@@ -289,14 +280,8 @@ class GitCheckoutAction final : public Action {
         return checks;
     }
 
-    Result run(const Context& ctx) const override {
+    static Result run(const Context& ctx, const Params& c) {
         Result r;
-        StepParams p(ctx.step);
-        CheckoutParams c = read_params(p, ctx.playbook);
-        if (!p.ok()) {
-            r.summary = p.first_problem();
-            return r;
-        }
         Git git(ctx, c.repo);
         if (auto problem = git.work_tree_problem(); !problem.empty()) {
             r.summary = problem;
@@ -308,67 +293,22 @@ class GitCheckoutAction final : public Action {
                 "hint: commit or stash the changes (git -C " + c.repo.string() + " status)\n";
             return r;
         }
-        CheckoutPlan plan = plan_checkout(git, c, ctx);
-        r.details["repo"] = c.repo.string();
-        r.details["from"] = plan.from;
-        r.details["from_commit"] = plan.from_commit;
-        r.details["to"] = plan.to;
-        r.details["to_commit"] = plan.to_commit;
-        r.details["chosen_by"] = plan.chosen_by;
-        if (!plan.skipped.empty()) {
-            boost::json::array skipped;
-            for (const auto& s : plan.skipped) {
-                skipped.emplace_back(s);
-            }
-            r.details["skipped_bad"] = std::move(skipped);
-        }
-        if (!plan.problem.empty()) {
-            r.summary = plan.problem;
-            r.output_tail = plan.hint.empty() ? "" : "hint: " + plan.hint + "\n";
-            return r;
-        }
-        if (plan.already_done) {
-            r.status = Status::succeeded;
-            r.summary = "already at " + plan.to;
-            return r;
-        }
-        try {
-            // Before the checkout, so a retry in this run finds it and does not go further back.
-            ctx.bad_releases.record_bad_release(
-                {plan.from, c.repo.string(), util::format_time(std::chrono::system_clock::now()),
-                 ctx.run_id, plan.to});
-        } catch (const util::Error& e) {
-            r.summary = e.what();
-            return r;
-        }
-        auto o = git.run({"checkout", "--quiet", plan.to});
-        r.exit_code = o.exit_code;
-        r.output_tail = util::tail(o.stdout_tail + o.stderr_tail, 4096);
-        if (!o.ok()) {
-            std::string err(util::trim(o.stderr_tail));
-            r.status = o.ending == exec::Ending::timed_out     ? Status::timed_out
-                       : o.ending == exec::Ending::interrupted ? Status::interrupted
-                                                               : Status::failed;
-            r.summary = "git checkout " + plan.to + " failed: " +
-                        (!o.error.empty() ? o.error
-                         : err.empty()    ? "exit " + std::to_string(o.exit_code)
-                                          : err);
-            return r;
-        }
-        if (ctx.progress) {
-            ctx.progress("checked out " + plan.to + " (was " + plan.from + ", now marked bad)");
-        }
-        r.details["marked_bad"] = plan.from;
-        r.status = Status::succeeded;
-        r.summary = "checked out " + plan.to + " (was " + plan.from + ")";
-        return r;
+        RevertPlan plan = plan_checkout(git, c, ctx);
+        RevertWork work{"repo",
+                        c.repo.string(),
+                        true,
+                        "already at",
+                        "checked out " + plan.to,
+                        "checked out " + plan.to + " (was " + plan.from + ")",
+                        [&](Result& out) { return checkout(git, plan.to, out); }};
+        return carry_out(ctx, plan, work);
     }
 };
 
 } // namespace
 
 std::unique_ptr<Action> make_git_checkout_action() {
-    return std::make_unique<GitCheckoutAction>();
+    return std::make_unique<KindAction<GitCheckout>>();
 }
 
 } // namespace rollback::actions

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // action = "hook": run an executable from hooks/ with the step's event on stdin.
 #include "actions/hooks.hpp"
+#include "actions/kind_action.hpp"
 #include "actions/process_step.hpp"
 #include "util/files.hpp"
 #include "util/secrets.hpp"
@@ -62,14 +63,22 @@ std::string hook_reason(const Result& r) {
 
 namespace {
 
-class HookAction final : public Action {
-  public:
-    std::vector<std::string> keys() const override { return {"hook"}; }
-    std::vector<std::string> required_keys() const override { return {"hook"}; }
+struct Hook {
+    static constexpr std::string_view name = "hook";
+    /// `hook` is typed by the loader (Step::hook), which also checks the hook exists.
+    struct Params : playbook::ActionParams {};
 
-    std::string describe(const playbook::Step& step) const override { return "hook " + step.hook; }
+    static std::vector<std::string> keys() { return {"hook"}; }
+    static std::vector<std::string> required_keys() { return {"hook"}; }
+    static Params parse(StepParams&, const playbook::Playbook&, const playbook::Step&) {
+        return {};
+    }
 
-    std::vector<Check> preflight(const Context& ctx) const override {
+    static std::string describe(const playbook::Step& step, const Params&) {
+        return "hook " + step.hook;
+    }
+
+    static std::vector<Check> preflight(const Context& ctx, const Params&) {
         auto path = ctx.playbook.hooks_dir / ctx.step.hook;
         if (util::is_executable_file(path)) {
             return {{true, "hook " + path.string() + " is executable", {}, {}}};
@@ -78,7 +87,7 @@ class HookAction final : public Action {
                  "chmod +x " + path.string()}};
     }
 
-    Result run(const Context& ctx) const override {
+    static Result run(const Context& ctx, const Params&) {
         util::Millis timeout = ctx.step.timeout.count() > 0 ? ctx.step.timeout : k_hook_timeout;
         Result r = run_hook(ctx, ctx.step.hook, hook_event(ctx, "step", "running"), timeout);
         if (r.status == Status::failed && r.exit_code == k_hook_nothing_sent) {
@@ -98,7 +107,7 @@ class HookAction final : public Action {
 } // namespace
 
 std::unique_ptr<Action> make_hook_action() {
-    return std::make_unique<HookAction>();
+    return std::make_unique<KindAction<Hook>>();
 }
 
 } // namespace rollback::actions

@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: MIT
 // action = "http": a verification request. A response that does not meet the expectation is
 // Status::verification_failed (exit code 3 for the run), not a plain failure.
-#include "actions/action.hpp"
 #include "actions/http_check.hpp"
-#include "actions/step_params.hpp"
+#include "actions/kind_action.hpp"
 #include "exec/runner.hpp"
 #include "util/secrets.hpp"
 #include "util/strings.hpp"
@@ -81,7 +80,7 @@ bool is_header_name(std::string_view name) {
     });
 }
 
-struct HttpParams {
+struct HttpParams : playbook::ActionParams {
     util::HttpRequest request;
     HttpExpectation expect;
     int attempts = 1;
@@ -90,7 +89,7 @@ struct HttpParams {
 };
 
 // `dir`: the playbook's directory, against which a relative ca_file is read.
-HttpParams read_params(StepParams& p, const std::filesystem::path& dir = {}) {
+HttpParams read_params(StepParams& p, const std::filesystem::path& dir) {
     HttpParams h;
     if (auto m = p.string("method")) {
         std::string upper;
@@ -166,30 +165,27 @@ HttpParams read_params(StepParams& p, const std::filesystem::path& dir = {}) {
     return h;
 }
 
-class HttpAction final : public Action {
-  public:
-    std::vector<std::string> keys() const override {
+struct Http {
+    static constexpr std::string_view name = "http";
+    using Params = HttpParams;
+
+    static std::vector<std::string> keys() {
         return {"method",          "url",         "headers",  "body",
                 "expect_status",   "expect_body", "attempts", "interval",
                 "request_timeout", "ca_file",     "insecure"};
     }
-    std::vector<std::string> required_keys() const override { return {"url"}; }
-    std::map<std::string, playbook::Encoding> encodings() const override {
+    static std::vector<std::string> required_keys() { return {"url"}; }
+    static std::map<std::string, playbook::Encoding> encodings() {
         return {{"url", playbook::Encoding::url},
                 {"headers.*", playbook::Encoding::header},
                 {"body", playbook::Encoding::plain}}; // json or form by Content-Type or shape
     }
 
-    std::vector<util::Diagnostic> validate(const playbook::Playbook& pb,
-                                           const playbook::Step& step) const override {
-        StepParams p(step);
-        read_params(p, pb.directory);
-        return p.diagnostics();
+    static Params parse(StepParams& p, const playbook::Playbook& pb, const playbook::Step&) {
+        return read_params(p, pb.directory);
     }
 
-    std::string describe(const playbook::Step& step) const override {
-        StepParams p(step);
-        HttpParams h = read_params(p);
+    static std::string describe(const playbook::Step&, const Params& h) {
         std::string out = h.request.method + " " + h.request.url + ", expect " +
                           describe_statuses(h.expect.status);
         if (!h.expect.body_contains.empty()) {
@@ -202,12 +198,7 @@ class HttpAction final : public Action {
         return out;
     }
 
-    std::vector<Check> preflight(const Context& ctx) const override {
-        StepParams p(ctx.step);
-        HttpParams h = read_params(p, ctx.playbook.directory);
-        if (!p.ok()) {
-            return {{false, "http keys", p.first_problem(), {}}};
-        }
+    static std::vector<Check> preflight(const Context&, const Params& h) {
         auto checks = check_url(h.request.url); // never sends the request: it may change state
         if (!h.request.tls.ca_file.empty()) {
             checks.push_back(check_ca_file(h.request.tls.ca_file));
@@ -215,14 +206,8 @@ class HttpAction final : public Action {
         return checks;
     }
 
-    Result run(const Context& ctx) const override {
+    static Result run(const Context& ctx, const Params& h) {
         Result r;
-        StepParams p(ctx.step);
-        HttpParams h = read_params(p, ctx.playbook.directory);
-        if (!p.ok()) {
-            r.summary = p.first_problem();
-            return r;
-        }
         auto start = std::chrono::steady_clock::now();
         auto budget =
             ctx.step.timeout.count() > 0 ? ctx.step.timeout : util::Millis(std::chrono::hours(24));
@@ -278,7 +263,7 @@ class HttpAction final : public Action {
 } // namespace
 
 std::unique_ptr<Action> make_http_action() {
-    return std::make_unique<HttpAction>();
+    return std::make_unique<KindAction<Http>>();
 }
 
 } // namespace rollback::actions

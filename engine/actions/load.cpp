@@ -16,10 +16,7 @@ playbook::Playbook load_playbook(const std::filesystem::path& file,
         const Action* a = find_action(name);
         options.actions.push_back({name, a->keys(), a->required_keys(), a->encodings()});
     }
-    options.validate_step = [](const playbook::Playbook& pb, const playbook::Step& step) {
-        const Action* a = find_action(step.action);
-        return a == nullptr ? std::vector<util::Diagnostic>{} : a->validate(pb, step);
-    };
+    options.validate_step = parse_step;
     return playbook::load(file, options);
 }
 

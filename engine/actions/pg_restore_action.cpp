@@ -5,7 +5,7 @@
 // their outcomes into the step's result, checks and probe answer. See docs/database.md.
 #include "actions/pg_restore_action.hpp"
 
-#include "actions/action.hpp"
+#include "actions/kind_action.hpp"
 #include "db/restore_preflight.hpp"
 #include "util/secrets.hpp"
 #include "util/strings.hpp"
@@ -22,8 +22,10 @@ using namespace db; // the database work is db/'s: this file adapts it to a step
 namespace fs = std::filesystem;
 namespace json = boost::json;
 
-PgRestoreParams read_pg_restore_params(const playbook::Playbook& pb, StepParams& p) {
-    PgRestoreParams out;
+namespace {
+
+db::RestoreSpec read_spec(const playbook::Playbook& pb, StepParams& p) {
+    db::RestoreSpec out;
     if (auto dsn = p.string("dsn")) {
         out.dsn = *dsn;
         try {
@@ -143,30 +145,31 @@ PgRestoreParams read_pg_restore_params(const playbook::Playbook& pb, StepParams&
     return out;
 }
 
-namespace {
+struct PgRestore {
+    static constexpr std::string_view name = "pg_restore";
+    using Params = PgRestoreParams;
 
-class PgRestoreAction final : public Action {
-  public:
-    std::vector<std::string> keys() const override {
+    static std::vector<std::string> keys() {
         return {"dsn", "catalog", "backup", "jobs", "strategy", "assert", "reconcile"};
     }
-    std::vector<std::string> required_keys() const override { return {"dsn", "catalog"}; }
-    std::map<std::string, playbook::Encoding> encodings() const override {
+    static std::vector<std::string> required_keys() { return {"dsn", "catalog"}; }
+    static std::map<std::string, playbook::Encoding> encodings() {
         return {{"assert.sql", playbook::Encoding::sql}};
     }
 
-    std::vector<util::Diagnostic> validate(const playbook::Playbook& pb,
-                                           const playbook::Step& step) const override {
-        StepParams p(step);
-        read_pg_restore_params(pb, p);
-        return p.diagnostics();
+    static Params parse(StepParams& p, const playbook::Playbook& pb, const playbook::Step&) {
+        Params out;
+        out.spec = read_spec(pb, p);
+        if (auto c = p.string("catalog")) {
+            fs::path cat = *c;
+            out.shown_catalog = (cat.is_relative() ? cat.lexically_normal() : cat).string();
+        }
+        return out;
     }
 
-    std::string describe(const playbook::Step& step) const override {
-        StepParams p(step);
-        playbook::Playbook pb;
-        auto prm = read_pg_restore_params(pb, p);
-        std::string out = "restore " + prm.backup + " from " + prm.catalog.string() + " into " +
+    static std::string describe(const playbook::Step&, const Params& params) {
+        const RestoreSpec& prm = params.spec;
+        std::string out = "restore " + prm.backup + " from " + params.shown_catalog + " into " +
                           util::mask_dsn(prm.dsn) + " (side_swap, jobs " +
                           std::to_string(prm.jobs) + ")";
         if (!prm.asserts.empty()) {
@@ -182,94 +185,89 @@ class PgRestoreAction final : public Action {
         return out;
     }
 
-    std::vector<Check> preflight(const Context& ctx) const override;
-    Result run(const Context& ctx) const override { return run_pg_restore(ctx); }
-    bool has_probe() const override { return true; }
-    ProbeAnswer probe(const Context& ctx) const override { return probe_pg_restore(ctx); }
-};
+    static std::vector<Check> preflight(const Context& ctx, const Params& params) {
+        std::vector<Check> checks;
+        for (auto& c : preflight_side_swap(ctx.runner, params.spec,
+                                           {ctx.run_id, ctx.playbook.directory, ctx.state_dir,
+                                            ctx.step.id, ctx.playbook.file})) {
+            checks.push_back(
+                {c.ok, std::move(c.what), std::move(c.problem), std::move(c.hint), c.notice});
+        }
+        return checks;
+    }
 
-std::vector<Check> PgRestoreAction::preflight(const Context& ctx) const {
-    StepParams p(ctx.step);
-    PgRestoreParams prm = read_pg_restore_params(ctx.playbook, p);
-    if (!p.ok()) {
-        return {{false, "step parameters", p.first_problem(), ""}};
+    // The step's work: db::run_side_swap for this run, its outcome as the step's result.
+    static Result run(const Context& ctx, const Params& params) {
+        Result res;
+        SideSwapOutcome o =
+            run_side_swap(ctx.runner, params.spec,
+                          {ctx.run_id, ctx.playbook.directory, ctx.run_dir / "reconcile",
+                           ctx.step.id, ctx.progress, ctx.stage});
+        if (o.ok) {
+            res.status = Status::succeeded;
+            res.exit_code = 0;
+        }
+        res.summary = std::move(o.summary);
+        res.output_tail = std::move(o.output_tail);
+        res.details = std::move(o.details);
+        return res;
     }
-    std::vector<Check> checks;
-    for (auto& c : preflight_side_swap(
-             ctx.runner, prm,
-             {ctx.run_id, ctx.playbook.directory, ctx.state_dir, ctx.step.id, ctx.playbook.file})) {
-        checks.push_back(
-            {c.ok, std::move(c.what), std::move(c.problem), std::move(c.hint), c.notice});
+
+    // Resume's "is it done?": done once reconciled; not_done (re-running continues) at any
+    // earlier stage; unknown when the databases are in a state no run leaves them in, or cannot
+    // be read.
+    static ProbeAnswer probe(const Context& ctx, const Params& params) {
+        ProbeAnswer a;
+        try {
+            RestoreProbe found = probe_restore(Dsn::parse(params.spec.dsn), ctx.run_id);
+            a.state = util::mask_secrets(found.describe());
+            if (!found.problem.empty()) {
+                a.verdict = ProbeAnswer::Verdict::unknown;
+            } else if (found.stage == RestoreStage::reconciled) {
+                a.verdict = ProbeAnswer::Verdict::done;
+            } else {
+                a.verdict = ProbeAnswer::Verdict::not_done;
+            }
+        } catch (const std::exception& e) {
+            a.verdict = ProbeAnswer::Verdict::unknown;
+            a.state = "cannot probe the databases: " + util::mask_secrets(e.what());
+        }
+        return a;
     }
-    return checks;
-}
+};
 
 } // namespace
 
 std::unique_ptr<Action> make_pg_restore_action() {
-    return std::make_unique<PgRestoreAction>();
+    return std::make_unique<KindAction<PgRestore>>();
 }
 
-ProbeAnswer probe_pg_restore(const Context& ctx) {
-    ProbeAnswer a;
-    try {
-        StepParams p(ctx.step);
-        PgRestoreParams prm = read_pg_restore_params(ctx.playbook, p);
-        if (!p.ok()) {
-            a.state = "cannot probe: " + p.first_problem();
-            return a;
-        }
-        RestoreProbe probe = probe_restore(Dsn::parse(prm.dsn), ctx.run_id);
-        a.state = util::mask_secrets(probe.describe());
-        if (!probe.problem.empty()) {
-            a.verdict = ProbeAnswer::Verdict::unknown;
-        } else if (probe.stage == RestoreStage::reconciled) {
-            a.verdict = ProbeAnswer::Verdict::done;
-        } else {
-            a.verdict = ProbeAnswer::Verdict::not_done;
-        }
-    } catch (const std::exception& e) {
-        a.verdict = ProbeAnswer::Verdict::unknown;
-        a.state = "cannot probe the databases: " + util::mask_secrets(e.what());
+std::shared_ptr<const PgRestoreParams>
+pg_restore_params(const playbook::Playbook& pb, const playbook::Step& step, std::string& problem) {
+    if (auto kept = std::dynamic_pointer_cast<const PgRestoreParams>(step.parsed)) {
+        return kept;
     }
-    return a;
-}
-
-Result run_pg_restore(const Context& ctx) {
-    Result res;
-    StepParams p(ctx.step);
-    PgRestoreParams prm = read_pg_restore_params(ctx.playbook, p);
-    if (!p.ok()) {
-        res.summary = p.first_problem();
-        return res;
+    Parsed parsed = KindAction<PgRestore>().parse(pb, step);
+    if (!parsed.diagnostics.empty()) {
+        problem = parsed.diagnostics.front().problem;
+        return nullptr;
     }
-    SideSwapOutcome o =
-        run_side_swap(ctx.runner, prm,
-                      {ctx.run_id, ctx.playbook.directory, ctx.run_dir / "reconcile", ctx.step.id,
-                       ctx.progress, ctx.stage});
-    if (o.ok) {
-        res.status = Status::succeeded;
-        res.exit_code = 0;
-    }
-    res.summary = std::move(o.summary);
-    res.output_tail = std::move(o.output_tail);
-    res.details = std::move(o.details);
-    return res;
+    return std::static_pointer_cast<const PgRestoreParams>(parsed.params);
 }
 
 Rehearsal rehearse_pg_restore(const playbook::Playbook& pb, const playbook::Step& step,
                               exec::ProcessRunner& runner, const std::string& dsn_override,
                               const ProgressFn& progress) {
-    StepParams p(step);
-    PgRestoreParams prm = read_pg_restore_params(pb, p);
-    if (!p.ok()) {
+    std::string problem;
+    auto prm = pg_restore_params(pb, step, problem);
+    if (prm == nullptr) {
         Rehearsal r;
         r.step_id = step.id;
         r.time = util::format_time(std::chrono::system_clock::now());
-        r.problems.push_back(p.first_problem());
+        r.problems.push_back(problem);
         return r;
     }
-    return rehearse_restore(runner, prm, step.id, pb.directory, dsn_override, progress);
+    return rehearse_restore(runner, prm->spec, step.id, pb.directory, dsn_override, progress);
 }
 
 LeftoverScan scan_leftover_databases(const playbook::Playbook& pb, const std::string& live_run_id) {
@@ -280,13 +278,13 @@ LeftoverScan scan_leftover_databases(const playbook::Playbook& pb, const std::st
             if (step.action != "pg_restore") {
                 continue;
             }
-            StepParams p(step);
-            PgRestoreParams prm = read_pg_restore_params(pb, p);
-            if (!p.ok()) {
+            std::string problem;
+            auto prm = pg_restore_params(pb, step, problem);
+            if (prm == nullptr) {
                 continue;
             }
             try {
-                Dsn dsn = Dsn::parse(prm.dsn);
+                Dsn dsn = Dsn::parse(prm->spec.dsn);
                 if (!seen.insert(maintenance_dsn(dsn).conninfo() + "\n" + dsn.dbname()).second) {
                     continue;
                 }

@@ -6,30 +6,27 @@
 // step's result. The parameters are shared with `rollback rehearse` and `status`.
 
 #include "actions/action.hpp"
-#include "actions/step_params.hpp"
 #include "db/rehearsal.hpp"
 #include "db/restore_state.hpp"
 #include "db/side_swap.hpp"
 #include "playbook/model.hpp"
 
+#include <memory>
 #include <string>
 #include <vector>
 
 namespace rollback::actions {
 
-/// The step's parameters are a restore's specification (db/side_swap.hpp).
-using PgRestoreParams = db::RestoreSpec;
+/// A pg_restore step's keys: a restore's specification (db/side_swap.hpp), parsed once.
+struct PgRestoreParams : playbook::ActionParams {
+    db::RestoreSpec spec;
+    std::string shown_catalog; ///< `catalog` as written, for the plan
+};
 
-/// Reads and checks a pg_restore step's keys; problems go to `p` (located diagnostics).
-PgRestoreParams read_pg_restore_params(const playbook::Playbook& pb, StepParams& p);
-
-/// The step's work: db::run_side_swap for this run, its outcome as the step's result. Never
-/// throws: failures are a Result.
-Result run_pg_restore(const Context& ctx);
-
-/// Resume's "is it done?": done once reconciled; not_done (re-running continues) at any earlier
-/// stage; unknown when the databases are in a state no run leaves them in, or cannot be read.
-ProbeAnswer probe_pg_restore(const Context& ctx);
+/// The parameters of pg_restore step `step`: those kept at load (Step::parsed), else parsed now.
+/// nullptr, and the first problem in `problem`, when its keys do not parse.
+std::shared_ptr<const PgRestoreParams>
+pg_restore_params(const playbook::Playbook& pb, const playbook::Step& step, std::string& problem);
 
 struct LeftoverScan {
     std::vector<db::LeftoverDatabase> found;

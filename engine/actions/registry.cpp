@@ -55,9 +55,14 @@ std::vector<std::string> action_names() {
     return out;
 }
 
-std::vector<util::Diagnostic> Action::validate(const playbook::Playbook&,
-                                               const playbook::Step&) const {
-    return {};
+std::vector<util::Diagnostic> parse_step(const playbook::Playbook& pb, playbook::Step& step) {
+    const Action* action = find_action(step.action);
+    if (action == nullptr) {
+        return {};
+    }
+    Parsed parsed = action->parse(pb, step);
+    step.parsed = parsed.diagnostics.empty() ? std::move(parsed.params) : nullptr;
+    return std::move(parsed.diagnostics);
 }
 
 std::string_view to_string(Status s) {

@@ -2,8 +2,8 @@
 // action = "release_switch": point `current` at another release and restore its config.
 #include "actions/release_switch.hpp"
 
-#include "actions/action.hpp"
-#include "actions/step_params.hpp"
+#include "actions/kind_action.hpp"
+#include "actions/revert.hpp"
 #include "util/error.hpp"
 #include "util/files.hpp"
 #include "util/strings.hpp"
@@ -189,14 +189,18 @@ void switch_current(const fs::path& deploy_root, const std::string& release) {
 
 namespace {
 
-struct SwitchParams {
+struct SwitchParams : playbook::ActionParams {
     ReleaseLayout layout;
     std::string to;
+    std::string shown_root = "?"; ///< deploy_root and to as written, for the plan
+    std::string shown_to = "?";
+    std::vector<std::string> shown_files;
 };
 
 SwitchParams read_params(StepParams& p, const playbook::Playbook& pb) {
     SwitchParams s;
     auto root = p.string("deploy_root");
+    s.shown_root = root.value_or("?");
     if (root && root->empty()) {
         p.error("deploy_root", "must not be empty");
     } else if (root) {
@@ -206,6 +210,7 @@ SwitchParams read_params(StepParams& p, const playbook::Playbook& pb) {
     }
     if (auto to = p.string("to")) {
         s.to = *to;
+        s.shown_to = *to;
         if (s.to.empty() || s.to == "." || s.to == ".." || s.to.find('/') != std::string::npos) {
             p.error("to", "expected \"previous\" or a release name (a directory in releases/)");
         }
@@ -234,23 +239,13 @@ SwitchParams read_params(StepParams& p, const playbook::Playbook& pb) {
             }
         }
         s.layout.config_files = *files;
+        s.shown_files = *files;
     }
     return s;
 }
 
-/// The switch as it would happen now: from, to, and why `to` was chosen — or what prevents it.
-struct SwitchPlan {
-    std::string from;
-    std::string to;
-    std::string chosen_by;            ///< "named", "previous by history ...", "earlier in this run"
-    std::vector<std::string> skipped; ///< bad releases passed over when looking for "previous"
-    bool already_done = false;        ///< `current` already points at the target of this run
-    std::string problem;
-    std::string hint;
-};
-
-SwitchPlan plan_switch(const SwitchParams& s, const Context& ctx) {
-    SwitchPlan plan;
+RevertPlan plan_switch(const SwitchParams& s, const Context& ctx) {
+    RevertPlan plan;
     const auto& layout = s.layout;
     std::error_code ec;
     if (!fs::is_directory(layout.deploy_root, ec)) {
@@ -286,28 +281,17 @@ SwitchPlan plan_switch(const SwitchParams& s, const Context& ctx) {
                 plan.hint = "name the release to switch to: to = \"<version>\"";
                 return plan;
             }
+            std::vector<std::string> older;
             for (++it; it != order.releases.rend(); ++it) {
-                bool is_bad = std::any_of(bad.begin(), bad.end(), [&](const BadRelease& b) {
-                    return b.location == location && b.release == *it;
-                });
-                if (*it == plan.from || std::find(plan.skipped.begin(), plan.skipped.end(), *it) !=
-                                            plan.skipped.end()) {
-                    continue;
+                if (*it != plan.from) {
+                    older.push_back(*it);
                 }
-                if (is_bad) {
-                    plan.skipped.push_back(*it);
-                    continue;
-                }
-                plan.to = *it;
-                break;
             }
+            plan.to = pick_previous(older, bad, location, plan);
             plan.chosen_by = "previous by " + order.source;
             if (plan.to.empty()) {
                 plan.problem = "no release before " + util::quoted(plan.from) + " in the " +
-                               order.source +
-                               (plan.skipped.empty()
-                                    ? ""
-                                    : " (skipped bad: " + util::join(plan.skipped, ", ") + ")");
+                               order.source + skipped_note(plan);
                 return plan;
             }
         }
@@ -325,38 +309,69 @@ SwitchPlan plan_switch(const SwitchParams& s, const Context& ctx) {
     return plan;
 }
 
-class ReleaseSwitchAction final : public Action {
-  public:
-    std::vector<std::string> keys() const override {
+// Restores the config files from release `to`, then points `current` at it. On a failure the
+// config files are put back as they were, so code and config stay a matching pair.
+bool switch_release(const Context& ctx, const ReleaseLayout& layout, const std::string& to,
+                    Result& r) {
+    auto progress = [&](const std::string& line) {
+        if (ctx.progress) {
+            ctx.progress(line);
+        }
+    };
+    std::map<fs::path, std::optional<std::string>> previous_config;
+    try {
+        json::array restored;
+        for (const auto& rel : layout.config_files) {
+            fs::path dest = layout.deploy_root / rel;
+            std::error_code ec;
+            previous_config[dest] =
+                fs::exists(dest, ec) ? std::optional(util::read_file(dest)) : std::nullopt;
+            copy_file_atomic(config_snapshot(layout, to, rel), dest);
+            progress("restored " + rel + " from release " + to);
+            restored.emplace_back(rel);
+        }
+        r.details["config_restored"] = std::move(restored);
+        switch_current(layout.deploy_root, to);
+    } catch (const util::Error& e) {
+        for (const auto& [dest, content] : previous_config) {
+            try {
+                if (content) {
+                    util::write_file_atomic(dest, *content, {0600, true});
+                }
+            } catch (const util::Error&) {
+                progress("could not put back " + dest.string());
+            }
+        }
+        r.summary = e.what();
+        return false;
+    }
+    return true;
+}
+
+struct ReleaseSwitch {
+    static constexpr std::string_view name = "release_switch";
+    using Params = SwitchParams;
+
+    static std::vector<std::string> keys() {
         return {"deploy_root", "to", "history", "config_files", "complete_marker"};
     }
-    std::vector<std::string> required_keys() const override { return {"deploy_root", "to"}; }
+    static std::vector<std::string> required_keys() { return {"deploy_root", "to"}; }
 
-    std::vector<util::Diagnostic> validate(const playbook::Playbook& pb,
-                                           const playbook::Step& step) const override {
-        StepParams p(step);
-        read_params(p, pb);
-        return p.diagnostics();
+    static Params parse(StepParams& p, const playbook::Playbook& pb, const playbook::Step&) {
+        return read_params(p, pb);
     }
 
-    std::string describe(const playbook::Step& step) const override {
-        StepParams p(step);
-        std::string root = p.string("deploy_root").value_or("?");
-        std::string out = root + "/current -> " + p.string("to").value_or("?");
-        if (auto files = p.strings("config_files"); files && !files->empty()) {
-            out += ", restore " + util::join(*files, ", ");
+    static std::string describe(const playbook::Step&, const Params& s) {
+        std::string out = s.shown_root + "/current -> " + s.shown_to;
+        if (!s.shown_files.empty()) {
+            out += ", restore " + util::join(s.shown_files, ", ");
         }
         return out;
     }
 
-    std::vector<Check> preflight(const Context& ctx) const override {
-        StepParams p(ctx.step);
-        SwitchParams s = read_params(p, ctx.playbook);
-        if (!p.ok()) {
-            return {{false, "release_switch keys", p.first_problem(), {}}};
-        }
+    static std::vector<Check> preflight(const Context& ctx, const Params& s) {
         std::vector<Check> checks;
-        SwitchPlan plan = plan_switch(s, ctx);
+        RevertPlan plan = plan_switch(s, ctx);
         if (!plan.from.empty()) {
             checks.push_back({true,
                               s.layout.deploy_root.string() + "/current -> releases/" + plan.from,
@@ -383,86 +398,23 @@ class ReleaseSwitchAction final : public Action {
         return checks;
     }
 
-    Result run(const Context& ctx) const override {
-        Result r;
-        StepParams p(ctx.step);
-        SwitchParams s = read_params(p, ctx.playbook);
-        if (!p.ok()) {
-            r.summary = p.first_problem();
-            return r;
-        }
-        SwitchPlan plan = plan_switch(s, ctx);
-        r.details["deploy_root"] = s.layout.deploy_root.string();
-        r.details["from"] = plan.from;
-        r.details["to"] = plan.to;
-        r.details["chosen_by"] = plan.chosen_by;
-        if (!plan.skipped.empty()) {
-            json::array skipped;
-            for (const auto& v : plan.skipped) {
-                skipped.emplace_back(v);
-            }
-            r.details["skipped_bad"] = std::move(skipped);
-        }
-        if (!plan.problem.empty()) {
-            r.summary = plan.problem;
-            r.output_tail = plan.hint.empty() ? "" : "hint: " + plan.hint + "\n";
-            return r;
-        }
-        if (plan.already_done) {
-            r.status = Status::succeeded;
-            r.summary = "already on " + plan.to;
-            return r;
-        }
-        auto progress = [&](const std::string& line) {
-            if (ctx.progress) {
-                ctx.progress(line);
-            }
-        };
-        std::map<fs::path, std::optional<std::string>> previous_config;
-        try {
-            // Recorded before the switch: a retry of this run finds it and does not go one
-            // release further back (see plan_switch).
-            ctx.bad_releases.record_bad_release(
-                {plan.from, s.layout.deploy_root.string(),
-                 util::format_time(std::chrono::system_clock::now()), ctx.run_id, plan.to});
-            json::array restored;
-            for (const auto& rel : s.layout.config_files) {
-                fs::path dest = s.layout.deploy_root / rel;
-                std::error_code ec;
-                previous_config[dest] =
-                    fs::exists(dest, ec) ? std::optional(util::read_file(dest)) : std::nullopt;
-                copy_file_atomic(config_snapshot(s.layout, plan.to, rel), dest);
-                progress("restored " + rel + " from release " + plan.to);
-                restored.emplace_back(rel);
-            }
-            r.details["config_restored"] = std::move(restored);
-            switch_current(s.layout.deploy_root, plan.to);
-        } catch (const util::Error& e) {
-            // Put the config files back as they were, so code and config stay a matching pair.
-            for (const auto& [dest, content] : previous_config) {
-                try {
-                    if (content) {
-                        util::write_file_atomic(dest, *content, {0600, true});
-                    }
-                } catch (const util::Error&) {
-                    progress("could not put back " + dest.string());
-                }
-            }
-            r.summary = e.what();
-            return r;
-        }
-        progress("current -> releases/" + plan.to + " (was " + plan.from + ", now marked bad)");
-        r.details["marked_bad"] = plan.from;
-        r.status = Status::succeeded;
-        r.summary = "switched " + plan.from + " -> " + plan.to;
-        return r;
+    static Result run(const Context& ctx, const Params& s) {
+        RevertPlan plan = plan_switch(s, ctx);
+        RevertWork work{"deploy_root",
+                        s.layout.deploy_root.string(),
+                        false,
+                        "already on",
+                        "current -> releases/" + plan.to,
+                        "switched " + plan.from + " -> " + plan.to,
+                        [&](Result& r) { return switch_release(ctx, s.layout, plan.to, r); }};
+        return carry_out(ctx, plan, work);
     }
 };
 
 } // namespace
 
 std::unique_ptr<Action> make_release_switch_action() {
-    return std::make_unique<ReleaseSwitchAction>();
+    return std::make_unique<KindAction<ReleaseSwitch>>();
 }
 
 } // namespace rollback::actions

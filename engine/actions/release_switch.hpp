@@ -13,8 +13,6 @@
 
 namespace rollback::actions {
 
-using BadRelease = state::BadRelease;
-
 /// One deploy root's layout as a release_switch step describes it.
 struct ReleaseLayout {
     std::filesystem::path deploy_root; ///< absolute

@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: MIT
 // action = "service": restart/reload/start/stop a service through systemd, supervisor or the
 // step's own commands, then optionally wait until it answers healthy over HTTP.
-#include "actions/action.hpp"
 #include "actions/http_check.hpp"
+#include "actions/kind_action.hpp"
 #include "actions/process_step.hpp"
-#include "actions/step_params.hpp"
 #include "exec/runner.hpp"
 #include "util/files.hpp"
 #include "util/strings.hpp"
@@ -29,7 +28,7 @@ struct WaitHealthy {
     bool insecure = false;
 };
 
-struct ServiceParams {
+struct ServiceParams : playbook::ActionParams {
     std::string manager;
     std::string op;
     std::string name;
@@ -208,14 +207,16 @@ std::string supervisor_problem(const std::string& op, const std::string& output)
     return std::string(util::trim(output));
 }
 
-class ServiceAction final : public Action {
-  public:
-    std::vector<std::string> keys() const override {
+struct Service {
+    static constexpr std::string_view name = "service";
+    using Params = ServiceParams;
+
+    static std::vector<std::string> keys() {
         return {"manager", "op",      "name",   "supervisor_conf", "start",
                 "stop",    "restart", "reload", "wait_healthy"};
     }
-    std::vector<std::string> required_keys() const override { return {"manager", "op"}; }
-    std::map<std::string, playbook::Encoding> encodings() const override {
+    static std::vector<std::string> required_keys() { return {"manager", "op"}; }
+    static std::map<std::string, playbook::Encoding> encodings() {
         return {{"wait_healthy.url", playbook::Encoding::url},
                 {"start", playbook::Encoding::argv},
                 {"stop", playbook::Encoding::argv},
@@ -223,17 +224,11 @@ class ServiceAction final : public Action {
                 {"reload", playbook::Encoding::argv}};
     }
 
-    std::vector<util::Diagnostic> validate(const playbook::Playbook& pb,
-                                           const playbook::Step& step) const override {
-        StepParams p(step);
-        read_params(p, pb);
-        return p.diagnostics();
+    static Params parse(StepParams& p, const playbook::Playbook& pb, const playbook::Step&) {
+        return read_params(p, pb);
     }
 
-    std::string describe(const playbook::Step& step) const override {
-        StepParams p(step);
-        playbook::Playbook none;
-        ServiceParams s = read_params(p, none);
+    static std::string describe(const playbook::Step&, const Params& s) {
         std::string out = label(s);
         if (s.manager == "command" && contains(k_ops, s.op)) {
             std::vector<std::string> cmds;
@@ -253,12 +248,7 @@ class ServiceAction final : public Action {
         return out;
     }
 
-    std::vector<Check> preflight(const Context& ctx) const override {
-        StepParams p(ctx.step);
-        ServiceParams s = read_params(p, ctx.playbook);
-        if (!p.ok()) {
-            return {{false, "service keys", p.first_problem(), {}}};
-        }
+    static std::vector<Check> preflight(const Context& ctx, const Params& s) {
         std::vector<Check> checks;
         for (const auto& argv : op_commands(s)) {
             auto c = check_command(argv, "");
@@ -308,14 +298,8 @@ class ServiceAction final : public Action {
         return checks;
     }
 
-    Result run(const Context& ctx) const override {
+    static Result run(const Context& ctx, const Params& s) {
         Result r;
-        StepParams p(ctx.step);
-        ServiceParams s = read_params(p, ctx.playbook);
-        if (!p.ok()) {
-            r.summary = p.first_problem();
-            return r;
-        }
         auto start = std::chrono::steady_clock::now();
         auto elapsed = [&] {
             return std::chrono::duration_cast<util::Millis>(std::chrono::steady_clock::now() -
@@ -403,7 +387,7 @@ class ServiceAction final : public Action {
 } // namespace
 
 std::unique_ptr<Action> make_service_action() {
-    return std::make_unique<ServiceAction>();
+    return std::make_unique<KindAction<Service>>();
 }
 
 } // namespace rollback::actions

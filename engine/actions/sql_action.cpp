@@ -1,8 +1,7 @@
 // SPDX-License-Identifier: MIT
 // action = "sql": statements in one transaction (disable logins, stop orders).
 // action = "sql_assert": a query and its expected result (a scalar, or a row count).
-#include "actions/action.hpp"
-#include "actions/step_params.hpp"
+#include "actions/kind_action.hpp"
 #include "db/connection.hpp"
 #include "db/sql_run.hpp"
 #include "util/secrets.hpp"
@@ -43,37 +42,41 @@ Check reachable(const std::string& dsn) {
     return {c.ok, std::move(c.what), std::move(c.problem), std::move(c.hint), c.notice};
 }
 
-void validate_dsn(StepParams& p) {
-    if (auto dsn = p.string("dsn")) {
+std::string read_dsn(StepParams& p) {
+    auto dsn = p.string("dsn");
+    if (dsn) {
         try {
             Dsn::parse(*dsn);
         } catch (const util::Error& e) {
             p.error("dsn", e.what());
         }
     }
+    return dsn.value_or("");
 }
 
-class SqlAction final : public Action {
-  public:
-    std::vector<std::string> keys() const override { return {"dsn", "statements", "sql"}; }
-    std::map<std::string, playbook::Encoding> encodings() const override {
+struct Sql {
+    static constexpr std::string_view name = "sql";
+    struct Params : playbook::ActionParams {
+        std::string dsn;
+        std::vector<Statement> statements;
+    };
+
+    static std::vector<std::string> keys() { return {"dsn", "statements", "sql"}; }
+    static std::map<std::string, playbook::Encoding> encodings() {
         return {{"sql", playbook::Encoding::sql}, {"statements", playbook::Encoding::sql}};
     }
-    std::vector<std::string> required_keys() const override { return {"dsn"}; }
+    static std::vector<std::string> required_keys() { return {"dsn"}; }
 
-    std::vector<util::Diagnostic> validate(const playbook::Playbook&,
-                                           const playbook::Step& step) const override {
-        StepParams p(step);
-        validate_dsn(p);
-        statements(p);
-        return p.diagnostics();
+    static Params parse(StepParams& p, const playbook::Playbook&, const playbook::Step&) {
+        Params out;
+        out.dsn = read_dsn(p);
+        out.statements = statements(p);
+        return out;
     }
 
-    std::string describe(const playbook::Step& step) const override {
-        StepParams p(step);
-        auto st = statements(p);
-        std::string dsn = p.string("dsn").value_or("");
-        return "sql on " + util::mask_dsn(dsn) + ": " + std::to_string(st.size()) +
+    static std::string describe(const playbook::Step&, const Params& s) {
+        const auto& st = s.statements;
+        return "sql on " + util::mask_dsn(s.dsn) + ": " + std::to_string(st.size()) +
                " statement(s) in one transaction" +
                (st.empty()
                     ? ""
@@ -81,25 +84,18 @@ class SqlAction final : public Action {
                           (st.size() > 1 ? "; ..." : ""));
     }
 
-    std::vector<Check> preflight(const Context& ctx) const override {
-        StepParams p(ctx.step);
-        return {reachable(p.string("dsn").value_or(""))};
+    static std::vector<Check> preflight(const Context&, const Params& s) {
+        return {reachable(s.dsn)};
     }
 
-    Result run(const Context& ctx) const override {
+    static Result run(const Context&, const Params& s) {
         Result r;
-        StepParams p(ctx.step);
-        auto st = statements(p);
-        if (!p.ok()) {
-            r.summary = p.first_problem();
-            return r;
-        }
-        StatementsOutcome o = run_statements(p.string("dsn").value_or(""), st);
+        StatementsOutcome o = run_statements(s.dsn, s.statements);
         r.summary = std::move(o.summary);
         if (o.ok) {
             r.status = Status::succeeded;
             r.exit_code = 0;
-            r.details["statements"] = st.size();
+            r.details["statements"] = s.statements.size();
             r.details["rows_affected"] = o.rows_affected;
         }
         return r;
@@ -131,50 +127,44 @@ class SqlAction final : public Action {
     }
 };
 
-class SqlAssertAction final : public Action {
-  public:
-    std::vector<std::string> keys() const override {
-        return {"dsn", "query", "expect", "expect_rows"};
-    }
-    std::vector<std::string> required_keys() const override { return {"dsn", "query"}; }
-    std::map<std::string, playbook::Encoding> encodings() const override {
+struct SqlAssert {
+    static constexpr std::string_view name = "sql_assert";
+    struct Params : playbook::ActionParams {
+        std::string dsn;
+        std::string query;
+        std::vector<std::string> query_params; ///< the bound values of its {{variables}}
+        SqlExpectation expect;
+    };
+
+    static std::vector<std::string> keys() { return {"dsn", "query", "expect", "expect_rows"}; }
+    static std::vector<std::string> required_keys() { return {"dsn", "query"}; }
+    static std::map<std::string, playbook::Encoding> encodings() {
         return {{"query", playbook::Encoding::sql}};
     }
 
-    std::vector<util::Diagnostic> validate(const playbook::Playbook&,
-                                           const playbook::Step& step) const override {
-        StepParams p(step);
-        validate_dsn(p);
-        p.string("query");
-        expectation(p);
-        return p.diagnostics();
+    static Params parse(StepParams& p, const playbook::Playbook&, const playbook::Step&) {
+        Params out;
+        out.dsn = read_dsn(p);
+        out.query = p.string("query").value_or("");
+        out.query_params = p.sql_params("query");
+        out.expect = expectation(p);
+        return out;
     }
 
-    std::string describe(const playbook::Step& step) const override {
-        StepParams p(step);
-        auto e = expectation(p);
-        return "assert on " + util::mask_dsn(p.string("dsn").value_or("")) + ": " +
-               p.string("query").value_or("") + describe_params(p.sql_params("query")) +
-               (e.scalar ? " = " + util::quoted(*e.scalar) : "") +
+    static std::string describe(const playbook::Step&, const Params& a) {
+        const auto& e = a.expect;
+        return "assert on " + util::mask_dsn(a.dsn) + ": " + a.query +
+               describe_params(a.query_params) + (e.scalar ? " = " + util::quoted(*e.scalar) : "") +
                (e.rows ? " → " + std::to_string(*e.rows) + " rows" : "");
     }
 
-    std::vector<Check> preflight(const Context& ctx) const override {
-        StepParams p(ctx.step);
-        return {reachable(p.string("dsn").value_or(""))};
+    static std::vector<Check> preflight(const Context&, const Params& a) {
+        return {reachable(a.dsn)};
     }
 
-    Result run(const Context& ctx) const override {
+    static Result run(const Context&, const Params& a) {
         Result r;
-        StepParams p(ctx.step);
-        auto e = expectation(p);
-        std::string query = p.string("query").value_or("");
-        if (!p.ok()) {
-            r.summary = p.first_problem();
-            return r;
-        }
-        AssertionOutcome o =
-            check_assertion(p.string("dsn").value_or(""), query, p.sql_params("query"), e);
+        AssertionOutcome o = check_assertion(a.dsn, a.query, a.query_params, a.expect);
         switch (o.verdict) {
         case AssertionOutcome::Verdict::holds:
             r.status = Status::succeeded;
@@ -219,10 +209,10 @@ class SqlAssertAction final : public Action {
 } // namespace
 
 std::unique_ptr<Action> make_sql_action() {
-    return std::make_unique<SqlAction>();
+    return std::make_unique<KindAction<Sql>>();
 }
 std::unique_ptr<Action> make_sql_assert_action() {
-    return std::make_unique<SqlAssertAction>();
+    return std::make_unique<KindAction<SqlAssert>>();
 }
 
 } // namespace rollback::actions

@@ -40,10 +40,6 @@ void StepParams::type_error(std::string_view key, std::string_view expected) {
     error(key, "expected " + std::string(expected));
 }
 
-std::string StepParams::first_problem() const {
-    return m_diagnostics.empty() ? std::string() : m_diagnostics.front().problem;
-}
-
 std::optional<std::string> StepParams::string(std::string_view key) {
     const auto* v = raw(key);
     if (v == nullptr) {

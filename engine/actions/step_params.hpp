@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-// Typed reading of an action's own keys (playbook::Step::params) with located diagnostics.
-// The same reader serves validate() (collects every problem) and run()/preflight() (which
-// read keys already validated and report a leftover problem as a failed Result).
+// Typed reading of an action's own keys (playbook::Step::params) with located diagnostics: the
+// one reader of raw keys, used by each action kind's parse (actions/kind_action.hpp), which runs
+// once per step, at load.
 
 #include "playbook/model.hpp"
 #include "util/duration.hpp"
@@ -47,8 +47,6 @@ class StepParams {
 
     const std::vector<util::Diagnostic>& diagnostics() const { return m_diagnostics; }
     bool ok() const { return m_diagnostics.empty(); }
-    /// The first problem as one line, "key \"to\": ...", for a failed Result's summary.
-    std::string first_problem() const;
 
   private:
     void type_error(std::string_view key, std::string_view expected);

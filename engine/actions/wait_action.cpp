@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // action = "wait": pause for `duration` (e.g. let caches drain); an interrupt ends it early.
-#include "actions/action.hpp"
+#include "actions/kind_action.hpp"
 #include "util/duration.hpp"
 
 #include <memory>
@@ -8,18 +8,24 @@
 namespace rollback::actions {
 namespace {
 
-class WaitAction final : public Action {
-  public:
-    std::vector<std::string> keys() const override { return {"duration"}; }
-    std::vector<std::string> required_keys() const override { return {"duration"}; }
+struct Wait {
+    static constexpr std::string_view name = "wait";
+    /// `duration` is typed by the loader (Step::duration).
+    struct Params : playbook::ActionParams {};
 
-    std::string describe(const playbook::Step& step) const override {
+    static std::vector<std::string> keys() { return {"duration"}; }
+    static std::vector<std::string> required_keys() { return {"duration"}; }
+    static Params parse(StepParams&, const playbook::Playbook&, const playbook::Step&) {
+        return {};
+    }
+
+    static std::string describe(const playbook::Step& step, const Params&) {
         return "wait " + util::format_duration(step.duration);
     }
 
-    std::vector<Check> preflight(const Context&) const override { return {}; }
+    static std::vector<Check> preflight(const Context&, const Params&) { return {}; }
 
-    Result run(const Context& ctx) const override {
+    static Result run(const Context& ctx, const Params&) {
         Result r;
         if (!exec::sleep_unless_interrupted(ctx.step.duration)) {
             r.status = Status::interrupted;
@@ -36,7 +42,7 @@ class WaitAction final : public Action {
 } // namespace
 
 std::unique_ptr<Action> make_wait_action() {
-    return std::make_unique<WaitAction>();
+    return std::make_unique<KindAction<Wait>>();
 }
 
 } // namespace rollback::actions

@@ -70,8 +70,8 @@ void Loader::load(const toml::table& root, const std::map<std::string, std::stri
     if (m_options.validate_step) {
         // The actions' own checks see a step only when it loaded without any problem, so a
         // mistake is never reported twice; they read the complete playbook (hooks, vars).
-        for (const auto* list : {&m_pb.steps, &m_pb.finally}) {
-            for (const Step& s : *list) {
+        for (auto* list : {&m_pb.steps, &m_pb.finally}) {
+            for (Step& s : *list) {
                 if (m_clean.count(s.id) != 0 && !uses_unset_variable(s)) {
                     for (auto& d : m_options.validate_step(m_pb, s)) {
                         m_r.error(std::move(d.where), d.subject, std::move(d.problem),

@@ -33,8 +33,9 @@ struct LoadOptions {
     /// reported once, at its [vars] entry, never again at its uses.
     bool unset_env_is_warning = false;
     /// Called for every step whose common keys loaded well, so that action-specific checks
-    /// (types and values of Step::params) are reported in the same pass, in file order.
-    std::function<std::vector<util::Diagnostic>(const Playbook&, const Step&)> validate_step;
+    /// (types and values of Step::params) are reported in the same pass, in file order. It may
+    /// keep what it parsed in Step::parsed (actions::parse_step does).
+    std::function<std::vector<util::Diagnostic>(const Playbook&, Step&)> validate_step;
 };
 
 /// Loads, resolves and validates a playbook completely. Throws util::InvalidInput carrying every

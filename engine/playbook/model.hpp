@@ -9,6 +9,7 @@
 #include <boost/json/object.hpp>
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -49,6 +50,12 @@ struct Variable {
     /// Its environment variable is not set (and it has no default): the value is empty. Only a
     /// playbook loaded with LoadOptions::unset_env_is_warning carries such a variable.
     bool unset = false;
+};
+
+/// An action's own keys (Step::params) parsed and checked once, by the action kind that owns them
+/// (actions/): each kind derives its typed struct from this; the playbook only keeps it.
+struct ActionParams {
+    virtual ~ActionParams() = default;
 };
 
 struct Step {
@@ -93,6 +100,11 @@ struct Step {
     std::map<std::string, std::vector<std::string>> sql_params;
     /// Names of the variables this step's fields used (for masking and the plan).
     std::vector<std::string> uses;
+
+    /// `params` as the step's action parsed them at load (LoadOptions::validate_step), kept so
+    /// that describe, preflight, run and probe never read raw keys again. Null when the step was
+    /// not loaded by the loader with the actions' parser.
+    std::shared_ptr<const ActionParams> parsed;
 };
 
 struct Playbook {

@@ -49,8 +49,18 @@ struct ActionHarness {
         }
         return *a;
     }
-    actions::Result run() { return action().run(context()); }
-    std::vector<actions::Check> preflight() { return action().preflight(context()); }
+    /// The step as the loader leaves it: its keys parsed once and kept in step.parsed (left
+    /// empty when they do not parse). Called by run() and preflight(), after any change to
+    /// step.params a test made.
+    std::vector<util::Diagnostic> parse() { return actions::parse_step(playbook, step); }
+    actions::Result run() {
+        parse();
+        return action().run(context());
+    }
+    std::vector<actions::Check> preflight() {
+        parse();
+        return action().preflight(context());
+    }
     std::vector<util::Diagnostic> validate() const { return action().validate(playbook, step); }
 
     playbook::Playbook playbook;
