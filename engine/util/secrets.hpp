@@ -13,21 +13,25 @@ namespace rollback::util {
 /// Values shorter than 3 characters are not registered (they would mask ordinary text).
 void register_secret(std::string_view value);
 
-/// `text` with every registered secret replaced by "***". Thread-safe. A secret is found in any
-/// letter case (PostgreSQL folds unquoted identifiers to lower case) and in the forms a server or
-/// the engine itself may give it: percent-encoded (also keeping "/" or every reserved character, as
-/// encodeURI and Python's quote do), JSON-escaped (also with "\/"), shell-quoted ('\''), SQL-quoted
-/// (''), as a string literal (Python's repr: \\ and \'), and a multi-line secret with its line
-/// breaks changed or line by line — see secret_forms.
+/// `text` with every registered secret replaced by "***". Thread-safe. The text is decoded while
+/// it is matched, one character of the secret at a time, so any mix of forms is found: each
+/// character raw or escaped (%HH and \\xHH bytes, JSON's \\uXXXX with surrogate pairs, \\u{...},
+/// \\UXXXXXXXX, \\n and friends, a backslash before any punctuation, also doubled, HTML
+/// entities, '' '\\'' '"'"' for a single quote, "" for a double quote, + for a space) and in any
+/// letter case (Unicode simple case folding: PostgreSQL folds identifiers, servers upper-case
+/// messages). A multi-line secret is also found with its line breaks changed or left out, and
+/// each of its lines of 8 characters or more alone. Not covered: a secret cut in parts printed
+/// apart (half to stderr, half to stdout), or transformed otherwise (base64, hashed, reversed).
 std::string mask_secrets(std::string_view text);
 
-/// The forms of `value` that mask_secrets looks for (lower case, without duplicates).
-std::vector<std::string> secret_forms(std::string_view value);
+/// The longest text (in bytes) one registered secret can be matched as: what a SecretMasker
+/// holds back is one less.
+size_t longest_secret_match();
 
 /// Masking of a stream that arrives in chunks (a child's stdout): a secret cut by a chunk
-/// boundary is still masked, because the last (longest form − 1) bytes are held back until the
-/// next chunk or finish(). Masking the whole stream before any tail is kept means no cut of the
-/// result can start inside a secret.
+/// boundary is still masked, because the last (longest_secret_match() − 1) bytes are held back
+/// until the next chunk or finish(). Masking the whole stream before any tail is kept means no cut
+/// of the result can start inside a secret.
 class SecretMasker {
   public:
     /// The masked text that can be released after `chunk` (possibly empty).
