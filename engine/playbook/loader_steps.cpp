@@ -12,6 +12,14 @@ namespace fs = std::filesystem;
 std::string Loader::sub(const toml::node& at, std::string_view text, Step& s,
                         std::string_view subject, Encoding encoding, const std::string& path) {
     std::vector<std::string> problems;
+    if (text.find('\0') != std::string_view::npos) {
+        // A program, libpq or the kernel would see the text cut at the NUL: what a reviewer
+        // reads would not be what runs.
+        problems.push_back("the text contains a NUL character (\\u0000) at offset " +
+                           std::to_string(text.find('\0')) +
+                           ": a command, argument, path or statement cannot carry it (the "
+                           "program would see the text cut there)");
+    }
     Substitution out = m_subst->apply(text, encoding, s.uses, problems);
     for (auto& p : problems) {
         m_r.error(m_r.where(at), subject, std::move(p));
@@ -87,8 +95,10 @@ std::vector<std::string> Loader::sub_argv(const toml::array& arr, Step& s, std::
                 m_r.error(m_r.where(*arr.get(i)), subject,
                           "key " + q(key) + ": {{" + uses.front() + "}} inside " + script.program +
                               " code: a value cannot be kept a value there",
-                          "pass it as an argument after the code (sys.argv, @ARGV, "
-                          "process.argv) or through env");
+                          "pass it through the environment (env = { V = \"{{...}}\" }, read "
+                          "as os.environ, $ENV{V}, ENVIRON[\"V\"], env.V) or as a whole "
+                          "argument the program reads as data (sys.argv, awk -v, jq --arg, "
+                          "psql -v)");
             }
         }
         argv.push_back(sub(*arr.get(i), list[i], s, subject,

@@ -4,6 +4,8 @@
 // Internal to substitute.cpp: where the literal text of a shell script leaves /bin/sh's parser,
 // so that a {{variable}} becomes exactly one word there (or is refused).
 
+#include "playbook/substitute_sql.hpp"
+#include "playbook/variables.hpp"
 #include "util/encode.hpp"
 #include "util/strings.hpp"
 
@@ -62,6 +64,11 @@ class ShellState {
                 }
             } else if (c == '\\') {
                 ++i; // the next character is literal (in "..." too for the ones that matter)
+            } else if (top == 'u' && text.substr(i, 2) == "((" && m_word == "(") {
+                // the (( ... )) command (track_word saw the first parenthesis already)
+                m_word.clear();
+                m_stack.push_back('a');
+                ++i;
             } else if (c == '$' && text.substr(i, 3) == "$((") {
                 m_stack.push_back('a');
                 i += 2;
@@ -107,18 +114,25 @@ class ShellState {
     std::string unsafe() const {
         if (m_nested_depth != 0 && m_stack.size() >= m_nested_depth) {
             // (checked again here: the literal text may end right after the quote closed)
-            return "inside a command string another shell parses again (" + m_nested_by + ")";
+            return "inside a string that " + m_nested_by + " parses again as code";
         }
         switch (m_stack.back()) {
         case '{':
             return "inside ${...}";
         case 'a':
-            return "inside $((...)) arithmetic";
+            return "inside $((...)) or ((...)) arithmetic";
         case 'h':
             return "inside a here-document (a line of the value could end it)";
         default:
-            return m_eval ? "after eval (the shell parses the line twice)" : "";
+            break;
         }
+        if (m_eval) {
+            return "after eval (the shell parses the line twice)";
+        }
+        if (m_stack.back() == '(' || m_stack.back() == '`') {
+            return "";
+        }
+        return re_evaluated();
     }
     // The value as one word of the command, in the quoting the reference is written in.
     std::string encode(std::string_view value) const {
@@ -133,19 +147,90 @@ class ShellState {
     }
 
   private:
+    /// Where bash evaluates a word's text again, however it is quoted: arithmetic (the
+    /// operands of [[ ]], let, integer variables, array subscripts) and variable names
+    /// (printf -v, read, unset, declare ...: a name's subscript is arithmetic), and a word
+    /// another program runs as code (script_argument over the command's words).
+    std::string re_evaluated() const {
+        std::vector<std::string> words = m_words;
+        words.push_back(m_word.empty() ? std::string("x") : m_word);
+        const size_t here = words.size() - 1;
+        if (m_dbl_bracket) {
+            return "inside [[ ]] (bash evaluates its operands as arithmetic; compare with [ ] "
+                   "or case)";
+        }
+        const std::string& first = words.front();
+        if (first == "let") {
+            return "in a let expression (arithmetic)";
+        }
+        auto bracket = m_word.find('[');
+        if (bracket != std::string::npos && m_word.find(']', bracket) == std::string::npos &&
+            bracket > 0) {
+            return "inside an array subscript (arithmetic)";
+        }
+        static const std::vector<std::string_view> name_builtins{
+            "unset",   "read",    "mapfile", "readarray", "export", "readonly",
+            "declare", "typeset", "local",   "getopts",   "printf"};
+        const bool assignment = is_assignment(m_word);
+        if (std::find(name_builtins.begin(), name_builtins.end(), first) != name_builtins.end()) {
+            if (first == "printf") {
+                if (here >= 1 && words[here - 1] == "-v") {
+                    return "as printf -v's variable name (its subscript is arithmetic)";
+                }
+            } else if (!assignment) {
+                return "as a variable name of " + first + " (its subscript is arithmetic)";
+            }
+        }
+        if (assignment && m_integer_vars) {
+            return "in an assignment in a script with integer variables (declare -i: the "
+                   "value is evaluated as arithmetic)";
+        }
+        const ScriptArg code = script_argument(words);
+        if (code.index != 0 && code.index == here) {
+            return "in a word " + code.program + " runs as code";
+        }
+        return "";
+    }
+    static bool is_assignment(std::string_view word) {
+        size_t eq = word.find('=');
+        if (eq == std::string_view::npos || eq == 0) {
+            return false;
+        }
+        size_t end = word.find_first_of("[+=");
+        return end != 0 &&
+               std::all_of(word.begin(), word.begin() + static_cast<long>(end), is_ident_char);
+    }
+    /// A word of the current simple command is complete.
+    void end_word() {
+        if (m_word.empty()) {
+            return;
+        }
+        if (m_word == "[[") {
+            m_dbl_bracket = true;
+        } else if (m_word == "]]") {
+            m_dbl_bracket = false;
+        }
+        if (!m_words.empty() && m_word.size() >= 2 && m_word[0] == '-' && m_word[1] != '-' &&
+            m_word.find('i') != std::string::npos) {
+            const std::string& cmd = m_words.front();
+            if (cmd == "declare" || cmd == "typeset" || cmd == "local" || cmd == "export" ||
+                cmd == "readonly") {
+                m_integer_vars = true;
+            }
+        }
+        m_words.push_back(m_word);
+        m_word.clear();
+    }
     /// The words of the current simple command, unquoted context only (enough to see
     /// `sh -c`, `bash -lc`, `su -c`, `ssh HOST` before a quoted string).
     void track_word(char c) {
         if (c == ';' || c == '\n' || c == '|' || c == '&') {
+            end_word(); // (`[[ a && b ]]` stays inside [[ ]])
             m_words.clear();
-            m_word.clear();
         } else if (c == ' ' || c == '\t') {
-            if (!m_word.empty()) {
-                m_words.push_back(m_word);
-                m_word.clear();
-            }
-        } else if (c != '\'' && c != '"') {
-            m_word += c;
+            end_word();
+        } else {
+            m_word += c; // (a quote too: the quoted text, not followed here, is part of the word)
         }
     }
     /// A quote opened in unquoted context: when the words before it run their argument through
@@ -163,26 +248,22 @@ class ShellState {
             size_t slash = w.rfind('/');
             return slash == std::string::npos ? w : w.substr(slash + 1);
         };
-        for (size_t i = 0; i < words.size(); ++i) {
-            const std::string b = base(words[i]);
-            const bool shell = b == "sh" || b == "bash" || b == "dash" || b == "ksh" ||
-                               b == "zsh" || b == "ash" || b == "su";
-            if (b == "ssh" || b == "eval") {
+        for (const auto& w : words) {
+            const std::string b = base(w);
+            if (b == "ssh" || b == "eval" || b == "trap") {
                 m_nested_depth = m_stack.size();
                 m_nested_by = b;
                 return;
             }
-            if (shell) {
-                for (size_t k = i + 1; k < words.size(); ++k) {
-                    const std::string& w = words[k];
-                    if (w.size() >= 2 && w[0] == '-' && w[1] != '-' &&
-                        w.find('c') != std::string::npos) {
-                        m_nested_depth = m_stack.size();
-                        m_nested_by = b + " " + w;
-                        return;
-                    }
-                }
-            }
+        }
+        // The quoted text is (part of) this word: the current one, or a new one.
+        if (m_word.empty()) {
+            words.push_back("x");
+        }
+        const ScriptArg code = script_argument(words);
+        if (code.index != 0 && code.index == words.size() - 1) {
+            m_nested_depth = m_stack.size();
+            m_nested_by = code.program;
         }
     }
     static bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\n' || c == ';'; }
@@ -219,6 +300,8 @@ class ShellState {
     size_t m_nested_depth = 0; ///< the stack size at the nested script's opening quote; 0: none
     std::string m_nested_by;
     bool m_eval = false;
+    bool m_dbl_bracket = false;  ///< inside [[ ... ]]
+    bool m_integer_vars = false; ///< the script declares integer variables (declare -i)
     bool m_strip_tabs = false;
     std::string m_pending_delimiter, m_delimiter, m_line;
 };

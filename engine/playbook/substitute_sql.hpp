@@ -22,7 +22,7 @@ inline bool is_ident_char(char c) {
 // Where the literal SQL written so far leaves PostgreSQL's lexer.
 class SqlState {
   public:
-    enum Where { code, string, ident, dollar, line_comment, block_comment };
+    enum Where { code, string, estring, ident, dollar, line_comment, block_comment };
 
     void advance(std::string_view text, const std::string& out_so_far) {
         for (size_t i = 0; i < text.size(); ++i) {
@@ -30,7 +30,11 @@ class SqlState {
             char next = i + 1 < text.size() ? text[i + 1] : '\0';
             switch (m_where) {
             case code:
-                if (c == '\'') {
+                if (c == '\'' && i > 0 && (text[i - 1] == 'E' || text[i - 1] == 'e') &&
+                    (i == 1 || !is_ident_char(text[i - 2]))) {
+                    // E'...': PostgreSQL's escape string, where \' does not end the literal.
+                    m_where = estring;
+                } else if (c == '\'') {
                     m_where = string;
                     // Where the literal's content begins in the output.
                     m_string_start = out_so_far.size() + i + 1;
@@ -60,6 +64,17 @@ class SqlState {
                 break;
             case string:
                 if (c == '\'') {
+                    if (next == '\'') {
+                        ++i;
+                    } else {
+                        m_where = code;
+                    }
+                }
+                break;
+            case estring:
+                if (c == '\\') {
+                    ++i;
+                } else if (c == '\'') {
                     if (next == '\'') {
                         ++i;
                     } else {
