@@ -26,6 +26,12 @@ std::string paint(bool color, const char* code, const std::string& text) {
 constexpr const char* k_hook_events[] = {"on-trigger", "before-step", "after-step", "on-failure",
                                          "on-success"};
 
+/// Text a playbook, the environment or a check supplied, as a terminal may show it: secrets
+/// masked, control characters visible (util::terminal_text).
+std::string shown(std::string_view text) {
+    return util::terminal_text(text);
+}
+
 } // namespace
 
 std::string plan_text(const orchestrator::Plan& plan, const orchestrator::Preflight& pre,
@@ -38,9 +44,9 @@ std::string plan_text(const orchestrator::Plan& plan, const orchestrator::Prefli
         skipped += ps.selected ? 0 : 1;
         id_w = std::max(id_w, ps.step->id.size());
     }
-    std::string out = "Plan: " + pb.name + " (" + pb.file.string() + ")\n";
+    std::string out = "Plan: " + shown(pb.name) + " (" + shown(pb.file.string()) + ")\n";
     if (!pb.description.empty()) {
-        out += "  " + pb.description + "\n";
+        out += "  " + shown(pb.description) + "\n";
     }
     out += "  " + std::to_string(regular) + " steps, " + std::to_string(fin) + " finally";
     if (skipped > 0) {
@@ -55,19 +61,19 @@ std::string plan_text(const orchestrator::Plan& plan, const orchestrator::Prefli
         const auto& s = *ps.step;
         char num[16];
         std::snprintf(num, sizeof num, "%4d", ++n);
-        std::string line = std::string(num) + " " + pad(s.id, id_w) + "  " +
+        std::string line = std::string(num) + " " + pad(shown(s.id), id_w) + "  " +
                            pad(std::string(playbook::to_string(s.phase)), 9) + "  " +
                            pad(s.action, 14) + "  " + pad(util::format_duration(s.timeout), 7) +
                            "  " + pad(std::to_string(s.retries), 7) + "  " +
-                           pre.steps[i].description;
+                           shown(pre.steps[i].description);
         out += ps.selected
                    ? line + "\n"
-                   : paint(color, "2", line + "   [skipped: " + ps.skip_reason + "]") + "\n";
+                   : paint(color, "2", line + "   [skipped: " + shown(ps.skip_reason) + "]") + "\n";
         if (!s.needs.empty()) {
-            out += "       needs: " + util::join(s.needs, ", ") + "\n";
+            out += "       needs: " + shown(util::join(s.needs, ", ")) + "\n";
         }
         if (!s.when.empty() && ps.selected) {
-            out += "       when: " + s.when + "\n";
+            out += "       when: " + shown(s.when) + "\n";
         }
     }
     if (!pb.variables.empty()) {
@@ -77,15 +83,16 @@ std::string plan_text(const orchestrator::Plan& plan, const orchestrator::Prefli
             w = std::max(w, v.name.size());
         }
         for (const auto& v : pb.variables) {
-            out += "  " + pad(v.name, w) + " = " + (v.secret ? std::string("***") : v.value) +
-                   "   (" + v.origin + ")\n";
+            out += "  " + pad(v.name, w) + " = " +
+                   (v.secret ? std::string("***") : shown(v.value)) + "   (" + shown(v.origin) +
+                   ")\n";
         }
     }
     if (!pb.hooks.empty()) {
-        out += "\nHooks (" + pb.hooks_dir.string() + "):\n";
+        out += "\nHooks (" + shown(pb.hooks_dir.string()) + "):\n";
         for (const char* event : k_hook_events) {
             if (auto it = pb.hooks.find(event); it != pb.hooks.end() && !it->second.empty()) {
-                out += "  " + pad(event, 12) + util::join(it->second, ", ") + "\n";
+                out += "  " + pad(event, 12) + shown(util::join(it->second, ", ")) + "\n";
             }
         }
     }
@@ -95,19 +102,19 @@ std::string plan_text(const orchestrator::Plan& plan, const orchestrator::Prefli
         for (const auto& c : sp.checks) {
             ++checks;
             if (c.ok && c.notice) {
-                out += "  " + paint(color, "33", "note") + "  " + sp.planned->step->id + ": " +
-                       c.what + "\n";
+                out += "  " + paint(color, "33", "note") + "  " + shown(sp.planned->step->id) +
+                       ": " + shown(c.what) + "\n";
                 if (!c.hint.empty()) {
-                    out += "        " + c.hint + "\n";
+                    out += "        " + shown(c.hint) + "\n";
                 }
             } else if (c.ok) {
-                out += "  " + paint(color, "32", "ok  ") + "  " + sp.planned->step->id + ": " +
-                       c.what + "\n";
+                out += "  " + paint(color, "32", "ok  ") + "  " + shown(sp.planned->step->id) +
+                       ": " + shown(c.what) + "\n";
             } else {
-                out += "  " + paint(color, "31", "FAIL") + "  " + sp.planned->step->id + ": " +
-                       c.what + ": " + c.problem + "\n";
+                out += "  " + paint(color, "31", "FAIL") + "  " + shown(sp.planned->step->id) +
+                       ": " + shown(c.what) + ": " + shown(c.problem) + "\n";
                 if (!c.hint.empty()) {
-                    out += "        hint: " + c.hint + "\n";
+                    out += "        hint: " + shown(c.hint) + "\n";
                 }
             }
         }
@@ -133,7 +140,7 @@ boost::json::object plan_json(const orchestrator::Plan& plan, const orchestrator
                               {"notice", c.notice},
                               {"what", util::mask_secrets(c.what)},
                               {"problem", util::mask_secrets(c.problem)},
-                              {"hint", c.hint}});
+                              {"hint", util::mask_secrets(c.hint)}});
         }
         steps.push_back({{"id", s.id},
                          {"phase", playbook::to_string(s.phase)},
