@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace rollback::config {
 
@@ -41,20 +42,58 @@ bool produces(SourceKind k, Signal s) {
     return false;
 }
 
-/// An error rate is a ratio: `above = 5` (meant as 5 %) would never breach, `below = 2` always.
-std::optional<double> checked_ratio(TomlReader& rd, const toml::node& n, std::string_view key,
-                                    std::string_view subject, Signal sig, double v) {
-    if (sig == Signal::error_rate && (v < 0.0 || v > 1.0)) {
-        rd.error(rd.where(n), subject,
-                 "key \"" + std::string(key) + "\": an error rate is a ratio from 0 to 1; " +
-                     decision::format_number(v) + " would " +
-                     (key == "above" ? "never" : "always") + " breach",
-                 v > 1.0 && v <= 100.0 ? "write " + decision::format_number(v / 100.0) + " for " +
-                                             decision::format_number(v) + " %"
-                                       : std::string{});
-        return std::nullopt;
+/// The values a signal can observe: [low, high]. Every signal but `value` is a count, a ratio or
+/// a duration: never negative; an error rate is at most 1.
+std::pair<double, double> range_of(Signal sig) {
+    const double inf = std::numeric_limits<double>::infinity();
+    switch (sig) {
+    case Signal::value:
+        return {-inf, inf};
+    case Signal::error_rate:
+        return {0.0, 1.0};
+    default:
+        return {0.0, inf};
     }
-    return v;
+}
+
+/// A threshold that no observation of the signal can breach, or that every observation breaches,
+/// is a rule that never (or always) fires: a located error (docs/config.md). `floor`: the `above`
+/// of an `above_baseline` rule, which can still make it never fire, but not always.
+void check_range(TomlReader& rd, const toml::table& t, std::string_view key,
+                 std::string_view subject, Signal sig, double v, bool floor) {
+    const auto [low, high] = range_of(sig);
+    const bool above = key == "above";
+    const char* what = nullptr;
+    if (above ? v >= high : v <= low) {
+        what = "never";
+    } else if (!floor && (above ? v < low : v > high)) {
+        what = "always";
+    }
+    if (what == nullptr) {
+        return;
+    }
+    const std::string sname(decision::to_string(sig));
+    const std::string range =
+        "[" + decision::format_number(low) + ", " +
+        (std::isinf(high) ? std::string("+inf)") : decision::format_number(high) + "]");
+    std::string hint;
+    if (sig == Signal::error_rate && above && v >= 1.0) {
+        hint = v > 1.0 && v <= 100.0 ? "write " + decision::format_number(v / 100.0) + " for " +
+                                           decision::format_number(v) + " %"
+                                     : "an error rate of 100 % is 1: \"above\" must be below 1";
+    } else if (above) {
+        hint = "\"above\" must lie within " + range + " and below its top";
+    } else {
+        hint =
+            std::string("\"below\" must be above ") + decision::format_number(low) +
+            (std::isinf(high) ? std::string() : " and at most " + decision::format_number(high)) +
+            (sig == Signal::request_count ? " (below = 1: no request in the window)" : "");
+    }
+    rd.error(rd.where(*t.get(key)), subject,
+             "key \"" + std::string(key) + "\": " + sname + " lies in " + range + "; " +
+                 decision::format_number(v) + " would " + what + " breach (a rule that " + what +
+                 " fires)",
+             hint);
 }
 
 // A threshold: a number, or a duration string for downtime (seconds) and latencies (ms).
@@ -73,7 +112,7 @@ std::optional<double> threshold(TomlReader& rd, const toml::table& t, std::strin
         return std::nullopt;
     }
     if (auto i = n->value<int64_t>(); i && n->is_integer()) {
-        return checked_ratio(rd, *n, key, subject, sig, static_cast<double>(*i));
+        return static_cast<double>(*i);
     }
     if (auto f = n->value<double>(); f && n->is_floating_point()) {
         if (!std::isfinite(*f)) {
@@ -83,7 +122,7 @@ std::optional<double> threshold(TomlReader& rd, const toml::table& t, std::strin
                          " is not a threshold: it would never (or always) breach");
             return std::nullopt;
         }
-        return checked_ratio(rd, *n, key, subject, sig, *f);
+        return *f;
     }
     if (auto s = n->value<std::string>()) {
         if (auto d = util::parse_duration(*s)) {
@@ -201,9 +240,21 @@ void read_condition(TomlReader& rd, const toml::table& t, size_t index, Config& 
     }
     if (auto w = rd.get_duration(t, "window", subject)) {
         c.window = *w;
+        if (c.window.count() <= 0) {
+            // (now, now] holds no sample: every evaluation would be no_data.
+            rd.error(rd.where(*t.get("window")), subject,
+                     "key \"window\": an empty window holds no sample: the rule never fires",
+                     "a window of at least the source's interval, e.g. window = \"5m\"");
+        }
     }
     c.above = threshold(rd, t, "above", subject, c.signal);
     c.below = threshold(rd, t, "below", subject, c.signal);
+    if (signal_ok && c.above) {
+        check_range(rd, t, "above", subject, c.signal, *c.above, t.contains("above_baseline"));
+    }
+    if (signal_ok && c.below) {
+        check_range(rd, t, "below", subject, c.signal, *c.below, false);
+    }
     if (const toml::node* n = t.get("above_baseline")) {
         if (auto v = n->value<double>(); v && (n->is_number()) && *v > 0) {
             c.above_baseline = *v;
@@ -302,6 +353,15 @@ void read_condition(TomlReader& rd, const toml::table& t, size_t index, Config& 
                      "\"min_requests\" applies to error_rate and latency signals only");
         }
         c.min_requests = static_cast<uint64_t>(*n);
+    }
+    if (signal_ok && c.signal == Signal::error_rate && !t.contains("min_requests") &&
+        cfg.sources.at(c.source).kind == SourceKind::access_log) {
+        // One 5xx on a quiet site is an error rate of 1 (docs/decision.md, "Counting").
+        cfg.warnings.push_back({rd.key_where(t, "signal"), std::string(subject),
+                                "an error rate without \"min_requests\": a window with one "
+                                "request, a 500, is an error rate of 1",
+                                "set the fewest requests a rate may be judged on, e.g. "
+                                "min_requests = 100 (fewer: insufficient_sample)"});
     }
     if (auto d = rd.get_duration(t, "resolve_after", subject)) {
         c.resolve_after = *d;

@@ -341,13 +341,13 @@ TEST_SUITE("config") {
                            "\"combined_request_time\"\n[[condition]]\nname = \"x\"\n";
         // An error rate is a ratio: 5 (meant as 5 %) would never breach, below 2 always would.
         CHECK(diagnostics_of(base + "signal = \"web.error_rate\"\nabove = 5\n") ==
-              "8:9: condition \"x\": key \"above\": an error rate is a ratio from 0 to 1; 5 would "
-              "never breach\n");
+              "8:9: condition \"x\": key \"above\": error_rate lies in [0, 1]; 5 would never "
+              "breach (a rule that never fires)\n");
         CHECK(diagnostics_of(base + "signal = \"web.error_rate\"\nbelow = 2.5\n")
                   .find("2.5 would always breach") != std::string::npos);
         CHECK(diagnostics_of(base + "signal = \"web.error_rate\"\nabove = -0.1\n")
-                  .find("a ratio from 0 to 1") != std::string::npos);
-        for (const char* ok : {"0", "1", "0.05"}) {
+                  .find("-0.1 would always breach") != std::string::npos);
+        for (const char* ok : {"0", "0.99", "0.05"}) {
             CHECK(
                 diagnostics_of(base + "signal = \"web.error_rate\"\nabove = " + ok + "\n").empty());
         }
@@ -366,7 +366,8 @@ TEST_SUITE("config") {
 
     TEST_CASE("an above_baseline rule without an above floor is a warning") {
         std::string base = "[source.web]\nkind = \"access_log\"\npath = \"a.log\"\n[[condition]]\n"
-                           "name = \"x\"\nsignal = \"web.error_rate\"\nabove_baseline = 2\n";
+                           "name = \"x\"\nsignal = \"web.error_rate\"\nabove_baseline = 2\n"
+                           "min_requests = 10\n";
         auto c = config::parse(base + "baseline = \"previous_release\"\n", "r.toml", "/d");
         REQUIRE(c.warnings.size() == 1);
         CHECK(c.warnings[0].where.line == 7);
