@@ -116,7 +116,10 @@ struct CondState {
     int consec = 0;
     std::deque<bool> recent; ///< m_of_n: last n non-missed ticks
     int missed_in_run = 0;   ///< since the last ok tick or the run's start (docs/decision.md)
-    std::optional<uint64_t> judged_seq;           ///< the newest sample a counted tick rested on
+    std::optional<uint64_t> judged_seq; ///< the newest sample a counted tick rested on
+    /// The newest consumed sample that carries a request or probe (count > 0): the evidence of
+    /// a ratio or percentile over lines; a quiet bucket adds none (docs/decision.md, "Counting").
+    std::optional<uint64_t> line_seq;
     std::optional<Verdict> counted_verdict;       ///< of the last counted (not held) tick
     std::optional<double> last_breach_value;      ///< of the open run, for "silent after breaching"
     std::optional<uint64_t> last_breach_requests; ///< access logs: requests of that window

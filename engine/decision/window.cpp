@@ -50,6 +50,9 @@ void Evaluator::Impl::advance(CondState& c, SystemTime now) {
     Series& se = series[c.series];
     while (c.next_seq < se.end_seq() && se.at(c.next_seq).time <= now) {
         consume(c, se.at(c.next_seq));
+        if (se.at(c.next_seq).count > 0) {
+            c.line_seq = c.next_seq;
+        }
         ++c.next_seq;
     }
     const SystemTime start = now - c.spec.window;
@@ -164,6 +167,10 @@ Observation Evaluator::Impl::observe(const CondState& c, SystemTime now) const {
                    std::to_string(c.spec.min_requests);
         return o;
     }
+    // A ratio or a percentile over lines rests on its newest line: a quiet bucket brings no new
+    // evidence (the same 500 is not judged again at every quiet tick), nor does a line leaving
+    // the window. The window holds a line (w_count > 0), so line_seq is in it.
+    o.evidence_seq = c.line_seq;
     if (sig == Signal::error_rate) {
         o.value = static_cast<double>(c.w_errors) / static_cast<double>(c.w_count);
     } else if (c.hist.total() == 0) {

@@ -264,6 +264,7 @@ class Data:
                 watermark = agreed if watermark is None else max(watermark, agreed)
         self.iv = iv
         self.lateness = ml
+        self.line_ends = sorted(counts)  # the buckets that hold a line
         if counts:
             self.first, self.last = min(counts), max(counts)
             # a too-late line read before the log's first sample is carried by that sample
@@ -279,6 +280,11 @@ class Data:
             n, x, l = self.cum[-1]
             self.cum.append((n + counts.get(e, 0), x + errors.get(e, 0), l + late.get(e, 0)))
             e += iv
+
+    def newest_line(self, start, end):
+        """The end of the newest bucket dated in (start, end] that holds a line."""
+        i = bisect.bisect_right(self.line_ends, end) - 1
+        return self.line_ends[i] if i >= 0 and self.line_ends[i] > start else None
 
     def window(self, start, end):
         """(samples, requests, errors, late, newest) of the samples dated in (start, end];
@@ -316,7 +322,8 @@ def observe(c, data, now):
     if c.signal == "error_rate":
         if requests < c.min_requests:
             return None, "insufficient_sample", requests, late, t
-        return errs / requests, "none", requests, late, t
+        # a ratio over lines rests on its newest line: a quiet bucket is no new evidence
+        return errs / requests, "none", requests, late, data.newest_line(end - c.window, end)
     return float(requests), "none", requests, late, t
 
 
