@@ -85,18 +85,114 @@ void Evaluator::rolled_back(SystemTime time) {
     m->watch_until = time + m->policy.watch_after;
 }
 
+namespace {
+
+void keep_later(std::optional<SystemTime>& mine, const std::optional<SystemTime>& theirs) {
+    if (theirs && (!mine || *mine < *theirs)) {
+        mine = theirs;
+    }
+}
+
+bool is_missing_verdict(Verdict v) {
+    return v == Verdict::no_data || v == Verdict::no_traffic || v == Verdict::insufficient_sample ||
+           v == Verdict::error;
+}
+
+} // namespace
+
+void Evaluator::PolicyMemory::merge(const PolicyMemory& other) {
+    keep_later(cooldown_until, other.cooldown_until);
+    keep_later(watch_until, other.watch_until);
+    for (const auto& entry : other.conditions) {
+        conditions.emplace(entry.first, entry.second);
+    }
+}
+
 Evaluator::PolicyMemory Evaluator::policy_memory() const {
-    return {m->cooldown_until, m->watch_until};
+    PolicyMemory memory{m->cooldown_until, m->watch_until, {}};
+    for (const auto& c : m->conds) {
+        ConditionMemory cm;
+        if (c.firing) {
+            cm.incident_since = c.incident_since;
+            cm.ok_since = c.ok_since;
+            cm.acted = c.acted;
+            cm.approval_id = c.approval_id;
+            cm.approval_expires = c.approval_expires;
+            cm.approval_expired = c.approval_expired;
+            cm.approval_escalated = c.approval_escalated;
+        }
+        cm.last_escalated = c.last_escalated;
+        cm.noted_cooldown = c.noted_cooldown;
+        if (c.counted_verdict && is_missing_verdict(*c.counted_verdict)) {
+            cm.missing_verdict = c.counted_verdict;
+        }
+        if (!(cm == ConditionMemory{})) {
+            memory.conditions.emplace(c.spec.name, std::move(cm));
+        }
+    }
+    return memory;
 }
 
 void Evaluator::resume_policy(const PolicyMemory& memory) {
-    auto later = [](std::optional<SystemTime>& mine, const std::optional<SystemTime>& theirs) {
-        if (theirs && (!mine || *mine < *theirs)) {
-            mine = theirs;
+    keep_later(m->cooldown_until, memory.cooldown_until);
+    keep_later(m->watch_until, memory.watch_until);
+    for (auto& c : m->conds) {
+        auto it = memory.conditions.find(c.spec.name);
+        if (it == memory.conditions.end()) {
+            continue;
         }
-    };
-    later(m->cooldown_until, memory.cooldown_until);
-    later(m->watch_until, memory.watch_until);
+        const ConditionMemory& cm = it->second;
+        if (cm.incident_since && !c.firing) {
+            // The incident the previous monitor saw is still open: it resolves, as any, after
+            // resolve_after of ok ticks; until then an incident that acted does not act again.
+            c.firing = true;
+            c.incident_since = cm.incident_since;
+            c.ok_since = cm.ok_since;
+            c.acted = cm.acted;
+            c.approval_id = cm.approval_id;
+            c.approval_expires = cm.approval_expires;
+            c.approval_expired = cm.approval_expired;
+            c.approval_escalated = cm.approval_escalated;
+        }
+        keep_later(c.last_escalated, cm.last_escalated);
+        keep_later(c.noted_cooldown, cm.noted_cooldown);
+        if (!c.counted_verdict && cm.missing_verdict) {
+            c.counted_verdict = cm.missing_verdict;
+        }
+    }
+}
+
+void Evaluator::approval_requested(const std::string& condition, const std::string& decision_id,
+                                   SystemTime expires) {
+    for (auto& c : m->conds) {
+        if (c.spec.name == condition && c.firing) {
+            c.clear_approval();
+            c.approval_id = decision_id;
+            c.approval_expires = expires;
+        }
+    }
+}
+
+std::vector<std::pair<std::string, std::string>> Evaluator::approvals_due(SystemTime now) const {
+    std::vector<std::pair<std::string, std::string>> due;
+    for (const auto& c : m->conds) {
+        if (c.firing && c.approval_expires && *c.approval_expires <= now && !c.approval_expired) {
+            due.emplace_back(c.spec.name, c.approval_id);
+        }
+    }
+    return due;
+}
+
+void Evaluator::approval_settled(const std::string& condition, bool expired) {
+    for (auto& c : m->conds) {
+        if (c.spec.name == condition && c.approval_expires) {
+            if (expired) {
+                c.approval_expired = true;
+            } else {
+                c.clear_approval();
+            }
+        }
+    }
 }
 
 void Evaluator::set_baseline(const std::string& condition, BaselineInfo baseline) {

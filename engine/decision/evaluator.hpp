@@ -70,17 +70,52 @@ class Evaluator {
     void rolled_back(SystemTime time);
     /// What the incident policy remembers beyond one evaluator's life: no automatic trigger
     /// before `cooldown_until`; until `watch_until` (a rollback's end + watch_after) a firing
-    /// condition is a recurrence (notify), not a trigger. `rollback monitor` keeps it in the
-    /// state directory so that a restart or a reload (a new Evaluator) does not act twice on
-    /// one incident.
+    /// condition is a recurrence (notify), not a trigger; and per condition (by name) its open
+    /// incident — since when, whether it acted (triggered, asked for approval, notified, or was
+    /// covered) and its recovery — its escalation cooldown, and the missing-data state it paged
+    /// for. `rollback monitor` keeps it in the state directory so that a restart or a reload (a
+    /// new Evaluator) is exactly one long-lived monitor: it acts at most once per incident and
+    /// escalates at most once per cooldown.
+    struct ConditionMemory {
+        std::optional<SystemTime> incident_since; ///< the open incident (firing until resolved)
+        std::optional<SystemTime> ok_since;       ///< recovering since (resolve_after)
+        bool acted = false;
+        std::optional<SystemTime> last_escalated;
+        std::optional<SystemTime> noted_cooldown; ///< the cooldown its suppression was told of
+        /// The missing-data verdict of its last counted tick (a state that began, was paged for).
+        std::optional<Verdict> missing_verdict;
+        /// Mode confirm: the approval request of the open incident, when it expires, and
+        /// whether the monitor found it expired unanswered, and whether that was escalated.
+        std::string approval_id;
+        std::optional<SystemTime> approval_expires;
+        bool approval_expired = false, approval_escalated = false;
+        bool operator==(const ConditionMemory&) const = default;
+    };
     struct PolicyMemory {
         std::optional<SystemTime> cooldown_until;
         std::optional<SystemTime> watch_until;
+        std::map<std::string, ConditionMemory> conditions;
         bool operator==(const PolicyMemory&) const = default;
+        /// Carries `other` over: the later of each time; a condition's entry of `other` where
+        /// this one has none (the two evaluators of a monitor hold disjoint conditions).
+        void merge(const PolicyMemory& other);
     };
     PolicyMemory policy_memory() const;
-    /// Carries `memory` over (the later of each time and this evaluator's own wins).
+    /// Carries `memory` over (the later of each time and this evaluator's own wins; an open
+    /// incident of a condition of the same name is this evaluator's open incident).
     void resume_policy(const PolicyMemory& memory);
+
+    /// Mode confirm: the monitor asked for approval of `condition`'s incident as `decision_id`,
+    /// answerable until `expires`.
+    void approval_requested(const std::string& condition, const std::string& decision_id,
+                            SystemTime expires);
+    /// The requests whose expiry has passed at `now` and that were not yet found expired or
+    /// answered: (condition, decision id).
+    std::vector<std::pair<std::string, std::string>> approvals_due(SystemTime now) const;
+    /// The request of `condition` expired unanswered (`expired` true: at its next breaching
+    /// tick with its counting satisfied, the still-open incident escalates, once), or was
+    /// answered (false: nothing more to do for it).
+    void approval_settled(const std::string& condition, bool expired);
 
     /// A baseline supplied from outside (e.g. computed by `rollback deployed` and kept in the
     /// deploy marker). Overrides a computed one.

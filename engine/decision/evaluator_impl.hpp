@@ -131,6 +131,16 @@ struct CondState {
     bool acted = false;
     std::optional<SystemTime> noted_cooldown, last_escalated;
     std::optional<Verdict> last_verdict;
+    // mode confirm: the incident's approval request (Evaluator::ConditionMemory)
+    std::string approval_id;
+    std::optional<SystemTime> approval_expires;
+    bool approval_expired = false, approval_escalated = false;
+
+    void clear_approval() {
+        approval_id.clear();
+        approval_expires.reset();
+        approval_expired = approval_escalated = false;
+    }
 
     // baselines
     std::optional<BaselineInfo> external, computed;

@@ -160,6 +160,7 @@ ConditionRecord Evaluator::Impl::evaluate_condition(CondState& c, SystemTime now
             c.incident_since = now;
             c.ok_since.reset();
             c.acted = false;
+            c.clear_approval();
         }
     } else if (outcome == Outcome::ok) {
         if (!c.ok_since) {
@@ -169,6 +170,7 @@ ConditionRecord Evaluator::Impl::evaluate_condition(CondState& c, SystemTime now
             c.firing = false;
             c.incident_since.reset();
             c.ok_since.reset();
+            c.clear_approval();
         }
     } else if (outcome == Outcome::breach) {
         c.ok_since.reset();
@@ -237,6 +239,16 @@ ConditionRecord Evaluator::Impl::evaluate_condition(CondState& c, SystemTime now
 void Evaluator::Impl::act_on_firing(CondState& c, SystemTime now, ConditionRecord& r,
                                     bool& triggered_this_tick, const std::string& trigger_cause) {
     if (c.acted) {
+        if (c.approval_expired && !c.approval_escalated) {
+            // Mode confirm: nobody answered the request and the incident still breaches — a
+            // person is paged, once (docs/decision.md, "Decisions").
+            r.action = Action::escalate;
+            r.detail = "approval request " + c.approval_id + " expired at " +
+                       util::format_time(*c.approval_expires) + " unanswered; the incident since " +
+                       util::format_time(*c.incident_since) + " is still breaching";
+            c.approval_escalated = true;
+            c.last_escalated = now;
+        }
         return;
     }
     const bool in_cooldown = cooldown_until && now < *cooldown_until;

@@ -191,6 +191,8 @@ void Loop::tell_people(const decision::DecisionRecord& r, const std::string& id)
         a.severity = t.severity;
         a.reason = r.reason;
         m_env.store.put_approval(a);
+        // Its expiry is the incident's: unanswered while it still breaches, a person is paged.
+        m_mon->approval_requested(a.condition, id, a.expires_at);
         m_env.out.say("approval requested: rollback approve " + id + " -c " + cfg.file.string() +
                       " (until " + util::format_time(a.expires_at) + ")");
         event({{"event", "approval_requested"}, {"decision_id", id}});
@@ -199,6 +201,28 @@ void Loop::tell_people(const decision::DecisionRecord& r, const std::string& id)
         for (auto& why :
              tell_hooks(cfg, *m_hooks_pb, m_env.runner, m_env.store, m_env.state_dir, r, id)) {
             event({{"event", "hook_failed"}, {"decision_id", id}, {"error", std::move(why)}});
+        }
+    }
+}
+
+/// Mode confirm: the approval requests of open incidents whose time ran out, answered or not.
+/// Unanswered, the incident escalates at its next breaching tick (once).
+void Loop::check_approvals(util::SystemTime now) {
+    for (const auto& due : m_mon->approvals_due(now)) {
+        std::optional<state::ApprovalRequest> a;
+        try {
+            a = m_env.store.approval(due.second);
+        } catch (const std::exception& e) {
+            log::warn("monitor: cannot read approval request {}: {}", due.second, e.what());
+        }
+        const bool expired = !a || a->state == "pending";
+        m_mon->approval_settled(due.first, expired);
+        if (expired) {
+            log::info("monitor: approval request {} of condition \"{}\" expired unanswered",
+                      due.second, due.first);
+            event({{"event", "approval_expired"},
+                   {"decision_id", due.second},
+                   {"condition", due.first}});
         }
     }
 }
@@ -399,6 +423,7 @@ void Loop::iterate(bool boundary) {
     if (boundary) {
         feed_marker();
         notice_runs();
+        check_approvals(m_tick_at);
         const auto started = std::chrono::steady_clock::now();
         decision::Evaluation e = m_mon->tick(m_env.runner, m_tick_at);
         if (exec::interrupt_requested() != 0) {

@@ -108,6 +108,7 @@ class Loop {
     std::optional<std::string> newest_run();
     void notice_runs();
     void tell_people(const decision::DecisionRecord& r, const std::string& id);
+    void check_approvals(util::SystemTime now);
     void feed_marker();
     void persist();
     void handle(const decision::Evaluation& e);

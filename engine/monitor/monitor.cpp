@@ -88,16 +88,33 @@ void Monitor::rolled_back(SystemTime time) {
 decision::Evaluator::PolicyMemory Monitor::policy_memory() const {
     auto memory = m_eval.policy_memory();
     if (m_alerts) {
-        const auto other = m_alerts->policy_memory();
-        auto later = [](std::optional<SystemTime>& mine, const std::optional<SystemTime>& theirs) {
-            if (theirs && (!mine || *mine < *theirs)) {
-                mine = theirs;
-            }
-        };
-        later(memory.cooldown_until, other.cooldown_until);
-        later(memory.watch_until, other.watch_until);
+        memory.merge(m_alerts->policy_memory());
     }
     return memory;
+}
+
+void Monitor::approval_requested(const std::string& condition, const std::string& decision_id,
+                                 SystemTime expires) {
+    m_eval.approval_requested(condition, decision_id, expires);
+    if (m_alerts) {
+        m_alerts->approval_requested(condition, decision_id, expires);
+    }
+}
+
+std::vector<std::pair<std::string, std::string>> Monitor::approvals_due(SystemTime now) const {
+    auto due = m_eval.approvals_due(now);
+    if (m_alerts) {
+        auto more = m_alerts->approvals_due(now);
+        due.insert(due.end(), more.begin(), more.end());
+    }
+    return due;
+}
+
+void Monitor::approval_settled(const std::string& condition, bool expired) {
+    m_eval.approval_settled(condition, expired);
+    if (m_alerts) {
+        m_alerts->approval_settled(condition, expired);
+    }
 }
 
 void Monitor::resume_policy(const decision::Evaluator::PolicyMemory& memory) {

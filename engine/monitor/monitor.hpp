@@ -60,6 +60,12 @@ class Monitor {
     /// Both Evaluators' (signal and alert conditions): the later of each time.
     decision::Evaluator::PolicyMemory policy_memory() const;
     void resume_policy(const decision::Evaluator::PolicyMemory& memory);
+    /// Mode confirm: the approval requests of open incidents (decision::Evaluator), routed to
+    /// the evaluator that holds the condition.
+    void approval_requested(const std::string& condition, const std::string& decision_id,
+                            SystemTime expires);
+    std::vector<std::pair<std::string, std::string>> approvals_due(SystemTime now) const;
+    void approval_settled(const std::string& condition, bool expired);
 
     /// Access-log lines that did not match the format, and lines that came later than the
     /// source's max_lateness (both not counted), since the start.

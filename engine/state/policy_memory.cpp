@@ -27,6 +27,16 @@ std::optional<util::SystemTime> time_field(const json::object& o, const char* ke
     return t;
 }
 
+decision::Verdict verdict_of(std::string_view text) {
+    for (auto v : {decision::Verdict::no_data, decision::Verdict::no_traffic,
+                   decision::Verdict::insufficient_sample, decision::Verdict::error}) {
+        if (decision::to_string(v) == text) {
+            return v;
+        }
+    }
+    throw std::runtime_error("bad missing_verdict \"" + std::string(text) + "\"");
+}
+
 } // namespace
 
 std::optional<decision::Evaluator::PolicyMemory>
@@ -37,8 +47,36 @@ load_policy_memory(const PolicyMemoryDocument& store) {
             return std::nullopt;
         }
         auto o = json::parse(*doc).as_object();
-        return decision::Evaluator::PolicyMemory{time_field(o, "cooldown_until"),
-                                                 time_field(o, "watch_until")};
+        decision::Evaluator::PolicyMemory memory{
+            time_field(o, "cooldown_until"), time_field(o, "watch_until"), {}};
+        // Version 1 had no conditions: its open incidents are not known.
+        if (const json::value* cs = o.if_contains("conditions"); cs != nullptr) {
+            for (const auto& entry : cs->as_object()) {
+                const auto& c = entry.value().as_object();
+                decision::Evaluator::ConditionMemory cm;
+                cm.incident_since = time_field(c, "incident_since");
+                cm.ok_since = time_field(c, "ok_since");
+                cm.acted = c.at("acted").as_bool();
+                cm.last_escalated = time_field(c, "last_escalated");
+                cm.noted_cooldown = time_field(c, "noted_cooldown");
+                if (const json::value* v = c.if_contains("missing_verdict");
+                    v != nullptr && !v->as_string().empty()) {
+                    cm.missing_verdict = verdict_of(v->as_string());
+                }
+                if (const json::value* v = c.if_contains("approval_id"); v != nullptr) {
+                    cm.approval_id = std::string(v->as_string());
+                }
+                cm.approval_expires = time_field(c, "approval_expires");
+                if (const json::value* v = c.if_contains("approval_expired"); v != nullptr) {
+                    cm.approval_expired = v->as_bool();
+                }
+                if (const json::value* v = c.if_contains("approval_escalated"); v != nullptr) {
+                    cm.approval_escalated = v->as_bool();
+                }
+                memory.conditions.emplace(std::string(entry.key()), std::move(cm));
+            }
+        }
+        return memory;
     } catch (const std::exception& e) {
         log::warn("ignoring {}: {}", store.policy_memory_location(), e.what());
         return std::nullopt;
@@ -50,10 +88,28 @@ void save_policy_memory(PolicyMemoryDocument& store,
     auto text = [](const std::optional<util::SystemTime>& t) {
         return t ? util::format_time(*t) : std::string();
     };
+    json::object conditions;
+    for (const auto& entry : memory.conditions) {
+        const auto& cm = entry.second;
+        conditions[entry.first] =
+            json::object{{"incident_since", text(cm.incident_since)},
+                         {"ok_since", text(cm.ok_since)},
+                         {"acted", cm.acted},
+                         {"last_escalated", text(cm.last_escalated)},
+                         {"noted_cooldown", text(cm.noted_cooldown)},
+                         {"missing_verdict",
+                          cm.missing_verdict ? std::string(decision::to_string(*cm.missing_verdict))
+                                             : std::string()},
+                         {"approval_id", cm.approval_id},
+                         {"approval_expires", text(cm.approval_expires)},
+                         {"approval_expired", cm.approval_expired},
+                         {"approval_escalated", cm.approval_escalated}};
+    }
     store.put_policy_memory_document(
-        json::serialize(json::object{{"version", 1},
+        json::serialize(json::object{{"version", 2},
                                      {"cooldown_until", text(memory.cooldown_until)},
-                                     {"watch_until", text(memory.watch_until)}}));
+                                     {"watch_until", text(memory.watch_until)},
+                                     {"conditions", std::move(conditions)}}));
 }
 
 std::optional<decision::Evaluator::PolicyMemory> load_policy_memory(const fs::path& state_dir) {

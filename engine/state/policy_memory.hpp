@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-// The monitor's incident-policy memory (decision::Evaluator::PolicyMemory: the cooldown and the
-// recurrence watch after a rollback), kept by the store (state::PolicyMemoryDocument; LocalStore:
-// `<state_dir>/monitor-policy.json`, PgStore: the shared `documents` table) so that a monitor
-// restarted (systemd Restart=on-failure after a crash, an upgrade) or reloaded — or another
-// monitor sharing the state — acts at most once per incident, as one long-lived monitor would.
-// Written atomically whenever it changes.
+// The monitor's incident-policy memory (decision::Evaluator::PolicyMemory: the cooldown, the
+// recurrence watch after a rollback, and per condition its open incident, escalation cooldown,
+// paged missing-data state and approval request), kept by the store (state::PolicyMemoryDocument;
+// LocalStore: `<state_dir>/monitor-policy.json`, PgStore: the shared `documents` table) so that a
+// monitor restarted (systemd Restart=on-failure after a crash, an upgrade) or reloaded — or
+// another monitor sharing the state — acts at most once per incident and escalates at most once
+// per cooldown, as one long-lived monitor would. Written atomically whenever it changes.
 
 #include "decision/evaluator.hpp"
 #include "state/store.hpp"

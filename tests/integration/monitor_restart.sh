@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # A restarted or reloaded monitor is the same monitor (issue 10, "at most once per incident"):
-# the cooldown and the recurrence watch of the rollback it started survive SIGTERM + restart,
+# the cooldown, the recurrence watch, the open incidents (acted or paged, until resolved) and
+# the escalation cooldown survive SIGTERM + restart,
 # kill -9 + restart (systemd's Restart=on-failure) and SIGHUP; the previous release's baseline
 # survives kill -9. Found by a break-it review: each case started a second rollback for one
 # incident, or missed a bad release.
@@ -60,10 +61,77 @@ for stop in TERM KILL; do
     sleep 4 # four ticks: enough for consecutive = 2 to fire again
     kill -TERM "$mon_pid"; wait "$mon_pid" 2>/dev/null || true
     [ "$(runs)" -eq 1 ] || fail "SIG$stop + restart: $(runs) runs for one incident: $(cat monitor.out)"
-    grep -Eq "recurrence within watch_after|cooldown until" monitor.out ||
-        fail "SIG$stop: the restarted monitor did not record why it did not act: $(cat monitor.out)"
-    pass "SIG$stop then restart: the cooldown holds, one run for the incident"
+    grep -q '"acted":true' .rollback/monitor-policy.json ||
+        fail "SIG$stop: the open incident is not in the policy memory: $(cat .rollback/monitor-policy.json)"
+    pass "SIG$stop then restart: the open incident holds, one run for it"
 done
+
+# --- the incident outlives the cooldown and the watch (break-it issue 10, finding 03) -------------
+# cooldown 5s, watch_after 5s, the value never recovers: one long-lived monitor acts once; so
+# does one stopped after 10 s and started again, one killed -9, and one reloaded at 12 s.
+for how in TERM KILL HUP; do
+    rm -rf .rollback runs.txt monitor.out
+    write_config 5s 5s
+    echo 9 > value
+    start_monitor
+    wait_runs 1
+    sleep 9
+    if [ "$how" = HUP ]; then
+        kill -HUP "$mon_pid"
+        for _ in $(seq 50); do grep -q "reloaded" monitor.out && break; sleep 0.1; done
+        grep -q "reloaded" monitor.out || fail "no reload: $(cat monitor.out)"
+    else
+        kill -"$how" "$mon_pid"; wait "$mon_pid" 2>/dev/null || true
+        start_monitor
+    fi
+    sleep 5 # past the cooldown and the watch: a fresh incident would trigger
+    kill -TERM "$mon_pid"; wait "$mon_pid" 2>/dev/null || true
+    [ "$(runs)" -eq 1 ] || fail "SIG$how after cooldown and watch: $(runs) runs for one incident: $(cat monitor.out)"
+    pass "SIG$how: one unresolved incident, one run, past its cooldown and watch"
+done
+
+# --- escalation: at most once per cooldown across reloads and restarts (finding 06) -------------
+escalations() { grep -l '"action":"escalate"' .rollback/decisions/*.json 2>/dev/null | wc -l; }
+for how in HUP TERM KILL; do
+    rm -rf .rollback runs.txt monitor.out
+    write_config 1h 30m
+    sed -i 's/argv = \["cat", "value"\]/argv = ["false"]/' rollback.toml
+    start_monitor
+    for _ in $(seq 50); do [ "$(escalations)" -ge 1 ] && break; sleep 0.1; done
+    [ "$(escalations)" -eq 1 ] || fail "SIG$how: the failing check was not paged: $(cat monitor.out)"
+    sleep 1
+    if [ "$how" = HUP ]; then
+        kill -HUP "$mon_pid"
+        for _ in $(seq 50); do grep -q "reloaded" monitor.out && break; sleep 0.1; done
+        grep -q "reloaded" monitor.out || fail "no reload: $(cat monitor.out)"
+    else
+        kill -"$how" "$mon_pid"; wait "$mon_pid" 2>/dev/null || true
+        start_monitor
+    fi
+    sleep 3
+    kill -TERM "$mon_pid"; wait "$mon_pid" 2>/dev/null || true
+    [ "$(escalations)" -eq 1 ] || fail "SIG$how: $(escalations) pages for one failing check within the cooldown: $(cat monitor.out)"
+    pass "SIG$how: the failing check is paged once per cooldown"
+done
+
+# --- mode confirm: an approval request that expires unanswered pages once (finding 10) ----------
+rm -rf .rollback runs.txt monitor.out
+write_config 3s 5s
+sed -i 's/mode = "auto"/mode = "confirm"\napproval_timeout = "2s"/' rollback.toml
+echo 9 > value
+start_monitor
+sleep 5
+kill -TERM "$mon_pid"; wait "$mon_pid" 2>/dev/null || true # a restart keeps what was paged
+start_monitor
+sleep 3
+kill -TERM "$mon_pid"; wait "$mon_pid" 2>/dev/null || true
+[ "$(grep -l '"action":"request_approval"' .rollback/decisions/*.json | wc -l)" -eq 1 ] ||
+    fail "expected one approval request: $(cat monitor.out)"
+[ "$(escalations)" -eq 1 ] || fail "the expired request was paged $(escalations) times: $(cat monitor.out)"
+grep -l '"action":"escalate"' .rollback/decisions/*.json | xargs grep -q 'expired at .* unanswered' ||
+    fail "the page does not name the expired request"
+[ "$(runs)" -eq 0 ] || fail "an expired request ran the playbook"
+pass "confirm: the expired approval request is paged once, with its expiry in the record"
 
 # --- SIGHUP between a rollback and a recurrence: the recurrence is reported, not triggered --------
 rm -rf .rollback runs.txt monitor.out

@@ -1,0 +1,47 @@
+// SPDX-License-Identifier: MIT
+// monitor-policy.json carries every part of the incident policy's memory (break-it issue 10,
+// findings 03, 06 and 10): written and read back equal; version 1 files still read.
+#include "state/policy_memory.hpp"
+#include "support/temp_dir.hpp"
+#include "util/files.hpp"
+
+#include <doctest/doctest.h>
+
+using namespace rollback;
+using namespace std::chrono_literals;
+
+TEST_SUITE("state") {
+    TEST_CASE("the policy memory round-trips with its open incidents and escalations") {
+        rollback::test::TempDir dir;
+        const auto t = util::SystemTime(std::chrono::seconds(1'795'996'800));
+        decision::Evaluator::PolicyMemory m;
+        m.cooldown_until = t + 1h;
+        m.watch_until = t + 30min;
+        decision::Evaluator::ConditionMemory a;
+        a.incident_since = t;
+        a.ok_since = t + 5s;
+        a.acted = true;
+        a.approval_id = "20261130-000000-abcdef12";
+        a.approval_expires = t + 1h;
+        a.approval_expired = true;
+        m.conditions["checkout-errors"] = a;
+        decision::Evaluator::ConditionMemory b;
+        b.last_escalated = t + 2s;
+        b.missing_verdict = decision::Verdict::error;
+        b.noted_cooldown = t + 1h;
+        m.conditions["orders"] = b;
+        state::save_policy_memory(dir.path(), m);
+        auto back = state::load_policy_memory(dir.path());
+        REQUIRE(back);
+        CHECK(*back == m);
+
+        // Version 1: the cooldown and the watch only.
+        dir.write("monitor-policy.json",
+                  "{\"version\":1,\"cooldown_until\":\"2026-11-30T01:00:00Z\","
+                  "\"watch_until\":\"\"}\n");
+        back = state::load_policy_memory(dir.path());
+        REQUIRE(back);
+        CHECK(back->cooldown_until == t + 1h);
+        CHECK(back->conditions.empty());
+    }
+}
