@@ -260,6 +260,41 @@ def case_bucket(bad_minutes):
     return case, check
 
 
+_QUIET_CONFIG = """[target]
+name = "pinned"
+
+[source.web]
+kind = "access_log"
+path = "access.log"
+format = "combined"
+
+[[condition]]
+name = "errors"
+signal = "web.error_rate"
+window = "5m"
+above = 0.05
+for = "2m"
+
+[decision]
+interval = "10s"
+"""
+
+
+def case_quiet_500():
+    """Issue 10 break-it, finding 13: a request every 20 minutes, the last one a 500, then quiet
+    until morning. The 500 is one line: judged once, at the tick that first sees its bucket; the
+    quiet ticks after it hold, so `for = "2m"` is never satisfied (it triggered at 23:43:10)."""
+    lines = [log_line(DAY + 22 * 3600 + m * 60, 500 if m == 100 else 200)
+             for m in range(0, 101, 20)]
+    lines.append(log_line(DAY + 31 * 3600, 200))
+    case = {"config": _QUIET_CONFIG, "data": "\n".join(lines) + "\n", "events": []}
+
+    def check(ticks):
+        acts = _actions(ticks)
+        return acts == [], f"actions {acts}, want none"
+    return case, check
+
+
 def case_csv_wild_date():
     """Issue 10 (/tmp/brk10/nab): one CSV row with its year typo'd costs that row, not the rows
     after it: the breach after it still triggers, and the wild row's value never counts."""
@@ -363,6 +398,7 @@ def check_all(engine, model):
     for behind in (3600, 365 * 86400):
         pins.append((f"break-it 10/09 a first line {behind} s behind, no trigger",
                      *case_first_line_behind(behind)))
+    pins.append(("break-it one 500 on a quiet site is judged once", *case_quiet_500()))
     pins.append(("break-it a CSV row with a typo'd year", *case_csv_wild_date()))
     cases = [c for _, c, _ in pins]
     late_case, in_order, late_check = case_4()
