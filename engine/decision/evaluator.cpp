@@ -176,7 +176,7 @@ void Evaluator::approval_requested(const std::string& condition, const std::stri
 std::vector<std::pair<std::string, std::string>> Evaluator::approvals_due(SystemTime now) const {
     std::vector<std::pair<std::string, std::string>> due;
     for (const auto& c : m->conds) {
-        if (c.firing && c.approval_expires && *c.approval_expires <= now && !c.approval_expired) {
+        if (c.firing && c.approval_expires && *c.approval_expires < now && !c.approval_expired) {
             due.emplace_back(c.spec.name, c.approval_id);
         }
     }

@@ -57,7 +57,7 @@ std::vector<Action> run(const ConditionSpec& c, const DecisionPolicy& p,
                         const std::vector<double>& values, const std::vector<int>& restarts) {
     auto ev = std::make_unique<Evaluator>(std::vector<ConditionSpec>{c}, p);
     std::vector<Action> out;
-    std::optional<SystemTime> rollback_ends;
+    SystemTime rollback_ends = SystemTime::max(); // none pending
     for (size_t i = 0; i < values.size(); ++i) {
         const auto now = k_t0 + std::chrono::seconds(i + 1);
         if (std::find(restarts.begin(), restarts.end(), static_cast<int>(i)) != restarts.end()) {
@@ -65,9 +65,9 @@ std::vector<Action> run(const ConditionSpec& c, const DecisionPolicy& p,
             ev = std::make_unique<Evaluator>(std::vector<ConditionSpec>{c}, p);
             ev->resume_policy(memory);
         }
-        if (rollback_ends && *rollback_ends <= now) {
-            ev->rolled_back(*rollback_ends);
-            rollback_ends.reset();
+        if (rollback_ends <= now) {
+            ev->rolled_back(rollback_ends);
+            rollback_ends = SystemTime::max();
         }
         ev->add_sample("web", sample_at(now, values[i]));
         auto e = ev->evaluate(now);
