@@ -164,7 +164,7 @@ signal = "s.value"
 window = "5s"
 above_baseline = 2.0
 baseline = "previous_release"
-above = 1
+above = 15 # a floor under which v1's 10 is healthy (summarized as v1's baseline)
 [decision]
 mode = "observe"
 interval = "1s"
@@ -181,5 +181,6 @@ echo 30 > value
 start_monitor
 sleep 4
 kill -TERM "$mon_pid"; wait "$mon_pid" 2>/dev/null || true
-grep -q "trigger" monitor.out || fail "after kill -9 the previous release's baseline was lost: $(cat monitor.out)"
+grep -q "trigger" monitor.out || fail "after kill -9 nothing triggered: $(cat monitor.out)"
+grep -q "30>20" monitor.out || fail "after kill -9 the previous release's baseline was lost: $(cat monitor.out)"
 pass "kill -9: the previous release's baseline survives (30 > 2 x 10 is judged)"
