@@ -16,6 +16,8 @@ packages=(
   postgresql-15 postgresql-client-15 python3 curl procps
   python3-django gunicorn python3-psycopg2 supervisor
   mawk openssl
+  # the shop's front (examples/ecommerce/shop.sh): Nginx terminating TLS, the SMTP sink for its mail
+  nginx python3-aiosmtpd
   # HTML reports rendered headless (tests/integration/report_html.sh)
   chromium
   # packaging tests: the .deb, the units, the man page, completion (tests/integration/deb_package.sh,

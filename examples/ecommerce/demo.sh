@@ -12,9 +12,9 @@
 # skips the build; --no-install skips the package check.
 #
 # Everything else lives in one temp directory (/tmp/rollback-shop.XXXXXX): the shop's PostgreSQL
-# cluster, its releases, supervisord and Gunicorn on 127.0.0.1, the backup catalog, the engine's
-# state directory (journal, reconciliation CSVs) and the notifications the `notify` hook received.
-# It is removed at the end, unless --keep.
+# cluster, its releases, supervisord with Nginx (TLS, a test CA), Gunicorn and a mail sink on
+# 127.0.0.1, the backup catalog, the engine's state directory (journal, reconciliation CSVs) and the
+# notifications the `notify` hook received. It is removed at the end, unless --keep.
 set -euo pipefail
 
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
@@ -91,7 +91,7 @@ unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY all_proxy ALL_PROXY
 cleanup() {
     local rc=$?
     if [ "$KEEP" = 1 ]; then
-        printf '\nKept: %s (shop at http://127.0.0.1:%s/)\n' "$WORK" "$SHOP_PORT"
+        printf '\nKept: %s (shop at https://127.0.0.1:%s/, CA %s)\n' "$WORK" "$SHOP_PORT" "$SHOP_ROOT/tls/ca.pem"
         printf '  SHOP_ROOT=%s %s status\n' "$SHOP_ROOT" "$SHOP"
         printf '  %s status --state-dir %s\n' "$ROLLBACK" "$STATE"
         printf '  remove it: SHOP_ROOT=%s %s destroy && rm -rf %s\n' "$SHOP_ROOT" "$SHOP" "$WORK"
@@ -109,13 +109,13 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # --- 2. the good release ----------------------------------------------------------------------------
-section "The shop on release v1 (PostgreSQL 15, Gunicorn under supervisord) in $WORK"
+section "The shop on release v1 (PostgreSQL 15; Nginx with TLS, Gunicorn, a mail sink under supervisord) in $WORK"
 show "$SHOP" setup
 show "$SHOP" deploy v1
 show "$SHOP" seed
 set -a
 # shellcheck disable=SC1090
-. <("$SHOP" env) # SHOP_ROOT SHOP_URL SHOP_DSN SHOP_SUPERVISOR_CONF, read by the playbook's [vars]
+. <("$SHOP" env) # SHOP_ROOT SHOP_URL SHOP_DSN SHOP_SUPERVISOR_CONF SHOP_CA_FILE SHOP_MAILDIR (playbook's [vars])
 set +a
 say "customers place orders:"
 show "$SHOP" order 3
@@ -129,7 +129,7 @@ RB backup verify --catalog "$SHOP_BACKUP_CATALOG" --restore-test --dsn "$SHOP_DS
 # --- 4. the bad release -------------------------------------------------------------------------------
 section "Deploy v2: its migration rewrites the prices, its checkout fails every second order"
 show "$SHOP" deploy v2
-# The monitor's configuration: the shop's access log and health page, the checklist's rule.
+# The monitor's configuration: Nginx's access log and the health page over HTTPS, the checklist's rule.
 CONFIG=$WORK/rollback.toml
 cat >"$CONFIG" <<TOML
 [target]
@@ -139,15 +139,17 @@ state_dir = "$STATE"
 [source.web]
 kind = "access_log"
 path = "$SHOP_ROOT/log/access.log"
-format = "combined_request_time"
+# Nginx's log_format (shop.sh writes it): combined, then \$request_time and \$upstream_response_time
+format = '\$remote_addr - \$remote_user [\$time_local] "\$request" \$status \$body_bytes_sent "\$http_referer" "\$http_user_agent" \$request_time \$upstream_response_time'
 interval = "1s"
-# Gunicorn writes a line when it sends the response, stamped at that moment: lines come in time
-# order, so the conditions may judge up to now (a line that still came late would be reported).
+# Nginx writes a line when the request ends, stamped at that moment: lines come in time order,
+# so the conditions may judge up to now (a line that still came late would be reported).
 max_lateness = "0s"
 
 [source.health]
 kind = "http"
 url = "$SHOP_URL/health/"
+ca_file = "$SHOP_CA_FILE"
 timeout = "2s"
 
 [[condition]]
@@ -178,15 +180,15 @@ show "$SHOP" order 4
 order_rc=$?
 set -e
 say "shop.sh order exit code: $order_rc (some checkouts answered HTTP 500)"
-say "access log, last 4 checkouts (status, seconds):"
-grep 'POST /api/checkout/' "$SHOP_ROOT/log/access.log" | tail -n 4 | awk '{print "      " $9, $NF}'
+say "Nginx's access log, last 4 checkouts (status, request time, upstream time in seconds):"
+grep 'POST /api/checkout/' "$SHOP_ROOT/log/access.log" | tail -n 4 | awk '{print "      " $9, $(NF-1), $NF}'
 
 case "$MODE" in
 dry-run)
     section "Dry run: the rollback's plan and preflight (nothing changes)"
     RB run -p "$PLAYBOOK" --state-dir "$STATE" --dry-run --severity critical --reason "checkout errors after v2"
     section "The shop is still on v2 (a dry run changes nothing)"
-    show curl -sS --noproxy '*' "$SHOP_URL/health/"
+    show curl -sS --noproxy '*' --cacert "$SHOP_CA_FILE" "$SHOP_URL/health/"
     echo
     exit 0
     ;;
@@ -194,7 +196,7 @@ rehearse)
     section "Rehearsal: restore the backup into a scratch database, verify it, drop it"
     RB rehearse -p "$PLAYBOOK" --state-dir "$STATE"
     section "Production was only read: still v2, prices still wrong"
-    show curl -sS --noproxy '*' "$SHOP_URL/health/"
+    show curl -sS --noproxy '*' --cacert "$SHOP_CA_FILE" "$SHOP_URL/health/"
     echo
     show "$SHOP" prices
     exit 0
@@ -220,9 +222,15 @@ RUN_ID=$(basename "$(ls -t "$STATE"/runs/*.jsonl | head -n 1)" .jsonl)
 
 # --- 6. what the on-call engineer checks -------------------------------------------------------------
 section "v1 is serving again"
-show curl -sS --noproxy '*' "$SHOP_URL/health/"
+show curl -sS --noproxy '*' --cacert "$SHOP_CA_FILE" "$SHOP_URL/health/"
 echo
 show readlink "$SHOP_ROOT/current"
+
+section "The checklist's verification, by hand: static files from Nginx, the admin, the order mail"
+show curl -sS --noproxy '*' --cacert "$SHOP_CA_FILE" -o /dev/null -w '%{http_code} %{content_type}\n' "$SHOP_URL/static/shop/shop.css"
+show curl -sS --noproxy '*' --cacert "$SHOP_CA_FILE" -o /dev/null -w '%{http_code} %{content_type}\n' "$SHOP_URL/admin/login/"
+say "the smoke order's confirmation, as the mail sink received it:"
+grep -h '^Subject: ' "$(ls -t "$SHOP_MAILDIR"/new/* | head -n 1)" | sed 's/^/      /'
 
 section "The price data is back"
 show "$SHOP" prices

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # The example shop's operator script: a throwaway PostgreSQL cluster, Capistrano-style releases,
-# Gunicorn under supervisord — all state under one directory, everything on 127.0.0.1/unix sockets.
+# Nginx terminating TLS (a test CA made here) in front of Gunicorn, a local SMTP sink for the shop's
+# mail, all three under supervisord — all state under one directory, everything on 127.0.0.1/unix
+# sockets, nothing needs root.
 #
 #   shop.sh [--root DIR] COMMAND [ARGS]        (or SHOP_ROOT=DIR; see `shop.sh help`)
 set -euo pipefail
@@ -12,6 +14,7 @@ CLIENT=$HERE/lib/shopclient.py
 PYTHON=${SHOP_PYTHON:-/usr/bin/python3}
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 PG_OS_USER=${PG_OS_USER:-postgres}
+NGINX=${NGINX:-/usr/sbin/nginx}
 SHOP_ROOT=${SHOP_ROOT:-}
 
 usage() {
@@ -19,23 +22,29 @@ usage() {
 usage: shop.sh [--root DIR] COMMAND [ARGS]      state directory: --root or $SHOP_ROOT
 
   check            are the needed Debian packages installed? (exit 1 and the apt-get line if not)
-  setup            create DIR, start a throwaway PostgreSQL 15 cluster, create database `shop`
+  setup            create DIR, start a throwaway PostgreSQL 15 cluster, create database `shop`,
+                   make a test CA and the server certificate, write the Nginx/Gunicorn/supervisord
+                   configs
   deploy VERSION   copy releases-src/VERSION to releases/VERSION, migrate, switch `current`
                    atomically, log it in deploys.log, (re)start Gunicorn and wait until healthy
   seed             demo products with known prices, user demo/demo, operator switches on
-  start | stop     start/stop PostgreSQL and supervisord (which runs Gunicorn as program `shop`)
+  start | stop     start/stop PostgreSQL and supervisord (programs `shop` = Gunicorn, `nginx`,
+                   `smtp` = the mail sink)
   restart          supervisorctl restart shop, then wait until healthy
   order N          place N orders over HTTP as demo; prints the ids of the orders created
   prices           SKU and price of every product, from the database
   switch NAME on|off   set an operator switch (logins_enabled, orders_enabled)
   status           current release, processes, /health/
   dsn | url        the database DSN (libpq key=value) | the shop's base URL
-  env              shell assignments: SHOP_ROOT SHOP_URL SHOP_DSN SHOP_SUPERVISOR_CONF
+  env              shell assignments: SHOP_ROOT SHOP_URL SHOP_DSN SHOP_SUPERVISOR_CONF SHOP_CA_FILE
+                   SHOP_MAILDIR
   psql [ARGS]      psql on the shop database
   destroy          stop everything, remove the cluster and DIR
 
-environment: SHOP_PORT (setup; default 8800), SHOP_WORKERS (setup; default 2),
-             SHOP_RELEASES_SRC, SHOP_PYTHON, PG_BIN, PG_OS_USER
+environment: SHOP_PORT (setup: Nginx's HTTPS port; default 8443), SHOP_APP_PORT (Gunicorn) and
+             SHOP_SMTP_PORT (the mail sink) (setup; default: free ports), SHOP_WORKERS (setup;
+             default 2), SHOP_NGINX_USER (setup as root; default www-data), SHOP_RELEASES_SRC,
+             SHOP_PYTHON, PG_BIN, PG_OS_USER, NGINX (default /usr/sbin/nginx)
 EOF
 }
 
@@ -59,8 +68,11 @@ load_state() {
     PGDATA=$SHOP_ROOT/pg/data
     PGSOCK=$SHOP_RUN/pg
     SUPERVISOR_CONF=$SHOP_ROOT/supervisord.conf
-    SHOP_URL=http://127.0.0.1:$SHOP_PORT
+    SHOP_URL=https://127.0.0.1:$SHOP_PORT
+    CA_FILE=$SHOP_ROOT/tls/ca.pem
+    MAILDIR=$SHOP_ROOT/mail
     DSN="host=$PGSOCK port=$SHOP_PG_PORT user=shop dbname=shop"
+    export SHOP_CA_FILE=$CA_FILE # shopclient.py verifies the shop's certificate against it
 }
 
 psql_shop() { "$PG_BIN/psql" -X -v ON_ERROR_STOP=1 -q "$DSN" "$@"; }
@@ -90,7 +102,90 @@ ctl() { supervisorctl -c "$SUPERVISOR_CONF" "$@"; }
 
 wait_healthy() { # [RELEASE]
     "$PYTHON" "$CLIENT" wait "$SHOP_URL" ${1:+--release "$1"} --timeout 30 >/dev/null ||
-        die "the shop is not healthy; see $SHOP_ROOT/log/shop.err.log"
+        die "the shop is not healthy at $SHOP_URL; see $SHOP_ROOT/log/shop.err.log, nginx.error.log and supervisord.log"
+}
+
+free_port() { "$PYTHON" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# A test CA and a server certificate for 127.0.0.1 and localhost signed by it (P-256, 30 days):
+# clients trust tls/ca.pem (curl --cacert, the playbook's ca_file); only Nginx reads the key.
+make_certificates() {
+    local tls=$SHOP_ROOT/tls
+    mkdir -p "$tls"
+    (
+        umask 077
+        cd "$tls"
+        openssl req -x509 -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 30 \
+            -subj "/CN=Example shop test CA" -keyout ca.key -out ca.pem \
+            -addext basicConstraints=critical,CA:TRUE -addext keyUsage=critical,keyCertSign,cRLSign
+        openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes \
+            -subj "/CN=127.0.0.1" -keyout server.key -out server.csr
+        printf '%s\n' 'subjectAltName=IP:127.0.0.1,DNS:localhost' 'basicConstraints=CA:FALSE' \
+            'keyUsage=critical,digitalSignature' 'extendedKeyUsage=serverAuth' \
+            'subjectKeyIdentifier=hash' 'authorityKeyIdentifier=keyid' >server.ext
+        openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 30 \
+            -extfile server.ext -out server.pem
+        rm -f server.csr server.ext ca.srl
+        chmod 644 ca.pem server.pem
+    ) >"$SHOP_ROOT/log/openssl.log" 2>&1 || die "openssl failed; see $SHOP_ROOT/log/openssl.log"
+}
+
+# Nginx as the shop's own process: its prefix, config, pid, temp and log files under $SHOP_ROOT,
+# TLS on 127.0.0.1:$SHOP_PORT, /static/ from the current release, the rest proxied to Gunicorn. Its
+# access log (log/access.log) is what rollback's monitor reads: combined + $request_time +
+# $upstream_response_time (docs/config.md, "access_log"). As root, it runs as $nginx_user.
+write_nginx_conf() {
+    local n=$SHOP_ROOT/nginx
+    cat >"$n/nginx.conf" <<EOF
+daemon off;
+worker_processes 1;
+pid $n/nginx.pid;
+error_log $SHOP_ROOT/log/nginx.error.log warn;
+events { worker_connections 256; }
+http {
+    include /etc/nginx/mime.types;
+    default_type application/octet-stream;
+    # Never Debian's /var/lib/nginx: an unprivileged nginx cannot write there.
+    client_body_temp_path $n/tmp/body;
+    proxy_temp_path $n/tmp/proxy;
+    fastcgi_temp_path $n/tmp/fastcgi;
+    uwsgi_temp_path $n/tmp/uwsgi;
+    scgi_temp_path $n/tmp/scgi;
+    log_format shop '\$remote_addr - \$remote_user [\$time_local] "\$request" \$status \$body_bytes_sent "\$http_referer" "\$http_user_agent" \$request_time \$upstream_response_time';
+    access_log $SHOP_ROOT/log/access.log shop;
+    server_tokens off;
+    upstream gunicorn { server 127.0.0.1:$SHOP_APP_PORT; }
+    server {
+        listen 127.0.0.1:$SHOP_PORT ssl;
+        server_name 127.0.0.1 localhost;
+        ssl_certificate $SHOP_ROOT/tls/server.pem;
+        ssl_certificate_key $SHOP_ROOT/tls/server.key;
+        ssl_protocols TLSv1.2 TLSv1.3;
+        # The release \`current\` points to at each request: a rollback's switch switches these too.
+        location /static/ {
+            alias $SHOP_ROOT/current/static/;
+            add_header X-Served-By nginx;
+        }
+        location / {
+            proxy_pass http://gunicorn;
+            proxy_set_header Host \$host;
+            proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto \$scheme;
+            proxy_read_timeout 60s;
+        }
+    }
+}
+EOF
+    : >>"$SHOP_ROOT/log/access.log"
+    : >>"$SHOP_ROOT/log/nginx.error.log"
+    if [ -n "$nginx_user" ]; then
+        chown -R "$nginx_user:" "$n" "$SHOP_ROOT/log/access.log" "$SHOP_ROOT/log/nginx.error.log" \
+            "$SHOP_ROOT/tls/server.key"
+    fi
+    local as=()
+    [ -z "$nginx_user" ] || as=(runuser -u "$nginx_user" --) # the temp dirs it makes are its own
+    "${as[@]}" "$NGINX" -t -q -p "$n" -c "$n/nginx.conf" -e "$SHOP_ROOT/log/nginx.error.log" 2>"$SHOP_ROOT/log/nginx.test.log" ||
+        die "nginx -t refused $n/nginx.conf; see $SHOP_ROOT/log/nginx.test.log"
 }
 
 # --- commands ------------------------------------------------------------------------------------
@@ -100,11 +195,13 @@ cmd_check() {
     [ -x "$PG_BIN/initdb" ] || missing+=(postgresql-15)
     command -v gunicorn >/dev/null || missing+=(gunicorn)
     command -v supervisord >/dev/null || missing+=(supervisor)
+    [ -x "$NGINX" ] || missing+=(nginx)
+    command -v openssl >/dev/null || missing+=(openssl)
     # One interpreter start (slow machines): prints the missing modules, exit 3 = not Django 3.2
     local out rc=0
     out=$("$PYTHON" -c '
 import importlib.util, sys
-missing = [m for m in ("django", "psycopg2") if importlib.util.find_spec(m) is None]
+missing = [m for m in ("django", "psycopg2", "aiosmtpd") if importlib.util.find_spec(m) is None]
 print(" ".join("python3-" + m for m in missing))
 if not missing:
     import django
@@ -113,7 +210,7 @@ if not missing:
     if [ "$rc" -eq 3 ]; then
         say "warning: the shop is written for Django 3.2 (Debian 12's python3-django)"
     elif [ "$rc" -ne 0 ]; then
-        missing+=(python3-django python3-psycopg2) # no usable interpreter at $PYTHON
+        missing+=(python3-django python3-psycopg2 python3-aiosmtpd) # no usable interpreter at $PYTHON
     fi
     # shellcheck disable=SC2206 # word splitting wanted: package names
     missing+=($out)
@@ -137,15 +234,20 @@ cmd_setup() {
             die "user $PG_OS_USER cannot reach $SHOP_ROOT: a parent directory is not world-traversable"
     fi
     date -u +%FT%TZ >"$SHOP_ROOT/.shop-root" # what `destroy` is allowed to remove
-    local run port=${SHOP_PORT:-8800}
+    local run port=${SHOP_PORT:-8443} app_port=${SHOP_APP_PORT:-} smtp_port=${SHOP_SMTP_PORT:-}
+    [ -n "$app_port" ] || app_port=$(free_port)
+    [ -n "$smtp_port" ] || smtp_port=$(free_port)
     # Unix socket paths are limited to 107 bytes: sockets live in a short directory under /tmp.
     run=$(mktemp -d /tmp/shop.XXXXXX)
     chmod 755 "$run"
-    mkdir -p "$run/pg" "$SHOP_ROOT/pg" "$SHOP_ROOT/releases" "$SHOP_ROOT/shared/config" "$SHOP_ROOT/log"
+    mkdir -p "$run/pg" "$SHOP_ROOT/pg" "$SHOP_ROOT/releases" "$SHOP_ROOT/shared/config" "$SHOP_ROOT/log" \
+        "$SHOP_ROOT/nginx/tmp" "$SHOP_ROOT/mail/tmp" "$SHOP_ROOT/mail/new" "$SHOP_ROOT/mail/cur"
     [ "$(id -u)" -ne 0 ] || chown "$PG_OS_USER:" "$run/pg" "$SHOP_ROOT/pg"
     cat >"$SHOP_ROOT/state.env" <<EOF
 SHOP_RUN=$run
 SHOP_PORT=$port
+SHOP_APP_PORT=$app_port
+SHOP_SMTP_PORT=$smtp_port
 SHOP_PG_PORT=5432
 EOF
     load_state
@@ -154,7 +256,11 @@ EOF
     pg_start
     "$PG_BIN/psql" -X -q -v ON_ERROR_STOP=1 "host=$PGSOCK port=$SHOP_PG_PORT user=shop dbname=postgres" \
         -c 'CREATE DATABASE shop' >/dev/null
-    local secret
+    local secret nginx_user=""
+    if [ "$(id -u)" -eq 0 ]; then
+        nginx_user=${SHOP_NGINX_USER:-www-data}
+        id -u "$nginx_user" >/dev/null 2>&1 || die "no user $nginx_user to run nginx as (set SHOP_NGINX_USER)"
+    fi
     secret=$(head -c 48 /dev/urandom | base64 -w0 | tr '+/' '-_')
     (
         umask 077
@@ -165,17 +271,22 @@ SHOP_DB_USER=shop
 SHOP_DB_HOST=$PGSOCK
 SHOP_DB_PORT=$SHOP_PG_PORT
 SHOP_SECRET_KEY=$secret
+SHOP_EMAIL_HOST=127.0.0.1
+SHOP_EMAIL_PORT=$smtp_port
 EOF
     )
+    make_certificates
+    write_nginx_conf
     cat >"$SHOP_ROOT/gunicorn.conf.py" <<EOF
-bind = "127.0.0.1:$SHOP_PORT"
+bind = "127.0.0.1:$SHOP_APP_PORT"
 workers = ${SHOP_WORKERS:-2}
 timeout = 30
 graceful_timeout = 3
-accesslog = "$SHOP_ROOT/log/access.log"
-# nginx "combined" plus the request time in seconds (%(L)s), for rollback's access_log source
+# Behind Nginx, whose log/access.log is the one the monitor reads; this one is for debugging.
+accesslog = "$SHOP_ROOT/log/gunicorn.access.log"
 access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" %(L)s'
 errorlog = "-"
+forwarded_allow_ips = "127.0.0.1"
 EOF
     cat >"$SUPERVISOR_CONF" <<EOF
 [unix_http_server]
@@ -206,6 +317,27 @@ stopasgroup=true
 killasgroup=true
 stdout_logfile=$SHOP_ROOT/log/shop.out.log
 stderr_logfile=$SHOP_ROOT/log/shop.err.log
+
+[program:nginx]
+; daemon off (nginx.conf): supervisord keeps the master; -e: never /var/log/nginx, even at startup
+command=$NGINX -p $SHOP_ROOT/nginx -c $SHOP_ROOT/nginx/nginx.conf -e $SHOP_ROOT/log/nginx.error.log
+${nginx_user:+user=$nginx_user}
+autostart=true
+autorestart=true
+startsecs=1
+stopwaitsecs=10
+stdout_logfile=$SHOP_ROOT/log/nginx.out.log
+redirect_stderr=true
+
+[program:smtp]
+; the mail sink: every message the shop sends lands in $MAILDIR/new (a Maildir)
+command=$PYTHON -m aiosmtpd -n -l 127.0.0.1:$SHOP_SMTP_PORT -c aiosmtpd.handlers.Mailbox $MAILDIR
+autostart=true
+autorestart=true
+startsecs=1
+stopwaitsecs=5
+stdout_logfile=$SHOP_ROOT/log/smtp.log
+redirect_stderr=true
 EOF
     say "ready: $SHOP_ROOT (database: $DSN; shop will listen on $SHOP_URL)"
 }
@@ -274,10 +406,14 @@ cmd_deploy() {
     cp -p "$SHOP_ROOT/shared/config/shop.env" "$tmp/.rollback-config/shared/config/shop.env"
     rm -rf "$release"
     mv "$tmp" "$release"
-    # Capistrano order: migrate with the new code, then publish it.
+    # Capistrano order: migrate with the new code, collect its static files (Nginx serves them from
+    # the release), then publish it.
     (cd "$release" && SHOP_SHARED_ENV=$SHOP_ROOT/shared/config/shop.env "$PYTHON" manage.py migrate --noinput) \
         >"$SHOP_ROOT/log/migrate-$version.log" 2>&1 ||
         die "migrations of $version failed (current release unchanged); see $SHOP_ROOT/log/migrate-$version.log"
+    (cd "$release" && SHOP_SHARED_ENV=$SHOP_ROOT/shared/config/shop.env "$PYTHON" manage.py collectstatic --noinput) \
+        >"$SHOP_ROOT/log/collectstatic-$version.log" 2>&1 ||
+        die "collectstatic of $version failed (current release unchanged); see $SHOP_ROOT/log/collectstatic-$version.log"
     ln -sfn "releases/$version" "$SHOP_ROOT/.current.tmp"
     mv -T "$SHOP_ROOT/.current.tmp" "$SHOP_ROOT/current"
     echo "$(date -u +%FT%TZ) deploy $version" >>"$SHOP_ROOT/deploys.log"
@@ -324,7 +460,8 @@ cmd_status() {
     echo "release:   $(current_release)"
     echo "database:  $(pg_running && echo running || echo stopped) ($DSN)"
     if supervisord_running; then
-        echo "processes: $(ctl status shop 2>&1 | tr -s ' ')"
+        echo "processes:"
+        ctl status 2>&1 | tr -s ' ' | sed 's/^/  /'
     else
         echo "processes: supervisord not running"
     fi
@@ -334,11 +471,11 @@ cmd_status() {
 cmd_env() { # single quotes: valid for `. file` in a shell and for rollback's .env files
     load_state
     local v
-    for v in "$SHOP_ROOT" "$SHOP_URL" "$DSN" "$SUPERVISOR_CONF"; do
+    for v in "$SHOP_ROOT" "$SHOP_URL" "$DSN" "$SUPERVISOR_CONF" "$CA_FILE" "$MAILDIR"; do
         case "$v" in *"'"*) die "cannot quote $v for a .env file" ;; esac
     done
-    printf "SHOP_ROOT='%s'\nSHOP_URL='%s'\nSHOP_DSN='%s'\nSHOP_SUPERVISOR_CONF='%s'\n" \
-        "$SHOP_ROOT" "$SHOP_URL" "$DSN" "$SUPERVISOR_CONF"
+    printf "SHOP_ROOT='%s'\nSHOP_URL='%s'\nSHOP_DSN='%s'\nSHOP_SUPERVISOR_CONF='%s'\nSHOP_CA_FILE='%s'\nSHOP_MAILDIR='%s'\n" \
+        "$SHOP_ROOT" "$SHOP_URL" "$DSN" "$SUPERVISOR_CONF" "$CA_FILE" "$MAILDIR"
 }
 
 cmd_destroy() {

@@ -1,20 +1,23 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Smoke test of the example shop after a rollback: a real customer login and a full order
-# (login, add to cart, checkout) over HTTP, checking that the order is taken by the expected
-# release at the expected price.
+# (login, add to cart, checkout) over HTTPS, checking that the order is taken by the expected
+# release at the expected price, and that its confirmation mail reached the mail server.
 #
 # The shop has no staff-only way in: while logins and orders are switched off, nobody can log in,
 # including this test. So it opens both switches for the test, and closes them again if anything
 # fails, which leaves the shop in its safe state (logins and orders off) for the engineer on call.
 #
 # Environment (set by the playbook's exec step):
-#   SHOP_URL          base URL, e.g. http://127.0.0.1:8800
+#   SHOP_URL          base URL, e.g. https://127.0.0.1:8443
+#   SHOP_CA_FILE      optional: the CA to verify the shop's certificate with (curl --cacert)
 #   SHOP_DSN          libpq DSN of the shop database (for the switches)
 #   SMOKE_USER, SMOKE_PASSWORD   the test customer
 #   SMOKE_PRODUCT     SKU to order (default MUG-1)
 #   EXPECT_RELEASE    optional: the release that must take the order (e.g. v1)
 #   EXPECT_TOTAL      optional: the order total the checkout must answer (e.g. 12.50)
+#   SMOKE_MAILDIR     optional: the Maildir of the shop's mail server (shop.sh's SMTP sink): a new
+#                     message "Order <id> confirmed" must arrive there within MAIL_WAIT seconds (10)
 # Exit 0: logged in and the order was placed as expected; 1 otherwise (switches closed again).
 set -uo pipefail
 
@@ -42,14 +45,15 @@ fail() {
 }
 
 jar=$(mktemp)
-trap 'rm -f "$jar"' EXIT
+trap 'rm -f "$jar" "$jar.mail"' EXIT
 
 # request NAME METHOD PATH [curl args...]: sets $status and $body
 request() {
     local name=$1 path=$2
     shift 2
     local out
-    if ! out=$(curl -sS --noproxy '*' -m 20 -b "$jar" -c "$jar" -w '\n%{http_code}' "$@" "$base$path" 2>&1); then
+    if ! out=$(curl -sS --noproxy '*' -m 20 ${SHOP_CA_FILE:+--cacert "$SHOP_CA_FILE"} -b "$jar" -c "$jar" \
+        -w '\n%{http_code}' "$@" "$base$path" 2>&1); then
         fail "$name: $out"
     fi
     status=${out##*$'\n'}
@@ -66,6 +70,12 @@ echo "login as $SMOKE_USER: HTTP $status $body"
 request cart /api/cart/add/ --data-urlencode "product=$product" -d quantity=1
 [ "$status" = 200 ] || fail "POST /api/cart/add/: expected 200, got $status: ${body:0:200}"
 
+# The mail server's messages before the checkout: the confirmation must be a new one (order ids
+# repeat after a database restore).
+if [ -n "${SMOKE_MAILDIR:-}" ]; then
+    [ -d "$SMOKE_MAILDIR/new" ] || fail "no Maildir at $SMOKE_MAILDIR"
+    ls -1 "$SMOKE_MAILDIR/new" >"$jar.mail"
+fi
 request checkout /api/checkout/ -X POST
 [ "$status" = 201 ] || fail "POST /api/checkout/: expected 201, got $status: ${body:0:200}"
 if [ -n "${EXPECT_RELEASE:-}" ]; then
@@ -81,5 +91,22 @@ if [ -n "${EXPECT_TOTAL:-}" ]; then
     esac
 fi
 echo "order placed: HTTP $status $body"
+if [ -n "${SMOKE_MAILDIR:-}" ]; then
+    order=$(printf '%s' "$body" | sed -n 's/.*"order": *\([0-9][0-9]*\).*/\1/p')
+    [ -n "$order" ] || fail "no order id in $body"
+    mail=""
+    for _ in $(seq $((${MAIL_WAIT:-10} * 5))); do
+        for f in $(ls -1 "$SMOKE_MAILDIR/new" | grep -vxFf "$jar.mail"); do
+            if grep -qx "Subject: Order $order confirmed" "$SMOKE_MAILDIR/new/$f" &&
+                grep -qx "To: $SMOKE_USER@.*" "$SMOKE_MAILDIR/new/$f"; then
+                mail=$f
+                break 2
+            fi
+        done
+        sleep 0.2
+    done
+    [ -n "$mail" ] || fail "no confirmation mail for order $order in $SMOKE_MAILDIR/new within ${MAIL_WAIT:-10}s"
+    echo "order mail received: $(grep -m1 '^Subject: ' "$SMOKE_MAILDIR/new/$mail") ($mail)"
+fi
 request logout /api/logout/ -X POST
 exit 0

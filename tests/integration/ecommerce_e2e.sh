@@ -4,7 +4,8 @@
 # a verified good backup, v2 deployed (prices rewritten, every second checkout HTTP 500), orders
 # after the backup, then `rollback run -p playbooks/ecommerce.toml` must bring back v1 with the
 # backed-up prices, export exactly the post-backup orders, tell the notify hook in order, and
-# reopen the shop. Then the failure paths: a verification that fails ends with exit 3 and the shop
+# reopen the shop — verified as the checklist says: over HTTPS through Nginx (the shop's test CA),
+# static files, the admin, a login, an order and its confirmation mail. Then the failure paths: a verification that fails ends with exit 3 and the shop
 # still closed (logins and orders off); a failed smoke order closes the shop again (exit 3). Last,
 # the partial rollbacks: playbooks/database-only.toml and playbooks/code-only.toml.
 set -euo pipefail
@@ -58,7 +59,7 @@ expect_eq() { # WHAT ACTUAL EXPECTED
 }
 sql() { "$SHOP" psql -At -c "$1"; }
 switches() { sql "SELECT string_agg(name || '=' || enabled, ',' ORDER BY name) FROM shop_switch"; }
-health() { curl -sS --noproxy '*' -m 10 "$SHOP_URL/health/"; }
+health() { curl -sS --noproxy '*' -m 10 --cacert "$SHOP_CA_FILE" "$SHOP_URL/health/"; }
 # rollback with its exit code in $rc and its output in $WORK/<name>.out
 rb() { # NAME ARGS...
     local name=$1
@@ -85,7 +86,7 @@ prices() { sql "SELECT string_agg(sku || '=' || price, ',' ORDER BY sku) FROM sh
 "$SHOP" seed >/dev/null
 set -a
 # shellcheck disable=SC1090
-. <("$SHOP" env) # SHOP_ROOT SHOP_URL SHOP_DSN SHOP_SUPERVISOR_CONF, read by the playbooks
+. <("$SHOP" env) # SHOP_ROOT SHOP_URL SHOP_DSN SHOP_SUPERVISOR_CONF SHOP_CA_FILE SHOP_MAILDIR (playbooks)
 set +a
 before=$("$SHOP" order 3 2>/dev/null | tr '\n' ' ')
 expect_eq "orders on v1" "$before" "1 2 3 "
@@ -166,7 +167,8 @@ pass "notify hook got: start, done, success (with reason and severity)"
 rb report report "$run_id" --state-dir "$STATE"
 expect_eq "report exit code" "$rc" 0
 for step in notify-start disable-logins stop-orders restore-db logins-off-again orders-off-again revert-code \
-    restart-gunicorn verify-health verify-prices verify-closed verify-order enable-logins-orders notify-done; do
+    restart-gunicorn verify-health verify-static verify-admin verify-prices verify-closed verify-order \
+    enable-logins-orders notify-done; do
     grep -Eq "^  $step +[a-z]+ +succeeded" "$WORK/report.out" || fail "report: step $step did not succeed: $(cat "$WORK/report.out")"
 done
 grep -q "run $run_id: succeeded" "$WORK/report.out" || fail "report: run not succeeded"
@@ -177,7 +179,9 @@ print(" ".join(b["release"] + ":" + b["run_id"] + ":" + b["switched_to"] for b i
 if grep -qF "$SHOP_DSN" "$WORK/run.out" "$WORK/report.out" "$STATE/runs/$run_id.jsonl" "$NOTIFY_FILE"; then
     fail "the DSN (declared secret) appears unmasked"
 fi
-pass "report: every step succeeded; v2 marked bad by this run; the DSN is masked"
+grep -q 'order mail received: Subject: Order 4 confirmed' "$STATE/runs/$run_id.jsonl" ||
+    fail "verify-order did not see the order mail: $(grep verify-order "$STATE/runs/$run_id.jsonl" | tail -n 2)"
+pass "report: every step succeeded (HTTPS, static, admin, login, order, mail); v2 marked bad by this run; the DSN is masked"
 
 # --- a verification that fails: exit 3, the shop left closed ---------------------------------------------
 # v2 again, then a rollback whose price check expects other prices than the backup's.
@@ -190,7 +194,7 @@ expect_eq "exit code of a run whose verification failed" "$rc" 3
 grep -q 'verification_failed' "$WORK/bad.out" || fail "the run output does not say verification_failed: $(tail -n 30 "$WORK/bad.out")"
 expect_eq "switches after the failed verification" "$(switches)" "logins_enabled=false,orders_enabled=false"
 set +e
-login=$(curl -sS --noproxy '*' -m 10 -o /dev/null -w '%{http_code}' -d username=demo -d password=demo "$SHOP_URL/api/login/")
+login=$(curl -sS --noproxy '*' -m 10 --cacert "$SHOP_CA_FILE" -o /dev/null -w '%{http_code}' -d username=demo -d password=demo "$SHOP_URL/api/login/")
 set -e
 expect_eq "a customer login while closed" "$login" 503
 expect_eq "release serving after the failed verification" "$(readlink "$SHOP_ROOT/current")" "releases/v1"

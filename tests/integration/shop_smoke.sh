@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # The example shop (examples/ecommerce) end to end, without the engine: a throwaway cluster,
-# release v1 good (health, prices, orders, operator switches), release v2 bad (prices rewritten by
-# its migration, every second checkout HTTP 500, slow), v1 code running again on v2's database
-# after a symlink switch + supervisorctl restart, and a destroy that leaves nothing behind.
+# Nginx terminating TLS (the shop's test CA verifies, an unknown CA does not) in front of Gunicorn,
+# static files and the admin served, its access log with request and upstream times, order mail
+# delivered to the SMTP sink, release v1 good (health, prices, orders, operator switches), release
+# v2 bad (prices rewritten by its migration, every second checkout HTTP 500, slow), v1 code running
+# again on v2's database after a symlink switch + supervisorctl restart, and a destroy that leaves
+# nothing behind (no process listening, nothing under /var/log/nginx written).
 set -euo pipefail
 
 SRC=${ROLLBACK_SOURCE_DIR:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -51,7 +54,10 @@ form = dict(a.split("=", 1) for a in sys.argv[4:])
 jar = http.cookiejar.LWPCookieJar(jar_file)
 if os.path.exists(jar_file):
     jar.load(ignore_discard=True)
-op = urllib.request.build_opener(urllib.request.ProxyHandler({}), urllib.request.HTTPCookieProcessor(jar))
+import ssl
+ctx = ssl.create_default_context(cafile=os.environ["SHOP_CA_FILE"])
+op = urllib.request.build_opener(urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=ctx),
+                                 urllib.request.HTTPCookieProcessor(jar))
 data = urllib.parse.urlencode(form).encode() if method == "POST" else None
 try:
     with op.open(urllib.request.Request(url, data=data), timeout=20) as r:
@@ -62,7 +68,9 @@ jar.save(ignore_discard=True)
 print(status, body.decode())
 EOF
 http() { "$PY" "$WORK/req.py" "$WORK/cookies" "$@"; }
-URL=http://127.0.0.1:$SHOP_PORT
+URL=https://127.0.0.1:$SHOP_PORT
+export SHOP_CA_FILE=$SHOP_ROOT/tls/ca.pem
+var_log_before=$(ls -l --time-style=+%s.%N /var/log/nginx 2>/dev/null || true)
 
 # --- v1: the good release --------------------------------------------------------------------
 start=$SECONDS
@@ -70,6 +78,36 @@ start=$SECONDS
 "$SHOP" deploy v1 2>/dev/null
 "$SHOP" seed >/dev/null 2>&1
 pass "setup + deploy v1 + seed in $((SECONDS - start)) s"
+
+# --- the stack: Nginx with TLS from the test CA, static files, admin, its access log, the mail sink
+expect_eq "shop.sh url" "$("$SHOP" url)" "$URL"
+expect_eq "TLS verified with the shop's CA" \
+    "$(curl -sS --noproxy '*' --cacert "$SHOP_CA_FILE" -o /dev/null -w '%{http_code}' "$URL/health/")" 200
+if curl -sS --noproxy '*' --cacert /etc/ssl/certs/ca-certificates.crt -o /dev/null "$URL/health/" 2>"$WORK/tls.err"; then
+    fail "the shop's certificate verified without its CA"
+fi
+grep -qi 'certificate' "$WORK/tls.err" || fail "no certificate error: $(cat "$WORK/tls.err")"
+expect_eq "certificate names" "$(openssl x509 -in "$SHOP_ROOT/tls/server.pem" -noout -ext subjectAltName | tail -n 1 | tr -d ' ')" \
+    "IPAddress:127.0.0.1,DNS:localhost"
+expect_eq "static file from Nginx" \
+    "$(curl -sS --noproxy '*' --cacert "$SHOP_CA_FILE" -D - -o "$WORK/css" "$URL/static/shop/shop.css" | tr -d '\r' | grep -i '^x-served-by:')" \
+    "X-Served-By: nginx"
+grep -q 'shop stylesheet' "$WORK/css" || fail "shop.css: $(head -c 200 "$WORK/css")"
+expect_eq "admin static (collectstatic)" \
+    "$(curl -sS --noproxy '*' --cacert "$SHOP_CA_FILE" -o /dev/null -w '%{http_code}' "$URL/static/admin/css/base.css")" 200
+http GET "$URL/admin/login/" >"$WORK/admin"
+[ "$(head -c 4 "$WORK/admin")" = "200 " ] && grep -q 'Django administration' "$WORK/admin" ||
+    fail "admin login page: $(head -c 200 "$WORK/admin")"
+# Nginx runs the shop's own files, never Debian's: prefix, pid, logs under $SHOP_ROOT; unprivileged.
+nginx_pid=$(cat "$SHOP_ROOT/nginx/nginx.pid")
+kill -0 "$nginx_pid" || fail "no nginx at pid $nginx_pid"
+[ "$(ps -o user= -p "$nginx_pid")" != root ] || fail "nginx runs as root"
+expect_eq "Debian's /var/log/nginx untouched" "$(ls -l --time-style=+%s.%N /var/log/nginx 2>/dev/null || true)" "$var_log_before"
+last=$(grep '"GET /admin/login/ HTTP/1.1" 200 ' "$SHOP_ROOT/log/access.log" | tail -n 1)
+[[ "$last" =~ \ [0-9]+\.[0-9]{3}\ [0-9]+\.[0-9]{3}$ ]] || fail "access log: no request and upstream times: $last"
+[[ "$(grep '"GET /static/shop/shop.css' "$SHOP_ROOT/log/access.log" | tail -n 1)" =~ \ [0-9]+\.[0-9]{3}\ -$ ]] ||
+    fail "a static file has no upstream time: $(grep shop.css "$SHOP_ROOT/log/access.log")"
+pass "Nginx: TLS from the test CA only, static files and the admin served, request + upstream times logged, not root"
 
 expect_eq "health on v1" "$(http GET "$URL/health/")" \
     '200 {"status":"ok","release":"v1","database":"ok","products":3,"logins_enabled":true,"orders_enabled":true}'
@@ -88,7 +126,10 @@ expect_eq "order ids on v1" "$(echo "$ids" | wc -l)" 3
 expect_eq "orders in the database" "$(sql "SELECT count(*), min(release), max(release) FROM shop_order")" "3|v1|v1"
 expect_eq "prices captured in the order items" \
     "$(sql "SELECT string_agg(unit_price::text, ' ' ORDER BY id) FROM shop_order_item")" "12.50 4.75 19.99"
-pass "v1 healthy, prices known, 3 orders placed"
+expect_eq "order mails in the sink" "$(grep -h '^Subject: ' "$SHOP_ROOT"/mail/new/* | sort)" \
+    $'Subject: Order 1 confirmed\nSubject: Order 2 confirmed\nSubject: Order 3 confirmed'
+grep -q '^Total: 19.99$' "$(grep -l '^Subject: Order 3 confirmed' "$SHOP_ROOT"/mail/new/*)" || fail "order 3's mail has no total"
+pass "v1 healthy, prices known, 3 orders placed, 3 order mails delivered"
 
 # --- operator switches (what the playbook's first steps flip with SQL) ------------------------
 sql "UPDATE shop_switch SET enabled = false WHERE name = 'logins_enabled'" >/dev/null
@@ -128,6 +169,7 @@ slowest=$(sed -n 's/.*slowest checkout \([0-9.]*\)s.*/\1/p' "$WORK/order.err")
 expect_eq "v2 orders (a failed cart is kept and retried)" "$(sql "SELECT string_agg(total::text, ' ' ORDER BY id) FROM shop_order WHERE release = 'v2'")" "1725.00 3249.00"
 [ "$(grep -c '"POST /api/checkout/ HTTP/1.1" 500 ' "$SHOP_ROOT/log/access.log")" -eq 2 ] ||
     fail "access log should hold two checkout 500s"
+expect_eq "order mails after v2 (none for a failed checkout)" "$(ls "$SHOP_ROOT/mail/new" | wc -l)" 6
 pass "v2: prices x100, 2 of 4 checkouts HTTP 500, slowest checkout ${slowest}s"
 
 # --- code rollback by hand: v1 code on v2's database -------------------------------------------
@@ -143,10 +185,14 @@ pass "v1 code serves again on v2's database (data still needs the restore)"
 
 # --- destroy leaves nothing --------------------------------------------------------------------
 run_dir=$(. "$SHOP_ROOT/state.env" && echo "$SHOP_RUN")
+ports=$(. "$SHOP_ROOT/state.env" && echo "$SHOP_PORT $SHOP_APP_PORT $SHOP_SMTP_PORT")
 "$SHOP" destroy
 [ ! -e "$SHOP_ROOT" ] || fail "destroy left $SHOP_ROOT"
 [ ! -e "$run_dir" ] || fail "destroy left $run_dir"
-if "$PY" -c "import socket,sys; s=socket.socket(); sys.exit(s.connect_ex(('127.0.0.1', $SHOP_PORT)) != 0)"; then
-    fail "something still listens on $SHOP_PORT"
-fi
+for port in $ports; do
+    if "$PY" -c "import socket,sys; s=socket.socket(); sys.exit(s.connect_ex(('127.0.0.1', $port)) != 0)"; then
+        fail "something still listens on $port"
+    fi
+done
+if kill -0 "$nginx_pid" 2>/dev/null; then fail "nginx (pid $nginx_pid) outlived destroy"; fi
 pass "destroy removed everything (total $((SECONDS - start)) s)"

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""HTTP client for the example shop, used by shop.sh (standard library only).
+"""HTTP(S) client for the example shop, used by shop.sh (standard library only).
 
   shopclient.py wait  URL [--release V] [--timeout S]   until /health/ answers ok (and serves V)
   shopclient.py order URL --count N [--user U --password P]
@@ -9,7 +9,9 @@
 import argparse
 import http.cookiejar
 import json
+import os
 import re
+import ssl
 import sys
 import time
 import urllib.error
@@ -20,9 +22,13 @@ SKUS = ("MUG-1", "NOTE-1", "TEE-1")
 
 
 def opener():
-    # The shop is on 127.0.0.1: never go through an http_proxy from the environment.
+    # The shop is on 127.0.0.1: never go through an http_proxy from the environment. Its HTTPS
+    # certificate comes from the shop's test CA (SHOP_CA_FILE, set by shop.sh), verified as usual.
+    context = ssl.create_default_context(cafile=os.environ.get("SHOP_CA_FILE") or None)
     return urllib.request.build_opener(
-        urllib.request.ProxyHandler({}), urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
+        urllib.request.ProxyHandler({}),
+        urllib.request.HTTPSHandler(context=context),
+        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()),
     )
 
 

@@ -1,10 +1,12 @@
 """HTTP endpoints. /api/ is the JSON interface that scripts, tests and the rollback playbook's
 verification steps drive with plain HTTP; it authenticates with the session cookie set by
 /api/login/ and is exempt from CSRF tokens because it serves scripted clients, not browsers."""
+import logging
 from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.auth import authenticate, login, logout
+from django.core.mail import send_mail
 from django.db import DatabaseError, connection, transaction
 from django.http import HttpResponse, JsonResponse
 from django.utils.html import format_html_join
@@ -12,6 +14,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from .models import Order, OrderItem, Product, SiteSwitch, switch_enabled
+
+log = logging.getLogger("shop")
 
 
 def _json(data, status=200):
@@ -63,7 +67,8 @@ def index(request):
         "\n", "<tr><td>{}</td><td>{}</td><td>{}</td></tr>", Product.objects.values_list("sku", "name", "price")
     )
     return HttpResponse(
-        f"<!doctype html><title>Example shop</title><h1>Example shop ({settings.SHOP_RELEASE})</h1>"
+        f"<!doctype html><title>Example shop</title>"
+        f"<link rel=\"stylesheet\" href=\"{settings.STATIC_URL}shop/shop.css\"><h1>Example shop ({settings.SHOP_RELEASE})</h1>"
         f"<table><tr><th>SKU</th><th>Product</th><th>Price</th></tr>\n{rows}\n</table>"
     )
 
@@ -148,6 +153,19 @@ def _reserve_stock(order):
     return settings.SHOP_WAREHOUSES[order.id % 2]
 
 
+def _send_order_mail(user, order, lines):
+    """The customer's order confirmation, once the order is committed. A mail server that is down
+    does not undo the order: the failure is logged (stderr) and the checkout still answers 201."""
+    if not user.email:
+        return
+    body = "".join(f"{q} x {p.sku} {p.name} at {p.price}\n" for p, q in lines)
+    body += f"Total: {order.total}\nTaken by release {order.release}.\n"
+    try:
+        send_mail(f"Order {order.id} confirmed", body, None, [user.email])
+    except OSError as e:
+        log.error("order %s: confirmation mail to %s not sent: %s", order.id, user.email, e)
+
+
 @csrf_exempt
 @require_POST
 @_login_required
@@ -167,6 +185,7 @@ def api_checkout(request):
         order.save(update_fields=["total"])
         _reserve_stock(order)
     request.session["cart"] = {}
+    _send_order_mail(request.user, order, lines)
     return _json({"order": order.id, "total": str(order.total), "release": order.release}, status=201)
 
 

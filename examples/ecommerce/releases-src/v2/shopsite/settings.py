@@ -50,9 +50,12 @@ DEBUG = _env.get("SHOP_DEBUG", "0") == "1"
 ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
 
 INSTALLED_APPS = [
+    "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
     "shop",
 ]
 MIDDLEWARE = [
@@ -61,6 +64,20 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+]
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
 ]
 ROOT_URLCONF = "shopsite.urls"
 WSGI_APPLICATION = "shopsite.wsgi.application"
@@ -80,6 +97,23 @@ DATABASES = {
     }
 }
 
+# Nginx serves /static/ from <release>/static (`manage.py collectstatic` at deploy); Django never
+# does (DEBUG is off). Nginx terminates TLS and says so in X-Forwarded-Proto.
+STATIC_URL = "/static/"
+STATIC_ROOT = BASE_DIR / "static"
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# Order confirmations go out over SMTP (shared config: SHOP_EMAIL_HOST, SHOP_EMAIL_PORT). Without
+# a port no mail is sent.
+if _env.get("SHOP_EMAIL_PORT"):
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = _env.get("SHOP_EMAIL_HOST", "127.0.0.1")
+    EMAIL_PORT = int(_env["SHOP_EMAIL_PORT"])
+    EMAIL_TIMEOUT = 5
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
+DEFAULT_FROM_EMAIL = _env.get("SHOP_EMAIL_FROM", "shop@shop.example")
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USE_TZ = True
 TIME_ZONE = _env.get("SHOP_TIME_ZONE", "UTC")
@@ -90,7 +124,10 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"stderr": {"class": "logging.StreamHandler"}},
-    "loggers": {"django.request": {"handlers": ["stderr"], "level": "ERROR", "propagate": False}},
+    "loggers": {
+        "django.request": {"handlers": ["stderr"], "level": "ERROR", "propagate": False},
+        "shop": {"handlers": ["stderr"], "level": "WARNING", "propagate": False},
+    },
 }
 
 # New in v2: warehouses that fulfil orders, in the order they take turns.

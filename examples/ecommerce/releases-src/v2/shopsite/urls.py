@@ -1,3 +1,4 @@
+from django.contrib import admin
 from django.urls import path
 
 from shop import views
@@ -12,4 +13,5 @@ urlpatterns = [
     path("api/cart/add/", views.api_cart_add),
     path("api/checkout/", views.api_checkout),
     path("api/orders/", views.api_orders),
+    path("admin/", admin.site.urls),
 ]

@@ -1,4 +1,4 @@
-"""`manage.py seed`: the demo catalogue with known prices, the demo/demo customer, both operator
+"""`manage.py seed`: the demo catalogue with known prices, the demo/demo customer (demo@shop.example), both operator
 switches on. Idempotent: running it again resets exactly these rows and touches nothing else."""
 from decimal import Decimal
 
@@ -23,6 +23,7 @@ class Command(BaseCommand):
         for sku, name, price in PRODUCTS:
             Product.objects.update_or_create(sku=sku, defaults={"name": name, "price": price})
         user, _ = get_user_model().objects.get_or_create(username="demo")
+        user.email = "demo@shop.example"  # order confirmations go here
         user.set_password("demo")
         user.save()
         for name in SWITCHES:
