@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "monitor/alert_book.hpp"
 
+#include <algorithm>
 #include <cctype>
 
 namespace rollback::monitor {
@@ -79,6 +80,44 @@ size_t AlertBook::active(const config::AlertCondition& c) const {
         n += config::matches(c, a.labels) ? 1 : 0;
     }
     return n;
+}
+
+std::vector<std::string> AlertBook::fingerprints(const config::AlertCondition& c) const {
+    std::vector<std::string> out;
+    for (const auto& [fp, a] : m_active) {
+        if (config::matches(c, a.labels)) {
+            out.push_back(fp);
+        }
+    }
+    return out;
+}
+
+std::vector<ActiveAlert> AlertBook::alerts() const {
+    std::vector<ActiveAlert> out;
+    out.reserve(m_active.size());
+    for (const auto& entry : m_active) {
+        out.push_back(entry.second);
+    }
+    return out;
+}
+
+size_t AlertBook::restore(std::vector<ActiveAlert> kept,
+                          const std::vector<config::AlertCondition>& conditions) {
+    m_active.clear();
+    size_t left_out = 0;
+    for (auto& a : kept) {
+        const bool matched =
+            std::any_of(conditions.begin(), conditions.end(), [&](const config::AlertCondition& c) {
+                return config::matches(c, a.labels);
+            });
+        if (!matched || a.fingerprint.empty()) {
+            ++left_out;
+            continue;
+        }
+        std::string fp = a.fingerprint;
+        m_active[fp] = std::move(a);
+    }
+    return left_out;
 }
 
 std::string AlertBook::describe(const config::AlertCondition& c) const {

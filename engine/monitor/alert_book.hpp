@@ -3,10 +3,12 @@
 
 // The alerts Alertmanager reported active, by fingerprint: one incident per fingerprint, however
 // often it is re-sent (repeat_interval), until a `resolved` notification for it arrives. Pure:
-// fed notifications, asked how many active alerts match an alert condition.
+// fed notifications, asked how many active alerts match an alert condition. `rollback monitor`
+// keeps the book in the state (state::ActiveAlerts) whenever it changes and restores it at start.
 
 #include "config/config.hpp"
 #include "server/alertmanager.hpp"
+#include "state/active_alerts.hpp"
 #include "util/time.hpp"
 
 #include <map>
@@ -15,12 +17,7 @@
 
 namespace rollback::monitor {
 
-struct ActiveAlert {
-    std::string fingerprint;
-    std::map<std::string, std::string> labels;
-    std::string starts_at;
-    util::SystemTime received; ///< when its first firing notification arrived
-};
+using ActiveAlert = state::ActiveAlert;
 
 /// What one alert of a notification did to the book.
 struct AlertChange {
@@ -48,6 +45,15 @@ class AlertBook {
     /// "" when none.
     std::string describe(const config::AlertCondition& c) const;
     size_t size() const { return m_active.size(); }
+    /// The fingerprints of the active alerts matching `c`, in order.
+    std::vector<std::string> fingerprints(const config::AlertCondition& c) const;
+
+    /// Every active alert, in fingerprint order: what is kept across a restart.
+    std::vector<ActiveAlert> alerts() const;
+    /// Makes `kept` (what a previous monitor kept) the active alerts, but only those matching
+    /// one of `conditions` (a changed config may match fewer). Returns how many were left out.
+    size_t restore(std::vector<ActiveAlert> kept,
+                   const std::vector<config::AlertCondition>& conditions);
 
   private:
     std::map<std::string, ActiveAlert> m_active; ///< by fingerprint

@@ -98,6 +98,7 @@ Loop::Loop(LoopEnv env, config::Config cfg, bool once) : m_env(env), m_once(once
         const auto& sc = *m_mon->config().server;
         m_endpoint = std::make_unique<Endpoint>(sc, m_env.state_dir, m_mon->config().webhooks);
         m_endpoint->set_backup_catalogs(restore_catalogs(m_mon->config()));
+        restore_alerts();
         m_endpoint->start();
         log::info("monitor: listening on {} (port {})", sc.listen, m_endpoint->port());
         m_env.out.say("listening on " + sc.listen);
@@ -385,6 +386,22 @@ void Loop::handle(const decision::Evaluation& e) {
     }
 }
 
+void Loop::restore_alerts() {
+    try {
+        auto kept = m_env.store.active_alerts();
+        const size_t n = kept.size();
+        const size_t out = m_alerts.restore(std::move(kept), m_mon->config().alert_conditions);
+        if (n > 0) {
+            log::info("monitor: {} active alert(s) restored, {} matching no condition left out",
+                      n - out, out);
+            event({{"event", "alerts_restored"}, {"alerts", n - out}, {"left_out", out}});
+        }
+        m_alerts_dirty = out > 0;
+    } catch (const std::exception& e) {
+        log::warn("monitor: active alerts not restored: {}", e.what());
+    }
+}
+
 /// Applies the notifications the server received, then evaluates the alert conditions (also at
 /// every tick, `evaluate` true, so a verdict never lags the interval).
 void Loop::take_alerts(bool evaluate) {
@@ -408,6 +425,16 @@ void Loop::take_alerts(bool evaluate) {
                    {"fingerprint", c.fingerprint},
                    {"labels", std::move(labels)},
                    {"conditions", std::move(conds)}});
+            using K = AlertChange::Kind;
+            m_alerts_dirty |= c.kind == K::fired || c.kind == K::repeated || c.kind == K::resolved;
+        }
+    }
+    if (m_alerts_dirty) { // kept before acting on it; a failure is tried again next time
+        try {
+            m_env.store.put_active_alerts(m_alerts.alerts());
+            m_alerts_dirty = false;
+        } catch (const std::exception& e) {
+            log::warn("cannot keep the active alerts: {}", e.what());
         }
     }
     if (!m_mon->has_alert_conditions() || (!evaluate && notes.empty())) {

@@ -116,6 +116,10 @@ class Loop {
     /// leadership among monitors sharing a store — belongs here, before the starter is called.
     void act_on_trigger(const decision::DecisionRecord& record, const std::string& decision_id);
     void take_alerts(bool evaluate);
+    /// The alerts a previous monitor held active (state::ActiveAlerts): a restart forgets no
+    /// incident (its resolution resolves it; a re-sent notification is a repeat). Unreadable:
+    /// logged, started empty.
+    void restore_alerts();
     void event(boost::json::object ev);
 
     LoopEnv m_env;
@@ -144,6 +148,7 @@ class Loop {
     static constexpr int k_relist_ticks = 100;
     std::unique_ptr<Endpoint> m_endpoint; ///< [server]: webhook, /metrics, /healthz
     AlertBook m_alerts;                   ///< alerts active, by fingerprint
+    bool m_alerts_dirty = false; ///< the book changed since it was last kept (state::ActiveAlerts)
 };
 
 } // namespace rollback::monitor

@@ -141,6 +141,18 @@ void LocalStore::put_baselines(const decision::BaselineBook& book) {
     util::write_file_atomic(dir_ / "baselines.json", book.to_json() + "\n");
 }
 
+std::vector<ActiveAlert> LocalStore::active_alerts() const {
+    const fs::path p = dir_ / "alerts.json";
+    if (!fs::exists(p)) {
+        return {};
+    }
+    return parse_active_alerts(util::read_file(p), p.string());
+}
+
+void LocalStore::put_active_alerts(const std::vector<ActiveAlert>& alerts) {
+    util::write_file_atomic(dir_ / "alerts.json", active_alerts_json(alerts) + "\n");
+}
+
 std::string LocalStore::put_deploy_marker(const DeployMarker& m) {
     fs::create_directories(dir_);
     const std::string line = deploy_marker_json(m);

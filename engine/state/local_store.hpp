@@ -8,6 +8,7 @@
 //   baselines.json                    the monitor's baselines
 //   deploy.json, deploys.jsonl        the latest deploy marker, the history of them
 //   releases.json                     the releases marked bad
+//   alerts.json                       the alerts the monitor holds active (active_alerts.hpp)
 //   runs/<run_id>.jsonl, runs/<run_id>/  a run's journal (journal::Writer) and artifacts
 //   lock, lock.json                   the run lock (local_lock.hpp): flock()ed file counting
 //                                     acquisitions, and who holds it
@@ -78,6 +79,9 @@ class LocalStore : public Store {
     std::optional<std::string> policy_memory_document() const override;
     void put_policy_memory_document(const std::string& doc) override;
     std::string policy_memory_location() const override;
+
+    std::vector<ActiveAlert> active_alerts() const override;
+    void put_active_alerts(const std::vector<ActiveAlert>& alerts) override;
 
     /// Where the request of `decision_id` is kept. util::Error (exit 2) for a bad id.
     std::filesystem::path approval_path(const std::string& decision_id) const;

@@ -51,6 +51,14 @@ void MemoryStore::append_tick(const decision::DecisionRecord& r, const std::stri
     ticks_.erase(ticks_.begin(), ticks_.lower_bound(oldest));
 }
 
+std::vector<ActiveAlert> MemoryStore::active_alerts() const {
+    return alerts_ ? parse_active_alerts(*alerts_, "memory:alerts") : std::vector<ActiveAlert>{};
+}
+
+void MemoryStore::put_active_alerts(const std::vector<ActiveAlert>& alerts) {
+    alerts_ = active_alerts_json(alerts);
+}
+
 void MemoryStore::put_approval(const ApprovalRequest& a) {
     check_decision_id(a.decision_id);
     approvals_[a.decision_id] = approval_json(a);

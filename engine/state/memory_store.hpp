@@ -75,6 +75,9 @@ class MemoryStore : public Store {
     void put_policy_memory_document(const std::string& doc) override;
     std::string policy_memory_location() const override;
 
+    std::vector<ActiveAlert> active_alerts() const override;
+    void put_active_alerts(const std::vector<ActiveAlert>& alerts) override;
+
     /// The lock as one row, as a shared store would keep it; shared with the leases handed out,
     /// which may outlive the store.
     struct LeaseRow {
@@ -100,6 +103,7 @@ class MemoryStore : public Store {
     std::optional<std::string> bad_releases_;      ///< bad_releases_json
     std::map<std::pair<std::string, std::string>, std::string> gates_; ///< (run, name) -> doc
     std::optional<std::string> policy_memory_;
+    std::optional<std::string> alerts_;            ///< active_alerts_json
     const util::Clock* clock_ = nullptr;
     std::chrono::milliseconds ttl_{0};
     std::shared_ptr<LeaseRow> lease_ = std::make_shared<LeaseRow>();

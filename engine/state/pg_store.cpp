@@ -373,6 +373,19 @@ std::string PgStore::policy_memory_location() const {
     return m_where + " monitor-policy";
 }
 
+std::vector<ActiveAlert> PgStore::active_alerts() const {
+    auto c = session();
+    auto doc = document(c.conn, m_s, "alerts");
+    return doc ? parse_active_alerts(*doc, m_where + " alerts") : std::vector<ActiveAlert>{};
+}
+
+void PgStore::put_active_alerts(const std::vector<ActiveAlert>& alerts) {
+    auto c = session();
+    pqxx::work tx(c.conn);
+    put_document(tx, m_s, "alerts", active_alerts_json(alerts));
+    tx.commit();
+}
+
 PgStore::LeaseRow PgStore::lease_row() const {
     return lease_row("run");
 }

@@ -118,6 +118,9 @@ class PgStore : public Store {
     void put_policy_memory_document(const std::string& doc) override;
     std::string policy_memory_location() const override;
 
+    std::vector<ActiveAlert> active_alerts() const override;
+    void put_active_alerts(const std::vector<ActiveAlert>& alerts) override;
+
     /// The lease row as it is now (for `status`): generation, holder, whether it is live.
     struct LeaseRow {
         std::uint64_t generation = 0;

@@ -12,6 +12,7 @@
 #include "decision/record.hpp"
 #include "journal/reader.hpp"
 #include "journal/writer.hpp"
+#include "state/active_alerts.hpp"
 #include "util/time.hpp"
 
 #include <boost/json/object.hpp>
@@ -288,7 +289,8 @@ class Store : public DecisionLog,
               public RunLocks,
               public Runs,
               public GateDocuments,
-              public PolicyMemoryDocument {};
+              public PolicyMemoryDocument,
+              public ActiveAlerts {};
 
 /// lock.json's document of a holder, and back (missing keys stay empty/0).
 boost::json::object to_json(const Holder& h);

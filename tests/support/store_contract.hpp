@@ -282,6 +282,29 @@ inline void check_contract(state::Store& store, StoreTraits traits = {}) {
                                                                     "deploy.request.1"});
         CHECK_THROWS_AS(gates.request("../x", "deploy"), util::Error);
     }
+    SUBCASE("active alerts: none, then what was put, replaced as a whole") {
+        CHECK(store.active_alerts().empty());
+        state::ActiveAlert a{"f1",
+                             {{"alertname", "HighErrorRate"}, {"service", "shop \"eu\""}},
+                             "2026-12-05T17:00:00Z",
+                             at("2026-12-05T17:00:03.250Z")};
+        state::ActiveAlert b{"f2", {{"alertname", "Down"}}, "", at("2026-12-05T17:01:00Z")};
+        store.put_active_alerts({a, b});
+        auto back = store.active_alerts();
+        REQUIRE(back.size() == 2);
+        CHECK(back[0].fingerprint == "f1");
+        CHECK(back[0].labels == a.labels);
+        CHECK(back[0].starts_at == a.starts_at);
+        CHECK(back[0].received == a.received);
+        CHECK(back[1].fingerprint == "f2");
+        CHECK(back[1].starts_at.empty());
+        store.put_active_alerts({b});
+        back = store.active_alerts();
+        REQUIRE(back.size() == 1);
+        CHECK(back[0].fingerprint == "f2");
+        store.put_active_alerts({});
+        CHECK(store.active_alerts().empty());
+    }
     SUBCASE("policy memory: none until saved, then what was saved") {
         CHECK_FALSE(state::load_policy_memory(store));
         const decision::Evaluator::PolicyMemory memory{at("2026-11-26T11:00:00Z"), std::nullopt};

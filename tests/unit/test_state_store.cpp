@@ -225,6 +225,31 @@ TEST_SUITE("state") {
         CHECK_THROWS_AS(store.bad_releases(), util::Error);
     }
 
+    TEST_CASE("LocalStore: active alerts are alerts.json, written whole; a malformed one is an "
+              "error naming it") {
+        test::TempDir dir;
+        state::LocalStore store(dir.path());
+        store.put_active_alerts(
+            {{"f1", {{"alertname", "HighErrorRate"}}, "", at("2026-12-05T17:00:00Z")}});
+        CHECK(
+            util::read_file(dir.path() / "alerts.json") ==
+            "{\"version\":1,\"alerts\":[{\"fingerprint\":\"f1\",\"labels\":{\"alertname\":"
+            "\"HighErrorRate\"},\"starts_at\":\"\",\"received\":\"2026-12-05T17:00:00.000Z\"}]}\n");
+        for (const char* bad : {"{", "{\"version\":2,\"alerts\":[]}",
+                                "{\"version\":1,\"alerts\":[{\"fingerprint\":\"f1\"}]}",
+                                "{\"version\":1,\"alerts\":[{\"fingerprint\":\"f1\",\"labels\":{},"
+                                "\"starts_at\":\"\",\"received\":\"yesterday\"}]}"}) {
+            CAPTURE(bad);
+            util::write_file_atomic(dir.path() / "alerts.json", bad);
+            try {
+                store.active_alerts();
+                FAIL("no error for a malformed alerts.json");
+            } catch (const util::Error& e) {
+                CHECK(std::string(e.what()).find("alerts.json") != std::string::npos);
+            }
+        }
+    }
+
     TEST_CASE("LocalStore: a malformed approval request or record is an error naming its file") {
         test::TempDir dir;
         dir.write("approvals/20261126T100000.000Z-0000000b.json", "{\"version\":1}\n");

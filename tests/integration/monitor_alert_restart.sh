@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Active alerts survive a monitor restart: a firing Alertmanager notification starts one run and
+# is kept in <state_dir>/alerts.json; the monitor is stopped and started again; it restores the
+# alert (alerts_restored), so a re-sent notification is a repeat (no second run: the cooldown
+# holds too) and the resolved one resolves it (alert_resolved, not alert_resolved_unknown), which
+# empties alerts.json. A malformed alerts.json is logged and the monitor starts with none.
+source "$(dirname "$0")/../support/itest.sh"
+cd "$WORK"
+command -v curl >/dev/null || { echo "skip: curl not installed"; exit 125; }
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+base=http://127.0.0.1:$port
+
+cat > pb.toml <<TOML
+[playbook]
+name = "revert"
+[[step]]
+id = "mark"
+action = "exec"
+argv = ["sh", "-c", "echo ran >> $WORK/runs.txt"]
+TOML
+cat > rollback.toml <<TOML
+[target]
+name = "shop"
+[[condition]]
+name = "shop-errors"
+kind = "alert"
+match = { alertname = "HighErrorRate", service = "shop" }
+[server]
+listen = "127.0.0.1:$port"
+[decision]
+mode = "auto"
+playbook = "pb.toml"
+interval = "2s"
+cooldown = "1h"
+TOML
+runs() { if [ -f runs.txt ]; then wc -l < runs.txt; else echo 0; fi; }
+events() { # NAME: how many such lines monitor.jsonl has (0 before it exists)
+    local n
+    n=$(grep -c "\"event\":\"$1\"" .rollback/monitor.jsonl 2>/dev/null) || true
+    echo "${n:-0}"
+}
+alert() { # STATUS
+    cat <<JSON
+{"version":"4","status":"$1","receiver":"rollback","groupKey":"{}:{alertname=\"HighErrorRate\"}",
+ "groupLabels":{"alertname":"HighErrorRate"},"commonLabels":{},"commonAnnotations":{},
+ "externalURL":"http://am","truncatedAlerts":0,
+ "alerts":[{"status":"$1","labels":{"alertname":"HighErrorRate","service":"shop"},
+  "annotations":{},"startsAt":"2026-12-05T17:00:00Z","endsAt":"0001-01-01T00:00:00Z",
+  "generatorURL":"http://prom","fingerprint":"c0ffee1234"}]}
+JSON
+}
+post() { # STATUS
+    [ "$(curl -s -o body.txt -w '%{http_code}' -X POST --data "$(alert "$1")" "$base/api/v1/alertmanager")" = 200 ] ||
+        fail "notification ($1) refused: $(cat body.txt)"
+}
+start_monitor() { # LOG
+    "$RB" monitor -c rollback.toml >"$1" 2>&1 &
+    mon=$!
+    stop_on_exit $mon
+    for _ in $(seq 1 50); do curl -s -o /dev/null "$base/healthz" && return 0; sleep 0.1; done
+    cat "$1"
+    fail "the monitor did not listen"
+}
+stop_monitor() {
+    kill -TERM "$mon"
+    wait "$mon" || fail "the monitor did not stop cleanly"
+}
+wait_for() { # 'CONDITION' (evaluated again every 0.1 s, for 5 s)
+    for _ in $(seq 1 50); do eval "$1" && return 0; sleep 0.1; done
+    return 1
+}
+
+start_monitor loop1.out
+post firing
+wait_for '[ "$(runs)" -ge 1 ]' || { cat loop1.out; fail "the alert started no run"; }
+contains .rollback/alerts.json '"fingerprint":"c0ffee1234"'
+contains .rollback/alerts.json '"service":"shop"'
+stop_monitor
+pass "the firing alert started one run and is kept in alerts.json"
+
+start_monitor loop2.out
+[ "$(events alerts_restored)" = 1 ] || { cat .rollback/monitor.jsonl; fail "no alerts_restored event"; }
+contains .rollback/monitor.jsonl '"event":"alerts_restored","alerts":1,"left_out":0'
+post firing
+wait_for '[ "$(events alert_repeated)" -ge 1 ]' || fail "the re-sent notification was not a repeat"
+[ "$(events alert_fired)" = 1 ] || fail "the re-sent notification fired the alert again"
+sleep 2.5 # a tick: the restored alert is evaluated (still firing), the cooldown holds
+[ "$(runs)" = 1 ] || { cat loop2.out; fail "a second run after the restart"; }
+post resolved
+wait_for '[ "$(events alert_resolved)" -ge 1 ]' || { cat .rollback/monitor.jsonl; fail "not resolved"; }
+[ "$(events alert_resolved_unknown)" = 0 ] || fail "the restarted monitor did not know the alert"
+contains .rollback/alerts.json '"alerts":[]'
+wait_for "grep -q 'shop-errors=ok' loop2.out" || { cat loop2.out; fail "the resolution is not a record"; }
+stop_monitor
+pass "after a restart: the alert is still active (repeat, no second run), its resolution resolves it"
+
+echo '{"version":1,"alerts":[{"fingerprint":1}]}' > .rollback/alerts.json
+start_monitor loop3.out
+contains .rollback/rollback.log 'active alerts not restored'
+post resolved
+wait_for '[ "$(events alert_resolved_unknown)" -ge 1 ]' || fail "a resolution of an unknown alert"
+stop_monitor
+pass "a malformed alerts.json: logged, the monitor starts with no active alert"
