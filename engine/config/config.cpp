@@ -400,6 +400,7 @@ Config parse(std::string_view text, const std::string& display_path,
     for (auto& a : cfg.alert_conditions) {
         a.spec.window = cfg.interval;
     }
+    check_alert_confirmations(rd, cfg);
     cfg.decision.target = cfg.target;
     for (auto& [name, src] : cfg.sources) {
         if (src.interval.count() == 0) {

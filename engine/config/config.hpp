@@ -70,6 +70,17 @@ struct AlertCondition {
     decision::ConditionSpec spec;
     std::vector<LabelMatcher> match;
     util::Location where;
+    /// `confirm = { source = "errors", above = 0.05 }`: an alert carries no values, so before
+    /// the condition acts on its active alerts the `prometheus` source `source` is queried; they
+    /// count only when it answers a number strictly above (or below) `threshold`
+    /// (docs/config.md, "Confirming an alert").
+    struct Confirm {
+        std::string source;
+        bool above = true; ///< `above` (true) or `below` (false)
+        double threshold = 0;
+        util::Location where;
+    };
+    std::optional<Confirm> confirm;
 };
 /// True when `labels` satisfy every matcher of `c`.
 bool matches(const AlertCondition& c, const std::map<std::string, std::string>& labels);

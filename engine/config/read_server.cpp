@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <arpa/inet.h>
 #include <cctype>
+#include <cmath>
 #include <cstdlib>
 
 namespace rollback::config {
@@ -19,8 +20,8 @@ namespace {
 using playbook::TomlReader;
 
 const std::vector<std::string> k_server_keys = {"listen", "token_file", "token_env", "max_body"};
-const std::vector<std::string> k_alert_keys = {"name",     "kind", "match",
-                                               "severity", "mode", "resolve_after"};
+const std::vector<std::string> k_alert_keys = {"name", "kind",          "match",  "severity",
+                                               "mode", "resolve_after", "confirm"};
 
 constexpr uint64_t k_min_body = 1024;
 constexpr uint64_t k_max_body = 64ull * 1024 * 1024;
@@ -237,9 +238,55 @@ void read_alert_condition(TomlReader& rd, const toml::table& t, size_t index, Co
     if (auto r = rd.get_duration(t, "resolve_after", subject)) {
         c.resolve_after = *r;
     }
+    if (const toml::table* ct = rd.get_table(t, "confirm", subject)) {
+        AlertCondition::Confirm confirm;
+        confirm.where = rd.key_where(t, "confirm");
+        rd.check_keys(*ct, subject + ": confirm", {"source", "above", "below"});
+        confirm.source = rd.get_string(*ct, "source", subject + ": confirm").value_or("");
+        if (!ct->get("source")) {
+            rd.error(confirm.where, subject, "key \"confirm\": no \"source\"",
+                     "confirm = { source = \"errors\", above = 0.05 } names a prometheus source");
+        }
+        const toml::node* above = ct->get("above");
+        const toml::node* below = ct->get("below");
+        if ((above == nullptr) == (below == nullptr)) {
+            rd.error(confirm.where, subject,
+                     "key \"confirm\": exactly one of \"above\" and \"below\"",
+                     "the alert counts when the query's value is above (or below) it");
+        } else {
+            const toml::node& n = above ? *above : *below;
+            confirm.above = above != nullptr;
+            if (auto v = n.value<double>(); v && (n.is_number()) && std::isfinite(*v)) {
+                confirm.threshold = *v;
+            } else {
+                rd.type_error(n, above ? "confirm.above" : "confirm.below", subject, "a number");
+            }
+        }
+        a.confirm = std::move(confirm);
+    }
     // Every evaluation of the alert conditions observes the alerts active at that moment.
     c.on_no_data = decision::Policy::ignore;
     cfg.alert_conditions.push_back(std::move(a));
+}
+
+void check_alert_confirmations(TomlReader& rd, const Config& cfg) {
+    for (const auto& a : cfg.alert_conditions) {
+        if (!a.confirm || a.confirm->source.empty()) {
+            continue;
+        }
+        const std::string subject = "condition " + util::quoted(a.spec.name);
+        auto src = cfg.sources.find(a.confirm->source);
+        if (src == cfg.sources.end()) {
+            rd.error(a.confirm->where, subject,
+                     "key \"confirm\": no source " + util::quoted(a.confirm->source),
+                     "add [source." + a.confirm->source + "] with kind = \"prometheus\"");
+        } else if (src->second.kind != SourceKind::prometheus) {
+            rd.error(a.confirm->where, subject,
+                     "key \"confirm\": source " + util::quoted(a.confirm->source) + " is a " +
+                         std::string(to_string(src->second.kind)) +
+                         " source; an alert is confirmed by a prometheus query");
+        }
+    }
 }
 
 void read_webhook(TomlReader& rd, const std::string& name, const toml::table& t, Config& cfg) {

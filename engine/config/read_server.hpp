@@ -22,5 +22,8 @@ void read_webhook(playbook::TomlReader& rd, const std::string& name, const toml:
 /// cfg.alert_conditions.
 void read_alert_condition(playbook::TomlReader& rd, const toml::table& t, size_t index,
                           Config& cfg);
+/// Once every source is read: each alert condition's `confirm.source` names a `prometheus`
+/// source (a diagnostic at `confirm` otherwise).
+void check_alert_confirmations(playbook::TomlReader& rd, const Config& cfg);
 
 } // namespace rollback::config

@@ -8,6 +8,7 @@
 #include "sources/sql_query.hpp"
 #include "sources/tailer.hpp"
 #include "util/log.hpp"
+#include "util/strings.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -133,16 +134,70 @@ std::optional<decision::Evaluation> Monitor::evaluate_alerts(SystemTime now,
         now = *m_alerts_at;
     }
     m_alerts_at = now;
+    bool newly_unconfirmed = false;
     for (const auto& a : m_cfg.alert_conditions) {
-        Sample s = Sample::make_value(now, static_cast<double>(book.active(a)));
+        const size_t active = book.active(a);
+        Sample s = Sample::make_value(now, static_cast<double>(active));
         s.detail = book.describe(a);
+        std::string unconfirmed;
+        if (a.confirm && active > 0 && !confirmed(a, now, s)) {
+            for (const auto& fp : book.fingerprints(a)) {
+                unconfirmed += fp + "\n";
+            }
+        }
+        std::string& before = m_unconfirmed[a.spec.name];
+        newly_unconfirmed |= !unconfirmed.empty() && unconfirmed != before;
+        before = std::move(unconfirmed);
         m_alerts->add_sample(a.spec.source, std::move(s));
     }
     decision::Evaluation e = m_alerts->evaluate(now);
+    if (newly_unconfirmed) {
+        e.notable = true; // "not confirmed" is a decision too: kept, with the query's number
+    }
     if (e.record.action == decision::Action::trigger && e.record.executed) {
         m_eval.resume_policy(m_alerts->policy_memory()); // one cooldown for the target
     }
     return e;
+}
+
+bool Monitor::confirmed(const config::AlertCondition& a, SystemTime now, Sample& s) const {
+    const auto& c = *a.confirm;
+    auto src = m_cfg.sources.find(c.source);
+    Sample q;
+    if (src == m_cfg.sources.end()) { // config::load refuses it; a hand-built config may not
+        q = Sample::make_missing(now, decision::SampleKind::error, "no source " + c.source);
+    } else if (m_confirm_query) {
+        q = m_confirm_query(src->second, now);
+    } else {
+        util::RealHttpClient http;
+        q = sources::query_prometheus(http, src->second.url, src->second.query, src->second.timeout,
+                                      now, src->second.tls);
+    }
+    const std::string query =
+        src == m_cfg.sources.end() ? std::string() : " " + util::quoted(src->second.query);
+    const std::string rule =
+        std::string(c.above ? "above " : "below ") + decision::format_number(c.threshold);
+    bool ok = false;
+    std::string why;
+    if (q.kind == decision::SampleKind::value) {
+        ok = c.above ? q.value > c.threshold : q.value < c.threshold;
+        why = "source " + c.source + query + " = " + decision::format_number(q.value) +
+              (ok ? ", " : ", not ") + rule;
+    } else {
+        const char* kind = q.kind == decision::SampleKind::unavailable ? "no data"
+                           : q.kind == decision::SampleKind::error     ? "error"
+                                                                       : "not a value";
+        why = "source " + c.source + query + " gave no number (" + kind +
+              (q.detail.empty() ? std::string() : ": " + q.detail) + "), needed " + rule;
+    }
+    if (ok) {
+        s.detail = "confirmed: " + why + "; " + s.detail;
+    } else {
+        s.detail = std::to_string(static_cast<uint64_t>(s.value)) +
+                   " active alert(s) not confirmed: " + why + "; " + s.detail;
+        s.value = 0;
+    }
+    return ok;
 }
 
 Monitor::LogCounts Monitor::log_counts(const std::string& source) const {

@@ -15,6 +15,7 @@
 #include "exec/runner.hpp"
 #include "monitor/alert_book.hpp"
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -46,8 +47,17 @@ class Monitor {
     /// arrive between ticks and must not count as extra ticks of the other conditions); a
     /// trigger of either carries its incident policy (cooldown, recurrence watch) to the other.
     /// nullopt when there are no alert conditions.
+    ///
+    /// A condition with `confirm` queries its prometheus source when it has active alerts: they
+    /// count only when the answer is a number beyond the threshold; otherwise it observes 0 (no
+    /// action) and the detail says why ("not confirmed: ..."), and the record is notable when
+    /// the unconfirmed alerts are new. The query's value is in the detail either way.
     std::optional<decision::Evaluation> evaluate_alerts(SystemTime now, const AlertBook& book);
     bool has_alert_conditions() const { return m_alerts != nullptr; }
+    /// How a confirmation query is read (tests); the default queries Prometheus over HTTP.
+    using ConfirmQuery =
+        std::function<decision::Sample(const config::SourceConfig& source, SystemTime now)>;
+    void set_confirm_query(ConfirmQuery query) { m_confirm_query = std::move(query); }
 
     /// Lifecycle events, passed on to the Evaluators.
     void deployed(SystemTime time, std::string release);
@@ -81,6 +91,9 @@ class Monitor {
   private:
     struct LogState;
     util::Millis reach(const std::string& source, SystemTime now) const;
+    /// Queries `a.confirm`'s source: true when its number passes the rule. Puts the query's
+    /// number (or why there is none) in `s.detail`; unconfirmed, `s.value` becomes 0.
+    bool confirmed(const config::AlertCondition& a, SystemTime now, decision::Sample& s) const;
     void read_access_log(const config::SourceConfig& src, SystemTime now);
     static decision::Sample observe(const config::SourceConfig& src, exec::ProcessRunner& runner,
                                     SystemTime now);
@@ -94,6 +107,9 @@ class Monitor {
     std::map<std::string, uint64_t> m_read_errors;
     std::unique_ptr<decision::Evaluator> m_alerts; ///< the alert conditions, when any
     std::optional<SystemTime> m_alerts_at;         ///< time of the last alert evaluation
+    ConfirmQuery m_confirm_query;                  ///< empty: Prometheus over HTTP
+    /// Per alert condition: the fingerprints its last evaluation held unconfirmed ("" none).
+    std::map<std::string, std::string> m_unconfirmed;
 };
 
 /// The tick boundary at or before `now`: ticks are aligned to multiples of `interval` since the

@@ -121,6 +121,36 @@ TEST_SUITE("config") {
               "4:8: condition #1: key \"kind\": the only kind is \"alert\"\n");
     }
 
+    TEST_CASE("alert conditions: confirm names a prometheus source and one threshold") {
+        const std::string sources = "[server]\n[source.errors]\nkind = \"prometheus\"\n"
+                                    "url = \"http://127.0.0.1:9090\"\nquery = \"up\"\n"
+                                    "[source.cmd]\nkind = \"command\"\nargv = [\"true\"]\n";
+        auto cfg =
+            config::parse(sources + k_alert + "confirm = { source = \"errors\", below = 2 }\n",
+                          "rollback.toml", "/etc/rb");
+        REQUIRE(cfg.alert_conditions.at(0).confirm);
+        CHECK(cfg.alert_conditions[0].confirm->source == "errors");
+        CHECK_FALSE(cfg.alert_conditions[0].confirm->above);
+        CHECK(cfg.alert_conditions[0].confirm->threshold == 2);
+        CHECK_FALSE(config::parse(sources + k_alert, "rollback.toml", "/etc/rb")
+                        .alert_conditions.at(0)
+                        .confirm);
+        CHECK(diagnostics_of(sources + k_alert + "confirm = { source = \"nope\", above = 1 }\n") ==
+              "13:1: condition \"shop-errors\": key \"confirm\": no source \"nope\"\n");
+        CHECK(diagnostics_of(sources + k_alert + "confirm = { source = \"cmd\", above = 1 }\n") ==
+              "13:1: condition \"shop-errors\": key \"confirm\": source \"cmd\" is a command "
+              "source; an alert is confirmed by a prometheus query\n");
+        CHECK(diagnostics_of(sources + k_alert +
+                             "confirm = { source = \"errors\", above = 1, below = 2 }\n") ==
+              "13:1: condition \"shop-errors\": key \"confirm\": exactly one of \"above\" and "
+              "\"below\"\n");
+        CHECK(
+            diagnostics_of(sources + k_alert + "confirm = { source = \"errors\", above = \"x\" }\n")
+                .find("confirm.above") != std::string::npos);
+        CHECK(diagnostics_of(sources + k_alert + "confirm = { above = 1 }\n") ==
+              "13:1: condition \"shop-errors\": key \"confirm\": no \"source\"\n");
+    }
+
     TEST_CASE("Alertmanager = matching: equal values and an absent label equals empty") {
         config::AlertCondition c;
         c.match = {{"alertname", "HighErrorRate"}, {"service", "shop"}};

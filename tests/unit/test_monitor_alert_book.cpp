@@ -137,3 +137,118 @@ TEST_SUITE("monitor") {
                                                   "2026-12-05T18:00:00") == 0);
     }
 }
+
+TEST_SUITE("monitor") {
+    const std::string k_confirmed = R"TOML(
+[target]
+name = "shop"
+[source.errors]
+kind = "prometheus"
+url = "http://127.0.0.1:9090"
+query = "shop:error_ratio"
+[[condition]]
+name = "shop-errors"
+kind = "alert"
+match = { alertname = "HighErrorRate", service = "shop" }
+confirm = { source = "errors", above = 0.05 }
+[server]
+[decision]
+interval = "10s"
+cooldown = "1h"
+)TOML";
+
+    TEST_CASE("a confirmed alert acts only when its query is beyond the threshold — an "
+              "unconfirmed one is a record with the query's number") {
+        monitor::Monitor mon(config::parse(k_confirmed, "rollback.toml", "/etc/rb"));
+        decision::Sample answer = decision::Sample::make_value({}, 0.01);
+        int queries = 0;
+        mon.set_confirm_query([&](const config::SourceConfig& src, util::SystemTime now) {
+            ++queries;
+            CHECK(src.name == "errors");
+            decision::Sample s = answer;
+            s.time = now;
+            return s;
+        });
+        monitor::AlertBook book;
+        const auto& conds = mon.config().alert_conditions;
+        auto t = at("2026-12-05T17:00:00Z");
+        auto e = mon.evaluate_alerts(t, book);
+        CHECK(queries == 0); // no active alert: nothing to confirm
+
+        book.apply(notification("firing", "f1"), conds, t + seconds(1));
+        e = mon.evaluate_alerts(t + seconds(1), book);
+        CHECK(queries == 1);
+        CHECK(e->record.action == decision::Action::none);
+        CHECK(e->notable);
+        REQUIRE(e->record.conditions.size() == 1);
+        const auto& c = e->record.conditions[0];
+        CHECK(c.verdict == decision::Verdict::ok);
+        CHECK(c.observed == 0);
+        CHECK(c.detail == "1 active alert(s) not confirmed: source errors \"shop:error_ratio\" = "
+                          "0.01, not above 0.05; alert {alertname=\"HighErrorRate\", "
+                          "service=\"shop\"} since 2026-12-05T17:00:00Z (fingerprint f1)");
+
+        e = mon.evaluate_alerts(t + seconds(10), book); // the same alert, still unconfirmed
+        CHECK(queries == 2);
+        CHECK_FALSE(e->notable);
+
+        answer = decision::Sample::make_missing({}, decision::SampleKind::unavailable,
+                                                "connect: Connection refused");
+        e = mon.evaluate_alerts(t + seconds(20), book);
+        CHECK(e->record.action == decision::Action::none);
+        CHECK(e->record.conditions[0].detail.find(
+                  "not confirmed: source errors \"shop:error_ratio\" gave no number (no data: "
+                  "connect: Connection refused), needed above 0.05") != std::string::npos);
+
+        answer = decision::Sample::make_value({}, 0.25);
+        e = mon.evaluate_alerts(t + seconds(30), book);
+        CHECK(e->record.action == decision::Action::trigger);
+        CHECK(e->record.executed);
+        CHECK(e->record.conditions[0].observed == 1);
+        CHECK(e->record.conditions[0].detail.find(
+                  "confirmed: source errors \"shop:error_ratio\" = 0.25, above 0.05; alert "
+                  "{alertname=\"HighErrorRate\"") == 0);
+        CHECK(e->record.reason.find("= 0.25, above 0.05") != std::string::npos);
+    }
+
+    TEST_CASE("a confirmation below a threshold") {
+        auto text = k_confirmed;
+        text.replace(text.find("above = 0.05"), 12, "below = 10");
+        monitor::Monitor mon(config::parse(text, "rollback.toml", "/etc/rb"));
+        mon.set_confirm_query([](const config::SourceConfig&, util::SystemTime now) {
+            return decision::Sample::make_value(now, 3);
+        });
+        monitor::AlertBook book;
+        auto t = at("2026-12-05T17:00:00Z");
+        book.apply(notification("firing", "f1"), mon.config().alert_conditions, t);
+        auto e = mon.evaluate_alerts(t, book);
+        CHECK(e->record.action == decision::Action::trigger);
+        CHECK(e->record.conditions[0].detail.find("= 3, below 10") != std::string::npos);
+    }
+}
+
+TEST_SUITE("monitor") {
+    TEST_CASE("the book is kept and restored: alerts matching no condition are left out") {
+        auto cfg = config::parse(k_config, "rollback.toml", "/etc/rb");
+        const auto& conds = cfg.alert_conditions;
+        monitor::AlertBook book;
+        const auto t = at("2026-12-05T17:00:05Z");
+        book.apply(notification("firing", "f2"), conds, t);
+        book.apply(notification("firing", "f1"), conds, t + seconds(1));
+        auto kept = book.alerts();
+        REQUIRE(kept.size() == 2);
+        CHECK(kept[0].fingerprint == "f1");
+        CHECK(kept[0].received == t + seconds(1));
+        CHECK(book.fingerprints(conds[0]) == std::vector<std::string>{"f1", "f2"});
+
+        kept.push_back({"f3", {{"alertname", "Other"}}, "", t});
+        monitor::AlertBook restarted;
+        CHECK(restarted.restore(kept, conds) == 1);
+        CHECK(restarted.size() == 2);
+        CHECK(restarted.describe(conds[0]) == book.describe(conds[0]));
+        using K = monitor::AlertChange::Kind;
+        CHECK(restarted.apply(notification("firing", "f1"), conds, t)[0].kind == K::repeated);
+        CHECK(restarted.apply(notification("resolved", "f2"), conds, t)[0].kind == K::resolved);
+        CHECK(restarted.size() == 1);
+    }
+}

@@ -1,0 +1,140 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# An alert confirmed by re-querying Prometheus before acting, against the real thing: Debian's
+# prometheus evaluates `shop_error_ratio > 0.5` over a tiny exporter and prometheus-alertmanager
+# routes the alert to `rollback monitor`, whose alert condition has
+# confirm = { source = "errors", above = 0.8 } on the query `shop_error_ratio`.
+# Ratio 0.6: the alert fires but is not confirmed → no run, a decision record that says so with
+# the query's number and the alert's labels (`rollback explain` shows them). Ratio 0.9: the same
+# alert is confirmed at the next evaluation → exactly one run, explained with its numbers.
+source "$(dirname "$0")/../support/itest.sh"
+cd "$WORK"
+for b in prometheus prometheus-alertmanager python3 curl; do
+    command -v "$b" >/dev/null || { echo "skip: $b not installed"; exit 125; }
+done
+deadline=$(( $(date +%s) + 75 ))
+left() { [ "$(date +%s)" -lt "$deadline" ] || fail "out of time ($*)"; }
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+rb_port=$(free_port); prom_port=$(free_port); am_port=$(free_port)
+echo 0 > ratio
+
+python3 "$SRC/tests/support/flip_exporter.py" "$WORK/ratio" > exporter.port &
+stop_on_exit $!
+for _ in $(seq 1 50); do [ -s exporter.port ] && break; sleep 0.1; done
+exp_port=$(head -1 exporter.port)
+[ -n "$exp_port" ] || fail "the exporter did not start"
+
+cat > pb.toml <<TOML
+[playbook]
+name = "revert"
+[[step]]
+id = "mark"
+action = "exec"
+argv = ["sh", "-c", "echo ran >> $WORK/runs.txt"]
+TOML
+cat > rollback.toml <<TOML
+[target]
+name = "shop"
+[source.errors]
+kind = "prometheus"
+url = "http://127.0.0.1:$prom_port"
+query = "shop_error_ratio"
+timeout = "2s"
+[[condition]]
+name = "shop-errors"
+kind = "alert"
+match = { alertname = "HighErrorRate", service = "shop" }
+confirm = { source = "errors", above = 0.8 }
+[server]
+listen = "127.0.0.1:$rb_port"
+[decision]
+mode = "auto"
+playbook = "pb.toml"
+interval = "1s"
+TOML
+cat > rules.yml <<YAML
+groups:
+  - name: shop
+    rules:
+      - alert: HighErrorRate
+        expr: shop_error_ratio > 0.5
+        labels: { service: shop, severity: page }
+YAML
+cat > prometheus.yml <<YAML
+global: { scrape_interval: 1s, evaluation_interval: 1s }
+rule_files: [ "$WORK/rules.yml" ]
+alerting:
+  alertmanagers:
+    - static_configs: [ { targets: [ "127.0.0.1:$am_port" ] } ]
+scrape_configs:
+  - job_name: shop
+    static_configs: [ { targets: [ "127.0.0.1:$exp_port" ] } ]
+YAML
+cat > alertmanager.yml <<YAML
+route:
+  receiver: rollback
+  group_by: [ alertname ]
+  group_wait: 1s
+  group_interval: 2s
+  repeat_interval: 3s
+receivers:
+  - name: rollback
+    webhook_configs:
+      - url: "http://127.0.0.1:$rb_port/api/v1/alertmanager"
+        send_resolved: true
+YAML
+
+runs() { if [ -f runs.txt ]; then wc -l < runs.txt; else echo 0; fi; }
+events() { # NAME: how many such lines monitor.jsonl has (0 before it exists)
+    local n
+    n=$(grep -c "\"event\":\"$1\"" .rollback/monitor.jsonl 2>/dev/null) || true
+    echo "${n:-0}"
+}
+
+"$RB" monitor -c rollback.toml > loop.out 2>&1 &
+mon=$!
+stop_on_exit $mon
+for _ in $(seq 1 50); do curl -s -o /dev/null "http://127.0.0.1:$rb_port/healthz" && break; sleep 0.1; done
+prometheus-alertmanager --config.file=alertmanager.yml --storage.path="$WORK/am-data" \
+    --web.listen-address="127.0.0.1:$am_port" --cluster.listen-address= > am.log 2>&1 &
+stop_on_exit $!
+prometheus --config.file=prometheus.yml --storage.tsdb.path="$WORK/prom-data" \
+    --web.listen-address="127.0.0.1:$prom_port" --rules.alert.resend-delay=1s > prom.log 2>&1 &
+stop_on_exit $!
+query() { curl -s -G "http://127.0.0.1:$prom_port/api/v1/query" --data-urlencode "query=$1"; }
+until query 'up{job="shop"}' | grep -q '"value":\[[0-9.]*,"1"\]'; do left "scraping the exporter"; sleep 0.5; done
+
+# --- the alert fires, the query does not confirm it: no run, a record saying so
+echo 0.6 > ratio
+until [ "$(events alert_fired)" -ge 1 ]; do left "the alert to arrive"; sleep 0.2; done
+unconfirmed() { grep -l 'not confirmed: source errors \\"shop_error_ratio\\" = 0.6, not above 0.8' \
+    .rollback/decisions/2*.json 2>/dev/null | head -n 1; }
+until [ -n "$(unconfirmed)" ]; do left "the unconfirmed record"; sleep 0.2; done
+record=$(basename "$(unconfirmed)" .json)
+until [ "$(events alert_repeated)" -ge 2 ]; do left "re-sent notifications"; sleep 0.5; done
+[ "$(runs)" = 0 ] || { cat loop.out; fail "an unconfirmed alert started a run"; }
+contains ".rollback/decisions/$record.json" '"action":"none"'
+contains ".rollback/decisions/$record.json" 'alert {alertname=\"HighErrorRate\", instance='
+contains ".rollback/decisions/$record.json" 'service=\"shop\", severity=\"page\"}'
+expect_rc 0 explain1.out -- "$RB" explain -c rollback.toml "$record"
+contains explain1.out 'not confirmed: source errors "shop_error_ratio" = 0.6, not above 0.8'
+contains explain1.out 'alert {alertname="HighErrorRate", instance="127.0.0.1:'
+contains explain1.out 'service="shop", severity="page"}'
+[ "$(ls .rollback/decisions/2*.json | xargs grep -l 'not confirmed' | wc -l)" = 1 ] ||
+    fail "one record for the unconfirmed alert, not one per evaluation"
+pass "alert fired at 0.6, query not above 0.8: no run ($(events alert_repeated) re-sends), one record with the number and labels"
+
+# --- the query now confirms the alert that is still active: exactly one run
+echo 0.9 > ratio
+t0=$(date +%s)
+until [ "$(runs)" -ge 1 ]; do left "the confirmed alert to start a run"; sleep 0.2; done
+echo "query above the threshold to a run: $(( $(date +%s) - t0 )) s"
+until [ "$(events alert_repeated)" -ge 4 ]; do left "more re-sent notifications"; sleep 0.5; done
+[ "$(runs)" = 1 ] || { cat loop.out; fail "$(runs) runs for one confirmed alert"; }
+run_id=$(ls .rollback/runs/*.jsonl | head -n 1 | xargs basename | sed 's/\.jsonl$//')
+expect_rc 0 explain2.out -- "$RB" explain -c rollback.toml "$run_id"
+contains explain2.out 'confirmed: source errors "shop_error_ratio" = 0.9, above 0.8'
+contains explain2.out 'service="shop", severity="page"}'
+pass "confirmed at 0.9: exactly one run; explain shows the query's number and the alert's labels"
+kill -TERM $mon; wait $mon || true
