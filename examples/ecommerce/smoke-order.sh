@@ -96,9 +96,11 @@ if [ -n "${SMOKE_MAILDIR:-}" ]; then
     [ -n "$order" ] || fail "no order id in $body"
     mail=""
     for _ in $(seq $((${MAIL_WAIT:-10} * 5))); do
-        for f in $(ls -1 "$SMOKE_MAILDIR/new" | grep -vxFf "$jar.mail"); do
-            if grep -qx "Subject: Order $order confirmed" "$SMOKE_MAILDIR/new/$f" &&
-                grep -qx "To: $SMOKE_USER@.*" "$SMOKE_MAILDIR/new/$f"; then
+        for path in "$SMOKE_MAILDIR"/new/*; do
+            f=${path##*/}
+            [ -f "$path" ] && ! grep -qxF -- "$f" "$jar.mail" || continue
+            if grep -qx "Subject: Order $order confirmed" "$path" &&
+                grep -qx "To: $SMOKE_USER@.*" "$path"; then
                 mail=$f
                 break 2
             fi

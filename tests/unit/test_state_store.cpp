@@ -225,7 +225,7 @@ TEST_SUITE("state") {
         CHECK_THROWS_AS(store.bad_releases(), util::Error);
     }
 
-    TEST_CASE("LocalStore: active alerts are alerts.json, written whole; a malformed one is an "
+    TEST_CASE("LocalStore: active alerts are alerts.json written whole — a malformed one is an "
               "error naming it") {
         test::TempDir dir;
         state::LocalStore store(dir.path());
