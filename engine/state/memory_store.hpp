@@ -103,7 +103,7 @@ class MemoryStore : public Store {
     std::optional<std::string> bad_releases_;      ///< bad_releases_json
     std::map<std::pair<std::string, std::string>, std::string> gates_; ///< (run, name) -> doc
     std::optional<std::string> policy_memory_;
-    std::optional<std::string> alerts_;            ///< active_alerts_json
+    std::optional<std::string> alerts_; ///< active_alerts_json
     const util::Clock* clock_ = nullptr;
     std::chrono::milliseconds ttl_{0};
     std::shared_ptr<LeaseRow> lease_ = std::make_shared<LeaseRow>();
