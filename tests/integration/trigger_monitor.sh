@@ -73,10 +73,11 @@ cat once.out
 [ "$(runs)" -eq 2 ] || fail "breaching monitor --once did not run the playbook"
 grep -rh '"type":"run_started"' .rollback --include='*.jsonl' | grep -q '"kind":"monitor","condition":"corruption"' \
     || fail "the monitor's run does not name its trigger"
-# A second --once right after the rollback is the same monitor: the recurrence watch holds.
+# A second --once right after the rollback is the same monitor (policy memory): the incident that
+# acted is still open, so it neither rolls back again nor counts as a new incident.
 rc=0; "$ROLLBACK" monitor -c rollback.toml --once > again.out 2>&1 || rc=$?
 [ "$rc" -eq 0 ] && [ "$(runs)" -eq 2 ] || { cat again.out; fail "a second --once rolled back again"; }
-grep -q "recurrence within watch_after" again.out || { cat again.out; fail "no recurrence reported"; }
+grep -q "  none  corruption=firing" again.out || { cat again.out; fail "the open incident acted again"; }
 # observe mode: the decision is recorded, nothing runs, exit 5 (a new incident: the last
 # rollback's watch and cooldown forgotten).
 rm .rollback/monitor-policy.json

@@ -15,7 +15,7 @@ while IFS= read -r -d '' f; do
     contains "$WORK/shipped.out" "$f: ok (config: "
     n=$((n + 1))
 done < <(find "$SRC/examples" "$WORK/docs" -name 'rollback*.toml' -print0)
-contains "$WORK/shipped.out" "ok (config: 5 sources, 2 conditions, 1 alert condition, server on 127.0.0.1:9095)" # the docs' example, last
+contains "$WORK/shipped.out" "ok (config: 6 sources, 2 conditions, 2 alert conditions, server on 127.0.0.1:9095)" # the docs' example, last
 pass "$n shipped configs validate with no environment"
 
 # Nothing is read: the access log, the command and the playbook named do not exist.

@@ -107,7 +107,7 @@ TEST_SUITE("playbook") {
               0);
     }
 
-    TEST_CASE("shell strings: contexts bash evaluates again are refused, for every value") {
+    TEST_CASE("shell strings: contexts bash evaluates again are refused for every value") {
         const std::vector<std::string> refused{
             "trap 'echo {{v}}' EXIT; true",
             "trap \"echo {{v}}\" EXIT",

@@ -178,7 +178,7 @@ TEST_SUITE("util") {
         }
     }
 
-    TEST_CASE("the break-it forms: Go and Python JSON escapes, non-ASCII upper case") {
+    TEST_CASE("the break-it forms: Go and Python JSON escapes and non-ASCII upper case") {
         Clean clean;
         util::register_secret("Tok&en/42<x>");
         util::register_secret("pässwort-123");
@@ -213,7 +213,7 @@ TEST_SUITE("util") {
         }
     }
 
-    TEST_CASE("case folding: every Latin, Greek and Cyrillic letter folds with its other case") {
+    TEST_CASE("case folding: every Latin and Greek and Cyrillic letter folds with its other case") {
         for (char32_t c = 0xC0; c < 0x500; ++c) {
             const char32_t f = util::simple_case_fold(c);
             CHECK(util::simple_case_fold(f) == f); // folding is idempotent
