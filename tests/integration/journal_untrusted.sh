@@ -9,12 +9,13 @@
 source "$(dirname "$0")/../support/itest.sh"
 
 cd "$WORK"
-printf '[[step]]\nid="a"\naction="exec"\nargv=["sh","-c","echo ran >>effects; sleep 3"]\nidempotent=true\n' >p.toml
 
 # A run killed mid-step: an unfinished journal resume would continue.
 interrupted_run() { # DIR
     mkdir -p "$1"
-    (cd "$1" && exec "$RB" run -p ../p.toml --yes --state-dir st </dev/null >run.out 2>&1) &
+    # A step runs in its playbook's directory: each run gets its own, and its own effects file.
+    printf '[[step]]\nid="a"\naction="exec"\nargv=["sh","-c","echo ran >>effects; sleep 3"]\nidempotent=true\n' >"$1/p.toml"
+    (cd "$1" && exec "$RB" run -p p.toml --yes --state-dir st </dev/null >run.out 2>&1) &
     local pid=$!
     for _ in $(seq 1 100); do grep -qs ran "$1/effects" && break; sleep 0.05; done
     kill -9 $pid

@@ -61,8 +61,8 @@ expect_rc 0 "$dir/status.out" -- "$RB" status --state-dir "$dir/.rollback"
 contains "$dir/status.out" "left running: pid $server ("
 contains "$dir/status.out" "-m http.server $port --bind 127.0.0.1)"
 kill "$server"
-for _ in $(seq 1 50); do kill -0 "$server" 2>/dev/null || break; sleep 0.1; done
-! kill -0 "$server" 2>/dev/null || fail "the server did not stop on TERM"
+for _ in $(seq 1 50); do running "$server" || break; sleep 0.1; done
+! running "$server" || fail "the server did not stop on TERM"
 pass "exec: a daemon started with nohup … & survives its step, the http check passes, status lists it"
 
 # --- 2. service, manager = "command": a start script that forks the daemon ------------------
@@ -149,7 +149,7 @@ release_when_waited() {
     local d=$1 out=$2 pid=$3 rc=0
     for _ in $(seq 1 600); do
         grep -q "waiting up to" "$out" 2>/dev/null && break
-        kill -0 "$pid" 2>/dev/null || break
+        running "$pid" || break
         sleep 0.1
     done
     touch "$d/release"
@@ -269,7 +269,7 @@ TOML
 expect_rc 0 "$dir/run.out" -- sh -c "cd '$dir' && exec '$RB' run -p pb.toml --yes </dev/null"
 daemon=$(cat "$dir/daemon.pid")
 stop_on_exit "$daemon"
-kill -0 "$daemon" 2>/dev/null || fail "the setsid daemon did not survive its step's normal exit"
+running "$daemon" || fail "the setsid daemon did not survive its step's normal exit"
 [ "$(left_pids "$(journal_of "$dir")" start)" = "$daemon" ] || fail "left_running is not the setsid daemon $daemon"
 expect_rc 0 "$dir/status.out" -- "$RB" status --state-dir "$dir/.rollback"
 contains "$dir/status.out" "left running: pid $daemon (sleep 300) [left the group]"
@@ -326,7 +326,7 @@ rc=0
 [ $rc -eq 1 ] || { cat "$dir/run.out" >&2; fail "title-timeout run exited $rc (want 1)"; }
 contains "$dir/run.out" "timed_out"
 worker=$(cat "$dir/worker.pid")
-kill -0 "$worker" 2>/dev/null && { kill -9 "$worker"; fail "the retitled worker outlived its step's timeout"; }
+running "$worker" && { kill -9 "$worker"; fail "the retitled worker outlived its step's timeout"; }
 sleep 3.5
 [ -e "$dir/alive" ] && fail "the retitled worker kept working after the timeout"
 pass "a timeout ends a setsid worker that rewrote its title"
@@ -344,7 +344,7 @@ TOML
 expect_rc 0 "$dir/run.out" -- sh -c "cd '$dir' && exec '$RB' run -p pb.toml --yes </dev/null"
 worker=$(cat "$dir/worker.pid")
 stop_on_exit "$worker"
-kill -0 "$worker" 2>/dev/null || fail "the retitled daemon did not survive its step's normal exit"
+running "$worker" || fail "the retitled daemon did not survive its step's normal exit"
 [ "$(left_pids "$(journal_of "$dir")" start)" = "$worker" ] || fail "left_running is not the retitled daemon $worker: $(left_pids "$(journal_of "$dir")" start)"
 kill "$worker"
 pass "a setsid daemon that rewrote its title is listed in left_running"

@@ -59,7 +59,7 @@ bool environ_mentions(int pid, const std::string& text) {
 } // namespace
 
 TEST_SUITE("exec") {
-    TEST_CASE("attempt mark: a name of plain characters, one per token") {
+    TEST_CASE("attempt mark: a name of plain characters and one per token") {
         CHECK(exec::attempt_mark_name("2/abc") == "rollback-attempt-2_abc");
         CHECK(exec::attempt_mark_name("1/x") != exec::attempt_mark_name("1/y"));
         CHECK(exec::attempt_mark_name(std::string(400, 'a')).size() <= 249);
@@ -95,7 +95,7 @@ TEST_SUITE("exec") {
         auto s = exec::settle_group(token, 100ms, 2s);
         CHECK(s.how == exec::Settled::terminated);
         CHECK(exec::group_survivors(token).empty());
-        if (::kill(daemon, 0) == 0) {
+        if (test::running(daemon)) {
             ::kill(daemon, SIGKILL);
         }
     }
@@ -115,7 +115,7 @@ TEST_SUITE("exec") {
         const int daemon = wait_pid_file(pidfile);
         CHECK(exec::group_survivors(token).empty());
         std::this_thread::sleep_for(50ms);
-        const bool alive = ::kill(daemon, 0) == 0;
+        const bool alive = test::running(daemon);
         CHECK_FALSE(alive);
         if (alive) {
             ::kill(daemon, SIGKILL);

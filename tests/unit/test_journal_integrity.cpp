@@ -56,7 +56,7 @@ TEST_SUITE("journal") {
         CHECK(fold(j, false).journal_problem.empty());
     }
 
-    TEST_CASE("an edited middle record breaks the chain: named, warned, not appended to") {
+    TEST_CASE("an edited middle record breaks the chain: named and warned and not appended to") {
         test::TempDir tmp;
         auto file = write_sample(tmp);
         std::string content = util::read_file(file);
@@ -95,7 +95,7 @@ TEST_SUITE("journal") {
         CHECK(j.warnings.size() == 1);
     }
 
-    TEST_CASE("a journal that is a FIFO, a link to /dev/zero or a directory is refused at once") {
+    TEST_CASE("a journal that is a FIFO or a link to /dev/zero or a directory is refused at once") {
         test::TempDir tmp;
         std::filesystem::create_directories(tmp / "runs");
         const auto fifo = tmp / "runs/fifo.jsonl";

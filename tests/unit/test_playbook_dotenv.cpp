@@ -45,7 +45,7 @@ struct Fixture {
 } // namespace
 
 TEST_SUITE("playbook") {
-    TEST_CASE(".env that is not a regular file is refused (FIFO, /dev/zero, directory)") {
+    TEST_CASE(".env that is not a regular file is refused (FIFO or /dev/zero or directory)") {
         for (const char* kind : {"fifo", "zero", "dir"}) {
             CAPTURE(kind);
             Fixture f;
