@@ -3,12 +3,14 @@
 
 #include "cli/check_support.hpp"
 #include "state/local_store.hpp"
+#include "util/error.hpp"
 #include "util/files.hpp"
 
 #include <boost/json/parse.hpp>
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <sys/stat.h>
 
 namespace rollback::cli {
 
@@ -138,6 +140,18 @@ void emit_html(const std::string& html, const std::string& output) {
     if (output.empty() || output == "-") {
         std::fputs(html.c_str(), stdout);
         return;
+    }
+    // The page replaces the file by a rename: only a regular file (or nothing) may be there. A
+    // FIFO, a device (/dev/full, /dev/stdout) or a symlink would be replaced, not written to.
+    struct stat st {};
+    if (::lstat(output.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+        throw util::Error("cannot write " + output + ": " +
+                              (S_ISDIR(st.st_mode) ? "it is a directory"
+                               : S_ISLNK(st.st_mode)
+                                   ? "it is a symbolic link (name the file itself)"
+                                   : "not a regular file (a FIFO, a device or a "
+                                     "socket)"),
+                          util::ExitCode::invalid, "use -o - to write the page to stdout");
     }
     util::write_file_atomic(output, html);
     std::fprintf(stderr, "wrote %s (%zu bytes)\n", output.c_str(), html.size());

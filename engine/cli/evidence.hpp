@@ -25,7 +25,9 @@ report::DecisionView decision_view(const std::filesystem::path& state_dir,
 std::optional<report::DecisionView> decision_view_of_run(const std::filesystem::path& state_dir,
                                                          const std::string& decision_id);
 
-/// Writes `html` to `output` (atomically; "-" or "" = stdout) and says where on stderr.
+/// Writes `html` to `output` (atomically; "-" or "" = stdout) and says where on stderr. Throws
+/// util::Error (exit 2) when `output` exists and is not a regular file (a FIFO, a device, a
+/// directory, a symbolic link): it would be replaced, not written to.
 void emit_html(const std::string& html, const std::string& output);
 
 } // namespace rollback::cli

@@ -5,6 +5,7 @@
 #include "state/local_store.hpp"
 #include "state/pg_store.hpp"
 #include "util/error.hpp"
+#include "util/files.hpp"
 #include "util/secrets.hpp"
 
 #include <cstdlib>
@@ -69,6 +70,11 @@ std::optional<fs::path> find_config(const CommonOptions& common, const fs::path&
 
 StateDir resolve_state_dir(const CommonOptions& common, const fs::path& playbook) {
     if (auto sd = explicit_state_dir(common)) {
+        if (!common.config.empty()) {
+            // -c names a file the person meant to be read: a missing or unreadable one is an
+            // error (exit 2) even when the state directory is given too, never ignored.
+            util::require_regular_file(*find_config(common, playbook));
+        }
         return *sd;
     }
     if (auto file = find_config(common, playbook)) {

@@ -5,6 +5,8 @@
 // makes between vfork and execve, its pipes, the kept tail of its output, and SIGPIPE blocked
 // while stdin is written.
 
+#include "exec/process_group.hpp"
+
 #include <cerrno>
 #include <csignal>
 #include <fcntl.h>
@@ -21,6 +23,7 @@ struct ChildSetup {
     const char* const* envp; ///< null = inherit ours
     const char* cwd;         ///< null = inherit ours
     pid_t parent;            ///< the engine's pid, for the death-signal race check
+    int keep_fd = -1;        ///< inherited by the program (close-on-exec cleared): the attempt mark
 
     int prepare(int in_fd, int out_fd, int err_fd) const {
         // Own process group, so timeouts and interrupts can signal every descendant at once.
@@ -46,6 +49,9 @@ struct ChildSetup {
             ::dup2(err_fd, STDERR_FILENO) == -1) {
             return errno;
         }
+        if (keep_fd >= 0 && ::fcntl(keep_fd, F_SETFD, 0) == -1) {
+            return errno;
+        }
         if (cwd != nullptr && ::chdir(cwd) == -1) {
             return errno;
         }
@@ -54,6 +60,21 @@ struct ChildSetup {
         ::sigprocmask(SIG_SETMASK, &none, nullptr);
         return 0;
     }
+};
+
+/// The attempt mark (open_attempt_mark) while a child is started: the engine closes its copy once
+/// the child holds one, so afterwards only the step's processes hold it. -1 without a token.
+struct AttemptMark {
+    explicit AttemptMark(std::string_view token)
+        : fd(token.empty() ? -1 : open_attempt_mark(token)) {}
+    ~AttemptMark() {
+        if (fd >= 0) {
+            ::close(fd);
+        }
+    }
+    AttemptMark(const AttemptMark&) = delete;
+    AttemptMark& operator=(const AttemptMark&) = delete;
+    int fd;
 };
 
 /// The pipes of one child (all O_CLOEXEC: dup2 onto 0/1/2 clears the flag for the child only).

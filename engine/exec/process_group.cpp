@@ -11,6 +11,7 @@
 #include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/syscall.h>
 #include <thread>
 #include <unistd.h>
@@ -121,9 +122,39 @@ bool environ_has(int pid, std::string_view entry) {
     return false;
 }
 
+/// True when one of the open descriptors of `pid` is a link to `target` (readable for our own
+/// uid only; false for a process that is gone).
+bool holds_fd(int pid, std::string_view target) {
+    char path[64];
+    std::snprintf(path, sizeof path, "/proc/%d/fd", pid);
+    DIR* dir = ::opendir(path);
+    if (dir == nullptr) {
+        return false;
+    }
+    bool held = false;
+    char link[64 + sizeof(dirent::d_name)];
+    char buf[512];
+    while (dirent* entry = ::readdir(dir)) {
+        if (entry->d_name[0] < '0' || entry->d_name[0] > '9') {
+            continue;
+        }
+        std::snprintf(link, sizeof link, "/proc/%d/fd/%s", pid, entry->d_name);
+        ssize_t n = ::readlink(link, buf, sizeof buf);
+        if (n > 0 && static_cast<size_t>(n) == target.size() &&
+            std::string_view(buf, static_cast<size_t>(n)) == target) {
+            held = true;
+            break;
+        }
+    }
+    ::closedir(dir);
+    return held;
+}
+
 /// Live processes started at or after `min_start`: members of `pgid` (when > 0), and, when
-/// `marker` (NAME=VALUE) is set, the others whose environment carries it.
-std::vector<ProcessInfo> scan(int pgid, std::uint64_t min_start, std::string_view marker = {}) {
+/// `marker` (NAME=VALUE) is set, the others whose environment carries it or that hold the
+/// descriptor whose link reads `fd_mark`.
+std::vector<ProcessInfo> scan(int pgid, std::uint64_t min_start, std::string_view marker = {},
+                              std::string_view fd_mark = {}) {
     std::vector<ProcessInfo> found;
     if (pgid <= 0 && marker.empty()) {
         return found;
@@ -144,7 +175,8 @@ std::vector<ProcessInfo> scan(int pgid, std::uint64_t min_start, std::string_vie
             continue;
         }
         const bool member = pgid > 0 && f.pgrp == pgid;
-        if (!member && (marker.empty() || !environ_has(pid, marker))) {
+        if (!member && (marker.empty() || !environ_has(pid, marker)) &&
+            (fd_mark.empty() || !holds_fd(pid, fd_mark))) {
             continue;
         }
         found.push_back({pid, command_line(pid, f.comm), f.start, member});
@@ -158,6 +190,13 @@ std::vector<ProcessInfo> scan(int pgid, std::uint64_t min_start, std::string_vie
 std::string marker_of(const GroupToken& token) {
     return token.attempt_token.empty() ? std::string()
                                        : std::string(k_attempt_env) + "=" + token.attempt_token;
+}
+
+/// What /proc/<pid>/fd/<n> reads for a holder of the token's mark; "" without a token.
+std::string fd_mark_of(const GroupToken& token) {
+    return token.attempt_token.empty()
+               ? std::string()
+               : "/memfd:" + attempt_mark_name(token.attempt_token) + " (deleted)";
 }
 
 /// `sig` to one process, never to a pid reused since `p` was seen: a pidfd pins the process,
@@ -210,6 +249,30 @@ std::string boot_id() {
     return id;
 }
 
+std::string attempt_mark_name(std::string_view attempt_token) {
+    std::string name = "rollback-attempt-";
+    for (char c : attempt_token) {
+        const bool plain = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
+                           (c >= 'A' && c <= 'Z') || c == '-' || c == '_' || c == '.';
+        name += plain ? c : '_';
+    }
+    return name.substr(0, 200); // memfd_create takes names up to 249 bytes
+}
+
+int open_attempt_mark(std::string_view attempt_token) {
+    const std::string name = attempt_mark_name(attempt_token);
+    const int fd = static_cast<int>(::syscall(SYS_memfd_create, name.c_str(), MFD_CLOEXEC));
+    if (fd < 0) {
+        return -1;
+    }
+    const int high = ::fcntl(fd, F_DUPFD_CLOEXEC, 100);
+    if (high < 0) {
+        return fd;
+    }
+    ::close(fd);
+    return high;
+}
+
 GroupToken token_of(int pid) {
     GroupToken t;
     t.pgid = pid;
@@ -225,7 +288,7 @@ std::vector<ProcessInfo> group_survivors(const GroupToken& token) {
     if (token.pgid <= 0 || token.boot_id.empty() || token.boot_id != boot_id()) {
         return {}; // another boot: every process of that group is gone
     }
-    return scan(token.pgid, token.leader_start, marker_of(token));
+    return scan(token.pgid, token.leader_start, marker_of(token), fd_mark_of(token));
 }
 
 void signal_survivors(const GroupToken& token, const std::vector<ProcessInfo>& found, int sig) {

@@ -19,6 +19,19 @@ namespace rollback::exec {
 /// Every process the program starts inherits it, whatever group or session it moves to.
 inline constexpr std::string_view k_attempt_env = "ROLLBACK_STEP_ATTEMPT";
 
+/// The second, independent mark of an attempt: an anonymous file (memfd) named
+/// attempt_mark_name(token) that the step's program inherits as an open descriptor (not
+/// close-on-exec). Every process it starts inherits the descriptor too, whatever group or session
+/// it moves to, and keeps it when it rewrites its process title (perl `$0 = ...`, setproctitle:
+/// that overwrites /proc/<pid>/environ, and with it the attempt token). /proc/<pid>/fd/<n> of a
+/// holder reads "/memfd:<name> (deleted)".
+std::string attempt_mark_name(std::string_view attempt_token);
+
+/// Creates the mark of `attempt_token` (close-on-exec in the engine; ChildSetup::keep_fd clears
+/// the flag in the child only), at descriptor 100 or above so it stays clear of the low numbers
+/// scripts use; -1 when it cannot be created.
+int open_attempt_mark(std::string_view attempt_token);
+
 /// Names a process group across pid reuse: the group id, its leader's start time (field 22 of
 /// /proc/<pid>/stat, clock ticks since boot) and the boot it belongs to.
 /// `attempt_token`, when set, is the value of k_attempt_env in the leader's environment: it also
@@ -47,7 +60,8 @@ GroupToken token_of(int pid);
 
 /// The live (non-zombie) processes the token names, in pid order: members of token.pgid, and —
 /// when token.attempt_token is set — processes outside it whose environment (readable for our
-/// own uid) carries k_attempt_env=attempt_token (in_group false); either kind started no earlier
+/// own uid) carries k_attempt_env=attempt_token or that hold the attempt's mark
+/// (open_attempt_mark) open (in_group false); any kind started no earlier
 /// than the leader (a process of the group cannot be older than the group). Empty for a token of
 /// another boot or an empty pgid. Never throws.
 std::vector<ProcessInfo> group_survivors(const GroupToken& token);

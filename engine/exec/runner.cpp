@@ -44,30 +44,6 @@ constexpr auto k_group_poll_max = std::chrono::milliseconds(80);
 constexpr auto k_drain = std::chrono::milliseconds(200);
 constexpr size_t k_read_chunk = 32 * 1024;
 
-/// What `list` returns once it stopped changing: a child forked just before the main process
-/// exited is still a copy of its parent (`sh -c "daemon &"` shows as the sh) until it execs.
-/// Reads again every 10 ms until two reads agree after at least 30 ms, for at most 200 ms.
-std::vector<ProcessInfo> settled(const std::function<std::vector<ProcessInfo>()>& list) {
-    const auto start = Clock::now();
-    auto same = [](const std::vector<ProcessInfo>& a, const std::vector<ProcessInfo>& b) {
-        return std::equal(a.begin(), a.end(), b.begin(), b.end(),
-                          [](const ProcessInfo& x, const ProcessInfo& y) {
-                              return x.pid == y.pid && x.command == y.command;
-                          });
-    };
-    std::vector<ProcessInfo> seen = list();
-    while (Clock::now() - start < std::chrono::milliseconds(200)) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        std::vector<ProcessInfo> now = list();
-        const bool stable = same(seen, now);
-        seen = std::move(now);
-        if (stable && Clock::now() - start >= std::chrono::milliseconds(30)) {
-            break;
-        }
-    }
-    return seen;
-}
-
 /// One child from launch to reap: an io_context run on the calling thread that reads both pipes,
 /// writes stdin, and drives the timeout / interrupt / cleanup timers.
 class Session {
@@ -112,7 +88,9 @@ class Session {
             m_outcome.error = "cannot execute '" + m_cmd.argv[0] + "': " + std::strerror(errno);
             return false;
         }
-        ChildSetup setup{envp, m_cmd.cwd.empty() ? nullptr : m_cmd.cwd.c_str(), ::getpid()};
+        AttemptMark mark(m_cmd.attempt_token); // closed here once the child holds it
+        ChildSetup setup{envp, m_cmd.cwd.empty() ? nullptr : m_cmd.cwd.c_str(), ::getpid(),
+                         mark.fd};
         const std::string exe = program.string();
         // No handler of ours may run in the child (with vfork it shares our memory): block every
         // signal across the fork; the child resets dispositions, then unblocks.
@@ -466,10 +444,31 @@ class Session {
                 return;
             }
             m_drain_over = true;
+            if (!m_forced && (m_out.open || m_err.open || !m_outcome.left_running.empty())) {
+                hand_off_left_running();
+            }
             close_stream(m_out);
             close_stream(m_err);
             maybe_finish();
         });
+    }
+
+    /// The drain window is over and the step left processes running: list what is alive now
+    /// (not the short-lived helpers of the exit, a shim's `pyenv-which`), and let a drainer read
+    /// their output from here on, so that their next write does not kill them (SIGPIPE).
+    void hand_off_left_running() {
+        auto now = m_outcome.left_running.empty() ? std::vector<ProcessInfo>()
+                   : m_cmd.attempt_token.empty()  ? live_members(m_pgid)
+                                                  : group_survivors(m_token);
+        if (!now.empty()) {
+            m_outcome.left_running = std::move(now);
+        }
+        const int out = m_out.open ? m_out.pipe.native_handle() : -1;
+        const int err = m_err.open ? m_err.pipe.native_handle() : -1;
+        if ((out >= 0 || err >= 0) && !hand_off_output(out, err)) {
+            log::warn("exec: '{}' (pid {}): no drainer for the output of what it left running",
+                      m_cmd.argv[0], m_pgid);
+        }
     }
 
     void fill_outcome() {

@@ -61,13 +61,17 @@ std::optional<boost::json::object> parse_object(std::string_view text, std::stri
     return std::move(v.as_object());
 }
 
+/// A journal larger than this is refused rather than read into memory.
+constexpr std::uint64_t k_max_journal_bytes = std::uint64_t{1} << 30;
+
 std::string read_content(const fs::path& file) {
     std::error_code ec;
     if (!fs::exists(file, ec)) {
         throw util::Error("journal " + file.string() + " does not exist", util::ExitCode::invalid,
                           "run 'rollback history' to list the runs");
     }
-    const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+    // O_NONBLOCK: a FIFO put in a journal's place must not block the open.
+    const int fd = ::open(file.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
     struct stat st {};
     if (fd < 0 || ::fstat(fd, &st) != 0) {
         const int err = errno;
@@ -77,6 +81,15 @@ std::string read_content(const fs::path& file) {
         throw util::Error("cannot read journal " + file.string() + ": " + std::strerror(err),
                           util::ExitCode::invalid);
     }
+    if (!S_ISREG(st.st_mode) || static_cast<std::uint64_t>(st.st_size) > k_max_journal_bytes) {
+        ::close(fd);
+        throw util::Error("cannot read journal " + file.string() +
+                              (S_ISDIR(st.st_mode)   ? ": it is a directory"
+                               : S_ISREG(st.st_mode) ? ": larger than 1 GiB"
+                                                     : ": not a regular file (a FIFO, a device "
+                                                       "or a socket)"),
+                          util::ExitCode::invalid);
+    }
     // Sized once from fstat, read until end of file: a live run may append meanwhile, and a
     // long journal is not copied again and again as a stream buffer grows.
     std::string content;
@@ -84,6 +97,11 @@ std::string read_content(const fs::path& file) {
     size_t have = 0;
     for (;;) {
         if (have == content.size()) {
+            if (have > k_max_journal_bytes) {
+                ::close(fd);
+                throw util::Error("cannot read journal " + file.string() + ": larger than 1 GiB",
+                                  util::ExitCode::invalid);
+            }
             content.resize(content.size() * 2);
         }
         const ssize_t n = ::read(fd, content.data() + have, content.size() - have);
@@ -127,6 +145,34 @@ std::string header_problem(const boost::json::object& h, const fs::path& file) {
     return {};
 }
 
+/// What breaks the hash chain at line `i` (0-based) whose text is `text` and object `obj`, given
+/// the SHA-256 of the line before it (`prev`, updated to this line's); "" when it links.
+std::string link_problem(std::string_view text, const boost::json::object& obj, size_t i,
+                         std::string& prev) {
+    auto split = line::split_hash(text);
+    if (!split) {
+        return "no \"hash\" field at the end of the line";
+    }
+    if (util::sha256_hex(split->hashed) != split->hash) {
+        return "hash mismatch: the record's bytes were changed";
+    }
+    const auto* seq = obj.if_contains("seq");
+    boost::system::error_code ec;
+    if (seq == nullptr || !seq->is_number() ||
+        seq->to_number<std::int64_t>(ec) != static_cast<std::int64_t>(i) || ec) {
+        return "seq " + std::to_string(i) + " expected, found " +
+               (seq != nullptr ? boost::json::serialize(*seq) : "none") +
+               " (a record was deleted, inserted or moved)";
+    }
+    const auto* p = obj.if_contains("prev");
+    if (p == nullptr || !p->is_string() || p->as_string() != prev) {
+        return "\"prev\" is not the SHA-256 of line " + std::to_string(i) +
+               " (a record before it was changed, deleted or moved)";
+    }
+    prev = util::sha256_hex(text);
+    return {};
+}
+
 } // namespace
 
 std::string Journal::run_id() const {
@@ -156,6 +202,7 @@ Journal parse(std::string_view content, const fs::path& file) {
     // run's records cost no allocator work per value, to build or to drop.
     const boost::json::storage_ptr records =
         boost::json::make_shared_resource<boost::json::monotonic_resource>();
+    std::string prev_hash(k_zero_hash);
     for (size_t i = 0; i < lines.complete.size(); ++i) {
         const RawLine& l = lines.complete[i];
         std::string why;
@@ -169,6 +216,16 @@ Journal parse(std::string_view content, const fs::path& file) {
             throw util::Error("journal " + file.string() + ":" + std::to_string(i + 1) + ": " + why,
                               util::ExitCode::invalid,
                               "run 'rollback audit verify RUN_ID' to check the journal");
+        }
+        if (j.chain_problem.empty()) {
+            j.chain_problem = link_problem(l.text, *obj, i, prev_hash);
+            if (!j.chain_problem.empty()) {
+                j.chain_problem = "line " + std::to_string(i + 1) + " (seq " + std::to_string(i) +
+                                  "): " + j.chain_problem;
+                j.warnings.push_back("journal " + file.string() +
+                                     " is NOT intact: " + j.chain_problem +
+                                     " — run 'rollback audit verify RUN_ID' to check it");
+            }
         }
         if (i == 0) {
             // The version decides how to read everything after it, so it is checked first.

@@ -22,6 +22,9 @@ struct Journal {
     std::vector<std::string> warnings;        ///< e.g. the torn last record that was ignored
     /// Byte length of the complete lines (where a resumed writer continues).
     std::uint64_t valid_bytes = 0;
+    /// "" when the hash chain of the complete records links (as `audit verify` checks it), else
+    /// the first break: "line 3 (seq 2): hash mismatch: ...". Also one of `warnings`.
+    std::string chain_problem;
 
     std::string run_id() const; ///< header "run_id", "" when absent
 };

@@ -116,7 +116,16 @@ class Folder {
             if (auto* st = step(r)) {
                 st->status = StepStatus::marked_done;
                 st->in_flight = false;
-                st->why = str(r, "why");
+                // Said whole wherever the step is shown (status, history, report): a person's
+                // word, not the step's, and what its probe said when it disagreed.
+                const std::string by = str(r, "by");
+                const std::string why = str(r, "why");
+                const std::string probe = str(r, "probe_state");
+                st->why = (by == "probe"
+                               ? std::string("done by its probe")
+                               : "marked done by " + (by.empty() ? std::string("a person") : by)) +
+                          (why.empty() ? "" : " (" + why + ")") +
+                          (probe.empty() ? "" : " although its probe said: " + probe);
                 st->finished = time;
             }
         } else if (type == "step_retry_requested") {
@@ -368,6 +377,7 @@ RunState fold(const Journal& journal, bool live_holder) {
         s.created = std::string(c->as_string());
     }
     s.warnings = journal.warnings;
+    s.journal_problem = journal.chain_problem;
     Folder folder(s);
     for (const auto& r : journal.records) {
         folder.apply(r);

@@ -123,6 +123,7 @@ struct RunState {
     std::vector<StepState> steps; ///< plan order (run_started "steps"), unknown steps appended
     std::unordered_map<std::string, size_t> step_index; ///< id -> index in `steps` (by fold)
     std::vector<std::string> warnings; ///< the journal's warnings plus records that made no sense
+    std::string journal_problem;       ///< Journal::chain_problem: "" when the hash chain links
 
     const StepState* step(std::string_view id) const;
     /// Ids of steps started but not finished (see StepState::in_flight), in plan order.

@@ -200,6 +200,14 @@ Writer Writer::create(const fs::path& file, const boost::json::object& header_fi
 Writer Writer::open_existing(const fs::path& file, std::vector<std::string>* warnings,
                              const util::Clock* clock) {
     Journal j = read(file); // throws for missing/empty/unknown version/bad middle line
+    if (!j.chain_problem.empty()) {
+        // Appending would extend a chain that no longer proves anything: corruption (exit 2).
+        throw util::Error("journal " + file.string() + " is NOT intact: " + j.chain_problem +
+                              "; refusing to append to it",
+                          util::ExitCode::invalid,
+                          "run 'rollback audit verify " + j.run_id() +
+                              "' and restore the journal from a copy, or start a new run");
+    }
     std::string content = util::read_file(file);
     int fd = ::open(file.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
     if (fd < 0) {

@@ -106,6 +106,15 @@ RunOutcome resume(const playbook::Playbook& pb, const journal::Journal& jr,
                   const ResumeOptions& options, state::Store& store, const state::RunLease& lease,
                   exec::ProcessRunner& runner, report::Observer& observer) {
     const std::string run_id = jr.run_id();
+    if (!jr.chain_problem.empty()) {
+        // A journal whose chain is broken was changed after it was written: what it says was
+        // done cannot be trusted, so nothing is decided from it (journal.md, corruption).
+        throw util::Error("journal of run " + run_id + " is NOT intact: " + jr.chain_problem +
+                              "; refusing to resume from it",
+                          util::ExitCode::invalid,
+                          "run 'rollback audit verify " + run_id +
+                              "' and restore the journal from a copy, or start a new run");
+    }
     journal::RunState state = journal::fold(jr, false);
     const boost::json::object* started = nullptr;
     for (const auto& r : jr.records) {

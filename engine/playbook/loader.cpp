@@ -206,7 +206,9 @@ Playbook load(const fs::path& file, const LoadOptions& options) {
     std::vector<util::Diagnostic> dotenv_errors;
     std::map<std::string, std::string> dotenv;
     const fs::path dotenv_path = file.parent_path() / ".env";
-    if (fs::is_regular_file(dotenv_path, ec)) {
+    // Whatever is there is read like the playbook: a FIFO, a device, a directory or a dangling
+    // link named .env is refused (exit 2), not skipped.
+    if (fs::exists(fs::symlink_status(dotenv_path, ec))) {
         dotenv = parse_dotenv(util::read_input_file(dotenv_path, util::k_max_config_bytes),
                               dotenv_path.string(), dotenv_errors);
     }

@@ -88,6 +88,22 @@ std::map<std::string, std::string> parse_dotenv(std::string_view text,
             continue;
         }
         std::string_view value = util::trim(line.substr(eq + 1));
+        if (!value.empty() && (value[0] == '"' || value[0] == '\'')) {
+            size_t end = 1; // past the closing quote; a '"' after a backslash does not close
+            while (end < value.size() && value[end] != value[0]) {
+                end += value[0] == '"' && value[end] == '\\' ? 2 : 1;
+            }
+            if (end >= value.size()) {
+                const int column = static_cast<int>(value.data() - raw.data()) + 1;
+                errors.push_back({{display_path, line_no, column},
+                                  ".env",
+                                  std::string("unterminated ") +
+                                      (value[0] == '"' ? "double" : "single") +
+                                      "-quoted value of " + key,
+                                  "close the quote on the same line"});
+                continue;
+            }
+        }
         if (value.size() >= 2 && (value[0] == '"' || value[0] == '\'') &&
             value.find(value[0], 1) != std::string_view::npos) {
             size_t close = value.find(value[0], 1);

@@ -310,6 +310,10 @@ json::object status_json(const journal::RunState& s, const RunContext& ctx) {
     o["in_flight"] = std::move(in_flight);
     o["steps"] = std::move(steps);
     o["warnings"] = std::move(warnings);
+    o["journal_intact"] = s.journal_problem.empty();
+    if (!s.journal_problem.empty()) {
+        o["journal_problem"] = s.journal_problem;
+    }
     if (ctx.stale_lock) {
         o["stale_lock"] = state::to_json(*ctx.stale_lock);
     }
@@ -321,12 +325,30 @@ std::string history_header() {
            pad("PLAYBOOK", 18) + "REASON";
 }
 
+/// What a one-line view must not leave out: steps a person marked done (the run's state then
+/// rests on their word) and a journal whose hash chain is broken.
+std::vector<std::string> history_notes(const journal::RunState& s) {
+    std::vector<std::string> notes;
+    for (const auto& st : s.steps) {
+        if (st.status == StepStatus::marked_done && st.why.rfind("marked done by ", 0) == 0) {
+            notes.push_back("step " + st.id + " " + st.why);
+        }
+    }
+    if (!s.journal_problem.empty()) {
+        notes.push_back("journal NOT intact: " + s.journal_problem);
+    }
+    return notes;
+}
+
 std::string format_history_line(const journal::RunState& s) {
     std::string time = s.finished.empty() ? "-" : ms_text(s.duration_ms);
     std::string name = s.playbook_name.empty() ? s.playbook : s.playbook_name;
     std::string line = pad(s.run_id, 25) + pad(std::string(journal::to_string(s.status)), 21) +
                        pad(s.started.empty() ? s.created : s.started, 26) + pad(time, 9) +
                        pad(name.empty() ? "-" : name, 18) + s.reason;
+    for (const auto& n : history_notes(s)) {
+        line += " [" + n + "]";
+    }
     while (!line.empty() && line.back() == ' ') {
         line.pop_back();
     }
@@ -349,6 +371,12 @@ json::object history_json(const journal::RunState& s) {
                    {"trigger", trigger_json(s.trigger)}, // one schema with status --json
                    {"user", s.user}};
     o["exit_code"] = s.exit_code ? json::value(*s.exit_code) : json::value(nullptr);
+    json::array notes;
+    for (const auto& n : history_notes(s)) {
+        notes.push_back(json::value(n));
+    }
+    o["notes"] = std::move(notes);
+    o["journal_intact"] = s.journal_problem.empty();
     return o;
 }
 

@@ -93,13 +93,27 @@ void write_file_atomic(const fs::path& path, std::string_view content,
 }
 
 std::string read_file(const fs::path& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
+    // O_NONBLOCK and fstat first: a state file replaced by a FIFO, a link to /dev/zero or a
+    // directory is refused at once instead of hanging or filling memory.
+    const int fd = ::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    struct stat st {};
+    if (fd < 0 || ::fstat(fd, &st) != 0) {
+        const int err = errno;
+        if (fd >= 0) {
+            ::close(fd);
+        }
+        errno = err;
         fail("cannot read", path);
     }
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
+    ::close(fd);
+    if (!S_ISREG(st.st_mode)) {
+        throw Error("cannot read " + path.string() +
+                        (S_ISDIR(st.st_mode)
+                             ? ": it is a directory"
+                             : ": not a regular file (a FIFO, a device or a socket)"),
+                    ExitCode::invalid);
+    }
+    return read_input_file(path, k_max_state_bytes);
 }
 
 void require_regular_file(const fs::path& path) {

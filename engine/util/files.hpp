@@ -34,7 +34,12 @@ void write_file_atomic(const fs::path& path, std::string_view content,
 /// caller decides whether that is an error or a warning.
 bool append_line(const fs::path& path, std::string_view line);
 
-/// The whole file; throws util::Error when it cannot be read.
+/// The bound read_file applies to the engine's own state files (256 MiB).
+inline constexpr size_t k_max_state_bytes = size_t{256} << 20;
+
+/// The whole of a regular file of at most k_max_state_bytes; throws util::Error when it cannot
+/// be read (exit 1), or (exit 2) when it is not a regular file (a FIFO, a device, a directory)
+/// or is larger.
 std::string read_file(const fs::path& path);
 
 /// The whole of an input file the user named (a playbook, a config, a recorded CSV): only a

@@ -194,5 +194,5 @@ for port in $ports; do
         fail "something still listens on $port"
     fi
 done
-if kill -0 "$nginx_pid" 2>/dev/null; then fail "nginx (pid $nginx_pid) outlived destroy"; fi
+if running "$nginx_pid"; then fail "nginx (pid $nginx_pid) outlived destroy"; fi
 pass "destroy removed everything (total $((SECONDS - start)) s)"

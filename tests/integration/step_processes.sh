@@ -61,8 +61,8 @@ expect_rc 0 "$dir/status.out" -- "$RB" status --state-dir "$dir/.rollback"
 contains "$dir/status.out" "left running: pid $server ("
 contains "$dir/status.out" "-m http.server $port --bind 127.0.0.1)"
 kill "$server"
-for _ in $(seq 1 50); do kill -0 "$server" 2>/dev/null || break; sleep 0.1; done
-! kill -0 "$server" 2>/dev/null || fail "the server did not stop on TERM"
+for _ in $(seq 1 50); do running "$server" || break; sleep 0.1; done
+! running "$server" || fail "the server did not stop on TERM"
 pass "exec: a daemon started with nohup … & survives its step, the http check passes, status lists it"
 
 # --- 2. service, manager = "command": a start script that forks the daemon ------------------
@@ -149,7 +149,7 @@ release_when_waited() {
     local d=$1 out=$2 pid=$3 rc=0
     for _ in $(seq 1 600); do
         grep -q "waiting up to" "$out" 2>/dev/null && break
-        kill -0 "$pid" 2>/dev/null || break
+        running "$pid" || break
         sleep 0.1
     done
     touch "$d/release"
@@ -269,9 +269,109 @@ TOML
 expect_rc 0 "$dir/run.out" -- sh -c "cd '$dir' && exec '$RB' run -p pb.toml --yes </dev/null"
 daemon=$(cat "$dir/daemon.pid")
 stop_on_exit "$daemon"
-kill -0 "$daemon" 2>/dev/null || fail "the setsid daemon did not survive its step's normal exit"
+running "$daemon" || fail "the setsid daemon did not survive its step's normal exit"
 [ "$(left_pids "$(journal_of "$dir")" start)" = "$daemon" ] || fail "left_running is not the setsid daemon $daemon"
 expect_rc 0 "$dir/status.out" -- "$RB" status --state-dir "$dir/.rollback"
 contains "$dir/status.out" "left running: pid $daemon (sleep 300) [left the group]"
 kill "$daemon"
 pass "a daemon started with setsid survives its step's normal exit and is listed as having left the group"
+
+# --- 6. a setsid daemon that rewrites its process title (perl $0, setproctitle) ------------------
+# The rewrite overwrites /proc/<pid>/environ, and with it the attempt token: the inherited attempt
+# mark (a descriptor) still names it — for resume, for a timeout, and in left_running.
+if command -v perl >/dev/null; then
+dir=$WORK/title
+mkdir -p "$dir"
+cat >"$dir/pb.toml" <<'TOML'
+[playbook]
+name = "title"
+[[step]]
+id = "work"
+action = "exec"
+idempotent = true
+timeout = "20s"
+argv = ["sh", "-c", "setsid perl -e 'open L,\">>log\"; L->autoflush(1); print L \"start $$\\n\"; $0 = \"worker \" . \"x\" x 3000; sleep 3; print L \"end $$\\n\"' & wait"]
+TOML
+(cd "$dir" && exec "$RB" run -p pb.toml --yes </dev/null >run.out 2>&1) &
+pid=$!
+for _ in $(seq 1 200); do grep -qs start "$dir/log" && break; sleep 0.05; done
+grep -qs start "$dir/log" || fail "the title step never began"
+sleep 0.5 # the worker has rewritten its title
+worker=$(awk '/start/ {print $2; exit}' "$dir/log")
+grep -qs ROLLBACK_STEP_ATTEMPT "/proc/$worker/environ" && fail "the worker's environment still carries the token: the scenario needs it gone"
+kill -9 $pid
+wait $pid 2>/dev/null || true
+expect_rc 0 "$dir/resume.out" -- "$RB" resume --state-dir "$dir/.rollback" --yes
+python3 - "$dir/log" <<'PY' || fail "attempts of step work overlapped: $(cat "$dir/log")"
+import sys
+words = [l.split()[0] for l in open(sys.argv[1])]
+assert words == ["start", "end", "start", "end"], words
+PY
+grep -q '"type":"step_survivors".*"left_group":true' "$(journal_of "$dir")" || fail "no step_survivors record naming the retitled worker"
+pass "kill -9 mid-step: resume waited for a setsid worker that rewrote its title (found by its attempt mark)"
+
+dir=$WORK/title-timeout
+mkdir -p "$dir"
+cat >"$dir/pb.toml" <<'TOML'
+[playbook]
+name = "title-timeout"
+[[step]]
+id = "w"
+action = "exec"
+timeout = "1s"
+argv = ["sh", "-c", "setsid perl -e '$0 = \"worker \" . \"x\" x 3000; open P, \">worker.pid\"; print P $$; close P; sleep 4; open L, \">>alive\"; print L \"ran after the timeout\\n\"' & sleep 100"]
+TOML
+rc=0
+(cd "$dir" && exec "$RB" run -p pb.toml --yes </dev/null >run.out 2>&1) || rc=$?
+[ $rc -eq 1 ] || { cat "$dir/run.out" >&2; fail "title-timeout run exited $rc (want 1)"; }
+contains "$dir/run.out" "timed_out"
+worker=$(cat "$dir/worker.pid")
+running "$worker" && { kill -9 "$worker"; fail "the retitled worker outlived its step's timeout"; }
+sleep 3.5
+[ -e "$dir/alive" ] && fail "the retitled worker kept working after the timeout"
+pass "a timeout ends a setsid worker that rewrote its title"
+
+dir=$WORK/title-left
+mkdir -p "$dir"
+cat >"$dir/pb.toml" <<'TOML'
+[playbook]
+name = "title-left"
+[[step]]
+id = "start"
+action = "exec"
+argv = ["sh", "-c", "setsid perl -e '$0 = \"worker \" . \"x\" x 3000; open P, \">worker.pid.tmp\"; print P $$; close P; rename \"worker.pid.tmp\", \"worker.pid\"; sleep 300' >/dev/null 2>&1 & while [ ! -e worker.pid ]; do sleep 0.01; done"]
+TOML
+expect_rc 0 "$dir/run.out" -- sh -c "cd '$dir' && exec '$RB' run -p pb.toml --yes </dev/null"
+worker=$(cat "$dir/worker.pid")
+stop_on_exit "$worker"
+running "$worker" || fail "the retitled daemon did not survive its step's normal exit"
+[ "$(left_pids "$(journal_of "$dir")" start)" = "$worker" ] || fail "left_running is not the retitled daemon $worker: $(left_pids "$(journal_of "$dir")" start)"
+kill "$worker"
+pass "a setsid daemon that rewrote its title is listed in left_running"
+fi
+
+# --- 7. a daemon that keeps writing to the step's output after the step ended -------------------
+# `nohup` redirects only a terminal: the daemon's stdout is the engine's pipe. After the drain
+# window a drainer reads it, so the daemon's next write does not kill it (SIGPIPE).
+dir=$WORK/ticker
+mkdir -p "$dir"
+cat >"$dir/pb.toml" <<'TOML'
+[playbook]
+name = "ticker"
+[[step]]
+id = "d"
+action = "exec"
+argv = ["sh", "-c", "nohup sh -c 'while :; do echo tick; echo tick >>ticks; sleep 0.2; done' & echo started"]
+TOML
+expect_rc 0 "$dir/run.out" -- sh -c "cd '$dir' && exec '$RB' run -p pb.toml --yes </dev/null"
+pids=$(left_pids "$(journal_of "$dir")" d)
+for p in $pids; do stop_on_exit $p; done
+[ -n "$pids" ] || fail "the ticker is not listed as left running"
+sleep 1.5
+n=$(wc -l <"$dir/ticks")
+[ "$n" -ge 6 ] || fail "the ticker died after $n writes: its output pipe was closed under it"
+loop=""
+for p in $pids; do grep -qs while "/proc/$p/cmdline" && loop=$p; done
+[ -n "$loop" ] || fail "the ticker's loop ($pids) is gone 1.5 s after the run"
+for p in $pids; do kill "$p" 2>/dev/null || true; done
+pass "a daemon that writes to the step's output keeps running after the step (a drainer reads it)"

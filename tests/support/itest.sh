@@ -51,4 +51,7 @@ expect_rc() {
 }
 # contains FILE TEXT / lacks FILE TEXT
 contains() { grep -qF -- "$2" "$1" || { cat "$1" >&2; fail "$1 does not contain: $2"; }; }
+# running PID: the process exists and is not a zombie. An orphan killed by the engine is
+# re-parented to PID 1, which may reap it late; `kill -0` still succeeds on a zombie.
+running() { local st; st=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) && [ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]; }
 lacks() { ! grep -qF -- "$2" "$1" || { cat "$1" >&2; fail "$1 contains: $2"; }; }

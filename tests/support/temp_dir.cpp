@@ -43,3 +43,22 @@ std::filesystem::path rollback_binary() {
 }
 
 } // namespace rollback::test
+
+namespace rollback::test {
+
+bool running(int pid) {
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string line;
+    if (!std::getline(stat, line)) {
+        return false;
+    }
+    // pid (comm) state ...: comm may hold spaces and parentheses, so read after the last ')'.
+    const auto close = line.rfind(')');
+    if (close == std::string::npos || close + 2 >= line.size()) {
+        return false;
+    }
+    const char state = line[close + 2];
+    return state != 'Z' && state != 'X';
+}
+
+} // namespace rollback::test

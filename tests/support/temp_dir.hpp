@@ -23,6 +23,10 @@ class TempDir {
     std::filesystem::path m_path;
 };
 
+/// True when process `pid` exists and is not a zombie (an orphan the engine killed is
+/// re-parented to PID 1, which may reap it late: kill(pid, 0) still succeeds on a zombie).
+bool running(int pid);
+
 /// The source tree and the built `rollback` binary.
 std::filesystem::path source_dir();
 std::filesystem::path rollback_binary();

@@ -216,8 +216,16 @@ TEST_SUITE("journal") {
             CHECK(s.status == RunStatus::running);
             CHECK(s.attention.empty());
             CHECK(s.step("restore-db")->status == StepStatus::marked_done);
-            CHECK(s.step("restore-db")->why == "checked by hand");
+            CHECK(s.step("restore-db")->why == "marked done by alice (checked by hand)");
             CHECK(s.in_flight_steps().empty());
+        }
+        SUBCASE("marked done against its probe, with no reason: said whole") {
+            b.add({{"type", "run_resumed"}, {"by", "alice"}, {"pid", 5001}, {"host", "web2"}})
+                .step("step_marked_done", "restore-db",
+                      {{"by", "alice"}, {"probe_state", "shop is NOT restored"}});
+            s = fold(b.j, true);
+            CHECK(s.step("restore-db")->why ==
+                  "marked done by alice although its probe said: shop is NOT restored");
         }
         SUBCASE("retry requested, then timed out") {
             b.add({{"type", "run_resumed"}, {"by", "alice"}, {"pid", 5001}, {"host", "web2"}})
