@@ -186,7 +186,10 @@ FileReplayer::FileReplayer(const config::Config& cfg, FileReplay r, OnDecision o
         warmup = std::max(warmup, c.window);
     }
     m_lateness = is_log ? src.max_lateness : util::Millis(0);
-    m_tail_s = is_log ? silence_tail(m_conds, m_interval, src.interval).count() / 1000 : 0;
+    m_tail_s =
+        is_log
+            ? silence_tail(m_conds, m_interval, std::chrono::seconds(m_interval_s)).count() / 1000
+            : 0;
     if (m_r.from) {
         m_read_from = *m_r.from - warmup - m_lateness - m_interval;
     }

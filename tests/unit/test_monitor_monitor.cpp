@@ -878,13 +878,15 @@ interval = "2s"
         monitor::Monitor mon(cfg);
         exec::RealProcessRunner runner;
         int escalations = 0, skew_ticks = 0;
-        for (int i = 1; i <= 10; ++i) {
+        for (int i = 0; i <= 10; ++i) {
             const auto now = start + seconds(2 * i);
             const int64_t t = epoch_s(now);
             std::string chunk;
-            for (int64_t s = t - 2; s < t; ++s) {
+            // Tick 0 sees an empty log (no_data, an empty window: ignored); then the server
+            // writes, stamped by its clock 10 s ahead.
+            for (int64_t s = t - 2; s < t && i > 0; ++s) {
                 for (int k = 0; k < 5; ++k) {
-                    chunk += log_line(s + 10, 500); // stamped by a clock 10 s ahead
+                    chunk += log_line(s + 10, 500);
                 }
             }
             append(dir / "access.log", chunk);
@@ -893,11 +895,18 @@ interval = "2s"
             const auto& c = e.record.conditions[0];
             INFO("tick " << i << ": " << c.detail);
             CHECK(c.verdict == decision::Verdict::no_data);
-            if (c.detail.find("clock skew 9 s: the 10 lines read") != std::string::npos) {
+            const bool skew =
+                c.detail.find("clock skew 9 s: the 10 lines read") != std::string::npos;
+            if (skew) {
                 ++skew_ticks;
                 CHECK(c.detail.find("none is counted") != std::string::npos);
+                CHECK(c.policy == decision::Policy::escalate);
             }
-            escalations += e.record.action == decision::Action::escalate;
+            if (e.record.action == decision::Action::escalate) {
+                ++escalations;
+                CHECK(i == 1); // the monitor went blind: a person is told at once
+                CHECK(skew);
+            }
         }
         CHECK(skew_ticks == 10);
         CHECK(escalations == 1); // the state begins once; then once per cooldown
