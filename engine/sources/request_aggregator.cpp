@@ -60,16 +60,18 @@ void RequestAggregator::add(const LogEntry& e) {
 
 void RequestAggregator::add_slow(const LogEntry& e) {
     constexpr int64_t k_earliest_plausible_s = 946684800; // 2000-01-01T00:00:00Z
-    if (e.time_s < k_earliest_plausible_s || e.time_s > m_latest_plausible_s) {
-        ++m_implausible;
-        return;
-    }
     if (m_read_at != INT64_MIN && e.time_s - m_read_at > jump_s()) {
         // Live: dated ahead of the monitor's own clock by more than a jump — a worker whose clock
-        // runs ahead. No line, however many agree with it, makes it count.
+        // runs ahead, or this machine's clock behind (by a day or more too: checked before the
+        // day-ahead bound, so that the monitor can say so). No line, however many agree with it,
+        // makes it count.
         ++m_implausible;
         ++m_ahead;
         m_ahead_max_s = std::max(m_ahead_max_s, e.time_s - m_read_at);
+        return;
+    }
+    if (e.time_s < k_earliest_plausible_s || e.time_s > m_latest_plausible_s) {
+        ++m_implausible;
         return;
     }
     judge(e);

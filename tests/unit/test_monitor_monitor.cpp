@@ -855,8 +855,16 @@ TEST_SUITE("monitor") {
               "clock skew - escalated") {
         // Break-it finding 11: the web server's clock 10 s ahead, jump = 2 s + 2 × 1 s. Every line
         // the monitor reads is from its future: it counts none, and says so in the record.
-        rollback::test::TempDir dir;
-        auto cfg = config::parse(R"([target]
+        exec::RealProcessRunner runner;
+        // Now (lines more than a day after this machine's clock are implausible as well).
+        const auto start = util::SystemTime(
+            seconds(epoch_s(util::SystemTime(std::chrono::system_clock::now())) / 10 * 10));
+        // 10 s ahead, and two days ahead (beyond the day-ahead bound of plausible lines: still
+        // told as clock skew, not only as implausible lines).
+        for (const int64_t ahead_s : {int64_t{10}, int64_t{2 * 86400}}) {
+            CAPTURE(ahead_s);
+            rollback::test::TempDir dir;
+            auto cfg = config::parse(R"([target]
 name = "t"
 [source.web]
 kind = "access_log"
@@ -872,44 +880,43 @@ min_requests = 10
 [decision]
 interval = "2s"
 )",
-                                 "rollback.toml", dir.path());
-        dir.write("access.log", "");
-        const auto start = at("2026-12-05T21:00:00Z");
-        monitor::Monitor mon(cfg);
-        exec::RealProcessRunner runner;
-        int escalations = 0, skew_ticks = 0;
-        for (int i = 0; i <= 10; ++i) {
-            const auto now = start + seconds(2 * i);
-            const int64_t t = epoch_s(now);
-            std::string chunk;
-            // Tick 0 sees an empty log (no_data, an empty window: ignored); then the server
-            // writes, stamped by its clock 10 s ahead.
-            for (int64_t s = t - 2; s < t && i > 0; ++s) {
-                for (int k = 0; k < 5; ++k) {
-                    chunk += log_line(s + 10, 500);
+                                     "rollback.toml", dir.path());
+            dir.write("access.log", "");
+            monitor::Monitor mon(cfg);
+            int escalations = 0, skew_ticks = 0;
+            for (int i = 0; i <= 10; ++i) {
+                const auto now = start + seconds(2 * i);
+                const int64_t t = epoch_s(now);
+                std::string chunk;
+                // Tick 0 sees an empty log (no_data, an empty window: ignored); then the server
+                // writes, stamped by its clock 10 s ahead.
+                for (int64_t s = t - 2; s < t && i > 0; ++s) {
+                    for (int k = 0; k < 5; ++k) {
+                        chunk += log_line(s + ahead_s, 500);
+                    }
+                }
+                append(dir / "access.log", chunk);
+                auto e = mon.tick(runner, now);
+                REQUIRE(e.record.conditions.size() == 1);
+                const auto& c = e.record.conditions[0];
+                INFO("tick " << i << ": " << c.detail);
+                CHECK(c.verdict == decision::Verdict::no_data);
+                const bool skew = c.detail.find("clock skew " + std::to_string(ahead_s - 1) +
+                                                " s: the 10 lines read") != std::string::npos;
+                if (skew) {
+                    ++skew_ticks;
+                    CHECK(c.detail.find("none is counted") != std::string::npos);
+                    CHECK(c.policy == decision::Policy::escalate);
+                }
+                if (e.record.action == decision::Action::escalate) {
+                    ++escalations;
+                    CHECK(i == 1); // the monitor went blind: a person is told at once
+                    CHECK(skew);
                 }
             }
-            append(dir / "access.log", chunk);
-            auto e = mon.tick(runner, now);
-            REQUIRE(e.record.conditions.size() == 1);
-            const auto& c = e.record.conditions[0];
-            INFO("tick " << i << ": " << c.detail);
-            CHECK(c.verdict == decision::Verdict::no_data);
-            const bool skew =
-                c.detail.find("clock skew 9 s: the 10 lines read") != std::string::npos;
-            if (skew) {
-                ++skew_ticks;
-                CHECK(c.detail.find("none is counted") != std::string::npos);
-                CHECK(c.policy == decision::Policy::escalate);
-            }
-            if (e.record.action == decision::Action::escalate) {
-                ++escalations;
-                CHECK(i == 1); // the monitor went blind: a person is told at once
-                CHECK(skew);
-            }
+            CHECK(skew_ticks == 10);
+            CHECK(escalations == 1); // the state begins once; then once per cooldown
         }
-        CHECK(skew_ticks == 10);
-        CHECK(escalations == 1); // the state begins once; then once per cooldown
 
         // The same lines from a right clock are counted: no skew, the errors trigger.
         rollback::test::TempDir dir2;
