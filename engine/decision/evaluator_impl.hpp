@@ -121,6 +121,7 @@ struct CondState {
     /// a ratio or percentile over lines; a quiet bucket adds none (docs/decision.md, "Counting").
     std::optional<uint64_t> line_seq;
     std::optional<Verdict> counted_verdict;       ///< of the last counted (not held) tick
+    bool counted_unreadable = false;              ///< that tick's no_data was an unreadable source
     std::optional<double> last_breach_value;      ///< of the open run, for "silent after breaching"
     std::optional<uint64_t> last_breach_requests; ///< access logs: requests of that window
     SystemTime last_breach_at;

@@ -198,7 +198,10 @@ ConditionRecord Evaluator::Impl::evaluate_condition(CondState& c, SystemTime now
     // itself (the acting invariant): a breach with its counting satisfied.
     // A missing-data state "begins" against the last counted tick: a held tick neither acts nor
     // hides a change from the next counted one.
-    const bool changed = !c.counted_verdict || *c.counted_verdict != r.verdict;
+    // A source that becomes unreadable (or whose clock is skewed) after an empty window is a
+    // new state though both are no_data: the monitor went blind, where it saw a gap before.
+    const bool changed = !c.counted_verdict || *c.counted_verdict != r.verdict ||
+                         (o.unreadable && !c.counted_unreadable);
     if (r.verdict == Verdict::firing && satisfied) {
         act_on_firing(c, now, r, triggered_this_tick, trigger_cause);
     } else if (silenced && r.policy == Policy::escalate && !(c.firing && c.acted) &&
@@ -227,6 +230,7 @@ ConditionRecord Evaluator::Impl::evaluate_condition(CondState& c, SystemTime now
     c.last_verdict = r.verdict;
     if (outcome != Outcome::hold) {
         c.counted_verdict = r.verdict;
+        c.counted_unreadable = o.missing == Missing::no_data && o.unreadable;
     }
 
     if (observed_ok && !repeated && !c.firing && (!deployed_at || at >= *deployed_at)) {

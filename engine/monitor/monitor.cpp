@@ -252,6 +252,7 @@ void Monitor::read_access_log(const config::SourceConfig& src, SystemTime now) {
     LogState& st = *it->second;
     sources::LogEntry entry;
     st.agg.reading_at(now_ms / 1000); // lines dated ahead of this clock are not counted
+    const uint64_t lines_before = st.agg.lines(), ahead_before = st.agg.ahead();
     auto poll = st.tailer.poll([&](std::string_view line) {
         ++st.counts.lines;
         if (line.empty()) {
@@ -312,6 +313,26 @@ void Monitor::read_access_log(const config::SourceConfig& src, SystemTime now) {
     }
     if (st.ready.empty()) {
         fill_until(final_ms / step_ms * step_ms);
+    }
+    const uint64_t ahead = st.agg.ahead() - ahead_before;
+    if (ahead > 0 && ahead == st.agg.lines() - lines_before) {
+        // Every line read at this tick is dated ahead of this machine's clock by more than a
+        // jump: its clock is behind the web server's, and the monitor, which counts no line from
+        // its future, is blind. Say so as the source being unusable (no_data, on_no_data): dated
+        // just after the final window's end, so that the window's newest sample is this one and
+        // no interval fed later is older than it.
+        m_eval.add_sample(
+            src.name,
+            Sample::make_missing(
+                SystemTime(util::Millis(std::max(final_ms, st.fed_until_ms) + 1)),
+                decision::SampleKind::unavailable,
+                "clock skew " + std::to_string(st.agg.ahead_max_s()) + " s: the " +
+                    std::to_string(ahead) +
+                    " lines read are dated ahead of this machine's clock by more than "
+                    "max_lateness + 2 intervals (" +
+                    std::to_string(st.agg.jump_s()) +
+                    " s); none is counted — fix the clock (NTP) of this machine or the web "
+                    "server"));
     }
 }
 

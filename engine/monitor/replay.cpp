@@ -106,6 +106,40 @@ ReplayStats replay(decision::Evaluator& ev, const std::string& source,
     return loop.finish(last);
 }
 
+util::Millis silence_tail(const std::vector<decision::ConditionSpec>& conds, util::Millis interval,
+                          util::Millis source_interval) {
+    const util::Millis step = std::max(interval, source_interval);
+    util::Millis tail{0};
+    for (const auto& c : conds) {
+        // Silence is judged while a run is open: the run's counting, the window emptied and the
+        // silence made unlikely by the traffic before it (at least one request in a breaching
+        // window: at most 3 windows after the last breach), then max_missed + 1 silent ticks.
+        util::Millis counting{0};
+        switch (c.counting) {
+        case decision::Counting::for_duration:
+            counting = c.for_duration;
+            break;
+        case decision::Counting::consecutive:
+            counting = step * c.consecutive;
+            break;
+        case decision::Counting::m_of_n:
+            counting = step * c.n;
+            break;
+        case decision::Counting::immediate:
+            break;
+        }
+        tail = std::max(tail, counting + 4 * c.window + (c.max_missed + 2) * step);
+    }
+    const int64_t ms = tail.count();
+    return util::Millis((ms + 999) / 1000 * 1000);
+}
+
+util::SystemTime replay_last_tick(util::SystemTime newest, util::Millis lateness,
+                                  util::Millis interval) {
+    const int64_t step = std::max<int64_t>(1, interval.count());
+    return util::SystemTime(util::Millis(round_up(ms_of(newest + lateness), step)));
+}
+
 std::string replay_source(const config::Config& cfg, const std::string& name) {
     std::string source = name;
     if (source.empty()) {
@@ -152,6 +186,10 @@ FileReplayer::FileReplayer(const config::Config& cfg, FileReplay r, OnDecision o
         warmup = std::max(warmup, c.window);
     }
     m_lateness = is_log ? src.max_lateness : util::Millis(0);
+    m_tail_s =
+        is_log
+            ? silence_tail(m_conds, m_interval, std::chrono::seconds(m_interval_s)).count() / 1000
+            : 0;
     if (m_r.from) {
         m_read_from = *m_r.from - warmup - m_lateness - m_interval;
     }
@@ -184,8 +222,9 @@ FileReplayer::~FileReplayer() = default;
 
 void FileReplayer::check_span(util::SystemTime t) const {
     const auto span_from = m_r.from.value_or(m_oldest.value_or(t));
-    const auto ticks = std::chrono::duration_cast<util::Millis>(t - span_from).count() /
-                       std::max<int64_t>(1, m_interval.count());
+    // In milliseconds since the epoch: the difference of two times in nanoseconds overflows
+    // past 292 years, and --from/--to may span 1678..2261.
+    const int64_t ticks = (ms_of(t) - ms_of(span_from)) / std::max<int64_t>(1, m_interval.count());
     if (ticks > k_max_ticks) {
         throw util::Error(m_r.file + ": the samples span " + util::format_time(span_from) + " .. " +
                               util::format_time(t) + ", " + std::to_string(ticks) +
@@ -212,7 +251,7 @@ const sources::FileStats& FileReplayer::read() {
     m_cpu_started = std::clock();
     m_in = sources::stream_samples(
         m_r.file, m_format, m_interval_s, m_lateness.count() / 1000, m_read_from, m_r.to,
-        max_samples, [this](decision::Sample s) {
+        max_samples, m_tail_s, [this](decision::Sample s) {
             if (!m_oldest) {
                 m_oldest = s.time;
                 if (m_r.to) {
@@ -240,11 +279,11 @@ const sources::FileStats& FileReplayer::read() {
 
 FileReplayResult FileReplayer::finish() {
     if (m_newest) {
-        // The last lines are judged once they are final, as the live monitor judges them: up to
-        // the first tick at or after the last sample + max_lateness.
-        const auto last = m_r.to.value_or(m_lateness.count() > 0 ? *m_newest + m_lateness +
-                                                                       m_interval - util::Millis(1)
-                                                                 : *m_newest);
+        // The last samples are judged once they are final, as the live monitor judges them: up
+        // to the first tick at or after the newest sample (an access log's: the quiet intervals
+        // after its last line) + max_lateness, however the sample is dated (a CSV row at
+        // 00:10:00.5 is judged at the tick after it).
+        const auto last = m_r.to.value_or(replay_last_tick(*m_newest, m_lateness, m_interval));
         check_span(last);
         m_result.stats = m_loop->finish(last);
     }

@@ -85,6 +85,19 @@ ReplayStats replay(decision::Evaluator& ev, const std::string& source,
                    util::SystemTime last, util::Millis interval, const OnTick& on_tick,
                    const std::vector<Deploy>& deploys = {});
 
+/// How long after an access log's last line a replay (without --to) goes on judging the quiet
+/// that follows, as the live monitor would: the longest time the source's conditions need to
+/// judge silence after a breach — for each, its counting span (`for`, or `consecutive` / `n`
+/// intervals) + 4 × `window` + (`max_missed` + 2) × the larger of `interval` and the source's
+/// interval (docs/decision.md, "The end of a replay"). Whole seconds, rounded up.
+util::Millis silence_tail(const std::vector<decision::ConditionSpec>& conds, util::Millis interval,
+                          util::Millis source_interval);
+
+/// A replay's last tick: the first multiple of `interval` at or after `newest` + `lateness`
+/// (the newest sample is judged once it is final, however it is dated).
+util::SystemTime replay_last_tick(util::SystemTime newest, util::Millis lateness,
+                                  util::Millis interval);
+
 /// The source a replayed file stands for: `name`, else the one source the conditions use.
 /// util::Error (exit 2) when the conditions use several and none is named, or `name` is no
 /// source of `cfg`.
@@ -155,6 +168,7 @@ class FileReplayer {
     std::string m_format;
     util::Millis m_interval{0}, m_lateness{0};
     int64_t m_interval_s = 0;
+    int64_t m_tail_s = 0; ///< silence_tail() of an access log, 0 for a CSV
     std::optional<util::SystemTime> m_read_from;
     std::unique_ptr<decision::Evaluator> m_ev;
     std::unique_ptr<ReplayLoop> m_loop;

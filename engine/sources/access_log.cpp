@@ -2,6 +2,7 @@
 #include "sources/access_log.hpp"
 
 #include "sources/multi_value.hpp"
+#include "sources/tailer.hpp"
 #include "util/error.hpp"
 
 #include <algorithm>
@@ -363,6 +364,11 @@ int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
 }
 
 bool LogFormat::parse(std::string_view line, LogEntry& out, TimeCache& cache) const {
+    // What the tailer skips (a line too long to be one), and what is no request: a run of NUL
+    // bytes (blocks a crash allocated but never wrote) before or inside the text of a line.
+    if (line.size() > LogTailer::k_max_line || std::memchr(line.data(), '\0', line.size())) {
+        return false;
+    }
     out.latency_ms = -1;
     bool have_time = false, have_status = false;
     const int n = static_cast<int>(m_fields.size());

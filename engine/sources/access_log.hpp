@@ -48,7 +48,9 @@ class LogFormat {
     /// util::Error naming the problem (no time variable, no $status, adjacent variables).
     static LogFormat compile(std::string_view spec);
 
-    /// Parses one line (no trailing newline). False when the line does not match the format.
+    /// Parses one line (no trailing newline). False when the line does not match the format, is
+    /// longer than LogTailer::k_max_line (64 KiB, which live never delivers) or holds a NUL
+    /// byte (the zeros a crash leaves in a log): one rule for the monitor and the replay.
     bool parse(std::string_view line, LogEntry& out, TimeCache& cache) const;
 
     bool has_latency() const { return m_latency_var >= 0; }
@@ -107,8 +109,12 @@ class RequestAggregator {
     /// Emits every interval final at the clock `now_s` (live mode): ended at or before
     /// `now_s - lateness`, quiet ones as zero requests ...
     void flush_until(int64_t now_s);
-    /// ... or everything (end of a replay).
-    void flush_all();
+    /// ... or everything (end of a replay), then the quiet intervals final at the clock
+    /// `until_s` (INT64_MIN: none): the end of a replay's ticks, where the live monitor would have
+    /// made them as zero requests (docs/decision.md, "The end of a replay").
+    void flush_all(int64_t until_s = INT64_MIN);
+    /// The end of the newest interval emitted (INT64_MIN before any).
+    int64_t emitted_until() const { return m_next_emit; }
     uint64_t late() const { return m_late; }
     /// The start of the interval of the first line counted (or skipped by count_from):
     /// INT64_MAX before any. The intervals before it are not observations — the file may have
@@ -127,7 +133,10 @@ class RequestAggregator {
     /// Live: the lines added next are read at `now_s` (the tick's time, before the tailer is
     /// polled). A line dated more than jump_s() after it comes from a clock that runs ahead:
     /// never counted (implausible()), whatever the lines around it.
-    void reading_at(int64_t now_s) { m_read_at = std::max(m_read_at, now_s); }
+    void reading_at(int64_t now_s) {
+        m_read_at = std::max(m_read_at, now_s);
+        m_ahead_max_s = 0;
+    }
     /// Lines dated before 2000 or more than a day after this machine's clock (a broken clock, a
     /// mangled line): not counted. Zero-filling the gap to such a date would take years of
     /// intervals. Also the lines of a run that jumped more than jump_s() ahead of the log's clock
@@ -137,6 +146,14 @@ class RequestAggregator {
     /// live, also the lines from the future (reading_at). Live and replay judge the same lines
     /// alike (docs/decision.md, "Event time and lateness").
     uint64_t implausible() const { return m_implausible; }
+    /// Live: of those, the lines dated more than jump_s() after the reading clock (reading_at),
+    /// and the most any of them read since the last reading_at was ahead (s). With lines() (every
+    /// line add()ed), the monitor tells a clock behind the web server's — every line it reads is
+    /// from its future — from a worker ahead among right ones (docs/decision.md, "A clock behind
+    /// the web server's").
+    uint64_t ahead() const { return m_ahead; }
+    int64_t ahead_max_s() const { return m_ahead_max_s; }
+    uint64_t lines() const { return m_lines; }
     /// How far ahead of the log's clock a line is a jump that later lines must confirm:
     /// max_lateness + 2 intervals. A line at most max_lateness late never refutes a jump.
     int64_t jump_s() const { return m_lateness + 2 * m_interval; }
@@ -193,6 +210,8 @@ class RequestAggregator {
     int64_t m_count_from = INT64_MIN; ///< see count_from()
     int64_t m_final_at = INT64_MAX;   ///< watermark at which the oldest open interval is final
     uint64_t m_late = 0;
+    uint64_t m_ahead = 0, m_lines = 0;
+    int64_t m_ahead_max_s = 0;
     uint64_t m_pending_late = 0; ///< too-late lines not yet reported in an emitted sample
     uint64_t m_implausible = 0;
     int64_t m_latest_plausible_s;        ///< now + 1 day, at construction

@@ -29,6 +29,7 @@ FileStats stream_samples(const std::filesystem::path& file, const std::string& f
                          int64_t interval_s, int64_t lateness_s,
                          std::optional<decision::SystemTime> from,
                          std::optional<decision::SystemTime> to, size_t max_samples,
+                         int64_t quiet_tail_s,
                          const std::function<void(decision::Sample)>& on_sample) {
     FileStats out;
     util::require_regular_file(file);
@@ -39,6 +40,9 @@ FileStats stream_samples(const std::filesystem::path& file, const std::string& f
             throw util::Error("cannot read " + file.string());
         }
         std::getline(in, head);
+    }
+    if (std::string_view(head).substr(0, k_utf8_bom.size()) == k_utf8_bom) {
+        head.erase(0, k_utf8_bom.size());
     }
     auto keep = [&](const decision::Sample& s) {
         return (!from || s.time >= *from) && (!to || s.time <= *to);
@@ -132,6 +136,15 @@ FileStats stream_samples(const std::filesystem::path& file, const std::string& f
         out.stats = parse_file(file, f, agg);
     }
     agg.flush_all();
+    // The log's end is not the end of the service: after the last line, the intervals the live
+    // monitor would finalize as zero requests up to the replay's last tick (silence after a
+    // breach is judged on them).
+    if (to) {
+        agg.flush_all(
+            std::chrono::duration_cast<std::chrono::seconds>(to->time_since_epoch()).count());
+    } else if (quiet_tail_s > 0 && agg.emitted_until() != INT64_MIN) {
+        agg.flush_all(agg.emitted_until() + lateness_s + quiet_tail_s);
+    }
     out.late = agg.late();
     out.implausible = agg.implausible();
     return out;
@@ -140,10 +153,11 @@ FileStats stream_samples(const std::filesystem::path& file, const std::string& f
 FileSamples read_samples(const std::filesystem::path& file, const std::string& format,
                          int64_t interval_s, int64_t lateness_s,
                          std::optional<decision::SystemTime> from,
-                         std::optional<decision::SystemTime> to, size_t max_samples) {
+                         std::optional<decision::SystemTime> to, size_t max_samples,
+                         int64_t quiet_tail_s) {
     FileSamples out;
     static_cast<FileStats&>(out) =
-        stream_samples(file, format, interval_s, lateness_s, from, to, max_samples,
+        stream_samples(file, format, interval_s, lateness_s, from, to, max_samples, quiet_tail_s,
                        [&](decision::Sample s) { out.samples.push_back(std::move(s)); });
     return out;
 }

@@ -44,11 +44,15 @@ inline constexpr size_t k_max_replay_samples = 3'000'000;
 /// util::InvalidInput (a CSV is read and checked whole before its first sample); util::Error
 /// (exit 2) as soon as the samples would exceed `max_samples` (two lines years apart), before
 /// the first sample past it — or of a run of quiet intervals past it — is made; the file must be
-/// a regular file.
+/// a regular file. After an access log's last line, the quiet intervals the live monitor would
+/// make as zero requests up to the replay's end follow: those final at `to` when given, else
+/// those ending at most `quiet_tail_s` after the last line's interval (monitor::silence_tail;
+/// docs/decision.md, "The end of a replay"). A CSV gets none: its rows are its samples.
 FileStats stream_samples(const std::filesystem::path& file, const std::string& format,
                          int64_t interval_s, int64_t lateness_s,
                          std::optional<decision::SystemTime> from,
                          std::optional<decision::SystemTime> to, size_t max_samples,
+                         int64_t quiet_tail_s,
                          const std::function<void(decision::Sample)>& on_sample);
 
 /// stream_samples into a vector (tests, the differential test's driver).
@@ -56,7 +60,7 @@ FileSamples read_samples(const std::filesystem::path& file, const std::string& f
                          int64_t interval_s, int64_t lateness_s,
                          std::optional<decision::SystemTime> from = std::nullopt,
                          std::optional<decision::SystemTime> to = std::nullopt,
-                         size_t max_samples = k_max_replay_samples);
+                         size_t max_samples = k_max_replay_samples, int64_t quiet_tail_s = 0);
 
 /// One observation of a `command` source: exit 0 and a number on stdout → a value sample; a
 /// non-zero exit, a timeout or output that is not a number → an error sample (the check failed,

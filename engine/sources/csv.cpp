@@ -123,6 +123,9 @@ std::vector<decision::Sample> parse_value_csv(std::string_view text,
         if (!line.empty() && line.back() == '\r') {
             line.remove_suffix(1);
         }
+        if (line_no == 1 && line.substr(0, k_utf8_bom.size()) == k_utf8_bom) {
+            line.remove_prefix(k_utf8_bom.size()); // Excel's "CSV UTF-8" starts with one
+        }
         if (line_no == 1) {
             if (util::trim(line) != "timestamp,value") {
                 header_errors.push_back({{display_path, 1, 1},
@@ -154,6 +157,11 @@ std::vector<decision::Sample> parse_value_csv(std::string_view text,
             continue;
         }
         std::string_view num = util::trim(line.substr(comma + 1));
+        // "+9" is 9 (spreadsheets write an explicit sign); from_chars reads no '+', and "+-9" or
+        // a lone "+" stay errors.
+        if (num.size() > 1 && num[0] == '+' && num[1] != '-' && num[1] != '+') {
+            num.remove_prefix(1);
+        }
         double v = 0;
         auto [end, ec] = std::from_chars(num.data(), num.data() + num.size(), v);
         if (ec != std::errc() || end != num.data() + num.size() || !std::isfinite(v)) {

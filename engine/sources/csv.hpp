@@ -29,6 +29,9 @@ struct CsvStats {
     uint64_t first_implausible_line = 0; ///< 1-based; 0 when none
 };
 
+/// A UTF-8 byte order mark: skipped at the start of a CSV (Excel's "CSV UTF-8" writes one).
+inline constexpr std::string_view k_utf8_bom = "\xEF\xBB\xBF";
+
 /// The largest CSV read_value_csv reads (1 GiB; the NAB files are under 1 MB).
 inline constexpr size_t k_max_csv_bytes = size_t{1} << 30;
 

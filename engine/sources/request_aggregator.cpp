@@ -42,6 +42,7 @@ inline void count_into(Bucket& b, const LogEntry& e) {
 } // namespace
 
 void RequestAggregator::add(const LogEntry& e) {
+    ++m_lines;
     // A line of the open interval most lines go to, that makes no interval final: no map lookup,
     // nothing to emit.
     if (m_current.bucket != nullptr && m_hold.empty() && e.time_s >= m_current.start &&
@@ -59,13 +60,17 @@ void RequestAggregator::add(const LogEntry& e) {
 
 void RequestAggregator::add_slow(const LogEntry& e) {
     constexpr int64_t k_earliest_plausible_s = 946684800; // 2000-01-01T00:00:00Z
-    if (e.time_s < k_earliest_plausible_s || e.time_s > m_latest_plausible_s) {
-        ++m_implausible;
-        return;
-    }
     if (m_read_at != INT64_MIN && e.time_s - m_read_at > jump_s()) {
         // Live: dated ahead of the monitor's own clock by more than a jump — a worker whose clock
-        // runs ahead. No line, however many agree with it, makes it count.
+        // runs ahead, or this machine's clock behind (by a day or more too: checked before the
+        // day-ahead bound, so that the monitor can say so). No line, however many agree with it,
+        // makes it count.
+        ++m_implausible;
+        ++m_ahead;
+        m_ahead_max_s = std::max(m_ahead_max_s, e.time_s - m_read_at);
+        return;
+    }
+    if (e.time_s < k_earliest_plausible_s || e.time_s > m_latest_plausible_s) {
         ++m_implausible;
         return;
     }
@@ -212,7 +217,7 @@ void RequestAggregator::flush_until(int64_t now_s) {
     finalize(now_s); // a quiet log still says "no traffic" up to what is final
 }
 
-void RequestAggregator::flush_all() {
+void RequestAggregator::flush_all(int64_t until_s) {
     // Unconfirmed at the end: the log's last lines after a quiet gap count; a run more than a
     // day ahead of the rest does not (it would stretch the replay to its wild date); of two runs
     // at the start, the one with more lines.
@@ -224,6 +229,9 @@ void RequestAggregator::flush_all() {
         emit(start, b);
     }
     m_open.clear();
+    if (until_s != INT64_MIN) {
+        finalize(until_s); // the log went quiet: zero requests, as live makes them
+    }
     m_final_at = INT64_MAX;
 }
 

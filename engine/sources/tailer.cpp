@@ -15,60 +15,65 @@ LogTailer::LogTailer(std::filesystem::path path, bool from_start)
     : m_path(std::move(path)), m_from_start(from_start) {}
 
 LogTailer::~LogTailer() {
-    if (m_fd >= 0) {
-        ::close(m_fd);
+    for (int fd : {m_cur.fd, m_old.fd}) {
+        if (fd >= 0) {
+            ::close(fd);
+        }
     }
 }
 
-void LogTailer::drain(Poll& result, const std::function<void(std::string_view)>& on_line) {
+uint64_t LogTailer::drain(Reader& r, Poll& result,
+                          const std::function<void(std::string_view)>& on_line, bool head) {
     // One small buffer for the tailer's life: a monitor follows logs for weeks, and a large
     // buffer allocated per poll would stay in the heap (glibc raises its mmap threshold).
     if (m_buf.empty()) {
         m_buf.resize(64 * 1024);
     }
     std::vector<char>& buf = m_buf;
+    uint64_t total = 0;
     for (;;) {
-        ssize_t n = ::pread(m_fd, buf.data(), buf.size(), static_cast<off_t>(m_offset));
+        ssize_t n = ::pread(r.fd, buf.data(), buf.size(), static_cast<off_t>(r.offset));
         if (n < 0 && errno == EINTR) {
             continue;
         }
         if (n <= 0) {
-            return;
+            return total;
         }
         std::string_view chunk(buf.data(), static_cast<size_t>(n));
-        if (m_offset < k_head) {
-            m_head.append(chunk.substr(0, k_head - m_offset));
+        if (head && r.offset < k_head) {
+            m_head.append(chunk.substr(0, k_head - r.offset));
         }
-        m_offset += static_cast<uint64_t>(n);
+        r.offset += static_cast<uint64_t>(n);
+        total += static_cast<uint64_t>(n);
         size_t start = 0;
         for (;;) {
             size_t nl = chunk.find('\n', start);
-            if (m_skipping) {
+            if (r.skipping) {
                 if (nl == std::string_view::npos) {
                     break; // still inside the overlong line
                 }
-                m_skipping = false;
+                r.skipping = false;
                 start = nl + 1;
                 continue;
             }
             if (nl == std::string_view::npos) {
-                if (m_partial.size() + (chunk.size() - start) > k_max_line) {
-                    m_partial.clear();
-                    m_skipping = true;
+                if (r.partial.size() + (chunk.size() - start) > k_max_line) {
+                    r.partial.clear();
+                    r.skipping = true;
                     ++result.overlong;
                     ++result.lines;
                 } else {
-                    m_partial.append(chunk.substr(start));
+                    r.partial.append(chunk.substr(start));
                 }
                 break;
             }
-            if (m_partial.size() + (nl - start) > k_max_line) {
-                m_partial.clear();
+            if (r.partial.size() + (nl - start) > k_max_line) {
+                r.partial.clear();
                 ++result.overlong;
-            } else if (!m_partial.empty()) {
-                m_partial.append(chunk.substr(start, nl - start));
-                on_line(m_partial);
-                m_partial.clear();
+            } else if (!r.partial.empty()) {
+                r.partial.append(chunk.substr(start, nl - start));
+                on_line(r.partial);
+                r.partial.clear();
             } else {
                 on_line(chunk.substr(start, nl - start));
             }
@@ -78,31 +83,76 @@ void LogTailer::drain(Poll& result, const std::function<void(std::string_view)>&
     }
 }
 
+void LogTailer::drain_old(Poll& result, const std::function<void(std::string_view)>& on_line) {
+    if (m_old.fd < 0) {
+        return;
+    }
+    if (drain(m_old, result, on_line, false) > 0) {
+        m_old.idle_polls = 0;
+        result.from_old = true;
+    } else if (++m_old.idle_polls >= k_old_idle_polls) {
+        // The server reopened its log long enough ago: nothing more comes to the old file. An
+        // incomplete last line stays incomplete, as a line the server never finished.
+        ::close(m_old.fd);
+        m_old = Reader{};
+    }
+}
+
+void LogTailer::retire(Poll& result, const std::function<void(std::string_view)>& on_line) {
+    if (m_old.fd >= 0) {
+        // A second rotation while the first old file is still open: read it to its end first.
+        drain(m_old, result, on_line, false);
+        ::close(m_old.fd);
+    }
+    drain(m_cur, result, on_line, true);
+    m_old = std::move(m_cur);
+    m_old.idle_polls = 0;
+    m_cur = Reader{};
+    result.rotated = true;
+}
+
 bool LogTailer::same_head() const {
     if (m_head.empty()) {
         return true;
     }
     std::string now(m_head.size(), '\0');
-    ssize_t n = ::pread(m_fd, now.data(), now.size(), 0);
+    ssize_t n = ::pread(m_cur.fd, now.data(), now.size(), 0);
     return n == static_cast<ssize_t>(now.size()) && now == m_head;
 }
 
 void LogTailer::restart_from_start(Poll& result) {
-    m_offset = 0;
-    m_partial.clear();
-    m_skipping = false;
+    m_cur.offset = 0;
+    m_cur.partial.clear();
+    m_cur.skipping = false;
     m_head.clear();
     result.truncated = true;
 }
 
 LogTailer::Poll LogTailer::poll(const std::function<void(std::string_view)>& on_line) {
     Poll result;
+    // The rotated file first: its lines are older than the new file's.
+    drain_old(result, on_line);
     struct stat st {};
     if (::stat(m_path.c_str(), &st) != 0) {
-        result.readable = false;
-        result.error = m_path.string() + ": " + std::strerror(errno);
-        if (m_fd >= 0) {
-            drain(result, on_line); // rotated away, new file not there yet: finish the old one
+        const int err = errno;
+        struct stat fst {};
+        if (m_cur.fd >= 0 && ::fstat(m_cur.fd, &fst) == 0 && fst.st_nlink > 0) {
+            // Renamed away (logrotate without `create`): the server still writes to it until
+            // it reopens its log; it is read by its descriptor as the rotated file.
+            retire(result, on_line);
+            m_renamed_away = true;
+        } else if (m_cur.fd >= 0) {
+            // Deleted: what it holds is read, and nothing more is waited for.
+            drain(m_cur, result, on_line, true);
+            ::close(m_cur.fd);
+            m_cur = Reader{};
+            m_renamed_away = false;
+        }
+        // Readable while the followed file, renamed away, is still read by its descriptor (the
+        // server writes to it until it reopens); not when the followed file was deleted.
+        if (m_old.fd < 0 || !m_renamed_away) {
+            result.readable = false;
+            result.error = m_path.string() + ": " + std::strerror(err);
         }
         return result;
     }
@@ -115,44 +165,48 @@ LogTailer::Poll LogTailer::poll(const std::function<void(std::string_view)>& on_
                        "): an access log is followed as a file";
         return result;
     }
-    if (m_fd >= 0 && (st.st_ino != m_ino || st.st_dev != m_dev)) {
-        drain(result, on_line);
-        ::close(m_fd);
-        m_fd = -1;
-        m_partial.clear();
-        result.rotated = true;
+    if (m_cur.fd >= 0 && (st.st_ino != m_ino || st.st_dev != m_dev)) {
+        retire(result, on_line);
     }
-    if (m_fd < 0) {
-        m_fd = ::open(m_path.c_str(), O_RDONLY | O_CLOEXEC);
-        if (m_fd < 0) {
+    if (m_cur.fd < 0) {
+        m_cur.fd = ::open(m_path.c_str(), O_RDONLY | O_CLOEXEC);
+        if (m_cur.fd < 0) {
             result.readable = false;
             result.error = m_path.string() + ": " + std::strerror(errno);
             return result;
         }
         struct stat fst {};
-        ::fstat(m_fd, &fst);
+        ::fstat(m_cur.fd, &fst);
+        if (m_old.fd >= 0 && fst.st_ino == m_ino && fst.st_dev == m_dev) {
+            // The renamed file came back under its name: follow it where it was left.
+            ::close(m_cur.fd);
+            m_cur = std::move(m_old);
+            m_old = Reader{};
+            m_renamed_away = false;
+            drain(m_cur, result, on_line, true);
+            return result;
+        }
         m_dev = fst.st_dev;
         m_ino = fst.st_ino;
-        m_offset = (m_first && !m_from_start) ? static_cast<uint64_t>(fst.st_size) : 0;
+        m_renamed_away = false;
+        m_cur.offset = (m_first && !m_from_start) ? static_cast<uint64_t>(fst.st_size) : 0;
         m_first = false;
         m_head.clear();
-        m_partial.clear();
-        m_skipping = false;
-        if (m_offset > 0) {
-            m_head.resize(std::min<uint64_t>(k_head, m_offset));
-            if (::pread(m_fd, m_head.data(), m_head.size(), 0) !=
+        if (m_cur.offset > 0) {
+            m_head.resize(std::min<uint64_t>(k_head, m_cur.offset));
+            if (::pread(m_cur.fd, m_head.data(), m_head.size(), 0) !=
                 static_cast<ssize_t>(m_head.size())) {
                 m_head.clear();
             }
         }
     } else {
         struct stat fst {};
-        ::fstat(m_fd, &fst);
-        if (static_cast<uint64_t>(fst.st_size) < m_offset || !same_head()) {
+        ::fstat(m_cur.fd, &fst);
+        if (static_cast<uint64_t>(fst.st_size) < m_cur.offset || !same_head()) {
             restart_from_start(result);
         }
     }
-    drain(result, on_line);
+    drain(m_cur, result, on_line, true);
     return result;
 }
 

@@ -11,14 +11,16 @@
 
 namespace rollback::sources {
 
-/// Follows a growing log file like `tail -F`: across rotation (a new file at the path: the rest of
-/// the old one is read first, then the new one from its start) and truncation (logrotate's
-/// copytruncate: the file got smaller than what was read, or its first bytes are no longer the
-/// ones read — truncated and written again between two polls: read again from its start). Only
-/// complete lines are delivered, each at most k_max_line bytes: a longer one (a run of NUL bytes
-/// after a power loss) is skipped to its newline and counted, so memory stays bounded. A path
-/// that is not a regular file (a FIFO, a device) is never opened: reading it could block or
-/// never end.
+/// Follows a growing log file like `tail -F`: across rotation (a new file at the path, or none
+/// yet: the renamed old file is still read by its open descriptor — a server writes to it until
+/// it reopens its log — each poll before the new one, until it has grown by nothing for
+/// k_old_idle_polls polls in a row, or another rotation comes; the new file from its start) and
+/// truncation (logrotate's copytruncate: the file got smaller than what was read, or its first
+/// bytes are no longer the ones read — truncated and written again between two polls: read again
+/// from its start). Only complete lines are delivered, each at most k_max_line bytes: a longer one
+/// (a run of NUL bytes after a power loss) is skipped to its newline and counted, so memory stays
+/// bounded. A path that is not a regular file (a FIFO, a device) is never opened: reading it could
+/// block or never end.
 class LogTailer {
   public:
     /// `from_start`: read what the file already holds on the first poll; otherwise start at its
@@ -34,26 +36,44 @@ class LogTailer {
         uint64_t lines = 0;
         uint64_t overlong = 0; ///< lines longer than k_max_line, skipped (counted in `lines` too)
         bool rotated = false, truncated = false;
+        /// Lines came from the rotated file's descriptor at this poll (its path may be gone).
+        bool from_old = false;
     };
     static constexpr size_t k_max_line = 64 * 1024;
+    /// A rotated file is closed after this many polls in a row that found nothing new in it.
+    static constexpr int k_old_idle_polls = 3;
     /// Delivers every complete line appended since the last poll (without the newline).
     Poll poll(const std::function<void(std::string_view)>& on_line);
 
   private:
-    void drain(Poll& result, const std::function<void(std::string_view)>& on_line);
+    /// One open file being read: its descriptor, how far it was read, the incomplete last line.
+    struct Reader {
+        int fd = -1;
+        uint64_t offset = 0;
+        std::string partial;
+        bool skipping = false; ///< inside an overlong line: dropping bytes up to its newline
+        int idle_polls = 0;    ///< the rotated file: polls in a row that found nothing new
+    };
+    /// Delivers the complete lines appended to `r`; returns the bytes read. `head`: keep the
+    /// file's first bytes (the followed file, for copytruncate).
+    uint64_t drain(Reader& r, Poll& result, const std::function<void(std::string_view)>& on_line,
+                   bool head);
+    /// Reads the rotated file (if any) and closes it once it stays idle.
+    void drain_old(Poll& result, const std::function<void(std::string_view)>& on_line);
+    /// The followed file was rotated: it becomes the rotated file (a previous one is read to its
+    /// end and closed).
+    void retire(Poll& result, const std::function<void(std::string_view)>& on_line);
     /// True when the file's first bytes are still those read from it (m_head).
     bool same_head() const;
     void restart_from_start(Poll& result);
     std::filesystem::path m_path;
     bool m_from_start;
     bool m_first = true;
-    int m_fd = -1;
+    Reader m_cur, m_old;
+    bool m_renamed_away = false; ///< the path is missing: the followed file was renamed (m_old)
     dev_t m_dev = 0;
     ino_t m_ino = 0;
-    uint64_t m_offset = 0;
-    std::string m_partial;
-    bool m_skipping = false; ///< inside an overlong line: dropping bytes up to its newline
-    std::string m_head;      ///< the file's first bytes as read (at most k_head), for copytruncate
+    std::string m_head; ///< the file's first bytes as read (at most k_head), for copytruncate
     static constexpr size_t k_head = 256;
     std::vector<char> m_buf;
 };

@@ -64,14 +64,18 @@ json::value run_case(const json::object& c, const std::filesystem::path& dir) {
     // As cmd_check's replay: an access log is bucketed into its source's interval.
     const int64_t interval_s = (is_log ? src.interval : cfg.interval).count() / 1000;
     const util::Millis lateness = is_log ? src.max_lateness : util::Millis(0);
-    sources::FileSamples in = sources::read_samples(
-        file, is_log ? src.format : "combined_request_time", interval_s, lateness.count() / 1000);
     std::vector<decision::ConditionSpec> conds;
     for (const auto& cond : cfg.conditions) {
         if (cond.source == source) {
             conds.push_back(cond);
         }
     }
+    // As cmd_check's replay: an access log's quiet after its last line is judged too.
+    const int64_t tail_s =
+        is_log ? monitor::silence_tail(conds, cfg.interval, src.interval).count() / 1000 : 0;
+    sources::FileSamples in = sources::read_samples(
+        file, is_log ? src.format : "combined_request_time", interval_s, lateness.count() / 1000,
+        std::nullopt, std::nullopt, sources::k_max_replay_samples, tail_s);
     decision::Evaluator ev(conds, cfg.decision);
     std::vector<Event> events;
     for (const auto& e : c.at("events").as_array()) {
@@ -92,8 +96,9 @@ json::value run_case(const json::object& c, const std::filesystem::path& dir) {
     }
     const util::Millis interval = cfg.interval;
     const util::SystemTime first = in.samples.front().time;
-    // As cmd_check's replay: the last lines are judged once they are final.
-    const util::SystemTime last = in.samples.back().time + lateness;
+    // As cmd_check's replay: the last samples are judged once they are final.
+    const util::SystemTime last =
+        monitor::replay_last_tick(in.samples.back().time, lateness, interval);
     auto on_tick = [&](const decision::Evaluation& e) {
         const auto& r = e.record;
         json::array conds_out;

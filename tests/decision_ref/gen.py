@@ -111,7 +111,7 @@ def _csv(r, interval, thresholds):
     n = r.randint(10, 200)
     base = r.uniform(0, 60)
     thr = next((t for t in thresholds if t is not None), 50.0)
-    rows = ["timestamp,value"]
+    rows = ["\ufefftimestamp,value" if r.random() < 0.1 else "timestamp,value"]
     t = T0 + r.randint(0, 3599)
     mode = "normal"
     for _ in range(n):
@@ -131,7 +131,12 @@ def _csv(r, interval, thresholds):
                 v = thr
         else:
             v = base + r.uniform(-5, 5)
-        rows.append(f"{csv_time(t)},{round(v, 3)}")
+        if r.random() < 0.05:
+            # a fractional second (judged at the tick after it, the last row too) or an
+            # explicit sign
+            rows.append(f"{csv_time(t)}.{r.randint(1, 999):03d}Z,+{round(abs(v), 3)}")
+        else:
+            rows.append(f"{csv_time(t)},{round(v, 3)}")
         if r.random() < 0.03:
             rows.append(f"{csv_time(t)},{round(v * 2 + 1, 3)}")  # a duplicate time: ignored
         if r.random() < 0.01:

@@ -142,10 +142,16 @@ def sig9(v):
 class Data:
     """The source's observations, computed from the raw file."""
 
-    def __init__(self, text, is_log, source_interval, max_lateness):
+    def __init__(self, text, is_log, source_interval, max_lateness, tail=0):
         self.is_log = is_log
         if is_log:
             self._read_log(text, source_interval, max_lateness)
+            if self.last is not None:
+                # docs/decision.md, "The end of a replay": the quiet buckets after the last line,
+                # up to `tail` after its bucket, are samples of zero requests
+                self.last += (tail // source_interval) * source_interval
+                n, x, l = self.cum[-1]
+                self.cum += [(n, x, l)] * (tail // source_interval)
         else:
             # the replay's jump for a CSV: two evaluations, at least 10 minutes
             self._read_csv(text, max(600_000, 2 * source_interval))
@@ -327,6 +333,19 @@ def observe(c, data, now):
     return float(requests), "none", requests, late, t
 
 
+def silence_tail(conds, interval, source_interval):
+    """docs/decision.md, "The end of a replay": per condition, its counting span + 4 windows +
+    (max_missed + 2) steps, the step the larger of the two intervals; the longest, whole seconds
+    rounded up."""
+    step = max(interval, source_interval)
+    tail = 0
+    for c in conds:
+        span = {"for": lambda: c.for_ms, "consecutive": lambda: c.n * step,
+                "m_of_n": lambda: c.n * step, "immediate": lambda: 0}[c.counting]()
+        tail = max(tail, span + 4 * c.window + (c.max_missed + 2) * step)
+    return -(-tail // 1000) * 1000
+
+
 def run(case):
     cfg = tomllib.loads(case["config"])
     conds = [Cond(t) for t in cfg.get("condition", [])]
@@ -337,8 +356,10 @@ def run(case):
     watch_after = duration_ms(dec.get("watch_after", "30m"))
     src = cfg["source"][conds[0].source]
     is_log = src["kind"] == "access_log"
-    data = Data(case["data"], is_log, duration_ms(src.get("interval", dec.get("interval", "10s"))),
-                duration_ms(src.get("max_lateness", "1m")) if is_log else 0)
+    source_interval = duration_ms(src.get("interval", dec.get("interval", "10s")))
+    data = Data(case["data"], is_log, source_interval,
+                duration_ms(src.get("max_lateness", "1m")) if is_log else 0,
+                silence_tail(conds, interval, source_interval) if is_log else 0)
     if data.first is None:
         return []
     deploys = sorted((e[1], e[2]) for e in case.get("events", []) if e[0] == "deploy")
@@ -348,7 +369,8 @@ def run(case):
     last_trigger = None
     ticks = []
     first_tick = -(-data.first // interval) * interval
-    last_tick = data.last + data.lateness
+    # the first tick at or after the newest sample + max_lateness
+    last_tick = -(-(data.last + data.lateness) // interval) * interval
     now = first_tick
     while now <= last_tick:
         release = ""

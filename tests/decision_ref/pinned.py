@@ -136,6 +136,36 @@ def case_3(resolve_after, on_silence):
     return case, check
 
 
+def case_3_log_ends():
+    """(break-it 10/02) The checkout's 50 s of 20 % 500s, then the file ends: the service never
+    wrote again. The replay judges the quiet after the last line as the live monitor does
+    (docs/decision.md, "The end of a replay"): one escalate, within the bound of issue 3."""
+    data, last_line, _ = _checkout_log()
+    data = "\n".join(data.splitlines()[:250]) + "\n"
+    case = {"config": _checkout_config("5m", None), "data": data, "events": []}
+    bound = last_line + (60 + 60 + 3 * 10) * 1000
+
+    def check(ticks):
+        acts = _actions(ticks)
+        ok = len(acts) == 1 and acts[0][1] == "escalate" and acts[0][0] <= bound
+        return ok, f"actions {acts}, want one escalate at or before {bound}"
+    return case, check
+
+
+def case_csv_fraction_last():
+    """(break-it 10/05) A CSV's last row dated 00:10:00.5 breaches: judged at the tick after it
+    (00:15), not left out because it falls after the tick 00:10."""
+    text = ("timestamp,value\n" + f"{csv_time(DAY)},1\n{csv_time(DAY + 300)},1\n" +
+            f"{csv_time(DAY + 600)}.500Z,9\n")
+    config = _RULE_1_2.replace('for = "10m"\nmax_missed = 1\nresolve_after = "15m"\n', "")
+
+    def check(ticks):
+        trig = [a for a in _actions(ticks) if a[1] in ACTING]
+        want = [(_hm(0, 15), "trigger")]
+        return trig == want, f"triggers {trig}, want {want}"
+    return {"config": config, "data": text, "events": []}, check
+
+
 _LATE_CONFIG = """[target]
 name = "pinned"
 
@@ -373,11 +403,18 @@ def case_first_line_behind(behind_s):
     case = {"config": config.format(lateness=""), "data": "\n".join(lines) + "\n",
             "events": []}
 
+    # The log ends at start + 600 s; its last line is final a max_lateness (1m) later. After
+    # that the replay judges the quiet as the live monitor would (docs/decision.md, "The end of
+    # a replay"): zero requests a second, which a request_count below rule rightly fires on.
+    end_ms = (start + 600 + 60) * 1000
+
     def check(ticks):
-        acting = [a for a in _actions(ticks) if a[1] in ACTING]
+        acting = [a for a in _actions(ticks) if a[1] in ACTING and a[0] <= end_ms]
+        after = [a for a in _actions(ticks) if a[1] in ACTING and a[0] > end_ms]
         first = ticks[0][0] if ticks else None
-        return (not acting and first is not None and first >= start * 1000,
-                f"acting {acting} (want none), first tick {first} (want >= {start * 1000})")
+        return (not acting and len(after) == 1 and first is not None and first >= start * 1000,
+                f"acting {acting} (want none), after the log {after} (want one trigger), "
+                f"first tick {first} (want >= {start * 1000})")
     return case, check
 
 
@@ -390,6 +427,9 @@ def check_all(engine, model):
         for sil in (None, "trigger"):
             pins.append((f"issue-3 checkout silence, resolve_after={ra}, "
                          f"on_silence={sil or 'default'}", *case_3(ra, sil)))
+    pins.append(("break-it 10/02 a breach then the log ends: escalate as live",
+                 *case_3_log_ends()))
+    pins.append(("break-it 10/05 a CSV's last row at 00:10:00.5 is judged", *case_csv_fraction_last()))
     pins.append(("issue-4b max_lateness=5s reports the late 504s", *case_4_nginx_lateness()))
     for bad in (1, 2, 3):
         pins.append((f"break-it 1m buckets under 10s ticks, {bad} bad minute(s)",

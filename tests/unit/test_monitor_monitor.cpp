@@ -738,7 +738,7 @@ TEST_SUITE("monitor") {
             },
             deploys);
         sources::stream_samples(dir / "recorded.log", "combined_request_time", 10, 60, std::nullopt,
-                                std::nullopt, sources::k_max_replay_samples,
+                                std::nullopt, sources::k_max_replay_samples, 0,
                                 [&](decision::Sample s) {
                                     newest = s.time;
                                     loop.add(std::move(s));
@@ -754,5 +754,206 @@ TEST_SUITE("monitor") {
         CHECK(most_ahead > util::Millis(0));
         CHECK(most_ahead <= cfg.interval);
         CHECK(st_memory.ticks > 400); // 75 minutes at 10 s
+    }
+}
+
+TEST_SUITE("monitor") {
+    TEST_CASE("the silence after a breach: check --replay escalates where the live monitor does") {
+        // The issue's scenario 3 (break-it finding 02): 5 requests a second, 20 % of them 500s
+        // for 50 s, then the service writes no line again. Live finalizes the quiet intervals
+        // after the last line as zero requests; the replay of the file makes them too, up to
+        // its documented end (docs/decision.md, "The end of a replay").
+        rollback::test::TempDir dir;
+        const auto start = at("2026-12-05T20:47:30Z");
+        const int64_t s0 = epoch_s(start);
+        auto lines_at = [&](int64_t t) {
+            std::string out;
+            if (t >= s0 + 80) {
+                return out; // crashed
+            }
+            for (int k = 0; k < 5; ++k) {
+                out += log_line(t, t >= s0 + 30 && (t * 5 + k) % 5 == 0 ? 500 : 200);
+            }
+            return out;
+        };
+        std::string all;
+        for (int64_t t = s0; t < s0 + 80; ++t) {
+            all += lines_at(t);
+        }
+        dir.write("recorded.log", all);
+        auto cfg = config::parse(R"([target]
+name = "t"
+[source.web]
+kind = "access_log"
+path = "access.log"
+interval = "10s"
+[[condition]]
+name = "checkout"
+signal = "web.error_rate"
+window = "1m"
+above = 0.05
+min_requests = 100
+for = "90s"
+max_missed = 2
+[decision]
+interval = "10s"
+cooldown = "1h"
+)",
+                                 "rollback.toml", dir.path());
+        monitor::FileReplay r;
+        r.file = (dir / "recorded.log").string();
+        r.source = "web";
+        std::vector<std::string> replayed;
+        std::vector<util::SystemTime> replay_escalations;
+        monitor::FileReplayer replayer(
+            cfg, r,
+            [&](const decision::DecisionRecord& rec) {
+                if (rec.action == decision::Action::escalate) {
+                    replay_escalations.push_back(rec.time);
+                }
+            },
+            [](const std::string&) {});
+        replayer.read();
+        const auto res = replayer.finish();
+        REQUIRE(res.stats.ticks > 0);
+        // The replay's ticks end at the last line's interval + max_lateness + silence_tail.
+        const auto tail = monitor::silence_tail(cfg.conditions, cfg.interval, seconds(10));
+        CHECK(tail == seconds(90 + 4 * 60 + 4 * 10));
+        CHECK(*replayer.newest() == start + seconds(80) + tail);
+
+        // Live: the log grows second by second; the monitor ticks through the silence.
+        dir.write("access.log", "");
+        monitor::Monitor mon(cfg);
+        exec::RealProcessRunner runner;
+        int64_t written = s0;
+        std::vector<util::SystemTime> live_escalations;
+        const auto first_tick = start + seconds(10);
+        const auto last_tick =
+            first_tick + cfg.interval * static_cast<int64_t>(res.stats.ticks - 1);
+        for (auto now = first_tick; now <= last_tick; now += cfg.interval) {
+            std::string chunk;
+            for (; written < epoch_s(now); ++written) {
+                chunk += lines_at(written);
+            }
+            append(dir / "access.log", chunk);
+            auto e = mon.tick(runner, now);
+            if (e.record.action == decision::Action::escalate) {
+                live_escalations.push_back(now);
+                REQUIRE(e.record.conditions.size() == 1);
+                CHECK(e.record.conditions[0].verdict == decision::Verdict::no_traffic);
+                CHECK(e.record.conditions[0].detail.find("silent after breaching") !=
+                      std::string::npos);
+            }
+        }
+        REQUIRE(live_escalations.size() == 1);
+        CHECK(replay_escalations == live_escalations);
+    }
+}
+
+TEST_SUITE("monitor") {
+    TEST_CASE("a monitor whose clock is behind the web server's: the source is unusable - no_data "
+              "clock skew - escalated") {
+        // Break-it finding 11: the web server's clock 10 s ahead, jump = 2 s + 2 × 1 s. Every line
+        // the monitor reads is from its future: it counts none, and says so in the record.
+        exec::RealProcessRunner runner;
+        // Now (lines more than a day after this machine's clock are implausible as well).
+        const auto start = util::SystemTime(
+            seconds(epoch_s(util::SystemTime(std::chrono::system_clock::now())) / 10 * 10));
+        // 10 s ahead, and two days ahead (beyond the day-ahead bound of plausible lines: still
+        // told as clock skew, not only as implausible lines).
+        for (const int64_t ahead_s : {int64_t{10}, int64_t{2 * 86400}}) {
+            CAPTURE(ahead_s);
+            rollback::test::TempDir dir;
+            auto cfg = config::parse(R"([target]
+name = "t"
+[source.web]
+kind = "access_log"
+path = "access.log"
+interval = "1s"
+max_lateness = "2s"
+[[condition]]
+name = "err"
+signal = "web.error_rate"
+window = "10s"
+above = 0.3
+min_requests = 10
+[decision]
+interval = "2s"
+)",
+                                     "rollback.toml", dir.path());
+            dir.write("access.log", "");
+            monitor::Monitor mon(cfg);
+            int escalations = 0, skew_ticks = 0;
+            for (int i = 0; i <= 10; ++i) {
+                const auto now = start + seconds(2 * i);
+                const int64_t t = epoch_s(now);
+                std::string chunk;
+                // Tick 0 sees an empty log (no_data, an empty window: ignored); then the server
+                // writes, stamped by its clock 10 s ahead.
+                for (int64_t s = t - 2; s < t && i > 0; ++s) {
+                    for (int k = 0; k < 5; ++k) {
+                        chunk += log_line(s + ahead_s, 500);
+                    }
+                }
+                append(dir / "access.log", chunk);
+                auto e = mon.tick(runner, now);
+                REQUIRE(e.record.conditions.size() == 1);
+                const auto& c = e.record.conditions[0];
+                INFO("tick " << i << ": " << c.detail);
+                CHECK(c.verdict == decision::Verdict::no_data);
+                const bool skew = c.detail.find("clock skew " + std::to_string(ahead_s - 1) +
+                                                " s: the 10 lines read") != std::string::npos;
+                if (skew) {
+                    ++skew_ticks;
+                    CHECK(c.detail.find("none is counted") != std::string::npos);
+                    CHECK(c.policy == decision::Policy::escalate);
+                }
+                if (e.record.action == decision::Action::escalate) {
+                    ++escalations;
+                    CHECK(i == 1); // the monitor went blind: a person is told at once
+                    CHECK(skew);
+                }
+            }
+            CHECK(skew_ticks == 10);
+            CHECK(escalations == 1); // the state begins once; then once per cooldown
+        }
+
+        // The same lines from a right clock are counted: no skew, the errors trigger.
+        rollback::test::TempDir dir2;
+        auto cfg2 = config::parse(R"([target]
+name = "t"
+[source.web]
+kind = "access_log"
+path = "access.log"
+interval = "1s"
+max_lateness = "2s"
+[[condition]]
+name = "err"
+signal = "web.error_rate"
+window = "10s"
+above = 0.3
+min_requests = 10
+[decision]
+interval = "2s"
+)",
+                                  "rollback.toml", dir2.path());
+        dir2.write("access.log", "");
+        monitor::Monitor mon2(cfg2);
+        int triggers = 0;
+        for (int i = 1; i <= 10; ++i) {
+            const auto now = start + seconds(2 * i);
+            const int64_t t = epoch_s(now);
+            std::string chunk;
+            for (int64_t s = t - 2; s < t; ++s) {
+                for (int k = 0; k < 5; ++k) {
+                    chunk += log_line(s, 500);
+                }
+            }
+            append(dir2 / "access.log", chunk);
+            auto e = mon2.tick(runner, now);
+            CHECK(e.record.conditions[0].detail.find("clock skew") == std::string::npos);
+            triggers += e.record.action == decision::Action::trigger;
+        }
+        CHECK(triggers == 1);
     }
 }

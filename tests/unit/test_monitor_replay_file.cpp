@@ -121,5 +121,95 @@ TEST_SUITE("monitor") {
                   monitor::FileReplayer replayer(
                       cfg, r, [](const decision::DecisionRecord&) {}, [](const std::string&) {});
               }).find("evaluations at 1m (at most 20000000)") != std::string::npos);
+        // Over 292 years (a time in nanoseconds overflows): the same located error, with the
+        // right count.
+        r.from = util::parse_time("1678-01-01T00:00:00Z");
+        r.to = util::parse_time("2261-12-31T00:00:00Z");
+        CHECK(error_of([&] {
+                  monitor::FileReplayer replayer(
+                      cfg, r, [](const decision::DecisionRecord&) {}, [](const std::string&) {});
+              })
+                  .find("none.csv: the samples span 1678-01-01T00:00:00.000Z .. "
+                        "2261-12-31T00:00:00.000Z, 307152000 evaluations at 1m (at most "
+                        "20000000)") != std::string::npos);
+    }
+}
+
+TEST_SUITE("monitor") {
+    TEST_CASE("file replay: a CSV's last row with a fractional second is judged at the tick after "
+              "it") {
+        // Break-it finding 05: 00:10:00.5 lies after the tick 00:10:00; the replay's last tick
+        // is the first at or after its newest row, so the breach is judged (at 00:15:00).
+        test::TempDir dir;
+        auto cfg = config::parse(R"([target]
+name = "t"
+[source.web]
+kind = "command"
+argv = ["true"]
+[[condition]]
+name = "v"
+signal = "web.value"
+window = "10m"
+above = 5.0
+[decision]
+interval = "5m"
+)",
+                                 "rollback.toml", dir.path());
+        for (const std::string last : {"2026-03-01T00:10:00.5Z", "2026-03-01T00:10:00Z"}) {
+            CAPTURE(last);
+            const auto csv = dir.write("a.csv", "timestamp,value\n"
+                                                "2026-03-01T00:00:00Z,1\n"
+                                                "2026-03-01T00:05:00Z,1\n" +
+                                                    last + ",9\n");
+            monitor::FileReplay r;
+            r.file = csv.string();
+            r.source = "web";
+            std::vector<decision::DecisionRecord> triggers;
+            monitor::FileReplayer replayer(
+                cfg, r,
+                [&](const decision::DecisionRecord& rec) {
+                    if (rec.action == decision::Action::trigger) {
+                        triggers.push_back(rec);
+                    }
+                },
+                [](const std::string&) {});
+            replayer.read();
+            const auto res = replayer.finish();
+            CHECK(res.stats.samples == 3);
+            REQUIRE(triggers.size() == 1);
+            REQUIRE(triggers[0].conditions.size() == 1);
+            CHECK(*triggers[0].conditions[0].observed == 9);
+            CHECK(triggers[0].time == *util::parse_time(last == "2026-03-01T00:10:00Z"
+                                                            ? "2026-03-01T00:10:00Z"
+                                                            : "2026-03-01T00:15:00Z"));
+        }
+    }
+
+    TEST_CASE("file replay: a CSV with a UTF-8 byte order mark and values signed '+' is read as "
+              "written") {
+        test::TempDir dir;
+        auto cfg = two_sources(dir);
+        const auto csv = dir.write("series.csv", "\xEF\xBB\xBFtimestamp,value\r\n"
+                                                 "2026-11-26T10:00:00Z,+1\r\n"
+                                                 "2026-11-26T10:01:00Z,+9\r\n"
+                                                 "2026-11-26T10:02:00Z,+-9\r\n");
+        monitor::FileReplay r;
+        r.file = csv.string();
+        r.source = "a";
+        uint64_t triggers = 0;
+        monitor::FileReplayer replayer(
+            cfg, r,
+            [&](const decision::DecisionRecord& rec) {
+                triggers += rec.action == decision::Action::trigger;
+            },
+            [](const std::string&) {});
+        const auto& in = replayer.read();
+        CHECK(in.is_csv); // the BOM does not make it an access log
+        CHECK(in.csv.bad == 1);
+        CHECK(in.csv.first_bad ==
+              std::string(csv.string()) + ":4:22: value: not a number: \"+-9\"");
+        const auto res = replayer.finish();
+        CHECK(res.stats.samples == 2);
+        CHECK(triggers == 1); // +9 > 5
     }
 }

@@ -697,3 +697,44 @@ TEST_SUITE("sources") {
         }
     }
 }
+
+TEST_SUITE("sources") {
+    TEST_CASE("one line rule live and in a replay: a line over 64 KiB or with NUL bytes is no "
+              "request") {
+        // Break-it finding 04: 70,000 junk bytes before a valid line (no newline between) and
+        // a run of NULs before one. The monitor's tailer skips the first; the replay parsed it,
+        // the junk becoming $remote_addr. Both now reject both, and count them.
+        const auto f = LogFormat::compile("combined_request_time");
+        const std::string good =
+            "1.2.3.4 - - [05/Dec/2026:20:00:00 +0000] \"GET / HTTP/1.1\" 500 10 \"-\" \"x\" 0.010";
+        const std::string text = good + "\n" + std::string(70000, 'A') + good + "\n" +
+                                 std::string(4096, '\0') + good + "\n" + std::string(1, '\0') +
+                                 good + "\n" + good + "\n";
+        rollback::test::TempDir dir;
+        const auto path = dir.write("access.log", "");
+        LogTailer tail(path, true);
+        std::ofstream(path, std::ios::binary) << text;
+        uint64_t live_parsed = 0, live_rejected = 0;
+        LogEntry e;
+        TimeCache cache;
+        auto p = tail.poll([&](std::string_view line) {
+            (f.parse(line, e, cache) ? live_parsed : live_rejected) += 1;
+        });
+        live_rejected += p.overlong;
+        uint64_t replay_parsed = 0;
+        const auto st = parse_file(path, f, [&](const LogEntry&) { ++replay_parsed; });
+        CHECK(replay_parsed == 2);
+        CHECK(st.parsed == 2);
+        CHECK(st.rejected == 3);
+        CHECK(st.lines == 5);
+        CHECK(live_parsed == replay_parsed);
+        CHECK(live_rejected == st.rejected);
+        // Exactly 64 KiB is still a line (the tailer delivers it); one byte more is not.
+        const std::string head =
+            "1.2.3.4 - - [05/Dec/2026:20:00:00 +0000] \"GET / HTTP/1.1\" 500 10 \"-\" \"";
+        const std::string tail_text = "\" 0.010";
+        const size_t ua = LogTailer::k_max_line - head.size() - tail_text.size();
+        parse_one(f, head + std::string(ua, 'u') + tail_text, true);
+        parse_one(f, head + std::string(ua + 1, 'u') + tail_text, false);
+    }
+}

@@ -48,7 +48,7 @@ TEST_SUITE("sources") {
         std::vector<decision::Sample> made;
         try {
             sources::stream_samples(log, "combined_request_time", 1, 0, std::nullopt, std::nullopt,
-                                    1000, [&](decision::Sample s) { made.push_back(s); });
+                                    1000, 0, [&](decision::Sample s) { made.push_back(s); });
             FAIL("expected util::Error");
         } catch (const util::Error& e) {
             // The same words as when the bound is passed sample by sample.
@@ -74,12 +74,12 @@ TEST_SUITE("sources") {
         auto from = util::parse_time("2026-11-29T00:00:30Z");
         auto to = util::parse_time("2026-11-29T00:01:00Z");
         size_t n = 0;
-        auto st = sources::stream_samples(log, "combined_request_time", 1, 0, from, to, 31,
+        auto st = sources::stream_samples(log, "combined_request_time", 1, 0, from, to, 31, 0,
                                           [&](decision::Sample) { ++n; });
         CHECK(n == 31); // 00:00:30 .. 00:01:00
         CHECK(st.stats.parsed == 62);
         CHECK_THROWS_AS(sources::stream_samples(log, "combined_request_time", 1, 0, from,
-                                                std::nullopt, 100, [](decision::Sample) {}),
+                                                std::nullopt, 100, 0, [](decision::Sample) {}),
                         util::Error); // 00:00:30 .. 00:20:02 is 1173 samples
     }
 
@@ -91,9 +91,13 @@ TEST_SUITE("sources") {
         auto from = util::parse_time("2026-11-29T00:00:00Z");
         auto to = util::parse_time("2026-11-29T00:01:00Z");
         auto in = sources::read_samples(log, "combined_request_time", 1, 0, from, to, 1000);
-        REQUIRE(in.samples.size() == 6); // 00:00:01 .. 00:00:06: two lines, four quiet seconds
+        // 00:00:01 .. 00:01:00: two lines, then quiet seconds up to --to, as the live monitor
+        // makes them at a tick --to (docs/decision.md, "The end of a replay").
+        REQUIRE(in.samples.size() == 60);
         CHECK(in.samples.front().count == 1);
-        CHECK(in.samples.back().count == 1);
+        CHECK(in.samples[5].count == 1);
+        CHECK(in.samples.back().count == 0);
+        CHECK(in.samples.back().time == *to);
         CHECK(in.stats.parsed == 3);
     }
 

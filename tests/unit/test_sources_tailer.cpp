@@ -97,3 +97,62 @@ TEST_SUITE("sources") {
         CHECK(p.error.find("a device") != std::string::npos);
     }
 }
+
+TEST_SUITE("sources") {
+    TEST_CASE("tailer: rotation without create - the old file is read by its descriptor until the "
+              "server reopens") {
+        // Break-it finding 07: mv access.log access.log.1; the server keeps writing to the
+        // renamed file for a while (no file at the path), then reopens (a new file). Every line
+        // written to either is delivered; the path missing while the old file is read is not "no
+        // data".
+        rollback::test::TempDir dir;
+        const auto path = dir.path() / "access.log";
+        std::ofstream(path) << "";
+        LogTailer tail(path);
+        std::vector<std::string> got;
+        auto collect = [&](std::string_view l) { got.emplace_back(l); };
+        tail.poll(collect);
+        std::ofstream server(path, std::ios::app); // the server's descriptor
+        server << "1\n" << std::flush;
+        CHECK(tail.poll(collect).lines == 1);
+        std::filesystem::rename(path, dir.path() / "access.log.1");
+        server << "2\n" << std::flush;
+        auto p = tail.poll(collect);
+        CHECK(p.readable);
+        CHECK(p.rotated);
+        server << "3\n4\n" << std::flush;
+        p = tail.poll(collect);
+        CHECK(p.readable);
+        CHECK(p.from_old);
+        CHECK(p.lines == 2);
+        // The server reopens: a new file; a last line reaches the old one after it.
+        std::ofstream(path, std::ios::app) << "5\n";
+        server << "4b\n" << std::flush;
+        p = tail.poll(collect);
+        CHECK(p.readable);
+        server.close();
+        for (int i = 0; i < LogTailer::k_old_idle_polls + 1; ++i) {
+            std::ofstream(path, std::ios::app) << "n" << i << "\n";
+            CHECK(tail.poll(collect).readable);
+        }
+        CHECK(got ==
+              std::vector<std::string>{"1", "2", "3", "4", "4b", "5", "n0", "n1", "n2", "n3"});
+    }
+
+    TEST_CASE("tailer: the renamed file stays silent - closed after k_old_idle_polls - then the "
+              "path missing is no data") {
+        rollback::test::TempDir dir;
+        const auto path = dir.path() / "access.log";
+        std::ofstream(path) << "";
+        LogTailer tail(path);
+        auto ignore = [](std::string_view) {};
+        tail.poll(ignore);
+        std::filesystem::rename(path, dir.path() / "access.log.1");
+        CHECK(tail.poll(ignore).readable); // retired: read by its descriptor
+        int readable = 0;
+        for (int i = 0; i < 10; ++i) {
+            readable += tail.poll(ignore).readable;
+        }
+        CHECK(readable == LogTailer::k_old_idle_polls - 1);
+    }
+}
