@@ -21,6 +21,7 @@ void Loop::ask_leadership() {
         now = m_leadership->leader();
     } catch (const std::exception& e) {
         log::warn("monitor: cannot read who leads: {}", e.what());
+        return; // said when the state answers again
     }
     const std::uint64_t generation = now ? now->generation : 0;
     if (was == m_leading && m_generation_seen == generation) {

@@ -56,7 +56,8 @@ TOML
 playbook() {
     local file=$1 n=$2 tag=$3 prev=""
     echo -e "[playbook]\nname = \"chain-$tag\"" >"$file"
-    for i in $(seq -w 1 "$n"); do
+    for i in $(seq 1 "$n"); do
+        i=$(printf %02d "$i")
         {
             echo "[[step]]"
             echo "id = \"s$i\""
@@ -85,7 +86,7 @@ start_monitor() {
     echo "$2" >"$WORK/dir.${PID_OF[$1]}"
 }
 leader_pid() { q "SELECT coalesce((holder::json->>'pid'), '0') FROM $1.lease WHERE name = 'leader' AND held AND expires_at > clock_timestamp()" 2>/dev/null || echo 0; }
-run_row() { q "SELECT generation || ' ' || (held AND expires_at > clock_timestamp()) || ' ' || coalesce(holder::json->>'pid', '0') FROM $1.lease WHERE name = 'run'" 2>/dev/null || echo "0 f 0"; }
+run_row() { q "SELECT generation || ' ' || (held AND expires_at > clock_timestamp()) || ' ' || coalesce(holder::json->>'pid', '0') FROM $1.lease WHERE name = 'run'" 2>/dev/null || echo "0 false 0"; }
 run_of() { q "SELECT run_id FROM $1.journal WHERE seq = 0"; }
 finished_state() {
     q "SELECT line::json->>'state' FROM $1.journal WHERE line::json->>'type' = 'run_finished' ORDER BY seq DESC LIMIT 1"
@@ -124,8 +125,8 @@ wait_for 30 run_done two || fail "the run did not finish"
 [ "$(q "SELECT count(*) FROM two.journal WHERE seq = 0")" = 1 ] || fail "more than one run started"
 sleep 2.5 # both monitors go on deciding: the cooldown holds, nothing more starts
 [ "$(q "SELECT count(*) FROM two.journal WHERE seq = 0")" = 1 ] || fail "a second run started"
-for i in 1 2 3; do
-    [ "$(grep -c "^s0$i$" "$WORK/effects.two")" = 1 ] || fail "step s0$i ran $(grep -c "^s0$i$" "$WORK/effects.two") times"
+for i in 01 02 03; do
+    [ "$(grep -c "^s$i$" "$WORK/effects.two")" = 1 ] || fail "step s$i ran $(grep -c "^s$i$" "$WORK/effects.two") times"
 done
 cat "$WORK"/two/*/out.* >"$WORK/two.out"
 [ "$(grep -c '"action":"trigger","mode":"auto","executed":true' "$WORK/two.out")" = 1 ] ||
@@ -158,7 +159,7 @@ kills=0
 : >"$WORK/failover.ms"
 leader_runs() {
     read -r gen live pid <<<"$(run_row three)"
-    [ "$live" = t ] && [ "$pid" != 0 ] && [ "$pid" = "$(leader_pid three)" ]
+    [ "$live" = true ] && [ "$pid" != 0 ] && [ "$pid" = "$(leader_pid three)" ]
 }
 while [ "$kills" -lt "$KILLS" ] && [ "$(now_ms)" -lt "$budget_end" ]; do
     wait_for 20 leader_runs || { run_done three && break; fail "the leader does not run the run"; }
@@ -172,7 +173,7 @@ while [ "$kills" -lt "$KILLS" ] && [ "$(now_ms)" -lt "$budget_end" ]; do
     wait "$pid" 2>/dev/null || true
     kills=$((kills + 1))
     start_monitor "$slot" "$(cat "$WORK/dir.$pid")" # a new monitor takes the dead one's place
-    taken() { read -r g l p <<<"$(run_row three)"; [ "$g" -gt "$gen" ] && [ "$l" = t ]; }
+    taken() { read -r g l p <<<"$(run_row three)"; [ "$g" -gt "$gen" ] && [ "$l" = true ]; }
     wait_for 15 taken || fail "kill $kills: nobody took the run over within 15 s"
     echo $(($(now_ms) - t0)) >>"$WORK/failover.ms"
 done
@@ -180,7 +181,8 @@ wait_for 60 run_done three || fail "the run did not finish after $kills kills"
 run=$(run_of three)
 [ "$(finished_state three)" = succeeded ] || fail "the run ended $(finished_state three)"
 [ "$(q "SELECT count(*) FROM three.journal WHERE seq = 0")" = 1 ] || fail "more than one run started"
-for i in $(seq -w 1 "$STEPS"); do
+for i in $(seq 1 "$STEPS"); do
+    i=$(printf %02d "$i")
     n=$(grep -c "^s$i$" "$WORK/effects.three" || true)
     [ "$n" -ge 1 ] || fail "step s$i was skipped"
     if [ $((10#$i % 2)) = 1 ]; then
