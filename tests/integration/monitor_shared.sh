@@ -203,7 +203,7 @@ median=$(sed -n "$(((n + 1) / 2))p" "$WORK/failover.sorted")
 max=$(tail -1 "$WORK/failover.sorted")
 echo "failover over $kills kills (lease 3s, interval 1s): median ${median} ms, max ${max} ms"
 [ -z "${FAILOVER_OUT:-}" ] || cp "$WORK/failover.ms" "$FAILOVER_OUT"
-[ "$max" -le 6000 ] || fail "a failover took $max ms, past the documented bound (lease + interval + 2 s)"
+[ "$max" -le 6000 ] || fail "a failover took $max ms, past the documented bound (lease + 2 intervals, + 1 s for a loaded machine)"
 [ "$kills" -ge 5 ] || fail "only $kills kills fit"
 for m in a b c; do kill -TERM "${PID_OF[$m]}" 2>/dev/null || true; done
 for m in a b c; do wait "${PID_OF[$m]}" 2>/dev/null || true; done
