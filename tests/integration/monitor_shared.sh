@@ -173,7 +173,7 @@ while [ "$kills" -lt "$KILLS" ] && [ "$(now_ms)" -lt "$budget_end" ]; do
     wait "$pid" 2>/dev/null || true
     kills=$((kills + 1))
     start_monitor "$slot" "$(cat "$WORK/dir.$pid")" # a new monitor takes the dead one's place
-    taken() { read -r g l p <<<"$(run_row three)"; [ "$g" -gt "$gen" ] && [ "$l" = true ]; }
+    taken() { read -r g l _ <<<"$(run_row three)"; [ "$g" -gt "$gen" ] && [ "$l" = true ]; }
     wait_for 15 taken || fail "kill $kills: nobody took the run over within 15 s"
     echo $(($(now_ms) - t0)) >>"$WORK/failover.ms"
 done

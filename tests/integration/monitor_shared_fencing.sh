@@ -158,7 +158,6 @@ config "$WORK/restart/b" restart 8s
 start_monitor a "$WORK/restart/a"
 start_monitor b "$WORK/restart/b"
 wait_for 20 has_leader restart || fail "no monitor leads (restart)"
-leader=$(leader_pid restart)
 echo 9 >"$WORK/fault.restart"
 wait_for 20 started restart slow || fail "the run did not start step slow (restart)"
 bash "$SRC/tests/support/pg_throwaway.sh" stop
