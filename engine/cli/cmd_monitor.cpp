@@ -10,6 +10,7 @@
 #include "exec/runner.hpp"
 #include "monitor/loop.hpp"
 #include "state/local_store.hpp"
+#include "state/pg_store.hpp"
 #include "util/log.hpp"
 #include "util/secrets.hpp"
 
@@ -62,35 +63,53 @@ class ConsoleOutput final : public monitor::LoopOutput {
 /// confirmation.
 class RunAsCommand final : public monitor::RunStarter {
   public:
-    RunAsCommand(const CommonOptions& common, fs::path state_dir)
-        : m_common(common), m_state_dir(std::move(state_dir)) {}
+    RunAsCommand(const CommonOptions& common, StateDir sd)
+        : m_common(common), m_sd(std::move(sd)) {}
     int start(const playbook::Playbook& pb, const actions::Trigger& trigger) override {
         StartOptions so;
-        so.state_dir = m_state_dir;
+        so.state_dir = m_sd.dir;
+        so.shared = m_sd.shared;
         so.verbose = m_common.verbose;
         so.json = m_common.json;
         so.yes = true;
         so.start_logging = false;
         so.command = "monitor";
-        // A SIGHUP during the rollback must not interrupt it: blocked (children get a clean
-        // mask) and delivered to the reload handler afterwards.
-        sigset_t hup, old;
-        sigemptyset(&hup);
-        sigaddset(&hup, SIGHUP);
-        pthread_sigmask(SIG_BLOCK, &hup, &old);
-        struct Restore {
-            sigset_t old;
-            ~Restore() {
-                install_reload_handler();
-                pthread_sigmask(SIG_SETMASK, &old, nullptr);
-            }
-        } restore{old};
+        const HupBlocked blocked;
         return start_run(pb, trigger, so);
+    }
+    // The leader's resume of a run a dead or deposed monitor left: `rollback resume RUN --yes`.
+    int resume(const std::string& run_id) override {
+        ResumeRequest r;
+        r.run_id = run_id;
+        r.yes = true;
+        r.verbose = m_common.verbose;
+        r.json = m_common.json;
+        r.start_logging = false;
+        const HupBlocked blocked;
+        auto store = open_store(m_sd);
+        return resume_run(*store, m_sd, r);
     }
 
   private:
+    // A SIGHUP during the rollback must not interrupt it: blocked (children get a clean mask)
+    // and delivered to the reload handler afterwards.
+    struct HupBlocked {
+        sigset_t old{};
+        HupBlocked() {
+            sigset_t hup;
+            sigemptyset(&hup);
+            sigaddset(&hup, SIGHUP);
+            pthread_sigmask(SIG_BLOCK, &hup, &old);
+        }
+        ~HupBlocked() {
+            install_reload_handler();
+            pthread_sigmask(SIG_SETMASK, &old, nullptr);
+        }
+        HupBlocked(const HupBlocked&) = delete;
+        HupBlocked& operator=(const HupBlocked&) = delete;
+    };
     const CommonOptions& m_common;
-    fs::path m_state_dir;
+    StateDir m_sd;
 };
 
 } // namespace
@@ -107,18 +126,6 @@ int cmd_monitor(const Args& args) {
     }
     config::Config cfg = load_rollback_config(common);
     const StateDir sd = resolve_state_dir(common, cfg);
-    if (sd.shared) {
-        // Until the loop asks state::Leadership before acting and reads its runs from the store,
-        // a monitor on the shared state would act beside its peers and take another lock than
-        // a person's run: refused, never half-shared.
-        throw util::Error(cfg.file.string() +
-                              ": rollback monitor does not run on a shared state "
-                              "yet (" +
-                              state_where(sd) + ")",
-                          util::ExitCode::invalid,
-                          "run the monitor with a state_dir; run, resume, status, approve and "
-                          "audit share the PostgreSQL state (docs/config.md)");
-    }
     const fs::path state_dir = sd.dir;
     fs::create_directories(state_dir);
     start_logging(state_dir, common.verbose, "monitor");
@@ -126,11 +133,24 @@ int cmd_monitor(const Args& args) {
     install_reload_handler();
     util::SystemClock clock;
     exec::RealProcessRunner runner;
-    state::LocalStore store(state_dir);
-    RunAsCommand starter(common, state_dir);
+    // On a shared state (PostgreSQL) several monitors run with the same config: the lease row
+    // "leader" chooses the one that acts (docs/config.md "Leadership").
+    auto store = open_store(sd);
+    std::unique_ptr<state::Leadership> leadership;
+    if (auto* pg = dynamic_cast<state::PgStore*>(store.get())) {
+        leadership = pg->leadership(state::this_process_holder("", "monitor"));
+        log::info("monitor: sharing {} with other monitors", state_where(sd));
+    }
+    RunAsCommand starter(common, sd);
     ConsoleOutput out(common.json);
-    monitor::Loop loop({clock, runner, store, starter, out, state_dir}, std::move(cfg), once);
+    monitor::Loop loop({clock, runner, *store, starter, out, state_dir}, std::move(cfg), once);
+    if (leadership) {
+        loop.set_leadership(*leadership);
+    }
     const int rc = loop.run([] { return g_reload.exchange(false); });
+    if (leadership) {
+        leadership->step_down(); // a follower leads at its next tick, not after the lease
+    }
     if (!once) {
         log::info("monitor: stopped by signal {}", exec::interrupt_requested());
         std::puts("monitor stopped");

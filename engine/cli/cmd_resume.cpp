@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
-// rollback resume [RUN_ID] : continue an interrupted run from its journal.
+// rollback resume [RUN_ID] : continue an interrupted run from its journal (resume_run: the one
+// path that continues a run, for a person and for a monitor taking over the leadership).
 #include "cli/commands.hpp"
 #include "cli/load.hpp"
 #include "cli/options.hpp"
@@ -45,17 +46,31 @@ int cmd_resume(const Args& args) {
         return 0;
     }
     const StateDir sd = resolve_state_dir(common, playbook_opt);
-    const auto& state_dir = sd.dir;
     auto store_ptr = open_store(sd);
-    state::Store& store = *store_ptr;
     if (run_id.empty()) {
-        auto latest = store.latest_run();
+        auto latest = store_ptr->latest_run();
         if (!latest) {
             throw util::Error("no runs in " + state_where(sd), util::ExitCode::invalid,
                               "pass --state-dir DIR or -p PLAYBOOK to name where the runs are");
         }
         run_id = *latest;
     }
+    ResumeRequest r;
+    r.run_id = run_id;
+    r.mark_done = split_list(mark_done);
+    r.retry = split_list(retry);
+    r.vars = vars;
+    r.reason = reason;
+    r.yes = yes;
+    r.allow_changed = allow_changed;
+    r.verbose = common.verbose;
+    r.json = common.json;
+    return resume_run(*store_ptr, sd, r);
+}
+
+int resume_run(state::Store& store, const StateDir& sd, const ResumeRequest& r) {
+    const auto& state_dir = sd.dir;
+    const std::string& run_id = r.run_id;
     auto jr = store.read_journal(run_id);
     if (store.is_run_live(run_id)) {
         auto h = store.lease_holder();
@@ -70,19 +85,21 @@ int cmd_resume(const Args& args) {
                 " died before it recorded its plan; no step ran, so there is nothing to resume",
             util::ExitCode::invalid, "start a new run: rollback run -p PLAYBOOK");
     }
-    auto pb = load_playbook(state.playbook, parse_var_overrides(vars));
+    auto pb = load_playbook(state.playbook, parse_var_overrides(r.vars));
     std::string sha = util::sha256_file(pb.file);
-    if (sha != state.playbook_sha256 && !allow_changed) {
+    if (sha != state.playbook_sha256 && !r.allow_changed) {
         throw util::Error("playbook " + pb.file.string() + " changed since run " + run_id +
                               " started; resuming with different steps could repeat or skip work",
                           util::ExitCode::invalid,
                           "restore the original file, or pass --allow-changed-playbook if you "
                           "reviewed the change");
     }
-    start_logging(state_dir, common.verbose, "resume");
-    auto lock = take_lock(store, sd, run_id, reason.empty() ? state.reason : reason, false);
+    if (r.start_logging) {
+        start_logging(state_dir, r.verbose, "resume");
+    }
+    auto lock = take_lock(store, sd, run_id, r.reason.empty() ? state.reason : r.reason, false);
     lock->set_run_id(run_id);
-    if (!common.json) {
+    if (!r.json) {
         std::printf("resuming run %s (%s, %s): playbook %s\n", run_id.c_str(),
                     std::string(journal::to_string(state.status)).c_str(),
                     state.reason.empty() ? "no reason given" : state.reason.c_str(),
@@ -92,19 +109,19 @@ int cmd_resume(const Args& args) {
                         std::string(journal::to_string(st.status)).c_str(),
                         st.in_flight ? "  (started, not finished)" : "");
         }
+        std::fflush(stdout);
     }
     exec::RealProcessRunner runner;
     // A step whose action can look at its own effect (pg_restore) is marked done against its
     // probe's word only with a second, explicit yes.
-    auto unfinished =
-        orchestrator::probe_mark_done(pb, jr, split_list(mark_done), state_dir, store, runner);
+    auto unfinished = orchestrator::probe_mark_done(pb, jr, r.mark_done, state_dir, store, runner);
     for (const auto& [id, what] : unfinished) {
         std::fprintf(stderr,
                      "rollback: warning: --mark-done %s: the step did not finish: %s; marking it "
                      "done leaves it so\n",
                      id.c_str(), util::mask_secrets(what).c_str());
     }
-    if (!unfinished.empty() && !yes) {
+    if (!unfinished.empty() && !r.yes) {
         if (::isatty(STDIN_FILENO) == 0) {
             throw util::Error("--mark-done " + unfinished.begin()->first +
                                   ": the step's probe says it did not finish (see the warning)",
@@ -117,23 +134,21 @@ int cmd_resume(const Args& args) {
             return 0;
         }
     }
-    if (!confirm("Resume this run?", yes)) {
+    if (!confirm("Resume this run?", r.yes)) {
         std::puts("not confirmed; nothing was run");
         return 0;
     }
     exec::install_interrupt_handlers();
-    orchestrator::ResumeOptions ro{
-        state_dir, split_list(mark_done), split_list(retry), current_user(),
-        reason,    common.verbose};
+    orchestrator::ResumeOptions ro{state_dir,      r.mark_done, r.retry,
+                                   current_user(), r.reason,    r.verbose};
     ro.mark_done_warnings = unfinished;
     orchestrator::RunOutcome outcome;
     {
-        report::ConsoleObserver observer(stdout, report::choose_mode(stdout, common.json),
-                                         common.verbose);
+        report::ConsoleObserver observer(stdout, report::choose_mode(stdout, r.json), r.verbose);
         outcome = orchestrator::resume(pb, jr, ro, store, *lock, runner, observer);
     }
     lock->release();
-    print_summary(outcome, sd, common.json);
+    print_summary(outcome, sd, r.json);
     return util::to_int(outcome.code);
 }
 

@@ -8,14 +8,17 @@
 #include "journal/state.hpp"
 #include "report/run_report.hpp"
 #include "state/local_store.hpp"
+#include "state/pg_store.hpp"
 #include "state/step_gate.hpp"
 #include "util/error.hpp"
 #include "util/secrets.hpp"
 #include "util/strings.hpp"
 
 #include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 #include <cstdio>
+#include <optional>
 
 namespace rollback::cli {
 
@@ -60,6 +63,34 @@ std::vector<state::GateRequest> awaited_gates(const journal::RunState& run,
     return out;
 }
 
+/// Who leads the monitors sharing the state (docs/config.md "Leadership"); nullopt for a state
+/// directory (a monitor alone always leads).
+std::optional<std::string> leader_line(state::Store& store, boost::json::object* json) {
+    auto* pg = dynamic_cast<state::PgStore*>(&store);
+    if (pg == nullptr) {
+        return std::nullopt;
+    }
+    auto row = pg->lease_row("leader");
+    if (!row.live || !row.holder) {
+        if (json != nullptr) {
+            (*json)["leader"] = nullptr;
+        }
+        return "leader: none (no monitor leads now; last generation " +
+               std::to_string(row.generation) + ")";
+    }
+    const auto& h = *row.holder;
+    if (json != nullptr) {
+        (*json)["leader"] = {{"host", h.host},
+                             {"pid", h.pid},
+                             {"generation", row.generation},
+                             {"since", h.started},
+                             {"lease_expires_at", row.expires_at}};
+    }
+    return "leader: " + h.host + " pid " + std::to_string(h.pid) + " (generation " +
+           std::to_string(row.generation) + ", since " + h.started + ", lease until " +
+           row.expires_at + ")";
+}
+
 } // namespace
 
 int cmd_status(const Args& args) {
@@ -89,10 +120,15 @@ int cmd_status(const Args& args) {
         } else if (auto latest = store.latest_run()) {
             run_id = *latest;
         } else {
+            boost::json::object o{{"run_id", nullptr}, {"state", "none"}};
+            auto leader = leader_line(store, &o);
             if (common.json) {
-                std::puts("{\"run_id\":null,\"state\":\"none\"}");
+                std::puts(util::mask_secrets(boost::json::serialize(o)).c_str());
             } else {
                 std::printf("no runs in %s\n", util::terminal_text(state_where(sd)).c_str());
+                if (leader) {
+                    std::printf("%s\n", util::terminal_text(*leader).c_str());
+                }
             }
             return util::to_int(util::ExitCode::ok);
         }
@@ -144,9 +180,13 @@ int cmd_status(const Args& args) {
                                {"approve", "rollback approve " + g.run_id + " " + g.step}});
         }
         o["awaiting_approval"] = std::move(awaited);
+        leader_line(store, &o);
         out = boost::json::serialize(o) + "\n";
     } else {
         out = report::format_status(view.state, view.ctx);
+        if (auto leader = leader_line(store, nullptr)) {
+            out += "  " + *leader + "\n";
+        }
         const auto now = std::chrono::system_clock::now();
         for (const auto& g : awaited_gates(view.state, store)) {
             const std::string then = g.approve_on_timeout ? "approve" : "reject";

@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 namespace rollback::cli {
 
@@ -55,5 +56,28 @@ struct StartOptions {
 /// with dry_run; 0 when not confirmed). Throws util::Error: preflight problems (exit 2), lock held
 /// or an unfinished run (exit 4), no confirmation possible (exit 2).
 int start_run(const playbook::Playbook& pb, const actions::Trigger& trigger, const StartOptions& o);
+
+/// What resume_run continues and how: the options of `rollback resume`.
+struct ResumeRequest {
+    std::string run_id;
+    std::vector<std::string> mark_done; ///< --mark-done (split)
+    std::vector<std::string> retry;     ///< --retry (split)
+    std::vector<std::string> vars;      ///< --var NAME=VALUE
+    std::string reason;
+    bool yes = false;
+    bool allow_changed = false;
+    bool verbose = false;
+    bool json = false;
+    bool start_logging = true; ///< false when the caller (the monitor) already logs
+};
+
+/// The sequence of `rollback resume` — the one code path that continues a run, for a person and
+/// for a monitor that took over the leadership: checks the run is not live, has a plan and an
+/// unchanged playbook, takes the lock, runs the probes of --mark-done steps, confirms, resumes
+/// (finished steps are not run again; in-flight ones by idempotence, probe or a person), prints
+/// the summary. Returns the run's exit code (0 when not confirmed). Throws util::Error: exit 4
+/// when the run is live or the lock held, exit 2 for a run with nothing to resume or a changed
+/// playbook.
+int resume_run(state::Store& store, const StateDir& sd, const ResumeRequest& r);
 
 } // namespace rollback::cli

@@ -238,6 +238,15 @@ std::string to_json(const DecisionRecord& r) {
     w.field("cause", r.cause);
     w.field("reason", r.reason);
     w.time("cooldown_until", r.cooldown_until);
+    if (r.leadership) {
+        w.key("leadership");
+        w.open();
+        w.field("role", r.leadership->role);
+        w.field("host", r.leadership->host);
+        w.field("pid", r.leadership->pid);
+        w.field("generation", r.leadership->generation);
+        w.close();
+    }
     w.begin_array("conditions");
     for (const auto& c : r.conditions) {
         w.element();
@@ -274,6 +283,13 @@ DecisionRecord from_json(std::string_view text) {
         r.cause = str_field(o, "cause");
         r.reason = str_field(o, "reason");
         r.cooldown_until = time_field(o, "cooldown_until");
+        if (const auto* l = o.if_contains("leadership"); l && !l->is_null()) {
+            const auto& lo = l->as_object();
+            r.leadership = LeadershipInfo{
+                str_field(lo, "role"), str_field(lo, "host"),
+                static_cast<int>(lo.at("pid").to_number<int64_t>()),
+                static_cast<std::uint64_t>(lo.at("generation").to_number<int64_t>())};
+        }
         for (const auto& cv : o.at("conditions").as_array()) {
             const auto& c = cv.as_object();
             ConditionRecord cr;
@@ -359,6 +375,15 @@ std::string explain(const DecisionRecord& r) {
         out += ", mode " + std::string(to_string(r.mode)) + ")";
     }
     out += "\n";
+    if (r.leadership) {
+        out += r.leadership->role == "leader"
+                   ? "  Leadership: this monitor led (generation " +
+                         std::to_string(r.leadership->generation) + ") on " + r.leadership->host +
+                         " pid " + std::to_string(r.leadership->pid) + "\n"
+                   : "  Leadership: this monitor followed (" + r.leadership->host + " pid " +
+                         std::to_string(r.leadership->pid) + "; the leader's generation " +
+                         std::to_string(r.leadership->generation) + "): recorded, did not act\n";
+    }
     out += "  Why: " + r.reason + "\n";
     out +=
         "  Release: " + (r.release.empty() ? std::string("unknown (no deploy marker)") : r.release);

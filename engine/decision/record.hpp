@@ -57,6 +57,17 @@ struct ConditionRecord {
     std::optional<SystemTime> incident_since;
 };
 
+/// Among monitors sharing a state (docs/config.md "Leadership"): whether the monitor that made
+/// the decision led (and so acted) or followed (and only recorded), with the leadership's
+/// generation it saw. Absent for a monitor alone on its state.
+struct LeadershipInfo {
+    std::string role; ///< "leader" | "follower"
+    std::string host;
+    int pid = 0;
+    std::uint64_t generation = 0; ///< the leader's generation (0: nobody led)
+    bool operator==(const LeadershipInfo&) const = default;
+};
+
 struct DecisionRecord {
     int version = k_record_version;
     SystemTime time;
@@ -69,6 +80,7 @@ struct DecisionRecord {
     std::string cause;     ///< the condition that decided the action ("" for none)
     std::string reason;    ///< one sentence
     std::optional<SystemTime> cooldown_until;
+    std::optional<LeadershipInfo> leadership; ///< written only when set
     std::vector<ConditionRecord> conditions;
 };
 

@@ -82,7 +82,7 @@ Loop::Loop(LoopEnv env, config::Config cfg, bool once) : m_env(env), m_once(once
     const util::Millis first_interval = cfg.interval;
     m_hooks_pb = load_hooks_playbook(cfg);
     m_mon.emplace(std::move(cfg), read_baselines(m_env.store, m_env.state_dir));
-    if (auto memory = state::load_policy_memory(m_env.state_dir)) {
+    if (auto memory = state::load_policy_memory(m_env.store)) {
         // A restarted monitor is the same monitor: the cooldown and the recurrence watch of
         // the rollback it (or its predecessor) started still hold.
         m_mon->resume_policy(*memory);
@@ -251,15 +251,15 @@ void Loop::feed_marker() {
 /// is logged and tried again next tick (the loop goes on: deciding matters more).
 void Loop::persist() {
     const auto memory = m_mon->policy_memory();
-    if (memory != m_policy_saved) {
+    if (m_leading && memory != m_policy_saved) {
         try {
-            state::save_policy_memory(m_env.state_dir, memory);
+            state::save_policy_memory(m_env.store, memory);
             m_policy_saved = memory;
         } catch (const std::exception& e) {
             log::warn("cannot save the incident policy's memory: {}", e.what());
         }
     }
-    if (m_baselines_dirty || ++m_ticks_since_baselines >= k_baseline_ticks) {
+    if (m_leading && (m_baselines_dirty || ++m_ticks_since_baselines >= k_baseline_ticks)) {
         try {
             m_env.store.put_baselines(m_mon->baselines());
             m_baselines_dirty = false;
@@ -343,32 +343,13 @@ void Loop::act_on_trigger(const decision::DecisionRecord& record, const std::str
                {"error", error}});
         return;
     }
-    m_last_run = m_env.store.latest_run();
-    if (m_endpoint && m_last_run) {
-        try {
-            m_endpoint->run_ended(journal::fold(m_env.store.read_journal(*m_last_run), false));
-        } catch (const std::exception& e) {
-            log::warn("monitor: cannot read run {}: {}", *m_last_run, e.what());
-        }
-    }
-    event({{"event", "run_finished"},
-           {"decision_id", decision_id},
-           {"run_id", m_last_run.value_or("")},
-           {"exit_code", rc}});
-    // The rollback happened (verified or not): the release is no baseline, and a recurrence
-    // is reported instead of triggering again.
-    if (rc == util::to_int(util::ExitCode::ok) ||
-        rc == util::to_int(util::ExitCode::verification_failed)) {
-        m_mon->rolled_back(m_env.clock.now());
-        m_baselines_dirty = true;
-    }
-    persist(); // the cooldown and the watch, before anything else can happen
+    run_ended(decision_id, rc);
 }
 
 /// Keeps and acts on one evaluation (of the signal conditions at a tick, or of the alert
 /// conditions): the record, the people to tell, the run to start.
 void Loop::handle(const decision::Evaluation& e) {
-    const auto& r = e.record;
+    const decision::DecisionRecord r = as_kept(e.record);
     // Every action is notable: the id (a hash of the record) is needed only then.
     const std::string id = e.notable ? decision::record_id(r) : std::string();
     m_env.store.append_tick(r, id);
@@ -376,7 +357,9 @@ void Loop::handle(const decision::Evaluation& e) {
         m_env.store.put_record(r);
         m_env.out.decision(r);
     }
-    tell_people(r, id);
+    if (m_leading) { // a follower's peers hear it from the leader
+        tell_people(r, id);
+    }
     persist(); // the trigger's cooldown is durable before its run starts
     if (r.action == Action::trigger && r.executed) {
         act_on_trigger(r, id);
@@ -448,6 +431,7 @@ void Loop::take_alerts(bool evaluate) {
 
 void Loop::iterate(bool boundary) {
     if (boundary) {
+        ask_leadership();
         feed_marker();
         notice_runs();
         check_approvals(m_tick_at);
@@ -464,6 +448,9 @@ void Loop::iterate(bool boundary) {
                 *m_mon);
         }
         handle(e);
+        if (m_leading && m_leadership != nullptr) {
+            resume_left_run();
+        }
     }
     if (m_endpoint) {
         take_alerts(boundary);
@@ -487,7 +474,11 @@ int Loop::run(const std::function<bool()>& take_reload) {
         if (take_reload()) {
             reload();
         }
-        iterate(boundary);
+        if (m_leadership == nullptr) {
+            iterate(boundary);
+        } else {
+            iterate_shared(boundary);
+        }
         if (m_once || exec::interrupt_requested() != 0) {
             break;
         }

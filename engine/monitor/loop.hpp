@@ -22,6 +22,7 @@
 #include "monitor/endpoint.hpp"
 #include "monitor/monitor.hpp"
 #include "playbook/model.hpp"
+#include "state/leadership.hpp"
 #include "state/store.hpp"
 #include "util/time.hpp"
 
@@ -43,6 +44,10 @@ class RunStarter {
     /// Runs `pb` for `trigger` to its end and returns the run's exit code (util::ExitCode).
     /// Throws util::Error when no run started (the lock is held: exit 4; preflight: exit 2).
     virtual int start(const playbook::Playbook& pb, const actions::Trigger& trigger) = 0;
+    /// Continues the run `run_id` that a monitor left unfinished (it died or was deposed) by the
+    /// rules of `rollback resume`, to its end; returns the run's exit code. Throws util::Error
+    /// when it did not resume (the lock is held: exit 4; a changed playbook: exit 2).
+    virtual int resume(const std::string& run_id) = 0;
 };
 
 /// What the loop tells the person watching it (`rollback monitor`: stdout and stderr).
@@ -99,6 +104,14 @@ class Loop {
     /// Saves what must survive: the baselines and the policy memory.
     void save();
 
+    /// Monitors sharing a state (docs/config.md "Leadership"): from now on every tick asks
+    /// `leadership` first; only the leader acts (runs, resumes a run a dead leader left,
+    /// approvals, hooks, baselines), every monitor records its decisions saying which it was.
+    /// Without it the monitor is alone on its state and always acts. Must outlive the loop.
+    void set_leadership(state::Leadership& leadership) { m_leadership = &leadership; }
+    /// Whether the last tick led (always true when alone).
+    bool leading() const { return m_leading; }
+
     /// The time of the next tick (the first: the clock's second at construction).
     util::SystemTime tick_time() const { return m_tick_at; }
     const Monitor& monitor() const { return *m_mon; }
@@ -115,6 +128,21 @@ class Loop {
     /// The one place the loop starts a run (an executed trigger): whatever may veto acting —
     /// leadership among monitors sharing a store — belongs here, before the starter is called.
     void act_on_trigger(const decision::DecisionRecord& record, const std::string& decision_id);
+    /// At a tick: asks the leadership (when shared) and says when this monitor starts or stops
+    /// leading (monitor_loop_leading.cpp).
+    void ask_leadership();
+    /// `r` as this monitor keeps it: with its role among monitors sharing the state, and a
+    /// follower's trigger not executed.
+    decision::DecisionRecord as_kept(const decision::DecisionRecord& r) const;
+    /// The leader's look for a run a monitor left unfinished (its holder died or was deposed):
+    /// resumed through RunStarter::resume, as `rollback resume` would.
+    void resume_left_run();
+    /// After a run this monitor started or resumed ended with `rc`: the history, the cooldown
+    /// and watch, and when it was fenced (exit 7, leadership lost) the reason it stops acting.
+    void run_ended(const std::string& decision_id, int rc);
+    /// iterate() for a monitor sharing its state: a store that does not answer (a server
+    /// restarting) makes the tick act on nothing, said once, and the loop goes on.
+    void iterate_shared(bool boundary);
     void take_alerts(bool evaluate);
     /// The alerts a previous monitor held active (state::ActiveAlerts): a restart forgets no
     /// incident (its resolution resolves it; a re-sent notification is a repeat). Unreadable:
@@ -149,6 +177,10 @@ class Loop {
     std::unique_ptr<Endpoint> m_endpoint; ///< [server]: webhook, /metrics, /healthz
     AlertBook m_alerts;                   ///< alerts active, by fingerprint
     bool m_alerts_dirty = false; ///< the book changed since it was last kept (state::ActiveAlerts)
+    state::Leadership* m_leadership = nullptr;      ///< set: monitors share the state
+    bool m_leading = true;                          ///< the last tick's answer
+    std::optional<std::uint64_t> m_generation_seen; ///< the leader's generation last said
+    bool m_state_failing = false; ///< the shared state did not answer at the last iteration
 };
 
 } // namespace rollback::monitor

@@ -8,7 +8,8 @@
 # naming the holder; the DSN's password never appears. Fencing: the holder is paused
 # (SIGSTOP) past its lease, `resume` on another process takes the run over and finishes it; the
 # old holder, continued, starts no further step and stops with exit 7 saying why. The server
-# restarted mid-run: the run waits for it and goes on, nothing lost or written twice.
+# restarted mid-run: the run waits for it and goes on, nothing lost or written twice. A monitor
+# alone on the shared state leads.
 source "$(dirname "$0")/../support/itest.sh"
 BIN=/usr/lib/postgresql/15/bin
 [ -x "$BIN/initdb" ] || { echo "PostgreSQL 15 (initdb) missing: skipped"; exit 125; }
@@ -162,11 +163,16 @@ expect_rc 0 "$WORK/status4.out" -- "$RB" status "$r_id"
 contains "$WORK/status4.out" "succeeded"
 pass "a run outlives a restart of the server: no record lost or written twice"
 
-# The monitor does not run on the shared state yet (no leadership in its loop): refused, exit 2.
-expect_rc 2 "$WORK/monitor.out" -- "$RB" monitor --once
-contains "$WORK/monitor.out" "rollback monitor does not run on a shared state yet"
+# The monitor runs on the shared state: alone, it leads (generation 1 of the row "leader")
+# and its clean exit hands the lease back (`status` shows nobody leads).
+expect_rc 0 "$WORK/monitor.out" -- "$RB" monitor --once --json
+contains "$WORK/monitor.out" "leading (generation 1)"
 lacks "$WORK/monitor.out" "rb-scram-pw"
-pass "rollback monitor on the shared state is refused until it leads (exit 2)"
+[ "$(q "SELECT generation FROM shop_state.lease WHERE name = 'leader'")" = 1 ] || fail "leader generation"
+[ "$(q "SELECT held FROM shop_state.lease WHERE name = 'leader'")" = f ] || fail "the monitor kept the leader lease after its exit"
+expect_rc 0 "$WORK/status5.out" -- "$RB" status
+contains "$WORK/status5.out" "leader: none (no monitor leads now; last generation 1)"
+pass "rollback monitor on the shared state leads alone and hands the lease back at its exit"
 
 grep -rq "rb-scram-pw" "$site/.rollback" "$WORK"/*.out && fail "the DSN's password appeared"
 pass "the password of the shared state's DSN appears nowhere"

@@ -10,6 +10,7 @@
 #include "orchestrator/execute.hpp"
 #include "orchestrator/plan.hpp"
 #include "report/observer.hpp"
+#include "state/leadership.hpp"
 #include "state/memory_store.hpp"
 #include "util/error.hpp"
 #include "util/files.hpp"
@@ -20,6 +21,7 @@
 #include <algorithm>
 #include <doctest/doctest.h>
 #include <filesystem>
+#include <unistd.h>
 
 using namespace rollback;
 using decision::Action;
@@ -74,12 +76,43 @@ class OrchestratorStarter final : public monitor::RunStarter {
         triggers.push_back(trigger);
         return run_playbook(m_store, m_runner, m_state_dir, pb, trigger).second;
     }
+    int resume(const std::string& run_id) override {
+        resumed.push_back(run_id);
+        auto jr = m_store.read_journal(run_id);
+        auto st = journal::fold(jr, false);
+        auto attempt = m_store.acquire_lease(state::this_process_holder(run_id, st.reason));
+        if (!attempt.lease) {
+            throw util::Error("the lock is held", util::ExitCode::locked);
+        }
+        orchestrator::ResumeOptions ro{m_state_dir, {}, {}, "test", "", false};
+        report::NullObserver quiet;
+        auto outcome = orchestrator::resume(actions::load_playbook(st.playbook), jr, ro, m_store,
+                                            *attempt.lease, m_runner, quiet);
+        attempt.lease->release();
+        return util::to_int(outcome.code);
+    }
     std::vector<actions::Trigger> triggers;
+    std::vector<std::string> resumed;
 
   private:
     state::Store& m_store;
     exec::ProcessRunner& m_runner;
     fs::path m_state_dir;
+};
+
+/// Leadership as the test says: leads or not, under a generation.
+class FakeLeadership final : public state::Leadership {
+  public:
+    bool may_act() override { return leads; }
+    std::optional<state::Leader> leader() const override {
+        state::Holder h;
+        h.host = "leader-host";
+        h.pid = 4242;
+        return state::Leader{h, generation, ""};
+    }
+    void step_down() noexcept override {}
+    bool leads = false;
+    std::uint64_t generation = 3;
 };
 
 /// A config with one condition on a command source (`probe`, answered by the fake runner), its
@@ -207,6 +240,77 @@ TEST_SUITE("monitor") {
             ticks += lines.size();
         }
         CHECK(ticks == 6);
+    }
+
+    TEST_CASE("loop: a follower records the trigger as a follower's and starts nothing") {
+        World w("mode = \"auto\"\ncooldown = \"1h\"\n");
+        w.value("9");
+        auto loop = w.make_loop();
+        FakeLeadership lead;
+        loop->set_leadership(lead);
+        loop->iterate(true);
+
+        CHECK_FALSE(loop->leading());
+        REQUIRE(w.out.records.size() == 1);
+        const auto& r = w.out.records[0];
+        CHECK(r.action == Action::trigger);
+        CHECK_FALSE(r.executed);
+        REQUIRE(r.leadership.has_value());
+        CHECK(r.leadership->role == "follower");
+        CHECK(r.leadership->generation == 3);
+        CHECK(r.leadership->pid == ::getpid());
+        CHECK(w.starter.triggers.empty());
+        CHECK(w.store.list_runs().empty());
+        CHECK(w.calls_of("restore") == 0);
+        // Kept as recorded (the leadership survives the JSON), and said.
+        CHECK(w.store.record(decision::record_id(r)).leadership == r.leadership);
+        CHECK(decision::from_json(decision::to_json(r)).leadership == r.leadership);
+        CHECK(decision::explain(r).find("this monitor followed") != std::string::npos);
+        CHECK(w.out.said_line("following leader-host pid 4242 (generation 3)"));
+        CHECK(w.events().find("\"event\":\"following\"") != std::string::npos);
+        // The leader keeps the shared policy memory; a follower writes none.
+        CHECK_FALSE(w.store.policy_memory_document().has_value());
+        CHECK(loop->once_exit_code() == 5);
+    }
+
+    TEST_CASE("loop: the leader starts the run and its record says it led") {
+        World w("mode = \"auto\"\ncooldown = \"1h\"\n");
+        w.value("9");
+        auto loop = w.make_loop();
+        FakeLeadership lead;
+        lead.leads = true;
+        loop->set_leadership(lead);
+        loop->iterate(true);
+
+        CHECK(loop->leading());
+        REQUIRE(w.out.records.size() == 1);
+        const auto& r = w.out.records[0];
+        CHECK(r.executed);
+        REQUIRE(r.leadership.has_value());
+        CHECK(r.leadership->role == "leader");
+        CHECK(w.starter.triggers.size() == 1);
+        CHECK(w.store.list_runs().size() == 1);
+        CHECK(w.calls_of("restore") == 1);
+        CHECK(w.store.policy_memory_document().has_value());
+        CHECK(w.out.said_line("leading (generation 3)"));
+
+        // Deposed: the next ticks record as a follower; the cooldown holds either way.
+        lead.leads = false;
+        lead.generation = 4;
+        w.tick(*loop);
+        CHECK_FALSE(loop->leading());
+        CHECK(w.out.said_line("following leader-host pid 4242 (generation 4)"));
+        CHECK(w.starter.triggers.size() == 1);
+    }
+
+    TEST_CASE("loop: a monitor alone on its state records no leadership") {
+        World w("mode = \"auto\"\ncooldown = \"1h\"\n");
+        w.value("9");
+        auto loop = w.make_loop();
+        loop->iterate(true);
+        REQUIRE(w.out.records.size() == 1);
+        CHECK_FALSE(w.out.records[0].leadership.has_value());
+        CHECK(decision::to_json(w.out.records[0]).find("leadership") == std::string::npos);
     }
 
     TEST_CASE("loop: the cooldown survives a reload and a restart") {

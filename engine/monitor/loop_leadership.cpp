@@ -1,0 +1,174 @@
+// SPDX-License-Identifier: MIT
+// The monitor loop among monitors sharing a state (docs/config.md "Leadership"): who acts, what
+// a follower records, the run a dead or deposed leader left, and a run that ended.
+#include "monitor/loop.hpp"
+
+#include "journal/paths.hpp"
+#include "journal/state.hpp"
+#include "util/error.hpp"
+#include "util/log.hpp"
+
+namespace rollback::monitor {
+
+void Loop::ask_leadership() {
+    if (m_leadership == nullptr) {
+        return;
+    }
+    const bool was = m_leading;
+    m_leading = m_leadership->may_act();
+    std::optional<state::Leader> now;
+    try {
+        now = m_leadership->leader();
+    } catch (const std::exception& e) {
+        log::warn("monitor: cannot read who leads: {}", e.what());
+        return; // said when the state answers again
+    }
+    const std::uint64_t generation = now ? now->generation : 0;
+    if (was == m_leading && m_generation_seen == generation) {
+        return;
+    }
+    m_generation_seen = generation;
+    std::string line;
+    if (m_leading) {
+        line = "leading (generation " + std::to_string(generation) + ")";
+    } else if (now) {
+        line = "following " + now->holder.host + " pid " + std::to_string(now->holder.pid) +
+               " (generation " + std::to_string(generation) + ")";
+    } else {
+        line = "following: nobody leads now (the shared state did not answer or the lease is "
+               "free); acting on nothing";
+    }
+    log::info("monitor: {}", line);
+    m_env.out.say(line);
+    event({{"event", m_leading ? "leading" : "following"},
+           {"generation", generation},
+           {"leader_host", now ? now->holder.host : std::string()},
+           {"leader_pid", now ? now->holder.pid : 0}});
+}
+
+decision::DecisionRecord Loop::as_kept(const decision::DecisionRecord& r) const {
+    decision::DecisionRecord kept = r;
+    if (m_leadership == nullptr) {
+        return kept;
+    }
+    const auto me = state::this_process_holder("", "");
+    kept.leadership = decision::LeadershipInfo{m_leading ? "leader" : "follower", me.host, me.pid,
+                                               m_generation_seen.value_or(0)};
+    if (!m_leading && kept.action != decision::Action::none && kept.executed) {
+        kept.executed = false; // the leader acts on it; this monitor only records it
+    }
+    return kept;
+}
+
+void Loop::resume_left_run() {
+    std::optional<state::Holder> dead;
+    try {
+        if (m_env.store.lease_holder()) {
+            return; // a run is live: its holder goes on
+        }
+        dead = m_env.store.dead_holder();
+    } catch (const std::exception& e) {
+        log::warn("monitor: cannot read the run lock: {}", e.what());
+        return;
+    }
+    if (!dead || !journal::is_valid_run_id(dead->run_id)) {
+        return;
+    }
+    journal::RunState st;
+    try {
+        st = journal::fold(m_env.store.read_journal(dead->run_id), false);
+    } catch (const std::exception& e) {
+        log::warn("monitor: cannot read run {}: {}", dead->run_id, e.what());
+        return;
+    }
+    // Only a monitor's run is the monitors' to finish: a person's run that died waits for a
+    // person (rollback status shows it, rollback resume continues it).
+    if (st.playbook.empty() || st.trigger.kind != "monitor" ||
+        (st.status != journal::RunStatus::running &&
+         st.status != journal::RunStatus::interrupted)) {
+        return;
+    }
+    const std::string line = "run " + dead->run_id + " of " + dead->host + " pid " +
+                             std::to_string(dead->pid) +
+                             " was left unfinished: resuming it (rollback resume rules)";
+    log::warn("monitor: {}", line);
+    m_env.out.say(line);
+    event({{"event", "run_resuming"},
+           {"run_id", dead->run_id},
+           {"left_by_host", dead->host},
+           {"left_by_pid", dead->pid}});
+    int rc = 0;
+    try {
+        rc = m_env.starter.resume(dead->run_id);
+    } catch (const util::Error& e) {
+        log::error("monitor: run {} not resumed: {}", dead->run_id, e.what());
+        m_env.out.problem("run " + dead->run_id + " not resumed: " + e.what());
+        event({{"event", "run_not_resumed"},
+               {"run_id", dead->run_id},
+               {"exit_code", util::to_int(e.code())},
+               {"error", e.what()}});
+        return;
+    }
+    run_ended(st.trigger.decision_id, rc);
+}
+
+void Loop::run_ended(const std::string& decision_id, int rc) {
+    m_last_run = m_env.store.latest_run();
+    if (m_endpoint && m_last_run) {
+        try {
+            m_endpoint->run_ended(journal::fold(m_env.store.read_journal(*m_last_run), false));
+        } catch (const std::exception& e) {
+            log::warn("monitor: cannot read run {}: {}", *m_last_run, e.what());
+        }
+    }
+    event({{"event", "run_finished"},
+           {"decision_id", decision_id},
+           {"run_id", m_last_run.value_or("")},
+           {"exit_code", rc}});
+    if (rc == util::to_int(util::ExitCode::state_unwritable) && m_leadership != nullptr &&
+        !m_leadership->may_act()) {
+        // Fenced: another monitor took the leadership and the run lock while this one was
+        // silent (paused, cut off). It started nothing more; it keeps evaluating and recording
+        // as a follower.
+        m_leading = false;
+        const std::string line = "run " + m_last_run.value_or("") +
+                                 " stopped: this monitor lost its leadership and the run lock "
+                                 "(another monitor took over); it starts nothing more and follows";
+        log::warn("monitor: {}", line);
+        m_env.out.problem(line);
+        event({{"event", "fenced"}, {"run_id", m_last_run.value_or("")}});
+        return;
+    }
+    // The rollback happened (verified or not): the release is no baseline, and a recurrence
+    // is reported instead of triggering again.
+    if (rc == util::to_int(util::ExitCode::ok) ||
+        rc == util::to_int(util::ExitCode::verification_failed)) {
+        m_mon->rolled_back(m_env.clock.now());
+        m_baselines_dirty = true;
+    }
+    persist(); // the cooldown and the watch, before anything else can happen
+}
+
+void Loop::iterate_shared(bool boundary) {
+    try {
+        iterate(boundary);
+        if (m_state_failing) {
+            m_state_failing = false;
+            log::info("monitor: the shared state answers again");
+            m_env.out.say("the shared state answers again");
+        }
+    } catch (const std::exception& e) {
+        // What the store refused is tried again at the next tick (a record, a tick line); this
+        // tick acted on nothing it could not record.
+        m_leading = false;
+        log::warn("monitor: the shared state did not answer: {}", e.what());
+        if (!m_state_failing) {
+            m_state_failing = true;
+            m_env.out.problem(std::string("the shared state did not answer (") + e.what() +
+                              "): acting on nothing until it does; retrying every tick");
+            event({{"event", "state_unavailable"}, {"error", e.what()}});
+        }
+    }
+}
+
+} // namespace rollback::monitor

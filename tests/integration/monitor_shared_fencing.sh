@@ -1,0 +1,182 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Two `rollback monitor`s sharing one state in PostgreSQL (real PostgreSQL 15, real processes;
+# docs/config.md "Leadership"). Fencing: the leader is paused (SIGSTOP) in the middle of a step
+# past its lease; the follower takes over and finishes the run; the old leader, continued
+# (SIGCONT), starts no further step — its next journal append is refused — says why and goes on
+# as a follower. The server restarted mid-run: the leader's run waits for it and finishes,
+# nothing lost or done twice; the monitors say the state did not answer and go on.
+source "$(dirname "$0")/../support/itest.sh"
+BIN=/usr/lib/postgresql/15/bin
+[ -x "$BIN/initdb" ] || { echo "PostgreSQL 15 (initdb) missing: skipped"; exit 125; }
+
+export PG_BASE=$(mktemp -d /tmp/rbmf.XXXXXX) PG_PORT=54344
+on_exit 'bash "$SRC/tests/support/pg_throwaway.sh" destroy'
+bash "$SRC/tests/support/pg_throwaway.sh" start
+q() { "$BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$PG_BASE" -p "$PG_PORT" -U rollback -d postgres -tAc "$1"; }
+q "GRANT CREATE ON DATABASE postgres TO rb_scram"
+DSN="postgresql://rb_scram:rb-scram-pw@/postgres?host=$PG_BASE&port=$PG_PORT"
+now_ms() { date +%s%3N; }
+
+# config DIR SCHEMA LEASE: one monitor's rollback.toml (its own local state_dir).
+config() {
+    mkdir -p "$1"
+    cat >"$1/rollback.toml" <<TOML
+[target]
+name = "shop"
+state_dir = "$1/local"
+[state]
+dsn = "$DSN"
+schema = "$2"
+lease = "$3"
+[source.fault]
+kind = "command"
+argv = ["cat", "$WORK/fault.$2"]
+interval = "1s"
+[[condition]]
+name = "corruption"
+signal = "fault.value"
+above = 5
+severity = "critical"
+[decision]
+mode = "auto"
+playbook = "$WORK/pb.$2.toml"
+interval = "1s"
+cooldown = "1h"
+TOML
+}
+# playbook SCHEMA SLOW: steps one, slow (sleeps SLOW s), two, three; none idempotent, each with a
+# probe looking for its effect in $WORK/effects.SCHEMA.
+playbook() {
+    local e="$WORK/effects.$1"
+    cat >"$WORK/pb.$1.toml" <<TOML
+[playbook]
+name = "fenced-$1"
+[[step]]
+id = "one"
+phase = "immediate"
+action = "exec"
+argv = ["sh", "-c", "echo one >> $e"]
+probe = "grep -qx one $e"
+[[step]]
+id = "slow"
+phase = "database"
+action = "exec"
+argv = ["sh", "-c", "sleep $2; echo slow >> $e"]
+probe = "grep -qx slow $e"
+timeout = "60s"
+[[step]]
+id = "two"
+phase = "code"
+action = "exec"
+argv = ["sh", "-c", "echo two >> $e"]
+probe = "grep -qx two $e"
+[[step]]
+id = "three"
+phase = "verify"
+action = "exec"
+argv = ["sh", "-c", "echo three >> $e"]
+probe = "grep -qx three $e"
+TOML
+}
+declare -A PID_OF
+start_monitor() { # SLOT DIR
+    "$RB" monitor -c "$2/rollback.toml" </dev/null >"$2/out" 2>&1 &
+    PID_OF[$1]=$!
+}
+wait_for() { # SECONDS CMD...
+    local until=$(($(now_ms) + $1 * 1000)); shift
+    until "$@"; do
+        [ "$(now_ms)" -lt "$until" ] || return 1
+        sleep 0.1
+    done
+}
+leader_pid() { q "SELECT coalesce((holder::json->>'pid'), '0') FROM $1.lease WHERE name = 'leader' AND held AND expires_at > clock_timestamp()" 2>/dev/null || echo 0; }
+has_leader() { [ "$(leader_pid "$1")" != 0 ]; }
+run_gen() { q "SELECT generation FROM $1.lease WHERE name = 'run' AND held AND expires_at > clock_timestamp()" 2>/dev/null; }
+started() { [ "$(q "SELECT count(*) FROM $1.journal WHERE line::json->>'type' = 'step_started' AND line::json->>'step' = '$2'" 2>/dev/null)" -ge 1 ]; }
+finished_state() { q "SELECT line::json->>'state' FROM $1.journal WHERE line::json->>'type' = 'run_finished' ORDER BY seq DESC LIMIT 1" 2>/dev/null; }
+run_done() { [ -n "$(finished_state "$1")" ]; }
+effects_once() {
+    for s in one slow two three; do
+        [ "$(grep -c "^$s$" "$WORK/effects.$1")" = 1 ] || fail "$1: step $s's effect happened $(grep -c "^$s$" "$WORK/effects.$1") times"
+    done
+}
+generations_forward() {
+    local run back
+    run=$(q "SELECT run_id FROM $1.journal WHERE seq = 0")
+    back=$(q "SELECT count(*) FROM (SELECT generation < lag(generation) OVER (ORDER BY seq) AS back FROM $1.journal WHERE run_id = '$run') t WHERE back")
+    [ "$back" = 0 ] || fail "$1: a record of an older lease generation follows a newer one"
+}
+
+# --- fencing: the leader paused past its lease ------------------------------------------------
+playbook fence 6
+echo 1 >"$WORK/fault.fence"
+config "$WORK/fence/a" fence 3s
+config "$WORK/fence/b" fence 3s
+start_monitor a "$WORK/fence/a"
+start_monitor b "$WORK/fence/b"
+wait_for 20 has_leader fence || fail "no monitor leads"
+old=$(leader_pid fence)
+echo 9 >"$WORK/fault.fence"
+wait_for 20 started fence slow || fail "the run did not start step slow"
+gen=$(run_gen fence)
+kill -STOP "$old"
+t0=$(now_ms)
+taken() { local g; g=$(run_gen fence); [ -n "$g" ] && [ "$g" -gt "$gen" ]; }
+wait_for 15 taken || { kill -CONT "$old"; fail "the follower did not take the run over"; }
+echo "took over after $(($(now_ms) - t0)) ms"
+kill -CONT "$old"
+wait_for 30 run_done fence || fail "the run did not finish"
+[ "$(finished_state fence)" = succeeded ] || fail "the run ended $(finished_state fence)"
+sleep 3 # the old leader's step `slow` ended; its next append was refused
+kill -0 "$old" || fail "the deposed leader exited; it should follow"
+for m in a b; do [ "${PID_OF[$m]}" = "$old" ] && o=$m; done
+contains "$WORK/fence/$o/out" "lost its leadership and the run lock (another monitor took over); it starts nothing more and follows"
+contains "$WORK/fence/$o/local/rollback.log" "lost the run lock of generation $gen"
+effects_once fence
+generations_forward fence
+run=$(q "SELECT run_id FROM fence.journal WHERE seq = 0")
+late=$(q "SELECT count(*) FROM fence.journal WHERE run_id = '$run' AND generation = $gen AND line::json->>'type' = 'step_started' AND seq > (SELECT min(seq) FROM fence.journal WHERE run_id = '$run' AND generation > $gen)")
+[ "$late" = 0 ] || fail "the deposed leader started a step after the takeover"
+expect_rc 0 "$WORK/status.out" -- "$RB" status -c "$WORK/fence/a/rollback.toml"
+new=$(leader_pid fence)
+[ "$new" != "$old" ] || fail "the deposed monitor leads again"
+contains "$WORK/status.out" "leader: $(hostname) pid $new (generation"
+for m in a b; do kill -TERM "${PID_OF[$m]}"; done
+for m in a b; do
+    rc=0; wait "${PID_OF[$m]}" || rc=$?
+    [ "$rc" = 0 ] || fail "monitor $m exited $rc on SIGTERM"
+done
+pass "a leader paused past its lease starts nothing after SIGCONT, says why and follows; the survivor finished the run"
+
+# --- the server restarted mid-run -------------------------------------------------------------
+playbook restart 4
+echo 1 >"$WORK/fault.restart"
+config "$WORK/restart/a" restart 8s
+config "$WORK/restart/b" restart 8s
+start_monitor a "$WORK/restart/a"
+start_monitor b "$WORK/restart/b"
+wait_for 20 has_leader restart || fail "no monitor leads (restart)"
+echo 9 >"$WORK/fault.restart"
+wait_for 20 started restart slow || fail "the run did not start step slow (restart)"
+bash "$SRC/tests/support/pg_throwaway.sh" stop
+sleep 2
+bash "$SRC/tests/support/pg_throwaway.sh" start
+wait_for 40 run_done restart || fail "the run did not finish after the restart"
+[ "$(finished_state restart)" = succeeded ] || fail "the run ended $(finished_state restart)"
+[ "$(q "SELECT count(*) FROM restart.journal WHERE seq = 0")" = 1 ] || fail "more than one run"
+effects_once restart
+generations_forward restart
+cat "$WORK"/restart/*/out >"$WORK/restart.out"
+contains "$WORK/restart.out" "the shared state did not answer"
+grep -q "journal .*: connection lost" "$WORK"/restart/*/local/rollback.log || fail "the leader did not say it waited for the server"
+for m in a b; do kill -0 "${PID_OF[$m]}" || fail "monitor $m died with the server"; done
+sleep 2
+[ "$(leader_pid restart)" != 0 ] || fail "nobody leads after the restart"
+for m in a b; do kill -TERM "${PID_OF[$m]}"; done
+for m in a b; do
+    rc=0; wait "${PID_OF[$m]}" || rc=$?
+    [ "$rc" = 0 ] || fail "monitor $m exited $rc on SIGTERM"
+done
+pass "the server restarted mid-run: the run waited and finished, nothing lost or done twice; the monitors went on"
