@@ -9,7 +9,8 @@
 # by the rules of `rollback resume`; the run completes, no non-idempotent step's effect happens
 # twice, none is skipped, the journal's lease generations never go back (one holder acting at a
 # time). The failover times are written to $FAILOVER_OUT when set (docs/benchmarks.md).
-# KILLS (default 30) bounds the kills, MONITOR_SHARED_BUDGET (default 60 s) the time spent killing.
+# KILLS (default 30) bounds the kills, MONITOR_SHARED_BUDGET (default 240 s) the time spent killing
+# (30 kills take ~3.5 min on 2 loaded cores; fewer than 10 within the budget fail the test).
 source "$(dirname "$0")/../support/itest.sh"
 BIN=/usr/lib/postgresql/15/bin
 [ -x "$BIN/initdb" ] || { echo "PostgreSQL 15 (initdb) missing: skipped"; exit 125; }
@@ -144,7 +145,7 @@ done
 pass "two monitors, one fault: exactly one run, by the leader; the follower recorded and did not act"
 
 # --- three monitors: the leader killed at random points of the run ----------------------------
-STEPS=${STEPS:-60}
+STEPS=${STEPS:-99}
 playbook "$WORK/pb3.toml" "$STEPS" three
 echo 1 >"$WORK/fault3"
 for m in a b c; do
@@ -154,7 +155,7 @@ done
 wait_for 20 has_leader three || fail "no monitor leads (three)"
 echo 9 >"$WORK/fault3"
 KILLS=${KILLS:-30}
-budget_end=$(($(now_ms) + ${MONITOR_SHARED_BUDGET:-60} * 1000))
+budget_end=$(($(now_ms) + ${MONITOR_SHARED_BUDGET:-240} * 1000))
 kills=0
 : >"$WORK/failover.ms"
 leader_runs() {
@@ -204,7 +205,7 @@ max=$(tail -1 "$WORK/failover.sorted")
 echo "failover over $kills kills (lease 3s, interval 1s): median ${median} ms, max ${max} ms"
 [ -z "${FAILOVER_OUT:-}" ] || cp "$WORK/failover.ms" "$FAILOVER_OUT"
 [ "$max" -le 6000 ] || fail "a failover took $max ms, past the documented bound (lease + 2 intervals, + 1 s for a loaded machine)"
-[ "$kills" -ge 5 ] || fail "only $kills kills fit"
+[ "$kills" -ge 10 ] || fail "only $kills kills fit in the budget"
 for m in a b c; do kill -TERM "${PID_OF[$m]}" 2>/dev/null || true; done
 for m in a b c; do wait "${PID_OF[$m]}" 2>/dev/null || true; done
 pass "three monitors, the leader killed $kills times mid-run: the run completed once, no non-idempotent step twice, none skipped, generations never went back"
