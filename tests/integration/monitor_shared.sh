@@ -57,6 +57,9 @@ TOML
 playbook() {
     local file=$1 n=$2 tag=$3 prev=""
     echo -e "[playbook]\nname = \"chain-$tag\"" >"$file"
+    # The probes grep this file: it exists before the first step (a missing file is a probe
+    # error, which rightly asks a person, when the leader dies in the first step).
+    : >"$WORK/effects.$tag"
     for i in $(seq 1 "$n"); do
         i=$(printf %02d "$i")
         {
