@@ -203,9 +203,21 @@ class PgAppender final : public journal::Appender {
         }
     }
 
-    // Every record is committed before append() returns (Durability::with_next too: one
-    // commit is the unit of durability here).
-    std::uint64_t append(boost::json::object record, journal::Durability) override {
+    ~PgAppender() override {
+        try {
+            sync();
+        } catch (const std::exception& e) {
+            log::warn("journal {}: {}", m_where, e.what());
+        }
+    }
+    PgAppender(const PgAppender&) = delete;
+    PgAppender& operator=(const PgAppender&) = delete;
+
+    // Every record is committed before append() returns, checks and all. Durability::with_next
+    // is the file journal's contract in PostgreSQL's terms: that commit does not wait for its
+    // WAL flush (synchronous_commit off for the transaction); the next synchronous commit
+    // flushes the WAL up to it, as the file's next fdatasync covers the line before.
+    std::uint64_t append(boost::json::object record, journal::Durability durability) override {
         if (m_broken) {
             throw util::Error(m_why, util::ExitCode::state_unwritable);
         }
@@ -216,7 +228,7 @@ class PgAppender final : public journal::Appender {
         const auto deadline = std::chrono::steady_clock::now() + m_options.reconnect_for;
         for (;;) {
             try {
-                write(seq, line);
+                write(seq, line, durability == journal::Durability::with_next);
                 break;
             } catch (const pqxx::broken_connection& e) {
                 // Covers an in-doubt commit: the retry finds its own line by (run_id, seq).
@@ -247,7 +259,23 @@ class PgAppender final : public journal::Appender {
         }
         return seq;
     }
-    void sync() override {}
+    // A transaction with a transaction id writes a commit record, and its synchronous commit
+    // flushes the WAL up to it: the records committed without waiting are durable after it.
+    void sync() override {
+        if (!m_unsynced || m_broken || !m_conn) {
+            return;
+        }
+        try {
+            pqxx::work tx(*m_conn);
+            tx.exec("SELECT pg_current_xact_id()");
+            tx.commit();
+            m_unsynced = false;
+        } catch (const std::exception& e) {
+            m_conn.reset();
+            fail("journal " + m_where +
+                 ": cannot make its last records durable: " + db::db_error_text(e));
+        }
+    }
     bool space_exhausted() const override { return false; }
     bool broken() const override { return m_broken; }
     std::string location() const override { return m_where; }
@@ -259,12 +287,18 @@ class PgAppender final : public journal::Appender {
         throw util::Error(m_why, util::ExitCode::state_unwritable);
     }
 
-    void write(std::uint64_t seq, const std::string& line) {
+    void write(std::uint64_t seq, const std::string& line, bool with_next) {
         if (!m_conn) {
+            // What the broken connection committed without waiting is read back by the
+            // previous-record check below (gone after a server crash: the run stops).
+            m_unsynced = false;
             m_conn = connect_durable(m_dsn);
             m_s = schema_prefix(*m_conn, m_options.schema);
         }
         pqxx::work tx(*m_conn);
+        if (with_next) {
+            tx.exec("SET LOCAL synchronous_commit = off");
+        }
         // FOR SHARE: an acquisition (UPDATE of the row) waits for this append to commit, and an
         // append waits for an acquisition in progress and then sees its generation.
         auto lease = tx.exec("SELECT generation, held, holder FROM " + m_s +
@@ -314,6 +348,7 @@ class PgAppender final : public journal::Appender {
                        m_run_id, static_cast<long long>(seq), static_cast<long long>(m_generation),
                        line);
         tx.commit();
+        m_unsynced = with_next;
     }
 
     db::Dsn m_dsn;
@@ -326,6 +361,7 @@ class PgAppender final : public journal::Appender {
     std::uint64_t m_next_seq;
     std::string m_last_hash;
     long long m_kill_at = -1;
+    bool m_unsynced = false; ///< a record was committed without waiting for its WAL flush
     bool m_broken = false;
     std::string m_why;
 };
