@@ -18,6 +18,8 @@
 #include <pqxx/result>
 #include <pqxx/transaction>
 #include <thread>
+#include <utility>
+#include <vector>
 
 namespace rollback::state {
 
@@ -262,14 +264,14 @@ class PgAppender final : public journal::Appender {
     // A transaction with a transaction id writes a commit record, and its synchronous commit
     // flushes the WAL up to it: the records committed without waiting are durable after it.
     void sync() override {
-        if (!m_unsynced || m_broken || !m_conn) {
+        if (m_unflushed.empty() || m_broken || !m_conn) {
             return;
         }
         try {
             pqxx::work tx(*m_conn);
             tx.exec("SELECT pg_current_xact_id()");
             tx.commit();
-            m_unsynced = false;
+            m_unflushed.clear();
         } catch (const std::exception& e) {
             m_conn.reset();
             fail("journal " + m_where +
@@ -288,10 +290,8 @@ class PgAppender final : public journal::Appender {
     }
 
     void write(std::uint64_t seq, const std::string& line, bool with_next) {
+        const bool reconnected = !m_conn;
         if (!m_conn) {
-            // What the broken connection committed without waiting is read back by the
-            // previous-record check below (gone after a server crash: the run stops).
-            m_unsynced = false;
             m_conn = connect_durable(m_dsn);
             m_s = schema_prefix(*m_conn, m_options.schema);
         }
@@ -318,6 +318,9 @@ class PgAppender final : public journal::Appender {
                  std::to_string(m_generation) + " (" + who +
                  "); it records and starts nothing more");
         }
+        if (reconnected) {
+            restore_unflushed(tx);
+        }
         // The record before must be the one this process appended or read last: a server that
         // lost transactions it acknowledged (no synchronous commit, a failover to a replica
         // behind) must not get a chain with a hole.
@@ -341,6 +344,7 @@ class PgAppender final : public journal::Appender {
                      " was written by another process");
             }
             tx.commit();
+            committed(seq, line, with_next);
             return;
         }
         tx.exec_params("INSERT INTO " + m_s +
@@ -348,7 +352,42 @@ class PgAppender final : public journal::Appender {
                        m_run_id, static_cast<long long>(seq), static_cast<long long>(m_generation),
                        line);
         tx.commit();
-        m_unsynced = with_next;
+        committed(seq, line, with_next);
+    }
+
+    void committed(std::uint64_t seq, const std::string& line, bool with_next) {
+        if (!with_next) {
+            m_unflushed.clear(); // its synchronous commit flushed the WAL up to them
+            return;
+        }
+        m_unflushed.emplace_back(seq, line);
+    }
+
+    // After a reconnection, under the fence just checked: the records this process committed
+    // without waiting for their WAL flush are put back where a server crash lost them, the same
+    // lines under the same generation (the chain is unchanged); a different line there is
+    // another writer's.
+    void restore_unflushed(pqxx::work& tx) {
+        for (const auto& [seq, line] : m_unflushed) {
+            auto there =
+                tx.exec_params("SELECT line FROM " + m_s + "journal WHERE run_id = $1 AND seq = $2",
+                               m_run_id, static_cast<long long>(seq));
+            if (!there.empty()) {
+                if (there[0][0].as<std::string>() != line) {
+                    tx.abort();
+                    fail("journal " + m_where + ": record " + std::to_string(seq) +
+                         " was written by another process");
+                }
+                continue;
+            }
+            log::warn("journal {}: record {} was lost with the server's crash before its WAL "
+                      "flush; written again",
+                      m_where, seq);
+            tx.exec_params("INSERT INTO " + m_s +
+                               "journal (run_id, seq, generation, line) VALUES ($1, $2, $3, $4)",
+                           m_run_id, static_cast<long long>(seq),
+                           static_cast<long long>(m_generation), line);
+        }
     }
 
     db::Dsn m_dsn;
@@ -361,7 +400,9 @@ class PgAppender final : public journal::Appender {
     std::uint64_t m_next_seq;
     std::string m_last_hash;
     long long m_kill_at = -1;
-    bool m_unsynced = false; ///< a record was committed without waiting for its WAL flush
+    /// The records committed without waiting for their WAL flush since the last synchronous
+    /// commit (seq, line): at most a step's step_process and step_finished.
+    std::vector<std::pair<std::uint64_t, std::string>> m_unflushed;
     bool m_broken = false;
     std::string m_why;
 };
