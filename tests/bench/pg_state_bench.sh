@@ -24,7 +24,8 @@ BIN=/usr/lib/postgresql/15/bin
 [ -x "$BIN/initdb" ] || { echo "PostgreSQL 15 (initdb) missing" >&2; exit 125; }
 
 work=$(mktemp -d /tmp/rbpgb.XXXXXX)
-export PG_BASE=$(mktemp -d /tmp/rbpgc.XXXXXX) PG_PORT=${PG_PORT:-54371} PG_DURABLE=${PG_DURABLE:-1}
+PG_BASE=$(mktemp -d /tmp/rbpgc.XXXXXX)
+export PG_BASE PG_PORT=${PG_PORT:-54371} PG_DURABLE=${PG_DURABLE:-1}
 trap 'bash "$SRC/tests/support/pg_throwaway.sh" destroy; rm -rf "$work"' EXIT
 bash "$SRC/tests/support/pg_throwaway.sh" start
 DSN="postgresql://rollback@/postgres?host=$PG_BASE&port=$PG_PORT"
