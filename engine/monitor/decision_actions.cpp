@@ -57,7 +57,7 @@ actions::Trigger trigger_of(const decision::DecisionRecord& r, const std::string
 std::vector<std::string> tell_hooks(const config::Config& cfg, const playbook::Playbook& pb,
                                     exec::ProcessRunner& runner, state::Store& store,
                                     const fs::path& state_dir, const decision::DecisionRecord& r,
-                                    const std::string& decision_id) {
+                                    const std::string& decision_id, const std::string& error) {
     std::vector<std::string> failures;
     if (cfg.hooks.empty()) {
         return failures;
@@ -71,6 +71,9 @@ std::vector<std::string> tell_hooks(const config::Config& cfg, const playbook::P
                               {"mode", decision::to_string(r.mode)}};
     if (r.action == decision::Action::request_approval) {
         extra["approve"] = "rollback approve " + decision_id + " -c " + cfg.file.string();
+    }
+    if (!error.empty()) {
+        extra["error"] = error;
     }
     auto event = actions::hook_event(ctx, "decision", decision::to_string(r.action), extra);
     for (const auto& name : cfg.hooks) {

@@ -28,11 +28,12 @@ actions::Trigger trigger_of(const decision::DecisionRecord& r, const std::string
 
 /// Runs every `[decision] hooks` entry with a "decision" event (hooks/README.md): status is the
 /// action, plus decision_id, summary, and `approve` (the command) for approval requests. A hook
-/// that fails is logged and returned as a message; it never stops the monitor.
+/// that fails is logged and returned as a message; it never stops the monitor. A non-empty
+/// `error` is the event's `error` (an escalation because a trigger's run did not start).
 std::vector<std::string> tell_hooks(const config::Config& cfg, const playbook::Playbook& pb,
                                     exec::ProcessRunner& runner, state::Store& store,
                                     const std::filesystem::path& state_dir,
                                     const decision::DecisionRecord& r,
-                                    const std::string& decision_id);
+                                    const std::string& decision_id, const std::string& error = {});
 
 } // namespace rollback::monitor

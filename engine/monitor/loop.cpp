@@ -325,6 +325,7 @@ void Loop::act_on_trigger(const decision::DecisionRecord& record, const std::str
     }
     int rc = 0;
     std::string error;
+    bool store_failed = false;
     try {
         auto pb = actions::load_playbook(cfg.playbook);
         log::info("monitor: decision {} starts {}", decision_id, cfg.playbook.string());
@@ -332,8 +333,33 @@ void Loop::act_on_trigger(const decision::DecisionRecord& record, const std::str
     } catch (const util::Error& e) {
         rc = util::to_int(e.code());
         error = e.what();
+        store_failed = e.code() == util::ExitCode::state_unwritable;
+    } catch (const std::exception& e) {
+        // Not the engine's own error: the store's driver (a broken connection) or the file
+        // system refused before the run could start.
+        rc = util::to_int(util::ExitCode::state_unwritable);
+        error = e.what();
+        store_failed = true;
     }
     m_once_rc = rc;
+    if (store_failed) {
+        run_not_started_by_store(record, decision_id, error);
+        return;
+    }
+    if (m_pending && m_pending->condition == record.cause) {
+        // The retry ran (or met the lock held: another run excludes it, as intended).
+        const std::string line = "decision " + m_pending->decision_id + ": its run " +
+                                 (error.empty() ? "started" : "is excluded: " + error) + " after " +
+                                 std::to_string(m_pending->attempts) +
+                                 " failed start(s), as decision " + decision_id;
+        log::info("monitor: {}", line);
+        m_env.out.say(line);
+        event({{"event", "trigger_retried"},
+               {"decision_id", m_pending->decision_id},
+               {"retry_decision_id", decision_id},
+               {"attempts", m_pending->attempts}});
+        m_pending.reset();
+    }
     if (!error.empty()) {
         log::error("monitor: decision {}: no run: {}", decision_id, error);
         m_env.out.problem("decision " + decision_id + ": no run: " + error);
@@ -348,7 +374,8 @@ void Loop::act_on_trigger(const decision::DecisionRecord& record, const std::str
 
 /// Keeps and acts on one evaluation (of the signal conditions at a tick, or of the alert
 /// conditions): the record, the people to tell, the run to start.
-void Loop::handle(const decision::Evaluation& e) {
+void Loop::handle(const decision::Evaluation& evaluated) {
+    const decision::Evaluation e = with_retry(evaluated);
     const decision::DecisionRecord r = as_kept(e.record);
     // Every action is notable: the id (a hash of the record) is needed only then.
     const std::string id = e.notable ? decision::record_id(r) : std::string();

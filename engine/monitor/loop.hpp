@@ -140,6 +140,15 @@ class Loop {
     /// After a run this monitor started or resumed ended with `rc`: the history, the cooldown
     /// and watch, and when it was fenced (exit 7, leadership lost) the reason it stops acting.
     void run_ended(const std::string& decision_id, int rc);
+    /// A trigger's run did not start because the state store failed (not the lock held): the
+    /// hooks are told once (an `escalate` event naming the decision and the error) and the
+    /// trigger is kept for a retry (loop_retry.cpp).
+    void run_not_started_by_store(const decision::DecisionRecord& record,
+                                  const std::string& decision_id, const std::string& error);
+    /// `e` as the loop acts on it: with a trigger kept for a retry whose condition fires again
+    /// in `e`, a trigger of `e`'s own evidence retrying it; the kept trigger is dropped when the
+    /// condition resolves or triggers by itself.
+    decision::Evaluation with_retry(decision::Evaluation e);
     /// iterate() for a monitor sharing its state: a store that does not answer (a server
     /// restarting) makes the tick act on nothing, said once, and the loop goes on.
     void iterate_shared(bool boundary);
@@ -181,6 +190,15 @@ class Loop {
     bool m_leading = true;                          ///< the last tick's answer
     std::optional<std::uint64_t> m_generation_seen; ///< the leader's generation last said
     bool m_state_failing = false; ///< the shared state did not answer at the last iteration
+    /// A trigger whose run did not start because the state store failed, retried at every tick
+    /// while its condition fires (docs/decision.md "trigger and monitor").
+    struct PendingTrigger {
+        std::string decision_id; ///< the decision whose run did not start first
+        std::string condition;   ///< its cause
+        std::string error;       ///< the store's error, as last seen
+        int attempts = 1;        ///< starts that failed
+    };
+    std::optional<PendingTrigger> m_pending;
 };
 
 } // namespace rollback::monitor

@@ -18,6 +18,8 @@
 #include <pqxx/result>
 #include <pqxx/transaction>
 #include <thread>
+#include <utility>
+#include <vector>
 
 namespace rollback::state {
 
@@ -203,9 +205,21 @@ class PgAppender final : public journal::Appender {
         }
     }
 
-    // Every record is committed before append() returns (Durability::with_next too: one
-    // commit is the unit of durability here).
-    std::uint64_t append(boost::json::object record, journal::Durability) override {
+    ~PgAppender() override {
+        try {
+            sync();
+        } catch (const std::exception& e) {
+            log::warn("journal {}: {}", m_where, e.what());
+        }
+    }
+    PgAppender(const PgAppender&) = delete;
+    PgAppender& operator=(const PgAppender&) = delete;
+
+    // Every record is committed before append() returns, checks and all. Durability::with_next
+    // is the file journal's contract in PostgreSQL's terms: that commit does not wait for its
+    // WAL flush (synchronous_commit off for the transaction); the next synchronous commit
+    // flushes the WAL up to it, as the file's next fdatasync covers the line before.
+    std::uint64_t append(boost::json::object record, journal::Durability durability) override {
         if (m_broken) {
             throw util::Error(m_why, util::ExitCode::state_unwritable);
         }
@@ -216,7 +230,7 @@ class PgAppender final : public journal::Appender {
         const auto deadline = std::chrono::steady_clock::now() + m_options.reconnect_for;
         for (;;) {
             try {
-                write(seq, line);
+                write(seq, line, durability == journal::Durability::with_next);
                 break;
             } catch (const pqxx::broken_connection& e) {
                 // Covers an in-doubt commit: the retry finds its own line by (run_id, seq).
@@ -247,7 +261,23 @@ class PgAppender final : public journal::Appender {
         }
         return seq;
     }
-    void sync() override {}
+    // A transaction with a transaction id writes a commit record, and its synchronous commit
+    // flushes the WAL up to it: the records committed without waiting are durable after it.
+    void sync() override {
+        if (m_unflushed.empty() || m_broken || !m_conn) {
+            return;
+        }
+        try {
+            pqxx::work tx(*m_conn);
+            tx.exec("SELECT pg_current_xact_id()");
+            tx.commit();
+            m_unflushed.clear();
+        } catch (const std::exception& e) {
+            m_conn.reset();
+            fail("journal " + m_where +
+                 ": cannot make its last records durable: " + db::db_error_text(e));
+        }
+    }
     bool space_exhausted() const override { return false; }
     bool broken() const override { return m_broken; }
     std::string location() const override { return m_where; }
@@ -259,12 +289,16 @@ class PgAppender final : public journal::Appender {
         throw util::Error(m_why, util::ExitCode::state_unwritable);
     }
 
-    void write(std::uint64_t seq, const std::string& line) {
+    void write(std::uint64_t seq, const std::string& line, bool with_next) {
+        const bool reconnected = !m_conn;
         if (!m_conn) {
             m_conn = connect_durable(m_dsn);
             m_s = schema_prefix(*m_conn, m_options.schema);
         }
         pqxx::work tx(*m_conn);
+        if (with_next) {
+            tx.exec("SET LOCAL synchronous_commit = off");
+        }
         // FOR SHARE: an acquisition (UPDATE of the row) waits for this append to commit, and an
         // append waits for an acquisition in progress and then sees its generation.
         auto lease = tx.exec("SELECT generation, held, holder FROM " + m_s +
@@ -283,6 +317,9 @@ class PgAppender final : public journal::Appender {
             fail("journal " + m_where + ": this process lost the run lock of generation " +
                  std::to_string(m_generation) + " (" + who +
                  "); it records and starts nothing more");
+        }
+        if (reconnected) {
+            restore_unflushed(tx);
         }
         // The record before must be the one this process appended or read last: a server that
         // lost transactions it acknowledged (no synchronous commit, a failover to a replica
@@ -307,6 +344,7 @@ class PgAppender final : public journal::Appender {
                      " was written by another process");
             }
             tx.commit();
+            committed(seq, line, with_next);
             return;
         }
         tx.exec_params("INSERT INTO " + m_s +
@@ -314,6 +352,42 @@ class PgAppender final : public journal::Appender {
                        m_run_id, static_cast<long long>(seq), static_cast<long long>(m_generation),
                        line);
         tx.commit();
+        committed(seq, line, with_next);
+    }
+
+    void committed(std::uint64_t seq, const std::string& line, bool with_next) {
+        if (!with_next) {
+            m_unflushed.clear(); // its synchronous commit flushed the WAL up to them
+            return;
+        }
+        m_unflushed.emplace_back(seq, line);
+    }
+
+    // After a reconnection, under the fence just checked: the records this process committed
+    // without waiting for their WAL flush are put back where a server crash lost them, the same
+    // lines under the same generation (the chain is unchanged); a different line there is
+    // another writer's.
+    void restore_unflushed(pqxx::work& tx) {
+        for (const auto& [seq, line] : m_unflushed) {
+            auto there =
+                tx.exec_params("SELECT line FROM " + m_s + "journal WHERE run_id = $1 AND seq = $2",
+                               m_run_id, static_cast<long long>(seq));
+            if (!there.empty()) {
+                if (there[0][0].as<std::string>() != line) {
+                    tx.abort();
+                    fail("journal " + m_where + ": record " + std::to_string(seq) +
+                         " was written by another process");
+                }
+                continue;
+            }
+            log::warn("journal {}: record {} was lost with the server's crash before its WAL "
+                      "flush; written again",
+                      m_where, seq);
+            tx.exec_params("INSERT INTO " + m_s +
+                               "journal (run_id, seq, generation, line) VALUES ($1, $2, $3, $4)",
+                           m_run_id, static_cast<long long>(seq),
+                           static_cast<long long>(m_generation), line);
+        }
     }
 
     db::Dsn m_dsn;
@@ -326,6 +400,9 @@ class PgAppender final : public journal::Appender {
     std::uint64_t m_next_seq;
     std::string m_last_hash;
     long long m_kill_at = -1;
+    /// The records committed without waiting for their WAL flush since the last synchronous
+    /// commit (seq, line): at most a step's step_process and step_finished.
+    std::vector<std::pair<std::uint64_t, std::string>> m_unflushed;
     bool m_broken = false;
     std::string m_why;
 };

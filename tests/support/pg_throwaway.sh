@@ -4,6 +4,7 @@
 #   PG_BASE     directory of the cluster (data/, server.log, the socket); short path (socket ≤ 107 B)
 #   PG_PORT     port number used for the socket name (default 54330); no TCP listener
 #   PG_OS_USER  unprivileged OS user that runs the server when we are root (default postgres)
+#   PG_DURABLE  1: fsync, synchronous_commit and full_page_writes on (benchmarks); default off
 # The bootstrap superuser is `rollback` (trust auth on the socket). One extra role, `rb_scram`,
 # with password `rb-scram-pw` must authenticate with SCRAM: tests use it for "wrong password".
 # Exits 125 (skip) when the PostgreSQL 15 server binaries are missing.
@@ -43,8 +44,12 @@ start)
         { echo "local all rb_scram scram-sha-256"; cat "$hba"; } >"$hba.new"
         cat "$hba.new" >"$hba" && rm -f "$hba.new"
     fi
+    durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+    if [ "${PG_DURABLE:-0}" = 1 ]; then
+        durability="-c fsync=on -c synchronous_commit=on -c full_page_writes=on"
+    fi
     "${AS[@]}" "$BIN/pg_ctl" -D "$PG_BASE/data" -l "$PG_BASE/server.log" -w -t 30 \
-        -o "-c listen_addresses='' -c port=$PG_PORT -c unix_socket_directories='$PG_BASE' -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=50" \
+        -o "-c listen_addresses='' -c port=$PG_PORT -c unix_socket_directories='$PG_BASE' $durability -c max_connections=50" \
         start >/dev/null
     "$BIN/psql" -X -q -h "$PG_BASE" -p "$PG_PORT" -U rollback -d postgres -v ON_ERROR_STOP=1 <<'SQL'
 DO $$ BEGIN

@@ -21,6 +21,7 @@
 #include <algorithm>
 #include <doctest/doctest.h>
 #include <filesystem>
+#include <stdexcept>
 #include <unistd.h>
 
 using namespace rollback;
@@ -74,6 +75,17 @@ class OrchestratorStarter final : public monitor::RunStarter {
         : m_store(store), m_runner(runner), m_state_dir(std::move(state_dir)) {}
     int start(const playbook::Playbook& pb, const actions::Trigger& trigger) override {
         triggers.push_back(trigger);
+        if (!store_errors.empty()) {
+            // The store refuses before the run starts: the engine's error (a state directory
+            // that cannot be written) or the driver's own (a connection that broke).
+            const bool driver = store_errors.front();
+            store_errors.erase(store_errors.begin());
+            if (driver) {
+                throw std::runtime_error("server closed the connection unexpectedly");
+            }
+            throw util::Error("cannot take the run lock: permission denied",
+                              util::ExitCode::state_unwritable);
+        }
         return run_playbook(m_store, m_runner, m_state_dir, pb, trigger).second;
     }
     int resume(const std::string& run_id) override {
@@ -93,6 +105,8 @@ class OrchestratorStarter final : public monitor::RunStarter {
     }
     std::vector<actions::Trigger> triggers;
     std::vector<std::string> resumed;
+    /// The next starts fail with a store error before any run: true the driver's, false ours.
+    std::vector<bool> store_errors;
 
   private:
     state::Store& m_store;
@@ -444,5 +458,123 @@ TEST_SUITE("monitor") {
         }
         CHECK(w.store.approvals().size() == 1);
         CHECK(w.starter.triggers.empty());
+    }
+
+    TEST_CASE("loop: a run the store kept from starting pages and is retried while it fires") {
+        World w("mode = \"auto\"\ncooldown = \"1h\"\nhooks = [\"notify\"]\n");
+        w.value("9");
+        w.starter.store_errors = {false, true};
+        auto loop = w.make_loop();
+        const std::string hook = (w.dir / "hooks" / "notify").string();
+        loop->iterate(true);
+
+        REQUIRE(w.out.records.size() == 1);
+        const std::string first = decision::record_id(w.out.records[0]);
+        CHECK(w.starter.triggers.size() == 1);
+        CHECK(w.store.list_runs().empty());
+        CHECK(loop->once_exit_code() == 7);
+        REQUIRE(w.out.problems.size() == 1);
+        CHECK(w.out.problems[0] ==
+              "decision " + first +
+                  ": no run: the state store failed (cannot take the run lock: permission "
+                  "denied); retrying at every tick while \"corruption\" fires (failed starts: 1)");
+        // Paged once through the [decision] hooks, as an escalation naming the decision.
+        CHECK(w.calls_of(hook) == 1);
+        CHECK(w.events().find("\"event\":\"escalated\",\"decision_id\":\"" + first + "\"") !=
+              std::string::npos);
+        CHECK(w.events().find("\"retry\":true") != std::string::npos);
+
+        // Still firing: retried at the next tick; the driver's error counts as the store's.
+        w.tick(*loop);
+        CHECK(w.starter.triggers.size() == 2);
+        CHECK(w.store.list_runs().empty());
+        REQUIRE(w.out.problems.size() == 2);
+        CHECK(w.out.problems[1].find("server closed the connection unexpectedly") !=
+              std::string::npos);
+        CHECK(w.out.problems[1].find("(failed starts: 2)") != std::string::npos);
+        CHECK(w.calls_of(hook) == 1); // paged once, not at every tick
+
+        // The store answers: the run starts once, on a trigger of this tick's own evidence.
+        w.tick(*loop);
+        REQUIRE(w.starter.triggers.size() == 3);
+        const auto& retry = w.out.records.back();
+        CHECK(retry.action == Action::trigger);
+        CHECK(retry.executed);
+        CHECK(retry.cause == "corruption");
+        CHECK(retry.time > w.out.records[0].time); // this tick's, not the first decision's
+        CHECK(retry.reason.find("retry of decision " + first) != std::string::npos);
+        CHECK(retry.conditions[0].verdict == decision::Verdict::firing);
+        CHECK(w.starter.triggers[2].decision_id == decision::record_id(retry));
+        CHECK(w.store.record(decision::record_id(retry)).action == Action::trigger);
+        CHECK(w.store.list_runs().size() == 1);
+        CHECK(w.calls_of("restore") == 1);
+        CHECK(w.events().find("\"event\":\"trigger_retried\",\"decision_id\":\"" + first) !=
+              std::string::npos);
+        CHECK(loop->once_exit_code() == 0);
+
+        // Once started, the cooldown holds: no second run.
+        for (int i = 0; i < 3; ++i) {
+            w.tick(*loop);
+        }
+        CHECK(w.starter.triggers.size() == 3);
+        CHECK(w.store.list_runs().size() == 1);
+    }
+
+    TEST_CASE("loop: a trigger kept for a retry is dropped when its condition resolves") {
+        World w("mode = \"auto\"\ncooldown = \"1h\"\n");
+        w.value("9");
+        w.starter.store_errors = {false, false, false, false};
+        auto loop = w.make_loop();
+        loop->iterate(true);
+        const std::string first = decision::record_id(w.out.records[0]);
+        CHECK(w.starter.triggers.size() == 1);
+
+        // Healthy again before the store answers: no run on a healthy value.
+        w.value("1");
+        w.tick(*loop);
+        CHECK(w.out.said_line("decision " + first + ": no retry: \"corruption\" resolved"));
+        CHECK(w.events().find("\"event\":\"retry_dropped\"") != std::string::npos);
+        for (int i = 0; i < 3; ++i) {
+            w.tick(*loop);
+        }
+        CHECK(w.starter.triggers.size() == 1);
+        CHECK(w.store.list_runs().empty());
+    }
+
+    TEST_CASE("loop: a run kept from starting by the lock held is not retried") {
+        World w("mode = \"auto\"\ncooldown = \"1h\"\n");
+        w.value("9");
+        auto loop = w.make_loop();
+        auto held = w.store.acquire_lease(state::this_process_holder("", "a person's run"));
+        REQUIRE(held.lease);
+        loop->iterate(true);
+        CHECK(w.starter.triggers.size() == 1);
+        CHECK(loop->once_exit_code() == 4);
+        held.lease->release();
+        for (int i = 0; i < 3; ++i) {
+            w.tick(*loop);
+        }
+        // The other run is the intended exclusion: the incident was acted on.
+        CHECK(w.starter.triggers.size() == 1);
+        CHECK(w.events().find("\"retry\":true") == std::string::npos);
+    }
+
+    TEST_CASE("loop: a follower keeps the retry but starts nothing") {
+        World w("mode = \"auto\"\ncooldown = \"1h\"\n");
+        w.value("9");
+        w.starter.store_errors = {true};
+        auto loop = w.make_loop();
+        FakeLeadership lead;
+        lead.leads = true;
+        loop->set_leadership(lead);
+        loop->iterate(true);
+        CHECK(w.starter.triggers.size() == 1);
+        lead.leads = false;
+        w.tick(*loop);
+        CHECK(w.starter.triggers.size() == 1); // a follower acts on nothing
+        lead.leads = true;
+        w.tick(*loop);
+        CHECK(w.starter.triggers.size() == 2);
+        CHECK(w.store.list_runs().size() == 1);
     }
 }

@@ -255,6 +255,31 @@ TEST_SUITE("state") {
         CHECK(a.acquire_lease(state::this_process_holder(k_run_a, "run")).lease);
     }
 
+    TEST_CASE("PgStore: records committed without waiting and lost with the server come back") {
+        FreshSchema schema;
+        test::TempDir dir;
+        state::PgStore store(test_dsn(), dir.path(), schema.options());
+        auto lease = store.acquire_lease(state::this_process_holder(k_run_a, "a")).lease;
+        REQUIRE(lease);
+        auto journal = store.create_journal(k_run_a, {{"run_id", k_run_a}}, *lease);
+        CHECK(journal->append({{"type", "step_started"}, {"step", "s"}}) == 1);
+        CHECK(journal->append({{"type", "step_finished"}, {"step", "s"}},
+                              journal::Durability::with_next) == 2);
+        const std::string before = journal_lines(schema.name);
+        // A server crash before the WAL flush of record 2: the record and the connections go.
+        exec("DELETE FROM " + schema.name + ".journal WHERE seq = 2");
+        exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> "
+             "pg_backend_pid() AND datname = current_database()");
+        CHECK(journal->append({{"type", "step_started"}, {"step", "t"}}) == 3);
+        CHECK_FALSE(journal->broken());
+        const std::string after = journal_lines(schema.name);
+        CHECK(after.rfind(before, 0) == 0); // the same bytes where they were
+        dir.write("run.jsonl", after);
+        const auto v = journal::verify(dir / "run.jsonl");
+        CHECK(v.ok);
+        CHECK(v.lines == 4);
+    }
+
     TEST_CASE("PgStore: a journal kept in PostgreSQL verifies as the same JSON Lines file") {
         FreshSchema schema;
         test::TempDir dir;

@@ -1,0 +1,109 @@
+// SPDX-License-Identifier: MIT
+// A trigger whose run did not start because the state store failed (docs/decision.md "trigger
+// and monitor"): its cooldown was kept before the start, so without a retry the incident would
+// count as acted on and no rollback would ever run. The hooks are told, and the trigger is tried
+// again at every tick whose own evaluation finds its condition firing — the run lock still
+// decides whether a run starts.
+#include "monitor/loop.hpp"
+
+#include "monitor/decision_actions.hpp"
+#include "util/error.hpp"
+#include "util/log.hpp"
+#include "util/secrets.hpp"
+
+#include <algorithm>
+
+namespace rollback::monitor {
+
+using decision::Action;
+using decision::Verdict;
+
+void Loop::run_not_started_by_store(const decision::DecisionRecord& record,
+                                    const std::string& decision_id, const std::string& error) {
+    const bool first = !m_pending || m_pending->condition != record.cause;
+    if (first) {
+        m_pending = PendingTrigger{decision_id, record.cause, util::mask_secrets(error), 1};
+    } else {
+        m_pending->error = util::mask_secrets(error);
+        ++m_pending->attempts;
+    }
+    const std::string line =
+        "decision " + m_pending->decision_id + ": no run: the state store failed (" + error +
+        "); retrying at every tick while \"" + record.cause +
+        "\" fires (failed starts: " + std::to_string(m_pending->attempts) + ")";
+    log::error("monitor: {}", line);
+    m_env.out.problem(line);
+    event({{"event", "run_not_started"},
+           {"decision_id", decision_id},
+           {"exit_code", util::to_int(util::ExitCode::state_unwritable)},
+           {"error", error},
+           {"retry", true},
+           {"attempts", m_pending->attempts}});
+    if (!first) {
+        return; // paged at the first failure; each retry is said and recorded
+    }
+    // The same path as the monitor's escalations: an `escalate` event to the [decision] hooks.
+    decision::DecisionRecord page = record;
+    page.action = Action::escalate;
+    page.executed = true;
+    page.reason = "the rollback run of decision " + decision_id +
+                  " did not start: the state store failed (" + m_pending->error +
+                  "); retried at every tick while \"" + record.cause + "\" fires";
+    event({{"event", "escalated"}, {"decision_id", decision_id}, {"error", error}});
+    if (!m_hooks_pb) {
+        return;
+    }
+    try {
+        for (auto& why : tell_hooks(m_mon->config(), *m_hooks_pb, m_env.runner, m_env.store,
+                                    m_env.state_dir, page, decision_id, error)) {
+            event({{"event", "hook_failed"}, {"decision_id", decision_id}, {"error", why}});
+        }
+    } catch (const std::exception& e) {
+        log::error("monitor: the hooks were not told of decision {}: {}", decision_id, e.what());
+        event({{"event", "hook_failed"}, {"decision_id", decision_id}, {"error", e.what()}});
+    }
+}
+
+decision::Evaluation Loop::with_retry(decision::Evaluation e) {
+    if (!m_pending) {
+        return e;
+    }
+    auto& conds = e.record.conditions;
+    auto c = std::find_if(conds.begin(), conds.end(),
+                          [this](const auto& cr) { return cr.name == m_pending->condition; });
+    if (c == conds.end()) {
+        return e; // another evaluation (the alert conditions, or the signal ones)
+    }
+    if (e.record.action == Action::trigger && e.record.cause == m_pending->condition) {
+        m_pending.reset(); // its cooldown ran out: the condition's own trigger acts
+        return e;
+    }
+    if (c->verdict == Verdict::ok || e.record.mode != decision::Mode::auto_) {
+        const std::string line =
+            "decision " + m_pending->decision_id + ": no retry: \"" + m_pending->condition +
+            (c->verdict == Verdict::ok ? "\" resolved" : "\" is no longer in mode auto");
+        log::info("monitor: {}", line);
+        m_env.out.say(line);
+        event({{"event", "retry_dropped"},
+               {"decision_id", m_pending->decision_id},
+               {"verdict", decision::to_string(c->verdict)}});
+        m_pending.reset();
+        return e;
+    }
+    if (c->verdict != Verdict::firing || !m_leading || e.record.action == Action::trigger) {
+        return e; // not this tick: no evidence of its own, a follower, or another trigger acts
+    }
+    // This tick's own observations satisfy the counting rule: a trigger of its own evidence.
+    c->action = Action::trigger;
+    e.record.action = Action::trigger;
+    e.record.executed = true;
+    e.record.cause = m_pending->condition;
+    e.record.reason = "\"" + m_pending->condition + "\" still fires: retry of decision " +
+                      m_pending->decision_id +
+                      ", whose run did not start (the state store failed: " + m_pending->error +
+                      ")";
+    e.notable = true;
+    return e;
+}
+
+} // namespace rollback::monitor
