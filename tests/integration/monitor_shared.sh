@@ -12,16 +12,8 @@
 # KILLS (default 30) bounds the kills, MONITOR_SHARED_BUDGET (default 240 s) the time spent killing
 # (30 kills take ~3.5 min on 2 loaded cores; fewer than 10 within the budget fail the test).
 source "$(dirname "$0")/../support/itest.sh"
-BIN=/usr/lib/postgresql/15/bin
-[ -x "$BIN/initdb" ] || { echo "PostgreSQL 15 (initdb) missing: skipped"; exit 125; }
-
-export PG_BASE=$(mktemp -d /tmp/rbms.XXXXXX) PG_PORT=54343
-on_exit 'bash "$SRC/tests/support/pg_throwaway.sh" destroy'
-bash "$SRC/tests/support/pg_throwaway.sh" start
-q() { "$BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$PG_BASE" -p "$PG_PORT" -U rollback -d postgres -tAc "$1"; }
-q "GRANT CREATE ON DATABASE postgres TO rb_scram"
-DSN="postgresql://rb_scram:rb-scram-pw@/postgres?host=$PG_BASE&port=$PG_PORT"
-now_ms() { date +%s%3N; }
+PG_PORT=54343
+source "$(dirname "$0")/../support/pg_shared.sh"
 
 # config DIR SCHEMA PLAYBOOK FAULT: one monitor's rollback.toml (its own local state_dir, as on
 # its own host), every monitor of a group naming the same shared state and playbook.

@@ -7,16 +7,8 @@
 # as a follower. The server restarted mid-run: the leader's run waits for it and finishes,
 # nothing lost or done twice; the monitors say the state did not answer and go on.
 source "$(dirname "$0")/../support/itest.sh"
-BIN=/usr/lib/postgresql/15/bin
-[ -x "$BIN/initdb" ] || { echo "PostgreSQL 15 (initdb) missing: skipped"; exit 125; }
-
-export PG_BASE=$(mktemp -d /tmp/rbmf.XXXXXX) PG_PORT=54344
-on_exit 'bash "$SRC/tests/support/pg_throwaway.sh" destroy'
-bash "$SRC/tests/support/pg_throwaway.sh" start
-q() { "$BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$PG_BASE" -p "$PG_PORT" -U rollback -d postgres -tAc "$1"; }
-q "GRANT CREATE ON DATABASE postgres TO rb_scram"
-DSN="postgresql://rb_scram:rb-scram-pw@/postgres?host=$PG_BASE&port=$PG_PORT"
-now_ms() { date +%s%3N; }
+PG_PORT=54344
+source "$(dirname "$0")/../support/pg_shared.sh"
 
 # config DIR SCHEMA LEASE: one monitor's rollback.toml (its own local state_dir).
 config() {

@@ -1,0 +1,14 @@
+# Sourced by the tests of a state shared in PostgreSQL (after itest.sh): a throwaway PostgreSQL 15
+# cluster in a fresh directory (PG_PORT names its socket; set it before sourcing), destroyed at
+# exit; `q SQL` runs one statement as the superuser; DSN names the store as the scram user with
+# CREATE on the database. Skips the test (exit 125) without PostgreSQL 15.
+BIN=/usr/lib/postgresql/15/bin
+[ -x "$BIN/initdb" ] || { echo "PostgreSQL 15 (initdb) missing: skipped"; exit 125; }
+PG_BASE=$(mktemp -d /tmp/rbsh.XXXXXX)
+export PG_BASE PG_PORT
+on_exit 'bash "$SRC/tests/support/pg_throwaway.sh" destroy'
+bash "$SRC/tests/support/pg_throwaway.sh" start
+q() { "$BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$PG_BASE" -p "$PG_PORT" -U rollback -d postgres -tAc "$1"; }
+q "GRANT CREATE ON DATABASE postgres TO rb_scram"
+DSN="postgresql://rb_scram:rb-scram-pw@/postgres?host=$PG_BASE&port=$PG_PORT"
+now_ms() { date +%s%3N; }
