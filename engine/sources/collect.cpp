@@ -41,13 +41,10 @@ FileStats stream_samples(const std::filesystem::path& file, const std::string& f
         }
         std::getline(in, head);
     }
-    if (std::string_view(head).substr(0, k_utf8_bom.size()) == k_utf8_bom) {
-        head.erase(0, k_utf8_bom.size());
-    }
     auto keep = [&](const decision::Sample& s) {
         return (!from || s.time >= *from) && (!to || s.time <= *to);
     };
-    if (util::trim(head) == "timestamp,value") {
+    if (is_value_csv_header(head)) {
         // A CSV's rows are its samples (no quiet intervals are made): read and checked whole,
         // bounded by the file's size (k_max_csv_bytes).
         out.is_csv = true;

@@ -50,7 +50,96 @@ std::optional<util::SystemTime> parse_plain_utc(std::string_view t) {
     return util::SystemTime(std::chrono::milliseconds(secs * 1000));
 }
 
+// A row's two fields, and the 1-based column where the value starts.
+struct RowFields {
+    std::string_view when, value;
+    int value_column = 0;
+};
+
+// Splits a row that holds a double quote by RFC 4180 §2: a field may be enclosed in double
+// quotes (spreadsheet and database exports quote every field), a quoted field may hold a comma,
+// and "" in it is one quote. `buf` owns the unquoted text. Blanks around a field are allowed;
+// text after a closing quote, an unterminated quote, or other than two fields is an error.
+std::optional<RowFields> split_quoted(std::string_view line, std::string& buf, std::string& why) {
+    buf.clear();
+    buf.reserve(line.size());
+    size_t starts[2] = {0, 0}, ends[2] = {0, 0};
+    int value_column = 1;
+    size_t i = 0, n = 0;
+    while (true) {
+        while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) {
+            ++i;
+        }
+        if (n == 2) {
+            why = "more than two fields";
+            return std::nullopt;
+        }
+        if (n == 1) {
+            value_column = static_cast<int>(i) + 1;
+        }
+        starts[n] = buf.size();
+        if (i < line.size() && line[i] == '"') {
+            const size_t open = i++;
+            while (true) {
+                if (i >= line.size()) {
+                    why = "a quote at column " + std::to_string(open + 1) + " is not closed";
+                    return std::nullopt;
+                }
+                if (line[i] == '"') {
+                    if (i + 1 < line.size() && line[i + 1] == '"') {
+                        buf += '"';
+                        i += 2;
+                        continue;
+                    }
+                    ++i;
+                    break;
+                }
+                buf += line[i++];
+            }
+            while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) {
+                ++i;
+            }
+            if (i < line.size() && line[i] != ',') {
+                why = "text after the closing quote at column " + std::to_string(i);
+                return std::nullopt;
+            }
+        } else {
+            while (i < line.size() && line[i] != ',') {
+                if (line[i] == '"') {
+                    why = "a quote inside an unquoted field at column " + std::to_string(i + 1);
+                    return std::nullopt;
+                }
+                buf += line[i++];
+            }
+        }
+        ends[n++] = buf.size();
+        if (i >= line.size()) {
+            break;
+        }
+        ++i; // the comma
+    }
+    if (n != 2) {
+        why = "expected \"timestamp,value\"";
+        return std::nullopt;
+    }
+    const std::string_view b(buf);
+    return RowFields{util::trim(b.substr(starts[0], ends[0] - starts[0])),
+                     util::trim(b.substr(starts[1], ends[1] - starts[1])), value_column};
+}
+
 } // namespace
+
+bool is_value_csv_header(std::string_view line) {
+    if (line.substr(0, k_utf8_bom.size()) == k_utf8_bom) {
+        line.remove_prefix(k_utf8_bom.size());
+    }
+    if (line.find('"') == std::string_view::npos) {
+        return util::trim(line) == "timestamp,value";
+    }
+    std::string buf, why;
+    const auto fields = split_quoted(line, buf, why);
+    return fields && fields->when == "timestamp" && fields->value == "value";
+}
 
 std::vector<decision::Sample> parse_value_csv(std::string_view text,
                                               const std::string& display_path, CsvStats* stats,
@@ -114,6 +203,7 @@ std::vector<decision::Sample> parse_value_csv(std::string_view text,
     };
     int line_no = 0;
     size_t pos = 0;
+    std::string quoted_buf; // the unquoted text of a row with double quotes
     while (pos < text.size()) {
         size_t nl = text.find('\n', pos);
         std::string_view line =
@@ -127,7 +217,7 @@ std::vector<decision::Sample> parse_value_csv(std::string_view text,
             line.remove_prefix(k_utf8_bom.size()); // Excel's "CSV UTF-8" starts with one
         }
         if (line_no == 1) {
-            if (util::trim(line) != "timestamp,value") {
+            if (!is_value_csv_header(line)) {
                 header_errors.push_back({{display_path, 1, 1},
                                          "header",
                                          "expected \"timestamp,value\", got " + util::quoted(line),
@@ -138,12 +228,28 @@ std::vector<decision::Sample> parse_value_csv(std::string_view text,
         if (util::trim(line).empty()) {
             continue;
         }
-        size_t comma = line.find(',');
-        if (comma == std::string_view::npos) {
-            bad_row({{display_path, line_no, 1}, "row", "expected \"timestamp,value\"", ""});
-            continue;
+        std::string_view when, num;
+        int value_column = 0;
+        if (line.find('"') == std::string_view::npos) {
+            const size_t comma = line.find(',');
+            if (comma == std::string_view::npos) {
+                bad_row({{display_path, line_no, 1}, "row", "expected \"timestamp,value\"", ""});
+                continue;
+            }
+            when = util::trim(line.substr(0, comma));
+            num = util::trim(line.substr(comma + 1));
+            value_column = static_cast<int>(comma) + 2;
+        } else {
+            std::string why;
+            const auto fields = split_quoted(line, quoted_buf, why);
+            if (!fields) {
+                bad_row({{display_path, line_no, 1}, "row", why, ""});
+                continue;
+            }
+            when = fields->when;
+            num = fields->value;
+            value_column = fields->value_column;
         }
-        const std::string_view when = util::trim(line.substr(0, comma));
         auto t = parse_plain_utc(when);
         std::string why;
         if (!t) {
@@ -152,11 +258,10 @@ std::vector<decision::Sample> parse_value_csv(std::string_view text,
         if (!t) {
             bad_row({{display_path, line_no, 1},
                      "timestamp",
-                     "cannot read " + util::quoted(line.substr(0, comma)) + ": " + why,
+                     "cannot read " + util::quoted(when) + ": " + why,
                      ""});
             continue;
         }
-        std::string_view num = util::trim(line.substr(comma + 1));
         // "+9" is 9 (spreadsheets write an explicit sign); from_chars reads no '+', and "+-9" or
         // a lone "+" stay errors.
         if (num.size() > 1 && num[0] == '+' && num[1] != '-' && num[1] != '+') {
@@ -166,10 +271,12 @@ std::vector<decision::Sample> parse_value_csv(std::string_view text,
         auto [end, ec] = std::from_chars(num.data(), num.data() + num.size(), v);
         if (ec != std::errc() || end != num.data() + num.size() || !std::isfinite(v)) {
             // nan and inf are not observations: judged as numbers they read healthy or breach.
-            bad_row({{display_path, line_no, static_cast<int>(comma) + 2},
+            // "1,5" is a decimal comma (a European export): say so rather than guess a locale.
+            const bool decimal_comma = num.find(',') != std::string_view::npos;
+            bad_row({{display_path, line_no, value_column},
                      "value",
                      num.empty() ? std::string("no value") : "not a number: " + util::quoted(num),
-                     ""});
+                     decimal_comma ? "write the decimal separator as a point (1.5)" : ""});
             continue;
         }
         consider(Row{*t, v, line_no, std::string(line.substr(0, 200))});

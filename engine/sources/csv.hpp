@@ -39,8 +39,13 @@ inline constexpr size_t k_max_csv_bytes = size_t{1} << 30;
 /// caller says (the replay: twice its evaluation interval): twice NAB's 5-minute step.
 inline constexpr util::Millis k_default_csv_jump{std::chrono::minutes(10)};
 
+/// Whether `line` (a file's first line, a UTF-8 byte order mark and blanks allowed) is the header
+/// `timestamp,value`, its fields plain or in RFC 4180 double quotes.
+bool is_value_csv_header(std::string_view line);
+
 /// A `timestamp,value` CSV (the NAB format: header `timestamp,value`, times like
-/// `2014-03-07 03:41:00` taken as UTC, or RFC 3339) as value samples in time order. A bad header,
+/// `2014-03-07 03:41:00` taken as UTC, or RFC 3339; any field may be in RFC 4180 double quotes)
+/// as value samples in time order. A bad header,
 /// or rows none of which can be read, throw util::InvalidInput with a located diagnostic for each
 /// (at most 20). Otherwise each row that cannot be read (time, number) is skipped and counted in
 /// `stats`, as is a row dated before an earlier row (a real export has them), a row with the

@@ -144,7 +144,15 @@ def _csv(r, interval, thresholds):
             rows.append(r.choice([f"{csv_time(t + 366 * 86400)},{round(v, 3)}",
                                   f"{csv_time(t)},", "2026-02-29 00:00:00,1"]))
         t += step
+    if r.random() < 0.1:
+        # an export that quotes every field (RFC 4180), the header too
+        rows = [_quote_row(row) for row in rows]
     return "\n".join(rows) + "\n", T0, t
+
+
+def _quote_row(row):
+    bom = "\ufeff" if row.startswith("\ufeff") else ""
+    return bom + ",".join('"' + f.replace('"', '""') + '"' for f in row[len(bom):].split(","))
 
 
 def _log(r, interval, lateness):

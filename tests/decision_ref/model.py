@@ -8,6 +8,7 @@ A case is a dict: {"config": TOML text, "data": file text, "events": [[kind, ms,
 Scope: signals value, error_rate, request_count; thresholds above, below, above_baseline with a
 fixed baseline. Latency percentiles (an internal histogram) are left out."""
 
+import csv
 import bisect
 import re
 import tomllib
@@ -164,7 +165,11 @@ class Data:
         for line in text.splitlines()[1:]:
             if not line.strip():
                 continue
-            ts, _, val = line.partition(",")
+            # RFC 4180 quoting (an export that quotes every field) by Python's csv module
+            fields = next(csv.reader([line]))
+            if len(fields) != 2:
+                continue  # a bad row: skipped and counted
+            ts, val = fields
             try:
                 t, v = parse_csv_time(ts), float(val)
             except ValueError:
