@@ -44,13 +44,6 @@ std::optional<StepStatus> parse_step_status(std::string_view name);
 /// fold() and the report know each of them; any other type is a warning.
 const std::vector<std::string_view>& record_types();
 
-struct Trigger {
-    std::string kind; ///< "manual", "condition", "webhook", ...
-    std::string condition;
-    std::string severity;
-    std::string decision_id;
-};
-
 /// A process group a step's attempt started (record step_process): the token that finds its
 /// survivors after the engine died (exec::GroupToken, spelled here without depending on exec/).
 struct ProcessGroup {
@@ -102,7 +95,7 @@ struct RunState {
     std::string playbook_name;
     std::string playbook_sha256;
     std::string reason;
-    Trigger trigger;
+    Trigger trigger{"", {}, {}, {}, {}}; ///< kind "" until a run_started says otherwise
     std::string user;
     std::string host;
     int pid = 0;

@@ -59,6 +59,6 @@ boost::json::object report_json(const journal::Journal& j, const journal::RunSta
                                 const RunContext& ctx);
 
 /// One record as a line of text, e.g. `step restore-db: failed (exit 1, 2.3s): pg_restore: ...`.
-std::string describe_record(const boost::json::object& r);
+std::string describe_record(const journal::Entry& e);
 
 } // namespace rollback::report

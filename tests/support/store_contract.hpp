@@ -202,11 +202,11 @@ inline void check_contract(state::Store& store, StoreTraits traits = {}) {
         const auto j = store.read_journal(first);
         CHECK(j.run_id() == first);
         REQUIRE(j.records.size() == 3);
-        CHECK(j.records[0].at("type") == "run_started");
-        CHECK(j.records[2].at("text") == "two");
-        CHECK(j.records[2].at("seq") == 3);
+        CHECK(j.object(1).at("type") == "run_started");
+        CHECK(j.object(3).at("text") == "two");
+        CHECK(j.object(3).at("seq") == 3);
         // Each line names the hash of the line before it: the chain continues across the reopen.
-        CHECK(j.records[2].at("prev") != j.records[1].at("prev"));
+        CHECK(j.object(3).at("prev") != j.object(2).at("prev"));
         CHECK(journal::fold(j, false).playbook == "p.toml");
         try {
             store.read_journal("../../etc/passwd");
@@ -242,7 +242,7 @@ inline void check_contract(state::Store& store, StoreTraits traits = {}) {
             "\n";
         store.import_journal(moved, imported);
         CHECK(store.journal_text(moved) == imported);
-        CHECK(store.read_journal(moved).records.at(0).at("text") == "moved");
+        CHECK(store.read_journal(moved).object(1).at("text") == "moved");
         CHECK(store.list_runs() == std::vector<std::string>{run, moved});
         CHECK_THROWS_AS(store.journal_text("20261126T120000Z-cccccc"), util::Error);
     }

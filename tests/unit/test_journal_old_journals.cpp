@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: MIT
+// Journals written before the records were typed (tests/fixtures/journals/README.md): they
+// verify, fold and report as they did, and every record written again gives its line byte for
+// byte.
+#include "journal/reader.hpp"
+#include "journal/records.hpp"
+#include "journal/state.hpp"
+#include "journal/writer.hpp"
+#include "report/run_report.hpp"
+#include "support/temp_dir.hpp"
+#include "util/files.hpp"
+#include "util/sha256.hpp"
+
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <doctest/doctest.h>
+#include <set>
+
+using namespace rollback;
+using namespace rollback::journal;
+
+namespace {
+
+std::filesystem::path fixture(const std::string& name) {
+    return test::source_dir() / "tests" / "fixtures" / "journals" / name;
+}
+
+/// The report's text with the journal's path (which names where the fixture was read) cut out.
+std::string without_path(std::string text) {
+    const std::string key = "\ntimeline (";
+    const size_t at = text.find(key);
+    REQUIRE(at != std::string::npos);
+    const size_t end = text.find("):\n", at);
+    REQUIRE(end != std::string::npos);
+    return text.erase(at + key.size(), end - at - key.size());
+}
+
+} // namespace
+
+TEST_SUITE("journal") {
+    TEST_CASE("old journals: every record written again is its line byte for byte") {
+        std::set<RecordType> seen;
+        for (const char* name : {"every_record_type.jsonl", "full_disk.jsonl"}) {
+            INFO(name);
+            const Journal j = read(fixture(name));
+            CHECK(verify(fixture(name)).ok);
+            CHECK(j.warnings.empty());
+            std::string prev(k_zero_hash);
+            for (size_t i = 1; i <= j.records.size(); ++i) {
+                const Entry& e = j.records[i - 1];
+                INFO("line " << i + 1 << ": " << j.line(i));
+                CHECK(e.type() != RecordType::unknown);
+                seen.insert(e.type());
+                // What a writer of today appends for this record, at its seq and time, after
+                // the line before it.
+                prev = util::sha256_hex(j.line(i - 1));
+                CHECK(record_line(to_json(e.record), static_cast<std::uint64_t>(e.seq), e.time,
+                                  prev) == j.line(i));
+                // And the record read back from that JSON is the same record.
+                CHECK(to_json(read_entry(to_json(e.record)).record) == to_json(e.record));
+            }
+        }
+        for (auto t = RecordType::run_started; t != RecordType::unknown;
+             t = static_cast<RecordType>(static_cast<int>(t) + 1)) {
+            INFO("record type " << to_string(t));
+            CHECK(seen.count(t) == 1);
+        }
+    }
+
+    TEST_CASE("old journals: status and report are what they were") {
+        for (const std::string name : {"every_record_type", "full_disk"}) {
+            INFO(name);
+            const Journal j = read(fixture(name + ".jsonl"));
+            const RunState s = fold(j, false);
+            const report::RunContext ctx;
+            // Written by `rollback status RUN_ID --json` of the engine that wrote the journal.
+            auto before = boost::json::parse(util::read_file(fixture(name + ".status.json")));
+            auto& o = before.as_object();
+            for (const char* extra : {"bad_releases", "leftover_databases",
+                                      "leftover_databases_not_checked", "awaiting_approval"}) {
+                o.erase(extra);
+            }
+            CHECK(boost::json::serialize(report::status_json(s, ctx)) == boost::json::serialize(o));
+            // Written by `rollback report RUN_ID` of that engine.
+            CHECK(without_path(report::format_report(j, s, ctx)) ==
+                  without_path(util::read_file(fixture(name + ".report.txt"))));
+        }
+    }
+}
