@@ -260,10 +260,7 @@ class Folder {
         st->output_tail = r.output_tail;
         st->finished = e.time;
         st->groups.clear();
-        st->left_running.clear();
-        for (const auto& p : r.left_running) {
-            st->left_running.push_back({p.pid, p.command, p.left_group});
-        }
+        st->left_running = r.left_running;
     }
 
     void step_process(const Entry& e, const StepProcess& r) {

@@ -56,11 +56,7 @@ struct ProcessGroup {
 };
 
 /// A process a step left running when its program exited by itself (step_finished left_running).
-struct LeftProcess {
-    int pid = 0;
-    std::string command;
-    bool left_group = false; ///< found by its attempt token outside the group (setsid)
-};
+using LeftProcess = Process;
 
 struct StepState {
     std::string id;
