@@ -313,8 +313,12 @@ std::optional<Entry> last_entry(const fs::path& file, std::size_t max_line) {
     if (nl == std::string::npos) {
         return std::nullopt; // the line does not fit in max_line, or it is the header
     }
+    return parse_entry(std::string_view(tail).substr(nl + 1, end - nl - 1));
+}
+
+std::optional<Entry> parse_entry(std::string_view line) {
     std::string why;
-    auto obj = parse_object(std::string_view(tail).substr(nl + 1, end - nl - 1), why);
+    auto obj = parse_object(line, why);
     if (!obj) {
         return std::nullopt;
     }

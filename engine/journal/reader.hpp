@@ -52,6 +52,10 @@ Journal read(const fs::path& file);
 /// read() of a journal's `content` kept elsewhere; `file` names it in messages.
 Journal parse(std::string_view content, const fs::path& file);
 
+/// One journal line (without its newline) read into its typed record; nullopt when it is not
+/// a JSON object.
+std::optional<Entry> parse_entry(std::string_view line);
+
 /// The last complete record of `file`, read from its end alone (no more than `max_line` bytes):
 /// how a watcher learns whether a run has finished without reading its whole journal. nullopt
 /// when the file cannot be read, holds no complete line after its header, or its last complete

@@ -253,6 +253,10 @@ std::optional<std::uint64_t> LocalStore::journal_version(const std::string& run_
     return static_cast<std::uint64_t>(size);
 }
 
+std::optional<journal::Entry> LocalStore::last_record(const std::string& run_id) const {
+    return journal::last_entry(journal::journal_path(dir_, run_id));
+}
+
 journal::Journal LocalStore::read_journal(const std::string& run_id) const {
     return journal::read(journal::journal_path(dir_, run_id));
 }

@@ -515,6 +515,20 @@ journal::Journal PgStore::read_journal(const std::string& run_id) const {
     return journal::parse(journal_text(run_id), journal_location(run_id));
 }
 
+std::optional<journal::Entry> PgStore::last_record(const std::string& run_id) const {
+    check_run_id(run_id);
+    auto c = session();
+    pqxx::read_transaction tx(c.conn);
+    const auto rows =
+        tx.exec_params("SELECT line FROM " + m_s +
+                           "journal WHERE run_id = $1 AND seq > 0 ORDER BY seq DESC LIMIT 1",
+                       run_id);
+    if (rows.empty()) {
+        return std::nullopt;
+    }
+    return journal::parse_entry(rows[0][0].as<std::string>());
+}
+
 void PgStore::import_journal(const std::string& run_id, const std::string& text) {
     check_run_id(run_id);
     try {

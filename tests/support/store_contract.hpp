@@ -217,6 +217,25 @@ inline void check_contract(state::Store& store, StoreTraits traits = {}) {
         CHECK_THROWS_AS(store.read_journal("20261126T120000Z-cccccc"), util::Error);
         CHECK(store.artifacts_dir(first).filename() == first);
     }
+    SUBCASE("runs: the last record of a journal is its last line typed") {
+        const std::string run = "20261126T100000Z-aaaaaa";
+        auto lease = store.acquire_lease(state::this_process_holder(run, "test")).lease;
+        REQUIRE(lease);
+        auto j = store.create_journal(run, {{"run_id", run}}, *lease);
+        CHECK_FALSE(store.last_record(run)); // the header is no record
+        j->append(journal::to_json(journal::Note{"one"}));
+        auto last = store.last_record(run);
+        REQUIRE(last);
+        CHECK(last->seq == 1);
+        REQUIRE(last->type() == journal::RecordType::note);
+        CHECK(std::get<journal::Note>(last->record).text == "one");
+        j->append(journal::to_json(journal::RunFinished{"succeeded", 0, 12, std::nullopt}));
+        last = store.last_record(run);
+        REQUIRE(last);
+        CHECK(last->seq == 2);
+        REQUIRE(last->type() == journal::RecordType::run_finished);
+        CHECK(std::get<journal::RunFinished>(last->record).duration_ms == 12);
+    }
     SUBCASE("journals: exported as the JSON Lines file and imported as they are") {
         const std::string run = "20261126T100000Z-aaaaaa", moved = "20261126T090000Z-0d0d0d";
         auto lease = store.acquire_lease(state::this_process_holder(run, "test")).lease;
