@@ -199,7 +199,7 @@ boost::json::object Journal::object(std::size_t i) const {
 
 namespace {
 
-Journal parse_owned(std::string content, const fs::path& file) {
+Journal parse_owned(std::string content, const fs::path& file, const RecordSink* each) {
     if (content.empty()) {
         throw util::Error("journal " + file.string() + " is empty", util::ExitCode::invalid);
     }
@@ -214,8 +214,10 @@ Journal parse_owned(std::string content, const fs::path& file) {
                               " has no complete header (crash while creating it?)",
                           util::ExitCode::invalid);
     }
-    j.records.reserve(lines.complete.size() - 1);
-    j.spans.reserve(lines.complete.size());
+    if (each == nullptr) {
+        j.records.reserve(lines.complete.size() - 1);
+        j.spans.reserve(lines.complete.size());
+    }
     // Each line is parsed once, into an arena reused line after line (the first 64 KiB on the
     // stack), and read into its typed record: no parsed document outlives its line, so a long
     // journal's reading touches little memory beyond the records it keeps.
@@ -241,7 +243,7 @@ Journal parse_owned(std::string content, const fs::path& file) {
             bool last = i + 1 == lines.complete.size() && !lines.torn_tail;
             if (last && i > 0) {
                 j.warnings.push_back(torn);
-                j.text.resize(j.valid_bytes);
+                j.text.resize(each == nullptr ? j.valid_bytes : 0);
                 return j;
             }
             throw util::Error("journal " + file.string() + ":" + std::to_string(i + 1) + ": " + why,
@@ -265,27 +267,36 @@ Journal parse_owned(std::string content, const fs::path& file) {
                 throw util::Error(problem, util::ExitCode::invalid);
             }
             j.header = read_entry(obj);
+        } else if (each != nullptr) {
+            (*each)(read_entry(obj));
         } else {
             j.records.push_back(read_entry(obj));
         }
-        j.spans.emplace_back(static_cast<size_t>(l.text.data() - j.text.data()), l.text.size());
+        if (each == nullptr) {
+            j.spans.emplace_back(static_cast<size_t>(l.text.data() - j.text.data()), l.text.size());
+        }
         j.valid_bytes = l.end;
     }
     if (lines.torn_tail) {
         j.warnings.push_back(torn);
     }
-    j.text.resize(j.valid_bytes);
+    if (each != nullptr) {
+        j.text.clear();
+        j.text.shrink_to_fit();
+    } else {
+        j.text.resize(j.valid_bytes);
+    }
     return j;
 }
 
 } // namespace
 
-Journal read(const fs::path& file) {
-    return parse_owned(read_content(file), file);
+Journal read(const fs::path& file, const RecordSink* each) {
+    return parse_owned(read_content(file), file, each);
 }
 
-Journal parse(std::string_view content, const fs::path& file) {
-    return parse_owned(std::string(content), file);
+Journal parse(std::string_view content, const fs::path& file, const RecordSink* each) {
+    return parse_owned(std::string(content), file, each);
 }
 
 std::optional<Entry> last_entry(const fs::path& file, std::size_t max_line) {

@@ -8,6 +8,7 @@
 #include <boost/json/object.hpp>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -42,15 +43,21 @@ struct Journal {
     boost::json::object object(std::size_t i) const;
 };
 
+/// Where read() hands each record instead of keeping it (a fold that needs no record twice).
+using RecordSink = std::function<void(Entry&&)>;
+
 /// Reads and parses `file`. A torn or unparseable LAST line is dropped with a warning
 /// ("journal X: last record is incomplete (crash while writing?); ignored"). Throws util::Error
 /// (exit 2) when the file is missing or unreadable, empty ("journal X is empty"), has a bad line
 /// before the last ("journal X:LINE: ..."), is not a rollback journal, or has an unknown version
 /// ("journal X has format version 7; this rollback reads version 1 — use a newer rollback").
-Journal read(const fs::path& file);
+/// With `each`, every record after the header is handed to it in order and neither the records
+/// nor the text are kept (the result holds the header, the warnings and valid_bytes): a long
+/// run is folded without holding its records.
+Journal read(const fs::path& file, const RecordSink* each = nullptr);
 
 /// read() of a journal's `content` kept elsewhere; `file` names it in messages.
-Journal parse(std::string_view content, const fs::path& file);
+Journal parse(std::string_view content, const fs::path& file, const RecordSink* each = nullptr);
 
 /// One journal line (without its newline) read into its typed record; nullopt when it is not
 /// a JSON object.

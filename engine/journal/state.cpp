@@ -351,19 +351,31 @@ bool RunState::finally_done() const {
     return true;
 }
 
-RunState fold(const Journal& journal, bool live_holder) {
+struct Fold::Impl {
     RunState s;
+    Folder folder{s};
+};
+
+Fold::Fold() : m_impl(std::make_unique<Impl>()) {}
+
+Fold::~Fold() = default;
+
+void Fold::apply(const Entry& e) {
+    m_impl->folder.apply(e);
+}
+
+RunState Fold::finish(const Journal& journal, bool live_holder) {
+    const bool finished = m_impl->folder.finished();
+    RunState s = std::move(m_impl->s);
+    m_impl.reset();
     s.run_id = journal.run_id();
     if (const auto* h = std::get_if<Header>(&journal.header.record)) {
         s.created = h->created;
     }
-    s.warnings = journal.warnings;
     s.journal_problem = journal.chain_problem;
-    Folder folder(s);
-    for (const auto& r : journal.records) {
-        folder.apply(r);
-    }
-    if (!folder.finished()) {
+    // The journal's own warnings (a torn last record) come before the records'.
+    s.warnings.insert(s.warnings.begin(), journal.warnings.begin(), journal.warnings.end());
+    if (!finished) {
         s.status = live_holder ? RunStatus::running : RunStatus::interrupted;
         if (!live_holder) {
             for (auto& st : s.steps) {
@@ -374,6 +386,14 @@ RunState fold(const Journal& journal, bool live_holder) {
         }
     }
     return s;
+}
+
+RunState fold(const Journal& journal, bool live_holder) {
+    Fold f;
+    for (const auto& r : journal.records) {
+        f.apply(r);
+    }
+    return f.finish(journal, live_holder);
 }
 
 } // namespace rollback::journal

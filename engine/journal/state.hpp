@@ -7,6 +7,7 @@
 #include "journal/reader.hpp"
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -126,5 +127,22 @@ struct RunState {
 /// lock for this run, see is_run_live), else `interrupted` — and its running steps show as
 /// `interrupted` with in_flight still true.
 RunState fold(const Journal& journal, bool live_holder);
+
+/// fold() one record at a time, for a journal read with a RecordSink (its records not kept).
+class Fold {
+  public:
+    Fold();
+    ~Fold();
+    Fold(const Fold&) = delete;
+    Fold& operator=(const Fold&) = delete;
+    void apply(const Entry& e);
+    /// What fold() gives for a journal of `journal`'s header and warnings and the records
+    /// applied; the Fold is spent.
+    RunState finish(const Journal& journal, bool live_holder);
+
+  private:
+    struct Impl;
+    std::unique_ptr<Impl> m_impl;
+};
 
 } // namespace rollback::journal

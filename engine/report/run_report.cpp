@@ -140,16 +140,23 @@ json::object step_json(const journal::StepState& st) {
 
 } // namespace
 
-RunView load_run(const state::Store& store, const std::string& run_id) {
+RunView load_run(const state::Store& store, const std::string& run_id, bool keep_records) {
     RunView v;
-    v.journal = store.read_journal(run_id);
+    journal::Fold fold;
+    const journal::RecordSink each = [&fold](journal::Entry&& e) { fold.apply(e); };
+    v.journal = store.read_journal(run_id, keep_records ? nullptr : &each);
     v.ctx.live = store.is_run_live(run_id);
     if (!v.ctx.live) {
         if (auto stale = store.dead_holder(); stale && stale->run_id == run_id) {
             v.ctx.stale_lock = stale;
         }
     }
-    v.state = journal::fold(v.journal, v.ctx.live);
+    if (keep_records) {
+        for (const auto& e : v.journal.records) {
+            fold.apply(e);
+        }
+    }
+    v.state = fold.finish(v.journal, v.ctx.live);
     return v;
 }
 

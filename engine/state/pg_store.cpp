@@ -511,8 +511,9 @@ std::string PgStore::journal_text(const std::string& run_id) const {
     return content;
 }
 
-journal::Journal PgStore::read_journal(const std::string& run_id) const {
-    return journal::parse(journal_text(run_id), journal_location(run_id));
+journal::Journal PgStore::read_journal(const std::string& run_id,
+                                       const journal::RecordSink* each) const {
+    return journal::parse(journal_text(run_id), journal_location(run_id), each);
 }
 
 std::optional<journal::Entry> PgStore::last_record(const std::string& run_id) const {

@@ -218,9 +218,11 @@ class Runs {
     virtual std::optional<std::uint64_t> journal_version(const std::string& /*run_id*/) const {
         return std::nullopt;
     }
-    /// The journal of `run_id`, as journal::read reads it. util::Error (exit 2) for an id that is
-    /// no run id, a missing or unreadable journal.
-    virtual journal::Journal read_journal(const std::string& run_id) const = 0;
+    /// The journal of `run_id`, as journal::read reads it (with `each`: its records handed to
+    /// `each`, not kept). util::Error (exit 2) for an id that is no run id, a missing or
+    /// unreadable journal.
+    virtual journal::Journal read_journal(const std::string& run_id,
+                                          const journal::RecordSink* each = nullptr) const = 0;
     /// The last complete record of `run_id`'s journal (how a watcher learns that a run has
     /// finished), cheaper than read_journal where the store can (LocalStore: the file's end;
     /// PgStore: one row). nullopt when the journal holds no record after its header, or its

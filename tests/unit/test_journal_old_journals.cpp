@@ -86,4 +86,30 @@ TEST_SUITE("journal") {
                   without_path(util::read_file(fixture(name + ".report.txt"))));
         }
     }
+
+    TEST_CASE("old journals: folded as they are read they give the fold of the whole journal") {
+        test::TempDir dir;
+        // A record of a type this engine does not know and a torn last line: warnings of the
+        // fold and of the journal, in their order.
+        const auto file =
+            dir.write("run.jsonl", util::read_file(fixture("every_record_type.jsonl")) +
+                                       "{\"seq\":999,\"type\":\"mystery\"}\n{\"seq\":10");
+        const Journal whole = read(file);
+        Fold fold;
+        const RecordSink each = [&fold](Entry&& e) { fold.apply(e); };
+        const Journal streamed = read(file, &each);
+        CHECK(streamed.records.empty());
+        CHECK(streamed.text.empty());
+        CHECK(streamed.warnings == whole.warnings);
+        CHECK(streamed.valid_bytes == whole.valid_bytes);
+        CHECK(streamed.run_id() == whole.run_id());
+        const RunState a = fold.finish(streamed, false);
+        const RunState b = journal::fold(whole, false);
+        CHECK(a.warnings == b.warnings);
+        CHECK(b.warnings.size() == 2);
+        const report::RunContext ctx;
+        CHECK(boost::json::serialize(report::status_json(a, ctx)) ==
+              boost::json::serialize(report::status_json(b, ctx)));
+        CHECK(report::format_status(a, ctx) == report::format_status(b, ctx));
+    }
 }
