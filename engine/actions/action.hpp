@@ -5,6 +5,7 @@
 // (actions/exec_action.cpp, actions/pg_restore.cpp, ...); registry.cpp lists them.
 
 #include "exec/runner.hpp"
+#include "journal/records.hpp"
 #include "playbook/model.hpp"
 #include "state/store.hpp"
 #include "util/error.hpp"
@@ -19,14 +20,8 @@
 
 namespace rollback::actions {
 
-/// Why the run started; `when` conditions and hooks read it.
-struct Trigger {
-    std::string kind = "manual"; ///< "manual", "condition", "webhook", "monitor"
-    std::string condition;       ///< condition name, e.g. "error-rate", "security"
-    std::string severity;        ///< "critical", "warning", ... (empty = unspecified)
-    std::string reason;          ///< --reason text
-    std::string decision_id;     ///< the decision record that caused the run, if any
-};
+/// Why the run started (as its journal keeps it); `when` conditions and hooks read it.
+using Trigger = journal::Trigger;
 
 /// Everything an action may use. Actions never touch the journal directly.
 struct Context {

@@ -133,7 +133,7 @@ int cmd_status(const Args& args) {
             return util::to_int(util::ExitCode::ok);
         }
     }
-    auto view = report::load_run(store, run_id);
+    auto view = report::load_run(store, run_id, false); // a long run's records are not kept
     auto leftovers = leftover_databases(view.state, store);
     // Releases rolled back from stay marked bad: never re-deployed or re-judged as a baseline.
     auto bad = store.bad_releases();

@@ -93,9 +93,8 @@ std::unique_ptr<state::RunLease> take_lock(state::Store& store, const StateDir& 
                                   "   (or start a new run anyway with --abandon-stale)");
         }
         auto writer = store.open_journal(dead.run_id, *attempt.lease, nullptr);
-        writer->append(
-            {{"type", "note"},
-             {"text", "abandoned: a new run " + run_id + " was started with --abandon-stale"}});
+        writer->append(journal::to_json(
+            journal::Note{"abandoned: a new run " + run_id + " was started with --abandon-stale"}));
         log::warn("run {} abandoned (--abandon-stale) for new run {}", dead.run_id, run_id);
         if (pb != nullptr) {
             // The new run may start the same steps: what the dead run's in-flight attempts
@@ -103,7 +102,7 @@ std::unique_ptr<state::RunLease> take_lock(state::Store& store, const StateDir& 
             auto dead_state = journal::fold(store.read_journal(dead.run_id), false);
             orchestrator::settle_survivors(
                 dead_state, *pb,
-                {[&](boost::json::object rec) { writer->append(std::move(rec)); },
+                {[&](const journal::Record& rec) { writer->append(journal::to_json(rec)); },
                  [](const std::string& step, const std::string& line) {
                      std::fprintf(stderr, "rollback: step \"%s\" of the abandoned run: %s\n",
                                   step.c_str(), util::mask_secrets(line).c_str());

@@ -106,11 +106,46 @@ std::vector<std::string> list_runs(const fs::path& state_dir) {
 }
 
 std::optional<std::string> latest_run(const fs::path& state_dir) {
-    auto ids = list_runs(state_dir);
-    if (ids.empty()) {
+    // One pass over the names, without a stat for each (the monitor asks this of a directory
+    // that may hold years of runs): only runs started in the newest second are told apart by
+    // their journal's last write, as list_runs orders them.
+    std::error_code ec;
+    fs::directory_iterator it(runs_dir(state_dir), ec);
+    if (ec) {
         return std::nullopt;
     }
-    return ids.front();
+    std::vector<std::string> newest; // ids of the newest start second
+    for (const auto& entry : it) {
+        const fs::path& p = entry.path();
+        if (p.extension() != k_journal_ext) {
+            continue;
+        }
+        std::string id = p.stem().string();
+        if (!is_valid_run_id(id)) {
+            continue;
+        }
+        const int by_second = newest.empty() ? 1 : id.compare(0, 16, newest.front(), 0, 16);
+        if (by_second < 0 || !entry.is_regular_file(ec)) {
+            continue;
+        }
+        if (by_second > 0) {
+            newest.clear();
+        }
+        newest.push_back(std::move(id));
+    }
+    if (newest.empty()) {
+        return std::nullopt;
+    }
+    std::string best;
+    fs::file_time_type best_time;
+    for (auto& id : newest) {
+        const auto t = fs::last_write_time(journal_path(state_dir, id), ec);
+        if (best.empty() || (!ec && t > best_time)) {
+            best = std::move(id);
+            best_time = ec ? fs::file_time_type() : t;
+        }
+    }
+    return best;
 }
 
 } // namespace rollback::journal

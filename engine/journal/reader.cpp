@@ -7,8 +7,10 @@
 #include "util/files.hpp"
 #include "util/sha256.hpp"
 
+#include <algorithm>
 #include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
+#include <boost/json/parser.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <cerrno>
@@ -176,21 +178,35 @@ std::string link_problem(std::string_view text, const boost::json::object& obj, 
 } // namespace
 
 std::string Journal::run_id() const {
-    const auto* v = header.if_contains("run_id");
-    return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
+    if (const auto* h = std::get_if<Header>(&header.record)) {
+        return h->run_id;
+    }
+    return {};
 }
 
-Journal read(const fs::path& file) {
-    return parse(read_content(file), file);
+std::string_view Journal::line(std::size_t i) const {
+    if (i >= spans.size()) {
+        return {};
+    }
+    return std::string_view(text).substr(spans[i].first, spans[i].second);
 }
 
-Journal parse(std::string_view content, const fs::path& file) {
+boost::json::object Journal::object(std::size_t i) const {
+    std::string why;
+    auto o = parse_object(line(i), why);
+    return o ? std::move(*o) : boost::json::object();
+}
+
+namespace {
+
+Journal parse_owned(std::string content, const fs::path& file, const RecordSink* each) {
     if (content.empty()) {
         throw util::Error("journal " + file.string() + " is empty", util::ExitCode::invalid);
     }
     Journal j;
     j.file = file;
-    Lines lines = split_lines(content);
+    j.text = std::move(content);
+    Lines lines = split_lines(j.text);
     const std::string torn =
         "journal " + file.string() + ": last record is incomplete (crash while writing?); ignored";
     if (lines.complete.empty()) {
@@ -198,27 +214,45 @@ Journal parse(std::string_view content, const fs::path& file) {
                               " has no complete header (crash while creating it?)",
                           util::ExitCode::invalid);
     }
-    // Every record of the journal in one arena, freed at once with the last of them: a long
-    // run's records cost no allocator work per value, to build or to drop.
-    const boost::json::storage_ptr records =
-        boost::json::make_shared_resource<boost::json::monotonic_resource>();
+    if (each == nullptr) {
+        j.records.reserve(lines.complete.size() - 1);
+        j.spans.reserve(lines.complete.size());
+    }
+    // Each line is parsed once, into an arena reused line after line (the first 64 KiB on the
+    // stack), and read into its typed record: no parsed document outlives its line, so a long
+    // journal's reading touches little memory beyond the records it keeps.
+    boost::json::parser parser;
+    alignas(16) unsigned char arena[64 * 1024];
     std::string prev_hash(k_zero_hash);
     for (size_t i = 0; i < lines.complete.size(); ++i) {
         const RawLine& l = lines.complete[i];
+        boost::json::monotonic_resource mr(arena, sizeof arena);
+        parser.reset(boost::json::storage_ptr(&mr));
+        boost::system::error_code ec;
+        parser.write(l.text.data(), l.text.size(), ec);
         std::string why;
-        auto obj = parse_object(l.text, why, records);
-        if (!obj) {
+        if (ec) {
+            why = "not valid JSON (" + ec.message() + ")";
+        }
+        boost::json::value v = why.empty() ? parser.release() : boost::json::value();
+        if (why.empty() && !v.is_object()) {
+            why = "not a JSON object";
+        }
+        if (!why.empty()) {
+            parser.reset(); // what it built of the line goes while its arena is still there
             bool last = i + 1 == lines.complete.size() && !lines.torn_tail;
             if (last && i > 0) {
                 j.warnings.push_back(torn);
+                j.text.resize(each == nullptr ? j.valid_bytes : 0);
                 return j;
             }
             throw util::Error("journal " + file.string() + ":" + std::to_string(i + 1) + ": " + why,
                               util::ExitCode::invalid,
                               "run 'rollback audit verify RUN_ID' to check the journal");
         }
+        const boost::json::object& obj = v.as_object();
         if (j.chain_problem.empty()) {
-            j.chain_problem = link_problem(l.text, *obj, i, prev_hash);
+            j.chain_problem = link_problem(l.text, obj, i, prev_hash);
             if (!j.chain_problem.empty()) {
                 j.chain_problem = "line " + std::to_string(i + 1) + " (seq " + std::to_string(i) +
                                   "): " + j.chain_problem;
@@ -229,19 +263,77 @@ Journal parse(std::string_view content, const fs::path& file) {
         }
         if (i == 0) {
             // The version decides how to read everything after it, so it is checked first.
-            if (std::string problem = header_problem(*obj, file); !problem.empty()) {
+            if (std::string problem = header_problem(obj, file); !problem.empty()) {
                 throw util::Error(problem, util::ExitCode::invalid);
             }
-            j.header = std::move(*obj);
+            j.header = read_entry(obj);
+        } else if (each != nullptr) {
+            (*each)(read_entry(obj));
         } else {
-            j.records.push_back(std::move(*obj));
+            j.records.push_back(read_entry(obj));
+        }
+        if (each == nullptr) {
+            j.spans.emplace_back(static_cast<size_t>(l.text.data() - j.text.data()), l.text.size());
         }
         j.valid_bytes = l.end;
     }
     if (lines.torn_tail) {
         j.warnings.push_back(torn);
     }
+    if (each != nullptr) {
+        j.text.clear();
+        j.text.shrink_to_fit();
+    } else {
+        j.text.resize(j.valid_bytes);
+    }
     return j;
+}
+
+} // namespace
+
+Journal read(const fs::path& file, const RecordSink* each) {
+    return parse_owned(read_content(file), file, each);
+}
+
+Journal parse(std::string_view content, const fs::path& file, const RecordSink* each) {
+    return parse_owned(std::string(content), file, each);
+}
+
+std::optional<Entry> last_entry(const fs::path& file, std::size_t max_line) {
+    const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        return std::nullopt;
+    }
+    struct stat st {};
+    std::string tail;
+    if (::fstat(fd, &st) == 0 && st.st_size > 0) {
+        const auto size = static_cast<std::size_t>(st.st_size);
+        const std::size_t want =
+            std::min(size, max_line + 2); // the line, its newline, the one before
+        tail.resize(want);
+        const ssize_t n = ::pread(fd, tail.data(), want, static_cast<off_t>(size - want));
+        tail.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
+    }
+    ::close(fd);
+    // A torn last line (no newline yet) is not a record: the one before it is the last.
+    const std::size_t end = tail.rfind('\n');
+    if (end == std::string::npos || end == 0) {
+        return std::nullopt;
+    }
+    const std::size_t nl = tail.rfind('\n', end - 1);
+    if (nl == std::string::npos) {
+        return std::nullopt; // the line does not fit in max_line, or it is the header
+    }
+    return parse_entry(std::string_view(tail).substr(nl + 1, end - nl - 1));
+}
+
+std::optional<Entry> parse_entry(std::string_view line) {
+    std::string why;
+    auto obj = parse_object(line, why);
+    if (!obj) {
+        return std::nullopt;
+    }
+    return read_entry(*obj);
 }
 
 Verification verify(const fs::path& file) {

@@ -3,9 +3,13 @@
 
 // Reading a run's journal, and verifying its hash chain (`rollback audit verify`).
 
+#include "journal/records.hpp"
+
 #include <boost/json/object.hpp>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -14,30 +18,56 @@ namespace rollback::journal {
 
 namespace fs = std::filesystem;
 
-/// A journal as read from disk.
+/// A journal as read from disk: every line parsed once into a typed record; the lines' text is
+/// kept for what needs the records exactly as written (`report --json`).
 struct Journal {
     fs::path file;
-    boost::json::object header;               ///< line 1 (seq 0)
-    std::vector<boost::json::object> records; ///< lines 2.., in file order (seq 1, 2, ...)
-    std::vector<std::string> warnings;        ///< e.g. the torn last record that was ignored
+    Entry header;                      ///< line 1 (seq 0), a Header
+    std::vector<Entry> records;        ///< lines 2.., in file order (seq 1, 2, ...)
+    std::vector<std::string> warnings; ///< e.g. the torn last record that was ignored
     /// Byte length of the complete lines (where a resumed writer continues).
     std::uint64_t valid_bytes = 0;
     /// "" when the hash chain of the complete records links (as `audit verify` checks it), else
     /// the first break: "line 3 (seq 2): hash mismatch: ...". Also one of `warnings`.
     std::string chain_problem;
+    /// The text of the lines read, and where each record's line is in it (header first).
+    std::string text;
+    std::vector<std::pair<std::size_t, std::size_t>> spans; ///< offset, length per line
 
     std::string run_id() const; ///< header "run_id", "" when absent
+    const Header& header_fields() const { return std::get<Header>(header.record); }
+    /// Line `i` (0 = the header, i = records[i - 1]) as written, without its newline; "" for a
+    /// journal built in memory.
+    std::string_view line(std::size_t i) const;
+    /// Line `i` parsed again as JSON, exactly as written (its "prev" and "hash" included).
+    boost::json::object object(std::size_t i) const;
 };
+
+/// Where read() hands each record instead of keeping it (a fold that needs no record twice).
+using RecordSink = std::function<void(Entry&&)>;
 
 /// Reads and parses `file`. A torn or unparseable LAST line is dropped with a warning
 /// ("journal X: last record is incomplete (crash while writing?); ignored"). Throws util::Error
 /// (exit 2) when the file is missing or unreadable, empty ("journal X is empty"), has a bad line
 /// before the last ("journal X:LINE: ..."), is not a rollback journal, or has an unknown version
 /// ("journal X has format version 7; this rollback reads version 1 — use a newer rollback").
-Journal read(const fs::path& file);
+/// With `each`, every record after the header is handed to it in order and neither the records
+/// nor the text are kept (the result holds the header, the warnings and valid_bytes): a long
+/// run is folded without holding its records.
+Journal read(const fs::path& file, const RecordSink* each = nullptr);
 
 /// read() of a journal's `content` kept elsewhere; `file` names it in messages.
-Journal parse(std::string_view content, const fs::path& file);
+Journal parse(std::string_view content, const fs::path& file, const RecordSink* each = nullptr);
+
+/// One journal line (without its newline) read into its typed record; nullopt when it is not
+/// a JSON object.
+std::optional<Entry> parse_entry(std::string_view line);
+
+/// The last complete record of `file`, read from its end alone (no more than `max_line` bytes):
+/// how a watcher learns whether a run has finished without reading its whole journal. nullopt
+/// when the file cannot be read, holds no complete line after its header, or its last complete
+/// line is longer than `max_line` or not a JSON object.
+std::optional<Entry> last_entry(const fs::path& file, std::size_t max_line = 64 * 1024);
 
 /// The outcome of verify(): ok, or the first bad line and what is wrong with it.
 struct Verification {

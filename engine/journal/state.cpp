@@ -2,7 +2,6 @@
 #include "journal/state.hpp"
 
 #include <array>
-#include <boost/json/value.hpp>
 #include <unordered_map>
 
 namespace rollback::journal {
@@ -14,48 +13,22 @@ constexpr std::array<std::string_view, 9> k_step_names = {
     "pending",     "running",     "succeeded",          "failed", "skipped", "timed_out",
     "interrupted", "marked_done", "verification_failed"};
 
-std::string str(const boost::json::object& o, std::string_view key) {
-    const auto* v = o.if_contains(key);
-    return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
-}
-
-std::optional<std::int64_t> num(const boost::json::object& o, std::string_view key) {
-    const auto* v = o.if_contains(key);
-    if (v == nullptr || !v->is_number()) {
-        return std::nullopt;
-    }
-    boost::system::error_code ec;
-    auto n = v->to_number<std::int64_t>(ec);
-    return ec ? std::nullopt : std::optional<std::int64_t>(n);
-}
-
-bool flag(const boost::json::object& o, std::string_view key) {
-    const auto* v = o.if_contains(key);
-    return v != nullptr && v->is_bool() && v->as_bool();
-}
-
-const boost::json::object* obj(const boost::json::object& o, std::string_view key) {
-    const auto* v = o.if_contains(key);
-    return v != nullptr && v->is_object() ? &v->as_object() : nullptr;
-}
-
 class Folder {
   public:
     explicit Folder(RunState& s) : m_s(s) {}
 
-    StepState* step(const boost::json::object& r) {
-        std::string id = str(r, "step");
+    StepState* step(const Entry& e, std::string_view id) {
         if (id.empty()) {
-            warn(r, "has no \"step\"");
+            warn(e, "has no \"step\"");
             return nullptr;
         }
-        if (auto it = m_s.step_index.find(id); it != m_s.step_index.end()) {
+        if (auto it = m_s.step_index.find(std::string(id)); it != m_s.step_index.end()) {
             return &m_s.steps[it->second];
         }
         // A record for a step the plan did not list (e.g. a journal without run_started):
         // keep it visible rather than dropping it.
         StepState st;
-        st.id = id;
+        st.id = std::string(id);
         add(std::move(st));
         return &m_s.steps.back();
     }
@@ -66,235 +39,241 @@ class Folder {
         m_s.steps.push_back(std::move(st));
     }
 
-    void warn(const boost::json::object& r, const std::string& what) {
-        auto seq = num(r, "seq");
-        m_s.warnings.push_back("record " + (seq ? std::to_string(*seq) : std::string("?")) + " (" +
-                               str(r, "type") + ") " + what);
+    void warn(const Entry& e, const std::string& what) {
+        const auto* unknown = std::get_if<Unknown>(&e.record);
+        const std::string type(unknown != nullptr ? std::string_view(unknown->type)
+                                                  : to_string(e.type()));
+        m_s.warnings.push_back("record " + (e.seq >= 0 ? std::to_string(e.seq) : std::string("?")) +
+                               " (" + type + ") " + what);
     }
 
-    void apply(const boost::json::object& r) {
-        std::string type = str(r, "type");
-        std::string time = str(r, "time");
-        if (type == "run_started") {
-            run_started(r, time);
-        } else if (type == "step_skipped") {
-            if (auto* st = step(r)) {
+    void apply(const Entry& e) {
+        switch (e.type()) {
+        case RecordType::run_started:
+            run_started(std::get<RunStarted>(e.record), e.time);
+            break;
+        case RecordType::step_skipped: {
+            const auto& r = std::get<StepSkipped>(e.record);
+            if (auto* st = step(e, r.step)) {
                 st->status = StepStatus::skipped;
                 st->in_flight = false;
-                st->why = str(r, "why");
+                st->why = r.why;
             }
-        } else if (type == "step_started") {
-            if (auto* st = step(r)) {
+            break;
+        }
+        case RecordType::step_started: {
+            const auto& r = std::get<StepStarted>(e.record);
+            if (auto* st = step(e, r.step)) {
                 st->status = StepStatus::running;
                 st->in_flight = true;
-                st->attempts = std::max<int>(
-                    st->attempts, static_cast<int>(num(r, "attempt").value_or(st->attempts + 1)));
-                st->started = time;
+                st->attempts = std::max(st->attempts, r.attempt.value_or(st->attempts + 1));
+                st->started = e.time;
                 st->finished.clear();
                 st->groups.clear();
                 st->left_running.clear();
                 st->stage.clear();
             }
-        } else if (type == "step_process") {
-            step_process(r);
-        } else if (type == "step_survivors") {
-            if (auto* st = step(r); st != nullptr && str(r, "outcome") != "remain") {
-                auto pgid = num(r, "pgid").value_or(0);
-                std::erase_if(st->groups, [&](const ProcessGroup& g) { return g.pgid == pgid; });
+            break;
+        }
+        case RecordType::step_process:
+            step_process(e, std::get<StepProcess>(e.record));
+            break;
+        case RecordType::step_survivors: {
+            const auto& r = std::get<StepSurvivors>(e.record);
+            if (auto* st = step(e, r.step); st != nullptr && r.outcome != "remain") {
+                const int pgid = r.pgid;
+                std::erase_if(st->groups, [pgid](const ProcessGroup& g) { return g.pgid == pgid; });
             }
-        } else if (type == "step_finished") {
-            step_finished(r, time);
-        } else if (type == "step_progress") {
-            if (auto* st = step(r)) {
-                st->stage = str(r, "stage");
+            break;
+        }
+        case RecordType::step_finished:
+            step_finished(e, std::get<StepFinished>(e.record));
+            break;
+        case RecordType::step_progress: {
+            const auto& r = std::get<StepProgress>(e.record);
+            if (auto* st = step(e, r.step)) {
+                st->stage = r.stage;
             }
-        } else if (type == "step_probe") {
-            if (auto* st = step(r)) {
-                st->probe_verdict = str(r, "verdict");
+            break;
+        }
+        case RecordType::step_probe: {
+            const auto& r = std::get<StepProbe>(e.record);
+            if (auto* st = step(e, r.step)) {
+                st->probe_verdict = r.verdict;
             }
-        } else if (type == "step_marked_done") {
-            if (auto* st = step(r)) {
+            break;
+        }
+        case RecordType::step_marked_done: {
+            const auto& r = std::get<StepMarkedDone>(e.record);
+            if (auto* st = step(e, r.step)) {
                 st->status = StepStatus::marked_done;
                 st->in_flight = false;
                 // Said whole wherever the step is shown (status, history, report): a person's
                 // word, not the step's, and what its probe said when it disagreed.
-                const std::string by = str(r, "by");
-                const std::string why = str(r, "why");
-                const std::string probe = str(r, "probe_state");
+                const std::string& by = r.by;
+                const std::string& why = r.why;
+                const std::string probe = r.probe_state.value_or("");
                 st->why = (by == "probe"
                                ? std::string("done by its probe")
                                : "marked done by " + (by.empty() ? std::string("a person") : by)) +
                           (why.empty() ? "" : " (" + why + ")") +
                           (probe.empty() ? "" : " although its probe said: " + probe);
-                st->finished = time;
+                st->finished = e.time;
             }
-        } else if (type == "step_retry_requested") {
-            if (auto* st = step(r)) {
+            break;
+        }
+        case RecordType::step_retry_requested: {
+            const auto& r = std::get<StepRetryRequested>(e.record);
+            if (auto* st = step(e, r.step)) {
                 st->status = StepStatus::pending;
                 st->in_flight = false;
-                st->why = str(r, "why");
+                st->why = r.why;
             }
-        } else if (type == "needs_attention") {
-            m_s.attention = str(r, "message");
-            if (!str(r, "step").empty()) {
-                if (auto* st = step(r)) {
+            break;
+        }
+        case RecordType::needs_attention: {
+            const auto& r = std::get<NeedsAttention>(e.record);
+            m_s.attention = r.message;
+            if (r.step && !r.step->empty()) {
+                if (auto* st = step(e, *r.step)) {
                     st->why = m_s.attention;
                 }
             }
-        } else if (type == "run_interrupted") {
-            m_s.signal = str(r, "signal");
-        } else if (type == "run_resumed") {
+            break;
+        }
+        case RecordType::run_interrupted:
+            m_s.signal = std::get<RunInterrupted>(e.record).signal;
+            break;
+        case RecordType::run_resumed: {
+            const auto& r = std::get<RunResumed>(e.record);
             ++m_s.resumes;
             m_finished = false;
             m_s.finished.clear();
             m_s.exit_code.reset();
             m_s.signal.clear();
             m_s.attention.clear();
-            if (auto p = num(r, "pid")) {
-                m_s.pid = static_cast<int>(*p);
+            if (r.pid != 0) {
+                m_s.pid = r.pid;
             }
-            if (std::string host = str(r, "host"); !host.empty()) {
-                m_s.host = host;
+            if (!r.host.empty()) {
+                m_s.host = r.host;
             }
-        } else if (type == "run_finished") {
-            auto status = parse_run_status(str(r, "state"));
+            break;
+        }
+        case RecordType::run_finished: {
+            const auto& r = std::get<RunFinished>(e.record);
+            auto status = parse_run_status(r.state);
             if (!status || *status == RunStatus::running) {
-                warn(r, "has an unknown state \"" + str(r, "state") + "\"");
+                warn(e, "has an unknown state \"" + r.state + "\"");
                 return;
             }
             m_finished = true;
             m_s.status = *status;
-            m_s.finished = time;
-            if (auto c = num(r, "exit_code")) {
-                m_s.exit_code = static_cast<int>(*c);
+            m_s.finished = e.time;
+            if (r.exit_code) {
+                m_s.exit_code = *r.exit_code;
             }
-            m_s.duration_ms = num(r, "duration_ms").value_or(0);
-        } else if (type == "run_stopped") {
-            m_s.stopped = str(r, "why");
-        } else if (type == "hook") {
-            hook(r);
-        } else if (type == "note") {
-            // Free-form text for the timeline; no state.
-        } else {
+            m_s.duration_ms = r.duration_ms.value_or(0);
+            break;
+        }
+        case RecordType::run_stopped:
+            m_s.stopped = std::get<RunStopped>(e.record).why;
+            break;
+        case RecordType::hook:
+            hook(std::get<Hook>(e.record));
+            break;
+        case RecordType::note:
+            break; // free-form text for the timeline; no state
+        case RecordType::header:
+        case RecordType::unknown:
             // Unknown types within version 1 are tolerated (newer writers may add kinds of
             // records); the report still shows them.
-            warn(r, "is of an unknown type; ignored");
+            warn(e, "is of an unknown type; ignored");
+            break;
         }
     }
 
     bool finished() const { return m_finished; }
 
   private:
-    void run_started(const boost::json::object& r, const std::string& time) {
+    void run_started(const RunStarted& r, const std::string& time) {
         m_s.started = time;
-        m_s.playbook = str(r, "playbook");
-        m_s.playbook_name = str(r, "playbook_name");
-        m_s.playbook_sha256 = str(r, "playbook_sha256");
-        m_s.reason = str(r, "reason");
-        if (const auto* t = obj(r, "trigger")) {
-            m_s.trigger = {str(*t, "kind"), str(*t, "condition"), str(*t, "severity"),
-                           str(*t, "decision_id")};
+        m_s.playbook = r.playbook;
+        m_s.playbook_name = r.playbook_name;
+        m_s.playbook_sha256 = r.playbook_sha256;
+        m_s.reason = r.trigger.reason;
+        if (r.has_trigger) {
+            m_s.trigger = r.trigger;
         }
-        m_s.user = str(r, "user");
-        m_s.host = str(r, "host");
-        m_s.pid = static_cast<int>(num(r, "pid").value_or(0));
-        m_s.dry_run = flag(r, "dry_run");
-        if (const auto* v = r.if_contains("steps"); v != nullptr && v->is_array()) {
-            m_s.steps.reserve(m_s.steps.size() + v->as_array().size());
-            m_s.step_index.reserve(m_s.steps.size() + v->as_array().size());
-            for (const auto& e : v->as_array()) {
-                if (!e.is_object()) {
-                    continue;
-                }
-                const auto& o = e.as_object();
-                StepState st;
-                st.id = str(o, "id");
-                st.phase = str(o, "phase");
-                st.action = str(o, "action");
-                st.idempotent = flag(o, "idempotent");
-                st.has_probe = flag(o, "has_probe");
-                st.is_finally = flag(o, "finally");
-                if (!st.id.empty() && !m_s.step_index.count(st.id)) {
-                    add(std::move(st));
-                }
+        m_s.user = r.user;
+        m_s.host = r.host;
+        m_s.pid = r.pid;
+        m_s.dry_run = r.dry_run;
+        m_s.steps.reserve(m_s.steps.size() + r.steps.size());
+        m_s.step_index.reserve(m_s.steps.size() + r.steps.size());
+        for (const auto& p : r.steps) {
+            if (p.id.empty() || m_s.step_index.count(p.id) != 0) {
+                continue;
             }
+            StepState st;
+            st.id = p.id;
+            st.phase = p.phase;
+            st.action = p.action;
+            st.idempotent = p.idempotent;
+            st.has_probe = p.has_probe;
+            st.is_finally = p.is_finally;
+            add(std::move(st));
         }
     }
 
-    void hook(const boost::json::object& r) {
-        const std::string status = str(r, "status");
-        if (status == "succeeded") {
+    void hook(const Hook& r) {
+        if (r.status == "succeeded") {
             return;
         }
-        std::string where = str(r, "event");
-        if (!str(r, "step").empty()) {
-            where += " " + str(r, "step");
+        std::string where = r.event;
+        if (!r.step.empty()) {
+            where += " " + r.step;
         }
-        std::string why = str(r, "reason");
-        if (why.empty()) {
-            why = str(r, "summary");
-        }
-        m_s.hook_problems.push_back(str(r, "hook") + " (" + where + "): " + status +
+        const std::string& why = r.reason.empty() ? r.summary : r.reason;
+        m_s.hook_problems.push_back(r.hook + " (" + where + "): " + r.status +
                                     (why.empty() ? "" : ": " + why));
     }
 
-    void step_finished(const boost::json::object& r, const std::string& time) {
-        auto* st = step(r);
+    void step_finished(const Entry& e, const StepFinished& r) {
+        auto* st = step(e, r.step);
         if (st == nullptr) {
             return;
         }
-        std::string status = str(r, "status");
-        auto parsed = parse_step_status(status);
+        auto parsed = parse_step_status(r.status);
         if (!parsed || *parsed == StepStatus::pending || *parsed == StepStatus::running) {
-            warn(r, "has an unknown status \"" + status + "\"");
+            warn(e, "has an unknown status \"" + r.status + "\"");
             parsed = StepStatus::failed;
         }
         st->status = *parsed;
         st->in_flight = false;
-        if (auto a = num(r, "attempt")) {
-            st->attempts = std::max(st->attempts, static_cast<int>(*a));
+        if (r.attempt) {
+            st->attempts = std::max(st->attempts, *r.attempt);
         }
-        if (auto c = num(r, "exit_code")) {
-            st->exit_code = static_cast<int>(*c);
-        } else {
-            st->exit_code.reset();
-        }
-        st->duration_ms = num(r, "duration_ms").value_or(0);
-        st->summary = str(r, "summary");
-        st->output_tail = str(r, "output_tail");
-        st->finished = time;
+        st->exit_code = r.exit_code;
+        st->duration_ms = r.duration_ms.value_or(0);
+        st->summary = r.summary;
+        st->output_tail = r.output_tail;
+        st->finished = e.time;
         st->groups.clear();
-        st->left_running.clear();
-        if (const auto* v = r.if_contains("left_running"); v != nullptr && v->is_array()) {
-            for (const auto& e : v->as_array()) {
-                if (e.is_object()) {
-                    const auto* out = e.as_object().if_contains("left_group");
-                    st->left_running.push_back(
-                        {static_cast<int>(num(e.as_object(), "pid").value_or(0)),
-                         str(e.as_object(), "command"),
-                         out != nullptr && out->is_bool() && out->as_bool()});
-                }
-            }
-        }
+        st->left_running = r.left_running;
     }
 
-    void step_process(const boost::json::object& r) {
-        auto* st = step(r);
+    void step_process(const Entry& e, const StepProcess& r) {
+        auto* st = step(e, r.step);
         if (st == nullptr) {
             return;
         }
-        ProcessGroup g;
-        g.attempt = static_cast<int>(num(r, "attempt").value_or(st->attempts));
-        g.pgid = static_cast<int>(num(r, "pgid").value_or(0));
-        g.leader_start = static_cast<std::uint64_t>(num(r, "leader_start").value_or(0));
-        g.boot_id = str(r, "boot_id");
-        g.token = str(r, "token");
-        g.command = str(r, "command");
-        if (g.pgid <= 0 || g.boot_id.empty()) {
-            warn(r, "has no valid \"pgid\" and \"boot_id\"");
+        if (r.pgid <= 0 || r.boot_id.empty()) {
+            warn(e, "has no valid \"pgid\" and \"boot_id\"");
             return;
         }
-        st->groups.push_back(std::move(g));
+        st->groups.push_back(
+            {r.attempt, r.pgid, r.leader_start, r.boot_id, r.token.value_or(""), r.command});
     }
 
     RunState& m_s;
@@ -329,12 +308,14 @@ std::optional<StepStatus> parse_step_status(std::string_view name) {
 }
 
 const std::vector<std::string_view>& record_types() {
-    static const std::vector<std::string_view> types = {
-        "header",          "run_started",  "run_resumed",      "step_skipped",
-        "step_started",    "step_process", "step_progress",    "step_survivors",
-        "step_finished",   "step_probe",   "step_marked_done", "step_retry_requested",
-        "needs_attention", "hook",         "run_interrupted",  "run_stopped",
-        "run_finished",    "note"};
+    static const std::vector<std::string_view> types = [] {
+        std::vector<std::string_view> out;
+        for (auto t = RecordType::header; t != RecordType::unknown;
+             t = static_cast<RecordType>(static_cast<int>(t) + 1)) {
+            out.push_back(to_string(t));
+        }
+        return out;
+    }();
     return types;
 }
 
@@ -370,19 +351,31 @@ bool RunState::finally_done() const {
     return true;
 }
 
-RunState fold(const Journal& journal, bool live_holder) {
+struct Fold::Impl {
     RunState s;
+    Folder folder{s};
+};
+
+Fold::Fold() : m_impl(std::make_unique<Impl>()) {}
+
+Fold::~Fold() = default;
+
+void Fold::apply(const Entry& e) {
+    m_impl->folder.apply(e);
+}
+
+RunState Fold::finish(const Journal& journal, bool live_holder) {
+    const bool finished = m_impl->folder.finished();
+    RunState s = std::move(m_impl->s);
+    m_impl.reset();
     s.run_id = journal.run_id();
-    if (const auto* c = journal.header.if_contains("created"); c != nullptr && c->is_string()) {
-        s.created = std::string(c->as_string());
+    if (const auto* h = std::get_if<Header>(&journal.header.record)) {
+        s.created = h->created;
     }
-    s.warnings = journal.warnings;
     s.journal_problem = journal.chain_problem;
-    Folder folder(s);
-    for (const auto& r : journal.records) {
-        folder.apply(r);
-    }
-    if (!folder.finished()) {
+    // The journal's own warnings (a torn last record) come before the records'.
+    s.warnings.insert(s.warnings.begin(), journal.warnings.begin(), journal.warnings.end());
+    if (!finished) {
         s.status = live_holder ? RunStatus::running : RunStatus::interrupted;
         if (!live_holder) {
             for (auto& st : s.steps) {
@@ -393,6 +386,14 @@ RunState fold(const Journal& journal, bool live_holder) {
         }
     }
     return s;
+}
+
+RunState fold(const Journal& journal, bool live_holder) {
+    Fold f;
+    for (const auto& r : journal.records) {
+        f.apply(r);
+    }
+    return f.finish(journal, live_holder);
 }
 
 } // namespace rollback::journal

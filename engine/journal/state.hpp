@@ -7,6 +7,7 @@
 #include "journal/reader.hpp"
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -44,13 +45,6 @@ std::optional<StepStatus> parse_step_status(std::string_view name);
 /// fold() and the report know each of them; any other type is a warning.
 const std::vector<std::string_view>& record_types();
 
-struct Trigger {
-    std::string kind; ///< "manual", "condition", "webhook", ...
-    std::string condition;
-    std::string severity;
-    std::string decision_id;
-};
-
 /// A process group a step's attempt started (record step_process): the token that finds its
 /// survivors after the engine died (exec::GroupToken, spelled here without depending on exec/).
 struct ProcessGroup {
@@ -63,11 +57,7 @@ struct ProcessGroup {
 };
 
 /// A process a step left running when its program exited by itself (step_finished left_running).
-struct LeftProcess {
-    int pid = 0;
-    std::string command;
-    bool left_group = false; ///< found by its attempt token outside the group (setsid)
-};
+using LeftProcess = Process;
 
 struct StepState {
     std::string id;
@@ -102,7 +92,7 @@ struct RunState {
     std::string playbook_name;
     std::string playbook_sha256;
     std::string reason;
-    Trigger trigger;
+    Trigger trigger{"", {}, {}, {}, {}}; ///< kind "" until a run_started says otherwise
     std::string user;
     std::string host;
     int pid = 0;
@@ -137,5 +127,22 @@ struct RunState {
 /// lock for this run, see is_run_live), else `interrupted` — and its running steps show as
 /// `interrupted` with in_flight still true.
 RunState fold(const Journal& journal, bool live_holder);
+
+/// fold() one record at a time, for a journal read with a RecordSink (its records not kept).
+class Fold {
+  public:
+    Fold();
+    ~Fold();
+    Fold(const Fold&) = delete;
+    Fold& operator=(const Fold&) = delete;
+    void apply(const Entry& e);
+    /// What fold() gives for a journal of `journal`'s header and warnings and the records
+    /// applied; the Fold is spent.
+    RunState finish(const Journal& journal, bool live_holder);
+
+  private:
+    struct Impl;
+    std::unique_ptr<Impl> m_impl;
+};
 
 } // namespace rollback::journal

@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace rollback::journal {
@@ -208,12 +209,18 @@ Writer Writer::open_existing(const fs::path& file, std::vector<std::string>* war
                           "run 'rollback audit verify " + j.run_id() +
                               "' and restore the journal from a copy, or start a new run");
     }
-    std::string content = util::read_file(file);
     int fd = ::open(file.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+    struct stat st {};
     if (fd < 0) {
         io_error("cannot open", file);
     }
-    if (content.size() > j.valid_bytes) {
+    if (::fstat(fd, &st) != 0) {
+        int saved = errno;
+        ::close(fd);
+        errno = saved;
+        io_error("cannot open", file);
+    }
+    if (static_cast<std::uint64_t>(st.st_size) > j.valid_bytes) {
         // Cut the torn tail so the next record starts on a line of its own and the chain
         // continues from the last complete record.
         if (::ftruncate(fd, static_cast<off_t>(j.valid_bytes)) != 0 || ::fsync(fd) != 0) {
@@ -222,19 +229,15 @@ Writer Writer::open_existing(const fs::path& file, std::vector<std::string>* war
             errno = saved;
             io_error("cannot truncate the torn tail of", file);
         }
-        content.resize(j.valid_bytes);
     }
     if (warnings != nullptr) {
         warnings->insert(warnings->end(), j.warnings.begin(), j.warnings.end());
     }
-    // content ends with '\n'; the last line is between the previous '\n' and it.
-    size_t end = content.size() - 1;
-    size_t begin = content.rfind('\n', end - 1);
-    begin = begin == std::string::npos ? 0 : begin + 1;
-    std::string last_hash = util::sha256_hex(std::string_view(content).substr(begin, end - begin));
+    // The chain continues from the last complete line, as read.
+    std::string last_hash = util::sha256_hex(j.line(j.records.size()));
     std::uint64_t next = static_cast<std::uint64_t>(j.records.size()) + 1;
     Writer w(file, fd, next, std::move(last_hash), clock);
-    w.m_size = content.size();
+    w.m_size = j.valid_bytes;
     w.make_reserve();
     return w;
 }

@@ -88,7 +88,7 @@ Loop::Loop(LoopEnv env, config::Config cfg, bool once) : m_env(env), m_once(once
         m_mon->resume_policy(*memory);
         m_policy_saved = memory;
     }
-    m_last_run = m_env.store.latest_run(); // older runs are history
+    m_last_run = newest_run(); // older runs are history; the listing is kept for the ticks
     log::info("monitor: {} conditions, every {}", m_mon->config().conditions.size(),
               util::format_duration(first_interval));
     // The first tick is now (to the second: `--once` judges the latest complete second); then
@@ -146,6 +146,13 @@ void Loop::notice_runs() {
             if (seen == m_unfinished_seen) {
                 return; // no new record since the last look
             }
+        }
+        // A run ends with run_finished: until its last record says so, the journal (however
+        // long) is not read and folded again.
+        if (auto last = m_env.store.last_record(*latest);
+            !last || last->type() != journal::RecordType::run_finished) {
+            m_unfinished_seen = seen;
+            return;
         }
         auto st = journal::fold(m_env.store.read_journal(*latest), false);
         if (st.finished.empty()) {

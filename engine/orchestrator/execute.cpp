@@ -12,7 +12,6 @@
 #include "util/strings.hpp"
 
 #include <algorithm>
-#include <boost/json/array.hpp>
 #include <set>
 #include <string_view>
 #include <unistd.h>
@@ -25,26 +24,6 @@ std::string host_name() {
     char buf[256] = {};
     ::gethostname(buf, sizeof buf - 1);
     return buf;
-}
-
-boost::json::array to_array(const std::vector<std::string>& v) {
-    boost::json::array a;
-    for (const auto& s : v) {
-        a.emplace_back(s);
-    }
-    return a;
-}
-
-std::vector<std::string> strings(const boost::json::value* v) {
-    std::vector<std::string> out;
-    if (v != nullptr && v->is_array()) {
-        for (const auto& e : v->as_array()) {
-            if (e.is_string()) {
-                out.emplace_back(e.as_string());
-            }
-        }
-    }
-    return out;
 }
 
 bool contains(const std::vector<std::string>& v, const std::string& x) {
@@ -64,33 +43,25 @@ RunOutcome run(const Plan& plan, const RunOptions& options, state::Store& store,
     Execution ex(pb, std::move(writer), options.trigger, run_id, options.state_dir, store,
                  options.verbose, runner, observer);
 
-    boost::json::array steps;
+    journal::RunStarted started;
+    started.run_id = run_id;
+    started.playbook = pb.file.string();
+    started.playbook_sha256 = util::sha256_file(pb.file);
+    started.playbook_name = pb.name;
+    started.trigger = options.trigger;
+    started.user = options.user;
+    started.host = host_name();
+    started.pid = ::getpid();
+    started.steps.reserve(plan.steps.size());
     for (const auto& ps : plan.steps) {
         const actions::Action* action = actions::find_action(ps.step->action);
-        steps.push_back(
-            {{"id", ps.step->id},
-             {"phase", playbook::to_string(ps.step->phase)},
-             {"action", ps.step->action},
-             {"idempotent", ps.step->idempotent},
-             {"has_probe", !ps.step->probe.empty() || (action != nullptr && action->has_probe())},
-             {"finally", ps.is_finally}});
+        started.steps.push_back(
+            {ps.step->id, std::string(playbook::to_string(ps.step->phase)), ps.step->action,
+             ps.step->idempotent,
+             !ps.step->probe.empty() || (action != nullptr && action->has_probe()), ps.is_finally});
     }
-    ex.record({{"type", "run_started"},
-               {"run_id", run_id},
-               {"playbook", pb.file.string()},
-               {"playbook_sha256", util::sha256_file(pb.file)},
-               {"playbook_name", pb.name},
-               {"reason", options.trigger.reason},
-               {"trigger", trigger_json(options.trigger)},
-               {"user", options.user},
-               {"host", host_name()},
-               {"pid", ::getpid()},
-               {"dry_run", false},
-               {"steps", std::move(steps)},
-               {"selection",
-                {{"only", to_array(options.selection.only)},
-                 {"skip", to_array(options.selection.skip)},
-                 {"from", options.selection.from}}}});
+    started.selection = {options.selection.only, options.selection.skip, options.selection.from};
+    ex.record(started);
     log::info("run {} started: playbook {}, reason {}", run_id, pb.file.string(),
               options.trigger.reason);
     ex.lifecycle("on-trigger", nullptr, "started");
@@ -116,11 +87,10 @@ RunOutcome resume(const playbook::Playbook& pb, const journal::Journal& jr,
                               "' and restore the journal from a copy, or start a new run");
     }
     journal::RunState state = journal::fold(jr, false);
-    const boost::json::object* started = nullptr;
-    for (const auto& r : jr.records) {
-        if (const auto* t = r.if_contains("type");
-            t && t->is_string() && t->as_string() == "run_started") {
-            started = &r;
+    const journal::RunStarted* started = nullptr;
+    for (const auto& e : jr.records) {
+        if (e.type() == journal::RecordType::run_started) {
+            started = &std::get<journal::RunStarted>(e.record);
             break;
         }
     }
@@ -135,21 +105,14 @@ RunOutcome resume(const playbook::Playbook& pb, const journal::Journal& jr,
     }
 
     // Rebuild the same plan: the recorded trigger and selection decide skips exactly as before.
-    actions::Trigger trigger;
-    if (const auto* t = started->if_contains("trigger"); t && t->is_object()) {
-        trigger = trigger_from_json(t->as_object());
-    }
-    if (const auto* r = started->if_contains("reason"); r && r->is_string()) {
-        trigger.reason = std::string(r->as_string());
+    actions::Trigger trigger = started->trigger;
+    if (!started->has_trigger) {
+        trigger.kind = actions::Trigger{}.kind;
     }
     Selection selection;
-    if (const auto* s = started->if_contains("selection"); s && s->is_object()) {
-        selection.only = strings(s->as_object().if_contains("only"));
-        selection.skip = strings(s->as_object().if_contains("skip"));
-        if (const auto* f = s->as_object().if_contains("from"); f && f->is_string()) {
-            selection.from = std::string(f->as_string());
-        }
-    }
+    selection.only = started->selection.only;
+    selection.skip = started->selection.skip;
+    selection.from = started->selection.from;
     Plan plan = make_plan(pb, selection, trigger);
     std::unordered_set<std::string_view> known; // by id in O(1): linear in the run's steps
     for (const auto* list : {&pb.steps, &pb.finally}) {
@@ -205,32 +168,24 @@ RunOutcome resume(const playbook::Playbook& pb, const journal::Journal& jr,
                  runner, observer);
     char host[256] = {};
     ::gethostname(host, sizeof host - 1);
-    ex.record({{"type", "run_resumed"},
-               {"by", options.user},
-               {"why", options.why},
-               {"pid", ::getpid()},
-               {"host", host}});
+    ex.record(journal::RunResumed{options.user, options.why, ::getpid(), host});
     // Before anything of an interrupted step happens again (its probe included): what its
     // attempt started must be gone. A step whose processes outlive TERM and KILL needs a person.
     const std::set<std::string> blocked =
         settle_survivors(state, pb,
-                         {[&](boost::json::object rec) { ex.record(std::move(rec)); },
+                         {[&](const journal::Record& rec) { ex.record(rec); },
                           [&](const std::string& step, const std::string& line) {
                               observer.on_progress(step, line);
                           }});
     for (const auto& id : options.mark_done) {
-        boost::json::object rec{
-            {"type", "step_marked_done"}, {"step", id}, {"by", options.user}, {"why", options.why}};
+        journal::StepMarkedDone rec{id, options.user, options.why, std::nullopt};
         if (auto w = options.mark_done_warnings.find(id); w != options.mark_done_warnings.end()) {
-            rec["probe_state"] = w->second; // what the step's probe said when a person overrode it
+            rec.probe_state = w->second; // what the step's probe said when a person overrode it
         }
-        ex.record(std::move(rec));
+        ex.record(rec);
     }
     for (const auto& id : options.retry) {
-        ex.record({{"type", "step_retry_requested"},
-                   {"step", id},
-                   {"by", options.user},
-                   {"why", options.why}});
+        ex.record(journal::StepRetryRequested{id, options.user, options.why});
         // An approval gate run again asks again: its last request and answer are kept aside.
         for (const auto* list : {&pb.steps, &pb.finally}) {
             for (const auto& s : *list) {
@@ -243,7 +198,7 @@ RunOutcome resume(const playbook::Playbook& pb, const journal::Journal& jr,
 
     // The probes resume may ask; each records what it found, and a `done` as marked by the probe.
     auto mark_done_by_probe = [&](const playbook::Step& step, const std::string& why) {
-        ex.record({{"type", "step_marked_done"}, {"step", step.id}, {"by", "probe"}, {"why", why}});
+        ex.record(journal::StepMarkedDone{step.id, "probe", why, std::nullopt});
     };
     Probes probes;
     probes.command = [&](const playbook::Step& step) {
@@ -261,13 +216,12 @@ RunOutcome resume(const playbook::Playbook& pb, const journal::Journal& jr,
         actions::ProbeAnswer a = action->probe(ex.context(step));
         const bool done = a.verdict == actions::ProbeAnswer::Verdict::done;
         const bool not_done = a.verdict == actions::ProbeAnswer::Verdict::not_done;
-        ex.record({{"type", "step_probe"},
-                   {"step", step.id},
-                   {"by", "action"},
-                   {"verdict", done       ? "done"
-                               : not_done ? "not_done"
-                                          : "error"},
-                   {"state", a.state}});
+        journal::StepProbe rec;
+        rec.step = step.id;
+        rec.by = "action";
+        rec.verdict = done ? "done" : not_done ? "not_done" : "error";
+        rec.state = a.state;
+        ex.record(rec);
         if (done) {
             mark_done_by_probe(step, a.state);
         }

@@ -22,11 +22,6 @@ long long elapsed_ms(Clock::time_point since) {
     return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - since).count();
 }
 
-std::string str(const boost::json::object& o, const char* key) {
-    const auto* v = o.if_contains(key);
-    return v && v->is_string() ? std::string(v->as_string()) : std::string();
-}
-
 /// At most `max` bytes of `text`, secrets masked first (a cut must not leave part of one), cut
 /// on a UTF-8 character boundary, "…" appended when cut.
 std::string clip(std::string_view text, size_t max) {
@@ -56,22 +51,6 @@ std::string signal_name(int sig) {
 
 } // namespace
 
-boost::json::object trigger_json(const actions::Trigger& t) {
-    return {{"kind", t.kind},
-            {"condition", t.condition},
-            {"severity", t.severity},
-            {"decision_id", t.decision_id}};
-}
-
-actions::Trigger trigger_from_json(const boost::json::object& o) {
-    actions::Trigger t;
-    t.kind = str(o, "kind");
-    t.condition = str(o, "condition");
-    t.severity = str(o, "severity");
-    t.decision_id = str(o, "decision_id");
-    return t;
-}
-
 Execution::Execution(const playbook::Playbook& pb, std::unique_ptr<journal::Appender> writer,
                      actions::Trigger trigger, std::string run_id, std::filesystem::path state_dir,
                      state::Store& store, bool verbose, exec::ProcessRunner& runner,
@@ -80,13 +59,12 @@ Execution::Execution(const playbook::Playbook& pb, std::unique_ptr<journal::Appe
       m_run_id(std::move(run_id)), m_state_dir(std::move(state_dir)), m_store(store),
       m_verbose(verbose), m_runner(runner), m_observer(observer) {}
 
-void Execution::record(boost::json::object rec, journal::Durability durability) {
-    std::string type = str(rec, "type");
-    auto seq = m_writer->append(rec, durability);
-    rec["seq"] = seq;
-    rec["run_id"] = m_run_id;
-    log::debug("journal {} #{} {}", m_run_id, seq, type);
-    m_observer.on_record(rec);
+void Execution::record(const journal::Record& record, journal::Durability durability) {
+    journal::Entry entry;
+    entry.seq = static_cast<std::int64_t>(m_writer->append(journal::to_json(record), durability));
+    entry.record = record;
+    log::debug("journal {} #{} {}", m_run_id, entry.seq, journal::to_string(entry.type()));
+    m_observer.on_record(entry, m_run_id);
 }
 
 actions::Context Execution::context(const playbook::Step& step) {
@@ -107,11 +85,7 @@ actions::Context Execution::context(const playbook::Step& step, exec::ProcessRun
         lifecycle(event, at_step, status, extra);
     };
     ctx.stage = [this, id](const std::string& stage, const boost::json::object& facts) {
-        boost::json::object rec{{"type", "step_progress"}, {"step", id}, {"stage", stage}};
-        for (const auto& [k, v] : facts) {
-            rec[k] = v;
-        }
-        record(std::move(rec));
+        record(journal::StepProgress{id, stage, facts});
         // Test hook (crash tests): die right after this stage is durable, as kill -9 would.
         if (const char* at = std::getenv("ROLLBACK_TEST_KILL_AT_STAGE");
             at != nullptr && stage == at) {
@@ -142,14 +116,8 @@ void Execution::lifecycle(std::string_view event, const playbook::Step* step,
             }
             log::warn("hook {} for {}: {} ({}): {}", name, event, outcome, result.summary, reason);
         }
-        record({{"type", "hook"},
-                {"event", event},
-                {"hook", name},
-                {"step", step ? step->id : ""},
-                {"status", outcome},
-                {"summary", result.summary},
-                {"reason", reason},
-                {"output_tail", result.output_tail}});
+        record(journal::Hook{std::string(event), name, step ? step->id : "", outcome,
+                             result.summary, reason, result.output_tail});
     }
 }
 
@@ -161,7 +129,7 @@ actions::Result Execution::run_step(const playbook::Step& step, int first_attemp
     const int last_attempt = std::max(first_attempt, step.retries + 1);
     auto delay = step.retry_delay;
     for (int attempt = first_attempt; attempt <= last_attempt; ++attempt) {
-        record({{"type", "step_started"}, {"step", step.id}, {"attempt", attempt}});
+        record(journal::StepStarted{step.id, attempt});
         auto start = Clock::now();
         // Every child of the attempt is journaled (its group token) before its program runs, so
         // a resume after kill -9 can find what it left behind (docs/journal.md, step_process).
@@ -170,14 +138,9 @@ actions::Result Execution::run_step(const playbook::Step& step, int first_attemp
         StepRunner step_runner(
             m_runner, m_run_id + "/" + step.id + "/" + std::to_string(attempt),
             [&](const exec::Command& cmd, const exec::GroupToken& group) {
-                record({{"type", "step_process"},
-                        {"step", step.id},
-                        {"attempt", attempt},
-                        {"pgid", group.pgid},
-                        {"leader_start", group.leader_start},
-                        {"boot_id", group.boot_id},
-                        {"token", group.attempt_token},
-                        {"command", clip(util::join(cmd.argv, " "), 200)}},
+                record(journal::StepProcess{step.id, attempt, group.pgid, group.leader_start,
+                                            group.boot_id, group.attempt_token,
+                                            clip(util::join(cmd.argv, " "), 200)},
                        // write(2) only: the token matters only on this boot, where the page
                        // cache outlives the engine; the step's finish syncs it (no extra fsync).
                        journal::Durability::with_next);
@@ -190,29 +153,22 @@ actions::Result Execution::run_step(const playbook::Step& step, int first_attemp
         }
         status = result.status;
         last = result;
-        boost::json::object finished{{"type", "step_finished"},
-                                     {"step", step.id},
-                                     {"attempt", attempt},
-                                     {"status", actions::to_string(result.status)}};
+        journal::StepFinished finished;
+        finished.step = step.id;
+        finished.attempt = attempt;
+        finished.status = actions::to_string(result.status);
         if (result.exit_code >= 0) { // absent when the action ran no child (docs/journal.md)
-            finished["exit_code"] = result.exit_code;
+            finished.exit_code = result.exit_code;
         }
-        finished["duration_ms"] = elapsed_ms(start);
-        finished["summary"] = result.summary;
-        finished["output_tail"] = result.output_tail;
-        finished["details"] = result.details;
-        if (auto left = step_runner.left_running(); !left.empty()) {
-            boost::json::array procs;
-            for (const auto& p : left) {
-                boost::json::object o{{"pid", p.pid}, {"command", clip(p.command, 200)}};
-                if (!p.in_group) {
-                    o["left_group"] = true; // found by its attempt token (setsid)
-                }
-                procs.push_back(std::move(o));
-            }
-            finished["left_running"] = std::move(procs);
+        finished.duration_ms = elapsed_ms(start);
+        finished.summary = result.summary;
+        finished.output_tail = result.output_tail;
+        finished.details = result.details;
+        for (const auto& p : step_runner.left_running()) {
+            // left_group: found by its attempt token outside the group (setsid)
+            finished.left_running.push_back({p.pid, clip(p.command, 200), !p.in_group});
         }
-        record(std::move(finished), journal::Durability::with_next);
+        record(finished, journal::Durability::with_next);
         if (status == actions::Status::succeeded || status == actions::Status::interrupted ||
             exec::interrupt_requested() != 0 || attempt == last_attempt) {
             break;
@@ -276,12 +232,11 @@ RunOutcome Execution::drive(const Plan& plan,
                 continue;
             }
             if (d.plan == StepPlan::record_skip) {
-                record({{"type", "step_skipped"}, {"step", ps.step->id}, {"why", d.message}});
+                record(journal::StepSkipped{ps.step->id, d.message});
                 continue;
             }
             if (d.plan == StepPlan::needs_attention) {
-                record(
-                    {{"type", "needs_attention"}, {"step", ps.step->id}, {"message", d.message}});
+                record(journal::NeedsAttention{ps.step->id, d.message});
                 final = journal::RunStatus::needs_attention;
                 out.message = d.message;
                 break;
@@ -318,10 +273,10 @@ RunOutcome Execution::drive(const Plan& plan,
     }
     if (!stopped.empty()) {
         final = journal::RunStatus::interrupted;
-        guarded([&] { record({{"type", "run_stopped"}, {"why", stopped}}); });
+        guarded([&] { record(journal::RunStopped{stopped}); });
     }
     if (int sig = exec::interrupt_requested(); sig != 0) {
-        guarded([&] { record({{"type", "run_interrupted"}, {"signal", signal_name(sig)}}); });
+        guarded([&] { record(journal::RunInterrupted{signal_name(sig)}); });
         final = journal::RunStatus::interrupted;
         // finally steps still run; a second signal interrupts them too.
         exec::clear_interrupt();
@@ -360,15 +315,13 @@ void Execution::run_finally(const Plan& plan,
                 continue;
             }
             if (d.plan == StepPlan::record_skip || exec::interrupt_requested() != 0) {
-                record(
-                    {{"type", "step_skipped"},
-                     {"step", ps.step->id},
-                     {"why", d.plan == StepPlan::record_skip ? d.message : "interrupted again"}});
+                record(journal::StepSkipped{ps.step->id, d.plan == StepPlan::record_skip
+                                                             ? d.message
+                                                             : "interrupted again"});
                 continue;
             }
             if (d.plan == StepPlan::needs_attention) {
-                record(
-                    {{"type", "needs_attention"}, {"step", ps.step->id}, {"message", d.message}});
+                record(journal::NeedsAttention{ps.step->id, d.message});
                 final = journal::RunStatus::needs_attention;
                 out.message = d.message;
                 break;
@@ -417,15 +370,13 @@ void Execution::finish(journal::RunStatus final, RunOutcome& out, const playbook
         out.code = util::ExitCode::state_unwritable;
     }
     out.status = final;
-    boost::json::object fin{{"type", "run_finished"},
-                            {"state", journal::to_string(final)},
-                            {"exit_code", util::to_int(out.code)},
-                            {"duration_ms", elapsed_ms(m_started)}};
+    journal::RunFinished fin{std::string(journal::to_string(final)), util::to_int(out.code),
+                             elapsed_ms(m_started), std::nullopt};
     if (tolerated_failures > 0) {
-        fin["tolerated_failures"] = tolerated_failures;
+        fin.tolerated_failures = tolerated_failures;
     }
     // Without this record the run reads as died-while-running: still interrupted and resumable.
-    guarded([&] { record(std::move(fin)); });
+    guarded([&] { record(fin); });
 }
 
 } // namespace rollback::orchestrator

@@ -5,6 +5,7 @@
 
 #include "orchestrator/execute.hpp"
 
+#include "journal/records.hpp"
 #include "journal/writer.hpp"
 
 #include <chrono>
@@ -36,7 +37,8 @@ class Execution {
 
     /// Appends to the journal, then shows it. Durable before returning unless `durability` is
     /// with_next (a step's finish: the next record that opens a side effect syncs it).
-    void record(boost::json::object rec, journal::Durability durability = journal::Durability::now);
+    void record(const journal::Record& rec,
+                journal::Durability durability = journal::Durability::now);
 
     /// A context for `step` (run-level events use an empty step), running children with
     /// `runner` (default: the execution's runner). Its `stage` callback journals step_progress
@@ -82,9 +84,5 @@ class Execution {
     playbook::Step m_no_step;
     std::chrono::steady_clock::time_point m_started = std::chrono::steady_clock::now();
 };
-
-/// The journal's description of a trigger, and back.
-boost::json::object trigger_json(const actions::Trigger& t);
-actions::Trigger trigger_from_json(const boost::json::object& o);
 
 } // namespace rollback::orchestrator

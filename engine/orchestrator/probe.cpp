@@ -23,13 +23,14 @@ ProbeVerdict run_probe(Execution& ex, const playbook::Step& step, exec::ProcessR
     } else if (o.ending == exec::Ending::exited && o.exit_code == 1) {
         v = ProbeVerdict::not_done;
     }
-    ex.record({{"type", "step_probe"},
-               {"step", step.id},
-               {"exit_code", o.exit_code},
-               {"verdict", v == ProbeVerdict::done       ? "done"
-                           : v == ProbeVerdict::not_done ? "not_done"
-                                                         : "error"},
-               {"output_tail", util::tail(o.stdout_tail + o.stderr_tail, 2048)}});
+    journal::StepProbe rec;
+    rec.step = step.id;
+    rec.exit_code = o.exit_code;
+    rec.verdict = v == ProbeVerdict::done       ? "done"
+                  : v == ProbeVerdict::not_done ? "not_done"
+                                                : "error";
+    rec.output_tail = util::tail(o.stdout_tail + o.stderr_tail, 2048);
+    ex.record(rec);
     return v;
 }
 

@@ -5,24 +5,19 @@
 #include "util/duration.hpp"
 #include "util/log.hpp"
 
-#include <boost/json/array.hpp>
-
 namespace rollback::orchestrator {
 namespace {
 
 constexpr util::Millis k_grace{5000};
 constexpr util::Millis k_default_wait{5 * 60 * 1000};
 
-boost::json::array to_json(const std::vector<exec::ProcessInfo>& procs) {
-    boost::json::array a;
+std::vector<journal::Process> processes(const std::vector<exec::ProcessInfo>& procs) {
+    std::vector<journal::Process> out;
+    out.reserve(procs.size());
     for (const auto& p : procs) {
-        boost::json::object o{{"pid", p.pid}, {"command", p.command}};
-        if (!p.in_group) {
-            o["left_group"] = true; // found by the attempt token (setsid, a new session)
-        }
-        a.push_back(std::move(o));
+        out.push_back({p.pid, p.command, !p.in_group}); // left_group: found by the token
     }
-    return a;
+    return out;
 }
 
 std::string listing(const std::vector<exec::ProcessInfo>& procs) {
@@ -58,16 +53,18 @@ std::set<std::string> settle_survivors(const journal::RunState& state, const pla
             log::warn("step {}: {} survive in group {}: {}", st.id, found.size(), g.pgid,
                       listing(found));
             exec::Settlement s = exec::settle_group(token, wait, k_grace);
-            boost::json::object rec{
-                {"type", "step_survivors"},     {"step", st.id},
-                {"attempt", g.attempt},         {"pgid", g.pgid},
-                {"found", to_json(found)},      {"outcome", exec::to_string(s.how)},
-                {"waited_ms", s.waited.count()}};
+            journal::StepSurvivors rec{st.id,
+                                       g.attempt,
+                                       g.pgid,
+                                       processes(found),
+                                       std::string(exec::to_string(s.how)),
+                                       s.waited.count(),
+                                       std::nullopt};
             if (s.how == exec::Settled::remain) {
-                rec["remaining"] = to_json(s.remaining);
+                rec.remaining = processes(s.remaining);
                 blocked.insert(st.id);
             }
-            hooks.record(std::move(rec));
+            hooks.record(rec);
             std::string what = s.how == exec::Settled::exited       ? "ended by themselves"
                                : s.how == exec::Settled::terminated ? "ended by SIGTERM"
                                : s.how == exec::Settled::killed     ? "ended by SIGKILL"

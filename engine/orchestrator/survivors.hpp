@@ -5,10 +5,10 @@
 // alive after the engine that ran the step died. They are waited for, or ended, before anything
 // else of that step runs (DESIGN.md trust invariant 4; docs/actions.md "Step processes").
 
+#include "journal/records.hpp"
 #include "journal/state.hpp"
 #include "playbook/model.hpp"
 
-#include <boost/json/object.hpp>
 #include <functional>
 #include <set>
 #include <string>
@@ -17,7 +17,7 @@ namespace rollback::orchestrator {
 
 struct SurvivorHooks {
     /// Appends a record (step_survivors) to the run's journal.
-    std::function<void(boost::json::object)> record;
+    std::function<void(const journal::Record&)> record;
     /// A line for the person watching: (step id, text).
     std::function<void(const std::string&, const std::string&)> progress;
 };

@@ -28,7 +28,9 @@ void order_steps(TomlReader& reader, const std::vector<RawStep>& raw, Playbook& 
     }
 
     // deps[i]: the steps of the same phase that step i needs (by index, in `needs` order).
+    // listed[j] == i once j is in deps[i]: a step needing thousands stays linear, not quadratic.
     std::vector<std::vector<size_t>> deps(raw.size());
+    std::vector<size_t> listed(raw.size(), raw.size());
     for (size_t i = 0; i < raw.size(); ++i) {
         const RawStep& r = raw[i];
         if (r.is_finally) {
@@ -60,7 +62,8 @@ void order_steps(TomlReader& reader, const std::vector<RawStep>& raw, Playbook& 
                 reader.error(at, r.subject,
                              "needs " + util::quoted(name) + ", which runs in a later phase (" +
                                  std::string(to_string(target.step.phase)) + ")");
-            } else if (target.step.phase == r.step.phase && !contains(deps[i], it->second)) {
+            } else if (target.step.phase == r.step.phase && listed[it->second] != i) {
+                listed[it->second] = i;
                 deps[i].push_back(it->second);
             }
         }

@@ -18,51 +18,18 @@
 namespace rollback::report {
 namespace {
 
-std::string str(const boost::json::object& o, const char* key) {
-    const auto* v = o.if_contains(key);
-    if (v == nullptr) {
-        return {};
-    }
-    if (v->is_string()) {
-        return std::string(v->as_string());
-    }
-    if (v->is_int64()) {
-        return std::to_string(v->as_int64());
-    }
-    if (v->is_uint64()) {
-        return std::to_string(v->as_uint64());
-    }
-    return {};
-}
-
-long long num(const boost::json::object& o, const char* key) {
-    const auto* v = o.if_contains(key);
-    if (v != nullptr && v->is_int64()) {
-        return v->as_int64();
-    }
-    if (v != nullptr && v->is_uint64()) {
-        return static_cast<long long>(v->as_uint64());
-    }
-    return -1;
-}
-
 /// "pid 4242 (python3 -m http.server)" for each process a step_finished record left running.
-std::vector<std::string> left_running(const boost::json::object& r) {
+std::vector<std::string> left_running(const journal::StepFinished& r) {
     std::vector<std::string> out;
-    const auto* v = r.if_contains("left_running");
-    if (v != nullptr && v->is_array()) {
-        for (const auto& e : v->as_array()) {
-            if (e.is_object()) {
-                const auto* gone = e.as_object().if_contains("left_group");
-                out.push_back("pid " + str(e.as_object(), "pid") + " (" +
-                              str(e.as_object(), "command") + ")" +
-                              (gone != nullptr && gone->is_bool() && gone->as_bool()
-                                   ? " [left the group]"
-                                   : ""));
-            }
-        }
+    for (const auto& p : r.left_running) {
+        out.push_back("pid " + std::to_string(p.pid) + " (" + p.command + ")" +
+                      (p.left_group ? " [left the group]" : ""));
     }
     return out;
+}
+
+std::string number_text(std::optional<int> n) {
+    return n ? std::to_string(*n) : std::string();
 }
 
 // "13:43:10Z": the console's times are UTC, like every time the engine records, and say so.
@@ -142,20 +109,24 @@ ConsoleObserver::Row* ConsoleObserver::row(std::string_view id) {
     return nullptr;
 }
 
-void ConsoleObserver::on_record(const boost::json::object& record) {
+void ConsoleObserver::on_record(const journal::Entry& record, std::string_view run_id) {
     std::lock_guard lock(m_mutex);
     switch (m_mode) {
     case ConsoleMode::json: {
-        std::string line = util::mask_secrets(boost::json::serialize(record)) + "\n";
+        // The record as journaled, with its seq and run id.
+        boost::json::object o = journal::to_json(record.record);
+        o["seq"] = record.seq;
+        o["run_id"] = run_id;
+        std::string line = util::mask_secrets(boost::json::serialize(o)) + "\n";
         std::fputs(line.c_str(), m_out);
         std::fflush(m_out);
         break;
     }
     case ConsoleMode::plain:
-        plain_line(record);
+        plain_line(record, run_id);
         break;
     case ConsoleMode::live:
-        update_rows(record);
+        update_rows(record, run_id);
         redraw_locked();
         break;
     }
@@ -184,124 +155,178 @@ void ConsoleObserver::on_progress(std::string_view step, std::string_view line) 
     std::fflush(m_out);
 }
 
-void ConsoleObserver::plain_line(const boost::json::object& r) {
-    const std::string type = str(r, "type");
-    const std::string step = str(r, "step");
+void ConsoleObserver::plain_line(const journal::Entry& e, std::string_view run_id) {
+    using journal::RecordType;
+    const std::string step(e.step());
+    const std::string id(run_id);
     std::string text;
-    if (type == "step_process") {
+    switch (e.type()) {
+    case RecordType::step_process:
         return; // one per child: in the journal and the report, too fine for the live view
+    case RecordType::run_started: {
+        const auto& r = std::get<journal::RunStarted>(e.record);
+        text = "run " + r.run_id + " started: " + r.playbook_name +
+               (r.trigger.reason.empty() ? "" : ", reason: " + r.trigger.reason);
+        break;
     }
-    if (type == "run_started") {
-        text = "run " + str(r, "run_id") + " started: " + str(r, "playbook_name") +
-               (str(r, "reason").empty() ? "" : ", reason: " + str(r, "reason"));
-    } else if (type == "run_resumed") {
-        text = "run " + str(r, "run_id") + " resumed by " + str(r, "by");
-    } else if (type == "step_started") {
-        text = "[" + step + "] started (attempt " + str(r, "attempt") + ")";
-    } else if (type == "step_finished") {
-        text = "[" + step + "] " + str(r, "status") + " in " + ms_text(num(r, "duration_ms")) +
-               ": " + str(r, "summary");
+    case RecordType::run_resumed:
+        text = "run " + id + " resumed by " + std::get<journal::RunResumed>(e.record).by;
+        break;
+    case RecordType::step_started:
+        text = "[" + step + "] started (attempt " +
+               number_text(std::get<journal::StepStarted>(e.record).attempt) + ")";
+        break;
+    case RecordType::step_finished: {
+        const auto& r = std::get<journal::StepFinished>(e.record);
+        text = "[" + step + "] " + r.status + " in " + ms_text(r.duration_ms.value_or(-1)) + ": " +
+               r.summary;
         for (const auto& p : left_running(r)) {
             text += "\n    left running: " + p;
         }
-        std::string tail = str(r, "output_tail");
-        if (str(r, "status") != "succeeded" && !tail.empty()) {
-            for (const auto& l : util::split(util::trim(util::tail(tail, 800)), '\n')) {
+        if (r.status != "succeeded" && !r.output_tail.empty()) {
+            for (const auto& l : util::split(util::trim(util::tail(r.output_tail, 800)), '\n')) {
                 text += "\n    | " + l;
             }
         }
-    } else if (type == "step_skipped") {
-        text = "[" + step + "] skipped: " + str(r, "why");
-    } else if (type == "step_probe") {
-        text = "[" + step + "] probe: " + str(r, "verdict") +
-               (str(r, "by") == "action" ? ": " + str(r, "state")
-                                         : " (exit " + str(r, "exit_code") + ")");
-    } else if (type == "step_progress") {
-        text = "[" + step + "] stage " + str(r, "stage");
-    } else if (type == "step_marked_done") {
-        text = "[" + step + "] marked done by " + str(r, "by") +
-               (str(r, "why").empty() ? "" : ": " + str(r, "why"));
-    } else if (type == "step_retry_requested") {
-        text = "[" + step + "] retry requested by " + str(r, "by");
-    } else if (type == "step_survivors") {
-        text = "[" + step + "] " + describe_record(r);
-    } else if (type == "hook") {
-        text = "hook " + str(r, "hook") + " (" + str(r, "event") +
-               (step.empty() ? "" : " " + step) + "): " + str(r, "status") +
-               (str(r, "status") == "succeeded"
-                    ? ""
-                    : ": " + (str(r, "reason").empty() ? str(r, "summary") : str(r, "reason")));
-    } else if (type == "needs_attention") {
-        text = "NEEDS ATTENTION: " + str(r, "message");
-    } else if (type == "run_interrupted") {
-        text = "interrupted by " + str(r, "signal") + "; running finally steps";
-    } else if (type == "run_stopped") {
-        text = "STOPPED: " + str(r, "why") + "; running finally steps";
-    } else if (type == "run_finished") {
-        text = "run " + str(r, "run_id") + " " + str(r, "state") + " in " +
-               ms_text(num(r, "duration_ms")) + " (exit " + str(r, "exit_code") + ")";
-    } else {
-        text = type;
+        break;
+    }
+    case RecordType::step_skipped:
+        text = "[" + step + "] skipped: " + std::get<journal::StepSkipped>(e.record).why;
+        break;
+    case RecordType::step_probe: {
+        const auto& r = std::get<journal::StepProbe>(e.record);
+        text = "[" + step + "] probe: " + r.verdict +
+               (r.by == "action" ? ": " + r.state : " (exit " + number_text(r.exit_code) + ")");
+        break;
+    }
+    case RecordType::step_progress:
+        text = "[" + step + "] stage " + std::get<journal::StepProgress>(e.record).stage;
+        break;
+    case RecordType::step_marked_done: {
+        const auto& r = std::get<journal::StepMarkedDone>(e.record);
+        text = "[" + step + "] marked done by " + r.by + (r.why.empty() ? "" : ": " + r.why);
+        break;
+    }
+    case RecordType::step_retry_requested:
+        text = "[" + step + "] retry requested by " +
+               std::get<journal::StepRetryRequested>(e.record).by;
+        break;
+    case RecordType::step_survivors:
+        text = "[" + step + "] " + describe_record(e);
+        break;
+    case RecordType::hook: {
+        const auto& r = std::get<journal::Hook>(e.record);
+        text = "hook " + r.hook + " (" + r.event + (step.empty() ? "" : " " + step) +
+               "): " + r.status +
+               (r.status == "succeeded" ? "" : ": " + (r.reason.empty() ? r.summary : r.reason));
+        break;
+    }
+    case RecordType::needs_attention:
+        text = "NEEDS ATTENTION: " + std::get<journal::NeedsAttention>(e.record).message;
+        break;
+    case RecordType::run_interrupted:
+        text = "interrupted by " + std::get<journal::RunInterrupted>(e.record).signal +
+               "; running finally steps";
+        break;
+    case RecordType::run_stopped:
+        text =
+            "STOPPED: " + std::get<journal::RunStopped>(e.record).why + "; running finally steps";
+        break;
+    case RecordType::run_finished: {
+        const auto& r = std::get<journal::RunFinished>(e.record);
+        text = "run " + id + " " + r.state + " in " + ms_text(r.duration_ms.value_or(-1)) +
+               " (exit " + number_text(r.exit_code) + ")";
+        break;
+    }
+    case RecordType::note:
+    case RecordType::header:
+        text = std::string(journal::to_string(e.type()));
+        break;
+    case RecordType::unknown:
+        text = std::get<journal::Unknown>(e.record).type;
+        break;
     }
     std::string line = util::terminal_text(clock_now() + " " + text) + "\n";
     std::fputs(line.c_str(), m_out);
     std::fflush(m_out);
 }
 
-void ConsoleObserver::update_rows(const boost::json::object& r) {
-    const std::string type = str(r, "type");
-    const std::string step = str(r, "step");
-    if (type == "run_started") {
-        m_header = "run " + str(r, "run_id") + ": " + str(r, "playbook_name") +
-                   (str(r, "reason").empty() ? "" : " — " + str(r, "reason"));
-        if (const auto* steps = r.if_contains("steps"); steps && steps->is_array()) {
-            for (const auto& s : steps->as_array()) {
-                if (s.is_object()) {
-                    Row row;
-                    row.id = str(s.as_object(), "id");
-                    const auto* f = s.as_object().if_contains("finally");
-                    row.is_finally = f && f->is_bool() && f->as_bool();
-                    m_rows.push_back(row);
-                }
-            }
+void ConsoleObserver::update_rows(const journal::Entry& e, std::string_view run_id) {
+    using journal::RecordType;
+    const std::string step(e.step());
+    const std::string id(run_id);
+    if (e.type() == RecordType::run_started) {
+        const auto& r = std::get<journal::RunStarted>(e.record);
+        m_header = "run " + r.run_id + ": " + r.playbook_name +
+                   (r.trigger.reason.empty() ? "" : " — " + r.trigger.reason);
+        for (const auto& s : r.steps) {
+            Row row;
+            row.id = s.id;
+            row.is_finally = s.is_finally;
+            m_rows.push_back(row);
         }
-    } else if (type == "run_resumed") {
-        m_header = "run " + str(r, "run_id") + " (resumed by " + str(r, "by") + ")";
+    } else if (e.type() == RecordType::run_resumed) {
+        m_header = "run " + id + " (resumed by " + std::get<journal::RunResumed>(e.record).by + ")";
     } else if (Row* row = step.empty() ? nullptr : this->row(step)) {
-        if (type == "step_started") {
+        switch (e.type()) {
+        case RecordType::step_started: {
+            const auto attempt = std::get<journal::StepStarted>(e.record).attempt;
             row->state = "running";
             row->started = std::chrono::steady_clock::now();
             row->duration_ms = -1;
-            row->detail = str(r, "attempt") == "1" ? "" : "attempt " + str(r, "attempt");
-        } else if (type == "step_finished") {
-            row->state = str(r, "status");
-            row->duration_ms = num(r, "duration_ms");
-            row->detail = str(r, "summary");
+            row->detail = attempt == 1 ? "" : "attempt " + number_text(attempt);
+            break;
+        }
+        case RecordType::step_finished: {
+            const auto& r = std::get<journal::StepFinished>(e.record);
+            row->state = r.status;
+            row->duration_ms = r.duration_ms.value_or(-1);
+            row->detail = r.summary;
             if (auto left = left_running(r); !left.empty()) {
                 row->detail += "; left running: " + util::join(left, ", ");
             }
-        } else if (type == "step_survivors") {
-            row->detail = describe_record(r);
-        } else if (type == "step_skipped") {
+            break;
+        }
+        case RecordType::step_survivors:
+            row->detail = describe_record(e);
+            break;
+        case RecordType::step_skipped:
             row->state = "skipped";
-            row->detail = str(r, "why");
-        } else if (type == "step_progress") {
-            row->detail = "stage " + str(r, "stage");
-        } else if (type == "step_marked_done") {
+            row->detail = std::get<journal::StepSkipped>(e.record).why;
+            break;
+        case RecordType::step_progress:
+            row->detail = "stage " + std::get<journal::StepProgress>(e.record).stage;
+            break;
+        case RecordType::step_marked_done:
             row->state = "marked_done";
-            row->detail = "by " + str(r, "by");
-        } else if (type == "needs_attention") {
+            row->detail = "by " + std::get<journal::StepMarkedDone>(e.record).by;
+            break;
+        case RecordType::needs_attention:
             row->state = "needs_attention";
+            break;
+        default:
+            break;
         }
     }
-    if (type == "needs_attention") {
-        m_footer = "NEEDS ATTENTION: " + str(r, "message");
-    } else if (type == "run_interrupted") {
-        m_footer = "interrupted by " + str(r, "signal") + "; running finally steps";
-    } else if (type == "run_stopped") {
-        m_footer = "STOPPED: " + str(r, "why") + "; running finally steps";
-    } else if (type == "run_finished") {
-        m_footer = "run " + str(r, "state") + " in " + ms_text(num(r, "duration_ms"));
+    switch (e.type()) {
+    case RecordType::needs_attention:
+        m_footer = "NEEDS ATTENTION: " + std::get<journal::NeedsAttention>(e.record).message;
+        break;
+    case RecordType::run_interrupted:
+        m_footer = "interrupted by " + std::get<journal::RunInterrupted>(e.record).signal +
+                   "; running finally steps";
+        break;
+    case RecordType::run_stopped:
+        m_footer =
+            "STOPPED: " + std::get<journal::RunStopped>(e.record).why + "; running finally steps";
+        break;
+    case RecordType::run_finished: {
+        const auto& r = std::get<journal::RunFinished>(e.record);
+        m_footer = "run " + r.state + " in " + ms_text(r.duration_ms.value_or(-1));
+        break;
+    }
+    default:
+        break;
     }
 }
 

@@ -30,7 +30,7 @@ class ConsoleObserver final : public Observer {
     ConsoleObserver(const ConsoleObserver&) = delete;
     ConsoleObserver& operator=(const ConsoleObserver&) = delete;
 
-    void on_record(const boost::json::object& record) override;
+    void on_record(const journal::Entry& record, std::string_view run_id) override;
     void on_progress(std::string_view step, std::string_view line) override;
 
   private:
@@ -42,8 +42,8 @@ class ConsoleObserver final : public Observer {
         std::chrono::steady_clock::time_point started{};
         long long duration_ms = -1;
     };
-    void plain_line(const boost::json::object& r);
-    void update_rows(const boost::json::object& r);
+    void plain_line(const journal::Entry& e, std::string_view run_id);
+    void update_rows(const journal::Entry& e, std::string_view run_id);
     void redraw_locked();
     Row* row(std::string_view id);
 

@@ -56,15 +56,6 @@ std::string row(const std::string& k, const std::string& v) {
     return "<dt>" + html_text(k) + "</dt><dd>" + v + "</dd>";
 }
 
-std::string str(const json::object& r, std::string_view key) {
-    const auto* v = r.if_contains(key);
-    return v && v->is_string() ? std::string(v->as_string()) : std::string();
-}
-
-std::optional<util::SystemTime> time_of(const json::object& r) {
-    return util::parse_time(str(r, "time"));
-}
-
 std::string evidence_section(const DecisionView& d) {
     std::string out = "<dl>" + row("decision", "<code>" + html_text(d.id) + "</code>") +
                       row("time", html_text(util::format_time(d.time))) +
@@ -115,40 +106,59 @@ std::string timeline_section(const journal::Journal& j, const journal::RunState&
     std::map<std::string, std::pair<util::SystemTime, int>> open; // step → start, attempt
     std::optional<util::SystemTime> first, last;
     bool any_hook = false;
-    for (const auto& r : j.records) {
-        auto t = time_of(r);
+    for (const auto& e : j.records) {
+        auto t = util::parse_time(e.time);
         if (!t) {
             continue;
         }
         first = first ? std::min(*first, *t) : *t;
         last = last ? std::max(*last, *t) : *t;
-        const std::string type = str(r, "type"), step = str(r, "step");
-        const auto* attempt = r.if_contains("attempt");
-        const int n = attempt && attempt->is_int64() ? static_cast<int>(attempt->as_int64()) : 1;
-        if (type == "step_started" && row_of.count(step)) {
-            open[step] = {*t, n};
-        } else if (type == "step_finished" && row_of.count(step)) {
-            auto o = open.find(step);
-            const util::SystemTime from = o != open.end() ? o->second.first : *t;
-            const std::string status = str(r, "status");
-            bars.push_back(
-                {row_of[step], from, *t, status,
-                 step + " attempt " + std::to_string(n) + ": " + status + " — " + str(r, "summary"),
-                 false});
-            if (o != open.end()) {
-                open.erase(o);
+        const std::string step(e.step());
+        switch (e.type()) {
+        case journal::RecordType::step_started:
+            if (row_of.count(step)) {
+                open[step] = {*t, std::get<journal::StepStarted>(e.record).attempt.value_or(1)};
             }
-        } else if ((type == "step_skipped" || type == "step_marked_done") && row_of.count(step)) {
-            bars.push_back(
-                {row_of[step], *t, *t, type == "step_skipped" ? "skipped" : "marked_done",
-                 step + ": " + type.substr(5) + " — " + str(r, "why") + str(r, "reason"), true});
-        } else if (type == "hook") {
+            break;
+        case journal::RecordType::step_finished:
+            if (row_of.count(step)) {
+                const auto& r = std::get<journal::StepFinished>(e.record);
+                auto o = open.find(step);
+                const util::SystemTime from = o != open.end() ? o->second.first : *t;
+                bars.push_back({row_of[step], from, *t, r.status,
+                                step + " attempt " + std::to_string(r.attempt.value_or(1)) + ": " +
+                                    r.status + " — " + r.summary,
+                                false});
+                if (o != open.end()) {
+                    open.erase(o);
+                }
+            }
+            break;
+        case journal::RecordType::step_skipped:
+            if (row_of.count(step)) {
+                bars.push_back(
+                    {row_of[step], *t, *t, "skipped",
+                     step + ": skipped — " + std::get<journal::StepSkipped>(e.record).why, true});
+            }
+            break;
+        case journal::RecordType::step_marked_done:
+            if (row_of.count(step)) {
+                bars.push_back(
+                    {row_of[step], *t, *t, "marked_done",
+                     step + ": marked_done — " + std::get<journal::StepMarkedDone>(e.record).why,
+                     true});
+            }
+            break;
+        case journal::RecordType::hook: {
             any_hook = true;
-            const std::string status = str(r, "status");
+            const auto& r = std::get<journal::Hook>(e.record);
             bars.push_back({hooks_row, *t, *t,
-                            status == "succeeded" || status.empty() ? "hook" : "hook-failed",
-                            "hook " + str(r, "hook") + " (" + str(r, "event") + "): " + status,
-                            true});
+                            r.status == "succeeded" || r.status.empty() ? "hook" : "hook-failed",
+                            "hook " + r.hook + " (" + r.event + "): " + r.status, true});
+            break;
+        }
+        default:
+            break;
         }
     }
     if (!first) {
@@ -190,16 +200,16 @@ std::string steps_table(const journal::RunState& s) {
 // reconciliation (pg_restore, docs/database.md).
 std::string restore_section(const journal::Journal& j) {
     std::string out;
-    for (const auto& r : j.records) {
-        const auto* details = r.if_contains("details");
-        if (str(r, "type") != "step_finished" || !details || !details->is_object()) {
+    for (const auto& e : j.records) {
+        if (e.type() != journal::RecordType::step_finished) {
             continue;
         }
-        const auto& d = details->as_object();
+        const auto& r = std::get<journal::StepFinished>(e.record);
+        const auto& d = r.details;
         if (!d.contains("loss_window") && !d.contains("reconcile")) {
             continue;
         }
-        out += "<h3>step <code>" + html_text(str(r, "step")) + "</code></h3><dl>";
+        out += "<h3>step <code>" + html_text(r.step) + "</code></h3><dl>";
         for (const auto& [k, v] : d) {
             if (k == "reconcile") {
                 continue;

@@ -17,21 +17,6 @@ namespace json = boost::json;
 using journal::RunStatus;
 using journal::StepStatus;
 
-std::string str(const json::object& o, std::string_view key) {
-    const auto* v = o.if_contains(key);
-    return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
-}
-
-std::optional<std::int64_t> num(const json::object& o, std::string_view key) {
-    const auto* v = o.if_contains(key);
-    if (v == nullptr || !v->is_number()) {
-        return std::nullopt;
-    }
-    boost::system::error_code ec;
-    auto n = v->to_number<std::int64_t>(ec);
-    return ec ? std::nullopt : std::optional<std::int64_t>(n);
-}
-
 std::string ms_text(std::int64_t ms) {
     return util::format_duration(util::Millis(ms));
 }
@@ -43,7 +28,7 @@ std::string pad(std::string s, size_t width) {
     return s;
 }
 
-json::object trigger_json(const journal::Trigger& t) {
+json::object trigger_object(const journal::Trigger& t) {
     return {{"kind", t.kind},
             {"condition", t.condition},
             {"severity", t.severity},
@@ -71,32 +56,14 @@ std::string trigger_text(const journal::Trigger& t) {
     return s;
 }
 
-/// "pid 4242 (python3 -m http.server), pid 4250 (sleep 100)" from a JSON array of {pid, command}.
-std::string processes_text(const json::value* list) {
+/// "pid 4242 (python3 -m http.server), pid 4250 (sleep 100)".
+std::string processes_text(const std::vector<journal::Process>& list) {
     std::vector<std::string> parts;
-    if (list != nullptr && list->is_array()) {
-        for (const auto& e : list->as_array()) {
-            if (e.is_object()) {
-                const auto* left = e.as_object().if_contains("left_group");
-                parts.push_back("pid " + std::to_string(num(e.as_object(), "pid").value_or(0)) +
-                                " (" + str(e.as_object(), "command") + ")" +
-                                (left != nullptr && left->is_bool() && left->as_bool()
-                                     ? " [left the group]"
-                                     : ""));
-            }
-        }
+    for (const auto& p : list) {
+        parts.push_back("pid " + std::to_string(p.pid) + " (" + p.command + ")" +
+                        (p.left_group ? " [left the group]" : ""));
     }
     return util::join(parts, ", ");
-}
-
-/// Milliseconds from `from` to `to` (RFC 3339 strings), when both parse.
-std::optional<std::int64_t> elapsed_ms(const std::string& from, const std::string& to) {
-    auto a = util::parse_time(from);
-    auto b = util::parse_time(to);
-    if (!a || !b) {
-        return std::nullopt;
-    }
-    return std::chrono::duration_cast<std::chrono::milliseconds>(*b - *a).count();
 }
 
 std::string step_detail(const journal::StepState& st, bool live) {
@@ -173,16 +140,23 @@ json::object step_json(const journal::StepState& st) {
 
 } // namespace
 
-RunView load_run(const state::Store& store, const std::string& run_id) {
+RunView load_run(const state::Store& store, const std::string& run_id, bool keep_records) {
     RunView v;
-    v.journal = store.read_journal(run_id);
+    journal::Fold fold;
+    const journal::RecordSink each = [&fold](journal::Entry&& e) { fold.apply(e); };
+    v.journal = store.read_journal(run_id, keep_records ? nullptr : &each);
     v.ctx.live = store.is_run_live(run_id);
     if (!v.ctx.live) {
         if (auto stale = store.dead_holder(); stale && stale->run_id == run_id) {
             v.ctx.stale_lock = stale;
         }
     }
-    v.state = journal::fold(v.journal, v.ctx.live);
+    if (keep_records) {
+        for (const auto& e : v.journal.records) {
+            fold.apply(e);
+        }
+    }
+    v.state = fold.finish(v.journal, v.ctx.live);
     return v;
 }
 
@@ -284,7 +258,7 @@ json::object status_json(const journal::RunState& s, const RunContext& ctx) {
                    {"playbook_name", s.playbook_name},
                    {"playbook_sha256", s.playbook_sha256},
                    {"reason", s.reason},
-                   {"trigger", trigger_json(s.trigger)},
+                   {"trigger", trigger_object(s.trigger)},
                    {"user", s.user},
                    {"host", s.host},
                    {"pid", s.pid},
@@ -368,7 +342,7 @@ json::object history_json(const journal::RunState& s) {
                    {"playbook", s.playbook},
                    {"playbook_name", s.playbook_name},
                    {"reason", s.reason},
-                   {"trigger", trigger_json(s.trigger)}, // one schema with status --json
+                   {"trigger", trigger_object(s.trigger)}, // one schema with status --json
                    {"user", s.user}};
     o["exit_code"] = s.exit_code ? json::value(*s.exit_code) : json::value(nullptr);
     json::array notes;
@@ -380,148 +354,171 @@ json::object history_json(const journal::RunState& s) {
     return o;
 }
 
-std::string describe_record(const json::object& r) {
-    std::string type = str(r, "type");
-    std::string step = str(r, "step");
-    if (type == "header") {
-        return "journal created (format " + str(r, "format") + " v" +
-               std::to_string(num(r, "version").value_or(0)) + ")";
+namespace {
+
+std::string describe(const journal::Header& r) {
+    return "journal created (format " + r.format + " v" + std::to_string(r.version) + ")";
+}
+
+std::string describe(const journal::RunStarted& r) {
+    std::string s = "run started: playbook " + r.playbook_name;
+    if (!r.playbook.empty()) {
+        s += " (" + r.playbook + ")";
     }
-    if (type == "run_started") {
-        std::string s = "run started: playbook " + str(r, "playbook_name");
-        if (!str(r, "playbook").empty()) {
-            s += " (" + str(r, "playbook") + ")";
-        }
-        if (!str(r, "reason").empty()) {
-            s += ", reason " + util::quoted(str(r, "reason"));
-        }
-        if (const auto* t = r.if_contains("trigger"); t != nullptr && t->is_object()) {
-            const auto& to = t->as_object();
-            journal::Trigger tr{str(to, "kind"), str(to, "condition"), str(to, "severity"),
-                                str(to, "decision_id")};
-            if (!tr.kind.empty()) {
-                s += ", trigger " + trigger_text(tr);
-            }
-        }
-        s += ", by " + str(r, "user") + "@" + str(r, "host") + " pid " +
-             std::to_string(num(r, "pid").value_or(0));
-        if (const auto* st = r.if_contains("steps"); st != nullptr && st->is_array()) {
-            s += ", " + std::to_string(st->as_array().size()) + " steps";
-        }
-        if (const auto* d = r.if_contains("dry_run");
-            d != nullptr && d->is_bool() && d->as_bool()) {
-            s += " (dry run)";
-        }
-        return s;
+    if (!r.trigger.reason.empty()) {
+        s += ", reason " + util::quoted(r.trigger.reason);
     }
-    if (type == "step_skipped") {
-        return "step " + step + ": skipped (" + str(r, "why") + ")";
+    if (r.has_trigger && !r.trigger.kind.empty()) {
+        s += ", trigger " + trigger_text(r.trigger);
     }
-    if (type == "step_started") {
-        return "step " + step + ": started (attempt " +
-               std::to_string(num(r, "attempt").value_or(0)) + ")";
+    s += ", by " + r.user + "@" + r.host + " pid " + std::to_string(r.pid);
+    s += ", " + std::to_string(r.steps.size()) + " steps";
+    if (r.dry_run) {
+        s += " (dry run)";
     }
-    if (type == "step_finished") {
-        std::vector<std::string> facts;
-        if (auto c = num(r, "exit_code")) {
-            facts.push_back("exit " + std::to_string(*c));
+    return s;
+}
+
+std::string describe(const journal::StepFinished& r) {
+    std::vector<std::string> facts;
+    if (r.exit_code) {
+        facts.push_back("exit " + std::to_string(*r.exit_code));
+    }
+    if (r.duration_ms) {
+        facts.push_back(ms_text(*r.duration_ms));
+    }
+    if (r.attempt && *r.attempt > 1) {
+        facts.push_back("attempt " + std::to_string(*r.attempt));
+    }
+    std::string s = "step " + r.step + ": " + r.status;
+    if (!facts.empty()) {
+        s += " (" + util::join(facts, ", ") + ")";
+    }
+    if (!r.summary.empty()) {
+        s += ": " + r.summary;
+    }
+    if (!r.left_running.empty()) {
+        s += "; left running: " + processes_text(r.left_running);
+    }
+    return s;
+}
+
+std::string describe(const journal::StepSurvivors& r) {
+    std::string how =
+        r.outcome == "exited"       ? "they ended by themselves"
+        : r.outcome == "terminated" ? "ended them with SIGTERM"
+        : r.outcome == "killed"
+            ? "ended them with SIGKILL"
+            : "still alive: " +
+                  processes_text(r.remaining.value_or(std::vector<journal::Process>{}));
+    return "step " + r.step + ": processes of attempt " + std::to_string(r.attempt) +
+           " survived the engine (" + processes_text(r.found) + "); waited " +
+           ms_text(r.waited_ms) + ", " + how;
+}
+
+std::string describe(const journal::StepProbe& r) {
+    if (r.by == "action") {
+        return "step " + r.step + ": its action's probe says " + r.verdict + ": " + r.state;
+    }
+    return "step " + r.step + ": probe says " + r.verdict + " (exit " +
+           std::to_string(r.exit_code.value_or(-1)) + ")";
+}
+
+std::string describe(const journal::StepMarkedDone& r) {
+    std::string s = "step " + r.step + ": marked done by " + r.by + " (" + r.why + ")";
+    if (r.probe_state && !r.probe_state->empty()) {
+        s += " although its probe said: " + *r.probe_state;
+    }
+    return s;
+}
+
+std::string describe(const journal::Hook& r) {
+    std::string s =
+        "hook " + r.hook + " (" + r.event + (r.step.empty() ? "" : " " + r.step) + "): " + r.status;
+    if (!r.reason.empty()) {
+        s += ": " + r.reason;
+    } else if (!r.summary.empty()) {
+        s += " (" + r.summary + ")";
+    }
+    return s;
+}
+
+std::string describe(const journal::RunFinished& r) {
+    std::string s = "run finished: " + r.state;
+    if (r.exit_code) {
+        s += " (exit " + std::to_string(*r.exit_code);
+        if (r.duration_ms) {
+            s += ", " + ms_text(*r.duration_ms);
         }
-        if (auto d = num(r, "duration_ms")) {
-            facts.push_back(ms_text(*d));
-        }
-        if (auto a = num(r, "attempt"); a && *a > 1) {
-            facts.push_back("attempt " + std::to_string(*a));
-        }
-        std::string s = "step " + step + ": " + str(r, "status");
-        if (!facts.empty()) {
-            s += " (" + util::join(facts, ", ") + ")";
-        }
-        if (!str(r, "summary").empty()) {
-            s += ": " + str(r, "summary");
-        }
-        if (std::string left = processes_text(r.if_contains("left_running")); !left.empty()) {
-            s += "; left running: " + left;
-        }
-        return s;
+        s += ")";
     }
-    if (type == "step_process") {
-        return "step " + step + ": process group " + std::to_string(num(r, "pgid").value_or(0)) +
-               " started (attempt " + std::to_string(num(r, "attempt").value_or(0)) +
-               "): " + str(r, "command");
+    return s;
+}
+
+} // namespace
+
+std::string describe_record(const journal::Entry& e) {
+    using journal::RecordType;
+    const auto& rec = e.record;
+    switch (e.type()) {
+    case RecordType::header:
+        return describe(std::get<journal::Header>(rec));
+    case RecordType::run_started:
+        return describe(std::get<journal::RunStarted>(rec));
+    case RecordType::step_skipped: {
+        const auto& r = std::get<journal::StepSkipped>(rec);
+        return "step " + r.step + ": skipped (" + r.why + ")";
     }
-    if (type == "step_survivors") {
-        std::string outcome = str(r, "outcome");
-        std::string how = outcome == "exited"       ? "they ended by themselves"
-                          : outcome == "terminated" ? "ended them with SIGTERM"
-                          : outcome == "killed"
-                              ? "ended them with SIGKILL"
-                              : "still alive: " + processes_text(r.if_contains("remaining"));
-        return "step " + step + ": processes of attempt " +
-               std::to_string(num(r, "attempt").value_or(0)) + " survived the engine (" +
-               processes_text(r.if_contains("found")) + "); waited " +
-               ms_text(num(r, "waited_ms").value_or(0)) + ", " + how;
+    case RecordType::step_started: {
+        const auto& r = std::get<journal::StepStarted>(rec);
+        return "step " + r.step + ": started (attempt " + std::to_string(r.attempt.value_or(0)) +
+               ")";
     }
-    if (type == "step_probe") {
-        if (str(r, "by") == "action") {
-            return "step " + step + ": its action's probe says " + str(r, "verdict") + ": " +
-                   str(r, "state");
-        }
-        return "step " + step + ": probe says " + str(r, "verdict") + " (exit " +
-               std::to_string(num(r, "exit_code").value_or(-1)) + ")";
+    case RecordType::step_finished:
+        return describe(std::get<journal::StepFinished>(rec));
+    case RecordType::step_process: {
+        const auto& r = std::get<journal::StepProcess>(rec);
+        return "step " + r.step + ": process group " + std::to_string(r.pgid) +
+               " started (attempt " + std::to_string(r.attempt) + "): " + r.command;
     }
-    if (type == "step_progress") {
-        return "step " + step + ": stage " + str(r, "stage") + " reached";
+    case RecordType::step_survivors:
+        return describe(std::get<journal::StepSurvivors>(rec));
+    case RecordType::step_probe:
+        return describe(std::get<journal::StepProbe>(rec));
+    case RecordType::step_progress: {
+        const auto& r = std::get<journal::StepProgress>(rec);
+        return "step " + r.step + ": stage " + r.stage + " reached";
     }
-    if (type == "step_marked_done") {
-        std::string s =
-            "step " + step + ": marked done by " + str(r, "by") + " (" + str(r, "why") + ")";
-        if (!str(r, "probe_state").empty()) {
-            s += " although its probe said: " + str(r, "probe_state");
-        }
-        return s;
+    case RecordType::step_marked_done:
+        return describe(std::get<journal::StepMarkedDone>(rec));
+    case RecordType::step_retry_requested: {
+        const auto& r = std::get<journal::StepRetryRequested>(rec);
+        return "step " + r.step + ": retry requested by " + r.by + " (" + r.why + ")";
     }
-    if (type == "step_retry_requested") {
-        return "step " + step + ": retry requested by " + str(r, "by") + " (" + str(r, "why") + ")";
-    }
-    if (type == "needs_attention") {
+    case RecordType::needs_attention: {
+        const auto& r = std::get<journal::NeedsAttention>(rec);
+        const std::string step = r.step.value_or("");
         return "needs attention" + (step.empty() ? std::string() : " at step " + step) + ": " +
-               str(r, "message");
+               r.message;
     }
-    if (type == "run_interrupted") {
-        return "run interrupted by " + str(r, "signal");
+    case RecordType::run_interrupted:
+        return "run interrupted by " + std::get<journal::RunInterrupted>(rec).signal;
+    case RecordType::run_stopped:
+        return "run stopped: " + std::get<journal::RunStopped>(rec).why;
+    case RecordType::hook:
+        return describe(std::get<journal::Hook>(rec));
+    case RecordType::run_resumed: {
+        const auto& r = std::get<journal::RunResumed>(rec);
+        return "run resumed by " + r.by + " (pid " + std::to_string(r.pid) + " on " + r.host + ")";
     }
-    if (type == "run_stopped") {
-        return "run stopped: " + str(r, "why");
+    case RecordType::run_finished:
+        return describe(std::get<journal::RunFinished>(rec));
+    case RecordType::note:
+        return "note: " + std::get<journal::Note>(rec).text;
+    case RecordType::unknown:
+        break;
     }
-    if (type == "hook") {
-        std::string s = "hook " + str(r, "hook") + " (" + str(r, "event") +
-                        (step.empty() ? "" : " " + step) + "): " + str(r, "status");
-        std::string why = str(r, "reason");
-        if (!why.empty()) {
-            s += ": " + why;
-        } else if (!str(r, "summary").empty()) {
-            s += " (" + str(r, "summary") + ")";
-        }
-        return s;
-    }
-    if (type == "run_resumed") {
-        return "run resumed by " + str(r, "by") + " (pid " +
-               std::to_string(num(r, "pid").value_or(0)) + " on " + str(r, "host") + ")";
-    }
-    if (type == "run_finished") {
-        std::string s = "run finished: " + str(r, "state");
-        if (auto c = num(r, "exit_code")) {
-            s += " (exit " + std::to_string(*c);
-            if (auto d = num(r, "duration_ms")) {
-                s += ", " + ms_text(*d);
-            }
-            s += ")";
-        }
-        return s;
-    }
-    if (type == "note") {
-        return "note: " + str(r, "text");
-    }
+    const std::string& type = std::get<journal::Unknown>(rec).type;
     return type.empty() ? "record without a type" : type + " (unknown record type)";
 }
 
@@ -529,15 +526,19 @@ std::string format_report(const journal::Journal& j, const journal::RunState& s,
                           const RunContext& ctx) {
     std::string out = format_status(s, ctx);
     out += "\ntimeline (" + j.file.string() + "):\n";
-    std::string origin = str(j.header, "time");
-    auto line = [&](const json::object& r) {
-        std::string time = str(r, "time");
+    // Times of the report are offsets from the journal's first line, parsed once each.
+    const auto origin = util::parse_time(j.header.time);
+    auto line = [&](const journal::Entry& e) {
         std::string rel;
-        if (auto ms = elapsed_ms(origin, time)) {
-            rel = "+" + ms_text(*ms);
+        if (origin) {
+            if (auto t = util::parse_time(e.time)) {
+                rel = "+" +
+                      ms_text(std::chrono::duration_cast<std::chrono::milliseconds>(*t - *origin)
+                                  .count());
+            }
         }
-        out += "  " + pad(time, 25) + pad(rel, 9) + describe_record(r) + "\n";
-        std::string tail = str(r, "output_tail");
+        out += "  " + pad(e.time, 25) + pad(rel, 9) + describe_record(e) + "\n";
+        std::string_view tail = e.output_tail();
         if (!tail.empty()) {
             for (const auto& l : util::split(std::string(util::trim(tail)), '\n')) {
                 out += std::string(36, ' ') + "| " + l + "\n";
@@ -545,18 +546,19 @@ std::string format_report(const journal::Journal& j, const journal::RunState& s,
         }
     };
     line(j.header);
-    for (const auto& r : j.records) {
-        line(r);
+    for (const auto& e : j.records) {
+        line(e);
     }
     return out;
 }
 
 json::object report_json(const journal::Journal& j, const journal::RunState& s,
                          const RunContext& ctx) {
+    // The timeline is the records exactly as written: each line parsed again, only here.
     json::array timeline;
-    timeline.push_back(j.header);
-    for (const auto& r : j.records) {
-        timeline.push_back(r);
+    timeline.reserve(j.records.size() + 1);
+    for (size_t i = 0; i <= j.records.size(); ++i) {
+        timeline.push_back(j.object(i));
     }
     json::array warnings;
     for (const auto& w : s.warnings) {

@@ -32,7 +32,9 @@ struct RunView {
 
 /// Reads the run's journal from `store`, asks its lock (live? a dead holder of this run?)
 /// and folds. Throws util::Error (exit 2) for an invalid id, a missing or unreadable journal.
-RunView load_run(const state::Store& store, const std::string& run_id);
+/// Without `keep_records` the records are folded as they are read and not kept (the view's
+/// journal holds its header and warnings only): what `status` needs of a long run.
+RunView load_run(const state::Store& store, const std::string& run_id, bool keep_records = true);
 
 /// `rollback status`: the run header (who, why, when, state), the step table, warnings and the
 /// next command to type when the run is interrupted or needs attention. Ends with a newline.
@@ -59,6 +61,6 @@ boost::json::object report_json(const journal::Journal& j, const journal::RunSta
                                 const RunContext& ctx);
 
 /// One record as a line of text, e.g. `step restore-db: failed (exit 1, 2.3s): pg_restore: ...`.
-std::string describe_record(const boost::json::object& r);
+std::string describe_record(const journal::Entry& e);
 
 } // namespace rollback::report

@@ -253,8 +253,13 @@ std::optional<std::uint64_t> LocalStore::journal_version(const std::string& run_
     return static_cast<std::uint64_t>(size);
 }
 
-journal::Journal LocalStore::read_journal(const std::string& run_id) const {
-    return journal::read(journal::journal_path(dir_, run_id));
+std::optional<journal::Entry> LocalStore::last_record(const std::string& run_id) const {
+    return journal::last_entry(journal::journal_path(dir_, run_id));
+}
+
+journal::Journal LocalStore::read_journal(const std::string& run_id,
+                                          const journal::RecordSink* each) const {
+    return journal::read(journal::journal_path(dir_, run_id), each);
 }
 
 // The lease is not checked per append here: the flock ends only with its holder's process, so

@@ -55,7 +55,9 @@ class LocalStore : public Store {
     std::optional<std::string> latest_run() const override;
     std::optional<std::int64_t> runs_version() const override;
     std::optional<std::uint64_t> journal_version(const std::string& run_id) const override;
-    journal::Journal read_journal(const std::string& run_id) const override;
+    std::optional<journal::Entry> last_record(const std::string& run_id) const override;
+    journal::Journal read_journal(const std::string& run_id,
+                                  const journal::RecordSink* each = nullptr) const override;
     std::unique_ptr<journal::Appender> create_journal(const std::string& run_id,
                                                       const boost::json::object& header_fields,
                                                       const RunLease& lease) override;

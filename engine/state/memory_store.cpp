@@ -266,14 +266,15 @@ void MemoryStore::import_journal(const std::string& run_id, const std::string& t
     content = std::make_shared<std::string>(text);
 }
 
-journal::Journal MemoryStore::read_journal(const std::string& run_id) const {
+journal::Journal MemoryStore::read_journal(const std::string& run_id,
+                                           const journal::RecordSink* each) const {
     check_run_id(run_id);
     auto it = journals_.find(run_id);
     if (it == journals_.end()) {
         throw util::Error("journal " + journal_location(run_id) + " does not exist",
                           util::ExitCode::invalid, "run 'rollback history' to list the runs");
     }
-    return journal::parse(*it->second, journal_location(run_id));
+    return journal::parse(*it->second, journal_location(run_id), each);
 }
 
 std::unique_ptr<journal::Appender>

@@ -3,7 +3,9 @@
 // A migration is appended, never edited: version N is the first N entries of k_migrations.
 #include "state/pg_schema.hpp"
 
+#include "journal/paths.hpp"
 #include "util/error.hpp"
+#include "util/strings.hpp"
 
 #include <pqxx/connection_base>
 #include <pqxx/nontransaction>
@@ -92,6 +94,29 @@ SchemaMigration migrate_pg_schema(pqxx::connection_base& conn, const std::string
     }
     tx.commit();
     return m;
+}
+
+void check_run_id(const std::string& run_id) {
+    if (!journal::is_valid_run_id(run_id)) {
+        throw util::Error("not a run id: " + util::quoted(run_id), util::ExitCode::invalid,
+                          "run 'rollback history' to list the runs");
+    }
+}
+
+std::optional<std::string> text_or_null(const pqxx::field& f) {
+    if (f.is_null()) {
+        return std::nullopt;
+    }
+    return f.as<std::string>();
+}
+
+std::string join_lines(const pqxx::result& r) {
+    std::string out;
+    for (const auto& row : r) {
+        out += row[0].as<std::string>();
+        out += '\n';
+    }
+    return out;
 }
 
 } // namespace rollback::state

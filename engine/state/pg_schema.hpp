@@ -2,12 +2,14 @@
 #pragma once
 
 // Internal to the PostgreSQL store: the schema's migrations and the lease and journal pieces
-// (pg_schema.cpp, pg_lease.cpp) that PgStore hands out.
+// (pg_schema.cpp, pg_lease.cpp) that PgStore hands out, and the helpers its files share.
 
 #include "db/connection.hpp"
 #include "state/pg_store.hpp"
 
 #include <pqxx/connection_base>
+#include <pqxx/field>
+#include <pqxx/result>
 
 namespace rollback::state {
 
@@ -37,6 +39,13 @@ std::unique_ptr<journal::Appender> make_pg_appender(const db::Dsn& dsn,
                                                     std::uint64_t next_seq, std::string last_hash);
 
 /// The holder's document as the lease row keeps it, and back (nullopt for NULL).
+/// Refuses (util::Error, exit 2) a text that is not a run id (journal::is_valid_run_id).
+void check_run_id(const std::string& run_id);
+/// A column's text, nullopt for SQL NULL.
+std::optional<std::string> text_or_null(const pqxx::field& f);
+/// The first column of every row, each followed by '\n' (a journal's lines).
+std::string join_lines(const pqxx::result& r);
+
 std::string holder_text(const Holder& h);
 std::optional<Holder> holder_of_text(const std::optional<std::string>& text);
 

@@ -1,12 +1,10 @@
 // SPDX-License-Identifier: MIT
 #include "state/pg_store.hpp"
 
-#include "journal/paths.hpp"
 #include "state/pg_schema.hpp"
 
 #include "util/error.hpp"
 #include "util/log.hpp"
-#include "util/sha256.hpp"
 #include "util/strings.hpp"
 
 #include <pqxx/connection_base>
@@ -17,33 +15,6 @@
 namespace rollback::state {
 
 namespace fs = std::filesystem;
-
-namespace {
-
-void check_run_id(const std::string& run_id) {
-    if (!journal::is_valid_run_id(run_id)) {
-        throw util::Error("not a run id: " + util::quoted(run_id), util::ExitCode::invalid,
-                          "run 'rollback history' to list the runs");
-    }
-}
-
-std::optional<std::string> text_or_null(const pqxx::field& f) {
-    if (f.is_null()) {
-        return std::nullopt;
-    }
-    return f.as<std::string>();
-}
-
-std::string join_lines(const pqxx::result& r) {
-    std::string out;
-    for (const auto& row : r) {
-        out += row[0].as<std::string>();
-        out += '\n';
-    }
-    return out;
-}
-
-} // namespace
 
 SchemaMigration init_pg_schema(const db::Dsn& dsn, const PgStoreOptions& options) {
     auto conn = connect_durable(dsn);
@@ -468,142 +439,6 @@ std::optional<Holder> PgStore::dead_holder() const {
         return std::nullopt;
     }
     return row.holder;
-}
-
-std::vector<std::string> PgStore::list_runs() const {
-    auto c = session();
-    pqxx::read_transaction tx(c.conn);
-    std::vector<std::string> out;
-    for (const auto& row :
-         tx.exec("SELECT run_id FROM " + m_s + "journal WHERE seq = 0 ORDER BY run_id DESC")) {
-        out.push_back(row[0].as<std::string>());
-    }
-    return out;
-}
-
-std::optional<std::string> PgStore::latest_run() const {
-    auto c = session();
-    pqxx::read_transaction tx(c.conn);
-    return text_or_null(tx.exec("SELECT max(run_id) FROM " + m_s + "journal WHERE seq = 0")[0][0]);
-}
-
-std::string PgStore::journal_location(const std::string& run_id) const {
-    return m_where + " runs/" + run_id;
-}
-
-fs::path PgStore::artifacts_dir(const std::string& run_id) const {
-    return journal::run_dir(m_local, run_id);
-}
-
-std::string PgStore::journal_text(const std::string& run_id) const {
-    check_run_id(run_id);
-    std::string content;
-    {
-        auto c = session();
-        pqxx::read_transaction tx(c.conn);
-        content = join_lines(tx.exec_params(
-            "SELECT line FROM " + m_s + "journal WHERE run_id = $1 ORDER BY seq", run_id));
-    }
-    if (content.empty()) {
-        throw util::Error("journal " + journal_location(run_id) + " does not exist",
-                          util::ExitCode::invalid, "run 'rollback history' to list the runs");
-    }
-    return content;
-}
-
-journal::Journal PgStore::read_journal(const std::string& run_id) const {
-    return journal::parse(journal_text(run_id), journal_location(run_id));
-}
-
-void PgStore::import_journal(const std::string& run_id, const std::string& text) {
-    check_run_id(run_id);
-    try {
-        auto c = session();
-        pqxx::work tx(c.conn);
-        if (!tx.exec_params("SELECT 1 FROM " + m_s + "journal WHERE run_id = $1 LIMIT 1", run_id)
-                 .empty()) {
-            throw util::Error(
-                "journal " + journal_location(run_id) + " exists already", util::ExitCode::invalid,
-                "a run is imported once; compare with: rollback state export " + run_id);
-        }
-        // Imported lines carry generation 0: no lease of this store wrote them.
-        std::uint64_t seq = 0;
-        std::size_t begin = 0;
-        while (begin < text.size()) {
-            std::size_t end = text.find('\n', begin);
-            if (end == std::string::npos) {
-                end = text.size();
-            }
-            tx.exec_params("INSERT INTO " + m_s +
-                               "journal (run_id, seq, generation, line) VALUES ($1, $2, 0, $3)",
-                           run_id, static_cast<long long>(seq++), text.substr(begin, end - begin));
-            begin = end + 1;
-        }
-        tx.commit();
-    } catch (const util::Error&) {
-        throw;
-    } catch (const std::exception& e) {
-        throw util::Error("cannot import journal " + journal_location(run_id) + ": " +
-                              db::db_error_text(e),
-                          util::ExitCode::state_unwritable);
-    }
-}
-
-std::unique_ptr<journal::Appender> PgStore::create_journal(const std::string& run_id,
-                                                           const boost::json::object& header_fields,
-                                                           const RunLease& lease) {
-    check_run_id(run_id);
-    const std::string header =
-        journal::header_line(header_fields, util::format_time(std::chrono::system_clock::now()));
-    try {
-        auto c = session();
-        pqxx::work tx(c.conn);
-        auto r =
-            tx.exec("SELECT generation, held FROM " + m_s + "lease WHERE name = 'run' FOR SHARE");
-        if (static_cast<std::uint64_t>(r[0][0].as<long long>()) != lease.generation() ||
-            !r[0][1].as<bool>()) {
-            throw util::Error("cannot create journal " + journal_location(run_id) +
-                                  ": the run lock is not held by this lease",
-                              util::ExitCode::state_unwritable);
-        }
-        auto done = tx.exec_params("INSERT INTO " + m_s +
-                                       "journal (run_id, seq, generation, line)"
-                                       " VALUES ($1, 0, $2, $3) ON CONFLICT DO NOTHING",
-                                   run_id, static_cast<long long>(lease.generation()), header);
-        if (done.affected_rows() != 1) {
-            throw util::Error("cannot create journal " + journal_location(run_id) + ": it exists",
-                              util::ExitCode::state_unwritable);
-        }
-        tx.commit();
-    } catch (const util::Error&) {
-        throw;
-    } catch (const std::exception& e) {
-        throw util::Error("cannot create journal " + journal_location(run_id) + ": " +
-                              db::db_error_text(e),
-                          util::ExitCode::state_unwritable);
-    }
-    return make_pg_appender(m_dsn, m_options, run_id, journal_location(run_id), lease.generation(),
-                            1, util::sha256_hex(header));
-}
-
-std::unique_ptr<journal::Appender> PgStore::open_journal(const std::string& run_id,
-                                                         const RunLease& lease,
-                                                         std::vector<std::string>* warnings) {
-    journal::Journal j = read_journal(run_id);
-    if (warnings != nullptr) {
-        warnings->insert(warnings->end(), j.warnings.begin(), j.warnings.end());
-    }
-    std::string last;
-    {
-        auto c = session();
-        pqxx::read_transaction tx(c.conn);
-        last = tx.exec_params("SELECT line FROM " + m_s +
-                                  "journal WHERE run_id = $1 ORDER BY seq DESC LIMIT 1",
-                              run_id)[0][0]
-                   .as<std::string>();
-    }
-    return make_pg_appender(m_dsn, m_options, run_id, journal_location(run_id), lease.generation(),
-                            j.records.size() + 1, util::sha256_hex(last));
 }
 
 } // namespace rollback::state

@@ -93,7 +93,9 @@ class PgStore : public Store {
 
     std::vector<std::string> list_runs() const override;
     std::optional<std::string> latest_run() const override;
-    journal::Journal read_journal(const std::string& run_id) const override;
+    journal::Journal read_journal(const std::string& run_id,
+                                  const journal::RecordSink* each = nullptr) const override;
+    std::optional<journal::Entry> last_record(const std::string& run_id) const override;
     std::unique_ptr<journal::Appender> create_journal(const std::string& run_id,
                                                       const boost::json::object& header_fields,
                                                       const RunLease& lease) override;

@@ -14,6 +14,14 @@
 
 namespace rollback::state {
 
+std::optional<journal::Entry> Runs::last_record(const std::string& run_id) const {
+    auto j = read_journal(run_id);
+    if (j.records.empty()) {
+        return std::nullopt;
+    }
+    return std::move(j.records.back());
+}
+
 std::string this_host() {
     char buf[HOST_NAME_MAX + 1] = {};
     if (::gethostname(buf, sizeof buf - 1) != 0) {

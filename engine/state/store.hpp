@@ -218,9 +218,16 @@ class Runs {
     virtual std::optional<std::uint64_t> journal_version(const std::string& /*run_id*/) const {
         return std::nullopt;
     }
-    /// The journal of `run_id`, as journal::read reads it. util::Error (exit 2) for an id that is
-    /// no run id, a missing or unreadable journal.
-    virtual journal::Journal read_journal(const std::string& run_id) const = 0;
+    /// The journal of `run_id`, as journal::read reads it (with `each`: its records handed to
+    /// `each`, not kept). util::Error (exit 2) for an id that is no run id, a missing or
+    /// unreadable journal.
+    virtual journal::Journal read_journal(const std::string& run_id,
+                                          const journal::RecordSink* each = nullptr) const = 0;
+    /// The last complete record of `run_id`'s journal (how a watcher learns that a run has
+    /// finished), cheaper than read_journal where the store can (LocalStore: the file's end;
+    /// PgStore: one row). nullopt when the journal holds no record after its header, or its
+    /// last line cannot be read; util::Error as read_journal where it reads the whole journal.
+    virtual std::optional<journal::Entry> last_record(const std::string& run_id) const;
     /// Starts the journal of a new run with its header. Every append through the result is
     /// conditional on `lease` still being the current lease (fencing: a holder that lost the
     /// lock records nothing more). util::Error (exit 7) when it cannot be created.

@@ -5,8 +5,9 @@
 # /dev/shm exists), then times `rollback status`, `rollback report RUN_ID` and `rollback resume
 # RUN_ID --yes` of a copy of the run killed just before its run_finished record; and `rollback
 # validate` / `rollback plan` of a playbook of N steps where each step needs the one before
-# (a chain: the worst shape for an ordering that rescans). Prints the median CPU time (user+sys)
-# of REPS runs (default 5) of each command, in ms. Not run by CTest.
+# (a chain: the worst shape for an ordering that rescans) and of one where a last step needs all
+# N (a fan-in: the worst shape for a needs list searched linearly). Prints the median CPU time
+# (user+sys) of REPS runs (default 5) of each command, in ms. Not run by CTest.
 #   ROLLBACK=build/rollback REPS=5 tests/bench/long_run_bench.sh [N...]
 set -euo pipefail
 RB=${ROLLBACK:-$(cd "$(dirname "$0")/../.." && pwd)/build/rollback}
@@ -18,16 +19,19 @@ base=/tmp
 work=$(mktemp -d -p "$base")
 trap 'rm -rf "$work"' EXIT
 
-gen() { # N CHAINED FILE
+gen() { # N SHAPE(flat|chain|fanin) FILE
     python3 - "$@" <<'PY'
 import sys
-n, chained, path = int(sys.argv[1]), sys.argv[2] == "1", sys.argv[3]
+n, shape, path = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 with open(path, "w") as f:
     f.write('[playbook]\nname = "long"\n')
     for i in range(1, n + 1):
         f.write(f'[[step]]\nid = "s{i}"\naction = "wait"\nduration = "0s"\n')
-        if chained and i > 1:
+        if shape == "chain" and i > 1:
             f.write(f'needs = ["s{i - 1}"]\n')
+    if shape == "fanin":
+        f.write('[[step]]\nid = "join"\naction = "wait"\nduration = "0s"\nneeds = [' +
+                ", ".join(f'"s{i}"' for i in range(1, n + 1)) + ']\n')
 PY
 }
 
@@ -50,12 +54,14 @@ PY
 }
 export REPS_N=$reps
 
-printf '%-8s %10s %10s %10s %12s %10s\n' steps "status ms" "report ms" "resume ms" "validate ms" "plan ms"
+printf '%-8s %10s %10s %10s %12s %10s %12s %10s\n' steps "status ms" "report ms" "resume ms" \
+    "validate ms" "plan ms" "validate fan" "plan fan"
 for n in "${sizes[@]}"; do
     d=$work/$n
     mkdir -p "$d"
-    gen "$n" 0 "$d/flat.toml"
-    gen "$n" 1 "$d/chain.toml"
+    gen "$n" flat "$d/flat.toml"
+    gen "$n" chain "$d/chain.toml"
+    gen "$n" fanin "$d/fanin.toml"
     # Records: 1 run_started, then step_started + step_finished per step; the kill after the last
     # step_finished leaves a run that resume finishes without running a step.
     (cd "$d" && ROLLBACK_TEST_KILL_AT_RECORD=$((2 * n + 1)) "$RB" run -p flat.toml --yes \
@@ -67,5 +73,7 @@ for n in "${sizes[@]}"; do
     rs=$(cpu_ms "rm -rf '$d/rs' && cp -r '$d/cut' '$d/rs'" resume "$id" --yes --state-dir "$d/rs")
     va=$(cpu_ms true validate "$d/chain.toml")
     pl=$(cpu_ms true plan -p "$d/chain.toml" --state-dir "$d/st")
-    printf '%-8s %10s %10s %10s %12s %10s\n' "$n" "$st" "$rp" "$rs" "$va" "$pl"
+    vf=$(cpu_ms true validate "$d/fanin.toml")
+    pf=$(cpu_ms true plan -p "$d/fanin.toml" --state-dir "$d/st")
+    printf '%-8s %10s %10s %10s %12s %10s %12s %10s\n' "$n" "$st" "$rp" "$rs" "$va" "$pl" "$vf" "$pf"
 done

@@ -83,8 +83,6 @@ wait_for() { # SECONDS CMD...
         sleep 0.1
     done
 }
-leader_pid() { q "SELECT coalesce((holder::json->>'pid'), '0') FROM $1.lease WHERE name = 'leader' AND held AND expires_at > clock_timestamp()" 2>/dev/null || echo 0; }
-has_leader() { [ "$(leader_pid "$1")" != 0 ]; }
 run_gen() { q "SELECT generation FROM $1.lease WHERE name = 'run' AND held AND expires_at > clock_timestamp()" 2>/dev/null; }
 started() { [ "$(q "SELECT count(*) FROM $1.journal WHERE line::json->>'type' = 'step_started' AND line::json->>'step' = '$2'" 2>/dev/null)" -ge 1 ]; }
 finished_state() { q "SELECT line::json->>'state' FROM $1.journal WHERE line::json->>'type' = 'run_finished' ORDER BY seq DESC LIMIT 1" 2>/dev/null; }

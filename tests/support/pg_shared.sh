@@ -12,3 +12,12 @@ q() { "$BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$PG_BASE" -p "$PG_PORT" -U rollba
 q "GRANT CREATE ON DATABASE postgres TO rb_scram"
 DSN="postgresql://rb_scram:rb-scram-pw@/postgres?host=$PG_BASE&port=$PG_PORT"
 now_ms() { date +%s%3N; }
+# The pid of the monitor holding the leader lease of SCHEMA now, "0" when nobody holds it (no
+# row, an expired lease, or the server unreachable): never empty, so a test cannot take "no row"
+# for a leader.
+leader_pid() {
+    local pid
+    pid=$(q "SELECT holder::json->>'pid' FROM $1.lease WHERE name = 'leader' AND held AND expires_at > clock_timestamp()" 2>/dev/null) || pid=
+    echo "${pid:-0}"
+}
+has_leader() { [ "$(leader_pid "$1")" != 0 ]; }

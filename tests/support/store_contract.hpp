@@ -202,11 +202,11 @@ inline void check_contract(state::Store& store, StoreTraits traits = {}) {
         const auto j = store.read_journal(first);
         CHECK(j.run_id() == first);
         REQUIRE(j.records.size() == 3);
-        CHECK(j.records[0].at("type") == "run_started");
-        CHECK(j.records[2].at("text") == "two");
-        CHECK(j.records[2].at("seq") == 3);
+        CHECK(j.object(1).at("type") == "run_started");
+        CHECK(j.object(3).at("text") == "two");
+        CHECK(j.object(3).at("seq") == 3);
         // Each line names the hash of the line before it: the chain continues across the reopen.
-        CHECK(j.records[2].at("prev") != j.records[1].at("prev"));
+        CHECK(j.object(3).at("prev") != j.object(2).at("prev"));
         CHECK(journal::fold(j, false).playbook == "p.toml");
         try {
             store.read_journal("../../etc/passwd");
@@ -216,6 +216,25 @@ inline void check_contract(state::Store& store, StoreTraits traits = {}) {
         }
         CHECK_THROWS_AS(store.read_journal("20261126T120000Z-cccccc"), util::Error);
         CHECK(store.artifacts_dir(first).filename() == first);
+    }
+    SUBCASE("runs: the last record of a journal is its last line typed") {
+        const std::string run = "20261126T100000Z-aaaaaa";
+        auto lease = store.acquire_lease(state::this_process_holder(run, "test")).lease;
+        REQUIRE(lease);
+        auto j = store.create_journal(run, {{"run_id", run}}, *lease);
+        CHECK_FALSE(store.last_record(run)); // the header is no record
+        j->append(journal::to_json(journal::Note{"one"}));
+        auto last = store.last_record(run);
+        REQUIRE(last);
+        CHECK(last->seq == 1);
+        REQUIRE(last->type() == journal::RecordType::note);
+        CHECK(std::get<journal::Note>(last->record).text == "one");
+        j->append(journal::to_json(journal::RunFinished{"succeeded", 0, 12, std::nullopt}));
+        last = store.last_record(run);
+        REQUIRE(last);
+        CHECK(last->seq == 2);
+        REQUIRE(last->type() == journal::RecordType::run_finished);
+        CHECK(std::get<journal::RunFinished>(last->record).duration_ms == 12);
     }
     SUBCASE("journals: exported as the JSON Lines file and imported as they are") {
         const std::string run = "20261126T100000Z-aaaaaa", moved = "20261126T090000Z-0d0d0d";
@@ -242,7 +261,7 @@ inline void check_contract(state::Store& store, StoreTraits traits = {}) {
             "\n";
         store.import_journal(moved, imported);
         CHECK(store.journal_text(moved) == imported);
-        CHECK(store.read_journal(moved).records.at(0).at("text") == "moved");
+        CHECK(store.read_journal(moved).object(1).at("text") == "moved");
         CHECK(store.list_runs() == std::vector<std::string>{run, moved});
         CHECK_THROWS_AS(store.journal_text("20261126T120000Z-cccccc"), util::Error);
     }

@@ -49,4 +49,17 @@ TEST_SUITE("journal") {
         CHECK(ids[2] == "20261125T000000Z-000001");
         CHECK(latest_run(tmp.path()) == "20261127T000000Z-000001");
     }
+
+    TEST_CASE("latest run: of runs started in the same second the last written") {
+        test::TempDir tmp;
+        const auto older = tmp.write("runs/20261127T000000Z-ffffff.jsonl", "x");
+        const auto newer = tmp.write("runs/20261127T000000Z-000001.jsonl", "x");
+        tmp.write("runs/20261126T235959Z-000002.jsonl", "x");
+        fs::last_write_time(older, fs::last_write_time(newer) - std::chrono::seconds(5));
+        CHECK(list_runs(tmp.path()).front() == "20261127T000000Z-000001");
+        CHECK(latest_run(tmp.path()) == "20261127T000000Z-000001");
+        fs::last_write_time(older, fs::last_write_time(newer) + std::chrono::seconds(5));
+        CHECK(list_runs(tmp.path()).front() == "20261127T000000Z-ffffff");
+        CHECK(latest_run(tmp.path()) == "20261127T000000Z-ffffff");
+    }
 }

@@ -13,16 +13,16 @@ struct Builder {
     Journal j;
     std::int64_t seq = 0;
     Builder() {
-        j.header = {{"seq", 0},
-                    {"type", "header"},
-                    {"run_id", "20261126T143500Z-3fa9c1"},
-                    {"created", "2026-11-26T14:35:00.000Z"}};
+        j.header = read_entry({{"seq", 0},
+                               {"type", "header"},
+                               {"run_id", "20261126T143500Z-3fa9c1"},
+                               {"created", "2026-11-26T14:35:00.000Z"}});
     }
     Builder& add(json::object r) {
         r["seq"] = ++seq;
         r["time"] =
             "2026-11-26T14:35:" + std::string(seq < 10 ? "0" : "") + std::to_string(seq) + ".000Z";
-        j.records.push_back(std::move(r));
+        j.records.push_back(read_entry(r));
         return *this;
     }
     Builder& started() {

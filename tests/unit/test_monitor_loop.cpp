@@ -399,6 +399,35 @@ TEST_SUITE("monitor") {
         CHECK(w.calls_of("restore") == 1); // the person's run only
     }
 
+    TEST_CASE("loop: a run is noticed once its last record says it finished") {
+        World w("mode = \"observe\"\nwatch_after = \"1h\"\n");
+        auto loop = w.make_loop();
+        loop->iterate(true);
+        const std::string run_id = journal::new_run_id();
+        auto lease = w.store.acquire_lease(state::this_process_holder(run_id, "by hand")).lease;
+        REQUIRE(lease);
+        auto j = w.store.create_journal(run_id, {{"run_id", run_id}}, *lease);
+        journal::RunStarted started;
+        started.run_id = run_id;
+        started.playbook = (w.dir / "pb.toml").string();
+        j->append(journal::to_json(started));
+        j->append(journal::to_json(journal::StepStarted{"restore", 1}));
+        const auto noticed = [&] {
+            return fs::exists(w.dir / "monitor.jsonl") &&
+                   w.events().find("\"event\":\"run_noticed\",\"run_id\":\"" + run_id + "\"") !=
+                       std::string::npos;
+        };
+        w.tick(*loop);
+        CHECK_FALSE(noticed()); // still running
+        j->append(journal::to_json(journal::Note{"still going"}));
+        w.tick(*loop);
+        CHECK_FALSE(noticed());
+        j->append(journal::to_json(journal::RunFinished{"succeeded", 0, 5, std::nullopt}));
+        w.tick(*loop);
+        CHECK(noticed());
+        CHECK(loop->monitor().policy_memory().watch_until.has_value());
+    }
+
     TEST_CASE("loop: a deploy marker is fed once and the baselines are saved after it") {
         World w("mode = \"auto\"\n");
         auto loop = w.make_loop();

@@ -343,6 +343,23 @@ argv = "echo a | wc -c"
         CHECK(order == std::vector<std::string>{"i2", "i3", "i1", "db1", "db2", "c1", "verify-1"});
     }
 
+    TEST_CASE("loader: a need listed twice counts once and a step may need every other one") {
+        Fixture f;
+        std::string text;
+        std::string all;
+        for (int i = 1; i <= 50; ++i) {
+            text += "[[step]]\nid = \"s" + std::to_string(i) + "\"\n" + k_wait;
+            all += (all.empty() ? "\"s" : ", \"s") + std::to_string(i) + "\"";
+        }
+        text = std::string("[[step]]\nid = \"join\"\n") + k_wait + "needs = [" + all +
+               ", \"s7\", \"s7\"]\n" + text;
+        auto pb = playbook::load(f.write(text), f.options);
+        REQUIRE(pb.steps.size() == 51);
+        CHECK(pb.steps.front().id == "s1");
+        CHECK(pb.steps[49].id == "s50");
+        CHECK(pb.steps.back().id == "join");
+    }
+
     TEST_CASE("loader: property: the order is 'the earliest step whose needs are done' on random "
               "DAGs") {
         // The reference: the rule as docs/playbook.md states it, by brute force.

@@ -177,35 +177,18 @@ TEST_SUITE("report") {
 
 TEST_SUITE("report") {
     TEST_CASE("every record type the orchestrator writes is read back without a warning") {
-        // The types the orchestrator writes, from its source: a new one must be taught to the
-        // fold and the report (journal::record_types()) or this fails.
-        std::set<std::string> written;
-        // `{"type", "name"}` in the source (a plain scan: std::regex trips a false
-        // maybe-uninitialized warning of g++ 12 in the sanitizer build).
+        // The orchestrator builds typed records (journal/records.hpp), whose RecordType the fold
+        // and the report switch on: its sources hold no ad-hoc `{"type", "..."}` record.
         const std::string marker = "{\"type\", \"";
         for (const auto& e :
              std::filesystem::directory_iterator(test::source_dir() / "engine/orchestrator")) {
             std::ifstream in(e.path());
             std::string text((std::istreambuf_iterator<char>(in)), {});
-            for (size_t at = text.find(marker); at != std::string::npos;
-                 at = text.find(marker, at + 1)) {
-                const size_t from = at + marker.size();
-                const size_t end = text.find('"', from);
-                const std::string name = text.substr(from, end - from);
-                if (end != std::string::npos && text.compare(end, 2, "\"}") == 0 && !name.empty() &&
-                    name.find_first_not_of("abcdefghijklmnopqrstuvwxyz_") == std::string::npos) {
-                    written.insert(name);
-                }
-            }
+            INFO(e.path().string());
+            CHECK(text.find(marker) == std::string::npos);
         }
-        REQUIRE(written.count("step_finished") == 1);
-        REQUIRE(written.count("hook") == 1);
-        REQUIRE(written.count("run_stopped") == 1);
         const auto& known = journal::record_types();
-        for (const auto& t : written) {
-            INFO("record type " << t);
-            CHECK(std::find(known.begin(), known.end(), t) != known.end());
-        }
+        CHECK(known.size() == static_cast<size_t>(journal::RecordType::unknown));
 
         // One record of every known type, written and read back through load_run.
         test::TempDir tmp;

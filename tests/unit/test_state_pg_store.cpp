@@ -131,7 +131,7 @@ TEST_SUITE("state") {
         a.create_journal(k_run_a, {{"run_id", k_run_a}}, *lease)
             ->append({{"type", "note"}, {"text", "from a"}});
         CHECK(b.list_runs() == std::vector<std::string>{k_run_a});
-        CHECK(b.read_journal(k_run_a).records.at(0).at("text") == "from a");
+        CHECK(b.read_journal(k_run_a).object(1).at("text") == "from a");
         CHECK(b.artifacts_dir(k_run_a) == b_dir / ("runs/" + k_run_a));
     }
 
@@ -177,9 +177,9 @@ TEST_SUITE("state") {
 
         auto continued = store.open_journal(k_run_a, *b.lease, nullptr);
         CHECK(continued->append({{"type", "note"}, {"text", "after"}}) == 2);
-        const auto records = store.read_journal(k_run_a).records;
-        REQUIRE(records.size() == 2);
-        CHECK(records[1].at("text") == "after");
+        const auto read = store.read_journal(k_run_a);
+        REQUIRE(read.records.size() == 2);
+        CHECK(read.object(2).at("text") == "after");
     }
 
     TEST_CASE("PgStore: a record the server acknowledged and then lost stops the appender") {

@@ -1,0 +1,233 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+// The journal's records, typed: one struct per record type (docs/journal.md "Record
+// vocabulary"), and their JSON in one place (records.cpp). Writers build a record and append
+// to_json(record); readers get an Entry and dispatch on its RecordType.
+
+#include <boost/json/object.hpp>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+namespace rollback::journal {
+
+/// Every record type, header included, in the order of the Record variant. Unknown stands for a
+/// type this engine does not know (a newer writer's): kept and shown, never folded.
+enum class RecordType : std::uint8_t {
+    header,
+    run_started,
+    run_resumed,
+    step_skipped,
+    step_started,
+    step_process,
+    step_progress,
+    step_survivors,
+    step_finished,
+    step_probe,
+    step_marked_done,
+    step_retry_requested,
+    needs_attention,
+    hook,
+    run_interrupted,
+    run_stopped,
+    run_finished,
+    note,
+    unknown,
+};
+/// The name written in "type"; "" for unknown.
+std::string_view to_string(RecordType t);
+/// RecordType::unknown for a name this engine does not write.
+RecordType record_type(std::string_view name);
+
+/// Why a run started: kept in run_started (`reason` beside the `trigger` object), read by `when`
+/// conditions, hooks, `status` and `explain`.
+struct Trigger {
+    std::string kind = "manual"; ///< "manual", "condition", "webhook", "monitor", "approved"
+    std::string condition;       ///< condition name, e.g. "error-rate", "security"
+    std::string severity;        ///< "critical", "warning", ... (empty = unspecified)
+    std::string reason;          ///< --reason text (run_started "reason")
+    std::string decision_id;     ///< the decision record that caused the run, if any
+};
+
+/// A process named in a record: {pid, command}.
+struct Process {
+    int pid = 0;
+    std::string command;
+    bool left_group = false; ///< found by its attempt token outside the group (setsid)
+};
+
+/// One step of the plan in run_started "steps".
+struct PlannedStep {
+    std::string id;
+    std::string phase;
+    std::string action;
+    bool idempotent = false;
+    bool has_probe = false;
+    bool is_finally = false; ///< "finally"
+};
+
+/// --only / --skip / --from of the run (run_started "selection").
+struct StepSelection {
+    std::vector<std::string> only;
+    std::vector<std::string> skip;
+    std::string from;
+};
+
+struct Header {
+    std::string format;
+    std::int64_t version = 0;
+    std::string run_id;
+    std::string created;
+};
+struct RunStarted {
+    std::string run_id;
+    std::string playbook; ///< path
+    std::string playbook_sha256;
+    std::string playbook_name;
+    Trigger trigger;         ///< `reason` is the record's top-level "reason"
+    bool has_trigger = true; ///< false: a record without a "trigger" object (read only)
+    std::string user;
+    std::string host;
+    int pid = 0;
+    bool dry_run = false;
+    std::vector<PlannedStep> steps;
+    StepSelection selection;
+};
+struct RunResumed {
+    std::string by;
+    std::string why;
+    int pid = 0;
+    std::string host;
+};
+struct StepSkipped {
+    std::string step;
+    std::string why;
+};
+struct StepStarted {
+    std::string step;
+    std::optional<int> attempt; ///< always written; absent only in a foreign record
+};
+struct StepProcess {
+    std::string step;
+    int attempt = 0;
+    int pgid = 0;
+    std::uint64_t leader_start = 0; ///< clock ticks since boot (field 22 of /proc/<pid>/stat)
+    std::string boot_id;
+    /// The attempt token in its programs' environment; absent in journals written before it.
+    std::optional<std::string> token;
+    std::string command;
+};
+struct StepProgress {
+    std::string step;
+    std::string stage;
+    boost::json::object facts; ///< the action's facts, written after "stage" in their order
+};
+struct StepSurvivors {
+    std::string step;
+    int attempt = 0;
+    int pgid = 0;
+    std::vector<Process> found;
+    std::string outcome; ///< exited | terminated | killed | remain
+    std::int64_t waited_ms = 0;
+    std::optional<std::vector<Process>> remaining; ///< with outcome remain
+};
+struct StepFinished {
+    std::string step;
+    std::optional<int> attempt; ///< always written; absent only in a foreign record
+    std::string status;
+    std::optional<int> exit_code; ///< absent when the action ran no child
+    std::optional<std::int64_t> duration_ms;
+    std::string summary;
+    std::string output_tail;
+    boost::json::object details;
+    std::vector<Process> left_running; ///< written only when not empty
+};
+/// A probe's answer: the step's own probe command (`by` empty: exit_code, output_tail) or the
+/// action's (`by` = "action": state).
+struct StepProbe {
+    std::string step;
+    std::string by;
+    std::optional<int> exit_code;
+    std::string verdict; ///< done | not_done | error
+    std::string output_tail;
+    std::string state;
+};
+struct StepMarkedDone {
+    std::string step;
+    std::string by;
+    std::string why;
+    std::optional<std::string> probe_state;
+};
+struct StepRetryRequested {
+    std::string step;
+    std::string by;
+    std::string why;
+};
+struct NeedsAttention {
+    std::optional<std::string> step;
+    std::string message;
+};
+struct Hook {
+    std::string event;
+    std::string hook;
+    std::string step; ///< "" for run-level events
+    std::string status;
+    std::string summary;
+    std::string reason;
+    std::string output_tail;
+};
+struct RunInterrupted {
+    std::string signal;
+};
+struct RunStopped {
+    std::string why;
+};
+struct RunFinished {
+    std::string state;
+    std::optional<int> exit_code;
+    std::optional<std::int64_t> duration_ms; ///< always written; absent only in a foreign record
+    std::optional<int> tolerated_failures;
+};
+struct Note {
+    std::string text;
+};
+struct Unknown {
+    std::string type; ///< as written ("" when the record has none)
+};
+
+/// One alternative per RecordType, in its order: `RecordType(record.index())` is the type.
+using Record = std::variant<Header, RunStarted, RunResumed, StepSkipped, StepStarted, StepProcess,
+                            StepProgress, StepSurvivors, StepFinished, StepProbe, StepMarkedDone,
+                            StepRetryRequested, NeedsAttention, Hook, RunInterrupted, RunStopped,
+                            RunFinished, Note, Unknown>;
+
+inline RecordType type_of(const Record& r) {
+    return static_cast<RecordType>(r.index());
+}
+
+/// A record as read from a journal: where it is in the chain, when it was written, what it says.
+struct Entry {
+    std::int64_t seq = -1; ///< -1 when the record has none
+    std::string time;      ///< "" when the record has none
+    Record record;
+
+    RecordType type() const { return type_of(record); }
+    /// The record's "step" ("" for run-level records).
+    std::string_view step() const;
+    /// The record's "output_tail" (step_finished, step_probe, hook), else "".
+    std::string_view output_tail() const;
+};
+
+/// The record's fields as written: {"type": ..., fields in the documented order}. The writer
+/// adds "seq" and "time" in front and "prev" and "hash" at the end. Unknown gives {"type"}.
+boost::json::object to_json(const Record& r);
+
+/// Reads one parsed line. Never throws: a field of the wrong type reads as absent, an unknown
+/// "type" gives Unknown.
+Entry read_entry(const boost::json::object& line);
+
+} // namespace rollback::journal

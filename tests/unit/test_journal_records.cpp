@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: MIT
+#include "journal/records.hpp"
+
+#include "journal/writer.hpp"
+
+#include <boost/json/serialize.hpp>
+#include <doctest/doctest.h>
+
+using namespace rollback::journal;
+namespace json = boost::json;
+
+namespace {
+
+/// The record as a journal line's JSON, read back.
+Record round_trip(const Record& r) {
+    return read_entry(to_json(r)).record;
+}
+
+} // namespace
+
+TEST_SUITE("journal") {
+    TEST_CASE("records: every type has its name and back") {
+        for (auto t = RecordType::header; t != RecordType::unknown;
+             t = static_cast<RecordType>(static_cast<int>(t) + 1)) {
+            INFO(static_cast<int>(t));
+            CHECK(!to_string(t).empty());
+            CHECK(record_type(to_string(t)) == t);
+        }
+        CHECK(record_type("step_teleported") == RecordType::unknown);
+        CHECK(record_type("") == RecordType::unknown);
+        CHECK(to_string(RecordType::unknown).empty());
+    }
+
+    TEST_CASE("records: JSON keys in the documented order") {
+        StepFinished f;
+        f.step = "restore";
+        f.attempt = 2;
+        f.status = "failed";
+        f.exit_code = 1;
+        f.duration_ms = 40;
+        f.summary = "exit 1";
+        f.left_running = {{42, "sleep 100", false}};
+        CHECK(json::serialize(to_json(f)) ==
+              R"({"type":"step_finished","step":"restore","attempt":2,"status":"failed",)"
+              R"("exit_code":1,"duration_ms":40,"summary":"exit 1","output_tail":"",)"
+              R"("details":{},"left_running":[{"pid":42,"command":"sleep 100"}]})");
+        f.exit_code.reset();
+        f.left_running.clear();
+        CHECK(json::serialize(to_json(f)).find("exit_code") == std::string::npos);
+        CHECK(json::serialize(to_json(f)).find("left_running") == std::string::npos);
+
+        StepProbe by_command;
+        by_command.step = "s";
+        by_command.exit_code = 1;
+        by_command.verdict = "not_done";
+        CHECK(
+            json::serialize(to_json(by_command)) ==
+            R"({"type":"step_probe","step":"s","exit_code":1,"verdict":"not_done","output_tail":""})");
+        StepProbe by_action;
+        by_action.step = "s";
+        by_action.by = "action";
+        by_action.verdict = "done";
+        by_action.state = "swapped";
+        CHECK(
+            json::serialize(to_json(by_action)) ==
+            R"({"type":"step_probe","step":"s","by":"action","verdict":"done","state":"swapped"})");
+
+        StepProgress p{"restore", "restored", {{"database", "shop"}, {"backup", "b1"}}};
+        CHECK(
+            json::serialize(to_json(p)) ==
+            R"({"type":"step_progress","step":"restore","stage":"restored","database":"shop","backup":"b1"})");
+    }
+
+    TEST_CASE("records: read back as written") {
+        RunStarted s;
+        s.run_id = "20261126T143500Z-3fa9c1";
+        s.playbook = "pb.toml";
+        s.playbook_name = "shop";
+        s.trigger = {"condition", "error-rate", "critical", "checkout errors", "d-1"};
+        s.user = "alice";
+        s.pid = 7;
+        s.steps = {{"a", "code", "exec", true, false, false},
+                   {"z", "finally", "exec", false, true, true}};
+        s.selection = {{"a"}, {}, ""};
+        const auto back = std::get<RunStarted>(round_trip(s));
+        CHECK(back.trigger.kind == "condition");
+        CHECK(back.trigger.reason == "checkout errors");
+        CHECK(back.trigger.decision_id == "d-1");
+        REQUIRE(back.steps.size() == 2);
+        CHECK(back.steps[1].is_finally);
+        CHECK(back.steps[1].has_probe);
+        CHECK(back.selection.only == std::vector<std::string>{"a"});
+        CHECK(to_json(back) == to_json(s));
+
+        StepSurvivors v{
+            "s", 1, 99, {{100, "sleep 5", false}}, "remain", 300, {{{100, "sleep 5", true}}}};
+        const auto vb = std::get<StepSurvivors>(round_trip(v));
+        REQUIRE(vb.remaining);
+        CHECK(vb.remaining->at(0).pid == 100);
+        CHECK(vb.remaining->at(0).left_group);
+        CHECK(!vb.found.at(0).left_group);
+        CHECK(to_json(vb) == to_json(v));
+
+        NeedsAttention run_level{std::nullopt, "look"};
+        CHECK(!std::get<NeedsAttention>(round_trip(run_level)).step);
+        StepMarkedDone m{"s", "bob", "by hand", std::string("side database exists")};
+        CHECK(std::get<StepMarkedDone>(round_trip(m)).probe_state == "side database exists");
+        RunFinished fin{"failed", 1, 1234, 2};
+        CHECK(to_json(round_trip(fin)) == to_json(fin));
+    }
+
+    TEST_CASE("records: a field of the wrong type reads as absent and an unknown type is kept") {
+        const Entry e = read_entry({{"seq", 4},
+                                    {"time", "2026-11-26T14:35:00.000Z"},
+                                    {"type", "step_finished"},
+                                    {"step", 12},
+                                    {"exit_code", "one"},
+                                    {"left_running", "none"}});
+        CHECK(e.seq == 4);
+        REQUIRE(e.type() == RecordType::step_finished);
+        const auto& f = std::get<StepFinished>(e.record);
+        CHECK(f.step.empty());
+        CHECK(!f.exit_code);
+        CHECK(f.left_running.empty());
+        CHECK(e.step().empty());
+
+        const Entry u = read_entry({{"type", "step_teleported"}, {"step", "s"}});
+        CHECK(u.type() == RecordType::unknown);
+        CHECK(std::get<Unknown>(u.record).type == "step_teleported");
+        CHECK(u.seq == -1);
+        CHECK(read_entry({{"seq", 1}}).type() == RecordType::unknown);
+    }
+}
