@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "journal/line.hpp"
 
+#include "util/sha256.hpp"
+
 namespace rollback::journal::line {
 
 std::optional<Split> split_hash(std::string_view text) {
@@ -18,11 +20,16 @@ std::optional<Split> split_hash(std::string_view text) {
         }
     }
     Split s;
-    s.hashed.reserve(at + 1);
-    s.hashed.append(text.substr(0, at));
-    s.hashed.push_back('}');
+    s.body = text.substr(0, at);
     s.hash = hash;
     return s;
+}
+
+bool hash_matches(const Split& s) {
+    util::Sha256 h;
+    h.update(s.body);
+    h.update("}");
+    return h.hex() == s.hash;
 }
 
 } // namespace rollback::journal::line

@@ -15,11 +15,15 @@ inline constexpr std::string_view k_hash_key = ",\"hash\":\"";
 inline constexpr std::size_t k_hash_suffix_size = k_hash_key.size() + 64 + 2;
 
 /// Splits a line into (the line as it was hashed, the stored hash): the hashed text is the line
-/// with its hash field removed (`{...,"prev":"..."}`). nullopt when the line has no hash tail.
+/// with its hash field removed — `body` followed by `}` (`{...,"prev":"..."}`); views into
+/// `line`. nullopt when the line has no hash tail.
 struct Split {
-    std::string hashed;
-    std::string_view hash;
+    std::string_view body; ///< the line up to its hash field, without the closing brace
+    std::string_view hash; ///< 64 lower-case hex digits
 };
 std::optional<Split> split_hash(std::string_view line);
+
+/// Whether the SHA-256 of `s.body` + "}" is `s.hash`: the record's bytes are as written.
+bool hash_matches(const Split& s);
 
 } // namespace rollback::journal::line

@@ -155,7 +155,7 @@ std::string link_problem(std::string_view text, const boost::json::object& obj, 
     if (!split) {
         return "no \"hash\" field at the end of the line";
     }
-    if (util::sha256_hex(split->hashed) != split->hash) {
+    if (!line::hash_matches(*split)) {
         return "hash mismatch: the record's bytes were changed";
     }
     const auto* seq = obj.if_contains("seq");
@@ -366,7 +366,7 @@ Verification verify_content(std::string_view content, const fs::path& file) {
         if (!split) {
             return fail(line_no, "no \"hash\" field at the end of the line");
         }
-        if (util::sha256_hex(split->hashed) != split->hash) {
+        if (!line::hash_matches(*split)) {
             return fail(line_no, "hash mismatch: the record's bytes were changed");
         }
         const auto* seq = obj->if_contains("seq");

@@ -34,11 +34,10 @@ std::string Sha256::hex() {
     const unsigned int len = SHA256_DIGEST_LENGTH;
     SHA256_Final(md, static_cast<SHA256_CTX*>(m_ctx));
     static const char* digits = "0123456789abcdef";
-    std::string out;
-    out.reserve(len * 2);
+    std::string out(len * 2, '0');
     for (unsigned int i = 0; i < len; ++i) {
-        out += digits[md[i] >> 4];
-        out += digits[md[i] & 0xf];
+        out[2 * i] = digits[md[i] >> 4];
+        out[2 * i + 1] = digits[md[i] & 0xf];
     }
     return out;
 }
