@@ -270,6 +270,8 @@ namespace detail {
 
 namespace {
 
+constexpr char k_quoted_dollar = '\x01';
+
 /// The simple commands of a shell script as words, quotes removed, redirections dropped:
 /// rough, but never splits inside quotes. `<(` (process substitution) stays a word of its own.
 std::vector<std::vector<std::string>> simple_commands(std::string_view text) {
@@ -298,7 +300,8 @@ std::vector<std::vector<std::string>> simple_commands(std::string_view text) {
             } else if (c == '\\' && quote == '"' && i + 1 < text.size()) {
                 word += text[++i];
             } else {
-                word += c;
+                // A `$` in '...' is not expanded here: kept apart from one that is.
+                word += c == '$' && quote == '\'' ? k_quoted_dollar : c;
             }
             continue;
         }
@@ -467,6 +470,15 @@ std::string stdin_code_reader(std::string_view script) {
         const std::string_view prog = detail::basename_of(words[j]);
         const bool wrapped = detail::is_wrapper(prog) ||
                              std::find(runners.begin(), runners.end(), prog) != runners.end();
+        // A shell's or interpreter's code built from an expansion (`sh -c "$x"`,
+        // `python3 -c "$1"`, `su app -c "$CMD"`): whatever the variable holds runs.
+        const std::vector<std::string> command(words.begin() + static_cast<long>(j), words.end());
+        const ArgRoles roles = argument_roles(command);
+        for (size_t i = 0; i < roles.role.size(); ++i) {
+            if (roles.role[i] != ArgRole::data && command[i].find('$') != std::string::npos) {
+                return roles.program[i] + " running an expanded variable as code";
+            }
+        }
         for (size_t k = j; k < (wrapped ? words.size() : j + 1); ++k) {
             if (std::string p = detail::reads_code(words, k); !p.empty()) {
                 return p;

@@ -241,7 +241,9 @@ TEST_SUITE("playbook") {
              {"bash <<< {{v}}", "sh <<< \"x {{v}}\"", "source <(echo {{v}})", "bash <(echo {{v}})",
               ". <(printf %s {{v}})", "x={{v}}; eval \"$x\"", "eval \"$(echo {{v}})\"",
               "echo {{v}} > f; sh < f", "{ echo {{v}}; } | bash", "(echo {{v}}) | sh",
-              "if true; then echo {{v}}; fi | sh"}) {
+              "if true; then echo {{v}}; fi | sh", "x={{v}}; sh -c \"$x\"",
+              "CMD={{v}} bash -c \"$CMD\"", "python3 -c \"$1\" {{v}}",
+              "y={{v}}; su app -c \"echo $y\"", "z={{v}}; sudo -u app bash -lc \"$z\""}) {
             CAPTURE(text);
             CHECK(shell_problems(text, "x; touch PWNED").size() == 1);
         }
@@ -252,8 +254,8 @@ TEST_SUITE("playbook") {
         dir.write("reader.sh", "cat >/dev/null; echo read\n");
         for (const char* text :
              {"echo {{v}} | grep -c x", "echo {{v}} | sh reader.sh",
-              "printf %s {{v}} | bash ./reader.sh", "ps -e | grep bash; echo {{v}}",
-              "echo {{v}} | wc -c", "echo {{v}} | tr a-z A-Z"}) {
+              "sh -c 'printf \"%s\" \"$1\"' sh {{v}}", "printf %s {{v}} | bash ./reader.sh",
+              "ps -e | grep bash; echo {{v}}", "echo {{v}} | wc -c", "echo {{v}} | tr a-z A-Z"}) {
             for (const char* value : {"$(touch PWNED)", "x; touch PWNED", "`touch PWNED`"}) {
                 CAPTURE(text);
                 CAPTURE(value);
