@@ -78,6 +78,14 @@ class Loader {
     // an error. Exec's argv and probe, and every action key declared Encoding::argv.
     std::vector<std::string> sub_argv(const toml::array& arr, Step& s, std::string_view subject,
                                       std::string_view key);
+    // A secret among `uses` (the references of one command element) is an error: a child's
+    // arguments are readable by every local user.
+    void refuse_secret_in_command(const util::Location& at, const std::vector<std::string>& uses,
+                                  std::string_view subject, std::string_view key);
+    // A reference in an argument no known shell reads, written among shell characters
+    // (quotes, $, `, ;, |, &, <, >, \, line breaks): an error.
+    void refuse_shell_text(const util::Location& at, std::string_view text, const std::string& ref,
+                           std::string_view subject, std::string_view key);
     // `pattern` is the key path without array indices (what ActionSpec::encodings names),
     // `path` the one with them (where Step::sql_params keeps a SQL text's values).
     boost::json::value to_json(const toml::node& n, Step& s, std::string_view subject,

@@ -53,6 +53,9 @@ bool Loader::read_command(const toml::table& t, std::string_view key, Step& s,
     }
     if (n->is_string()) {
         is_string = true;
+        std::vector<std::string> uses, ignored;
+        m_subst->apply(n->as_string()->get(), uses, ignored);
+        refuse_secret_in_command(m_r.where(*n), uses, subject, key);
         argv = {sub(*n, n->as_string()->get(), s, subject, Encoding::shell)};
         if (util::trim(argv[0]).empty()) {
             m_r.error(m_r.where(*n), subject, "key " + q(key) + ": empty command");
@@ -78,33 +81,100 @@ std::vector<std::string> Loader::sub_argv(const toml::array& arr, Step& s, std::
     for (size_t i = 0; i < arr.size(); ++i) {
         list.push_back(arr.get(i)->as_string()->get());
     }
-    // ["sh", "-c", "... {{v}}"]: the command string is shell text, whatever the values.
+    // How each element is read, by every program the array names (docs/playbook.md,
+    // "Substitution"): a shell's command string takes shell words, code is refused.
     std::vector<std::string> seen;
     for (const auto& item : list) {
         std::vector<std::string> ignored_uses, ignored_problems;
         seen.push_back(m_subst->apply(item, ignored_uses, ignored_problems));
     }
-    const ScriptArg script = script_argument(seen);
+    const ArgRoles roles = argument_roles(seen);
+    std::string reader; // a shell string that runs its input as code: its arguments reach it
     std::vector<std::string> argv;
     for (size_t i = 0; i < list.size(); ++i) {
-        if (script.index != 0 && i == script.index && !script.shell) {
-            // Code of another language: no quoting keeps a value a value there.
-            std::vector<std::string> uses, ignored;
-            m_subst->apply(list[i], uses, ignored);
-            if (!uses.empty()) {
-                m_r.error(m_r.where(*arr.get(i)), subject,
-                          "key " + q(key) + ": {{" + uses.front() + "}} inside " + script.program +
-                              " code: a value cannot be kept a value there",
-                          "pass it through the environment (env = { V = \"{{...}}\" }, read "
-                          "as os.environ, $ENV{V}, ENVIRON[\"V\"], env.V) or as a whole "
-                          "argument the program reads as data (sys.argv, awk -v, jq --arg, "
-                          "psql -v)");
-            }
+        std::vector<std::string> uses, ignored;
+        m_subst->apply(list[i], uses, ignored);
+        const util::Location at = m_r.where(*arr.get(i));
+        refuse_secret_in_command(at, uses, subject, key);
+        const std::string first = uses.empty() ? "" : "{{" + uses.front() + "}}";
+        if (!uses.empty() && roles.role[i] == ArgRole::code) {
+            m_r.error(at, subject,
+                      "key " + q(key) + ": " + first + " inside " + roles.program[i] +
+                          " code: a value cannot be kept a value there",
+                      "pass it through the environment (env = { V = \"{{...}}\" }, read "
+                      "as \"$V\", os.environ, $ENV{V}, ENVIRON[\"V\"], env.V) or as a whole "
+                      "argument the program reads as data (sys.argv, awk -v, jq --arg, "
+                      "psql -v)");
+        } else if (!uses.empty() && !reader.empty()) {
+            m_r.error(at, subject,
+                      "key " + q(key) + ": " + first +
+                          " is an argument of a shell string that runs what it reads as code (" +
+                          reader + "): the value would become code",
+                      "do not feed a value to a program that runs its input");
+        } else if (!uses.empty() && roles.role[i] == ArgRole::data) {
+            refuse_shell_text(at, list[i], first, subject, key);
+        }
+        if (roles.role[i] == ArgRole::shell && reader.empty()) {
+            reader = stdin_code_reader(list[i]);
         }
         argv.push_back(sub(*arr.get(i), list[i], s, subject,
-                           script.shell && i == script.index ? Encoding::shell : Encoding::plain));
+                           roles.role[i] == ArgRole::shell ? Encoding::shell : Encoding::plain));
     }
     return argv;
+}
+
+void Loader::refuse_secret_in_command(const util::Location& at,
+                                      const std::vector<std::string>& uses,
+                                      std::string_view subject, std::string_view key) {
+    for (const Variable& v : m_pb.variables) {
+        if (v.secret && std::find(uses.begin(), uses.end(), v.name) != uses.end()) {
+            std::string env_name;
+            for (char c : v.name) {
+                env_name +=
+                    c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+            }
+            m_r.error(at, subject,
+                      "key " + q(key) + ": {{" + v.name +
+                          "}} is secret, and a program's arguments are visible to every local "
+                          "user while it runs (ps, /proc/PID/cmdline)",
+                      "pass it through the step's environment: env = { " + env_name + " = \"{{" +
+                          v.name + "}}\" } and \"$" + env_name +
+                          "\" in the command (or read by the program)");
+        }
+    }
+}
+
+// Outside a shell's command string, an argument written as shell text ("echo {{v}} > f",
+// "x'{{v}}'") has no shell the validator knows to read it: a program that is not known
+// (`watch`-like, a site's own wrapper) may run it through one, with the value spliced in.
+void Loader::refuse_shell_text(const util::Location& at, std::string_view text,
+                               const std::string& ref, std::string_view subject,
+                               std::string_view key) {
+    std::string literal;
+    for (size_t pos = 0;;) {
+        size_t open = text.find("{{", pos);
+        size_t close = open == std::string_view::npos ? open : text.find("}}", open + 2);
+        literal += text.substr(pos, close == std::string_view::npos ? text.npos : open - pos);
+        if (close == std::string_view::npos) {
+            break;
+        }
+        pos = close + 2;
+    }
+    const size_t bad = literal.find_first_of("'\"`$;|&<>\\\n\r");
+    if (bad == std::string::npos) {
+        return;
+    }
+    std::string shown = literal[bad] == '\n'   ? "a line break"
+                        : literal[bad] == '\r' ? "CR"
+                                               : q(std::string(1, literal[bad]));
+    m_r.error(at, subject,
+              "key " + q(key) + ": " + ref + " in an argument written as shell text (it holds " +
+                  shown +
+                  ") that no shell the validator knows reads: a program that runs it through a "
+                  "shell would run the value",
+              "for a shell, write [\"sh\", \"-c\", \"...\"] (the value becomes one quoted word) "
+              "or pass it through env = { V = \"" +
+                  ref + "\" } and \"$V\"; for plain text, leave the shell characters out");
 }
 
 // `pattern` is the key path without array indices (what ActionSpec::encodings names),

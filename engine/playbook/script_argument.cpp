@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // Which argument of a command line is a script an interpreter runs (sh -c, su -c, python -c,
 // ...): the one a {{variable}} must be quoted in as a shell word, or refused.
+#include "playbook/script_syntax.hpp"
 #include "playbook/variables.hpp"
 
 #include <algorithm>
@@ -8,7 +9,7 @@
 
 namespace rollback::playbook {
 
-namespace {
+namespace detail {
 
 std::string_view basename_of(std::string_view prog) {
     if (size_t slash = prog.rfind('/'); slash != std::string_view::npos) {
@@ -30,7 +31,6 @@ bool is_interpreter(std::string_view prog) {
            prog.starts_with("lua5") || std::find(names.begin(), names.end(), prog) != names.end();
 }
 
-/// The shell's -c command string after argv[j] (the shell), or 0.
 size_t shell_script_after(const std::vector<std::string>& argv, size_t j) {
     for (size_t i = j + 1; i < argv.size(); ++i) {
         const std::string& a = argv[i];
@@ -60,8 +60,6 @@ size_t shell_script_after(const std::vector<std::string>& argv, size_t j) {
     }
     return 0;
 }
-
-} // namespace
 
 namespace {
 
@@ -93,7 +91,8 @@ std::string_view code_letters(std::string_view prog) {
     return "";
 }
 
-/// The index of the code argument of an interpreter at argv[j] given as an option, or 0.
+} // namespace
+
 size_t interpreter_code(const std::vector<std::string>& argv, size_t j, std::string_view prog) {
     static const std::vector<std::string_view> long_code{
         "--eval", "--print", "--command", "--execute", "-Command", "-cmd", "--expression"};
@@ -142,6 +141,8 @@ size_t interpreter_code(const std::vector<std::string>& argv, size_t j, std::str
     return 0;
 }
 
+namespace {
+
 /// The program text of awk, sed or jq: the -e/--expression script (sed), else the first
 /// operand, unless a program file (-f) is given.
 size_t program_operand(const std::vector<std::string>& argv, size_t j, std::string_view prog) {
@@ -187,15 +188,26 @@ size_t program_operand(const std::vector<std::string>& argv, size_t j, std::stri
 
 } // namespace
 
-/// Programs that run their arguments as a command (after their own options).
 bool is_wrapper(std::string_view prog) {
     static const std::vector<std::string_view> names{
-        "env",    "timeout", "nice",   "ionice",     "nohup",       "setsid",   "stdbuf",
-        "chroot", "flock",   "sudo",   "doas",       "runuser",     "su",       "xargs",
-        "exec",   "command", "time",   "taskset",    "chrt",        "unshare",  "nsenter",
-        "script", "strace",  "ltrace", "caffeinate", "systemd-run", "firejail", "watch"};
+        "env",         "timeout",        "nice",         "ionice",    "nohup",
+        "setsid",      "stdbuf",         "chroot",       "flock",     "sudo",
+        "doas",        "runuser",        "su",           "xargs",     "exec",
+        "command",     "time",           "taskset",      "chrt",      "unshare",
+        "nsenter",     "script",         "strace",       "ltrace",    "caffeinate",
+        "systemd-run", "firejail",       "watch",        "prlimit",   "setpriv",
+        "setarch",     "numactl",        "cgexec",       "chpst",     "setuidgid",
+        "gosu",        "su-exec",        "unbuffer",     "faketime",  "fakeroot",
+        "bwrap",       "valgrind",       "catchsegv",    "xvfb-run",  "dbus-run-session",
+        "ssh-agent",   "pkexec",         "tini",         "dumb-init", "trickle",
+        "torsocks",    "proxychains",    "proxychains4", "cpulimit",  "chronic",
+        "ifne",        "systemd-nspawn", "systemd-cat",  "find"};
     return std::find(names.begin(), names.end(), prog) != names.end();
 }
+
+} // namespace detail
+
+using namespace detail;
 
 ScriptArg script_argument(const std::vector<std::string>& argv) {
     for (size_t j = 0; j < argv.size(); ++j) {
@@ -206,6 +218,9 @@ ScriptArg script_argument(const std::vector<std::string>& argv) {
         if (prog == "busybox" && j + 1 < argv.size()) {
             ++j;
             prog = basename_of(argv[j]);
+        }
+        if (ScriptArg own; program_code_arguments(argv, j, prog, own)) {
+            return own;
         }
         if (is_shell(prog)) {
             if (size_t k = shell_script_after(argv, j); k != 0) {

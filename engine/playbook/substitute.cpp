@@ -106,37 +106,6 @@ bool has_any(std::string_view value, std::string_view chars) {
 
 } // namespace
 
-namespace {
-
-/// In a shell string: the program an `xargs` runs as code with its input placed in it
-/// (`... | xargs -I{} sh -c 'echo {}'`), or empty. Data printed into that pipe becomes code.
-std::string xargs_into_code(std::string_view text) {
-    for (size_t at = text.find("xargs"); at != std::string_view::npos;
-         at = text.find("xargs", at + 5)) {
-        size_t end = text.find_first_of(";|&\n", at);
-        std::string_view cmd = text.substr(at, end == std::string_view::npos ? end : end - at);
-        std::vector<std::string> words;
-        for (const auto& w : util::split(std::string(cmd), ' ')) {
-            std::string word;
-            for (char c : w) {
-                if (c != '\'' && c != '"') {
-                    word += c;
-                }
-            }
-            if (!word.empty()) {
-                words.push_back(word);
-            }
-        }
-        const ScriptArg code = script_argument(words);
-        if (code.index != 0) {
-            return code.program;
-        }
-    }
-    return "";
-}
-
-} // namespace
-
 Substituter::Substituter(std::map<std::string, std::string> values) : m_values(std::move(values)) {
     for (const auto& [name, _] : m_values) {
         m_names.push_back(name);
@@ -156,8 +125,8 @@ Substitution Substituter::apply(std::string_view text, Encoding encoding,
     SqlState sql;
     JsonState json;
     std::vector<std::string> sql_names; // the variable of $1, $2, ...
-    const std::string xargs_code =
-        encoding == Encoding::shell ? xargs_into_code(text) : std::string();
+    const std::string reader =
+        encoding == Encoding::shell ? stdin_code_reader(text) : std::string();
     size_t pos = 0;
     for (;;) {
         size_t open = text.find("{{", pos);
@@ -210,12 +179,12 @@ Substitution Substituter::apply(std::string_view text, Encoding encoding,
             }
             break;
         case Encoding::shell:
-            if (!xargs_code.empty()) {
-                problems.push_back(ref + " in a shell string that pipes data into xargs running " +
-                                   xargs_code +
-                                   " code: the value would become code; pass it through the "
+            if (!reader.empty()) {
+                problems.push_back(ref + " in a shell string that runs what it reads as code (" +
+                                   reader +
+                                   "): the value would become code; pass it through the "
                                    "environment (env = { V = \"" +
-                                   ref + "\" } and \"$V\")");
+                                   ref + "\" } and \"$V\") to a script that does not");
             } else if (auto why = shell.unsafe(); !why.empty()) {
                 problems.push_back(ref + " " + why +
                                    ": no quoting keeps a value one word there; pass it through "

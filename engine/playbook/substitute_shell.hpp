@@ -150,7 +150,7 @@ class ShellState {
     /// Where bash evaluates a word's text again, however it is quoted: arithmetic (the
     /// operands of [[ ]], let, integer variables, array subscripts) and variable names
     /// (printf -v, read, unset, declare ...: a name's subscript is arithmetic), and a word
-    /// another program runs as code (script_argument over the command's words).
+    /// another program runs as code (argument_roles over the command's words).
     std::string re_evaluated() const {
         std::vector<std::string> words = m_words;
         words.push_back(m_word.empty() ? std::string("x") : m_word);
@@ -185,9 +185,9 @@ class ShellState {
             return "in an assignment in a script with integer variables (declare -i: the "
                    "value is evaluated as arithmetic)";
         }
-        const ScriptArg code = script_argument(words);
-        if (code.index != 0 && code.index == here) {
-            return "in a word " + code.program + " runs as code";
+        const ArgRoles roles = argument_roles(words);
+        if (roles.role[here] != ArgRole::data) {
+            return "in a word " + roles.program[here] + " runs as code";
         }
         return "";
     }
@@ -260,10 +260,10 @@ class ShellState {
         if (m_word.empty()) {
             words.push_back("x");
         }
-        const ScriptArg code = script_argument(words);
-        if (code.index != 0 && code.index == words.size() - 1) {
+        const ArgRoles roles = argument_roles(words);
+        if (roles.role.back() != ArgRole::data) {
             m_nested_depth = m_stack.size();
-            m_nested_by = code.program;
+            m_nested_by = roles.program.back();
         }
     }
     static bool is_blank(char c) { return c == ' ' || c == '\t' || c == '\n' || c == ';'; }

@@ -69,11 +69,35 @@ class Substituter {
 /// interpreter (python*, perl, ruby, node, php, lua, tclsh, pwsh) given with `-c`/`-e`/`-E`/
 /// `-r`/`--eval`/`-Command`. The first such argument counts: what follows is its arguments.
 struct ScriptArg {
+    ScriptArg() = default;
+    ScriptArg(size_t i, bool is_shell, std::string prog)
+        : index(i), shell(is_shell), program(std::move(prog)) {}
     size_t index = 0;    ///< 0: none
     bool shell = false;  ///< a shell command (values are quoted as shell words)
     std::string program; ///< the program that runs it, for messages
+    bool to_end =
+        false; ///< the elements after `index` are code too (`watch CMD...`, `ssh H CMD...`)
+    std::vector<size_t> options; ///< option values that are code (`git -c`, `ssh -o`, `rsync -e`)
 };
 ScriptArg script_argument(const std::vector<std::string>& argv);
+
+/// How the programs an argv array names read each of its elements. `data` < `shell` < `code`.
+enum class ArgRole { data, shell, code };
+struct ArgRoles {
+    std::vector<ArgRole> role;        ///< one per element
+    std::vector<std::string> program; ///< the program that reads the element as shell or code
+};
+/// Every element that some program named in `argv` runs as shell or code, found by taking each
+/// element as a program wherever it stands (script_argument of every suffix): an unknown wrapper
+/// in front (`prlimit --nofile=1 sh -c`, `setpriv ... sh -c`, `find -exec sh -c`, a site's own
+/// script) hides nothing. Where readings disagree, code wins over shell, shell over data.
+ArgRoles argument_roles(const std::vector<std::string>& argv);
+
+/// The program in a shell script that runs what it reads (its standard input, a here-string, a
+/// process substitution, /dev/stdin) as code — `| sh`, `| bash -s`, `bash <<<`, `python3 -`,
+/// `source /dev/stdin`, `| psql`, `| xargs sh -c`, `ssh HOST` without a command, `at` — or
+/// `eval` anywhere; else empty. Data written anywhere in such a script can reach it.
+std::string stdin_code_reader(std::string_view script);
 
 /// script_argument(argv).index when that argument is shell code, else 0.
 size_t shell_command_index(const std::vector<std::string>& argv);

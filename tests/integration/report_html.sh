@@ -21,7 +21,8 @@ token = { env = "SHOP_TOKEN", secret = true }
 id = "notify"
 phase = "immediate"
 action = "exec"
-argv = ["sh", "-c", "echo 'paging <script>alert(1)</script> with {{token}}'"]
+argv = ["sh", "-c", "echo \"paging <script>alert(1)</script> with $TOKEN\""]
+env = { TOKEN = "{{token}}" }
 [[step]]
 id = "restore-db"
 phase = "database"

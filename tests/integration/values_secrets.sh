@@ -105,7 +105,8 @@ token = { env = "CANARY", secret = true }
 id = "split-read"
 action = "exec"
 # The secret in two writes: the engine reads it in two chunks.
-argv = ["sh", "-c", "printf 'part %s' \"$(echo \"$1\" | cut -c1-11)\"; sleep 0.1; printf '%s\\n' \"$(echo \"$1\" | cut -c12-)\"", "sh", "{{token}}"]
+argv = ["sh", "-c", "printf 'part %s' \"$(echo \"$TOKEN\" | cut -c1-11)\"; sleep 0.1; printf '%s\\n' \"$(echo \"$TOKEN\" | cut -c12-)\""]
+env = { TOKEN = "{{token}}" }
 
 [[step]]
 id = "hook-step"
@@ -116,8 +117,8 @@ TOML
     for back in $(seq 1 30); do
         for form in plain upper url; do
             case $form in
-                plain) expr='$1' ;;
-                upper) expr='$(printf %s $1 | tr a-z A-Z)' ;;
+                plain) expr='$TOKEN' ;;
+                upper) expr='$(printf %s $TOKEN | tr a-z A-Z)' ;;
                 url) expr='$CANARY_URL' ;;
             esac
             cat <<TOML
@@ -125,7 +126,8 @@ TOML
 [[step]]
 id = "tail-$form-$back"
 action = "exec"
-argv = ["sh", "-c", "printf 'tok=%s' \"$expr\"; head -c \$((4096 - $back)) /dev/zero | tr '\\\\0' 'x'", "sh", "{{token}}"]
+argv = ["sh", "-c", "printf 'tok=%s' \"$expr\"; head -c \$((4096 - $back)) /dev/zero | tr '\\\\0' 'x'"]
+env = { TOKEN = "{{token}}" }
 TOML
         done
     done
@@ -136,13 +138,14 @@ id = "killed"
 action = "exec"
 # Kills the engine mid-step: `resume` runs the probe, which prints the secret.
 argv = ["sh", "-c", "kill -9 $PPID; sleep 5"]
-probe = ["sh", "-c", "printf 'probe %s\\n' \"$1\"; head -c 2040 /dev/zero | tr '\\0' 'p'", "sh", "{{token}}"]
+probe = ["sh", "-c", "printf 'probe %s\\n' \"$TOKEN\"; head -c 2040 /dev/zero | tr '\\0' 'p'"]
 
 [[step]]
 id = "fails"
 action = "exec"
 # Fails: the console shows the last lines of its output (800 bytes) with the secret cut there.
-argv = ["sh", "-c", "printf '\\033]0;pwned\\007\\033[2J'; printf 'lower %s\\n' \"$(printf %s \"$1\" | tr A-Z a-z)\"; yes fill | head -c 790; exit 3", "sh", "{{token}}"]
+argv = ["sh", "-c", "printf '\\033]0;pwned\\007\\033[2J'; printf 'lower %s\\n' \"$(printf %s \"$TOKEN\" | tr A-Z a-z)\"; yes fill | head -c 790; exit 3"]
+env = { TOKEN = "{{token}}" }
 TOML
 } >canary.toml
 

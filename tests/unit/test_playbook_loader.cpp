@@ -77,9 +77,9 @@ token = { env = "HELLO_TOKEN", secret = true }
 id = "say"
 description = "greet {{greeting}}"
 action = "exec"
-argv = ["echo", "{{greeting}}", "{{ token }}"]
+argv = ["echo", "{{greeting}}"]
 cwd = "sub"
-env = { K = "v-{{count}}" }
+env = { K = "v-{{count}}", TOKEN = "{{ token }}" }
 timeout = "30s"
 retries = 2
 retry_delay = "250ms"
@@ -120,9 +120,10 @@ hook = "notify"
         CHECK(say.phase == Phase::immediate);
         CHECK(say.where.line == 11);
         CHECK(say.description == "greet hi");
-        CHECK(say.argv == std::vector<std::string>{"echo", "hi", "tok-12345"});
+        CHECK(say.argv == std::vector<std::string>{"echo", "hi"});
         CHECK(say.cwd == (dir / "sub").string());
         CHECK(say.env.at("K") == "v-3");
+        CHECK(say.env.at("TOKEN") == "tok-12345");
         CHECK(say.timeout == util::Millis(30'000));
         CHECK(say.retries == 2);
         CHECK(say.retry_delay == util::Millis(250));

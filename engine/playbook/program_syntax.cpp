@@ -1,0 +1,491 @@
+// SPDX-License-Identifier: MIT
+// Programs that run an argument as code by a syntax of their own (watch, ssh, git -c, ...), the
+// roles of every element of an argv array, and shell scripts that run what they read as code.
+#include "playbook/script_syntax.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+namespace rollback::playbook {
+
+namespace detail {
+
+namespace {
+
+bool is_short_group(const std::string& a) {
+    return a.size() >= 2 && a[0] == '-' && a[1] != '-';
+}
+
+/// `--name=VALUE` (the element itself) or `--name VALUE` (the next one) is code.
+bool long_code_option(const std::vector<std::string>& argv, size_t& i, std::string_view name,
+                      ScriptArg& out) {
+    const std::string& a = argv[i];
+    if (a == name) {
+        out.options.push_back(++i);
+        return true;
+    }
+    if (a.starts_with(std::string(name) + "=")) {
+        out.options.push_back(i);
+        return true;
+    }
+    return false;
+}
+
+/// watch [options] COMMAND...: the words are joined and run by `sh -c` unless -x/--exec.
+bool watch_syntax(const std::vector<std::string>& argv, size_t j, ScriptArg& out) {
+    size_t i = j + 1;
+    for (; i < argv.size(); ++i) {
+        const std::string& a = argv[i];
+        if (a == "--") {
+            ++i;
+            break;
+        }
+        if (a == "-x" || a == "--exec") {
+            return false; // argv mode: a wrapper like timeout
+        }
+        if (a == "-n" || a == "--interval" || a == "-q" || a == "--equexit") {
+            ++i;
+            continue;
+        }
+        if (a.starts_with("--")) {
+            continue;
+        }
+        if (!is_short_group(a)) {
+            break;
+        }
+        if (a.find('x') != std::string::npos && a.find('n') == std::string::npos) {
+            return false;
+        }
+        if (a.back() == 'n' || a.back() == 'q') {
+            ++i;
+        }
+    }
+    if (i >= argv.size()) {
+        return false;
+    }
+    out = {i, false, "watch (through sh -c)"};
+    out.to_end = true;
+    return true;
+}
+
+/// ssh [options] DESTINATION [COMMAND...]: the command words are joined and run by the remote
+/// user's shell; `-o` values may be commands (ProxyCommand, LocalCommand, KnownHostsCommand).
+bool ssh_syntax(const std::vector<std::string>& argv, size_t j, ScriptArg& out) {
+    static const std::string_view with_value = "BbcDEeFIiJLlmOoPpQRSWw";
+    out = {0, false, "ssh (the remote shell)"};
+    size_t i = j + 1;
+    for (; i < argv.size(); ++i) {
+        const std::string& a = argv[i];
+        if (a == "--") {
+            ++i;
+            break;
+        }
+        if (!is_short_group(a)) {
+            break;
+        }
+        for (size_t k = 1; k < a.size(); ++k) {
+            if (with_value.find(a[k]) == std::string_view::npos) {
+                continue;
+            }
+            const bool joined = k + 1 < a.size();
+            if (!joined) {
+                ++i;
+            }
+            if (a[k] == 'o') {
+                out.options.push_back(i);
+            }
+            break;
+        }
+    }
+    if (i + 1 < argv.size()) {
+        out.index = i + 1;
+        out.to_end = true;
+    }
+    return true;
+}
+
+/// A `git config` name whose value git later runs as a command.
+bool git_code_name(std::string name) {
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    static const std::vector<std::string_view> suffixes{
+        "pager",    "editor",   "sshcommand", "fsmonitor", "hookspath",   "helper",
+        ".cmd",     ".command", ".program",   ".textconv", ".clean",      ".smudge",
+        ".process", "external", "askpass",    "gitproxy",  "receivepack", "uploadpack"};
+    return name.starts_with("alias.") || name.starts_with("pager.") ||
+           std::any_of(suffixes.begin(), suffixes.end(),
+                       [&](std::string_view s) { return name.ends_with(s); });
+}
+
+/// git: configuration given on the command line (`-c alias.x=!cmd`, `core.pager`, ...), the
+/// programs of clone/fetch/push (`--upload-pack`), `rebase -x`, `submodule foreach`,
+/// `filter-branch --*-filter`, `difftool -x`, and `git config NAME VALUE` for a command name.
+bool git_syntax(const std::vector<std::string>& argv, size_t j, ScriptArg& out) {
+    out = {0, false, "git"};
+    size_t i = j + 1;
+    for (; i < argv.size(); ++i) {
+        const std::string& a = argv[i];
+        if (a == "-c" || a == "--config-env") {
+            out.options.push_back(++i);
+        } else if (a.starts_with("--config-env=") || a.starts_with("--exec-path=")) {
+            out.options.push_back(i);
+        } else if (a == "-C" || a == "--git-dir" || a == "--work-tree" || a == "--namespace") {
+            ++i;
+        } else if (!a.starts_with("-")) {
+            break;
+        }
+    }
+    if (i >= argv.size()) {
+        return true;
+    }
+    const std::string sub = argv[i];
+    size_t operands = 0;
+    for (size_t k = i + 1; k < argv.size(); ++k) {
+        const std::string& b = argv[k];
+        if (long_code_option(argv, k, "--upload-pack", out) ||
+            long_code_option(argv, k, "--receive-pack", out) ||
+            long_code_option(argv, k, "--exec", out) ||
+            long_code_option(argv, k, "--extcmd", out) ||
+            long_code_option(argv, k, "--config", out)) {
+            continue;
+        }
+        if ((b == "-u" && (sub == "clone" || sub == "fetch" || sub == "ls-remote")) ||
+            (b == "-c" && sub == "clone") ||
+            (b == "-x" && (sub == "rebase" || sub == "difftool")) ||
+            (sub == "filter-branch" && b.starts_with("--") && b.ends_with("-filter"))) {
+            out.options.push_back(++k);
+        } else if (sub == "submodule" && b == "foreach") {
+            out.index = k + 1 < argv.size() ? k + 1 : 0;
+            out.to_end = true;
+            break;
+        } else if (sub == "config" && !b.starts_with("-") && ++operands == 1 && git_code_name(b)) {
+            out.options.push_back(k + 1);
+        }
+    }
+    return true;
+}
+
+/// rsync -e/--rsh/--rsync-path and tar's --to-command, --checkpoint-action, -I/
+/// --use-compress-program, -F/--info-script, --new-volume-script, --rsh-command.
+bool option_programs(const std::vector<std::string>& argv, size_t j, std::string_view prog,
+                     ScriptArg& out) {
+    const bool rsync = prog == "rsync";
+    out = {0, false, std::string(prog)};
+    static const std::vector<std::string_view> rsync_long{"--rsh", "--rsync-path"};
+    static const std::vector<std::string_view> tar_long{
+        "--to-command",  "--checkpoint-action", "--use-compress-program",
+        "--info-script", "--new-volume-script", "--rsh-command"};
+    for (size_t i = j + 1; i < argv.size(); ++i) {
+        const std::string& a = argv[i];
+        bool hit = false;
+        for (std::string_view name : rsync ? rsync_long : tar_long) {
+            if (!hit && long_code_option(argv, i, name, out)) {
+                hit = true;
+            }
+        }
+        if (hit || !is_short_group(a)) {
+            continue;
+        }
+        const std::string_view letters = rsync ? "e" : "IF";
+        for (size_t k = 1; k < a.size(); ++k) {
+            if (letters.find(a[k]) != std::string_view::npos) {
+                out.options.push_back(k + 1 < a.size() ? i : i + 1);
+                break;
+            }
+        }
+    }
+    return true;
+}
+
+} // namespace
+
+bool program_code_arguments(const std::vector<std::string>& argv, size_t j, std::string_view prog,
+                            ScriptArg& out) {
+    if (prog == "watch") {
+        return watch_syntax(argv, j, out);
+    }
+    if (prog == "ssh" || prog == "autossh") {
+        return ssh_syntax(argv, j, out);
+    }
+    if (prog == "git") {
+        return git_syntax(argv, j, out);
+    }
+    if (prog == "rsync" || prog == "tar" || prog == "gtar" || prog == "bsdtar") {
+        return option_programs(argv, j, prog, out);
+    }
+    if (prog == "tmux" || prog == "screen" || prog == "parallel" || prog == "sem") {
+        // Commands given as strings (new-session, send-keys, -X stuff, parallel's template)
+        // are run by a shell or typed into one.
+        out = {j + 1 < argv.size() ? j + 1 : 0, false, std::string(prog)};
+        out.to_end = true;
+        return true;
+    }
+    if (prog == "sg") {
+        // sg [-] GROUP [-c] COMMAND: COMMAND is run by /bin/sh -c.
+        size_t i = j + 1;
+        if (i < argv.size() && argv[i] == "-") {
+            ++i;
+        }
+        ++i;
+        if (i < argv.size() && argv[i] == "-c") {
+            ++i;
+        }
+        out = {i < argv.size() ? i : 0, true, "sg"};
+        return true;
+    }
+    return false;
+}
+
+} // namespace detail
+
+using namespace detail;
+
+ArgRoles argument_roles(const std::vector<std::string>& argv) {
+    ArgRoles r;
+    r.role.assign(argv.size(), ArgRole::data);
+    r.program.assign(argv.size(), "");
+    auto mark = [&](size_t i, ArgRole role, const std::string& program) {
+        if (i < argv.size() && role > r.role[i]) {
+            r.role[i] = role;
+            r.program[i] = program;
+        }
+    };
+    for (size_t j = 0; j < argv.size(); ++j) {
+        const std::vector<std::string> suffix(argv.begin() + static_cast<long>(j), argv.end());
+        const ScriptArg s = script_argument(suffix);
+        if (s.index != 0) {
+            mark(j + s.index, s.shell ? ArgRole::shell : ArgRole::code, s.program);
+            for (size_t k = j + s.index + 1; s.to_end && k < argv.size(); ++k) {
+                mark(k, ArgRole::code, s.program);
+            }
+        }
+        for (size_t k : s.options) {
+            mark(j + k, ArgRole::code, s.program);
+        }
+    }
+    return r;
+}
+
+namespace detail {
+
+namespace {
+
+constexpr char k_quoted_dollar = '\x01';
+
+/// The simple commands of a shell script as words, quotes removed, redirections dropped:
+/// rough, but never splits inside quotes. `<(` (process substitution) stays a word of its own.
+std::vector<std::vector<std::string>> simple_commands(std::string_view text) {
+    std::vector<std::vector<std::string>> out(1);
+    std::string word;
+    bool word_started = false;
+    char quote = 0;
+    auto end_word = [&] {
+        if (word_started) {
+            out.back().push_back(word);
+        }
+        word.clear();
+        word_started = false;
+    };
+    auto end_command = [&] {
+        end_word();
+        if (!out.back().empty()) {
+            out.emplace_back();
+        }
+    };
+    for (size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (quote != 0) {
+            if (c == quote) {
+                quote = 0;
+            } else if (c == '\\' && quote == '"' && i + 1 < text.size()) {
+                word += text[++i];
+            } else {
+                // A `$` in '...' is not expanded here: kept apart from one that is.
+                word += c == '$' && quote == '\'' ? k_quoted_dollar : c;
+            }
+            continue;
+        }
+        if (c == '\'' || c == '"') {
+            quote = c;
+            word_started = true;
+        } else if (c == '\\' && i + 1 < text.size()) {
+            word += text[++i];
+            word_started = true;
+        } else if (c == '<' && i + 1 < text.size() && text[i + 1] == '(') {
+            end_word();
+            out.back().push_back("<(");
+            end_command();
+            ++i;
+        } else if (c == '$' && i + 1 < text.size() && text[i + 1] == '(') {
+            end_command();
+            ++i;
+        } else if (std::string_view(";|&\n()`").find(c) != std::string_view::npos) {
+            end_command();
+        } else if (c == ' ' || c == '\t' || c == '\r') {
+            end_word();
+        } else {
+            word += c;
+            word_started = true;
+        }
+    }
+    end_command();
+    // Redirections: `<file`, `< file`, `2>&1`, `<<<word`, `<<EOF`: dropped with their target.
+    for (auto& words : out) {
+        std::vector<std::string> kept;
+        for (size_t i = 0; i < words.size(); ++i) {
+            const std::string& w = words[i];
+            const size_t op = w.find_first_not_of("0123456789");
+            if (w != "<(" && op != std::string::npos && (w[op] == '<' || w[op] == '>')) {
+                if (w.find_first_not_of("<>&-", op) == std::string::npos) {
+                    ++i; // the operator alone: its target is the next word
+                }
+                continue;
+            }
+            kept.push_back(w);
+        }
+        words = std::move(kept);
+    }
+    return out;
+}
+
+bool is_stdin_path(std::string_view w) {
+    return w == "-" || w == "/dev/stdin" || w == "/dev/fd/0" || w == "/proc/self/fd/0" || w == "<(";
+}
+
+/// The first operand after the options of the program at words[j] (options with a value
+/// skipped as `skip_value` says), or the end.
+size_t first_operand(const std::vector<std::string>& words, size_t j, std::string_view with_value,
+                     bool& saw_s) {
+    for (size_t i = j + 1; i < words.size(); ++i) {
+        const std::string& a = words[i];
+        if (a == "--") {
+            return i + 1;
+        }
+        if (a == "-" || a == "<(" || a.size() < 2 || (a[0] != '-' && a[0] != '+')) {
+            return i;
+        }
+        if (a[1] != '-' && a.find('s') != std::string::npos) {
+            saw_s = true;
+        }
+        if (a.size() == 2 && with_value.find(a[1]) != std::string_view::npos) {
+            ++i;
+        } else if (a == "--rcfile" || a == "--init-file") {
+            ++i;
+        }
+    }
+    return words.size();
+}
+
+/// What the program at words[j] runs as code from its input, or empty.
+std::string reads_code(const std::vector<std::string>& words, size_t j) {
+    const std::string prog(basename_of(words[j]));
+    const auto operand_reads = [&](std::string_view with_value) {
+        bool saw_s = false;
+        const size_t k = first_operand(words, j, with_value, saw_s);
+        return saw_s || k >= words.size() || is_stdin_path(words[k]);
+    };
+    if (prog == "eval") {
+        return "eval";
+    }
+    if ((prog == "source" || prog == ".") && j + 1 < words.size() && is_stdin_path(words[j + 1])) {
+        return prog + " " + words[j + 1];
+    }
+    if (is_shell(prog)) {
+        return shell_script_after(words, j) == 0 && operand_reads("oO") ? prog : "";
+    }
+    if (is_interpreter(prog)) {
+        if (interpreter_code(words, j, prog) != 0 ||
+            std::find(words.begin() + static_cast<long>(j), words.end(), "-m") != words.end()) {
+            return "";
+        }
+        bool saw_s = false;
+        const size_t k = first_operand(words, j, "WXIMr", saw_s);
+        return k >= words.size() || is_stdin_path(words[k]) ? prog : "";
+    }
+    if (prog == "psql" || prog == "mysql" || prog == "mariadb" || prog == "sqlite3") {
+        for (size_t i = j + 1; i < words.size(); ++i) {
+            const std::string& a = words[i];
+            if (a == "-c" || a == "-e" || a == "-f" || a == "-cmd" || a.starts_with("--command") ||
+                a.starts_with("--execute") || a.starts_with("--file")) {
+                return "";
+            }
+        }
+        if (prog == "sqlite3" &&
+            std::count_if(words.begin() + static_cast<long>(j) + 1, words.end(),
+                          [](const std::string& w) { return !w.starts_with("-"); }) >= 2) {
+            return "";
+        }
+        return prog + " (SQL)";
+    }
+    if (prog == "at" || prog == "batch") {
+        return std::find(words.begin() + static_cast<long>(j), words.end(), "-f") == words.end()
+                   ? prog
+                   : "";
+    }
+    if (prog == "crontab" && j + 1 < words.size() && words.back() == "-") {
+        return prog;
+    }
+    if (prog == "ssh" || prog == "autossh") {
+        ScriptArg s;
+        ssh_syntax(words, j, s);
+        if (s.index == 0) {
+            return prog + " (the remote shell)";
+        }
+        const std::string remote = reads_code(words, s.index);
+        return remote.empty() ? "" : prog + " ... " + remote;
+    }
+    if (prog == "xargs") {
+        const std::vector<std::string> rest(words.begin() + static_cast<long>(j), words.end());
+        const ArgRoles roles = argument_roles(rest);
+        for (size_t i = 0; i < roles.role.size(); ++i) {
+            if (roles.role[i] != ArgRole::data) {
+                return "xargs running " + roles.program[i];
+            }
+        }
+    }
+    return "";
+}
+
+} // namespace
+
+} // namespace detail
+
+std::string stdin_code_reader(std::string_view script) {
+    for (const auto& words : detail::simple_commands(script)) {
+        size_t j = 0;
+        static const std::vector<std::string_view> keywords{
+            "{", "}", "!", "if", "then", "else", "elif", "do", "while", "until", "time"};
+        while (j < words.size() &&
+               ((words[j].find('=') != std::string::npos && words[j].find('=') != 0 &&
+                 !words[j].starts_with("-")) ||
+                std::find(keywords.begin(), keywords.end(), words[j]) != keywords.end())) {
+            ++j; // NAME=value and keywords before the command
+        }
+        if (j >= words.size()) {
+            continue;
+        }
+        // The program, or after a wrapper (sudo -u app bash, timeout 5 sh) any later word.
+        static const std::vector<std::string_view> runners{"busybox", "docker",     "podman",
+                                                           "kubectl", "lxc-attach", "machinectl"};
+        const std::string_view prog = detail::basename_of(words[j]);
+        const bool wrapped = detail::is_wrapper(prog) ||
+                             std::find(runners.begin(), runners.end(), prog) != runners.end();
+        // A shell's or interpreter's code built from an expansion (`sh -c "$x"`,
+        // `python3 -c "$1"`, `su app -c "$CMD"`): whatever the variable holds runs.
+        const std::vector<std::string> command(words.begin() + static_cast<long>(j), words.end());
+        const ArgRoles roles = argument_roles(command);
+        for (size_t i = 0; i < roles.role.size(); ++i) {
+            if (roles.role[i] != ArgRole::data && command[i].find('$') != std::string::npos) {
+                return roles.program[i] + " running an expanded variable as code";
+            }
+        }
+        for (size_t k = j; k < (wrapped ? words.size() : j + 1); ++k) {
+            if (std::string p = detail::reads_code(words, k); !p.empty()) {
+                return p;
+            }
+        }
+    }
+    return "";
+}
+
+} // namespace rollback::playbook
