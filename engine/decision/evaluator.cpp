@@ -162,6 +162,40 @@ void Evaluator::resume_policy(const PolicyMemory& memory) {
     }
 }
 
+void Evaluator::adopt_policy(const PolicyMemory& memory) {
+    m->cooldown_until = memory.cooldown_until;
+    m->watch_until = memory.watch_until;
+    for (auto& c : m->conds) {
+        auto it = memory.conditions.find(c.spec.name);
+        const ConditionMemory none;
+        const ConditionMemory& cm = it == memory.conditions.end() ? none : it->second;
+        if (c.firing) {
+            // This evaluator's incident; acted on only if the leader acted on an incident of
+            // this condition that was still open.
+            const bool leader_acted = cm.incident_since && cm.acted;
+            c.acted = leader_acted;
+            c.clear_approval();
+            if (leader_acted) {
+                c.approval_id = cm.approval_id;
+                c.approval_expires = cm.approval_expires;
+                c.approval_expired = cm.approval_expired;
+                c.approval_escalated = cm.approval_escalated;
+            }
+        } else if (cm.incident_since) {
+            c.firing = true;
+            c.incident_since = cm.incident_since;
+            c.ok_since = cm.ok_since;
+            c.acted = cm.acted;
+            c.approval_id = cm.approval_id;
+            c.approval_expires = cm.approval_expires;
+            c.approval_expired = cm.approval_expired;
+            c.approval_escalated = cm.approval_escalated;
+        }
+        c.last_escalated = cm.last_escalated;
+        c.noted_cooldown = cm.noted_cooldown;
+    }
+}
+
 void Evaluator::approval_requested(const std::string& condition, const std::string& decision_id,
                                    SystemTime expires) {
     for (auto& c : m->conds) {

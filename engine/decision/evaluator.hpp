@@ -104,6 +104,14 @@ class Evaluator {
     /// Carries `memory` over (the later of each time and this evaluator's own wins; an open
     /// incident of a condition of the same name is this evaluator's open incident).
     void resume_policy(const PolicyMemory& memory);
+    /// Takes `memory` as the truth of what was acted on (docs/config.md "Leadership": a monitor
+    /// that becomes the leader acts as the previous leader left things): the cooldown, the
+    /// watch, and for each condition whether its open incident acted, its approval request and
+    /// when it last paged, come from `memory` — replacing what this evaluator decided while it
+    /// followed and acted on nothing. An open incident of this evaluator that `memory` does not
+    /// hold as acted has not acted: at its next tick that breaches with its counting satisfied
+    /// it acts. Counting state (breaching runs, windows) stays this evaluator's own.
+    void adopt_policy(const PolicyMemory& memory);
 
     /// Mode confirm: the monitor asked for approval of `condition`'s incident as `decision_id`,
     /// answerable until `expires`.

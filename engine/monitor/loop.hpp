@@ -130,6 +130,7 @@ class Loop {
     void act_on_trigger(const decision::DecisionRecord& record, const std::string& decision_id);
     /// At a tick: asks the leadership (when shared) and says when this monitor starts or stops
     /// leading (monitor_loop_leading.cpp).
+    void adopt_shared_policy();
     void ask_leadership();
     /// `r` as this monitor keeps it: with its role among monitors sharing the state, and a
     /// follower's trigger not executed.

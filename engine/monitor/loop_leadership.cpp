@@ -5,6 +5,7 @@
 
 #include "journal/paths.hpp"
 #include "journal/state.hpp"
+#include "state/policy_memory.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
 
@@ -16,6 +17,9 @@ void Loop::ask_leadership() {
     }
     const bool was = m_leading;
     m_leading = m_leadership->may_act();
+    if (m_leading && !was) {
+        adopt_shared_policy();
+    }
     std::optional<state::Leader> now;
     try {
         now = m_leadership->leader();
@@ -44,6 +48,32 @@ void Loop::ask_leadership() {
            {"generation", generation},
            {"leader_host", now ? now->holder.host : std::string()},
            {"leader_pid", now ? now->holder.pid : 0}});
+}
+
+/// A monitor that becomes the leader acts as the previous leader left things: what was acted on
+/// is what the leader kept in the shared state (its policy memory, written before each run
+/// starts), not what this monitor decided while it followed. So an incident that fired while
+/// nobody could act — the shared state down at that tick, every monitor a follower — is acted
+/// on at its next breaching tick by whoever leads when the state answers again (and one the
+/// leader acted on is not acted on twice). Throws when the state does not answer: this monitor
+/// then leads nothing this tick (iterate_shared) and adopts again at its next try.
+void Loop::adopt_shared_policy() {
+    std::optional<decision::Evaluator::PolicyMemory> memory;
+    try {
+        memory = state::load_policy_memory(m_env.store);
+    } catch (...) {
+        m_leading = false;
+        throw;
+    }
+    m_mon->adopt_policy(memory.value_or(decision::Evaluator::PolicyMemory{}));
+    m_policy_saved = memory;
+    std::int64_t acted = 0;
+    if (memory) {
+        for (const auto& entry : memory->conditions) {
+            acted += entry.second.incident_since && entry.second.acted ? 1 : 0;
+        }
+    }
+    event({{"event", "policy_adopted"}, {"acted_incidents", acted}});
 }
 
 decision::DecisionRecord Loop::as_kept(const decision::DecisionRecord& r) const {

@@ -125,6 +125,13 @@ void Monitor::resume_policy(const decision::Evaluator::PolicyMemory& memory) {
     }
 }
 
+void Monitor::adopt_policy(const decision::Evaluator::PolicyMemory& memory) {
+    m_eval.adopt_policy(memory);
+    if (m_alerts) {
+        m_alerts->adopt_policy(memory);
+    }
+}
+
 std::optional<decision::Evaluation> Monitor::evaluate_alerts(SystemTime now,
                                                              const AlertBook& book) {
     if (!m_alerts) {

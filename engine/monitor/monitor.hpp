@@ -70,6 +70,9 @@ class Monitor {
     /// Both Evaluators' (signal and alert conditions): the later of each time.
     decision::Evaluator::PolicyMemory policy_memory() const;
     void resume_policy(const decision::Evaluator::PolicyMemory& memory);
+    /// decision::Evaluator::adopt_policy on both Evaluators: a follower that becomes the
+    /// leader takes the shared memory as the truth of what was acted on.
+    void adopt_policy(const decision::Evaluator::PolicyMemory& memory);
     /// Mode confirm: the approval requests of open incidents (decision::Evaluator), routed to
     /// the evaluator that holds the condition.
     void approval_requested(const std::string& condition, const std::string& decision_id,

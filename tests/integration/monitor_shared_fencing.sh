@@ -170,3 +170,61 @@ for m in a b; do
     [ "$rc" = 0 ] || fail "monitor $m exited $rc on SIGTERM"
 done
 pass "the server restarted mid-run: the run waited and finished, nothing lost or done twice; the monitors went on"
+
+# --- the server down at the tick where the condition fires ------------------------------------
+# While the state does not answer every monitor acts on nothing (its tick stops at the first
+# read of the store); whoever leads when the server is back adopts what the leaders acted on
+# (nothing here) and acts at the next breaching tick: one run, not none, and not two.
+playbook outage 0
+echo 1 >"$WORK/fault.outage"
+config "$WORK/outage/a" outage 3s
+config "$WORK/outage/b" outage 3s
+start_monitor a "$WORK/outage/a"
+start_monitor b "$WORK/outage/b"
+wait_for 20 has_leader outage || fail "no monitor leads (outage)"
+bash "$SRC/tests/support/pg_throwaway.sh" stop
+echo 9 >"$WORK/fault.outage"
+sleep 4 # ticks that fire while nobody can act
+bash "$SRC/tests/support/pg_throwaway.sh" start
+wait_for 40 run_done outage || fail "nobody acted on the incident after the server came back"
+[ "$(finished_state outage)" = succeeded ] || fail "the run ended $(finished_state outage)"
+sleep 3 # a second run would start within a few ticks
+[ "$(q "SELECT count(*) FROM outage.journal WHERE seq = 0")" = 1 ] || fail "more than one run (outage)"
+effects_once outage
+cat "$WORK"/outage/*/out >"$WORK/outage.out"
+contains "$WORK/outage.out" "the shared state did not answer"
+for m in a b; do kill -TERM "${PID_OF[$m]}"; done
+for m in a b; do
+    rc=0; wait "${PID_OF[$m]}" || rc=$?
+    [ "$rc" = 0 ] || fail "monitor $m exited $rc on SIGTERM"
+done
+pass "the server down at the firing tick: the leader after it acted once"
+
+# --- the leader dies as the incident begins -----------------------------------------------------
+# The host that ran the leader went down with the service: the follower evaluates the first
+# breaching ticks while the dead leader's lease runs out, and records the triggers it may not act
+# on. When it leads, it adopts what the leaders acted on (nothing) and acts: one run, not none.
+playbook orphan 0
+echo 1 >"$WORK/fault.orphan"
+config "$WORK/orphan/a" orphan 3s
+config "$WORK/orphan/b" orphan 3s
+start_monitor a "$WORK/orphan/a"
+start_monitor b "$WORK/orphan/b"
+wait_for 20 has_leader orphan || fail "no monitor leads (orphan)"
+dead=$(leader_pid orphan)
+kill -KILL "$dead"
+echo 9 >"$WORK/fault.orphan"
+wait_for 40 run_done orphan || fail "the follower never acted on the incident the dead leader did not see"
+[ "$(finished_state orphan)" = succeeded ] || fail "the run ended $(finished_state orphan)"
+sleep 3
+[ "$(q "SELECT count(*) FROM orphan.journal WHERE seq = 0")" = 1 ] || fail "more than one run (orphan)"
+effects_once orphan
+[ "$(q "SELECT count(*) FROM orphan.decisions WHERE doc::json->>'action' = 'trigger' AND doc::json->'leadership'->>'role' = 'follower'")" -ge 1 ] ||
+    fail "the follower recorded no trigger while the dead leader's lease ran out (the test did not test it)"
+for m in a b; do [ "${PID_OF[$m]}" = "$dead" ] || kill -TERM "${PID_OF[$m]}"; done
+for m in a b; do
+    [ "${PID_OF[$m]}" = "$dead" ] && continue
+    rc=0; wait "${PID_OF[$m]}" || rc=$?
+    [ "$rc" = 0 ] || fail "monitor $m exited $rc on SIGTERM"
+done
+pass "the leader killed as the incident began: the follower, leading, acted once"
