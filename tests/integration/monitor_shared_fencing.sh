@@ -5,7 +5,9 @@
 # past its lease; the follower takes over and finishes the run; the old leader, continued
 # (SIGCONT), starts no further step — its next journal append is refused — says why and goes on
 # as a follower. The server restarted mid-run: the leader's run waits for it and finishes,
-# nothing lost or done twice; the monitors say the state did not answer and go on.
+# nothing lost or done twice; the monitors say the state did not answer and go on. The server
+# down, or the leader killed, as an incident begins: the monitor that leads next acts on it once
+# (issue 14, "nobody acted").
 source "$(dirname "$0")/../support/itest.sh"
 PG_PORT=54344
 source "$(dirname "$0")/../support/pg_shared.sh"
