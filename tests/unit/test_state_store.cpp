@@ -229,8 +229,12 @@ TEST_SUITE("state") {
               "error naming it") {
         test::TempDir dir;
         state::LocalStore store(dir.path());
-        store.put_active_alerts(
-            {{"f1", {{"alertname", "HighErrorRate"}}, "", at("2026-12-05T17:00:00Z")}});
+        store.put_active_alerts({{"f1",
+                                  {{"alertname", "HighErrorRate"}},
+                                  "",
+                                  at("2026-12-05T17:00:00Z"),
+                                  "",
+                                  std::nullopt}});
         CHECK(
             util::read_file(dir.path() / "alerts.json") ==
             "{\"version\":1,\"alerts\":[{\"fingerprint\":\"f1\",\"labels\":{\"alertname\":"
