@@ -164,6 +164,8 @@ class Loop {
     std::optional<Monitor> m_mon;
     util::SystemTime m_tick_at;
     int m_once_rc = 0;
+    /// A run the loop started was interrupted by SIGINT/SIGTERM: the monitor stops too (exit 130).
+    bool m_stopping = false;
     std::optional<std::string> m_marker_seen; ///< "release@time" of the deploy marker fed last
     /// The incident policy's memory as last saved (monitor-policy.json).
     std::optional<decision::Evaluator::PolicyMemory> m_policy_saved;
