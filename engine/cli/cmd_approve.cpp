@@ -211,8 +211,9 @@ int cmd_approve(const Args& args) {
         return util::to_int(util::ExitCode::ok);
     }
     if (!step.empty()) {
-        return answer_gate(resolve_state_dir(common, playbook), id, step, !reject, note,
-                           common.json);
+        const StateDir gate_sd = resolve_state_dir(common, playbook);
+        require_state_owner(gate_sd, "approve");
+        return answer_gate(gate_sd, id, step, !reject, note, common.json);
     }
     if (reject) {
         throw util::Error("approve: --reject answers an approval gate: give RUN_ID STEP",
@@ -225,6 +226,7 @@ int cmd_approve(const Args& args) {
     }
     config::Config cfg = load_rollback_config(common);
     const StateDir sd = resolve_state_dir(common, cfg);
+    require_state_owner(sd, "approve");
     const auto& state_dir = sd.dir;
     auto store_ptr = open_store(sd);
     state::Store& store = *store_ptr;
