@@ -480,6 +480,9 @@ void Loop::take_alerts(bool evaluate) {
             log::warn("cannot keep the active alerts: {}", e.what());
         }
     }
+    if (!m_alerts_dirty) {
+        m_endpoint->alerts_kept(); // what they did is kept: they leave the inbox file
+    }
     if (!m_mon->has_alert_conditions() || (!evaluate && notes.empty() && expired.empty())) {
         return;
     }

@@ -223,7 +223,8 @@ HttpServer::HttpServer(ServerOptions options, Handler handler, Metrics& metrics)
     metrics.declare("rollback_http_auth_failures_total", MetricType::counter,
                     "HTTP requests refused for a missing or wrong bearer token.");
     metrics.declare("rollback_webhook_requests_total", MetricType::counter,
-                    "Webhook requests by outcome: accepted, bad_request, unauthorized, too_large.");
+                    "Webhook requests by outcome: accepted, bad_request, unauthorized, too_large, "
+                    "unavailable.");
     metrics.declare("rollback_http_connections_refused_total", MetricType::counter,
                     "HTTP connections closed at once because max connections were open.");
     beast::error_code ec;
