@@ -86,6 +86,13 @@ void Endpoint::write_inbox() {
     util::write_file_atomic(path, text, {0600, false});
 }
 
+void Endpoint::playbook_running(std::optional<util::SystemTime> since,
+                                const std::string& decision_id) {
+    std::lock_guard lock(m_mutex);
+    m_running_since = since;
+    m_running_decision = since ? decision_id : std::string();
+}
+
 void Endpoint::alerts_kept() {
     std::lock_guard lock(m_mutex);
     if (m_taken.empty()) {
@@ -219,6 +226,15 @@ server::Response Endpoint::handle(const server::Request& r) {
         boost::json::object o{{"ok", true}};
         std::lock_guard lock(m_mutex);
         o["last_tick"] = m_last_tick ? util::format_time(*m_last_tick) : std::string();
+        if (m_running_since) {
+            // The loop waits for the playbook (a long step, an approval gate): it does not tick.
+            o["ok"] = false;
+            o["running_since"] = util::format_time(*m_running_since);
+            o["reason"] = "running the playbook of decision " + m_running_decision + " since " +
+                          util::format_time(*m_running_since) +
+                          ": the loop does not tick until it ends";
+            return json_response(503, o, "");
+        }
         return json_response(200, o, "");
     }
     if (r.path == "/metrics") {

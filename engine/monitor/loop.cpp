@@ -348,6 +348,17 @@ void Loop::act_on_trigger(const decision::DecisionRecord& record, const std::str
         bool& stopping;
         ~NoteSignal() { stopping |= exec::interrupts_received() != before; }
     } note_signal{signals_before, m_stopping};
+    struct Running {
+        Endpoint* endpoint;
+        ~Running() {
+            if (endpoint != nullptr) {
+                endpoint->playbook_running(std::nullopt, "");
+            }
+        }
+    } running{m_endpoint.get()};
+    if (m_endpoint) {
+        m_endpoint->playbook_running(m_env.clock.now(), decision_id);
+    }
     try {
         auto pb = actions::load_playbook(cfg.playbook);
         log::info("monitor: decision {} starts {}", decision_id, cfg.playbook.string());

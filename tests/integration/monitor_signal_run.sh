@@ -3,6 +3,7 @@
 # SIGTERM to the monitor while the playbook it started runs (what `systemctl stop` sends): the
 # run is interrupted (journaled `interrupted`, its finally step runs) and the monitor itself stops
 # promptly with exit 130, starting nothing more; before, it went on ticking until a second signal.
+# While the run executes, /healthz answers 503 naming it (the loop does not tick meanwhile).
 source "$(dirname "$0")/../support/itest.sh"
 cd "$WORK"
 command -v curl >/dev/null || { echo "skip: curl not installed"; exit 125; }
@@ -42,6 +43,11 @@ for _ in $(seq 1 50); do curl -s -o /dev/null "$base/healthz" && break; sleep 0.
 curl -s -o /dev/null -X POST --data-binary '{"version":"4","groupKey":"g","status":"firing","receiver":"r","alerts":[{"status":"firing","labels":{"alertname":"HighErrorRate"},"startsAt":"2026-12-05T23:00:00Z","fingerprint":"a1"}]}' "$base/api/v1/alertmanager"
 for _ in $(seq 1 50); do [ -f runs.txt ] && break; sleep 0.1; done
 [ -f runs.txt ] || { cat loop.out; fail "the alert started no run"; }
+# While the run executes the loop does not tick: /healthz says so (finding 08).
+code=$(curl -s -o health.json -w '%{http_code}' "$base/healthz")
+[ "$code" = 503 ] || { cat health.json; fail "/healthz during the run: $code, not 503"; }
+contains health.json '"ok":false'
+contains health.json '"reason":"running the playbook of decision '
 kill -TERM $mon
 rc=0
 for _ in $(seq 1 100); do kill -0 $mon 2>/dev/null || break; sleep 0.1; done
