@@ -19,6 +19,7 @@
 #include <atomic>
 #include <cctype>
 #include <csignal>
+#include <list>
 #include <pthread.h>
 #include <thread>
 
@@ -74,6 +75,14 @@ struct HttpServer::Impl {
     tcp::acceptor acceptor{io};
     std::thread thread;
     std::atomic<int> connections{0};
+    /// The connections waiting for (the rest of) a request, oldest first: at the bound the oldest
+    /// is closed for a new one, so idle or slow clients cannot keep Alertmanager, scrapes and
+    /// /healthz out. Touched only on the io thread.
+    struct Waiting {
+        beast::tcp_stream* stream;
+        bool listed = true;
+    };
+    std::list<Waiting*> waiting;
     bool started = false;
 
     Impl(ServerOptions o, Handler h, Metrics& m)
@@ -154,8 +163,16 @@ struct HttpServer::Impl {
             parser.body_limit(opt.max_body);
             stream.expires_after(opt.read_timeout);
             beast::error_code ec;
+            Waiting w{&stream};
+            const auto me = waiting.insert(waiting.end(), &w);
             co_await http::async_read(stream, buffer, parser,
                                       asio::redirect_error(asio::use_awaitable, ec));
+            if (w.listed) {
+                waiting.erase(me);
+            }
+            if (ec == asio::error::operation_aborted) {
+                break; // closed for a newer connection (accept_loop)
+            }
             if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
                 ec == asio::error::connection_reset || ec == asio::error::eof) {
                 break;
@@ -203,8 +220,21 @@ struct HttpServer::Impl {
             if (ec) {
                 continue; // EMFILE and the like: the next accept may succeed
             }
-            if (connections.load() >= opt.max_connections) {
-                // Over the bound: closed at once rather than queued behind slow clients.
+            bool made_room = false;
+            if (connections.load() >= opt.max_connections && !waiting.empty()) {
+                // At the bound: the connection that has waited longest for a request makes
+                // room (its read ends with operation_aborted and its session closes it).
+                metrics.add("rollback_http_connections_evicted_total", {});
+                Waiting* oldest = waiting.front();
+                waiting.pop_front();
+                oldest->listed = false;
+                beast::error_code ignored;
+                oldest->stream->socket().cancel(ignored);
+                made_room = true; // its session ends (and counts itself out) at its next turn
+            }
+            if (!made_room && connections.load() >= opt.max_connections) {
+                // Over the bound (every connection busy with a request): closed at once rather
+                // than queued behind slow clients.
                 metrics.add("rollback_http_connections_refused_total", {});
                 beast::error_code ignored;
                 socket.close(ignored);
@@ -220,6 +250,9 @@ HttpServer::HttpServer(ServerOptions options, Handler handler, Metrics& metrics)
     : m(std::make_unique<Impl>(std::move(options), std::move(handler), metrics)) {
     metrics.declare("rollback_http_requests_total", MetricType::counter,
                     "HTTP requests answered by the monitor, by path and status code.");
+    metrics.declare("rollback_http_connections_evicted_total", MetricType::counter,
+                    "Connections waiting for a request closed at the connection bound to make "
+                    "room for a new one.");
     metrics.declare("rollback_http_auth_failures_total", MetricType::counter,
                     "HTTP requests refused for a missing or wrong bearer token.");
     metrics.declare("rollback_webhook_requests_total", MetricType::counter,
