@@ -86,11 +86,10 @@ void Endpoint::write_inbox() {
     util::write_file_atomic(path, text, {0600, false});
 }
 
-void Endpoint::playbook_running(std::optional<util::SystemTime> since,
-                                const std::string& decision_id) {
+void Endpoint::playbook_running(std::optional<util::SystemTime> since, const std::string& what) {
     std::lock_guard lock(m_mutex);
     m_running_since = since;
-    m_running_decision = since ? decision_id : std::string();
+    m_running_what = since ? what : std::string();
 }
 
 void Endpoint::alerts_kept() {
@@ -230,8 +229,7 @@ server::Response Endpoint::handle(const server::Request& r) {
             // The loop waits for the playbook (a long step, an approval gate): it does not tick.
             o["ok"] = false;
             o["running_since"] = util::format_time(*m_running_since);
-            o["reason"] = "running the playbook of decision " + m_running_decision + " since " +
-                          util::format_time(*m_running_since) +
+            o["reason"] = m_running_what + " since " + util::format_time(*m_running_since) +
                           ": the loop does not tick until it ends";
             return json_response(503, o, "");
         }

@@ -46,9 +46,10 @@ class Endpoint {
     /// leave the inbox file. Until then they stay in it, so a monitor killed in between applies
     /// them again at its start (a repeat or a resolution applied twice changes nothing).
     void alerts_kept();
-    /// The loop runs a playbook (started at `since` for `decision_id`; nullopt: it ended): while
-    /// it does the loop does not tick, and /healthz answers 503 saying so.
-    void playbook_running(std::optional<util::SystemTime> since, const std::string& decision_id);
+    /// The loop runs a playbook (started at `since`, `what` it runs: "running the playbook of
+    /// decision D", "resuming run R (decision D)"; nullopt: it ended): while it does the loop
+    /// does not tick, and /healthz answers 503 saying so.
+    void playbook_running(std::optional<util::SystemTime> since, const std::string& what);
     /// Waits until `deadline`, until a notification is waiting (returns true), or until
     /// `interrupted()` says so (checked every 100 ms; returns false).
     bool wait_until(util::SystemTime deadline, const std::function<bool()>& interrupted);
@@ -88,7 +89,7 @@ class Endpoint {
     /// Taken by the loop, not yet kept: still in the inbox file (<state_dir>/alerts.inbox).
     std::vector<server::AlertNotification> m_taken;
     std::optional<util::SystemTime> m_running_since; ///< a playbook the loop runs
-    std::string m_running_decision;
+    std::string m_running_what;                      ///< what it runs, as /healthz says it
     /// Writes m_taken and m_inbox to the inbox file (write, fsync, rename); with m_mutex held.
     /// util::Error when it cannot.
     void write_inbox();

@@ -340,29 +340,11 @@ void Loop::act_on_trigger(const decision::DecisionRecord& record, const std::str
     int rc = 0;
     std::string error;
     bool store_failed = false;
-    // The run clears the interrupt to run its finally steps; the count tells the loop that the
-    // signal (systemctl stop) was meant for the monitor too.
-    const unsigned signals_before = exec::interrupts_received();
-    struct NoteSignal {
-        unsigned before;
-        bool& stopping;
-        ~NoteSignal() { stopping |= exec::interrupts_received() != before; }
-    } note_signal{signals_before, m_stopping};
-    struct Running {
-        Endpoint* endpoint;
-        ~Running() {
-            if (endpoint != nullptr) {
-                endpoint->playbook_running(std::nullopt, "");
-            }
-        }
-    } running{m_endpoint.get()};
-    if (m_endpoint) {
-        m_endpoint->playbook_running(m_env.clock.now(), decision_id);
-    }
     try {
         auto pb = actions::load_playbook(cfg.playbook);
         log::info("monitor: decision {} starts {}", decision_id, cfg.playbook.string());
-        rc = m_env.starter.start(pb, t);
+        rc = while_running("running the playbook of decision " + decision_id,
+                           [&] { return m_env.starter.start(pb, t); });
     } catch (const util::Error& e) {
         rc = util::to_int(e.code());
         error = e.what();
@@ -571,8 +553,8 @@ int Loop::run(const std::function<bool()>& take_reload) {
     }
     save();
     if (m_stopping) {
-        log::info("monitor: stopping: the run it started was interrupted by a signal (exit 130; "
-                  "rollback resume continues it)");
+        log::info("monitor: stopping: the run it started or resumed was interrupted by a signal "
+                  "(exit 130; rollback resume continues it)");
         event({{"event", "stopped"}, {"why", "run interrupted"}});
         return util::to_int(util::ExitCode::interrupted);
     }
