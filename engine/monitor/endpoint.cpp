@@ -155,13 +155,23 @@ Endpoint::Endpoint(const config::ServerConfig& sc, fs::path state_dir,
               "Alertmanager alerts active (fired, not resolved) per alert condition.");
     m.declare("rollback_alert_notifications_total", MetricType::counter,
               "Alerts received in webhook notifications, by what they did: fired, repeated, "
-              "resolved, resolved_unknown, unmatched.");
+              "resolved, resolved_unknown, unmatched, stale, expired.");
     m.declare("rollback_last_successful_rehearsal_age_seconds", MetricType::gauge,
               "Seconds since the newest successful `rollback rehearse` recorded in the state "
               "directory started (absent when none).");
     m.declare("rollback_last_good_backup_age_seconds", MetricType::gauge,
               "Seconds since the newest verified backup marked good in each backup catalog the "
               "playbook restores from was taken (absent when there is none).");
+    // Known label values are 0 from the start (the first event is then an increase).
+    for (int k = 0; k <= static_cast<int>(AlertChange::Kind::expired); ++k) {
+        m.add("rollback_alert_notifications_total",
+              {{"outcome", std::string(to_string(static_cast<AlertChange::Kind>(k)))}}, 0);
+    }
+    for (auto st : {journal::RunStatus::succeeded, journal::RunStatus::failed,
+                    journal::RunStatus::verification_failed, journal::RunStatus::interrupted,
+                    journal::RunStatus::needs_attention}) {
+        m.add("rollback_runs_total", {{"state", std::string(journal::to_string(st))}}, 0);
+    }
     server::ServerOptions o;
     o.host = sc.host;
     o.port = sc.port;

@@ -132,8 +132,10 @@ struct HttpServer::Impl {
         }
     }
 
+    /// Writes `resp`; to a HEAD request (`head`) its header only, Content-Length included
+    /// (RFC 9110 9.3.2: a keep-alive client would read a body as the next response).
     asio::awaitable<bool> send(beast::tcp_stream& stream, const Response& resp, bool keep_alive,
-                               const std::string& path) {
+                               const std::string& path, bool head = false) {
         http::response<http::string_body> res{static_cast<http::status>(resp.status), 11};
         res.set(http::field::server, "rollback");
         res.set(http::field::content_type, resp.content_type);
@@ -146,7 +148,13 @@ struct HttpServer::Impl {
         count(path, resp);
         stream.expires_after(opt.read_timeout);
         beast::error_code ec;
-        co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
+        if (head) {
+            http::response<http::empty_body> header_only{std::move(res.base())};
+            co_await http::async_write(stream, header_only,
+                                       asio::redirect_error(asio::use_awaitable, ec));
+        } else {
+            co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
+        }
         co_return !ec && keep_alive;
     }
 
@@ -201,7 +209,8 @@ struct HttpServer::Impl {
             r.path = path;
             r.body = req.body();
             Response resp = authorize_and_handle(req, r);
-            if (!co_await send(stream, resp, req.keep_alive(), path)) {
+            if (!co_await send(stream, resp, req.keep_alive(), path,
+                               req.method() == http::verb::head)) {
                 break;
             }
         }
@@ -260,6 +269,17 @@ HttpServer::HttpServer(ServerOptions options, Handler handler, Metrics& metrics)
                     "unavailable.");
     metrics.declare("rollback_http_connections_refused_total", MetricType::counter,
                     "HTTP connections closed at once because max connections were open.");
+    // Every series whose labels are known in advance is 0 from the start: rate() and increase()
+    // see the first event (Prometheus takes a series' first sample as its start, not a jump).
+    metrics.add("rollback_http_connections_evicted_total", {}, 0);
+    metrics.add("rollback_http_connections_refused_total", {}, 0);
+    for (const char* reason : {"missing", "wrong"}) {
+        metrics.add("rollback_http_auth_failures_total", {{"reason", reason}}, 0);
+    }
+    for (const char* outcome :
+         {"accepted", "bad_request", "unauthorized", "too_large", "unavailable"}) {
+        metrics.add("rollback_webhook_requests_total", {{"outcome", outcome}}, 0);
+    }
     beast::error_code ec;
     auto addr = asio::ip::make_address(m->opt.host, ec);
     if (ec) {

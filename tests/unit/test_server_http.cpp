@@ -69,4 +69,41 @@ TEST_SUITE("server") {
         CHECK(served.status == 200);
         srv.stop();
     }
+
+    TEST_CASE("HEAD is answered with the header only and the connection stays usable") {
+        server::Metrics metrics;
+        server::ServerOptions o;
+        o.port = 0;
+        server::HttpServer srv(
+            o,
+            [](const server::Request& r) {
+                server::Response resp;
+                resp.body = r.method + " " + r.path;
+                return resp;
+            },
+            metrics);
+        srv.start();
+        const int fd = connect_idle(srv.port());
+        const std::string requests =
+            "HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+            "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+        REQUIRE(::send(fd, requests.data(), requests.size(), 0) ==
+                static_cast<ssize_t>(requests.size()));
+        std::string got;
+        char buf[4096];
+        for (ssize_t n; (n = ::recv(fd, buf, sizeof buf, 0)) > 0;) {
+            got.append(buf, static_cast<size_t>(n));
+        }
+        ::close(fd);
+        srv.stop();
+        const auto end = got.find("\r\n\r\n");
+        REQUIRE(end != std::string::npos);
+        const std::string head = got.substr(0, end);
+        CHECK(head.rfind("HTTP/1.1 200", 0) == 0);
+        CHECK(head.find("Content-Length: 13") != std::string::npos); // "HEAD /healthz"
+        // The next bytes are the GET's answer, not a body.
+        const std::string rest = got.substr(end + 4);
+        CHECK(rest.rfind("HTTP/1.1 200", 0) == 0);
+        CHECK(rest.substr(rest.size() - 12) == "GET /healthz");
+    }
 }
