@@ -147,7 +147,7 @@ int cmd_explain(const Args& args) {
         emit_html(report::decision_html(decision_view(state_dir, record, id),
                                         now ? std::string("(evaluated now)")
                                             : action_taken(state_dir, id)),
-                  output);
+                  output, state_dir);
         return util::to_int(util::ExitCode::ok);
     }
     if (common.json) {
