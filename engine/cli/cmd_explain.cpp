@@ -52,8 +52,10 @@ std::string action_taken(const fs::path& state_dir, const std::string& decision_
     }
     if (auto a = state::LocalStore(state_dir).approval(decision_id)) {
         out += "  approval request: " + a->state +
-               (a->state == "approved" ? " by " + a->approved_by
-                                       : " until " + util::format_time(a->expires_at)) +
+               (a->state == "approved" || a->state == "rejected"
+                    ? " by " + a->approved_by +
+                          (a->answer_reason.empty() ? "" : " (" + a->answer_reason + ")")
+                    : " until " + util::format_time(a->expires_at)) +
                "\n";
     }
     return out.empty() ? "  none: no run names this decision\n" : out;

@@ -231,6 +231,15 @@ void Loop::check_approvals(util::SystemTime now) {
             event({{"event", "approval_expired"},
                    {"decision_id", due.second},
                    {"condition", due.first}});
+        } else if (a->state == "rejected") {
+            // A person said no: settled, not escalated.
+            log::info("monitor: approval request {} of condition \"{}\" was rejected by {}",
+                      due.second, due.first, a->approved_by);
+            event({{"event", "approval_rejected"},
+                   {"decision_id", due.second},
+                   {"condition", due.first},
+                   {"by", a->approved_by},
+                   {"reason", a->answer_reason}});
         }
     }
 }

@@ -51,7 +51,8 @@ TEST_SUITE("state") {
               "\"requested_at\":\"2026-11-26T10:00:00.000Z\",\"expires_at\":\"2026-11-26T10:30:00."
               "000Z\","
               "\"condition\":\"errors\",\"severity\":\"high\",\"reason\":\"errors above 5%\","
-              "\"state\":\"pending\",\"approved_by\":\"\",\"approved_at\":\"\",\"run_id\":\"\"}\n");
+              "\"state\":\"pending\",\"approved_by\":\"\",\"approved_at\":\"\","
+              "\"answer_reason\":\"\",\"run_id\":\"\"}\n");
 
         decision::BaselineBook book;
         store.put_baselines(book);
