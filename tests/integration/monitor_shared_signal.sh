@@ -55,7 +55,6 @@ TOML
 config "$WORK/a"
 config "$WORK/b" "[server]
 listen = \"127.0.0.1:$port\""
-leader_pid() { q "SELECT coalesce((holder::json->>'pid'), '0') FROM sig.lease WHERE name = 'leader' AND held AND expires_at > clock_timestamp()" 2>/dev/null || echo 0; }
 lines() { if [ -f "$1" ]; then wc -l <"$1"; else echo 0; fi; }
 wait_for() { # SECONDS CMD...: polls CMD every 0.1 s
     local until=$(($(now_ms) + $1 * 1000)); shift
@@ -68,7 +67,7 @@ wait_for() { # SECONDS CMD...: polls CMD every 0.1 s
 "$RB" monitor -c "$WORK/a/rollback.toml" </dev/null >"$WORK/a.out" 2>&1 &
 a=$!
 stop_on_exit $a
-a_leads() { [ "$(leader_pid)" = "$a" ]; }
+a_leads() { [ "$(leader_pid sig)" = "$a" ]; }
 wait_for 20 a_leads || { cat "$WORK/a.out"; fail "the first monitor does not lead"; }
 "$RB" monitor -c "$WORK/b/rollback.toml" </dev/null >"$WORK/b.out" 2>&1 &
 b=$!
