@@ -35,6 +35,8 @@ struct GateView {
     state::GateRequest request;
     std::string state;
     std::string by; ///< who answered
+    std::optional<util::SystemTime> at;
+    std::string note; ///< the answer's --reason
 };
 
 std::vector<GateView> gates_of(state::Store& store, std::chrono::system_clock::time_point now) {
@@ -42,10 +44,12 @@ std::vector<GateView> gates_of(state::Store& store, std::chrono::system_clock::t
     const state::StepGates gates(store);
     for (const auto& run_id : store.list_runs()) {
         for (auto& req : gates.requests(run_id)) {
-            GateView v{req, now >= req.expires_at ? "expired" : "pending", ""};
+            GateView v{req, now >= req.expires_at ? "expired" : "pending", "", std::nullopt, ""};
             if (auto a = gates.answer(run_id, req.step)) {
                 v.state = a->approved ? "approved" : "rejected";
                 v.by = a->by;
+                v.at = a->at;
+                v.note = a->note;
             }
             out.push_back(std::move(v));
         }
@@ -59,11 +63,15 @@ int list(const StateDir& sd, bool json) {
     const auto now = std::chrono::system_clock::now();
     const auto gates = gates_of(*store, now);
     if (json) {
-        // JSON Lines: the stored request, its state as shown (expired when past expires_at);
-        // then the runs' approval gates ("kind": "gate").
+        // JSON Lines: the stored request ("kind": "decision"), its state as shown (expired when
+        // past expires_at); then the runs' approval gates ("kind": "gate"). Both kinds have
+        // kind, state, requested_at, expires_at, answered_by, answered_at, answer_reason.
         for (const auto& a : all) {
             auto o = boost::json::parse(state::approval_json(a)).as_object();
+            o["kind"] = "decision";
             o["state"] = shown_state(a, now);
+            o["answered_by"] = a.approved_by;
+            o["answered_at"] = a.approved_at ? util::format_time(*a.approved_at) : "";
             std::printf("%s\n", util::mask_secrets(boost::json::serialize(o)).c_str());
         }
         for (const auto& g : gates) {
@@ -79,7 +87,9 @@ int list(const StateDir& sd, bool json) {
                                   {"approvers", std::move(approvers)},
                                   {"requested_at", util::format_time(g.request.requested_at)},
                                   {"expires_at", util::format_time(g.request.expires_at)},
-                                  {"answered_by", g.by}};
+                                  {"answered_by", g.by},
+                                  {"answered_at", g.at ? util::format_time(*g.at) : ""},
+                                  {"answer_reason", g.note}};
             std::printf("%s\n", util::mask_secrets(boost::json::serialize(o)).c_str());
         }
         return util::to_int(util::ExitCode::ok);
@@ -107,7 +117,10 @@ int list(const StateDir& sd, bool json) {
         out += a.decision_id + head + a.condition + " (" + a.severity + ") requested " +
                util::format_time(a.requested_at) +
                (state == "approved" ? " approved by " + a.approved_by + ", run " + a.run_id
-                                    : std::string()) +
+                : state == "rejected"
+                    ? " rejected by " + a.approved_by +
+                          (a.answer_reason.empty() ? "" : " (" + a.answer_reason + ")")
+                    : std::string()) +
                "\n    " + a.reason + "\n";
     }
     std::fputs(util::terminal_text(out).c_str(), stdout);
@@ -182,6 +195,51 @@ int answer_gate(const StateDir& sd, const std::string& run_id, const std::string
     return util::to_int(util::ExitCode::ok);
 }
 
+/// `rollback approve DECISION_ID --reject [--reason TEXT]`: a person looked at the monitor's
+/// request and said no. Kept (state "rejected", who, when, why); the monitor settles the
+/// request at its expiry without escalating, and no run starts for it.
+int reject_request(const StateDir& sd, const std::string& id, const std::string& note, bool json) {
+    auto store = open_store(sd);
+    auto request = store->approval(id);
+    if (!request) {
+        throw util::Error("no approval request " + util::quoted(id) + " in " + state_where(sd),
+                          util::ExitCode::invalid, "rollback approve --list shows the requests");
+    }
+    const auto now = std::chrono::system_clock::now();
+    if (request->state != "pending") {
+        throw util::Error("decision " + id + " was " + request->state + " already by " +
+                              request->approved_by,
+                          util::ExitCode::invalid, "rollback approve --list shows the requests");
+    }
+    if (now > request->expires_at) {
+        throw util::Error("the approval request " + id + " expired at " +
+                              util::format_time(request->expires_at) + " unanswered",
+                          util::ExitCode::invalid, "rollback approve --list shows the requests");
+    }
+    request->state = "rejected";
+    request->approved_by = current_user();
+    request->approved_at = now;
+    request->answer_reason = note;
+    store->put_approval(*request);
+    if (json) {
+        std::printf("%s\n", util::mask_secrets(boost::json::serialize(boost::json::object{
+                                                   {"kind", "decision"},
+                                                   {"decision_id", id},
+                                                   {"answer", "rejected"},
+                                                   {"by", request->approved_by},
+                                                   {"at", util::format_time(now)},
+                                                   {"reason", note}}))
+                                .c_str());
+    } else {
+        std::fputs(util::terminal_text("rejected decision " + id + " as " + request->approved_by +
+                                       (note.empty() ? "" : " (" + note + ")") +
+                                       ": no run starts for it\n")
+                       .c_str(),
+                   stdout);
+    }
+    return util::to_int(util::ExitCode::ok);
+}
+
 } // namespace
 
 int cmd_approve(const Args& args) {
@@ -195,13 +253,14 @@ int cmd_approve(const Args& args) {
         ("id", po::value(&id)->value_name("DECISION_ID|RUN_ID"),
          "the monitor's request to approve, or the run waiting at an approval gate") //
         ("step", po::value(&step)->value_name("STEP"),
-         "the gate (action = \"approve\") the run waits at")                         //
-        ("reject", po::bool_switch(&reject), "answer the gate: no (its step fails)") //
+         "the gate (action = \"approve\") the run waits at") //
+        ("reject", po::bool_switch(&reject),
+         "answer no: the gate's step fails; the monitor's request starts no run") //
         ("playbook,p", po::value(&playbook)->value_name("PLAYBOOK"),
-         "use the state directory beside this playbook (a gate of `rollback run -p`)")     //
-        ("list", po::bool_switch(&show), "the approval requests: pending, expired, done")  //
-        ("reason", po::value(&note)->value_name("TEXT"), "why (kept in the run's reason)") //
-        ("yes,y", po::bool_switch(&yes), "do not ask for confirmation")                    //
+         "use the state directory beside this playbook (a gate of `rollback run -p`)")    //
+        ("list", po::bool_switch(&show), "the approval requests: pending, expired, done") //
+        ("reason", po::value(&note)->value_name("TEXT"), "why (kept with the answer)")    //
+        ("yes,y", po::bool_switch(&yes), "do not ask for confirmation")                   //
         ("abandon-stale", po::bool_switch(&abandon_stale),
          "start even though an earlier run died unfinished (it is noted in its journal)");
     po::positional_options_description pos;
@@ -211,13 +270,19 @@ int cmd_approve(const Args& args) {
         return util::to_int(util::ExitCode::ok);
     }
     if (!step.empty()) {
-        return answer_gate(resolve_state_dir(common, playbook), id, step, !reject, note,
-                           common.json);
+        const StateDir gate_sd = resolve_state_dir(common, playbook);
+        require_state_owner(gate_sd, "approve");
+        return answer_gate(gate_sd, id, step, !reject, note, common.json);
     }
     if (reject) {
-        throw util::Error("approve: --reject answers an approval gate: give RUN_ID STEP",
-                          util::ExitCode::invalid,
-                          "rollback status RUN_ID shows what a run awaits");
+        if (id.empty() || show) {
+            throw util::Error(
+                "approve: --reject answers a request: give DECISION_ID or RUN_ID STEP",
+                util::ExitCode::invalid, "rollback approve --list shows them");
+        }
+        const StateDir sd = resolve_state_dir(common, playbook);
+        require_state_owner(sd, "approve");
+        return reject_request(sd, id, note, common.json);
     }
     if (show) {
         // The monitor's requests and the runs' gates: a config is not needed to find them.
@@ -225,6 +290,7 @@ int cmd_approve(const Args& args) {
     }
     config::Config cfg = load_rollback_config(common);
     const StateDir sd = resolve_state_dir(common, cfg);
+    require_state_owner(sd, "approve");
     const auto& state_dir = sd.dir;
     auto store_ptr = open_store(sd);
     state::Store& store = *store_ptr;
@@ -244,6 +310,15 @@ int cmd_approve(const Args& args) {
                                    : std::string()) +
                               (request->run_id.empty() ? "" : "; its run: " + request->run_id),
                           util::ExitCode::invalid, "rollback status " + request->run_id);
+    }
+    if (request->state == "rejected") {
+        throw util::Error("decision " + id + " was rejected already by " + request->approved_by +
+                              (request->answer_reason.empty()
+                                   ? std::string()
+                                   : " (" + request->answer_reason + ")"),
+                          util::ExitCode::invalid,
+                          "decide yourself: rollback trigger --condition " + request->condition +
+                              " --reason \"...\"");
     }
     const auto now = std::chrono::system_clock::now();
     if (now > request->expires_at) {
@@ -279,6 +354,7 @@ int cmd_approve(const Args& args) {
     request->state = "approved";
     request->approved_by = current_user();
     request->approved_at = now;
+    request->answer_reason = note;
     store.put_approval(*request);
     int rc = 0;
     try {

@@ -52,8 +52,10 @@ std::string action_taken(const fs::path& state_dir, const std::string& decision_
     }
     if (auto a = state::LocalStore(state_dir).approval(decision_id)) {
         out += "  approval request: " + a->state +
-               (a->state == "approved" ? " by " + a->approved_by
-                                       : " until " + util::format_time(a->expires_at)) +
+               (a->state == "approved" || a->state == "rejected"
+                    ? " by " + a->approved_by +
+                          (a->answer_reason.empty() ? "" : " (" + a->answer_reason + ")")
+                    : " until " + util::format_time(a->expires_at)) +
                "\n";
     }
     return out.empty() ? "  none: no run names this decision\n" : out;
@@ -147,7 +149,7 @@ int cmd_explain(const Args& args) {
         emit_html(report::decision_html(decision_view(state_dir, record, id),
                                         now ? std::string("(evaluated now)")
                                             : action_taken(state_dir, id)),
-                  output);
+                  output, state_dir);
         return util::to_int(util::ExitCode::ok);
     }
     if (common.json) {

@@ -152,7 +152,7 @@ int cmd_monitor(const Args& args) {
         leadership->step_down(); // a follower leads at its next tick, not after the lease
     }
     if (!once) {
-        log::info("monitor: stopped by signal {}", exec::interrupt_requested());
+        log::info("monitor: stopped (exit {})", rc);
         std::puts("monitor stopped");
     }
     return rc;

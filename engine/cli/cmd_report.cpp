@@ -45,7 +45,7 @@ int cmd_report(const Args& args) {
     if (html || !output.empty()) {
         emit_html(report::run_html(view.journal, view.state, view.ctx,
                                    decision_view_of_run(state_dir, view.state.trigger.decision_id)),
-                  output);
+                  output, state_dir);
         return util::to_int(util::ExitCode::ok);
     }
     std::string out =

@@ -112,6 +112,13 @@ void print_json(const std::string& f, const std::string& kind, const boost::json
     for (const auto& e : errors) {
         es.push_back(util::diagnostic_json(e));
     }
+    if (errors.empty() && !message.empty()) {
+        // Not read at all (missing, unreadable): the failure is an error like the others.
+        util::Diagnostic d;
+        d.where.file = f;
+        d.problem = message;
+        es.push_back(util::diagnostic_json(d));
+    }
     o["warnings"] = std::move(ws);
     o["errors"] = std::move(es);
     if (!message.empty()) {

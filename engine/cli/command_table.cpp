@@ -111,7 +111,7 @@ const std::vector<Command>& commands() {
          "trigger --condition data_corruption --reason \"orders lost totals\" --severity critical"},
         {"approve", "approve DECISION_ID | RUN_ID STEP [--reject] | --list",
          "approve a rollback the monitor asked for (mode = \"confirm\"), or answer a run's "
-         "approval gate",
+         "approval gate; as the state directory's owner (packaged: sudo -u rollback)",
          cmd_approve, runs, "approve --list"},
         {"help",
          "help [COMMAND]",

@@ -9,6 +9,9 @@
 #include "util/secrets.hpp"
 
 #include <cstdlib>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace rollback::cli {
 
@@ -96,6 +99,31 @@ std::unique_ptr<state::Store> open_store(const StateDir& sd) {
     options.lease_ttl = sd.shared->lease;
     options.heartbeat = sd.shared->lease / 3;
     return std::make_unique<state::PgStore>(db::Dsn::parse(sd.shared->dsn), sd.dir, options);
+}
+
+void require_state_owner(const StateDir& sd, const std::string& command) {
+    struct stat st {};
+    if (sd.shared || ::stat(sd.dir.c_str(), &st) != 0) {
+        return; // a missing directory is created by (and belongs to) this user
+    }
+    const uid_t me = ::geteuid();
+    if (st.st_uid == me) {
+        return;
+    }
+    auto name_of = [](uid_t uid) {
+        const struct passwd* pw = ::getpwuid(uid);
+        return pw != nullptr ? std::string(pw->pw_name) : "uid " + std::to_string(uid);
+    };
+    const std::string owner = name_of(st.st_uid);
+    throw util::Error(
+        command + ": the state directory " + sd.dir.string() + " belongs to " + owner +
+            ", and you are " + name_of(me) + ": the files this creates there (the lock, the " +
+            "run's journal, the answer) would belong to " + name_of(me) + ", and " + owner +
+            " (the monitor's service user) could no longer start a run; nothing was done",
+        util::ExitCode::invalid,
+        "run it as " + owner + ", with the service's environment (the playbook's env " +
+            "variables), e.g. sudo -u " + owner + " sh -c 'set -a; . /etc/default/rollback; " +
+            "exec rollback " + command + " ...' (docs/install.md \"Approving\")");
 }
 
 std::string state_where(const StateDir& sd) {

@@ -49,6 +49,13 @@ std::string state_where(const StateDir& sd);
 /// directory, "" for the shared state (the configuration names it).
 std::string state_args(const StateDir& sd);
 
+/// Refuses (util::Error, exit 2, nothing done) when this process's user is not the owner of the
+/// state directory `sd.dir` (when it exists and the state is not shared): files `command`
+/// creates there (the lock, a run's journal, an answer) would belong to the wrong user, and
+/// the owner, the monitor's service user, could not write them any more (`sudo rollback
+/// approve` as root in the packaged layout). The hint names the owner to run it as.
+void require_state_owner(const StateDir& sd, const std::string& command);
+
 /// The same rule for a command that loaded the config already (`cfg` is the one find_config()
 /// finds).
 StateDir resolve_state_dir(const CommonOptions& common, const config::Config& cfg);

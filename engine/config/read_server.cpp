@@ -102,11 +102,26 @@ std::optional<uint64_t> parse_size(std::string_view text) {
     return n * mult;
 }
 
+// Whitespace around the token goes, as Prometheus' and Alertmanager's credentials_file
+// (strings.TrimSpace) read it: what a sender reading the same file sends.
 std::string trim(std::string s) {
     while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) {
         s.pop_back();
     }
-    return s;
+    size_t start = 0;
+    while (start < s.size() && std::isspace(static_cast<unsigned char>(s[start]))) {
+        ++start;
+    }
+    return s.substr(start);
+}
+
+/// A token is one word: whitespace or a control character inside it (two lines, a pasted
+/// "Bearer x") is no token any sender sends.
+bool one_word(const std::string& token) {
+    return std::none_of(token.begin(), token.end(), [](char ch) {
+        const auto c = static_cast<unsigned char>(ch);
+        return std::isspace(c) || c < 0x20 || c == 0x7f;
+    });
 }
 
 } // namespace
@@ -149,6 +164,13 @@ void read_server(TomlReader& rd, const toml::table& t, const std::filesystem::pa
             if (s.token.empty()) {
                 rd.error(rd.where(*t.get("token_file")), subject,
                          "key \"token_file\": " + p.string() + " is empty");
+            } else if (!one_word(s.token)) {
+                util::register_secret(s.token);
+                rd.error(rd.where(*t.get("token_file")), subject,
+                         "key \"token_file\": the token in " + p.string() +
+                             " has whitespace or a control character inside it (a second line?)",
+                         "write the token alone on one line (surrounding whitespace is ignored)");
+                s.token.clear();
             }
         } catch (const util::Error& e) {
             rd.error(rd.where(*t.get("token_file")), subject,
@@ -161,6 +183,12 @@ void read_server(TomlReader& rd, const toml::table& t, const std::filesystem::pa
             rd.error(rd.where(*t.get("token_env")), subject,
                      "key \"token_env\": the environment variable " + util::quoted(*e) +
                          " is not set or empty");
+        } else if (!one_word(s.token)) {
+            util::register_secret(s.token);
+            rd.error(rd.where(*t.get("token_env")), subject,
+                     "key \"token_env\": the token in " + util::quoted(*e) +
+                         " has whitespace or a control character inside it");
+            s.token.clear();
         }
     }
     if (!s.token.empty()) {
@@ -210,6 +238,21 @@ void read_alert_condition(TomlReader& rd, const toml::table& t, size_t index, Co
             rd.error(rd.key_where(t, "match"), subject,
                      "key \"match\": at least one label, or every alert would match",
                      "e.g. match = { alertname = \"HighErrorRate\", service = \"shop\" }");
+        }
+        // As in Alertmanager, label = "" matches an alert WITHOUT that label: a set of only
+        // such matchers matches nearly every alert (Watchdog, every other team's), so it is
+        // refused.
+        const bool all_empty =
+            !m->empty() && std::all_of(a.match.begin(), a.match.end(),
+                                       [](const auto& mt) { return mt.value.empty(); });
+        if (all_empty) {
+            rd.error(rd.key_where(t, "match"), subject,
+                     "key \"match\": every label has the empty value, which matches every alert "
+                     "without those labels (Alertmanager's semantics): nearly every alert would "
+                     "match",
+                     "name at least one label with a value, e.g. match = { alertname = "
+                     "\"HighErrorRate\", service = \"shop\" }; label = \"\" beside it means "
+                     "\"without that label\"");
         }
     }
     c.source = "alerts:" + c.name;

@@ -15,6 +15,7 @@ namespace {
 
 // The handler may only touch lock-free atomics and call async-signal-safe functions (write).
 std::atomic<int> g_signal{0};
+std::atomic<unsigned> g_received{0}; // every interrupting signal, never reset
 std::atomic<int> g_pipe_read{-1};
 std::atomic<int> g_pipe_write{-1};
 static_assert(std::atomic<int>::is_always_lock_free);
@@ -22,6 +23,7 @@ static_assert(std::atomic<int>::is_always_lock_free);
 extern "C" void on_interrupt(int sig) {
     int saved_errno = errno;
     int expected = 0;
+    g_received.fetch_add(1, std::memory_order_relaxed);
     g_signal.compare_exchange_strong(expected, sig); // the first signal wins
     int fd = g_pipe_write.load();
     if (fd >= 0) {
@@ -68,6 +70,10 @@ void install_interrupt_handlers() {
 
 int interrupt_requested() {
     return g_signal.load(std::memory_order_relaxed);
+}
+
+unsigned interrupts_received() {
+    return g_received.load(std::memory_order_relaxed);
 }
 
 void clear_interrupt() {

@@ -107,6 +107,11 @@ void install_interrupt_handlers();
 /// The first interrupting signal received (SIGINT, SIGTERM, SIGHUP), or 0.
 int interrupt_requested();
 
+/// How many interrupting signals arrived since the start; clear_interrupt does not reset it, so
+/// a caller (the monitor) learns that a run it started was interrupted, whose `finally` steps
+/// cleared the interrupt.
+unsigned interrupts_received();
+
 /// Forgets a received interrupt (tests; and `finally` steps, which run after an interrupt).
 void clear_interrupt();
 

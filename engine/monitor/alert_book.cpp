@@ -30,11 +30,27 @@ void append_quoted(std::string& out, const std::string& v) {
     out += '"';
 }
 
+/// Resolutions remembered: enough for every alert a monitor sees in a day; the oldest go first.
+constexpr size_t k_resolutions_kept = 4096;
+
+/// An alert's endsAt as a time; nullopt when absent, unreadable or Go's zero time
+/// ("0001-01-01T00:00:00Z", what Alertmanager sends for a firing alert): no end announced.
+std::optional<util::SystemTime> end_of(const std::string& ends_at) {
+    if (ends_at.empty()) {
+        return std::nullopt;
+    }
+    auto t = util::parse_time(ends_at);
+    if (!t || *t <= util::SystemTime{}) {
+        return std::nullopt;
+    }
+    return t;
+}
+
 } // namespace
 
 std::string_view to_string(AlertChange::Kind k) {
-    static constexpr std::string_view names[] = {"fired", "repeated", "resolved",
-                                                 "resolved_unknown", "unmatched"};
+    static constexpr std::string_view names[] = {
+        "fired", "repeated", "resolved", "resolved_unknown", "unmatched", "stale", "expired"};
     return names[static_cast<int>(k)];
 }
 
@@ -53,22 +69,69 @@ std::vector<AlertChange> AlertBook::apply(const server::AlertNotification& n,
             }
         }
         auto it = m_active.find(a.fingerprint);
-        if (a.status == "resolved") {
-            if (it == m_active.end()) {
-                ch.kind = AlertChange::Kind::resolved_unknown;
-            } else {
-                ch.kind = AlertChange::Kind::resolved;
+        const auto ends = end_of(a.ends_at);
+        const auto gone = m_resolved.find(a.fingerprint);
+        if (a.status == "resolved" || (ends && *ends <= now)) {
+            ch.kind = it == m_active.end() ? AlertChange::Kind::resolved_unknown
+                                           : AlertChange::Kind::resolved;
+            if (it != m_active.end()) {
                 m_active.erase(it);
             }
+            remember_resolution(a.fingerprint, a.starts_at, ends ? std::min(*ends, now) : now);
+        } else if (it == m_active.end() && gone != m_resolved.end() &&
+                   gone->second.starts_at == a.starts_at &&
+                   (!ends || *ends <= *gone->second.resolved)) {
+            ch.kind = AlertChange::Kind::stale; // sent before its resolution: not a new incident
         } else if (it != m_active.end()) {
             ch.kind = AlertChange::Kind::repeated;
             it->second.labels = a.labels;
+            it->second.ends_at = a.ends_at;
         } else if (ch.conditions.empty()) {
             ch.kind = AlertChange::Kind::unmatched;
         } else {
             ch.kind = AlertChange::Kind::fired;
-            m_active[a.fingerprint] = ActiveAlert{a.fingerprint, a.labels, a.starts_at, now};
+            if (gone != m_resolved.end()) {
+                m_resolved.erase(gone);
+            }
+            ActiveAlert active{a.fingerprint, a.labels, a.starts_at, now, a.ends_at, std::nullopt};
+            m_active[a.fingerprint] = std::move(active);
         }
+        out.push_back(std::move(ch));
+    }
+    return out;
+}
+
+void AlertBook::remember_resolution(const std::string& fingerprint, const std::string& starts_at,
+                                    util::SystemTime at) {
+    auto& r = m_resolved[fingerprint];
+    if (r.resolved && r.starts_at == starts_at && *r.resolved >= at) {
+        return; // a later resolution of the same alert is kept
+    }
+    r.fingerprint = fingerprint;
+    r.starts_at = starts_at;
+    r.resolved = at;
+    while (m_resolved.size() > k_resolutions_kept) {
+        auto oldest = std::min_element(
+            m_resolved.begin(), m_resolved.end(),
+            [](const auto& x, const auto& y) { return *x.second.resolved < *y.second.resolved; });
+        m_resolved.erase(oldest);
+    }
+}
+
+std::vector<AlertChange> AlertBook::expire(util::SystemTime now) {
+    std::vector<AlertChange> out;
+    for (auto it = m_active.begin(); it != m_active.end();) {
+        const auto ends = end_of(it->second.ends_at);
+        if (!ends || *ends > now) {
+            ++it;
+            continue;
+        }
+        AlertChange ch;
+        ch.kind = AlertChange::Kind::expired;
+        ch.fingerprint = it->first;
+        ch.labels = it->second.labels;
+        remember_resolution(it->first, it->second.starts_at, *ends);
+        it = m_active.erase(it);
         out.push_back(std::move(ch));
     }
     return out;
@@ -94,8 +157,11 @@ std::vector<std::string> AlertBook::fingerprints(const config::AlertCondition& c
 
 std::vector<ActiveAlert> AlertBook::alerts() const {
     std::vector<ActiveAlert> out;
-    out.reserve(m_active.size());
+    out.reserve(m_active.size() + m_resolved.size());
     for (const auto& entry : m_active) {
+        out.push_back(entry.second);
+    }
+    for (const auto& entry : m_resolved) {
         out.push_back(entry.second);
     }
     return out;
@@ -104,8 +170,15 @@ std::vector<ActiveAlert> AlertBook::alerts() const {
 size_t AlertBook::restore(std::vector<ActiveAlert> kept,
                           const std::vector<config::AlertCondition>& conditions) {
     m_active.clear();
+    m_resolved.clear();
     size_t left_out = 0;
     for (auto& a : kept) {
+        if (a.resolved) {
+            if (!a.fingerprint.empty()) {
+                remember_resolution(a.fingerprint, a.starts_at, *a.resolved);
+            }
+            continue;
+        }
         const bool matched =
             std::any_of(conditions.begin(), conditions.end(), [&](const config::AlertCondition& c) {
                 return config::matches(c, a.labels);

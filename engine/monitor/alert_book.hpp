@@ -2,7 +2,11 @@
 #pragma once
 
 // The alerts Alertmanager reported active, by fingerprint: one incident per fingerprint, however
-// often it is re-sent (repeat_interval), until a `resolved` notification for it arrives. Pure:
+// often it is re-sent (repeat_interval), until a `resolved` notification for it arrives or its
+// endsAt passes (Alertmanager's semantics: an alert whose endsAt is in the past is resolved).
+// The resolution of a fingerprint and startsAt is remembered, so that a firing notification of
+// the same alert sent before it (an HA peer, a retried delivery, out of order) does not reopen
+// it. Pure:
 // fed notifications, asked how many active alerts match an alert condition. `rollback monitor`
 // keeps the book in the state (state::ActiveAlerts) whenever it changes and restores it at start.
 
@@ -21,7 +25,10 @@ using ActiveAlert = state::ActiveAlert;
 
 /// What one alert of a notification did to the book.
 struct AlertChange {
-    enum class Kind { fired, repeated, resolved, resolved_unknown, unmatched };
+    /// `stale`: a firing notification of an alert already resolved (same fingerprint and
+    /// startsAt, its endsAt not after the resolution), ignored. `expired`: an active alert not
+    /// re-sent before its endsAt (AlertBook::expire).
+    enum class Kind { fired, repeated, resolved, resolved_unknown, unmatched, stale, expired };
     Kind kind = Kind::fired;
     std::string fingerprint;
     std::map<std::string, std::string> labels;
@@ -33,11 +40,17 @@ class AlertBook {
   public:
     /// Applies a notification received at `now` against `conditions`: a firing alert not active
     /// yet becomes active (fired) when it matches a condition (else `unmatched`, not kept); one
-    /// already active is a repeat (its labels refreshed); a resolved one is removed (resolved) or
-    /// was not known (resolved_unknown). One change per alert, in the notification's order.
+    /// already active is a repeat (its labels and endsAt refreshed); a resolved one, or a firing
+    /// one whose endsAt is not after `now`, is removed (resolved) or was not known
+    /// (resolved_unknown); a firing one of a resolved fingerprint and startsAt whose endsAt is
+    /// not after the resolution is `stale` (ignored). One change per alert, in the
+    /// notification's order.
     std::vector<AlertChange> apply(const server::AlertNotification& n,
                                    const std::vector<config::AlertCondition>& conditions,
                                    util::SystemTime now);
+    /// Ends the active alerts whose endsAt is not after `now` (they were not re-sent in time: the
+    /// resolved notification was lost): one `expired` change each, in fingerprint order.
+    std::vector<AlertChange> expire(util::SystemTime now);
     /// Active alerts matching `c`.
     size_t active(const config::AlertCondition& c) const;
     /// The active alerts matching `c` as a person reads them (at most 5, then "and N more"):
@@ -48,7 +61,8 @@ class AlertBook {
     /// The fingerprints of the active alerts matching `c`, in order.
     std::vector<std::string> fingerprints(const config::AlertCondition& c) const;
 
-    /// Every active alert, in fingerprint order: what is kept across a restart.
+    /// Every active alert, in fingerprint order, then the remembered resolutions (`resolved`
+    /// set): what is kept across a restart.
     std::vector<ActiveAlert> alerts() const;
     /// Makes `kept` (what a previous monitor kept) the active alerts, but only those matching
     /// one of `conditions` (a changed config may match fewer). Returns how many were left out.
@@ -56,7 +70,12 @@ class AlertBook {
                    const std::vector<config::AlertCondition>& conditions);
 
   private:
+    void remember_resolution(const std::string& fingerprint, const std::string& starts_at,
+                             util::SystemTime at);
+
     std::map<std::string, ActiveAlert> m_active; ///< by fingerprint
+    /// The latest resolution of each fingerprint (at most k_resolutions_kept, the oldest go).
+    std::map<std::string, ActiveAlert> m_resolved;
 };
 
 } // namespace rollback::monitor

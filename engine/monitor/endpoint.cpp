@@ -3,12 +3,14 @@
 
 #include "db/backup_catalog.hpp"
 #include "monitor/monitor.hpp"
+#include "util/files.hpp"
 #include "util/log.hpp"
 #include "util/time.hpp"
 
 #include <algorithm>
 #include <boost/json.hpp>
 #include <fstream>
+#include <sstream>
 
 namespace rollback::monitor {
 
@@ -39,11 +41,93 @@ server::Response json_response(int status, const boost::json::object& o, std::st
     return r;
 }
 
+constexpr const char* k_inbox_file = "alerts.inbox";
+
+/// A notification as an Alertmanager (version 4) body, which parse_alertmanager reads back.
+std::string notification_json(const server::AlertNotification& n) {
+    boost::json::array alerts;
+    for (const auto& a : n.alerts) {
+        boost::json::object labels, annotations;
+        for (const auto& [k, v] : a.labels) {
+            labels[k] = v;
+        }
+        for (const auto& [k, v] : a.annotations) {
+            annotations[k] = v;
+        }
+        alerts.push_back({{"status", a.status},
+                          {"labels", std::move(labels)},
+                          {"annotations", std::move(annotations)},
+                          {"startsAt", a.starts_at},
+                          {"endsAt", a.ends_at},
+                          {"fingerprint", a.fingerprint}});
+    }
+    return boost::json::serialize(boost::json::object{{"version", n.version},
+                                                      {"status", n.status},
+                                                      {"receiver", n.receiver},
+                                                      {"groupKey", n.group_key},
+                                                      {"alerts", std::move(alerts)}});
+}
+
 } // namespace
+
+void Endpoint::write_inbox() {
+    const fs::path path = m_state_dir / k_inbox_file;
+    if (m_taken.empty() && m_inbox.empty()) {
+        std::error_code ec;
+        fs::remove(path, ec);
+        return;
+    }
+    std::string text;
+    for (const auto* list : {&m_taken, &m_inbox}) {
+        for (const auto& n : *list) {
+            text += notification_json(n) + "\n";
+        }
+    }
+    util::write_file_atomic(path, text, {0600, false});
+}
+
+void Endpoint::playbook_running(std::optional<util::SystemTime> since, const std::string& what) {
+    std::lock_guard lock(m_mutex);
+    m_running_since = since;
+    m_running_what = since ? what : std::string();
+}
+
+void Endpoint::alerts_kept() {
+    std::lock_guard lock(m_mutex);
+    if (m_taken.empty()) {
+        return;
+    }
+    m_taken.clear();
+    try {
+        write_inbox();
+    } catch (const std::exception& e) {
+        log::warn("webhook: cannot rewrite {}: {}", k_inbox_file, e.what());
+    }
+}
 
 Endpoint::Endpoint(const config::ServerConfig& sc, fs::path state_dir,
                    std::vector<server::WebhookSpec> webhooks)
     : m_state_dir(std::move(state_dir)), m_webhooks(std::move(webhooks)) {
+    // Notifications answered 200 by a monitor that stopped before keeping what they did.
+    const fs::path inbox = m_state_dir / k_inbox_file;
+    if (fs::exists(inbox)) {
+        try {
+            std::istringstream lines(util::read_file(inbox));
+            std::string line, why;
+            while (std::getline(lines, line)) {
+                if (auto n = server::parse_alertmanager(line, why)) {
+                    m_inbox.push_back(std::move(*n));
+                } else if (!line.empty()) {
+                    log::warn("webhook: {}: a line that is not a notification left out: {}",
+                              inbox.string(), why);
+                }
+            }
+            log::info("webhook: {} notification(s) received before a restart, applied now",
+                      m_inbox.size());
+        } catch (const std::exception& e) {
+            log::warn("webhook: cannot read {}: {}", inbox.string(), e.what());
+        }
+    }
     auto& m = m_metrics;
     m.declare("rollback_ticks_total", MetricType::counter,
               "Evaluations of the signal conditions by the monitor loop.");
@@ -71,13 +155,23 @@ Endpoint::Endpoint(const config::ServerConfig& sc, fs::path state_dir,
               "Alertmanager alerts active (fired, not resolved) per alert condition.");
     m.declare("rollback_alert_notifications_total", MetricType::counter,
               "Alerts received in webhook notifications, by what they did: fired, repeated, "
-              "resolved, resolved_unknown, unmatched.");
+              "resolved, resolved_unknown, unmatched, stale, expired.");
     m.declare("rollback_last_successful_rehearsal_age_seconds", MetricType::gauge,
               "Seconds since the newest successful `rollback rehearse` recorded in the state "
               "directory started (absent when none).");
     m.declare("rollback_last_good_backup_age_seconds", MetricType::gauge,
               "Seconds since the newest verified backup marked good in each backup catalog the "
               "playbook restores from was taken (absent when there is none).");
+    // Known label values are 0 from the start (the first event is then an increase).
+    for (int k = 0; k <= static_cast<int>(AlertChange::Kind::expired); ++k) {
+        m.add("rollback_alert_notifications_total",
+              {{"outcome", std::string(to_string(static_cast<AlertChange::Kind>(k)))}}, 0);
+    }
+    for (auto st : {journal::RunStatus::succeeded, journal::RunStatus::failed,
+                    journal::RunStatus::verification_failed, journal::RunStatus::interrupted,
+                    journal::RunStatus::needs_attention}) {
+        m.add("rollback_runs_total", {{"state", std::string(journal::to_string(st))}}, 0);
+    }
     server::ServerOptions o;
     o.host = sc.host;
     o.port = sc.port;
@@ -141,6 +235,14 @@ server::Response Endpoint::handle(const server::Request& r) {
         boost::json::object o{{"ok", true}};
         std::lock_guard lock(m_mutex);
         o["last_tick"] = m_last_tick ? util::format_time(*m_last_tick) : std::string();
+        if (m_running_since) {
+            // The loop waits for the playbook (a long step, an approval gate): it does not tick.
+            o["ok"] = false;
+            o["running_since"] = util::format_time(*m_running_since);
+            o["reason"] = m_running_what + " since " + util::format_time(*m_running_since) +
+                          ": the loop does not tick until it ends";
+            return json_response(503, o, "");
+        }
         return json_response(200, o, "");
     }
     if (r.path == "/metrics") {
@@ -165,8 +267,19 @@ server::Response Endpoint::accept(std::optional<server::AlertNotification> n,
     }
     const size_t alerts = n->alerts.size();
     {
+        // Kept (fsync'd) before the 200: a monitor killed after answering still has it.
         std::lock_guard lock(m_mutex);
         m_inbox.push_back(std::move(*n));
+        try {
+            write_inbox();
+        } catch (const std::exception& e) {
+            m_inbox.pop_back();
+            log::error("webhook: cannot keep a notification (answered 503, the sender retries): "
+                       "{}",
+                       e.what());
+            return json_response(503, {{"error", "the notification cannot be kept"}},
+                                 "unavailable");
+        }
     }
     m_wake.notify_all();
     return json_response(200, {{"accepted", alerts}}, "accepted");
@@ -174,8 +287,10 @@ server::Response Endpoint::accept(std::optional<server::AlertNotification> n,
 
 std::vector<server::AlertNotification> Endpoint::take_alerts() {
     std::lock_guard lock(m_mutex);
-    std::vector<server::AlertNotification> out;
-    out.swap(m_inbox);
+    std::vector<server::AlertNotification> out = m_inbox;
+    m_taken.insert(m_taken.end(), std::make_move_iterator(m_inbox.begin()),
+                   std::make_move_iterator(m_inbox.end()));
+    m_inbox.clear();
     return out;
 }
 

@@ -42,6 +42,14 @@ class Endpoint {
 
     /// The notifications received since the last call, oldest first.
     std::vector<server::AlertNotification> take_alerts();
+    /// The loop kept (state::ActiveAlerts) what the notifications take_alerts returned did: they
+    /// leave the inbox file. Until then they stay in it, so a monitor killed in between applies
+    /// them again at its start (a repeat or a resolution applied twice changes nothing).
+    void alerts_kept();
+    /// The loop runs a playbook (started at `since`, `what` it runs: "running the playbook of
+    /// decision D", "resuming run R (decision D)"; nullopt: it ended): while it does the loop
+    /// does not tick, and /healthz answers 503 saying so.
+    void playbook_running(std::optional<util::SystemTime> since, const std::string& what);
     /// Waits until `deadline`, until a notification is waiting (returns true), or until
     /// `interrupted()` says so (checked every 100 ms; returns false).
     bool wait_until(util::SystemTime deadline, const std::function<bool()>& interrupted);
@@ -78,6 +86,13 @@ class Endpoint {
     std::mutex m_mutex; ///< guards m_inbox, m_last_tick, m_rehearsal_cache
     std::condition_variable m_wake;
     std::vector<server::AlertNotification> m_inbox;
+    /// Taken by the loop, not yet kept: still in the inbox file (<state_dir>/alerts.inbox).
+    std::vector<server::AlertNotification> m_taken;
+    std::optional<util::SystemTime> m_running_since; ///< a playbook the loop runs
+    std::string m_running_what;                      ///< what it runs, as /healthz says it
+    /// Writes m_taken and m_inbox to the inbox file (write, fsync, rename); with m_mutex held.
+    /// util::Error when it cannot.
+    void write_inbox();
     std::optional<util::SystemTime> m_last_tick;
     std::optional<std::filesystem::file_time_type> m_rehearsals_mtime;
     std::optional<util::SystemTime> m_rehearsal_cache;

@@ -231,6 +231,15 @@ void Loop::check_approvals(util::SystemTime now) {
             event({{"event", "approval_expired"},
                    {"decision_id", due.second},
                    {"condition", due.first}});
+        } else if (a->state == "rejected") {
+            // A person said no: settled, not escalated.
+            log::info("monitor: approval request {} of condition \"{}\" was rejected by {}",
+                      due.second, due.first, a->approved_by);
+            event({{"event", "approval_rejected"},
+                   {"decision_id", due.second},
+                   {"condition", due.first},
+                   {"by", a->approved_by},
+                   {"reason", a->answer_reason}});
         }
     }
 }
@@ -330,13 +339,21 @@ void Loop::act_on_trigger(const decision::DecisionRecord& record, const std::str
         m_once_rc = util::to_int(util::ExitCode::invalid);
         return;
     }
+    if (m_stopping || exec::interrupt_requested() != 0) {
+        log::warn("monitor: decision {}: no run: the monitor is stopping", decision_id);
+        event({{"event", "run_not_started"},
+               {"decision_id", decision_id},
+               {"error", "the monitor is stopping (SIGINT/SIGTERM)"}});
+        return;
+    }
     int rc = 0;
     std::string error;
     bool store_failed = false;
     try {
         auto pb = actions::load_playbook(cfg.playbook);
         log::info("monitor: decision {} starts {}", decision_id, cfg.playbook.string());
-        rc = m_env.starter.start(pb, t);
+        rc = while_running("running the playbook of decision " + decision_id,
+                           [&] { return m_env.starter.start(pb, t); });
     } catch (const util::Error& e) {
         rc = util::to_int(e.code());
         error = e.what();
@@ -406,7 +423,8 @@ void Loop::handle(const decision::Evaluation& evaluated) {
 void Loop::restore_alerts() {
     try {
         auto kept = m_env.store.active_alerts();
-        const size_t n = kept.size();
+        const size_t n = static_cast<size_t>(std::count_if(
+            kept.begin(), kept.end(), [](const ActiveAlert& a) { return !a.resolved; }));
         const size_t out = m_alerts.restore(std::move(kept), m_mon->config().alert_conditions);
         if (n > 0) {
             log::info("monitor: {} active alert(s) restored, {} matching no condition left out",
@@ -424,6 +442,15 @@ void Loop::restore_alerts() {
 void Loop::take_alerts(bool evaluate) {
     auto notes = m_endpoint->take_alerts();
     const auto now = m_env.clock.now();
+    // Alerts whose endsAt passed without a new notification end first (their resolution was
+    // lost: the monitor was down, Alertmanager gave up retrying).
+    const auto expired = m_alerts.expire(now);
+    for (const auto& c : expired) {
+        log::info("monitor: alert {} expired (its endsAt passed without a new notification)",
+                  c.fingerprint);
+        event({{"event", "alert_expired"}, {"fingerprint", c.fingerprint}});
+        m_alerts_dirty = true;
+    }
     for (const auto& n : notes) {
         auto changes = m_alerts.apply(n, m_mon->config().alert_conditions, now);
         m_endpoint->alert_changes(changes);
@@ -443,7 +470,8 @@ void Loop::take_alerts(bool evaluate) {
                    {"labels", std::move(labels)},
                    {"conditions", std::move(conds)}});
             using K = AlertChange::Kind;
-            m_alerts_dirty |= c.kind == K::fired || c.kind == K::repeated || c.kind == K::resolved;
+            m_alerts_dirty |= c.kind == K::fired || c.kind == K::repeated ||
+                              c.kind == K::resolved || c.kind == K::resolved_unknown;
         }
     }
     if (m_alerts_dirty) { // kept before acting on it; a failure is tried again next time
@@ -454,7 +482,10 @@ void Loop::take_alerts(bool evaluate) {
             log::warn("cannot keep the active alerts: {}", e.what());
         }
     }
-    if (!m_mon->has_alert_conditions() || (!evaluate && notes.empty())) {
+    if (!m_alerts_dirty) {
+        m_endpoint->alerts_kept(); // what they did is kept: they leave the inbox file
+    }
+    if (!m_mon->has_alert_conditions() || (!evaluate && notes.empty() && expired.empty())) {
         return;
     }
     if (auto e = m_mon->evaluate_alerts(now, m_alerts)) {
@@ -504,7 +535,7 @@ util::SystemTime Loop::schedule_next(bool boundary) {
 int Loop::run(const std::function<bool()>& take_reload) {
     // `boundary`: this iteration is a tick; otherwise the server woke the loop for alerts.
     bool boundary = true;
-    while (exec::interrupt_requested() == 0) {
+    while (exec::interrupt_requested() == 0 && !m_stopping) {
         if (take_reload()) {
             reload();
         }
@@ -513,7 +544,7 @@ int Loop::run(const std::function<bool()>& take_reload) {
         } else {
             iterate_shared(boundary);
         }
-        if (m_once || exec::interrupt_requested() != 0) {
+        if (m_once || exec::interrupt_requested() != 0 || m_stopping) {
             break;
         }
         const auto wake = schedule_next(boundary);
@@ -530,6 +561,12 @@ int Loop::run(const std::function<bool()>& take_reload) {
         m_endpoint->stop();
     }
     save();
+    if (m_stopping) {
+        log::info("monitor: stopping: the run it started or resumed was interrupted by a signal "
+                  "(exit 130; rollback resume continues it)");
+        event({{"event", "stopped"}, {"why", "run interrupted"}});
+        return util::to_int(util::ExitCode::interrupted);
+    }
     return m_once ? m_once_rc : util::to_int(util::ExitCode::ok);
 }
 

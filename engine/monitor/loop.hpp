@@ -138,6 +138,10 @@ class Loop {
     /// The leader's look for a run a monitor left unfinished (its holder died or was deposed):
     /// resumed through RunStarter::resume, as `rollback resume` would.
     void resume_left_run();
+    /// Runs `body`, a playbook started or resumed (`what` it runs, as /healthz says it): the
+    /// endpoint answers 503 meanwhile, and a SIGINT/SIGTERM received while it ran (the run
+    /// clears the interrupt to run its finally steps) stops the monitor after it (exit 130).
+    int while_running(const std::string& what, const std::function<int()>& body);
     /// After a run this monitor started or resumed ended with `rc`: the history, the cooldown
     /// and watch, and when it was fenced (exit 7, leadership lost) the reason it stops acting.
     void run_ended(const std::string& decision_id, int rc);
@@ -165,6 +169,8 @@ class Loop {
     std::optional<Monitor> m_mon;
     util::SystemTime m_tick_at;
     int m_once_rc = 0;
+    /// A run the loop started was interrupted by SIGINT/SIGTERM: the monitor stops too (exit 130).
+    bool m_stopping = false;
     std::optional<std::string> m_marker_seen; ///< "release@time" of the deploy marker fed last
     /// The incident policy's memory as last saved (monitor-policy.json).
     std::optional<decision::Evaluator::PolicyMemory> m_policy_saved;

@@ -3,6 +3,7 @@
 // a follower records, the run a dead or deposed leader left, and a run that ended.
 #include "monitor/loop.hpp"
 
+#include "exec/runner.hpp"
 #include "journal/paths.hpp"
 #include "journal/state.hpp"
 #include "state/policy_memory.hpp"
@@ -101,8 +102,9 @@ void Loop::resume_left_run() {
         log::warn("monitor: cannot read the run lock: {}", e.what());
         return;
     }
-    if (!dead || !journal::is_valid_run_id(dead->run_id)) {
-        return;
+    if (!dead || !journal::is_valid_run_id(dead->run_id) || m_stopping ||
+        exec::interrupt_requested() != 0) {
+        return; // stopping: the next leader resumes it
     }
     journal::RunState st;
     try {
@@ -129,7 +131,9 @@ void Loop::resume_left_run() {
            {"left_by_pid", dead->pid}});
     int rc = 0;
     try {
-        rc = m_env.starter.resume(dead->run_id);
+        rc = while_running("resuming run " + dead->run_id + " (decision " + st.trigger.decision_id +
+                               ")",
+                           [&] { return m_env.starter.resume(dead->run_id); });
     } catch (const util::Error& e) {
         log::error("monitor: run {} not resumed: {}", dead->run_id, e.what());
         m_env.out.problem("run " + dead->run_id + " not resumed: " + e.what());
@@ -140,6 +144,26 @@ void Loop::resume_left_run() {
         return;
     }
     run_ended(st.trigger.decision_id, rc);
+}
+
+int Loop::while_running(const std::string& what, const std::function<int()>& body) {
+    // The run clears the interrupt to run its finally steps; the count tells the loop that the
+    // signal (systemctl stop) was meant for the monitor too.
+    struct Scope {
+        Endpoint* endpoint;
+        unsigned signals_before;
+        bool& stopping;
+        ~Scope() {
+            stopping |= exec::interrupts_received() != signals_before;
+            if (endpoint != nullptr) {
+                endpoint->playbook_running(std::nullopt, "");
+            }
+        }
+    } scope{m_endpoint.get(), exec::interrupts_received(), m_stopping};
+    if (m_endpoint) {
+        m_endpoint->playbook_running(m_env.clock.now(), what);
+    }
+    return body();
 }
 
 void Loop::run_ended(const std::string& decision_id, int rc) {

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <limits>
 
 namespace rollback::report {
 
@@ -68,13 +69,17 @@ std::string evidence_svg(const Evidence& e, util::SystemTime decided_at) {
     if (hi <= lo) {
         hi = lo + 1;
     }
-    hi += (hi - lo) * 0.1;
+    // In halves: hi - lo of values near the limits of a double (a source may print 1e308)
+    // overflows, and the drawing would get "nan" coordinates.
+    const double pad = (hi / 2 - lo / 2) * 0.2;
+    hi = std::isfinite(hi + pad) ? hi + pad : std::numeric_limits<double>::max();
+    const double half_range = hi / 2 - lo / 2;
     const double span = static_cast<double>(std::chrono::duration_cast<Ms>(t1 - t0).count());
     auto x = [&](util::SystemTime t) {
         return L + (W - L - R) *
                        static_cast<double>(std::chrono::duration_cast<Ms>(t - t0).count()) / span;
     };
-    auto y = [&](double v) { return T + (H - T - B) * (1 - (v - lo) / (hi - lo)); };
+    auto y = [&](double v) { return T + (H - T - B) * (1 - (v / 2 - lo / 2) / half_range); };
 
     std::string out = "<svg class=\"chart\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 " +
                       num(W) + " " + num(H) + "\" role=\"img\" aria-label=\"" +

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "server/alertmanager.hpp"
 
+#include "util/time.hpp"
+
 #include <boost/json.hpp>
 
 namespace rollback::server {
@@ -43,6 +45,29 @@ bool get_map(const json::object& o, std::string_view key, std::map<std::string, 
         }
         out.emplace(std::string(k), std::string(val.as_string()));
     }
+    return true;
+}
+
+/// An alert's startsAt or endsAt read by the one time parser and kept as the console writes
+/// times (UTC, ending in Z); Go's zero time (Alertmanager's endsAt of a firing alert) is kept
+/// as "0001-01-01T00:00:00Z". Absent: stays "". False and `why` when it is no time.
+bool normalize_time(std::string& text, std::string& why, const std::string& where,
+                    std::string_view key) {
+    if (text.empty()) {
+        return true;
+    }
+    constexpr std::string_view k_go_zero = "0001-01-01T00:00:00";
+    if (text.rfind(k_go_zero, 0) == 0) {
+        text = std::string(k_go_zero) + "Z";
+        return true;
+    }
+    std::string reason;
+    const auto t = util::parse_time(text, &reason);
+    if (!t) {
+        why = where + std::string(key) + ": " + reason;
+        return false;
+    }
+    text = util::format_time(*t);
     return true;
 }
 
@@ -93,6 +118,8 @@ std::optional<AlertNotification> parse_alertmanager(std::string_view body, std::
             !get_string(ao, "fingerprint", al.fingerprint, why, where) ||
             !get_string(ao, "startsAt", al.starts_at, why, where, false) ||
             !get_string(ao, "endsAt", al.ends_at, why, where, false) ||
+            !normalize_time(al.starts_at, why, where, "startsAt") ||
+            !normalize_time(al.ends_at, why, where, "endsAt") ||
             !get_map(ao, "labels", al.labels, why, where) ||
             !get_map(ao, "annotations", al.annotations, why, where)) {
             return std::nullopt;

@@ -16,7 +16,9 @@ namespace rollback::server {
 struct Alert {
     std::string status; ///< "firing" | "resolved"
     std::map<std::string, std::string> labels, annotations;
-    std::string starts_at, ends_at; ///< RFC 3339 as sent
+    /// RFC 3339, read by util::parse_time and written back in UTC ending in Z (format_time);
+    /// Go's zero time "0001-01-01T00:00:00Z" (no end announced) as it is; "" when absent.
+    std::string starts_at, ends_at;
     std::string fingerprint;
 };
 

@@ -2,7 +2,11 @@
 #include "server/generic_webhook.hpp"
 
 #include <algorithm>
+#include <array>
 #include <boost/json.hpp>
+#include <charconv>
+#include <cmath>
+#include <cstdint>
 
 namespace rollback::server {
 
@@ -35,13 +39,45 @@ const json::value* select(const json::value& root, const std::string& path) {
     return v;
 }
 
-/// A scalar as text: strings as they are, numbers and booleans as JSON writes them.
-std::optional<std::string> text_of(const json::value* v) {
+/// A number as text in one form, so that equal numbers are equal texts: an integer as its
+/// digits (100, 1e2 and 100.0 are "100"; 0.0 is "0"), any other number as the shortest text
+/// that reads back as the same double ("0.25"). A number that is neither an exact 64-bit
+/// integer nor below 2^53 in magnitude was rounded when read (a 23-digit id): nullopt, and
+/// `inexact` says so — two such ids could not be told apart.
+std::optional<std::string> number_text(const json::value& v, std::string& inexact) {
+    if (v.is_int64()) {
+        return std::to_string(v.as_int64());
+    }
+    if (v.is_uint64()) {
+        return std::to_string(v.as_uint64());
+    }
+    const double d = v.as_double();
+    constexpr double k_exact = 9007199254740992.0; // 2^53
+    if (!std::isfinite(d) || std::fabs(d) >= k_exact) {
+        inexact = "the number " + json::serialize(v) +
+                  " is not exact past 2^53 (distinct values would look the same): send it as a "
+                  "string";
+        return std::nullopt;
+    }
+    if (d == std::trunc(d)) {
+        return std::to_string(static_cast<std::int64_t>(d));
+    }
+    std::array<char, 32> buf{};
+    const auto res = std::to_chars(buf.data(), buf.data() + buf.size(), d);
+    return std::string(buf.data(), res.ptr);
+}
+
+/// A scalar as text: strings as they are, booleans as JSON writes them, numbers as number_text
+/// does (nullopt and `inexact` for one it cannot keep exactly).
+std::optional<std::string> text_of(const json::value* v, std::string& inexact) {
     if (!v || v->is_object() || v->is_array() || v->is_null()) {
         return std::nullopt;
     }
     if (v->is_string()) {
         return std::string(v->as_string());
+    }
+    if (v->is_number()) {
+        return number_text(*v, inexact);
     }
     return json::serialize(*v);
 }
@@ -84,9 +120,10 @@ std::optional<AlertNotification> parse_webhook(std::string_view body, const Webh
         Alert al;
         al.status = "firing";
         if (!spec.status.empty()) {
-            auto st = text_of(select(*items[i], spec.status));
+            std::string inexact;
+            auto st = text_of(select(*items[i], spec.status), inexact);
             if (!st) {
-                why = where + spec.status + ": missing";
+                why = where + spec.status + ": " + (inexact.empty() ? "missing" : inexact);
                 return std::nullopt;
             }
             const bool firing =
@@ -99,15 +136,19 @@ std::optional<AlertNotification> parse_webhook(std::string_view body, const Webh
             }
             al.status = firing ? "firing" : "resolved";
         }
-        auto fp = text_of(select(*items[i], spec.fingerprint));
+        std::string inexact;
+        auto fp = text_of(select(*items[i], spec.fingerprint), inexact);
         if (!fp || fp->empty()) {
-            why = where + spec.fingerprint + ": missing";
+            why = where + spec.fingerprint + ": " + (inexact.empty() ? "missing" : inexact);
             return std::nullopt;
         }
         al.fingerprint = spec.name + ":" + *fp;
         for (const auto& [label, path] : spec.labels) {
-            if (auto v = text_of(select(*items[i], path))) {
+            if (auto v = text_of(select(*items[i], path), inexact)) {
                 al.labels[label] = *v;
+            } else if (!inexact.empty()) {
+                why = where + path + ": " + inexact;
+                return std::nullopt;
             }
         }
         if (al.status == "firing") {

@@ -25,9 +25,11 @@ struct WebhookSpec {
     std::map<std::string, std::string> labels; ///< label → path in an alert
 };
 
-/// Reads `body` as `spec` says. Values that are numbers or booleans are read as their JSON text
-/// (an uptime checker's status 0/1). Fingerprints get the prefix "NAME:". nullopt and `why` when a
-/// selected field is missing or the status is neither firing nor resolved.
+/// Reads `body` as `spec` says. Booleans are read as their JSON text, numbers in one form (an
+/// uptime checker's status 0/1; 1e2 and 100 are "100", 0.0 is "0", 0.5 "0.5"). Fingerprints get
+/// the prefix "NAME:". nullopt and `why` when a selected field is missing, is a number that
+/// cannot be kept exactly (an integer past 2^53 that is no exact 64-bit integer), or the status
+/// is neither firing nor resolved.
 std::optional<AlertNotification> parse_webhook(std::string_view body, const WebhookSpec& spec,
                                                std::string& why);
 

@@ -19,6 +19,7 @@
 #include <atomic>
 #include <cctype>
 #include <csignal>
+#include <list>
 #include <pthread.h>
 #include <thread>
 
@@ -74,6 +75,14 @@ struct HttpServer::Impl {
     tcp::acceptor acceptor{io};
     std::thread thread;
     std::atomic<int> connections{0};
+    /// The connections waiting for (the rest of) a request, oldest first: at the bound the oldest
+    /// is closed for a new one, so idle or slow clients cannot keep Alertmanager, scrapes and
+    /// /healthz out. Touched only on the io thread.
+    struct Waiting {
+        beast::tcp_stream* stream;
+        bool listed = true;
+    };
+    std::list<Waiting*> waiting;
     bool started = false;
 
     Impl(ServerOptions o, Handler h, Metrics& m)
@@ -123,8 +132,10 @@ struct HttpServer::Impl {
         }
     }
 
+    /// Writes `resp`; to a HEAD request (`head`) its header only, Content-Length included
+    /// (RFC 9110 9.3.2: a keep-alive client would read a body as the next response).
     asio::awaitable<bool> send(beast::tcp_stream& stream, const Response& resp, bool keep_alive,
-                               const std::string& path) {
+                               const std::string& path, bool head = false) {
         http::response<http::string_body> res{static_cast<http::status>(resp.status), 11};
         res.set(http::field::server, "rollback");
         res.set(http::field::content_type, resp.content_type);
@@ -137,7 +148,13 @@ struct HttpServer::Impl {
         count(path, resp);
         stream.expires_after(opt.read_timeout);
         beast::error_code ec;
-        co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
+        if (head) {
+            http::response<http::empty_body> header_only{std::move(res.base())};
+            co_await http::async_write(stream, header_only,
+                                       asio::redirect_error(asio::use_awaitable, ec));
+        } else {
+            co_await http::async_write(stream, res, asio::redirect_error(asio::use_awaitable, ec));
+        }
         co_return !ec && keep_alive;
     }
 
@@ -154,8 +171,16 @@ struct HttpServer::Impl {
             parser.body_limit(opt.max_body);
             stream.expires_after(opt.read_timeout);
             beast::error_code ec;
+            Waiting w{&stream};
+            const auto me = waiting.insert(waiting.end(), &w);
             co_await http::async_read(stream, buffer, parser,
                                       asio::redirect_error(asio::use_awaitable, ec));
+            if (w.listed) {
+                waiting.erase(me);
+            }
+            if (ec == asio::error::operation_aborted) {
+                break; // closed for a newer connection (accept_loop)
+            }
             if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
                 ec == asio::error::connection_reset || ec == asio::error::eof) {
                 break;
@@ -184,7 +209,8 @@ struct HttpServer::Impl {
             r.path = path;
             r.body = req.body();
             Response resp = authorize_and_handle(req, r);
-            if (!co_await send(stream, resp, req.keep_alive(), path)) {
+            if (!co_await send(stream, resp, req.keep_alive(), path,
+                               req.method() == http::verb::head)) {
                 break;
             }
         }
@@ -203,8 +229,21 @@ struct HttpServer::Impl {
             if (ec) {
                 continue; // EMFILE and the like: the next accept may succeed
             }
-            if (connections.load() >= opt.max_connections) {
-                // Over the bound: closed at once rather than queued behind slow clients.
+            bool made_room = false;
+            if (connections.load() >= opt.max_connections && !waiting.empty()) {
+                // At the bound: the connection that has waited longest for a request makes
+                // room (its read ends with operation_aborted and its session closes it).
+                metrics.add("rollback_http_connections_evicted_total", {});
+                Waiting* oldest = waiting.front();
+                waiting.pop_front();
+                oldest->listed = false;
+                beast::error_code ignored;
+                oldest->stream->socket().cancel(ignored);
+                made_room = true; // its session ends (and counts itself out) at its next turn
+            }
+            if (!made_room && connections.load() >= opt.max_connections) {
+                // Over the bound (every connection busy with a request): closed at once rather
+                // than queued behind slow clients.
                 metrics.add("rollback_http_connections_refused_total", {});
                 beast::error_code ignored;
                 socket.close(ignored);
@@ -220,12 +259,27 @@ HttpServer::HttpServer(ServerOptions options, Handler handler, Metrics& metrics)
     : m(std::make_unique<Impl>(std::move(options), std::move(handler), metrics)) {
     metrics.declare("rollback_http_requests_total", MetricType::counter,
                     "HTTP requests answered by the monitor, by path and status code.");
+    metrics.declare("rollback_http_connections_evicted_total", MetricType::counter,
+                    "Connections waiting for a request closed at the connection bound to make "
+                    "room for a new one.");
     metrics.declare("rollback_http_auth_failures_total", MetricType::counter,
                     "HTTP requests refused for a missing or wrong bearer token.");
     metrics.declare("rollback_webhook_requests_total", MetricType::counter,
-                    "Webhook requests by outcome: accepted, bad_request, unauthorized, too_large.");
+                    "Webhook requests by outcome: accepted, bad_request, unauthorized, too_large, "
+                    "unavailable.");
     metrics.declare("rollback_http_connections_refused_total", MetricType::counter,
                     "HTTP connections closed at once because max connections were open.");
+    // Every series whose labels are known in advance is 0 from the start: rate() and increase()
+    // see the first event (Prometheus takes a series' first sample as its start, not a jump).
+    metrics.add("rollback_http_connections_evicted_total", {}, 0);
+    metrics.add("rollback_http_connections_refused_total", {}, 0);
+    for (const char* reason : {"missing", "wrong"}) {
+        metrics.add("rollback_http_auth_failures_total", {{"reason", reason}}, 0);
+    }
+    for (const char* outcome :
+         {"accepted", "bad_request", "unauthorized", "too_large", "unavailable"}) {
+        metrics.add("rollback_webhook_requests_total", {{"outcome", outcome}}, 0);
+    }
     beast::error_code ec;
     auto addr = asio::ip::make_address(m->opt.host, ec);
     if (ec) {

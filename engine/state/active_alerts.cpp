@@ -28,18 +28,31 @@ std::string string_of(const boost::json::object& o, const char* key, const std::
 } // namespace
 
 std::string active_alerts_json(const std::vector<ActiveAlert>& alerts) {
-    boost::json::array arr;
+    boost::json::array arr, resolved;
     for (const auto& a : alerts) {
+        if (a.resolved) {
+            resolved.push_back({{"fingerprint", a.fingerprint},
+                                {"starts_at", a.starts_at},
+                                {"resolved", util::format_time(*a.resolved)}});
+            continue;
+        }
         boost::json::object labels;
         for (const auto& [k, v] : a.labels) {
             labels[k] = v;
         }
-        arr.push_back({{"fingerprint", a.fingerprint},
-                       {"labels", std::move(labels)},
-                       {"starts_at", a.starts_at},
-                       {"received", util::format_time(a.received)}});
+        boost::json::object o{{"fingerprint", a.fingerprint},
+                              {"labels", std::move(labels)},
+                              {"starts_at", a.starts_at},
+                              {"received", util::format_time(a.received)}};
+        if (!a.ends_at.empty()) {
+            o["ends_at"] = a.ends_at;
+        }
+        arr.push_back(std::move(o));
     }
     boost::json::object doc{{"version", k_alerts_file_version}, {"alerts", std::move(arr)}};
+    if (!resolved.empty()) {
+        doc["resolved"] = std::move(resolved);
+    }
     return boost::json::serialize(doc);
 }
 
@@ -74,6 +87,9 @@ std::vector<ActiveAlert> parse_active_alerts(const std::string& text, const std:
             malformed(where, "alert " + alert.fingerprint + ": \"received\" is not a time");
         }
         alert.received = *received;
+        if (a.if_contains("ends_at") != nullptr) {
+            alert.ends_at = string_of(a, "ends_at", where);
+        }
         const auto* labels = a.if_contains("labels");
         if (labels == nullptr || !labels->is_object()) {
             malformed(where, "alert " + alert.fingerprint + ": no \"labels\" object");
@@ -86,6 +102,25 @@ std::vector<ActiveAlert> parse_active_alerts(const std::string& text, const std:
             alert.labels[std::string(k)] = std::string(lv.as_string());
         }
         out.push_back(std::move(alert));
+    }
+    if (const auto* resolved = o->if_contains("resolved")) {
+        if (!resolved->is_array()) {
+            malformed(where, "\"resolved\" is not an array");
+        }
+        for (const auto& v : resolved->as_array()) {
+            if (!v.is_object()) {
+                malformed(where, "a resolved alert that is not an object");
+            }
+            const auto& a = v.as_object();
+            ActiveAlert alert;
+            alert.fingerprint = string_of(a, "fingerprint", where);
+            alert.starts_at = string_of(a, "starts_at", where);
+            alert.resolved = util::parse_time(string_of(a, "resolved", where));
+            if (!alert.resolved) {
+                malformed(where, "alert " + alert.fingerprint + ": \"resolved\" is not a time");
+            }
+            out.push_back(std::move(alert));
+        }
     }
     return out;
 }

@@ -8,6 +8,7 @@
 #include "util/time.hpp"
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -19,6 +20,11 @@ struct ActiveAlert {
     std::map<std::string, std::string> labels;
     std::string starts_at;     ///< as Alertmanager sent it ("" when it sent none)
     util::SystemTime received; ///< when its first firing notification arrived
+    std::string ends_at;       ///< as last sent ("" or Go's zero time: no end announced)
+    /// Set: not active but resolved at this time (its resolution's endsAt, or when it arrived):
+    /// remembered so that a late firing notification of the same fingerprint and startsAt does
+    /// not reopen it.
+    std::optional<util::SystemTime> resolved;
 };
 
 /// The active alerts, replaced as a whole whenever they change.
@@ -34,8 +40,9 @@ class ActiveAlerts {
 };
 
 /// The document of the active alerts (without newline): {"version":1,"alerts":[{fingerprint,
-/// labels, starts_at, received}]}, and back. parse_active_alerts throws util::Error (exit 1)
-/// naming `where` when it is not that document.
+/// labels, starts_at, received, ends_at?}],"resolved":[{fingerprint, starts_at, resolved}]},
+/// and back ("resolved" and "ends_at" may be absent). parse_active_alerts throws util::Error (exit
+/// 1) naming `where` when it is not that document.
 std::string active_alerts_json(const std::vector<ActiveAlert>& alerts);
 std::vector<ActiveAlert> parse_active_alerts(const std::string& text, const std::string& where);
 

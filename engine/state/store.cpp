@@ -116,6 +116,7 @@ std::string approval_json(const ApprovalRequest& a) {
                           {"state", a.state},
                           {"approved_by", a.approved_by},
                           {"approved_at", a.approved_at ? util::format_time(*a.approved_at) : ""},
+                          {"answer_reason", a.answer_reason},
                           {"run_id", a.run_id}};
     return boost::json::serialize(o);
 }
@@ -144,6 +145,9 @@ ApprovalRequest parse_approval(const std::string& text, const std::string& where
             a.approved_at = time("approved_at");
         }
         a.run_id = str("run_id");
+        if (v.if_contains("answer_reason")) { // absent before approvals could be rejected
+            a.answer_reason = str("answer_reason");
+        }
         return a;
     } catch (const std::exception& e) {
         throw util::Error(where + ": malformed approval request: " + e.what());

@@ -33,10 +33,11 @@ struct ApprovalRequest {
     util::SystemTime requested_at;
     util::SystemTime expires_at;
     std::string condition, severity, reason;
-    std::string state = "pending"; ///< pending | approved
-    std::string approved_by;
-    std::optional<util::SystemTime> approved_at;
-    std::string run_id; ///< the run the approval started
+    std::string state = "pending";               ///< pending | approved | rejected
+    std::string approved_by;                     ///< who answered (approved or rejected)
+    std::optional<util::SystemTime> approved_at; ///< when
+    std::string answer_reason;                   ///< the --reason given with the answer
+    std::string run_id;                          ///< the run the approval started
 };
 
 /// Decision records (one per decision that mattered) and the tick log (every evaluation).

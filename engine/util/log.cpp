@@ -13,6 +13,7 @@
 namespace rollback::log {
 namespace {
 
+constexpr const char* k_journal_socket = "/run/systemd/journal/socket";
 std::shared_ptr<spdlog::logger> g_logger;
 std::string_view g_target = "none";
 
@@ -32,18 +33,36 @@ bool stderr_is_journal() {
            static_cast<unsigned long long>(st.st_ino) == ino;
 }
 
-bool to_journal() {
+/// The journal's native socket (sd_journal_send's): when journald is not there, messages sent
+/// to it would be lost without a word; the file keeps them.
+bool journal_reachable() {
+    std::error_code ec;
+    return std::filesystem::exists(k_journal_socket, ec);
+}
+
+bool to_journal(const std::filesystem::path& file) {
     const char* forced = std::getenv("ROLLBACK_LOG");
-    if (forced != nullptr && std::string_view(forced) == "journal") {
-        return true;
-    }
-    if (forced != nullptr && std::string_view(forced) == "file") {
+    const std::string_view value = forced == nullptr ? std::string_view() : forced;
+    if (value == "journal") {
+        if (journal_reachable()) {
+            return true;
+        }
+        std::fprintf(stderr,
+                     "rollback: warning: ROLLBACK_LOG=journal but the journal is not reachable "
+                     "(no %s): logging to %s\n",
+                     k_journal_socket, file.c_str());
         return false;
     }
-    // The journal's native socket (sd_journal_send's): when journald is not there, messages
-    // sent to it would be lost without a word; the file keeps them.
-    std::error_code ec;
-    return stderr_is_journal() && std::filesystem::exists("/run/systemd/journal/socket", ec);
+    if (value == "file") {
+        return false;
+    }
+    if (forced != nullptr) {
+        std::fprintf(stderr,
+                     "rollback: warning: ROLLBACK_LOG=%s is neither \"journal\" nor \"file\": "
+                     "ignored\n",
+                     forced);
+    }
+    return stderr_is_journal() && journal_reachable();
 }
 
 } // namespace
@@ -51,7 +70,7 @@ bool to_journal() {
 void init(const std::filesystem::path& file, const LogOptions& options) {
     try {
         std::vector<spdlog::sink_ptr> sinks;
-        if (to_journal()) {
+        if (to_journal(file)) {
             sinks.push_back(std::make_shared<spdlog::sinks::systemd_sink_mt>("rollback"));
             g_target = "journal";
         } else {

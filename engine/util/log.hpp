@@ -22,7 +22,9 @@ struct LogOptions {
 /// Under systemd (systemd.exec(5): $JOURNAL_STREAM names the device:inode of the journal stream
 /// and stderr is that stream) messages go to journald with SYSLOG_IDENTIFIER=rollback and the
 /// message's PRIORITY; otherwise to `file` (appending, rotated by size, as spdlog's
-/// rotating_file_sink), and to stderr too with `verbose`. $ROLLBACK_LOG=journal|file forces one.
+/// rotating_file_sink), and to stderr too with `verbose`. $ROLLBACK_LOG=journal|file forces one;
+/// journal without journald's socket (outside systemd) logs to the file and says so on stderr,
+/// another value is ignored with a warning on stderr.
 /// Never throws: a log that cannot be opened is reported once on stderr and logging is disabled.
 void init(const std::filesystem::path& file, const LogOptions& options = {});
 

@@ -57,6 +57,10 @@ done
 # The installed playbooks find the installed hooks (../hooks), and validate.
 /usr/bin/rollback validate /usr/share/rollback/playbooks/database-only.toml > "$WORK/validate" 2>&1 ||
     { cat "$WORK/validate" >&2; fail "the installed playbook does not validate"; }
+# The first playbook finds the installed hooks, and the playbooks' smoke step is installed.
+/usr/bin/rollback validate /usr/share/rollback/examples/hello/hello.toml > "$WORK/validate" 2>&1 ||
+    { cat "$WORK/validate" >&2; fail "the installed hello.toml does not validate"; }
+[ -x /usr/share/rollback/examples/ecommerce/smoke-order.sh ] || fail "smoke-order.sh not installed"
 pass "installed: --version, help, man -w 1 rollback, units, user, state directory"
 
 dpkg -L rollback > "$WORK/files"

@@ -92,7 +92,23 @@ expect_rc 0 o4.out -- "$RB" report "$rid" --state-dir ok/st --html -o -
 contains o4.out "<html"
 expect_rc 0 o5.out -- "$RB" report "$rid" --state-dir ok/st --html -o page.html
 grep -q "<html" page.html || fail "report -o page.html wrote no page"
+expect_rc 0 o6.out -- "$RB" report "$rid" --state-dir ok/st --html -o page.html # an earlier page
 pass "report --html -o refuses a FIFO, a symlink and a directory; -o - writes to stdout"
+
+# A slip of tab completion: the run's own journal, or any file of the state directory, is never
+# replaced (its hash chain is the audit record), nor a file that is no page.
+cp "ok/st/runs/$rid.jsonl" journal.before
+expect_rc 2 o7.out -- "$RB" report "$rid" --state-dir ok/st --html -o "ok/st/runs/$rid.jsonl"
+contains o7.out "cannot write ok/st/runs/$rid.jsonl: it is in the state directory $WORK/ok/st"
+cmp -s journal.before "ok/st/runs/$rid.jsonl" || fail "report replaced the run's journal"
+expect_rc 2 o8.out -- "$RB" report "$rid" --state-dir ok/st --html -o ok/st/../st/new.html
+contains o8.out "it is in the state directory"
+expect_rc 0 o9.out -- "$RB" audit verify "$rid" --state-dir ok/st
+echo "notes" >notes.txt
+expect_rc 2 o10.out -- "$RB" report "$rid" --state-dir ok/st --html -o notes.txt
+contains o10.out "cannot write notes.txt: it exists and is not an HTML page"
+[ "$(cat notes.txt)" = notes ] || fail "report replaced a file that is no page"
+pass "report --html -o refuses the state directory's files and a file that is no page (exit 2)"
 
 # --- 6. -c naming a missing file is an error, even with --state-dir ------------------------------
 for cmd in "run -p ok/p.toml --yes" "status" "history" "report $rid"; do

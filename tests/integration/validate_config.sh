@@ -105,3 +105,14 @@ assert rows[0]["kind"] == "config" and rows[0]["conditions"] == 1 and len(rows[0
 assert rows[1]["errors"][0]["line"] == 7 and "request-time" in rows[1]["errors"][0]["problem"]
 PY
 pass "validate --json: one object per file, warnings and errors located"
+
+# A file that cannot be read is a failure listed in "errors" too (not only in "message").
+expect_rc 2 "$WORK/missing.json" -- "$RB" validate "$WORK/missing.toml" --json
+python3 - "$WORK/missing.json" "$WORK/missing.toml" <<'PY' || fail "validate --json of a missing file"
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+assert len(rows) == 1 and rows[0]["ok"] is False, rows
+assert len(rows[0]["errors"]) == 1 and rows[0]["errors"][0]["file"] == sys.argv[2], rows
+assert rows[0]["errors"][0]["problem"] == rows[0]["message"] != "", rows
+PY
+pass "validate --json: an unreadable file's reason is in errors"

@@ -306,8 +306,11 @@ inline void check_contract(state::Store& store, StoreTraits traits = {}) {
         state::ActiveAlert a{"f1",
                              {{"alertname", "HighErrorRate"}, {"service", "shop \"eu\""}},
                              "2026-12-05T17:00:00Z",
-                             at("2026-12-05T17:00:03.250Z")};
-        state::ActiveAlert b{"f2", {{"alertname", "Down"}}, "", at("2026-12-05T17:01:00Z")};
+                             at("2026-12-05T17:00:03.250Z"),
+                             "2026-12-05T17:10:00Z",
+                             std::nullopt};
+        state::ActiveAlert b{
+            "f2", {{"alertname", "Down"}}, "", at("2026-12-05T17:01:00Z"), "", std::nullopt};
         store.put_active_alerts({a, b});
         auto back = store.active_alerts();
         REQUIRE(back.size() == 2);
@@ -317,6 +320,17 @@ inline void check_contract(state::Store& store, StoreTraits traits = {}) {
         CHECK(back[0].received == a.received);
         CHECK(back[1].fingerprint == "f2");
         CHECK(back[1].starts_at.empty());
+        CHECK(back[0].ends_at == "2026-12-05T17:10:00Z");
+        CHECK(back[1].ends_at.empty());
+        state::ActiveAlert r{"f3", {}, "2026-12-05T16:00:00Z", {}, "", at("2026-12-05T16:30:00Z")};
+        store.put_active_alerts({a, r});
+        back = store.active_alerts();
+        REQUIRE(back.size() == 2);
+        CHECK(!back[0].resolved);
+        REQUIRE(back[1].resolved);
+        CHECK(back[1].fingerprint == "f3");
+        CHECK(back[1].starts_at == "2026-12-05T16:00:00Z");
+        CHECK(*back[1].resolved == at("2026-12-05T16:30:00Z"));
         store.put_active_alerts({b});
         back = store.active_alerts();
         REQUIRE(back.size() == 1);

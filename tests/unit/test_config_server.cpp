@@ -87,6 +87,18 @@ TEST_SUITE("config") {
         CHECK(util::mask_secrets("token tok-3f9a7c1e2b") != "token tok-3f9a7c1e2b");
     }
 
+    TEST_CASE("a token file is trimmed at both ends and a token with inner whitespace refused") {
+        test::TempDir dir;
+        dir.write("padded", "  \ttok-5d1c\r\n\n");
+        auto cfg = config::parse("[server]\nlisten = \"10.0.0.1:9095\"\ntoken_file = \"padded\"\n",
+                                 "rollback.toml", dir.path());
+        CHECK(cfg.server->token == "tok-5d1c");
+        dir.write("two-lines", "tok-first\ntok-second\n");
+        const std::string d = diagnostics_of("[server]\ntoken_file = \"two-lines\"\n", dir.path());
+        CHECK(d.find("has whitespace or a control character inside it") != std::string::npos);
+        CHECK(d.find("tok-first") == std::string::npos);
+    }
+
     TEST_CASE("a token from an unset variable or an empty file is an error") {
         test::TempDir dir;
         dir.write("empty", "\n");
@@ -117,6 +129,15 @@ TEST_SUITE("config") {
               "6:1: condition \"a\": unknown key \"above\" (did you mean \"mode\"?)\n"
               "5:1: condition \"a\": key \"match\": at least one label, or every alert would "
               "match\n");
+        const std::string empty_match =
+            diagnostics_of("[server]\n[[condition]]\nname = \"a\"\nkind = \"alert\"\n"
+                           "match = { service = \"\" }\n");
+        CHECK(empty_match.rfind("5:1: condition \"a\": key \"match\": every label has the empty "
+                                "value",
+                                0) == 0);
+        CHECK(diagnostics_of("[server]\n[[condition]]\nname = \"a\"\nkind = \"alert\"\n"
+                             "match = { alertname = \"Down\", service = \"\" }\n")
+                  .empty());
         CHECK(diagnostics_of("[server]\n[[condition]]\nname = \"a\"\nkind = \"metric\"\n") ==
               "4:8: condition #1: key \"kind\": the only kind is \"alert\"\n");
     }

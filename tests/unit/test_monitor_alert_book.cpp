@@ -81,6 +81,62 @@ TEST_SUITE("monitor") {
         CHECK(book.apply(notification("resolved", "f1"), conds, t)[0].kind == K::resolved_unknown);
     }
 
+    TEST_CASE("a late firing notification of a resolved alert does not reopen it") {
+        auto cfg = config::parse(k_config, "rollback.toml", "/etc/rb");
+        const auto& conds = cfg.alert_conditions;
+        monitor::AlertBook book;
+        using K = monitor::AlertChange::Kind;
+        const auto t = at("2026-12-05T17:50:00Z");
+        auto firing = notification("firing", "x1");
+        firing.alerts[0].ends_at = "0001-01-01T00:00:00Z"; // Alertmanager's firing alert
+        CHECK(book.apply(firing, conds, t)[0].kind == K::fired);
+        auto resolved = notification("resolved", "x1");
+        resolved.alerts[0].ends_at = "2026-12-05T17:40:00Z";
+        CHECK(book.apply(resolved, conds, t)[0].kind == K::resolved);
+        // Sent before the resolution (an HA peer, a retried delivery), arriving after it.
+        CHECK(book.apply(firing, conds, t + seconds(5))[0].kind == K::stale);
+        auto late = notification("firing", "x1");
+        late.alerts[0].ends_at = "2026-12-05T17:39:00Z"; // already past: resolved
+        CHECK(book.apply(late, conds, t + seconds(6))[0].kind == K::resolved_unknown);
+        CHECK(book.active(conds[0]) == 0);
+        // Kept across a restart: the resolution still makes the late notification stale.
+        monitor::AlertBook restarted;
+        CHECK(restarted.restore(book.alerts(), conds) == 0);
+        CHECK(restarted.apply(firing, conds, t + seconds(7))[0].kind == K::stale);
+        // A new incident of the same fingerprint (a new startsAt) fires.
+        auto again = firing;
+        again.alerts[0].starts_at = "2026-12-05T18:00:00Z";
+        CHECK(restarted.apply(again, conds, t + seconds(8))[0].kind == K::fired);
+        CHECK(restarted.active(conds[0]) == 1);
+    }
+
+    TEST_CASE("an active alert not re-sent past its endsAt expires") {
+        auto cfg = config::parse(k_config, "rollback.toml", "/etc/rb");
+        const auto& conds = cfg.alert_conditions;
+        monitor::AlertBook book;
+        using K = monitor::AlertChange::Kind;
+        auto firing = notification("firing", "e1");
+        firing.alerts[0].ends_at = "2026-12-05T17:10:00Z";
+        CHECK(book.apply(firing, conds, at("2026-12-05T17:05:00Z"))[0].kind == K::fired);
+        CHECK(book.expire(at("2026-12-05T17:09:59Z")).empty());
+        auto gone = book.expire(at("2026-12-05T17:10:00Z"));
+        REQUIRE(gone.size() == 1);
+        CHECK(gone[0].kind == K::expired);
+        CHECK(gone[0].fingerprint == "e1");
+        CHECK(book.active(conds[0]) == 0);
+        // Its firing notification sent before the end, arriving late, does not reopen it.
+        CHECK(book.apply(firing, conds, at("2026-12-05T17:10:30Z"))[0].kind == K::resolved_unknown);
+        // Re-sent with a later endsAt (Prometheus still fires it): active again.
+        firing.alerts[0].ends_at = "2026-12-05T17:20:00Z";
+        CHECK(book.apply(firing, conds, at("2026-12-05T17:11:00Z"))[0].kind == K::fired);
+        // An alert with Go's zero endsAt never expires by time.
+        auto zero = notification("firing", "z1");
+        zero.alerts[0].ends_at = "0001-01-01T00:00:00Z";
+        CHECK(book.apply(zero, conds, at("2026-12-05T17:11:00Z"))[0].kind == K::fired);
+        CHECK(book.expire(at("2026-12-06T17:11:00Z")).size() == 1); // e1 only
+        CHECK(book.active(conds[0]) == 1);
+    }
+
     TEST_CASE("an alert triggers once per incident and its resolution is a record") {
         monitor::Monitor mon(config::parse(k_config, "rollback.toml", "/etc/rb"));
         monitor::AlertBook book;
@@ -241,7 +297,7 @@ TEST_SUITE("monitor") {
         CHECK(kept[0].received == t + seconds(1));
         CHECK(book.fingerprints(conds[0]) == std::vector<std::string>{"f1", "f2"});
 
-        kept.push_back({"f3", {{"alertname", "Other"}}, "", t});
+        kept.push_back({"f3", {{"alertname", "Other"}}, "", t, "", std::nullopt});
         monitor::AlertBook restarted;
         CHECK(restarted.restore(kept, conds) == 1);
         CHECK(restarted.size() == 2);

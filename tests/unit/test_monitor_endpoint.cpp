@@ -151,4 +151,25 @@ TEST_SUITE("monitor") {
               std::string::npos);
         ep.stop();
     }
+
+    TEST_CASE("counters with labels known in advance are 0 before their first event") {
+        test::TempDir dir;
+        monitor::Endpoint ep(loopback("tok-51d0"), dir.path());
+        const auto text = ep.metrics().render();
+        for (const char* series : {
+                 "rollback_http_connections_refused_total 0\n",
+                 "rollback_http_connections_evicted_total 0\n",
+                 "rollback_http_auth_failures_total{reason=\"missing\"} 0\n",
+                 "rollback_http_auth_failures_total{reason=\"wrong\"} 0\n",
+                 "rollback_webhook_requests_total{outcome=\"accepted\"} 0\n",
+                 "rollback_webhook_requests_total{outcome=\"unavailable\"} 0\n",
+                 "rollback_alert_notifications_total{outcome=\"fired\"} 0\n",
+                 "rollback_alert_notifications_total{outcome=\"expired\"} 0\n",
+                 "rollback_runs_total{state=\"succeeded\"} 0\n",
+                 "rollback_runs_total{state=\"needs_attention\"} 0\n",
+             }) {
+            CHECK_MESSAGE(text.find(series) != std::string::npos, series);
+        }
+        CHECK(text.find("rollback_runs_total{state=\"running\"}") == std::string::npos);
+    }
 }

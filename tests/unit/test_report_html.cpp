@@ -50,4 +50,30 @@ TEST_SUITE("report") {
         CHECK(none.find("</svg>") != std::string::npos);
         CHECK(none.find("inf") == std::string::npos);
     }
+
+    TEST_CASE("html: values near the limits of a double are drawn without nan or inf") {
+        report::Evidence e;
+        e.condition = "huge";
+        e.signal = "c.value";
+        e.comparator = "above";
+        e.threshold = 5;
+        const auto t0 = util::SystemTime(std::chrono::seconds(1'800'000'000));
+        const double values[] = {1e308, -1e308, 5, 1e-300, 0, 1e308};
+        for (int i = 0; i < 6; ++i) {
+            e.series.push_back({t0 + std::chrono::seconds(10 * i), values[i], "firing"});
+        }
+        e.observed = 1e308;
+        const std::string svg = report::evidence_svg(e, t0 + std::chrono::seconds(50));
+        CHECK(svg.find("nan") == std::string::npos);
+        CHECK(svg.find("inf") == std::string::npos);
+        size_t breaches = 0;
+        for (size_t p = svg.find("class=\"breach\""); p != std::string::npos;
+             p = svg.find("class=\"breach\"", p + 1)) {
+            ++breaches;
+        }
+        CHECK(breaches == 6);
+        // 1e308 at the top of the plot (y 16 + a tenth of the range padded), -1e308 at its bottom
+        CHECK(svg.find("points=\"64.0,33.1 ") != std::string::npos);
+        CHECK(svg.find(" 200.0,204.0 ") != std::string::npos);
+    }
 }

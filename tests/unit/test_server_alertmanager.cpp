@@ -48,7 +48,8 @@ TEST_SUITE("server") {
         CHECK(n->alerts[0].starts_at == "2026-12-05T17:00:00.123Z");
         CHECK(n->alerts[0].fingerprint == "8a3f7c21d0e4b5a6");
         CHECK(n->alerts[1].status == "resolved");
-        CHECK(n->alerts[1].ends_at == "2026-12-05T16:30:00Z");
+        CHECK(n->alerts[1].ends_at == "2026-12-05T16:30:00.000Z");
+        CHECK(n->alerts[0].ends_at == "0001-01-01T00:00:00Z"); // Go's zero time: no end
     }
 
     TEST_CASE("what is not a notification gets a reason") {
@@ -70,5 +71,24 @@ TEST_SUITE("server") {
             why_of(
                 R"({"version":"4","status":"firing","groupKey":"g","alerts":[{"status":"firing","fingerprint":"f","labels":{"a":1}}]})") ==
             "alerts[0].labels.a: not a string");
+    }
+
+    TEST_CASE("startsAt and endsAt are times written in UTC and a non-time is refused") {
+        auto alert = [](const std::string& starts, const std::string& ends) {
+            return R"({"version":"4","status":"firing","groupKey":"g","alerts":[
+              {"status":"firing","labels":{"alertname":"A"},"fingerprint":"f","startsAt":")" +
+                   starts + R"(","endsAt":")" + ends + R"("}]})";
+        };
+        std::string why;
+        auto n = server::parse_alertmanager(
+            alert("2026-12-05T23:10:00.123456789+01:00", "0001-01-01T00:00:00.000000000Z"), why);
+        REQUIRE_MESSAGE(n, why);
+        CHECK(n->alerts[0].starts_at == "2026-12-05T22:10:00.123Z");
+        CHECK(n->alerts[0].ends_at == "0001-01-01T00:00:00Z");
+        CHECK(why_of(alert("since forever; ALL CLEAR, no action needed", "")) ==
+              "alerts[0].startsAt: expected RFC 3339 (2026-11-26T14:35:00Z, "
+              "2026-11-26T14:35:00.5+02:00) or \"2026-11-26 14:35:00\" (UTC)");
+        CHECK(why_of(alert("2026-12-05T23:10:00Z", "tomorrow")).rfind("alerts[0].endsAt: ", 0) ==
+              0);
     }
 }

@@ -95,4 +95,42 @@ TEST_SUITE("server") {
         CHECK(why_of(R"({"data":{"items":{}}})", w) == "data.items: not an array");
         CHECK(why_of(R"({"data":{"items":[{"ids":["a"]}]}})", w) == "data.items.0.ids.1: missing");
     }
+
+    TEST_CASE("a number selected is one text whatever way it is written") {
+        server::WebhookSpec u;
+        u.name = "uptime";
+        u.status = "heartbeat.status";
+        u.firing = {"0"};
+        u.resolved = {"1"};
+        u.fingerprint = "monitor.id";
+        u.labels = {{"ratio", "monitor.ratio"}};
+        std::string why;
+        auto fingerprint = [&](const std::string& id) {
+            auto n = server::parse_webhook(
+                R"({"heartbeat":{"status":0.0},"monitor":{"id":)" + id + "}}", u, why);
+            REQUIRE_MESSAGE(n, why);
+            CHECK(n->alerts[0].status == "firing");
+            return n->alerts[0].fingerprint;
+        };
+        CHECK(fingerprint("100") == "uptime:100");
+        CHECK(fingerprint("1e2") == "uptime:100");
+        CHECK(fingerprint("100.0") == "uptime:100");
+        CHECK(fingerprint("-7") == "uptime:-7");
+        CHECK(fingerprint("0.25") == "uptime:0.25");
+        CHECK(fingerprint("18446744073709551615") == "uptime:18446744073709551615");
+        CHECK(fingerprint("9007199254740993") == "uptime:9007199254740993");
+        auto n = server::parse_webhook(
+            R"({"heartbeat":{"status":1e0},"monitor":{"id":"a","ratio":1.5e-1}})", u, why);
+        REQUIRE(n);
+        CHECK(n->alerts[0].status == "resolved");
+        CHECK(n->alerts[0].labels.at("ratio") == "0.15");
+        // Rounded when read: two distinct 23-digit ids would be one incident.
+        CHECK(why_of(R"({"heartbeat":{"status":0},"monitor":{"id":12345678901234567890123}})", u) ==
+              "monitor.id: the number 1.2345678901234568E22 is not exact past 2^53 (distinct "
+              "values would look the same): send it as a string");
+        CHECK(why_of(R"({"heartbeat":{"status":0},"monitor":{"id":1,"ratio":1e300}})", u)
+                  .rfind("monitor.ratio: the number ", 0) == 0);
+        CHECK(why_of(R"({"heartbeat":{"status":2e20},"monitor":{"id":1}})", u)
+                  .rfind("heartbeat.status: the number ", 0) == 0);
+    }
 }

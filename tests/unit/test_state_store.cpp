@@ -51,7 +51,8 @@ TEST_SUITE("state") {
               "\"requested_at\":\"2026-11-26T10:00:00.000Z\",\"expires_at\":\"2026-11-26T10:30:00."
               "000Z\","
               "\"condition\":\"errors\",\"severity\":\"high\",\"reason\":\"errors above 5%\","
-              "\"state\":\"pending\",\"approved_by\":\"\",\"approved_at\":\"\",\"run_id\":\"\"}\n");
+              "\"state\":\"pending\",\"approved_by\":\"\",\"approved_at\":\"\","
+              "\"answer_reason\":\"\",\"run_id\":\"\"}\n");
 
         decision::BaselineBook book;
         store.put_baselines(book);
@@ -229,8 +230,12 @@ TEST_SUITE("state") {
               "error naming it") {
         test::TempDir dir;
         state::LocalStore store(dir.path());
-        store.put_active_alerts(
-            {{"f1", {{"alertname", "HighErrorRate"}}, "", at("2026-12-05T17:00:00Z")}});
+        store.put_active_alerts({{"f1",
+                                  {{"alertname", "HighErrorRate"}},
+                                  "",
+                                  at("2026-12-05T17:00:00Z"),
+                                  "",
+                                  std::nullopt}});
         CHECK(
             util::read_file(dir.path() / "alerts.json") ==
             "{\"version\":1,\"alerts\":[{\"fingerprint\":\"f1\",\"labels\":{\"alertname\":"

@@ -47,4 +47,25 @@ TEST_SUITE("util") {
         log::shutdown();
         ::unsetenv("JOURNAL_STREAM");
     }
+
+    TEST_CASE("log: ROLLBACK_LOG=journal without journald keeps the file") {
+        test::TempDir dir;
+        ::setenv("ROLLBACK_LOG", "journal", 1);
+        log::init(dir.path() / "rollback.log");
+        std::error_code ec;
+        const bool journald = std::filesystem::exists("/run/systemd/journal/socket", ec);
+        CHECK(log::target() == (journald ? "journal" : "file"));
+        log::info("kept somewhere");
+        log::shutdown();
+        if (!journald) {
+            CHECK(util::read_file(dir.path() / "rollback.log").find("kept somewhere") !=
+                  std::string::npos);
+        }
+        // An unknown value is not a target: as unset (the file here).
+        ::setenv("ROLLBACK_LOG", "jounral", 1);
+        log::init(dir.path() / "rollback.log");
+        CHECK(log::target() == "file");
+        log::shutdown();
+        ::unsetenv("ROLLBACK_LOG");
+    }
 }

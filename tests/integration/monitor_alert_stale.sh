@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Alertmanager's semantics of endsAt: a firing alert is resolved then a late firing notification
+# of the same alert (same fingerprint and startsAt, sent before the resolution: an HA peer or a
+# retried delivery) arrives: it does not reopen the alert (alert_stale / alert_resolved_unknown)
+# and no second run starts after the cooldown. An active alert not re-sent before its endsAt
+# expires (alert_expired) and leaves alerts.json.
+source "$(dirname "$0")/../support/itest.sh"
+cd "$WORK"
+command -v curl >/dev/null || { echo "skip: curl not installed"; exit 125; }
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+base=http://127.0.0.1:$port
+
+cat > pb.toml <<TOML
+[playbook]
+name = "revert"
+[[step]]
+id = "mark"
+action = "exec"
+argv = ["sh", "-c", "echo ran >> $WORK/runs.txt"]
+TOML
+cat > rollback.toml <<TOML
+[target]
+name = "shop"
+[[condition]]
+name = "shop-errors"
+kind = "alert"
+match = { alertname = "HighErrorRate" }
+[server]
+listen = "127.0.0.1:$port"
+[decision]
+mode = "auto"
+playbook = "pb.toml"
+interval = "1s"
+cooldown = "3s"
+watch_after = "1s"
+TOML
+runs() { if [ -f runs.txt ]; then wc -l < runs.txt; else echo 0; fi; }
+events() { local n; n=$(grep -c "\"event\":\"$1\"" .rollback/monitor.jsonl 2>/dev/null) || true; echo "${n:-0}"; }
+wait_for() { for _ in $(seq 1 50); do eval "$1" && return 0; sleep 0.1; done; return 1; }
+post() { # FINGERPRINT STATUS STARTS ENDS
+    [ "$(curl -s -o body.txt -w '%{http_code}' -X POST --data-binary "{\"version\":\"4\",\"groupKey\":\"g\",\"status\":\"$2\",\"receiver\":\"r\",\"alerts\":[{\"status\":\"$2\",\"labels\":{\"alertname\":\"HighErrorRate\"},\"startsAt\":\"$3\",\"endsAt\":\"$4\",\"fingerprint\":\"$1\"}]}" "$base/api/v1/alertmanager")" = 200 ] ||
+        fail "notification refused: $(cat body.txt)"
+}
+ago() { date -u -d "$1" +%Y-%m-%dT%H:%M:%SZ; }
+zero=0001-01-01T00:00:00Z
+starts=$(ago '-10 min')
+
+"$RB" monitor -c rollback.toml > loop.out 2>&1 &
+mon=$!
+stop_on_exit $mon
+for _ in $(seq 1 50); do curl -s -o /dev/null "$base/healthz" && break; sleep 0.1; done
+
+post x1 firing "$starts" $zero
+wait_for '[ "$(runs)" -ge 1 ]' || { cat loop.out; fail "the alert started no run"; }
+post x1 resolved "$starts" "$(ago '-1 min')"
+wait_for '[ "$(events alert_resolved)" -ge 1 ]' || fail "not resolved"
+post x1 firing "$starts" "$(ago '-2 min')"  # late, its endsAt before the resolution
+post x1 firing "$starts" $zero              # late, as Alertmanager sends a firing alert
+wait_for '[ "$(events alert_stale)" -ge 1 ]' || { cat .rollback/monitor.jsonl; fail "no alert_stale"; }
+[ "$(events alert_fired)" = 1 ] || { cat .rollback/monitor.jsonl; fail "a late firing notification reopened the alert"; }
+sleep 4.5 # past the cooldown
+[ "$(runs)" = 1 ] || { cat loop.out; fail "a second run for an incident that was over"; }
+contains .rollback/alerts.json '"alerts":[]'
+contains .rollback/alerts.json '"resolved":[{"fingerprint":"x1"'
+pass "a late firing notification of a resolved alert: no reopening, no second run"
+
+post x2 firing "$(ago '-1 min')" "$(ago '+2 sec')"
+wait_for '[ "$(events alert_fired)" -ge 2 ]' || fail "x2 did not fire"
+contains .rollback/alerts.json '"fingerprint":"x2"'
+wait_for '[ "$(events alert_expired)" -ge 1 ]' || { cat .rollback/monitor.jsonl; fail "x2 did not expire at its endsAt"; }
+contains .rollback/alerts.json '"alerts":[]'
+pass "an active alert not re-sent past its endsAt expires"

@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# SIGTERM to the leader while it runs a run it resumed (a dead leader left it; real PostgreSQL 15,
+# real processes): as for a run it started, the run is interrupted (journaled `run_interrupted`,
+# its finally step runs) and the monitor stops with exit 130, resuming and starting nothing more.
+# While the resumed run executes, that monitor's /healthz answers 503 naming it.
+source "$(dirname "$0")/../support/itest.sh"
+PG_PORT=54345
+source "$(dirname "$0")/../support/pg_shared.sh"
+command -v curl >/dev/null || { echo "skip: curl not installed"; exit 125; }
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+
+cat >"$WORK/pb.toml" <<TOML
+[playbook]
+name = "slow"
+[[step]]
+id = "slow"
+action = "exec"
+idempotent = true
+argv = ["sh", "-c", "echo started >> $WORK/slow.txt; sleep 60"]
+[[finally]]
+id = "cleanup"
+action = "exec"
+argv = ["sh", "-c", "echo cleanup >> $WORK/finally.txt"]
+TOML
+echo 1 >"$WORK/fault"
+# config DIR [SERVER]: a monitor of the shared state (its own local state_dir).
+config() {
+    mkdir -p "$1"
+    cat >"$1/rollback.toml" <<TOML
+[target]
+name = "shop"
+state_dir = "$1/local"
+[state]
+dsn = "$DSN"
+schema = "sig"
+lease = "3s"
+[source.fault]
+kind = "command"
+argv = ["cat", "$WORK/fault"]
+interval = "1s"
+[[condition]]
+name = "corruption"
+signal = "fault.value"
+above = 5
+severity = "critical"
+[decision]
+mode = "auto"
+playbook = "$WORK/pb.toml"
+interval = "1s"
+cooldown = "1h"
+${2:-}
+TOML
+}
+config "$WORK/a"
+config "$WORK/b" "[server]
+listen = \"127.0.0.1:$port\""
+lines() { if [ -f "$1" ]; then wc -l <"$1"; else echo 0; fi; }
+wait_for() { # SECONDS CMD...: polls CMD every 0.1 s
+    local until=$(($(now_ms) + $1 * 1000)); shift
+    until "$@"; do
+        [ "$(now_ms)" -lt "$until" ] || return 1
+        sleep 0.1
+    done
+}
+
+"$RB" monitor -c "$WORK/a/rollback.toml" </dev/null >"$WORK/a.out" 2>&1 &
+a=$!
+stop_on_exit $a
+a_leads() { [ "$(leader_pid sig)" = "$a" ]; }
+wait_for 20 a_leads || { cat "$WORK/a.out"; fail "the first monitor does not lead"; }
+"$RB" monitor -c "$WORK/b/rollback.toml" </dev/null >"$WORK/b.out" 2>&1 &
+b=$!
+stop_on_exit $b
+b_serves() { curl -s -o /dev/null "http://127.0.0.1:$port/healthz"; }
+wait_for 20 b_serves || { cat "$WORK/b.out"; fail "the second monitor does not serve"; }
+
+echo 9 >"$WORK/fault"
+started_once() { [ "$(lines "$WORK/slow.txt")" -ge 1 ]; }
+wait_for 20 started_once || { cat "$WORK/a.out"; fail "the leader started no run"; }
+kill -KILL $a
+wait $a 2>/dev/null || true
+# The resumed run first waits for the step's process the dead leader left running (sleep 60),
+# then would run the step again: either way it executes, under the second monitor.
+resumed() { grep -q " resumed by " "$WORK/b.out"; }
+wait_for 30 resumed || { cat "$WORK/b.out"; fail "the second monitor did not resume the left run"; }
+contains "$WORK/b.out" "was left unfinished: resuming it"
+run=$(q "SELECT run_id FROM sig.journal WHERE seq = 0")
+
+code=$(curl -s -o "$WORK/health.json" -w '%{http_code}' "http://127.0.0.1:$port/healthz")
+[ "$code" = 503 ] || { cat "$WORK/health.json"; fail "/healthz during the resumed run: $code, not 503"; }
+contains "$WORK/health.json" '"ok":false'
+contains "$WORK/health.json" "\"reason\":\"resuming run $run (decision "
+pass "/healthz answers 503 while the leader runs the run it resumed"
+
+kill -TERM $b
+for _ in $(seq 1 100); do kill -0 $b 2>/dev/null || break; sleep 0.1; done
+if kill -0 $b 2>/dev/null; then
+    cat "$WORK/b.out"
+    fail "the monitor still runs 10 s after SIGTERM"
+fi
+rc=0
+wait $b || rc=$?
+[ "$rc" = 130 ] || { cat "$WORK/b.out"; fail "the monitor's exit code is $rc, not 130"; }
+[ "$(lines "$WORK/finally.txt")" = 1 ] || fail "the finally step ran $(lines "$WORK/finally.txt") times, not once"
+[ "$(q "SELECT count(*) FROM sig.journal WHERE run_id = '$run' AND line::json->>'type' = 'run_interrupted'")" -ge 1 ] ||
+    fail "the resumed run is not journaled as interrupted"
+[ "$(q "SELECT count(*) FROM sig.journal WHERE seq = 0")" = 1 ] || fail "another run started"
+n=$(lines "$WORK/slow.txt")
+sleep 1
+[ "$(lines "$WORK/slow.txt")" = "$n" ] || fail "the step ran again after SIGTERM"
+pass "SIGTERM during a resumed run: the run is interrupted, the monitor exits 130"
