@@ -4,6 +4,7 @@
 #include "actions/http_check.hpp"
 #include "actions/kind_action.hpp"
 #include "exec/runner.hpp"
+#include "util/media_type.hpp"
 #include "util/secrets.hpp"
 #include "util/strings.hpp"
 
@@ -129,6 +130,19 @@ HttpParams read_params(StepParams& p, const std::filesystem::path& dir) {
                     // A line break would end this header and start another one.
                     p.error("headers", "header " + util::quoted(k) +
                                            ": the value contains a line break (CR or LF) or NUL");
+                } else if (auto same = std::find_if(
+                               h.request.headers.begin(), h.request.headers.end(),
+                               [&](const auto& kv) { return util::ascii_iequals(kv.first, k); });
+                           same != h.request.headers.end()) {
+                    // Field names are case-insensitive (RFC 9110 §5.1): one field, given twice.
+                    p.error("headers", "header " + util::quoted(k) + ": given twice (also as " +
+                                           util::quoted(same->first) +
+                                           "; header names are case-insensitive)");
+                } else if (util::ascii_iequals(k, "content-type") &&
+                           util::media_type(v.as_string()).empty()) {
+                    p.error("headers", "header " + util::quoted(k) +
+                                           ": not a media type (type/subtype, e.g. "
+                                           "application/json; charset=utf-8)");
                 } else {
                     h.request.headers.emplace_back(std::string(k), std::string(v.as_string()));
                 }
@@ -159,7 +173,7 @@ HttpParams read_params(StepParams& p, const std::filesystem::path& dir) {
     }
     h.request.tls.insecure = p.boolean("insecure").value_or(false);
     if ((p.has("ca_file") || p.has("insecure")) && !h.request.url.empty() &&
-        h.request.url.rfind("https://", 0) != 0 && h.request.url.rfind("HTTPS://", 0) != 0) {
+        !util::ascii_istarts_with(h.request.url, "https://")) { // schemes: any case (RFC 3986)
         p.error(p.has("ca_file") ? "ca_file" : "insecure", "only for an https:// url");
     }
     return h;

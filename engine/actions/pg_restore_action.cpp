@@ -154,7 +154,7 @@ struct PgRestore {
     }
     static std::vector<std::string> required_keys() { return {"dsn", "catalog"}; }
     static std::map<std::string, playbook::Encoding> encodings() {
-        return {{"assert.sql", playbook::Encoding::sql}};
+        return {{"dsn", playbook::Encoding::dsn}, {"assert.sql", playbook::Encoding::sql}};
     }
 
     static Params parse(StepParams& p, const playbook::Playbook& pb, const playbook::Step&) {

@@ -156,8 +156,8 @@ ServiceParams read_params(StepParams& p, const playbook::Playbook& pb) {
                     wh.insecure = in->as_bool();
                 }
             }
-            if ((!wh.ca_file.empty() || wh.insecure) && !wh.url.empty() &&
-                !util::parse_http_url(wh.url)->tls) {
+            if (auto parsed = util::parse_http_url(wh.url);
+                (!wh.ca_file.empty() || wh.insecure) && parsed && !parsed->tls) {
                 p.error("wait_healthy", "ca_file and insecure are only for an https:// url");
             }
             if (s.op == "stop") {

@@ -63,7 +63,9 @@ struct Sql {
 
     static std::vector<std::string> keys() { return {"dsn", "statements", "sql"}; }
     static std::map<std::string, playbook::Encoding> encodings() {
-        return {{"sql", playbook::Encoding::sql}, {"statements", playbook::Encoding::sql}};
+        return {{"dsn", playbook::Encoding::dsn},
+                {"sql", playbook::Encoding::sql},
+                {"statements", playbook::Encoding::sql}};
     }
     static std::vector<std::string> required_keys() { return {"dsn"}; }
 
@@ -139,7 +141,7 @@ struct SqlAssert {
     static std::vector<std::string> keys() { return {"dsn", "query", "expect", "expect_rows"}; }
     static std::vector<std::string> required_keys() { return {"dsn", "query"}; }
     static std::map<std::string, playbook::Encoding> encodings() {
-        return {{"query", playbook::Encoding::sql}};
+        return {{"dsn", playbook::Encoding::dsn}, {"query", playbook::Encoding::sql}};
     }
 
     static Params parse(StepParams& p, const playbook::Playbook&, const playbook::Step&) {

@@ -3,6 +3,7 @@
 
 #include "config/read_condition.hpp"
 #include "config/read_server.hpp"
+#include "db/connection.hpp"
 #include "playbook/toml_reader.hpp"
 #include "sources/access_log.hpp"
 #include "util/duration.hpp"
@@ -48,6 +49,20 @@ std::vector<std::string> source_keys(SourceKind k) {
         break;
     }
     return keys;
+}
+
+// A connection string is checked here by the very parser every command that connects uses
+// (db::Dsn::parse, libpq's): what validate accepts, status and run accept, and what they refuse
+// is an error at its key now. Parsing also registers its password as a secret.
+void check_dsn(TomlReader& rd, const std::string& dsn, util::Location at,
+               const std::string& subject) {
+    try {
+        db::Dsn::parse(dsn);
+    } catch (const util::Error& e) {
+        rd.error(std::move(at), subject, e.what(),
+                 "a postgresql:// URI or libpq key=value pairs, values with spaces or quotes "
+                 "in '...' (docs/config.md)");
+    }
 }
 
 void read_source(TomlReader& rd, const std::string& name, const toml::table& t, Config& cfg,
@@ -152,7 +167,7 @@ void read_source(TomlReader& rd, const std::string& name, const toml::table& t, 
         need("query");
         s.dsn = rd.get_string(t, "dsn", subject).value_or("");
         s.query = rd.get_string(t, "query", subject).value_or("");
-        util::mask_dsn(s.dsn); // registers the password as a secret
+        check_dsn(rd, s.dsn, t.get("dsn") ? rd.where(*t.get("dsn")) : rd.where(t), subject);
         break;
     case SourceKind::command:
         need("argv");
@@ -293,6 +308,8 @@ Config parse(std::string_view text, const std::string& display_path,
             rd.error(cfg.shared_state->where, "state",
                      "not a PostgreSQL connection string: " + util::quoted(util::mask_dsn(dsn)),
                      "a postgresql:// URI or libpq key=value pairs (docs/config.md)");
+        } else {
+            check_dsn(rd, dsn, cfg.shared_state->where, "state");
         }
     }
     if (const toml::table* srcs = rd.get_table(*doc, "source", "source")) {

@@ -88,6 +88,11 @@ std::string Dsn::host() const {
     return it == m_params.end() ? std::string() : it->second;
 }
 
+std::string Dsn::param(const std::string& key) const {
+    auto it = m_params.find(key);
+    return it == m_params.end() ? std::string() : it->second;
+}
+
 std::string Dsn::conninfo() const {
     return build(m_params, true);
 }
@@ -110,7 +115,10 @@ std::string Dsn::masked() const {
         if (!out.empty()) {
             out += ' ';
         }
-        out += k + "=" + (k == "password" ? std::string("***") : v);
+        // Quoted as in a connection string, so that `dbname='shop dbname=other'` reads as the
+        // one value it is.
+        const bool plain = !v.empty() && v.find_first_of(" \t\n\r\f\v'\\") == std::string::npos;
+        out += k + "=" + (k == "password" ? std::string("***") : plain ? v : conninfo_value(v));
     }
     return out;
 }

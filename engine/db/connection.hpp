@@ -41,6 +41,8 @@ class Dsn {
     std::string masked() const;
     /// The `host` parameter (a directory for a Unix socket), empty when unset.
     std::string host() const;
+    /// The parameter `key` as libpq read it, empty when unset.
+    std::string param(const std::string& key) const;
 
   private:
     std::map<std::string, std::string> m_params;

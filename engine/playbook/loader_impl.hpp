@@ -98,7 +98,7 @@ class Loader {
     Encoding encoding_of(const std::string& pattern) const;
     // A request body is JSON or a form by its Content-Type header, else JSON when it begins
     // with { or [; otherwise `declared`.
-    static Encoding body_encoding(const toml::table& t, Encoding declared);
+    Encoding body_encoding(const toml::table& t, Encoding declared) const;
     void check_duplicates(std::vector<RawStep>& raw);
 
     TomlReader& m_r;

@@ -2,6 +2,7 @@
 // Reading one [[step]] (or [[finally]]) table: common keys, the action's keys, commands, `when`.
 #include "playbook/loader_impl.hpp"
 #include "playbook/when.hpp"
+#include "util/media_type.hpp"
 
 #include <boost/json/array.hpp>
 
@@ -418,22 +419,22 @@ Encoding Loader::encoding_of(const std::string& pattern) const {
     return Encoding::plain;
 }
 
-// A request body is JSON or a form by its Content-Type header, else JSON when it begins
-// with { or [; otherwise `declared`.
-Encoding Loader::body_encoding(const toml::table& t, Encoding declared) {
+// A request body is JSON or a form by its Content-Type header (media types compare without
+// regard to case, parameters and whitespace: RFC 9110 §8.3.1), else JSON when it begins with
+// { or [; otherwise `declared`. The header's value is read as it will be sent (substituted).
+Encoding Loader::body_encoding(const toml::table& t, Encoding declared) const {
     if (const toml::table* headers = t["headers"].as_table()) {
         for (auto&& [k, v] : *headers) {
-            std::string name(k.str());
-            std::transform(name.begin(), name.end(), name.begin(),
-                           [](unsigned char c) { return std::tolower(c); });
-            if (name != "content-type" || !v.is_string()) {
+            if (!util::ascii_iequals(k.str(), "content-type") || !v.is_string()) {
                 continue;
             }
-            const std::string& type = v.as_string()->get();
-            if (type.find("json") != std::string::npos) {
+            std::vector<std::string> ignored_uses, ignored_problems;
+            const std::string type = util::media_type(
+                m_subst->apply(v.as_string()->get(), ignored_uses, ignored_problems));
+            if (util::is_json_media_type(type)) {
                 return Encoding::json;
             }
-            if (type.find("x-www-form-urlencoded") != std::string::npos) {
+            if (type == "application/x-www-form-urlencoded") {
                 return Encoding::form;
             }
             return declared;

@@ -34,6 +34,9 @@ enum class Encoding {
     header, ///< an HTTP header value: as it is, but CR, LF and NUL are refused
     json,   ///< JSON: inside a string JSON-escaped; elsewhere a JSON string (or a JSON number)
     form,   ///< an application/x-www-form-urlencoded body: percent-encoded
+    /// A libpq connection string: at its very start the base DSN; elsewhere one parameter value,
+    /// conninfo-quoted in key=value form, percent-encoded in a URI (detail::dsn_place).
+    dsn,
     /// An argv array (a program and its arguments): each element as it is (plain), but the
     /// command string a shell runs (`sh -c "..."`, found by script_argument) takes shell words,
     /// and the code of another interpreter (`python3 -c`) takes no value at all. A single

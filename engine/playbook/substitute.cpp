@@ -3,6 +3,7 @@
 // a URL or a header (docs/playbook.md, "Variables").
 #include "playbook/variables.hpp"
 
+#include "playbook/substitute_dsn.hpp"
 #include "playbook/substitute_shell.hpp"
 #include "playbook/substitute_sql.hpp"
 
@@ -34,6 +35,8 @@ std::string_view to_string(Encoding e) {
         return "form";
     case Encoding::argv:
         return "argv";
+    case Encoding::dsn:
+        return "dsn";
     }
     return "plain";
 }
@@ -102,6 +105,24 @@ class JsonState {
 
 bool has_any(std::string_view value, std::string_view chars) {
     return value.find_first_of(chars) != std::string_view::npos;
+}
+
+// The text after a reference, each further reference replaced by one letter: what shapes the
+// place of a value (a quote, a space, an '@') is the literal text.
+std::string literal_after(std::string_view text, size_t pos) {
+    std::string out;
+    while (pos < text.size()) {
+        size_t open = text.find("{{", pos);
+        size_t close = open == std::string_view::npos ? open : text.find("}}", open + 2);
+        if (close == std::string_view::npos) {
+            out.append(text.substr(pos));
+            break;
+        }
+        out.append(text.substr(pos, open - pos));
+        out += 'x';
+        pos = close + 2;
+    }
+    return out;
 }
 
 } // namespace
@@ -222,6 +243,23 @@ Substitution Substituter::apply(std::string_view text, Encoding encoding,
             break;
         case Encoding::form:
             out.text += util::percent_encode(value);
+            break;
+        case Encoding::dsn:
+            if (refuse_nul("a connection string")) {
+                break;
+            }
+            if (open == 0) {
+                out.text += value; // the base DSN ("{{database_url}}"): a DSN itself
+                break;
+            }
+            if (auto place = detail::dsn_place(out.text, literal_after(text, pos));
+                !place.problem.empty()) {
+                problems.push_back(ref + " " + place.problem);
+            } else if (auto why = detail::dsn_value_problem(place.key, value); !why.empty()) {
+                problems.push_back("the value of " + ref + " " + why);
+            } else {
+                out.text += detail::dsn_write(place, value);
+            }
             break;
         case Encoding::sql: {
             if (refuse_nul("a SQL parameter")) {

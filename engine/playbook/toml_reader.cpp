@@ -200,8 +200,11 @@ class ShapeCheck {
 
     std::optional<util::Diagnostic> at(const std::string& path, std::string problem,
                                        std::string hint) const {
-        return util::Diagnostic{
-            {path, m_line, m_column}, "syntax", std::move(problem), std::move(hint)};
+        return util::Diagnostic{{path, m_line, m_column},
+                                "syntax",
+                                std::move(problem),
+                                std::move(hint),
+                                util::SourceEcho::toml_masked};
     }
 
     std::string_view m_text;
@@ -228,7 +231,10 @@ std::optional<toml::table> TomlReader::parse(std::string_view text) {
         util::Location at = where(e.source());
         at.line = std::max(1, at.line);
         at.column = std::max(1, at.column);
+        // Nothing of the file was read, so no secret in it is registered: the line is shown
+        // with its strings masked.
         error(at, "syntax", std::string(e.description()));
+        m_diagnostics.back().echo = util::SourceEcho::toml_masked;
         return std::nullopt;
     }
 }

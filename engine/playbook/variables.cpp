@@ -81,10 +81,12 @@ std::map<std::string, std::string> parse_dotenv(std::string_view text,
         size_t eq = line.find('=');
         std::string key(util::trim(line.substr(0, eq == std::string_view::npos ? 0 : eq)));
         if (eq == std::string_view::npos || !is_variable_name(key)) {
+            // The line is never quoted: a .env holds secrets (the echo shows only its name).
             errors.push_back({{display_path, line_no, 1},
                               ".env",
-                              "expected NAME=VALUE, found " + util::quoted(line.substr(0, 40)),
-                              {}});
+                              "expected NAME=VALUE",
+                              "a variable name (letters, digits, _ and -), then = and the value",
+                              util::SourceEcho::dotenv});
             continue;
         }
         std::string_view value = util::trim(line.substr(eq + 1));
@@ -100,7 +102,8 @@ std::map<std::string, std::string> parse_dotenv(std::string_view text,
                                   std::string("unterminated ") +
                                       (value[0] == '"' ? "double" : "single") +
                                       "-quoted value of " + key,
-                                  "close the quote on the same line"});
+                                  "close the quote on the same line",
+                                  util::SourceEcho::dotenv});
                 continue;
             }
         }
@@ -168,6 +171,16 @@ std::vector<Variable> resolve_variables(TomlReader& reader, const toml::table* v
                 bool keys_ok = reader.check_keys(*t, subject, k_var_keys);
                 auto env = reader.get_string(*t, "env", subject);
                 v.secret = reader.get_bool(*t, "secret", subject).value_or(false);
+                if (v.secret) {
+                    // Before any check of this entry can fail: its default, or a misspelt key's
+                    // value (`defualt = "..."`), must not be shown by the diagnostic.
+                    for (auto&& [k, value] : *t) {
+                        if (auto text = scalar_text(value);
+                            text && k.str() != "env" && k.str() != "secret") {
+                            util::register_secret(*text);
+                        }
+                    }
+                }
                 std::optional<std::string> def;
                 if (const toml::node* d = t->get("default")) {
                     def = scalar_text(*d);

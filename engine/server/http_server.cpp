@@ -3,6 +3,7 @@
 
 #include "util/error.hpp"
 #include "util/log.hpp"
+#include "util/media_type.hpp"
 #include "util/sha256.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -111,13 +112,8 @@ struct HttpServer::Impl {
                 return reject(401, "a bearer token is required", "unauthorized");
             }
             std::string_view v(it->value().data(), it->value().size());
-            constexpr std::string_view bearer = "Bearer ";
-            if (v.size() < bearer.size() ||
-                !std::equal(bearer.begin(), bearer.end(), v.begin(),
-                            [](char a, char b) {
-                                return std::tolower(static_cast<unsigned char>(a)) ==
-                                       std::tolower(static_cast<unsigned char>(b));
-                            }) ||
+            constexpr std::string_view bearer = "Bearer "; // any case (RFC 9110 §11.1)
+            if (!util::ascii_istarts_with(v, bearer) ||
                 !token_equal(v.substr(bearer.size()), opt.token)) {
                 metrics.add("rollback_http_auth_failures_total", {{"reason", "wrong"}});
                 log::warn("http: wrong token for {} {}", r.method, r.path);

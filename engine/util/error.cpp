@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "util/error.hpp"
 
+#include "util/source_mask.hpp"
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -13,7 +15,11 @@ namespace {
 // at most k_max_line bytes of it.
 constexpr size_t k_max_line = size_t{1} << 20;
 
-std::string read_line(const std::string& file, int line) {
+// With `through`, the text from the file's start to the end of that line instead (at most
+// k_max_through bytes): what a TOML line needs to be masked (source_mask.hpp).
+constexpr size_t k_max_through = size_t{16} << 20;
+
+std::string read_line(const std::string& file, int line, bool through = false) {
     std::error_code ec;
     if (!std::filesystem::is_regular_file(file, ec)) {
         return {};
@@ -23,14 +29,20 @@ std::string read_line(const std::string& file, int line) {
     int at = 1;
     for (std::istreambuf_iterator<char> it(in), end; it != end; ++it) {
         const char ch = *it;
+        if (through && text.size() < k_max_through) {
+            text += ch;
+        }
         if (ch == '\n') {
             if (at == line) {
                 break;
             }
             ++at;
-        } else if (at == line && text.size() < k_max_line) {
+        } else if (!through && at == line && text.size() < k_max_line) {
             text += ch;
         }
+    }
+    if (through) {
+        return at == line ? text : std::string();
     }
     if (at != line) {
         return {};
@@ -91,7 +103,16 @@ std::string format_diagnostic(const Diagnostic& d, std::string_view severity) {
     out += d.problem + "\n";
     if (!d.where.file.empty() && d.where.line > 0) {
         int column = d.where.column;
-        std::string src = excerpt(read_line(d.where.file, d.where.line), column);
+        std::string src;
+        if (d.echo == SourceEcho::toml_masked) {
+            src =
+                toml_line_masked(read_line(d.where.file, d.where.line, true), d.where.line, column);
+        } else if (d.echo == SourceEcho::dotenv) {
+            src = dotenv_line_masked(read_line(d.where.file, d.where.line), column);
+        } else {
+            src = read_line(d.where.file, d.where.line);
+        }
+        src = excerpt(src, column);
         if (!src.empty()) {
             // Tabs stay tabs under the caret so it lines up in any terminal.
             std::string pad;

@@ -17,12 +17,20 @@ struct Location {
     int column = 0;
 };
 
+/// How much of its source line a diagnostic shows under the message (util/source_mask.hpp).
+enum class SourceEcho {
+    line,        ///< the line as written (registered secrets are masked when it is printed)
+    dotenv,      ///< a `.env` line: its name, `=` and opening quote; the value as "***"
+    toml_masked, ///< a TOML line that did not parse: every string and comment as "***"
+};
+
 /// One problem in user input: `FILE:LINE:COL: error: <subject>: <problem>` plus an optional hint.
 struct Diagnostic {
     Location where;
     std::string subject; ///< e.g. `step "restore-db"`; may be empty
     std::string problem; ///< e.g. `unknown key "timout" (did you mean "timeout"?)`
     std::string hint;    ///< optional extra line, printed as `  hint: ...`
+    SourceEcho echo = SourceEcho::line;
 };
 
 /// The one message shape: location, subject, problem; then the source line and a caret when the

@@ -2,6 +2,7 @@
 #include "util/http_client.hpp"
 
 #include "util/duration.hpp"
+#include "util/media_type.hpp"
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -32,24 +33,9 @@ using tcp = asio::ip::tcp;
 
 namespace {
 
-bool iequals(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) {
-        return false;
-    }
-    for (size_t i = 0; i < a.size(); ++i) {
-        auto lower = [](char c) {
-            return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
-        };
-        if (lower(a[i]) != lower(b[i])) {
-            return false;
-        }
-    }
-    return true;
-}
-
 bool has_header(const HttpHeaders& headers, std::string_view name) {
     for (const auto& [k, v] : headers) {
-        if (iequals(k, name)) {
+        if (ascii_iequals(k, name)) {
             return true;
         }
     }
@@ -257,9 +243,9 @@ std::optional<HttpUrl> parse_http_url(std::string_view url, std::string* problem
         }
         return std::nullopt;
     };
-    const bool tls = url.size() >= 8 && iequals(url.substr(0, 8), "https://");
+    const bool tls = url.size() >= 8 && ascii_iequals(url.substr(0, 8), "https://");
     const std::string_view k_scheme = tls ? "https://" : "http://";
-    if (url.size() < k_scheme.size() || !iequals(url.substr(0, k_scheme.size()), k_scheme)) {
+    if (url.size() < k_scheme.size() || !ascii_iequals(url.substr(0, k_scheme.size()), k_scheme)) {
         return fail("expected a URL starting with http:// or https://");
     }
     std::string_view rest = url.substr(k_scheme.size());
@@ -363,7 +349,7 @@ std::string resolve_host(const std::string& host) {
 
 std::optional<std::string> HttpResponse::header(std::string_view name) const {
     for (const auto& [k, v] : headers) {
-        if (iequals(k, name)) {
+        if (ascii_iequals(k, name)) {
             return v;
         }
     }

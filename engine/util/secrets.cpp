@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <mutex>
 #include <vector>
 
@@ -440,24 +441,40 @@ std::string mask_dsn(std::string_view dsn) {
         }
         return out;
     }
-    // key=value form: password=secret or password='se cret'
-    size_t pos = out.find("password=");
-    if (pos != std::string::npos && (pos == 0 || out[pos - 1] == ' ')) {
-        size_t begin = pos + 9;
-        size_t end = begin;
-        if (end < out.size() && out[end] == '\'') {
-            end = out.find('\'', begin + 1);
-            end = end == std::string::npos ? out.size() : end + 1;
-        } else {
-            end = out.find(' ', begin);
-            end = end == std::string::npos ? out.size() : end;
+    // key=value form, read as libpq reads it: password=secret, password = 'se cret', a
+    // backslash taking the next character, a quote left open running to the end.
+    for (size_t pos = out.find("password"); pos != std::string::npos;
+         pos = out.find("password", pos + 1)) {
+        if (pos != 0 && !std::isspace(static_cast<unsigned char>(out[pos - 1]))) {
+            continue;
         }
-        std::string pw = out.substr(begin, end - begin);
-        if (pw.size() >= 2 && pw.front() == '\'') {
-            register_secret(pw.substr(1, pw.size() - 2));
-        } else {
-            register_secret(pw);
+        size_t begin = pos + 8;
+        while (begin < out.size() && std::isspace(static_cast<unsigned char>(out[begin]))) {
+            ++begin;
         }
+        if (begin >= out.size() || out[begin] != '=') {
+            continue;
+        }
+        ++begin;
+        while (begin < out.size() && std::isspace(static_cast<unsigned char>(out[begin]))) {
+            ++begin;
+        }
+        const bool quoted = begin < out.size() && out[begin] == '\'';
+        std::string pw;
+        size_t end = begin + (quoted ? 1 : 0);
+        for (; end < out.size(); ++end) {
+            if (out[end] == '\\' && end + 1 < out.size()) {
+                pw += out[++end];
+            } else if (quoted ? out[end] == '\''
+                              : std::isspace(static_cast<unsigned char>(out[end]))) {
+                end += quoted ? 1 : 0;
+                break;
+            } else {
+                pw += out[end];
+            }
+        }
+        register_secret(pw);
+        register_secret(out.substr(begin, end - begin)); // as written, quotes and escapes too
         out.replace(begin, end - begin, "***");
     }
     return out;

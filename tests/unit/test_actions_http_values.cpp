@@ -11,6 +11,7 @@
 
 #include <boost/json/parse.hpp>
 #include <doctest/doctest.h>
+#include <random>
 
 using namespace rollback;
 namespace fs = std::filesystem;
@@ -169,5 +170,80 @@ body = "username={{v}}&password=wrong"
             CHECK(r.output_tail.size() <= 2048);
         }
         util::clear_secrets();
+    }
+
+    TEST_CASE("http: media types are case-insensitive — with parameters and whitespace") {
+        // RFC 9110 §8.3.1: type, subtype and parameter names are case-insensitive; a field name
+        // too (§5.1). Every spelling of a form or JSON type encodes the value the same way.
+        test::TempDir tmp;
+        test::HttpTestServer server;
+        server.on("/in", {{.status = 200}});
+        const std::vector<std::string> names{"Content-Type", "content-type", "CONTENT-TYPE",
+                                             "cOnTeNt-TyPe"};
+        std::mt19937 rng(9110);
+        auto spell = [&](const std::string& type) {
+            std::string out;
+            for (char c : type) {
+                out +=
+                    rng() % 2 ? static_cast<char>(std::toupper(static_cast<unsigned char>(c))) : c;
+            }
+            const std::vector<std::string> tails{"", ";charset=utf-8", " ; Charset=UTF-8",
+                                                 "\t;\tcharset=utf-8", " "};
+            return (rng() % 2 ? " " : "") + out + tails[rng() % tails.size()];
+        };
+        for (int i = 0; i < 24; ++i) {
+            const std::string name = names[static_cast<size_t>(i) % names.size()];
+            const std::string form = spell("application/x-www-form-urlencoded");
+            INFO(name << ": " << form);
+            run_call(tmp,
+                     "\n[[step]]\nid = \"call\"\naction = \"http\"\nmethod = \"POST\"\nurl = \"" +
+                         server.url("/in") + "\"\nheaders = { \"" + name + "\" = \"" + form +
+                         "\" }\nbody = 'a={{v}}'\n",
+                     "zz&admin=1");
+            CHECK(server.requests("/in").back().body == "a=zz%26admin%3D1");
+            for (const std::string& json : {spell("application/json"), spell("text/json"),
+                                            spell("application/problem+json")}) {
+                INFO(name << ": " << json);
+                run_call(tmp,
+                         "\n[[step]]\nid = \"call\"\naction = \"http\"\nmethod = \"POST\"\nurl = "
+                         "\"" +
+                             server.url("/in") + "\"\nheaders = { \"" + name + "\" = \"" + json +
+                             "\" }\nbody = '{\"x\": \"{{v}}\"}'\n",
+                         "zz\", \"admin\": true, \"q\": \"");
+                auto body = boost::json::parse(server.requests("/in").back().body).as_object();
+                CHECK(body.size() == 1);
+                CHECK(body.at("x").as_string() == "zz\", \"admin\": true, \"q\": \"");
+            }
+        }
+        // Outside a JSON text, in a JSON body: a JSON string (the finding's `x={{v}}`).
+        run_call(tmp,
+                 "\n[[step]]\nid = \"call\"\naction = \"http\"\nmethod = \"POST\"\nurl = \"" +
+                     server.url("/in") +
+                     "\"\nheaders = { Content-Type = \"Application/JSON\" }\nbody = 'x={{v}}'\n",
+                 "zz\", \"admin\": true, \"q\": \"");
+        CHECK(server.requests("/in").back().body == R"(x="zz\", \"admin\": true, \"q\": \"")");
+    }
+
+    TEST_CASE("http: one header twice by case — a Content-Type that is not a media type") {
+        test::TempDir tmp;
+        test::HttpTestServer server;
+        for (const auto& [headers, problem] : std::vector<std::pair<std::string, std::string>>{
+                 {R"({ Content-Type = "application/json", content-type = "text/plain" })",
+                  "key \"headers\": header \"content-type\": given twice (also as "
+                  "\"Content-Type\"; header names are case-insensitive)"},
+                 {R"({ Content-Type = "json" })",
+                  "key \"headers\": header \"Content-Type\": not a media type (type/subtype, "
+                  "e.g. application/json; charset=utf-8)"}}) {
+            try {
+                run_call(tmp,
+                         "\n[[step]]\nid = \"call\"\naction = \"http\"\nurl = \"" +
+                             server.url("/") + "\"\nheaders = " + headers + "\n",
+                         "");
+                FAIL("expected a validation error");
+            } catch (const util::InvalidInput& e) {
+                REQUIRE(e.diagnostics().size() == 1);
+                CHECK(e.diagnostics()[0].problem == problem);
+            }
+        }
     }
 }

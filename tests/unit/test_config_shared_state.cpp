@@ -69,4 +69,22 @@ TEST_SUITE("config") {
         CHECK(diagnostics_of("[state]\ndsn = \"mysql://u:pw-in-error-1@h/x\"\n")
                   .find("pw-in-error-1") == std::string::npos);
     }
+
+    TEST_CASE("shared state: a DSN libpq refuses is refused when the file loads — as status does") {
+        // The very parser `status`, `run` and `monitor` connect with (db::Dsn::parse): validate
+        // cannot pass a file they then refuse (break-it finding: an unterminated quote).
+        CHECK(diagnostics_of("[state]\ndsn = \"host=db.invalid password='Sekr3tPassw0rdQ "
+                             "user=x\"\n") ==
+              "2:1: state: invalid DSN host=db.invalid password=***: unterminated quoted string "
+              "in connection info string\n");
+        CHECK(diagnostics_of("[target]\nstate = \"host=/tmp nosuchparam=1\"\n")
+                  .find("2:1: state: invalid DSN") == 0);
+        CHECK(
+            diagnostics_of("[state]\ndsn = \"postgresql://h/db?nosuch=1\"\n").find("invalid DSN") !=
+            std::string::npos);
+        CHECK(
+            diagnostics_of("[source.db]\nkind = \"sql\"\ndsn = \"host='x\"\nquery = \"SELECT 1\"\n")
+                .find("3:7: source \"db\": invalid DSN") != std::string::npos);
+        CHECK(diagnostics_of("[state]\ndsn = \"host=/run/pg dbname='a b'\"\n").empty());
+    }
 }

@@ -137,4 +137,26 @@ TEST_SUITE("util") {
         CHECK(util::percent_encode("\r\n") == "%0D%0A");
         CHECK(util::json_escape("q\"b\\n\n\x01") == "q\\\"b\\\\n\\n\\u0001");
     }
+
+    TEST_CASE("mask_dsn: the key=value password as libpq reads it — whole") {
+        struct Case {
+            std::string dsn, masked, password;
+        };
+        for (const auto& c : std::vector<Case>{
+                 {"host=h password=pw-plain-1 user=u", "host=h password=*** user=u", "pw-plain-1"},
+                 {"host=h password = 'pw quoted 2' user=u", "host=h password = *** user=u",
+                  "pw quoted 2"},
+                 {"password='pw\\'esc 3' user=u", "password=*** user=u", "pw'esc 3"},
+                 // A quote left open runs to the end for libpq: all of it is the password.
+                 {"host=db.invalid password='Sekr3tPassw0rdQ user=x",
+                  "host=db.invalid password=***", "Sekr3tPassw0rdQ user=x"},
+             }) {
+            util::clear_secrets();
+            INFO(c.dsn);
+            CHECK(util::mask_dsn(c.dsn) == c.masked);
+            CHECK(util::mask_secrets("[" + c.password + "]") == "[***]");
+            CHECK(util::mask_secrets(c.dsn).find(c.password) == std::string::npos);
+        }
+        util::clear_secrets();
+    }
 }
