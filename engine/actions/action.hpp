@@ -15,6 +15,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -121,6 +122,11 @@ class Action {
     /// Does the work once (the orchestrator handles retries, timeouts of the step as a whole,
     /// journaling). Never throws for the work's own failure: that is a Result.
     virtual Result run(const Context& ctx) const = 0;
+    /// For a kind whose run() is one program and whose result is that program's ending (exec,
+    /// hook): the Result `exited` (how the program ended by itself, no output yet) makes.
+    /// The orchestrator journals it as soon as the program is reaped, so a resume after the
+    /// engine died while the step was finishing knows how it ended. nullopt for other kinds.
+    virtual std::optional<Result> result_of_exit(const exec::Outcome& exited) const = 0;
     /// Whether probe() answers for this kind of step (resume and `status` use it).
     virtual bool has_probe() const = 0;
     /// Looks (read-only) at what an interrupted run of the step left. Never throws: a failure

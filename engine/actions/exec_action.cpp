@@ -31,6 +31,8 @@ struct Exec {
         exec::Command cmd = make_command(ctx, command_argv(ctx.step));
         return result_of(ctx.runner.run(cmd));
     }
+
+    static Result result_of_exit(const exec::Outcome& exited) { return result_of(exited); }
 };
 
 } // namespace

@@ -89,12 +89,21 @@ struct Hook {
 
     static Result run(const Context& ctx, const Params&) {
         util::Millis timeout = ctx.step.timeout.count() > 0 ? ctx.step.timeout : k_hook_timeout;
-        Result r = run_hook(ctx, ctx.step.hook, hook_event(ctx, "step", "running"), timeout);
+        return step_result(
+            run_hook(ctx, ctx.step.hook, hook_event(ctx, "step", "running"), timeout));
+    }
+
+    static Result result_of_exit(const exec::Outcome& exited) {
+        return step_result(result_of(exited));
+    }
+
+    static Result step_result(Result r) {
         if (r.status == Status::failed && r.exit_code == k_hook_nothing_sent) {
             // Nothing was sent (e.g. no destination configured): not a failed rollback, but the
             // step's summary says so instead of a bare success.
             r.status = Status::succeeded;
-            r.summary = "nothing was sent: " + hook_reason(r);
+            const std::string why = hook_reason(r);
+            r.summary = "nothing was sent" + (why.empty() ? std::string() : ": " + why);
         } else if (r.status != Status::succeeded) {
             if (std::string why = hook_reason(r); !why.empty()) {
                 r.summary += ": " + why;

@@ -15,6 +15,7 @@
 //       static std::vector<Check> preflight(const Context&, const Params&);
 //       static Result run(const Context&, const Params&);
 //       static ProbeAnswer probe(const Context&, const Params&);  // optional
+//       static Result result_of_exit(const exec::Outcome&);       // optional (Action's)
 //   };
 //
 // parse is the only reader of the raw keys (Step::params); the loader keeps its struct in
@@ -76,6 +77,14 @@ class KindAction final : public Action {
             return r;
         }
         return Kind::run(ctx, *t.params);
+    }
+
+    std::optional<Result> result_of_exit(const exec::Outcome& exited) const override {
+        if constexpr (requires { Kind::result_of_exit(exited); }) {
+            return Kind::result_of_exit(exited);
+        } else {
+            return std::nullopt;
+        }
     }
 
     bool has_probe() const override {

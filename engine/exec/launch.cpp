@@ -10,6 +10,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 extern char** environ; // POSIX: declared by no C++ header
@@ -133,6 +134,41 @@ bool group_has_live_member(int pgid) {
     }
     ::closedir(proc);
     return live;
+}
+
+void decode_ending(Outcome& o, int status, const std::string& wait_error, int exec_errno,
+                   const std::string& program) {
+    if (!wait_error.empty()) {
+        o.ending = Ending::signaled;
+        o.error = wait_error;
+    } else if (WIFEXITED(status)) {
+        o.ending = Ending::exited;
+        o.exit_code = WEXITSTATUS(status);
+    } else if (WIFSIGNALED(status)) {
+        o.ending = Ending::signaled;
+        o.signal = WTERMSIG(status);
+    }
+    if (exec_errno != 0) {
+        o.ending = Ending::failed_to_start;
+        o.exit_code = -1;
+        o.error = "cannot execute '" + program + "': " + std::strerror(exec_errno);
+    }
+}
+
+std::string_view to_string(Ending e) {
+    switch (e) {
+    case Ending::exited:
+        return "exited";
+    case Ending::signaled:
+        return "signaled";
+    case Ending::timed_out:
+        return "timed_out";
+    case Ending::interrupted:
+        return "interrupted";
+    case Ending::failed_to_start:
+        return "failed_to_start";
+    }
+    return "unknown";
 }
 
 } // namespace rollback::exec

@@ -31,6 +31,12 @@ struct Environment {
     std::vector<const char*> pointers;
 };
 
+/// Fills o.ending, exit_code, signal and error from how the reaped program ended: its waitpid
+/// `status`, or `wait_error` (waitpid failed), or `exec_errno` (the program never started: the
+/// errno of its execve or setup). `program` names it in the error.
+void decode_ending(Outcome& o, int status, const std::string& wait_error, int exec_errno,
+                   const std::string& program);
+
 /// True while process group `pgid` has a member that is not a zombie (scans /proc only when
 /// kill(-pgid, 0) says the group exists). A group we may not signal (EPERM) counts as live.
 bool group_has_live_member(int pgid);

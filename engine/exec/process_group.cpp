@@ -14,6 +14,7 @@
 #include <sys/mman.h>
 #include <sys/syscall.h>
 #include <thread>
+#include <time.h>
 #include <unistd.h>
 
 namespace rollback::exec {
@@ -216,12 +217,56 @@ void signal_one(const ProcessInfo& p, int sig) {
     ::close(fd);
 }
 
+/// One pass over /proc for a journal's record of a group: the proof is checked per process.
+Recorded scan_recorded(const GroupToken& token) {
+    Recorded out;
+    const std::string marker = marker_of(token);
+    const std::string fd_mark = fd_mark_of(token);
+    if (token.pgid <= 0 && marker.empty()) {
+        return out;
+    }
+    DIR* proc = ::opendir("/proc");
+    if (proc == nullptr) {
+        return out;
+    }
+    const int self = ::getpid();
+    while (dirent* entry = ::readdir(proc)) {
+        if (entry->d_name[0] < '1' || entry->d_name[0] > '9') {
+            continue;
+        }
+        const int pid = std::atoi(entry->d_name);
+        StatFields f;
+        if (pid == self || !read_stat(pid, f) || f.state == 'Z' || f.state == 'X') {
+            continue;
+        }
+        const bool member = token.pgid > 0 && f.pgrp == token.pgid;
+        if (!member && marker.empty()) {
+            continue;
+        }
+        const bool proof = !marker.empty() && (environ_has(pid, marker) || holds_fd(pid, fd_mark));
+        if (proof && f.start >= token.leader_start) {
+            out.proven.push_back({pid, command_line(pid, f.comm), f.start, member});
+        } else if (member) {
+            out.unproven.push_back({pid, command_line(pid, f.comm), f.start, true});
+        }
+    }
+    ::closedir(proc);
+    auto by_pid = [](const ProcessInfo& a, const ProcessInfo& b) { return a.pid < b.pid; };
+    std::sort(out.proven.begin(), out.proven.end(), by_pid);
+    std::sort(out.unproven.begin(), out.unproven.end(), by_pid);
+    return out;
+}
+
+std::vector<ProcessInfo> proven_of(const GroupToken& token) {
+    return recorded_survivors(token).proven;
+}
+
 /// Polls until the group is empty or `budget` is over (or, when `interruptible`, an interrupt
 /// arrives). True when the group is empty.
 bool wait_empty(const GroupToken& token, util::Millis budget, bool interruptible) {
     const auto end = Clock::now() + budget;
     auto step = std::chrono::milliseconds(20);
-    while (!group_survivors(token).empty()) {
+    while (!proven_of(token).empty()) {
         auto left = std::chrono::duration_cast<util::Millis>(end - Clock::now());
         if (left <= util::Millis(0)) {
             return false;
@@ -306,6 +351,32 @@ void signal_survivors(const GroupToken& token, const std::vector<ProcessInfo>& f
     }
 }
 
+Recorded recorded_survivors(const GroupToken& token) {
+    if (token.boot_id.empty() || token.boot_id != boot_id()) {
+        return {}; // another boot: every process of that group is gone
+    }
+    return scan_recorded(token);
+}
+
+std::optional<std::chrono::system_clock::time_point> started_at(std::uint64_t start) {
+    const long hz = ::sysconf(_SC_CLK_TCK);
+    timespec real{};
+    timespec boot{};
+    if (hz <= 0 || start > (std::uint64_t{1} << 40) ||
+        ::clock_gettime(CLOCK_REALTIME, &real) != 0 ||
+        ::clock_gettime(CLOCK_BOOTTIME, &boot) != 0) {
+        return std::nullopt;
+    }
+    using std::chrono::nanoseconds;
+    using std::chrono::seconds;
+    const auto since_boot = seconds(boot.tv_sec) + nanoseconds(boot.tv_nsec);
+    const auto now = seconds(real.tv_sec) + nanoseconds(real.tv_nsec);
+    // Bounded above (2^40 ticks: centuries), so this cannot overflow.
+    const auto ticks = std::chrono::milliseconds(static_cast<std::int64_t>(start) * 1000 / hz);
+    return std::chrono::system_clock::time_point(
+        std::chrono::duration_cast<std::chrono::system_clock::duration>(now - since_boot + ticks));
+}
+
 std::vector<ProcessInfo> live_members(int pgid) {
     return scan(pgid, 0);
 }
@@ -334,21 +405,27 @@ Settlement settle_group(const GroupToken& token, util::Millis wait, util::Millis
         stamp();
         return s;
     }
-    // Only what the token still names is signalled: its survivors read just now.
-    signal_survivors(token, group_survivors(token), SIGTERM);
+    // Only what carries the attempt's proof now is signalled, one process at a time: read just
+    // now, each pinned by a pidfd and its start time checked again before the signal.
+    auto signal_proven = [&](int sig) {
+        for (const auto& p : proven_of(token)) {
+            signal_one(p, sig);
+        }
+    };
+    signal_proven(SIGTERM);
     if (wait_empty(token, grace, false)) {
         s.how = Settled::terminated;
         stamp();
         return s;
     }
-    signal_survivors(token, group_survivors(token), SIGKILL);
+    signal_proven(SIGKILL);
     if (wait_empty(token, std::chrono::seconds(2), false)) {
         s.how = Settled::killed;
         stamp();
         return s;
     }
     s.how = Settled::remain;
-    s.remaining = group_survivors(token);
+    s.remaining = proven_of(token);
     stamp();
     return s;
 }

@@ -8,7 +8,9 @@
 
 #include "util/duration.hpp"
 
+#include <chrono>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -71,6 +73,27 @@ std::vector<ProcessInfo> group_survivors(const GroupToken& token);
 /// is still the one seen (a pid reused since is never signalled).
 void signal_survivors(const GroupToken& token, const std::vector<ProcessInfo>& found, int sig);
 
+/// What a journal's record of a group (untrusted input: it may name any group) finds alive.
+struct Recorded {
+    /// Processes that carry the attempt's proof — k_attempt_env=token.attempt_token in their
+    /// environment or the attempt's mark open (open_attempt_mark) — started no earlier than the
+    /// recorded leader: the only processes a resume may wait for or signal (in_group says
+    /// whether they are in token.pgid).
+    std::vector<ProcessInfo> proven;
+    /// Live members of token.pgid without that proof (or older than the recorded leader):
+    /// never signalled, only shown.
+    std::vector<ProcessInfo> unproven;
+};
+
+/// recorded_survivors(token): both lists empty for a token of another boot; `proven` empty
+/// without an attempt token (a journal written before tokens proves nothing). Never throws.
+Recorded recorded_survivors(const GroupToken& token);
+
+/// The wall-clock time at which a process with start time `start` (field 22 of
+/// /proc/<pid>/stat, clock ticks since this boot) started, from this boot's start; nullopt
+/// when the clocks cannot be read.
+std::optional<std::chrono::system_clock::time_point> started_at(std::uint64_t start);
+
 /// The non-zombie members of group `pgid`, whatever their start time.
 std::vector<ProcessInfo> live_members(int pgid);
 
@@ -89,10 +112,12 @@ struct Settlement {
     util::Millis waited{0};             ///< from the call to the group's end (or giving up)
 };
 
-/// Waits up to `wait` for the token's survivors (group_survivors) to end by themselves, then
-/// sends them TERM (signal_survivors), waits up to `grace`, then KILL, and waits up to 2 s more
-/// for the kernel to take them. Polls /proc every
-/// 20-100 ms. Call it only when group_survivors(token) found someone.
+/// For a resume, from a journal's record: waits up to `wait` for the token's proven survivors
+/// (recorded_survivors(token).proven) to end by themselves, then sends TERM to each of them
+/// (through a pidfd after its start time was checked again; never to the group, whose other
+/// members proved nothing), waits up to `grace`, then KILL, and waits up to 2 s more for the
+/// kernel to take them. Each round reads /proc again, so a child forked meanwhile is found by
+/// its inherited proof. Polls every 20-100 ms. Call it only when some were proven.
 Settlement settle_group(const GroupToken& token, util::Millis wait, util::Millis grace);
 
 } // namespace rollback::exec

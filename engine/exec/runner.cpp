@@ -376,6 +376,17 @@ class Session {
             ::close(m_report_fd);
             m_report_fd = -1;
         }
+        if (!m_forced && m_cmd.on_exited) {
+            // Before anything below waits (settled, the drain): the journal must learn that the
+            // program finished even if the engine dies during that wait.
+            Outcome exited;
+            decode_ending(exited, m_status, m_wait_error, m_exec_errno, m_cmd.argv[0]);
+            try {
+                m_cmd.on_exited(exited);
+            } catch (...) {
+                m_exited_error = std::current_exception();
+            }
+        }
         // The group id stays reserved while any member lives, so signalling it is safe here.
         const bool members = group_has_live_member(m_pgid);
         if (!m_forced && m_cmd.on_started && (members || !escaped().empty())) {
@@ -474,28 +485,21 @@ class Session {
     void fill_outcome() {
         deliver(m_out, m_out.masker.finish()); // normally already flushed when the pipe closed
         deliver(m_err, m_err.masker.finish());
-        if (!m_wait_error.empty()) {
-            m_outcome.ending = Ending::signaled;
-            m_outcome.error = m_wait_error;
-        } else if (WIFEXITED(m_status)) {
-            m_outcome.ending = Ending::exited;
-            m_outcome.exit_code = WEXITSTATUS(m_status);
-        } else if (WIFSIGNALED(m_status)) {
-            m_outcome.ending = Ending::signaled;
-            m_outcome.signal = WTERMSIG(m_status);
-        }
+        decode_ending(m_outcome, m_status, m_wait_error, 0, m_cmd.argv[0]);
         if (m_forced) {
             m_outcome.ending = *m_forced; // exit_code / signal still say how the leader ended
         }
         if (m_exec_errno != 0) {
-            m_outcome.ending = Ending::failed_to_start;
-            m_outcome.exit_code = -1;
-            m_outcome.error =
-                "cannot execute '" + m_cmd.argv[0] + "': " + std::strerror(m_exec_errno);
+            decode_ending(m_outcome, m_status, m_wait_error, m_exec_errno, m_cmd.argv[0]);
             log::warn("exec: {}", m_outcome.error);
         }
     }
 
+  public:
+    /// What Command::on_exited threw (null when nothing): run() rethrows it.
+    std::exception_ptr exited_error() const { return m_exited_error; }
+
+  private:
     void maybe_finish() {
         bool pipes_done = !m_out.open && !m_err.open;
         // After KILL the drain window bounds the wait even if a zombie keeps the group id alive.
@@ -517,6 +521,7 @@ class Session {
     asio::steady_timer m_drain;
     std::optional<bp::process> m_proc;
     std::exception_ptr m_started_error; ///< thrown by on_started: rethrown by start()
+    std::exception_ptr m_exited_error;  ///< thrown by on_exited: rethrown by run()
     int m_report_fd = -1;               ///< a gated child's errno pipe (start_gated)
     int m_exec_errno = 0;               ///< a gated child could not execute the program
     int m_pgid = 0;
@@ -533,22 +538,6 @@ class Session {
 };
 
 } // namespace
-
-std::string_view to_string(Ending e) {
-    switch (e) {
-    case Ending::exited:
-        return "exited";
-    case Ending::signaled:
-        return "signaled";
-    case Ending::timed_out:
-        return "timed_out";
-    case Ending::interrupted:
-        return "interrupted";
-    case Ending::failed_to_start:
-        return "failed_to_start";
-    }
-    return "unknown";
-}
 
 Outcome RealProcessRunner::run(const Command& cmd) {
     const auto start = Clock::now();
@@ -590,6 +579,9 @@ Outcome RealProcessRunner::run(const Command& cmd) {
     }
     session.run();
     stamp();
+    if (session.exited_error()) {
+        std::rethrow_exception(session.exited_error());
+    }
     return outcome;
 }
 

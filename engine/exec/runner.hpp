@@ -15,6 +15,8 @@
 
 namespace rollback::exec {
 
+struct Outcome;
+
 struct Command {
     /// argv[0] looked up in PATH unless it has a '/'; a relative path with a '/' is relative to
     /// `cwd` when set (like `cd cwd && ./prog`). The child gets argv[0] as written.
@@ -36,6 +38,13 @@ struct Command {
     /// left the group (setsid) are then found too — listed in Outcome::left_running after a
     /// normal exit, ended with the group on timeout or interrupt, found by a resume.
     std::string attempt_token;
+    /// Called once the program ended by itself (not ended by the engine's timeout or interrupt),
+    /// right after it was reaped and before the engine looks at what it left running (30-200 ms)
+    /// and drains its output (200 ms): with the Outcome as known then (ending, exit_code, signal,
+    /// error; no output, no left_running). A journal records here that the program finished, so
+    /// an engine killed in that window is not taken for one killed mid-program. If it throws,
+    /// run() finishes with the program (its leftovers are left as usual), then rethrows.
+    std::function<void(const Outcome& exited)> on_exited;
 };
 
 enum class Ending {

@@ -9,12 +9,12 @@ namespace {
 
 namespace json = boost::json;
 
-constexpr std::array<std::string_view, 18> k_type_names = {
-    "header",          "run_started",  "run_resumed",      "step_skipped",
-    "step_started",    "step_process", "step_progress",    "step_survivors",
-    "step_finished",   "step_probe",   "step_marked_done", "step_retry_requested",
-    "needs_attention", "hook",         "run_interrupted",  "run_stopped",
-    "run_finished",    "note"};
+constexpr std::array<std::string_view, 19> k_type_names = {
+    "header",          "run_started",  "run_resumed",        "step_skipped",
+    "step_started",    "step_process", "step_progress",      "step_survivors",
+    "step_finished",   "step_probe",   "step_marked_done",   "step_retry_requested",
+    "needs_attention", "hook",         "run_interrupted",    "run_stopped",
+    "run_finished",    "note",         "step_process_exited"};
 static_assert(k_type_names.size() == static_cast<size_t>(RecordType::unknown));
 static_assert(std::variant_size_v<Record> == static_cast<size_t>(RecordType::unknown) + 1);
 
@@ -201,6 +201,38 @@ struct ToJson {
         if (r.remaining) {
             o["remaining"] = processes_json(*r.remaining);
         }
+        if (r.unproven) {
+            o["unproven"] = processes_json(*r.unproven);
+        }
+        if (r.why) {
+            o["why"] = *r.why;
+        }
+        if (r.exit) {
+            o["exit"] = *r.exit;
+        }
+        return o;
+    }
+    json::object operator()(const StepProcessExited& r) const {
+        json::object o{{"type", "step_process_exited"},
+                       {"step", r.step},
+                       {"attempt", r.attempt},
+                       {"pgid", r.pgid},
+                       {"ending", r.ending}};
+        if (r.exit_code) {
+            o["exit_code"] = *r.exit_code;
+        }
+        if (r.signal) {
+            o["signal"] = *r.signal;
+        }
+        if (r.error) {
+            o["error"] = *r.error;
+        }
+        if (r.step_status) {
+            o["step_status"] = *r.step_status;
+        }
+        if (r.summary) {
+            o["summary"] = *r.summary;
+        }
         return o;
     }
     json::object operator()(const StepFinished& r) const {
@@ -220,6 +252,9 @@ struct ToJson {
         o["details"] = r.details;
         if (!r.left_running.empty()) {
             o["left_running"] = processes_json(r.left_running);
+        }
+        if (r.recovered) {
+            o["recovered"] = true;
         }
         return o;
     }
@@ -360,12 +395,23 @@ Record read_record(RecordType type, const json::object& o) {
         StepSurvivors r{str(o, "step"),      int_or_0(o, "attempt"),
                         int_or_0(o, "pgid"), processes(arr(o, "found")),
                         str(o, "outcome"),   num(o, "waited_ms").value_or(0),
-                        std::nullopt};
+                        std::nullopt,        std::nullopt,
+                        std::nullopt,        std::nullopt};
         if (const auto* rem = arr(o, "remaining")) {
             r.remaining = processes(rem);
         }
+        if (const auto* un = arr(o, "unproven")) {
+            r.unproven = processes(un);
+        }
+        r.why = opt_str(o, "why");
+        r.exit = opt_str(o, "exit");
         return r;
     }
+    case RecordType::step_process_exited:
+        return StepProcessExited{
+            str(o, "step"),      int_or_0(o, "attempt"),    int_or_0(o, "pgid"),
+            str(o, "ending"),    opt_int(o, "exit_code"),   opt_int(o, "signal"),
+            opt_str(o, "error"), opt_str(o, "step_status"), opt_str(o, "summary")};
     case RecordType::step_finished: {
         StepFinished r;
         r.step = str(o, "step");
@@ -379,6 +425,7 @@ Record read_record(RecordType type, const json::object& o) {
             r.details = *d;
         }
         r.left_running = processes(arr(o, "left_running"));
+        r.recovered = flag(o, "recovered");
         return r;
     }
     case RecordType::step_probe:

@@ -36,6 +36,7 @@ enum class RecordType : std::uint8_t {
     run_stopped,
     run_finished,
     note,
+    step_process_exited,
     unknown,
 };
 /// The name written in "type"; "" for unknown.
@@ -131,9 +132,12 @@ struct StepSurvivors {
     int attempt = 0;
     int pgid = 0;
     std::vector<Process> found;
-    std::string outcome; ///< exited | terminated | killed | remain
+    std::string outcome; ///< exited | terminated | killed | remain | left_alone | not_proven
     std::int64_t waited_ms = 0;
     std::optional<std::vector<Process>> remaining; ///< with outcome remain
+    std::optional<std::vector<Process>> unproven;  ///< seen, without the proof: never signalled
+    std::optional<std::string> why;                ///< with not_proven
+    std::optional<std::string> exit;               ///< with left_alone: "exit 0", "signal 9"
 };
 struct StepFinished {
     std::string step;
@@ -145,6 +149,7 @@ struct StepFinished {
     std::string output_tail;
     boost::json::object details;
     std::vector<Process> left_running; ///< written only when not empty
+    bool recovered = false; ///< written by a resume from step_process_exited (only when true)
 };
 /// A probe's answer: the step's own probe command (`by` empty: exit_code, output_tail) or the
 /// action's (`by` = "action": state).
@@ -195,6 +200,19 @@ struct RunFinished {
 struct Note {
     std::string text;
 };
+/// A program of the attempt ended by itself (not by the engine's timeout or interrupt).
+struct StepProcessExited {
+    std::string step;
+    int attempt = 0;
+    int pgid = 0;
+    std::string ending; ///< exited | signaled | failed_to_start
+    std::optional<int> exit_code;
+    std::optional<int> signal;
+    std::optional<std::string> error;
+    /// When the action's result is that program's ending (exec, hook): the step's status.
+    std::optional<std::string> step_status;
+    std::optional<std::string> summary;
+};
 struct Unknown {
     std::string type; ///< as written ("" when the record has none)
 };
@@ -203,7 +221,7 @@ struct Unknown {
 using Record = std::variant<Header, RunStarted, RunResumed, StepSkipped, StepStarted, StepProcess,
                             StepProgress, StepSurvivors, StepFinished, StepProbe, StepMarkedDone,
                             StepRetryRequested, NeedsAttention, Hook, RunInterrupted, RunStopped,
-                            RunFinished, Note, Unknown>;
+                            RunFinished, Note, StepProcessExited, Unknown>;
 
 inline RecordType type_of(const Record& r) {
     return static_cast<RecordType>(r.index());

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "journal/state.hpp"
 
+#include <algorithm>
 #include <array>
 #include <unordered_map>
 
@@ -72,11 +73,15 @@ class Folder {
                 st->groups.clear();
                 st->left_running.clear();
                 st->stage.clear();
+                st->finished_by_exit = false;
             }
             break;
         }
         case RecordType::step_process:
             step_process(e, std::get<StepProcess>(e.record));
+            break;
+        case RecordType::step_process_exited:
+            step_process_exited(e, std::get<StepProcessExited>(e.record));
             break;
         case RecordType::step_survivors: {
             const auto& r = std::get<StepSurvivors>(e.record);
@@ -108,6 +113,7 @@ class Folder {
             if (auto* st = step(e, r.step)) {
                 st->status = StepStatus::marked_done;
                 st->in_flight = false;
+                st->finished_by_exit = false;
                 // Said whole wherever the step is shown (status, history, report): a person's
                 // word, not the step's, and what its probe said when it disagreed.
                 const std::string& by = r.by;
@@ -127,6 +133,7 @@ class Folder {
             if (auto* st = step(e, r.step)) {
                 st->status = StepStatus::pending;
                 st->in_flight = false;
+                st->finished_by_exit = false;
                 st->why = r.why;
             }
             break;
@@ -261,6 +268,7 @@ class Folder {
         st->finished = e.time;
         st->groups.clear();
         st->left_running = r.left_running;
+        st->finished_by_exit = false;
     }
 
     void step_process(const Entry& e, const StepProcess& r) {
@@ -272,8 +280,43 @@ class Folder {
             warn(e, "has no valid \"pgid\" and \"boot_id\"");
             return;
         }
-        st->groups.push_back(
-            {r.attempt, r.pgid, r.leader_start, r.boot_id, r.token.value_or(""), r.command});
+        st->groups.push_back({r.attempt, r.pgid, r.leader_start, r.boot_id, r.token.value_or(""),
+                              r.command, e.time, false, ""});
+    }
+
+    /// A program of the attempt ended by itself: its group is left alone from now on; when the
+    /// record carries `step_status` (the action's result is that ending), the step is finished.
+    void step_process_exited(const Entry& e, const StepProcessExited& r) {
+        auto* st = step(e, r.step);
+        if (st == nullptr) {
+            return;
+        }
+        const int pgid = r.pgid;
+        auto g = std::find_if(st->groups.begin(), st->groups.end(),
+                              [pgid](const ProcessGroup& x) { return x.pgid == pgid; });
+        if (!st->in_flight || r.attempt != st->attempts || g == st->groups.end()) {
+            warn(e, "names no process group of the step's attempt in flight; ignored");
+            return;
+        }
+        g->exited = true;
+        g->exit = r.ending == "exited"     ? "exit " + std::to_string(r.exit_code.value_or(-1))
+                  : r.ending == "signaled" ? "signal " + std::to_string(r.signal.value_or(0))
+                                           : r.ending;
+        if (!r.step_status) {
+            return;
+        }
+        auto parsed = parse_step_status(*r.step_status);
+        if (!parsed || *parsed == StepStatus::pending || *parsed == StepStatus::running) {
+            warn(e, "has an unknown step_status \"" + *r.step_status + "\"");
+            return;
+        }
+        st->status = *parsed;
+        st->in_flight = false;
+        st->finished_by_exit = true;
+        st->exit_code = r.exit_code;
+        st->summary = r.summary.value_or("");
+        st->output_tail.clear();
+        st->finished = e.time;
     }
 
     RunState& m_s;

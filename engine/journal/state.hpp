@@ -54,6 +54,11 @@ struct ProcessGroup {
     std::string boot_id;
     std::string token; ///< the attempt token in its programs' environment ("" = none recorded)
     std::string command;
+    std::string written; ///< the step_process record's time: the leader started before it
+    /// A step_process_exited names it: its program ended by itself, so what still runs of the
+    /// group was left running deliberately (never waited for or ended by a resume).
+    bool exited = false;
+    std::string exit; ///< how it ended, for a person: "exit 0", "signal 9", "failed_to_start"
 };
 
 /// A process a step left running when its program exited by itself (step_finished left_running).
@@ -80,8 +85,13 @@ struct StepState {
     std::string finished;      ///< time of the last step_finished
     std::string probe_verdict; ///< last step_probe verdict: done | not_done | error; "" = none
     /// Groups of the last attempt while it has no step_finished, minus those a step_survivors
-    /// record settled: what resume must wait for or end before anything else of this step runs.
+    /// record settled: what resume must wait for or end before anything else of this step runs
+    /// (those not `exited`), or leave alone (`exited`).
     std::vector<ProcessGroup> groups;
+    /// The last attempt has no step_finished, but its one program's exit decided it (a
+    /// step_process_exited with `step_status`): status, exit_code and summary are from there,
+    /// in_flight is false. Resume writes the missing step_finished.
+    bool finished_by_exit = false;
     std::vector<LeftProcess> left_running; ///< of the last step_finished
     std::string stage; ///< last step_progress stage of the current attempt ("" = none recorded)
 };

@@ -10,6 +10,7 @@
 #include "util/log.hpp"
 #include "util/sha256.hpp"
 #include "util/strings.hpp"
+#include "util/time.hpp"
 
 #include <algorithm>
 #include <set>
@@ -28,6 +29,37 @@ std::string host_name() {
 
 bool contains(const std::vector<std::string>& v, const std::string& x) {
     return std::find(v.begin(), v.end(), x) != v.end();
+}
+
+/// The step_finished the engine did not live to write, for each step whose program's own exit
+/// decided it (journal::StepState::finished_by_exit): the run goes on as if the engine had
+/// died just after that record, and what the program left running stays running.
+void record_finished_by_exit(Execution& ex, const journal::RunState& state,
+                             const SurvivorReport& settled) {
+    for (const auto& st : state.steps) {
+        if (!st.finished_by_exit) {
+            continue;
+        }
+        journal::StepFinished fin;
+        fin.step = st.id;
+        fin.attempt = st.attempts;
+        fin.status = std::string(journal::to_string(st.status));
+        fin.exit_code = st.exit_code;
+        const auto from = util::parse_time(st.started);
+        const auto to = util::parse_time(st.finished);
+        fin.duration_ms =
+            from && to && *to >= *from
+                ? std::chrono::duration_cast<std::chrono::milliseconds>(*to - *from).count()
+                : 0;
+        fin.summary = st.summary;
+        fin.recovered = true; // from step_process_exited, by this resume
+        if (auto it = settled.left_alone.find(st.id); it != settled.left_alone.end()) {
+            for (const auto& p : it->second) {
+                fin.left_running.push_back({p.pid, p.command, !p.in_group});
+            }
+        }
+        ex.record(fin);
+    }
 }
 
 } // namespace
@@ -171,12 +203,13 @@ RunOutcome resume(const playbook::Playbook& pb, const journal::Journal& jr,
     ex.record(journal::RunResumed{options.user, options.why, ::getpid(), host});
     // Before anything of an interrupted step happens again (its probe included): what its
     // attempt started must be gone. A step whose processes outlive TERM and KILL needs a person.
-    const std::set<std::string> blocked =
+    const SurvivorReport settled =
         settle_survivors(state, pb,
                          {[&](const journal::Record& rec) { ex.record(rec); },
                           [&](const std::string& step, const std::string& line) {
                               observer.on_progress(step, line);
                           }});
+    record_finished_by_exit(ex, state, settled);
     for (const auto& id : options.mark_done) {
         journal::StepMarkedDone rec{id, options.user, options.why, std::nullopt};
         if (auto w = options.mark_done_warnings.find(id); w != options.mark_done_warnings.end()) {
@@ -238,7 +271,7 @@ RunOutcome resume(const playbook::Playbook& pb, const journal::Journal& jr,
         } else {
             these.action = action_probe;
         }
-        return decide_resume({ps, state.step(ps.step->id), blocked.count(ps.step->id) != 0,
+        return decide_resume({ps, state.step(ps.step->id), settled.blocked.count(ps.step->id) != 0,
                               contains(options.mark_done, ps.step->id),
                               contains(options.retry, ps.step->id)},
                              run_id, these);

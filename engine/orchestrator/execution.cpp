@@ -36,6 +36,31 @@ std::string clip(std::string_view text, size_t max) {
     return masked.substr(0, end) + "…";
 }
 
+/// step_process_exited: how a program of the attempt ended by itself and, when its action's
+/// result is that ending (Action::result_of_exit), the step's status and summary it makes.
+journal::StepProcessExited exit_record(const playbook::Step& step, int attempt,
+                                       const exec::GroupToken& group, const exec::Outcome& exited,
+                                       const actions::Action* action) {
+    journal::StepProcessExited rec;
+    rec.step = step.id;
+    rec.attempt = attempt;
+    rec.pgid = group.pgid;
+    rec.ending = std::string(exec::to_string(exited.ending));
+    if (exited.ending == exec::Ending::exited) {
+        rec.exit_code = exited.exit_code;
+    } else if (exited.ending == exec::Ending::signaled && exited.signal != 0) {
+        rec.signal = exited.signal;
+    }
+    if (!exited.error.empty()) {
+        rec.error = clip(exited.error, 200);
+    }
+    if (auto result = action != nullptr ? action->result_of_exit(exited) : std::nullopt) {
+        rec.step_status = std::string(actions::to_string(result->status));
+        rec.summary = clip(result->summary, 200);
+    }
+    return rec;
+}
+
 std::string signal_name(int sig) {
     switch (sig) {
     case SIGINT:
@@ -143,6 +168,13 @@ actions::Result Execution::run_step(const playbook::Step& step, int first_attemp
                                             clip(util::join(cmd.argv, " "), 200)},
                        // write(2) only: the token matters only on this boot, where the page
                        // cache outlives the engine; the step's finish syncs it (no extra fsync).
+                       journal::Durability::with_next);
+            },
+            [&](const exec::Command&, const exec::GroupToken& group, const exec::Outcome& exited) {
+                // The program ended by itself: recorded before the runner waits for what it left
+                // running and drains its output, so an engine killed then is not taken for one
+                // killed mid-program (resume leaves those processes alone; docs/journal.md).
+                record(exit_record(step, attempt, group, exited, action),
                        journal::Durability::with_next);
             });
         actions::Result result;

@@ -6,8 +6,10 @@
 
 namespace rollback::orchestrator {
 
-StepRunner::StepRunner(exec::ProcessRunner& inner, std::string attempt, Announce announce)
-    : m_inner(inner), m_attempt(std::move(attempt)), m_announce(std::move(announce)) {}
+StepRunner::StepRunner(exec::ProcessRunner& inner, std::string attempt, Announce announce,
+                       Exited exited)
+    : m_inner(inner), m_attempt(std::move(attempt)), m_announce(std::move(announce)),
+      m_exited(std::move(exited)) {}
 
 std::string StepRunner::make_token(const std::string& attempt) {
     static thread_local std::mt19937_64 rng{[] {
@@ -22,14 +24,25 @@ std::string StepRunner::make_token(const std::string& attempt) {
 exec::Outcome StepRunner::run(const exec::Command& cmd) {
     exec::Command announced = cmd;
     announced.attempt_token = make_token(m_attempt);
-    announced.on_started = [this, &cmd](const exec::GroupToken& group) {
+    exec::GroupToken started; // this child's group, for its exit record
+    announced.on_started = [this, &cmd, &started](const exec::GroupToken& group) {
         if (cmd.on_started) {
             cmd.on_started(group);
         }
+        started = group;
         // One journal writer: an action that starts children from several threads must not
         // interleave its announcements.
         std::lock_guard lock(m_mutex);
         m_announce(cmd, group);
+    };
+    announced.on_exited = [this, &cmd, &started](const exec::Outcome& exited) {
+        if (cmd.on_exited) {
+            cmd.on_exited(exited);
+        }
+        if (m_exited) {
+            std::lock_guard lock(m_mutex);
+            m_exited(cmd, started, exited);
+        }
     };
     exec::Outcome outcome = m_inner.run(announced);
     if (!outcome.left_running.empty()) {

@@ -18,11 +18,17 @@ class StepRunner final : public exec::ProcessRunner {
     /// `announce` is called with each child's command and group before the program starts
     /// (it journals step_process durably); if it throws, the child never runs and run() rethrows.
     using Announce = std::function<void(const exec::Command&, const exec::GroupToken&)>;
+    /// `exited` is called when a child's program ended by itself, as soon as it was reaped and
+    /// before what it left running is looked at (exec::Command::on_exited): it journals
+    /// step_process_exited. May be empty. If it throws, run() rethrows.
+    using Exited =
+        std::function<void(const exec::Command&, const exec::GroupToken&, const exec::Outcome&)>;
     /// `attempt` names the attempt in each token: "<run_id>/<step>/<attempt>".
-    StepRunner(exec::ProcessRunner& inner, std::string attempt, Announce announce);
+    StepRunner(exec::ProcessRunner& inner, std::string attempt, Announce announce,
+               Exited exited = nullptr);
 
-    /// Runs `cmd` through the inner runner with on_started set (a caller's own on_started is
-    /// called first) and Command::attempt_token = "<attempt>/<16 random hex digits>" (one per
+    /// Runs `cmd` through the inner runner with on_started and on_exited set (a caller's own
+    /// are called first) and Command::attempt_token = "<attempt>/<16 random hex digits>" (one per
     /// program: a timeout of one program ends only what that program started).
     exec::Outcome run(const exec::Command& cmd) override;
 
@@ -36,6 +42,7 @@ class StepRunner final : public exec::ProcessRunner {
     exec::ProcessRunner& m_inner;
     std::string m_attempt;
     Announce m_announce;
+    Exited m_exited;
     mutable std::mutex m_mutex;
     std::vector<exec::ProcessInfo> m_left;
 };

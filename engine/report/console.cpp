@@ -162,6 +162,7 @@ void ConsoleObserver::plain_line(const journal::Entry& e, std::string_view run_i
     std::string text;
     switch (e.type()) {
     case RecordType::step_process:
+    case RecordType::step_process_exited:
         return; // one per child: in the journal and the report, too fine for the live view
     case RecordType::run_started: {
         const auto& r = std::get<journal::RunStarted>(e.record);
@@ -180,6 +181,10 @@ void ConsoleObserver::plain_line(const journal::Entry& e, std::string_view run_i
         const auto& r = std::get<journal::StepFinished>(e.record);
         text = "[" + step + "] " + r.status + " in " + ms_text(r.duration_ms.value_or(-1)) + ": " +
                r.summary;
+        if (r.recovered) {
+            text += " (its program ended before the engine stopped: recorded by this resume, "
+                    "not run again)";
+        }
         for (const auto& p : left_running(r)) {
             text += "\n    left running: " + p;
         }

@@ -397,13 +397,33 @@ std::string describe(const journal::StepFinished& r) {
     if (!r.summary.empty()) {
         s += ": " + r.summary;
     }
+    if (r.recovered) {
+        s += " (recorded by a resume: the program ended before the engine stopped)";
+    }
     if (!r.left_running.empty()) {
         s += "; left running: " + processes_text(r.left_running);
     }
     return s;
 }
 
+std::string describe(const journal::StepProcessExited& r) {
+    return "step " + r.step + ": process group " + std::to_string(r.pgid) + " ended by itself (" +
+           r.ending + (r.exit_code ? " " + std::to_string(*r.exit_code) : "") + ")" +
+           (r.step_status ? ": the step " + *r.step_status : "");
+}
+
 std::string describe(const journal::StepSurvivors& r) {
+    const std::string attempt = std::to_string(r.attempt);
+    if (r.outcome == "left_alone") {
+        return "step " + r.step + ": left running by attempt " + attempt +
+               " (its program ended by itself, " + r.exit.value_or("") +
+               "), left alone: " + processes_text(r.found);
+    }
+    if (r.outcome == "not_proven") {
+        return "step " + r.step + ": the journal names process group " + std::to_string(r.pgid) +
+               " for attempt " + attempt + ", but " + r.why.value_or("") + ": nothing signalled (" +
+               processes_text(r.unproven.value_or(std::vector<journal::Process>{})) + ")";
+    }
     std::string how =
         r.outcome == "exited"       ? "they ended by themselves"
         : r.outcome == "terminated" ? "ended them with SIGTERM"
@@ -483,6 +503,8 @@ std::string describe_record(const journal::Entry& e) {
     }
     case RecordType::step_survivors:
         return describe(std::get<journal::StepSurvivors>(rec));
+    case RecordType::step_process_exited:
+        return describe(std::get<journal::StepProcessExited>(rec));
     case RecordType::step_probe:
         return describe(std::get<journal::StepProbe>(rec));
     case RecordType::step_progress: {

@@ -76,15 +76,16 @@ check_counts() { # DIR LABEL
     done
 }
 
-# Records: seq 1 run_started; step k: started 3k-1, process group 3k, finished 3k+1; finally 32,
-# 33, 34; run_finished 35.
-for n in ${CRASH_RECORDS:-$(seq 1 35)}; do
+# Records: seq 1 run_started; step k: started 4k-2, process group 4k-1, its program's exit 4k,
+# finished 4k+1; finally 42, 43, 44, 45; run_finished 46. A kill after the exit record finds the
+# step finished (its exit decided it): no attention there.
+for n in ${CRASH_RECORDS:-$(seq 1 46)}; do
     dir=$WORK/kill-$n
     make_playbook "$dir"
     rc=0
     (cd "$dir" && ROLLBACK_TEST_KILL_AT_RECORD=$n exec "$RB" run -p pb.toml --yes </dev/null >run.out 2>&1) 2>/dev/null || rc=$?
     [ $rc -eq 137 ] || { cat "$dir/run.out" >&2; fail "kill at record $n: expected SIGKILL (137), got $rc"; }
-    if [ $n -eq 35 ]; then
+    if [ $n -eq 46 ]; then
         # killed after run_finished was durable: nothing left to do
         out=$("$RB" resume --state-dir "$dir/.rollback" --yes </dev/null 2>&1) && fail "resume of a finished run should refuse"
         echo "$out" | grep -q "already succeeded" || fail "resume of a finished run: $out"
@@ -93,14 +94,14 @@ for n in ${CRASH_RECORDS:-$(seq 1 35)}; do
         attention=$(finish_run "$dir")
     fi
     expected=""
-    if [ $n -ge 2 ] && [ $n -le 31 ] && [ $((n % 3)) -ne 1 ]; then
-        k=$(((n + 1) / 3))
+    if [ $n -ge 2 ] && [ $n -le 41 ] && { [ $((n % 4)) -eq 2 ] || [ $((n % 4)) -eq 3 ]; }; then
+        k=$(((n + 2) / 4))
         [ "${kinds[$((k - 1))]}" = n ] && expected=" s$k"
     fi
     [ "$attention" = "$expected" ] || fail "kill at record $n: needs_attention for '$attention', expected '$expected'"
     check_counts "$dir" "kill at record $n"
 done
-pass "SIGKILL at each of 35 journal boundaries: resumed, no repeats, no skips, attention exactly where due"
+pass "SIGKILL at each of 46 journal boundaries: resumed, no repeats, no skips, attention exactly where due"
 
 # Real kill -9 at random moments.
 for r in $(seq 1 ${CRASH_RANDOM:-8}); do

@@ -465,4 +465,90 @@ TEST_SUITE("exec") {
         CHECK(exec::to_string(Ending::interrupted) == "interrupted");
         CHECK(exec::to_string(Ending::failed_to_start) == "failed_to_start");
     }
+
+    TEST_CASE("on_exited: the program's own end is told before the leftovers are looked at") {
+        // `sleep &` keeps the output pipe open: run() returns only after the leftovers settled
+        // (30-200 ms) and the drain window (200 ms). on_exited comes before both — what a
+        // journal records there survives an engine killed in that window.
+        test::TempDir dir;
+        Command cmd;
+        cmd.argv = {"sh", "-c", "sleep 1000 & echo $! >left.pid; exit 3"};
+        cmd.cwd = dir.path().string();
+        cmd.on_started = [](const exec::GroupToken&) {};
+        int calls = 0;
+        Outcome seen;
+        std::chrono::steady_clock::time_point told;
+        cmd.on_exited = [&](const Outcome& o) {
+            ++calls;
+            seen = o;
+            told = std::chrono::steady_clock::now();
+        };
+        Outcome o = exec::RealProcessRunner().run(cmd);
+        const auto returned = std::chrono::steady_clock::now();
+        std::ifstream pid_file(dir / "left.pid");
+        int left = 0;
+        pid_file >> left;
+        REQUIRE(left > 0);
+        CHECK(calls == 1);
+        CHECK(seen.ending == Ending::exited);
+        CHECK(seen.exit_code == 3);
+        CHECK(seen.left_running.empty());
+        CHECK(seen.stdout_tail.empty());
+        CHECK(o.exit_code == 3);
+        REQUIRE(o.left_running.size() == 1);
+        CHECK(o.left_running[0].pid == left);
+        CHECK(returned - told >= 150ms);
+        CHECK(test::running(left));
+        ::kill(left, SIGKILL);
+    }
+
+    TEST_CASE("on_exited: not called when the engine ended the program") {
+        int calls = 0;
+        SUBCASE("timeout") {
+            Command cmd;
+            cmd.argv = {"sleep", "10"};
+            cmd.timeout = 100ms;
+            cmd.grace = 200ms;
+            cmd.on_started = [](const exec::GroupToken&) {};
+            cmd.on_exited = [&](const Outcome&) { ++calls; };
+            CHECK(exec::RealProcessRunner().run(cmd).ending == Ending::timed_out);
+        }
+        SUBCASE("a program that never started") {
+            Command cmd;
+            cmd.argv = {"/nonexistent/program"};
+            cmd.on_started = [](const exec::GroupToken&) {};
+            cmd.on_exited = [&](const Outcome&) { ++calls; };
+            CHECK(exec::RealProcessRunner().run(cmd).ending == Ending::failed_to_start);
+        }
+        CHECK(calls == 0);
+    }
+
+    TEST_CASE("on_exited: a killed program is told as signaled") {
+        Command cmd;
+        cmd.argv = {"sh", "-c", "kill -9 $$"};
+        cmd.on_started = [](const exec::GroupToken&) {};
+        Outcome seen;
+        cmd.on_exited = [&](const Outcome& o) { seen = o; };
+        Outcome o = exec::RealProcessRunner().run(cmd);
+        CHECK(o.ending == Ending::signaled);
+        CHECK(seen.ending == Ending::signaled);
+        CHECK(seen.signal == SIGKILL);
+    }
+
+    TEST_CASE("on_exited: what it throws comes out of run() once the program is settled") {
+        test::TempDir dir;
+        Command cmd;
+        cmd.argv = {"sh", "-c", "sleep 1000 & echo $! >left.pid"};
+        cmd.cwd = dir.path().string();
+        cmd.on_started = [](const exec::GroupToken&) {};
+        cmd.on_exited = [](const Outcome&) { throw std::runtime_error("journal refused"); };
+        CHECK_THROWS_WITH_AS(exec::RealProcessRunner().run(cmd), "journal refused",
+                             std::runtime_error);
+        std::ifstream pid_file(dir / "left.pid");
+        int left = 0;
+        pid_file >> left;
+        REQUIRE(left > 0);
+        CHECK(test::running(left)); // left running as usual: the program ended by itself
+        ::kill(left, SIGKILL);
+    }
 }

@@ -63,6 +63,9 @@ TEST_SUITE("journal") {
         for (auto t = RecordType::run_started; t != RecordType::unknown;
              t = static_cast<RecordType>(static_cast<int>(t) + 1)) {
             INFO("record type " << to_string(t));
+            if (t == RecordType::step_process_exited) {
+                continue; // newer than these journals (read back in test_journal_records.cpp)
+            }
             CHECK(seen.count(t) == 1);
         }
     }

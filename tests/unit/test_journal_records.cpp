@@ -92,8 +92,16 @@ TEST_SUITE("journal") {
         CHECK(back.selection.only == std::vector<std::string>{"a"});
         CHECK(to_json(back) == to_json(s));
 
-        StepSurvivors v{
-            "s", 1, 99, {{100, "sleep 5", false}}, "remain", 300, {{{100, "sleep 5", true}}}};
+        StepSurvivors v{"s",
+                        1,
+                        99,
+                        {{100, "sleep 5", false}},
+                        "remain",
+                        300,
+                        {{{100, "sleep 5", true}}},
+                        std::nullopt,
+                        std::nullopt,
+                        std::nullopt};
         const auto vb = std::get<StepSurvivors>(round_trip(v));
         REQUIRE(vb.remaining);
         CHECK(vb.remaining->at(0).pid == 100);
@@ -107,6 +115,38 @@ TEST_SUITE("journal") {
         CHECK(std::get<StepMarkedDone>(round_trip(m)).probe_state == "side database exists");
         RunFinished fin{"failed", 1, 1234, 2};
         CHECK(to_json(round_trip(fin)) == to_json(fin));
+
+        // What resume writes about a group it did not signal, and a program's own exit.
+        StepSurvivors refused{
+            "s",
+            1,
+            99,
+            {},
+            "not_proven",
+            0,
+            std::nullopt,
+            std::vector<Process>{{4242, "sleep 120", false}},
+            std::string("its processes carry neither the attempt's token nor its mark"),
+            std::nullopt};
+        const auto rb = std::get<StepSurvivors>(round_trip(refused));
+        REQUIRE(rb.unproven);
+        CHECK(rb.unproven->at(0).pid == 4242);
+        CHECK(rb.why == refused.why);
+        CHECK(to_json(rb) == to_json(refused));
+        StepProcessExited exited{"s",          1,           99,      "exited", 0, std::nullopt,
+                                 std::nullopt, "succeeded", "exit 0"};
+        const auto eb = std::get<StepProcessExited>(round_trip(exited));
+        CHECK(eb.step_status == "succeeded");
+        CHECK(eb.exit_code == 0);
+        CHECK(!eb.signal);
+        CHECK(to_json(eb) == to_json(exited));
+        StepFinished recovered;
+        recovered.step = "s";
+        recovered.attempt = 1;
+        recovered.status = "succeeded";
+        recovered.recovered = true;
+        CHECK(std::get<StepFinished>(round_trip(recovered)).recovered);
+        CHECK(to_json(round_trip(recovered)) == to_json(recovered));
     }
 
     TEST_CASE("records: a field of the wrong type reads as absent and an unknown type is kept") {

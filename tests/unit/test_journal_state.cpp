@@ -289,6 +289,64 @@ TEST_SUITE("journal") {
             b.step("step_started", "switch", {{"attempt", 2}});
             CHECK(fold(b.j, false).step("switch")->left_running.empty());
         }
+        SUBCASE("a program that ended by itself: its group is left alone, the step goes on") {
+            b.step("step_process_exited", "switch",
+                   {{"attempt", 1}, {"pgid", 4321}, {"ending", "exited"}, {"exit_code", 0}});
+            s = fold(b.j, false);
+            st = s.step("switch");
+            REQUIRE(st->groups.size() == 1);
+            CHECK(st->groups[0].exited);
+            CHECK(st->groups[0].exit == "exit 0");
+            CHECK(st->groups[0].written == "2026-11-26T14:35:03.000Z");
+            CHECK(st->in_flight); // the action may have had more to do: resume decides
+            CHECK(st->status == StepStatus::interrupted);
+            CHECK_FALSE(st->finished_by_exit);
+            CHECK(s.warnings.empty());
+        }
+        SUBCASE("a program whose exit is the step's result finishes the step") {
+            b.step("step_process_exited", "switch",
+                   {{"attempt", 1},
+                    {"pgid", 4321},
+                    {"ending", "exited"},
+                    {"exit_code", 3},
+                    {"step_status", "failed"},
+                    {"summary", "exit 3"}});
+            s = fold(b.j, false);
+            st = s.step("switch");
+            CHECK_FALSE(st->in_flight);
+            CHECK(st->finished_by_exit);
+            CHECK(st->status == StepStatus::failed);
+            CHECK(st->exit_code == 3);
+            CHECK(st->summary == "exit 3");
+            REQUIRE(st->groups.size() == 1); // listed by resume, never signalled
+            CHECK(st->groups[0].exited);
+            CHECK(s.in_flight_steps().empty());
+            b.step("step_finished", "switch", {{"attempt", 1}, {"status", "failed"}});
+            CHECK_FALSE(fold(b.j, false).step("switch")->finished_by_exit);
+            CHECK(fold(b.j, false).step("switch")->groups.empty());
+        }
+        SUBCASE("an exit record for another group or attempt is a warning and changes nothing") {
+            b.step("step_process_exited", "switch",
+                   {{"attempt", 1},
+                    {"pgid", 999},
+                    {"ending", "exited"},
+                    {"step_status", "succeeded"}})
+                .step("step_process_exited", "switch",
+                      {{"attempt", 2}, {"pgid", 4321}, {"step_status", "succeeded"}})
+                .step("step_process_exited", "switch",
+                      {{"attempt", 1}, {"pgid", 4321}, {"step_status", "running"}});
+            s = fold(b.j, false);
+            st = s.step("switch");
+            CHECK(st->in_flight);
+            CHECK_FALSE(st->finished_by_exit);
+            REQUIRE(s.warnings.size() == 3);
+            CHECK(s.warnings[0] == "record 4 (step_process_exited) names no process group of the "
+                                   "step's attempt in flight; ignored");
+            CHECK(s.warnings[1] == "record 5 (step_process_exited) names no process group of the "
+                                   "step's attempt in flight; ignored");
+            CHECK(s.warnings[2] == "record 6 (step_process_exited) has an unknown step_status "
+                                   "\"running\"");
+        }
         SUBCASE("a group record without a token is a warning, not a group") {
             b.step("step_process", "switch", {{"attempt", 1}, {"pgid", 0}});
             s = fold(b.j, false);

@@ -210,6 +210,14 @@ TEST_SUITE("report") {
                   {"leader_start", 123456},
                   {"boot_id", "b"},
                   {"command", "sh -c x"}}},
+                {"step_process_exited",
+                 {{"step", "s"},
+                  {"attempt", 1},
+                  {"pgid", 4242},
+                  {"ending", "exited"},
+                  {"exit_code", 0},
+                  {"step_status", "succeeded"},
+                  {"summary", "exit 0"}}},
                 {"step_progress",
                  {{"step", "s"}, {"stage", "restored"}, {"database", "shop"}, {"backup", "b1"}}},
                 {"step_survivors",
@@ -236,10 +244,17 @@ TEST_SUITE("report") {
                 {"run_finished", {{"state", "interrupted"}, {"exit_code", 7}}},
                 {"note", {{"text", "hello"}}},
             };
+            // A program's exit belongs right after its group's record (before step_finished).
+            std::vector<std::string_view> order;
             for (const auto& t : known) {
-                if (t == "header") {
-                    continue;
+                if (t != "header" && t != "step_process_exited") {
+                    order.push_back(t);
                 }
+                if (t == "step_process") {
+                    order.push_back("step_process_exited");
+                }
+            }
+            for (const auto& t : order) {
                 INFO("record type " << t);
                 REQUIRE(fields.count(std::string(t)) == 1);
                 json::object r = fields.at(std::string(t));
@@ -256,5 +271,7 @@ TEST_SUITE("report") {
         CHECK(text.find("run stopped: cannot write journal x: No space left on device") !=
               std::string::npos);
         CHECK(view.state.stopped == "cannot write journal x: No space left on device");
+        CHECK(text.find("step s: process group 4242 ended by itself (exited 0): the step "
+                        "succeeded") != std::string::npos);
     }
 }
