@@ -47,7 +47,7 @@ const auto k_leader = at("2026-12-06T00:27:07.120Z");
 } // namespace
 
 TEST_SUITE("orchestrator") {
-    TEST_CASE("implausible: a record of this attempt, started within it, is believed") {
+    TEST_CASE("implausible: a record of this attempt that started within it is believed") {
         auto st = attempt_of("start-daemon", 1);
         auto g = group(1, k_run + "/start-daemon/1/658ed4904f24a205");
         CHECK(implausible(k_run, st, g, k_leader) == "");
