@@ -103,13 +103,18 @@ bool is_missing_verdict(Verdict v) {
 void Evaluator::PolicyMemory::merge(const PolicyMemory& other) {
     keep_later(cooldown_until, other.cooldown_until);
     keep_later(watch_until, other.watch_until);
+    keep_later(evaluated_until, other.evaluated_until);
     for (const auto& entry : other.conditions) {
         conditions.emplace(entry.first, entry.second);
     }
 }
 
 Evaluator::PolicyMemory Evaluator::policy_memory() const {
-    PolicyMemory memory{m->cooldown_until, m->watch_until, {}};
+    // Before its first live tick, the resumed memory's last tick is still the last one judged.
+    PolicyMemory memory{m->cooldown_until,
+                        m->watch_until,
+                        {},
+                        m->evaluated_until ? m->evaluated_until : m->resumed_until};
     for (const auto& c : m->conds) {
         ConditionMemory cm;
         if (c.firing) {
@@ -121,6 +126,8 @@ Evaluator::PolicyMemory Evaluator::policy_memory() const {
             cm.approval_expired = c.approval_expired;
             cm.approval_escalated = c.approval_escalated;
         }
+        cm.fail_since = c.fail_since;
+        cm.fail_last = c.fail_last;
         cm.last_escalated = c.last_escalated;
         cm.noted_cooldown = c.noted_cooldown;
         if (c.counted_verdict && is_missing_verdict(*c.counted_verdict)) {
@@ -136,6 +143,9 @@ Evaluator::PolicyMemory Evaluator::policy_memory() const {
 void Evaluator::resume_policy(const PolicyMemory& memory) {
     keep_later(m->cooldown_until, memory.cooldown_until);
     keep_later(m->watch_until, memory.watch_until);
+    if (!m->evaluated_until) { // before this evaluator's first live tick: what a warm-up follows
+        keep_later(m->resumed_until, memory.evaluated_until);
+    }
     for (auto& c : m->conds) {
         auto it = memory.conditions.find(c.spec.name);
         if (it == memory.conditions.end()) {
@@ -153,6 +163,12 @@ void Evaluator::resume_policy(const PolicyMemory& memory) {
             c.approval_expires = cm.approval_expires;
             c.approval_expired = cm.approval_expired;
             c.approval_escalated = cm.approval_escalated;
+        }
+        if (cm.fail_since && cm.fail_last && !c.fail_since) {
+            // The failure run of the probes before: a gap in probing neither ends nor extends
+            // it (docs/decision.md "Signals", downtime); the next probe does.
+            c.fail_since = cm.fail_since;
+            c.fail_last = cm.fail_last;
         }
         keep_later(c.last_escalated, cm.last_escalated);
         keep_later(c.noted_cooldown, cm.noted_cooldown);
@@ -257,6 +273,10 @@ Evaluation Evaluator::evaluate(SystemTime now) {
     bool changed = s.first_tick;
     r.conditions.reserve(s.conds.size());
     for (auto& c : s.conds) {
+        if (s.warming != nullptr &&
+            std::find(s.warming->begin(), s.warming->end(), c.spec.source) == s.warming->end()) {
+            continue;
+        }
         s.advance(c, now - c.spec.lateness);
         auto prev = c.last_verdict;
         ConditionRecord cr = s.evaluate_condition(c, now, triggered, trigger_cause);
@@ -274,7 +294,11 @@ Evaluation Evaluator::evaluate(SystemTime now) {
     for (size_t i = 0; i < s.series.size(); ++i) {
         s.prune(s.series[i], now, i);
     }
+    if (s.warming != nullptr) {
+        return ev; // never kept, never acted on (warm_up)
+    }
     s.first_tick = false;
+    s.evaluated_until = now;
 
     r.executed = r.action != Action::none && r.mode != Mode::observe;
     r.cooldown_until =
@@ -312,6 +336,17 @@ Evaluation Evaluator::evaluate(SystemTime now) {
     }
     ev.notable = changed || r.action != Action::none;
     return ev;
+}
+
+void Evaluator::warm_up(SystemTime now, const std::vector<std::string>& sources) {
+    m->warming = &sources;
+    try {
+        evaluate(now);
+    } catch (...) {
+        m->warming = nullptr;
+        throw;
+    }
+    m->warming = nullptr;
 }
 
 BaselineBook Evaluator::baselines() const {

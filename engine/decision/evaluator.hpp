@@ -89,12 +89,18 @@ class Evaluator {
         std::string approval_id;
         std::optional<SystemTime> approval_expires;
         bool approval_expired = false, approval_escalated = false;
+        /// `downtime` (an http source): the current run of failed probes, its first and its last
+        /// failed probe — no log holds probes, so a restart or a reload carries the run over.
+        std::optional<SystemTime> fail_since, fail_last;
         bool operator==(const ConditionMemory&) const = default;
     };
     struct PolicyMemory {
         std::optional<SystemTime> cooldown_until;
         std::optional<SystemTime> watch_until;
         std::map<std::string, ConditionMemory> conditions;
+        /// The last tick this memory judged (a live evaluate): a warm-up judges the incidents
+        /// only after it (see warm_up).
+        std::optional<SystemTime> evaluated_until;
         bool operator==(const PolicyMemory&) const = default;
         /// Carries `other` over: the later of each time; a condition's entry of `other` where
         /// this one has none (the two evaluators of a monitor hold disjoint conditions).
@@ -131,6 +137,18 @@ class Evaluator {
 
     /// Evaluates every condition at `now` (non-decreasing between calls).
     Evaluation evaluate(SystemTime now);
+
+    /// A warm-up tick (docs/decision.md "trigger and monitor", Restarts): evaluates at `now`
+    /// the conditions over `sources` only — the samples a restarted or reloaded monitor re-read
+    /// — as evaluate() does, but never acts: no action, no cooldown, no incident marked acted,
+    /// no escalation time, no baseline value. Counting (for / consecutive / m_of_n runs, the
+    /// breaching run silence is judged against) is rebuilt at every warm-up tick; the incidents
+    /// only at ticks after the resumed memory's `evaluated_until` (up to it the memory is what
+    /// the previous monitor judged): an open incident resolves, a new one opens (not acted, so
+    /// the first live tick that justifies it acts). An escalation a tick after
+    /// `evaluated_until` would have made is owed: made at the next evaluate() (when the
+    /// incident did not act and the escalation cooldown allows), its detail saying when.
+    void warm_up(SystemTime now, const std::vector<std::string>& sources);
 
     /// The book with the running release's summary included (for persisting).
     BaselineBook baselines() const;

@@ -136,6 +136,9 @@ struct CondState {
     std::string approval_id;
     std::optional<SystemTime> approval_expires;
     bool approval_expired = false, approval_escalated = false;
+    /// An escalation a warm-up tick would have made (Evaluator::warm_up): made at the next live
+    /// tick.
+    std::optional<std::string> owed_escalation;
 
     void clear_approval() {
         approval_id.clear();
@@ -173,6 +176,11 @@ struct Evaluator::Impl {
     std::deque<std::pair<SystemTime, std::string>> pending_deploys; ///< time order
     std::optional<SystemTime> cooldown_until, watch_until;
     bool first_tick = true;
+    /// Evaluator::warm_up: the tick in progress is a warm-up one, over these sources.
+    const std::vector<std::string>* warming = nullptr;
+    /// The resumed memory's evaluated_until (what the previous monitor judged up to), and the
+    /// last live tick of this one.
+    std::optional<SystemTime> resumed_until, evaluated_until;
 
     // window.cpp
     void consume(CondState& c, const Sample& s);

@@ -154,7 +154,11 @@ ConditionRecord Evaluator::Impl::evaluate_condition(CondState& c, SystemTime now
     // Incident state with recovery hysteresis. An incident begins only at a tick that
     // breaches with its counting satisfied — never at a missed or ok tick.
     const bool satisfied = outcome == Outcome::breach && counting_satisfied(c, now);
-    if (!c.firing) {
+    // A warm-up tick the previous monitor judged: its incidents are the resumed memory's.
+    const bool judged_before = warming != nullptr && resumed_until && now <= *resumed_until;
+    if (judged_before) {
+        // counting only
+    } else if (!c.firing) {
         if (satisfied) {
             c.firing = true;
             c.incident_since = now;
@@ -202,26 +206,45 @@ ConditionRecord Evaluator::Impl::evaluate_condition(CondState& c, SystemTime now
     // new state though both are no_data: the monitor went blind, where it saw a gap before.
     const bool changed = !c.counted_verdict || *c.counted_verdict != r.verdict ||
                          (o.unreadable && !c.counted_unreadable);
+    std::optional<std::string> escalation; // the detail of an escalation of this tick
     if (r.verdict == Verdict::firing && satisfied) {
-        act_on_firing(c, now, r, triggered_this_tick, trigger_cause);
+        if (warming == nullptr) { // a warm-up never acts: the first live tick that justifies it
+            act_on_firing(c, now, r, triggered_this_tick, trigger_cause);
+        }
     } else if (silenced && r.policy == Policy::escalate && !(c.firing && c.acted) &&
                may_escalate(c, now)) {
-        r.action = Action::escalate;
-        c.last_escalated = now;
-        r.detail = "silent after breaching: " + std::to_string(run_breached) +
-                   (run_breached == 1 ? " evaluation" : " evaluations") + " breached since " +
-                   util::format_time(*run_start);
+        std::string d = "silent after breaching: " + std::to_string(run_breached) +
+                        (run_breached == 1 ? " evaluation" : " evaluations") + " breached since " +
+                        util::format_time(*run_start);
         if (c.last_breach_value) {
-            r.detail += " (last " + format_number(*c.last_breach_value) + " at " +
-                        util::format_time(c.last_breach_at) + ")";
+            d += " (last " + format_number(*c.last_breach_value) + " at " +
+                 util::format_time(c.last_breach_at) + ")";
         }
-        r.detail += ", then more than " + std::to_string(sp.max_missed) +
-                    " evaluations without usable data (" + o.detail + "); on_silence = escalate";
+        d += ", then more than " + std::to_string(sp.max_missed) +
+             " evaluations without usable data (" + o.detail + "); on_silence = escalate";
+        escalation = std::move(d);
     } else if (outcome != Outcome::hold && o.missing != Missing::none && !silent &&
                r.policy == Policy::escalate && changed && may_escalate(c, now)) {
         // Paged when the state begins, at most once per cooldown for a flapping source.
+        escalation = r.detail;
+    }
+    if (escalation && warming == nullptr) {
         r.action = Action::escalate;
         c.last_escalated = now;
+        r.detail = std::move(*escalation);
+    } else if (escalation && !judged_before && !c.owed_escalation) {
+        // A page the previous monitor could not make (it was not running, or reloading): owed
+        // to the first live tick (Evaluator::warm_up).
+        c.owed_escalation = "at " + util::format_time(now) +
+                            ", while the monitor was stopped or reloading: " + *escalation;
+    }
+    if (warming == nullptr && c.owed_escalation) {
+        if (r.action == Action::none && !(c.firing && c.acted) && may_escalate(c, now)) {
+            r.action = Action::escalate;
+            c.last_escalated = now;
+            r.detail = std::move(*c.owed_escalation);
+        }
+        c.owed_escalation.reset(); // made, or covered by this tick's own action or the cooldown
     }
     if (!c.run_start) {
         c.last_breach_value.reset();
@@ -233,7 +256,8 @@ ConditionRecord Evaluator::Impl::evaluate_condition(CondState& c, SystemTime now
         c.counted_unreadable = o.missing == Missing::no_data && o.unreadable;
     }
 
-    if (observed_ok && !repeated && !c.firing && (!deployed_at || at >= *deployed_at)) {
+    if (observed_ok && !repeated && !c.firing && (!deployed_at || at >= *deployed_at) &&
+        warming == nullptr) {
         remember(c, *o.value);
     }
     return r;

@@ -52,6 +52,7 @@ struct Monitor::LogState {
     int64_t fed_until_ms;            ///< end of the last interval fed to the Evaluator
     Monitor::LogCounts counts;       ///< late: counted at feeding (the aggregator's own + ours)
     uint64_t implausible_logged = 0; ///< the aggregator's implausible() last written to the log
+    bool readable_at_start = true;   ///< the first tick read it (else: nothing to warm up on)
 };
 
 Monitor::Monitor(config::Config cfg, decision::BaselineBook baselines)
@@ -119,6 +120,10 @@ void Monitor::approval_settled(const std::string& condition, bool expired) {
 }
 
 void Monitor::resume_policy(const decision::Evaluator::PolicyMemory& memory) {
+    if (!m_ticked && memory.evaluated_until &&
+        (!m_resumed_until || *m_resumed_until < *memory.evaluated_until)) {
+        m_resumed_until = memory.evaluated_until;
+    }
     m_eval.resume_policy(memory);
     if (m_alerts) {
         m_alerts->resume_policy(memory);
@@ -233,6 +238,39 @@ util::Millis Monitor::reach(const std::string& source, SystemTime now) const {
     return r;
 }
 
+util::Millis Monitor::warm_span(SystemTime now) const {
+    util::Millis span{0};
+    for (const auto& c : m_cfg.conditions) {
+        auto src = m_cfg.sources.find(c.source);
+        util::Millis step = m_cfg.interval;
+        if (src != m_cfg.sources.end()) {
+            step = std::max(step, src->second.interval);
+        }
+        util::Millis counting = step;
+        switch (c.counting) {
+        case decision::Counting::immediate:
+            break;
+        case decision::Counting::for_duration:
+            counting = c.for_duration + step;
+            break;
+        case decision::Counting::consecutive:
+            counting = step * std::max(c.consecutive, 1);
+            break;
+        case decision::Counting::m_of_n:
+            counting = step * std::max(c.n, 1);
+            break;
+        }
+        span = std::max(span, counting + step * (c.max_missed + 1));
+    }
+    if (m_resumed_until && *m_resumed_until < now) {
+        // The gap since the previous monitor's last tick: incidents it left open resolve, new
+        // ones open, as a monitor that never stopped would have judged them (at most a day).
+        span += std::min<util::Millis>(duration_cast<util::Millis>(now - *m_resumed_until),
+                                       std::chrono::hours(24));
+    }
+    return span;
+}
+
 void Monitor::read_access_log(const config::SourceConfig& src, SystemTime now) {
     const util::Millis interval = std::max<util::Millis>(src.interval, std::chrono::seconds(1));
     const int64_t step_ms = interval.count() / 1000 * 1000;
@@ -241,8 +279,8 @@ void Monitor::read_access_log(const config::SourceConfig& src, SystemTime now) {
     if (it == m_logs.end()) {
         // The first read covers the windows the conditions look at (and a before_deploy
         // baseline), then follows the file.
-        const int64_t from_ms =
-            now_ms - src.max_lateness.count() - reach(src.name, now).count() - step_ms;
+        const int64_t from_ms = now_ms - src.max_lateness.count() - reach(src.name, now).count() -
+                                step_ms - (m_ticked ? 0 : warm_span(now).count());
         const int64_t fed_until = from_ms / step_ms * step_ms;
         try {
             it = m_logs
@@ -277,6 +315,7 @@ void Monitor::read_access_log(const config::SourceConfig& src, SystemTime now) {
     if (!poll.readable) {
         // Cannot see the log: no data, never "no traffic" (and never downtime).
         ++m_read_errors[src.name];
+        st.readable_at_start = st.readable_at_start && m_ticked;
         m_eval.add_sample(src.name,
                           Sample::make_missing(now, decision::SampleKind::unavailable, poll.error));
         return;
@@ -406,6 +445,26 @@ decision::Evaluation Monitor::tick(exec::ProcessRunner& runner, SystemTime now) 
             ++m_read_errors[*name];
         }
         m_eval.add_sample(*name, std::move(s));
+    }
+    if (!m_ticked) {
+        m_ticked = true;
+        // The warm-up: the conditions over the logs just read back, at every interval boundary
+        // before now, never acting (decision::Evaluator::warm_up).
+        std::vector<std::string> logs;
+        for (const auto& name : m_used) {
+            auto src = m_cfg.sources.find(name);
+            if (src != m_cfg.sources.end() && src->second.kind == config::SourceKind::access_log &&
+                m_logs.count(name) && m_logs.at(name)->readable_at_start) {
+                logs.push_back(name);
+            }
+        }
+        if (!logs.empty()) {
+            const util::Millis interval = m_cfg.interval;
+            for (SystemTime t = tick_floor(now - warm_span(now), interval) + interval; t < now;
+                 t += interval) {
+                m_eval.warm_up(t, logs);
+            }
+        }
     }
     decision::Evaluation e = m_eval.evaluate(now);
     if (m_alerts && e.record.action == decision::Action::trigger && e.record.executed) {

@@ -39,6 +39,13 @@ class Monitor {
     /// write identical records for identical input). Access logs: the intervals that ended at
     /// or before `now`, quiet ones as zero requests, an unreadable file as no data. Polled
     /// sources: one observation when their interval is due.
+    ///
+    /// The first tick warms up first (docs/decision.md "trigger and monitor", Restarts): the
+    /// access logs are read back far enough to rebuild each condition's counting (its `for` /
+    /// consecutive / m_of_n run, with its tolerated missed ticks) and to cover the gap since the
+    /// resumed memory's last tick (at most a day), and the Evaluator is warmed up over them at
+    /// every interval boundary before `now` (decision::Evaluator::warm_up) — so a started or
+    /// reloaded monitor judges as one long-lived monitor would.
     decision::Evaluation tick(exec::ProcessRunner& runner, SystemTime now);
 
     /// Evaluates the alert conditions (`kind = "alert"`) at `now`, or at the previous alert
@@ -94,6 +101,8 @@ class Monitor {
   private:
     struct LogState;
     util::Millis reach(const std::string& source, SystemTime now) const;
+    /// How far before the first tick the warm-up begins (tick()).
+    util::Millis warm_span(SystemTime now) const;
     /// Queries `a.confirm`'s source: true when its number passes the rule. Puts the query's
     /// number (or why there is none) in `s.detail`; unconfirmed, `s.value` becomes 0.
     bool confirmed(const config::AlertCondition& a, SystemTime now, decision::Sample& s) const;
@@ -108,6 +117,8 @@ class Monitor {
     std::map<std::string, SystemTime> m_next_due; ///< polled sources
     std::set<std::string> m_used;                 ///< sources some condition reads
     std::map<std::string, uint64_t> m_read_errors;
+    bool m_ticked = false;                         ///< the first tick (and its warm-up) is done
+    std::optional<SystemTime> m_resumed_until;     ///< the resumed memory's last tick
     std::unique_ptr<decision::Evaluator> m_alerts; ///< the alert conditions, when any
     std::optional<SystemTime> m_alerts_at;         ///< time of the last alert evaluation
     ConfirmQuery m_confirm_query;                  ///< empty: Prometheus over HTTP

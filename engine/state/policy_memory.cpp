@@ -47,8 +47,10 @@ load_policy_memory(const PolicyMemoryDocument& store) {
             return std::nullopt;
         }
         auto o = json::parse(*doc).as_object();
-        decision::Evaluator::PolicyMemory memory{
-            time_field(o, "cooldown_until"), time_field(o, "watch_until"), {}};
+        decision::Evaluator::PolicyMemory memory{time_field(o, "cooldown_until"),
+                                                 time_field(o, "watch_until"),
+                                                 {},
+                                                 time_field(o, "evaluated_until")};
         // Version 1 had no conditions: its open incidents are not known.
         if (const json::value* cs = o.if_contains("conditions"); cs != nullptr) {
             for (const auto& entry : cs->as_object()) {
@@ -67,6 +69,8 @@ load_policy_memory(const PolicyMemoryDocument& store) {
                     cm.approval_id = std::string(v->as_string());
                 }
                 cm.approval_expires = time_field(c, "approval_expires");
+                cm.fail_since = time_field(c, "fail_since");
+                cm.fail_last = time_field(c, "fail_last");
                 if (const json::value* v = c.if_contains("approval_expired"); v != nullptr) {
                     cm.approval_expired = v->as_bool();
                 }
@@ -103,12 +107,15 @@ void save_policy_memory(PolicyMemoryDocument& store,
                          {"approval_id", cm.approval_id},
                          {"approval_expires", text(cm.approval_expires)},
                          {"approval_expired", cm.approval_expired},
-                         {"approval_escalated", cm.approval_escalated}};
+                         {"approval_escalated", cm.approval_escalated},
+                         {"fail_since", text(cm.fail_since)},
+                         {"fail_last", text(cm.fail_last)}};
     }
     store.put_policy_memory_document(
-        json::serialize(json::object{{"version", 2},
+        json::serialize(json::object{{"version", 3},
                                      {"cooldown_until", text(memory.cooldown_until)},
                                      {"watch_until", text(memory.watch_until)},
+                                     {"evaluated_until", text(memory.evaluated_until)},
                                      {"conditions", std::move(conditions)}}));
 }
 

@@ -341,7 +341,7 @@ inline void check_contract(state::Store& store, StoreTraits traits = {}) {
     SUBCASE("policy memory: none until saved, then what was saved") {
         CHECK_FALSE(state::load_policy_memory(store));
         const decision::Evaluator::PolicyMemory memory{
-            at("2026-11-26T11:00:00Z"), std::nullopt, {}};
+            at("2026-11-26T11:00:00Z"), std::nullopt, {}, at("2026-11-26T10:59:50Z")};
         state::save_policy_memory(store, memory);
         const auto back = state::load_policy_memory(store);
         REQUIRE(back);

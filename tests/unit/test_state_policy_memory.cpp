@@ -30,6 +30,12 @@ TEST_SUITE("state") {
         b.missing_verdict = decision::Verdict::error;
         b.noted_cooldown = t + 1h;
         m.conditions["orders"] = b;
+        // Version 3: the last tick judged, an http source's failure run.
+        m.evaluated_until = t + 7s;
+        decision::Evaluator::ConditionMemory d;
+        d.fail_since = t - 10s;
+        d.fail_last = t + 6s;
+        m.conditions["health-down"] = d;
         state::save_policy_memory(dir.path(), m);
         auto back = state::load_policy_memory(dir.path());
         REQUIRE(back);

@@ -98,10 +98,12 @@ TEST_SUITE("state") {
               "05:00.000Z\",\"note\":\"ok\"}\n");
         // The path constructor (callers that know only the directory) reads the same files.
         CHECK(state::StepGates(dir.path()).answer(run, "deploy")->note == "ok");
-        state::save_policy_memory(dir.path(), {at("2026-11-26T11:00:00Z"), std::nullopt, {}});
+        state::save_policy_memory(
+            dir.path(), {at("2026-11-26T11:00:00Z"), std::nullopt, {}, at("2026-11-26T10:00:00Z")});
         CHECK(util::read_file(dir / "monitor-policy.json") ==
-              "{\"version\":2,\"cooldown_until\":\"2026-11-26T11:00:00.000Z\","
-              "\"watch_until\":\"\",\"conditions\":{}}\n");
+              "{\"version\":3,\"cooldown_until\":\"2026-11-26T11:00:00.000Z\","
+              "\"watch_until\":\"\",\"evaluated_until\":\"2026-11-26T10:00:00.000Z\","
+              "\"conditions\":{}}\n");
         CHECK(state::load_policy_memory(store)->cooldown_until == at("2026-11-26T11:00:00Z"));
     }
 

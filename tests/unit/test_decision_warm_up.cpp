@@ -1,0 +1,296 @@
+// SPDX-License-Identifier: MIT
+// A restarted or reloaded monitor is one long-lived monitor (docs/decision.md "trigger and
+// monitor", Restarts and Warm-up; break-it round 4 of issue 10, findings 01, 04, 05 and 07): a
+// new Evaluator resumed from the old one's memory and warmed up over the samples re-read from
+// the log decides what the long-lived one decides, and a warm-up never acts.
+#include "decision/evaluator.hpp"
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+using namespace rollback::decision;
+using namespace std::chrono_literals;
+
+namespace {
+
+const SystemTime k_t0 = SystemTime(std::chrono::seconds(1'795'996'800)); // 2026-11-30
+
+// An error-rate rule over an access log, one bucket a second: above 5 %, window 3s, at least
+// 5 requests, counting as given.
+ConditionSpec rate_rule(Counting counting) {
+    ConditionSpec c;
+    c.name = "err";
+    c.source = "web";
+    c.signal = Signal::error_rate;
+    c.window = 3s;
+    c.above = 0.05;
+    c.min_requests = 5;
+    c.counting = counting;
+    c.for_duration = 4s;
+    c.consecutive = 3;
+    c.m = 3;
+    c.n = 5;
+    c.max_missed = 1;
+    c.resolve_after = 2s;
+    c.severity = Severity::critical;
+    return c;
+}
+
+DecisionPolicy policy(Millis cooldown) {
+    DecisionPolicy p;
+    p.target = "t";
+    p.mode = Mode::auto_;
+    p.cooldown = cooldown;
+    p.watch_after = 0s;
+    return p;
+}
+
+// A second of the log: `requests` lines, `errors` of them 5xx (0 requests: a quiet second).
+struct Second {
+    uint64_t requests = 0, errors = 0;
+};
+
+SystemTime at(size_t i) {
+    return k_t0 + std::chrono::seconds(i + 1);
+}
+
+struct Restart {
+    size_t tick; ///< the first tick of the new monitor
+    size_t gap;  ///< ticks no monitor ran before it (0: a reload)
+};
+
+struct Outcome {
+    std::vector<Action> actions; ///< per tick (none for a tick no monitor ran)
+    std::vector<std::string> details;
+};
+
+// One tick a second over `log`. At each restart the evaluator is replaced by a new one resumed
+// from the old one's memory, which re-reads the log from its start and warms up over it at
+// every second before its first tick, as monitor::Monitor::tick does.
+Outcome run(const ConditionSpec& c, const DecisionPolicy& p, const std::vector<Second>& log,
+            const std::vector<Restart>& restarts, bool warm = true) {
+    const std::vector<std::string> sources{"web"};
+    auto ev = std::make_unique<Evaluator>(std::vector<ConditionSpec>{c}, p);
+    Outcome out;
+    size_t fed = 0;
+    for (size_t i = 0; i < log.size(); ++i) {
+        bool down = false;
+        for (const auto& r : restarts) {
+            down = down || (i + r.gap >= r.tick && i < r.tick);
+        }
+        out.actions.push_back(Action::none);
+        out.details.emplace_back();
+        if (down) {
+            continue;
+        }
+        auto restart = std::find_if(restarts.begin(), restarts.end(),
+                                    [&](const Restart& r) { return r.tick == i; });
+        if (restart != restarts.end()) {
+            auto memory = ev->policy_memory();
+            ev = std::make_unique<Evaluator>(std::vector<ConditionSpec>{c}, p);
+            ev->resume_policy(memory);
+            fed = 0;
+            for (; fed < i && warm; ++fed) {
+                ev->add_sample("web",
+                               Sample::make_requests(at(fed), log[fed].requests, log[fed].errors));
+            }
+            ev->add_sample("web", Sample::make_requests(at(i), log[i].requests, log[i].errors));
+            for (size_t w = 0; w < i && warm; ++w) {
+                ev->warm_up(at(w), sources);
+            }
+        } else {
+            for (; fed < i; ++fed) { // the seconds no monitor read (none without a restart)
+                ev->add_sample("web",
+                               Sample::make_requests(at(fed), log[fed].requests, log[fed].errors));
+            }
+            ev->add_sample("web", Sample::make_requests(at(i), log[i].requests, log[i].errors));
+        }
+        fed = i + 1;
+        auto e = ev->evaluate(at(i));
+        out.actions.back() = e.record.action;
+        if (!e.record.conditions.empty()) {
+            out.details.back() = e.record.conditions.front().detail;
+        }
+    }
+    return out;
+}
+
+size_t count(const std::vector<Action>& a, Action x) {
+    return static_cast<size_t>(std::count(a.begin(), a.end(), x));
+}
+
+std::vector<Second> steady(size_t n, uint64_t requests, uint64_t errors) {
+    return std::vector<Second>(n, Second{requests, errors});
+}
+
+std::vector<Second> operator+(std::vector<Second> a, const std::vector<Second>& b) {
+    a.insert(a.end(), b.begin(), b.end());
+    return a;
+}
+
+} // namespace
+
+TEST_SUITE("decision") {
+    TEST_CASE("a reloaded evaluator warmed up decides as the long-lived one at every tick") {
+        // Random logs (outages, healthy spells, silences, thin traffic), every counting kind,
+        // reloads at random ticks: the actions are the long-lived monitor's, tick for tick.
+        std::mt19937 rng(20261206);
+        for (Counting counting : {Counting::immediate, Counting::for_duration,
+                                  Counting::consecutive, Counting::m_of_n}) {
+            for (int trial = 0; trial < 60; ++trial) {
+                std::vector<Second> log;
+                while (log.size() < 60) {
+                    const size_t len = 1 + rng() % 8;
+                    const int kind = static_cast<int>(rng() % 4);
+                    const uint64_t req = kind == 3 ? 0 : 2 + rng() % 10;
+                    const uint64_t err = kind == 1 ? req / 3 : kind == 2 ? rng() % 2 : 0;
+                    log = log + steady(len, req, err);
+                }
+                std::vector<Restart> reloads;
+                for (size_t i = 1; i < log.size(); ++i) {
+                    if (rng() % 5 == 0) {
+                        reloads.push_back({i, 0});
+                    }
+                }
+                const auto p = policy(std::chrono::seconds(5 + rng() % 20));
+                const auto c = rate_rule(counting);
+                const auto alone = run(c, p, log, {});
+                const auto reloaded = run(c, p, log, reloads);
+                CHECK(reloaded.actions == alone.actions);
+            }
+        }
+    }
+
+    TEST_CASE("reloads every two seconds keep the breaching run of for") {
+        // Finding 01: 30 % 5xx; for = 4s. Without the warm-up the run restarts at every reload
+        // and never reaches 4 s.
+        const auto log = steady(5, 10, 0) + steady(20, 10, 3);
+        std::vector<Restart> every2;
+        for (size_t i = 2; i < log.size(); i += 2) {
+            every2.push_back({i, 0});
+        }
+        const auto c = rate_rule(Counting::for_duration);
+        const auto p = policy(1h);
+        CHECK(count(run(c, p, log, {}).actions, Action::trigger) == 1);
+        CHECK(count(run(c, p, log, every2, false).actions, Action::trigger) == 0);
+        CHECK(run(c, p, log, every2).actions == run(c, p, log, {}).actions);
+    }
+
+    TEST_CASE("an acted incident that ended while no monitor ran does not hide a new outage") {
+        // Finding 04: outage 1 triggers; the monitor stops at tick 12, outage 1 ends, 10 s
+        // healthy (past resolve_after and the cooldown), outage 2 is under way when it starts
+        // again at tick 26.
+        const auto log =
+            steady(3, 10, 0) + steady(10, 10, 3) + steady(10, 10, 0) + steady(15, 10, 5);
+        const auto c = rate_rule(Counting::for_duration);
+        const auto p = policy(5s);
+        const auto alone = run(c, p, log, {});
+        CHECK(count(alone.actions, Action::trigger) == 2);
+        const auto restarted = run(c, p, log, {{26, 14}});
+        CHECK(count(restarted.actions, Action::trigger) == 2);
+        // Without the warm-up the restored incident swallows outage 2.
+        CHECK(count(run(c, p, log, {{26, 14}}, false).actions, Action::trigger) == 1);
+        // Outage 2 (from tick 23) triggers at the tick the long-lived monitor triggers.
+        CHECK(std::vector<Action>(restarted.actions.begin() + 26, restarted.actions.end()) ==
+              std::vector<Action>(alone.actions.begin() + 26, alone.actions.end()));
+        // A restart while outage 1 still breaches: it stays acted on (one trigger for it).
+        CHECK(count(run(c, p, steady(3, 10, 0) + steady(30, 10, 3), {{20, 4}}).actions,
+                    Action::trigger) == 1);
+    }
+
+    TEST_CASE("a silence after a breach is paged across a restart or a reload") {
+        // Finding 05: 5 s at 40 % 5xx (for = 20s: no trigger), then not a line.
+        auto c = rate_rule(Counting::for_duration);
+        c.for_duration = 20s;
+        const auto p = policy(1h);
+        const auto log = steady(4, 10, 0) + steady(5, 10, 4) + steady(20, 0, 0);
+        const auto alone = run(c, p, log, {});
+        REQUIRE(count(alone.actions, Action::escalate) == 1);
+        const size_t paged = static_cast<size_t>(
+            std::find(alone.actions.begin(), alone.actions.end(), Action::escalate) -
+            alone.actions.begin());
+        // A reload one second into the silence, and a restart back before the page is due.
+        CHECK(run(c, p, log, {{10, 0}}).actions == alone.actions);
+        CHECK(run(c, p, log, {{11, 1}}).actions == alone.actions);
+        CHECK(count(run(c, p, log, {{11, 1}}, false).actions, Action::escalate) == 0);
+        // Down when the page was due: owed to the first live tick, saying so.
+        const auto late = run(c, p, log, {{paged + 3, 5}});
+        REQUIRE(count(late.actions, Action::escalate) == 1);
+        CHECK(late.actions[paged + 3] == Action::escalate);
+        CHECK(late.details[paged + 3].find("while the monitor was stopped or reloading") !=
+              std::string::npos);
+        CHECK(late.details[paged + 3].find("silent after breaching") != std::string::npos);
+    }
+
+    TEST_CASE("a warm-up never acts") {
+        // A first start over a log whose outage satisfied for long ago: the warm-up opens the
+        // incident but neither triggers nor starts the cooldown; the first live tick acts.
+        const auto c = rate_rule(Counting::for_duration);
+        Evaluator ev({c}, policy(1h));
+        const std::vector<std::string> sources{"web"};
+        for (size_t i = 0; i < 12; ++i) {
+            ev.add_sample("web", Sample::make_requests(at(i), 10, 5));
+        }
+        for (size_t i = 0; i < 11; ++i) {
+            ev.warm_up(at(i), sources);
+        }
+        const auto memory = ev.policy_memory();
+        CHECK_FALSE(memory.cooldown_until);
+        CHECK_FALSE(memory.evaluated_until);
+        REQUIRE(memory.conditions.count("err") == 1);
+        CHECK(memory.conditions.at("err").incident_since == at(4));
+        CHECK_FALSE(memory.conditions.at("err").acted);
+        auto e = ev.evaluate(at(11));
+        CHECK(e.record.action == Action::trigger);
+        CHECK(e.notable);
+        CHECK(ev.policy_memory().evaluated_until == at(11));
+        // A warm-up over another source's conditions leaves this one alone.
+        Evaluator other({c}, policy(1h));
+        other.add_sample("web", Sample::make_requests(at(0), 10, 5));
+        other.warm_up(at(0), std::vector<std::string>{"elsewhere"});
+        CHECK(other.policy_memory().conditions.empty());
+    }
+
+    TEST_CASE("an http failure run survives a resumed evaluator") {
+        // Finding 07: downtime above 8s; every probe fails; resumed after 5 s.
+        ConditionSpec c;
+        c.name = "down";
+        c.source = "health";
+        c.signal = Signal::downtime;
+        c.window = 60s;
+        c.above = 8.0;
+        c.severity = Severity::critical;
+        auto ev = std::make_unique<Evaluator>(std::vector<ConditionSpec>{c}, policy(1h));
+        std::vector<Action> actions;
+        for (size_t i = 0; i < 14; ++i) {
+            if (i == 5) {
+                auto memory = ev->policy_memory();
+                REQUIRE(memory.conditions.count("down") == 1);
+                CHECK(memory.conditions.at("down").fail_since == at(0));
+                ev = std::make_unique<Evaluator>(std::vector<ConditionSpec>{c}, policy(1h));
+                ev->resume_policy(memory);
+            }
+            ev->add_sample("health", Sample::make_probe(at(i), true, 0));
+            auto e = ev->evaluate(at(i));
+            actions.push_back(e.record.action);
+            if (i == 5) {
+                REQUIRE(e.record.conditions.front().observed);
+                CHECK(*e.record.conditions.front().observed == doctest::Approx(5.0));
+            }
+        }
+        CHECK(actions[9] == Action::trigger);
+        CHECK(count(actions, Action::trigger) == 1);
+        // A probe that succeeds ends the restored run.
+        auto memory = ev->policy_memory();
+        Evaluator back({c}, policy(1h));
+        back.resume_policy(memory);
+        back.add_sample("health", Sample::make_probe(at(20), false, 3));
+        back.evaluate(at(20));
+        CHECK(back.policy_memory().conditions.count("down") == 0);
+    }
+}
