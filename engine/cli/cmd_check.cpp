@@ -76,7 +76,7 @@ std::vector<monitor::Deploy> replay_deploys(const CommonOptions& common, const c
     }
     const state::LocalStore store(resolve_state_dir(common, cfg).dir);
     for (auto& m : store.deploy_history(cfg.target)) {
-        out.push_back(monitor::Deploy{m.time, std::move(m.release)});
+        out.push_back(monitor::Deploy{m.time, std::move(m.release), m.recorded_at});
     }
     origin = store.deploy_history_location();
     return out;

@@ -47,8 +47,10 @@ load_policy_memory(const PolicyMemoryDocument& store) {
             return std::nullopt;
         }
         auto o = json::parse(*doc).as_object();
-        decision::Evaluator::PolicyMemory memory{
-            time_field(o, "cooldown_until"), time_field(o, "watch_until"), {}};
+        decision::Evaluator::PolicyMemory memory{time_field(o, "cooldown_until"),
+                                                 time_field(o, "watch_until"),
+                                                 {},
+                                                 time_field(o, "watch_since")};
         // Version 1 had no conditions: its open incidents are not known.
         if (const json::value* cs = o.if_contains("conditions"); cs != nullptr) {
             for (const auto& entry : cs->as_object()) {
@@ -109,6 +111,7 @@ void save_policy_memory(PolicyMemoryDocument& store,
         json::serialize(json::object{{"version", 2},
                                      {"cooldown_until", text(memory.cooldown_until)},
                                      {"watch_until", text(memory.watch_until)},
+                                     {"watch_since", text(memory.watch_since)},
                                      {"conditions", std::move(conditions)}}));
 }
 

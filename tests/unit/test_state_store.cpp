@@ -52,7 +52,8 @@ TEST_SUITE("state") {
               "000Z\","
               "\"condition\":\"errors\",\"severity\":\"high\",\"reason\":\"errors above 5%\","
               "\"state\":\"pending\",\"approved_by\":\"\",\"approved_at\":\"\","
-              "\"answer_reason\":\"\",\"run_id\":\"\"}\n");
+              "\"answer_reason\":\"\",\"run_id\":\"\",\"withdrawn_at\":\"\","
+              "\"withdrawn_reason\":\"\"}\n");
 
         decision::BaselineBook book;
         store.put_baselines(book);
@@ -101,7 +102,7 @@ TEST_SUITE("state") {
         state::save_policy_memory(dir.path(), {at("2026-11-26T11:00:00Z"), std::nullopt, {}});
         CHECK(util::read_file(dir / "monitor-policy.json") ==
               "{\"version\":2,\"cooldown_until\":\"2026-11-26T11:00:00.000Z\","
-              "\"watch_until\":\"\",\"conditions\":{}}\n");
+              "\"watch_until\":\"\",\"watch_since\":\"\",\"conditions\":{}}\n");
         CHECK(state::load_policy_memory(store)->cooldown_until == at("2026-11-26T11:00:00Z"));
     }
 
