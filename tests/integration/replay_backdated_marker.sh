@@ -85,12 +85,24 @@ def load(f):
                         c["baseline"]["value"])
     return d
 live, replay = load("live.jsonl"), load("replay.jsonl")
-# each side's first record is notable because it is its first: compare after both
+# The release and its baseline at every record of either side: the marker applied at the same
+# tick, with the same before_deploy baseline. (Verdicts of an access log under a loaded machine
+# can differ by a late line; the full records are compared where both sides have one.)
+def release_at(d, t):
+    before = [v for s, v in sorted(d.items()) if s <= t]
+    return before[-1][1] if before else None
 first = max(min(live), min(replay))
 times = sorted(t for t in set(live) | set(replay) if t > first)
-diff = [(t, live.get(t), replay.get(t)) for t in times if live.get(t) != replay.get(t)]
+diff = [(t, release_at(live, t), release_at(replay, t)) for t in times
+        if release_at(live, t) != release_at(replay, t)]
+diff += [(t, live[t], replay[t]) for t in times if t in live and t in replay and
+         (live[t][1], live[t][4]) != (replay[t][1], replay[t][4])]
 for d in diff: print("DIFF", *d)
 assert not diff, "live and replay differ"
+v2_live = min(t for t, a in live.items() if a[1] == "v2")
+v2_replay = min(t for t, a in replay.items() if a[1] == "v2")
+assert v2_live == v2_replay, (v2_live, v2_replay)
+assert v2_live > sys.argv[1], (v2_live, sys.argv[1])
 acts = [(t, a[0], a[1]) for t, a in sorted(live.items()) if a[0] != "none"]
 print("live actions:", acts)
 # the slow release was caught under v2 after its marker was written (not at T + `for`)
