@@ -121,7 +121,12 @@ int list(const StateDir& sd, bool json) {
                     ? " rejected by " + a.approved_by +
                           (a.answer_reason.empty() ? "" : " (" + a.answer_reason + ")")
                     : std::string()) +
-               "\n    " + a.reason + "\n";
+               "\n    " + a.reason + "\n" +
+               (state == "withdrawn"
+                    ? "    withdrawn " +
+                          (a.withdrawn_at ? util::format_time(*a.withdrawn_at) : std::string()) +
+                          ": " + a.withdrawn_reason + "\n"
+                    : std::string());
     }
     std::fputs(util::terminal_text(out).c_str(), stdout);
     return util::to_int(util::ExitCode::ok);
@@ -257,10 +262,11 @@ int cmd_approve(const Args& args) {
         ("reject", po::bool_switch(&reject),
          "answer no: the gate's step fails; the monitor's request starts no run") //
         ("playbook,p", po::value(&playbook)->value_name("PLAYBOOK"),
-         "use the state directory beside this playbook (a gate of `rollback run -p`)")    //
-        ("list", po::bool_switch(&show), "the approval requests: pending, expired, done") //
-        ("reason", po::value(&note)->value_name("TEXT"), "why (kept with the answer)")    //
-        ("yes,y", po::bool_switch(&yes), "do not ask for confirmation")                   //
+         "use the state directory beside this playbook (a gate of `rollback run -p`)") //
+        ("list", po::bool_switch(&show),
+         "the approval requests: pending, expired, withdrawn, done")                   //
+        ("reason", po::value(&note)->value_name("TEXT"), "why (kept with the answer)") //
+        ("yes,y", po::bool_switch(&yes), "do not ask for confirmation")                //
         ("abandon-stale", po::bool_switch(&abandon_stale),
          "start even though an earlier run died unfinished (it is noted in its journal)");
     po::positional_options_description pos;
@@ -321,6 +327,18 @@ int cmd_approve(const Args& args) {
                               " --reason \"...\"");
     }
     const auto now = std::chrono::system_clock::now();
+    if (request->state == "withdrawn") {
+        // The monitor withdrew it: the incident it asked about ended before anyone answered.
+        throw util::Error("the approval request " + id + " was withdrawn" +
+                              (request->withdrawn_at
+                                   ? " at " + util::format_time(*request->withdrawn_at)
+                                   : std::string()) +
+                              " (" + request->withdrawn_reason + "): the evidence is stale",
+                          util::ExitCode::invalid,
+                          "check again (rollback check), or decide yourself: rollback trigger "
+                          "--condition " +
+                              request->condition + " --reason \"...\"");
+    }
     if (now > request->expires_at) {
         throw util::Error("the approval request " + id + " expired at " +
                               util::format_time(request->expires_at) +

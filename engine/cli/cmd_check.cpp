@@ -60,6 +60,26 @@ monitor::Deploy parse_deploy_option(const std::string& text) {
                       "too), once per deploy");
 }
 
+// Whether the monitor's tick log (decisions/ticks-DAY.jsonl) holds a tick in [from, to): a
+// monitor ran while a back-dated marker was not yet recorded.
+bool monitor_ticked(const state::LocalStore& store, util::SystemTime from, util::SystemTime to) {
+    const auto day = std::chrono::days(1);
+    for (auto d = std::chrono::floor<std::chrono::days>(from); d < to; d += day) {
+        for (const auto& line : store.ticks_of_day(util::format_time(d).substr(0, 10))) {
+            const auto at = line.find("\"time\":\"");
+            if (at == std::string::npos) {
+                continue;
+            }
+            const auto end = line.find('"', at + 8);
+            const auto t = util::parse_time(line.substr(at + 8, end - at - 8));
+            if (t && *t >= from && *t < to) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
 // The deploy history of the replay: the --deploy options when given, else the markers
 // `rollback deployed` recorded in the state directory. `origin` says which.
 std::vector<monitor::Deploy> replay_deploys(const CommonOptions& common, const config::Config& cfg,
@@ -76,7 +96,13 @@ std::vector<monitor::Deploy> replay_deploys(const CommonOptions& common, const c
     }
     const state::LocalStore store(resolve_state_dir(common, cfg).dir);
     for (auto& m : store.deploy_history(cfg.target)) {
-        out.push_back(monitor::Deploy{m.time, std::move(m.release)});
+        // A back-dated marker applies where a running monitor read it; recorded while no monitor
+        // ran (a history written for an old log), there was no live decision: at its time.
+        auto recorded = m.recorded_at;
+        if (recorded && *recorded > m.time && !monitor_ticked(store, m.time, *recorded)) {
+            recorded.reset();
+        }
+        out.push_back(monitor::Deploy{m.time, std::move(m.release), recorded});
     }
     origin = store.deploy_history_location();
     return out;

@@ -8,6 +8,7 @@
 #include "util/exit_code.hpp"
 #include "util/strings.hpp"
 
+#include <chrono>
 #include <cstdio>
 
 namespace rollback::cli {
@@ -27,7 +28,10 @@ int cmd_deployed(const Args& args) {
     if (release.empty()) {
         throw util::Error("deployed: --release is required", util::ExitCode::invalid);
     }
-    util::SystemTime t = std::chrono::system_clock::now();
+    // Rounded up: a monitor tick at or after the recorded time certainly could read the marker.
+    const util::SystemTime recorded =
+        std::chrono::ceil<util::Millis>(std::chrono::system_clock::now());
+    util::SystemTime t = recorded;
     if (!when.empty()) {
         std::string why;
         auto parsed = util::parse_time(when, &why);
@@ -39,7 +43,7 @@ int cmd_deployed(const Args& args) {
     }
     config::Config cfg = load_rollback_config(common);
     state::LocalStore store(resolve_state_dir(common, cfg).dir);
-    const state::DeployMarker marker{release, t, cfg.target};
+    const state::DeployMarker marker{release, t, cfg.target, recorded};
     const std::string where = store.put_deploy_marker(marker);
     if (common.json) {
         std::printf("%s\n", state::deploy_marker_json(marker).c_str());

@@ -55,6 +55,9 @@ std::string action_taken(const fs::path& state_dir, const std::string& decision_
                (a->state == "approved" || a->state == "rejected"
                     ? " by " + a->approved_by +
                           (a->answer_reason.empty() ? "" : " (" + a->answer_reason + ")")
+                : a->state == "withdrawn"
+                    ? " at " + util::format_time(a->withdrawn_at.value_or(a->expires_at)) + ": " +
+                          a->withdrawn_reason
                     : " until " + util::format_time(a->expires_at)) +
                "\n";
     }

@@ -106,6 +106,7 @@ void Evaluator::Impl::summarize_release() {
 }
 
 void Evaluator::Impl::apply_deploy(SystemTime t, std::string name) {
+    end_watch_for(t, name);
     summarize_release();
     release = std::move(name);
     deployed_at = t;

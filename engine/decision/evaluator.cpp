@@ -68,11 +68,12 @@ bool Evaluator::add_sample(const std::string& source, Sample sample) {
     return false;
 }
 
-void Evaluator::deployed(SystemTime time, std::string release) {
+void Evaluator::deployed(SystemTime time, std::string release, std::optional<SystemTime> known_at) {
+    const SystemTime apply_at = known_at && *known_at > time ? *known_at : time;
     auto& q = m->pending_deploys;
-    auto it = std::upper_bound(q.begin(), q.end(), time,
-                               [](SystemTime t, const auto& d) { return t < d.first; });
-    q.emplace(it, time, std::move(release));
+    auto it = std::upper_bound(q.begin(), q.end(), apply_at,
+                               [](SystemTime t, const auto& d) { return t < d.apply_at; });
+    q.insert(it, Impl::PendingDeploy{apply_at, time, std::move(release)});
 }
 
 void Evaluator::rolled_back(SystemTime time) {
@@ -83,6 +84,7 @@ void Evaluator::rolled_back(SystemTime time) {
         }
     }
     m->watch_until = time + m->policy.watch_after;
+    m->watch_since = time;
 }
 
 namespace {
@@ -104,17 +106,16 @@ void Evaluator::PolicyMemory::merge(const PolicyMemory& other) {
     keep_later(cooldown_until, other.cooldown_until);
     keep_later(watch_until, other.watch_until);
     keep_later(evaluated_until, other.evaluated_until);
+    keep_later(watch_since, other.watch_since);
     for (const auto& entry : other.conditions) {
         conditions.emplace(entry.first, entry.second);
     }
 }
 
 Evaluator::PolicyMemory Evaluator::policy_memory() const {
+    PolicyMemory memory{m->cooldown_until, m->watch_until, {}, m->watch_since};
     // Before its first live tick, the resumed memory's last tick is still the last one judged.
-    PolicyMemory memory{m->cooldown_until,
-                        m->watch_until,
-                        {},
-                        m->evaluated_until ? m->evaluated_until : m->resumed_until};
+    memory.evaluated_until = m->evaluated_until ? m->evaluated_until : m->resumed_until;
     for (const auto& c : m->conds) {
         ConditionMemory cm;
         if (c.firing) {
@@ -142,7 +143,10 @@ Evaluator::PolicyMemory Evaluator::policy_memory() const {
 
 void Evaluator::resume_policy(const PolicyMemory& memory) {
     keep_later(m->cooldown_until, memory.cooldown_until);
-    keep_later(m->watch_until, memory.watch_until);
+    if (memory.watch_until && (!m->watch_until || *m->watch_until < *memory.watch_until)) {
+        m->watch_until = memory.watch_until;
+        m->watch_since = memory.watch_since; // the watch and the rollback it follows, together
+    }
     if (!m->evaluated_until) { // before this evaluator's first live tick: what a warm-up follows
         keep_later(m->resumed_until, memory.evaluated_until);
     }
@@ -181,6 +185,7 @@ void Evaluator::resume_policy(const PolicyMemory& memory) {
 void Evaluator::adopt_policy(const PolicyMemory& memory) {
     m->cooldown_until = memory.cooldown_until;
     m->watch_until = memory.watch_until;
+    m->watch_since = memory.watch_since;
     for (auto& c : m->conds) {
         auto it = memory.conditions.find(c.spec.name);
         const ConditionMemory none;
@@ -255,10 +260,10 @@ void Evaluator::set_baseline(const std::string& condition, BaselineInfo baseline
 
 Evaluation Evaluator::evaluate(SystemTime now) {
     Impl& s = *m;
-    while (!s.pending_deploys.empty() && s.pending_deploys.front().first <= now) {
-        auto [t, name] = std::move(s.pending_deploys.front());
+    while (!s.pending_deploys.empty() && s.pending_deploys.front().apply_at <= now) {
+        Impl::PendingDeploy d = std::move(s.pending_deploys.front());
         s.pending_deploys.pop_front();
-        s.apply_deploy(t, std::move(name));
+        s.apply_deploy(d.time, std::move(d.release));
     }
     Evaluation ev;
     DecisionRecord& r = ev.record;

@@ -62,11 +62,15 @@ class Evaluator {
 
     /// A deploy marker: `release` is current from `time` on. The current release's summary goes
     /// into the baseline book; before_deploy baselines are computed from the samples before `time`
-    /// at the first tick at or after it.
-    void deployed(SystemTime time, std::string release);
+    /// at the first tick at or after it. `known_at`: when the marker was recorded, if later than
+    /// `time` (a back-dated marker): it applies at the first tick at or after that instead, as
+    /// the monitor that read it then applied it (its deploy time and baselines still `time`).
+    void deployed(SystemTime time, std::string release,
+                  std::optional<SystemTime> known_at = std::nullopt);
     /// A rollback run finished at `time`: the current release is marked rolled back (never a
     /// baseline) and, for `watch_after`, firing conditions are reported as a recurrence (notify)
-    /// instead of triggering again.
+    /// instead of triggering again — until a deploy marker dated after `time` brings a release
+    /// new since then (neither the rolled-back release nor one known before it).
     void rolled_back(SystemTime time);
     /// What the incident policy remembers beyond one evaluator's life: no automatic trigger
     /// before `cooldown_until`; until `watch_until` (a rollback's end + watch_after) a firing
@@ -95,12 +99,22 @@ class Evaluator {
         bool operator==(const ConditionMemory&) const = default;
     };
     struct PolicyMemory {
+        PolicyMemory() = default;
+        PolicyMemory(std::optional<SystemTime> cooldown_until_,
+                     std::optional<SystemTime> watch_until_,
+                     std::map<std::string, ConditionMemory> conditions_ = {},
+                     std::optional<SystemTime> watch_since_ = std::nullopt)
+            : cooldown_until(cooldown_until_), watch_until(watch_until_),
+              conditions(std::move(conditions_)), watch_since(watch_since_) {}
         std::optional<SystemTime> cooldown_until;
         std::optional<SystemTime> watch_until;
         std::map<std::string, ConditionMemory> conditions;
         /// The last tick this memory judged (a live evaluate): a warm-up judges the incidents
         /// only after it (see warm_up).
         std::optional<SystemTime> evaluated_until;
+        /// The rollback the watch follows: a deploy marker of a new release dated after it ends
+        /// the watch (nullopt in a memory kept before the field: watch_until - watch_after).
+        std::optional<SystemTime> watch_since;
         bool operator==(const PolicyMemory&) const = default;
         /// Carries `other` over: the later of each time; a condition's entry of `other` where
         /// this one has none (the two evaluators of a monitor hold disjoint conditions).

@@ -173,8 +173,14 @@ struct Evaluator::Impl {
     std::vector<CondState> conds;
     std::string release;
     std::optional<SystemTime> deployed_at;
-    std::deque<std::pair<SystemTime, std::string>> pending_deploys; ///< time order
+    struct PendingDeploy {
+        SystemTime apply_at; ///< the first tick at or after it applies the marker
+        SystemTime time;     ///< the deploy's own time (deployed_at, before_deploy baselines)
+        std::string release;
+    };
+    std::deque<PendingDeploy> pending_deploys; ///< apply_at order
     std::optional<SystemTime> cooldown_until, watch_until;
+    std::optional<SystemTime> watch_since; ///< the rollback the recurrence watch follows
     bool first_tick = true;
     /// Evaluator::warm_up: the tick in progress is a warm-up one, over these sources.
     const std::vector<std::string>* warming = nullptr;
@@ -212,6 +218,10 @@ struct Evaluator::Impl {
     bool may_escalate(const CondState& c, SystemTime now) const;
     ConditionRecord evaluate_condition(CondState& c, SystemTime now, bool& triggered_this_tick,
                                        const std::string& trigger_cause);
+    // A deploy marker of a release new since the rollback (not the rolled-back release, not
+    // one known before it), dated after the rollback, ends the recurrence watch: a failure of
+    // that release is a new incident (docs/decision.md, "Decisions").
+    void end_watch_for(SystemTime t, const std::string& name);
     // Rules 1-5 of docs/decision.md, "Decisions", for an incident that has not acted yet.
     void act_on_firing(CondState& c, SystemTime now, ConditionRecord& r, bool& triggered_this_tick,
                        const std::string& trigger_cause);

@@ -263,6 +263,21 @@ ConditionRecord Evaluator::Impl::evaluate_condition(CondState& c, SystemTime now
     return r;
 }
 
+void Evaluator::Impl::end_watch_for(SystemTime t, const std::string& name) {
+    if (!watch_until) {
+        return;
+    }
+    // A memory kept before watch_since existed: the watch began watch_after before its end.
+    const SystemTime since = watch_since.value_or(*watch_until - policy.watch_after);
+    const bool known =
+        name == release || std::any_of(book.releases.begin(), book.releases.end(),
+                                       [&](const ReleaseBaseline& r) { return r.release == name; });
+    if (t > since && !known) {
+        watch_until.reset();
+        watch_since.reset();
+    }
+}
+
 // Rules 1-5 of docs/decision.md, "Decisions", for an incident that has not acted yet.
 void Evaluator::Impl::act_on_firing(CondState& c, SystemTime now, ConditionRecord& r,
                                     bool& triggered_this_tick, const std::string& trigger_cause) {

@@ -257,7 +257,9 @@ void Loop::feed_marker() {
     }
     std::string key = m->release + "@" + util::format_time(m->time);
     if (key != m_marker_seen) {
-        m_mon->deployed(m->time, m->release);
+        // Applied at the first tick at or after its recording (state::DeployMarker::known_at),
+        // whenever this monitor read it: the replay applies it there too.
+        m_mon->deployed(m->time, m->release, m->recorded_at);
         m_marker_seen = key;
         m_baselines_dirty = true;
     }
@@ -410,6 +412,9 @@ void Loop::handle(const decision::Evaluation& evaluated) {
     }
     if (m_leading) { // a follower's peers hear it from the leader
         tell_people(r, id);
+    }
+    if (m_leading) { // before persist(): the first tick compares with the memory resumed
+        withdraw_ended_approvals(r.time);
     }
     persist(); // the trigger's cooldown is durable before its run starts
     if (r.action == Action::trigger && r.executed) {

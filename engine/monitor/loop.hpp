@@ -29,6 +29,7 @@
 #include <boost/json/object.hpp>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -122,6 +123,10 @@ class Loop {
     void notice_runs();
     void tell_people(const decision::DecisionRecord& r, const std::string& id);
     void check_approvals(util::SystemTime now);
+    /// Mode confirm: a pending approval request whose incident ended (resolved, or its condition
+    /// left the config) is withdrawn — the evidence it asked about is stale
+    /// (loop_approvals.cpp). `now`: the tick's time.
+    void withdraw_ended_approvals(util::SystemTime now);
     void feed_marker();
     void persist();
     void handle(const decision::Evaluation& e);
@@ -206,6 +211,13 @@ class Loop {
         int attempts = 1;        ///< starts that failed
     };
     std::optional<PendingTrigger> m_pending;
+    /// The approval requests of open incidents as of the last tick, by condition: the id and
+    /// since when the incident is open (initialized from the policy memory resumed).
+    struct OpenRequest {
+        std::string decision_id;
+        std::optional<util::SystemTime> incident_since;
+    };
+    std::optional<std::map<std::string, OpenRequest>> m_open_requests;
 };
 
 } // namespace rollback::monitor

@@ -72,12 +72,12 @@ Monitor::~Monitor() = default;
 Monitor::Monitor(Monitor&&) noexcept = default;
 Monitor& Monitor::operator=(Monitor&&) noexcept = default;
 
-void Monitor::deployed(SystemTime time, std::string release) {
+void Monitor::deployed(SystemTime time, std::string release, std::optional<SystemTime> known_at) {
     m_deployed_at = time;
     if (m_alerts) {
-        m_alerts->deployed(time, release);
+        m_alerts->deployed(time, release, known_at);
     }
-    m_eval.deployed(time, std::move(release));
+    m_eval.deployed(time, std::move(release), known_at);
 }
 
 void Monitor::rolled_back(SystemTime time) {

@@ -67,7 +67,8 @@ class Monitor {
     void set_confirm_query(ConfirmQuery query) { m_confirm_query = std::move(query); }
 
     /// Lifecycle events, passed on to the Evaluators.
-    void deployed(SystemTime time, std::string release);
+    void deployed(SystemTime time, std::string release,
+                  std::optional<SystemTime> known_at = std::nullopt);
     void rolled_back(SystemTime time);
 
     const config::Config& config() const { return m_cfg; }

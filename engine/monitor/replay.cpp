@@ -27,6 +27,8 @@ ReplayLoop::ReplayLoop(decision::Evaluator& ev, std::string source, util::Millis
                        std::vector<Deploy> deploys)
     : m_ev(ev), m_source(std::move(source)), m_step(std::max<int64_t>(1, interval.count())),
       m_on_tick(std::move(on_tick)), m_deploys(std::move(deploys)) {
+    std::stable_sort(m_deploys.begin(), m_deploys.end(),
+                     [](const Deploy& a, const Deploy& b) { return a.known_at() < b.known_at(); });
     if (first) {
         m_begin_ms = round_up(ms_of(*first), m_step);
         m_next_ms = *m_begin_ms;
@@ -37,8 +39,9 @@ void ReplayLoop::run_ticks_before(int64_t end_ms, bool inclusive) {
     bool any = false;
     while (inclusive ? m_next_ms <= end_ms : m_next_ms < end_ms) {
         const util::SystemTime now{util::Millis(m_next_ms)};
-        while (m_next_deploy < m_deploys.size() && m_deploys[m_next_deploy].time <= now) {
-            m_ev.deployed(m_deploys[m_next_deploy].time, m_deploys[m_next_deploy].release);
+        while (m_next_deploy < m_deploys.size() && m_deploys[m_next_deploy].known_at() <= now) {
+            const Deploy& d = m_deploys[m_next_deploy];
+            m_ev.deployed(d.time, d.release, d.recorded_at);
             ++m_next_deploy;
         }
         m_on_tick(m_ev.evaluate(now));

@@ -27,8 +27,18 @@ struct ReplayStats {
 
 /// A deploy marker of the replayed history (`rollback deployed`, or `check --deploy`).
 struct Deploy {
+    Deploy() = default;
+    Deploy(util::SystemTime time_, std::string release_,
+           std::optional<util::SystemTime> recorded_at_ = std::nullopt)
+        : time(time_), release(std::move(release_)), recorded_at(recorded_at_) {}
     util::SystemTime time;
     std::string release;
+    /// When the marker was recorded (`rollback deployed`), nullopt for --deploy and old markers.
+    std::optional<util::SystemTime> recorded_at;
+    /// The first tick at or after this applies it: the later of `time` and `recorded_at`.
+    util::SystemTime known_at() const {
+        return recorded_at && *recorded_at > time ? *recorded_at : time;
+    }
 };
 
 using OnTick = std::function<void(const decision::Evaluation&)>;
@@ -38,8 +48,9 @@ using OnTick = std::function<void(const decision::Evaluation&)>;
 /// the end) — so a replay holds what the evaluator's windows hold, not the recorded span.
 /// Ticks are the multiples of `interval` from `first` (rounded up; default: the first sample's
 /// time) to the `last` given to finish(). Samples before `first` fill the first tick's windows.
-/// `deploys` (time order) are passed to `ev.deployed` before the first tick at or after their
-/// time, as the live monitor passes the marker it reads at each tick: markers before `first` are
+/// `deploys` are passed to `ev.deployed` before the first tick at or after their time — a
+/// marker recorded later than its time (`rollback deployed --time` in the past) at or after its
+/// recording, as the live monitor that read it then applied it: markers before `first` are
 /// all fed at the first tick (the newest is the release running then); of several between two
 /// ticks, the newest is the one the evaluator applies, as live.
 class ReplayLoop {

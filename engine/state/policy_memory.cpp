@@ -50,7 +50,8 @@ load_policy_memory(const PolicyMemoryDocument& store) {
         decision::Evaluator::PolicyMemory memory{time_field(o, "cooldown_until"),
                                                  time_field(o, "watch_until"),
                                                  {},
-                                                 time_field(o, "evaluated_until")};
+                                                 time_field(o, "watch_since")};
+        memory.evaluated_until = time_field(o, "evaluated_until");
         // Version 1 had no conditions: its open incidents are not known.
         if (const json::value* cs = o.if_contains("conditions"); cs != nullptr) {
             for (const auto& entry : cs->as_object()) {
@@ -116,6 +117,7 @@ void save_policy_memory(PolicyMemoryDocument& store,
                                      {"cooldown_until", text(memory.cooldown_until)},
                                      {"watch_until", text(memory.watch_until)},
                                      {"evaluated_until", text(memory.evaluated_until)},
+                                     {"watch_since", text(memory.watch_since)},
                                      {"conditions", std::move(conditions)}}));
 }
 

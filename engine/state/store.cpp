@@ -106,18 +106,21 @@ std::string tick_line(const decision::DecisionRecord& r, const std::string& writ
 }
 
 std::string approval_json(const ApprovalRequest& a) {
-    boost::json::object o{{"version", 1},
-                          {"decision_id", a.decision_id},
-                          {"requested_at", util::format_time(a.requested_at)},
-                          {"expires_at", util::format_time(a.expires_at)},
-                          {"condition", a.condition},
-                          {"severity", a.severity},
-                          {"reason", a.reason},
-                          {"state", a.state},
-                          {"approved_by", a.approved_by},
-                          {"approved_at", a.approved_at ? util::format_time(*a.approved_at) : ""},
-                          {"answer_reason", a.answer_reason},
-                          {"run_id", a.run_id}};
+    boost::json::object o{
+        {"version", 1},
+        {"decision_id", a.decision_id},
+        {"requested_at", util::format_time(a.requested_at)},
+        {"expires_at", util::format_time(a.expires_at)},
+        {"condition", a.condition},
+        {"severity", a.severity},
+        {"reason", a.reason},
+        {"state", a.state},
+        {"approved_by", a.approved_by},
+        {"approved_at", a.approved_at ? util::format_time(*a.approved_at) : ""},
+        {"answer_reason", a.answer_reason},
+        {"run_id", a.run_id},
+        {"withdrawn_at", a.withdrawn_at ? util::format_time(*a.withdrawn_at) : ""},
+        {"withdrawn_reason", a.withdrawn_reason}};
     return boost::json::serialize(o);
 }
 
@@ -148,6 +151,13 @@ ApprovalRequest parse_approval(const std::string& text, const std::string& where
         if (v.if_contains("answer_reason")) { // absent before approvals could be rejected
             a.answer_reason = str("answer_reason");
         }
+        // Requests written before withdrawal existed have neither field.
+        if (v.contains("withdrawn_at") && !str("withdrawn_at").empty()) {
+            a.withdrawn_at = time("withdrawn_at");
+        }
+        if (v.contains("withdrawn_reason")) {
+            a.withdrawn_reason = str("withdrawn_reason");
+        }
         return a;
     } catch (const std::exception& e) {
         throw util::Error(where + ": malformed approval request: " + e.what());
@@ -160,6 +170,9 @@ std::string deploy_marker_json(const DeployMarker& m) {
                           {"release", m.release},
                           {"time", util::format_time(m.time)},
                           {"target", m.target}};
+    if (m.recorded_at) {
+        o.emplace("recorded_at", util::format_time(*m.recorded_at));
+    }
     return boost::json::serialize(o);
 }
 
@@ -175,6 +188,12 @@ DeployMarker parse_deploy_marker(const std::string& text, const std::string& whe
         m.time = *t;
         if (const auto* tg = v.as_object().if_contains("target"); tg && tg->is_string()) {
             m.target = std::string(tg->as_string());
+        }
+        if (const auto* ra = v.as_object().if_contains("recorded_at"); ra && ra->is_string()) {
+            m.recorded_at = util::parse_time(std::string(ra->as_string()));
+            if (!m.recorded_at) {
+                throw std::runtime_error("bad recorded_at");
+            }
         }
         return m;
     } catch (const std::exception& e) {
@@ -215,11 +234,18 @@ std::vector<DeployMarker> parse_deploy_history(std::string_view text, const std:
             problem = "no \"time\"";
         } else if (auto t = util::parse_time(std::string_view(w->data(), w->size())); !t) {
             problem = "cannot read time " + util::quoted(std::string_view(w->data(), w->size()));
+        } else if (const auto* ra = text_of("recorded_at");
+                   ra && !util::parse_time(std::string_view(ra->data(), ra->size()))) {
+            problem =
+                "cannot read recorded_at " + util::quoted(std::string_view(ra->data(), ra->size()));
         } else {
             m.release = std::string(r->data(), r->size());
             m.time = *t;
             if (tg) {
                 m.target = std::string(tg->data(), tg->size());
+            }
+            if (ra) {
+                m.recorded_at = util::parse_time(std::string_view(ra->data(), ra->size()));
             }
         }
         if (!problem.empty()) {

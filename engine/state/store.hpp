@@ -33,11 +33,15 @@ struct ApprovalRequest {
     util::SystemTime requested_at;
     util::SystemTime expires_at;
     std::string condition, severity, reason;
-    std::string state = "pending";               ///< pending | approved | rejected
+    std::string state = "pending";               ///< pending | approved | rejected | withdrawn
     std::string approved_by;                     ///< who answered (approved or rejected)
     std::optional<util::SystemTime> approved_at; ///< when
     std::string answer_reason;                   ///< the --reason given with the answer
     std::string run_id;                          ///< the run the approval started
+    /// Withdrawn by the monitor: its incident ended (resolved) before anyone answered, so the
+    /// evidence it asked about is stale; when and why.
+    std::optional<util::SystemTime> withdrawn_at;
+    std::string withdrawn_reason;
 };
 
 /// Decision records (one per decision that mattered) and the tick log (every evaluation).
@@ -86,9 +90,22 @@ class Baselines {
 
 /// A deploy `rollback deployed` recorded: the release now running and when it went live.
 struct DeployMarker {
+    DeployMarker() = default;
+    DeployMarker(std::string release_, util::SystemTime time_, std::string target_ = {},
+                 std::optional<util::SystemTime> recorded_at_ = std::nullopt)
+        : release(std::move(release_)), time(time_), target(std::move(target_)),
+          recorded_at(recorded_at_) {}
     std::string release;
     util::SystemTime time;
     std::string target; ///< the config's target ("" in markers older than the field)
+    /// When `rollback deployed` wrote it (rounded up to the millisecond; nullopt in markers older
+    /// than the field): a marker dated earlier (--time in the past) reached the monitor only
+    /// then, and the replay applies it then too (docs/decision.md "Commands").
+    std::optional<util::SystemTime> recorded_at;
+    /// The time from which a monitor can have read it: the later of `time` and `recorded_at`.
+    util::SystemTime known_at() const {
+        return recorded_at && *recorded_at > time ? *recorded_at : time;
+    }
 };
 
 /// The deploy markers: the latest one, and the history every marker was appended to.

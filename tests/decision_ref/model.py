@@ -384,6 +384,13 @@ def run(case):
                 release = r
         done_rollbacks = [r for r in rollbacks if r <= now]
         watching = bool(done_rollbacks) and now - done_rollbacks[-1] < watch_after
+        if watching:
+            # A deploy marker dated after the rollback that brings a new release (not one
+            # deployed at or before the rollback) ends the watch.
+            last_rb = done_rollbacks[-1]
+            known = {r for t, r in deploys if t <= last_rb}
+            if any(last_rb < t <= now and r not in known for t, r in deploys):
+                watching = False
         in_cooldown = last_trigger is not None and now - last_trigger < cooldown
         triggered_now = None
         rows = []

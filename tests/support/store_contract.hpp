@@ -108,6 +108,18 @@ inline void check_contract(state::Store& store, StoreTraits traits = {}) {
         CHECK(all[1].approved_at == approved.approved_at);
         CHECK(all[1].run_id == "run-1");
         CHECK(all[1].expires_at == approved.expires_at);
+        // Withdrawn by the monitor (its incident ended): the state, when and why come back.
+        auto withdrawn = request("20261126T090000.000Z-0000000a", "2026-11-26T09:00:00Z");
+        withdrawn.state = "withdrawn";
+        withdrawn.withdrawn_at = at("2026-11-26T09:20:00Z");
+        withdrawn.withdrawn_reason = "the incident of condition \"err\" resolved";
+        store.put_approval(withdrawn);
+        auto back = store.approval(withdrawn.decision_id);
+        REQUIRE(back);
+        CHECK(back->state == "withdrawn");
+        CHECK(back->withdrawn_at == withdrawn.withdrawn_at);
+        CHECK(back->withdrawn_reason == withdrawn.withdrawn_reason);
+        CHECK_FALSE(store.approval("20261126T100000.000Z-0000000b")->withdrawn_at);
         CHECK_THROWS_AS(store.put_approval(request("../escape", "2026-11-26T10:00:00Z")),
                         util::Error);
         CHECK_THROWS_AS(store.approval("a/b"), util::Error);
@@ -142,6 +154,14 @@ inline void check_contract(state::Store& store, StoreTraits traits = {}) {
         CHECK(shop[1].release == "v2");
         CHECK(shop[1].time == at("2026-11-26T12:00:00Z"));
         CHECK(store.deploy_history("").size() == 3);
+        CHECK_FALSE(shop[0].recorded_at); // none given: none kept
+        // When it was written comes back, in the latest marker and in the history.
+        store.put_deploy_marker(
+            {"v3", at("2026-11-26T13:00:00Z"), "shop", at("2026-11-26T13:05:00.250Z")});
+        REQUIRE(store.deploy_marker());
+        CHECK(store.deploy_marker()->recorded_at == at("2026-11-26T13:05:00.250Z"));
+        CHECK(store.deploy_marker()->known_at() == at("2026-11-26T13:05:00.250Z"));
+        CHECK(store.deploy_history("shop").back().recorded_at == at("2026-11-26T13:05:00.250Z"));
     }
     SUBCASE("the run lock: one holder at a time, each acquisition a greater generation") {
         CHECK_FALSE(store.lease_holder());

@@ -492,6 +492,58 @@ TEST_SUITE("monitor") {
         CHECK(w.starter.triggers.empty());
     }
 
+    TEST_CASE("loop: a pending request is withdrawn when its incident resolves") {
+        World w("mode = \"confirm\"\napproval_timeout = \"30m\"\ncooldown = \"1s\"\n");
+        w.value("9");
+        auto loop = w.make_loop();
+        loop->iterate(true);
+        REQUIRE(w.out.records.size() == 1);
+        const std::string id = decision::record_id(w.out.records[0]);
+        REQUIRE(w.store.approval(id));
+        w.tick(*loop); // still breaching: the request stands
+        CHECK(w.store.approval(id)->state == "pending");
+
+        SUBCASE("the incident resolves: withdrawn, said and recorded") {
+            w.value("1");
+            w.tick(*loop); // resolve_after 0s: resolved at the first ok tick
+            const auto a = w.store.approval(id);
+            REQUIRE(a);
+            CHECK(a->state == "withdrawn");
+            REQUIRE(a->withdrawn_at);
+            CHECK(*a->withdrawn_at == w.out.records.back().time);
+            CHECK(a->withdrawn_reason.find("the incident of condition \"corruption\" since " +
+                                           util::format_time(w.out.records[0].time) +
+                                           " resolved at ") == 0);
+            CHECK(w.out.said_line("approval request " + id + " withdrawn: " + a->withdrawn_reason));
+            CHECK(w.events().find("\"event\":\"approval_withdrawn\",\"decision_id\":\"" + id) !=
+                  std::string::npos);
+            // A new incident asks again, with a new request.
+            w.value("9");
+            w.tick(*loop);
+            CHECK(w.out.records.back().action == Action::request_approval);
+            CHECK(w.store.approvals().size() == 2);
+            CHECK(w.store.approval(id)->state == "withdrawn");
+        }
+        SUBCASE("an approved request is not withdrawn") {
+            auto a = *w.store.approval(id);
+            a.state = "approved";
+            a.approved_by = "alice";
+            w.store.put_approval(a);
+            w.value("1");
+            w.tick(*loop);
+            CHECK(w.store.approval(id)->state == "approved");
+            CHECK(w.events().find("approval_withdrawn") == std::string::npos);
+        }
+        SUBCASE("the incident resolved while no monitor ran: withdrawn at the next first tick") {
+            loop->save();
+            loop.reset();
+            w.value("1");
+            auto next = w.make_loop();
+            w.tick(*next);
+            CHECK(w.store.approval(id)->state == "withdrawn");
+        }
+    }
+
     TEST_CASE("loop: a run the store kept from starting pages and is retried while it fires") {
         World w("mode = \"auto\"\ncooldown = \"1h\"\nhooks = [\"notify\"]\n");
         w.value("9");

@@ -52,7 +52,8 @@ TEST_SUITE("state") {
               "000Z\","
               "\"condition\":\"errors\",\"severity\":\"high\",\"reason\":\"errors above 5%\","
               "\"state\":\"pending\",\"approved_by\":\"\",\"approved_at\":\"\","
-              "\"answer_reason\":\"\",\"run_id\":\"\"}\n");
+              "\"answer_reason\":\"\",\"run_id\":\"\",\"withdrawn_at\":\"\","
+              "\"withdrawn_reason\":\"\"}\n");
 
         decision::BaselineBook book;
         store.put_baselines(book);
@@ -98,12 +99,13 @@ TEST_SUITE("state") {
               "05:00.000Z\",\"note\":\"ok\"}\n");
         // The path constructor (callers that know only the directory) reads the same files.
         CHECK(state::StepGates(dir.path()).answer(run, "deploy")->note == "ok");
-        state::save_policy_memory(
-            dir.path(), {at("2026-11-26T11:00:00Z"), std::nullopt, {}, at("2026-11-26T10:00:00Z")});
+        decision::Evaluator::PolicyMemory kept{at("2026-11-26T11:00:00Z"), std::nullopt};
+        kept.evaluated_until = at("2026-11-26T10:00:00Z");
+        state::save_policy_memory(dir.path(), kept);
         CHECK(util::read_file(dir / "monitor-policy.json") ==
               "{\"version\":3,\"cooldown_until\":\"2026-11-26T11:00:00.000Z\","
               "\"watch_until\":\"\",\"evaluated_until\":\"2026-11-26T10:00:00.000Z\","
-              "\"conditions\":{}}\n");
+              "\"watch_since\":\"\",\"conditions\":{}}\n");
         CHECK(state::load_policy_memory(store)->cooldown_until == at("2026-11-26T11:00:00Z"));
     }
 

@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: MIT
+// Mode confirm: an approval request lives as long as its incident. When the incident ends before
+// anyone answered — it resolved by `resolve_after` of ok evaluations, or a reload removed its
+// condition — the request is withdrawn (state "withdrawn", when, why): `rollback approve` refuses
+// it as it refuses an expired one, since the evidence it asked about is stale (docs/decision.md
+// "trigger and monitor").
+#include "monitor/loop.hpp"
+
+#include "util/log.hpp"
+
+#include <algorithm>
+
+namespace rollback::monitor {
+
+void Loop::withdraw_ended_approvals(util::SystemTime now) {
+    std::map<std::string, OpenRequest> open;
+    for (const auto& entry : m_mon->policy_memory().conditions) {
+        if (!entry.second.approval_id.empty() && entry.second.incident_since) {
+            open[entry.first] = OpenRequest{entry.second.approval_id, entry.second.incident_since};
+        }
+    }
+    if (!m_open_requests) {
+        // The first tick: the requests of the incidents the policy memory resumed (a request
+        // whose incident ended while no monitor ran is withdrawn now).
+        m_open_requests.emplace();
+        if (m_policy_saved) {
+            for (const auto& entry : m_policy_saved->conditions) {
+                if (!entry.second.approval_id.empty() && entry.second.incident_since) {
+                    (*m_open_requests)[entry.first] =
+                        OpenRequest{entry.second.approval_id, entry.second.incident_since};
+                }
+            }
+        }
+    }
+    const auto& conditions = m_mon->config().conditions;
+    const auto& alert_conditions = m_mon->config().alert_conditions;
+    for (const auto& entry : *m_open_requests) {
+        const std::string& condition = entry.first;
+        const OpenRequest& before = entry.second;
+        auto now_open = open.find(condition);
+        if (now_open != open.end() && now_open->second.decision_id == before.decision_id) {
+            continue; // its incident is still open
+        }
+        std::optional<state::ApprovalRequest> a;
+        try {
+            a = m_env.store.approval(before.decision_id);
+        } catch (const std::exception& e) {
+            log::warn("monitor: cannot read approval request {}: {}", before.decision_id, e.what());
+            open.emplace(condition, before); // looked at again next tick
+            continue;
+        }
+        if (!a || a->state != "pending") {
+            continue; // answered (approved) or already withdrawn: nothing to take back
+        }
+        const bool kept = std::any_of(conditions.begin(), conditions.end(),
+                                      [&](const auto& c) { return c.name == condition; }) ||
+                          std::any_of(alert_conditions.begin(), alert_conditions.end(),
+                                      [&](const auto& c) { return c.spec.name == condition; });
+        const std::string since =
+            before.incident_since ? " since " + util::format_time(*before.incident_since) : "";
+        a->state = "withdrawn";
+        a->withdrawn_at = now;
+        a->withdrawn_reason = kept ? "the incident of condition \"" + condition + "\"" + since +
+                                         " resolved at " + util::format_time(now)
+                                   : "condition \"" + condition + "\" is no longer in " +
+                                         m_mon->config().file.string() + " (its incident" + since +
+                                         " ended at " + util::format_time(now) + ")";
+        try {
+            m_env.store.put_approval(*a);
+        } catch (const std::exception& e) {
+            log::warn("monitor: cannot withdraw approval request {}: {}", before.decision_id,
+                      e.what());
+            open.emplace(condition, before);
+            continue;
+        }
+        log::info("monitor: approval request {} withdrawn: {}", a->decision_id,
+                  a->withdrawn_reason);
+        m_env.out.say("approval request " + a->decision_id + " withdrawn: " + a->withdrawn_reason);
+        event({{"event", "approval_withdrawn"},
+               {"decision_id", a->decision_id},
+               {"condition", condition},
+               {"reason", a->withdrawn_reason}});
+    }
+    m_open_requests = std::move(open);
+}
+
+} // namespace rollback::monitor
