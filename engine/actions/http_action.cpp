@@ -117,7 +117,10 @@ HttpParams read_params(StepParams& p, const std::filesystem::path& dir) {
             p.error("headers",
                     "expected a table of strings, e.g. { Authorization = \"Bearer ...\" }");
         } else {
-            for (const auto& [k, v] : headers->as_object()) {
+            for (const auto& entry : headers->as_object()) {
+                // Not a structured binding: clang 14 cannot capture one in the lambda below.
+                const std::string_view k = entry.key();
+                const boost::json::value& v = entry.value();
                 if (!v.is_string()) {
                     p.error("headers", "header " + util::quoted(k) + ": expected a string");
                 } else if (!is_header_name(k)) {
