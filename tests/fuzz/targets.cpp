@@ -140,7 +140,7 @@ match = { alertname = "HighErrorRate" }
 [[condition]]
 name = "b"
 kind = "alert"
-match = { service = "" }
+match = { alertname = "ServiceDown", service = "" }
 [server]
 )",
                                                     "rollback.toml", "/nonexistent");
