@@ -17,32 +17,7 @@ source "$(dirname "$0")/../support/pg_shared.sh"
 
 # config DIR SCHEMA PLAYBOOK FAULT: one monitor's rollback.toml (its own local state_dir, as on
 # its own host), every monitor of a group naming the same shared state and playbook.
-config() {
-    mkdir -p "$1"
-    cat >"$1/rollback.toml" <<TOML
-[target]
-name = "shop"
-state_dir = "$1/local"
-[state]
-dsn = "$DSN"
-schema = "$2"
-lease = "3s"
-[source.fault]
-kind = "command"
-argv = ["cat", "$4"]
-interval = "1s"
-[[condition]]
-name = "corruption"
-signal = "fault.value"
-above = 5
-severity = "critical"
-[decision]
-mode = "auto"
-playbook = "$3"
-interval = "1s"
-cooldown = "1h"
-TOML
-}
+config() { monitor_config "$1" "$2" 3s "$4" "$3"; }
 
 # playbook FILE N: N short steps in one chain; odd ones are not idempotent (a probe looks for
 # their effect), even ones are. Each appends its name to $WORK/effects.$2 once it is done.

@@ -13,32 +13,7 @@ PG_PORT=54344
 source "$(dirname "$0")/../support/pg_shared.sh"
 
 # config DIR SCHEMA LEASE: one monitor's rollback.toml (its own local state_dir).
-config() {
-    mkdir -p "$1"
-    cat >"$1/rollback.toml" <<TOML
-[target]
-name = "shop"
-state_dir = "$1/local"
-[state]
-dsn = "$DSN"
-schema = "$2"
-lease = "$3"
-[source.fault]
-kind = "command"
-argv = ["cat", "$WORK/fault.$2"]
-interval = "1s"
-[[condition]]
-name = "corruption"
-signal = "fault.value"
-above = 5
-severity = "critical"
-[decision]
-mode = "auto"
-playbook = "$WORK/pb.$2.toml"
-interval = "1s"
-cooldown = "1h"
-TOML
-}
+config() { monitor_config "$1" "$2" "$3" "$WORK/fault.$2" "$WORK/pb.$2.toml"; }
 # playbook SCHEMA SLOW: steps one, slow (sleeps SLOW s), two, three; none idempotent, each with a
 # probe looking for its effect in $WORK/effects.SCHEMA.
 playbook() {

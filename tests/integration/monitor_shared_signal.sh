@@ -25,33 +25,7 @@ argv = ["sh", "-c", "echo cleanup >> $WORK/finally.txt"]
 TOML
 echo 1 >"$WORK/fault"
 # config DIR [SERVER]: a monitor of the shared state (its own local state_dir).
-config() {
-    mkdir -p "$1"
-    cat >"$1/rollback.toml" <<TOML
-[target]
-name = "shop"
-state_dir = "$1/local"
-[state]
-dsn = "$DSN"
-schema = "sig"
-lease = "3s"
-[source.fault]
-kind = "command"
-argv = ["cat", "$WORK/fault"]
-interval = "1s"
-[[condition]]
-name = "corruption"
-signal = "fault.value"
-above = 5
-severity = "critical"
-[decision]
-mode = "auto"
-playbook = "$WORK/pb.toml"
-interval = "1s"
-cooldown = "1h"
-${2:-}
-TOML
-}
+config() { monitor_config "$1" sig 3s "$WORK/fault" "$WORK/pb.toml" "${2:-}"; }
 config "$WORK/a"
 config "$WORK/b" "[server]
 listen = \"127.0.0.1:$port\""

@@ -21,3 +21,34 @@ leader_pid() {
     echo "${pid:-0}"
 }
 has_leader() { [ "$(leader_pid "$1")" != 0 ]; }
+# monitor_config DIR SCHEMA LEASE FAULT_FILE PLAYBOOK [EXTRA]: DIR/rollback.toml of one monitor
+# sharing SCHEMA (its own local state_dir): a command source reading FAULT_FILE each second,
+# condition "corruption" above 5 (critical), mode auto with PLAYBOOK, interval 1s, cooldown 1h;
+# EXTRA (TOML) appended.
+monitor_config() {
+    mkdir -p "$1"
+    cat >"$1/rollback.toml" <<TOML
+[target]
+name = "shop"
+state_dir = "$1/local"
+[state]
+dsn = "$DSN"
+schema = "$2"
+lease = "$3"
+[source.fault]
+kind = "command"
+argv = ["cat", "$4"]
+interval = "1s"
+[[condition]]
+name = "corruption"
+signal = "fault.value"
+above = 5
+severity = "critical"
+[decision]
+mode = "auto"
+playbook = "$5"
+interval = "1s"
+cooldown = "1h"
+${6:-}
+TOML
+}
