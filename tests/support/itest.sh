@@ -10,8 +10,12 @@ _cleanups=()
 on_exit() { _cleanups+=("$1"); }
 # stop_on_exit PID: at exit, SIGTERM the process and wait (at most 5 s, then SIGKILL) until it is
 # gone, so a daemon still flushing its data dir (Prometheus, Alertmanager) cannot race the removal.
-stop_on_exit() { on_exit "_stop_process $1"; }
+# The process is named by its pid and its start time (field 22 of /proc/PID/stat, proc(5)): a pid
+# the test already waited for may belong to another process by the time the cleanup runs.
+stop_on_exit() { on_exit "_stop_process $1 $(_start_time "$1")"; }
+_start_time() { local s; s=$(cat "/proc/$1/stat" 2>/dev/null) || { echo gone; return; }; s=${s##*) }; set -- $s; echo "${20}"; }
 _stop_process() {
+    [ "$(_start_time "$1")" = "$2" ] || return 0 # gone, or its pid reused
     kill "$1" 2>/dev/null || return 0
     local state
     for _ in $(seq 1 50); do
@@ -19,7 +23,8 @@ _stop_process() {
         [ "$state" = Z ] && return 0 # exited, not yet reaped by this shell
         sleep 0.1
     done
-    kill -9 "$1" 2>/dev/null || true
+    [ "$(_start_time "$1")" = "$2" ] && kill -9 "$1" 2>/dev/null
+    return 0
 }
 # The test's verdict is its own exit status: nothing the cleanup does may change it.
 _run_cleanups() {
