@@ -7,9 +7,7 @@
 # empties alerts.json. A malformed alerts.json is logged and the monitor starts with none.
 source "$(dirname "$0")/../support/itest.sh"
 cd "$WORK"
-command -v curl >/dev/null || { echo "skip: curl not installed"; exit 125; }
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-base=http://127.0.0.1:$port
+source "$SRC/tests/support/monitor_server.sh"
 
 cat > pb.toml <<TOML
 [playbook]
@@ -19,56 +17,14 @@ id = "mark"
 action = "exec"
 argv = ["sh", "-c", "echo ran >> $WORK/runs.txt"]
 TOML
-cat > rollback.toml <<TOML
-[target]
-name = "shop"
-[[condition]]
-name = "shop-errors"
-kind = "alert"
-match = { alertname = "HighErrorRate", service = "shop" }
-[server]
-listen = "127.0.0.1:$port"
-[decision]
-mode = "auto"
-playbook = "pb.toml"
-interval = "2s"
-cooldown = "1h"
-TOML
-runs() { if [ -f runs.txt ]; then wc -l < runs.txt; else echo 0; fi; }
-events() { # NAME: how many such lines monitor.jsonl has (0 before it exists)
-    local n
-    n=$(grep -c "\"event\":\"$1\"" .rollback/monitor.jsonl 2>/dev/null) || true
-    echo "${n:-0}"
-}
-alert() { # STATUS
-    cat <<JSON
-{"version":"4","status":"$1","receiver":"rollback","groupKey":"{}:{alertname=\"HighErrorRate\"}",
- "groupLabels":{"alertname":"HighErrorRate"},"commonLabels":{},"commonAnnotations":{},
- "externalURL":"http://am","truncatedAlerts":0,
- "alerts":[{"status":"$1","labels":{"alertname":"HighErrorRate","service":"shop"},
-  "annotations":{},"startsAt":"2026-12-05T17:00:00Z","endsAt":"0001-01-01T00:00:00Z",
-  "generatorURL":"http://prom","fingerprint":"c0ffee1234"}]}
-JSON
-}
+alert_config 'alertname = "HighErrorRate", service = "shop"' 'mode = "auto"' 'playbook = "pb.toml"' \
+    'interval = "2s"' 'cooldown = "1h"'
 post() { # STATUS
-    [ "$(curl -s -o body.txt -w '%{http_code}' -X POST --data "$(alert "$1")" "$base/api/v1/alertmanager")" = 200 ] ||
-        fail "notification ($1) refused: $(cat body.txt)"
-}
-start_monitor() { # LOG
-    "$RB" monitor -c rollback.toml >"$1" 2>&1 &
-    mon=$!
-    stop_on_exit $mon
-    for _ in $(seq 1 50); do curl -s -o /dev/null "$base/healthz" && return 0; sleep 0.1; done
-    cat "$1"
-    fail "the monitor did not listen"
+    post_alert "$(am_alert "$1" c0ffee1234 2026-12-05T17:00:00Z "" '"alertname":"HighErrorRate","service":"shop"')"
 }
 stop_monitor() {
     kill -TERM "$mon"
     wait "$mon" || fail "the monitor did not stop cleanly"
-}
-wait_for() { # 'CONDITION' (evaluated again every 0.1 s, for 5 s)
-    for _ in $(seq 1 50); do eval "$1" && return 0; sleep 0.1; done
-    return 1
 }
 
 start_monitor loop1.out

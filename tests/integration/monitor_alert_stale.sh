@@ -7,9 +7,7 @@
 # expires (alert_expired) and leaves alerts.json.
 source "$(dirname "$0")/../support/itest.sh"
 cd "$WORK"
-command -v curl >/dev/null || { echo "skip: curl not installed"; exit 125; }
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-base=http://127.0.0.1:$port
+source "$SRC/tests/support/monitor_server.sh"
 
 cat > pb.toml <<TOML
 [playbook]
@@ -19,37 +17,14 @@ id = "mark"
 action = "exec"
 argv = ["sh", "-c", "echo ran >> $WORK/runs.txt"]
 TOML
-cat > rollback.toml <<TOML
-[target]
-name = "shop"
-[[condition]]
-name = "shop-errors"
-kind = "alert"
-match = { alertname = "HighErrorRate" }
-[server]
-listen = "127.0.0.1:$port"
-[decision]
-mode = "auto"
-playbook = "pb.toml"
-interval = "1s"
-cooldown = "3s"
-watch_after = "1s"
-TOML
-runs() { if [ -f runs.txt ]; then wc -l < runs.txt; else echo 0; fi; }
-events() { local n; n=$(grep -c "\"event\":\"$1\"" .rollback/monitor.jsonl 2>/dev/null) || true; echo "${n:-0}"; }
-wait_for() { for _ in $(seq 1 50); do eval "$1" && return 0; sleep 0.1; done; return 1; }
-post() { # FINGERPRINT STATUS STARTS ENDS
-    [ "$(curl -s -o body.txt -w '%{http_code}' -X POST --data-binary "{\"version\":\"4\",\"groupKey\":\"g\",\"status\":\"$2\",\"receiver\":\"r\",\"alerts\":[{\"status\":\"$2\",\"labels\":{\"alertname\":\"HighErrorRate\"},\"startsAt\":\"$3\",\"endsAt\":\"$4\",\"fingerprint\":\"$1\"}]}" "$base/api/v1/alertmanager")" = 200 ] ||
-        fail "notification refused: $(cat body.txt)"
-}
+alert_config 'alertname = "HighErrorRate"' 'mode = "auto"' 'playbook = "pb.toml"' 'interval = "1s"' \
+    'cooldown = "3s"' 'watch_after = "1s"'
+post() { post_alert "$(am_alert "$2" "$1" "$3" "$4")"; } # FINGERPRINT STATUS STARTS ENDS
 ago() { date -u -d "$1" +%Y-%m-%dT%H:%M:%SZ; }
 zero=0001-01-01T00:00:00Z
 starts=$(ago '-10 min')
 
-"$RB" monitor -c rollback.toml > loop.out 2>&1 &
-mon=$!
-stop_on_exit $mon
-for _ in $(seq 1 50); do curl -s -o /dev/null "$base/healthz" && break; sleep 0.1; done
+start_monitor loop.out
 
 post x1 firing "$starts" $zero
 wait_for '[ "$(runs)" -ge 1 ]' || { cat loop.out; fail "the alert started no run"; }

@@ -12,7 +12,6 @@ cd "$WORK"
 command -v curl >/dev/null || { echo "skip: curl not installed"; exit 125; }
 command -v python3 >/dev/null || { echo "skip: python3 not installed"; exit 125; }
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 port=$(free_port)
 echo "s3cret-token-value" > token
 

@@ -8,7 +8,7 @@ source "$(dirname "$0")/../support/itest.sh"
 PG_PORT=54345
 source "$(dirname "$0")/../support/pg_shared.sh"
 command -v curl >/dev/null || { echo "skip: curl not installed"; exit 125; }
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+port=$(free_port)
 
 cat >"$WORK/pb.toml" <<TOML
 [playbook]

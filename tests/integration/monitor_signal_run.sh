@@ -6,9 +6,7 @@
 # While the run executes, /healthz answers 503 naming it (the loop does not tick meanwhile).
 source "$(dirname "$0")/../support/itest.sh"
 cd "$WORK"
-command -v curl >/dev/null || { echo "skip: curl not installed"; exit 125; }
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-base=http://127.0.0.1:$port
+source "$SRC/tests/support/monitor_server.sh"
 
 cat > pb.toml <<TOML
 [playbook]
@@ -22,25 +20,9 @@ id = "cleanup"
 action = "exec"
 argv = ["sh", "-c", "echo cleanup >> $WORK/finally.txt"]
 TOML
-cat > rollback.toml <<TOML
-[target]
-name = "shop"
-[[condition]]
-name = "shop-errors"
-kind = "alert"
-match = { alertname = "HighErrorRate" }
-[server]
-listen = "127.0.0.1:$port"
-[decision]
-mode = "auto"
-playbook = "pb.toml"
-interval = "1s"
-TOML
-"$RB" monitor -c rollback.toml > loop.out 2>&1 &
-mon=$!
-stop_on_exit $mon
-for _ in $(seq 1 50); do curl -s -o /dev/null "$base/healthz" && break; sleep 0.1; done
-curl -s -o /dev/null -X POST --data-binary '{"version":"4","groupKey":"g","status":"firing","receiver":"r","alerts":[{"status":"firing","labels":{"alertname":"HighErrorRate"},"startsAt":"2026-12-05T23:00:00Z","fingerprint":"a1"}]}' "$base/api/v1/alertmanager"
+alert_config 'alertname = "HighErrorRate"' 'mode = "auto"' 'playbook = "pb.toml"' 'interval = "1s"'
+start_monitor loop.out
+post_alert "$(am_alert firing a1)"
 for _ in $(seq 1 50); do [ -f runs.txt ] && break; sleep 0.1; done
 [ -f runs.txt ] || { cat loop.out; fail "the alert started no run"; }
 # While the run executes the loop does not tick: /healthz says so (finding 08).

@@ -10,7 +10,6 @@ command -v python3 >/dev/null || { echo "skip: python3 is not installed"; exit 1
 # processes while it looks the interpreter up: caught alive when the step ends, they would be
 # listed as left running beside the server).
 py=$(python3 -c 'import sys; print(sys.executable)')
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 journal_of() { ls "$1"/.rollback/runs/*.jsonl | head -1; }
 # left_pids JOURNAL STEP: the pids the step's last step_finished lists in left_running.
 left_pids() {

@@ -60,3 +60,5 @@ contains() { grep -qF -- "$2" "$1" || { cat "$1" >&2; fail "$1 does not contain:
 # re-parented to PID 1, which may reap it late; `kill -0` still succeeds on a zombie.
 running() { local st; st=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) && [ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]; }
 lacks() { ! grep -qF -- "$2" "$1" || { cat "$1" >&2; fail "$1 contains: $2"; }; }
+# free_port: a TCP port on 127.0.0.1 nobody listens on right now.
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }

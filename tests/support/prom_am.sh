@@ -12,7 +12,6 @@ for b in prometheus prometheus-alertmanager python3 curl; do
     command -v "$b" >/dev/null || { echo "skip: $b not installed"; exit 125; }
 done
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 rb_port=$(free_port)
 prom_port=$(free_port)
 am_port=$(free_port)
