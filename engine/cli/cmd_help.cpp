@@ -7,39 +7,104 @@
 #include "util/exit_code.hpp"
 #include "util/strings.hpp"
 
+#include <boost/json/serialize.hpp>
 #include <cstdio>
 
 namespace rollback::cli {
 
+namespace {
+
+// The words help and version take: --json, --man (help), -h/--help, and one command name (help).
+struct HelpArgs {
+    bool json = false;
+    bool man = false;
+    bool help = false;
+    std::string command;
+};
+
+HelpArgs parse_help_args(std::string_view self, const Args& args, bool takes_command) {
+    HelpArgs h;
+    for (const auto& a : args) {
+        if (a == "--json") {
+            h.json = true;
+        } else if (a == "--man" && takes_command) {
+            h.man = true;
+        } else if (a == "--help" || a == "-h") {
+            h.help = true;
+        } else if (takes_command && h.command.empty() && !a.empty() && a[0] != '-') {
+            h.command = a;
+        } else {
+            throw util::Error(std::string(self) + ": unexpected argument " + util::quoted(a),
+                              util::ExitCode::invalid,
+                              "rollback help " + std::string(self) + " shows what it accepts");
+        }
+    }
+    return h;
+}
+
+void print_json(const boost::json::value& v) {
+    std::string text = boost::json::serialize(v);
+    text += '\n';
+    std::fputs(text.c_str(), stdout);
+}
+
+int own_help(std::string_view name) {
+    // help and version parse no options of their own: their help is the table's row and -h.
+    po::options_description desc;
+    desc.add_options()("help,h", "show this help");
+    std::fputs(command_help(name, desc, {}).c_str(), stdout);
+    return util::to_int(util::ExitCode::ok);
+}
+
+const Command& find_command(std::string_view name) {
+    for (const auto& c : commands()) {
+        if (c.name == name) {
+            return c;
+        }
+    }
+    std::vector<std::string> names;
+    for (const auto& c : commands()) {
+        names.emplace_back(c.name);
+    }
+    const std::string guess = util::closest_match(name, names);
+    throw util::Error("help: no command " + util::quoted(name) +
+                          (guess.empty() ? "" : " (did you mean " + guess + "?)"),
+                      util::ExitCode::invalid, "rollback help lists the commands");
+}
+
+} // namespace
+
 int cmd_help(const Args& args) {
-    if (!args.empty() && args[0] == "--man") {
+    const HelpArgs h = parse_help_args("help", args, true);
+    if (h.man) {
         std::fputs(man_page(describe_commands()).c_str(), stdout);
         return util::to_int(util::ExitCode::ok);
     }
-    if (!args.empty()) {
-        for (const auto& c : commands()) {
-            if (c.name == args[0] && (c.run == cmd_help || c.run == cmd_version)) {
-                // They parse no options: their help is the table's row and -h.
-                po::options_description desc;
-                desc.add_options()("help,h", "show this help");
-                std::fputs(command_help(c.name, desc, {}).c_str(), stdout);
-                return util::to_int(util::ExitCode::ok);
-            }
-            if (c.name == args[0]) {
-                Args help{"--help"};
-                return c.run(help);
-            }
-        }
+    if (h.help && h.command.empty()) {
+        return own_help("help");
     }
-    if (!args.empty() && args[0] != "--help" && args[0] != "-h") {
-        std::vector<std::string> names;
-        for (const auto& c : commands()) {
-            names.emplace_back(c.name);
+    if (!h.command.empty()) {
+        const Command& c = find_command(h.command);
+        if (h.json) {
+            for (const auto& d : describe_commands()) {
+                if (d.command == &c) {
+                    print_json(command_json(d));
+                    return util::to_int(util::ExitCode::ok);
+                }
+            }
+            // A hidden command (completion) is not described: its row is all there is.
+            print_json(command_json(CommandDoc{&c, {}, {}, usage_subcommands(c.usage)}));
+            return util::to_int(util::ExitCode::ok);
         }
-        const std::string guess = util::closest_match(args[0], names);
-        throw util::Error("help: no command " + util::quoted(args[0]) +
-                              (guess.empty() ? "" : " (did you mean " + guess + "?)"),
-                          util::ExitCode::invalid, "rollback help lists the commands");
+        if (c.run == cmd_help || c.run == cmd_version) {
+            return own_help(c.name);
+        }
+        Args help{"--help"};
+        return c.run(help);
+    }
+    if (h.json) {
+        print_json(commands_json(describe_commands()));
+        return util::to_int(util::ExitCode::ok);
     }
     std::printf("usage: rollback COMMAND [OPTIONS]\n\ncommands:\n");
     for (const auto& c : commands()) {
@@ -58,8 +123,16 @@ int cmd_help(const Args& args) {
     return util::to_int(util::ExitCode::ok);
 }
 
-int cmd_version(const Args&) {
-    std::printf("rollback %s\n", ROLLBACK_VERSION);
+int cmd_version(const Args& args) {
+    const HelpArgs h = parse_help_args("version", args, false);
+    if (h.help) {
+        return own_help("version");
+    }
+    if (h.json) {
+        print_json(boost::json::object{{"name", "rollback"}, {"version", ROLLBACK_VERSION}});
+    } else {
+        std::printf("rollback %s\n", ROLLBACK_VERSION);
+    }
     return util::to_int(util::ExitCode::ok);
 }
 

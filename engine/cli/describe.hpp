@@ -7,6 +7,8 @@
 
 #include "cli/commands.hpp"
 
+#include <boost/json/object.hpp>
+
 #include <string>
 #include <vector>
 
@@ -46,5 +48,12 @@ const std::vector<ExitCodeDoc>& exit_code_docs();
 std::string bash_completion(const std::vector<CommandDoc>& docs);
 std::string zsh_completion(const std::vector<CommandDoc>& docs);
 std::string man_page(const std::vector<CommandDoc>& docs);
+
+// `rollback help --json` (help_json.cpp). A command is {name, usage, summary, positionals: [NAME],
+// subcommands: [WORD], options: [{long, short, value, description}] (short and value "" when
+// none), exit_codes: [{code, meaning}], example: "rollback ..."}; the table is {version,
+// commands: [command], exit_codes: [{code, meaning}] (every documented code)}.
+boost::json::object command_json(const CommandDoc& doc);
+boost::json::object commands_json(const std::vector<CommandDoc>& docs);
 
 } // namespace rollback::cli

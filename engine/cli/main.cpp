@@ -51,10 +51,12 @@ int main(int argc, char** argv) {
     std::signal(SIGPIPE, SIG_IGN);
     Args args(argv + 1, argv + argc);
     if (args.empty() || args[0] == "-h" || args[0] == "--help") {
-        return cmd_help({});
-    }
-    if (args[0] == "--version") {
-        return cmd_version({});
+        args.insert(args.begin(), "help"); // `rollback --help --json` is `rollback help --json`
+        if (args.size() > 1) {
+            args.erase(args.begin() + 1);
+        }
+    } else if (args[0] == "--version") {
+        args[0] = "version";
     }
     const std::string name = args[0];
     args.erase(args.begin());

@@ -67,3 +67,32 @@ pass "help of an unknown command: exit 2 with a guess"
 expect_rc 2 "$WORK/reason.out" -- "$RB" trigger --condition x --reason "$(head -c 5000 /dev/zero | tr '\0' a)"
 contains "$WORK/reason.out" "--reason is 5000 bytes, at most 4096"
 pass "--reason is bounded"
+
+# --json: the table as data, the same commands and options the text shows; version as an object.
+expect_rc 0 "$WORK/help.json" -- "$RB" help --json
+python3 - "$WORK/help.json" "$WORK/commands" <<'PY' || fail "help --json does not describe the commands"
+import json, sys
+doc = json.load(open(sys.argv[1]))
+names = [c["name"] for c in doc["commands"]]
+assert names == open(sys.argv[2]).read().split(), names
+run = next(c for c in doc["commands"] if c["name"] == "run")
+pb = next(o for o in run["options"] if o["long"] == "playbook")
+assert (pb["short"], pb["value"]) == ("p", "FILE"), pb
+assert {"code": 4, "meaning": next(e["meaning"] for e in doc["exit_codes"] if e["code"] == 4)} in run["exit_codes"]
+assert sorted(e["code"] for e in doc["exit_codes"]) == [0, 1, 2, 3, 4, 5, 6, 7, 130]
+assert all(c["example"].startswith("rollback " + c["name"]) for c in doc["commands"]), names
+PY
+expect_rc 0 "$WORK/help-status.json" -- "$RB" help status --json
+python3 -c 'import json,sys; c=json.load(open(sys.argv[1])); assert c["name"] == "status" and not any(o["long"] == "verbose" for o in c["options"]), c' \
+    "$WORK/help-status.json" || fail "help status --json"
+expect_rc 0 "$WORK/help2.json" -- "$RB" --help --json
+cmp -s "$WORK/help.json" "$WORK/help2.json" || fail "rollback --help --json differs from rollback help --json"
+expect_rc 0 "$WORK/version.json" -- "$RB" version --json
+python3 -c 'import json,sys; v=json.load(open(sys.argv[1])); assert v["name"] == "rollback" and v["version"], v' \
+    "$WORK/version.json" || fail "version --json: $(cat "$WORK/version.json")"
+expect_rc 2 "$WORK/help-bad.json" -- "$RB" help nosuch --json
+python3 -c 'import json,sys; e=json.load(open(sys.argv[1]))["error"]; assert e["code"] == 2 and "nosuch" in e["message"], e' \
+    "$WORK/help-bad.json" || fail "help of an unknown command with --json: $(cat "$WORK/help-bad.json")"
+expect_rc 2 "$WORK/version-bad.out" -- "$RB" version --frobnicate
+contains "$WORK/version-bad.out" 'unexpected argument "--frobnicate"'
+pass "help --json and version --json: the table as data; a wrong argument is a JSON error"
