@@ -199,6 +199,14 @@ RevertPlan plan_checkout(const Git& git, const CheckoutParams& c, const Context&
             return plan;
         }
     }
+    if (!plan.to.empty() && plan.to.front() == '-') {
+        // A tag or recorded release read back from the repository or the state: git would take
+        // it for an option (`git checkout -f`), and its rev-parse has no `--end-of-options`.
+        plan.problem = "ref " + util::quoted(plan.to) +
+                       " begins with '-': git would read it as an option, not a ref";
+        plan.hint = "rename the tag (git tag NEW " + plan.to + " && git tag -d -- " + plan.to + ")";
+        return plan;
+    }
     auto target = git.commit_of(plan.to, &why);
     if (!target) {
         plan.problem =

@@ -70,6 +70,17 @@ ServiceParams read_params(StepParams& p, const playbook::Playbook& pb) {
         p.error(p.has("name") ? "name" : "",
                 p.has("name") ? "must not be empty" : "missing key \"name\"",
                 "the unit or program name, e.g. name = \"gunicorn\"");
+    } else if (s.manager == "supervisor" &&
+               (s.name.front() == '-' ||
+                s.name.find_first_of(" \t\r\n\f\v") != std::string::npos)) {
+        // supervisorctl joins its arguments into one command line and splits it again at
+        // whitespace, and takes no `--`: such a name would be read as an option or as several
+        // programs (systemctl gets `--` before the name instead).
+        p.error("name",
+                util::quoted(s.name) +
+                    (s.name.front() == '-' ? " begins with '-'" : " contains whitespace") +
+                    ": supervisorctl would not read it as one program name",
+                "a program name as in [program:NAME] of supervisord's config");
     }
     if (auto conf = p.string("supervisor_conf")) {
         if (s.manager != "supervisor") {
@@ -172,7 +183,8 @@ ServiceParams read_params(StepParams& p, const playbook::Playbook& pb) {
 /// The commands the op runs, in order.
 std::vector<std::vector<std::string>> op_commands(const ServiceParams& s) {
     if (s.manager == "systemd") {
-        return {{"systemctl", s.op, s.name}};
+        // `--`: a name from a value that begins with '-' ("--help", "-.mount") stays a unit name.
+        return {{"systemctl", s.op, "--", s.name}};
     }
     if (s.manager == "supervisor") {
         std::vector<std::string> argv{"supervisorctl"};

@@ -55,6 +55,7 @@ Checked validate_playbook(const std::string& f,
     // an error at plan/run.
     auto pb = load_playbook(f, overrides, true);
     const size_t env_warnings = pb.warnings.size();
+    pb.warnings.insert(pb.warnings.end(), pb.step_warnings.begin(), pb.step_warnings.end());
     // An https check that verifies nothing: valid, and worth a second look.
     for (const auto* list : {&pb.steps, &pb.finally}) {
         for (const auto& step : *list) {

@@ -3,6 +3,8 @@
 
 #include "util/error.hpp"
 
+#include <cctype>
+
 namespace rollback::cli {
 
 std::map<std::string, std::string> parse_var_overrides(const std::vector<std::string>& vars) {
@@ -10,7 +12,19 @@ std::map<std::string, std::string> parse_var_overrides(const std::vector<std::st
     for (const auto& v : vars) {
         auto eq = v.find('=');
         if (eq == std::string::npos || eq == 0) {
-            throw util::Error("--var " + v + ": expected NAME=VALUE", util::ExitCode::invalid);
+            // Never echoed past its name: the rest is likely a value, maybe a secret's, with a
+            // typo for '=' (`--var "token VALUE"`, `--var token:VALUE`).
+            size_t name_end = 0;
+            while (name_end < v.size() && (std::isalnum(static_cast<unsigned char>(v[name_end])) ||
+                                           v[name_end] == '_' || v[name_end] == '-')) {
+                ++name_end;
+            }
+            std::string shown = v.substr(0, name_end);
+            if (name_end < v.size()) {
+                shown += std::isspace(static_cast<unsigned char>(v[name_end])) ? " ***" : "***";
+            }
+            throw util::Error("--var " + shown + ": expected NAME=VALUE", util::ExitCode::invalid,
+                              "write --var NAME=VALUE (what follows the name is not shown)");
         }
         out[v.substr(0, eq)] = v.substr(eq + 1);
     }

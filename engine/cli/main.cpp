@@ -2,6 +2,7 @@
 #include "cli/main.hpp"
 
 #include "cli/commands.hpp"
+#include "exec/core_dump.hpp"
 #include "util/error.hpp"
 #include "util/error_json.hpp"
 #include "util/log.hpp"
@@ -48,6 +49,8 @@ int fail(const util::Error* e, const std::exception& ex, bool json) {
 } // namespace
 
 int main(int argc, char** argv) {
+    // First, before any command reads a .env, a secret variable or a DSN (docs/security.md).
+    exec::forbid_core_dumps();
     std::signal(SIGPIPE, SIG_IGN);
     Args args(argv + 1, argv + argc);
     if (args.empty() || args[0] == "-h" || args[0] == "--help") {

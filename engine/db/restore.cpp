@@ -75,7 +75,8 @@ Dsn maintenance_dsn(const Dsn& dsn) {
 
 TocInfo read_toc(exec::ProcessRunner& runner, const std::filesystem::path& dump) {
     exec::Command cmd;
-    cmd.argv = {pg_program("pg_restore"), "--list", dump.string()};
+    // Absolute: an operand that begins with '-' would be read as an option.
+    cmd.argv = {pg_program("pg_restore"), "--list", std::filesystem::absolute(dump).string()};
     cmd.capture_limit = 16 * 1024 * 1024;
     cmd.timeout = std::chrono::minutes(10);
     exec::Outcome o = runner.run(cmd);
@@ -164,7 +165,7 @@ RestoreResult restore_into_new_database(exec::ProcessRunner& runner, const Resto
                 "--exit-on-error",
                 "--jobs=" + std::to_string(std::max(1, req.jobs)),
                 "--dbname=" + req.server.with_dbname(req.database).conninfo_without_password(),
-                req.dump.string()};
+                std::filesystem::absolute(req.dump).string()}; // never read as an option
     cmd.env = req.server.child_env();
     cmd.capture_limit = 64 * 1024;
     int done = 0;

@@ -5,6 +5,7 @@
 // makes between vfork and execve, its pipes, the kept tail of its output, and SIGPIPE blocked
 // while stdin is written.
 
+#include "exec/core_dump.hpp"
 #include "exec/process_group.hpp"
 
 #include <cerrno>
@@ -55,6 +56,7 @@ struct ChildSetup {
         if (cwd != nullptr && ::chdir(cwd) == -1) {
             return errno;
         }
+        restore_core_limit(); // the engine's own is 0 (core_dump.hpp); the program's is not
         sigset_t none;
         sigemptyset(&none);
         ::sigprocmask(SIG_SETMASK, &none, nullptr);

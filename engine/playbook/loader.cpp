@@ -53,6 +53,13 @@ void Loader::load(const toml::table& root, const std::map<std::string, std::stri
         values[v.name] = v.value;
     }
     m_subst.emplace(std::move(values));
+    std::vector<std::string> unknown;
+    for (const Variable& v : m_pb.variables) {
+        if (v.unset) {
+            unknown.push_back(v.name);
+        }
+    }
+    m_subst->mark_unknown(std::move(unknown));
     // Lifecycle hooks are checked only now: their names may not use variables, but the
     // order of diagnostics follows the file anyway (sorted by the caller).
     read_hooks(root);

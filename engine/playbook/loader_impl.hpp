@@ -96,9 +96,14 @@ class Loader {
     void read_action_keys(const toml::table& t, const ActionSpec& spec, Step& s,
                           const std::string& subject);
     Encoding encoding_of(const std::string& pattern) const;
-    // A request body is JSON or a form by its Content-Type header, else JSON when it begins
-    // with { or [; otherwise `declared`.
-    Encoding body_encoding(const toml::table& t, Encoding declared) const;
+    // A request body is JSON when it begins with { or [ or its Content-Type is a JSON media
+    // type, a form by its Content-Type; otherwise `declared` (raw), and `media_type` is the
+    // Content-Type's media type ("" without one).
+    Encoding body_encoding(const toml::table& t, Encoding declared, std::string& media_type) const;
+    // A reference in a body that goes in raw: an error in a multipart body (a value can hold
+    // the boundary and add a part), a warning in any other.
+    void check_raw_body(const toml::table& t, const std::string& media_type,
+                        std::string_view subject);
     void check_duplicates(std::vector<RawStep>& raw);
 
     TomlReader& m_r;

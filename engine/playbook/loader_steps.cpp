@@ -369,6 +369,21 @@ void Loader::read_action_keys(const toml::table& t, const ActionSpec& spec, Step
         }
         if (const toml::table* env = m_r.get_table(t, "env", subject)) {
             for (auto&& [k, v] : *env) {
+                const std::string name(k.str());
+                if (name.empty() ||
+                    name.find_first_of(std::string_view("=\0", 2)) != std::string::npos) {
+                    // POSIX: a name is not empty and holds no '='; NUL would cut it. The child
+                    // would get another variable (`A=B` sets A) or none at all.
+                    m_r.error(m_r.where(k), subject,
+                              "key \"env\": " + q(name) + " is not an environment variable name" +
+                                  (name.empty() ? " (it is empty)"
+                                   : name.find('=') != std::string::npos
+                                       ? " (it holds '=', so the child would get another variable)"
+                                       : " (it holds a NUL byte, which would cut it)"),
+                              "a name such as SHOP_ENV, then = and the value: env = { SHOP_ENV = "
+                              "\"...\" }");
+                    continue;
+                }
                 if (v.is_string()) {
                     s.env[std::string(k.str())] = sub(v, v.as_string()->get(), s, subject);
                 } else {
@@ -386,7 +401,11 @@ void Loader::read_action_keys(const toml::table& t, const ActionSpec& spec, Step
     }
     m_encodings = spec.encodings;
     if (auto body = m_encodings.find("body"); body != m_encodings.end()) {
-        body->second = body_encoding(t, body->second);
+        std::string media_type;
+        body->second = body_encoding(t, body->second, media_type);
+        if (body->second == Encoding::plain) {
+            check_raw_body(t, media_type, subject);
+        }
     }
     const auto builtin = k_builtin_keys.find(s.action);
     for (auto&& [k, v] : t) {
@@ -419,25 +438,21 @@ Encoding Loader::encoding_of(const std::string& pattern) const {
     return Encoding::plain;
 }
 
-// A request body is JSON or a form by its Content-Type header (media types compare without
-// regard to case, parameters and whitespace: RFC 9110 §8.3.1), else JSON when it begins with
-// { or [; otherwise `declared`. The header's value is read as it will be sent (substituted).
-Encoding Loader::body_encoding(const toml::table& t, Encoding declared) const {
+// A request body is JSON when it begins with { or [, whatever its Content-Type says (a JSON
+// text sent as text/plain or NDJSON is still parsed as JSON at the other end); else JSON or a
+// form by its Content-Type header (media types compare without regard to case, parameters and
+// whitespace: RFC 9110 §8.3.1); otherwise `declared`. The header's value is read as it will be
+// sent (substituted).
+Encoding Loader::body_encoding(const toml::table& t, Encoding declared,
+                               std::string& media_type) const {
     if (const toml::table* headers = t["headers"].as_table()) {
         for (auto&& [k, v] : *headers) {
-            if (!util::ascii_iequals(k.str(), "content-type") || !v.is_string()) {
-                continue;
+            if (util::ascii_iequals(k.str(), "content-type") && v.is_string()) {
+                std::vector<std::string> ignored_uses, ignored_problems;
+                media_type = util::media_type(
+                    m_subst->apply(v.as_string()->get(), ignored_uses, ignored_problems));
+                break;
             }
-            std::vector<std::string> ignored_uses, ignored_problems;
-            const std::string type = util::media_type(
-                m_subst->apply(v.as_string()->get(), ignored_uses, ignored_problems));
-            if (util::is_json_media_type(type)) {
-                return Encoding::json;
-            }
-            if (type == "application/x-www-form-urlencoded") {
-                return Encoding::form;
-            }
-            return declared;
         }
     }
     if (const auto* body = t["body"].as_string()) {
@@ -446,7 +461,39 @@ Encoding Loader::body_encoding(const toml::table& t, Encoding declared) const {
             return Encoding::json;
         }
     }
+    if (util::is_json_media_type(media_type)) {
+        return Encoding::json;
+    }
+    if (media_type == "application/x-www-form-urlencoded") {
+        return Encoding::form;
+    }
     return declared;
+}
+
+void Loader::check_raw_body(const toml::table& t, const std::string& media_type,
+                            std::string_view subject) {
+    const auto* body = t["body"].as_string();
+    if (body == nullptr || body->get().find("{{") == std::string::npos) {
+        return;
+    }
+    const util::Location at = m_r.where(*t.get("body"));
+    const std::string kind =
+        media_type.empty() ? "a body without a Content-Type" : "a " + media_type + " body";
+    if (media_type.rfind("multipart/", 0) == 0) {
+        m_r.error(at, subject,
+                  "key \"body\": a reference in " + kind +
+                      ": a value holding the boundary would add a part, and no encoding keeps "
+                      "it in its own",
+                  "send JSON (a body that begins with { or [) or a form "
+                  "(Content-Type = \"application/x-www-form-urlencoded\")");
+        return;
+    }
+    m_pb.step_warnings.push_back(
+        {at, std::string(subject),
+         "key \"body\": a reference in " + kind +
+             " goes in raw: only a JSON body (one that begins with { or [, or a JSON "
+             "Content-Type) escapes values and a form percent-encodes them",
+         "make the body JSON or a form, or make sure no value can change its structure"});
 }
 
 void Loader::check_duplicates(std::vector<RawStep>& raw) {

@@ -124,6 +124,9 @@ struct Playbook {
     /// What LoadOptions::unset_env_is_warning turned from errors into warnings (one per unset
     /// environment variable), in file order.
     std::vector<util::Diagnostic> warnings;
+    /// What the steps' keys are worth a second look for (a reference in a request body that
+    /// goes in raw), in file order; `validate` shows them.
+    std::vector<util::Diagnostic> step_warnings;
 
     const Step* find_step(std::string_view id) const;
 };

@@ -125,6 +125,95 @@ std::string literal_after(std::string_view text, size_t pos) {
     return out;
 }
 
+// A value placed in a URL path, by where it landed in the substituted text.
+struct UrlValue {
+    size_t begin = 0;
+    size_t end = 0;
+    std::string ref;
+};
+
+std::string percent_decoded(std::string_view text) {
+    auto hex = [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; };
+    std::string out;
+    for (size_t i = 0; i < text.size(); ++i) {
+        if (text[i] == '%' && i + 2 < text.size() && hex(text[i + 1]) && hex(text[i + 2])) {
+            out += static_cast<char>(std::stoi(std::string(text.substr(i + 1, 2)), nullptr, 16));
+            i += 2;
+        } else {
+            out += text[i];
+        }
+    }
+    return out;
+}
+
+// ".." or "." when a piece of `segment` between slashes (or backslashes, a slash to some
+// servers) is one, else empty.
+std::string dot_piece(const std::string& segment) {
+    std::string found;
+    size_t from = 0;
+    for (;;) {
+        size_t to = segment.find_first_of("/\\", from);
+        std::string piece = segment.substr(from, to == std::string::npos ? to : to - from);
+        if (piece == "..") {
+            return piece;
+        }
+        if (piece == ".") {
+            found = piece;
+        }
+        if (to == std::string::npos) {
+            return found;
+        }
+        from = to + 1;
+    }
+}
+
+// RFC 3986 §5.2.4: every resolver, proxy and most frameworks remove "." and ".." path segments
+// (after decoding %2E, §6.2.2.2), and "//" is no segment of its own: a value that makes a whole
+// segment one of them moves the request to another resource. The check is on the substituted
+// segment, so "{{a}}{{b}}" with a = b = "." is caught too.
+void check_url_segments(const std::string& url, const std::vector<UrlValue>& values,
+                        std::vector<std::string>& problems) {
+    size_t begin = url.find("://");
+    begin = begin == std::string::npos ? 0 : url.find_first_of("/?#", begin + 3);
+    if (begin == std::string::npos || url[begin] != '/') {
+        return;
+    }
+    size_t end = url.find_first_of("?#", begin);
+    end = end == std::string::npos ? url.size() : end;
+    for (size_t seg = begin + 1; seg <= end;) {
+        size_t stop = std::min(url.find('/', seg), end);
+        std::vector<std::string> refs;
+        for (const auto& v : values) {
+            if (v.begin >= seg && v.begin <= stop &&
+                std::find(refs.begin(), refs.end(), v.ref) == refs.end()) {
+                refs.push_back(v.ref);
+            }
+        }
+        // Decoded whole: nginx and others decode %2E and %2F before removing dot segments, so a
+        // value "../admin" (sent as ..%2Fadmin) climbs as well.
+        const std::string decoded = percent_decoded(std::string_view(url).substr(seg, stop - seg));
+        std::string bad = decoded.empty() ? "" : dot_piece(decoded);
+        if (!refs.empty() && (decoded.empty() || !bad.empty())) {
+            // Never the segment itself when it is more than a dot segment: it holds a value.
+            const std::string what =
+                decoded.empty() ? std::string("an empty URL path segment (//), which URL "
+                                              "resolvers and proxies merge with its neighbour")
+                : decoded == bad
+                    ? "the URL path segment " + util::quoted(bad) +
+                          ", which URL resolvers and "
+                          "proxies remove" +
+                          (bad == ".." ? " with the segment before it" : "")
+                    : "a URL path segment holding " + util::quoted(bad) +
+                          " between slashes (sent as %2F, which servers decode before they "
+                          "remove " +
+                          util::quoted(bad) + (bad == ".." ? " with the segment before it)" : ")");
+            problems.push_back("the value of " + util::join(refs, " and ") + " makes " + what +
+                               " (RFC 3986 §5.2.4): the request would address another resource");
+        }
+        seg = stop + 1;
+    }
+}
+
 } // namespace
 
 Substituter::Substituter(std::map<std::string, std::string> values) : m_values(std::move(values)) {
@@ -146,6 +235,7 @@ Substitution Substituter::apply(std::string_view text, Encoding encoding,
     SqlState sql;
     JsonState json;
     std::vector<std::string> sql_names; // the variable of $1, $2, ...
+    std::vector<UrlValue> url_values;   // where each value landed in a URL
     const std::string reader =
         encoding == Encoding::shell ? stdin_code_reader(text) : std::string();
     size_t pos = 0;
@@ -159,6 +249,9 @@ Substitution Substituter::apply(std::string_view text, Encoding encoding,
         json.advance(literal);
         out.text.append(literal);
         if (close == std::string_view::npos) {
+            if (!url_values.empty()) {
+                check_url_segments(out.text, url_values, problems);
+            }
             return out;
         }
         std::string_view inner = text.substr(open + 2, close - open - 2);
@@ -226,7 +319,11 @@ Substitution Substituter::apply(std::string_view text, Encoding encoding,
                     out.text += value;
                 }
             } else {
+                const size_t at = out.text.size();
                 out.text += util::percent_encode(value);
+                if (std::find(m_unknown.begin(), m_unknown.end(), name) == m_unknown.end()) {
+                    url_values.push_back({at, out.text.size(), ref});
+                }
             }
             break;
         case Encoding::header:

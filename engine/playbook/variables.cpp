@@ -68,6 +68,7 @@ std::map<std::string, std::string> parse_dotenv(std::string_view text,
                                                 const std::string& display_path,
                                                 std::vector<util::Diagnostic>& errors) {
     std::map<std::string, std::string> out;
+    std::map<std::string, int> first_line; // of each name
     int line_no = 0;
     for (const std::string& raw : util::split(text, '\n')) {
         ++line_no;
@@ -106,6 +107,32 @@ std::map<std::string, std::string> parse_dotenv(std::string_view text,
                                   util::SourceEcho::dotenv});
                 continue;
             }
+            // After the closing quote only blanks and a ` # comment`: a shell reading the same
+            // file joins `"a"b` into one word and runs `"a" b` as a command, so any other text
+            // is a typo the engine and the service would read differently.
+            std::string_view rest = value.substr(end + 1);
+            std::string_view after = util::trim(rest);
+            if (!after.empty() && (after[0] != '#' || after.size() == rest.size())) {
+                const int column = static_cast<int>(after.data() - raw.data()) + 1;
+                errors.push_back({{display_path, line_no, column},
+                                  ".env",
+                                  "text after the closing quote of " + key,
+                                  "end the line at the quote, or put the whole value in the "
+                                  "quotes (a comment needs a space before #)",
+                                  util::SourceEcho::dotenv});
+                continue;
+            }
+        }
+        if (auto [first, fresh] = first_line.emplace(key, line_no); !fresh) {
+            errors.push_back(
+                {{display_path, line_no, 1},
+                 ".env",
+                 key + " is set again (first at line " + std::to_string(first->second) + ")",
+                 "keep one line for " + key +
+                     " (which one wins differs between "
+                     "the programs that read a .env)",
+                 util::SourceEcho::dotenv});
+            continue;
         }
         if (value.size() >= 2 && (value[0] == '"' || value[0] == '\'') &&
             value.find(value[0], 1) != std::string_view::npos) {
@@ -193,6 +220,15 @@ std::vector<Variable> resolve_variables(TomlReader& reader, const toml::table* v
                     reader.error(reader.where(*t), subject, "missing required key \"env\"",
                                  "a variable table reads the environment: "
                                  "{ env = \"NAME\", default = \"...\" }");
+                    continue;
+                }
+                if (env && (env->empty() ||
+                            env->find_first_of(std::string_view("=\0", 2)) != std::string::npos)) {
+                    // getenv("A=B") would find the variable A whose value begins with "B=".
+                    reader.error(reader.where(*t->get("env")), subject,
+                                 "key \"env\": " + util::quoted(*env) +
+                                     " is not an environment variable name",
+                                 "a name without '=' or NUL, e.g. env = \"SHOP_TOKEN\"");
                     continue;
                 }
                 if (!env || !keys_ok) {

@@ -56,9 +56,14 @@ class Substituter {
     std::string apply(std::string_view text, std::vector<std::string>& uses,
                       std::vector<std::string>& problems) const;
 
+    /// Names whose value is not known (an unset environment variable at `validate`): checks
+    /// of where a value lands that depend on the value itself (a URL path segment) skip them.
+    void mark_unknown(std::vector<std::string> names) { m_unknown = std::move(names); }
+
   private:
     std::map<std::string, std::string> m_values;
     std::vector<std::string> m_names;
+    std::vector<std::string> m_unknown;
 };
 
 /// The argument of `argv` that a program runs as code, wherever that program sits in argv (after

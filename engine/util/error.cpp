@@ -112,7 +112,7 @@ std::string format_diagnostic(const Diagnostic& d, std::string_view severity) {
         } else {
             src = read_line(d.where.file, d.where.line);
         }
-        src = excerpt(src, column);
+        src = excerpt(url_userinfo_masked(src, column), column);
         if (!src.empty()) {
             // Tabs stay tabs under the caret so it lines up in any terminal.
             std::string pad;

@@ -58,8 +58,19 @@ std::string media_type(std::string_view v) {
 }
 
 bool is_json_media_type(std::string_view type) {
-    return type == "application/json" || type == "text/json" ||
-           (type.size() > 5 && type.substr(type.size() - 5) == "+json");
+    auto ends_with = [&](std::string_view suffix) {
+        return type.size() > suffix.size() && type.substr(type.size() - suffix.size()) == suffix;
+    };
+    // JSON text sequences: one JSON text per line (NDJSON, JSON Lines) or per RS (RFC 7464).
+    for (std::string_view seq :
+         {"application/x-ndjson", "application/ndjson", "application/jsonl", "application/x-jsonl",
+          "application/jsonlines", "application/x-jsonlines", "application/json-seq"}) {
+        if (type == seq) {
+            return true;
+        }
+    }
+    return type == "application/json" || type == "text/json" || ends_with("+json") ||
+           ends_with("+json-seq");
 }
 
 } // namespace rollback::util

@@ -21,8 +21,9 @@ bool ascii_istarts_with(std::string_view text, std::string_view prefix);
 /// "application/json". Empty when the value does not begin with type/subtype.
 std::string media_type(std::string_view content_type);
 
-/// A JSON media type: application/json, text/json, or any structured syntax suffix +json
-/// (application/problem+json, RFC 6839). `type` as media_type returns it.
+/// A JSON media type: application/json, text/json, any structured syntax suffix +json
+/// (application/problem+json, RFC 6839), and the JSON text sequences (application/x-ndjson,
+/// application/jsonl, application/json-seq and their kin). `type` as media_type returns it.
 bool is_json_media_type(std::string_view type);
 
 } // namespace rollback::util

@@ -180,4 +180,32 @@ std::string toml_line_masked(std::string_view text, int line, int& column) {
     return {};
 }
 
+std::string url_userinfo_masked(std::string_view line, int& column) {
+    std::vector<bool> hidden(line.size(), false);
+    bool any = false;
+    for (size_t scheme = line.find("://"); scheme != std::string_view::npos;
+         scheme = line.find("://", scheme + 3)) {
+        // The authority ends at the path, query or fragment, or where the URL's text ends in
+        // the line (whitespace, a quote, a bracket).
+        const size_t from = scheme + 3;
+        size_t end = from;
+        while (end < line.size() &&
+               std::string_view("/?#\"' \t<>[]{}`").find(line[end]) == std::string_view::npos) {
+            ++end;
+        }
+        const size_t at = line.substr(from, end - from).rfind('@');
+        if (at == std::string_view::npos) {
+            continue;
+        }
+        // user:password@ hides the password; a lone user@ may be a token (https://TOKEN@host).
+        const size_t colon = line.substr(from, at).find(':');
+        const size_t secret = colon == std::string_view::npos ? from : from + colon + 1;
+        for (size_t i = secret; i < from + at; ++i) {
+            hidden[i] = true;
+            any = true;
+        }
+    }
+    return any ? apply_mask(line, hidden, column) : std::string(line);
+}
+
 } // namespace rollback::util

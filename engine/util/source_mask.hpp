@@ -21,4 +21,9 @@ std::string dotenv_line_masked(std::string_view line, int& column);
 /// has no such line.
 std::string toml_line_masked(std::string_view text, int line, int& column);
 
+/// `line` with the userinfo of every URL in it masked: `http://deploy:***@host/`, and a lone
+/// `https://***@host/` (a token). `column` (1-based) is moved onto the shown text. Applied to
+/// every echoed source line: such a credential is refused before anything registers it.
+std::string url_userinfo_masked(std::string_view line, int& column);
+
 } // namespace rollback::util

@@ -11,8 +11,10 @@
 # Environment (set by the playbook's exec step):
 #   SHOP_URL          base URL, e.g. https://127.0.0.1:8443
 #   SHOP_CA_FILE      optional: the CA to verify the shop's certificate with (curl --cacert)
-#   SHOP_DSN          libpq DSN of the shop database (for the switches)
-#   SMOKE_USER, SMOKE_PASSWORD   the test customer
+#   SHOP_DSN          libpq DSN of the shop database (for the switches); psql gets it without
+#                     its password, which goes in PGPASSWORD (never on a command line)
+#   SMOKE_USER, SMOKE_PASSWORD   the test customer (curl reads the password from a pipe)
+#   SMOKE_PSQL        optional: the psql to run (default: PostgreSQL 15's, else psql in PATH)
 #   SMOKE_PRODUCT     SKU to order (default MUG-1)
 #   EXPECT_RELEASE    optional: the release that must take the order (e.g. v1)
 #   EXPECT_TOTAL      optional: the order total the checkout must answer (e.g. 12.50)
@@ -26,11 +28,73 @@ product=${SMOKE_PRODUCT:-MUG-1}
 base=${SHOP_URL%/}
 PSQL=psql
 [ -x /usr/lib/postgresql/15/bin/psql ] && PSQL=/usr/lib/postgresql/15/bin/psql
+PSQL=${SMOKE_PSQL:-$PSQL}
+
+# No secret on a command line (any local user reads them in ps): psql gets the DSN without its
+# password and the password in PGPASSWORD, curl the smoke password from a pipe (below).
+# dsn_part conninfo|password: SHOP_DSN (a URI or key=value pairs, as libpq reads them) in two.
+dsn_part() {
+    /usr/bin/python3 - "$1" <<'PY'
+import os, re, sys, urllib.parse
+dsn, want = os.environ["SHOP_DSN"], sys.argv[1]
+password = ""
+if re.match(r"postgres(ql)?://", dsn):
+    parts = urllib.parse.urlsplit(dsn)
+    netloc = parts.netloc
+    if "@" in netloc:
+        user, host = netloc.rsplit("@", 1)
+        if ":" in user:
+            user, password = user.split(":", 1)
+            password = urllib.parse.unquote(password)
+        netloc = user + "@" + host
+    query = []  # as written, but for password=...
+    for item in parts.query.split("&") if parts.query else []:
+        if urllib.parse.unquote(item.split("=", 1)[0]) == "password":
+            password = urllib.parse.unquote(item.split("=", 1)[1] if "=" in item else "")
+        else:
+            query.append(item)
+    rest = (parts.scheme + "://" + netloc + parts.path + ("?" + "&".join(query) if query else ""))
+else:
+    # key = value pairs; a value is 'quoted' (\\ and \' inside) or runs to the next blank.
+    pairs, i, n = [], 0, len(dsn)
+    while i < n:
+        while i < n and dsn[i].isspace():
+            i += 1
+        if i >= n:
+            break
+        m = re.compile(r"([A-Za-z_]+)\s*=\s*").match(dsn, i)
+        if not m:
+            sys.exit("SHOP_DSN is not a libpq connection string")
+        key, i, value = m.group(1), m.end(), ""
+        quoted = i < n and dsn[i] == "'"
+        i += 1 if quoted else 0
+        while i < n and (dsn[i] != "'" if quoted else not dsn[i].isspace()):
+            if dsn[i] == "\\" and i + 1 < n:
+                i += 1
+            value += dsn[i]
+            i += 1
+        i += 1 if quoted else 0
+        if key == "password":
+            password = value
+        else:
+            pairs.append((key, value))
+    rest = " ".join(k + "='" + v.replace("\\", "\\\\").replace("'", "\\'") + "'" for k, v in pairs)
+sys.stdout.write(rest if want == "conninfo" else password)
+PY
+}
+conninfo=$(dsn_part conninfo) || {
+    echo "smoke test failed: cannot read SHOP_DSN" >&2
+    exit 1
+}
+dsn_password=$(dsn_part password) || exit 1
+if [ -n "$dsn_password" ]; then
+    export PGPASSWORD=$dsn_password # else libpq's own (~/.pgpass, an inherited PGPASSWORD)
+fi
 
 switches() { # on|off
     local value=true
     [ "$1" = off ] && value=false
-    "$PSQL" -X -q -v ON_ERROR_STOP=1 "$SHOP_DSN" -c \
+    "$PSQL" -X -q -v ON_ERROR_STOP=1 "$conninfo" -c \
         "UPDATE shop_switch SET enabled = $value WHERE name IN ('logins_enabled', 'orders_enabled')"
 }
 
@@ -63,7 +127,10 @@ request() {
 switches on || fail "cannot switch logins and orders on"
 echo "logins and orders switched on for the smoke test"
 
-request login /api/login/ --data-urlencode "username=$SMOKE_USER" --data-urlencode "password=$SMOKE_PASSWORD"
+# The password through a pipe (printf is a shell builtin: no process shows it); curl's command
+# line only names /dev/fd/N.
+request login /api/login/ --data-urlencode "username=$SMOKE_USER" \
+    --data-urlencode "password@"<(printf '%s' "$SMOKE_PASSWORD")
 [ "$status" = 200 ] || fail "POST /api/login/: expected 200, got $status: ${body:0:200}"
 echo "login as $SMOKE_USER: HTTP $status $body"
 

@@ -233,4 +233,53 @@ PAGE_WEBHOOK_URL=$BASE/page "$PAGE" <"$WORK/ev8" >/dev/null || fail "page-oncall
 assert_json "$WORK/got/$(received).json" '"APPROVAL NEEDED" in b["text"] and "rollback approve 20261126T150000.000Z-1a2b3c4d" in b["text"] and b["dedup_key"] == "rollback-20261126T150000.000Z-1a2b3c4d"'
 pass "page-oncall pages for a critical approval request, not for a notice"
 
+# --- 8. a multi-line summary and reason (a PostgreSQL error with DETAIL/CONTEXT lines): every
+#     destination still gets the event; Subject and chat text on one line, the mail body in full ----
+"$PY" - "$WORK/ev9" <<'PYEOF'
+import json, sys
+summary = ('ERROR:  duplicate key value violates unique constraint "orders_pkey"\n'
+           'DETAIL:  Key (id)=(42) already exists.\r\nCONTEXT:  SQL statement\tline 1\x1b[31m')
+json.dump({"event": "on-failure", "run_id": "20261126-150000-ab12", "playbook": "ecommerce",
+           "step": "stop-orders", "status": "failed", "reason": "manual\nsecond line\u2028third",
+           "summary": summary, "trigger": {"kind": "manual", "condition": "", "severity": "critical"},
+           "time": "2026-11-26T15:00:00Z"}, open(sys.argv[1], "w"))
+PYEOF
+before=$(received)
+rm -f "$WORK/mail.txt"
+NOTIFY_WEBHOOK_URL=$BASE/hook NOTIFY_FILE=$WORK/ml.jsonl NOTIFY_EMAIL=oncall@example.com \
+    NOTIFY_SENDMAIL=$WORK/sendmail "$NOTIFY" <"$WORK/ev9" >"$WORK/out" 2>"$WORK/err" ||
+    fail "notify with a multi-line summary exited $?: $(cat "$WORK/err")"
+[ ! -s "$WORK/err" ] || fail "notify with a multi-line summary warned: $(cat "$WORK/err")"
+[ $(($(received) - before)) -eq 1 ] || fail "webhook not called for a multi-line summary"
+assert_json "$WORK/got/$(received).json" '"\n" not in b["text"] and "\r" not in b["text"] and "\x1b" not in b["text"] and "reason: manual / second line / third" in b["text"] and "orders_pkey\" / DETAIL: Key (id)=(42) already exists. / CONTEXT: SQL statement line 1" in b["text"] and "\nDETAIL" in b["event"]["summary"]'
+[ -f "$WORK/mail.txt" ] || fail "no mail handed to sendmail for a multi-line summary"
+"$PY" - "$WORK/mail.txt" <<'PYEOF' || fail "mail: $(cat "$WORK/mail.txt")"
+import email, email.policy, sys
+m = email.message_from_binary_file(open(sys.argv[1], "rb"), policy=email.policy.default)
+subject = str(m["Subject"])
+assert "\n" not in subject and "FAILED at step stop-orders" in subject, subject
+assert "DETAIL: Key (id)=(42) already exists." in subject, subject
+body = m.get_content()
+assert "orders_pkey\"\nDETAIL:  Key (id)=(42) already exists." in body, body
+assert "CONTEXT:  SQL statement" in body, body
+PYEOF
+[ "$(grep -c . "$WORK/out")" -eq 1 ] || fail "the sent line is not one line: $(cat "$WORK/out")"
+PAGE_WEBHOOK_URL=$BASE/page "$PAGE" <"$WORK/ev9" >/dev/null 2>"$WORK/err" ||
+    fail "page-oncall with a multi-line summary: $(cat "$WORK/err")"
+assert_json "$WORK/got/$(received).json" '"\n" not in b["text"] and "DETAIL" in b["text"]'
+pass "multi-line summary and reason: one-line Subject and text, full body, exit 0"
+
+# A destination that raises (an address with a line break) is a failed delivery (exit 1, one
+# line), and the other destinations are still served.
+set +e
+NOTIFY_FILE=$WORK/ml2.jsonl NOTIFY_EMAIL=$'oncall@example.com\nBcc: x@example.com' \
+    NOTIFY_SENDMAIL=$WORK/sendmail "$NOTIFY" <"$WORK/ev9" >/dev/null 2>"$WORK/err"
+rc=$?
+set -e
+[ $rc -eq 1 ] || fail "a failing mail delivery: exit $rc, expected 1: $(cat "$WORK/err")"
+grep -q "^notify: cannot deliver to oncall@example.com" "$WORK/err" || fail "message: $(cat "$WORK/err")"
+if grep -q Traceback "$WORK/err"; then fail "a traceback: $(cat "$WORK/err")"; fi
+[ "$(wc -l <"$WORK/ml2.jsonl")" -eq 1 ] || fail "the file destination must still get the event"
+pass "a destination that raises: exit 1 with one line, others served"
+
 echo "hooks_notify: all passed"

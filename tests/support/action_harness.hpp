@@ -34,12 +34,16 @@ struct ActionHarness {
     }
 
     actions::Context context() {
-        actions::Context ctx{
-            playbook,  step,
-            runner,    run_id,
-            state_dir, state_dir / "runs" / run_id,
-            store,     trigger,
-            false,     [this](const std::string& line) { progress.push_back(line); }};
+        actions::Context ctx{playbook,
+                             step,
+                             fake != nullptr ? *fake : static_cast<exec::ProcessRunner&>(runner),
+                             run_id,
+                             state_dir,
+                             state_dir / "runs" / run_id,
+                             store,
+                             trigger,
+                             false,
+                             [this](const std::string& line) { progress.push_back(line); }};
         return ctx;
     }
     const actions::Action& action() const {
@@ -66,6 +70,7 @@ struct ActionHarness {
     playbook::Playbook playbook;
     playbook::Step step;
     exec::RealProcessRunner runner;
+    exec::ProcessRunner* fake = nullptr; ///< when set, runs the commands instead of `runner`
     actions::Trigger trigger;
     std::string run_id = "run-1";
     std::filesystem::path state_dir;

@@ -145,6 +145,20 @@ TEST_SUITE("actions") {
                       .find("is not a git work tree: fatal: not a git repository") !=
                   std::string::npos);
         }
+        SUBCASE("a tag read back from the repository that begins with - is never an option") {
+            // break-it 23/01's kind: `git tag` refuses such a name, update-ref does not.
+            git(repo, {"update-ref", "refs/tags/-f", commit_of(repo, "v2")});
+            git(repo, {"tag", "-d", "v2"});
+            test::ActionHarness h(tmp.path(), "git_checkout",
+                                  R"({"repo": "../app", "ref": "previous"})");
+            const std::string problem =
+                "ref \"-f\" begins with '-': git would read it as an option, not a ref";
+            CHECK(test::first_failed(h.preflight()).find(problem) != std::string::npos);
+            auto r = h.run();
+            CHECK(r.status == actions::Status::failed);
+            CHECK(r.summary.find(problem) != std::string::npos);
+            CHECK(head(repo) == commit_of(repo, "v3"));
+        }
         SUBCASE("validation") {
             test::ActionHarness h(tmp.path(), "git_checkout", R"({"repo": 1, "ref": "--force"})");
             auto ds = h.validate();

@@ -7,6 +7,7 @@
 #include "support/action_harness.hpp"
 #include "support/http_test_server.hpp"
 #include "support/temp_dir.hpp"
+#include "util/error.hpp"
 #include "util/secrets.hpp"
 
 #include <boost/json/parse.hpp>
@@ -18,14 +19,12 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// (A value that makes its path segment empty or a dot segment is refused: see below.)
 const std::vector<std::string> k_evil{
-    "a/../b?c=d&e#f",
-    "x'); DROP TABLE victim; --",
-    "a\"b'c\\",
-    "$(touch PWNED) `id`;",
-    "{{other}}",
-    "50% off+more",
-    "",
+    "a/b?c=d&e#f", "x'); DROP TABLE victim; --",
+    "a\"b'c\\",    "$(touch PWNED) `id`;",
+    "{{other}}",   "50% off+more",
+    "...",
 };
 
 std::string percent_decode(std::string_view s, bool plus_is_space) {
@@ -101,9 +100,30 @@ body = '{"note": "{{v}}", "raw": {{v}}}'
             CHECK(body.at("raw").as_string() == value);
             CHECK(body.size() == 2);
             // /items/ answers; /items/<value> is another path (404).
-            CHECK(r.status == (value.empty() ? actions::Status::succeeded
-                                             : actions::Status::verification_failed));
+            CHECK(r.status == actions::Status::verification_failed);
         }
+        // break-it 23/02: a value that makes the path segment "..", "." or empty (or holds ".."
+        // between slashes, sent as %2F) would address another resource: refused, nothing sent.
+        const size_t sent = server.requests().size();
+        for (const std::string value : {"..", ".", "", "a/../b?c=d&e#f", "../admin"}) {
+            INFO("value: " << value);
+            try {
+                run_call(tmp,
+                         R"(
+[[step]]
+id = "call"
+action = "http"
+method = "POST"
+url = ")" + server.url("/items/") +
+                             R"({{v}}?q={{v}}&r=1"
+)",
+                         value);
+                FAIL("accepted");
+            } catch (const util::InvalidInput& e) {
+                CHECK(std::string(e.what()).find("the value of {{v}} makes ") != std::string::npos);
+            }
+        }
+        CHECK(server.requests().size() == sent);
         server.on("/form/", {{.status = 200}});
         auto r = run_call(tmp, R"(
 [[step]]

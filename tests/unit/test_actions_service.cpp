@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: MIT
 #include "support/action_harness.hpp"
+#include "support/fake_runner.hpp"
 #include "support/http_test_server.hpp"
 #include "support/temp_dir.hpp"
 #include "util/files.hpp"
 #include "util/http_client.hpp"
 
+#include <boost/json/serialize.hpp>
 #include <doctest/doctest.h>
 #include <thread>
 
@@ -99,6 +101,57 @@ TEST_SUITE("actions") {
         REQUIRE(h3.validate().size() == 1);
         CHECK(h3.validate()[0].problem == "manager = \"command\" with op = \"restart\" needs "
                                           "restart = [...], or both stop and start");
+    }
+
+    TEST_CASE("service systemd: a unit name that begins with - stays one operand after --") {
+        // break-it 23/01: `systemctl restart --help` printed help and the step reported success.
+        test::TempDir tmp;
+        for (std::string unit : {"--help", "--version", "-.mount", "-.slice", "-", "shop", "a b"}) {
+            CAPTURE(unit);
+            test::ActionHarness h(tmp.path(), "service",
+                                  R"({"manager": "systemd", "op": "restart", "name": )" +
+                                      boost::json::serialize(boost::json::value(unit)) + "}");
+            CHECK(h.validate().empty());
+            test::FakeProcessRunner fake;
+            h.fake = &fake;
+            auto r = h.run();
+            REQUIRE(fake.calls.size() == 1);
+            CHECK(fake.calls[0].argv ==
+                  std::vector<std::string>{"systemctl", "restart", "--", unit});
+            CHECK(r.status == actions::Status::succeeded);
+            fake.calls.clear();
+            h.preflight();
+            REQUIRE(!fake.calls.empty());
+            CHECK(fake.calls.back().argv ==
+                  std::vector<std::string>{"systemctl", "cat", "--", unit});
+        }
+    }
+
+    TEST_CASE(
+        "service supervisor: a program name supervisorctl cannot take as one operand is refused") {
+        test::TempDir tmp;
+        for (std::string name : {"--help", "-x", "-", "a b", "shop\tweb", "web\n"}) {
+            CAPTURE(name);
+            test::ActionHarness h(tmp.path(), "service",
+                                  R"({"manager": "supervisor", "op": "restart", "name": )" +
+                                      boost::json::serialize(boost::json::value(name)) + "}");
+            auto ds = h.validate();
+            REQUIRE(ds.size() == 1);
+            CHECK(ds[0].problem.find("key \"name\": ") == 0);
+            CHECK(ds[0].problem.find(": supervisorctl would not read it as one program name") !=
+                  std::string::npos);
+            test::FakeProcessRunner fake;
+            h.fake = &fake;
+            h.run();
+            CHECK(fake.calls.empty()); // a step that does not parse runs nothing
+        }
+        for (std::string name : {"shop", "web:web_0", "a-b", "x-"}) {
+            CAPTURE(name);
+            test::ActionHarness h(tmp.path(), "service",
+                                  R"({"manager": "supervisor", "op": "restart", "name": )" +
+                                      boost::json::serialize(boost::json::value(name)) + "}");
+            CHECK(h.validate().empty());
+        }
     }
 
     TEST_CASE("service with a real supervisord: start — restart — stop a python http.server") {

@@ -5,6 +5,7 @@
 
 #include "playbook/loader.hpp"
 #include "support/temp_dir.hpp"
+#include "util/error.hpp"
 #include "util/files.hpp"
 
 #include <boost/json/parse.hpp>
@@ -208,10 +209,12 @@ TEST_SUITE("playbook") {
     TEST_CASE("url: the base URL whole — every other value one percent-encoded component") {
         CHECK(apply("{{v}}/health/?q={{w}}", Encoding::url, "http://127.0.0.1:8000").text ==
               "http://127.0.0.1:8000/health/?q=second");
-        CHECK(
-            apply("http://h/api/{{v}}?q={{v}}#{{v}}", Encoding::url, "a/../b?c=d&e#f g\r\n").text ==
-            "http://h/api/a%2F..%2Fb%3Fc%3Dd%26e%23f%20g%0D%0A?q=a%2F..%2Fb%3Fc%3Dd%"
-            "26e%23f%20g%0D%0A#a%2F..%2Fb%3Fc%3Dd%26e%23f%20g%0D%0A");
+        CHECK(apply("http://h/api/{{v}}?q={{v}}#{{v}}", Encoding::url, "a/b?c=d&e#f g\r\n").text ==
+              "http://h/api/a%2Fb%3Fc%3Dd%26e%23f%20g%0D%0A?q=a%2Fb%3Fc%3Dd%"
+              "26e%23f%20g%0D%0A#a%2Fb%3Fc%3Dd%26e%23f%20g%0D%0A");
+        // Dot segments only matter in the path: a query value or fragment may be "..".
+        CHECK(apply("http://h/api/x?q={{v}}#{{v}}", Encoding::url, "..").text ==
+              "http://h/api/x?q=..#..");
         std::vector<std::string> problems;
         apply("{{v}}/x", Encoding::url, "http://h/\r\nX-Injected: yes", &problems);
         CHECK(problems == std::vector<std::string>{
@@ -351,6 +354,208 @@ sql = "UPDATE t SET note = 'why: {{nl}}'"
                   "the header; a header value cannot carry it");
             CHECK(e.diagnostics()[1].where.line == 14);
             CHECK(e.diagnostics()[1].problem.find("{{nl}} inside a SQL string literal") == 0);
+        }
+    }
+
+    TEST_CASE("url: a value that makes a path segment empty or a dot segment is refused") {
+        // break-it 23/02: /users/{{user}}/admin-reset with user = ".." reached /admin-reset.
+        // Reference model: the segments of the substituted path, percent-decoded, split again
+        // at '/' and '\\'; a segment that holds a value is refused when it is empty or one of
+        // its pieces is "." or "..".
+        const std::vector<std::string> parts{"",   ".",    "..", "a",   "%2e", "/",
+                                             "./", "..\\", ".a", "...", " .",  "a/../b"};
+        auto model_refuses = [](const std::string& segment) {
+            if (segment.empty()) {
+                return true;
+            }
+            std::string piece;
+            for (size_t i = 0; i <= segment.size(); ++i) {
+                if (i == segment.size() || segment[i] == '/' || segment[i] == '\\') {
+                    if (piece == "." || piece == "..") {
+                        return true;
+                    }
+                    piece.clear();
+                } else {
+                    piece += segment[i];
+                }
+            }
+            return false;
+        };
+        for (const std::string& template_text : {std::string("http://h/users/{{a}}{{b}}/reset"),
+                                                 std::string("http://h/users/{{a}}{{b}}"),
+                                                 std::string("http://h/users/{{a}}{{b}}?x=1"),
+                                                 std::string("{{base}}/u/{{a}}{{b}}/r")}) {
+            for (const auto& a : parts) {
+                for (const auto& b : parts) {
+                    CAPTURE(template_text);
+                    CAPTURE(a);
+                    CAPTURE(b);
+                    Substituter s({{"a", a}, {"b", b}, {"base", "http://h:8/api"}});
+                    std::vector<std::string> uses, problems;
+                    auto out = s.apply(template_text, Encoding::url, uses, problems);
+                    // The value as it arrives: its own text ("%2e" is a literal %, encoded as
+                    // %25 and so never a dot).
+                    const bool refused = model_refuses(a + b);
+                    CHECK(problems.size() == (refused ? 1U : 0U));
+                    if (refused && !problems.empty()) {
+                        CHECK(problems[0].find("the value of {{a}} and {{b}} makes ") == 0);
+                        CHECK(problems[0].find("the request would address another resource") !=
+                              std::string::npos);
+                    }
+                }
+            }
+        }
+        // The literal text counts with the value: %2E written in the URL and a value "." make "..".
+        std::vector<std::string> problems;
+        apply("http://h/users/%2E{{v}}/reset", Encoding::url, ".", &problems);
+        CHECK(problems == std::vector<std::string>{
+                              "the value of {{v}} makes the URL path segment \"..\", which URL "
+                              "resolvers and proxies remove with the segment before it (RFC "
+                              "3986 §5.2.4): the request would address another resource"});
+        // A value that holds more than the dot segment is never quoted (it may be a secret).
+        apply("http://h/users/{{v}}/reset", Encoding::url, "Zq8Secret/../x", &problems);
+        REQUIRE(problems.size() == 1);
+        CHECK(problems[0].find("Zq8Secret") == std::string::npos);
+        CHECK(problems[0].find("makes a URL path segment holding \"..\" between slashes") !=
+              std::string::npos);
+        apply("http://h/users/{{v}}/reset", Encoding::url, "", &problems);
+        CHECK(problems == std::vector<std::string>{
+                              "the value of {{v}} makes an empty URL path segment (//), which URL "
+                              "resolvers and proxies merge with its neighbour (RFC 3986 §5.2.4): "
+                              "the request would address another resource"});
+        // A segment without a value is the author's: /a/../b is written, not substituted.
+        apply("http://h/a/../b/{{v}}", Encoding::url, "x", &problems);
+        CHECK(problems.empty());
+
+        // At validate an unset variable's value is unknown (empty): its segment is not judged.
+        test::TempDir dir;
+        std::map<std::string, std::string> env;
+        playbook::LoadOptions options;
+        options.environment = &env;
+        options.unset_env_is_warning = true;
+        options.actions.push_back({"http", {"url"}, {}, {{"url", Encoding::url}}});
+        fs::path pb = dir.write("u.toml", "[vars]\nuser = { env = \"U_UNSET_Q\" }\n[[step]]\nid = "
+                                          "\"r\"\naction = \"http\"\nurl = "
+                                          "\"http://h/users/{{user}}/reset\"\n");
+        auto loaded = playbook::load(pb, options);
+        CHECK(loaded.warnings.size() == 1);
+        env["U_UNSET_Q"] = "";
+        options.unset_env_is_warning = false;
+        CHECK_THROWS_AS(playbook::load(pb, options), util::InvalidInput);
+    }
+
+    TEST_CASE("http body: JSON by its shape whatever the Content-Type — raw bodies reported") {
+        // break-it 23/17: a JSON body sent as application/x-ndjson or text/plain got values raw.
+        test::TempDir dir;
+        std::map<std::string, std::string> env;
+        playbook::LoadOptions options;
+        options.environment = &env;
+        options.actions.push_back(
+            {"http",
+             {"url", "headers", "body"},
+             {},
+             {{"url", Encoding::url}, {"headers.*", Encoding::header}, {"body", Encoding::plain}}});
+        const std::string evil = "x\", \"admin\": true, \"y\": \"\nline2";
+        env["EVIL"] = evil;
+        auto step = [](const std::string& id, const std::string& type, const std::string& body) {
+            return "[[step]]\nid = \"" + id + "\"\naction = \"http\"\nurl = \"http://h/\"\n" +
+                   (type.empty() ? "" : "headers = { Content-Type = \"" + type + "\" }\n") +
+                   "body = '" + body + "'\n";
+        };
+        std::string text = "[vars]\nv = { env = \"EVIL\" }\n";
+        const std::vector<std::string> json_types{"application/x-ndjson",
+                                                  "text/plain; charset=utf-8",
+                                                  "application/jsonl",
+                                                  "application/json-seq",
+                                                  "application/xml",
+                                                  "",
+                                                  "application/x-www-form-urlencoded"};
+        for (size_t i = 0; i < json_types.size(); ++i) {
+            text += step("j" + std::to_string(i), json_types[i],
+                         "{\"release\": \"{{v}}\", \"admin\": false}");
+        }
+        text += step("nd", "application/x-ndjson", "  [{{v}}]");
+        text += step("xml", "application/xml", "<r>{{v}}</r>");
+        text += step("plain", "", "release={{v}}");
+        text += step("literal", "text/plain", "no reference here");
+        auto loaded = playbook::load(dir.write("pb.toml", text), options);
+        for (size_t i = 0; i < json_types.size(); ++i) {
+            CAPTURE(json_types[i]);
+            const auto* s = loaded.find_step("j" + std::to_string(i));
+            auto doc = boost::json::parse(s->params.at("body").as_string()).as_object();
+            CHECK(doc.size() == 2);
+            CHECK(doc.at("release").as_string() == evil);
+            CHECK(doc.at("admin").as_bool() == false);
+            CHECK(std::string(s->params.at("body").as_string()).find('\n') == std::string::npos);
+        }
+        CHECK(boost::json::parse(loaded.find_step("nd")->params.at("body").as_string())
+                  .as_array()[0]
+                  .as_string() == evil);
+        // Raw: a warning each, located at the body; none for a body without a reference.
+        REQUIRE(loaded.step_warnings.size() == 2);
+        CHECK(loaded.step_warnings[0].subject == "step \"xml\"");
+        CHECK(loaded.step_warnings[0].problem.find(
+                  "key \"body\": a reference in a application/xml body goes in raw") == 0);
+        CHECK(loaded.step_warnings[0].where.line > 0);
+        CHECK(loaded.step_warnings[1].problem.find(
+                  "key \"body\": a reference in a body without a Content-Type goes in raw") == 0);
+
+        // multipart: an error (a value holding the boundary would add a part).
+        fs::path bad = dir.write("mp.toml", "[vars]\nv = \"x\"\n" +
+                                                step("mp", "multipart/form-data; boundary=B",
+                                                     "--B Content-Disposition: form-data; "
+                                                     "name=a {{v}} --B--"));
+        try {
+            playbook::load(bad, options);
+            FAIL("a reference in a multipart body was accepted");
+        } catch (const util::InvalidInput& e) {
+            REQUIRE(e.diagnostics().size() == 1);
+            CHECK(e.diagnostics()[0].problem.find(
+                      "key \"body\": a reference in a multipart/form-data body: a value holding "
+                      "the boundary would add a part") == 0);
+        }
+    }
+
+    TEST_CASE("env names: empty — with = — with NUL are located errors at the key") {
+        // break-it 23/07: "PATH=/tmp/evil:/usr/bin" = "" replaced the child's PATH.
+        test::TempDir dir;
+        std::map<std::string, std::string> env;
+        playbook::LoadOptions options;
+        options.environment = &env;
+        for (const std::string& key :
+             {std::string("\"A=B\""), std::string("\"PATH=/tmp/evil:/bin\""), std::string("\"\""),
+              std::string("\"C\\u0000D\""), std::string("\"=\"")}) {
+            CAPTURE(key);
+            fs::path pb = dir.write("env.toml", "[[step]]\nid = \"e\"\naction = \"exec\"\n"
+                                                "argv = [\"true\"]\nenv = { OK = \"1\", " +
+                                                    key + " = \"x\" }\n");
+            try {
+                playbook::load(pb, options);
+                FAIL("accepted");
+            } catch (const util::InvalidInput& e) {
+                REQUIRE(e.diagnostics().size() == 1);
+                CHECK(e.diagnostics()[0].where.line == 5);
+                CHECK(e.diagnostics()[0].where.column == 19);
+                CHECK(e.diagnostics()[0].problem.find("key \"env\": ") == 0);
+                CHECK(e.diagnostics()[0].problem.find(" is not an environment variable name") !=
+                      std::string::npos);
+            }
+        }
+        fs::path ok =
+            dir.write("ok.toml", "[[step]]\nid = \"e\"\naction = \"exec\"\n"
+                                 "argv = [\"true\"]\nenv = { OK = \"1\", a-b = \"2\" }\n");
+        CHECK(playbook::load(ok, options).find_step("e")->env.size() == 2);
+        // A variable's env name too: getenv("A=B") would read variable A.
+        fs::path var = dir.write("var.toml", "[vars]\nt = { env = \"A=B\" }\n[[step]]\nid = "
+                                             "\"e\"\naction = \"exec\"\nargv = [\"true\"]\n");
+        try {
+            playbook::load(var, options);
+            FAIL("accepted");
+        } catch (const util::InvalidInput& e) {
+            REQUIRE(e.diagnostics().size() == 1);
+            CHECK(e.diagnostics()[0].where.line == 2);
+            CHECK(e.diagnostics()[0].problem ==
+                  "key \"env\": \"A=B\" is not an environment variable name");
         }
     }
 }

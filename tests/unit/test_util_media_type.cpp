@@ -28,6 +28,17 @@ TEST_SUITE("util") {
         CHECK_FALSE(util::is_json_media_type("application/jsonx"));
         CHECK_FALSE(util::is_json_media_type("text/plain"));
         CHECK_FALSE(util::is_json_media_type("+json"));
+        // JSON text sequences (break-it 23/17): one JSON text per line or per RS.
+        for (const char* seq :
+             {"application/x-ndjson", "application/ndjson", "application/jsonl",
+              "application/x-jsonl", "application/jsonlines", "application/x-jsonlines",
+              "application/json-seq", "application/geo+json-seq"}) {
+            CAPTURE(seq);
+            CHECK(util::is_json_media_type(seq));
+        }
+        CHECK_FALSE(util::is_json_media_type("application/xml"));
+        CHECK_FALSE(util::is_json_media_type("multipart/form-data"));
+        CHECK_FALSE(util::is_json_media_type("+json-seq"));
     }
 
     TEST_CASE("ascii_iequals: ASCII letters only") {

@@ -75,8 +75,41 @@ TEST_SUITE("util") {
             {{toml.string(), 2, 47}, "syntax", "expected", "", util::SourceEcho::toml_masked});
         CHECK(shown.find("Sekr3t") == std::string::npos);
         CHECK(shown.find("    dsn = \"***\" x\n                ^\n") != std::string::npos);
-        // The plain rule shows the line (what is registered is masked when it is printed).
+        // The plain rule shows the line (what is registered is masked when it is printed),
+        // but the userinfo of a URL in it: the engine refuses it before registering it.
         shown = util::format_diagnostic({{toml.string(), 2, 47}, "x", "y", ""});
-        CHECK(shown.find("Sekr3tPassw0rdQ") != std::string::npos);
+        CHECK(shown.find("Sekr3tPassw0rdQ") == std::string::npos);
+        CHECK(shown.find("    dsn = \"postgresql://rb:***@db/rb\" x\n") != std::string::npos);
+        auto other = dir.write("o.toml", "[step]\nflag = \"x\"\n");
+        shown = util::format_diagnostic({{other.string(), 2, 1}, "x", "y", ""});
+        CHECK(shown.find("    flag = \"x\"\n    ^\n") != std::string::npos);
+    }
+
+    TEST_CASE("source mask: the userinfo of every URL on a line is *** — the caret follows") {
+        // break-it 23/03: the diagnostic refusing user:password@ quoted the password.
+        struct Case {
+            std::string line;
+            int column;
+            std::string shown;
+            int shown_column;
+        };
+        for (const auto& c : std::vector<Case>{
+                 {"url = \"http://deploy:HttpUserinfoSecret66@127.0.0.1:8000/health\"", 7,
+                  "url = \"http://deploy:***@127.0.0.1:8000/health\"", 7},
+                 {"url = \"http://deploy:HttpUserinfoSecret66@127.0.0.1:8000/health\" # x", 68,
+                  "url = \"http://deploy:***@127.0.0.1:8000/health\" # x", 51},
+                 {"a = 'https://TokenOnly99@github.com/x' b = \"postgres://u:p%40ss@h/db\"", 1,
+                  "a = 'https://***@github.com/x' b = \"postgres://u:***@h/db\"", 1},
+                 {"u = \"http://user:pa@ss@host/\"", 1, "u = \"http://user:***@host/\"", 1},
+                 {"u = \"http://host/path@x:y\"", 1, "u = \"http://host/path@x:y\"", 1},
+                 {"u = \"http://host:8080/\"", 1, "u = \"http://host:8080/\"", 1},
+                 {"u = \"http://user:@host/\"", 1, "u = \"http://user:@host/\"", 1},
+                 {"no url here: a@b c:d", 5, "no url here: a@b c:d", 5},
+             }) {
+            int column = c.column;
+            INFO(c.line);
+            CHECK(util::url_userinfo_masked(c.line, column) == c.shown);
+            CHECK(column == c.shown_column);
+        }
     }
 }
