@@ -66,25 +66,32 @@ head -1 "$WORK/_rollback" | grep -qx '#compdef rollback' || fail "zsh script has
 if command -v zsh >/dev/null; then
     zsh -n "$WORK/_rollback" || fail "zsh -n: the zsh completion does not parse"
     # An interactive zsh on a pseudo-terminal (zpty) with the script in its fpath completes
-    # LINE<TAB>; prints what the terminal showed, escape sequences removed.
-    zsh_complete() {
+    # LINE<TAB>; prints what the terminal showed, escape sequences removed. It reads until the
+    # output holds WORD (at most 20 s: an interactive zsh with compinit starts slowly on a busy
+    # machine), so the test waits for the completion, not for a fixed time.
+    zsh_complete() { # LINE WORD
         mkdir -p "$WORK/zfunc" && cp "$WORK/_rollback" "$WORK/zfunc/"
         timeout 30 zsh -f -c '
             zmodload zsh/zpty
             zpty comp zsh -f -i
             zpty -w comp "PS1=\"> \"; fpath=($1 \$fpath); autoload -Uz compinit; compinit -u -d $1/dump"
             zpty -w comp "$2"$'"'"'\t'"'"'
-            sleep 2
-            while zpty -r -t comp line; do print -rn -- "$line"; done
-            zpty -d comp' _ "$WORK/zfunc" "$1" | sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g' | tr -d '\r'
+            out=""
+            for i in {1..100}; do
+                while zpty -r -t comp line; do out+=$line; done
+                [[ $out == *$3* ]] && break
+                sleep 0.2
+            done
+            print -rn -- "$out"
+            zpty -d comp' _ "$WORK/zfunc" "$1" "$2" | sed 's/\x1b\[[0-9;?]*[a-zA-Z]//g' | tr -d '\r'
     }
-    zsh_complete "rollback re" > "$WORK/zsh.re"
+    zsh_complete "rollback re" resume > "$WORK/zsh.re"
     for c in "rehearse  -- restore backups" "report    -- a run's full timeline" "resume    -- continue"; do
         contains "$WORK/zsh.re" "$c"
     done
-    zsh_complete "rollback run --dry" > "$WORK/zsh.run"
+    zsh_complete "rollback run --dry" dry-run > "$WORK/zsh.run"
     contains "$WORK/zsh.run" "rollback run --dry-run"
-    zsh_complete "rollback backup " > "$WORK/zsh.backup"
+    zsh_complete "rollback backup " verify > "$WORK/zsh.backup"
     contains "$WORK/zsh.backup" "list    verify"
     for f in "$WORK"/zsh.*; do lacks "$f" "_arguments:"; done
     pass "zsh completes commands, options and subcommands (zpty)"
