@@ -21,6 +21,27 @@ std::string Loader::sub(const toml::node& at, std::string_view text, Step& s,
                            ": a command, argument, path or statement cannot carry it (the "
                            "program would see the text cut there)");
     }
+    if (encoding == Encoding::shell) {
+        // No value in shell text (docs/playbook.md, "Substitution"): every reference is an
+        // error at its own column; the text is then substituted plainly for the messages about
+        // undefined names, and never run.
+        for (size_t pos = 0;;) {
+            const size_t open = text.find("{{", pos);
+            const size_t close = open == std::string_view::npos ? open : text.find("}}", open + 2);
+            if (close == std::string_view::npos) {
+                break;
+            }
+            const std::string name(util::trim(text.substr(open + 2, close - open - 2)));
+            pos = close + 2;
+            if (is_variable_name(name)) {
+                const std::string ref = "{{" + name + "}}";
+                m_r.error(when_where(at, std::string(text), open), subject,
+                          ref + " in shell text: " + std::string(k_shell_text_refusal),
+                          shell_text_hint(ref));
+            }
+        }
+        encoding = Encoding::plain;
+    }
     Substitution out = m_subst->apply(text, encoding, s.uses, problems);
     for (auto& p : problems) {
         m_r.error(m_r.where(at), subject, std::move(p));

@@ -36,6 +36,14 @@ std::vector<Variable> resolve_variables(TomlReader& reader, const toml::table* v
                                         const std::map<std::string, std::string>& dotenv,
                                         std::vector<util::Diagnostic>& warnings);
 
+/// Why a reference in shell text (Encoding::shell) is refused, and the hint. No value — not even
+/// {{playbook_dir}} — is written into text a shell parses (docs/playbook.md, "Substitution").
+inline constexpr std::string_view k_shell_text_refusal =
+    "a shell parses this text, and no quoting keeps a value data everywhere a shell can put it "
+    "(arithmetic, variable names, trap, backquotes, command strings parsed again)";
+/// The hint for `ref` (`{{name}}`) in shell text.
+std::string shell_text_hint(const std::string& ref);
+
 /// The result of substituting into one text.
 struct Substitution {
     std::string text;                ///< with every reference replaced (sql: by $1, $2, ...)
