@@ -104,7 +104,8 @@ std::vector<std::string> Loader::sub_argv(const toml::array& arr, Step& s, std::
         list.push_back(arr.get(i)->as_string()->get());
     }
     // How each element is read, by every program the array names (docs/playbook.md,
-    // "Substitution"): a shell's command string takes shell words, code is refused.
+    // "Substitution"): a shell's command string is shell text, code is refused — neither takes
+    // a value.
     std::vector<std::string> seen;
     for (const auto& item : list) {
         std::vector<std::string> ignored_uses, ignored_problems;
@@ -194,9 +195,9 @@ void Loader::refuse_shell_text(const util::Location& at, std::string_view text,
                   shown +
                   ") that no shell the validator knows reads: a program that runs it through a "
                   "shell would run the value",
-              "for a shell, write [\"sh\", \"-c\", \"...\"] (the value becomes one quoted word) "
-              "or pass it through env = { V = \"" +
-                  ref + "\" } and \"$V\"; for plain text, leave the shell characters out");
+              "pass it through env = { V = \"" + ref +
+                  "\" } and \"$V\" in a shell's script (or as an argument after the command "
+                  "string); for plain text, leave the shell characters out");
 }
 
 // `pattern` is the key path without array indices (what ActionSpec::encodings names),

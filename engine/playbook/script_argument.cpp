@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Which argument of a command line is a script an interpreter runs (sh -c, su -c, python -c,
-// ...): the one a {{variable}} must be quoted in as a shell word, or refused.
+// ...): where a {{variable}} is refused, whatever it holds.
 #include "playbook/script_syntax.hpp"
 #include "playbook/variables.hpp"
 

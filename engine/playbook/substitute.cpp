@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// Context-aware substitution of {{variables}}: a value stays a value in a shell word, SQL, JSON,
-// a URL or a header (docs/playbook.md, "Variables").
+// Context-aware substitution of {{variables}}: a value stays a value in SQL, JSON, a URL or a
+// header, and is refused in shell text (docs/playbook.md, "Variables").
 #include "playbook/variables.hpp"
 
 #include "playbook/substitute_dsn.hpp"

@@ -86,7 +86,7 @@ struct ScriptArg {
     ScriptArg(size_t i, bool is_shell, std::string prog)
         : index(i), shell(is_shell), program(std::move(prog)) {}
     size_t index = 0;    ///< 0: none
-    bool shell = false;  ///< a shell command (values are quoted as shell words)
+    bool shell = false;  ///< a shell's command string (shell text: takes no value)
     std::string program; ///< the program that runs it, for messages
     bool to_end =
         false; ///< the elements after `index` are code too (`watch CMD...`, `ssh H CMD...`)
