@@ -21,6 +21,27 @@ std::string Loader::sub(const toml::node& at, std::string_view text, Step& s,
                            ": a command, argument, path or statement cannot carry it (the "
                            "program would see the text cut there)");
     }
+    if (encoding == Encoding::shell) {
+        // No value in shell text (docs/playbook.md, "Substitution"): every reference is an
+        // error at its own column; the text is then substituted plainly for the messages about
+        // undefined names, and never run.
+        for (size_t pos = 0;;) {
+            const size_t open = text.find("{{", pos);
+            const size_t close = open == std::string_view::npos ? open : text.find("}}", open + 2);
+            if (close == std::string_view::npos) {
+                break;
+            }
+            const std::string name(util::trim(text.substr(open + 2, close - open - 2)));
+            pos = close + 2;
+            if (is_variable_name(name)) {
+                const std::string ref = "{{" + name + "}}";
+                m_r.error(when_where(at, std::string(text), open), subject,
+                          ref + " in shell text: " + std::string(k_shell_text_refusal),
+                          shell_text_hint(ref));
+            }
+        }
+        encoding = Encoding::plain;
+    }
     Substitution out = m_subst->apply(text, encoding, s.uses, problems);
     for (auto& p : problems) {
         m_r.error(m_r.where(at), subject, std::move(p));
@@ -83,7 +104,8 @@ std::vector<std::string> Loader::sub_argv(const toml::array& arr, Step& s, std::
         list.push_back(arr.get(i)->as_string()->get());
     }
     // How each element is read, by every program the array names (docs/playbook.md,
-    // "Substitution"): a shell's command string takes shell words, code is refused.
+    // "Substitution"): a shell's command string is shell text, code is refused — neither takes
+    // a value.
     std::vector<std::string> seen;
     for (const auto& item : list) {
         std::vector<std::string> ignored_uses, ignored_problems;
@@ -173,9 +195,9 @@ void Loader::refuse_shell_text(const util::Location& at, std::string_view text,
                   shown +
                   ") that no shell the validator knows reads: a program that runs it through a "
                   "shell would run the value",
-              "for a shell, write [\"sh\", \"-c\", \"...\"] (the value becomes one quoted word) "
-              "or pass it through env = { V = \"" +
-                  ref + "\" } and \"$V\"; for plain text, leave the shell characters out");
+              "pass it through env = { V = \"" + ref +
+                  "\" } and \"$V\" in a shell's script (or as an argument after the command "
+                  "string); for plain text, leave the shell characters out");
 }
 
 // `pattern` is the key path without array indices (what ActionSpec::encodings names),

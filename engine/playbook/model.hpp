@@ -28,7 +28,7 @@ std::string_view to_string(OnFailure f);
 /// a value stays one piece of data whatever characters it holds (DESIGN.md, trust invariant 5).
 enum class Encoding {
     plain,  ///< passed on whole (an argv element, an environment value, a path): as it is
-    shell,  ///< a /bin/sh command line: one quoted word, whatever quotes surround the reference
+    shell,  ///< a /bin/sh command line: takes no value at all (a reference is a validation error)
     sql,    ///< SQL: a bound parameter $1, $2, ... (a reference alone in quotes, '{{v}}', too)
     url,    ///< a URL: at its very start the base URL, anywhere else one percent-encoded component
     header, ///< an HTTP header value: as it is, but CR, LF and NUL are refused
@@ -38,7 +38,7 @@ enum class Encoding {
     /// conninfo-quoted in key=value form, percent-encoded in a URI (detail::dsn_place).
     dsn,
     /// An argv array (a program and its arguments): each element as it is (plain), but the
-    /// command string a shell runs (`sh -c "..."`, found by script_argument) takes shell words,
+    /// command string a shell runs (`sh -c "..."`, found by script_argument) is shell text,
     /// and the code of another interpreter (`python3 -c`) takes no value at all. A single
     /// string given this encoding is plain.
     argv,

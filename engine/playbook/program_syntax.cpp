@@ -250,17 +250,19 @@ ArgRoles argument_roles(const std::vector<std::string>& argv) {
             r.program[i] = program;
         }
     };
+    // Every element taken as a program, wherever it stands: what it runs among the elements
+    // after it (indices are into argv itself).
     for (size_t j = 0; j < argv.size(); ++j) {
-        const std::vector<std::string> suffix(argv.begin() + static_cast<long>(j), argv.end());
-        const ScriptArg s = script_argument(suffix);
+        bool stops = false;
+        const ScriptArg s = own_arguments(argv, j, stops);
         if (s.index != 0) {
-            mark(j + s.index, s.shell ? ArgRole::shell : ArgRole::code, s.program);
-            for (size_t k = j + s.index + 1; s.to_end && k < argv.size(); ++k) {
+            mark(s.index, s.shell ? ArgRole::shell : ArgRole::code, s.program);
+            for (size_t k = s.index + 1; s.to_end && k < argv.size(); ++k) {
                 mark(k, ArgRole::code, s.program);
             }
         }
         for (size_t k : s.options) {
-            mark(j + k, ArgRole::code, s.program);
+            mark(k, ArgRole::code, s.program);
         }
     }
     return r;

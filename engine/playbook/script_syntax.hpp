@@ -21,10 +21,31 @@ bool is_interpreter(std::string_view prog);
 /// Programs that run their arguments as a command after their own options (env, timeout, nice,
 /// sudo, prlimit, setpriv, ...).
 bool is_wrapper(std::string_view prog);
-/// The shell's -c command string after argv[j] (the shell), or 0.
-size_t shell_script_after(const std::vector<std::string>& argv, size_t j);
+/// The shell's -c command string after argv[j] (the shell), or 0: the first operand after the
+/// options (letter groups, `-o NAME` also at the end of a group, `--rcfile FILE`, `--`) when
+/// some group holds `c`. The option words and values before it go to `options` if given.
+size_t shell_script_after(const std::vector<std::string>& argv, size_t j,
+                          std::vector<size_t>* options = nullptr);
 /// The index of the code argument of an interpreter at argv[j] given as an option, or 0.
 size_t interpreter_code(const std::vector<std::string>& argv, size_t j, std::string_view prog);
+
+/// What the option grammar of a program that runs code (code_grammar.cpp) says of its
+/// arguments: every element that is code or not provably data.
+struct CodeScan {
+    std::vector<size_t> code; ///< indices (into argv) that are not data
+    size_t code_value = 0;    ///< the code itself (an option's value or the program operand)
+    size_t program = 0;       ///< awk/sed/jq: the operand that is the program text
+    bool code_given = false;  ///< code came from the command line (-c, -e, the program operand)
+    bool file_given = false;  ///< a program file was named (-f FILE)
+};
+/// What the program at argv[j] itself runs as shell or code among its arguments (not looking
+/// past it as a wrapper). `stops`: the program does not run the element after its options as
+/// a program (a shell, an interpreter; false for env without -S, su USER, flock FILE).
+ScriptArg own_arguments(const std::vector<std::string>& argv, size_t j, bool& stops);
+/// Fills `out` for a program with a known grammar (python*, perl*, ruby, node, php, lua*,
+/// tclsh, pwsh, awk family, sed, jq, psql, mysql, env, gdb, vim family) and returns true.
+bool code_program(const std::vector<std::string>& argv, size_t j, std::string_view prog,
+                  CodeScan& out);
 /// For a program that runs an argument (or the rest of its arguments) through a shell or as
 /// code by a syntax of its own — watch (without -x), ssh, git (-c, --upload-pack, rebase -x,
 /// submodule foreach, config alias.*), rsync -e, tar --to-command, tmux, screen, parallel, sg —

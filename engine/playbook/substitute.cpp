@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: MIT
-// Context-aware substitution of {{variables}}: a value stays a value in a shell word, SQL, JSON,
-// a URL or a header (docs/playbook.md, "Variables").
+// Context-aware substitution of {{variables}}: a value stays a value in SQL, JSON, a URL or a
+// header, and is refused in shell text (docs/playbook.md, "Variables").
 #include "playbook/variables.hpp"
 
 #include "playbook/substitute_dsn.hpp"
-#include "playbook/substitute_shell.hpp"
 #include "playbook/substitute_sql.hpp"
 
 #include "util/encode.hpp"
@@ -43,7 +42,6 @@ std::string_view to_string(Encoding e) {
 
 namespace {
 
-using detail::ShellState;
 using detail::SqlState;
 
 // Inside or outside a JSON string, after the literal JSON written so far.
@@ -216,6 +214,13 @@ void check_url_segments(const std::string& url, const std::vector<UrlValue>& val
 
 } // namespace
 
+std::string shell_text_hint(const std::string& ref) {
+    return "pass it through the environment: env = { V = \"" + ref +
+           "\" } and \"$V\" in the script (or as an argument after the command string: "
+           "sh -c '... \"$1\"' sh \"" +
+           ref + "\")";
+}
+
 Substituter::Substituter(std::map<std::string, std::string> values) : m_values(std::move(values)) {
     for (const auto& [name, _] : m_values) {
         m_names.push_back(name);
@@ -231,20 +236,16 @@ Substitution Substituter::apply(std::string_view text, Encoding encoding,
                                 std::vector<std::string>& uses,
                                 std::vector<std::string>& problems) const {
     Substitution out;
-    ShellState shell;
     SqlState sql;
     JsonState json;
     std::vector<std::string> sql_names; // the variable of $1, $2, ...
     std::vector<UrlValue> url_values;   // where each value landed in a URL
-    const std::string reader =
-        encoding == Encoding::shell ? stdin_code_reader(text) : std::string();
     size_t pos = 0;
     for (;;) {
         size_t open = text.find("{{", pos);
         size_t close = open == std::string_view::npos ? open : text.find("}}", open + 2);
         std::string_view literal =
             text.substr(pos, close == std::string_view::npos ? std::string_view::npos : open - pos);
-        shell.advance(literal);
         sql.advance(literal, out.text);
         json.advance(literal);
         out.text.append(literal);
@@ -293,20 +294,10 @@ Substitution Substituter::apply(std::string_view text, Encoding encoding,
             }
             break;
         case Encoding::shell:
-            if (!reader.empty()) {
-                problems.push_back(ref + " in a shell string that runs what it reads as code (" +
-                                   reader +
-                                   "): the value would become code; pass it through the "
-                                   "environment (env = { V = \"" +
-                                   ref + "\" } and \"$V\") to a script that does not");
-            } else if (auto why = shell.unsafe(); !why.empty()) {
-                problems.push_back(ref + " " + why +
-                                   ": no quoting keeps a value one word there; pass it through "
-                                   "the environment (env = { V = \"" +
-                                   ref + "\" } and \"$V\") or as an argument (\"$1\")");
-            } else if (!refuse_nul("a shell command")) {
-                out.text += shell.encode(value);
-            }
+            // Never a value in shell text: no quoting keeps it data everywhere a shell can put
+            // it (arithmetic, variable names, traps, backquotes, nested command strings).
+            problems.push_back(ref + " in shell text: " + std::string(k_shell_text_refusal) + "; " +
+                               shell_text_hint(ref));
             break;
         case Encoding::url:
             if (open == 0) {

@@ -36,6 +36,14 @@ std::vector<Variable> resolve_variables(TomlReader& reader, const toml::table* v
                                         const std::map<std::string, std::string>& dotenv,
                                         std::vector<util::Diagnostic>& warnings);
 
+/// Why a reference in shell text (Encoding::shell) is refused, and the hint. No value — not even
+/// {{playbook_dir}} — is written into text a shell parses (docs/playbook.md, "Substitution").
+inline constexpr std::string_view k_shell_text_refusal =
+    "a shell parses this text, and no quoting keeps a value data everywhere a shell can put it "
+    "(arithmetic, variable names, trap, backquotes, command strings parsed again)";
+/// The hint for `ref` (`{{name}}`) in shell text.
+std::string shell_text_hint(const std::string& ref);
+
 /// The result of substituting into one text.
 struct Substitution {
     std::string text;                ///< with every reference replaced (sql: by $1, $2, ...)
@@ -78,7 +86,7 @@ struct ScriptArg {
     ScriptArg(size_t i, bool is_shell, std::string prog)
         : index(i), shell(is_shell), program(std::move(prog)) {}
     size_t index = 0;    ///< 0: none
-    bool shell = false;  ///< a shell command (values are quoted as shell words)
+    bool shell = false;  ///< a shell's command string (shell text: takes no value)
     std::string program; ///< the program that runs it, for messages
     bool to_end =
         false; ///< the elements after `index` are code too (`watch CMD...`, `ssh H CMD...`)

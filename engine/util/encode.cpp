@@ -41,19 +41,6 @@ size_t utf8_length(std::string_view text, size_t i) {
 
 } // namespace
 
-std::string shell_quote(std::string_view text) {
-    std::string out = "'";
-    for (char c : text) {
-        if (c == '\'') {
-            out += "'\\''";
-        } else {
-            out += c;
-        }
-    }
-    out += '\'';
-    return out;
-}
-
 std::string percent_encode(std::string_view text) {
     std::string out;
     for (char ch : text) {

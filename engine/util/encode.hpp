@@ -1,16 +1,14 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-// Encodings of a value for the text it is placed into (shell, URL, JSON) and for a terminal.
-// The playbook's substitution (playbook/variables.hpp) and the secret masker use the same ones.
+// Encodings of a value for the text it is placed into (URL, JSON) and for a terminal. The
+// playbook's substitution (playbook/variables.hpp) and the secret masker use the same ones. There
+// is no shell encoding: a value is never written into shell text (docs/playbook.md).
 
 #include <string>
 #include <string_view>
 
 namespace rollback::util {
-
-/// One POSIX shell word: `'text'`, each embedded `'` written `'\''`. "" → `''`.
-std::string shell_quote(std::string_view text);
 
 /// Every byte except the unreserved ones (A-Z a-z 0-9 - . _ ~) as %XX (upper-case hex): safe as
 /// one URL path segment, query name or value, fragment or userinfo part.

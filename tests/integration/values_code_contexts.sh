@@ -3,7 +3,7 @@
 # Values never become code and secrets never show, on the real binary (issue 11, break-it 11):
 # - every form that runs an argument as code (python3 -Sc, env -S, awk, psql -c, trap, [[ ]],
 #   let, declare -i, printf -v) is refused by `validate` with a located error, exit 2;
-# - flock -c quotes the value as one shell word: the run creates nothing;
+# - flock -c's command string takes no value (located error); through env the run creates nothing;
 # - a literal NUL in a playbook string is refused;
 # - a secret holding any ASCII punctuation in a command line is refused, and never shown;
 # - a value's control characters reach the plan's variables block visibly, never raw;
@@ -23,10 +23,23 @@ for form in '["python3", "-Sc", "print(\"{{v}}\")"]' '["env", "-S", "sh -c '"'"'
 done
 pass "code contexts refused"
 printf '[vars]\nv = { env = "V" }\n[[step]]\nid = "s"\naction = "exec"\nargv = ["flock", "%s/lk", "-c", "echo {{v}} > got.txt"]\n' "$WORK" >flock.toml
+expect_rc 2 out.txt -- "$ROLLBACK" validate flock.toml
+contains out.txt "flock.toml:6:"
+contains out.txt "{{v}} in shell text"
+contains out.txt 'env = { V = "{{v}}" } and "$V"'
+cat >flock.toml <<TOML
+[vars]
+v = { env = "V" }
+[[step]]
+id = "s"
+action = "exec"
+argv = ["flock", "$WORK/lk", "-c", 'printf "%s\\n" "\$V" > got.txt']
+env = { V = "{{v}}" }
+TOML
 expect_rc 0 run.txt -- "$ROLLBACK" run -p flock.toml --yes --state-dir st
 [[ ! -e PWNED ]] || fail "flock -c ran the value"
-[[ "$(cat got.txt)" == "$V" ]] || fail "flock -c: the value was not one word"
-pass "flock -c quotes the value"
+[[ "$(cat got.txt)" == "$V" ]] || fail "flock -c: the value did not arrive as data"
+pass "flock -c: a value in its command string is refused; through env it stays data"
 printf '[[step]]\nid = "s"\naction = "exec"\nargv = ["sh", "-c", "echo safe\\u0000; touch PWNED"]\n' >nul.toml
 expect_rc 2 out.txt -- "$ROLLBACK" validate nul.toml
 contains out.txt "NUL"
@@ -52,6 +65,7 @@ TOML
     expect_rc 2 plan.txt -- "$ROLLBACK" plan -p secret.toml --state-dir st
     expect_rc 2 plan.json -- "$ROLLBACK" plan -p secret.toml --state-dir st --json
     contains plan.txt "{{tok}} is secret"
+    contains plan.txt "{{tok}} in shell text"
     lacks plan.txt "Cd1234"
     lacks plan.json "Cd1234"
 done

@@ -3,8 +3,9 @@
 # Break-it 21, findings 03 and 06, on the real binary:
 # - a value reaching a shell the validator did not see (find -exec sh -c, watch, prlimit/setpriv
 #   in front of sh -c, `... | sh`, git -c alias.x=!...) is refused by `validate` (exit 2, located)
-#   or quoted as one word: the run creates nothing and writes the value exactly;
-# - generated: every wrapper x shell runs `printf %s {{v}}` with the value as one word;
+#   and nothing runs;
+# - generated: every wrapper x shell refuses `printf %s {{v}}` in its command string (no value in
+#   shell text) and runs `printf %s "$1"` with the value after it as data;
 # - a secret in a command line is refused (exit 2, nothing run); passed through `env`, it is in
 #   no process's /proc/PID/cmdline while the step runs, and masked in output and journal;
 # - the shipped playbooks and examples validate.
@@ -33,8 +34,8 @@ sleep 0.5
 [ ! -e PWNED ] && [ ! -e PWNED2 ] && [ ! -e PWNED3 ] || fail "a refused form ran the value"
 pass "$n forms where a value would reach an unseen shell are refused, nothing run"
 
-# --- quoted: wrapper x shell, generated, really run -----------------------------------------------
-{
+# --- wrapper x shell, generated: in the command string refused; after it data, really run --------
+generate() { # $1: spliced | argument
     echo '[vars]'
     echo 'v = { env = "V" }'
     i=0
@@ -45,11 +46,20 @@ pass "$n forms where a value would reach an unseen shell are refused, nothing ru
         for shell in sh bash dash; do
             i=$((i + 1))
             tail='' && case $wrapper in '"find"'*) tail=', ";"' ;; esac
-            printf '[[step]]\nid = "w%d"\naction = "exec"\nargv = [%s"%s", "-c", "printf %%s {{v}} > out-%d"%s]\n' \
-                "$i" "$wrapper" "$shell" "$i" "$tail"
+            if [ "$1" = spliced ]; then
+                printf '[[step]]\nid = "w%d"\naction = "exec"\nargv = [%s"%s", "-c", "printf %%s {{v}} > out-%d"%s]\n' \
+                    "$i" "$wrapper" "$shell" "$i" "$tail"
+            else
+                printf '[[step]]\nid = "w%d"\naction = "exec"\nargv = [%s"%s", "-c", "printf %%s \\"$1\\" > out-%d", "sh", "{{v}}"%s]\n' \
+                    "$i" "$wrapper" "$shell" "$i" "$tail"
+            fi
         done
     done
-} >wrapped.toml
+}
+generate spliced >spliced.toml
+expect_rc 2 spliced.val -- "$RB" validate spliced.toml
+[ "$(grep -c ': error: step "w[0-9]*": {{v}} in shell text' spliced.val)" = 33 ] || fail "expected 33 shell-text errors: $(cat spliced.val)"
+generate argument >wrapped.toml
 expect_rc 0 wrapped.val -- "$RB" validate wrapped.toml
 expect_rc 0 wrapped.run -- "$RB" run -p wrapped.toml --yes --state-dir st
 [ ! -e PWNED ] && [ ! -e PWNED2 ] && [ ! -e PWNED3 ] || fail "a wrapped shell ran the value"
@@ -59,7 +69,7 @@ for f in out-*; do
     count=$((count + 1))
 done
 [ "$count" = 33 ] || fail "expected 33 outputs, got $count"
-pass "33 wrapper x shell forms: the value is one word, never run"
+pass "33 wrapper x shell forms: in the command string refused; as \"\$1\" the value is data, never run"
 
 # --- secrets: never on a command line -------------------------------------------------------------
 export TOK=Tk9CanarySecretVal42

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Values stay values, secrets never leak (DESIGN.md, trust invariants 5 and 6), on the real binary:
-# - shell: `shell = true` and ["sh", "-c", "... {{v}}"] with v = `v1; touch PWNED; echo $(id -un)`
-#   run the command with v as one word; nothing is created, the file holds v exactly;
+# - shell: `shell = true` and ["sh", "-c", "... {{v}}"] are refused (located, exit 2, nothing
+#   run); through env or "$1", v = `v1; touch PWNED; echo $(id -un)` is written exactly;
 # - a secret canary printed by steps, a lifecycle hook, a hook step and a probe, in any letter
 #   case and percent-encoded, at every offset around the kept tail (4096 bytes), the console's
 #   line limit (800 bytes) and a read boundary: zero occurrences, whole or in part (8 characters
@@ -31,36 +31,61 @@ action = "exec"
 argv = ["sh", "-c", "echo {{release}} > c.txt; echo '{{release}}' > d.txt"]
 probe = "test -e never-{{release}}"
 TOML
-expect_rc 0 "$WORK/shell-plan.out" -- "$RB" plan -p shell.toml
-contains "$WORK/shell-plan.out" "printf '%s' 'v1; touch PWNED; echo \$(id -un)' > a.txt"
+# No value in shell text: each reference is a located error with the env hint, nothing runs.
+expect_rc 2 "$WORK/shell-plan.out" -- "$RB" plan -p shell.toml
+# (A string written with escapes is located at its start, one written plainly at the reference.)
+contains "$WORK/shell-plan.out" 'shell.toml:7:8: error: step "shell-true": {{release}} in shell text'
+contains "$WORK/shell-plan.out" 'shell.toml:11:27: error: step "sh-c": {{release}} in shell text'
+contains "$WORK/shell-plan.out" 'shell.toml:11:54: error: step "sh-c": {{release}} in shell text'
+contains "$WORK/shell-plan.out" 'shell.toml:12:24: error: step "sh-c": {{release}} in shell text'
+contains "$WORK/shell-plan.out" 'hint: pass it through the environment: env = { V = "{{release}}" } and "$V"'
+[ "$(grep -c ': error: ' "$WORK/shell-plan.out")" = 5 ] || fail "expected 5 errors: $(cat "$WORK/shell-plan.out")"
+expect_rc 2 "$WORK/shell.out" -- "$RB" run -p shell.toml --yes
+[ ! -e PWNED ] && [ ! -e a.txt ] && [ ! -e c.txt ] || fail "a refused playbook ran"
+cat >shell.toml <<'TOML'
+[vars]
+release = "v1; touch PWNED; echo $(id -un)"
+[[step]]
+id = "shell-true"
+action = "exec"
+shell = true
+argv = "printf '%s' \"$RELEASE\" > a.txt; printf '%s' \"in quotes: $RELEASE\" > b.txt"
+env = { RELEASE = "{{release}}" }
+[[step]]
+id = "sh-c"
+action = "exec"
+argv = ["sh", "-c", "echo \"$1\" > c.txt; echo \"$RELEASE\" > d.txt", "sh", "{{release}}"]
+env = { RELEASE = "{{release}}" }
+probe = "test -e \"never-$RELEASE\""
+TOML
 expect_rc 0 "$WORK/shell.out" -- "$RB" run -p shell.toml --yes
 [ ! -e PWNED ] || fail "a value ran as a command: PWNED exists"
 [ "$(cat a.txt)" = 'v1; touch PWNED; echo $(id -un)' ] || fail "a.txt: $(cat a.txt)"
 [ "$(cat b.txt)" = 'in quotes: v1; touch PWNED; echo $(id -un)' ] || fail "b.txt: $(cat b.txt)"
 [ "$(cat c.txt)" = 'v1; touch PWNED; echo $(id -un)' ] || fail "c.txt: $(cat c.txt)"
 [ "$(cat d.txt)" = 'v1; touch PWNED; echo $(id -un)' ] || fail "d.txt: $(cat d.txt)"
-pass "shell: a value is one word, in shell = true and in sh -c strings"
+pass "shell: a value in shell text is refused, located; through env or \"\$1\" it is data"
 
-# The same behind wrappers and shell options (a break-it review ran $(...) through each).
+# The argument route behind wrappers and shell options (a break-it review ran $(...) through each).
 cat >wrapped.toml <<'TOML'
 [vars]
 release = "v1; touch PWNED; echo $(touch PWNED2) `touch PWNED3`"
 [[step]]
 id = "env"
 action = "exec"
-argv = ["env", "sh", "-c", "echo {{release}} > e1.txt"]
+argv = ["env", "sh", "-c", "echo \"$1\" > e1.txt", "sh", "{{release}}"]
 [[step]]
 id = "timeout"
 action = "exec"
-argv = ["timeout", "5", "bash", "--norc", "-c", "echo {{release}} > e2.txt"]
+argv = ["timeout", "5", "bash", "--norc", "-c", "echo \"$1\" > e2.txt", "sh", "{{release}}"]
 [[step]]
 id = "options"
 action = "exec"
-argv = ["sh", "-o", "errexit", "-c", "--", "echo {{release}} > e3.txt"]
+argv = ["sh", "-o", "errexit", "-c", "--", "echo \"$1\" > e3.txt", "sh", "{{release}}"]
 [[step]]
 id = "setsid"
 action = "exec"
-argv = ["setsid", "-w", "sh", "-c", "echo {{release}} > e4.txt"]
+argv = ["setsid", "-w", "sh", "-c", "echo \"$1\" > e4.txt", "sh", "{{release}}"]
 TOML
 expect_rc 0 "$WORK/wrapped.out" -- "$RB" run -p wrapped.toml --yes
 for f in PWNED PWNED2 PWNED3; do [ ! -e "$f" ] || fail "a wrapped sh -c ran a value: $f exists"; done
@@ -79,7 +104,7 @@ TOML
 expect_rc 2 "$WORK/python.out" -- "$RB" validate python.toml
 contains "$WORK/python.out" "python.toml:6:26:"
 contains "$WORK/python.out" "{{release}} inside python3 code"
-pass "shell: wrappers, shell options and -c -- keep a value one word; other languages' code is refused"
+pass "shell: behind wrappers, shell options and -c -- a value after the command string is data; other languages' code is refused"
 
 # --- secret canary ------------------------------------------------------------------------------
 cd "$WORK/pb"

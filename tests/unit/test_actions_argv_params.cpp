@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 // Argv-like parameters of actions (service's start/stop/restart/reload with manager = "command")
 // take the same rule as exec's argv (DESIGN.md, trust invariant 5): the command string a shell
-// runs keeps each value one word, another language's code takes none. Run by the real /bin/sh.
+// runs and another language's code take no value; an argument after them is data. Run by the
+// real /bin/sh.
 #include "actions/action.hpp"
 #include "exec/runner.hpp"
 #include "playbook/loader.hpp"
@@ -65,7 +66,7 @@ TEST_SUITE("actions") {
         }
     }
 
-    TEST_CASE("service command arrays: a value in sh -c stays one word — run by /bin/sh") {
+    TEST_CASE("service command arrays: a value after sh -c stays data — run by /bin/sh") {
         for (const auto& value : k_hostile) {
             INFO("value: " << value);
             test::TempDir dir;
@@ -79,8 +80,8 @@ id = "app"
 action = "service"
 manager = "command"
 op = "restart"
-stop = ["sh", "-c", "printf '[%s]' {{v}} > stop.out", "sh", "{{v}}"]
-start = ["env", "X=1", "sh", "-ec", "printf '[%s|%s]' \"{{v}}\" \"$1\" > start.out", "sh", "{{v}}"]
+stop = ["sh", "-c", "printf '[%s]' \"$1\" > stop.out", "sh", "{{v}}"]
+start = ["env", "X=1", "sh", "-ec", "printf '[%s|%s]' \"$1\" \"$1\" > start.out", "sh", "{{v}}"]
 )TOML");
             auto loaded = playbook::load(pb, options_for(env));
             const playbook::Step* step = loaded.find_step("app");
@@ -102,6 +103,31 @@ start = ["env", "X=1", "sh", "-ec", "printf '[%s|%s]' \"{{v}}\" \"$1\" > start.o
             CHECK(util::read_file(dir / "stop.out") == "[" + value + "]");
             CHECK(util::read_file(dir / "start.out") == "[" + value + "|" + value + "]");
             CHECK_FALSE(fs::exists(dir / "PWNED"));
+        }
+    }
+
+    TEST_CASE("service command arrays: a value in a shell's command string is refused — located") {
+        test::TempDir dir;
+        std::map<std::string, std::string> env;
+        fs::path pb = dir.write("pb.toml", R"TOML([vars]
+v = "x"
+
+[[step]]
+id = "app"
+action = "service"
+manager = "command"
+op = "start"
+start = ["env", "X=1", "sh", "-ec", "printf %s {{v}} > start.out"]
+)TOML");
+        try {
+            playbook::load(pb, options_for(env));
+            FAIL("expected {{v}} in the shell text to be refused");
+        } catch (const util::InvalidInput& e) {
+            REQUIRE(e.diagnostics().size() == 1);
+            CHECK(e.diagnostics()[0].where.line == 9);
+            CHECK(e.diagnostics()[0].where.column == 48);
+            CHECK(e.diagnostics()[0].problem.find("{{v}} in shell text") == 0);
+            CHECK(e.diagnostics()[0].hint.find("env = { V = \"{{v}}\" }") != std::string::npos);
         }
     }
 

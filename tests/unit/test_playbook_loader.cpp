@@ -79,14 +79,14 @@ description = "greet {{greeting}}"
 action = "exec"
 argv = ["echo", "{{greeting}}"]
 cwd = "sub"
-env = { K = "v-{{count}}", TOKEN = "{{ token }}" }
+env = { K = "v-{{count}}", TOKEN = "{{ token }}", DIR = "{{playbook_dir}}" }
 timeout = "30s"
 retries = 2
 retry_delay = "250ms"
 on_failure = "continue"
 when = "severity == 'critical' or condition != \"x\" and reason == ''"
 idempotent = true
-probe = "test -f {{playbook_dir}}/x"
+probe = "test -f \"$DIR\"/x"
 [[step]]
 id = "q"
 phase = "database"
@@ -130,8 +130,10 @@ hook = "notify"
         CHECK(say.on_failure == playbook::OnFailure::continue_);
         CHECK(say.when == "severity == 'critical' or condition != \"x\" and reason == ''");
         CHECK(say.idempotent);
-        // A value in a shell string is one quoted word (docs/playbook.md, "Substitution").
-        CHECK(say.probe == std::vector<std::string>{"test -f '" + dir.string() + "'/x"});
+        // A value never stands in shell text: the probe reads it from the step's environment
+        // (docs/playbook.md, "Substitution").
+        CHECK(say.probe == std::vector<std::string>{"test -f \"$DIR\"/x"});
+        CHECK(say.env.at("DIR") == dir.string());
         CHECK(say.probe_shell);
         CHECK(say.uses == std::vector<std::string>{"count", "greeting", "playbook_dir", "token"});
 

@@ -1,0 +1,372 @@
+// SPDX-License-Identifier: MIT
+// The option grammar of programs that run an argument as code (interpreters, awk/sed/jq, SQL
+// clients, env -S, gdb, vim): which element is the code, which is provably data. An element
+// that is neither — an option word, the value of an option the grammar does not know to take
+// data — is marked as code too, so a reference there is refused (docs/playbook.md, "argv
+// arrays").
+#include "playbook/script_syntax.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <map>
+
+namespace rollback::playbook::detail {
+
+namespace {
+
+using Names = std::vector<std::string_view>;
+
+struct Grammar {
+    std::string_view code_short;   ///< letters whose value (rest of the group, or next) is code
+    std::string_view strict_short; ///< letters whose value is not known to be data (mawk -W)
+    std::string_view data_short;   ///< letters whose value is data
+    std::string_view file_short;   ///< letters whose value is a program file (operands: data)
+    std::string_view rest_short;   ///< letters taking the rest of their group, never the next
+    std::string_view digit_short;  ///< letters taking the digits that follow (perl -l, -0)
+    std::string_view stop_short;   ///< letters after whose value everything is data (python -m)
+    Names code_long, data_long, data_long2, file_long, stop_long;
+    bool operand_is_program = false; ///< awk, sed, jq: the first operand is the program text
+    bool permute = false;            ///< options may follow operands (GNU getopt)
+    bool group_code_next = false;    ///< node -pe: the code is the next element, always
+    bool code_ends_options = false;  ///< python -c CODE ARGS: what follows is argv
+    bool code_to_end = false;        ///< pwsh -Command: every later element is the command
+    bool long_only = false;          ///< gdb, pwsh: `-name` is a long option
+    bool ignore_case = false;        ///< pwsh
+    bool plus_code = false;          ///< vim +CMD
+};
+
+const Grammar* grammar_of(std::string_view prog) {
+    static const std::map<std::string_view, Grammar> table = [] {
+        std::map<std::string_view, Grammar> t;
+        Grammar python;
+        python.code_short = "c";
+        python.data_short = "WX";
+        python.stop_short = "m";
+        python.code_ends_options = true;
+        t["python"] = python;
+        Grammar perl;
+        perl.code_short = "eE";
+        perl.strict_short = "Mm"; // -M'POSIX;system ...' is code too
+        perl.data_short = "I";
+        perl.rest_short = "iFxdDC";
+        perl.digit_short = "l0";
+        t["perl"] = perl;
+        Grammar ruby;
+        ruby.code_short = "e";
+        ruby.data_short = "IrCE";
+        ruby.rest_short = "iFxTWK0";
+        t["ruby"] = ruby;
+        Grammar node;
+        node.code_short = "ep";
+        node.data_short = "rC";
+        node.code_long = {"eval", "print"};
+        node.data_long = {"require",    "import", "input-type",          "env-file",
+                          "conditions", "loader", "experimental-loader", "title"};
+        node.group_code_next = true;
+        t["node"] = node;
+        Grammar php;
+        php.code_short = "rBRE";
+        php.strict_short = "d"; // an ini setting (auto_prepend_file ...) is not data
+        php.data_short = "cztS";
+        php.file_short = "fF";
+        t["php"] = php;
+        Grammar lua;
+        lua.code_short = "e";
+        lua.data_short = "l";
+        t["lua"] = lua;
+        t["tclsh"] = Grammar{};
+        Grammar pwsh;
+        pwsh.long_only = true;
+        pwsh.ignore_case = true;
+        pwsh.code_to_end = true;
+        pwsh.code_long = {"command", "c", "encodedcommand", "e", "ec", "commandwithargs", "cwa"};
+        pwsh.file_long = {"file", "f"};
+        pwsh.data_long = {"executionpolicy",
+                          "ex",
+                          "ep",
+                          "inputformat",
+                          "inf",
+                          "if",
+                          "of",
+                          "o",
+                          "outputformat",
+                          "workingdirectory",
+                          "wd",
+                          "wa",
+                          "w",
+                          "windowstyle",
+                          "settingsfile",
+                          "configurationname",
+                          "custompipename"};
+        t["pwsh"] = pwsh;
+        Grammar awk;
+        awk.code_short = "e"; // gawk --source
+        awk.strict_short = "W";
+        awk.data_short = "Fv";
+        awk.file_short = "fEil";
+        awk.code_long = {"source"};
+        awk.data_long = {"assign", "field-separator"};
+        awk.file_long = {"file", "exec", "include", "load"};
+        awk.operand_is_program = true;
+        t["awk"] = awk;
+        Grammar sed;
+        sed.code_short = "e";
+        sed.file_short = "f";
+        sed.data_short = "l";
+        sed.rest_short = "i";
+        sed.code_long = {"expression"};
+        sed.file_long = {"file"};
+        sed.data_long = {"line-length"};
+        sed.operand_is_program = true;
+        sed.permute = true;
+        t["sed"] = sed;
+        Grammar jq;
+        jq.file_short = "f";
+        jq.data_short = "L";
+        jq.file_long = {"from-file"};
+        jq.data_long = {"indent"};
+        jq.data_long2 = {"arg", "argjson", "slurpfile", "rawfile"};
+        jq.operand_is_program = true;
+        jq.permute = true;
+        t["jq"] = jq;
+        Grammar psql;
+        psql.code_short = "c";
+        psql.file_short = "f";
+        psql.data_short = "dhpUvoLPFRT";
+        psql.code_long = {"command"};
+        psql.file_long = {"file"};
+        psql.data_long = {
+            "dbname",           "host",      "port",     "username", "set",
+            "variable",         "output",    "log-file", "pset",     "field-separator",
+            "record-separator", "table-attr"};
+        psql.permute = true;
+        t["psql"] = psql;
+        Grammar mysql;
+        mysql.code_short = "e";
+        mysql.data_short = "hPuDS";
+        mysql.rest_short = "p";
+        mysql.code_long = {"execute", "init-command"};
+        mysql.data_long = {"host", "port", "user", "database", "socket"};
+        mysql.permute = true;
+        t["mysql"] = mysql;
+        Grammar env;
+        env.code_short = "S";
+        env.data_short = "uCa";
+        env.code_long = {"split-string"};
+        env.data_long = {"unset", "chdir", "argv0"};
+        env.code_to_end = true; // env -S 'sh -c' X: X joins the split command line
+        t["env"] = env;
+        Grammar gdb;
+        gdb.long_only = true;
+        gdb.code_long = {"ex", "iex", "eval-command", "init-eval-command", "eix", "eiex"};
+        gdb.data_long = {"x",       "command", "ix",        "init-command", "p", "pid",
+                         "c",       "core",    "e",         "exec",         "s", "se",
+                         "symbols", "d",       "directory", "cd",           "D", "data-directory",
+                         "tty",     "t",       "i",         "interpreter",  "b", "l"};
+        gdb.stop_long = {"args"};
+        gdb.permute = true;
+        t["gdb"] = gdb;
+        Grammar vim;
+        vim.code_short = "c";
+        vim.data_short = "uUiTwWtq";
+        vim.rest_short = "SVpoO";
+        vim.code_long = {"cmd",
+                         "remote",
+                         "remote-silent",
+                         "remote-wait",
+                         "remote-wait-silent",
+                         "remote-tab",
+                         "remote-tab-silent",
+                         "remote-tab-wait",
+                         "remote-tab-wait-silent",
+                         "remote-send",
+                         "remote-expr"};
+        vim.data_long = {"startuptime", "servername", "log", "socketid", "windowid"};
+        vim.plus_code = true;
+        vim.permute = true;
+        t["vim"] = vim;
+        return t;
+    }();
+    std::string_view key = prog;
+    if (prog.starts_with("python") || prog.starts_with("pypy")) {
+        key = "python";
+    } else if (prog.starts_with("perl")) {
+        key = "perl";
+    } else if (prog == "nodejs") {
+        key = "node";
+    } else if (prog.starts_with("lua")) {
+        key = "lua";
+    } else if (prog == "powershell") {
+        key = "pwsh";
+    } else if (prog == "gawk" || prog == "mawk" || prog == "nawk" || prog == "busybox-awk" ||
+               prog == "original-awk") {
+        key = "awk";
+    } else if (prog == "gsed") {
+        key = "sed";
+    } else if (prog == "mariadb") {
+        key = "mysql";
+    } else if (prog == "gdb-multiarch" || prog == "ggdb") {
+        key = "gdb";
+    } else if (prog.starts_with("vim") || prog == "vi" || prog == "ex" || prog == "view" ||
+               prog == "rvim" || prog == "rview" || prog == "nvim" || prog == "gvim" ||
+               prog == "gview" || prog == "evim" || prog == "eview" || prog == "vimx" ||
+               prog == "nex" || prog == "nview" || prog == "gvimdiff") {
+        key = "vim";
+    }
+    auto it = table.find(key);
+    return it == table.end() ? nullptr : &it->second;
+}
+
+std::string lower(std::string_view s) {
+    std::string out(s);
+    std::transform(out.begin(), out.end(), out.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return out;
+}
+
+bool in(const Names& names, std::string_view name) {
+    return std::find(names.begin(), names.end(), name) != names.end();
+}
+
+bool has(std::string_view letters, char c) {
+    return letters.find(c) != std::string_view::npos;
+}
+
+/// gdb matches an unambiguous prefix of a long option (getopt_long_only): `-eval`, `-eval-c`.
+bool gdb_code_prefix(std::string_view name) {
+    return (name.size() >= 2 && std::string_view("eval-command").starts_with(name)) ||
+           (name.size() >= 6 && std::string_view("init-eval-command").starts_with(name));
+}
+
+} // namespace
+
+bool code_program(const std::vector<std::string>& argv, size_t j, std::string_view prog,
+                  CodeScan& out) {
+    const Grammar* g = grammar_of(prog);
+    if (g == nullptr) {
+        return false;
+    }
+    out = CodeScan{};
+    const bool gdb = grammar_of("gdb") == g;
+    auto code_at = [&](size_t i, bool value) {
+        if (i < argv.size()) {
+            out.code.push_back(i);
+            if (value && out.code_value == 0) {
+                out.code_value = i;
+            }
+        }
+    };
+    auto found_code = [&](size_t i) {
+        code_at(i, true);
+        out.code_given = true;
+        if (g->code_to_end) {
+            for (size_t k = i + 1; k < argv.size(); ++k) {
+                code_at(k, false);
+            }
+        }
+    };
+    std::vector<size_t> operands;
+    bool operands_only = false;
+    for (size_t i = j + 1; i < argv.size(); ++i) {
+        const std::string& a = argv[i];
+        if (!operands_only && g->plus_code && a.size() >= 2 && a[0] == '+') {
+            code_at(i, false); // vim +CMD
+            continue;
+        }
+        if (operands_only || a.size() < 2 || a[0] != '-') {
+            operands.push_back(i);
+            operands_only = operands_only || !g->permute;
+            continue;
+        }
+        if (a == "--") {
+            operands_only = true;
+            continue;
+        }
+        if (a[1] == '-' || g->long_only) {
+            std::string_view name(a);
+            name.remove_prefix(a[1] == '-' ? 2 : 1);
+            const size_t eq = name.find('=');
+            const std::string key =
+                g->ignore_case ? lower(name.substr(0, eq)) : std::string(name.substr(0, eq));
+            const bool joined = eq != std::string_view::npos;
+            if (in(g->stop_long, key)) {
+                return true; // gdb --args PROGRAM ARGS: data from here on
+            }
+            if (in(g->code_long, key) || (gdb && gdb_code_prefix(key))) {
+                found_code(joined ? i : i + 1);
+                if (g->code_to_end || g->code_ends_options) {
+                    return true;
+                }
+                i += joined ? 0 : 1;
+            } else if (in(g->data_long, key) || in(g->file_long, key)) {
+                out.file_given = out.file_given || in(g->file_long, key);
+                i += joined ? 0 : 1;
+            } else if (in(g->data_long2, key)) {
+                i += 2; // jq --arg NAME VALUE
+            } else {
+                code_at(i, false); // an option the grammar does not know: not data
+            }
+            continue;
+        }
+        // A letter group: flags, then at most one letter that takes a value.
+        const size_t opt = i;
+        bool data_joined = false;
+        for (size_t k = 1; k < a.size(); ++k) {
+            const char c = a[k];
+            const bool rest = k + 1 < a.size();
+            if (has(g->code_short, c)) {
+                if (g->group_code_next || !rest) {
+                    found_code(i + 1);
+                    code_at(i, false);
+                    ++i;
+                } else {
+                    found_code(i);
+                }
+                if (g->code_ends_options || g->code_to_end) {
+                    return true;
+                }
+                break;
+            }
+            if (has(g->strict_short, c)) {
+                code_at(rest ? i : i + 1, false);
+                i += rest ? 0 : 1;
+                break;
+            }
+            if (has(g->data_short, c) || has(g->file_short, c) || has(g->stop_short, c)) {
+                out.file_given = out.file_given || has(g->file_short, c);
+                if (has(g->stop_short, c)) {
+                    return true; // python -m MODULE ARGS
+                }
+                data_joined = rest;
+                i += rest ? 0 : 1;
+                break;
+            }
+            if (has(g->rest_short, c)) {
+                break;
+            }
+            if (has(g->digit_short, c)) {
+                // perl -l[octal], -0[octal] or -0xHEX
+                if (c == '0' && k + 1 < a.size() && a[k + 1] == 'x') {
+                    ++k;
+                    while (k + 1 < a.size() &&
+                           std::isxdigit(static_cast<unsigned char>(a[k + 1]))) {
+                        ++k;
+                    }
+                }
+                while (k + 1 < a.size() && a[k + 1] >= '0' && a[k + 1] <= '7') {
+                    ++k;
+                }
+            }
+        }
+        if (!data_joined && std::find(out.code.begin(), out.code.end(), opt) == out.code.end()) {
+            code_at(opt, false); // the option word itself is not data (`-{{v}}`, `-x{{v}}`)
+        }
+    }
+    if (g->operand_is_program && !out.code_given && !out.file_given && !operands.empty()) {
+        found_code(operands.front());
+        out.program = operands.front();
+    }
+    return true;
+}
+
+} // namespace rollback::playbook::detail

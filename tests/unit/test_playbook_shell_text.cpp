@@ -1,0 +1,368 @@
+// SPDX-License-Identifier: MIT
+// Break-it round 23 (findings 10-16): no value in shell text, and the option grammar of
+// programs that run code followed (or, where unsure, the stricter reading). Generated
+// combinations of wrapper x shell x option grammar x position, and every repro input.
+#include "playbook/loader.hpp"
+#include "playbook/variables.hpp"
+
+#include "support/temp_dir.hpp"
+#include "util/error.hpp"
+
+#include <doctest/doctest.h>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <vector>
+
+using namespace rollback;
+using playbook::ArgRole;
+using playbook::argument_roles;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string shown(const std::vector<std::string>& argv) {
+    std::string out;
+    for (const auto& a : argv) {
+        out += "[" + a + "] ";
+    }
+    return out;
+}
+
+const std::vector<std::vector<std::string>> k_wrappers{
+    {},
+    {"timeout", "5"},
+    {"prlimit", "--nofile=100"},
+    {"env", "-i", "A=1"},
+    {"sudo", "-u", "app"},
+    {"find", ".", "-exec"},
+    {"site-wrapper", "--x=1", "--"},
+};
+
+// The diagnostics of loading a one-step exec playbook whose step holds `body` (TOML lines).
+std::vector<util::Diagnostic> diagnostics_of(const std::string& body) {
+    test::TempDir dir;
+    std::map<std::string, std::string> env;
+    playbook::LoadOptions options;
+    options.environment = &env;
+    fs::path p = dir.write("pb.toml", "[vars]\nv = \"x\"\n[[step]]\nid = \"s\"\naction = "
+                                      "\"exec\"\n" +
+                                          body + "\n");
+    try {
+        playbook::load(p, options);
+    } catch (const util::InvalidInput& e) {
+        return e.diagnostics();
+    }
+    return {};
+}
+
+// `text` as a TOML basic string; `plain`: written without an escape (so a diagnostic can point
+// at the column of a character inside it).
+std::string toml_string(const std::string& text, bool& plain) {
+    std::string out = "\"";
+    plain = true;
+    for (char c : text) {
+        if (c == '"' || c == '\\') {
+            out += '\\';
+            plain = false;
+        }
+        out += c;
+    }
+    return out + "\"";
+}
+
+} // namespace
+
+TEST_SUITE("playbook") {
+    TEST_CASE("shell text: the command string is found through every option grammar") {
+        // Round 23/15: options after -c, -o NAME at the end of a letter group, -- and -.
+        const std::vector<std::string> shells{"sh", "bash", "/bin/dash", "zsh", "ksh"};
+        const std::vector<std::vector<std::string>> grammars{
+            {"-c"},
+            {"-ec"},
+            {"-c", "-x"},
+            {"-c", "-e", "-u"},
+            {"-ce", "-o", "pipefail"},
+            {"-eo", "errexit", "-c"},
+            {"-e", "-o", "errexit", "-c"},
+            {"-o", "errexit", "-c", "+x"},
+            {"-c", "--"},
+            {"-c", "-"},
+            {"--norc", "-c", "-x", "--"},
+            {"-cx", "-O", "extglob"},
+        };
+        size_t cases = 0;
+        for (const auto& wrapper : k_wrappers) {
+            for (const auto& shell : shells) {
+                for (const auto& grammar : grammars) {
+                    std::vector<std::string> argv = wrapper;
+                    const size_t first = argv.size() + 1;
+                    argv.push_back(shell);
+                    argv.insert(argv.end(), grammar.begin(), grammar.end());
+                    const size_t script = argv.size();
+                    argv.insert(argv.end(), {"echo X", "sh", "DATA"});
+                    CAPTURE(shown(argv));
+                    const auto roles = argument_roles(argv);
+                    CHECK(roles.role[script] == ArgRole::shell);
+                    CHECK(roles.role[script + 1] == ArgRole::data);
+                    CHECK(roles.role[script + 2] == ArgRole::data);
+                    for (size_t i = first; i < script; ++i) {
+                        CHECK(roles.role[i] != ArgRole::data); // the shell's own options
+                    }
+                    ++cases;
+                }
+            }
+        }
+        CHECK(cases == k_wrappers.size() * 5 * 12);
+        // Without -c the first operand is a script file: data, like its arguments.
+        CHECK(argument_roles({"bash", "-x", "script.sh", "X"}).role[2] == ArgRole::data);
+        CHECK(argument_roles({"bash", "-x", "script.sh", "X"}).role[3] == ArgRole::data);
+    }
+
+    TEST_CASE("code: each program's option grammar decides which element is code") {
+        struct Form {
+            std::vector<std::string> args; // after the program's name; X marks the element
+            ArgRole role;
+        };
+        const std::map<std::string, std::vector<Form>> programs{
+            {"node",
+             {{{"-pe", "X"}, ArgRole::code},
+              {{"-ep", "X"}, ArgRole::code},
+              {{"-p", "X"}, ArgRole::code},
+              {{"--eval", "X"}, ArgRole::code},
+              {{"--print=X"}, ArgRole::code},
+              {{"-r", "mod", "-e", "X"}, ArgRole::code},
+              {{"-e", "code", "X"}, ArgRole::data},
+              {{"script.js", "X"}, ArgRole::data},
+              {{"X", "arg"}, ArgRole::data}}},
+            {"gdb",
+             {{{"-batch", "-ex", "X"}, ArgRole::code},
+              {{"-batch", "--ex", "X"}, ArgRole::code},
+              {{"-ex=X"}, ArgRole::code},
+              {{"--eval-command", "X"}, ArgRole::code},
+              {{"--eval-command=X"}, ArgRole::code},
+              {{"-eval", "X"}, ArgRole::code},
+              {{"-iex", "X"}, ArgRole::code},
+              {{"--init-eval-command=X"}, ArgRole::code},
+              {{"-q", "prog", "-ex", "X"}, ArgRole::code},
+              {{"-x", "X"}, ArgRole::data},
+              {{"-p", "X"}, ArgRole::data},
+              {{"--args", "prog", "-ex", "X"}, ArgRole::data},
+              {{"-q", "X"}, ArgRole::data}}},
+            {"vim",
+             {{{"-es", "-c", "X"}, ArgRole::code},
+              {{"--cmd", "X"}, ArgRole::code},
+              {{"+X"}, ArgRole::code},
+              {{"file", "+X"}, ArgRole::code},
+              {{"file", "-c", "X"}, ArgRole::code},
+              {{"--remote-send", "X"}, ArgRole::code},
+              {{"-S", "X"}, ArgRole::data},
+              {{"-es", "X"}, ArgRole::data},
+              {{"--", "+X"}, ArgRole::data}}},
+            {"env",
+             {{{"-S", "X"}, ArgRole::code},
+              {{"-iS", "X"}, ArgRole::code},
+              {{"-vS", "X"}, ArgRole::code},
+              {{"-0iS", "X"}, ArgRole::code},
+              {{"-u", "NAME", "-S", "X"}, ArgRole::code},
+              {{"-u", "NAME", "-SX"}, ArgRole::code},
+              {{"--unset", "NAME", "--split-string", "X"}, ArgRole::code},
+              {{"-C", "/", "-S", "X"}, ArgRole::code},
+              {{"-S", "sh -c", "X"}, ArgRole::code}, // joins the split command line
+              {{"-u", "X", "true"}, ArgRole::data},
+              {{"A=X", "true"}, ArgRole::data},
+              {{"-i", "prog", "X"}, ArgRole::data}}},
+            {"sed",
+             {{{"X", "file"}, ArgRole::code},
+              {{"-l", "5", "X", "file"}, ArgRole::code},
+              {{"--line-length", "5", "X", "file"}, ArgRole::code},
+              {{"--line-length=5", "X", "file"}, ArgRole::code},
+              {{"-n", "-E", "X"}, ArgRole::code},
+              {{"-i.bak", "X", "file"}, ArgRole::code},
+              {{"-ne", "X"}, ArgRole::code},
+              {{"--expression", "X"}, ArgRole::code},
+              {{"p", "file", "-e", "X"}, ArgRole::code},
+              {{"-e", "p", "X"}, ArgRole::data},
+              {{"-f", "prog.sed", "X"}, ArgRole::data},
+              {{"-n", "p", "X"}, ArgRole::data}}},
+            {"mawk",
+             {{{"X", "file"}, ArgRole::code},
+              {{"-W", "interactive", "X", "file"}, ArgRole::code},
+              {{"-Winteractive", "X"}, ArgRole::code},
+              {{"-W", "X", "prog"}, ArgRole::code},
+              {{"-F", ":", "-v", "a=1", "X"}, ArgRole::code},
+              {{"-v", "a=X", "prog"}, ArgRole::data},
+              {{"-f", "prog.awk", "X"}, ArgRole::data},
+              {{"prog", "X"}, ArgRole::data}}},
+            {"gawk",
+             {{{"-e", "X", "file"}, ArgRole::code},
+              {{"--source=X"}, ArgRole::code},
+              {{"-e", "prog", "X"}, ArgRole::data}}},
+            {"perl",
+             {{{"-le", "X"}, ArgRole::code},
+              {{"-l0e", "X"}, ArgRole::code},
+              {{"-ne", "X"}, ArgRole::code},
+              {{"-MPOSIX", "-e", "X"}, ArgRole::code},
+              {{"-M", "X", "script.pl"}, ArgRole::code},
+              {{"-I", "X", "script.pl"}, ArgRole::data},
+              {{"script.pl", "X"}, ArgRole::data}}},
+            {"python3",
+             {{{"-Sc", "X"}, ArgRole::code},
+              {{"-W", "ignore", "-c", "X"}, ArgRole::code},
+              {{"-c", "code", "-c", "X"}, ArgRole::data}, // sys.argv
+              {{"-m", "mod", "-c", "X"}, ArgRole::data},
+              {{"tool.py", "-c", "X"}, ArgRole::data}}},
+            {"jq",
+             {{{"-r", "--arg", "n", "v", "X"}, ArgRole::code},
+              {{"-n", "--arg", "n", "X", "."}, ArgRole::data},
+              {{"-f", "prog.jq", "X"}, ArgRole::data}}},
+            {"psql",
+             {{{"db", "-c", "X"}, ArgRole::code},
+              {{"-X", "db", "--command", "X"}, ArgRole::code},
+              {{"-v", "x=X", "-f", "a.sql"}, ArgRole::data}}},
+        };
+        size_t cases = 0;
+        for (const auto& wrapper : k_wrappers) {
+            for (const auto& [program, forms] : programs) {
+                for (const auto& form : forms) {
+                    std::vector<std::string> argv = wrapper;
+                    argv.push_back(program);
+                    size_t at = 0;
+                    for (const auto& a : form.args) {
+                        if (a.find('X') != std::string::npos) {
+                            at = argv.size();
+                        }
+                        argv.push_back(a);
+                    }
+                    CAPTURE(shown(argv));
+                    const auto roles = argument_roles(argv);
+                    if (form.role == ArgRole::data) {
+                        CHECK(roles.role[at] == ArgRole::data);
+                    } else {
+                        CHECK(roles.role[at] != ArgRole::data);
+                    }
+                    ++cases;
+                }
+            }
+        }
+        CHECK(cases > 500);
+    }
+
+    TEST_CASE("code: an option word of a program that runs code is not data") {
+        for (const std::vector<std::string>& argv :
+             std::vector<std::vector<std::string>>{{"python3", "-X", "-c", "code"},
+                                                   {"perl", "-X", "script.pl"},
+                                                   {"node", "--X", "script.js"},
+                                                   {"sed", "--X", "p"},
+                                                   {"gdb", "-X", "prog"},
+                                                   {"vim", "-X", "file"},
+                                                   {"env", "-X", "true"},
+                                                   {"bash", "-X", "-c", "true"}}) {
+            CAPTURE(shown(argv));
+            CHECK(argument_roles(argv).role[1] != ArgRole::data);
+        }
+    }
+
+    TEST_CASE("shell text: every round 23 input is a located error with the env hint") {
+        // Findings 10, 11, 12 and 16: the command string of bash -c.
+        const std::vector<std::string> scripts{
+            "if [ -v {{v}} ]; then echo set; fi",
+            "test -v {{v}}; echo done",
+            "sleep 0 & wait -n -p {{v}}; echo done",
+            "declare -n r={{v}}; echo $r",
+            "f() { local -n r={{v}}; echo $r; }; f",
+            "typeset -n r={{v}}; echo $r",
+            "echo $[ 1 + {{v}} ]",
+            "x={{v}}; test -v \"$x\"; echo done",
+            "echo `echo {{v}}`",
+            "x=`printf %s {{v}}`; echo \"$x\"",
+            "echo \"$(echo {{v}})\"",
+            "cat <<< \"a {{v}}\"",
+            "cat <<<\"{{v}}\"",
+            "echo \"${x:-\"{{v}}\"}\"",
+            "echo \"${x-'{{v}}'}\"",
+            "cat <<< {{v}}",
+            "echo \"a {{v}}\"",
+            "cat <<< '{{v}}'",
+            "echo $'{{v}}'",
+            "trap \"{{v}}\" EXIT",
+            "trap {{v}} EXIT",
+            "trap -- {{v}} EXIT",
+            "trap {{v}} 0",
+            "echo {{v}} | python3",
+            "echo {{v}} | awk '{system($0)}'",
+            "echo {{v}} | awk '{print | \"sh\"}'",
+            "echo {{v}} | sed e",
+            "echo {{v}} | perl -ne 'system $_'",
+            "printf '%s\\n' {{v}} | while read -r c; do $c; done",
+            "$(echo {{v}})",
+            "x={{v}}; $x",
+            "node -pe {{v}}",
+        };
+        for (const auto& script : scripts) {
+            CAPTURE(script);
+            bool plain = true;
+            const std::string quoted = toml_string(script, plain);
+            const std::string prefix = "argv = [\"bash\", \"-c\", ";
+            const auto d = diagnostics_of(prefix + quoted + "]");
+            REQUIRE(d.size() == 1);
+            CHECK(d[0].where.line == 6);
+            // At the reference itself, or (a string written with escapes) at the string.
+            CHECK(d[0].where.column ==
+                  static_cast<int>(prefix.size() + 1 + (plain ? script.find("{{v}}") + 1 : 0)));
+            CHECK(d[0].problem.find("{{v}} in shell text") == 0);
+            CHECK(d[0].hint.find("env = { V = \"{{v}}\" } and \"$V\"") != std::string::npos);
+            CHECK(d[0].hint.find("sh -c '... \"$1\"' sh \"{{v}}\"") != std::string::npos);
+            // The same script as `shell = true` and as a probe string.
+            const auto as_shell = diagnostics_of("shell = true\nargv = " + quoted);
+            REQUIRE(as_shell.size() == 1);
+            CHECK(as_shell[0].where.line == 7);
+            CHECK(as_shell[0].where.column ==
+                  static_cast<int>(8 + (plain ? script.find("{{v}}") + 1 : 0)));
+            const auto as_probe = diagnostics_of("argv = [\"true\"]\nprobe = " + quoted);
+            REQUIRE(as_probe.size() == 1);
+            CHECK(as_probe[0].problem.find("{{v}} in shell text") == 0);
+        }
+        // Finding 15: the command string after options that follow -c.
+        for (const char* argv : {R"(["bash", "-c", "-x", "echo {{v}}"])",
+                                 R"(["bash", "-ce", "-o", "pipefail", "echo {{v}}"])",
+                                 R"(["sh", "-eo", "errexit", "-c", "echo {{v}}"])",
+                                 R"(["sh", "-e", "-o", "errexit", "-c", "echo {{v}}"])"}) {
+            CAPTURE(argv);
+            const auto d = diagnostics_of(std::string("argv = ") + argv);
+            REQUIRE(d.size() == 1);
+            CHECK(d[0].problem.find("{{v}} in shell text") == 0);
+        }
+        // Findings 13 and 14: code, refused as code.
+        for (const char* argv :
+             {R"(["node", "-pe", "{{v}}"])", R"(["gdb", "-batch", "-ex", "{{v}}"])",
+              R"(["gdb", "-batch", "-ex={{v}}"])",
+              R"(["gdb", "-batch", "--eval-command", "{{v}}"])",
+              R"(["vim", "-es", "-c", "{{v}}", "-c", "q!"])",
+              R"(["vi", "-es", "--cmd", "{{v}}", "-c", "q!"])", R"(["ex", "-s", "+{{v}}", "+q!"])",
+              R"(["env", "-iS", "{{v}}"])", R"(["env", "-vS", "{{v}}"])",
+              R"(["env", "-u", "X", "-S{{v}}"])",
+              R"(["sed", "--line-length", "5", "{{v}}", "in.txt"])",
+              R"(["mawk", "-W", "interactive", "{{v}}", "/dev/null"])"}) {
+            CAPTURE(argv);
+            const auto d = diagnostics_of(std::string("argv = ") + argv);
+            REQUIRE(d.size() == 1);
+            CHECK(d[0].problem.find("{{v}} inside ") != std::string::npos);
+            CHECK(d[0].problem.find(" code:") != std::string::npos);
+        }
+    }
+
+    TEST_CASE("shell text: no value is an exception — playbook_dir neither") {
+        const auto d = diagnostics_of("argv = [\"sh\", \"-c\", \"{{playbook_dir}}/bin/tool\"]");
+        REQUIRE(d.size() == 1);
+        CHECK(d[0].problem.find("{{playbook_dir}} in shell text") == 0);
+        // As a program or an argument after the command string it is data.
+        CHECK(diagnostics_of("argv = [\"{{playbook_dir}}/bin/tool\", \"{{v}}\"]").empty());
+        CHECK(diagnostics_of("argv = [\"sh\", \"-c\", '\"$1\"/bin/tool', \"sh\", "
+                             "\"{{playbook_dir}}\"]")
+                  .empty());
+        CHECK(diagnostics_of("argv = [\"sh\", \"-c\", '\"$D\"/bin/tool']\n"
+                             "env = { D = \"{{playbook_dir}}\" }")
+                  .empty());
+    }
+}
