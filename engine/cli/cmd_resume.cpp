@@ -71,14 +71,16 @@ int cmd_resume(const Args& args) {
 int resume_run(state::Store& store, const StateDir& sd, const ResumeRequest& r) {
     const auto& state_dir = sd.dir;
     const std::string& run_id = r.run_id;
-    auto jr = store.read_journal(run_id);
+    // Read once and folded as read: no record of a long run is kept.
+    const auto rj = orchestrator::read_for_resume(store, run_id);
+    const journal::Journal& jr = rj.journal;
     if (store.is_run_live(run_id)) {
         auto h = store.lease_holder();
         throw util::Error("run " + run_id + " is still running (pid " +
                               std::to_string(h ? h->pid : 0) + ")",
                           util::ExitCode::locked);
     }
-    auto state = journal::fold(jr, false);
+    const journal::RunState& state = rj.state;
     if (state.playbook.empty()) {
         throw util::Error(
             "run " + run_id +
@@ -145,7 +147,7 @@ int resume_run(state::Store& store, const StateDir& sd, const ResumeRequest& r) 
     orchestrator::RunOutcome outcome;
     {
         report::ConsoleObserver observer(stdout, report::choose_mode(stdout, r.json), r.verbose);
-        outcome = orchestrator::resume(pb, jr, ro, store, *lock, runner, observer);
+        outcome = orchestrator::resume(pb, rj, ro, store, *lock, runner, observer);
     }
     lock->release();
     print_summary(outcome, sd, r.json);

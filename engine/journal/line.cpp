@@ -15,7 +15,8 @@ std::optional<Split> split_hash(std::string_view text) {
     }
     std::string_view hash = text.substr(at + k_hash_key.size(), 64);
     for (char c : hash) {
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) {
+        const auto u = static_cast<unsigned char>(c);
+        if (static_cast<unsigned char>(u - '0') > 9 && static_cast<unsigned char>(u - 'a') > 5) {
             return std::nullopt;
         }
     }
@@ -30,6 +31,20 @@ bool hash_matches(const Split& s) {
     h.update(s.body);
     h.update("}");
     return h.hex() == s.hash;
+}
+
+Hashes hash_line(std::string_view line, const Split& s) {
+    util::Sha256 body;
+    body.update(s.body);
+    util::Sha256 whole = body.fork();
+    Hashes out;
+    body.update("}");
+    char own[64];
+    body.hex_to(own);
+    out.matches = std::string_view(own, sizeof own) == s.hash;
+    whole.update(line.substr(s.body.size()));
+    whole.hex_to(out.line);
+    return out;
 }
 
 } // namespace rollback::journal::line

@@ -26,4 +26,12 @@ std::optional<Split> split_hash(std::string_view line);
 /// Whether the SHA-256 of `s.body` + "}" is `s.hash`: the record's bytes are as written.
 bool hash_matches(const Split& s);
 
+/// hash_matches() and the SHA-256 of the whole line (what the next line's "prev" must be) from
+/// one pass over the line's body. `s` is split_hash(`line`).
+struct Hashes {
+    bool matches = false; ///< as hash_matches(s)
+    char line[64];        ///< SHA-256 (lower-case hex) of `line`
+};
+Hashes hash_line(std::string_view line, const Split& s);
+
 } // namespace rollback::journal::line

@@ -16,6 +16,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
+#include <memory>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -66,62 +67,92 @@ std::optional<boost::json::object> parse_object(std::string_view text, std::stri
 /// A journal larger than this is refused rather than read into memory.
 constexpr std::uint64_t k_max_journal_bytes = std::uint64_t{1} << 30;
 
-std::string read_content(const fs::path& file) {
-    std::error_code ec;
-    if (!fs::exists(file, ec)) {
-        throw util::Error("journal " + file.string() + " does not exist", util::ExitCode::invalid,
-                          "run 'rollback history' to list the runs");
-    }
-    // O_NONBLOCK: a FIFO put in a journal's place must not block the open.
-    const int fd = ::open(file.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    struct stat st {};
-    if (fd < 0 || ::fstat(fd, &st) != 0) {
-        const int err = errno;
-        if (fd >= 0) {
-            ::close(fd);
+/// An open journal file, closed when it goes.
+class JournalFile {
+  public:
+    /// Opens `file` for reading: util::Error (exit 2) when it is missing, unreadable, not a
+    /// regular file or larger than 1 GiB.
+    explicit JournalFile(const fs::path& file) : m_file(file) {
+        std::error_code ec;
+        if (!fs::exists(file, ec)) {
+            throw util::Error("journal " + file.string() + " does not exist",
+                              util::ExitCode::invalid, "run 'rollback history' to list the runs");
         }
-        throw util::Error("cannot read journal " + file.string() + ": " + std::strerror(err),
-                          util::ExitCode::invalid);
-    }
-    if (!S_ISREG(st.st_mode) || static_cast<std::uint64_t>(st.st_size) > k_max_journal_bytes) {
-        ::close(fd);
-        throw util::Error("cannot read journal " + file.string() +
-                              (S_ISDIR(st.st_mode)   ? ": it is a directory"
-                               : S_ISREG(st.st_mode) ? ": larger than 1 GiB"
-                                                     : ": not a regular file (a FIFO, a device "
-                                                       "or a socket)"),
-                          util::ExitCode::invalid);
-    }
-    // Sized once from fstat, read until end of file: a live run may append meanwhile, and a
-    // long journal is not copied again and again as a stream buffer grows.
-    std::string content;
-    content.resize(static_cast<size_t>(st.st_size) + 4096);
-    size_t have = 0;
-    for (;;) {
-        if (have == content.size()) {
-            if (have > k_max_journal_bytes) {
-                ::close(fd);
-                throw util::Error("cannot read journal " + file.string() + ": larger than 1 GiB",
-                                  util::ExitCode::invalid);
-            }
-            content.resize(content.size() * 2);
-        }
-        const ssize_t n = ::read(fd, content.data() + have, content.size() - have);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n < 0) {
+        // O_NONBLOCK: a FIFO put in a journal's place must not block the open.
+        m_fd = ::open(file.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+        if (m_fd < 0 || ::fstat(m_fd, &m_st) != 0) {
             const int err = errno;
-            ::close(fd);
+            close();
             throw util::Error("cannot read journal " + file.string() + ": " + std::strerror(err),
                               util::ExitCode::invalid);
         }
+        if (!S_ISREG(m_st.st_mode) ||
+            static_cast<std::uint64_t>(m_st.st_size) > k_max_journal_bytes) {
+            close();
+            throw util::Error("cannot read journal " + file.string() +
+                                  (S_ISDIR(m_st.st_mode)   ? ": it is a directory"
+                                   : S_ISREG(m_st.st_mode) ? ": larger than 1 GiB"
+                                                           : ": not a regular file (a FIFO, a "
+                                                             "device or a socket)"),
+                              util::ExitCode::invalid);
+        }
+    }
+    ~JournalFile() { close(); }
+    JournalFile(const JournalFile&) = delete;
+    JournalFile& operator=(const JournalFile&) = delete;
+
+    std::size_t size_hint() const { return static_cast<std::size_t>(m_st.st_size); }
+
+    /// Reads up to `n` bytes into `to` (0 at end of file); `total` is what was read before, so
+    /// a journal growing past 1 GiB while it is read is refused.
+    std::size_t read(char* to, std::size_t n, std::uint64_t total) const {
+        if (total > k_max_journal_bytes) {
+            throw util::Error("cannot read journal " + m_file.string() + ": larger than 1 GiB",
+                              util::ExitCode::invalid);
+        }
+        for (;;) {
+            const ssize_t got = ::read(m_fd, to, n);
+            if (got >= 0) {
+                return static_cast<std::size_t>(got);
+            }
+            if (errno != EINTR) {
+                throw util::Error("cannot read journal " + m_file.string() + ": " +
+                                      std::strerror(errno),
+                                  util::ExitCode::invalid);
+            }
+        }
+    }
+
+  private:
+    void close() {
+        if (m_fd >= 0) {
+            ::close(m_fd);
+            m_fd = -1;
+        }
+    }
+
+    const fs::path& m_file;
+    int m_fd = -1;
+    struct stat m_st {};
+};
+
+std::string read_content(const fs::path& file) {
+    const JournalFile in(file);
+    // Sized once from fstat, read until end of file: a live run may append meanwhile, and a
+    // long journal is not copied again and again as a stream buffer grows.
+    std::string content;
+    content.resize(in.size_hint() + 4096);
+    size_t have = 0;
+    for (;;) {
+        if (have == content.size()) {
+            content.resize(content.size() * 2);
+        }
+        const std::size_t n = in.read(content.data() + have, content.size() - have, have);
         if (n == 0) {
             break;
         }
-        have += static_cast<size_t>(n);
+        have += n;
     }
-    ::close(fd);
     content.resize(have);
     return content;
 }
@@ -150,12 +181,13 @@ std::string header_problem(const boost::json::object& h, const fs::path& file) {
 /// What breaks the hash chain at line `i` (0-based) whose text is `text` and object `obj`, given
 /// the SHA-256 of the line before it (`prev`, updated to this line's); "" when it links.
 std::string link_problem(std::string_view text, const boost::json::object& obj, size_t i,
-                         std::string& prev) {
+                         char (&prev)[64]) {
     auto split = line::split_hash(text);
     if (!split) {
         return "no \"hash\" field at the end of the line";
     }
-    if (!line::hash_matches(*split)) {
+    const line::Hashes hashes = line::hash_line(text, *split);
+    if (!hashes.matches) {
         return "hash mismatch: the record's bytes were changed";
     }
     const auto* seq = obj.if_contains("seq");
@@ -167,11 +199,11 @@ std::string link_problem(std::string_view text, const boost::json::object& obj, 
                " (a record was deleted, inserted or moved)";
     }
     const auto* p = obj.if_contains("prev");
-    if (p == nullptr || !p->is_string() || p->as_string() != prev) {
+    if (p == nullptr || !p->is_string() || p->as_string() != std::string_view(prev, sizeof prev)) {
         return "\"prev\" is not the SHA-256 of line " + std::to_string(i) +
                " (a record before it was changed, deleted or moved)";
     }
-    prev = util::sha256_hex(text);
+    std::copy(std::begin(hashes.line), std::end(hashes.line), prev);
     return {};
 }
 
@@ -199,92 +231,214 @@ boost::json::object Journal::object(std::size_t i) const {
 
 namespace {
 
-Journal parse_owned(std::string content, const fs::path& file, const RecordSink* each) {
-    if (content.empty()) {
-        throw util::Error("journal " + file.string() + " is empty", util::ExitCode::invalid);
+/// What a reading keeps of each record after the header.
+enum class Keep {
+    records, ///< the typed records and the lines' text (Journal::records, text, spans)
+    handed,  ///< nothing: each typed record is handed to a RecordSink
+    none,    ///< nothing, and no record is read (the chain and the header are still checked)
+};
+
+/// Reads a journal line after line, whoever cuts the lines: parses each once, checks its link
+/// in the hash chain, and keeps its record, hands it on or drops it.
+class LineReader {
+  public:
+    LineReader(Journal& j, Keep keep, const RecordSink* each) : m_j(j), m_keep(keep), m_each(each) {
+        std::copy(k_zero_hash.begin(), k_zero_hash.end(), m_prev);
     }
-    Journal j;
-    j.file = file;
-    j.text = std::move(content);
-    Lines lines = split_lines(j.text);
-    const std::string torn =
-        "journal " + file.string() + ": last record is incomplete (crash while writing?); ignored";
-    if (lines.complete.empty()) {
-        throw util::Error("journal " + file.string() +
-                              " has no complete header (crash while creating it?)",
-                          util::ExitCode::invalid);
-    }
-    if (each == nullptr) {
-        j.records.reserve(lines.complete.size() - 1);
-        j.spans.reserve(lines.complete.size());
-    }
-    // Each line is parsed once, into an arena reused line after line (the first 64 KiB on the
-    // stack), and read into its typed record: no parsed document outlives its line, so a long
-    // journal's reading touches little memory beyond the records it keeps.
-    boost::json::parser parser;
-    alignas(16) unsigned char arena[64 * 1024];
-    std::string prev_hash(k_zero_hash);
-    for (size_t i = 0; i < lines.complete.size(); ++i) {
-        const RawLine& l = lines.complete[i];
-        boost::json::monotonic_resource mr(arena, sizeof arena);
-        parser.reset(boost::json::storage_ptr(&mr));
+    LineReader(const LineReader&) = delete;
+    LineReader& operator=(const LineReader&) = delete;
+
+    /// Reads the next line, `text` (without its newline), which ends at byte `end` of the
+    /// journal. Returns "" when it is a record (Journal::valid_bytes is then `end`), else why it
+    /// is not (nothing of it kept). Throws util::Error for a header this rollback cannot read.
+    std::string take(std::string_view text, std::uint64_t end) {
+        // Parsed into an arena reused line after line (the first 64 KiB inside this reader) and
+        // read into its typed record: no parsed document outlives its line.
+        boost::json::monotonic_resource mr(m_arena, sizeof m_arena);
+        m_parser.reset(boost::json::storage_ptr(&mr));
         boost::system::error_code ec;
-        parser.write(l.text.data(), l.text.size(), ec);
+        m_parser.write(text.data(), text.size(), ec);
         std::string why;
         if (ec) {
             why = "not valid JSON (" + ec.message() + ")";
         }
-        boost::json::value v = why.empty() ? parser.release() : boost::json::value();
+        boost::json::value v = why.empty() ? m_parser.release() : boost::json::value();
         if (why.empty() && !v.is_object()) {
             why = "not a JSON object";
         }
         if (!why.empty()) {
-            parser.reset(); // what it built of the line goes while its arena is still there
-            bool last = i + 1 == lines.complete.size() && !lines.torn_tail;
-            if (last && i > 0) {
-                j.warnings.push_back(torn);
-                j.text.resize(each == nullptr ? j.valid_bytes : 0);
-                return j;
-            }
-            throw util::Error("journal " + file.string() + ":" + std::to_string(i + 1) + ": " + why,
-                              util::ExitCode::invalid,
-                              "run 'rollback audit verify RUN_ID' to check the journal");
+            m_parser.reset(); // what it built of the line goes while its arena is still there
+            return why;
         }
         const boost::json::object& obj = v.as_object();
-        if (j.chain_problem.empty()) {
-            j.chain_problem = link_problem(l.text, obj, i, prev_hash);
-            if (!j.chain_problem.empty()) {
-                j.chain_problem = "line " + std::to_string(i + 1) + " (seq " + std::to_string(i) +
-                                  "): " + j.chain_problem;
-                j.warnings.push_back("journal " + file.string() +
-                                     " is NOT intact: " + j.chain_problem +
-                                     " — run 'rollback audit verify RUN_ID' to check it");
+        const std::size_t i = m_j.lines;
+        if (m_j.chain_problem.empty()) {
+            m_j.chain_problem = link_problem(text, obj, i, m_prev);
+            if (!m_j.chain_problem.empty()) {
+                m_j.chain_problem = "line " + std::to_string(i + 1) + " (seq " + std::to_string(i) +
+                                    "): " + m_j.chain_problem;
+                m_j.warnings.push_back("journal " + m_j.file.string() +
+                                       " is NOT intact: " + m_j.chain_problem +
+                                       " — run 'rollback audit verify RUN_ID' to check it");
+            } else {
+                m_j.last_hash.assign(m_prev, sizeof m_prev);
             }
         }
         if (i == 0) {
             // The version decides how to read everything after it, so it is checked first.
-            if (std::string problem = header_problem(obj, file); !problem.empty()) {
+            if (std::string problem = header_problem(obj, m_j.file); !problem.empty()) {
                 throw util::Error(problem, util::ExitCode::invalid);
             }
-            j.header = read_entry(obj);
-        } else if (each != nullptr) {
-            (*each)(read_entry(obj));
-        } else {
-            j.records.push_back(read_entry(obj));
+            m_j.header = read_entry(obj);
+        } else if (m_keep == Keep::handed) {
+            (*m_each)(read_entry(obj));
+        } else if (m_keep == Keep::records) {
+            m_j.records.push_back(read_entry(obj));
         }
-        if (each == nullptr) {
-            j.spans.emplace_back(static_cast<size_t>(l.text.data() - j.text.data()), l.text.size());
+        if (m_keep == Keep::records) {
+            m_j.spans.emplace_back(static_cast<std::size_t>(text.data() - m_j.text.data()),
+                                   text.size());
         }
-        j.valid_bytes = l.end;
+        m_j.valid_bytes = end;
+        ++m_j.lines;
+        return {};
     }
-    if (lines.torn_tail) {
-        j.warnings.push_back(torn);
+
+  private:
+    Journal& m_j;
+    Keep m_keep;
+    const RecordSink* m_each;
+    boost::json::parser m_parser;
+    char m_prev[64]; ///< SHA-256 of the last line that linked
+    alignas(16) unsigned char m_arena[64 * 1024];
+};
+
+std::string torn_warning(const fs::path& file) {
+    return "journal " + file.string() +
+           ": last record is incomplete (crash while writing?); ignored";
+}
+
+[[noreturn]] void throw_empty(const fs::path& file) {
+    throw util::Error("journal " + file.string() + " is empty", util::ExitCode::invalid);
+}
+
+[[noreturn]] void throw_no_header(const fs::path& file) {
+    throw util::Error("journal " + file.string() +
+                          " has no complete header (crash while creating it?)",
+                      util::ExitCode::invalid);
+}
+
+[[noreturn]] void throw_bad_line(const fs::path& file, std::size_t line_no,
+                                 const std::string& why) {
+    throw util::Error("journal " + file.string() + ":" + std::to_string(line_no) + ": " + why,
+                      util::ExitCode::invalid,
+                      "run 'rollback audit verify RUN_ID' to check the journal");
+}
+
+/// A journal whose whole text is at hand (kept in the result with Keep::records).
+Journal parse_whole(std::string content, const fs::path& file, Keep keep, const RecordSink* each) {
+    if (content.empty()) {
+        throw_empty(file);
     }
-    if (each != nullptr) {
-        j.text.clear();
-        j.text.shrink_to_fit();
-    } else {
+    Journal j;
+    j.file = file;
+    if (keep == Keep::records) {
+        j.text = std::move(content);
+    }
+    const std::string_view text = keep == Keep::records ? std::string_view(j.text) : content;
+    Lines lines = split_lines(text);
+    if (lines.complete.empty()) {
+        throw_no_header(file);
+    }
+    if (keep == Keep::records) {
+        j.records.reserve(lines.complete.size() - 1);
+        j.spans.reserve(lines.complete.size());
+    }
+    auto reader = std::make_unique<LineReader>(j, keep, each);
+    for (size_t i = 0; i < lines.complete.size(); ++i) {
+        const RawLine& l = lines.complete[i];
+        if (std::string why = reader->take(l.text, l.end); !why.empty()) {
+            bool last = i + 1 == lines.complete.size() && !lines.torn_tail;
+            if (last && i > 0) {
+                break;
+            }
+            throw_bad_line(file, i + 1, why);
+        }
+    }
+    if (lines.torn_tail || j.lines < lines.complete.size()) {
+        j.warnings.push_back(torn_warning(file));
+    }
+    if (keep == Keep::records) {
         j.text.resize(j.valid_bytes);
+    }
+    return j;
+}
+
+/// A journal file read in chunks into one buffer reused chunk after chunk (only a line longer
+/// than the buffer makes it grow): what read() keeps no text of. The same outcome as
+/// parse_whole() of the file's content: a bad line is a warning only when nothing follows it.
+Journal read_chunked(const fs::path& file, Keep keep, const RecordSink* each) {
+    const JournalFile in(file);
+    Journal j;
+    j.file = file;
+    auto reader = std::make_unique<LineReader>(j, keep, each);
+    std::size_t cap = std::min<std::size_t>(in.size_hint() + 1, std::size_t{256} * 1024);
+    std::unique_ptr<char[]> buf(new char[cap]); // not zero-filled: every byte used is read
+    std::size_t begin = 0;                      // the first byte of buf not yet cut into a line
+    std::size_t have = 0;                       // bytes in buf
+    std::uint64_t base = 0;                     // the journal's offset of buf[0]
+    std::uint64_t total = 0;                    // bytes read
+    std::size_t line_no = 0;                    // complete lines cut so far
+    std::string bad; // why the last complete line is not a record ("" = it is)
+    for (;;) {
+        const std::size_t n = in.read(buf.get() + have, cap - have, total);
+        total += n;
+        have += n;
+        for (;;) {
+            const void* nl = std::memchr(buf.get() + begin, '\n', have - begin);
+            if (nl == nullptr) {
+                break;
+            }
+            if (!bad.empty()) {
+                throw_bad_line(file, line_no, bad); // a line follows it: not the last
+            }
+            const auto at = static_cast<std::size_t>(static_cast<const char*>(nl) - buf.get());
+            bad = reader->take(std::string_view(buf.get() + begin, at - begin), base + at + 1);
+            ++line_no;
+            if (!bad.empty() && line_no == 1) {
+                throw_bad_line(file, line_no, bad);
+            }
+            begin = at + 1;
+        }
+        if (n == 0) {
+            break;
+        }
+        // Keep the unfinished line: at the buffer's start, in a larger buffer when it fills it.
+        if (begin > 0) {
+            std::memmove(buf.get(), buf.get() + begin, have - begin);
+            base += begin;
+            have -= begin;
+            begin = 0;
+        }
+        if (have == cap) {
+            std::unique_ptr<char[]> larger(new char[cap * 2]);
+            std::memcpy(larger.get(), buf.get(), have);
+            buf = std::move(larger);
+            cap *= 2;
+        }
+    }
+    if (total == 0) {
+        throw_empty(file);
+    }
+    if (line_no == 0) {
+        throw_no_header(file);
+    }
+    const bool torn_tail = have > begin;
+    if (!bad.empty() && torn_tail) {
+        throw_bad_line(file, line_no, bad);
+    }
+    if (!bad.empty() || torn_tail) {
+        j.warnings.push_back(torn_warning(file));
     }
     return j;
 }
@@ -292,11 +446,21 @@ Journal parse_owned(std::string content, const fs::path& file, const RecordSink*
 } // namespace
 
 Journal read(const fs::path& file, const RecordSink* each) {
-    return parse_owned(read_content(file), file, each);
+    if (each != nullptr) {
+        return read_chunked(file, Keep::handed, each);
+    }
+    return parse_whole(read_content(file), file, Keep::records, nullptr);
+}
+
+Journal read_chain(const fs::path& file) {
+    return read_chunked(file, Keep::none, nullptr);
 }
 
 Journal parse(std::string_view content, const fs::path& file, const RecordSink* each) {
-    return parse_owned(std::string(content), file, each);
+    if (each != nullptr) {
+        return parse_whole(std::string(content), file, Keep::handed, each);
+    }
+    return parse_whole(std::string(content), file, Keep::records, nullptr);
 }
 
 std::optional<Entry> last_entry(const fs::path& file, std::size_t max_line) {
@@ -366,7 +530,8 @@ Verification verify_content(std::string_view content, const fs::path& file) {
         if (!split) {
             return fail(line_no, "no \"hash\" field at the end of the line");
         }
-        if (!line::hash_matches(*split)) {
+        const line::Hashes hashes = line::hash_line(text, *split);
+        if (!hashes.matches) {
             return fail(line_no, "hash mismatch: the record's bytes were changed");
         }
         const auto* seq = obj->if_contains("seq");
@@ -390,7 +555,7 @@ Verification verify_content(std::string_view content, const fs::path& file) {
                 return fail(line_no, problem);
             }
         }
-        prev = util::sha256_hex(text);
+        prev.assign(hashes.line, sizeof hashes.line);
         v.lines = line_no;
     }
     if (lines.torn_tail) {

@@ -27,6 +27,11 @@ struct Journal {
     std::vector<std::string> warnings; ///< e.g. the torn last record that was ignored
     /// Byte length of the complete lines (where a resumed writer continues).
     std::uint64_t valid_bytes = 0;
+    /// Complete lines read as records, header included (the next record's seq).
+    std::size_t lines = 0;
+    /// SHA-256 of the last of those lines while the chain links (the next record's "prev");
+    /// meaningful only when chain_problem is "".
+    std::string last_hash;
     /// "" when the hash chain of the complete records links (as `audit verify` checks it), else
     /// the first break: "line 3 (seq 2): hash mismatch: ...". Also one of `warnings`.
     std::string chain_problem;
@@ -55,6 +60,11 @@ using RecordSink = std::function<void(Entry&&)>;
 /// nor the text are kept (the result holds the header, the warnings and valid_bytes): a long
 /// run is folded without holding its records.
 Journal read(const fs::path& file, const RecordSink* each = nullptr);
+
+/// read() for a writer that continues the journal: every line is parsed and the header and the
+/// hash chain are checked as read() checks them (the same errors and warnings, `valid_bytes`,
+/// `lines`, `last_hash`, `chain_problem`), but no record after the header is read or kept.
+Journal read_chain(const fs::path& file);
 
 /// read() of a journal's `content` kept elsewhere; `file` names it in messages.
 Journal parse(std::string_view content, const fs::path& file, const RecordSink* each = nullptr);

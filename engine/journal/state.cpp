@@ -23,7 +23,7 @@ class Folder {
             warn(e, "has no \"step\"");
             return nullptr;
         }
-        if (auto it = m_s.step_index.find(std::string(id)); it != m_s.step_index.end()) {
+        if (auto it = m_s.step_index.find(id); it != m_s.step_index.end()) {
             return &m_s.steps[it->second];
         }
         // A record for a step the plan did not list (e.g. a journal without run_started):
@@ -363,7 +363,7 @@ const std::vector<std::string_view>& record_types() {
 }
 
 const StepState* RunState::step(std::string_view id) const {
-    if (auto it = step_index.find(std::string(id));
+    if (auto it = step_index.find(id);
         it != step_index.end() && it->second < steps.size() && steps[it->second].id == id) {
         return &steps[it->second];
     }

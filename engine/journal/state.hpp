@@ -7,6 +7,7 @@
 #include "journal/reader.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -59,6 +60,14 @@ struct ProcessGroup {
     /// group was left running deliberately (never waited for or ended by a resume).
     bool exited = false;
     std::string exit; ///< how it ended, for a person: "exit 0", "signal 9", "failed_to_start"
+};
+
+/// Hashes a step id given as std::string or std::string_view alike (heterogeneous look-up).
+struct StepIdHash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view id) const noexcept {
+        return std::hash<std::string_view>{}(id);
+    }
 };
 
 /// A process a step left running when its program exited by itself (step_finished left_running).
@@ -121,7 +130,8 @@ struct RunState {
     std::vector<std::string> hook_problems;
     int resumes = 0;              ///< run_resumed records
     std::vector<StepState> steps; ///< plan order (run_started "steps"), unknown steps appended
-    std::unordered_map<std::string, size_t> step_index; ///< id -> index in `steps` (by fold)
+    /// id -> index in `steps` (by fold); looked up by a string_view without a copy.
+    std::unordered_map<std::string, size_t, StepIdHash, std::equal_to<>> step_index;
     std::vector<std::string> warnings; ///< the journal's warnings plus records that made no sense
     std::string journal_problem;       ///< Journal::chain_problem: "" when the hash chain links
 

@@ -200,7 +200,8 @@ Writer Writer::create(const fs::path& file, const boost::json::object& header_fi
 
 Writer Writer::open_existing(const fs::path& file, std::vector<std::string>* warnings,
                              const util::Clock* clock) {
-    Journal j = read(file); // throws for missing/empty/unknown version/bad middle line
+    // Throws for missing/empty/unknown version/bad middle line; keeps no record.
+    Journal j = read_chain(file);
     if (!j.chain_problem.empty()) {
         // Appending would extend a chain that no longer proves anything: corruption (exit 2).
         throw util::Error("journal " + file.string() + " is NOT intact: " + j.chain_problem +
@@ -233,10 +234,8 @@ Writer Writer::open_existing(const fs::path& file, std::vector<std::string>* war
     if (warnings != nullptr) {
         warnings->insert(warnings->end(), j.warnings.begin(), j.warnings.end());
     }
-    // The chain continues from the last complete line, as read.
-    std::string last_hash = util::sha256_hex(j.line(j.records.size()));
-    std::uint64_t next = static_cast<std::uint64_t>(j.records.size()) + 1;
-    Writer w(file, fd, next, std::move(last_hash), clock);
+    // The chain continues from the last complete line, as read (its hash taken while reading).
+    Writer w(file, fd, static_cast<std::uint64_t>(j.lines), std::move(j.last_hash), clock);
     w.m_size = j.valid_bytes;
     w.make_reserve();
     return w;

@@ -105,9 +105,42 @@ RunOutcome run(const Plan& plan, const RunOptions& options, state::Store& store,
     return out;
 }
 
+ResumeJournal read_for_resume(const state::Store& store, const std::string& run_id) {
+    journal::Fold fold;
+    std::optional<journal::RunStarted> started;
+    const journal::RecordSink each = [&fold, &started](journal::Entry&& e) {
+        fold.apply(e);
+        if (!started && e.type() == journal::RecordType::run_started) {
+            started = std::move(std::get<journal::RunStarted>(e.record));
+        }
+    };
+    ResumeJournal out{store.read_journal(run_id, &each), {}, {}};
+    out.state = fold.finish(out.journal, false);
+    out.started = std::move(started);
+    return out;
+}
+
+ResumeJournal resume_journal(const journal::Journal& jr) {
+    ResumeJournal out{jr, journal::fold(jr, false), {}};
+    for (const auto& e : jr.records) {
+        if (e.type() == journal::RecordType::run_started) {
+            out.started = std::get<journal::RunStarted>(e.record);
+            break;
+        }
+    }
+    return out;
+}
+
 RunOutcome resume(const playbook::Playbook& pb, const journal::Journal& jr,
                   const ResumeOptions& options, state::Store& store, const state::RunLease& lease,
                   exec::ProcessRunner& runner, report::Observer& observer) {
+    return resume(pb, resume_journal(jr), options, store, lease, runner, observer);
+}
+
+RunOutcome resume(const playbook::Playbook& pb, const ResumeJournal& rj,
+                  const ResumeOptions& options, state::Store& store, const state::RunLease& lease,
+                  exec::ProcessRunner& runner, report::Observer& observer) {
+    const journal::Journal& jr = rj.journal;
     const std::string run_id = jr.run_id();
     if (!jr.chain_problem.empty()) {
         // A journal whose chain is broken was changed after it was written: what it says was
@@ -118,14 +151,8 @@ RunOutcome resume(const playbook::Playbook& pb, const journal::Journal& jr,
                           "run 'rollback audit verify " + run_id +
                               "' and restore the journal from a copy, or start a new run");
     }
-    journal::RunState state = journal::fold(jr, false);
-    const journal::RunStarted* started = nullptr;
-    for (const auto& e : jr.records) {
-        if (e.type() == journal::RecordType::run_started) {
-            started = &std::get<journal::RunStarted>(e.record);
-            break;
-        }
-    }
+    const journal::RunState& state = rj.state;
+    const journal::RunStarted* started = rj.started ? &*rj.started : nullptr;
     if (started == nullptr) {
         throw util::Error("run " + run_id +
                               " never started (its journal has no run_started record)",

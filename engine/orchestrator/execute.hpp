@@ -14,6 +14,7 @@
 
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -62,11 +63,30 @@ probe_mark_done(const playbook::Playbook& pb, const journal::Journal& jr,
                 const std::vector<std::string>& mark_done, const std::filesystem::path& state_dir,
                 state::Store& store, exec::ProcessRunner& runner);
 
+/// What resume needs of a run's journal: its header, warnings and chain check (`journal`, whose
+/// records need not be kept), the state folded from it, and its first run_started.
+struct ResumeJournal {
+    journal::Journal journal;
+    journal::RunState state;
+    std::optional<journal::RunStarted> started;
+};
+
+/// Reads `run_id`'s journal once, folding its records as they are read (none kept): a long
+/// run's 2 records per step are never held. util::Error as Store::read_journal.
+ResumeJournal read_for_resume(const state::Store& store, const std::string& run_id);
+
+/// The same from a journal read whole.
+ResumeJournal resume_journal(const journal::Journal& jr);
+
 /// Continues the run recorded in `journal` with the playbook `pb` (loaded by the caller from the
 /// journal's playbook path; its SHA-256 is checked by the caller). Finished steps are not run
 /// again; an in-flight step is re-run when idempotent, else its probe decides, else the run stops
 /// in needs_attention. Throws util::Error (exit 2) when there is nothing to resume or the
 /// options name unknown steps — before anything is written.
+RunOutcome resume(const playbook::Playbook& pb, const ResumeJournal& journal,
+                  const ResumeOptions& options, state::Store& store, const state::RunLease& lease,
+                  exec::ProcessRunner& runner, report::Observer& observer);
+/// resume() of a journal read whole.
 RunOutcome resume(const playbook::Playbook& pb, const journal::Journal& journal,
                   const ResumeOptions& options, state::Store& store, const state::RunLease& lease,
                   exec::ProcessRunner& runner, report::Observer& observer);

@@ -30,16 +30,23 @@ void Sha256::update(std::string_view data) {
 }
 
 std::string Sha256::hex() {
+    std::string out(SHA256_DIGEST_LENGTH * 2, '0');
+    hex_to(out.data());
+    return out;
+}
+
+void Sha256::hex_to(char* out) {
     unsigned char md[SHA256_DIGEST_LENGTH];
-    const unsigned int len = SHA256_DIGEST_LENGTH;
     SHA256_Final(md, static_cast<SHA256_CTX*>(m_ctx));
     static const char* digits = "0123456789abcdef";
-    std::string out(len * 2, '0');
-    for (unsigned int i = 0; i < len; ++i) {
+    for (unsigned int i = 0; i < SHA256_DIGEST_LENGTH; ++i) {
         out[2 * i] = digits[md[i] >> 4];
         out[2 * i + 1] = digits[md[i] & 0xf];
     }
-    return out;
+}
+
+Sha256 Sha256::fork() const {
+    return Sha256(new SHA256_CTX(*static_cast<const SHA256_CTX*>(m_ctx)));
 }
 
 std::string sha256_hex(std::string_view data) {

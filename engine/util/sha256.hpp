@@ -16,8 +16,14 @@ class Sha256 {
     Sha256& operator=(const Sha256&) = delete;
     void update(std::string_view data);
     std::string hex();
+    /// hex() written into `out` (64 characters, no terminator): no allocation.
+    void hex_to(char* out);
+    /// A second hash that goes on from this one's state: data hashed once serves two digests
+    /// (a journal line's own hash and the hash of the whole line).
+    Sha256 fork() const;
 
   private:
+    explicit Sha256(void* ctx) : m_ctx(ctx) {}
     void* m_ctx;
 };
 
