@@ -120,8 +120,9 @@ struct CondState {
     /// The newest consumed sample that carries a request or probe (count > 0): the evidence of
     /// a ratio or percentile over lines; a quiet bucket adds none (docs/decision.md, "Counting").
     std::optional<uint64_t> line_seq;
-    std::optional<Verdict> counted_verdict;       ///< of the last counted (not held) tick
-    bool counted_unreadable = false;              ///< that tick's no_data was an unreadable source
+    std::optional<Verdict> counted_verdict; ///< of the last counted (not held) tick
+    bool counted_unreadable = false;        ///< that tick's no_data was an unreadable source
+    bool counted_lost = false; ///< that tick's no_data was a before_deploy baseline lost
     std::optional<double> last_breach_value;      ///< of the open run, for "silent after breaching"
     std::optional<uint64_t> last_breach_requests; ///< access logs: requests of that window
     SystemTime last_breach_at;

@@ -219,7 +219,7 @@ ConditionRecord Evaluator::Impl::evaluate_condition(CondState& c, SystemTime now
     // A source that becomes unreadable (or whose clock is skewed) after an empty window is a
     // new state though both are no_data: the monitor went blind, where it saw a gap before.
     const bool changed = !c.counted_verdict || *c.counted_verdict != r.verdict ||
-                         (o.unreadable && !c.counted_unreadable);
+                         (o.unreadable && !c.counted_unreadable) || (lost && !c.counted_lost);
     std::optional<std::string> escalation; // the detail of an escalation of this tick
     if (r.verdict == Verdict::firing && satisfied) {
         if (warming == nullptr &&
@@ -271,6 +271,7 @@ ConditionRecord Evaluator::Impl::evaluate_condition(CondState& c, SystemTime now
     if (outcome != Outcome::hold) {
         c.counted_verdict = r.verdict;
         c.counted_unreadable = o.missing == Missing::no_data && o.unreadable;
+        c.counted_lost = lost;
     }
 
     if (observed_ok && !repeated && !judged_before && !c.firing &&

@@ -339,6 +339,6 @@ TEST_SUITE("decision") {
         back.resume_policy(memory);
         back.add_sample("health", Sample::make_probe(at(20), false, 3));
         back.evaluate(at(20));
-        CHECK(back.policy_memory().conditions.count("down") == 0);
+        CHECK(!back.policy_memory().conditions["down"].fail_since);
     }
 }
