@@ -4,6 +4,7 @@
 #include "cli/options.hpp"
 #include "cli/state_dir.hpp"
 #include "monitor/replay.hpp"
+#include "monitor/rollbacks.hpp"
 #include "state/local_store.hpp"
 #include "util/error.hpp"
 #include "util/exit_code.hpp"
@@ -62,7 +63,7 @@ monitor::Deploy parse_deploy_option(const std::string& text) {
 
 // Whether the monitor's tick log (decisions/ticks-DAY.jsonl) holds a tick in [from, to): a
 // monitor ran while a back-dated marker was not yet recorded.
-bool monitor_ticked(const state::LocalStore& store, util::SystemTime from, util::SystemTime to) {
+bool monitor_ticked(const state::Store& store, util::SystemTime from, util::SystemTime to) {
     const auto day = std::chrono::days(1);
     for (auto d = std::chrono::floor<std::chrono::days>(from); d < to; d += day) {
         for (const auto& line : store.ticks_of_day(util::format_time(d).substr(0, 10))) {
@@ -82,7 +83,7 @@ bool monitor_ticked(const state::LocalStore& store, util::SystemTime from, util:
 
 // The deploy history of the replay: the --deploy options when given, else the markers
 // `rollback deployed` recorded in the state directory. `origin` says which.
-std::vector<monitor::Deploy> replay_deploys(const CommonOptions& common, const config::Config& cfg,
+std::vector<monitor::Deploy> replay_deploys(const state::Store& store, const config::Config& cfg,
                                             const ReplayOptions& o, std::string& origin) {
     std::vector<monitor::Deploy> out;
     if (!o.deploys.empty()) {
@@ -94,7 +95,6 @@ std::vector<monitor::Deploy> replay_deploys(const CommonOptions& common, const c
         origin = "--deploy";
         return out;
     }
-    const state::LocalStore store(resolve_state_dir(common, cfg).dir);
     for (auto& m : store.deploy_history(cfg.target)) {
         // A back-dated marker applies where a running monitor read it; recorded while no monitor
         // ran (a history written for an old log), there was no live decision: at its time.
@@ -131,9 +131,22 @@ int replay(const CommonOptions& common, const ReplayOptions& o) {
     if (!o.to.empty()) {
         r.to = parse_time_option("to", o.to);
     }
-    std::string deploys_origin;
+    std::string deploys_origin, runs_origin;
+    uint64_t runs_unreadable = 0;
     if (!o.samples) {
-        r.deploys = replay_deploys(common, cfg, o, deploys_origin);
+        // The state the monitor kept (the state directory, or the shared PostgreSQL state): its
+        // deploy markers, and the rollbacks that ran, fed as the monitor noticed them.
+        const auto sd = resolve_state_dir(common, cfg);
+        const auto store = open_store(sd);
+        r.deploys = replay_deploys(*store, cfg, o, deploys_origin);
+        r.rollbacks = monitor::recorded_rollbacks(*store, runs_unreadable);
+        runs_origin = sd.shared ? "the shared state" : (sd.dir / "runs").string();
+        if (runs_unreadable > 0) {
+            std::fprintf(stderr,
+                         "rollback: warning: %llu run journals in %s cannot be read: their "
+                         "rollbacks are not replayed\n",
+                         static_cast<unsigned long long>(runs_unreadable), runs_origin.c_str());
+        }
     }
     monitor::FileReplayer replayer(
         cfg, r,
@@ -227,6 +240,8 @@ int replay(const CommonOptions& common, const ReplayOptions& o) {
                                 {"escalations", res.escalations},
                                 {"deploy_markers", st.deploys},
                                 {"deploy_markers_from", deploys_origin},
+                                {"rollback_runs", st.rollbacks},
+                                {"rollback_runs_from", runs_origin},
                                 {"skipped",
                                  {{"rows_out_of_order", in.csv.out_of_order},
                                   {"rows_duplicate_time", in.csv.duplicates},
@@ -251,11 +266,12 @@ int replay(const CommonOptions& common, const ReplayOptions& o) {
         std::fprintf(stderr,
                      "replayed %zu samples of source \"%s\" in %llu evaluations of %zu conditions "
                      "(%.3f s, %.3f s CPU): %llu decisions shown, %llu trigger, %llu escalate; "
-                     "%llu deploy markers (%s)%s\n",
+                     "%llu deploy markers (%s), %llu rollback runs (%s)%s\n",
                      static_cast<size_t>(st.samples), r.source.c_str(), static_cast<ull>(st.ticks),
                      res.conditions, res.seconds, res.cpu_seconds, static_cast<ull>(res.notable),
                      static_cast<ull>(res.triggers), static_cast<ull>(res.escalations),
-                     static_cast<ull>(st.deploys), deploys_origin.c_str(), skipped.c_str());
+                     static_cast<ull>(st.deploys), deploys_origin.c_str(),
+                     static_cast<ull>(st.rollbacks), runs_origin.c_str(), skipped.c_str());
     }
     return util::to_int(res.triggers > 0 ? util::ExitCode::rollback_recommended
                                          : util::ExitCode::ok);

@@ -84,6 +84,47 @@ std::optional<BaselineInfo> Evaluator::Impl::baseline_of(const CondState& c) con
     return std::nullopt;
 }
 
+void Evaluator::Impl::settle_before_deploy(CondState& c) {
+    c.baseline_due = false;
+    ++baseline_changes;
+    const auto kept = std::find_if(book.releases.begin(), book.releases.end(), [&](const auto& r) {
+        return r.release == release && r.deployed_at == deployed_at;
+    });
+    if (kept != book.releases.end()) {
+        if (auto it = kept->before_deploy.find(c.spec.name); it != kept->before_deploy.end()) {
+            c.computed = it->second; // computed by the monitor before this one, at this deploy
+            return;
+        }
+    }
+    c.computed = compute_before(c, *deployed_at - before_window(c.spec), *deployed_at);
+    if (kept != book.releases.end() && !c.computed->value && c.spec.signal != Signal::downtime) {
+        // The monitor before this one ran this release and did not keep its baseline (it
+        // stopped before saving it), and the log re-read no longer holds the requests before
+        // the deploy (rotated): lost, which is paged — never a silent fall-back.
+        c.baseline_lost = true;
+        c.computed->origin += "; the baseline the monitor had for this deploy was lost (not "
+                              "saved before it stopped, and the log no longer holds it)";
+    }
+}
+
+void Evaluator::Impl::fill_release(ReleaseBaseline& rb) const {
+    for (const auto& c : conds) {
+        if (!c.release_values.empty()) {
+            rb.values[c.spec.name] = median(c.release_values);
+            rb.ticks[c.spec.name] = c.release_ticks;
+        }
+    }
+    if (rb.deployed_at != deployed_at) {
+        rb.before_deploy.clear(); // of an earlier deploy of the same release
+    }
+    rb.deployed_at = deployed_at;
+    for (const auto& c : conds) {
+        if (c.computed && !c.baseline_lost) {
+            rb.before_deploy[c.spec.name] = *c.computed;
+        }
+    }
+}
+
 void Evaluator::Impl::summarize_release() {
     if (release.empty()) {
         return;
@@ -96,12 +137,7 @@ void Evaluator::Impl::summarize_release() {
         rb = *existing;
         book.releases.erase(existing);
     }
-    for (auto& c : conds) {
-        if (!c.release_values.empty()) {
-            rb.values[c.spec.name] = median(c.release_values);
-            rb.ticks[c.spec.name] = c.release_ticks;
-        }
-    }
+    fill_release(rb);
     book.releases.push_back(std::move(rb));
 }
 
@@ -116,6 +152,7 @@ void Evaluator::Impl::apply_deploy(SystemTime t, std::string name) {
         c.stride = 1;
         c.stride_pos = 0;
         c.computed.reset();
+        c.baseline_lost = false;
         // Computed when the condition's window reaches the deploy: with a lateness allowance
         // the samples just before it are not final at the deploy's tick.
         c.baseline_due = c.spec.baseline == BaselineKind::before_deploy;

@@ -129,6 +129,11 @@ Evaluator::PolicyMemory Evaluator::policy_memory() const {
         }
         cm.fail_since = c.fail_since;
         cm.fail_last = c.fail_last;
+        cm.judged_until = c.judged_until;
+        keep_later(cm.judged_until, c.held_until);
+        if (cm.judged_until) {
+            cm.lateness = c.spec.lateness;
+        }
         cm.last_escalated = c.last_escalated;
         cm.noted_cooldown = c.noted_cooldown;
         if (c.counted_verdict && is_missing_verdict(*c.counted_verdict)) {
@@ -152,16 +157,36 @@ void Evaluator::resume_policy(const PolicyMemory& memory) {
     }
     for (auto& c : m->conds) {
         auto it = memory.conditions.find(c.spec.name);
-        if (it == memory.conditions.end()) {
+        const bool known = it != memory.conditions.end();
+        // What the previous monitor judged: the end of its last window (a memory kept before
+        // the field, or a condition new in this config: its last tick − this lateness).
+        std::optional<SystemTime> judged;
+        if (known && it->second.judged_until) {
+            judged = it->second.judged_until;
+        } else if (memory.evaluated_until) {
+            judged = *memory.evaluated_until - c.spec.lateness;
+        }
+        if (!m->evaluated_until) {
+            keep_later(c.held_until, judged);
+        }
+        if (!known) {
             continue;
         }
         const ConditionMemory& cm = it->second;
+        // A reload that moves the window back by `shift` (a larger max_lateness) judges at each
+        // tick what the previous monitor judged `shift` earlier: the open incident's times move
+        // with it, so that it resolves after as many ok windows as it would have.
+        SystemTime::duration shift{0};
+        if (cm.lateness) {
+            shift = c.spec.lateness - *cm.lateness;
+        }
         if (cm.incident_since && !c.firing) {
             // The incident the previous monitor saw is still open: it resolves, as any, after
             // resolve_after of ok ticks; until then an incident that acted does not act again.
             c.firing = true;
-            c.incident_since = cm.incident_since;
-            c.ok_since = cm.ok_since;
+            c.incident_since = *cm.incident_since + shift;
+            c.ok_since =
+                cm.ok_since ? std::optional<SystemTime>(*cm.ok_since + shift) : std::nullopt;
             c.acted = cm.acted;
             c.approval_id = cm.approval_id;
             c.approval_expires = cm.approval_expires;
@@ -359,21 +384,22 @@ BaselineBook Evaluator::baselines() const {
     if (!m->release.empty()) {
         ReleaseBaseline rb;
         rb.release = m->release;
-        for (const auto& c : m->conds) {
-            if (!c.release_values.empty()) {
-                rb.values[c.spec.name] = median(c.release_values);
-                rb.ticks[c.spec.name] = c.release_ticks;
-            }
-        }
         auto it = std::find_if(b.releases.begin(), b.releases.end(),
                                [&](const auto& x) { return x.release == rb.release; });
         if (it != b.releases.end()) {
             rb.rolled_back = it->rolled_back;
+            rb.deployed_at = it->deployed_at;
+            rb.before_deploy = it->before_deploy;
             b.releases.erase(it);
         }
+        m->fill_release(rb);
         b.releases.push_back(std::move(rb));
     }
     return b;
+}
+
+uint64_t Evaluator::baseline_changes() const {
+    return m->baseline_changes;
 }
 
 const std::vector<ConditionSpec>& Evaluator::conditions() const {

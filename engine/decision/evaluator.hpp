@@ -29,6 +29,12 @@ struct ReleaseBaseline {
     std::map<std::string, double> values;  ///< condition name → median
     std::map<std::string, uint64_t> ticks; ///< condition name → ticks summarized
     bool rolled_back = false;
+    /// The release's deploy (its marker's time) and the before_deploy baselines computed at it
+    /// (condition name → baseline, its value nullopt when the window before it held none): a
+    /// restarted monitor takes them back rather than recomputing them from a log that may have
+    /// been rotated since (docs/decision.md "Baselines").
+    std::optional<SystemTime> deployed_at;
+    std::map<std::string, BaselineInfo> before_deploy;
 };
 struct BaselineBook {
     std::vector<ReleaseBaseline> releases; ///< oldest first
@@ -96,6 +102,15 @@ class Evaluator {
         /// `downtime` (an http source): the current run of failed probes, its first and its last
         /// failed probe — no log holds probes, so a restart or a reload carries the run over.
         std::optional<SystemTime> fail_since, fail_last;
+        /// The end of the last window a live tick judged (that tick − the condition's
+        /// max_lateness): samples dated at or before it were evidence once already. A reload
+        /// that moves the window back (a larger max_lateness) holds them (docs/decision.md
+        /// "Counting"); nullopt in a memory kept before the field (evaluated_until − the
+        /// lateness then).
+        std::optional<SystemTime> judged_until;
+        /// The max_lateness of the evaluator that kept this memory: the times of the open
+        /// incident are of its ticks (nullopt in a memory kept before the field).
+        std::optional<Millis> lateness;
         bool operator==(const ConditionMemory&) const = default;
     };
     struct PolicyMemory {
@@ -166,6 +181,9 @@ class Evaluator {
 
     /// The book with the running release's summary included (for persisting).
     BaselineBook baselines() const;
+    /// Grows each time a before_deploy baseline is computed (or taken back from the book): the
+    /// book changed for good and should be saved now, not some ticks later.
+    uint64_t baseline_changes() const;
     const std::vector<ConditionSpec>& conditions() const;
 
   private:

@@ -120,8 +120,9 @@ struct CondState {
     /// The newest consumed sample that carries a request or probe (count > 0): the evidence of
     /// a ratio or percentile over lines; a quiet bucket adds none (docs/decision.md, "Counting").
     std::optional<uint64_t> line_seq;
-    std::optional<Verdict> counted_verdict;       ///< of the last counted (not held) tick
-    bool counted_unreadable = false;              ///< that tick's no_data was an unreadable source
+    std::optional<Verdict> counted_verdict; ///< of the last counted (not held) tick
+    bool counted_unreadable = false;        ///< that tick's no_data was an unreadable source
+    bool counted_lost = false; ///< that tick's no_data was a before_deploy baseline lost
     std::optional<double> last_breach_value;      ///< of the open run, for "silent after breaching"
     std::optional<uint64_t> last_breach_requests; ///< access logs: requests of that window
     SystemTime last_breach_at;
@@ -139,6 +140,11 @@ struct CondState {
     /// An escalation a warm-up tick would have made (Evaluator::warm_up): made at the next live
     /// tick.
     std::optional<std::string> owed_escalation;
+    /// The end of the last window a live tick of this evaluator judged, and of the previous
+    /// monitor's (the resumed memory's judged_until): a tick whose window ends at or before
+    /// `held_until` rests on evidence already judged — it counts, as a warm-up does, but judges
+    /// no incident and acts on nothing (docs/decision.md "Counting", Restarts).
+    std::optional<SystemTime> judged_until, held_until;
 
     void clear_approval() {
         approval_id.clear();
@@ -149,6 +155,9 @@ struct CondState {
     // baselines
     std::optional<BaselineInfo> external, computed;
     bool baseline_due = false; ///< before_deploy: computed once the window end passes the deploy
+    /// before_deploy: the monitor before this one had this deploy, and its baseline is gone
+    /// (neither kept in the book nor computable from the log re-read).
+    bool baseline_lost = false;
     std::vector<double> release_values;
     uint64_t release_ticks = 0;
     int stride = 1, stride_pos = 0;
@@ -182,6 +191,7 @@ struct Evaluator::Impl {
     std::optional<SystemTime> cooldown_until, watch_until;
     std::optional<SystemTime> watch_since; ///< the rollback the recurrence watch follows
     bool first_tick = true;
+    uint64_t baseline_changes = 0; ///< Evaluator::baseline_changes
     /// Evaluator::warm_up: the tick in progress is a warm-up one, over these sources.
     const std::vector<std::string>* warming = nullptr;
     /// The resumed memory's evaluated_until (what the previous monitor judged up to), and the
@@ -201,6 +211,11 @@ struct Evaluator::Impl {
     std::optional<BaselineInfo> compute_before(const CondState& c, SystemTime from,
                                                SystemTime to) const;
     std::optional<BaselineInfo> baseline_of(const CondState& c) const;
+    // The before_deploy baseline of the running release's deploy, at the first tick whose
+    // window reaches it: the one kept in the book for that deploy, else computed.
+    void settle_before_deploy(CondState& c);
+    // `rb` (the running release's entry) with its summary and before_deploy baselines.
+    void fill_release(ReleaseBaseline& rb) const;
     void summarize_release();
     void apply_deploy(SystemTime t, std::string name);
     void remember(CondState& c, double v);

@@ -46,8 +46,7 @@ ConditionRecord Evaluator::Impl::evaluate_condition(CondState& c, SystemTime now
     // Access logs: the window that is final (docs/decision.md, "Event time and lateness").
     const SystemTime at = now - sp.lateness;
     if (c.baseline_due && deployed_at && at >= *deployed_at) {
-        c.computed = compute_before(c, *deployed_at - before_window(sp), *deployed_at);
-        c.baseline_due = false;
+        settle_before_deploy(c);
     }
     Observation o = observe(c, at);
     const bool observed_ok = o.value && o.missing == Missing::none;
@@ -71,12 +70,18 @@ ConditionRecord Evaluator::Impl::evaluate_condition(CondState& c, SystemTime now
 
     // Threshold, possibly relative to a baseline.
     bool breach = false;
-    bool no_baseline = false;
+    bool no_baseline = false, lost = false;
     if (sp.above_baseline) {
         r.comparator = "above_baseline";
         r.baseline = baseline_of(c);
         std::optional<double> thr;
-        if (r.baseline->value && *r.baseline->value > 0) {
+        if (c.baseline_lost && !r.baseline->value && !c.external && o.missing == Missing::none) {
+            // A baseline the monitor had is gone (docs/decision.md "Baselines"): no_data,
+            // escalated — not the `above` floor, not ignored.
+            o.missing = Missing::no_data;
+            no_baseline = lost = true;
+            r.detail = "before_deploy baseline lost: " + r.baseline->origin;
+        } else if (r.baseline->value && *r.baseline->value > 0) {
             thr = *sp.above_baseline * *r.baseline->value;
             if (sp.above) {
                 thr = std::max(*thr, *sp.above);
@@ -120,8 +125,8 @@ ConditionRecord Evaluator::Impl::evaluate_condition(CondState& c, SystemTime now
                         is_silence(o.missing) && silence_unlikely(c, now);
     if (o.missing != Missing::none) {
         auto [p, expl] = missing_policy(c, o, silent);
-        r.policy = p;
-        r.policy_origin = expl ? "config" : "default";
+        r.policy = lost ? Policy::escalate : p;
+        r.policy_origin = lost ? "baseline lost" : expl ? "config" : "default";
         outcome = p == Policy::trigger ? Outcome::breach : Outcome::missed;
     }
     const bool would_breach = outcome == Outcome::breach;
@@ -154,8 +159,13 @@ ConditionRecord Evaluator::Impl::evaluate_condition(CondState& c, SystemTime now
     // Incident state with recovery hysteresis. An incident begins only at a tick that
     // breaches with its counting satisfied — never at a missed or ok tick.
     const bool satisfied = outcome == Outcome::breach && counting_satisfied(c, now);
-    // A warm-up tick the previous monitor judged: its incidents are the resumed memory's.
-    const bool judged_before = warming != nullptr && resumed_until && now <= *resumed_until;
+    // A window the previous monitor judged (a warm-up tick before its last one, or any tick
+    // after a reload that moved the window back): its incidents are the resumed memory's, and
+    // its samples are not evidence again (docs/decision.md "Counting").
+    const bool judged_before = c.held_until && at <= *c.held_until;
+    if (warming == nullptr) {
+        c.judged_until = at;
+    }
     if (judged_before) {
         // counting only
     } else if (!c.firing) {
@@ -193,6 +203,10 @@ ConditionRecord Evaluator::Impl::evaluate_condition(CondState& c, SystemTime now
     } else {
         r.verdict = Verdict::ok;
     }
+    if (judged_before && warming == nullptr) {
+        r.counting_state += "; this window ends at or before " + util::format_time(*c.held_until) +
+                            ", judged before the reload or restart: counted, not acted on again";
+    }
     if (c.firing && c.ok_since && sp.resolve_after.count() > 0) {
         r.counting_state += "; recovering for " + describe_duration(now - *c.ok_since) + " of " +
                             util::format_duration(sp.resolve_after) + " needed to resolve";
@@ -205,10 +219,11 @@ ConditionRecord Evaluator::Impl::evaluate_condition(CondState& c, SystemTime now
     // A source that becomes unreadable (or whose clock is skewed) after an empty window is a
     // new state though both are no_data: the monitor went blind, where it saw a gap before.
     const bool changed = !c.counted_verdict || *c.counted_verdict != r.verdict ||
-                         (o.unreadable && !c.counted_unreadable);
+                         (o.unreadable && !c.counted_unreadable) || (lost && !c.counted_lost);
     std::optional<std::string> escalation; // the detail of an escalation of this tick
     if (r.verdict == Verdict::firing && satisfied) {
-        if (warming == nullptr) { // a warm-up never acts: the first live tick that justifies it
+        if (warming == nullptr &&
+            !judged_before) { // a warm-up never acts: the first live tick that justifies it
             act_on_firing(c, now, r, triggered_this_tick, trigger_cause);
         }
     } else if (silenced && r.policy == Policy::escalate && !(c.firing && c.acted) &&
@@ -228,11 +243,13 @@ ConditionRecord Evaluator::Impl::evaluate_condition(CondState& c, SystemTime now
         // Paged when the state begins, at most once per cooldown for a flapping source.
         escalation = r.detail;
     }
-    if (escalation && warming == nullptr) {
+    if (escalation && judged_before) {
+        // paged (or not) by the previous monitor, which judged this window
+    } else if (escalation && warming == nullptr) {
         r.action = Action::escalate;
         c.last_escalated = now;
         r.detail = std::move(*escalation);
-    } else if (escalation && !judged_before && !c.owed_escalation) {
+    } else if (escalation && !c.owed_escalation) {
         // A page the previous monitor could not make (it was not running, or reloading): owed
         // to the first live tick (Evaluator::warm_up).
         c.owed_escalation = "at " + util::format_time(now) +
@@ -254,10 +271,11 @@ ConditionRecord Evaluator::Impl::evaluate_condition(CondState& c, SystemTime now
     if (outcome != Outcome::hold) {
         c.counted_verdict = r.verdict;
         c.counted_unreadable = o.missing == Missing::no_data && o.unreadable;
+        c.counted_lost = lost;
     }
 
-    if (observed_ok && !repeated && !c.firing && (!deployed_at || at >= *deployed_at) &&
-        warming == nullptr) {
+    if (observed_ok && !repeated && !judged_before && !c.firing &&
+        (!deployed_at || at >= *deployed_at) && warming == nullptr) {
         remember(c, *o.value);
     }
     return r;

@@ -4,6 +4,7 @@
 #include "actions/load.hpp"
 #include "journal/state.hpp"
 #include "monitor/decision_actions.hpp"
+#include "monitor/rollbacks.hpp"
 #include "state/policy_memory.hpp"
 #include "util/error.hpp"
 #include "util/files.hpp"
@@ -166,10 +167,8 @@ void Loop::notice_runs() {
         if (m_endpoint) {
             m_endpoint->run_ended(st);
         }
-        if (st.status == journal::RunStatus::succeeded ||
-            st.status == journal::RunStatus::verification_failed) {
-            auto t = util::parse_time(st.finished);
-            m_mon->rolled_back(t.value_or(m_env.clock.now()));
+        if (auto end = rollback_end(st, m_env.clock.now())) {
+            m_mon->rolled_back(*end);
             m_baselines_dirty = true;
             log::info("monitor: run {} finished ({}): watching for a recurrence", *latest,
                       journal::to_string(st.status));
@@ -276,6 +275,11 @@ void Loop::persist() {
         } catch (const std::exception& e) {
             log::warn("cannot save the incident policy's memory: {}", e.what());
         }
+    }
+    if (const uint64_t changes = m_mon->baseline_changes(); changes != m_baseline_changes) {
+        // A before_deploy baseline was computed: kept at once, a rotated log cannot give it back
+        m_baseline_changes = changes;
+        m_baselines_dirty = true;
     }
     if (m_leading && (m_baselines_dirty || ++m_ticks_since_baselines >= k_baseline_ticks)) {
         try {

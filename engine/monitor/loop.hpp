@@ -182,6 +182,7 @@ class Loop {
     /// The baselines change for good when a deploy marker is fed or a rollback noticed: saved
     /// after that tick (and every k_baseline_ticks, and at exit), so a kill -9 loses little.
     bool m_baselines_dirty = false;
+    uint64_t m_baseline_changes = 0; ///< Monitor::baseline_changes when last looked at
     int m_ticks_since_baselines = 0;
     static constexpr int k_baseline_ticks = 60;
     std::optional<playbook::Playbook> m_hooks_pb; ///< the [decision] playbook, when hooks are set

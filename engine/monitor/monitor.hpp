@@ -73,6 +73,8 @@ class Monitor {
 
     const config::Config& config() const { return m_cfg; }
     decision::BaselineBook baselines() const { return m_eval.baselines(); }
+    /// decision::Evaluator::baseline_changes of the conditions' evaluator.
+    uint64_t baseline_changes() const { return m_eval.baseline_changes(); }
     /// The incident policy's memory (cooldown, recurrence watch), to keep across a restart or a
     /// reload; see decision::Evaluator::PolicyMemory.
     /// Both Evaluators' (signal and alert conditions): the later of each time.

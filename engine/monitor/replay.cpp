@@ -24,11 +24,13 @@ int64_t round_up(int64_t ms, int64_t step) {
 
 ReplayLoop::ReplayLoop(decision::Evaluator& ev, std::string source, util::Millis interval,
                        std::optional<util::SystemTime> first, OnTick on_tick,
-                       std::vector<Deploy> deploys)
+                       std::vector<Deploy> deploys, std::vector<util::SystemTime> rollbacks)
     : m_ev(ev), m_source(std::move(source)), m_step(std::max<int64_t>(1, interval.count())),
-      m_on_tick(std::move(on_tick)), m_deploys(std::move(deploys)) {
+      m_on_tick(std::move(on_tick)), m_deploys(std::move(deploys)),
+      m_rollbacks(std::move(rollbacks)) {
     std::stable_sort(m_deploys.begin(), m_deploys.end(),
                      [](const Deploy& a, const Deploy& b) { return a.known_at() < b.known_at(); });
+    std::sort(m_rollbacks.begin(), m_rollbacks.end());
     if (first) {
         m_begin_ms = round_up(ms_of(*first), m_step);
         m_next_ms = *m_begin_ms;
@@ -43,6 +45,12 @@ void ReplayLoop::run_ticks_before(int64_t end_ms, bool inclusive) {
             const Deploy& d = m_deploys[m_next_deploy];
             m_ev.deployed(d.time, d.release, d.recorded_at);
             ++m_next_deploy;
+        }
+        // The runs that ended since the last tick, after the markers: the monitor reads the
+        // marker, then notices the run (monitor::Loop::iterate).
+        while (m_next_rollback < m_rollbacks.size() && m_rollbacks[m_next_rollback] <= now) {
+            m_ev.rolled_back(m_rollbacks[m_next_rollback]);
+            ++m_next_rollback;
         }
         m_on_tick(m_ev.evaluate(now));
         ++m_stats.ticks;
@@ -86,14 +94,16 @@ ReplayStats ReplayLoop::finish(util::SystemTime last) {
     }
     m_stats.samples = m_added - m_after_tick;
     m_stats.deploys = m_next_deploy;
+    m_stats.rollbacks = m_next_rollback;
     return m_stats;
 }
 
 ReplayStats replay(decision::Evaluator& ev, const std::string& source,
                    std::vector<decision::Sample> samples, util::SystemTime first,
                    util::SystemTime last, util::Millis interval, const OnTick& on_tick,
-                   const std::vector<Deploy>& deploys) {
-    ReplayLoop loop(ev, source, interval, first, on_tick, deploys);
+                   const std::vector<Deploy>& deploys,
+                   const std::vector<util::SystemTime>& rollbacks) {
+    ReplayLoop loop(ev, source, interval, first, on_tick, deploys, rollbacks);
     const int64_t step = std::max<int64_t>(1, interval.count());
     const int64_t begin = round_up(ms_of(first), step);
     if (ms_of(last) < begin) {
@@ -214,7 +224,7 @@ FileReplayer::FileReplayer(const config::Config& cfg, FileReplay r, OnDecision o
             ++result->notable;
             on_decision(e.record);
         },
-        m_r.deploys);
+        m_r.deploys, m_r.rollbacks);
     // Checked as the samples come, and for the --to given, before the ticks are run.
     if (m_r.from && m_r.to) {
         check_span(*m_r.to);

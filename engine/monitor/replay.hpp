@@ -22,7 +22,8 @@ namespace rollback::monitor {
 
 struct ReplayStats {
     uint64_t ticks = 0, samples = 0;
-    uint64_t deploys = 0; ///< deploy markers fed (dated at or before the last tick)
+    uint64_t deploys = 0;   ///< deploy markers fed (dated at or before the last tick)
+    uint64_t rollbacks = 0; ///< rollback runs fed (ended at or before the last tick)
 };
 
 /// A deploy marker of the replayed history (`rollback deployed`, or `check --deploy`).
@@ -52,12 +53,15 @@ using OnTick = std::function<void(const decision::Evaluation&)>;
 /// marker recorded later than its time (`rollback deployed --time` in the past) at or after its
 /// recording, as the live monitor that read it then applied it: markers before `first` are
 /// all fed at the first tick (the newest is the release running then); of several between two
-/// ticks, the newest is the one the evaluator applies, as live.
+/// ticks, the newest is the one the evaluator applies, as live. `rollbacks` (the ends of the
+/// rollback runs recorded, monitor::recorded_rollbacks) are passed to `ev.rolled_back` before
+/// the first tick at or after them, after that tick's markers — as the live monitor noticed
+/// each run that ended (docs/decision.md "Commands").
 class ReplayLoop {
   public:
     ReplayLoop(decision::Evaluator& ev, std::string source, util::Millis interval,
                std::optional<util::SystemTime> first, OnTick on_tick,
-               std::vector<Deploy> deploys = {});
+               std::vector<Deploy> deploys = {}, std::vector<util::SystemTime> rollbacks = {});
     /// Adds the next sample of the source (time order): first evaluates the ticks before its
     /// time.
     void add(decision::Sample sample);
@@ -82,6 +86,8 @@ class ReplayLoop {
     OnTick m_on_tick;
     std::vector<Deploy> m_deploys;
     size_t m_next_deploy = 0;
+    std::vector<util::SystemTime> m_rollbacks;
+    size_t m_next_rollback = 0;
     std::optional<util::SystemTime> m_first_sample, m_last_sample;
     uint64_t m_added = 0;
     uint64_t m_after_tick = 0; ///< samples added since the newest tick evaluated, dated after it
@@ -94,7 +100,8 @@ class ReplayLoop {
 ReplayStats replay(decision::Evaluator& ev, const std::string& source,
                    std::vector<decision::Sample> samples, util::SystemTime first,
                    util::SystemTime last, util::Millis interval, const OnTick& on_tick,
-                   const std::vector<Deploy>& deploys = {});
+                   const std::vector<Deploy>& deploys = {},
+                   const std::vector<util::SystemTime>& rollbacks = {});
 
 /// How long after an access log's last line a replay (without --to) goes on judging the quiet
 /// that follows, as the live monitor would: the longest time the source's conditions need to
@@ -125,6 +132,8 @@ struct FileReplay {
     std::optional<util::SystemTime> from, to;
     bool samples_only = false; ///< read and pass on the samples, evaluate nothing
     std::vector<Deploy> deploys;
+    /// The ends of the rollback runs recorded in the state (monitor::recorded_rollbacks).
+    std::vector<util::SystemTime> rollbacks;
 };
 
 /// What a replay came to, for its summary.

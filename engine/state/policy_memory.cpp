@@ -72,6 +72,10 @@ load_policy_memory(const PolicyMemoryDocument& store) {
                 cm.approval_expires = time_field(c, "approval_expires");
                 cm.fail_since = time_field(c, "fail_since");
                 cm.fail_last = time_field(c, "fail_last");
+                cm.judged_until = time_field(c, "judged_until");
+                if (const json::value* v = c.if_contains("lateness_ms"); v != nullptr) {
+                    cm.lateness = util::Millis(v->to_number<int64_t>());
+                }
                 if (const json::value* v = c.if_contains("approval_expired"); v != nullptr) {
                     cm.approval_expired = v->as_bool();
                 }
@@ -110,7 +114,11 @@ void save_policy_memory(PolicyMemoryDocument& store,
                          {"approval_expired", cm.approval_expired},
                          {"approval_escalated", cm.approval_escalated},
                          {"fail_since", text(cm.fail_since)},
-                         {"fail_last", text(cm.fail_last)}};
+                         {"fail_last", text(cm.fail_last)},
+                         {"judged_until", text(cm.judged_until)}};
+        if (cm.lateness) {
+            conditions[entry.first].as_object()["lateness_ms"] = cm.lateness->count();
+        }
     }
     store.put_policy_memory_document(
         json::serialize(json::object{{"version", 3},

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -62,6 +63,8 @@ SystemTime at(size_t i) {
 struct Restart {
     size_t tick; ///< the first tick of the new monitor
     size_t gap;  ///< ticks no monitor ran before it (0: a reload)
+    /// The new config's max_lateness (nullopt: unchanged).
+    std::optional<Millis> lateness = std::nullopt;
 };
 
 struct Outcome {
@@ -75,7 +78,8 @@ struct Outcome {
 Outcome run(const ConditionSpec& c, const DecisionPolicy& p, const std::vector<Second>& log,
             const std::vector<Restart>& restarts, bool warm = true) {
     const std::vector<std::string> sources{"web"};
-    auto ev = std::make_unique<Evaluator>(std::vector<ConditionSpec>{c}, p);
+    ConditionSpec spec = c;
+    auto ev = std::make_unique<Evaluator>(std::vector<ConditionSpec>{spec}, p);
     Outcome out;
     size_t fed = 0;
     for (size_t i = 0; i < log.size(); ++i) {
@@ -92,7 +96,10 @@ Outcome run(const ConditionSpec& c, const DecisionPolicy& p, const std::vector<S
                                     [&](const Restart& r) { return r.tick == i; });
         if (restart != restarts.end()) {
             auto memory = ev->policy_memory();
-            ev = std::make_unique<Evaluator>(std::vector<ConditionSpec>{c}, p);
+            if (restart->lateness) {
+                spec.lateness = *restart->lateness;
+            }
+            ev = std::make_unique<Evaluator>(std::vector<ConditionSpec>{spec}, p);
             ev->resume_policy(memory);
             fed = 0;
             for (; fed < i && warm; ++fed) {
@@ -162,6 +169,47 @@ TEST_SUITE("decision") {
                 const auto alone = run(c, p, log, {});
                 const auto reloaded = run(c, p, log, reloads);
                 CHECK(reloaded.actions == alone.actions);
+            }
+        }
+    }
+
+    TEST_CASE("a reload that moves the window back acts as the long-lived one later") {
+        // Break-it 22 finding 10: a reload with a larger max_lateness (by d seconds) judges at
+        // tick t the window the long-lived monitor judged at t - d. The windows the monitor
+        // before it judged are not evidence again: for d ticks nothing acts, then every action
+        // is the long-lived monitor's, d ticks later — never a second one for an incident that
+        // already acted and resolved. Random logs, every counting kind, one such reload.
+        std::mt19937 rng(20261207);
+        for (Counting counting : {Counting::immediate, Counting::for_duration,
+                                  Counting::consecutive, Counting::m_of_n}) {
+            for (int trial = 0; trial < 80; ++trial) {
+                std::vector<Second> log;
+                while (log.size() < 70) {
+                    const size_t len = 1 + rng() % 8;
+                    const int kind = static_cast<int>(rng() % 4);
+                    const uint64_t req = kind == 3 ? 0 : 2 + rng() % 10;
+                    const uint64_t err = kind == 1 ? req / 3 : kind == 2 ? rng() % 2 : 0;
+                    log = log + steady(len, req, err);
+                }
+                auto c = rate_rule(counting);
+                c.lateness = std::chrono::seconds(rng() % 3);
+                const size_t d = 1 + rng() % 6;
+                const size_t at_tick = 10 + rng() % 40;
+                const Restart reload{at_tick, 0, c.lateness + std::chrono::seconds(d)};
+                // The cooldown is wall time: one long enough not to end within the shift.
+                const auto p = policy(1h);
+                const auto alone = run(c, p, log, {});
+                const auto reloaded = run(c, p, log, {reload});
+                CAPTURE(trial);
+                CAPTURE(d);
+                CAPTURE(at_tick);
+                for (size_t t = 0; t < log.size(); ++t) {
+                    CAPTURE(t);
+                    const Action expected = t < at_tick       ? alone.actions[t]
+                                            : t < at_tick + d ? Action::none
+                                                              : alone.actions[t - d];
+                    CHECK(reloaded.actions[t] == expected);
+                }
             }
         }
     }
@@ -291,6 +339,6 @@ TEST_SUITE("decision") {
         back.resume_policy(memory);
         back.add_sample("health", Sample::make_probe(at(20), false, 3));
         back.evaluate(at(20));
-        CHECK(back.policy_memory().conditions.count("down") == 0);
+        CHECK(!back.policy_memory().conditions["down"].fail_since);
     }
 }
