@@ -258,8 +258,7 @@ TEST_SUITE("state") {
         pqxx::work silent(*conn); // an appender paused inside its transaction
         silent.exec("SELECT 1 FROM " + schema.name + ".lease WHERE name = 'run' FOR SHARE");
         const auto t0 = std::chrono::steady_clock::now();
-        CHECK_THROWS_AS(store.acquire_lease(state::this_process_holder(k_run_a, "a")),
-                        util::Error);
+        CHECK_THROWS_AS(store.acquire_lease(state::this_process_holder(k_run_a, "a")), util::Error);
         CHECK(std::chrono::steady_clock::now() - t0 < 3s);
         silent.commit();
         CHECK(store.acquire_lease(state::this_process_holder(k_run_a, "a")).lease);
