@@ -27,6 +27,9 @@ TOML
 echo 1 >"$WORK/fault"
 monitor_config "$WORK/m" late 3s "$WORK/fault" "$WORK/pb.toml"
 
+# The throwaway server runs without fsync and stops with -m immediate: the CHECKPOINT keeps the
+# role's CREATE grant (pg_shared.sh) across the restart.
+q "CHECKPOINT"
 bash "$SRC/tests/support/pg_throwaway.sh" stop
 "$RB" monitor -c "$WORK/m/rollback.toml" </dev/null >"$WORK/m/out" 2>&1 &
 pid=$!
