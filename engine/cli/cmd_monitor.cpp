@@ -7,6 +7,7 @@
 #include "cli/options.hpp"
 #include "cli/run_support.hpp"
 #include "cli/state_dir.hpp"
+#include "db/connection.hpp"
 #include "exec/runner.hpp"
 #include "monitor/loop.hpp"
 #include "state/local_store.hpp"
@@ -15,9 +16,11 @@
 #include "util/secrets.hpp"
 
 #include <atomic>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <pthread.h>
+#include <thread>
 
 namespace rollback::cli {
 
@@ -65,8 +68,10 @@ class RunAsCommand final : public monitor::RunStarter {
   public:
     RunAsCommand(const CommonOptions& common, StateDir sd)
         : m_common(common), m_sd(std::move(sd)) {}
-    int start(const playbook::Playbook& pb, const actions::Trigger& trigger) override {
+    int start(const playbook::Playbook& pb, const actions::Trigger& trigger,
+              const state::RunFence& fence) override {
         StartOptions so;
+        so.fence = fence;
         so.state_dir = m_sd.dir;
         so.shared = m_sd.shared;
         so.verbose = m_common.verbose;
@@ -78,8 +83,9 @@ class RunAsCommand final : public monitor::RunStarter {
         return start_run(pb, trigger, so);
     }
     // The leader's resume of a run a dead or deposed monitor left: `rollback resume RUN --yes`.
-    int resume(const std::string& run_id) override {
+    int resume(const std::string& run_id, const state::RunFence& fence) override {
         ResumeRequest r;
+        r.fence = fence;
         r.run_id = run_id;
         r.yes = true;
         r.verbose = m_common.verbose;
@@ -112,6 +118,57 @@ class RunAsCommand final : public monitor::RunStarter {
     StateDir m_sd;
 };
 
+/// A server that did not answer (down, restarting, unreachable) rather than one that refused
+/// these credentials or this database: the first is waited for, the second is the operator's.
+bool not_answering(const db::ConnectError& e) {
+    const std::string what = e.what();
+    return what.find("password authentication failed") == std::string::npos &&
+           what.find("no password supplied") == std::string::npos &&
+           what.find("does not exist") == std::string::npos;
+}
+
+/// open_store for the monitor: a shared state whose server does not answer at the start is
+/// what it is when it goes away later (docs/config.md "The server going away"): the monitor
+/// acts on nothing, says so once, and tries again every `interval` until it answers. A refused
+/// password, a missing database or a refused schema version stay fatal (exit 1, 2), and so does
+/// any failure with --once. nullptr: interrupted (SIGINT/SIGTERM) while waiting.
+std::unique_ptr<state::Store> open_shared_store(const StateDir& sd, util::Millis interval,
+                                                bool once) {
+    bool said = false;
+    for (;;) {
+        try {
+            auto store = open_store(sd);
+            if (said) {
+                log::info("monitor: the shared state answers again");
+                std::puts("the shared state answers again");
+                std::fflush(stdout);
+            }
+            return store;
+        } catch (const db::ConnectError& e) {
+            if (!sd.shared || once || !not_answering(e)) {
+                throw;
+            }
+            if (!said) {
+                said = true;
+                log::warn("monitor: the shared state did not answer: {}", e.what());
+                std::fprintf(stderr, "rollback: %s\n",
+                             util::mask_secrets(std::string("the shared state did not answer (") +
+                                                e.what() +
+                                                "): acting on nothing until it does; retrying "
+                                                "every tick")
+                                 .c_str());
+            }
+        }
+        const auto until = std::chrono::steady_clock::now() + interval;
+        while (std::chrono::steady_clock::now() < until) {
+            if (exec::interrupt_requested() != 0) {
+                return nullptr;
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+    }
+}
+
 } // namespace
 
 int cmd_monitor(const Args& args) {
@@ -135,7 +192,11 @@ int cmd_monitor(const Args& args) {
     exec::RealProcessRunner runner;
     // On a shared state (PostgreSQL) several monitors run with the same config: the lease row
     // "leader" chooses the one that acts (docs/config.md "Leadership").
-    auto store = open_store(sd);
+    const auto interval = cfg.interval;
+    auto store = open_shared_store(sd, interval, once);
+    if (!store) {
+        return util::to_int(util::ExitCode::interrupted); // stopped while the state did not answer
+    }
     std::unique_ptr<state::Leadership> leadership;
     if (auto* pg = dynamic_cast<state::PgStore*>(store.get())) {
         leadership = pg->leadership(state::this_process_holder("", "monitor"));

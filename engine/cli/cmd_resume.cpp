@@ -99,7 +99,8 @@ int resume_run(state::Store& store, const StateDir& sd, const ResumeRequest& r) 
     if (r.start_logging) {
         start_logging(state_dir, r.verbose, "resume");
     }
-    auto lock = take_lock(store, sd, run_id, r.reason.empty() ? state.reason : r.reason, false);
+    auto lock = take_lock(store, sd, run_id, r.reason.empty() ? state.reason : r.reason, false,
+                          nullptr, r.fence ? &*r.fence : nullptr);
     lock->set_run_id(run_id);
     if (!r.json) {
         std::printf("resuming run %s (%s, %s): playbook %s\n", run_id.c_str(),

@@ -73,8 +73,11 @@ bool confirm(const std::string& question, bool yes) {
 
 std::unique_ptr<state::RunLease> take_lock(state::Store& store, const StateDir& sd,
                                            const std::string& run_id, const std::string& reason,
-                                           bool abandon_stale, const playbook::Playbook* pb) {
-    auto attempt = store.acquire_lease(state::this_process_holder(run_id, reason));
+                                           bool abandon_stale, const playbook::Playbook* pb,
+                                           const state::RunFence* fence) {
+    const auto me = state::this_process_holder(run_id, reason);
+    auto attempt =
+        fence != nullptr ? store.acquire_fenced_lease(me, *fence) : store.acquire_lease(me);
     if (!attempt.lease) {
         throw util::Error("another run holds the lock of " + state_where(sd) + ": " +
                               describe(attempt.holder.value_or(state::Holder{})),
@@ -131,7 +134,8 @@ void print_summary(const orchestrator::RunOutcome& o, const StateDir& sd, bool j
         text += o.message + "\n";
     }
     text += "  report:  rollback report " + o.run_id + state_args(sd) + "\n";
-    if (o.status == journal::RunStatus::interrupted || o.status == journal::RunStatus::failed) {
+    if (!o.fenced &&
+        (o.status == journal::RunStatus::interrupted || o.status == journal::RunStatus::failed)) {
         text += "  resume:  rollback resume " + o.run_id + state_args(sd) + "\n";
     }
     std::fputs(util::terminal_text(text).c_str(), stdout);
@@ -159,11 +163,13 @@ int start_run(const playbook::Playbook& pb, const actions::Trigger& trigger,
     if (o.start_logging) {
         start_logging(o.state_dir, o.verbose, o.command);
     }
-    const std::string run_id = journal::new_run_id();
+    const std::string run_id =
+        o.fence && !o.fence->decided_run.empty() ? o.fence->decided_run : journal::new_run_id();
     const StateDir sd{o.state_dir, "", o.shared};
     auto store_ptr = open_store(sd);
     state::Store& store = *store_ptr;
-    auto lock = take_lock(store, sd, run_id, trigger.reason, o.abandon_stale, &pb);
+    auto lock = take_lock(store, sd, run_id, trigger.reason, o.abandon_stale, &pb,
+                          o.fence ? &*o.fence : nullptr);
     exec::install_interrupt_handlers();
     if (!o.json) {
         std::printf("\nrun id: %s\n", run_id.c_str());

@@ -31,7 +31,8 @@ bool confirm(const std::string& question, bool yes);
 std::unique_ptr<state::RunLease> take_lock(state::Store& store, const StateDir& sd,
                                            const std::string& run_id, const std::string& reason,
                                            bool abandon_stale,
-                                           const playbook::Playbook* pb = nullptr);
+                                           const playbook::Playbook* pb = nullptr,
+                                           const state::RunFence* fence = nullptr);
 
 /// The closing lines of a run for a person (or a JSON summary object with --json).
 void print_summary(const orchestrator::RunOutcome& outcome, const StateDir& sd, bool json);
@@ -49,6 +50,8 @@ struct StartOptions {
     bool abandon_stale = false; ///< see take_lock
     bool start_logging = true;  ///< false when the caller (the monitor) already logs
     std::string command = "run";
+    /// A monitor's run: the lock is taken under this fence, and its decided_run is the run id.
+    std::optional<state::RunFence> fence;
 };
 
 /// The sequence of `run`: plan `pb` for `trigger`, show the plan with its preflight, confirm, take
@@ -69,6 +72,8 @@ struct ResumeRequest {
     bool verbose = false;
     bool json = false;
     bool start_logging = true; ///< false when the caller (the monitor) already logs
+    /// A monitor's resume: the lock is taken under this fence.
+    std::optional<state::RunFence> fence;
 };
 
 /// The sequence of `rollback resume` — the one code path that continues a run, for a person and

@@ -130,6 +130,16 @@ class Evaluator {
         /// The rollback the watch follows: a deploy marker of a new release dated after it ends
         /// the watch (nullopt in a memory kept before the field: watch_until - watch_after).
         std::optional<SystemTime> watch_since;
+        /// The run the leader decided to start last (kept before it starts, so that a leader
+        /// taking over finds out whether it did: docs/config.md "Leadership"). Kept by the
+        /// monitor loop; the evaluator neither sets nor reads it.
+        struct DecidedRun {
+            std::string run_id;
+            std::string decision_id;
+            std::string condition;
+            bool operator==(const DecidedRun&) const = default;
+        };
+        std::optional<DecidedRun> decided_run;
         bool operator==(const PolicyMemory&) const = default;
         /// Carries `other` over: the later of each time; a condition's entry of `other` where
         /// this one has none (the two evaluators of a monitor hold disjoint conditions).

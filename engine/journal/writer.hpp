@@ -41,6 +41,9 @@ class Appender {
     virtual bool space_exhausted() const = 0;
     /// Appending is refused from now on (see Writer::broken).
     virtual bool broken() const = 0;
+    /// Broken because this process lost the run lock (fencing: another process took the run
+    /// over, or its lease expired), not because the storage failed.
+    virtual bool fenced() const { return false; }
     /// Where the journal is, for messages (a file path for Writer).
     virtual std::string location() const = 0;
 };

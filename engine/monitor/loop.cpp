@@ -88,6 +88,7 @@ Loop::Loop(LoopEnv env, config::Config cfg, bool once) : m_env(env), m_once(once
         // the rollback it (or its predecessor) started still hold.
         m_mon->resume_policy(*memory);
         m_policy_saved = memory;
+        m_decided = memory->decided_run;
     }
     m_last_run = newest_run(); // older runs are history; the listing is kept for the ticks
     log::info("monitor: {} conditions, every {}", m_mon->config().conditions.size(),
@@ -267,11 +268,17 @@ void Loop::feed_marker() {
 /// After a tick: what must survive a crash is written when it changed. A failure to write
 /// is logged and tried again next tick (the loop goes on: deciding matters more).
 void Loop::persist() {
-    const auto memory = m_mon->policy_memory();
+    auto memory = m_mon->policy_memory();
+    memory.decided_run = m_decided;
     if (m_leading && memory != m_policy_saved) {
         try {
             state::save_policy_memory(m_env.store, memory);
             m_policy_saved = memory;
+        } catch (const util::Error& e) {
+            log::warn("cannot save the incident policy's memory: {}", e.what());
+            if (e.code() == util::ExitCode::locked) {
+                check_still_leading(); // deposed: it keeps and starts nothing more
+            }
         } catch (const std::exception& e) {
             log::warn("cannot save the incident policy's memory: {}", e.what());
         }
@@ -352,18 +359,27 @@ void Loop::act_on_trigger(const decision::DecisionRecord& record, const std::str
                {"error", "the monitor is stopping (SIGINT/SIGTERM)"}});
         return;
     }
+    if (!m_leading) { // deposed while this tick ran (its policy memory was refused)
+        log::warn("monitor: decision {}: no run: this monitor no longer leads", decision_id);
+        event({{"event", "run_not_started"}, {"decision_id", decision_id}, {"error", "deposed"}});
+        return;
+    }
     int rc = 0;
     std::string error;
     bool store_failed = false;
     try {
         auto pb = actions::load_playbook(cfg.playbook);
         log::info("monitor: decision {} starts {}", decision_id, cfg.playbook.string());
+        const state::RunFence f = fence(m_decided ? m_decided->run_id : std::string());
         rc = while_running("running the playbook of decision " + decision_id,
-                           [&] { return m_env.starter.start(pb, t); });
+                           [&] { return m_env.starter.start(pb, t, f); });
     } catch (const util::Error& e) {
         rc = util::to_int(e.code());
         error = e.what();
         store_failed = e.code() == util::ExitCode::state_unwritable;
+        if (e.code() == util::ExitCode::locked) {
+            check_still_leading();
+        }
     } catch (const std::exception& e) {
         // Not the engine's own error: the store's driver (a broken connection) or the file
         // system refused before the run could start.
@@ -420,7 +436,10 @@ void Loop::handle(const decision::Evaluation& evaluated) {
     if (m_leading) { // before persist(): the first tick compares with the memory resumed
         withdraw_ended_approvals(r.time);
     }
-    persist(); // the trigger's cooldown is durable before its run starts
+    if (r.action == Action::trigger && r.executed) {
+        decide_run(id, r.cause);
+    }
+    persist(); // the trigger's cooldown and its decided run are durable before the run starts
     if (r.action == Action::trigger && r.executed) {
         act_on_trigger(r, id);
     } else if (r.action == Action::request_approval ||
@@ -524,6 +543,7 @@ void Loop::iterate(bool boundary) {
         handle(e);
         if (m_leading && m_leadership != nullptr) {
             resume_left_run();
+            start_decided_run();
         }
     }
     if (m_endpoint) {

@@ -44,11 +44,14 @@ class RunStarter {
     virtual ~RunStarter() = default;
     /// Runs `pb` for `trigger` to its end and returns the run's exit code (util::ExitCode).
     /// Throws util::Error when no run started (the lock is held: exit 4; preflight: exit 2).
-    virtual int start(const playbook::Playbook& pb, const actions::Trigger& trigger) = 0;
+    /// The run takes the lock under `fence` (state::RunFence; its decided_run is the run's id)
+    /// and starts nothing when it does not hold.
+    virtual int start(const playbook::Playbook& pb, const actions::Trigger& trigger,
+                      const state::RunFence& fence) = 0;
     /// Continues the run `run_id` that a monitor left unfinished (it died or was deposed) by the
     /// rules of `rollback resume`, to its end; returns the run's exit code. Throws util::Error
     /// when it did not resume (the lock is held: exit 4; a changed playbook: exit 2).
-    virtual int resume(const std::string& run_id) = 0;
+    virtual int resume(const std::string& run_id, const state::RunFence& fence) = 0;
 };
 
 /// What the loop tells the person watching it (`rollback monitor`: stdout and stderr).
@@ -143,6 +146,18 @@ class Loop {
     /// The leader's look for a run a monitor left unfinished (its holder died or was deposed):
     /// resumed through RunStarter::resume, as `rollback resume` would.
     void resume_left_run();
+    /// The leader's look, after it took over, for the run its predecessor decided (the policy
+    /// memory's decided run) but that never recorded its plan (the predecessor died or was
+    /// deposed in between): started now while its incident is open, so the incident gets one
+    /// run, not none (loop_leadership.cpp).
+    void start_decided_run();
+    /// A new run decided for `r`'s trigger (`id`): kept in the policy memory by the next
+    /// persist(), before it starts.
+    void decide_run(const std::string& decision_id, const std::string& condition);
+    /// The fence of a run this monitor starts (`decided_run`) or resumes ("").
+    state::RunFence fence(const std::string& decided_run) const;
+    /// After a run did not start or resume because of its fence: the leadership was lost.
+    void check_still_leading();
     /// Runs `body`, a playbook started or resumed (`what` it runs, as /healthz says it): the
     /// endpoint answers 503 meanwhile, and a SIGINT/SIGTERM received while it ran (the run
     /// clears the interrupt to run its finally steps) stops the monitor after it (exit 130).
@@ -202,6 +217,11 @@ class Loop {
     state::Leadership* m_leadership = nullptr;      ///< set: monitors share the state
     bool m_leading = true;                          ///< the last tick's answer
     std::optional<std::uint64_t> m_generation_seen; ///< the leader's generation last said
+    std::uint64_t m_adopted_generation = 0; ///< the leadership whose policy memory was adopted
+    /// The run decided last (kept in the policy memory), and whether this leader still has to
+    /// check that it started (after it took over).
+    std::optional<decision::Evaluator::PolicyMemory::DecidedRun> m_decided;
+    bool m_check_decided = false;
     bool m_state_failing = false; ///< the shared state did not answer at the last iteration
     /// A trigger whose run did not start because the state store failed, retried at every tick
     /// while its condition fires (docs/decision.md "trigger and monitor").

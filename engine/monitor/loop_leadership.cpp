@@ -18,7 +18,9 @@ void Loop::ask_leadership() {
     }
     const bool was = m_leading;
     m_leading = m_leadership->may_act();
-    if (m_leading && !was) {
+    if (m_leading && (!was || m_leadership->generation() != m_adopted_generation)) {
+        // A new leadership (also this process's own again, after it lost it): what was acted
+        // on meanwhile is what the shared state says.
         adopt_shared_policy();
     }
     std::optional<state::Leader> now;
@@ -68,6 +70,12 @@ void Loop::adopt_shared_policy() {
     }
     m_mon->adopt_policy(memory.value_or(decision::Evaluator::PolicyMemory{}));
     m_policy_saved = memory;
+    m_adopted_generation = m_leadership != nullptr ? m_leadership->generation() : 0;
+    m_decided = memory ? memory->decided_run : std::nullopt;
+    m_check_decided = m_decided.has_value();
+    // A trigger kept for a retry belonged to the leadership before: what it decided is the
+    // shared decided run, started by start_decided_run() if it never started.
+    m_pending.reset();
     std::int64_t acted = 0;
     if (memory) {
         for (const auto& entry : memory->conditions) {
@@ -133,8 +141,11 @@ void Loop::resume_left_run() {
     try {
         rc = while_running("resuming run " + dead->run_id + " (decision " + st.trigger.decision_id +
                                ")",
-                           [&] { return m_env.starter.resume(dead->run_id); });
+                           [&] { return m_env.starter.resume(dead->run_id, fence("")); });
     } catch (const util::Error& e) {
+        if (e.code() == util::ExitCode::locked) {
+            check_still_leading();
+        }
         log::error("monitor: run {} not resumed: {}", dead->run_id, e.what());
         m_env.out.problem("run " + dead->run_id + " not resumed: " + e.what());
         event({{"event", "run_not_resumed"},
@@ -144,6 +155,93 @@ void Loop::resume_left_run() {
         return;
     }
     run_ended(st.trigger.decision_id, rc);
+}
+
+void Loop::start_decided_run() {
+    if (!m_check_decided || !m_decided || m_stopping || exec::interrupt_requested() != 0) {
+        return;
+    }
+    const auto decided = *m_decided;
+    try {
+        try {
+            if (!journal::fold(m_env.store.read_journal(decided.run_id), false).playbook.empty()) {
+                m_check_decided = false; // it started: resume_left_run finishes it if it must
+                return;
+            }
+        } catch (const util::Error& e) {
+            if (e.code() != util::ExitCode::invalid) {
+                throw;
+            }
+            // No journal: it never started (or its header is all there is).
+        }
+        if (m_env.store.lease_holder()) {
+            return; // a run is live (this one still starting, or another): looked at next tick
+        }
+    } catch (const std::exception& e) {
+        log::warn("monitor: cannot look for run {}: {}", decided.run_id, e.what());
+        return;
+    }
+    m_check_decided = false;
+    const auto memory = m_mon->policy_memory();
+    const auto it = memory.conditions.find(decided.condition);
+    if (it == memory.conditions.end() || !it->second.incident_since || !it->second.acted) {
+        const std::string line = "run " + decided.run_id + " of decision " + decided.decision_id +
+                                 " was decided by the previous leader but never started; its "
+                                 "incident (condition \"" +
+                                 decided.condition + "\") ended: nothing to start";
+        log::warn("monitor: {}", line);
+        m_env.out.say(line);
+        event({{"event", "decided_run_dropped"},
+               {"run_id", decided.run_id},
+               {"decision_id", decided.decision_id}});
+        return;
+    }
+    decision::DecisionRecord record;
+    try {
+        record = m_env.store.record(decided.decision_id);
+    } catch (const std::exception& e) {
+        m_check_decided = true; // looked at again next tick
+        log::warn("monitor: cannot read decision {}: {}", decided.decision_id, e.what());
+        return;
+    }
+    const std::string line = "run " + decided.run_id + " of decision " + decided.decision_id +
+                             " was decided by the previous leader but never started (it died or "
+                             "was deposed before the run recorded its plan): starting it";
+    log::warn("monitor: {}", line);
+    m_env.out.say(line);
+    event({{"event", "decided_run_not_started"},
+           {"run_id", decided.run_id},
+           {"decision_id", decided.decision_id}});
+    decide_run(decided.decision_id, decided.condition);
+    persist();
+    act_on_trigger(record, decided.decision_id);
+}
+
+void Loop::decide_run(const std::string& decision_id, const std::string& condition) {
+    m_decided = decision::Evaluator::PolicyMemory::DecidedRun{journal::new_run_id(), decision_id,
+                                                              condition};
+}
+
+state::RunFence Loop::fence(const std::string& decided_run) const {
+    return state::RunFence{m_leadership != nullptr ? m_leadership->generation() : 0, decided_run};
+}
+
+void Loop::check_still_leading() {
+    if (m_leadership == nullptr) {
+        return;
+    }
+    std::optional<state::Leader> now;
+    try {
+        now = m_leadership->leader();
+    } catch (const std::exception&) {
+        now.reset();
+    }
+    if (!now || now->generation != m_leadership->generation()) {
+        // Asked again (and the shared policy memory adopted again) at the next tick.
+        m_leading = false;
+        log::warn("monitor: this monitor lost its leadership (generation {}): it starts nothing",
+                  m_leadership->generation());
+    }
 }
 
 int Loop::while_running(const std::string& what, const std::function<int()>& body) {

@@ -34,6 +34,9 @@ struct RunOutcome {
     util::ExitCode code = util::ExitCode::run_failed;
     std::filesystem::path journal;
     std::string message; ///< for needs_attention: what the person must do
+    /// Stopped because this process lost the run lock (fencing): the run is the new holder's to
+    /// finish, not this process's nor a person's to resume.
+    bool fenced = false;
 };
 
 /// Runs `plan` as a new run with id `run_id`: writes its journal in `store`, every record before

@@ -318,7 +318,15 @@ RunOutcome Execution::drive(const Plan& plan,
     if (final != journal::RunStatus::needs_attention) {
         finally_ran = guarded([&] { run_finally(plan, decide, final, out); });
     }
-    if (!stopped.empty()) {
+    if (!stopped.empty() && m_writer->fenced()) {
+        // Fenced: another process took the run over (or will: the lock expired). Nothing is
+        // wrong with any disk, and the run is not this process's to resume.
+        final = journal::RunStatus::interrupted;
+        out.fenced = true;
+        out.message = stopped +
+                      ".\nThe run stopped here; the process that holds the run lock now (or the "
+                      "next leader) finishes it: see rollback status";
+    } else if (!stopped.empty()) {
         final = journal::RunStatus::interrupted;
         out.message = "the state directory cannot be written: " + stopped + ".\nThe run stopped " +
                       (finally_ran ? "and its finally steps ran; "

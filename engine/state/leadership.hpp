@@ -29,6 +29,9 @@ class Leadership {
     /// holds it (or its holder went silent past its lease). A store that cannot be reached
     /// answers false (logged): a process that cannot tell acts on nothing.
     virtual bool may_act() = 0;
+    /// The generation of the leadership this process won last (0: none, or alone on its
+    /// state): what a run it starts is fenced by (RunFence).
+    virtual std::uint64_t generation() const = 0;
     /// Who leads now; nullopt when nobody does.
     virtual std::optional<Leader> leader() const = 0;
     /// Gives the leadership up now (a clean exit), so a follower takes over at its next
@@ -41,6 +44,7 @@ class SoleLeadership final : public Leadership {
   public:
     explicit SoleLeadership(Holder me) : m_me(std::move(me)) {}
     bool may_act() override { return true; }
+    std::uint64_t generation() const override { return 0; }
     std::optional<Leader> leader() const override { return Leader{m_me, 1, ""}; }
     void step_down() noexcept override {}
 

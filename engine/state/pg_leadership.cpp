@@ -30,6 +30,8 @@ class PgLeadership final : public Leadership {
                 return false;
             }
             m_lease = std::move(attempt.lease);
+            m_generation = m_lease->generation();
+            m_store.fence_policy_writes(m_generation);
             log::info("leading (generation {}){}", m_lease->generation(),
                       attempt.stale ? " after " + attempt.stale->host + " pid " +
                                           std::to_string(attempt.stale->pid) + " went silent"
@@ -40,6 +42,7 @@ class PgLeadership final : public Leadership {
             return false;
         }
     }
+    std::uint64_t generation() const override { return m_generation; }
     std::optional<Leader> leader() const override { return m_store.leader(); }
     void step_down() noexcept override {
         if (m_lease) {
@@ -52,6 +55,7 @@ class PgLeadership final : public Leadership {
     PgStore& m_store;
     Holder m_me;
     std::unique_ptr<RunLease> m_lease;
+    std::uint64_t m_generation = 0;
 };
 
 } // namespace

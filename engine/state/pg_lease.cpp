@@ -41,6 +41,11 @@ std::optional<Holder> holder_of_text(const std::optional<std::string>& text) {
 
 namespace {
 
+// The lease row's expiry has not passed on the server's clock (the one clock of every host).
+std::string live_sql() {
+    return "(expires_at IS NULL OR expires_at > clock_timestamp())";
+}
+
 std::string ttl_sql(std::chrono::milliseconds ttl) {
     return "clock_timestamp() + interval '" + std::to_string(ttl.count()) + " milliseconds'";
 }
@@ -51,7 +56,7 @@ class PgLease final : public RunLease {
             std::string row)
         : RunLease(std::move(holder), generation), m_dsn(std::move(dsn)),
           m_options(std::move(options)), m_row(std::move(row)) {
-        m_conn = connect_durable(m_dsn);
+        m_conn = connect_durable(m_dsn, m_options);
         m_s = schema_prefix(*m_conn, m_options.schema);
         if (m_options.heartbeat.count() > 0) {
             m_thread = std::thread([this] { beat(); });
@@ -119,16 +124,19 @@ class PgLease final : public RunLease {
   private:
     void connection() const {
         if (!m_conn) {
-            m_conn = connect_durable(m_dsn);
+            m_conn = connect_durable(m_dsn, m_options);
         }
     }
 
-    // UPDATE of our row while it is still ours; `value` is $3 when given.
+    // UPDATE of our row while it is still ours and live; `value` is $3 when given. A lease past
+    // its expiry is lost even while nobody took it yet: a holder that was silent that long (a
+    // pause, a partition) renews, records and starts nothing more (docs/config.md "Fencing"),
+    // and its row is left for the next starter, who finds it dead.
     bool update(const std::string& set, const std::optional<std::string>& value) {
         connection();
         pqxx::work tx(*m_conn);
-        const std::string sql =
-            "UPDATE " + m_s + "lease SET " + set + " WHERE name = $2 AND generation = $1 AND held";
+        const std::string sql = "UPDATE " + m_s + "lease SET " + set +
+                                " WHERE name = $2 AND generation = $1 AND held AND " + live_sql();
         auto r = value ? tx.exec_params(sql, static_cast<long long>(m_generation), m_row, *value)
                        : tx.exec_params(sql, static_cast<long long>(m_generation), m_row);
         tx.commit();
@@ -141,11 +149,9 @@ class PgLease final : public RunLease {
             return false;
         }
         try {
-            // Renewing after the expiry is fine while nobody took the lock: the generation is
-            // the fence, the expiry only lets a starter in.
             if (!update("expires_at = " + ttl_sql(m_options.lease_ttl), std::nullopt)) {
                 m_lost = true;
-                log::warn("the shared {} lease of generation {} was taken over", m_row,
+                log::warn("the shared {} lease of generation {} was taken over or expired", m_row,
                           m_generation);
                 return false;
             }
@@ -280,11 +286,14 @@ class PgAppender final : public journal::Appender {
     }
     bool space_exhausted() const override { return false; }
     bool broken() const override { return m_broken; }
+    bool fenced() const override { return m_fenced; }
     std::string location() const override { return m_where; }
 
   private:
-    [[noreturn]] void fail(std::string why) {
+    /// `fenced`: the run lock was lost (another holder, or its expiry), not the server.
+    [[noreturn]] void fail(std::string why, bool fenced = false) {
         m_broken = true;
+        m_fenced = fenced;
         m_why = std::move(why);
         throw util::Error(m_why, util::ExitCode::state_unwritable);
     }
@@ -292,7 +301,7 @@ class PgAppender final : public journal::Appender {
     void write(std::uint64_t seq, const std::string& line, bool with_next) {
         const bool reconnected = !m_conn;
         if (!m_conn) {
-            m_conn = connect_durable(m_dsn);
+            m_conn = connect_durable(m_dsn, m_options);
             m_s = schema_prefix(*m_conn, m_options.schema);
         }
         pqxx::work tx(*m_conn);
@@ -300,8 +309,9 @@ class PgAppender final : public journal::Appender {
             tx.exec("SET LOCAL synchronous_commit = off");
         }
         // FOR SHARE: an acquisition (UPDATE of the row) waits for this append to commit, and an
-        // append waits for an acquisition in progress and then sees its generation.
-        auto lease = tx.exec("SELECT generation, held, holder FROM " + m_s +
+        // append waits for an acquisition in progress and then sees its generation. A lease past
+        // its expiry fences too, whether or not another holder took it yet.
+        auto lease = tx.exec("SELECT generation, held AND " + live_sql() + ", holder FROM " + m_s +
                              "lease WHERE name = 'run' FOR SHARE");
         const auto generation = lease[0][0].as<long long>();
         if (static_cast<std::uint64_t>(generation) != m_generation || !lease[0][1].as<bool>()) {
@@ -309,14 +319,17 @@ class PgAppender final : public journal::Appender {
                                         ? std::nullopt
                                         : std::optional(lease[0][2].as<std::string>()));
             tx.abort();
-            std::string who = "nobody holds it now";
+            std::string who = static_cast<std::uint64_t>(generation) == m_generation
+                                  ? "it expired: this process was silent past its lease"
+                                  : "nobody holds it now";
             if (lease[0][1].as<bool>() && h) {
                 who = "now generation " + std::to_string(generation) + ", run " + h->run_id +
                       " (pid " + std::to_string(h->pid) + " on " + h->host + ")";
             }
             fail("journal " + m_where + ": this process lost the run lock of generation " +
-                 std::to_string(m_generation) + " (" + who +
-                 "); it records and starts nothing more");
+                     std::to_string(m_generation) + " (" + who +
+                     "); it records and starts nothing more",
+                 true);
         }
         if (reconnected) {
             restore_unflushed(tx);
@@ -351,8 +364,26 @@ class PgAppender final : public journal::Appender {
                            "journal (run_id, seq, generation, line) VALUES ($1, $2, $3, $4)",
                        m_run_id, static_cast<long long>(seq), static_cast<long long>(m_generation),
                        line);
+        // The insert may have waited (a slow server, a stalled trigger): the lease must still
+        // be live when the record commits, not only when the append began.
+        still_live(tx);
         tx.commit();
         committed(seq, line, with_next);
+    }
+
+    void still_live(pqxx::work& tx) {
+        auto r = tx.exec_params("SELECT 1 FROM " + m_s +
+                                    "lease WHERE name = 'run' AND generation = $1 AND held AND " +
+                                    live_sql(),
+                                static_cast<long long>(m_generation));
+        if (r.empty()) {
+            tx.abort();
+            fail("journal " + m_where + ": this process lost the run lock of generation " +
+                     std::to_string(m_generation) +
+                     " (it expired while this record was written); it records and starts nothing "
+                     "more",
+                 true);
+        }
     }
 
     void committed(std::uint64_t seq, const std::string& line, bool with_next) {
@@ -404,6 +435,7 @@ class PgAppender final : public journal::Appender {
     /// commit (seq, line): at most a step's step_process and step_finished.
     std::vector<std::pair<std::uint64_t, std::string>> m_unflushed;
     bool m_broken = false;
+    bool m_fenced = false; ///< broken because the run lock was lost (fencing), not the server
     std::string m_why;
 };
 

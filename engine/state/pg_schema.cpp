@@ -7,6 +7,7 @@
 #include "util/error.hpp"
 #include "util/strings.hpp"
 
+#include <algorithm>
 #include <pqxx/connection_base>
 #include <pqxx/nontransaction>
 #include <pqxx/result>
@@ -50,12 +51,22 @@ std::string with_schema(std::string_view sql, const std::string& prefix) {
 
 } // namespace
 
-db::Connection connect_durable(const db::Dsn& dsn) {
+db::Connection connect_durable(const db::Dsn& dsn, const PgStoreOptions& options) {
     auto conn = db::connect(dsn);
+    const std::string ms = std::to_string(std::max<long long>(1, options.lease_ttl.count()));
     pqxx::nontransaction nt(*conn);
     nt.exec("SET synchronous_commit = on");
+    nt.exec("SET lock_timeout = " + ms);
+    nt.exec("SET idle_in_transaction_session_timeout = " + ms);
     nt.commit();
     return conn;
+}
+
+db::Dsn with_keepalives(const db::Dsn& dsn) {
+    return dsn.with_default("keepalives", "1")
+        .with_default("keepalives_idle", "5")
+        .with_default("keepalives_interval", "2")
+        .with_default("keepalives_count", "3");
 }
 
 int pg_schema_version() {
@@ -70,6 +81,7 @@ SchemaMigration migrate_pg_schema(pqxx::connection_base& conn, const std::string
     const std::string s = schema_prefix(conn, schema);
     pqxx::work tx(conn);
     // Hosts starting together: one migrates, the others wait here and find it done.
+    tx.exec("SET LOCAL lock_timeout = 0");
     tx.exec("SELECT pg_advisory_xact_lock(hashtext(" + tx.quote("rollback-schema:" + schema) +
             "))");
     tx.exec("CREATE SCHEMA IF NOT EXISTS " + conn.quote_name(schema));

@@ -15,8 +15,20 @@ namespace rollback::state {
 
 /// db::connect, with every commit of the session durable before it is acknowledged
 /// (`synchronous_commit = on`, whatever the server's default): a record the engine was told is
-/// kept must survive a crash of the server, or a step could run twice. Throws db::ConnectError.
-db::Connection connect_durable(const db::Dsn& dsn);
+/// kept must survive a crash of the server, or a step could run twice. No statement of the
+/// session waits on a silent peer (docs/config.md "Bounds"): a lock is waited for at most
+/// `options.lease_ttl` (`lock_timeout`), and the server ends a transaction of this session left
+/// idle for `options.lease_ttl` (`idle_in_transaction_session_timeout`: a holder paused inside a
+/// transaction releases its row locks). Throws db::ConnectError.
+db::Connection connect_durable(const db::Dsn& dsn, const PgStoreOptions& options);
+
+/// `dsn` with TCP keepalives on unless it sets them itself (a server or client gone silent
+/// behind a partition is noticed in about 11 s instead of the kernel's two hours).
+db::Dsn with_keepalives(const db::Dsn& dsn);
+
+/// `SET LOCAL lock_timeout` for the statements of `tx` that take a lease row: an acquisition
+/// never waits on a silent holder's transaction longer than this.
+inline constexpr long long k_acquire_lock_timeout_ms = 1000;
 
 /// `"<schema>".` for statements.
 std::string schema_prefix(pqxx::connection_base& conn, const std::string& schema);

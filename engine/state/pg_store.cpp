@@ -7,6 +7,7 @@
 #include "util/log.hpp"
 #include "util/strings.hpp"
 
+#include <boost/json.hpp>
 #include <pqxx/connection_base>
 #include <pqxx/except>
 #include <pqxx/result>
@@ -17,7 +18,7 @@ namespace rollback::state {
 namespace fs = std::filesystem;
 
 SchemaMigration init_pg_schema(const db::Dsn& dsn, const PgStoreOptions& options) {
-    auto conn = connect_durable(dsn);
+    auto conn = connect_durable(with_keepalives(dsn), options);
     try {
         return migrate_pg_schema(*conn, options.schema);
     } catch (const util::Error&) {
@@ -30,10 +31,10 @@ SchemaMigration init_pg_schema(const db::Dsn& dsn, const PgStoreOptions& options
 }
 
 PgStore::PgStore(db::Dsn dsn, fs::path local_dir, PgStoreOptions options)
-    : m_dsn(std::move(dsn)), m_local(std::move(local_dir)), m_options(std::move(options)) {
-    m_where = "postgresql (" + m_dsn.masked() + ") schema " + m_options.schema;
+    : m_dsn(with_keepalives(dsn)), m_local(std::move(local_dir)), m_options(std::move(options)) {
+    m_where = "postgresql (" + dsn.masked() + ") schema " + m_options.schema;
     init_pg_schema(m_dsn, m_options);
-    m_conn = connect_durable(m_dsn);
+    m_conn = connect_durable(m_dsn, m_options);
     m_s = schema_prefix(*m_conn, m_options.schema);
 }
 
@@ -45,7 +46,7 @@ PgStore::~PgStore() = default;
 PgStore::Session PgStore::session() const {
     std::unique_lock lock(m_mutex);
     if (!m_conn || !m_conn->is_open()) {
-        m_conn = connect_durable(m_dsn);
+        m_conn = connect_durable(m_dsn, m_options);
     }
     return Session{std::move(lock), *m_conn};
 }
@@ -164,6 +165,44 @@ std::vector<ApprovalRequest> PgStore::approvals() const {
 }
 
 namespace {
+
+// The leadership of `generation` is live now (its row locked FOR SHARE until `tx` ends, so no
+// takeover commits meanwhile). "" when it is; else why not.
+std::string leadership_lost(pqxx::work& tx, const std::string& s, std::uint64_t generation) {
+    auto r = tx.exec("SELECT generation, held AND (expires_at IS NULL OR expires_at >"
+                     " clock_timestamp()) FROM " +
+                     s + "lease WHERE name = 'leader' FOR SHARE");
+    const auto now = static_cast<std::uint64_t>(r[0][0].as<long long>());
+    if (now != generation) {
+        return "this monitor no longer leads (its leadership of generation " +
+               std::to_string(generation) + " was taken over: generation " + std::to_string(now) +
+               ")";
+    }
+    if (!r[0][1].as<bool>()) {
+        return "this monitor no longer leads (its leadership of generation " +
+               std::to_string(generation) + " expired: it was silent past its lease)";
+    }
+    return "";
+}
+
+// The run the shared policy memory names as decided ("" when none).
+std::string decided_run_of(pqxx::work& tx, const std::string& s) {
+    auto r = tx.exec("SELECT doc FROM " + s + "documents WHERE name = 'monitor-policy'");
+    if (r.empty()) {
+        return "";
+    }
+    boost::system::error_code ec;
+    auto v = boost::json::parse(r[0][0].as<std::string>(), ec);
+    if (ec || !v.is_object()) {
+        return "";
+    }
+    const auto* d = v.as_object().if_contains("decided_run");
+    if (d == nullptr || !d->is_object()) {
+        return "";
+    }
+    const auto* id = d->as_object().if_contains("run_id");
+    return id != nullptr && id->is_string() ? std::string(id->as_string()) : std::string();
+}
 
 std::optional<std::string> document(pqxx::connection_base& conn, const std::string& s,
                                     const std::string& name) {
@@ -336,6 +375,12 @@ std::optional<std::string> PgStore::policy_memory_document() const {
 void PgStore::put_policy_memory_document(const std::string& doc) {
     auto c = session();
     pqxx::work tx(c.conn);
+    if (const auto g = m_policy_fence.load(); g != 0) {
+        if (auto lost = leadership_lost(tx, m_s, g); !lost.empty()) {
+            throw util::Error("the incident policy's memory was not kept: " + lost,
+                              util::ExitCode::locked);
+        }
+    }
     put_document(tx, m_s, "monitor-policy", doc);
     tx.commit();
 }
@@ -387,12 +432,36 @@ LeaseAttempt PgStore::acquire_lease(const Holder& owner) {
     return acquire_row("run", owner);
 }
 
-LeaseAttempt PgStore::acquire_row(const std::string& row, const Holder& owner) {
+LeaseAttempt PgStore::acquire_fenced_lease(const Holder& owner, const RunFence& fence) {
+    return acquire_row("run", owner, &fence);
+}
+
+LeaseAttempt PgStore::acquire_row(const std::string& row, const Holder& owner,
+                                  const RunFence* fence) {
     LeaseAttempt out;
     std::uint64_t generation = 0;
     try {
         auto c = session();
         pqxx::work tx(c.conn);
+        tx.exec("SET LOCAL lock_timeout = " + std::to_string(k_acquire_lock_timeout_ms));
+        if (fence != nullptr && fence->leader_generation != 0) {
+            // In the transaction that takes the run lock: the leadership is still this
+            // process's and live, and the policy memory still names the run it decided.
+            if (auto lost = leadership_lost(tx, m_s, fence->leader_generation); !lost.empty()) {
+                throw util::Error("no run started: " + lost, util::ExitCode::locked);
+            }
+            if (!fence->decided_run.empty()) {
+                const auto named = decided_run_of(tx, m_s);
+                if (named != fence->decided_run) {
+                    throw util::Error(
+                        "no run started: the shared policy memory names " +
+                            (named.empty() ? std::string("no decided run") : "run " + named) +
+                            ", not " + fence->decided_run +
+                            " (it was not kept, or another monitor decided since)",
+                        util::ExitCode::state_unwritable);
+                }
+            }
+        }
         auto r = tx.exec_params("SELECT generation, held,"
                                 " held AND (expires_at IS NULL OR expires_at > clock_timestamp()),"
                                 " holder FROM " +

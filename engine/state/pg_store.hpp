@@ -20,6 +20,7 @@
 #include "state/leadership.hpp"
 #include "state/store.hpp"
 
+#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <memory>
@@ -88,6 +89,7 @@ class PgStore : public Store {
     void record_bad_release(const BadRelease& bad) override;
 
     LeaseAttempt acquire_lease(const Holder& owner) override;
+    LeaseAttempt acquire_fenced_lease(const Holder& owner, const RunFence& fence) override;
     std::optional<Holder> lease_holder() const override;
     std::optional<Holder> dead_holder() const override;
 
@@ -141,8 +143,15 @@ class PgStore : public Store {
     std::optional<Leader> leader() const;
     /// The lease row `row` ("run", "leader") as it is now.
     LeaseRow lease_row(const std::string& row) const;
-    /// Takes the lease row `row` for `owner` when it is free (as acquire_lease does "run").
-    LeaseAttempt acquire_row(const std::string& row, const Holder& owner);
+    /// Takes the lease row `row` for `owner` when it is free (as acquire_lease does "run"),
+    /// under `fence` when given (acquire_fenced_lease). Never waits on a silent holder's
+    /// transaction more than k_acquire_lock_timeout_ms (then util::Error, exit 7).
+    LeaseAttempt acquire_row(const std::string& row, const Holder& owner,
+                             const RunFence* fence = nullptr);
+    /// From now on the policy memory is kept only while the leadership of `generation` is live
+    /// (checked in the same transaction; util::Error exit 4 otherwise): a deposed leader
+    /// overwrites nothing its successor kept. Set by the leadership when it is won.
+    void fence_policy_writes(std::uint64_t generation) { m_policy_fence = generation; }
 
     /// "postgresql (host=... dbname=... user=...) schema rollback": for messages, masked.
     const std::string& where() const { return m_where; }
@@ -162,6 +171,7 @@ class PgStore : public Store {
     std::string m_s; ///< the quoted schema name followed by '.'
     mutable std::mutex m_mutex;
     mutable db::Connection m_conn;
+    std::atomic<std::uint64_t> m_policy_fence{0}; ///< see fence_policy_writes; 0: none
 };
 
 } // namespace rollback::state

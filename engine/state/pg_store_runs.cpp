@@ -121,21 +121,32 @@ std::unique_ptr<journal::Appender> PgStore::create_journal(const std::string& ru
     try {
         auto c = session();
         pqxx::work tx(c.conn);
-        auto r =
-            tx.exec("SELECT generation, held FROM " + m_s + "lease WHERE name = 'run' FOR SHARE");
-        if (static_cast<std::uint64_t>(r[0][0].as<long long>()) != lease.generation() ||
-            !r[0][1].as<bool>()) {
-            throw util::Error("cannot create journal " + journal_location(run_id) +
-                                  ": the run lock is not held by this lease",
-                              util::ExitCode::state_unwritable);
+        // The lease must be this one and live (not past its expiry) both when the journal is
+        // created and when it commits: the insert may have waited.
+        const std::string live = "SELECT 1 FROM " + m_s +
+                                 "lease WHERE name = 'run' AND generation = $1 AND held AND"
+                                 " (expires_at IS NULL OR expires_at > clock_timestamp())";
+        const auto generation = static_cast<long long>(lease.generation());
+        auto not_held = [&] {
+            return util::Error("cannot create journal " + journal_location(run_id) +
+                                   ": this process lost the run lock of generation " +
+                                   std::to_string(generation) +
+                                   " (taken over, or expired); it records and starts nothing more",
+                               util::ExitCode::state_unwritable);
+        };
+        if (tx.exec_params(live + " FOR SHARE", generation).empty()) {
+            throw not_held();
         }
         auto done = tx.exec_params("INSERT INTO " + m_s +
                                        "journal (run_id, seq, generation, line)"
                                        " VALUES ($1, 0, $2, $3) ON CONFLICT DO NOTHING",
-                                   run_id, static_cast<long long>(lease.generation()), header);
+                                   run_id, generation, header);
         if (done.affected_rows() != 1) {
             throw util::Error("cannot create journal " + journal_location(run_id) + ": it exists",
                               util::ExitCode::state_unwritable);
+        }
+        if (tx.exec_params(live, generation).empty()) {
+            throw not_held();
         }
         tx.commit();
     } catch (const util::Error&) {

@@ -52,6 +52,15 @@ load_policy_memory(const PolicyMemoryDocument& store) {
                                                  {},
                                                  time_field(o, "watch_since")};
         memory.evaluated_until = time_field(o, "evaluated_until");
+        if (const json::value* d = o.if_contains("decided_run"); d != nullptr && d->is_object()) {
+            const auto& dr = d->as_object();
+            auto str = [&](const char* key) {
+                const json::value* v = dr.if_contains(key);
+                return v != nullptr && v->is_string() ? std::string(v->as_string()) : std::string();
+            };
+            memory.decided_run = decision::Evaluator::PolicyMemory::DecidedRun{
+                str("run_id"), str("decision_id"), str("condition")};
+        }
         // Version 1 had no conditions: its open incidents are not known.
         if (const json::value* cs = o.if_contains("conditions"); cs != nullptr) {
             for (const auto& entry : cs->as_object()) {
@@ -120,13 +129,18 @@ void save_policy_memory(PolicyMemoryDocument& store,
             conditions[entry.first].as_object()["lateness_ms"] = cm.lateness->count();
         }
     }
-    store.put_policy_memory_document(
-        json::serialize(json::object{{"version", 3},
-                                     {"cooldown_until", text(memory.cooldown_until)},
-                                     {"watch_until", text(memory.watch_until)},
-                                     {"evaluated_until", text(memory.evaluated_until)},
-                                     {"watch_since", text(memory.watch_since)},
-                                     {"conditions", std::move(conditions)}}));
+    json::object doc{{"version", 3},
+                     {"cooldown_until", text(memory.cooldown_until)},
+                     {"watch_until", text(memory.watch_until)},
+                     {"evaluated_until", text(memory.evaluated_until)},
+                     {"watch_since", text(memory.watch_since)},
+                     {"conditions", std::move(conditions)}};
+    if (memory.decided_run) {
+        doc["decided_run"] = json::object{{"run_id", memory.decided_run->run_id},
+                                          {"decision_id", memory.decided_run->decision_id},
+                                          {"condition", memory.decided_run->condition}};
+    }
+    store.put_policy_memory_document(json::serialize(doc));
 }
 
 std::optional<decision::Evaluator::PolicyMemory> load_policy_memory(const fs::path& state_dir) {

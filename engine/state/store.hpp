@@ -201,6 +201,15 @@ struct LeaseAttempt {
     std::optional<Holder> stale;
 };
 
+/// What a monitor's start (or resume) of a run must still hold when it takes the run lock, in
+/// the same transaction (docs/config.md "Leadership"): the leadership of `leader_generation`,
+/// live; and for a start, the shared policy memory naming `decided_run` as the run its leader
+/// decided to start (another monitor that acted since wrote another).
+struct RunFence {
+    std::uint64_t leader_generation = 0; ///< 0: the monitor is alone on its state
+    std::string decided_run;             ///< "" for a resume
+};
+
 /// One run at a time per state: a person's run, the monitor's, `trigger` and `approve`.
 class RunLocks {
   public:
@@ -208,6 +217,14 @@ class RunLocks {
     /// Tries to take the lock for `owner` without waiting for the holder. util::Error (exit 7,
     /// state_unwritable) when the state cannot be written.
     virtual LeaseAttempt acquire_lease(const Holder& owner) = 0;
+    /// acquire_lease for a monitor's run under `fence`: util::Error exit 4 (locked) when this
+    /// process no longer leads or another run was decided; exit 7 when the policy memory does
+    /// not name the decided run (it could not be kept). A state with one monitor (no leader
+    /// row) has nothing to check.
+    virtual LeaseAttempt acquire_fenced_lease(const Holder& owner, const RunFence& fence) {
+        (void)fence;
+        return acquire_lease(owner);
+    }
     /// The holder when the lock is held now; nullopt when free.
     virtual std::optional<Holder> lease_holder() const = 0;
     /// A holder that died without releasing (the lock is free); nullopt when none.

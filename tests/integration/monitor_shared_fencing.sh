@@ -101,6 +101,9 @@ kill -0 "$old" || fail "the deposed leader exited; it should follow"
 for m in a b; do [ "${PID_OF[$m]}" = "$old" ] && o=$m; done
 contains "$WORK/fence/$o/out" "lost its leadership and the run lock (another monitor took over); it starts nothing more and follows"
 contains "$WORK/fence/$o/local/rollback.log" "lost the run lock of generation $gen"
+# Being fenced is no disk problem, and the run is not the deposed monitor's to resume.
+lacks "$WORK/fence/$o/out" "Free space"
+lacks "$WORK/fence/$o/out" "rollback resume"
 effects_once fence
 generations_forward fence
 run=$(q "SELECT run_id FROM fence.journal WHERE seq = 0")

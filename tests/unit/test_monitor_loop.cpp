@@ -73,8 +73,10 @@ class OrchestratorStarter final : public monitor::RunStarter {
   public:
     OrchestratorStarter(state::Store& store, exec::ProcessRunner& runner, fs::path state_dir)
         : m_store(store), m_runner(runner), m_state_dir(std::move(state_dir)) {}
-    int start(const playbook::Playbook& pb, const actions::Trigger& trigger) override {
+    int start(const playbook::Playbook& pb, const actions::Trigger& trigger,
+              const state::RunFence& fence) override {
         triggers.push_back(trigger);
+        fences.push_back(fence);
         if (!store_errors.empty()) {
             // The store refuses before the run starts: the engine's error (a state directory
             // that cannot be written) or the driver's own (a connection that broke).
@@ -88,8 +90,9 @@ class OrchestratorStarter final : public monitor::RunStarter {
         }
         return run_playbook(m_store, m_runner, m_state_dir, pb, trigger).second;
     }
-    int resume(const std::string& run_id) override {
+    int resume(const std::string& run_id, const state::RunFence& fence) override {
         resumed.push_back(run_id);
+        fences.push_back(fence);
         auto jr = m_store.read_journal(run_id);
         auto st = journal::fold(jr, false);
         auto attempt = m_store.acquire_lease(state::this_process_holder(run_id, st.reason));
@@ -105,6 +108,7 @@ class OrchestratorStarter final : public monitor::RunStarter {
     }
     std::vector<actions::Trigger> triggers;
     std::vector<std::string> resumed;
+    std::vector<state::RunFence> fences; ///< of every start and resume
     /// The next starts fail with a store error before any run: true the driver's, false ours.
     std::vector<bool> store_errors;
 
@@ -118,15 +122,16 @@ class OrchestratorStarter final : public monitor::RunStarter {
 class FakeLeadership final : public state::Leadership {
   public:
     bool may_act() override { return leads; }
+    std::uint64_t generation() const override { return generation_; }
     std::optional<state::Leader> leader() const override {
         state::Holder h;
         h.host = "leader-host";
         h.pid = 4242;
-        return state::Leader{h, generation, ""};
+        return state::Leader{h, generation_, ""};
     }
     void step_down() noexcept override {}
     bool leads = false;
-    std::uint64_t generation = 3;
+    std::uint64_t generation_ = 3;
 };
 
 /// A config with one condition on a command source (`probe`, answered by the fake runner), its
@@ -310,7 +315,7 @@ TEST_SUITE("monitor") {
 
         // Deposed: the next ticks record as a follower; the cooldown holds either way.
         lead.leads = false;
-        lead.generation = 4;
+        lead.generation_ = 4;
         w.tick(*loop);
         CHECK_FALSE(loop->leading());
         CHECK(w.out.said_line("following leader-host pid 4242 (generation 4)"));

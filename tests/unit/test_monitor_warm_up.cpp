@@ -40,8 +40,10 @@ class Quiet final : public monitor::LoopOutput {
 
 class NoRuns final : public monitor::RunStarter {
   public:
-    int start(const playbook::Playbook&, const actions::Trigger&) override { return 0; }
-    int resume(const std::string&) override { return 0; }
+    int start(const playbook::Playbook&, const actions::Trigger&, const state::RunFence&) override {
+        return 0;
+    }
+    int resume(const std::string&, const state::RunFence&) override { return 0; }
 };
 
 // 30 % 5xx (or `share`) at 10 requests a second, rule above 5 %, for 4s, observe mode.

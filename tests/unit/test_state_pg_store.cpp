@@ -18,6 +18,7 @@
 #include <pqxx/connection_base>
 #include <pqxx/nontransaction>
 #include <pqxx/result>
+#include <pqxx/transaction>
 #include <thread>
 #include <unistd.h>
 
@@ -180,6 +181,87 @@ TEST_SUITE("state") {
         const auto read = store.read_journal(k_run_a);
         REQUIRE(read.records.size() == 2);
         CHECK(read.object(2).at("text") == "after");
+    }
+
+    TEST_CASE("PgStore: a holder silent past its lease appends nothing though nobody took it") {
+        FreshSchema schema;
+        test::TempDir dir;
+        state::PgStore store(test_dsn(), dir.path(), schema.options(300ms));
+        auto a = store.acquire_lease(state::this_process_holder(k_run_a, "a")).lease;
+        REQUIRE(a);
+        auto journal = store.create_journal(k_run_a, {{"run_id", k_run_a}}, *a);
+        CHECK(journal->append({{"type", "note"}, {"text", "in time"}}) == 1);
+        std::this_thread::sleep_for(450ms); // silent past its expiry; the generation unmoved
+        try {
+            journal->append({{"type", "step_started"}, {"step", "restore"}});
+            FAIL("a holder past its lease appended");
+        } catch (const util::Error& e) {
+            CHECK(e.code() == util::ExitCode::state_unwritable);
+            CHECK(std::string(e.what()).find("it expired") != std::string::npos);
+        }
+        CHECK(journal->fenced());
+        CHECK_FALSE(a->renew()); // lost: it renews nothing either
+        a->release();
+        REQUIRE(store.dead_holder()); // the row still names the run for the next starter
+        CHECK(store.dead_holder()->run_id == k_run_a);
+        CHECK(store.read_journal(k_run_a).records.size() == 1);
+    }
+
+    TEST_CASE("PgStore: a fenced run lock needs the live leadership and the decided run") {
+        FreshSchema schema;
+        test::TempDir dir;
+        state::PgStore store(test_dsn(), dir.path(), schema.options(1000ms));
+        auto leadership = store.leadership(state::this_process_holder("", "monitor"));
+        REQUIRE(leadership->may_act());
+        const auto g = leadership->generation();
+        REQUIRE(g > 0);
+        store.put_policy_memory_document(R"({"version":3,"decided_run":{"run_id":")" + k_run_a +
+                                         R"(","decision_id":"d","condition":"c"}})");
+        const auto me = state::this_process_holder(k_run_a, "monitor");
+        try {
+            store.acquire_fenced_lease(me, state::RunFence{g + 1, k_run_a});
+            FAIL("a run started under another leadership");
+        } catch (const util::Error& e) {
+            CHECK(e.code() == util::ExitCode::locked);
+            CHECK(std::string(e.what()).find("no longer leads") != std::string::npos);
+        }
+        try {
+            store.acquire_fenced_lease(me, state::RunFence{g, k_run_b});
+            FAIL("a run started that the policy memory does not name");
+        } catch (const util::Error& e) {
+            CHECK(e.code() == util::ExitCode::state_unwritable);
+            CHECK(std::string(e.what()).find("names run " + k_run_a) != std::string::npos);
+        }
+        CHECK_FALSE(store.lease_holder()); // neither took the run lock
+        auto ok = store.acquire_fenced_lease(me, state::RunFence{g, k_run_a});
+        REQUIRE(ok.lease);
+        ok.lease->release();
+        // The leadership silent past its lease (no heartbeat here), nobody else leading yet:
+        // neither a run start nor the policy memory is this monitor's any more.
+        std::this_thread::sleep_for(1200ms);
+        try {
+            store.acquire_fenced_lease(me, state::RunFence{g, k_run_a});
+            FAIL("a run started under an expired leadership");
+        } catch (const util::Error& e) {
+            CHECK(e.code() == util::ExitCode::locked);
+            CHECK(std::string(e.what()).find("expired") != std::string::npos);
+        }
+        CHECK_THROWS_AS(store.put_policy_memory_document("{}"), util::Error);
+        CHECK(store.policy_memory_document()->find(k_run_a) != std::string::npos);
+    }
+
+    TEST_CASE("PgStore: taking the run lock does not wait on a silent transaction") {
+        FreshSchema schema;
+        test::TempDir dir;
+        state::PgStore store(test_dsn(), dir.path(), schema.options(15s));
+        auto conn = db::connect(test_dsn());
+        pqxx::work silent(*conn); // an appender paused inside its transaction
+        silent.exec("SELECT 1 FROM " + schema.name + ".lease WHERE name = 'run' FOR SHARE");
+        const auto t0 = std::chrono::steady_clock::now();
+        CHECK_THROWS_AS(store.acquire_lease(state::this_process_holder(k_run_a, "a")), util::Error);
+        CHECK(std::chrono::steady_clock::now() - t0 < 3s);
+        silent.commit();
+        CHECK(store.acquire_lease(state::this_process_holder(k_run_a, "a")).lease);
     }
 
     TEST_CASE("PgStore: a record the server acknowledged and then lost stops the appender") {
