@@ -213,37 +213,6 @@ void Loop::tell_people(const decision::DecisionRecord& r, const std::string& id)
     }
 }
 
-/// Mode confirm: the approval requests of open incidents whose time ran out, answered or not.
-/// Unanswered, the incident escalates at its next breaching tick (once).
-void Loop::check_approvals(util::SystemTime now) {
-    for (const auto& due : m_mon->approvals_due(now)) {
-        std::optional<state::ApprovalRequest> a;
-        try {
-            a = m_env.store.approval(due.second);
-        } catch (const std::exception& e) {
-            log::warn("monitor: cannot read approval request {}: {}", due.second, e.what());
-        }
-        const bool expired = !a || a->state == "pending";
-        m_mon->approval_settled(due.first, expired);
-        if (expired) {
-            log::info("monitor: approval request {} of condition \"{}\" expired unanswered",
-                      due.second, due.first);
-            event({{"event", "approval_expired"},
-                   {"decision_id", due.second},
-                   {"condition", due.first}});
-        } else if (a->state == "rejected") {
-            // A person said no: settled, not escalated.
-            log::info("monitor: approval request {} of condition \"{}\" was rejected by {}",
-                      due.second, due.first, a->approved_by);
-            event({{"event", "approval_rejected"},
-                   {"decision_id", due.second},
-                   {"condition", due.first},
-                   {"by", a->approved_by},
-                   {"reason", a->answer_reason}});
-        }
-    }
-}
-
 void Loop::feed_marker() {
     std::optional<state::DeployMarker> m;
     try {

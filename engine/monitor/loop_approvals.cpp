@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: MIT
-// Mode confirm: an approval request lives as long as its incident. When the incident ends before
-// anyone answered — it resolved by `resolve_after` of ok evaluations, or a reload removed its
-// condition — the request is withdrawn (state "withdrawn", when, why): `rollback approve` refuses
-// it as it refuses an expired one, since the evidence it asked about is stale (docs/decision.md
-// "trigger and monitor").
+// Mode confirm: requests whose time ran out are settled (expired or rejected); an approval request
+// lives as long as its incident. When the incident ends before anyone answered — it resolved by
+// `resolve_after` of ok evaluations, or a reload removed its condition — the request is withdrawn
+// (state "withdrawn", when, why): `rollback approve` refuses it as it refuses an expired one, since
+// the evidence it asked about is stale (docs/decision.md "trigger and monitor").
 #include "monitor/loop.hpp"
 
 #include "util/log.hpp"
@@ -82,6 +82,37 @@ void Loop::withdraw_ended_approvals(util::SystemTime now) {
                {"reason", a->withdrawn_reason}});
     }
     m_open_requests = std::move(open);
+}
+
+/// Mode confirm: the approval requests of open incidents whose time ran out, answered or not.
+/// Unanswered, the incident escalates at its next breaching tick (once).
+void Loop::check_approvals(util::SystemTime now) {
+    for (const auto& due : m_mon->approvals_due(now)) {
+        std::optional<state::ApprovalRequest> a;
+        try {
+            a = m_env.store.approval(due.second);
+        } catch (const std::exception& e) {
+            log::warn("monitor: cannot read approval request {}: {}", due.second, e.what());
+        }
+        const bool expired = !a || a->state == "pending";
+        m_mon->approval_settled(due.first, expired);
+        if (expired) {
+            log::info("monitor: approval request {} of condition \"{}\" expired unanswered",
+                      due.second, due.first);
+            event({{"event", "approval_expired"},
+                   {"decision_id", due.second},
+                   {"condition", due.first}});
+        } else if (a->state == "rejected") {
+            // A person said no: settled, not escalated.
+            log::info("monitor: approval request {} of condition \"{}\" was rejected by {}",
+                      due.second, due.first, a->approved_by);
+            event({{"event", "approval_rejected"},
+                   {"decision_id", due.second},
+                   {"condition", due.first},
+                   {"by", a->approved_by},
+                   {"reason", a->answer_reason}});
+        }
+    }
 }
 
 } // namespace rollback::monitor
