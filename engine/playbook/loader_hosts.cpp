@@ -215,6 +215,12 @@ void Loader::read_step_hosts(const toml::table& t, Step& s, const std::string& s
                   "only exec steps run on hosts; write the command as an exec step");
         return;
     }
+    if (const toml::node* probe = t.get("probe")) {
+        // A probe would run on the engine's machine, not on each host: refused, not misapplied.
+        m_r.error(m_r.where(*probe), subject, "key \"probe\": steps on hosts have no probe (yet)",
+                  "make the step idempotent = true: a resume runs it again only on the hosts "
+                  "where it did not succeed");
+    }
     if (s.phase == Phase::finally) {
         m_r.error(at, subject, "key \"hosts\": finally steps do not run on hosts (yet)");
         return;

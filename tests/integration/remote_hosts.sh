@@ -201,3 +201,53 @@ contains out6 "failed on 1 of 4 hosts (max_failures 0): web2"
 contains out6 "not started: web3, web4"
 [ ! -e "${HOST_ROOT[3]}/restarted" ] || fail "web3 started after the failure"
 pass "a host lost mid-batch fails the step past max_failures; no new host starts"
+# status: the host x step grid of that run.
+expect_rc 0 out6s -- "$RB" status --state-dir st6
+grep -Eq "^  HOST +restart$" out6s || { cat out6s >&2; fail "no host grid in status"; }
+grep -Eq "^  web1 +succeeded$" out6s || { cat out6s >&2; fail "web1 not succeeded in the grid"; }
+grep -Eq "^  web2 +failed$" out6s || { cat out6s >&2; fail "web2 not failed in the grid"; }
+pass "status shows the host x step grid"
+
+# 7. validation: what does not run on hosts yet is refused, never ignored; {{host}} only as data.
+{
+    remote_table
+    hosts_table
+    cat <<'EOT'
+[[step]]
+id = "pause"
+action = "wait"
+duration = "1s"
+hosts = "web"
+
+[[step]]
+id = "script"
+action = "exec"
+hosts = "web"
+argv = ["sh", "-c", "echo {{host}}"]
+
+[[step]]
+id = "nohosts"
+action = "exec"
+argv = ["echo", "{{host}}"]
+
+[[step]]
+id = "typo"
+action = "exec"
+probe = ["true"]
+hosts = "wbe"
+batch = "150%"
+argv = ["true"]
+EOT
+} >pb/invalid.toml
+expect_rc 2 out7 -- "$RB" validate pb/invalid.toml
+contains out7 'step "pause": key "hosts": action "wait" does not run on hosts (yet)'
+contains out7 'step "script": key "argv": {{host}} inside a shell command string'
+contains out7 'step "nohosts": {{host}} is defined only in a step with hosts'
+contains out7 'step "typo": key "hosts": no group or host "wbe" (did you mean "web"?)'
+contains out7 'step "typo": key "probe": steps on hosts have no probe (yet)'
+contains out7 'key "batch": expected a number of hosts or "N%" (1-100), got "150%"'
+printf '[web]\nweb[1:3]\n' >"$WORK/bad.ini"
+printf '[remote]\ninventory = "../bad.ini"\nknown_hosts = "kh"\n[[step]]\nid = "x"\naction = "exec"\nargv = ["true"]\n' >pb/ini.toml
+expect_rc 2 out7b -- "$RB" validate pb/ini.toml
+contains out7b "bad.ini:2:1: error: inventory: host patterns such as web[1:4] are not supported"
+pass "validation refuses what does not run on hosts, per-host values in code, bad inventories"
