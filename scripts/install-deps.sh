@@ -26,6 +26,9 @@ packages=(
   # the monitor's HTTP side against the real thing (tests/integration/monitor_alertmanager.sh):
   # promtool comes with prometheus
   prometheus prometheus-alertmanager
+  # steps on many hosts (tests/integration/remote_*.sh start their own sshd on 127.0.0.1;
+  # the system sshd is never started by the tests)
+  openssh-server openssh-client
 )
 
 missing=()

@@ -147,10 +147,13 @@ class Session {
         read_more(m_out);
         read_more(m_err);
         if (!m_cmd.stdin_data.empty()) {
-            asio::async_write(m_stdin, asio::buffer(m_cmd.stdin_data), [this](error_code, size_t) {
-                error_code ignored; // EPIPE: the child did not read it all
-                m_stdin.close(ignored);
-            });
+            asio::async_write(m_stdin, asio::buffer(m_cmd.stdin_data),
+                              [this](error_code ec, size_t) {
+                                  if (ec || !m_cmd.keep_stdin_open) {
+                                      error_code ignored; // EPIPE: the child did not read it all
+                                      m_stdin.close(ignored);
+                                  }
+                              });
         }
         m_proc->async_wait([this](error_code ec, int) { on_leader_exit(ec); });
         if (m_cmd.timeout > util::Millis(0)) {
@@ -357,6 +360,10 @@ class Session {
         m_leader_done = true;
         m_deadline.cancel();
         m_poll.cancel();
+        if (m_stdin.is_open()) { // keep_stdin_open: held until the leader exited
+            error_code ignored;
+            m_stdin.close(ignored);
+        }
         if (ec) {
             m_wait_error = "cannot wait for '" + m_cmd.argv[0] + "': " + ec.message();
         } else {

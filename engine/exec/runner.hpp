@@ -26,7 +26,10 @@ struct Command {
     util::Millis timeout{0};                ///< 0 = none
     util::Millis grace{std::chrono::seconds(5)}; ///< between TERM and KILL on timeout/interrupt
     std::string stdin_data;                      ///< empty = stdin from /dev/null
-    size_t capture_limit = 64 * 1024;            ///< bytes kept per stream (the tail)
+    /// With stdin_data: keep the child's stdin open after writing it, until the child exits (its
+    /// EOF then tells the child that the engine ended it: the SSH transport's remote wrapper).
+    bool keep_stdin_open = false;
+    size_t capture_limit = 64 * 1024; ///< bytes kept per stream (the tail)
     /// Called with each chunk of output as it arrives (for `-v` streaming); may be empty.
     std::function<void(std::string_view chunk, bool is_stderr)> on_output;
     /// Called once the child is the leader of its own process group and before it executes the

@@ -9,12 +9,27 @@ namespace {
 
 namespace json = boost::json;
 
-constexpr std::array<std::string_view, 19> k_type_names = {
-    "header",          "run_started",  "run_resumed",        "step_skipped",
-    "step_started",    "step_process", "step_progress",      "step_survivors",
-    "step_finished",   "step_probe",   "step_marked_done",   "step_retry_requested",
-    "needs_attention", "hook",         "run_interrupted",    "run_stopped",
-    "run_finished",    "note",         "step_process_exited"};
+constexpr std::array<std::string_view, 21> k_type_names = {"header",
+                                                           "run_started",
+                                                           "run_resumed",
+                                                           "step_skipped",
+                                                           "step_started",
+                                                           "step_process",
+                                                           "step_progress",
+                                                           "step_survivors",
+                                                           "step_finished",
+                                                           "step_probe",
+                                                           "step_marked_done",
+                                                           "step_retry_requested",
+                                                           "needs_attention",
+                                                           "hook",
+                                                           "run_interrupted",
+                                                           "run_stopped",
+                                                           "run_finished",
+                                                           "note",
+                                                           "step_process_exited",
+                                                           "step_host_started",
+                                                           "step_host_finished"};
 static_assert(k_type_names.size() == static_cast<size_t>(RecordType::unknown));
 static_assert(std::variant_size_v<Record> == static_cast<size_t>(RecordType::unknown) + 1);
 
@@ -235,6 +250,32 @@ struct ToJson {
         }
         return o;
     }
+    json::object operator()(const StepHostStarted& r) const {
+        return {{"type", "step_host_started"},
+                {"step", r.step},
+                {"attempt", r.attempt},
+                {"host", r.host},
+                {"batch", r.batch}};
+    }
+    json::object operator()(const StepHostFinished& r) const {
+        json::object o{{"type", "step_host_finished"},
+                       {"step", r.step},
+                       {"attempt", r.attempt},
+                       {"host", r.host},
+                       {"status", r.status}};
+        if (r.exit_code) {
+            o["exit_code"] = *r.exit_code;
+        }
+        o["duration_ms"] = r.duration_ms;
+        o["summary"] = r.summary;
+        o["output_tail"] = r.output_tail;
+        json::array groups;
+        for (int g : r.remote_groups) {
+            groups.push_back(g);
+        }
+        o["remote_groups"] = std::move(groups);
+        return o;
+    }
     json::object operator()(const StepFinished& r) const {
         json::object o{{"type", "step_finished"}, {"step", r.step}};
         if (r.attempt) {
@@ -412,6 +453,23 @@ Record read_record(RecordType type, const json::object& o) {
             str(o, "step"),      int_or_0(o, "attempt"),    int_or_0(o, "pgid"),
             str(o, "ending"),    opt_int(o, "exit_code"),   opt_int(o, "signal"),
             opt_str(o, "error"), opt_str(o, "step_status"), opt_str(o, "summary")};
+    case RecordType::step_host_started:
+        return StepHostStarted{str(o, "step"), int_or_0(o, "attempt"), str(o, "host"),
+                               int_or_0(o, "batch")};
+    case RecordType::step_host_finished: {
+        StepHostFinished r{
+            str(o, "step"),    int_or_0(o, "attempt"),  str(o, "host"),
+            str(o, "status"),  opt_int(o, "exit_code"), num(o, "duration_ms").value_or(0),
+            str(o, "summary"), str(o, "output_tail"),   {}};
+        if (const json::array* groups = arr(o, "remote_groups")) {
+            for (const auto& g : *groups) {
+                if (g.is_int64()) {
+                    r.remote_groups.push_back(static_cast<int>(g.as_int64()));
+                }
+            }
+        }
+        return r;
+    }
     case RecordType::step_finished: {
         StepFinished r;
         r.step = str(o, "step");
@@ -493,6 +551,8 @@ std::string_view Entry::output_tail() const {
         return std::get<StepFinished>(record).output_tail;
     case RecordType::step_probe:
         return std::get<StepProbe>(record).output_tail;
+    case RecordType::step_host_finished:
+        return std::get<StepHostFinished>(record).output_tail;
     case RecordType::hook:
         return std::get<Hook>(record).output_tail;
     default:

@@ -37,6 +37,8 @@ enum class RecordType : std::uint8_t {
     run_finished,
     note,
     step_process_exited,
+    step_host_started,
+    step_host_finished,
     unknown,
 };
 /// The name written in "type"; "" for unknown.
@@ -213,15 +215,35 @@ struct StepProcessExited {
     std::optional<std::string> step_status;
     std::optional<std::string> summary;
 };
+/// A step's attempt began on one host (issue 15): durable before the host's program runs.
+struct StepHostStarted {
+    std::string step;
+    int attempt = 0;
+    std::string host;
+    int batch = 0; ///< 1-based
+};
+/// A step's attempt ended on one host: the remote program's result and its groups on the host.
+struct StepHostFinished {
+    std::string step;
+    int attempt = 0;
+    std::string host;
+    std::string status;
+    std::optional<int> exit_code;
+    std::int64_t duration_ms = 0;
+    std::string summary;
+    std::string output_tail;
+    std::vector<int> remote_groups; ///< the process groups its programs had on the host
+};
 struct Unknown {
     std::string type; ///< as written ("" when the record has none)
 };
 
 /// One alternative per RecordType, in its order: `RecordType(record.index())` is the type.
-using Record = std::variant<Header, RunStarted, RunResumed, StepSkipped, StepStarted, StepProcess,
-                            StepProgress, StepSurvivors, StepFinished, StepProbe, StepMarkedDone,
-                            StepRetryRequested, NeedsAttention, Hook, RunInterrupted, RunStopped,
-                            RunFinished, Note, StepProcessExited, Unknown>;
+using Record =
+    std::variant<Header, RunStarted, RunResumed, StepSkipped, StepStarted, StepProcess,
+                 StepProgress, StepSurvivors, StepFinished, StepProbe, StepMarkedDone,
+                 StepRetryRequested, NeedsAttention, Hook, RunInterrupted, RunStopped, RunFinished,
+                 Note, StepProcessExited, StepHostStarted, StepHostFinished, Unknown>;
 
 inline RecordType type_of(const Record& r) {
     return static_cast<RecordType>(r.index());
@@ -236,7 +258,7 @@ struct Entry {
     RecordType type() const { return type_of(record); }
     /// The record's "step" ("" for run-level records).
     std::string_view step() const;
-    /// The record's "output_tail" (step_finished, step_probe, hook), else "".
+    /// The record's "output_tail" (step_finished, step_host_finished, step_probe, hook), else "".
     std::string_view output_tail() const;
 };
 

@@ -191,6 +191,20 @@ class Folder {
             break;
         case RecordType::note:
             break; // free-form text for the timeline; no state
+        case RecordType::step_host_started: {
+            const auto& r = std::get<StepHostStarted>(e.record);
+            if (auto* st = step(e, r.step)) {
+                st->hosts[r.host] = "running";
+            }
+            break;
+        }
+        case RecordType::step_host_finished: {
+            const auto& r = std::get<StepHostFinished>(e.record);
+            if (auto* st = step(e, r.step)) {
+                st->hosts[r.host] = r.status;
+            }
+            break;
+        }
         case RecordType::header:
         case RecordType::unknown:
             // Unknown types within version 1 are tolerated (newer writers may add kinds of

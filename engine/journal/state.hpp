@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -103,6 +104,9 @@ struct StepState {
     bool finished_by_exit = false;
     std::vector<LeftProcess> left_running; ///< of the last step_finished
     std::string stage; ///< last step_progress stage of the current attempt ("" = none recorded)
+    /// A step on hosts: host → its last status there ("running" between step_host_started and
+    /// step_host_finished: the host did not finish), in host name order. Kept across attempts.
+    std::map<std::string, std::string> hosts;
 };
 
 struct RunState {

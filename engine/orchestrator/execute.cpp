@@ -225,6 +225,15 @@ RunOutcome resume(const playbook::Playbook& pb, const ResumeJournal& rj,
     }
     Execution ex(pb, std::move(writer), trigger, run_id, options.state_dir, store, options.verbose,
                  runner, observer);
+    std::map<std::string, std::set<std::string>> done_hosts; // a step on hosts: where it is done
+    for (const auto& st : state.steps) {
+        for (const auto& [name, status] : st.hosts) {
+            if (status == "succeeded") {
+                done_hosts[st.id].insert(name);
+            }
+        }
+    }
+    ex.set_done_hosts(std::move(done_hosts));
     char host[256] = {};
     ::gethostname(host, sizeof host - 1);
     ex.record(journal::RunResumed{options.user, options.why, ::getpid(), host});

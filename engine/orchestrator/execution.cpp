@@ -85,6 +85,7 @@ Execution::Execution(const playbook::Playbook& pb, std::unique_ptr<journal::Appe
       m_verbose(verbose), m_runner(runner), m_observer(observer) {}
 
 void Execution::record(const journal::Record& record, journal::Durability durability) {
+    std::lock_guard lock(m_record_mutex);
     journal::Entry entry;
     entry.seq = static_cast<std::int64_t>(m_writer->append(journal::to_json(record), durability));
     entry.record = record;
@@ -180,6 +181,8 @@ actions::Result Execution::run_step(const playbook::Step& step, int first_attemp
         actions::Result result;
         if (action == nullptr) {
             result.summary = "unknown action " + util::quoted(step.action);
+        } else if (!step.hosts.empty()) {
+            result = run_on_hosts(step, attempt);
         } else {
             result = action->run(context(step, step_runner));
         }

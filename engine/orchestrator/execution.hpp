@@ -7,10 +7,14 @@
 
 #include "journal/records.hpp"
 #include "journal/writer.hpp"
+#include "remote/ssh.hpp"
 
 #include <chrono>
 #include <functional>
+#include <map>
+#include <mutex>
 #include <optional>
+#include <set>
 
 namespace rollback::orchestrator {
 
@@ -61,7 +65,16 @@ class Execution {
 
     const std::string& run_id() const { return m_run_id; }
 
+    /// Hosts where a step already succeeded (a resume: from the journal's step_host_finished);
+    /// a step on hosts runs only on the others.
+    void set_done_hosts(std::map<std::string, std::set<std::string>> done) {
+        m_done_hosts = std::move(done);
+    }
+
   private:
+    /// One attempt of a step with `hosts` (orchestrator/hosts.cpp): batches, max_failures,
+    /// step_host_started/step_host_finished per host; hosts already done are skipped.
+    actions::Result run_on_hosts(const playbook::Step& step, int attempt);
     /// The finally steps of `plan` (drive's second half); may set `final` to needs_attention.
     void run_finally(const Plan& plan,
                      const std::function<StepDecision(const PlannedStep&)>& decide,
@@ -82,6 +95,9 @@ class Execution {
     exec::ProcessRunner& m_runner;
     report::Observer& m_observer;
     playbook::Step m_no_step;
+    std::mutex m_record_mutex; ///< hosts of a batch record from their threads
+    std::unique_ptr<remote::Connections> m_connections; ///< opened by the first step on hosts
+    std::map<std::string, std::set<std::string>> m_done_hosts;
     std::chrono::steady_clock::time_point m_started = std::chrono::steady_clock::now();
 };
 

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "orchestrator/preflight.hpp"
 
+#include "orchestrator/hosts.hpp"
 #include "util/strings.hpp"
 
 namespace rollback::orchestrator {
@@ -35,7 +36,11 @@ Preflight preflight(const Plan& plan, const std::filesystem::path& state_dir, st
                 actions::Context ctx{*plan.playbook, *ps.step, runner, "plan", state_dir, {},
                                      store,          trigger,  false,  {}};
                 try {
-                    sp.checks = action->preflight(ctx);
+                    // On hosts: the hosts are what can be checked from here (the program and
+                    // its directory are the hosts').
+                    sp.checks = ps.step->hosts.empty()
+                                    ? action->preflight(ctx)
+                                    : preflight_hosts(*plan.playbook, *ps.step, runner);
                 } catch (const std::exception& e) {
                     sp.checks.push_back({false, "preflight", e.what(), {}});
                 }

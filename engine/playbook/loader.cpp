@@ -46,11 +46,20 @@ Loader::Loader(TomlReader& reader, const LoadOptions& options, Playbook& pb)
 void Loader::load(const toml::table& root, const std::map<std::string, std::string>& dotenv) {
     m_r.check_keys(root, "", k_top_keys);
     read_header(root);
+    read_remote(root);
     const toml::table* vars = m_r.get_table(root, "vars", "");
     m_pb.variables = resolve_variables(m_r, vars, m_options, dotenv, m_pb.warnings);
     std::map<std::string, std::string> values{{"playbook_dir", m_pb.directory.string()}};
     for (const Variable& v : m_pb.variables) {
         values[v.name] = v.value;
+        if (m_host_vars.count(v.name) != 0 && vars != nullptr) {
+            m_r.error(m_r.key_where(*vars, v.name), "[vars]",
+                      "variable " + q(v.name) + " is the name of each host of a host step",
+                      "rename it");
+        }
+    }
+    for (const auto& name : m_host_vars) {
+        values[name] = std::string(1, k_host_open) + name + k_host_close;
     }
     m_subst.emplace(std::move(values));
     std::vector<std::string> unknown;
@@ -192,8 +201,9 @@ using detail::Loader;
 
 const std::vector<std::string>& common_step_keys() {
     static const std::vector<std::string> keys{
-        "id",          "description", "phase", "action", "timeout",    "retries",
-        "retry_delay", "on_failure",  "when",  "needs",  "idempotent", "probe"};
+        "id",         "description", "phase",      "action", "timeout",
+        "retries",    "retry_delay", "on_failure", "when",   "needs",
+        "idempotent", "probe",       "hosts",      "batch",  "max_failures"};
     return keys;
 }
 

@@ -21,7 +21,8 @@
 
 namespace rollback::playbook::detail {
 
-inline const std::vector<std::string> k_top_keys{"playbook", "vars", "step", "finally"};
+inline const std::vector<std::string> k_top_keys{"playbook", "vars",   "step",
+                                                 "finally",  "remote", "hosts"};
 inline const std::vector<std::string> k_playbook_keys{"name", "description", "hooks_dir", "hooks"};
 inline const std::vector<std::string> k_events{"on-trigger", "before-step", "after-step",
                                                "on-failure", "on-success",  "on-approval"};
@@ -60,6 +61,13 @@ class Loader {
   private:
     bool uses_unset_variable(const Step& s) const;
     void read_header(const toml::table& root);
+    // `[remote]` and `[hosts]` (loader_hosts.cpp), before the variables: their names are kept.
+    void read_remote(const toml::table& root);
+    // `hosts`, `batch`, `max_failures` of a step, and its `{{host...}}` references.
+    void read_step_hosts(const toml::table& t, Step& s, const std::string& subject);
+    void check_host_references(const toml::table& t, Step& s, const std::string& subject);
+    /// `{{host}}` or `{{host.NAME}}` among `uses`, else "".
+    std::string host_reference(const std::vector<std::string>& uses) const;
     void read_hooks(const toml::table& root);
     void check_hook(const std::string& name, const util::Location& at, std::string_view subject);
     void read_step_list(const toml::table& root, std::string_view key, bool is_finally,
@@ -114,6 +122,7 @@ class Loader {
     std::optional<Substituter> m_subst;
     std::map<std::string, Encoding> m_encodings; ///< of the step being read (its action's)
     std::set<std::string> m_clean;               ///< ids of the steps read without any diagnostic
+    std::set<std::string> m_host_vars;           ///< "host" and "host.NAME" of the inventory
 };
 
 } // namespace rollback::playbook::detail

@@ -78,6 +78,12 @@ bool Loader::read_command(const toml::table& t, std::string_view key, Step& s,
         std::vector<std::string> uses, ignored;
         m_subst->apply(n->as_string()->get(), uses, ignored);
         refuse_secret_in_command(m_r.where(*n), uses, subject, key);
+        if (std::string ref = host_reference(uses); !ref.empty()) {
+            m_r.error(m_r.where(*n), subject,
+                      "key " + q(key) + ": " + ref + " in a shell command: per-host values go " +
+                          "only where a program reads them as data",
+                      "write argv as an array, or pass it through env (read as \"$V\")");
+        }
         argv = {sub(*n, n->as_string()->get(), s, subject, Encoding::shell)};
         if (util::trim(argv[0]).empty()) {
             m_r.error(m_r.where(*n), subject, "key " + q(key) + ": empty command");
@@ -136,6 +142,13 @@ std::vector<std::string> Loader::sub_argv(const toml::array& arr, Step& s, std::
                       "do not feed a value to a program that runs its input");
         } else if (!uses.empty() && roles.role[i] == ArgRole::data) {
             refuse_shell_text(at, list[i], first, subject, key);
+        }
+        if (std::string ref = host_reference(uses);
+            !ref.empty() && roles.role[i] != ArgRole::data) {
+            m_r.error(at, subject,
+                      "key " + q(key) + ": " + ref + " inside a shell command string: per-host " +
+                          "values go only where a program reads them as data",
+                      "pass it as a whole argument, or through env (read as \"$V\")");
         }
         if (roles.role[i] == ArgRole::shell && reader.empty()) {
             reader = stdin_code_reader(list[i]);
@@ -307,6 +320,7 @@ RawStep Loader::read_step(const toml::table& t, bool is_finally, int index) {
     if (spec != nullptr) {
         read_action_keys(t, *spec, s, subject);
     }
+    check_host_references(t, s, subject);
     std::sort(s.uses.begin(), s.uses.end());
     return raw;
 }
@@ -367,6 +381,7 @@ void Loader::read_common(const toml::table& t, RawStep& raw, const std::string& 
     }
     // A wait, or an approval gate (its request and answer are kept: a resumed gate waits
     // again until the first expiry), has no effect to repeat: resuming needs no person.
+    read_step_hosts(t, s, subject);
     s.idempotent = m_r.get_bool(t, "idempotent", subject)
                        .value_or(s.action == "wait" || s.action == "approve");
     read_command(t, "probe", s, subject, s.probe, s.probe_shell);
@@ -387,7 +402,8 @@ void Loader::read_action_keys(const toml::table& t, const ActionSpec& spec, Step
         }
         if (auto cwd = m_r.get_string(t, "cwd", subject)) {
             fs::path p = sub(*t.get("cwd"), *cwd, s, subject);
-            s.cwd = (m_pb.directory / p).lexically_normal().string();
+            // On hosts: a directory of each host, as written (bind_host checks it).
+            s.cwd = s.hosts.empty() ? (m_pb.directory / p).lexically_normal().string() : p.string();
         }
         if (const toml::table* env = m_r.get_table(t, "env", subject)) {
             for (auto&& [k, v] : *env) {

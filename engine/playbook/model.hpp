@@ -3,6 +3,7 @@
 
 // The playbook as the engine uses it: plain values, already validated, variables resolved.
 
+#include "remote/inventory.hpp"
 #include "util/duration.hpp"
 #include "util/error.hpp"
 
@@ -61,6 +62,30 @@ struct ActionParams {
     virtual ~ActionParams() = default;
 };
 
+/// A count of hosts: `N`, or `"N%"` of the step's hosts.
+struct HostCount {
+    int value = 0;
+    bool percent = false;
+    /// Of `total` hosts: N, or N% rounded up (so "25%" of 3 hosts is 1, never 0 when N > 0).
+    int of(int total) const { return percent ? (total * value + 99) / 100 : value; }
+};
+
+/// `[remote]`: how steps reach their hosts (docs/playbook.md "Hosts").
+struct RemoteSettings {
+    std::filesystem::path inventory;   ///< an Ansible INI file; empty = only `[hosts]`
+    std::filesystem::path known_hosts; ///< required with hosts: the only file keys are checked in
+    std::filesystem::path identity;    ///< empty = ssh's default keys
+    std::filesystem::path ssh_config;  ///< empty = the user's and the system's ssh_config
+    std::string user;                  ///< empty = ssh's default
+    int parallel = 10;                 ///< hosts of a batch at once, at most
+    util::Millis connect_timeout{std::chrono::seconds(10)};
+};
+
+/// How a `{{host}}` / `{{host.NAME}}` reference waits in a host step's text until the step runs
+/// on a host (playbook::bind_host): k_host_open + "host" or "host.NAME" + k_host_close.
+inline constexpr char k_host_open = '\x1e';
+inline constexpr char k_host_close = '\x1f';
+
 struct Step {
     std::string id;
     Phase phase = Phase::immediate;
@@ -78,6 +103,11 @@ struct Step {
     bool idempotent = false;
     std::vector<std::string> probe; ///< argv: exit 0 = already done, 1 = not done
     bool probe_shell = false;       ///< probe = "string" runs through /bin/sh -c
+
+    /// `hosts = "web"`: a group or host of the inventory; empty = the engine's own machine.
+    std::string hosts;
+    std::optional<HostCount> batch; ///< hosts per batch; none = every host in one batch
+    HostCount max_failures;         ///< failed hosts tolerated; past them no new host starts
 
     // exec
     std::vector<std::string> argv;
@@ -117,8 +147,10 @@ struct Playbook {
     std::string name;
     std::string description;
     std::vector<Variable> variables;
-    std::vector<Step> steps;   ///< in execution order: phase order, then `needs`, then file order
-    std::vector<Step> finally; ///< `[[finally]]`, in file order
+    std::vector<Step> steps;     ///< in execution order: phase order, then `needs`, then file order
+    std::vector<Step> finally;   ///< `[[finally]]`, in file order
+    remote::Inventory inventory; ///< `[hosts]` and `[remote] inventory`, merged
+    RemoteSettings remote;
     /// Lifecycle hooks: event name ("on-trigger", "before-step", ...) → hook names.
     std::map<std::string, std::vector<std::string>> hooks;
     /// What LoadOptions::unset_env_is_warning turned from errors into warnings (one per unset

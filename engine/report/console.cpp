@@ -243,6 +243,22 @@ void ConsoleObserver::plain_line(const journal::Entry& e, std::string_view run_i
                " (exit " + number_text(r.exit_code) + ")";
         break;
     }
+    case RecordType::step_host_started: {
+        const auto& r = std::get<journal::StepHostStarted>(e.record);
+        text = "[" + step + "@" + r.host + "] started (batch " + std::to_string(r.batch) + ")";
+        break;
+    }
+    case RecordType::step_host_finished: {
+        const auto& r = std::get<journal::StepHostFinished>(e.record);
+        text = "[" + step + "@" + r.host + "] " + r.status + " in " + ms_text(r.duration_ms) +
+               ": " + r.summary;
+        if (r.status != "succeeded" && !r.output_tail.empty()) {
+            for (const auto& l : util::split(util::trim(util::tail(r.output_tail, 400)), '\n')) {
+                text += "\n    | " + l;
+            }
+        }
+        break;
+    }
     case RecordType::note:
     case RecordType::header:
         text = std::string(journal::to_string(e.type()));

@@ -2,6 +2,7 @@
 #include "report/run_report.hpp"
 
 #include "journal/paths.hpp"
+#include "report/hosts_view.hpp"
 #include "util/duration.hpp"
 #include "util/strings.hpp"
 #include "util/time.hpp"
@@ -135,6 +136,7 @@ json::object step_json(const journal::StepState& st) {
         left.push_back(std::move(proc));
     }
     o["left_running"] = std::move(left);
+    o["hosts"] = hosts_json(st); // {} for a step on the engine's machine
     return o;
 }
 
@@ -238,7 +240,7 @@ std::string format_status(const journal::RunState& s, const RunContext& ctx) {
     for (const auto& w : s.warnings) {
         out += "  warning: " + w + "\n";
     }
-    out += next_steps(s, ctx);
+    out += hosts_grid(s) + next_steps(s, ctx);
     return out;
 }
 
@@ -537,6 +539,9 @@ std::string describe_record(const journal::Entry& e) {
         return describe(std::get<journal::RunFinished>(rec));
     case RecordType::note:
         return "note: " + std::get<journal::Note>(rec).text;
+    case RecordType::step_host_started:
+    case RecordType::step_host_finished:
+        return describe_host_record(e);
     case RecordType::unknown:
         break;
     }

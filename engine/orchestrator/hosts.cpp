@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: MIT
+// A step on hosts: batches in order, the hosts of a batch in parallel (at most `[remote]
+// parallel` at once), each through its own ssh runner and journaled as step@host; past
+// `max_failures` failed hosts no new host starts.
+#include "orchestrator/hosts.hpp"
+
+#include "orchestrator/execution.hpp"
+#include "playbook/hosts.hpp"
+#include "util/strings.hpp"
+
+#include <algorithm>
+#include <atomic>
+#include <mutex>
+#include <thread>
+
+namespace rollback::orchestrator {
+
+remote::SshSettings ssh_settings(const playbook::RemoteSettings& r) {
+    remote::SshSettings s;
+    s.known_hosts = r.known_hosts.string();
+    s.identity = r.identity.string();
+    s.config = r.ssh_config.string();
+    s.user = r.user;
+    s.connect_timeout =
+        std::max(std::chrono::seconds(1),
+                 std::chrono::duration_cast<std::chrono::seconds>(r.connect_timeout));
+    return s;
+}
+
+std::vector<actions::Check> preflight_hosts(const playbook::Playbook& pb,
+                                            const playbook::Step& step,
+                                            exec::ProcessRunner& local) {
+    std::vector<actions::Check> checks;
+    remote::Connections connections(local, ssh_settings(pb.remote));
+    for (const remote::Host* h : pb.inventory.select(step.hosts)) {
+        std::string what =
+            "host " + h->name + " (" + remote::endpoint(*h) + ") is reachable and its key is known";
+        std::string problem = connections.open(*h);
+        checks.push_back({problem.empty(), what, problem, {}});
+    }
+    return checks;
+}
+
+actions::Result Execution::run_on_hosts(const playbook::Step& step, int attempt) {
+    const actions::Action* action = actions::find_action(step.action);
+    if (!m_connections) {
+        m_connections = std::make_unique<remote::Connections>(m_runner, ssh_settings(m_pb.remote));
+    }
+    std::vector<const remote::Host*> all = m_pb.inventory.select(step.hosts);
+    std::set<std::string>& done = m_done_hosts[step.id];
+    std::vector<const remote::Host*> todo;
+    for (const remote::Host* h : all) {
+        if (done.count(h->name) == 0) {
+            todo.push_back(h);
+        }
+    }
+    const int total = static_cast<int>(all.size());
+    const int batch = step.batch ? std::max(1, step.batch->of(total)) : std::max(1, total);
+    const int tolerated = step.max_failures.of(total);
+    std::mutex mutex;
+    std::vector<std::string> failed, not_started;
+    std::string tails;
+    bool interrupted = false;
+    std::atomic<bool> stop{false};
+
+    auto run_host = [&](const remote::Host& host, int batch_no) {
+        record(journal::StepHostStarted{step.id, attempt, host.name, batch_no});
+        const auto start = std::chrono::steady_clock::now();
+        playbook::Step bound = playbook::bind_host(step, host);
+        remote::SshRunner ssh(*m_connections, host);
+        actions::Result r;
+        try {
+            r = action->run(context(bound, ssh));
+        } catch (const util::Error& e) {
+            r.summary = e.what();
+        }
+        journal::StepHostFinished fin;
+        fin.step = step.id;
+        fin.attempt = attempt;
+        fin.host = host.name;
+        fin.status = std::string(actions::to_string(r.status));
+        if (r.exit_code >= 0) {
+            fin.exit_code = r.exit_code;
+        }
+        fin.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                              std::chrono::steady_clock::now() - start)
+                              .count();
+        fin.summary = r.summary;
+        fin.output_tail = util::tail(r.output_tail, 2048);
+        fin.remote_groups = ssh.remote_groups();
+        record(fin);
+        std::lock_guard lock(mutex);
+        if (r.status == actions::Status::succeeded) {
+            done.insert(host.name);
+            return;
+        }
+        interrupted = interrupted || r.status == actions::Status::interrupted;
+        failed.push_back(host.name + " (" + r.summary + ")");
+        tails += "--- " + host.name + "\n" + util::tail(r.output_tail, 600) + "\n";
+        if (static_cast<int>(failed.size()) > tolerated || interrupted) {
+            stop = true;
+        }
+    };
+
+    int batch_no = 0;
+    for (size_t first = 0; first < todo.size(); first += static_cast<size_t>(batch)) {
+        ++batch_no;
+        const size_t last = std::min(todo.size(), first + static_cast<size_t>(batch));
+        if (stop || exec::interrupt_requested() != 0) {
+            for (size_t i = first; i < todo.size(); ++i) {
+                not_started.push_back(todo[i]->name);
+            }
+            break;
+        }
+        std::atomic<size_t> next{first};
+        auto worker = [&, batch_no] {
+            for (size_t i; (i = next++) < last;) {
+                if (stop || exec::interrupt_requested() != 0) {
+                    std::lock_guard lock(mutex);
+                    not_started.push_back(todo[i]->name);
+                    continue;
+                }
+                run_host(*todo[i], batch_no);
+            }
+        };
+        const size_t workers =
+            std::min(last - first, static_cast<size_t>(std::max(1, m_pb.remote.parallel)));
+        std::vector<std::thread> threads;
+        for (size_t w = 1; w < workers; ++w) {
+            threads.emplace_back(worker);
+        }
+        worker();
+        for (auto& t : threads) {
+            t.join();
+        }
+    }
+
+    actions::Result out;
+    const int ok = static_cast<int>(done.size());
+    const std::string of = " of " + std::to_string(total) + " hosts";
+    if (interrupted || exec::interrupt_requested() != 0) {
+        out.status = actions::Status::interrupted;
+        out.summary = "interrupted; succeeded on " + std::to_string(ok) + of;
+    } else if (static_cast<int>(failed.size()) > tolerated) {
+        out.status = actions::Status::failed;
+        out.summary = "failed on " + std::to_string(failed.size()) + of + " (max_failures " +
+                      std::to_string(tolerated) + "): " + util::join(failed, ", ");
+    } else {
+        out.status = actions::Status::succeeded;
+        out.summary = "succeeded on " + std::to_string(ok) + of;
+        if (!failed.empty()) {
+            out.summary += "; failed on " + util::join(failed, ", ") +
+                           " (tolerated: max_failures " + std::to_string(tolerated) + ")";
+        }
+    }
+    if (!not_started.empty()) {
+        std::sort(not_started.begin(), not_started.end());
+        out.summary += "; not started: " + util::join(not_started, ", ");
+    }
+    out.output_tail = util::tail(tails, 4096);
+    return out;
+}
+
+} // namespace rollback::orchestrator

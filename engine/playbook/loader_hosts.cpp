@@ -1,0 +1,274 @@
+// SPDX-License-Identifier: MIT
+// `[remote]`, `[hosts]` and the host keys of a step (issue 15): which hosts a step runs on, in
+// which batches, how many may fail, and the per-host values it may use.
+#include "playbook/loader_impl.hpp"
+
+#include "util/files.hpp"
+
+namespace rollback::playbook::detail {
+namespace {
+
+const std::vector<std::string> k_remote_keys{
+    "inventory", "known_hosts", "identity", "ssh_config", "user", "parallel", "connect_timeout"};
+const std::vector<std::string> k_host_keys{"name", "address", "port", "user", "vars"};
+
+// "web2:2222" → web2 on port 2222.
+bool split_port(std::string& name, int& port) {
+    auto colon = name.rfind(':');
+    if (colon == std::string::npos) {
+        return true;
+    }
+    std::string digits = name.substr(colon + 1);
+    if (digits.empty() || digits.size() > 5 ||
+        digits.find_first_not_of("0123456789") != std::string::npos) {
+        return false;
+    }
+    port = std::stoi(digits);
+    name = name.substr(0, colon);
+    return port >= 1 && port <= 65535;
+}
+
+} // namespace
+
+void Loader::read_remote(const toml::table& root) {
+    const toml::table* remote = m_r.get_table(root, "remote", "");
+    const toml::table* hosts = m_r.get_table(root, "hosts", "");
+    RemoteSettings& rs = m_pb.remote;
+    const std::string subject = "[remote]";
+    if (remote != nullptr) {
+        m_r.check_keys(*remote, subject, k_remote_keys);
+        auto path = [&](std::string_view key, std::filesystem::path& out) {
+            if (auto v = m_r.get_string(*remote, key, subject)) {
+                out = (m_pb.directory / *v).lexically_normal();
+            }
+        };
+        path("inventory", rs.inventory);
+        path("known_hosts", rs.known_hosts);
+        path("identity", rs.identity);
+        path("ssh_config", rs.ssh_config);
+        rs.user = m_r.get_string(*remote, "user", subject).value_or("");
+        rs.parallel =
+            static_cast<int>(m_r.get_int(*remote, "parallel", subject, 1, 256).value_or(10));
+        if (auto d = m_r.get_duration(*remote, "connect_timeout", subject)) {
+            if (d->count() < 1000) {
+                m_r.error(m_r.where(*remote->get("connect_timeout")), subject,
+                          "key \"connect_timeout\": at least 1s");
+            }
+            rs.connect_timeout = *d;
+        }
+        if (!rs.inventory.empty()) {
+            const util::Location at = m_r.where(*remote->get("inventory"));
+            try {
+                std::vector<util::Diagnostic> errors;
+                m_pb.inventory = remote::parse_ini_inventory(
+                    util::read_input_file(rs.inventory, util::k_max_config_bytes),
+                    rs.inventory.string(), errors);
+                for (auto& d : errors) {
+                    m_r.error(d.where, d.subject, d.problem, d.hint);
+                }
+            } catch (const util::Error& e) {
+                m_r.error(at, subject, std::string("key \"inventory\": ") + e.what());
+            }
+        }
+    }
+    if (hosts != nullptr) {
+        for (auto&& [group, node] : *hosts) {
+            const std::string gsub = "[hosts] " + q(group.str());
+            if (!remote::is_inventory_name(group.str()) || group.str() == "all") {
+                m_r.error(m_r.where(group), "[hosts]", "invalid group name " + q(group.str()),
+                          "letters, digits, _, - and . (\"all\" is every host)");
+                continue;
+            }
+            const toml::array* arr = node.as_array();
+            if (arr == nullptr) {
+                m_r.type_error(node, group.str(), "[hosts]", "an array of hosts");
+                continue;
+            }
+            m_pb.inventory.groups[std::string(group.str())];
+            m_pb.inventory.group_where[std::string(group.str())] = m_r.where(group);
+            for (const auto& item : *arr) {
+                remote::Host h;
+                h.where = m_r.where(item);
+                if (auto s = item.as_string()) {
+                    h.name = s->get();
+                    if (!split_port(h.name, h.port)) {
+                        m_r.error(h.where, gsub, "invalid port in " + q(s->get()),
+                                  "write \"name\" or \"name:port\" (1-65535)");
+                        continue;
+                    }
+                } else if (const toml::table* t = item.as_table()) {
+                    m_r.check_keys(*t, gsub, k_host_keys);
+                    if (!m_r.require(*t, "name", gsub, h.where)) {
+                        continue;
+                    }
+                    h.name = m_r.get_string(*t, "name", gsub).value_or("");
+                    h.address = m_r.get_string(*t, "address", gsub).value_or("");
+                    h.port = static_cast<int>(m_r.get_int(*t, "port", gsub, 1, 65535).value_or(0));
+                    h.user = m_r.get_string(*t, "user", gsub).value_or("");
+                    if (const toml::table* vars = m_r.get_table(*t, "vars", gsub)) {
+                        for (auto&& [k, v] : *vars) {
+                            if (!is_variable_name(k.str())) {
+                                m_r.error(m_r.where(k), gsub,
+                                          "invalid variable name " + q(k.str()));
+                            } else if (auto sv = v.as_string()) {
+                                h.vars[std::string(k.str())] = sv->get();
+                            } else {
+                                m_r.type_error(v, "vars." + std::string(k.str()), gsub, "a string");
+                            }
+                        }
+                    }
+                } else {
+                    m_r.type_error(item, group.str(), "[hosts]",
+                                   "a host name (\"web1\", \"web1:2222\") or a table");
+                    continue;
+                }
+                if (!remote::is_inventory_name(h.name)) {
+                    m_r.error(h.where, gsub, "invalid host name " + q(h.name),
+                              "letters, digits, _, - and .");
+                    continue;
+                }
+                if (h.address.empty()) {
+                    h.address = h.name;
+                }
+                m_pb.inventory.add(h, std::string(group.str()));
+            }
+        }
+    }
+    if (!m_pb.inventory.empty()) {
+        m_host_vars.insert("host");
+        for (const auto& h : m_pb.inventory.hosts) {
+            for (const auto& [k, _] : h.vars) {
+                m_host_vars.insert("host." + k);
+            }
+        }
+        if (rs.known_hosts.empty()) {
+            m_r.error(remote != nullptr ? m_r.where(*remote)
+                                        : util::Location{m_r.display_path(), 1, 1},
+                      subject, "missing required key \"known_hosts\" (hosts are declared)",
+                      "the host keys are checked against this file only; an unknown key is an "
+                      "error, never accepted");
+        }
+    }
+}
+
+std::string Loader::host_reference(const std::vector<std::string>& uses) const {
+    for (const auto& u : uses) {
+        if (m_host_vars.count(u) != 0) {
+            return "{{" + u + "}}";
+        }
+    }
+    return "";
+}
+
+void Loader::read_step_hosts(const toml::table& t, Step& s, const std::string& subject) {
+    auto count = [&](std::string_view key, int min) -> std::optional<HostCount> {
+        const toml::node* n = t.get(key);
+        if (n == nullptr) {
+            return std::nullopt;
+        }
+        HostCount c;
+        if (auto i = n->as_integer()) {
+            if (i->get() < min || i->get() > 100000) {
+                m_r.error(m_r.where(*n), subject,
+                          "key " + q(key) + ": must be at least " + std::to_string(min));
+                return std::nullopt;
+            }
+            c.value = static_cast<int>(i->get());
+            return c;
+        }
+        if (auto str = n->as_string()) {
+            const std::string& v = str->get();
+            if (v.size() >= 2 && v.back() == '%' && v.size() <= 4 &&
+                v.substr(0, v.size() - 1).find_first_not_of("0123456789") == std::string::npos) {
+                c.value = std::stoi(v.substr(0, v.size() - 1));
+                c.percent = true;
+                if (c.value >= min && c.value <= 100) {
+                    return c;
+                }
+            }
+            m_r.error(m_r.where(*n), subject,
+                      "key " + q(key) + ": expected a number of hosts or \"N%\" (" +
+                          std::to_string(min) + "-100), got " + q(v));
+            return std::nullopt;
+        }
+        m_r.type_error(*n, key, subject, "an integer or a string \"N%\"");
+        return std::nullopt;
+    };
+    s.batch = count("batch", 1);
+    s.max_failures = count("max_failures", 0).value_or(HostCount{});
+    auto hosts = m_r.get_string(t, "hosts", subject);
+    if (!hosts) {
+        for (const char* key : {"batch", "max_failures"}) {
+            if (t.contains(key)) {
+                m_r.error(m_r.where(*t.get(key)), subject,
+                          "key " + q(key) + " needs key \"hosts\"");
+            }
+        }
+        return;
+    }
+    const util::Location at = m_r.where(*t.get("hosts"));
+    s.hosts = *hosts;
+    if (s.action != "exec") {
+        // Only exec runs on hosts so far: a key the runner would ignore is refused here.
+        m_r.error(at, subject,
+                  "key \"hosts\": action " + q(s.action) + " does not run on hosts (yet)",
+                  "only exec steps run on hosts; write the command as an exec step");
+        return;
+    }
+    if (const toml::node* probe = t.get("probe")) {
+        // A probe would run on the engine's machine, not on each host: refused, not misapplied.
+        m_r.error(m_r.where(*probe), subject, "key \"probe\": steps on hosts have no probe (yet)",
+                  "make the step idempotent = true: a resume runs it again only on the hosts "
+                  "where it did not succeed");
+    }
+    if (s.phase == Phase::finally) {
+        m_r.error(at, subject, "key \"hosts\": finally steps do not run on hosts (yet)");
+        return;
+    }
+    if (m_pb.inventory.empty()) {
+        m_r.error(at, subject, "key \"hosts\": no hosts are declared",
+                  "add a [hosts] table or [remote] inventory = \"FILE\"");
+        return;
+    }
+    if (m_pb.inventory.select(s.hosts).empty()) {
+        std::vector<std::string> names{"all"};
+        for (const auto& [g, _] : m_pb.inventory.groups) {
+            names.push_back(g);
+        }
+        for (const auto& h : m_pb.inventory.hosts) {
+            names.push_back(h.name);
+        }
+        m_r.error(at, subject,
+                  with_guess("key \"hosts\": no group or host " + q(s.hosts), s.hosts, names));
+    }
+}
+
+void Loader::check_host_references(const toml::table& t, Step& s, const std::string& subject) {
+    std::vector<std::string> used;
+    for (const auto& u : s.uses) {
+        if (m_host_vars.count(u) != 0) {
+            used.push_back(u);
+        }
+    }
+    if (used.empty()) {
+        return;
+    }
+    const util::Location at = m_r.key_where(t, "id");
+    if (s.hosts.empty()) {
+        m_r.error(at, subject, "{{" + used.front() + "}} is defined only in a step with hosts",
+                  "add hosts = \"GROUP\"");
+        return;
+    }
+    for (const remote::Host* h : m_pb.inventory.select(s.hosts)) {
+        for (const auto& u : used) {
+            if (u != "host" && h->vars.count(u.substr(5)) == 0) {
+                m_r.error(at, subject,
+                          "{{" + u + "}}: host " + q(h->name) + " has no variable " +
+                              q(u.substr(5)),
+                          "define it for every host of " + q(s.hosts));
+            }
+        }
+    }
+}
+
+} // namespace rollback::playbook::detail

@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: MIT
+#include "remote/wrapper.hpp"
+
+#include "util/strings.hpp"
+
+#include <cstdio>
+
+namespace rollback::remote {
+namespace {
+
+// No single quote anywhere: the text is one '...' word of the remote command line. `read`,
+// `printf`, `export`, `cd`, `kill` are built-ins: a value read from stdin is never an argument
+// of a program (no `ps` shows it). The watcher's stdout/stderr are /dev/null so that it never
+// holds the session's channel open; it reads the rest of stdin through fd 3.
+constexpr std::string_view k_wrapper = R"SH(set -u
+IFS= read -r h || exit 97
+case $h in "rollback-remote 1 "*) ;; *) echo "rollback-remote: bad request" >&2; exit 97;; esac
+set -- $h; m="@rollback-remote:$3"; g=$4
+c=
+set --
+while IFS= read -r l; do
+  case $l in
+    end) break;;
+    "a "*) v=$(printf "%bx" "${l#a }"); set -- "$@" "${v%x}";;
+    "e "*) v=$(printf "%bx" "${l#e }"); export "${v%x}";;
+    "c "*) v=$(printf "%bx" "${l#c }"); c=${v%x};;
+  esac
+done
+if [ -n "$c" ] && [ "$c" != . ]; then
+  cd "$c" 2>/dev/null || { printf "%s not-started cannot enter directory %s\n" "$m" "$c" >&2; exit 126; }
+fi
+if ! command -v "$1" >/dev/null 2>&1; then
+  printf "%s not-started cannot execute %s: not found\n" "$m" "$1" >&2; exit 127
+fi
+command -v setsid >/dev/null 2>&1 || { printf "%s not-started setsid is not installed on the host\n" "$m" >&2; exit 127; }
+exec 3<&0
+setsid "$@" </dev/null &
+p=$!
+printf "%s pgid %s\n" "$m" "$p" >&2
+(cat <&3 >/dev/null 2>&1; kill -TERM -"$p" 2>/dev/null && { sleep "$g"; kill -KILL -"$p" 2>/dev/null; }) </dev/null >/dev/null 2>&1 &
+w=$!
+exec 3<&-
+wait "$p"; r=$?
+kill "$w" 2>/dev/null
+printf "%s exit %s\n" "$m" "$r" >&2
+exit "$r")SH";
+
+bool keeps(unsigned char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '.' || c == '/' || c == '=' || c == ':' || c == ',' || c == '@' || c == '+' ||
+           c == '-';
+}
+
+} // namespace
+
+const std::string& wrapper_command() {
+    static const std::string cmd =
+        "exec /bin/sh -c '" + std::string(k_wrapper) + "' rollback-remote";
+    return cmd;
+}
+
+std::string octal_escape(std::string_view value) {
+    std::string out;
+    out.reserve(value.size());
+    for (unsigned char c : value) {
+        if (keeps(c)) {
+            out += static_cast<char>(c);
+        } else {
+            char buf[6];
+            std::snprintf(buf, sizeof buf, "\\0%03o", c);
+            out += buf;
+        }
+    }
+    return out;
+}
+
+std::string encode_request(const Request& r) {
+    std::string out = "rollback-remote 1 " + r.nonce + " " + std::to_string(r.grace.count()) + "\n";
+    if (!r.cwd.empty()) {
+        out += "c " + octal_escape(r.cwd) + "\n";
+    }
+    for (const auto& [k, v] : r.env) {
+        out += "e " + octal_escape(k + "=" + v) + "\n";
+    }
+    for (const auto& a : r.argv) {
+        out += "a " + octal_escape(a) + "\n";
+    }
+    out += "end\n";
+    return out;
+}
+
+Report take_report(std::string& stderr_text, const std::string& nonce) {
+    Report rep;
+    const std::string marker = "@rollback-remote:" + nonce + " ";
+    std::string kept;
+    size_t pos = 0;
+    while (pos < stderr_text.size()) {
+        size_t nl = stderr_text.find('\n', pos);
+        size_t end = nl == std::string::npos ? stderr_text.size() : nl + 1;
+        std::string_view line(stderr_text.data() + pos, end - pos);
+        size_t at = line.find(marker);
+        if (at == std::string_view::npos) {
+            kept.append(line);
+        } else {
+            // A program's output without a final newline puts the marker mid-line: keep the
+            // program's part.
+            kept.append(line.substr(0, at));
+            std::string_view rest = util::trim(line.substr(at + marker.size()));
+            auto number = [](std::string_view s) -> std::optional<int> {
+                try {
+                    return std::stoi(std::string(s));
+                } catch (...) {
+                    return std::nullopt;
+                }
+            };
+            if (rest.rfind("pgid ", 0) == 0) {
+                rep.pgid = number(rest.substr(5));
+            } else if (rest.rfind("exit ", 0) == 0) {
+                rep.exit_code = number(rest.substr(5));
+            } else if (rest.rfind("not-started ", 0) == 0) {
+                rep.not_started = std::string(rest.substr(12));
+            }
+        }
+        pos = end;
+    }
+    stderr_text = std::move(kept);
+    return rep;
+}
+
+} // namespace rollback::remote
