@@ -77,17 +77,19 @@ interval = "1s"
         for (double waited : {1000.0, 800.0}) {
             decision::Evaluator ev(cfg.conditions, cfg.decision);
             decision::Evaluation e;
+            int triggers = 0;
             for (int i = 0; i < 6; ++i) {
                 const auto ti = t + std::chrono::seconds(i);
                 ev.add_sample("site", decision::Sample::make_probe(ti, true, waited));
                 e = ev.evaluate(ti);
+                triggers += e.record.action == decision::Action::trigger;
             }
             REQUIRE(e.record.conditions.size() == 1);
             CHECK(e.record.conditions[0].verdict == decision::Verdict::firing);
             REQUIRE(e.record.conditions[0].observed);
             CHECK(*e.record.conditions[0].observed > 500);
             CHECK(*e.record.conditions[0].observed <= waited);
-            CHECK(e.record.action == decision::Action::trigger);
+            CHECK(triggers == 1);
         }
     }
 }
