@@ -145,6 +145,10 @@ struct CondState {
     /// `held_until` rests on evidence already judged — it counts, as a warm-up does, but judges
     /// no incident and acts on nothing (docs/decision.md "Counting", Restarts).
     std::optional<SystemTime> judged_until, held_until;
+    /// The sample a warm-up tick (after the resumed memory) rested on when it justified this
+    /// unacted incident: the first live tick holding on that sample acts on it (a one-shot
+    /// `check` or `monitor --once` would otherwise never act; docs/decision.md "Warm-up").
+    std::optional<uint64_t> warm_justified_seq;
 
     void clear_approval() {
         approval_id.clear();

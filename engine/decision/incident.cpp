@@ -221,7 +221,24 @@ ConditionRecord Evaluator::Impl::evaluate_condition(CondState& c, SystemTime now
     const bool changed = !c.counted_verdict || *c.counted_verdict != r.verdict ||
                          (o.unreadable && !c.counted_unreadable) || (lost && !c.counted_lost);
     std::optional<std::string> escalation; // the detail of an escalation of this tick
-    if (r.verdict == Verdict::firing && satisfied) {
+    // The warm-up's newest tick justified the incident but could not act; a live tick that
+    // holds on the same sample (no newer one yet) still rests on that justification.
+    const bool warm_justified = warming == nullptr && !judged_before && outcome == Outcome::hold &&
+                                c.warm_justified_seq && c.warm_justified_seq == o.evidence_seq &&
+                                c.firing && !c.acted && r.verdict == Verdict::firing;
+    if (warming != nullptr && !judged_before) {
+        c.warm_justified_seq.reset();
+        if (r.verdict == Verdict::firing && satisfied && !c.acted && o.evidence_seq) {
+            c.warm_justified_seq = o.evidence_seq;
+        }
+    } else if (warming == nullptr) {
+        c.warm_justified_seq.reset(); // only the first live tick
+    }
+    if (warm_justified) {
+        r.counting_state += "; justified by the warm-up's evaluation of this sample, which "
+                            "never acts: acted on at the first live evaluation";
+        act_on_firing(c, now, r, triggered_this_tick, trigger_cause);
+    } else if (r.verdict == Verdict::firing && satisfied) {
         if (warming == nullptr &&
             !judged_before) { // a warm-up never acts: the first live tick that justifies it
             act_on_firing(c, now, r, triggered_this_tick, trigger_cause);

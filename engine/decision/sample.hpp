@@ -5,6 +5,7 @@
 #include "util/time.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 namespace rollback::decision {
@@ -48,19 +49,19 @@ struct Sample {
         s.latency = std::move(latency);
         return s;
     }
-    /// `failed`: the target answered wrongly or not at all (refused, 5xx, timeout); its latency
-    /// is kept in `value` but not in the latency histogram.
-    static Sample make_probe(SystemTime t, bool failed, double latency_ms) {
+    /// `failed`: the target answered wrongly or not at all (refused, 5xx, timeout). `latency_ms`:
+    /// the time the probe waited for the target — an answer (any status) or a timeout — and a
+    /// latency of the target even when it failed (docs/config.md, http); none when nothing was
+    /// waited for (a refused or reset connection, a malformed answer).
+    static Sample make_probe(SystemTime t, bool failed, std::optional<double> latency_ms) {
         Sample s;
         s.time = t;
         s.kind = SampleKind::probe;
-        s.value = latency_ms;
+        s.value = latency_ms.value_or(0.0);
         s.count = 1;
         s.errors = failed ? 1 : 0;
-        // Only answers the target gave count as its latency: a refused connection (0 ms) or a
-        // timeout (the timeout) would pull the percentiles either way.
-        if (!failed) {
-            s.latency = {{static_cast<uint16_t>(LatencyHistogram::bucket_of(latency_ms)), 1}};
+        if (latency_ms) {
+            s.latency = {{static_cast<uint16_t>(LatencyHistogram::bucket_of(*latency_ms)), 1}};
         }
         return s;
     }

@@ -176,8 +176,9 @@ Observation Evaluator::Impl::observe(const CondState& c, SystemTime now) const {
     } else if (c.hist.total() == 0) {
         o.missing = Missing::no_data;
         o.detail = latest.kind == SampleKind::probe
-                       ? "no probe in the window was answered: no latency to measure "
-                         "(error_rate and downtime judge failed probes)"
+                       ? "no probe in the window waited for an answer (refused, reset or "
+                         "malformed): no latency to measure (error_rate and downtime judge "
+                         "failed probes)"
                        : "requests carry no latency (does the log format have "
                          "$request_time?)";
     } else {

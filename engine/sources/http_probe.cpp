@@ -40,7 +40,10 @@ decision::Sample probe_http(util::HttpClient& client, const std::string& url, in
     if (r.cause == std::errc::network_unreachable) {
         return Sample::make_missing(now, SampleKind::unavailable, r.error);
     }
-    Sample s = Sample::make_probe(now, true, latency_ms);
+    // A timeout waited for the target: that wait is its latency. A refused or reset connection
+    // or a malformed answer says nothing of how slow the target is.
+    Sample s = Sample::make_probe(now, true,
+                                  r.timed_out ? std::optional<double>(latency_ms) : std::nullopt);
     s.detail = r.error;
     return s;
 }

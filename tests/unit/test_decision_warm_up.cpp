@@ -341,4 +341,60 @@ TEST_SUITE("decision") {
         back.evaluate(at(20));
         CHECK(!back.policy_memory().conditions["down"].fail_since);
     }
+
+    TEST_CASE("a one-shot evaluation acts on the newest sample the warm-up judged") {
+        // Break-it round 25 finding 09: `check` and `monitor --once` with the source's interval
+        // equal to the decision interval. The warm-up judges every boundary up to the newest
+        // bucket and opens the incident without acting; the one live tick sees no newer bucket
+        // (it holds) and must still act — once.
+        auto c = rate_rule(Counting::immediate);
+        Evaluator ev({c}, policy(1h));
+        const std::vector<std::string> sources{"web"};
+        for (size_t i = 0; i < 12; ++i) {
+            ev.add_sample("web", Sample::make_requests(at(i), 10, 3));
+        }
+        for (size_t i = 0; i < 12; ++i) {
+            ev.warm_up(at(i), sources);
+        }
+        CHECK_FALSE(ev.policy_memory().conditions.at("err").acted);
+        auto e = ev.evaluate(at(11) + 400ms);
+        REQUIRE(e.record.conditions.size() == 1);
+        CHECK(e.record.conditions[0].verdict == Verdict::firing);
+        CHECK(e.record.action == Action::trigger);
+        CHECK(e.record.conditions[0].counting_state.find("justified by the warm-up") !=
+              std::string::npos);
+        // The next live tick holding on the same bucket does not act again.
+        e = ev.evaluate(at(11) + 800ms);
+        CHECK(e.record.action == Action::none);
+
+        // A warm-up whose newest tick was ok (3 quiet buckets: the window) does not make a held
+        // live tick act.
+        Evaluator quiet({c}, policy(1h));
+        for (size_t i = 0; i < 12; ++i) {
+            quiet.add_sample("web", Sample::make_requests(at(i), 10, i < 9 ? 3 : 0));
+        }
+        for (size_t i = 0; i < 12; ++i) {
+            quiet.warm_up(at(i), sources);
+        }
+        CHECK(quiet.evaluate(at(11) + 400ms).record.action == Action::none);
+
+        // Ticks the previous monitor judged (up to its evaluated_until) are its own: their
+        // incident is the memory's, acted on already.
+        Evaluator first({c}, policy(1h));
+        for (size_t i = 0; i < 12; ++i) {
+            first.add_sample("web", Sample::make_requests(at(i), 10, 3));
+            e = first.evaluate(at(i));
+        }
+        const auto memory = first.policy_memory();
+        REQUIRE(memory.conditions.at("err").acted);
+        Evaluator again({c}, policy(1h));
+        again.resume_policy(memory);
+        for (size_t i = 0; i < 12; ++i) {
+            again.add_sample("web", Sample::make_requests(at(i), 10, 3));
+        }
+        for (size_t i = 0; i < 12; ++i) {
+            again.warm_up(at(i), sources);
+        }
+        CHECK(again.evaluate(at(11) + 400ms).record.action == Action::none);
+    }
 }
