@@ -136,7 +136,9 @@ json::object step_json(const journal::StepState& st) {
         left.push_back(std::move(proc));
     }
     o["left_running"] = std::move(left);
-    o["hosts"] = hosts_json(st); // {} for a step on the engine's machine
+    if (!st.hosts.empty()) {
+        o["hosts"] = hosts_json(st); // only a step run on hosts: the other steps read as before
+    }
     return o;
 }
 

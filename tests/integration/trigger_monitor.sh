@@ -67,6 +67,9 @@ rc=0; "$ROLLBACK" monitor -c rollback.toml --once > once.out 2>&1 || rc=$?
 [ "$rc" -eq 0 ] || { cat once.out; fail "healthy monitor --once exited $rc"; }
 [ "$(runs)" -eq 1 ] || fail "a healthy tick ran the playbook"
 echo 9 > value
+# The next interval boundary: a tick at the boundary the healthy --once already judged holds
+# (docs/decision.md "Warm-up": a sample is evidence once, at one boundary).
+sleep 1.1
 rc=0; "$ROLLBACK" monitor -c rollback.toml --once > once.out 2>&1 || rc=$?
 cat once.out
 [ "$rc" -eq 0 ] || fail "breaching monitor --once exited $rc"

@@ -63,8 +63,10 @@ TEST_SUITE("journal") {
         for (auto t = RecordType::run_started; t != RecordType::unknown;
              t = static_cast<RecordType>(static_cast<int>(t) + 1)) {
             INFO("record type " << to_string(t));
-            if (t == RecordType::step_process_exited) {
-                continue; // newer than these journals (read back in test_journal_records.cpp)
+            if (t == RecordType::step_process_exited || t == RecordType::step_host_started ||
+                t == RecordType::step_host_finished) {
+                continue; // newer than these journals (read back in test_journal_records.cpp and
+                          // test_report_run_report.cpp)
             }
             CHECK(seen.count(t) == 1);
         }
