@@ -55,13 +55,21 @@ quit_and_wait() {
 
 start_run ROLLBACK_ALLOW_CORE_DUMP=
 [ "$(core_limit "$pid")" = 0 ] || fail "the engine's core limit is $(core_limit "$pid"), expected 0"
-[ "$(cat limit.out)" = unlimited ] || fail "the step got core limit $(cat limit.out), expected the engine's original (unlimited)"
+# A sanitized engine starts with ASan's own soft core limit of 0 (disable_coredump): its original
+# limit, which the step gets back, is 0 there.
+want=unlimited
+grep -q __asan_init "$RB" && want=0
+[ "$(cat limit.out)" = "$want" ] || fail "the step got core limit $(cat limit.out), expected the engine's original ($want)"
 quit_and_wait
 if [ "$file_cores" = 1 ]; then
     [ -z "$(cores)" ] || fail "a core file was written: $(cores)"
 fi
 pass "no core (limit 0, non-dumpable); the step keeps the original limit"
 
+if [ "$want" = 0 ]; then
+    pass "ROLLBACK_ALLOW_CORE_DUMP=1 not checked: ASan keeps a sanitized engine's cores off itself"
+    exit 0
+fi
 start_run ROLLBACK_ALLOW_CORE_DUMP=1
 [ "$(core_limit "$pid")" = unlimited ] || fail "opted out, the engine's core limit is $(core_limit "$pid")"
 quit_and_wait
