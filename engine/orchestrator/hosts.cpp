@@ -48,10 +48,10 @@ actions::Result Execution::run_on_hosts(const playbook::Step& step, int attempt)
     }
     std::vector<const remote::Host*> all = m_pb.inventory.select(step.hosts);
     std::set<std::string>& done = m_done_hosts[step.id];
-    std::vector<const remote::Host*> todo;
+    std::vector<const remote::Host*> hosts_to_run;
     for (const remote::Host* h : all) {
         if (done.count(h->name) == 0) {
-            todo.push_back(h);
+            hosts_to_run.push_back(h);
         }
     }
     const int total = static_cast<int>(all.size());
@@ -103,12 +103,12 @@ actions::Result Execution::run_on_hosts(const playbook::Step& step, int attempt)
     };
 
     int batch_no = 0;
-    for (size_t first = 0; first < todo.size(); first += static_cast<size_t>(batch)) {
+    for (size_t first = 0; first < hosts_to_run.size(); first += static_cast<size_t>(batch)) {
         ++batch_no;
-        const size_t last = std::min(todo.size(), first + static_cast<size_t>(batch));
+        const size_t last = std::min(hosts_to_run.size(), first + static_cast<size_t>(batch));
         if (stop || exec::interrupt_requested() != 0) {
-            for (size_t i = first; i < todo.size(); ++i) {
-                not_started.push_back(todo[i]->name);
+            for (size_t i = first; i < hosts_to_run.size(); ++i) {
+                not_started.push_back(hosts_to_run[i]->name);
             }
             break;
         }
@@ -117,10 +117,10 @@ actions::Result Execution::run_on_hosts(const playbook::Step& step, int attempt)
             for (size_t i; (i = next++) < last;) {
                 if (stop || exec::interrupt_requested() != 0) {
                     std::lock_guard lock(mutex);
-                    not_started.push_back(todo[i]->name);
+                    not_started.push_back(hosts_to_run[i]->name);
                     continue;
                 }
-                run_host(*todo[i], batch_no);
+                run_host(*hosts_to_run[i], batch_no);
             }
         };
         const size_t workers =
