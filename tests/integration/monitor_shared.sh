@@ -47,29 +47,18 @@ playbook() {
     done
 }
 
-declare -A PID_OF # slot -> pid
 START_N=0
-# start SLOT DIR: a monitor in DIR (its stdout: JSON decision records and news).
+# start_monitor SLOT DIR: a monitor in DIR (its stdout, JSON decision records and news, in
+# DIR/out.N: a slot is started again after each kill).
 start_monitor() {
     START_N=$((START_N + 1))
     "$RB" monitor --json -c "$2/rollback.toml" </dev/null >"$2/out.$START_N" 2>&1 &
     PID_OF[$1]=$!
+    stop_on_exit "${PID_OF[$1]}"
     echo "$2" >"$WORK/dir.${PID_OF[$1]}"
 }
 run_row() { q "SELECT generation || ' ' || (held AND expires_at > clock_timestamp()) || ' ' || coalesce(holder::json->>'pid', '0') FROM $1.lease WHERE name = 'run'" 2>/dev/null || echo "0 false 0"; }
 run_of() { q "SELECT run_id FROM $1.journal WHERE seq = 0"; }
-finished_state() {
-    q "SELECT line::json->>'state' FROM $1.journal WHERE line::json->>'type' = 'run_finished' ORDER BY seq DESC LIMIT 1"
-}
-# wait_for SECONDS CMD...: polls CMD every 0.1 s.
-wait_for() {
-    local until=$(($(now_ms) + $1 * 1000)); shift
-    until "$@"; do
-        [ "$(now_ms)" -lt "$until" ] || return 1
-        sleep 0.1
-    done
-}
-run_done() { [ -n "$(finished_state "$1")" ]; }
 
 # --- two monitors: one leader acts, the follower records -------------------------------------
 playbook "$WORK/pb2.toml" 3 two

@@ -48,22 +48,8 @@ argv = ["sh", "-c", "echo three >> $e"]
 probe = "grep -qx three $e"
 TOML
 }
-declare -A PID_OF
-start_monitor() { # SLOT DIR
-    "$RB" monitor -c "$2/rollback.toml" </dev/null >"$2/out" 2>&1 &
-    PID_OF[$1]=$!
-}
-wait_for() { # SECONDS CMD...
-    local until=$(($(now_ms) + $1 * 1000)); shift
-    until "$@"; do
-        [ "$(now_ms)" -lt "$until" ] || return 1
-        sleep 0.1
-    done
-}
 run_gen() { q "SELECT generation FROM $1.lease WHERE name = 'run' AND held AND expires_at > clock_timestamp()" 2>/dev/null; }
 started() { [ "$(q "SELECT count(*) FROM $1.journal WHERE line::json->>'type' = 'step_started' AND line::json->>'step' = '$2'" 2>/dev/null)" -ge 1 ]; }
-finished_state() { q "SELECT line::json->>'state' FROM $1.journal WHERE line::json->>'type' = 'run_finished' ORDER BY seq DESC LIMIT 1" 2>/dev/null; }
-run_done() { [ -n "$(finished_state "$1")" ]; }
 effects_once() {
     for s in one slow two three; do
         [ "$(grep -c "^$s$" "$WORK/effects.$1")" = 1 ] || fail "$1: step $s's effect happened $(grep -c "^$s$" "$WORK/effects.$1") times"

@@ -30,13 +30,6 @@ config "$WORK/a"
 config "$WORK/b" "[server]
 listen = \"127.0.0.1:$port\""
 lines() { if [ -f "$1" ]; then wc -l <"$1"; else echo 0; fi; }
-wait_for() { # SECONDS CMD...: polls CMD every 0.1 s
-    local until=$(($(now_ms) + $1 * 1000)); shift
-    until "$@"; do
-        [ "$(now_ms)" -lt "$until" ] || return 1
-        sleep 0.1
-    done
-}
 
 "$RB" monitor -c "$WORK/a/rollback.toml" </dev/null >"$WORK/a.out" 2>&1 &
 a=$!

@@ -8,13 +8,6 @@ source "$(dirname "$0")/../support/itest.sh"
 PG_PORT=54349
 source "$(dirname "$0")/../support/pg_shared.sh"
 
-wait_for() { # SECONDS CMD...
-    local until=$(($(now_ms) + $1 * 1000)); shift
-    until "$@"; do
-        [ "$(now_ms)" -lt "$until" ] || return 1
-        sleep 0.1
-    done
-}
 cat >"$WORK/pb.toml" <<'TOML'
 [playbook]
 name = "noop"

@@ -51,11 +51,6 @@ config() {
     sed -i "s|^argv = \[\"cat\".*|argv = [\"sh\", \"$WORK/source.sh\", \"$WORK/pause.$2\", \"$WORK/fault.$2\"]|" "$1/rollback.toml"
     grep -q source.sh "$1/rollback.toml" || fail "config: no source.sh in $1/rollback.toml"
 }
-declare -A PID_OF
-start_monitor() { # SLOT DIR
-    "$RB" monitor -c "$2/rollback.toml" </dev/null >"$2/out" 2>&1 &
-    PID_OF[$1]=$!
-}
 stop_all() { for p in "${PID_OF[@]}"; do kill -CONT "$p" 2>/dev/null; kill -9 "$p" 2>/dev/null; done; }
 on_exit stop_all
 end_monitors() { # the monitors still running end on SIGTERM with exit 0
@@ -70,15 +65,6 @@ end_monitors() { # the monitors still running end on SIGTERM with exit 0
     done
     PID_OF=()
 }
-wait_for() { # SECONDS CMD...
-    local until=$(($(now_ms) + $1 * 1000)); shift
-    until "$@"; do
-        [ "$(now_ms)" -lt "$until" ] || return 1
-        sleep 0.1
-    done
-}
-finished_state() { q "SELECT line::json->>'state' FROM $1.journal WHERE line::json->>'type' = 'run_finished' ORDER BY seq DESC LIMIT 1" 2>/dev/null; }
-run_done() { [ -n "$(finished_state "$1")" ]; }
 runs() { q "SELECT count(*) FROM $1.journal WHERE line::json->>'type' = 'run_started'"; }
 effects_once() {
     for s in one two fin; do

@@ -52,3 +52,22 @@ cooldown = "1h"
 ${6:-}
 TOML
 }
+# wait_for SECONDS CMD...: polls CMD every 0.1 s until it succeeds; fails after SECONDS.
+wait_for() {
+    local until=$(($(now_ms) + $1 * 1000)); shift
+    until "$@"; do
+        [ "$(now_ms)" -lt "$until" ] || return 1
+        sleep 0.1
+    done
+}
+# The state of SCHEMA's last finished run ("" while none finished).
+finished_state() { q "SELECT line::json->>'state' FROM $1.journal WHERE line::json->>'type' = 'run_finished' ORDER BY seq DESC LIMIT 1" 2>/dev/null; }
+run_done() { [ -n "$(finished_state "$1")" ]; }
+# start_monitor SLOT DIR: `rollback monitor -c DIR/rollback.toml` in the background, its output in
+# DIR/out, its pid in PID_OF[SLOT]; stopped at exit, so a failing test leaves no monitor behind.
+declare -A PID_OF
+start_monitor() {
+    "$RB" monitor -c "$2/rollback.toml" </dev/null >"$2/out" 2>&1 &
+    PID_OF[$1]=$!
+    stop_on_exit "${PID_OF[$1]}"
+}
