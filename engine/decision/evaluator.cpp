@@ -298,8 +298,7 @@ Evaluation Evaluator::evaluate(SystemTime now) {
     r.deployed_at = s.deployed_at;
     r.mode = s.policy.mode;
 
-    bool triggered = false;
-    std::string trigger_cause;
+    Impl::TickActs acts;
     bool changed = s.first_tick;
     r.conditions.reserve(s.conds.size());
     for (auto& c : s.conds) {
@@ -309,12 +308,15 @@ Evaluation Evaluator::evaluate(SystemTime now) {
         }
         s.advance(c, now - c.spec.lateness);
         auto prev = c.last_verdict;
-        ConditionRecord cr = s.evaluate_condition(c, now, triggered, trigger_cause);
-        if (triggered && trigger_cause.empty()) {
-            trigger_cause = c.spec.name;
-        }
+        ConditionRecord cr = s.evaluate_condition(c, now, acts);
         changed = changed || !prev || *prev != cr.verdict;
-        if (cr.action > r.action) {
+        // The tick's action: an executed one before one of a shadow (mode observe), then the
+        // heaviest — a shadow's trigger never hides what the executed conditions do.
+        const auto executes = [](Action a, Mode md) {
+            return a != Action::none && md != Mode::observe;
+        };
+        const bool cr_exec = executes(cr.action, cr.mode), top_exec = executes(r.action, r.mode);
+        if (cr_exec != top_exec ? cr_exec : cr.action > r.action) {
             r.action = cr.action;
             r.cause = cr.name;
             r.mode = cr.mode;
