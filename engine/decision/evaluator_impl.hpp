@@ -136,6 +136,7 @@ struct CondState {
     bool acted = false;
     std::optional<SystemTime> noted_cooldown, last_escalated;
     std::optional<Verdict> last_verdict;
+    uint64_t shown_late = 0; ///< the late lines of the previous tick's window (its record)
     // mode confirm: the incident's approval request (Evaluator::ConditionMemory)
     std::string approval_id;
     std::optional<SystemTime> approval_expires;
