@@ -143,6 +143,7 @@ void Evaluator::Impl::summarize_release() {
 
 void Evaluator::Impl::apply_deploy(SystemTime t, std::string name) {
     end_watch_for(t, name);
+    end_incidents_for(t, name);
     summarize_release();
     release = std::move(name);
     deployed_at = t;

@@ -107,6 +107,7 @@ void Evaluator::PolicyMemory::merge(const PolicyMemory& other) {
     keep_later(watch_until, other.watch_until);
     keep_later(evaluated_until, other.evaluated_until);
     keep_later(watch_since, other.watch_since);
+    keep_later(shadow_cooldown_until, other.shadow_cooldown_until);
     for (const auto& entry : other.conditions) {
         conditions.emplace(entry.first, entry.second);
     }
@@ -114,6 +115,7 @@ void Evaluator::PolicyMemory::merge(const PolicyMemory& other) {
 
 Evaluator::PolicyMemory Evaluator::policy_memory() const {
     PolicyMemory memory{m->cooldown_until, m->watch_until, {}, m->watch_since};
+    memory.shadow_cooldown_until = m->shadow_cooldown_until;
     // Before its first live tick, the resumed memory's last tick is still the last one judged.
     memory.evaluated_until = m->evaluated_until ? m->evaluated_until : m->resumed_until;
     for (const auto& c : m->conds) {
@@ -121,6 +123,7 @@ Evaluator::PolicyMemory Evaluator::policy_memory() const {
         if (c.firing) {
             cm.incident_since = c.incident_since;
             cm.ok_since = c.ok_since;
+            cm.breached_at = c.breached_at;
             cm.acted = c.acted;
             cm.approval_id = c.approval_id;
             cm.approval_expires = c.approval_expires;
@@ -148,6 +151,7 @@ Evaluator::PolicyMemory Evaluator::policy_memory() const {
 
 void Evaluator::resume_policy(const PolicyMemory& memory) {
     keep_later(m->cooldown_until, memory.cooldown_until);
+    keep_later(m->shadow_cooldown_until, memory.shadow_cooldown_until);
     if (memory.watch_until && (!m->watch_until || *m->watch_until < *memory.watch_until)) {
         m->watch_until = memory.watch_until;
         m->watch_since = memory.watch_since; // the watch and the rollback it follows, together
@@ -187,6 +191,8 @@ void Evaluator::resume_policy(const PolicyMemory& memory) {
             c.incident_since = *cm.incident_since + shift;
             c.ok_since =
                 cm.ok_since ? std::optional<SystemTime>(*cm.ok_since + shift) : std::nullopt;
+            c.breached_at =
+                cm.breached_at ? std::optional<SystemTime>(*cm.breached_at + shift) : std::nullopt;
             c.acted = cm.acted;
             c.approval_id = cm.approval_id;
             c.approval_expires = cm.approval_expires;
@@ -209,6 +215,7 @@ void Evaluator::resume_policy(const PolicyMemory& memory) {
 
 void Evaluator::adopt_policy(const PolicyMemory& memory) {
     m->cooldown_until = memory.cooldown_until;
+    m->shadow_cooldown_until = memory.shadow_cooldown_until;
     m->watch_until = memory.watch_until;
     m->watch_since = memory.watch_since;
     for (auto& c : m->conds) {
@@ -231,6 +238,7 @@ void Evaluator::adopt_policy(const PolicyMemory& memory) {
             c.firing = true;
             c.incident_since = cm.incident_since;
             c.ok_since = cm.ok_since;
+            c.breached_at = cm.breached_at;
             c.acted = cm.acted;
             c.approval_id = cm.approval_id;
             c.approval_expires = cm.approval_expires;
@@ -298,8 +306,7 @@ Evaluation Evaluator::evaluate(SystemTime now) {
     r.deployed_at = s.deployed_at;
     r.mode = s.policy.mode;
 
-    bool triggered = false;
-    std::string trigger_cause;
+    Impl::TickActs acts;
     bool changed = s.first_tick;
     r.conditions.reserve(s.conds.size());
     for (auto& c : s.conds) {
@@ -309,12 +316,19 @@ Evaluation Evaluator::evaluate(SystemTime now) {
         }
         s.advance(c, now - c.spec.lateness);
         auto prev = c.last_verdict;
-        ConditionRecord cr = s.evaluate_condition(c, now, triggered, trigger_cause);
-        if (triggered && trigger_cause.empty()) {
-            trigger_cause = c.spec.name;
-        }
+        ConditionRecord cr = s.evaluate_condition(c, now, acts);
         changed = changed || !prev || *prev != cr.verdict;
-        if (cr.action > r.action) {
+        // New too-late lines in the window: the record that shows them is kept (never silent).
+        const uint64_t late = cr.late.value_or(0);
+        changed = changed || late > c.shown_late;
+        c.shown_late = late;
+        // The tick's action: an executed one before one of a shadow (mode observe), then the
+        // heaviest — a shadow's trigger never hides what the executed conditions do.
+        const auto executes = [](Action a, Mode md) {
+            return a != Action::none && md != Mode::observe;
+        };
+        const bool cr_exec = executes(cr.action, cr.mode), top_exec = executes(r.action, r.mode);
+        if (cr_exec != top_exec ? cr_exec : cr.action > r.action) {
             r.action = cr.action;
             r.cause = cr.name;
             r.mode = cr.mode;
@@ -331,8 +345,10 @@ Evaluation Evaluator::evaluate(SystemTime now) {
     s.evaluated_until = now;
 
     r.executed = r.action != Action::none && r.mode != Mode::observe;
-    r.cooldown_until =
-        s.cooldown_until && now < *s.cooldown_until ? s.cooldown_until : std::nullopt;
+    // The cooldown that holds back the record's mode: with global mode observe, the shadows'.
+    const auto& cooldown =
+        s.policy.mode == Mode::observe ? s.shadow_cooldown_until : s.cooldown_until;
+    r.cooldown_until = cooldown && now < *cooldown ? cooldown : std::nullopt;
     if (r.action == Action::none) {
         int pending = 0, missing = 0;
         for (const auto& c : r.conditions) {

@@ -89,6 +89,8 @@ class Evaluator {
     struct ConditionMemory {
         std::optional<SystemTime> incident_since; ///< the open incident (firing until resolved)
         std::optional<SystemTime> ok_since;       ///< recovering since (resolve_after)
+        /// The incident's last breaching tick (missed ticks alone end it after a bound).
+        std::optional<SystemTime> breached_at;
         bool acted = false;
         std::optional<SystemTime> last_escalated;
         std::optional<SystemTime> noted_cooldown; ///< the cooldown its suppression was told of
@@ -140,6 +142,8 @@ class Evaluator {
             bool operator==(const DecidedRun&) const = default;
         };
         std::optional<DecidedRun> decided_run;
+        /// The cooldown of the conditions in mode observe (a shadow's trigger starts it).
+        std::optional<SystemTime> shadow_cooldown_until;
         bool operator==(const PolicyMemory&) const = default;
         /// Carries `other` over: the later of each time; a condition's entry of `other` where
         /// this one has none (the two evaluators of a monitor hold disjoint conditions).

@@ -130,9 +130,13 @@ struct CondState {
     // incident
     bool firing = false;
     std::optional<SystemTime> incident_since, ok_since;
+    /// The open incident's last breaching tick: missed ticks alone for longer than
+    /// incident_gap() after it end the incident (docs/decision.md, "Decisions").
+    std::optional<SystemTime> breached_at;
     bool acted = false;
     std::optional<SystemTime> noted_cooldown, last_escalated;
     std::optional<Verdict> last_verdict;
+    uint64_t shown_late = 0; ///< the late lines of the previous tick's window (its record)
     // mode confirm: the incident's approval request (Evaluator::ConditionMemory)
     std::string approval_id;
     std::optional<SystemTime> approval_expires;
@@ -193,6 +197,9 @@ struct Evaluator::Impl {
     };
     std::deque<PendingDeploy> pending_deploys; ///< apply_at order
     std::optional<SystemTime> cooldown_until, watch_until;
+    /// The cooldown of the conditions in mode observe (shadows): started by a shadow's trigger,
+    /// seen by shadows only — a shadow never changes what the executed conditions do.
+    std::optional<SystemTime> shadow_cooldown_until;
     std::optional<SystemTime> watch_since; ///< the rollback the recurrence watch follows
     bool first_tick = true;
     uint64_t baseline_changes = 0; ///< Evaluator::baseline_changes
@@ -235,15 +242,29 @@ struct Evaluator::Impl {
     std::pair<Policy, bool> missing_policy(const CondState& c, const Observation& o,
                                            bool silent) const;
     bool may_escalate(const CondState& c, SystemTime now) const;
-    ConditionRecord evaluate_condition(CondState& c, SystemTime now, bool& triggered_this_tick,
-                                       const std::string& trigger_cause);
+    /// What the conditions did at the tick being evaluated (rule 3, "another condition
+    /// triggered at this tick"): an executed trigger covers every condition; a shadow's trigger
+    /// covers the shadows; an approval request covers the other conditions in mode confirm.
+    struct TickActs {
+        bool triggered = false, shadow_triggered = false, requested = false;
+        std::string cause, shadow_cause, request_cause;
+    };
+    ConditionRecord evaluate_condition(CondState& c, SystemTime now, TickActs& acts);
     // A deploy marker of a release new since the rollback (not the rolled-back release, not
     // one known before it), dated after the rollback, ends the recurrence watch: a failure of
     // that release is a new incident (docs/decision.md, "Decisions").
     void end_watch_for(SystemTime t, const std::string& name);
     // Rules 1-5 of docs/decision.md, "Decisions", for an incident that has not acted yet.
-    void act_on_firing(CondState& c, SystemTime now, ConditionRecord& r, bool& triggered_this_tick,
-                       const std::string& trigger_cause);
+    void act_on_firing(CondState& c, SystemTime now, ConditionRecord& r, TickActs& acts);
+    /// A deploy marker of release `name` at `t`: a release new (neither the current release nor
+    /// one deployed before) ends every incident that acted and began before `t` — its failure
+    /// is a new incident, acted on by the mode (docs/decision.md, "Decisions", rule 1).
+    void end_incidents_for(SystemTime t, const std::string& name);
+    /// How long missed ticks alone (no breach, no ok) keep an incident open after its last
+    /// breaching tick: the longer of resolve_after and the cooldown.
+    Millis incident_gap(const CondState& c) const {
+        return std::max(c.spec.resolve_after, policy.cooldown);
+    }
 
     static Millis before_window(const ConditionSpec& sp) {
         return sp.baseline_window.count() > 0 ? sp.baseline_window : sp.window;

@@ -39,9 +39,7 @@ bool Evaluator::Impl::may_escalate(const CondState& c, SystemTime now) const {
     return !c.last_escalated || now - *c.last_escalated >= policy.cooldown;
 }
 
-ConditionRecord Evaluator::Impl::evaluate_condition(CondState& c, SystemTime now,
-                                                    bool& triggered_this_tick,
-                                                    const std::string& trigger_cause) {
+ConditionRecord Evaluator::Impl::evaluate_condition(CondState& c, SystemTime now, TickActs& acts) {
     const ConditionSpec& sp = c.spec;
     // Access logs: the window that is final (docs/decision.md, "Event time and lateness").
     const SystemTime at = now - sp.lateness;
@@ -172,10 +170,22 @@ ConditionRecord Evaluator::Impl::evaluate_condition(CondState& c, SystemTime now
         if (satisfied) {
             c.firing = true;
             c.incident_since = now;
+            c.breached_at = now;
             c.ok_since.reset();
             c.acted = false;
             c.clear_approval();
         }
+    } else if (outcome == Outcome::missed && now - c.breached_at.value_or(now) > incident_gap(c)) {
+        // Missed ticks only (a quiet night, a gap in a series) for longer than resolve_after
+        // and the cooldown since the incident last breached: it ends, never resolved by an ok
+        // tick; a breach after it is a new incident.
+        c.firing = false;
+        c.incident_since.reset();
+        c.breached_at.reset();
+        c.ok_since.reset();
+        c.clear_approval();
+        r.counting_state = "incident ended: no breach for more than " +
+                           util::format_duration(incident_gap(c)) + ", only missed evaluations";
     } else if (outcome == Outcome::ok) {
         if (!c.ok_since) {
             c.ok_since = now;
@@ -188,6 +198,10 @@ ConditionRecord Evaluator::Impl::evaluate_condition(CondState& c, SystemTime now
         }
     } else if (outcome == Outcome::breach) {
         c.ok_since.reset();
+        c.breached_at = now;
+    }
+    if (c.firing && !c.breached_at) {
+        c.breached_at = now; // an incident resumed from the memory: its gap counts from here
     }
     r.incident_since = c.incident_since;
 
@@ -237,11 +251,11 @@ ConditionRecord Evaluator::Impl::evaluate_condition(CondState& c, SystemTime now
     if (warm_justified) {
         r.counting_state += "; justified by the warm-up's evaluation of this sample, which "
                             "never acts: acted on at the first live evaluation";
-        act_on_firing(c, now, r, triggered_this_tick, trigger_cause);
+        act_on_firing(c, now, r, acts);
     } else if (r.verdict == Verdict::firing && satisfied) {
         if (warming == nullptr &&
             !judged_before) { // a warm-up never acts: the first live tick that justifies it
-            act_on_firing(c, now, r, triggered_this_tick, trigger_cause);
+            act_on_firing(c, now, r, acts);
         }
     } else if (silenced && r.policy == Policy::escalate && !(c.firing && c.acted) &&
                may_escalate(c, now)) {
@@ -314,8 +328,27 @@ void Evaluator::Impl::end_watch_for(SystemTime t, const std::string& name) {
 }
 
 // Rules 1-5 of docs/decision.md, "Decisions", for an incident that has not acted yet.
+void Evaluator::Impl::end_incidents_for(SystemTime t, const std::string& name) {
+    const bool known =
+        name == release || std::any_of(book.releases.begin(), book.releases.end(),
+                                       [&](const ReleaseBaseline& r) { return r.release == name; });
+    if (known || name.empty()) {
+        return;
+    }
+    for (auto& c : conds) {
+        if (c.firing && c.acted && c.incident_since && *c.incident_since < t) {
+            c.firing = false;
+            c.acted = false;
+            c.incident_since.reset();
+            c.breached_at.reset();
+            c.ok_since.reset();
+            c.clear_approval();
+        }
+    }
+}
+
 void Evaluator::Impl::act_on_firing(CondState& c, SystemTime now, ConditionRecord& r,
-                                    bool& triggered_this_tick, const std::string& trigger_cause) {
+                                    TickActs& acts) {
     if (c.acted) {
         if (c.approval_expired && !c.approval_escalated) {
             // Mode confirm: nobody answered the request and the incident still breaches — a
@@ -329,7 +362,22 @@ void Evaluator::Impl::act_on_firing(CondState& c, SystemTime now, ConditionRecor
         }
         return;
     }
-    const bool in_cooldown = cooldown_until && now < *cooldown_until;
+    // Rules 3 and 4 count executed triggers only; a shadow (mode observe) also sees the
+    // shadows' own, and a condition in mode confirm the approval request of this tick.
+    const bool shadow = c.mode == Mode::observe;
+    std::optional<SystemTime> until;
+    if (cooldown_until && now < *cooldown_until) {
+        until = cooldown_until;
+    }
+    if (shadow && shadow_cooldown_until && now < *shadow_cooldown_until &&
+        (!until || *until < *shadow_cooldown_until)) {
+        until = shadow_cooldown_until;
+    }
+    const bool in_cooldown = until.has_value();
+    const std::string* cover = acts.triggered                              ? &acts.cause
+                               : shadow && acts.shadow_triggered           ? &acts.shadow_cause
+                               : c.mode == Mode::confirm && acts.requested ? &acts.request_cause
+                                                                           : nullptr;
     const bool watching = watch_until && now < *watch_until;
     if (watching) {
         r.action = Action::notify;
@@ -338,21 +386,37 @@ void Evaluator::Impl::act_on_firing(CondState& c, SystemTime now, ConditionRecor
     } else if (c.spec.severity == Severity::warning) {
         r.action = Action::notify;
         c.acted = true;
-    } else if (triggered_this_tick) {
-        r.detail = "covered by the trigger of condition \"" + trigger_cause + "\"";
+    } else if (cover != nullptr) {
+        r.detail = std::string(acts.triggered ? "covered by the trigger of condition \""
+                               : shadow       ? "covered by the shadow trigger of condition \""
+                                              : "covered by the approval request of condition \"") +
+                   *cover + "\"";
         c.acted = true;
     } else if (in_cooldown) {
         // Reported once per cooldown, however often the condition flaps.
-        if (c.noted_cooldown != cooldown_until) {
+        if (c.noted_cooldown != until) {
             r.action = Action::notify;
-            c.noted_cooldown = cooldown_until;
+            c.noted_cooldown = until;
         }
-        r.detail =
-            "automatic trigger suppressed: cooldown until " + util::format_time(*cooldown_until);
-    } else {
-        r.action = c.mode == Mode::confirm ? Action::request_approval : Action::trigger;
+        r.detail = "automatic trigger suppressed: cooldown until " + util::format_time(*until);
+    } else if (shadow) {
+        r.action = Action::trigger; // recorded, not executed: the shadows' cooldown only
         c.acted = true;
-        triggered_this_tick = true;
+        acts.shadow_triggered = true;
+        acts.shadow_cause = c.spec.name;
+        shadow_cooldown_until = now + policy.cooldown;
+    } else if (c.mode == Mode::confirm) {
+        // An approval request starts no cooldown: a granted one runs the rollback, whose end
+        // starts the recurrence watch (rule 1).
+        r.action = Action::request_approval;
+        c.acted = true;
+        acts.requested = true;
+        acts.request_cause = c.spec.name;
+    } else {
+        r.action = Action::trigger;
+        c.acted = true;
+        acts.triggered = true;
+        acts.cause = c.spec.name;
         cooldown_until = now + policy.cooldown;
     }
 }

@@ -39,6 +39,26 @@ std::string summarize_record(const decision::DecisionRecord& r) {
     return out;
 }
 
+decision::DecisionRecord condition_decision(const decision::DecisionRecord& r,
+                                            const decision::ConditionRecord& c) {
+    decision::DecisionRecord d = r;
+    d.action = c.action;
+    d.cause = c.name;
+    d.mode = c.mode;
+    d.executed = c.action != decision::Action::none && c.mode != decision::Mode::observe;
+    d.reason = "condition \"" + c.name + "\": " + std::string(decision::to_string(c.verdict));
+    if (c.missing != decision::Missing::none) {
+        d.reason += " (" + std::string(decision::to_string(c.missing)) + ")";
+    }
+    if (!c.detail.empty()) {
+        d.reason += ": " + c.detail;
+    }
+    if (c.policy) {
+        d.reason += "; policy " + std::string(decision::to_string(*c.policy));
+    }
+    return d;
+}
+
 actions::Trigger trigger_of(const decision::DecisionRecord& r, const std::string& decision_id,
                             std::string kind) {
     actions::Trigger t;

@@ -22,6 +22,11 @@ namespace rollback::monitor {
 /// One line per record for people: time, action, and each condition's verdict with its numbers.
 std::string summarize_record(const decision::DecisionRecord& r);
 
+/// The decision of one condition of `r` (its action, mode and reason, `r`'s time, release and
+/// conditions): what the hooks are told of a condition's action that is not the tick's heaviest.
+decision::DecisionRecord condition_decision(const decision::DecisionRecord& r,
+                                            const decision::ConditionRecord& c);
+
 /// The trigger a decision gives a run: its cause, that condition's severity, its reason.
 actions::Trigger trigger_of(const decision::DecisionRecord& r, const std::string& decision_id,
                             std::string kind);

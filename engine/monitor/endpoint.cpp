@@ -145,6 +145,10 @@ Endpoint::Endpoint(const config::ServerConfig& sc, fs::path state_dir,
               "the unit of its signal.");
     m.declare("rollback_source_read_errors_total", MetricType::counter,
               "Observations of a source that were unreadable (no data) or a failed check.");
+    m.declare("rollback_log_lines_rejected_total", MetricType::counter,
+              "Access-log lines that do not match the source's format (not counted).");
+    m.declare("rollback_log_lines_late_total", MetricType::counter,
+              "Access-log lines that came later than max_lateness (not counted).");
     m.declare("rollback_runs_total", MetricType::counter,
               "Rollback runs started or noticed by this monitor, by the state they ended in.");
     m.declare("rollback_last_run_duration_seconds", MetricType::gauge,
@@ -339,6 +343,16 @@ void Endpoint::tick_done(const decision::Evaluation& e, double seconds, const Mo
     for (const auto& [source, n] : mon.read_errors()) {
         m_metrics.set("rollback_source_read_errors_total", {{"source", source}},
                       static_cast<double>(n));
+    }
+    for (const auto& entry : mon.config().sources) {
+        if (entry.second.kind != config::SourceKind::access_log) {
+            continue;
+        }
+        const auto counts = mon.log_counts(entry.first);
+        m_metrics.set("rollback_log_lines_rejected_total", {{"source", entry.first}},
+                      static_cast<double>(counts.rejected));
+        m_metrics.set("rollback_log_lines_late_total", {{"source", entry.first}},
+                      static_cast<double>(counts.late));
     }
     std::lock_guard lock(m_mutex);
     m_last_tick = e.record.time;

@@ -185,8 +185,24 @@ void Loop::notice_runs() {
 
 /// What a decision asks of people: an approval request (mode = "confirm") and the hooks.
 void Loop::tell_people(const decision::DecisionRecord& r, const std::string& id) {
+    // Every other condition's action that asks people (an escalation, a notify, a shadow's
+    // trigger) reaches the hooks too: the tick's decision is only its heaviest action, and an
+    // escalation made beside another's trigger is spent — its cooldown runs (break-it 25/06).
+    if (m_hooks_pb) {
+        for (const auto& c : r.conditions) {
+            if (c.name == r.cause || c.action == Action::none ||
+                c.action == Action::request_approval ||
+                (c.action == Action::trigger && c.mode != decision::Mode::observe)) {
+                continue;
+            }
+            for (auto& why : tell_hooks(m_mon->config(), *m_hooks_pb, m_env.runner, m_env.store,
+                                        m_env.state_dir, condition_decision(r, c), id)) {
+                event({{"event", "hook_failed"}, {"decision_id", id}, {"error", std::move(why)}});
+            }
+        }
+    }
     if (r.action == Action::none || (r.action == Action::trigger && r.executed)) {
-        return; // nothing to tell, or the run's own on-trigger hooks tell it
+        return; // nothing more to tell, or the run's own on-trigger hooks tell it
     }
     const auto& cfg = m_mon->config();
     if (r.action == Action::request_approval && !m_env.store.approval(id)) {

@@ -52,7 +52,15 @@ struct Monitor::LogState {
     int64_t fed_until_ms;            ///< end of the last interval fed to the Evaluator
     Monitor::LogCounts counts;       ///< late: counted at feeding (the aggregator's own + ours)
     uint64_t implausible_logged = 0; ///< the aggregator's implausible() last written to the log
-    bool readable_at_start = true;   ///< the first tick read it (else: nothing to warm up on)
+    uint64_t late_logged = 0;        ///< the late lines last written to the log
+    uint64_t carry_late = 0;         ///< late lines not yet carried by a fed sample
+    /// The current run of ticks whose lines mostly do not match the format: since when (the
+    /// first such tick), its lines and rejected lines, and when it was last logged.
+    std::optional<SystemTime> rejecting_since;
+    uint64_t run_lines = 0, run_rejected = 0;
+    std::optional<SystemTime> rejected_logged_at;
+    std::string first_rejected;    ///< the run's first line that does not match (truncated)
+    bool readable_at_start = true; ///< the first tick read it (else: nothing to warm up on)
 };
 
 Monitor::Monitor(config::Config cfg, decision::BaselineBook baselines)
@@ -298,13 +306,19 @@ void Monitor::read_access_log(const config::SourceConfig& src, SystemTime now) {
     sources::LogEntry entry;
     st.agg.reading_at(now_ms / 1000); // lines dated ahead of this clock are not counted
     const uint64_t lines_before = st.agg.lines(), ahead_before = st.agg.ahead();
+    uint64_t read = 0, rejected = 0; // non-empty lines of this tick, and those that do not match
+    std::string first_bad;
     auto poll = st.tailer.poll([&](std::string_view line) {
         ++st.counts.lines;
         if (line.empty()) {
             return;
         }
+        ++read;
         if (!st.format.parse(line, entry, st.cache)) {
             ++st.counts.rejected;
+            if (rejected++ == 0) {
+                first_bad = std::string(line.substr(0, 120));
+            }
         } else {
             st.agg.add(entry); // lines before cutoff_s judge the clock only (count_from)
         }
@@ -312,6 +326,8 @@ void Monitor::read_access_log(const config::SourceConfig& src, SystemTime now) {
     // Lines too long to be a log line (never delivered): unreadable lines, like bad ones.
     st.counts.lines += poll.overlong;
     st.counts.rejected += poll.overlong;
+    read += poll.overlong;
+    rejected += poll.overlong;
     if (!poll.readable) {
         // Cannot see the log: no data, never "no traffic" (and never downtime).
         ++m_read_errors[src.name];
@@ -335,13 +351,19 @@ void Monitor::read_access_log(const config::SourceConfig& src, SystemTime now) {
     // Quiet intervals are zero requests from the log's first line on; before it the log
     // observed nothing (a file just created or rotated): no sample, as a replay has none.
     const int64_t observed_from = st.agg.observed_from();
+    // Late lines are never dropped silently: the next sample fed carries them (its `late`).
+    auto feed = [&](Sample s) {
+        s.late += st.carry_late;
+        st.carry_late = 0;
+        m_eval.add_sample(src.name, std::move(s));
+    };
     auto fill_until = [&](int64_t upto_ms) {
         if (observed_from == INT64_MAX) {
             return;
         }
         const int64_t from_t = std::max(st.fed_until_ms, observed_from * 1000);
         for (int64_t t = from_t + step_ms; t <= upto_ms; t += step_ms) {
-            m_eval.add_sample(src.name, Sample::make_requests(SystemTime(util::Millis(t)), 0, 0));
+            feed(Sample::make_requests(SystemTime(util::Millis(t)), 0, 0));
             st.fed_until_ms = t;
         }
     };
@@ -350,9 +372,10 @@ void Monitor::read_access_log(const config::SourceConfig& src, SystemTime now) {
         const int64_t t = to_ms(s.time);
         if (t <= st.fed_until_ms) {
             st.counts.late += s.count; // its interval was already reported as quiet
+            st.carry_late += s.count;
         } else {
             fill_until(t - step_ms);
-            m_eval.add_sample(src.name, std::move(s));
+            feed(std::move(s));
             st.fed_until_ms = t;
         }
         st.ready.pop_front();
@@ -360,6 +383,17 @@ void Monitor::read_access_log(const config::SourceConfig& src, SystemTime now) {
     if (st.ready.empty()) {
         fill_until(final_ms / step_ms * step_ms);
     }
+    const uint64_t late_now = st.counts.late + st.agg.late();
+    if (late_now > st.late_logged) {
+        // As lines from the future: an allowance shorter than the log's delay says so.
+        log::warn("source \"{}\": {} more lines not counted: they came later than max_lateness = "
+                  "{} after newer ones ({} in all); the records of the windows that hold them "
+                  "show them (late)",
+                  src.name, late_now - st.late_logged, util::format_duration(src.max_lateness),
+                  late_now);
+        st.late_logged = late_now;
+    }
+    reject_lines(src, st, now, final_ms, read, rejected, first_bad);
     const uint64_t ahead = st.agg.ahead() - ahead_before;
     if (ahead > 0 && ahead == st.agg.lines() - lines_before) {
         // Every line read at this tick is dated ahead of this machine's clock by more than a
@@ -380,6 +414,54 @@ void Monitor::read_access_log(const config::SourceConfig& src, SystemTime now) {
                     " s); none is counted — fix the clock (NTP) of this machine or the web "
                     "server"));
     }
+}
+
+void Monitor::reject_lines(const config::SourceConfig& src, LogState& st, SystemTime now,
+                           int64_t final_ms, uint64_t read, uint64_t rejected,
+                           const std::string& first_bad) {
+    // Lines the monitor cannot read are its own failure, never "no requests" (break-it 25/04:
+    // a release that changes the log format while it fails). A tick whose lines mostly do not
+    // match the format (at least half) begins or continues a run; a tick whose lines mostly
+    // match ends it. While it lasts, the source is unavailable (no_data, on_no_data: escalate
+    // by default): the sample is dated just after the final window's end, as a skewed clock's.
+    if (read == 0) {
+        if (!st.rejecting_since) {
+            return;
+        }
+    } else if (rejected * 2 < read) {
+        if (st.rejecting_since) {
+            log::info("source \"{}\": its lines match the format again ({} of {} did not, "
+                      "since {})",
+                      src.name, st.run_rejected, st.run_lines,
+                      util::format_time(*st.rejecting_since));
+        }
+        st.rejecting_since.reset();
+        st.run_lines = st.run_rejected = 0;
+        if (rejected > 0) {
+            log::warn("source \"{}\": {} of {} lines read do not match the format; not counted",
+                      src.name, rejected, read);
+        }
+        return;
+    } else if (!st.rejecting_since) {
+        st.rejecting_since = now;
+        st.first_rejected = first_bad;
+    }
+    st.run_lines += read;
+    st.run_rejected += rejected;
+    const std::string what =
+        std::to_string(st.run_rejected) + " of " + std::to_string(st.run_lines) +
+        " lines do not match the format since " + util::format_time(*st.rejecting_since);
+    if (!st.rejected_logged_at || now - *st.rejected_logged_at >= std::chrono::minutes(1)) {
+        log::warn("source \"{}\": {} (first: {})", src.name, what, util::quoted(st.first_rejected));
+        st.rejected_logged_at = now;
+    }
+    ++m_read_errors[src.name];
+    m_eval.add_sample(
+        src.name,
+        Sample::make_missing(SystemTime(util::Millis(std::max(final_ms, st.fed_until_ms) + 1)),
+                             decision::SampleKind::unavailable,
+                             what + " (first: " + util::quoted(st.first_rejected) +
+                                 "): a changed log_format? the requests are not counted"));
 }
 
 decision::Sample Monitor::observe(const config::SourceConfig& src, exec::ProcessRunner& runner,

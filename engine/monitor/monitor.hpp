@@ -110,6 +110,11 @@ class Monitor {
     /// number (or why there is none) in `s.detail`; unconfirmed, `s.value` becomes 0.
     bool confirmed(const config::AlertCondition& a, SystemTime now, decision::Sample& s) const;
     void read_access_log(const config::SourceConfig& src, SystemTime now);
+    /// The lines of this tick that do not match the format (`rejected` of `read`): see
+    /// monitor.cpp; an unavailable sample while they are at least half.
+    void reject_lines(const config::SourceConfig& src, LogState& st, SystemTime now,
+                      int64_t final_ms, uint64_t read, uint64_t rejected,
+                      const std::string& first_bad);
     static decision::Sample observe(const config::SourceConfig& src, exec::ProcessRunner& runner,
                                     SystemTime now);
 

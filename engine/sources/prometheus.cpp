@@ -69,8 +69,14 @@ Sample from_success(const json::object& data, decision::SystemTime now) {
     if (type == "vector" && result->is_array()) {
         const json::array& series = result->get_array();
         if (series.empty()) {
-            return Sample::make_missing(now, SampleKind::unavailable,
-                                        "empty vector: the query matched no series");
+            // An answer of a working Prometheus: no series matched — e.g. the 5xx series of
+            // sum(rate(5xx)) / sum(rate(all)) that a client library creates at the first 5xx
+            // after a deploy or a restart. No traffic to judge (on_no_traffic, ignored by
+            // default), not a monitor that cannot see (docs/config.md, "prometheus").
+            return Sample::make_missing(
+                now, SampleKind::no_traffic,
+                "empty vector: the query matched no series (no matching requests, or a series "
+                "not created yet; a misspelt metric reads the same: `rollback check` shows it)");
         }
         if (series.size() > 1) {
             return Sample::make_missing(

@@ -13,8 +13,9 @@
 namespace rollback::sources {
 
 /// GET `base_url`/api/v1/query?query=`query` with `timeout`. One series (or a scalar) with a
-/// finite value → a value sample. An empty vector → unavailable ("empty vector": no data, the
-/// query matched nothing). More than one series, a range vector, NaN or ±Inf, an error answer
+/// finite value → a value sample. An empty vector → no_traffic ("empty vector": a working
+/// Prometheus matched no series, e.g. no 5xx since the process started). More than one series, a
+/// range vector, NaN or ±Inf, an error answer
 /// (`status: "error"`), a non-2xx status or a body that is not Prometheus JSON → error (the check
 /// is broken, not healthy). Prometheus unreachable (refused, timeout, unresolvable) or a 5xx
 /// without a Prometheus body (a proxy in front of it) → unavailable (the monitoring is down, not

@@ -61,6 +61,9 @@ load_policy_memory(const PolicyMemoryDocument& store) {
             memory.decided_run = decision::Evaluator::PolicyMemory::DecidedRun{
                 str("run_id"), str("decision_id"), str("condition")};
         }
+        if (o.if_contains("shadow_cooldown_until") != nullptr) {
+            memory.shadow_cooldown_until = time_field(o, "shadow_cooldown_until");
+        }
         // Version 1 had no conditions: its open incidents are not known.
         if (const json::value* cs = o.if_contains("conditions"); cs != nullptr) {
             for (const auto& entry : cs->as_object()) {
@@ -68,6 +71,9 @@ load_policy_memory(const PolicyMemoryDocument& store) {
                 decision::Evaluator::ConditionMemory cm;
                 cm.incident_since = time_field(c, "incident_since");
                 cm.ok_since = time_field(c, "ok_since");
+                if (c.if_contains("breached_at") != nullptr) {
+                    cm.breached_at = time_field(c, "breached_at");
+                }
                 cm.acted = c.at("acted").as_bool();
                 cm.last_escalated = time_field(c, "last_escalated");
                 cm.noted_cooldown = time_field(c, "noted_cooldown");
@@ -112,6 +118,7 @@ void save_policy_memory(PolicyMemoryDocument& store,
         conditions[entry.first] =
             json::object{{"incident_since", text(cm.incident_since)},
                          {"ok_since", text(cm.ok_since)},
+                         {"breached_at", text(cm.breached_at)},
                          {"acted", cm.acted},
                          {"last_escalated", text(cm.last_escalated)},
                          {"noted_cooldown", text(cm.noted_cooldown)},
@@ -134,6 +141,7 @@ void save_policy_memory(PolicyMemoryDocument& store,
                      {"watch_until", text(memory.watch_until)},
                      {"evaluated_until", text(memory.evaluated_until)},
                      {"watch_since", text(memory.watch_since)},
+                     {"shadow_cooldown_until", text(memory.shadow_cooldown_until)},
                      {"conditions", std::move(conditions)}};
     if (memory.decided_run) {
         doc["decided_run"] = json::object{{"run_id", memory.decided_run->run_id},

@@ -93,6 +93,9 @@ std::string tick_line(const decision::DecisionRecord& r, const std::string& writ
         } else {
             o["observed"] = nullptr;
         }
+        if (c.late && *c.late > 0) {
+            o["late"] = *c.late; // lines of its window that came too late: never silent
+        }
         conds.push_back(std::move(o));
     }
     boost::json::object line{{"version", decision::k_record_version},

@@ -92,6 +92,8 @@ def _condition(r, name, is_log, interval):
         lines.append(f'resolve_after = "{fmt_dur(interval * r.choice([0, 1, 2, 5, 10]))}"')
     if r.random() < 0.3:
         lines.append(f'severity = "{r.choice(["warning", "high", "critical"])}"')
+    if r.random() < 0.15:  # a per-condition mode: a shadow rule, or one that asks first
+        lines.append(f'mode = "{r.choice(["auto", "confirm", "observe"])}"')
     for key, values in (("on_no_data", ["ignore", "escalate", "trigger"]),
                         ("on_no_traffic", ["ignore", "escalate", "trigger"]),
                         ("on_insufficient_sample", ["ignore", "escalate"]),

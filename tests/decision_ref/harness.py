@@ -203,6 +203,67 @@ def report_difference(driver, case, args):
 
 # ---- main ----------------------------------------------------------------------------------
 
+def with_shadows(case):
+    """The case with a shadow (mode = "observe") beside each condition: the same rule under
+    another name, or a stricter one (above halved, below doubled)."""
+    head, *conds = case["config"].split("[[condition]]\n")
+    tail = conds[-1].split("\n[decision]", 1)
+    conds[-1], dec = tail[0], "\n[decision]" + tail[1]
+    shadows = []
+    for i, text in enumerate(conds):
+        lines = [ln for ln in text.strip("\n").split("\n") if not ln.startswith("mode =")]
+        out = []
+        for ln in lines:
+            key, _, val = ln.partition(" = ")
+            if key == "name":
+                ln = f'name = "shadow{i}"'
+            elif i % 2 == 1 and key == "above":
+                ln = f"above = {float(val) / 2}"
+            elif i % 2 == 1 and key == "below":
+                ln = f"below = {float(val) * 2}"
+            out.append(ln)
+        shadows.append("\n".join(out + ['mode = "observe"']) + "\n")
+    # shadows first: a shadow's trigger comes before the production rule's at the same tick
+    config = head + "".join("[[condition]]\n" + t + "\n" for t in shadows) + \
+        "".join("[[condition]]\n" + t for t in conds) + dec
+    return dict(case, config=config), len(shadows)
+
+
+def check_shadows(driver, cases):
+    """The property of docs/config.md "per-condition shadow mode": adding conditions in mode
+    observe never changes the decisions of the others — their rows at every tick, and the
+    tick's executed action. Returns the number of cases where it does not hold."""
+    variants = []
+    for c in cases:
+        v, n = with_shadows(c)
+        variants.append((v, n))
+    base = run_driver(driver, cases)
+    shadowed = run_driver(driver, [v for v, _ in variants])
+    failures = 0
+    for c, (v, n) in zip(cases, variants):
+        b, s = base.get(c["id"]), shadowed.get(c["id"])
+        if not isinstance(b, list) or not isinstance(s, list):
+            continue  # a config the engine refuses is refused either way
+        global_observe = 'mode = "observe"' in c["config"].split("[decision]")[1]
+        modes = [("observe" in t.split("\nmode = ")[1][:10]) if "\nmode = " in t else global_observe
+                 for t in c["config"].split("[[condition]]\n")[1:]]
+        bad = len(b) != len(s)
+        for tb, ts in zip(b, s):
+            rows_b = [r for r, shadow in zip(tb[5], modes) if not shadow]
+            rows_s = [r for r, shadow in zip(ts[5][n:], modes) if not shadow]
+            exec_b = tb[1:3] if tb[3] else None
+            exec_s = ts[1:3] if ts[3] else None
+            if rows_b != rows_s or exec_b != exec_s:
+                bad = True
+        if bad:
+            failures += 1
+            if failures <= 3:
+                print(f"decision_ref: shadows change case {c['id']}:\n{v['config']}")
+    print(f"decision_ref: shadow property: {failures} of {len(cases)} cases change when shadow "
+          f"conditions are added")
+    return failures
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--driver", required=True)
@@ -252,9 +313,10 @@ def main():
     for c in diff[:args.show]:
         report_difference(args.driver, c, args)
 
+    shadow_failures = check_shadows(args.driver, cases[:2000])
     failed_pins = pinned.check_all(lambda cs: run_driver(args.driver, cs), run_model)
     print(f"decision_ref: total {time.monotonic() - started:.1f} s")
-    return 1 if diff or failed_pins else 0
+    return 1 if diff or failed_pins or shadow_failures else 0
 
 
 if __name__ == "__main__":

@@ -117,6 +117,8 @@ class CondState:
         self.firing = False
         self.acted = False
         self.recovering_since = None
+        self.incident_since = None  # when the open incident began
+        self.last_breach = None  # the incident's last breaching tick
         self.suppressed_for = None  # the trigger whose cooldown this condition notified
         self.last_escalate = None
         self.judged = None  # the newest sample a counted tick rested on
@@ -371,7 +373,10 @@ def run(case):
     rollbacks = sorted(e[1] for e in case.get("events", []) if e[0] == "rolled_back")
 
     states = [CondState() for _ in conds]
-    last_trigger = None
+    last_trigger = None  # the last executed trigger (rule 4: the cooldown)
+    last_shadow = None  # the last trigger of a condition in mode observe: the shadows' cooldown
+    applied = set()  # deploy markers already applied
+    known_releases = set()  # releases deployed before the marker being applied
     ticks = []
     first_tick = -(-data.first // interval) * interval
     # the first tick at or after the newest sample + max_lateness
@@ -391,8 +396,21 @@ def run(case):
             known = {r for t, r in deploys if t <= last_rb}
             if any(last_rb < t <= now and r not in known for t, r in deploys):
                 watching = False
+        # A deploy marker of a release new (not deployed before) ends every incident that
+        # acted and began before it: a failure of that release is a new incident.
+        for t, r in deploys:
+            if t <= now and (t, r) not in applied:
+                applied.add((t, r))
+                if r not in known_releases and r != "":
+                    for st in states:
+                        if st.firing and st.acted and st.incident_since < t:
+                            st.firing, st.acted, st.recovering_since = False, False, None
+                known_releases.add(r)
         in_cooldown = last_trigger is not None and now - last_trigger < cooldown
-        triggered_now = None
+        shadow_cooldown = last_shadow is not None and now - last_shadow < cooldown
+        triggered_now = None  # an executed trigger at this tick (rule 3)
+        shadow_now = None  # a shadow's trigger at this tick
+        requested_now = None  # an approval request at this tick
         rows = []
         for c, st in zip(conds, states):
             observed, missing, requests, late, newest = observe(c, data, now)
@@ -458,9 +476,16 @@ def run(case):
                 st.recovering_since = None
                 if satisfied and not st.firing:
                     st.firing, st.acted = True, False
+                    st.incident_since = now
+                if st.firing:
+                    st.last_breach = now
             elif outcome == "hold":
                 pass
             else:  # missed: counted from the last ok tick or the run's start
+                # Missed ticks only, longer than resolve_after and the cooldown since the
+                # incident last breached: it ends without an ok tick.
+                if st.firing and now - st.last_breach > max(c.resolve_after, cooldown):
+                    st.firing, st.acted, st.recovering_since = False, False, None
                 st.run_missed += 1
                 if st.run_missed > c.max_missed:
                     silent_reset = silence and st.run
@@ -483,15 +508,25 @@ def run(case):
                     action, st.acted = "notify", True
                 elif c.severity == "warning":
                     action, st.acted = "notify", True
-                elif triggered_now is not None:
+                elif triggered_now is not None or (cmode == "observe" and shadow_now) or (
+                        cmode == "confirm" and requested_now):
                     st.acted = True
-                elif in_cooldown:
-                    if st.suppressed_for != last_trigger:
-                        action, st.suppressed_for = "notify", last_trigger
+                elif in_cooldown or (cmode == "observe" and shadow_cooldown):
+                    # a shadow sees the shadows' cooldown too; told once per cooldown (its end)
+                    ends = max(t for t in (last_trigger if in_cooldown else None,
+                                           last_shadow if cmode == "observe" and shadow_cooldown
+                                           else None) if t is not None)
+                    if st.suppressed_for != ends:
+                        action, st.suppressed_for = "notify", ends
                 else:
                     action = "request_approval" if cmode == "confirm" else "trigger"
                     st.acted = True
-                    triggered_now = c.name
+                    if cmode == "observe":
+                        shadow_now = c.name
+                    elif cmode == "confirm":
+                        requested_now = c.name
+                    else:
+                        triggered_now = c.name
             elif missing != "none" and policy == "escalate" and not silence and not held:
                 if verdict != st.counted_verdict:  # the state begins (vs the last counted tick)
                     action = "escalate"
@@ -510,9 +545,15 @@ def run(case):
 
         if triggered_now is not None:
             last_trigger = now
+        if shadow_now is not None:
+            last_shadow = now
+
+        def weight(i):  # an executed action first, then the heaviest
+            a = rows[i][1]
+            return (a != "none" and (conds[i].mode or mode) != "observe", ACTION_WEIGHT[a])
         best = -1
         for i, r in enumerate(rows):
-            if best < 0 or ACTION_WEIGHT[r[1]] > ACTION_WEIGHT[rows[best][1]]:
+            if best < 0 or weight(i) > weight(best):
                 best = i
         action = rows[best][1] if rows else "none"
         cause = conds[best].name if action != "none" else ""

@@ -106,6 +106,15 @@ contains nan.json "query returned NaN: a ratio over a window without requests"
 if grep -q '"action":"escalate"' nan.json; then fail "NaN (no traffic) escalated"; fi
 pass "a NaN from Prometheus (0/0: no requests) is no_traffic, ignored by default - not ok, not a page"
 
+# break-it 25/11: the error ratio of docs/config.md on a healthy service with no 5xx since it
+# started (the 5xx series do not exist yet): an empty vector, an answer - not a page.
+printf '{"status":"success","data":{"resultType":"vector","result":[]}}' > prom.json
+expect_rc 0 empty.json -- "$RB" check -c rollback.toml --json
+[ "$(verdict empty.json errors)" = no_traffic ] || fail "empty vector: errors is $(verdict empty.json errors)"
+contains empty.json "empty vector: the query matched no series"
+if grep -q '"action":"escalate"' empty.json; then fail "an empty vector escalated"; fi
+pass "an empty vector from a working Prometheus is no_traffic, ignored by default - not a page"
+
 kill "$server_pid"; wait "$server_pid" 2>/dev/null || true
 expect_rc 5 gone.json -- "$RB" check -c rollback.toml --json
 [ "$(verdict gone.json down)" = firing ] || fail "refused target: down is $(verdict gone.json down)"

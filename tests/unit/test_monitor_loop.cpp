@@ -363,6 +363,9 @@ TEST_SUITE("monitor") {
         kept.evaluated_until = memory.evaluated_until;
         for (auto& [name, cm] : kept.conditions) { // the windows judged after the reload
             cm.judged_until = memory.conditions.at(name).judged_until;
+            // and the open incident's last breach: those ticks breached the lower threshold
+            CHECK(cm.breached_at > memory.conditions.at(name).breached_at);
+            cm.breached_at = memory.conditions.at(name).breached_at;
         }
         CHECK(kept == memory);
         again->iterate(true);

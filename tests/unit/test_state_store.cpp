@@ -101,11 +101,23 @@ TEST_SUITE("state") {
         CHECK(state::StepGates(dir.path()).answer(run, "deploy")->note == "ok");
         decision::Evaluator::PolicyMemory kept{at("2026-11-26T11:00:00Z"), std::nullopt};
         kept.evaluated_until = at("2026-11-26T10:00:00Z");
+        kept.shadow_cooldown_until = at("2026-11-26T10:30:00Z");
+        decision::Evaluator::ConditionMemory open;
+        open.incident_since = at("2026-11-26T09:50:00Z");
+        open.breached_at = at("2026-11-26T09:59:00Z");
+        kept.conditions["err"] = open;
         state::save_policy_memory(dir.path(), kept);
         CHECK(util::read_file(dir / "monitor-policy.json") ==
               "{\"version\":3,\"cooldown_until\":\"2026-11-26T11:00:00.000Z\","
               "\"watch_until\":\"\",\"evaluated_until\":\"2026-11-26T10:00:00.000Z\","
-              "\"watch_since\":\"\",\"conditions\":{}}\n");
+              "\"watch_since\":\"\",\"shadow_cooldown_until\":\"2026-11-26T10:30:00.000Z\","
+              "\"conditions\":{\"err\":{\"incident_since\":\"2026-11-26T09:50:00.000Z\","
+              "\"ok_since\":\"\",\"breached_at\":\"2026-11-26T09:59:00.000Z\",\"acted\":false,"
+              "\"last_escalated\":\"\",\"noted_cooldown\":\"\",\"missing_verdict\":\"\","
+              "\"approval_id\":\"\",\"approval_expires\":\"\",\"approval_expired\":false,"
+              "\"approval_escalated\":false,\"fail_since\":\"\",\"fail_last\":\"\","
+              "\"judged_until\":\"\"}}}\n");
+        CHECK(state::load_policy_memory(store) == kept);
         CHECK(state::load_policy_memory(store)->cooldown_until == at("2026-11-26T11:00:00Z"));
     }
 
