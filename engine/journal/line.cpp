@@ -14,11 +14,15 @@ std::optional<Split> split_hash(std::string_view text) {
         return std::nullopt;
     }
     std::string_view hash = text.substr(at + k_hash_key.size(), 64);
+    // Without a branch per digit: digits and letters come in no order a predictor could learn.
+    unsigned bad = 0;
     for (char c : hash) {
         const auto u = static_cast<unsigned char>(c);
-        if (static_cast<unsigned char>(u - '0') > 9 && static_cast<unsigned char>(u - 'a') > 5) {
-            return std::nullopt;
-        }
+        bad |= static_cast<unsigned>(static_cast<unsigned char>(u - '0') > 9) &
+               static_cast<unsigned>(static_cast<unsigned char>(u - 'a') > 5);
+    }
+    if (bad != 0) {
+        return std::nullopt;
     }
     Split s;
     s.body = text.substr(0, at);

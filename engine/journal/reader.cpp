@@ -2,15 +2,13 @@
 #include "journal/reader.hpp"
 
 #include "journal/line.hpp"
+#include "journal/line_reader.hpp"
 #include "journal/writer.hpp"
 #include "util/error.hpp"
 #include "util/files.hpp"
-#include "util/sha256.hpp"
 
 #include <algorithm>
-#include <boost/json/monotonic_resource.hpp>
 #include <boost/json/parse.hpp>
-#include <boost/json/parser.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <cerrno>
@@ -157,56 +155,6 @@ std::string read_content(const fs::path& file) {
     return content;
 }
 
-/// The header problem, or "" when the header is one this rollback reads.
-std::string header_problem(const boost::json::object& h, const fs::path& file) {
-    const auto* type = h.if_contains("type");
-    const auto* format = h.if_contains("format");
-    if (type == nullptr || !type->is_string() || type->as_string() != "header" ||
-        format == nullptr || !format->is_string() || format->as_string() != k_format_name) {
-        return "journal " + file.string() + " is not a rollback journal (line 1 is not its header)";
-    }
-    const auto* version = h.if_contains("version");
-    if (version == nullptr || !version->is_int64()) {
-        return "journal " + file.string() + " has no format version in its header";
-    }
-    if (version->as_int64() != k_format_version) {
-        return "journal " + file.string() + " has format version " +
-               std::to_string(version->as_int64()) + "; this rollback reads version " +
-               std::to_string(k_format_version) +
-               (version->as_int64() > k_format_version ? " — use a newer rollback" : "");
-    }
-    return {};
-}
-
-/// What breaks the hash chain at line `i` (0-based) whose text is `text` and object `obj`, given
-/// the SHA-256 of the line before it (`prev`, updated to this line's); "" when it links.
-std::string link_problem(std::string_view text, const boost::json::object& obj, size_t i,
-                         char (&prev)[64]) {
-    auto split = line::split_hash(text);
-    if (!split) {
-        return "no \"hash\" field at the end of the line";
-    }
-    const line::Hashes hashes = line::hash_line(text, *split);
-    if (!hashes.matches) {
-        return "hash mismatch: the record's bytes were changed";
-    }
-    const auto* seq = obj.if_contains("seq");
-    boost::system::error_code ec;
-    if (seq == nullptr || !seq->is_number() ||
-        seq->to_number<std::int64_t>(ec) != static_cast<std::int64_t>(i) || ec) {
-        return "seq " + std::to_string(i) + " expected, found " +
-               (seq != nullptr ? boost::json::serialize(*seq) : "none") +
-               " (a record was deleted, inserted or moved)";
-    }
-    const auto* p = obj.if_contains("prev");
-    if (p == nullptr || !p->is_string() || p->as_string() != std::string_view(prev, sizeof prev)) {
-        return "\"prev\" is not the SHA-256 of line " + std::to_string(i) +
-               " (a record before it was changed, deleted or moved)";
-    }
-    std::copy(std::begin(hashes.line), std::end(hashes.line), prev);
-    return {};
-}
-
 } // namespace
 
 std::string Journal::run_id() const {
@@ -231,88 +179,6 @@ boost::json::object Journal::object(std::size_t i) const {
 
 namespace {
 
-/// What a reading keeps of each record after the header.
-enum class Keep {
-    records, ///< the typed records and the lines' text (Journal::records, text, spans)
-    handed,  ///< nothing: each typed record is handed to a RecordSink
-    none,    ///< nothing, and no record is read (the chain and the header are still checked)
-};
-
-/// Reads a journal line after line, whoever cuts the lines: parses each once, checks its link
-/// in the hash chain, and keeps its record, hands it on or drops it.
-class LineReader {
-  public:
-    LineReader(Journal& j, Keep keep, const RecordSink* each) : m_j(j), m_keep(keep), m_each(each) {
-        std::copy(k_zero_hash.begin(), k_zero_hash.end(), m_prev);
-    }
-    LineReader(const LineReader&) = delete;
-    LineReader& operator=(const LineReader&) = delete;
-
-    /// Reads the next line, `text` (without its newline), which ends at byte `end` of the
-    /// journal. Returns "" when it is a record (Journal::valid_bytes is then `end`), else why it
-    /// is not (nothing of it kept). Throws util::Error for a header this rollback cannot read.
-    std::string take(std::string_view text, std::uint64_t end) {
-        // Parsed into an arena reused line after line (the first 64 KiB inside this reader) and
-        // read into its typed record: no parsed document outlives its line.
-        boost::json::monotonic_resource mr(m_arena, sizeof m_arena);
-        m_parser.reset(boost::json::storage_ptr(&mr));
-        boost::system::error_code ec;
-        m_parser.write(text.data(), text.size(), ec);
-        std::string why;
-        if (ec) {
-            why = "not valid JSON (" + ec.message() + ")";
-        }
-        boost::json::value v = why.empty() ? m_parser.release() : boost::json::value();
-        if (why.empty() && !v.is_object()) {
-            why = "not a JSON object";
-        }
-        if (!why.empty()) {
-            m_parser.reset(); // what it built of the line goes while its arena is still there
-            return why;
-        }
-        const boost::json::object& obj = v.as_object();
-        const std::size_t i = m_j.lines;
-        if (m_j.chain_problem.empty()) {
-            m_j.chain_problem = link_problem(text, obj, i, m_prev);
-            if (!m_j.chain_problem.empty()) {
-                m_j.chain_problem = "line " + std::to_string(i + 1) + " (seq " + std::to_string(i) +
-                                    "): " + m_j.chain_problem;
-                m_j.warnings.push_back("journal " + m_j.file.string() +
-                                       " is NOT intact: " + m_j.chain_problem +
-                                       " — run 'rollback audit verify RUN_ID' to check it");
-            } else {
-                m_j.last_hash.assign(m_prev, sizeof m_prev);
-            }
-        }
-        if (i == 0) {
-            // The version decides how to read everything after it, so it is checked first.
-            if (std::string problem = header_problem(obj, m_j.file); !problem.empty()) {
-                throw util::Error(problem, util::ExitCode::invalid);
-            }
-            m_j.header = read_entry(obj);
-        } else if (m_keep == Keep::handed) {
-            (*m_each)(read_entry(obj));
-        } else if (m_keep == Keep::records) {
-            m_j.records.push_back(read_entry(obj));
-        }
-        if (m_keep == Keep::records) {
-            m_j.spans.emplace_back(static_cast<std::size_t>(text.data() - m_j.text.data()),
-                                   text.size());
-        }
-        m_j.valid_bytes = end;
-        ++m_j.lines;
-        return {};
-    }
-
-  private:
-    Journal& m_j;
-    Keep m_keep;
-    const RecordSink* m_each;
-    boost::json::parser m_parser;
-    char m_prev[64]; ///< SHA-256 of the last line that linked
-    alignas(16) unsigned char m_arena[64 * 1024];
-};
-
 std::string torn_warning(const fs::path& file) {
     return "journal " + file.string() +
            ": last record is incomplete (crash while writing?); ignored";
@@ -335,24 +201,22 @@ std::string torn_warning(const fs::path& file) {
                       "run 'rollback audit verify RUN_ID' to check the journal");
 }
 
-/// A journal whose whole text is at hand (kept in the result with Keep::records).
-Journal parse_whole(std::string content, const fs::path& file, Keep keep, const RecordSink* each) {
+/// A journal whose whole text is at hand.
+Journal parse_whole(std::string_view content, const fs::path& file, Keep keep,
+                    const RecordSink* each) {
     if (content.empty()) {
         throw_empty(file);
     }
     Journal j;
     j.file = file;
-    if (keep == Keep::records) {
-        j.text = std::move(content);
-    }
-    const std::string_view text = keep == Keep::records ? std::string_view(j.text) : content;
-    Lines lines = split_lines(text);
+    Lines lines = split_lines(content);
     if (lines.complete.empty()) {
         throw_no_header(file);
     }
     if (keep == Keep::records) {
         j.records.reserve(lines.complete.size() - 1);
         j.spans.reserve(lines.complete.size());
+        j.text.reserve(content.size());
     }
     auto reader = std::make_unique<LineReader>(j, keep, each);
     for (size_t i = 0; i < lines.complete.size(); ++i) {
@@ -368,19 +232,20 @@ Journal parse_whole(std::string content, const fs::path& file, Keep keep, const 
     if (lines.torn_tail || j.lines < lines.complete.size()) {
         j.warnings.push_back(torn_warning(file));
     }
-    if (keep == Keep::records) {
-        j.text.resize(j.valid_bytes);
-    }
     return j;
 }
 
 /// A journal file read in chunks into one buffer reused chunk after chunk (only a line longer
-/// than the buffer makes it grow): what read() keeps no text of. The same outcome as
-/// parse_whole() of the file's content: a bad line is a warning only when nothing follows it.
+/// than the buffer makes it grow; the text kept with Keep::records is copied line by line):
+/// the same outcome as parse_whole() of the file's content — a bad line is a warning only when
+/// nothing follows it.
 Journal read_chunked(const fs::path& file, Keep keep, const RecordSink* each) {
     const JournalFile in(file);
     Journal j;
     j.file = file;
+    if (keep == Keep::records) {
+        j.text.reserve(in.size_hint()); // not zero-filled, unlike a string sized for a read
+    }
     auto reader = std::make_unique<LineReader>(j, keep, each);
     std::size_t cap = std::min<std::size_t>(in.size_hint() + 1, std::size_t{256} * 1024);
     std::unique_ptr<char[]> buf(new char[cap]); // not zero-filled: every byte used is read
@@ -446,10 +311,7 @@ Journal read_chunked(const fs::path& file, Keep keep, const RecordSink* each) {
 } // namespace
 
 Journal read(const fs::path& file, const RecordSink* each) {
-    if (each != nullptr) {
-        return read_chunked(file, Keep::handed, each);
-    }
-    return parse_whole(read_content(file), file, Keep::records, nullptr);
+    return read_chunked(file, each != nullptr ? Keep::handed : Keep::records, each);
 }
 
 Journal read_chain(const fs::path& file) {
@@ -458,9 +320,9 @@ Journal read_chain(const fs::path& file) {
 
 Journal parse(std::string_view content, const fs::path& file, const RecordSink* each) {
     if (each != nullptr) {
-        return parse_whole(std::string(content), file, Keep::handed, each);
+        return parse_whole(content, file, Keep::handed, each);
     }
-    return parse_whole(std::string(content), file, Keep::records, nullptr);
+    return parse_whole(content, file, Keep::records, nullptr);
 }
 
 std::optional<Entry> last_entry(const fs::path& file, std::size_t max_line) {

@@ -23,7 +23,16 @@ class Folder {
             warn(e, "has no \"step\"");
             return nullptr;
         }
+        // Records mostly name the step of the record before or the next in the plan: those two
+        // are tried before the index (step ids are unique in `steps`).
+        for (std::size_t k = m_last; k < m_s.steps.size() && k <= m_last + 1; ++k) {
+            if (m_s.steps[k].id == id) {
+                m_last = k;
+                return &m_s.steps[k];
+            }
+        }
         if (auto it = m_s.step_index.find(id); it != m_s.step_index.end()) {
+            m_last = it->second;
             return &m_s.steps[it->second];
         }
         // A record for a step the plan did not list (e.g. a journal without run_started):
@@ -334,6 +343,7 @@ class Folder {
     }
 
     RunState& m_s;
+    std::size_t m_last = 0; ///< the step the last record named
     bool m_finished = false;
 };
 

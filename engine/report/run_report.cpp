@@ -3,6 +3,7 @@
 
 #include "journal/paths.hpp"
 #include "report/hosts_view.hpp"
+#include "report/steps_table.hpp"
 #include "util/duration.hpp"
 #include "util/strings.hpp"
 #include "util/time.hpp"
@@ -65,30 +66,6 @@ std::string processes_text(const std::vector<journal::Process>& list) {
                         (p.left_group ? " [left the group]" : ""));
     }
     return util::join(parts, ", ");
-}
-
-std::string step_detail(const journal::StepState& st, bool live) {
-    switch (st.status) {
-    case StepStatus::skipped:
-    case StepStatus::marked_done:
-        return st.why;
-    case StepStatus::running:
-        return "started " + st.started;
-    case StepStatus::interrupted:
-        if (st.in_flight) {
-            std::string how = st.idempotent  ? "resume re-runs it (idempotent)"
-                              : st.has_probe ? "resume runs its probe first"
-                                             : "resume asks a person (not idempotent, no probe)";
-            return "started, not finished" +
-                   (st.stage.empty() ? std::string() : " (last stage reached: " + st.stage + ")") +
-                   ": " + how;
-        }
-        return st.summary;
-    case StepStatus::pending:
-        return st.why.empty() ? (live ? "" : "not started") : st.why;
-    default:
-        return st.summary;
-    }
 }
 
 std::string next_steps(const journal::RunState& s, const RunContext& ctx) {
@@ -205,37 +182,7 @@ std::string format_status(const journal::RunState& s, const RunContext& ctx) {
     field("stopped", s.stopped);
     field("attention", s.attention);
 
-    if (!s.steps.empty()) {
-        size_t w_id = 4, w_phase = 5, w_state = 5;
-        for (const auto& st : s.steps) {
-            w_id = std::max(w_id, st.id.size());
-            w_phase = std::max(w_phase, st.phase.size());
-            w_state = std::max(w_state, journal::to_string(st.status).size());
-        }
-        out += "\n  " + pad("STEP", w_id + 2) + pad("PHASE", w_phase + 2) +
-               pad("STATE", w_state + 2) + "TRIES  EXIT  TIME     DETAIL\n";
-        for (const auto& st : s.steps) {
-            std::string exit = st.exit_code ? std::to_string(*st.exit_code) : "-";
-            std::string time =
-                st.duration_ms > 0 || !st.finished.empty() ? ms_text(st.duration_ms) : "-";
-            std::string detail = step_detail(st, ctx.live);
-            // Only the first line of a detail fits a table row.
-            detail = detail.substr(0, detail.find('\n'));
-            std::string line = "  " + pad(st.id, w_id + 2) + pad(st.phase, w_phase + 2) +
-                               pad(std::string(journal::to_string(st.status)), w_state + 2) +
-                               pad(std::to_string(st.attempts), 7) + pad(exit, 6) + pad(time, 9) +
-                               detail;
-            while (!line.empty() && line.back() == ' ') {
-                line.pop_back();
-            }
-            out += line + "\n";
-            for (const auto& p : st.left_running) {
-                out += "  " + std::string(w_id + 2, ' ') + "left running: pid " +
-                       std::to_string(p.pid) + " (" + p.command + ")" +
-                       (p.left_group ? " [left the group]" : "") + "\n";
-            }
-        }
-    }
+    append_steps_table(out, s, ctx.live);
     for (const auto& h : s.hook_problems) {
         out += "  hook: " + h + "\n";
     }

@@ -99,6 +99,17 @@ std::string visible_controls(std::string_view text) {
     out.reserve(text.size());
     size_t i = 0;
     while (i < text.size()) {
+        // A run of printable ASCII is copied as it is, in one append.
+        size_t plain = i;
+        while (plain < text.size() && static_cast<unsigned char>(text[plain]) >= 0x20 &&
+               static_cast<unsigned char>(text[plain]) < 0x7F) {
+            ++plain;
+        }
+        if (plain > i) {
+            out.append(text, i, plain - i);
+            i = plain;
+            continue;
+        }
         auto c = static_cast<unsigned char>(text[i]);
         if (c == '\n' || c == '\t') {
             out += static_cast<char>(c);

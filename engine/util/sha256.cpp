@@ -3,7 +3,10 @@
 
 #include "util/error.hpp"
 
+#include <array>
+#include <cstring>
 #include <fstream>
+#include <string_view>
 #include <vector>
 
 // OpenSSL's low-level SHA-256 (deprecated in OpenSSL 3, still shipped): the same assembly (SHA-NI
@@ -35,13 +38,27 @@ std::string Sha256::hex() {
     return out;
 }
 
+namespace {
+
+/// The two hex digits of every byte: one look-up per byte (a journal read takes two digests a
+/// line).
+constexpr std::array<char, 512> k_hex_pairs = [] {
+    constexpr std::string_view digits = "0123456789abcdef";
+    std::array<char, 512> pairs{};
+    for (std::size_t b = 0; b < 256; ++b) {
+        pairs[2 * b] = digits[b >> 4];
+        pairs[2 * b + 1] = digits[b & 0xf];
+    }
+    return pairs;
+}();
+
+} // namespace
+
 void Sha256::hex_to(char* out) {
     unsigned char md[SHA256_DIGEST_LENGTH];
     SHA256_Final(md, static_cast<SHA256_CTX*>(m_ctx));
-    static const char* digits = "0123456789abcdef";
     for (unsigned int i = 0; i < SHA256_DIGEST_LENGTH; ++i) {
-        out[2 * i] = digits[md[i] >> 4];
-        out[2 * i + 1] = digits[md[i] & 0xf];
+        std::memcpy(out + 2 * i, &k_hex_pairs[2 * std::size_t{md[i]}], 2);
     }
 }
 
