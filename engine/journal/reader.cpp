@@ -245,6 +245,10 @@ Journal read_chunked(const fs::path& file, Keep keep, const RecordSink* each) {
     j.file = file;
     if (keep == Keep::records) {
         j.text.reserve(in.size_hint()); // not zero-filled, unlike a string sized for a read
+        // Every line has at least its seq, prev and hash (> 150 bytes): room for all records
+        // at once, never moved as they come (the pages of what is not used are never touched).
+        j.records.reserve(in.size_hint() / 128 + 1);
+        j.spans.reserve(in.size_hint() / 128 + 2);
     }
     auto reader = std::make_unique<LineReader>(j, keep, each);
     std::size_t cap = std::min<std::size_t>(in.size_hint() + 1, std::size_t{256} * 1024);

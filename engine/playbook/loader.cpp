@@ -82,7 +82,7 @@ void Loader::load(const toml::table& root, const std::map<std::string, std::stri
         m_r.error(at, "", "no steps (add a [[step]] table)");
     }
     check_duplicates(raw);
-    order_steps(m_r, raw, m_pb);
+    order_steps(m_r, std::move(raw), m_pb);
     if (m_options.validate_step) {
         // The actions' own checks see a step only when it loaded without any problem, so a
         // mistake is never reported twice; they read the complete playbook (hooks, vars).
@@ -180,6 +180,7 @@ void Loader::read_step_list(const toml::table& root, std::string_view key, bool 
         m_r.type_error(*node, key, "", "an array of tables (write " + header + ")");
         return;
     }
+    raw.reserve(raw.size() + list->size());
     int index = 0;
     for (const toml::node& item : *list) {
         ++index;

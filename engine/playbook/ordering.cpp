@@ -5,8 +5,9 @@
 
 #include <algorithm>
 #include <functional>
-#include <map>
 #include <queue>
+#include <string_view>
+#include <unordered_map>
 
 namespace rollback::playbook {
 namespace {
@@ -17,15 +18,25 @@ bool contains(const std::vector<size_t>& v, size_t x) {
 
 } // namespace
 
-void order_steps(TomlReader& reader, const std::vector<RawStep>& raw, Playbook& pb) {
-    std::map<std::string, size_t> index;
-    std::vector<std::string> ids;
+void order_steps(TomlReader& reader, std::vector<RawStep>&& raw, Playbook& pb) {
+    std::unordered_map<std::string_view, size_t> index; // views of raw's ids, kept until the end
+    index.reserve(raw.size());
     for (size_t i = 0; i < raw.size(); ++i) {
         if (!raw[i].step.id.empty() && !raw[i].duplicate) {
             index.emplace(raw[i].step.id, i);
-            ids.push_back(raw[i].step.id);
         }
     }
+    std::vector<std::string> ids; // for a did-you-mean: listed at the first unknown name
+    auto known_ids = [&]() -> const std::vector<std::string>& {
+        if (ids.empty()) {
+            for (const RawStep& r : raw) {
+                if (!r.step.id.empty() && !r.duplicate) {
+                    ids.push_back(r.step.id);
+                }
+            }
+        }
+        return ids;
+    };
 
     // deps[i]: the steps of the same phase that step i needs (by index, in `needs` order).
     // listed[j] == i once j is in deps[i]: a step needing thousands stays linear, not quadratic.
@@ -42,7 +53,7 @@ void order_steps(TomlReader& reader, const std::vector<RawStep>& raw, Playbook& 
             auto it = index.find(name);
             if (it == index.end()) {
                 std::string problem = "needs " + util::quoted(name) + ": no such step";
-                if (auto guess = util::closest_match(name, ids); !guess.empty()) {
+                if (auto guess = util::closest_match(name, known_ids()); !guess.empty()) {
                     problem += " (did you mean " + util::quoted(guess) + "?)";
                 }
                 reader.error(at, r.subject, problem);
@@ -77,6 +88,8 @@ void order_steps(TomlReader& reader, const std::vector<RawStep>& raw, Playbook& 
             dependents[j].push_back(i);
         }
     }
+    std::vector<size_t> order; // of pb.steps, by index in raw: moved there at the end
+    order.reserve(raw.size());
     std::vector<size_t> waiting(raw.size(), 0); // needs not done yet
     std::vector<bool> done(raw.size(), false);
     for (Phase phase : {Phase::immediate, Phase::database, Phase::code, Phase::verify}) {
@@ -106,7 +119,7 @@ void order_steps(TomlReader& reader, const std::vector<RawStep>& raw, Playbook& 
             while (!ready.empty()) {
                 const size_t i = ready.top();
                 ready.pop();
-                pb.steps.push_back(raw[i].step);
+                order.push_back(i);
                 done[i] = true;
                 release(i);
             }
@@ -150,9 +163,13 @@ void order_steps(TomlReader& reader, const std::vector<RawStep>& raw, Playbook& 
             }
         }
     }
-    for (const RawStep& r : raw) {
+    pb.steps.reserve(pb.steps.size() + order.size());
+    for (size_t i : order) {
+        pb.steps.push_back(std::move(raw[i].step));
+    }
+    for (RawStep& r : raw) {
         if (r.is_finally && !r.duplicate) {
-            pb.finally.push_back(r.step);
+            pb.finally.push_back(std::move(r.step));
         }
     }
 }

@@ -25,7 +25,7 @@ struct RawStep {
 /// Checks every `needs` (unknown id with did-you-mean, a later phase, a finally step, cycles
 /// reported once each as "a -> b -> a" at the first step of the cycle in file order) and fills
 /// `pb.steps` (phase order, then a stable topological order on `needs`) and `pb.finally`
-/// (file order).
-void order_steps(TomlReader& reader, const std::vector<RawStep>& raw, Playbook& pb);
+/// (file order). The steps are moved out of `raw`.
+void order_steps(TomlReader& reader, std::vector<RawStep>&& raw, Playbook& pb);
 
 } // namespace rollback::playbook
