@@ -6,6 +6,7 @@
 #include "fuzz_support.hpp"
 
 #include "config/config.hpp"
+#include "journal/flat_line.hpp"
 #include "journal/reader.hpp"
 #include "journal/state.hpp"
 #include "monitor/alert_book.hpp"
@@ -17,6 +18,9 @@
 #include "sources/csv.hpp"
 #include "sources/prometheus.hpp"
 
+#include <algorithm>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <map>
 #include <stdexcept>
 
@@ -101,9 +105,36 @@ int run_csv(const uint8_t* data, size_t size) {
     return 0;
 }
 
+/// The plain-line reader against Boost.JSON: every line journal::FlatLine takes must be a JSON
+/// object that reads as the same entry (else the reader would see what audit does not).
+void check_flat_lines(std::string_view text) {
+    for (std::size_t pos = 0; pos <= text.size();) {
+        const std::size_t nl = std::min(text.find('\n', pos), text.size());
+        const std::string_view line = text.substr(pos, nl - pos);
+        pos = nl + 1;
+        journal::FlatLine flat;
+        if (!flat.scan(line)) {
+            continue;
+        }
+        boost::system::error_code ec;
+        const boost::json::value v = boost::json::parse(line, ec);
+        if (ec || !v.is_object()) {
+            throw std::logic_error("FlatLine took a line that is not a JSON object");
+        }
+        const journal::Entry a = journal::read_entry(flat);
+        const journal::Entry b = journal::read_entry(v.as_object());
+        if (a.seq != b.seq || a.time != b.time ||
+            boost::json::serialize(journal::to_json(a.record)) !=
+                boost::json::serialize(journal::to_json(b.record))) {
+            throw std::logic_error("FlatLine read a line unlike Boost.JSON");
+        }
+    }
+}
+
 int run_journal(const uint8_t* data, size_t size) {
     static const ScratchFile file("journal.jsonl");
     const auto& path = file.write(as_text(data, size));
+    check_flat_lines(as_text(data, size));
     expect_clean([&] {
         journal::verify(path);
         auto j = journal::read(path);
