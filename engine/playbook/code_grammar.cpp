@@ -25,6 +25,7 @@ struct Grammar {
     std::string_view digit_short;  ///< letters taking the digits that follow (perl -l, -0)
     std::string_view stop_short;   ///< letters after whose value everything is data (python -m)
     Names code_long, data_long, data_long2, file_long, stop_long;
+    Names strict_long; ///< long options whose value is not known to be data (node --import)
     bool operand_is_program = false; ///< awk, sed, jq: the first operand is the program text
     bool permute = false;            ///< options may follow operands (GNU getopt)
     bool group_code_next = false;    ///< node -pe: the code is the next element, always
@@ -58,10 +59,12 @@ const Grammar* grammar_of(std::string_view prog) {
         t["ruby"] = ruby;
         Grammar node;
         node.code_short = "ep";
-        node.data_short = "rC";
+        // A module to load (-r, --import, --loader) is code: a data: URL is JavaScript source.
+        node.strict_short = "r";
+        node.data_short = "C";
         node.code_long = {"eval", "print"};
-        node.data_long = {"require",    "import", "input-type",          "env-file",
-                          "conditions", "loader", "experimental-loader", "title"};
+        node.strict_long = {"require", "import", "loader", "experimental-loader"};
+        node.data_long = {"input-type", "env-file", "conditions", "title"};
         node.group_code_next = true;
         t["node"] = node;
         Grammar php;
@@ -232,6 +235,41 @@ bool has(std::string_view letters, char c) {
     return letters.find(c) != std::string_view::npos;
 }
 
+/// getopt_long (and pwsh, mysql, git) take an unambiguous prefix of a long option: `key` is
+/// `name` or a prefix of it.
+bool abbreviates(const Names& names, std::string_view key) {
+    return !key.empty() && std::any_of(names.begin(), names.end(),
+                                       [&](std::string_view n) { return n.starts_with(key); });
+}
+
+/// The one name in `names` that `key` abbreviates, or empty (none, or ambiguous).
+std::string_view abbreviated(const Names& names, std::string_view key) {
+    std::string_view found;
+    for (std::string_view n : names) {
+        if (n == key) {
+            return n;
+        }
+        if (!key.empty() && n.starts_with(key)) {
+            if (!found.empty()) {
+                return {};
+            }
+            found = n;
+        }
+    }
+    return found;
+}
+
+/// Python modules whose command-line arguments are data (file names, text, a port): after
+/// any other `-m MODULE` the arguments may be code (timeit, pdb -c, idlelib -c, cProfile -c,
+/// IPython, unittest's test names, pip's packages).
+bool data_module(std::string_view module) {
+    static const Names modules{"json.tool",   "base64",     "gzip",      "zipfile",   "tarfile",
+                               "http.server", "venv",       "uuid",      "calendar",  "mimetypes",
+                               "compileall",  "py_compile", "sysconfig", "platform",  "ensurepip",
+                               "quopri",      "filecmp",    "tokenize",  "webbrowser"};
+    return in(modules, module);
+}
+
 /// gdb matches an unambiguous prefix of a long option (getopt_long_only): `-eval`, `-eval-c`.
 bool gdb_code_prefix(std::string_view name) {
     return (name.size() >= 2 && std::string_view("eval-command").starts_with(name)) ||
@@ -292,14 +330,29 @@ bool code_program(const std::vector<std::string>& argv, size_t j, std::string_vi
             if (in(g->stop_long, key)) {
                 return true; // gdb --args PROGRAM ARGS: data from here on
             }
-            if (in(g->code_long, key) || (gdb && gdb_code_prefix(key))) {
+            const bool exact = in(g->code_long, key) || in(g->strict_long, key) ||
+                               in(g->data_long, key) || in(g->file_long, key) ||
+                               in(g->data_long2, key);
+            const bool code = in(g->code_long, key) || (gdb && gdb_code_prefix(key)) ||
+                              (!exact && abbreviates(g->code_long, key));
+            const bool strict =
+                !code && (in(g->strict_long, key) || (!exact && abbreviates(g->strict_long, key)));
+            const std::string_view data_name =
+                exact || code || strict ? std::string_view(key) : abbreviated(g->data_long, key);
+            const std::string_view file_name =
+                exact || code || strict ? std::string_view(key) : abbreviated(g->file_long, key);
+            if (code) {
                 found_code(joined ? i : i + 1);
                 if (g->code_to_end || g->code_ends_options) {
                     return true;
                 }
                 i += joined ? 0 : 1;
-            } else if (in(g->data_long, key) || in(g->file_long, key)) {
-                out.file_given = out.file_given || in(g->file_long, key);
+            } else if (strict) {
+                code_at(joined ? i : i + 1, false); // a module to load, a program to run
+                code_at(i, false);
+                i += joined ? 0 : 1;
+            } else if (in(g->data_long, data_name) || in(g->file_long, file_name)) {
+                out.file_given = out.file_given || in(g->file_long, file_name);
                 i += joined ? 0 : 1;
             } else if (in(g->data_long2, key)) {
                 i += 2; // jq --arg NAME VALUE
@@ -335,7 +388,20 @@ bool code_program(const std::vector<std::string>& argv, size_t j, std::string_vi
             if (has(g->data_short, c) || has(g->file_short, c) || has(g->stop_short, c)) {
                 out.file_given = out.file_given || has(g->file_short, c);
                 if (has(g->stop_short, c)) {
-                    return true; // python -m MODULE ARGS
+                    // python -m MODULE ARGS: the module is code (a value choosing it runs
+                    // it), its arguments data only for a module known to read data.
+                    const size_t module = rest ? i : i + 1;
+                    const std::string_view name = module >= argv.size() ? std::string_view()
+                                                  : rest ? std::string_view(a).substr(k + 1)
+                                                         : std::string_view(argv[module]);
+                    code_at(module, false);
+                    code_at(opt, false);
+                    if (!data_module(name)) {
+                        for (size_t m = module + 1; m < argv.size(); ++m) {
+                            code_at(m, false);
+                        }
+                    }
+                    return true;
                 }
                 data_joined = rest;
                 i += rest ? 0 : 1;

@@ -90,6 +90,10 @@ class Loader {
     // arguments are readable by every local user.
     void refuse_secret_in_command(const util::Location& at, const std::vector<std::string>& uses,
                                   std::string_view subject, std::string_view key);
+    // A shell string (argv, probe, an argv-encoded action key) that evaluates a value handed to
+    // it through env or as an argument after the command string as code: an error at the
+    // string (loader_shell_values.cpp).
+    void refuse_fed_values(const toml::table& t, std::string_view subject);
     // A reference in an argument no known shell reads, written among shell characters
     // (quotes, $, `, ;, |, &, <, >, \, line breaks): an error.
     void refuse_shell_text(const util::Location& at, std::string_view text, const std::string& ref,

@@ -154,7 +154,7 @@ std::vector<std::string> Loader::sub_argv(const toml::array& arr, Step& s, std::
             reader = stdin_code_reader(list[i]);
         }
         argv.push_back(sub(*arr.get(i), list[i], s, subject,
-                           roles.role[i] == ArgRole::shell ? Encoding::shell : Encoding::plain));
+                           roles.role[i] == ArgRole::shell ? Encoding::shell : Encoding::argv));
     }
     return argv;
 }
@@ -321,6 +321,7 @@ RawStep Loader::read_step(const toml::table& t, bool is_finally, int index) {
         read_action_keys(t, *spec, s, subject);
     }
     check_host_references(t, s, subject);
+    refuse_fed_values(t, subject);
     std::sort(s.uses.begin(), s.uses.end());
     return raw;
 }

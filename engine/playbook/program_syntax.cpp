@@ -10,25 +10,26 @@ namespace rollback::playbook {
 
 namespace detail {
 
+std::string_view command_option(std::string_view a) {
+    if (a.size() < 4 || a[0] != '-') {
+        return {};
+    }
+    std::string_view name = a.substr(0, a.find('='));
+    const std::string_view bare = name.substr(name.find_first_not_of('-'));
+    static const std::vector<std::string_view> whole{"eval", "exec", "execute",    "command",
+                                                     "call", "cmd",  "entrypoint", "shell"};
+    static const std::vector<std::string_view> ends{"-command", "-cmd",     "-hook", "-eval",
+                                                    "-exec",    "-program", "-shell"};
+    const bool hit = std::find(whole.begin(), whole.end(), bare) != whole.end() ||
+                     std::any_of(ends.begin(), ends.end(),
+                                 [&](std::string_view e) { return bare.ends_with(e); });
+    return hit ? name : std::string_view();
+}
+
 namespace {
 
 bool is_short_group(const std::string& a) {
     return a.size() >= 2 && a[0] == '-' && a[1] != '-';
-}
-
-/// `--name=VALUE` (the element itself) or `--name VALUE` (the next one) is code.
-bool long_code_option(const std::vector<std::string>& argv, size_t& i, std::string_view name,
-                      ScriptArg& out) {
-    const std::string& a = argv[i];
-    if (a == name) {
-        out.options.push_back(++i);
-        return true;
-    }
-    if (a.starts_with(std::string(name) + "=")) {
-        out.options.push_back(i);
-        return true;
-    }
-    return false;
 }
 
 /// watch [options] COMMAND...: the words are joined and run by `sh -c` unless -x/--exec.
@@ -91,8 +92,8 @@ bool ssh_syntax(const std::vector<std::string>& argv, size_t j, ScriptArg& out) 
             if (!joined) {
                 ++i;
             }
-            if (a[k] == 'o') {
-                out.options.push_back(i);
+            if (a[k] == 'o' || a[k] == 'F') {
+                out.options.push_back(i); // an option, or a config file's ProxyCommand
             }
             break;
         }
@@ -139,59 +140,42 @@ bool git_syntax(const std::vector<std::string>& argv, size_t j, ScriptArg& out) 
         return true;
     }
     const std::string sub = argv[i];
-    size_t operands = 0;
     for (size_t k = i + 1; k < argv.size(); ++k) {
         const std::string& b = argv[k];
-        if (long_code_option(argv, k, "--upload-pack", out) ||
-            long_code_option(argv, k, "--receive-pack", out) ||
-            long_code_option(argv, k, "--exec", out) ||
-            long_code_option(argv, k, "--extcmd", out) ||
-            long_code_option(argv, k, "--config", out)) {
+        // Options that take a command (abbreviated too: git takes a unique prefix).
+        static const std::vector<std::string_view> commands{
+            "--upload-pack", "--receive-pack",       "--exec",        "--extcmd",
+            "--config",      "--sendmail-cmd",       "--smtp-server", "--to-cmd",
+            "--cc-cmd",      "--header-cmd",         "--access-hook", "--httpd",
+            "--browser",     "--open-files-in-pager"};
+        if (std::any_of(commands.begin(), commands.end(), [&](std::string_view name) {
+                return long_code_option(argv, k, name, out);
+            })) {
             continue;
+        }
+        if (sub == "grep" && is_short_group(b) && b.find('O') != std::string::npos &&
+            !b.ends_with("O")) {
+            out.options.push_back(k); // -O[PAGER], joined: the pager runs through a shell
+            continue;
+        }
+        if (sub == "bisect" && b == "run") {
+            out.index = k + 1 < argv.size() ? k + 1 : 0;
+            out.to_end = true;
+            break;
         }
         if ((b == "-u" && (sub == "clone" || sub == "fetch" || sub == "ls-remote")) ||
             (b == "-c" && sub == "clone") ||
             (b == "-x" && (sub == "rebase" || sub == "difftool")) ||
+            ((b == "-d" || b == "-b") && sub == "instaweb") ||
             (sub == "filter-branch" && b.starts_with("--") && b.ends_with("-filter"))) {
             out.options.push_back(++k);
         } else if (sub == "submodule" && b == "foreach") {
             out.index = k + 1 < argv.size() ? k + 1 : 0;
             out.to_end = true;
             break;
-        } else if (sub == "config" && !b.starts_with("-") && ++operands == 1 && git_code_name(b)) {
+        } else if (sub == "config" && !b.starts_with("-") && git_code_name(b)) {
+            // Any operand that names a command (`config -f FILE core.sshCommand VALUE`).
             out.options.push_back(k + 1);
-        }
-    }
-    return true;
-}
-
-/// rsync -e/--rsh/--rsync-path and tar's --to-command, --checkpoint-action, -I/
-/// --use-compress-program, -F/--info-script, --new-volume-script, --rsh-command.
-bool option_programs(const std::vector<std::string>& argv, size_t j, std::string_view prog,
-                     ScriptArg& out) {
-    const bool rsync = prog == "rsync";
-    out = {0, false, std::string(prog)};
-    static const std::vector<std::string_view> rsync_long{"--rsh", "--rsync-path"};
-    static const std::vector<std::string_view> tar_long{
-        "--to-command",  "--checkpoint-action", "--use-compress-program",
-        "--info-script", "--new-volume-script", "--rsh-command"};
-    for (size_t i = j + 1; i < argv.size(); ++i) {
-        const std::string& a = argv[i];
-        bool hit = false;
-        for (std::string_view name : rsync ? rsync_long : tar_long) {
-            if (!hit && long_code_option(argv, i, name, out)) {
-                hit = true;
-            }
-        }
-        if (hit || !is_short_group(a)) {
-            continue;
-        }
-        const std::string_view letters = rsync ? "e" : "IF";
-        for (size_t k = 1; k < a.size(); ++k) {
-            if (letters.find(a[k]) != std::string_view::npos) {
-                out.options.push_back(k + 1 < a.size() ? i : i + 1);
-                break;
-            }
         }
     }
     return true;
@@ -210,8 +194,8 @@ bool program_code_arguments(const std::vector<std::string>& argv, size_t j, std:
     if (prog == "git") {
         return git_syntax(argv, j, out);
     }
-    if (prog == "rsync" || prog == "tar" || prog == "gtar" || prog == "bsdtar") {
-        return option_programs(argv, j, prog, out);
+    if (option_program_arguments(argv, j, prog, out)) {
+        return true;
     }
     if (prog == "tmux" || prog == "screen" || prog == "parallel" || prog == "sem") {
         // Commands given as strings (new-session, send-keys, -X stuff, parallel's template)
@@ -265,17 +249,19 @@ ArgRoles argument_roles(const std::vector<std::string>& argv) {
             mark(k, ArgRole::code, s.program);
         }
     }
+    // On any program, known or not: a long option whose name says it takes a command
+    // (--eval, --exec, --command, --call, --*-cmd, --*-hook, --entrypoint, --shell).
+    for (size_t i = 0; i < argv.size(); ++i) {
+        if (const std::string_view name = command_option(argv[i]); !name.empty()) {
+            mark(argv[i].find('=') == std::string::npos ? i + 1 : i, ArgRole::code,
+                 std::string(basename_of(argv[0])) + " " + std::string(name));
+        }
+    }
     return r;
 }
 
 namespace detail {
 
-namespace {
-
-constexpr char k_quoted_dollar = '\x01';
-
-/// The simple commands of a shell script as words, quotes removed, redirections dropped:
-/// rough, but never splits inside quotes. `<(` (process substitution) stays a word of its own.
 std::vector<std::vector<std::string>> simple_commands(std::string_view text) {
     std::vector<std::vector<std::string>> out(1);
     std::string word;
@@ -350,8 +336,12 @@ std::vector<std::vector<std::string>> simple_commands(std::string_view text) {
     return out;
 }
 
+namespace {
+
+/// Standard input, or any other descriptor a here-string can feed (`/dev/fd/3 3<<<"$1"`).
 bool is_stdin_path(std::string_view w) {
-    return w == "-" || w == "/dev/stdin" || w == "/dev/fd/0" || w == "/proc/self/fd/0" || w == "<(";
+    return w == "-" || w == "/dev/stdin" || w == "<(" || w.starts_with("/dev/fd/") ||
+           w.starts_with("/proc/self/fd/") || w.starts_with("/proc/$$/fd/");
 }
 
 /// The first operand after the options of the program at words[j] (options with a value
@@ -389,6 +379,9 @@ std::string reads_code(const std::vector<std::string>& words, size_t j) {
     if (prog == "eval") {
         return "eval";
     }
+    if (prog == "trap" && j + 1 < words.size() && words[j + 1].find('$') != std::string::npos) {
+        return "trap running an expanded variable";
+    }
     if ((prog == "source" || prog == ".") && j + 1 < words.size() && is_stdin_path(words[j + 1])) {
         return prog + " " + words[j + 1];
     }
@@ -407,15 +400,21 @@ std::string reads_code(const std::vector<std::string>& words, size_t j) {
     if (prog == "psql" || prog == "mysql" || prog == "mariadb" || prog == "sqlite3") {
         for (size_t i = j + 1; i < words.size(); ++i) {
             const std::string& a = words[i];
-            if (a == "-c" || a == "-e" || a == "-f" || a == "-cmd" || a.starts_with("--command") ||
+            if (a == "-c" || a == "-e" || a == "-f" || a.starts_with("--command") ||
                 a.starts_with("--execute") || a.starts_with("--file")) {
                 return "";
             }
         }
-        if (prog == "sqlite3" &&
-            std::count_if(words.begin() + static_cast<long>(j) + 1, words.end(),
-                          [](const std::string& w) { return !w.starts_with("-"); }) >= 2) {
-            return "";
+        if (prog == "sqlite3") {
+            // SQL after the database: not reading its input (a -cmd runs, then it reads).
+            bool stops = false;
+            const ScriptArg sql = own_arguments(words, j, stops);
+            for (size_t k : sql.options) {
+                if (k < words.size() && !words[k].starts_with("-") && words[k - 1] != "-cmd" &&
+                    words[k - 1] != "--cmd") {
+                    return "";
+                }
+            }
         }
         return prog + " (SQL)";
     }
@@ -470,7 +469,19 @@ std::string stdin_code_reader(std::string_view script) {
         static const std::vector<std::string_view> runners{"busybox", "docker",     "podman",
                                                            "kubectl", "lxc-attach", "machinectl"};
         const std::string_view prog = detail::basename_of(words[j]);
-        const bool wrapped = detail::is_wrapper(prog) ||
+        // (An expansion that is only the directory of a fixed program, `"$D"/bin/tool`, is not.)
+        const std::string& w = words[j];
+        const size_t last = w.rfind('$');
+        size_t after = last == std::string::npos ? last : last + 1;
+        if (after < w.size() && w[after] == '{') {
+            after = w.find('}', after);
+        }
+        if (last != std::string::npos &&
+            (after >= w.size() || w.find('/', after) == std::string::npos)) {
+            // `"$0" -c "$1"`, `${SHELL:-sh} -c`, `$e "$1"` with e=eval: any program may run.
+            return "a command named by an expansion (" + words[j] + ")";
+        }
+        const bool wrapped = detail::is_wrapper(prog) || prog == "builtin" ||
                              std::find(runners.begin(), runners.end(), prog) != runners.end();
         // A shell's or interpreter's code built from an expansion (`sh -c "$x"`,
         // `python3 -c "$1"`, `su app -c "$CMD"`): whatever the variable holds runs.

@@ -19,9 +19,19 @@ std::string_view basename_of(std::string_view prog) {
 }
 
 bool is_shell(std::string_view prog) {
-    static const std::vector<std::string_view> shells{"sh",  "bash", "dash", "ksh",
-                                                      "zsh", "ash",  "mksh", "posh"};
-    return std::find(shells.begin(), shells.end(), prog) != shells.end();
+    // Every shell by name: restricted (rbash, rksh), versioned (ksh93, bash5.2, zsh-5.9) and
+    // the shells outside the Bourne family (csh, fish, rc, ...): each runs its -c string.
+    static const std::vector<std::string_view> shells{
+        "sh",    "bash", "dash",  "ksh",    "zsh",   "ash",   "mksh", "posh", "rbash",
+        "rksh",  "rzsh", "pdksh", "oksh",   "loksh", "lksh",  "yash", "fish", "tcsh",
+        "csh",   "rc",   "es",    "hush",   "msh",   "bosh",  "jsh",  "osh",  "ysh",
+        "oil",   "nu",   "xonsh", "elvish", "ion",   "murex", "mrsh", "gash", "sash",
+        "smrsh", "pfsh", "pfksh", "pfcsh",  "scsh",  "rush",  "nsh",  "ksh88"};
+    // A version after the name (`ksh93`, `bash5.2`, `zsh-5.9`, `python`-like suffixes).
+    const size_t end = prog.find_last_not_of("0123456789.-_");
+    const std::string_view base = end == std::string_view::npos ? prog : prog.substr(0, end + 1);
+    return std::find(shells.begin(), shells.end(), prog) != shells.end() ||
+           std::find(shells.begin(), shells.end(), base) != shells.end();
 }
 
 bool is_interpreter(std::string_view prog) {
@@ -34,6 +44,7 @@ bool is_interpreter(std::string_view prog) {
 size_t shell_script_after(const std::vector<std::string>& argv, size_t j,
                           std::vector<size_t>* options) {
     bool command_string = false;
+    const bool fish = basename_of(argv[j]).starts_with("fish");
     auto option = [&](size_t i) {
         if (options != nullptr && i < argv.size()) {
             options->push_back(i);
@@ -53,14 +64,23 @@ size_t shell_script_after(const std::vector<std::string>& argv, size_t j,
         }
         option(i);
         if (a.starts_with("--")) {
-            if (a == "--rcfile" || a == "--init-file") {
-                option(++i);
+            if (a == "--command" || a == "--commands") {
+                return i + 1 < argv.size() ? i + 1 : 0; // fish, nu: the command string
+            }
+            if (a.starts_with("--command=") || a.starts_with("--commands=")) {
+                return i;
+            }
+            if (a == "--rcfile" || a == "--init-file" || a == "--init-command" ||
+                a == "--execute") {
+                option(++i); // a file, or code run first (fish -C): never data
             }
             continue; // --norc, --noprofile, --posix, --login, ...
         }
         for (size_t k = 1; k < a.size(); ++k) {
             if (a[k] == 'c' && a[0] == '-') {
                 command_string = true;
+            } else if (a[k] == 'C' && a[0] == '-' && k + 1 == a.size() && fish) {
+                option(++i); // fish -C CODE (an init command); bash's -C is a flag
             } else if (a[k] == 'o' || a[k] == 'O') {
                 option(++i); // -o NAME, also at the end of a group (`-eo pipefail`)
             }
@@ -140,19 +160,39 @@ ScriptArg own_arguments(const std::vector<std::string>& argv, size_t j, bool& st
         }
         return {}; // flock FILE PROGRAM ARGS, su USER: what follows may be a program
     }
-    if (prog == "sqlite3") {
-        // sqlite3 [OPTIONS] DATABASE [SQL]; -cmd SQL
+    if (prog == "sqlite3" || prog == "sqlite") {
+        // sqlite3 [OPTIONS] DATABASE [SQL...]: options may stand anywhere (-separator , DB),
+        // every argument after the database is SQL or a dot-command (.shell runs a shell),
+        // and so is each -cmd value. An option word itself is never data.
+        static const std::vector<std::string_view> with_value{
+            "cmd",  "init",   "newline", "nullvalue", "separator", "vfs",      "maxsize",
+            "mmap", "escape", "A",       "heap",      "pagecache", "lookaside"};
         stops = true;
-        size_t operands = 0;
+        ScriptArg out{0, false, std::string(prog)};
+        bool database = false;
         for (size_t i = j + 1; i < argv.size(); ++i) {
-            if (argv[i] == "-cmd" && i + 1 < argv.size()) {
-                return {i + 1, false, "sqlite3"};
+            const std::string& a = argv[i];
+            if (a.size() < 2 || a[0] != '-') {
+                if (database) {
+                    out.options.push_back(i);
+                    out.index = out.index == 0 ? i : out.index;
+                }
+                database = true;
+                continue;
             }
-            if (!argv[i].starts_with("-") && ++operands == 2) {
-                return {i, false, "sqlite3"};
+            out.options.push_back(i);
+            std::string_view name(a);
+            name.remove_prefix(a[1] == '-' ? 2 : 1);
+            if (std::find(with_value.begin(), with_value.end(), name) == with_value.end()) {
+                continue;
             }
+            if (name == "cmd" && i + 1 < argv.size()) {
+                out.options.push_back(i + 1);
+                out.index = out.index == 0 ? i + 1 : out.index;
+            }
+            i += name == "pagecache" || name == "lookaside" ? 2 : 1;
         }
-        return {};
+        return out;
     }
     if (CodeScan scan; code_program(argv, j, prog, scan)) {
         const std::string name = prog == "env" ? "env -S" : std::string(prog);

@@ -46,6 +46,24 @@ ScriptArg own_arguments(const std::vector<std::string>& argv, size_t j, bool& st
 /// tclsh, pwsh, awk family, sed, jq, psql, mysql, env, gdb, vim family) and returns true.
 bool code_program(const std::vector<std::string>& argv, size_t j, std::string_view prog,
                   CodeScan& out);
+/// `--name=VALUE` (the element itself) or `--name VALUE` (the next one) is code, `--name` also
+/// abbreviated to a unique prefix as getopt_long takes it (`--to-comm`, `--use-compress-prog`);
+/// a prefix that is itself an option of the program (`--checkpoint` of tar) is not.
+bool long_code_option(const std::vector<std::string>& argv, size_t& i, std::string_view name,
+                      ScriptArg& out);
+/// tar (also the old bundled form `tar cIf PROG ...`), rsync, make (--eval, VAR=VALUE), zip
+/// (-TT), scp/sftp (-o, -F, -S, -D), gcc/clang (-wrapper, -fplugin, -B, -specs): fills `out`
+/// with the option values that are code and returns true; false for any other program.
+bool option_program_arguments(const std::vector<std::string>& argv, size_t j, std::string_view prog,
+                              ScriptArg& out);
+/// The option word of `a` (`--eval`, `-exec`, `--foo-command` of `--foo-command=X`) when its
+/// name says it takes a command, whatever the program; else empty.
+std::string_view command_option(std::string_view a);
+/// In simple_commands' words: a `$` that stood in single quotes (not expanded).
+inline constexpr char k_quoted_dollar = '\x01';
+/// The simple commands of a shell script as words, quotes removed, redirections dropped:
+/// rough, but never splits inside quotes. `<(` (process substitution) stays a word of its own.
+std::vector<std::vector<std::string>> simple_commands(std::string_view text);
 /// For a program that runs an argument (or the rest of its arguments) through a shell or as
 /// code by a syntax of its own — watch (without -x), ssh, git (-c, --upload-pack, rebase -x,
 /// submodule foreach, config alias.*), rsync -e, tar --to-command, tmux, screen, parallel, sg —

@@ -16,6 +16,37 @@
 
 namespace rollback::playbook {
 
+namespace {
+
+/// A value that makes an argument begin with `|` or `!` — the whole element, or an option's
+/// value (`-o{{v}}`, `--output={{v}}`) — or end with `|`: psql -o, strace -o, ed FILE, perl's
+/// two-argument open (which trims spaces first) and awk's getline read such a name as a
+/// command to run. Empty when the value may stand there.
+std::string pipe_name_problem(std::string_view before, std::string_view value, bool ends) {
+    const bool option_value = before.empty() || before.back() == '=' ||
+                              (before.size() >= 2 && before[0] == '-' && before[1] != '-' &&
+                               std::all_of(before.begin() + 1, before.end(),
+                                           [](unsigned char c) { return std::isalnum(c) != 0; }));
+    const size_t first = value.find_first_not_of(" \t\r\n\f\v");
+    const size_t last = value.find_last_not_of(" \t\r\n\f\v");
+    if (first == std::string_view::npos) {
+        return "";
+    }
+    if (option_value && (value[first] == '|' || value[first] == '!')) {
+        return std::string("begins with '") + value[first] +
+               "' where it begins an argument or an option's value: programs read such a name "
+               "as a command to run (psql -o, strace -o, ed, perl's open); write a fixed prefix "
+               "before it (\"./{{v}}\", \"/srv/out/{{v}}\")";
+    }
+    if (ends && value[last] == '|') {
+        return "ends with '|' where it ends an argument: perl's open reads such a name as a "
+               "command to run; write a fixed suffix after it";
+    }
+    return "";
+}
+
+} // namespace
+
 std::string_view to_string(Encoding e) {
     switch (e) {
     case Encoding::plain:
@@ -288,10 +319,19 @@ Substitution Substituter::apply(std::string_view text, Encoding encoding,
         };
         switch (encoding) {
         case Encoding::plain:
-        case Encoding::argv: // one element: script_argument chose shell for the script
             if (!refuse_nul("a program argument, environment value or path")) {
                 out.text += value;
             }
+            break;
+        case Encoding::argv: // one element of an argv array, read as data
+            if (refuse_nul("a program argument")) {
+                break;
+            }
+            if (auto why = pipe_name_problem(out.text, value, pos >= text.size()); !why.empty()) {
+                problems.push_back("the value of " + ref + " " + why);
+                break;
+            }
+            out.text += value;
             break;
         case Encoding::shell:
             // Never a value in shell text: no quoting keeps it data everywhere a shell can put

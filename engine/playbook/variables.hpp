@@ -112,6 +112,15 @@ ArgRoles argument_roles(const std::vector<std::string>& argv);
 /// `eval` anywhere; else empty. Data written anywhere in such a script can reach it.
 std::string stdin_code_reader(std::string_view script);
 
+/// Where shell text evaluates a value handed to it as code: `names` are environment variables
+/// that hold a reference, `positional` says the arguments after the command string do ($1,
+/// $@). Arithmetic ((( )), $(( )), $[ ], let, [[ -eq ]], declare -i, subscripts,
+/// ${v:off:len}), names (printf -v, read, [[ -v ]], declare -n, unset, ${!v}), code (source,
+/// trap) and the command position ($N, "$@" run as a command) — a description of the first
+/// such use, or empty.
+std::string fed_value_use(std::string_view script, const std::vector<std::string>& names,
+                          bool positional);
+
 /// script_argument(argv).index when that argument is shell code, else 0.
 size_t shell_command_index(const std::vector<std::string>& argv);
 

@@ -210,7 +210,8 @@ TEST_SUITE("playbook") {
              {{{"-Sc", "X"}, ArgRole::code},
               {{"-W", "ignore", "-c", "X"}, ArgRole::code},
               {{"-c", "code", "-c", "X"}, ArgRole::data}, // sys.argv
-              {{"-m", "mod", "-c", "X"}, ArgRole::data},
+              {{"-m", "json.tool", "-c", "X"}, ArgRole::data},
+              {{"-m", "mod", "-c", "X"}, ArgRole::code}, // a module not known to read data
               {{"tool.py", "-c", "X"}, ArgRole::data}}},
             {"jq",
              {{{"-r", "--arg", "n", "v", "X"}, ArgRole::code},

@@ -1,0 +1,334 @@
+// SPDX-License-Identifier: MIT
+// Values handed to a shell script the way docs/playbook.md prescribes — env = { N = "{{v}}" }
+// read as "$N", or an argument after the command string read as "$1" — stay data only where
+// the shell expands them as words. Where bash, ksh or zsh evaluate a variable's value again
+// (arithmetic, names, indirection) or run it as a command, the value would be code.
+#include "playbook/script_syntax.hpp"
+#include "playbook/variables.hpp"
+
+#include <algorithm>
+#include <cctype>
+
+namespace rollback::playbook {
+
+namespace {
+
+bool ident_start(char c) {
+    return std::isalpha(static_cast<unsigned char>(c)) != 0 || c == '_';
+}
+
+bool ident_char(char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_';
+}
+
+/// The end of the bracketed text opened at `open` (depth counted), or the end of `t`.
+size_t closing(std::string_view t, size_t open, char o, char c) {
+    int depth = 0;
+    for (size_t i = open; i < t.size(); ++i) {
+        depth += t[i] == o ? 1 : t[i] == c ? -1 : 0;
+        if (depth == 0) {
+            return i;
+        }
+    }
+    return t.size();
+}
+
+struct Fed {
+    const std::vector<std::string>& names;
+    bool positional;
+
+    bool name(std::string_view n) const {
+        if (positional && !n.empty() &&
+            (n == "@" || n == "*" || (n != "0" && std::all_of(n.begin(), n.end(), [](char c) {
+                                          return std::isdigit(static_cast<unsigned char>(c)) != 0;
+                                      })))) {
+            return true;
+        }
+        return std::find(names.begin(), names.end(), n) != names.end();
+    }
+
+    /// An expansion of a fed name in `t` ($N, ${N...}, ${!N}, ${#N}, $1, $@, ${(e)N}).
+    bool expands(std::string_view t) const {
+        for (size_t i = 0; i + 1 < t.size(); ++i) {
+            if (t[i] != '$') {
+                continue;
+            }
+            size_t k = i + 1;
+            if (t[k] == '{') {
+                ++k;
+                if (k < t.size() && t[k] == '(') { // zsh flags: ${(e)N}, ${(P)N}
+                    k = t.find(')', k);
+                    k = k == std::string_view::npos ? t.size() : k + 1;
+                }
+                while (k < t.size() && (t[k] == '!' || t[k] == '#')) {
+                    ++k;
+                }
+            }
+            size_t e = k;
+            if (e < t.size() && (t[e] == '@' || t[e] == '*')) {
+                ++e;
+            } else if (e < t.size() && std::isdigit(static_cast<unsigned char>(t[e])) != 0) {
+                // $1 is one digit; ${10} all of them.
+                e = t[i + 1] == '{' ? t.find_first_not_of("0123456789", e) : e + 1;
+                e = e == std::string_view::npos ? t.size() : e;
+            } else {
+                while (e < t.size() && ident_char(t[e])) {
+                    ++e;
+                }
+            }
+            if (e > k && name(t.substr(k, e - k))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /// A command word the value chooses: the expansion is the program's name, not only the
+    /// directory of a fixed one (`"$D"/bin/tool` runs tool; `$N`, `/opt/$N`, "$@" run the value).
+    bool names_program(std::string_view w) const {
+        if (!expands(w)) {
+            return false;
+        }
+        size_t last = w.rfind('$');
+        size_t after = last + 1;
+        if (after < w.size() && w[after] == '{') {
+            after = closing(w, after, '{', '}') + 1;
+        }
+        return after >= w.size() || w.find('/', after) == std::string_view::npos;
+    }
+
+    /// In an arithmetic expression a bare name is evaluated too: `(( N + 1 ))`.
+    bool in_arithmetic(std::string_view t) const {
+        if (expands(t)) {
+            return true;
+        }
+        for (size_t i = 0; i < t.size(); ++i) {
+            if (!ident_start(t[i]) || (i > 0 && (ident_char(t[i - 1]) || t[i - 1] == '$'))) {
+                continue;
+            }
+            size_t e = i;
+            while (e < t.size() && ident_char(t[e])) {
+                ++e;
+            }
+            if (std::find(names.begin(), names.end(), t.substr(i, e - i)) != names.end()) {
+                return true;
+            }
+            i = e;
+        }
+        return false;
+    }
+};
+
+/// Arithmetic and subscript contexts in the raw text (quotes are not looked at: a nested
+/// command string counts too).
+std::string arithmetic_use(std::string_view t, const Fed& fed) {
+    for (size_t i = 0; i < t.size(); ++i) {
+        if (t.substr(i, 2) == "((") {
+            const size_t end = closing(t, i, '(', ')');
+            if (fed.in_arithmetic(t.substr(i, end - i))) {
+                return "an arithmetic expression (( )) / $(( ))";
+            }
+        } else if (t.substr(i, 2) == "$[") {
+            const size_t end = closing(t, i + 1, '[', ']');
+            if (fed.in_arithmetic(t.substr(i + 2, end - i - 2))) {
+                return "an arithmetic expression $[ ]";
+            }
+        } else if (t.substr(i, 2) == "[[") {
+            const size_t end = t.find("]]", i);
+            const std::string_view test = t.substr(i, end == t.npos ? t.npos : end - i);
+            static const std::vector<std::string_view> ops{" -eq ", " -ne ", " -lt ", " -le ",
+                                                           " -gt ", " -ge ", " -v ",  " -R "};
+            const bool evaluates = std::any_of(ops.begin(), ops.end(), [&](std::string_view op) {
+                return test.find(op) != std::string_view::npos;
+            });
+            if (evaluates && fed.in_arithmetic(test)) {
+                return "[[ ]] with -eq/-ne/-lt/-le/-gt/-ge or -v (its operands are evaluated)";
+            }
+        } else if (t[i] == '[' && i > 0 && ident_char(t[i - 1])) {
+            // An indexed array's subscript: ${a[$N]}, a[$N]=x, ${#a[N]}.
+            const size_t end = closing(t, i, '[', ']');
+            if (fed.in_arithmetic(t.substr(i + 1, end - i - 1))) {
+                return "an array subscript";
+            }
+        } else if (t.substr(i, 2) == "${") {
+            size_t k = i + 2;
+            while (k < t.size() && (ident_char(t[k]) || t[k] == '@' || t[k] == '*')) {
+                ++k;
+            }
+            if (k + 1 < t.size() && t[k] == ':' &&
+                std::string_view("-=?+").find(t[k + 1]) == std::string_view::npos) {
+                const size_t end = closing(t, i + 1, '{', '}');
+                if (fed.in_arithmetic(t.substr(k + 1, end - k - 1))) {
+                    return "a substring offset or length ${v:offset:length}";
+                }
+            }
+            if (t.substr(i + 2, 1) == "!" && fed.expands("$" + std::string(t.substr(i + 3)))) {
+                return "an indirect expansion ${!name}";
+            }
+            if (t.substr(i + 2, 1) == "(" && fed.expands(t.substr(i))) {
+                return "a zsh expansion flag ${(...)name}";
+            }
+        }
+    }
+    return "";
+}
+
+bool is_option(const std::string& w) {
+    return w.size() >= 2 && (w[0] == '-' || w[0] == '+');
+}
+
+/// Builtins that take variable names (or code) as arguments: where a fed value there is
+/// evaluated. `words[j]` is the builtin.
+std::string name_use(const std::vector<std::string>& words, size_t j, const Fed& fed) {
+    const std::string& b = words[j];
+    auto any_from = [&](size_t k) {
+        return std::any_of(words.begin() + static_cast<long>(k), words.end(),
+                           [&](const std::string& w) { return fed.expands(w); });
+    };
+    if (b == "eval" || b == "let" || b == "unset" || b == "mapfile" || b == "readarray" ||
+        b == "getopts" || b == "source" || b == "." || b == "trap" || b == "alias") {
+        return any_from(j + 1) ? b + " (its arguments are names, arithmetic or code)" : "";
+    }
+    if (b == "printf" || b == "wait") {
+        for (size_t k = j + 1; k < words.size(); ++k) {
+            if ((words[k] == "-v" || words[k] == "-p") && k + 1 < words.size() &&
+                fed.expands(words[k + 1])) {
+                return b + " " + words[k] + " (a variable name)";
+            }
+            if ((words[k].starts_with("-v") || words[k].starts_with("-p")) &&
+                fed.expands(words[k])) {
+                return b + " -v (a variable name)";
+            }
+        }
+        return "";
+    }
+    if (b == "read") {
+        for (size_t k = j + 1; k < words.size(); ++k) {
+            if (words[k] == "-d" || words[k] == "-i" || words[k] == "-p") {
+                ++k; // a delimiter, default text or prompt: text
+            } else if (fed.expands(words[k])) {
+                return "read (its arguments are variable names)";
+            }
+        }
+        return "";
+    }
+    if (b == "test" || b == "[") {
+        for (size_t k = j + 1; k + 1 < words.size(); ++k) {
+            if ((words[k] == "-v" || words[k] == "-R") && fed.expands(words[k + 1])) {
+                return b + " -v (a variable name, its subscript evaluated)";
+            }
+        }
+        return "";
+    }
+    if (b == "declare" || b == "typeset" || b == "local" || b == "export" || b == "readonly") {
+        bool evaluated_values = false; // -i: arithmetic, -n: a name
+        for (size_t k = j + 1; k < words.size(); ++k) {
+            const std::string& w = words[k];
+            if (is_option(w)) {
+                evaluated_values = evaluated_values || w.find_first_of("in") != std::string::npos;
+                continue;
+            }
+            const size_t eq = w.find('=');
+            if (fed.expands(evaluated_values || eq == std::string::npos
+                                ? std::string_view(w)
+                                : std::string_view(w).substr(0, eq))) {
+                return b + (evaluated_values ? " -i/-n (the value is arithmetic or a name)"
+                                             : " (a variable name)");
+            }
+        }
+    }
+    return "";
+}
+
+/// Words that run the word after them (and their own options) as a command.
+bool runs_next(const std::vector<std::string>& words, size_t j) {
+    const std::string_view w = detail::basename_of(words[j]);
+    if (w == "command") {
+        return std::none_of(words.begin() + static_cast<long>(j), words.end(),
+                            [](const std::string& a) { return a == "-v" || a == "-V"; });
+    }
+    return w == "exec" || w == "builtin" || w == "coproc" || detail::is_wrapper(w);
+}
+
+std::string misuse(std::string_view script, const Fed& fed, int depth) {
+    if (std::string a = arithmetic_use(script, fed); !a.empty()) {
+        return a;
+    }
+    static const std::vector<std::string_view> keywords{
+        "{", "}", "!", "if", "then", "else", "elif", "do", "while", "until", "time"};
+    for (const auto& words : detail::simple_commands(script)) {
+        size_t j = 0;
+        while (j < words.size() &&
+               ((words[j].find('=') != std::string::npos && ident_start(words[j][0])) ||
+                std::find(keywords.begin(), keywords.end(), words[j]) != keywords.end())) {
+            ++j;
+        }
+        if (j >= words.size()) {
+            continue;
+        }
+        // The command itself, and after exec/command/env/sudo/timeout ... the one they run
+        // (their options, NAME=VALUE words and numbers skipped).
+        for (size_t k = j; k < words.size() && words[j] != "[[";) {
+            if (fed.names_program(words[k])) {
+                return "the command position (the value would be run as a command)";
+            }
+            if (std::string n = name_use(words, k, fed); !n.empty()) {
+                return n; // builtin eval "$1", command read "$N"
+            }
+            if (words[k].find('$') != std::string::npos && !fed.expands(words[k]) &&
+                std::any_of(words.begin() + static_cast<long>(k), words.end(),
+                            [&](const std::string& w) { return fed.expands(w); })) {
+                return "a command named by an expansion (" + words[k] +
+                       "), the value among its "
+                       "arguments";
+            }
+            if (!runs_next(words, k)) {
+                break;
+            }
+            for (++k; k < words.size() &&
+                      (is_option(words[k]) || words[k].find('=') != std::string::npos ||
+                       words[k].find_first_not_of("0123456789.smhd") == std::string::npos);
+                 ++k) {
+            }
+        }
+        // A shell's command string in this command: its own positional parameters are fed
+        // when a later word is.
+        const ArgRoles roles = argument_roles(words);
+        for (size_t k = j; depth < 4 && k < words.size(); ++k) {
+            if (roles.role[k] != ArgRole::shell) {
+                continue;
+            }
+            const bool args_fed = std::any_of(words.begin() + static_cast<long>(k) + 1, words.end(),
+                                              [&](const std::string& w) { return fed.expands(w); });
+            const Fed inner{fed.names, fed.positional || args_fed};
+            std::string text = words[k]; // its own single-quoted `$` expand there
+            std::replace(text.begin(), text.end(), detail::k_quoted_dollar, '$');
+            if (std::string m = misuse(text, inner, depth + 1); !m.empty()) {
+                return m + " in " + roles.program[k] + "'s command string";
+            }
+        }
+    }
+    return "";
+}
+
+} // namespace
+
+std::string fed_value_use(std::string_view script, const std::vector<std::string>& names,
+                          bool positional) {
+    if (names.empty() && !positional) {
+        return "";
+    }
+    if (std::string m = misuse(script, Fed{names, positional}, 0); !m.empty()) {
+        return m;
+    }
+    if (!names.empty()) {
+        // A string that runs what it reads (eval, source /dev/fd/3 3<<<"$N"): the
+        // environment's values reach it as surely as its arguments.
+        if (std::string reader = stdin_code_reader(script); !reader.empty()) {
+            return "a string that runs what it reads (" + reader + ")";
+        }
+    }
+    return "";
+}
+
+} // namespace rollback::playbook
