@@ -145,9 +145,15 @@ std::string arithmetic_use(std::string_view t, const Fed& fed) {
                 return "[[ ]] with -eq/-ne/-lt/-le/-gt/-ge or -v (its operands are evaluated)";
             }
         } else if (t[i] == '[' && i > 0 && ident_char(t[i - 1])) {
-            // An indexed array's subscript: ${a[$N]}, a[$N]=x, ${#a[N]}.
+            // An indexed array's subscript: ${a[$N]}, a[$N]=x, ${#a[N]} (a name before it:
+            // not `\033[2J`).
+            size_t start = i;
+            while (start > 0 && ident_char(t[start - 1])) {
+                --start;
+            }
             const size_t end = closing(t, i, '[', ']');
-            if (fed.in_arithmetic(t.substr(i + 1, end - i - 1))) {
+            if (ident_start(t[start]) && end < t.size() &&
+                fed.in_arithmetic(t.substr(i + 1, end - i - 1))) {
                 return "an array subscript";
             }
         } else if (t.substr(i, 2) == "${") {

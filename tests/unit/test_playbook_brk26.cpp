@@ -267,7 +267,9 @@ TEST_SUITE("playbook") {
             "[[ \"$N\" == x ]]",
             "(( M + 1 ))",
             "echo \"${N:-default}\"",
-            "tool --name \"$1\" -- \"$@\""};
+            "tool --name \"$1\" -- \"$@\"",
+            "printf '\\033[2J'; printf '%s' \"$(printf %s \"$N\" | tr A-Z a-z)\"",
+            "grep x[0-9] \"$N\""};
         for (const auto& s : refused_env) {
             CAPTURE(s);
             CHECK(!fed_value_use(s, env, false).empty());
