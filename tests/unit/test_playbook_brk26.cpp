@@ -329,4 +329,98 @@ TEST_SUITE("playbook") {
                                               "\"{{v}}\", \"true\"]\n");
         CHECK_THROWS_AS(playbook::load(p, options), util::InvalidInput);
     }
+
+    TEST_CASE("brk26: generated — context x spelling x route against a reference model") {
+        // The model: a fed value is refused exactly in the contexts bash evaluates again.
+        struct Context {
+            std::string text; // X: the expansion
+            bool evaluates;
+        };
+        const std::vector<Context> contexts{{"(( X + 1 ))", true},
+                                            {"echo $(( X * 2 ))", true},
+                                            {"[[ X -gt 0 ]]", true},
+                                            {"let y=X", true},
+                                            {"declare -i y=X", true},
+                                            {"echo ${a[X]}", true},
+                                            {"a[X]=1", true},
+                                            {"printf -v X %s 1", true},
+                                            {"read -r X", true},
+                                            {"[[ -v X ]]", true},
+                                            {"unset X", true},
+                                            {"X", true},
+                                            {"exec X", true},
+                                            {"X arg", true},
+                                            {"nohup X", true},
+                                            {"echo X", false},
+                                            {"[ X -gt 0 ]", false},
+                                            {"cp X /tmp/y", false},
+                                            {"case X in a) ;; esac", false},
+                                            {"local y=X", false},
+                                            {"printf '%s' X", false},
+                                            {"echo X > out", false},
+                                            {"test X = y", false},
+                                            {"[[ X == y ]]", false}};
+        const std::vector<std::string> env_spellings{"$N", "\"$N\"", "${N}", "\"${N}\""};
+        const std::vector<std::string> arg_spellings{"$1", "\"$1\"", "${1}", "\"$@\""};
+        size_t cases = 0;
+        auto with = [](std::string text, const std::string& x) {
+            for (size_t at = text.find('X'); at != std::string::npos; at = text.find('X', at)) {
+                text.replace(at, 1, x);
+                at += x.size();
+            }
+            return text;
+        };
+        for (const auto& c : contexts) {
+            for (const auto& x : env_spellings) {
+                const std::string script = "set -e; " + with(c.text, x);
+                CAPTURE(script);
+                CHECK(fed_value_use(script, {"N"}, false).empty() == !c.evaluates);
+                CHECK(fed_value_use(script, {}, false).empty()); // no value handed over
+                ++cases;
+            }
+            for (const auto& x : arg_spellings) {
+                const std::string script = with(c.text, x) + "; echo done";
+                CAPTURE(script);
+                CHECK(fed_value_use(script, {}, true).empty() == !c.evaluates);
+                CHECK(fed_value_use(script, {}, false).empty()); // no argument holds a value
+                ++cases;
+            }
+        }
+        CHECK(cases == contexts.size() * 8);
+    }
+
+    TEST_CASE("brk26: generated — every prefix of a code long option is that option") {
+        // getopt_long: any prefix of `--to-command` (past what another option takes whole)
+        // names it; joined and separate values.
+        const std::vector<std::pair<std::string, std::vector<std::string>>> programs{
+            {"tar",
+             {"to-command", "checkpoint-action", "use-compress-program", "info-script",
+              "new-volume-script", "rsh-command"}},
+            {"rsync", {"rsync-path"}},
+            {"make", {"eval"}},
+            {"zip", {"unzip-command"}},
+            {"sed", {"expression"}},
+            {"psql", {"command"}}};
+        size_t cases = 0;
+        for (const auto& [program, options] : programs) {
+            for (const auto& option : options) {
+                for (size_t n = 2; n <= option.size(); ++n) {
+                    const std::string prefix = "--" + option.substr(0, n);
+                    if (prefix == "--checkpoint" || prefix == "--to") {
+                        continue; // options of their own
+                    }
+                    const std::vector<std::string> joined{program, prefix + "=X", "f"};
+                    const std::vector<std::string> separate{program, prefix, "X", "f"};
+                    CAPTURE(shown(joined));
+                    CHECK(argument_roles(joined).role[1] != ArgRole::data);
+                    CHECK(argument_roles(separate).role[2] != ArgRole::data);
+                    ++cases;
+                }
+            }
+        }
+        CHECK(cases > 100);
+        // The whole option that is a prefix of a code one stays itself.
+        CHECK(argument_roles({"tar", "--checkpoint=10", "-cf", "o.tar", "X"}).role[4] ==
+              ArgRole::data);
+    }
 }
