@@ -319,12 +319,56 @@ std::string misuse(std::string_view script, const Fed& fed, int depth) {
 
 } // namespace
 
+/// The variables a script fills from fed values (`x=$N`, `local x="$1"`, `for x in "$@"`) are
+/// fed too: followed until nothing new is found.
+std::vector<std::string> copies(std::string_view script, std::vector<std::string> names,
+                                bool positional) {
+    const auto commands = detail::simple_commands(script);
+    for (bool grew = true; grew;) {
+        grew = false;
+        const Fed fed{names, positional};
+        std::vector<std::string> found;
+        for (const auto& words : commands) {
+            static const std::vector<std::string_view> declaring{"local", "declare", "typeset",
+                                                                 "export", "readonly"};
+            const bool declares = !words.empty() && std::find(declaring.begin(), declaring.end(),
+                                                              words[0]) != declaring.end();
+            for (size_t k = 0; k < words.size(); ++k) {
+                const std::string& w = words[k];
+                const size_t eq = w.find('=');
+                if ((k == 0 || declares || words[k - 1].find('=') != std::string::npos) &&
+                    eq != std::string::npos && eq > 0 && ident_start(w[0]) &&
+                    fed.expands(std::string_view(w).substr(eq + 1))) {
+                    size_t e = 0;
+                    while (e < eq && ident_char(w[e])) {
+                        ++e;
+                    }
+                    found.push_back(w.substr(0, e));
+                }
+            }
+            if (words.size() >= 3 && words[0] == "for" && words[2] == "in" &&
+                std::any_of(words.begin() + 3, words.end(),
+                            [&](const std::string& w) { return fed.expands(w); })) {
+                found.push_back(words[1]);
+            }
+        }
+        for (auto& f : found) {
+            if (std::find(names.begin(), names.end(), f) == names.end()) {
+                names.push_back(std::move(f));
+                grew = true;
+            }
+        }
+    }
+    return names;
+}
+
 std::string fed_value_use(std::string_view script, const std::vector<std::string>& names,
                           bool positional) {
     if (names.empty() && !positional) {
         return "";
     }
-    if (std::string m = misuse(script, Fed{names, positional}, 0); !m.empty()) {
+    const std::vector<std::string> all = copies(script, names, positional);
+    if (std::string m = misuse(script, Fed{all, positional}, 0); !m.empty()) {
         return m;
     }
     if (!names.empty()) {

@@ -243,6 +243,9 @@ TEST_SUITE("playbook") {
             "bash -c '(( $N ))'",
             "sh -c 'echo ok; $N'",
             "source /dev/fd/3 3<<<\"$N\"",
+            "x=$N; (( x > 1 ))",
+            "local y=\"$N\"; z=$y; echo $(( z ))",
+            "export W=${N}; read -r \"$W\"",
         };
         const std::vector<std::string> refused_positional{"\"$1\"",
                                                           "set -e; $@",
@@ -252,7 +255,9 @@ TEST_SUITE("playbook") {
                                                           "exec \"$@\"",
                                                           "\"$0\" -c \"$1\"",
                                                           "${SHELL:-sh} -c \"$1\"",
-                                                          "[[ -v $2 ]]"};
+                                                          "[[ -v $2 ]]",
+                                                          "for x in \"$@\"; do (( x > 0 )); done",
+                                                          "n=$1; [[ $n -gt 2 ]]"};
         const std::vector<std::string> accepted{
             "[ \"$N\" -gt 0 ]",
             "test \"$N\" -gt 0",
