@@ -270,12 +270,90 @@ void decode_at(std::string_view text, size_t i, F&& f) {
 
 // The longest text a pattern character can be written as (a surrogate pair, 4 escaped bytes).
 constexpr size_t k_longest_char = 12;
+// The most bytes of terminal escape sequences skipped between two characters of a secret.
+constexpr size_t k_longest_gap = 64;
+
+// The length of the terminal control sequence that starts at text[i], or 0 (ECMA-48 §5.3-5.6):
+// a CSI (ESC [ or the C1 byte U+009B, parameters 0x30-0x3F, intermediates 0x20-0x2F, a final
+// byte 0x40-0x7E: colours, erase-line), an OSC (ESC ], ended by BEL or ESC \), or ESC and one
+// byte (ESC 7). ESC may be raw or as a program escaped it (\x1b, \u001b, \033, \e):
+// `grep --color=always` puts such sequences inside a matched line.
+size_t control_sequence_at(std::string_view text, size_t i) {
+    auto rest = text.substr(i);
+    size_t intro = 0;
+    bool csi = false;
+    if (rest.starts_with("\xc2\x9b")) { // U+009B, the C1 CSI, in UTF-8
+        intro = 2;
+        csi = true;
+    } else if (!rest.empty() && rest[0] == '\x1b') {
+        intro = 1;
+    } else {
+        for (std::string_view esc :
+             {"\\x1b", "\\x1B", "\\u001b", "\\u001B", "\\033", "\\e", "\\E"}) {
+            if (rest.starts_with(esc)) {
+                intro = esc.size();
+                break;
+            }
+        }
+        if (intro == 0) {
+            return 0;
+        }
+    }
+    if (!csi && intro < rest.size() && rest[intro] == '[') {
+        csi = true;
+        ++intro;
+    }
+    size_t k = intro;
+    if (csi) {
+        while (k < rest.size() && rest[k] >= 0x30 && rest[k] <= 0x3F) {
+            ++k;
+        }
+        while (k < rest.size() && rest[k] >= 0x20 && rest[k] <= 0x2F) {
+            ++k;
+        }
+        return k < rest.size() && rest[k] >= 0x40 && rest[k] <= 0x7E ? k + 1 : 0;
+    }
+    if (k < rest.size() && rest[k] == ']') { // OSC: ended by BEL or ESC backslash
+        for (++k; k < rest.size() && k < k_longest_gap; ++k) {
+            if (rest[k] == '\a') {
+                return k + 1;
+            }
+            if (rest[k] == '\x1b' && k + 1 < rest.size() && rest[k + 1] == '\\') {
+                return k + 2;
+            }
+        }
+        return 0;
+    }
+    // ESC and one byte 0x30-0x7E: Fp (DECSC "ESC 7"), Fe, Fs.
+    return k < rest.size() && rest[k] >= 0x30 && rest[k] <= 0x7E ? k + 1 : 0;
+}
+
+// The position after the run of control sequences at text[i] (i itself when there is none),
+// at most k_longest_gap bytes on.
+size_t skip_controls(std::string_view text, size_t i) {
+    size_t at = i;
+    while (size_t n = control_sequence_at(text, at)) {
+        if (at + n - i > k_longest_gap) {
+            break;
+        }
+        at += n;
+    }
+    return at;
+}
 
 // The end of the longest match of `p` that starts at text[i], or npos.
 size_t match_at(std::string_view text, size_t i, const Pattern& p) {
     std::vector<size_t> at{i}, next;
-    for (char32_t want : p.chars) {
+    for (size_t c = 0; c < p.chars.size(); ++c) {
+        const char32_t want = p.chars[c];
         next.clear();
+        if (c > 0) { // escape sequences between two characters are not part of the text
+            for (size_t k = 0, n = at.size(); k < n; ++k) {
+                if (size_t skipped = skip_controls(text, at[k]); skipped != at[k]) {
+                    at.push_back(skipped);
+                }
+            }
+        }
         for (size_t pos : at) {
             if (want == U'\n') {
                 next.push_back(pos); // a line break left out
@@ -349,7 +427,7 @@ void add_pattern(std::string_view text) {
     if (p.chars.size() < 3) {
         return;
     }
-    g_longest = std::max(g_longest, p.chars.size() * k_longest_char);
+    g_longest = std::max(g_longest, p.chars.size() * (k_longest_char + k_longest_gap));
     // The bytes a match can start with: an escape's first byte, any non-ASCII byte, and the
     // ASCII letters that fold to the first character.
     for (unsigned char b : std::string_view("%\\&'\"+\r ")) {

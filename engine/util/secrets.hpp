@@ -20,7 +20,9 @@ void register_secret(std::string_view value);
 /// entities, '' '\\'' '"'"' for a single quote, "" for a double quote, + for a space) and in any
 /// letter case (Unicode simple case folding: PostgreSQL folds identifiers, servers upper-case
 /// messages). A multi-line secret is also found with its line breaks changed or left out, and
-/// each of its lines of 8 characters or more alone. Not covered: a secret cut in parts printed
+/// each of its lines of 8 characters or more alone. Terminal escape sequences (CSI, OSC, ESC x;
+/// raw or escaped as \\x1b, \\u001b, \\033, \\e) between two of its characters are skipped, up to
+/// 64 bytes. Not covered: a secret cut in parts printed
 /// apart (half to stderr, half to stdout), or transformed otherwise (base64, hashed, reversed).
 std::string mask_secrets(std::string_view text);
 

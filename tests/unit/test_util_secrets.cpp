@@ -7,6 +7,7 @@
 #include <cctype>
 #include <doctest/doctest.h>
 #include <string>
+#include <vector>
 
 using namespace rollback;
 
@@ -117,13 +118,63 @@ TEST_SUITE("util") {
     TEST_CASE("the masker releases text that cannot start a secret at once") {
         Registered reg;
         util::SecretMasker m;
-        std::string out = m.feed(std::string(1000, 'x'));
+        std::string out = m.feed(std::string(10000, 'x'));
         size_t longest = util::longest_secret_match();
-        CHECK(longest == 12 * k_secret.size()); // every character as a surrogate pair at most
-        CHECK(out.size() == 1000 - (longest - 1));
+        // every character as a surrogate pair at most, and 64 bytes of escape sequences after it
+        CHECK(longest == (12 + 64) * k_secret.size());
+        CHECK(out.size() == 10000 - (longest - 1));
         out += m.finish();
-        CHECK(out == std::string(1000, 'x'));
+        CHECK(out == std::string(10000, 'x'));
         CHECK(longest_leak(out) == 0);
+    }
+
+    TEST_CASE("terminal escape sequences between the characters of a secret do not hide it") {
+        // grep --color=always, coloured loggers, diff --color, jq -C (break-it 26/18): a CSI
+        // (colour, erase-line) or OSC sequence inside the secret, raw or as a program escaped it.
+        util::clear_secrets();
+        const std::string secret = "SeCrEtTokValue9182";
+        util::register_secret(secret);
+        const std::vector<std::string> seqs = {"\x1b[01;31m\x1b[K",
+                                               "\x1b[m\x1b[K",
+                                               "\x1b[0m",
+                                               "\xc2\x9b"
+                                               "1m",
+                                               "\x1b]8;;http://x\x07",
+                                               "\x1b]0;t\x1b\\",
+                                               "\\x1b[31m",
+                                               "\\u001b[1;32m",
+                                               "\\033[0m",
+                                               "\\e[4m",
+                                               "\x1b"
+                                               "7"};
+        for (const auto& seq : seqs) {
+            for (size_t cut = 1; cut < secret.size(); cut += 4) {
+                const std::string shown =
+                    "token=" + secret.substr(0, cut) + seq + secret.substr(cut) + " end";
+                CAPTURE(shown);
+                CHECK(util::mask_secrets(shown) == "token=*** end");
+                util::SecretMasker m; // the same in a stream cut byte by byte
+                std::string out;
+                for (char c : shown) {
+                    out += m.feed(std::string(1, c));
+                }
+                out += m.finish();
+                CHECK(out == "token=*** end");
+            }
+        }
+        // Two sequences in a row and a sequence between every pair of characters.
+        std::string every;
+        for (char c : secret) {
+            every += std::string(1, c) + "\x1b[1m\x1b[K";
+        }
+        CHECK(util::mask_secrets("a " + every + "b").find("Value") == std::string::npos);
+        // A sequence longer than the gap allowed is not skipped: no match, nothing hidden wrongly.
+        const std::string long_seq = "\x1b[" + std::string(80, '1') + "m";
+        CHECK(util::mask_secrets("SeCrEt" + long_seq + "TokValue9182") ==
+              "SeCrEt" + long_seq + "TokValue9182");
+        // Text that merely looks like an escape stays: nothing but the secret is masked.
+        CHECK(util::mask_secrets("\x1b[31mred\x1b[0m") == "\x1b[31mred\x1b[0m");
+        util::clear_secrets();
     }
 
     TEST_CASE("terminal text: secrets masked — escape sequences shown — lines kept") {
