@@ -35,8 +35,9 @@ std::pair<Policy, bool> Evaluator::Impl::missing_policy(const CondState& c, cons
     return {o.unreadable ? Policy::escalate : Policy::ignore, false};
 }
 
-bool Evaluator::Impl::may_escalate(const CondState& c, SystemTime now) const {
-    return !c.last_escalated || now - *c.last_escalated >= policy.cooldown;
+bool Evaluator::Impl::may_escalate(const CondState& c, SystemTime now, bool silence) const {
+    const std::optional<SystemTime>& last = silence ? c.silence_escalated : c.last_escalated;
+    return !last || now - *last >= policy.cooldown;
 }
 
 ConditionRecord Evaluator::Impl::evaluate_condition(CondState& c, SystemTime now, TickActs& acts) {
@@ -119,7 +120,8 @@ ConditionRecord Evaluator::Impl::evaluate_condition(CondState& c, SystemTime now
     Outcome outcome = breach ? Outcome::breach : Outcome::ok;
     r.missing = o.missing;
     const bool run_open = c.run_start.has_value();
-    const bool silent = o.missing != Missing::none && !no_baseline && run_open &&
+    const bool watching = !run_open && c.silence_watch.has_value();
+    const bool silent = o.missing != Missing::none && !no_baseline && (run_open || watching) &&
                         is_silence(o.missing) && silence_unlikely(c, now);
     if (o.missing != Missing::none) {
         auto [p, expl] = missing_policy(c, o, silent);
@@ -131,8 +133,9 @@ ConditionRecord Evaluator::Impl::evaluate_condition(CondState& c, SystemTime now
     if (repeated) {
         outcome = Outcome::hold;
     }
-    const int run_breached = c.run_breached;
-    const auto run_start = c.run_start;
+    const int run_breached = watching ? c.silence_watch->breached : c.run_breached;
+    const auto run_start =
+        watching ? std::optional<SystemTime>(c.silence_watch->run_start) : c.run_start;
     if (outcome == Outcome::breach && o.value) {
         c.last_breach_value = o.value;
         c.last_breach_at = now;
@@ -151,8 +154,17 @@ ConditionRecord Evaluator::Impl::evaluate_condition(CondState& c, SystemTime now
     } else {
         count(c, outcome, now, r);
     }
-    // The silence outlasted the run's tolerance: the run was reset by this tick.
-    const bool silenced = silent && run_open && !c.run_start;
+    // The silence outlasted the run's tolerance: the run was reset by this tick, or a run reset
+    // before (SilenceWatch) became unlikely silence at this one.
+    const bool silenced =
+        silent && outcome != Outcome::hold && (watching || (run_open && !c.run_start));
+    if (outcome == Outcome::ok || outcome == Outcome::breach || silenced) {
+        c.silence_watch.reset();
+    } else if (outcome == Outcome::missed && run_open && !c.run_start && c.last_breach_requests) {
+        // Reset before the silence was unlikely: the test grows with now, made again at the
+        // silent ticks after this one.
+        c.silence_watch = CondState::SilenceWatch{run_breached, *run_start};
+    }
 
     // Incident state with recovery hysteresis. An incident begins only at a tick that
     // breaches with its counting satisfied — never at a missed or ok tick.
@@ -235,6 +247,7 @@ ConditionRecord Evaluator::Impl::evaluate_condition(CondState& c, SystemTime now
     const bool changed = !c.counted_verdict || *c.counted_verdict != r.verdict ||
                          (o.unreadable && !c.counted_unreadable) || (lost && !c.counted_lost);
     std::optional<std::string> escalation; // the detail of an escalation of this tick
+    bool silence_page = false;             // that escalation is "silent after breaching"
     // The warm-up's newest tick justified the incident but could not act; a live tick that
     // holds on the same sample (no newer one yet) still rests on that justification.
     const bool warm_justified = warming == nullptr && !judged_before && outcome == Outcome::hold &&
@@ -258,7 +271,7 @@ ConditionRecord Evaluator::Impl::evaluate_condition(CondState& c, SystemTime now
             act_on_firing(c, now, r, acts);
         }
     } else if (silenced && r.policy == Policy::escalate && !(c.firing && c.acted) &&
-               may_escalate(c, now)) {
+               may_escalate(c, now, true)) {
         std::string d = "silent after breaching: " + std::to_string(run_breached) +
                         (run_breached == 1 ? " evaluation" : " evaluations") + " breached since " +
                         util::format_time(*run_start);
@@ -269,6 +282,7 @@ ConditionRecord Evaluator::Impl::evaluate_condition(CondState& c, SystemTime now
         d += ", then more than " + std::to_string(sp.max_missed) +
              " evaluations without usable data (" + o.detail + "); on_silence = escalate";
         escalation = std::move(d);
+        silence_page = true;
     } else if (outcome != Outcome::hold && o.missing != Missing::none && !silent &&
                r.policy == Policy::escalate && changed && may_escalate(c, now)) {
         // Paged when the state begins, at most once per cooldown for a flapping source.
@@ -278,23 +292,25 @@ ConditionRecord Evaluator::Impl::evaluate_condition(CondState& c, SystemTime now
         // paged (or not) by the previous monitor, which judged this window
     } else if (escalation && warming == nullptr) {
         r.action = Action::escalate;
-        c.last_escalated = now;
+        (silence_page ? c.silence_escalated : c.last_escalated) = now;
         r.detail = std::move(*escalation);
     } else if (escalation && !c.owed_escalation) {
         // A page the previous monitor could not make (it was not running, or reloading): owed
         // to the first live tick (Evaluator::warm_up).
         c.owed_escalation = "at " + util::format_time(now) +
                             ", while the monitor was stopped or reloading: " + *escalation;
+        c.owed_silence = silence_page;
     }
     if (warming == nullptr && c.owed_escalation) {
-        if (r.action == Action::none && !(c.firing && c.acted) && may_escalate(c, now)) {
+        if (r.action == Action::none && !(c.firing && c.acted) &&
+            may_escalate(c, now, c.owed_silence)) {
             r.action = Action::escalate;
-            c.last_escalated = now;
+            (c.owed_silence ? c.silence_escalated : c.last_escalated) = now;
             r.detail = std::move(*c.owed_escalation);
         }
         c.owed_escalation.reset(); // made, or covered by this tick's own action or the cooldown
     }
-    if (!c.run_start) {
+    if (!c.run_start && !c.silence_watch) {
         c.last_breach_value.reset();
         c.last_breach_requests.reset();
     }
