@@ -126,14 +126,6 @@ struct CondState {
     std::optional<double> last_breach_value;      ///< of the open run, for "silent after breaching"
     std::optional<uint64_t> last_breach_requests; ///< access logs: requests of that window
     SystemTime last_breach_at;
-    /// A breaching run that missed ticks reset before its silence was unlikely (its last
-    /// breaching window held too few requests): the silence test goes on at each silent tick
-    /// after it, until an observed tick or its page (docs/decision.md "Silence after a breach").
-    struct SilenceWatch {
-        int breached = 0;     ///< the run's breaching ticks
-        SystemTime run_start; ///< its first breaching tick
-    };
-    std::optional<SilenceWatch> silence_watch;
 
     // incident
     bool firing = false;

@@ -120,8 +120,7 @@ ConditionRecord Evaluator::Impl::evaluate_condition(CondState& c, SystemTime now
     Outcome outcome = breach ? Outcome::breach : Outcome::ok;
     r.missing = o.missing;
     const bool run_open = c.run_start.has_value();
-    const bool watching = !run_open && c.silence_watch.has_value();
-    const bool silent = o.missing != Missing::none && !no_baseline && (run_open || watching) &&
+    const bool silent = o.missing != Missing::none && !no_baseline && run_open &&
                         is_silence(o.missing) && silence_unlikely(c, now);
     if (o.missing != Missing::none) {
         auto [p, expl] = missing_policy(c, o, silent);
@@ -133,9 +132,8 @@ ConditionRecord Evaluator::Impl::evaluate_condition(CondState& c, SystemTime now
     if (repeated) {
         outcome = Outcome::hold;
     }
-    const int run_breached = watching ? c.silence_watch->breached : c.run_breached;
-    const auto run_start =
-        watching ? std::optional<SystemTime>(c.silence_watch->run_start) : c.run_start;
+    const int run_breached = c.run_breached;
+    const auto run_start = c.run_start;
     if (outcome == Outcome::breach && o.value) {
         c.last_breach_value = o.value;
         c.last_breach_at = now;
@@ -154,17 +152,8 @@ ConditionRecord Evaluator::Impl::evaluate_condition(CondState& c, SystemTime now
     } else {
         count(c, outcome, now, r);
     }
-    // The silence outlasted the run's tolerance: the run was reset by this tick, or a run reset
-    // before (SilenceWatch) became unlikely silence at this one.
-    const bool silenced =
-        silent && outcome != Outcome::hold && (watching || (run_open && !c.run_start));
-    if (outcome == Outcome::ok || outcome == Outcome::breach || silenced) {
-        c.silence_watch.reset();
-    } else if (outcome == Outcome::missed && run_open && !c.run_start && c.last_breach_requests) {
-        // Reset before the silence was unlikely: the test grows with now, made again at the
-        // silent ticks after this one.
-        c.silence_watch = CondState::SilenceWatch{run_breached, *run_start};
-    }
+    // The silence outlasted the run's tolerance: the run was reset by this tick.
+    const bool silenced = silent && run_open && !c.run_start;
 
     // Incident state with recovery hysteresis. An incident begins only at a tick that
     // breaches with its counting satisfied — never at a missed or ok tick.
@@ -310,7 +299,7 @@ ConditionRecord Evaluator::Impl::evaluate_condition(CondState& c, SystemTime now
         }
         c.owed_escalation.reset(); // made, or covered by this tick's own action or the cooldown
     }
-    if (!c.run_start && !c.silence_watch) {
+    if (!c.run_start) {
         c.last_breach_value.reset();
         c.last_breach_requests.reset();
     }

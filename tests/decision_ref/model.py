@@ -122,9 +122,6 @@ class CondState:
         self.suppressed_for = None  # the trigger whose cooldown this condition notified
         self.last_escalate = None  # the last page for missing data
         self.last_silence = None  # the last "silent after breaching" page (its own cooldown)
-        # a run reset by missed ticks before its silence was unlikely: (breaches, first) — the
-        # silence test goes on at the silent ticks after it until an observed tick or its page
-        self.watch = None
         self.judged = None  # the newest sample a counted tick rested on
         self.counted_verdict = None  # the verdict of the last counted (not held) tick
         self.breach_at = None  # the run's last breaching tick with a value
@@ -135,9 +132,8 @@ class CondState:
         self.run_first = None
         self.run_breaches = 0
         self.run_missed = 0
-        if self.watch is None:
-            self.breach_at = None
-            self.breach_requests = None
+        self.breach_at = None
+        self.breach_requests = None
 
 
 ACTION_WEIGHT = {"none": 0, "notify": 1, "escalate": 2, "request_approval": 3, "trigger": 4}
@@ -437,7 +433,7 @@ def run(case):
                 unlikely = st.breach_requests is None or (
                     st.breach_requests * (now - st.breach_at) >= 3 * c.window)
                 if missing in ("no_data", "no_traffic", "insufficient_sample") and \
-                        (st.run or st.watch is not None) and unlikely:
+                        st.run and unlikely:
                     policy, silence = c.on_silence, True
                 elif missing == "no_data":
                     policy = c.on_no_data or "ignore"  # a gap in a recorded file: ignore
@@ -454,11 +450,6 @@ def run(case):
 
             satisfied = False
             silent_reset = False
-            watched = not st.run and st.watch is not None and not held
-            if outcome in ("ok", "breach"):
-                st.watch = None
-                if outcome == "ok":
-                    st.breach_at = st.breach_requests = None
             if outcome == "ok":
                 st.reset_run()  # ends the run; the missed count starts again
                 if c.counting == "m_of_n":
@@ -500,21 +491,10 @@ def run(case):
                 # incident last breached: it ends without an ok tick.
                 if st.firing and now - st.last_breach > max(c.resolve_after, cooldown):
                     st.firing, st.acted, st.recovering_since = False, False, None
-                if watched and silence:
-                    silent_reset = True  # the run reset before: its silence is unlikely now
-                    st.watch = None
-                    st.breach_at = st.breach_requests = None
-                was_run = st.run
-                first, breaches = st.run_first, st.run_breaches
                 st.run_missed += 1
                 if st.run_missed > c.max_missed:
-                    silent_reset = silent_reset or (silence and st.run)
-                    if was_run and not silence and st.breach_requests is not None:
-                        st.watch = (breaches, first)  # the test grows with now: made again
+                    silent_reset = silence and st.run
                     st.reset_run()
-                    if silent_reset:
-                        st.watch = None
-                        st.breach_at = st.breach_requests = None
                     st.history = []
 
             if missing != "none" and policy != "trigger":
