@@ -184,11 +184,26 @@ void read_source(TomlReader& rd, const std::string& name, const toml::table& t, 
 
 // Valid, but likely not what was meant: a source sampled less often than the conditions are
 // evaluated (each sample is judged once, the ticks between hold: docs/decision.md, "Counting"),
-// and a window shorter than its source's interval (most ticks would see no sample at all).
+// a read whose timeout reaches the decision interval (a hanging read skips ticks), and a window
+// shorter than its source's interval (most ticks would see no sample at all).
 void warn_of_coarse_sources(TomlReader& rd, const toml::table& doc, Config& cfg) {
     const toml::table* srcs = doc.get_as<toml::table>("source");
     for (const auto& [name, src] : cfg.sources) {
         const toml::table* t = srcs ? srcs->get_as<toml::table>(name) : nullptr;
+        if (t != nullptr && src.kind != SourceKind::access_log && src.timeout >= cfg.interval) {
+            // A tick waits for its reads: a read that hangs until its timeout makes the
+            // boundaries passed meanwhile skipped (docs/decision.md, "trigger and monitor").
+            cfg.warnings.push_back(
+                {t->contains("timeout") ? rd.key_where(*t, "timeout") : rd.where(*t),
+                 "source " + util::quoted(name),
+                 "timeout " + util::format_duration(src.timeout) +
+                     " is not shorter than the decision interval " +
+                     util::format_duration(cfg.interval) +
+                     ": while a read hangs until its timeout, the evaluations of the interval "
+                     "boundaries passed meanwhile are skipped, for every condition (the counting "
+                     "advances more slowly than a replay of the same log)",
+                 "set the source's timeout below the [decision] interval"});
+        }
         if (t == nullptr || src.interval <= cfg.interval) {
             continue;
         }

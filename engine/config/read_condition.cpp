@@ -346,6 +346,11 @@ void read_condition(TomlReader& rd, const toml::table& t, size_t index, Config& 
     }
     if (auto n = rd.get_int(t, "max_missed", subject, 0, 1000)) {
         c.max_missed = static_cast<int>(*n);
+    } else if (signal_ok && cfg.sources.at(c.source).kind != SourceKind::access_log) {
+        // A polled source (a query, a probe, a command) misses an isolated read now and then
+        // (a 503 of a proxy): one missed tick between breaches keeps the run (docs/decision.md,
+        // "Counting"). An access log's missed tick is an empty window: 0 as before.
+        c.max_missed = 1;
     }
     if (auto n = rd.get_int(t, "min_requests", subject, 0, INT64_MAX)) {
         if (signal_ok && !decision::is_request_signal(c.signal)) {

@@ -76,7 +76,9 @@ struct ConditionSpec {
     Millis for_duration{0};
     int consecutive = 1;
     int m = 1, n = 1;
-    int max_missed = 0; ///< missed ticks tolerated inside a for/consecutive/m_of_n run
+    /// Missed ticks in a row (since the last observed tick) tolerated inside a run; the config's
+    /// default: 1 over a polled source, 0 over an access log (docs/decision.md, "Counting").
+    int max_missed = 0;
 
     uint64_t min_requests = 0; ///< below (and above zero): insufficient_sample
     Millis resolve_after{0};   ///< continuous ok time before a firing condition resolves

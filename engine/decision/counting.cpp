@@ -38,6 +38,7 @@ void Evaluator::Impl::count(CondState& c, Outcome outcome, SystemTime now,
             }
             ++c.run_breached;
             ++c.consec;
+            c.missed_in_run = 0; // missed ticks in a row: an isolated one never adds up
         } else {
             c.run_start.reset();
             c.run_breached = 0;

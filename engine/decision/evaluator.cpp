@@ -138,6 +138,7 @@ Evaluator::PolicyMemory Evaluator::policy_memory() const {
             cm.lateness = c.spec.lateness;
         }
         cm.last_escalated = c.last_escalated;
+        cm.silence_escalated = c.silence_escalated;
         cm.noted_cooldown = c.noted_cooldown;
         if (c.counted_verdict && is_missing_verdict(*c.counted_verdict)) {
             cm.missing_verdict = c.counted_verdict;
@@ -206,6 +207,7 @@ void Evaluator::resume_policy(const PolicyMemory& memory) {
             c.fail_last = cm.fail_last;
         }
         keep_later(c.last_escalated, cm.last_escalated);
+        keep_later(c.silence_escalated, cm.silence_escalated);
         keep_later(c.noted_cooldown, cm.noted_cooldown);
         if (!c.counted_verdict && cm.missing_verdict) {
             c.counted_verdict = cm.missing_verdict;
@@ -246,6 +248,7 @@ void Evaluator::adopt_policy(const PolicyMemory& memory) {
             c.approval_escalated = cm.approval_escalated;
         }
         c.last_escalated = cm.last_escalated;
+        c.silence_escalated = cm.silence_escalated;
         c.noted_cooldown = cm.noted_cooldown;
     }
 }

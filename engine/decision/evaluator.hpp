@@ -93,6 +93,8 @@ class Evaluator {
         std::optional<SystemTime> breached_at;
         bool acted = false;
         std::optional<SystemTime> last_escalated;
+        /// Its last "silent after breaching" page (a cooldown apart from last_escalated's).
+        std::optional<SystemTime> silence_escalated;
         std::optional<SystemTime> noted_cooldown; ///< the cooldown its suppression was told of
         /// The missing-data verdict of its last counted tick (a state that began, was paged for).
         std::optional<Verdict> missing_verdict;

@@ -114,8 +114,8 @@ struct CondState {
     std::optional<SystemTime> run_start; ///< for: first breach of the run
     int run_breached = 0, run_ticks = 0;
     int consec = 0;
-    std::deque<bool> recent; ///< m_of_n: last n non-missed ticks
-    int missed_in_run = 0;   ///< since the last ok tick or the run's start (docs/decision.md)
+    std::deque<bool> recent;            ///< m_of_n: last n non-missed ticks
+    int missed_in_run = 0;              ///< since the last ok or breaching tick (docs/decision.md)
     std::optional<uint64_t> judged_seq; ///< the newest sample a counted tick rested on
     /// The newest consumed sample that carries a request or probe (count > 0): the evidence of
     /// a ratio or percentile over lines; a quiet bucket adds none (docs/decision.md, "Counting").
@@ -135,6 +135,10 @@ struct CondState {
     std::optional<SystemTime> breached_at;
     bool acted = false;
     std::optional<SystemTime> noted_cooldown, last_escalated;
+    /// Its last "silent after breaching" page: a cooldown of its own, so that a page for
+    /// missing data (a source that could not be read) never uses up the page for an outage
+    /// gone silent (docs/decision.md "Silence after a breach").
+    std::optional<SystemTime> silence_escalated;
     std::optional<Verdict> last_verdict;
     uint64_t shown_late = 0; ///< the late lines of the previous tick's window (its record)
     // mode confirm: the incident's approval request (Evaluator::ConditionMemory)
@@ -144,6 +148,7 @@ struct CondState {
     /// An escalation a warm-up tick would have made (Evaluator::warm_up): made at the next live
     /// tick.
     std::optional<std::string> owed_escalation;
+    bool owed_silence = false; ///< that escalation is a "silent after breaching" page
     /// The end of the last window a live tick of this evaluator judged, and of the previous
     /// monitor's (the resumed memory's judged_until): a tick whose window ends at or before
     /// `held_until` rests on evidence already judged — it counts, as a warm-up does, but judges
@@ -241,7 +246,9 @@ struct Evaluator::Impl {
     // after a breach").
     std::pair<Policy, bool> missing_policy(const CondState& c, const Observation& o,
                                            bool silent) const;
-    bool may_escalate(const CondState& c, SystemTime now) const;
+    /// At most one escalation per cooldown of each kind: missing data (and an expired
+    /// approval), or `silence` ("silent after breaching").
+    bool may_escalate(const CondState& c, SystemTime now, bool silence = false) const;
     /// What the conditions did at the tick being evaluated (rule 3, "another condition
     /// triggered at this tick"): an executed trigger covers every condition; a shadow's trigger
     /// covers the shadows; an approval request covers the other conditions in mode confirm.

@@ -35,8 +35,9 @@ std::pair<Policy, bool> Evaluator::Impl::missing_policy(const CondState& c, cons
     return {o.unreadable ? Policy::escalate : Policy::ignore, false};
 }
 
-bool Evaluator::Impl::may_escalate(const CondState& c, SystemTime now) const {
-    return !c.last_escalated || now - *c.last_escalated >= policy.cooldown;
+bool Evaluator::Impl::may_escalate(const CondState& c, SystemTime now, bool silence) const {
+    const std::optional<SystemTime>& last = silence ? c.silence_escalated : c.last_escalated;
+    return !last || now - *last >= policy.cooldown;
 }
 
 ConditionRecord Evaluator::Impl::evaluate_condition(CondState& c, SystemTime now, TickActs& acts) {
@@ -235,6 +236,7 @@ ConditionRecord Evaluator::Impl::evaluate_condition(CondState& c, SystemTime now
     const bool changed = !c.counted_verdict || *c.counted_verdict != r.verdict ||
                          (o.unreadable && !c.counted_unreadable) || (lost && !c.counted_lost);
     std::optional<std::string> escalation; // the detail of an escalation of this tick
+    bool silence_page = false;             // that escalation is "silent after breaching"
     // The warm-up's newest tick justified the incident but could not act; a live tick that
     // holds on the same sample (no newer one yet) still rests on that justification.
     const bool warm_justified = warming == nullptr && !judged_before && outcome == Outcome::hold &&
@@ -258,7 +260,7 @@ ConditionRecord Evaluator::Impl::evaluate_condition(CondState& c, SystemTime now
             act_on_firing(c, now, r, acts);
         }
     } else if (silenced && r.policy == Policy::escalate && !(c.firing && c.acted) &&
-               may_escalate(c, now)) {
+               may_escalate(c, now, true)) {
         std::string d = "silent after breaching: " + std::to_string(run_breached) +
                         (run_breached == 1 ? " evaluation" : " evaluations") + " breached since " +
                         util::format_time(*run_start);
@@ -269,6 +271,7 @@ ConditionRecord Evaluator::Impl::evaluate_condition(CondState& c, SystemTime now
         d += ", then more than " + std::to_string(sp.max_missed) +
              " evaluations without usable data (" + o.detail + "); on_silence = escalate";
         escalation = std::move(d);
+        silence_page = true;
     } else if (outcome != Outcome::hold && o.missing != Missing::none && !silent &&
                r.policy == Policy::escalate && changed && may_escalate(c, now)) {
         // Paged when the state begins, at most once per cooldown for a flapping source.
@@ -278,18 +281,20 @@ ConditionRecord Evaluator::Impl::evaluate_condition(CondState& c, SystemTime now
         // paged (or not) by the previous monitor, which judged this window
     } else if (escalation && warming == nullptr) {
         r.action = Action::escalate;
-        c.last_escalated = now;
+        (silence_page ? c.silence_escalated : c.last_escalated) = now;
         r.detail = std::move(*escalation);
     } else if (escalation && !c.owed_escalation) {
         // A page the previous monitor could not make (it was not running, or reloading): owed
         // to the first live tick (Evaluator::warm_up).
         c.owed_escalation = "at " + util::format_time(now) +
                             ", while the monitor was stopped or reloading: " + *escalation;
+        c.owed_silence = silence_page;
     }
     if (warming == nullptr && c.owed_escalation) {
-        if (r.action == Action::none && !(c.firing && c.acted) && may_escalate(c, now)) {
+        if (r.action == Action::none && !(c.firing && c.acted) &&
+            may_escalate(c, now, c.owed_silence)) {
             r.action = Action::escalate;
-            c.last_escalated = now;
+            (c.owed_silence ? c.silence_escalated : c.last_escalated) = now;
             r.detail = std::move(*c.owed_escalation);
         }
         c.owed_escalation.reset(); // made, or covered by this tick's own action or the cooldown

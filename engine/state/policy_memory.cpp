@@ -76,6 +76,9 @@ load_policy_memory(const PolicyMemoryDocument& store) {
                 }
                 cm.acted = c.at("acted").as_bool();
                 cm.last_escalated = time_field(c, "last_escalated");
+                if (c.if_contains("silence_escalated") != nullptr) {
+                    cm.silence_escalated = time_field(c, "silence_escalated");
+                }
                 cm.noted_cooldown = time_field(c, "noted_cooldown");
                 if (const json::value* v = c.if_contains("missing_verdict");
                     v != nullptr && !v->as_string().empty()) {
@@ -121,6 +124,7 @@ void save_policy_memory(PolicyMemoryDocument& store,
                          {"breached_at", text(cm.breached_at)},
                          {"acted", cm.acted},
                          {"last_escalated", text(cm.last_escalated)},
+                         {"silence_escalated", text(cm.silence_escalated)},
                          {"noted_cooldown", text(cm.noted_cooldown)},
                          {"missing_verdict",
                           cm.missing_verdict ? std::string(decision::to_string(*cm.missing_verdict))

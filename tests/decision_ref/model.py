@@ -83,7 +83,7 @@ class Cond:
             self.m, self.n = t["m_of_n"]
         else:
             self.counting = "immediate"
-        self.max_missed = t.get("max_missed", 0)
+        self.max_missed = t.get("max_missed")  # None: the default of the source's kind
         self.min_requests = t.get("min_requests", 0)
         self.resolve_after = duration_ms(t.get("resolve_after", "0s"))
         self.severity = t.get("severity", "high")
@@ -120,7 +120,8 @@ class CondState:
         self.incident_since = None  # when the open incident began
         self.last_breach = None  # the incident's last breaching tick
         self.suppressed_for = None  # the trigger whose cooldown this condition notified
-        self.last_escalate = None
+        self.last_escalate = None  # the last page for missing data
+        self.last_silence = None  # the last "silent after breaching" page (its own cooldown)
         self.judged = None  # the newest sample a counted tick rested on
         self.counted_verdict = None  # the verdict of the last counted (not held) tick
         self.breach_at = None  # the run's last breaching tick with a value
@@ -363,6 +364,9 @@ def run(case):
     watch_after = duration_ms(dec.get("watch_after", "30m"))
     src = cfg["source"][conds[0].source]
     is_log = src["kind"] == "access_log"
+    for c in conds:  # missed ticks in a row tolerated: 1 over a polled source, 0 over a log
+        if c.max_missed is None:
+            c.max_missed = 0 if is_log else 1
     source_interval = duration_ms(src.get("interval", dec.get("interval", "10s")))
     data = Data(case["data"], is_log, source_interval,
                 duration_ms(src.get("max_lateness", "1m")) if is_log else 0,
@@ -428,8 +432,8 @@ def run(case):
                 # requests, at their rate, would have brought 3 since (access logs only)
                 unlikely = st.breach_requests is None or (
                     st.breach_requests * (now - st.breach_at) >= 3 * c.window)
-                if missing in ("no_data", "no_traffic", "insufficient_sample") and st.run \
-                        and unlikely:
+                if missing in ("no_data", "no_traffic", "insufficient_sample") and \
+                        st.run and unlikely:
                     policy, silence = c.on_silence, True
                 elif missing == "no_data":
                     policy = c.on_no_data or "ignore"  # a gap in a recorded file: ignore
@@ -461,6 +465,7 @@ def run(case):
                 if not st.run:
                     st.run, st.run_first, st.run_breaches, st.run_missed = True, now, 0, 0
                 st.run_breaches += 1
+                st.run_missed = 0  # missed ticks in a row: an isolated one never adds up
                 if observed is not None:
                     st.breach_at = now
                     st.breach_requests = requests if data.is_log else None
@@ -481,7 +486,7 @@ def run(case):
                     st.last_breach = now
             elif outcome == "hold":
                 pass
-            else:  # missed: counted from the last ok tick or the run's start
+            else:  # missed: counted since the last ok or breaching tick
                 # Missed ticks only, longer than resolve_after and the cooldown since the
                 # incident last breached: it ends without an ok tick.
                 if st.firing and now - st.last_breach > max(c.resolve_after, cooldown):
@@ -534,8 +539,11 @@ def run(case):
                 if not (st.firing and st.acted):
                     action = "escalate"
             if action == "escalate":
-                if st.last_escalate is not None and now - st.last_escalate < cooldown:
+                last = st.last_silence if silent_reset else st.last_escalate
+                if last is not None and now - last < cooldown:
                     action = "none"
+                elif silent_reset:
+                    st.last_silence = now
                 else:
                     st.last_escalate = now
             st.prev_verdict = verdict

@@ -117,12 +117,13 @@ interval = "10s"
 
 def case_3(resolve_after, on_silence):
     """Checkouts fail at 20 % for 50 s, then silence for two hours, then healthy traffic.
-    on_silence = escalate (default): one escalate within max_lateness + window +
-    (max_missed + 1) x interval of the last line, no trigger ever. on_silence = trigger: one
+    on_silence = escalate (default): one escalate within max_lateness + window + source
+    interval (a line counts in the bucket dated at its end) + (max_missed + 1) x interval of the
+    last line, no trigger ever. on_silence = trigger: one
     trigger within max_lateness + window + for of the last line, none later."""
     data, last_line, back = _checkout_log()
     case = {"config": _checkout_config(resolve_after, on_silence), "data": data, "events": []}
-    bound_escalate = last_line + (60 + 60 + 3 * 10) * 1000
+    bound_escalate = last_line + (60 + 60 + 10 + 3 * 10) * 1000
     bound_trigger = last_line + (60 + 60 + 90) * 1000
 
     def check(ticks):
@@ -143,7 +144,7 @@ def case_3_log_ends():
     data, last_line, _ = _checkout_log()
     data = "\n".join(data.splitlines()[:250]) + "\n"
     case = {"config": _checkout_config("5m", None), "data": data, "events": []}
-    bound = last_line + (60 + 60 + 3 * 10) * 1000
+    bound = last_line + (60 + 60 + 10 + 3 * 10) * 1000
 
     def check(ticks):
         acts = _actions(ticks)

@@ -264,8 +264,8 @@ TEST_SUITE("config") {
             "[[condition]]\nname = \"err\"\nsignal = \"h.error_rate\"\nabove = "
             "0.5\nconsecutive = 3\n";
         // The reviewer's /tmp/brk10/http: probes every 10 s, evaluations every second.
-        auto c = config::parse(src + "interval = \"10s\"\n" + cond + "window = \"10s\"\n" +
-                                   "[decision]\ninterval = \"1s\"\n",
+        auto c = config::parse(src + "interval = \"10s\"\ntimeout = \"900ms\"\n" + cond +
+                                   "window = \"10s\"\n" + "[decision]\ninterval = \"1s\"\n",
                                "r.toml", "/d");
         REQUIRE(c.warnings.size() == 1);
         CHECK(c.warnings[0].where.line == 4);
@@ -284,6 +284,35 @@ TEST_SUITE("config") {
         CHECK(
             config::parse(src + "interval = \"5s\"\n" + cond + "window = \"10s\"\n", "r.toml", "/d")
                 .warnings.empty());
+    }
+
+    TEST_CASE("validate warns of a source timeout not shorter than the decision interval") {
+        // Break-it 25/07: a probe that hangs for its timeout makes the tick skip the boundaries
+        // passed meanwhile, for every condition.
+        const std::string src = "[source.h]\nkind = \"http\"\nurl = \"http://127.0.0.1:1/\"\n";
+        const std::string cond = "[[condition]]\nname = \"down\"\nsignal = \"h.error_rate\"\n"
+                                 "above = 0.5\nwindow = \"10s\"\n";
+        auto c = config::parse(src + "interval = \"1s\"\ntimeout = \"5s\"\n" + cond +
+                                   "[decision]\ninterval = \"1s\"\n",
+                               "r.toml", "/d");
+        REQUIRE(c.warnings.size() == 1);
+        CHECK(c.warnings[0].where.line == 5); // the timeout key
+        CHECK(c.warnings[0].subject == "source \"h\"");
+        CHECK(c.warnings[0].problem.find("timeout 5s is not shorter than the decision interval 1s: "
+                                         "while a read hangs until its timeout, the evaluations "
+                                         "of the interval boundaries passed meanwhile are "
+                                         "skipped") == 0);
+        // The default timeout (5s) with an interval of 5s: at the source's table.
+        c = config::parse(src + cond + "[decision]\ninterval = \"5s\"\n", "r.toml", "/d");
+        REQUIRE(c.warnings.size() == 1);
+        CHECK(c.warnings[0].where.line == 1);
+        // Shorter than the interval (the default 10s), or an access log (no read to wait for).
+        CHECK(config::parse(src + cond, "r.toml", "/d").warnings.empty());
+        CHECK(config::parse(src + "timeout = \"9s\"\n" + cond, "r.toml", "/d").warnings.empty());
+        CHECK(config::parse("[source.web]\nkind = \"access_log\"\npath = \"a.log\"\n"
+                            "timeout = \"30s\"\n[decision]\ninterval = \"1s\"\n",
+                            "r.toml", "/d")
+                  .warnings.empty());
     }
 
     TEST_CASE("a log format the reader cannot use is an error at its key") {

@@ -105,6 +105,7 @@ TEST_SUITE("state") {
         decision::Evaluator::ConditionMemory open;
         open.incident_since = at("2026-11-26T09:50:00Z");
         open.breached_at = at("2026-11-26T09:59:00Z");
+        open.silence_escalated = at("2026-11-26T09:58:00Z");
         kept.conditions["err"] = open;
         state::save_policy_memory(dir.path(), kept);
         CHECK(util::read_file(dir / "monitor-policy.json") ==
@@ -113,7 +114,9 @@ TEST_SUITE("state") {
               "\"watch_since\":\"\",\"shadow_cooldown_until\":\"2026-11-26T10:30:00.000Z\","
               "\"conditions\":{\"err\":{\"incident_since\":\"2026-11-26T09:50:00.000Z\","
               "\"ok_since\":\"\",\"breached_at\":\"2026-11-26T09:59:00.000Z\",\"acted\":false,"
-              "\"last_escalated\":\"\",\"noted_cooldown\":\"\",\"missing_verdict\":\"\","
+              "\"last_escalated\":\"\",\"silence_escalated\":\"2026-11-26T09:58:00.000Z\","
+              "\"noted_cooldown\":\"\","
+              "\"missing_verdict\":\"\","
               "\"approval_id\":\"\",\"approval_expires\":\"\",\"approval_expired\":false,"
               "\"approval_escalated\":false,\"fail_since\":\"\",\"fail_last\":\"\","
               "\"judged_until\":\"\"}}}\n");
