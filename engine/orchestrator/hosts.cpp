@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <atomic>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 namespace rollback::orchestrator {
@@ -27,19 +28,74 @@ remote::SshSettings ssh_settings(const playbook::RemoteSettings& r) {
     return s;
 }
 
-std::vector<actions::Check> preflight_hosts(const playbook::Playbook& pb,
-                                            const playbook::Step& step,
-                                            exec::ProcessRunner& local) {
+std::vector<actions::Check> preflight_hosts(const PreflightInput& in) {
+    const playbook::Playbook& pb = in.playbook;
+    const playbook::Step& step = in.step;
+    const actions::Action* action = actions::find_action(step.action);
+    // http runs on the engine's machine once per host (its URL names the host): no ssh.
+    const bool over_ssh = step.action != "http";
     std::vector<actions::Check> checks;
-    remote::Connections connections(local, ssh_settings(pb.remote));
+    std::optional<remote::Connections> connections;
+    if (over_ssh) {
+        connections.emplace(in.local, ssh_settings(pb.remote));
+    }
     for (const remote::Host* h : pb.inventory.select(step.hosts)) {
-        std::string what =
-            "host " + h->name + " (" + remote::endpoint(*h) + ") is reachable and its key is known";
-        std::string problem = connections.open(*h);
-        checks.push_back({problem.empty(), what, problem, {}});
+        if (over_ssh) {
+            std::string what = "host " + h->name + " (" + remote::endpoint(*h) +
+                               ") is reachable and its key is known";
+            std::string problem = connections->open(*h);
+            checks.push_back({problem.empty(), what, problem, {}});
+            if (!problem.empty()) {
+                continue; // nothing more can be checked there
+            }
+        }
+        if (action == nullptr || step.action == "wait") {
+            continue;
+        }
+        // The action's own read-only checks, where it will run: the release directory, the
+        // unit, the program, the URL of this host.
+        const playbook::Step bound = playbook::bind_host(step, *h);
+        std::optional<remote::SshRunner> ssh;
+        if (over_ssh) {
+            ssh.emplace(*connections, *h);
+        }
+        exec::ProcessRunner& runner = ssh ? static_cast<exec::ProcessRunner&>(*ssh) : in.local;
+        const actions::Context ctx{pb,      bound,           runner,     "plan", in.state_dir,
+                                   {},      in.bad_releases, in.trigger, false,  {},
+                                   nullptr, nullptr,         nullptr,    h->name};
+        for (auto c : action->preflight(ctx)) {
+            if (!c.ok && c.problem.find("host " + h->name) == std::string::npos &&
+                c.what.find("host " + h->name) == std::string::npos) {
+                c.what = "host " + h->name + ": " + c.what;
+            }
+            checks.push_back(std::move(c));
+        }
     }
     return checks;
 }
+
+namespace {
+
+// The hosts of a batch run in parallel threads; a release marked bad on two hosts at once must
+// not lose one record (the store reads, adds and rewrites).
+class LockedBadReleases final : public state::BadReleases {
+  public:
+    explicit LockedBadReleases(state::BadReleases& inner) : m_inner(inner) {}
+    std::vector<state::BadRelease> bad_releases() const override {
+        std::lock_guard lock(m_mutex);
+        return m_inner.bad_releases();
+    }
+    void record_bad_release(const state::BadRelease& bad) override {
+        std::lock_guard lock(m_mutex);
+        m_inner.record_bad_release(bad);
+    }
+
+  private:
+    state::BadReleases& m_inner;
+    mutable std::mutex m_mutex;
+};
+
+} // namespace
 
 actions::Result Execution::run_on_hosts(const playbook::Step& step, int attempt) {
     const actions::Action* action = actions::find_action(step.action);
@@ -58,7 +114,9 @@ actions::Result Execution::run_on_hosts(const playbook::Step& step, int attempt)
     const int batch = step.batch ? std::max(1, step.batch->of(total)) : std::max(1, total);
     const int tolerated = step.max_failures.of(total);
     std::mutex mutex;
+    LockedBadReleases bad(m_store);
     std::vector<std::string> failed, not_started;
+    bool only_verification = true; // every failed host failed a verification (exit 3)
     std::string tails;
     bool interrupted = false;
     std::atomic<bool> stop{false};
@@ -70,7 +128,12 @@ actions::Result Execution::run_on_hosts(const playbook::Step& step, int attempt)
         remote::SshRunner ssh(*m_connections, host);
         actions::Result r;
         try {
-            r = action->run(context(bound, ssh));
+            const actions::Context base = context(bound, ssh);
+            const actions::Context ctx{base.playbook,  base.step,     base.runner, base.run_id,
+                                       base.state_dir, base.run_dir,  bad,         base.trigger,
+                                       base.verbose,   base.progress, base.stage,  base.notify,
+                                       base.gates,     host.name};
+            r = action->run(ctx);
         } catch (const util::Error& e) {
             r.summary = e.what();
         }
@@ -95,6 +158,7 @@ actions::Result Execution::run_on_hosts(const playbook::Step& step, int attempt)
             return;
         }
         interrupted = interrupted || r.status == actions::Status::interrupted;
+        only_verification = only_verification && r.status == actions::Status::verification_failed;
         failed.push_back(host.name + " (" + r.summary + ")");
         tails += "--- " + host.name + "\n" + util::tail(r.output_tail, 600) + "\n";
         if (static_cast<int>(failed.size()) > tolerated || interrupted) {
@@ -142,7 +206,8 @@ actions::Result Execution::run_on_hosts(const playbook::Step& step, int attempt)
         out.status = actions::Status::interrupted;
         out.summary = "interrupted; succeeded on " + std::to_string(ok) + of;
     } else if (static_cast<int>(failed.size()) > tolerated) {
-        out.status = actions::Status::failed;
+        out.status =
+            only_verification ? actions::Status::verification_failed : actions::Status::failed;
         out.summary = "failed on " + std::to_string(failed.size()) + of + " (max_failures " +
                       std::to_string(tolerated) + "): " + util::join(failed, ", ");
     } else {

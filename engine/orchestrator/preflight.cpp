@@ -2,6 +2,7 @@
 #include "orchestrator/preflight.hpp"
 
 #include "orchestrator/hosts.hpp"
+#include "playbook/hosts.hpp"
 #include "util/strings.hpp"
 
 namespace rollback::orchestrator {
@@ -31,7 +32,7 @@ Preflight preflight(const Plan& plan, const std::filesystem::path& state_dir, st
             sp.checks.push_back(
                 {false, "action", "unknown action " + util::quoted(ps.step->action), {}});
         } else {
-            sp.description = action->describe(*ps.step);
+            sp.description = playbook::show_host_references(action->describe(*ps.step));
             if (ps.selected) {
                 actions::Context ctx{*plan.playbook, *ps.step, runner, "plan", state_dir, {},
                                      store,          trigger,  false,  {}};
@@ -40,7 +41,8 @@ Preflight preflight(const Plan& plan, const std::filesystem::path& state_dir, st
                     // its directory are the hosts').
                     sp.checks = ps.step->hosts.empty()
                                     ? action->preflight(ctx)
-                                    : preflight_hosts(*plan.playbook, *ps.step, runner);
+                                    : preflight_hosts({*plan.playbook, *ps.step, runner, state_dir,
+                                                       store, trigger});
                 } catch (const std::exception& e) {
                     sp.checks.push_back({false, "preflight", e.what(), {}});
                 }
