@@ -4,6 +4,7 @@
 // `max_failures` failed hosts no new host starts.
 #include "orchestrator/hosts.hpp"
 
+#include "actions/process_step.hpp"
 #include "orchestrator/execution.hpp"
 #include "playbook/hosts.hpp"
 #include "util/strings.hpp"
@@ -28,48 +29,95 @@ remote::SshSettings ssh_settings(const playbook::RemoteSettings& r) {
     return s;
 }
 
-std::vector<actions::Check> preflight_hosts(const PreflightInput& in) {
-    const playbook::Playbook& pb = in.playbook;
-    const playbook::Step& step = in.step;
+HostPreflight::HostPreflight(const playbook::Playbook& pb, exec::ProcessRunner& local,
+                             std::filesystem::path state_dir, state::BadReleases& bad,
+                             const actions::Trigger& trigger)
+    : m_pb(pb), m_local(local), m_state_dir(std::move(state_dir)), m_bad(bad), m_trigger(trigger) {}
+
+HostPreflight::~HostPreflight() = default;
+
+std::vector<actions::Check> HostPreflight::host_checks(const playbook::Step& step,
+                                                       const remote::Host& h) {
     const actions::Action* action = actions::find_action(step.action);
     // http runs on the engine's machine once per host (its URL names the host): no ssh.
     const bool over_ssh = step.action != "http";
     std::vector<actions::Check> checks;
-    std::optional<remote::Connections> connections;
     if (over_ssh) {
-        connections.emplace(in.local, ssh_settings(pb.remote));
+        std::string what =
+            "host " + h.name + " (" + remote::endpoint(h) + ") is reachable and its key is known";
+        std::string problem = m_connections->open(h); // once per host for the whole plan
+        checks.push_back({problem.empty(), what, problem, {}});
+        if (!problem.empty()) {
+            return checks; // nothing more can be checked there
+        }
     }
-    for (const remote::Host* h : pb.inventory.select(step.hosts)) {
-        if (over_ssh) {
-            std::string what = "host " + h->name + " (" + remote::endpoint(*h) +
-                               ") is reachable and its key is known";
-            std::string problem = connections->open(*h);
-            checks.push_back({problem.empty(), what, problem, {}});
-            if (!problem.empty()) {
-                continue; // nothing more can be checked there
+    if (action == nullptr || step.action == "wait") {
+        return checks;
+    }
+    // The action's own read-only checks, where it will run: the release directory, the unit,
+    // the program, the URL of this host.
+    const playbook::Step bound = playbook::bind_host(step, h);
+    std::string key; // an exec step's program is looked up once per host and directory
+    if (step.action == "exec") {
+        const auto argv = actions::command_argv(bound);
+        key = h.name + '\n' + (argv.empty() ? "" : argv.front()) + '\n' + bound.cwd;
+        std::lock_guard lock(m_mutex);
+        if (auto it = m_programs.find(key); it != m_programs.end()) {
+            checks.insert(checks.end(), it->second.begin(), it->second.end());
+            return checks;
+        }
+    }
+    std::optional<remote::SshRunner> ssh;
+    if (over_ssh) {
+        ssh.emplace(*m_connections, h);
+    }
+    exec::ProcessRunner& runner = ssh ? static_cast<exec::ProcessRunner&>(*ssh) : m_local;
+    const actions::Context ctx{m_pb,      bound, runner, "plan",  m_state_dir, {},      m_bad,
+                               m_trigger, false, {},     nullptr, nullptr,     nullptr, h.name};
+    std::vector<actions::Check> own = action->preflight(ctx);
+    for (auto& c : own) {
+        if (!c.ok && c.problem.find("host " + h.name) == std::string::npos &&
+            c.what.find("host " + h.name) == std::string::npos) {
+            c.what = "host " + h.name + ": " + c.what;
+        }
+    }
+    if (!key.empty()) {
+        std::lock_guard lock(m_mutex);
+        m_programs[key] = own;
+    }
+    checks.insert(checks.end(), own.begin(), own.end());
+    return checks;
+}
+
+std::vector<actions::Check> HostPreflight::step(const playbook::Step& step) {
+    if (!m_connections && step.action != "http") {
+        m_connections.emplace(m_local, ssh_settings(m_pb.remote));
+    }
+    const std::vector<const remote::Host*> hosts = m_pb.inventory.select(step.hosts);
+    std::vector<std::vector<actions::Check>> per_host(hosts.size());
+    std::atomic<size_t> next{0};
+    auto worker = [&] {
+        for (size_t i; (i = next++) < hosts.size();) {
+            try {
+                per_host[i] = host_checks(step, *hosts[i]);
+            } catch (const std::exception& e) {
+                per_host[i] = {{false, "host " + hosts[i]->name, e.what(), {}}};
             }
         }
-        if (action == nullptr || step.action == "wait") {
-            continue;
-        }
-        // The action's own read-only checks, where it will run: the release directory, the
-        // unit, the program, the URL of this host.
-        const playbook::Step bound = playbook::bind_host(step, *h);
-        std::optional<remote::SshRunner> ssh;
-        if (over_ssh) {
-            ssh.emplace(*connections, *h);
-        }
-        exec::ProcessRunner& runner = ssh ? static_cast<exec::ProcessRunner&>(*ssh) : in.local;
-        const actions::Context ctx{pb,      bound,           runner,     "plan", in.state_dir,
-                                   {},      in.bad_releases, in.trigger, false,  {},
-                                   nullptr, nullptr,         nullptr,    h->name};
-        for (auto c : action->preflight(ctx)) {
-            if (!c.ok && c.problem.find("host " + h->name) == std::string::npos &&
-                c.what.find("host " + h->name) == std::string::npos) {
-                c.what = "host " + h->name + ": " + c.what;
-            }
-            checks.push_back(std::move(c));
-        }
+    };
+    const size_t workers =
+        std::min(hosts.size(), static_cast<size_t>(std::max(1, m_pb.remote.parallel)));
+    std::vector<std::thread> threads;
+    for (size_t w = 1; w < workers; ++w) {
+        threads.emplace_back(worker);
+    }
+    worker();
+    for (auto& t : threads) {
+        t.join();
+    }
+    std::vector<actions::Check> checks;
+    for (auto& c : per_host) {
+        checks.insert(checks.end(), c.begin(), c.end());
     }
     return checks;
 }

@@ -7,26 +7,46 @@
 #include "actions/action.hpp"
 #include "remote/ssh.hpp"
 
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <optional>
+
 namespace rollback::orchestrator {
 
 /// The ssh settings of a playbook's `[remote]` table.
 remote::SshSettings ssh_settings(const playbook::RemoteSettings& r);
 
-/// What the preflight of a step on hosts reads (all read-only).
-struct PreflightInput {
-    const playbook::Playbook& playbook;
-    const playbook::Step& step;
-    exec::ProcessRunner& local;
-    std::filesystem::path state_dir;
-    state::BadReleases& bad_releases;
-    const actions::Trigger& trigger;
-};
+/// The preflight of the steps on hosts of one plan, host by host: the master connection opens
+/// (reachable, authenticated, host key in the known_hosts file; once per host for every step),
+/// then the action's own preflight on that host (the program or the unit there, the release
+/// directory, the URL with the host's values; an exec step's program once per host and
+/// directory), each failure naming the host. The hosts of a step are checked in parallel (at
+/// most `[remote] parallel` at once); an http step checks its URL per host without ssh.
+/// Read-only; the connections are closed by the destructor.
+class HostPreflight {
+  public:
+    HostPreflight(const playbook::Playbook& pb, exec::ProcessRunner& local,
+                  std::filesystem::path state_dir, state::BadReleases& bad,
+                  const actions::Trigger& trigger);
+    ~HostPreflight();
+    HostPreflight(const HostPreflight&) = delete;
+    HostPreflight& operator=(const HostPreflight&) = delete;
 
-/// The checks of `step` host by host: its master connection opens (reachable, authenticated,
-/// host key in the known_hosts file), then the action's own preflight on that host (the program
-/// or the unit there, the release directory, the URL with the host's values), each failure
-/// naming the host. An http step checks its URL per host without ssh. Read-only; the
-/// connections are closed before returning.
-std::vector<actions::Check> preflight_hosts(const PreflightInput& in);
+    /// The checks of `step` (a step with hosts), in inventory order of its hosts.
+    std::vector<actions::Check> step(const playbook::Step& step);
+
+  private:
+    std::vector<actions::Check> host_checks(const playbook::Step& step, const remote::Host& h);
+
+    const playbook::Playbook& m_pb;
+    exec::ProcessRunner& m_local;
+    std::filesystem::path m_state_dir;
+    state::BadReleases& m_bad;
+    const actions::Trigger& m_trigger;
+    std::optional<remote::Connections> m_connections;
+    std::mutex m_mutex;
+    std::map<std::string, std::vector<actions::Check>> m_programs;
+};
 
 } // namespace rollback::orchestrator

@@ -5,6 +5,8 @@
 #include "playbook/hosts.hpp"
 #include "util/strings.hpp"
 
+#include <optional>
+
 namespace rollback::orchestrator {
 
 size_t Preflight::problems() const {
@@ -23,6 +25,7 @@ size_t Preflight::problems() const {
 Preflight preflight(const Plan& plan, const std::filesystem::path& state_dir, state::Store& store,
                     const actions::Trigger& trigger, exec::ProcessRunner& runner) {
     Preflight out;
+    std::optional<HostPreflight> hosts; // made by the first step on hosts
     for (const auto& ps : plan.steps) {
         StepPreflight sp;
         sp.planned = &ps;
@@ -37,12 +40,15 @@ Preflight preflight(const Plan& plan, const std::filesystem::path& state_dir, st
                 actions::Context ctx{*plan.playbook, *ps.step, runner, "plan", state_dir, {},
                                      store,          trigger,  false,  {}};
                 try {
-                    // On hosts: the hosts are what can be checked from here (the program and
-                    // its directory are the hosts').
-                    sp.checks = ps.step->hosts.empty()
-                                    ? action->preflight(ctx)
-                                    : preflight_hosts({*plan.playbook, *ps.step, runner, state_dir,
-                                                       store, trigger});
+                    // On hosts: each host, and the action's checks there.
+                    if (ps.step->hosts.empty()) {
+                        sp.checks = action->preflight(ctx);
+                    } else {
+                        if (!hosts) {
+                            hosts.emplace(*plan.playbook, runner, state_dir, store, trigger);
+                        }
+                        sp.checks = hosts->step(*ps.step);
+                    }
                 } catch (const std::exception& e) {
                     sp.checks.push_back({false, "preflight", e.what(), {}});
                 }
