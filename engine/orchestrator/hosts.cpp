@@ -31,8 +31,10 @@ remote::SshSettings ssh_settings(const playbook::RemoteSettings& r) {
 
 HostPreflight::HostPreflight(const playbook::Playbook& pb, exec::ProcessRunner& local,
                              std::filesystem::path state_dir, state::BadReleases& bad,
-                             const actions::Trigger& trigger)
-    : m_pb(pb), m_local(local), m_state_dir(std::move(state_dir)), m_bad(bad), m_trigger(trigger) {}
+                             const actions::Trigger& trigger,
+                             std::shared_ptr<remote::Connections> connections)
+    : m_pb(pb), m_local(local), m_state_dir(std::move(state_dir)), m_bad(bad), m_trigger(trigger),
+      m_connections(std::move(connections)) {}
 
 HostPreflight::~HostPreflight() = default;
 
@@ -91,7 +93,7 @@ std::vector<actions::Check> HostPreflight::host_checks(const playbook::Step& ste
 
 std::vector<actions::Check> HostPreflight::step(const playbook::Step& step) {
     if (!m_connections && step.action != "http") {
-        m_connections.emplace(m_local, ssh_settings(m_pb.remote));
+        m_connections = std::make_shared<remote::Connections>(m_local, ssh_settings(m_pb.remote));
     }
     const std::vector<const remote::Host*> hosts = m_pb.inventory.select(step.hosts);
     std::vector<std::vector<actions::Check>> per_host(hosts.size());
@@ -148,7 +150,7 @@ class LockedBadReleases final : public state::BadReleases {
 actions::Result Execution::run_on_hosts(const playbook::Step& step, int attempt) {
     const actions::Action* action = actions::find_action(step.action);
     if (!m_connections) {
-        m_connections = std::make_unique<remote::Connections>(m_runner, ssh_settings(m_pb.remote));
+        m_connections = std::make_shared<remote::Connections>(m_runner, ssh_settings(m_pb.remote));
     }
     std::vector<const remote::Host*> all = m_pb.inventory.select(step.hosts);
     std::set<std::string>& done = m_done_hosts[step.id];

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-// Steps on hosts (issue 15; internal to orchestrator/): their preflight (every host reachable,
+// Steps on hosts (issue 15): their preflight (every host reachable,
 // its key known) and the settings of their ssh connections.
 
 #include "actions/action.hpp"
@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 
@@ -23,12 +24,14 @@ remote::SshSettings ssh_settings(const playbook::RemoteSettings& r);
 /// directory, the URL with the host's values; an exec step's program once per host and
 /// directory), each failure naming the host. The hosts of a step are checked in parallel (at
 /// most `[remote] parallel` at once); an http step checks its URL per host without ssh.
-/// Read-only; the connections are closed by the destructor.
+/// Read-only. `connections` (may be null: made here) are shared with the run that follows, so a
+/// host's master connection is opened once for `run`; the last owner closes them.
 class HostPreflight {
   public:
     HostPreflight(const playbook::Playbook& pb, exec::ProcessRunner& local,
                   std::filesystem::path state_dir, state::BadReleases& bad,
-                  const actions::Trigger& trigger);
+                  const actions::Trigger& trigger,
+                  std::shared_ptr<remote::Connections> connections = nullptr);
     ~HostPreflight();
     HostPreflight(const HostPreflight&) = delete;
     HostPreflight& operator=(const HostPreflight&) = delete;
@@ -44,7 +47,7 @@ class HostPreflight {
     std::filesystem::path m_state_dir;
     state::BadReleases& m_bad;
     const actions::Trigger& m_trigger;
-    std::optional<remote::Connections> m_connections;
+    std::shared_ptr<remote::Connections> m_connections; ///< given, or made by the first step
     std::mutex m_mutex;
     std::map<std::string, std::vector<actions::Check>> m_programs;
 };

@@ -23,7 +23,8 @@ size_t Preflight::problems() const {
 }
 
 Preflight preflight(const Plan& plan, const std::filesystem::path& state_dir, state::Store& store,
-                    const actions::Trigger& trigger, exec::ProcessRunner& runner) {
+                    const actions::Trigger& trigger, exec::ProcessRunner& runner,
+                    std::shared_ptr<remote::Connections> connections) {
     Preflight out;
     std::optional<HostPreflight> hosts; // made by the first step on hosts
     for (const auto& ps : plan.steps) {
@@ -45,7 +46,8 @@ Preflight preflight(const Plan& plan, const std::filesystem::path& state_dir, st
                         sp.checks = action->preflight(ctx);
                     } else {
                         if (!hosts) {
-                            hosts.emplace(*plan.playbook, runner, state_dir, store, trigger);
+                            hosts.emplace(*plan.playbook, runner, state_dir, store, trigger,
+                                          connections);
                         }
                         sp.checks = hosts->step(*ps.step);
                     }
