@@ -48,7 +48,14 @@ struct Context {
         notify = nullptr;
     /// The approval gates of the run's store (approve); null: the state directory's files.
     state::GateDocuments* gates = nullptr;
+    /// The host the step runs on (`hosts`): `runner` runs its programs there and paths are the
+    /// host's. Empty: the engine's own machine.
+    std::string host = {};
 };
+
+/// Where a revert happens, as the bad-release records name it: `path`, prefixed with
+/// "HOST:" for a step on a host (each host's releases are its own).
+std::string location_of(const Context& ctx, const std::string& path);
 
 enum class Status {
     succeeded,

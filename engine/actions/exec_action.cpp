@@ -24,7 +24,7 @@ struct Exec {
     }
 
     static std::vector<Check> preflight(const Context& ctx, const Params&) {
-        return check_command(command_argv(ctx.step), ctx.step.cwd);
+        return check_command(ctx, command_argv(ctx.step), ctx.step.cwd);
     }
 
     static Result run(const Context& ctx, const Params&) {

@@ -118,14 +118,15 @@ struct CheckoutParams : playbook::ActionParams {
     std::string shown_ref = "?";
 };
 
-CheckoutParams read_params(StepParams& p, const playbook::Playbook& pb) {
+// On hosts (`on_hosts`) the repo is the host's path as written: relative to the login directory.
+CheckoutParams read_params(StepParams& p, const playbook::Playbook& pb, bool on_hosts) {
     CheckoutParams c;
     if (auto repo = p.string("repo")) {
         c.shown_repo = *repo;
         if (repo->empty()) {
             p.error("repo", "must not be empty");
         }
-        c.repo = (pb.directory / *repo).lexically_normal();
+        c.repo = on_hosts ? fs::path(*repo) : (pb.directory / *repo).lexically_normal();
     } else if (!p.has("repo")) {
         p.error("", "missing key \"repo\"");
     }
@@ -162,7 +163,7 @@ RevertPlan plan_checkout(const Git& git, const CheckoutParams& c, const Context&
         plan.problem = e.what();
         return plan;
     }
-    const std::string location = c.repo.string();
+    const std::string location = location_of(ctx, c.repo.string());
     for (const auto& b : bad) {
         if (b.location == location && b.run_id == ctx.run_id && !ctx.run_id.empty()) {
             plan.to = b.switched_to;
@@ -245,8 +246,8 @@ struct GitCheckout {
     static std::vector<std::string> keys() { return {"repo", "ref"}; }
     static std::vector<std::string> required_keys() { return {"repo", "ref"}; }
 
-    static Params parse(StepParams& p, const playbook::Playbook& pb, const playbook::Step&) {
-        return read_params(p, pb);
+    static Params parse(StepParams& p, const playbook::Playbook& pb, const playbook::Step& step) {
+        return read_params(p, pb, !step.hosts.empty());
     }
 
     static std::string describe(const playbook::Step&, const Params& c) {
@@ -303,7 +304,7 @@ struct GitCheckout {
         }
         RevertPlan plan = plan_checkout(git, c, ctx);
         RevertWork work{"repo",
-                        c.repo.string(),
+                        location_of(ctx, c.repo.string()),
                         true,
                         "already at",
                         "checked out " + plan.to,

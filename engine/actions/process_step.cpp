@@ -77,6 +77,44 @@ std::vector<Check> check_command(const std::vector<std::string>& argv, const std
     return checks;
 }
 
+std::vector<Check> check_command(const Context& ctx, const std::vector<std::string>& argv,
+                                 const std::string& cwd) {
+    if (ctx.host.empty() || argv.empty()) {
+        return check_command(argv, cwd);
+    }
+    // Exit 3: no such directory; 4: no such program; the program's path on stdout otherwise.
+    exec::Command cmd;
+    cmd.argv = {"/bin/sh",
+                "-c",
+                "if [ -n \"$2\" ] && [ \"$2\" != . ] && [ ! -d \"$2\" ]; then exit 3; fi; "
+                "command -v -- \"$1\" || exit 4",
+                "rollback-check",
+                argv[0],
+                cwd};
+    cmd.timeout = std::chrono::seconds(30);
+    exec::Outcome o = ctx.runner.run(cmd);
+    const std::string on = " on host " + ctx.host;
+    std::vector<Check> checks;
+    if (o.ending == exec::Ending::exited && o.exit_code == 3) {
+        checks.push_back({false, "cwd " + cwd + on, "is not a directory", {}});
+    } else if (o.ending == exec::Ending::exited && o.exit_code == 4) {
+        checks.push_back({false, "program " + argv[0] + on,
+                          argv[0].find('/') != std::string::npos
+                              ? "does not exist or is not executable"
+                              : "not found in PATH",
+                          "install it on the host or give its absolute path"});
+    } else if (!o.ok()) {
+        checks.push_back({false, "program " + argv[0] + on, result_of(o).summary, {}});
+    } else {
+        checks.push_back(
+            {true,
+             "program " + std::string(util::trim(o.stdout_tail)) + " is executable" + on,
+             {},
+             {}});
+    }
+    return checks;
+}
+
 Result result_of(const exec::Outcome& o) {
     Result r;
     r.exit_code = o.exit_code;

@@ -23,6 +23,10 @@ std::string describe_command(const std::vector<std::string>& argv, const std::st
 
 /// Read-only: the program exists and is executable; the cwd exists.
 std::vector<Check> check_command(const std::vector<std::string>& argv, const std::string& cwd);
+/// The same where the step runs: on ctx.host (if set) through ctx.runner, with one program
+/// (`command -v`, `test -d`), each problem naming the host; else check_command above.
+std::vector<Check> check_command(const Context& ctx, const std::vector<std::string>& argv,
+                                 const std::string& cwd);
 
 /// exited 0 → succeeded; timed_out / interrupted map across; anything else failed, with a summary
 /// such as "exit 3", "killed by signal 9", "cannot execute 'x': No such file or directory".

@@ -1,6 +1,10 @@
 // SPDX-License-Identifier: MIT
 #include "actions/action.hpp"
 
+#include "playbook/hosts.hpp"
+#include "util/strings.hpp"
+
+#include <algorithm>
 #include <map>
 #include <memory>
 
@@ -60,9 +64,41 @@ std::vector<util::Diagnostic> parse_step(const playbook::Playbook& pb, playbook:
     if (action == nullptr) {
         return {};
     }
-    Parsed parsed = action->parse(pb, step);
-    step.parsed = parsed.diagnostics.empty() ? std::move(parsed.params) : nullptr;
-    return std::move(parsed.diagnostics);
+    if (step.hosts.empty()) {
+        Parsed parsed = action->parse(pb, step);
+        step.parsed = parsed.diagnostics.empty() ? std::move(parsed.params) : nullptr;
+        return std::move(parsed.diagnostics);
+    }
+    // On hosts the keys hold per-host values: they are checked as each host will run them (a
+    // port from {{host.port}} is a port only once bound). A problem every host has is reported
+    // once; one of some hosts names them. Each host's run parses its bound keys again.
+    step.parsed = nullptr;
+    const auto hosts = pb.inventory.select(step.hosts);
+    std::vector<std::pair<util::Diagnostic, std::vector<std::string>>> found;
+    for (const remote::Host* h : hosts) {
+        for (auto& d : action->parse(pb, playbook::bind_host(step, *h)).diagnostics) {
+            auto same = std::find_if(found.begin(), found.end(), [&d](const auto& f) {
+                return f.first.problem == d.problem && f.first.where.line == d.where.line &&
+                       f.first.where.column == d.where.column;
+            });
+            if (same == found.end()) {
+                found.push_back({std::move(d), {h->name}});
+            } else {
+                same->second.push_back(h->name);
+            }
+        }
+    }
+    std::vector<util::Diagnostic> out;
+    for (auto& [d, names] : found) {
+        if (names.size() != hosts.size()) {
+            d.problem = "host " + util::join(names, ", ") + ": " + d.problem;
+        }
+        out.push_back(std::move(d));
+    }
+    if (hosts.empty()) {
+        return action->parse(pb, step).diagnostics;
+    }
+    return out;
 }
 
 std::string_view to_string(Status s) {

@@ -185,6 +185,23 @@ void switch_current(const fs::path& deploy_root, const std::string& release) {
     util::fsync_directory(deploy_root);
 }
 
+LayoutReader local_reader(const ReleaseLayout& layout) {
+    LayoutReader r;
+    r.root_problem = [layout]() -> std::string {
+        std::error_code ec;
+        if (!fs::is_directory(layout.deploy_root, ec)) {
+            return "deploy_root " + layout.deploy_root.string() + " is not a directory";
+        }
+        return {};
+    };
+    r.current = [layout] { return current_release(layout.deploy_root); };
+    r.order = [layout] { return release_order(layout); };
+    r.release_problem = [layout](const std::string& release) {
+        return release_problem(layout, release);
+    };
+    return r;
+}
+
 // --- the action --------------------------------------------------------------------------------
 
 namespace {
@@ -197,14 +214,17 @@ struct SwitchParams : playbook::ActionParams {
     std::vector<std::string> shown_files;
 };
 
-SwitchParams read_params(StepParams& p, const playbook::Playbook& pb) {
+// On hosts (`on_hosts`) deploy_root is the host's path as written (relative: to the login
+// directory), not the engine's.
+SwitchParams read_params(StepParams& p, const playbook::Playbook& pb, bool on_hosts) {
     SwitchParams s;
     auto root = p.string("deploy_root");
     s.shown_root = root.value_or("?");
     if (root && root->empty()) {
         p.error("deploy_root", "must not be empty");
     } else if (root) {
-        s.layout.deploy_root = (pb.directory / *root).lexically_normal();
+        s.layout.deploy_root =
+            on_hosts ? fs::path(*root) : (pb.directory / *root).lexically_normal();
     } else if (!p.has("deploy_root")) {
         p.error("", "missing key \"deploy_root\"");
     }
@@ -244,17 +264,19 @@ SwitchParams read_params(StepParams& p, const playbook::Playbook& pb) {
     return s;
 }
 
-RevertPlan plan_switch(const SwitchParams& s, const Context& ctx) {
+LayoutReader reader_for(const Context& ctx, const ReleaseLayout& layout) {
+    return ctx.host.empty() ? local_reader(layout) : remote_reader(ctx, layout);
+}
+
+RevertPlan plan_switch(const SwitchParams& s, const Context& ctx, const LayoutReader& reader) {
     RevertPlan plan;
     const auto& layout = s.layout;
-    std::error_code ec;
-    if (!fs::is_directory(layout.deploy_root, ec)) {
-        plan.problem = "deploy_root " + layout.deploy_root.string() + " is not a directory";
+    if (plan.problem = reader.root_problem(); !plan.problem.empty()) {
         return plan;
     }
     try {
-        plan.from = current_release(layout.deploy_root);
-        std::string location = layout.deploy_root.string();
+        plan.from = reader.current();
+        std::string location = location_of(ctx, layout.deploy_root.string());
         auto bad = ctx.bad_releases.bad_releases();
         // A retried or resumed step of the same run must not go one release further back.
         for (const auto& b : bad) {
@@ -273,7 +295,7 @@ RevertPlan plan_switch(const SwitchParams& s, const Context& ctx) {
             plan.chosen_by = "named";
             plan.already_done = plan.from == plan.to;
         } else if (plan.to.empty()) {
-            auto order = release_order(layout);
+            auto order = reader.order();
             auto it = std::find(order.releases.rbegin(), order.releases.rend(), plan.from);
             if (it == order.releases.rend()) {
                 plan.problem = "the current release " + util::quoted(plan.from) +
@@ -301,7 +323,7 @@ RevertPlan plan_switch(const SwitchParams& s, const Context& ctx) {
         return plan;
     }
     if (!plan.already_done) {
-        plan.problem = release_problem(layout, plan.to);
+        plan.problem = reader.release_problem(plan.to);
         if (!plan.problem.empty() && s.to == "previous") {
             plan.hint = "name another release: to = \"<version>\"";
         }
@@ -357,8 +379,8 @@ struct ReleaseSwitch {
     }
     static std::vector<std::string> required_keys() { return {"deploy_root", "to"}; }
 
-    static Params parse(StepParams& p, const playbook::Playbook& pb, const playbook::Step&) {
-        return read_params(p, pb);
+    static Params parse(StepParams& p, const playbook::Playbook& pb, const playbook::Step& step) {
+        return read_params(p, pb, !step.hosts.empty());
     }
 
     static std::string describe(const playbook::Step&, const Params& s) {
@@ -371,7 +393,7 @@ struct ReleaseSwitch {
 
     static std::vector<Check> preflight(const Context& ctx, const Params& s) {
         std::vector<Check> checks;
-        RevertPlan plan = plan_switch(s, ctx);
+        RevertPlan plan = plan_switch(s, ctx, reader_for(ctx, s.layout));
         if (!plan.from.empty()) {
             checks.push_back({true,
                               s.layout.deploy_root.string() + "/current -> releases/" + plan.from,
@@ -399,14 +421,17 @@ struct ReleaseSwitch {
     }
 
     static Result run(const Context& ctx, const Params& s) {
-        RevertPlan plan = plan_switch(s, ctx);
+        RevertPlan plan = plan_switch(s, ctx, reader_for(ctx, s.layout));
         RevertWork work{"deploy_root",
-                        s.layout.deploy_root.string(),
+                        location_of(ctx, s.layout.deploy_root.string()),
                         false,
                         "already on",
                         "current -> releases/" + plan.to,
                         "switched " + plan.from + " -> " + plan.to,
-                        [&](Result& r) { return switch_release(ctx, s.layout, plan.to, r); }};
+                        [&](Result& r) {
+                            return ctx.host.empty() ? switch_release(ctx, s.layout, plan.to, r)
+                                                    : remote_switch(ctx, s.layout, plan.to, r);
+                        }};
         return carry_out(ctx, plan, work);
     }
 };

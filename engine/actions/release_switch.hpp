@@ -8,6 +8,7 @@
 #include "state/store.hpp"
 
 #include <filesystem>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -46,5 +47,36 @@ std::filesystem::path config_snapshot(const ReleaseLayout& layout, const std::st
 /// rename(2) over `current`, fsync of deploy_root. A reader never sees `current` missing.
 /// Keeps the existing link's style (relative or absolute). Throws util::Error (exit 1).
 void switch_current(const std::filesystem::path& deploy_root, const std::string& release);
+
+} // namespace rollback::actions
+
+namespace rollback::actions {
+
+/// A layout as the switch's planning reads it: the engine's own files (local_reader) or a
+/// host's, read through the step's runner (remote_reader). `current` and `order` throw
+/// util::Error (exit 1) as current_release and release_order do.
+struct LayoutReader {
+    std::function<std::string()> root_problem; ///< "" when deploy_root is a directory
+    std::function<std::string()> current;
+    std::function<ReleaseOrder()> order;
+    std::function<std::string(const std::string& release)> release_problem;
+};
+LayoutReader local_reader(const ReleaseLayout& layout);
+
+struct Context;
+struct Result;
+
+/// Reads `layout` on the step's host once, with one program (a fixed sh script; the paths are
+/// its arguments): `current`, the releases with their modification times and completeness, the
+/// history file. Problems reaching the host are `root_problem`.
+LayoutReader remote_reader(const Context& ctx, const ReleaseLayout& layout);
+
+/// On the step's host: restores the config files from release `to`'s snapshots (each through a
+/// temporary file renamed over the live one, which keeps its mode; a config file that is a
+/// symlink is followed) and points `current` at releases/<to> with a new link renamed over it
+/// (`mv -T`), keeping the old link's style; on a failure the config files are put back. Fills
+/// r.summary and r.output_tail on failure; returns whether it switched.
+bool remote_switch(const Context& ctx, const ReleaseLayout& layout, const std::string& to,
+                   Result& r);
 
 } // namespace rollback::actions

@@ -10,6 +10,10 @@
 
 namespace rollback::actions {
 
+std::string location_of(const Context& ctx, const std::string& path) {
+    return ctx.host.empty() ? path : ctx.host + ":" + path;
+}
+
 bool is_bad(const std::vector<state::BadRelease>& bad, const std::string& location,
             const std::string& release) {
     return std::any_of(bad.begin(), bad.end(), [&](const state::BadRelease& b) {

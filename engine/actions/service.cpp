@@ -200,6 +200,10 @@ std::vector<std::vector<std::string>> op_commands(const ServiceParams& s) {
     return {s.commands.at("stop"), s.commands.at("start")}; // restart without its own command
 }
 
+std::string on(const Context& ctx) {
+    return ctx.host.empty() ? "" : " on host " + ctx.host;
+}
+
 std::string label(const ServiceParams& s) {
     return s.manager + " " + s.op + (s.name.empty() ? "" : " " + s.name);
 }
@@ -263,7 +267,7 @@ struct Service {
     static std::vector<Check> preflight(const Context& ctx, const Params& s) {
         std::vector<Check> checks;
         for (const auto& argv : op_commands(s)) {
-            auto c = check_command(argv, "");
+            auto c = check_command(ctx, argv, "");
             checks.insert(checks.end(), c.begin(), c.end());
         }
         bool programs_ok =
@@ -295,10 +299,10 @@ struct Service {
         } else if (programs_ok && s.manager == "systemd") {
             auto o = ctx.runner.run(make_command(ctx, {"systemctl", "cat", "--", s.name}));
             if (o.ok()) {
-                checks.push_back({true, "systemd knows unit " + s.name, {}, {}});
+                checks.push_back({true, "systemd knows unit " + s.name + on(ctx), {}, {}});
             } else {
                 checks.push_back(
-                    {false, "systemd knows unit " + s.name,
+                    {false, "systemd knows unit " + s.name + on(ctx),
                      std::string(util::trim(o.stderr_tail.empty() ? o.error : o.stderr_tail)),
                      "systemctl list-units --all | grep " + s.name});
             }

@@ -15,10 +15,11 @@
 namespace rollback::cli {
 
 int show_plan(const orchestrator::Plan& plan, const std::filesystem::path& state_dir,
-              const actions::Trigger& trigger, bool json) {
+              const actions::Trigger& trigger, bool json,
+              std::shared_ptr<remote::Connections> connections) {
     exec::RealProcessRunner runner;
     state::LocalStore store(state_dir);
-    auto pre = orchestrator::preflight(plan, state_dir, store, trigger, runner);
+    auto pre = orchestrator::preflight(plan, state_dir, store, trigger, runner, connections);
     if (json) {
         std::puts(util::mask_secrets(boost::json::serialize(plan_json(plan, pre))).c_str());
     } else {
@@ -45,7 +46,7 @@ int cmd_plan(const Args& args) {
     auto file = playbook_path(o);
     auto pb = load_playbook(file, parse_var_overrides(o.vars));
     auto plan = orchestrator::make_plan(pb, selection_of(o), o.trigger);
-    return show_plan(plan, resolve_state_dir(common, pb.file).dir, o.trigger, common.json);
+    return show_plan(plan, resolve_state_dir(common, pb.file).dir, o.trigger, common.json, nullptr);
 }
 
 } // namespace rollback::cli

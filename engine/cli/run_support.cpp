@@ -9,6 +9,7 @@
 #include "journal/reader.hpp"
 #include "journal/state.hpp"
 #include "journal/writer.hpp"
+#include "orchestrator/hosts.hpp"
 #include "orchestrator/survivors.hpp"
 #include "report/console.hpp"
 #include "state/local_store.hpp"
@@ -143,12 +144,21 @@ void print_summary(const orchestrator::RunOutcome& o, const StateDir& sd, bool j
 
 // Defined with `plan` (cmd_plan.cpp): prints the plan and its preflight, returns its exit code.
 int show_plan(const orchestrator::Plan& plan, const std::filesystem::path& state_dir,
-              const actions::Trigger& trigger, bool json);
+              const actions::Trigger& trigger, bool json,
+              std::shared_ptr<remote::Connections> connections);
 
 int start_run(const playbook::Playbook& pb, const actions::Trigger& trigger,
               const StartOptions& o) {
     auto plan = orchestrator::make_plan(pb, o.selection, trigger);
-    int plan_rc = show_plan(plan, o.state_dir, trigger, o.json);
+    exec::RealProcessRunner runner;
+    // The hosts' master connections the preflight opens serve the run too: one ssh handshake
+    // per host.
+    std::shared_ptr<remote::Connections> connections;
+    if (!pb.inventory.empty() && !o.dry_run) {
+        connections =
+            std::make_shared<remote::Connections>(runner, orchestrator::ssh_settings(pb.remote));
+    }
+    int plan_rc = show_plan(plan, o.state_dir, trigger, o.json, connections);
     if (o.dry_run) {
         return plan_rc;
     }
@@ -175,9 +185,9 @@ int start_run(const playbook::Playbook& pb, const actions::Trigger& trigger,
         std::printf("\nrun id: %s\n", run_id.c_str());
         std::fflush(stdout);
     }
-    orchestrator::RunOptions ro{o.state_dir, trigger, o.selection, o.verbose, current_user()};
+    orchestrator::RunOptions ro{o.state_dir, trigger,        o.selection,
+                                o.verbose,   current_user(), connections};
     orchestrator::RunOutcome outcome;
-    exec::RealProcessRunner runner;
     {
         report::ConsoleObserver observer(stdout, report::choose_mode(stdout, o.json), o.verbose);
         outcome = orchestrator::run(plan, ro, store, *lock, run_id, runner, observer);

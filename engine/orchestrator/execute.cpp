@@ -74,6 +74,9 @@ RunOutcome run(const Plan& plan, const RunOptions& options, state::Store& store,
         lease);
     Execution ex(pb, std::move(writer), options.trigger, run_id, options.state_dir, store,
                  options.verbose, runner, observer);
+    if (options.connections) {
+        ex.set_connections(options.connections);
+    }
 
     journal::RunStarted started;
     started.run_id = run_id;

@@ -9,6 +9,7 @@
 #include "journal/reader.hpp"
 #include "journal/state.hpp"
 #include "orchestrator/plan.hpp"
+#include "remote/ssh.hpp"
 #include "report/observer.hpp"
 #include "util/exit_code.hpp"
 
@@ -26,6 +27,10 @@ struct RunOptions {
     Selection selection;
     bool verbose = false;
     std::string user; ///< who started it (for the journal)
+    /// Master connections the preflight opened (may be null): steps on hosts use them, so each
+    /// host is connected to once. A master idle past ControlPersist is gone; ssh then connects
+    /// directly for each command, with the same checks.
+    std::shared_ptr<remote::Connections> connections = nullptr;
 };
 
 struct RunOutcome {

@@ -70,6 +70,8 @@ class Execution {
     void set_done_hosts(std::map<std::string, std::set<std::string>> done) {
         m_done_hosts = std::move(done);
     }
+    /// Master connections already open (the preflight's): steps on hosts use them.
+    void set_connections(std::shared_ptr<remote::Connections> c) { m_connections = std::move(c); }
 
   private:
     /// One attempt of a step with `hosts` (orchestrator/hosts.cpp): batches, max_failures,
@@ -96,7 +98,9 @@ class Execution {
     report::Observer& m_observer;
     playbook::Step m_no_step;
     std::mutex m_record_mutex; ///< hosts of a batch record from their threads
-    std::unique_ptr<remote::Connections> m_connections; ///< opened by the first step on hosts
+    /// The run's master connections: given (RunOptions::connections) or made by the first
+    /// step on hosts.
+    std::shared_ptr<remote::Connections> m_connections;
     std::map<std::string, std::set<std::string>> m_done_hosts;
     std::chrono::steady_clock::time_point m_started = std::chrono::steady_clock::now();
 };

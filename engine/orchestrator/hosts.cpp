@@ -4,6 +4,7 @@
 // `max_failures` failed hosts no new host starts.
 #include "orchestrator/hosts.hpp"
 
+#include "actions/process_step.hpp"
 #include "orchestrator/execution.hpp"
 #include "playbook/hosts.hpp"
 #include "util/strings.hpp"
@@ -11,6 +12,7 @@
 #include <algorithm>
 #include <atomic>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 namespace rollback::orchestrator {
@@ -27,24 +29,128 @@ remote::SshSettings ssh_settings(const playbook::RemoteSettings& r) {
     return s;
 }
 
-std::vector<actions::Check> preflight_hosts(const playbook::Playbook& pb,
-                                            const playbook::Step& step,
-                                            exec::ProcessRunner& local) {
+HostPreflight::HostPreflight(const playbook::Playbook& pb, exec::ProcessRunner& local,
+                             std::filesystem::path state_dir, state::BadReleases& bad,
+                             const actions::Trigger& trigger,
+                             std::shared_ptr<remote::Connections> connections)
+    : m_pb(pb), m_local(local), m_state_dir(std::move(state_dir)), m_bad(bad), m_trigger(trigger),
+      m_connections(std::move(connections)) {}
+
+HostPreflight::~HostPreflight() = default;
+
+std::vector<actions::Check> HostPreflight::host_checks(const playbook::Step& step,
+                                                       const remote::Host& h) {
+    const actions::Action* action = actions::find_action(step.action);
+    // http runs on the engine's machine once per host (its URL names the host): no ssh.
+    const bool over_ssh = step.action != "http";
     std::vector<actions::Check> checks;
-    remote::Connections connections(local, ssh_settings(pb.remote));
-    for (const remote::Host* h : pb.inventory.select(step.hosts)) {
+    if (over_ssh) {
         std::string what =
-            "host " + h->name + " (" + remote::endpoint(*h) + ") is reachable and its key is known";
-        std::string problem = connections.open(*h);
+            "host " + h.name + " (" + remote::endpoint(h) + ") is reachable and its key is known";
+        std::string problem = m_connections->open(h); // once per host for the whole plan
         checks.push_back({problem.empty(), what, problem, {}});
+        if (!problem.empty()) {
+            return checks; // nothing more can be checked there
+        }
+    }
+    if (action == nullptr || step.action == "wait") {
+        return checks;
+    }
+    // The action's own read-only checks, where it will run: the release directory, the unit,
+    // the program, the URL of this host.
+    const playbook::Step bound = playbook::bind_host(step, h);
+    std::string key; // an exec step's program is looked up once per host and directory
+    if (step.action == "exec") {
+        const auto argv = actions::command_argv(bound);
+        key = h.name + '\n' + (argv.empty() ? "" : argv.front()) + '\n' + bound.cwd;
+        std::lock_guard lock(m_mutex);
+        if (auto it = m_programs.find(key); it != m_programs.end()) {
+            checks.insert(checks.end(), it->second.begin(), it->second.end());
+            return checks;
+        }
+    }
+    std::optional<remote::SshRunner> ssh;
+    if (over_ssh) {
+        ssh.emplace(*m_connections, h);
+    }
+    exec::ProcessRunner& runner = ssh ? static_cast<exec::ProcessRunner&>(*ssh) : m_local;
+    const actions::Context ctx{m_pb,      bound, runner, "plan",  m_state_dir, {},      m_bad,
+                               m_trigger, false, {},     nullptr, nullptr,     nullptr, h.name};
+    std::vector<actions::Check> own = action->preflight(ctx);
+    for (auto& c : own) {
+        if (!c.ok && c.problem.find("host " + h.name) == std::string::npos &&
+            c.what.find("host " + h.name) == std::string::npos) {
+            c.what = "host " + h.name + ": " + c.what;
+        }
+    }
+    if (!key.empty()) {
+        std::lock_guard lock(m_mutex);
+        m_programs[key] = own;
+    }
+    checks.insert(checks.end(), own.begin(), own.end());
+    return checks;
+}
+
+std::vector<actions::Check> HostPreflight::step(const playbook::Step& step) {
+    if (!m_connections && step.action != "http") {
+        m_connections = std::make_shared<remote::Connections>(m_local, ssh_settings(m_pb.remote));
+    }
+    const std::vector<const remote::Host*> hosts = m_pb.inventory.select(step.hosts);
+    std::vector<std::vector<actions::Check>> per_host(hosts.size());
+    std::atomic<size_t> next{0};
+    auto worker = [&] {
+        for (size_t i; (i = next++) < hosts.size();) {
+            try {
+                per_host[i] = host_checks(step, *hosts[i]);
+            } catch (const std::exception& e) {
+                per_host[i] = {{false, "host " + hosts[i]->name, e.what(), {}}};
+            }
+        }
+    };
+    const size_t workers =
+        std::min(hosts.size(), static_cast<size_t>(std::max(1, m_pb.remote.parallel)));
+    std::vector<std::thread> threads;
+    for (size_t w = 1; w < workers; ++w) {
+        threads.emplace_back(worker);
+    }
+    worker();
+    for (auto& t : threads) {
+        t.join();
+    }
+    std::vector<actions::Check> checks;
+    for (auto& c : per_host) {
+        checks.insert(checks.end(), c.begin(), c.end());
     }
     return checks;
 }
 
+namespace {
+
+// The hosts of a batch run in parallel threads; a release marked bad on two hosts at once must
+// not lose one record (the store reads, adds and rewrites).
+class LockedBadReleases final : public state::BadReleases {
+  public:
+    explicit LockedBadReleases(state::BadReleases& inner) : m_inner(inner) {}
+    std::vector<state::BadRelease> bad_releases() const override {
+        std::lock_guard lock(m_mutex);
+        return m_inner.bad_releases();
+    }
+    void record_bad_release(const state::BadRelease& bad) override {
+        std::lock_guard lock(m_mutex);
+        m_inner.record_bad_release(bad);
+    }
+
+  private:
+    state::BadReleases& m_inner;
+    mutable std::mutex m_mutex;
+};
+
+} // namespace
+
 actions::Result Execution::run_on_hosts(const playbook::Step& step, int attempt) {
     const actions::Action* action = actions::find_action(step.action);
     if (!m_connections) {
-        m_connections = std::make_unique<remote::Connections>(m_runner, ssh_settings(m_pb.remote));
+        m_connections = std::make_shared<remote::Connections>(m_runner, ssh_settings(m_pb.remote));
     }
     std::vector<const remote::Host*> all = m_pb.inventory.select(step.hosts);
     std::set<std::string>& done = m_done_hosts[step.id];
@@ -58,7 +164,9 @@ actions::Result Execution::run_on_hosts(const playbook::Step& step, int attempt)
     const int batch = step.batch ? std::max(1, step.batch->of(total)) : std::max(1, total);
     const int tolerated = step.max_failures.of(total);
     std::mutex mutex;
+    LockedBadReleases bad(m_store);
     std::vector<std::string> failed, not_started;
+    bool only_verification = true; // every failed host failed a verification (exit 3)
     std::string tails;
     bool interrupted = false;
     std::atomic<bool> stop{false};
@@ -70,7 +178,12 @@ actions::Result Execution::run_on_hosts(const playbook::Step& step, int attempt)
         remote::SshRunner ssh(*m_connections, host);
         actions::Result r;
         try {
-            r = action->run(context(bound, ssh));
+            const actions::Context base = context(bound, ssh);
+            const actions::Context ctx{base.playbook,  base.step,     base.runner, base.run_id,
+                                       base.state_dir, base.run_dir,  bad,         base.trigger,
+                                       base.verbose,   base.progress, base.stage,  base.notify,
+                                       base.gates,     host.name};
+            r = action->run(ctx);
         } catch (const util::Error& e) {
             r.summary = e.what();
         }
@@ -95,6 +208,7 @@ actions::Result Execution::run_on_hosts(const playbook::Step& step, int attempt)
             return;
         }
         interrupted = interrupted || r.status == actions::Status::interrupted;
+        only_verification = only_verification && r.status == actions::Status::verification_failed;
         failed.push_back(host.name + " (" + r.summary + ")");
         tails += "--- " + host.name + "\n" + util::tail(r.output_tail, 600) + "\n";
         if (static_cast<int>(failed.size()) > tolerated || interrupted) {
@@ -142,7 +256,8 @@ actions::Result Execution::run_on_hosts(const playbook::Step& step, int attempt)
         out.status = actions::Status::interrupted;
         out.summary = "interrupted; succeeded on " + std::to_string(ok) + of;
     } else if (static_cast<int>(failed.size()) > tolerated) {
-        out.status = actions::Status::failed;
+        out.status =
+            only_verification ? actions::Status::verification_failed : actions::Status::failed;
         out.summary = "failed on " + std::to_string(failed.size()) + of + " (max_failures " +
                       std::to_string(tolerated) + "): " + util::join(failed, ", ");
     } else {

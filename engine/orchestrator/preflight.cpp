@@ -2,7 +2,10 @@
 #include "orchestrator/preflight.hpp"
 
 #include "orchestrator/hosts.hpp"
+#include "playbook/hosts.hpp"
 #include "util/strings.hpp"
+
+#include <optional>
 
 namespace rollback::orchestrator {
 
@@ -20,8 +23,10 @@ size_t Preflight::problems() const {
 }
 
 Preflight preflight(const Plan& plan, const std::filesystem::path& state_dir, state::Store& store,
-                    const actions::Trigger& trigger, exec::ProcessRunner& runner) {
+                    const actions::Trigger& trigger, exec::ProcessRunner& runner,
+                    std::shared_ptr<remote::Connections> connections) {
     Preflight out;
+    std::optional<HostPreflight> hosts; // made by the first step on hosts
     for (const auto& ps : plan.steps) {
         StepPreflight sp;
         sp.planned = &ps;
@@ -31,16 +36,21 @@ Preflight preflight(const Plan& plan, const std::filesystem::path& state_dir, st
             sp.checks.push_back(
                 {false, "action", "unknown action " + util::quoted(ps.step->action), {}});
         } else {
-            sp.description = action->describe(*ps.step);
+            sp.description = playbook::show_host_references(action->describe(*ps.step));
             if (ps.selected) {
                 actions::Context ctx{*plan.playbook, *ps.step, runner, "plan", state_dir, {},
                                      store,          trigger,  false,  {}};
                 try {
-                    // On hosts: the hosts are what can be checked from here (the program and
-                    // its directory are the hosts').
-                    sp.checks = ps.step->hosts.empty()
-                                    ? action->preflight(ctx)
-                                    : preflight_hosts(*plan.playbook, *ps.step, runner);
+                    // On hosts: each host, and the action's checks there.
+                    if (ps.step->hosts.empty()) {
+                        sp.checks = action->preflight(ctx);
+                    } else {
+                        if (!hosts) {
+                            hosts.emplace(*plan.playbook, runner, state_dir, store, trigger,
+                                          connections);
+                        }
+                        sp.checks = hosts->step(*ps.step);
+                    }
                 } catch (const std::exception& e) {
                     sp.checks.push_back({false, "preflight", e.what(), {}});
                 }

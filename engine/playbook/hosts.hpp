@@ -13,8 +13,14 @@ namespace rollback::playbook {
 /// (the loader checked that every host of the step defines the ones it uses).
 std::string bind_host_text(std::string_view text, const remote::Host& host);
 
-/// A copy of `step` for `host`: argv, env values, cwd, description and probe bound. An empty
-/// cwd becomes "." (the login directory on the host).
+/// `text` with each placeholder (plain or percent-encoded) shown as the `{{host}}` /
+/// `{{host.NAME}}` written in the playbook: what the plan shows of a step on hosts.
+std::string show_host_references(std::string_view text);
+
+/// A copy of `step` for `host`: argv, env values, cwd, description, probe, the action's own keys
+/// (params; percent-encoded placeholders in URLs get the value percent-encoded) and SQL values
+/// bound; `parsed` is dropped so the action parses the bound keys. An empty cwd becomes "." (the
+/// login directory on the host).
 Step bind_host(const Step& step, const remote::Host& host);
 
 } // namespace rollback::playbook

@@ -5,6 +5,8 @@
 
 #include "util/files.hpp"
 
+#include <set>
+
 namespace rollback::playbook::detail {
 namespace {
 
@@ -151,15 +153,6 @@ void Loader::read_remote(const toml::table& root) {
     }
 }
 
-std::string Loader::host_reference(const std::vector<std::string>& uses) const {
-    for (const auto& u : uses) {
-        if (m_host_vars.count(u) != 0) {
-            return "{{" + u + "}}";
-        }
-    }
-    return "";
-}
-
 void Loader::read_step_hosts(const toml::table& t, Step& s, const std::string& subject) {
     auto count = [&](std::string_view key, int min) -> std::optional<HostCount> {
         const toml::node* n = t.get(key);
@@ -208,11 +201,14 @@ void Loader::read_step_hosts(const toml::table& t, Step& s, const std::string& s
     }
     const util::Location at = m_r.where(*t.get("hosts"));
     s.hosts = *hosts;
-    if (s.action != "exec") {
-        // Only exec runs on hosts so far: a key the runner would ignore is refused here.
-        m_r.error(at, subject,
-                  "key \"hosts\": action " + q(s.action) + " does not run on hosts (yet)",
-                  "only exec steps run on hosts; write the command as an exec step");
+    static const std::set<std::string> k_on_hosts{"exec",           "wait",         "service",
+                                                  "release_switch", "git_checkout", "http"};
+    if (k_on_hosts.count(s.action) == 0) {
+        // A key the runner would ignore is refused here: these actions act on the engine's
+        // own machine (a database, a hook, a person).
+        m_r.error(at, subject, "key \"hosts\": action " + q(s.action) + " does not run on hosts",
+                  "exec, wait, service, release_switch, git_checkout and http steps run on "
+                  "hosts");
         return;
     }
     if (const toml::node* probe = t.get("probe")) {
@@ -220,10 +216,6 @@ void Loader::read_step_hosts(const toml::table& t, Step& s, const std::string& s
         m_r.error(m_r.where(*probe), subject, "key \"probe\": steps on hosts have no probe (yet)",
                   "make the step idempotent = true: a resume runs it again only on the hosts "
                   "where it did not succeed");
-    }
-    if (s.phase == Phase::finally) {
-        m_r.error(at, subject, "key \"hosts\": finally steps do not run on hosts (yet)");
-        return;
     }
     if (m_pb.inventory.empty()) {
         m_r.error(at, subject, "key \"hosts\": no hosts are declared",

@@ -66,8 +66,6 @@ class Loader {
     // `hosts`, `batch`, `max_failures` of a step, and its `{{host...}}` references.
     void read_step_hosts(const toml::table& t, Step& s, const std::string& subject);
     void check_host_references(const toml::table& t, Step& s, const std::string& subject);
-    /// `{{host}}` or `{{host.NAME}}` among `uses`, else "".
-    std::string host_reference(const std::vector<std::string>& uses) const;
     void read_hooks(const toml::table& root);
     void check_hook(const std::string& name, const util::Location& at, std::string_view subject);
     void read_step_list(const toml::table& root, std::string_view key, bool is_finally,

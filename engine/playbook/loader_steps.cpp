@@ -33,7 +33,17 @@ std::string Loader::sub(const toml::node& at, std::string_view text, Step& s,
             }
             const std::string name(util::trim(text.substr(open + 2, close - open - 2)));
             pos = close + 2;
-            if (is_variable_name(name)) {
+            if (is_variable_name(name) && m_host_vars.count(name) != 0) {
+                // One message for a per-host value in shell text, at its own column: the
+                // general refusal below would say the same thing a second time.
+                const std::string ref = "{{" + name + "}}";
+                m_r.error(when_where(at, std::string(text), open), subject,
+                          ref + " inside a shell command string: per-host values go only where "
+                                "a program reads them as data",
+                          "pass it as a whole argument after the command string (sh -c '... "
+                          "\"$1\"' sh \"" +
+                              ref + "\"), or through env (read as \"$V\")");
+            } else if (is_variable_name(name)) {
                 const std::string ref = "{{" + name + "}}";
                 m_r.error(when_where(at, std::string(text), open), subject,
                           ref + " in shell text: " + std::string(k_shell_text_refusal),
@@ -78,12 +88,6 @@ bool Loader::read_command(const toml::table& t, std::string_view key, Step& s,
         std::vector<std::string> uses, ignored;
         m_subst->apply(n->as_string()->get(), uses, ignored);
         refuse_secret_in_command(m_r.where(*n), uses, subject, key);
-        if (std::string ref = host_reference(uses); !ref.empty()) {
-            m_r.error(m_r.where(*n), subject,
-                      "key " + q(key) + ": " + ref + " in a shell command: per-host values go " +
-                          "only where a program reads them as data",
-                      "write argv as an array, or pass it through env (read as \"$V\")");
-        }
         argv = {sub(*n, n->as_string()->get(), s, subject, Encoding::shell)};
         if (util::trim(argv[0]).empty()) {
             m_r.error(m_r.where(*n), subject, "key " + q(key) + ": empty command");
@@ -142,13 +146,6 @@ std::vector<std::string> Loader::sub_argv(const toml::array& arr, Step& s, std::
                       "do not feed a value to a program that runs its input");
         } else if (!uses.empty() && roles.role[i] == ArgRole::data) {
             refuse_shell_text(at, list[i], first, subject, key);
-        }
-        if (std::string ref = host_reference(uses);
-            !ref.empty() && roles.role[i] != ArgRole::data) {
-            m_r.error(at, subject,
-                      "key " + q(key) + ": " + ref + " inside a shell command string: per-host " +
-                          "values go only where a program reads them as data",
-                      "pass it as a whole argument, or through env (read as \"$V\")");
         }
         if (roles.role[i] == ArgRole::shell && reader.empty()) {
             reader = stdin_code_reader(list[i]);

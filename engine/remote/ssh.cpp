@@ -237,6 +237,12 @@ exec::Outcome SshRunner::run(const exec::Command& cmd) {
         out.error = "on host " + m_host.name + ": " + rep.not_started;
     } else if (rep.exit_code) {
         out.exit_code = *rep.exit_code;
+        // sh's `wait` reports a program killed by signal N as 128+N: shown as the signal, as
+        // the local runner shows one (the code stays in exit_code for the record).
+        if (*rep.exit_code > 128 && *rep.exit_code <= 128 + 64) {
+            out.ending = exec::Ending::signaled;
+            out.signal = *rep.exit_code - 128;
+        }
     } else if (!rep.pgid) {
         out.ending = exec::Ending::failed_to_start;
         std::string why = last_line(out.stderr_tail);

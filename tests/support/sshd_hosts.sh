@@ -1,8 +1,8 @@
 # SPDX-License-Identifier: MIT
 # Sourced by the remote integration tests after itest.sh: "hosts" that are sshd instances on
 # 127.0.0.1, each on its own port with its own host key, run by the current user with a config
-# and keys the test generates. The system sshd is never started. Each sshd is bounded (60 s) and
-# stopped at exit.
+# and keys the test generates. The system sshd is never started. Each sshd is bounded (60 s, or
+# SSHD_LIFETIME seconds) and stopped at exit.
 #
 #   sshd_hosts_start N     starts hosts 1..N; sets SSH_DIR (client key id_ed25519, known_hosts,
 #                          ssh_config), SSHD_PORT[i], SSHD_PID[i], HOST_ROOT[i] (a directory per host)
@@ -47,7 +47,7 @@ MaxSessions 50
 MaxStartups 50:30:100
 LogLevel ERROR
 EOF
-        timeout 60 "$SSHD" -D -e -f "$dir/sshd_config" -p "$port" 2>>"$dir/sshd.log" &
+        timeout "${SSHD_LIFETIME:-60}" "$SSHD" -D -e -f "$dir/sshd_config" -p "$port" 2>>"$dir/sshd.log" &
         SSHD_PID[$i]=$!
         stop_on_exit "${SSHD_PID[$i]}"
         SSHD_PORT[$i]=$port
