@@ -2,6 +2,7 @@
 #include "orchestrator/preflight.hpp"
 
 #include "orchestrator/hosts.hpp"
+#include "playbook/hosts.hpp"
 #include "util/strings.hpp"
 
 namespace rollback::orchestrator {
@@ -31,7 +32,9 @@ Preflight preflight(const Plan& plan, const std::filesystem::path& state_dir, st
             sp.checks.push_back(
                 {false, "action", "unknown action " + util::quoted(ps.step->action), {}});
         } else {
-            sp.description = action->describe(*ps.step);
+            // A host step's {{host}} references are shown as written, not as the
+            // placeholders they wait in until the step is bound to each host.
+            sp.description = playbook::show_host_references(action->describe(*ps.step));
             if (ps.selected) {
                 actions::Context ctx{*plan.playbook, *ps.step, runner, "plan", state_dir, {},
                                      store,          trigger,  false,  {}};
@@ -45,6 +48,11 @@ Preflight preflight(const Plan& plan, const std::filesystem::path& state_dir, st
                     sp.checks.push_back({false, "preflight", e.what(), {}});
                 }
             }
+        }
+        for (auto& c : sp.checks) {
+            c.what = playbook::show_host_references(c.what);
+            c.problem = playbook::show_host_references(c.problem);
+            c.hint = playbook::show_host_references(c.hint);
         }
         out.steps.push_back(std::move(sp));
     }

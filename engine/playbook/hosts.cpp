@@ -3,7 +3,11 @@
 
 namespace rollback::playbook {
 
-std::string bind_host_text(std::string_view text, const remote::Host& host) {
+namespace {
+
+/// `text` with each placeholder replaced by what `value(name)` makes of its name.
+template <typename F>
+std::string replace_placeholders(std::string_view text, F&& value) {
     std::string out;
     size_t pos = 0;
     for (;;) {
@@ -14,7 +18,21 @@ std::string bind_host_text(std::string_view text, const remote::Host& host) {
             return out;
         }
         out.append(text.substr(pos, open - pos));
-        std::string_view name = text.substr(open + 1, close - open - 1);
+        value(text.substr(open + 1, close - open - 1), out);
+        pos = close + 1;
+    }
+}
+
+} // namespace
+
+std::string show_host_references(std::string_view text) {
+    return replace_placeholders(text, [](std::string_view name, std::string& out) {
+        out.append("{{").append(name).append("}}");
+    });
+}
+
+std::string bind_host_text(std::string_view text, const remote::Host& host) {
+    return replace_placeholders(text, [&](std::string_view name, std::string& out) {
         if (name == "host") {
             out += host.name;
         } else if (name.rfind("host.", 0) == 0) {
@@ -22,8 +40,7 @@ std::string bind_host_text(std::string_view text, const remote::Host& host) {
                 out += it->second;
             }
         }
-        pos = close + 1;
-    }
+    });
 }
 
 Step bind_host(const Step& step, const remote::Host& host) {

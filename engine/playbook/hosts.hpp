@@ -13,6 +13,11 @@ namespace rollback::playbook {
 /// (the loader checked that every host of the step defines the ones it uses).
 std::string bind_host_text(std::string_view text, const remote::Host& host);
 
+/// `text` with each placeholder written back as the reference it stands for (`{{host}}`,
+/// `{{host.NAME}}`): how a host step's command is shown before it is bound to a host (plan,
+/// preflight, --json), never as the placeholder's control bytes.
+std::string show_host_references(std::string_view text);
+
 /// A copy of `step` for `host`: argv, env values, cwd, description and probe bound. An empty
 /// cwd becomes "." (the login directory on the host).
 Step bind_host(const Step& step, const remote::Host& host);
