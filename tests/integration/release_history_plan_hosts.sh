@@ -27,7 +27,7 @@ to = "previous"
 config_files = ["shared/config/shop.env"]
 complete_marker = "REVISION"
 TOML
-    expect_rc 6 run.out -- "$RB" run -p pb.toml --yes --state-dir st-$RANDOM
+    expect_rc 2 run.out -- "$RB" run -p pb.toml --yes --state-dir st-$RANDOM
     contains run.out "deploys.log:2: \"$bad\" is not a release name"
     [ "$(readlink root/current)" = releases/v2 ] || fail "current moved for $bad"
     [ "$(cat root/shared/config/shop.env)" = "DB_PASSWORD=live" ] || fail "config replaced for $bad"
