@@ -4,6 +4,7 @@
 #include "actions/kind_action.hpp"
 #include "actions/process_step.hpp"
 #include "util/files.hpp"
+#include "util/json_text.hpp"
 #include "util/secrets.hpp"
 #include "util/strings.hpp"
 #include "util/time.hpp"
@@ -38,7 +39,7 @@ Result run_hook(const Context& ctx, const std::string& name, const boost::json::
     cmd.argv = {(ctx.playbook.hooks_dir / name).string()};
     cmd.cwd = ctx.playbook.directory.string();
     cmd.timeout = timeout;
-    cmd.stdin_data = util::mask_secrets(boost::json::serialize(event)) + "\n";
+    cmd.stdin_data = util::mask_secrets(util::json_text(event)) + "\n";
     auto str = [&](const char* key) {
         auto* v = event.if_contains(key);
         return v && v->is_string() ? std::string(v->as_string()) : std::string();

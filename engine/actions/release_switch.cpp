@@ -88,6 +88,13 @@ std::string current_release(const fs::path& deploy_root) {
     return real.filename().string();
 }
 
+bool is_release_name(std::string_view name) {
+    return !name.empty() && name != "." && name != ".." &&
+           std::none_of(name.begin(), name.end(), [](char c) {
+               return c == '/' || static_cast<unsigned char>(c) < 0x20 || c == 0x7F;
+           });
+}
+
 ReleaseOrder release_order(const ReleaseLayout& layout) {
     ReleaseOrder order;
     fs::path history = layout.history;
@@ -98,13 +105,23 @@ ReleaseOrder release_order(const ReleaseLayout& layout) {
     if (!history.empty()) {
         std::istringstream in(util::read_file(history));
         std::string line;
+        int line_no = 0;
         while (std::getline(in, line)) {
+            ++line_no;
             auto t = util::trim(line);
             if (t.empty() || t.front() == '#') {
                 continue;
             }
             auto last = t.find_last_of(" \t");
-            order.releases.emplace_back(last == std::string_view::npos ? t : t.substr(last + 1));
+            std::string_view name = last == std::string_view::npos ? t : t.substr(last + 1);
+            // The history is input like the playbook: a name from it passes the check `to`
+            // gets, or nothing is switched (a `../x` would point current outside releases/).
+            if (!is_release_name(name)) {
+                fail("history " + history.string() + ":" + std::to_string(line_no) + ": " +
+                     util::quoted(name) +
+                     " is not a release name (a directory in releases/: no '/', not . or ..)");
+            }
+            order.releases.emplace_back(name);
         }
         order.source = "history " + history.string();
         return order;
@@ -231,7 +248,7 @@ SwitchParams read_params(StepParams& p, const playbook::Playbook& pb, bool on_ho
     if (auto to = p.string("to")) {
         s.to = *to;
         s.shown_to = *to;
-        if (s.to.empty() || s.to == "." || s.to == ".." || s.to.find('/') != std::string::npos) {
+        if (!is_release_name(s.to)) {
             p.error("to", "expected \"previous\" or a release name (a directory in releases/)");
         }
     } else if (!p.has("to")) {
@@ -320,6 +337,12 @@ RevertPlan plan_switch(const SwitchParams& s, const Context& ctx, const LayoutRe
     } catch (const util::Error& e) {
         plan.problem = e.what();
         plan.hint = e.hint();
+        return plan;
+    }
+    if (!plan.already_done && !is_release_name(plan.to)) {
+        // Read back from the state (a release this run switched to): checked like `to`.
+        plan.problem = "release " + util::quoted(plan.to) + " (" + plan.chosen_by +
+                       ") is not a release name (a directory in releases/: no '/', not . or ..)";
         return plan;
     }
     if (!plan.already_done) {

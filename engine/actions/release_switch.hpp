@@ -26,9 +26,14 @@ struct ReleaseLayout {
 /// missing, not a symlink, dangling, or points outside <deploy_root>/releases/.
 std::string current_release(const std::filesystem::path& deploy_root);
 
+/// Whether `name` can name a directory in releases/: not empty, not "." or "..", no '/', no NUL,
+/// no control character. What `to` must be, and every name read back (history file, state).
+bool is_release_name(std::string_view name);
+
 /// Releases in deploy order, oldest first, and where the order came from: "history FILE"
 /// (one line per deploy, "TIME VERSION"; the last field is the version; a redeployed version
-/// appears again) or "directory mtime". Throws util::Error when a given history file is unreadable.
+/// appears again) or "directory mtime". Throws util::Error when a given history file is unreadable
+/// or one of its lines names no release (is_release_name), naming FILE:LINE.
 struct ReleaseOrder {
     std::vector<std::string> releases;
     std::string source;

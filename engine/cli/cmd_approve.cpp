@@ -12,6 +12,7 @@
 #include "state/local_store.hpp"
 #include "state/step_gate.hpp"
 #include "util/error.hpp"
+#include "util/json_text.hpp"
 #include "util/secrets.hpp"
 #include "util/strings.hpp"
 
@@ -72,7 +73,7 @@ int list(const StateDir& sd, bool json) {
             o["state"] = shown_state(a, now);
             o["answered_by"] = a.approved_by;
             o["answered_at"] = a.approved_at ? util::format_time(*a.approved_at) : "";
-            std::printf("%s\n", util::mask_secrets(boost::json::serialize(o)).c_str());
+            std::printf("%s\n", util::mask_secrets(util::json_text(o)).c_str());
         }
         for (const auto& g : gates) {
             boost::json::array approvers;
@@ -90,7 +91,7 @@ int list(const StateDir& sd, bool json) {
                                   {"answered_by", g.by},
                                   {"answered_at", g.at ? util::format_time(*g.at) : ""},
                                   {"answer_reason", g.note}};
-            std::printf("%s\n", util::mask_secrets(boost::json::serialize(o)).c_str());
+            std::printf("%s\n", util::mask_secrets(util::json_text(o)).c_str());
         }
         return util::to_int(util::ExitCode::ok);
     }
@@ -181,7 +182,7 @@ int answer_gate(const StateDir& sd, const std::string& run_id, const std::string
             util::ExitCode::invalid, "rollback status " + run_id);
     }
     if (json) {
-        std::printf("%s\n", util::mask_secrets(boost::json::serialize(boost::json::object{
+        std::printf("%s\n", util::mask_secrets(util::json_text(boost::json::object{
                                                    {"run_id", run_id},
                                                    {"step", step},
                                                    {"answer", approve ? "approved" : "rejected"},
@@ -227,13 +228,13 @@ int reject_request(const StateDir& sd, const std::string& id, const std::string&
     request->answer_reason = note;
     store->put_approval(*request);
     if (json) {
-        std::printf("%s\n", util::mask_secrets(boost::json::serialize(boost::json::object{
-                                                   {"kind", "decision"},
-                                                   {"decision_id", id},
-                                                   {"answer", "rejected"},
-                                                   {"by", request->approved_by},
-                                                   {"at", util::format_time(now)},
-                                                   {"reason", note}}))
+        std::printf("%s\n", util::mask_secrets(
+                                util::json_text(boost::json::object{{"kind", "decision"},
+                                                                    {"decision_id", id},
+                                                                    {"answer", "rejected"},
+                                                                    {"by", request->approved_by},
+                                                                    {"at", util::format_time(now)},
+                                                                    {"reason", note}}))
                                 .c_str());
     } else {
         std::fputs(util::terminal_text("rejected decision " + id + " as " + request->approved_by +

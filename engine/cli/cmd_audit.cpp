@@ -5,6 +5,7 @@
 #include "journal/paths.hpp"
 #include "journal/reader.hpp"
 #include "util/error.hpp"
+#include "util/json_text.hpp"
 #include "util/secrets.hpp"
 #include "util/strings.hpp"
 
@@ -56,14 +57,16 @@ int cmd_audit(const Args& args) {
             o["bad_line"] = v.bad_line;
             o["bad_seq"] = v.bad_seq;
             o["problem"] = v.problem;
+            o["unreadable"] = v.unreadable;
         }
-        out = boost::json::serialize(o) + "\n";
+        out = util::json_text(o) + "\n";
     } else if (v.ok) {
         out = "journal " + run_id + ": intact (" + std::to_string(v.lines) +
               " records, hash chain verified)\n";
     } else {
-        out = "journal " + run_id + ": NOT intact: line " + std::to_string(v.bad_line) + " (seq " +
-              std::to_string(v.bad_seq) + "): " + v.problem + "\n  file: " + file + "\n";
+        out = "journal " + run_id + (v.unreadable ? ": unreadable: line " : ": NOT intact: line ") +
+              std::to_string(v.bad_line) + " (seq " + std::to_string(v.bad_seq) +
+              "): " + v.problem + "\n  file: " + file + "\n";
     }
     std::fputs(util::terminal_text(out).c_str(), stdout);
     return util::to_int(v.ok ? util::ExitCode::ok : util::ExitCode::run_failed);

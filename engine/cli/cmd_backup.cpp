@@ -5,6 +5,7 @@
 #include "db/backup_catalog.hpp"
 #include "exec/runner.hpp"
 #include "util/error.hpp"
+#include "util/json_text.hpp"
 #include "util/secrets.hpp"
 #include "util/strings.hpp"
 
@@ -39,7 +40,7 @@ int take(const std::string& dsn_text, const std::string& catalog_dir, const std:
     exec::RealProcessRunner runner;
     db::BackupManifest m = db::take_backup(runner, catalog, req, print_err);
     if (json) {
-        std::printf("%s\n", util::mask_secrets(boost::json::serialize(db::to_json(m))).c_str());
+        std::printf("%s\n", util::mask_secrets(util::json_text(db::to_json(m))).c_str());
     } else {
         size_t keys = m.key_tables.size();
         std::printf("backup %s: %s, sha256 %s, %zu tables (%zu with checksums), %s%s\n",
@@ -55,7 +56,7 @@ int list(const std::string& catalog_dir, bool json) {
     auto all = catalog.list();
     if (json) {
         for (const auto& m : all) {
-            std::printf("%s\n", boost::json::serialize(db::to_json(m)).c_str());
+            std::printf("%s\n", util::json_text(db::to_json(m)).c_str());
         }
         return 0;
     }
@@ -106,7 +107,7 @@ int verify(const std::string& catalog_dir, const std::string& id, bool restore_t
             o["ok"] = r.ok;
             o["passed"] = boost::json::value_from(r.passed);
             o["problems"] = boost::json::value_from(r.problems);
-            std::printf("%s\n", util::mask_secrets(boost::json::serialize(o)).c_str());
+            std::printf("%s\n", util::mask_secrets(util::json_text(o)).c_str());
             continue;
         }
         std::printf("%s: %s\n", m.id.c_str(), r.ok ? "ok" : "FAILED");

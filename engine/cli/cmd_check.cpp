@@ -8,6 +8,7 @@
 #include "state/local_store.hpp"
 #include "util/error.hpp"
 #include "util/exit_code.hpp"
+#include "util/json_text.hpp"
 #include "util/strings.hpp"
 
 #include <algorithm>
@@ -252,7 +253,7 @@ int replay(const CommonOptions& common, const ReplayOptions& o) {
                                   {"lines_implausible", in.implausible}}},
                                 {"seconds", res.seconds},
                                 {"cpu_seconds", res.cpu_seconds}};
-        std::fprintf(stderr, "%s\n", boost::json::serialize(sum).c_str());
+        std::fprintf(stderr, "%s\n", util::json_text(sum).c_str());
     } else {
         auto rows = [](uint64_t n, const char* what) {
             return n == 0 ? std::string()

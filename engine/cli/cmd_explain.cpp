@@ -11,6 +11,7 @@
 #include "util/error.hpp"
 #include "util/exit_code.hpp"
 #include "util/files.hpp"
+#include "util/json_text.hpp"
 #include "util/secrets.hpp"
 #include "util/strings.hpp"
 
@@ -118,12 +119,11 @@ int cmd_explain(const Args& args) {
                                st.trigger.kind + ", reason: " + st.reason + ").\n  " +
                                run_line(st) + "\n    rollback report " + id + "\n";
             if (common.json) {
-                text = boost::json::serialize(
-                           boost::json::object{{"run_id", id},
-                                               {"decision_id", boost::json::value()},
-                                               {"started_by", st.user},
-                                               {"trigger", st.trigger.kind},
-                                               {"reason", st.reason}}) +
+                text = util::json_text(boost::json::object{{"run_id", id},
+                                                           {"decision_id", boost::json::value()},
+                                                           {"started_by", st.user},
+                                                           {"trigger", st.trigger.kind},
+                                                           {"reason", st.reason}}) +
                        "\n";
             }
             std::fputs(util::mask_secrets(text).c_str(), stdout);

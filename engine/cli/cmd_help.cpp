@@ -5,6 +5,7 @@
 #include "cli/options.hpp"
 #include "util/error.hpp"
 #include "util/exit_code.hpp"
+#include "util/json_text.hpp"
 #include "util/strings.hpp"
 
 #include <boost/json/serialize.hpp>
@@ -43,7 +44,7 @@ HelpArgs parse_help_args(std::string_view self, const Args& args, bool takes_com
 }
 
 void print_json(const boost::json::value& v) {
-    std::string text = boost::json::serialize(v);
+    std::string text = util::json_text(v);
     text += '\n';
     std::fputs(text.c_str(), stdout);
 }

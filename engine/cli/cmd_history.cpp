@@ -6,6 +6,7 @@
 #include "report/run_report.hpp"
 #include "state/local_store.hpp"
 #include "util/error.hpp"
+#include "util/json_text.hpp"
 #include "util/secrets.hpp"
 
 #include <boost/json/serialize.hpp>
@@ -40,10 +41,10 @@ int cmd_history(const Args& args) {
         // One bad journal must not hide the others: it gets a line saying what is wrong.
         try {
             auto view = report::load_run(store, id);
-            out += common.json ? boost::json::serialize(report::history_json(view.state))
+            out += common.json ? util::json_text(report::history_json(view.state))
                                : report::format_history_line(view.state);
         } catch (const util::Error& e) {
-            out += common.json ? boost::json::serialize(boost::json::object{
+            out += common.json ? util::json_text(boost::json::object{
                                      {"run_id", id}, {"state", "unreadable"}, {"error", e.what()}})
                                : report::format_history_error(id, e.what());
         }

@@ -7,6 +7,7 @@
 #include "cli/state_dir.hpp"
 #include "report/console.hpp"
 #include "state/local_store.hpp"
+#include "util/json_text.hpp"
 #include "util/secrets.hpp"
 
 #include <boost/json/serialize.hpp>
@@ -21,7 +22,7 @@ int show_plan(const orchestrator::Plan& plan, const std::filesystem::path& state
     state::LocalStore store(state_dir);
     auto pre = orchestrator::preflight(plan, state_dir, store, trigger, runner, connections);
     if (json) {
-        std::puts(util::mask_secrets(boost::json::serialize(plan_json(plan, pre))).c_str());
+        std::puts(util::mask_secrets(util::json_text(plan_json(plan, pre))).c_str());
     } else {
         bool color = report::choose_mode(stdout, false) == report::ConsoleMode::live &&
                      std::getenv("NO_COLOR") == nullptr;

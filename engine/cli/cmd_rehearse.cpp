@@ -8,6 +8,7 @@
 #include "cli/state_dir.hpp"
 #include "exec/runner.hpp"
 #include "util/error.hpp"
+#include "util/json_text.hpp"
 #include "util/secrets.hpp"
 #include "util/strings.hpp"
 
@@ -68,7 +69,7 @@ int cmd_rehearse(const Args& args) {
         if (common.json) {
             auto o = db::to_json(r);
             o["recorded"] = file.string();
-            std::printf("%s\n", util::mask_secrets(boost::json::serialize(o)).c_str());
+            std::printf("%s\n", util::mask_secrets(util::json_text(o)).c_str());
             continue;
         }
         std::printf("step %s: %s (backup %s)\n", s->id.c_str(), r.ok ? "ok" : "FAILED",

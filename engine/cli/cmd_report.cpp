@@ -7,6 +7,7 @@
 #include "report/run_report.hpp"
 #include "state/local_store.hpp"
 #include "util/error.hpp"
+#include "util/json_text.hpp"
 #include "util/secrets.hpp"
 
 #include <boost/json/serialize.hpp>
@@ -50,7 +51,7 @@ int cmd_report(const Args& args) {
     }
     std::string out =
         common.json
-            ? boost::json::serialize(report::report_json(view.journal, view.state, view.ctx)) + "\n"
+            ? util::json_text(report::report_json(view.journal, view.state, view.ctx)) + "\n"
             : report::format_report(view.journal, view.state, view.ctx);
     std::fputs((common.json ? util::mask_secrets(out) : util::terminal_text(out)).c_str(), stdout);
     return util::to_int(util::ExitCode::ok);

@@ -10,6 +10,7 @@
 #include "state/pg_store.hpp"
 #include "util/error.hpp"
 #include "util/files.hpp"
+#include "util/json_text.hpp"
 #include "util/secrets.hpp"
 #include "util/strings.hpp"
 
@@ -37,9 +38,9 @@ int init(const CommonOptions& common) {
     options.schema = sd.shared->schema;
     const auto m = state::init_pg_schema(db::Dsn::parse(sd.shared->dsn), options);
     if (common.json) {
-        std::printf("%s\n", boost::json::serialize(
-                                boost::json::object{
-                                    {"schema", sd.shared->schema}, {"from", m.from}, {"to", m.to}})
+        std::printf("%s\n", util::json_text(boost::json::object{{"schema", sd.shared->schema},
+                                                                {"from", m.from},
+                                                                {"to", m.to}})
                                 .c_str());
     } else if (m.from == m.to) {
         std::printf("%s: schema version %d, nothing to do\n", state_where(sd).c_str(), m.to);
@@ -85,9 +86,9 @@ int import_run(const StateDir& sd, const std::string& file, bool json) {
     auto store = open_store(sd);
     store->import_journal(run_id, text);
     if (json) {
-        std::printf("%s\n", boost::json::serialize(
-                                boost::json::object{{"run_id", run_id}, {"records", v.lines}})
-                                .c_str());
+        std::printf(
+            "%s\n",
+            util::json_text(boost::json::object{{"run_id", run_id}, {"records", v.lines}}).c_str());
     } else {
         std::printf("run %s: %zu records imported into %s\n", run_id.c_str(), v.lines,
                     util::terminal_text(state_where(sd)).c_str());

@@ -11,6 +11,7 @@
 #include "state/pg_store.hpp"
 #include "state/step_gate.hpp"
 #include "util/error.hpp"
+#include "util/json_text.hpp"
 #include "util/secrets.hpp"
 #include "util/strings.hpp"
 
@@ -123,7 +124,7 @@ int cmd_status(const Args& args) {
             boost::json::object o{{"run_id", nullptr}, {"state", "none"}};
             auto leader = leader_line(store, &o);
             if (common.json) {
-                std::puts(util::mask_secrets(boost::json::serialize(o)).c_str());
+                std::puts(util::mask_secrets(util::json_text(o)).c_str());
             } else {
                 std::printf("no runs in %s\n", util::terminal_text(state_where(sd)).c_str());
                 if (leader) {
@@ -181,7 +182,7 @@ int cmd_status(const Args& args) {
         }
         o["awaiting_approval"] = std::move(awaited);
         leader_line(store, &o);
-        out = boost::json::serialize(o) + "\n";
+        out = util::json_text(o) + "\n";
     } else {
         out = report::format_status(view.state, view.ctx);
         if (auto leader = leader_line(store, nullptr)) {

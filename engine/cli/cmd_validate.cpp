@@ -6,6 +6,7 @@
 #include "config/config.hpp"
 #include "util/error.hpp"
 #include "util/error_json.hpp"
+#include "util/json_text.hpp"
 #include "util/secrets.hpp"
 #include "util/strings.hpp"
 
@@ -125,7 +126,7 @@ void print_json(const std::string& f, const std::string& kind, const boost::json
     if (!message.empty()) {
         o["message"] = util::mask_secrets(message);
     }
-    std::printf("%s\n", boost::json::serialize(o).c_str());
+    std::printf("%s\n", util::json_text(o).c_str());
 }
 
 } // namespace

@@ -5,6 +5,7 @@
 #include "exec/core_dump.hpp"
 #include "util/error.hpp"
 #include "util/error_json.hpp"
+#include "util/json_text.hpp"
 #include "util/log.hpp"
 #include "util/secrets.hpp"
 #include "util/strings.hpp"
@@ -26,8 +27,7 @@ int fail(const util::Error* e, const std::exception& ex, bool json) {
     if (json) {
         std::fprintf(
             stderr, "%s\n",
-            boost::json::serialize(e ? util::error_json(*e) : util::internal_error_json(ex))
-                .c_str());
+            util::json_text(e ? util::error_json(*e) : util::internal_error_json(ex)).c_str());
     } else if (dynamic_cast<const util::InvalidInput*>(e) != nullptr) {
         std::fputs(util::terminal_text(e->what()).c_str(), stderr); // located diagnostics
     } else if (e != nullptr) {

@@ -15,9 +15,11 @@
 #include "state/local_store.hpp"
 #include "util/error.hpp"
 #include "util/files.hpp"
+#include "util/json_text.hpp"
 #include "util/log.hpp"
 #include "util/secrets.hpp"
 
+#include <algorithm>
 #include <boost/json/serialize.hpp>
 #include <cstdio>
 #include <iostream>
@@ -41,14 +43,27 @@ std::string describe(const state::Holder& h) {
     return s;
 }
 
-bool run_unfinished(const state::Runs& runs, const std::string& run_id) {
+/// What a dead run's journal says about it.
+struct DeadRun {
+    bool unfinished = false; ///< it may have a step in flight: a new run must not start blindly
+    std::string unreadable;  ///< why its journal cannot be read ("" = it was read)
+};
+
+DeadRun dead_run(const state::Runs& runs, const std::string& run_id) {
+    const auto ids = runs.list_runs();
+    if (std::find(ids.begin(), ids.end(), run_id) == ids.end()) {
+        return {}; // died before its journal existed: it ran no step
+    }
     try {
         auto state = journal::fold(runs.read_journal(run_id), false);
         // A run that died before recording its plan ran no step: nothing to resume.
-        return !state.playbook.empty() && (state.status == journal::RunStatus::interrupted ||
-                                           state.status == journal::RunStatus::running);
-    } catch (const std::exception&) {
-        return false;
+        return {!state.playbook.empty() && (state.status == journal::RunStatus::interrupted ||
+                                            state.status == journal::RunStatus::running),
+                {}};
+    } catch (const std::exception& e) {
+        // Whether a step of it was in flight cannot be told: it blocks like an unfinished run
+        // (docs/journal.md, "A journal that cannot be read").
+        return {true, e.what()};
     }
 }
 
@@ -85,9 +100,23 @@ std::unique_ptr<state::RunLease> take_lock(state::Store& store, const StateDir& 
                           util::ExitCode::locked,
                           "wait for it to finish, or see: rollback status" + state_args(sd));
     }
-    if (attempt.stale && attempt.stale->run_id != run_id && !attempt.stale->run_id.empty() &&
-        run_unfinished(store, attempt.stale->run_id)) {
+    const DeadRun dead_state =
+        attempt.stale && attempt.stale->run_id != run_id && !attempt.stale->run_id.empty()
+            ? dead_run(store, attempt.stale->run_id)
+            : DeadRun{};
+    if (dead_state.unfinished) {
         const auto& dead = *attempt.stale;
+        if (!dead_state.unreadable.empty()) {
+            // Even --abandon-stale needs the journal: it names the processes to settle first.
+            attempt.lease->release_leaving(dead);
+            throw util::Error(describe(dead) + " died and its journal cannot be read (" +
+                                  util::mask_secrets(dead_state.unreadable) +
+                                  "): whether a step of it is still running cannot be checked",
+                              util::ExitCode::locked,
+                              "check it with: rollback audit verify " + dead.run_id +
+                                  state_args(sd) +
+                                  "   (docs/journal.md: a journal that cannot be read)");
+        }
         if (!abandon_stale) {
             // Leave the evidence exactly as it was: the dead run's lock.json stays for the next
             // look.
@@ -103,9 +132,9 @@ std::unique_ptr<state::RunLease> take_lock(state::Store& store, const StateDir& 
         if (pb != nullptr) {
             // The new run may start the same steps: what the dead run's in-flight attempts
             // started must be gone first (docs/actions.md, "Step processes").
-            auto dead_state = journal::fold(store.read_journal(dead.run_id), false);
+            auto folded = journal::fold(store.read_journal(dead.run_id), false);
             orchestrator::settle_survivors(
-                dead_state, *pb,
+                folded, *pb,
                 {[&](const journal::Record& rec) { writer->append(journal::to_json(rec)); },
                  [](const std::string& step, const std::string& line) {
                      std::fprintf(stderr, "rollback: step \"%s\" of the abandoned run: %s\n",
@@ -126,7 +155,7 @@ void print_summary(const orchestrator::RunOutcome& o, const StateDir& sd, bool j
         if (!o.message.empty()) {
             s["message"] = o.message;
         }
-        std::puts(util::mask_secrets(boost::json::serialize(s)).c_str());
+        std::puts(util::mask_secrets(util::json_text(s)).c_str());
         return;
     }
     std::string text = "\nrun " + o.run_id + ": " + std::string(journal::to_string(o.status)) +

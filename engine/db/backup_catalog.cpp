@@ -3,6 +3,7 @@
 
 #include "util/duration.hpp"
 #include "util/files.hpp"
+#include "util/json_text.hpp"
 #include "util/log.hpp"
 #include "util/secrets.hpp"
 #include "util/sha256.hpp"
@@ -238,7 +239,7 @@ BackupManifest BackupCatalog::get(const std::string& id) const {
 }
 
 void BackupCatalog::save(const BackupManifest& m) const {
-    util::write_file_atomic(m_dir / (m.id + ".json"), json::serialize(to_json(m)) + "\n");
+    util::write_file_atomic(m_dir / (m.id + ".json"), util::json_text(to_json(m)) + "\n");
 }
 
 fs::path dump_path(const BackupManifest& m) {

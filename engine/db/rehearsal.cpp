@@ -4,6 +4,7 @@
 #include "db/backup_catalog.hpp"
 #include "db/tables.hpp"
 #include "util/files.hpp"
+#include "util/json_text.hpp"
 #include "util/secrets.hpp"
 #include "util/strings.hpp"
 
@@ -142,7 +143,7 @@ fs::path save_rehearsal(const fs::path& state_dir, const Rehearsal& r) {
         stamp += (c == ':' ? '-' : c);
     }
     fs::path file = dir / (stamp + "-" + r.step_id + ".json");
-    util::write_file_atomic(file, util::mask_secrets(json::serialize(to_json(r))) + "\n");
+    util::write_file_atomic(file, util::mask_secrets(util::json_text(to_json(r))) + "\n");
     return file;
 }
 

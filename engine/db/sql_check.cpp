@@ -2,6 +2,7 @@
 #include "db/sql_check.hpp"
 
 #include "db/names.hpp"
+#include "util/json_text.hpp"
 #include "util/strings.hpp"
 
 #include <boost/json/serialize.hpp>
@@ -27,7 +28,7 @@ std::optional<std::string> expectation_text(const boost::json::value& v) {
         return v.as_bool() ? "t" : "f";
     }
     if (v.is_double()) {
-        return boost::json::serialize(v);
+        return util::json_text(v);
     }
     return std::nullopt;
 }

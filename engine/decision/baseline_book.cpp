@@ -2,6 +2,7 @@
 #include "decision/evaluator.hpp"
 
 #include "util/error.hpp"
+#include "util/json_text.hpp"
 #include "util/time.hpp"
 
 #include <boost/json.hpp>
@@ -36,7 +37,7 @@ std::string BaselineBook::to_json() const {
         }
         rels.push_back(std::move(rel));
     }
-    return json::serialize(json::object{{"version", 1}, {"releases", std::move(rels)}});
+    return util::json_text(json::object{{"version", 1}, {"releases", std::move(rels)}});
 }
 
 BaselineBook BaselineBook::from_json(std::string_view text) {

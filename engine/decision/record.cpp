@@ -2,7 +2,9 @@
 #include "decision/record.hpp"
 
 #include "util/duration.hpp"
+#include "util/encode.hpp"
 #include "util/error.hpp"
+#include "util/secrets.hpp"
 #include "util/sha256.hpp"
 
 #include <boost/json.hpp>
@@ -45,7 +47,12 @@ class Writer {
         m_out += ':';
     }
     void str(std::string_view s) {
-        m_out += json::serialize(json::string_view(s.data(), s.size()));
+        if (util::is_valid_utf8(s)) {
+            m_out += json::serialize(json::string_view(s.data(), s.size()));
+        } else {
+            const std::string valid = util::valid_utf8(util::mask_secrets(s));
+            m_out += json::serialize(json::string_view(valid.data(), valid.size()));
+        }
     }
     void field(std::string_view k, std::string_view v) {
         key(k);

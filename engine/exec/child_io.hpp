@@ -7,6 +7,7 @@
 
 #include "exec/core_dump.hpp"
 #include "exec/process_group.hpp"
+#include "util/encode.hpp"
 
 #include <cerrno>
 #include <csignal>
@@ -128,15 +129,17 @@ struct Fds {
     }
 };
 
-/// Keeps the last `limit` bytes of everything appended.
+/// Keeps the last `limit` bytes of everything appended, less the continuation bytes of a UTF-8
+/// character the cut went through (util::utf8_boundary): a tail never starts mid-character.
 inline void keep_tail(std::string& tail, std::string_view chunk, size_t limit) {
     if (chunk.size() >= limit) {
-        tail.assign(chunk.substr(chunk.size() - limit));
+        const size_t at = chunk.size() - limit;
+        tail.assign(chunk.substr(at == 0 ? 0 : util::utf8_boundary(chunk, at)));
         return;
     }
     size_t room = limit - chunk.size();
     if (tail.size() > room) {
-        tail.erase(0, tail.size() - room);
+        tail.erase(0, util::utf8_boundary(tail, tail.size() - room));
     }
     tail.append(chunk);
 }

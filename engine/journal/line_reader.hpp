@@ -15,6 +15,15 @@
 
 namespace rollback::journal {
 
+/// How a journal line is parsed: a byte that is not UTF-8 inside a string is read as it is. This
+/// rollback writes none (util::valid_utf8), but earlier ones wrote a step's output as it came,
+/// and such a line is a record as written, its hash intact (docs/journal.md).
+inline boost::json::parse_options line_parse_options() {
+    boost::json::parse_options o;
+    o.allow_invalid_utf8 = true;
+    return o;
+}
+
 /// The header problem, or "" when the header is one this rollback reads.
 std::string header_problem(const boost::json::object& h, const fs::path& file);
 
@@ -47,7 +56,7 @@ class LineReader {
     Keep m_keep;
     const RecordSink* m_each;
     FlatLine m_flat;
-    boost::json::parser m_parser;
+    boost::json::parser m_parser{boost::json::storage_ptr(), line_parse_options()};
     char m_prev[64]; ///< SHA-256 of the last line that linked
     alignas(16) unsigned char m_arena[64 * 1024];
 };

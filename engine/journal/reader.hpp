@@ -86,6 +86,9 @@ struct Verification {
     std::size_t bad_line = 0;  ///< 1-based line number of the first bad line; 0 when ok
     std::int64_t bad_seq = -1; ///< the seq that line should have (= bad_line - 1); -1 when ok
     std::string problem; ///< e.g. "hash mismatch: the line was changed", "seq 5 expected, got 6"
+    /// The bad line is not a JSON object the reader can parse, but its hash matches its bytes:
+    /// unreadable as written (a writer's fault), not tampered with.
+    bool unreadable = false;
 };
 
 /// Checks every line of `file`: valid JSON object, "seq" = its index, "prev" = SHA-256 of the

@@ -3,8 +3,10 @@
 
 #include "journal/line.hpp"
 #include "journal/reader.hpp"
+#include "util/encode.hpp"
 #include "util/error.hpp"
 #include "util/files.hpp"
+#include "util/json_text.hpp"
 #include "util/secrets.hpp"
 #include "util/sha256.hpp"
 
@@ -43,6 +45,9 @@ void mask_strings(boost::json::value& v) {
         if (masked.size() != s->size() || std::string_view(*s) != masked) {
             *s = masked;
         }
+        if (!util::is_valid_utf8(*s)) {
+            *s = util::valid_utf8(*s); // a line every JSON reader reads (docs/journal.md)
+        }
     } else if (auto* o = v.if_object()) {
         for (auto& kv : *o) {
             mask_strings(kv.value());
@@ -75,6 +80,9 @@ std::string make_line(boost::json::object fields, std::string_view prev_hash) {
         mask_strings(kv.value());
     }
     fields["prev"] = prev_hash;
+    boost::json::value whole(std::move(fields));
+    util::make_valid_utf8(whole); // the keys (a variable's, a label's name) too
+    fields = std::move(whole.as_object());
     // The hash covers the line as it would look without its own hash field, so verify can
     // recompute it from the bytes alone; the field itself is appended textually at the end.
     std::string hashed = boost::json::serialize(fields);

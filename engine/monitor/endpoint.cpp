@@ -4,6 +4,7 @@
 #include "db/backup_catalog.hpp"
 #include "monitor/monitor.hpp"
 #include "util/files.hpp"
+#include "util/json_text.hpp"
 #include "util/log.hpp"
 #include "util/time.hpp"
 
@@ -36,7 +37,7 @@ double epoch_seconds(util::SystemTime t) {
 server::Response json_response(int status, const boost::json::object& o, std::string outcome) {
     server::Response r;
     r.status = status;
-    r.body = boost::json::serialize(o) + "\n";
+    r.body = util::json_text(o) + "\n";
     r.outcome = std::move(outcome);
     return r;
 }
@@ -61,11 +62,11 @@ std::string notification_json(const server::AlertNotification& n) {
                           {"endsAt", a.ends_at},
                           {"fingerprint", a.fingerprint}});
     }
-    return boost::json::serialize(boost::json::object{{"version", n.version},
-                                                      {"status", n.status},
-                                                      {"receiver", n.receiver},
-                                                      {"groupKey", n.group_key},
-                                                      {"alerts", std::move(alerts)}});
+    return util::json_text(boost::json::object{{"version", n.version},
+                                               {"status", n.status},
+                                               {"receiver", n.receiver},
+                                               {"groupKey", n.group_key},
+                                               {"alerts", std::move(alerts)}});
 }
 
 } // namespace

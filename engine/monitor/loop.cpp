@@ -8,6 +8,7 @@
 #include "state/policy_memory.hpp"
 #include "util/error.hpp"
 #include "util/files.hpp"
+#include "util/json_text.hpp"
 #include "util/log.hpp"
 #include "util/secrets.hpp"
 #include "util/strings.hpp"
@@ -114,7 +115,7 @@ Loop::~Loop() = default;
 void Loop::event(boost::json::object ev) {
     ev.emplace("time", util::format_time(m_env.clock.now()));
     const fs::path file = m_env.state_dir / "monitor.jsonl";
-    if (!util::append_line(file, util::mask_secrets(boost::json::serialize(ev)))) {
+    if (!util::append_line(file, util::mask_secrets(util::json_text(ev)))) {
         log::error("cannot append to {}", file.string());
     }
 }

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 // Reading one [[step]] (or [[finally]]) table: common keys, the action's keys, commands, `when`.
+#include "playbook/code_env.hpp"
 #include "playbook/loader_impl.hpp"
 #include "playbook/when.hpp"
 #include "util/media_type.hpp"
@@ -418,6 +419,17 @@ void Loader::read_action_keys(const toml::table& t, const ActionSpec& spec, Step
                                        : " (it holds a NUL byte, which would cut it)"),
                               "a name such as SHOP_ENV, then = and the value: env = { SHOP_ENV = "
                               "\"...\" }");
+                    continue;
+                }
+                if (v.is_string() && is_code_env_name(name) &&
+                    has_reference(v.as_string()->get())) {
+                    // The env route keeps a value data only under a name nothing evaluates.
+                    m_r.error(m_r.where(k), subject,
+                              "key \"env\": " + name +
+                                  " holds a {{reference}}, but programs run or load code from " +
+                                  name + " (docs/security.md): the value would be code",
+                              "pass the value under a name of your own (env = { SHOP_VALUE = "
+                              "\"{{...}}\" }) and let the program read it from there");
                     continue;
                 }
                 if (v.is_string()) {

@@ -53,6 +53,67 @@ std::optional<std::string> scalar_text(const toml::node& n) {
     return std::nullopt;
 }
 
+// Characters a POSIX shell reading an unquoted `KEY=value` (`set -a; . ./.env`) does not take
+// as they are: blanks end the assignment (the rest runs as a command), $ and ` expand, ; & |
+// < > ( ) end or redirect the command, a backslash or a quote is removed.
+constexpr std::string_view k_shell_special = " \t\v\f\r$`;&|<>()\\\"'";
+
+// The unquoted value as the engine keeps it: up to a ` #` comment.
+std::string_view unquoted_value(std::string_view value) {
+    if (size_t hash = value.find(" #"); hash != std::string_view::npos) {
+        return util::trim(value.substr(0, hash));
+    }
+    return value;
+}
+
+// Where (offset in `line`) a shell would read `line` differently from the engine, or npos.
+// `eq` is the offset of '=', `value` the trimmed text after it.
+size_t shell_reading_offset(std::string_view line, size_t eq, std::string_view value) {
+    if (eq > 0 && (line[eq - 1] == ' ' || line[eq - 1] == '\t')) {
+        return eq - 1; // `KEY = v`: the shell runs KEY
+    }
+    if (!value.empty() && value[0] != '#' && value.data() != line.data() + eq + 1) {
+        return eq + 1; // `KEY= v`: KEY is empty and v runs
+    }
+    if (value.empty() || value[0] == '"' || value[0] == '\'') {
+        return std::string_view::npos; // quoted: read by the quote rules
+    }
+    const std::string_view v = unquoted_value(value);
+    const size_t base = static_cast<size_t>(value.data() - line.data());
+    if (size_t at = v.find_first_of(k_shell_special); at != std::string_view::npos) {
+        return base + at;
+    }
+    // Tilde expansion of an assignment: at the start and after each ':'.
+    if (v[0] == '~') {
+        return base;
+    }
+    if (size_t at = v.find(":~"); at != std::string_view::npos) {
+        return base + at + 1;
+    }
+    return std::string_view::npos;
+}
+
+std::string shell_reading_problem(std::string_view line, size_t eq, std::string_view value) {
+    const size_t at = shell_reading_offset(line, eq, value);
+    if (at == std::string_view::npos) {
+        return {};
+    }
+    if (at + 1 == eq) {
+        return "blank before =";
+    }
+    if (at == eq + 1) {
+        return "blank after =";
+    }
+    return "unquoted value that a shell reads differently (a blank or a character the shell "
+           "expands or runs)";
+}
+
+int problem_column(const std::string& raw, std::string_view line, size_t eq,
+                   std::string_view value) {
+    const size_t at = shell_reading_offset(line, eq, value);
+    return static_cast<int>(line.data() - raw.data() + at) + 1;
+}
+
 } // namespace
 
 bool is_variable_name(std::string_view name) {
@@ -91,6 +152,16 @@ std::map<std::string, std::string> parse_dotenv(std::string_view text,
             continue;
         }
         std::string_view value = util::trim(line.substr(eq + 1));
+        if (std::string problem = shell_reading_problem(line, eq, value); !problem.empty()) {
+            errors.push_back({{display_path, line_no, problem_column(raw, line, eq, value)},
+                              ".env",
+                              problem + " of " + key,
+                              "write KEY=VALUE without blanks around =, and quote a value with "
+                              "blanks or any of $ ` ; & | < > ( ) \\ \" ' ~: " +
+                                  key + "='...' (docs/playbook.md, \".env syntax\")",
+                              util::SourceEcho::dotenv});
+            continue;
+        }
         if (!value.empty() && (value[0] == '"' || value[0] == '\'')) {
             size_t end = 1; // past the closing quote; a '"' after a backslash does not close
             while (end < value.size() && value[end] != value[0]) {
@@ -149,10 +220,7 @@ std::map<std::string, std::string> parse_dotenv(std::string_view text,
             }
             continue;
         }
-        if (size_t hash = value.find(" #"); hash != std::string_view::npos) {
-            value = util::trim(value.substr(0, hash));
-        }
-        out[key] = std::string(value);
+        out[key] = std::string(unquoted_value(value));
     }
     return out;
 }

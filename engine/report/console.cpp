@@ -6,6 +6,7 @@
 #include "report/run_report.hpp"
 #include "util/duration.hpp"
 #include "util/encode.hpp"
+#include "util/json_text.hpp"
 #include "util/secrets.hpp"
 #include "util/strings.hpp"
 #include "util/time.hpp"
@@ -117,7 +118,7 @@ void ConsoleObserver::on_record(const journal::Entry& record, std::string_view r
         boost::json::object o = journal::to_json(record.record);
         o["seq"] = record.seq;
         o["run_id"] = run_id;
-        std::string line = util::mask_secrets(boost::json::serialize(o)) + "\n";
+        std::string line = util::mask_secrets(util::json_text(o)) + "\n";
         std::fputs(line.c_str(), m_out);
         std::fflush(m_out);
         break;
@@ -138,7 +139,7 @@ void ConsoleObserver::on_progress(std::string_view step, std::string_view line) 
     switch (m_mode) {
     case ConsoleMode::json: {
         boost::json::object o{{"type", "progress"}, {"step", step}, {"line", text}};
-        std::fputs((boost::json::serialize(o) + "\n").c_str(), m_out);
+        std::fputs((util::json_text(o) + "\n").c_str(), m_out);
         break;
     }
     case ConsoleMode::plain:

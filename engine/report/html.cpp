@@ -2,6 +2,7 @@
 #include "report/html.hpp"
 
 #include "report/html_impl.hpp"
+#include "util/json_text.hpp"
 #include "util/secrets.hpp"
 
 #include <boost/json/serialize.hpp>
@@ -215,11 +216,11 @@ std::string restore_section(const journal::Journal& j) {
                 continue;
             }
             out += row(std::string(k),
-                       html_text(v.is_string() ? std::string(v.as_string()) : json::serialize(v)));
+                       html_text(v.is_string() ? std::string(v.as_string()) : util::json_text(v)));
         }
         out += "</dl>";
         if (const auto* rec = d.if_contains("reconcile")) {
-            out += "<p>Reconciliation</p><pre>" + html_text(json::serialize(*rec)) + "</pre>";
+            out += "<p>Reconciliation</p><pre>" + html_text(util::json_text(*rec)) + "</pre>";
         }
     }
     return out;

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "server/generic_webhook.hpp"
 
+#include "util/json_text.hpp"
+
 #include <algorithm>
 #include <array>
 #include <boost/json.hpp>
@@ -54,7 +56,7 @@ std::optional<std::string> number_text(const json::value& v, std::string& inexac
     const double d = v.as_double();
     constexpr double k_exact = 9007199254740992.0; // 2^53
     if (!std::isfinite(d) || std::fabs(d) >= k_exact) {
-        inexact = "the number " + json::serialize(v) +
+        inexact = "the number " + util::json_text(v) +
                   " is not exact past 2^53 (distinct values would look the same): send it as a "
                   "string";
         return std::nullopt;
@@ -79,7 +81,7 @@ std::optional<std::string> text_of(const json::value* v, std::string& inexact) {
     if (v->is_number()) {
         return number_text(*v, inexact);
     }
-    return json::serialize(*v);
+    return util::json_text(*v);
 }
 
 } // namespace

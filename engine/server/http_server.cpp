@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "server/http_server.hpp"
 
+#include "util/encode.hpp"
+
 #include "util/error.hpp"
 #include "util/log.hpp"
 #include "util/media_type.hpp"
@@ -45,7 +47,7 @@ namespace {
 
 std::string error_body(std::string_view error) {
     std::string s = "{\"error\":\"";
-    for (char c : error) {
+    for (char c : util::valid_utf8(error)) { // the request's bytes may be any (docs/journal.md)
         if (c == '"' || c == '\\') {
             s += '\\';
             s += c;

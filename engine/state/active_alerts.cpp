@@ -2,6 +2,7 @@
 #include "state/active_alerts.hpp"
 
 #include "util/error.hpp"
+#include "util/json_text.hpp"
 
 #include <boost/json.hpp>
 
@@ -53,7 +54,7 @@ std::string active_alerts_json(const std::vector<ActiveAlert>& alerts) {
     if (!resolved.empty()) {
         doc["resolved"] = std::move(resolved);
     }
-    return boost::json::serialize(doc);
+    return util::json_text(doc);
 }
 
 std::vector<ActiveAlert> parse_active_alerts(const std::string& text, const std::string& where) {

@@ -3,6 +3,7 @@
 
 #include "util/error.hpp"
 #include "util/files.hpp"
+#include "util/json_text.hpp"
 #include "util/time.hpp"
 
 #include <boost/json/parse.hpp>
@@ -100,7 +101,7 @@ std::uint64_t next_generation(int fd, const fs::path& state_dir) {
 }
 
 void write_holder(const fs::path& state_dir, const Holder& h) {
-    util::write_file_atomic(holder_file(state_dir), boost::json::serialize(to_json(h)) + "\n");
+    util::write_file_atomic(holder_file(state_dir), util::json_text(to_json(h)) + "\n");
 }
 
 } // namespace

@@ -8,6 +8,8 @@
 #include "util/log.hpp"
 #include "util/sha256.hpp"
 
+#include "util/json_text.hpp"
+
 #include <boost/json.hpp>
 
 #include <condition_variable>
@@ -24,7 +26,7 @@
 namespace rollback::state {
 
 std::string holder_text(const Holder& h) {
-    return boost::json::serialize(to_json(h));
+    return util::json_text(to_json(h));
 }
 
 std::optional<Holder> holder_of_text(const std::optional<std::string>& text) {

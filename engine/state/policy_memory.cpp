@@ -4,6 +4,7 @@
 #include "state/local_store.hpp"
 
 #include "util/error.hpp"
+#include "util/json_text.hpp"
 #include "util/log.hpp"
 
 #include <boost/json.hpp>
@@ -152,7 +153,7 @@ void save_policy_memory(PolicyMemoryDocument& store,
                                           {"decision_id", memory.decided_run->decision_id},
                                           {"condition", memory.decided_run->condition}};
     }
-    store.put_policy_memory_document(json::serialize(doc));
+    store.put_policy_memory_document(util::json_text(doc));
 }
 
 std::optional<decision::Evaluator::PolicyMemory> load_policy_memory(const fs::path& state_dir) {

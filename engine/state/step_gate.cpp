@@ -5,6 +5,7 @@
 
 #include "util/error.hpp"
 #include "util/files.hpp"
+#include "util/json_text.hpp"
 #include "util/strings.hpp"
 
 #include <algorithm>
@@ -22,7 +23,7 @@ std::string request_json(const GateRequest& r) {
     for (const auto& a : r.approvers) {
         approvers.emplace_back(a);
     }
-    return json::serialize(
+    return util::json_text(
         json::object{{"version", 1},
                      {"run_id", r.run_id},
                      {"step", r.step},
@@ -34,7 +35,7 @@ std::string request_json(const GateRequest& r) {
 }
 
 std::string answer_json(const GateAnswer& a) {
-    return json::serialize(json::object{{"version", 1},
+    return util::json_text(json::object{{"version", 1},
                                         {"answer", a.approved ? "approved" : "rejected"},
                                         {"by", a.by},
                                         {"at", util::format_time(a.at)},

@@ -2,6 +2,7 @@
 #include "state/store.hpp"
 
 #include "util/error.hpp"
+#include "util/json_text.hpp"
 #include "util/strings.hpp"
 
 #include <algorithm>
@@ -105,7 +106,7 @@ std::string tick_line(const decision::DecisionRecord& r, const std::string& writ
                              {"executed", r.executed},
                              {"record", written_id},
                              {"conditions", std::move(conds)}};
-    return boost::json::serialize(line);
+    return util::json_text(line);
 }
 
 std::string approval_json(const ApprovalRequest& a) {
@@ -124,7 +125,7 @@ std::string approval_json(const ApprovalRequest& a) {
         {"run_id", a.run_id},
         {"withdrawn_at", a.withdrawn_at ? util::format_time(*a.withdrawn_at) : ""},
         {"withdrawn_reason", a.withdrawn_reason}};
-    return boost::json::serialize(o);
+    return util::json_text(o);
 }
 
 ApprovalRequest parse_approval(const std::string& text, const std::string& where) {
@@ -176,7 +177,7 @@ std::string deploy_marker_json(const DeployMarker& m) {
     if (m.recorded_at) {
         o.emplace("recorded_at", util::format_time(*m.recorded_at));
     }
-    return boost::json::serialize(o);
+    return util::json_text(o);
 }
 
 DeployMarker parse_deploy_marker(const std::string& text, const std::string& where) {
@@ -291,7 +292,7 @@ std::string bad_releases_json(const std::vector<BadRelease>& all) {
                        {"switched_to", b.switched_to}});
     }
     boost::json::object doc{{"version", k_releases_file_version}, {"bad_releases", std::move(arr)}};
-    return boost::json::serialize(doc);
+    return util::json_text(doc);
 }
 
 std::vector<BadRelease> parse_bad_releases(const std::string& text, const std::string& where) {

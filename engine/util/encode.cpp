@@ -59,6 +59,10 @@ std::string percent_encode(std::string_view text) {
 }
 
 std::string json_escape(std::string_view text) {
+    if (!is_valid_utf8(text)) {
+        // A byte that is not UTF-8 becomes the text `\xHH`, whose backslash is escaped below.
+        return json_escape(valid_utf8(text));
+    }
     std::string out;
     for (char ch : text) {
         switch (ch) {
@@ -92,6 +96,46 @@ std::string json_escape(std::string_view text) {
         }
     }
     return out;
+}
+
+std::string valid_utf8(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
+    size_t i = 0;
+    while (i < text.size()) {
+        if (size_t n = utf8_length(text, i); n == 0) {
+            out += hex_byte(static_cast<unsigned char>(text[i]), "\\x");
+            ++i;
+        } else {
+            out.append(text.substr(i, n));
+            i += n;
+        }
+    }
+    return out;
+}
+
+bool is_valid_utf8(std::string_view text) {
+    size_t i = 0;
+    while (i < text.size()) {
+        if (static_cast<unsigned char>(text[i]) < 0x80) {
+            ++i;
+        } else if (size_t n = utf8_length(text, i); n == 0) {
+            return false;
+        } else {
+            i += n;
+        }
+    }
+    return true;
+}
+
+size_t utf8_boundary(std::string_view text, size_t pos) {
+    for (int k = 0; k < 3 && pos < text.size(); ++k) {
+        if ((static_cast<unsigned char>(text[pos]) & 0xC0) != 0x80) {
+            break;
+        }
+        ++pos;
+    }
+    return pos;
 }
 
 std::string visible_controls(std::string_view text) {

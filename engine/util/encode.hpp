@@ -15,8 +15,20 @@ namespace rollback::util {
 std::string percent_encode(std::string_view text);
 
 /// The inside of a JSON string (no surrounding quotes): `"` and `\` escaped, control characters
-/// as \n \r \t \b \f or \u00XX. Other bytes (UTF-8 included) as they are.
+/// as \n \r \t \b \f or \u00XX, valid UTF-8 as it is, a byte that is not part of valid UTF-8 as
+/// the four characters `\\xHH` (valid_utf8()): the result is always valid JSON string text.
 std::string json_escape(std::string_view text);
+
+/// `text` as valid UTF-8: every byte that does not belong to a valid UTF-8 sequence (a Latin-1
+/// byte, a lone continuation byte, an overlong form, a surrogate) is written as the four ASCII
+/// characters `\xHH` (lower-case hex), the form visible_controls() shows it in; valid UTF-8 is
+/// kept as it is. What every JSON or record the engine writes holds (docs/journal.md).
+std::string valid_utf8(std::string_view text);
+/// Whether `text` is valid UTF-8 (valid_utf8(text) == text).
+bool is_valid_utf8(std::string_view text);
+/// `pos` moved forward past UTF-8 continuation bytes (at most 3): where a cut at `pos` leaves
+/// no partial sequence at the start of `text.substr(result)`.
+size_t utf8_boundary(std::string_view text, size_t pos);
 
 /// `text` made safe to show on a terminal: C0 controls (except \n and \t), DEL, C1 controls
 /// (U+0080..U+009F) and bytes that are not valid UTF-8 are written visibly as `\x1b`-style

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "util/strings.hpp"
 
+#include "util/encode.hpp"
+
 #include <algorithm>
 #include <cstdio>
 
@@ -93,7 +95,8 @@ std::string tail(std::string_view text, size_t max_bytes) {
     if (text.size() <= max_bytes) {
         return std::string(text);
     }
-    std::string_view t = text.substr(text.size() - max_bytes);
+    // Never from inside a UTF-8 character: its continuation bytes would be invalid UTF-8.
+    std::string_view t = text.substr(utf8_boundary(text, text.size() - max_bytes));
     size_t nl = t.find('\n');
     if (nl != std::string_view::npos && nl < t.size() / 4) {
         t = t.substr(nl + 1);

@@ -15,7 +15,8 @@ std::string_view trim(std::string_view text);
 std::string replace_all(std::string text, std::string_view from, std::string_view to);
 /// `"text"` with backslash escapes for quotes, backslashes and control characters.
 std::string quoted(std::string_view text);
-/// The last `max_bytes` of `text`, starting at a line boundary when one is close.
+/// The last `max_bytes` of `text` (fewer: never from inside a UTF-8 character), starting at a
+/// line boundary when one is close.
 std::string tail(std::string_view text, size_t max_bytes);
 
 /// The candidate closest to `word` by edit distance, when close enough to be a likely typo;

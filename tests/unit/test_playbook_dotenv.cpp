@@ -182,3 +182,68 @@ TEST_SUITE("playbook") {
         CHECK(f.load().first == 0);
     }
 }
+
+TEST_SUITE("playbook") {
+    TEST_CASE(".env unquoted values a shell reads differently: a located error") {
+        // break-it 26/13: the engine kept `x y`, `$(cmd)`, `a;b` where sh runs y, cmd, b.
+        const std::vector<std::pair<std::string, int>> lines{
+            {"VV_UNSET_X=x y", 13},         {"VV_UNSET_X = spaced", 11},
+            {"VV_UNSET_X= spaced", 12},     {"VV_UNSET_X=$(echo SUBST)", 12},
+            {"VV_UNSET_X=`echo TICK`", 12}, {"VV_UNSET_X=${HOME}/x", 12},
+            {"VV_UNSET_X=a;b", 13},         {"VV_UNSET_X=a&b", 13},
+            {"VV_UNSET_X=a|b", 13},         {"VV_UNSET_X=a>b", 13},
+            {"VV_UNSET_X=a<b", 13},         {"VV_UNSET_X=(a)", 12},
+            {"VV_UNSET_X=a\\b", 13},        {"VV_UNSET_X=it's", 14},
+            {"VV_UNSET_X=a\"b\"", 13},      {"VV_UNSET_X=~/x", 12},
+            {"VV_UNSET_X=/a:~/b", 15},      {"export VV_UNSET_X=x\ty", 20},
+            {"VV_UNSET_X=x y # note", 13}};
+        for (const auto& [line, column] : lines) {
+            CAPTURE(line);
+            Fixture f;
+            f.dir.write(".env", "A=1\n" + line + "\n");
+            auto [code, message] = f.load();
+            CHECK(code == 2);
+            CHECK(message.find(".env:2:" + std::to_string(column) + ": ") != std::string::npos);
+            CHECK(message.find("of VV_UNSET_X") != std::string::npos);
+        }
+    }
+
+    TEST_CASE(".env generated unquoted values: accepted only when sh reads the same value") {
+        // Reference model: /bin/sh sourcing the file. Values from an alphabet of plain and
+        // shell-special characters; an accepted line must give sh's value.
+        const std::string alphabet = "ab:=#~*$`;&|<>()\\\"' \t";
+        unsigned seed = 26013;
+        auto next = [&seed]() {
+            seed = seed * 1103515245U + 12345U;
+            return (seed >> 16) & 0x7FFFU;
+        };
+        int accepted = 0;
+        for (int i = 0; i < 150; ++i) {
+            std::string value;
+            const unsigned n = 1 + next() % 5;
+            for (unsigned k = 0; k < n; ++k) {
+                value += alphabet[next() % alphabet.size()];
+            }
+            if (value.front() == '"' || value.front() == '\'') {
+                continue; // quoted values: the case above and the quote tests
+            }
+            CAPTURE(value);
+            Fixture f;
+            f.dir.write(".env", "VV_UNSET_X=" + value + "\n");
+            playbook::Playbook pb;
+            try {
+                pb = playbook::load(f.dir.write("p.toml", k_playbook), f.options);
+            } catch (const util::InvalidInput&) {
+                continue;
+            }
+            ++accepted;
+            auto v = std::find_if(pb.variables.begin(), pb.variables.end(),
+                                  [](const playbook::Variable& x) { return x.name == "v"; });
+            REQUIRE(v != pb.variables.end());
+            auto sh = shell_value(f.dir);
+            REQUIRE(sh.has_value());
+            CHECK(v->value == *sh);
+        }
+        CHECK(accepted > 10);
+    }
+}

@@ -496,7 +496,7 @@ argv = ["echo", "{{evil}}", "{{unclosed"]
 
     TEST_CASE("loader: variable precedence: --var > environment > .env > default") {
         Fixture f;
-        f.dir.write(".env", "# comment\n\nexport A=from-dotenv-a\nB = \"from dotenv b\"  \n"
+        f.dir.write(".env", "# comment\n\nexport A=from-dotenv-a\nB=\"from dotenv b\"  \n"
                             "C='lit $x'\nD=plain # trailing comment\n");
         std::string text = R"([vars]
 a = { env = "A", default = "def-a" }
