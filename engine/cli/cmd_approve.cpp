@@ -13,6 +13,7 @@
 #include "state/step_gate.hpp"
 #include "util/error.hpp"
 #include "util/json_text.hpp"
+#include "util/log.hpp"
 #include "util/secrets.hpp"
 #include "util/strings.hpp"
 
@@ -181,24 +182,42 @@ int answer_gate(const StateDir& sd, const std::string& run_id, const std::string
                    : std::string()),
             util::ExitCode::invalid, "rollback status " + run_id);
     }
+    // Kept either way (a resume opens the same gate and reads it), but a run that stopped while
+    // waiting (its process died, its store session failed) does not go on by itself: said, and
+    // exit 6 instead of 0.
+    bool live = true;
+    try {
+        live = store->is_run_live(run_id);
+    } catch (const std::exception& e) {
+        log::warn("approve: cannot read the run lock: {}", e.what());
+    }
+    const std::string answer = approve ? "approved" : "rejected";
     if (json) {
         std::printf("%s\n", util::mask_secrets(util::json_text(boost::json::object{
                                                    {"run_id", run_id},
                                                    {"step", step},
-                                                   {"answer", approve ? "approved" : "rejected"},
+                                                   {"answer", answer},
                                                    {"by", user},
-                                                   {"at", util::format_time(now)}}))
+                                                   {"at", util::format_time(now)},
+                                                   {"run_live", live}}))
                                 .c_str());
+    } else if (live) {
+        std::fputs(util::terminal_text(answer + " step " + step + " of run " + run_id + " as " +
+                                       user + "; the waiting run goes on\n")
+                       .c_str(),
+                   stdout);
     } else {
-        std::fputs(util::terminal_text(std::string(approve ? "approved" : "rejected") + " step " +
-                                       step + " of run " + run_id + " as " + user +
-                                       "; the waiting run goes on (if it is not running: "
-                                       "rollback resume " +
-                                       run_id + ")\n")
+        std::fputs(util::terminal_text(
+                       answer + " step " + step + " of run " + run_id + " as " + user +
+                       "; but run " + run_id +
+                       " is not running now (it stopped while waiting at the gate): the answer "
+                       "is kept for its resume — a monitor's run is resumed by the leading "
+                       "monitor, a person's by: rollback resume " +
+                       run_id + "\n")
                        .c_str(),
                    stdout);
     }
-    return util::to_int(util::ExitCode::ok);
+    return util::to_int(live ? util::ExitCode::ok : util::ExitCode::needs_attention);
 }
 
 /// `rollback approve DECISION_ID --reject [--reason TEXT]`: a person looked at the monitor's

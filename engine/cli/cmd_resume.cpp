@@ -146,11 +146,14 @@ int resume_run(state::Store& store, const StateDir& sd, const ResumeRequest& r) 
                                    current_user(), r.reason,    r.verbose};
     ro.mark_done_warnings = unfinished;
     orchestrator::RunOutcome outcome;
-    {
+    try {
         report::ConsoleObserver observer(stdout, report::choose_mode(stdout, r.json), r.verbose);
         outcome = orchestrator::resume(pb, rj, ro, store, *lock, runner, observer);
+    } catch (...) {
+        release_run_lock(store, *lock, r.fence ? &*r.fence : nullptr);
+        throw;
     }
-    lock->release();
+    release_run_lock(store, *lock, r.fence ? &*r.fence : nullptr);
     print_summary(outcome, sd, r.json);
     return util::to_int(outcome.code);
 }

@@ -69,6 +69,22 @@ DeadRun dead_run(const state::Runs& runs, const std::string& run_id) {
 
 } // namespace
 
+void release_run_lock(state::Store& store, state::RunLease& lock, const state::RunFence* fence) {
+    const auto& me = lock.holder();
+    if (fence == nullptr || fence->leader_generation == 0 || me.run_id.empty() ||
+        !run_unfinished(store, me.run_id)) {
+        lock.release();
+        return;
+    }
+    try {
+        lock.release_leaving(me);
+        log::warn("run {} is left unfinished for the leading monitor to resume", me.run_id);
+    } catch (const std::exception& e) {
+        // The row then ends by its expiry, still naming this run: found dead all the same.
+        log::warn("run {}: {}", me.run_id, e.what());
+    }
+}
+
 bool confirm(const std::string& question, bool yes) {
     if (yes) {
         return true;
@@ -217,11 +233,14 @@ int start_run(const playbook::Playbook& pb, const actions::Trigger& trigger,
     orchestrator::RunOptions ro{o.state_dir, trigger,        o.selection,
                                 o.verbose,   current_user(), connections};
     orchestrator::RunOutcome outcome;
-    {
+    try {
         report::ConsoleObserver observer(stdout, report::choose_mode(stdout, o.json), o.verbose);
         outcome = orchestrator::run(plan, ro, store, *lock, run_id, runner, observer);
+    } catch (...) {
+        release_run_lock(store, *lock, o.fence ? &*o.fence : nullptr);
+        throw;
     }
-    lock->release();
+    release_run_lock(store, *lock, o.fence ? &*o.fence : nullptr);
     print_summary(outcome, sd, o.json);
     return util::to_int(outcome.code);
 }

@@ -34,6 +34,13 @@ std::unique_ptr<state::RunLease> take_lock(state::Store& store, const StateDir& 
                                            const playbook::Playbook* pb = nullptr,
                                            const state::RunFence* fence = nullptr);
 
+/// Releases the run lock `lock` at the end of its run (returned or thrown). A monitor's run among
+/// monitors sharing a state (`fence` of a leadership) that is left unfinished — interrupted
+/// because its monitor stopped, or stopped by the state store — is released as a dead holder's
+/// (the holder kept in the lock): the leader, the next one or this monitor again, resumes it
+/// (docs/config.md "Failover"). Anything else is released plainly. Never throws.
+void release_run_lock(state::Store& store, state::RunLease& lock, const state::RunFence* fence);
+
 /// The closing lines of a run for a person (or a JSON summary object with --json).
 void print_summary(const orchestrator::RunOutcome& outcome, const StateDir& sd, bool json);
 

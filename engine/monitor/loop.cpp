@@ -84,12 +84,13 @@ Loop::Loop(LoopEnv env, config::Config cfg, bool once) : m_env(env), m_once(once
     const util::Millis first_interval = cfg.interval;
     m_hooks_pb = load_hooks_playbook(cfg);
     m_mon.emplace(std::move(cfg), read_baselines(m_env.store, m_env.state_dir));
-    if (auto memory = state::load_policy_memory(m_env.store)) {
+    if (auto memory = state::load_policy_memory(m_env.store, &m_blocked_by)) {
         // A restarted monitor is the same monitor: the cooldown and the recurrence watch of
         // the rollback it (or its predecessor) started still hold.
         m_mon->resume_policy(*memory);
         m_policy_saved = memory;
         m_decided = memory->decided_run;
+        m_blocked_saved = m_blocked_by;
     }
     m_last_run = newest_run(); // older runs are history; the listing is kept for the ticks
     log::info("monitor: {} conditions, every {}", m_mon->config().conditions.size(),
@@ -256,10 +257,11 @@ void Loop::feed_marker() {
 void Loop::persist() {
     auto memory = m_mon->policy_memory();
     memory.decided_run = m_decided;
-    if (m_leading && memory != m_policy_saved) {
+    if (m_leading && (memory != m_policy_saved || m_blocked_by != m_blocked_saved)) {
         try {
-            state::save_policy_memory(m_env.store, memory);
+            state::save_policy_memory(m_env.store, memory, m_blocked_by);
             m_policy_saved = memory;
+            m_blocked_saved = m_blocked_by;
         } catch (const util::Error& e) {
             log::warn("cannot save the incident policy's memory: {}", e.what());
             if (e.code() == util::ExitCode::locked) {
@@ -375,8 +377,13 @@ void Loop::act_on_trigger(const decision::DecisionRecord& record, const std::str
     }
     m_once_rc = rc;
     if (store_failed) {
-        run_not_started_by_store(record, decision_id, error);
+        if (!left_unfinished(decision_id, error)) {
+            run_not_started_by_store(record, decision_id, error);
+        }
         return;
+    }
+    if (rc == util::to_int(util::ExitCode::locked)) {
+        excluded_by_lock();
     }
     if (m_pending && m_pending->condition == record.cause) {
         // The retry ran (or met the lock held: another run excludes it, as intended).
@@ -401,7 +408,7 @@ void Loop::act_on_trigger(const decision::DecisionRecord& record, const std::str
                {"error", error}});
         return;
     }
-    run_ended(decision_id, rc);
+    run_ended(decision_id, rc, m_decided ? m_decided->run_id : std::string());
 }
 
 /// Keeps and acts on one evaluation (of the signal conditions at a tick, or of the alert

@@ -164,7 +164,17 @@ class Loop {
     int while_running(const std::string& what, const std::function<int()>& body);
     /// After a run this monitor started or resumed ended with `rc`: the history, the cooldown
     /// and watch, and when it was fenced (exit 7, leadership lost) the reason it stops acting.
-    void run_ended(const std::string& decision_id, int rc);
+    /// `run_id`: the run when known (the one started or resumed): one stopped by the store
+    /// (exit 7) while this monitor leads is resumed by it (m_left_run).
+    void run_ended(const std::string& decision_id, int rc, const std::string& run_id = "");
+    /// A run this monitor started failed with the state store's `error` (exit 7) after it
+    /// recorded its plan, or it cannot tell: false when its run certainly did not start. Else
+    /// the run is never "not started": it is left for the leader to resume (this monitor again
+    /// when it leads), said, and true (loop_leadership.cpp).
+    bool left_unfinished(const std::string& decision_id, const std::string& error);
+    /// The decided run met another run's lock (exit 4): that run is its exclusion, kept in the
+    /// policy memory (`blocked_by`), so no leader starts the decided run afterwards.
+    void excluded_by_lock();
     /// A trigger's run did not start because the state store failed (not the lock held): the
     /// hooks are told once (an `escalate` event naming the decision and the error) and the
     /// trigger is kept for a retry (loop_retry.cpp).
@@ -222,6 +232,12 @@ class Loop {
     /// check that it started (after it took over).
     std::optional<decision::Evaluator::PolicyMemory::DecidedRun> m_decided;
     bool m_check_decided = false;
+    /// The run whose lock excluded m_decided ("" when none), as kept with it and as last saved.
+    std::string m_blocked_by;
+    std::string m_blocked_saved;
+    /// A run this monitor started or resumed that stopped unfinished (exit 7) while it led:
+    /// resumed by resume_left_run once the run lock is free, even when no holder is recorded.
+    std::optional<std::string> m_left_run;
     bool m_state_failing = false; ///< the shared state did not answer at the last iteration
     /// A trigger whose run did not start because the state store failed, retried at every tick
     /// while its condition fires (docs/decision.md "trigger and monitor").

@@ -63,13 +63,14 @@ void Loop::ask_leadership() {
 void Loop::adopt_shared_policy() {
     std::optional<decision::Evaluator::PolicyMemory> memory;
     try {
-        memory = state::load_policy_memory(m_env.store);
+        memory = state::load_policy_memory(m_env.store, &m_blocked_by);
     } catch (...) {
         m_leading = false;
         throw;
     }
     m_mon->adopt_policy(memory.value_or(decision::Evaluator::PolicyMemory{}));
     m_policy_saved = memory;
+    m_blocked_saved = m_blocked_by;
     m_adopted_generation = m_leadership != nullptr ? m_leadership->generation() : 0;
     m_decided = memory ? memory->decided_run : std::nullopt;
     m_check_decided = m_decided.has_value();
@@ -110,6 +111,10 @@ void Loop::resume_left_run() {
         log::warn("monitor: cannot read the run lock: {}", e.what());
         return;
     }
+    if ((!dead || dead->run_id.empty()) && m_left_run) {
+        // This monitor's own run, stopped by the store (its lock released without a holder).
+        dead = state::this_process_holder(*m_left_run, "");
+    }
     if (!dead || !journal::is_valid_run_id(dead->run_id) || m_stopping ||
         exec::interrupt_requested() != 0) {
         return; // stopping: the next leader resumes it
@@ -126,11 +131,20 @@ void Loop::resume_left_run() {
     if (st.playbook.empty() || st.trigger.kind != "monitor" ||
         (st.status != journal::RunStatus::running &&
          st.status != journal::RunStatus::interrupted)) {
+        if (m_left_run == dead->run_id) {
+            m_left_run.reset();
+        }
         return;
     }
-    const std::string line = "run " + dead->run_id + " of " + dead->host + " pid " +
-                             std::to_string(dead->pid) +
-                             " was left unfinished: resuming it (rollback resume rules)";
+    const auto me = state::this_process_holder("", "");
+    const bool own = dead->pid == me.pid && dead->host == me.host;
+    if (m_left_run == dead->run_id) {
+        m_left_run.reset(); // tried once here; a failed resume leaves its holder in the lock
+    }
+    const std::string line =
+        "run " + dead->run_id + " of " +
+        (own ? std::string("this monitor") : dead->host + " pid " + std::to_string(dead->pid)) +
+        " was left unfinished: resuming it (rollback resume rules)";
     log::warn("monitor: {}", line);
     m_env.out.say(line);
     event({{"event", "run_resuming"},
@@ -154,7 +168,7 @@ void Loop::resume_left_run() {
                {"error", e.what()}});
         return;
     }
-    run_ended(st.trigger.decision_id, rc);
+    run_ended(st.trigger.decision_id, rc, dead->run_id);
 }
 
 void Loop::start_decided_run() {
@@ -162,6 +176,21 @@ void Loop::start_decided_run() {
         return;
     }
     const auto decided = *m_decided;
+    if (!m_blocked_by.empty()) {
+        // Its start met another run's lock: that run was its exclusion, here as for the leader
+        // that decided it (docs/decision.md: two runs never start).
+        m_check_decided = false;
+        const std::string line = "run " + decided.run_id + " of decision " + decided.decision_id +
+                                 " was excluded by run " + m_blocked_by +
+                                 " (it held the run lock when the run was to start): not started";
+        log::info("monitor: {}", line);
+        m_env.out.say(line);
+        event({{"event", "decided_run_excluded"},
+               {"run_id", decided.run_id},
+               {"decision_id", decided.decision_id},
+               {"blocked_by", m_blocked_by}});
+        return;
+    }
     try {
         try {
             if (!journal::fold(m_env.store.read_journal(decided.run_id), false).playbook.empty()) {
@@ -217,9 +246,80 @@ void Loop::start_decided_run() {
     act_on_trigger(record, decided.decision_id);
 }
 
+bool Loop::left_unfinished(const std::string& decision_id, const std::string& error) {
+    if (!m_decided) {
+        return false;
+    }
+    const std::string run_id = m_decided->run_id;
+    bool known = true;
+    try {
+        if (journal::fold(m_env.store.read_journal(run_id), false).playbook.empty()) {
+            return false; // its header at most: it ran nothing
+        }
+    } catch (const util::Error& e) {
+        if (e.code() == util::ExitCode::invalid) {
+            return false; // no journal: it did not start
+        }
+        known = false;
+    } catch (const std::exception&) {
+        known = false; // the store does not answer: whether it started is looked at again
+    }
+    const std::string line =
+        "run " + run_id + " of decision " + decision_id + " stopped" +
+        (known ? " unfinished" : " (whether it recorded its plan is not known now)") + ": " +
+        error + "; " +
+        (m_leadership != nullptr ? "the leader resumes it (rollback resume rules), nothing starts "
+                                   "in its place"
+                                 : "rollback resume " + run_id + " continues it");
+    log::error("monitor: {}", line);
+    m_env.out.problem(line);
+    event({{"event", "run_stopped_unfinished"},
+           {"decision_id", decision_id},
+           {"run_id", run_id},
+           {"error", error}});
+    if (m_leadership != nullptr) {
+        m_left_run = run_id;
+        m_check_decided = !known; // no journal after all: start_decided_run starts it
+    }
+    try {
+        run_ended(decision_id, util::to_int(util::ExitCode::state_unwritable), run_id);
+    } catch (const std::exception& e) {
+        log::warn("monitor: run {}: {}", run_id, e.what());
+    }
+    return true;
+}
+
+void Loop::excluded_by_lock() {
+    if (!m_decided || !m_leading) {
+        return;
+    }
+    std::string by = "another run";
+    try {
+        auto h = m_env.store.lease_holder();
+        if (!h) {
+            h = m_env.store.dead_holder(); // a dead person's run: its exclusion too
+        }
+        if (h && !h->run_id.empty()) {
+            by = h->run_id;
+        }
+    } catch (const std::exception& e) {
+        log::warn("monitor: cannot read the run lock: {}", e.what());
+    }
+    if (by == m_decided->run_id) {
+        return;
+    }
+    m_blocked_by = by;
+    event({{"event", "decided_run_excluded"},
+           {"run_id", m_decided->run_id},
+           {"decision_id", m_decided->decision_id},
+           {"blocked_by", by}});
+    persist(); // a leader taking over honours the exclusion
+}
+
 void Loop::decide_run(const std::string& decision_id, const std::string& condition) {
     m_decided = decision::Evaluator::PolicyMemory::DecidedRun{journal::new_run_id(), decision_id,
                                                               condition};
+    m_blocked_by.clear();
 }
 
 state::RunFence Loop::fence(const std::string& decided_run) const {
@@ -264,7 +364,19 @@ int Loop::while_running(const std::string& what, const std::function<int()>& bod
     return body();
 }
 
-void Loop::run_ended(const std::string& decision_id, int rc) {
+void Loop::run_ended(const std::string& decision_id, int rc, const std::string& run_id) {
+    if (rc == util::to_int(util::ExitCode::state_unwritable) && m_leadership != nullptr &&
+        !run_id.empty() && m_leadership->may_act() && m_left_run != run_id) {
+        // Stopped by the store while this monitor leads (a statement slower than the lease, a
+        // table locked, the server away): nobody else would finish it.
+        m_left_run = run_id;
+        const std::string line = "run " + run_id +
+                                 " stopped unfinished (exit 7: the shared state refused or lost a "
+                                 "record); this monitor resumes it once the run lock is free";
+        log::warn("monitor: {}", line);
+        m_env.out.problem(line);
+        event({{"event", "run_stopped_unfinished"}, {"run_id", run_id}});
+    }
     m_last_run = m_env.store.latest_run();
     if (m_endpoint && m_last_run) {
         try {

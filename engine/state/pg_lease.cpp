@@ -310,11 +310,13 @@ class PgAppender final : public journal::Appender {
         if (with_next) {
             tx.exec("SET LOCAL synchronous_commit = off");
         }
-        // FOR SHARE: an acquisition (UPDATE of the row) waits for this append to commit, and an
-        // append waits for an acquisition in progress and then sees its generation. A lease past
+        // FOR KEY SHARE: an acquisition (SELECT ... FOR UPDATE of the row) waits for this append
+        // to commit, and an append waits for an acquisition in progress and then sees its
+        // generation. The holder's own renewal (an UPDATE of expires_at, no key column) does not
+        // wait for it: a slow append never lets the lease of a live holder expire. A lease past
         // its expiry fences too, whether or not another holder took it yet.
         auto lease = tx.exec("SELECT generation, held AND " + live_sql() + ", holder FROM " + m_s +
-                             "lease WHERE name = 'run' FOR SHARE");
+                             "lease WHERE name = 'run' FOR KEY SHARE");
         const auto generation = lease[0][0].as<long long>();
         if (static_cast<std::uint64_t>(generation) != m_generation || !lease[0][1].as<bool>()) {
             auto h = holder_of_text(lease[0][2].is_null()

@@ -13,6 +13,9 @@
 #include <pqxx/result>
 #include <pqxx/transaction>
 
+#include <chrono>
+#include <thread>
+
 namespace rollback::state {
 
 namespace fs = std::filesystem;
@@ -313,16 +316,44 @@ void PgStore::record_bad_release(const BadRelease& bad) {
     }
 }
 
+// A run waits at its approval gate by reading it again and again, for minutes or an hour: a
+// session the server or a proxy dropped, or the table locked past `lease`, is waited out as an
+// append waits for the server (reconnecting each second, up to `reconnect_for`); after that the
+// run stops as for a full disk (exit 7), resumable, its gate opened again by the resume.
 std::optional<std::string> PgStore::gate_document(const std::string& run_id,
                                                   const std::string& name) const {
-    auto c = session();
-    pqxx::read_transaction tx(c.conn);
-    auto r = tx.exec_params("SELECT doc FROM " + m_s + "gates WHERE run_id = $1 AND name = $2",
-                            run_id, name);
-    if (r.empty()) {
-        return std::nullopt;
+    const auto deadline = std::chrono::steady_clock::now() + m_options.reconnect_for;
+    for (;;) {
+        try {
+            auto c = session();
+            pqxx::read_transaction tx(c.conn);
+            auto r = tx.exec_params(
+                "SELECT doc FROM " + m_s + "gates WHERE run_id = $1 AND name = $2", run_id, name);
+            if (r.empty()) {
+                return std::nullopt;
+            }
+            return r[0][0].as<std::string>();
+        } catch (const std::exception& e) {
+            const auto* own = dynamic_cast<const util::Error*>(&e);
+            if (own != nullptr && dynamic_cast<const db::ConnectError*>(&e) == nullptr) {
+                throw;
+            }
+            {
+                std::lock_guard lock(m_mutex);
+                m_conn.reset(); // opened again by the next try
+            }
+            if (std::chrono::steady_clock::now() >= deadline) {
+                throw util::Error("cannot read " + gate_location(run_id, name) +
+                                      ": the PostgreSQL server did not answer for " +
+                                      std::to_string(m_options.reconnect_for.count() / 1000) +
+                                      " s: " + db::db_error_text(e),
+                                  util::ExitCode::state_unwritable);
+            }
+            log::warn("reading {}: {}; retrying", gate_location(run_id, name),
+                      db::db_error_text(e));
+            std::this_thread::sleep_for(std::chrono::seconds(1));
+        }
     }
-    return r[0][0].as<std::string>();
 }
 
 bool PgStore::create_gate_document(const std::string& run_id, const std::string& name,

@@ -12,9 +12,10 @@
 // holder, and an expiry on the database server's clock (one clock for every host). A holder
 // renews it from a heartbeat thread of its own connection; a holder that goes silent past the
 // expiry (dead, paused, partitioned) loses it to the next starter, who gets a greater
-// generation. Every journal append is one transaction that first locks the lease row FOR SHARE
-// and checks that its generation is still the current one: a holder that was taken over
-// appends nothing (fencing), and an acquisition and an append never interleave.
+// generation. Every journal append is one transaction that first locks the lease row FOR KEY
+// SHARE and checks that its generation is still the current one: a holder that was taken over
+// appends nothing (fencing), an acquisition (FOR UPDATE) and an append never interleave, and the
+// holder's own renewal (a non-key UPDATE) never waits for its append.
 
 #include "db/connection.hpp"
 #include "state/leadership.hpp"

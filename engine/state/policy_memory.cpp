@@ -41,7 +41,10 @@ decision::Verdict verdict_of(std::string_view text) {
 } // namespace
 
 std::optional<decision::Evaluator::PolicyMemory>
-load_policy_memory(const PolicyMemoryDocument& store) {
+load_policy_memory(const PolicyMemoryDocument& store, std::string* blocked_by) {
+    if (blocked_by != nullptr) {
+        blocked_by->clear();
+    }
     try {
         auto doc = store.policy_memory_document();
         if (!doc) {
@@ -61,6 +64,9 @@ load_policy_memory(const PolicyMemoryDocument& store) {
             };
             memory.decided_run = decision::Evaluator::PolicyMemory::DecidedRun{
                 str("run_id"), str("decision_id"), str("condition")};
+            if (blocked_by != nullptr) {
+                *blocked_by = str("blocked_by");
+            }
         }
         if (o.if_contains("shadow_cooldown_until") != nullptr) {
             memory.shadow_cooldown_until = time_field(o, "shadow_cooldown_until");
@@ -112,7 +118,8 @@ load_policy_memory(const PolicyMemoryDocument& store) {
 }
 
 void save_policy_memory(PolicyMemoryDocument& store,
-                        const decision::Evaluator::PolicyMemory& memory) {
+                        const decision::Evaluator::PolicyMemory& memory,
+                        const std::string& blocked_by) {
     auto text = [](const std::optional<util::SystemTime>& t) {
         return t ? util::format_time(*t) : std::string();
     };
@@ -152,6 +159,9 @@ void save_policy_memory(PolicyMemoryDocument& store,
         doc["decided_run"] = json::object{{"run_id", memory.decided_run->run_id},
                                           {"decision_id", memory.decided_run->decision_id},
                                           {"condition", memory.decided_run->condition}};
+        if (!blocked_by.empty()) {
+            doc["decided_run"].as_object()["blocked_by"] = blocked_by;
+        }
     }
     store.put_policy_memory_document(util::json_text(doc));
 }

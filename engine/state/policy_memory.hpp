@@ -19,12 +19,16 @@ namespace rollback::state {
 
 /// The memory `store` keeps, or nullopt when there is none. A malformed document is logged and
 /// read as none only when it cannot be parsed at all; a time outside the clock's range likewise.
+/// `blocked_by`, when given, gets the run whose lock excluded the decided run
+/// (`decided_run.blocked_by`; "" when none: docs/config.md "A decided run that never started").
 std::optional<decision::Evaluator::PolicyMemory>
-load_policy_memory(const PolicyMemoryDocument& store);
+load_policy_memory(const PolicyMemoryDocument& store, std::string* blocked_by = nullptr);
 
-/// Keeps `memory`. Throws util::Error when it cannot be kept.
+/// Keeps `memory`, with `blocked_by` (see load_policy_memory) in its decided run when not "".
+/// Throws util::Error when it cannot be kept.
 void save_policy_memory(PolicyMemoryDocument& store,
-                        const decision::Evaluator::PolicyMemory& memory);
+                        const decision::Evaluator::PolicyMemory& memory,
+                        const std::string& blocked_by = "");
 
 /// The memory kept in `state_dir`, or nullopt when there is none. A malformed file is logged and
 /// read as none only when it cannot be parsed at all; a time outside the clock's range likewise.

@@ -142,7 +142,9 @@ wait_for_gate
 id=$(run_id)
 expires=$(python3 -c 'import json; print(json.load(open(".rollback/runs/'"$id"'/gates/gate.request.json"))["expires_at"])')
 kill -9 $pid; wait $pid 2>/dev/null || true
-expect_rc 0 approve5.out -- "$RB" approve -p pb.toml "$id" gate
+# The answer is kept for the resume, but nothing waits now: said, exit 6.
+expect_rc 6 approve5.out -- "$RB" approve -p pb.toml "$id" gate
+contains approve5.out "is not running now"
 expect_rc 0 resume.out -- "$RB" resume -p pb.toml "$id" --yes
 [ "$(tr '\n' ' ' < effects)" = "before after " ] || fail "resume after an answer: $(cat effects)"
 [ "$(python3 -c 'import json; print(json.load(open(".rollback/runs/'"$id"'/gates/gate.request.json"))["expires_at"])')" = "$expires" ] ||

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# The leading monitor stopped cleanly (SIGTERM: systemctl stop, a reboot) in the middle of its run
+# (real PostgreSQL 15, two real monitors, lease 3 s; docs/config.md "Failover", docs/decision.md
+# "Signals"): its run is journaled interrupted (its finally step runs), it exits 130 and leaves the
+# run lock naming the run, as a dead holder's; the other monitor leads and resumes the run to its
+# end: the step interrupted and the steps after it run, no step twice (the finally step
+# runs in the interrupted run and may run again at the end of the resumed one).
+source "$(dirname "$0")/../support/itest.sh"
+PG_PORT=54362
+source "$(dirname "$0")/../support/pg_shared.sh"
+source "$(dirname "$0")/../support/pg_monitors.sh"
+
+playbook tm 5
+two_monitors tm
+old=$(leader_slot tm)
+[ -n "$old" ] || fail "no leader slot"
+for m in tm.a tm.b; do if [ "$m" != "$old" ]; then survivor=$m; fi; done
+echo 9 >"$WORK/fault.tm"
+wait_for 20 started tm slow || fail "step slow never started"
+sleep 1
+kill -TERM "${PID_OF[$old]}"
+rc=0
+wait "${PID_OF[$old]}" || rc=$?
+[ "$rc" = 130 ] || { cat "$WORK/$old/out"; fail "the stopped leader exited $rc, not 130"; }
+wait_for 40 run_succeeded tm || { cat "$WORK/$survivor/out"; fail "the survivor did not finish the run"; }
+# The interrupted run's own run_finished (interrupted) comes first; the resumed one's last.
+[ "$(finished_state tm)" = succeeded ] || { cat "$WORK/$survivor/out"; fail "the run ended $(finished_state tm)"; }
+case "$(effects tm)" in
+"fin:"[12]" one:1 slow:1 two:1 ") ;;
+*) fail "effects: $(effects tm)" ;;
+esac
+[ "$(q "SELECT count(*) FROM tm.journal WHERE seq = 0")" = 1 ] || fail "more than one run"
+contains "$WORK/$survivor/out" "was left unfinished: resuming it"
+pass "a leader stopped cleanly mid-run: the next leader resumes its run to the end"
