@@ -266,6 +266,9 @@ int Loop::while_running(const std::string& what, const std::function<int()>& bod
 
 void Loop::run_ended(const std::string& decision_id, int rc) {
     m_last_run = m_env.store.latest_run();
+    if (m_last_run) {
+        m_unfinished_runs.erase(*m_last_run); // accounted for here, not again when noticed
+    }
     if (m_endpoint && m_last_run) {
         try {
             m_endpoint->run_ended(journal::fold(m_env.store.read_journal(*m_last_run), false));
