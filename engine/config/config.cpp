@@ -113,9 +113,14 @@ void read_source(TomlReader& rd, const std::string& name, const toml::table& t, 
                                                                       : base_dir / *ca)
                                 .lexically_normal()
                                 .string();
-            // Loaded as the probe will: a wrong file is an error now, not verdict `error` at
-            // every tick.
-            if (auto problem = util::ca_file_problem(s.tls.ca_file); !problem.empty()) {
+            // Loaded as the probe will: a file there without a certificate is an error now, not
+            // verdict `error` at every tick (one not there yet is the deployment's: `validate
+            // -c` reads a config for another host too).
+            std::error_code ec;
+            if (auto problem = std::filesystem::exists(s.tls.ca_file, ec)
+                                   ? util::ca_file_problem(s.tls.ca_file)
+                                   : std::string();
+                !problem.empty()) {
                 rd.error(rd.key_where(t, "ca_file"), subject,
                          "key \"ca_file\": " + s.tls.ca_file + ": " + problem,
                          "a PEM file of the CA certificates to trust");

@@ -172,7 +172,8 @@ assert "certificate has expired" in c["expired"]["detail"], c["expired"]
 PY
 "$RB" explain --last -c rollback.toml > explain.out 2>&1 || true
 contains explain.out "certificate has expired"
-contains .rollback/rollback.log "probe failed: "
+"$RB" check -c rollback.toml > check_text.out 2>&1 || true
+contains check_text.out "certificate has expired"
 sed 's/^ca_file = "ca.pem"$/insecure = true/' rollback.toml >insecure.toml
 expect_rc 0 vc.out -- "$RB" validate -c insecure.toml
 contains vc.out "warning: source \"site\": insecure = true"
