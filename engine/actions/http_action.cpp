@@ -4,6 +4,7 @@
 #include "actions/http_check.hpp"
 #include "actions/kind_action.hpp"
 #include "exec/runner.hpp"
+#include "util/ca_file.hpp"
 #include "util/media_type.hpp"
 #include "util/secrets.hpp"
 #include "util/strings.hpp"
@@ -60,12 +61,12 @@ std::vector<Check> check_url(const std::string& url) {
 }
 
 Check check_ca_file(const std::string& path) {
-    std::error_code ec;
-    if (!std::filesystem::is_regular_file(path, ec) || ::access(path.c_str(), R_OK) != 0) {
-        return {false, "ca_file " + path + " is readable", "cannot read it",
+    // Loaded as the TLS client will: a file without a certificate is found before the run.
+    if (auto problem = util::ca_file_problem(path); !problem.empty()) {
+        return {false, "ca_file " + path + " holds a CA certificate", problem,
                 "a PEM file of the CA certificates to trust"};
     }
-    return {true, "ca_file " + path + " is readable", {}, {}};
+    return {true, "ca_file " + path + " holds a CA certificate", {}, {}};
 }
 
 namespace {

@@ -108,7 +108,7 @@ int list(const StateDir& sd, bool json) {
                util::format_time(g.request.expires_at) +
                (g.by.empty() ? std::string() : ", answered by " + g.by) +
                (g.state == "pending" ? "\n    rollback approve " + g.request.run_id + " " +
-                                           g.request.step + " [--reject]"
+                                           g.request.step + state_args(sd) + " [--reject]"
                                      : std::string()) +
                (g.request.message.empty() ? std::string() : "\n    " + g.request.message) + "\n";
     }
@@ -146,6 +146,13 @@ int answer_gate(const StateDir& sd, const std::string& run_id, const std::string
     const state::StepGates gates(*store);
     auto request = gates.request(run_id, step);
     if (!request) {
+        const auto runs = store->list_runs();
+        if (std::find(runs.begin(), runs.end(), run_id) == runs.end()) {
+            throw util::Error("no run " + run_id + " in " + state_where(sd),
+                              util::ExitCode::invalid,
+                              "name the run's state: -c CONFIG or --state-dir DIR (the command "
+                              "the gate printed carries it)");
+        }
         throw util::Error("run " + run_id + " has no approval gate at step " + util::quoted(step) +
                               " in " + state_where(sd),
                           util::ExitCode::invalid,

@@ -309,7 +309,9 @@ int cmd_check(const Args& args) {
         return replay(common, r);
     }
     config::Config cfg = load_rollback_config(common);
-    auto state_dir = resolve_state_dir(common, cfg).dir;
+    const StateDir sd = resolve_state_dir(common, cfg);
+    prepare_state_dir(sd, "check", "decision records");
+    const auto state_dir = sd.dir;
     auto record = evaluate_now(cfg, state_dir, std::chrono::system_clock::now());
     auto path = state::LocalStore(state_dir).put_record(record);
     if (common.json) {

@@ -42,7 +42,9 @@ int cmd_deployed(const Args& args) {
         t = *parsed;
     }
     config::Config cfg = load_rollback_config(common);
-    state::LocalStore store(resolve_state_dir(common, cfg).dir);
+    const StateDir sd = resolve_state_dir(common, cfg);
+    prepare_state_dir(sd, "deployed", "deploy markers");
+    state::LocalStore store(sd.dir);
     const state::DeployMarker marker{release, t, cfg.target, recorded};
     const std::string where = store.put_deploy_marker(marker);
     if (common.json) {

@@ -4,6 +4,7 @@
 // running one kept); a rollback starts through the same sequence as `rollback run`.
 #include "cli/check_support.hpp"
 #include "cli/commands.hpp"
+#include "cli/load.hpp"
 #include "cli/options.hpp"
 #include "cli/run_support.hpp"
 #include "cli/state_dir.hpp"
@@ -16,6 +17,7 @@
 #include "util/secrets.hpp"
 
 #include <atomic>
+#include <boost/json.hpp>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -50,8 +52,14 @@ class ConsoleOutput final : public monitor::LoopOutput {
         std::printf("%s\n", m_json ? decision::to_json(r).c_str() : summarize_record(r).c_str());
         std::fflush(stdout);
     }
+    /// With --json, stdout holds JSON Lines only: news is {"event":"message","message":...}.
     void say(const std::string& line) override {
-        std::printf("%s\n", line.c_str());
+        if (m_json) {
+            boost::json::object o{{"event", "message"}, {"message", line}};
+            std::printf("%s\n", boost::json::serialize(o).c_str());
+        } else {
+            std::printf("%s\n", line.c_str());
+        }
         std::fflush(stdout);
     }
     void problem(const std::string& line) override {
@@ -182,9 +190,10 @@ int cmd_monitor(const Args& args) {
         return util::to_int(util::ExitCode::ok);
     }
     config::Config cfg = load_rollback_config(common);
+    load_decision_playbook(cfg); // a trigger must be able to start its run: exit 2 now
     const StateDir sd = resolve_state_dir(common, cfg);
     const fs::path state_dir = sd.dir;
-    fs::create_directories(state_dir);
+    prepare_state_dir(sd, "monitor", "decision records, monitor.jsonl, alerts.json");
     start_logging(state_dir, common.verbose, "monitor");
     exec::install_interrupt_handlers();
     install_reload_handler();
@@ -214,7 +223,12 @@ int cmd_monitor(const Args& args) {
     }
     if (!once) {
         log::info("monitor: stopped (exit {})", rc);
-        std::puts("monitor stopped");
+        if (common.json) {
+            boost::json::object o{{"event", "stopped"}, {"exit_code", rc}};
+            std::puts(boost::json::serialize(o).c_str());
+        } else {
+            std::puts("monitor stopped");
+        }
     }
     return rc;
 }

@@ -171,14 +171,15 @@ int cmd_status(const Args& args) {
             for (const auto& a : g.approvers) {
                 approvers.emplace_back(a);
             }
-            awaited.push_back({{"step", g.step},
-                               {"message", g.message},
-                               {"approvers", std::move(approvers)},
-                               {"requested_at", util::format_time(g.requested_at)},
-                               {"expires_at", util::format_time(g.expires_at)},
-                               {"on_timeout", g.approve_on_timeout ? "approve" : "reject"},
-                               {"expired", std::chrono::system_clock::now() >= g.expires_at},
-                               {"approve", "rollback approve " + g.run_id + " " + g.step}});
+            awaited.push_back(
+                {{"step", g.step},
+                 {"message", g.message},
+                 {"approvers", std::move(approvers)},
+                 {"requested_at", util::format_time(g.requested_at)},
+                 {"expires_at", util::format_time(g.expires_at)},
+                 {"on_timeout", g.approve_on_timeout ? "approve" : "reject"},
+                 {"expired", std::chrono::system_clock::now() >= g.expires_at},
+                 {"approve", "rollback approve " + g.run_id + " " + g.step + state_args(sd)}});
         }
         o["awaiting_approval"] = std::move(awaited);
         leader_line(store, &o);
@@ -202,7 +203,7 @@ int cmd_status(const Args& args) {
                    (g.approvers.empty() ? std::string("anyone") : util::join(g.approvers, " or ")) +
                    " until " + util::format_time(g.expires_at) + " (then " + then + ")" +
                    (g.message.empty() ? "" : ": " + g.message) + "\n    answer: rollback approve " +
-                   g.run_id + " " + g.step + " [--reject]\n";
+                   g.run_id + " " + g.step + state_args(sd) + " [--reject]\n";
         }
         for (const auto& b : bad) {
             out += "  bad release: " + b.release + " in " + b.location + " (marked " +

@@ -107,7 +107,7 @@ int cmd_trigger(const Args& args) {
     so.abandon_stale = abandon_stale;
     so.command = "trigger";
 
-    std::filesystem::create_directories(so.state_dir);
+    prepare_state_dir(sd, "trigger", "decision records, the lock, the run's journal");
     // Decision records and deploy markers stay in the state directory, where `deployed`, `check`
     // and `explain` keep and read them (the run itself goes to the shared state when there is
     // one).

@@ -18,8 +18,8 @@ namespace rollback::cli {
 
 namespace {
 
-// A rollback.toml alone: loaded and validated as the monitor would load it; no source is read,
-// no playbook loaded, nothing from the environment used.
+// A rollback.toml: loaded and validated as the monitor would load it, with its [decision]
+// playbook (load_decision_playbook); no source is read, nothing from the environment used.
 // What validating one file found, for text or `--json`.
 struct Checked {
     std::string kind;   ///< "config" | "playbook"
@@ -31,6 +31,7 @@ struct Checked {
 
 Checked validate_config(const std::string& f) {
     auto cfg = config::load(f);
+    load_decision_playbook(cfg);
     Checked c{"config",
               "config: " + std::to_string(cfg.sources.size()) + " source" +
                   (cfg.sources.size() == 1 ? "" : "s") + ", " +

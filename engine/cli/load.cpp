@@ -4,8 +4,26 @@
 #include "util/error.hpp"
 
 #include <cctype>
+#include <filesystem>
 
 namespace rollback::cli {
+
+std::optional<playbook::Playbook> load_decision_playbook(const config::Config& cfg) {
+    if (cfg.playbook.empty()) {
+        return std::nullopt;
+    }
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(cfg.playbook, ec)) {
+        throw util::Error(
+            cfg.file.string() + ": [decision] playbook: " + cfg.playbook.string() +
+                (std::filesystem::exists(cfg.playbook, ec) ? " is not a file" : " does not exist") +
+                ": no rollback could start",
+            util::ExitCode::invalid,
+            "write the playbook there (rollback validate FILE checks it) or point "
+            "[decision] playbook at it");
+    }
+    return load_playbook(cfg.playbook, {}, true);
+}
 
 std::map<std::string, std::string> parse_var_overrides(const std::vector<std::string>& vars) {
     std::map<std::string, std::string> out;

@@ -72,7 +72,7 @@ DeadRun dead_run(const state::Runs& runs, const std::string& run_id) {
 void release_run_lock(state::Store& store, state::RunLease& lock, const state::RunFence* fence) {
     const auto& me = lock.holder();
     if (fence == nullptr || fence->leader_generation == 0 || me.run_id.empty() ||
-        !run_unfinished(store, me.run_id)) {
+        !dead_run(store, me.run_id).unfinished) {
         lock.release();
         return;
     }

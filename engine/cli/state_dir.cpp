@@ -8,7 +8,9 @@
 #include "util/files.hpp"
 #include "util/secrets.hpp"
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -101,7 +103,7 @@ std::unique_ptr<state::Store> open_store(const StateDir& sd) {
     return std::make_unique<state::PgStore>(db::Dsn::parse(sd.shared->dsn), sd.dir, options);
 }
 
-void require_state_owner(const StateDir& sd, const std::string& command) {
+void require_state_owner(const StateDir& sd, const std::string& command, const std::string& files) {
     struct stat st {};
     if (sd.shared || ::stat(sd.dir.c_str(), &st) != 0) {
         return; // a missing directory is created by (and belongs to) this user
@@ -117,13 +119,31 @@ void require_state_owner(const StateDir& sd, const std::string& command) {
     const std::string owner = name_of(st.st_uid);
     throw util::Error(
         command + ": the state directory " + sd.dir.string() + " belongs to " + owner +
-            ", and you are " + name_of(me) + ": the files this creates there (the lock, the " +
-            "run's journal, the answer) would belong to " + name_of(me) + ", and " + owner +
-            " (the monitor's service user) could no longer start a run; nothing was done",
+            ", and you are " + name_of(me) + ": the files this creates there (" + files +
+            ") would belong to " + name_of(me) + ", and " + owner +
+            " (the monitor's service user) could no longer write them; nothing was done",
         util::ExitCode::invalid,
         "run it as " + owner + ", with the service's environment (the playbook's env " +
             "variables), e.g. sudo -u " + owner + " sh -c 'set -a; . /etc/default/rollback; " +
             "exec rollback " + command + " ...' (docs/install.md \"Approving\")");
+}
+
+void prepare_state_dir(const StateDir& sd, const std::string& command, const std::string& files) {
+    const std::string hint = "nothing was done; make " + sd.dir.string() +
+                             " writable (free space, permissions, a read-write mount) or choose "
+                             "another with --state-dir";
+    std::error_code ec;
+    fs::create_directories(sd.dir, ec);
+    if (ec) {
+        throw util::Error("cannot create state directory " + sd.dir.string() + ": " + ec.message(),
+                          util::ExitCode::state_unwritable, hint);
+    }
+    if (::access(sd.dir.c_str(), W_OK) != 0) {
+        throw util::Error("cannot write to state directory " + sd.dir.string() + ": " +
+                              std::strerror(errno),
+                          util::ExitCode::state_unwritable, hint);
+    }
+    require_state_owner(sd, command, files);
 }
 
 std::string state_where(const StateDir& sd) {

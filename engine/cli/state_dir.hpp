@@ -54,7 +54,14 @@ std::string state_args(const StateDir& sd);
 /// creates there (the lock, a run's journal, an answer) would belong to the wrong user, and
 /// the owner, the monitor's service user, could not write them any more (`sudo rollback
 /// approve` as root in the packaged layout). The hint names the owner to run it as.
-void require_state_owner(const StateDir& sd, const std::string& command);
+void require_state_owner(const StateDir& sd, const std::string& command,
+                         const std::string& files = "the lock, the run's journal, the answer");
+
+/// Before a command writes into the local state directory (`check`, `deployed`, `trigger`,
+/// `monitor`): the directory created and writable — else util::Error exit 7 (state
+/// unwritable) naming it, with the hint `rollback run` gives, never an internal error — then
+/// require_state_owner (`files`: what it would create there, e.g. "decision records").
+void prepare_state_dir(const StateDir& sd, const std::string& command, const std::string& files);
 
 /// The same rule for a command that loaded the config already (`cfg` is the one find_config()
 /// finds).

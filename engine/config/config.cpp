@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include "config/config.hpp"
+#include "util/ca_file.hpp"
 
 #include "config/read_condition.hpp"
 #include "config/read_server.hpp"
@@ -112,6 +113,18 @@ void read_source(TomlReader& rd, const std::string& name, const toml::table& t, 
                                                                       : base_dir / *ca)
                                 .lexically_normal()
                                 .string();
+            // Loaded as the probe will: a file there without a certificate is an error now, not
+            // verdict `error` at every tick (one not there yet is the deployment's: `validate
+            // -c` reads a config for another host too).
+            std::error_code ec;
+            if (auto problem = std::filesystem::exists(s.tls.ca_file, ec)
+                                   ? util::ca_file_problem(s.tls.ca_file)
+                                   : std::string();
+                !problem.empty()) {
+                rd.error(rd.key_where(t, "ca_file"), subject,
+                         "key \"ca_file\": " + s.tls.ca_file + ": " + problem,
+                         "a PEM file of the CA certificates to trust");
+            }
         }
         s.tls.insecure = rd.get_bool(t, "insecure", subject).value_or(false);
         if (url && !url->tls && (t.contains("ca_file") || t.contains("insecure"))) {

@@ -334,7 +334,9 @@ void check_alert_confirmations(TomlReader& rd, const Config& cfg) {
 
 void read_webhook(TomlReader& rd, const std::string& name, const toml::table& t, Config& cfg) {
     const std::string subject = "webhook " + util::quoted(name);
-    rd.check_keys(t, subject, {"alerts", "status", "firing", "resolved", "fingerprint", "labels"});
+    rd.check_keys(t, subject,
+                  {"alerts", "status", "firing", "resolved", "fingerprint", "labels", "starts_at",
+                   "ends_at", "expire_after"});
     server::WebhookSpec w;
     w.name = name;
     if (name.empty() || !std::all_of(name.begin(), name.end(), [](unsigned char c) {
@@ -353,9 +355,36 @@ void read_webhook(TomlReader& rd, const std::string& name, const toml::table& t,
     if (auto r = rd.get_string_array(t, "resolved", subject)) {
         w.resolved = *r;
     }
+    w.starts_at = rd.get_string(t, "starts_at", subject).value_or("");
+    w.ends_at = rd.get_string(t, "ends_at", subject).value_or("");
+    // A selector's mistake is the config's, found here: at the first real alert it would be a
+    // 400 the sender may drop (Grafana and Sentry do not retry a 4xx), or a label never set.
+    for (const char* key : {"fingerprint", "alerts", "status", "starts_at", "ends_at"}) {
+        const std::string* path = key == std::string_view("fingerprint") ? &w.fingerprint
+                                  : key == std::string_view("alerts")    ? &w.alerts
+                                  : key == std::string_view("status")    ? &w.status
+                                  : key == std::string_view("starts_at") ? &w.starts_at
+                                                                         : &w.ends_at;
+        const bool may_be_empty = key != std::string_view("fingerprint");
+        if (!t.get(key) || (path->empty() && may_be_empty)) {
+            continue;
+        }
+        if (auto why = server::path_problem(*path); !why.empty()) {
+            rd.error(rd.key_where(t, key), subject, "key \"" + std::string(key) + "\": " + why);
+        }
+    }
+    const bool resolves = !w.status.empty() && !w.resolved.empty();
+    w.expire_after = resolves ? util::Millis{0} : server::k_default_expire_after;
+    if (auto e = rd.get_duration(t, "expire_after", subject)) {
+        w.expire_after = *e;
+    }
     if (const toml::table* l = rd.get_table(t, "labels", subject)) {
         for (auto&& [k, v] : *l) {
             if (auto str = v.value<std::string>(); str && v.is_string()) {
+                if (auto why = server::path_problem(*str); !why.empty()) {
+                    rd.error(rd.where(v), subject,
+                             "key \"labels." + std::string(k.str()) + "\": " + why);
+                }
                 w.labels[std::string(k.str())] = *str;
             } else {
                 rd.type_error(v, "labels." + std::string(k.str()), subject, "a string (a path)");

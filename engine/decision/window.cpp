@@ -79,6 +79,31 @@ void Evaluator::Impl::prune(Series& se, SystemTime now, size_t index) {
     }
 }
 
+namespace {
+
+/// The newest failed probe in the window that says why it failed, as "last failed probe at T:
+/// REASON" (TLS, refused, timeout, status): a decision driven by failed probes shows their cause.
+std::string probe_failure(const Series& se, uint64_t first_seq, uint64_t next_seq) {
+    for (uint64_t seq = next_seq; seq > first_seq; --seq) {
+        const Sample& s = se.at(seq - 1);
+        if (s.kind != SampleKind::probe) {
+            return "";
+        }
+        if (s.errors > 0 && !s.detail.empty()) {
+            return "last failed probe at " + util::format_time(s.time) + ": " + s.detail;
+        }
+    }
+    return "";
+}
+
+void add_detail(std::string& detail, const std::string& more) {
+    if (!more.empty()) {
+        detail += (detail.empty() ? "" : "; ") + more;
+    }
+}
+
+} // namespace
+
 // The signal over the current window.
 Observation Evaluator::Impl::observe(const CondState& c, SystemTime now) const {
     const Series& se = series[c.series];
@@ -142,6 +167,7 @@ Observation Evaluator::Impl::observe(const CondState& c, SystemTime now) const {
             o.detail = "failing since " + util::format_time(*c.fail_since) +
                        " (first failed probe), last failed probe " +
                        util::format_time(*c.fail_last);
+            add_detail(o.detail, probe_failure(se, c.first_seq, c.next_seq));
         }
         return o;
     }
@@ -173,6 +199,9 @@ Observation Evaluator::Impl::observe(const CondState& c, SystemTime now) const {
     o.evidence_seq = c.line_seq;
     if (sig == Signal::error_rate) {
         o.value = static_cast<double>(c.w_errors) / static_cast<double>(c.w_count);
+        if (c.w_errors > 0 && latest.kind == SampleKind::probe) {
+            add_detail(o.detail, probe_failure(se, c.first_seq, c.next_seq));
+        }
     } else if (c.hist.total() == 0) {
         o.missing = Missing::no_data;
         o.detail = latest.kind == SampleKind::probe

@@ -78,7 +78,7 @@ std::vector<AlertChange> AlertBook::apply(const server::AlertNotification& n,
                 m_active.erase(it);
             }
             remember_resolution(a.fingerprint, a.starts_at, ends ? std::min(*ends, now) : now);
-        } else if (it == m_active.end() && gone != m_resolved.end() &&
+        } else if (it == m_active.end() && gone != m_resolved.end() && !a.starts_at.empty() &&
                    gone->second.starts_at == a.starts_at &&
                    (!ends || *ends <= *gone->second.resolved)) {
             ch.kind = AlertChange::Kind::stale; // sent before its resolution: not a new incident

@@ -6,7 +6,8 @@
 // endsAt passes (Alertmanager's semantics: an alert whose endsAt is in the past is resolved).
 // The resolution of a fingerprint and startsAt is remembered, so that a firing notification of
 // the same alert sent before it (an HA peer, a retried delivery, out of order) does not reopen
-// it. Pure:
+// it. An alert without startsAt (a generic webhook that selects none: Uptime Kuma, Sentry) has no
+// such identity: a firing after its resolution is a new incident. Pure:
 // fed notifications, asked how many active alerts match an alert condition. `rollback monitor`
 // keeps the book in the state (state::ActiveAlerts) whenever it changes and restores it at start.
 
@@ -26,8 +27,8 @@ using ActiveAlert = state::ActiveAlert;
 /// What one alert of a notification did to the book.
 struct AlertChange {
     /// `stale`: a firing notification of an alert already resolved (same fingerprint and
-    /// startsAt, its endsAt not after the resolution), ignored. `expired`: an active alert not
-    /// re-sent before its endsAt (AlertBook::expire).
+    /// non-empty startsAt, its endsAt not after the resolution), ignored. `expired`: an active
+    /// alert not re-sent before its endsAt (AlertBook::expire).
     enum class Kind { fired, repeated, resolved, resolved_unknown, unmatched, stale, expired };
     Kind kind = Kind::fired;
     std::string fingerprint;
@@ -42,9 +43,9 @@ class AlertBook {
     /// yet becomes active (fired) when it matches a condition (else `unmatched`, not kept); one
     /// already active is a repeat (its labels and endsAt refreshed); a resolved one, or a firing
     /// one whose endsAt is not after `now`, is removed (resolved) or was not known
-    /// (resolved_unknown); a firing one of a resolved fingerprint and startsAt whose endsAt is
-    /// not after the resolution is `stale` (ignored). One change per alert, in the
-    /// notification's order.
+    /// (resolved_unknown); a firing one of a resolved fingerprint and (non-empty) startsAt whose
+    /// endsAt is not after the resolution is `stale` (ignored); without startsAt it fires anew. One
+    /// change per alert, in the notification's order.
     std::vector<AlertChange> apply(const server::AlertNotification& n,
                                    const std::vector<config::AlertCondition>& conditions,
                                    util::SystemTime now);

@@ -152,6 +152,9 @@ Endpoint::Endpoint(const config::ServerConfig& sc, fs::path state_dir,
               "Access-log lines that came later than max_lateness (not counted).");
     m.declare("rollback_runs_total", MetricType::counter,
               "Rollback runs started or noticed by this monitor, by the state they ended in.");
+    m.declare("rollback_runs_not_started_total", MetricType::counter,
+              "Triggers whose run did not start (retried while the condition fires), by why: "
+              "store (the state store failed), playbook (the playbook did not load).");
     m.declare("rollback_last_run_duration_seconds", MetricType::gauge,
               "How long the last rollback run the monitor started or noticed took.");
     m.declare("rollback_last_run_step_duration_seconds", MetricType::gauge,
@@ -176,6 +179,9 @@ Endpoint::Endpoint(const config::ServerConfig& sc, fs::path state_dir,
                     journal::RunStatus::verification_failed, journal::RunStatus::interrupted,
                     journal::RunStatus::needs_attention}) {
         m.add("rollback_runs_total", {{"state", std::string(journal::to_string(st))}}, 0);
+    }
+    for (const char* reason : {"store", "playbook"}) {
+        m.add("rollback_runs_not_started_total", {{"reason", reason}}, 0);
     }
     server::ServerOptions o;
     o.host = sc.host;
@@ -227,7 +233,7 @@ server::Response Endpoint::handle(const server::Request& r) {
                 return json_response(405, {{"error", "POST a notification here"}}, "bad_request");
             }
             std::string why;
-            auto n = server::parse_webhook(r.body, *w, why);
+            auto n = server::parse_webhook(r.body, *w, why, std::chrono::system_clock::now());
             return accept(std::move(n), why);
         }
     }
@@ -373,6 +379,10 @@ void Endpoint::alert_changes(const std::vector<AlertChange>& changes) {
         m_metrics.add("rollback_alert_notifications_total",
                       {{"outcome", std::string(to_string(c.kind))}});
     }
+}
+
+void Endpoint::run_not_started(const std::string& reason) {
+    m_metrics.add("rollback_runs_not_started_total", {{"reason", reason}});
 }
 
 void Endpoint::conditions_changed() {

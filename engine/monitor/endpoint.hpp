@@ -59,6 +59,8 @@ class Endpoint {
     /// After an evaluation of the alert conditions.
     void alerts_evaluated(const decision::Evaluation& e, const Monitor& mon, const AlertBook& book);
     void alert_changes(const std::vector<AlertChange>& changes);
+    /// A trigger whose run did not start (`reason`: "store" or "playbook"), retried.
+    void run_not_started(const std::string& reason);
     /// The conditions changed (a reload): their gauges are rebuilt at the next evaluations.
     void conditions_changed();
     /// A run started by or noticed by the monitor ended: counted by the state it ended in, and

@@ -92,7 +92,10 @@ Loop::Loop(LoopEnv env, config::Config cfg, bool once) : m_env(env), m_once(once
         m_decided = memory->decided_run;
         m_blocked_saved = m_blocked_by;
     }
-    m_last_run = newest_run(); // older runs are history; the listing is kept for the ticks
+    // Older runs are history (the listing is kept for the ticks); the newest, unfinished (the
+    // engine or the host died mid-run), is accounted for when it ends (resumed).
+    m_last_run = newest_run();
+    watch_if_unfinished(m_last_run);
     log::info("monitor: {} conditions, every {}", m_mon->config().conditions.size(),
               util::format_duration(first_interval));
     // The first tick is now (to the second: `--once` judges the latest complete second); then
@@ -118,70 +121,6 @@ void Loop::event(boost::json::object ev) {
     const fs::path file = m_env.state_dir / "monitor.jsonl";
     if (!util::append_line(file, util::mask_secrets(util::json_text(ev)))) {
         log::error("cannot append to {}", file.string());
-    }
-}
-
-std::optional<std::string> Loop::newest_run() {
-    const auto version = m_env.store.runs_version();
-    if (!version) {
-        m_runs_version.reset();
-        return m_env.store.latest_run();
-    }
-    if (m_runs_version != version || ++m_ticks_since_listing >= k_relist_ticks) {
-        m_runs_version = version;
-        m_ticks_since_listing = 0;
-        m_latest_listed = m_env.store.latest_run();
-    }
-    return m_latest_listed;
-}
-
-/// A rollback run that finished since the last look — started by this monitor, a person
-/// (`rollback run`, `trigger`, `approve`) or a webhook: the release it left is no baseline,
-/// and for `watch_after` a recurrence is reported, not triggered again.
-void Loop::notice_runs() {
-    auto latest = newest_run();
-    if (!latest || latest == m_last_run) {
-        return;
-    }
-    try {
-        std::optional<std::pair<std::string, std::uint64_t>> seen;
-        if (auto version = m_env.store.journal_version(*latest)) {
-            seen.emplace(*latest, *version);
-            if (seen == m_unfinished_seen) {
-                return; // no new record since the last look
-            }
-        }
-        // A run ends with run_finished: until its last record says so, the journal (however
-        // long) is not read and folded again.
-        if (auto last = m_env.store.last_record(*latest);
-            !last || last->type() != journal::RecordType::run_finished) {
-            m_unfinished_seen = seen;
-            return;
-        }
-        auto st = journal::fold(m_env.store.read_journal(*latest), false);
-        if (st.finished.empty()) {
-            m_unfinished_seen = seen; // still running, or died: look again when it grows
-            return;
-        }
-        m_last_run = latest;
-        if (st.dry_run) {
-            return;
-        }
-        if (m_endpoint) {
-            m_endpoint->run_ended(st);
-        }
-        if (auto end = rollback_end(st, m_env.clock.now())) {
-            m_mon->rolled_back(*end);
-            m_baselines_dirty = true;
-            log::info("monitor: run {} finished ({}): watching for a recurrence", *latest,
-                      journal::to_string(st.status));
-            event({{"event", "run_noticed"},
-                   {"run_id", *latest},
-                   {"status", journal::to_string(st.status)}});
-        }
-    } catch (const std::exception& e) {
-        log::warn("monitor: cannot read run {}: {}", *latest, e.what());
-        m_last_run = latest;
     }
 }
 
@@ -355,8 +294,17 @@ void Loop::act_on_trigger(const decision::DecisionRecord& record, const std::str
     int rc = 0;
     std::string error;
     bool store_failed = false;
+    std::optional<playbook::Playbook> loaded;
     try {
-        auto pb = actions::load_playbook(cfg.playbook);
+        loaded.emplace(actions::load_playbook(cfg.playbook));
+    } catch (const util::Error& e) {
+        // Moved, broken or unreadable since the start: not acted on, retried, the hooks told.
+        m_once_rc = util::to_int(e.code());
+        run_not_started_by_store(record, decision_id, e.what(), true);
+        return;
+    }
+    try {
+        const playbook::Playbook& pb = *loaded;
         log::info("monitor: decision {} starts {}", decision_id, cfg.playbook.string());
         const state::RunFence f = fence(m_decided ? m_decided->run_id : std::string());
         rc = while_running("running the playbook of decision " + decision_id,
@@ -472,6 +420,7 @@ void Loop::take_alerts(bool evaluate) {
         event({{"event", "alert_expired"}, {"fingerprint", c.fingerprint}});
         m_alerts_dirty = true;
     }
+    m_endpoint->alert_changes(expired);
     for (const auto& n : notes) {
         auto changes = m_alerts.apply(n, m_mon->config().alert_conditions, now);
         m_endpoint->alert_changes(changes);

@@ -32,6 +32,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 
@@ -124,6 +125,10 @@ class Loop {
   private:
     std::optional<std::string> newest_run();
     void notice_runs();
+    /// Watches `run` until it ends when its journal does not end yet (notice_runs).
+    void watch_if_unfinished(const std::optional<std::string>& run);
+    /// A run that ended: on /metrics, and a rollback's end noticed (run_noticed).
+    void note_run_end(const std::string& id, const journal::RunState& st);
     void tell_people(const decision::DecisionRecord& r, const std::string& id);
     void check_approvals(util::SystemTime now);
     /// Mode confirm: a pending approval request whose incident ended (resolved, or its condition
@@ -175,11 +180,13 @@ class Loop {
     /// The decided run met another run's lock (exit 4): that run is its exclusion, kept in the
     /// policy memory (`blocked_by`), so no leader starts the decided run afterwards.
     void excluded_by_lock();
-    /// A trigger's run did not start because the state store failed (not the lock held): the
-    /// hooks are told once (an `escalate` event naming the decision and the error) and the
-    /// trigger is kept for a retry (loop_retry.cpp).
+    /// A trigger's run did not start because the state store failed, or the playbook did not
+    /// load (`playbook`; not the lock held): the hooks are told once (an `escalate` event naming
+    /// the decision and the error), /metrics counts it (rollback_runs_not_started_total) and
+    /// the trigger is kept for a retry (loop_retry.cpp): the incident is not acted on.
     void run_not_started_by_store(const decision::DecisionRecord& record,
-                                  const std::string& decision_id, const std::string& error);
+                                  const std::string& decision_id, const std::string& error,
+                                  bool playbook = false);
     /// `e` as the loop acts on it: with a trigger kept for a retry whose condition fires again
     /// in `e`, a trigger of `e`'s own evidence retrying it; the kept trigger is dropped when the
     /// condition resolves or triggers by itself.
@@ -214,6 +221,9 @@ class Loop {
     std::optional<std::string> m_last_run;        ///< the newest run already accounted for
     /// The newest journal as last read while its run was unfinished: not read again unchanged.
     std::optional<std::pair<std::string, std::uint64_t>> m_unfinished_seen;
+    /// Runs seen unfinished that are no longer the newest (or were at start): accounted for
+    /// when their journal ends (a `rollback resume` of them).
+    std::set<std::string> m_unfinished_runs;
     /// The store's runs_version() as last seen: an idle tick costs that one look whatever the
     /// number of runs kept (and a full listing every k_relist_ticks, should two runs appear
     /// within one version).
@@ -244,7 +254,8 @@ class Loop {
     struct PendingTrigger {
         std::string decision_id; ///< the decision whose run did not start first
         std::string condition;   ///< its cause
-        std::string error;       ///< the store's error, as last seen
+        std::string error;       ///< the store's (or the playbook's) error, as last seen
+        std::string what;        ///< "the state store failed" | "the playbook did not load"
         int attempts = 1;        ///< starts that failed
     };
     std::optional<PendingTrigger> m_pending;

@@ -378,6 +378,9 @@ void Loop::run_ended(const std::string& decision_id, int rc, const std::string& 
         event({{"event", "run_stopped_unfinished"}, {"run_id", run_id}});
     }
     m_last_run = m_env.store.latest_run();
+    if (m_last_run) {
+        m_unfinished_runs.erase(*m_last_run); // accounted for here, not again when noticed
+    }
     if (m_endpoint && m_last_run) {
         try {
             m_endpoint->run_ended(journal::fold(m_env.store.read_journal(*m_last_run), false));

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
-// A trigger whose run did not start because the state store failed (docs/decision.md "trigger
-// and monitor"): its cooldown was kept before the start, so without a retry the incident would
-// count as acted on and no rollback would ever run. The hooks are told, and the trigger is tried
-// again at every tick whose own evaluation finds its condition firing — the run lock still
-// decides whether a run starts.
+// A trigger whose run did not start because the state store failed or the [decision] playbook
+// did not load (moved or broken after the start; docs/decision.md "trigger and monitor"): its
+// cooldown was kept before the start, so without a retry the incident would count as acted on and
+// no rollback would ever run. The hooks are told, and the trigger is tried again at every tick
+// whose own evaluation finds its condition firing — the run lock still decides whether a run
+// starts.
 #include "monitor/loop.hpp"
 
 #include "monitor/decision_actions.hpp"
@@ -19,23 +20,30 @@ using decision::Action;
 using decision::Verdict;
 
 void Loop::run_not_started_by_store(const decision::DecisionRecord& record,
-                                    const std::string& decision_id, const std::string& error) {
+                                    const std::string& decision_id, const std::string& error,
+                                    bool playbook) {
+    const std::string what = playbook ? "the playbook did not load" : "the state store failed";
     const bool first = !m_pending || m_pending->condition != record.cause;
     if (first) {
-        m_pending = PendingTrigger{decision_id, record.cause, util::mask_secrets(error), 1};
+        m_pending = PendingTrigger{decision_id, record.cause, util::mask_secrets(error), what, 1};
     } else {
         m_pending->error = util::mask_secrets(error);
+        m_pending->what = what;
         ++m_pending->attempts;
     }
-    const std::string line =
-        "decision " + m_pending->decision_id + ": no run: the state store failed (" + error +
-        "); retrying at every tick while \"" + record.cause +
-        "\" fires (failed starts: " + std::to_string(m_pending->attempts) + ")";
+    if (m_endpoint) {
+        m_endpoint->run_not_started(playbook ? "playbook" : "store");
+    }
+    const std::string line = "decision " + m_pending->decision_id + ": no run: " + what + " (" +
+                             error + "); retrying at every tick while \"" + record.cause +
+                             "\" fires (failed starts: " + std::to_string(m_pending->attempts) +
+                             ")";
     log::error("monitor: {}", line);
     m_env.out.problem(line);
     event({{"event", "run_not_started"},
            {"decision_id", decision_id},
-           {"exit_code", util::to_int(util::ExitCode::state_unwritable)},
+           {"exit_code",
+            util::to_int(playbook ? util::ExitCode::invalid : util::ExitCode::state_unwritable)},
            {"error", error},
            {"retry", true},
            {"attempts", m_pending->attempts}});
@@ -46,9 +54,9 @@ void Loop::run_not_started_by_store(const decision::DecisionRecord& record,
     decision::DecisionRecord page = record;
     page.action = Action::escalate;
     page.executed = true;
-    page.reason = "the rollback run of decision " + decision_id +
-                  " did not start: the state store failed (" + m_pending->error +
-                  "); retried at every tick while \"" + record.cause + "\" fires";
+    page.reason = "the rollback run of decision " + decision_id + " did not start: " + what + " (" +
+                  m_pending->error + "); retried at every tick while \"" + record.cause +
+                  "\" fires";
     event({{"event", "escalated"}, {"decision_id", decision_id}, {"error", error}});
     if (!m_hooks_pb) {
         return;
@@ -99,9 +107,8 @@ decision::Evaluation Loop::with_retry(decision::Evaluation e) {
     e.record.executed = true;
     e.record.cause = m_pending->condition;
     e.record.reason = "\"" + m_pending->condition + "\" still fires: retry of decision " +
-                      m_pending->decision_id +
-                      ", whose run did not start (the state store failed: " + m_pending->error +
-                      ")";
+                      m_pending->decision_id + ", whose run did not start (" + m_pending->what +
+                      ": " + m_pending->error + ")";
     e.notable = true;
     return e;
 }

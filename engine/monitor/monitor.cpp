@@ -526,6 +526,12 @@ decision::Evaluation Monitor::tick(exec::ProcessRunner& runner, SystemTime now) 
         if (s.kind == decision::SampleKind::unavailable || s.kind == decision::SampleKind::error) {
             ++m_read_errors[*name];
         }
+        if (s.kind == decision::SampleKind::probe && s.errors > 0) {
+            // Why the target failed (TLS, refused, timeout, status): a rollback cannot fix a
+            // certificate, and the person reading the log must be able to tell.
+            log::warn("source \"{}\": probe failed: {}", *name,
+                      s.detail.empty() ? std::string("no reason given") : s.detail);
+        }
         m_eval.add_sample(*name, std::move(s));
     }
     if (!m_ticked) {

@@ -13,6 +13,7 @@
 
 #include <boost/json/serialize.hpp>
 #include <cstdlib>
+#include <map>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -354,19 +355,23 @@ void ConsoleObserver::update_rows(const journal::Entry& e, std::string_view run_
 
 namespace {
 
-// The terminal's width in columns (TIOCGWINSZ, else $COLUMNS, else 80).
-size_t terminal_columns(std::FILE* out) {
+// The terminal's size: columns (TIOCGWINSZ, else $COLUMNS, else 80) and rows (else $LINES,
+// else 24).
+std::pair<size_t, size_t> terminal_size(std::FILE* out) {
     winsize ws{};
-    if (::ioctl(::fileno(out), TIOCGWINSZ, &ws) == 0 && ws.ws_col >= 20) {
-        return ws.ws_col;
-    }
-    if (const char* c = std::getenv("COLUMNS")) {
-        const long n = std::strtol(c, nullptr, 10);
-        if (n >= 20 && n <= 10000) {
-            return static_cast<size_t>(n);
+    const bool known = ::ioctl(::fileno(out), TIOCGWINSZ, &ws) == 0;
+    auto from_env = [](const char* name, size_t low, size_t fallback) {
+        if (const char* c = std::getenv(name)) {
+            const long n = std::strtol(c, nullptr, 10);
+            if (n >= static_cast<long>(low) && n <= 10000) {
+                return static_cast<size_t>(n);
+            }
         }
-    }
-    return 80;
+        return fallback;
+    };
+    const size_t cols = known && ws.ws_col >= 20 ? ws.ws_col : from_env("COLUMNS", 20, 80);
+    const size_t rows = known && ws.ws_row >= 5 ? ws.ws_row : from_env("LINES", 5, 24);
+    return {cols, rows};
 }
 
 // The columns `text` takes: UTF-8 code points (controls were made visible text already).
@@ -405,26 +410,44 @@ std::string fit(const std::string& text, size_t cols) {
 
 void ConsoleObserver::redraw_locked() {
     // Every drawn line fits the terminal: a wrapped line would make the cursor-up of the next
-    // redraw land short, repeating the header (seen on 80 columns).
-    const size_t cols = terminal_columns(m_out) - 1;
-    std::string out;
-    if (m_drawn > 0) {
-        out += "\033[" + std::to_string(m_drawn) + "F"; // to the start of the first drawn line
-    }
-    size_t lines = 0;
+    // redraw land short, repeating the header (seen on 80 columns). So does the drawing's
+    // height: a cursor cannot go above the screen, so a list taller than it is drawn as a window
+    // around the running step, with a line summing up the rest.
+    const auto size = terminal_size(m_out);
+    const size_t cols = size.first - 1;
+    std::vector<std::string> lines;
+    size_t rows = 0; // the terminal rows the lines take
     auto add = [&](const std::string& l) {
-        out += "\033[2K" + l + "\n";
-        ++lines;
+        lines.push_back("\033[2K" + l);
+        ++rows;
     };
-    add(fit(util::terminal_text(m_header), cols));
+    // A text that must never be cut (an approval gate's deadline and answer command): one line
+    // the terminal wraps (copied whole, joined by `tmux capture-pane -J`), its rows counted so
+    // the next redraw's cursor-up still lands on the header; cleared below first.
+    auto rows_of = [&](const std::string& text) {
+        return std::max<size_t>(1, (columns_of(text) + cols) / (cols + 1));
+    };
+    auto add_whole = [&](const std::string& text) {
+        lines.push_back("\033[J  " + text);
+        rows += rows_of("  " + text);
+    };
+    // The id column gives way first: the state, time and some detail always show.
+    constexpr size_t k_state = 19, k_time = 8, k_detail_min = 12;
+    const size_t id_max = cols > 2 + 2 + k_state + 1 + k_time + 1 + k_detail_min + 4
+                              ? cols - (2 + 2 + k_state + 1 + k_time + 1 + k_detail_min)
+                              : 4;
     size_t w = 4;
     for (const auto& r : m_rows) {
-        w = std::max(w, r.id.size());
+        w = std::max(w, std::min(columns_of(r.id), id_max));
     }
+    std::vector<std::string> table; // the step rows and the finally title, in order
+    std::vector<const Row*> of_line;
+    std::vector<std::string> whole; // what the rows cut and a person needs now
     bool finally_title = false;
     for (const auto& r : m_rows) {
         if (r.is_finally && !finally_title) {
-            add("  finally:");
+            table.push_back("  finally:");
+            of_line.push_back(nullptr);
             finally_title = true;
         }
         long long ms = r.duration_ms;
@@ -434,18 +457,20 @@ void ConsoleObserver::redraw_locked() {
                      .count();
         }
         std::string state = r.state;
-        state.resize(std::max<size_t>(state.size(), 19), ' ');
-        std::string id = r.id;
-        id.resize(w, ' ');
+        state.resize(std::max<size_t>(state.size(), k_state), ' ');
+        std::string id = fit(r.id, w);
+        id.resize(id.size() + (w - std::min(w, columns_of(id))), ' ');
         std::string time = ms_text(ms);
-        time.resize(std::max<size_t>(time.size(), 8), ' ');
+        time.resize(std::max<size_t>(time.size(), k_time), ' ');
         // Masked before it is cut: a cut must never leave part of a secret.
         const std::string shown = util::terminal_text(r.detail);
-        std::string head = fit("  " + id, cols);
+        std::string head = "  " + id;
         const size_t fixed = columns_of(head) + 2 + state.size() + 1 + time.size() + 1;
         std::string line;
-        if (fixed >= cols) { // a very narrow terminal: the id and the state, cut
-            line = fit("  " + id + "  " + r.state, cols);
+        bool detail_cut = false;
+        if (fixed >= cols) { // a very narrow terminal: the state first, then the id
+            line = fit("  " + r.state + "  " + r.id, cols);
+            detail_cut = !shown.empty();
         } else {
             std::string colored =
                 m_color ? std::string("\033[") + state_color(r.state) + "m" + state + "\033[0m"
@@ -455,14 +480,82 @@ void ConsoleObserver::redraw_locked() {
                 r.state == "running" ? progress_bar(shown, cols - fixed) : std::nullopt;
             const std::string detail = bar ? *bar : fit(shown, cols - fixed);
             line = head + "  " + colored + " " + time + " " + detail;
-            if (!bar && detail != shown && m_stop) {
-                m_cut.push_back({r.id, shown});
+            detail_cut = !bar && detail != shown;
+        }
+        if (r.state == "running" && detail_cut &&
+            shown.find("rollback approve ") != std::string::npos) {
+            whole.push_back(r.id + ": " + shown); // the gate's deadline and its command
+        }
+        if (m_stop && (detail_cut || columns_of(r.id) > w)) {
+            m_cut.push_back({r.id, columns_of(r.id) > w && !detail_cut
+                                       ? r.state + (shown.empty() ? "" : ": " + shown)
+                                       : shown});
+        }
+        table.push_back(line);
+        of_line.push_back(&r);
+    }
+    add(fit(util::terminal_text(m_header), cols));
+    size_t below = m_footer.empty() ? 0 : 1;
+    for (const auto& text : whole) {
+        below += rows_of("  " + text);
+    }
+    const size_t room = size.second > 1 + 1 + below ? size.second - 1 - 1 - below : 0;
+    if (m_stop || table.size() <= room || room < 3) {
+        for (const auto& l : table) {
+            add(l);
+        }
+    } else {
+        // The window: the running step (else the last one that moved) and its neighbours.
+        size_t focus = 0;
+        for (size_t i = 0; i < of_line.size(); ++i) {
+            if (of_line[i] && of_line[i]->state != "pending") {
+                focus = i;
+                if (of_line[i]->state == "running") {
+                    break;
+                }
             }
         }
-        add(line);
+        const size_t shown_rows = room - 2; // a summary line above and below, when needed
+        size_t first = focus > shown_rows / 2 ? focus - shown_rows / 2 : 0;
+        first = std::min(first, table.size() - shown_rows);
+        auto summary = [&](size_t from, size_t to, const char* where) {
+            std::map<std::string, size_t> by_state;
+            for (size_t i = from; i < to; ++i) {
+                if (of_line[i]) {
+                    ++by_state[of_line[i]->state];
+                }
+            }
+            std::string text;
+            size_t n = 0;
+            for (const auto& [st, k] : by_state) {
+                text += (text.empty() ? "" : ", ") + std::to_string(k) + " " + st;
+                n += k;
+            }
+            add(fit("  ... " + std::to_string(n) + " step" + (n == 1 ? "" : "s") + " " + where +
+                        (text.empty() ? "" : " (" + text + ")"),
+                    cols));
+        };
+        summary(0, first, "above");
+        for (size_t i = first; i < first + shown_rows; ++i) {
+            add(table[i]);
+        }
+        summary(first + shown_rows, table.size(), "below");
+    }
+    for (const auto& text : whole) {
+        add_whole(text);
     }
     if (!m_footer.empty()) {
         add(fit(util::terminal_text(m_footer), cols));
+    }
+    std::string out;
+    if (m_drawn > 0) {
+        out += "\033[" + std::to_string(m_drawn) + "F"; // to the start of the first drawn line
+    }
+    for (const auto& l : lines) {
+        out += l + "\n";
+    }
+    if (m_drawn > rows) {
+        out += "\033[J"; // a shorter drawing: what the last one left below goes
     }
     if (m_stop) {
         // The last drawing: what the table cut is printed whole below it, once (a kept
@@ -472,7 +565,7 @@ void ConsoleObserver::redraw_locked() {
         }
         m_cut.clear();
     }
-    m_drawn = lines;
+    m_drawn = rows;
     std::string masked = util::mask_secrets(out);
     std::fputs(masked.c_str(), m_out);
     std::fflush(m_out);

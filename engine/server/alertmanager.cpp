@@ -48,6 +48,8 @@ bool get_map(const json::object& o, std::string_view key, std::map<std::string, 
     return true;
 }
 
+} // namespace
+
 /// An alert's startsAt or endsAt read by the one time parser and kept as the console writes
 /// times (UTC, ending in Z); Go's zero time (Alertmanager's endsAt of a firing alert) is kept
 /// as "0001-01-01T00:00:00Z". Absent: stays "". False and `why` when it is no time.
@@ -70,8 +72,6 @@ bool normalize_time(std::string& text, std::string& why, const std::string& wher
     text = util::format_time(*t);
     return true;
 }
-
-} // namespace
 
 std::optional<AlertNotification> parse_alertmanager(std::string_view body, std::string& why) {
     boost::system::error_code ec;

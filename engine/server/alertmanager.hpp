@@ -36,4 +36,11 @@ std::optional<AlertNotification> parse_alertmanager(std::string_view body, std::
 
 inline constexpr size_t k_max_alerts = 10000;
 
+/// An alert's startsAt or endsAt read by the one time parser and kept as the console writes
+/// times (UTC, ending in Z); Go's zero time (Alertmanager's endsAt of a firing alert) is kept
+/// as "0001-01-01T00:00:00Z". Absent: stays "". False and `why` (`where` + `key`: reason) when
+/// it is no time.
+bool normalize_time(std::string& text, std::string& why, const std::string& where,
+                    std::string_view key);
+
 } // namespace rollback::server

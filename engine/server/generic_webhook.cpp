@@ -9,6 +9,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <utility>
 
 namespace rollback::server {
 
@@ -86,8 +87,25 @@ std::optional<std::string> text_of(const json::value* v, std::string& inexact) {
 
 } // namespace
 
+std::string path_problem(const std::string& path) {
+    if (path.empty()) {
+        return "an empty path";
+    }
+    size_t start = 0;
+    while (true) {
+        const size_t dot = path.find('.', start);
+        if (dot == start || (dot == std::string::npos && start == path.size())) {
+            return "an empty segment in \"" + path + "\" (paths are dotted names: data.issue.id)";
+        }
+        if (dot == std::string::npos) {
+            return "";
+        }
+        start = dot + 1;
+    }
+}
+
 std::optional<AlertNotification> parse_webhook(std::string_view body, const WebhookSpec& spec,
-                                               std::string& why) {
+                                               std::string& why, util::SystemTime received) {
     boost::system::error_code ec;
     json::value doc = json::parse(body, ec);
     if (ec) {
@@ -152,6 +170,22 @@ std::optional<AlertNotification> parse_webhook(std::string_view body, const Webh
                 why = where + path + ": " + inexact;
                 return std::nullopt;
             }
+        }
+        for (auto [path, out] :
+             {std::pair{&spec.starts_at, &al.starts_at}, std::pair{&spec.ends_at, &al.ends_at}}) {
+            if (path->empty()) {
+                continue;
+            }
+            if (auto v = text_of(select(*items[i], *path), inexact)) {
+                *out = *v;
+            }
+            if (!normalize_time(*out, why, where, *path)) {
+                return std::nullopt;
+            }
+        }
+        const bool no_end = al.ends_at.empty() || al.ends_at.rfind("0001-01-01", 0) == 0;
+        if (al.status == "firing" && no_end && spec.expire_after.count() > 0) {
+            al.ends_at = util::format_time(received + spec.expire_after);
         }
         if (al.status == "firing") {
             n.status = "firing";

@@ -61,24 +61,35 @@ id=$(run_id)
 expect_rc 0 status.out -- "$RB" status -p pb.toml
 contains status.out "awaiting approval at step gate by $me or someone-else until"
 contains status.out "restore the shop database?"
-contains status.out "answer: rollback approve $id gate [--reject]"
+# The answer names the state, so it works from any directory (brk28 11).
+contains status.out "answer: rollback approve $id gate --state-dir $PWD/.rollback [--reject]"
 expect_rc 0 status.json -- "$RB" status -p pb.toml --json
 python3 -c 'import json,sys; o=json.load(open("status.json")); a=o["awaiting_approval"]; assert len(a)==1 and a[0]["step"]=="gate" and a[0]["on_timeout"]=="reject", a' ||
     fail "status --json: $(cat status.json)"
 [ "$(cat effects)" = before ] || fail "the step after the gate ran before an answer"
 expect_rc 0 list.out -- "$RB" approve --list -p pb.toml
 contains list.out "$id gate  pending"
-contains list.out "rollback approve $id gate [--reject]"
+contains list.out "rollback approve $id gate --state-dir $PWD/.rollback [--reject]"
 expect_rc 0 list.json -- "$RB" approve --list -p pb.toml --json
 python3 -c 'import json; r=[json.loads(l) for l in open("list.json")]; assert len(r)==1 and r[0]["kind"]=="gate" and r[0]["state"]=="pending", r' ||
     fail "approve --list --json: $(cat list.json)"
 contains events.jsonl '"event":"on-approval"'
-contains events.jsonl "\"approve\":\"rollback approve $id gate\""
+contains events.jsonl "\"approve\":\"rollback approve $id gate --state-dir $PWD/.rollback\""
 # Not an approver: refused, nothing written.
 expect_rc 2 intruder.out -- env USER=mallory SUDO_USER= "$RB" approve -p pb.toml "$id" gate
 contains intruder.out "mallory is not among the approvers of step gate"
 [ ! -e ".rollback/runs/$id/gates/gate.answer.json" ] || fail "a refused answer was written"
-expect_rc 0 approve.out -- env USER="$me" SUDO_USER= "$RB" approve -p pb.toml "$id" gate --reason "backup checked"
+# Unknown run: said so, not "no gate".
+expect_rc 2 nowhere.out -- env USER="$me" SUDO_USER= "$RB" approve --state-dir "$PWD/.rollback" 20260101T000000Z-abcdef gate
+contains nowhere.out "no run 20260101T000000Z-abcdef in $PWD/.rollback"
+# The command as the hooks were given it, from another directory.
+mkdir -p elsewhere
+answer=$(python3 -c 'import json,sys
+for l in open("events.jsonl"):
+    l=l.strip()
+    if l and "on-approval" in l: print(json.loads(l)["approve"]); break')
+(cd elsewhere && env USER="$me" SUDO_USER= "$RB" ${answer#rollback } --reason "backup checked") > approve.out 2>&1 ||
+    fail "the hooks' approve command failed from another directory: $(cat approve.out)"
 contains approve.out "approved step gate of run $id as $me"
 wait $pid || fail "the approved run failed: $(cat run1.out)"
 [ "$(tr '\n' ' ' < effects)" = "before after " ] || fail "effects: $(cat effects)"

@@ -167,8 +167,25 @@ c = {x["name"]: x for x in rec["conditions"]}
 assert c["down"]["observed"] == 0, c["down"]
 assert c["errors"]["observed"] == 0.25, c["errors"]
 assert c["expired"]["observed"] == 1, c["expired"]
+# The reason the probes failed is in the evidence (brk28 02).
+assert "certificate has expired" in c["expired"]["detail"], c["expired"]
 PY
+"$RB" explain --last -c rollback.toml > explain.out 2>&1 || true
+contains explain.out "certificate has expired"
+"$RB" check -c rollback.toml > check_text.out 2>&1 || true
+contains check_text.out "certificate has expired"
 sed 's/^ca_file = "ca.pem"$/insecure = true/' rollback.toml >insecure.toml
 expect_rc 0 vc.out -- "$RB" validate -c insecure.toml
 contains vc.out "warning: source \"site\": insecure = true"
 pass "http and prometheus sources over https; an expired certificate is a failed probe; insecure warned"
+
+# --- a ca_file without a certificate: an error before anything runs (brk28 08) ---------------
+cp ca.key notacert.pem
+sed 's/^ca_file = "ca.pem"$/ca_file = "notacert.pem"/' rollback.toml >badca.toml
+expect_rc 2 vbad.out -- "$RB" validate -c badca.toml
+contains vbad.out 'key "ca_file": '
+contains vbad.out 'holds no CA certificate'
+printf '[playbook]\nname = "v"\n[[step]]\nid = "verify-https"\naction = "http"\nurl = "https://localhost:%s/"\nca_file = "notacert.pem"\n' "$port_good" >badca_pb.toml
+expect_rc 2 plan.out -- "$RB" plan badca_pb.toml
+contains plan.out "holds no CA certificate"
+pass "a ca_file holding no certificate is a validate -c / plan error"

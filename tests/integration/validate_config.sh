@@ -9,6 +9,8 @@ source "$(dirname "$0")/../support/itest.sh"
 mkdir -p "$WORK/docs"
 awk '/^```toml$/ { on = 1; next } /^```$/ { on = 0 } on' "$SRC/docs/config.md" > "$WORK/docs/rollback.toml"
 [ -s "$WORK/docs/rollback.toml" ] || fail "no example config in docs/config.md"
+ln -s "$SRC/playbooks" "$WORK/docs/playbooks" # its [decision] playbook, validated with it
+ln -s "$SRC/hooks" "$WORK/docs/hooks"
 n=0
 while IFS= read -r -d '' f; do
     expect_rc 0 "$WORK/shipped.out" -- env -i "$RB" validate -c "$f"
@@ -18,7 +20,8 @@ done < <(find "$SRC/examples" "$WORK/docs" -name 'rollback*.toml' -print0)
 contains "$WORK/shipped.out" "ok (config: 6 sources, 2 conditions, 2 alert conditions, server on 127.0.0.1:9095)" # the docs' example, last
 pass "$n shipped configs validate with no environment"
 
-# Nothing is read: the access log, the command and the playbook named do not exist.
+# Nothing is read but the [decision] playbook (a trigger must be able to start its run): the
+# access log and the command named do not exist.
 cat > "$WORK/rollback.toml" <<'TOML'
 [target]
 name = "shop"
@@ -40,6 +43,9 @@ above = 3
 [decision]
 playbook = "/nonexistent/playbook.toml"
 TOML
+expect_rc 2 "$WORK/nopb.out" -- "$RB" validate -c "$WORK/rollback.toml"
+contains "$WORK/nopb.out" "[decision] playbook: /nonexistent/playbook.toml does not exist"
+sed -i "s|/nonexistent/playbook.toml|$SRC/examples/hello/hello.toml|" "$WORK/rollback.toml"
 expect_rc 0 "$WORK/ok.out" -- "$RB" validate -c "$WORK/rollback.toml"
 contains "$WORK/ok.out" "$WORK/rollback.toml: ok (config: 2 sources, 2 conditions)"
 [ ! -e "$WORK/.rollback" ] || fail "validate created a state directory"

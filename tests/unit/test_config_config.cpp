@@ -3,6 +3,7 @@
 
 #include "support/temp_dir.hpp"
 #include "util/error.hpp"
+#include "util/files.hpp"
 
 #include <doctest/doctest.h>
 #include <sys/stat.h>
@@ -181,9 +182,19 @@ url = "ftp://shop.example/health/"
 )TOML")
                   .find("3:7: source \"site\": key \"url\": expected a URL starting with http:// "
                         "or https://") == 0);
+        // A ca_file there is loaded as the probe will load it (brk28 08): one without a
+        // certificate is an error; one not there yet is the deployment's.
         CHECK(diagnostics_of("[source.site]\nkind = \"http\"\nurl = \"https://shop.example/\"\n"
-                             "ca_file = \"ca.pem\"\n")
+                             "ca_file = \"no-such-ca.pem\"\n")
                   .empty());
+        const auto dir = std::filesystem::temp_directory_path() / "rb-test-ca-file";
+        std::filesystem::create_directories(dir);
+        util::write_file_atomic(dir / "key.pem", "-----BEGIN PRIVATE KEY-----\nAAAA\n", {});
+        CHECK(diagnostics_of("[source.site]\nkind = \"http\"\nurl = \"https://shop.example/\"\n"
+                             "ca_file = \"" +
+                             (dir / "key.pem").string() + "\"\n")
+                  .find("4:1: source \"site\": key \"ca_file\": ") == 0);
+        std::filesystem::remove_all(dir);
         CHECK(diagnostics_of("[source.site]\nkind = \"http\"\nurl = \"http://shop.example/\"\n"
                              "insecure = true\n")
                   .find("4:1: source \"site\": only for an https:// url") == 0);

@@ -575,6 +575,35 @@ TEST_SUITE("decision") {
         }
     }
 
+    TEST_CASE("a decision driven by failed probes names the probes' failure reason") {
+        // brk28 02: an expired certificate rolled back a release with no word of TLS.
+        ConditionSpec err = cond(Signal::error_rate, "h");
+        err.name = "err";
+        err.window = 30s;
+        err.above = 0.5;
+        err.min_requests = 1;
+        ConditionSpec down = cond(Signal::downtime, "h");
+        down.name = "down";
+        down.window = 30s;
+        down.above = 5;
+        for (const auto& spec : {err, down}) {
+            Evaluator ev({spec}, policy());
+            DecisionRecord last;
+            for (int s = 0; s <= 60; s += 10) {
+                Sample p = Sample::make_probe(at(std::chrono::seconds(s)), true, std::nullopt);
+                p.detail = "TLS handshake with localhost:443: certificate verify failed: "
+                           "certificate has expired";
+                ev.add_sample("h", p);
+                last = ev.evaluate(at(std::chrono::seconds(s))).record;
+            }
+            CAPTURE(spec.name);
+            CAPTURE(last.conditions[0].detail);
+            CHECK(last.conditions[0].verdict == Verdict::firing);
+            CHECK(last.conditions[0].detail.find("certificate has expired") != std::string::npos);
+            CHECK(last.conditions[0].detail.find("last failed probe at ") != std::string::npos);
+        }
+    }
+
     TEST_CASE("a bucket coarser than the tick is judged once: 1 m buckets under 10 s ticks") {
         // The reviewer's /tmp/brk10/bkt: one minute with 5 of 30 errors gave "3 consecutive
         // breaches" at 10 s ticks. Siblings: for = 2m, m_of_n = [3, 3] and the error policy.

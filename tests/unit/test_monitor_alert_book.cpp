@@ -4,6 +4,7 @@
 // cooldown shared with the signal conditions.
 #include "monitor/alert_book.hpp"
 #include "monitor/monitor.hpp"
+#include "server/generic_webhook.hpp"
 
 #include "support/fake_runner.hpp"
 #include "util/time.hpp"
@@ -306,5 +307,109 @@ TEST_SUITE("monitor") {
         CHECK(restarted.apply(notification("firing", "f1"), conds, t)[0].kind == K::repeated);
         CHECK(restarted.apply(notification("resolved", "f2"), conds, t)[0].kind == K::resolved);
         CHECK(restarted.size() == 1);
+    }
+
+    TEST_CASE("a generic webhook's alert without startsAt fires again after its resolution") {
+        // Uptime Kuma: down, up, down again: the second outage is a new incident (brk28 01).
+        auto cfg = config::parse(k_config, "rollback.toml", "/etc/rb");
+        const auto& conds = cfg.alert_conditions;
+        server::WebhookSpec u;
+        u.name = "uptime";
+        u.status = "heartbeat.status";
+        u.firing = {"0"};
+        u.resolved = {"1"};
+        u.fingerprint = "monitor.id";
+        u.labels = {{"alertname", "monitor.name"}, {"service", "monitor.service"}};
+        const std::string down =
+            R"({"heartbeat":{"status":0},"monitor":{"id":3,"name":"HighErrorRate","service":"shop"}})";
+        const std::string up =
+            R"({"heartbeat":{"status":1},"monitor":{"id":3,"name":"HighErrorRate","service":"shop"}})";
+        std::string why;
+        monitor::AlertBook book;
+        using K = monitor::AlertChange::Kind;
+        const auto t = at("2026-12-05T17:50:00Z");
+        CHECK(book.apply(*server::parse_webhook(down, u, why, t), conds, t)[0].kind == K::fired);
+        CHECK(book.apply(*server::parse_webhook(up, u, why, t), conds, t + seconds(60))[0].kind ==
+              K::resolved);
+        // Kept across a restart, as before: the resolution does not make the next outage stale.
+        monitor::AlertBook restarted;
+        CHECK(restarted.restore(book.alerts(), conds) == 0);
+        CHECK(restarted.apply(*server::parse_webhook(down, u, why, t), conds, t + seconds(600))[0]
+                  .kind == K::fired);
+        CHECK(restarted.active(conds[0]) == 1);
+    }
+
+    TEST_CASE("an alert of a source that never resolves expires after expire_after") {
+        // Sentry (status = ""): each issue alert lasts expire_after unless re-sent, so a later
+        // issue is a new incident (brk28 09).
+        auto cfg = config::parse(k_config, "rollback.toml", "/etc/rb");
+        const auto& conds = cfg.alert_conditions;
+        server::WebhookSpec s;
+        s.name = "sentry";
+        s.fingerprint = "id";
+        s.labels = {{"alertname", "title"}, {"service", "project"}};
+        s.expire_after = std::chrono::minutes(10);
+        std::string why;
+        monitor::AlertBook book;
+        using K = monitor::AlertChange::Kind;
+        const auto t = at("2026-12-05T17:50:00Z");
+        auto issue = [&](const std::string& id, util::SystemTime when) {
+            return *server::parse_webhook(
+                R"({"id":")" + id + R"(","title":"HighErrorRate","project":"shop"})", s, why, when);
+        };
+        auto first = issue("42", t);
+        CHECK(first.alerts[0].ends_at == "2026-12-05T18:00:00.000Z");
+        CHECK(book.apply(first, conds, t)[0].kind == K::fired);
+        // Re-sent: the same incident, its end pushed back.
+        CHECK(book.apply(issue("42", t + seconds(300)), conds, t + seconds(300))[0].kind ==
+              K::repeated);
+        CHECK(book.expire(t + seconds(700)).empty());
+        const auto gone = book.expire(t + seconds(900));
+        REQUIRE(gone.size() == 1);
+        CHECK(gone[0].kind == K::expired);
+        CHECK(book.active(conds[0]) == 0);
+        // The same issue (no startsAt) or a later one fires anew.
+        CHECK(book.apply(issue("42", t + seconds(1000)), conds, t + seconds(1000))[0].kind ==
+              K::fired);
+        CHECK(book.apply(issue("77", t + seconds(1000)), conds, t + seconds(1000))[0].kind ==
+              K::fired);
+    }
+
+    TEST_CASE("a generic webhook selecting startsAt keeps the stale rule of Alertmanager") {
+        // Grafana: firing, resolved, the same incident re-sent late (stale), a new startsAt fires.
+        auto cfg = config::parse(k_config, "rollback.toml", "/etc/rb");
+        const auto& conds = cfg.alert_conditions;
+        server::WebhookSpec g;
+        g.name = "grafana";
+        g.alerts = "alerts";
+        g.status = "status";
+        g.fingerprint = "fingerprint";
+        g.starts_at = "startsAt";
+        g.ends_at = "endsAt";
+        g.labels = {{"alertname", "labels.alertname"}, {"service", "labels.service"}};
+        auto body = [](const std::string& status, const std::string& starts) {
+            return R"({"alerts":[{"status":")" + status +
+                   R"(","fingerprint":"9c1f","labels":{"alertname":"HighErrorRate",)"
+                   R"("service":"shop"},"startsAt":")" +
+                   starts + R"(","endsAt":"0001-01-01T00:00:00Z"}]})";
+        };
+        std::string why;
+        monitor::AlertBook book;
+        using K = monitor::AlertChange::Kind;
+        const auto t = at("2026-12-05T17:50:00Z");
+        const std::string first = "2026-12-05T17:45:00+00:00";
+        auto n = server::parse_webhook(body("firing", first), g, why, t);
+        REQUIRE(n);
+        CHECK(n->alerts[0].starts_at == "2026-12-05T17:45:00.000Z");
+        CHECK(book.apply(*n, conds, t)[0].kind == K::fired);
+        CHECK(book.apply(*server::parse_webhook(body("resolved", first), g, why, t), conds,
+                         t + seconds(60))[0]
+                  .kind == K::resolved);
+        CHECK(book.apply(*n, conds, t + seconds(61))[0].kind == K::stale);
+        CHECK(book.apply(*server::parse_webhook(body("firing", "2026-12-05T18:10:00Z"), g, why, t),
+                         conds, t + seconds(1300))[0]
+                  .kind == K::fired);
+        CHECK_FALSE(server::parse_webhook(body("firing", "yesterday"), g, why, t));
+        CHECK(why.rfind("alerts.0.startsAt: ", 0) == 0);
     }
 }
