@@ -200,13 +200,13 @@ int answer_gate(const StateDir& sd, const std::string& run_id, const std::string
     }
     const std::string answer = approve ? "approved" : "rejected";
     if (json) {
-        std::printf("%s\n", util::mask_secrets(util::json_text(boost::json::object{
-                                                   {"run_id", run_id},
-                                                   {"step", step},
-                                                   {"answer", answer},
-                                                   {"by", user},
-                                                   {"at", util::format_time(now)},
-                                                   {"run_live", live}}))
+        std::printf("%s\n", util::mask_secrets(
+                                util::json_text(boost::json::object{{"run_id", run_id},
+                                                                    {"step", step},
+                                                                    {"answer", answer},
+                                                                    {"by", user},
+                                                                    {"at", util::format_time(now)},
+                                                                    {"run_live", live}}))
                                 .c_str());
     } else if (live) {
         std::fputs(util::terminal_text(answer + " step " + step + " of run " + run_id + " as " +
