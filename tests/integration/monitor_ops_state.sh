@@ -30,7 +30,9 @@ start_monitor mon.out
 expect_rc 0 resume.out -- "$RB" resume "$rid" -c rollback.toml --yes
 wait_for 'curl -s "$base/metrics" | grep -q "^rollback_runs_total{state=\"succeeded\"} 1"' ||
     { curl -s "$base/metrics" | grep rollback_runs; fail "the resumed run is not counted"; }
-curl -s "$base/metrics" | grep -q '^rollback_last_run_duration_seconds' || fail "no last_run gauge"
+# Read whole before grep: with pipefail, grep -q leaving at its first match fails curl (SIGPIPE).
+curl -s "$base/metrics" > metrics.txt
+grep -q '^rollback_last_run_duration_seconds' metrics.txt || fail "no last_run gauge"
 wait_for '[ "$(events run_noticed)" -ge 1 ]' || fail "the resumed run was not noticed"
 kill -TERM $mon; wait $mon 2>/dev/null || true
 pass "a run unfinished at the monitor's start, resumed, is counted and noticed"
