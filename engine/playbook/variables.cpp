@@ -336,6 +336,18 @@ std::vector<Variable> resolve_variables(TomlReader& reader, const toml::table* v
             }
             if (v.secret) {
                 util::register_secret(v.value);
+                if (!v.value.empty() && v.value.size() < 3) {
+                    // Masking it would mask every "7" or "ok" in every output, so it is not
+                    // masked (util::register_secret): a secret shown in clear is refused, as a
+                    // secret in a command line is (break-it 26/19).
+                    reader.error(reader.where(node), subject,
+                                 "secret " + util::quoted(name) + " (from " + v.origin + ") has " +
+                                     std::to_string(v.value.size()) +
+                                     (v.value.size() == 1 ? " character" : " characters") +
+                                     ": too short to be masked in outputs",
+                                 "use a secret of 3 characters or more, or declare the variable "
+                                 "without secret = true if it is not one");
+                }
             }
             out.push_back(std::move(v));
         }
