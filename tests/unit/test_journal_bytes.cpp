@@ -101,7 +101,7 @@ TEST_SUITE("journal") {
         {
             auto w = journal::Writer::create(
                 file, {{"run_id", "20261206T101500Z-0a0b0c"}, {"created", "x"}}, nullptr);
-            w.append(journal::to_json(journal::Note{"placeholder"}));
+            w.append(journal::to_json(journal::Note{"rewritten below as an old writer wrote it"}));
         }
         // Rebuild line 2 as an old writer did: the raw byte inside the string, hash recomputed.
         auto lines = util::split(util::read_file(file), '\n');
