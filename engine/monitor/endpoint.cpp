@@ -155,6 +155,9 @@ Endpoint::Endpoint(const config::ServerConfig& sc, fs::path state_dir,
     m.declare("rollback_runs_not_started_total", MetricType::counter,
               "Triggers whose run did not start (retried while the condition fires), by why: "
               "store (the state store failed), playbook (the playbook did not load).");
+    m.declare("rollback_runs_not_resumed_total", MetricType::counter,
+              "Resumes of a run a monitor left unfinished that failed (tried again after a "
+              "growing delay; paged at the first).");
     m.declare("rollback_last_run_duration_seconds", MetricType::gauge,
               "How long the last rollback run the monitor started or noticed took.");
     m.declare("rollback_last_run_step_duration_seconds", MetricType::gauge,
@@ -183,6 +186,7 @@ Endpoint::Endpoint(const config::ServerConfig& sc, fs::path state_dir,
     for (const char* reason : {"store", "playbook"}) {
         m.add("rollback_runs_not_started_total", {{"reason", reason}}, 0);
     }
+    m.add("rollback_runs_not_resumed_total", {}, 0);
     server::ServerOptions o;
     o.host = sc.host;
     o.port = sc.port;
@@ -383,6 +387,10 @@ void Endpoint::alert_changes(const std::vector<AlertChange>& changes) {
 
 void Endpoint::run_not_started(const std::string& reason) {
     m_metrics.add("rollback_runs_not_started_total", {{"reason", reason}});
+}
+
+void Endpoint::run_not_resumed() {
+    m_metrics.add("rollback_runs_not_resumed_total", {});
 }
 
 void Endpoint::conditions_changed() {

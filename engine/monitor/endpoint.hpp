@@ -61,6 +61,8 @@ class Endpoint {
     void alert_changes(const std::vector<AlertChange>& changes);
     /// A trigger whose run did not start (`reason`: "store" or "playbook"), retried.
     void run_not_started(const std::string& reason);
+    /// A resume of a run a monitor left unfinished failed (tried again later).
+    void run_not_resumed();
     /// The conditions changed (a reload): their gauges are rebuilt at the next evaluations.
     void conditions_changed();
     /// A run started by or noticed by the monitor ended: counted by the state it ended in, and

@@ -259,6 +259,20 @@ class Loop {
         int attempts = 1;        ///< starts that failed
     };
     std::optional<PendingTrigger> m_pending;
+    /// A run left unfinished whose resume failed (its playbook moved or changed, the store
+    /// refused; not the lock held): paged once, tried again after a delay that doubles from one
+    /// interval up to k_resume_delay_max, not at every tick (loop_leadership.cpp).
+    struct FailedResume {
+        std::string run_id;
+        int attempts = 0;          ///< resumes that failed in a row
+        util::SystemTime next_try; ///< the first tick that tries again
+    };
+    std::optional<FailedResume> m_failed_resume;
+    static constexpr util::Millis k_resume_delay_max{5 * 60 * 1000};
+    /// A resume of `run_id` (of decision `decision_id`) failed with `error`: said, paged at the
+    /// first failure, and the next try scheduled.
+    void resume_failed(const std::string& run_id, const std::string& decision_id,
+                       const util::Error& error);
     /// The approval requests of open incidents as of the last tick, by condition: the id and
     /// since when the incident is open (initialized from the policy memory resumed).
     struct OpenRequest {

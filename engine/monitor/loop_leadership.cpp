@@ -6,9 +6,15 @@
 #include "exec/runner.hpp"
 #include "journal/paths.hpp"
 #include "journal/state.hpp"
+#include "monitor/decision_actions.hpp"
 #include "state/policy_memory.hpp"
+#include "util/duration.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
+#include "util/secrets.hpp"
+#include "util/time.hpp"
+
+#include <algorithm>
 
 namespace rollback::monitor {
 
@@ -134,17 +140,24 @@ void Loop::resume_left_run() {
         if (m_left_run == dead->run_id) {
             m_left_run.reset();
         }
+        if (m_failed_resume && m_failed_resume->run_id == dead->run_id) {
+            m_failed_resume.reset(); // finished meanwhile (a person's `rollback resume`)
+        }
         return;
+    }
+    if (m_failed_resume && m_failed_resume->run_id == dead->run_id &&
+        m_tick_at < m_failed_resume->next_try) {
+        return; // its last resume failed: tried again when the delay has passed
     }
     const auto me = state::this_process_holder("", "");
     const bool own = dead->pid == me.pid && dead->host == me.host;
-    if (m_left_run == dead->run_id) {
-        m_left_run.reset(); // tried once here; a failed resume leaves its holder in the lock
-    }
     const std::string line =
         "run " + dead->run_id + " of " +
         (own ? std::string("this monitor") : dead->host + " pid " + std::to_string(dead->pid)) +
-        " was left unfinished: resuming it (rollback resume rules)";
+        " was left unfinished: resuming it (rollback resume rules)" +
+        (m_failed_resume && m_failed_resume->run_id == dead->run_id
+             ? " — try " + std::to_string(m_failed_resume->attempts + 1)
+             : std::string());
     log::warn("monitor: {}", line);
     m_env.out.say(line);
     event({{"event", "run_resuming"},
@@ -158,17 +171,91 @@ void Loop::resume_left_run() {
                            [&] { return m_env.starter.resume(dead->run_id, fence("")); });
     } catch (const util::Error& e) {
         if (e.code() == util::ExitCode::locked) {
+            // Another process holds the run lock now: it goes on; nothing failed here.
             check_still_leading();
+            log::warn("monitor: run {} not resumed: {}", dead->run_id, e.what());
+            event({{"event", "run_not_resumed"},
+                   {"run_id", dead->run_id},
+                   {"exit_code", util::to_int(e.code())},
+                   {"error", e.what()}});
+            return;
         }
-        log::error("monitor: run {} not resumed: {}", dead->run_id, e.what());
-        m_env.out.problem("run " + dead->run_id + " not resumed: " + e.what());
-        event({{"event", "run_not_resumed"},
-               {"run_id", dead->run_id},
-               {"exit_code", util::to_int(e.code())},
-               {"error", e.what()}});
+        resume_failed(dead->run_id, st.trigger.decision_id, e);
         return;
     }
+    if (m_left_run == dead->run_id) {
+        m_left_run.reset();
+    }
+    if (m_failed_resume && m_failed_resume->run_id == dead->run_id) {
+        const std::string done = "run " + dead->run_id + " resumed after " +
+                                 std::to_string(m_failed_resume->attempts) + " failed " +
+                                 (m_failed_resume->attempts == 1 ? "try" : "tries");
+        log::info("monitor: {}", done);
+        m_env.out.say(done);
+        m_failed_resume.reset();
+    }
     run_ended(st.trigger.decision_id, rc, dead->run_id);
+}
+
+void Loop::resume_failed(const std::string& run_id, const std::string& decision_id,
+                         const util::Error& error) {
+    if (!m_failed_resume || m_failed_resume->run_id != run_id) {
+        m_failed_resume = FailedResume{run_id, 0, m_tick_at};
+    }
+    auto& f = *m_failed_resume;
+    ++f.attempts;
+    // One interval, then doubling, at most k_resume_delay_max (and never less than an interval).
+    const util::Millis interval = m_mon->config().interval;
+    util::Millis delay = interval;
+    for (int i = 1; i < f.attempts && delay < k_resume_delay_max; ++i) {
+        delay *= 2;
+    }
+    delay = std::max(interval, std::min(delay, k_resume_delay_max));
+    f.next_try = m_tick_at + delay;
+    if (m_endpoint) {
+        m_endpoint->run_not_resumed();
+    }
+    const std::string line = "run " + run_id + " not resumed (exit " +
+                             std::to_string(util::to_int(error.code())) + "): " + error.what() +
+                             "; tried again in " + util::format_duration(delay) +
+                             " (failed tries: " + std::to_string(f.attempts) +
+                             "); `rollback resume " + run_id + "` continues it now";
+    log::error("monitor: {}", line);
+    m_env.out.problem(line);
+    event({{"event", "run_not_resumed"},
+           {"run_id", run_id},
+           {"decision_id", decision_id},
+           {"exit_code", util::to_int(error.code())},
+           {"error", error.what()},
+           {"attempts", f.attempts},
+           {"next_try", util::format_time(f.next_try)}});
+    if (f.attempts != 1 || !m_hooks_pb) {
+        return; // paged at the first failure; each retry is said and recorded
+    }
+    // A person must know: the rollback stopped half way and may not finish by itself.
+    decision::DecisionRecord page;
+    try {
+        page = m_env.store.record(decision_id);
+    } catch (const std::exception& e) {
+        log::warn("monitor: decision {} not read for the page: {}", decision_id, e.what());
+        page.time = m_tick_at;
+        page.cause = "";
+    }
+    page.action = decision::Action::escalate;
+    page.executed = true;
+    page.reason = "run " + run_id + " of decision " + decision_id +
+                  " was left unfinished and did not resume: " + util::mask_secrets(error.what()) +
+                  "; tried again later, or `rollback resume " + run_id + "`";
+    event({{"event", "escalated"}, {"decision_id", decision_id}, {"run_id", run_id}});
+    try {
+        for (auto& why : tell_hooks(m_mon->config(), *m_hooks_pb, m_env.runner, m_env.store,
+                                    m_env.state_dir, page, decision_id, error.what())) {
+            event({{"event", "hook_failed"}, {"decision_id", decision_id}, {"error", why}});
+        }
+    } catch (const std::exception& e) {
+        log::error("monitor: the hooks were not told of run {}: {}", run_id, e.what());
+        event({{"event", "hook_failed"}, {"decision_id", decision_id}, {"error", e.what()}});
+    }
 }
 
 void Loop::start_decided_run() {

@@ -88,11 +88,20 @@ class OrchestratorStarter final : public monitor::RunStarter {
             throw util::Error("cannot take the run lock: permission denied",
                               util::ExitCode::state_unwritable);
         }
+        if (die_in_step) {
+            die_in_step = false;
+            return die_in_run(pb, trigger);
+        }
         return run_playbook(m_store, m_runner, m_state_dir, pb, trigger).second;
     }
     int resume(const std::string& run_id, const state::RunFence& fence) override {
         resumed.push_back(run_id);
         fences.push_back(fence);
+        if (!resume_errors.empty()) {
+            const auto code = resume_errors.front();
+            resume_errors.erase(resume_errors.begin());
+            throw util::Error("the playbook changed since the run started", code);
+        }
         auto jr = m_store.read_journal(run_id);
         auto st = journal::fold(jr, false);
         auto attempt = m_store.acquire_lease(state::this_process_holder(run_id, st.reason));
@@ -111,8 +120,29 @@ class OrchestratorStarter final : public monitor::RunStarter {
     std::vector<state::RunFence> fences; ///< of every start and resume
     /// The next starts fail with a store error before any run: true the driver's, false ours.
     std::vector<bool> store_errors;
+    /// The next start's run is interrupted in its step and its holder dies holding the lock
+    /// (a leader killed mid-run, as another process on this host).
+    bool die_in_step = false;
+    /// The next resumes fail with these exit codes before resuming anything.
+    std::vector<util::ExitCode> resume_errors;
 
   private:
+    int die_in_run(const playbook::Playbook& pb, const actions::Trigger& trigger) {
+        const std::string run_id = journal::new_run_id();
+        auto holder = state::this_process_holder(run_id, trigger.reason);
+        auto attempt = m_store.acquire_lease(holder);
+        REQUIRE(attempt.lease);
+        test::FakeProcessRunner dying;
+        dying.default_outcome = test::FakeProcessRunner::ended(exec::Ending::interrupted);
+        orchestrator::RunOptions ro{m_state_dir, trigger, {}, false, "test"};
+        report::NullObserver quiet;
+        auto outcome = orchestrator::run(orchestrator::make_plan(pb, {}, trigger), ro, m_store,
+                                         *attempt.lease, run_id, dying, quiet);
+        holder.pid += 100000; // another process's, dead
+        attempt.lease->release_leaving(holder);
+        return util::to_int(outcome.code);
+    }
+
     state::Store& m_store;
     exec::ProcessRunner& m_runner;
     fs::path m_state_dir;
@@ -671,5 +701,55 @@ TEST_SUITE("monitor") {
         w.tick(*loop);
         CHECK(w.starter.triggers.size() == 2);
         CHECK(w.store.list_runs().size() == 1);
+    }
+
+    TEST_CASE("loop: a left run whose resume fails pages once and is tried again later") {
+        World w("mode = \"auto\"\ncooldown = \"1h\"\n");
+        w.value("9");
+        w.starter.die_in_step = true;
+        auto loop = w.make_loop();
+        FakeLeadership lead;
+        lead.leads = true;
+        loop->set_leadership(lead);
+        const std::string hook = (w.dir / "hooks" / "notify").string();
+        loop->iterate(true);
+        REQUIRE(w.starter.triggers.size() == 1);
+        const auto left = w.store.dead_holder();
+        REQUIRE(left);
+        const std::string run = left->run_id;
+        const long told = w.calls_of(hook);
+
+        // The next tick finds the run left unfinished; its resume fails: said, paged once.
+        w.starter.resume_errors = {util::ExitCode::invalid, util::ExitCode::invalid};
+        w.tick(*loop);
+        REQUIRE(w.starter.resumed.size() == 1);
+        CHECK(w.starter.resumed[0] == run);
+        REQUIRE(!w.out.problems.empty());
+        CHECK(w.out.problems.back() ==
+              "run " + run +
+                  " not resumed (exit 2): the playbook changed since the run started; tried "
+                  "again in 10s (failed tries: 1); `rollback resume " +
+                  run + "` continues it now");
+        CHECK(w.calls_of(hook) == told + 1);
+        CHECK(w.events().find("\"event\":\"escalated\",\"decision_id\"") != std::string::npos);
+
+        // Tried again one interval later, then after 20 s: not at every tick; paged once.
+        w.tick(*loop);
+        CHECK(w.starter.resumed.size() == 2);
+        CHECK(w.out.problems.back().find("tried again in 20s (failed tries: 2)") !=
+              std::string::npos);
+        w.tick(*loop);
+        CHECK(w.starter.resumed.size() == 2);
+        CHECK(w.calls_of(hook) == told + 1);
+
+        // The third try resumes it; nothing more is tried once it ended.
+        w.tick(*loop);
+        CHECK(w.starter.resumed.size() == 3);
+        CHECK(w.out.said_line("run " + run + " resumed after 2 failed tries"));
+        for (int i = 0; i < 4; ++i) {
+            w.tick(*loop);
+        }
+        CHECK(w.starter.resumed.size() == 3);
+        CHECK(w.starter.triggers.size() == 1);
     }
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // monitor-policy.json carries every part of the incident policy's memory (break-it issue 10,
 // findings 03, 06 and 10): written and read back equal; version 1 files still read.
+#include "state/memory_store.hpp"
 #include "state/policy_memory.hpp"
 #include "support/temp_dir.hpp"
 #include "util/files.hpp"
@@ -49,5 +50,34 @@ TEST_SUITE("state") {
         REQUIRE(back);
         CHECK(back->cooldown_until == t + 1h);
         CHECK(back->conditions.empty());
+    }
+
+    TEST_CASE("the decided run keeps the run that excluded it and a new decision clears it") {
+        state::MemoryStore store;
+        decision::Evaluator::PolicyMemory m;
+        m.decided_run = decision::Evaluator::PolicyMemory::DecidedRun{
+            "20261206-140000-aaaaaaaa", "20261206-135959-bbbbbbbb", "checkout-errors"};
+        state::save_policy_memory(store, m, "20261206-135000-cccccccc");
+        std::string by = "stale";
+        auto back = state::load_policy_memory(store, &by);
+        REQUIRE(back);
+        CHECK(*back == m);
+        CHECK(by == "20261206-135000-cccccccc");
+
+        // Saved again without an exclusion (a new decided run): none is read back.
+        m.decided_run->run_id = "20261206-141000-dddddddd";
+        state::save_policy_memory(store, m);
+        back = state::load_policy_memory(store, &by);
+        REQUIRE(back);
+        CHECK(back->decided_run == m.decided_run);
+        CHECK(by.empty());
+
+        // No decided run: an exclusion has nothing to belong to.
+        m.decided_run.reset();
+        state::save_policy_memory(store, m, "20261206-135000-cccccccc");
+        back = state::load_policy_memory(store, &by);
+        REQUIRE(back);
+        CHECK(!back->decided_run);
+        CHECK(by.empty());
     }
 }
