@@ -132,15 +132,25 @@ class OrchestratorStarter final : public monitor::RunStarter {
         auto holder = state::this_process_holder(run_id, trigger.reason);
         auto attempt = m_store.acquire_lease(holder);
         REQUIRE(attempt.lease);
+        // The engine dies in the step: nothing after its step_started is recorded.
+        struct Killed {};
         test::FakeProcessRunner dying;
-        dying.default_outcome = test::FakeProcessRunner::ended(exec::Ending::interrupted);
+        dying.responder = [](const exec::Command&) -> exec::Outcome { throw Killed{}; };
         orchestrator::RunOptions ro{m_state_dir, trigger, {}, false, "test"};
         report::NullObserver quiet;
-        auto outcome = orchestrator::run(orchestrator::make_plan(pb, {}, trigger), ro, m_store,
-                                         *attempt.lease, run_id, dying, quiet);
-        holder.pid += 100000; // another process's, dead
-        attempt.lease->release_leaving(holder);
-        return util::to_int(outcome.code);
+        try {
+            orchestrator::run(orchestrator::make_plan(pb, {}, trigger), ro, m_store, *attempt.lease,
+                              run_id, dying, quiet);
+            FAIL("the run was to die in its step");
+        } catch (const Killed&) {
+        }
+        // The lock keeps naming the run's holder, another process on this host, now dead.
+        attempt.lease.reset();
+        holder.pid += 100000;
+        auto dead = m_store.acquire_lease(holder);
+        REQUIRE(dead.lease);
+        dead.lease->release_leaving(holder);
+        return util::to_int(util::ExitCode::interrupted);
     }
 
     state::Store& m_store;
@@ -704,48 +714,55 @@ TEST_SUITE("monitor") {
     }
 
     TEST_CASE("loop: a left run whose resume fails pages once and is tried again later") {
-        World w("mode = \"auto\"\ncooldown = \"1h\"\n");
+        World w("mode = \"auto\"\ncooldown = \"1h\"\nhooks = [\"notify\"]\n");
         w.value("9");
         w.starter.die_in_step = true;
+        w.starter.resume_errors = {util::ExitCode::invalid, util::ExitCode::invalid};
         auto loop = w.make_loop();
         FakeLeadership lead;
         lead.leads = true;
         loop->set_leadership(lead);
         const std::string hook = (w.dir / "hooks" / "notify").string();
-        loop->iterate(true);
-        REQUIRE(w.starter.triggers.size() == 1);
-        const auto left = w.store.dead_holder();
-        REQUIRE(left);
-        const std::string run = left->run_id;
-        const long told = w.calls_of(hook);
 
-        // The next tick finds the run left unfinished; its resume fails: said, paged once.
-        w.starter.resume_errors = {util::ExitCode::invalid, util::ExitCode::invalid};
-        w.tick(*loop);
+        // The trigger's run dies in its step; the same tick finds it left unfinished and its
+        // resume fails: said, paged once.
+        loop->iterate(true);
+        const auto first = loop->tick_time();
+        REQUIRE(w.starter.triggers.size() == 1);
         REQUIRE(w.starter.resumed.size() == 1);
-        CHECK(w.starter.resumed[0] == run);
+        const std::string run = w.starter.resumed[0];
         REQUIRE(!w.out.problems.empty());
         CHECK(w.out.problems.back() ==
               "run " + run +
                   " not resumed (exit 2): the playbook changed since the run started; tried "
                   "again in 10s (failed tries: 1); `rollback resume " +
                   run + "` continues it now");
-        CHECK(w.calls_of(hook) == told + 1);
-        CHECK(w.events().find("\"event\":\"escalated\",\"decision_id\"") != std::string::npos);
+        const long told = w.calls_of(hook);
+        CHECK(told == 1); // the page
+        CHECK(w.events().find("\"event\":\"run_not_resumed\"") != std::string::npos);
+        CHECK(w.events().find("\"event\":\"escalated\"") != std::string::npos);
 
-        // Tried again one interval later, then after 20 s: not at every tick; paged once.
-        w.tick(*loop);
-        CHECK(w.starter.resumed.size() == 2);
+        // Ticks until the n-th resume; the tick time of that try.
+        const auto try_number = [&](std::size_t n) {
+            for (int i = 0; i < 10 && w.starter.resumed.size() < n; ++i) {
+                w.tick(*loop);
+            }
+            REQUIRE(w.starter.resumed.size() == n);
+            return loop->tick_time();
+        };
+        // Tried again at the first tick 10 s on, then 20 s after that: not at every tick.
+        const auto second = try_number(2);
+        CHECK(second - first >= std::chrono::seconds(10));
+        CHECK(second - first < std::chrono::seconds(20));
         CHECK(w.out.problems.back().find("tried again in 20s (failed tries: 2)") !=
               std::string::npos);
-        w.tick(*loop);
-        CHECK(w.starter.resumed.size() == 2);
-        CHECK(w.calls_of(hook) == told + 1);
-
-        // The third try resumes it; nothing more is tried once it ended.
-        w.tick(*loop);
-        CHECK(w.starter.resumed.size() == 3);
+        const auto third = try_number(3);
+        CHECK(third - second >= std::chrono::seconds(20));
+        CHECK(third - second < std::chrono::seconds(30));
+        CHECK(w.calls_of(hook) == told); // paged once
         CHECK(w.out.said_line("run " + run + " resumed after 2 failed tries"));
+
+        // Nothing more is tried once it ended.
         for (int i = 0; i < 4; ++i) {
             w.tick(*loop);
         }
