@@ -155,6 +155,10 @@ Endpoint::Endpoint(const config::ServerConfig& sc, fs::path state_dir,
     m.declare("rollback_runs_not_started_total", MetricType::counter,
               "Triggers whose run did not start (retried while the condition fires), by why: "
               "store (the state store failed), playbook (the playbook did not load).");
+    m.declare("rollback_config_reloads_rejected_total", MetricType::counter,
+              "SIGHUP reloads rejected (the running config kept), by why: state (the shared "
+              "state or the state directory changed: only a restart applies it), invalid (the "
+              "new file does not load).");
     m.declare("rollback_last_run_duration_seconds", MetricType::gauge,
               "How long the last rollback run the monitor started or noticed took.");
     m.declare("rollback_last_run_step_duration_seconds", MetricType::gauge,
@@ -182,6 +186,9 @@ Endpoint::Endpoint(const config::ServerConfig& sc, fs::path state_dir,
     }
     for (const char* reason : {"store", "playbook"}) {
         m.add("rollback_runs_not_started_total", {{"reason", reason}}, 0);
+    }
+    for (const char* reason : {"state", "invalid"}) {
+        m.add("rollback_config_reloads_rejected_total", {{"reason", reason}}, 0);
     }
     server::ServerOptions o;
     o.host = sc.host;
@@ -383,6 +390,10 @@ void Endpoint::alert_changes(const std::vector<AlertChange>& changes) {
 
 void Endpoint::run_not_started(const std::string& reason) {
     m_metrics.add("rollback_runs_not_started_total", {{"reason", reason}});
+}
+
+void Endpoint::reload_rejected(const std::string& reason) {
+    m_metrics.add("rollback_config_reloads_rejected_total", {{"reason", reason}});
 }
 
 void Endpoint::conditions_changed() {

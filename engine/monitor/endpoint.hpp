@@ -61,6 +61,9 @@ class Endpoint {
     void alert_changes(const std::vector<AlertChange>& changes);
     /// A trigger whose run did not start (`reason`: "store" or "playbook"), retried.
     void run_not_started(const std::string& reason);
+    /// A SIGHUP reload was rejected (rollback_config_reloads_rejected_total), by why: "state"
+    /// (the shared state or state directory changed: a restart applies it), "invalid".
+    void reload_rejected(const std::string& reason);
     /// The conditions changed (a reload): their gauges are rebuilt at the next evaluations.
     void conditions_changed();
     /// A run started by or noticed by the monitor ended: counted by the state it ended in, and
