@@ -395,6 +395,41 @@ TEST_SUITE("monitor") {
         CHECK(w.starter.triggers.size() == 1);
     }
 
+    TEST_CASE("loop: a reload naming another state is rejected loudly (break-it 32/08)") {
+        World w("mode = \"auto\"\n");
+        const std::string text = util::read_file(w.config_file);
+        const std::string with_state =
+            "[state]\ndsn = \"host=/run/pg dbname=rb password=Pw-08-sekrit\"\nschema = \"hupa\"\n" +
+            text;
+        util::write_file_atomic(w.config_file, with_state);
+        auto loop = w.make_loop();
+        loop->iterate(true);
+        SUBCASE("schema and lease changed") {
+            std::string moved = with_state;
+            moved.replace(moved.find("\"hupa\""), 6, "\"hupb\"\nlease = \"10s\"");
+            util::write_file_atomic(w.config_file, moved);
+            loop->reload();
+            REQUIRE(w.out.problems.size() == 1);
+            CHECK(w.out.problems[0] ==
+                  "reload rejected; keeping the running config:\n[state] schema, [state] lease "
+                  "changed in " +
+                      w.config_file.string() +
+                      ": a reload cannot move the monitor to another state; restart the monitor "
+                      "to apply it (systemctl restart); nothing of the new file applies until "
+                      "then");
+        }
+        SUBCASE("the shared state dropped") {
+            util::write_file_atomic(w.config_file, text);
+            loop->reload();
+            REQUIRE(w.out.problems.size() == 1);
+            CHECK(w.out.problems[0].find("[state] changed in ") != std::string::npos);
+        }
+        CHECK_FALSE(w.out.said_line("reloaded " + w.config_file.string()));
+        CHECK(w.events().find("\"event\":\"reload_rejected\"") != std::string::npos);
+        REQUIRE(loop->monitor().config().shared_state);
+        CHECK(loop->monitor().config().shared_state->schema == "hupa"); // the running one kept
+    }
+
     TEST_CASE("loop: a finished run is noticed — a recurrence is reported not triggered") {
         World w("mode = \"auto\"\nwatch_after = \"1h\"\n");
         auto loop = w.make_loop();
