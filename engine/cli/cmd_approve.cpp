@@ -375,6 +375,18 @@ int cmd_approve(const Args& args) {
                           "--condition " +
                               request->condition + " --reason \"...\"");
     }
+    if (auto twin = state::approved_twin(store.approvals(), *request)) {
+        // Two requests open at once for one condition are one incident (two monitors asked,
+        // one of them deposed): it was acted on once already.
+        throw util::Error("the approval request " + id + " is for the incident of condition " +
+                              request->condition + " that request " + twin->decision_id +
+                              " asked about too, approved by " + twin->approved_by +
+                              (twin->run_id.empty() ? "" : " (its run: " + twin->run_id + ")") +
+                              ": one incident starts one run",
+                          util::ExitCode::invalid,
+                          twin->run_id.empty() ? "rollback approve --list shows the requests"
+                                               : "rollback status " + twin->run_id);
+    }
     if (cfg.playbook.empty()) {
         throw util::Error(cfg.file.string() + " has no [decision] playbook to run",
                           util::ExitCode::invalid);

@@ -129,10 +129,7 @@ class RunAsCommand final : public monitor::RunStarter {
 /// A server that did not answer (down, restarting, unreachable) rather than one that refused
 /// these credentials or this database: the first is waited for, the second is the operator's.
 bool not_answering(const db::ConnectError& e) {
-    const std::string what = e.what();
-    return what.find("password authentication failed") == std::string::npos &&
-           what.find("no password supplied") == std::string::npos &&
-           what.find("does not exist") == std::string::npos;
+    return !db::refused_for_good(e.what());
 }
 
 /// open_store for the monitor: a shared state whose server does not answer at the start is

@@ -76,6 +76,22 @@ int import_run(const StateDir& sd, const std::string& file, bool json) {
                           util::ExitCode::invalid,
                           "only an intact journal is imported (rollback audit verify)");
     }
+    // A journal never holds a registered secret (docs/journal.md); one written before the
+    // secret was registered (a local run that printed the DSN) would be kept and exported in
+    // clear here, and masking it would break its chain: refused (break-it 32/03).
+    size_t line_no = 0;
+    for (const auto& line : util::split(text, '\n')) {
+        ++line_no;
+        if (util::mask_secrets(line) != line) {
+            throw util::Error(file + ":" + std::to_string(line_no) +
+                                  ": holds a secret of this config in clear (the shared state's "
+                                  "password, or another registered secret): the journal never "
+                                  "holds one, and masking it would break its hash chain",
+                              util::ExitCode::invalid,
+                              "keep that run where it is (its state directory), or change the "
+                              "password, which it then no longer holds");
+        }
+    }
     const auto j = journal::parse(text, file);
     const std::string run_id = j.run_id();
     if (!journal::is_valid_run_id(run_id)) {

@@ -322,6 +322,11 @@ Config parse(std::string_view text, const std::string& display_path,
             if (*lease < std::chrono::seconds(3)) {
                 rd.error(rd.key_where(*t, "lease"), "state",
                          "key \"lease\": at least 3s (the holder renews it every third)");
+            } else if (*lease > std::chrono::hours(596)) {
+                // Every session sets lock_timeout to the lease: PostgreSQL's limit is INT_MAX ms.
+                rd.error(rd.key_where(*t, "lease"), "state",
+                         "key \"lease\": at most 596h (PostgreSQL's lock_timeout limit)",
+                         "a lease is how long a silent holder keeps the lock: minutes, not weeks");
             }
         }
         if (!cfg.shared_state && t->get("dsn") != nullptr) {
@@ -333,8 +338,17 @@ Config parse(std::string_view text, const std::string& display_path,
         util::mask_dsn(dsn); // registers the password as a secret
         if (dsn.rfind("postgresql://", 0) != 0 && dsn.rfind("postgres://", 0) != 0 &&
             dsn.find('=') == std::string::npos) {
+            // A password in it cannot be found (a mistyped scheme: "postgresql//u:pw@h"): a
+            // value that may hold one is a secret as a whole, masked in the message and in the
+            // line echoed under it (break-it 32/01); a plain path is shown.
+            const bool may_hold = dsn.find_first_of(":@ \t") != std::string::npos;
+            if (may_hold && dsn.size() >= 3) {
+                util::register_secret(dsn);
+            }
             rd.error(cfg.shared_state->where, "state",
-                     "not a PostgreSQL connection string: " + util::quoted(util::mask_dsn(dsn)),
+                     may_hold ? std::string("not a PostgreSQL connection string (not shown: it "
+                                            "may hold a password)")
+                              : "not a PostgreSQL connection string: " + util::quoted(dsn),
                      "a postgresql:// URI or libpq key=value pairs (docs/config.md)");
         } else {
             check_dsn(rd, dsn, cfg.shared_state->where, "state");

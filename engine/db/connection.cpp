@@ -4,10 +4,13 @@
 #include "util/secrets.hpp"
 #include "util/strings.hpp"
 
+#include <algorithm>
 #include <libpq-fe.h>
 #include <pqxx/connection>
 #include <pqxx/except>
 #include <pqxx/nontransaction>
+#include <set>
+#include <vector>
 
 namespace rollback::db {
 
@@ -41,6 +44,87 @@ std::string build(const std::map<std::string, std::string>& params, bool with_pa
 
 } // namespace
 
+namespace {
+
+// libpq's parse error with every quoted word that is not one of its keywords (or one
+// character, as "=") replaced by "***": a malformed DSN may hold its password where the parser
+// could not find it, and the message quotes the words it stopped at.
+std::string masked_parse_error(const std::string& msg) {
+    std::set<std::string> keywords;
+    if (PQconninfoOption* d = PQconndefaults(); d != nullptr) {
+        for (PQconninfoOption* o = d; o->keyword != nullptr; ++o) {
+            keywords.insert(o->keyword);
+        }
+        PQconninfoFree(d);
+    }
+    std::string out;
+    size_t i = 0;
+    while (i < msg.size()) {
+        const size_t open = msg.find('"', i);
+        const size_t close = open == std::string::npos ? open : msg.find('"', open + 1);
+        if (close == std::string::npos) {
+            out += msg.substr(i);
+            break;
+        }
+        const std::string word = msg.substr(open + 1, close - open - 1);
+        out += msg.substr(i, open + 1 - i);
+        out += word.size() <= 1 || keywords.count(word) != 0 ? word : "***";
+        out += '"';
+        i = close + 1;
+    }
+    return out;
+}
+
+bool all_digits(const std::string& v) {
+    return !v.empty() &&
+           std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// The values libpq checks only when it connects (connectOptions2), checked as it checks them,
+// so that what `validate` accepts can connect: "" when `value` is one `key` takes.
+std::string bad_value(const std::string& key, const std::string& value) {
+    static const std::map<std::string, std::vector<std::string>> k_choices = {
+        {"sslmode", {"disable", "allow", "prefer", "require", "verify-ca", "verify-full"}},
+        {"gssencmode", {"disable", "prefer", "require"}},
+        {"channel_binding", {"disable", "prefer", "require"}},
+        {"target_session_attrs",
+         {"any", "read-write", "read-only", "primary", "standby", "prefer-standby"}},
+        {"load_balance_hosts", {"disable", "random"}},
+        {"sslnegotiation", {"postgres", "direct"}},
+        {"ssl_min_protocol_version", {"TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"}},
+        {"ssl_max_protocol_version", {"TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"}},
+    };
+    if (auto it = k_choices.find(key); it != k_choices.end()) {
+        if (std::find(it->second.begin(), it->second.end(), value) == it->second.end()) {
+            return "invalid " + key + " value: \"" + value + "\" (one of " +
+                   util::join(it->second, ", ") + ")";
+        }
+        return "";
+    }
+    if (key == "port") {
+        // One port per host, comma-separated; empty means the default.
+        for (const auto& p : util::split(value, ',')) {
+            if (p.empty()) {
+                continue;
+            }
+            if (!all_digits(p) || p.size() > 5 || std::stoi(p) < 1 || std::stoi(p) > 65535) {
+                return "invalid port number: \"" + p + "\" (1 to 65535)";
+            }
+        }
+        return "";
+    }
+    for (const char* k : {"connect_timeout", "keepalives", "keepalives_idle", "keepalives_interval",
+                          "keepalives_count", "tcp_user_timeout"}) {
+        if (key == k && !value.empty() &&
+            !(all_digits(value) || (value[0] == '-' && all_digits(value.substr(1))))) {
+            return "invalid integer value \"" + value + "\" for connection option \"" + key + "\"";
+        }
+    }
+    return "";
+}
+
+} // namespace
+
 Dsn Dsn::parse(std::string_view text) {
     // Register first: a libpq parse error may quote the text back.
     util::mask_dsn(text);
@@ -50,7 +134,13 @@ Dsn Dsn::parse(std::string_view text) {
     if (opts == nullptr) {
         std::string msg = err != nullptr ? std::string(util::trim(err)) : "out of memory";
         PQfreemem(err);
-        throw util::Error(util::mask_secrets("invalid DSN " + util::mask_dsn(text) + ": " + msg),
+        // Malformed, its password may be anywhere in it (break-it 32/01): the whole text is a
+        // secret from now on (the config line echoed with the error is masked too), and the
+        // words libpq quotes back are masked unless they are its keywords.
+        if (s.size() >= 3) {
+            util::register_secret(s);
+        }
+        throw util::Error("invalid DSN: " + util::mask_secrets(masked_parse_error(msg)),
                           util::ExitCode::invalid);
     }
     Dsn d;
@@ -62,6 +152,12 @@ Dsn Dsn::parse(std::string_view text) {
     PQconninfoFree(opts);
     if (auto it = d.m_params.find("password"); it != d.m_params.end()) {
         util::register_secret(it->second);
+    }
+    for (const auto& [key, value] : d.m_params) {
+        if (auto why = bad_value(key, value); !why.empty()) {
+            throw util::Error(util::mask_secrets("invalid DSN " + d.masked() + ": " + why),
+                              util::ExitCode::invalid);
+        }
     }
     return d;
 }
@@ -164,6 +260,21 @@ std::string db_error_text(const std::exception& e) {
         msg.pop_back();
     }
     return msg;
+}
+
+bool refused_for_good(const std::string& what) {
+    for (const char* cause : {"password authentication failed", "no password supplied",
+                              "SCRAM authentication", "\" does not exist", "for connection option",
+                              "invalid port number", "invalid sslmode value",
+                              "invalid gssencmode value", "invalid target_session_attrs value"}) {
+        if (what.find(cause) != std::string::npos &&
+            (std::string_view(cause).front() != '"' ||
+             what.find("database \"") != std::string::npos ||
+             what.find("role \"") != std::string::npos)) {
+            return true;
+        }
+    }
+    return false;
 }
 
 } // namespace rollback::db

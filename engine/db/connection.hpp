@@ -55,6 +55,11 @@ class ConnectError : public util::Error {
     using util::Error::Error;
 };
 
+/// True when `what`, a connection failure's message, is one that retrying cannot cure: the
+/// server refused the password (or none was given), or the role or the database does not exist.
+/// A server that does not answer (down, restarting, unreachable) is false.
+bool refused_for_good(const std::string& what);
+
 /// Deletes through the concrete libpqxx type (connection_base has no virtual destructor).
 struct ConnectionDeleter {
     void operator()(pqxx::connection_base* c) const;

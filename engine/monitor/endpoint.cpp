@@ -158,6 +158,10 @@ Endpoint::Endpoint(const config::ServerConfig& sc, fs::path state_dir,
     m.declare("rollback_runs_not_resumed_total", MetricType::counter,
               "Resumes of a run a monitor left unfinished that failed (tried again after a "
               "growing delay; paged at the first).");
+    m.declare("rollback_config_reloads_rejected_total", MetricType::counter,
+              "SIGHUP reloads rejected (the running config kept), by why: state (the shared "
+              "state or the state directory changed: only a restart applies it), invalid (the "
+              "new file does not load).");
     m.declare("rollback_last_run_duration_seconds", MetricType::gauge,
               "How long the last rollback run the monitor started or noticed took.");
     m.declare("rollback_last_run_step_duration_seconds", MetricType::gauge,
@@ -187,6 +191,9 @@ Endpoint::Endpoint(const config::ServerConfig& sc, fs::path state_dir,
         m.add("rollback_runs_not_started_total", {{"reason", reason}}, 0);
     }
     m.add("rollback_runs_not_resumed_total", {}, 0);
+    for (const char* reason : {"state", "invalid"}) {
+        m.add("rollback_config_reloads_rejected_total", {{"reason", reason}}, 0);
+    }
     server::ServerOptions o;
     o.host = sc.host;
     o.port = sc.port;
@@ -391,6 +398,10 @@ void Endpoint::run_not_started(const std::string& reason) {
 
 void Endpoint::run_not_resumed() {
     m_metrics.add("rollback_runs_not_resumed_total", {});
+}
+
+void Endpoint::reload_rejected(const std::string& reason) {
+    m_metrics.add("rollback_config_reloads_rejected_total", {{"reason", reason}});
 }
 
 void Endpoint::conditions_changed() {

@@ -63,6 +63,9 @@ class Endpoint {
     void run_not_started(const std::string& reason);
     /// A resume of a run a monitor left unfinished failed (tried again later).
     void run_not_resumed();
+    /// A SIGHUP reload was rejected (rollback_config_reloads_rejected_total), by why: "state"
+    /// (the shared state or state directory changed: a restart applies it), "invalid".
+    void reload_rejected(const std::string& reason);
     /// The conditions changed (a reload): their gauges are rebuilt at the next evaluations.
     void conditions_changed();
     /// A run started by or noticed by the monitor ended: counted by the state it ended in, and

@@ -136,6 +136,9 @@ void Loop::tell_people(const decision::DecisionRecord& r, const std::string& id)
                 (c.action == Action::trigger && c.mode != decision::Mode::observe)) {
                 continue;
             }
+            if (!still_leading("the [decision] hooks were not called for " + id)) {
+                return;
+            }
             for (auto& why : tell_hooks(m_mon->config(), *m_hooks_pb, m_env.runner, m_env.store,
                                         m_env.state_dir, condition_decision(r, c), id)) {
                 event({{"event", "hook_failed"}, {"decision_id", id}, {"error", std::move(why)}});
@@ -147,6 +150,9 @@ void Loop::tell_people(const decision::DecisionRecord& r, const std::string& id)
     }
     const auto& cfg = m_mon->config();
     if (r.action == Action::request_approval && !m_env.store.approval(id)) {
+        if (!still_leading("no approval request filed for " + id)) {
+            return;
+        }
         state::ApprovalRequest a;
         a.decision_id = id;
         a.requested_at = r.time;
@@ -155,14 +161,27 @@ void Loop::tell_people(const decision::DecisionRecord& r, const std::string& id)
         a.condition = t.condition;
         a.severity = t.severity;
         a.reason = r.reason;
-        m_env.store.put_approval(a);
+        try {
+            // Fenced like a journal append: a leader paused past its lease files nothing.
+            m_env.store.request_approval(a,
+                                         m_leadership != nullptr ? m_leadership->generation() : 0);
+        } catch (const util::Error& e) {
+            if (e.code() != util::ExitCode::locked) {
+                throw;
+            }
+            log::warn("monitor: {}", e.what());
+            m_env.out.problem(e.what());
+            event({{"event", "approval_not_requested"}, {"decision_id", id}, {"error", e.what()}});
+            check_still_leading();
+            return; // the hooks were (or will be) told by the one request's leader
+        }
         // Its expiry is the incident's: unanswered while it still breaches, a person is paged.
         m_mon->approval_requested(a.condition, id, a.expires_at);
         m_env.out.say("approval requested: rollback approve " + id + " -c " + cfg.file.string() +
                       " (until " + util::format_time(a.expires_at) + ")");
         event({{"event", "approval_requested"}, {"decision_id", id}});
     }
-    if (m_hooks_pb) {
+    if (m_hooks_pb && still_leading("the [decision] hooks were not called for " + id)) {
         for (auto& why :
              tell_hooks(cfg, *m_hooks_pb, m_env.runner, m_env.store, m_env.state_dir, r, id)) {
             event({{"event", "hook_failed"}, {"decision_id", id}, {"error", std::move(why)}});
@@ -231,11 +250,55 @@ void Loop::save() {
     persist();
 }
 
+namespace {
+
+/// A reload refused because the new file names another state (Loop::reload).
+class ReloadRefused final : public util::Error {
+  public:
+    explicit ReloadRefused(const std::string& what) : util::Error(what, util::ExitCode::invalid) {}
+};
+
+/// What of where the state is differs between `old` and `now` ("[state] dsn", ...), "" when
+/// nothing: a reload cannot apply it (the store and the leadership were opened at the start).
+std::string state_change(const config::Config& old, const config::Config& now) {
+    std::vector<std::string> keys;
+    const auto& a = old.shared_state;
+    const auto& b = now.shared_state;
+    if (a.has_value() != b.has_value()) {
+        keys.emplace_back("[state]");
+    } else if (a) {
+        if (a->dsn != b->dsn) {
+            keys.emplace_back("[state] dsn");
+        }
+        if (a->schema != b->schema) {
+            keys.emplace_back("[state] schema");
+        }
+        if (a->lease != b->lease) {
+            keys.emplace_back("[state] lease");
+        }
+    }
+    if (old.state_dir != now.state_dir) {
+        keys.emplace_back("[target] state_dir");
+    }
+    return util::join(keys, ", ");
+}
+
+} // namespace
+
 void Loop::reload() {
     const fs::path file = m_mon->config().file;
     try {
         config::Config cfg = config::load(file);
         auto pb = load_hooks_playbook(cfg);
+        if (auto changed = state_change(m_mon->config(), cfg); !changed.empty()) {
+            // The store and the leadership were opened at the start with the old [state]: kept
+            // running on them under a config naming another state, two monitors would lead one
+            // target in two places (break-it 32/08). Refused loudly instead.
+            throw ReloadRefused(changed + " changed in " + file.string() +
+                                ": a reload cannot move the monitor to another state; restart "
+                                "the monitor to apply it (systemctl restart); nothing of the new "
+                                "file applies until then");
+        }
         const auto memory = m_mon->policy_memory();
         const auto& old = m_mon->config().server;
         if (old.has_value() != cfg.server.has_value() ||
@@ -258,6 +321,10 @@ void Loop::reload() {
         m_env.out.say("reloaded " + file.string());
         event({{"event", "reloaded"}, {"config", file.string()}});
     } catch (const util::Error& e) {
+        if (m_endpoint) {
+            m_endpoint->reload_rejected(
+                dynamic_cast<const ReloadRefused*>(&e) != nullptr ? "state" : "invalid");
+        }
         log::error("monitor: rejected the new {}; keeping the running config:\n{}", file.string(),
                    e.what());
         m_env.out.problem(std::string("reload rejected; keeping the running config:\n") + e.what());

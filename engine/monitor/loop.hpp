@@ -163,6 +163,10 @@ class Loop {
     state::RunFence fence(const std::string& decided_run) const;
     /// After a run did not start or resume because of its fence: the leadership was lost.
     void check_still_leading();
+    /// Right before an action outside the journal (a [decision] hook): the leadership of this
+    /// tick is still live in the store (Leadership::leads_now). Else `what` is said, the tick
+    /// stops leading, and false: a leader paused past its lease acts on nothing.
+    bool still_leading(const std::string& what);
     /// Runs `body`, a playbook started or resumed (`what` it runs, as /healthz says it): the
     /// endpoint answers 503 meanwhile, and a SIGINT/SIGTERM received while it ran (the run
     /// clears the interrupt to run its finally steps) stops the monitor after it (exit 130).

@@ -3,6 +3,8 @@
 // a follower records, the run a dead or deposed leader left, and a run that ended.
 #include "monitor/loop.hpp"
 
+#include "db/connection.hpp"
+
 #include "exec/runner.hpp"
 #include "journal/paths.hpp"
 #include "journal/state.hpp"
@@ -431,6 +433,27 @@ void Loop::check_still_leading() {
     }
 }
 
+bool Loop::still_leading(const std::string& what) {
+    if (m_leadership == nullptr) {
+        return true;
+    }
+    if (m_leading && m_leadership->leads_now()) {
+        return true;
+    }
+    if (m_leading) {
+        m_leading = false;
+        const std::string line = what +
+                                 ": this monitor no longer leads (its leadership of "
+                                 "generation " +
+                                 std::to_string(m_leadership->generation()) +
+                                 " was taken over or expired); it acts on nothing more";
+        log::warn("monitor: {}", line);
+        m_env.out.problem(line);
+        event({{"event", "fenced"}, {"what", what}});
+    }
+    return false;
+}
+
 int Loop::while_running(const std::string& what, const std::function<int()>& body) {
     // The run clears the interrupt to run its finally steps; the count tells the loop that the
     // signal (systemctl stop) was meant for the monitor too.
@@ -512,6 +535,16 @@ void Loop::iterate_shared(bool boundary) {
             m_env.out.say("the shared state answers again");
         }
     } catch (const std::exception& e) {
+        if (db::refused_for_good(e.what())) {
+            // A refused password (rotated without a restart) or a dropped database is not a
+            // server restarting: retried forever, the target would be unprotected while the
+            // monitor looks alive. Fatal, as at the start (docs/config.md).
+            log::error("monitor: the shared state refused this monitor: {}", e.what());
+            throw util::Error(std::string("the shared state refused this monitor (") + e.what() +
+                                  "): it cannot act or follow; stopping",
+                              util::ExitCode::run_failed,
+                              "fix [state] dsn (a rotated password?) and restart the monitor");
+        }
         // What the store refused is tried again at the next tick (a record, a tick line); this
         // tick acted on nothing it could not record.
         m_leading = false;

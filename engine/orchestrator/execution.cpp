@@ -129,6 +129,12 @@ void Execution::lifecycle(std::string_view event, const playbook::Step* step,
     }
     auto ctx = context(step ? *step : m_no_step);
     for (const auto& name : it->second) {
+        {
+            // A hook is recorded after it ran: the fence is checked before it, so a holder that
+            // lost the run lock (paused past its lease, taken over) runs no hook (break-it 32/04).
+            std::lock_guard lock(m_record_mutex);
+            m_writer->check_fence();
+        }
         auto result = actions::run_hook(ctx, name, actions::hook_event(ctx, event, status, extra));
         std::string outcome(actions::to_string(result.status));
         std::string reason;

@@ -32,6 +32,11 @@ class Leadership {
     /// The generation of the leadership this process won last (0: none, or alone on its
     /// state): what a run it starts is fenced by (RunFence).
     virtual std::uint64_t generation() const = 0;
+    /// True when the leadership this process won is still live now, read from the store
+    /// without renewing it: the check right before an action outside the journal (an approval
+    /// request, a [decision] hook), so a leader paused past its lease acts on nothing after a
+    /// takeover. False when it cannot tell (the store did not answer).
+    virtual bool leads_now() const = 0;
     /// Who leads now; nullopt when nobody does.
     virtual std::optional<Leader> leader() const = 0;
     /// Gives the leadership up now (a clean exit), so a follower takes over at its next
@@ -45,6 +50,7 @@ class SoleLeadership final : public Leadership {
     explicit SoleLeadership(Holder me) : m_me(std::move(me)) {}
     bool may_act() override { return true; }
     std::uint64_t generation() const override { return 0; }
+    bool leads_now() const override { return true; }
     std::optional<Leader> leader() const override { return Leader{m_me, 1, ""}; }
     void step_down() noexcept override {}
 

@@ -190,12 +190,7 @@ class MemoryAppender final : public journal::Appender {
           m_where(std::move(where)), m_next_seq(next_seq), m_last_hash(std::move(last_hash)) {}
 
     std::uint64_t append(boost::json::object record, journal::Durability) override {
-        if (m_row->generation != m_generation || !m_row->live()) {
-            throw util::Error("journal " + m_where + ": the run lock of generation " +
-                                  std::to_string(m_generation) +
-                                  " was lost; nothing more is recorded",
-                              util::ExitCode::state_unwritable);
-        }
+        check_fence();
         const auto now =
             m_row->clock != nullptr ? m_row->clock->now() : std::chrono::system_clock::now();
         const std::uint64_t seq = m_next_seq;
@@ -205,6 +200,14 @@ class MemoryAppender final : public journal::Appender {
         m_last_hash = util::sha256_hex(line);
         ++m_next_seq;
         return seq;
+    }
+    void check_fence() override {
+        if (m_row->generation != m_generation || !m_row->live()) {
+            throw util::Error("journal " + m_where + ": the run lock of generation " +
+                                  std::to_string(m_generation) +
+                                  " was lost; nothing more is recorded",
+                              util::ExitCode::state_unwritable);
+        }
     }
     void sync() override {}
     bool space_exhausted() const override { return false; }

@@ -43,6 +43,18 @@ class PgLeadership final : public Leadership {
         }
     }
     std::uint64_t generation() const override { return m_generation; }
+    bool leads_now() const override {
+        if (!m_lease) {
+            return false;
+        }
+        try {
+            const auto now = m_store.leader();
+            return now && now->generation == m_generation;
+        } catch (const std::exception& e) {
+            log::warn("leadership: {}", e.what());
+            return false;
+        }
+    }
     std::optional<Leader> leader() const override { return m_store.leader(); }
     void step_down() noexcept override {
         if (m_lease) {

@@ -286,6 +286,26 @@ class PgAppender final : public journal::Appender {
                  ": cannot make its last records durable: " + db::db_error_text(e));
         }
     }
+    void check_fence() override {
+        if (m_broken) {
+            throw util::Error(m_why, util::ExitCode::state_unwritable);
+        }
+        if (!m_conn) {
+            return; // reconnecting restores what was unflushed: the next append does it
+        }
+        try {
+            pqxx::work tx(*m_conn);
+            still_live(tx); // fails, fenced, when the lease was taken over or expired
+            tx.commit();
+        } catch (const util::Error&) {
+            throw;
+        } catch (const std::exception& e) {
+            // Cannot tell now: the record after the effect is fenced (and retried) as ever.
+            m_conn.reset();
+            log::warn("journal {}: cannot check the run lock before a hook: {}", m_where,
+                      db::db_error_text(e));
+        }
+    }
     bool space_exhausted() const override { return false; }
     bool broken() const override { return m_broken; }
     bool fenced() const override { return m_fenced; }

@@ -168,6 +168,42 @@ std::vector<ApprovalRequest> PgStore::approvals() const {
 }
 
 namespace {
+std::string leadership_lost(pqxx::work& tx, const std::string& s, std::uint64_t generation);
+} // namespace
+
+void PgStore::request_approval(const ApprovalRequest& a, std::uint64_t leader_generation) {
+    check_decision_id(a.decision_id);
+    auto c = session();
+    pqxx::work tx(c.conn);
+    if (leader_generation != 0) {
+        // In the transaction that files it: the leadership is still this monitor's and live
+        // (a leader paused past its lease files nothing after a takeover).
+        if (auto lost = leadership_lost(tx, m_s, leader_generation); !lost.empty()) {
+            throw util::Error("no approval request filed for " + a.decision_id + ": " + lost,
+                              util::ExitCode::locked);
+        }
+    }
+    // Two monitors filing at once see each other's request: one incident, one request.
+    tx.exec("LOCK TABLE " + m_s + "approvals IN SHARE ROW EXCLUSIVE MODE");
+    std::vector<ApprovalRequest> all;
+    for (const auto& row : tx.exec("SELECT decision_id, doc FROM " + m_s + "approvals")) {
+        all.push_back(parse_approval(row[1].as<std::string>(),
+                                     m_where + " approvals/" + row[0].as<std::string>()));
+    }
+    if (auto twin = pending_twin(all, a); !twin.empty()) {
+        throw util::Error("no approval request filed for " + a.decision_id + ": request " + twin +
+                              " of condition " + a.condition +
+                              " is pending (one incident, one request)",
+                          util::ExitCode::locked);
+    }
+    tx.exec_params("INSERT INTO " + m_s +
+                       "approvals (decision_id, doc) VALUES ($1, $2)"
+                       " ON CONFLICT (decision_id) DO UPDATE SET doc = excluded.doc",
+                   a.decision_id, approval_json(a));
+    tx.commit();
+}
+
+namespace {
 
 // The leadership of `generation` is live now (its row locked FOR SHARE until `tx` ends, so no
 // takeover commits meanwhile). "" when it is; else why not.
@@ -443,7 +479,8 @@ PgStore::LeaseRow PgStore::lease_row(const std::string& row_name) const {
     auto r = tx.exec_params(
         "SELECT generation, held,"
         " held AND (expires_at IS NULL OR expires_at > clock_timestamp()), holder,"
-        " to_char(expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
+        " to_char(expires_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"'),"
+        " to_char(acquired_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')"
         " FROM " +
             m_s + "lease WHERE name = $1",
         row_name);
@@ -456,6 +493,12 @@ PgStore::LeaseRow PgStore::lease_row(const std::string& row_name) const {
     row.live = r[0][2].as<bool>();
     row.holder = holder_of_text(text_or_null(r[0][3]));
     row.expires_at = text_or_null(r[0][4]).value_or("");
+    row.acquired_at = text_or_null(r[0][5]).value_or("");
+    if (row.holder && !row.acquired_at.empty()) {
+        // The holder's own "started" is when its process built it (a monitor's start, days
+        // before it took over): the row knows when this generation took the lease.
+        row.holder->started = row.acquired_at;
+    }
     return row;
 }
 

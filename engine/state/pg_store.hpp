@@ -77,6 +77,7 @@ class PgStore : public Store {
     void put_approval(const ApprovalRequest& a) override;
     std::optional<ApprovalRequest> approval(const std::string& decision_id) const override;
     std::vector<ApprovalRequest> approvals() const override;
+    void request_approval(const ApprovalRequest& a, std::uint64_t leader_generation) override;
 
     std::optional<decision::BaselineBook> baselines() const override;
     void put_baselines(const decision::BaselineBook& book) override;
@@ -133,6 +134,8 @@ class PgStore : public Store {
         bool live = false; ///< held and not past its expiry
         std::optional<Holder> holder;
         std::string expires_at; ///< RFC 3339 UTC; "" when none
+        /// When this generation took it (RFC 3339 UTC; "" when never): a leader's "since".
+        std::string acquired_at;
     };
     LeaseRow lease_row() const;
 

@@ -109,6 +109,38 @@ std::string tick_line(const decision::DecisionRecord& r, const std::string& writ
     return util::json_text(line);
 }
 
+std::string pending_twin(const std::vector<ApprovalRequest>& all, const ApprovalRequest& a) {
+    for (const auto& o : all) {
+        if (o.decision_id != a.decision_id && o.condition == a.condition && o.state == "pending" &&
+            o.expires_at >= a.requested_at) {
+            return o.decision_id;
+        }
+    }
+    return "";
+}
+
+std::optional<ApprovalRequest> approved_twin(const std::vector<ApprovalRequest>& all,
+                                             const ApprovalRequest& a) {
+    for (const auto& o : all) {
+        if (o.decision_id != a.decision_id && o.condition == a.condition && o.state == "approved" &&
+            o.requested_at <= a.expires_at && a.requested_at <= o.expires_at) {
+            return o;
+        }
+    }
+    return std::nullopt;
+}
+
+void Approvals::request_approval(const ApprovalRequest& a, std::uint64_t /*leader_generation*/) {
+    // Alone on its state (no leader row): the twin check is all there is to do.
+    if (auto twin = pending_twin(approvals(), a); !twin.empty()) {
+        throw util::Error("no approval request filed for " + a.decision_id + ": request " + twin +
+                              " of condition " + a.condition +
+                              " is pending (one incident, one request)",
+                          util::ExitCode::locked);
+    }
+    put_approval(a);
+}
+
 std::string approval_json(const ApprovalRequest& a) {
     boost::json::object o{
         {"version", 1},

@@ -77,7 +77,22 @@ class Approvals {
     virtual std::optional<ApprovalRequest> approval(const std::string& decision_id) const = 0;
     /// Every request, oldest first (decision ids start with their time).
     virtual std::vector<ApprovalRequest> approvals() const = 0;
+    /// Files `a`, a new request of the monitor that leads under `leader_generation` (0: alone on
+    /// its state), keeping nothing and throwing util::Error exit 4 (locked) when that leadership
+    /// is no longer live, or when another request of the same condition is still pending and
+    /// unexpired at `a.requested_at` (one incident, one request). A shared store checks both in
+    /// the transaction that keeps it.
+    virtual void request_approval(const ApprovalRequest& a, std::uint64_t leader_generation);
 };
+
+/// Another request of `a`'s condition that is pending and unexpired at `a.requested_at` among
+/// `all` (its decision id), "" when none.
+std::string pending_twin(const std::vector<ApprovalRequest>& all, const ApprovalRequest& a);
+/// Another request of `a`'s condition among `all` that was approved and was open at the same
+/// time as `a` (their [requested_at, expires_at] overlap: one incident), nullopt when none:
+/// `rollback approve` of `a` then starts no second run.
+std::optional<ApprovalRequest> approved_twin(const std::vector<ApprovalRequest>& all,
+                                             const ApprovalRequest& a);
 
 /// The baselines the monitor learnt, kept across its restarts.
 class Baselines {

@@ -75,8 +75,7 @@ TEST_SUITE("config") {
         // cannot pass a file they then refuse (break-it finding: an unterminated quote).
         CHECK(diagnostics_of("[state]\ndsn = \"host=db.invalid password='Sekr3tPassw0rdQ "
                              "user=x\"\n") ==
-              "2:1: state: invalid DSN host=db.invalid password=***: unterminated quoted string "
-              "in connection info string\n");
+              "2:1: state: invalid DSN: unterminated quoted string in connection info string\n");
         CHECK(diagnostics_of("[target]\nstate = \"host=/tmp nosuchparam=1\"\n")
                   .find("2:1: state: invalid DSN") == 0);
         CHECK(
@@ -86,5 +85,54 @@ TEST_SUITE("config") {
             diagnostics_of("[source.db]\nkind = \"sql\"\ndsn = \"host='x\"\nquery = \"SELECT 1\"\n")
                 .find("3:7: source \"db\": invalid DSN") != std::string::npos);
         CHECK(diagnostics_of("[state]\ndsn = \"host=/run/pg dbname='a b'\"\n").empty());
+    }
+
+    TEST_CASE("shared state: a mistyped DSN never shows its password (break-it 32/01)") {
+        // No "://" (the scheme's colon missing): the password cannot be found by its place.
+        auto d = diagnostics_of("[state]\ndsn = \"postgresql//rb:Sekr3tPW-01a@localhost/pg\"\n");
+        CHECK(d == "2:1: state: not a PostgreSQL connection string (not shown: it may hold a "
+                   "password)\n");
+        // The line echoed under the error is masked with the same secret.
+        CHECK(util::mask_secrets("dsn = \"postgresql//rb:Sekr3tPW-01a@localhost/pg\"") ==
+              "dsn = \"***\"");
+        // key=value with the '=' after "password" missing: libpq quotes the words it stopped at.
+        d = diagnostics_of("[state]\ndsn = \"host=/x user=rb passwordSekr3tPW-01b\"\n");
+        CHECK(d == "2:1: state: invalid DSN: missing \"=\" after \"***\" in connection info "
+                   "string\n");
+        d = diagnostics_of("[state]\ndsn = \"host=/x user=rb password Sekr3tPW-01c\"\n");
+        CHECK(d.find("Sekr3tPW-01c") == std::string::npos);
+        CHECK(d.rfind("2:1: state: invalid DSN: ", 0) == 0);
+        CHECK(util::mask_secrets("host=/x user=rb password Sekr3tPW-01c").find("Sekr3tPW") ==
+              std::string::npos);
+    }
+
+    TEST_CASE("shared state: an option value libpq refuses at connect is refused at load (32/06)") {
+        const std::string base = "[state]\ndsn = \"host=/run/pg user=rb password=Pw-06-sekrit ";
+        CHECK(diagnostics_of(base + "port=23x02\"\n") ==
+              "2:1: state: invalid DSN host=/run/pg password=*** port=23x02 user=rb: invalid port "
+              "number: \"23x02\" (1 to 65535)\n");
+        CHECK(diagnostics_of(base + "port=65536\"\n").find("invalid port number: \"65536\"") !=
+              std::string::npos);
+        CHECK(diagnostics_of(base + "sslmode=bogus\"\n")
+                  .find("invalid sslmode value: \"bogus\" (one of disable, allow, prefer, "
+                        "require, verify-ca, verify-full)") != std::string::npos);
+        CHECK(diagnostics_of(base + "connect_timeout=abc\"\n")
+                  .find("invalid integer value \"abc\" for connection option "
+                        "\"connect_timeout\"") != std::string::npos);
+        CHECK(diagnostics_of(base + "target_session_attrs=bogus\"\n")
+                  .find("invalid target_session_attrs value") != std::string::npos);
+        CHECK(diagnostics_of(base + "gssencmode=nope\"\n").find("invalid gssencmode value") !=
+              std::string::npos);
+        CHECK(diagnostics_of("[state]\ndsn = \"postgresql://rb@h:5432,h2:5433/db?sslmode=require"
+                             "&connect_timeout=5\"\n")
+                  .empty());
+        CHECK(diagnostics_of(base + "port=23x02\"\n").find("Pw-06-sekrit") == std::string::npos);
+    }
+
+    TEST_CASE("shared state: a lease past PostgreSQL's lock_timeout is a located error (32/09)") {
+        CHECK(diagnostics_of("[state]\ndsn = \"dbname=rb\"\nlease = \"1000000h\"\n") ==
+              "3:1: state: key \"lease\": at most 596h (PostgreSQL's lock_timeout limit)\n");
+        CHECK(diagnostics_of("[state]\ndsn = \"dbname=rb\"\nlease = \"596h\"\n").empty());
+        CHECK(diagnostics_of("[state]\ndsn = \"dbname=rb\"\nlease = \"24h\"\n").empty());
     }
 }

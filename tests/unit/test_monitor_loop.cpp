@@ -46,6 +46,9 @@ class CapturedOutput final : public monitor::LoopOutput {
     bool said_line(const std::string& line) const {
         return std::find(said.begin(), said.end(), line) != said.end();
     }
+    bool problem_with(const std::string& line) const {
+        return std::find(problems.begin(), problems.end(), line) != problems.end();
+    }
     std::vector<decision::DecisionRecord> records;
     std::vector<std::string> said, problems;
 };
@@ -163,6 +166,7 @@ class FakeLeadership final : public state::Leadership {
   public:
     bool may_act() override { return leads; }
     std::uint64_t generation() const override { return generation_; }
+    bool leads_now() const override { return leads && !deposed; }
     std::optional<state::Leader> leader() const override {
         state::Holder h;
         h.host = "leader-host";
@@ -171,6 +175,8 @@ class FakeLeadership final : public state::Leadership {
     }
     void step_down() noexcept override {}
     bool leads = false;
+    /// Set: the leadership was taken over since the tick's may_act() (a pause past the lease).
+    bool deposed = false;
     std::uint64_t generation_ = 3;
 };
 
@@ -429,6 +435,41 @@ TEST_SUITE("monitor") {
         CHECK(w.starter.triggers.size() == 1);
     }
 
+    TEST_CASE("loop: a reload naming another state is rejected loudly (break-it 32/08)") {
+        World w("mode = \"auto\"\n");
+        const std::string text = util::read_file(w.config_file);
+        const std::string with_state =
+            "[state]\ndsn = \"host=/run/pg dbname=rb password=Pw-08-sekrit\"\nschema = \"hupa\"\n" +
+            text;
+        util::write_file_atomic(w.config_file, with_state);
+        auto loop = w.make_loop();
+        loop->iterate(true);
+        SUBCASE("schema and lease changed") {
+            std::string moved = with_state;
+            moved.replace(moved.find("\"hupa\""), 6, "\"hupb\"\nlease = \"10s\"");
+            util::write_file_atomic(w.config_file, moved);
+            loop->reload();
+            REQUIRE(w.out.problems.size() == 1);
+            CHECK(w.out.problems[0] ==
+                  "reload rejected; keeping the running config:\n[state] schema, [state] lease "
+                  "changed in " +
+                      w.config_file.string() +
+                      ": a reload cannot move the monitor to another state; restart the monitor "
+                      "to apply it (systemctl restart); nothing of the new file applies until "
+                      "then");
+        }
+        SUBCASE("the shared state dropped") {
+            util::write_file_atomic(w.config_file, text);
+            loop->reload();
+            REQUIRE(w.out.problems.size() == 1);
+            CHECK(w.out.problems[0].find("[state] changed in ") != std::string::npos);
+        }
+        CHECK_FALSE(w.out.said_line("reloaded " + w.config_file.string()));
+        CHECK(w.events().find("\"event\":\"reload_rejected\"") != std::string::npos);
+        REQUIRE(loop->monitor().config().shared_state);
+        CHECK(loop->monitor().config().shared_state->schema == "hupa"); // the running one kept
+    }
+
     TEST_CASE("loop: a finished run is noticed — a recurrence is reported not triggered") {
         World w("mode = \"auto\"\nwatch_after = \"1h\"\n");
         auto loop = w.make_loop();
@@ -541,6 +582,80 @@ TEST_SUITE("monitor") {
         }
         CHECK(w.store.approvals().size() == 1);
         CHECK(w.starter.triggers.empty());
+    }
+
+    TEST_CASE("loop: a leader deposed during its tick files no request and calls no hook") {
+        World w("mode = \"confirm\"\napproval_timeout = \"30m\"\nhooks = [\"notify\"]\n");
+        w.value("9");
+        auto loop = w.make_loop();
+        FakeLeadership lead;
+        lead.leads = true;
+        lead.deposed = true; // paused past its lease after may_act(): another monitor leads now
+        loop->set_leadership(lead);
+        loop->iterate(true);
+
+        REQUIRE(w.out.records.size() == 1);
+        CHECK(w.out.records[0].action == Action::request_approval);
+        CHECK(w.store.approvals().empty());
+        CHECK(w.calls_of((w.dir / "hooks" / "notify").string()) == 0);
+        CHECK_FALSE(loop->leading());
+        const std::string id = decision::record_id(w.out.records[0]);
+        CHECK(w.out.problem_with("no approval request filed for " + id +
+                                 ": this monitor no longer leads (its leadership of generation 3 "
+                                 "was taken over or expired); it acts on nothing more"));
+        CHECK(w.events().find("\"event\":\"fenced\"") != std::string::npos);
+    }
+
+    TEST_CASE("loop: a second request for one incident is not filed") {
+        World w("mode = \"confirm\"\napproval_timeout = \"30m\"\nhooks = [\"notify\"]\n");
+        w.value("9");
+        // Another monitor (the leader before a takeover) asked for this incident already.
+        state::ApprovalRequest other;
+        other.decision_id = "20200101T000000.000Z-0000abcd";
+        other.requested_at = w.clock.t - std::chrono::minutes(1);
+        other.expires_at = w.clock.t + std::chrono::minutes(29);
+        other.condition = "corruption";
+        w.store.put_approval(other);
+        auto loop = w.make_loop();
+        FakeLeadership lead;
+        lead.leads = true;
+        loop->set_leadership(lead);
+        loop->iterate(true);
+
+        REQUIRE(w.out.records.size() == 1);
+        const std::string id = decision::record_id(w.out.records[0]);
+        CHECK_FALSE(w.store.approval(id).has_value());
+        CHECK(w.store.approvals().size() == 1);
+        CHECK(w.calls_of((w.dir / "hooks" / "notify").string()) == 0);
+        CHECK(w.out.problem_with("no approval request filed for " + id + ": request " +
+                                 other.decision_id +
+                                 " of condition corruption is pending (one incident, one "
+                                 "request)"));
+    }
+
+    TEST_CASE("approvals: a request open beside an approved one of its condition is its twin") {
+        state::ApprovalRequest a, b;
+        const auto t = util::SystemTime(std::chrono::hours(1000));
+        a.decision_id = "a";
+        a.condition = "corruption";
+        a.requested_at = t;
+        a.expires_at = t + std::chrono::minutes(30);
+        b = a;
+        b.decision_id = "b";
+        b.requested_at = t + std::chrono::seconds(4);
+        b.expires_at = b.requested_at + std::chrono::minutes(30);
+        a.state = "approved";
+        CHECK(state::approved_twin({a, b}, b).has_value());
+        CHECK(state::pending_twin({a, b}, b).empty()); // a is answered, not pending
+        SUBCASE("another condition, or a request closed before it opened, is none") {
+            auto c = b;
+            c.condition = "latency";
+            CHECK_FALSE(state::approved_twin({a, c}, c).has_value());
+            auto d = b;
+            d.requested_at = a.expires_at + std::chrono::seconds(1);
+            d.expires_at = d.requested_at + std::chrono::minutes(30);
+            CHECK_FALSE(state::approved_twin({a, d}, d).has_value());
+        }
     }
 
     TEST_CASE("loop: a pending request is withdrawn when its incident resolves") {

@@ -223,4 +223,60 @@ argv = ["step-c"]
             }
         }
     }
+
+    TEST_CASE("resume: finally steps that ran at an interruption run again after the resumed "
+              "steps (break-it 32/02)") {
+        test::TempDir dir;
+        const auto file = dir.write("pb.toml", R"(
+[playbook]
+name = "t"
+[[step]]
+id = "a"
+action = "exec"
+argv = ["step-a"]
+[[step]]
+id = "b"
+action = "exec"
+argv = ["step-b"]
+idempotent = true
+[[step]]
+id = "c"
+action = "exec"
+argv = ["step-c"]
+[[finally]]
+id = "fin"
+action = "exec"
+argv = ["fin"]
+)");
+        const auto pb = playbook::load(file, {});
+        report::NullObserver quiet;
+        const std::string run_id = "20261206T120000Z-abcdef";
+        orchestrator::RunOptions opts;
+        opts.state_dir = dir.path() / "state";
+        state::LocalStore store(opts.state_dir);
+        std::string journal_path;
+        {
+            // SIGTERM while b ran (a monitor's hand-over): b interrupted, fin runs then.
+            test::FakeProcessRunner first;
+            first.outcomes["step-b"] = test::FakeProcessRunner::ended(exec::Ending::interrupted);
+            auto lease = store.acquire_lease(state::this_process_holder(run_id, "test")).lease;
+            REQUIRE(lease);
+            auto out = orchestrator::run(orchestrator::make_plan(pb, {}, {}), opts, store, *lease,
+                                         run_id, first, quiet);
+            CHECK(out.status == journal::RunStatus::interrupted);
+            CHECK(first.programs() == std::vector<std::string>{"step-a", "step-b", "fin"});
+            journal_path = out.journal;
+        }
+        test::FakeProcessRunner again;
+        orchestrator::ResumeOptions ro;
+        ro.state_dir = opts.state_dir;
+        ro.user = "test";
+        auto lease = store.acquire_lease(state::this_process_holder(run_id, "test")).lease;
+        REQUIRE(lease);
+        auto out =
+            orchestrator::resume(pb, journal::read(journal_path), ro, store, *lease, again, quiet);
+        CHECK(out.status == journal::RunStatus::succeeded);
+        // The cleanup comes after everything else, as docs/playbook.md promises.
+        CHECK(again.programs() == std::vector<std::string>{"step-b", "step-c", "fin"});
+    }
 }

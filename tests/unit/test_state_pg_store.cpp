@@ -250,6 +250,78 @@ TEST_SUITE("state") {
         CHECK(store.policy_memory_document()->find(k_run_a) != std::string::npos);
     }
 
+    TEST_CASE("PgStore: a holder taken over fails the fence check before a hook (32/04)") {
+        FreshSchema schema;
+        test::TempDir dir;
+        state::PgStore store(test_dsn(), dir.path(), schema.options(300ms));
+        auto a = store.acquire_lease(state::this_process_holder(k_run_a, "a")).lease;
+        REQUIRE(a);
+        auto journal = store.create_journal(k_run_a, {{"run_id", k_run_a}}, *a);
+        CHECK_NOTHROW(journal->check_fence()); // live: the hook may run
+        std::this_thread::sleep_for(450ms);
+        auto b = store.acquire_lease(state::this_process_holder(k_run_a, "b"));
+        REQUIRE(b.lease);
+        try {
+            journal->check_fence();
+            FAIL("a holder taken over passed the fence before a hook");
+        } catch (const util::Error& e) {
+            CHECK(e.code() == util::ExitCode::state_unwritable);
+            CHECK(std::string(e.what()).find("lost the run lock of generation " +
+                                             std::to_string(a->generation())) != std::string::npos);
+        }
+        CHECK(journal->fenced());
+        CHECK(store.read_journal(k_run_a).records.empty()); // it appended nothing
+    }
+
+    TEST_CASE("PgStore: a deposed leader files no approval request; one incident one request") {
+        FreshSchema schema;
+        test::TempDir dir;
+        state::PgStore a(test_dsn(), dir.path(), schema.options(1000ms));
+        state::PgStore b(test_dsn(), dir.path(), schema.options(1000ms));
+        auto la = a.leadership(state::this_process_holder("", "monitor"));
+        const auto holder_b = state::this_process_holder("", "monitor"); // b starts now
+        auto lb = b.leadership(holder_b);
+        REQUIRE(la->may_act());
+        CHECK(la->leads_now());
+        std::this_thread::sleep_for(1200ms); // a paused past its lease
+        REQUIRE(lb->may_act());              // b took over
+        // `status`'s "since" is when b took the lead, not when its process started (32/07).
+        REQUIRE(a.leader());
+        CHECK(a.leader()->holder.started > holder_b.started);
+        CHECK(a.leader()->holder.started == a.lease_row("leader").acquired_at);
+        CHECK_FALSE(la->leads_now());
+        CHECK(lb->leads_now());
+        const auto now =
+            std::chrono::time_point_cast<util::Millis>(std::chrono::system_clock::now());
+        state::ApprovalRequest rb;
+        rb.decision_id = "20261206T135924.000Z-7933fb01";
+        rb.requested_at = now;
+        rb.expires_at = now + std::chrono::minutes(30);
+        rb.condition = "corruption";
+        b.request_approval(rb, lb->generation());
+        auto ra = rb;
+        ra.decision_id = "20261206T135920.000Z-cc64582a";
+        try {
+            a.request_approval(ra, la->generation());
+            FAIL("a deposed leader filed an approval request");
+        } catch (const util::Error& e) {
+            CHECK(e.code() == util::ExitCode::locked);
+            CHECK(std::string(e.what()).find("no longer leads") != std::string::npos);
+        }
+        // The leader itself: a second request while the first is pending is the same incident.
+        try {
+            b.request_approval(ra, lb->generation());
+            FAIL("two pending requests for one incident");
+        } catch (const util::Error& e) {
+            CHECK(e.code() == util::ExitCode::locked);
+            CHECK(std::string(e.what()).find("request " + rb.decision_id +
+                                             " of condition corruption is pending") !=
+                  std::string::npos);
+        }
+        REQUIRE(a.approvals().size() == 1);
+        CHECK(a.approvals()[0].decision_id == rb.decision_id);
+    }
+
     TEST_CASE("PgStore: taking the run lock does not wait on a silent transaction") {
         FreshSchema schema;
         test::TempDir dir;
