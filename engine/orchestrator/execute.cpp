@@ -302,10 +302,6 @@ RunOutcome resume(const playbook::Playbook& pb, const ResumeJournal& rj,
                                        : ProbeFinding::Verdict::unknown,
                             a.state};
     };
-    // "finally steps run after everything else" (docs/playbook.md): a run interrupted mid-way
-    // (a SIGTERM hand-over) ran its finally steps then; when this resume runs regular steps
-    // after them, they run again at the end (break-it 32/02).
-    bool regular_ran = false;
     auto decide = [&](const PlannedStep& ps) -> StepDecision {
         const actions::Action* action = actions::find_action(ps.step->action);
         Probes these = probes;
@@ -314,18 +310,10 @@ RunOutcome resume(const playbook::Playbook& pb, const ResumeJournal& rj,
         } else {
             these.action = action_probe;
         }
-        const journal::StepState* recorded = state.step(ps.step->id);
-        const bool marked = contains(options.mark_done, ps.step->id);
-        StepDecision d = decide_resume({ps, recorded, settled.blocked.count(ps.step->id) != 0,
-                                        marked, contains(options.retry, ps.step->id)},
-                                       run_id, these);
-        if (!ps.is_finally) {
-            regular_ran |= d.plan == StepPlan::run;
-        } else if (d.plan == StepPlan::already_done && regular_ran && !marked &&
-                   recorded != nullptr && ps.selected) {
-            d = {StepPlan::run, recorded->attempts + 1, {}};
-        }
-        return d;
+        return decide_resume({ps, state.step(ps.step->id), settled.blocked.count(ps.step->id) != 0,
+                              contains(options.mark_done, ps.step->id),
+                              contains(options.retry, ps.step->id)},
+                             run_id, these);
     };
     auto out = ex.drive(plan, decide);
     log::info("run {} resumed and finished: {}", run_id, journal::to_string(out.status));
