@@ -130,7 +130,7 @@ TEST_SUITE("config") {
     }
 
     TEST_CASE("shared state: a lease past PostgreSQL's lock_timeout is a located error (32/09)") {
-        CHECK(diagnostics_of("[state]\ndsn = \"dbname=rb\"\nlease = \"1000000h\"\n") ==
+        CHECK(diagnostics_of("[state]\ndsn = \"dbname=rb\"\nlease = \"1000h\"\n") ==
               "3:1: state: key \"lease\": at most 596h (PostgreSQL's lock_timeout limit)\n");
         CHECK(diagnostics_of("[state]\ndsn = \"dbname=rb\"\nlease = \"596h\"\n").empty());
         CHECK(diagnostics_of("[state]\ndsn = \"dbname=rb\"\nlease = \"24h\"\n").empty());
