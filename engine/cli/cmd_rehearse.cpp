@@ -42,7 +42,9 @@ int cmd_rehearse(const Args& args) {
                           "rollback rehearse -p PLAYBOOK");
     }
     auto pb = load_playbook(playbook_file, parse_var_overrides(vars));
-    auto state_dir = resolve_state_dir(common, playbook_file).dir;
+    const StateDir sd = resolve_state_dir(common, playbook_file);
+    prepare_state_dir(sd, "rehearse", "rehearsals/, rollback.log");
+    const auto& state_dir = sd.dir;
     start_logging(state_dir, common.verbose, "rehearse");
     auto wanted = split_list(only);
     exec::RealProcessRunner runner;
