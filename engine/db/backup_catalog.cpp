@@ -228,6 +228,26 @@ std::vector<BackupManifest> BackupCatalog::list() const {
     return out;
 }
 
+std::vector<BackupManifest> BackupCatalog::list_readable(std::vector<std::string>* skipped) const {
+    require_exists();
+    std::vector<BackupManifest> out;
+    for (const auto& e : fs::directory_iterator(m_dir)) {
+        if (e.is_regular_file() && e.path().extension() == ".json") {
+            try {
+                out.push_back(read_manifest(e.path()));
+            } catch (const std::exception& ex) {
+                if (skipped != nullptr) {
+                    skipped->push_back(ex.what());
+                }
+            }
+        }
+    }
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+        return a.time != b.time ? a.time < b.time : a.id < b.id;
+    });
+    return out;
+}
+
 BackupManifest BackupCatalog::get(const std::string& id) const {
     for (auto& m : list()) {
         if (m.id == id) {
