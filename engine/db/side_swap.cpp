@@ -183,6 +183,7 @@ SideSwapOutcome run_side_swap(exec::ProcessRunner& runner, const RestoreSpec& pr
             say("restoring " + m.id + " into " + side + " (" + std::to_string(toc.entries) +
                 " items, jobs " + std::to_string(prm.jobs) + ")");
             RestoreRequest rq{dsn, side, dump_path(m), prm.jobs, toc.entries, db, run.progress};
+            rq.expected = run.expected_restore;
             rq.on_created = [&] { advance(run, dsn, side, mark, RestoreStage::side_created); };
             RestoreResult rr = restore_into_new_database(runner, rq);
             timings["create_s"] = std::chrono::duration<double>(rr.create_time).count();
