@@ -13,6 +13,7 @@ owner=65534
 as_owner() { setpriv --reuid=$owner --regid=$owner --clear-groups "$@"; }
 as_owner test -x "$RB" || { echo "skip: $RB is not executable by uid $owner"; exit 125; }
 chmod 0755 "$WORK"
+mkdir -p cat
 mkdir -p svc && chown $owner:$owner svc && chmod 0750 svc
 cat > pb.toml <<TOML
 [playbook]
