@@ -199,10 +199,12 @@ struct PgRestore {
     // The step's work: db::run_side_swap for this run, its outcome as the step's result.
     static Result run(const Context& ctx, const Params& params) {
         Result res;
-        SideSwapOutcome o =
-            run_side_swap(ctx.runner, params.spec,
-                          {ctx.run_id, ctx.playbook.directory, ctx.run_dir / "reconcile",
-                           ctx.step.id, ctx.progress, ctx.stage});
+        SideSwapRun run{ctx.run_id,  ctx.playbook.directory, ctx.run_dir / "reconcile",
+                        ctx.step.id, ctx.progress,           ctx.stage};
+        if (auto r = db::last_rehearsal(ctx.state_dir, ctx.step.id); r && r->restore_s > 0) {
+            run.expected_restore = util::Millis(static_cast<long long>(r->restore_s * 1000));
+        }
+        SideSwapOutcome o = run_side_swap(ctx.runner, params.spec, run);
         if (o.ok) {
             res.status = Status::succeeded;
             res.exit_code = 0;

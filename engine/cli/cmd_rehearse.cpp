@@ -7,6 +7,7 @@
 #include "cli/options.hpp"
 #include "cli/state_dir.hpp"
 #include "exec/runner.hpp"
+#include "journal/paths.hpp"
 #include "util/error.hpp"
 #include "util/json_text.hpp"
 #include "util/secrets.hpp"
@@ -15,6 +16,7 @@
 #include <algorithm>
 #include <boost/json/serialize.hpp>
 #include <cstdio>
+#include <filesystem>
 
 namespace rollback::cli {
 
@@ -42,7 +44,9 @@ int cmd_rehearse(const Args& args) {
                           "rollback rehearse -p PLAYBOOK");
     }
     auto pb = load_playbook(playbook_file, parse_var_overrides(vars));
-    auto state_dir = resolve_state_dir(common, playbook_file).dir;
+    const StateDir sd = resolve_state_dir(common, playbook_file);
+    prepare_state_dir(sd, "rehearse", "rehearsals/, rollback.log");
+    const auto& state_dir = sd.dir;
     start_logging(state_dir, common.verbose, "rehearse");
     auto wanted = split_list(only);
     exec::RealProcessRunner runner;
@@ -55,15 +59,22 @@ int cmd_rehearse(const Args& args) {
     for (const auto& s : pb.finally) {
         steps.push_back(&s);
     }
+    std::erase_if(steps, [&](const playbook::Step* s) {
+        return s->action != "pg_restore" ||
+               (!wanted.empty() && std::find(wanted.begin(), wanted.end(), s->id) == wanted.end());
+    });
+    // Every record of this invocation names it and how many steps it has: the monitor counts a
+    // drill as successful only when all of them are recorded and ok (docs/metrics.md).
+    const std::string rehearse_id = journal::new_run_id();
+    const std::string playbook_abs = std::filesystem::absolute(pb.file).lexically_normal().string();
     for (const playbook::Step* s : steps) {
-        if (s->action != "pg_restore" ||
-            (!wanted.empty() && std::find(wanted.begin(), wanted.end(), s->id) == wanted.end())) {
-            continue;
-        }
         ++rehearsed;
         auto r = actions::rehearse_pg_restore(pb, *s, runner, dsn, [](const std::string& line) {
             std::fprintf(stderr, "%s\n", util::mask_secrets(line).c_str());
         });
+        r.rehearse_id = rehearse_id;
+        r.of = static_cast<int>(steps.size());
+        r.playbook = playbook_abs;
         auto file = db::save_rehearsal(state_dir, r);
         all_ok = all_ok && r.ok;
         if (common.json) {

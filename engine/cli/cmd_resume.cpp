@@ -46,6 +46,7 @@ int cmd_resume(const Args& args) {
         return 0;
     }
     const StateDir sd = resolve_state_dir(common, playbook_opt);
+    require_state_owner(sd, "resume", "the run's journal, the lock, rollback.log");
     auto store_ptr = open_store(sd);
     if (run_id.empty()) {
         auto latest = store_ptr->latest_run();

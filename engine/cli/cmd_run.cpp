@@ -30,6 +30,9 @@ int cmd_run(const Args& args) {
     auto pb = load_playbook(playbook_path(o), parse_var_overrides(o.vars));
     StartOptions so;
     const StateDir sd = resolve_state_dir(common, pb.file);
+    if (!dry_run) {
+        prepare_state_dir(sd, "run", "the lock, the run's journal, rollback.log");
+    }
     so.state_dir = sd.dir;
     so.shared = sd.shared;
     so.selection = selection_of(o);

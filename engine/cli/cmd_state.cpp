@@ -99,6 +99,7 @@ int import_run(const StateDir& sd, const std::string& file, bool json) {
                               ")",
                           util::ExitCode::invalid);
     }
+    require_state_owner(sd, "state import", "the imported run's journal");
     auto store = open_store(sd);
     store->import_journal(run_id, text);
     if (json) {

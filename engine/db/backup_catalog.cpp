@@ -2,6 +2,7 @@
 #include "db/backup_catalog.hpp"
 
 #include "util/duration.hpp"
+#include "util/file_name.hpp"
 #include "util/files.hpp"
 #include "util/json_text.hpp"
 #include "util/log.hpp"
@@ -227,6 +228,26 @@ std::vector<BackupManifest> BackupCatalog::list() const {
     return out;
 }
 
+std::vector<BackupManifest> BackupCatalog::list_readable(std::vector<std::string>* skipped) const {
+    require_exists();
+    std::vector<BackupManifest> out;
+    for (const auto& e : fs::directory_iterator(m_dir)) {
+        if (e.is_regular_file() && e.path().extension() == ".json") {
+            try {
+                out.push_back(read_manifest(e.path()));
+            } catch (const std::exception& ex) {
+                if (skipped != nullptr) {
+                    skipped->push_back(ex.what());
+                }
+            }
+        }
+    }
+    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+        return a.time != b.time ? a.time < b.time : a.id < b.id;
+    });
+    return out;
+}
+
 BackupManifest BackupCatalog::get(const std::string& id) const {
     for (auto& m : list()) {
         if (m.id == id) {
@@ -239,6 +260,13 @@ BackupManifest BackupCatalog::get(const std::string& id) const {
 }
 
 void BackupCatalog::save(const BackupManifest& m) const {
+    if (m.id.empty() || fs::path(m.id + ".json").has_parent_path()) {
+        // An id read from a foreign or damaged manifest: never a path outside the catalog.
+        throw util::Error("backup id " + util::quoted(m.id) + " in catalog " + m_dir.string() +
+                              " is not a file name the engine makes; nothing was written",
+                          util::ExitCode::invalid,
+                          "the manifest was not written by 'rollback backup'; take a new backup");
+    }
     util::write_file_atomic(m_dir / (m.id + ".json"), util::json_text(to_json(m)) + "\n");
 }
 
@@ -362,11 +390,14 @@ BackupManifest take_backup(exec::ProcessRunner& runner, const BackupCatalog& cat
     for (const auto& k : req.key_tables) {
         m.key_tables.push_back(qualify_table(k));
     }
-    m.id = m.database + "-" + compact_time(m.time);
+    // The database's name as one file name component: "../sales" or "sales/eu" (PostgreSQL
+    // allows any character in a quoted name) never puts a file outside the catalog.
+    const std::string stem = util::file_name_part(m.database);
+    m.id = stem + "-" + compact_time(m.time);
     for (int n = 2; fs::exists(catalog.dir() / (m.id + ".json")) ||
                     fs::exists(catalog.dir() / (m.id + ".dump"));
          ++n) {
-        m.id = m.database + "-" + compact_time(m.time) + "-" + std::to_string(n);
+        m.id = stem + "-" + compact_time(m.time) + "-" + std::to_string(n);
     }
     m.file = m.id + ".dump";
     m.directory = catalog.dir();

@@ -52,6 +52,10 @@ class BackupCatalog {
     void require_exists() const;
     /// Every manifest, oldest first. Throws util::Error for an unreadable or invalid manifest.
     std::vector<BackupManifest> list() const;
+    /// Every readable manifest, oldest first; an unreadable or invalid one (a foreign `.json`,
+    /// a damaged file) is left out and its reason appended to `skipped`. Throws util::Error only
+    /// when the catalog itself cannot be read.
+    std::vector<BackupManifest> list_readable(std::vector<std::string>* skipped) const;
     /// The manifest with `id`; throws util::Error (exit 2) when there is none.
     BackupManifest get(const std::string& id) const;
     /// Writes `m` atomically as <dir>/<id>.json.

@@ -4,10 +4,13 @@
 #include "db/names.hpp"
 #include "db/reconcile_merge.hpp"
 #include "util/error.hpp"
+#include "util/file_name.hpp"
 #include "util/files.hpp"
 #include "util/strings.hpp"
 
 #include <condition_variable>
+#include <cstdint>
+#include <cstdio>
 #include <deque>
 #include <fstream>
 #include <mutex>
@@ -287,6 +290,21 @@ std::string csv_field(const char* value, bool is_null) {
     return "\"" + util::replace_all(std::string(v), "\"", "\"\"") + "\"";
 }
 
+std::string reconcile_file_stem(const std::string& table) {
+    std::string stem = util::file_name_part(table);
+    constexpr size_t k_max = 200;
+    if (stem.size() > k_max) {
+        std::uint64_t h = 14695981039346656037ULL; // FNV-1a 64 of the whole name
+        for (const char c : table) {
+            h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
+        }
+        char tail[18];
+        std::snprintf(tail, sizeof tail, "~%016llx", static_cast<unsigned long long>(h));
+        stem = stem.substr(0, k_max - 17) + tail;
+    }
+    return stem;
+}
+
 ReconcileCounts reconcile_table(pqxx::connection_base& rolled_back, pqxx::connection_base& restored,
                                 const ReconcileSpec& spec, const fs::path& out_dir) {
     const std::string table = qualify_table(spec.table);
@@ -318,8 +336,12 @@ ReconcileCounts reconcile_table(pqxx::connection_base& rolled_back, pqxx::connec
     counts.changed = static_cast<std::int64_t>(changed.size());
 
     fs::create_directories(out_dir);
-    counts.missing_csv = out_dir / (spec.table + ".missing.csv");
-    counts.changed_csv = out_dir / (spec.table + ".changed.csv");
+    const std::string stem = reconcile_file_stem(spec.table);
+    counts.missing_csv = out_dir / (stem + ".missing.csv");
+    counts.changed_csv = out_dir / (stem + ".changed.csv");
+    const std::string found = "table " + spec.table + ": " + std::to_string(counts.missing) +
+                              " missing, " + std::to_string(counts.changed) +
+                              " changed row(s) found, but the export is incomplete";
     {
         std::ofstream out(counts.missing_csv, std::ios::binary | std::ios::trunc);
         out << util::join(column_names(old_tx, table), ",") << "\n";
@@ -329,7 +351,7 @@ ReconcileCounts reconcile_table(pqxx::connection_base& rolled_back, pqxx::connec
             }
         });
         if (!out.flush()) {
-            throw util::Error("cannot write " + counts.missing_csv.string(),
+            throw util::Error("cannot write " + counts.missing_csv.string() + " (" + found + ")",
                               util::ExitCode::run_failed);
         }
     }
@@ -356,7 +378,7 @@ ReconcileCounts reconcile_table(pqxx::connection_base& rolled_back, pqxx::connec
             }
         }
         if (!out.flush()) {
-            throw util::Error("cannot write " + counts.changed_csv.string(),
+            throw util::Error("cannot write " + counts.changed_csv.string() + " (" + found + ")",
                               util::ExitCode::run_failed);
         }
     }

@@ -58,6 +58,11 @@ json::object to_json(const Rehearsal& r) {
     o["verify_s"] = r.verify_s;
     o["drop_s"] = r.drop_s;
     o["total_s"] = r.total_s;
+    if (!r.rehearse_id.empty()) {
+        o["rehearse_id"] = r.rehearse_id;
+        o["of"] = r.of;
+        o["playbook"] = r.playbook;
+    }
     return o;
 }
 

@@ -31,6 +31,12 @@ struct Rehearsal {
     double verify_s = 0;  ///< manifest comparison + asserts
     double drop_s = 0;
     double total_s = 0;
+    /// One `rollback rehearse` invocation: its id, how many steps it rehearses, the playbook
+    /// (absolute). Recorded so that only a drill all of whose steps succeeded counts as one
+    /// (the monitor's rollback_last_successful_rehearsal_age_seconds). Empty / 0: not recorded.
+    std::string rehearse_id;
+    int of = 0;
+    std::string playbook;
 };
 
 /// Rehearses the restore `spec` asks for, as step `step_id`; a relative backup path is relative to
@@ -41,7 +47,8 @@ Rehearsal rehearse_restore(exec::ProcessRunner& runner, const RestoreSpec& spec,
                            const std::string& dsn_override, const ProgressFn& progress);
 
 /// The recorded form: {format, step, time, backup, database, scratch, ok, problems[],
-/// toc_entries, check_s, restore_s, verify_s, drop_s, total_s} (seconds as numbers).
+/// toc_entries, check_s, restore_s, verify_s, drop_s, total_s} (seconds as numbers), and
+/// rehearse_id, of, playbook when set.
 boost::json::object to_json(const Rehearsal& r);
 
 /// Writes `<state_dir>/rehearsals/<time>-<step>.json` atomically; returns its path.

@@ -190,11 +190,20 @@ RestoreResult restore_into_new_database(exec::ProcessRunner& runner, const Resto
         int total = std::max(req.toc_entries, done);
         std::string line =
             "restoring: " + std::to_string(done) + "/" + std::to_string(total) + " items";
-        if (done > 0 && total > done) {
-            auto elapsed = since(t1);
-            util::Millis eta(elapsed.count() * (total - done) / done);
-            line += ", ETA " +
-                    util::format_duration(std::chrono::duration_cast<std::chrono::seconds>(eta));
+        // Time, not items: the count of TOC items says nothing of how long the rest takes (a
+        // large table's data is one item), so the ETA comes only from a rehearsal's measurement.
+        const auto elapsed = std::chrono::duration_cast<std::chrono::seconds>(since(t1));
+        line += ", " + util::format_duration(elapsed) + " elapsed";
+        if (req.expected.count() > 0) {
+            const auto left =
+                std::chrono::duration_cast<std::chrono::seconds>(req.expected) - elapsed;
+            line += left.count() > 0
+                        ? ", ETA " + util::format_duration(left) + " as rehearsed"
+                        : ", longer than the rehearsed " +
+                              util::format_duration(
+                                  std::chrono::duration_cast<std::chrono::seconds>(req.expected));
+        } else {
+            line += ", no ETA (no rehearsal)";
         }
         req.progress(line);
     };

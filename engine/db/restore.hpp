@@ -41,10 +41,14 @@ struct RestoreRequest {
     /// When set: the new database copies this database's owner, encoding, collation, ctype,
     /// connection limit, per-database settings and database-level grants.
     std::string like_database;
-    ProgressFn progress; ///< "restoring: 34/52 items, ETA 12s"; may be empty
+    ProgressFn
+        progress; ///< "restoring: 34/52 items, 5s elapsed, ETA 12s as rehearsed"; may be empty
     /// Called once the database is created (and its properties copied), before pg_restore; when
     /// it throws, the database is dropped and the restore fails. May be empty.
     std::function<void()> on_created = nullptr;
+    /// How long pg_restore took in the last successful rehearsal of this restore (0: none). The
+    /// only ETA progress gives: items are no measure of time (one item is a whole table's data).
+    util::Millis expected{0};
 };
 
 struct RestoreResult {

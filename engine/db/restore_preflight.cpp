@@ -5,6 +5,7 @@
 #include "db/restore_preflight.hpp"
 
 #include "db/backup_catalog.hpp"
+#include "db/reconcile.hpp"
 #include "db/restore_state.hpp"
 #include "util/duration.hpp"
 #include "util/secrets.hpp"
@@ -105,7 +106,9 @@ std::vector<PreflightLine> preflight_side_swap(exec::ProcessRunner& runner, cons
             } else if (!missing.empty()) {
                 fail(what, "table " + q + " has no column " + missing);
             } else {
-                ok(what);
+                // The exports' file names, derived here as the step derives them: any table name
+                // is one file in the run's reconcile/ directory.
+                ok(what + " (exported as " + reconcile_file_stem(rc.table) + ".missing.csv)");
             }
         }
         std::string side = derived_db_name(db, "restore", ctx.run_id);

@@ -183,6 +183,7 @@ SideSwapOutcome run_side_swap(exec::ProcessRunner& runner, const RestoreSpec& pr
             say("restoring " + m.id + " into " + side + " (" + std::to_string(toc.entries) +
                 " items, jobs " + std::to_string(prm.jobs) + ")");
             RestoreRequest rq{dsn, side, dump_path(m), prm.jobs, toc.entries, db, run.progress};
+            rq.expected = run.expected_restore;
             rq.on_created = [&] { advance(run, dsn, side, mark, RestoreStage::side_created); };
             RestoreResult rr = restore_into_new_database(runner, rq);
             timings["create_s"] = std::chrono::duration<double>(rr.create_time).count();
@@ -298,15 +299,19 @@ SideSwapOutcome run_side_swap(exec::ProcessRunner& runner, const RestoreSpec& pr
         res.details["timings"] = timings;
         std::string summary = "restored " + m.id + " as " + db + " (loss window " + window +
                               "); previous database kept as " + rolled;
+        if (!rec_error.empty()) {
+            // No counts of a reconciliation that did not finish: "0 missing" would read as
+            // "nothing was lost" while the rows were never exported.
+            res.details["reconcile_error"] = rec_error;
+            res.summary = summary + "; reconciliation FAILED, the export in " +
+                          run.reconcile_dir.string() + " is incomplete: " + rec_error +
+                          " (reconcile " + rolled + " by hand)";
+            return res;
+        }
         if (!prm.reconcile.empty()) {
             summary += "; reconcile: " + std::to_string(total_missing) + " missing, " +
                        std::to_string(total_changed) + " changed row(s) in " +
                        run.reconcile_dir.string();
-        }
-        if (!rec_error.empty()) {
-            res.summary = summary + "; reconciliation FAILED: " + rec_error + " (reconcile " +
-                          rolled + " by hand)";
-            return res;
         }
         advance(run, dsn, db, mark, RestoreStage::reconciled);
         res.ok = true;

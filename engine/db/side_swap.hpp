@@ -39,6 +39,8 @@ struct SideSwapRun {
     ProgressFn progress;                 ///< lines for a person; may be empty
     /// A stage reached, after it is recorded in the databases: its name and facts. May be empty.
     std::function<void(const std::string& stage, const boost::json::object& facts)> on_stage;
+    /// pg_restore's time in the last successful rehearsal of the step (0: none): the ETA.
+    util::Millis expected_restore{0};
 };
 
 struct SideSwapOutcome {

@@ -72,9 +72,11 @@ class Endpoint {
     /// its duration and each step's (phase, status) exported as the last run's gauges.
     void run_ended(const journal::RunState& run);
 
-    /// The backup catalogs whose newest good, verified backup's age /metrics exports (the
-    /// `catalog` of the playbook's pg_restore steps). Call before start().
-    void set_backup_catalogs(std::vector<std::filesystem::path> dirs);
+    /// The [decision] playbook (empty: none): /metrics exports the age of the newest good,
+    /// verified backup of each (catalog, database) its pg_restore steps restore from, and of the
+    /// newest fully successful `rollback rehearse` of it. Read again when the file changes; call
+    /// again at a reload (any thread).
+    void set_decision_playbook(std::filesystem::path playbook);
 
     server::Metrics& metrics() { return m_metrics; }
     /// The handler the server calls (public for tests: no socket needed).
@@ -105,9 +107,15 @@ class Endpoint {
     std::optional<util::SystemTime> m_rehearsal_cache;
     struct Catalog {
         std::filesystem::path dir;
+        std::string database; ///< the manifests of this database only
         std::optional<std::filesystem::file_time_type> mtime;
         std::optional<util::SystemTime> newest_good; ///< as of `mtime`
     };
+    /// The [decision] playbook's pg_restore targets, again when `m_playbook` or its file changed.
+    void refresh_backup_targets();
+    std::filesystem::path m_playbook;   ///< guarded by m_mutex (set by the loop at a reload)
+    std::filesystem::path m_targets_of; ///< the playbook m_catalogs are of (server thread)
+    std::optional<std::filesystem::file_time_type> m_playbook_mtime; ///< server thread
     std::vector<Catalog> m_catalogs; ///< read on the server thread only
     std::unique_ptr<server::HttpServer> m_server;
 };

@@ -33,34 +33,6 @@ decision::BaselineBook read_baselines(const state::Store& store, const fs::path&
     }
 }
 
-/// The backup catalogs the [decision] playbook's pg_restore steps restore from (for the age of
-/// the last good backup on /metrics); none when there is no playbook or it does not load.
-std::vector<fs::path> restore_catalogs(const config::Config& cfg) {
-    std::vector<fs::path> dirs;
-    if (cfg.playbook.empty()) {
-        return dirs;
-    }
-    try {
-        auto pb = actions::load_playbook(cfg.playbook);
-        for (const auto* steps : {&pb.steps, &pb.finally}) {
-            for (const auto& st : *steps) {
-                const auto* c = st.params.if_contains("catalog");
-                if (st.action != "pg_restore" || !c || !c->is_string()) {
-                    continue;
-                }
-                fs::path dir(std::string(c->as_string()));
-                dir = (dir.is_relative() ? pb.directory / dir : dir).lexically_normal();
-                if (std::find(dirs.begin(), dirs.end(), dir) == dirs.end()) {
-                    dirs.push_back(dir);
-                }
-            }
-        }
-    } catch (const util::Error& e) {
-        log::warn("monitor: /metrics has no backup age: {}", e.what());
-    }
-    return dirs;
-}
-
 /// The playbook whose hooks directory holds `[decision] hooks`. Throws util::Error.
 std::optional<playbook::Playbook> load_hooks_playbook(const config::Config& cfg) {
     if (cfg.hooks.empty()) {
@@ -104,7 +76,7 @@ Loop::Loop(LoopEnv env, config::Config cfg, bool once) : m_env(env), m_once(once
     if (m_mon->config().server && !m_once) {
         const auto& sc = *m_mon->config().server;
         m_endpoint = std::make_unique<Endpoint>(sc, m_env.state_dir, m_mon->config().webhooks);
-        m_endpoint->set_backup_catalogs(restore_catalogs(m_mon->config()));
+        m_endpoint->set_decision_playbook(m_mon->config().playbook);
         restore_alerts();
         m_endpoint->start();
         log::info("monitor: listening on {} (port {})", sc.listen, m_endpoint->port());
@@ -313,6 +285,7 @@ void Loop::reload() {
         m_mon->resume_policy(memory); // a reload is not a new incident
         if (m_endpoint) {
             m_endpoint->conditions_changed(); // series of removed conditions go
+            m_endpoint->set_decision_playbook(m_mon->config().playbook);
         }
         m_hooks_pb = std::move(pb);
         m_marker_seen.reset();

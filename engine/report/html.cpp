@@ -5,7 +5,9 @@
 #include "util/json_text.hpp"
 #include "util/secrets.hpp"
 
+#include <algorithm>
 #include <boost/json/serialize.hpp>
+#include <cstdio>
 #include <map>
 
 namespace rollback::report {
@@ -210,23 +212,112 @@ std::string restore_section(const journal::Journal& j) {
         if (!d.contains("loss_window") && !d.contains("reconcile")) {
             continue;
         }
-        out += "<h3>step <code>" + html_text(r.step) + "</code></h3><dl>";
-        for (const auto& [k, v] : d) {
-            if (k == "reconcile") {
-                continue;
-            }
-            out += row(std::string(k),
-                       html_text(v.is_string() ? std::string(v.as_string()) : util::json_text(v)));
-        }
-        out += "</dl>";
-        if (const auto* rec = d.if_contains("reconcile")) {
-            out += "<p>Reconciliation</p><pre>" + html_text(util::json_text(*rec)) + "</pre>";
-        }
+        out += "<h3>step <code>" + html_text(r.step) + "</code></h3>" + restore_details_html(d);
     }
     return out;
 }
 
+/// A value of a restore's details as words: strings as written, numbers without exponent, `true`
+/// as yes, an object as "key value, ..." and an array as its items, one after the other.
+std::string human_value(const boost::json::value& v) {
+    switch (v.kind()) {
+    case boost::json::kind::string:
+        return std::string(v.as_string());
+    case boost::json::kind::bool_:
+        return v.as_bool() ? "yes" : "no";
+    case boost::json::kind::int64:
+        return std::to_string(v.as_int64());
+    case boost::json::kind::uint64:
+        return std::to_string(v.as_uint64());
+    case boost::json::kind::double_: {
+        char buf[64];
+        std::snprintf(buf, sizeof buf, "%.2f", v.as_double());
+        return buf;
+    }
+    case boost::json::kind::null:
+        return "-";
+    case boost::json::kind::array: {
+        std::string out;
+        for (const auto& item : v.as_array()) {
+            out += (out.empty() ? "" : "; ") + human_value(item);
+        }
+        return out.empty() ? "-" : out;
+    }
+    case boost::json::kind::object: {
+        std::string out;
+        for (const auto& [k, item] : v.as_object()) {
+            out += (out.empty() ? "" : ", ") + std::string(k) + " " + human_value(item);
+        }
+        return out.empty() ? "-" : out;
+    }
+    }
+    return {};
+}
+
+std::string seconds_text(const boost::json::value& v) {
+    if (!v.is_number()) {
+        return human_value(v);
+    }
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.2f s", v.to_number<double>());
+    return buf;
+}
+
 } // namespace
+
+std::string restore_details_html(const boost::json::object& d) {
+    std::string out = "<dl>";
+    for (const auto& [k, v] : d) {
+        const std::string key(k);
+        if (key == "reconcile") {
+            continue;
+        }
+        if (key == "timings" && v.is_object()) {
+            for (const auto& [name, t] : v.as_object()) {
+                std::string label(name);
+                if (label.size() > 2 && label.ends_with("_s")) {
+                    label.resize(label.size() - 2);
+                }
+                std::replace(label.begin(), label.end(), '_', ' ');
+                out += row("time: " + label, html_text(seconds_text(t)));
+            }
+            continue;
+        }
+        std::string label = key;
+        std::replace(label.begin(), label.end(), '_', ' ');
+        out += row(label, html_text(key.ends_with("_s") ? seconds_text(v) : human_value(v)));
+    }
+    out += "</dl>";
+    if (const auto* rec = d.if_contains("reconcile")) {
+        if (!rec->is_array() || rec->as_array().empty()) {
+            out += "<p>No reconciliation.</p>";
+        } else {
+            out += "<p>Reconciliation</p><table><tr><th>table</th><th>missing</th>"
+                   "<th>changed</th><th>restored only</th><th>files</th></tr>";
+            for (const auto& item : rec->as_array()) {
+                if (!item.is_object()) {
+                    continue;
+                }
+                const auto& o = item.as_object();
+                auto cell = [&](const char* name) {
+                    const auto* x = o.if_contains(name);
+                    return "<td>" + html_text(x != nullptr ? human_value(*x) : "-") + "</td>";
+                };
+                std::string files;
+                for (const char* f : {"missing_csv", "changed_csv"}) {
+                    if (const auto* x = o.if_contains(f); x != nullptr && x->is_string()) {
+                        files += (files.empty() ? "" : "<br>") + std::string("<code>") +
+                                 html_text(x->as_string()) + "</code>";
+                    }
+                }
+                out += "<tr>" + cell("table") + cell("missing") + cell("changed") +
+                       cell("restored_only") + "<td>" + files + "</td></tr>";
+            }
+            out += "</table>";
+        }
+    }
+    return out;
+}
 
 std::string html_text(std::string_view text) {
     const std::string masked = util::mask_secrets(text);

@@ -12,6 +12,7 @@
 #include "util/duration.hpp"
 #include "util/time.hpp"
 
+#include <boost/json/object.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -63,5 +64,11 @@ std::string evidence_svg(const Evidence& e, util::SystemTime decided_at);
 
 /// `text` masked and escaped for HTML text and attribute values.
 std::string html_text(std::string_view text);
+
+/// A restore step's details (db/side_swap.hpp) as a person reads them: `<dl>` rows with
+/// durations as "8.90 s" (the `timings` object's `*_s` one per row), numbers and booleans as
+/// text, then the reconciliation as a table (table, missing, changed, restored only, files) or
+/// "no reconciliation"; never serialized JSON. Every text escaped (html_text).
+std::string restore_details_html(const boost::json::object& details);
 
 } // namespace rollback::report

@@ -45,21 +45,34 @@ std::optional<std::string> progress_bar(std::string_view line, size_t cols) {
     const unsigned percent = static_cast<unsigned>(*done * 100 / *total);
     std::string pct = std::to_string(percent) + "%";
     pct.insert(0, 4 - std::min<size_t>(pct.size(), 4), ' ');
-    // LABEL [bar] pct after
-    const size_t fixed = label.size() + 2 + 2 + pct.size() + 1 + after.size();
-    constexpr size_t k_min_cells = 10, k_max_cells = 30;
-    if (fixed + k_min_cells > cols) {
-        return std::nullopt;
+    // LABEL [bar] pct after, at least 10 cells; narrower (an 80-column terminal beside the step's
+    // id, state and time): the label goes first (the step is the row's id), then the bar shrinks
+    // down to 5 cells. The counts and what follows them are always kept whole.
+    constexpr size_t k_max_cells = 30;
+    struct Form {
+        bool label;
+        size_t min_cells;
+    };
+    std::string out;
+    for (const Form f : {Form{true, 10}, Form{false, 5}}) {
+        const size_t fixed =
+            (f.label ? label.size() + 1 : 0) + 2 + 1 + pct.size() + 1 + after.size();
+        if (fixed + f.min_cells > cols) {
+            continue;
+        }
+        const size_t cells = std::min(k_max_cells, cols - fixed);
+        const size_t filled = static_cast<size_t>(*done * cells / *total);
+        if (f.label) {
+            out = std::string(label) + " ";
+        }
+        out += "[";
+        out.append(filled, '#');
+        out.append(cells - filled, '.');
+        out += "] " + pct + " ";
+        out += after;
+        return out;
     }
-    const size_t cells = std::min(k_max_cells, cols - fixed);
-    const size_t filled = static_cast<size_t>(*done * cells / *total);
-    std::string out(label);
-    out += " [";
-    out.append(filled, '#');
-    out.append(cells - filled, '.');
-    out += "] " + pct + " ";
-    out += after;
-    return out;
+    return std::nullopt;
 }
 
 } // namespace rollback::report

@@ -2,8 +2,10 @@
 #include "report/steps_table.hpp"
 
 #include "util/duration.hpp"
+#include "util/time.hpp"
 
 #include <algorithm>
+#include <chrono>
 
 namespace rollback::report {
 namespace {
@@ -27,8 +29,22 @@ std::string step_detail(const journal::StepState& st, bool live) {
     case StepStatus::skipped:
     case StepStatus::marked_done:
         return st.why;
-    case StepStatus::running:
-        return "started " + st.started;
+    case StepStatus::running: {
+        // Where a long step is (a restore's stage: side_created, restored, verified, ...) and
+        // for how long, for the person looking from a second terminal.
+        std::string out = "started " + st.started;
+        if (const auto t = util::parse_time(st.started); t && live) {
+            const auto ago = std::chrono::duration_cast<std::chrono::seconds>(
+                std::chrono::system_clock::now() - *t);
+            if (ago.count() >= 0) {
+                out += " (" + util::format_duration(ago) + " ago)";
+            }
+        }
+        if (!st.stage.empty()) {
+            out += ", stage " + st.stage;
+        }
+        return out;
+    }
     case StepStatus::interrupted:
         if (st.in_flight) {
             std::string how = st.idempotent  ? "resume re-runs it (idempotent)"

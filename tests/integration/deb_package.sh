@@ -3,7 +3,8 @@
 # The Debian package: `cpack -G DEB` from this build tree builds it with its dependencies and
 # conffiles declared; `dpkg -i` installs it (system user, state directory); the installed
 # /usr/bin/rollback runs, `man -w 1 rollback` finds its page; `dpkg -r` removes every file it
-# installed but the conffiles, `dpkg -P` those, the state directory and the user. The package is
+# installed but the conffiles, `dpkg -P` those, the engine's state and the user, and keeps the
+# database backups and reconciliation exports in the state directory (with a note). The package is
 # purged on every exit, failed or not. Root only: it installs into this machine.
 source "$(dirname "$0")/../support/itest.sh"
 [ "$(id -u)" -eq 0 ] || { echo "skip: installing a package needs root"; exit 125; }
@@ -18,7 +19,7 @@ fi
 if [ -e /usr/bin/rollback ] || getent passwd rollback >/dev/null; then
     echo "skip: /usr/bin/rollback or a user rollback exists (not from this test)"; exit 125
 fi
-on_exit 'timeout 60 dpkg -P rollback >/dev/null 2>&1'
+on_exit 'timeout 60 dpkg -P rollback >/dev/null 2>&1; rm -rf /var/lib/rollback'
 
 start=$SECONDS
 timeout 180 cpack -G DEB --config "$build/CPackConfig.cmake" -B "$WORK/pkg" > "$WORK/cpack.log" 2>&1 ||
@@ -86,3 +87,29 @@ while read -r f; do [ ! -e "$f" ] || fail "conffile left after purge: $f"; done 
 [ ! -e /var/lib/rollback ] || fail "/var/lib/rollback left after purge"
 ! getent passwd rollback > /dev/null || fail "user rollback left after purge"
 pass "dpkg -P: conffiles, state directory and user gone ($((SECONDS - start)) s in all)"
+
+# A purge of a package that has been used: the engine's state goes, the database backups of the
+# default catalog and the reconciliation exports stay, and the purge says so (break-it round 31,
+# finding 09: `rm -rf /var/lib/rollback` took every backup with it).
+timeout 60 dpkg -i "$deb" > "$WORK/dpkg-i2.log" 2>&1 || { cat "$WORK/dpkg-i2.log" >&2; fail "dpkg -i again"; }
+s=/var/lib/rollback
+mkdir -p $s/backups $s/runs/R1/reconcile $s/decisions $s/rehearsals
+echo dump > $s/backups/shop-20261206T000000Z.dump
+echo '{}' > $s/backups/shop-20261206T000000Z.json
+echo "1001,late order" > $s/runs/R1/reconcile/orders.missing.csv
+echo '{}' > $s/runs/R1.jsonl
+echo '{}' > $s/decisions/d.json
+echo '{}' > $s/rehearsals/r.json
+: > $s/lock; : > $s/rollback.log
+timeout 60 dpkg -r rollback > "$WORK/dpkg-r2.log" 2>&1 || { cat "$WORK/dpkg-r2.log" >&2; fail "dpkg -r again"; }
+timeout 60 dpkg -P rollback > "$WORK/dpkg-P2.log" 2>&1 || { cat "$WORK/dpkg-P2.log" >&2; fail "dpkg -P again"; }
+for f in backups/shop-20261206T000000Z.dump backups/shop-20261206T000000Z.json \
+         runs/R1/reconcile/orders.missing.csv; do
+    [ -f $s/$f ] || fail "the purge deleted $s/$f"
+done
+for f in runs/R1.jsonl decisions rehearsals lock rollback.log; do
+    [ ! -e $s/$f ] || fail "the purge left the engine's $s/$f"
+done
+contains "$WORK/dpkg-P2.log" "kept $s: database backups"
+rm -rf $s
+pass "dpkg -P keeps the backups and reconciliation exports, says so, deletes the engine's state"

@@ -84,4 +84,17 @@ expect_rc 3 "$ROLLBACK" backup verify --catalog "$WORK/cat"
 grep -q "FAIL .*sha256" "$WORK/out" || fail "verify corrupted: $(cat "$WORK/out")"
 expect_rc 1 "$ROLLBACK" rehearse -p "$WORK/pb.toml" --state-dir "$WORK/state"
 grep -q "no good backup of database shop" "$WORK/out" || fail "no good backup: $(cat "$WORK/out")"
+# A database name PostgreSQL allows but a path does not ("../sales"): the backup's files are in
+# the catalog, under the encoded name, and `backup list` of that catalog shows it (finding 13 of
+# break-it round 31: the dump went to the catalog's parent and the catalog stayed empty).
+psql -d postgres -c 'CREATE DATABASE "../sales"'
+psql -d "dbname='../sales'" -c "CREATE TABLE t (id int PRIMARY KEY)"
+mkdir -p "$WORK/cat6/sub"
+expect_rc 0 "$ROLLBACK" backup --dsn "host=$PG_BASE port=$PG_PORT user=rollback dbname='../sales'" \
+    --catalog "$WORK/cat6/sub" --mark-good
+grep -qE '^backup %2E\.%2Fsales-[0-9T]+Z: .*verified, marked good$' "$WORK/out" || fail "hostile name backup: $(cat "$WORK/out")"
+[ -z "$(find "$WORK/cat6" -maxdepth 1 -type f)" ] || fail "files outside the catalog: $(ls -la "$WORK/cat6")"
+[ "$(find "$WORK/cat6/sub" -name '*.dump' | wc -l)" = 1 ] || fail "no dump in the catalog: $(ls -la "$WORK/cat6/sub")"
+expect_rc 0 "$ROLLBACK" backup list --catalog "$WORK/cat6/sub" --json
+grep -q '"database":"../sales"' "$WORK/out" || fail "list of the hostile name: $(cat "$WORK/out")"
 echo "ok"

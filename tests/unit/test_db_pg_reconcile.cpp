@@ -117,6 +117,24 @@ TEST_SUITE("db") {
         exec_sql(admin, "DROP DATABASE rbt_rec_new WITH (FORCE)");
     }
 
+    TEST_CASE("pg reconcile: a table name with a slash is exported into the directory") {
+        Dsn admin = admin_dsn();
+        test::TempDir tmp;
+        const std::string schema = "CREATE TABLE \"orders/2026\" (id int PRIMARY KEY, v text);"
+                                   "INSERT INTO \"orders/2026\" SELECT g, 'v' FROM "
+                                   "generate_series(1, 50) g;";
+        Dsn restored = make_db(admin, "rbt_rec_new", schema);
+        Dsn rolled = make_db(admin, "rbt_rec_old", schema);
+        exec_sql(rolled, "INSERT INTO \"orders/2026\" VALUES (1000, 'after the backup')");
+        Compared c = compare(rolled, restored, {"orders/2026", {"id"}}, tmp / "out");
+        CHECK(c.counts.missing == 1);
+        CHECK(c.counts.missing_csv == tmp / "out" / "orders%2F2026.missing.csv");
+        CHECK(c.counts.changed_csv == tmp / "out" / "orders%2F2026.changed.csv");
+        CHECK(c.missing == std::vector<std::string>{"id,v", "1000,after the backup"});
+        exec_sql(admin, "DROP DATABASE rbt_rec_old WITH (FORCE)");
+        exec_sql(admin, "DROP DATABASE rbt_rec_new WITH (FORCE)");
+    }
+
     TEST_CASE("pg reconcile: keys that sort differently as text and as numbers") {
         Dsn admin = admin_dsn();
         test::TempDir tmp;

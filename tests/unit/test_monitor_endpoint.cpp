@@ -7,6 +7,7 @@
 #include "db/backup_catalog.hpp"
 #include "db/rehearsal.hpp"
 #include "support/temp_dir.hpp"
+#include "util/files.hpp"
 #include "util/http_client.hpp"
 #include "util/time.hpp"
 
@@ -32,6 +33,52 @@ server::Request post(const std::string& body) {
 
 const char* k_firing = R"({"version":"4","status":"firing","groupKey":"g","alerts":[
   {"status":"firing","labels":{"alertname":"A"},"fingerprint":"f1"}]})";
+
+struct RestoreStep {
+    std::string id;
+    std::string database;
+    std::string catalog; ///< relative to the playbook
+};
+
+void write_playbook(const std::filesystem::path& file, const std::vector<RestoreStep>& steps) {
+    std::string text = "[playbook]\nname = \"revert\"\n";
+    for (const auto& st : steps) {
+        text += "[[step]]\nid = \"" + st.id +
+                "\"\naction = \"pg_restore\"\ndsn = \"host=/tmp dbname=" + st.database +
+                "\"\ncatalog = \"" + st.catalog + "\"\n";
+    }
+    util::write_file_atomic(file, text);
+}
+
+/// One `rollback rehearse` invocation `id` of `playbook` as it records it: a record per step
+/// (ok or not), `of` steps announced (default: as many as recorded).
+void save_drill(const std::filesystem::path& dir, const std::string& id,
+                const std::filesystem::path& playbook,
+                const std::vector<std::pair<std::string, bool>>& steps, util::SystemTime started,
+                int of = 0) {
+    int n = 0;
+    for (const auto& [step, ok] : steps) {
+        db::Rehearsal r;
+        r.step_id = step;
+        r.ok = ok;
+        r.time = util::format_time(started + std::chrono::minutes(n++));
+        r.rehearse_id = id;
+        r.of = of != 0 ? of : static_cast<int>(steps.size());
+        r.playbook = playbook.string();
+        db::save_rehearsal(dir / "state", r);
+    }
+}
+
+double value_of(const std::string& text, const std::string& series) {
+    auto at = text.find("\n" + series + " ");
+    REQUIRE(at != std::string::npos);
+    return std::stod(text.substr(at + series.size() + 2));
+}
+
+std::string backup_series(const std::filesystem::path& catalog, const std::string& database) {
+    return "rollback_last_good_backup_age_seconds{catalog=\"" + catalog.string() +
+           "\",database=\"" + database + "\"}";
+}
 
 } // namespace
 
@@ -73,22 +120,19 @@ TEST_SUITE("monitor") {
 
     TEST_CASE("metrics show the ages of the last rehearsal and good backup only when known") {
         test::TempDir dir;
+        write_playbook(dir.path() / "pb.toml", {{"restore-db", "shop", "catalog"}});
         monitor::Endpoint ep(loopback(), dir.path() / "state");
-        ep.set_backup_catalogs({dir.path() / "catalog"});
+        ep.set_decision_playbook(dir.path() / "pb.toml");
         auto text = ep.handle({"GET", "/metrics", ""}).body;
         CHECK(text.find("\nrollback_last_successful_rehearsal_age_seconds ") == std::string::npos);
         CHECK(text.find("\nrollback_last_good_backup_age_seconds{") == std::string::npos);
         CHECK(text.find("# TYPE rollback_last_good_backup_age_seconds gauge") != std::string::npos);
 
         const auto now = std::chrono::system_clock::now();
-        db::Rehearsal failed;
-        failed.step_id = "restore-db";
-        failed.time = util::format_time(now - std::chrono::hours(1));
-        db::save_rehearsal(dir.path() / "state", failed);
-        db::Rehearsal ok = failed;
-        ok.ok = true;
-        ok.time = util::format_time(now - std::chrono::hours(48));
-        db::save_rehearsal(dir.path() / "state", ok);
+        save_drill(dir.path(), "r1", dir.path() / "pb.toml", {{"restore-db", true}},
+                   now - std::chrono::hours(48));
+        save_drill(dir.path(), "r2", dir.path() / "pb.toml", {{"restore-db", false}},
+                   now - std::chrono::hours(1));
 
         std::filesystem::create_directories(dir.path() / "catalog");
         db::BackupManifest m;
@@ -105,16 +149,139 @@ TEST_SUITE("monitor") {
         db::BackupCatalog(dir.path() / "catalog").save(m);
 
         text = ep.handle({"GET", "/metrics", ""}).body;
-        auto value_of = [&](const std::string& series) {
-            auto at = text.find("\n" + series + " ");
-            REQUIRE(at != std::string::npos);
-            return std::stod(text.substr(at + series.size() + 2));
-        };
-        CHECK(value_of("rollback_last_successful_rehearsal_age_seconds") ==
+        CHECK(value_of(text, "rollback_last_successful_rehearsal_age_seconds") ==
               doctest::Approx(48 * 3600).epsilon(0.001));
-        CHECK(value_of("rollback_last_good_backup_age_seconds{catalog=\"" +
-                       (dir.path() / "catalog").string() + "\"}") ==
+        CHECK(value_of(text, backup_series(dir.path() / "catalog", "shop")) ==
               doctest::Approx(3 * 3600).epsilon(0.001));
+    }
+
+    TEST_CASE("the backup age is per database: another database's fresh backup hides nothing") {
+        test::TempDir dir;
+        const auto now = std::chrono::system_clock::now();
+        write_playbook(dir.path() / "pb.toml", {{"restore-db", "shop", "catalog"}});
+        std::filesystem::create_directories(dir.path() / "catalog");
+        db::BackupManifest m;
+        m.id = "shop-20261201T000000Z";
+        m.file = "shop.dump";
+        m.database = "shop";
+        m.time = now - std::chrono::hours(30);
+        m.verified = true;
+        m.good = true;
+        db::BackupCatalog(dir.path() / "catalog").save(m);
+        m.id = "analytics-20261202T000000Z";
+        m.file = "analytics.dump";
+        m.database = "analytics";
+        m.time = now - std::chrono::minutes(1);
+        db::BackupCatalog(dir.path() / "catalog").save(m);
+        monitor::Endpoint ep(loopback(), dir.path() / "state");
+        ep.set_decision_playbook(dir.path() / "pb.toml");
+        const auto text = ep.handle({"GET", "/metrics", ""}).body;
+        CHECK(value_of(text, backup_series(dir.path() / "catalog", "shop")) ==
+              doctest::Approx(30 * 3600).epsilon(0.001));
+        CHECK(text.find("database=\"analytics\"") == std::string::npos);
+    }
+
+    TEST_CASE("a foreign or damaged manifest in the catalog is skipped, not the series' end") {
+        test::TempDir dir;
+        write_playbook(dir.path() / "pb.toml", {{"restore-db", "shop", "catalog"}});
+        std::filesystem::create_directories(dir.path() / "catalog");
+        db::BackupManifest m;
+        m.id = "shop-20261201T000000Z";
+        m.file = "shop.dump";
+        m.database = "shop";
+        m.time = std::chrono::system_clock::now() - std::chrono::hours(2);
+        m.verified = true;
+        m.good = true;
+        db::BackupCatalog(dir.path() / "catalog").save(m);
+        util::write_file_atomic(dir.path() / "catalog" / "notes.json", "{\"hello\":1}\n");
+        monitor::Endpoint ep(loopback(), dir.path() / "state");
+        ep.set_decision_playbook(dir.path() / "pb.toml");
+        const auto text = ep.handle({"GET", "/metrics", ""}).body;
+        CHECK(value_of(text, backup_series(dir.path() / "catalog", "shop")) ==
+              doctest::Approx(2 * 3600).epsilon(0.001));
+    }
+
+    TEST_CASE("a new decision playbook (a reload) or an edited one changes the catalogs") {
+        test::TempDir dir;
+        const auto now = std::chrono::system_clock::now();
+        for (const char* cat : {"old", "new"}) {
+            std::filesystem::create_directories(dir.path() / cat);
+            db::BackupManifest m;
+            m.id = "shop-20261201T000000Z";
+            m.file = "shop.dump";
+            m.database = "shop";
+            m.time = now - std::chrono::hours(std::string(cat) == "old" ? 5 : 1);
+            m.verified = true;
+            m.good = true;
+            db::BackupCatalog(dir.path() / cat).save(m);
+        }
+        write_playbook(dir.path() / "a.toml", {{"restore-db", "shop", "old"}});
+        write_playbook(dir.path() / "b.toml", {{"restore-db", "shop", "new"}});
+        monitor::Endpoint ep(loopback(), dir.path() / "state");
+        ep.set_decision_playbook(dir.path() / "a.toml");
+        auto text = ep.handle({"GET", "/metrics", ""}).body;
+        CHECK(text.find(backup_series(dir.path() / "old", "shop")) != std::string::npos);
+        ep.set_decision_playbook(dir.path() / "b.toml"); // what Loop::reload() does
+        text = ep.handle({"GET", "/metrics", ""}).body;
+        CHECK(text.find(backup_series(dir.path() / "old", "shop")) == std::string::npos);
+        CHECK(value_of(text, backup_series(dir.path() / "new", "shop")) ==
+              doctest::Approx(3600).epsilon(0.001));
+        // The same file edited to restore from the old catalog (its mtime moves forward).
+        write_playbook(dir.path() / "b.toml", {{"restore-db", "shop", "old"}});
+        std::filesystem::last_write_time(dir.path() / "b.toml",
+                                         std::filesystem::file_time_type::clock::now() +
+                                             std::chrono::seconds(5));
+        text = ep.handle({"GET", "/metrics", ""}).body;
+        CHECK(text.find(backup_series(dir.path() / "new", "shop")) == std::string::npos);
+        CHECK(value_of(text, backup_series(dir.path() / "old", "shop")) ==
+              doctest::Approx(5 * 3600).epsilon(0.001));
+    }
+
+    TEST_CASE("only a drill whose every step succeeded counts as a successful rehearsal") {
+        test::TempDir dir;
+        const auto now = std::chrono::system_clock::now();
+        write_playbook(dir.path() / "pb.toml", {{"restore-an", "analytics", "catalog"},
+                                                {"restore-shop", "shop", "catalog"}});
+        write_playbook(dir.path() / "other.toml", {{"restore-shop", "shop", "catalog"}});
+        monitor::Endpoint ep(loopback(), dir.path() / "state");
+        ep.set_decision_playbook(dir.path() / "pb.toml");
+        save_drill(dir.path(), "good", dir.path() / "pb.toml",
+                   {{"restore-an", true}, {"restore-shop", true}}, now - std::chrono::hours(10));
+        // Newer: one step failed; one drill cut short (1 of 2 recorded); another playbook's.
+        save_drill(dir.path(), "half", dir.path() / "pb.toml",
+                   {{"restore-an", true}, {"restore-shop", false}}, now - std::chrono::hours(3));
+        save_drill(dir.path(), "cut", dir.path() / "pb.toml", {{"restore-an", true}},
+                   now - std::chrono::hours(2), 2);
+        save_drill(dir.path(), "other", dir.path() / "other.toml", {{"restore-shop", true}},
+                   now - std::chrono::hours(1));
+        auto text = ep.handle({"GET", "/metrics", ""}).body;
+        CHECK(value_of(text, "rollback_last_successful_rehearsal_age_seconds") ==
+              doctest::Approx(10 * 3600).epsilon(0.001));
+    }
+
+    TEST_CASE("the rehearsal age is absent again when no successful record is left") {
+        test::TempDir dir;
+        const auto now = std::chrono::system_clock::now();
+        write_playbook(dir.path() / "pb.toml", {{"restore-db", "shop", "catalog"}});
+        monitor::Endpoint ep(loopback(), dir.path() / "state");
+        ep.set_decision_playbook(dir.path() / "pb.toml");
+        save_drill(dir.path(), "good", dir.path() / "pb.toml", {{"restore-db", true}},
+                   now - std::chrono::hours(10));
+        auto text = ep.handle({"GET", "/metrics", ""}).body;
+        CHECK(text.find("\nrollback_last_successful_rehearsal_age_seconds ") != std::string::npos);
+        std::filesystem::remove_all(dir.path() / "state" / "rehearsals"); // pruned
+        text = ep.handle({"GET", "/metrics", ""}).body;
+        CHECK(text.find("\nrollback_last_successful_rehearsal_age_seconds ") == std::string::npos);
+        save_drill(dir.path(), "bad", dir.path() / "pb.toml", {{"restore-db", false}},
+                   now - std::chrono::hours(1));
+        text = ep.handle({"GET", "/metrics", ""}).body;
+        CHECK(text.find("\nrollback_last_successful_rehearsal_age_seconds ") == std::string::npos);
+        // A second endpoint (a restarted monitor) on the same files gives the same answer.
+        monitor::Endpoint again(loopback(), dir.path() / "state");
+        again.set_decision_playbook(dir.path() / "pb.toml");
+        CHECK(again.handle({"GET", "/metrics", ""})
+                  .body.find("\nrollback_last_successful_rehearsal_age_seconds ") ==
+              std::string::npos);
     }
 
     TEST_CASE("over a socket: healthz is open and the rest needs the token") {

@@ -3,6 +3,7 @@
 
 #include "util/secrets.hpp"
 
+#include <boost/json/parse.hpp>
 #include <doctest/doctest.h>
 
 using namespace rollback;
@@ -49,6 +50,25 @@ TEST_SUITE("report") {
         const std::string none = report::evidence_svg(empty, t0);
         CHECK(none.find("</svg>") != std::string::npos);
         CHECK(none.find("inf") == std::string::npos);
+    }
+
+    TEST_CASE("html: a restore's timings and reconciliation read as words and a table") {
+        auto d = boost::json::parse(
+                     R"({"loss_window":"3m","timings":{"check_archive_s":1.862303E-1,)"
+                     R"("restore_s":8.9E0},"reconcile":[{"table":"t<b>","missing":2,"changed":1,)"
+                     R"("restored_only":0,"missing_csv":"/r/t%3Cb%3E.missing.csv",)"
+                     R"("changed_csv":"/r/t%3Cb%3E.changed.csv"}]})")
+                     .as_object();
+        const std::string html = report::restore_details_html(d);
+        CHECK(html.find("E-1") == std::string::npos);
+        CHECK(html.find("{") == std::string::npos);
+        CHECK(html.find("<dt>time: check archive</dt><dd>0.19 s</dd>") != std::string::npos);
+        CHECK(html.find("<dt>time: restore</dt><dd>8.90 s</dd>") != std::string::npos);
+        CHECK(html.find("<dt>loss window</dt><dd>3m</dd>") != std::string::npos);
+        CHECK(html.find("<td>t&lt;b&gt;</td><td>2</td><td>1</td><td>0</td>") != std::string::npos);
+        CHECK(html.find("<code>/r/t%3Cb%3E.missing.csv</code>") != std::string::npos);
+        d["reconcile"] = boost::json::array();
+        CHECK(report::restore_details_html(d).find("No reconciliation.") != std::string::npos);
     }
 
     TEST_CASE("html: values near the limits of a double are drawn without nan or inf") {

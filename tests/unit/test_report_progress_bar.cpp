@@ -27,6 +27,18 @@ TEST_SUITE("report") {
         CHECK_FALSE(progress_bar("restoring: 12/40 items, ETA 30s", 20)); // does not fit
     }
 
+    TEST_CASE("progress bar: the width an 80-column step list leaves still draws a bar") {
+        // 80 columns less "  restore-db  running             0.0s    " (about 42): the label
+        // goes, the counts and the ETA stay whole.
+        auto bar = progress_bar("restoring: 7/11 items, ETA 2s", 38);
+        REQUIRE(bar);
+        CHECK(*bar == "[#######.....]  63% 7/11 items, ETA 2s");
+        bar = progress_bar("restoring: 7/11 items, ETA 1m30s", 34);
+        REQUIRE(bar);
+        CHECK(*bar == "[###..]  63% 7/11 items, ETA 1m30s");
+        CHECK(bar->size() == 34);
+    }
+
     TEST_CASE("progress bar: generated counts and widths — fits the width and the fill is exact") {
         std::mt19937 rng(7);
         for (int i = 0; i < 5000; ++i) {

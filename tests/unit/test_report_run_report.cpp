@@ -139,6 +139,25 @@ TEST_SUITE("report") {
                   .as_int64() == 999999);
     }
 
+    TEST_CASE("status of a running restore shows its stage and how long it runs") {
+        test::TempDir tmp;
+        write_interrupted_run(tmp.path(), false);
+        {
+            auto w = journal::Writer::open_existing(journal::journal_path(tmp.path(), k_run));
+            w.append({{"type", "step_progress"},
+                      {"step", "restore-db"},
+                      {"stage", "side_created"},
+                      {"database", "shop"}});
+        }
+        auto lock = state::local::acquire(tmp.path(), state::this_process_holder(k_run, "test"));
+        REQUIRE(lock.lock);
+        auto view = report::load_run(state::LocalStore(tmp.path()), k_run);
+        REQUIRE(view.ctx.live);
+        const std::string text = report::format_status(view.state, view.ctx);
+        CAPTURE(text);
+        CHECK(text.find(" ago), stage side_created") != std::string::npos);
+    }
+
     TEST_CASE("report: the full timeline from the journal alone") {
         test::TempDir tmp;
         write_interrupted_run(tmp.path(), true);
