@@ -42,18 +42,22 @@ int cmd_report(const Args& args) {
     }
     const StateDir sd = resolve_state_dir(common, playbook);
     const auto& state_dir = sd.dir;
-    auto view = report::load_run(*open_store(sd), run_id);
+    const auto store = open_store(sd);
+    if (!common.json && !html && output.empty()) {
+        // The text needs no record twice: folded and written as the journal is read.
+        std::fputs(util::terminal_text(report::report_text(*store, run_id)).c_str(), stdout);
+        return util::to_int(util::ExitCode::ok);
+    }
+    auto view = report::load_run(*store, run_id);
     if (html || !output.empty()) {
         emit_html(report::run_html(view.journal, view.state, view.ctx,
                                    decision_view_of_run(state_dir, view.state.trigger.decision_id)),
                   output, state_dir);
         return util::to_int(util::ExitCode::ok);
     }
-    std::string out =
-        common.json
-            ? util::json_text(report::report_json(view.journal, view.state, view.ctx)) + "\n"
-            : report::format_report(view.journal, view.state, view.ctx);
-    std::fputs((common.json ? util::mask_secrets(out) : util::terminal_text(out)).c_str(), stdout);
+    const std::string out =
+        util::json_text(report::report_json(view.journal, view.state, view.ctx)) + "\n";
+    std::fputs(util::mask_secrets(out).c_str(), stdout);
     return util::to_int(util::ExitCode::ok);
 }
 

@@ -72,37 +72,63 @@ int cmd_resume(const Args& args) {
 int resume_run(state::Store& store, const StateDir& sd, const ResumeRequest& r) {
     const auto& state_dir = sd.dir;
     const std::string& run_id = r.run_id;
-    // Read once and folded as read: no record of a long run is kept.
-    const auto rj = orchestrator::read_for_resume(store, run_id);
-    const journal::Journal& jr = rj.journal;
+    (void)store.artifacts_dir(run_id); // an id that is no run id: exit 2 before anything
     if (store.is_run_live(run_id)) {
         auto h = store.lease_holder();
         throw util::Error("run " + run_id + " is still running (pid " +
                               std::to_string(h ? h->pid : 0) + ")",
                           util::ExitCode::locked);
     }
+    // The lock first, then the journal read once under it: no writer can change it before the
+    // resume continues it from that reading (its chain checked, its state folded, no record
+    // kept). The run's reason, the holder's when --reason is not given, is known once it is read.
+    std::optional<state::Holder> stale;
+    auto lock = take_lock(store, sd, run_id, r.reason, false, nullptr,
+                          r.fence ? &*r.fence : nullptr, &stale);
+    lock->set_run_id(run_id);
+    std::optional<orchestrator::ResumeJournal> read;
+    std::optional<playbook::Playbook> loaded;
+    try {
+        read = orchestrator::read_for_resume(store, run_id, *lock);
+        const journal::RunState& state = read->state;
+        if (state.playbook.empty()) {
+            throw util::Error("run " + run_id +
+                                  " died before it recorded its plan; no step ran, so there is "
+                                  "nothing to resume",
+                              util::ExitCode::invalid, "start a new run: rollback run -p PLAYBOOK");
+        }
+        loaded = load_playbook(state.playbook, parse_var_overrides(r.vars));
+        std::string sha = util::sha256_file(loaded->file);
+        if (sha != state.playbook_sha256 && !r.allow_changed) {
+            throw util::Error("playbook " + loaded->file.string() + " changed since run " + run_id +
+                                  " started; resuming with different steps could repeat or skip "
+                                  "work",
+                              util::ExitCode::invalid,
+                              "restore the original file, or pass --allow-changed-playbook if you "
+                              "reviewed the change");
+        }
+        if (r.reason.empty() && !state.reason.empty()) {
+            lock->set_reason(state.reason);
+        }
+    } catch (...) {
+        // Bad input changes nothing: a lock left by a dead holder stays as it was.
+        try {
+            if (stale) {
+                lock->release_leaving(*stale);
+            }
+        } catch (const util::Error& e) {
+            log::warn("resume of run {}: {}", run_id, e.what()); // the first error is the one
+        }
+        lock->release();
+        throw;
+    }
+    const orchestrator::ResumeJournal& rj = *read;
+    const journal::Journal& jr = rj.journal;
     const journal::RunState& state = rj.state;
-    if (state.playbook.empty()) {
-        throw util::Error(
-            "run " + run_id +
-                " died before it recorded its plan; no step ran, so there is nothing to resume",
-            util::ExitCode::invalid, "start a new run: rollback run -p PLAYBOOK");
-    }
-    auto pb = load_playbook(state.playbook, parse_var_overrides(r.vars));
-    std::string sha = util::sha256_file(pb.file);
-    if (sha != state.playbook_sha256 && !r.allow_changed) {
-        throw util::Error("playbook " + pb.file.string() + " changed since run " + run_id +
-                              " started; resuming with different steps could repeat or skip work",
-                          util::ExitCode::invalid,
-                          "restore the original file, or pass --allow-changed-playbook if you "
-                          "reviewed the change");
-    }
+    const playbook::Playbook& pb = *loaded;
     if (r.start_logging) {
         start_logging(state_dir, r.verbose, "resume");
     }
-    auto lock = take_lock(store, sd, run_id, r.reason.empty() ? state.reason : r.reason, false,
-                          nullptr, r.fence ? &*r.fence : nullptr);
-    lock->set_run_id(run_id);
     if (!r.json) {
         std::printf("resuming run %s (%s, %s): playbook %s\n", run_id.c_str(),
                     std::string(journal::to_string(state.status)).c_str(),

@@ -106,7 +106,8 @@ bool confirm(const std::string& question, bool yes) {
 std::unique_ptr<state::RunLease> take_lock(state::Store& store, const StateDir& sd,
                                            const std::string& run_id, const std::string& reason,
                                            bool abandon_stale, const playbook::Playbook* pb,
-                                           const state::RunFence* fence) {
+                                           const state::RunFence* fence,
+                                           std::optional<state::Holder>* stale) {
     const auto me = state::this_process_holder(run_id, reason);
     auto attempt =
         fence != nullptr ? store.acquire_fenced_lease(me, *fence) : store.acquire_lease(me);
@@ -157,6 +158,9 @@ std::unique_ptr<state::RunLease> take_lock(state::Store& store, const StateDir& 
                                   step.c_str(), util::mask_secrets(line).c_str());
                  }});
         }
+    }
+    if (stale != nullptr) {
+        *stale = attempt.stale;
     }
     return std::move(attempt.lease);
 }

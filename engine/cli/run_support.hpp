@@ -27,12 +27,13 @@ bool confirm(const std::string& question, bool yes);
 /// `abandon_stale` — then that dead run gets a note in its journal, the survivors of its
 /// in-flight steps are waited for or ended (timeouts from `pb` when given; journaled in the dead
 /// run's journal, printed on stderr), and the lock is taken.
-/// `sd` is where `store` was found (for messages and the commands they suggest).
-std::unique_ptr<state::RunLease> take_lock(state::Store& store, const StateDir& sd,
-                                           const std::string& run_id, const std::string& reason,
-                                           bool abandon_stale,
-                                           const playbook::Playbook* pb = nullptr,
-                                           const state::RunFence* fence = nullptr);
+/// `sd` is where `store` was found (for messages and the commands they suggest). With `stale`,
+/// the holder that died without releasing the lock (of any run; LeaseAttempt::stale) is put
+/// there, so a caller that gives up before it starts can release leaving it as it was.
+std::unique_ptr<state::RunLease>
+take_lock(state::Store& store, const StateDir& sd, const std::string& run_id,
+          const std::string& reason, bool abandon_stale, const playbook::Playbook* pb = nullptr,
+          const state::RunFence* fence = nullptr, std::optional<state::Holder>* stale = nullptr);
 
 /// Releases the run lock `lock` at the end of its run (returned or thrown). A monitor's run among
 /// monitors sharing a state (`fence` of a leadership) that is left unfinished — interrupted

@@ -157,6 +157,9 @@ std::string LineReader::take_parsed(std::string_view text) {
             throw util::Error(problem, util::ExitCode::invalid);
         }
         m_j.header = read_entry(obj);
+        if (m_keep == Keep::handed && m_each->header) {
+            m_each->header(m_j.header);
+        }
     } else if (m_keep == Keep::handed) {
         (*m_each)(read_entry(obj));
     } else if (m_keep == Keep::records) {

@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 namespace rollback::journal {
@@ -49,7 +50,21 @@ struct Journal {
 };
 
 /// Where read() hands each record instead of keeping it (a fold that needs no record twice).
-using RecordSink = std::function<void(Entry&&)>;
+/// Made from a callable of each record; `header`, when set, is given the header first, before
+/// any record (what relates the records to it, e.g. `report`'s elapsed times, needs no record
+/// kept either).
+struct RecordSink {
+    std::function<void(Entry&&)> record;
+    std::function<void(const Entry&)> header = {};
+
+    template <typename F>
+    requires(!std::is_same_v<std::remove_cvref_t<F>, RecordSink> &&
+             std::is_invocable_v<F&, Entry&&>) RecordSink(F each)
+        : record(std::move(each)) {} // NOLINT(google-explicit-constructor)
+    RecordSink(std::function<void(Entry&&)> each, std::function<void(const Entry&)> on_header)
+        : record(std::move(each)), header(std::move(on_header)) {}
+    void operator()(Entry&& e) const { record(std::move(e)); }
+};
 
 /// Reads and parses `file`. A torn or unparseable LAST line is dropped with a warning
 /// ("journal X: last record is incomplete (crash while writing?); ignored"). Throws util::Error

@@ -209,7 +209,11 @@ Writer Writer::create(const fs::path& file, const boost::json::object& header_fi
 Writer Writer::open_existing(const fs::path& file, std::vector<std::string>* warnings,
                              const util::Clock* clock) {
     // Throws for missing/empty/unknown version/bad middle line; keeps no record.
-    Journal j = read_chain(file);
+    return continue_from(file, read_chain(file), warnings, clock);
+}
+
+Writer Writer::continue_from(const fs::path& file, const Journal& j,
+                             std::vector<std::string>* warnings, const util::Clock* clock) {
     if (!j.chain_problem.empty()) {
         // Appending would extend a chain that no longer proves anything: corruption (exit 2).
         throw util::Error("journal " + file.string() + " is NOT intact: " + j.chain_problem +
@@ -243,7 +247,7 @@ Writer Writer::open_existing(const fs::path& file, std::vector<std::string>* war
         warnings->insert(warnings->end(), j.warnings.begin(), j.warnings.end());
     }
     // The chain continues from the last complete line, as read (its hash taken while reading).
-    Writer w(file, fd, static_cast<std::uint64_t>(j.lines), std::move(j.last_hash), clock);
+    Writer w(file, fd, static_cast<std::uint64_t>(j.lines), j.last_hash, clock);
     w.m_size = j.valid_bytes;
     w.make_reserve();
     return w;

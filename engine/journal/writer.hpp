@@ -17,6 +17,8 @@ namespace rollback::journal {
 
 namespace fs = std::filesystem;
 
+struct Journal;
+
 inline constexpr std::string_view k_format_name = "rollback-journal";
 inline constexpr int k_format_version = 1;
 /// `prev` of the header line.
@@ -66,6 +68,12 @@ class Writer final : public Appender {
     /// is added to `warnings`), seq and the hash chain continue after the last complete record.
     /// Throws util::Error for a missing, empty, unreadable or unknown-version journal.
     static Writer open_existing(const fs::path& file, std::vector<std::string>* warnings = nullptr,
+                                const util::Clock* clock = nullptr);
+    /// open_existing() from `as_read`, what journal::read or read_chain found of `file` (its
+    /// records kept or not), when nothing can have written to it since (the caller held the
+    /// run lock while reading): the same checks, cut and warnings, without reading it again.
+    static Writer continue_from(const fs::path& file, const Journal& as_read,
+                                std::vector<std::string>* warnings = nullptr,
                                 const util::Clock* clock = nullptr);
 
     Writer(Writer&& other) noexcept;

@@ -108,7 +108,8 @@ RunOutcome run(const Plan& plan, const RunOptions& options, state::Store& store,
     return out;
 }
 
-ResumeJournal read_for_resume(const state::Store& store, const std::string& run_id) {
+ResumeJournal read_for_resume(const state::Store& store, const std::string& run_id,
+                              const state::RunLease& lease) {
     journal::Fold fold;
     std::optional<journal::RunStarted> started;
     const journal::RecordSink each = [&fold, &started](journal::Entry&& e) {
@@ -117,14 +118,14 @@ ResumeJournal read_for_resume(const state::Store& store, const std::string& run_
             started = std::move(std::get<journal::RunStarted>(e.record));
         }
     };
-    ResumeJournal out{store.read_journal(run_id, &each), {}, {}};
+    ResumeJournal out{store.read_journal(run_id, &each), {}, {}, &lease};
     out.state = fold.finish(out.journal, false);
     out.started = std::move(started);
     return out;
 }
 
 ResumeJournal resume_journal(const journal::Journal& jr) {
-    ResumeJournal out{jr, journal::fold(jr, false), {}};
+    ResumeJournal out{jr, journal::fold(jr, false), {}, nullptr};
     for (const auto& e : jr.records) {
         if (e.type() == journal::RecordType::run_started) {
             out.started = std::get<journal::RunStarted>(e.record);
@@ -222,7 +223,10 @@ RunOutcome resume(const playbook::Playbook& pb, const ResumeJournal& rj,
     }
 
     std::vector<std::string> warnings;
-    auto writer = store.open_journal(run_id, lease, &warnings);
+    // Read under this lease: no writer changed the journal since, so it is continued from that
+    // reading (its chain was checked above) instead of being read a second time.
+    auto writer = rj.read_under == &lease ? store.continue_journal(run_id, jr, lease, &warnings)
+                                          : store.open_journal(run_id, lease, &warnings);
     for (const auto& w : warnings) {
         log::warn("{}", w);
     }

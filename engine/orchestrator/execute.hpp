@@ -77,11 +77,16 @@ struct ResumeJournal {
     journal::Journal journal;
     journal::RunState state;
     std::optional<journal::RunStarted> started;
+    /// The lease held while `journal` was read (resume then continues the journal from that
+    /// reading, Store::continue_journal); null: resume reads it again (Store::open_journal).
+    const state::RunLease* read_under = nullptr;
 };
 
-/// Reads `run_id`'s journal once, folding its records as they are read (none kept): a long
-/// run's 2 records per step are never held. util::Error as Store::read_journal.
-ResumeJournal read_for_resume(const state::Store& store, const std::string& run_id);
+/// Reads `run_id`'s journal once, under `lease` (the run lock taken for the resume), folding its
+/// records as they are read (none kept): a long run's 2 records per step are never held, and
+/// resume() continues the journal from this reading. util::Error as Store::read_journal.
+ResumeJournal read_for_resume(const state::Store& store, const std::string& run_id,
+                              const state::RunLease& lease);
 
 /// The same from a journal read whole.
 ResumeJournal resume_journal(const journal::Journal& jr);

@@ -38,8 +38,11 @@ Loader::Loader(TomlReader& reader, const LoadOptions& options, Playbook& pb)
             }
         }
     }
-    for (const auto& [name, _] : m_actions) {
+    for (const auto& [name, spec] : m_actions) {
         m_action_names.push_back(name);
+        std::vector<std::string>& allowed = m_allowed_keys[name];
+        allowed = common_step_keys();
+        allowed.insert(allowed.end(), spec.keys.begin(), spec.keys.end());
     }
 }
 

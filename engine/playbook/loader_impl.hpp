@@ -120,6 +120,8 @@ class Loader {
     const LoadOptions& m_options;
     Playbook& m_pb;
     std::map<std::string, ActionSpec> m_actions;
+    /// The keys a step of each action may have: common_step_keys() then the action's own.
+    std::map<std::string, std::vector<std::string>> m_allowed_keys;
     std::vector<std::string> m_action_names;
     std::optional<Substituter> m_subst;
     std::map<std::string, Encoding> m_encodings; ///< of the step being read (its action's)

@@ -280,11 +280,13 @@ RawStep Loader::read_step(const toml::table& t, bool is_finally, int index) {
     raw.subject = subject;
 
     const ActionSpec* spec = nullptr;
+    const std::vector<std::string>* allowed = nullptr; // its keys, made once per action
     if (auto action = m_r.get_string(t, "action", subject)) {
         s.action = *action;
         auto it = m_actions.find(*action);
         if (it != m_actions.end()) {
             spec = &it->second;
+            allowed = &m_allowed_keys.at(it->first);
         } else {
             m_r.error(m_r.where(*t.get("action")), subject,
                       with_guess("unknown action " + q(*action), *action, m_action_names),
@@ -295,9 +297,7 @@ RawStep Loader::read_step(const toml::table& t, bool is_finally, int index) {
                   "known actions: " + util::join(m_action_names, ", "));
     }
 
-    std::vector<std::string> allowed = common_step_keys();
     if (spec != nullptr) {
-        allowed.insert(allowed.end(), spec->keys.begin(), spec->keys.end());
         for (auto&& [k, v] : t) {
             if (is_finally && (k.str() == "phase" || k.str() == "needs")) {
                 m_r.error(m_r.where(k), subject,
@@ -305,7 +305,7 @@ RawStep Loader::read_step(const toml::table& t, bool is_finally, int index) {
                               "(finally steps always run last, in file order)");
             }
         }
-        m_r.check_keys(t, subject, allowed);
+        m_r.check_keys(t, subject, *allowed);
         for (const std::string& req : spec->required) {
             if (!t.contains(req)) {
                 m_r.error(s.where, subject,

@@ -121,17 +121,28 @@ json::object step_json(const journal::StepState& st) {
 
 } // namespace
 
+namespace {
+
+/// What the lock says of `run_id`, asked after its journal was read.
+RunContext context_of(const state::Store& store, const std::string& run_id) {
+    RunContext ctx;
+    ctx.live = store.is_run_live(run_id);
+    if (!ctx.live) {
+        if (auto stale = store.dead_holder(); stale && stale->run_id == run_id) {
+            ctx.stale_lock = stale;
+        }
+    }
+    return ctx;
+}
+
+} // namespace
+
 RunView load_run(const state::Store& store, const std::string& run_id, bool keep_records) {
     RunView v;
     journal::Fold fold;
     const journal::RecordSink each = [&fold](journal::Entry&& e) { fold.apply(e); };
     v.journal = store.read_journal(run_id, keep_records ? nullptr : &each);
-    v.ctx.live = store.is_run_live(run_id);
-    if (!v.ctx.live) {
-        if (auto stale = store.dead_holder(); stale && stale->run_id == run_id) {
-            v.ctx.stale_lock = stale;
-        }
-    }
+    v.ctx = context_of(store, run_id);
     if (keep_records) {
         for (const auto& e : v.journal.records) {
             fold.apply(e);
@@ -330,31 +341,59 @@ std::string describe(const journal::RunStarted& r) {
     return s;
 }
 
-std::string describe(const journal::StepFinished& r) {
-    std::vector<std::string> facts;
+/// Appends `n` in decimal.
+void append_int(std::string& out, long long n) {
+    char buf[24];
+    const int len = std::snprintf(buf, sizeof buf, "%lld", n);
+    out.append(buf, static_cast<size_t>(len));
+}
+
+void append(std::string& out, const journal::StepStarted& r) {
+    out += "step ";
+    out += r.step;
+    out += ": started (attempt ";
+    append_int(out, r.attempt.value_or(0));
+    out += ')';
+}
+
+void append(std::string& out, const journal::StepFinished& r) {
+    out += "step ";
+    out += r.step;
+    out += ": ";
+    out += r.status;
+    bool facts = false; // "(exit 1, 2.3s, attempt 2)": each fact after the first after ", "
+    auto fact = [&] {
+        out += facts ? ", " : " (";
+        facts = true;
+    };
     if (r.exit_code) {
-        facts.push_back("exit " + std::to_string(*r.exit_code));
+        fact();
+        out += "exit ";
+        append_int(out, *r.exit_code);
     }
     if (r.duration_ms) {
-        facts.push_back(ms_text(*r.duration_ms));
+        fact();
+        out += ms_text(*r.duration_ms);
     }
     if (r.attempt && *r.attempt > 1) {
-        facts.push_back("attempt " + std::to_string(*r.attempt));
+        fact();
+        out += "attempt ";
+        append_int(out, *r.attempt);
     }
-    std::string s = "step " + r.step + ": " + r.status;
-    if (!facts.empty()) {
-        s += " (" + util::join(facts, ", ") + ")";
+    if (facts) {
+        out += ')';
     }
     if (!r.summary.empty()) {
-        s += ": " + r.summary;
+        out += ": ";
+        out += r.summary;
     }
     if (r.recovered) {
-        s += " (recorded by a resume: the program ended before the engine stopped)";
+        out += " (recorded by a resume: the program ended before the engine stopped)";
     }
     if (!r.left_running.empty()) {
-        s += "; left running: " + processes_text(r.left_running);
+        out += "; left running: ";
+        out += processes_text(r.left_running);
     }
-    return s;
 }
 
 std::string describe(const journal::StepProcessExited& r) {
@@ -429,6 +468,15 @@ std::string describe(const journal::RunFinished& r) {
 } // namespace
 
 std::string describe_record(const journal::Entry& e) {
+    std::string out;
+    append_record(out, e);
+    return out;
+}
+
+namespace {
+
+/// describe_record() of the records not appended in place (rarer than a step's start and end).
+std::string describe_other(const journal::Entry& e) {
     using journal::RecordType;
     const auto& rec = e.record;
     switch (e.type()) {
@@ -440,13 +488,9 @@ std::string describe_record(const journal::Entry& e) {
         const auto& r = std::get<journal::StepSkipped>(rec);
         return "step " + r.step + ": skipped (" + r.why + ")";
     }
-    case RecordType::step_started: {
-        const auto& r = std::get<journal::StepStarted>(rec);
-        return "step " + r.step + ": started (attempt " + std::to_string(r.attempt.value_or(0)) +
-               ")";
-    }
+    case RecordType::step_started:
     case RecordType::step_finished:
-        return describe(std::get<journal::StepFinished>(rec));
+        return describe_record(e);
     case RecordType::step_process: {
         const auto& r = std::get<journal::StepProcess>(rec);
         return "step " + r.step + ": process group " + std::to_string(r.pgid) +
@@ -498,33 +542,111 @@ std::string describe_record(const journal::Entry& e) {
     return type.empty() ? "record without a type" : type + " (unknown record type)";
 }
 
+} // namespace
+
+void append_record(std::string& out, const journal::Entry& e) {
+    switch (e.type()) {
+    case journal::RecordType::step_started:
+        append(out, std::get<journal::StepStarted>(e.record));
+        return;
+    case journal::RecordType::step_finished:
+        append(out, std::get<journal::StepFinished>(e.record));
+        return;
+    default:
+        out += describe_other(e);
+    }
+}
+
+namespace {
+
+/// `s` then spaces up to `width` (pad() in place).
+void append_padded(std::string& out, std::string_view s, size_t width) {
+    out += s;
+    if (s.size() < width) {
+        out.append(width - s.size(), ' ');
+    }
+}
+
+/// The timeline of `rollback report` written into `out` record by record
+/// (`TIME  +ELAPSED  what happened`, output tails indented): the header first, then the records
+/// in order. Times are offsets from the header's, each parsed once.
+class Timeline {
+  public:
+    explicit Timeline(std::string& out) : m_out(out) {}
+
+    void header(const journal::Entry& h) {
+        m_origin = util::parse_time(h.time);
+        line(h);
+    }
+
+    void line(const journal::Entry& e) {
+        m_out += "  ";
+        append_padded(m_out, e.time, 25);
+        const size_t rel = m_out.size();
+        if (m_origin) {
+            if (auto t = util::parse_time(e.time)) {
+                m_out += '+';
+                m_out += ms_text(
+                    std::chrono::duration_cast<std::chrono::milliseconds>(*t - *m_origin).count());
+            }
+        }
+        if (m_out.size() - rel < 9) {
+            m_out.append(9 - (m_out.size() - rel), ' ');
+        }
+        append_record(m_out, e);
+        m_out += '\n';
+        // The output tail trimmed, a line of it per line (util::split's pieces, empty ones kept).
+        std::string_view tail = util::trim(e.output_tail());
+        while (!tail.empty()) {
+            const size_t nl = tail.find('\n');
+            m_out.append(36, ' ');
+            m_out += "| ";
+            m_out += tail.substr(0, nl);
+            m_out += '\n';
+            if (nl == std::string_view::npos) {
+                break;
+            }
+            tail.remove_prefix(nl + 1); // not empty: a trimmed tail does not end with one
+        }
+    }
+
+  private:
+    std::string& m_out;
+    std::optional<util::SystemTime> m_origin;
+};
+
+std::string timeline_heading(const std::filesystem::path& file) {
+    return "\ntimeline (" + file.string() + "):\n";
+}
+
+} // namespace
+
 std::string format_report(const journal::Journal& j, const journal::RunState& s,
                           const RunContext& ctx) {
-    std::string out = format_status(s, ctx);
-    out += "\ntimeline (" + j.file.string() + "):\n";
-    // Times of the report are offsets from the journal's first line, parsed once each.
-    const auto origin = util::parse_time(j.header.time);
-    auto line = [&](const journal::Entry& e) {
-        std::string rel;
-        if (origin) {
-            if (auto t = util::parse_time(e.time)) {
-                rel = "+" +
-                      ms_text(std::chrono::duration_cast<std::chrono::milliseconds>(*t - *origin)
-                                  .count());
-            }
-        }
-        out += "  " + pad(e.time, 25) + pad(rel, 9) + describe_record(e) + "\n";
-        std::string_view tail = e.output_tail();
-        if (!tail.empty()) {
-            for (const auto& l : util::split(std::string(util::trim(tail)), '\n')) {
-                out += std::string(36, ' ') + "| " + l + "\n";
-            }
-        }
-    };
-    line(j.header);
+    std::string out = format_status(s, ctx) + timeline_heading(j.file);
+    Timeline timeline(out);
+    timeline.header(j.header);
     for (const auto& e : j.records) {
-        line(e);
+        timeline.line(e);
     }
+    return out;
+}
+
+std::string report_text(const state::Store& store, const std::string& run_id) {
+    journal::Fold fold;
+    std::string lines;
+    Timeline timeline(lines);
+    const journal::RecordSink each(
+        [&](journal::Entry&& e) {
+            fold.apply(e);
+            timeline.line(e);
+        },
+        [&](const journal::Entry& h) { timeline.header(h); });
+    const journal::Journal j = store.read_journal(run_id, &each);
+    const RunContext ctx = context_of(store, run_id);
+    const journal::RunState s = fold.finish(j, ctx.live);
+    std::string out = format_status(s, ctx) + timeline_heading(j.file);
+    out += lines;
     return out;
 }
 

@@ -55,6 +55,11 @@ boost::json::object history_json(const journal::RunState& s);
 std::string format_report(const journal::Journal& j, const journal::RunState& s,
                           const RunContext& ctx);
 
+/// `rollback report` of the run `run_id` of `store` (what format_report() gives of load_run()),
+/// its journal read once: each record folded and written into the timeline as it is read, none
+/// kept. util::Error as load_run().
+std::string report_text(const state::Store& store, const std::string& run_id);
+
 /// `rollback report --json`: {"run": status_json, "timeline": [every record as written],
 /// "warnings": [...]}.
 boost::json::object report_json(const journal::Journal& j, const journal::RunState& s,
@@ -62,5 +67,7 @@ boost::json::object report_json(const journal::Journal& j, const journal::RunSta
 
 /// One record as a line of text, e.g. `step restore-db: failed (exit 1, 2.3s): pg_restore: ...`.
 std::string describe_record(const journal::Entry& e);
+/// describe_record() appended to `out`.
+void append_record(std::string& out, const journal::Entry& e);
 
 } // namespace rollback::report

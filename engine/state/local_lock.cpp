@@ -137,6 +137,11 @@ void RunLock::set_run_id(const std::string& run_id) {
     write_holder(m_state_dir, m_holder);
 }
 
+void RunLock::set_reason(const std::string& reason) {
+    m_holder.reason = reason;
+    write_holder(m_state_dir, m_holder);
+}
+
 void RunLock::release() noexcept {
     if (m_fd < 0) {
         return;

@@ -35,6 +35,8 @@ class RunLock {
     std::uint64_t generation() const { return m_generation; }
     /// Rewrites lock.json with another run id (e.g. once the run id is known, or on resume).
     void set_run_id(const std::string& run_id);
+    /// Rewrites lock.json with another reason.
+    void set_reason(const std::string& reason);
     /// Releases now (idempotent). Never throws.
     void release() noexcept;
     /// Releases, leaving `dead`'s lock.json in place (rewritten while the flock is still held, so

@@ -218,6 +218,10 @@ class LocalLease final : public RunLease {
         m_lock.set_run_id(run_id);
         m_holder.run_id = run_id;
     }
+    void set_reason(const std::string& reason) override {
+        m_lock.set_reason(reason);
+        m_holder.reason = reason;
+    }
     void release() noexcept override { m_lock.release(); }
     void release_leaving(const Holder& dead) override { m_lock.release_leaving(dead); }
 
@@ -276,6 +280,18 @@ std::unique_ptr<journal::Appender> LocalStore::open_journal(const std::string& r
                                                             std::vector<std::string>* warnings) {
     return std::make_unique<journal::Writer>(
         journal::Writer::open_existing(journal::journal_path(dir_, run_id), warnings));
+}
+
+std::unique_ptr<journal::Appender>
+LocalStore::continue_journal(const std::string& run_id, const journal::Journal& as_read,
+                             const RunLease& lease, std::vector<std::string>* warnings) {
+    const fs::path file = journal::journal_path(dir_, run_id);
+    if (as_read.file != file) {
+        return open_journal(run_id, lease, warnings); // read elsewhere: nothing to go on
+    }
+    // The flock excludes every other writer, so the file is as it was read under it.
+    return std::make_unique<journal::Writer>(
+        journal::Writer::continue_from(file, as_read, warnings));
 }
 
 std::string LocalStore::journal_text(const std::string& run_id) const {

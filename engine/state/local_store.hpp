@@ -61,6 +61,9 @@ class LocalStore : public Store {
     std::unique_ptr<journal::Appender> create_journal(const std::string& run_id,
                                                       const boost::json::object& header_fields,
                                                       const RunLease& lease) override;
+    std::unique_ptr<journal::Appender>
+    continue_journal(const std::string& run_id, const journal::Journal& as_read,
+                     const RunLease& lease, std::vector<std::string>* warnings) override;
     std::unique_ptr<journal::Appender> open_journal(const std::string& run_id,
                                                     const RunLease& lease,
                                                     std::vector<std::string>* warnings) override;

@@ -149,6 +149,12 @@ class MemoryLease final : public RunLease {
             m_row->holder->run_id = run_id;
         }
     }
+    void set_reason(const std::string& reason) override {
+        m_holder.reason = reason;
+        if (current() && m_row->holder) {
+            m_row->holder->reason = reason;
+        }
+    }
     void release() noexcept override {
         if (current() && m_row->held) {
             m_row->held = false;

@@ -95,6 +95,12 @@ class PgLease final : public RunLease {
         update("holder = $3", holder_text(m_holder));
     }
 
+    void set_reason(const std::string& reason) override {
+        std::lock_guard lock(m_mutex);
+        m_holder.reason = reason;
+        update("holder = $3", holder_text(m_holder));
+    }
+
     void release() noexcept override {
         stop_heartbeat();
         std::lock_guard lock(m_mutex);

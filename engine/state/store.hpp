@@ -189,6 +189,9 @@ class RunLease {
     virtual bool renew() = 0;
     /// Names another run in the holder (once the run id is known, or on resume).
     virtual void set_run_id(const std::string& run_id) = 0;
+    /// Says why in the holder (a resume learns its run's reason from the journal it reads
+    /// under the lease).
+    virtual void set_reason(const std::string& reason) = 0;
     /// Releases now (idempotent). Never throws.
     virtual void release() noexcept = 0;
     /// Releases, leaving `dead` recorded as the holder that died unfinished (for a starter
@@ -290,6 +293,16 @@ class Runs {
     virtual std::unique_ptr<journal::Appender> open_journal(const std::string& run_id,
                                                             const RunLease& lease,
                                                             std::vector<std::string>* warnings) = 0;
+    /// open_journal() of `as_read`, what read_journal gave of `run_id` (records kept or not)
+    /// while the caller held `lease`, so no writer changed it since: a store that can continues
+    /// from what that reading found (LocalStore: its complete lines, the last one's hash, its
+    /// warnings) instead of reading the journal again. The default reads it again.
+    virtual std::unique_ptr<journal::Appender>
+    continue_journal(const std::string& run_id, const journal::Journal& as_read,
+                     const RunLease& lease, std::vector<std::string>* warnings) {
+        (void)as_read;
+        return open_journal(run_id, lease, warnings);
+    }
     /// The journal's bytes exactly as the JSON Lines file of docs/journal.md holds them (what
     /// `audit verify` checks and `state export` writes). util::Error as read_journal.
     virtual std::string journal_text(const std::string& run_id) const = 0;

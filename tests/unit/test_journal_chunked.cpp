@@ -7,7 +7,9 @@
 #include "util/error.hpp"
 #include "util/files.hpp"
 #include "util/sha256.hpp"
+#include "util/strings.hpp"
 
+#include <algorithm>
 #include <doctest/doctest.h>
 #include <fstream>
 
@@ -15,6 +17,13 @@ using namespace rollback;
 using namespace rollback::journal;
 
 namespace {
+
+class FixedClock final : public util::Clock {
+  public:
+    util::SystemTime now() const override {
+        return util::SystemTime(std::chrono::milliseconds(1'795'000'000'123LL));
+    }
+};
 
 std::string error_of(const std::function<void()>& f) {
     try {
@@ -61,7 +70,38 @@ void check_alike(const test::TempDir& dir, const std::string& name, const std::s
         CHECK(j->lines == whole.records.size() + 1);
         CHECK(j->run_id() == whole.run_id());
     }
+    // A sink that asks for the header is given it once, before any record.
+    std::vector<std::string> order;
+    const RecordSink with_header([&order](Entry&& e) { order.emplace_back(e.step()); },
+                                 [&order, &whole](const Entry& h) {
+                                     CHECK(h.time == whole.header.time);
+                                     CHECK(h.seq == 0);
+                                     order.emplace_back("(header)");
+                                 });
+    read(file, &with_header);
+    REQUIRE(order.size() == whole.records.size() + 1);
+    CHECK(order.front() == "(header)");
+    CHECK(std::count(order.begin(), order.end(), "(header)") == 1);
     if (whole.chain_problem.empty()) {
+        // A writer continuing from a reading (records handed or kept) writes what one that
+        // reads the journal again writes: the same cut, seq and chain.
+        for (const Journal* as_read : {&streamed, &whole}) {
+            const auto again_file = dir.write("again-" + name, content);
+            std::vector<std::string> wa, wb;
+            const FixedClock clock;
+            auto again = Writer::open_existing(again_file, &wa, &clock);
+            dir.write(name, content); // as it was read
+            auto from = Writer::continue_from(file, *as_read, &wb, &clock);
+            CHECK(from.next_seq() == again.next_seq());
+            again.append({{"type", "note"}, {"text", "continued"}});
+            from.append({{"type", "note"}, {"text", "continued"}});
+            REQUIRE(wb.size() == wa.size());
+            for (size_t i = 0; i < wa.size(); ++i) {
+                CHECK(util::replace_all(wa[i], again_file.string(), file.string()) == wb[i]);
+            }
+            CHECK(util::read_file(file) == util::read_file(again_file));
+        }
+        dir.write(name, content);
         const std::string last = util::sha256_hex(whole.line(whole.records.size()));
         CHECK(whole.last_hash == last);
         CHECK(chain.last_hash == last);

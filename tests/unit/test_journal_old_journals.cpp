@@ -2,11 +2,13 @@
 // Journals written before the records were typed (tests/fixtures/journals/README.md): they
 // verify, fold and report as they did, and every record written again gives its line byte for
 // byte.
+#include "journal/paths.hpp"
 #include "journal/reader.hpp"
 #include "journal/records.hpp"
 #include "journal/state.hpp"
 #include "journal/writer.hpp"
 #include "report/run_report.hpp"
+#include "state/local_store.hpp"
 #include "support/temp_dir.hpp"
 #include "util/files.hpp"
 #include "util/sha256.hpp"
@@ -88,6 +90,21 @@ TEST_SUITE("journal") {
             CHECK(boost::json::serialize(report::status_json(s, ctx)) == boost::json::serialize(o));
             // Written by `rollback report RUN_ID` of that engine.
             CHECK(without_path(report::format_report(j, s, ctx)) ==
+                  without_path(util::read_file(fixture(name + ".report.txt"))));
+        }
+    }
+
+    TEST_CASE("old journals: the report written as the journal is read is what it was") {
+        for (const std::string name : {"every_record_type", "full_disk"}) {
+            INFO(name);
+            test::TempDir dir;
+            const Journal j = read(fixture(name + ".jsonl"));
+            const std::string run_id = j.run_id();
+            std::filesystem::create_directories(dir / "runs");
+            std::filesystem::copy_file(fixture(name + ".jsonl"),
+                                       journal::journal_path(dir.path(), run_id));
+            // Its records not kept: each folded and written into the timeline as it comes.
+            CHECK(without_path(report::report_text(state::LocalStore(dir.path()), run_id)) ==
                   without_path(util::read_file(fixture(name + ".report.txt"))));
         }
     }
