@@ -7,12 +7,8 @@
 # expiry) and goes on with an answer given meanwhile.
 source "$(dirname "$0")/../support/itest.sh"
 cd "$WORK"
-mkdir hooks
-cat > hooks/record <<'SH'
-#!/bin/sh
-cat >> "$(dirname "$0")/../events.jsonl"; echo >> "$(dirname "$0")/../events.jsonl"
-SH
-chmod +x hooks/record
+source "$SRC/tests/support/monitor_server.sh"
+recording_hook record
 
 write_playbook() { # timeout on_timeout approvers
     cat > pb.toml <<TOML

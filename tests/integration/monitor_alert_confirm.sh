@@ -12,15 +12,9 @@ cd "$WORK"
 deadline=$(( $(date +%s) + 75 ))
 left() { [ "$(date +%s)" -lt "$deadline" ] || fail "out of time ($*)"; }
 source "$SRC/tests/support/prom_am.sh"
+source "$SRC/tests/support/monitor_server.sh"
 
-cat > pb.toml <<TOML
-[playbook]
-name = "revert"
-[[step]]
-id = "mark"
-action = "exec"
-argv = ["sh", "-c", "echo ran >> $WORK/runs.txt"]
-TOML
+revert_playbook
 cat > rollback.toml <<TOML
 [target]
 name = "shop"
@@ -42,13 +36,6 @@ playbook = "pb.toml"
 interval = "1s"
 TOML
 prom_am_config
-
-runs() { if [ -f runs.txt ]; then wc -l < runs.txt; else echo 0; fi; }
-events() { # NAME: how many such lines monitor.jsonl has (0 before it exists)
-    local n
-    n=$(grep -c "\"event\":\"$1\"" .rollback/monitor.jsonl 2>/dev/null) || true
-    echo "${n:-0}"
-}
 
 "$RB" monitor -c rollback.toml > loop.out 2>&1 &
 mon=$!

@@ -9,14 +9,7 @@ source "$(dirname "$0")/../support/itest.sh"
 cd "$WORK"
 source "$SRC/tests/support/monitor_server.sh"
 
-cat > pb.toml <<TOML
-[playbook]
-name = "revert"
-[[step]]
-id = "mark"
-action = "exec"
-argv = ["sh", "-c", "echo ran >> $WORK/runs.txt"]
-TOML
+revert_playbook
 alert_config 'alertname = "HighErrorRate", service = "shop"' 'mode = "auto"' 'playbook = "pb.toml"' \
     'interval = "2s"' 'cooldown = "1h"'
 post() { # STATUS

@@ -9,14 +9,7 @@ source "$(dirname "$0")/../support/itest.sh"
 cd "$WORK"
 source "$SRC/tests/support/monitor_server.sh"
 
-cat > pb.toml <<TOML
-[playbook]
-name = "revert"
-[[step]]
-id = "mark"
-action = "exec"
-argv = ["sh", "-c", "echo ran >> $WORK/runs.txt"]
-TOML
+revert_playbook
 alert_config 'alertname = "HighErrorRate"' 'mode = "auto"' 'playbook = "pb.toml"' 'interval = "1s"' \
     'cooldown = "3s"' 'watch_after = "1s"'
 post() { post_alert "$(am_alert "$2" "$1" "$3" "$4")"; } # FINGERPRINT STATUS STARTS ENDS

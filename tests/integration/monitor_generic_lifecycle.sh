@@ -9,14 +9,7 @@ source "$(dirname "$0")/../support/itest.sh"
 cd "$WORK"
 source "$SRC/tests/support/monitor_server.sh"
 
-cat > pb.toml <<TOML
-[playbook]
-name = "revert"
-[[step]]
-id = "mark"
-action = "exec"
-argv = ["sh", "-c", "echo ran >> $WORK/runs.txt"]
-TOML
+revert_playbook
 alert_config 'alertname = "shop"' 'mode = "auto"' 'playbook = "pb.toml"' 'interval = "1s"' \
     'cooldown = "1s"' 'watch_after = "1s"'
 cat >> rollback.toml <<'TOML'

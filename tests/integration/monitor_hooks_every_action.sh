@@ -7,12 +7,8 @@
 source "$(dirname "$0")/../support/itest.sh"
 command -v python3 > /dev/null || exit 125
 cd "$WORK"
-mkdir hooks
-cat > hooks/rec <<'SH'
-#!/bin/sh
-cat >> "$(dirname "$0")/../events.jsonl"; echo >> "$(dirname "$0")/../events.jsonl"
-SH
-chmod +x hooks/rec
+source "$SRC/tests/support/monitor_server.sh"
+recording_hook rec
 cat > pb.toml <<'TOML'
 [playbook]
 name = "rb"
@@ -25,26 +21,10 @@ phase = "code"
 action = "exec"
 argv = ["true"]
 TOML
-cat > rollback.toml <<'TOML'
-[target]
-name = "shop"
-state_dir = "st"
-[source.web]
-kind = "access_log"
-path = "access.log"
-format = "combined_request_time"
-interval = "1s"
-max_lateness = "2s"
+{ web_errors_config 2s; cat <<'TOML'; } > rollback.toml
 [source.db]
 kind = "command"
 argv = ["sh", "-c", "exit 1"]
-[[condition]]
-name = "err"
-signal = "web.error_rate"
-window = "5s"
-above = 0.05
-min_requests = 10
-for = "3s"
 [[condition]]
 name = "stuck-orders"
 signal = "db.value"

@@ -12,49 +12,8 @@ source "$(dirname "$0")/../support/itest.sh"
 PG_PORT=54344
 source "$(dirname "$0")/../support/pg_shared.sh"
 
-# config DIR SCHEMA LEASE: one monitor's rollback.toml (its own local state_dir).
-config() { monitor_config "$1" "$2" "$3" "$WORK/fault.$2" "$WORK/pb.$2.toml"; }
-# playbook SCHEMA SLOW: steps one, slow (sleeps SLOW s), two, three; none idempotent, each with a
-# probe looking for its effect in $WORK/effects.SCHEMA.
-playbook() {
-    local e="$WORK/effects.$1"
-    cat >"$WORK/pb.$1.toml" <<TOML
-[playbook]
-name = "fenced-$1"
-[[step]]
-id = "one"
-phase = "immediate"
-action = "exec"
-argv = ["sh", "-c", "echo one >> $e"]
-probe = "grep -qx one $e"
-[[step]]
-id = "slow"
-phase = "database"
-action = "exec"
-argv = ["sh", "-c", "sleep $2; echo slow >> $e"]
-probe = "grep -qx slow $e"
-timeout = "60s"
-[[step]]
-id = "two"
-phase = "code"
-action = "exec"
-argv = ["sh", "-c", "echo two >> $e"]
-probe = "grep -qx two $e"
-[[step]]
-id = "three"
-phase = "verify"
-action = "exec"
-argv = ["sh", "-c", "echo three >> $e"]
-probe = "grep -qx three $e"
-TOML
-}
+# The playbooks (pg_shared.sh): steps one, slow, two and the finally step fin.
 run_gen() { q "SELECT generation FROM $1.lease WHERE name = 'run' AND held AND expires_at > clock_timestamp()" 2>/dev/null; }
-started() { [ "$(q "SELECT count(*) FROM $1.journal WHERE line::json->>'type' = 'step_started' AND line::json->>'step' = '$2'" 2>/dev/null)" -ge 1 ]; }
-effects_once() {
-    for s in one slow two three; do
-        [ "$(grep -c "^$s$" "$WORK/effects.$1")" = 1 ] || fail "$1: step $s's effect happened $(grep -c "^$s$" "$WORK/effects.$1") times"
-    done
-}
 generations_forward() {
     local run back
     run=$(q "SELECT run_id FROM $1.journal WHERE seq = 0")
@@ -64,12 +23,7 @@ generations_forward() {
 
 # --- fencing: the leader paused past its lease ------------------------------------------------
 playbook fence 6
-echo 1 >"$WORK/fault.fence"
-config "$WORK/fence/a" fence 3s
-config "$WORK/fence/b" fence 3s
-start_monitor a "$WORK/fence/a"
-start_monitor b "$WORK/fence/b"
-wait_for 20 has_leader fence || fail "no monitor leads"
+two_monitors fence
 old=$(leader_pid fence)
 echo 9 >"$WORK/fault.fence"
 wait_for 20 started fence slow || fail "the run did not start step slow"
@@ -84,36 +38,27 @@ wait_for 30 run_done fence || fail "the run did not finish"
 [ "$(finished_state fence)" = succeeded ] || fail "the run ended $(finished_state fence)"
 sleep 3 # the old leader's step `slow` ended; its next append was refused
 kill -0 "$old" || fail "the deposed leader exited; it should follow"
-for m in a b; do [ "${PID_OF[$m]}" = "$old" ] && o=$m; done
-contains "$WORK/fence/$o/out" "lost its leadership and the run lock (another monitor took over); it starts nothing more and follows"
-contains "$WORK/fence/$o/local/rollback.log" "lost the run lock of generation $gen"
+o=$(slot_of fence "$old")
+contains "$WORK/$o/out" "lost its leadership and the run lock (another monitor took over); it starts nothing more and follows"
+contains "$WORK/$o/local/rollback.log" "lost the run lock of generation $gen"
 # Being fenced is no disk problem, and the run is not the deposed monitor's to resume.
-lacks "$WORK/fence/$o/out" "Free space"
-lacks "$WORK/fence/$o/out" "rollback resume"
+lacks "$WORK/$o/out" "Free space"
+lacks "$WORK/$o/out" "rollback resume"
 effects_once fence
 generations_forward fence
 run=$(q "SELECT run_id FROM fence.journal WHERE seq = 0")
 late=$(q "SELECT count(*) FROM fence.journal WHERE run_id = '$run' AND generation = $gen AND line::json->>'type' = 'step_started' AND seq > (SELECT min(seq) FROM fence.journal WHERE run_id = '$run' AND generation > $gen)")
 [ "$late" = 0 ] || fail "the deposed leader started a step after the takeover"
-expect_rc 0 "$WORK/status.out" -- "$RB" status -c "$WORK/fence/a/rollback.toml"
+expect_rc 0 "$WORK/status.out" -- "$RB" status -c "$WORK/fence.a/rollback.toml"
 new=$(leader_pid fence)
 [ "$new" != "$old" ] || fail "the deposed monitor leads again"
 contains "$WORK/status.out" "leader: $(hostname) pid $new (generation"
-for m in a b; do kill -TERM "${PID_OF[$m]}"; done
-for m in a b; do
-    rc=0; wait "${PID_OF[$m]}" || rc=$?
-    [ "$rc" = 0 ] || fail "monitor $m exited $rc on SIGTERM"
-done
+stop_monitors fence
 pass "a leader paused past its lease starts nothing after SIGCONT, says why and follows; the survivor finished the run"
 
 # --- the server restarted mid-run -------------------------------------------------------------
 playbook restart 4
-echo 1 >"$WORK/fault.restart"
-config "$WORK/restart/a" restart 8s
-config "$WORK/restart/b" restart 8s
-start_monitor a "$WORK/restart/a"
-start_monitor b "$WORK/restart/b"
-wait_for 20 has_leader restart || fail "no monitor leads (restart)"
+two_monitors restart 8s
 echo 9 >"$WORK/fault.restart"
 wait_for 20 started restart slow || fail "the run did not start step slow (restart)"
 bash "$SRC/tests/support/pg_throwaway.sh" stop
@@ -124,17 +69,13 @@ wait_for 40 run_done restart || fail "the run did not finish after the restart"
 [ "$(q "SELECT count(*) FROM restart.journal WHERE seq = 0")" = 1 ] || fail "more than one run"
 effects_once restart
 generations_forward restart
-cat "$WORK"/restart/*/out >"$WORK/restart.out"
+cat "$WORK"/restart.?/out >"$WORK/restart.out"
 contains "$WORK/restart.out" "the shared state did not answer"
-grep -q "journal .*: connection lost" "$WORK"/restart/*/local/rollback.log || fail "the leader did not say it waited for the server"
-for m in a b; do kill -0 "${PID_OF[$m]}" || fail "monitor $m died with the server"; done
+grep -q "journal .*: connection lost" "$WORK"/restart.?/local/rollback.log || fail "the leader did not say it waited for the server"
+for m in restart.a restart.b; do kill -0 "${PID_OF[$m]}" || fail "monitor $m died with the server"; done
 sleep 2
 [ "$(leader_pid restart)" != 0 ] || fail "nobody leads after the restart"
-for m in a b; do kill -TERM "${PID_OF[$m]}"; done
-for m in a b; do
-    rc=0; wait "${PID_OF[$m]}" || rc=$?
-    [ "$rc" = 0 ] || fail "monitor $m exited $rc on SIGTERM"
-done
+stop_monitors restart
 pass "the server restarted mid-run: the run waited and finished, nothing lost or done twice; the monitors went on"
 
 # --- the server down at the tick where the condition fires ------------------------------------
@@ -142,12 +83,7 @@ pass "the server restarted mid-run: the run waited and finished, nothing lost or
 # read of the store); whoever leads when the server is back adopts what the leaders acted on
 # (nothing here) and acts at the next breaching tick: one run, not none, and not two.
 playbook outage 0
-echo 1 >"$WORK/fault.outage"
-config "$WORK/outage/a" outage 3s
-config "$WORK/outage/b" outage 3s
-start_monitor a "$WORK/outage/a"
-start_monitor b "$WORK/outage/b"
-wait_for 20 has_leader outage || fail "no monitor leads (outage)"
+two_monitors outage
 bash "$SRC/tests/support/pg_throwaway.sh" stop
 echo 9 >"$WORK/fault.outage"
 sleep 4 # ticks that fire while nobody can act
@@ -157,13 +93,9 @@ wait_for 40 run_done outage || fail "nobody acted on the incident after the serv
 sleep 3 # a second run would start within a few ticks
 [ "$(q "SELECT count(*) FROM outage.journal WHERE seq = 0")" = 1 ] || fail "more than one run (outage)"
 effects_once outage
-cat "$WORK"/outage/*/out >"$WORK/outage.out"
+cat "$WORK"/outage.?/out >"$WORK/outage.out"
 contains "$WORK/outage.out" "the shared state did not answer"
-for m in a b; do kill -TERM "${PID_OF[$m]}"; done
-for m in a b; do
-    rc=0; wait "${PID_OF[$m]}" || rc=$?
-    [ "$rc" = 0 ] || fail "monitor $m exited $rc on SIGTERM"
-done
+stop_monitors outage
 pass "the server down at the firing tick: the leader after it acted once"
 
 # --- the leader dies as the incident begins -----------------------------------------------------
@@ -171,12 +103,7 @@ pass "the server down at the firing tick: the leader after it acted once"
 # breaching ticks while the dead leader's lease runs out, and records the triggers it may not act
 # on. When it leads, it adopts what the leaders acted on (nothing) and acts: one run, not none.
 playbook orphan 0
-echo 1 >"$WORK/fault.orphan"
-config "$WORK/orphan/a" orphan 3s
-config "$WORK/orphan/b" orphan 3s
-start_monitor a "$WORK/orphan/a"
-start_monitor b "$WORK/orphan/b"
-wait_for 20 has_leader orphan || fail "no monitor leads (orphan)"
+two_monitors orphan
 dead=$(leader_pid orphan)
 kill -KILL "$dead"
 echo 9 >"$WORK/fault.orphan"
@@ -187,10 +114,5 @@ sleep 3
 effects_once orphan
 [ "$(q "SELECT count(*) FROM orphan.decisions WHERE doc::json->>'action' = 'trigger' AND doc::json->'leadership'->>'role' = 'follower'")" -ge 1 ] ||
     fail "the follower recorded no trigger while the dead leader's lease ran out (the test did not test it)"
-for m in a b; do [ "${PID_OF[$m]}" = "$dead" ] || kill -TERM "${PID_OF[$m]}"; done
-for m in a b; do
-    [ "${PID_OF[$m]}" = "$dead" ] && continue
-    rc=0; wait "${PID_OF[$m]}" || rc=$?
-    [ "$rc" = 0 ] || fail "monitor $m exited $rc on SIGTERM"
-done
+stop_monitors orphan "$dead"
 pass "the leader killed as the incident began: the follower, leading, acted once"

@@ -8,7 +8,6 @@
 source "$(dirname "$0")/../support/itest.sh"
 PG_PORT=54364
 source "$(dirname "$0")/../support/pg_shared.sh"
-source "$(dirname "$0")/../support/pg_monitors.sh"
 
 # gate_playbook SCHEMA: one, an approve gate, two; finally fin.
 gate_playbook() {

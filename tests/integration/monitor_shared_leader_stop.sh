@@ -9,7 +9,6 @@
 source "$(dirname "$0")/../support/itest.sh"
 PG_PORT=54362
 source "$(dirname "$0")/../support/pg_shared.sh"
-source "$(dirname "$0")/../support/pg_monitors.sh"
 
 playbook tm 5
 two_monitors tm

@@ -10,7 +10,6 @@
 source "$(dirname "$0")/../support/itest.sh"
 PG_PORT=54363
 source "$(dirname "$0")/../support/pg_shared.sh"
-source "$(dirname "$0")/../support/pg_monitors.sh"
 
 # case SCHEMA SIGNAL
 case_of() {

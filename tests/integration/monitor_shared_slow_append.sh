@@ -8,7 +8,6 @@
 source "$(dirname "$0")/../support/itest.sh"
 PG_PORT=54361
 source "$(dirname "$0")/../support/pg_shared.sh"
-source "$(dirname "$0")/../support/pg_monitors.sh"
 
 # 1. One INSERT stalled 3.5 s (> lease) in the server.
 playbook st 0

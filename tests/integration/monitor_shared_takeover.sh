@@ -13,65 +13,21 @@ source "$(dirname "$0")/../support/itest.sh"
 PG_PORT=54348
 source "$(dirname "$0")/../support/pg_shared.sh"
 
-# playbook SCHEMA: steps one, two (not idempotent; probes) and a finally step fin.
-playbook() {
-    local e="$WORK/effects.$1"
-    : >"$e"
-    cat >"$WORK/pb.$1.toml" <<TOML
-[playbook]
-name = "takeover-$1"
-[[step]]
-id = "one"
-phase = "immediate"
-action = "exec"
-argv = ["sh", "-c", "echo one >> $e"]
-probe = "grep -qx one $e"
-[[step]]
-id = "two"
-phase = "code"
-action = "exec"
-argv = ["sh", "-c", "echo two >> $e"]
-probe = "grep -qx two $e"
-[[finally]]
-id = "fin"
-action = "exec"
-argv = ["sh", "-c", "echo fin >> $e"]
-probe = "grep -qx fin $e"
-TOML
-}
-# config DIR SCHEMA: one monitor's rollback.toml, lease 3 s. Its source (source.sh) reads the
-# fault file; when $WORK/pause.SCHEMA names the monitor reading it, it SIGSTOPs that monitor first
-# (once): the monitor stops in the middle of its tick, after it asked whether it leads.
-cat >"$WORK/source.sh" <<'SH'
-if [ "$(cat "$1" 2>/dev/null)" = "$PPID" ]; then rm -f "$1"; kill -STOP "$PPID"; sleep 0.5; fi
-cat "$2"
+# The playbooks (pg_shared.sh): steps one, two and the finally step fin. The monitors' source
+# (FAULT_READER, source.sh) reads the fault file; when the file's pause file ($WORK/pause.SCHEMA
+# for $WORK/fault.SCHEMA) names the monitor reading it, it SIGSTOPs that monitor first (once): the
+# monitor stops in the middle of its tick, after it asked whether it leads.
+FAULT_READER=$WORK/source.sh
+cat >"$FAULT_READER" <<'SH'
+#!/bin/sh
+pause=$(dirname "$1")/pause.${1##*/fault.}
+if [ "$(cat "$pause" 2>/dev/null)" = "$PPID" ]; then rm -f "$pause"; kill -STOP "$PPID"; sleep 0.5; fi
+cat "$1"
 SH
-config() {
-    monitor_config "$1" "$2" 3s "$WORK/fault.$2" "$WORK/pb.$2.toml"
-    sed -i "s|^argv = \[\"cat\".*|argv = [\"sh\", \"$WORK/source.sh\", \"$WORK/pause.$2\", \"$WORK/fault.$2\"]|" "$1/rollback.toml"
-    grep -q source.sh "$1/rollback.toml" || fail "config: no source.sh in $1/rollback.toml"
-}
+chmod +x "$FAULT_READER"
 stop_all() { for p in "${PID_OF[@]}"; do kill -CONT "$p" 2>/dev/null; kill -9 "$p" 2>/dev/null; done; }
 on_exit stop_all
-end_monitors() { # the monitors still running end on SIGTERM with exit 0
-    local alive=()
-    for m in a b; do
-        kill -CONT "${PID_OF[$m]}" 2>/dev/null || true
-        if kill -TERM "${PID_OF[$m]}" 2>/dev/null; then alive+=("$m"); fi
-    done
-    for m in a b; do
-        rc=0; wait "${PID_OF[$m]}" || rc=$?
-        if [[ " ${alive[*]} " == *" $m "* ]] && [ "$rc" != 0 ]; then fail "monitor $m exited $rc on SIGTERM"; fi
-    done
-    PID_OF=()
-}
 runs() { q "SELECT count(*) FROM $1.journal WHERE line::json->>'type' = 'run_started'"; }
-effects_once() {
-    for s in one two fin; do
-        [ "$(grep -c "^$s$" "$WORK/effects.$1")" = 1 ] || fail "$1: step $s's effect happened $(grep -c "^$s$" "$WORK/effects.$1") times"
-    done
-}
-slot_of() { for m in a b; do if [ "${PID_OF[$m]}" = "$1" ]; then echo "$m"; fi; done; } # the slot (a or b) of a pid
 # stall SCHEMA NAME CONDITION SECONDS: journal inserts matching CONDITION (on NEW) sleep in the
 # server until public.stall_off has a row.
 q "CREATE TABLE public.stall_off(x int); GRANT SELECT ON public.stall_off TO PUBLIC"
@@ -89,12 +45,7 @@ stalled() { [ "$(q "SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'Pg
 # a second run (its run start is fenced by the leadership it no longer holds).
 if want tick; then
 playbook tick
-echo 1 >"$WORK/fault.tick"
-config "$WORK/tick/a" tick
-config "$WORK/tick/b" tick
-start_monitor a "$WORK/tick/a"
-start_monitor b "$WORK/tick/b"
-wait_for 20 has_leader tick || fail "no monitor leads (tick)"
+two_monitors tick
 old=$(leader_pid tick)
 echo "$old" >"$WORK/pause.tick"
 echo 9 >"$WORK/fault.tick"
@@ -105,10 +56,10 @@ kill -CONT "$old"
 sleep 5 # the old leader's tick ends; a second run would start now
 [ "$(runs tick)" = 1 ] || fail "the deposed leader started a second run ($(runs tick) runs)"
 effects_once tick
-o=$(slot_of "$old")
-grep -q "no longer leads" "$WORK/tick/$o/local/rollback.log" || fail "the deposed leader did not say it no longer leads"
+o=$(slot_of tick "$old")
+grep -q "no longer leads" "$WORK/$o/local/rollback.log" || fail "the deposed leader did not say it no longer leads"
 kill -0 "$old" || fail "the deposed leader exited"
-end_monitors
+stop_monitors tick
 pass "a leader paused mid-tick past its lease starts no second run when continued"
 fi
 
@@ -117,12 +68,7 @@ fi
 # INSERT sleeps in the server; the leader is killed there. The next leader starts the decided run.
 if want gap; then
 playbook gap
-echo 1 >"$WORK/fault.gap"
-config "$WORK/gap/a" gap
-config "$WORK/gap/b" gap
-start_monitor a "$WORK/gap/a"
-start_monitor b "$WORK/gap/b"
-wait_for 20 has_leader gap || fail "no monitor leads (gap)"
+two_monitors gap
 old=$(leader_pid gap)
 stall gap stall_gap "NEW.seq = 0" 60
 echo 9 >"$WORK/fault.gap"
@@ -135,9 +81,9 @@ wait_for 40 run_done gap || fail "nobody acted on the incident whose decided run
 sleep 3
 [ "$(runs gap)" = 1 ] || fail "$(runs gap) runs (gap)"
 effects_once gap
-cat "$WORK"/gap/*/out >"$WORK/gap.out"
+cat "$WORK"/gap.?/out >"$WORK/gap.out"
 contains "$WORK/gap.out" "was decided by the previous leader but never started"
-end_monitors
+stop_monitors gap "$old"
 q "TRUNCATE public.stall_off"
 pass "a leader killed between its decision and its run's first record: the next leader ran it, once"
 fi
@@ -148,12 +94,7 @@ fi
 # (idle past the lease) and runs it. The old leader, continued, starts nothing.
 if want stop; then
 playbook stop
-echo 1 >"$WORK/fault.stop"
-config "$WORK/stop/a" stop
-config "$WORK/stop/b" stop
-start_monitor a "$WORK/stop/a"
-start_monitor b "$WORK/stop/b"
-wait_for 20 has_leader stop || fail "no monitor leads (stop)"
+two_monitors stop
 old=$(leader_pid stop)
 stall stop stall_stop "NEW.seq = 0 AND NEW.generation = 1" 6
 echo 9 >"$WORK/fault.stop"
@@ -167,7 +108,7 @@ sleep 5
     fail "the paused leader's records committed after its lease expired"
 effects_once stop
 kill -0 "$old" || fail "the paused leader exited"
-end_monitors
+stop_monitors stop
 pass "a leader paused between its decision and its run's first record: the next leader ran it, the old one nothing"
 fi
 
@@ -178,12 +119,7 @@ fi
 # its loop keeps ticking meanwhile; the old append never commits.
 if want lock; then
 playbook lock
-echo 1 >"$WORK/fault.lock"
-config "$WORK/lock/a" lock
-config "$WORK/lock/b" lock
-start_monitor a "$WORK/lock/a"
-start_monitor b "$WORK/lock/b"
-wait_for 20 has_leader lock || fail "no monitor leads (lock)"
+two_monitors lock
 old=$(leader_pid lock)
 stall lock stall_lock "NEW.line::json->>'type' = 'step_started' AND NEW.line::json->>'step' = 'two' AND NEW.generation = 1" 3
 echo 9 >"$WORK/fault.lock"
@@ -205,7 +141,7 @@ sleep 4
 [ "$(q "SELECT count(*) FROM lock.journal WHERE generation = 1 AND line::json->>'step' = 'two'")" = 0 ] ||
     fail "the paused leader's append of step two committed after its lease expired"
 effects_once lock
-grep -q "leading (generation" "$WORK/lock/$(slot_of "$(leader_pid lock)")/out" || fail "the new leader did not say it leads"
-end_monitors
+grep -q "leading (generation" "$WORK/$(leader_slot lock)/out" || fail "the new leader did not say it leads"
+stop_monitors lock
 pass "a leader paused inside a journal append: the follower took over in $took ms, the old append never committed"
 fi

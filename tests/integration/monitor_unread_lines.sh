@@ -13,24 +13,10 @@ command -v python3 > /dev/null || exit 125
 cd "$WORK"
 gen= mon=
 on_exit '[ -z "$mon" ] || _stop_process "$mon"; [ -z "$gen" ] || _stop_process "$gen"'
+source "$SRC/tests/support/monitor_server.sh"
 conf() { # lateness, metrics port
+    web_errors_config "$1"
     cat <<TOML
-[target]
-name = "shop"
-state_dir = "st"
-[source.web]
-kind = "access_log"
-path = "access.log"
-format = "combined_request_time"
-interval = "1s"
-max_lateness = "$1"
-[[condition]]
-name = "err"
-signal = "web.error_rate"
-window = "5s"
-above = 0.05
-min_requests = 10
-for = "3s"
 [decision]
 mode = "observe"
 interval = "1s"

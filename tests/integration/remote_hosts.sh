@@ -13,28 +13,8 @@ sshd_hosts_start 4
 
 cd "$WORK"
 mkdir -p pb
-hosts_table() {
-    echo "[hosts]"
-    echo "web = ["
-    for i in 1 2 3 4; do
-        echo "  { name = \"web$i\", address = \"127.0.0.1\", port = ${SSHD_PORT[$i]}, vars = { deploy_root = \"${HOST_ROOT[$i]}\" } },"
-    done
-    echo "]"
-}
-remote_table() {
-    cat <<EOT
-[remote]
-known_hosts = "${1:-$SSH_DIR/known_hosts}"
-identity = "$SSH_DIR/id_ed25519"
-ssh_config = "$SSH_DIR/ssh_config"
-EOT
-}
-
 # 1. a rollback in batches of 2: each host's current release switched, in order.
-{
-    remote_table
-    hosts_table
-    cat <<'EOT'
+host_playbook pb/batches.toml <<'EOT'
 [vars]
 token = { env = "SHOP_TOKEN", secret = true }
 
@@ -47,7 +27,6 @@ argv = ["sh", "-ec", "echo \"$1\" > current; sleep 0.3; printf '%s' \"$SHOP_TOKE
 cwd = "{{host.deploy_root}}"
 env = { SHOP_TOKEN = "{{token}}" }
 EOT
-} >pb/batches.toml
 export SHOP_TOKEN=s3cr3t-T0ken-value
 expect_rc 0 out1 -- "$RB" run -p pb/batches.toml --yes --state-dir st1
 for i in 1 2 3 4; do
@@ -61,26 +40,11 @@ contains out1 "[switch@web1] started (batch 1)"
 contains out1 "[switch@web3] started (batch 2)"
 contains out1 "succeeded on 4 of 4 hosts"
 # batch 2 started only after batch 1 finished: web3/web4 start after web1/web2 finish
-journal=$(find st1/runs -type f -name '*.jsonl' | head -1)
-[ -n "$journal" ] || fail "no journal in st1/runs"
-python3 - "$journal" <<'PY' || fail "batches overlapped"
-import json, sys
-recs = [json.loads(l) for l in open(sys.argv[1])]
-seq = {}
-for r in recs:
-    if r["type"] in ("step_host_started", "step_host_finished"):
-        seq[(r["type"], r["host"])] = r["seq"]
-last1 = max(seq[("step_host_finished", h)] for h in ("web1", "web2"))
-first2 = min(seq[("step_host_started", h)] for h in ("web3", "web4"))
-assert last1 < first2, (last1, first2)
-PY
+batches_in_order st1 switch "web1 web2" "web3 web4"
 pass "4 hosts in batches of 2; the secret only in the program's environment"
 
 # 2. the secret while it runs: never in ps on the (same) machine, local ssh or remote wrapper.
-{
-    remote_table
-    hosts_table
-    cat <<'EOT'
+host_playbook pb/ps.toml <<'EOT'
 [vars]
 token = { env = "SHOP_TOKEN", secret = true }
 [[step]]
@@ -90,7 +54,6 @@ hosts = "web1"
 argv = ["sleep", "3"]
 env = { SHOP_TOKEN = "{{token}}" }
 EOT
-} >pb/ps.toml
 "$RB" run -p pb/ps.toml --yes --state-dir st2 >out2 2>&1 &
 engine=$!
 seen_remote=
@@ -105,10 +68,7 @@ wait $engine || fail "the slow step failed: $(cat out2)"
 pass "the secret is on no command line while the remote step runs"
 
 # 3. a remote step past its timeout: its process group on the host is gone.
-{
-    remote_table
-    hosts_table
-    cat <<'EOT'
+host_playbook pb/timeout.toml <<'EOT'
 [[step]]
 id = "hang"
 action = "exec"
@@ -116,7 +76,6 @@ hosts = "web2"
 timeout = "1s"
 argv = ["sh", "-c", "sleep 47 & sleep 48; wait"]
 EOT
-} >pb/timeout.toml
 expect_rc 1 out3 -- "$RB" run -p pb/timeout.toml --yes --state-dir st3
 contains out3 "timed out"
 gone=
@@ -129,17 +88,13 @@ pass "a timed-out remote step's group is ended on the host"
 
 # 4. an unknown host key: a preflight error, exit 2, nothing run.
 head -n 3 "$SSH_DIR/known_hosts" >"$WORK/known_hosts_3"
-{
-    remote_table "$WORK/known_hosts_3"
-    hosts_table
-    cat <<'EOT'
+host_playbook pb/unknown.toml "$WORK/known_hosts_3" <<'EOT'
 [[step]]
 id = "touch"
 action = "exec"
 hosts = "web"
 argv = ["touch", "{{host.deploy_root}}/touched"]
 EOT
-} >pb/unknown.toml
 expect_rc 2 out4 -- "$RB" plan -p pb/unknown.toml --state-dir st4
 contains out4 "the host key of 127.0.0.1:${SSHD_PORT[4]} is not in known_hosts"
 expect_rc 2 out4b -- "$RB" run -p pb/unknown.toml --yes --state-dir st4
@@ -147,10 +102,7 @@ for i in 1 2 3 4; do [ ! -e "${HOST_ROOT[$i]}/touched" ] || fail "host $i: a ste
 pass "an unknown host key is a preflight error (exit 2), nothing runs"
 
 # 5. kill -9 of the engine mid-batch; resume finishes exactly the unfinished hosts.
-{
-    remote_table
-    hosts_table
-    cat <<'EOT'
+host_playbook pb/resume.toml <<'EOT'
 [[step]]
 id = "count"
 action = "exec"
@@ -160,30 +112,17 @@ idempotent = true
 argv = ["sh", "-c", "echo run >> count; [ -e slow ] && sleep 30; exit 0", "count"]
 cwd = "{{host.deploy_root}}"
 EOT
-} >pb/resume.toml
 for i in 1 2 3 4; do rm -f "${HOST_ROOT[$i]}/count"; done
 touch "${HOST_ROOT[3]}/slow"
-"$RB" run -p pb/resume.toml --yes --state-dir st5 >out5 2>&1 &
-engine=$!
-for _ in $(seq 1 100); do
-    [ -e "${HOST_ROOT[3]}/count" ] && [ -e "${HOST_ROOT[4]}/count" ] && break
-    sleep 0.1
-done
-sleep 0.5
-kill -9 $engine
-wait $engine 2>/dev/null || true
+run_killed_at count pb/resume.toml st5 out5 3 4
 rm -f "${HOST_ROOT[3]}/slow"
 expect_rc 0 out5r -- "$RB" resume --yes --state-dir st5
-for i in 1 2 4; do [ "$(wc -l <"${HOST_ROOT[$i]}/count")" = 1 ] || fail "host $i ran again on resume"; done
-[ "$(wc -l <"${HOST_ROOT[3]}/count")" = 2 ] || fail "host 3 (unfinished) did not run again"
+lines_on_hosts count 1 1 2 1 # host 3 (unfinished) ran again, no other host
 contains out5r "succeeded on 4 of 4 hosts"
 pass "resume after kill -9 runs exactly the unfinished hosts"
 
 # 6. one host's sshd killed mid-batch: max_failures 0 stops new hosts, the run fails naming it.
-{
-    remote_table
-    hosts_table
-    cat <<'EOT'
+host_playbook pb/maxfail.toml <<'EOT'
 [[step]]
 id = "restart"
 action = "exec"
@@ -193,7 +132,6 @@ max_failures = 0
 argv = ["sh", "-c", "echo \"$1\" >> restarted; sleep 1", "restart", "{{host}}"]
 cwd = "{{host.deploy_root}}"
 EOT
-} >pb/maxfail.toml
 "$RB" run -p pb/maxfail.toml --yes --state-dir st6 >out6 2>&1 &
 engine=$!
 for _ in $(seq 1 100); do [ -e "${HOST_ROOT[2]}/restarted" ] && break; sleep 0.05; done
@@ -212,10 +150,7 @@ grep -Eq "^  web2 +failed$" out6s || { cat out6s >&2; fail "web2 not failed in t
 pass "status shows the host x step grid"
 
 # 7. validation: what does not run on hosts is refused, never ignored; {{host}} only as data.
-{
-    remote_table
-    hosts_table
-    cat <<'EOT'
+host_playbook pb/invalid.toml <<'EOT'
 [[step]]
 id = "pause"
 action = "approve"
@@ -240,7 +175,6 @@ hosts = "wbe"
 batch = "150%"
 argv = ["true"]
 EOT
-} >pb/invalid.toml
 expect_rc 2 out7 -- "$RB" validate pb/invalid.toml
 contains out7 'step "pause": key "hosts": action "approve" does not run on hosts'
 contains out7 'step "script": {{host}} inside a shell command string'

@@ -38,6 +38,7 @@ EOT
     chmod +x "$r/bin/restart"
     echo ok >"$r/www/health"
     HTTP_PORT[$i]=$(free_port)
+    HOST_VARS[$i]="http_port = \"${HTTP_PORT[$i]}\""
     (cd "$r/www" && exec timeout 120 python3 -m http.server --bind 127.0.0.1 "${HTTP_PORT[$i]}" >/dev/null 2>&1) &
     stop_on_exit $!
 done
@@ -48,26 +49,7 @@ for i in 1 2 3 4; do
     done
 done
 
-hosts_table() {
-    echo "[hosts]"
-    echo "web = ["
-    for i in 1 2 3 4; do
-        echo "  { name = \"web$i\", address = \"127.0.0.1\", port = ${SSHD_PORT[$i]}, vars = { deploy_root = \"${HOST_ROOT[$i]}\", http_port = \"${HTTP_PORT[$i]}\" } },"
-    done
-    echo "]"
-}
-remote_table() {
-    cat <<EOT
-[remote]
-known_hosts = "$SSH_DIR/known_hosts"
-identity = "$SSH_DIR/id_ed25519"
-ssh_config = "$SSH_DIR/ssh_config"
-EOT
-}
-{
-    remote_table
-    hosts_table
-    cat <<'EOT'
+host_playbook pb/release.toml <<'EOT'
 [[step]]
 id = "switch"
 phase = "code"
@@ -107,7 +89,6 @@ hosts = "web"
 argv = ["sh", "-c", "echo done > finally-ran"]
 cwd = "{{host.deploy_root}}"
 EOT
-} >pb/release.toml
 expect_rc 0 outv -- "$RB" validate pb/release.toml
 
 # 1. plan: every host checked (reachable, release v1 complete, restart script present), exit 0.
@@ -119,34 +100,18 @@ pass "plan checks each host: reachable, target release, the service's script"
 
 # 2. run, kill -9 of the engine while web3's restart is slow, resume finishes exactly web3.
 touch "${HOST_ROOT[3]}/slow"
-"$RB" run -p pb/release.toml --yes --state-dir st1 >out1 2>&1 &
-engine=$!
-for _ in $(seq 1 200); do
-    [ -e "${HOST_ROOT[3]}/restarts" ] && [ -e "${HOST_ROOT[4]}/restarts" ] && break
-    sleep 0.1
-done
-sleep 0.5
-kill -9 $engine
-wait $engine 2>/dev/null || true
+run_killed_at restarts pb/release.toml st1 out1 3 4
 for i in 1 2 3 4; do
     [ "$(readlink "${HOST_ROOT[$i]}/current")" = releases/v1 ] || fail "host $i: current not switched to v1"
     [ "$(cat "${HOST_ROOT[$i]}/shared/config/shop.env")" = RELEASE=v1 ] || fail "host $i: config not restored"
     [ "$(stat -c %a "${HOST_ROOT[$i]}/shared/config/shop.env")" = 640 ] || fail "host $i: config mode changed"
 done
 # the switch ran in batches of 2: web3 started after web1 and web2 finished
-python3 - st1 <<'EOT' || fail "release_switch did not run in batches of 2"
-import json, glob, sys
-recs = [json.loads(l) for f in glob.glob(sys.argv[1] + "/runs/*.jsonl") for l in open(f)]
-seq = {(r["type"], r.get("step"), r.get("host")): r["seq"] for r in recs if "host" in r}
-last1 = max(seq[("step_host_finished", "switch", h)] for h in ("web1", "web2"))
-first2 = min(seq[("step_host_started", "switch", h)] for h in ("web3", "web4"))
-sys.exit(0 if last1 < first2 else 1)
-EOT
+batches_in_order st1 switch "web1 web2" "web3 web4"
 rm -f "${HOST_ROOT[3]}/slow"
 [ ! -e "${HOST_ROOT[1]}/finally-ran" ] || fail "the finally step ran before the run ended"
 expect_rc 0 out1r -- "$RB" resume --yes --state-dir st1
-for i in 1 2 4; do [ "$(wc -l <"${HOST_ROOT[$i]}/restarts")" = 1 ] || fail "host $i restarted again on resume"; done
-[ "$(wc -l <"${HOST_ROOT[3]}/restarts")" = 2 ] || fail "host 3 (unfinished) was not restarted on resume"
+lines_on_hosts restarts 1 1 2 1 # host 3 (unfinished) restarted again, no other host
 grep -qx "restart releases/v1" "${HOST_ROOT[3]}/restarts" || fail "host 3 restarted on the wrong release"
 for i in 1 2 3 4; do
     [ "$(readlink "${HOST_ROOT[$i]}/current")" = releases/v1 ] || fail "host $i: resume switched again"
@@ -160,10 +125,7 @@ pass "4-host release_switch + restart in batches of 2; kill -9 mid-batch; resume
 
 # 3. a host whose http check fails: verification failed (exit 3), the host named.
 rm "${HOST_ROOT[2]}/www/health"
-{
-    remote_table
-    hosts_table
-    cat <<'EOT'
+host_playbook pb/health.toml <<'EOT'
 [[step]]
 id = "health"
 phase = "verify"
@@ -172,7 +134,6 @@ hosts = "web"
 url = "http://127.0.0.1:{{host.http_port}}/health"
 expect_status = 200
 EOT
-} >pb/health.toml
 expect_rc 3 out3 -- "$RB" run -p pb/health.toml --yes --state-dir st3
 contains out3 "failed on 1 of 4 hosts (max_failures 0): web2"
 pass "an http check per host: the failing host is named, exit 3"
@@ -190,17 +151,13 @@ expect_rc 2 out4r -- "$RB" run -p pb/release.toml --yes --state-dir st4
 pass "preflight names each host's problem (missing release, missing script), exit 2"
 
 # 5. a remote program killed by a signal: "killed by signal 9", exit code 137 in the record.
-{
-    remote_table
-    hosts_table
-    cat <<'EOT'
+host_playbook pb/signal.toml <<'EOT'
 [[step]]
 id = "crash"
 action = "exec"
 hosts = "web1"
 argv = ["sh", "-c", "kill -9 $$"]
 EOT
-} >pb/signal.toml
 expect_rc 1 out5 -- "$RB" run -p pb/signal.toml --yes --state-dir st5
 contains out5 "web1 (killed by signal 9)"
 grep -h '"step_host_finished"' st5/runs/*.jsonl | grep -q '"exit_code":137' || fail "no exit code 137 in step_host_finished"

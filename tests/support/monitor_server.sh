@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: MIT
 # One `rollback monitor` serving HTTP on a free loopback port, for the tests of its Alertmanager
-# receiver, /healthz and /metrics. Source it after itest.sh, in $WORK. Sets `port` and `base`;
-# skips the test (exit 125) without curl.
+# receiver, /healthz and /metrics, and the configuration the monitor tests share. Source it after
+# itest.sh, in $WORK. Sets `port` and `base`; skips the test (exit 125) without curl.
 command -v curl >/dev/null || { echo "skip: curl not installed"; exit 125; }
 port=$(free_port)
 base=http://127.0.0.1:$port
@@ -16,6 +16,55 @@ alert_config() {
         printf 'match = { %s }\n[server]\nlisten = "127.0.0.1:%s"\n[decision]\n' "$match" "$port"
         for line in "$@"; do printf '%s\n' "$line"; done
     } > rollback.toml
+}
+
+# revert_playbook: pb.toml, playbook "revert" of one step "mark" that adds a line to runs.txt
+# (what `runs` counts).
+revert_playbook() {
+    cat >pb.toml <<TOML
+[playbook]
+name = "revert"
+[[step]]
+id = "mark"
+action = "exec"
+argv = ["sh", "-c", "echo ran >> $WORK/runs.txt"]
+TOML
+}
+
+# web_errors_config LATENESS: prints the first part of a rollback.toml that watches access.log:
+# target "shop" (state_dir st), source web (access_log, format combined_request_time, read each
+# second, lines up to LATENESS late) and condition "err": web.error_rate above 5 % over 5 s, with
+# at least 10 requests, for 3 s. The test appends the rest (other sources, [decision], [server]).
+web_errors_config() {
+    cat <<TOML
+[target]
+name = "shop"
+state_dir = "st"
+[source.web]
+kind = "access_log"
+path = "access.log"
+format = "combined_request_time"
+interval = "1s"
+max_lateness = "$1"
+[[condition]]
+name = "err"
+signal = "web.error_rate"
+window = "5s"
+above = 0.05
+min_requests = 10
+for = "3s"
+TOML
+}
+
+# recording_hook NAME: hooks/NAME, a hook that appends what it is told (its standard input) and a
+# newline to events.jsonl.
+recording_hook() {
+    mkdir -p hooks
+    cat >"hooks/$1" <<'SH'
+#!/bin/sh
+cat >> "$(dirname "$0")/../events.jsonl"; echo >> "$(dirname "$0")/../events.jsonl"
+SH
+    chmod +x "hooks/$1"
 }
 
 # start_monitor LOG: starts `rollback monitor -c rollback.toml` (stdout and stderr to LOG, stopped

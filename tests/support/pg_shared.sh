@@ -22,9 +22,10 @@ leader_pid() {
 }
 has_leader() { [ "$(leader_pid "$1")" != 0 ]; }
 # monitor_config DIR SCHEMA LEASE FAULT_FILE PLAYBOOK [EXTRA]: DIR/rollback.toml of one monitor
-# sharing SCHEMA (its own local state_dir): a command source reading FAULT_FILE each second,
-# condition "corruption" above 5 (critical), mode auto with PLAYBOOK, interval 1s, cooldown 1h;
-# EXTRA (TOML) appended.
+# sharing SCHEMA (its own local state_dir): a command source running `$FAULT_READER FAULT_FILE`
+# (FAULT_READER: `cat` unless the test names another program) each second, condition
+# "corruption" above 5 (critical), mode auto with PLAYBOOK, interval 1s, cooldown 1h; EXTRA (TOML)
+# appended.
 monitor_config() {
     mkdir -p "$1"
     cat >"$1/rollback.toml" <<TOML
@@ -37,7 +38,7 @@ schema = "$2"
 lease = "$3"
 [source.fault]
 kind = "command"
-argv = ["cat", "$4"]
+argv = ["${FAULT_READER:-cat}", "$4"]
 interval = "1s"
 [[condition]]
 name = "corruption"
@@ -71,3 +72,91 @@ start_monitor() {
     PID_OF[$1]=$!
     stop_on_exit "${PID_OF[$1]}"
 }
+
+# The tests of monitors sharing a state that count effects:
+# `playbook SCHEMA [SLOW]` writes $WORK/pb.SCHEMA.toml — steps one, slow (sleeps SLOW s; no such
+# step without SLOW), two and the finally step fin, none idempotent, each with a probe looking for
+# its line in $WORK/effects.SCHEMA (emptied); `effects SCHEMA` prints "step:count " for each line
+# there; `effects_once SCHEMA` fails the test unless each step of the playbook left its line once;
+# `started SCHEMA STEP` succeeds once STEP's step_started is journaled.
+playbook() {
+    local e="$WORK/effects.$1" slow=
+    : >"$e"
+    if [ -n "${2:-}" ]; then
+        slow="[[step]]
+id = \"slow\"
+phase = \"database\"
+action = \"exec\"
+argv = [\"sh\", \"-c\", \"sleep $2; echo slow >> $e\"]
+probe = \"grep -qx slow $e\"
+timeout = \"60s\""
+    fi
+    cat >"$WORK/pb.$1.toml" <<TOML
+[playbook]
+name = "pb-$1"
+[[step]]
+id = "one"
+phase = "immediate"
+action = "exec"
+argv = ["sh", "-c", "echo one >> $e"]
+probe = "grep -qx one $e"
+$slow
+[[step]]
+id = "two"
+phase = "code"
+action = "exec"
+argv = ["sh", "-c", "echo two >> $e"]
+probe = "grep -qx two $e"
+[[finally]]
+id = "fin"
+action = "exec"
+argv = ["sh", "-c", "echo fin >> $e"]
+probe = "grep -qx fin $e"
+TOML
+}
+effects() { sort "$WORK/effects.$1" | uniq -c | awk '{printf "%s:%s ", $2, $1}'; }
+effects_once() {
+    local want
+    want=$(sed -n 's/^id = "\(.*\)"$/\1/p' "$WORK/pb.$1.toml" | sort | awk '{printf "%s:1 ", $1}')
+    [ "$(effects "$1")" = "$want" ] || fail "$1: effects $(effects "$1"), not $want (each step once)"
+}
+started() { [ "$(q "SELECT count(*) FROM $1.journal WHERE line::json->>'type' = 'step_started' AND line::json->>'step' = '$2'" 2>/dev/null)" -ge 1 ]; }
+# two_monitors SCHEMA [LEASE]: starts monitors in slots SCHEMA.a and SCHEMA.b (dirs $WORK/SCHEMA.a
+# and $WORK/SCHEMA.b; lease LEASE, 3s by default; fault file $WORK/fault.SCHEMA = 1, playbook
+# $WORK/pb.SCHEMA.toml) and waits for a leader. `slot_of SCHEMA PID` prints the slot of PID,
+# `leader_slot SCHEMA` the slot of the one leading ("" for none); `stop_monitors SCHEMA [KILLED]`:
+# both monitors but the one of pid KILLED (one the test killed) are running; continued if paused,
+# they end on SIGTERM with exit 0; the slots are emptied (their pids may be reused).
+two_monitors() {
+    echo 1 >"$WORK/fault.$1"
+    local m
+    for m in a b; do
+        monitor_config "$WORK/$1.$m" "$1" "${2:-3s}" "$WORK/fault.$1" "$WORK/pb.$1.toml"
+        start_monitor "$1.$m" "$WORK/$1.$m"
+    done
+    wait_for 20 has_leader "$1" || fail "nobody leads $1"
+}
+slot_of() {
+    local m
+    for m in a b; do
+        if [ "${PID_OF[$1.$m]:-}" = "$2" ]; then echo "$1.$m"; fi
+    done
+}
+leader_slot() { slot_of "$1" "$(leader_pid "$1")"; }
+stop_monitors() {
+    local m rc alive=()
+    for m in "$1.a" "$1.b"; do
+        [ "${PID_OF[$m]}" != "${2:-}" ] || continue
+        kill -CONT "${PID_OF[$m]}" 2>/dev/null || true
+        kill -TERM "${PID_OF[$m]}" 2>/dev/null || fail "monitor $m ended before it was stopped"
+        alive+=("$m")
+    done
+    for m in "${alive[@]}"; do
+        rc=0
+        wait "${PID_OF[$m]}" || rc=$?
+        [ "$rc" = 0 ] || fail "monitor $m exited $rc on SIGTERM"
+    done
+    unset "PID_OF[$1.a]" "PID_OF[$1.b]"
+}
+# SCHEMA's last run_finished says succeeded (an interrupted run's comes before its resume's).
+run_succeeded() { [ "$(finished_state "$1")" = succeeded ]; }

@@ -7,12 +7,24 @@
 #   sshd_hosts_start N     starts hosts 1..N; sets SSH_DIR (client key id_ed25519, known_hosts,
 #                          ssh_config), SSHD_PORT[i], SSHD_PID[i], HOST_ROOT[i] (a directory per host)
 #   sshd_host_stop I       kills host I's sshd (and what it serves)
+#
+# And for the playbooks the tests run on those hosts (after sshd_hosts_start):
+#   host_playbook FILE [KNOWN_HOSTS]   FILE: [remote] (the test's key, ssh_config and known_hosts,
+#                          or KNOWN_HOSTS), [hosts] group "web" of every host started (web1..webN,
+#                          vars deploy_root = HOST_ROOT[i] and the TOML of HOST_VARS[i] if set),
+#                          then the steps read from stdin
+#   run_killed_at FILE PLAYBOOK STATE_DIR OUT I...   `rollback run` in the background, killed -9
+#                          0.5 s after FILE exists in the HOST_ROOT of each host I (20 s at most)
+#   batches_in_order STATE_DIR STEP "FIRST..." "NEXT..."   every host of NEXT started STEP after
+#                          every host of FIRST finished it (the journals of STATE_DIR/runs)
+#   lines_on_hosts FILE N...   FILE in host i's HOST_ROOT has the i-th N lines
 SSHD=${SSHD:-/usr/sbin/sshd}
 if [ ! -x "$SSHD" ] || ! command -v ssh >/dev/null || ! command -v ssh-keygen >/dev/null; then
     echo "SKIP: openssh-server/openssh-client not installed (scripts/install-deps.sh)" >&2
     exit 125
 fi
-declare -a SSHD_PORT SSHD_PID HOST_ROOT
+declare -a SSHD_PORT SSHD_PID HOST_ROOT HOST_VARS
+SSHD_HOSTS=0
 SSH_DIR=$WORK/ssh
 
 sshd_hosts_start() {
@@ -26,6 +38,7 @@ sshd_hosts_start() {
     : >"$SSH_DIR/ssh_config"
     # sshd run by root wants its privilege separation directory.
     if [ "$(id -u)" = 0 ] && [ ! -d /run/sshd ]; then mkdir -p /run/sshd && chmod 755 /run/sshd; fi
+    SSHD_HOSTS=$n
     for i in $(seq 1 "$n"); do
         local dir=$SSH_DIR/host$i port
         mkdir -p "$dir"
@@ -78,4 +91,65 @@ sshd_host_stop() {
         kill -KILL "$child" 2>/dev/null || true
     done
     kill -KILL "$pid" 2>/dev/null || true
+}
+
+host_playbook() {
+    local i
+    {
+        cat <<EOT
+[remote]
+known_hosts = "${2:-$SSH_DIR/known_hosts}"
+identity = "$SSH_DIR/id_ed25519"
+ssh_config = "$SSH_DIR/ssh_config"
+[hosts]
+web = [
+EOT
+        for i in $(seq 1 "$SSHD_HOSTS"); do
+            echo "  { name = \"web$i\", address = \"127.0.0.1\", port = ${SSHD_PORT[$i]}, vars = { deploy_root = \"${HOST_ROOT[$i]}\"${HOST_VARS[$i]:+, ${HOST_VARS[$i]}} } },"
+        done
+        echo "]"
+        cat
+    } >"$1"
+}
+
+run_killed_at() {
+    local file=$1 pb=$2 st=$3 out=$4 engine i
+    shift 4
+    "$RB" run -p "$pb" --yes --state-dir "$st" >"$out" 2>&1 &
+    engine=$!
+    stop_on_exit $engine
+    at_hosts() { for i in "$@"; do [ -e "${HOST_ROOT[$i]}/$file" ] || return 1; done; }
+    for _ in $(seq 1 200); do
+        at_hosts "$@" && break
+        sleep 0.1
+    done
+    at_hosts "$@" || { cat "$out" >&2; fail "the run never left $file on hosts $*"; }
+    sleep 0.5
+    kill -9 $engine
+    wait $engine 2>/dev/null || true
+}
+
+batches_in_order() {
+    python3 - "$@" <<'PY' || fail "step $2: hosts $4 did not wait for $3 to finish (batches overlapped)"
+import glob, json, sys
+state, step, first, nxt = sys.argv[1], sys.argv[2], sys.argv[3].split(), sys.argv[4].split()
+seq = {}
+for f in glob.glob(state + "/runs/*.jsonl"):
+    for line in open(f):
+        r = json.loads(line)
+        if r.get("step") == step and r["type"] in ("step_host_started", "step_host_finished"):
+            seq[(r["type"], r["host"])] = r["seq"]
+last = max(seq[("step_host_finished", h)] for h in first)
+sys.exit(0 if last < min(seq[("step_host_started", h)] for h in nxt) else 1)
+PY
+}
+
+lines_on_hosts() {
+    local file=$1 i=0 n got
+    shift
+    for n in "$@"; do
+        i=$((i + 1))
+        got=$(wc -l <"${HOST_ROOT[$i]}/$file")
+        [ "$got" = "$n" ] || fail "host web$i: $got lines in $file, not $n"
+    done
 }
