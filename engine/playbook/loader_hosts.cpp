@@ -62,7 +62,7 @@ void Loader::read_remote(const toml::table& root) {
             const util::Location at = m_r.where(*remote->get("inventory"));
             try {
                 std::vector<util::Diagnostic> errors;
-                m_pb.inventory = remote::parse_ini_inventory(
+                m_pb.inventory = remote::parse_inventory(
                     util::read_input_file(rs.inventory, util::k_max_config_bytes),
                     rs.inventory.string(), errors);
                 for (auto& d : errors) {
