@@ -211,12 +211,6 @@ void Loader::read_step_hosts(const toml::table& t, Step& s, const std::string& s
                   "hosts");
         return;
     }
-    if (const toml::node* probe = t.get("probe")) {
-        // A probe would run on the engine's machine, not on each host: refused, not misapplied.
-        m_r.error(m_r.where(*probe), subject, "key \"probe\": steps on hosts have no probe (yet)",
-                  "make the step idempotent = true: a resume runs it again only on the hosts "
-                  "where it did not succeed");
-    }
     if (m_pb.inventory.empty()) {
         m_r.error(at, subject, "key \"hosts\": no hosts are declared",
                   "add a [hosts] table or [remote] inventory = \"FILE\"");
