@@ -175,8 +175,7 @@ HostProbes Execution::probe_on_hosts(const playbook::Step& step,
             fin.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                   std::chrono::steady_clock::now() - start)
                                   .count();
-            fin.summary = "done by its probe";
-            fin.remote_groups = ssh.remote_groups();
+            fin.summary = "done by its probe"; // no remote_groups: the probe's are not the step's
             record(fin);
             done.insert(h->name);
             out.done.push_back(h->name);
