@@ -10,6 +10,7 @@ packages=(
   libboost-json1.81-dev libboost-system1.81-dev
   libpqxx-dev libpq-dev libspdlog-dev libtomlplusplus-dev doctest-dev libssl-dev
   libhowardhinnant-date-dev libsystemd-dev
+  libyaml-cpp-dev  # Ansible YAML inventories (engine/remote/inventory_yaml.cpp)
   # fuzzing and the sanitizer build (scripts/fuzz.sh, scripts/sanitize.sh)
   clang libclang-rt-14-dev
   # tests and the demo

@@ -236,6 +236,9 @@ struct ToJson {
                     {"state", r.state}};
         }
         json::object o{{"type", "step_probe"}, {"step", r.step}};
+        if (!r.host.empty()) {
+            o["host"] = r.host;
+        }
         if (r.exit_code) {
             o["exit_code"] = *r.exit_code;
         }

@@ -162,6 +162,7 @@ struct StepProbe {
     std::string verdict; ///< done | not_done | error
     std::string output_tail;
     std::string state;
+    std::string host; ///< a step on hosts: the host it ran on ("" for a local probe)
 };
 struct StepMarkedDone {
     std::string step;

@@ -290,7 +290,8 @@ Record read_record(RecordType type, const O& o) {
     }
     case RecordType::step_probe:
         return StepProbe{str(o, "step"),    str(o, "by"),          opt_int(o, "exit_code"),
-                         str(o, "verdict"), str(o, "output_tail"), str(o, "state")};
+                         str(o, "verdict"), str(o, "output_tail"), str(o, "state"),
+                         str(o, "host")};
     case RecordType::step_marked_done:
         return StepMarkedDone{str(o, "step"), str(o, "by"), str(o, "why"),
                               opt_str(o, "probe_state")};

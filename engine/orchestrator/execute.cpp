@@ -21,6 +21,28 @@
 namespace rollback::orchestrator {
 namespace {
 
+// The probe of a step on hosts asked on the hosts its interrupted attempt left unfinished: done
+// when every host of the step is done (then the step is marked done by its probe), unknown when
+// one host cannot tell (a person decides), else not done (the step runs on the hosts not done).
+ProbeFinding probe_hosts(Execution& ex, const playbook::Step& step,
+                         const journal::StepState& recorded) {
+    const HostProbes found = ex.probe_on_hosts(step, recorded);
+    if (!found.unknown.empty()) {
+        return {ProbeFinding::Verdict::unknown,
+                "on host " + util::join(found.unknown, ", ") +
+                    (found.done.empty()
+                         ? ""
+                         : "; done by its probe on " + util::join(found.done, ", "))};
+    }
+    if (found.every_host_done && !found.done.empty()) {
+        ex.record(journal::StepMarkedDone{
+            step.id, "probe", "done on every host; by its probe on " + util::join(found.done, ", "),
+            std::nullopt});
+        return {ProbeFinding::Verdict::done, {}};
+    }
+    return {ProbeFinding::Verdict::not_done, {}};
+}
+
 std::string host_name() {
     char buf[256] = {};
     ::gethostname(buf, sizeof buf - 1);
@@ -235,7 +257,7 @@ RunOutcome resume(const playbook::Playbook& pb, const ResumeJournal& rj,
     std::map<std::string, std::set<std::string>> done_hosts; // a step on hosts: where it is done
     for (const auto& st : state.steps) {
         for (const auto& [name, status] : st.hosts) {
-            if (status == "succeeded") {
+            if (status == "succeeded" || status == "marked_done") { // marked: by its probe
                 done_hosts[st.id].insert(name);
             }
         }
@@ -278,6 +300,9 @@ RunOutcome resume(const playbook::Playbook& pb, const ResumeJournal& rj,
     };
     Probes probes;
     probes.command = [&](const playbook::Step& step) {
+        if (!step.hosts.empty()) {
+            return probe_hosts(ex, step, *state.step(step.id));
+        }
         const ProbeVerdict v = run_probe(ex, step, runner);
         if (v == ProbeVerdict::done) {
             mark_done_by_probe(step, "probe says the step's effect is in place");

@@ -6,6 +6,7 @@
 #include "orchestrator/execute.hpp"
 
 #include "journal/records.hpp"
+#include "journal/state.hpp"
 #include "journal/writer.hpp"
 #include "remote/ssh.hpp"
 
@@ -30,6 +31,15 @@ struct StepDecision {
     StepPlan plan = StepPlan::run;
     int first_attempt = 1;
     std::string message; ///< skip reason or attention message
+};
+
+/// What a step's `probe` found on the hosts where its interrupted attempt did not finish
+/// (Execution::probe_on_hosts).
+struct HostProbes {
+    std::vector<std::string> done;     ///< recorded done there (step_host_finished marked_done)
+    std::vector<std::string> not_done; ///< the step runs there again
+    std::vector<std::string> unknown;  ///< "web2 (exit 3)": the probe could not tell
+    bool every_host_done = false;      ///< every host of the step succeeded or is done by probe
 };
 
 class Execution {
@@ -70,6 +80,12 @@ class Execution {
     void set_done_hosts(std::map<std::string, std::set<std::string>> done) {
         m_done_hosts = std::move(done);
     }
+    /// Resume of a step on hosts interrupted mid-attempt: runs its `probe` on each host whose
+    /// attempt started and did not finish in `recorded` (its status there "running"), over that
+    /// host's connection and wrapper, the probe bound to the host. Each answer is a step_probe
+    /// record naming the host; a `done` host also gets a step_host_finished `marked_done` and is
+    /// not run again. Hosts that finished or never started are not probed.
+    HostProbes probe_on_hosts(const playbook::Step& step, const journal::StepState& recorded);
     /// Master connections already open (the preflight's): steps on hosts use them.
     void set_connections(std::shared_ptr<remote::Connections> c) { m_connections = std::move(c); }
 

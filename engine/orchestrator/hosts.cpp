@@ -6,6 +6,7 @@
 
 #include "actions/process_step.hpp"
 #include "orchestrator/execution.hpp"
+#include "orchestrator/probe.hpp"
 #include "playbook/hosts.hpp"
 #include "util/strings.hpp"
 
@@ -146,6 +147,49 @@ class LockedBadReleases final : public state::BadReleases {
 };
 
 } // namespace
+
+HostProbes Execution::probe_on_hosts(const playbook::Step& step,
+                                     const journal::StepState& recorded) {
+    if (!m_connections) {
+        m_connections = std::make_shared<remote::Connections>(m_runner, ssh_settings(m_pb.remote));
+    }
+    HostProbes out;
+    std::set<std::string>& done = m_done_hosts[step.id];
+    const std::vector<const remote::Host*> hosts = m_pb.inventory.select(step.hosts);
+    for (const remote::Host* h : hosts) {
+        auto it = recorded.hosts.find(h->name);
+        if (it == recorded.hosts.end() || it->second != "running" || done.count(h->name) != 0) {
+            continue; // never started there, or its end is recorded: nothing to ask
+        }
+        const auto start = std::chrono::steady_clock::now();
+        const playbook::Step bound = playbook::bind_host(step, *h);
+        remote::SshRunner ssh(*m_connections, *h);
+        std::string why;
+        const ProbeVerdict v = run_probe(*this, bound, ssh, h->name, &why);
+        if (v == ProbeVerdict::done) {
+            journal::StepHostFinished fin;
+            fin.step = step.id;
+            fin.attempt = recorded.attempts;
+            fin.host = h->name;
+            fin.status = "marked_done";
+            fin.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  std::chrono::steady_clock::now() - start)
+                                  .count();
+            fin.summary = "done by its probe"; // no remote_groups: the probe's are not the step's
+            record(fin);
+            done.insert(h->name);
+            out.done.push_back(h->name);
+        } else if (v == ProbeVerdict::not_done) {
+            out.not_done.push_back(h->name);
+        } else {
+            out.unknown.push_back(h->name + " (" + why + ")");
+        }
+    }
+    out.every_host_done = std::all_of(hosts.begin(), hosts.end(), [&](const remote::Host* h) {
+        return done.count(h->name) != 0;
+    });
+    return out;
+}
 
 actions::Result Execution::run_on_hosts(const playbook::Step& step, int attempt) {
     const actions::Action* action = actions::find_action(step.action);

@@ -5,7 +5,8 @@
 
 namespace rollback::orchestrator {
 
-ProbeVerdict run_probe(Execution& ex, const playbook::Step& step, exec::ProcessRunner& runner) {
+ProbeVerdict run_probe(Execution& ex, const playbook::Step& step, exec::ProcessRunner& runner,
+                       const std::string& host, std::string* why) {
     exec::Command cmd;
     cmd.argv = step.probe_shell
                    ? std::vector<std::string>{"/bin/sh", "-c", util::join(step.probe, " ")}
@@ -23,8 +24,16 @@ ProbeVerdict run_probe(Execution& ex, const playbook::Step& step, exec::ProcessR
     } else if (o.ending == exec::Ending::exited && o.exit_code == 1) {
         v = ProbeVerdict::not_done;
     }
+    if (why != nullptr && v == ProbeVerdict::error) {
+        *why = o.ending == exec::Ending::exited      ? "exit " + std::to_string(o.exit_code)
+               : o.ending == exec::Ending::timed_out ? std::string("timed out")
+               : o.ending == exec::Ending::failed_to_start
+                   ? "could not run: " + util::tail(o.error, 200)
+                   : std::string("ended by a signal");
+    }
     journal::StepProbe rec;
     rec.step = step.id;
+    rec.host = host;
     rec.exit_code = o.exit_code;
     rec.verdict = v == ProbeVerdict::done       ? "done"
                   : v == ProbeVerdict::not_done ? "not_done"

@@ -60,10 +60,12 @@ StepDecision decide_resume(const ResumeFacts& facts, const std::string& run_id,
         return {StepPlan::run, next_attempt, {}};
     }
     if (!step.probe.empty() && probes.command) {
-        return from_finding(probes.command(step), next_attempt,
+        const ProbeFinding f = probes.command(step);
+        return from_finding(f, next_attempt,
                             "step " + id +
                                 " was interrupted and its probe could not tell whether it "
-                                "took effect",
+                                "took effect" +
+                                (f.state.empty() ? "" : " " + f.state),
                             run_id, step.id);
     }
     if (probes.action) {

@@ -62,7 +62,7 @@ void Loader::read_remote(const toml::table& root) {
             const util::Location at = m_r.where(*remote->get("inventory"));
             try {
                 std::vector<util::Diagnostic> errors;
-                m_pb.inventory = remote::parse_ini_inventory(
+                m_pb.inventory = remote::parse_inventory(
                     util::read_input_file(rs.inventory, util::k_max_config_bytes),
                     rs.inventory.string(), errors);
                 for (auto& d : errors) {
@@ -210,12 +210,6 @@ void Loader::read_step_hosts(const toml::table& t, Step& s, const std::string& s
                   "exec, wait, service, release_switch, git_checkout and http steps run on "
                   "hosts");
         return;
-    }
-    if (const toml::node* probe = t.get("probe")) {
-        // A probe would run on the engine's machine, not on each host: refused, not misapplied.
-        m_r.error(m_r.where(*probe), subject, "key \"probe\": steps on hosts have no probe (yet)",
-                  "make the step idempotent = true: a resume runs it again only on the hosts "
-                  "where it did not succeed");
     }
     if (m_pb.inventory.empty()) {
         m_r.error(at, subject, "key \"hosts\": no hosts are declared",

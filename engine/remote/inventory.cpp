@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 #include "remote/inventory.hpp"
 
+#include "remote/inventory_source.hpp"
 #include "util/strings.hpp"
 
 #include <algorithm>
 #include <cctype>
-#include <functional>
 #include <set>
 
 namespace rollback::remote {
@@ -117,7 +117,11 @@ std::vector<Token> words(std::string_view line, std::string& error, int& error_c
     return out;
 }
 
-bool is_port(const std::string& s, int& port) {
+} // namespace
+
+namespace detail {
+
+bool parse_port(const std::string& s, int& port) {
     if (s.empty() || s.size() > 5 ||
         !std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; })) {
         return false;
@@ -126,17 +130,129 @@ bool is_port(const std::string& s, int& port) {
     return port >= 1 && port <= 65535;
 }
 
-} // namespace
+void InventorySource::add(const Host& host, const std::string& group) {
+    if (index.emplace(host.name, inv.hosts.size()).second) {
+        inv.hosts.push_back(host);
+    }
+    if (!group.empty() && members[group].insert(host.name).second) {
+        inv.groups[group].push_back(host.name);
+    }
+}
+
+Inventory resolve(InventorySource src, std::vector<util::Diagnostic>& errors) {
+    Inventory& inv = src.inv;
+    auto& group_vars = src.group_vars;
+    auto& children = src.children;
+    auto& own_vars = src.own_vars;
+    auto err = [&](const util::Location& at, std::string problem) {
+        errors.push_back({at, "inventory", std::move(problem), {}});
+    };
+    // Group variables flow to the hosts of the group's children (Ansible's rule: the child's
+    // own win; then the host's own over every group's). Each group is visited once per parent,
+    // whatever the shape of the children (a cycle, a diamond): the work stays linear.
+    for (const auto& [parent, kids] : children) {
+        for (const auto& c : kids) {
+            if (inv.groups.find(c) == inv.groups.end() && children.find(c) == children.end()) {
+                err(inv.group_where[parent], "group " + util::quoted(parent) + ": child group " +
+                                                 util::quoted(c) + " is not defined");
+            }
+        }
+    }
+    std::map<std::string, std::set<std::string>> hosts_of;
+    for (const auto& [parent, kids] : children) {
+        std::set<std::string> visited{parent};
+        std::vector<std::string> todo(kids.begin(), kids.end());
+        std::set<std::string>& reached = hosts_of[parent];
+        while (!todo.empty()) {
+            std::string g = std::move(todo.back());
+            todo.pop_back();
+            if (!visited.insert(g).second) {
+                continue;
+            }
+            if (auto it = inv.groups.find(g); it != inv.groups.end()) {
+                reached.insert(it->second.begin(), it->second.end());
+            }
+            if (auto it = children.find(g); it != children.end()) {
+                todo.insert(todo.end(), it->second.begin(), it->second.end());
+            }
+        }
+    }
+    for (const auto& [parent, reached] : hosts_of) {
+        auto& members = inv.groups[parent];
+        std::set<std::string> present(members.begin(), members.end());
+        for (const auto& h : inv.hosts) {
+            if (reached.count(h.name) != 0 && present.insert(h.name).second) {
+                members.push_back(h.name);
+            }
+        }
+    }
+    // Each host's groups, in the order their variables apply: "all" first, then groups by name
+    // with parents before children (children win), then the host's own.
+    std::map<std::string, std::vector<const std::string*>> parents_of, leaves_of;
+    for (const auto& [g, members] : inv.groups) {
+        if (g == "all") {
+            continue;
+        }
+        auto& into = children.find(g) != children.end() ? parents_of : leaves_of;
+        for (const auto& h : members) {
+            into[h].push_back(&g);
+        }
+    }
+    for (auto& h : inv.hosts) {
+        std::map<std::string, std::string> vars;
+        auto apply = [&](const std::string& g) {
+            if (auto it = group_vars.find(g); it != group_vars.end()) {
+                for (const auto& [k, v] : it->second) {
+                    vars[k] = v;
+                }
+            }
+        };
+        apply("all");
+        for (const auto* list : {&parents_of[h.name], &leaves_of[h.name]}) {
+            for (const std::string* g : *list) {
+                apply(*g);
+            }
+        }
+        for (const auto& [k, v] : own_vars[h.name]) {
+            vars[k] = v;
+        }
+        for (const auto& [k, v] : vars) {
+            if (k == "ansible_host") {
+                h.address = v;
+            } else if (k == "ansible_port") {
+                int port = 0;
+                if (parse_port(v, port)) {
+                    h.port = port;
+                }
+            } else if (k == "ansible_user") {
+                h.user = v;
+            } else {
+                h.vars[k] = v;
+            }
+        }
+    }
+    for (const auto& [g, vs] : group_vars) {
+        if (g != "all" && inv.groups.find(g) == inv.groups.end() &&
+            children.find(g) == children.end()) {
+            auto at = inv.group_where[g];
+            err(at, "[" + g + ":vars] names a group that has no hosts");
+        }
+    }
+    return std::move(inv);
+}
+
+} // namespace detail
 
 Inventory parse_ini_inventory(std::string_view text, const std::string& file,
                               std::vector<util::Diagnostic>& errors) {
-    Inventory inv;
+    detail::InventorySource src;
+    Inventory& inv = src.inv;
+    auto& group_vars = src.group_vars;
+    auto& own_vars = src.own_vars;
     enum class Section { hosts, vars, children };
     Section section = Section::hosts;
     std::string group; // empty: ungrouped hosts before any section
-    std::map<std::string, std::map<std::string, std::string>> group_vars;
-    std::map<std::string, std::vector<std::string>> children;
-    std::map<std::string, std::map<std::string, std::string>> own_vars; // host's own
+    size_t child_entries = 0;
     auto err = [&](int line, int col, std::string problem, std::string hint = {}) {
         errors.push_back({{file, line, col}, "inventory", std::move(problem), std::move(hint)});
     };
@@ -177,6 +293,13 @@ Inventory parse_ini_inventory(std::string_view text, const std::string& file,
                 err(line_no, indent + 1, "invalid group name " + util::quoted(name),
                     "letters, digits, _, - and .");
             }
+            if (inv.group_where.count(name) == 0 &&
+                inv.group_where.size() >= detail::k_max_groups) {
+                err(line_no, indent,
+                    "more than " + std::to_string(detail::k_max_groups) + " groups",
+                    "split the inventory");
+                break;
+            }
             group = name;
             if (section == Section::hosts) {
                 inv.groups[group];
@@ -199,7 +322,13 @@ Inventory parse_ini_inventory(std::string_view text, const std::string& file,
                 err(line_no, ws[0].column, "expected one group name in [" + group + ":children]");
                 continue;
             }
-            children[group].push_back(ws[0].text);
+            if (++child_entries > detail::k_max_children) {
+                err(line_no, ws[0].column,
+                    "more than " + std::to_string(detail::k_max_children) + " child groups",
+                    "split the inventory");
+                break;
+            }
+            src.children[group].push_back(ws[0].text);
             continue;
         }
         if (section == Section::vars) {
@@ -226,6 +355,12 @@ Inventory parse_ini_inventory(std::string_view text, const std::string& file,
                 "letters, digits, _, - and .");
             continue;
         }
+        if (!src.has(h.name) && inv.hosts.size() >= detail::k_max_hosts) {
+            err(line_no, ws[0].column,
+                "more than " + std::to_string(detail::k_max_hosts) + " hosts",
+                "split the inventory");
+            break;
+        }
         h.address = h.name;
         for (size_t i = 1; i < ws.size(); ++i) {
             const auto& w = ws[i];
@@ -235,97 +370,15 @@ Inventory parse_ini_inventory(std::string_view text, const std::string& file,
                 continue;
             }
             std::string k = w.text.substr(0, eq), v = w.text.substr(eq + 1);
-            if (k == "ansible_port" && !is_port(v, h.port)) {
+            if (k == "ansible_port" && !detail::parse_port(v, h.port)) {
                 err(line_no, w.column + static_cast<int>(eq) + 1,
                     "ansible_port: expected a port 1-65535, got " + util::quoted(v));
             }
             own_vars[h.name][k] = v;
         }
-        inv.add(h, group.empty() ? "ungrouped" : group);
+        src.add(h, group.empty() ? "ungrouped" : group);
     }
-    // Group variables flow to the hosts of the group's children (Ansible's rule: the child's
-    // own win; then the host's own over every group's).
-    std::map<std::string, std::set<std::string>> hosts_of;
-    std::function<void(const std::string&, const std::string&, int)> collect;
-    collect = [&](const std::string& root, const std::string& g, int depth) {
-        if (depth > 32) {
-            return;
-        }
-        for (const auto& h : inv.groups[g]) {
-            hosts_of[root].insert(h);
-        }
-        for (const auto& c : children[g]) {
-            collect(root, c, depth + 1);
-        }
-    };
-    for (const auto& [parent, kids] : children) {
-        for (const auto& c : kids) {
-            if (inv.groups.find(c) == inv.groups.end() && children.find(c) == children.end()) {
-                auto at = inv.group_where[parent];
-                err(at.line, at.column,
-                    "group " + util::quoted(parent) + ": child group " + util::quoted(c) +
-                        " is not defined");
-            }
-        }
-        std::set<std::string> seen;
-        collect(parent, parent, 0);
-        auto& members = inv.groups[parent];
-        for (const auto& h : inv.hosts) {
-            if (hosts_of[parent].count(h.name) != 0 &&
-                std::find(members.begin(), members.end(), h.name) == members.end()) {
-                members.push_back(h.name);
-            }
-        }
-    }
-    for (auto& h : inv.hosts) {
-        std::map<std::string, std::string> vars;
-        // "all" first, then groups by name with parents before children: children win.
-        auto apply = [&](const std::string& g) {
-            if (auto it = group_vars.find(g); it != group_vars.end()) {
-                for (const auto& [k, v] : it->second) {
-                    vars[k] = v;
-                }
-            }
-        };
-        apply("all");
-        for (const auto& [g, members] : inv.groups) {
-            if (g != "all" && children.find(g) != children.end() &&
-                std::find(members.begin(), members.end(), h.name) != members.end()) {
-                apply(g);
-            }
-        }
-        for (const auto& [g, members] : inv.groups) {
-            if (g != "all" && children.find(g) == children.end() &&
-                std::find(members.begin(), members.end(), h.name) != members.end()) {
-                apply(g);
-            }
-        }
-        for (const auto& [k, v] : own_vars[h.name]) {
-            vars[k] = v;
-        }
-        for (const auto& [k, v] : vars) {
-            if (k == "ansible_host") {
-                h.address = v;
-            } else if (k == "ansible_port") {
-                int port = 0;
-                if (is_port(v, port)) {
-                    h.port = port;
-                }
-            } else if (k == "ansible_user") {
-                h.user = v;
-            } else {
-                h.vars[k] = v;
-            }
-        }
-    }
-    for (const auto& [g, vs] : group_vars) {
-        if (g != "all" && inv.groups.find(g) == inv.groups.end() &&
-            children.find(g) == children.end()) {
-            auto at = inv.group_where[g];
-            err(at.line, at.column, "[" + g + ":vars] names a group that has no hosts");
-        }
-    }
-    return inv;
+    return detail::resolve(std::move(src), errors);
 }
 
 namespace {

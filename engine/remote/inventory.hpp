@@ -2,8 +2,9 @@
 #pragma once
 
 // The hosts a playbook's steps can run on: the `[hosts]` table of a playbook (read by the
-// playbook loader) and Ansible INI inventory files (read here, as Ansible reads them: groups,
-// `[group:vars]`, `[group:children]`, ansible_host/ansible_port/ansible_user).
+// playbook loader) and Ansible inventory files, INI or YAML (read here, as Ansible reads them:
+// groups, their vars and children, ansible_host/ansible_port/ansible_user; one set of rules for
+// both, inventory_source.hpp).
 
 #include "util/error.hpp"
 
@@ -46,6 +47,23 @@ struct Inventory {
 /// of its children; a host's own variables win.
 Inventory parse_ini_inventory(std::string_view text, const std::string& file,
                               std::vector<util::Diagnostic>& errors);
+
+/// Reads an Ansible YAML inventory (yaml-cpp): `all:` (and any other top-level group), each
+/// group a mapping of `hosts:` (host → its variables or nothing), `vars:` and `children:`
+/// (group → the same shape or nothing); anchors, aliases and `<<` merges as YAML has them.
+/// The same rules as parse_ini_inventory; a variable's value is its scalar's text as written.
+/// Every error is located at `file:line:col` in `errors`, the reader stopping at the first one
+/// that leaves the rest unreadable: YAML syntax, a value that is a list or mapping, a null
+/// value, a non-scalar key, a duplicate key, an unknown key in a group, a host pattern, a tag
+/// other than YAML's own (`!vault`), more than one document, nesting deeper than 64, more than
+/// 500000 nodes (aliases counted as expanded), more hosts/groups than inventory_source.hpp
+/// allows. Never throws for bad input.
+Inventory parse_yaml_inventory(std::string_view text, const std::string& file,
+                               std::vector<util::Diagnostic>& errors);
+
+/// parse_yaml_inventory when `file` ends in `.yml` or `.yaml`, else parse_ini_inventory.
+Inventory parse_inventory(std::string_view text, const std::string& file,
+                          std::vector<util::Diagnostic>& errors);
 
 /// The INI text of `inv` that parse_ini_inventory reads back to the same hosts, groups and
 /// variables (each host's variables on its own line; tests, `rollback plan`).

@@ -202,7 +202,7 @@ void ConsoleObserver::plain_line(const journal::Entry& e, std::string_view run_i
         break;
     case RecordType::step_probe: {
         const auto& r = std::get<journal::StepProbe>(e.record);
-        text = "[" + step + "] probe: " + r.verdict +
+        text = "[" + step + (r.host.empty() ? "" : "@" + r.host) + "] probe: " + r.verdict +
                (r.by == "action" ? ": " + r.state : " (exit " + number_text(r.exit_code) + ")");
         break;
     }

@@ -430,8 +430,8 @@ std::string describe(const journal::StepProbe& r) {
     if (r.by == "action") {
         return "step " + r.step + ": its action's probe says " + r.verdict + ": " + r.state;
     }
-    return "step " + r.step + ": probe says " + r.verdict + " (exit " +
-           std::to_string(r.exit_code.value_or(-1)) + ")";
+    return "step " + r.step + (r.host.empty() ? "" : " on host " + r.host) + ": probe says " +
+           r.verdict + " (exit " + std::to_string(r.exit_code.value_or(-1)) + ")";
 }
 
 std::string describe(const journal::StepMarkedDone& r) {

@@ -12,6 +12,7 @@
 #include "monitor/alert_book.hpp"
 #include "monitor/monitor.hpp"
 #include "playbook/loader.hpp"
+#include "remote/inventory.hpp"
 #include "server/alertmanager.hpp"
 #include "server/generic_webhook.hpp"
 #include "sources/access_log.hpp"
@@ -63,6 +64,27 @@ int run_playbook(const uint8_t* data, size_t size) {
     options.actions = {{"exec", {}, {}}, {"http", {"url", "method", "expect_status"}, {"url"}}};
     options.unset_env_is_warning = size % 2 == 0;
     expect_clean([&] { playbook::load(path, options); });
+    return 0;
+}
+
+/// The first byte picks the reader: even YAML, odd INI. The inventory read is then used as the
+/// loader and the runner use it (select, to_ini).
+int run_inventory(const uint8_t* data, size_t size) {
+    if (size < 1) {
+        return 0;
+    }
+    const bool yaml = data[0] % 2 == 0;
+    expect_clean([&] {
+        std::vector<util::Diagnostic> errors;
+        const remote::Inventory inv = remote::parse_inventory(
+            as_text(data + 1, size - 1), yaml ? "fuzz.yml" : "fuzz.ini", errors);
+        size_t selected = inv.select("all").size();
+        for (const auto& [g, _] : inv.groups) {
+            selected += inv.select(g).size();
+        }
+        (void)remote::to_ini(inv);
+        (void)selected;
+    });
     return 0;
 }
 
@@ -207,7 +229,7 @@ const std::vector<Target>& targets() {
         {"playbook", &run_playbook},         {"config", &run_config},
         {"access_log", &run_access_log},     {"csv", &run_csv},
         {"journal", &run_journal},           {"prometheus", &run_prometheus},
-        {"alertmanager", &run_alertmanager},
+        {"alertmanager", &run_alertmanager}, {"inventory", &run_inventory},
     };
     return all;
 }

@@ -170,7 +170,6 @@ argv = ["echo", "{{host}}"]
 [[step]]
 id = "typo"
 action = "exec"
-probe = ["true"]
 hosts = "wbe"
 batch = "150%"
 argv = ["true"]
@@ -181,7 +180,6 @@ contains out7 'step "script": {{host}} inside a shell command string'
 [ "$(grep -c 'error: step "script"' out7)" = 1 ] || { cat out7 >&2; fail "{{host}} in a shell string: not exactly one error"; }
 contains out7 'step "nohosts": {{host}} is defined only in a step with hosts'
 contains out7 'step "typo": key "hosts": no group or host "wbe" (did you mean "web"?)'
-contains out7 'step "typo": key "probe": steps on hosts have no probe (yet)'
 contains out7 'key "batch": expected a number of hosts or "N%" (1-100), got "150%"'
 printf '[web]\nweb[1:3]\n' >"$WORK/bad.ini"
 printf '[remote]\ninventory = "../bad.ini"\nknown_hosts = "kh"\n[[step]]\nid = "x"\naction = "exec"\nargv = ["true"]\n' >pb/ini.toml
