@@ -8,6 +8,7 @@
 #include "journal/records.hpp"
 #include "journal/writer.hpp"
 #include "remote/ssh.hpp"
+#include "util/duration.hpp"
 
 #include <chrono>
 #include <functional>
@@ -30,7 +31,14 @@ struct StepDecision {
     StepPlan plan = StepPlan::run;
     int first_attempt = 1;
     std::string message; ///< skip reason or attention message
+    /// run: wait this long before `first_attempt` (the rest of a retry delay that an
+    /// interruption cut short; 0 = start at once).
+    util::Millis wait_first{0};
 };
+
+/// The delay after failed attempt `attempt` (1-based) of `step` before the next one:
+/// retry_delay doubled after each failed attempt, at most 5 minutes.
+util::Millis retry_delay_after(const playbook::Step& step, int attempt);
 
 class Execution {
   public:
@@ -51,7 +59,10 @@ class Execution {
     actions::Context context(const playbook::Step& step, exec::ProcessRunner& runner);
 
     /// Runs `step` with its retries and before/after hooks; returns the last attempt's result.
-    actions::Result run_step(const playbook::Step& step, int first_attempt);
+    /// `wait_first` is slept (interruptibly: then the result is `interrupted` and no attempt
+    /// starts) before `first_attempt`, when resume continues a retry schedule.
+    actions::Result run_step(const playbook::Step& step, int first_attempt,
+                             util::Millis wait_first = util::Millis(0));
 
     /// Calls the playbook's hooks for a lifecycle `event`; failures are recorded, never fatal.
     /// `extra` fields are added to the event (on-failure: run_state, summary, message).
