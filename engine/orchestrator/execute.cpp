@@ -228,7 +228,7 @@ RunOutcome resume(const playbook::Playbook& pb, const ResumeJournal& rj,
     for (const auto& ps : plan.steps) {
         const auto* st = state.step(ps.step->id);
         if (ps.is_finally || st == nullptr || st->in_flight || contains(options.retry, st->id) ||
-            contains(options.mark_done, st->id) ||
+            contains(options.mark_done, st->id) || retries_owed(*ps.step, *st) ||
             ps.step->on_failure != playbook::OnFailure::abort) {
             continue;
         }
@@ -341,7 +341,8 @@ RunOutcome resume(const playbook::Playbook& pb, const ResumeJournal& rj,
         }
         return decide_resume({ps, state.step(ps.step->id), settled.blocked.count(ps.step->id) != 0,
                               contains(options.mark_done, ps.step->id),
-                              contains(options.retry, ps.step->id)},
+                              contains(options.retry, ps.step->id),
+                              std::chrono::system_clock::now()},
                              run_id, these);
     };
     auto out = ex.drive(plan, decide);

@@ -153,13 +153,37 @@ void Execution::lifecycle(std::string_view event, const playbook::Step* step,
     }
 }
 
-actions::Result Execution::run_step(const playbook::Step& step, int first_attempt) {
+util::Millis retry_delay_after(const playbook::Step& step, int attempt) {
+    const util::Millis cap = std::chrono::minutes(5);
+    util::Millis delay = std::min(step.retry_delay, cap);
+    for (int i = 1; i < attempt && delay < cap; ++i) {
+        delay = std::min(delay * 2, cap);
+    }
+    return delay;
+}
+
+actions::Result Execution::run_step(const playbook::Step& step, int first_attempt,
+                                    util::Millis wait_first) {
     const actions::Action* action = actions::find_action(step.action);
     lifecycle("before-step", &step, "running");
     actions::Status status = actions::Status::failed;
     actions::Result last;
     const int last_attempt = std::max(first_attempt, step.retries + 1);
-    auto delay = step.retry_delay;
+    // The schedule goes on where it was: a resumed retry waits what the first run would have.
+    auto delay = retry_delay_after(step, first_attempt);
+    if (wait_first > util::Millis(0)) {
+        m_observer.on_progress(step.id, "retrying in " + util::format_duration(wait_first) +
+                                            " (attempt " + std::to_string(first_attempt) + " of " +
+                                            std::to_string(last_attempt) +
+                                            ", continued after the interruption)");
+        if (!exec::sleep_unless_interrupted(wait_first)) {
+            // No attempt started: the journal still owes the retry, the next resume makes it.
+            last.status = actions::Status::interrupted;
+            last.summary = "interrupted while waiting to retry";
+            lifecycle("after-step", &step, actions::to_string(last.status));
+            return last;
+        }
+    }
     for (int attempt = first_attempt; attempt <= last_attempt; ++attempt) {
         record(journal::StepStarted{step.id, attempt});
         auto start = Clock::now();
@@ -220,7 +244,7 @@ actions::Result Execution::run_step(const playbook::Step& step, int first_attemp
         if (!exec::sleep_unless_interrupted(delay)) {
             break;
         }
-        delay = std::min(delay * 2, util::Millis(std::chrono::minutes(5)));
+        delay = retry_delay_after(step, attempt + 1);
     }
     lifecycle("after-step", &step, actions::to_string(status));
     return last;
@@ -282,7 +306,7 @@ RunOutcome Execution::drive(const Plan& plan,
                 out.message = d.message;
                 break;
             }
-            actions::Result result = run_step(*ps.step, d.first_attempt);
+            actions::Result result = run_step(*ps.step, d.first_attempt, d.wait_first);
             actions::Status s = result.status;
             if (ps.step->phase == playbook::Phase::verify &&
                 (s == actions::Status::failed || s == actions::Status::timed_out)) {
@@ -375,7 +399,7 @@ void Execution::run_finally(const Plan& plan,
                 out.message = d.message;
                 break;
             }
-            run_step(*ps.step, d.first_attempt);
+            run_step(*ps.step, d.first_attempt, d.wait_first);
         }
     }
 }

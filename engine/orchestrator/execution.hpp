@@ -9,6 +9,7 @@
 #include "journal/state.hpp"
 #include "journal/writer.hpp"
 #include "remote/ssh.hpp"
+#include "util/duration.hpp"
 
 #include <chrono>
 #include <functional>
@@ -31,6 +32,9 @@ struct StepDecision {
     StepPlan plan = StepPlan::run;
     int first_attempt = 1;
     std::string message; ///< skip reason or attention message
+    /// run: wait this long before `first_attempt` (the rest of a retry delay that an
+    /// interruption cut short; 0 = start at once).
+    util::Millis wait_first{0};
 };
 
 /// What a step's `probe` found on the hosts where its interrupted attempt did not finish
@@ -41,6 +45,10 @@ struct HostProbes {
     std::vector<std::string> unknown;  ///< "web2 (exit 3)": the probe could not tell
     bool every_host_done = false;      ///< every host of the step succeeded or is done by probe
 };
+
+/// The delay after failed attempt `attempt` (1-based) of `step` before the next one:
+/// retry_delay doubled after each failed attempt, at most 5 minutes.
+util::Millis retry_delay_after(const playbook::Step& step, int attempt);
 
 class Execution {
   public:
@@ -61,7 +69,10 @@ class Execution {
     actions::Context context(const playbook::Step& step, exec::ProcessRunner& runner);
 
     /// Runs `step` with its retries and before/after hooks; returns the last attempt's result.
-    actions::Result run_step(const playbook::Step& step, int first_attempt);
+    /// `wait_first` is slept (interruptibly: then the result is `interrupted` and no attempt
+    /// starts) before `first_attempt`, when resume continues a retry schedule.
+    actions::Result run_step(const playbook::Step& step, int first_attempt,
+                             util::Millis wait_first = util::Millis(0));
 
     /// Calls the playbook's hooks for a lifecycle `event`; failures are recorded, never fatal.
     /// `extra` fields are added to the event (on-failure: run_state, summary, message).

@@ -28,6 +28,27 @@ StepDecision from_finding(const ProbeFinding& f, int next_attempt, const std::st
 
 } // namespace
 
+bool retries_owed(const playbook::Step& step, const journal::StepState& st) {
+    const bool failed = st.status == journal::StepStatus::failed ||
+                        st.status == journal::StepStatus::timed_out ||
+                        st.status == journal::StepStatus::verification_failed;
+    return failed && !st.in_flight && st.attempts >= 1 && st.attempts < step.retries + 1;
+}
+
+util::Millis retry_wait_left(const playbook::Step& step, const journal::StepState& st,
+                             util::SystemTime now) {
+    const util::Millis delay = retry_delay_after(step, st.attempts);
+    const auto finished = util::parse_time(st.finished);
+    if (!finished) {
+        return delay;
+    }
+    const auto passed = std::chrono::duration_cast<util::Millis>(now - *finished);
+    if (passed <= util::Millis(0)) {
+        return delay;
+    }
+    return passed >= delay ? util::Millis(0) : delay - passed;
+}
+
 StepDecision decide_resume(const ResumeFacts& facts, const std::string& run_id,
                            const Probes& probes) {
     const playbook::Step& step = *facts.planned.step;
@@ -51,6 +72,9 @@ StepDecision decide_resume(const ResumeFacts& facts, const std::string& run_id,
         return facts.planned.selected
                    ? StepDecision{StepPlan::run, 1, {}}
                    : StepDecision{StepPlan::record_skip, 1, facts.planned.skip_reason};
+    }
+    if (retries_owed(step, *st)) {
+        return {StepPlan::run, next_attempt, {}, retry_wait_left(step, *st, facts.now)};
     }
     if (!st->in_flight && st->status != journal::StepStatus::interrupted) {
         return {StepPlan::already_done, 0, {}}; // finished: succeeded, skipped, marked done, ...

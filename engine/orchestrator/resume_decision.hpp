@@ -8,6 +8,7 @@
 #include "journal/state.hpp"
 #include "orchestrator/execution.hpp"
 #include "orchestrator/plan.hpp"
+#include "util/time.hpp"
 
 #include <functional>
 #include <string>
@@ -37,10 +38,24 @@ struct ResumeFacts {
     bool blocked = false;     ///< processes of its interrupted attempt outlived SIGKILL
     bool marked_done = false; ///< --mark-done: a person says it happened
     bool retry = false;       ///< --retry: a person says run it again
+    util::SystemTime now{};   ///< when resume decides: what is left of a retry delay
 };
+
+/// True when the last attempt of `step` finished failed (or timed out) and attempts of its
+/// `retries` are left: the run was interrupted during the retry delay, so the schedule is not
+/// over and the failure is not the step's result.
+bool retries_owed(const playbook::Step& step, const journal::StepState& st);
+
+/// What is left at `now` of the retry delay after the last attempt of `st` (finished at
+/// st.finished): between 0 and retry_delay_after(step, st.attempts); the whole delay when the
+/// time cannot be read.
+util::Millis retry_wait_left(const playbook::Step& step, const journal::StepState& st,
+                             util::SystemTime now);
 
 /// The decision, first rule that applies: blocked → needs_attention; --mark-done → already_done;
 /// --retry → run (next attempt); never started → run (or record_skip when not selected);
+/// failed with retries owed (retries_owed) → run the next attempt after the rest of its delay,
+/// whatever its idempotence (the failed attempt ended; its retry is what the playbook asks);
 /// finished (succeeded, skipped, marked done, tolerated, failed with on_failure continue) →
 /// already_done; interrupted (started, effect unknown): idempotent → run; a probe command →
 /// its finding (done → already_done, not_done → run, unknown → needs_attention); an action probe →

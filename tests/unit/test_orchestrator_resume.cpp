@@ -9,6 +9,7 @@
 #include "playbook/loader.hpp"
 #include "support/fake_runner.hpp"
 #include "support/temp_dir.hpp"
+#include "util/time.hpp"
 
 #include <doctest/doctest.h>
 #include <fstream>
@@ -99,6 +100,49 @@ TEST_SUITE("orchestrator") {
         CHECK(d.first_attempt == 3);
         CHECK(cmd.calls == 0);
         step.idempotent = false;
+    }
+
+    TEST_CASE("decide_resume: a failure with retries left is not the step's result") {
+        // The engine was killed (or interrupted) during the retry delay after attempt 1 of 3:
+        // resume makes attempt 2 after the rest of the delay, idempotent or not, whatever
+        // on_failure says; a step whose retries are used up stays failed.
+        playbook::Step step;
+        step.id = "flaky";
+        step.retries = 2;
+        step.retry_delay = std::chrono::seconds(3);
+        PlannedStep ps{&step, false, true, {}};
+        const std::string run = "r";
+        CountingProbe cmd{ProbeFinding::Verdict::done, {}};
+        Probes probes{cmd.fn(), nullptr};
+        journal::StepState st;
+        st.status = journal::StepStatus::failed;
+        st.attempts = 1;
+        st.finished = "2026-12-06T10:00:00Z";
+        const auto finished = *util::parse_time(st.finished);
+        for (auto on_failure : {playbook::OnFailure::abort, playbook::OnFailure::continue_}) {
+            step.on_failure = on_failure;
+            auto d = decide_resume(
+                {ps, &st, false, false, false, finished + std::chrono::seconds(1)}, run, probes);
+            CHECK(d.plan == StepPlan::run);
+            CHECK(d.first_attempt == 2);
+            CHECK(d.wait_first == std::chrono::seconds(2)); // 3 s delay, 1 s of it passed
+            CHECK(cmd.calls == 0);
+        }
+        // the delay is over: at once
+        auto d = decide_resume({ps, &st, false, false, false, finished + std::chrono::minutes(1)},
+                               run, probes);
+        CHECK(d.plan == StepPlan::run);
+        CHECK(d.wait_first == util::Millis(0));
+        // after attempt 2 the delay doubled
+        st.attempts = 2;
+        d = decide_resume({ps, &st, false, false, false, finished}, run, probes);
+        CHECK(d.first_attempt == 3);
+        CHECK(d.wait_first == std::chrono::seconds(6));
+        // retries used up: the failure is the step's result
+        st.attempts = 3;
+        CHECK(decide_resume({ps, &st, false, false, false, finished}, run, probes).plan ==
+              StepPlan::already_done);
+        CHECK_FALSE(orchestrator::retries_owed(step, st));
     }
 
     TEST_CASE("decide_resume: a probe's finding decides an interrupted step") {
