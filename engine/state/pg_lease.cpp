@@ -296,10 +296,15 @@ class PgAppender final : public journal::Appender {
         if (m_broken) {
             throw util::Error(m_why, util::ExitCode::state_unwritable);
         }
-        if (!m_conn) {
+        if (!m_conn && !m_unflushed.empty()) {
             return; // reconnecting restores what was unflushed: the next append does it
         }
         try {
+            if (!m_conn) {
+                // Nothing appended yet (or all of it flushed): the check needs a connection.
+                m_conn = connect_durable(m_dsn, m_options);
+                m_s = schema_prefix(*m_conn, m_options.schema);
+            }
             pqxx::work tx(*m_conn);
             still_live(tx); // fails, fenced, when the lease was taken over or expired
             tx.commit();

@@ -87,7 +87,7 @@ contains out2b "bad.yml:4:11: error: inventory: an alias inside the node it name
 pass "a bad YAML inventory is a located error (exit 2)"
 
 # 3. kill -9 mid host-step with a probe. web1 finishes; web2's effect is in place when the engine
-#    dies, web3's is not, web4's probe cannot tell (exit 3) until a person fixes it.
+#    dies, web3's is not, db1's probe cannot tell (exit 3) until a person fixes it.
 {
     remote_table
     cat <<'EOT'
@@ -115,7 +115,7 @@ kill -9 $engine
 wait $engine 2>/dev/null || true
 rm -f "${HOST_ROOT[2]}/slow" "${HOST_ROOT[3]}/slow" "${HOST_ROOT[4]}/slow"
 expect_rc 6 out3r -- "$RB" resume --yes --state-dir st3
-contains out3r "its probe could not tell whether it took effect on host web4 (exit 3)"
+contains out3r "its probe could not tell whether it took effect on host db1 (exit 3)"
 contains out3r "done by its probe on web2"
 [ ! -e "${HOST_ROOT[1]}/probes" ] || fail "web1 (finished) was probed"
 for i in 2 3 4; do
@@ -127,7 +127,7 @@ python3 - "$journal" <<'PY' || fail "the per-host probes are not journaled as ex
 import json, sys
 recs = [json.loads(l) for l in open(sys.argv[1])]
 probes = {r["host"]: r["verdict"] for r in recs if r["type"] == "step_probe"}
-assert probes == {"web2": "done", "web3": "not_done", "web4": "error"}, probes
+assert probes == {"web2": "done", "web3": "not_done", "db1": "error"}, probes
 done = [r for r in recs if r["type"] == "step_host_finished" and r["status"] == "marked_done"]
 assert [r["host"] for r in done] == ["web2"], done
 assert done[0]["summary"] == "done by its probe", done

@@ -83,8 +83,8 @@ mount -o remount,ro "$state"
 rc=0; "$ROLLBACK" run -p pb.toml --state-dir "$state" --yes > ro.out 2>&1 || rc=$?
 cat ro.out
 [ "$rc" -eq 7 ] || fail "a run on a read-only state directory exited $rc, expected 7"
-grep -q "rollback: error: cannot open lock file $state/lock: Read-only file system" ro.out \
+grep -q "rollback: error: cannot write to state directory $state: Read-only file system" ro.out \
     || fail "the read-only error does not say what failed"
-grep -q "hint: nothing was run; make $state writable" ro.out || fail "the read-only error gives no hint"
+grep -q "hint: nothing was done; make $state writable" ro.out || fail "the read-only error gives no hint"
 [ ! -e after.txt ] && [ ! -e finally.txt ] || fail "a step ran on a read-only state directory"
 echo ok

@@ -328,7 +328,7 @@ env=prod
         }
     }
 
-    TEST_CASE("YAML inventory errors are located, with a hint") {
+    TEST_CASE("YAML inventory errors are located with a hint") {
         struct Case {
             std::string text;
             int line, column;
@@ -372,7 +372,7 @@ env=prod
         }
     }
 
-    TEST_CASE("hostile YAML inventories end in a located error, quickly and in bounded memory") {
+    TEST_CASE("hostile YAML inventories end in a located error quickly and in bounded memory") {
         auto timed = [](const std::string& text, const std::string& expect) {
             CAPTURE(expect);
             std::vector<util::Diagnostic> errors;
@@ -406,7 +406,7 @@ env=prod
         timed(many, "more than 10000 hosts");
     }
 
-    TEST_CASE("an inventory file is read as YAML by its name, else as INI") {
+    TEST_CASE("an inventory file is read as YAML by its name and otherwise as INI") {
         std::vector<util::Diagnostic> errors;
         CHECK(remote::parse_inventory("all:\n  hosts:\n    a:\n", "x.yaml", errors).hosts.size() ==
               1);
