@@ -273,7 +273,8 @@ TEST_SUITE("state") {
         CHECK(store.read_journal(k_run_a).records.empty()); // it appended nothing
     }
 
-    TEST_CASE("PgStore: a deposed leader files no approval request and one incident gets one request") {
+    TEST_CASE(
+        "PgStore: a deposed leader files no approval request and one incident gets one request") {
         FreshSchema schema;
         test::TempDir dir;
         state::PgStore a(test_dsn(), dir.path(), schema.options(1000ms));
