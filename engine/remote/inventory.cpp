@@ -161,11 +161,11 @@ Inventory resolve(InventorySource src, std::vector<util::Diagnostic>& errors) {
     std::map<std::string, std::set<std::string>> hosts_of;
     for (const auto& [parent, kids] : children) {
         std::set<std::string> visited{parent};
-        std::vector<std::string> todo(kids.begin(), kids.end());
+        std::vector<std::string> to_visit(kids.begin(), kids.end());
         std::set<std::string>& reached = hosts_of[parent];
-        while (!todo.empty()) {
-            std::string g = std::move(todo.back());
-            todo.pop_back();
+        while (!to_visit.empty()) {
+            std::string g = std::move(to_visit.back());
+            to_visit.pop_back();
             if (!visited.insert(g).second) {
                 continue;
             }
@@ -173,7 +173,7 @@ Inventory resolve(InventorySource src, std::vector<util::Diagnostic>& errors) {
                 reached.insert(it->second.begin(), it->second.end());
             }
             if (auto it = children.find(g); it != children.end()) {
-                todo.insert(todo.end(), it->second.begin(), it->second.end());
+                to_visit.insert(to_visit.end(), it->second.begin(), it->second.end());
             }
         }
     }

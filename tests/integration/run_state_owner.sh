@@ -7,12 +7,7 @@
 # playbook or recording a drill again. A dry run writes nothing and still works; the owner runs.
 source "$(dirname "$0")/../support/itest.sh"
 cd "$WORK"
-[ "$(id -u)" = 0 ] || { echo "skip: needs root (a state directory owned by another user)"; exit 125; }
-command -v setpriv >/dev/null || { echo "skip: setpriv not installed"; exit 125; }
-owner=65534
-as_owner() { setpriv --reuid=$owner --regid=$owner --clear-groups "$@"; }
-as_owner test -x "$RB" || { echo "skip: $RB is not executable by uid $owner"; exit 125; }
-chmod 0755 "$WORK"
+need_other_owner
 mkdir -p cat
 mkdir -p svc && chown $owner:$owner svc && chmod 0750 svc
 cat > pb.toml <<TOML

@@ -61,4 +61,14 @@ contains() { grep -qF -- "$2" "$1" || { cat "$1" >&2; fail "$1 does not contain:
 running() { local st; st=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) && [ -n "$st" ] && [ "$st" != Z ] && [ "$st" != X ]; }
 lacks() { ! grep -qF -- "$2" "$1" || { cat "$1" >&2; fail "$1 contains: $2"; }; }
 # free_port: a TCP port on 127.0.0.1 nobody listens on right now.
+# A state directory owned by another user (the packaged layout): skips unless root with setpriv;
+# sets `owner` (uid 65534) and `as_owner CMD...`, and opens $WORK to it.
+need_other_owner() {
+    [ "$(id -u)" = 0 ] || { echo "skip: needs root (a state directory owned by another user)"; exit 125; }
+    command -v setpriv >/dev/null || { echo "skip: setpriv not installed"; exit 125; }
+    owner=65534
+    as_owner() { setpriv --reuid=$owner --regid=$owner --clear-groups "$@"; }
+    as_owner test -x "$RB" || { echo "skip: $RB is not executable by uid $owner"; exit 125; }
+    chmod 0755 "$WORK"
+}
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
