@@ -14,7 +14,8 @@
 #                          vars deploy_root = HOST_ROOT[i] and the TOML of HOST_VARS[i] if set),
 #                          then the steps read from stdin
 #   run_killed_at FILE PLAYBOOK STATE_DIR OUT I...   `rollback run` in the background, killed -9
-#                          0.5 s after FILE exists in the HOST_ROOT of each host I (20 s at most)
+#                          0.5 s after FILE exists in the HOST_ROOT of each host I (60 s at most:
+#                          a loaded 2-core machine takes ~6 s per host-step over ssh)
 #   batches_in_order STATE_DIR STEP "FIRST..." "NEXT..."   every host of NEXT started STEP after
 #                          every host of FIRST finished it (the journals of STATE_DIR/runs)
 #   lines_on_hosts FILE N...   FILE in host i's HOST_ROOT has the i-th N lines
@@ -119,7 +120,7 @@ run_killed_at() {
     engine=$!
     stop_on_exit $engine
     at_hosts() { for i in "$@"; do [ -e "${HOST_ROOT[$i]}/$file" ] || return 1; done; }
-    for _ in $(seq 1 200); do
+    for _ in $(seq 1 600); do
         at_hosts "$@" && break
         sleep 0.1
     done
