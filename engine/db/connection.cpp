@@ -246,12 +246,35 @@ Connection connect(const Dsn& dsn) {
         throw ConnectError("cannot connect to PostgreSQL (" + dsn.masked() + "): " + cause,
                            util::ExitCode::run_failed, hint);
     }
-    pqxx::nontransaction nt(*c);
-    nt.exec(
-        "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres';"
-        " SET extra_float_digits = 3; SET bytea_output = 'hex'; SET application_name = 'rollback'");
-    nt.commit();
+    try {
+        pqxx::nontransaction nt(*c);
+        nt.exec("SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = "
+                "'postgres';"
+                " SET extra_float_digits = 3; SET bytea_output = 'hex'; SET application_name = "
+                "'rollback'");
+        nt.commit();
+    } catch (const std::exception& e) {
+        if (server_went_away(e)) {
+            throw lost_while_connecting(dsn, e);
+        }
+        throw;
+    }
     return Connection(c.release());
+}
+
+bool server_went_away(const std::exception& e) {
+    if (dynamic_cast<const pqxx::broken_connection*>(&e) != nullptr) {
+        return true;
+    }
+    const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e);
+    return sql != nullptr && sql->sqlstate().rfind("57P", 0) == 0;
+}
+
+ConnectError lost_while_connecting(const Dsn& dsn, const std::exception& e) {
+    return ConnectError(
+        "cannot connect to PostgreSQL (" + dsn.masked() +
+            "): the server closed the connection while it was being set up: " + db_error_text(e),
+        util::ExitCode::run_failed, "is the server shutting down or restarting?");
 }
 
 std::string db_error_text(const std::exception& e) {

@@ -71,6 +71,17 @@ using Connection = std::unique_ptr<pqxx::connection_base, ConnectionDeleter>;
 /// Throws ConnectError.
 Connection connect(const Dsn& dsn);
 
+/// True when `e` says the server went away rather than refused something: libpqxx's
+/// broken_connection, or SQLSTATE class 57P (admin_shutdown, crash_shutdown,
+/// cannot_connect_now: the session a fast shutdown or a restart ends).
+bool server_went_away(const std::exception& e);
+
+/// The ConnectError for a server that closed the connection (shutting down, restarting) while
+/// its session was being set up, right after connecting: it did not answer, as if it had
+/// refused the connection (refused_for_good() is false for it). `e`: libpqxx's
+/// broken_connection.
+ConnectError lost_while_connecting(const Dsn& dsn, const std::exception& e);
+
 /// The message of a libpqxx/libpq exception, masked, trimmed of trailing newlines.
 std::string db_error_text(const std::exception& e);
 

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <pqxx/connection_base>
+#include <pqxx/except>
 #include <pqxx/nontransaction>
 #include <pqxx/result>
 #include <pqxx/transaction>
@@ -54,11 +55,18 @@ std::string with_schema(std::string_view sql, const std::string& prefix) {
 db::Connection connect_durable(const db::Dsn& dsn, const PgStoreOptions& options) {
     auto conn = db::connect(dsn);
     const std::string ms = std::to_string(std::max<long long>(1, options.lease_ttl.count()));
-    pqxx::nontransaction nt(*conn);
-    nt.exec("SET synchronous_commit = on");
-    nt.exec("SET lock_timeout = " + ms);
-    nt.exec("SET idle_in_transaction_session_timeout = " + ms);
-    nt.commit();
+    try {
+        pqxx::nontransaction nt(*conn);
+        nt.exec("SET synchronous_commit = on");
+        nt.exec("SET lock_timeout = " + ms);
+        nt.exec("SET idle_in_transaction_session_timeout = " + ms);
+        nt.commit();
+    } catch (const std::exception& e) {
+        if (db::server_went_away(e)) {
+            throw db::lost_while_connecting(dsn, e);
+        }
+        throw;
+    }
     return conn;
 }
 
@@ -74,7 +82,14 @@ int pg_schema_version() {
 }
 
 std::string schema_prefix(pqxx::connection_base& conn, const std::string& schema) {
-    return conn.quote_name(schema) + ".";
+    try {
+        return conn.quote_name(schema) + ".";
+    } catch (const pqxx::broken_connection& e) {
+        // Quoting asks the session's client encoding: none once the server closed it.
+        throw db::ConnectError(
+            "the PostgreSQL server closed the connection: " + db::db_error_text(e),
+            util::ExitCode::run_failed, "is the server shutting down or restarting?");
+    }
 }
 
 SchemaMigration migrate_pg_schema(pqxx::connection_base& conn, const std::string& schema) {

@@ -27,6 +27,9 @@ SchemaMigration init_pg_schema(const db::Dsn& dsn, const PgStoreOptions& options
     } catch (const util::Error&) {
         throw;
     } catch (const std::exception& e) {
+        if (db::server_went_away(e)) {
+            throw db::lost_while_connecting(dsn, e); // shutting down or restarting: not a refusal
+        }
         throw util::Error("cannot create the shared state's schema " + options.schema + " (" +
                               dsn.masked() + "): " + db::db_error_text(e),
                           util::ExitCode::run_failed);

@@ -2,6 +2,7 @@
 // state::PgStore against a real PostgreSQL 15 (the CTest fixture `pg`; ROLLBACK_TEST_PG is its
 // superuser DSN): the Store contract the other stores keep, the schema's versions, the lease row
 // and the fencing of journal appends. Without a server these tests exit 125 (skipped).
+#include "state/pg_schema.hpp"
 #include "state/pg_store.hpp"
 
 #include "journal/reader.hpp"
@@ -321,6 +322,33 @@ TEST_SUITE("state") {
         }
         REQUIRE(a.approvals().size() == 1);
         CHECK(a.approvals()[0].decision_id == rb.decision_id);
+    }
+
+    TEST_CASE("PgStore: a session the server ended is a connection error and not an internal one") {
+        // A monitor started as the server shut down died with "internal error: Could not obtain
+        // client encoding" (CI, stop 24): quoting the schema name on a session the server had
+        // ended threw libpqxx's own error, which nothing above it waits out.
+        auto conn = db::connect(test_dsn());
+        const auto pid =
+            pqxx::nontransaction(*conn).exec("SELECT pg_backend_pid()")[0][0].as<int>();
+        exec("SELECT pg_terminate_backend(" + std::to_string(pid) + ")");
+        bool went_away = false;
+        for (int i = 0; i < 50 && !went_away; ++i) {
+            try {
+                pqxx::nontransaction(*conn).exec("SELECT 1");
+                std::this_thread::sleep_for(20ms);
+            } catch (const std::exception& e) {
+                went_away = db::server_went_away(e);
+                REQUIRE_MESSAGE(went_away, e.what());
+            }
+        }
+        REQUIRE(went_away);
+        CHECK_THROWS_AS(state::schema_prefix(*conn, "rollback"), db::ConnectError);
+        try {
+            state::schema_prefix(*conn, "rollback");
+        } catch (const db::ConnectError& e) {
+            CHECK_FALSE(db::refused_for_good(e.what())); // waited out like a server down
+        }
     }
 
     TEST_CASE("PgStore: taking the run lock does not wait on a silent transaction") {
