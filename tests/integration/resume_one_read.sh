@@ -57,7 +57,9 @@ cp "$WORK/pb.orig" "$d/pb.toml"
     cp "$state/lock.json" "$WORK/lock.during" 2>/dev/null || true
 ) &
 watcher=$!
-expect_rc 0 "$WORK/resume.out" -- strace -f -qq -e trace=open,openat -o "$WORK/strace.out" \
+# LeakSanitizer cannot run under ptrace (the sanitizer build, scripts/sanitize.sh): leaks off here.
+expect_rc 0 "$WORK/resume.out" -- env ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0" \
+    strace -f -qq -e trace=open,openat -o "$WORK/strace.out" \
     "$RB" resume "$id" --state-dir "$state" --yes
 wait "$watcher" || true
 grep -F "runs/$id.jsonl\"" "$WORK/strace.out" >"$WORK/opens.txt" || true
