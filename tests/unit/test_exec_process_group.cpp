@@ -102,7 +102,11 @@ TEST_SUITE("exec") {
 
     TEST_CASE("attempt token: a setsid grandchild is found outside the group — left running") {
         exec::Command cmd;
-        cmd.argv = {"sh", "-c", "setsid sleep 1000 >/dev/null 2>&1 &"};
+        // The shell waits until setsid has left the group and become `sleep` (under load it
+        // could exit while its child was still `setsid`, in the group: a flaky test).
+        cmd.argv = {"sh", "-c",
+                    "setsid sleep 1000 >/dev/null 2>&1 & p=$!; "
+                    "while [ \"$(cat /proc/$p/comm 2>/dev/null)\" != sleep ]; do sleep 0.01; done"};
         cmd.attempt_token = fresh_token("setsid");
         exec::GroupToken token;
         cmd.on_started = [&](const exec::GroupToken& g) { token = g; };
