@@ -10,7 +10,7 @@
 # (user+sys) of REPS runs (default 5) of each command, in ms. Not run by CTest.
 #   ROLLBACK=build/rollback REPS=5 tests/bench/long_run_bench.sh [N...]
 set -euo pipefail
-RB=${ROLLBACK:-$(cd "$(dirname "$0")/../.." && pwd)/build/rollback}
+RB=$(realpath "${ROLLBACK:-$(dirname "$0")/../../build/rollback}") # absolute: the runs cd
 reps=${REPS:-5}
 sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(5000 10000 20000)
