@@ -11,8 +11,11 @@
 #include "support/temp_dir.hpp"
 #include "util/time.hpp"
 
+#include <algorithm>
 #include <doctest/doctest.h>
 #include <fstream>
+#include <functional>
+#include <sstream>
 
 using namespace rollback;
 using orchestrator::decide_resume;
@@ -264,6 +267,144 @@ argv = ["step-c"]
                     orchestrator::resume(pb, journal::read(path), ro, store, *lease, third, quiet);
                 CHECK(third.programs() == std::vector<std::string>{"step-c"});
                 CHECK(out.status == journal::RunStatus::succeeded);
+            }
+        }
+    }
+}
+
+namespace {
+
+/// A fleet of fake hosts behind the fake process runner: the ssh master connections open, and
+/// each command over ssh is answered as the remote wrapper would (its pgid and exit lines on
+/// stderr, under the request's nonce). `exit_of(host, program)` gives the remote exit code;
+/// `ran` lists "program@host" in order.
+struct FakeFleet {
+    std::function<int(const std::string&, const std::string&)> exit_of =
+        [](const std::string&, const std::string&) { return 0; };
+    std::vector<std::string> ran;
+    test::FakeProcessRunner runner;
+
+    FakeFleet() {
+        runner.responder = [this](const exec::Command& cmd) {
+            const auto& a = cmd.argv;
+            const auto dash = std::find(a.begin(), a.end(), "--");
+            if (std::find(a.begin(), a.end(), "-N") != a.end() ||
+                std::find(a.begin(), a.end(), "-O") != a.end() || dash == a.end() ||
+                dash + 1 == a.end()) {
+                return test::FakeProcessRunner::exited(0); // a master opened or closed
+            }
+            const std::string address = *(dash + 1);
+            std::istringstream in(cmd.stdin_data);
+            std::string header, word, nonce, line, program;
+            std::getline(in, header);
+            std::istringstream(header) >> word >> word >> nonce;
+            while (std::getline(in, line)) {
+                if (program.empty() && line.rfind("a ", 0) == 0) {
+                    program = line.substr(2); // plain names: no octal escapes to undo
+                }
+            }
+            ran.push_back(program + "@" + address);
+            const std::string m = "@rollback-remote:" + nonce + " ";
+            return test::FakeProcessRunner::exited(
+                0, "",
+                m + "pgid 4242\n" + m + "exit " + std::to_string(exit_of(address, program)) + "\n");
+        };
+    }
+};
+
+} // namespace
+
+TEST_SUITE("orchestrator") {
+    TEST_CASE("resume of a step on hosts: the probe asks only the host left running and the "
+              "rest of the hosts follow (the fake process runner)") {
+        test::TempDir dir;
+        dir.write("known_hosts", "");
+        const auto file = dir.write("pb.toml", R"(
+[remote]
+known_hosts = "known_hosts"
+[hosts]
+web = [{ name = "web1", address = "h1" }, { name = "web2", address = "h2" },
+       { name = "web3", address = "h3" }]
+[[step]]
+id = "b"
+action = "exec"
+hosts = "web"
+batch = 1
+argv = ["step-b"]
+probe = ["probe-b"]
+[[step]]
+id = "c"
+action = "exec"
+argv = ["step-c"]
+)");
+        const auto pb = playbook::load(file, {});
+        report::NullObserver quiet;
+        // The whole run, then its journal cut right after web2's step_host_started: a kill -9
+        // of the engine while b ran on web2 (web1 done, web3 not started).
+        auto interrupted_run = [&](const std::string& run_id) {
+            FakeFleet fleet;
+            orchestrator::RunOptions opts;
+            opts.state_dir = dir.path() / run_id;
+            auto plan = orchestrator::make_plan(pb, {}, {});
+            state::LocalStore store(opts.state_dir);
+            auto lease = store.acquire_lease(state::this_process_holder(run_id, "test")).lease;
+            REQUIRE(lease);
+            auto out = orchestrator::run(plan, opts, store, *lease, run_id, fleet.runner, quiet);
+            REQUIRE(out.status == journal::RunStatus::succeeded);
+            CHECK(fleet.ran == std::vector<std::string>{"step-b@h1", "step-b@h2", "step-b@h3"});
+            std::ifstream in(out.journal);
+            std::string kept, line;
+            bool cut = false;
+            while (!cut && std::getline(in, line)) {
+                kept += line + "\n";
+                cut = line.find("\"type\":\"step_host_started\"") != std::string::npos &&
+                      line.find("\"host\":\"web2\"") != std::string::npos;
+            }
+            REQUIRE(cut);
+            in.close();
+            std::ofstream(out.journal, std::ios::trunc) << kept;
+            return out.journal;
+        };
+        struct Case {
+            int probe_exit;
+            std::vector<std::string> remote;
+            std::vector<std::string> local;
+            journal::RunStatus status;
+        };
+        int n = 0;
+        for (const Case& c :
+             {Case{0, {"probe-b@h2", "step-b@h3"}, {"step-c"}, journal::RunStatus::succeeded},
+              Case{1,
+                   {"probe-b@h2", "step-b@h2", "step-b@h3"},
+                   {"step-c"},
+                   journal::RunStatus::succeeded},
+              Case{3, {"probe-b@h2"}, {}, journal::RunStatus::needs_attention}}) {
+            CAPTURE(c.probe_exit);
+            const std::string run_id = "20261206T12000" + std::to_string(++n) + "Z-abcdef";
+            const auto path = interrupted_run(run_id);
+            FakeFleet again;
+            again.exit_of = [&](const std::string&, const std::string& program) {
+                return program == "probe-b" ? c.probe_exit : 0;
+            };
+            orchestrator::ResumeOptions ro;
+            ro.state_dir = dir.path() / run_id;
+            ro.user = "test";
+            state::LocalStore store(ro.state_dir);
+            auto lease = store.acquire_lease(state::this_process_holder(run_id, "test")).lease;
+            REQUIRE(lease);
+            auto out = orchestrator::resume(pb, journal::read(path), ro, store, *lease,
+                                            again.runner, quiet);
+            CHECK(again.ran == c.remote); // web1 (finished) is never asked nor run again
+            std::vector<std::string> local;
+            for (const auto& call : again.runner.calls) {
+                if (call.argv.front() != "ssh") {
+                    local.push_back(call.argv.front());
+                }
+            }
+            CHECK(local == c.local);
+            CHECK(out.status == c.status);
+            if (c.status == journal::RunStatus::needs_attention) {
+                CHECK(out.message.find("--mark-done b") != std::string::npos);
             }
         }
     }
