@@ -8,6 +8,7 @@
 
 #include "journal/reader.hpp"
 #include "journal/state.hpp"
+#include "report/record_text.hpp"
 #include "state/store.hpp"
 
 #include <boost/json/object.hpp>
@@ -64,10 +65,5 @@ std::string report_text(const state::Store& store, const std::string& run_id);
 /// "warnings": [...]}.
 boost::json::object report_json(const journal::Journal& j, const journal::RunState& s,
                                 const RunContext& ctx);
-
-/// One record as a line of text, e.g. `step restore-db: failed (exit 1, 2.3s): pg_restore: ...`.
-std::string describe_record(const journal::Entry& e);
-/// describe_record() appended to `out`.
-void append_record(std::string& out, const journal::Entry& e);
 
 } // namespace rollback::report

@@ -1,0 +1,203 @@
+// SPDX-License-Identifier: MIT
+// /metrics' ages of the last good backup (per catalog and database, read from the decision
+// playbook's restore steps) and of the last successful rehearsal (docs/metrics.md).
+#include "monitor/endpoint.hpp"
+
+#include "actions/load.hpp"
+#include "db/backup_catalog.hpp"
+#include "db/connection.hpp"
+#include "util/log.hpp"
+#include "util/time.hpp"
+
+#include <algorithm>
+#include <boost/json.hpp>
+#include <fstream>
+#include <map>
+
+namespace rollback::monitor {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+double epoch_seconds(util::SystemTime t) {
+    return std::chrono::duration<double>(t.time_since_epoch()).count();
+}
+
+} // namespace
+
+void Endpoint::refresh_backup_targets() {
+    fs::path playbook;
+    {
+        std::lock_guard lock(m_mutex);
+        playbook = m_playbook;
+    }
+    std::error_code ec;
+    std::optional<fs::file_time_type> mtime;
+    if (!playbook.empty()) {
+        if (auto t = fs::last_write_time(playbook, ec); !ec) {
+            mtime = t;
+        }
+    }
+    if (playbook == m_targets_of && mtime == m_playbook_mtime) {
+        return;
+    }
+    m_targets_of = playbook;
+    m_playbook_mtime = mtime;
+    {
+        std::lock_guard lock(m_mutex);
+        m_rehearsals_mtime.reset(); // which rehearsals count depends on the playbook
+    }
+    std::vector<Catalog> targets;
+    if (!playbook.empty()) {
+        try {
+            auto pb = actions::load_playbook(playbook);
+            for (const auto* steps : {&pb.steps, &pb.finally}) {
+                for (const auto& st : *steps) {
+                    const auto* c = st.params.if_contains("catalog");
+                    const auto* d = st.params.if_contains("dsn");
+                    if (st.action != "pg_restore" || !c || !c->is_string() || !d ||
+                        !d->is_string()) {
+                        continue;
+                    }
+                    fs::path dir(std::string(c->as_string()));
+                    dir = (dir.is_relative() ? pb.directory / dir : dir).lexically_normal();
+                    const std::string database = db::Dsn::parse(d->as_string()).dbname();
+                    if (std::none_of(targets.begin(), targets.end(), [&](const Catalog& t) {
+                            return t.dir == dir && t.database == database;
+                        })) {
+                        targets.push_back(Catalog{dir, database, std::nullopt, std::nullopt});
+                    }
+                }
+            }
+        } catch (const std::exception& e) {
+            log::warn("metrics: no backup age for {}: {}", playbook.string(), e.what());
+        }
+    }
+    for (const auto& c : m_catalogs) { // the series of targets the playbook no longer has go
+        m_metrics.erase("rollback_last_good_backup_age_seconds",
+                        {{"catalog", c.dir.string()}, {"database", c.database}});
+    }
+    m_catalogs = std::move(targets);
+}
+
+void Endpoint::refresh_backup_ages() {
+    // A manifest is written (and re-written by `backup verify`) by rename: the directory's
+    // mtime says when to read the catalog again.
+    const double now = epoch_seconds(std::chrono::system_clock::now());
+    for (auto& c : m_catalogs) {
+        std::error_code ec;
+        const auto mtime = fs::last_write_time(c.dir, ec);
+        if (ec) {
+            c.mtime.reset();
+            c.newest_good.reset();
+        } else if (c.mtime != mtime) {
+            c.mtime = mtime;
+            c.newest_good.reset();
+            try {
+                // One foreign or damaged manifest is skipped (logged), not the catalog's end:
+                // the good backups beside it still have an age.
+                std::vector<std::string> skipped;
+                for (const auto& m : db::BackupCatalog(c.dir).list_readable(&skipped)) {
+                    if (m.database == c.database && m.good && m.verified &&
+                        (!c.newest_good || m.time > *c.newest_good)) {
+                        c.newest_good = m.time;
+                    }
+                }
+                for (const auto& why : skipped) {
+                    log::warn("metrics: skipping in the backup catalog {}: {}", c.dir.string(),
+                              why);
+                }
+            } catch (const std::exception& e) {
+                log::warn("metrics: cannot read the backup catalog {}: {}", c.dir.string(),
+                          e.what());
+            }
+        }
+        const server::Labels labels{{"catalog", c.dir.string()}, {"database", c.database}};
+        if (c.newest_good) {
+            m_metrics.set("rollback_last_good_backup_age_seconds", labels,
+                          now - epoch_seconds(*c.newest_good));
+        } else {
+            m_metrics.erase("rollback_last_good_backup_age_seconds", labels);
+        }
+    }
+}
+
+std::optional<util::SystemTime> Endpoint::last_rehearsal() {
+    // `rollback rehearse` writes <state_dir>/rehearsals/<time>-<step>.json (db/rehearsal.hpp),
+    // one per step, each naming its invocation (`rehearse_id`), how many steps it rehearses
+    // (`of`) and the playbook: an invocation counts only when every one of its steps is recorded
+    // and ok, and only one of the [decision] playbook. Read again only when the directory (or the
+    // playbook) changed.
+    const fs::path dir = m_state_dir / "rehearsals";
+    std::error_code ec;
+    const auto mtime = fs::last_write_time(dir, ec);
+    fs::path playbook;
+    {
+        std::lock_guard lock(m_mutex);
+        if (ec) {
+            m_rehearsals_mtime.reset();
+            m_rehearsal_cache.reset();
+            return std::nullopt;
+        }
+        if (m_rehearsals_mtime == mtime) {
+            return m_rehearsal_cache;
+        }
+        playbook = m_playbook;
+    }
+    struct Group {
+        std::optional<util::SystemTime> started;
+        bool ok = true;
+        std::int64_t records = 0;
+        std::int64_t of = 1; // a record of an older version: its own invocation
+    };
+    std::map<std::string, Group> groups;
+    for (const auto& entry : fs::directory_iterator(dir, ec)) {
+        if (entry.path().extension() != ".json" || !entry.is_regular_file(ec)) {
+            continue;
+        }
+        try {
+            std::ifstream in(entry.path());
+            std::string text((std::istreambuf_iterator<char>(in)),
+                             std::istreambuf_iterator<char>());
+            auto doc = boost::json::parse(text);
+            const auto& o = doc.as_object();
+            const auto* pb = o.if_contains("playbook");
+            if (pb != nullptr && pb->is_string() && !playbook.empty() &&
+                fs::path(std::string(pb->as_string())).lexically_normal() != playbook) {
+                continue; // a drill of another playbook (a test, staging)
+            }
+            const auto* id = o.if_contains("rehearse_id");
+            const std::string key = id != nullptr && id->is_string()
+                                        ? "id:" + std::string(id->as_string())
+                                        : "file:" + entry.path().filename().string();
+            Group& g = groups[key];
+            if (const auto* of = o.if_contains("of"); of != nullptr && of->is_int64()) {
+                g.of = of->as_int64();
+            }
+            ++g.records;
+            const auto* ok = o.if_contains("ok");
+            g.ok = g.ok && ok != nullptr && ok->is_bool() && ok->as_bool();
+            auto t = util::parse_time(std::string(o.at("time").as_string()));
+            if (!t) {
+                g.ok = false;
+            } else if (!g.started || *t < *g.started) {
+                g.started = *t;
+            }
+        } catch (const std::exception& e) {
+            log::warn("metrics: skipping {}: {}", entry.path().string(), e.what());
+        }
+    }
+    std::optional<util::SystemTime> newest;
+    for (const auto& [key, g] : groups) {
+        if (g.ok && g.records >= g.of && g.started && (!newest || *g.started > *newest)) {
+            newest = g.started;
+        }
+    }
+    std::lock_guard lock(m_mutex);
+    m_rehearsals_mtime = mtime;
+    m_rehearsal_cache = newest;
+    return newest;
+}
+
+} // namespace rollback::monitor
