@@ -189,7 +189,7 @@ TEST_SUITE("util") {
         CHECK(util::terminal_text("token " + k_secret) == "token ***");
     }
 
-    TEST_CASE("terminal text: bidi controls and invisible characters shown as \\uXXXX") {
+    TEST_CASE("terminal text: bidi controls and invisible characters shown escaped") {
         // break-it 30/19: "rollback <RLO>KO" reads "rollback OK" on a bidi-capable terminal.
         CHECK(util::terminal_text("rollback \u202eKO") == "rollback \\u202eKO");
         const std::vector<std::pair<std::string, std::string>> cases{
