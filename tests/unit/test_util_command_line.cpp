@@ -63,7 +63,8 @@ TEST_SUITE("util") {
         util::clear_secrets();
     }
 
-    TEST_CASE("wiping the command line: two occurrences in one argument and the program name left alone") {
+    TEST_CASE("wiping the command line: two occurrences in one argument and the program name left "
+              "alone") {
         FakeArgv a({"/opt/abcdef/rollback", "abcdef:abcdefabcdef", "tail"});
         util::remember_command_line(a.argc(), a.argv.data());
         CHECK(util::hide_in_command_line("abcdef") == 3);
