@@ -45,7 +45,7 @@ int cmd_plan(const Args& args) {
     }
     o.trigger.kind = "manual";
     auto file = playbook_path(o);
-    auto pb = load_playbook(file, parse_var_overrides(o.vars));
+    auto pb = load_playbook_with_vars(file, o.vars);
     auto plan = orchestrator::make_plan(pb, selection_of(o), o.trigger);
     return show_plan(plan, resolve_state_dir(common, pb.file).dir, o.trigger, common.json, nullptr);
 }

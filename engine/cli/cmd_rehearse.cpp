@@ -43,7 +43,7 @@ int cmd_rehearse(const Args& args) {
         throw util::Error("rehearse: -p PLAYBOOK is required", util::ExitCode::invalid,
                           "rollback rehearse -p PLAYBOOK");
     }
-    auto pb = load_playbook(playbook_file, parse_var_overrides(vars));
+    auto pb = load_playbook_with_vars(playbook_file, vars);
     const StateDir sd = resolve_state_dir(common, playbook_file);
     prepare_state_dir(sd, "rehearse", "rehearsals/, rollback.log");
     const auto& state_dir = sd.dir;

@@ -97,7 +97,7 @@ int resume_run(state::Store& store, const StateDir& sd, const ResumeRequest& r) 
                                   "nothing to resume",
                               util::ExitCode::invalid, "start a new run: rollback run -p PLAYBOOK");
         }
-        loaded = load_playbook(state.playbook, parse_var_overrides(r.vars));
+        loaded = load_playbook_with_vars(state.playbook, r.vars);
         std::string sha = util::sha256_file(loaded->file);
         if (sha != state.playbook_sha256 && !r.allow_changed) {
             throw util::Error("playbook " + loaded->file.string() + " changed since run " + run_id +

@@ -27,7 +27,7 @@ int cmd_run(const Args& args) {
         return 0;
     }
     o.trigger.kind = "manual";
-    auto pb = load_playbook(playbook_path(o), parse_var_overrides(o.vars));
+    auto pb = load_playbook_with_vars(playbook_path(o), o.vars);
     StartOptions so;
     const StateDir sd = resolve_state_dir(common, pb.file);
     if (!dry_run) {

@@ -95,7 +95,7 @@ int cmd_trigger(const Args& args) {
         }
         pb_path = cfg->playbook;
     }
-    auto pb = load_playbook(pb_path, parse_var_overrides(o.vars));
+    auto pb = load_playbook_with_vars(pb_path, o.vars);
     StartOptions so;
     const StateDir sd = cfg ? resolve_state_dir(common, *cfg) : resolve_state_dir(common, pb.file);
     so.state_dir = sd.dir;

@@ -56,6 +56,7 @@ Checked validate_playbook(const std::string& f,
     // Without the deployment's environment (a CI job): an unset variable is a warning here and
     // an error at plan/run.
     auto pb = load_playbook(f, overrides, true);
+    warn_secrets_on_command_line(pb);
     const size_t env_warnings = pb.warnings.size();
     pb.warnings.insert(pb.warnings.end(), pb.step_warnings.begin(), pb.step_warnings.end());
     // An https check that verifies nothing: valid, and worth a second look.

@@ -2,8 +2,11 @@
 #include "cli/load.hpp"
 
 #include "util/error.hpp"
+#include "util/secrets.hpp"
+#include "util/strings.hpp"
 
 #include <cctype>
+#include <cstdio>
 #include <filesystem>
 
 namespace rollback::cli {
@@ -47,6 +50,32 @@ std::map<std::string, std::string> parse_var_overrides(const std::vector<std::st
         out[v.substr(0, eq)] = v.substr(eq + 1);
     }
     return out;
+}
+
+void warn_secrets_on_command_line(const playbook::Playbook& pb) {
+    for (const auto& v : pb.variables) {
+        if (!v.secret || v.origin != "--var") {
+            continue;
+        }
+        std::string msg =
+            "rollback: warning: secret variable " + util::quoted(v.name) +
+            " was given with --var: a command line is readable by every local user (ps, "
+            "/proc/PID/cmdline) until the engine has read it, and stays in the shell's history; "
+            "the engine wiped it from its own command line once read (ps shows " +
+            v.name +
+            "=***)\n  hint: give a secret through the environment (the variable's env = "
+            "\"NAME\": export NAME from a file of mode 0600, or a systemd EnvironmentFile) or "
+            "a .env file beside the playbook (mode 0600), not --var\n";
+        std::fputs(util::terminal_text(msg).c_str(), stderr);
+    }
+}
+
+playbook::Playbook load_playbook_with_vars(const std::filesystem::path& file,
+                                           const std::vector<std::string>& vars,
+                                           bool unset_env_is_warning) {
+    auto pb = load_playbook(file, parse_var_overrides(vars), unset_env_is_warning);
+    warn_secrets_on_command_line(pb);
+    return pb;
 }
 
 } // namespace rollback::cli

@@ -3,6 +3,7 @@
 
 #include "cli/commands.hpp"
 #include "exec/core_dump.hpp"
+#include "util/command_line.hpp"
 #include "util/error.hpp"
 #include "util/error_json.hpp"
 #include "util/json_text.hpp"
@@ -51,6 +52,8 @@ int fail(const util::Error* e, const std::exception& ex, bool json) {
 int main(int argc, char** argv) {
     // First, before any command reads a .env, a secret variable or a DSN (docs/security.md).
     exec::forbid_core_dumps();
+    // Before any secret is registered: each one found in argv is wiped from it (util/command_line).
+    util::remember_command_line(argc, argv);
     std::signal(SIGPIPE, SIG_IGN);
     Args args(argv + 1, argv + argc);
     if (args.empty() || args[0] == "-h" || args[0] == "--help") {

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
 
 namespace rollback::playbook {
 
@@ -120,21 +121,109 @@ struct Fed {
 };
 
 /// Arithmetic and subscript contexts in the raw text (quotes are not looked at: a nested
-/// command string counts too).
+/// command string counts too). Linear in the text, however deep its brackets nest (break-it
+/// 30/09: `$((((...))))` took seconds per 20 KB): every bracket's match comes from one pass, a
+/// region found free of fed names is not looked into again for the regions nested in it (each is
+/// part of it: what is fed there is fed in it), and a suffix found free of fed expansions is not
+/// scanned again from a later position.
 std::string arithmetic_use(std::string_view t, const Fed& fed) {
+    constexpr size_t npos = std::string_view::npos;
+    // match[o]: the closer of the opener at o, what closing(t, o, ...) finds; t.size() if none.
+    std::vector<uint32_t> match(t.size(), static_cast<uint32_t>(t.size()));
+    {
+        std::vector<uint32_t> parens, brackets, braces;
+        for (size_t i = 0; i < t.size(); ++i) {
+            std::vector<uint32_t>* open = t[i] == '(' || t[i] == ')'   ? &parens
+                                          : t[i] == '[' || t[i] == ']' ? &brackets
+                                          : t[i] == '{' || t[i] == '}' ? &braces
+                                                                       : nullptr;
+            if (open == nullptr) {
+                continue;
+            }
+            if (t[i] == '(' || t[i] == '[' || t[i] == '{') {
+                open->push_back(static_cast<uint32_t>(i));
+            } else if (!open->empty()) {
+                match[open->back()] = static_cast<uint32_t>(i);
+                open->pop_back();
+            }
+        }
+    }
+    // The end of the last region of each kind found free of fed names: an opener before it lies
+    // inside that region, and so does everything up to its own closer.
+    size_t paren_clear = 0, bracket_clear = 0, brace_clear = 0, test_clear = 0;
+    // fed.expands(t.substr(p)) is false for every p >= suffix_clear (a suffix of a suffix).
+    size_t suffix_clear = npos;
+    auto suffix_expands = [&](size_t p) {
+        if (p >= t.size() || p >= suffix_clear) {
+            return false;
+        }
+        if (fed.expands(t.substr(p))) {
+            return true;
+        }
+        suffix_clear = p;
+        return false;
+    };
+    // The first `c` (`]]` for ']') at or after `from`, remembered: a search from a later `from`
+    // that is not past it finds it again.
+    struct Next {
+        char c;
+        size_t from = npos;
+        size_t at = npos;
+    };
+    Next next_close{')'}, next_dollar{'$'}, next_test_end{']'};
+    auto next = [&](Next& n, size_t from) {
+        if (n.from == npos || from < n.from || (n.at != npos && n.at < from)) {
+            n.at = n.c == ']' ? t.find("]]", from) : t.find(n.c, from);
+            n.from = from;
+        }
+        return n.at;
+    };
+    // fed.expands("$" + t.substr(from)) for the expansion that leading `$` starts (the others
+    // are suffix_expands(from)): the name it reads ends before the next `$`, after its zsh flags.
+    size_t flags_close = npos;
+    bool flags_fed = false;
+    auto prepended_expands = [&](size_t from) {
+        size_t stop = from;
+        if (t.substr(from, 2) == "{(") {
+            const size_t close = next(next_close, from + 2);
+            if (close == npos) {
+                return false; // flags never closed: no name follows
+            }
+            if (close == flags_close) {
+                return flags_fed; // the same name as for the last one with these flags
+            }
+            const size_t end = std::min(next(next_dollar, close + 1), t.size());
+            flags_close = close;
+            flags_fed = fed.expands("${()" + std::string(t.substr(close + 1, end - close - 1)));
+            return flags_fed;
+        }
+        const size_t end = std::min(next(next_dollar, stop), t.size());
+        return fed.expands("$" + std::string(t.substr(from, end - from)));
+    };
     for (size_t i = 0; i < t.size(); ++i) {
         if (t.substr(i, 2) == "((") {
-            const size_t end = closing(t, i, '(', ')');
+            if (i < paren_clear) {
+                continue;
+            }
+            const size_t end = match[i];
             if (fed.in_arithmetic(t.substr(i, end - i))) {
                 return "an arithmetic expression (( )) / $(( ))";
             }
+            paren_clear = end;
         } else if (t.substr(i, 2) == "$[") {
-            const size_t end = closing(t, i + 1, '[', ']');
+            if (i + 1 < bracket_clear) {
+                continue;
+            }
+            const size_t end = match[i + 1];
             if (fed.in_arithmetic(t.substr(i + 2, end - i - 2))) {
                 return "an arithmetic expression $[ ]";
             }
+            bracket_clear = end;
         } else if (t.substr(i, 2) == "[[") {
-            const size_t end = t.find("]]", i);
+            if (i < test_clear) {
+                continue;
+            }
+            const size_t end = next(next_test_end, i);
             const std::string_view test = t.substr(i, end == t.npos ? t.npos : end - i);
             static const std::vector<std::string_view> ops{" -eq ", " -ne ", " -lt ", " -le ",
                                                            " -gt ", " -ge ", " -v ",  " -R "};
@@ -144,6 +233,8 @@ std::string arithmetic_use(std::string_view t, const Fed& fed) {
             if (evaluates && fed.in_arithmetic(test)) {
                 return "[[ ]] with -eq/-ne/-lt/-le/-gt/-ge or -v (its operands are evaluated)";
             }
+            // A later [[ before the same ]] tests a part of this text.
+            test_clear = end == t.npos ? t.size() : end;
         } else if (t[i] == '[' && i > 0 && ident_char(t[i - 1])) {
             // An indexed array's subscript: ${a[$N]}, a[$N]=x, ${#a[N]} (a name before it:
             // not `\033[2J`).
@@ -151,27 +242,31 @@ std::string arithmetic_use(std::string_view t, const Fed& fed) {
             while (start > 0 && ident_char(t[start - 1])) {
                 --start;
             }
-            const size_t end = closing(t, i, '[', ']');
-            if (ident_start(t[start]) && end < t.size() &&
-                fed.in_arithmetic(t.substr(i + 1, end - i - 1))) {
-                return "an array subscript";
+            const size_t end = match[i];
+            if (i >= bracket_clear && ident_start(t[start]) && end < t.size()) {
+                if (fed.in_arithmetic(t.substr(i + 1, end - i - 1))) {
+                    return "an array subscript";
+                }
+                bracket_clear = end;
             }
         } else if (t.substr(i, 2) == "${") {
             size_t k = i + 2;
             while (k < t.size() && (ident_char(t[k]) || t[k] == '@' || t[k] == '*')) {
                 ++k;
             }
-            if (k + 1 < t.size() && t[k] == ':' &&
+            if (i >= brace_clear && k + 1 < t.size() && t[k] == ':' &&
                 std::string_view("-=?+").find(t[k + 1]) == std::string_view::npos) {
-                const size_t end = closing(t, i + 1, '{', '}');
+                const size_t end = match[i + 1];
                 if (fed.in_arithmetic(t.substr(k + 1, end - k - 1))) {
                     return "a substring offset or length ${v:offset:length}";
                 }
+                brace_clear = end;
             }
-            if (t.substr(i + 2, 1) == "!" && fed.expands("$" + std::string(t.substr(i + 3)))) {
+            // fed.expands("$" + t.substr(i + 3)): the expansion its `$` starts, and the rest.
+            if (t.substr(i + 2, 1) == "!" && (prepended_expands(i + 3) || suffix_expands(i + 3))) {
                 return "an indirect expansion ${!name}";
             }
-            if (t.substr(i + 2, 1) == "(" && fed.expands(t.substr(i))) {
+            if (t.substr(i + 2, 1) == "(" && suffix_expands(i)) {
                 return "a zsh expansion flag ${(...)name}";
             }
         }

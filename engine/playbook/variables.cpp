@@ -131,10 +131,31 @@ std::map<std::string, std::string> parse_dotenv(std::string_view text,
     std::map<std::string, std::string> out;
     std::map<std::string, int> first_line; // of each name
     int line_no = 0;
+    int cr_lines = 0; // lines with a carriage return: one error, at the first
+    size_t cr_error = 0;
     for (const std::string& raw : util::split(text, '\n')) {
         ++line_no;
         std::string_view line = util::trim(raw);
-        if (line.empty() || line[0] == '#') {
+        if (!line.empty() && line[0] == '#') {
+            continue; // sh ignores a comment, its CR too
+        }
+        if (const size_t cr = raw.find('\r'); cr != std::string::npos) {
+            // trim() would drop it, but /bin/sh keeps it: `REL=v1\r` and `REL="v1"\r` are
+            // "v1\r" to the service's start script (`set -a; . ./.env`), and a blank line
+            // "\r" is a command named "\r". The engine and the service would disagree.
+            if (cr_lines++ == 0) {
+                cr_error = errors.size();
+                errors.push_back({{display_path, line_no, static_cast<int>(cr) + 1},
+                                  ".env",
+                                  "a carriage return (a CRLF line end?): /bin/sh would keep it "
+                                  "in the value",
+                                  "convert the file to LF line ends: dos2unix " + display_path +
+                                      " (or sed -i 's/\\r$//' " + display_path + ")",
+                                  util::SourceEcho::dotenv});
+            }
+            continue;
+        }
+        if (line.empty()) {
             continue;
         }
         if (line.substr(0, 7) == "export ") {
@@ -221,6 +242,9 @@ std::map<std::string, std::string> parse_dotenv(std::string_view text,
             continue;
         }
         out[key] = std::string(unquoted_value(value));
+    }
+    if (cr_lines > 1) {
+        errors[cr_error].problem += " (" + std::to_string(cr_lines) + " lines have one)";
     }
     return out;
 }

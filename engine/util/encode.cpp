@@ -39,6 +39,26 @@ size_t utf8_length(std::string_view text, size_t i) {
     return n;
 }
 
+/// The code point of the valid `n`-byte UTF-8 sequence at `text[i]`.
+unsigned code_point(std::string_view text, size_t i, size_t n) {
+    auto c = static_cast<unsigned char>(text[i]);
+    unsigned cp = n == 1 ? c : n == 2 ? (c & 0x1FU) : n == 3 ? (c & 0x0FU) : (c & 0x07U);
+    for (size_t k = 1; k < n; ++k) {
+        cp = (cp << 6) | (static_cast<unsigned char>(text[i + k]) & 0x3FU);
+    }
+    return cp;
+}
+
+/// Format characters that reorder or hide what a terminal shows (the "Trojan Source" class,
+/// CVE-2021-42574): bidi marks, embeddings, overrides and isolates; zero-width and invisible
+/// characters; line and paragraph separators; the byte order mark; interlinear annotations; tags.
+bool reorders_or_hides(unsigned cp) {
+    return cp == 0x061C || cp == 0x180E || (cp >= 0x200B && cp <= 0x200F) ||
+           (cp >= 0x2028 && cp <= 0x202E) || (cp >= 0x2060 && cp <= 0x2064) ||
+           (cp >= 0x2066 && cp <= 0x206F) || cp == 0xFEFF || (cp >= 0xFFF9 && cp <= 0xFFFB) ||
+           (cp >= 0xE0000 && cp <= 0xE007F);
+}
+
 } // namespace
 
 std::string percent_encode(std::string_view text) {
@@ -170,6 +190,12 @@ std::string visible_controls(std::string_view text) {
             // C1 controls (U+0080..U+009F): U+009B is a CSI to some terminals.
             out += hex_byte(static_cast<unsigned char>(text[i + 1]), "\\u00");
             i += 2;
+        } else if (const unsigned cp = code_point(text, i, n); reorders_or_hides(cp)) {
+            // Shown as \u202e (\U000e0041 above the BMP): what the operator reads is the bytes.
+            char buf[16];
+            std::snprintf(buf, sizeof buf, cp > 0xFFFF ? "\\U%08x" : "\\u%04x", cp);
+            out += buf;
+            i += n;
         } else {
             out.append(text.substr(i, n));
             i += n;

@@ -33,6 +33,10 @@ size_t utf8_boundary(std::string_view text, size_t pos);
 /// `text` made safe to show on a terminal: C0 controls (except \n and \t), DEL, C1 controls
 /// (U+0080..U+009F) and bytes that are not valid UTF-8 are written visibly as `\x1b`-style
 /// escapes, so no escape sequence from a step's output or an input file reaches the terminal.
+/// So are the format characters that reorder or hide text (bidi controls U+061C, U+200E/200F,
+/// U+202A..202E, U+2066..2069; zero-width and invisible U+180E, U+200B..200D, U+2060..2064,
+/// U+206A..206F, U+FEFF; U+2028/2029; U+FFF9..FFFB; tags U+E0000..E007F), as `\u202e`
+/// (`\U000e0041`): what an operator reads is what the bytes say.
 std::string visible_controls(std::string_view text);
 
 } // namespace rollback::util

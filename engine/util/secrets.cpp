@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "util/secrets.hpp"
 
+#include "util/command_line.hpp"
+
 #include "util/case_fold.hpp"
 #include "util/encode.hpp"
 #include "util/strings.hpp"
@@ -448,19 +450,24 @@ void register_secret(std::string_view value) {
     if (value.size() < 3) {
         return;
     }
-    std::lock_guard lock(g_mutex);
-    if (std::find(g_secrets.begin(), g_secrets.end(), value) != g_secrets.end()) {
-        return;
-    }
-    g_secrets.emplace_back(value);
-    add_pattern(value);
-    if (value.find('\n') != std::string_view::npos) {
-        for (const auto& line : split(replace_all(std::string(value), "\r\n", "\n"), '\n')) {
-            if (line.size() >= 8) {
-                add_pattern(line);
+    {
+        std::lock_guard lock(g_mutex);
+        if (std::find(g_secrets.begin(), g_secrets.end(), value) != g_secrets.end()) {
+            return;
+        }
+        g_secrets.emplace_back(value);
+        add_pattern(value);
+        if (value.find('\n') != std::string_view::npos) {
+            for (const auto& line : split(replace_all(std::string(value), "\r\n", "\n"), '\n')) {
+                if (line.size() >= 8) {
+                    add_pattern(line);
+                }
             }
         }
     }
+    // Given on the engine's own command line (`--var token=...`): wiped from it, so that `ps`
+    // and /proc/PID/cmdline — world-readable — no longer show it, nor any fork made from now on.
+    hide_in_command_line(value);
 }
 
 size_t longest_secret_match() {

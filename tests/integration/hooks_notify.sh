@@ -282,4 +282,23 @@ if grep -q Traceback "$WORK/err"; then fail "a traceback: $(cat "$WORK/err")"; f
 [ "$(wc -l <"$WORK/ml2.jsonl")" -eq 1 ] || fail "the file destination must still get the event"
 pass "a destination that raises: exit 1 with one line, others served"
 
+# --- 9. Slack mrkdwn: &, < and > in the reason and summary are escaped in the webhook's `text`
+#     (`<!channel>` would notify everyone, `<URL|label>` show a disguised link: break-it 30/14);
+#     the event keeps the raw values ------------------------------------------------------------
+"$PY" - "$WORK/ev10" <<'PYEOF'
+import json, sys
+json.dump({"event": "on-trigger", "run_id": "20261126-150000-ab12", "playbook": "ecommerce",
+           "step": "", "status": "", "summary": "ERROR: a < b && c > d",
+           "reason": "<!channel> errors up <https://evil.example/approve|run rollback approve here> &amp;",
+           "trigger": {"kind": "manual", "condition": "", "severity": "warning"},
+           "time": "2026-11-26T15:00:00Z"}, open(sys.argv[1], "w"))
+PYEOF
+before=$(received)
+NOTIFY_WEBHOOK_URL=$BASE/hook "$NOTIFY" <"$WORK/ev10" >/dev/null 2>"$WORK/err" ||
+    fail "notify with mrkdwn characters: $(cat "$WORK/err")"
+[ $(($(received) - before)) -eq 1 ] || fail "webhook not called for mrkdwn characters"
+assert_json "$WORK/got/$(received).json" '"reason: &lt;!channel&gt; errors up &lt;https://evil.example/approve|run rollback approve here&gt; &amp;amp;" in b["text"] and "ERROR: a &lt; b &amp;&amp; c &gt; d" in b["text"] and "<" not in b["text"] and ">" not in b["text"]'
+assert_json "$WORK/got/$(received).json" 'b["event"]["reason"].startswith("<!channel> errors up <https://evil.example/") and b["event"]["summary"] == "ERROR: a < b && c > d"'
+pass "webhook text: & < > escaped for Slack mrkdwn, the event raw"
+
 echo "hooks_notify: all passed"

@@ -138,20 +138,15 @@ TEST_SUITE("playbook") {
     TEST_CASE(".env lines the engine accepts mean to it what they mean to /bin/sh") {
         // The reference model is the shell: every accepted line gives sh's value; the lines
         // with text after a closing quote are refused (above).
-        const std::vector<std::string> lines{"VV_UNSET_X=\"quoted\"",
-                                             "VV_UNSET_X='single'",
-                                             "VV_UNSET_X=\"a\" # note",
-                                             "VV_UNSET_X='a b'  ",
-                                             "export VV_UNSET_X='x y'",
-                                             "VV_UNSET_X=plain",
-                                             "VV_UNSET_X=plain # note",
-                                             "VV_UNSET_X=\"\"",
-                                             "VV_UNSET_X=''",
-                                             "VV_UNSET_X=\"a\\\"b\"",
-                                             "VV_UNSET_X=\"quoted\"trailing",
-                                             "VV_UNSET_X='single' junk",
-                                             "VV_UNSET_X=\"a\"#c",
-                                             "VV_UNSET_X=\"a\"'b'"};
+        const std::vector<std::string> lines{
+            "VV_UNSET_X=\"quoted\"", "VV_UNSET_X='single'", "VV_UNSET_X=\"a\" # note",
+            "VV_UNSET_X='a b'  ", "export VV_UNSET_X='x y'", "VV_UNSET_X=plain",
+            "VV_UNSET_X=plain # note", "VV_UNSET_X=\"\"", "VV_UNSET_X=''", "VV_UNSET_X=\"a\\\"b\"",
+            "VV_UNSET_X=\"quoted\"trailing", "VV_UNSET_X='single' junk", "VV_UNSET_X=\"a\"#c",
+            "VV_UNSET_X=\"a\"'b'",
+            // CRLF line ends (break-it 30/12): sh keeps the CR.
+            "VV_UNSET_X=v1\r", "VV_UNSET_X=\"v1\"\r", "VV_UNSET_X='v1'\r", "VV_UNSET_X=v1 # note\r",
+            "export VV_UNSET_X=v1\r"};
         for (const auto& line : lines) {
             CAPTURE(line);
             Fixture f;
@@ -169,6 +164,42 @@ TEST_SUITE("playbook") {
             REQUIRE(sh.has_value());
             CHECK(v->value == *sh);
         }
+    }
+
+    TEST_CASE(
+        ".env with CRLF line ends: one located error at the first CR with the dos2unix hint") {
+        // break-it 30/12: the engine read `REL=v1\r` as "v1", /bin/sh as "v1\r".
+        Fixture f;
+        f.dir.write(".env", "# edited on Windows\r\nA=1\r\nVV_UNSET_X=\"v1\"\r\n\r\n");
+        try {
+            playbook::load(f.dir.write("p.toml", k_playbook), f.options);
+            FAIL("loaded");
+        } catch (const util::InvalidInput& e) {
+            // (The variable the refused line would set is also reported unset, as for every
+            // refused .env line.)
+            const auto& ds = e.diagnostics();
+            REQUIRE(std::count_if(ds.begin(), ds.end(), [](const util::Diagnostic& x) {
+                        return x.where.file.ends_with(".env");
+                    }) == 1);
+            const auto& d = ds.back(); // .env problems come last
+            CHECK(d.where.file.ends_with(".env"));
+            CHECK(d.where.line == 2); // the comment's CR is nothing to sh
+            CHECK(d.where.column == 4);
+            CHECK(d.problem ==
+                  "a carriage return (a CRLF line end?): /bin/sh would keep it in the value "
+                  "(3 lines have one)");
+            CHECK(d.hint.find("dos2unix") != std::string::npos);
+        }
+        // A CR in a comment only: sh ignores the comment, so does the engine.
+        Fixture g;
+        g.dir.write(".env", "# note\r\nVV_UNSET_X=v1\n");
+        CHECK(g.load().first == 0);
+        // One line with a CR (pasted from a ticket): located at its CR.
+        Fixture h;
+        h.dir.write(".env", "A=1\nVV_UNSET_X=v1\r\n");
+        auto [code, message] = h.load();
+        CHECK(code == 2);
+        CHECK(message.find(".env:2:14: a carriage return") != std::string::npos);
     }
 
     TEST_CASE(".env name set twice: a located error at the second line") {

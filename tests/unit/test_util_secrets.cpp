@@ -189,6 +189,36 @@ TEST_SUITE("util") {
         CHECK(util::terminal_text("token " + k_secret) == "token ***");
     }
 
+    TEST_CASE("terminal text: bidi controls and invisible characters shown escaped") {
+        // break-it 30/19: "rollback <RLO>KO" reads "rollback OK" on a bidi-capable terminal.
+        CHECK(util::terminal_text("rollback \u202eKO") == "rollback \\u202eKO");
+        const std::vector<std::pair<std::string, std::string>> cases{
+            {"\u061c", "\\u061c"},         {"\u180e", "\\u180e"},
+            {"\u200b", "\\u200b"},         {"\u200c", "\\u200c"},
+            {"\u200d", "\\u200d"},         {"\u200e", "\\u200e"},
+            {"\u200f", "\\u200f"},         {"\u2028", "\\u2028"},
+            {"\u2029", "\\u2029"},         {"\u202a", "\\u202a"},
+            {"\u202b", "\\u202b"},         {"\u202c", "\\u202c"},
+            {"\u202d", "\\u202d"},         {"\u202e", "\\u202e"},
+            {"\u2060", "\\u2060"},         {"\u2064", "\\u2064"},
+            {"\u2066", "\\u2066"},         {"\u2067", "\\u2067"},
+            {"\u2068", "\\u2068"},         {"\u2069", "\\u2069"},
+            {"\u206f", "\\u206f"},         {"\ufeff", "\\ufeff"},
+            {"\ufff9", "\\ufff9"},         {"\ufffb", "\\ufffb"},
+            {"\U000e0001", "\\U000e0001"}, {"\U000e0041", "\\U000e0041"},
+            {"\U000e007f", "\\U000e007f"}};
+        for (const auto& [raw, shown] : cases) {
+            CAPTURE(shown);
+            CHECK(util::terminal_text("a" + raw + "b") == "a" + shown + "b");
+        }
+        // Their neighbours, and the text around them, are as they were.
+        for (const std::string kept :
+             {"\u200a", "\u2010", "\u2027", "\u202f", "\u2065", "\u2070", "\ufefe", "\ufffc",
+              "\U000e0080", "\u00e9", "\u05d0\u05d1", "\u0628", "\U0001f600"}) {
+            CHECK(util::terminal_text("a" + kept + "b") == "a" + kept + "b");
+        }
+    }
+
     TEST_CASE("encodings: percent — JSON") {
         CHECK(util::percent_encode("a b/c?d=e&f#g%~._-") == "a%20b%2Fc%3Fd%3De%26f%23g%25~._-");
         CHECK(util::percent_encode("\r\n") == "%0D%0A");
