@@ -6,6 +6,7 @@
 #include "state/local_store.hpp"
 
 #include "journal/reader.hpp"
+#include "journal/state.hpp"
 #include "playbook/loader.hpp"
 #include "support/fake_runner.hpp"
 #include "support/temp_dir.hpp"
@@ -266,5 +267,45 @@ argv = ["step-c"]
                 CHECK(out.status == journal::RunStatus::succeeded);
             }
         }
+    }
+
+    TEST_CASE("a run whose journal holds only the header its dead starter wrote starts in it") {
+        test::TempDir dir;
+        const auto file = dir.write("pb.toml", R"(
+[playbook]
+name = "t"
+[[step]]
+id = "a"
+action = "exec"
+argv = ["step-a"]
+)");
+        const auto pb = playbook::load(file, {});
+        report::NullObserver quiet;
+        const std::string run_id = "20261206T120000Z-dec1de";
+        orchestrator::RunOptions opts;
+        opts.state_dir = dir.path() / "state";
+        state::LocalStore store(opts.state_dir);
+        {
+            // A leader decided run_id, took the lock, wrote the journal's header and died.
+            auto lease = store.acquire_lease(state::this_process_holder(run_id, "dead")).lease;
+            REQUIRE(lease);
+            store.create_journal(run_id, {{"run_id", run_id}, {"created", "2026-12-06T12:00:00Z"}},
+                                 *lease);
+        }
+        REQUIRE(store.read_journal(run_id).records.empty());
+        // The next leader starts the decided run under its id: one run, in that journal.
+        test::FakeProcessRunner runner;
+        auto lease = store.acquire_lease(state::this_process_holder(run_id, "next")).lease;
+        REQUIRE(lease);
+        auto out = orchestrator::run(orchestrator::make_plan(pb, {}, {}), opts, store, *lease,
+                                     run_id, runner, quiet);
+        CHECK(out.status == journal::RunStatus::succeeded);
+        CHECK(runner.programs() == std::vector<std::string>{"step-a"});
+        const auto jr = store.read_journal(run_id);
+        CHECK(jr.chain_problem.empty());
+        REQUIRE_FALSE(jr.records.empty());
+        CHECK(jr.records.front().type() == journal::RecordType::run_started);
+        CHECK(journal::fold(jr, false).status == journal::RunStatus::succeeded);
+        CHECK(store.list_runs() == std::vector<std::string>{run_id});
     }
 }
