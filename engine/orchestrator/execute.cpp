@@ -129,6 +129,7 @@ RunOutcome run(const Plan& plan, const RunOptions& options, state::Store& store,
     if (options.connections) {
         ex.set_connections(options.connections);
     }
+    ex.set_hand_over(options.hand_over);
 
     journal::RunStarted started;
     started.run_id = run_id;
@@ -293,6 +294,7 @@ RunOutcome resume(const playbook::Playbook& pb, const ResumeJournal& rj,
         }
     }
     ex.set_done_hosts(std::move(done_hosts));
+    ex.set_hand_over(options.hand_over);
     char host[256] = {};
     ::gethostname(host, sizeof host - 1);
     ex.record(journal::RunResumed{options.user, options.why, ::getpid(), host});
