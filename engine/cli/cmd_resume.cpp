@@ -172,6 +172,9 @@ int resume_run(state::Store& store, const StateDir& sd, const ResumeRequest& r) 
     orchestrator::ResumeOptions ro{state_dir,      r.mark_done, r.retry,
                                    current_user(), r.reason,    r.verbose};
     ro.mark_done_warnings = unfinished;
+    // A monitor's resume among monitors sharing a state: an interrupt hands it over again, as
+    // release_run_lock leaves it for the next leader.
+    ro.hand_over = r.fence && r.fence->leader_generation != 0;
     orchestrator::RunOutcome outcome;
     try {
         report::ConsoleObserver observer(stdout, report::choose_mode(stdout, r.json), r.verbose);

@@ -69,10 +69,20 @@ DeadRun dead_run(const state::Runs& runs, const std::string& run_id) {
 
 } // namespace
 
+namespace {
+
+/// A monitor's run among monitors sharing a state (`fence` of a leadership): an interrupt hands
+/// it over to the next leader (orchestrator::RunOptions::hand_over) and release_run_lock leaves
+/// it for that leader.
+bool hands_over(const state::RunFence* fence) {
+    return fence != nullptr && fence->leader_generation != 0;
+}
+
+} // namespace
+
 void release_run_lock(state::Store& store, state::RunLease& lock, const state::RunFence* fence) {
     const auto& me = lock.holder();
-    if (fence == nullptr || fence->leader_generation == 0 || me.run_id.empty() ||
-        !dead_run(store, me.run_id).unfinished) {
+    if (!hands_over(fence) || me.run_id.empty() || !dead_run(store, me.run_id).unfinished) {
         lock.release();
         return;
     }
@@ -236,6 +246,7 @@ int start_run(const playbook::Playbook& pb, const actions::Trigger& trigger,
     }
     orchestrator::RunOptions ro{o.state_dir, trigger,        o.selection,
                                 o.verbose,   current_user(), connections};
+    ro.hand_over = hands_over(o.fence ? &*o.fence : nullptr);
     orchestrator::RunOutcome outcome;
     try {
         report::ConsoleObserver observer(stdout, report::choose_mode(stdout, o.json), o.verbose);

@@ -33,6 +33,29 @@ decision::BaselineBook read_baselines(const state::Store& store, const fs::path&
     }
 }
 
+/// A request refused because its incident's request (its twin) is pending — filed by the leader
+/// before a takeover: that request is this incident's, so its expiry is armed as this monitor's
+/// own would be (unanswered while the incident breaches, a person is paged, once) and the
+/// incident's end withdraws it.
+void arm_twin_expiry(state::Store& store, Monitor& mon, const state::ApprovalRequest& refused) {
+    std::vector<state::ApprovalRequest> all;
+    try {
+        all = store.approvals();
+    } catch (const std::exception& e) {
+        log::warn("monitor: cannot read the approval requests: {}", e.what());
+        return;
+    }
+    const std::string twin = state::pending_twin(all, refused);
+    for (const auto& o : all) {
+        if (!twin.empty() && o.decision_id == twin) {
+            mon.approval_requested(o.condition, o.decision_id, o.expires_at);
+            log::info("monitor: approval request {} of condition \"{}\" stands for {} (until {})",
+                      o.decision_id, o.condition, refused.decision_id,
+                      util::format_time(o.expires_at));
+        }
+    }
+}
+
 /// The playbook whose hooks directory holds `[decision] hooks`. Throws util::Error.
 std::optional<playbook::Playbook> load_hooks_playbook(const config::Config& cfg) {
     if (cfg.hooks.empty()) {
@@ -144,6 +167,7 @@ void Loop::tell_people(const decision::DecisionRecord& r, const std::string& id)
             log::warn("monitor: {}", e.what());
             m_env.out.problem(e.what());
             event({{"event", "approval_not_requested"}, {"decision_id", id}, {"error", e.what()}});
+            arm_twin_expiry(m_env.store, *m_mon, a);
             check_still_leading();
             return; // the hooks were (or will be) told by the one request's leader
         }

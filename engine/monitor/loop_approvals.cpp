@@ -65,7 +65,17 @@ void Loop::withdraw_ended_approvals(util::SystemTime now) {
                                    : "condition \"" + condition + "\" is no longer in " +
                                          m_mon->config().file.string() + " (its incident" + since +
                                          " ended at " + util::format_time(now) + ")";
+        // Fenced like the [decision] hooks: the `leader` row is read again right before the
+        // write, so a leader paused past its lease withdraws nothing (the one that leads now
+        // decides); the request is read again there too, so an answer given meanwhile is kept.
+        if (!still_leading("approval request " + before.decision_id + " not withdrawn")) {
+            return; // the open requests are looked at again when this monitor leads again
+        }
         try {
+            auto now_stored = m_env.store.approval(before.decision_id);
+            if (!now_stored || now_stored->state != "pending") {
+                continue; // answered meanwhile: nothing to take back
+            }
             m_env.store.put_approval(*a);
         } catch (const std::exception& e) {
             log::warn("monitor: cannot withdraw approval request {}: {}", before.decision_id,

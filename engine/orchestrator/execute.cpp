@@ -84,21 +84,52 @@ void record_finished_by_exit(Execution& ex, const journal::RunState& state,
     }
 }
 
+/// The journal of `run_id` holds its header and nothing else: the process that started it (a
+/// leader that decided the run) died before it recorded its plan — no step ran. Any other
+/// answer (no journal, records, a broken chain, a store that cannot read it) is false.
+bool header_only(const state::Store& store, const std::string& run_id) {
+    try {
+        const journal::Journal jr = store.read_journal(run_id);
+        return jr.records.empty() && jr.chain_problem.empty();
+    } catch (const std::exception&) {
+        return false;
+    }
+}
+
+/// The run starts in the journal its dead starter left with only a header (the same run: the
+/// decided run a new leader starts, docs/config.md "A decided run that never started").
+std::unique_ptr<journal::Appender> continue_header(state::Store& store, const std::string& run_id,
+                                                   const state::RunLease& lease) {
+    std::vector<std::string> warnings;
+    auto writer = store.open_journal(run_id, lease, &warnings);
+    for (const auto& w : warnings) {
+        log::warn("{}", w);
+    }
+    log::warn("run {}: its journal held only its header (its starter died before recording the "
+              "plan, no step ran): the run starts in it",
+              run_id);
+    return writer;
+}
+
 } // namespace
 
 RunOutcome run(const Plan& plan, const RunOptions& options, state::Store& store,
                const state::RunLease& lease, const std::string& run_id, exec::ProcessRunner& runner,
                report::Observer& observer) {
     const playbook::Playbook& pb = *plan.playbook;
-    auto writer = store.create_journal(
-        run_id,
-        {{"run_id", run_id}, {"created", util::format_time(std::chrono::system_clock::now())}},
-        lease);
+    auto writer = header_only(store, run_id)
+                      ? continue_header(store, run_id, lease)
+                      : store.create_journal(
+                            run_id,
+                            {{"run_id", run_id},
+                             {"created", util::format_time(std::chrono::system_clock::now())}},
+                            lease);
     Execution ex(pb, std::move(writer), options.trigger, run_id, options.state_dir, store,
                  options.verbose, runner, observer);
     if (options.connections) {
         ex.set_connections(options.connections);
     }
+    ex.set_hand_over(options.hand_over);
 
     journal::RunStarted started;
     started.run_id = run_id;
@@ -263,6 +294,7 @@ RunOutcome resume(const playbook::Playbook& pb, const ResumeJournal& rj,
         }
     }
     ex.set_done_hosts(std::move(done_hosts));
+    ex.set_hand_over(options.hand_over);
     char host[256] = {};
     ::gethostname(host, sizeof host - 1);
     ex.record(journal::RunResumed{options.user, options.why, ::getpid(), host});

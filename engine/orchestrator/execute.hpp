@@ -31,6 +31,10 @@ struct RunOptions {
     /// host is connected to once. A master idle past ControlPersist is gone; ssh then connects
     /// directly for each command, with the same checks.
     std::shared_ptr<remote::Connections> connections = nullptr;
+    /// A monitor's run on a shared state: SIGINT/SIGTERM hands it over to the next leader
+    /// (run_interrupted, then a note "run handed over ...") instead — its finally steps are left to
+    /// the resume, which runs them after the remaining steps (docs/config.md "Failover").
+    bool hand_over = false;
 };
 
 struct RunOutcome {
@@ -61,6 +65,8 @@ struct ResumeOptions {
     /// Step → what its probe found when a person marks it done anyway (see probe_mark_done);
     /// recorded in the step_marked_done record as `probe_state`.
     std::map<std::string, std::string> mark_done_warnings = {};
+    /// As RunOptions::hand_over: the leading monitor's resume of a run on a shared state.
+    bool hand_over = false;
 };
 
 /// For each `mark_done` step whose action probes itself (pg_restore): what the probe finds when

@@ -61,6 +61,9 @@ journal::StepProcessExited exit_record(const playbook::Step& step, int attempt,
     return rec;
 }
 
+/// The note that follows run_interrupted when a run is handed over (docs/journal.md).
+constexpr std::string_view k_handed_over = "run handed over to the next leader: ";
+
 std::string signal_name(int sig) {
     switch (sig) {
     case SIGINT:
@@ -340,15 +343,29 @@ RunOutcome Execution::drive(const Plan& plan,
         final = journal::RunStatus::interrupted;
         guarded([&] { record(journal::RunStopped{stopped}); });
     }
+    // A monitor's run on a shared state is handed over by an interrupt (a SIGTERM of systemctl
+    // stop): the run is not over, the next leader resumes it, so its finally steps are left to
+    // that resume and run after the remaining steps, as after a kill -9 (break-it 32/02).
+    bool handed_over = false;
     if (int sig = exec::interrupt_requested(); sig != 0) {
+        handed_over = m_hand_over;
         guarded([&] { record(journal::RunInterrupted{signal_name(sig)}); });
         final = journal::RunStatus::interrupted;
-        // finally steps still run; a second signal interrupts them too.
+        if (handed_over) {
+            out.message = "interrupted by " + signal_name(sig) +
+                          ": handed over; the next leader resumes the run and runs its finally "
+                          "steps after the remaining steps";
+            guarded([&] {
+                record(journal::Note{std::string(k_handed_over) +
+                                     "its finally steps run at the end of its resume"});
+            });
+        }
+        // finally steps still run (not handed over); a second signal interrupts them too.
         exec::clear_interrupt();
     }
 
     bool finally_ran = true;
-    if (final != journal::RunStatus::needs_attention) {
+    if (final != journal::RunStatus::needs_attention && !handed_over) {
         finally_ran = guarded([&] { run_finally(plan, decide, final, out); });
     }
     if (!stopped.empty() && m_writer->fenced()) {
@@ -378,10 +395,29 @@ RunOutcome Execution::drive(const Plan& plan,
 void Execution::run_finally(const Plan& plan,
                             const std::function<StepDecision(const PlannedStep&)>& decide,
                             journal::RunStatus& final, RunOutcome& out) {
+    // Handed over mid-finally: the steps not finished are the next leader's (no skip records).
+    auto handed_over = [&] {
+        const int sig = exec::interrupt_requested();
+        if (sig == 0 || !m_hand_over) {
+            return false;
+        }
+        record(journal::RunInterrupted{signal_name(sig)});
+        final = journal::RunStatus::interrupted;
+        out.message = "interrupted by " + signal_name(sig) +
+                      " in the finally steps: handed over; the next leader resumes the run and "
+                      "runs the finally steps not finished";
+        record(journal::Note{std::string(k_handed_over) +
+                             "the finally steps not finished run at the end of its resume"});
+        exec::clear_interrupt();
+        return true;
+    };
     {
         for (const auto& ps : plan.steps) {
             if (!ps.is_finally) {
                 continue;
+            }
+            if (handed_over()) {
+                return;
             }
             StepDecision d = decide(ps);
             if (d.plan == StepPlan::already_done) {
@@ -401,6 +437,9 @@ void Execution::run_finally(const Plan& plan,
             }
             run_step(*ps.step, d.first_attempt, d.wait_first);
         }
+    }
+    if (final != journal::RunStatus::needs_attention) {
+        handed_over();
     }
 }
 

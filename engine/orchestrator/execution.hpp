@@ -99,6 +99,9 @@ class Execution {
     HostProbes probe_on_hosts(const playbook::Step& step, const journal::StepState& recorded);
     /// Master connections already open (the preflight's): steps on hosts use them.
     void set_connections(std::shared_ptr<remote::Connections> c) { m_connections = std::move(c); }
+    /// An interrupt hands the run over (RunOptions::hand_over): drive() then runs no finally
+    /// step — the next leader's resume runs them after the remaining steps.
+    void set_hand_over(bool on) { m_hand_over = on; }
 
   private:
     /// One attempt of a step with `hosts` (orchestrator/hosts.cpp): batches, max_failures,
@@ -129,6 +132,7 @@ class Execution {
     /// step on hosts.
     std::shared_ptr<remote::Connections> m_connections;
     std::map<std::string, std::set<std::string>> m_done_hosts;
+    bool m_hand_over = false;
     std::chrono::steady_clock::time_point m_started = std::chrono::steady_clock::now();
 };
 

@@ -292,29 +292,47 @@ class PgAppender final : public journal::Appender {
                  ": cannot make its last records durable: " + db::db_error_text(e));
         }
     }
+    // A hook runs only after this check passed: a server that does not answer is waited for
+    // as an append waits (reconnecting each second, up to reconnect_for), then the run stops
+    // as for the server away (exit 7) and the hook does not run — a hook that cannot be fenced
+    // is not run (docs/config.md "Fencing").
     void check_fence() override {
         if (m_broken) {
             throw util::Error(m_why, util::ExitCode::state_unwritable);
         }
-        if (!m_conn && !m_unflushed.empty()) {
-            return; // reconnecting restores what was unflushed: the next append does it
-        }
-        try {
-            if (!m_conn) {
-                // Nothing appended yet (or all of it flushed): the check needs a connection.
-                m_conn = connect_durable(m_dsn, m_options);
-                m_s = schema_prefix(*m_conn, m_options.schema);
+        const auto deadline = std::chrono::steady_clock::now() + m_options.reconnect_for;
+        for (;;) {
+            try {
+                const bool reconnected = !m_conn;
+                if (!m_conn) {
+                    m_conn = connect_durable(m_dsn, m_options);
+                    m_s = schema_prefix(*m_conn, m_options.schema);
+                }
+                pqxx::work tx(*m_conn);
+                still_live(tx); // fails, fenced, when the lease was taken over or expired
+                if (reconnected) {
+                    restore_unflushed(tx); // under the fence just checked, as an append does
+                }
+                tx.commit();
+                if (reconnected) {
+                    m_unflushed.clear(); // a synchronous commit: they are durable now
+                }
+                return;
+            } catch (const util::Error&) {
+                throw;
+            } catch (const std::exception& e) {
+                m_conn.reset();
+                if (std::chrono::steady_clock::now() >= deadline) {
+                    fail("journal " + m_where +
+                         ": the run lock could not be checked before a hook: the PostgreSQL "
+                         "server did not answer for " +
+                         std::to_string(m_options.reconnect_for.count() / 1000) +
+                         " s: " + db::db_error_text(e) + "; the hook was not run");
+                }
+                log::warn("journal {}: cannot check the run lock before a hook ({}); retrying",
+                          m_where, db::db_error_text(e));
+                std::this_thread::sleep_for(std::chrono::seconds(1));
             }
-            pqxx::work tx(*m_conn);
-            still_live(tx); // fails, fenced, when the lease was taken over or expired
-            tx.commit();
-        } catch (const util::Error&) {
-            throw;
-        } catch (const std::exception& e) {
-            // Cannot tell now: the record after the effect is fenced (and retried) as ever.
-            m_conn.reset();
-            log::warn("journal {}: cannot check the run lock before a hook: {}", m_where,
-                      db::db_error_text(e));
         }
     }
     bool space_exhausted() const override { return false; }

@@ -631,6 +631,47 @@ TEST_SUITE("monitor") {
                                  other.decision_id +
                                  " of condition corruption is pending (one incident, one "
                                  "request)"));
+
+        SUBCASE("the twin unanswered past its expiry pages as this monitor's own would") {
+            w.clock.t = other.expires_at + std::chrono::minutes(1);
+            w.tick(*loop);
+            CHECK(w.events().find("\"event\":\"approval_expired\",\"decision_id\":\"" +
+                                  other.decision_id) != std::string::npos);
+            w.tick(*loop); // the incident still breaches: a person is paged, once
+            const auto escalated =
+                std::count_if(w.out.records.begin(), w.out.records.end(),
+                              [](const auto& r) { return r.action == Action::escalate; });
+            CHECK(escalated == 1);
+            CHECK(w.calls_of((w.dir / "hooks" / "notify").string()) == 1);
+        }
+        SUBCASE("the twin is withdrawn when the incident resolves") {
+            w.value("1");
+            w.tick(*loop);
+            CHECK(w.store.approval(other.decision_id)->state == "withdrawn");
+        }
+    }
+
+    TEST_CASE("loop: a leader deposed during its tick withdraws no request") {
+        World w("mode = \"confirm\"\napproval_timeout = \"30m\"\ncooldown = \"1s\"\n");
+        w.value("9");
+        auto loop = w.make_loop();
+        FakeLeadership lead;
+        lead.leads = true;
+        loop->set_leadership(lead);
+        loop->iterate(true);
+        REQUIRE(w.out.records.size() == 1);
+        const std::string id = decision::record_id(w.out.records[0]);
+        REQUIRE(w.store.approval(id));
+        w.value("1");
+        lead.deposed = true; // paused past its lease: the monitor that leads now decides
+        w.tick(*loop);
+        CHECK(w.store.approval(id)->state == "pending");
+        CHECK(w.events().find("approval_withdrawn") == std::string::npos);
+        CHECK_FALSE(loop->leading());
+        CHECK(w.out.problem_with("approval request " + id +
+                                 " not withdrawn: this monitor no longer leads (its leadership of "
+                                 "generation 3 was taken over or expired); it acts on nothing "
+                                 "more"));
     }
 
     TEST_CASE("approvals: a request open beside an approved one of its condition is its twin") {

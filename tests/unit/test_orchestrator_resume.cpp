@@ -5,13 +5,16 @@
 #include "orchestrator/resume_decision.hpp"
 #include "state/local_store.hpp"
 
+#include "exec/runner.hpp"
 #include "journal/reader.hpp"
+#include "journal/state.hpp"
 #include "playbook/loader.hpp"
 #include "support/fake_runner.hpp"
 #include "support/temp_dir.hpp"
 #include "util/time.hpp"
 
 #include <algorithm>
+#include <csignal>
 #include <doctest/doctest.h>
 #include <fstream>
 #include <functional>
@@ -269,6 +272,173 @@ argv = ["step-c"]
                 CHECK(out.status == journal::RunStatus::succeeded);
             }
         }
+    }
+
+    TEST_CASE("hand-over: a monitor's run interrupted by SIGTERM leaves its finally steps to the "
+              "resume which runs them after the remaining steps (break-it 32/02)") {
+        test::TempDir dir;
+        const auto file = dir.write("pb.toml", R"(
+[playbook]
+name = "t"
+[[step]]
+id = "a"
+action = "exec"
+argv = ["step-a"]
+[[step]]
+id = "b"
+action = "exec"
+argv = ["step-b"]
+idempotent = true
+[[step]]
+id = "c"
+action = "exec"
+argv = ["step-c"]
+[[finally]]
+id = "fin1"
+action = "exec"
+argv = ["fin1"]
+idempotent = true
+[[finally]]
+id = "fin2"
+action = "exec"
+argv = ["fin2"]
+)");
+        const auto pb = playbook::load(file, {});
+        report::NullObserver quiet;
+        exec::install_interrupt_handlers();
+        exec::clear_interrupt();
+        // The SIGTERM of `systemctl stop` arriving while `program` runs: the engine's handler
+        // notes it and the program's group is ended (Ending::interrupted).
+        auto term_during = [](const std::string& program) {
+            auto runner = std::make_unique<test::FakeProcessRunner>();
+            runner->responder = [program](const exec::Command& cmd) {
+                if (cmd.argv.front() == program) {
+                    std::raise(SIGTERM);
+                    return test::FakeProcessRunner::ended(exec::Ending::interrupted);
+                }
+                return test::FakeProcessRunner::exited(0);
+            };
+            return runner;
+        };
+        auto journal_types = [](const std::filesystem::path& path) {
+            std::vector<std::string> out;
+            for (const auto& e : journal::read(path).records) {
+                std::string t(journal::to_string(e.type()));
+                if (e.type() == journal::RecordType::note &&
+                    std::get<journal::Note>(e.record).text.rfind(
+                        "run handed over to the next leader: ", 0) == 0) {
+                    t += " handed_over";
+                }
+                out.push_back(t);
+            }
+            return out;
+        };
+        auto count = [](const std::vector<std::string>& v, const std::string& x) {
+            return std::count(v.begin(), v.end(), x);
+        };
+        struct Case {
+            std::string name;
+            bool hand_over;
+            std::string interrupted;
+            std::vector<std::string> first, again;
+        };
+        const std::vector<Case> cases{
+            // A monitor among monitors (a shared state): nothing of the cleanup runs early.
+            {"hand-over",
+             true,
+             "step-b",
+             {"step-a", "step-b"},
+             {"step-b", "step-c", "fin1", "fin2"}},
+            // A person's run (or a monitor alone): the finally steps run at the interruption.
+            {"a person's run",
+             false,
+             "step-b",
+             {"step-a", "step-b", "fin1", "fin2"},
+             {"step-b", "step-c"}},
+            // Handed over inside the finally steps: those not finished are the resume's.
+            {"hand-over mid-finally",
+             true,
+             "fin1",
+             {"step-a", "step-b", "step-c", "fin1"},
+             {"fin1", "fin2"}},
+        };
+        for (const auto& c : cases) {
+            SUBCASE(c.name.c_str()) {
+                const std::string run_id = "20261206T120000Z-abcdef";
+                orchestrator::RunOptions opts;
+                opts.state_dir = dir.path() / "state";
+                opts.hand_over = c.hand_over;
+                state::LocalStore store(opts.state_dir);
+                auto first = term_during(c.interrupted);
+                std::filesystem::path journal_path;
+                {
+                    auto lease =
+                        store.acquire_lease(state::this_process_holder(run_id, "test")).lease;
+                    REQUIRE(lease);
+                    auto out = orchestrator::run(orchestrator::make_plan(pb, {}, {}), opts, store,
+                                                 *lease, run_id, *first, quiet);
+                    CHECK(exec::interrupt_requested() == 0);
+                    CHECK(out.status == journal::RunStatus::interrupted);
+                    CHECK(first->programs() == c.first);
+                    journal_path = out.journal;
+                    const auto types = journal_types(journal_path);
+                    CHECK(count(types, "run_interrupted") == 1);
+                    CHECK(count(types, "note handed_over") == (c.hand_over ? 1 : 0));
+                    // Handed over, no finally step is recorded as skipped: none is done.
+                    CHECK(count(types, "step_skipped") == 0);
+                }
+                test::FakeProcessRunner again;
+                orchestrator::ResumeOptions ro;
+                ro.state_dir = opts.state_dir;
+                ro.user = "test";
+                auto lease = store.acquire_lease(state::this_process_holder(run_id, "test")).lease;
+                REQUIRE(lease);
+                auto out = orchestrator::resume(pb, journal::read(journal_path), ro, store, *lease,
+                                                again, quiet);
+                CHECK(out.status == journal::RunStatus::succeeded);
+                CHECK(again.programs() == c.again);
+            }
+        }
+    }
+
+    TEST_CASE("a run whose journal holds only the header its dead starter wrote starts in it") {
+        test::TempDir dir;
+        const auto file = dir.write("pb.toml", R"(
+[playbook]
+name = "t"
+[[step]]
+id = "a"
+action = "exec"
+argv = ["step-a"]
+)");
+        const auto pb = playbook::load(file, {});
+        report::NullObserver quiet;
+        const std::string run_id = "20261206T120000Z-dec1de";
+        orchestrator::RunOptions opts;
+        opts.state_dir = dir.path() / "state";
+        state::LocalStore store(opts.state_dir);
+        {
+            // A leader decided run_id, took the lock, wrote the journal's header and died.
+            auto lease = store.acquire_lease(state::this_process_holder(run_id, "dead")).lease;
+            REQUIRE(lease);
+            store.create_journal(run_id, {{"run_id", run_id}, {"created", "2026-12-06T12:00:00Z"}},
+                                 *lease);
+        }
+        REQUIRE(store.read_journal(run_id).records.empty());
+        // The next leader starts the decided run under its id: one run, in that journal.
+        test::FakeProcessRunner runner;
+        auto lease = store.acquire_lease(state::this_process_holder(run_id, "next")).lease;
+        REQUIRE(lease);
+        auto out = orchestrator::run(orchestrator::make_plan(pb, {}, {}), opts, store, *lease,
+                                     run_id, runner, quiet);
+        CHECK(out.status == journal::RunStatus::succeeded);
+        CHECK(runner.programs() == std::vector<std::string>{"step-a"});
+        const auto jr = store.read_journal(run_id);
+        CHECK(jr.chain_problem.empty());
+        REQUIRE_FALSE(jr.records.empty());
+        CHECK(jr.records.front().type() == journal::RecordType::run_started);
+        CHECK(journal::fold(jr, false).status == journal::RunStatus::succeeded);
+        CHECK(store.list_runs() == std::vector<std::string>{run_id});
     }
 }
 

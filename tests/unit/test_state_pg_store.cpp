@@ -274,6 +274,36 @@ TEST_SUITE("state") {
         CHECK(store.read_journal(k_run_a).records.empty()); // it appended nothing
     }
 
+    TEST_CASE("PgStore: a fence check the server does not answer stops the run and runs no hook") {
+        FreshSchema schema;
+        test::TempDir dir;
+        // lock_timeout (the lease) 1 s, reconnect_for 2 s: the check's statement is refused by
+        // the lock held below at least twice before the bound.
+        state::PgStore store(test_dsn(), dir.path(), schema.options(1s, 200ms));
+        auto a = store.acquire_lease(state::this_process_holder(k_run_a, "a")).lease;
+        REQUIRE(a);
+        auto journal = store.create_journal(k_run_a, {{"run_id", k_run_a}}, *a);
+        CHECK(journal->append({{"type", "note"}, {"text", "before the hook"}}) == 1);
+        // The lease row cannot be read (a server stalled on it): the check cannot tell.
+        auto conn = db::connect(test_dsn());
+        pqxx::work stall(*conn);
+        stall.exec("LOCK TABLE " + schema.name + ".lease IN ACCESS EXCLUSIVE MODE");
+        const auto t0 = std::chrono::steady_clock::now();
+        try {
+            journal->check_fence();
+            FAIL("a hook would have run without its fence checked");
+        } catch (const util::Error& e) {
+            CHECK(e.code() == util::ExitCode::state_unwritable);
+            CHECK(std::string(e.what()).find("the run lock could not be checked before a hook") !=
+                  std::string::npos);
+        }
+        CHECK(std::chrono::steady_clock::now() - t0 >= 2s); // waited for the server first
+        stall.abort();
+        CHECK(journal->broken());
+        CHECK_FALSE(journal->fenced()); // the server, not another holder
+        CHECK_THROWS_AS(journal->append({{"type", "note"}, {"text", "after"}}), util::Error);
+    }
+
     TEST_CASE(
         "PgStore: a deposed leader files no approval request and one incident gets one request") {
         FreshSchema schema;
