@@ -67,6 +67,10 @@ class LoopOutput {
     virtual void problem(const std::string& line) = 0;
 };
 
+/// The playbook whose hooks directory holds `[decision] hooks`, none when there are no hooks
+/// (loop_reload.cpp). Throws util::Error (exit 2) for a hook that is not an executable file.
+std::optional<playbook::Playbook> load_hooks_playbook(const config::Config& cfg);
+
 /// The world the loop acts in.
 struct LoopEnv {
     const util::Clock& clock;
