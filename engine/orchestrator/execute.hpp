@@ -61,6 +61,12 @@ struct ResumeOptions {
     /// Step → what its probe found when a person marks it done anyway (see probe_mark_done);
     /// recorded in the step_marked_done record as `probe_state`.
     std::map<std::string, std::string> mark_done_warnings = {};
+    /// Variables the resume took from its own sources although the run had other values
+    /// (--allow-changed-vars): recorded in run_resumed "vars_changed".
+    std::vector<std::string> vars_changed = {};
+    /// --force: --mark-done of a verify-phase check that never passed is recorded (as "not
+    /// verified") instead of refused.
+    bool force = false;
 };
 
 /// For each `mark_done` step whose action probes itself (pg_restore): what the probe finds when
