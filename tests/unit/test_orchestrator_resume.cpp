@@ -149,10 +149,10 @@ TEST_SUITE("orchestrator") {
         d = decide_resume({ps, &st, false, false, false, finished}, run, probes);
         CHECK(d.first_attempt == 3);
         CHECK(d.wait_first == std::chrono::seconds(6));
-        // retries used up: the failure is the step's result
+        // retries used up: the failure is the step's result (nothing runs; on_failure decides)
         st.attempts = 3;
         CHECK(decide_resume({ps, &st, false, false, false, finished}, run, probes).plan ==
-              StepPlan::already_done);
+              StepPlan::already_failed);
         CHECK_FALSE(orchestrator::retries_owed(step, st));
     }
 
