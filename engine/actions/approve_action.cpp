@@ -7,6 +7,8 @@
 #include "actions/kind_action.hpp"
 #include "state/local_store.hpp"
 #include "state/step_gate.hpp"
+#include "util/error.hpp"
+#include "util/log.hpp"
 #include "util/secrets.hpp"
 #include "util/strings.hpp"
 
@@ -17,6 +19,7 @@
 #include <cstring>
 #include <filesystem>
 #include <memory>
+#include <optional>
 
 namespace rollback::actions {
 namespace {
@@ -146,8 +149,33 @@ struct Approve {
             ctx.progress("awaiting approval by " + who(req.approvers) + " until " +
                          util::format_time(req.expires_at) + ": " + command + " [--reject]");
         }
+        std::string bad_answer; // the last problem of an unreadable answer file, told once
         for (;;) {
-            if (auto a = gates.answer(ctx.run_id, ctx.step.id)) {
+            std::optional<state::GateAnswer> a;
+            try {
+                a = gates.answer(ctx.run_id, ctx.step.id);
+            } catch (const util::Error& e) {
+                if (e.code() == util::ExitCode::state_unwritable) {
+                    throw; // the shared state unreachable past its retries: the run stops (exit 7)
+                }
+                // A corrupt or non-regular answer file is no answer: the gate keeps waiting (a
+                // person removes it and answers again, or it expires), the run is not stopped
+                // halfway without its finally steps (break-it 30/10).
+                if (e.what() != bad_answer) {
+                    bad_answer = e.what();
+                    log::warn("approval gate {} of run {}: {}", ctx.step.id, ctx.run_id,
+                              bad_answer);
+                    if (ctx.stage) {
+                        ctx.stage("answer_unreadable",
+                                  {{"problem", bad_answer}, {"hint", e.hint()}});
+                    }
+                    if (ctx.progress) {
+                        ctx.progress("ignored an unreadable answer: " + bad_answer +
+                                     "; still waiting (" + e.hint() + ")");
+                    }
+                }
+            }
+            if (a) {
                 r.status = a->approved ? Status::succeeded : Status::failed;
                 r.exit_code = a->approved ? 0 : 1;
                 r.summary = std::string(a->approved ? "approved" : "rejected") + " by " + a->by +

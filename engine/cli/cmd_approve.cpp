@@ -47,11 +47,17 @@ std::vector<GateView> gates_of(state::Store& store, std::chrono::system_clock::t
     for (const auto& run_id : store.list_runs()) {
         for (auto& req : gates.requests(run_id)) {
             GateView v{req, now >= req.expires_at ? "expired" : "pending", "", std::nullopt, ""};
-            if (auto a = gates.answer(run_id, req.step)) {
-                v.state = a->approved ? "approved" : "rejected";
-                v.by = a->by;
-                v.at = a->at;
-                v.note = a->note;
+            try {
+                if (auto a = gates.answer(run_id, req.step)) {
+                    v.state = a->approved ? "approved" : "rejected";
+                    v.by = a->by;
+                    v.at = a->at;
+                    v.note = a->note;
+                }
+            } catch (const util::Error& e) {
+                // Shown, not fatal: the other gates and approvals are still listed.
+                v.state = "unreadable";
+                v.note = std::string(e.what()) + " (" + e.hint() + ")";
             }
             out.push_back(std::move(v));
         }

@@ -9,6 +9,7 @@
 #include "journal/paths.hpp"
 #include "journal/reader.hpp"
 #include "journal/state.hpp"
+#include "orchestrator/run_vars.hpp"
 #include "report/console.hpp"
 #include "state/local_store.hpp"
 #include "util/log.hpp"
@@ -24,20 +25,26 @@ int cmd_resume(const Args& args) {
     CommonOptions common;
     std::string run_id, playbook_opt, reason;
     std::vector<std::string> mark_done, retry, vars;
-    bool yes = false, allow_changed = false;
+    bool yes = false, allow_changed = false, allow_changed_vars = false, force = false;
     po::options_description desc("resume options");
     desc.add_options()("run-id", po::value(&run_id)->value_name("RUN_ID"),
                        "the run (default: the latest)") //
         ("playbook,p", po::value(&playbook_opt)->value_name("FILE"),
          "locates the state directory (.rollback/ beside it)") //
         ("mark-done", po::value(&mark_done)->value_name("STEP"),
-         "a person checked: STEP's effect happened")                          //
-        ("retry", po::value(&retry)->value_name("STEP"), "run STEP again")    //
-        ("reason", po::value(&reason)->value_name("TEXT"), "why (recorded)")  //
-        ("var", po::value(&vars)->value_name("NAME=VALUE"), "set a variable") //
-        ("yes,y", po::bool_switch(&yes), "do not ask for confirmation")       //
+         "a person checked: STEP's effect happened")                         //
+        ("retry", po::value(&retry)->value_name("STEP"), "run STEP again")   //
+        ("reason", po::value(&reason)->value_name("TEXT"), "why (recorded)") //
+        ("var", po::value(&vars)->value_name("NAME=VALUE"),
+         "a variable's value (must be the run's unless --allow-changed-vars)") //
+        ("yes,y", po::bool_switch(&yes), "do not ask for confirmation")        //
         ("allow-changed-playbook", po::bool_switch(&allow_changed),
-         "resume even though the playbook file changed since the run started");
+         "resume even though the playbook file changed since the run started") //
+        ("force", po::bool_switch(&force),
+         "--mark-done a verify-phase check that never passed (recorded as not verified)") //
+        ("allow-changed-vars", po::bool_switch(&allow_changed_vars),
+         "go on with this command line's, environment's and .env's values where they differ "
+         "from the run's");
     add_common_options(desc, common);
     po::positional_options_description pos;
     pos.add("run-id", 1);
@@ -64,6 +71,8 @@ int cmd_resume(const Args& args) {
     r.reason = reason;
     r.yes = yes;
     r.allow_changed = allow_changed;
+    r.allow_changed_vars = allow_changed_vars;
+    r.force = force;
     r.verbose = common.verbose;
     r.json = common.json;
     return resume_run(*store_ptr, sd, r);
@@ -88,6 +97,7 @@ int resume_run(state::Store& store, const StateDir& sd, const ResumeRequest& r) 
     lock->set_run_id(run_id);
     std::optional<orchestrator::ResumeJournal> read;
     std::optional<playbook::Playbook> loaded;
+    orchestrator::VarsAtResume at_resume;
     try {
         read = orchestrator::read_for_resume(store, run_id, *lock);
         const journal::RunState& state = read->state;
@@ -97,7 +107,32 @@ int resume_run(state::Store& store, const StateDir& sd, const ResumeRequest& r) 
                                   "nothing to resume",
                               util::ExitCode::invalid, "start a new run: rollback run -p PLAYBOOK");
         }
-        loaded = load_playbook_with_vars(state.playbook, r.vars);
+        // The run's variables, not this process's: what this resume would resolve (its --var,
+        // environment, .env) is compared with what the run journaled (run_vars.hpp).
+        auto overrides = parse_var_overrides(r.vars);
+        if (read->started) {
+            const auto now = load_playbook(state.playbook, overrides, true);
+            const auto key = orchestrator::run_vars_key(store.artifacts_dir(run_id), false);
+            at_resume = orchestrator::vars_at_resume(*read->started, now, key);
+            if (!at_resume.differences.empty() && !r.allow_changed_vars) {
+                std::string list;
+                for (const auto& d : at_resume.differences) {
+                    list += "\n  " + d;
+                }
+                throw util::Error(
+                    "run " + run_id + " started with other variable values than this resume " +
+                        "resolves; resuming with them would do half the run with one value and " +
+                        "the rest with another:" + list,
+                    util::ExitCode::invalid,
+                    "resume with the run's values (the same --var, environment and .env), or "
+                    "pass --allow-changed-vars to go on with the new ones");
+            }
+            for (const auto& [name, value] : at_resume.run_values) {
+                overrides.emplace(name, value); // a --var given to the resume is kept
+            }
+        }
+        loaded = load_playbook(state.playbook, overrides);
+        warn_secrets_on_command_line(*loaded);
         std::string sha = util::sha256_file(loaded->file);
         if (sha != state.playbook_sha256 && !r.allow_changed) {
             throw util::Error("playbook " + loaded->file.string() + " changed since run " + run_id +
@@ -134,6 +169,15 @@ int resume_run(state::Store& store, const StateDir& sd, const ResumeRequest& r) 
                     std::string(journal::to_string(state.status)).c_str(),
                     state.reason.empty() ? "no reason given" : state.reason.c_str(),
                     pb.file.c_str());
+        for (const auto& note : at_resume.notes) {
+            std::printf("  variable %s\n", util::mask_secrets(note).c_str());
+        }
+        if (!at_resume.changed.empty()) {
+            std::printf("  variables CHANGED since the run (--allow-changed-vars):\n");
+            for (const auto& d : at_resume.differences) {
+                std::printf("    %s\n", util::mask_secrets(d).c_str());
+            }
+        }
         for (const auto& st : state.steps) {
             std::printf("  %-24s %s%s\n", st.id.c_str(),
                         std::string(journal::to_string(st.status)).c_str(),
@@ -175,6 +219,8 @@ int resume_run(state::Store& store, const StateDir& sd, const ResumeRequest& r) 
     // A monitor's resume among monitors sharing a state: an interrupt hands it over again, as
     // release_run_lock leaves it for the next leader.
     ro.hand_over = r.fence && r.fence->leader_generation != 0;
+    ro.vars_changed = at_resume.changed;
+    ro.force = r.force;
     orchestrator::RunOutcome outcome;
     try {
         report::ConsoleObserver observer(stdout, report::choose_mode(stdout, r.json), r.verbose);

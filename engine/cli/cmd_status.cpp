@@ -57,8 +57,23 @@ std::vector<state::GateRequest> awaited_gates(const journal::RunState& run,
         if (st.action != "approve" || !st.in_flight) {
             continue;
         }
-        if (auto req = gates.request(run.run_id, st.id); req && !gates.answer(run.run_id, st.id)) {
+        // An unreadable gate file is said and counts as no answer: status keeps working.
+        try {
+            auto req = gates.request(run.run_id, st.id);
+            if (!req) {
+                continue;
+            }
+            try {
+                if (gates.answer(run.run_id, st.id)) {
+                    continue;
+                }
+            } catch (const util::Error& e) {
+                std::fprintf(stderr, "rollback: warning: %s (hint: %s)\n", e.what(),
+                             e.hint().c_str());
+            }
             out.push_back(*req);
+        } catch (const util::Error& e) {
+            std::fprintf(stderr, "rollback: warning: %s (hint: %s)\n", e.what(), e.hint().c_str());
         }
     }
     return out;
@@ -137,7 +152,13 @@ int cmd_status(const Args& args) {
     auto view = report::load_run(store, run_id, false); // a long run's records are not kept
     auto leftovers = leftover_databases(view.state, store);
     // Releases rolled back from stay marked bad: never re-deployed or re-judged as a baseline.
-    auto bad = store.bad_releases();
+    std::vector<state::BadRelease> bad;
+    std::string bad_problem; // an unreadable releases.json is said; the run is still shown
+    try {
+        bad = store.bad_releases();
+    } catch (const util::Error& e) {
+        bad_problem = std::string(e.what()) + (e.hint().empty() ? "" : " (hint: " + e.hint() + ")");
+    }
     std::string out;
     if (common.json) {
         auto o = report::status_json(view.state, view.ctx);
@@ -150,6 +171,9 @@ int cmd_status(const Args& args) {
                             {"switched_to", b.switched_to}});
         }
         o["bad_releases"] = std::move(list);
+        if (!bad_problem.empty()) {
+            o["bad_releases_error"] = bad_problem;
+        }
         boost::json::array dbs;
         for (const auto& l : leftovers.found) {
             dbs.push_back({{"name", l.name},
@@ -204,6 +228,9 @@ int cmd_status(const Args& args) {
                    " until " + util::format_time(g.expires_at) + " (then " + then + ")" +
                    (g.message.empty() ? "" : ": " + g.message) + "\n    answer: rollback approve " +
                    g.run_id + " " + g.step + state_args(sd) + " [--reject]\n";
+        }
+        if (!bad_problem.empty()) {
+            out += "  bad releases: not readable: " + bad_problem + "\n";
         }
         for (const auto& b : bad) {
             out += "  bad release: " + b.release + " in " + b.location + " (marked " +

@@ -77,6 +77,9 @@ struct ResumeRequest {
     std::string reason;
     bool yes = false;
     bool allow_changed = false;
+    /// --allow-changed-vars: go on with this resume's values where they differ from the run's.
+    bool allow_changed_vars = false;
+    bool force = false; ///< --force (ResumeOptions::force)
     bool verbose = false;
     bool json = false;
     bool start_logging = true; ///< false when the caller (the monitor) already logs
@@ -89,8 +92,8 @@ struct ResumeRequest {
 /// unchanged playbook, takes the lock, runs the probes of --mark-done steps, confirms, resumes
 /// (finished steps are not run again; in-flight ones by idempotence, probe or a person), prints
 /// the summary. Returns the run's exit code (0 when not confirmed). Throws util::Error: exit 4
-/// when the run is live or the lock held, exit 2 for a run with nothing to resume or a changed
-/// playbook.
+/// when the run is live or the lock held, exit 2 for a run with nothing to resume, a changed
+/// playbook, or variables resolved differently from the run's (orchestrator::vars_at_resume).
 int resume_run(state::Store& store, const StateDir& sd, const ResumeRequest& r);
 
 } // namespace rollback::cli

@@ -159,7 +159,10 @@ class Session {
         if (m_cmd.timeout > util::Millis(0)) {
             m_deadline.expires_after(m_cmd.timeout);
             m_deadline.async_wait([this](error_code ec) {
-                if (!ec && !m_leader_done) {
+                // A program that already exited by itself is not timed out: the engine was held
+                // (stopped, a frozen VM) past the deadline and looks only now; the exit status
+                // wins over a deadline noticed late (its wait handler records it).
+                if (!ec && !m_leader_done && !leader_exited()) {
                     escalate(Ending::timed_out, SIGTERM);
                 }
             });
@@ -306,6 +309,16 @@ class Session {
             }
             poll_interrupt();
         });
+    }
+
+    /// The leader has exited (a zombie not yet reaped): looked at without reaping it (WNOWAIT),
+    /// so its wait handler still collects the status.
+    bool leader_exited() const {
+        siginfo_t info{};
+        return m_pgid > 0 &&
+               ::waitid(P_PID, static_cast<id_t>(m_pgid), &info, WEXITED | WNOHANG | WNOWAIT) ==
+                   0 &&
+               info.si_pid == m_pgid;
     }
 
     /// Timeout or interrupt: `sig` to the group now, KILL after the grace period.

@@ -97,14 +97,32 @@ struct ToJson {
         o["selection"] = json::object{{"only", strings_json(r.selection.only)},
                                       {"skip", strings_json(r.selection.skip)},
                                       {"from", r.selection.from}};
+        if (r.has_vars) {
+            json::array vars;
+            for (const auto& v : r.vars) {
+                json::object one{{"name", v.name}, {"origin", v.origin}};
+                if (v.secret) {
+                    one["secret"] = true;
+                    one["fingerprint"] = v.fingerprint;
+                } else {
+                    one["value"] = v.value;
+                }
+                vars.push_back(std::move(one));
+            }
+            o["vars"] = std::move(vars);
+        }
         return o;
     }
     json::object operator()(const RunResumed& r) const {
-        return {{"type", "run_resumed"},
-                {"by", r.by},
-                {"why", r.why},
-                {"pid", r.pid},
-                {"host", r.host}};
+        json::object o{{"type", "run_resumed"},
+                       {"by", r.by},
+                       {"why", r.why},
+                       {"pid", r.pid},
+                       {"host", r.host}};
+        if (!r.vars_changed.empty()) {
+            o["vars_changed"] = strings_json(r.vars_changed);
+        }
+        return o;
     }
     json::object operator()(const StepSkipped& r) const {
         return {{"type", "step_skipped"}, {"step", r.step}, {"why", r.why}};

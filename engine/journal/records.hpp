@@ -86,6 +86,17 @@ struct Header {
     std::string run_id;
     std::string created;
 };
+/// A playbook variable as the run resolved it (run_started "vars"): a resume goes on with these
+/// values. A secret's value is never written: its origin (where it is read from) and a keyed
+/// fingerprint (HMAC-SHA-256 with the run's key, which is not in the journal) tell whether the
+/// value a resume reads is the run's.
+struct RunVar {
+    std::string name;
+    std::string origin; ///< "env NAME", ".env NAME", "default", "--var", "playbook"
+    bool secret = false;
+    std::string value;       ///< not secret: the value; secret: ""
+    std::string fingerprint; ///< secret: "hmac-sha256:HEX" ("" = none recorded)
+};
 struct RunStarted {
     std::string run_id;
     std::string playbook; ///< path
@@ -99,12 +110,17 @@ struct RunStarted {
     bool dry_run = false;
     std::vector<PlannedStep> steps;
     StepSelection selection;
+    std::vector<RunVar> vars;
+    bool has_vars = false; ///< false: a record without "vars" (written before they were kept)
 };
 struct RunResumed {
     std::string by;
     std::string why;
     int pid = 0;
     std::string host;
+    /// Variables this resume took from its own command line, environment or .env although the
+    /// run had resolved them differently (--allow-changed-vars); written only when not empty.
+    std::vector<std::string> vars_changed = {};
 };
 struct StepSkipped {
     std::string step;

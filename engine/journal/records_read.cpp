@@ -217,10 +217,22 @@ Record read_record(RecordType type, const O& o) {
         if (const auto s = obj(o, "selection")) {
             r.selection = {strings(*s, "only"), strings(*s, "skip"), str(*s, "from")};
         }
+        if (const auto vars = arr(o, "vars")) {
+            r.has_vars = true;
+            for (const auto& e : *vars) {
+                if (!e.is_object()) {
+                    continue;
+                }
+                const auto& v = e.as_object();
+                r.vars.push_back({str(v, "name"), str(v, "origin"), flag(v, "secret"),
+                                  str(v, "value"), str(v, "fingerprint")});
+            }
+        }
         return r;
     }
     case RecordType::run_resumed:
-        return RunResumed{str(o, "by"), str(o, "why"), int_or_0(o, "pid"), str(o, "host")};
+        return RunResumed{str(o, "by"), str(o, "why"), int_or_0(o, "pid"), str(o, "host"),
+                          strings(o, "vars_changed")};
     case RecordType::step_skipped:
         return StepSkipped{str(o, "step"), str(o, "why")};
     case RecordType::step_started:

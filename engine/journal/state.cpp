@@ -444,11 +444,14 @@ RunState Fold::finish(const Journal& journal, bool live_holder) {
     s.warnings.insert(s.warnings.begin(), journal.warnings.begin(), journal.warnings.end());
     if (!finished) {
         s.status = live_holder ? RunStatus::running : RunStatus::interrupted;
-        if (!live_holder) {
-            for (auto& st : s.steps) {
-                if (st.status == StepStatus::running) {
-                    st.status = StepStatus::interrupted;
-                }
+    }
+    // A step still running in a run that is not live is interrupted (in_flight stays true: resume
+    // resolves it) — also when a run_finished followed its step_started: a resume interrupted
+    // before it started the step again ends the run without finishing the step (break-it 30/08).
+    if (finished || !live_holder) {
+        for (auto& st : s.steps) {
+            if (st.status == StepStatus::running) {
+                st.status = StepStatus::interrupted;
             }
         }
     }

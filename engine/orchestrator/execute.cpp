@@ -4,6 +4,7 @@
 #include "orchestrator/execution.hpp"
 #include "orchestrator/probe.hpp"
 #include "orchestrator/resume_decision.hpp"
+#include "orchestrator/run_vars.hpp"
 #include "orchestrator/survivors.hpp"
 
 #include "state/step_gate.hpp"
@@ -149,6 +150,16 @@ RunOutcome run(const Plan& plan, const RunOptions& options, state::Store& store,
              !ps.step->probe.empty() || (action != nullptr && action->has_probe()), ps.is_finally});
     }
     started.selection = {options.selection.only, options.selection.skip, options.selection.from};
+    // The values the steps receive are part of the run: a resume goes on with these (run_vars).
+    // A secret is kept by its origin and a fingerprint under the run's own key only.
+    bool any_secret = false;
+    for (const auto& v : pb.variables) {
+        any_secret = any_secret || v.secret;
+    }
+    const auto key =
+        any_secret ? run_vars_key(store.artifacts_dir(run_id), true) : std::optional<std::string>();
+    started.vars = recorded_vars(pb, key.value_or(std::string()));
+    started.has_vars = true;
     ex.record(started);
     log::info("run {} started: playbook {}, reason {}", run_id, pb.file.string(),
               options.trigger.reason);
@@ -249,14 +260,44 @@ RunOutcome resume(const playbook::Playbook& pb, const ResumeJournal& rj,
                               util::ExitCode::invalid);
         }
     }
+    // A check of the verify phase that never passed, marked done, would make an unverified run
+    // succeed: refused unless forced, and then recorded as not verified.
+    std::set<std::string> unverified;
+    for (const auto& id : options.mark_done) {
+        const playbook::Step* step = pb.find_step(id);
+        const auto* st = state.step(id);
+        if (step == nullptr || step->phase != playbook::Phase::verify ||
+            st->status == journal::StepStatus::succeeded) {
+            continue;
+        }
+        if (!options.force) {
+            throw util::Error(
+                "--mark-done " + id + ": step " + util::quoted(id) +
+                    " is a check of the verify phase that never passed (" +
+                    std::string(journal::to_string(st->status)) +
+                    "); marking it done would end the run succeeded without it verified",
+                util::ExitCode::invalid,
+                "resume without --mark-done " + id + " to run the check again" +
+                    (step->idempotent ? " (it is idempotent)" : " (--retry " + id + ")") +
+                    ", or add --force if the service was verified by hand");
+        }
+        unverified.insert(id);
+    }
     for (const auto& id : options.retry) {
         if (state.step(id) == nullptr) {
             throw util::Error("--retry: run " + run_id + " has no step " + util::quoted(id),
                               util::ExitCode::invalid);
         }
     }
-    // A step that failed and aborted the run is only run again when a person asks for it.
+    // A step that failed and aborted the run is only run again when a person asks for it. A run
+    // it stopped whose finally steps did not all finish (killed during them) is finished without
+    // it: those finally steps run (by their own rules), and the run ends failed as it would have
+    // (StepPlan::already_failed). With its finally steps done there is nothing left to do.
+    const bool finally_left = !state.finally_done();
     for (const auto& ps : plan.steps) {
+        if (finally_left) {
+            break;
+        }
         const auto* st = state.step(ps.step->id);
         if (ps.is_finally || st == nullptr || st->in_flight || contains(options.retry, st->id) ||
             contains(options.mark_done, st->id) || retries_owed(*ps.step, *st) ||
@@ -297,7 +338,8 @@ RunOutcome resume(const playbook::Playbook& pb, const ResumeJournal& rj,
     ex.set_hand_over(options.hand_over);
     char host[256] = {};
     ::gethostname(host, sizeof host - 1);
-    ex.record(journal::RunResumed{options.user, options.why, ::getpid(), host});
+    ex.record(
+        journal::RunResumed{options.user, options.why, ::getpid(), host, options.vars_changed});
     // Before anything of an interrupted step happens again (its probe included): what its
     // attempt started must be gone. A step whose processes outlive TERM and KILL needs a person.
     const SurvivorReport settled =
@@ -311,6 +353,8 @@ RunOutcome resume(const playbook::Playbook& pb, const ResumeJournal& rj,
         journal::StepMarkedDone rec{id, options.user, options.why, std::nullopt};
         if (auto w = options.mark_done_warnings.find(id); w != options.mark_done_warnings.end()) {
             rec.probe_state = w->second; // what the step's probe said when a person overrode it
+        } else if (unverified.contains(id)) {
+            rec.probe_state = "not verified: the check never passed (--force)";
         }
         ex.record(rec);
     }

@@ -67,6 +67,12 @@ struct ResumeOptions {
     std::map<std::string, std::string> mark_done_warnings = {};
     /// As RunOptions::hand_over: the leading monitor's resume of a run on a shared state.
     bool hand_over = false;
+    /// Variables the resume took from its own sources although the run had other values
+    /// (--allow-changed-vars): recorded in run_resumed "vars_changed".
+    std::vector<std::string> vars_changed = {};
+    /// --force: --mark-done of a verify-phase check that never passed is recorded (as "not
+    /// verified") instead of refused.
+    bool force = false;
 };
 
 /// For each `mark_done` step whose action probes itself (pg_restore): what the probe finds when

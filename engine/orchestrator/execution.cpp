@@ -309,7 +309,15 @@ RunOutcome Execution::drive(const Plan& plan,
                 out.message = d.message;
                 break;
             }
-            actions::Result result = run_step(*ps.step, d.first_attempt, d.wait_first);
+            actions::Result result;
+            if (d.plan == StepPlan::already_failed) {
+                // Failed before this resume: the run goes on as it did then (a step that aborts
+                // the run stops it here, its finally steps still run), nothing runs again.
+                result.status = d.failed_as;
+                result.summary = d.message;
+            } else {
+                result = run_step(*ps.step, d.first_attempt, d.wait_first);
+            }
             actions::Status s = result.status;
             if (ps.step->phase == playbook::Phase::verify &&
                 (s == actions::Status::failed || s == actions::Status::timed_out)) {
@@ -420,7 +428,7 @@ void Execution::run_finally(const Plan& plan,
                 return;
             }
             StepDecision d = decide(ps);
-            if (d.plan == StepPlan::already_done) {
+            if (d.plan == StepPlan::already_done || d.plan == StepPlan::already_failed) {
                 continue;
             }
             if (d.plan == StepPlan::record_skip || exec::interrupt_requested() != 0) {

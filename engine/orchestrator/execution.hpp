@@ -22,9 +22,13 @@ namespace rollback::orchestrator {
 
 /// What to do with one planned step when the main loop reaches it.
 enum class StepPlan {
-    run,             ///< run it (attempts start after `first_attempt - 1`)
-    record_skip,     ///< not selected: record step_skipped
-    already_done,    ///< finished in an earlier invocation: nothing to do, nothing to record
+    run,          ///< run it (attempts start after `first_attempt - 1`)
+    record_skip,  ///< not selected: record step_skipped
+    already_done, ///< finished in an earlier invocation: nothing to do, nothing to record
+    /// failed (or timed out) in an earlier invocation, its retries used up: nothing runs or is
+    /// recorded, and the step counts as the failure it was (on_failure decides, as when it
+    /// failed); `message` is its summary
+    already_failed,
     needs_attention, ///< resume cannot decide: stop and ask a person
 };
 
@@ -35,6 +39,8 @@ struct StepDecision {
     /// run: wait this long before `first_attempt` (the rest of a retry delay that an
     /// interruption cut short; 0 = start at once).
     util::Millis wait_first{0};
+    /// already_failed: how the step ended then (failed, timed_out, verification_failed).
+    actions::Status failed_as = actions::Status::failed;
 };
 
 /// What a step's `probe` found on the hosts where its interrupted attempt did not finish

@@ -76,6 +76,16 @@ StepDecision decide_resume(const ResumeFacts& facts, const std::string& run_id,
     if (retries_owed(step, *st)) {
         return {StepPlan::run, next_attempt, {}, retry_wait_left(step, *st, facts.now)};
     }
+    if (!st->in_flight && (st->status == journal::StepStatus::failed ||
+                           st->status == journal::StepStatus::timed_out ||
+                           st->status == journal::StepStatus::verification_failed)) {
+        // The run goes on as it did then: on_failure decides, nothing runs again.
+        return {StepPlan::already_failed, 0, st->summary, util::Millis(0),
+                st->status == journal::StepStatus::timed_out ? actions::Status::timed_out
+                : st->status == journal::StepStatus::verification_failed
+                    ? actions::Status::verification_failed
+                    : actions::Status::failed};
+    }
     if (!st->in_flight && st->status != journal::StepStatus::interrupted) {
         return {StepPlan::already_done, 0, {}}; // finished: succeeded, skipped, marked done, ...
     }

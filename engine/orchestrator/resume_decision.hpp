@@ -56,10 +56,12 @@ util::Millis retry_wait_left(const playbook::Step& step, const journal::StepStat
 /// --retry → run (next attempt); never started → run (or record_skip when not selected);
 /// failed with retries owed (retries_owed) → run the next attempt after the rest of its delay,
 /// whatever its idempotence (the failed attempt ended; its retry is what the playbook asks);
-/// finished (succeeded, skipped, marked done, tolerated, failed with on_failure continue) →
-/// already_done; interrupted (started, effect unknown): idempotent → run; a probe command →
-/// its finding (done → already_done, not_done → run, unknown → needs_attention); an action probe →
-/// the same; else needs_attention. Every needs_attention message names the commands that go on
+/// failed, timed out or failed its verification with no retry owed → already_failed (the run
+/// goes on as it did when the step failed: on_failure decides); finished otherwise (succeeded,
+/// skipped, marked done) → already_done; interrupted (started, effect unknown): idempotent → run; a
+/// probe command → its finding (done → already_done, not_done → run, unknown → needs_attention); an
+/// action probe → the same; else needs_attention. Every needs_attention message names the commands
+/// that go on
 /// (`rollback resume RUN --mark-done STEP` / `--retry STEP`).
 StepDecision decide_resume(const ResumeFacts& facts, const std::string& run_id,
                            const Probes& probes);

@@ -6,6 +6,7 @@
 #include "util/media_type.hpp"
 
 #include <boost/json/array.hpp>
+#include <cctype>
 
 namespace rollback::playbook::detail {
 
@@ -378,11 +379,23 @@ void Loader::read_common(const toml::table& t, RawStep& raw, const std::string& 
                       "write e.g. severity == 'critical' and condition != 'latency'");
         }
     }
-    // A wait, or an approval gate (its request and answer are kept: a resumed gate waits
-    // again until the first expiry), has no effect to repeat: resuming needs no person.
+    // A wait, an approval gate (its request and answer are kept: a resumed gate waits again
+    // until the first expiry) or a read-only check (an http GET/HEAD/OPTIONS, a sql_assert in a
+    // read-only transaction) has no effect to repeat: resuming needs no person.
     read_step_hosts(t, s, subject);
+    bool read_only = s.action == "sql_assert";
+    if (s.action == "http") {
+        std::string method = "GET";
+        if (const auto* m = t.get("method"); m != nullptr && m->is_string()) {
+            method = m->as_string()->get();
+            for (auto& c : method) {
+                c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+            }
+        }
+        read_only = method == "GET" || method == "HEAD" || method == "OPTIONS";
+    }
     s.idempotent = m_r.get_bool(t, "idempotent", subject)
-                       .value_or(s.action == "wait" || s.action == "approve");
+                       .value_or(s.action == "wait" || s.action == "approve" || read_only);
     read_command(t, "probe", s, subject, s.probe, s.probe_shell);
 }
 

@@ -47,9 +47,36 @@ std::string next_steps(const journal::RunState& s, const RunContext& ctx) {
         out += "  lock: run " + h.run_id + " (pid " + std::to_string(h.pid) + " on " + h.host +
                ") died without finishing; its lock was left in place\n";
     }
-    if (s.status == RunStatus::interrupted || s.status == RunStatus::needs_attention ||
-        s.status == RunStatus::failed) {
-        out += "  next: rollback resume " + s.run_id + "\n";
+    // The step that failed (the last regular one): a run it stopped that ended has nothing left
+    // for a bare resume, which only runs it again when asked (--retry); one that did not end
+    // (killed in its finally steps) is finished by a bare resume, the step not run again.
+    const journal::StepState* failed = nullptr;
+    for (const auto& st : s.steps) {
+        if (!st.is_finally && !st.in_flight &&
+            (st.status == StepStatus::failed || st.status == StepStatus::timed_out ||
+             st.status == StepStatus::verification_failed)) {
+            failed = &st;
+        }
+    }
+    const bool ended =
+        (s.status == RunStatus::failed || s.status == RunStatus::verification_failed) &&
+        s.finally_done();
+    if (ended && failed != nullptr) {
+        out += "  next: fix the cause, then: rollback resume " + s.run_id + " --retry " +
+               failed->id + "   (or --mark-done " + failed->id + " if it was done by hand)\n";
+    } else if (s.status == RunStatus::interrupted || s.status == RunStatus::needs_attention ||
+               s.status == RunStatus::failed) {
+        out += "  next: rollback resume " + s.run_id;
+        if (failed != nullptr && !s.finally_done()) {
+            out += "   (runs the finally steps that did not finish; step " + failed->id +
+                   " failed: it runs again only with --retry " + failed->id +
+                   " or when it has retries left)";
+        } else if (failed != nullptr) {
+            out += "   (if step " + failed->id + "'s failure stopped the run: fix the cause, " +
+                   "then --retry " + failed->id + ", or --mark-done " + failed->id +
+                   " if it was done by hand)";
+        }
+        out += "\n";
     }
     return out;
 }

@@ -44,12 +44,18 @@ std::string answer_json(const GateAnswer& a) {
 
 /// Reads `doc` as a JSON object; util::Error naming `where` when it is not one.
 json::object read_object(const std::string& doc, const std::string& where) {
-    try {
-        return json::parse(doc).as_object();
-    } catch (const std::exception& e) {
-        throw util::Error(where + ": malformed approval gate file: " + e.what(),
-                          util::ExitCode::invalid);
+    // The parser's own words only (json's error_code message): never a library's source path.
+    boost::system::error_code ec;
+    json::value v = json::parse(doc, ec);
+    if (ec || !v.is_object()) {
+        throw util::Error(
+            where + ": malformed approval gate file: " +
+                (ec ? "not valid JSON (" + ec.message() + ")" : std::string("not a JSON object")),
+            util::ExitCode::invalid,
+            "remove the file (rm " + where +
+                "); a pending gate is then answered again with rollback approve");
     }
+    return std::move(v.as_object());
 }
 
 std::string text(const json::object& o, const char* k, const std::string& where) {

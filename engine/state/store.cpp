@@ -328,11 +328,11 @@ std::string bad_releases_json(const std::vector<BadRelease>& all) {
 }
 
 std::vector<BadRelease> parse_bad_releases(const std::string& text, const std::string& where) {
-    boost::json::value doc;
-    try {
-        doc = boost::json::parse(text);
-    } catch (const std::exception& e) {
-        throw util::Error(where + ": not valid JSON: " + e.what(), util::ExitCode::run_failed,
+    boost::system::error_code ec;
+    boost::json::value doc = boost::json::parse(text, ec);
+    if (ec) {
+        // The parser's own words only (its error_code message): never a library's source path.
+        throw util::Error(where + ": not valid JSON: " + ec.message(), util::ExitCode::run_failed,
                           "move the file aside; it only lists releases marked bad");
     }
     const auto* releases = doc.is_object() ? doc.as_object().if_contains("bad_releases") : nullptr;

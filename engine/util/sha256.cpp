@@ -52,6 +52,16 @@ constexpr std::array<char, 512> k_hex_pairs = [] {
     return pairs;
 }();
 
+/// The 32 bytes a hex digest spells.
+std::string unhex_digest(std::string_view hex) {
+    auto nibble = [](char c) { return c <= '9' ? c - '0' : c - 'a' + 10; };
+    std::string out(hex.size() / 2, '\0');
+    for (size_t i = 0; i < out.size(); ++i) {
+        out[i] = static_cast<char>((nibble(hex[2 * i]) << 4) | nibble(hex[2 * i + 1]));
+    }
+    return out;
+}
+
 } // namespace
 
 void Sha256::hex_to(char* out) {
@@ -84,6 +94,27 @@ std::string sha256_file(const std::filesystem::path& path) {
         h.update(std::string_view(buf.data(), static_cast<size_t>(in.gcount())));
     }
     return h.hex();
+}
+
+std::string hmac_sha256_hex(std::string_view key, std::string_view data) {
+    constexpr size_t k_block = 64;
+    std::string k(key);
+    if (k.size() > k_block) {
+        k = unhex_digest(sha256_hex(k));
+    }
+    k.resize(k_block, '\0');
+    std::string inner(k_block, '\0'), outer(k_block, '\0');
+    for (size_t i = 0; i < k_block; ++i) {
+        inner[i] = static_cast<char>(k[i] ^ 0x36);
+        outer[i] = static_cast<char>(k[i] ^ 0x5c);
+    }
+    Sha256 in;
+    in.update(inner);
+    in.update(data);
+    Sha256 out;
+    out.update(outer);
+    out.update(unhex_digest(in.hex()));
+    return out.hex();
 }
 
 } // namespace rollback::util

@@ -30,6 +30,9 @@ class Sha256 {
 /// Lower-case hex SHA-256 of `data`.
 std::string sha256_hex(std::string_view data);
 
+/// Lower-case hex HMAC-SHA-256 (RFC 2104) of `data` under `key`.
+std::string hmac_sha256_hex(std::string_view key, std::string_view data);
+
 /// Lower-case hex SHA-256 of a file's bytes, read in chunks; throws util::Error when unreadable.
 std::string sha256_file(const std::filesystem::path& path);
 

@@ -160,6 +160,28 @@ TEST_SUITE("journal") {
         CHECK_FALSE(dead.finally_done());
     }
 
+    TEST_CASE("a step left running by a resume interrupted before it ran it shows interrupted") {
+        // break-it 30/08: kill -9 during restore-db, then a resume interrupted (SIGTERM) while it
+        // waited for that attempt's survivors: run_resumed, run_interrupted, run_finished
+        // (interrupted) follow restore-db's step_started. Nothing runs: the step is interrupted
+        // (in_flight still true), live holder or not.
+        Builder b;
+        b.started()
+            .step("step_started", "restore-db", {{"attempt", 1}})
+            .add({{"type", "run_resumed"}, {"by", "oncall"}, {"pid", 4243}, {"host", "web1"}})
+            .add({{"type", "run_interrupted"}, {"signal", "SIGTERM"}})
+            .add({{"type", "run_finished"},
+                  {"state", "interrupted"},
+                  {"exit_code", 130},
+                  {"duration_ms", 500}});
+        for (bool live : {false, true}) {
+            RunState s = fold(b.j, live);
+            CHECK(s.status == RunStatus::interrupted);
+            CHECK(s.step("restore-db")->status == StepStatus::interrupted);
+            CHECK(s.step("restore-db")->in_flight);
+        }
+    }
+
     TEST_CASE("step_progress keeps the last stage of the attempt — a new attempt clears it") {
         Builder b;
         b.started()

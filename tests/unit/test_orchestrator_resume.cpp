@@ -72,11 +72,22 @@ TEST_SUITE("orchestrator") {
 
         // finished in an earlier invocation: nothing to do
         for (auto status : {journal::StepStatus::succeeded, journal::StepStatus::skipped,
-                            journal::StepStatus::marked_done, journal::StepStatus::failed}) {
+                            journal::StepStatus::marked_done}) {
             journal::StepState st;
             st.status = status;
             st.attempts = 1;
             CHECK(decide_resume({ps, &st}, run, probes).plan == StepPlan::already_done);
+        }
+        // failed then: nothing runs, and the run goes on as it did then (on_failure decides)
+        for (auto status : {journal::StepStatus::failed, journal::StepStatus::timed_out,
+                            journal::StepStatus::verification_failed}) {
+            journal::StepState st;
+            st.status = status;
+            st.attempts = 1;
+            st.summary = "exit 1";
+            d = decide_resume({ps, &st}, run, probes);
+            CHECK(d.plan == StepPlan::already_failed);
+            CHECK(d.message == "exit 1");
         }
 
         // interrupted, not idempotent, no probe: a person decides, told the two commands
@@ -144,10 +155,10 @@ TEST_SUITE("orchestrator") {
         d = decide_resume({ps, &st, false, false, false, finished}, run, probes);
         CHECK(d.first_attempt == 3);
         CHECK(d.wait_first == std::chrono::seconds(6));
-        // retries used up: the failure is the step's result
+        // retries used up: the failure is the step's result (nothing runs; on_failure decides)
         st.attempts = 3;
         CHECK(decide_resume({ps, &st, false, false, false, finished}, run, probes).plan ==
-              StepPlan::already_done);
+              StepPlan::already_failed);
         CHECK_FALSE(orchestrator::retries_owed(step, st));
     }
 
@@ -272,6 +283,85 @@ argv = ["step-c"]
                 CHECK(out.status == journal::RunStatus::succeeded);
             }
         }
+    }
+
+    TEST_CASE("resume of a failed run killed during its finally steps runs them, not the failed "
+              "step") {
+        // break-it 30/18: step bad failed and aborted the run; the engine was killed while the
+        // finally step ran. A bare resume runs the finally step (idempotent: again), never bad
+        // nor the step after it, and the run ends failed (exit 1); once it has ended, a bare
+        // resume refuses and names --retry.
+        test::TempDir dir;
+        const auto file = dir.write("pb.toml", R"(
+[playbook]
+name = "t"
+[[step]]
+id = "bad"
+action = "exec"
+argv = ["step-bad"]
+[[step]]
+id = "after"
+action = "exec"
+argv = ["step-after"]
+[[finally]]
+id = "maint-off"
+action = "exec"
+argv = ["maint-off"]
+idempotent = true
+)");
+        const auto pb = playbook::load(file, {});
+        report::NullObserver quiet;
+        const std::string run_id = "20261206T120000Z-abcdef";
+        orchestrator::RunOptions opts;
+        opts.state_dir = dir.path() / "state";
+        state::LocalStore store(opts.state_dir);
+        auto lease = store.acquire_lease(state::this_process_holder(run_id, "test")).lease;
+        REQUIRE(lease);
+        test::FakeProcessRunner first;
+        first.outcomes["step-bad"] = test::FakeProcessRunner::exited(1);
+        auto out = orchestrator::run(orchestrator::make_plan(pb, {}, {}), opts, store, *lease,
+                                     run_id, first, quiet);
+        REQUIRE(out.status == journal::RunStatus::failed);
+        CHECK(first.programs() == std::vector<std::string>{"step-bad", "maint-off"});
+        // kill -9 while maint-off ran: the journal ends with its step_started (and process)
+        std::ifstream in(out.journal);
+        std::string kept, line;
+        while (std::getline(in, line)) {
+            kept += line + "\n";
+            if (line.find("\"type\":\"step_started\"") != std::string::npos &&
+                line.find("\"step\":\"maint-off\"") != std::string::npos) {
+                break;
+            }
+        }
+        in.close();
+        std::ofstream(out.journal, std::ios::trunc) << kept;
+
+        orchestrator::ResumeOptions ro;
+        ro.state_dir = opts.state_dir;
+        ro.user = "test";
+        test::FakeProcessRunner again;
+        out = orchestrator::resume(pb, journal::read(out.journal), ro, store, *lease, again, quiet);
+        CHECK(again.programs() == std::vector<std::string>{"maint-off"});
+        CHECK(out.status == journal::RunStatus::failed);
+        CHECK(out.code == util::ExitCode::run_failed);
+        const auto state = journal::fold(journal::read(out.journal), false);
+        CHECK(state.status == journal::RunStatus::failed);
+        REQUIRE(state.step("maint-off") != nullptr);
+        CHECK(state.step("maint-off")->status == journal::StepStatus::succeeded);
+        CHECK(state.step("bad")->status == journal::StepStatus::failed);
+        CHECK(state.step("after")->status == journal::StepStatus::pending);
+
+        // ended now: nothing left for a bare resume, which says how to run bad again
+        test::FakeProcessRunner third;
+        try {
+            orchestrator::resume(pb, journal::read(out.journal), ro, store, *lease, third, quiet);
+            FAIL("a resume of an ended failed run must refuse");
+        } catch (const util::Error& e) {
+            CHECK(std::string(e.what()).find("stopped because step \"bad\" failed") !=
+                  std::string::npos);
+            CHECK(std::string(e.hint()).find("--retry bad") != std::string::npos);
+        }
+        CHECK(third.programs().empty());
     }
 
     TEST_CASE("hand-over: a monitor's run interrupted by SIGTERM leaves its finally steps to the "
