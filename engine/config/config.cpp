@@ -470,6 +470,7 @@ Config parse(std::string_view text, const std::string& display_path,
         auto src = cfg.sources.find(c.source);
         if (src != cfg.sources.end() && src->second.kind == SourceKind::access_log) {
             c.lateness = src->second.max_lateness;
+            c.bucket = src->second.interval;
         }
     }
     warn_of_coarse_sources(rd, *doc, cfg);

@@ -145,9 +145,28 @@ void Evaluator::Impl::apply_deploy(SystemTime t, std::string name) {
     end_watch_for(t, name);
     end_incidents_for(t, name);
     summarize_release();
+    // A marker that changes the release starts its judgement afresh: its windows count only
+    // the samples after the deploy, and no breaching run (for, consecutive, m_of_n, the breach
+    // a silence is judged against, a probe failure run) of the release before carries over —
+    // a fix deployed mid-outage is judged on its own errors (docs/decision.md "A new release
+    // is judged on its own samples").
+    const bool changed = name != release;
     release = std::move(name);
     deployed_at = t;
+    if (changed && (!release_since || *release_since < t)) {
+        release_since = t;
+    }
     for (auto& c : conds) {
+        if (changed) {
+            c.reset_counting();
+            c.last_breach_value.reset();
+            c.last_breach_requests.reset();
+            c.last_breach_line.reset();
+            if (c.fail_since && *c.fail_since <= t) { // (a run resumed from after it is its own)
+                c.fail_since.reset();
+                c.fail_last.reset();
+            }
+        }
         c.release_values.clear();
         c.release_ticks = 0;
         c.stride = 1;

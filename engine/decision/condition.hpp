@@ -97,6 +97,11 @@ struct ConditionSpec {
     /// The source's `max_lateness` (access logs; 0 for observations made at the tick): at a tick
     /// T the window is (T - lateness - window, T - lateness], the part of the log that is final.
     Millis lateness{0};
+    /// Access logs: the source's interval — a `requests` sample dated T counts the lines of
+    /// [T − bucket, T). After a deploy marker that changes the release, a bucket that began
+    /// before the deploy is the previous release's (docs/decision.md "A new release is judged
+    /// on its own samples"). 0 for the other sources.
+    Millis bucket{0};
     std::optional<Mode> mode; ///< per-condition mode (e.g. observe while others act)
 };
 

@@ -95,6 +95,12 @@ void keep_later(std::optional<SystemTime>& mine, const std::optional<SystemTime>
     }
 }
 
+/// Whether the remembered incident acted for a condition now in `mode`: a shadow's action (mode
+/// observe) is a record, not an action of the condition in another mode.
+bool acted_in(const Evaluator::ConditionMemory& cm, Mode mode) {
+    return cm.acted && !(cm.shadow_acted && mode != Mode::observe);
+}
+
 bool is_missing_verdict(Verdict v) {
     return v == Verdict::no_data || v == Verdict::no_traffic || v == Verdict::insufficient_sample ||
            v == Verdict::error;
@@ -125,6 +131,7 @@ Evaluator::PolicyMemory Evaluator::policy_memory() const {
             cm.ok_since = c.ok_since;
             cm.breached_at = c.breached_at;
             cm.acted = c.acted;
+            cm.shadow_acted = c.acted && c.acted_shadow;
             cm.approval_id = c.approval_id;
             cm.approval_expires = c.approval_expires;
             cm.approval_expired = c.approval_expired;
@@ -194,7 +201,9 @@ void Evaluator::resume_policy(const PolicyMemory& memory) {
                 cm.ok_since ? std::optional<SystemTime>(*cm.ok_since + shift) : std::nullopt;
             c.breached_at =
                 cm.breached_at ? std::optional<SystemTime>(*cm.breached_at + shift) : std::nullopt;
-            c.acted = cm.acted;
+            // A shadow's action executed nothing: out of observe, the incident has not acted.
+            c.acted = acted_in(cm, c.mode);
+            c.acted_shadow = c.acted && cm.shadow_acted;
             c.approval_id = cm.approval_id;
             c.approval_expires = cm.approval_expires;
             c.approval_expired = cm.approval_expired;
@@ -227,8 +236,9 @@ void Evaluator::adopt_policy(const PolicyMemory& memory) {
         if (c.firing) {
             // This evaluator's incident; acted on only if the leader acted on an incident of
             // this condition that was still open.
-            const bool leader_acted = cm.incident_since && cm.acted;
+            const bool leader_acted = cm.incident_since && acted_in(cm, c.mode);
             c.acted = leader_acted;
+            c.acted_shadow = leader_acted && cm.shadow_acted;
             c.clear_approval();
             if (leader_acted) {
                 c.approval_id = cm.approval_id;
@@ -241,7 +251,8 @@ void Evaluator::adopt_policy(const PolicyMemory& memory) {
             c.incident_since = cm.incident_since;
             c.ok_since = cm.ok_since;
             c.breached_at = cm.breached_at;
-            c.acted = cm.acted;
+            c.acted = acted_in(cm, c.mode);
+            c.acted_shadow = c.acted && cm.shadow_acted;
             c.approval_id = cm.approval_id;
             c.approval_expires = cm.approval_expires;
             c.approval_expired = cm.approval_expired;

@@ -92,6 +92,10 @@ class Evaluator {
         /// The incident's last breaching tick (missed ticks alone end it after a bound).
         std::optional<SystemTime> breached_at;
         bool acted = false;
+        /// The incident's action was a shadow's (the condition in mode observe): recorded, not
+        /// executed. A condition resumed in another mode (a reload or restart out of observe)
+        /// has not acted on it (docs/decision.md "A reload out of observe").
+        bool shadow_acted = false;
         std::optional<SystemTime> last_escalated;
         /// Its last "silent after breaching" page (a cooldown apart from last_escalated's).
         std::optional<SystemTime> silence_escalated;

@@ -50,6 +50,9 @@ struct Observation {
     /// The sequence number of the newest sample the observation rests on; nullopt when the
     /// window has none (an empty window is a fact of the tick itself, never held).
     std::optional<uint64_t> evidence_seq;
+    /// The window is empty because a new release's deploy lies in it and no sample of that
+    /// release is in yet (docs/decision.md "A new release is judged on its own samples").
+    bool before_release = false;
 };
 
 inline bool valid_kind(SampleKind k) {
@@ -125,6 +128,9 @@ struct CondState {
     bool counted_lost = false; ///< that tick's no_data was a before_deploy baseline lost
     std::optional<double> last_breach_value;      ///< of the open run, for "silent after breaching"
     std::optional<uint64_t> last_breach_requests; ///< access logs: requests of that window
+    /// Access logs: the newest line (line_seq) of that window. An `insufficient_sample` tick is
+    /// silence only when no line came since (docs/decision.md "Silence after a breach").
+    std::optional<uint64_t> last_breach_line;
     SystemTime last_breach_at;
 
     // incident
@@ -134,6 +140,7 @@ struct CondState {
     /// incident_gap() after it end the incident (docs/decision.md, "Decisions").
     std::optional<SystemTime> breached_at;
     bool acted = false;
+    bool acted_shadow = false; ///< acted as a shadow (mode observe): nothing was executed
     std::optional<SystemTime> noted_cooldown, last_escalated;
     /// Its last "silent after breaching" page: a cooldown of its own, so that a page for
     /// missing data (a source that could not be read) never uses up the page for an outage
@@ -195,6 +202,10 @@ struct Evaluator::Impl {
     std::vector<CondState> conds;
     std::string release;
     std::optional<SystemTime> deployed_at;
+    /// The deploy of the running release, when a marker changed the release: every
+    /// condition's window counts only the samples after it, and its counting started afresh
+    /// there (docs/decision.md "A new release is judged on its own samples").
+    std::optional<SystemTime> release_since;
     struct PendingDeploy {
         SystemTime apply_at; ///< the first tick at or after it applies the marker
         SystemTime time;     ///< the deploy's own time (deployed_at, before_deploy baselines)
@@ -219,6 +230,19 @@ struct Evaluator::Impl {
     void expire(CondState& c, const Sample& s);
     void advance(CondState& c, SystemTime now);
     void prune(Series& se, SystemTime now, size_t index);
+    /// True when `s` is (partly) of the release before the running one: dated at or before its
+    /// deploy, or an access-log bucket that began before it.
+    bool before_release(const CondState& c, const Sample& s) const {
+        if (!release_since) {
+            return false;
+        }
+        const Millis span = s.kind == SampleKind::requests ? c.spec.bucket : Millis(0);
+        return s.time <= *release_since || s.time - span < *release_since;
+    }
+    /// Where the window of a tick whose window ends at `at` starts: `at - window`, or, while
+    /// the running release's deploy lies in it, the start of the release's first sample
+    /// interval (an access log's first bucket that began at or after the deploy).
+    SystemTime window_start(const CondState& c, SystemTime at) const;
     // The signal over the current window.
     Observation observe(const CondState& c, SystemTime now) const;
 
@@ -263,6 +287,7 @@ struct Evaluator::Impl {
     void end_watch_for(SystemTime t, const std::string& name);
     // Rules 1-5 of docs/decision.md, "Decisions", for an incident that has not acted yet.
     void act_on_firing(CondState& c, SystemTime now, ConditionRecord& r, TickActs& acts);
+    void act_on_unacted(CondState& c, SystemTime now, ConditionRecord& r, TickActs& acts);
     /// A deploy marker of release `name` at `t`: a release new (neither the current release nor
     /// one deployed before) ends every incident that acted and began before `t` — its failure
     /// is a new incident, acted on by the mode (docs/decision.md, "Decisions", rule 1).

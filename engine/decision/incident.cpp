@@ -54,7 +54,7 @@ ConditionRecord Evaluator::Impl::evaluate_condition(CondState& c, SystemTime now
     r.signal = c.signal_name;
     r.unit = c.unit;
     r.window = sp.window;
-    r.window_start = at - sp.window;
+    r.window_start = window_start(c, at);
     r.window_end = at;
     r.samples = o.samples;
     r.requests = o.requests;
@@ -120,9 +120,20 @@ ConditionRecord Evaluator::Impl::evaluate_condition(CondState& c, SystemTime now
     Outcome outcome = breach ? Outcome::breach : Outcome::ok;
     r.missing = o.missing;
     const bool run_open = c.run_start.has_value();
-    const bool silent = o.missing != Missing::none && !no_baseline && run_open &&
-                        is_silence(o.missing) && silence_unlikely(c, now);
-    if (o.missing != Missing::none) {
+    // Silence is hearing nothing: a window below min_requests is silent only when no line came
+    // since the last breaching tick's newest line (lines that still come are traffic, judged
+    // by on_insufficient_sample, never an automatic trigger; break-it 29/04).
+    const bool heard = o.missing == Missing::insufficient_sample &&
+                       (!c.last_breach_line || c.line_seq != c.last_breach_line);
+    const bool silent = o.missing != Missing::none && !no_baseline && !o.before_release && !heard &&
+                        run_open && is_silence(o.missing) && silence_unlikely(c, now);
+    if (o.before_release) {
+        // Nothing of the new release is in the window yet: not a gap, not silence, nothing to
+        // page or act on, whatever on_no_data says.
+        r.policy = Policy::ignore;
+        r.policy_origin = "deploy";
+        outcome = Outcome::missed;
+    } else if (o.missing != Missing::none) {
         auto [p, expl] = missing_policy(c, o, silent);
         r.policy = lost ? Policy::escalate : p;
         r.policy_origin = lost ? "baseline lost" : expl ? "config" : "default";
@@ -139,9 +150,11 @@ ConditionRecord Evaluator::Impl::evaluate_condition(CondState& c, SystemTime now
         c.last_breach_at = now;
         const auto& se = series[c.series];
         c.last_breach_requests.reset();
+        c.last_breach_line.reset();
         if (o.requests && c.next_seq > se.base_seq &&
             se.at(c.next_seq - 1).kind == SampleKind::requests) {
             c.last_breach_requests = o.requests;
+            c.last_breach_line = c.line_seq;
         }
     }
 
@@ -222,6 +235,12 @@ ConditionRecord Evaluator::Impl::evaluate_condition(CondState& c, SystemTime now
         r.counting_state += "; this window ends at or before " + util::format_time(*c.held_until) +
                             ", judged before the reload or restart: counted, not acted on again";
     }
+    if (release_since && !o.before_release && r.window_start > at - sp.window) {
+        r.counting_state += "; the window starts at the deploy of " +
+                            (release.empty() ? std::string("?") : release) + " (" +
+                            util::format_time(*release_since) +
+                            "): a release is judged on its own samples";
+    }
     if (c.firing && c.ok_since && sp.resolve_after.count() > 0) {
         r.counting_state += "; recovering for " + describe_duration(now - *c.ok_since) + " of " +
                             util::format_duration(sp.resolve_after) + " needed to resolve";
@@ -238,10 +257,14 @@ ConditionRecord Evaluator::Impl::evaluate_condition(CondState& c, SystemTime now
     std::optional<std::string> escalation; // the detail of an escalation of this tick
     bool silence_page = false;             // that escalation is "silent after breaching"
     // The warm-up's newest tick justified the incident but could not act; a live tick that
-    // holds on the same sample (no newer one yet) still rests on that justification.
+    // holds on the same sample (no newer one yet) still rests on that justification — when its
+    // own window breaches too: a tick off the boundary judges another window (one whose old
+    // edge dropped the breaching bucket), and acts only on an evaluation of its own
+    // (break-it 29/01).
     const bool warm_justified = warming == nullptr && !judged_before && outcome == Outcome::hold &&
-                                c.warm_justified_seq && c.warm_justified_seq == o.evidence_seq &&
-                                c.firing && !c.acted && r.verdict == Verdict::firing;
+                                would_breach && c.warm_justified_seq &&
+                                c.warm_justified_seq == o.evidence_seq && c.firing && !c.acted &&
+                                r.verdict == Verdict::firing;
     if (warming != nullptr && !judged_before) {
         c.warm_justified_seq.reset();
         if (r.verdict == Verdict::firing && satisfied && !c.acted && o.evidence_seq) {
@@ -302,6 +325,7 @@ ConditionRecord Evaluator::Impl::evaluate_condition(CondState& c, SystemTime now
     if (!c.run_start) {
         c.last_breach_value.reset();
         c.last_breach_requests.reset();
+        c.last_breach_line.reset();
     }
     c.last_verdict = r.verdict;
     if (outcome != Outcome::hold) {
@@ -354,19 +378,28 @@ void Evaluator::Impl::end_incidents_for(SystemTime t, const std::string& name) {
 
 void Evaluator::Impl::act_on_firing(CondState& c, SystemTime now, ConditionRecord& r,
                                     TickActs& acts) {
-    if (c.acted) {
-        if (c.approval_expired && !c.approval_escalated) {
-            // Mode confirm: nobody answered the request and the incident still breaches — a
-            // person is paged, once (docs/decision.md, "Decisions").
-            r.action = Action::escalate;
-            r.detail = "approval request " + c.approval_id + " expired at " +
-                       util::format_time(*c.approval_expires) + " unanswered; the incident since " +
-                       util::format_time(*c.incident_since) + " is still breaching";
-            c.approval_escalated = true;
-            c.last_escalated = now;
-        }
+    if (!c.acted) {
+        act_on_unacted(c, now, r, acts);
+        // A shadow's action is a record: the same condition in another mode (after a reload
+        // or a restart) has not acted on the incident (docs/decision.md "A reload out of
+        // observe").
+        c.acted_shadow = c.acted && c.mode == Mode::observe;
         return;
     }
+    if (c.approval_expired && !c.approval_escalated) {
+        // Mode confirm: nobody answered the request and the incident still breaches — a
+        // person is paged, once (docs/decision.md, "Decisions").
+        r.action = Action::escalate;
+        r.detail = "approval request " + c.approval_id + " expired at " +
+                   util::format_time(*c.approval_expires) + " unanswered; the incident since " +
+                   util::format_time(*c.incident_since) + " is still breaching";
+        c.approval_escalated = true;
+        c.last_escalated = now;
+    }
+}
+
+void Evaluator::Impl::act_on_unacted(CondState& c, SystemTime now, ConditionRecord& r,
+                                     TickActs& acts) {
     // Rules 3 and 4 count executed triggers only; a shadow (mode observe) also sees the
     // shadows' own, and a condition in mode confirm the approval request of this tick.
     const bool shadow = c.mode == Mode::observe;

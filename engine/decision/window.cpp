@@ -18,7 +18,7 @@ void Evaluator::Impl::consume(CondState& c, const Sample& s) {
             c.hist.add(b, n);
         }
     }
-    if (s.kind == SampleKind::probe) {
+    if (s.kind == SampleKind::probe && !before_release(c, s)) {
         if (s.errors == 0) {
             c.fail_since.reset();
             c.fail_last.reset();
@@ -56,10 +56,26 @@ void Evaluator::Impl::advance(CondState& c, SystemTime now) {
         ++c.next_seq;
     }
     const SystemTime start = now - c.spec.window;
-    while (c.first_seq < c.next_seq && se.at(c.first_seq).time <= start) {
+    // A new release is judged on its own samples: the previous release's leave the window.
+    while (c.first_seq < c.next_seq &&
+           (se.at(c.first_seq).time <= start || before_release(c, se.at(c.first_seq)))) {
         expire(c, se.at(c.first_seq));
         ++c.first_seq;
     }
+}
+
+SystemTime Evaluator::Impl::window_start(const CondState& c, SystemTime at) const {
+    const SystemTime start = at - c.spec.window;
+    if (!release_since || start >= *release_since + c.spec.bucket) {
+        return start;
+    }
+    SystemTime first = *release_since;
+    if (c.spec.bucket.count() > 0) { // buckets are aligned to the epoch
+        const auto b = duration_cast<Millis>(c.spec.bucket).count();
+        const auto d = duration_cast<Millis>(first.time_since_epoch()).count();
+        first = SystemTime(Millis((d + b - 1) / b * b));
+    }
+    return std::max(start, first);
 }
 
 void Evaluator::Impl::prune(Series& se, SystemTime now, size_t index) {
@@ -111,7 +127,7 @@ Observation Evaluator::Impl::observe(const CondState& c, SystemTime now) const {
     o.samples = c.w_samples;
     // The monitor cannot read the source now: no data, whatever the (lagging) window holds.
     if (!se.samples.empty() && se.samples.back().kind == SampleKind::unavailable &&
-        se.samples.back().time > now - c.spec.window) {
+        se.samples.back().time > now - c.spec.window && !before_release(c, se.samples.back())) {
         o.missing = Missing::no_data;
         o.unreadable = true;
         o.detail = "source \"" + se.name + "\" unavailable: " + se.samples.back().detail;
@@ -120,6 +136,14 @@ Observation Evaluator::Impl::observe(const CondState& c, SystemTime now) const {
     }
     if (c.w_samples == 0) {
         o.missing = Missing::no_data;
+        if (release_since && now - c.spec.window < *release_since + c.spec.bucket) {
+            o.before_release = true;
+            o.detail = "no sample of release " + (release.empty() ? "?" : release) +
+                       " in the window yet: it was deployed at " +
+                       util::format_time(*release_since) +
+                       ", and a release is judged on its own samples";
+            return o;
+        }
         o.detail = "no sample from source \"" + se.name + "\" in the last " + c.window_text;
         return o;
     }

@@ -192,6 +192,11 @@ FileReplayer::FileReplayer(const config::Config& cfg, FileReplay r, OnDecision o
     // Access logs aggregate into the source's intervals, as the monitor does (--interval: both).
     const bool own_buckets = !m_r.interval && is_log;
     m_interval_s = (own_buckets ? src.interval : m_interval).count() / 1000;
+    if (is_log) { // the samples' intervals (--interval aggregates into the replay's)
+        for (auto& c : m_conds) {
+            c.bucket = std::chrono::seconds(m_interval_s);
+        }
+    }
     // --from starts the evaluations, not the data: the windows of the first ticks are filled
     // with what came before, as the live monitor's first read fills them.
     util::Millis warmup{0};

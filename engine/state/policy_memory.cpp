@@ -82,6 +82,9 @@ load_policy_memory(const PolicyMemoryDocument& store, std::string* blocked_by) {
                     cm.breached_at = time_field(c, "breached_at");
                 }
                 cm.acted = c.at("acted").as_bool();
+                if (const json::value* v = c.if_contains("shadow_acted"); v != nullptr) {
+                    cm.shadow_acted = v->as_bool();
+                }
                 cm.last_escalated = time_field(c, "last_escalated");
                 if (c.if_contains("silence_escalated") != nullptr) {
                     cm.silence_escalated = time_field(c, "silence_escalated");
@@ -131,6 +134,7 @@ void save_policy_memory(PolicyMemoryDocument& store,
                          {"ok_since", text(cm.ok_since)},
                          {"breached_at", text(cm.breached_at)},
                          {"acted", cm.acted},
+                         {"shadow_acted", cm.shadow_acted},
                          {"last_escalated", text(cm.last_escalated)},
                          {"silence_escalated", text(cm.silence_escalated)},
                          {"noted_cooldown", text(cm.noted_cooldown)},

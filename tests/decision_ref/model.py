@@ -126,6 +126,7 @@ class CondState:
         self.counted_verdict = None  # the verdict of the last counted (not held) tick
         self.breach_at = None  # the run's last breaching tick with a value
         self.breach_requests = None  # and its window's requests (access logs)
+        self.breach_line = None  # and the newest line it rested on (access logs)
 
     def reset_run(self):
         self.run = False
@@ -134,6 +135,7 @@ class CondState:
         self.run_missed = 0
         self.breach_at = None
         self.breach_requests = None
+        self.breach_line = None
 
 
 ACTION_WEIGHT = {"none": 0, "notify": 1, "escalate": 2, "request_approval": 3, "trigger": 4}
@@ -296,9 +298,11 @@ class Data:
             e += iv
 
     def newest_line(self, start, end):
-        """The end of the newest bucket dated in (start, end] that holds a line."""
+        """The end of the newest bucket dated in (start, end] that holds a line (start None:
+        any before end)."""
         i = bisect.bisect_right(self.line_ends, end) - 1
-        return self.line_ends[i] if i >= 0 and self.line_ends[i] > start else None
+        return self.line_ends[i] if i >= 0 and (start is None or self.line_ends[i] > start) \
+            else None
 
     def window(self, start, end):
         """(samples, requests, errors, late, newest) of the samples dated in (start, end];
@@ -319,12 +323,24 @@ class Data:
         return b - a, cb[0] - ca[0], cb[1] - ca[1], cb[2] - ca[2], (hi, None)
 
 
-def observe(c, data, now):
+def observe(c, data, now, release_since=None):
     """(observed, missing, requests, late, newest sample's time) of condition c at tick `now`;
-    the newest sample's time is None when the window holds no sample."""
+    the newest sample's time is None when the window holds no sample; missing is
+    "before_release" for the window left empty by a new release's deploy.
+    docs/decision.md, "A new release is judged on its own samples": after a marker that
+    changed the release (deployed at `release_since`), the window holds only the samples after
+    the deploy — CSV rows dated after it, access-log buckets that began at or after it."""
     end = now - data.lateness if data.is_log else now
-    samples, requests, errs, late, newest = data.window(end - c.window, end)
+    start = end - c.window
+    first_own = None  # the earliest time a sample of the running release may be dated
+    if release_since is not None:
+        first_own = release_since + (data.iv if data.is_log else 0)
+        # rows dated > release_since; buckets dated >= release_since + interval (ms)
+        start = max(start, first_own - 1 if data.is_log else release_since)
+    samples, requests, errs, late, newest = data.window(start, end)
     if samples == 0:
+        if first_own is not None and end - c.window < first_own:
+            return None, "before_release", None, None, None
         return None, "no_data", None, None, None
     t = newest[0]
     if c.signal == "value":
@@ -337,7 +353,7 @@ def observe(c, data, now):
         if requests < c.min_requests:
             return None, "insufficient_sample", requests, late, t
         # a ratio over lines rests on its newest line: a quiet bucket is no new evidence
-        return errs / requests, "none", requests, late, data.newest_line(end - c.window, end)
+        return errs / requests, "none", requests, late, data.newest_line(start, end)
     return float(requests), "none", requests, late, t
 
 
@@ -381,6 +397,8 @@ def run(case):
     last_shadow = None  # the last trigger of a condition in mode observe: the shadows' cooldown
     applied = set()  # deploy markers already applied
     known_releases = set()  # releases deployed before the marker being applied
+    running = ""  # the running release (the newest marker applied)
+    release_since = None  # the deploy of the marker that last changed the release
     ticks = []
     first_tick = -(-data.first // interval) * interval
     # the first tick at or after the newest sample + max_lateness
@@ -410,6 +428,14 @@ def run(case):
                         if st.firing and st.acted and st.incident_since < t:
                             st.firing, st.acted, st.recovering_since = False, False, None
                 known_releases.add(r)
+                if r != running:
+                    # A marker that changes the release: its judgement starts afresh (the
+                    # breaching runs, the m_of_n history), its windows from the deploy on.
+                    running = r
+                    release_since = t if release_since is None else max(release_since, t)
+                    for st in states:
+                        st.reset_run()
+                        st.history = []
         in_cooldown = last_trigger is not None and now - last_trigger < cooldown
         shadow_cooldown = last_shadow is not None and now - last_shadow < cooldown
         triggered_now = None  # an executed trigger at this tick (rule 3)
@@ -417,9 +443,12 @@ def run(case):
         requested_now = None  # an approval request at this tick
         rows = []
         for c, st in zip(conds, states):
-            observed, missing, requests, late, newest = observe(c, data, now)
+            observed, missing, requests, late, newest = observe(c, data, now, release_since)
             policy = None
             silence = False
+            fresh = missing == "before_release"  # nothing of the new release yet: ignored
+            if fresh:
+                missing = "no_data"
             # A sample (a CSV row, a log bucket) counts once, at the first tick whose window
             # holds it: a later tick with no newer sample in its window holds.
             held = newest is not None and newest == st.judged
@@ -427,13 +456,20 @@ def run(case):
                 st.judged = newest
             if missing == "none":
                 outcome = "breach" if c.breaches(observed) else "ok"
+            elif fresh:
+                policy, outcome = "ignore", "missed"
             else:
                 # silence after a breach is evidence only when the last breaching window's
                 # requests, at their rate, would have brought 3 since (access logs only)
                 unlikely = st.breach_requests is None or (
                     st.breach_requests * (now - st.breach_at) >= 3 * c.window)
+                # silence is hearing nothing: a window below min_requests is silence only when
+                # no line came since the last breaching tick's newest line
+                end = now - data.lateness
+                heard = missing == "insufficient_sample" and (
+                    st.breach_line is None or data.newest_line(None, end) != st.breach_line)
                 if missing in ("no_data", "no_traffic", "insufficient_sample") and \
-                        st.run and unlikely:
+                        st.run and unlikely and not heard:
                     policy, silence = c.on_silence, True
                 elif missing == "no_data":
                     policy = c.on_no_data or "ignore"  # a gap in a recorded file: ignore
@@ -469,6 +505,8 @@ def run(case):
                 if observed is not None:
                     st.breach_at = now
                     st.breach_requests = requests if data.is_log else None
+                    st.breach_line = (data.newest_line(None, now - data.lateness)
+                                      if data.is_log else None)
                 if c.counting == "m_of_n":
                     st.history = (st.history + [True])[-c.n:]
                     satisfied = sum(st.history) >= c.m

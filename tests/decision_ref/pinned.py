@@ -419,6 +419,113 @@ def case_first_line_behind(behind_s):
     return case, check
 
 
+def _release_log(fail_from, fail_to):
+    """A request every 2 s from 10:00 to 10:40; from `fail_from` to `fail_to` (seconds after
+    10:00) every other one a 500."""
+    start = DAY + 10 * 3600
+    return "".join(log_line(start + s, 500 if fail_from <= s < fail_to and s % 4 == 0 else 200)
+                   + "\n" for s in range(0, 2400, 2))
+
+
+def _release_config(mode, cooldown):
+    return f"""[target]
+name = "pinned"
+
+[source.web]
+kind = "access_log"
+path = "access.log"
+format = "combined"
+
+[[condition]]
+name = "errors"
+signal = "web.error_rate"
+window = "5m"
+above = 0.05
+min_requests = 20
+for = "2m"
+
+[decision]
+mode = "{mode}"
+interval = "1m"
+cooldown = "{cooldown}"
+"""
+
+
+def case_fix_deployed(mode, cooldown):
+    """(break-it 29/03) v2 (10:10) fails, half its requests 500s, until v3 is deployed at 10:20;
+    v3 answers only 200s. The v2 outage acts once (10:14); v3 is judged on its own samples: no
+    action ever names v3 (it was rolled back, or asked about, at 10:20 on v2's errors)."""
+    case = {"config": _release_config(mode, cooldown), "data": _release_log(600, 1200),
+            "events": [["deploy", _hm(9), "v1"], ["deploy", _hm(10, 10), "v2"],
+                       ["deploy", _hm(10, 20), "v3"]]}
+    act = "trigger" if mode == "auto" else "request_approval"
+
+    def check(ticks):
+        acts = [(t[0], t[1], t[4]) for t in ticks if t[1] != "none"]
+        want = [(_hm(10, 14), act, "v2")]
+        return acts == want, f"actions {acts}, want {want}"
+    return case, check
+
+
+def case_fix_deployed_pending():
+    """(break-it 29/03) v2 (10:10) fails for 90 s, v3 deployed at 10:11:30 answers only 200s:
+    v2's breaching run does not carry over into v3's `for` — nothing acts."""
+    case = {"config": _release_config("auto", "5m"), "data": _release_log(600, 690),
+            "events": [["deploy", _hm(9), "v1"], ["deploy", _hm(10, 10), "v2"],
+                       ["deploy", _hm(10, 11, 30), "v3"]]}
+
+    def check(ticks):
+        acts = [(t[0], t[1], t[4]) for t in ticks if t[1] != "none"]
+        return acts == [], f"actions {acts}, want none"
+    return case, check
+
+
+def _thinning_log():
+    """(break-it 29/04) 3 req/s of 200 for five minutes from 10:00, then 50 s at 3 req/s with
+    one in five a 500, then 20 minutes of healthy traffic at one request every 2 s."""
+    start = DAY + 10 * 3600
+    lines = [log_line(start + i // 3, 200) for i in range(300 * 3)]
+    lines += [log_line(start + 300 + i // 3, 500 if i % 5 == 0 else 200) for i in range(50 * 3)]
+    lines += [log_line(start + 350 + 2 * i, 200) for i in range(600)]
+    return "\n".join(lines) + "\n"
+
+
+def case_thinning(on_silence):
+    """(break-it 29/04) A breach, then healthy lines that keep coming, fewer than min_requests a
+    window: below min_requests is never silence (nor an automatic trigger) — nothing acts,
+    neither with on_silence = "trigger" nor with the default escalate (no "silent after
+    breaching" page while lines still come)."""
+    extra = f'on_silence = "{on_silence}"\n' if on_silence else ""
+    config = f"""[target]
+name = "pinned"
+
+[source.web]
+kind = "access_log"
+path = "access.log"
+format = "combined"
+interval = "10s"
+max_lateness = "10s"
+
+[[condition]]
+name = "checkout"
+signal = "web.error_rate"
+window = "1m"
+above = 0.05
+min_requests = 100
+for = "90s"
+max_missed = 2
+{extra}
+[decision]
+interval = "10s"
+"""
+    case = {"config": config, "data": _thinning_log(), "events": []}
+
+    def check(ticks):
+        acts = _actions(ticks)
+        return acts == [], f"actions {acts}, want none"
+    return case, check
+
+
 def check_all(engine, model):
     """Runs every pinned case on both sides; prints one line per check. Returns the failures."""
     failures = 0
@@ -440,6 +547,14 @@ def check_all(engine, model):
         pins.append((f"break-it 10/09 a first line {behind} s behind, no trigger",
                      *case_first_line_behind(behind)))
     pins.append(("break-it one 500 on a quiet site is judged once", *case_quiet_500()))
+    for mode, cooldown in (("auto", "5m"), ("confirm", "5m"), ("confirm", "1h")):
+        pins.append((f"break-it 29/03 a fix deployed mid-outage is judged on its own samples "
+                     f"({mode}, cooldown {cooldown})", *case_fix_deployed(mode, cooldown)))
+    pins.append(("break-it 29/03 a breaching run does not carry over into a new release",
+                 *case_fix_deployed_pending()))
+    for sil in ("trigger", None):
+        pins.append((f"break-it 29/04 fewer healthy lines than min_requests are not silence "
+                     f"(on_silence={sil or 'default'})", *case_thinning(sil)))
     pins.append(("break-it a CSV row with a typo'd year", *case_csv_wild_date()))
     cases = [c for _, c, _ in pins]
     late_case, in_order, late_check = case_4()

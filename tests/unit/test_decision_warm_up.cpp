@@ -397,4 +397,105 @@ TEST_SUITE("decision") {
         }
         CHECK(again.evaluate(at(11) + 400ms).record.action == Action::none);
     }
+
+    TEST_CASE("a one-shot evaluation between boundaries acts only on its own window") {
+        // Break-it round 29 finding 01: buckets of 10 s, a window of 15 s (not a multiple of
+        // them), ticks every 10 s, `check` run 6.7 s after a boundary B. The warm-up's newest
+        // tick B judges (B - 15s, B]: ten 500s of 30 requests, firing. The live tick holds on
+        // the same bucket, but its own window (B - 8.3s, B + 6.7s] holds only the healthy
+        // bucket: it must not act on the warm-up's evaluation (it triggered on observed 0).
+        ConditionSpec c;
+        c.name = "errors";
+        c.source = "web";
+        c.signal = Signal::error_rate;
+        c.window = 15s;
+        c.above = 0.2;
+        c.min_requests = 5;
+        c.severity = Severity::critical;
+        c.bucket = 10s;
+        const SystemTime b = k_t0 + 100s;
+        const std::vector<std::string> sources{"web"};
+        auto warmed = [&] {
+            auto ev = std::make_unique<Evaluator>(std::vector<ConditionSpec>{c}, policy(1h));
+            ev->add_sample("web", Sample::make_requests(b - 30s, 20, 0));
+            ev->add_sample("web", Sample::make_requests(b - 20s, 20, 0));
+            ev->add_sample("web", Sample::make_requests(b - 10s, 10, 10));
+            ev->add_sample("web", Sample::make_requests(b, 20, 0));
+            for (SystemTime t = b - 30s; t <= b; t += 10s) {
+                ev->warm_up(t, sources);
+            }
+            return ev;
+        };
+        auto off = warmed();
+        auto e = off->evaluate(b + 6700ms);
+        REQUIRE(e.record.conditions.size() == 1);
+        CHECK(e.record.action == Action::none);
+        CHECK(e.record.conditions[0].observed == 0.0);
+        // 3 s after the boundary the window (B - 12s, B + 3s] still holds the 500s: that
+        // evaluation of its own justifies acting, once.
+        auto near = warmed();
+        e = near->evaluate(b + 3s);
+        CHECK(e.record.action == Action::trigger);
+        REQUIRE(e.record.conditions[0].observed);
+        CHECK(*e.record.conditions[0].observed > 0.2);
+    }
+
+    TEST_CASE("a reload out of observe acts on the incident a shadow recorded") {
+        // Break-it round 29 finding 02: a condition in mode observe records a trigger (not
+        // executed) for an outage; the config is reloaded with mode auto while the outage goes
+        // on. The shadow executed nothing: the first auto tick whose own evidence satisfies
+        // the rule triggers — a reload (or a restart) into auto never swallows an outage.
+        auto c = rate_rule(Counting::immediate);
+        auto observe = policy(20s);
+        observe.mode = Mode::observe;
+        const auto outage = steady(5, 10, 0) + steady(40, 10, 5);
+        for (size_t reload : {15u, 30u}) {
+            Evaluator first({c}, observe);
+            size_t shadow = 0;
+            for (size_t i = 0; i < reload; ++i) {
+                first.add_sample(
+                    "web", Sample::make_requests(at(i), outage[i].requests, outage[i].errors));
+                auto e = first.evaluate(at(i));
+                shadow += e.record.action == Action::trigger && !e.record.executed;
+            }
+            CHECK(shadow == 1);
+            const auto memory = first.policy_memory();
+            REQUIRE(memory.conditions.count("err") == 1);
+            CHECK(memory.conditions.at("err").acted);
+            CHECK(memory.conditions.at("err").shadow_acted);
+            Evaluator second({c}, policy(20s));
+            second.resume_policy(memory);
+            const std::vector<std::string> sources{"web"};
+            for (size_t i = 0; i < reload; ++i) {
+                second.add_sample(
+                    "web", Sample::make_requests(at(i), outage[i].requests, outage[i].errors));
+                second.warm_up(at(i), sources);
+            }
+            size_t executed = 0, first_at = 0;
+            for (size_t i = reload; i < outage.size(); ++i) {
+                second.add_sample(
+                    "web", Sample::make_requests(at(i), outage[i].requests, outage[i].errors));
+                auto e = second.evaluate(at(i));
+                if (e.record.action == Action::trigger && e.record.executed) {
+                    first_at = executed++ == 0 ? i : first_at;
+                }
+            }
+            CHECK(executed == 1);
+            CHECK(first_at == reload);
+            // Back into observe: the shadow's record stands, nothing is recorded again.
+            Evaluator shadow_again({c}, observe);
+            shadow_again.resume_policy(memory);
+            size_t again = 0;
+            for (size_t i = 0; i < outage.size(); ++i) {
+                shadow_again.add_sample(
+                    "web", Sample::make_requests(at(i), outage[i].requests, outage[i].errors));
+                if (i < reload) {
+                    shadow_again.warm_up(at(i), sources);
+                } else {
+                    again += shadow_again.evaluate(at(i)).record.action != Action::none;
+                }
+            }
+            CHECK(again == 0);
+        }
+    }
 }

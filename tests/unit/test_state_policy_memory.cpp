@@ -37,6 +37,12 @@ TEST_SUITE("state") {
         d.fail_since = t - 10s;
         d.fail_last = t + 6s;
         m.conditions["health-down"] = d;
+        // A shadow's (mode observe) trigger: a restart into mode auto acts on the incident.
+        decision::Evaluator::ConditionMemory s;
+        s.incident_since = t;
+        s.acted = true;
+        s.shadow_acted = true;
+        m.conditions["shadow"] = s;
         state::save_policy_memory(dir.path(), m);
         auto back = state::load_policy_memory(dir.path());
         REQUIRE(back);
