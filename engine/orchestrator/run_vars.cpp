@@ -100,8 +100,7 @@ VarsAtResume vars_at_resume(const journal::RunStarted& started, const playbook::
             if (!ran.secret) {
                 out.differences.push_back(
                     name + ": secret (from " + ran.origin + " at the run, " + cur->origin +
-                    " now) cannot be compared: " +
-                    std::string("the run had it as a plain value"));
+                    " now) cannot be compared: " + std::string("the run had it as a plain value"));
                 out.changed.push_back(ran.name);
                 continue;
             }
