@@ -296,6 +296,17 @@ std::vector<std::vector<std::string>> simple_commands(std::string_view text) {
         if (c == '\'' || c == '"') {
             quote = c;
             word_started = true;
+        } else if (c == '(' && word_started && !word.empty() && word.back() == '=') {
+            // An array assignment a=(x "$N" y): one word, its elements inside.
+            word += k_array_paren;
+            char in_quote = 0;
+            for (++i; i < text.size() && (in_quote != 0 || text[i] != ')'); ++i) {
+                in_quote = in_quote == 0 && (text[i] == '\'' || text[i] == '"') ? text[i]
+                           : in_quote == text[i]                                ? 0
+                                                                                : in_quote;
+                word += text[i];
+            }
+            word += ')';
         } else if (c == '\\' && i + 1 < text.size()) {
             word += text[++i];
             word_started = true;

@@ -1,0 +1,113 @@
+// SPDX-License-Identifier: MIT
+// Break-it 30: a `{{value}}` is data, never code, a program, or a name that selects code —
+// through every route: environment names that are code set by env/sudo/systemd-run or by the
+// shell from a handed-over value (01), bash/zsh places that evaluate a value again (15, 16),
+// a value as the program an argv array runs (17), options that load code a value names (02).
+#include "playbook/loader.hpp"
+#include "playbook/variables.hpp"
+
+#include "support/temp_dir.hpp"
+#include "util/error.hpp"
+
+#include <algorithm>
+#include <doctest/doctest.h>
+#include <map>
+#include <string>
+#include <vector>
+
+using namespace rollback;
+using playbook::ArgRole;
+using playbook::argument_roles;
+using playbook::fed_value_use;
+
+namespace {
+
+std::string with(std::string text, const std::string& x) {
+    for (size_t at = text.find('X'); at != std::string::npos; at = text.find('X', at)) {
+        text.replace(at, 1, x);
+        at += x.size();
+    }
+    return text;
+}
+
+} // namespace
+
+TEST_SUITE("playbook") {
+    TEST_CASE("brk30: generated — shell places that evaluate a value, every spelling and route") {
+        // X: where the handed-over value is expanded. The model: bash/zsh run the value (or
+        // load code it names) in exactly these places.
+        struct Context {
+            std::string text;
+            bool evaluates;
+        };
+        const std::vector<Context> contexts{
+            // 01: code environment names, assigned from the value by every spelling.
+            {"BASH_ENV=X bash -c true", true},
+            {"export BASH_ENV=X; bash -c true", true},
+            {"declare -x LD_PRELOAD=X; ls", true},
+            {"PATH=X ls", true},
+            {"PS4=X; set -x; true", true},
+            {"export PS4=\"\\$(X)\"; set -x; true", true},
+            {"env GIT_SSH_COMMAND=X git fetch", true},
+            {"sudo PERL5OPT=X perl x.pl", true},
+            {"PROMPT_COMMAND=X bash -i", true},
+            {"NODE_OPTIONS=X node app.js", true},
+            {"PYTHONPATH=X python3 app.py", true},
+            // 15: bash prompt expansion, completion, hash -p, enable -f, compound assignment.
+            {"echo \"${X@P}\"", true},
+            {"printf '%s\\n' \"${X@P}\"", true},
+            {"compgen -W X x", true},
+            {"compgen -C X x", true},
+            {"hash -p X ls; ls", true},
+            {"enable -f X x", true},
+            {"declare -a \"arr=(X)\"", true},
+            {"typeset -a \"arr=(X)\"", true},
+            {"declare -A \"m=([k]=X)\"", true},
+            {"bind -x X", true},
+            {"mapfile -C X arr", true},
+            // 16: zsh glob patterns from a value.
+            {"echo ${~X}", true},
+            {"echo $~X", true},
+            {"setopt globsubst; echo X", true},
+            {"setopt GLOB_SUBST; ls -- X", true},
+            {"emulate sh; echo X", true},
+            // Data.
+            {"SHOP_VALUE=X tool", false},
+            {"export SHOP=X; tool", false},
+            {"declare -a arr=(X); echo \"${arr[@]}\"", false},
+            {"arr=(X other); printf '%s' \"${arr[@]}\"", false},
+            {"echo \"${X:-none}\"", false},
+            {"echo ${X}", false},
+            {"hash -r; echo X", false},
+            {"PATH=/usr/bin:/bin; tool X", false},
+        };
+        const std::vector<std::pair<std::string, std::string>> spellings{
+            {"N", "$N"}, {"N", "\"$N\""}, {"N", "${N}"}, {"1", "$1"}, {"1", "\"$1\""}};
+        size_t cases = 0;
+        for (const auto& c : contexts) {
+            for (const auto& [fed, x] : spellings) {
+                // ${X@P} and ${~X} hold the name, not the expansion.
+                const bool inner = c.text.find("{X") != std::string::npos ||
+                                   c.text.find("{~X") != std::string::npos ||
+                                   c.text.find("$~X") != std::string::npos;
+                const std::string script = with(c.text, inner ? fed : x);
+                CAPTURE(script);
+                if (fed == "N") {
+                    CHECK(fed_value_use(script, {"N"}, false).empty() == !c.evaluates);
+                    CHECK(fed_value_use(script, {}, false).empty());
+                } else {
+                    CHECK(fed_value_use(script, {}, true).empty() == !c.evaluates);
+                }
+                ++cases;
+            }
+        }
+        CHECK(cases == contexts.size() * spellings.size());
+    }
+
+    TEST_CASE("brk30: a copy of the value reaches the positional parameters") {
+        CHECK(!fed_value_use("set -- \"$R\"; echo \"${1@P}\"", {"R"}, false).empty());
+        CHECK(!fed_value_use("f() { echo \"${1@P}\"; }; f \"$R\"", {"R"}, false).empty());
+        CHECK(!fed_value_use("y=$R; echo \"${y@P}\"", {"R"}, false).empty());
+        CHECK(fed_value_use("f() { echo \"$1\"; }; f \"$R\"", {"R"}, false).empty());
+    }
+}
