@@ -30,6 +30,53 @@ std::string with(std::string text, const std::string& x) {
     return text;
 }
 
+/// The diagnostics of a playbook with one exec step whose argv is `argv` (TOML strings).
+std::vector<util::Diagnostic> argv_errors(const std::vector<std::string>& argv) {
+    test::TempDir dir;
+    std::map<std::string, std::string> env{{"VV", "touch"}};
+    playbook::LoadOptions options;
+    options.environment = &env;
+    std::string list;
+    for (const auto& a : argv) {
+        list += (list.empty() ? "'" : ", '") + a + "'";
+    }
+    const auto p = dir.write("pb.toml", "[vars]\nv = { env = \"VV\" }\n[[step]]\nid = \"s\"\n"
+                                        "action = \"exec\"\nargv = [" +
+                                            list + "]\n");
+    try {
+        playbook::load(p, options);
+    } catch (const util::InvalidInput& e) {
+        return e.diagnostics();
+    }
+    return {};
+}
+
+std::vector<std::string> joined(std::vector<std::string> a, const std::vector<std::string>& b) {
+    a.insert(a.end(), b.begin(), b.end());
+    return a;
+}
+
+const std::vector<std::vector<std::string>> k_wrappers{
+    {},
+    {"timeout", "5"},
+    {"timeout", "-s", "KILL", "5"},
+    {"sudo"},
+    {"sudo", "-u", "app"},
+    {"/usr/bin/env"},
+    {"env", "-u", "HOME", "A=1"},
+    {"xargs", "-a", "list"},
+    {"nice", "-n", "5"},
+    {"nohup"},
+    {"setsid", "-w"},
+    {"stdbuf", "-oL"},
+    {"chroot", "/srv/root"},
+    {"flock", "-w", "5", "/tmp/lock"},
+    {"ionice", "-c", "3"},
+    {"taskset", "-c", "0"},
+    {"systemd-run", "--unit", "x", "-p", "A=B", "--"},
+    {"timeout", "5", "sudo", "-u", "app", "nice"},
+};
+
 } // namespace
 
 TEST_SUITE("playbook") {
@@ -109,5 +156,65 @@ TEST_SUITE("playbook") {
         CHECK(!fed_value_use("f() { echo \"${1@P}\"; }; f \"$R\"", {"R"}, false).empty());
         CHECK(!fed_value_use("y=$R; echo \"${y@P}\"", {"R"}, false).empty());
         CHECK(fed_value_use("f() { echo \"$1\"; }; f \"$R\"", {"R"}, false).empty());
+    }
+
+    TEST_CASE("brk30: generated — a value is never the program an argv array runs") {
+        size_t cases = 0;
+        for (const auto& front : k_wrappers) {
+            for (const std::string prog : {"{{v}}", "/usr/local/bin/{{v}}", "{{v}}.sh"}) {
+                const auto argv = joined(front, {prog, "arg"});
+                CAPTURE(argv.size());
+                CAPTURE(prog);
+                CAPTURE(front.empty() ? "" : front[0]);
+                const auto d = argv_errors(argv);
+                REQUIRE(d.size() == 1);
+                CHECK(d[0].problem.find("{{v}} is the program to run") != std::string::npos);
+                CHECK(d[0].hint.find("fixed program") != std::string::npos);
+                ++cases;
+            }
+            // A fixed program in a directory from a value, the value as an argument: data.
+            CHECK(argv_errors(joined(front, {"{{playbook_dir}}/bin/tool", "{{v}}"})).empty());
+            CHECK(argv_errors(joined(front, {"/usr/bin/printf", "%s", "{{v}}"})).empty());
+        }
+        CHECK(cases == k_wrappers.size() * 3);
+        // find -exec keeps its own (code) message; a shell's "$@" the shell one.
+        CHECK(argv_errors({"find", ".", "-exec", "{{v}}", "{}", ";"}).size() == 1);
+    }
+
+    TEST_CASE("brk30: generated — a code environment name takes no value through any route") {
+        const std::vector<std::string> names{"BASH_ENV",        "ENV",        "PS4",
+                                             "PROMPT_COMMAND",  "LD_PRELOAD", "LD_LIBRARY_PATH",
+                                             "GIT_SSH_COMMAND", "PATH",       "PYTHONPATH",
+                                             "PERL5OPT",        "RUBYOPT",    "NODE_OPTIONS"};
+        const std::vector<std::vector<std::string>> routes{
+            {"env", "N={{v}}", "bash", "-c", "true"},  {"env", "-i", "N={{v}}", "perl", "x.pl"},
+            {"sudo", "N={{v}}", "bash", "-c", "true"}, {"sudo", "-u", "app", "N=x{{v}}", "tool"},
+            {"systemd-run", "-E", "N={{v}}", "true"},  {"systemd-run", "--setenv=N={{v}}", "true"},
+            {"site-wrapper", "N={{v}}", "tool"},
+        };
+        size_t cases = 0;
+        for (const auto& n : names) {
+            for (const auto& r : routes) {
+                std::vector<std::string> argv;
+                for (const auto& a : r) {
+                    argv.push_back(a.starts_with("N=") || a.starts_with("--setenv=N=")
+                                       ? a.substr(0, a.find("N=")) + n + a.substr(a.find("N=") + 1)
+                                       : a);
+                }
+                const auto d = argv_errors(argv);
+                CAPTURE(n);
+                CAPTURE(r[0]);
+                REQUIRE(d.size() == 1);
+                CHECK(d[0].problem.find("is the value of " + n) != std::string::npos);
+                ++cases;
+            }
+        }
+        CHECK(cases == names.size() * routes.size());
+        // The value chooses the name; a name of one's own is data.
+        CHECK(argv_errors({"env", "{{v}}", "bash", "-c", "true"}).size() == 1);
+        CHECK(argv_errors({"env", "X{{v}}=1", "tool"}).size() == 1);
+        CHECK(argv_errors({"sudo", "{{v}}=1", "tool"}).size() == 1);
+        CHECK(argv_errors({"env", "SHOP_VALUE={{v}}", "tool"}).empty());
+        CHECK(argv_errors({"sudo", "SHOP_VALUE={{v}}", "tool", "--name={{v}}"}).empty());
     }
 }
