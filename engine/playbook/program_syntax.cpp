@@ -130,7 +130,13 @@ bool git_syntax(const std::vector<std::string>& argv, size_t j, ScriptArg& out) 
             out.options.push_back(++i);
         } else if (a.starts_with("--config-env=") || a.starts_with("--exec-path=")) {
             out.options.push_back(i);
-        } else if (a == "-C" || a == "--git-dir" || a == "--work-tree" || a == "--namespace") {
+        } else if (a == "-C" || a == "--git-dir" || a == "--work-tree") {
+            // The repository a value would choose runs its own configuration (core.fsmonitor,
+            // core.pager, hooks), as GIT_DIR would.
+            out.options.push_back(++i);
+        } else if (a.starts_with("--git-dir=") || a.starts_with("--work-tree=")) {
+            out.options.push_back(i);
+        } else if (a == "--namespace") {
             ++i;
         } else if (!a.starts_with("-")) {
             break;

@@ -217,4 +217,78 @@ TEST_SUITE("playbook") {
         CHECK(argv_errors({"env", "SHOP_VALUE={{v}}", "tool"}).empty());
         CHECK(argv_errors({"sudo", "SHOP_VALUE={{v}}", "tool", "--name={{v}}"}).empty());
     }
+
+    TEST_CASE("brk30: generated — an option that loads code a value names is not data") {
+        // X: the value. Every spelling a program takes: separate, joined, in a letter group.
+        const std::vector<std::vector<std::string>> code{
+            {"python3", "-W", "X", "-c", "print(1)"},
+            {"python3", "-WX", "app.py"},
+            {"python3", "-X", "X", "app.py"},
+            {"python3", "-BW", "X", "app.py"},
+            {"ruby", "-r", "X", "x.rb"},
+            {"ruby", "-rX", "x.rb"},
+            {"ruby", "-I", "X", "x.rb"},
+            {"perl", "-IX", "x.pl"},
+            {"perl", "-I", "X", "x.pl"},
+            {"perl", "-MX", "x.pl"},
+            {"lua", "-l", "X", "x.lua"},
+            {"lua5.4", "-lX", "x.lua"},
+            {"gawk", "-l", "X", "BEGIN{}"},
+            {"gawk", "-i", "X", "BEGIN{}"},
+            {"gawk", "-f", "X", "in.txt"},
+            {"gawk", "--include=X", "BEGIN{}"},
+            {"gawk", "--load", "X", "BEGIN{}"},
+            {"gawk", "--file=X", "in.txt"},
+            {"node", "-r", "X", "x.js"},
+            {"node", "--require=X", "x.js"},
+            {"node", "--import", "X", "x.js"},
+            {"java", "-javaagent:X", "-jar", "app.jar"},
+            {"java", "-cp", "X", "Main"},
+            {"java", "-classpath", "X", "Main"},
+            {"java", "--class-path=X", "Main"},
+            {"java", "-jar", "X"},
+            {"java", "X"},
+            {"java", "-XX:OnError=X", "Main"},
+            {"git", "--git-dir=X", "status"},
+            {"git", "--git-dir", "X", "status"},
+            {"git", "--work-tree=X", "status"},
+            {"git", "-C", "X", "status"},
+            {"git", "--exec-path=X", "status"},
+            {"git", "-c", "X", "status"},
+            {"sed", "-f", "X", "in.txt"},
+            {"jq", "-f", "X", "in.json"},
+        };
+        const std::vector<std::vector<std::string>> fronts{
+            {}, {"timeout", "5"}, {"sudo", "-u", "a"}};
+        size_t cases = 0;
+        for (const auto& front : fronts) {
+            for (const auto& c : code) {
+                const auto argv = joined(front, c);
+                size_t x = 0;
+                for (size_t i = 0; i < argv.size(); ++i) {
+                    x = argv[i].find('X') != std::string::npos && argv[i] != "-X" ? i : x;
+                }
+                CAPTURE(argv[front.size()]);
+                CAPTURE(argv[x]);
+                CHECK(argument_roles(argv).role.at(x) != ArgRole::data);
+                ++cases;
+            }
+        }
+        CHECK(cases == fronts.size() * code.size());
+        // Data next to them: the arguments of the program, a working directory's files.
+        const std::vector<std::pair<std::vector<std::string>, size_t>> data{
+            {{"python3", "-W", "ignore", "app.py", "X"}, 4},
+            {{"ruby", "-C", "X", "x.rb"}, 2},
+            {{"gawk", "-v", "x=X", "-f", "prog.awk", "in"}, 2},
+            {{"gawk", "-f", "prog.awk", "X"}, 3},
+            {{"java", "-cp", "app.jar", "Main", "X"}, 4},
+            {{"java", "-jar", "app.jar", "X"}, 3},
+            {{"git", "-C", "/srv/repo", "log", "X"}, 4},
+            {{"perl", "-I", "lib", "x.pl", "X"}, 4},
+        };
+        for (const auto& [argv, x] : data) {
+            CAPTURE(argv[x]);
+            CHECK(argument_roles(argv).role.at(x) == ArgRole::data);
+        }
+    }
 }
