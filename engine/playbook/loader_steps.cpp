@@ -53,6 +53,9 @@ std::string Loader::sub(const toml::node& at, std::string_view text, Step& s,
         }
         encoding = Encoding::plain;
     }
+    if (encoding == Encoding::operand || encoding == Encoding::service_name) {
+        refuse_secret_in_operand(at, text, subject, path);
+    }
     Substitution out = m_subst->apply(text, encoding, s.uses, problems);
     for (auto& p : problems) {
         m_r.error(m_r.where(at), subject, std::move(p));
@@ -207,6 +210,26 @@ void Loader::refuse_secret_in_command(const util::Location& at,
                       "pass it through the step's environment: env = { " + env_name + " = \"{{" +
                           v.name + "}}\" } and \"$" + env_name +
                           "\" in the command (or read by the program)");
+        }
+    }
+}
+
+// An action's key that the action puts on a program's command line and records in its state
+// (releases.json, `status`): a secret there would be readable in `ps` and shown in clear.
+void Loader::refuse_secret_in_operand(const toml::node& at, std::string_view text,
+                                      std::string_view subject, std::string_view key) {
+    std::vector<std::string> uses, ignored;
+    m_subst->apply(text, uses, ignored);
+    for (const Variable& v : m_pb.variables) {
+        if (v.secret && std::find(uses.begin(), uses.end(), v.name) != uses.end()) {
+            m_r.error(m_r.where(at), subject,
+                      "key " + q(key) + ": {{" + v.name +
+                          "}} is secret, but the action puts this key on a program's command "
+                          "line (ps, /proc/PID/cmdline) and records it in its state "
+                          "(releases.json, status)",
+                      "a secret goes only where docs/playbook.md allows one (env, a URL, a "
+                      "header, a body, SQL, a DSN); name the " +
+                          std::string(key) + " with a variable that is not secret");
         }
     }
 }
