@@ -245,6 +245,9 @@ struct GitCheckout {
 
     static std::vector<std::string> keys() { return {"repo", "ref"}; }
     static std::vector<std::string> required_keys() { return {"repo", "ref"}; }
+    static std::map<std::string, playbook::Encoding> encodings() {
+        return {{"repo", playbook::Encoding::operand}, {"ref", playbook::Encoding::operand}};
+    }
 
     static Params parse(StepParams& p, const playbook::Playbook& pb, const playbook::Step& step) {
         return read_params(p, pb, !step.hosts.empty());

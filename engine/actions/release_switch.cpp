@@ -401,6 +401,9 @@ struct ReleaseSwitch {
         return {"deploy_root", "to", "history", "config_files", "complete_marker"};
     }
     static std::vector<std::string> required_keys() { return {"deploy_root", "to"}; }
+    static std::map<std::string, playbook::Encoding> encodings() {
+        return {{"deploy_root", playbook::Encoding::operand}, {"to", playbook::Encoding::operand}};
+    }
 
     static Params parse(StepParams& p, const playbook::Playbook& pb, const playbook::Step& step) {
         return read_params(p, pb, !step.hosts.empty());

@@ -234,6 +234,8 @@ struct Service {
     static std::vector<std::string> required_keys() { return {"manager", "op"}; }
     static std::map<std::string, playbook::Encoding> encodings() {
         return {{"wait_healthy.url", playbook::Encoding::url},
+                {"name", playbook::Encoding::service_name},
+                {"supervisor_conf", playbook::Encoding::operand},
                 {"start", playbook::Encoding::argv},
                 {"stop", playbook::Encoding::argv},
                 {"restart", playbook::Encoding::argv},

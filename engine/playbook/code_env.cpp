@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
+#include <string>
 
 namespace rollback::playbook {
 namespace {
@@ -46,6 +48,31 @@ bool is_code_env_name(std::string_view name) {
 bool has_reference(std::string_view text) {
     const size_t open = text.find("{{");
     return open != std::string_view::npos && text.find("}}", open + 2) != std::string_view::npos;
+}
+
+std::string code_env_assignment(std::string_view element) {
+    for (std::string_view prefix : {"--setenv=", "--env=", "-E"}) {
+        if (element.starts_with(prefix)) {
+            element.remove_prefix(prefix.size());
+            break;
+        }
+    }
+    const size_t eq = element.find('=');
+    if (eq == std::string_view::npos || eq == 0) {
+        return "";
+    }
+    const std::string_view name = element.substr(0, eq);
+    const bool ident = std::all_of(name.begin(), name.end(), [](char c) {
+        return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_';
+    });
+    return ident && is_code_env_name(name) && has_reference(element.substr(eq + 1))
+               ? std::string(name)
+               : "";
+}
+
+bool value_names_program(std::string_view element) {
+    const size_t close = element.rfind("}}");
+    return has_reference(element) && element.find('/', close + 2) == std::string_view::npos;
 }
 
 } // namespace rollback::playbook

@@ -5,6 +5,7 @@
 // the environment. A value passed through one of them is not data, so a {{reference}} in it is
 // refused by the loader (docs/security.md, "Environment names that are code").
 
+#include <string>
 #include <string_view>
 
 namespace rollback::playbook {
@@ -17,5 +18,14 @@ bool is_code_env_name(std::string_view name);
 
 /// Whether `text` holds a `{{...}}` reference (a variable, {{playbook_dir}}, {{host.NAME}}).
 bool has_reference(std::string_view text);
+
+/// An argv element written as `NAME=...{{ref}}...` (also after `--setenv=`, `--env=`, `-E`:
+/// systemd-run, docker) with NAME a code name (is_code_env_name): that NAME, else empty. env,
+/// sudo, systemd-run, a site's wrapper would give the program the value there.
+std::string code_env_assignment(std::string_view element);
+
+/// Whether a reference in `element` decides the program it names: the text after the last
+/// reference holds no `/` (`{{v}}`, `/opt/{{v}}`, `{{v}}.sh`; not `{{playbook_dir}}/bin/tool`).
+bool value_names_program(std::string_view element);
 
 } // namespace rollback::playbook

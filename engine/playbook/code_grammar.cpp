@@ -41,20 +41,22 @@ const Grammar* grammar_of(std::string_view prog) {
         std::map<std::string_view, Grammar> t;
         Grammar python;
         python.code_short = "c";
-        python.data_short = "WX";
+        // -W's category and -X's options import modules (as PYTHONWARNINGS does): code.
+        python.strict_short = "WX";
         python.stop_short = "m";
         python.code_ends_options = true;
         t["python"] = python;
         Grammar perl;
         perl.code_short = "eE";
-        perl.strict_short = "Mm"; // -M'POSIX;system ...' is code too
-        perl.data_short = "I";
+        // -M'POSIX;system ...' is code too; -I chooses where modules load from (PERL5LIB).
+        perl.strict_short = "MmI";
         perl.rest_short = "iFxdDC";
         perl.digit_short = "l0";
         t["perl"] = perl;
         Grammar ruby;
         ruby.code_short = "e";
-        ruby.data_short = "IrCE";
+        ruby.strict_short = "Ir"; // a library to require, where libraries load from (RUBYOPT)
+        ruby.data_short = "CE";
         ruby.rest_short = "iFxTWK0";
         t["ruby"] = ruby;
         Grammar node;
@@ -75,7 +77,7 @@ const Grammar* grammar_of(std::string_view prog) {
         t["php"] = php;
         Grammar lua;
         lua.code_short = "e";
-        lua.data_short = "l";
+        lua.strict_short = "l"; // a module to require
         t["lua"] = lua;
         t["tclsh"] = Grammar{};
         Grammar pwsh;
@@ -103,13 +105,14 @@ const Grammar* grammar_of(std::string_view prog) {
                           "custompipename"};
         t["pwsh"] = pwsh;
         Grammar awk;
-        awk.code_short = "e"; // gawk --source
-        awk.strict_short = "W";
+        awk.code_short = "e";     // gawk --source
+        awk.strict_short = "Wil"; // gawk -i: awk source to include, -l: a shared library
         awk.data_short = "Fv";
-        awk.file_short = "fEil";
+        awk.file_short = "fE";
         awk.code_long = {"source"};
+        awk.strict_long = {"include", "load"};
         awk.data_long = {"assign", "field-separator"};
-        awk.file_long = {"file", "exec", "include", "load"};
+        awk.file_long = {"file", "exec"};
         awk.operand_is_program = true;
         t["awk"] = awk;
         Grammar sed;
@@ -353,6 +356,9 @@ bool code_program(const std::vector<std::string>& argv, size_t j, std::string_vi
                 i += joined ? 0 : 1;
             } else if (in(g->data_long, data_name) || in(g->file_long, file_name)) {
                 out.file_given = out.file_given || in(g->file_long, file_name);
+                if (in(g->file_long, file_name)) {
+                    code_at(joined ? i : i + 1, false); // a program file a value would choose
+                }
                 i += joined ? 0 : 1;
             } else if (in(g->data_long2, key)) {
                 i += 2; // jq --arg NAME VALUE
@@ -387,6 +393,9 @@ bool code_program(const std::vector<std::string>& argv, size_t j, std::string_vi
             }
             if (has(g->data_short, c) || has(g->file_short, c) || has(g->stop_short, c)) {
                 out.file_given = out.file_given || has(g->file_short, c);
+                if (has(g->file_short, c)) {
+                    code_at(rest ? i : i + 1, false); // a program file a value would choose
+                }
                 if (has(g->stop_short, c)) {
                     // python -m MODULE ARGS: the module is code (a value choosing it runs
                     // it), its arguments data only for a module known to read data.

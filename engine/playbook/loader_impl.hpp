@@ -92,6 +92,10 @@ class Loader {
     // it through env or as an argument after the command string as code: an error at the
     // string (loader_shell_values.cpp).
     void refuse_fed_values(const toml::table& t, std::string_view subject);
+    // A secret in an action's key the action puts on a command line and records (an
+    // Encoding::operand or service_name key) is an error.
+    void refuse_secret_in_operand(const toml::node& at, std::string_view text,
+                                  std::string_view subject, std::string_view key);
     // A reference in an argument no known shell reads, written among shell characters
     // (quotes, $, `, ;, |, &, <, >, \, line breaks): an error.
     void refuse_shell_text(const util::Location& at, std::string_view text, const std::string& ref,

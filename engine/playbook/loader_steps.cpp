@@ -54,6 +54,9 @@ std::string Loader::sub(const toml::node& at, std::string_view text, Step& s,
         }
         encoding = Encoding::plain;
     }
+    if (encoding == Encoding::operand || encoding == Encoding::service_name) {
+        refuse_secret_in_operand(at, text, subject, path);
+    }
     Substitution out = m_subst->apply(text, encoding, s.uses, problems);
     for (auto& p : problems) {
         m_r.error(m_r.where(at), subject, std::move(p));
@@ -124,6 +127,12 @@ std::vector<std::string> Loader::sub_argv(const toml::array& arr, Step& s, std::
         seen.push_back(m_subst->apply(item, ignored_uses, ignored_problems));
     }
     const ArgRoles roles = argument_roles(seen);
+    // Where a program is named (argv[0], a wrapper's program) and env/sudo's NAME=VALUE
+    // operands, read on the text as written: a value there chooses what runs.
+    const ProgramSlots slots = program_slots(list);
+    auto in = [](const std::vector<size_t>& v, size_t i) {
+        return std::find(v.begin(), v.end(), i) != v.end();
+    };
     std::string reader; // a shell string that runs its input as code: its arguments reach it
     std::vector<std::string> argv;
     for (size_t i = 0; i < list.size(); ++i) {
@@ -132,7 +141,34 @@ std::vector<std::string> Loader::sub_argv(const toml::array& arr, Step& s, std::
         const util::Location at = m_r.where(*arr.get(i));
         refuse_secret_in_command(at, uses, subject, key);
         const std::string first = uses.empty() ? "" : "{{" + uses.front() + "}}";
-        if (!uses.empty() && roles.role[i] == ArgRole::code) {
+        const std::string code_name = uses.empty() ? "" : code_env_assignment(list[i]);
+        if (!uses.empty() && roles.role[i] != ArgRole::code && in(slots.programs, i) &&
+            value_names_program(list[i])) {
+            // The wrapper before it: the slot listed just before this one.
+            const auto slot = std::find(slots.programs.begin(), slots.programs.end(), i);
+            const size_t before = slot == slots.programs.begin() ? 0 : *(slot - 1);
+            m_r.error(at, subject,
+                      "key " + q(key) + ": " + first + " is the program to run" +
+                          (i == 0 ? std::string(" (argv[0])") : " (after " + list[before] + ")") +
+                          ": the value would choose what runs, as \"$1\" in the command "
+                          "position of shell text would",
+                      "name a fixed program (a path, or {{playbook_dir}}/bin/tool) and pass "
+                      "the value as its argument");
+        } else if (!code_name.empty()) {
+            m_r.error(at, subject,
+                      "key " + q(key) + ": " + first + " is the value of " + code_name +
+                          ", but programs run or load code from " + code_name +
+                          " (docs/security.md): the value would be code",
+                      "pass the value under a name of your own (SHOP_VALUE={{...}}) and let "
+                      "the program read it from there");
+        } else if (!uses.empty() && in(slots.assignments, i) &&
+                   has_reference(list[i].substr(0, list[i].find('=')))) {
+            m_r.error(at, subject,
+                      "key " + q(key) + ": " + first +
+                          " chooses the name of an environment variable (" + list[0] +
+                          "'s NAME=VALUE): the value could set BASH_ENV, LD_PRELOAD, PATH",
+                      "write the name: SHOP_VALUE={{...}}");
+        } else if (!uses.empty() && roles.role[i] == ArgRole::code) {
             m_r.error(at, subject,
                       "key " + q(key) + ": " + first + " inside " + roles.program[i] +
                           " code: a value cannot be kept a value there",
@@ -175,6 +211,26 @@ void Loader::refuse_secret_in_command(const util::Location& at,
                       "pass it through the step's environment: env = { " + env_name + " = \"{{" +
                           v.name + "}}\" } and \"$" + env_name +
                           "\" in the command (or read by the program)");
+        }
+    }
+}
+
+// An action's key that the action puts on a program's command line and records in its state
+// (releases.json, `status`): a secret there would be readable in `ps` and shown in clear.
+void Loader::refuse_secret_in_operand(const toml::node& at, std::string_view text,
+                                      std::string_view subject, std::string_view key) {
+    std::vector<std::string> uses, ignored;
+    m_subst->apply(text, uses, ignored);
+    for (const Variable& v : m_pb.variables) {
+        if (v.secret && std::find(uses.begin(), uses.end(), v.name) != uses.end()) {
+            m_r.error(m_r.where(at), subject,
+                      "key " + q(key) + ": {{" + v.name +
+                          "}} is secret, but the action puts this key on a program's command "
+                          "line (ps, /proc/PID/cmdline) and records it in its state "
+                          "(releases.json, status)",
+                      "a secret goes only where docs/playbook.md allows one (env, a URL, a "
+                      "header, a body, SQL, a DSN); name the " +
+                          std::string(key) + " with a variable that is not secret");
         }
     }
 }

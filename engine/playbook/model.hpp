@@ -43,6 +43,14 @@ enum class Encoding {
     /// and the code of another interpreter (`python3 -c`) takes no value at all. A single
     /// string given this encoding is plain.
     argv,
+    /// A value an action puts on a program's command line and records in its state
+    /// (git_checkout `repo`/`ref`, release_switch `deploy_root`/`to`, service
+    /// `supervisor_conf`): as it is (plain, NUL refused); a {{secret}} is a validation error.
+    operand,
+    /// A service or unit name (`service` `name`): an operand whose value may not make the name a
+    /// pattern or a keyword: an empty value, `*`, `?`, `[`, `]`, `:` (supervisor's
+    /// `GROUP:`), whitespace, or `all` are refused.
+    service_name,
 };
 std::string_view to_string(Encoding e);
 

@@ -185,8 +185,43 @@ bool long_code_option(const std::vector<std::string>& argv, size_t& i, std::stri
     return true;
 }
 
+/// java: what the JVM loads as code — an agent (-javaagent:, -agentpath:, -agentlib:), the
+/// class path and module path (-cp, -classpath, --class-path, -p, --module-path), a boot class
+/// path, -XX: settings (OnError= and OnOutOfMemoryError= run commands), the jar (-jar) or the
+/// main class it runs. The arguments after the main class or jar are data.
+bool java_syntax(const std::vector<std::string>& argv, size_t j, ScriptArg& out) {
+    static const std::vector<std::string_view> path_next{
+        "-cp",  "-classpath", "--class-path", "-p", "--module-path", "--upgrade-module-path",
+        "-jar", "-m",         "--module"};
+    static const std::vector<std::string_view> joined{
+        "-javaagent:", "-agentpath:",   "-agentlib:",     "-Xbootclasspath",
+        "-XX:",        "--class-path=", "--module-path=", "--module="};
+    for (size_t i = j + 1; i < argv.size(); ++i) {
+        const std::string& a = argv[i];
+        if (std::find(path_next.begin(), path_next.end(), a) != path_next.end()) {
+            out.options.push_back(i);
+            out.options.push_back(i + 1);
+            if (a == "-jar" || a == "-m" || a == "--module") {
+                return true; // the program; its arguments follow
+            }
+            ++i;
+        } else if (std::any_of(joined.begin(), joined.end(),
+                               [&](std::string_view p) { return a.starts_with(p); })) {
+            out.options.push_back(i);
+        } else if (!a.starts_with("-")) {
+            out.options.push_back(i); // the main class
+            return true;
+        }
+    }
+    return true;
+}
+
 bool option_program_arguments(const std::vector<std::string>& argv, size_t j, std::string_view prog,
                               ScriptArg& out) {
+    if (prog == "java") {
+        out = {0, false, "java"};
+        return java_syntax(argv, j, out);
+    }
     out = {0, false, std::string(prog)};
     if (prog == "rsync" || prog == "tar" || prog == "gtar" || prog == "bsdtar") {
         return tar_like(argv, j, prog == "rsync", out);

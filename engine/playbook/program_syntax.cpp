@@ -130,7 +130,13 @@ bool git_syntax(const std::vector<std::string>& argv, size_t j, ScriptArg& out) 
             out.options.push_back(++i);
         } else if (a.starts_with("--config-env=") || a.starts_with("--exec-path=")) {
             out.options.push_back(i);
-        } else if (a == "-C" || a == "--git-dir" || a == "--work-tree" || a == "--namespace") {
+        } else if (a == "-C" || a == "--git-dir" || a == "--work-tree") {
+            // The repository a value would choose runs its own configuration (core.fsmonitor,
+            // core.pager, hooks), as GIT_DIR would.
+            out.options.push_back(++i);
+        } else if (a.starts_with("--git-dir=") || a.starts_with("--work-tree=")) {
+            out.options.push_back(i);
+        } else if (a == "--namespace") {
             ++i;
         } else if (!a.starts_with("-")) {
             break;
@@ -296,6 +302,17 @@ std::vector<std::vector<std::string>> simple_commands(std::string_view text) {
         if (c == '\'' || c == '"') {
             quote = c;
             word_started = true;
+        } else if (c == '(' && word_started && !word.empty() && word.back() == '=') {
+            // An array assignment a=(x "$N" y): one word, its elements inside.
+            word += k_array_paren;
+            char in_quote = 0;
+            for (++i; i < text.size() && (in_quote != 0 || text[i] != ')'); ++i) {
+                in_quote = in_quote == 0 && (text[i] == '\'' || text[i] == '"') ? text[i]
+                           : in_quote == text[i]                                ? 0
+                                                                                : in_quote;
+                word += text[i];
+            }
+            word += ')';
         } else if (c == '\\' && i + 1 < text.size()) {
             word += text[++i];
             word_started = true;

@@ -61,6 +61,9 @@ bool option_program_arguments(const std::vector<std::string>& argv, size_t j, st
 std::string_view command_option(std::string_view a);
 /// In simple_commands' words: a `$` that stood in single quotes (not expanded).
 inline constexpr char k_quoted_dollar = '\x01';
+/// In simple_commands' words: the `(` of an unquoted array assignment `a=(x y)`, kept in the
+/// word with its elements (a quoted "a=(...)" keeps a plain `(`).
+inline constexpr char k_array_paren = '\x02';
 /// The simple commands of a shell script as words, quotes removed, redirections dropped:
 /// rough, but never splits inside quotes. `<(` (process substitution) stays a word of its own.
 std::vector<std::vector<std::string>> simple_commands(std::string_view text);

@@ -3,6 +3,7 @@
 // read as "$N", or an argument after the command string read as "$1" — stay data only where
 // the shell expands them as words. Where bash, ksh or zsh evaluate a variable's value again
 // (arithmetic, names, indirection) or run it as a command, the value would be code.
+#include "playbook/code_env.hpp"
 #include "playbook/script_syntax.hpp"
 #include "playbook/variables.hpp"
 
@@ -51,37 +52,46 @@ struct Fed {
     /// An expansion of a fed name in `t` ($N, ${N...}, ${!N}, ${#N}, $1, $@, ${(e)N}).
     bool expands(std::string_view t) const {
         for (size_t i = 0; i + 1 < t.size(); ++i) {
-            if (t[i] != '$') {
-                continue;
-            }
-            size_t k = i + 1;
-            if (t[k] == '{') {
-                ++k;
-                if (k < t.size() && t[k] == '(') { // zsh flags: ${(e)N}, ${(P)N}
-                    k = t.find(')', k);
-                    k = k == std::string_view::npos ? t.size() : k + 1;
-                }
-                while (k < t.size() && (t[k] == '!' || t[k] == '#')) {
-                    ++k;
-                }
-            }
-            size_t e = k;
-            if (e < t.size() && (t[e] == '@' || t[e] == '*')) {
-                ++e;
-            } else if (e < t.size() && std::isdigit(static_cast<unsigned char>(t[e])) != 0) {
-                // $1 is one digit; ${10} all of them.
-                e = t[i + 1] == '{' ? t.find_first_not_of("0123456789", e) : e + 1;
-                e = e == std::string_view::npos ? t.size() : e;
-            } else {
-                while (e < t.size() && ident_char(t[e])) {
-                    ++e;
-                }
-            }
-            if (e > k && name(t.substr(k, e - k))) {
+            if (expands_at(t, i)) {
                 return true;
             }
         }
         return false;
+    }
+
+    /// The expansion that begins at t[i] (a `$`) is one of a fed name.
+    bool expands_at(std::string_view t, size_t i) const {
+        if (i + 1 >= t.size() || t[i] != '$') {
+            return false;
+        }
+        size_t k = i + 1;
+        if (t[k] == '{') {
+            ++k;
+            if (k < t.size() && t[k] == '(') { // zsh flags: ${(e)N}, ${(P)N}
+                k = t.find(')', k);
+                k = k == std::string_view::npos ? t.size() : k + 1;
+            }
+            while (k < t.size() && (t[k] == '!' || t[k] == '#')) {
+                ++k;
+            }
+        }
+        // zsh's ${~N}, $~N (a glob pattern), ${=N}, ${^N}: still an expansion of N.
+        while (k < t.size() && (t[k] == '~' || t[k] == '=' || t[k] == '^')) {
+            ++k;
+        }
+        size_t e = k;
+        if (e < t.size() && (t[e] == '@' || t[e] == '*')) {
+            ++e;
+        } else if (e < t.size() && std::isdigit(static_cast<unsigned char>(t[e])) != 0) {
+            // $1 is one digit; ${10} all of them.
+            e = t[i + 1] == '{' ? t.find_first_not_of("0123456789", e) : e + 1;
+            e = e == std::string_view::npos ? t.size() : e;
+        } else {
+            while (e < t.size() && ident_char(t[e])) {
+                ++e;
+            }
+        }
+        return e > k && name(t.substr(k, e - k));
     }
 
     /// A command word the value chooses: the expansion is the program's name, not only the
@@ -249,6 +259,9 @@ std::string arithmetic_use(std::string_view t, const Fed& fed) {
                 }
                 bracket_clear = end;
             }
+        } else if (t.substr(i, 2) == "$~" && fed.expands_at(t, i)) {
+            return "a zsh glob pattern $~name (a glob qualifier (e:...:) or (+cmd) in the value "
+                   "runs code)";
         } else if (t.substr(i, 2) == "${") {
             size_t k = i + 2;
             while (k < t.size() && (ident_char(t[k]) || t[k] == '@' || t[k] == '*')) {
@@ -261,6 +274,15 @@ std::string arithmetic_use(std::string_view t, const Fed& fed) {
                     return "a substring offset or length ${v:offset:length}";
                 }
                 brace_clear = end;
+            }
+            if (t.substr(i + 2, 1) == "~" && fed.expands_at(t, i)) {
+                return "a zsh glob pattern ${~name} (a glob qualifier (e:...:) or (+cmd) in "
+                       "the value runs code)";
+            }
+            if (const size_t end = match[i + 1];
+                end < t.size() && t.substr(end - 2, 2) == "@P" &&
+                fed.expands_at(std::string(t.substr(i, end - i - 2)) + "}", 0)) {
+                return "a prompt expansion ${name@P} (the value's $(...) and `...` run)";
             }
             // fed.expands("$" + t.substr(i + 3)): the expansion its `$` starts, and the rest.
             if (t.substr(i + 2, 1) == "!" && (prepended_expands(i + 3) || suffix_expands(i + 3))) {
@@ -289,6 +311,15 @@ std::string name_use(const std::vector<std::string>& words, size_t j, const Fed&
     if (b == "eval" || b == "let" || b == "unset" || b == "mapfile" || b == "readarray" ||
         b == "getopts" || b == "source" || b == "." || b == "trap" || b == "alias") {
         return any_from(j + 1) ? b + " (its arguments are names, arithmetic or code)" : "";
+    }
+    // Builtins whose arguments become code or a program: compgen/complete -W (each word is
+    // expanded again, $(...) included), -C and -F (a command, a function), hash -p (the program
+    // a name runs), enable -f (a shared object loaded), bind -x, fc -e, zsh's sched and
+    // zmodload.
+    static const std::vector<std::string_view> coding{
+        "compgen", "complete", "compopt", "hash", "enable", "bind", "fc", "sched", "zmodload"};
+    if (std::find(coding.begin(), coding.end(), b) != coding.end()) {
+        return any_from(j + 1) ? b + " (its arguments become code or the program a name runs)" : "";
     }
     if (b == "printf" || b == "wait") {
         for (size_t k = j + 1; k < words.size(); ++k) {
@@ -330,6 +361,13 @@ std::string name_use(const std::vector<std::string>& words, size_t j, const Fed&
                 continue;
             }
             const size_t eq = w.find('=');
+            if (eq != std::string::npos && w.compare(eq, 2, "=(") == 0 &&
+                fed.expands(std::string_view(w).substr(eq))) {
+                // `declare -a "a=($N)"`: the argument, expanded, is parsed again as a
+                // compound assignment (an unquoted a=(...) keeps its `(` apart: k_array_paren).
+                return b + " with a quoted compound assignment \"name=(...)\" (parsed again "
+                           "as shell words: the value's $(...) runs)";
+            }
             if (fed.expands(evaluated_values || eq == std::string::npos
                                 ? std::string_view(w)
                                 : std::string_view(w).substr(0, eq))) {
@@ -351,9 +389,61 @@ bool runs_next(const std::vector<std::string>& words, size_t j) {
     return w == "exec" || w == "builtin" || w == "coproc" || detail::is_wrapper(w);
 }
 
+/// `NAME=VALUE` with NAME an environment name that is code (code_env.cpp) and VALUE a fed
+/// expansion, anywhere in a command: an assignment prefix (`BASH_ENV="$1" bash -c x`), a
+/// plain assignment (`PS4=$N`), export/declare/local, env/sudo operands.
+std::string code_name_assignment(const std::vector<std::string>& words, const Fed& fed) {
+    for (const std::string& w : words) {
+        const size_t eq = w.find('=');
+        if (eq == std::string::npos || eq == 0 || !ident_start(w[0])) {
+            continue;
+        }
+        const std::string_view name = std::string_view(w).substr(0, eq);
+        if (std::all_of(name.begin(), name.end(), ident_char) && is_code_env_name(name) &&
+            fed.expands(std::string_view(w).substr(eq + 1))) {
+            return "the value of " + std::string(name) +
+                   ", which programs run as code or load code from (docs/security.md)";
+        }
+    }
+    return "";
+}
+
+/// zsh's GLOB_SUBST (setopt globsubst, set -o glob_subst, emulate sh/ksh): every unquoted
+/// expansion is then a pattern, and a glob qualifier in it (`*(e:CODE:)`) runs code.
+bool turns_on_glob_subst(const std::vector<std::vector<std::string>>& commands) {
+    auto normal = [](std::string w) {
+        std::string out;
+        for (char c : w) {
+            if (c != '_') {
+                out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            }
+        }
+        return out;
+    };
+    for (const auto& words : commands) {
+        if (words.empty()) {
+            continue;
+        }
+        for (size_t k = 1; k < words.size(); ++k) {
+            const std::string w = normal(words[k]);
+            if ((words[0] == "setopt" || words[0] == "set") && w == "globsubst") {
+                return true;
+            }
+            if (words[0] == "emulate" && (w == "sh" || w == "ksh")) {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
 std::string misuse(std::string_view script, const Fed& fed, int depth) {
     if (std::string a = arithmetic_use(script, fed); !a.empty()) {
         return a;
+    }
+    if (turns_on_glob_subst(detail::simple_commands(script)) && fed.expands(script)) {
+        return "zsh's GLOB_SUBST option (setopt globsubst, emulate sh/ksh: an unquoted "
+               "expansion is a glob pattern, and a qualifier (e:...:) in the value runs code)";
     }
     static const std::vector<std::string_view> keywords{
         "{", "}", "!", "if", "then", "else", "elif", "do", "while", "until", "time"};
@@ -363,6 +453,9 @@ std::string misuse(std::string_view script, const Fed& fed, int depth) {
                ((words[j].find('=') != std::string::npos && ident_start(words[j][0])) ||
                 std::find(keywords.begin(), keywords.end(), words[j]) != keywords.end())) {
             ++j;
+        }
+        if (std::string c = code_name_assignment(words, fed); !c.empty()) {
+            return c;
         }
         if (j >= words.size()) {
             continue;
@@ -461,6 +554,18 @@ std::string fed_value_use(std::string_view script, const std::vector<std::string
                           bool positional) {
     if (names.empty() && !positional) {
         return "";
+    }
+    // A function's arguments and `set -- "$N"` make the positional parameters copies too.
+    if (!positional && !names.empty()) {
+        const Fed fed{copies(script, names, false), false};
+        const bool defines_function = script.find("()") != std::string_view::npos ||
+                                      script.find("function ") != std::string_view::npos;
+        for (const auto& words : detail::simple_commands(script)) {
+            const bool sets = !words.empty() && words[0] == "set";
+            const bool fed_word = std::any_of(words.begin() + (words.empty() ? 0 : 1), words.end(),
+                                              [&](const std::string& w) { return fed.expands(w); });
+            positional = positional || (fed_word && (sets || defines_function));
+        }
     }
     const std::vector<std::string> all = copies(script, names, positional);
     if (std::string m = misuse(script, Fed{all, positional}, 0); !m.empty()) {

@@ -45,6 +45,33 @@ std::string pipe_name_problem(std::string_view before, std::string_view value, b
     return "";
 }
 
+/// What makes a service name from a value select more than the one service it names:
+/// systemctl expands glob patterns in unit names (systemctl(1), "PARAMETER SYNTAX"),
+/// supervisorctl reads `GROUP:`, `GROUP:*` and `all` as many programs; an empty value leaves
+/// the rest of the name (`shop:{{svc}}` is the group `shop:`).
+std::string service_name_problem(std::string_view value) {
+    if (value.empty()) {
+        return "is empty: the service name would be what is left of it (`shop:` is supervisor's "
+               "whole group shop); a service name takes a non-empty value";
+    }
+    if (value == "all") {
+        return "is \"all\": supervisorctl reads it as every program";
+    }
+    if (const size_t bad = value.find_first_of("*?[]: \t\r\n"); bad != std::string_view::npos) {
+        const char c = value[bad];
+        return std::string("holds ") +
+               (c == ':' ? "':' (supervisor's GROUP:NAME syntax: `shop:` is every program of "
+                           "the group)"
+                : c == ' ' || c == '\t' || c == '\r' || c == '\n'
+                    ? "whitespace (supervisorctl splits its command line again)"
+                    : "'" + std::string(1, c) +
+                          "' (a glob pattern: systemctl and supervisorctl would act on every "
+                          "matching service)") +
+               "; a service name from a value names one service";
+    }
+    return "";
+}
+
 } // namespace
 
 std::string_view to_string(Encoding e) {
@@ -67,6 +94,10 @@ std::string_view to_string(Encoding e) {
         return "argv";
     case Encoding::dsn:
         return "dsn";
+    case Encoding::operand:
+        return "operand";
+    case Encoding::service_name:
+        return "service_name";
     }
     return "plain";
 }
@@ -330,6 +361,23 @@ Substitution Substituter::apply(std::string_view text, Encoding encoding,
             if (auto why = pipe_name_problem(out.text, value, pos >= text.size()); !why.empty()) {
                 problems.push_back("the value of " + ref + " " + why);
                 break;
+            }
+            out.text += value;
+            break;
+        case Encoding::operand:
+            if (!refuse_nul("a program argument")) {
+                out.text += value;
+            }
+            break;
+        case Encoding::service_name:
+            if (refuse_nul("a program argument")) {
+                break;
+            }
+            if (std::find(m_unknown.begin(), m_unknown.end(), name) == m_unknown.end()) {
+                if (auto why = service_name_problem(value); !why.empty()) {
+                    problems.push_back("the value of " + ref + " " + why);
+                    break;
+                }
             }
             out.text += value;
             break;

@@ -106,6 +106,16 @@ struct ArgRoles {
 /// script) hides nothing. Where readings disagree, code wins over shell, shell over data.
 ArgRoles argument_roles(const std::vector<std::string>& argv);
 
+/// Where an argv array names the program that runs (program_position.cpp): argv[0] and, after
+/// each wrapper (env, sudo, timeout, nice, xargs, setsid, stdbuf, chroot, flock, systemd-run,
+/// ...), the element its options and fixed operands leave for the program — in a chain
+/// (`timeout 5 sudo -u app PROG`). `assignments`: env's and sudo's NAME=VALUE operands.
+struct ProgramSlots {
+    std::vector<size_t> programs;
+    std::vector<size_t> assignments;
+};
+ProgramSlots program_slots(const std::vector<std::string>& argv);
+
 /// The program in a shell script that runs what it reads (its standard input, a here-string, a
 /// process substitution, /dev/stdin) as code — `| sh`, `| bash -s`, `bash <<<`, `python3 -`,
 /// `source /dev/stdin`, `| psql`, `| xargs sh -c`, `ssh HOST` without a command, `at` — or

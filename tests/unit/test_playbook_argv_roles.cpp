@@ -179,7 +179,8 @@ TEST_SUITE("playbook") {
             {{"git", "config", "core.sshCommand", "X"}, 3, ArgRole::code},
             {{"git", "config", "user.email", "X"}, 3, ArgRole::data},
             {{"git", "commit", "-m", "X"}, 3, ArgRole::data},
-            {{"git", "-C", "X", "checkout", "main"}, 2, ArgRole::data},
+            {{"git", "-C", "X", "checkout", "main"}, 2, ArgRole::code}, // brk30/02: its config runs
+            {{"git", "-C", "/srv/repo", "checkout", "X"}, 4, ArgRole::data},
             {{"rsync", "-e", "X", "a", "b:"}, 2, ArgRole::code},
             {{"rsync", "-avze", "X", "a", "b:"}, 2, ArgRole::code},
             {{"rsync", "--rsh=X", "a", "b:"}, 1, ArgRole::code},

@@ -773,7 +773,7 @@ TEST_SUITE("playbook") {
         }
         for (int s = 0; s < 4; ++s) {
             text += "[[step]]\nid = \"s" + std::to_string(s) +
-                    "\"\naction = \"exec\"\nargv = [\"{{v0}}\", \"{{v1}}\", \"{{v2}}\", "
+                    "\"\naction = \"exec\"\nargv = [\"echo\", \"{{v0}}\", \"{{v1}}\", \"{{v2}}\", "
                     "\"{{v3}}\", \"{{v4}}\"]\n";
         }
         auto ds = f.errors(text);

@@ -204,7 +204,7 @@ TEST_SUITE("playbook") {
               {{"-ne", "X"}, ArgRole::code},
               {{"-MPOSIX", "-e", "X"}, ArgRole::code},
               {{"-M", "X", "script.pl"}, ArgRole::code},
-              {{"-I", "X", "script.pl"}, ArgRole::data},
+              {{"-I", "X", "script.pl"}, ArgRole::code}, // brk30/02: where modules load from
               {{"script.pl", "X"}, ArgRole::data}}},
             {"python3",
              {{{"-Sc", "X"}, ArgRole::code},
