@@ -122,8 +122,11 @@ std::unique_ptr<state::RunLease> take_lock(state::Store& store, const StateDir& 
     auto attempt =
         fence != nullptr ? store.acquire_fenced_lease(me, *fence) : store.acquire_lease(me);
     if (!attempt.lease) {
+        const auto holder = attempt.holder.value_or(state::Holder{});
         throw util::Error("another run holds the lock of " + state_where(sd) + ": " +
-                              describe(attempt.holder.value_or(state::Holder{})),
+                              (holder.pid == 0 && holder.run_id.empty()
+                                   ? std::string("a run that has not said who it is yet")
+                                   : describe(holder)),
                           util::ExitCode::locked,
                           "wait for it to finish, or see: rollback status" + state_args(sd));
     }

@@ -8,12 +8,14 @@
 #include "util/files.hpp"
 #include "util/secrets.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <vector>
 
 namespace rollback::cli {
 
@@ -41,6 +43,52 @@ StateDir from_config(const config::Config& cfg) {
         return StateDir{normal(cfg.state_dir), "state of " + cfg.file.string(), cfg.shared_state};
     }
     return StateDir{normal(cfg.state_dir), "state_dir of " + cfg.file.string(), std::nullopt};
+}
+
+/// The layout before the one rule: a person's `run -p PLAYBOOK` kept its state in `.rollback/`
+/// beside the playbook. When the rule now chooses another directory (the configuration's) and
+/// that older one still holds runs or a run lock, it is never silently left behind: an
+/// unfinished run there would be started over, and `history` would lose its runs. Refuses
+/// (util::Error, exit 2, nothing done) naming it and how to move it.
+void refuse_older_layout(const StateDir& chosen, const std::vector<fs::path>& playbooks) {
+    for (const auto& playbook : playbooks) {
+        if (playbook.empty()) {
+            continue;
+        }
+        const fs::path older = normal(playbook).parent_path() / ".rollback";
+        std::error_code ec;
+        if (older == chosen.dir || !fs::is_directory(older, ec)) {
+            continue;
+        }
+        std::vector<std::string> runs;
+        for (const auto& e : fs::directory_iterator(older / "runs", ec)) {
+            if (e.path().extension() == ".jsonl") {
+                runs.push_back(e.path().stem().string());
+            }
+        }
+        std::sort(runs.begin(), runs.end());
+        const bool locked = fs::exists(older / "lock.json", ec);
+        if (runs.empty() && !locked) {
+            continue;
+        }
+        std::string what = older.string() +
+                           " (the older layout: state beside the playbook) holds " +
+                           std::to_string(runs.size()) + " run(s)";
+        if (locked) {
+            what += " and a run lock (lock.json: a run there is running or did not finish)";
+        }
+        const std::string there = " --state-dir " + older.string();
+        throw util::Error(what + ", but the state directory is now " + chosen.dir.string() + " (" +
+                              chosen.origin + "): its runs would be ignored",
+                          util::ExitCode::invalid,
+                          "finish what is there first (rollback status" + there +
+                              (locked ? "; rollback resume RUN_ID" + there : std::string()) +
+                              "), then move its runs into the state directory: mkdir -p " +
+                              (chosen.dir / "runs").string() + " && mv " +
+                              (older / "runs").string() + "/* " + (chosen.dir / "runs").string() +
+                              "/ && mv " + older.string() + " " + older.string() +
+                              ".moved   (docs/config.md \"The state directory\")");
+    }
 }
 
 } // namespace
@@ -83,7 +131,10 @@ StateDir resolve_state_dir(const CommonOptions& common, const fs::path& playbook
         return *sd;
     }
     if (auto file = find_config(common, playbook)) {
-        return from_config(config::load(*file));
+        const auto cfg = config::load(*file);
+        StateDir sd = from_config(cfg);
+        refuse_older_layout(sd, {playbook, cfg.playbook});
+        return sd;
     }
     if (!playbook.empty()) {
         return StateDir{normal(playbook).parent_path() / ".rollback", "beside the playbook",
@@ -162,7 +213,9 @@ StateDir resolve_state_dir(const CommonOptions& common, const config::Config& cf
     if (auto sd = explicit_state_dir(common)) {
         return *sd;
     }
-    return from_config(cfg);
+    StateDir sd = from_config(cfg);
+    refuse_older_layout(sd, {cfg.playbook});
+    return sd;
 }
 
 } // namespace rollback::cli

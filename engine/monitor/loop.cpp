@@ -467,6 +467,30 @@ util::SystemTime Loop::schedule_next(bool boundary) {
     return m_tick_at + settle_delay(interval);
 }
 
+void Loop::iterate_local(bool boundary) {
+    try {
+        iterate(boundary);
+        if (m_state_failing) {
+            m_state_failing = false;
+            log::info("monitor: the state directory can be written again");
+            m_env.out.say("the state directory can be written again");
+        }
+    } catch (const util::Error& e) {
+        if (e.code() != util::ExitCode::state_unwritable || m_once) {
+            throw; // `monitor --once`: exit 7, with the hint
+        }
+        // A full or read-only state directory: this tick acted on nothing it could not record
+        // (the record is kept before any run starts); the next tick tries again.
+        log::warn("monitor: {}", e.what());
+        if (!m_state_failing) {
+            m_state_failing = true;
+            m_env.out.problem(std::string(e.what()) +
+                              ": acting on nothing it cannot record; retrying every tick (" +
+                              e.hint() + ")");
+        }
+    }
+}
+
 int Loop::run(const std::function<bool()>& take_reload) {
     // `boundary`: this iteration is a tick; otherwise the server woke the loop for alerts.
     bool boundary = true;
@@ -475,7 +499,7 @@ int Loop::run(const std::function<bool()>& take_reload) {
             reload();
         }
         if (m_leadership == nullptr) {
-            iterate(boundary);
+            iterate_local(boundary);
         } else {
             iterate_shared(boundary);
         }

@@ -202,6 +202,10 @@ class Loop {
     /// iterate() for a monitor sharing its state: a store that does not answer (a server
     /// restarting) makes the tick act on nothing, said once, and the loop goes on.
     void iterate_shared(bool boundary);
+    /// iterate() for a monitor on a local state directory: a tick whose records the directory
+    /// refuses (disk full, read-only: exit 7) is said once and tried again at the next tick;
+    /// `--once` stops with it.
+    void iterate_local(bool boundary);
     void take_alerts(bool evaluate);
     /// The alerts a previous monitor held active (state::ActiveAlerts): a restart forgets no
     /// incident (its resolution resolves it; a re-sent notification is a repeat). Unreadable:
@@ -256,7 +260,7 @@ class Loop {
     /// A run this monitor started or resumed that stopped unfinished (exit 7) while it led:
     /// resumed by resume_left_run once the run lock is free, even when no holder is recorded.
     std::optional<std::string> m_left_run;
-    bool m_state_failing = false; ///< the shared state did not answer at the last iteration
+    bool m_state_failing = false; ///< the state did not answer (or could not be written) last time
     /// A trigger whose run did not start because the state store failed, retried at every tick
     /// while its condition fires (docs/decision.md "trigger and monitor").
     struct PendingTrigger {

@@ -19,12 +19,47 @@ namespace rollback::state {
 
 namespace fs = std::filesystem;
 
+namespace {
+
+/// Runs `write` (a write of a file in the state directory `dir`); a failure (disk full,
+/// read-only, no permission) becomes util::Error exit 7 (state unwritable) with the hint every
+/// command gives for it, never a raw temp-file error or an internal error (README, exit codes).
+template <typename F>
+auto writing(const fs::path& dir, const fs::path& file, F write) -> decltype(write()) {
+    auto unwritable = [&](const std::string& error) {
+        // The cause (the last part of the error: "No space left on device"), on the file meant,
+        // not on the temporary file it was written to first.
+        const auto colon = error.rfind(": ");
+        const std::string why = colon == std::string::npos ? error : error.substr(colon + 2);
+        return util::Error("the state directory cannot be written: cannot write " + file.string() +
+                               ": " + why,
+                           util::ExitCode::state_unwritable,
+                           "nothing was done; make " + dir.string() +
+                               " writable (free space, permissions, a read-write mount) or "
+                               "choose another with --state-dir");
+    };
+    try {
+        return write();
+    } catch (const util::Error& e) {
+        if (e.code() == util::ExitCode::state_unwritable) {
+            throw;
+        }
+        throw unwritable(e.what());
+    } catch (const fs::filesystem_error& e) {
+        throw unwritable(e.code().message());
+    }
+}
+
+} // namespace
+
 std::string LocalStore::put_record(const decision::DecisionRecord& r) {
-    const fs::path dir = dir_ / "decisions";
-    fs::create_directories(dir);
-    const fs::path p = dir / (decision::record_id(r) + ".json");
-    util::write_file_atomic(p, decision::to_json(r) + "\n");
-    return p.string();
+    return writing(dir_, dir_ / "decisions", [&] {
+        const fs::path dir = dir_ / "decisions";
+        fs::create_directories(dir);
+        const fs::path p = dir / (decision::record_id(r) + ".json");
+        util::write_file_atomic(p, decision::to_json(r) + "\n");
+        return p.string();
+    });
 }
 
 decision::DecisionRecord LocalStore::record(const std::string& id) const {
@@ -98,8 +133,10 @@ fs::path LocalStore::approval_path(const std::string& decision_id) const {
 
 void LocalStore::put_approval(const ApprovalRequest& a) {
     const fs::path p = approval_path(a.decision_id);
-    fs::create_directories(dir_ / "approvals");
-    util::write_file_atomic(p, approval_json(a) + "\n");
+    writing(dir_, p, [&] {
+        fs::create_directories(dir_ / "approvals");
+        util::write_file_atomic(p, approval_json(a) + "\n");
+    });
 }
 
 std::optional<ApprovalRequest> LocalStore::approval(const std::string& decision_id) const {
@@ -138,7 +175,8 @@ std::optional<decision::BaselineBook> LocalStore::baselines() const {
 }
 
 void LocalStore::put_baselines(const decision::BaselineBook& book) {
-    util::write_file_atomic(dir_ / "baselines.json", book.to_json() + "\n");
+    writing(dir_, dir_ / "baselines.json",
+            [&] { util::write_file_atomic(dir_ / "baselines.json", book.to_json() + "\n"); });
 }
 
 std::vector<ActiveAlert> LocalStore::active_alerts() const {
@@ -150,20 +188,24 @@ std::vector<ActiveAlert> LocalStore::active_alerts() const {
 }
 
 void LocalStore::put_active_alerts(const std::vector<ActiveAlert>& alerts) {
-    util::write_file_atomic(dir_ / "alerts.json", active_alerts_json(alerts) + "\n");
+    writing(dir_, dir_ / "alerts.json", [&] {
+        util::write_file_atomic(dir_ / "alerts.json", active_alerts_json(alerts) + "\n");
+    });
 }
 
 std::string LocalStore::put_deploy_marker(const DeployMarker& m) {
-    fs::create_directories(dir_);
-    const std::string line = deploy_marker_json(m);
-    const fs::path latest = dir_ / "deploy.json";
-    util::write_file_atomic(latest, line + "\n");
-    // The history of markers: "once per release" decisions and baselines look back at it.
-    const fs::path history = dir_ / "deploys.jsonl";
-    if (!util::append_line(history, line)) {
-        throw util::Error("cannot append to " + history.string(), util::ExitCode::run_failed);
-    }
-    return latest.string();
+    return writing(dir_, dir_ / "deploy.json", [&] {
+        fs::create_directories(dir_);
+        const std::string line = deploy_marker_json(m);
+        const fs::path latest = dir_ / "deploy.json";
+        util::write_file_atomic(latest, line + "\n");
+        // The history of markers: "once per release" decisions and baselines look back at it.
+        const fs::path history = dir_ / "deploys.jsonl";
+        if (!util::append_line(history, line)) {
+            throw util::Error("cannot append to " + history.string(), util::ExitCode::run_failed);
+        }
+        return latest.string();
+    });
 }
 
 std::optional<DeployMarker> LocalStore::deploy_marker() const {
@@ -201,8 +243,10 @@ std::vector<BadRelease> LocalStore::bad_releases() const {
 
 void LocalStore::record_bad_release(const BadRelease& bad) {
     auto all = with_bad_release(bad_releases(), bad);
-    fs::create_directories(dir_);
-    util::write_file_atomic(dir_ / "releases.json", bad_releases_json(all) + "\n");
+    writing(dir_, dir_ / "releases.json", [&] {
+        fs::create_directories(dir_);
+        util::write_file_atomic(dir_ / "releases.json", bad_releases_json(all) + "\n");
+    });
 }
 
 namespace {
@@ -405,7 +449,8 @@ std::optional<std::string> LocalStore::policy_memory_document() const {
 }
 
 void LocalStore::put_policy_memory_document(const std::string& doc) {
-    util::write_file_atomic(dir_ / "monitor-policy.json", doc + "\n");
+    writing(dir_, dir_ / "monitor-policy.json",
+            [&] { util::write_file_atomic(dir_ / "monitor-policy.json", doc + "\n"); });
 }
 
 std::string LocalStore::policy_memory_location() const {

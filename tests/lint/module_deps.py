@@ -2,7 +2,10 @@
 # SPDX-License-Identifier: MIT
 """The dependency rule of docs/architecture.md, enforced: a file of engine/<m>/ includes only
 headers of <m> and of the modules <m> links (transitively), as CMakeLists.txt's
-rollback_module(<m> DEPS ...) declares them. Prints every violation (file:line: ...); exit 1."""
+rollback_module(<m> DEPS ...) declares them. Every file under engine/<m>/ (sub-folders too) and
+every include form is checked: "m/x.hpp", <m/x.hpp>, and relative ones ("../m/x.hpp") resolved
+as the compiler does (the including file's folder first for quotes, then engine/, which is on
+every target's include path). Prints every violation (file:line: ...); exit 1."""
 import os
 import re
 import sys
@@ -27,6 +30,29 @@ def closure(m, seen=None):
 
 engine = os.path.join(root, "engine")
 modules = sorted(d for d in os.listdir(engine) if os.path.isdir(os.path.join(engine, d)))
+SOURCES = (".cpp", ".hpp", ".h", ".cc", ".hh", ".ipp", ".inl")
+INCLUDE = re.compile(r'\s*#\s*include\s*(?:"([^"]+)"|<([^>]+)>)')
+
+
+def included_module(including_dir, quoted, target):
+    """The module (engine/ folder) an include reaches, or None (a system or library header)."""
+    candidates = []
+    if quoted:
+        candidates.append(os.path.normpath(os.path.join(including_dir, target)))
+    candidates.append(os.path.normpath(os.path.join(engine, target)))
+    chosen = next((c for c in candidates if os.path.exists(c)), None)
+    if chosen is None:
+        # A header that does not exist (yet): judge it by the path it names from engine/.
+        chosen = candidates[-1] if not quoted or "/" in target else None
+    if chosen is None:
+        return None
+    rel = os.path.relpath(chosen, engine)
+    if rel.startswith(".."):
+        return None
+    first = rel.split(os.sep)[0]
+    return first if first in modules else None
+
+
 bad = 0
 for m in modules:
     if m not in deps:
@@ -34,13 +60,23 @@ for m in modules:
         bad += 1
         continue
     allowed = closure(m) | {m}
-    for name in sorted(os.listdir(os.path.join(engine, m))):
-        path = os.path.join(engine, m, name)
-        for n, line in enumerate(open(path, encoding="utf-8"), 1):
-            inc = re.match(r'\s*#\s*include\s+"([a-z_]+)/', line)
-            if inc and inc.group(1) in modules and inc.group(1) not in allowed:
-                print(f"engine/{m}/{name}:{n}: includes {inc.group(1)}/, which {m}/ does not link "
-                      f"(it links: {', '.join(sorted(allowed - {m})) or 'nothing'})")
-                bad += 1
+    for folder, subdirs, files in os.walk(os.path.join(engine, m)):
+        subdirs.sort()
+        for name in sorted(files):
+            if not name.endswith(SOURCES):
+                continue
+            path = os.path.join(folder, name)
+            shown = os.path.relpath(path, root)
+            for n, line in enumerate(open(path, encoding="utf-8", errors="replace"), 1):
+                inc = INCLUDE.match(line)
+                if not inc:
+                    continue
+                quoted = inc.group(1) is not None
+                target = inc.group(1) if quoted else inc.group(2)
+                to = included_module(folder, quoted, target)
+                if to is not None and to not in allowed:
+                    print(f"{shown}:{n}: includes {to}/, which {m}/ does not link "
+                          f"(it links: {', '.join(sorted(allowed - {m})) or 'nothing'})")
+                    bad += 1
 print(f"module_deps: {len(modules)} modules, {bad} violations")
 sys.exit(1 if bad else 0)

@@ -13,4 +13,18 @@ if out=$(python3 "$src/tests/lint/module_deps.py" "$work"); then
 fi
 grep -q 'engine/decision/condition.cpp:[0-9]*: includes cli/, which decision/ does not link' <<<"$out" \
   || { echo "$out"; echo "FAIL: wrong report"; exit 1; }
-echo "ok: a planted violation is reported"
+# Every form that reaches another module's header: angle brackets, a relative path, and a file
+# in a sub-folder of a module.
+cp "$src/engine/decision/condition.cpp" "$work/engine/decision/condition.cpp"
+python3 "$src/tests/lint/module_deps.py" "$work" >/dev/null || { echo "FAIL: scratch copy not clean"; exit 1; }
+printf '#include <state/store.hpp>\n#include "../cli/state_dir.hpp"\n' >> "$work/engine/decision/window.cpp"
+mkdir -p "$work/engine/decision/sub"
+printf '#include "../../cli/main.hpp"\n#include <boost/json.hpp>\n#include "../window.hpp"\n' > "$work/engine/decision/sub/x.cpp"
+out=$(python3 "$src/tests/lint/module_deps.py" "$work") && { echo "$out"; echo "FAIL: not reported"; exit 1; }
+for want in 'engine/decision/window.cpp:[0-9]*: includes state/' \
+            'engine/decision/window.cpp:[0-9]*: includes cli/' \
+            'engine/decision/sub/x.cpp:1: includes cli/'; do
+  grep -q "$want" <<<"$out" || { echo "$out"; echo "FAIL: missing: $want"; exit 1; }
+done
+[ "$(grep -c 'includes' <<<"$out")" = 3 ] || { echo "$out"; echo "FAIL: a wrong report"; exit 1; }
+echo "ok: a planted violation is reported (quoted, angle, relative, sub-folder)"

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+#include "state/holder_alive.hpp"
 #include "state/local_lock.hpp"
 #include "support/temp_dir.hpp"
 #include "util/files.hpp"
@@ -273,5 +274,70 @@ TEST_SUITE("state") {
         REQUIRE(b.lock);
         REQUIRE(b.stale);
         CHECK(b.stale->run_id == "20261126T143500Z-dddddd");
+    }
+}
+
+TEST_SUITE("state") {
+    TEST_CASE("the lock file removed under a live holder: still live, never offered as dead") {
+        test::TempDir tmp;
+        auto state_dir = tmp.path();
+        const std::string run_id = "20261206T180000Z-aaaaaa";
+        pid_t pid = spawn_holder(state_dir, run_id);
+        std::filesystem::remove(state_dir / "lock"); // an operator's "rm stale lock"
+
+        auto live = live_holder(state_dir);
+        REQUIRE(live);
+        CHECK(live->pid == pid);
+        CHECK(is_run_live(state_dir, run_id));
+        CHECK_FALSE(stale_holder(state_dir));
+        auto refused = acquire(state_dir, this_process_holder("20261206T180001Z-bbbbbb", "next"));
+        CHECK_FALSE(refused.lock);
+        CHECK_FALSE(refused.stale);
+        REQUIRE(refused.holder);
+        CHECK(refused.holder->pid == pid);
+        CHECK(refused.holder->run_id == run_id);
+
+        kill_and_reap(pid); // now it is dead: its lock.json is the evidence of an unfinished run
+        CHECK_FALSE(live_holder(state_dir));
+        auto taken = acquire(state_dir, this_process_holder("20261206T180002Z-cccccc", "after"));
+        REQUIRE(taken.lock);
+        REQUIRE(taken.stale);
+        CHECK(taken.stale->run_id == run_id);
+    }
+
+    TEST_CASE("a dead holder whose pid now belongs to another process is dead") {
+        test::TempDir tmp;
+        pid_t other = ::fork(); // stands for the process that got the dead holder's pid
+        REQUIRE(other >= 0);
+        if (other == 0) {
+            for (;;) {
+                ::pause();
+            }
+        }
+        Holder dead = this_process_holder("20261206T170000Z-dead01", "old dead run");
+        dead.pid = other; // a lock.json without proc_start: `started` decides
+        dead.started = "2026-12-06T17:00:00.000Z";
+        util::write_file_atomic(tmp / "lock.json", boost::json::serialize(to_json(dead)));
+        CHECK_FALSE(holder_alive_here(dead, 0));
+        CHECK_FALSE(live_holder(tmp.path()));
+        REQUIRE(stale_holder(tmp.path()));
+
+        Holder recorded = this_process_holder("20261206T170000Z-dead02", "recorded start");
+        recorded.pid = other;
+        const auto ticks = process_start_ticks(other);
+        REQUIRE(ticks);
+        CHECK_FALSE(holder_alive_here(recorded, *ticks + 1)); // another process
+        CHECK(holder_alive_here(recorded, *ticks));           // the very process: alive
+
+        // A starter facing a busy flock and the dead lock.json does not name the dead run.
+        pid_t holder = spawn_holder(tmp / "busy", "20261206T180000Z-live00");
+        util::write_file_atomic(tmp / "busy" / "lock.json", boost::json::serialize(to_json(dead)));
+        auto refused = acquire(tmp / "busy", this_process_holder("20261206T180001Z-xxxxxx", "x"));
+        CHECK_FALSE(refused.lock);
+        REQUIRE(refused.holder);
+        CHECK(refused.holder->run_id != "20261206T170000Z-dead01");
+        CHECK(refused.holder->pid != other);
+        kill_and_reap(holder);
+        kill_and_reap(other);
     }
 }

@@ -307,3 +307,30 @@ TEST_SUITE("state") {
         CHECK(line.find("\"record\":\"" + decision::record_id(r) + "\"") != std::string::npos);
     }
 }
+
+TEST_SUITE("state") {
+    TEST_CASE("LocalStore: a state directory it cannot write is exit 7 with the hint") {
+        test::TempDir dir;
+        state::LocalStore store(dir.path());
+        // Files where its directories go: every write fails, as on a full or read-only disk.
+        util::write_file_atomic(dir / "approvals", "not a directory\n");
+        util::write_file_atomic(dir / "decisions", "not a directory\n");
+        fs::create_directories(dir / "deploy.json");
+        state::ApprovalRequest a;
+        a.decision_id = "d1";
+        auto expect_unwritable = [&](auto write) {
+            try {
+                write();
+                FAIL("the write did not fail");
+            } catch (const util::Error& e) {
+                CHECK(e.code() == util::ExitCode::state_unwritable);
+                CHECK(std::string(e.what()).rfind("the state directory cannot be written: ", 0) ==
+                      0);
+                CHECK(e.hint().find("--state-dir") != std::string::npos);
+            }
+        };
+        expect_unwritable([&] { store.put_approval(a); });
+        expect_unwritable([&] { store.put_deploy_marker(state::DeployMarker{}); });
+        expect_unwritable([&] { store.put_record(decision::DecisionRecord{}); });
+    }
+}
