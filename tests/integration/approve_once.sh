@@ -5,8 +5,8 @@
 #   the one who confirms after the other's run is refused, the playbook ran once (35/20);
 # - "n" at the prompt while someone else's run started and ended leaves the request pending,
 #   and it can then be approved (35/19);
-# - a second approval meeting the first one's run leaves the request "approved" with that run,
-#   never "pending" again (35/11).
+# - a second approval confirmed during the first one's run meets the lock (exit 4) and leaves the
+#   request "approved" with that run, never "pending" again (35/11).
 # A person at a terminal is `script` (util-linux) with its answer held back until the test says.
 source "$(dirname "$0")/../support/itest.sh"
 command -v script >/dev/null || { echo "script (util-linux) missing: skipped"; exit 125; }
@@ -78,7 +78,7 @@ wait $person1 || rc=$?
 [ "$rc" != 0 ] || { cat "$d/terminal.out"; fail "the second approval exited 0"; }
 contains "$d/terminal.out" "answered meanwhile (approved"
 "$RB" approve --list >"$d/list.out"
-yes_run=$(grep -o 'run id: [0-9TZ-]*' "$WORK/yes.out" | cut -d' ' -f3)
+yes_run=$(grep -o 'run id: [0-9A-Za-z-]*' "$WORK/yes.out" | cut -d' ' -f3)
 contains "$d/list.out" "run $yes_run"
 pass "of two approvals of one request one runs; the later is refused"
 
@@ -100,22 +100,30 @@ expect_rc 0 "$WORK/approve19.out" -- "$RB" approve "$id" --yes
 [ "$(ran "$d")" = 2 ] || fail "the approval after \"n\" did not run"
 pass "\"n\" at the prompt leaves the request pending"
 
-# 35/11
+# 35/11: the loser reads the plan at a terminal, the winner's run starts meanwhile; the loser's
+# "y" meets the lock (exit 4) and leaves the request as the winner marked it.
 d=$WORK/loser
 id=$(setup "$d")
 cd "$d"
 echo 3 >"$d/pause"
-"$RB" approve "$id" --yes >"$d/winner.out" 2>&1 &
+at_terminal "$d" y "$RB" approve "$id" &
+loser=$!
+wait_prompt "$d"
+"$RB" approve "$id" --yes </dev/null >"$d/winner.out" 2>&1 &
 winner=$!
 stop_on_exit $winner
 for _ in $(seq 1 100); do [ -s "$d/ran.txt" ] && break; sleep 0.1; done
 [ -s "$d/ran.txt" ] || { cat "$d/winner.out"; fail "the winner's run did not start"; }
+touch "$d/go"
 rc=0
-"$RB" approve "$id" --yes </dev/null >"$d/loser.out" 2>&1 || rc=$?
-[ "$rc" != 0 ] || fail "the second approval exited 0"
+wait $loser || rc=$?
+[ "$rc" = 4 ] || { cat "$d/terminal.out"; fail "the loser exited $rc, not 4"; }
+running $winner || fail "the winner's run ended before the check"
 "$RB" approve --list >"$d/list.out"
 contains "$d/list.out" "approved"
 lacks "$d/list.out" "pending"
 wait $winner
 [ "$(ran "$d")" = 1 ] || fail "the playbook ran $(ran "$d") times"
-pass "a second approval leaves the request approved while the first one's run runs"
+"$RB" approve --list >"$d/list2.out"
+contains "$d/list2.out" "approved"
+pass "a second approval meeting the first one's run leaves the request approved"

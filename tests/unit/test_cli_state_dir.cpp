@@ -174,7 +174,7 @@ TEST_SUITE("cli") {
         common.state_dir = "link/../st";
         CHECK(cli::resolve_state_dir(common, fs::path()).dir == canonical_dir(tmp / "real/st"));
         common.state_dir = "st/";
-        CHECK(cli::resolve_state_dir(common, fs::path()).dir == canonical_dir(tmp) / "st");
+        CHECK(cli::resolve_state_dir(common, fs::path()).dir == canonical_dir(tmp.path()) / "st");
     }
 
     TEST_CASE("-c \"\" and --state-dir \"\" are errors — exit 2 — not the next place of the rule") {
