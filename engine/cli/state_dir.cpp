@@ -46,12 +46,13 @@ StateDir from_config(const config::Config& cfg) {
                     normal(cfg.file)};
 }
 
-/// An explicit directory under a configuration that names a shared state: the shared state
-/// stays (a dsn in the configuration wins over a directory from the command line or the
-/// environment: the packaged units set $ROLLBACK_STATE_DIR, and the monitors of two hosts
-/// must share one lock), the directory keeps this host's local files.
+/// $ROLLBACK_STATE_DIR under a configuration that names a shared state: the shared state stays
+/// (a dsn in the configuration wins over a directory from the environment: the packaged units
+/// set it, and the monitors of two hosts must share one lock), the directory keeps this host's
+/// local files. `--state-dir DIR`, typed for this command, still names a local state (`state
+/// import --state-dir`, `audit verify --state-dir` of a run moved out).
 StateDir with_config(StateDir sd, const config::Config& cfg) {
-    if (cfg.shared_state) {
+    if (cfg.shared_state && sd.origin == "ROLLBACK_STATE_DIR") {
         sd.origin = "state of " + cfg.file.string() + " (local files in " + sd.origin + ")";
         sd.shared = cfg.shared_state;
         sd.config = normal(cfg.file);
@@ -98,8 +99,10 @@ StateDir resolve_state_dir(const CommonOptions& common, const fs::path& playbook
             // error (exit 2) even when the state directory is given too, never ignored.
             util::require_regular_file(*find_config(common, playbook));
         }
-        if (auto file = find_config(common, playbook)) {
-            return with_config(*sd, config::load(*file));
+        if (sd->origin == "ROLLBACK_STATE_DIR") {
+            if (auto file = find_config(common, playbook)) {
+                return with_config(*sd, config::load(*file));
+            }
         }
         return *sd;
     }

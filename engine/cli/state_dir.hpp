@@ -37,8 +37,9 @@ struct StateDir {
 /// The rule, first match wins: `--state-dir DIR`; `$ROLLBACK_STATE_DIR`; the shared state
 /// (`[target] state`, `[state]`) or else the `[target] state_dir` of the config find_config()
 /// finds (default `.rollback/` beside it); `.rollback/` beside the playbook; `./.rollback`.
-/// A shared state the configuration names is never dropped: `--state-dir` and
-/// `$ROLLBACK_STATE_DIR` then choose only the local directory (`dir`: the log, run artifacts).
+/// A shared state the configuration names is not dropped for `$ROLLBACK_STATE_DIR`: it then
+/// chooses only the local directory (`dir`: the log, run artifacts); `--state-dir` names a
+/// local state.
 /// Every path canonical (util::canonical_path). A config that does not load throws its
 /// util::InvalidInput (exit 2): the state cannot be known.
 StateDir resolve_state_dir(const CommonOptions& common, const std::filesystem::path& playbook);

@@ -3,9 +3,9 @@
 # One state per target whatever the entry point, with a state shared in PostgreSQL (real
 # PostgreSQL 15, the real binary; docs/config.md "The state directory" and "Shared state in
 # PostgreSQL"; break-it 35):
-# - $ROLLBACK_STATE_DIR (set by the packaged units) and --state-dir choose only the local
-#   directory: the configuration's [state] dsn still names the store (35/12); `status` says
-#   which store it read;
+# - $ROLLBACK_STATE_DIR (set by the packaged units) chooses only the local directory: the
+#   configuration's [state] dsn still names the store (35/12); `status` says which store it
+#   read (and --state-dir, typed for one command, a local state);
 # - `rollback deployed` writes its marker where the monitor reads it (35/15);
 # - `plan` and the plan shown before the run read the bad releases of the shared state (35/02);
 # - `explain RUN_ID` finds a run of the shared state, also with -p (35/04, 35/17);
@@ -70,8 +70,8 @@ contains "$WORK/status1.out" "run $id1"
 contains "$WORK/status1.out" "state: the shared state"
 contains "$WORK/status1.out" "(schema entry)"
 expect_rc 0 "$WORK/status2.out" -- "$RB" status --state-dir "$WORK/local2"
-contains "$WORK/status2.out" "run $id1"
-pass "ROLLBACK_STATE_DIR and --state-dir keep the configuration's shared state; status names it"
+contains "$WORK/status2.out" "no runs in $WORK/local2 (--state-dir)"
+pass "ROLLBACK_STATE_DIR keeps the configuration's shared state; status names the store"
 
 # 35/02: v2 is bad in the shared state; after a deploy of v3 the plan names v1, as the run does.
 contains "$WORK/status1.out" "bad release: v2"
