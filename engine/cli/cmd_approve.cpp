@@ -405,35 +405,42 @@ int cmd_approve(const Args& args) {
     StartOptions so;
     so.state_dir = state_dir;
     so.shared = sd.shared;
+    so.config = sd.config;
     so.verbose = common.verbose;
     so.json = common.json;
     so.yes = yes;
     so.abandon_stale = abandon_stale;
     so.command = "approve";
-    // Marked before the run so a second approval is refused; reopened when no run started
-    // (preflight problems, the lock held, not confirmed at the prompt).
-    const state::ApprovalRequest pending = *request;
-    const auto before = store.latest_run();
-    request->state = "approved";
-    request->approved_by = current_user();
-    request->approved_at = now;
-    request->answer_reason = note;
-    store.put_approval(*request);
-    int rc = 0;
-    try {
-        rc = start_run(pb, t, so);
-    } catch (...) {
-        store.put_approval(pending);
-        throw;
-    }
-    auto after = store.latest_run();
-    if (after && after != before) {
-        request->run_id = *after;
-        store.put_approval(*request);
-    } else {
-        store.put_approval(pending);
-    }
-    return rc;
+    // Answered only once this approval holds the run lock and knows its run id, by a
+    // compare-and-set on "still pending, no run": of two approvals of one request exactly one
+    // starts a run, ever; one that stops before (preflight problems, the lock held, "n" at the
+    // prompt) writes nothing, so the request stays as it is (pending, or the winner's).
+    const std::string by = current_user();
+    so.under_lock = [&](state::Store& locked, const std::string& run_id) {
+        state::ApprovalRequest answered = *request;
+        answered.state = "approved";
+        answered.approved_by = by;
+        answered.approved_at = std::chrono::system_clock::now();
+        answered.answer_reason = note;
+        answered.run_id = run_id;
+        if (locked.answer_pending_approval(answered)) {
+            return;
+        }
+        const auto current = locked.approval(id);
+        const std::string answer = current ? current->state : std::string("gone");
+        throw util::Error("decision " + id + " was answered meanwhile (" + answer +
+                              (current && !current->approved_by.empty()
+                                   ? " by " + current->approved_by
+                                   : std::string()) +
+                              (current && !current->run_id.empty() ? "; its run: " + current->run_id
+                                                                   : std::string()) +
+                              "): nothing was run",
+                          util::ExitCode::invalid,
+                          current && !current->run_id.empty()
+                              ? "rollback status " + current->run_id + state_args(sd)
+                              : "rollback approve --list" + state_args(sd) + " shows the requests");
+    };
+    return start_run(pb, t, so);
 }
 
 } // namespace rollback::cli

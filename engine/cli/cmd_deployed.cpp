@@ -3,7 +3,6 @@
 #include "cli/commands.hpp"
 #include "cli/options.hpp"
 #include "cli/state_dir.hpp"
-#include "state/local_store.hpp"
 #include "util/error.hpp"
 #include "util/exit_code.hpp"
 #include "util/strings.hpp"
@@ -44,9 +43,11 @@ int cmd_deployed(const Args& args) {
     config::Config cfg = load_rollback_config(common);
     const StateDir sd = resolve_state_dir(common, cfg);
     prepare_state_dir(sd, "deployed", "deploy markers");
-    state::LocalStore store(sd.dir);
+    // The store the monitor reads the marker from: the shared state when the configuration
+    // names one (a marker left in the local directory would never reach the leader).
+    auto store = open_store(sd);
     const state::DeployMarker marker{release, t, cfg.target, recorded};
-    const std::string where = store.put_deploy_marker(marker);
+    const std::string where = store->put_deploy_marker(marker);
     if (common.json) {
         std::printf("%s\n", state::deploy_marker_json(marker).c_str());
     } else {

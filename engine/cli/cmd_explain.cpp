@@ -8,6 +8,7 @@
 #include "journal/reader.hpp"
 #include "journal/state.hpp"
 #include "state/local_store.hpp"
+#include "state/store.hpp"
 #include "util/error.hpp"
 #include "util/exit_code.hpp"
 #include "util/files.hpp"
@@ -15,6 +16,7 @@
 #include "util/secrets.hpp"
 #include "util/strings.hpp"
 
+#include <algorithm>
 #include <boost/json/serialize.hpp>
 #include <cstdio>
 
@@ -24,8 +26,26 @@ namespace {
 
 namespace fs = std::filesystem;
 
-journal::RunState fold_run(const fs::path& state_dir, const std::string& run_id) {
-    return journal::fold(state::LocalStore(state_dir).read_journal(run_id), false);
+journal::RunState fold_run(const state::Store& store, const std::string& run_id) {
+    return journal::fold(store.read_journal(run_id), false);
+}
+
+/// A decision record of the store; on a shared state also one `check` kept in the local
+/// directory (its records stay there).
+decision::DecisionRecord read_record(const state::Store& store, const StateDir& sd,
+                                     const std::string& id) {
+    try {
+        return store.record(id);
+    } catch (const util::Error&) {
+        if (!sd.shared) {
+            throw;
+        }
+        const state::LocalStore local(sd.dir);
+        if (!local.newest_record_id()) {
+            throw;
+        }
+        return local.record(id);
+    }
 }
 
 std::string run_line(const journal::RunState& st) {
@@ -39,19 +59,20 @@ std::string run_line(const journal::RunState& st) {
 }
 
 /// What followed the decision: the runs naming it, an approval request, or nothing.
-std::string action_taken(const fs::path& state_dir, const std::string& decision_id) {
+std::string action_taken(const state::Store& store, const std::string& decision_id,
+                         const std::string& args) {
     std::string out;
-    for (const auto& id : state::LocalStore(state_dir).list_runs()) {
+    for (const auto& id : store.list_runs()) {
         try {
-            auto st = fold_run(state_dir, id);
+            auto st = fold_run(store, id);
             if (st.trigger.decision_id == decision_id) {
-                out += "  " + run_line(st) + "\n    rollback report " + id + "\n";
+                out += "  " + run_line(st) + "\n    rollback report " + id + args + "\n";
             }
         } catch (const std::exception&) {
             continue; // an unreadable journal is `rollback audit`'s business, not explain's
         }
     }
-    if (auto a = state::LocalStore(state_dir).approval(decision_id)) {
+    if (auto a = store.approval(decision_id)) {
         out += "  approval request: " + a->state +
                (a->state == "approved" || a->state == "rejected"
                     ? " by " + a->approved_by +
@@ -70,6 +91,7 @@ std::string action_taken(const fs::path& state_dir, const std::string& decision_
 int cmd_explain(const Args& args) {
     CommonOptions common;
     std::string id;
+    std::string playbook;
     bool now = false, last = false, html = false;
     std::string output;
     po::options_description desc("rollback explain DECISION_ID|RUN_ID|--now|--last");
@@ -81,8 +103,10 @@ int cmd_explain(const Args& args) {
          "evaluate every condition now and explain (records it too)")  //
         ("last", po::bool_switch(&last), "the newest decision record") //
         ("html", po::bool_switch(&html),
-         "one self-contained HTML page: a chart per condition from the tick log") //
-        ("output,o", po::value(&output)->value_name("FILE"), "write the page to FILE");
+         "one self-contained HTML page: a chart per condition from the tick log")      //
+        ("output,o", po::value(&output)->value_name("FILE"), "write the page to FILE") //
+        ("playbook,p", po::value(&playbook)->value_name("PLAYBOOK"),
+         "find the state by this playbook, like status, report and resume");
     po::positional_options_description pos;
     pos.add("id", 1);
     po::variables_map vm;
@@ -93,31 +117,35 @@ int cmd_explain(const Args& args) {
         throw util::Error("explain: give one of DECISION_ID, RUN_ID, --now, --last",
                           util::ExitCode::invalid);
     }
-    // Only --now needs the config (its sources); a record or a run is read from the state
-    // directory, found by the one rule.
+    // Only --now needs the config (its sources); a record or a run is read from the store found
+    // by the one rule (the shared state when the configuration names one).
     std::optional<config::Config> cfg;
     if (now) {
         cfg = load_rollback_config(common);
     }
-    const auto state_dir =
-        (cfg ? resolve_state_dir(common, *cfg) : resolve_state_dir(common, std::filesystem::path()))
-            .dir;
+    const StateDir sd = cfg ? resolve_state_dir(common, *cfg) : resolve_state_dir(common, playbook);
+    const auto& state_dir = sd.dir;
+    auto store_ptr = open_store(sd);
+    state::Store& store = *store_ptr;
     decision::DecisionRecord record;
     std::string run_header;
     if (!id.empty() && journal::is_valid_run_id(id)) {
         // A run: the decision that caused it.
-        if (!fs::exists(journal::journal_path(state_dir, id))) {
-            throw util::Error("no run " + util::quoted(id) + " in " +
-                                  journal::runs_dir(state_dir).string(),
-                              util::ExitCode::invalid, "rollback history lists the runs");
+        const auto runs = store.list_runs();
+        if (std::find(runs.begin(), runs.end(), id) == runs.end()) {
+            throw util::Error("no run " + util::quoted(id) + " in " + state_where(sd) + " (" +
+                                  sd.origin + ")",
+                              util::ExitCode::invalid,
+                              "rollback history" + state_args(sd) +
+                                  " lists the runs; -p PLAYBOOK or -c FILE finds another state");
         }
-        auto st = fold_run(state_dir, id);
+        auto st = fold_run(store, id);
         if (st.trigger.decision_id.empty()) {
             // A person's `rollback run`: the decision was theirs, and it is in the run itself.
             std::string text = "Run " + id + " names no decision record: it was started by " +
                                (st.user.empty() ? "a person" : st.user) + " (trigger " +
                                st.trigger.kind + ", reason: " + st.reason + ").\n  " +
-                               run_line(st) + "\n    rollback report " + id + "\n";
+                               run_line(st) + "\n    rollback report " + id + state_args(sd) + "\n";
             if (common.json) {
                 text = util::json_text(boost::json::object{{"run_id", id},
                                                            {"decision_id", boost::json::value()},
@@ -134,24 +162,29 @@ int cmd_explain(const Args& args) {
     }
     if (now) {
         record = evaluate_now(*cfg, state_dir, std::chrono::system_clock::now());
-        state::LocalStore(state_dir).put_record(record);
+        store.put_record(record);
     } else if (last) {
-        const state::LocalStore store(state_dir);
-        const auto newest = store.newest_record_id();
+        auto newest = store.newest_record_id();
+        if (sd.shared) {
+            // `check` keeps its records locally: the newest of both (ids start with the time).
+            if (auto local = state::LocalStore(sd.dir).newest_record_id();
+                local && (!newest || *local > *newest)) {
+                newest = local;
+            }
+        }
         if (!newest) {
-            throw util::Error("no decision records in " + (state_dir / "decisions").string(),
-                              util::ExitCode::invalid,
+            throw util::Error("no decision records in " + state_where(sd), util::ExitCode::invalid,
                               "run 'rollback check' or 'rollback explain --now'");
         }
-        record = store.record(*newest);
+        record = read_record(store, sd, *newest);
     } else {
-        record = state::LocalStore(state_dir).record(id);
+        record = read_record(store, sd, id);
     }
     id = decision::record_id(record);
     if (html || !output.empty()) {
         emit_html(report::decision_html(decision_view(state_dir, record, id),
                                         now ? std::string("(evaluated now)")
-                                            : action_taken(state_dir, id)),
+                                            : action_taken(store, id, state_args(sd))),
                   output, state_dir);
         return util::to_int(util::ExitCode::ok);
     }
@@ -160,7 +193,7 @@ int cmd_explain(const Args& args) {
     } else {
         std::string text = run_header + decision::explain(record);
         if (!now) {
-            text += "\nAction taken:\n" + action_taken(state_dir, id);
+            text += "\nAction taken:\n" + action_taken(store, id, state_args(sd));
         }
         std::fputs(util::terminal_text(text).c_str(), stdout);
     }

@@ -82,6 +82,7 @@ class RunAsCommand final : public monitor::RunStarter {
         so.fence = fence;
         so.state_dir = m_sd.dir;
         so.shared = m_sd.shared;
+        so.config = m_sd.config;
         so.verbose = m_common.verbose;
         so.json = m_common.json;
         so.yes = true;

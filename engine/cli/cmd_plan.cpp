@@ -6,7 +6,6 @@
 #include "cli/run_options.hpp"
 #include "cli/state_dir.hpp"
 #include "report/console.hpp"
-#include "state/local_store.hpp"
 #include "util/json_text.hpp"
 #include "util/secrets.hpp"
 
@@ -16,10 +15,9 @@
 namespace rollback::cli {
 
 int show_plan(const orchestrator::Plan& plan, const std::filesystem::path& state_dir,
-              const actions::Trigger& trigger, bool json,
+              state::Store& store, const actions::Trigger& trigger, bool json,
               std::shared_ptr<remote::Connections> connections) {
     exec::RealProcessRunner runner;
-    state::LocalStore store(state_dir);
     auto pre = orchestrator::preflight(plan, state_dir, store, trigger, runner, connections);
     if (json) {
         std::puts(util::mask_secrets(util::json_text(plan_json(plan, pre))).c_str());
@@ -47,7 +45,11 @@ int cmd_plan(const Args& args) {
     auto file = playbook_path(o);
     auto pb = load_playbook_with_vars(file, o.vars);
     auto plan = orchestrator::make_plan(pb, selection_of(o), o.trigger);
-    return show_plan(plan, resolve_state_dir(common, pb.file).dir, o.trigger, common.json, nullptr);
+    // The store the rule finds, as `run` reads it: a shared state's bad releases, not a local
+    // file's.
+    const StateDir sd = resolve_state_dir(common, pb.file);
+    auto store = open_store(sd);
+    return show_plan(plan, sd.dir, *store, o.trigger, common.json, nullptr);
 }
 
 } // namespace rollback::cli

@@ -35,6 +35,7 @@ int cmd_run(const Args& args) {
     }
     so.state_dir = sd.dir;
     so.shared = sd.shared;
+    so.config = sd.config;
     so.selection = selection_of(o);
     so.verbose = common.verbose;
     so.json = common.json;

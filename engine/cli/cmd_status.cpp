@@ -136,12 +136,16 @@ int cmd_status(const Args& args) {
         } else if (auto latest = store.latest_run()) {
             run_id = *latest;
         } else {
-            boost::json::object o{{"run_id", nullptr}, {"state", "none"}};
+            boost::json::object o{{"run_id", nullptr},
+                                  {"state", "none"},
+                                  {"store", state_where(sd)},
+                                  {"store_origin", sd.origin}};
             auto leader = leader_line(store, &o);
             if (common.json) {
                 std::puts(util::mask_secrets(util::json_text(o)).c_str());
             } else {
-                std::printf("no runs in %s\n", util::terminal_text(state_where(sd)).c_str());
+                std::printf("no runs in %s (%s)\n", util::terminal_text(state_where(sd)).c_str(),
+                            util::terminal_text(sd.origin).c_str());
                 if (leader) {
                     std::printf("%s\n", util::terminal_text(*leader).c_str());
                 }
@@ -206,10 +210,14 @@ int cmd_status(const Args& args) {
                  {"approve", "rollback approve " + g.run_id + " " + g.step + state_args(sd)}});
         }
         o["awaiting_approval"] = std::move(awaited);
+        o["store"] = state_where(sd);
+        o["store_origin"] = sd.origin;
         leader_line(store, &o);
         out = util::json_text(o) + "\n";
     } else {
         out = report::format_status(view.state, view.ctx);
+        // Which store answered: a shared state and a local directory can hold different runs.
+        out += "  state: " + state_where(sd) + " (" + sd.origin + ")\n";
         if (auto leader = leader_line(store, nullptr)) {
             out += "  " + *leader + "\n";
         }

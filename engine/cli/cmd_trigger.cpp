@@ -8,7 +8,6 @@
 #include "cli/run_options.hpp"
 #include "cli/run_support.hpp"
 #include "cli/state_dir.hpp"
-#include "state/local_store.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
 #include "util/strings.hpp"
@@ -100,6 +99,7 @@ int cmd_trigger(const Args& args) {
     const StateDir sd = cfg ? resolve_state_dir(common, *cfg) : resolve_state_dir(common, pb.file);
     so.state_dir = sd.dir;
     so.shared = sd.shared;
+    so.config = sd.config;
     so.selection = selection_of(o);
     so.verbose = common.verbose;
     so.json = common.json;
@@ -108,12 +108,11 @@ int cmd_trigger(const Args& args) {
     so.command = "trigger";
 
     prepare_state_dir(sd, "trigger", "decision records, the lock, the run's journal");
-    // Decision records and deploy markers stay in the state directory, where `deployed`, `check`
-    // and `explain` keep and read them (the run itself goes to the shared state when there is
-    // one).
-    state::LocalStore local(so.state_dir);
-    auto record = manual_record(cfg ? cfg->target : std::string(), local, o.trigger, *severity);
-    auto path = local.put_record(record);
+    // The decision record goes where its run goes and `explain` reads it: the store of the rule
+    // (the shared state when there is one), with the deploy marker `deployed` wrote there.
+    auto store = open_store(sd);
+    auto record = manual_record(cfg ? cfg->target : std::string(), *store, o.trigger, *severity);
+    auto path = store->put_record(record);
     o.trigger.decision_id = decision::record_id(record);
     if (!common.json) {
         std::printf("decision %s: manual trigger of %s (%s)\n  record: %s\n",

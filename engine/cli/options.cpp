@@ -63,6 +63,22 @@ bool parse_options(std::string_view command, const Args& args, po::options_descr
             return false;
         }
         po::notify(vm);
+        // `-c ""` or `--state-dir ""` (a wrapper's unset variable) is not "not given": falling
+        // through the rule to another state would run under another lock.
+        for (const char* name : {"config", "state-dir"}) {
+            if (auto it = vm.find(name); it != vm.end()) {
+                const auto* text = boost::any_cast<std::string>(&it->second.value());
+                if (text != nullptr && text->empty()) {
+                    throw util::Error(std::string(command) + ": --" + name + ": empty path",
+                                      util::ExitCode::invalid,
+                                      std::string("name the ") +
+                                          (std::string_view(name) == "config" ? "rollback.toml"
+                                                                              : "state directory") +
+                                          ", or leave the option out (docs/config.md \"The state "
+                                          "directory\")");
+                }
+            }
+        }
         // A reason is kept in journals and shown in every report: a sentence, not a file.
         if (auto it = vm.find("reason"); it != vm.end()) {
             const auto* text = boost::any_cast<std::string>(&it->second.value());

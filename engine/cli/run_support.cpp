@@ -206,7 +206,7 @@ void print_summary(const orchestrator::RunOutcome& o, const StateDir& sd, bool j
 
 // Defined with `plan` (cmd_plan.cpp): prints the plan and its preflight, returns its exit code.
 int show_plan(const orchestrator::Plan& plan, const std::filesystem::path& state_dir,
-              const actions::Trigger& trigger, bool json,
+              state::Store& store, const actions::Trigger& trigger, bool json,
               std::shared_ptr<remote::Connections> connections);
 
 int start_run(const playbook::Playbook& pb, const actions::Trigger& trigger,
@@ -220,7 +220,12 @@ int start_run(const playbook::Playbook& pb, const actions::Trigger& trigger,
         connections =
             std::make_shared<remote::Connections>(runner, orchestrator::ssh_settings(pb.remote));
     }
-    int plan_rc = show_plan(plan, o.state_dir, trigger, o.json, connections);
+    // One store for the plan and the run: the plan a person confirms reads the bad releases
+    // the run will read (the shared state's, when the configuration names one).
+    const StateDir sd{o.state_dir, "", o.shared, o.config};
+    auto store_ptr = open_store(sd);
+    state::Store& store = *store_ptr;
+    int plan_rc = show_plan(plan, o.state_dir, store, trigger, o.json, connections);
     if (o.dry_run) {
         return plan_rc;
     }
@@ -237,11 +242,16 @@ int start_run(const playbook::Playbook& pb, const actions::Trigger& trigger,
     }
     const std::string run_id =
         o.fence && !o.fence->decided_run.empty() ? o.fence->decided_run : journal::new_run_id();
-    const StateDir sd{o.state_dir, "", o.shared};
-    auto store_ptr = open_store(sd);
-    state::Store& store = *store_ptr;
     auto lock = take_lock(store, sd, run_id, trigger.reason, o.abandon_stale, &pb,
                           o.fence ? &*o.fence : nullptr);
+    if (o.under_lock) {
+        try {
+            o.under_lock(store, run_id);
+        } catch (...) {
+            lock->release();
+            throw;
+        }
+    }
     exec::install_interrupt_handlers();
     if (!o.json) {
         std::printf("\nrun id: %s\n", run_id.c_str());

@@ -11,6 +11,7 @@
 #include "state/store.hpp"
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -50,6 +51,8 @@ struct StartOptions {
     std::filesystem::path state_dir;
     /// The shared store the configuration names (StateDir::shared); none: the state directory.
     std::optional<config::SharedState> shared;
+    /// The configuration that named the state (StateDir::config), for the printed commands.
+    std::filesystem::path config;
     orchestrator::Selection selection;
     bool verbose = false;
     bool json = false;
@@ -60,6 +63,10 @@ struct StartOptions {
     std::string command = "run";
     /// A monitor's run: the lock is taken under this fence, and its decided_run is the run id.
     std::optional<state::RunFence> fence;
+    /// Called once the run lock is held, before the run's first record, with the store and the
+    /// run id (`approve` marks its request answered there, conditionally). When it throws, the
+    /// lock is released and nothing runs.
+    std::function<void(state::Store&, const std::string& run_id)> under_lock;
 };
 
 /// The sequence of `run`: plan `pb` for `trigger`, show the plan with its preflight, confirm, take

@@ -4,6 +4,7 @@
 #include "db/connection.hpp"
 #include "state/local_store.hpp"
 #include "state/pg_store.hpp"
+#include "util/canonical_path.hpp"
 #include "util/error.hpp"
 #include "util/files.hpp"
 #include "util/secrets.hpp"
@@ -24,25 +25,41 @@ namespace fs = std::filesystem;
 namespace {
 
 fs::path normal(const fs::path& p) {
-    return fs::absolute(p).lexically_normal();
+    return util::canonical_path(p);
 }
 
 /// The first two places of the rule, which need no file: --state-dir, $ROLLBACK_STATE_DIR.
 std::optional<StateDir> explicit_state_dir(const CommonOptions& common) {
     if (!common.state_dir.empty()) {
-        return StateDir{normal(common.state_dir), "--state-dir", std::nullopt};
+        return StateDir{normal(common.state_dir), "--state-dir", std::nullopt, {}};
     }
     if (const char* env = std::getenv("ROLLBACK_STATE_DIR"); env != nullptr && *env != '\0') {
-        return StateDir{normal(env), "ROLLBACK_STATE_DIR", std::nullopt};
+        return StateDir{normal(env), "ROLLBACK_STATE_DIR", std::nullopt, {}};
     }
     return std::nullopt;
 }
 
 StateDir from_config(const config::Config& cfg) {
     if (cfg.shared_state) {
-        return StateDir{normal(cfg.state_dir), "state of " + cfg.file.string(), cfg.shared_state};
+        return StateDir{normal(cfg.state_dir), "state of " + cfg.file.string(), cfg.shared_state,
+                        normal(cfg.file)};
     }
-    return StateDir{normal(cfg.state_dir), "state_dir of " + cfg.file.string(), std::nullopt};
+    return StateDir{normal(cfg.state_dir), "state_dir of " + cfg.file.string(), std::nullopt,
+                    normal(cfg.file)};
+}
+
+/// $ROLLBACK_STATE_DIR under a configuration that names a shared state: the shared state stays
+/// (a dsn in the configuration wins over a directory from the environment: the packaged units
+/// set it, and the monitors of two hosts must share one lock), the directory keeps this host's
+/// local files. `--state-dir DIR`, typed for this command, still names a local state (`state
+/// import --state-dir`, `audit verify --state-dir` of a run moved out).
+StateDir with_config(StateDir sd, const config::Config& cfg) {
+    if (cfg.shared_state && sd.origin == "ROLLBACK_STATE_DIR") {
+        sd.origin = "state of " + cfg.file.string() + " (local files in " + sd.origin + ")";
+        sd.shared = cfg.shared_state;
+        sd.config = normal(cfg.file);
+    }
+    return sd;
 }
 
 /// The layout before the one rule: a person's `run -p PLAYBOOK` kept its state in `.rollback/`
@@ -104,19 +121,21 @@ std::optional<fs::path> find_config(const CommonOptions& common, const fs::path&
         return file;
     }
     std::error_code ec;
-    if (fs::is_regular_file("rollback.toml", ec)) {
-        return fs::path("rollback.toml");
-    }
     if (!playbook.empty()) {
         // The usual layout keeps playbooks in playbooks/ beside rollback.toml: a person's
-        // `rollback run -p /srv/shop/playbooks/x.toml` from anywhere finds the monitor's state.
+        // `rollback run -p /srv/shop/playbooks/x.toml` from anywhere (also from another target's
+        // directory, which has its own rollback.toml) finds the monitor's state. The playbook
+        // through a symlink is the playbook where it is.
         const fs::path dir = normal(playbook).parent_path();
         for (const fs::path& candidate :
              {dir / "rollback.toml", dir.parent_path() / "rollback.toml"}) {
             if (fs::is_regular_file(candidate, ec)) {
-                return candidate;
+                return normal(candidate);
             }
         }
+    }
+    if (fs::is_regular_file("rollback.toml", ec)) {
+        return normal("rollback.toml");
     }
     return std::nullopt;
 }
@@ -128,6 +147,11 @@ StateDir resolve_state_dir(const CommonOptions& common, const fs::path& playbook
             // error (exit 2) even when the state directory is given too, never ignored.
             util::require_regular_file(*find_config(common, playbook));
         }
+        if (sd->origin == "ROLLBACK_STATE_DIR") {
+            if (auto file = find_config(common, playbook)) {
+                return with_config(*sd, config::load(*file));
+            }
+        }
         return *sd;
     }
     if (auto file = find_config(common, playbook)) {
@@ -137,10 +161,10 @@ StateDir resolve_state_dir(const CommonOptions& common, const fs::path& playbook
         return sd;
     }
     if (!playbook.empty()) {
-        return StateDir{normal(playbook).parent_path() / ".rollback", "beside the playbook",
-                        std::nullopt};
+        return StateDir{
+            normal(playbook).parent_path() / ".rollback", "beside the playbook", std::nullopt, {}};
     }
-    return StateDir{normal(".rollback"), "the current directory", std::nullopt};
+    return StateDir{normal(".rollback"), "the current directory", std::nullopt, {}};
 }
 
 std::unique_ptr<state::Store> open_store(const StateDir& sd) {
@@ -206,12 +230,15 @@ std::string state_where(const StateDir& sd) {
 }
 
 std::string state_args(const StateDir& sd) {
-    return sd.shared ? std::string() : " --state-dir " + sd.dir.string();
+    if (sd.shared) {
+        return sd.config.empty() ? std::string() : " -c " + sd.config.string();
+    }
+    return " --state-dir " + sd.dir.string();
 }
 
 StateDir resolve_state_dir(const CommonOptions& common, const config::Config& cfg) {
     if (auto sd = explicit_state_dir(common)) {
-        return *sd;
+        return with_config(*sd, cfg);
     }
     StateDir sd = from_config(cfg);
     refuse_older_layout(sd, {cfg.playbook});

@@ -17,8 +17,9 @@
 namespace rollback::cli {
 
 /// The configuration file by the documented search: `-c FILE` (util::Error, exit 2, when it does
-/// not exist), else `./rollback.toml`, else `rollback.toml` in the playbook's directory or the one
-/// above it (when `playbook` is not empty). nullopt when there is none.
+/// not exist), else `rollback.toml` in the playbook's directory or the one above it (when
+/// `playbook` is not empty: a playbook's own configuration wins over the one in the current
+/// directory), else `./rollback.toml`. Canonical (symlinks resolved). nullopt when there is none.
 std::optional<std::filesystem::path> find_config(const CommonOptions& common,
                                                  const std::filesystem::path& playbook);
 
@@ -28,13 +29,19 @@ struct StateDir {
     /// The shared store the configuration names (`[target] state`, `[state]`): then the state
     /// is kept there, and `dir` keeps only this host's files (rollback.log, run artifacts).
     std::optional<config::SharedState> shared;
+    /// The configuration that named the state (canonical), empty when none did: a suggested
+    /// command passes it (`-c FILE`) to find the same shared state from any directory.
+    std::filesystem::path config;
 };
 
 /// The rule, first match wins: `--state-dir DIR`; `$ROLLBACK_STATE_DIR`; the shared state
 /// (`[target] state`, `[state]`) or else the `[target] state_dir` of the config find_config()
-/// finds (default `.rollback/` beside it); `.rollback/` beside the
-/// playbook; `./.rollback`. Loads the config only when the first two do not decide; a config
-/// that does not load throws its util::InvalidInput (exit 2): the state cannot be known.
+/// finds (default `.rollback/` beside it); `.rollback/` beside the playbook; `./.rollback`.
+/// A shared state the configuration names is not dropped for `$ROLLBACK_STATE_DIR`: it then
+/// chooses only the local directory (`dir`: the log, run artifacts); `--state-dir` names a
+/// local state.
+/// Every path canonical (util::canonical_path). A config that does not load throws its
+/// util::InvalidInput (exit 2): the state cannot be known.
 StateDir resolve_state_dir(const CommonOptions& common, const std::filesystem::path& playbook);
 
 /// The store the rule found: state::PgStore on the shared state (its schema created or
@@ -45,8 +52,8 @@ std::unique_ptr<state::Store> open_store(const StateDir& sd);
 /// Where the state is, for messages: the directory, or the shared store (masked).
 std::string state_where(const StateDir& sd);
 
-/// What a suggested command needs to find the same state: " --state-dir DIR" for a
-/// directory, "" for the shared state (the configuration names it).
+/// What a suggested command needs to find the same state from any directory: " --state-dir
+/// DIR" for a directory, " -c FILE" for the shared state (the configuration that names it).
 std::string state_args(const StateDir& sd);
 
 /// Refuses (util::Error, exit 2, nothing done) when this process's user is not the owner of the

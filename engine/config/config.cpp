@@ -7,6 +7,7 @@
 #include "db/connection.hpp"
 #include "playbook/toml_reader.hpp"
 #include "sources/access_log.hpp"
+#include "util/canonical_path.hpp"
 #include "util/duration.hpp"
 #include "util/files.hpp"
 #include "util/http_client.hpp"
@@ -507,8 +508,12 @@ bool looks_like_config(const std::filesystem::path& file) {
 
 Config load(const std::filesystem::path& file) {
     std::string text = util::read_input_file(file, util::k_max_config_bytes);
-    auto base = std::filesystem::absolute(file).parent_path();
-    return parse(text, file.string(), base);
+    // Beside the file itself, not beside a symlink to it: /etc/rollback/rollback.toml linked to
+    // /srv/shop/rollback.toml has the state of /srv/shop (one target, one lock).
+    auto base = util::canonical_path(file).parent_path();
+    Config cfg = parse(text, file.string(), base);
+    cfg.state_dir = util::canonical_path(cfg.state_dir);
+    return cfg;
 }
 
 } // namespace rollback::config

@@ -12,7 +12,9 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <fcntl.h>
 #include <fstream>
+#include <sys/file.h>
 #include <unistd.h>
 
 namespace rollback::state {
@@ -137,6 +139,38 @@ void LocalStore::put_approval(const ApprovalRequest& a) {
         fs::create_directories(dir_ / "approvals");
         util::write_file_atomic(p, approval_json(a) + "\n");
     });
+}
+
+bool LocalStore::answer_pending_approval(const ApprovalRequest& next) {
+    const fs::path p = approval_path(next.decision_id);
+    fs::create_directories(dir_ / "approvals");
+    // Read, compare and replace under an exclusive flock of approvals/.answer.lock, which every
+    // answer takes: two answers cannot both see "pending".
+    const fs::path lock_path = dir_ / "approvals" / ".answer.lock";
+    const int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        throw util::Error("cannot open " + lock_path.string() + ": " + std::strerror(errno),
+                          util::ExitCode::state_unwritable);
+    }
+    struct Closer {
+        int fd;
+        ~Closer() { ::close(fd); } // also releases the flock
+    } closer{fd};
+    while (::flock(fd, LOCK_EX) != 0) {
+        if (errno != EINTR) {
+            throw util::Error("cannot lock " + lock_path.string() + ": " + std::strerror(errno),
+                              util::ExitCode::state_unwritable);
+        }
+    }
+    if (!fs::exists(p)) {
+        return false;
+    }
+    const auto now = parse_approval(util::read_file(p), p.string());
+    if (now.state != "pending" || !now.run_id.empty()) {
+        return false;
+    }
+    util::write_file_atomic(p, approval_json(next) + "\n");
+    return true;
 }
 
 std::optional<ApprovalRequest> LocalStore::approval(const std::string& decision_id) const {

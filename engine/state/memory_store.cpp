@@ -64,6 +64,20 @@ void MemoryStore::put_approval(const ApprovalRequest& a) {
     approvals_[a.decision_id] = approval_json(a);
 }
 
+bool MemoryStore::answer_pending_approval(const ApprovalRequest& next) {
+    check_decision_id(next.decision_id);
+    auto it = approvals_.find(next.decision_id);
+    if (it == approvals_.end()) {
+        return false;
+    }
+    const auto now = parse_approval(it->second, "memory:approvals/" + next.decision_id);
+    if (now.state != "pending" || !now.run_id.empty()) {
+        return false;
+    }
+    it->second = approval_json(next);
+    return true;
+}
+
 std::optional<ApprovalRequest> MemoryStore::approval(const std::string& decision_id) const {
     check_decision_id(decision_id);
     auto it = approvals_.find(decision_id);

@@ -135,6 +135,21 @@ void PgStore::put_approval(const ApprovalRequest& a) {
     tx.commit();
 }
 
+bool PgStore::answer_pending_approval(const ApprovalRequest& next) {
+    check_decision_id(next.decision_id);
+    auto c = session();
+    pqxx::work tx(c.conn);
+    // One statement: the row is replaced only while it still reads pending and names no run
+    // (row-locked by the UPDATE; a concurrent answer re-evaluates the WHERE and finds none).
+    auto r = tx.exec_params("UPDATE " + m_s +
+                                "approvals SET doc = $2 WHERE decision_id = $1"
+                                " AND doc::jsonb->>'state' = 'pending'"
+                                " AND coalesce(doc::jsonb->>'run_id', '') = ''",
+                            next.decision_id, approval_json(next));
+    tx.commit();
+    return r.affected_rows() == 1;
+}
+
 std::optional<ApprovalRequest> PgStore::approval(const std::string& decision_id) const {
     check_decision_id(decision_id);
     std::optional<std::string> doc;

@@ -77,6 +77,12 @@ class Approvals {
     virtual std::optional<ApprovalRequest> approval(const std::string& decision_id) const = 0;
     /// Every request, oldest first (decision ids start with their time).
     virtual std::vector<ApprovalRequest> approvals() const = 0;
+    /// A compare-and-set: replaces the request of `next.decision_id` with `next` only when the
+    /// stored one is still "pending" and names no run, in one step no other writer can come
+    /// between (`rollback approve` under the run lock: one request starts at most one run).
+    /// True when replaced; false, nothing changed, when it is answered, withdrawn, has a run, or
+    /// is gone.
+    virtual bool answer_pending_approval(const ApprovalRequest& next) = 0;
     /// Files `a`, a new request of the monitor that leads under `leader_generation` (0: alone on
     /// its state), keeping nothing and throwing util::Error exit 4 (locked) when that leadership
     /// is no longer live, or when another request of the same condition is still pending and

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "util/files.hpp"
 
+#include "util/canonical_path.hpp"
+
 #include "util/error.hpp"
 #include "util/strings.hpp"
 
@@ -225,6 +227,22 @@ fs::path find_program(const std::string& program) {
         }
     }
     return {};
+}
+
+fs::path canonical_path(const fs::path& p) {
+    std::error_code ec;
+    fs::path abs = fs::absolute(p, ec);
+    if (ec) {
+        abs = p;
+    }
+    fs::path out = fs::weakly_canonical(abs, ec);
+    if (ec) {
+        out = abs.lexically_normal();
+    }
+    if (!out.has_filename() && out.has_parent_path() && out != out.root_path()) {
+        out = out.parent_path(); // "st/" is "st"
+    }
+    return out;
 }
 
 } // namespace rollback::util

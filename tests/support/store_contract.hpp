@@ -125,6 +125,28 @@ inline void check_contract(state::Store& store, StoreTraits traits = {}) {
         CHECK_THROWS_AS(store.approval("a/b"), util::Error);
         CHECK_THROWS_AS(store.approval(""), util::Error);
     }
+    SUBCASE("approval answers: a compare-and-set on pending with no run, one winner ever") {
+        const std::string id = "20261126T100000.000Z-0000000c";
+        auto first = request(id, "2026-11-26T10:00:00Z");
+        first.state = "approved";
+        first.approved_by = "ann";
+        first.run_id = "20261126T100500Z-aaaaaa";
+        CHECK_FALSE(store.answer_pending_approval(first)); // no request: nothing written
+        CHECK_FALSE(store.approval(id));
+        store.put_approval(request(id, "2026-11-26T10:00:00Z"));
+        CHECK(store.answer_pending_approval(first));
+        auto second = first;
+        second.approved_by = "bob";
+        second.run_id = "20261126T100600Z-bbbbbb";
+        CHECK_FALSE(store.answer_pending_approval(second)); // answered: the first one stays
+        CHECK(store.approval(id)->approved_by == "ann");
+        CHECK(store.approval(id)->run_id == "20261126T100500Z-aaaaaa");
+        auto withdrawn = request(id, "2026-11-26T10:00:00Z");
+        withdrawn.state = "withdrawn";
+        store.put_approval(withdrawn);
+        CHECK_FALSE(store.answer_pending_approval(second)); // withdrawn: stays withdrawn
+        CHECK(store.approval(id)->state == "withdrawn");
+    }
     SUBCASE("baselines: none until saved, then what was saved") {
         CHECK_FALSE(store.baselines());
         decision::BaselineBook book;

@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: MIT
+#include "cli/options.hpp"
 #include "cli/state_dir.hpp"
+#include "config/config.hpp"
 #include "support/temp_dir.hpp"
 #include "util/error.hpp"
 
@@ -10,6 +12,7 @@
 
 using namespace rollback;
 namespace fs = std::filesystem;
+namespace po = boost::program_options;
 
 namespace {
 
@@ -103,7 +106,8 @@ TEST_SUITE("cli") {
         }
     }
 
-    TEST_CASE("the shared state of the config is found by the same rule — --state-dir still wins") {
+    TEST_CASE("the shared state of the config is found by the same rule — ROLLBACK_STATE_DIR "
+              "chooses only the local directory — --state-dir a local state") {
         test::TempDir tmp;
         tmp.write("shop/rollback.toml",
                   "[target]\nname = \"shop\"\nstate_dir = \"var/state\"\n[state]\n"
@@ -117,14 +121,76 @@ TEST_SUITE("cli") {
         CHECK(sd.origin.find("state of") == 0);
         // This host's files (rollback.log, artifacts) stay in the state directory.
         CHECK(canonical_dir(sd.dir) == canonical_dir(tmp / "shop/var/state"));
-        CHECK(cli::state_args(sd).empty()); // a suggested command finds it by the config
+        // A suggested command names the config: it finds the shared state from anywhere.
+        CHECK(cli::state_args(sd) == " -c " + canonical_dir(tmp / "shop/rollback.toml").string());
         CHECK(cli::state_where(sd) ==
               "the shared state postgresql://rb:***@db.internal/rb (schema shop)");
+        // The packaged units set ROLLBACK_STATE_DIR: the dsn of the config still names the store.
+        {
+            Scene env(tmp / "shop", (tmp / "from-env").string());
+            auto by_env = cli::resolve_state_dir(common, pb);
+            REQUIRE(by_env.shared);
+            CHECK(by_env.shared->schema == "shop");
+            CHECK(by_env.dir == canonical_dir(tmp / "from-env"));
+            auto cfg = config::load(tmp / "shop/rollback.toml");
+            CHECK(cli::resolve_state_dir(common, cfg).shared);
+        }
         common.state_dir = (tmp / "given").string();
         auto local = cli::resolve_state_dir(common, pb);
         CHECK_FALSE(local.shared);
-        CHECK(cli::state_args(local) ==
-              " --state-dir " + (tmp / "given").lexically_normal().string());
+        CHECK(cli::state_args(local) == " --state-dir " + canonical_dir(tmp / "given").string());
+    }
+
+    TEST_CASE("the playbook's own config wins over the one in the current directory") {
+        test::TempDir tmp;
+        tmp.write("a/rollback.toml", "[target]\nname = \"a\"\nstate_dir = \"a-state\"\n");
+        tmp.write("b/rollback.toml", "[target]\nname = \"b\"\nstate_dir = \"b-state\"\n");
+        const fs::path pb = tmp.write("a/playbooks/x.toml", "[playbook]\nname = \"x\"\n");
+        cli::CommonOptions common;
+        Scene s(tmp / "b", std::nullopt);
+        CHECK(cli::resolve_state_dir(common, pb).dir == canonical_dir(tmp / "a/a-state"));
+        CHECK(cli::resolve_state_dir(common, fs::path()).dir == canonical_dir(tmp / "b/b-state"));
+    }
+
+    TEST_CASE("one directory however it is spelled: symlinks, .. across a symlink, a trailing /") {
+        test::TempDir tmp;
+        tmp.write("srv/shop/rollback.toml", "[target]\nname = \"shop\"\n");
+        const fs::path pb = tmp.write("srv/shop/playbooks/x.toml", "[playbook]\nname = \"x\"\n");
+        fs::create_directories(tmp / "etc");
+        fs::create_symlink(tmp / "srv/shop/rollback.toml", tmp / "etc/rollback.toml");
+        fs::create_directories(tmp / "bin");
+        fs::create_symlink(pb, tmp / "bin/shop.toml");
+        fs::create_directories(tmp / "real/sub");
+        fs::create_directory_symlink(tmp / "real/sub", tmp / "link");
+        cli::CommonOptions common;
+        Scene s(tmp.path(), std::nullopt);
+        const fs::path want = canonical_dir(tmp / "srv/shop/.rollback");
+        CHECK(cli::resolve_state_dir(common, pb).dir == want);
+        CHECK(cli::resolve_state_dir(common, tmp / "bin/shop.toml").dir == want);
+        common.config = (tmp / "etc/rollback.toml").string();
+        CHECK(cli::resolve_state_dir(common, fs::path()).dir == want);
+        common.config.clear();
+        common.state_dir = "link/../st";
+        CHECK(cli::resolve_state_dir(common, fs::path()).dir == canonical_dir(tmp / "real/st"));
+        common.state_dir = "st/";
+        CHECK(cli::resolve_state_dir(common, fs::path()).dir == canonical_dir(tmp.path()) / "st");
+    }
+
+    TEST_CASE("-c \"\" and --state-dir \"\" are errors — exit 2 — not the next place of the rule") {
+        for (const char* option : {"-c", "--config", "--state-dir"}) {
+            CAPTURE(option);
+            cli::CommonOptions common;
+            po::options_description desc("x");
+            cli::add_common_options(desc, common, cli::use_config | cli::use_state_dir);
+            po::variables_map vm;
+            try {
+                cli::parse_options("run", std::vector<std::string>{option, ""}, desc, {}, vm);
+                FAIL("no error");
+            } catch (const util::Error& e) {
+                CHECK(std::string(e.what()).find("empty path") != std::string::npos);
+                CHECK(e.code() == util::ExitCode::invalid);
+            }
+        }
     }
 
     TEST_CASE("a state directory that cannot be known is an error — exit 2") {

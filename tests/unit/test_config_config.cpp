@@ -7,6 +7,7 @@
 
 #include <doctest/doctest.h>
 #include <sys/stat.h>
+#include <vector>
 
 using namespace rollback;
 
@@ -331,6 +332,23 @@ TEST_SUITE("config") {
                              "\"$remote_addr $status\"\n") ==
               "4:10: source \"web\": key \"format\": log format $remote_addr $status: no time "
               "variable ($time_local, $time_iso8601 or $msec)\n");
+    }
+
+    TEST_CASE("config: state_dir is canonical — two spellings of one directory are equal") {
+        test::TempDir dir;
+        std::filesystem::create_directories(dir / "real");
+        std::filesystem::create_directory_symlink(dir / "real", dir / "linked");
+        std::vector<std::filesystem::path> got;
+        for (const char* spelling : {"st", "st/", "./st/../st"}) {
+            CAPTURE(spelling);
+            dir.write("real/rollback.toml",
+                      std::string("[target]\nname = \"t\"\nstate_dir = \"") + spelling + "\"\n");
+            got.push_back(config::load(dir / "real/rollback.toml").state_dir);
+            // Beside the file itself, not beside a symlink to its directory.
+            CHECK(config::load(dir / "linked/rollback.toml").state_dir == got.back());
+        }
+        const auto want = std::filesystem::weakly_canonical(dir / "real") / "st";
+        CHECK(got == std::vector<std::filesystem::path>{want, want, want});
     }
 
     TEST_CASE("a config is told from a playbook by its tables") {
