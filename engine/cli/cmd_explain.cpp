@@ -99,9 +99,14 @@ int cmd_explain(const Args& args) {
     if (now) {
         cfg = load_rollback_config(common);
     }
-    const auto state_dir =
-        (cfg ? resolve_state_dir(common, *cfg) : resolve_state_dir(common, std::filesystem::path()))
-            .dir;
+    const StateDir sd =
+        cfg ? resolve_state_dir(common, *cfg) : resolve_state_dir(common, std::filesystem::path());
+    if (now) {
+        // --now records its decision like `check`: refused (exit 2, nothing written) for another
+        // user than the state's owner, whose monitor could not write decisions/ any more.
+        prepare_state_dir(sd, "explain --now", "decision records");
+    }
+    const auto state_dir = sd.dir;
     decision::DecisionRecord record;
     std::string run_header;
     if (!id.empty() && journal::is_valid_run_id(id)) {
