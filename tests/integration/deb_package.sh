@@ -35,6 +35,10 @@ mkdir "$WORK/control"
 dpkg-deb -e "$deb" "$WORK/control"
 contains "$WORK/control/conffiles" "/etc/rollback/rollback.toml"
 contains "$WORK/control/conffiles" "/etc/default/rollback"
+# A synopsis within Debian Policy's 80 characters, and a long description (break-it round 33, 09).
+dpkg-deb -f "$deb" Description > "$WORK/description"
+[ "$(head -1 "$WORK/description" | wc -c)" -le 80 ] || fail "synopsis over 80: $(head -1 "$WORK/description")"
+[ "$(wc -l < "$WORK/description")" -ge 3 ] || fail "no long description: $(cat "$WORK/description")"
 pass "built $(basename "$deb") in $((SECONDS - start)) s; Depends: $(cat "$WORK/depends")"
 
 timeout 60 dpkg -i "$deb" > "$WORK/dpkg-i.log" 2>&1 || { cat "$WORK/dpkg-i.log" >&2; fail "dpkg -i"; }
@@ -63,7 +67,12 @@ done
 /usr/bin/rollback validate /usr/share/rollback/examples/hello/hello.toml > "$WORK/validate" 2>&1 ||
     { cat "$WORK/validate" >&2; fail "the installed hello.toml does not validate"; }
 [ -x /usr/share/rollback/examples/ecommerce/smoke-order.sh ] || fail "smoke-order.sh not installed"
-pass "installed: --version, help, man -w 1 rollback, units, user, state directory"
+# The reference the shipped configuration points at, and the copyright file Debian requires.
+for d in copyright README.md install.md config.md playbook.md actions.md metrics.md decision.md; do
+    [ -s "/usr/share/doc/rollback/$d" ] || fail "/usr/share/doc/rollback/$d not installed"
+done
+contains /usr/share/doc/rollback/copyright "License: MIT"
+pass "installed: --version, help, man -w 1 rollback, units, user, state directory, docs"
 
 dpkg -L rollback > "$WORK/files"
 dpkg-query -W -f='${Conffiles}\n' rollback | awk 'NF { print $1 }' > "$WORK/conffiles"
