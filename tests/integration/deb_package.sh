@@ -20,7 +20,8 @@ fi
 if [ -e /usr/bin/rollback ] || getent passwd rollback >/dev/null; then
     echo "skip: /usr/bin/rollback or a user rollback exists (not from this test)"; exit 125
 fi
-on_exit 'timeout 60 dpkg -P rollback >/dev/null 2>&1; rm -rf /var/lib/rollback'
+on_exit 'timeout 60 dpkg -P rollback >/dev/null 2>&1; rm -rf /var/lib/rollback
+         [ ! -L /etc/rollback/rollback.toml ] || rm -rf /etc/rollback'
 
 start=$SECONDS
 timeout 180 cpack -G DEB --config "$build/CPackConfig.cmake" -B "$WORK/pkg" > "$WORK/cpack.log" 2>&1 ||
@@ -155,6 +156,8 @@ sh /var/lib/dpkg/info/rollback.postinst configure "$version" > "$WORK/postinst.l
 [ "$(stat -c '%U %a' "$WORK/cfg/rollback.toml")" = "nobody 664" ] ||
     fail "postinst took the symlinked configuration's target: $(stat -c '%U %a' "$WORK/cfg/rollback.toml")"
 [ "$(stat -c '%a' /etc/default/rollback)" = "600" ] || fail "an upgrade changed /etc/default/rollback's mode"
+# The conffile back in place, so that the purge removes it (dpkg leaves a symlink there).
+rm /etc/rollback/rollback.toml && cp "$WORK/cfg/rollback.toml" /etc/rollback/rollback.toml
 timeout 60 dpkg -P rollback > "$WORK/dpkg-P3.log" 2>&1 || { cat "$WORK/dpkg-P3.log" >&2; fail "dpkg -P at the end"; }
 rm -rf $s
 pass "postinst leaves a symlinked configuration's target and an upgraded configuration's mode alone"
