@@ -301,8 +301,8 @@ cooldown = "1h"
         CHECK(e->record.conditions[0].detail.find("= 3, below 10") != std::string::npos);
     }
 
-    TEST_CASE("a confirming Prometheus that is down is no data: counted as a read error, "
-              "neither a confirmation nor the incident's recovery") {
+    TEST_CASE("a confirming Prometheus that is down is no data: a read error and neither a "
+              "confirmation nor the incident's recovery") {
         auto text = k_confirmed;
         const std::string cooldown = "cooldown = \"1h\"";
         text.replace(text.find(cooldown), cooldown.size(), cooldown + "\nmode = \"confirm\"");
