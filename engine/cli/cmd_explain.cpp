@@ -124,6 +124,11 @@ int cmd_explain(const Args& args) {
         cfg = load_rollback_config(common);
     }
     const StateDir sd = cfg ? resolve_state_dir(common, *cfg) : resolve_state_dir(common, playbook);
+    if (now) {
+        // --now records its decision like `check`: refused (exit 2, nothing written) for another
+        // user than the state's owner, whose monitor could not write decisions/ any more.
+        prepare_state_dir(sd, "explain --now", "decision records");
+    }
     const auto& state_dir = sd.dir;
     auto store_ptr = open_store(sd);
     state::Store& store = *store_ptr;

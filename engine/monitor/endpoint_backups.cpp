@@ -145,6 +145,16 @@ std::optional<util::SystemTime> Endpoint::last_rehearsal() {
         }
         playbook = m_playbook;
     }
+    // Compared by canonical path: a drill spelled through a symbolic link (a Capistrano-style
+    // current/, /etc/rollback/playbook.toml linked into a checkout) is of the same playbook.
+    auto canonical = [](const fs::path& p) {
+        std::error_code cec;
+        auto c = fs::weakly_canonical(p, cec);
+        return cec ? p.lexically_normal() : c;
+    };
+    if (!playbook.empty()) {
+        playbook = canonical(playbook);
+    }
     struct Group {
         std::optional<util::SystemTime> started;
         bool ok = true;
@@ -164,7 +174,7 @@ std::optional<util::SystemTime> Endpoint::last_rehearsal() {
             const auto& o = doc.as_object();
             const auto* pb = o.if_contains("playbook");
             if (pb != nullptr && pb->is_string() && !playbook.empty() &&
-                fs::path(std::string(pb->as_string())).lexically_normal() != playbook) {
+                canonical(fs::path(std::string(pb->as_string()))) != playbook) {
                 continue; // a drill of another playbook (a test, staging)
             }
             const auto* id = o.if_contains("rehearse_id");

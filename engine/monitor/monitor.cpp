@@ -160,10 +160,12 @@ std::optional<decision::Evaluation> Monitor::evaluate_alerts(SystemTime now,
         Sample s = Sample::make_value(now, static_cast<double>(active));
         s.detail = book.describe(a);
         std::string unconfirmed;
-        if (a.confirm && active > 0 && !confirmed(a, now, s)) {
+        if (a.confirm && active > 0 && !confirmed(a, now, alerts_since(a, book), s)) {
             for (const auto& fp : book.fingerprints(a)) {
                 unconfirmed += fp + "\n";
             }
+            // A number that did not confirm, then none (or the other way): a new reason.
+            unconfirmed += s.kind == decision::SampleKind::value ? "number" : "no number";
         }
         std::string& before = m_unconfirmed[a.spec.name];
         newly_unconfirmed |= !unconfirmed.empty() && unconfirmed != before;
@@ -178,46 +180,6 @@ std::optional<decision::Evaluation> Monitor::evaluate_alerts(SystemTime now,
         m_eval.resume_policy(m_alerts->policy_memory()); // one cooldown for the target
     }
     return e;
-}
-
-bool Monitor::confirmed(const config::AlertCondition& a, SystemTime now, Sample& s) const {
-    const auto& c = *a.confirm;
-    auto src = m_cfg.sources.find(c.source);
-    Sample q;
-    if (src == m_cfg.sources.end()) { // config::load refuses it; a hand-built config may not
-        q = Sample::make_missing(now, decision::SampleKind::error, "no source " + c.source);
-    } else if (m_confirm_query) {
-        q = m_confirm_query(src->second, now);
-    } else {
-        util::RealHttpClient http;
-        q = sources::query_prometheus(http, src->second.url, src->second.query, src->second.timeout,
-                                      now, src->second.tls);
-    }
-    const std::string query =
-        src == m_cfg.sources.end() ? std::string() : " " + util::quoted(src->second.query);
-    const std::string rule =
-        std::string(c.above ? "above " : "below ") + decision::format_number(c.threshold);
-    bool ok = false;
-    std::string why;
-    if (q.kind == decision::SampleKind::value) {
-        ok = c.above ? q.value > c.threshold : q.value < c.threshold;
-        why = "source " + c.source + query + " = " + decision::format_number(q.value) +
-              (ok ? ", " : ", not ") + rule;
-    } else {
-        const char* kind = q.kind == decision::SampleKind::unavailable ? "no data"
-                           : q.kind == decision::SampleKind::error     ? "error"
-                                                                       : "not a value";
-        why = "source " + c.source + query + " gave no number (" + kind +
-              (q.detail.empty() ? std::string() : ": " + q.detail) + "), needed " + rule;
-    }
-    if (ok) {
-        s.detail = "confirmed: " + why + "; " + s.detail;
-    } else {
-        s.detail = std::to_string(static_cast<uint64_t>(s.value)) +
-                   " active alert(s) not confirmed: " + why + "; " + s.detail;
-        s.value = 0;
-    }
-    return ok;
 }
 
 Monitor::LogCounts Monitor::log_counts(const std::string& source) const {

@@ -106,9 +106,17 @@ class Monitor {
     util::Millis reach(const std::string& source, SystemTime now) const;
     /// How far before the first tick the warm-up begins (tick()).
     util::Millis warm_span(SystemTime now) const;
-    /// Queries `a.confirm`'s source: true when its number passes the rule. Puts the query's
-    /// number (or why there is none) in `s.detail`; unconfirmed, `s.value` becomes 0.
-    bool confirmed(const config::AlertCondition& a, SystemTime now, decision::Sample& s) const;
+    /// Queries `a.confirm`'s source, and the time of its sample (`timestamp(Q)`): true when its
+    /// number passes the rule. Puts the query's number (or why there is none) in `s.detail`
+    /// (confirm.cpp). A number that does not pass makes `s` the value 0; no number — Prometheus
+    /// down or answering an error, an empty vector, NaN, or a sample older than the alert
+    /// (`since`: before Prometheus restarted, say) — makes `s` unavailable: no data, neither a
+    /// confirmation nor a recovery; a failed query counts as a read error of the source and is
+    /// logged when it starts and stops failing.
+    bool confirmed(const config::AlertCondition& a, SystemTime now, SystemTime since,
+                   decision::Sample& s);
+    /// When the earliest active alert of `a` started (startsAt, else when it arrived).
+    static SystemTime alerts_since(const config::AlertCondition& a, const AlertBook& book);
     void read_access_log(const config::SourceConfig& src, SystemTime now);
     /// The lines of this tick that do not match the format (`rejected` of `read`): see
     /// monitor.cpp; an unavailable sample while they are at least half.
@@ -132,6 +140,8 @@ class Monitor {
     ConfirmQuery m_confirm_query;                  ///< empty: Prometheus over HTTP
     /// Per alert condition: the fingerprints its last evaluation held unconfirmed ("" none).
     std::map<std::string, std::string> m_unconfirmed;
+    /// Confirming sources whose last query failed (logged once when it starts and stops).
+    std::set<std::string> m_confirm_failing;
 };
 
 /// The tick boundary at or before `now`: ticks are aligned to multiples of `interval` since the

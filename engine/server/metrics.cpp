@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "server/metrics.hpp"
 
+#include "util/encode.hpp"
+
 #include <algorithm>
 #include <charconv>
 #include <cmath>
@@ -30,7 +32,9 @@ std::string format_labels(const Labels& labels) {
         }
         s += labels[i].first;
         s += "=\"";
-        for (char c : labels[i].second) {
+        // A label value must be valid UTF-8, or Prometheus refuses the whole page (a catalog
+        // path is bytes): a byte outside valid UTF-8 is written as the text \xHH.
+        for (char c : util::valid_utf8(labels[i].second)) {
             if (c == '\\') {
                 s += "\\\\";
             } else if (c == '"') {

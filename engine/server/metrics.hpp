@@ -33,7 +33,8 @@ class Metrics {
     /// Removes the series of `name` with exactly `labels` (a value that is no longer known).
     void erase(const std::string& name, const Labels& labels);
     /// The exposition: every family in declaration order with HELP and TYPE, its series sorted
-    /// by labels; label values escaped (\\, \", \n).
+    /// by labels; label values escaped (\\, \", \n), made valid UTF-8 (a byte outside it as the
+    /// text \xHH, util::valid_utf8).
     std::string render() const;
 
   private:

@@ -56,6 +56,21 @@ contains "$WORK/files" "playdir"
 [ -z "$(complete_words rollback backup --dsn "")" ] || fail "--dsn DSN offers no file names"
 pass "subcommands, help COMMAND, file and directory values"
 
+# A file name with spaces, or with glob characters, is one candidate, as it is (break-it round 33,
+# finding 08: `COMPREPLY=($(compgen -f ...))` split "my playbook.toml" and globbed "a[1].toml").
+mkdir -p "$WORK/sp" && touch "$WORK/sp/my playbook.toml" "$WORK/sp/a[1].toml" "$WORK/sp/a1.toml"
+mkdir -p "$WORK/sp/my dir"
+( cd "$WORK/sp" && complete_words rollback validate my ) > "$WORK/sp.pos"
+{ [ "$(wc -l < "$WORK/sp.pos")" -eq 2 ] && grep -qFx 'my dir' "$WORK/sp.pos" &&
+    grep -qFx 'my playbook.toml' "$WORK/sp.pos"; } ||
+    fail "validate my<TAB>: $(tr '\n' '|' < "$WORK/sp.pos")"
+( cd "$WORK/sp" && complete_words rollback run -p a ) > "$WORK/sp.opt"
+{ [ "$(wc -l < "$WORK/sp.opt")" -eq 2 ] && grep -qFx 'a[1].toml' "$WORK/sp.opt" &&
+    grep -qFx 'a1.toml' "$WORK/sp.opt"; } || fail "run -p a<TAB>: $(tr '\n' '|' < "$WORK/sp.opt")"
+( cd "$WORK/sp" && complete_words rollback status --state-dir my ) > "$WORK/sp.dir"
+[ "$(cat "$WORK/sp.dir")" = "my dir" ] || fail "--state-dir my<TAB>: $(tr '\n' '|' < "$WORK/sp.dir")"
+pass "file and directory names with spaces or glob characters are one candidate each"
+
 # The files the build generated (and cmake --install installs) are this output.
 gen=$(dirname "$RB")/generated
 if [ -f "$gen/rollback.bash" ]; then

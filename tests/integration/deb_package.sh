@@ -3,8 +3,9 @@
 # The Debian package: `cpack -G DEB` from this build tree builds it with its dependencies and
 # conffiles declared; `dpkg -i` installs it (system user, state directory); the installed
 # /usr/bin/rollback runs, `man -w 1 rollback` finds its page; `dpkg -r` removes every file it
-# installed but the conffiles, `dpkg -P` those, the engine's state and the user, and keeps the
-# database backups and reconciliation exports in the state directory (with a note). The package is
+# installed but the conffiles, `dpkg -P` those, the engine's state and the user, and keeps what is
+# not the engine's state (backups, reconciliation exports) as root's, listed; a new install takes
+# it back. The package is
 # purged on every exit, failed or not. Root only: it installs into this machine.
 source "$(dirname "$0")/../support/itest.sh"
 [ "$(id -u)" -eq 0 ] || { echo "skip: installing a package needs root"; exit 125; }
@@ -19,7 +20,8 @@ fi
 if [ -e /usr/bin/rollback ] || getent passwd rollback >/dev/null; then
     echo "skip: /usr/bin/rollback or a user rollback exists (not from this test)"; exit 125
 fi
-on_exit 'timeout 60 dpkg -P rollback >/dev/null 2>&1; rm -rf /var/lib/rollback'
+on_exit 'timeout 60 dpkg -P rollback >/dev/null 2>&1; rm -rf /var/lib/rollback
+         [ ! -L /etc/rollback/rollback.toml ] || rm -rf /etc/rollback'
 
 start=$SECONDS
 timeout 180 cpack -G DEB --config "$build/CPackConfig.cmake" -B "$WORK/pkg" > "$WORK/cpack.log" 2>&1 ||
@@ -34,6 +36,10 @@ mkdir "$WORK/control"
 dpkg-deb -e "$deb" "$WORK/control"
 contains "$WORK/control/conffiles" "/etc/rollback/rollback.toml"
 contains "$WORK/control/conffiles" "/etc/default/rollback"
+# A synopsis within Debian Policy's 80 characters, and a long description (break-it round 33, 09).
+dpkg-deb -f "$deb" Description > "$WORK/description"
+[ "$(head -1 "$WORK/description" | wc -c)" -le 80 ] || fail "synopsis over 80: $(head -1 "$WORK/description")"
+[ "$(wc -l < "$WORK/description")" -ge 3 ] || fail "no long description: $(cat "$WORK/description")"
 pass "built $(basename "$deb") in $((SECONDS - start)) s; Depends: $(cat "$WORK/depends")"
 
 timeout 60 dpkg -i "$deb" > "$WORK/dpkg-i.log" 2>&1 || { cat "$WORK/dpkg-i.log" >&2; fail "dpkg -i"; }
@@ -62,7 +68,12 @@ done
 /usr/bin/rollback validate /usr/share/rollback/examples/hello/hello.toml > "$WORK/validate" 2>&1 ||
     { cat "$WORK/validate" >&2; fail "the installed hello.toml does not validate"; }
 [ -x /usr/share/rollback/examples/ecommerce/smoke-order.sh ] || fail "smoke-order.sh not installed"
-pass "installed: --version, help, man -w 1 rollback, units, user, state directory"
+# The reference the shipped configuration points at, and the copyright file Debian requires.
+for d in copyright README.md install.md config.md playbook.md actions.md metrics.md decision.md; do
+    [ -s "/usr/share/doc/rollback/$d" ] || fail "/usr/share/doc/rollback/$d not installed"
+done
+contains /usr/share/doc/rollback/copyright "License: MIT"
+pass "installed: --version, help, man -w 1 rollback, units, user, state directory, docs"
 
 dpkg -L rollback > "$WORK/files"
 dpkg-query -W -f='${Conffiles}\n' rollback | awk 'NF { print $1 }' > "$WORK/conffiles"
@@ -88,28 +99,65 @@ while read -r f; do [ ! -e "$f" ] || fail "conffile left after purge: $f"; done 
 ! getent passwd rollback > /dev/null || fail "user rollback left after purge"
 pass "dpkg -P: conffiles, state directory and user gone ($((SECONDS - start)) s in all)"
 
-# A purge of a package that has been used: the engine's state goes, the database backups of the
-# default catalog and the reconciliation exports stay, and the purge says so (break-it round 31,
-# finding 09: `rm -rf /var/lib/rollback` took every backup with it).
+# A purge of a package that has been used: the engine's state goes (by name), everything else
+# stays — the database backups of any catalog in the state directory, not only `backups` (break-it
+# round 33, finding 14), the reconciliation exports — given to root, 0700/0600, and listed: the
+# removed user's uid goes to the next system account (finding 05). A new install takes them back.
 timeout 60 dpkg -i "$deb" > "$WORK/dpkg-i2.log" 2>&1 || { cat "$WORK/dpkg-i2.log" >&2; fail "dpkg -i again"; }
 s=/var/lib/rollback
-mkdir -p $s/backups $s/runs/R1/reconcile $s/decisions $s/rehearsals
+mkdir -p $s/backups $s/catalogs/shop $s/runs/R1/reconcile $s/runs/R1/gates $s/decisions $s/rehearsals
 echo dump > $s/backups/shop-20261206T000000Z.dump
 echo '{}' > $s/backups/shop-20261206T000000Z.json
+echo dump > $s/catalogs/shop/shop-20261206T000000Z.dump
+echo '{}' > $s/catalogs/shop/shop-20261206T000000Z.json
 echo "1001,late order" > $s/runs/R1/reconcile/orders.missing.csv
 echo '{}' > $s/runs/R1.jsonl
+echo '{}' > $s/runs/R1/gates/g.json
 echo '{}' > $s/decisions/d.json
 echo '{}' > $s/rehearsals/r.json
-: > $s/lock; : > $s/rollback.log
+echo '{}' > $s/alerts.json
+: > $s/lock; : > $s/rollback.log; : > $s/rollback.log.1
+chown -R rollback:rollback $s
+chmod 0640 $s/backups/*
+kept="backups/shop-20261206T000000Z.dump backups/shop-20261206T000000Z.json
+      catalogs/shop/shop-20261206T000000Z.dump catalogs/shop/shop-20261206T000000Z.json
+      runs/R1/reconcile/orders.missing.csv"
 timeout 60 dpkg -r rollback > "$WORK/dpkg-r2.log" 2>&1 || { cat "$WORK/dpkg-r2.log" >&2; fail "dpkg -r again"; }
 timeout 60 dpkg -P rollback > "$WORK/dpkg-P2.log" 2>&1 || { cat "$WORK/dpkg-P2.log" >&2; fail "dpkg -P again"; }
-for f in backups/shop-20261206T000000Z.dump backups/shop-20261206T000000Z.json \
-         runs/R1/reconcile/orders.missing.csv; do
+for f in $kept; do
     [ -f $s/$f ] || fail "the purge deleted $s/$f"
+    contains "$WORK/dpkg-P2.log" "$s/$f"
 done
-for f in runs/R1.jsonl decisions rehearsals lock rollback.log; do
+for f in runs/R1.jsonl runs/R1/gates decisions rehearsals alerts.json lock rollback.log rollback.log.1; do
     [ ! -e $s/$f ] || fail "the purge left the engine's $s/$f"
 done
-contains "$WORK/dpkg-P2.log" "kept $s: database backups"
+contains "$WORK/dpkg-P2.log" "kept $s (now root:root"
+bad=$(find $s \( -type d ! -perm 0700 \) -o \( -type f ! -perm 0600 \) -o ! -user root -o ! -group root)
+[ -z "$bad" ] || { ls -laR $s >&2; fail "kept after the purge, not root's 0700/0600: $bad"; }
+pass "dpkg -P keeps every catalog and the reconciliation exports as root's (0700/0600), lists them, deletes the engine's state"
+
+timeout 60 dpkg -i "$deb" > "$WORK/dpkg-i3.log" 2>&1 || { cat "$WORK/dpkg-i3.log" >&2; fail "dpkg -i after the purge"; }
+contains "$WORK/dpkg-i3.log" "given to the user rollback"
+bad=$(find $s ! -user rollback)
+[ -z "$bad" ] || { ls -laR $s >&2; fail "not taken back by the new install: $bad"; }
+runuser -u rollback -- cat $s/catalogs/shop/shop-20261206T000000Z.dump > /dev/null ||
+    fail "the new user cannot read the kept catalog"
+runuser -u rollback -- touch $s/runs/R2.jsonl || fail "the new user cannot write runs/"
+pass "a new install gives the kept data to its user rollback"
+
+# postinst never follows a symlinked configuration to take its target (finding 13), and an upgrade
+# keeps the configuration's mode.
+mkdir -p "$WORK/cfg" && cp /etc/rollback/rollback.toml "$WORK/cfg/rollback.toml"
+chown nobody "$WORK/cfg/rollback.toml"; chmod 0664 "$WORK/cfg/rollback.toml"
+ln -sf "$WORK/cfg/rollback.toml" /etc/rollback/rollback.toml
+chmod 0600 /etc/default/rollback
+sh /var/lib/dpkg/info/rollback.postinst configure "$version" > "$WORK/postinst.log" 2>&1 ||
+    { cat "$WORK/postinst.log" >&2; fail "postinst configure (an upgrade)"; }
+[ "$(stat -c '%U %a' "$WORK/cfg/rollback.toml")" = "nobody 664" ] ||
+    fail "postinst took the symlinked configuration's target: $(stat -c '%U %a' "$WORK/cfg/rollback.toml")"
+[ "$(stat -c '%a' /etc/default/rollback)" = "600" ] || fail "an upgrade changed /etc/default/rollback's mode"
+# The conffile back in place, so that the purge removes it (dpkg leaves a symlink there).
+rm /etc/rollback/rollback.toml && cp "$WORK/cfg/rollback.toml" /etc/rollback/rollback.toml
+timeout 60 dpkg -P rollback > "$WORK/dpkg-P3.log" 2>&1 || { cat "$WORK/dpkg-P3.log" >&2; fail "dpkg -P at the end"; }
 rm -rf $s
-pass "dpkg -P keeps the backups and reconciliation exports, says so, deletes the engine's state"
+pass "postinst leaves a symlinked configuration's target and an upgraded configuration's mode alone"

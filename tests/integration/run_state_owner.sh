@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # Every command that writes into the state checks its owner like approve/check do: `run`,
-# `rehearse`, `resume` and `state import` by another user (root through sudo) than the state
+# `rehearse`, `resume`, `explain --now` (it records its decision) and `state import` by another user (root through sudo) than the state
 # directory's owner are refused (exit 2, naming the owner) before they create anything there — a
 # root-owned lock, runs/, rehearsals/ or rollback.log would keep the service from ever running a
 # playbook or recording a drill again. A dry run writes nothing and still works; the owner runs.
@@ -49,9 +49,11 @@ expect_rc 2 reh.out -- "$RB" rehearse -p pb.toml -c rollback.toml
 refused rehearse reh.out
 expect_rc 2 res.out -- "$RB" resume 20261205T170000Z-abcdef -c rollback.toml --yes
 refused resume res.out
+expect_rc 2 exn.out -- "$RB" explain --now -c rollback.toml
+refused "explain --now" exn.out
 expect_rc 0 dry.out -- "$RB" run -p t.toml -c rollback.toml --dry-run
 [ -z "$(ls -A svc)" ] || { ls -la svc; fail "the dry run wrote into the state directory"; }
-pass "run, rehearse and resume by another user than the state's owner: refused, nothing written"
+pass "run, rehearse, resume and explain --now by another user than the state's owner: refused, nothing written"
 
 as_owner "$RB" run -p "$WORK/t.toml" -c "$WORK/rollback.toml" --yes > own.out 2>&1 ||
     { cat own.out; fail "the owner cannot run"; }

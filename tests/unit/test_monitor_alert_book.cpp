@@ -35,6 +35,16 @@ util::SystemTime at(const std::string& t) {
     return *util::parse_time(t);
 }
 
+/// Prometheus' answer to `timestamp(Q)`: the sample's time in seconds since the epoch.
+decision::Sample sample_time(util::SystemTime now, util::SystemTime sampled) {
+    const auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(sampled.time_since_epoch()).count();
+    return decision::Sample::make_value(now, static_cast<double>(ms) / 1000.0);
+}
+decision::Sample sample_time(util::SystemTime now) {
+    return sample_time(now, now);
+}
+
 const std::string k_config = R"TOML(
 [target]
 name = "shop"
@@ -220,8 +230,11 @@ cooldown = "1h"
         decision::Sample answer = decision::Sample::make_value({}, 0.01);
         int queries = 0;
         mon.set_confirm_query([&](const config::SourceConfig& src, util::SystemTime now) {
-            ++queries;
             CHECK(src.name == "errors");
+            if (src.query == "timestamp(shop:error_ratio)") { // the sample is from now
+                return sample_time(now);
+            }
+            ++queries;
             decision::Sample s = answer;
             s.time = now;
             return s;
@@ -252,7 +265,9 @@ cooldown = "1h"
         answer = decision::Sample::make_missing({}, decision::SampleKind::unavailable,
                                                 "connect: Connection refused");
         e = mon.evaluate_alerts(t + seconds(20), book);
-        CHECK(e->record.action == decision::Action::none);
+        // No number is no data (on_no_data: escalate, a person is told), never a run.
+        CHECK(e->record.action == decision::Action::escalate);
+        CHECK(e->record.conditions[0].verdict == decision::Verdict::no_data);
         CHECK(e->record.conditions[0].detail.find(
                   "not confirmed: source errors \"shop:error_ratio\" gave no number (no data: "
                   "connect: Connection refused), needed above 0.05") != std::string::npos);
@@ -272,7 +287,10 @@ cooldown = "1h"
         auto text = k_confirmed;
         text.replace(text.find("above = 0.05"), 12, "below = 10");
         monitor::Monitor mon(config::parse(text, "rollback.toml", "/etc/rb"));
-        mon.set_confirm_query([](const config::SourceConfig&, util::SystemTime now) {
+        mon.set_confirm_query([](const config::SourceConfig& src, util::SystemTime now) {
+            if (src.query.starts_with("timestamp(")) {
+                return sample_time(now);
+            }
             return decision::Sample::make_value(now, 3);
         });
         monitor::AlertBook book;
@@ -281,6 +299,76 @@ cooldown = "1h"
         auto e = mon.evaluate_alerts(t, book);
         CHECK(e->record.action == decision::Action::trigger);
         CHECK(e->record.conditions[0].detail.find("= 3, below 10") != std::string::npos);
+    }
+
+    TEST_CASE("a confirming Prometheus that is down is no data: a read error and neither a "
+              "confirmation nor the incident's recovery") {
+        auto text = k_confirmed;
+        const std::string cooldown = "cooldown = \"1h\"";
+        text.replace(text.find(cooldown), cooldown.size(), cooldown + "\nmode = \"confirm\"");
+        monitor::Monitor mon(config::parse(text, "rollback.toml", "/etc/rb"));
+        decision::Sample answer = decision::Sample::make_value({}, 0.9);
+        mon.set_confirm_query([&](const config::SourceConfig& src, util::SystemTime now) {
+            if (src.query.starts_with("timestamp(") && answer.kind == decision::SampleKind::value) {
+                return sample_time(now);
+            }
+            decision::Sample s = answer;
+            s.time = now;
+            return s;
+        });
+        monitor::AlertBook book;
+        auto t = at("2026-12-05T17:00:00Z");
+        book.apply(notification("firing", "f1"), mon.config().alert_conditions, t);
+        auto e = mon.evaluate_alerts(t, book);
+        REQUIRE(e->record.conditions.size() == 1);
+        CHECK(e->record.conditions[0].verdict == decision::Verdict::firing);
+        const auto since = e->record.conditions[0].incident_since;
+        REQUIRE(since);
+        CHECK(mon.read_errors().count("errors") == 0);
+
+        answer = decision::Sample::make_missing({}, decision::SampleKind::unavailable,
+                                                "connect: Connection refused");
+        for (int i = 1; i <= 6; ++i) { // a minute without the confirming Prometheus
+            e = mon.evaluate_alerts(t + seconds(10 * i), book);
+            const auto& c = e->record.conditions[0];
+            CHECK(c.verdict == decision::Verdict::no_data);
+            CHECK(c.incident_since == since); // not resolved: missing data is no recovery
+            CHECK(c.detail.find("gave no number (no data: connect: Connection refused)") !=
+                  std::string::npos);
+        }
+        CHECK(mon.read_errors().at("errors") == 6);
+
+        answer = decision::Sample::make_value({}, 0.9); // back: the same incident, still firing
+        e = mon.evaluate_alerts(t + seconds(70), book);
+        CHECK(e->record.conditions[0].verdict == decision::Verdict::firing);
+        CHECK(e->record.conditions[0].incident_since == since);
+        CHECK(e->record.action != decision::Action::trigger); // one incident, one decision
+    }
+
+    TEST_CASE("a sample older than the alert never confirms it: no data until a fresh one") {
+        monitor::Monitor mon(config::parse(k_confirmed, "rollback.toml", "/etc/rb"));
+        const auto t = at("2026-12-05T17:00:00Z");
+        auto sampled = t - seconds(17); // before Prometheus restarted, its target down since
+        mon.set_confirm_query([&](const config::SourceConfig& src, util::SystemTime now) {
+            if (src.query == "timestamp(shop:error_ratio)") {
+                return sample_time(now, sampled);
+            }
+            return decision::Sample::make_value(now, 0.9);
+        });
+        monitor::AlertBook book;
+        book.apply(notification("firing", "f1"), mon.config().alert_conditions, t + seconds(3));
+        auto e = mon.evaluate_alerts(t + seconds(3), book);
+        CHECK(e->record.action != decision::Action::trigger); // no data: escalated, no run
+        CHECK(e->record.conditions[0].verdict == decision::Verdict::no_data);
+        CHECK(e->record.conditions[0].detail.find(
+                  "gave no fresh number (0.9, stale: its sample is from 2026-12-05T16:59:43") !=
+              std::string::npos);
+        CHECK(mon.read_errors().count("errors") == 0);
+
+        sampled = t + seconds(12); // a fresh scrape
+        e = mon.evaluate_alerts(t + seconds(13), book);
+        CHECK(e->record.action == decision::Action::trigger);
+        CHECK(e->record.conditions[0].detail.find("confirmed: source errors") == 0);
     }
 }
 

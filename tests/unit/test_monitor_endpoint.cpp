@@ -259,6 +259,20 @@ TEST_SUITE("monitor") {
               doctest::Approx(10 * 3600).epsilon(0.001));
     }
 
+    TEST_CASE("a drill of the playbook spelled through a symbolic link counts") {
+        test::TempDir dir;
+        const auto now = std::chrono::system_clock::now();
+        write_playbook(dir.path() / "pb.toml", {{"restore-shop", "shop", "catalog"}});
+        std::filesystem::create_symlink("pb.toml", dir.path() / "current.toml");
+        monitor::Endpoint ep(loopback(), dir.path() / "state");
+        ep.set_decision_playbook(dir.path() / "pb.toml");
+        save_drill(dir.path(), "linked", dir.path() / "current.toml", {{"restore-shop", true}},
+                   now - std::chrono::hours(4));
+        auto text = ep.handle({"GET", "/metrics", ""}).body;
+        CHECK(value_of(text, "rollback_last_successful_rehearsal_age_seconds") ==
+              doctest::Approx(4 * 3600).epsilon(0.001));
+    }
+
     TEST_CASE("the rehearsal age is absent again when no successful record is left") {
         test::TempDir dir;
         const auto now = std::chrono::system_clock::now();

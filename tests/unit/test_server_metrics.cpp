@@ -37,6 +37,22 @@ TEST_SUITE("server") {
         CHECK(server::format_value(std::nan("")) == "NaN");
     }
 
+    TEST_CASE("label values are valid UTF-8 always: a byte outside it is the text xHH") {
+        // A Latin-1 catalog path from the environment: Prometheus refuses a page with an invalid
+        // UTF-8 label value as a whole (every series of the engine gone).
+        const std::string latin1 = "/srv/cat\xe9";
+        CHECK(server::format_labels({{"catalog", latin1}}) == "{catalog=\"/srv/cat\\\\xe9\"}");
+        CHECK(server::format_labels({{"catalog", "/srv/caf\xc3\xa9"}}) ==
+              "{catalog=\"/srv/caf\xc3\xa9\"}"); // valid UTF-8 as it is
+        server::Metrics m;
+        m.declare("rollback_x", server::MetricType::gauge, "x");
+        m.set("rollback_x", {{"catalog", latin1 + "\xff\xfe"}}, 1);
+        const std::string page = m.render();
+        CHECK(page.find("\xe9") == std::string::npos);
+        CHECK(page.find("rollback_x{catalog=\"/srv/cat\\\\xe9\\\\xff\\\\xfe\"} 1") !=
+              std::string::npos);
+    }
+
     TEST_CASE("a histogram renders cumulative buckets with sum and count") {
         server::Metrics m;
         m.declare("rollback_tick_duration_seconds", server::MetricType::histogram, "Ticks.",
