@@ -15,6 +15,7 @@
 #include <string>
 #include <string_view>
 #include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 namespace rollback::exec {
@@ -172,5 +173,37 @@ class SigpipeGuard {
   private:
     sigset_t m_old{};
 };
+
+/// The child of a gated start (runner.cpp start_gated), after fork: its setup, then it waits
+/// for the engine's go on `gate_fd` (one byte; end of file: the engine gave up on it, exit 127)
+/// and execs. The errno of what failed goes to `report_fd` (close-on-exec: end of file there
+/// means the program started). Only system calls. Never returns.
+[[noreturn]] inline void exec_when_released(const ChildSetup& setup, const std::string& exe,
+                                            const char* const* argv, const Fds& fds, int gate_fd,
+                                            int report_fd) {
+    int e = setup.prepare(fds.child_in, fds.out[1], fds.err[1]);
+    char go = 0;
+    ssize_t n = -1;
+    while (e == 0 && (n = ::read(gate_fd, &go, 1)) == -1 && errno == EINTR) {
+    }
+    if (e == 0 && n != 1) {
+        ::_exit(127);
+    }
+    if (e == 0) {
+        ::execve(exe.c_str(), const_cast<char* const*>(argv),
+                 const_cast<char* const*>(setup.envp != nullptr ? setup.envp : environ));
+        e = errno;
+    }
+    [[maybe_unused]] auto w = ::write(report_fd, &e, sizeof e);
+    ::_exit(127);
+}
+
+/// Reaps the child of a failed execve, which the launcher leaves unreaped.
+inline void reap_failed_child(int pid) {
+    if (pid > 0) {
+        while (::waitpid(pid, nullptr, 0) == -1 && errno == EINTR) {
+        }
+    }
+}
 
 } // namespace rollback::exec

@@ -208,21 +208,7 @@ class Session {
         }
         pid_t pid = ::fork();
         if (pid == 0) {
-            int e = setup.prepare(fds.child_in, fds.out[1], fds.err[1]);
-            char go = 0;
-            ssize_t n = -1;
-            while (e == 0 && (n = ::read(gate[0], &go, 1)) == -1 && errno == EINTR) {
-            }
-            if (e == 0 && n != 1) {
-                ::_exit(127); // the engine gave up on this child (on_started threw)
-            }
-            if (e == 0) {
-                ::execve(exe.c_str(), const_cast<char* const*>(argv.data()),
-                         const_cast<char* const*>(setup.envp != nullptr ? setup.envp : environ));
-                e = errno;
-            }
-            [[maybe_unused]] auto w = ::write(report[1], &e, sizeof e);
-            ::_exit(127);
+            exec_when_released(setup, exe, argv.data(), fds, gate[0], report[1]);
         }
         err = pid < 0 ? errno : 0;
         ::close(gate[0]);
@@ -251,14 +237,6 @@ class Session {
         }
         ::close(report[0]);
         return pid;
-    }
-
-    static void reap_failed_child(int pid) {
-        // The launcher leaves the child of a failed execve unreaped.
-        if (pid > 0) {
-            while (::waitpid(pid, nullptr, 0) == -1 && errno == EINTR) {
-            }
-        }
     }
 
     void read_more(Stream& s) {
