@@ -5,6 +5,7 @@
 
 #include "util/files.hpp"
 
+#include <map>
 #include <set>
 
 namespace rollback::playbook::detail {
@@ -74,6 +75,7 @@ void Loader::read_remote(const toml::table& root) {
         }
     }
     if (hosts != nullptr) {
+        std::map<std::string, remote::Host> declared; // in [hosts]: the first entry of each name
         for (auto&& [group, node] : *hosts) {
             const std::string gsub = "[hosts] " + q(group.str());
             if (!remote::is_inventory_name(group.str()) || group.str() == "all") {
@@ -131,6 +133,22 @@ void Loader::read_remote(const toml::table& root) {
                 }
                 if (h.address.empty()) {
                     h.address = h.name;
+                }
+                // The same name twice is one host: declared again with another address, port
+                // or user, one of the two servers would silently drop out of the fleet.
+                if (auto [first, fresh] = declared.try_emplace(h.name, h); !fresh) {
+                    const remote::Host& f = first->second;
+                    if (f.address != h.address || f.port != h.port || f.user != h.user) {
+                        m_r.error(h.where, gsub,
+                                  "host " + q(h.name) + " is already declared (line " +
+                                      std::to_string(f.where.line) + ") with address " +
+                                      (f.user.empty() ? "" : f.user + "@") + f.address +
+                                      (f.port != 0 ? ":" + std::to_string(f.port) : "") +
+                                      "; here it has " + (h.user.empty() ? "" : h.user + "@") +
+                                      h.address + (h.port != 0 ? ":" + std::to_string(h.port) : ""),
+                                  "give each server its own name");
+                        continue;
+                    }
                 }
                 m_pb.inventory.add(h, std::string(group.str()));
             }
@@ -230,6 +248,21 @@ void Loader::read_step_hosts(const toml::table& t, Step& s, const std::string& s
 }
 
 void Loader::check_host_references(const toml::table& t, Step& s, const std::string& subject) {
+    // On hosts, the keys of the actions other than exec (whose argv is checked where it is
+    // read, and whose cwd and env travel on stdin), http (run here) and wait become arguments
+    // of the fixed programs the engine runs there: on the host's command lines (ps).
+    if (!s.hosts.empty() && s.action != "exec" && s.action != "http" && s.action != "wait" &&
+        s.action != "approve") {
+        for (const Variable& v : m_pb.variables) {
+            if (v.secret && std::find(s.uses.begin(), s.uses.end(), v.name) != s.uses.end()) {
+                m_r.error(m_r.key_where(t, "action"), subject,
+                          "{{" + v.name + "}} is secret, and the values of " + q(s.action) +
+                              " on hosts are arguments of the programs it runs there, visible "
+                              "to every user of the host (ps, /proc/PID/cmdline)",
+                          "keep secrets out of this step's keys (a path or a name is not one)");
+            }
+        }
+    }
     std::vector<std::string> used;
     for (const auto& u : s.uses) {
         if (m_host_vars.count(u) != 0) {
