@@ -263,6 +263,25 @@ void Loader::check_host_references(const toml::table& t, Step& s, const std::str
             }
         }
     }
+    // On hosts the env is exported by the remote wrapper's shell: a name must be a shell name
+    // (ssh.cpp checks it again when the command runs, after earlier steps acted).
+    if (!s.hosts.empty()) {
+        for (const auto& [name, _] : s.env) {
+            const bool shell_name =
+                !name.empty() &&
+                (std::isalpha(static_cast<unsigned char>(name[0])) || name[0] == '_') &&
+                std::all_of(name.begin(), name.end(), [](char c) {
+                    return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+                });
+            if (!shell_name) {
+                m_r.error(m_r.key_where(t, "env"), subject,
+                          "env name " + q(name) +
+                              " cannot be exported on a host (a step with hosts takes names of "
+                              "letters, digits and _, not starting with a digit)",
+                          "rename it, e.g. " + q("APP_MODE"));
+            }
+        }
+    }
     std::vector<std::string> used;
     for (const auto& u : s.uses) {
         if (m_host_vars.count(u) != 0) {

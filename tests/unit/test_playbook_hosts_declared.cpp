@@ -81,4 +81,29 @@ to = "previous"
         CHECK(d[0].problem.find("{{tok}} is secret") != std::string::npos);
         CHECK(load_with("/srv/root").empty());
     }
+
+    TEST_CASE("an env name that a host's shell cannot export is refused at load") {
+        auto load_env = [](const std::string& env) -> std::vector<util::Diagnostic> {
+            test::TempDir dir;
+            dir.write("known_hosts", "");
+            fs::path p =
+                dir.write("pb.toml", "[remote]\nknown_hosts = \"known_hosts\"\n[hosts]\n"
+                                     "web = [\"web1\"]\n[[step]]\nid = \"s\"\naction = "
+                                     "\"exec\"\nhosts = \"web\"\nargv = [\"true\"]\nenv = " +
+                                         env + "\n");
+            try {
+                playbook::load(p, {});
+            } catch (const util::InvalidInput& e) {
+                return e.diagnostics();
+            }
+            return {};
+        };
+        const auto d = load_env("{ \"app.mode\" = \"x\" }");
+        REQUIRE(d.size() == 1);
+        CHECK(d[0].where.line == 10);
+        CHECK(d[0].problem.find("env name \"app.mode\" cannot be exported on a host") !=
+              std::string::npos);
+        CHECK(load_env("{ \"1X\" = \"x\" }").size() == 1);
+        CHECK(load_env("{ APP_MODE = \"x\", _a1 = \"y\" }").empty());
+    }
 }
