@@ -134,6 +134,30 @@ void Loader::read_remote(const toml::table& root) {
                 if (h.address.empty()) {
                     h.address = h.name;
                 }
+                // A control character or a space would forge lines of the plan; a leading '-'
+                // would be read by ssh as an option (the same rule as remote/inventory.cpp's).
+                bool bad_value = false;
+                for (const auto& [key, value] :
+                     {std::pair<const char*, const std::string*>{"address", &h.address},
+                      {"user", &h.user}}) {
+                    const bool bad =
+                        (!value->empty() && value->front() == '-') ||
+                        std::any_of(value->begin(), value->end(), [&](char ch) {
+                            const auto c = static_cast<unsigned char>(ch);
+                            return c <= 0x20 || c == 0x7f || (key[0] == 'u' && c == '@');
+                        });
+                    if (bad) {
+                        m_r.error(h.where, gsub,
+                                  "host " + q(h.name) + ": invalid " + key +
+                                      " (a space, a control character, a leading '-'" +
+                                      (key[0] == 'u' ? std::string(" or '@'") : std::string()) +
+                                      ")");
+                        bad_value = true;
+                    }
+                }
+                if (bad_value) {
+                    continue;
+                }
                 // The same name twice is one host: declared again with another address, port
                 // or user, one of the two servers would silently drop out of the fleet.
                 if (auto [first, fresh] = declared.try_emplace(h.name, h); !fresh) {

@@ -106,4 +106,29 @@ to = "previous"
         CHECK(load_env("{ \"1X\" = \"x\" }").size() == 1);
         CHECK(load_env("{ APP_MODE = \"x\", _a1 = \"y\" }").empty());
     }
+
+    TEST_CASE("an address or user of hosts that cannot be one is a located error") {
+        auto load_hosts = [](const std::string& hosts) -> std::vector<util::Diagnostic> {
+            test::TempDir dir;
+            dir.write("known_hosts", "");
+            fs::path p =
+                dir.write("pb.toml", "[remote]\nknown_hosts = \"known_hosts\"\n[hosts]\n" + hosts +
+                                         "\n[[step]]\nid = \"s\"\naction = \"exec\"\n"
+                                         "hosts = \"web\"\nargv = [\"true\"]\n");
+            try {
+                playbook::load(p, {});
+            } catch (const util::InvalidInput& e) {
+                return e.diagnostics();
+            }
+            return {};
+        };
+        const auto d =
+            load_hosts("web = [{ name = \"a\", address = \"127.0.0.1\\n  ok    s: forged\" }]");
+        REQUIRE(d.size() == 1);
+        CHECK(d[0].where.line == 4);
+        CHECK(d[0].problem.find("host \"a\": invalid address") != std::string::npos);
+        CHECK(load_hosts("web = [{ name = \"a\", user = \"-oX=y\" }]").size() == 1);
+        CHECK(load_hosts("web = [{ name = \"a\", address = \"10.0.0.1\", user = \"deploy\" }]")
+                  .empty());
+    }
 }
