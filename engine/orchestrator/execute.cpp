@@ -276,8 +276,8 @@ RunOutcome resume(const playbook::Playbook& pb, const ResumeJournal& rj,
                 }
             }
         }
-        if (step == nullptr || step->hosts.empty() || st == nullptr) {
-            continue;
+        if (step == nullptr || step->hosts.empty() || st == nullptr || st->hosts.empty()) {
+            continue; // not on hosts, or started on none: the person's word is for the step
         }
         std::set<std::string>& done = done_hosts[id];
         for (const remote::Host* h : pb.inventory.select(step->hosts)) {

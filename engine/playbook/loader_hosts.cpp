@@ -75,7 +75,7 @@ void Loader::read_remote(const toml::table& root) {
         }
     }
     if (hosts != nullptr) {
-        std::map<std::string, remote::Host> declared; // in [hosts]: the first entry of each name
+        std::vector<std::pair<remote::Host, std::string>> entries; // every entry, its group
         for (auto&& [group, node] : *hosts) {
             const std::string gsub = "[hosts] " + q(group.str());
             if (!remote::is_inventory_name(group.str()) || group.str() == "all") {
@@ -136,7 +136,7 @@ void Loader::read_remote(const toml::table& root) {
                 }
                 // A control character or a space would forge lines of the plan; a leading '-'
                 // would be read by ssh as an option (the same rule as remote/inventory.cpp's).
-                bool bad_value = false;
+                // The host stays declared: no second error for its group.
                 for (const auto& [key, value] :
                      {std::pair<const char*, const std::string*>{"address", &h.address},
                       {"user", &h.user}}) {
@@ -152,29 +152,32 @@ void Loader::read_remote(const toml::table& root) {
                                       " (a space, a control character, a leading '-'" +
                                       (key[0] == 'u' ? std::string(" or '@'") : std::string()) +
                                       ")");
-                        bad_value = true;
                     }
                 }
-                if (bad_value) {
-                    continue;
-                }
-                // The same name twice is one host: declared again with another address, port
-                // or user, one of the two servers would silently drop out of the fleet.
-                if (auto [first, fresh] = declared.try_emplace(h.name, h); !fresh) {
-                    const remote::Host& f = first->second;
-                    if (f.address != h.address || f.port != h.port || f.user != h.user) {
-                        m_r.error(h.where, gsub,
-                                  "host " + q(h.name) + " is already declared (line " +
-                                      std::to_string(f.where.line) + ") with address " +
-                                      (f.user.empty() ? "" : f.user + "@") + f.address +
-                                      (f.port != 0 ? ":" + std::to_string(f.port) : "") +
-                                      "; here it has " + (h.user.empty() ? "" : h.user + "@") +
-                                      h.address + (h.port != 0 ? ":" + std::to_string(h.port) : ""),
-                                  "give each server its own name");
-                        continue;
-                    }
-                }
+                entries.emplace_back(h, gsub);
                 m_pb.inventory.add(h, std::string(group.str()));
+            }
+        }
+        // The same name twice is one host: declared again (in the file's order) with another
+        // address, port or user, one of the two servers would silently drop out of the fleet.
+        std::stable_sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
+            return std::pair(a.first.where.line, a.first.where.column) <
+                   std::pair(b.first.where.line, b.first.where.column);
+        });
+        std::map<std::string, const remote::Host*> declared;
+        auto shown = [](const remote::Host& x) {
+            return (x.user.empty() ? "" : x.user + "@") + x.address +
+                   (x.port != 0 ? ":" + std::to_string(x.port) : "");
+        };
+        for (const auto& [h, gsub] : entries) {
+            auto [first, fresh] = declared.try_emplace(h.name, &h);
+            const remote::Host& f = *first->second;
+            if (!fresh && (f.address != h.address || f.port != h.port || f.user != h.user)) {
+                m_r.error(h.where, gsub,
+                          "host " + q(h.name) + " is already declared (line " +
+                              std::to_string(f.where.line) + ") with address " + shown(f) +
+                              "; here it has " + shown(h),
+                          "give each server its own name");
             }
         }
     }
