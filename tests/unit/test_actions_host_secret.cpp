@@ -2,6 +2,7 @@
 // Break-it round 34, finding 17: a secret in the keys of an action that become arguments of the
 // programs run on hosts (release_switch's deploy_root, ...) is refused at validate. (Here, not
 // in test_playbook_*: the action must be registered.)
+#include "actions/action.hpp"
 #include "playbook/loader.hpp"
 
 #include "support/temp_dir.hpp"
@@ -34,6 +35,10 @@ TEST_SUITE("actions") {
             std::map<std::string, std::string> env{{"BRK_DIRTOK", "Qk7SecretDirZ"}};
             playbook::LoadOptions options;
             options.environment = &env;
+            for (const auto& name : actions::action_names()) {
+                const actions::Action* a = actions::find_action(name);
+                options.actions.push_back({name, a->keys(), a->required_keys(), a->encodings()});
+            }
             fs::path p = dir.write("pb.toml", R"([vars]
 tok = { env = "BRK_DIRTOK", secret = true }
 [remote]
