@@ -82,12 +82,18 @@ std::vector<Check> check_command(const Context& ctx, const std::vector<std::stri
     if (ctx.host.empty() || argv.empty()) {
         return check_command(argv, cwd);
     }
-    // Exit 3: no such directory; 4: no such program; the program's path on stdout otherwise.
+    // Exit 3: no such directory; 4: no such program, or not an executable regular file (a
+    // directory, a file without x, a shell builtin); the program's path on stdout otherwise.
+    // The same lookup as the remote wrapper's (remote/wrapper.cpp), from the step's cwd.
     exec::Command cmd;
     cmd.argv = {"/bin/sh",
                 "-c",
-                "if [ -n \"$2\" ] && [ \"$2\" != . ] && [ ! -d \"$2\" ]; then exit 3; fi; "
-                "command -v -- \"$1\" || exit 4",
+                "if [ -n \"$2\" ] && [ \"$2\" != . ]; then cd \"$2\" 2>/dev/null || exit 3; fi; "
+                "v=; case $1 in */*) v=$1;; *) set -f; IFS=:; for d in $PATH; do "
+                "[ -f \"${d:-.}/$1\" ] && [ -x \"${d:-.}/$1\" ] && { v=${d:-.}/$1; break; }; "
+                "done;; esac; "
+                "[ -n \"$v\" ] && [ -f \"$v\" ] && [ -x \"$v\" ] || exit 4; "
+                "printf '%s\\n' \"$v\"",
                 "rollback-check",
                 argv[0],
                 cwd};

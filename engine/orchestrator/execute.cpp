@@ -334,6 +334,42 @@ RunOutcome resume(const playbook::Playbook& pb, const ResumeJournal& rj,
             }
         }
     }
+    // --mark-done of a step on hosts vouches for the hosts where it started (they are marked
+    // done each); the hosts where it never started are no one's word: the step runs there.
+    std::vector<journal::StepHostFinished> vouched;
+    std::set<std::string> run_rest; // steps marked done on some hosts that still run on the rest
+    for (const auto& id : options.mark_done) {
+        const journal::StepState* st = state.step(id);
+        const playbook::Step* step = nullptr;
+        for (const auto* list : {&pb.steps, &pb.finally}) {
+            for (const auto& s : *list) {
+                if (s.id == id) {
+                    step = &s;
+                }
+            }
+        }
+        if (step == nullptr || step->hosts.empty() || st == nullptr || st->hosts.empty()) {
+            continue; // not on hosts, or started on none: the person's word is for the step
+        }
+        std::set<std::string>& done = done_hosts[id];
+        for (const remote::Host* h : pb.inventory.select(step->hosts)) {
+            if (done.count(h->name) != 0) {
+                continue;
+            }
+            if (st->hosts.count(h->name) == 0) {
+                run_rest.insert(id); // never started there
+                continue;
+            }
+            journal::StepHostFinished fin;
+            fin.step = id;
+            fin.attempt = st->attempts;
+            fin.host = h->name;
+            fin.status = "marked_done";
+            fin.summary = "marked done by " + options.user;
+            vouched.push_back(std::move(fin));
+            done.insert(h->name);
+        }
+    }
     ex.set_done_hosts(std::move(done_hosts));
     ex.set_hand_over(options.hand_over);
     char host[256] = {};
@@ -349,7 +385,16 @@ RunOutcome resume(const playbook::Playbook& pb, const ResumeJournal& rj,
                               observer.on_progress(step, line);
                           }});
     record_finished_by_exit(ex, state, settled);
+    for (const auto& fin : vouched) {
+        ex.record(fin);
+    }
     for (const auto& id : options.mark_done) {
+        if (run_rest.count(id) != 0) {
+            log::info("step {}: marked done on the hosts where it started; it runs on the hosts "
+                      "where it never started",
+                      id);
+            continue;
+        }
         journal::StepMarkedDone rec{id, options.user, options.why, std::nullopt};
         if (auto w = options.mark_done_warnings.find(id); w != options.mark_done_warnings.end()) {
             rec.probe_state = w->second; // what the step's probe said when a person overrode it
@@ -415,11 +460,12 @@ RunOutcome resume(const playbook::Playbook& pb, const ResumeJournal& rj,
         } else {
             these.action = action_probe;
         }
-        return decide_resume({ps, state.step(ps.step->id), settled.blocked.count(ps.step->id) != 0,
-                              contains(options.mark_done, ps.step->id),
-                              contains(options.retry, ps.step->id),
-                              std::chrono::system_clock::now()},
-                             run_id, these);
+        return decide_resume(
+            {ps, state.step(ps.step->id), settled.blocked.count(ps.step->id) != 0,
+             contains(options.mark_done, ps.step->id) && run_rest.count(ps.step->id) == 0,
+             contains(options.retry, ps.step->id) || run_rest.count(ps.step->id) != 0,
+             std::chrono::system_clock::now()},
+            run_id, these);
     };
     auto out = ex.drive(plan, decide);
     log::info("run {} resumed and finished: {}", run_id, journal::to_string(out.status));

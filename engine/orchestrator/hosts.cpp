@@ -206,7 +206,10 @@ actions::Result Execution::run_on_hosts(const playbook::Step& step, int attempt)
     }
     const int total = static_cast<int>(all.size());
     const int batch = step.batch ? std::max(1, step.batch->of(total)) : std::max(1, total);
-    const int tolerated = step.max_failures.of(total);
+    // A percentage of failed hosts is a ceiling: rounded down ("30%" of 4 hosts tolerates 1), as
+    // Ansible's max_fail_percentage (`batch`, a size, rounds up).
+    const int tolerated =
+        step.max_failures.percent ? total * step.max_failures.value / 100 : step.max_failures.value;
     std::mutex mutex;
     LockedBadReleases bad(m_store);
     std::vector<std::string> failed, not_started;
@@ -299,7 +302,9 @@ actions::Result Execution::run_on_hosts(const playbook::Step& step, int attempt)
     if (interrupted || exec::interrupt_requested() != 0) {
         out.status = actions::Status::interrupted;
         out.summary = "interrupted; succeeded on " + std::to_string(ok) + of;
-    } else if (static_cast<int>(failed.size()) > tolerated) {
+    } else if (static_cast<int>(failed.size()) > tolerated ||
+               (!failed.empty() && ok == 0 && !hosts_to_run.empty())) {
+        // Failed on every host it ran on (and none done before): whatever max_failures says.
         out.status =
             only_verification ? actions::Status::verification_failed : actions::Status::failed;
         out.summary = "failed on " + std::to_string(failed.size()) + of + " (max_failures " +

@@ -109,9 +109,21 @@ StepDecision decide_resume(const ResumeFacts& facts, const std::string& run_id,
             "step " + id + " was interrupted and its probe cannot tell how to continue: " + f.state,
             run_id, step.id);
     }
+    std::string where; // a step on hosts: the hosts to check (--mark-done vouches for those)
+    if (st != nullptr) {
+        std::vector<std::string> running;
+        for (const auto& [name, status] : st->hosts) {
+            if (status == "running") {
+                running.push_back(name);
+            }
+        }
+        if (!running.empty()) {
+            where = " on host " + util::join(running, ", ");
+        }
+    }
     return {StepPlan::needs_attention, 0,
-            "step " + id +
-                " was started but did not finish, is not idempotent and has no probe, so its "
+            "step " + id + " was started" + where +
+                " but did not finish, is not idempotent and has no probe, so its "
                 "effect is unknown. Check by hand, then run: " +
                 how_to_go_on(run_id, step.id)};
 }

@@ -5,6 +5,7 @@
 
 #include "util/files.hpp"
 
+#include <map>
 #include <set>
 
 namespace rollback::playbook::detail {
@@ -74,6 +75,7 @@ void Loader::read_remote(const toml::table& root) {
         }
     }
     if (hosts != nullptr) {
+        std::vector<std::pair<remote::Host, std::string>> entries; // every entry, its group
         for (auto&& [group, node] : *hosts) {
             const std::string gsub = "[hosts] " + q(group.str());
             if (!remote::is_inventory_name(group.str()) || group.str() == "all") {
@@ -132,7 +134,50 @@ void Loader::read_remote(const toml::table& root) {
                 if (h.address.empty()) {
                     h.address = h.name;
                 }
+                // A control character or a space would forge lines of the plan; a leading '-'
+                // would be read by ssh as an option (the same rule as remote/inventory.cpp's).
+                // The host stays declared: no second error for its group.
+                for (const auto& [key, value] :
+                     {std::pair<const char*, const std::string*>{"address", &h.address},
+                      {"user", &h.user}}) {
+                    const bool bad =
+                        (!value->empty() && value->front() == '-') ||
+                        std::any_of(value->begin(), value->end(), [&](char ch) {
+                            const auto c = static_cast<unsigned char>(ch);
+                            return c <= 0x20 || c == 0x7f || (key[0] == 'u' && c == '@');
+                        });
+                    if (bad) {
+                        m_r.error(h.where, gsub,
+                                  "host " + q(h.name) + ": invalid " + key +
+                                      " (a space, a control character, a leading '-'" +
+                                      (key[0] == 'u' ? std::string(" or '@'") : std::string()) +
+                                      ")");
+                    }
+                }
+                entries.emplace_back(h, gsub);
                 m_pb.inventory.add(h, std::string(group.str()));
+            }
+        }
+        // The same name twice is one host: declared again (in the file's order) with another
+        // address, port or user, one of the two servers would silently drop out of the fleet.
+        std::stable_sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) {
+            return std::pair(a.first.where.line, a.first.where.column) <
+                   std::pair(b.first.where.line, b.first.where.column);
+        });
+        std::map<std::string, const remote::Host*> declared;
+        auto shown = [](const remote::Host& x) {
+            return (x.user.empty() ? "" : x.user + "@") + x.address +
+                   (x.port != 0 ? ":" + std::to_string(x.port) : "");
+        };
+        for (const auto& [h, gsub] : entries) {
+            auto [first, fresh] = declared.try_emplace(h.name, &h);
+            const remote::Host& f = *first->second;
+            if (!fresh && (f.address != h.address || f.port != h.port || f.user != h.user)) {
+                m_r.error(h.where, gsub,
+                          "host " + q(h.name) + " is already declared (line " +
+                              std::to_string(f.where.line) + ") with address " + shown(f) +
+                              "; here it has " + shown(h),
+                          "give each server its own name");
             }
         }
     }
@@ -230,6 +275,40 @@ void Loader::read_step_hosts(const toml::table& t, Step& s, const std::string& s
 }
 
 void Loader::check_host_references(const toml::table& t, Step& s, const std::string& subject) {
+    // On hosts, the keys of the actions other than exec (whose argv is checked where it is
+    // read, and whose cwd and env travel on stdin), http (run here) and wait become arguments
+    // of the fixed programs the engine runs there: on the host's command lines (ps).
+    if (!s.hosts.empty() && s.action != "exec" && s.action != "http" && s.action != "wait" &&
+        s.action != "approve") {
+        for (const Variable& v : m_pb.variables) {
+            if (v.secret && std::find(s.uses.begin(), s.uses.end(), v.name) != s.uses.end()) {
+                m_r.error(m_r.key_where(t, "action"), subject,
+                          "{{" + v.name + "}} is secret, and the values of " + q(s.action) +
+                              " on hosts are arguments of the programs it runs there, visible "
+                              "to every user of the host (ps, /proc/PID/cmdline)",
+                          "keep secrets out of this step's keys (a path or a name is not one)");
+            }
+        }
+    }
+    // On hosts the env is exported by the remote wrapper's shell: a name must be a shell name
+    // (ssh.cpp checks it again when the command runs, after earlier steps acted).
+    if (!s.hosts.empty()) {
+        for (const auto& [name, _] : s.env) {
+            const bool shell_name =
+                !name.empty() &&
+                (std::isalpha(static_cast<unsigned char>(name[0])) || name[0] == '_') &&
+                std::all_of(name.begin(), name.end(), [](char c) {
+                    return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+                });
+            if (!shell_name) {
+                m_r.error(m_r.key_where(t, "env"), subject,
+                          "env name " + q(name) +
+                              " cannot be exported on a host (a step with hosts takes names of "
+                              "letters, digits and _, not starting with a digit)",
+                          "rename it, e.g. " + q("APP_MODE"));
+            }
+        }
+    }
     std::vector<std::string> used;
     for (const auto& u : s.uses) {
         if (m_host_vars.count(u) != 0) {

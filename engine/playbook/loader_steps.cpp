@@ -35,9 +35,10 @@ std::string Loader::sub(const toml::node& at, std::string_view text, Step& s,
             }
             const std::string name(util::trim(text.substr(open + 2, close - open - 2)));
             pos = close + 2;
-            if (is_variable_name(name) && m_host_vars.count(name) != 0) {
-                // One message for a per-host value in shell text, at its own column: the
-                // general refusal below would say the same thing a second time.
+            if (m_host_vars.count(name) != 0) {
+                // One message for a per-host value in shell text ({{host}} and every dotted
+                // {{host.NAME}}: whatever the name's shape), at its own column: the general
+                // refusal below would say the same thing a second time.
                 const std::string ref = "{{" + name + "}}";
                 m_r.error(when_where(at, std::string(text), open), subject,
                           ref + " inside a shell command string: per-host values go only where "

@@ -139,6 +139,26 @@ void InventorySource::add(const Host& host, const std::string& group) {
     }
 }
 
+// What is wrong with a host's address or login as ssh would get it ("" when nothing): a control
+// character or a space would forge lines of the plan, a leading '-' would be an ssh option.
+static std::string connect_value_problem(const std::string& value, bool is_user) {
+    if (value.empty()) {
+        return "is empty";
+    }
+    if (value[0] == '-') {
+        return "starts with '-'";
+    }
+    for (unsigned char c : value) {
+        if (c <= 0x20 || c == 0x7f) {
+            return "contains a space or a control character";
+        }
+        if (is_user && c == '@') {
+            return "contains '@'";
+        }
+    }
+    return {};
+}
+
 Inventory resolve(InventorySource src, std::vector<util::Diagnostic>& errors) {
     Inventory& inv = src.inv;
     auto& group_vars = src.group_vars;
@@ -229,6 +249,12 @@ Inventory resolve(InventorySource src, std::vector<util::Diagnostic>& errors) {
             } else {
                 h.vars[k] = v;
             }
+        }
+        if (auto why = connect_value_problem(h.address, false); !why.empty()) {
+            err(h.where, "host " + util::quoted(h.name) + ": ansible_host " + why);
+        }
+        if (auto why = connect_value_problem(h.user, true); !h.user.empty() && !why.empty()) {
+            err(h.where, "host " + util::quoted(h.name) + ": ansible_user " + why);
         }
     }
     for (const auto& [g, vs] : group_vars) {

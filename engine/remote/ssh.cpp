@@ -84,11 +84,13 @@ Connections::~Connections() {
 
 std::vector<std::string> Connections::base_argv(const Host& host) const {
     std::vector<std::string> argv{m_settings.program};
-    if (!m_settings.config.empty()) {
-        argv.insert(argv.end(), {"-F", m_settings.config});
-    }
+    // Only [remote] ssh_config is read (none: -F /dev/null, not the user's nor the system's),
+    // and only [remote] known_hosts decides a host key: no KnownHostsCommand, no DNS.
+    argv.insert(argv.end(),
+                {"-F", m_settings.config.empty() ? std::string("/dev/null") : m_settings.config});
     for (std::string o : {"BatchMode=yes", "StrictHostKeyChecking=yes", "UpdateHostKeys=no",
-                          "CheckHostIP=no", "GlobalKnownHostsFile=/dev/null", "LogLevel=ERROR",
+                          "CheckHostIP=no", "GlobalKnownHostsFile=/dev/null",
+                          "KnownHostsCommand=none", "VerifyHostKeyDNS=no", "LogLevel=ERROR",
                           "ForwardAgent=no", "ClearAllForwardings=yes", "PermitLocalCommand=no"}) {
         argv.insert(argv.end(), {"-o", o});
     }
@@ -135,14 +137,25 @@ std::string Connections::open(const Host& host) {
     std::string problem;
     if (!o.ok()) {
         std::string why = last_line(util::trim(o.stderr_tail));
-        if (o.stderr_tail.find("Host key verification failed") != std::string::npos ||
-            o.stderr_tail.find("host key is known") != std::string::npos) {
+        // ssh ends a changed or revoked key with "Host key verification failed" too: its
+        // banner is looked for first, so that it is never read as an unknown key to add.
+        std::string offending; // "Offending ED25519 key in FILE:LINE", when ssh names it
+        if (size_t at = o.stderr_tail.find("Offending "); at != std::string::npos) {
+            offending = std::string(
+                util::trim(o.stderr_tail.substr(at, o.stderr_tail.find('\n', at) - at)));
+        }
+        if (o.stderr_tail.find("REMOTE HOST IDENTIFICATION HAS CHANGED") != std::string::npos ||
+            o.stderr_tail.find("REVOKED HOST KEY") != std::string::npos ||
+            o.stderr_tail.find("is marked as revoked") != std::string::npos) {
+            problem = "the host key of " + endpoint(host) + " does not match known_hosts " +
+                      m_settings.known_hosts + (offending.empty() ? "" : " (" + offending + ")") +
+                      ": possible attack, verify the new key out of band (never add it "
+                      "because this run needs it)";
+        } else if (o.stderr_tail.find("Host key verification failed") != std::string::npos ||
+                   o.stderr_tail.find("host key is known") != std::string::npos) {
             problem = "the host key of " + endpoint(host) + " is not in known_hosts " +
                       m_settings.known_hosts +
                       " (check the key's fingerprint with the host's owner, then add it)";
-        } else if (o.stderr_tail.find("HOST IDENTIFICATION HAS CHANGED") != std::string::npos) {
-            problem = "the host key of " + endpoint(host) + " does not match known_hosts " +
-                      m_settings.known_hosts;
         } else if (o.ending == exec::Ending::failed_to_start) {
             problem = o.error;
         } else if (o.ending == exec::Ending::timed_out) {

@@ -12,32 +12,47 @@ namespace {
 // `printf`, `export`, `cd`, `kill` are built-ins: a value read from stdin is never an argument
 // of a program (no `ps` shows it). The watcher's stdout/stderr are /dev/null so that it never
 // holds the session's channel open; it reads the rest of stdin through fd 3.
+// The wrapper's own variables (h, m, g, c, l, v, s, x, p, w, r) are never touched by the step's
+// env: the env entries are kept as arguments before a "--" (an entry always holds a '='), and are
+// exported only in the subshell that becomes the program. The program must be an executable
+// regular file (found through PATH when its name has no '/'), else it is not started. After end
+// of file on stdin (the engine's timeout or interrupt, the engine killed, the connection lost)
+// the watcher sends TERM to the program's group and KILL after the grace whether or not the
+// group's leader ended on the TERM (it ignores the wrapper's TERM from then on).
 constexpr std::string_view k_wrapper = R"SH(set -u
 IFS= read -r h || exit 97
 case $h in "rollback-remote 1 "*) ;; *) echo "rollback-remote: bad request" >&2; exit 97;; esac
 set -- $h; m="@rollback-remote:$3"; g=$4
 c=
+s=
+x=
 set --
 while IFS= read -r l; do
   case $l in
     end) break;;
-    "a "*) v=$(printf "%bx" "${l#a }"); set -- "$@" "${v%x}";;
-    "e "*) v=$(printf "%bx" "${l#e }"); export "${v%x}";;
+    "a "*) v=$(printf "%bx" "${l#a }"); [ -n "$s" ] || { s=1; x=${v%x}; set -- "$@" --; }; set -- "$@" "${v%x}";;
+    "e "*) [ -z "$s" ] || { echo "rollback-remote: bad request" >&2; exit 97; }; v=$(printf "%bx" "${l#e }"); set -- "$@" "${v%x}";;
     "c "*) v=$(printf "%bx" "${l#c }"); c=${v%x};;
   esac
 done
+[ -n "$s" ] || { echo "rollback-remote: bad request" >&2; exit 97; }
 if [ -n "$c" ] && [ "$c" != . ]; then
   cd "$c" 2>/dev/null || { printf "%s not-started cannot enter directory %s\n" "$m" "$c" >&2; exit 126; }
 fi
-if ! command -v "$1" >/dev/null 2>&1; then
-  printf "%s not-started cannot execute %s: not found\n" "$m" "$1" >&2; exit 127
+v=
+case $x in
+  */*) v=$x;;
+  *) set -f; IFS=:; for l in $PATH; do [ -f "${l:-.}/$x" ] && [ -x "${l:-.}/$x" ] && { v=${l:-.}/$x; break; }; done; unset IFS; set +f;;
+esac
+if [ -z "$v" ] || [ ! -f "$v" ] || [ ! -x "$v" ]; then
+  printf "%s not-started cannot execute %s: not found or not an executable file\n" "$m" "$x" >&2; exit 127
 fi
 command -v setsid >/dev/null 2>&1 || { printf "%s not-started setsid is not installed on the host\n" "$m" >&2; exit 127; }
 exec 3<&0
-setsid "$@" </dev/null &
+(while [ "$1" != -- ]; do export "$1"; shift; done; shift; exec setsid "$@") </dev/null &
 p=$!
 printf "%s pgid %s\n" "$m" "$p" >&2
-(cat <&3 >/dev/null 2>&1; kill -TERM -"$p" 2>/dev/null && { sleep "$g"; kill -KILL -"$p" 2>/dev/null; }) </dev/null >/dev/null 2>&1 &
+(trap "exit 0" TERM; cat <&3 >/dev/null 2>&1; exec 3<&-; trap "" TERM; kill -TERM -"$p" 2>/dev/null && { sleep "$g"; kill -KILL -"$p" 2>/dev/null; }) </dev/null >/dev/null 2>&1 &
 w=$!
 exec 3<&-
 wait "$p"; r=$?

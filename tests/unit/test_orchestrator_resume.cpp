@@ -668,4 +668,127 @@ argv = ["step-c"]
             }
         }
     }
+
+    TEST_CASE("max_failures as a percentage rounds down and a step failed on every host fails "
+              "(the fake process runner)") {
+        struct Case {
+            std::string max_failures;
+            std::vector<std::string> failing;
+            journal::RunStatus status;
+        };
+        int n = 0;
+        for (const Case& c :
+             {Case{"\"30%\"", {"h1", "h2"}, journal::RunStatus::failed},
+              Case{"\"30%\"", {"h1"}, journal::RunStatus::succeeded},
+              Case{"\"100%\"", {"h1", "h2", "h3", "h4"}, journal::RunStatus::failed},
+              Case{"4", {"h1", "h2", "h3", "h4"}, journal::RunStatus::failed},
+              Case{"\"100%\"", {"h1", "h2", "h3"}, journal::RunStatus::succeeded}}) {
+            CAPTURE(c.max_failures);
+            CAPTURE(c.failing.size());
+            test::TempDir dir;
+            dir.write("known_hosts", "");
+            const auto file = dir.write("pb.toml", R"(
+[remote]
+known_hosts = "known_hosts"
+[hosts]
+web = [{ name = "web1", address = "h1" }, { name = "web2", address = "h2" },
+       { name = "web3", address = "h3" }, { name = "web4", address = "h4" }]
+[[step]]
+id = "b"
+action = "exec"
+hosts = "web"
+max_failures = )" + c.max_failures + R"(
+argv = ["step-b"]
+)");
+            const auto pb = playbook::load(file, {});
+            report::NullObserver quiet;
+            FakeFleet fleet;
+            fleet.exit_of = [&](const std::string& address, const std::string&) {
+                return std::find(c.failing.begin(), c.failing.end(), address) != c.failing.end()
+                           ? 1
+                           : 0;
+            };
+            const std::string run_id = "20261206T13000" + std::to_string(++n) + "Z-abcdef";
+            orchestrator::RunOptions opts;
+            opts.state_dir = dir.path() / run_id;
+            auto plan = orchestrator::make_plan(pb, {}, {});
+            state::LocalStore store(opts.state_dir);
+            auto lease = store.acquire_lease(state::this_process_holder(run_id, "test")).lease;
+            REQUIRE(lease);
+            auto out = orchestrator::run(plan, opts, store, *lease, run_id, fleet.runner, quiet);
+            CHECK(out.status == c.status);
+        }
+    }
+
+    TEST_CASE("resume --mark-done of a step on hosts marks the hosts where it started and runs "
+              "it on the hosts where it never started (the fake process runner)") {
+        test::TempDir dir;
+        dir.write("known_hosts", "");
+        const auto file = dir.write("pb.toml", R"(
+[remote]
+known_hosts = "known_hosts"
+[hosts]
+web = [{ name = "web1", address = "h1" }, { name = "web2", address = "h2" },
+       { name = "web3", address = "h3" }]
+[[step]]
+id = "b"
+action = "exec"
+hosts = "web"
+batch = 1
+argv = ["step-b"]
+)");
+        const auto pb = playbook::load(file, {});
+        report::NullObserver quiet;
+        const std::string run_id = "20261206T140001Z-abcdef";
+        std::filesystem::path path;
+        {
+            FakeFleet fleet;
+            orchestrator::RunOptions opts;
+            opts.state_dir = dir.path() / run_id;
+            auto plan = orchestrator::make_plan(pb, {}, {});
+            state::LocalStore store(opts.state_dir);
+            auto lease = store.acquire_lease(state::this_process_holder(run_id, "test")).lease;
+            REQUIRE(lease);
+            auto out = orchestrator::run(plan, opts, store, *lease, run_id, fleet.runner, quiet);
+            REQUIRE(out.status == journal::RunStatus::succeeded);
+            // cut right after web2's step_host_started: web1 done, web2 running, web3 never
+            std::ifstream in(out.journal);
+            std::string kept, line;
+            bool cut = false;
+            while (!cut && std::getline(in, line)) {
+                kept += line + "\n";
+                cut = line.find("\"type\":\"step_host_started\"") != std::string::npos &&
+                      line.find("\"host\":\"web2\"") != std::string::npos;
+            }
+            REQUIRE(cut);
+            in.close();
+            std::ofstream(out.journal, std::ios::trunc) << kept;
+            path = out.journal;
+        }
+        FakeFleet again;
+        orchestrator::ResumeOptions ro;
+        ro.state_dir = dir.path() / run_id;
+        ro.user = "test";
+        state::LocalStore store(ro.state_dir);
+        auto lease = store.acquire_lease(state::this_process_holder(run_id, "test")).lease;
+        REQUIRE(lease);
+        // without a person's word: the message names the host to check
+        auto first =
+            orchestrator::resume(pb, journal::read(path), ro, store, *lease, again.runner, quiet);
+        CHECK(first.status == journal::RunStatus::needs_attention);
+        CHECK(first.message.find("was started on host web2 but did not finish") !=
+              std::string::npos);
+        CHECK(again.ran.empty());
+        ro.mark_done = {"b"};
+        auto out =
+            orchestrator::resume(pb, journal::read(path), ro, store, *lease, again.runner, quiet);
+        CHECK(again.ran == std::vector<std::string>{"step-b@h3"}); // web3 is rolled back too
+        CHECK(out.status == journal::RunStatus::succeeded);
+        const auto st = journal::fold(journal::read(path), false);
+        const auto* b = st.step("b");
+        REQUIRE(b != nullptr);
+        CHECK(b->hosts.at("web1") == "succeeded");
+        CHECK(b->hosts.at("web2") == "marked_done");
+        CHECK(b->hosts.at("web3") == "succeeded");
+    }
 }

@@ -68,6 +68,22 @@ env=prod
         CHECK(errors[3].where.file == "inv.ini");
     }
 
+    TEST_CASE("an address or user that cannot be one is a located error (brk34 10)") {
+        std::vector<util::Diagnostic> errors;
+        remote::parse_ini_inventory("[web]\nweb1 ansible_host=\"127.0.0.1 ok\"\nweb2 "
+                                    "ansible_user=-oProxyCommand=x\nweb3 ansible_user=a@b\n"
+                                    "web4 ansible_host=10.0.0.4 ansible_user=deploy\n",
+                                    "inv.ini", errors);
+        REQUIRE(errors.size() == 3);
+        CHECK(errors[0].where.line == 2);
+        CHECK(errors[0].problem ==
+              "host \"web1\": ansible_host contains a space or a control character");
+        CHECK(errors[1].where.line == 3);
+        CHECK(errors[1].problem == "host \"web2\": ansible_user starts with '-'");
+        CHECK(errors[2].where.line == 4);
+        CHECK(errors[2].problem == "host \"web3\": ansible_user contains '@'");
+    }
+
     TEST_CASE("generated inventories round trip through INI") {
         std::mt19937 rng(20261206);
         auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };

@@ -270,8 +270,10 @@ env=prod
                 if (!seen.insert(k).second) {
                     continue;
                 }
+                // (a login with a space, '@' or a leading '-' is an error either way)
                 std::string val = k == "ansible_port"   ? std::to_string(1 + pick(65535))
                                   : k == "ansible_host" ? "10.0." + std::to_string(pick(9)) + ".1"
+                                  : k == "ansible_user" ? "u" + std::to_string(pick(9))
                                                         : value();
                 out.emplace_back(k, val);
             }
