@@ -274,14 +274,23 @@ void Loader::read_step_hosts(const toml::table& t, Step& s, const std::string& s
     }
 }
 
-void Loader::check_host_references(const toml::table& t, Step& s, const std::string& subject) {
+void Loader::check_host_references(const toml::table& t, Step& s, const std::string& subject,
+                                   size_t first_problem) {
     // On hosts, the keys of the actions other than exec (whose argv is checked where it is
     // read, and whose cwd and env travel on stdin), http (run here) and wait become arguments
     // of the fixed programs the engine runs there: on the host's command lines (ps).
     if (!s.hosts.empty() && s.action != "exec" && s.action != "http" && s.action != "wait" &&
         s.action != "approve") {
         for (const Variable& v : m_pb.variables) {
-            if (v.secret && std::find(s.uses.begin(), s.uses.end(), v.name) != s.uses.end()) {
+            const std::string ref = "{{" + v.name + "}} is secret";
+            const auto& problems = m_r.diagnostics();
+            const bool said =
+                std::any_of(problems.begin() + static_cast<std::ptrdiff_t>(first_problem),
+                            problems.end(), [&](const util::Diagnostic& d) {
+                                return d.problem.find(ref) != std::string::npos;
+                            });
+            if (v.secret && !said &&
+                std::find(s.uses.begin(), s.uses.end(), v.name) != s.uses.end()) {
                 m_r.error(m_r.key_where(t, "action"), subject,
                           "{{" + v.name + "}} is secret, and the values of " + q(s.action) +
                               " on hosts are arguments of the programs it runs there, visible "

@@ -65,7 +65,10 @@ class Loader {
     void read_remote(const toml::table& root);
     // `hosts`, `batch`, `max_failures` of a step, and its `{{host...}}` references.
     void read_step_hosts(const toml::table& t, Step& s, const std::string& subject);
-    void check_host_references(const toml::table& t, Step& s, const std::string& subject);
+    /// `first_problem`: the index of the step's first diagnostic (a secret already refused at
+    /// its key is not reported again at `action`).
+    void check_host_references(const toml::table& t, Step& s, const std::string& subject,
+                               size_t first_problem);
     void read_hooks(const toml::table& root);
     void check_hook(const std::string& name, const util::Location& at, std::string_view subject);
     void read_step_list(const toml::table& root, std::string_view key, bool is_finally,

@@ -320,6 +320,7 @@ boost::json::value Loader::to_json(const toml::node& n, Step& s, std::string_vie
 RawStep Loader::read_step(const toml::table& t, bool is_finally, int index) {
     RawStep raw;
     raw.is_finally = is_finally;
+    const size_t first_problem = m_r.diagnostics().size();
     Step& s = raw.step;
     s.where = m_r.where(t);
     const std::string kind = is_finally ? "finally" : "step";
@@ -375,7 +376,7 @@ RawStep Loader::read_step(const toml::table& t, bool is_finally, int index) {
     if (spec != nullptr) {
         read_action_keys(t, *spec, s, subject);
     }
-    check_host_references(t, s, subject);
+    check_host_references(t, s, subject, first_problem);
     refuse_fed_values(t, subject);
     std::sort(s.uses.begin(), s.uses.end());
     return raw;

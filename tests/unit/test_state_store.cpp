@@ -114,6 +114,7 @@ TEST_SUITE("state") {
               "\"watch_since\":\"\",\"shadow_cooldown_until\":\"2026-11-26T10:30:00.000Z\","
               "\"conditions\":{\"err\":{\"incident_since\":\"2026-11-26T09:50:00.000Z\","
               "\"ok_since\":\"\",\"breached_at\":\"2026-11-26T09:59:00.000Z\",\"acted\":false,"
+              "\"shadow_acted\":false,"
               "\"last_escalated\":\"\",\"silence_escalated\":\"2026-11-26T09:58:00.000Z\","
               "\"noted_cooldown\":\"\","
               "\"missing_verdict\":\"\","
