@@ -142,10 +142,11 @@ void Loader::read_remote(const toml::table& root) {
                       {"user", &h.user}}) {
                     const bool bad =
                         (!value->empty() && value->front() == '-') ||
-                        std::any_of(value->begin(), value->end(), [&](char ch) {
-                            const auto c = static_cast<unsigned char>(ch);
-                            return c <= 0x20 || c == 0x7f || (key[0] == 'u' && c == '@');
-                        });
+                        std::any_of(value->begin(), value->end(),
+                                    [is_user = key[0] == 'u'](char ch) {
+                                        const auto c = static_cast<unsigned char>(ch);
+                                        return c <= 0x20 || c == 0x7f || (is_user && c == '@');
+                                    });
                     if (bad) {
                         m_r.error(h.where, gsub,
                                   "host " + q(h.name) + ": invalid " + key +

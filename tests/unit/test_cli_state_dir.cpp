@@ -152,7 +152,8 @@ TEST_SUITE("cli") {
         CHECK(cli::resolve_state_dir(common, fs::path()).dir == canonical_dir(tmp / "b/b-state"));
     }
 
-    TEST_CASE("one directory however it is spelled: symlinks, .. across a symlink, a trailing /") {
+    TEST_CASE(
+        "one directory however it is spelled: symlinks and .. across a symlink and a trailing /") {
         test::TempDir tmp;
         tmp.write("srv/shop/rollback.toml", "[target]\nname = \"shop\"\n");
         const fs::path pb = tmp.write("srv/shop/playbooks/x.toml", "[playbook]\nname = \"x\"\n");

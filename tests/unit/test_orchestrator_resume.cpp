@@ -285,7 +285,7 @@ argv = ["step-c"]
         }
     }
 
-    TEST_CASE("resume of a failed run killed during its finally steps runs them, not the failed "
+    TEST_CASE("resume of a failed run killed during its finally steps runs them and not the failed "
               "step") {
         // break-it 30/18: step bad failed and aborted the run; the engine was killed while the
         // finally step ran. A bare resume runs the finally step (idempotent: again), never bad

@@ -26,7 +26,8 @@ playbook::Variable var(std::string name, std::string value, std::string origin,
 } // namespace
 
 TEST_SUITE("orchestrator") {
-    TEST_CASE("run_vars: the run's values win over defaults, an explicit other value is refused") {
+    TEST_CASE(
+        "run_vars: the run's values win over defaults and an explicit other value is refused") {
         test::TempDir dir;
         const auto key = orchestrator::run_vars_key(dir.path() / "run", true);
         REQUIRE(key);

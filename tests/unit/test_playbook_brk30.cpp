@@ -80,7 +80,7 @@ const std::vector<std::vector<std::string>> k_wrappers{
 } // namespace
 
 TEST_SUITE("playbook") {
-    TEST_CASE("brk30: generated — shell places that evaluate a value, every spelling and route") {
+    TEST_CASE("brk30: generated — shell places that evaluate a value in every spelling and route") {
         // X: where the handed-over value is expanded. The model: bash/zsh run the value (or
         // load code it names) in exactly these places.
         struct Context {

@@ -278,7 +278,7 @@ TEST_SUITE("state") {
 }
 
 TEST_SUITE("state") {
-    TEST_CASE("the lock file removed under a live holder: still live, never offered as dead") {
+    TEST_CASE("the lock file removed under a live holder: still live and never offered as dead") {
         test::TempDir tmp;
         auto state_dir = tmp.path();
         const std::string run_id = "20261206T180000Z-aaaaaa";
