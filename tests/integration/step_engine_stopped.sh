@@ -16,7 +16,12 @@ action = "exec"
 argv = ["sh", "-c", "sleep 2; echo done >> out"]
 timeout = "1500ms"
 TOML
-for i in 1 2 3 4 5 6 7 8; do
+# A try whose timing the machine did not give (the engine not stopped before the timeout, or
+# the program not finished while it was stopped: a loaded CI machine) proves nothing either way
+# and is not counted; the test needs 4 tries that did, and fails on any of those that went wrong.
+valid=0
+for i in $(seq 1 12); do
+    [ "$valid" -lt 4 ] || break
     d=$WORK/try$i
     mkdir -p "$d"
     cp "$WORK/pb.toml" "$d/"
@@ -31,14 +36,20 @@ for i in 1 2 3 4 5 6 7 8; do
     kill -TSTP "$pid"
     sleep 2.8 # past the timeout and past the program's own end
     j=$(ls "$d"/.rollback/runs/*.jsonl | head -1)
-    ! grep -q '"type":"step_finished"' "$j" ||
-        fail "try $i: the engine was not stopped before the step's timeout (a loaded machine?)"
-    [ "$(cat "$d/out" 2>/dev/null)" = "done" ] || fail "try $i: the program did not finish while the engine was stopped"
+    timing=1
+    ! grep -q '"type":"step_finished"' "$j" || timing=0 # not stopped before the timeout
+    [ "$(cat "$d/out" 2>/dev/null)" = "done" ] || timing=0 # not finished while stopped
     kill -CONT "$pid"
     rc=0
     { wait "$pid"; } 2>/dev/null || rc=$?
+    if [ "$timing" = 0 ]; then
+        echo "try $i: the machine did not give the timing (not counted)"
+        continue
+    fi
+    valid=$((valid + 1))
     [ "$rc" = 0 ] || fail "try $i: exit $rc although the program exited 0: $(cat "$d/run.out")"
     grep -q '"type":"step_process_exited".*"exit_code":0' "$j" || fail "try $i: no step_process_exited"
     grep -q '"type":"step_finished".*"status":"succeeded"' "$j" || fail "try $i: the step did not succeed"
 done
-pass "a program that ended by itself while the engine was stopped past its timeout is recorded as it ended (8 of 8)"
+[ "$valid" -ge 4 ] || { echo "skipped: only $valid of 12 tries had the timing (machine too loaded)"; exit 125; }
+pass "a program that ended by itself while the engine was stopped past its timeout is recorded as it ended ($valid tries)"
