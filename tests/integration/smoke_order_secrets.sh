@@ -17,7 +17,7 @@ mkdir -p "$WORK/bin"
 cat >"$WORK/bin/psql" <<EOF
 #!/bin/sh
 { printf 'args:'; printf ' [%s]' "\$@"; printf '\npgpassword:[%s]\n' "\${PGPASSWORD:-}"; } >>"$WORK/psql.log"
-sleep 0.5
+sleep 1.5 # long enough for a scan of every /proc/PID on a loaded machine
 EOF
 chmod +x "$WORK/bin/psql"
 
@@ -30,7 +30,7 @@ class Shop(http.server.BaseHTTPRequestHandler):
         body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
         with open(os.path.join(out, "requests.log"), "ab") as f:
             f.write(self.path.encode() + b" " + body + b"\n")
-        time.sleep(0.5)  # long enough for the scan to see curl
+        time.sleep(1.5)  # long enough for the scan to see curl on a loaded machine
         code, answer = 200, b'{"ok": true}'
         if self.path == "/api/checkout/":
             code, answer = 201, b'{"order": 7, "release": "v1", "total": "12.50"}'
