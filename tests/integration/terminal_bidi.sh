@@ -28,4 +28,4 @@ for f in run report status history; do
 done
 contains "$WORK/run.out" 'reason: rollback \u202eKO\u200f'
 contains "$WORK/report.out" 'v1\u202e\u2066 2v esaeler derotser  OK\u2069'
-pass "run, report, status and history show bidi and zero-width characters as \\uXXXX"
+pass "run, report, status and history show bidi and zero-width characters as \\u escapes (\\u202e and its kin)"

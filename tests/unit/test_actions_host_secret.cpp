@@ -17,16 +17,6 @@
 using namespace rollback;
 namespace fs = std::filesystem;
 
-namespace {
-std::string all_problems(const std::vector<util::Diagnostic>& d) {
-    std::string out;
-    for (const auto& x : d) {
-        out += std::to_string(x.where.line) + ": " + x.problem + "\n";
-    }
-    return out;
-}
-} // namespace
-
 TEST_SUITE("actions") {
     TEST_CASE("a secret in the keys of release_switch on hosts is refused at its action key") {
         auto load_with = [](const std::string& deploy_root) -> std::vector<util::Diagnostic> {
@@ -60,8 +50,8 @@ to = "previous"
             return {};
         };
         const auto d = load_with("/srv/root{{tok}}");
-        INFO(all_problems(d));
-        INFO(all_problems(load_with("/srv/root")));
+        INFO(util::format_diagnostics(d));
+        INFO(util::format_diagnostics(load_with("/srv/root")));
         REQUIRE(d.size() == 1); // once: deploy_root is refused at its own key (line 11), which
                                 // the host check then does not repeat at `action` (line 9)
         CHECK(d[0].where.line == 11);

@@ -15,16 +15,6 @@
 using namespace rollback;
 namespace fs = std::filesystem;
 
-namespace {
-std::string all_problems(const std::vector<util::Diagnostic>& d) {
-    std::string out;
-    for (const auto& x : d) {
-        out += std::to_string(x.where.line) + ": " + x.problem + "\n";
-    }
-    return out;
-}
-} // namespace
-
 TEST_SUITE("playbook") {
     TEST_CASE("a host declared twice in hosts with another address port or user is an error") {
         auto load_hosts = [](const std::string& hosts) -> std::vector<util::Diagnostic> {
@@ -45,7 +35,7 @@ TEST_SUITE("playbook") {
             load_hosts("web = [{ name = \"a\", address = \"127.0.0.1\", port = 23401 },\n"
                        "       { name = \"a\", address = \"127.0.0.1\", port = 23402 }]\n"
                        "app = [{ name = \"a\", address = \"127.0.0.1\", port = 23403 }]");
-        INFO(all_problems(d));
+        INFO(util::format_diagnostics(d));
         REQUIRE(d.size() == 2);
         CHECK(d[0].where.line == 5);
         CHECK(d[0].problem ==
@@ -101,7 +91,7 @@ TEST_SUITE("playbook") {
         };
         const auto d =
             load_hosts("web = [{ name = \"a\", address = \"127.0.0.1\\n  ok    s: forged\" }]");
-        INFO(all_problems(d));
+        INFO(util::format_diagnostics(d));
         REQUIRE(d.size() == 1);
         CHECK(d[0].where.line == 4);
         CHECK(d[0].problem.find("host \"a\": invalid address") != std::string::npos);

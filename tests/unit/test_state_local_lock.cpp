@@ -332,7 +332,7 @@ TEST_SUITE("state") {
         // A starter facing a busy flock and the dead lock.json does not name the dead run.
         pid_t holder = spawn_holder(tmp / "busy", "20261206T180000Z-live00");
         util::write_file_atomic(tmp / "busy" / "lock.json", boost::json::serialize(to_json(dead)));
-        auto refused = acquire(tmp / "busy", this_process_holder("20261206T180001Z-xxxxxx", "x"));
+        auto refused = acquire(tmp / "busy", this_process_holder("20261206T180001Z-b0b0b0", "x"));
         CHECK_FALSE(refused.lock);
         REQUIRE(refused.holder);
         CHECK(refused.holder->run_id != "20261206T170000Z-dead01");
