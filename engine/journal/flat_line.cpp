@@ -226,14 +226,17 @@ class Scanner {
     bool integer(std::int64_t& out) {
         const bool negative = take('-');
         const std::size_t begin = m_at;
-        std::int64_t n = 0;
         while (m_at < m_s.size() && m_s[m_at] >= '0' && m_s[m_at] <= '9') {
-            n = n * 10 + (m_s[m_at] - '0');
             ++m_at;
         }
         const std::size_t digits = m_at - begin;
         if (digits == 0 || digits > 18 || (m_s[begin] == '0' && (digits > 1 || negative))) {
             return false;
+        }
+        // Summed only once known to be at most 18 digits: more would overflow (fuzz_journal).
+        std::int64_t n = 0;
+        for (std::size_t i = begin; i < m_at; ++i) {
+            n = n * 10 + (m_s[i] - '0');
         }
         out = negative ? -n : n;
         return true;

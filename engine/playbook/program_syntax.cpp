@@ -15,7 +15,11 @@ std::string_view command_option(std::string_view a) {
         return {};
     }
     std::string_view name = a.substr(0, a.find('='));
-    const std::string_view bare = name.substr(name.find_first_not_of('-'));
+    const size_t dashes = name.find_first_not_of('-');
+    if (dashes == std::string_view::npos) {
+        return {}; // "----", "---=x": dashes only, no option name
+    }
+    const std::string_view bare = name.substr(dashes);
     static const std::vector<std::string_view> whole{"eval", "exec", "execute",    "command",
                                                      "call", "cmd",  "entrypoint", "shell"};
     static const std::vector<std::string_view> ends{"-command", "-cmd",     "-hook", "-eval",

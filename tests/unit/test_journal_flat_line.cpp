@@ -79,15 +79,17 @@ TEST_SUITE("journal") {
     }
 
     TEST_CASE("flat line: any other line is refused and left to Boost.JSON") {
-        for (const char* line : {R"({"seq": 1})",                // white space
-                                 R"({"s":"\u0041"})",            // a \u escape
-                                 "{\"s\":\"caf\xc3\xa9\"}",      // a byte above 0x7F
-                                 "{\"s\":\"a\x01\"}",            // a control byte (not JSON)
-                                 R"({"n":1.5})",                 // a fraction
-                                 R"({"n":1e3})",                 // an exponent
-                                 R"({"n":-0})",                  // minus zero
-                                 R"({"n":012})",                 // a leading zero (not JSON)
-                                 R"({"n":1234567890123456789})", // more than 18 digits
+        for (const char* line : {R"({"seq": 1})",                  // white space
+                                 R"({"s":"\u0041"})",              // a \u escape
+                                 "{\"s\":\"caf\xc3\xa9\"}",        // a byte above 0x7F
+                                 "{\"s\":\"a\x01\"}",              // a control byte (not JSON)
+                                 R"({"n":1.5})",                   // a fraction
+                                 R"({"n":1e3})",                   // an exponent
+                                 R"({"n":-0})",                    // minus zero
+                                 R"({"n":012})",                   // a leading zero (not JSON)
+                                 R"({"n":1234567890123456789})",   // more than 18 digits
+                                 R"({"n":-18446744073709551616})", // over 64 bits (fuzz_journal)
+                                 R"({"a":[{"n":123456789012345678901234567890}]})", // nested
                                  R"({"a":1,"a":2})",             // a duplicate key
                                  R"({"o":{"a":1,"a":2}})",       // a duplicate key nested
                                  R"({"a":[[[[[[[[[1]]]]]]]]]})", // deeper than 8
