@@ -3,13 +3,17 @@
 
 #include "support/temp_dir.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <doctest/doctest.h>
+#include <fcntl.h>
 #include <filesystem>
 #include <fstream>
+#include <netinet/in.h>
 #include <sstream>
 #include <string>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <thread>
@@ -135,6 +139,45 @@ TEST_SUITE("exec") {
         CHECK(last_out.size() <= o.stdout_tail.size() + 64 * 1024);
         CHECK(o.stdout_tail.substr(o.stdout_tail.size() - 8) ==
               last_out.substr(last_out.size() - 8));
+    }
+
+    TEST_CASE("a program gets no descriptor of the engine but 0 1 2 and its attempt mark") {
+        // break-it 37/01, 37/09: rollback.log and the monitor's listening socket reached every
+        // step, hook and daemon. Descriptors opened without close-on-exec on purpose: the
+        // runner's child must not pass them on, however the engine opened them.
+        test::TempDir dir;
+        const int file = ::open((dir.path() / "engine.log").c_str(), O_WRONLY | O_CREAT, 0600);
+        const int sock = ::socket(AF_INET, SOCK_STREAM, 0);
+        REQUIRE(file >= 3);
+        REQUIRE(sock >= 3);
+        for (const bool with_mark : {false, true}) {
+            Command cmd;
+            // The shell's descriptors listed by a child (a glob would list its own directory
+            // descriptor; a command substitution its pipe).
+            cmd.argv = {"sh", "-c", "ls -1 /proc/$$/fd"};
+            if (with_mark) {
+                cmd.attempt_token = "t-fds";
+                cmd.on_started = [](const exec::GroupToken&) {};
+            }
+            const Outcome o = exec::RealProcessRunner().run(cmd);
+            CAPTURE(o.stdout_tail);
+            REQUIRE(o.ok());
+            std::istringstream lines(o.stdout_tail);
+            std::vector<int> fds;
+            for (int fd = 0; lines >> fd;) {
+                fds.push_back(fd);
+            }
+            std::sort(fds.begin(), fds.end()); // ls sorts by name: 100 before 2
+            REQUIRE(fds.size() == (with_mark ? 4U : 3U));
+            CHECK(fds[0] == 0);
+            CHECK(fds[1] == 1);
+            CHECK(fds[2] == 2);
+            if (with_mark) {
+                CHECK(fds[3] >= 100); // the attempt mark
+            }
+        }
+        ::close(file);
+        ::close(sock);
     }
 
     TEST_CASE("stdin is /dev/null unless stdin_data is given") {

@@ -225,6 +225,40 @@ TEST_SUITE("util") {
         CHECK(util::json_escape("q\"b\\n\n\x01") == "q\\\"b\\\\n\\n\\u0001");
     }
 
+    TEST_CASE("mask_dsn: a URI's password in its user info or its query — both spellings") {
+        // break-it 38/03: `?...&password=PW` was printed in clear by `state init`.
+        struct Case {
+            std::string dsn, masked;
+            std::vector<std::string> passwords;
+        };
+        for (const auto& c : std::vector<Case>{
+                 {"postgresql://u:pw-info-1@h/db", "postgresql://u:***@h/db", {"pw-info-1"}},
+                 {"postgresql://u:p%40ss-2@h/db?sslmode=require",
+                  "postgresql://u:***@h/db?sslmode=require",
+                  {"p%40ss-2", "p@ss-2"}},
+                 {"postgresql:///db?host=/tmp/x&port=5&user=r&password=plainPW77",
+                  "postgresql:///db?host=/tmp/x&port=5&user=r&password=***",
+                  {"plainPW77"}},
+                 {"postgres:///db?password=Qu0te%22d%5Cpw&user=r",
+                  "postgres:///db?password=***&user=r",
+                  {"Qu0te%22d%5Cpw", "Qu0te\"d\\pw"}},
+                 {"postgresql://h/db?pass%77ord=enc0dedKey&x=1",
+                  "postgresql://h/db?pass%77ord=***&x=1",
+                  {"enc0dedKey"}},
+                 {"postgresql://u@h/db?application_name=a:b@c",
+                  "postgresql://u@h/db?application_name=a:b@c",
+                  {}},
+             }) {
+            util::clear_secrets();
+            INFO(c.dsn);
+            CHECK(util::mask_dsn(c.dsn) == c.masked);
+            for (const auto& pw : c.passwords) {
+                CHECK(util::mask_secrets("[" + pw + "]") == "[***]");
+            }
+        }
+        util::clear_secrets();
+    }
+
     TEST_CASE("mask_dsn: the key=value password as libpq reads it — whole") {
         struct Case {
             std::string dsn, masked, password;
