@@ -329,6 +329,8 @@ above = 10
 name = "shop-errors"
 kind = "alert"
 match = { alertname = "HighErrorRate" }
+[server]
+listen = "127.0.0.1:9095"
 )TOML",
                                            "rollback.toml", dir.path()));
         auto cond = [](std::string name, std::string unit, std::optional<double> observed) {
