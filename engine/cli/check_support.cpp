@@ -2,6 +2,7 @@
 #include "cli/check_support.hpp"
 
 #include "cli/state_dir.hpp"
+#include "decision/combine.hpp"
 #include "exec/runner.hpp"
 #include "monitor/monitor.hpp"
 #include "state/local_store.hpp"
@@ -21,7 +22,7 @@ config::Config load_rollback_config(const CommonOptions& common) {
 }
 
 decision::DecisionRecord evaluate_now(const config::Config& cfg, const fs::path& state_dir,
-                                      util::SystemTime now) {
+                                      const state::ActiveAlerts& alerts, util::SystemTime now) {
     // One tick of the monitor's own reading and evaluation: `check` and `monitor --once` judge
     // the same data the same way.
     const state::LocalStore store(state_dir);
@@ -30,7 +31,17 @@ decision::DecisionRecord evaluate_now(const config::Config& cfg, const fs::path&
         mon.deployed(marker->time, marker->release);
     }
     exec::RealProcessRunner runner;
-    return mon.tick(runner, now).record;
+    decision::DecisionRecord record = mon.tick(runner, now).record;
+    if (mon.has_alert_conditions()) {
+        // The alert conditions as the monitor judges them: over the alerts it keeps active.
+        monitor::AlertBook book;
+        book.restore(alerts.active_alerts(), cfg.alert_conditions);
+        book.expire(now);
+        if (auto e = mon.evaluate_alerts(now, book)) {
+            record = decision::combine(std::move(record), e->record, cfg.decision.mode);
+        }
+    }
+    return record;
 }
 
 } // namespace rollback::cli

@@ -312,7 +312,12 @@ int cmd_check(const Args& args) {
     const StateDir sd = resolve_state_dir(common, cfg);
     prepare_state_dir(sd, "check", "decision records");
     const auto state_dir = sd.dir;
-    auto record = evaluate_now(cfg, state_dir, std::chrono::system_clock::now());
+    // The alert conditions over the alerts the monitor keeps (the shared state's, when any; a
+    // configuration without alert conditions does not connect to it).
+    const auto alerts = cfg.alert_conditions.empty()
+                            ? std::make_unique<state::LocalStore>(state_dir)
+                            : open_store(sd);
+    auto record = evaluate_now(cfg, state_dir, *alerts, std::chrono::system_clock::now());
     auto path = state::LocalStore(state_dir).put_record(record);
     if (common.json) {
         std::printf("%s\n", decision::to_json(record).c_str());

@@ -166,7 +166,7 @@ int cmd_explain(const Args& args) {
         id = st.trigger.decision_id;
     }
     if (now) {
-        record = evaluate_now(*cfg, state_dir, std::chrono::system_clock::now());
+        record = evaluate_now(*cfg, state_dir, store, std::chrono::system_clock::now());
         store.put_record(record);
     } else if (last) {
         auto newest = store.newest_record_id();

@@ -12,9 +12,13 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
+#include <cstdio>
 #include <fcntl.h>
+#include <grp.h>
 #include <pqxx/connection_base>
 #include <pqxx/transaction>
+#include <pwd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace rollback::db {
@@ -186,9 +190,77 @@ BackupManifest manifest_from_json(const json::value& v, const std::string& sourc
 
 BackupCatalog::BackupCatalog(fs::path dir) : m_dir(std::move(dir)) {}
 
+namespace {
+
+std::string user_name(uid_t uid) {
+    const passwd* pw = ::getpwuid(uid);
+    return pw != nullptr ? std::string(pw->pw_name) : "uid " + std::to_string(uid) + " (no user)";
+}
+
+std::string group_name(gid_t gid) {
+    const group* gr = ::getgrgid(gid);
+    return gr != nullptr ? std::string(gr->gr_name) : "gid " + std::to_string(gid) + " (no group)";
+}
+
+/// A catalog this process may not read: its path, owner and mode, who reads, and the chown that
+/// fixes it. The packaged case: a catalog kept by a purge, the package installed again (its new
+/// user has another uid), or the directory given to whoever got the old uid.
+[[noreturn]] void unreadable_catalog(const fs::path& dir, const std::error_code& ec) {
+    std::string owner;
+    struct stat st {};
+    if (::stat(dir.c_str(), &st) == 0) {
+        char mode[8];
+        std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+        owner = "; it belongs to " + user_name(st.st_uid) + ":" + group_name(st.st_gid) +
+                ", mode " + mode;
+    }
+    const std::string me = user_name(::geteuid());
+    throw util::Error("backup catalog " + dir.string() + " cannot be read: " + ec.message() +
+                          owner + ", and this runs as " + me,
+                      util::ExitCode::invalid,
+                      "give the catalog to the user rollback runs as (the package's service user "
+                      "is rollback): chown -R " +
+                          me + ": " + dir.string() +
+                          " — after a purge and a reinstall, the kept backups still belong to the "
+                          "removed user's uid");
+}
+
+bool is_permission(const std::error_code& ec) {
+    return ec == std::errc::permission_denied || ec == std::errc::operation_not_permitted;
+}
+
+/// The catalog's entries; unreadable_catalog when it cannot be opened.
+fs::directory_iterator open_catalog(const fs::path& dir) {
+    std::error_code ec;
+    fs::directory_iterator it(dir, ec);
+    if (ec) {
+        unreadable_catalog(dir, ec);
+    }
+    return it;
+}
+
+/// Whether the entry is a manifest's file (a regular `.json`); unreadable_catalog when the
+/// directory lists names but may not be searched (mode r without x).
+bool is_manifest(const fs::path& dir, const fs::directory_entry& e) {
+    if (e.path().extension() != ".json") {
+        return false;
+    }
+    std::error_code ec;
+    const bool regular = e.is_regular_file(ec);
+    if (ec && is_permission(ec)) {
+        unreadable_catalog(dir, ec);
+    }
+    return regular;
+}
+
+} // namespace
+
 void BackupCatalog::require_exists() const {
     std::error_code ec;
     if (!fs::is_directory(m_dir, ec)) {
+        if (is_permission(ec)) { // a parent this process may not enter: not "does not exist"
+            unreadable_catalog(m_dir, ec);
+        }
         throw util::Error("backup catalog " + m_dir.string() + " does not exist",
                           util::ExitCode::invalid,
                           "create it first (mkdir -p " + m_dir.string() +
@@ -217,8 +289,8 @@ BackupManifest read_manifest(const fs::path& file) {
 std::vector<BackupManifest> BackupCatalog::list() const {
     require_exists();
     std::vector<BackupManifest> out;
-    for (const auto& e : fs::directory_iterator(m_dir)) {
-        if (e.is_regular_file() && e.path().extension() == ".json") {
+    for (const auto& e : open_catalog(m_dir)) {
+        if (is_manifest(m_dir, e)) {
             out.push_back(read_manifest(e.path()));
         }
     }
@@ -231,8 +303,8 @@ std::vector<BackupManifest> BackupCatalog::list() const {
 std::vector<BackupManifest> BackupCatalog::list_readable(std::vector<std::string>* skipped) const {
     require_exists();
     std::vector<BackupManifest> out;
-    for (const auto& e : fs::directory_iterator(m_dir)) {
-        if (e.is_regular_file() && e.path().extension() == ".json") {
+    for (const auto& e : open_catalog(m_dir)) {
+        if (is_manifest(m_dir, e)) {
             try {
                 out.push_back(read_manifest(e.path()));
             } catch (const std::exception& ex) {

@@ -33,7 +33,8 @@ struct Rehearsal {
     double total_s = 0;
     /// One `rollback rehearse` invocation: its id, how many steps it rehearses, the playbook
     /// (absolute). Recorded so that only a drill all of whose steps succeeded counts as one
-    /// (the monitor's rollback_last_successful_rehearsal_age_seconds). Empty / 0: not recorded.
+    /// (the monitor's rollback_last_successful_rehearsal_timestamp_seconds). Empty / 0: not
+    /// recorded.
     std::string rehearse_id;
     int of = 0;
     std::string playbook;

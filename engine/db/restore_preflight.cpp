@@ -39,12 +39,44 @@ std::vector<PreflightLine> preflight_side_swap(exec::ProcessRunner& runner, cons
 
     Dsn dsn = Dsn::parse(prm.dsn);
     const std::string db = dsn.dbname();
+    // The backup needs no connection: checked also when the server is unreachable, so one
+    // preflight names every problem (an unreadable catalog and a server down, say).
+    auto check_backup = [&] {
+        try {
+            BackupCatalog catalog(prm.catalog);
+            BackupManifest m = catalog.select(prm.backup, db, ctx.base);
+            ok("backup " + prm.backup + " = " + m.id + " (" + std::to_string(m.size >> 20) +
+               " MiB, release " + (m.release.empty() ? "-" : m.release) + ")");
+            TocInfo toc;
+            auto problems = check_archive(runner, m, toc);
+            if (problems.empty()) {
+                ok("backup " + m.id + ": sha256 matches, TOC readable (" +
+                   std::to_string(toc.entries) + " items)");
+            } else {
+                fail("backup " + m.id + " intact", util::join(problems, "; "));
+            }
+            ok("loss window: " + loss_window(m, std::chrono::system_clock::now()));
+            if (auto r = last_rehearsal(ctx.state_dir, ctx.step_id)) {
+                ok("ETA: restore took " +
+                   util::format_duration(
+                       util::Millis(static_cast<long long>(r->restore_s * 1000))) +
+                   " in the last rehearsal (" + r->time + ", backup " + r->backup +
+                   (r->ok ? "" : ", FAILED") + ")");
+            } else {
+                ok("ETA: unknown — no rehearsal yet (rollback rehearse -p " +
+                   ctx.playbook_file.string() + ")");
+            }
+        } catch (const util::Error& e) {
+            fail("backup " + prm.backup + " available", e.what(), e.hint());
+        }
+    };
     Connection conn;
     try {
         conn = connect(dsn);
         ok("database " + db + " reachable (" + dsn.masked() + ")");
     } catch (const util::Error& e) {
         fail("database " + db + " reachable", e.what(), e.hint());
+        check_backup();
         return checks;
     }
     std::int64_t db_size = 0;
@@ -161,32 +193,7 @@ std::vector<PreflightLine> preflight_side_swap(exec::ProcessRunner& runner, cons
         fail("leftover databases of earlier restores", db_error_text(e));
     }
 
-    try {
-        BackupCatalog catalog(prm.catalog);
-        BackupManifest m = catalog.select(prm.backup, db, ctx.base);
-        ok("backup " + prm.backup + " = " + m.id + " (" + std::to_string(m.size >> 20) +
-           " MiB, release " + (m.release.empty() ? "-" : m.release) + ")");
-        TocInfo toc;
-        auto problems = check_archive(runner, m, toc);
-        if (problems.empty()) {
-            ok("backup " + m.id + ": sha256 matches, TOC readable (" + std::to_string(toc.entries) +
-               " items)");
-        } else {
-            fail("backup " + m.id + " intact", util::join(problems, "; "));
-        }
-        ok("loss window: " + loss_window(m, std::chrono::system_clock::now()));
-        if (auto r = last_rehearsal(ctx.state_dir, ctx.step_id)) {
-            ok("ETA: restore took " +
-               util::format_duration(util::Millis(static_cast<long long>(r->restore_s * 1000))) +
-               " in the last rehearsal (" + r->time + ", backup " + r->backup +
-               (r->ok ? "" : ", FAILED") + ")");
-        } else {
-            ok("ETA: unknown — no rehearsal yet (rollback rehearse -p " +
-               ctx.playbook_file.string() + ")");
-        }
-    } catch (const util::Error& e) {
-        fail("backup " + prm.backup + " available", e.what(), e.hint());
-    }
+    check_backup();
     return checks;
 }
 

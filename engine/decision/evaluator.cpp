@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "decision/evaluator.hpp"
 
+#include "decision/combine.hpp"
 #include "decision/evaluator_impl.hpp"
 
 #include <algorithm>
@@ -338,11 +339,7 @@ Evaluation Evaluator::evaluate(SystemTime now) {
         c.shown_late = late;
         // The tick's action: an executed one before one of a shadow (mode observe), then the
         // heaviest — a shadow's trigger never hides what the executed conditions do.
-        const auto executes = [](Action a, Mode md) {
-            return a != Action::none && md != Mode::observe;
-        };
-        const bool cr_exec = executes(cr.action, cr.mode), top_exec = executes(r.action, r.mode);
-        if (cr_exec != top_exec ? cr_exec : cr.action > r.action) {
+        if (takes_over(cr.action, cr.mode, r.action, r.mode)) {
             r.action = cr.action;
             r.cause = cr.name;
             r.mode = cr.mode;
@@ -363,37 +360,7 @@ Evaluation Evaluator::evaluate(SystemTime now) {
     const auto& cooldown =
         s.policy.mode == Mode::observe ? s.shadow_cooldown_until : s.cooldown_until;
     r.cooldown_until = cooldown && now < *cooldown ? cooldown : std::nullopt;
-    if (r.action == Action::none) {
-        int pending = 0, missing = 0;
-        for (const auto& c : r.conditions) {
-            pending += c.verdict == Verdict::pending || c.verdict == Verdict::firing;
-            missing += c.missing != Missing::none;
-        }
-        r.reason.reserve(80);
-        r.reason += "no action: ";
-        append_int(r.reason, static_cast<long long>(r.conditions.size()));
-        r.reason += " conditions, ";
-        append_int(r.reason, pending);
-        r.reason += " breaching, ";
-        append_int(r.reason, missing);
-        r.reason += " without usable data";
-    } else {
-        const auto& c = *std::find_if(r.conditions.begin(), r.conditions.end(),
-                                      [&](const auto& x) { return x.name == r.cause; });
-        if (c.missing != Missing::none && c.verdict != Verdict::firing) {
-            r.reason = "condition \"" + c.name + "\": " + std::string(to_string(c.missing)) + " (" +
-                       c.detail + "); policy " + std::string(to_string(*c.policy));
-        } else {
-            r.reason =
-                "condition \"" + c.name + "\" is firing: " + c.signal + " = " +
-                (c.observed ? format_number(*c.observed) : std::string("none")) +
-                (c.threshold ? ", " + c.comparator + " " + format_number(*c.threshold) : "") +
-                "; " + c.counting_state;
-            if (!c.detail.empty()) {
-                r.reason += "; " + c.detail;
-            }
-        }
-    }
+    r.reason = decision_reason(r);
     ev.notable = changed || r.action != Action::none;
     return ev;
 }

@@ -28,6 +28,12 @@ constexpr decision::Action k_actions[] = {
     decision::Action::none, decision::Action::notify, decision::Action::escalate,
     decision::Action::request_approval, decision::Action::trigger};
 
+/// The families of rollback_condition_value*, one per unit (condition_value).
+constexpr const char* k_value_families[] = {
+    "rollback_condition_value_seconds", "rollback_condition_value_ratio",
+    "rollback_condition_value_requests", "rollback_condition_value_alerts",
+    "rollback_condition_value"};
+
 double epoch_seconds(util::SystemTime t) {
     return std::chrono::duration<double>(t.time_since_epoch()).count();
 }
@@ -139,9 +145,23 @@ Endpoint::Endpoint(const config::ServerConfig& sc, fs::path state_dir,
               "Evaluations by the action decided (none included).");
     m.declare("rollback_condition_verdict", MetricType::gauge,
               "1 for the verdict each condition has at its last evaluation, 0 for the others.");
+    // One family per unit, in base units (Prometheus' naming conventions): a condition is in
+    // the family of its signal's unit (value_family).
+    m.declare("rollback_condition_value_seconds", MetricType::gauge,
+              "The latency or downtime each such condition observed at its last evaluation, in "
+              "seconds (absent when none).");
+    m.declare("rollback_condition_value_ratio", MetricType::gauge,
+              "The error rate each such condition observed at its last evaluation, a ratio "
+              "(0-1; absent when none).");
+    m.declare("rollback_condition_value_requests", MetricType::gauge,
+              "The requests in the window each request_count condition observed at its last "
+              "evaluation (absent when none).");
+    m.declare("rollback_condition_value_alerts", MetricType::gauge,
+              "The active alerts each alert condition counted at its last evaluation: confirmed "
+              "ones when it confirms (absent when its confirming source gave no number).");
     m.declare("rollback_condition_value", MetricType::gauge,
-              "The value each condition observed at its last evaluation (absent when none), in "
-              "the unit of its signal.");
+              "The number a command, prometheus or sql source gave each `value` condition at "
+              "its last evaluation, in the unit of its query (absent when none).");
     m.declare("rollback_source_read_errors_total", MetricType::counter,
               "Observations of a source that were unreadable (no data) or a failed check.");
     m.declare("rollback_log_lines_rejected_total", MetricType::counter,
@@ -169,12 +189,12 @@ Endpoint::Endpoint(const config::ServerConfig& sc, fs::path state_dir,
     m.declare("rollback_alert_notifications_total", MetricType::counter,
               "Alerts received in webhook notifications, by what they did: fired, repeated, "
               "resolved, resolved_unknown, unmatched, stale, expired.");
-    m.declare("rollback_last_successful_rehearsal_age_seconds", MetricType::gauge,
-              "Seconds since the newest successful `rollback rehearse` recorded in the state "
-              "directory started (absent when none).");
-    m.declare("rollback_last_good_backup_age_seconds", MetricType::gauge,
-              "Seconds since the newest verified backup marked good in each backup catalog the "
-              "playbook restores from was taken (absent when there is none).");
+    m.declare("rollback_last_successful_rehearsal_timestamp_seconds", MetricType::gauge,
+              "Unix time the newest successful `rollback rehearse` of the decision playbook "
+              "started (absent when none).");
+    m.declare("rollback_last_good_backup_timestamp_seconds", MetricType::gauge,
+              "Unix time the newest verified backup marked good of each database the decision "
+              "playbook restores, per backup catalog, was taken (absent when there is none).");
     // Known label values are 0 from the start (the first event is then an increase).
     for (int k = 0; k <= static_cast<int>(AlertChange::Kind::expired); ++k) {
         m.add("rollback_alert_notifications_total",
@@ -267,15 +287,14 @@ server::Response Endpoint::handle(const server::Request& r) {
     }
     if (r.path == "/metrics") {
         refresh_backup_targets();
-        // Absent when no successful rehearsal is recorded (any more): an age that stopped
-        // growing could never cross an alert's threshold.
+        // Absent when no successful rehearsal is recorded (any more): `absent()` pages.
         if (auto t = last_rehearsal()) {
-            m_metrics.set("rollback_last_successful_rehearsal_age_seconds", {},
-                          epoch_seconds(std::chrono::system_clock::now()) - epoch_seconds(*t));
+            m_metrics.set("rollback_last_successful_rehearsal_timestamp_seconds", {},
+                          epoch_seconds(*t));
         } else {
-            m_metrics.erase("rollback_last_successful_rehearsal_age_seconds", {});
+            m_metrics.erase("rollback_last_successful_rehearsal_timestamp_seconds", {});
         }
-        refresh_backup_ages();
+        refresh_backup_times();
         server::Response resp;
         resp.content_type = "text/plain; version=0.0.4; charset=utf-8";
         resp.body = m_metrics.render();
@@ -337,17 +356,43 @@ bool Endpoint::wait_until(util::SystemTime deadline, const std::function<bool()>
     return true;
 }
 
-void Endpoint::conditions_metrics(const decision::DecisionRecord& r) {
+ConditionValue condition_value(const decision::ConditionRecord& c, bool alert) {
+    ConditionValue v{"rollback_condition_value", c.observed};
+    if (alert) {
+        v.family = "rollback_condition_value_alerts";
+    } else if (c.unit == "ms") {
+        v.family = "rollback_condition_value_seconds";
+        if (v.value) {
+            *v.value /= 1000.0;
+        }
+    } else if (c.unit == "s") {
+        v.family = "rollback_condition_value_seconds";
+    } else if (c.unit == "ratio") {
+        v.family = "rollback_condition_value_ratio";
+    } else if (c.unit == "requests") {
+        v.family = "rollback_condition_value_requests";
+    }
+    return v;
+}
+
+void Endpoint::conditions_metrics(const decision::DecisionRecord& r, bool alerts) {
     for (const auto& c : r.conditions) {
         for (auto v : k_verdicts) {
             m_metrics.set("rollback_condition_verdict",
                           {{"condition", c.name}, {"verdict", std::string(to_string(v))}},
                           c.verdict == v ? 1 : 0);
         }
-        if (c.observed) {
-            m_metrics.set("rollback_condition_value", {{"condition", c.name}}, *c.observed);
+        const ConditionValue value = condition_value(c, alerts);
+        const server::Labels labels{{"condition", c.name}};
+        for (const char* family : k_value_families) {
+            if (value.family != family) { // a reload may have changed the condition's signal
+                m_metrics.erase(family, labels);
+            }
+        }
+        if (value.value) {
+            m_metrics.set(value.family, labels, *value.value);
         } else {
-            m_metrics.erase("rollback_condition_value", {{"condition", c.name}});
+            m_metrics.erase(value.family, labels);
         }
     }
     for (auto a : k_actions) {
@@ -360,7 +405,7 @@ void Endpoint::tick_done(const decision::Evaluation& e, double seconds, const Mo
     m_metrics.add("rollback_ticks_total", {});
     m_metrics.observe("rollback_tick_duration_seconds", seconds);
     m_metrics.set("rollback_last_tick_timestamp_seconds", {}, epoch_seconds(e.record.time));
-    conditions_metrics(e.record);
+    conditions_metrics(e.record, false);
     for (const auto& [source, n] : mon.read_errors()) {
         m_metrics.set("rollback_source_read_errors_total", {{"source", source}},
                       static_cast<double>(n));
@@ -381,7 +426,7 @@ void Endpoint::tick_done(const decision::Evaluation& e, double seconds, const Mo
 
 void Endpoint::alerts_evaluated(const decision::Evaluation& e, const Monitor& mon,
                                 const AlertBook& book) {
-    conditions_metrics(e.record);
+    conditions_metrics(e.record, true);
     for (const auto& a : mon.config().alert_conditions) {
         m_metrics.set("rollback_alerts_active", {{"condition", a.spec.name}},
                       static_cast<double>(book.active(a)));
@@ -409,7 +454,9 @@ void Endpoint::reload_rejected(const std::string& reason) {
 
 void Endpoint::conditions_changed() {
     m_metrics.clear("rollback_condition_verdict");
-    m_metrics.clear("rollback_condition_value");
+    for (const char* family : k_value_families) {
+        m_metrics.clear(family);
+    }
     m_metrics.clear("rollback_alerts_active");
 }
 

@@ -29,6 +29,17 @@ class Monitor;
 inline constexpr std::string_view k_alertmanager_path = "/api/v1/alertmanager";
 inline constexpr std::string_view k_webhook_prefix = "/api/v1/webhook/";
 
+/// Where /metrics puts what a condition observed: one gauge family per unit, in base units
+/// (docs/metrics.md) — latencies (ms) and downtime (s) in rollback_condition_value_seconds,
+/// error rates in _ratio, request counts in _requests, an alert condition's (`alert`) count in
+/// _alerts, a `value` signal's number in rollback_condition_value. `value`: the observed number
+/// converted to the family's unit, nullopt when nothing was observed.
+struct ConditionValue {
+    const char* family = "";
+    std::optional<double> value;
+};
+ConditionValue condition_value(const decision::ConditionRecord& c, bool alert);
+
 class Endpoint {
   public:
     /// Binds the listener of `sc` (util::Error when it cannot); serves after start(). Each of
@@ -72,10 +83,10 @@ class Endpoint {
     /// its duration and each step's (phase, status) exported as the last run's gauges.
     void run_ended(const journal::RunState& run);
 
-    /// The [decision] playbook (empty: none): /metrics exports the age of the newest good,
-    /// verified backup of each (catalog, database) its pg_restore steps restore from, and of the
-    /// newest fully successful `rollback rehearse` of it. Read again when the file changes; call
-    /// again at a reload (any thread).
+    /// The [decision] playbook (empty: none): /metrics exports the time of the newest good,
+    /// verified backup of each (catalog, database) its pg_restore steps restore from, and the
+    /// start of the newest fully successful `rollback rehearse` of it. Read again when the file
+    /// changes; call again at a reload (any thread).
     void set_decision_playbook(std::filesystem::path playbook);
 
     server::Metrics& metrics() { return m_metrics; }
@@ -83,9 +94,10 @@ class Endpoint {
     server::Response handle(const server::Request& r);
 
   private:
-    void conditions_metrics(const decision::DecisionRecord& r);
+    /// The verdict and value gauges of `r`'s conditions (`alerts`: of the alert conditions).
+    void conditions_metrics(const decision::DecisionRecord& r, bool alerts);
     std::optional<util::SystemTime> last_rehearsal();
-    void refresh_backup_ages();
+    void refresh_backup_times();
 
     server::Response accept(std::optional<server::AlertNotification> n, const std::string& why);
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-// /metrics' ages of the last good backup (per catalog and database, read from the decision
+// /metrics' timestamps of the last good backup (per catalog and database, read from the decision
 // playbook's restore steps) and of the last successful rehearsal (docs/metrics.md).
 #include "monitor/endpoint.hpp"
 
@@ -71,20 +71,19 @@ void Endpoint::refresh_backup_targets() {
                 }
             }
         } catch (const std::exception& e) {
-            log::warn("metrics: no backup age for {}: {}", playbook.string(), e.what());
+            log::warn("metrics: no last good backup for {}: {}", playbook.string(), e.what());
         }
     }
     for (const auto& c : m_catalogs) { // the series of targets the playbook no longer has go
-        m_metrics.erase("rollback_last_good_backup_age_seconds",
+        m_metrics.erase("rollback_last_good_backup_timestamp_seconds",
                         {{"catalog", c.dir.string()}, {"database", c.database}});
     }
     m_catalogs = std::move(targets);
 }
 
-void Endpoint::refresh_backup_ages() {
+void Endpoint::refresh_backup_times() {
     // A manifest is written (and re-written by `backup verify`) by rename: the directory's
     // mtime says when to read the catalog again.
-    const double now = epoch_seconds(std::chrono::system_clock::now());
     for (auto& c : m_catalogs) {
         std::error_code ec;
         const auto mtime = fs::last_write_time(c.dir, ec);
@@ -96,7 +95,7 @@ void Endpoint::refresh_backup_ages() {
             c.newest_good.reset();
             try {
                 // One foreign or damaged manifest is skipped (logged), not the catalog's end:
-                // the good backups beside it still have an age.
+                // the good backups beside it still count.
                 std::vector<std::string> skipped;
                 for (const auto& m : db::BackupCatalog(c.dir).list_readable(&skipped)) {
                     if (m.database == c.database && m.good && m.verified &&
@@ -115,10 +114,10 @@ void Endpoint::refresh_backup_ages() {
         }
         const server::Labels labels{{"catalog", c.dir.string()}, {"database", c.database}};
         if (c.newest_good) {
-            m_metrics.set("rollback_last_good_backup_age_seconds", labels,
-                          now - epoch_seconds(*c.newest_good));
+            m_metrics.set("rollback_last_good_backup_timestamp_seconds", labels,
+                          epoch_seconds(*c.newest_good));
         } else {
-            m_metrics.erase("rollback_last_good_backup_age_seconds", labels);
+            m_metrics.erase("rollback_last_good_backup_timestamp_seconds", labels);
         }
     }
 }

@@ -136,6 +136,9 @@ cp body.txt metrics.txt
 contains metrics.txt 'rollback_ticks_total '
 contains metrics.txt 'rollback_condition_verdict{condition="probe-value",verdict="ok"} 1'
 contains metrics.txt 'rollback_condition_value{condition="probe-value"} 1'
+# One unit per family (docs/metrics.md): the alert condition's count is not among the values.
+contains metrics.txt 'rollback_condition_value_alerts{condition="shop-errors"} 0'
+lacks metrics.txt 'rollback_condition_value{condition="shop-errors"}'
 contains metrics.txt 'rollback_decisions_total{action="trigger"} 1'
 contains metrics.txt 'rollback_runs_total{state="succeeded"} 1'
 contains metrics.txt 'rollback_last_run_duration_seconds '
@@ -147,7 +150,9 @@ contains metrics.txt 'rollback_webhook_requests_total{outcome="bad_request"} 2'
 contains metrics.txt 'rollback_http_auth_failures_total{reason="wrong"} 1'
 contains metrics.txt 'rollback_alert_notifications_total{outcome="repeated"} 3'
 contains metrics.txt 'rollback_alerts_active{condition="shop-errors"} 0'
-lacks metrics.txt 'rollback_last_successful_rehearsal_age_seconds 0'
+contains metrics.txt '# TYPE rollback_last_successful_rehearsal_timestamp_seconds gauge'
+! grep -q '^rollback_last_successful_rehearsal_timestamp_seconds' metrics.txt ||
+    fail "a rehearsal time without a rehearsal"
 if command -v promtool >/dev/null; then
     promtool check metrics < metrics.txt > promtool.out 2>&1 || { cat promtool.out; fail "promtool check metrics"; }
     pass "promtool check metrics passes"

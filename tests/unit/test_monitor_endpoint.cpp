@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: MIT
 // The monitor's HTTP side without sockets (Endpoint::handle) and through one (a real listener on
-// 127.0.0.1, an ephemeral port): routes, the inbox that wakes the loop, and the ages /metrics
+// 127.0.0.1, an ephemeral port): routes, the inbox that wakes the loop, and the times /metrics
 // derives from the state directory and the backup catalog.
 #include "monitor/endpoint.hpp"
 
+#include "config/config.hpp"
 #include "db/backup_catalog.hpp"
 #include "db/rehearsal.hpp"
+#include "monitor/monitor.hpp"
 #include "support/temp_dir.hpp"
 #include "util/files.hpp"
 #include "util/http_client.hpp"
@@ -69,6 +71,13 @@ void save_drill(const std::filesystem::path& dir, const std::string& id,
     }
 }
 
+/// A Unix time as /metrics gives it, to compare: within a second (manifests and rehearsal
+/// records keep milliseconds).
+doctest::Approx epoch(util::SystemTime t) {
+    return doctest::Approx(std::chrono::duration<double>(t.time_since_epoch()).count())
+        .epsilon(1e-9);
+}
+
 double value_of(const std::string& text, const std::string& series) {
     auto at = text.find("\n" + series + " ");
     REQUIRE(at != std::string::npos);
@@ -76,7 +85,7 @@ double value_of(const std::string& text, const std::string& series) {
 }
 
 std::string backup_series(const std::filesystem::path& catalog, const std::string& database) {
-    return "rollback_last_good_backup_age_seconds{catalog=\"" + catalog.string() +
+    return "rollback_last_good_backup_timestamp_seconds{catalog=\"" + catalog.string() +
            "\",database=\"" + database + "\"}";
 }
 
@@ -118,15 +127,17 @@ TEST_SUITE("monitor") {
         CHECK_FALSE(ep.wait_until(std::chrono::system_clock::now(), [] { return false; }));
     }
 
-    TEST_CASE("metrics show the ages of the last rehearsal and good backup only when known") {
+    TEST_CASE("metrics show the times of the last rehearsal and good backup only when known") {
         test::TempDir dir;
         write_playbook(dir.path() / "pb.toml", {{"restore-db", "shop", "catalog"}});
         monitor::Endpoint ep(loopback(), dir.path() / "state");
         ep.set_decision_playbook(dir.path() / "pb.toml");
         auto text = ep.handle({"GET", "/metrics", ""}).body;
-        CHECK(text.find("\nrollback_last_successful_rehearsal_age_seconds ") == std::string::npos);
-        CHECK(text.find("\nrollback_last_good_backup_age_seconds{") == std::string::npos);
-        CHECK(text.find("# TYPE rollback_last_good_backup_age_seconds gauge") != std::string::npos);
+        CHECK(text.find("\nrollback_last_successful_rehearsal_timestamp_seconds ") ==
+              std::string::npos);
+        CHECK(text.find("\nrollback_last_good_backup_timestamp_seconds{") == std::string::npos);
+        CHECK(text.find("# TYPE rollback_last_good_backup_timestamp_seconds gauge") !=
+              std::string::npos);
 
         const auto now = std::chrono::system_clock::now();
         save_drill(dir.path(), "r1", dir.path() / "pb.toml", {{"restore-db", true}},
@@ -149,13 +160,14 @@ TEST_SUITE("monitor") {
         db::BackupCatalog(dir.path() / "catalog").save(m);
 
         text = ep.handle({"GET", "/metrics", ""}).body;
-        CHECK(value_of(text, "rollback_last_successful_rehearsal_age_seconds") ==
-              doctest::Approx(48 * 3600).epsilon(0.001));
+        CHECK(value_of(text, "rollback_last_successful_rehearsal_timestamp_seconds") ==
+              epoch(now - std::chrono::seconds(48 * 3600)));
         CHECK(value_of(text, backup_series(dir.path() / "catalog", "shop")) ==
-              doctest::Approx(3 * 3600).epsilon(0.001));
+              epoch(now - std::chrono::seconds(3 * 3600)));
     }
 
-    TEST_CASE("the backup age is per database: another database's fresh backup hides nothing") {
+    TEST_CASE(
+        "the last good backup is per database: another database's fresh backup hides nothing") {
         test::TempDir dir;
         const auto now = std::chrono::system_clock::now();
         write_playbook(dir.path() / "pb.toml", {{"restore-db", "shop", "catalog"}});
@@ -177,7 +189,7 @@ TEST_SUITE("monitor") {
         ep.set_decision_playbook(dir.path() / "pb.toml");
         const auto text = ep.handle({"GET", "/metrics", ""}).body;
         CHECK(value_of(text, backup_series(dir.path() / "catalog", "shop")) ==
-              doctest::Approx(30 * 3600).epsilon(0.001));
+              epoch(now - std::chrono::seconds(30 * 3600)));
         CHECK(text.find("database=\"analytics\"") == std::string::npos);
     }
 
@@ -197,8 +209,7 @@ TEST_SUITE("monitor") {
         monitor::Endpoint ep(loopback(), dir.path() / "state");
         ep.set_decision_playbook(dir.path() / "pb.toml");
         const auto text = ep.handle({"GET", "/metrics", ""}).body;
-        CHECK(value_of(text, backup_series(dir.path() / "catalog", "shop")) ==
-              doctest::Approx(2 * 3600).epsilon(0.001));
+        CHECK(value_of(text, backup_series(dir.path() / "catalog", "shop")) == epoch(m.time));
     }
 
     TEST_CASE("a new decision playbook (a reload) or an edited one changes the catalogs") {
@@ -225,7 +236,7 @@ TEST_SUITE("monitor") {
         text = ep.handle({"GET", "/metrics", ""}).body;
         CHECK(text.find(backup_series(dir.path() / "old", "shop")) == std::string::npos);
         CHECK(value_of(text, backup_series(dir.path() / "new", "shop")) ==
-              doctest::Approx(3600).epsilon(0.001));
+              epoch(now - std::chrono::seconds(3600)));
         // The same file edited to restore from the old catalog (its mtime moves forward).
         write_playbook(dir.path() / "b.toml", {{"restore-db", "shop", "old"}});
         std::filesystem::last_write_time(dir.path() / "b.toml",
@@ -234,7 +245,7 @@ TEST_SUITE("monitor") {
         text = ep.handle({"GET", "/metrics", ""}).body;
         CHECK(text.find(backup_series(dir.path() / "new", "shop")) == std::string::npos);
         CHECK(value_of(text, backup_series(dir.path() / "old", "shop")) ==
-              doctest::Approx(5 * 3600).epsilon(0.001));
+              epoch(now - std::chrono::seconds(5 * 3600)));
     }
 
     TEST_CASE("only a drill whose every step succeeded counts as a successful rehearsal") {
@@ -255,8 +266,8 @@ TEST_SUITE("monitor") {
         save_drill(dir.path(), "other", dir.path() / "other.toml", {{"restore-shop", true}},
                    now - std::chrono::hours(1));
         auto text = ep.handle({"GET", "/metrics", ""}).body;
-        CHECK(value_of(text, "rollback_last_successful_rehearsal_age_seconds") ==
-              doctest::Approx(10 * 3600).epsilon(0.001));
+        CHECK(value_of(text, "rollback_last_successful_rehearsal_timestamp_seconds") ==
+              epoch(now - std::chrono::seconds(10 * 3600)));
     }
 
     TEST_CASE("a drill of the playbook spelled through a symbolic link counts") {
@@ -269,11 +280,11 @@ TEST_SUITE("monitor") {
         save_drill(dir.path(), "linked", dir.path() / "current.toml", {{"restore-shop", true}},
                    now - std::chrono::hours(4));
         auto text = ep.handle({"GET", "/metrics", ""}).body;
-        CHECK(value_of(text, "rollback_last_successful_rehearsal_age_seconds") ==
-              doctest::Approx(4 * 3600).epsilon(0.001));
+        CHECK(value_of(text, "rollback_last_successful_rehearsal_timestamp_seconds") ==
+              epoch(now - std::chrono::seconds(4 * 3600)));
     }
 
-    TEST_CASE("the rehearsal age is absent again when no successful record is left") {
+    TEST_CASE("the rehearsal time is absent again when no successful record is left") {
         test::TempDir dir;
         const auto now = std::chrono::system_clock::now();
         write_playbook(dir.path() / "pb.toml", {{"restore-db", "shop", "catalog"}});
@@ -282,20 +293,87 @@ TEST_SUITE("monitor") {
         save_drill(dir.path(), "good", dir.path() / "pb.toml", {{"restore-db", true}},
                    now - std::chrono::hours(10));
         auto text = ep.handle({"GET", "/metrics", ""}).body;
-        CHECK(text.find("\nrollback_last_successful_rehearsal_age_seconds ") != std::string::npos);
+        CHECK(text.find("\nrollback_last_successful_rehearsal_timestamp_seconds ") !=
+              std::string::npos);
         std::filesystem::remove_all(dir.path() / "state" / "rehearsals"); // pruned
         text = ep.handle({"GET", "/metrics", ""}).body;
-        CHECK(text.find("\nrollback_last_successful_rehearsal_age_seconds ") == std::string::npos);
+        CHECK(text.find("\nrollback_last_successful_rehearsal_timestamp_seconds ") ==
+              std::string::npos);
         save_drill(dir.path(), "bad", dir.path() / "pb.toml", {{"restore-db", false}},
                    now - std::chrono::hours(1));
         text = ep.handle({"GET", "/metrics", ""}).body;
-        CHECK(text.find("\nrollback_last_successful_rehearsal_age_seconds ") == std::string::npos);
+        CHECK(text.find("\nrollback_last_successful_rehearsal_timestamp_seconds ") ==
+              std::string::npos);
         // A second endpoint (a restarted monitor) on the same files gives the same answer.
         monitor::Endpoint again(loopback(), dir.path() / "state");
         again.set_decision_playbook(dir.path() / "pb.toml");
         CHECK(again.handle({"GET", "/metrics", ""})
-                  .body.find("\nrollback_last_successful_rehearsal_age_seconds ") ==
+                  .body.find("\nrollback_last_successful_rehearsal_timestamp_seconds ") ==
               std::string::npos);
+    }
+
+    TEST_CASE("condition values are in one family per unit and in base units") {
+        test::TempDir dir;
+        monitor::Endpoint ep(loopback(), dir.path());
+        monitor::Monitor mon(config::parse(R"TOML(
+[target]
+name = "shop"
+[source.probe]
+kind = "command"
+argv = ["probe"]
+[[condition]]
+name = "v"
+signal = "probe.value"
+above = 10
+[[condition]]
+name = "shop-errors"
+kind = "alert"
+match = { alertname = "HighErrorRate" }
+[server]
+listen = "127.0.0.1:9095"
+)TOML",
+                                           "rollback.toml", dir.path()));
+        auto cond = [](std::string name, std::string unit, std::optional<double> observed) {
+            decision::ConditionRecord c;
+            c.name = std::move(name);
+            c.unit = std::move(unit);
+            c.observed = observed;
+            return c;
+        };
+        decision::Evaluation e;
+        e.record.conditions = {cond("p95", "ms", 736),     cond("down", "s", 55),
+                               cond("err", "ratio", 0.25), cond("reqs", "requests", 40),
+                               cond("v", "", 1500),        cond("quiet", "ms", std::nullopt)};
+        ep.tick_done(e, 0.01, mon);
+        decision::Evaluation alerts;
+        alerts.record.conditions = {cond("shop-errors", "", 2)};
+        ep.alerts_evaluated(alerts, mon, monitor::AlertBook{});
+        auto text = ep.handle({"GET", "/metrics", ""}).body;
+        CHECK(value_of(text, "rollback_condition_value_seconds{condition=\"p95\"}") ==
+              doctest::Approx(0.736));
+        CHECK(value_of(text, "rollback_condition_value_seconds{condition=\"down\"}") == 55);
+        CHECK(value_of(text, "rollback_condition_value_ratio{condition=\"err\"}") == 0.25);
+        CHECK(value_of(text, "rollback_condition_value_requests{condition=\"reqs\"}") == 40);
+        CHECK(value_of(text, "rollback_condition_value{condition=\"v\"}") == 1500);
+        CHECK(value_of(text, "rollback_condition_value_alerts{condition=\"shop-errors\"}") == 2);
+        // One family each: no condition appears in another, nothing observed is absent.
+        CHECK(text.find("rollback_condition_value{condition=\"p95\"}") == std::string::npos);
+        CHECK(text.find("rollback_condition_value{condition=\"shop-errors\"}") ==
+              std::string::npos);
+        CHECK(text.find("{condition=\"quiet\"} ") == std::string::npos);
+        for (const char* family :
+             {"rollback_condition_value_seconds", "rollback_condition_value_ratio",
+              "rollback_condition_value_requests", "rollback_condition_value_alerts",
+              "rollback_condition_value"}) {
+            CHECK_MESSAGE(text.find("# TYPE " + std::string(family) + " gauge\n") !=
+                              std::string::npos,
+                          family);
+        }
+        // The alert condition's confirmation gave no number: its value is absent, not 0.
+        alerts.record.conditions = {cond("shop-errors", "", std::nullopt)};
+        ep.alerts_evaluated(alerts, mon, monitor::AlertBook{});
+        text = ep.handle({"GET", "/metrics", ""}).body;
+        CHECK(text.find("{condition=\"shop-errors\"} 2") == std::string::npos);
     }
 
     TEST_CASE("over a socket: healthz is open and the rest needs the token") {

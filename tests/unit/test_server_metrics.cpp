@@ -13,20 +13,20 @@ TEST_SUITE("server") {
     TEST_CASE("families render with HELP and TYPE and their series sorted") {
         server::Metrics m;
         m.declare("rollback_ticks_total", server::MetricType::counter, "Ticks.");
-        m.declare("rollback_condition_value", server::MetricType::gauge, "Values.");
+        m.declare("rollback_condition_value_seconds", server::MetricType::gauge, "Values.");
         m.add("rollback_ticks_total", {});
         m.add("rollback_ticks_total", {}, 2);
-        m.set("rollback_condition_value", {{"condition", "b"}}, 0.25);
-        m.set("rollback_condition_value", {{"condition", "a"}}, 1500);
+        m.set("rollback_condition_value_seconds", {{"condition", "b"}}, 0.25);
+        m.set("rollback_condition_value_seconds", {{"condition", "a"}}, 1.5);
         m.set("rollback_undeclared", {}, 1);
         CHECK(m.render() == "# HELP rollback_ticks_total Ticks.\n"
                             "# TYPE rollback_ticks_total counter\n"
                             "rollback_ticks_total 3\n"
-                            "# HELP rollback_condition_value Values.\n"
-                            "# TYPE rollback_condition_value gauge\n"
-                            "rollback_condition_value{condition=\"a\"} 1500\n"
-                            "rollback_condition_value{condition=\"b\"} 0.25\n");
-        m.erase("rollback_condition_value", {{"condition", "a"}});
+                            "# HELP rollback_condition_value_seconds Values.\n"
+                            "# TYPE rollback_condition_value_seconds gauge\n"
+                            "rollback_condition_value_seconds{condition=\"a\"} 1.5\n"
+                            "rollback_condition_value_seconds{condition=\"b\"} 0.25\n");
+        m.erase("rollback_condition_value_seconds", {{"condition", "a"}});
         CHECK(m.render().find("condition=\"a\"") == std::string::npos);
     }
 
