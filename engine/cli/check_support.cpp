@@ -4,7 +4,6 @@
 #include "cli/state_dir.hpp"
 #include "exec/runner.hpp"
 #include "monitor/monitor.hpp"
-#include "state/local_store.hpp"
 #include "util/error.hpp"
 
 namespace rollback::cli {
@@ -20,11 +19,10 @@ config::Config load_rollback_config(const CommonOptions& common) {
     return config::load(*file);
 }
 
-decision::DecisionRecord evaluate_now(const config::Config& cfg, const fs::path& state_dir,
+decision::DecisionRecord evaluate_now(const config::Config& cfg, const state::Store& store,
                                       util::SystemTime now) {
     // One tick of the monitor's own reading and evaluation: `check` and `monitor --once` judge
     // the same data the same way.
-    const state::LocalStore store(state_dir);
     monitor::Monitor mon(cfg, store.baselines().value_or(decision::BaselineBook{}));
     if (auto marker = store.deploy_marker()) {
         mon.deployed(marker->time, marker->release);

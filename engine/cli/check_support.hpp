@@ -8,6 +8,7 @@
 #include "config/config.hpp"
 #include "decision/evaluator.hpp"
 #include "monitor/decision_actions.hpp"
+#include "state/store.hpp"
 
 #include <filesystem>
 #include <optional>
@@ -21,9 +22,10 @@ namespace rollback::cli {
 config::Config load_rollback_config(const CommonOptions& common);
 
 /// Evaluates every condition once at `now`: one tick of a fresh monitor::Monitor (access logs: the
-/// part of the file covering the windows; commands, http probes, Prometheus and SQL: once).
-decision::DecisionRecord evaluate_now(const config::Config& cfg,
-                                      const std::filesystem::path& state_dir, util::SystemTime now);
+/// part of the file covering the windows; commands, http probes, Prometheus and SQL: once), with
+/// the baselines and the deploy marker of `store` (the state the rule found: shared or local).
+decision::DecisionRecord evaluate_now(const config::Config& cfg, const state::Store& store,
+                                      util::SystemTime now);
 
 /// One line per record for people (monitor/decision_actions.hpp).
 using monitor::summarize_record;

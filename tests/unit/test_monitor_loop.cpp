@@ -498,6 +498,53 @@ TEST_SUITE("monitor") {
         CHECK(loop->monitor().config().shared_state->schema == "hupa"); // the running one kept
     }
 
+    TEST_CASE("loop: a reload compares the state the rule resolves, not the file's state_dir") {
+        World w("mode = \"auto\"\n");
+        const std::string text = util::read_file(w.config_file);
+        auto loop = w.make_loop();
+        // As `rollback monitor` under $ROLLBACK_STATE_DIR (the packaged unit): the environment
+        // decides the directory whatever the file says.
+        const fs::path env_dir = w.dir / "env-state";
+        fs::path rule_dir = env_dir;
+        loop->set_state_rule([&](const config::Config& c) {
+            return monitor::ResolvedState{rule_dir, c.shared_state, {}};
+        });
+        loop->iterate(true);
+        SUBCASE("the file's state_dir changed, the environment's kept: reloaded") {
+            util::write_file_atomic(w.config_file, "[target]\nstate_dir = \"elsewhere\"\n" +
+                                                       text.substr(text.find('\n') + 1));
+            loop->reload();
+            CHECK(w.out.problems.empty());
+            CHECK(w.out.said_line("reloaded " + w.config_file.string()));
+        }
+        SUBCASE("the rule resolves another directory: refused") {
+            rule_dir = w.dir / "other-state";
+            loop->reload();
+            REQUIRE(w.out.problems.size() == 1);
+            CHECK(w.out.problems[0].find("[target] state_dir changed in ") != std::string::npos);
+            CHECK_FALSE(w.out.said_line("reloaded " + w.config_file.string()));
+        }
+    }
+
+    TEST_CASE("loop: the approve command it prints names the state the rule chose") {
+        World w("mode = \"confirm\"\napproval_timeout = \"30m\"\n");
+        w.value("9");
+        auto loop = w.make_loop(true);
+        // As `rollback monitor --state-dir DIR`: `-c FILE` alone would find the file's own state.
+        const std::string args =
+            " -c " + w.config_file.string() + " --state-dir " + (w.dir / "chosen").string();
+        loop->set_state_rule([&](const config::Config&) {
+            return monitor::ResolvedState{w.dir / "chosen", std::nullopt, args};
+        });
+        loop->iterate(true);
+        REQUIRE(w.out.records.size() == 1);
+        const std::string id = decision::record_id(w.out.records[0]);
+        const auto request = w.store.approval(id);
+        REQUIRE(request);
+        CHECK(w.out.said_line("approval requested: rollback approve " + id + args + " (until " +
+                              util::format_time(request->expires_at) + ")"));
+    }
+
     TEST_CASE("loop: a finished run is noticed — a recurrence is reported not triggered") {
         World w("mode = \"auto\"\nwatch_after = \"1h\"\n");
         auto loop = w.make_loop();
