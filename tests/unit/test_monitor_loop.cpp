@@ -498,7 +498,7 @@ TEST_SUITE("monitor") {
         CHECK(loop->monitor().config().shared_state->schema == "hupa"); // the running one kept
     }
 
-    TEST_CASE("loop: a reload compares the state the rule resolves, not the file's state_dir") {
+    TEST_CASE("loop: a reload compares the state the rule resolves and not the file's state_dir") {
         World w("mode = \"auto\"\n");
         const std::string text = util::read_file(w.config_file);
         auto loop = w.make_loop();
