@@ -5,7 +5,6 @@
 #include "decision/combine.hpp"
 #include "exec/runner.hpp"
 #include "monitor/monitor.hpp"
-#include "state/local_store.hpp"
 #include "util/error.hpp"
 
 namespace rollback::cli {
@@ -21,11 +20,10 @@ config::Config load_rollback_config(const CommonOptions& common) {
     return config::load(*file);
 }
 
-decision::DecisionRecord evaluate_now(const config::Config& cfg, const fs::path& state_dir,
-                                      const state::ActiveAlerts& alerts, util::SystemTime now) {
+decision::DecisionRecord evaluate_now(const config::Config& cfg, const state::Store& store,
+                                      util::SystemTime now) {
     // One tick of the monitor's own reading and evaluation: `check` and `monitor --once` judge
     // the same data the same way.
-    const state::LocalStore store(state_dir);
     monitor::Monitor mon(cfg, store.baselines().value_or(decision::BaselineBook{}));
     if (auto marker = store.deploy_marker()) {
         mon.deployed(marker->time, marker->release);
@@ -35,7 +33,7 @@ decision::DecisionRecord evaluate_now(const config::Config& cfg, const fs::path&
     if (mon.has_alert_conditions()) {
         // The alert conditions as the monitor judges them: over the alerts it keeps active.
         monitor::AlertBook book;
-        book.restore(alerts.active_alerts(), cfg.alert_conditions);
+        book.restore(store.active_alerts(), cfg.alert_conditions);
         book.expire(now);
         if (auto e = mon.evaluate_alerts(now, book)) {
             record = decision::combine(std::move(record), e->record, cfg.decision.mode);

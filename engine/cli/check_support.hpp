@@ -8,7 +8,7 @@
 #include "config/config.hpp"
 #include "decision/evaluator.hpp"
 #include "monitor/decision_actions.hpp"
-#include "state/active_alerts.hpp"
+#include "state/store.hpp"
 
 #include <filesystem>
 #include <optional>
@@ -22,13 +22,13 @@ namespace rollback::cli {
 config::Config load_rollback_config(const CommonOptions& common);
 
 /// Evaluates every condition once at `now`: one tick of a fresh monitor::Monitor (access logs: the
-/// part of the file covering the windows; commands, http probes, Prometheus and SQL: once), and
-/// the alert conditions over the alerts the monitor keeps active in `alerts` (state::ActiveAlerts:
-/// those whose endsAt passed are over; a `confirm` query is asked) — one record of both.
-/// util::Error when the kept alerts cannot be read.
-decision::DecisionRecord evaluate_now(const config::Config& cfg,
-                                      const std::filesystem::path& state_dir,
-                                      const state::ActiveAlerts& alerts, util::SystemTime now);
+/// part of the file covering the windows; commands, http probes, Prometheus and SQL: once), with
+/// the baselines and the deploy marker of `store` (the state the rule found: shared or local),
+/// and the alert conditions over the alerts the monitor keeps active there (those whose endsAt
+/// passed are over; a `confirm` query is asked) — one record of both. util::Error when the kept
+/// alerts cannot be read.
+decision::DecisionRecord evaluate_now(const config::Config& cfg, const state::Store& store,
+                                      util::SystemTime now);
 
 /// One line per record for people (monitor/decision_actions.hpp).
 using monitor::summarize_record;

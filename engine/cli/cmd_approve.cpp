@@ -9,6 +9,7 @@
 #include "cli/state_dir.hpp"
 #include "journal/paths.hpp"
 #include "monitor/decision_actions.hpp"
+#include "state/approval_answer.hpp"
 #include "state/local_store.hpp"
 #include "state/step_gate.hpp"
 #include "util/error.hpp"
@@ -245,8 +246,8 @@ int reject_request(const StateDir& sd, const std::string& id, const std::string&
     }
     const auto now = std::chrono::system_clock::now();
     if (request->state != "pending") {
-        throw util::Error("decision " + id + " was " + request->state + " already by " +
-                              request->approved_by,
+        throw util::Error("decision " + id +
+                              " was answered already: " + state::answered_how(request),
                           util::ExitCode::invalid, "rollback approve --list shows the requests");
     }
     if (now > request->expires_at) {
@@ -258,7 +259,14 @@ int reject_request(const StateDir& sd, const std::string& id, const std::string&
     request->approved_by = current_user();
     request->approved_at = now;
     request->answer_reason = note;
-    store->put_approval(*request);
+    // A compare-and-set on "still pending, with no run", as every answer: an approval or the
+    // monitor's withdrawal that landed since the read above wins and is kept.
+    if (auto outcome = state::answer_approval(*store, *request); !outcome.kept) {
+        throw util::Error("decision " + id + " was answered meanwhile: " +
+                              state::answered_how(outcome.first) + "; your rejection was not kept",
+                          util::ExitCode::invalid,
+                          "rollback approve --list" + state_args(sd) + " shows the requests");
+    }
     if (json) {
         std::printf("%s\n", util::mask_secrets(
                                 util::json_text(boost::json::object{{"kind", "decision"},
@@ -423,21 +431,27 @@ int cmd_approve(const Args& args) {
         answered.approved_at = std::chrono::system_clock::now();
         answered.answer_reason = note;
         answered.run_id = run_id;
-        if (locked.answer_pending_approval(answered)) {
+        if (answered.approved_at && *answered.approved_at > request->expires_at) {
+            // Read the plan past the request's expiry: the monitor has settled it as expired.
+            throw util::Error("the approval request " + id + " expired at " +
+                                  util::format_time(request->expires_at) +
+                                  " ([decision] approval_timeout) while the plan was read: the "
+                                  "evidence is stale; nothing was run",
+                              util::ExitCode::invalid,
+                              "check again (rollback check), or decide yourself: rollback "
+                              "trigger --condition " +
+                                  request->condition + " --reason \"...\"");
+        }
+        const auto outcome = state::answer_approval(locked, answered);
+        if (outcome.kept) {
             return;
         }
-        const auto current = locked.approval(id);
-        const std::string answer = current ? current->state : std::string("gone");
-        throw util::Error("decision " + id + " was answered meanwhile (" + answer +
-                              (current && !current->approved_by.empty()
-                                   ? " by " + current->approved_by
-                                   : std::string()) +
-                              (current && !current->run_id.empty() ? "; its run: " + current->run_id
-                                                                   : std::string()) +
-                              "): nothing was run",
+        const auto& first = outcome.first;
+        throw util::Error("decision " + id + " was answered meanwhile: " +
+                              state::answered_how(first) + "; nothing was run",
                           util::ExitCode::invalid,
-                          current && !current->run_id.empty()
-                              ? "rollback status " + current->run_id + state_args(sd)
+                          first && !first->run_id.empty()
+                              ? "rollback status " + first->run_id + state_args(sd)
                               : "rollback approve --list" + state_args(sd) + " shows the requests");
     };
     return start_run(pb, t, so);

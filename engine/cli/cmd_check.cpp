@@ -5,7 +5,6 @@
 #include "cli/state_dir.hpp"
 #include "monitor/replay.hpp"
 #include "monitor/rollbacks.hpp"
-#include "state/local_store.hpp"
 #include "util/error.hpp"
 #include "util/exit_code.hpp"
 #include "util/json_text.hpp"
@@ -310,15 +309,15 @@ int cmd_check(const Args& args) {
     }
     config::Config cfg = load_rollback_config(common);
     const StateDir sd = resolve_state_dir(common, cfg);
-    prepare_state_dir(sd, "check", "decision records");
-    const auto state_dir = sd.dir;
-    // The alert conditions over the alerts the monitor keeps (the shared state's, when any; a
-    // configuration without alert conditions does not connect to it).
-    const auto alerts = cfg.alert_conditions.empty()
-                            ? std::make_unique<state::LocalStore>(state_dir)
-                            : open_store(sd);
-    auto record = evaluate_now(cfg, state_dir, *alerts, std::chrono::system_clock::now());
-    auto path = state::LocalStore(state_dir).put_record(record);
+    if (!sd.shared) {
+        prepare_state_dir(sd, "check", "decision records");
+    }
+    // The record goes where the rule puts the state: the shared store when there is one (where
+    // the monitors, `explain` and `history` look), else the local directory; the alert
+    // conditions are judged over the alerts kept there.
+    const auto store = open_store(sd);
+    auto record = evaluate_now(cfg, *store, std::chrono::system_clock::now());
+    auto path = store->put_record(record);
     if (common.json) {
         std::printf("%s\n", decision::to_json(record).c_str());
     } else {

@@ -124,7 +124,7 @@ int cmd_explain(const Args& args) {
         cfg = load_rollback_config(common);
     }
     const StateDir sd = cfg ? resolve_state_dir(common, *cfg) : resolve_state_dir(common, playbook);
-    if (now) {
+    if (now && !sd.shared) {
         // --now records its decision like `check`: refused (exit 2, nothing written) for another
         // user than the state's owner, whose monitor could not write decisions/ any more.
         prepare_state_dir(sd, "explain --now", "decision records");
@@ -166,7 +166,7 @@ int cmd_explain(const Args& args) {
         id = st.trigger.decision_id;
     }
     if (now) {
-        record = evaluate_now(*cfg, state_dir, store, std::chrono::system_clock::now());
+        record = evaluate_now(*cfg, store, std::chrono::system_clock::now());
         store.put_record(record);
     } else if (last) {
         auto newest = store.newest_record_id();
@@ -187,7 +187,7 @@ int cmd_explain(const Args& args) {
     }
     id = decision::record_id(record);
     if (html || !output.empty()) {
-        emit_html(report::decision_html(decision_view(state_dir, record, id),
+        emit_html(report::decision_html(decision_view(store, record, id),
                                         now ? std::string("(evaluated now)")
                                             : action_taken(store, id, state_args(sd))),
                   output, state_dir);

@@ -13,6 +13,7 @@
 #include "monitor/loop.hpp"
 #include "state/local_store.hpp"
 #include "state/pg_store.hpp"
+#include "util/canonical_path.hpp"
 #include "util/log.hpp"
 #include "util/secrets.hpp"
 
@@ -215,6 +216,18 @@ int cmd_monitor(const Args& args) {
     if (leadership) {
         loop.set_leadership(*leadership);
     }
+    // A reload compares the state the new file resolves to by the same rule, with this
+    // monitor's --state-dir and $ROLLBACK_STATE_DIR: not the file's raw state_dir.
+    loop.set_state_rule([common](const config::Config& c) {
+        const StateDir r = resolve_state_dir(common, c);
+        // The command it prints finds this state: the file (approve reads its playbook), and
+        // the directory when the file's own is not it (--state-dir, $ROLLBACK_STATE_DIR).
+        std::string found = " -c " + util::canonical_path(c.file).string();
+        if (!r.shared && r.dir != c.state_dir) {
+            found += " --state-dir " + r.dir.string();
+        }
+        return monitor::ResolvedState{r.dir, r.shared, found};
+    });
     const int rc = loop.run([] { return g_reload.exchange(false); });
     if (leadership) {
         leadership->step_down(); // a follower leads at its next tick, not after the lease

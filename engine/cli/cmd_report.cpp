@@ -51,7 +51,7 @@ int cmd_report(const Args& args) {
     auto view = report::load_run(*store, run_id);
     if (html || !output.empty()) {
         emit_html(report::run_html(view.journal, view.state, view.ctx,
-                                   decision_view_of_run(state_dir, view.state.trigger.decision_id)),
+                                   decision_view_of_run(*store, view.state.trigger.decision_id)),
                   output, state_dir);
         return util::to_int(util::ExitCode::ok);
     }

@@ -27,6 +27,15 @@ constexpr size_t k_max_import_bytes = 256U * 1024 * 1024;
 int init(const CommonOptions& common) {
     const config::Config cfg = load_rollback_config(common);
     const StateDir sd = resolve_state_dir(common, cfg);
+    if (!sd.shared && cfg.shared_state) {
+        // The file names one, but the rule chose a local directory: said as it is.
+        throw util::Error("state init: the state is the local directory " + sd.dir.string() + " (" +
+                              sd.origin + "), not the shared state " + cfg.file.string() +
+                              " names: nothing to init",
+                          util::ExitCode::invalid,
+                          "--state-dir names a local state for every command; leave it out to "
+                          "init the shared state (docs/config.md \"The state directory\")");
+    }
     if (!sd.shared) {
         throw util::Error("state init: " + cfg.file.string() +
                               " names no shared state; the state directory " + sd.dir.string() +

@@ -2,7 +2,6 @@
 #include "cli/evidence.hpp"
 
 #include "cli/check_support.hpp"
-#include "state/local_store.hpp"
 #include "util/error.hpp"
 #include "util/files.hpp"
 
@@ -42,7 +41,7 @@ report::Evidence evidence_of(const decision::ConditionRecord& c) {
 
 // The tick log's evaluations in [from, to], by condition name (ticks-YYYY-MM-DD.jsonl, UTC day).
 std::map<std::string, std::vector<report::EvidencePoint>>
-read_ticks(const fs::path& state_dir, util::SystemTime from, util::SystemTime to) {
+read_ticks(const state::Store& store, util::SystemTime from, util::SystemTime to) {
     std::map<std::string, std::vector<report::EvidencePoint>> out;
     std::vector<std::string> days;
     for (auto t = from;; t += std::chrono::hours(24)) {
@@ -54,7 +53,6 @@ read_ticks(const fs::path& state_dir, util::SystemTime from, util::SystemTime to
             break;
         }
     }
-    const state::LocalStore store(state_dir);
     for (const auto& day : days) {
         for (const auto& line : store.ticks_of_day(day)) {
             json::error_code ec;
@@ -98,7 +96,7 @@ read_ticks(const fs::path& state_dir, util::SystemTime from, util::SystemTime to
 
 } // namespace
 
-report::DecisionView decision_view(const fs::path& state_dir, const decision::DecisionRecord& r,
+report::DecisionView decision_view(const state::Store& store, const decision::DecisionRecord& r,
                                    const std::string& id, util::Millis before, util::Millis after) {
     report::DecisionView d;
     d.id = id;
@@ -108,7 +106,7 @@ report::DecisionView decision_view(const fs::path& state_dir, const decision::De
     d.target = r.target;
     d.release = r.release;
     d.executed = r.executed;
-    auto ticks = read_ticks(state_dir, r.time - before, r.time + after);
+    auto ticks = read_ticks(store, r.time - before, r.time + after);
     for (const auto& c : r.conditions) {
         auto e = evidence_of(c);
         if (auto it = ticks.find(c.name); it != ticks.end()) {
@@ -123,14 +121,13 @@ report::DecisionView decision_view(const fs::path& state_dir, const decision::De
     return d;
 }
 
-std::optional<report::DecisionView> decision_view_of_run(const fs::path& state_dir,
+std::optional<report::DecisionView> decision_view_of_run(const state::Store& store,
                                                          const std::string& decision_id) {
     if (decision_id.empty()) {
         return std::nullopt;
     }
     try {
-        return decision_view(state_dir, state::LocalStore(state_dir).record(decision_id),
-                             decision_id);
+        return decision_view(store, store.record(decision_id), decision_id);
     } catch (const std::exception&) {
         return std::nullopt; // the page says the record is not in this state directory
     }

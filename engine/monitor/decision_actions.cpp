@@ -77,7 +77,8 @@ actions::Trigger trigger_of(const decision::DecisionRecord& r, const std::string
 std::vector<std::string> tell_hooks(const config::Config& cfg, const playbook::Playbook& pb,
                                     exec::ProcessRunner& runner, state::Store& store,
                                     const fs::path& state_dir, const decision::DecisionRecord& r,
-                                    const std::string& decision_id, const std::string& error) {
+                                    const std::string& decision_id, const std::string& error,
+                                    const std::string& state_args) {
     std::vector<std::string> failures;
     if (cfg.hooks.empty()) {
         return failures;
@@ -90,7 +91,8 @@ std::vector<std::string> tell_hooks(const config::Config& cfg, const playbook::P
                               {"executed", r.executed},
                               {"mode", decision::to_string(r.mode)}};
     if (r.action == decision::Action::request_approval) {
-        extra["approve"] = "rollback approve " + decision_id + " -c " + cfg.file.string();
+        extra["approve"] = "rollback approve " + decision_id +
+                           (state_args.empty() ? " -c " + cfg.file.string() : state_args);
     }
     if (!error.empty()) {
         extra["error"] = error;

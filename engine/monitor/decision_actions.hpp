@@ -35,10 +35,13 @@ actions::Trigger trigger_of(const decision::DecisionRecord& r, const std::string
 /// action, plus decision_id, summary, and `approve` (the command) for approval requests. A hook
 /// that fails is logged and returned as a message; it never stops the monitor. A non-empty
 /// `error` is the event's `error` (an escalation because a trigger's run did not start).
+/// `state_args`: what the `approve` command adds to find the state (ResolvedState::args); empty:
+/// " -c <cfg.file>".
 std::vector<std::string> tell_hooks(const config::Config& cfg, const playbook::Playbook& pb,
                                     exec::ProcessRunner& runner, state::Store& store,
                                     const std::filesystem::path& state_dir,
                                     const decision::DecisionRecord& r,
-                                    const std::string& decision_id, const std::string& error = {});
+                                    const std::string& decision_id, const std::string& error = {},
+                                    const std::string& state_args = {});
 
 } // namespace rollback::monitor

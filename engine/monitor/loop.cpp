@@ -6,6 +6,7 @@
 #include "monitor/decision_actions.hpp"
 #include "monitor/rollbacks.hpp"
 #include "state/policy_memory.hpp"
+#include "util/canonical_path.hpp"
 #include "util/error.hpp"
 #include "util/files.hpp"
 #include "util/json_text.hpp"
@@ -62,6 +63,7 @@ Loop::Loop(LoopEnv env, config::Config cfg, bool once) : m_env(env), m_once(once
     const util::Millis first_interval = cfg.interval;
     m_hooks_pb = load_hooks_playbook(cfg);
     m_mon.emplace(std::move(cfg), read_baselines(m_env.store, m_env.state_dir));
+    m_state = {util::canonical_path(m_mon->config().state_dir), m_mon->config().shared_state, {}};
     if (auto memory = state::load_policy_memory(m_env.store, &m_blocked_by)) {
         // A restarted monitor is the same monitor: the cooldown and the recurrence watch of
         // the rollback it (or its predecessor) started still hold.
@@ -156,13 +158,13 @@ void Loop::tell_people(const decision::DecisionRecord& r, const std::string& id)
         }
         // Its expiry is the incident's: unanswered while it still breaches, a person is paged.
         m_mon->approval_requested(a.condition, id, a.expires_at);
-        m_env.out.say("approval requested: rollback approve " + id + " -c " + cfg.file.string() +
-                      " (until " + util::format_time(a.expires_at) + ")");
+        m_env.out.say("approval requested: rollback approve " + id + state_args() + " (until " +
+                      util::format_time(a.expires_at) + ")");
         event({{"event", "approval_requested"}, {"decision_id", id}});
     }
     if (m_hooks_pb && still_leading("the [decision] hooks were not called for " + id)) {
-        for (auto& why :
-             tell_hooks(cfg, *m_hooks_pb, m_env.runner, m_env.store, m_env.state_dir, r, id)) {
+        for (auto& why : tell_hooks(cfg, *m_hooks_pb, m_env.runner, m_env.store, m_env.state_dir, r,
+                                    id, {}, state_args())) {
             event({{"event", "hook_failed"}, {"decision_id", id}, {"error", std::move(why)}});
         }
     }

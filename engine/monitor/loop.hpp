@@ -83,6 +83,19 @@ struct LoopEnv {
     std::filesystem::path state_dir;
 };
 
+/// Where a config puts the monitor's state, as the command line's one rule resolves it with the
+/// monitor's own options and environment (docs/config.md "The state directory"): the local
+/// directory (canonical) and the shared state, if any.
+struct ResolvedState {
+    std::filesystem::path dir;
+    std::optional<config::SharedState> shared;
+    /// What a command the monitor prints (`rollback approve ID`, the hooks' `approve`) adds to
+    /// find this state from any directory: " -c FILE", and " --state-dir DIR" when the
+    /// directory is not the file's own (--state-dir, $ROLLBACK_STATE_DIR). Not compared.
+    std::string args;
+};
+using StateRule = std::function<ResolvedState(const config::Config&)>;
+
 class Loop {
   public:
     /// Loads the hooks playbook, resumes the baselines and the policy memory kept in the state;
@@ -118,6 +131,12 @@ class Loop {
     /// approvals, hooks, baselines), every monitor records its decisions saying which it was.
     /// Without it the monitor is alone on its state and always acts. Must outlive the loop.
     void set_leadership(state::Leadership& leadership) { m_leadership = &leadership; }
+    /// The rule a reload resolves the new file's state by (cli's resolve_state_dir with this
+    /// monitor's --state-dir and $ROLLBACK_STATE_DIR): a file that resolves to the state the
+    /// monitor runs on (whatever its spelling, or a state_dir the environment overrides) reloads;
+    /// one that resolves to another is refused. By default the file's own `[target] state_dir`
+    /// and `[state]`. Resolves the running config's state at once.
+    void set_state_rule(StateRule rule);
     /// Whether the last tick led (always true when alone).
     bool leading() const { return m_leading; }
 
@@ -246,7 +265,11 @@ class Loop {
     std::unique_ptr<Endpoint> m_endpoint; ///< [server]: webhook, /metrics, /healthz
     AlertBook m_alerts;                   ///< alerts active, by fingerprint
     bool m_alerts_dirty = false; ///< the book changed since it was last kept (state::ActiveAlerts)
-    state::Leadership* m_leadership = nullptr;      ///< set: monitors share the state
+    state::Leadership* m_leadership = nullptr; ///< set: monitors share the state
+    /// m_state.args, else " -c <the config file>".
+    std::string state_args() const;
+    StateRule m_state_rule;                         ///< set_state_rule; empty: the file's own
+    ResolvedState m_state;                          ///< the state the monitor runs on
     bool m_leading = true;                          ///< the last tick's answer
     std::optional<std::uint64_t> m_generation_seen; ///< the leader's generation last said
     std::uint64_t m_adopted_generation = 0; ///< the leadership whose policy memory was adopted

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: MIT
-// Mode confirm: requests whose time ran out are settled (expired or rejected); an approval request
+// Mode confirm: requests whose time ran out are settled (expired — kept as withdrawn, "it expired
+// unanswered" — or answered); an approval request
 // lives as long as its incident. When the incident ends before anyone answered — it resolved by
 // `resolve_after` of ok evaluations, or a reload removed its condition — the request is withdrawn
 // (state "withdrawn", when, why): `rollback approve` refuses it as it refuses an expired one, since
 // the evidence it asked about is stale (docs/decision.md "trigger and monitor").
 #include "monitor/loop.hpp"
 
+#include "state/approval_answer.hpp"
 #include "util/log.hpp"
 
 #include <algorithm>
@@ -67,20 +69,31 @@ void Loop::withdraw_ended_approvals(util::SystemTime now) {
                                          " ended at " + util::format_time(now) + ")";
         // Fenced like the [decision] hooks: the `leader` row is read again right before the
         // write, so a leader paused past its lease withdraws nothing (the one that leads now
-        // decides); the request is read again there too, so an answer given meanwhile is kept.
+        // decides). The write is a compare-and-set on "still pending, with no run": a person's
+        // `rollback approve` (or --reject) that lands between the read above and this write wins
+        // and is kept, never overwritten.
         if (!still_leading("approval request " + before.decision_id + " not withdrawn")) {
             return; // the open requests are looked at again when this monitor leads again
         }
+        state::AnswerOutcome outcome;
         try {
-            auto now_stored = m_env.store.approval(before.decision_id);
-            if (!now_stored || now_stored->state != "pending") {
-                continue; // answered meanwhile: nothing to take back
-            }
-            m_env.store.put_approval(*a);
+            outcome = state::answer_approval(m_env.store, *a);
         } catch (const std::exception& e) {
             log::warn("monitor: cannot withdraw approval request {}: {}", before.decision_id,
                       e.what());
             open.emplace(condition, before);
+            continue;
+        }
+        if (!outcome.kept) {
+            const std::string how = state::answered_how(outcome.first);
+            log::info("monitor: approval request {} not withdrawn: it was {} first",
+                      before.decision_id, how);
+            m_env.out.say("approval request " + before.decision_id + " not withdrawn: it was " +
+                          how + " first");
+            event({{"event", "approval_not_withdrawn"},
+                   {"decision_id", before.decision_id},
+                   {"condition", condition},
+                   {"answered", how}});
             continue;
         }
         log::info("monitor: approval request {} withdrawn: {}", a->decision_id,
@@ -104,7 +117,29 @@ void Loop::check_approvals(util::SystemTime now) {
         } catch (const std::exception& e) {
             log::warn("monitor: cannot read approval request {}: {}", due.second, e.what());
         }
-        const bool expired = !a || a->state == "pending";
+        bool expired = !a || a->state == "pending";
+        if (expired && a && m_leading &&
+            still_leading("approval request " + due.second + " not marked expired")) {
+            // Kept as withdrawn by the compare-and-set every answer is: a person's approval
+            // that lands between the read above and this write wins (the request is then not
+            // expired and not escalated), and none is accepted after it.
+            state::ApprovalRequest ended = *a;
+            ended.state = "withdrawn";
+            ended.withdrawn_at = now;
+            ended.withdrawn_reason = "it expired unanswered at " +
+                                     util::format_time(a->expires_at) +
+                                     " ([decision] approval_timeout)";
+            try {
+                auto outcome = state::answer_approval(m_env.store, ended);
+                if (!outcome.kept && outcome.first) {
+                    a = outcome.first;
+                    expired = a->state == "pending";
+                }
+            } catch (const std::exception& e) {
+                log::warn("monitor: cannot mark approval request {} expired: {}", due.second,
+                          e.what());
+            }
+        }
         m_mon->approval_settled(due.first, expired);
         if (expired) {
             log::info("monitor: approval request {} of condition \"{}\" expired unanswered",

@@ -4,6 +4,7 @@
 #include "monitor/loop.hpp"
 
 #include "actions/load.hpp"
+#include "util/canonical_path.hpp"
 #include "util/error.hpp"
 #include "util/files.hpp"
 #include "util/log.hpp"
@@ -41,10 +42,12 @@ class ReloadRefused final : public util::Error {
 
 /// What of where the state is differs between `old` and `now` ("[state] dsn", ...), "" when
 /// nothing: a reload cannot apply it (the store and the leadership were opened at the start).
-std::string state_change(const config::Config& old, const config::Config& now) {
+/// Both are resolved states, so two spellings of one directory, or a state_dir that
+/// $ROLLBACK_STATE_DIR overrides, are no change.
+std::string state_change(const ResolvedState& old, const ResolvedState& now) {
     std::vector<std::string> keys;
-    const auto& a = old.shared_state;
-    const auto& b = now.shared_state;
+    const auto& a = old.shared;
+    const auto& b = now.shared;
     if (a.has_value() != b.has_value()) {
         keys.emplace_back("[state]");
     } else if (a) {
@@ -58,20 +61,35 @@ std::string state_change(const config::Config& old, const config::Config& now) {
             keys.emplace_back("[state] lease");
         }
     }
-    if (old.state_dir != now.state_dir) {
+    if (old.dir != now.dir) {
         keys.emplace_back("[target] state_dir");
     }
     return util::join(keys, ", ");
 }
 
+/// The file's own state: its `[target] state_dir` (canonical) and `[state]`.
+ResolvedState own_state(const config::Config& cfg) {
+    return {util::canonical_path(cfg.state_dir), cfg.shared_state, {}};
+}
+
 } // namespace
+
+std::string Loop::state_args() const {
+    return m_state.args.empty() ? " -c " + m_mon->config().file.string() : m_state.args;
+}
+
+void Loop::set_state_rule(StateRule rule) {
+    m_state_rule = std::move(rule);
+    m_state = m_state_rule(m_mon->config());
+}
 
 void Loop::reload() {
     const fs::path file = m_mon->config().file;
     try {
         config::Config cfg = config::load(file);
         auto pb = load_hooks_playbook(cfg);
-        if (auto changed = state_change(m_mon->config(), cfg); !changed.empty()) {
+        const ResolvedState now = m_state_rule ? m_state_rule(cfg) : own_state(cfg);
+        if (auto changed = state_change(m_state, now); !changed.empty()) {
             // The store and the leadership were opened at the start with the old [state]: kept
             // running on them under a config naming another state, two monitors would lead one
             // target in two places (break-it 32/08). Refused loudly instead.

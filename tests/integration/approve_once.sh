@@ -76,7 +76,7 @@ rc=0
 wait $person1 || rc=$?
 [ "$(ran "$d")" = 1 ] || { cat "$d/terminal.out"; fail "the playbook ran $(ran "$d") times for one request"; }
 [ "$rc" != 0 ] || { cat "$d/terminal.out"; fail "the second approval exited 0"; }
-contains "$d/terminal.out" "answered meanwhile (approved"
+contains "$d/terminal.out" "answered meanwhile: approved by"
 "$RB" approve --list >"$d/list.out"
 yes_run=$(grep -o 'run id: [0-9A-Za-z-]*' "$WORK/yes.out" | cut -d' ' -f3)
 contains "$d/list.out" "run $yes_run"

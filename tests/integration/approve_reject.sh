@@ -62,7 +62,7 @@ contains list.json "\"answered_by\":\"$(id -un)\""
 contains list.json '"answer_reason":"false alarm"'
 grep -q '"answered_at":"20' list.json || fail "no answered_at in approve --list --json"
 expect_rc 2 again.out -- "$RB" approve "$id" --reject -c rollback.toml
-contains again.out "decision $id was rejected already by $(id -un)"
+contains again.out "decision $id was answered already: rejected by $(id -un) at "
 expect_rc 2 approve.out -- "$RB" approve "$id" --yes -c rollback.toml
 contains approve.out "decision $id was rejected already by $(id -un) (false alarm)"
 expect_rc 0 explain.out -- "$RB" explain "$id" -c rollback.toml

@@ -10,7 +10,8 @@
 # - `plan` and the plan shown before the run read the bad releases of the shared state (35/02);
 # - `explain RUN_ID` finds a run of the shared state, also with -p (35/04, 35/17);
 # - the printed `report`/`resume` commands carry `-c FILE` and work from another directory
-#   (35/14).
+#   (35/14);
+# - `check` and `explain --now` keep their decision records in the shared state (a14).
 source "$(dirname "$0")/../support/itest.sh"
 PG_PORT=54371
 source "$(dirname "$0")/../support/pg_shared.sh"
@@ -118,3 +119,20 @@ expect_rc 0 "$WORK/explain4.out" -- "$RB" explain "$id4"
 contains "$WORK/explain4.out" "Run $id4 was caused by decision"
 contains "$WORK/explain4.out" "CVE"
 pass "explain RUN_ID of a trigger's run on the shared state"
+
+# a14: `check` and `explain --now` keep their records where the rule puts the state.
+expect_rc 0 "$WORK/check.out" -- env ROLLBACK_STATE_DIR="$WORK/local" "$RB" check
+cid=$(sed -n 's|^decision record: .*decisions/\([0-9A-Za-z.-]*Z-[0-9a-f]*\).*|\1|p' "$WORK/check.out")
+[ -n "$cid" ] || { cat "$WORK/check.out"; fail "check printed no decision record"; }
+[ "$(q "SELECT count(*) FROM entry.decisions WHERE id = '$cid'")" = 1 ] ||
+    { cat "$WORK/check.out"; fail "check kept its decision record outside the shared state"; }
+! ls "$WORK"/local/decisions/*.json "$site"/.rollback/decisions/*.json >/dev/null 2>&1 ||
+    fail "check wrote a decision record to a local directory"
+before=$(q "SELECT count(*) FROM entry.decisions")
+sleep 1.1 # another second: another record id
+expect_rc 0 "$WORK/explain_now.out" -- "$RB" explain --now
+[ "$(q "SELECT count(*) FROM entry.decisions")" -gt "$before" ] ||
+    { cat "$WORK/explain_now.out"; fail "explain --now kept no record in the shared state"; }
+! ls "$site"/.rollback/decisions/*.json >/dev/null 2>&1 ||
+    fail "explain --now wrote a decision record to the local directory"
+pass "check and explain --now keep their decision records in the shared state"

@@ -6,6 +6,7 @@
 // SUBCASE starts from an empty store (the TEST_CASE that calls check_contract makes a new one
 // on every pass).
 
+#include "state/approval_answer.hpp"
 #include "state/policy_memory.hpp"
 #include "state/step_gate.hpp"
 #include "state/store.hpp"
@@ -146,6 +147,57 @@ inline void check_contract(state::Store& store, StoreTraits traits = {}) {
         store.put_approval(withdrawn);
         CHECK_FALSE(store.answer_pending_approval(second)); // withdrawn: stays withdrawn
         CHECK(store.approval(id)->state == "withdrawn");
+    }
+    SUBCASE("approval answers interleaved: the monitor's withdrawal and a person's answers") {
+        const std::string id = "20261126T100000.000Z-0000000d";
+        store.put_approval(request(id, "2026-11-26T10:00:00Z"));
+        // Both read the request pending, then both write: the first write wins, the second
+        // changes nothing and learns what won.
+        auto monitor_copy = *store.approval(id);
+        auto person_copy = *store.approval(id);
+        person_copy.state = "approved";
+        person_copy.approved_by = "ann";
+        person_copy.approved_at = at("2026-11-26T10:05:00Z");
+        person_copy.run_id = "20261126T100500Z-aaaaaa";
+        monitor_copy.state = "withdrawn";
+        monitor_copy.withdrawn_at = at("2026-11-26T10:05:01Z");
+        monitor_copy.withdrawn_reason = "the incident resolved";
+        SUBCASE("the person first: the withdrawal is refused and says who approved") {
+            CHECK(state::answer_approval(store, person_copy).kept);
+            const auto lost = state::answer_approval(store, monitor_copy);
+            CHECK_FALSE(lost.kept);
+            CHECK(state::answered_how(lost.first) ==
+                  "approved by ann at 2026-11-26T10:05:00.000Z (its run: 20261126T100500Z-aaaaaa)");
+            CHECK(store.approval(id)->state == "approved");
+            CHECK(store.approval(id)->run_id == "20261126T100500Z-aaaaaa");
+        }
+        SUBCASE("the monitor first: the approval is refused and says why it was withdrawn") {
+            CHECK(state::answer_approval(store, monitor_copy).kept);
+            const auto lost = state::answer_approval(store, person_copy);
+            CHECK_FALSE(lost.kept);
+            CHECK(state::answered_how(lost.first) ==
+                  "withdrawn at 2026-11-26T10:05:01.000Z because the incident resolved");
+            CHECK(store.approval(id)->state == "withdrawn");
+            CHECK(store.approval(id)->run_id.empty());
+            auto reject = person_copy;
+            reject.state = "rejected";
+            reject.run_id.clear();
+            CHECK_FALSE(state::answer_approval(store, reject).kept); // nor a rejection
+            CHECK(store.approval(id)->state == "withdrawn");
+        }
+        SUBCASE("a rejection first: neither the approval nor the withdrawal changes it") {
+            auto reject = person_copy;
+            reject.state = "rejected";
+            reject.approved_by = "bob";
+            reject.answer_reason = "a false alarm";
+            reject.run_id.clear();
+            CHECK(state::answer_approval(store, reject).kept);
+            CHECK_FALSE(state::answer_approval(store, person_copy).kept);
+            const auto lost = state::answer_approval(store, monitor_copy);
+            CHECK(state::answered_how(lost.first) ==
+                  "rejected by bob at 2026-11-26T10:05:00.000Z (a false alarm)");
+            CHECK(store.approval(id)->state == "rejected");
+        }
     }
     SUBCASE("baselines: none until saved, then what was saved") {
         CHECK_FALSE(store.baselines());

@@ -11,6 +11,7 @@
 #include "orchestrator/plan.hpp"
 #include "report/observer.hpp"
 #include "state/leadership.hpp"
+#include "state/local_store.hpp"
 #include "state/memory_store.hpp"
 #include "util/error.hpp"
 #include "util/files.hpp"
@@ -23,6 +24,7 @@
 #include <filesystem>
 #include <stdexcept>
 #include <unistd.h>
+#include <utility>
 
 using namespace rollback;
 using decision::Action;
@@ -178,6 +180,32 @@ class FakeLeadership final : public state::Leadership {
     /// Set: the leadership was taken over since the tick's may_act() (a pause past the lease).
     bool deposed = false;
     std::uint64_t generation_ = 3;
+};
+
+/// `Base` (a store) where a person answers the approval request right before the monitor's
+/// write of it: between the monitor's read (pending) and its write.
+template <class Base>
+class AnsweredBeforeWrite final : public Base {
+  public:
+    using Base::Base;
+    void put_approval(const state::ApprovalRequest& a) override {
+        answer_first(a);
+        Base::put_approval(a);
+    }
+    bool answer_pending_approval(const state::ApprovalRequest& next) override {
+        answer_first(next);
+        return Base::answer_pending_approval(next);
+    }
+    /// The person's answer, given once before the next write of a request that is not it.
+    std::optional<state::ApprovalRequest> person;
+
+  private:
+    void answer_first(const state::ApprovalRequest& a) {
+        if (person && a.decision_id == person->decision_id && a.state != person->state) {
+            auto answer = *std::exchange(person, std::nullopt);
+            REQUIRE(Base::answer_pending_approval(answer));
+        }
+    }
 };
 
 /// A config with one condition on a command source (`probe`, answered by the fake runner), its
@@ -470,6 +498,53 @@ TEST_SUITE("monitor") {
         CHECK(loop->monitor().config().shared_state->schema == "hupa"); // the running one kept
     }
 
+    TEST_CASE("loop: a reload compares the state the rule resolves and not the file's state_dir") {
+        World w("mode = \"auto\"\n");
+        const std::string text = util::read_file(w.config_file);
+        auto loop = w.make_loop();
+        // As `rollback monitor` under $ROLLBACK_STATE_DIR (the packaged unit): the environment
+        // decides the directory whatever the file says.
+        const fs::path env_dir = w.dir / "env-state";
+        fs::path rule_dir = env_dir;
+        loop->set_state_rule([&](const config::Config& c) {
+            return monitor::ResolvedState{rule_dir, c.shared_state, {}};
+        });
+        loop->iterate(true);
+        SUBCASE("the file's state_dir changed, the environment's kept: reloaded") {
+            util::write_file_atomic(w.config_file, "[target]\nstate_dir = \"elsewhere\"\n" +
+                                                       text.substr(text.find('\n') + 1));
+            loop->reload();
+            CHECK(w.out.problems.empty());
+            CHECK(w.out.said_line("reloaded " + w.config_file.string()));
+        }
+        SUBCASE("the rule resolves another directory: refused") {
+            rule_dir = w.dir / "other-state";
+            loop->reload();
+            REQUIRE(w.out.problems.size() == 1);
+            CHECK(w.out.problems[0].find("[target] state_dir changed in ") != std::string::npos);
+            CHECK_FALSE(w.out.said_line("reloaded " + w.config_file.string()));
+        }
+    }
+
+    TEST_CASE("loop: the approve command it prints names the state the rule chose") {
+        World w("mode = \"confirm\"\napproval_timeout = \"30m\"\n");
+        w.value("9");
+        auto loop = w.make_loop(true);
+        // As `rollback monitor --state-dir DIR`: `-c FILE` alone would find the file's own state.
+        const std::string args =
+            " -c " + w.config_file.string() + " --state-dir " + (w.dir / "chosen").string();
+        loop->set_state_rule([&](const config::Config&) {
+            return monitor::ResolvedState{w.dir / "chosen", std::nullopt, args};
+        });
+        loop->iterate(true);
+        REQUIRE(w.out.records.size() == 1);
+        const std::string id = decision::record_id(w.out.records[0]);
+        const auto request = w.store.approval(id);
+        REQUIRE(request);
+        CHECK(w.out.said_line("approval requested: rollback approve " + id + args + " (until " +
+                              util::format_time(request->expires_at) + ")"));
+    }
+
     TEST_CASE("loop: a finished run is noticed — a recurrence is reported not triggered") {
         World w("mode = \"auto\"\nwatch_after = \"1h\"\n");
         auto loop = w.make_loop();
@@ -672,6 +747,107 @@ TEST_SUITE("monitor") {
                                  " not withdrawn: this monitor no longer leads (its leadership of "
                                  "generation 3 was taken over or expired); it acts on nothing "
                                  "more"));
+    }
+
+    TEST_CASE("loop: a person's approval between the withdrawal's read and write is kept") {
+        World w("mode = \"confirm\"\napproval_timeout = \"30m\"\ncooldown = \"1s\"\n");
+        AnsweredBeforeWrite<state::MemoryStore> memory;
+        AnsweredBeforeWrite<state::LocalStore> local(w.dir / "state");
+        auto check_with = [&](auto& store) {
+            w.value("9");
+            monitor::Loop loop(
+                monitor::LoopEnv{w.clock, w.runner, store, w.starter, w.out, w.dir.path()},
+                config::load(w.config_file), false);
+            loop.iterate(true);
+            REQUIRE(w.out.records.size() >= 1);
+            const std::string id = decision::record_id(w.out.records.back());
+            REQUIRE(store.approval(id));
+            auto answer = *store.approval(id);
+            answer.state = "approved";
+            answer.approved_by = "ann";
+            answer.approved_at = w.clock.t;
+            answer.run_id = "20261126T100500Z-aaaaaa";
+            store.person = answer;
+            w.value("1");
+            w.tick(loop); // the incident resolves: the monitor withdraws, the person came first
+            CHECK_FALSE(store.person);
+            const auto a = store.approval(id);
+            REQUIRE(a);
+            CHECK(a->state == "approved");
+            CHECK(a->approved_by == "ann");
+            CHECK(a->run_id == "20261126T100500Z-aaaaaa");
+            CHECK_FALSE(a->withdrawn_at);
+            CHECK(w.out.said_line("approval request " + id +
+                                  " not withdrawn: it was approved by ann at " +
+                                  util::format_time(answer.approved_at.value()) +
+                                  " (its run: 20261126T100500Z-aaaaaa) first"));
+        };
+        SUBCASE("MemoryStore") {
+            check_with(memory);
+        }
+        SUBCASE("LocalStore") {
+            check_with(local);
+        }
+    }
+
+    TEST_CASE("loop: a person's approval between the expiry's read and write is kept") {
+        World w("mode = \"confirm\"\napproval_timeout = \"30m\"\ncooldown = \"1s\"\n");
+        AnsweredBeforeWrite<state::MemoryStore> memory;
+        AnsweredBeforeWrite<state::LocalStore> local(w.dir / "state");
+        auto check_with = [&](auto& store, bool person) {
+            w.value("9");
+            monitor::Loop loop(
+                monitor::LoopEnv{w.clock, w.runner, store, w.starter, w.out, w.dir.path()},
+                config::load(w.config_file), false);
+            loop.iterate(true);
+            REQUIRE(w.out.records.size() == 1);
+            const std::string id = decision::record_id(w.out.records.back());
+            REQUIRE(store.approval(id));
+            auto answer = *store.approval(id);
+            answer.state = "approved";
+            answer.approved_by = "ann";
+            answer.approved_at = answer.expires_at;
+            answer.run_id = "20261126T100500Z-aaaaaa";
+            if (person) {
+                store.person = answer;
+            }
+            w.clock.t = answer.expires_at + std::chrono::seconds(5);
+            w.tick(loop); // still breaching, past the request's expiry
+            w.tick(loop); // an unanswered request's incident escalates by now
+            const auto a = store.approval(id);
+            REQUIRE(a);
+            const bool escalated =
+                std::any_of(w.out.records.begin(), w.out.records.end(),
+                            [](const auto& r) { return r.action == Action::escalate; });
+            if (person) { // the approval came first: not expired, nobody paged
+                CHECK_FALSE(store.person);
+                CHECK(a->state == "approved");
+                CHECK(a->run_id == "20261126T100500Z-aaaaaa");
+                CHECK(w.events().find("approval_expired") == std::string::npos);
+                CHECK_FALSE(escalated);
+            } else { // kept as expired: no approval is accepted after it
+                CHECK(a->state == "withdrawn");
+                CHECK(a->withdrawn_reason == "it expired unanswered at " +
+                                                 util::format_time(a->expires_at) +
+                                                 " ([decision] approval_timeout)");
+                CHECK_FALSE(store.answer_pending_approval(answer));
+                CHECK(w.events().find("\"event\":\"approval_expired\",\"decision_id\":\"" + id) !=
+                      std::string::npos);
+                CHECK(escalated);
+            }
+        };
+        SUBCASE("MemoryStore, a person first") {
+            check_with(memory, true);
+        }
+        SUBCASE("LocalStore, a person first") {
+            check_with(local, true);
+        }
+        SUBCASE("MemoryStore, nobody") {
+            check_with(memory, false);
+        }
+        SUBCASE("LocalStore, nobody") {
+            check_with(local, false);
+        }
     }
 
     TEST_CASE("approvals: a request open beside an approved one of its condition is its twin") {
