@@ -37,7 +37,7 @@ std::string vm_flags_at(const void* p) {
 } // namespace
 
 TEST_SUITE("util") {
-    TEST_CASE("heap: after reserve_heap_in_huge_pages, the next large block is in huge pages") {
+    TEST_CASE("heap: after reserve_heap_in_huge_pages the next large block is in huge pages") {
 #if defined(__SANITIZE_ADDRESS__)
         MESSAGE("skipped: the sanitizer's allocator is not glibc's heap");
         return;
