@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // rollback resume [RUN_ID] : continue an interrupted run from its journal (resume_run: the one
 // path that continues a run, for a person and for a monitor taking over the leadership).
+#include "actions/load_parsed.hpp"
 #include "cli/commands.hpp"
 #include "cli/load.hpp"
 #include "cli/options.hpp"
@@ -10,6 +11,7 @@
 #include "journal/reader.hpp"
 #include "journal/state.hpp"
 #include "orchestrator/run_vars.hpp"
+#include "playbook/parsed_file.hpp"
 #include "report/console.hpp"
 #include "state/local_store.hpp"
 #include "util/log.hpp"
@@ -110,8 +112,10 @@ int resume_run(state::Store& store, const StateDir& sd, const ResumeRequest& r) 
         // The run's variables, not this process's: what this resume would resolve (its --var,
         // environment, .env) is compared with what the run journaled (run_vars.hpp).
         auto overrides = parse_var_overrides(r.vars);
+        // Parsed once, loaded twice: with the variables of now, then with the run's.
+        const auto parsed = playbook::parse_file(state.playbook);
         if (read->started) {
-            const auto now = load_playbook(state.playbook, overrides, true);
+            const auto now = load_playbook(*parsed, overrides, true);
             const auto key = orchestrator::run_vars_key(store.artifacts_dir(run_id), false);
             at_resume = orchestrator::vars_at_resume(*read->started, now, key);
             if (!at_resume.differences.empty() && !r.allow_changed_vars) {
@@ -131,7 +135,7 @@ int resume_run(state::Store& store, const StateDir& sd, const ResumeRequest& r) 
                 overrides.emplace(name, value); // a --var given to the resume is kept
             }
         }
-        loaded = load_playbook(state.playbook, overrides);
+        loaded = load_playbook(*parsed, overrides);
         warn_secrets_on_command_line(*loaded);
         std::string sha = util::sha256_file(loaded->file);
         if (sha != state.playbook_sha256 && !r.allow_changed) {

@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: MIT
 // rollback validate [-c CONFIG] [FILE...] : every error in every file, nothing runs.
+#include "actions/load_parsed.hpp"
 #include "cli/commands.hpp"
 #include "cli/load.hpp"
 #include "cli/options.hpp"
+#include "config/classify.hpp"
 #include "config/config.hpp"
+#include "playbook/parsed_file.hpp"
 #include "util/error.hpp"
 #include "util/error_json.hpp"
 #include "util/json_text.hpp"
@@ -51,11 +54,11 @@ Checked validate_config(const std::string& f) {
     return c;
 }
 
-Checked validate_playbook(const std::string& f,
+Checked validate_playbook(const std::string& f, const playbook::ParsedFile* parsed,
                           const std::map<std::string, std::string>& overrides) {
     // Without the deployment's environment (a CI job): an unset variable is a warning here and
-    // an error at plan/run.
-    auto pb = load_playbook(f, overrides, true);
+    // an error at plan/run. From the parse that told it from a config, when the file was read.
+    auto pb = parsed ? load_playbook(*parsed, overrides, true) : load_playbook(f, overrides, true);
     warn_secrets_on_command_line(pb);
     const size_t env_warnings = pb.warnings.size();
     pb.warnings.insert(pb.warnings.end(), pb.step_warnings.begin(), pb.step_warnings.end());
@@ -153,19 +156,28 @@ int cmd_validate(const Args& args) {
                           "rollback validate PLAYBOOK... or rollback validate -c rollback.toml");
     }
     auto overrides = parse_var_overrides(vars);
-    // -c names a config; a FILE is a config when its tables are rollback.toml's, else a playbook.
-    std::vector<std::pair<std::string, bool>> inputs;
+    // -c names a config; a FILE is a config when its tables are rollback.toml's, else a playbook,
+    // loaded from that same parse. A file that cannot be read is a playbook whose load says why.
+    std::vector<std::string> inputs = files;
     if (!common.config.empty()) {
-        inputs.emplace_back(common.config, true);
-    }
-    for (const auto& f : files) {
-        inputs.emplace_back(f, config::looks_like_config(f));
+        inputs.insert(inputs.begin(), common.config);
     }
     bool all_ok = true;
-    for (const auto& [f, is_config] : inputs) {
+    for (size_t i = 0; i < inputs.size(); ++i) {
+        const std::string& f = inputs[i];
+        std::shared_ptr<const playbook::ParsedFile> parsed;
+        bool is_config = i == 0 && !common.config.empty();
+        if (!is_config) {
+            try {
+                parsed = playbook::parse_file(f);
+                is_config = config::looks_like_config(*parsed);
+            } catch (const util::Error&) {
+            }
+        }
         const std::string kind = is_config ? "config" : "playbook";
         try {
-            Checked c = is_config ? validate_config(f) : validate_playbook(f, overrides);
+            Checked c =
+                is_config ? validate_config(f) : validate_playbook(f, parsed.get(), overrides);
             if (common.json) {
                 print_json(f, c.kind, c.numbers, c.warnings, {}, {});
             } else {

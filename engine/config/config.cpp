@@ -2,9 +2,11 @@
 #include "config/config.hpp"
 #include "util/ca_file.hpp"
 
+#include "config/classify.hpp"
 #include "config/read_condition.hpp"
 #include "config/read_server.hpp"
 #include "db/connection.hpp"
+#include "playbook/parsed_file_tree.hpp"
 #include "playbook/toml_reader.hpp"
 #include "sources/access_log.hpp"
 #include "util/canonical_path.hpp"
@@ -483,19 +485,21 @@ bool looks_like_config(const std::filesystem::path& file) {
     // Bounded and guarded like every input: a FIFO or a device is not waited on, deep nesting
     // and non-ASCII keys never reach toml++ (TomlReader::parse). Anything unreadable is left to
     // the playbook check, which reports it.
-    std::string text;
+    std::shared_ptr<const playbook::ParsedFile> parsed;
     try {
-        text = util::read_input_file(file, util::k_max_config_bytes);
+        parsed = playbook::parse_file(file);
     } catch (const util::Error&) {
         return false;
     }
-    TomlReader rd(file.string());
-    auto doc = rd.parse(text);
-    if (!doc) {
+    return looks_like_config(*parsed);
+}
+
+bool looks_like_config(const playbook::ParsedFile& parsed) {
+    if (!parsed.root) {
         return false;
     }
     bool config_key = false;
-    for (auto&& [k, v] : *doc) {
+    for (auto&& [k, v] : *parsed.root) {
         const std::string_view key = k.str();
         if (key == "playbook" || key == "vars" || key == "step" || key == "finally") {
             return false;

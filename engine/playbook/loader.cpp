@@ -2,6 +2,7 @@
 #include "playbook/loader.hpp"
 
 #include "playbook/loader_impl.hpp"
+#include "playbook/parsed_file_tree.hpp"
 #include "playbook/when.hpp"
 #include "util/files.hpp"
 
@@ -189,7 +190,7 @@ void Loader::read_step_list(const toml::table& root, std::string_view key, bool 
         ++index;
         if (const toml::table* t = item.as_table()) {
             size_t before = m_r.diagnostics().size();
-            raw.push_back(read_step(*t, is_finally, index));
+            read_step(*t, is_finally, index, raw.emplace_back());
             if (m_r.diagnostics().size() == before) {
                 m_clean.insert(raw.back().step.id);
             }
@@ -212,17 +213,21 @@ const std::vector<std::string>& common_step_keys() {
 }
 
 Playbook load(const fs::path& file, const LoadOptions& options) {
-    const std::string display = file.string();
+    return load(*parse_file(file), options);
+}
+
+Playbook load(const ParsedFile& parsed, const LoadOptions& options) {
+    const fs::path& file = parsed.file;
     std::error_code ec;
-    const std::string text = util::read_input_file(file, util::k_max_config_bytes);
 
     Playbook pb;
     pb.file = fs::absolute(file).lexically_normal();
     pb.directory = pb.file.parent_path();
 
-    TomlReader reader(display);
-    std::optional<toml::table> root = reader.parse(text);
-    reader.throw_if_errors();
+    if (!parsed.root) {
+        throw util::InvalidInput(parsed.errors);
+    }
+    TomlReader reader(file.string());
 
     std::vector<util::Diagnostic> dotenv_errors;
     std::map<std::string, std::string> dotenv;
@@ -234,7 +239,7 @@ Playbook load(const fs::path& file, const LoadOptions& options) {
                               dotenv_path.string(), dotenv_errors);
     }
 
-    Loader(reader, options, pb).load(*root, dotenv);
+    Loader(reader, options, pb).load(*parsed.root, dotenv);
 
     std::vector<util::Diagnostic> all = reader.diagnostics();
     // In file order, so a reader can fix them top to bottom; .env problems come last.

@@ -317,8 +317,7 @@ boost::json::value Loader::to_json(const toml::node& n, Step& s, std::string_vie
     return nullptr;
 }
 
-RawStep Loader::read_step(const toml::table& t, bool is_finally, int index) {
-    RawStep raw;
+void Loader::read_step(const toml::table& t, bool is_finally, int index, RawStep& raw) {
     raw.is_finally = is_finally;
     const size_t first_problem = m_r.diagnostics().size();
     Step& s = raw.step;
@@ -379,7 +378,6 @@ RawStep Loader::read_step(const toml::table& t, bool is_finally, int index) {
     check_host_references(t, s, subject, first_problem);
     refuse_fed_values(t, subject);
     std::sort(s.uses.begin(), s.uses.end());
-    return raw;
 }
 
 void Loader::read_common(const toml::table& t, RawStep& raw, const std::string& subject) {

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "playbook/toml_reader.hpp"
 
+#include "playbook/parsed_file_tree.hpp"
+#include "util/files.hpp"
 #include "util/strings.hpp"
 
 #include <algorithm>
@@ -395,6 +397,16 @@ bool TomlReader::require(const toml::table& t, std::string_view key, std::string
     }
     error(std::move(at), subject, "missing required key " + util::quoted(key));
     return false;
+}
+
+std::shared_ptr<const ParsedFile> parse_file(const std::filesystem::path& file) {
+    auto parsed = std::make_shared<ParsedFile>();
+    parsed->file = file;
+    const std::string text = util::read_input_file(file, util::k_max_config_bytes);
+    TomlReader reader(file.string());
+    parsed->root = reader.parse(text);
+    parsed->errors = reader.diagnostics();
+    return parsed;
 }
 
 void TomlReader::throw_if_errors() const {

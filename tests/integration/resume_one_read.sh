@@ -49,7 +49,7 @@ expect_rc 0 "$WORK/status.out" -- "$RB" status "$id" --state-dir "$state"
 contains "$WORK/status.out" "died without finishing; its lock was left in place"
 pass "a resume refused for a changed playbook leaves the dead run's lock and journal as they were"
 
-# The resume itself: the journal is opened for reading once (strace), the run finishes, the
+# The resume itself: the journal and the playbook are each read once (strace), the run finishes, the
 # chain holds, and the lock names the run's reason while it runs.
 cp "$WORK/pb.orig" "$d/pb.toml"
 (
@@ -65,6 +65,12 @@ wait "$watcher" || true
 grep -F "runs/$id.jsonl\"" "$WORK/strace.out" >"$WORK/opens.txt" || true
 reads=$(grep -c "O_RDONLY" "$WORK/opens.txt" || true)
 [ "$reads" = 1 ] || { cat "$WORK/opens.txt" >&2; fail "resume opened the journal for reading $reads times, not once"; }
+# The playbook is read and parsed once though it is loaded twice (with the variables of now, then
+# with the run's): the loaders open an input with O_NONBLOCK (a FIFO is never waited on); the
+# playbook's hash is taken through a plain open of its own.
+grep -F '/pb.toml"' "$WORK/strace.out" >"$WORK/pb_opens.txt" || true
+loads=$(grep -c "O_NONBLOCK" "$WORK/pb_opens.txt" || true)
+[ "$loads" = 1 ] || { cat "$WORK/pb_opens.txt" >&2; fail "resume read the playbook $loads times to load it, not once"; }
 [ "$(cat "$d/count")" = x ] || fail "the finished step ran again"
 [ "$(cat "$d/last")" = y ] || fail "the last step did not run"
 expect_rc 0 "$WORK/verify.out" -- "$RB" audit verify "$id" --state-dir "$state"
@@ -76,4 +82,4 @@ h = json.load(open(sys.argv[1]))
 assert h["run_id"] == sys.argv[2], h
 assert h["reason"] == "error rate 12%", h
 PY
-pass "resume reads the journal once, under the lock that names the run's reason, and finishes the run"
+pass "resume reads the journal and the playbook once, under the lock that names the run's reason, and finishes the run"
