@@ -18,6 +18,7 @@
 #include "util/json_text.hpp"
 #include "util/log.hpp"
 #include "util/secrets.hpp"
+#include "util/strings.hpp"
 
 #include <algorithm>
 #include <boost/json/serialize.hpp>
@@ -188,11 +189,23 @@ void print_summary(const orchestrator::RunOutcome& o, const StateDir& sd, bool j
         if (!o.message.empty()) {
             s["message"] = o.message;
         }
+        if (!o.not_verified.empty()) {
+            boost::json::array steps;
+            for (const auto& id : o.not_verified) {
+                steps.emplace_back(id);
+            }
+            s["not_verified"] = std::move(steps);
+        }
         std::puts(util::mask_secrets(util::json_text(s)).c_str());
         return;
     }
     std::string text = "\nrun " + o.run_id + ": " + std::string(journal::to_string(o.status)) +
-                       " (exit " + std::to_string(util::to_int(o.code)) + ")\n";
+                       (o.not_verified.empty() ? "" : ", NOT verified") + " (exit " +
+                       std::to_string(util::to_int(o.code)) + ")\n";
+    if (!o.not_verified.empty()) {
+        text += "  not verified: " + util::join(o.not_verified, ", ") +
+                " (never passed; marked done with --force)\n";
+    }
     if (!o.message.empty()) {
         text += o.message + "\n";
     }

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "exec/runner.hpp"
 
+#include "exec/job_control.hpp"
+
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -66,6 +68,7 @@ void install_interrupt_handlers() {
     for (int sig : {SIGINT, SIGTERM, SIGHUP}) {
         ::sigaction(sig, &sa, nullptr);
     }
+    install_stop_handler(); // Ctrl-Z stops the steps' programs with the engine
 }
 
 int interrupt_requested() {

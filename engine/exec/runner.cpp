@@ -2,7 +2,9 @@
 #include "exec/runner.hpp"
 
 #include "exec/child_io.hpp"
+#include "exec/job_control.hpp"
 #include "exec/launch.hpp"
+#include "exec/running_timer.hpp"
 #include "util/log.hpp"
 #include "util/secrets.hpp"
 
@@ -64,6 +66,7 @@ class Session {
         if (m_proc && !m_leader_done) {
             ::kill(-m_pgid, SIGKILL);
         }
+        release_group(m_hold_slot);
         if (m_report_fd >= 0) {
             ::close(m_report_fd);
         }
@@ -136,6 +139,7 @@ class Session {
         }
         m_proc.emplace(m_ctx.get_executor(), pid);
         m_pgid = pid;
+        m_hold_slot = hold_group(pid); // stopped and continued with the engine (Ctrl-Z)
         if (m_token.pgid == 0 && !m_cmd.attempt_token.empty()) {
             m_token = token_of(pid);
             m_token.attempt_token = m_cmd.attempt_token;
@@ -157,12 +161,11 @@ class Session {
         }
         m_proc->async_wait([this](error_code ec, int) { on_leader_exit(ec); });
         if (m_cmd.timeout > util::Millis(0)) {
-            m_deadline.expires_after(m_cmd.timeout);
-            m_deadline.async_wait([this](error_code ec) {
-                // A program that already exited by itself is not timed out: the engine was held
-                // (stopped, a frozen VM) past the deadline and looks only now; the exit status
-                // wins over a deadline noticed late (its wait handler records it).
-                if (!ec && !m_leader_done && !leader_exited()) {
+            // A program that already exited by itself is not timed out: the engine was held
+            // (SIGSTOP, a frozen VM) past the deadline and looks only now; the exit status wins
+            // over a deadline noticed late (its wait handler records it).
+            wait_running(m_deadline, Clock::now() + m_cmd.timeout, held_time(), [this] {
+                if (!m_leader_done && !leader_exited()) {
                     escalate(Ending::timed_out, SIGTERM);
                 }
             });
@@ -310,12 +313,7 @@ class Session {
                   sigabbrev_np(sig));
         ::kill(-m_pgid, sig);
         signal_escaped(sig);
-        m_grace.expires_after(m_cmd.grace);
-        m_grace.async_wait([this](error_code ec) {
-            if (!ec) {
-                kill_group();
-            }
-        });
+        wait_running(m_grace, Clock::now() + m_cmd.grace, held_time(), [this] { kill_group(); });
     }
 
     /// Processes outside the group that carry the attempt token (setsid, a new session); empty
@@ -400,6 +398,7 @@ class Session {
             log::info("exec: '{}' (pid {}) exited and left {} process(es) running", m_cmd.argv[0],
                       m_pgid, m_outcome.left_running.size());
             m_group_gone = true;
+            release_hold();
             start_drain();
         } else if (members || (m_forced && !escaped().empty())) {
             if (!m_forced) {
@@ -418,9 +417,17 @@ class Session {
             poll_group(); // timed out or interrupted: the escalation ends the rest (escapees too)
         } else {
             m_group_gone = true;
+            release_hold();
             start_drain();
         }
         maybe_finish();
+    }
+
+    /// The group is gone, or what is left of it was left running on purpose: no longer the
+    /// engine's to stop with itself.
+    void release_hold() {
+        release_group(m_hold_slot);
+        m_hold_slot = -1;
     }
 
     void poll_group() {
@@ -433,6 +440,7 @@ class Session {
             }
             if (!group_has_live_member(m_pgid) && (!m_forced || escaped().empty())) {
                 m_group_gone = true;
+                release_hold();
                 m_grace.cancel();
                 start_drain();
                 maybe_finish();
@@ -523,7 +531,8 @@ class Session {
     int m_report_fd = -1;               ///< a gated child's errno pipe (start_gated)
     int m_exec_errno = 0;               ///< a gated child could not execute the program
     int m_pgid = 0;
-    GroupToken m_token; ///< with attempt_token: names the group and what left it
+    int m_hold_slot = -1; ///< job_control's slot of the group (-1: none)
+    GroupToken m_token;   ///< with attempt_token: names the group and what left it
     std::chrono::milliseconds m_group_poll_interval = k_group_poll_min / 2;
     int m_status = 0;               ///< waitpid status of the leader
     std::string m_wait_error;       ///< waitpid failed (SIGCHLD ignored by someone)

@@ -270,6 +270,9 @@ struct ToJson {
         if (r.probe_state) {
             o["probe_state"] = *r.probe_state;
         }
+        if (r.unverified) {
+            o["unverified"] = true;
+        }
         return o;
     }
     json::object operator()(const StepRetryRequested& r) const {
@@ -305,6 +308,9 @@ struct ToJson {
         }
         if (r.tolerated_failures) {
             o["tolerated_failures"] = *r.tolerated_failures;
+        }
+        if (!r.not_verified.empty()) {
+            o["not_verified"] = strings_json(r.not_verified);
         }
         return o;
     }

@@ -185,6 +185,9 @@ struct StepMarkedDone {
     std::string by;
     std::string why;
     std::optional<std::string> probe_state;
+    /// A check of the verify phase that never passed, marked done with --force: it verified
+    /// nothing, and the run that ends `succeeded` says so (RunFinished::not_verified).
+    bool unverified = false;
 };
 struct StepRetryRequested {
     std::string step;
@@ -215,6 +218,8 @@ struct RunFinished {
     std::optional<int> exit_code;
     std::optional<std::int64_t> duration_ms; ///< always written; absent only in a foreign record
     std::optional<int> tolerated_failures;
+    /// A succeeded run's verify checks a person forced past (StepMarkedDone::unverified).
+    std::vector<std::string> not_verified = {};
 };
 struct Note {
     std::string text;

@@ -306,7 +306,7 @@ Record read_record(RecordType type, const O& o) {
                          str(o, "host")};
     case RecordType::step_marked_done:
         return StepMarkedDone{str(o, "step"), str(o, "by"), str(o, "why"),
-                              opt_str(o, "probe_state")};
+                              opt_str(o, "probe_state"), flag(o, "unverified")};
     case RecordType::step_retry_requested:
         return StepRetryRequested{str(o, "step"), str(o, "by"), str(o, "why")};
     case RecordType::needs_attention:
@@ -320,7 +320,7 @@ Record read_record(RecordType type, const O& o) {
         return RunStopped{str(o, "why")};
     case RecordType::run_finished:
         return RunFinished{str(o, "state"), opt_int(o, "exit_code"), num(o, "duration_ms"),
-                           opt_int(o, "tolerated_failures")};
+                           opt_int(o, "tolerated_failures"), strings(o, "not_verified")};
     case RecordType::note:
         return Note{str(o, "text")};
     case RecordType::unknown:

@@ -49,6 +49,10 @@ class Folder {
         m_s.steps.push_back(std::move(st));
     }
 
+    void forget_not_verified(const std::string& id) {
+        std::erase_if(m_s.not_verified, [&id](const NotVerified& n) { return n.step == id; });
+    }
+
     void warn(const Entry& e, const std::string& what) {
         const auto* unknown = std::get_if<Unknown>(&e.record);
         const std::string type(unknown != nullptr ? std::string_view(unknown->type)
@@ -76,6 +80,7 @@ class Folder {
             if (auto* st = step(e, r.step)) {
                 st->status = StepStatus::running;
                 st->in_flight = true;
+                forget_not_verified(st->id); // checked again: its own outcome counts
                 st->attempts = std::max(st->attempts, r.attempt.value_or(st->attempts + 1));
                 st->started = e.time;
                 st->finished.clear();
@@ -128,12 +133,18 @@ class Folder {
                 const std::string& by = r.by;
                 const std::string& why = r.why;
                 const std::string probe = r.probe_state.value_or("");
-                st->why = (by == "probe"
-                               ? std::string("done by its probe")
-                               : "marked done by " + (by.empty() ? std::string("a person") : by)) +
-                          (why.empty() ? "" : " (" + why + ")") +
-                          (probe.empty() ? "" : " although its probe said: " + probe);
+                st->why =
+                    (by == "probe"
+                         ? std::string("done by its probe")
+                         : "marked done by " + (by.empty() ? std::string("a person") : by)) +
+                    (why.empty() ? "" : " (" + why + ")") +
+                    (probe.empty() ? "" : " although its probe said: " + probe) +
+                    (r.unverified ? " with --force: the check never passed, NOT verified" : "");
                 st->finished = e.time;
+                forget_not_verified(st->id);
+                if (r.unverified) {
+                    m_s.not_verified.push_back({st->id, by, e.time, why});
+                }
             }
             break;
         }
@@ -142,6 +153,7 @@ class Folder {
             if (auto* st = step(e, r.step)) {
                 st->status = StepStatus::pending;
                 st->in_flight = false;
+                forget_not_verified(st->id);
                 st->finished_by_exit = false;
                 st->why = r.why;
             }

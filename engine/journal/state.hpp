@@ -109,6 +109,15 @@ struct StepState {
     std::map<std::string, std::string> hosts;
 };
 
+/// A check of the verify phase that never passed and that a person marked done with --force
+/// (step_marked_done "unverified"): the run rests on their word, not on the check.
+struct NotVerified {
+    std::string step;
+    std::string by;
+    std::string at; ///< time of the step_marked_done record
+    std::string why;
+};
+
 struct RunState {
     std::string run_id;
     std::string playbook; ///< path
@@ -132,7 +141,11 @@ struct RunState {
     /// Lifecycle hooks that failed or sent nothing, one line each: `notify (after-step restore):
     /// nothing_sent: no destination configured ...`.
     std::vector<std::string> hook_problems;
-    int resumes = 0;              ///< run_resumed records
+    int resumes = 0; ///< run_resumed records
+    /// Verify checks forced past (in record order); a later attempt of the step takes it out.
+    /// A run that ends `succeeded` with any of these is NOT verified: status, report, history
+    /// say so.
+    std::vector<NotVerified> not_verified;
     std::vector<StepState> steps; ///< plan order (run_started "steps"), unknown steps appended
     /// id -> index in `steps` (by fold); looked up by a string_view without a copy.
     std::unordered_map<std::string, size_t, StepIdHash, std::equal_to<>> step_index;

@@ -398,10 +398,20 @@ RunOutcome resume(const playbook::Playbook& pb, const ResumeJournal& rj,
         journal::StepMarkedDone rec{id, options.user, options.why, std::nullopt};
         if (auto w = options.mark_done_warnings.find(id); w != options.mark_done_warnings.end()) {
             rec.probe_state = w->second; // what the step's probe said when a person overrode it
-        } else if (unverified.contains(id)) {
-            rec.probe_state = "not verified: the check never passed (--force)";
         }
+        rec.unverified = unverified.contains(id);
         ex.record(rec);
+    }
+    {
+        // Forced past by this resume or an earlier one (the run was resumed again since).
+        std::vector<std::string> not_verified;
+        for (const auto& n : state.not_verified) {
+            if (!unverified.contains(n.step) && !contains(options.retry, n.step)) {
+                not_verified.push_back(n.step);
+            }
+        }
+        not_verified.insert(not_verified.end(), unverified.begin(), unverified.end());
+        ex.set_not_verified(std::move(not_verified));
     }
     for (const auto& id : options.retry) {
         ex.record(journal::StepRetryRequested{id, options.user, options.why});

@@ -46,6 +46,9 @@ struct RunOutcome {
     /// Stopped because this process lost the run lock (fencing): the run is the new holder's to
     /// finish, not this process's nor a person's to resume.
     bool fenced = false;
+    /// Succeeded with these verify checks forced past by a person (--mark-done --force): the
+    /// run is NOT verified (journal::RunFinished::not_verified).
+    std::vector<std::string> not_verified = {};
 };
 
 /// Runs `plan` as a new run with id `run_id`: writes its journal in `store`, every record before

@@ -455,7 +455,15 @@ void Execution::finish(journal::RunStatus final, RunOutcome& out, const playbook
                        const std::string& culprit_summary, int tolerated_failures, bool stopped,
                        const std::function<bool(const std::function<void()>&)>& guarded) {
     guarded([&] {
-        if (final == journal::RunStatus::succeeded) {
+        if (final == journal::RunStatus::succeeded && !m_not_verified.empty()) {
+            boost::json::array steps;
+            for (const auto& id : m_not_verified) {
+                steps.emplace_back(id);
+            }
+            boost::json::object extra;
+            extra["not_verified"] = std::move(steps);
+            lifecycle("on-success", nullptr, journal::to_string(final), extra);
+        } else if (final == journal::RunStatus::succeeded) {
             lifecycle("on-success", nullptr, journal::to_string(final));
         } else {
             boost::json::object extra{{"run_state", journal::to_string(final)}};
@@ -494,6 +502,10 @@ void Execution::finish(journal::RunStatus final, RunOutcome& out, const playbook
                              elapsed_ms(m_started), std::nullopt};
     if (tolerated_failures > 0) {
         fin.tolerated_failures = tolerated_failures;
+    }
+    if (final == journal::RunStatus::succeeded) {
+        fin.not_verified = m_not_verified;
+        out.not_verified = m_not_verified;
     }
     // Without this record the run reads as died-while-running: still interrupted and resumable.
     guarded([&] { record(fin); });

@@ -108,6 +108,10 @@ class Execution {
     /// An interrupt hands the run over (RunOptions::hand_over): drive() then runs no finally
     /// step — the next leader's resume runs them after the remaining steps.
     void set_hand_over(bool on) { m_hand_over = on; }
+    /// Verify checks a person forced past (--mark-done --force of a check that never passed): a
+    /// run that then succeeds is not verified — run_finished, the outcome and the on-success
+    /// hook's event list them.
+    void set_not_verified(std::vector<std::string> steps) { m_not_verified = std::move(steps); }
 
   private:
     /// One attempt of a step with `hosts` (orchestrator/hosts.cpp): batches, max_failures,
@@ -139,6 +143,7 @@ class Execution {
     std::shared_ptr<remote::Connections> m_connections;
     std::map<std::string, std::set<std::string>> m_done_hosts;
     bool m_hand_over = false;
+    std::vector<std::string> m_not_verified;
     std::chrono::steady_clock::time_point m_started = std::chrono::steady_clock::now();
 };
 

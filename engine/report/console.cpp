@@ -211,7 +211,8 @@ void ConsoleObserver::plain_line(const journal::Entry& e, std::string_view run_i
         break;
     case RecordType::step_marked_done: {
         const auto& r = std::get<journal::StepMarkedDone>(e.record);
-        text = "[" + step + "] marked done by " + r.by + (r.why.empty() ? "" : ": " + r.why);
+        text = "[" + step + "] marked done by " + r.by + (r.why.empty() ? "" : ": " + r.why) +
+               (r.unverified ? " (--force: the check never passed, NOT verified)" : "");
         break;
     }
     case RecordType::step_retry_requested:
@@ -241,8 +242,9 @@ void ConsoleObserver::plain_line(const journal::Entry& e, std::string_view run_i
         break;
     case RecordType::run_finished: {
         const auto& r = std::get<journal::RunFinished>(e.record);
-        text = "run " + id + " " + r.state + " in " + ms_text(r.duration_ms.value_or(-1)) +
-               " (exit " + number_text(r.exit_code) + ")";
+        text = "run " + id + " " + r.state + (r.not_verified.empty() ? "" : ", NOT verified") +
+               " in " + ms_text(r.duration_ms.value_or(-1)) + " (exit " + number_text(r.exit_code) +
+               ")";
         break;
     }
     case RecordType::step_host_started: {
@@ -345,7 +347,8 @@ void ConsoleObserver::update_rows(const journal::Entry& e, std::string_view run_
         break;
     case RecordType::run_finished: {
         const auto& r = std::get<journal::RunFinished>(e.record);
-        m_footer = "run " + r.state + " in " + ms_text(r.duration_ms.value_or(-1));
+        m_footer = "run " + r.state + (r.not_verified.empty() ? "" : ", NOT verified") + " in " +
+                   ms_text(r.duration_ms.value_or(-1));
         break;
     }
     default:

@@ -355,8 +355,15 @@ std::string html_text(std::string_view text) {
 std::string run_html(const journal::Journal& j, const journal::RunState& s, const RunContext& ctx,
                      const std::optional<DecisionView>& decision) {
     const std::string state(journal::to_string(s.status));
-    std::string body = "<h1>Run <code>" + html_text(s.run_id) + "</code> " + state_badge(state) +
-                       (ctx.live ? " <span class=\"muted\">(live)</span>" : "") + "</h1>";
+    const bool unverified = s.status == journal::RunStatus::succeeded && !s.not_verified.empty();
+    std::string not_verified;
+    for (const auto& n : s.not_verified) {
+        not_verified += (not_verified.empty() ? "" : "<br>") + html_text(not_verified_text(n));
+    }
+    std::string body =
+        "<h1>Run <code>" + html_text(s.run_id) + "</code> " + state_badge(state) +
+        (unverified ? " <span class=\"state s-verification_failed\">NOT verified</span>" : "") +
+        (ctx.live ? " <span class=\"muted\">(live)</span>" : "") + "</h1>";
     body += "<dl>" + row("playbook", html_text(s.playbook_name + " (" + s.playbook + ")")) +
             row("trigger", html_text(s.trigger.kind + (s.trigger.condition.empty()
                                                            ? ""
@@ -367,7 +374,8 @@ std::string run_html(const journal::Journal& j, const journal::RunState& s, cons
             row("finished", html_text(s.finished.empty() ? "not finished" : s.finished)) +
             row("duration", html_text(util::format_duration(util::Millis(s.duration_ms)))) +
             (s.exit_code ? row("exit code", std::to_string(*s.exit_code)) : "") +
-            (s.attention.empty() ? "" : row("needs attention", html_text(s.attention))) + "</dl>";
+            (s.attention.empty() ? "" : row("needs attention", html_text(s.attention))) +
+            (not_verified.empty() ? "" : row("not verified", not_verified)) + "</dl>";
     if (decision) {
         body += "<h2>Why: the decision</h2>" + evidence_section(*decision);
     } else if (!s.trigger.decision_id.empty()) {

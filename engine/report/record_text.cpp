@@ -172,6 +172,9 @@ std::string describe(const journal::StepMarkedDone& r) {
     if (r.probe_state && !r.probe_state->empty()) {
         s += " although its probe said: " + *r.probe_state;
     }
+    if (r.unverified) {
+        s += " with --force: the check never passed, NOT verified";
+    }
     return s;
 }
 
@@ -188,6 +191,9 @@ std::string describe(const journal::Hook& r) {
 
 std::string describe(const journal::RunFinished& r) {
     std::string s = "run finished: " + r.state;
+    if (!r.not_verified.empty()) {
+        s += ", NOT verified (" + util::join(r.not_verified, ", ") + " forced past)";
+    }
     if (r.exit_code) {
         s += " (exit " + std::to_string(*r.exit_code);
         if (r.duration_ms) {

@@ -81,6 +81,14 @@ std::string next_steps(const journal::RunState& s, const RunContext& ctx) {
     return out;
 }
 
+json::array not_verified_json(const journal::RunState& s) {
+    json::array out;
+    for (const auto& n : s.not_verified) {
+        out.push_back({{"step", n.step}, {"by", n.by}, {"at", n.at}, {"why", n.why}});
+    }
+    return out;
+}
+
 json::object step_json(const journal::StepState& st) {
     json::object o{{"id", st.id},
                    {"phase", st.phase},
@@ -148,8 +156,17 @@ RunView load_run(const state::Store& store, const std::string& run_id, bool keep
     return v;
 }
 
+std::string not_verified_text(const journal::NotVerified& n) {
+    return n.step + ": marked done by " + (n.by.empty() ? std::string("a person") : n.by) +
+           (n.at.empty() ? "" : " at " + n.at) + " with --force" +
+           (n.why.empty() ? "" : " (" + n.why + ")") + "; the check never passed";
+}
+
 std::string format_status(const journal::RunState& s, const RunContext& ctx) {
     std::string out = "run " + s.run_id + ": " + std::string(journal::to_string(s.status));
+    if (!s.not_verified.empty() && s.status == RunStatus::succeeded) {
+        out += ", NOT verified";
+    }
     if (s.dry_run) {
         out += " (dry run)";
     }
@@ -188,6 +205,9 @@ std::string format_status(const journal::RunState& s, const RunContext& ctx) {
     field("signal", s.signal);
     field("stopped", s.stopped);
     field("attention", s.attention);
+    for (const auto& n : s.not_verified) {
+        out += "  not verified: " + not_verified_text(n) + "\n";
+    }
 
     append_steps_table(out, s, ctx.live);
     for (const auto& h : s.hook_problems) {
@@ -234,6 +254,7 @@ json::object status_json(const journal::RunState& s, const RunContext& ctx) {
         hooks.push_back(json::value(h));
     }
     o["hook_problems"] = std::move(hooks);
+    o["not_verified"] = not_verified_json(s);
     o["exit_code"] = s.exit_code ? json::value(*s.exit_code) : json::value(nullptr);
     json::array in_flight;
     for (const auto& id : s.in_flight_steps()) {
@@ -261,8 +282,17 @@ std::string history_header() {
 /// rests on their word) and a journal whose hash chain is broken.
 std::vector<std::string> history_notes(const journal::RunState& s) {
     std::vector<std::string> notes;
+    for (const auto& n : s.not_verified) {
+        notes.push_back("NOT verified: " + n.step + " (marked done by " +
+                        (n.by.empty() ? std::string("a person") : n.by) +
+                        " with --force, never passed)");
+    }
     for (const auto& st : s.steps) {
-        if (st.status == StepStatus::marked_done && st.why.rfind("marked done by ", 0) == 0) {
+        const bool said =
+            std::any_of(s.not_verified.begin(), s.not_verified.end(),
+                        [&st](const journal::NotVerified& n) { return n.step == st.id; });
+        if (!said && st.status == StepStatus::marked_done &&
+            st.why.rfind("marked done by ", 0) == 0) {
             notes.push_back("step " + st.id + " " + st.why);
         }
     }

@@ -41,6 +41,10 @@ RunView load_run(const state::Store& store, const std::string& run_id, bool keep
 /// next command to type when the run is interrupted or needs attention. Ends with a newline.
 std::string format_status(const journal::RunState& s, const RunContext& ctx);
 
+/// One verify check a person forced past, for a person: `smoke: marked done by alice at T with
+/// --force (reason); the check never passed`.
+std::string not_verified_text(const journal::NotVerified& n);
+
 /// `rollback status --json`: the RunState as one object (steps as an array, in plan order).
 boost::json::object status_json(const journal::RunState& s, const RunContext& ctx);
 

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
-# Break-it 30/07: the engine stopped (SIGTSTP, as Ctrl-Z; SIGSTOP; a frozen VM) past a step's
-# timeout while the step's program ended by itself with exit 0. When the engine wakes it records
+# Break-it 30/07: the engine stopped (SIGSTOP, a frozen VM) past a step's timeout while the
+# step's program ended by itself with exit 0. When the engine wakes it records
 # what happened: the program exited (step_process_exited, exit 0), the step succeeded — every
 # time, never `timed_out` (which invites a --retry of a done effect). docs/actions.md, "Timeout or
-# interrupt". Before the fix about one try in three came out timed_out.
+# interrupt". Before the fix about one try in three came out timed_out. SIGSTOP, not SIGTSTP:
+# Ctrl-Z stops the step's programs with the engine (step_engine_tstp.sh), SIGSTOP cannot be
+# caught and stops the engine alone.
 source "$(dirname "$0")/../support/itest.sh"
 
 cat >"$WORK/pb.toml" <<'TOML'
@@ -33,7 +35,7 @@ for i in $(seq 1 12); do
         if [ -n "$j" ] && grep -q '"type":"step_process"' "$j"; then break; fi
         sleep 0.02
     done
-    kill -TSTP "$pid"
+    kill -STOP "$pid"
     sleep 2.8 # past the timeout and past the program's own end
     j=$(ls "$d"/.rollback/runs/*.jsonl | head -1)
     timing=1

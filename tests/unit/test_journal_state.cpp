@@ -241,6 +241,39 @@ TEST_SUITE("journal") {
             CHECK(s.step("restore-db")->why == "marked done by alice (checked by hand)");
             CHECK(s.in_flight_steps().empty());
         }
+        SUBCASE("a check forced past is NOT verified until it runs again") {
+            b.add({{"type", "run_resumed"}, {"by", "alice"}, {"pid", 5001}, {"host", "web2"}})
+                .step("step_marked_done", "restore-db",
+                      {{"by", "alice"}, {"why", "checked by hand"}, {"unverified", true}});
+            s = fold(b.j, true);
+            REQUIRE(s.not_verified.size() == 1);
+            CHECK(s.not_verified[0].step == "restore-db");
+            CHECK(s.not_verified[0].by == "alice");
+            CHECK(s.not_verified[0].why == "checked by hand");
+            CHECK(s.not_verified[0].at == b.j.records.back().time);
+            CHECK(s.step("restore-db")->why ==
+                  "marked done by alice (checked by hand) with --force: the check never passed, "
+                  "NOT verified");
+            b.add({{"type", "run_finished"},
+                   {"state", "succeeded"},
+                   {"exit_code", 0},
+                   {"duration_ms", 10},
+                   {"not_verified", json::array{"restore-db"}}});
+            s = fold(b.j, false);
+            CHECK(s.status == RunStatus::succeeded);
+            CHECK(s.not_verified.size() == 1);
+            CHECK(std::get<RunFinished>(b.j.records.back().record).not_verified ==
+                  std::vector<std::string>{"restore-db"});
+            b.add({{"type", "run_resumed"}, {"by", "bob"}, {"pid", 5002}, {"host", "web2"}})
+                .step("step_retry_requested", "restore-db", {{"by", "bob"}, {"why", "--retry"}});
+            CHECK(fold(b.j, true).not_verified.empty());
+        }
+        SUBCASE("a plain mark-done is no unverified check") {
+            b.step("step_marked_done", "restore-db", {{"by", "alice"}});
+            s = fold(b.j, true);
+            CHECK(s.not_verified.empty());
+            CHECK_FALSE(std::get<StepMarkedDone>(b.j.records.back().record).unverified);
+        }
         SUBCASE("marked done against its probe, with no reason: said whole") {
             b.add({{"type", "run_resumed"}, {"by", "alice"}, {"pid", 5001}, {"host", "web2"}})
                 .step("step_marked_done", "restore-db",
