@@ -5,6 +5,7 @@
 #include "util/files.hpp"
 #include "util/strings.hpp"
 
+#include <algorithm>
 #include <filesystem>
 
 namespace rollback::actions {
@@ -97,7 +98,11 @@ std::vector<Check> check_command(const Context& ctx, const std::vector<std::stri
                 "rollback-check",
                 argv[0],
                 cwd};
-    cmd.timeout = std::chrono::seconds(30);
+    // The lookup gets the step's timeout (at least 30 s, at most 5 minutes): a host that answers
+    // as slowly as a loaded machine does would run the step in that time too (20 hosts at once
+    // on a loaded 2-core machine took more than 30 s: tests/bench/fleet_bench.sh).
+    cmd.timeout = std::clamp<util::Millis>(ctx.step.timeout, std::chrono::seconds(30),
+                                           std::chrono::minutes(5));
     exec::Outcome o = ctx.runner.run(cmd);
     const std::string on = " on host " + ctx.host;
     std::vector<Check> checks;

@@ -41,7 +41,8 @@ int cmd_resume(const Args& args) {
          "a variable's value (must be the run's unless --allow-changed-vars)") //
         ("yes,y", po::bool_switch(&yes), "do not ask for confirmation")        //
         ("allow-changed-playbook", po::bool_switch(&allow_changed),
-         "resume even though the playbook file changed since the run started") //
+         "resume even though the playbook file (or its inventory file) changed since the run "
+         "started") //
         ("force", po::bool_switch(&force),
          "--mark-done a verify-phase check that never passed (recorded as not verified)") //
         ("allow-changed-vars", po::bool_switch(&allow_changed_vars),
@@ -145,6 +146,21 @@ int resume_run(state::Store& store, const StateDir& sd, const ResumeRequest& r) 
                               util::ExitCode::invalid,
                               "restore the original file, or pass --allow-changed-playbook if you "
                               "reviewed the change");
+        }
+        // The inventory decides the machines, ports, users and per-host values as much as the
+        // playbook decides the steps: a host's step must not go on on another server.
+        const auto& inv = loaded->remote;
+        if (!state.inventory_sha256.empty() && inv.inventory_sha256 != state.inventory_sha256 &&
+            !r.allow_changed) {
+            throw util::Error(
+                "inventory " +
+                    (inv.inventory.empty() ? std::string("file") : inv.inventory.string()) +
+                    " changed since run " + run_id +
+                    " started; resuming with other hosts, addresses or host variables could run "
+                    "a host's step on another server and never on the one the run began on",
+                util::ExitCode::invalid,
+                "restore the original file, or pass --allow-changed-playbook if you reviewed the "
+                "change");
         }
         if (r.reason.empty() && !state.reason.empty()) {
             lock->set_reason(state.reason);

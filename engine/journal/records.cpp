@@ -86,6 +86,9 @@ struct ToJson {
                        {"playbook_sha256", r.playbook_sha256},
                        {"playbook_name", r.playbook_name},
                        {"reason", r.trigger.reason}};
+        if (!r.inventory_sha256.empty()) {
+            o["inventory_sha256"] = r.inventory_sha256;
+        }
         if (r.has_trigger) {
             o["trigger"] = trigger_json(r.trigger);
         }

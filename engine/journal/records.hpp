@@ -101,6 +101,7 @@ struct RunStarted {
     std::string run_id;
     std::string playbook; ///< path
     std::string playbook_sha256;
+    std::string inventory_sha256; ///< of [remote] inventory's file; "" without one (not written)
     std::string playbook_name;
     Trigger trigger;         ///< `reason` is the record's top-level "reason"
     bool has_trigger = true; ///< false: a record without a "trigger" object (read only)

@@ -186,6 +186,7 @@ Record read_record(RecordType type, const O& o) {
         r.run_id = str(o, "run_id");
         r.playbook = str(o, "playbook");
         r.playbook_sha256 = str(o, "playbook_sha256");
+        r.inventory_sha256 = str(o, "inventory_sha256");
         r.playbook_name = str(o, "playbook_name");
         if (const auto t = obj(o, "trigger")) {
             r.trigger = {str(*t, "kind"),

@@ -243,6 +243,7 @@ class Folder {
         m_s.playbook = r.playbook;
         m_s.playbook_name = r.playbook_name;
         m_s.playbook_sha256 = r.playbook_sha256;
+        m_s.inventory_sha256 = r.inventory_sha256;
         m_s.reason = r.trigger.reason;
         if (r.has_trigger) {
             m_s.trigger = r.trigger;

@@ -123,6 +123,7 @@ struct RunState {
     std::string playbook; ///< path
     std::string playbook_name;
     std::string playbook_sha256;
+    std::string inventory_sha256; ///< "" when the run had no inventory file
     std::string reason;
     Trigger trigger{"", {}, {}, {}, {}}; ///< kind "" until a run_started says otherwise
     std::string user;

@@ -136,6 +136,7 @@ RunOutcome run(const Plan& plan, const RunOptions& options, state::Store& store,
     started.run_id = run_id;
     started.playbook = pb.file.string();
     started.playbook_sha256 = util::sha256_file(pb.file);
+    started.inventory_sha256 = pb.remote.inventory_sha256;
     started.playbook_name = pb.name;
     started.trigger = options.trigger;
     started.user = options.user;

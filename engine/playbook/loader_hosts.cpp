@@ -4,6 +4,7 @@
 #include "playbook/loader_impl.hpp"
 
 #include "util/files.hpp"
+#include "util/sha256.hpp"
 
 #include <map>
 #include <set>
@@ -63,9 +64,10 @@ void Loader::read_remote(const toml::table& root) {
             const util::Location at = m_r.where(*remote->get("inventory"));
             try {
                 std::vector<util::Diagnostic> errors;
-                m_pb.inventory = remote::parse_inventory(
-                    util::read_input_file(rs.inventory, util::k_max_config_bytes),
-                    rs.inventory.string(), errors);
+                const std::string text =
+                    util::read_input_file(rs.inventory, util::k_max_config_bytes);
+                rs.inventory_sha256 = util::sha256_hex(text);
+                m_pb.inventory = remote::parse_inventory(text, rs.inventory.string(), errors);
                 for (auto& d : errors) {
                     m_r.error(d.where, d.subject, d.problem, d.hint);
                 }

@@ -80,7 +80,10 @@ struct HostCount {
 
 /// `[remote]`: how steps reach their hosts (docs/playbook.md "Hosts").
 struct RemoteSettings {
-    std::filesystem::path inventory;   ///< an Ansible INI file; empty = only `[hosts]`
+    std::filesystem::path inventory; ///< an Ansible INI file; empty = only `[hosts]`
+    /// SHA-256 of the inventory file's bytes as the loader read them ("" without one): a run
+    /// journals it, a resume refuses another (docs/journal.md run_started).
+    std::string inventory_sha256;
     std::filesystem::path known_hosts; ///< required with hosts: the only file keys are checked in
     std::filesystem::path identity;    ///< empty = ssh's default keys
     std::filesystem::path ssh_config;  ///< empty = the user's and the system's ssh_config

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <optional>
 #include <set>
 
 namespace rollback::remote {
@@ -82,8 +83,11 @@ struct Token {
     int column = 0; // 1-based
 };
 
-// Splits a line into whitespace-separated words; a quoted part ('...' or "...") keeps its
-// spaces and loses its quotes. A word is key=value or a name. `error` is set on an open quote.
+// Splits a host line as Ansible does (Python's shlex.split with comments): words at spaces; a
+// quoted part ('...' or "...") keeps its spaces and loses its quotes; outside quotes a backslash
+// takes the next character as it is, inside "..." it does so only before " and \; a '#' outside
+// quotes ends the line, even inside a word ("x=a#b" is x=a). `error` is set on an open quote
+// or a backslash at the end.
 std::vector<Token> words(std::string_view line, std::string& error, int& error_column) {
     std::vector<Token> out;
     size_t i = 0;
@@ -91,183 +95,116 @@ std::vector<Token> words(std::string_view line, std::string& error, int& error_c
         while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) {
             ++i;
         }
-        if (i >= line.size() || line[i] == '#' || line[i] == ';') {
+        if (i >= line.size() || line[i] == '#') {
             break;
         }
         Token t;
         t.column = static_cast<int>(i) + 1;
+        bool comment = false;
         while (i < line.size() && line[i] != ' ' && line[i] != '\t') {
-            char c = line[i];
-            if (c == '\'' || c == '"') {
-                size_t end = line.find(c, i + 1);
-                if (end == std::string_view::npos) {
-                    error = std::string("unterminated ") + (c == '"' ? "\"" : "'") + " quote";
+            const char c = line[i];
+            if (c == '#') {
+                comment = true;
+                break;
+            }
+            if (c == '\\') {
+                if (i + 1 >= line.size()) {
+                    error = "a backslash at the end of the line";
                     error_column = static_cast<int>(i) + 1;
                     return out;
                 }
-                t.text.append(line.substr(i + 1, end - i - 1));
-                i = end + 1;
-            } else {
+                t.text += line[i + 1];
+                i += 2;
+                continue;
+            }
+            if (c != '\'' && c != '"') {
                 t.text += c;
                 ++i;
+                continue;
             }
+            size_t j = i + 1;
+            for (; j < line.size() && line[j] != c; ++j) {
+                if (c == '"' && line[j] == '\\' && j + 1 < line.size() &&
+                    (line[j + 1] == '"' || line[j + 1] == '\\')) {
+                    ++j;
+                }
+                t.text += line[j];
+            }
+            if (j >= line.size()) {
+                error = std::string("unterminated ") + (c == '"' ? "\"" : "'") + " quote";
+                error_column = static_cast<int>(i) + 1;
+                return out;
+            }
+            i = j + 1;
         }
         out.push_back(std::move(t));
+        if (comment) {
+            break;
+        }
     }
     return out;
 }
 
-} // namespace
-
-namespace detail {
-
-bool parse_port(const std::string& s, int& port) {
-    if (s.empty() || s.size() > 5 ||
-        !std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; })) {
-        return false;
+// A value as Ansible's _parse_value leaves it when it is one Python string literal ('...' or
+// "...", with \\, \', \", \n, \t, \r escapes): its text; any other value as written (numbers,
+// lists and the like are not evaluated: docs/playbook.md).
+std::string python_string(const std::string& v) {
+    if (v.size() < 2 || (v[0] != '\'' && v[0] != '"')) {
+        return v;
     }
-    port = std::stoi(s);
-    return port >= 1 && port <= 65535;
+    const char q = v[0];
+    std::string out;
+    for (size_t i = 1; i < v.size(); ++i) {
+        const char c = v[i];
+        if (c == q) {
+            return i + 1 == v.size() ? out : v;
+        }
+        if (c == '\n') {
+            return v;
+        }
+        if (c == '\\' && i + 1 < v.size()) {
+            const char e = v[++i];
+            switch (e) {
+            case '\\':
+            case '\'':
+            case '"':
+                out += e;
+                break;
+            case 'n':
+                out += '\n';
+                break;
+            case 't':
+                out += '\t';
+                break;
+            case 'r':
+                out += '\r';
+                break;
+            default:
+                out += '\\';
+                out += e;
+                break;
+            }
+            continue;
+        }
+        out += c;
+    }
+    return v; // no closing quote: not a literal, kept as written
 }
 
-void InventorySource::add(const Host& host, const std::string& group) {
-    if (index.emplace(host.name, inv.hosts.size()).second) {
-        inv.hosts.push_back(host);
+// What is wrong with variable `k`'s value `v` ("" when nothing): a port that is none would
+// leave ssh on port 22, a group priority that is no integer Ansible refuses.
+std::string value_problem(const std::string& k, const std::string& v, bool of_group) {
+    int n = 0;
+    if ((k == "ansible_port" || k == "ansible_ssh_port") && !detail::parse_port(v, n)) {
+        return k + ": expected a port 1-65535, got " + util::quoted(v);
     }
-    if (!group.empty() && members[group].insert(host.name).second) {
-        inv.groups[group].push_back(host.name);
-    }
-}
-
-// What is wrong with a host's address or login as ssh would get it ("" when nothing): a control
-// character or a space would forge lines of the plan, a leading '-' would be an ssh option.
-static std::string connect_value_problem(const std::string& value, bool is_user) {
-    if (value.empty()) {
-        return "is empty";
-    }
-    if (value[0] == '-') {
-        return "starts with '-'";
-    }
-    for (unsigned char c : value) {
-        if (c <= 0x20 || c == 0x7f) {
-            return "contains a space or a control character";
-        }
-        if (is_user && c == '@') {
-            return "contains '@'";
-        }
+    if (of_group && k == "ansible_group_priority" && !detail::parse_priority(v, n)) {
+        return k + ": expected an integer, got " + util::quoted(v);
     }
     return {};
 }
 
-Inventory resolve(InventorySource src, std::vector<util::Diagnostic>& errors) {
-    Inventory& inv = src.inv;
-    auto& group_vars = src.group_vars;
-    auto& children = src.children;
-    auto& own_vars = src.own_vars;
-    auto err = [&](const util::Location& at, std::string problem) {
-        errors.push_back({at, "inventory", std::move(problem), {}});
-    };
-    // Group variables flow to the hosts of the group's children (Ansible's rule: the child's
-    // own win; then the host's own over every group's). Each group is visited once per parent,
-    // whatever the shape of the children (a cycle, a diamond): the work stays linear.
-    for (const auto& [parent, kids] : children) {
-        for (const auto& c : kids) {
-            if (inv.groups.find(c) == inv.groups.end() && children.find(c) == children.end()) {
-                err(inv.group_where[parent], "group " + util::quoted(parent) + ": child group " +
-                                                 util::quoted(c) + " is not defined");
-            }
-        }
-    }
-    std::map<std::string, std::set<std::string>> hosts_of;
-    for (const auto& [parent, kids] : children) {
-        std::set<std::string> visited{parent};
-        std::vector<std::string> to_visit(kids.begin(), kids.end());
-        std::set<std::string>& reached = hosts_of[parent];
-        while (!to_visit.empty()) {
-            std::string g = std::move(to_visit.back());
-            to_visit.pop_back();
-            if (!visited.insert(g).second) {
-                continue;
-            }
-            if (auto it = inv.groups.find(g); it != inv.groups.end()) {
-                reached.insert(it->second.begin(), it->second.end());
-            }
-            if (auto it = children.find(g); it != children.end()) {
-                to_visit.insert(to_visit.end(), it->second.begin(), it->second.end());
-            }
-        }
-    }
-    for (const auto& [parent, reached] : hosts_of) {
-        auto& members = inv.groups[parent];
-        std::set<std::string> present(members.begin(), members.end());
-        for (const auto& h : inv.hosts) {
-            if (reached.count(h.name) != 0 && present.insert(h.name).second) {
-                members.push_back(h.name);
-            }
-        }
-    }
-    // Each host's groups, in the order their variables apply: "all" first, then groups by name
-    // with parents before children (children win), then the host's own.
-    std::map<std::string, std::vector<const std::string*>> parents_of, leaves_of;
-    for (const auto& [g, members] : inv.groups) {
-        if (g == "all") {
-            continue;
-        }
-        auto& into = children.find(g) != children.end() ? parents_of : leaves_of;
-        for (const auto& h : members) {
-            into[h].push_back(&g);
-        }
-    }
-    for (auto& h : inv.hosts) {
-        std::map<std::string, std::string> vars;
-        auto apply = [&](const std::string& g) {
-            if (auto it = group_vars.find(g); it != group_vars.end()) {
-                for (const auto& [k, v] : it->second) {
-                    vars[k] = v;
-                }
-            }
-        };
-        apply("all");
-        for (const auto* list : {&parents_of[h.name], &leaves_of[h.name]}) {
-            for (const std::string* g : *list) {
-                apply(*g);
-            }
-        }
-        for (const auto& [k, v] : own_vars[h.name]) {
-            vars[k] = v;
-        }
-        for (const auto& [k, v] : vars) {
-            if (k == "ansible_host") {
-                h.address = v;
-            } else if (k == "ansible_port") {
-                int port = 0;
-                if (parse_port(v, port)) {
-                    h.port = port;
-                }
-            } else if (k == "ansible_user") {
-                h.user = v;
-            } else {
-                h.vars[k] = v;
-            }
-        }
-        if (auto why = connect_value_problem(h.address, false); !why.empty()) {
-            err(h.where, "host " + util::quoted(h.name) + ": ansible_host " + why);
-        }
-        if (auto why = connect_value_problem(h.user, true); !h.user.empty() && !why.empty()) {
-            err(h.where, "host " + util::quoted(h.name) + ": ansible_user " + why);
-        }
-    }
-    for (const auto& [g, vs] : group_vars) {
-        if (g != "all" && inv.groups.find(g) == inv.groups.end() &&
-            children.find(g) == children.end()) {
-            auto at = inv.group_where[g];
-            err(at, "[" + g + ":vars] names a group that has no hosts");
-        }
-    }
-    return std::move(inv);
-}
-
-} // namespace detail
+} // namespace
 
 Inventory parse_ini_inventory(std::string_view text, const std::string& file,
                               std::vector<util::Diagnostic>& errors) {
@@ -333,6 +270,28 @@ Inventory parse_ini_inventory(std::string_view text, const std::string& file,
             inv.group_where.emplace(group, util::Location{file, line_no, indent});
             continue;
         }
+        if (section == Section::vars) {
+            // Ansible's _parse_variable_definition: the line cut at its first '=', both sides
+            // stripped; the value is the rest of the line, '#' included.
+            const size_t eq = trimmed.find('=');
+            const std::string key(eq == std::string_view::npos ? std::string_view()
+                                                               : util::trim(trimmed.substr(0, eq)));
+            if (key.empty()) {
+                err(line_no, indent, "expected key=value in [" + group + ":vars]",
+                    "write name=value, one a line");
+                continue;
+            }
+            const std::string_view rest = trimmed.substr(eq + 1);
+            const std::string_view written = util::trim(rest);
+            const size_t lead = std::min(rest.find_first_not_of(" \t"), rest.size());
+            const int value_col = indent + static_cast<int>(eq + 1 + lead);
+            const std::string value = python_string(std::string(written));
+            if (auto why = value_problem(key, value, true); !why.empty()) {
+                err(line_no, value_col, why);
+            }
+            group_vars[group][key] = value;
+            continue;
+        }
         std::string problem;
         int problem_col = 0;
         auto ws = words(line, problem, problem_col);
@@ -357,17 +316,6 @@ Inventory parse_ini_inventory(std::string_view text, const std::string& file,
             src.children[group].push_back(ws[0].text);
             continue;
         }
-        if (section == Section::vars) {
-            for (const auto& w : ws) {
-                auto eq = w.text.find('=');
-                if (eq == std::string::npos || eq == 0) {
-                    err(line_no, w.column, "expected key=value in [" + group + ":vars]");
-                    continue;
-                }
-                group_vars[group][w.text.substr(0, eq)] = w.text.substr(eq + 1);
-            }
-            continue;
-        }
         Host h;
         h.name = ws[0].text;
         h.where = {file, line_no, ws[0].column};
@@ -375,6 +323,21 @@ Inventory parse_ini_inventory(std::string_view text, const std::string& file,
             err(line_no, ws[0].column, "host patterns such as web[1:4] are not supported",
                 "name each host on its own line");
             continue;
+        }
+        // `name:port` (Ansible's host pattern with a port; the port applies where the host is
+        // first named, its ansible_port wins).
+        std::optional<std::string> port;
+        if (auto colon = h.name.rfind(':'); colon != std::string::npos) {
+            port = h.name.substr(colon + 1);
+            h.name.resize(colon);
+            int n = 0;
+            if (!detail::parse_port(*port, n)) {
+                err(line_no, ws[0].column + static_cast<int>(colon) + 1,
+                    "host " + util::quoted(h.name) + ": expected a port 1-65535 after ':', got " +
+                        util::quoted(*port),
+                    "write name:port or name ansible_port=PORT");
+                continue;
+            }
         }
         if (!is_inventory_name(h.name)) {
             err(line_no, ws[0].column, "invalid host name " + util::quoted(h.name),
@@ -388,6 +351,9 @@ Inventory parse_ini_inventory(std::string_view text, const std::string& file,
             break;
         }
         h.address = h.name;
+        if (port && !src.has(h.name)) {
+            own_vars[h.name]["ansible_port"] = *port;
+        }
         for (size_t i = 1; i < ws.size(); ++i) {
             const auto& w = ws[i];
             auto eq = w.text.find('=');
@@ -395,10 +361,9 @@ Inventory parse_ini_inventory(std::string_view text, const std::string& file,
                 err(line_no, w.column, "expected key=value after the host name");
                 continue;
             }
-            std::string k = w.text.substr(0, eq), v = w.text.substr(eq + 1);
-            if (k == "ansible_port" && !detail::parse_port(v, h.port)) {
-                err(line_no, w.column + static_cast<int>(eq) + 1,
-                    "ansible_port: expected a port 1-65535, got " + util::quoted(v));
+            std::string k = w.text.substr(0, eq), v = python_string(w.text.substr(eq + 1));
+            if (auto why = value_problem(k, v, false); !why.empty()) {
+                err(line_no, w.column + static_cast<int>(eq) + 1, why);
             }
             own_vars[h.name][k] = v;
         }
@@ -408,11 +373,40 @@ Inventory parse_ini_inventory(std::string_view text, const std::string& file,
 }
 
 namespace {
+// `v` as a host line's value that words() and python_string() read back as `v`.
 std::string ini_value(const std::string& v) {
-    if (!v.empty() && v.find_first_of(" \t'\"#;") == std::string::npos) {
+    if (!v.empty() && v.find_first_of(" \t'\"#;\\\r\n") == std::string::npos) {
         return v;
     }
-    return v.find('"') == std::string::npos ? "\"" + v + "\"" : "'" + v + "'";
+    std::string text = v;
+    // What python_string would read (a leading quote) or a line break cannot be written as is:
+    // written as one Python string literal, within the shell-like quotes.
+    if (!v.empty() &&
+        (v[0] == '\'' || v[0] == '"' || v.find_first_of("\r\n") != std::string::npos)) {
+        text = "\"";
+        for (char c : v) {
+            if (c == '\n' || c == '\r') {
+                text += c == '\n' ? "\\n" : "\\r";
+                continue;
+            }
+            if (c == '"' || c == '\\') {
+                text += '\\';
+            }
+            text += c;
+        }
+        text += '"';
+    }
+    if (text.find('\'') == std::string::npos) {
+        return "'" + text + "'";
+    }
+    std::string out = "\"";
+    for (char c : text) {
+        if (c == '"' || c == '\\') {
+            out += '\\';
+        }
+        out += c;
+    }
+    return out + '"';
 }
 } // namespace
 

@@ -34,13 +34,24 @@ inline constexpr size_t k_max_hosts = 10000;
 inline constexpr size_t k_max_groups = 1000;
 inline constexpr size_t k_max_children = 10000; ///< child group entries, all groups together
 
-/// The Inventory `src` describes: a group holds its children's hosts; a host's variables are
-/// "all"'s, then its groups' with children (parents) by name, then its other groups' by name,
-/// then its own — the later wins; ansible_host/ansible_port/ansible_user say where to connect.
-/// An undefined child group and variables of a group without hosts are errors in `errors`.
+/// The Inventory `src` describes: a group holds its children's hosts; "ungrouped" only the
+/// hosts of no other group. A host's variables are "all"'s, then its groups' (its own and their
+/// ancestors) ordered as Ansible's sort_groups orders them — by depth from "all" (a child group
+/// is deeper than its parents), then `ansible_group_priority` (default 1), then name — then its
+/// own; the later wins. ansible_ssh_host over ansible_host (and _port, _user alike) say where to
+/// connect. An undefined child group, a loop of children, "all" as a child and variables of a
+/// group without hosts are errors in `errors`.
 Inventory resolve(InventorySource src, std::vector<util::Diagnostic>& errors);
 
 /// True when `s` is a port 1-65535 (digits only); sets `port`.
 bool parse_port(const std::string& s, int& port);
+
+/// True when `s` is an integer as Ansible's int() takes an ansible_group_priority (spaces
+/// around, a sign; at most 9 digits); sets `priority`.
+bool parse_priority(const std::string& s, int& priority);
+
+/// ansible_host, ansible_port, ansible_user and their ansible_ssh_* spellings: where ssh
+/// connects, not host variables.
+bool is_connect_variable(std::string_view name);
 
 } // namespace rollback::remote::detail

@@ -266,7 +266,8 @@ class Reader {
         return std::nullopt;
     }
 
-    std::map<std::string, std::string> vars(size_t node, const std::string& owner) {
+    std::map<std::string, std::string> vars(size_t node, const std::string& owner,
+                                            bool of_group = false) {
         std::map<std::string, std::string> out;
         const Node& n = m_nodes[node];
         if (n.kind == Node::Kind::null) {
@@ -281,12 +282,16 @@ class Reader {
             const std::string name = name_of(k, "a variable name");
             if (auto value = value_of(name, k, v)) {
                 out[name] = *value;
-                if (name == "ansible_port") {
-                    int port = 0;
-                    if (!detail::parse_port(*value, port)) {
-                        error(m_nodes[v].mark,
-                              "ansible_port: expected a port 1-65535, got " + util::quoted(*value));
-                    }
+                int number = 0;
+                if ((name == "ansible_port" || name == "ansible_ssh_port") &&
+                    !detail::parse_port(*value, number)) {
+                    error(m_nodes[v].mark,
+                          name + ": expected a port 1-65535, got " + util::quoted(*value));
+                }
+                if (of_group && name == "ansible_group_priority" &&
+                    !detail::parse_priority(*value, number)) {
+                    error(m_nodes[v].mark,
+                          name + ": expected an integer, got " + util::quoted(*value));
                 }
             }
         }
@@ -340,7 +345,7 @@ class Reader {
             } else if (section == "hosts") {
                 hosts(name, v);
             } else if (section == "vars") {
-                for (auto& [var, value] : vars(v, "group " + util::quoted(name))) {
+                for (auto& [var, value] : vars(v, "group " + util::quoted(name), true)) {
                     src.group_vars[name][var] = std::move(value);
                 }
             } else {
@@ -394,6 +399,21 @@ class Reader {
                       "name each host as its own key");
                 continue;
             }
+            // `name:port`, as Ansible's yaml plugin reads a host key (the port applies where
+            // the host is first named; its ansible_port wins).
+            std::optional<std::string> port;
+            if (auto colon = h.name.rfind(':'); colon != std::string::npos) {
+                port = h.name.substr(colon + 1);
+                h.name.resize(colon);
+                int number = 0;
+                if (!detail::parse_port(*port, number)) {
+                    error(at,
+                          "host " + util::quoted(h.name) +
+                              ": expected a port 1-65535 after ':', got " + util::quoted(*port),
+                          "write name:port or ansible_port: PORT");
+                    continue;
+                }
+            }
             if (!is_inventory_name(h.name)) {
                 error(at, "invalid host name " + util::quoted(h.name),
                       "letters, digits, _, - and .");
@@ -404,6 +424,9 @@ class Reader {
                            "split the inventory"};
             }
             h.address = h.name;
+            if (port && !src.has(h.name)) {
+                src.own_vars[h.name]["ansible_port"] = *port;
+            }
             for (auto& [var, value] : vars(v, "host " + util::quoted(h.name))) {
                 src.own_vars[h.name][var] = std::move(value);
             }

@@ -135,21 +135,33 @@ void ConsoleObserver::on_record(const journal::Entry& record, std::string_view r
 }
 
 void ConsoleObserver::on_progress(std::string_view step, std::string_view line) {
+    on_host_progress(step, {}, line);
+}
+
+// A step on hosts runs them in parallel: its lines are tagged `[step@host]` like its
+// started/finished lines, or they could not be told apart.
+void ConsoleObserver::on_host_progress(std::string_view step, std::string_view host,
+                                       std::string_view line) {
     std::lock_guard lock(m_mutex);
     std::string text = util::mask_secrets(line);
     switch (m_mode) {
     case ConsoleMode::json: {
         boost::json::object o{{"type", "progress"}, {"step", step}, {"line", text}};
+        if (!host.empty()) {
+            o["host"] = host;
+        }
         std::fputs((util::json_text(o) + "\n").c_str(), m_out);
         break;
     }
-    case ConsoleMode::plain:
-        std::fprintf(m_out, "%s [%.*s] %s\n", clock_now().c_str(), static_cast<int>(step.size()),
-                     step.data(), util::visible_controls(text).c_str());
+    case ConsoleMode::plain: {
+        const std::string tag = std::string(step) + (host.empty() ? "" : "@" + std::string(host));
+        std::fprintf(m_out, "%s [%s] %s\n", clock_now().c_str(), tag.c_str(),
+                     util::visible_controls(text).c_str());
         break;
+    }
     case ConsoleMode::live:
         if (Row* r = row(step)) {
-            r->detail = text;
+            r->detail = host.empty() ? text : std::string(host) + ": " + text;
         }
         redraw_locked();
         break;

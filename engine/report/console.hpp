@@ -32,6 +32,8 @@ class ConsoleObserver final : public Observer {
 
     void on_record(const journal::Entry& record, std::string_view run_id) override;
     void on_progress(std::string_view step, std::string_view line) override;
+    void on_host_progress(std::string_view step, std::string_view host,
+                          std::string_view line) override;
 
   private:
     struct Row {

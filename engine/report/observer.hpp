@@ -16,6 +16,11 @@ class Observer {
     virtual ~Observer() = default;
     virtual void on_record(const journal::Entry& record, std::string_view run_id) = 0;
     virtual void on_progress(std::string_view step, std::string_view line) = 0;
+    /// A progress line of `step` on `host` (a step on hosts); by default on_progress's.
+    virtual void on_host_progress(std::string_view step, std::string_view /*host*/,
+                                  std::string_view line) {
+        on_progress(step, line);
+    }
 };
 
 /// Discards everything (tests, rehearsals).

@@ -97,7 +97,7 @@ EOT
 } >>bare.sh
 chmod +x bare.sh
 
-run_rollback() { "$RB" run -p fleet.toml --yes --state-dir "$WORK/state" >/dev/null 2>&1; }
+run_rollback() { "$RB" run -p fleet.toml --yes --state-dir "$WORK/state" >rollback.out 2>&1 || { cat rollback.out >&2; return 1; }; }
 run_ansible() { ansible-playbook fleet.yml >ansible.out 2>&1 || { cat ansible.out >&2; return 1; }; }
 run_bare() { ./bare.sh >/dev/null 2>&1; }
 

@@ -792,3 +792,65 @@ argv = ["step-b"]
         CHECK(b->hosts.at("web3") == "succeeded");
     }
 }
+
+namespace {
+
+/// Keeps each progress line with the host it was given for ("" for a step's own).
+struct ProgressLines final : report::Observer {
+    std::vector<std::string> lines; // "step@host: line" or "step: line"
+    void on_record(const journal::Entry&, std::string_view) override {}
+    void on_progress(std::string_view step, std::string_view line) override {
+        lines.push_back(std::string(step) + ": " + std::string(line));
+    }
+    void on_host_progress(std::string_view step, std::string_view host,
+                          std::string_view line) override {
+        lines.push_back(std::string(step) + "@" + std::string(host) + ": " + std::string(line));
+    }
+};
+
+} // namespace
+
+TEST_SUITE("orchestrator") {
+    TEST_CASE("a progress line of a step on hosts names its host (brk34 14)") {
+        test::TempDir dir;
+        dir.write("known_hosts", "");
+        const auto file = dir.write("pb.toml", R"(
+[remote]
+known_hosts = "known_hosts"
+[hosts]
+web = [{ name = "web1", address = "h1" }, { name = "web2", address = "h2" }]
+[[step]]
+id = "say"
+action = "exec"
+hosts = "web"
+argv = ["say-hello"]
+)");
+        const auto pb = playbook::load(file, {});
+        FakeFleet fleet;
+        auto answer = fleet.runner.responder;
+        fleet.runner.responder = [answer](const exec::Command& cmd) {
+            auto out = answer(cmd);
+            out.stdout_tail = "hello\n"; // the program's output (a master's is not read)
+            return out;
+        };
+        ProgressLines seen;
+        orchestrator::RunOptions opts;
+        opts.state_dir = dir.path() / "state";
+        opts.verbose = true; // an exec's output lines are its progress
+        state::LocalStore store(opts.state_dir);
+        const std::string run_id = "20261206T130000Z-abcdef";
+        auto lease = store.acquire_lease(state::this_process_holder(run_id, "test")).lease;
+        REQUIRE(lease);
+        auto out = orchestrator::run(orchestrator::make_plan(pb, {}, {}), opts, store, *lease,
+                                     run_id, fleet.runner, seen);
+        REQUIRE(out.status == journal::RunStatus::succeeded);
+        std::vector<std::string> hello;
+        for (const auto& l : seen.lines) {
+            if (l.find("hello") != std::string::npos) {
+                hello.push_back(l);
+            }
+        }
+        std::sort(hello.begin(), hello.end());
+        CHECK(hello == std::vector<std::string>{"say@web1: hello", "say@web2: hello"});
+    }
+}

@@ -169,3 +169,153 @@ env=prod
     }
 
 } // TEST_SUITE
+
+TEST_SUITE("remote") {
+
+    // Expected values from ansible-inventory 2.14 (`--list`) on the same text.
+    TEST_CASE("group variables apply by depth then ansible_group_priority then name (brk34 03)") {
+        std::vector<util::Diagnostic> errors;
+        // h1 in z (depth 1) and in c (a child of b: depth 2): c wins although "c" < "z".
+        auto inv = remote::parse_ini_inventory("[z]\nh1\n[c]\nh1\n[b:children]\nc\n"
+                                               "[z:vars]\nroot=/z\n[b:vars]\nroot=/b\n"
+                                               "[c:vars]\nroot=/c\n",
+                                               "prec.ini", errors);
+        REQUIRE(errors.empty());
+        CHECK(inv.find("h1")->vars.at("root") == "/c");
+        inv = remote::parse_ini_inventory(R"(h0
+[top]
+h1
+[mid]
+h1
+[leaf]
+h1
+[top:children]
+mid
+[mid:children]
+leaf
+[side]
+h1
+h2
+[side:vars]
+v=side
+w=side
+ansible_group_priority=10
+[top:vars]
+v=top
+w=top
+[leaf:vars]
+v=leaf
+[other]
+h2
+[other:vars]
+w=other
+ansible_group_priority=5
+)",
+                                          "pri.ini", errors);
+        REQUIRE(errors.empty());
+        const auto* h1 = inv.find("h1");
+        const auto* h2 = inv.find("h2");
+        CHECK(h1->vars == std::map<std::string, std::string>{{"v", "leaf"}, {"w", "side"}});
+        CHECK(h2->vars == std::map<std::string, std::string>{{"v", "side"}, {"w", "side"}});
+        CHECK(inv.select("ungrouped").size() == 1);
+        // The same in YAML.
+        auto y = remote::parse_yaml_inventory(R"(all:
+  children:
+    z:
+      hosts:
+        h1:
+      vars: { root: /z }
+    b:
+      children:
+        c:
+          hosts:
+            h1:
+          vars: { root: /c }
+      vars: { root: /b }
+)",
+                                              "y1.yml", errors);
+        REQUIRE(errors.empty());
+        CHECK(y.find("h1")->vars.at("root") == "/c");
+    }
+
+    TEST_CASE("INI lines as Ansible reads them (brk34 05)") {
+        std::vector<util::Diagnostic> errors;
+        // host:port; shell-like words with '#' ending the line anywhere; a value that is one
+        // Python string literal loses its quotes; `k = v` lines in [g:vars] cut at the first '='.
+        auto inv = remote::parse_ini_inventory(
+            "h1:23401 x=\"a b\" y='\"q\"' z=a\\ b w=\"c\\\"d\" u='e\\f' t=1#c s=gone\n"
+            "h2 ansible_ssh_host=10.0.0.2 ansible_host=10.0.0.9 ansible_ssh_port=2202 "
+            "ansible_ssh_user=deploy\n[g]\nh1\n[g:vars]\n k1 = \"quoted value\" \n"
+            "k2=plain # not a comment\nk3='s\\'q'\nmotd=hello world\n",
+            "q.ini", errors);
+        for (const auto& e : errors) {
+            INFO(e.where.line << ":" << e.where.column << " " << e.problem);
+        }
+        REQUIRE(errors.empty());
+        const auto* h1 = inv.find("h1");
+        REQUIRE(h1 != nullptr);
+        CHECK(h1->port == 23401);
+        CHECK(h1->vars == std::map<std::string, std::string>{{"k1", "quoted value"},
+                                                             {"k2", "plain # not a comment"},
+                                                             {"k3", "s'q"},
+                                                             {"motd", "hello world"},
+                                                             {"t", "1"},
+                                                             {"u", "e\\f"},
+                                                             {"w", "c\"d"},
+                                                             {"x", "a b"},
+                                                             {"y", "q"},
+                                                             {"z", "a b"}});
+        const auto* h2 = inv.find("h2");
+        CHECK(h2->address == "10.0.0.2"); // Ansible's ssh plugin: ansible_ssh_host wins
+        CHECK(h2->port == 2202);
+        CHECK(h2->user == "deploy");
+        CHECK(h2->vars.empty());
+        // A host in a group is not in "ungrouped" (Ansible's reconcile_inventory).
+        CHECK(inv.groups.at("ungrouped") == std::vector<std::string>{"h2"});
+        auto y = remote::parse_yaml_inventory("all:\n  hosts:\n    h1:23401:\n", "p.yml", errors);
+        REQUIRE(errors.empty());
+        CHECK(y.find("h1")->port == 23401);
+    }
+
+    TEST_CASE("INI group variables and loops are checked where written (brk34 04 05)") {
+        std::vector<util::Diagnostic> errors;
+        remote::parse_ini_inventory("[web]\nh1 ansible_host=127.0.0.1\n[web:vars]\n"
+                                    "ansible_port=23401x\nansible_group_priority = high\n"
+                                    "[web:vars]\n  ansible_ssh_port =  0\nnothing\n",
+                                    "d.ini", errors);
+        REQUIRE(errors.size() == 4);
+        CHECK(errors[0].where.line == 4);
+        CHECK(errors[0].where.column == 14);
+        CHECK(errors[0].problem == "ansible_port: expected a port 1-65535, got \"23401x\"");
+        CHECK(errors[1].where.line == 5);
+        CHECK(errors[1].where.column == 26);
+        CHECK(errors[1].problem == "ansible_group_priority: expected an integer, got \"high\"");
+        CHECK(errors[2].where.line == 7);
+        CHECK(errors[2].where.column == 23);
+        CHECK(errors[2].problem == "ansible_ssh_port: expected a port 1-65535, got \"0\"");
+        CHECK(errors[3].where.line == 8);
+        CHECK(errors[3].problem == "expected key=value in [web:vars]");
+        errors.clear();
+        remote::parse_ini_inventory("[a]\nh1\n[a:children]\nb\n[b]\nh2\n[b:children]\na\n", "c.ini",
+                                    errors);
+        REQUIRE(errors.size() == 1);
+        CHECK(errors[0].where.line == 5);
+        CHECK(errors[0].problem ==
+              "group \"b\": child group \"a\" makes a loop of children (a -> b -> a)");
+        errors.clear();
+        remote::parse_ini_inventory("[web]\nh1:80x\nh2:\n", "p.ini", errors);
+        REQUIRE(errors.size() == 2);
+        CHECK(errors[0].where.column == 4);
+        CHECK(errors[0].problem == "host \"h1\": expected a port 1-65535 after ':', got \"80x\"");
+        CHECK(errors[1].problem == "host \"h2\": expected a port 1-65535 after ':', got \"\"");
+        errors.clear();
+        remote::parse_yaml_inventory(
+            "all:\n  children:\n    web:\n      hosts: { h1: }\n      vars:\n"
+            "        ansible_ssh_port: 70000\n        ansible_group_priority: x\n",
+            "g.yml", errors);
+        REQUIRE(errors.size() == 2);
+        CHECK(errors[0].where.line == 6);
+        CHECK(errors[0].problem == "ansible_ssh_port: expected a port 1-65535, got \"70000\"");
+        CHECK(errors[1].where.line == 7);
+    }
+}

@@ -30,11 +30,44 @@ struct Spec {
     std::vector<std::pair<std::string, std::string>> all_vars;
 };
 
+// `v` as one Python string literal ("..." with \\ and \"): what Ansible's _parse_value reads
+// back as `v`.
+std::string python_literal(const std::string& v) {
+    std::string out = "\"";
+    for (char c : v) {
+        if (c == '"' || c == '\\') {
+            out += '\\';
+        }
+        out += c;
+    }
+    return out + "\"";
+}
+
+// A host line's value (shell-like words, then _parse_value).
 std::string ini_value(const std::string& v) {
-    if (!v.empty() && v.find_first_of(" \t'\"#;") == std::string::npos) {
+    if (!v.empty() && v.find_first_of(" \t'\"#;\\") == std::string::npos) {
         return v;
     }
-    return v.find('"') == std::string::npos ? "\"" + v + "\"" : "'" + v + "'";
+    const std::string text = !v.empty() && (v[0] == '\'' || v[0] == '"') ? python_literal(v) : v;
+    if (text.find('\'') == std::string::npos) {
+        return "'" + text + "'";
+    }
+    std::string out = "\"";
+    for (char c : text) {
+        if (c == '"' || c == '\\') {
+            out += '\\';
+        }
+        out += c;
+    }
+    return out + "\"";
+}
+
+// A [group:vars] value (the rest of the line, stripped, then _parse_value).
+std::string vars_value(const std::string& v) {
+    if (v.empty() || (v[0] != '\'' && v[0] != '"' && v.front() != ' ' && v.back() != ' ')) {
+        return v;
+    }
+    return python_literal(v);
 }
 
 std::string yaml_value(const std::string& v, bool plain) {
@@ -71,7 +104,7 @@ std::string to_ini(const Spec& s) {
     if (!s.all_vars.empty()) {
         out += "[all:vars]\n";
         for (const auto& [k, v] : s.all_vars) {
-            out += k + "=" + ini_value(v) + "\n";
+            out += k + "=" + vars_value(v) + "\n";
         }
     }
     for (const auto& g : s.groups) {
@@ -82,7 +115,7 @@ std::string to_ini(const Spec& s) {
         if (!g.vars.empty()) {
             out += "[" + g.name + ":vars]\n";
             for (const auto& [k, v] : g.vars) {
-                out += k + "=" + ini_value(v) + "\n";
+                out += k + "=" + vars_value(v) + "\n";
             }
         }
         if (!g.children.empty()) {
