@@ -77,8 +77,8 @@ actions::Trigger trigger_of(const decision::DecisionRecord& r, const std::string
 std::vector<std::string> tell_hooks(const config::Config& cfg, const playbook::Playbook& pb,
                                     exec::ProcessRunner& runner, state::Store& store,
                                     const fs::path& state_dir, const decision::DecisionRecord& r,
-                                    const std::string& decision_id, const std::string& error,
-                                    const std::string& state_args) {
+                                    const std::string& decision_id, const HookFence& may_call,
+                                    const std::string& error, const std::string& state_args) {
     std::vector<std::string> failures;
     if (cfg.hooks.empty()) {
         return failures;
@@ -98,7 +98,13 @@ std::vector<std::string> tell_hooks(const config::Config& cfg, const playbook::P
         extra["error"] = error;
     }
     auto event = actions::hook_event(ctx, "decision", decision::to_string(r.action), extra);
-    for (const auto& name : cfg.hooks) {
+    for (auto it = cfg.hooks.begin(); it != cfg.hooks.end(); ++it) {
+        // Checked before each hook, not once for the list: a leader paused while one hook ran
+        // (past its lease, taken over) calls none of the next (break-it 38/01).
+        if (!may_call(std::vector<std::string>(it, cfg.hooks.end()))) {
+            break;
+        }
+        const std::string& name = *it;
         auto result = actions::run_hook(ctx, name, event);
         if (result.status != actions::Status::succeeded) {
             std::string why = "hook " + name + " (decision " + decision_id +

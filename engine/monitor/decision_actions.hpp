@@ -13,6 +13,7 @@
 #include "state/store.hpp"
 
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -31,8 +32,14 @@ decision::DecisionRecord condition_decision(const decision::DecisionRecord& r,
 actions::Trigger trigger_of(const decision::DecisionRecord& r, const std::string& decision_id,
                             std::string kind);
 
+/// The fence of a [decision] hook list: asked right before each hook is called, with the hooks
+/// of the list not called yet (that one first). False: none of them is called (the leader was
+/// deposed meanwhile: a hook can take up to its timeout, the caller can pause).
+using HookFence = std::function<bool(const std::vector<std::string>& not_called)>;
+
 /// Runs every `[decision] hooks` entry with a "decision" event (hooks/README.md): status is the
-/// action, plus decision_id, summary, and `approve` (the command) for approval requests. A hook
+/// action, plus decision_id, summary, and `approve` (the command) for approval requests. Each
+/// hook is called only after `may_call` said yes for it; a no ends the list there. A hook
 /// that fails is logged and returned as a message; it never stops the monitor. A non-empty
 /// `error` is the event's `error` (an escalation because a trigger's run did not start).
 /// `state_args`: what the `approve` command adds to find the state (ResolvedState::args); empty:
@@ -41,7 +48,8 @@ std::vector<std::string> tell_hooks(const config::Config& cfg, const playbook::P
                                     exec::ProcessRunner& runner, state::Store& store,
                                     const std::filesystem::path& state_dir,
                                     const decision::DecisionRecord& r,
-                                    const std::string& decision_id, const std::string& error = {},
+                                    const std::string& decision_id, const HookFence& may_call,
+                                    const std::string& error = {},
                                     const std::string& state_args = {});
 
 } // namespace rollback::monitor

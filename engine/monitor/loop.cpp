@@ -116,12 +116,14 @@ void Loop::tell_people(const decision::DecisionRecord& r, const std::string& id)
                 (c.action == Action::trigger && c.mode != decision::Mode::observe)) {
                 continue;
             }
-            if (!still_leading("the [decision] hooks were not called for " + id)) {
-                return;
-            }
-            for (auto& why : tell_hooks(m_mon->config(), *m_hooks_pb, m_env.runner, m_env.store,
-                                        m_env.state_dir, condition_decision(r, c), id)) {
+            for (auto& why :
+                 tell_hooks(m_mon->config(), *m_hooks_pb, m_env.runner, m_env.store,
+                            m_env.state_dir, condition_decision(r, c), id,
+                            [this, &id](const auto& names) { return may_call_hooks(id, names); })) {
                 event({{"event", "hook_failed"}, {"decision_id", id}, {"error", std::move(why)}});
+            }
+            if (m_leadership != nullptr && !m_leading) {
+                return; // fenced: it acts on nothing more
             }
         }
     }
@@ -162,9 +164,11 @@ void Loop::tell_people(const decision::DecisionRecord& r, const std::string& id)
                       util::format_time(a.expires_at) + ")");
         event({{"event", "approval_requested"}, {"decision_id", id}});
     }
-    if (m_hooks_pb && still_leading("the [decision] hooks were not called for " + id)) {
-        for (auto& why : tell_hooks(cfg, *m_hooks_pb, m_env.runner, m_env.store, m_env.state_dir, r,
-                                    id, {}, state_args())) {
+    if (m_hooks_pb) {
+        for (auto& why : tell_hooks(
+                 cfg, *m_hooks_pb, m_env.runner, m_env.store, m_env.state_dir, r, id,
+                 [this, &id](const auto& names) { return may_call_hooks(id, names); }, {},
+                 state_args())) {
             event({{"event", "hook_failed"}, {"decision_id", id}, {"error", std::move(why)}});
         }
     }

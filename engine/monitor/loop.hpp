@@ -188,8 +188,12 @@ class Loop {
     void check_still_leading();
     /// Right before an action outside the journal (a [decision] hook): the leadership of this
     /// tick is still live in the store (Leadership::leads_now). Else `what` is said, the tick
-    /// stops leading, and false: a leader paused past its lease acts on nothing.
-    bool still_leading(const std::string& what);
+    /// stops leading, and false: a leader paused past its lease acts on nothing. `extra` is
+    /// added to the `fenced` event.
+    bool still_leading(const std::string& what, boost::json::object extra = {});
+    /// The fence of a [decision] hook list for decision `id`, asked before each hook: false
+    /// (said, event `fenced` naming the hooks not called) when this monitor no longer leads.
+    bool may_call_hooks(const std::string& id, const std::vector<std::string>& not_called);
     /// Runs `body`, a playbook started or resumed (`what` it runs, as /healthz says it): the
     /// endpoint answers 503 meanwhile, and a SIGINT/SIGTERM received while it ran (the run
     /// clears the interrupt to run its finally steps) stops the monitor after it (exit 130).

@@ -14,9 +14,11 @@
 #include "util/error.hpp"
 #include "util/log.hpp"
 #include "util/secrets.hpp"
+#include "util/strings.hpp"
 #include "util/time.hpp"
 
 #include <algorithm>
+#include <boost/json/array.hpp>
 
 namespace rollback::monitor {
 
@@ -250,8 +252,13 @@ void Loop::resume_failed(const std::string& run_id, const std::string& decision_
                   "; tried again later, or `rollback resume " + run_id + "`";
     event({{"event", "escalated"}, {"decision_id", decision_id}, {"run_id", run_id}});
     try {
-        for (auto& why : tell_hooks(m_mon->config(), *m_hooks_pb, m_env.runner, m_env.store,
-                                    m_env.state_dir, page, decision_id, error.what())) {
+        for (auto& why : tell_hooks(
+                 m_mon->config(), *m_hooks_pb, m_env.runner, m_env.store, m_env.state_dir, page,
+                 decision_id,
+                 [this, &decision_id](const auto& names) {
+                     return may_call_hooks(decision_id, names);
+                 },
+                 error.what())) {
             event({{"event", "hook_failed"}, {"decision_id", decision_id}, {"error", why}});
         }
     } catch (const std::exception& e) {
@@ -433,7 +440,17 @@ void Loop::check_still_leading() {
     }
 }
 
-bool Loop::still_leading(const std::string& what) {
+bool Loop::may_call_hooks(const std::string& id, const std::vector<std::string>& not_called) {
+    boost::json::array names;
+    for (const auto& n : not_called) {
+        names.emplace_back(n);
+    }
+    return still_leading("the [decision] hooks " + util::join(not_called, ", ") +
+                             " were not called for " + id,
+                         {{"decision_id", id}, {"not_called", std::move(names)}});
+}
+
+bool Loop::still_leading(const std::string& what, boost::json::object extra) {
     if (m_leadership == nullptr) {
         return true;
     }
@@ -449,7 +466,11 @@ bool Loop::still_leading(const std::string& what) {
                                  " was taken over or expired); it acts on nothing more";
         log::warn("monitor: {}", line);
         m_env.out.problem(line);
-        event({{"event", "fenced"}, {"what", what}});
+        boost::json::object ev{{"event", "fenced"}, {"what", what}};
+        for (auto& [k, v] : extra) {
+            ev[k] = std::move(v);
+        }
+        event(std::move(ev));
     }
     return false;
 }

@@ -62,8 +62,13 @@ void Loop::run_not_started_by_store(const decision::DecisionRecord& record,
         return;
     }
     try {
-        for (auto& why : tell_hooks(m_mon->config(), *m_hooks_pb, m_env.runner, m_env.store,
-                                    m_env.state_dir, page, decision_id, error)) {
+        for (auto& why : tell_hooks(
+                 m_mon->config(), *m_hooks_pb, m_env.runner, m_env.store, m_env.state_dir, page,
+                 decision_id,
+                 [this, &decision_id](const auto& names) {
+                     return may_call_hooks(decision_id, names);
+                 },
+                 error)) {
             event({{"event", "hook_failed"}, {"decision_id", decision_id}, {"error", why}});
         }
     } catch (const std::exception& e) {

@@ -2,6 +2,7 @@
 #include "orchestrator/execution.hpp"
 
 #include "actions/hooks.hpp"
+#include "orchestrator/hook_runner.hpp"
 #include "orchestrator/step_runner.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
@@ -130,14 +131,18 @@ void Execution::lifecycle(std::string_view event, const playbook::Step* step,
     if (it == m_pb.hooks.end()) {
         return;
     }
-    auto ctx = context(step ? *step : m_no_step);
+    // A hook is recorded after it ran: the fence is checked before it, so a holder that lost
+    // the run lock (paused past its lease, taken over) runs no hook (break-it 32/04) — and again
+    // after its child was forked, which is held until that check passed: a pause between the
+    // first check and the spawn cannot let the hook's program start (break-it 38/04).
+    auto check_fence = [this] {
+        std::lock_guard lock(m_record_mutex);
+        m_writer->check_fence();
+    };
+    HookRunner held(m_runner, check_fence);
+    auto ctx = context(step ? *step : m_no_step, held);
     for (const auto& name : it->second) {
-        {
-            // A hook is recorded after it ran: the fence is checked before it, so a holder that
-            // lost the run lock (paused past its lease, taken over) runs no hook (break-it 32/04).
-            std::lock_guard lock(m_record_mutex);
-            m_writer->check_fence();
-        }
+        check_fence();
         auto result = actions::run_hook(ctx, name, actions::hook_event(ctx, event, status, extra));
         std::string outcome(actions::to_string(result.status));
         std::string reason;

@@ -681,6 +681,45 @@ TEST_SUITE("monitor") {
         CHECK(w.events().find("\"event\":\"fenced\"") != std::string::npos);
     }
 
+    TEST_CASE("loop: a leader deposed while a [decision] hook runs calls none of the next") {
+        World w("mode = \"confirm\"\napproval_timeout = \"30m\"\n"
+                "hooks = [\"notify\", \"page\", \"ticket\"]\n");
+        for (const char* name : {"hooks/page", "hooks/ticket"}) {
+            fs::permissions(w.dir.write(name, "#!/bin/sh\nexit 0\n"), fs::perms::owner_all);
+        }
+        w.value("9");
+        auto loop = w.make_loop();
+        FakeLeadership lead;
+        lead.leads = true;
+        loop->set_leadership(lead);
+        const std::string notify = (w.dir / "hooks" / "notify").string();
+        // The first hook runs long (or its monitor is paused meanwhile) past the lease: another
+        // monitor takes the leadership over before it returns (break-it 38/01).
+        w.runner.responder = [&](const exec::Command& cmd) {
+            if (cmd.argv[0] == notify) {
+                lead.deposed = true;
+            }
+            return cmd.argv[0] == "probe" ? test::FakeProcessRunner::exited(0, "9\n")
+                                          : test::FakeProcessRunner::exited(0);
+        };
+        loop->iterate(true);
+
+        REQUIRE(w.out.records.size() == 1);
+        const std::string id = decision::record_id(w.out.records[0]);
+        CHECK(w.store.approval(id).has_value()); // filed while it led
+        CHECK(w.calls_of(notify) == 1);
+        CHECK(w.calls_of((w.dir / "hooks" / "page").string()) == 0);
+        CHECK(w.calls_of((w.dir / "hooks" / "ticket").string()) == 0);
+        CHECK_FALSE(loop->leading());
+        CHECK(w.out.problem_with("the [decision] hooks page, ticket were not called for " + id +
+                                 ": this monitor no longer leads (its leadership of generation 3 "
+                                 "was taken over or expired); it acts on nothing more"));
+        CHECK(w.events().find("\"event\":\"fenced\",\"what\":\"the [decision] hooks page, "
+                              "ticket were not called for " +
+                              id + "\",\"decision_id\":\"" + id +
+                              "\",\"not_called\":[\"page\",\"ticket\"]") != std::string::npos);
+    }
+
     TEST_CASE("loop: a second request for one incident is not filed") {
         World w("mode = \"confirm\"\napproval_timeout = \"30m\"\nhooks = [\"notify\"]\n");
         w.value("9");
