@@ -21,6 +21,15 @@ bool is_interpreter(std::string_view prog);
 /// Programs that run their arguments as a command after their own options (env, timeout, nice,
 /// sudo, prlimit, setpriv, ...).
 bool is_wrapper(std::string_view prog);
+/// The element a wrapper at argv[p] runs as its program (program_position.cpp's table of
+/// wrapper grammars: options with values, fixed operands, `--`), argv.size() when none. The
+/// option values that name a program (su/runuser -s SHELL) go to `option_programs`, env's and
+/// sudo's NAME=VALUE operands to `assignments`, if given.
+size_t wrapped_program(const std::vector<std::string>& argv, size_t p,
+                       std::vector<size_t>* option_programs = nullptr,
+                       std::vector<size_t>* assignments = nullptr);
+/// The wrapper's grammar is known to wrapped_program (not only its name to is_wrapper).
+bool has_wrapper_syntax(std::string_view prog);
 /// The shell's -c command string after argv[j] (the shell), or 0: the first operand after the
 /// options (letter groups, `-o NAME` also at the end of a group, `--rcfile FILE`, `--`) when
 /// some group holds `c`. The option words and values before it go to `options` if given.

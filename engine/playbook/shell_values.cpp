@@ -386,7 +386,12 @@ bool runs_next(const std::vector<std::string>& words, size_t j) {
         return std::none_of(words.begin() + static_cast<long>(j), words.end(),
                             [](const std::string& a) { return a == "-v" || a == "-V"; });
     }
-    return w == "exec" || w == "builtin" || w == "coproc" || detail::is_wrapper(w);
+    if (w == "jobs") {
+        return j + 1 < words.size() && words[j + 1] == "-x"; // jobs -x COMMAND ARGS
+    }
+    // zsh's precommand modifiers: noglob, nocorrect, `-` (argv[0] with a dash).
+    return w == "exec" || w == "builtin" || w == "coproc" || w == "noglob" || w == "nocorrect" ||
+           w == "-" || detail::is_wrapper(w);
 }
 
 /// `NAME=VALUE` with NAME an environment name that is code (code_env.cpp) and VALUE a fed
@@ -478,6 +483,20 @@ std::string misuse(std::string_view script, const Fed& fed, int depth) {
             }
             if (!runs_next(words, k)) {
                 break;
+            }
+            if (detail::has_wrapper_syntax(detail::basename_of(words[k]))) {
+                // The wrapper grammar argv arrays are read with (program_position.cpp):
+                // `flock F "$1"`, `sudo -u app "$1"`, `exec -a N "$1"`, `su -s "$1"`.
+                std::vector<size_t> option_programs;
+                const size_t next = detail::wrapped_program(words, k, &option_programs);
+                for (size_t v : option_programs) {
+                    if (fed.names_program(words[v])) {
+                        return "the program " + words[k] +
+                               " runs (its option value; the value would be run as a command)";
+                    }
+                }
+                k = next;
+                continue;
             }
             for (++k; k < words.size() &&
                       (is_option(words[k]) || words[k].find('=') != std::string::npos ||

@@ -367,3 +367,73 @@ TEST_SUITE("playbook") {
                   .empty());
     }
 }
+
+namespace {
+
+struct Route {
+    const char* script;
+    bool refused;
+};
+
+// fed_value_use with the value as "$1" (`positional`) or as the environment variable N.
+void check_routes(const std::vector<Route>& routes, bool positional) {
+    const std::vector<std::string> names =
+        positional ? std::vector<std::string>{} : std::vector<std::string>{"N"};
+    for (const Route& r : routes) {
+        INFO(r.script);
+        CHECK(!playbook::fed_value_use(r.script, names, positional).empty() == r.refused);
+    }
+}
+
+} // namespace
+
+TEST_SUITE("playbook") {
+    TEST_CASE("shell text: break-it 37/07 a value after a wrapper's options is its program") {
+        // The wrapper grammar of argv arrays (program_position.cpp) read in shell text too.
+        check_routes({{"flock /tmp/l \"$1\"", true},
+                      {"flock -w 5 /tmp/l \"$1\"", true},
+                      {"flock /tmp/l echo \"$1\"", false},
+                      {"chroot / \"$1\"", true},
+                      {"chroot --userspec=app / \"$1\"", true},
+                      {"chroot / echo \"$1\"", false},
+                      {"xargs -a /tmp/list \"$1\"", true},
+                      {"xargs -a /tmp/list echo \"$1\"", false},
+                      {"runuser -u root -- \"$1\"", true},
+                      {"runuser -u root -- echo \"$1\"", false},
+                      {"sudo -u app \"$1\"", true},
+                      {"sudo -u app echo \"$1\"", false},
+                      {"timeout 5 sudo -u app \"$1\"", true},
+                      {"exec -a worker \"$1\"", true},
+                      {"exec -a worker /bin/echo \"$1\"", false},
+                      {"exec -c \"$1\"", true},
+                      {"jobs -x \"$1\"", true},
+                      {"jobs -l; echo \"$1\"", false},
+                      {"noglob \"$1\"", true},
+                      {"nocorrect \"$1\"", true},
+                      {"- \"$1\"", true},
+                      {"noglob echo \"$1\"", false},
+                      {"su root -s \"$1\" -c true", true},
+                      {"su root --shell=\"$1\" -c true", true},
+                      {"runuser -s \"$1\" -u root true", true},
+                      {"su root -s /bin/sh -c 'echo \"$0\"' \"$1\"", false}},
+                     true);
+        check_routes({{"sudo -u app \"$N\"", true}, {"sudo -u app echo \"$N\"", false}}, false);
+    }
+
+    TEST_CASE("argv: su and runuser -s name the program that runs") {
+        for (const std::string argv :
+             {"[\"su\", \"root\", \"-s\", \"{{v}}\", \"-c\", \"true\"]",
+              "[\"su\", \"root\", \"-s{{v}}\"]",
+              "[\"runuser\", \"-s\", \"{{v}}\", \"-u\", \"root\", \"x\"]"}) {
+            INFO(argv);
+            const auto d = diagnostics_of("argv = " + argv);
+            REQUIRE(d.size() == 1);
+            CHECK(d[0].problem.find("is the program to run") != std::string::npos);
+        }
+        for (const std::string argv : {"[\"su\", \"root\", \"-s\", \"/bin/sh\", \"-c\", \"true\"]",
+                                       "[\"runuser\", \"-u\", \"root\", \"echo\", \"{{v}}\"]"}) {
+            INFO(argv);
+            CHECK(diagnostics_of("argv = " + argv).empty());
+        }
+    }
+}
