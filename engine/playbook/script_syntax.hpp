@@ -68,6 +68,13 @@ bool option_program_arguments(const std::vector<std::string>& argv, size_t j, st
 /// The option word of `a` (`--eval`, `-exec`, `--foo-command` of `--foo-command=X`) when its
 /// name says it takes a command, whatever the program; else empty.
 std::string_view command_option(std::string_view a);
+/// Standard input, or any other descriptor a here-string can feed (`-`, `/dev/stdin`, `<(`,
+/// `/dev/fd/N`, `/proc/self/fd/N`).
+bool is_stdin_path(std::string_view w);
+/// The program at words[j] takes its program from standard input (stdin_programs.cpp): a
+/// description, or empty.
+std::string program_from_stdin(const std::vector<std::string>& words, size_t j,
+                               const std::string& prog);
 /// In simple_commands' words: a `$` that stood in single quotes (not expanded).
 inline constexpr char k_quoted_dollar = '\x01';
 /// In simple_commands' words: the `(` of an unquoted array assignment `a=(x y)`, kept in the

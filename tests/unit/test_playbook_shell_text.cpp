@@ -437,3 +437,54 @@ TEST_SUITE("playbook") {
         }
     }
 }
+
+TEST_SUITE("playbook") {
+    TEST_CASE("shell text: break-it 37/04 a program read from standard input is code") {
+        const std::vector<Route> routes{
+            {"printf '%s\\n' \"$1\" | awk -f /dev/stdin", true},
+            {"printf '%s\\n' \"$1\" | awk -f -", true},
+            {"printf '%s\\n' \"$1\" | gawk --file=/dev/fd/0", true},
+            {"awk -f <(printf '%s' \"$1\") /etc/hostname", true},
+            {"printf '%s\\n' \"$1\" | sed -f /dev/stdin /etc/hostname", true},
+            {"printf '%s\\n' \"$1\" | sed -f- /etc/hostname", true},
+            {"printf '%s\\n' \"$1\" | jq -n -f /dev/stdin", true},
+            {"printf '%s\\n' \"$1\" | make -f -", true},
+            {"printf '%s\\n' \"$1\" | gdb -batch -x /dev/stdin", true},
+            {"printf '%s\\n' \"$1\" | gdb -q", true},
+            {"printf '%s\\n' \"$1\" | vim -s /dev/stdin f", true},
+            {"printf '%s\\n' \"$1\" | ed -s /etc/hostname", true},
+            {"printf '%s\\n' \"$1\" | ex /etc/hostname", true},
+            {"printf '%s\\n' \"$1\" | dc", true},
+            {"printf '%s\\n' \"$1\" | m4", true},
+            {"printf '%s\\n' \"$1\" | su", true},
+            {"printf '%s\\n' \"$1\" | su app", true},
+            {"printf '%s\\n' \"$1\" | runuser -u app", true},
+            {"printf '%s\\n' \"$1\" | sudo -s", true},
+            {"printf '%s\\n' \"$1\" | sudo -u app -i", true},
+            {"printf '%s\\n' \"$1\" | doas -s", true},
+            // Harmless siblings: the program comes from the command line or a fixed file.
+            {"printf '%s\\n' \"$1\" | awk '{print $1}'", false},
+            {"printf '%s\\n' \"$1\" | awk -f /opt/prog.awk", false},
+            {"printf '%s\\n' \"$1\" | sed 's/a/b/'", false},
+            {"printf '%s\\n' \"$1\" | sed -f /opt/edit.sed", false},
+            {"printf '%s\\n' \"$1\" | jq -R .", false},
+            {"printf '%s\\n' \"$1\" | make -f Makefile check", false},
+            {"printf '%s\\n' \"$1\" | gdb -batch -x /opt/cmds.gdb prog", false},
+            {"printf '%s\\n' \"$1\" | dc -e '2 3 + p'", false},
+            {"printf '%s\\n' \"$1\" | m4 /opt/defs.m4", false},
+            {"printf '%s\\n' \"$1\" | su app -c 'cat > /tmp/x'", false},
+            {"printf '%s\\n' \"$1\" | runuser -u app -- cat", false},
+            {"printf '%s\\n' \"$1\" | sudo -u app tee /tmp/x", false},
+        };
+        for (const Route& r : routes) {
+            INFO(r.script);
+            CHECK(playbook::stdin_code_reader(r.script).empty() != r.refused);
+            // Through the loader, the value as "$1" of bash -c.
+            bool plain = false;
+            const auto d =
+                diagnostics_of("argv = [\"bash\", \"-c\", " + toml_string(r.script, plain) +
+                               ", \"rollback\", \"{{v}}\"]");
+            CHECK(d.empty() != r.refused);
+        }
+    }
+}
