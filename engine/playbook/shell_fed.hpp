@@ -33,4 +33,13 @@ struct Fed {
     bool in_arithmetic(std::string_view t) const;
 };
 
+/// `names` and the variables the script fills from them or from its positional parameters
+/// (when `positional`): assignments, for/select, printf -v, $(...), ${x:=...}, `y=x`.
+std::vector<std::string> copies(std::string_view script, std::vector<std::string> names,
+                                bool positional);
+/// A fed name (`fed_names`) with the integer or nameref attribute, or an environment name that
+/// is code and not one of the `given` ones: a description, or empty.
+std::string attributed_copy(std::string_view script, const std::vector<std::string>& fed_names,
+                            const std::vector<std::string>& given);
+
 } // namespace rollback::playbook::detail

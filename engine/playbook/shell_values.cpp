@@ -207,8 +207,9 @@ std::string name_use(const std::vector<std::string>& words, size_t j, const Fed&
     // expanded again, $(...) included), -C and -F (a command, a function), hash -p (the program
     // a name runs), enable -f (a shared object loaded), bind -x, fc -e, zsh's sched and
     // zmodload.
-    static const std::vector<std::string_view> coding{
-        "compgen", "complete", "compopt", "hash", "enable", "bind", "fc", "sched", "zmodload"};
+    static const std::vector<std::string_view> coding{"compgen",  "complete", "compopt", "hash",
+                                                      "enable",   "bind",     "fc",      "sched",
+                                                      "zmodload", "history"};
     if (std::find(coding.begin(), coding.end(), b) != coding.end()) {
         return any_from(j + 1) ? b + " (its arguments become code or the program a name runs)" : "";
     }
@@ -261,7 +262,9 @@ std::string name_use(const std::vector<std::string>& words, size_t j, const Fed&
             }
             if (fed.expands(evaluated_values || eq == std::string::npos
                                 ? std::string_view(w)
-                                : std::string_view(w).substr(0, eq))) {
+                                : std::string_view(w).substr(0, eq)) ||
+                (evaluated_values && eq != std::string::npos &&
+                 fed.in_arithmetic(std::string_view(w).substr(eq + 1)))) {
                 return b + (evaluated_values ? " -i/-n (the value is arithmetic or a name)"
                                              : " (a variable name)");
             }
@@ -417,48 +420,8 @@ std::string misuse(std::string_view script, const Fed& fed, int depth) {
 
 } // namespace
 
-/// The variables a script fills from fed values (`x=$N`, `local x="$1"`, `for x in "$@"`) are
-/// fed too: followed until nothing new is found.
-std::vector<std::string> copies(std::string_view script, std::vector<std::string> names,
-                                bool positional) {
-    const auto commands = detail::simple_commands(script);
-    for (bool grew = true; grew;) {
-        grew = false;
-        const Fed fed{names, positional};
-        std::vector<std::string> found;
-        for (const auto& words : commands) {
-            static const std::vector<std::string_view> declaring{"local", "declare", "typeset",
-                                                                 "export", "readonly"};
-            const bool declares = !words.empty() && std::find(declaring.begin(), declaring.end(),
-                                                              words[0]) != declaring.end();
-            for (size_t k = 0; k < words.size(); ++k) {
-                const std::string& w = words[k];
-                const size_t eq = w.find('=');
-                if ((k == 0 || declares || words[k - 1].find('=') != std::string::npos) &&
-                    eq != std::string::npos && eq > 0 && ident_start(w[0]) &&
-                    fed.expands(std::string_view(w).substr(eq + 1))) {
-                    size_t e = 0;
-                    while (e < eq && ident_char(w[e])) {
-                        ++e;
-                    }
-                    found.push_back(w.substr(0, e));
-                }
-            }
-            if (words.size() >= 3 && words[0] == "for" && words[2] == "in" &&
-                std::any_of(words.begin() + 3, words.end(),
-                            [&](const std::string& w) { return fed.expands(w); })) {
-                found.push_back(words[1]);
-            }
-        }
-        for (auto& f : found) {
-            if (std::find(names.begin(), names.end(), f) == names.end()) {
-                names.push_back(std::move(f));
-                grew = true;
-            }
-        }
-    }
-    return names;
-}
+using detail::attributed_copy;
+using detail::copies;
 
 std::string fed_value_use(std::string_view script, const std::vector<std::string>& names,
                           bool positional) {
@@ -479,6 +442,9 @@ std::string fed_value_use(std::string_view script, const std::vector<std::string
     }
     const std::vector<std::string> all = copies(script, names, positional);
     if (std::string m = misuse(script, Fed{all, positional}, 0); !m.empty()) {
+        return m;
+    }
+    if (std::string m = attributed_copy(script, all, names); !m.empty()) {
         return m;
     }
     if (!names.empty()) {

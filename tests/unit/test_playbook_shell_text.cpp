@@ -488,3 +488,43 @@ TEST_SUITE("playbook") {
         }
     }
 }
+
+TEST_SUITE("playbook") {
+    TEST_CASE("shell text: break-it 37/03 re-evaluation and copies the analysis follows") {
+        check_routes({{"declare -i n; n=\"$1\"", true},
+                      {"typeset -i n; n=\"$1\"", true},
+                      {"declare -gi n; n=\"$1\"", true},
+                      {"f() { local -i n; n=$1; }; f \"$1\"", true},
+                      {"integer n; n=\"$1\"", true},
+                      {"declare -i total=0; total+=\"$1\"", true},
+                      {"r=\"$1\"; declare -i n=r", true},
+                      {"history -s \"$1\"; fc -s", true},
+                      {"printf -v BASH_ENV '%s' \"$1\"; export BASH_ENV; bash -c true", true},
+                      {": \"${BASH_ENV:=$1}\"; export BASH_ENV", true},
+                      {"declare -n ref=BASH_ENV; ref=\"$1\"", true},
+                      {"major=$(echo \"$1\" | cut -d. -f1); if (( major >= 2 )); then :; fi", true},
+                      {"major=`echo \"$1\"`; (( major > 1 ))", true},
+                      {"printf -v n '%s' \"$1\"; (( n > 1 ))", true},
+                      {": \"${n:=$1}\"; (( n > 1 ))", true},
+                      {": \"${n=$1}\"; (( n > 1 ))", true},
+                      {"for n; do (( n > 1 )); done", true},
+                      {"select n; do (( n > 1 )); done", true},
+                      // Harmless siblings: the same copies used as words, attributes on others.
+                      {"declare -i n; n=5; echo \"$1\"", false},
+                      {"declare -i total=0; total+=1; echo \"$1\" \"$total\"", false},
+                      {"r=\"$1\"; declare -i n=5; echo \"$r\"", false},
+                      {"history -c; echo \"$1\"", false},
+                      {"printf -v msg 'release %s' \"$1\"; echo \"$msg\"", false},
+                      {"major=$(echo \"$1\" | cut -d. -f1); echo \"$major\"", false},
+                      {"major=$(date +%s); (( major > 1 )); echo \"$1\"", false},
+                      {": \"${n:=$1}\"; echo \"$n\"", false},
+                      {"for n; do echo \"$n\"; done", false},
+                      {"declare -n ref=other; ref=5; echo \"$1\"", false}},
+                     true);
+        check_routes({{"x=\"$N\"; y=x; (( y > 1 ))", true},
+                      {"check() { local v=$1; (( v > 1 )); }; check \"$N\"", true},
+                      {"x=\"$N\"; y=x; echo \"$y\" \"$x\"", false},
+                      {"check() { local v=$1; echo \"$v\"; }; check \"$N\"", false}},
+                     false);
+    }
+}
