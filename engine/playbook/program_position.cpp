@@ -14,14 +14,19 @@ namespace rollback::playbook {
 namespace {
 
 /// A wrapper's command line: the letters and long options that take a value (separate or
-/// joined), the operands before the program (timeout's duration, chroot's directory), and
-/// whether NAME=VALUE operands set the program's environment first (env, sudo).
+/// joined), the operands before the program (timeout's duration, chroot's directory), whether
+/// NAME=VALUE operands set the program's environment first (env, sudo).
 struct WrapperSyntax {
     std::string_view value_short;
     std::vector<std::string_view> value_long;
     int operands = 0;
     bool assignments = false;
 };
+
+/// su's and runuser's -s/--shell SHELL: an option whose value is the program that runs.
+bool takes_program_option(std::string_view prog) {
+    return prog == "su" || prog == "runuser";
+}
 
 const WrapperSyntax* wrapper_syntax(std::string_view prog) {
     static const std::map<std::string_view, WrapperSyntax> table{
@@ -84,7 +89,14 @@ const WrapperSyntax* wrapper_syntax(std::string_view prog) {
         {"nsenter", {"tSG", {"target", "setuid", "setgid"}, 0, false}},
         {"strace", {"abeEIopPsSuXU", {"output", "signal", "trace", "user", "env"}, 0, false}},
         {"ltrace", {"aeEflnopsuxAD", {"output"}, 0, false}},
-        {"runuser", {"ugGs", {"user", "group", "supp-group", "shell"}, 0, false}},
+        {"runuser", {"ugGsc", {"user", "group", "supp-group", "shell", "command"}, 0, false}},
+        {"su",
+         {"gGscw",
+          {"group", "supp-group", "shell", "command", "session-command", "whitelist-environment"},
+          0,
+          false}},
+        // bash's exec builtin: `exec -a NAME PROG` (-c, -l take none).
+        {"exec", {"a", {}, 0, false}},
         {"gosu", {"", {}, 1, false}},
         {"su-exec", {"", {}, 1, false}},
         {"setuidgid", {"", {}, 1, false}},
@@ -113,6 +125,92 @@ const WrapperSyntax* wrapper_syntax(std::string_view prog) {
 
 } // namespace
 
+namespace detail {
+
+size_t wrapped_program(const std::vector<std::string>& argv, size_t p,
+                       std::vector<size_t>* option_programs, std::vector<size_t>* assignments) {
+    static const WrapperSyntax generic{};
+    const WrapperSyntax* w = wrapper_syntax(basename_of(argv[p]));
+    const WrapperSyntax& syntax = w != nullptr ? *w : generic;
+    const bool program_option = takes_program_option(basename_of(argv[p]));
+    auto program_value = [&](size_t v) {
+        if (option_programs != nullptr && v < argv.size()) {
+            option_programs->push_back(v);
+        }
+    };
+    int operands = syntax.operands;
+    size_t i = p + 1;
+    for (; i < argv.size(); ++i) {
+        const std::string& a = argv[i];
+        if (a == "--") {
+            ++i;
+            break;
+        }
+        if (a.size() >= 2 && a[0] == '-' && a[1] == '-') {
+            const size_t eq = a.find('=');
+            const std::string_view name = std::string_view(a).substr(2, eq - 2);
+            const bool is_program = program_option && name == "shell";
+            if (eq == std::string::npos &&
+                std::find(syntax.value_long.begin(), syntax.value_long.end(), name) !=
+                    syntax.value_long.end()) {
+                ++i;
+                if (is_program) {
+                    program_value(i);
+                }
+            } else if (is_program) {
+                program_value(i); // --shell=PROG
+            }
+            continue;
+        }
+        if (a.size() >= 2 && a[0] == '-') {
+            // A letter group: the first letter that takes a value takes the rest of the
+            // group, or the next element.
+            for (size_t k = 1; k < a.size(); ++k) {
+                if (syntax.value_short.find(a[k]) != std::string_view::npos) {
+                    const bool separate = k + 1 == a.size();
+                    if (program_option && a[k] == 's') {
+                        program_value(separate ? i + 1 : i);
+                    }
+                    i += separate ? 1 : 0;
+                    break;
+                }
+            }
+            continue;
+        }
+        if (syntax.assignments && a.find('=') != std::string::npos) {
+            if (assignments != nullptr) {
+                assignments->push_back(i);
+            }
+            continue;
+        }
+        if (operands > 0) {
+            --operands;
+            continue;
+        }
+        break;
+    }
+    if (basename_of(argv[p]) == "su") {
+        // su permutes: `su USER -s SHELL` takes options after its operands too.
+        for (size_t k = i; k < argv.size(); ++k) {
+            const std::string& a = argv[k];
+            if (a == "-c" || a == "--command" || a == "--session-command") {
+                ++k; // a shell command string: the shell role, not a program
+            } else if (a == "-s" || a == "--shell") {
+                program_value(k + 1);
+            } else if (a.starts_with("--shell=") || (a.starts_with("-s") && a.size() > 2)) {
+                program_value(k);
+            }
+        }
+    }
+    return std::min(i, argv.size());
+}
+
+bool has_wrapper_syntax(std::string_view prog) {
+    return wrapper_syntax(prog) != nullptr;
+}
+
+} // namespace detail
+
 ProgramSlots program_slots(const std::vector<std::string>& argv) {
     ProgramSlots out;
     if (argv.empty()) {
@@ -121,53 +219,12 @@ ProgramSlots program_slots(const std::vector<std::string>& argv) {
     for (size_t p = 0; p < argv.size();) {
         out.programs.push_back(p);
         const std::string_view prog = detail::basename_of(argv[p]);
-        if (prog == "su" || prog == "find" || prog == "exec" || prog == "command" ||
-            !detail::is_wrapper(prog)) {
-            break; // su USER: the rest goes to a shell; find -exec: the code role
+        if (prog == "find" || prog == "exec" || prog == "command" || !detail::is_wrapper(prog)) {
+            break; // find -exec: the code role
         }
-        static const WrapperSyntax generic{};
-        const WrapperSyntax* w = wrapper_syntax(prog);
-        const WrapperSyntax& syntax = w != nullptr ? *w : generic;
-        int operands = syntax.operands;
-        size_t i = p + 1;
-        for (; i < argv.size(); ++i) {
-            const std::string& a = argv[i];
-            if (a == "--") {
-                ++i;
-                break;
-            }
-            if (a.size() >= 2 && a[0] == '-' && a[1] == '-') {
-                const std::string_view name = std::string_view(a).substr(2, a.find('=') - 2);
-                if (a.find('=') == std::string::npos &&
-                    std::find(syntax.value_long.begin(), syntax.value_long.end(), name) !=
-                        syntax.value_long.end()) {
-                    ++i;
-                }
-                continue;
-            }
-            if (a.size() >= 2 && a[0] == '-') {
-                // A letter group: the first letter that takes a value takes the rest of the
-                // group, or the next element.
-                for (size_t k = 1; k < a.size(); ++k) {
-                    if (syntax.value_short.find(a[k]) != std::string_view::npos) {
-                        i += k + 1 == a.size() ? 1 : 0;
-                        break;
-                    }
-                }
-                continue;
-            }
-            if (syntax.assignments && a.find('=') != std::string::npos) {
-                out.assignments.push_back(i);
-                continue;
-            }
-            if (operands > 0) {
-                --operands;
-                continue;
-            }
-            break;
-        }
-        if (i >= argv.size() || i == p) {
-            break;
+        const size_t i = detail::wrapped_program(argv, p, &out.programs, &out.assignments);
+        if (prog == "su" || i >= argv.size() || i == p) {
+            break; // su USER: the rest goes to a shell (its -s SHELL is a program)
         }
         p = i;
     }

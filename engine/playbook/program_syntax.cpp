@@ -359,12 +359,6 @@ std::vector<std::vector<std::string>> simple_commands(std::string_view text) {
 
 namespace {
 
-/// Standard input, or any other descriptor a here-string can feed (`/dev/fd/3 3<<<"$1"`).
-bool is_stdin_path(std::string_view w) {
-    return w == "-" || w == "/dev/stdin" || w == "<(" || w.starts_with("/dev/fd/") ||
-           w.starts_with("/proc/self/fd/") || w.starts_with("/proc/$$/fd/");
-}
-
 /// The first operand after the options of the program at words[j] (options with a value
 /// skipped as `skip_value` says), or the end.
 size_t first_operand(const std::vector<std::string>& words, size_t j, std::string_view with_value,
@@ -399,6 +393,9 @@ std::string reads_code(const std::vector<std::string>& words, size_t j) {
     };
     if (prog == "eval") {
         return "eval";
+    }
+    if (std::string p = program_from_stdin(words, j, prog); !p.empty()) {
+        return p;
     }
     if (prog == "trap" && j + 1 < words.size() && words[j + 1].find('$') != std::string::npos) {
         return "trap running an expanded variable";

@@ -21,6 +21,15 @@ bool is_interpreter(std::string_view prog);
 /// Programs that run their arguments as a command after their own options (env, timeout, nice,
 /// sudo, prlimit, setpriv, ...).
 bool is_wrapper(std::string_view prog);
+/// The element a wrapper at argv[p] runs as its program (program_position.cpp's table of
+/// wrapper grammars: options with values, fixed operands, `--`), argv.size() when none. The
+/// option values that name a program (su/runuser -s SHELL) go to `option_programs`, env's and
+/// sudo's NAME=VALUE operands to `assignments`, if given.
+size_t wrapped_program(const std::vector<std::string>& argv, size_t p,
+                       std::vector<size_t>* option_programs = nullptr,
+                       std::vector<size_t>* assignments = nullptr);
+/// The wrapper's grammar is known to wrapped_program (not only its name to is_wrapper).
+bool has_wrapper_syntax(std::string_view prog);
 /// The shell's -c command string after argv[j] (the shell), or 0: the first operand after the
 /// options (letter groups, `-o NAME` also at the end of a group, `--rcfile FILE`, `--`) when
 /// some group holds `c`. The option words and values before it go to `options` if given.
@@ -59,6 +68,13 @@ bool option_program_arguments(const std::vector<std::string>& argv, size_t j, st
 /// The option word of `a` (`--eval`, `-exec`, `--foo-command` of `--foo-command=X`) when its
 /// name says it takes a command, whatever the program; else empty.
 std::string_view command_option(std::string_view a);
+/// Standard input, or any other descriptor a here-string can feed (`-`, `/dev/stdin`, `<(`,
+/// `/dev/fd/N`, `/proc/self/fd/N`).
+bool is_stdin_path(std::string_view w);
+/// The program at words[j] takes its program from standard input (stdin_programs.cpp): a
+/// description, or empty.
+std::string program_from_stdin(const std::vector<std::string>& words, size_t j,
+                               const std::string& prog);
 /// In simple_commands' words: a `$` that stood in single quotes (not expanded).
 inline constexpr char k_quoted_dollar = '\x01';
 /// In simple_commands' words: the `(` of an unquoted array assignment `a=(x y)`, kept in the

@@ -5,6 +5,7 @@
 // (arithmetic, names, indirection) or run it as a command, the value would be code.
 #include "playbook/code_env.hpp"
 #include "playbook/script_syntax.hpp"
+#include "playbook/shell_fed.hpp"
 #include "playbook/variables.hpp"
 
 #include <algorithm>
@@ -15,120 +16,10 @@ namespace rollback::playbook {
 
 namespace {
 
-bool ident_start(char c) {
-    return std::isalpha(static_cast<unsigned char>(c)) != 0 || c == '_';
-}
-
-bool ident_char(char c) {
-    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_';
-}
-
-/// The end of the bracketed text opened at `open` (depth counted), or the end of `t`.
-size_t closing(std::string_view t, size_t open, char o, char c) {
-    int depth = 0;
-    for (size_t i = open; i < t.size(); ++i) {
-        depth += t[i] == o ? 1 : t[i] == c ? -1 : 0;
-        if (depth == 0) {
-            return i;
-        }
-    }
-    return t.size();
-}
-
-struct Fed {
-    const std::vector<std::string>& names;
-    bool positional;
-
-    bool name(std::string_view n) const {
-        if (positional && !n.empty() &&
-            (n == "@" || n == "*" || (n != "0" && std::all_of(n.begin(), n.end(), [](char c) {
-                                          return std::isdigit(static_cast<unsigned char>(c)) != 0;
-                                      })))) {
-            return true;
-        }
-        return std::find(names.begin(), names.end(), n) != names.end();
-    }
-
-    /// An expansion of a fed name in `t` ($N, ${N...}, ${!N}, ${#N}, $1, $@, ${(e)N}).
-    bool expands(std::string_view t) const {
-        for (size_t i = 0; i + 1 < t.size(); ++i) {
-            if (expands_at(t, i)) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /// The expansion that begins at t[i] (a `$`) is one of a fed name.
-    bool expands_at(std::string_view t, size_t i) const {
-        if (i + 1 >= t.size() || t[i] != '$') {
-            return false;
-        }
-        size_t k = i + 1;
-        if (t[k] == '{') {
-            ++k;
-            if (k < t.size() && t[k] == '(') { // zsh flags: ${(e)N}, ${(P)N}
-                k = t.find(')', k);
-                k = k == std::string_view::npos ? t.size() : k + 1;
-            }
-            while (k < t.size() && (t[k] == '!' || t[k] == '#')) {
-                ++k;
-            }
-        }
-        // zsh's ${~N}, $~N (a glob pattern), ${=N}, ${^N}: still an expansion of N.
-        while (k < t.size() && (t[k] == '~' || t[k] == '=' || t[k] == '^')) {
-            ++k;
-        }
-        size_t e = k;
-        if (e < t.size() && (t[e] == '@' || t[e] == '*')) {
-            ++e;
-        } else if (e < t.size() && std::isdigit(static_cast<unsigned char>(t[e])) != 0) {
-            // $1 is one digit; ${10} all of them.
-            e = t[i + 1] == '{' ? t.find_first_not_of("0123456789", e) : e + 1;
-            e = e == std::string_view::npos ? t.size() : e;
-        } else {
-            while (e < t.size() && ident_char(t[e])) {
-                ++e;
-            }
-        }
-        return e > k && name(t.substr(k, e - k));
-    }
-
-    /// A command word the value chooses: the expansion is the program's name, not only the
-    /// directory of a fixed one (`"$D"/bin/tool` runs tool; `$N`, `/opt/$N`, "$@" run the value).
-    bool names_program(std::string_view w) const {
-        if (!expands(w)) {
-            return false;
-        }
-        size_t last = w.rfind('$');
-        size_t after = last + 1;
-        if (after < w.size() && w[after] == '{') {
-            after = closing(w, after, '{', '}') + 1;
-        }
-        return after >= w.size() || w.find('/', after) == std::string_view::npos;
-    }
-
-    /// In an arithmetic expression a bare name is evaluated too: `(( N + 1 ))`.
-    bool in_arithmetic(std::string_view t) const {
-        if (expands(t)) {
-            return true;
-        }
-        for (size_t i = 0; i < t.size(); ++i) {
-            if (!ident_start(t[i]) || (i > 0 && (ident_char(t[i - 1]) || t[i - 1] == '$'))) {
-                continue;
-            }
-            size_t e = i;
-            while (e < t.size() && ident_char(t[e])) {
-                ++e;
-            }
-            if (std::find(names.begin(), names.end(), t.substr(i, e - i)) != names.end()) {
-                return true;
-            }
-            i = e;
-        }
-        return false;
-    }
-};
+using detail::closing;
+using detail::Fed;
+using detail::ident_char;
+using detail::ident_start;
 
 /// Arithmetic and subscript contexts in the raw text (quotes are not looked at: a nested
 /// command string counts too). Linear in the text, however deep its brackets nest (break-it
@@ -316,8 +207,9 @@ std::string name_use(const std::vector<std::string>& words, size_t j, const Fed&
     // expanded again, $(...) included), -C and -F (a command, a function), hash -p (the program
     // a name runs), enable -f (a shared object loaded), bind -x, fc -e, zsh's sched and
     // zmodload.
-    static const std::vector<std::string_view> coding{
-        "compgen", "complete", "compopt", "hash", "enable", "bind", "fc", "sched", "zmodload"};
+    static const std::vector<std::string_view> coding{"compgen",  "complete", "compopt", "hash",
+                                                      "enable",   "bind",     "fc",      "sched",
+                                                      "zmodload", "history"};
     if (std::find(coding.begin(), coding.end(), b) != coding.end()) {
         return any_from(j + 1) ? b + " (its arguments become code or the program a name runs)" : "";
     }
@@ -370,7 +262,9 @@ std::string name_use(const std::vector<std::string>& words, size_t j, const Fed&
             }
             if (fed.expands(evaluated_values || eq == std::string::npos
                                 ? std::string_view(w)
-                                : std::string_view(w).substr(0, eq))) {
+                                : std::string_view(w).substr(0, eq)) ||
+                (evaluated_values && eq != std::string::npos &&
+                 fed.in_arithmetic(std::string_view(w).substr(eq + 1)))) {
                 return b + (evaluated_values ? " -i/-n (the value is arithmetic or a name)"
                                              : " (a variable name)");
             }
@@ -386,7 +280,12 @@ bool runs_next(const std::vector<std::string>& words, size_t j) {
         return std::none_of(words.begin() + static_cast<long>(j), words.end(),
                             [](const std::string& a) { return a == "-v" || a == "-V"; });
     }
-    return w == "exec" || w == "builtin" || w == "coproc" || detail::is_wrapper(w);
+    if (w == "jobs") {
+        return j + 1 < words.size() && words[j + 1] == "-x"; // jobs -x COMMAND ARGS
+    }
+    // zsh's precommand modifiers: noglob, nocorrect, `-` (argv[0] with a dash).
+    return w == "exec" || w == "builtin" || w == "coproc" || w == "noglob" || w == "nocorrect" ||
+           w == "-" || detail::is_wrapper(w);
 }
 
 /// `NAME=VALUE` with NAME an environment name that is code (code_env.cpp) and VALUE a fed
@@ -479,6 +378,20 @@ std::string misuse(std::string_view script, const Fed& fed, int depth) {
             if (!runs_next(words, k)) {
                 break;
             }
+            if (detail::has_wrapper_syntax(detail::basename_of(words[k]))) {
+                // The wrapper grammar argv arrays are read with (program_position.cpp):
+                // `flock F "$1"`, `sudo -u app "$1"`, `exec -a N "$1"`, `su -s "$1"`.
+                std::vector<size_t> option_programs;
+                const size_t next = detail::wrapped_program(words, k, &option_programs);
+                for (size_t v : option_programs) {
+                    if (fed.names_program(words[v])) {
+                        return "the program " + words[k] +
+                               " runs (its option value; the value would be run as a command)";
+                    }
+                }
+                k = next;
+                continue;
+            }
             for (++k; k < words.size() &&
                       (is_option(words[k]) || words[k].find('=') != std::string::npos ||
                        words[k].find_first_not_of("0123456789.smhd") == std::string::npos);
@@ -507,48 +420,8 @@ std::string misuse(std::string_view script, const Fed& fed, int depth) {
 
 } // namespace
 
-/// The variables a script fills from fed values (`x=$N`, `local x="$1"`, `for x in "$@"`) are
-/// fed too: followed until nothing new is found.
-std::vector<std::string> copies(std::string_view script, std::vector<std::string> names,
-                                bool positional) {
-    const auto commands = detail::simple_commands(script);
-    for (bool grew = true; grew;) {
-        grew = false;
-        const Fed fed{names, positional};
-        std::vector<std::string> found;
-        for (const auto& words : commands) {
-            static const std::vector<std::string_view> declaring{"local", "declare", "typeset",
-                                                                 "export", "readonly"};
-            const bool declares = !words.empty() && std::find(declaring.begin(), declaring.end(),
-                                                              words[0]) != declaring.end();
-            for (size_t k = 0; k < words.size(); ++k) {
-                const std::string& w = words[k];
-                const size_t eq = w.find('=');
-                if ((k == 0 || declares || words[k - 1].find('=') != std::string::npos) &&
-                    eq != std::string::npos && eq > 0 && ident_start(w[0]) &&
-                    fed.expands(std::string_view(w).substr(eq + 1))) {
-                    size_t e = 0;
-                    while (e < eq && ident_char(w[e])) {
-                        ++e;
-                    }
-                    found.push_back(w.substr(0, e));
-                }
-            }
-            if (words.size() >= 3 && words[0] == "for" && words[2] == "in" &&
-                std::any_of(words.begin() + 3, words.end(),
-                            [&](const std::string& w) { return fed.expands(w); })) {
-                found.push_back(words[1]);
-            }
-        }
-        for (auto& f : found) {
-            if (std::find(names.begin(), names.end(), f) == names.end()) {
-                names.push_back(std::move(f));
-                grew = true;
-            }
-        }
-    }
-    return names;
-}
+using detail::attributed_copy;
+using detail::copies;
 
 std::string fed_value_use(std::string_view script, const std::vector<std::string>& names,
                           bool positional) {
@@ -569,6 +442,9 @@ std::string fed_value_use(std::string_view script, const std::vector<std::string
     }
     const std::vector<std::string> all = copies(script, names, positional);
     if (std::string m = misuse(script, Fed{all, positional}, 0); !m.empty()) {
+        return m;
+    }
+    if (std::string m = attributed_copy(script, all, names); !m.empty()) {
         return m;
     }
     if (!names.empty()) {

@@ -367,3 +367,164 @@ TEST_SUITE("playbook") {
                   .empty());
     }
 }
+
+namespace {
+
+struct Route {
+    const char* script;
+    bool refused;
+};
+
+// fed_value_use with the value as "$1" (`positional`) or as the environment variable N.
+void check_routes(const std::vector<Route>& routes, bool positional) {
+    const std::vector<std::string> names =
+        positional ? std::vector<std::string>{} : std::vector<std::string>{"N"};
+    for (const Route& r : routes) {
+        INFO(r.script);
+        CHECK(!playbook::fed_value_use(r.script, names, positional).empty() == r.refused);
+    }
+}
+
+} // namespace
+
+TEST_SUITE("playbook") {
+    TEST_CASE("shell text: break-it 37/07 a value after a wrapper's options is its program") {
+        // The wrapper grammar of argv arrays (program_position.cpp) read in shell text too.
+        check_routes({{"flock /tmp/l \"$1\"", true},
+                      {"flock -w 5 /tmp/l \"$1\"", true},
+                      {"flock /tmp/l echo \"$1\"", false},
+                      {"chroot / \"$1\"", true},
+                      {"chroot --userspec=app / \"$1\"", true},
+                      {"chroot / echo \"$1\"", false},
+                      {"xargs -a /tmp/list \"$1\"", true},
+                      {"xargs -a /tmp/list echo \"$1\"", false},
+                      {"runuser -u root -- \"$1\"", true},
+                      {"runuser -u root -- echo \"$1\"", false},
+                      {"sudo -u app \"$1\"", true},
+                      {"sudo -u app echo \"$1\"", false},
+                      {"timeout 5 sudo -u app \"$1\"", true},
+                      {"exec -a worker \"$1\"", true},
+                      {"exec -a worker /bin/echo \"$1\"", false},
+                      {"exec -c \"$1\"", true},
+                      {"jobs -x \"$1\"", true},
+                      {"jobs -l; echo \"$1\"", false},
+                      {"noglob \"$1\"", true},
+                      {"nocorrect \"$1\"", true},
+                      {"- \"$1\"", true},
+                      {"noglob echo \"$1\"", false},
+                      {"su root -s \"$1\" -c true", true},
+                      {"su root --shell=\"$1\" -c true", true},
+                      {"runuser -s \"$1\" -u root true", true},
+                      {"su root -s /bin/sh -c 'echo \"$0\"' \"$1\"", false}},
+                     true);
+        check_routes({{"sudo -u app \"$N\"", true}, {"sudo -u app echo \"$N\"", false}}, false);
+    }
+
+    TEST_CASE("argv: su and runuser -s name the program that runs") {
+        for (const std::string argv :
+             {"[\"su\", \"root\", \"-s\", \"{{v}}\", \"-c\", \"true\"]",
+              "[\"su\", \"root\", \"-s{{v}}\"]",
+              "[\"runuser\", \"-s\", \"{{v}}\", \"-u\", \"root\", \"x\"]"}) {
+            INFO(argv);
+            const auto d = diagnostics_of("argv = " + argv);
+            REQUIRE(d.size() == 1);
+            CHECK(d[0].problem.find("is the program to run") != std::string::npos);
+        }
+        for (const std::string argv : {"[\"su\", \"root\", \"-s\", \"/bin/sh\", \"-c\", \"true\"]",
+                                       "[\"runuser\", \"-u\", \"root\", \"echo\", \"{{v}}\"]"}) {
+            INFO(argv);
+            CHECK(diagnostics_of("argv = " + argv).empty());
+        }
+    }
+}
+
+TEST_SUITE("playbook") {
+    TEST_CASE("shell text: break-it 37/04 a program read from standard input is code") {
+        const std::vector<Route> routes{
+            {"printf '%s\\n' \"$1\" | awk -f /dev/stdin", true},
+            {"printf '%s\\n' \"$1\" | awk -f -", true},
+            {"printf '%s\\n' \"$1\" | gawk --file=/dev/fd/0", true},
+            {"awk -f <(printf '%s' \"$1\") /etc/hostname", true},
+            {"printf '%s\\n' \"$1\" | sed -f /dev/stdin /etc/hostname", true},
+            {"printf '%s\\n' \"$1\" | sed -f- /etc/hostname", true},
+            {"printf '%s\\n' \"$1\" | jq -n -f /dev/stdin", true},
+            {"printf '%s\\n' \"$1\" | make -f -", true},
+            {"printf '%s\\n' \"$1\" | gdb -batch -x /dev/stdin", true},
+            {"printf '%s\\n' \"$1\" | gdb -q", true},
+            {"printf '%s\\n' \"$1\" | vim -s /dev/stdin f", true},
+            {"printf '%s\\n' \"$1\" | ed -s /etc/hostname", true},
+            {"printf '%s\\n' \"$1\" | ex /etc/hostname", true},
+            {"printf '%s\\n' \"$1\" | dc", true},
+            {"printf '%s\\n' \"$1\" | m4", true},
+            {"printf '%s\\n' \"$1\" | su", true},
+            {"printf '%s\\n' \"$1\" | su app", true},
+            {"printf '%s\\n' \"$1\" | runuser -u app", true},
+            {"printf '%s\\n' \"$1\" | sudo -s", true},
+            {"printf '%s\\n' \"$1\" | sudo -u app -i", true},
+            {"printf '%s\\n' \"$1\" | doas -s", true},
+            // Harmless siblings: the program comes from the command line or a fixed file.
+            {"printf '%s\\n' \"$1\" | awk '{print $1}'", false},
+            {"printf '%s\\n' \"$1\" | awk -f /opt/prog.awk", false},
+            {"printf '%s\\n' \"$1\" | sed 's/a/b/'", false},
+            {"printf '%s\\n' \"$1\" | sed -f /opt/edit.sed", false},
+            {"printf '%s\\n' \"$1\" | jq -R .", false},
+            {"printf '%s\\n' \"$1\" | make -f Makefile check", false},
+            {"printf '%s\\n' \"$1\" | gdb -batch -x /opt/cmds.gdb prog", false},
+            {"printf '%s\\n' \"$1\" | dc -e '2 3 + p'", false},
+            {"printf '%s\\n' \"$1\" | m4 /opt/defs.m4", false},
+            {"printf '%s\\n' \"$1\" | su app -c 'cat > /tmp/x'", false},
+            {"printf '%s\\n' \"$1\" | runuser -u app -- cat", false},
+            {"printf '%s\\n' \"$1\" | sudo -u app tee /tmp/x", false},
+        };
+        for (const Route& r : routes) {
+            INFO(r.script);
+            CHECK(playbook::stdin_code_reader(r.script).empty() != r.refused);
+            // Through the loader, the value as "$1" of bash -c.
+            bool plain = false;
+            const auto d =
+                diagnostics_of("argv = [\"bash\", \"-c\", " + toml_string(r.script, plain) +
+                               ", \"rollback\", \"{{v}}\"]");
+            CHECK(d.empty() != r.refused);
+        }
+    }
+}
+
+TEST_SUITE("playbook") {
+    TEST_CASE("shell text: break-it 37/03 re-evaluation and copies the analysis follows") {
+        check_routes({{"declare -i n; n=\"$1\"", true},
+                      {"typeset -i n; n=\"$1\"", true},
+                      {"declare -gi n; n=\"$1\"", true},
+                      {"f() { local -i n; n=$1; }; f \"$1\"", true},
+                      {"integer n; n=\"$1\"", true},
+                      {"declare -i total=0; total+=\"$1\"", true},
+                      {"r=\"$1\"; declare -i n=r", true},
+                      {"history -s \"$1\"; fc -s", true},
+                      {"printf -v BASH_ENV '%s' \"$1\"; export BASH_ENV; bash -c true", true},
+                      {": \"${BASH_ENV:=$1}\"; export BASH_ENV", true},
+                      {"declare -n ref=BASH_ENV; ref=\"$1\"", true},
+                      {"major=$(echo \"$1\" | cut -d. -f1); if (( major >= 2 )); then :; fi", true},
+                      {"major=`echo \"$1\"`; (( major > 1 ))", true},
+                      {"printf -v n '%s' \"$1\"; (( n > 1 ))", true},
+                      {": \"${n:=$1}\"; (( n > 1 ))", true},
+                      {": \"${n=$1}\"; (( n > 1 ))", true},
+                      {"for n; do (( n > 1 )); done", true},
+                      {"select n; do (( n > 1 )); done", true},
+                      // Harmless siblings: the same copies used as words, attributes on others.
+                      {"declare -i n; n=5; echo \"$1\"", false},
+                      {"declare -i total=0; total+=1; echo \"$1\" \"$total\"", false},
+                      {"r=\"$1\"; declare -i n=5; echo \"$r\"", false},
+                      {"history -c; echo \"$1\"", false},
+                      {"printf -v msg 'release %s' \"$1\"; echo \"$msg\"", false},
+                      {"major=$(echo \"$1\" | cut -d. -f1); echo \"$major\"", false},
+                      {"major=$(date +%s); (( major > 1 )); echo \"$1\"", false},
+                      {": \"${n:=$1}\"; echo \"$n\"", false},
+                      {"for n; do echo \"$n\"; done", false},
+                      {"declare -n ref=other; ref=5; echo \"$1\"", false}},
+                     true);
+        check_routes({{"x=\"$N\"; y=x; (( y > 1 ))", true},
+                      {"check() { local v=$1; (( v > 1 )); }; check \"$N\"", true},
+                      {"x=\"$N\"; y=x; echo \"$y\" \"$x\"", false},
+                      {"check() { local v=$1; echo \"$v\"; }; check \"$N\"", false}},
+                     false);
+    }
+}
