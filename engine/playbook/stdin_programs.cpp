@@ -53,7 +53,8 @@ std::string program_from_stdin(const std::vector<std::string>& words, size_t j,
     const auto file_option = [&](std::string_view letters, std::vector<std::string_view> longs) {
         for (size_t i = j + 1; i < words.size(); ++i) {
             const std::string& a = words[i];
-            const std::string_view next = i + 1 < words.size() ? words[i + 1] : "";
+            const std::string_view next =
+                i + 1 < words.size() ? std::string_view(words[i + 1]) : std::string_view();
             for (std::string_view l : longs) {
                 if ((a == l && is_stdin_path(next)) ||
                     (a.starts_with(l) && a.size() > l.size() && a[l.size()] == '=' &&
