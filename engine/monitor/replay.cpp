@@ -307,8 +307,7 @@ FileReplayResult FileReplayer::finish() {
         const int64_t bound_ms =
             ms_of(span_from) + (k_max_ticks - 2) * m_interval.count() - m_lateness.count();
         const int64_t end_ms =
-            std::max(ms_of(*m_newest),
-                     std::min(bound_ms, ms_of(*m_newest) + m_tail_s * 1000));
+            std::max(ms_of(*m_newest), std::min(bound_ms, ms_of(*m_newest) + m_tail_s * 1000));
         const util::SystemTime end{util::Millis(end_ms)};
         const auto step = std::chrono::seconds(m_interval_s);
         for (auto t = *m_newest + step; t <= end; t += step) {
