@@ -87,7 +87,12 @@ TEST_SUITE("journal") {
                                       "leftover_databases_not_checked", "awaiting_approval"}) {
                 o.erase(extra);
             }
-            CHECK(boost::json::serialize(report::status_json(s, ctx)) == boost::json::serialize(o));
+            auto now = report::status_json(s, ctx);
+            // Newer than these journals: the checks a person forced past (none here).
+            REQUIRE(now.contains("not_verified"));
+            CHECK(now.at("not_verified").as_array().empty());
+            now.erase("not_verified");
+            CHECK(boost::json::serialize(now) == boost::json::serialize(o));
             // Written by `rollback report RUN_ID` of that engine.
             CHECK(without_path(report::format_report(j, s, ctx)) ==
                   without_path(util::read_file(fixture(name + ".report.txt"))));
