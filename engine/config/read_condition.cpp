@@ -359,19 +359,14 @@ void read_condition(TomlReader& rd, const toml::table& t, size_t index, Config& 
         }
         c.min_requests = static_cast<uint64_t>(*n);
     }
-    if (signal_ok && decision::is_request_signal(c.signal) && !t.contains("min_requests") &&
+    if (signal_ok && c.signal == Signal::error_rate && !t.contains("min_requests") &&
         cfg.sources.at(c.source).kind == SourceKind::access_log) {
-        // One 5xx on a quiet site is an error rate of 1, one slow request its p95
-        // (docs/decision.md, "Counting", "Partial windows").
-        cfg.warnings.push_back(
-            {rd.key_where(t, "signal"), std::string(subject),
-             c.signal == Signal::error_rate
-                 ? "an error rate without \"min_requests\": a window with one request, a 500, "
-                   "is an error rate of 1"
-                 : "a latency percentile without \"min_requests\": a window with one request, "
-                   "a slow one (a cold start), is its percentile",
-             "set the fewest requests it may be judged on, e.g. min_requests = 100 (fewer: "
-             "insufficient_sample)"});
+        // One 5xx on a quiet site is an error rate of 1 (docs/decision.md, "Counting").
+        cfg.warnings.push_back({rd.key_where(t, "signal"), std::string(subject),
+                                "an error rate without \"min_requests\": a window with one "
+                                "request, a 500, is an error rate of 1",
+                                "set the fewest requests a rate may be judged on, e.g. "
+                                "min_requests = 100 (fewer: insufficient_sample)"});
     }
     if (auto d = rd.get_duration(t, "resolve_after", subject)) {
         c.resolve_after = *d;

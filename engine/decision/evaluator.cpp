@@ -30,7 +30,7 @@ Evaluator::Evaluator(std::vector<ConditionSpec> conditions, DecisionPolicy polic
         auto it = std::find_if(m->series.begin(), m->series.end(),
                                [&](const Series& s) { return s.name == sp.source; });
         if (it == m->series.end()) {
-            m->series.push_back(Series{sp.source, {}, 0, false, {}, Millis(0), std::nullopt});
+            m->series.push_back(Series{sp.source, {}, 0, false, {}, Millis(0)});
             it = m->series.end() - 1;
         }
         CondState c;
@@ -61,19 +61,12 @@ bool Evaluator::add_sample(const std::string& source, Sample sample) {
         if (se.any && sample.time <= se.last) {
             return false; // duplicate or late
         }
-        if (!se.any && sample.kind == SampleKind::requests) {
-            se.first_requests = sample.time;
-        }
         se.any = true;
         se.last = sample.time;
         se.samples.push_back(std::move(sample));
         return true;
     }
     return false;
-}
-
-void Evaluator::input_ends(SystemTime t) {
-    m->input_end = t;
 }
 
 void Evaluator::deployed(SystemTime time, std::string release, std::optional<SystemTime> known_at) {

@@ -65,10 +65,6 @@ class Evaluator {
     /// the same time as the previous one is a duplicate and ignored (idempotent redelivery); an
     /// older one is late and ignored. Returns false when ignored. Unknown sources are ignored.
     bool add_sample(const std::string& source, Sample sample);
-    /// A replay: the input's samples end at `t` (the quiet samples after it are the replay's
-    /// own, not data): a `request_count below` window that reaches past it is not judged
-    /// (docs/decision.md, "The end of a replay"). The live monitor never calls it.
-    void input_ends(SystemTime t);
 
     /// A deploy marker: `release` is current from `time` on. The current release's summary goes
     /// into the baseline book; before_deploy baselines are computed from the samples before `time`

@@ -34,8 +34,7 @@ struct Series {
     uint64_t base_seq = 0; ///< sequence number of samples.front()
     bool any = false;
     SystemTime last;
-    Millis retention{0};                      ///< how far back before_deploy baselines need samples
-    std::optional<SystemTime> first_requests; ///< the first sample's time, when of requests
+    Millis retention{0}; ///< how far back before_deploy baselines need samples
 
     uint64_t end_seq() const { return base_seq + samples.size(); }
     const Sample& at(uint64_t seq) const { return samples[seq - base_seq]; }
@@ -54,7 +53,6 @@ struct Observation {
     /// The window is empty because a new release's deploy lies in it and no sample of that
     /// release is in yet (docs/decision.md "A new release is judged on its own samples").
     bool before_release = false;
-    bool partial = false; ///< a window clipped to too little of `window` (not enough data yet)
 };
 
 inline bool valid_kind(SampleKind k) {
@@ -226,7 +224,6 @@ struct Evaluator::Impl {
     /// The resumed memory's evaluated_until (what the previous monitor judged up to), and the
     /// last live tick of this one.
     std::optional<SystemTime> resumed_until, evaluated_until;
-    std::optional<SystemTime> input_end; ///< a replay's input ends here (Evaluator::input_ends)
 
     // window.cpp
     void consume(CondState& c, const Sample& s);
@@ -246,7 +243,6 @@ struct Evaluator::Impl {
     /// the running release's deploy lies in it, the start of the release's first sample
     /// interval (an access log's first bucket that began at or after the deploy).
     SystemTime window_start(const CondState& c, SystemTime at) const;
-    SystemTime covered_from(const CondState& c, SystemTime at) const;
     // The signal over the current window.
     Observation observe(const CondState& c, SystemTime now) const;
 

@@ -125,14 +125,13 @@ ConditionRecord Evaluator::Impl::evaluate_condition(CondState& c, SystemTime now
     // by on_insufficient_sample, never an automatic trigger; break-it 29/04).
     const bool heard = o.missing == Missing::insufficient_sample &&
                        (!c.last_breach_line || c.line_seq != c.last_breach_line);
-    const bool silent = o.missing != Missing::none && !no_baseline && !o.before_release &&
-                        !o.partial && !heard && run_open && is_silence(o.missing) &&
-                        silence_unlikely(c, now);
-    if (o.before_release || o.partial) {
-        // Nothing (or too little) of the new release, or of the log, is in the window yet: not
-        // a gap, not silence, nothing to page or act on, whatever the policies say.
+    const bool silent = o.missing != Missing::none && !no_baseline && !o.before_release && !heard &&
+                        run_open && is_silence(o.missing) && silence_unlikely(c, now);
+    if (o.before_release) {
+        // Nothing of the new release is in the window yet: not a gap, not silence, nothing to
+        // page or act on, whatever on_no_data says.
         r.policy = Policy::ignore;
-        r.policy_origin = o.before_release ? "deploy" : "partial window";
+        r.policy_origin = "deploy";
         outcome = Outcome::missed;
     } else if (o.missing != Missing::none) {
         auto [p, expl] = missing_policy(c, o, silent);

@@ -78,15 +78,6 @@ SystemTime Evaluator::Impl::window_start(const CondState& c, SystemTime at) cons
     return std::max(start, first);
 }
 
-SystemTime Evaluator::Impl::covered_from(const CondState& c, SystemTime at) const {
-    SystemTime from = window_start(c, at);
-    const Series& se = series[c.series];
-    if (se.first_requests) { // an access log: nothing is known before its first bucket began
-        from = std::max(from, *se.first_requests - c.spec.bucket);
-    }
-    return from;
-}
-
 void Evaluator::Impl::prune(Series& se, SystemTime now, size_t index) {
     uint64_t keep_from = se.end_seq();
     SystemTime keep_time = now - se.retention;
@@ -210,50 +201,13 @@ Observation Evaluator::Impl::observe(const CondState& c, SystemTime now) const {
         return o;
     }
     o.requests = c.w_count;
-    // A window clipped at a deploy marker or at the log's first sample covers only part of
-    // `window` (docs/decision.md, "Partial windows"): a count below N needs the whole window,
-    // a ratio or a percentile at least half of it — not enough data yet, never a breach.
-    const SystemTime from = covered_from(c, now);
-    const bool clipped = from > now - c.spec.window;
-    const auto partial = [&](const char* needs) {
-        o.missing = Missing::insufficient_sample;
-        o.partial = true;
-        o.value.reset();
-        // Not judged, so not used up: its lines are evidence at the first whole-enough window
-        // that holds them (a burst of 500s at a log's start, then a crash, is acted on).
-        o.evidence_seq.reset();
-        o.detail = "partial window: it covers " + describe_duration(now - from) + " of " +
-                   c.window_text + " (since " + util::format_time(from) +
-                   (release_since && from == window_start(c, now)
-                        ? ", the deploy of release " + (release.empty() ? "?" : release)
-                        : ", the source's first sample") +
-                   "); " + needs;
-    };
     if (sig == Signal::request_count) {
         o.value = static_cast<double>(c.w_count);
-        if (c.spec.below && input_end && now > *input_end) {
-            // The replay's quiet after the input's end is no data, not zero traffic.
-            partial("");
-            o.detail = "the replayed input ends at " + util::format_time(*input_end) +
-                       ": the quiet after it is no data, not zero requests (a count below a "
-                       "threshold is not judged past it)";
-        } else if (clipped && c.spec.below) {
-            partial("a count below a threshold is judged over the whole window");
-        }
         return o;
     }
     if (c.w_count == 0) {
         o.missing = Missing::no_traffic;
         o.detail = "no requests in the last " + c.window_text;
-        return o;
-    }
-    // A ratio or a percentile over lines rests on its newest line: a quiet bucket brings no new
-    // evidence (the same 500 is not judged again at every quiet tick), nor does a line leaving
-    // the window — also when the window holds too few requests to judge (break-it 36/03). The
-    // window holds a line (w_count > 0), so line_seq is in it.
-    o.evidence_seq = c.line_seq;
-    if (clipped && 2 * (now - from) < c.spec.window) {
-        partial("a ratio or a percentile is judged over at least half of the window");
         return o;
     }
     if (c.w_count < c.spec.min_requests) {
@@ -263,6 +217,10 @@ Observation Evaluator::Impl::observe(const CondState& c, SystemTime now) const {
                    std::to_string(c.spec.min_requests);
         return o;
     }
+    // A ratio or a percentile over lines rests on its newest line: a quiet bucket brings no new
+    // evidence (the same 500 is not judged again at every quiet tick), nor does a line leaving
+    // the window. The window holds a line (w_count > 0), so line_seq is in it.
+    o.evidence_seq = c.line_seq;
     if (sig == Signal::error_rate) {
         o.value = static_cast<double>(c.w_errors) / static_cast<double>(c.w_count);
         if (c.w_errors > 0 && latest.kind == SampleKind::probe) {

@@ -269,7 +269,7 @@ const sources::FileStats& FileReplayer::read() {
     m_cpu_started = std::clock();
     m_in = sources::stream_samples(
         m_r.file, m_format, m_interval_s, m_lateness.count() / 1000, m_read_from, m_r.to,
-        max_samples, m_r.samples_only ? m_tail_s : 0, [this](decision::Sample s) {
+        max_samples, m_tail_s, [this](decision::Sample s) {
             if (!m_oldest) {
                 m_oldest = s.time;
                 if (m_r.to) {
@@ -296,25 +296,6 @@ const sources::FileStats& FileReplayer::read() {
 }
 
 FileReplayResult FileReplayer::finish() {
-    if (m_newest && !m_r.to && m_tail_s > 0) {
-        // The quiet after an access log's last line (docs/decision.md, "The end of a replay"):
-        // made here, not by the reader, so that the lines' span guard never counts it and the
-        // evaluator knows where the input ends (a count below N is not judged past it). At most
-        // k_max_ticks evaluations in all: a huge window's tail is cut, not refused.
-        m_ev->input_ends(*m_newest);
-        const auto span_from = m_r.from.value_or(m_oldest.value_or(*m_newest));
-        // In milliseconds: k_max_ticks intervals of an hour overflow nanoseconds.
-        const int64_t bound_ms =
-            ms_of(span_from) + (k_max_ticks - 2) * m_interval.count() - m_lateness.count();
-        const int64_t end_ms =
-            std::max(ms_of(*m_newest), std::min(bound_ms, ms_of(*m_newest) + m_tail_s * 1000));
-        const util::SystemTime end{util::Millis(end_ms)};
-        const auto step = std::chrono::seconds(m_interval_s);
-        for (auto t = *m_newest + step; t <= end; t += step) {
-            m_newest = t;
-            m_loop->add(decision::Sample::make_requests(t, 0, 0));
-        }
-    }
     if (m_newest) {
         // The last samples are judged once they are final, as the live monitor judges them: up
         // to the first tick at or after the newest sample (an access log's: the quiet intervals

@@ -75,18 +75,8 @@ json::value run_case(const json::object& c, const std::filesystem::path& dir) {
         is_log ? monitor::silence_tail(conds, cfg.interval, src.interval).count() / 1000 : 0;
     sources::FileSamples in = sources::read_samples(
         file, is_log ? src.format : "combined_request_time", interval_s, lateness.count() / 1000,
-        std::nullopt, std::nullopt, sources::k_max_replay_samples);
+        std::nullopt, std::nullopt, sources::k_max_replay_samples, tail_s);
     decision::Evaluator ev(conds, cfg.decision);
-    if (tail_s > 0 && !in.samples.empty()) {
-        // As monitor::FileReplayer::finish: the evaluator knows where the input ends, and the
-        // quiet after it is made here, one empty interval after another.
-        const util::SystemTime newest = in.samples.back().time;
-        ev.input_ends(newest);
-        const auto step = std::chrono::seconds(interval_s);
-        for (auto t = newest + step; t <= newest + std::chrono::seconds(tail_s); t += step) {
-            in.samples.push_back(decision::Sample::make_requests(t, 0, 0));
-        }
-    }
     std::vector<Event> events;
     for (const auto& e : c.at("events").as_array()) {
         const auto& a = e.as_array();

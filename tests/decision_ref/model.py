@@ -152,7 +152,6 @@ class Data:
         self.is_log = is_log
         if is_log:
             self._read_log(text, source_interval, max_lateness)
-            self.input_end = self.last  # the last line's bucket: the input ends there
             if self.last is not None:
                 # docs/decision.md, "The end of a replay": the quiet buckets after the last line,
                 # up to `tail` after its bucket, are samples of zero requests
@@ -346,33 +345,15 @@ def observe(c, data, now, release_since=None):
     t = newest[0]
     if c.signal == "value":
         return newest[1], "none", None, None, t
-    # docs/decision.md "Partial windows": the window covers from the deploy (a log: the start of
-    # the first bucket that began at or after it) or from the start of the log's first bucket,
-    # whichever is later, when that is inside (end - window, end]
-    covered = end - c.window
-    if release_since is not None:
-        covered = max(covered, -(-release_since // data.iv) * data.iv if data.is_log
-                      else release_since)
-    if data.is_log:
-        covered = max(covered, data.first - data.iv)
-    clipped = covered > end - c.window
     if c.signal == "request_count":
-        # a count below N: over the whole window only, never past the input's end (the
-        # replay's quiet tail is no data)
-        if c.below is not None and (clipped or (data.is_log and end > data.input_end)):
-            return None, "partial", requests, late, None  # not judged: not used up
         return float(requests), "none", requests, late, t  # zero requests is its value
     if requests == 0:
         return None, "no_traffic", requests, late, t
     if c.signal == "error_rate":
-        # a ratio over lines rests on its newest line: a quiet bucket is no new evidence, also
-        # when the window holds too few requests to judge
-        line = data.newest_line(start, end)
-        if clipped and 2 * (end - covered) < c.window:  # at least half of the window
-            return None, "partial", requests, late, None  # not judged: not used up
         if requests < c.min_requests:
-            return None, "insufficient_sample", requests, late, line
-        return errs / requests, "none", requests, late, line
+            return None, "insufficient_sample", requests, late, t
+        # a ratio over lines rests on its newest line: a quiet bucket is no new evidence
+        return errs / requests, "none", requests, late, data.newest_line(start, end)
     return float(requests), "none", requests, late, t
 
 
@@ -465,11 +446,9 @@ def run(case):
             observed, missing, requests, late, newest = observe(c, data, now, release_since)
             policy = None
             silence = False
-            fresh = missing in ("before_release", "partial")  # not enough data yet: ignored
-            if missing == "before_release":
+            fresh = missing == "before_release"  # nothing of the new release yet: ignored
+            if fresh:
                 missing = "no_data"
-            elif missing == "partial":
-                missing = "insufficient_sample"
             # A sample (a CSV row, a log bucket) counts once, at the first tick whose window
             # holds it: a later tick with no newer sample in its window holds.
             held = newest is not None and newest == st.judged
