@@ -6,15 +6,24 @@
 namespace rollback::test {
 
 exec::Outcome FakeProcessRunner::run(const exec::Command& cmd) {
-    calls.push_back(cmd);
+    // A step on hosts calls this from one thread per host: `calls` grew from several threads at
+    // once (a heap corruption seen once in the full unit suite).
     exec::Outcome outcome;
-    if (responder) {
+    bool respond = false;
+    {
+        std::lock_guard lock(m_mutex);
+        calls.push_back(cmd);
+        if (responder) {
+            respond = true; // called below, outside the lock (not copied: its state is its own)
+        } else if (auto it = cmd.argv.empty() ? outcomes.end() : outcomes.find(cmd.argv[0]);
+                   it != outcomes.end()) {
+            outcome = it->second;
+        } else {
+            outcome = default_outcome;
+        }
+    }
+    if (respond) {
         outcome = responder(cmd);
-    } else if (auto it = cmd.argv.empty() ? outcomes.end() : outcomes.find(cmd.argv[0]);
-               it != outcomes.end()) {
-        outcome = it->second;
-    } else {
-        outcome = default_outcome;
     }
     // Keep the invariants the real runner guarantees, so callers can rely on them in tests.
     outcome.stdout_bytes = std::max(outcome.stdout_bytes, outcome.stdout_tail.size());

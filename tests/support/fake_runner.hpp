@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <map>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -15,7 +16,9 @@ namespace rollback::test {
 
 /// Answers in this order: `responder` if set, else `outcomes[argv[0]]`, else `default_outcome`
 /// (exit 0, empty output). Output in the answer is also passed to Command::on_output.
-/// Not thread-safe: tests of parallel steps must use a responder that locks.
+/// Safe to call from several threads (steps on hosts run in parallel): recording a call and
+/// choosing its answer are serialized; a `responder` is called outside that lock, so one that
+/// keeps state of its own must lock it. Read `calls` once the runs are over.
 class FakeProcessRunner : public exec::ProcessRunner {
   public:
     exec::Outcome run(const exec::Command& cmd) override;
@@ -32,6 +35,9 @@ class FakeProcessRunner : public exec::ProcessRunner {
 
     /// The argv[0] of every call, in order (for short assertions).
     std::vector<std::string> programs() const;
+
+  private:
+    std::mutex m_mutex; ///< guards calls, outcomes and default_outcome while runs are going
 };
 
 } // namespace rollback::test

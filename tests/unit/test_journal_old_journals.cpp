@@ -91,8 +91,13 @@ TEST_SUITE("journal") {
             // Newer than these journals: the checks a person forced past (none here).
             REQUIRE(now.contains("not_verified"));
             CHECK(now.at("not_verified").as_array().empty());
-            now.erase("not_verified");
-            CHECK(boost::json::serialize(now) == boost::json::serialize(o));
+            boost::json::object kept; // in order: object::erase moves the last member
+            for (const auto& member : now) {
+                if (member.key() != "not_verified") {
+                    kept.emplace(member.key(), member.value());
+                }
+            }
+            CHECK(boost::json::serialize(kept) == boost::json::serialize(o));
             // Written by `rollback report RUN_ID` of that engine.
             CHECK(without_path(report::format_report(j, s, ctx)) ==
                   without_path(util::read_file(fixture(name + ".report.txt"))));

@@ -18,6 +18,7 @@
 #include <doctest/doctest.h>
 #include <fstream>
 #include <functional>
+#include <mutex>
 #include <sstream>
 
 using namespace rollback;
@@ -542,6 +543,7 @@ struct FakeFleet {
     std::function<int(const std::string&, const std::string&)> exit_of =
         [](const std::string&, const std::string&) { return 0; };
     std::vector<std::string> ran;
+    std::mutex ran_mutex; ///< the hosts of a batch answer from threads of their own
     test::FakeProcessRunner runner;
 
     FakeFleet() {
@@ -563,7 +565,10 @@ struct FakeFleet {
                     program = line.substr(2); // plain names: no octal escapes to undo
                 }
             }
-            ran.push_back(program + "@" + address);
+            {
+                std::lock_guard lock(ran_mutex);
+                ran.push_back(program + "@" + address);
+            }
             const std::string m = "@rollback-remote:" + nonce + " ";
             return test::FakeProcessRunner::exited(
                 0, "",
