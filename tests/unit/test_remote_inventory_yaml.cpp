@@ -49,17 +49,8 @@ std::string ini_value(const std::string& v) {
         return v;
     }
     const std::string text = !v.empty() && (v[0] == '\'' || v[0] == '"') ? python_literal(v) : v;
-    if (text.find('\'') == std::string::npos) {
-        return "'" + text + "'";
-    }
-    std::string out = "\"";
-    for (char c : text) {
-        if (c == '"' || c == '\\') {
-            out += '\\';
-        }
-        out += c;
-    }
-    return out + "\"";
+    // In double quotes the shell-like words escape " and \ as a Python literal does.
+    return text.find('\'') == std::string::npos ? "'" + text + "'" : python_literal(text);
 }
 
 // A [group:vars] value (the rest of the line, stripped, then _parse_value).
