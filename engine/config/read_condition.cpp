@@ -277,6 +277,14 @@ void read_condition(TomlReader& rd, const toml::table& t, size_t index, Config& 
         } else if (auto v = n->value<double>(); v && n->is_number()) {
             c.baseline = decision::BaselineKind::fixed;
             c.baseline_value = *v;
+            if (!(*v > 0)) {
+                // observed > ratio × baseline: over a baseline at or below 0 the ratio turns
+                // the rule around (1.5 × -10 = -15 is "better" than -10).
+                rd.error(rd.where(*n), subject,
+                         "key \"baseline\": " + decision::format_number(*v) +
+                             " — a ratio to a baseline at or below 0 is meaningless",
+                         "compare with a threshold instead: above = ... or below = ...");
+            }
         } else {
             rd.type_error(*n, "baseline", subject,
                           "\"previous_release\", \"before_deploy\" or a number");
@@ -359,14 +367,20 @@ void read_condition(TomlReader& rd, const toml::table& t, size_t index, Config& 
         }
         c.min_requests = static_cast<uint64_t>(*n);
     }
-    if (signal_ok && c.signal == Signal::error_rate && !t.contains("min_requests") &&
-        cfg.sources.at(c.source).kind == SourceKind::access_log) {
-        // One 5xx on a quiet site is an error rate of 1 (docs/decision.md, "Counting").
-        cfg.warnings.push_back({rd.key_where(t, "signal"), std::string(subject),
-                                "an error rate without \"min_requests\": a window with one "
-                                "request, a 500, is an error rate of 1",
-                                "set the fewest requests a rate may be judged on, e.g. "
-                                "min_requests = 100 (fewer: insufficient_sample)"});
+    if (signal_ok && decision::is_request_signal(c.signal) && c.signal != Signal::request_count &&
+        !t.contains("min_requests") && cfg.sources.at(c.source).kind == SourceKind::access_log) {
+        // One 5xx on a quiet site is an error rate of 1; the p95 of a release's first three
+        // requests (a cold cache) is its slowest (docs/decision.md, "Counting").
+        const bool rate = c.signal == Signal::error_rate;
+        cfg.warnings.push_back(
+            {rd.key_where(t, "signal"), std::string(subject),
+             rate ? "an error rate without \"min_requests\": a window with one request, a 500, "
+                    "is an error rate of 1"
+                  : "a latency percentile without \"min_requests\": the p95 of a window with "
+                    "a few requests (a new release's first ones, a cold cache) is the slowest "
+                    "of them",
+             std::string("set the fewest requests a ") + (rate ? "rate" : "percentile") +
+                 " may be judged on, e.g. min_requests = 100 (fewer: insufficient_sample)"});
     }
     if (auto d = rd.get_duration(t, "resolve_after", subject)) {
         c.resolve_after = *d;

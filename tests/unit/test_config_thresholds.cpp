@@ -108,4 +108,40 @@ TEST_SUITE("config") {
                           "r.toml", "/d")
                 .warnings.empty());
     }
+
+    TEST_CASE("a fixed baseline at or below 0 is a located error") {
+        // Break-it round 36, finding 02: observed > ratio × baseline turns around under 0.
+        for (const char* b : {"-10", "0", "-0.5", "0.0"}) {
+            CAPTURE(b);
+            std::string d = diagnostics_of(k_base +
+                                           "signal = \"v.value\"\nabove_baseline = "
+                                           "1.5\nbaseline = " +
+                                           b + "\n");
+            CHECK(d.find("15:12: key \"baseline\"") == 0);
+            CHECK(d.find("at or below 0 is meaningless") != std::string::npos);
+        }
+        CHECK(
+            diagnostics_of(k_base + "signal = \"v.value\"\nabove_baseline = 1.5\nbaseline = 0.1\n")
+                .empty());
+    }
+
+    TEST_CASE("an access-log latency percentile without min_requests is a warning") {
+        // Break-it round 36, finding 07: the p95 of a release's first three requests (a cold
+        // cache) is the slowest of them.
+        for (const char* sig : {"latency_p50", "latency_p95", "latency_p99"}) {
+            CAPTURE(sig);
+            auto c = config::parse(k_base + "signal = \"web." + sig + "\"\nabove = \"500ms\"\n",
+                                   "r.toml", "/d");
+            REQUIRE(c.warnings.size() == 1);
+            CHECK(c.warnings[0].problem.find("latency percentile without \"min_requests\"") !=
+                  std::string::npos);
+            CHECK(config::parse(k_base + "signal = \"web." + sig +
+                                    "\"\nabove = \"500ms\"\nmin_requests = 50\n",
+                                "r.toml", "/d")
+                      .warnings.empty());
+        }
+        // A count has no min_requests: no warning.
+        CHECK(config::parse(k_base + "signal = \"web.request_count\"\nbelow = 10\n", "r.toml", "/d")
+                  .warnings.empty());
+    }
 }
