@@ -30,7 +30,7 @@ Evaluator::Evaluator(std::vector<ConditionSpec> conditions, DecisionPolicy polic
         auto it = std::find_if(m->series.begin(), m->series.end(),
                                [&](const Series& s) { return s.name == sp.source; });
         if (it == m->series.end()) {
-            m->series.push_back(Series{sp.source, {}, 0, false, {}, Millis(0)});
+            m->series.push_back(Series{sp.source, {}, 0, false, {}, Millis(0), std::nullopt});
             it = m->series.end() - 1;
         }
         CondState c;
@@ -63,10 +63,18 @@ bool Evaluator::add_sample(const std::string& source, Sample sample) {
         }
         se.any = true;
         se.last = sample.time;
+        if (!se.first_observed &&
+            (sample.kind == SampleKind::requests || sample.kind == SampleKind::probe)) {
+            se.first_observed = sample.time;
+        }
         se.samples.push_back(std::move(sample));
         return true;
     }
     return false;
+}
+
+void Evaluator::input_ends(SystemTime time) {
+    m->input_end = time;
 }
 
 void Evaluator::deployed(SystemTime time, std::string release, std::optional<SystemTime> known_at) {

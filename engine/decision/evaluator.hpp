@@ -66,6 +66,13 @@ class Evaluator {
     /// older one is late and ignored. Returns false when ignored. Unknown sources are ignored.
     bool add_sample(const std::string& source, Sample sample);
 
+    /// A replay's input ends at `time` (the end of an access log's last interval that held a
+    /// line): the quiet intervals the replay makes after it, for the silence after a breach, are
+    /// not observed traffic, so a `request_count below` window that reaches past `time` is not
+    /// judged (insufficient_sample; docs/decision.md "The end of a replay"). The live monitor
+    /// never calls it: its quiet intervals are observed.
+    void input_ends(SystemTime time);
+
     /// A deploy marker: `release` is current from `time` on. The current release's summary goes
     /// into the baseline book; before_deploy baselines are computed from the samples before `time`
     /// at the first tick at or after it. `known_at`: when the marker was recorded, if later than

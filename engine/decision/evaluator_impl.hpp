@@ -35,6 +35,9 @@ struct Series {
     bool any = false;
     SystemTime last;
     Millis retention{0}; ///< how far back before_deploy baselines need samples
+    /// The time of the source's first request or probe sample: what the source observed starts
+    /// there (an access-log sample's bucket before it). A window that starts earlier is partial.
+    std::optional<SystemTime> first_observed;
 
     uint64_t end_seq() const { return base_seq + samples.size(); }
     const Sample& at(uint64_t seq) const { return samples[seq - base_seq]; }
@@ -53,6 +56,12 @@ struct Observation {
     /// The window is empty because a new release's deploy lies in it and no sample of that
     /// release is in yet (docs/decision.md "A new release is judged on its own samples").
     bool before_release = false;
+    /// A count over a window the source did not observe whole (cut by a deploy, the source's
+    /// first observation or the input's end): insufficient_sample, never silence.
+    bool partial = false;
+    /// insufficient_sample of a ratio or a percentile: the signal over the few requests there
+    /// are (never compared as an observation; it keeps an open breaching run, "Counting").
+    std::optional<double> thin_value;
 };
 
 inline bool valid_kind(SampleKind k) {
@@ -212,6 +221,8 @@ struct Evaluator::Impl {
         std::string release;
     };
     std::deque<PendingDeploy> pending_deploys; ///< apply_at order
+    /// A replay's input ends here (Evaluator::input_ends): what follows was not observed.
+    std::optional<SystemTime> input_end;
     std::optional<SystemTime> cooldown_until, watch_until;
     /// The cooldown of the conditions in mode observe (shadows): started by a shadow's trigger,
     /// seen by shadows only — a shadow never changes what the executed conditions do.
@@ -243,6 +254,9 @@ struct Evaluator::Impl {
     /// the running release's deploy lies in it, the start of the release's first sample
     /// interval (an access log's first bucket that began at or after the deploy).
     SystemTime window_start(const CondState& c, SystemTime at) const;
+    /// Why the window ending at `at` is not whole for a `request_count below` rule (a count
+    /// over part of a window is lower than over all of it), or nullopt when it is.
+    std::optional<std::string> partial_window(const CondState& c, SystemTime at) const;
     // The signal over the current window.
     Observation observe(const CondState& c, SystemTime now) const;
 

@@ -93,7 +93,9 @@ ConditionRecord Evaluator::Impl::evaluate_condition(CondState& c, SystemTime now
             // by default (docs/decision.md, "Baselines"); `validate` warns of a rule with no floor.
             o.missing = Missing::no_data;
             no_baseline = true;
-            r.detail = r.baseline->value ? "baseline is 0: a ratio to it is meaningless"
+            r.detail = r.baseline->value ? "baseline is " + format_number(*r.baseline->value) +
+                                               ": a ratio to a baseline at or below 0 is "
+                                               "meaningless"
                                          : "no baseline: " + r.baseline->origin;
         }
         r.threshold = thr;
@@ -125,8 +127,9 @@ ConditionRecord Evaluator::Impl::evaluate_condition(CondState& c, SystemTime now
     // by on_insufficient_sample, never an automatic trigger; break-it 29/04).
     const bool heard = o.missing == Missing::insufficient_sample &&
                        (!c.last_breach_line || c.line_seq != c.last_breach_line);
-    const bool silent = o.missing != Missing::none && !no_baseline && !o.before_release && !heard &&
-                        run_open && is_silence(o.missing) && silence_unlikely(c, now);
+    const bool silent = o.missing != Missing::none && !no_baseline && !o.before_release &&
+                        !o.partial && !heard && run_open && is_silence(o.missing) &&
+                        silence_unlikely(c, now);
     if (o.before_release) {
         // Nothing of the new release is in the window yet: not a gap, not silence, nothing to
         // page or act on, whatever on_no_data says.
@@ -139,8 +142,17 @@ ConditionRecord Evaluator::Impl::evaluate_condition(CondState& c, SystemTime now
         r.policy_origin = lost ? "baseline lost" : expl ? "config" : "default";
         outcome = p == Policy::trigger ? Outcome::breach : Outcome::missed;
     }
+    // The traffic of an outage thins before it stops (users give up): a window below
+    // min_requests whose few requests breach too, while a breaching run is open, neither counts
+    // nor resets the run — it holds, so the silence after it is judged against that run
+    // (docs/decision.md "Counting", break-it round 36 finding 03). Only under the default
+    // policy `ignore`: an explicit `escalate` keeps its page.
+    const bool thin_breach =
+        o.missing == Missing::insufficient_sample && heard && run_open &&
+        outcome == Outcome::missed && r.policy == Policy::ignore && o.thin_value && r.threshold &&
+        (sp.below ? *o.thin_value < *r.threshold : *o.thin_value > *r.threshold);
     const bool would_breach = outcome == Outcome::breach;
-    if (repeated) {
+    if (repeated || thin_breach) {
         outcome = Outcome::hold;
     }
     const int run_breached = c.run_breached;
@@ -158,7 +170,11 @@ ConditionRecord Evaluator::Impl::evaluate_condition(CondState& c, SystemTime now
         }
     }
 
-    if (outcome == Outcome::hold) {
+    if (thin_breach && !repeated) {
+        r.counting_state = "breaching over the few requests there are (" +
+                           format_number(*o.thin_value) + "): the breaching run since " +
+                           util::format_time(*run_start) + " is kept, neither counted nor reset";
+    } else if (outcome == Outcome::hold) {
         r.counting_state = "no new sample since " +
                            util::format_time(series[c.series].at(*o.evidence_seq).time) +
                            ": judged once, at the evaluation after it arrived";
@@ -266,9 +282,19 @@ ConditionRecord Evaluator::Impl::evaluate_condition(CondState& c, SystemTime now
                                 c.warm_justified_seq == o.evidence_seq && c.firing && !c.acted &&
                                 r.verdict == Verdict::firing;
     if (warming != nullptr && !judged_before) {
-        c.warm_justified_seq.reset();
-        if (r.verdict == Verdict::firing && satisfied && !c.acted && o.evidence_seq) {
-            c.warm_justified_seq = o.evidence_seq;
+        // A warm-up tick that holds on the sample an earlier warm-up tick justified the
+        // incident by keeps that justification: with a source read or bucketed less often than
+        // the decision interval (buckets of 5 minutes, ticks every minute) the boundaries after
+        // the bucket's hold on it, and `check` or `monitor --once` must still act on an outage
+        // under way (break-it round 36, finding 08).
+        const bool held_on_it = outcome == Outcome::hold && would_breach && c.warm_justified_seq &&
+                                c.warm_justified_seq == o.evidence_seq &&
+                                r.verdict == Verdict::firing && !c.acted;
+        if (!held_on_it) {
+            c.warm_justified_seq.reset();
+            if (r.verdict == Verdict::firing && satisfied && !c.acted && o.evidence_seq) {
+                c.warm_justified_seq = o.evidence_seq;
+            }
         }
     } else if (warming == nullptr) {
         c.warm_justified_seq.reset(); // only the first live tick

@@ -78,6 +78,32 @@ SystemTime Evaluator::Impl::window_start(const CondState& c, SystemTime at) cons
     return std::max(start, first);
 }
 
+std::optional<std::string> Evaluator::Impl::partial_window(const CondState& c,
+                                                           SystemTime at) const {
+    const SystemTime start = at - c.spec.window;
+    const std::string rule = "; a count below a threshold is judged over a whole " + c.window_text +
+                             " (a part of it holds fewer requests)";
+    if (const SystemTime from = window_start(c, at); from > start) {
+        return "the window starts at the deploy of " + (release.empty() ? "?" : release) +
+               " (its first interval starts " + util::format_time(from) + "): it covers " +
+               util::format_duration(duration_cast<Millis>(at - from)) + rule;
+    }
+    const Series& se = series[c.series];
+    if (se.first_observed) {
+        const SystemTime from = *se.first_observed - c.spec.bucket;
+        if (from > start) {
+            return "source \"" + se.name + "\" is observed since " + util::format_time(from) +
+                   ": the window covers " +
+                   util::format_duration(duration_cast<Millis>(at - from)) + rule;
+        }
+    }
+    if (input_end && at > *input_end) {
+        return "the input ends at " + util::format_time(*input_end) +
+               ": the quiet intervals after it were not observed" + rule;
+    }
+    return std::nullopt;
+}
+
 void Evaluator::Impl::prune(Series& se, SystemTime now, size_t index) {
     uint64_t keep_from = se.end_seq();
     SystemTime keep_time = now - se.retention;
@@ -202,6 +228,14 @@ Observation Evaluator::Impl::observe(const CondState& c, SystemTime now) const {
     }
     o.requests = c.w_count;
     if (sig == Signal::request_count) {
+        if (c.spec.below) {
+            if (auto why = partial_window(c, now)) {
+                o.missing = Missing::insufficient_sample;
+                o.partial = true;
+                o.detail = std::move(*why);
+                return o;
+            }
+        }
         o.value = static_cast<double>(c.w_count);
         return o;
     }
@@ -215,6 +249,12 @@ Observation Evaluator::Impl::observe(const CondState& c, SystemTime now) const {
         o.detail = std::to_string(c.w_count) +
                    " requests in the window, fewer than min_requests = " +
                    std::to_string(c.spec.min_requests);
+        if (sig == Signal::error_rate) {
+            o.thin_value = static_cast<double>(c.w_errors) / static_cast<double>(c.w_count);
+        } else if (c.hist.total() > 0) {
+            o.thin_value =
+                safe_edge(c.hist.percentile_range(percentile_of(sig)), c.spec.below.has_value());
+        }
         return o;
     }
     // A ratio or a percentile over lines rests on its newest line: a quiet bucket brings no new

@@ -269,7 +269,8 @@ const sources::FileStats& FileReplayer::read() {
     m_cpu_started = std::clock();
     m_in = sources::stream_samples(
         m_r.file, m_format, m_interval_s, m_lateness.count() / 1000, m_read_from, m_r.to,
-        max_samples, m_tail_s, [this](decision::Sample s) {
+        max_samples, m_tail_s,
+        [this](decision::Sample s) {
             if (!m_oldest) {
                 m_oldest = s.time;
                 if (m_r.to) {
@@ -291,6 +292,11 @@ const sources::FileStats& FileReplayer::read() {
             m_on_csv_line(util::format_time(start) + "," + util::format_time(s.time) + "," +
                           (row ? "value" : "requests") + "," + std::to_string(s.count) + "," +
                           std::to_string(s.errors) + "," + decision::format_number(s.value));
+        },
+        [this](util::SystemTime end) {
+            if (!m_r.samples_only) {
+                m_ev->input_ends(end);
+            }
         });
     return m_in;
 }

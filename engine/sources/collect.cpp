@@ -30,7 +30,8 @@ FileStats stream_samples(const std::filesystem::path& file, const std::string& f
                          std::optional<decision::SystemTime> from,
                          std::optional<decision::SystemTime> to, size_t max_samples,
                          int64_t quiet_tail_s,
-                         const std::function<void(decision::Sample)>& on_sample) {
+                         const std::function<void(decision::Sample)>& on_sample,
+                         const std::function<void(decision::SystemTime)>& on_input_end) {
     FileStats out;
     util::require_regular_file(file);
     std::string head;
@@ -66,6 +67,10 @@ FileStats stream_samples(const std::filesystem::path& file, const std::string& f
     // front + max_samples intervals, whether it comes alone or in a run of quiet ones.
     size_t kept = 0;
     int64_t front_ms = 0;
+    // The quiet intervals after the file's last line are not its lines: the bound is on the
+    // file's span (a wrong date), not on the replay's end (a long window's silence to judge).
+    bool after_input = false;
+    size_t tail_kept = 0;
     auto refuse = [&](int64_t past_ms) {
         throw util::Error(
             file.string() + ": the lines span " + util::format_time(time_of_ms(front_ms)) + " .. " +
@@ -85,7 +90,19 @@ FileStats stream_samples(const std::filesystem::path& file, const std::string& f
             if (kept == 0) {
                 front_ms = ms_of(s.time);
             }
-            if (kept >= max_samples) {
+            if (after_input) {
+                // The quiet tail is as long as the conditions' windows make it (4 windows and
+                // more), bounded on its own.
+                if (++tail_kept > 4 * max_samples) {
+                    throw util::Error(file.string() +
+                                          ": the quiet intervals after the last line, " +
+                                          "to judge the silence after a breach, are more than " +
+                                          std::to_string(4 * max_samples) + " intervals of " +
+                                          std::to_string(interval) + " s",
+                                      util::ExitCode::invalid,
+                                      "a longer --interval, or --to to end the replay sooner");
+                }
+            } else if (kept >= max_samples) {
                 refuse(ms_of(s.time));
             }
             ++kept;
@@ -103,8 +120,8 @@ FileStats stream_samples(const std::filesystem::path& file, const std::string& f
         if (to && hi > ms_of(*to)) {
             hi = ms_of(*to);
         }
-        if (hi < lo) {
-            return; // none of the run is kept
+        if (hi < lo || after_input) {
+            return; // none of the run is kept, or none of it is the file's
         }
         const auto n = static_cast<uint64_t>((hi - lo) / step_ms) + 1;
         if (kept + n > max_samples) {
@@ -133,6 +150,10 @@ FileStats stream_samples(const std::filesystem::path& file, const std::string& f
         out.stats = parse_file(file, f, agg);
     }
     agg.flush_all();
+    after_input = !to; // with --to, the span asked for is bounded as the file's
+    if (on_input_end && agg.emitted_until() != INT64_MIN) {
+        on_input_end(decision::SystemTime(std::chrono::seconds(agg.emitted_until())));
+    }
     // The log's end is not the end of the service: after the last line, the intervals the live
     // monitor would finalize as zero requests up to the replay's last tick (silence after a
     // breach is judged on them).
@@ -153,9 +174,10 @@ FileSamples read_samples(const std::filesystem::path& file, const std::string& f
                          std::optional<decision::SystemTime> to, size_t max_samples,
                          int64_t quiet_tail_s) {
     FileSamples out;
-    static_cast<FileStats&>(out) =
-        stream_samples(file, format, interval_s, lateness_s, from, to, max_samples, quiet_tail_s,
-                       [&](decision::Sample s) { out.samples.push_back(std::move(s)); });
+    static_cast<FileStats&>(out) = stream_samples(
+        file, format, interval_s, lateness_s, from, to, max_samples, quiet_tail_s,
+        [&](decision::Sample s) { out.samples.push_back(std::move(s)); },
+        [&](decision::SystemTime end) { out.input_end = end; });
     return out;
 }
 

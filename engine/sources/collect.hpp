@@ -27,6 +27,9 @@ struct FileStats {
 
 struct FileSamples : FileStats {
     std::vector<decision::Sample> samples; ///< time order
+    /// An access log's input end (stream_samples' `on_input_end`): nullopt for a CSV or a log
+    /// without a line.
+    std::optional<decision::SystemTime> input_end;
 };
 
 /// The most samples a replay of an access log takes (one per interval, quiet ones included).
@@ -48,12 +51,16 @@ inline constexpr size_t k_max_replay_samples = 3'000'000;
 /// make as zero requests up to the replay's end follow: those final at `to` when given, else
 /// those ending at most `quiet_tail_s` after the last line's interval (monitor::silence_tail;
 /// docs/decision.md, "The end of a replay"). A CSV gets none: its rows are its samples.
+/// `on_input_end` (an access log's, when given): called once, after the samples of the file's
+/// own intervals and before the quiet ones that follow, with the end of the last interval that
+/// holds a line (Evaluator::input_ends).
 FileStats stream_samples(const std::filesystem::path& file, const std::string& format,
                          int64_t interval_s, int64_t lateness_s,
                          std::optional<decision::SystemTime> from,
                          std::optional<decision::SystemTime> to, size_t max_samples,
                          int64_t quiet_tail_s,
-                         const std::function<void(decision::Sample)>& on_sample);
+                         const std::function<void(decision::Sample)>& on_sample,
+                         const std::function<void(decision::SystemTime)>& on_input_end = {});
 
 /// stream_samples into a vector (tests, the differential test's driver).
 FileSamples read_samples(const std::filesystem::path& file, const std::string& format,

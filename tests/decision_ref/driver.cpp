@@ -77,6 +77,9 @@ json::value run_case(const json::object& c, const std::filesystem::path& dir) {
         file, is_log ? src.format : "combined_request_time", interval_s, lateness.count() / 1000,
         std::nullopt, std::nullopt, sources::k_max_replay_samples, tail_s);
     decision::Evaluator ev(conds, cfg.decision);
+    if (in.input_end) {
+        ev.input_ends(*in.input_end); // as cmd_check's replay: the quiet after it is not observed
+    }
     std::vector<Event> events;
     for (const auto& e : c.at("events").as_array()) {
         const auto& a = e.as_array();

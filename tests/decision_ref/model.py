@@ -152,6 +152,9 @@ class Data:
         self.is_log = is_log
         if is_log:
             self._read_log(text, source_interval, max_lateness)
+            # docs/decision.md, "Partial windows": what the replay makes after the input's end
+            # (the last bucket that holds a line) was not observed
+            self.input_end = self.last
             if self.last is not None:
                 # docs/decision.md, "The end of a replay": the quiet buckets after the last line,
                 # up to `tail` after its bucket, are samples of zero requests
@@ -346,15 +349,30 @@ def observe(c, data, now, release_since=None):
     if c.signal == "value":
         return newest[1], "none", None, None, t
     if c.signal == "request_count":
+        if c.below is not None and partial_window(c, data, end, release_since):
+            return None, "partial", requests, late, t
         return float(requests), "none", requests, late, t  # zero requests is its value
     if requests == 0:
         return None, "no_traffic", requests, late, t
     if c.signal == "error_rate":
         if requests < c.min_requests:
+            c.thin = errs / requests  # the rate over the few requests there are (Counting)
             return None, "insufficient_sample", requests, late, t
         # a ratio over lines rests on its newest line: a quiet bucket is no new evidence
         return errs / requests, "none", requests, late, data.newest_line(start, end)
     return float(requests), "none", requests, late, t
+
+
+def partial_window(c, data, end, release_since):
+    """docs/decision.md, "Partial windows": the window (end - window, end] of a count below a
+    threshold is not whole when it starts before the new release's first bucket (the deploy
+    rounded up to a bucket boundary), before the log's first bucket, or ends after the input."""
+    start = end - c.window
+    if release_since is not None and -(-release_since // data.iv) * data.iv > start:
+        return True
+    if data.first - data.iv > start:
+        return True
+    return end > data.input_end
 
 
 def silence_tail(conds, interval, source_interval):
@@ -443,12 +461,18 @@ def run(case):
         requested_now = None  # an approval request at this tick
         rows = []
         for c, st in zip(conds, states):
+            c.thin = None
             observed, missing, requests, late, newest = observe(c, data, now, release_since)
             policy = None
+            heard = False
             silence = False
             fresh = missing == "before_release"  # nothing of the new release yet: ignored
             if fresh:
                 missing = "no_data"
+            # a count below over a partial window: insufficient_sample, never silence
+            partial = missing == "partial"
+            if partial:
+                missing = "insufficient_sample"
             # A sample (a CSV row, a log bucket) counts once, at the first tick whose window
             # holds it: a later tick with no newer sample in its window holds.
             held = newest is not None and newest == st.judged
@@ -469,7 +493,7 @@ def run(case):
                 heard = missing == "insufficient_sample" and (
                     st.breach_line is None or data.newest_line(None, end) != st.breach_line)
                 if missing in ("no_data", "no_traffic", "insufficient_sample") and \
-                        st.run and unlikely and not heard:
+                        st.run and unlikely and not heard and not partial:
                     policy, silence = c.on_silence, True
                 elif missing == "no_data":
                     policy = c.on_no_data or "ignore"  # a gap in a recorded file: ignore
@@ -480,7 +504,15 @@ def run(case):
                 else:
                     policy = c.on_error
                 outcome = "breach" if policy == "trigger" else "missed"
+            # docs/decision.md, "Counting": a window below min_requests whose few requests
+            # breach too, while a breaching run is open (policy ignore), holds: the thinning
+            # traffic of an outage keeps the run the silence after it is judged against
+            thin = (missing == "insufficient_sample" and heard and st.run and
+                    outcome == "missed" and policy == "ignore" and c.thin is not None and
+                    c.breaches(c.thin))
             would_breach = outcome == "breach"
+            if thin:
+                held = True
             if held:
                 outcome = "hold"
 

@@ -404,17 +404,14 @@ def case_first_line_behind(behind_s):
     case = {"config": config.format(lateness=""), "data": "\n".join(lines) + "\n",
             "events": []}
 
-    # The log ends at start + 600 s; its last line is final a max_lateness (1m) later. After
-    # that the replay judges the quiet as the live monitor would (docs/decision.md, "The end of
-    # a replay"): zero requests a second, which a request_count below rule rightly fires on.
-    end_ms = (start + 600 + 60) * 1000
-
+    # The log ends at start + 600 s. The quiet the replay makes after it was not observed
+    # (docs/decision.md, "Partial windows", break-it round 36 finding 06): a request_count
+    # below rule does not judge it — the end of a recording is not a shop that stopped.
     def check(ticks):
-        acting = [a for a in _actions(ticks) if a[1] in ACTING and a[0] <= end_ms]
-        after = [a for a in _actions(ticks) if a[1] in ACTING and a[0] > end_ms]
+        acting = [a for a in _actions(ticks) if a[1] in ACTING]
         first = ticks[0][0] if ticks else None
-        return (not acting and len(after) == 1 and first is not None and first >= start * 1000,
-                f"acting {acting} (want none), after the log {after} (want one trigger), "
+        return (not acting and first is not None and first >= start * 1000,
+                f"acting {acting} (want none), "
                 f"first tick {first} (want >= {start * 1000})")
     return case, check
 

@@ -158,6 +158,7 @@ TEST_SUITE("decision") {
         ConditionSpec cnt = cond(Signal::request_count);
         cnt.name = "count";
         cnt.below = 10;
+        cnt.bucket = 10s; // an access log's 10 s intervals: the first covers [-10 s, 0)
         Evaluator ev({er, p95, cnt}, policy());
         // 6 samples in the 60 s window: 100 requests each, 10 errors each; latencies 1..100 ms.
         for (int i = 0; i < 6; ++i) {
@@ -363,6 +364,27 @@ TEST_SUITE("decision") {
             r = ev.evaluate(at(10s)).record;
             CHECK(r.conditions[0].verdict == Verdict::firing);
             CHECK(r.conditions[0].baseline->origin == "a fixed number in the config");
+        }
+        SUBCASE("a negative before_deploy baseline is shown as it is, never compared") {
+            // Break-it round 36, finding 02: a baseline of -5 was reported as "baseline is 0".
+            ConditionSpec c = cond(Signal::value, "cmd");
+            c.above_baseline = 1.5;
+            c.baseline = BaselineKind::before_deploy;
+            c.window = 30s;
+            Evaluator ev({c}, policy());
+            ev.deployed(at(60s), "v2");
+            DecisionRecord r;
+            for (int i = 0; i <= 12; ++i) {
+                ev.add_sample("cmd", Sample::make_value(at(std::chrono::seconds(10 * i)),
+                                                        i <= 6 ? -5.0 : 50.0));
+                r = ev.evaluate(at(std::chrono::seconds(10 * i))).record;
+                CHECK(r.action == Action::none);
+            }
+            REQUIRE(r.conditions[0].baseline);
+            REQUIRE(r.conditions[0].baseline->value);
+            CHECK(*r.conditions[0].baseline->value == doctest::Approx(-5));
+            CHECK(r.conditions[0].verdict == Verdict::no_data);
+            CHECK(r.conditions[0].detail.find("baseline is -5") != std::string::npos);
         }
         SUBCASE("before_deploy") {
             ConditionSpec c = cond(Signal::latency_p95);

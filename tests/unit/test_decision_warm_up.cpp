@@ -398,6 +398,43 @@ TEST_SUITE("decision") {
         CHECK(again.evaluate(at(11) + 400ms).record.action == Action::none);
     }
 
+    TEST_CASE("a one-shot evaluation acts on an outage whose source is coarser than the ticks") {
+        // Break-it round 36 finding 08: buckets of 5 minutes, ticks every minute. The warm-up's
+        // boundary that took in the failing bucket justified the incident; the boundaries after
+        // it hold on that bucket, and so does the live tick: it must act, once, whatever minute
+        // `check` runs in — and not when the bucket it holds on was healthy.
+        ConditionSpec c;
+        c.name = "errors";
+        c.source = "web";
+        c.signal = Signal::error_rate;
+        c.window = 10min;
+        c.above = 0.2;
+        c.min_requests = 5;
+        c.severity = Severity::critical;
+        c.bucket = 5min;
+        const SystemTime b = k_t0 + 1h; // the failing bucket's end
+        const std::vector<std::string> sources{"web"};
+        for (int minute = 0; minute < 5; ++minute) {
+            CAPTURE(minute);
+            for (bool failing : {true, false}) {
+                CAPTURE(failing);
+                Evaluator ev({c}, policy(1h));
+                ev.add_sample("web", Sample::make_requests(b - 10min, 100, 0));
+                ev.add_sample("web", Sample::make_requests(b - 5min, 100, 0));
+                ev.add_sample("web", Sample::make_requests(b, 100, failing ? 80 : 0));
+                const SystemTime now = b + std::chrono::minutes(minute) + 20s;
+                for (SystemTime t = b - 10min; t <= now - 20s; t += 1min) {
+                    ev.warm_up(t, sources);
+                }
+                auto e = ev.evaluate(now);
+                REQUIRE(e.record.conditions.size() == 1);
+                CHECK(e.record.action == (failing ? Action::trigger : Action::none));
+                e = ev.evaluate(now + 10s);
+                CHECK(e.record.action == Action::none); // once
+            }
+        }
+    }
+
     TEST_CASE("a one-shot evaluation between boundaries acts only on its own window") {
         // Break-it round 29 finding 01: buckets of 10 s, a window of 15 s (not a multiple of
         // them), ticks every 10 s, `check` run 6.7 s after a boundary B. The warm-up's newest

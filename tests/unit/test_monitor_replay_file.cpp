@@ -8,6 +8,8 @@
 
 #include <doctest/doctest.h>
 
+#include <cstdio>
+
 using namespace rollback;
 
 namespace {
@@ -135,7 +137,87 @@ TEST_SUITE("monitor") {
     }
 }
 
+namespace {
+
+// An access log of `seconds` seconds from 2026-11-26T10:00:00Z, 2 requests a second, all 200.
+std::string healthy_log(int seconds) {
+    std::string out;
+    for (int s = 0; s < seconds; ++s) {
+        char line[200];
+        std::snprintf(line, sizeof line,
+                      "127.0.0.1 - - [26/Nov/2026:10:%02d:%02d +0000] \"GET / HTTP/1.1\" 200 5 "
+                      "\"-\" \"t\"\n",
+                      s / 60, s % 60);
+        out += line;
+        out += line;
+    }
+    return out;
+}
+
+config::Config count_below(const test::TempDir& dir, const std::string& window,
+                           const std::string& interval) {
+    return config::parse(R"([target]
+name = "t"
+[source.web]
+kind = "access_log"
+path = "access.log"
+format = "combined"
+interval = ")" + interval + R"("
+max_lateness = "5s"
+[[condition]]
+name = "orders"
+signal = "web.request_count"
+window = ")" + window + R"("
+below = 1
+[decision]
+interval = "10s"
+)",
+                         "rollback.toml", dir.path());
+}
+
+} // namespace
+
 TEST_SUITE("monitor") {
+    TEST_CASE("file replay: the quiet after the log's last line is not a count of zero") {
+        // Break-it round 36 finding 06: the replay made zero-request intervals after the last
+        // line, and a request_count below rule rolled back on them.
+        test::TempDir dir;
+        auto cfg = count_below(dir, "1m", "10s");
+        const auto log = dir.write("access.log", healthy_log(600));
+        monitor::FileReplay r;
+        r.file = log.string();
+        r.source = "web";
+        std::vector<decision::DecisionRecord> shown;
+        monitor::FileReplayer replayer(
+            cfg, r, [&](const decision::DecisionRecord& rec) { shown.push_back(rec); },
+            [](const std::string&) {});
+        replayer.read();
+        const auto res = replayer.finish();
+        CHECK(res.triggers == 0);
+        CHECK(res.escalations == 0);
+        REQUIRE_FALSE(shown.empty());
+        const auto& last = shown.back().conditions.at(0);
+        CHECK(last.verdict == decision::Verdict::insufficient_sample);
+        CHECK(last.detail.find("the input ends at 2026-11-26T10:10:00") != std::string::npos);
+    }
+
+    TEST_CASE("file replay: a window of days is not refused for its quiet tail") {
+        // Break-it round 36 finding 04: a 9-day window's silence tail (4 windows and more, 36
+        // days of 1 s intervals, 3.1 M) tripped the bound on the file's span (3 M intervals).
+        test::TempDir dir;
+        auto cfg = count_below(dir, "9d", "1s");
+        const auto log = dir.write("access.log", healthy_log(60));
+        monitor::FileReplay r;
+        r.file = log.string();
+        r.source = "web";
+        monitor::FileReplayer replayer(
+            cfg, r, [](const decision::DecisionRecord&) {}, [](const std::string&) {});
+        CHECK_NOTHROW(replayer.read());
+        const auto res = replayer.finish();
+        CHECK(res.triggers == 0);
+        CHECK(res.stats.ticks > 300'000);
+    }
+
     TEST_CASE("file replay: a CSV's last row with a fractional second is judged at the tick after "
               "it") {
         // Break-it finding 05: 00:10:00.5 lies after the tick 00:10:00; the replay's last tick
