@@ -7,12 +7,63 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <unordered_set>
 
 namespace rollback::playbook::detail {
 
+namespace {
+
+/// `read` and `mapfile`/`readarray` fill their variables from standard input — which a
+/// here-string, a redirection or a pipe may feed from a value (`read n <<< "$1"`,
+/// `printf %s "$1" | { read n; ... }`): the words the commands are split into keep no
+/// redirection, so every variable they fill counts as fed (sound, not exact: one read from a
+/// file is followed too).
+void read_names(const std::vector<std::string>& words, size_t j, std::vector<std::string>& out) {
+    const std::string& b = words[j];
+    const bool read = b == "read";
+    if (!read && b != "mapfile" && b != "readarray") {
+        return;
+    }
+    // Options that take a value (bash 5): read -a NAME (the array is a name too) -d -i -n -N
+    // -p -t -u; mapfile -d -n -O -s -u -C -c.
+    const std::string_view with_value = read ? "adinNptu" : "dnOsuCc";
+    bool named = false;
+    for (size_t k = j + 1; k < words.size(); ++k) {
+        const std::string& w = words[k];
+        if (w == "--") {
+            continue;
+        }
+        if (w.size() >= 2 && w[0] == '-') {
+            const char opt = w.back();
+            if (with_value.find(opt) != std::string_view::npos) {
+                if (read && opt == 'a' && k + 1 < words.size()) {
+                    out.push_back(words[k + 1]);
+                    named = true;
+                }
+                ++k;
+            }
+            continue;
+        }
+        if (!w.empty() && ident_start(w[0])) {
+            out.push_back(w.substr(
+                0, w.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                       "0123456789_")));
+            named = true;
+        }
+    }
+    if (!named) {
+        out.emplace_back(read ? "REPLY" : "MAPFILE");
+    }
+}
+
+} // namespace
+
 /// The variables a script fills from fed values (`x=$N`, `local x="$1"`, `for x in "$@"`,
 /// `for x;`, `printf -v x ... "$1"`, `x=$(cmd "$1")`, `${x:=$1}`, `y=x` naming a fed variable)
-/// are fed too: followed until nothing new is found.
+/// are fed too: followed until nothing new is found. A name counts as fed from where it is found
+/// on, in the same pass (a chain `a1=$1; a2=$a1; ...` written in order is one pass); at most
+/// k_max_passes passes (a chain written backwards takes one per link): past them every variable
+/// the script assigns counts as fed — sound, and the work stays within passes × text.
 std::vector<std::string> copies(std::string_view script, std::vector<std::string> names,
                                 bool positional) {
     const auto commands = detail::simple_commands(script);
@@ -40,10 +91,19 @@ std::vector<std::string> copies(std::string_view script, std::vector<std::string
     }
     static const std::vector<std::string_view> keywords{
         "{", "}", "!", "if", "then", "else", "elif", "do", "while", "until", "time"};
-    for (bool grew = true; grew;) {
+    constexpr int k_max_passes = 32;
+    std::unordered_set<std::string> index(names.begin(), names.end());
+    bool grew = true;
+    for (int pass = 0; grew; ++pass) {
         grew = false;
-        const Fed fed{names, positional};
-        std::vector<std::string> found;
+        // Past the bound, one last pass in which every variable counts as fed.
+        const Fed fed{names, positional, &index, pass >= k_max_passes};
+        const auto add = [&](std::string name) {
+            if (!name.empty() && index.insert(name).second) {
+                names.push_back(std::move(name));
+                grew = !fed.every;
+            }
+        };
         // fed_before[i]: fed expansions that begin before i; a range holds one when it differs.
         std::vector<uint32_t> fed_before(script.size() + 1, 0);
         for (size_t i = 0; i < script.size(); ++i) {
@@ -70,8 +130,8 @@ std::vector<std::string> copies(std::string_view script, std::vector<std::string
             } else if (script[i + 1] == '`') {
                 to = next_tick[i + 2];
             }
-            if (ident_start(script[b]) && fed_in(i + 1, to)) {
-                found.emplace_back(script.substr(b, i - b));
+            if (ident_start(script[b]) && (fed.every || fed_in(i + 1, to))) {
+                add(std::string(script.substr(b, i - b)));
             }
         }
         for (size_t i = 2; i + 1 < script.size(); ++i) { // ${NAME:=...}
@@ -83,8 +143,8 @@ std::vector<std::string> copies(std::string_view script, std::vector<std::string
                 --b;
             }
             const size_t to = std::min(next_close[i], next_open[i + 2]);
-            if (b >= 2 && script.substr(b - 2, 2) == "${" && fed_in(i + 2, to)) {
-                found.emplace_back(script.substr(b, i - b));
+            if (b >= 2 && script.substr(b - 2, 2) == "${" && (fed.every || fed_in(i + 2, to))) {
+                add(std::string(script.substr(b, i - b)));
             }
         }
         for (const auto& words : commands) {
@@ -97,8 +157,9 @@ std::vector<std::string> copies(std::string_view script, std::vector<std::string
             }
             const bool declares = j < words.size() && std::find(declaring.begin(), declaring.end(),
                                                                 words[j]) != declaring.end();
-            const bool any_fed = std::any_of(words.begin() + static_cast<long>(j), words.end(),
-                                             [&](const std::string& w) { return fed.expands(w); });
+            const bool any_fed =
+                fed.every || std::any_of(words.begin() + static_cast<long>(j), words.end(),
+                                         [&](const std::string& w) { return fed.expands(w); });
             for (size_t k = j; k < words.size(); ++k) {
                 const std::string& w = words[k];
                 const size_t eq = w.find('=');
@@ -110,31 +171,37 @@ std::vector<std::string> copies(std::string_view script, std::vector<std::string
                     }
                     const std::string_view value = std::string_view(w).substr(eq + 1);
                     // `y=x` with x fed: y holds the name arithmetic and ${!y} follow.
-                    if (fed.expands(value) ||
-                        std::find(names.begin(), names.end(), value) != names.end()) {
-                        found.push_back(w.substr(0, e));
+                    if (fed.every || fed.expands(value) || index.count(std::string(value)) != 0) {
+                        add(w.substr(0, e));
                     }
                 }
                 // printf -v NAME FORMAT ARGS: NAME holds what the arguments make.
                 if (words[j] == "printf" && any_fed && k + 1 < words.size() && w == "-v") {
-                    found.push_back(words[k + 1]);
+                    add(words[k + 1]);
                 } else if (words[j] == "printf" && any_fed && w.starts_with("-v") && w.size() > 2) {
-                    found.push_back(w.substr(2));
+                    add(w.substr(2));
+                }
+            }
+            size_t prog = j; // after assignment prefixes (`IFS=. read -r a b`)
+            while (prog < words.size() && words[prog].find('=') != std::string::npos &&
+                   ident_start(words[prog][0])) {
+                ++prog;
+            }
+            if (prog < words.size()) {
+                std::vector<std::string> read;
+                read_names(words, prog, read);
+                for (auto& r : read) {
+                    add(std::move(r));
                 }
             }
             const bool loop = j + 1 < words.size() && (words[j] == "for" || words[j] == "select");
             if (loop && j + 2 < words.size() && words[j + 2] == "in" &&
-                std::any_of(words.begin() + static_cast<long>(j) + 3, words.end(),
-                            [&](const std::string& w) { return fed.expands(w); })) {
-                found.push_back(words[j + 1]);
-            } else if (loop && positional && (j + 2 == words.size() || words[j + 2] == "do")) {
-                found.push_back(words[j + 1]); // `for n; do`: the positional parameters
-            }
-        }
-        for (auto& f : found) {
-            if (std::find(names.begin(), names.end(), f) == names.end()) {
-                names.push_back(std::move(f));
-                grew = true;
+                (fed.every || std::any_of(words.begin() + static_cast<long>(j) + 3, words.end(),
+                                          [&](const std::string& w) { return fed.expands(w); }))) {
+                add(words[j + 1]);
+            } else if (loop && (positional || fed.every) &&
+                       (j + 2 == words.size() || words[j + 2] == "do")) {
+                add(words[j + 1]); // `for n; do`: the positional parameters
             }
         }
     }

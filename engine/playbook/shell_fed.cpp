@@ -34,6 +34,12 @@ bool Fed::name(std::string_view n) const {
                                   })))) {
         return true;
     }
+    if (every) {
+        return !n.empty() && ident_start(n[0]);
+    }
+    if (index != nullptr) {
+        return index->count(std::string(n)) != 0;
+    }
     return std::find(names.begin(), names.end(), n) != names.end();
 }
 
@@ -109,7 +115,7 @@ bool Fed::in_arithmetic(std::string_view t) const {
         while (e < t.size() && ident_char(t[e])) {
             ++e;
         }
-        if (std::find(names.begin(), names.end(), t.substr(i, e - i)) != names.end()) {
+        if (name(t.substr(i, e - i))) {
             return true;
         }
         i = e;

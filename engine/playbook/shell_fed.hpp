@@ -6,6 +6,7 @@
 
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 namespace rollback::playbook::detail {
@@ -20,6 +21,11 @@ size_t closing(std::string_view t, size_t open, char o, char c);
 struct Fed {
     const std::vector<std::string>& names;
     bool positional;
+    /// The same names for lookups in constant time (copies() keeps it); null: `names` is
+    /// searched. A script with thousands of copies would otherwise cost text × names.
+    const std::unordered_set<std::string>* index = nullptr;
+    /// Every variable counts as fed (the bound on copies()' passes was reached).
+    bool every = false;
 
     bool name(std::string_view n) const;
     /// An expansion of a fed name in `t` ($N, ${N...}, ${!N}, ${#N}, $1, $@, ${(e)N}).

@@ -430,7 +430,9 @@ std::string fed_value_use(std::string_view script, const std::vector<std::string
     }
     // A function's arguments and `set -- "$N"` make the positional parameters copies too.
     if (!positional && !names.empty()) {
-        const Fed fed{copies(script, names, false), false};
+        const std::vector<std::string> copied = copies(script, names, false);
+        const std::unordered_set<std::string> index(copied.begin(), copied.end());
+        const Fed fed{copied, false, &index};
         const bool defines_function = script.find("()") != std::string_view::npos ||
                                       script.find("function ") != std::string_view::npos;
         for (const auto& words : detail::simple_commands(script)) {
@@ -441,7 +443,8 @@ std::string fed_value_use(std::string_view script, const std::vector<std::string
         }
     }
     const std::vector<std::string> all = copies(script, names, positional);
-    if (std::string m = misuse(script, Fed{all, positional}, 0); !m.empty()) {
+    const std::unordered_set<std::string> index(all.begin(), all.end());
+    if (std::string m = misuse(script, Fed{all, positional, &index}, 0); !m.empty()) {
         return m;
     }
     if (std::string m = attributed_copy(script, all, names); !m.empty()) {

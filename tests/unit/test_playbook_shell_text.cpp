@@ -371,7 +371,7 @@ TEST_SUITE("playbook") {
 namespace {
 
 struct Route {
-    const char* script;
+    std::string script;
     bool refused;
 };
 
@@ -526,5 +526,58 @@ TEST_SUITE("playbook") {
                       {"x=\"$N\"; y=x; echo \"$y\" \"$x\"", false},
                       {"check() { local v=$1; echo \"$v\"; }; check \"$N\"", false}},
                      false);
+    }
+
+    TEST_CASE("shell text: long chains of copies are followed in time linear in the text") {
+        // Break-it round 37: a chain a1=$1; a2=$a1; ... cost text x chain x names (2,000 links:
+        // 64 s of validate). Written in order it is one pass; written backwards (a function's
+        // body before its use) each link is a pass, and past 32 passes every variable the
+        // script assigns counts as fed (sound).
+        for (int n : {40, 2000}) {
+            CAPTURE(n);
+            std::string forward = "a0=\"$1\"; ";
+            std::vector<std::string> links;
+            for (int i = 1; i < n; ++i) {
+                links.push_back("a" + std::to_string(i) + "=$a" + std::to_string(i - 1));
+            }
+            for (const auto& l : links) {
+                forward += l + "; ";
+            }
+            std::string backward = "f() { ";
+            for (auto it = links.rbegin(); it != links.rend(); ++it) {
+                backward += *it + "; ";
+            }
+            backward += "}; a0=\"$1\"; f; ";
+            const std::string last = "a" + std::to_string(n - 1);
+            check_routes({{forward + "(( " + last + " > 1 ))", true},
+                          {forward + "echo \"$" + last + "\"", false},
+                          {backward + "(( " + last + " > 1 ))", true},
+                          {backward + "echo \"$" + last + "\"", false}},
+                         true);
+        }
+    }
+
+    TEST_CASE("shell text: variables read from a fed value are copies too") {
+        // Break-it round 37: `read n <<< "$1"` and `mapfile` were not followed.
+        check_routes(
+            {{"read n <<< \"$1\"; (( n > 1 ))", true},
+             {"read -r a b <<< \"$1\"; (( b > 1 ))", true},
+             {"read <<< \"$1\"; (( REPLY > 1 ))", true},
+             {"read -a parts <<< \"$1\"; (( parts[0] > 1 ))", true},
+             {"IFS=. read -r major minor <<< \"$1\"; if (( major >= 2 )); then :; fi", true},
+             {"printf '%s' \"$1\" | { read n; (( n > 1 )); }", true},
+             {"mapfile -t lines <<< \"$1\"; (( lines[0] > 1 ))", true},
+             {"readarray lines <<< \"$1\"; declare -i k; k=lines", true},
+             {"mapfile <<< \"$1\"; (( MAPFILE[0] > 1 ))", true},
+             {"read -p 'ok? ' -t 5 n <<< \"$1\"; declare -i m; m=n", true},
+             // Harmless siblings: the same reads used as words.
+             {"read n <<< \"$1\"; echo \"$n\"", false},
+             {"IFS=. read -r major minor <<< \"$1\"; echo \"$major\"", false},
+             {"mapfile -t lines <<< \"$1\"; printf '%s\\n' \"${lines[@]}\"", false},
+             {"read -p 'ok? ' n <<< \"$1\"; echo \"$n\"", false}},
+            true);
+        check_routes(
+            {{"read n <<< \"$N\"; (( n > 1 ))", true}, {"read n <<< \"$N\"; echo \"$n\"", false}},
+            false);
     }
 }
