@@ -256,11 +256,11 @@ void read_condition(TomlReader& rd, const toml::table& t, size_t index, Config& 
         check_range(rd, t, "below", subject, c.signal, *c.below, false);
     }
     if (const toml::node* n = t.get("above_baseline")) {
-        if (auto v = n->value<double>(); v && (n->is_number()) && *v > 0) {
+        if (auto v = n->value<double>(); v && (n->is_number()) && *v > 0 && std::isfinite(*v)) {
             c.above_baseline = *v;
         } else {
             rd.error(rd.where(*n), subject,
-                     "key \"above_baseline\": expected a ratio > 0 (1.5 = 50% worse)");
+                     "key \"above_baseline\": expected a finite ratio > 0 (1.5 = 50% worse)");
         }
     }
     if (const toml::node* n = t.get("baseline")) {
@@ -284,6 +284,18 @@ void read_condition(TomlReader& rd, const toml::table& t, size_t index, Config& 
                          "key \"baseline\": " + decision::format_number(*v) +
                              " — a ratio to a baseline at or below 0 is meaningless",
                          "compare with a threshold instead: above = ... or below = ...");
+            } else if (!std::isfinite(*v)) {
+                rd.error(rd.where(*n), subject,
+                         "key \"baseline\": " + decision::format_number(*v) +
+                             " — no observation is above a multiple of it: the rule never fires");
+            } else if (signal_ok && c.signal == Signal::error_rate && c.above_baseline &&
+                       *c.above_baseline * *v >= 1) {
+                // An error rate lies in [0, 1] (break-it round 40, finding 08).
+                rd.error(rd.where(*n), subject,
+                         "above_baseline × baseline = " +
+                             decision::format_number(*c.above_baseline * *v) +
+                             ": an error rate is at most 1, the rule never fires",
+                         "an error rate's baseline and ratio multiply to less than 1");
             }
         } else {
             rd.type_error(*n, "baseline", subject,
@@ -376,9 +388,10 @@ void read_condition(TomlReader& rd, const toml::table& t, size_t index, Config& 
             {rd.key_where(t, "signal"), std::string(subject),
              rate ? "an error rate without \"min_requests\": a window with one request, a 500, "
                     "is an error rate of 1"
-                  : "a latency percentile without \"min_requests\": the p95 of a window with "
-                    "a few requests (a new release's first ones, a cold cache) is the slowest "
-                    "of them",
+                  : "a latency percentile without \"min_requests\": the " +
+                        std::string(decision::to_string(c.signal)).substr(8) +
+                        " of a window with a few requests (a new release's first ones, a cold "
+                        "cache) is about the slowest of them",
              std::string("set the fewest requests a ") + (rate ? "rate" : "percentile") +
                  " may be judged on, e.g. min_requests = 100 (fewer: insufficient_sample)"});
     }

@@ -68,9 +68,10 @@ class Evaluator {
 
     /// A replay's input ends at `time` (the end of an access log's last interval that held a
     /// line): the quiet intervals the replay makes after it, for the silence after a breach, are
-    /// not observed traffic, so a `request_count below` window that reaches past `time` is not
-    /// judged (insufficient_sample; docs/decision.md "The end of a replay"). The live monitor
-    /// never calls it: its quiet intervals are observed.
+    /// not observed traffic, and the interval that ends at `time` may be part-observed, so a
+    /// `request_count below` window that reaches `time` is not judged (insufficient_sample;
+    /// docs/decision.md "The end of a replay"). The live monitor never calls it: its quiet
+    /// intervals are observed.
     void input_ends(SystemTime time);
 
     /// A deploy marker: `release` is current from `time` on. The current release's summary goes

@@ -35,8 +35,9 @@ struct Series {
     bool any = false;
     SystemTime last;
     Millis retention{0}; ///< how far back before_deploy baselines need samples
-    /// The time of the source's first request or probe sample: what the source observed starts
-    /// there (an access-log sample's bucket before it). A window that starts earlier is partial.
+    /// The time of the source's first request or probe sample: what the source observed whole
+    /// starts there (an access-log sample's bucket before it may be part-observed). A window
+    /// that starts earlier is partial.
     std::optional<SystemTime> first_observed;
 
     uint64_t end_seq() const { return base_seq + samples.size(); }
@@ -59,9 +60,6 @@ struct Observation {
     /// A count over a window the source did not observe whole (cut by a deploy, the source's
     /// first observation or the input's end): insufficient_sample, never silence.
     bool partial = false;
-    /// insufficient_sample of a ratio or a percentile: the signal over the few requests there
-    /// are (never compared as an observation; it keeps an open breaching run, "Counting").
-    std::optional<double> thin_value;
 };
 
 inline bool valid_kind(SampleKind k) {

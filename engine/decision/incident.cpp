@@ -142,17 +142,8 @@ ConditionRecord Evaluator::Impl::evaluate_condition(CondState& c, SystemTime now
         r.policy_origin = lost ? "baseline lost" : expl ? "config" : "default";
         outcome = p == Policy::trigger ? Outcome::breach : Outcome::missed;
     }
-    // The traffic of an outage thins before it stops (users give up): a window below
-    // min_requests whose few requests breach too, while a breaching run is open, neither counts
-    // nor resets the run — it holds, so the silence after it is judged against that run
-    // (docs/decision.md "Counting", break-it round 36 finding 03). Only under the default
-    // policy `ignore`: an explicit `escalate` keeps its page.
-    const bool thin_breach =
-        o.missing == Missing::insufficient_sample && heard && run_open &&
-        outcome == Outcome::missed && r.policy == Policy::ignore && o.thin_value && r.threshold &&
-        (sp.below ? *o.thin_value < *r.threshold : *o.thin_value > *r.threshold);
     const bool would_breach = outcome == Outcome::breach;
-    if (repeated || thin_breach) {
+    if (repeated) {
         outcome = Outcome::hold;
     }
     const int run_breached = c.run_breached;
@@ -170,11 +161,7 @@ ConditionRecord Evaluator::Impl::evaluate_condition(CondState& c, SystemTime now
         }
     }
 
-    if (thin_breach && !repeated) {
-        r.counting_state = "breaching over the few requests there are (" +
-                           format_number(*o.thin_value) + "): the breaching run since " +
-                           util::format_time(*run_start) + " is kept, neither counted nor reset";
-    } else if (outcome == Outcome::hold) {
+    if (outcome == Outcome::hold) {
         r.counting_state = "no new sample since " +
                            util::format_time(series[c.series].at(*o.evidence_seq).time) +
                            ": judged once, at the evaluation after it arrived";
@@ -183,6 +170,10 @@ ConditionRecord Evaluator::Impl::evaluate_condition(CondState& c, SystemTime now
     }
     // The silence outlasted the run's tolerance: the run was reset by this tick.
     const bool silenced = silent && run_open && !c.run_start;
+    // The incident acted before this tick: a silence after it pages nobody, also when this very
+    // tick ends the incident (break-it round 40, finding 04: a page at 03:02 about a breach at
+    // 20:16 that had triggered).
+    const bool acted_before = c.firing && c.acted;
 
     // Incident state with recovery hysteresis. An incident begins only at a tick that
     // breaches with its counting satisfied — never at a missed or ok tick.
@@ -308,8 +299,8 @@ ConditionRecord Evaluator::Impl::evaluate_condition(CondState& c, SystemTime now
             !judged_before) { // a warm-up never acts: the first live tick that justifies it
             act_on_firing(c, now, r, acts);
         }
-    } else if (silenced && r.policy == Policy::escalate && !(c.firing && c.acted) &&
-               may_escalate(c, now, true)) {
+    } else if (silenced && r.policy == Policy::escalate && !acted_before &&
+               !(c.firing && c.acted) && may_escalate(c, now, true)) {
         std::string d = "silent after breaching: " + std::to_string(run_breached) +
                         (run_breached == 1 ? " evaluation" : " evaluations") + " breached since " +
                         util::format_time(*run_start);

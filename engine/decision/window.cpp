@@ -90,14 +90,18 @@ std::optional<std::string> Evaluator::Impl::partial_window(const CondState& c,
     }
     const Series& se = series[c.series];
     if (se.first_observed) {
-        const SystemTime from = *se.first_observed - c.spec.bucket;
+        // The first interval itself may be part-observed (a log created or rotated in its
+        // middle, a monitor started there): observation starts at its end.
+        const SystemTime from = *se.first_observed;
         if (from > start) {
             return "source \"" + se.name + "\" is observed since " + util::format_time(from) +
                    ": the window covers " +
                    util::format_duration(duration_cast<Millis>(at - from)) + rule;
         }
     }
-    if (input_end && at > *input_end) {
+    // The last interval may be part-observed too (the file ended in its middle): a window that
+    // holds it is not whole either.
+    if (input_end && at >= *input_end) {
         return "the input ends at " + util::format_time(*input_end) +
                ": the quiet intervals after it were not observed" + rule;
     }
@@ -249,12 +253,6 @@ Observation Evaluator::Impl::observe(const CondState& c, SystemTime now) const {
         o.detail = std::to_string(c.w_count) +
                    " requests in the window, fewer than min_requests = " +
                    std::to_string(c.spec.min_requests);
-        if (sig == Signal::error_rate) {
-            o.thin_value = static_cast<double>(c.w_errors) / static_cast<double>(c.w_count);
-        } else if (c.hist.total() > 0) {
-            o.thin_value =
-                safe_edge(c.hist.percentile_range(percentile_of(sig)), c.spec.below.has_value());
-        }
         return o;
     }
     // A ratio or a percentile over lines rests on its newest line: a quiet bucket brings no new

@@ -208,6 +208,19 @@ FileReplayer::FileReplayer(const config::Config& cfg, FileReplay r, OnDecision o
         is_log
             ? silence_tail(m_conds, m_interval, std::chrono::seconds(m_interval_s)).count() / 1000
             : 0;
+    // The quiet tail after the last line is bounded on its own (sources::stream_samples): known
+    // from the config alone, so refused before any work (break-it round 40, finding 09: a
+    // 40-day window printed a trigger after 38 s, then exited 2).
+    if (!m_r.to && m_interval_s > 0 &&
+        static_cast<uint64_t>(m_tail_s / m_interval_s) > 4 * sources::k_max_replay_samples) {
+        throw util::Error(
+            m_r.file + ": the quiet intervals after the last line, to judge the " +
+                "silence after a breach (4 windows and more: " +
+                util::format_duration(std::chrono::seconds(m_tail_s)) + "), are more than " +
+                std::to_string(4 * sources::k_max_replay_samples) + " intervals of " +
+                std::to_string(m_interval_s) + " s",
+            util::ExitCode::invalid, "a longer source interval, or --to to end the replay sooner");
+    }
     if (m_r.from) {
         m_read_from = *m_r.from - warmup - m_lateness - m_interval;
     }

@@ -70,6 +70,7 @@ FileStats stream_samples(const std::filesystem::path& file, const std::string& f
     // The quiet intervals after the file's last line are not its lines: the bound is on the
     // file's span (a wrong date), not on the replay's end (a long window's silence to judge).
     bool after_input = false;
+    bool past_to = false; // a line dated after `to` (and its two intervals) was read
     size_t tail_kept = 0;
     auto refuse = [&](int64_t past_ms) {
         throw util::Error(
@@ -144,6 +145,8 @@ FileStats stream_samples(const std::filesystem::path& file, const std::string& f
         out.stats = parse_file(file, f, [&](const LogEntry& e) {
             if (e.time_s >= lo && e.time_s <= hi) {
                 agg.add(e);
+            } else if (e.time_s > hi) {
+                past_to = true; // the input goes on past --to: it does not end there
             }
         });
     } else {
@@ -151,7 +154,7 @@ FileStats stream_samples(const std::filesystem::path& file, const std::string& f
     }
     agg.flush_all();
     after_input = !to; // with --to, the span asked for is bounded as the file's
-    if (on_input_end && agg.emitted_until() != INT64_MIN) {
+    if (on_input_end && !past_to && agg.emitted_until() != INT64_MIN) {
         on_input_end(decision::SystemTime(std::chrono::seconds(agg.emitted_until())));
     }
     // The log's end is not the end of the service: after the last line, the intervals the live

@@ -53,7 +53,8 @@ inline constexpr size_t k_max_replay_samples = 3'000'000;
 /// docs/decision.md, "The end of a replay"). A CSV gets none: its rows are its samples.
 /// `on_input_end` (an access log's, when given): called once, after the samples of the file's
 /// own intervals and before the quiet ones that follow, with the end of the last interval that
-/// holds a line (Evaluator::input_ends).
+/// holds a line (Evaluator::input_ends) — not called when the file has lines after `to`: the
+/// input goes on past the range.
 FileStats stream_samples(const std::filesystem::path& file, const std::string& format,
                          int64_t interval_s, int64_t lateness_s,
                          std::optional<decision::SystemTime> from,

@@ -356,7 +356,6 @@ def observe(c, data, now, release_since=None):
         return None, "no_traffic", requests, late, t
     if c.signal == "error_rate":
         if requests < c.min_requests:
-            c.thin = errs / requests  # the rate over the few requests there are (Counting)
             return None, "insufficient_sample", requests, late, t
         # a ratio over lines rests on its newest line: a quiet bucket is no new evidence
         return errs / requests, "none", requests, late, data.newest_line(start, end)
@@ -366,13 +365,14 @@ def observe(c, data, now, release_since=None):
 def partial_window(c, data, end, release_since):
     """docs/decision.md, "Partial windows": the window (end - window, end] of a count below a
     threshold is not whole when it starts before the new release's first bucket (the deploy
-    rounded up to a bucket boundary), before the log's first bucket, or ends after the input."""
+    rounded up to a bucket boundary), or holds the log's first or last bucket (either may be
+    part-observed), or ends after the input."""
     start = end - c.window
     if release_since is not None and -(-release_since // data.iv) * data.iv > start:
         return True
-    if data.first - data.iv > start:
+    if data.first > start:  # the first bucket may be part-observed
         return True
-    return end > data.input_end
+    return end >= data.input_end  # so may the last one
 
 
 def silence_tail(conds, interval, source_interval):
@@ -461,10 +461,8 @@ def run(case):
         requested_now = None  # an approval request at this tick
         rows = []
         for c, st in zip(conds, states):
-            c.thin = None
             observed, missing, requests, late, newest = observe(c, data, now, release_since)
             policy = None
-            heard = False
             silence = False
             fresh = missing == "before_release"  # nothing of the new release yet: ignored
             if fresh:
@@ -504,20 +502,15 @@ def run(case):
                 else:
                     policy = c.on_error
                 outcome = "breach" if policy == "trigger" else "missed"
-            # docs/decision.md, "Counting": a window below min_requests whose few requests
-            # breach too, while a breaching run is open (policy ignore), holds: the thinning
-            # traffic of an outage keeps the run the silence after it is judged against
-            thin = (missing == "insufficient_sample" and heard and st.run and
-                    outcome == "missed" and policy == "ignore" and c.thin is not None and
-                    c.breaches(c.thin))
             would_breach = outcome == "breach"
-            if thin:
-                held = True
             if held:
                 outcome = "hold"
 
             satisfied = False
             silent_reset = False
+            # the incident acted before this tick: the silence after it pages nobody, also
+            # when this tick ends it (docs/decision.md, "Silence after a breach")
+            acted_before = st.firing and st.acted
             if outcome == "ok":
                 st.reset_run()  # ends the run; the missed count starts again
                 if c.counting == "m_of_n":
@@ -606,7 +599,7 @@ def run(case):
                 if verdict != st.counted_verdict:  # the state begins (vs the last counted tick)
                     action = "escalate"
             elif silent_reset and c.on_silence == "escalate":
-                if not (st.firing and st.acted):
+                if not (acted_before or (st.firing and st.acted)):
                     action = "escalate"
             if action == "escalate":
                 last = st.last_silence if silent_reset else st.last_escalate

@@ -125,6 +125,22 @@ TEST_SUITE("config") {
                 .empty());
     }
 
+    TEST_CASE("a baseline rule that can never fire is a located error") {
+        // Break-it round 40, finding 08: an infinite baseline or ratio, and an error rate's
+        // ratio × baseline of 1 or more (an error rate is at most 1).
+        CHECK(
+            diagnostics_of(k_base + "signal = \"v.value\"\nabove_baseline = 1.5\nbaseline = inf\n")
+                .find("15:12: key \"baseline\": Infinity") == 0);
+        CHECK(diagnostics_of(k_base + "signal = \"v.value\"\nabove_baseline = inf\nbaseline = 3\n")
+                  .find("14:18: key \"above_baseline\": expected a finite ratio") == 0);
+        CHECK(diagnostics_of(k_base +
+                             "signal = \"web.error_rate\"\nabove_baseline = 2\nbaseline = 0.5\n")
+                  .find("15:12: above_baseline × baseline = 1: an error rate is at most 1") == 0);
+        CHECK(diagnostics_of(k_base + "signal = \"web.error_rate\"\nabove_baseline = 2\nbaseline = "
+                                      "0.4\nmin_requests = 10\n")
+                  .empty());
+    }
+
     TEST_CASE("an access-log latency percentile without min_requests is a warning") {
         // Break-it round 36, finding 07: the p95 of a release's first three requests (a cold
         // cache) is the slowest of them.
@@ -133,7 +149,8 @@ TEST_SUITE("config") {
             auto c = config::parse(k_base + "signal = \"web." + sig + "\"\nabove = \"500ms\"\n",
                                    "r.toml", "/d");
             REQUIRE(c.warnings.size() == 1);
-            CHECK(c.warnings[0].problem.find("latency percentile without \"min_requests\"") !=
+            CHECK(c.warnings[0].problem.find("latency percentile without \"min_requests\": the " +
+                                             std::string(sig).substr(8) + " of a window") !=
                   std::string::npos);
             CHECK(config::parse(k_base + "signal = \"web." + sig +
                                     "\"\nabove = \"500ms\"\nmin_requests = 50\n",

@@ -218,6 +218,50 @@ TEST_SUITE("monitor") {
         CHECK(res.stats.ticks > 300'000);
     }
 
+    TEST_CASE("file replay: a quiet tail beyond its bound is refused before any work") {
+        // Break-it round 40 finding 09: a 40-day window at 1 s (160 days of quiet intervals)
+        // printed a trigger, then exited 2.
+        test::TempDir dir;
+        auto cfg = count_below(dir, "40d", "1s");
+        const auto log = dir.write("access.log", healthy_log(60));
+        monitor::FileReplay r;
+        r.file = log.string();
+        r.source = "web";
+        CHECK(error_of([&] {
+                  monitor::FileReplayer replayer(
+                      cfg, r, [](const decision::DecisionRecord&) {}, [](const std::string&) {});
+              }).find("the quiet intervals after the last line") != std::string::npos);
+    }
+
+    TEST_CASE("file replay: --to inside the file is no input end") {
+        // Break-it round 40 finding 05: a dead stretch 10:10-10:30 of a file that goes on to
+        // 10:40, replayed with --to 10:20, was insufficient_sample ("the input ends") where
+        // the whole file's replay and the live monitor see zero requests.
+        test::TempDir dir;
+        auto cfg = count_below(dir, "1m", "10s");
+        std::string text = healthy_log(600);
+        const std::string later = healthy_log(600);
+        // the same lines 30 minutes later (10:30-10:40)
+        for (size_t at = 0; at < later.size();) {
+            const size_t eol = later.find('\n', at);
+            std::string line = later.substr(at, eol - at + 1);
+            const size_t hour = line.find(":10:");
+            const int minute = std::stoi(line.substr(hour + 4, 2)) + 30;
+            line.replace(hour + 4, 2, std::to_string(minute));
+            text += line;
+            at = eol + 1;
+        }
+        const auto log = dir.write("access.log", text);
+        monitor::FileReplay r;
+        r.file = log.string();
+        r.source = "web";
+        r.to = util::parse_time("2026-11-26T10:20:00Z");
+        monitor::FileReplayer replayer(
+            cfg, r, [](const decision::DecisionRecord&) {}, [](const std::string&) {});
+        replayer.read();
+        CHECK(replayer.finish().triggers == 1);
+    }
+
     TEST_CASE("file replay: a CSV's last row with a fractional second is judged at the tick after "
               "it") {
         // Break-it finding 05: 00:10:00.5 lies after the tick 00:10:00; the replay's last tick
