@@ -212,6 +212,46 @@ TEST_SUITE("monitor") {
         CHECK(value_of(text, backup_series(dir.path() / "catalog", "shop")) == epoch(m.time));
     }
 
+    TEST_CASE("the last good backup on metrics is the one a restore picks and the entries it "
+              "passes over are counted") {
+        test::TempDir dir;
+        write_playbook(dir.path() / "pb.toml", {{"restore-db", "shop", "catalog"}});
+        const auto cat = dir.path() / "catalog";
+        std::filesystem::create_directories(cat);
+        const auto now = std::chrono::system_clock::now();
+        db::BackupManifest m;
+        m.id = "shop-20261201T000000Z";
+        m.file = "shop.dump";
+        m.database = "shop";
+        m.time = now - std::chrono::hours(26);
+        m.verified = true;
+        m.good = true;
+        db::BackupCatalog(cat).save(m);
+        // Newer, and no manifest the restore could read: a file cut short, a foreign one.
+        util::write_file_atomic(cat / "shop-20261202T000000Z.json",
+                                "{\"format\":1,\"id\":\"shop-20261202T000000Z\",\"time\":\"" +
+                                    util::format_time(now) + "\"");
+        util::write_file_atomic(cat / "notes.json", "{\"hello\":1}\n");
+        monitor::Endpoint ep(loopback(), dir.path() / "state");
+        ep.set_decision_playbook(dir.path() / "pb.toml");
+        auto text = ep.handle({"GET", "/metrics", ""}).body;
+        std::vector<std::string> passed;
+        const auto picked = db::BackupCatalog(cat).select("last_good", "shop", passed);
+        CHECK(picked.id == m.id);
+        CHECK(value_of(text, backup_series(cat, "shop")) == epoch(picked.time));
+        CHECK(value_of(text, "rollback_backup_catalog_unreadable_manifests{catalog=\"" +
+                                 cat.string() + "\"}") == 2);
+        // Moved out: 0, the series stays.
+        std::filesystem::remove(cat / "notes.json");
+        std::filesystem::remove(cat / "shop-20261202T000000Z.json");
+        std::filesystem::last_write_time(cat, std::filesystem::file_time_type::clock::now() +
+                                                  std::chrono::seconds(5));
+        text = ep.handle({"GET", "/metrics", ""}).body;
+        CHECK(value_of(text, "rollback_backup_catalog_unreadable_manifests{catalog=\"" +
+                                 cat.string() + "\"}") == 0);
+        CHECK(value_of(text, backup_series(cat, "shop")) == epoch(m.time));
+    }
+
     TEST_CASE("a new decision playbook (a reload) or an edited one changes the catalogs") {
         test::TempDir dir;
         const auto now = std::chrono::system_clock::now();
