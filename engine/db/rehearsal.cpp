@@ -63,6 +63,9 @@ json::object to_json(const Rehearsal& r) {
         o["of"] = r.of;
         o["playbook"] = r.playbook;
     }
+    if (!r.only.empty()) {
+        o["only"] = json::value_from(r.only);
+    }
     return o;
 }
 

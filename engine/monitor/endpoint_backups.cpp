@@ -145,7 +145,8 @@ std::optional<util::SystemTime> Endpoint::last_rehearsal() {
     // `rollback rehearse` writes <state_dir>/rehearsals/<time>-<step>.json (db/rehearsal.hpp),
     // one per step, each naming its invocation (`rehearse_id`), how many steps it rehearses
     // (`of`) and the playbook: an invocation counts only when every one of its steps is recorded
-    // and ok, and only one of the [decision] playbook. Read again only when the directory (or the
+    // and ok, when it was no `--only` selection (`only`), and only one of the [decision]
+    // playbook. Read again only when the directory (or the
     // playbook) changed.
     const fs::path dir = m_state_dir / "rehearsals";
     std::error_code ec;
@@ -206,6 +207,11 @@ std::optional<util::SystemTime> Endpoint::last_rehearsal() {
             ++g.records;
             const auto* ok = o.if_contains("ok");
             g.ok = g.ok && ok != nullptr && ok->is_bool() && ok->as_bool();
+            // `rehearse --only`: a drill of some steps, never the playbook's (whatever `of`).
+            if (const auto* sel = o.if_contains("only");
+                sel != nullptr && !(sel->is_array() && sel->as_array().empty())) {
+                g.ok = false;
+            }
             auto t = util::parse_time(std::string(o.at("time").as_string()));
             if (!t) {
                 g.ok = false;

@@ -57,7 +57,7 @@ void write_playbook(const std::filesystem::path& file, const std::vector<Restore
 void save_drill(const std::filesystem::path& dir, const std::string& id,
                 const std::filesystem::path& playbook,
                 const std::vector<std::pair<std::string, bool>>& steps, util::SystemTime started,
-                int of = 0) {
+                int of = 0, const std::vector<std::string>& only = {}) {
     int n = 0;
     for (const auto& [step, ok] : steps) {
         db::Rehearsal r;
@@ -67,6 +67,7 @@ void save_drill(const std::filesystem::path& dir, const std::string& id,
         r.rehearse_id = id;
         r.of = of != 0 ? of : static_cast<int>(steps.size());
         r.playbook = playbook.string();
+        r.only = only;
         db::save_rehearsal(dir / "state", r);
     }
 }
@@ -308,6 +309,26 @@ TEST_SUITE("monitor") {
         auto text = ep.handle({"GET", "/metrics", ""}).body;
         CHECK(value_of(text, "rollback_last_successful_rehearsal_timestamp_seconds") ==
               epoch(now - std::chrono::seconds(10 * 3600)));
+    }
+
+    TEST_CASE("a drill of a selection of steps (rehearse --only) is not the playbook's drill") {
+        test::TempDir dir;
+        const auto now = std::chrono::system_clock::now();
+        write_playbook(dir.path() / "pb.toml", {{"restore-an", "analytics", "catalog"},
+                                                {"restore-shop", "shop", "catalog"}});
+        monitor::Endpoint ep(loopback(), dir.path() / "state");
+        ep.set_decision_playbook(dir.path() / "pb.toml");
+        save_drill(dir.path(), "whole", dir.path() / "pb.toml",
+                   {{"restore-an", true}, {"restore-shop", true}}, now - std::chrono::hours(30));
+        // Newer, every step it rehearsed ok and recorded: one step, then both named by --only.
+        save_drill(dir.path(), "one", dir.path() / "pb.toml", {{"restore-shop", true}},
+                   now - std::chrono::hours(2), 0, {"restore-shop"});
+        save_drill(dir.path(), "named", dir.path() / "pb.toml",
+                   {{"restore-an", true}, {"restore-shop", true}}, now - std::chrono::hours(1), 0,
+                   {"restore-an", "restore-shop"});
+        auto text = ep.handle({"GET", "/metrics", ""}).body;
+        CHECK(value_of(text, "rollback_last_successful_rehearsal_timestamp_seconds") ==
+              epoch(now - std::chrono::seconds(30 * 3600)));
     }
 
     TEST_CASE("a drill of the playbook spelled through a symbolic link counts") {
