@@ -397,6 +397,31 @@ cooldown = "1h"
         CHECK(e->record.action == decision::Action::trigger);
         CHECK(e->record.conditions[0].detail.find("confirmed: source errors") == 0);
     }
+
+    TEST_CASE("alerts that cannot be known are no data for every alert condition — never 0") {
+        monitor::Monitor mon(config::parse(k_confirmed, "rollback.toml", "/etc/rb"));
+        int queries = 0;
+        mon.set_confirm_query([&](const config::SourceConfig&, util::SystemTime now) {
+            ++queries;
+            return decision::Sample::make_value(now, 0.9);
+        });
+        const auto t = at("2026-12-05T17:00:00Z");
+        auto e = mon.evaluate_alerts_unknown(t, "the active alerts cannot be read: alerts.json: "
+                                                "not valid JSON");
+        REQUIRE(e);
+        REQUIRE(e->record.conditions.size() == 1);
+        const auto& c = e->record.conditions[0];
+        CHECK(c.verdict == decision::Verdict::no_data);
+        CHECK(c.detail == "source \"alerts:shop-errors\" unavailable: the active alerts cannot be "
+                          "read: alerts.json: not valid JSON");
+        CHECK(e->record.action != decision::Action::trigger);
+        CHECK(queries == 0); // nothing to confirm
+        monitor::Monitor plain(config::parse(
+            "[source.p]\nkind = \"command\"\nargv = [\"true\"]\n[[condition]]\nname = \"c\"\n"
+            "signal = \"p.value\"\nabove = 1\n",
+            "rollback.toml", "/etc/rb"));
+        CHECK_FALSE(plain.evaluate_alerts_unknown(t, "x"));
+    }
 }
 
 TEST_SUITE("monitor") {
