@@ -13,7 +13,7 @@ shift || true
 build=${ROLLBACK_FUZZ_BUILD_DIR:-$root/build-fuzz}
 jobs=${ROLLBACK_JOBS:-$(nproc)}
 all_targets=(fuzz_playbook fuzz_config fuzz_access_log fuzz_csv fuzz_journal fuzz_prometheus
-             fuzz_alertmanager fuzz_inventory fuzz_shell_text)
+             fuzz_alertmanager fuzz_inventory fuzz_shell_text fuzz_promql)
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=("${all_targets[@]}")
 

@@ -7,6 +7,8 @@
 #include "monitor/monitor.hpp"
 #include "util/error.hpp"
 
+#include <cstdio>
+
 namespace rollback::cli {
 
 namespace fs = std::filesystem;
@@ -32,13 +34,32 @@ decision::DecisionRecord evaluate_now(const config::Config& cfg, const state::St
     decision::DecisionRecord record = mon.tick(runner, now).record;
     if (mon.has_alert_conditions()) {
         // The alert conditions as the monitor judges them: over the alerts it keeps active.
-        monitor::AlertBook book;
-        book.restore(store.active_alerts(), cfg.alert_conditions);
-        book.expire(now);
-        if (auto e = mon.evaluate_alerts(now, book)) {
+        // Kept alerts that cannot be read are not "no alerts": those conditions have no data,
+        // and the others are judged all the same.
+        std::optional<std::vector<state::ActiveAlert>> kept;
+        std::string unreadable;
+        try {
+            kept = store.active_alerts();
+        } catch (const util::Error& e) {
+            unreadable = std::string("the active alerts cannot be read: ") + e.what();
+            std::fprintf(stderr, "rollback: warning: %s\n", unreadable.c_str());
+        }
+        std::optional<decision::Evaluation> e;
+        if (kept) {
+            monitor::AlertBook book;
+            book.restore(std::move(*kept), cfg.alert_conditions);
+            book.expire(now);
+            e = mon.evaluate_alerts(now, book);
+        } else {
+            e = mon.evaluate_alerts_unknown(now, unreadable);
+        }
+        if (e) {
             record = decision::combine(std::move(record), e->record, cfg.decision.mode);
         }
     }
+    // Evaluated, never acted on: `check` (exit 5) and `explain --now` recommend; a record that
+    // said "executed" would claim a rollback that nobody started.
+    record.executed = false;
     return record;
 }
 

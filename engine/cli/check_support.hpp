@@ -25,8 +25,9 @@ config::Config load_rollback_config(const CommonOptions& common);
 /// part of the file covering the windows; commands, http probes, Prometheus and SQL: once), with
 /// the baselines and the deploy marker of `store` (the state the rule found: shared or local),
 /// and the alert conditions over the alerts the monitor keeps active there (those whose endsAt
-/// passed are over; a `confirm` query is asked) — one record of both. util::Error when the kept
-/// alerts cannot be read.
+/// passed are over; a `confirm` query is asked) — one record of both. Kept alerts that cannot be
+/// read (a damaged alerts.json) are said on stderr and give the alert conditions no data. The
+/// record is never `executed`: nothing is acted on.
 decision::DecisionRecord evaluate_now(const config::Config& cfg, const state::Store& store,
                                       util::SystemTime now);
 

@@ -20,6 +20,38 @@
 
 namespace rollback::cli {
 
+namespace {
+
+/// Every name given to --only is a pg_restore step of the playbook: a misspelt one would
+/// rehearse nothing and succeed.
+void check_only(const playbook::Playbook& pb, const std::vector<std::string>& wanted) {
+    std::vector<std::string> restores;
+    std::vector<std::string> others;
+    for (const auto* steps : {&pb.steps, &pb.finally}) {
+        for (const auto& s : *steps) {
+            (s.action == "pg_restore" ? restores : others).push_back(s.id);
+        }
+    }
+    for (const auto& id : wanted) {
+        if (std::find(restores.begin(), restores.end(), id) != restores.end()) {
+            continue;
+        }
+        const bool other = std::find(others.begin(), others.end(), id) != others.end();
+        const std::string guess = other ? std::string() : util::closest_match(id, restores);
+        throw util::Error(
+            "--only: " +
+                (other ? "step " + util::quoted(id) + " of " + pb.file.string() +
+                             " is no pg_restore step: rehearse restores pg_restore steps only"
+                       : "no pg_restore step " + util::quoted(id) + " in " + pb.file.string() +
+                             (guess.empty() ? "" : " (did you mean " + util::quoted(guess) + "?)")),
+            util::ExitCode::invalid,
+            restores.empty() ? "the playbook has no pg_restore step"
+                             : "pg_restore steps: " + util::join(restores, ", "));
+    }
+}
+
+} // namespace
+
 int cmd_rehearse(const Args& args) {
     CommonOptions common;
     std::string playbook_file;
@@ -30,8 +62,9 @@ int cmd_rehearse(const Args& args) {
     desc.add_options()                                                                    //
         ("playbook,p", po::value(&playbook_file)->value_name("PLAYBOOK"), "the playbook") //
         ("dsn", po::value(&dsn)->value_name("DSN"),
-         "rehearse on this server instead of the step's dsn")                           //
-        ("only", po::value(&only)->value_name("STEP,..."), "rehearse only these steps") //
+         "rehearse on this server instead of the step's dsn") //
+        ("only", po::value(&only)->value_name("STEP,..."),
+         "rehearse only these steps (not counted as the playbook's drill)") //
         ("var", po::value(&vars)->value_name("NAME=VALUE"), "set a variable");
     add_common_options(desc, common, use_config | use_state_dir | use_verbose | use_json);
     po::positional_options_description pos;
@@ -44,11 +77,12 @@ int cmd_rehearse(const Args& args) {
                           "rollback rehearse -p PLAYBOOK");
     }
     auto pb = load_playbook_with_vars(playbook_file, vars);
+    const auto wanted = split_list(only);
+    check_only(pb, wanted); // before anything is written
     const StateDir sd = resolve_state_dir(common, playbook_file);
     prepare_state_dir(sd, "rehearse", "rehearsals/, rollback.log");
     const auto& state_dir = sd.dir;
     start_logging(state_dir, common.verbose, "rehearse");
-    auto wanted = split_list(only);
     exec::RealProcessRunner runner;
     int rehearsed = 0;
     bool all_ok = true;
@@ -75,6 +109,7 @@ int cmd_rehearse(const Args& args) {
         r.rehearse_id = rehearse_id;
         r.of = static_cast<int>(steps.size());
         r.playbook = playbook_abs;
+        r.only = wanted; // a selection: not the playbook's drill (docs/metrics.md)
         auto file = db::save_rehearsal(state_dir, r);
         all_ok = all_ok && r.ok;
         if (common.json) {

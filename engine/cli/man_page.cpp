@@ -77,6 +77,47 @@ bool is_common(const std::vector<OptionDoc>& common, const OptionDoc& o) {
                        [&](const OptionDoc& c) { return c.long_name == o.long_name; });
 }
 
+/// rollback.toml's tables, and [server] whole: what `rollback monitor` serves and who may ask.
+std::string configuration_section() {
+    return ".SH CONFIGURATION\n"
+           "The configuration (\\fB\\-c\\fR \\fIFILE\\fR, else ./rollback.toml; the "
+           "package's is /etc/rollback/rollback.toml) is TOML: \\fB[target]\\fR (the service, "
+           "\\fIstate_dir\\fR), \\fB[source.\\fR\\fINAME\\fR\\fB]\\fR (http, access_log, "
+           "prometheus, sql, command), \\fB[[condition]]\\fR (rules on signals, or "
+           "\\fIkind\\fR = \\(dqalert\\(dq on Alertmanager alerts), \\fB[decision]\\fR (mode, "
+           "playbook, cooldown), \\fB[state]\\fR (a shared PostgreSQL state), "
+           "\\fB[server]\\fR and \\fB[webhook.\\fR\\fINAME\\fR\\fB]\\fR. "
+           "\\fBrollback validate \\-c\\fR \\fIFILE\\fR checks it and runs nothing.\n"
+           ".SS \"[server]\"\n"
+           "With a \\fB[server]\\fR table, \\fBrollback monitor\\fR also serves HTTP/1.1 on its "
+           "own thread; without one it listens nowhere. It is read at start (a SIGHUP reload "
+           "applies everything else).\n"
+           ".TP\n.B listen\n"
+           "\\fIADDRESS\\fR:\\fIPORT\\fR, an IP literal (IPv6 as [::1]:9095); default "
+           "127.0.0.1:9095. An address that is not loopback needs a token.\n"
+           ".TP\n.B token_file\n"
+           "a file holding the bearer token (relative: to the configuration's directory), read "
+           "as Alertmanager reads its credentials_file (surrounding whitespace removed); one "
+           "word.\n"
+           ".TP\n.B token_env\n"
+           "the environment variable holding the token instead (excludes \\fBtoken_file\\fR).\n"
+           ".TP\n.B max_body\n"
+           "the longest request body, 1KiB to 64MiB (B, KiB, MiB, kB, MB); default 1MiB; longer "
+           "is answered 413.\n"
+           ".PP\n"
+           "Paths: \\fBPOST /api/v1/alertmanager\\fR (Alertmanager webhook, version 4), "
+           "\\fBPOST /api/v1/webhook/\\fR\\fINAME\\fR (a generic JSON webhook of "
+           "\\fB[webhook.\\fR\\fINAME\\fR\\fB]\\fR), \\fBGET /metrics\\fR (Prometheus "
+           "text format), \\fBGET /healthz\\fR (200 while the loop ticks, 503 while it runs a "
+           "playbook). With a token every path but /healthz needs \\fBAuthorization: Bearer\\fR "
+           "\\fITOKEN\\fR (none or a wrong one: 401). A body that is no notification is "
+           "answered 400 with the reason; one that cannot be kept, 503 (the sender retries). "
+           "The token is a secret, masked in every output.\n"
+           ".PP\n"
+           "Example:\n.RS\n.EX\n[server]\nlisten = \"127.0.0.1:9095\"\n"
+           "token_file = \"/etc/rollback/token\"\nmax_body = \"1MiB\"\n.EE\n.RE\n";
+}
+
 } // namespace
 
 std::string man_page(const std::vector<CommandDoc>& docs) {
@@ -135,6 +176,7 @@ std::string man_page(const std::vector<CommandDoc>& docs) {
             s += ".PP\nExample:\n.RS\n.EX\nrollback " + roff(d.command->example) + "\n.EE\n.RE\n";
         }
     }
+    s += configuration_section();
     s += ".SH EXIT STATUS\n";
     for (const auto& e : exit_code_docs()) {
         s += ".TP\n.B " + std::to_string(e.code) + "\n" + roff(e.meaning) + "\n";

@@ -3,6 +3,7 @@
 // "Alert conditions").
 #include "config/read_server.hpp"
 
+#include "config/promql_type.hpp"
 #include "util/files.hpp"
 #include "util/secrets.hpp"
 #include "util/strings.hpp"
@@ -312,6 +313,41 @@ void read_alert_condition(TomlReader& rd, const toml::table& t, size_t index, Co
     cfg.alert_conditions.push_back(std::move(a));
 }
 
+namespace {
+
+/// The confirmation reads an instant vector: the query's number, then timestamp(QUERY) for the
+/// time of its sample (monitor/confirm.cpp). A query that cannot be one never confirms: its
+/// alerts would stay no_data for good, found at the first incident instead of here.
+void check_confirming_query(TomlReader& rd, const AlertCondition& a, const SourceConfig& src,
+                            const std::string& subject) {
+    const PromqlReading r = read_promql(src.query);
+    const std::string which =
+        "key \"confirm\": the query of source " + util::quoted(src.name) + " can never confirm: ";
+    if (!r.problem.empty()) {
+        std::string near = src.query.substr(r.offset, 24);
+        near = near.substr(0, near.find('\n'));
+        rd.error(a.confirm->where, subject,
+                 which + "Prometheus refuses it: " + r.problem + " at byte " +
+                     std::to_string(r.offset + 1) +
+                     (near.empty() ? std::string(" (its end)") : " (" + util::quoted(near) + ")"),
+                 "try it in Prometheus' expression browser, or: promtool query instant URL "
+                 "'QUERY'");
+    } else if (r.type && *r.type != PromqlType::instant_vector) {
+        rd.error(a.confirm->where, subject,
+                 which + "it returns a " + std::string(to_string(*r.type)) +
+                     ", and the confirmation reads an instant vector (its number, and "
+                     "timestamp(QUERY) for the time of its sample)",
+                 *r.type == PromqlType::scalar
+                     ? "query the series itself, e.g. sum(rate(http_requests_total{code=~\"5..\"}"
+                       "[5m])) / sum(rate(http_requests_total[5m])), not scalar(...) or a number"
+                 : *r.type == PromqlType::range_vector
+                     ? "one number per series: rate(x[5m]) or max_over_time(x[5m]), not x[5m]"
+                     : "query a series");
+    }
+}
+
+} // namespace
+
 void check_alert_confirmations(TomlReader& rd, const Config& cfg) {
     for (const auto& a : cfg.alert_conditions) {
         if (!a.confirm || a.confirm->source.empty()) {
@@ -328,6 +364,8 @@ void check_alert_confirmations(TomlReader& rd, const Config& cfg) {
                      "key \"confirm\": source " + util::quoted(a.confirm->source) + " is a " +
                          std::string(to_string(src->second.kind)) +
                          " source; an alert is confirmed by a prometheus query");
+        } else {
+            check_confirming_query(rd, a, src->second, subject);
         }
     }
 }

@@ -239,18 +239,19 @@ fs::directory_iterator open_catalog(const fs::path& dir) {
     return it;
 }
 
-/// Whether the entry is a manifest's file (a regular `.json`); unreadable_catalog when the
+/// Whether the entry is in a manifest's place (a `.json` that is no directory: a FIFO or a
+/// dangling link there is an unreadable manifest, not nothing); unreadable_catalog when the
 /// directory lists names but may not be searched (mode r without x).
 bool is_manifest(const fs::path& dir, const fs::directory_entry& e) {
     if (e.path().extension() != ".json") {
         return false;
     }
     std::error_code ec;
-    const bool regular = e.is_regular_file(ec);
+    const bool directory = e.is_directory(ec);
     if (ec && is_permission(ec)) {
         unreadable_catalog(dir, ec);
     }
-    return regular;
+    return !directory;
 }
 
 } // namespace
@@ -271,8 +272,28 @@ void BackupCatalog::require_exists() const {
 
 namespace {
 
+/// "; 2 entries are no readable manifest, the first: backup manifest FILE: ..." ("" for none).
+std::string unreadable_note(const std::vector<std::string>& unreadable) {
+    if (unreadable.empty()) {
+        return {};
+    }
+    return "; " + std::to_string(unreadable.size()) +
+           (unreadable.size() == 1 ? " entry is" : " entries are") +
+           " no readable manifest, the first: " + unreadable.front();
+}
+
 BackupManifest read_manifest(const fs::path& file) {
-    std::string text = util::read_file(file);
+    std::string text;
+    try {
+        text = util::read_file(file);
+    } catch (const util::Error& e) {
+        // "cannot read FILE: Permission denied": in the shape of every manifest's problem.
+        const std::string what = e.what();
+        const std::string prefix = "cannot read " + file.string();
+        bad_manifest(file.string(),
+                     "cannot be read" +
+                         (what.rfind(prefix, 0) == 0 ? what.substr(prefix.size()) : ": " + what));
+    }
     boost::system::error_code ec;
     json::value v = json::parse(text, ec);
     if (ec) {
@@ -286,21 +307,7 @@ BackupManifest read_manifest(const fs::path& file) {
 
 } // namespace
 
-std::vector<BackupManifest> BackupCatalog::list() const {
-    require_exists();
-    std::vector<BackupManifest> out;
-    for (const auto& e : open_catalog(m_dir)) {
-        if (is_manifest(m_dir, e)) {
-            out.push_back(read_manifest(e.path()));
-        }
-    }
-    std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
-        return a.time != b.time ? a.time < b.time : a.id < b.id;
-    });
-    return out;
-}
-
-std::vector<BackupManifest> BackupCatalog::list_readable(std::vector<std::string>* skipped) const {
+std::vector<BackupManifest> BackupCatalog::list(std::vector<std::string>& unreadable) const {
     require_exists();
     std::vector<BackupManifest> out;
     for (const auto& e : open_catalog(m_dir)) {
@@ -308,25 +315,27 @@ std::vector<BackupManifest> BackupCatalog::list_readable(std::vector<std::string
             try {
                 out.push_back(read_manifest(e.path()));
             } catch (const std::exception& ex) {
-                if (skipped != nullptr) {
-                    skipped->push_back(ex.what());
-                }
+                unreadable.push_back(ex.what());
             }
         }
     }
     std::sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
         return a.time != b.time ? a.time < b.time : a.id < b.id;
     });
+    // Directory order is no order: the same catalog names its unreadable entries the same way.
+    std::sort(unreadable.begin(), unreadable.end());
     return out;
 }
 
 BackupManifest BackupCatalog::get(const std::string& id) const {
-    for (auto& m : list()) {
+    std::vector<std::string> unreadable;
+    for (auto& m : list(unreadable)) {
         if (m.id == id) {
             return m;
         }
     }
-    throw util::Error("no backup " + util::quoted(id) + " in catalog " + m_dir.string(),
+    throw util::Error("no backup " + util::quoted(id) + " in catalog " + m_dir.string() +
+                          unreadable_note(unreadable),
                       util::ExitCode::invalid,
                       "'rollback backup list --catalog " + m_dir.string() + "' shows the backups");
 }
@@ -342,11 +351,19 @@ void BackupCatalog::save(const BackupManifest& m) const {
     util::write_file_atomic(m_dir / (m.id + ".json"), util::json_text(to_json(m)) + "\n");
 }
 
+std::string unreadable_hint(const fs::path& catalog) {
+    return "no backup is chosen from it: move a file that is no manifest out of " +
+           catalog.string() +
+           " ('rollback backup' renames its manifests into place: they are never half-written); "
+           "a damaged manifest's backup needs a new backup ('rollback backup --mark-good')";
+}
+
 fs::path dump_path(const BackupManifest& m) {
     return m.directory / m.file;
 }
 
 BackupManifest BackupCatalog::select(const std::string& spec, const std::string& database,
+                                     std::vector<std::string>& unreadable,
                                      const fs::path& base) const {
     if (spec != "last_good" && spec.rfind("before_release:", 0) != 0) {
         fs::path p = spec;
@@ -363,7 +380,7 @@ BackupManifest BackupCatalog::select(const std::string& spec, const std::string&
         }
         return read_manifest(manifest);
     }
-    std::vector<BackupManifest> all = list();
+    std::vector<BackupManifest> all = list(unreadable);
     std::vector<BackupManifest> mine;
     for (auto& m : all) {
         if (m.database == database) {
@@ -382,14 +399,15 @@ BackupManifest BackupCatalog::select(const std::string& spec, const std::string&
         last_good ? "no good backup" : "no verified backup taken before release " + release;
     size_t verified = static_cast<size_t>(
         std::count_if(mine.begin(), mine.end(), [](const auto& m) { return m.verified; }));
-    throw util::Error(
-        what + " of database " + database + " in catalog " + m_dir.string() + " (" +
-            std::to_string(mine.size()) + " backups, " + std::to_string(verified) + " verified)",
-        util::ExitCode::invalid,
-        last_good ? "take one with 'rollback backup --mark-good', or name a backup: "
-                    "backup = \"before_release:V\" or a path"
-                  : "backups record the release they precede: 'rollback backup --release " +
-                        release + "'");
+    throw util::Error(what + " of database " + database + " in catalog " + m_dir.string() + " (" +
+                          std::to_string(mine.size()) + " backups, " + std::to_string(verified) +
+                          " verified" + unreadable_note(unreadable) + ")",
+                      util::ExitCode::invalid,
+                      last_good
+                          ? "take one with 'rollback backup --mark-good', or name a backup: "
+                            "backup = \"before_release:V\" or a path"
+                          : "backups record the release they precede: 'rollback backup --release " +
+                                release + "'");
 }
 
 std::string loss_window(const BackupManifest& m, util::SystemTime now) {

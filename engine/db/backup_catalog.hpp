@@ -50,13 +50,13 @@ class BackupCatalog {
     const std::filesystem::path& dir() const { return m_dir; }
     /// Throws util::Error (exit 2) "backup catalog DIR does not exist" when it is not a directory.
     void require_exists() const;
-    /// Every manifest, oldest first. Throws util::Error for an unreadable or invalid manifest.
-    std::vector<BackupManifest> list() const;
-    /// Every readable manifest, oldest first; an unreadable or invalid one (a foreign `.json`,
-    /// a damaged file) is left out and its reason appended to `skipped`. Throws util::Error only
-    /// when the catalog itself cannot be read.
-    std::vector<BackupManifest> list_readable(std::vector<std::string>* skipped) const;
-    /// The manifest with `id`; throws util::Error (exit 2) when there is none.
+    /// Every readable manifest, oldest first: the one reading of the catalog that choosing a
+    /// backup (select), `backup list`/`verify` and /metrics share. An entry that is no readable
+    /// manifest (a foreign or half-written `.json`, a damaged one, a file this user may not read)
+    /// is nobody's backup: it is left out and its located reason ("backup manifest FILE: ...")
+    /// appended to `unreadable`. Throws util::Error only when the catalog itself cannot be read.
+    std::vector<BackupManifest> list(std::vector<std::string>& unreadable) const;
+    /// The readable manifest with `id`; throws util::Error (exit 2) when there is none.
     BackupManifest get(const std::string& id) const;
     /// Writes `m` atomically as <dir>/<id>.json.
     void save(const BackupManifest& m) const;
@@ -65,13 +65,20 @@ class BackupCatalog {
     ///   "before_release:V"   the newest verified backup taken before deploying release V;
     ///   a path               an archive (with <stem>.json beside it) or a manifest, relative to
     ///   `base`.
-    /// Throws util::Error (exit 2) with a hint when nothing matches ("no good backup ...").
+    /// The catalog's entries that are no readable manifest are passed over (list()) and named in
+    /// `unreadable`: a restore, its preflight, a rehearsal and /metrics pick the same backup.
+    /// Throws util::Error (exit 2) with a hint when nothing matches ("no good backup ...", with
+    /// the unreadable entries counted and the first named).
     BackupManifest select(const std::string& spec, const std::string& database,
+                          std::vector<std::string>& unreadable,
                           const std::filesystem::path& base = {}) const;
 
   private:
     std::filesystem::path m_dir;
 };
+
+/// What to do about a catalog entry that is no readable manifest (BackupCatalog::list).
+std::string unreadable_hint(const std::filesystem::path& catalog);
 
 /// The archive of a manifest.
 std::filesystem::path dump_path(const BackupManifest& m);

@@ -63,6 +63,9 @@ json::object to_json(const Rehearsal& r) {
         o["of"] = r.of;
         o["playbook"] = r.playbook;
     }
+    if (!r.only.empty()) {
+        o["only"] = json::value_from(r.only);
+    }
     return o;
 }
 
@@ -83,8 +86,12 @@ Rehearsal rehearse_restore(exec::ProcessRunner& runner, const RestoreSpec& prm,
         Dsn dsn = Dsn::parse(dsn_override.empty() ? prm.dsn : dsn_override);
         r.database = dsn.dbname();
         BackupCatalog catalog(prm.catalog);
-        BackupManifest m = catalog.select(prm.backup, r.database, base);
+        std::vector<std::string> unreadable;
+        BackupManifest m = catalog.select(prm.backup, r.database, unreadable, base);
         r.backup = m.id;
+        for (const auto& why : unreadable) {
+            say(step_id + ": backup catalog entry passed over: " + why);
+        }
         say(step_id + ": backup " + m.id + ", loss window if run now: " + loss_window(m, now));
 
         auto t0 = SteadyClock::now();

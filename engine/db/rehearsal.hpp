@@ -38,6 +38,9 @@ struct Rehearsal {
     std::string rehearse_id;
     int of = 0;
     std::string playbook;
+    /// The steps `rehearse --only` selected (empty: every pg_restore step of the playbook). A
+    /// drill of a selection is no drill of the playbook: /metrics does not count it.
+    std::vector<std::string> only;
 };
 
 /// Rehearses the restore `spec` asks for, as step `step_id`; a relative backup path is relative to
@@ -49,7 +52,7 @@ Rehearsal rehearse_restore(exec::ProcessRunner& runner, const RestoreSpec& spec,
 
 /// The recorded form: {format, step, time, backup, database, scratch, ok, problems[],
 /// toc_entries, check_s, restore_s, verify_s, drop_s, total_s} (seconds as numbers), and
-/// rehearse_id, of, playbook when set.
+/// rehearse_id, of, playbook when set, `only` when not empty.
 boost::json::object to_json(const Rehearsal& r);
 
 /// Writes `<state_dir>/rehearsals/<time>-<step>.json` atomically; returns its path.

@@ -44,9 +44,15 @@ std::vector<PreflightLine> preflight_side_swap(exec::ProcessRunner& runner, cons
     auto check_backup = [&] {
         try {
             BackupCatalog catalog(prm.catalog);
-            BackupManifest m = catalog.select(prm.backup, db, ctx.base);
+            std::vector<std::string> unreadable;
+            BackupManifest m = catalog.select(prm.backup, db, unreadable, ctx.base);
             ok("backup " + prm.backup + " = " + m.id + " (" + std::to_string(m.size >> 20) +
                " MiB, release " + (m.release.empty() ? "-" : m.release) + ")");
+            // Passed over as the restore and /metrics pass over them: shown, not a failure.
+            for (const auto& why : unreadable) {
+                checks.push_back({true, "backup catalog entry passed over: " + why, "",
+                                  unreadable_hint(prm.catalog), true});
+            }
             TocInfo toc;
             auto problems = check_archive(runner, m, toc);
             if (problems.empty()) {

@@ -146,10 +146,19 @@ SideSwapOutcome run_side_swap(exec::ProcessRunner& runner, const RestoreSpec& pr
         // The backup an earlier attempt of this run restored stays the one (a newer "last_good"
         // must not be verified against, or swapped in half-way).
         BackupCatalog catalog(prm.catalog);
+        std::vector<std::string> unreadable;
         BackupManifest m =
             probe.mark && !probe.mark->backup.empty() && stage >= RestoreStage::restored
                 ? catalog.get(probe.mark->backup)
-                : catalog.select(prm.backup, db, run.base);
+                : catalog.select(prm.backup, db, unreadable, run.base);
+        if (!unreadable.empty()) {
+            json::array passed;
+            for (const auto& why : unreadable) {
+                say("backup catalog entry passed over: " + why);
+                passed.emplace_back(why);
+            }
+            res.details["catalog_unreadable"] = std::move(passed);
+        }
         std::string window = loss_window(m, std::chrono::system_clock::now());
         res.details["backup"] = m.id;
         res.details["loss_window"] = window;

@@ -62,7 +62,11 @@ bool Monitor::confirmed(const config::AlertCondition& a, SystemTime now, SystemT
     // down (up = 0), just as well.
     std::string stale;
     if (q.kind == decision::SampleKind::value) {
-        const Sample t = ask("timestamp(" + expr + ")");
+        // With a `#` in the query, the closing parenthesis goes on a line of its own: a comment
+        // ending the query's last line would swallow it (a PromQL comment runs to the end of
+        // its line), and the query would never confirm.
+        const bool comment = expr.find('#') != std::string::npos;
+        const Sample t = ask("timestamp(" + expr + (comment ? "\n)" : ")"));
         if (t.kind != decision::SampleKind::value) {
             q = t;
             q.detail = "the time of its sample: " + t.detail;

@@ -194,7 +194,11 @@ Endpoint::Endpoint(const config::ServerConfig& sc, fs::path state_dir,
               "started (absent when none).");
     m.declare("rollback_last_good_backup_timestamp_seconds", MetricType::gauge,
               "Unix time the newest verified backup marked good of each database the decision "
-              "playbook restores, per backup catalog, was taken (absent when there is none).");
+              "playbook restores, per backup catalog, was taken (absent when there is none): "
+              "the backup a restore's last_good picks now.");
+    m.declare("rollback_backup_catalog_unreadable_manifests", MetricType::gauge,
+              "Entries of each backup catalog of the decision playbook that are no readable "
+              "manifest (a foreign, half-written or damaged .json): no restore picks them.");
     // Known label values are 0 from the start (the first event is then an increase).
     for (int k = 0; k <= static_cast<int>(AlertChange::Kind::expired); ++k) {
         m.add("rollback_alert_notifications_total",

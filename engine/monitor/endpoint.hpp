@@ -122,6 +122,7 @@ class Endpoint {
         std::string database; ///< the manifests of this database only
         std::optional<std::filesystem::file_time_type> mtime;
         std::optional<util::SystemTime> newest_good; ///< as of `mtime`
+        std::optional<std::size_t> unreadable;       ///< entries no manifest, as of `mtime`
     };
     /// The [decision] playbook's pg_restore targets, again when `m_playbook` or its file changed.
     void refresh_backup_targets();

@@ -6,6 +6,7 @@
 #include "actions/load.hpp"
 #include "db/backup_catalog.hpp"
 #include "db/connection.hpp"
+#include "util/error.hpp"
 #include "util/log.hpp"
 #include "util/time.hpp"
 
@@ -66,7 +67,8 @@ void Endpoint::refresh_backup_targets() {
                     if (std::none_of(targets.begin(), targets.end(), [&](const Catalog& t) {
                             return t.dir == dir && t.database == database;
                         })) {
-                        targets.push_back(Catalog{dir, database, std::nullopt, std::nullopt});
+                        targets.push_back(
+                            Catalog{dir, database, std::nullopt, std::nullopt, std::nullopt});
                     }
                 }
             }
@@ -90,22 +92,27 @@ void Endpoint::refresh_backup_times() {
         if (ec) {
             c.mtime.reset();
             c.newest_good.reset();
+            c.unreadable.reset();
         } else if (c.mtime != mtime) {
             c.mtime = mtime;
             c.newest_good.reset();
+            c.unreadable.reset();
+            // The backup a restore's "last_good" picks, chosen by the restore's own code: the
+            // series never says "fresh" while a restore would take another backup or none. An
+            // entry that is no readable manifest is passed over by both, and counted.
             try {
-                // One foreign or damaged manifest is skipped (logged), not the catalog's end:
-                // the good backups beside it still count.
-                std::vector<std::string> skipped;
-                for (const auto& m : db::BackupCatalog(c.dir).list_readable(&skipped)) {
-                    if (m.database == c.database && m.good && m.verified &&
-                        (!c.newest_good || m.time > *c.newest_good)) {
-                        c.newest_good = m.time;
-                    }
+                const db::BackupCatalog catalog(c.dir);
+                std::vector<std::string> unreadable;
+                catalog.list(unreadable); // throws when the catalog itself cannot be read
+                c.unreadable = unreadable.size();
+                for (const auto& why : unreadable) {
+                    log::warn("metrics: backup catalog entry passed over: {}", why);
                 }
-                for (const auto& why : skipped) {
-                    log::warn("metrics: skipping in the backup catalog {}: {}", c.dir.string(),
-                              why);
+                try {
+                    unreadable.clear();
+                    c.newest_good = catalog.select("last_good", c.database, unreadable).time;
+                } catch (const util::Error& e) {
+                    log::warn("metrics: {}", e.what()); // "no good backup of database ..."
                 }
             } catch (const std::exception& e) {
                 log::warn("metrics: cannot read the backup catalog {}: {}", c.dir.string(),
@@ -120,13 +127,26 @@ void Endpoint::refresh_backup_times() {
             m_metrics.erase("rollback_last_good_backup_timestamp_seconds", labels);
         }
     }
+    // Per catalog: two databases restored from one catalog share its entries.
+    std::map<fs::path, std::size_t> unreadable;
+    for (const auto& c : m_catalogs) {
+        if (c.unreadable) {
+            unreadable[c.dir] = std::max(unreadable[c.dir], *c.unreadable);
+        }
+    }
+    m_metrics.clear("rollback_backup_catalog_unreadable_manifests");
+    for (const auto& [dir, n] : unreadable) {
+        m_metrics.set("rollback_backup_catalog_unreadable_manifests", {{"catalog", dir.string()}},
+                      static_cast<double>(n));
+    }
 }
 
 std::optional<util::SystemTime> Endpoint::last_rehearsal() {
     // `rollback rehearse` writes <state_dir>/rehearsals/<time>-<step>.json (db/rehearsal.hpp),
     // one per step, each naming its invocation (`rehearse_id`), how many steps it rehearses
     // (`of`) and the playbook: an invocation counts only when every one of its steps is recorded
-    // and ok, and only one of the [decision] playbook. Read again only when the directory (or the
+    // and ok, when it was no `--only` selection (`only`), and only one of the [decision]
+    // playbook. Read again only when the directory (or the
     // playbook) changed.
     const fs::path dir = m_state_dir / "rehearsals";
     std::error_code ec;
@@ -187,6 +207,11 @@ std::optional<util::SystemTime> Endpoint::last_rehearsal() {
             ++g.records;
             const auto* ok = o.if_contains("ok");
             g.ok = g.ok && ok != nullptr && ok->is_bool() && ok->as_bool();
+            // `rehearse --only`: a drill of some steps, never the playbook's (whatever `of`).
+            if (const auto* sel = o.if_contains("only");
+                sel != nullptr && !(sel->is_array() && sel->as_array().empty())) {
+                g.ok = false;
+            }
             auto t = util::parse_time(std::string(o.at("time").as_string()));
             if (!t) {
                 g.ok = false;

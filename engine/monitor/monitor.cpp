@@ -182,6 +182,22 @@ std::optional<decision::Evaluation> Monitor::evaluate_alerts(SystemTime now,
     return e;
 }
 
+std::optional<decision::Evaluation> Monitor::evaluate_alerts_unknown(SystemTime now,
+                                                                     const std::string& why) {
+    if (!m_alerts) {
+        return std::nullopt;
+    }
+    if (m_alerts_at && now < *m_alerts_at) {
+        now = *m_alerts_at;
+    }
+    m_alerts_at = now;
+    for (const auto& a : m_cfg.alert_conditions) {
+        m_alerts->add_sample(a.spec.source,
+                             Sample::make_missing(now, decision::SampleKind::unavailable, why));
+    }
+    return m_alerts->evaluate(now);
+}
+
 Monitor::LogCounts Monitor::log_counts(const std::string& source) const {
     auto it = m_logs.find(source);
     if (it == m_logs.end()) {

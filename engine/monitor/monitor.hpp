@@ -60,6 +60,11 @@ class Monitor {
     /// action) and the detail says why ("not confirmed: ..."), and the record is notable when
     /// the unconfirmed alerts are new. The query's value is in the detail either way.
     std::optional<decision::Evaluation> evaluate_alerts(SystemTime now, const AlertBook& book);
+    /// The alert conditions when the active alerts are not known (`rollback check` cannot read
+    /// the kept ones): each observes no data with `why` — verdict no_data, never "0 alerts".
+    /// nullopt when there are no alert conditions.
+    std::optional<decision::Evaluation> evaluate_alerts_unknown(SystemTime now,
+                                                                const std::string& why);
     bool has_alert_conditions() const { return m_alerts != nullptr; }
     /// How a confirmation query is read (tests); the default queries Prometheus over HTTP.
     using ConfirmQuery =

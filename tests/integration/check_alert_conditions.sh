@@ -4,7 +4,8 @@
 # monitor keeps active in the state (alerts.json), as the monitor does — never "0 conditions".
 # An alert whose confirming Prometheus is down (a closed port) is no data with the reason, not
 # "ok" (on_no_data: escalate); an alert whose endsAt passed is over; an active unconfirmed alert (no confirm) triggers:
-# check exits 5. No server is needed: the monitor is not running.
+# check exits 5. Kept alerts that cannot be read are no data for the alert conditions, never "0
+# alerts" nor a check that judges nothing. No server is needed: the monitor is not running.
 source "$(dirname "$0")/../support/itest.sh"
 cd "$WORK"
 
@@ -69,8 +70,26 @@ contains check2.out '"cause":"site-down"'
 contains check2.out '"action":"trigger"'
 pass "an active alert that needs no confirmation: check recommends the rollback (exit 5)"
 
+# Kept alerts that cannot be read (issue 13 break-it 05: exit 1, no verdict at all): the alert
+# conditions have no data with the reason, the others are judged, the exit code is theirs.
 echo '{"version":1,"alerts":[{"fingerprint":1}]}' > .rollback/alerts.json
-expect_rc 1 check3.out -- "$RB" check -c rollback.toml
-contains check3.out 'alerts.json'
-contains check3.out 'move the file aside'
-pass "kept alerts that cannot be read: an error naming the file, not a check without them"
+cp .rollback/alerts.json damaged.json
+expect_rc 0 check3.out -- "$RB" check -c rollback.toml
+contains check3.out 'rollback: warning: the active alerts cannot be read: '
+contains check3.out 'alerts.json: an alert without a string "fingerprint"'
+contains check3.out 'shop-errors=no_data'
+contains check3.out 'site-down=no_data'
+contains check3.out 'probe-value=ok'
+cmp -s damaged.json .rollback/alerts.json || fail "check changed the kept alerts"
+expect_rc 0 explain3.out -- "$RB" explain --last -c rollback.toml
+contains explain3.out 'Condition "site-down" (alerts:site-down.value, severity critical): no_data'
+contains explain3.out 'the active alerts cannot be read: '
+sed 's/^above = 100$/above = 0.5/' rollback.toml > firing.toml
+expect_rc 5 check4.out -- "$RB" check -c firing.toml
+contains check4.out 'probe-value=firing'
+contains check4.out 'site-down=no_data'
+echo 'not json' > .rollback/alerts.json
+expect_rc 0 check5.out -- "$RB" check -c rollback.toml
+contains check5.out 'alerts.json: not valid JSON'
+contains check5.out 'site-down=no_data'
+pass "kept alerts that cannot be read: said on stderr, the alert conditions no data, the others judged (exit 0, or 5 when they recommend)"

@@ -95,7 +95,7 @@ expect_rc 5 bad.json -- "$RB" check -c rollback.toml --json
 [ "$(verdict bad.json down)" = firing ] || fail "500s: down is $(verdict bad.json down)"
 [ "$(verdict bad.json down-for)" = pending ] || fail "500s: down-for is $(verdict bad.json down-for)"
 [ "$(verdict bad.json errors)" = firing ] || fail "prometheus 0.9: errors not firing"
-contains bad.json '"action":"trigger","mode":"auto","executed":true'
+contains bad.json '"action":"trigger","mode":"auto","executed":false'
 pass "failing probes: firing (immediate) and pending (for = 2m); exit 5"
 
 echo 200 > status

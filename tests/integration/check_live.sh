@@ -49,10 +49,12 @@ grep -q '^[^ ]*  none ' out.txt || { echo "FAIL: an under-powered window acted";
 echo 9 > value
 rc=0; "$ROLLBACK" check -c rollback.toml --json > out.json || rc=$?
 [ "$rc" -eq 5 ] || { echo "FAIL: exit $rc, expected 5"; cat out.json; exit 1; }
-grep -q '"action":"trigger","mode":"auto","executed":true,"cause":"corruption"' out.json
+# Recommended, not executed: check starts no run (it recorded "executed" before: issue 13 break-it 06).
+grep -q '"action":"trigger","mode":"auto","executed":false,"cause":"corruption"' out.json
 "$ROLLBACK" explain -c rollback.toml --last > explain.txt
 cat explain.txt
-grep -q "trigger (executed, mode auto)" explain.txt
+grep -q "trigger (not executed, mode auto)" explain.txt
+[ ! -d .rollback/runs ] || [ -z "$(ls .rollback/runs)" ] || { echo "FAIL: check started a run"; exit 1; }
 grep -q 'Condition "corruption" (corrupt.value, severity critical): firing' explain.txt
 grep -q "Release: v2" explain.txt
 # A check that cannot run is an error verdict, not a healthy or firing one.

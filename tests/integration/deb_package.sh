@@ -129,6 +129,18 @@ echo '{}' > $s/alerts.json
 : > $s/lock; : > $s/rollback.log; : > $s/rollback.log.1
 chown -R rollback:rollback $s
 chmod 0640 $s/backups/*
+# A catalog kept outside the state directory (docs/install.md: /var/backups/shop, given to the
+# service user), and a file of its group only: the purge gives both to root, modes kept, and
+# lists them (break-it, issue 13/08: they stayed with the removed user's uid and gid).
+outside=$(mktemp -d /var/backups/rollback-itest.XXXXXX)
+on_exit "rm -rf '$outside'"
+mkdir -p "$outside/shop"
+echo dump > "$outside/shop/shop-20261206T000000Z.dump"
+echo '{}' > "$outside/shop/shop-20261206T000000Z.json"
+echo notes > "$outside/group-only.txt"
+chown -R rollback:rollback "$outside/shop"
+chmod 0750 "$outside/shop"; chmod 0640 "$outside/shop"/*
+chgrp rollback "$outside/group-only.txt"; chmod 0640 "$outside/group-only.txt"
 kept="backups/shop-20261206T000000Z.dump backups/shop-20261206T000000Z.json
       catalogs/shop/shop-20261206T000000Z.dump catalogs/shop/shop-20261206T000000Z.json
       runs/R1/reconcile/orders.missing.csv"
@@ -145,6 +157,18 @@ contains "$WORK/dpkg-P2.log" "kept $s (now root:root"
 bad=$(find $s \( -type d ! -perm 0700 \) -o \( -type f ! -perm 0600 \) -o ! -user root -o ! -group root)
 [ -z "$bad" ] || { ls -laR $s >&2; fail "kept after the purge, not root's 0700/0600: $bad"; }
 pass "dpkg -P keeps every catalog and the reconciliation exports as root's (0700/0600), lists them, deletes the engine's state"
+for f in "$outside/shop" "$outside/shop/shop-20261206T000000Z.dump" "$outside/shop/shop-20261206T000000Z.json"; do
+    contains "$WORK/dpkg-P2.log" "  $f"
+done
+contains "$WORK/dpkg-P2.log" "  $outside/group-only.txt"
+[ "$(stat -c '%U:%G %a' "$outside/shop")" = "root:root 750" ] ||
+    fail "the outside catalog after the purge: $(stat -c '%U:%G %a' "$outside/shop")"
+[ "$(stat -c '%U:%G %a' "$outside/shop/shop-20261206T000000Z.dump")" = "root:root 640" ] ||
+    fail "the outside dump after the purge: $(stat -c '%U:%G %a' "$outside/shop/shop-20261206T000000Z.dump")"
+[ "$(stat -c '%U:%G %a' "$outside/group-only.txt")" = "root:root 640" ] ||
+    fail "a file of the group after the purge: $(stat -c '%U:%G %a' "$outside/group-only.txt")"
+[ -z "$(find "$outside" -nouser -o -nogroup)" ] || fail "a path of $outside left to no user or group"
+pass "dpkg -P gives a catalog kept outside /var/lib/rollback (and the group's files) to root, modes kept, and lists them"
 
 timeout 60 dpkg -i "$deb" > "$WORK/dpkg-i3.log" 2>&1 || { cat "$WORK/dpkg-i3.log" >&2; fail "dpkg -i after the purge"; }
 contains "$WORK/dpkg-i3.log" "given to the user rollback"

@@ -18,9 +18,17 @@ else
 fi
 pass "renders without warnings"
 
-for section in NAME SYNOPSIS DESCRIPTION OPTIONS COMMANDS "EXIT STATUS" ENVIRONMENT FILES "SEE ALSO"; do
+for section in NAME SYNOPSIS DESCRIPTION OPTIONS COMMANDS CONFIGURATION "EXIT STATUS" ENVIRONMENT FILES "SEE ALSO"; do
     contains "$WORK/rollback.1" ".SH $section"
 done
+# [server]: every key config/read_server.cpp reads, and the paths the monitor serves (it said
+# nothing of [server] before: issue 13 break-it 10).
+sed -n '/^\.SS "\[server\]"/,/^\.SH /p' "$WORK/rollback.1" > "$WORK/server"
+grep -oE 'k_server_keys = \{[^}]*\}' "$SRC/engine/config/read_server.cpp" | grep -oE '"[a-z_]+"' | tr -d '"' > "$WORK/keys"
+[ "$(wc -l < "$WORK/keys")" -ge 4 ] || fail "[server] keys not read from read_server.cpp"
+while read -r key; do contains "$WORK/server" ".B $key"; done < "$WORK/keys"
+for path in /api/v1/alertmanager /api/v1/webhook/ /metrics /healthz; do contains "$WORK/server" "$path"; done
+pass "CONFIGURATION names [server]'s keys ($(tr '\n' ' ' < "$WORK/keys")) and its paths"
 
 # Every command `rollback help` lists, and every option its --help shows.
 "$RB" help | awk '/^commands:/ { on = 1; next } on && /^  [a-z]/ { print $1 } /^$/ && on { exit }' \

@@ -75,6 +75,25 @@ assert r["step"] == "restore-db" and r["ok"] is True and r["problems"] == [], r
 assert r["restore_s"] > 0 and r["toc_entries"] > 0 and os.path.isfile(r["recorded"]), r
 PY
 [ "$(psql -d postgres -tAc "SELECT string_agg(datname, ',' ORDER BY datname) FROM pg_database")" = "$before" ] || fail "databases changed"
+# --only: a drill of a selection, recorded as one — never the playbook's drill on /metrics, even
+# naming every step (issue 13 break-it 04: it counted); a name that is no pg_restore step of the
+# playbook is exit 2 before anything is written (it rehearsed nothing and exited 0).
+expect_rc 0 "$ROLLBACK" rehearse -p "$WORK/pb.toml" --state-dir "$WORK/state-only" --only restore-db --json
+python3 - "$WORK/out" <<'PY' || fail "rehearse --only --json: $(cat "$WORK/out")"
+import json, sys
+rows = [json.loads(l) for l in open(sys.argv[1])]
+assert len(rows) == 1 and rows[0]["ok"] is True and rows[0]["only"] == ["restore-db"], rows
+assert json.load(open(rows[0]["recorded"]))["only"] == ["restore-db"], rows
+PY
+cp "$WORK/pb.toml" "$WORK/pb2.toml"
+printf '[[step]]\nid = "notify"\naction = "exec"\nargv = ["true"]\n' >> "$WORK/pb2.toml"
+expect_rc 2 "$ROLLBACK" rehearse -p "$WORK/pb2.toml" --state-dir "$WORK/state-bad" --only restore-bd
+grep -qF -- '--only: no pg_restore step "restore-bd" in '"$WORK/pb2.toml"' (did you mean "restore-db"?)' "$WORK/err" ||
+    fail "--only misspelt: $(cat "$WORK/err")"
+expect_rc 2 "$ROLLBACK" rehearse -p "$WORK/pb2.toml" --state-dir "$WORK/state-bad" --only notify
+grep -qF -- '--only: step "notify" of '"$WORK/pb2.toml"' is no pg_restore step' "$WORK/err" ||
+    fail "--only of an exec step: $(cat "$WORK/err")"
+[ ! -e "$WORK/state-bad" ] || fail "a refused --only wrote $WORK/state-bad"
 [ "$(psql -d shop -tAc "SELECT count(*) FROM orders")" = 51 ] || fail "production changed"
 
 # Corrupt the archive: verify exits 3, and last_good finds nothing any more.

@@ -179,24 +179,26 @@ TEST_SUITE("actions") {
 
         // The manifest on disk is the same, and selection finds it.
         BackupCatalog cat(f.catalog);
-        auto listed = cat.list();
+        std::vector<std::string> unreadable;
+        auto listed = cat.list(unreadable);
+        CHECK(unreadable.empty());
         REQUIRE(listed.size() == 1);
         CHECK(listed[0].sha256 == m.sha256);
-        CHECK(cat.select("last_good", "rbt_backup").id == m.id);
-        CHECK(cat.select("before_release:2.4.0", "rbt_backup").id == m.id);
-        CHECK_THROWS_WITH_AS(cat.select("before_release:9.9", "rbt_backup"),
+        CHECK(cat.select("last_good", "rbt_backup", unreadable).id == m.id);
+        CHECK(cat.select("before_release:2.4.0", "rbt_backup", unreadable).id == m.id);
+        CHECK_THROWS_WITH_AS(cat.select("before_release:9.9", "rbt_backup", unreadable),
                              doctest::Contains("no verified backup taken before release 9.9"),
                              util::Error);
-        CHECK_THROWS_WITH_AS(cat.select("last_good", "other_db"),
+        CHECK_THROWS_WITH_AS(cat.select("last_good", "other_db", unreadable),
                              doctest::Contains("no good backup of database other_db"), util::Error);
         // Not marked good: last_good does not take it.
         test::TempDir other;
         fs::create_directories(other / "c");
         BackupCatalog cat2(other / "c");
         take_backup(f.runner, cat2, BackupRequest{db, "", false, {}}, {});
-        CHECK_THROWS_WITH_AS(cat2.select("last_good", "rbt_backup"),
+        CHECK_THROWS_WITH_AS(cat2.select("last_good", "rbt_backup", unreadable),
                              doctest::Contains("no good backup"), util::Error);
-        CHECK_THROWS_WITH_AS(BackupCatalog(other / "missing").list(),
+        CHECK_THROWS_WITH_AS(BackupCatalog(other / "missing").list(unreadable),
                              doctest::Contains("does not exist"), util::Error);
         exec_sql(f.admin, "DROP DATABASE rbt_backup");
     }
@@ -225,7 +227,8 @@ TEST_SUITE("actions") {
         REQUIRE_FALSE(bad.problems.empty());
         CHECK(bad.problems[0].find("sha256") != std::string::npos);
         CHECK_FALSE(cat.get(m.id).verified);
-        CHECK_THROWS_WITH_AS(cat.select("last_good", "rbt_verify"),
+        std::vector<std::string> unreadable;
+        CHECK_THROWS_WITH_AS(cat.select("last_good", "rbt_verify", unreadable),
                              doctest::Contains("no good backup"), util::Error);
         exec_sql(f.admin, "DROP DATABASE rbt_verify");
     }

@@ -172,6 +172,41 @@ TEST_SUITE("config") {
               "13:1: condition \"shop-errors\": key \"confirm\": no \"source\"\n");
     }
 
+    TEST_CASE("alert conditions: a confirming query that can never confirm is refused") {
+        auto with_query = [](const std::string& query) {
+            return "[server]\n[source.errors]\nkind = \"prometheus\"\n"
+                   "url = \"http://127.0.0.1:9090\"\nquery = '''" +
+                   query + "'''\n" + k_alert + "confirm = { source = \"errors\", above = 1 }\n";
+        };
+        const std::string at = "10:1: condition \"shop-errors\": key \"confirm\": the query of "
+                               "source \"errors\" can never confirm: ";
+        CHECK(diagnostics_of(with_query("scalar(sum(shop_errors))")) ==
+              at + "it returns a scalar, and the confirmation reads an instant vector (its "
+                   "number, and timestamp(QUERY) for the time of its sample)\n");
+        CHECK(diagnostics_of(with_query("0.07")).find("it returns a scalar") != std::string::npos);
+        CHECK(diagnostics_of(with_query("shop_errors[5m]")) ==
+              at + "it returns a range vector, and the confirmation reads an instant vector (its "
+                   "number, and timestamp(QUERY) for the time of its sample)\n");
+        CHECK(diagnostics_of(with_query("rate(http_requests_total)")) ==
+              at + "Prometheus refuses it: expected type range vector in call to function "
+                   "\"rate\", got instant vector at byte 6 (\"http_requests_total)\")\n");
+        CHECK(diagnostics_of(with_query("sum(shop_errors")) ==
+              at + "Prometheus refuses it: unclosed left parenthesis at byte 4 "
+                   "(\"(shop_errors\")\n");
+        // What Prometheus runs is accepted: a comment (the engine closes timestamp( after it),
+        // a function newer than the reader's table, an instant vector.
+        CHECK(diagnostics_of(with_query("sum(rate(x[5m])) # errors per second")).empty());
+        CHECK(diagnostics_of(with_query("sum(rate(x[5m]))\n# a note on its own line")).empty());
+        CHECK(diagnostics_of(with_query("some_future_function(x)")).empty());
+        CHECK(diagnostics_of(with_query("shop:error_ratio > 0.05")).empty());
+        // Only a confirming query must be a vector: the same kind of source read by a condition
+        // may be a scalar (one number is what it reads).
+        CHECK(diagnostics_of("[source.errors]\nkind = \"prometheus\"\n"
+                             "url = \"http://127.0.0.1:9090\"\nquery = \"scalar(sum(x))\"\n"
+                             "[[condition]]\nname = \"c\"\nsignal = \"errors.value\"\nabove = 1\n")
+                  .empty());
+    }
+
     TEST_CASE("Alertmanager = matching: equal values and an absent label equals empty") {
         config::AlertCondition c;
         c.match = {{"alertname", "HighErrorRate"}, {"service", "shop"}};

@@ -2,6 +2,7 @@
 // Alerts from Alertmanager: kept by fingerprint (a re-sent notification is the same incident),
 // judged by the monitor's alert Evaluator into decision records, one trigger per incident, the
 // cooldown shared with the signal conditions.
+#include "config/promql_type.hpp"
 #include "monitor/alert_book.hpp"
 #include "monitor/monitor.hpp"
 #include "server/generic_webhook.hpp"
@@ -369,6 +370,57 @@ cooldown = "1h"
         e = mon.evaluate_alerts(t + seconds(13), book);
         CHECK(e->record.action == decision::Action::trigger);
         CHECK(e->record.conditions[0].detail.find("confirmed: source errors") == 0);
+    }
+
+    TEST_CASE("a confirming query ending in a comment confirms: timestamp( is closed after it") {
+        auto text = k_confirmed;
+        const std::string q = "query = \"shop:error_ratio\"";
+        text.replace(text.find(q), q.size(), "query = \"shop:error_ratio # ratio of 5xx\"");
+        monitor::Monitor mon(config::parse(text, "rollback.toml", "/etc/rb"));
+        std::vector<std::string> asked;
+        mon.set_confirm_query([&](const config::SourceConfig& src, util::SystemTime now) {
+            asked.push_back(src.query);
+            // As Prometheus reads it: a comment runs to the end of its line.
+            if (const auto r = config::read_promql(src.query); !r.problem.empty()) {
+                return decision::Sample::make_missing(now, decision::SampleKind::error,
+                                                      "bad_data: " + r.problem);
+            }
+            return src.query.starts_with("timestamp(") ? sample_time(now)
+                                                       : decision::Sample::make_value(now, 0.5);
+        });
+        monitor::AlertBook book;
+        const auto t = at("2026-12-05T17:00:00Z");
+        book.apply(notification("firing", "f1"), mon.config().alert_conditions, t);
+        auto e = mon.evaluate_alerts(t, book);
+        REQUIRE(asked.size() == 2);
+        CHECK(asked[1] == "timestamp(shop:error_ratio # ratio of 5xx\n)");
+        CHECK(e->record.action == decision::Action::trigger);
+        CHECK(e->record.conditions[0].detail.find("confirmed: source errors") == 0);
+    }
+
+    TEST_CASE("alerts that cannot be known are no data for every alert condition — never 0") {
+        monitor::Monitor mon(config::parse(k_confirmed, "rollback.toml", "/etc/rb"));
+        int queries = 0;
+        mon.set_confirm_query([&](const config::SourceConfig&, util::SystemTime now) {
+            ++queries;
+            return decision::Sample::make_value(now, 0.9);
+        });
+        const auto t = at("2026-12-05T17:00:00Z");
+        auto e = mon.evaluate_alerts_unknown(t, "the active alerts cannot be read: alerts.json: "
+                                                "not valid JSON");
+        REQUIRE(e);
+        REQUIRE(e->record.conditions.size() == 1);
+        const auto& c = e->record.conditions[0];
+        CHECK(c.verdict == decision::Verdict::no_data);
+        CHECK(c.detail == "source \"alerts:shop-errors\" unavailable: the active alerts cannot be "
+                          "read: alerts.json: not valid JSON");
+        CHECK(e->record.action != decision::Action::trigger);
+        CHECK(queries == 0); // nothing to confirm
+        monitor::Monitor plain(config::parse(
+            "[source.p]\nkind = \"command\"\nargv = [\"true\"]\n[[condition]]\nname = \"c\"\n"
+            "signal = \"p.value\"\nabove = 1\n",
+            "rollback.toml", "/etc/rb"));
+        CHECK_FALSE(plain.evaluate_alerts_unknown(t, "x"));
     }
 }
 

@@ -57,7 +57,7 @@ void write_playbook(const std::filesystem::path& file, const std::vector<Restore
 void save_drill(const std::filesystem::path& dir, const std::string& id,
                 const std::filesystem::path& playbook,
                 const std::vector<std::pair<std::string, bool>>& steps, util::SystemTime started,
-                int of = 0) {
+                int of = 0, const std::vector<std::string>& only = {}) {
     int n = 0;
     for (const auto& [step, ok] : steps) {
         db::Rehearsal r;
@@ -67,6 +67,7 @@ void save_drill(const std::filesystem::path& dir, const std::string& id,
         r.rehearse_id = id;
         r.of = of != 0 ? of : static_cast<int>(steps.size());
         r.playbook = playbook.string();
+        r.only = only;
         db::save_rehearsal(dir / "state", r);
     }
 }
@@ -212,6 +213,46 @@ TEST_SUITE("monitor") {
         CHECK(value_of(text, backup_series(dir.path() / "catalog", "shop")) == epoch(m.time));
     }
 
+    TEST_CASE("the last good backup on metrics is the one a restore picks and the entries it "
+              "passes over are counted") {
+        test::TempDir dir;
+        write_playbook(dir.path() / "pb.toml", {{"restore-db", "shop", "catalog"}});
+        const auto cat = dir.path() / "catalog";
+        std::filesystem::create_directories(cat);
+        const auto now = std::chrono::system_clock::now();
+        db::BackupManifest m;
+        m.id = "shop-20261201T000000Z";
+        m.file = "shop.dump";
+        m.database = "shop";
+        m.time = now - std::chrono::hours(26);
+        m.verified = true;
+        m.good = true;
+        db::BackupCatalog(cat).save(m);
+        // Newer, and no manifest the restore could read: a file cut short, a foreign one.
+        util::write_file_atomic(cat / "shop-20261202T000000Z.json",
+                                "{\"format\":1,\"id\":\"shop-20261202T000000Z\",\"time\":\"" +
+                                    util::format_time(now) + "\"");
+        util::write_file_atomic(cat / "notes.json", "{\"hello\":1}\n");
+        monitor::Endpoint ep(loopback(), dir.path() / "state");
+        ep.set_decision_playbook(dir.path() / "pb.toml");
+        auto text = ep.handle({"GET", "/metrics", ""}).body;
+        std::vector<std::string> passed;
+        const auto picked = db::BackupCatalog(cat).select("last_good", "shop", passed);
+        CHECK(picked.id == m.id);
+        CHECK(value_of(text, backup_series(cat, "shop")) == epoch(picked.time));
+        CHECK(value_of(text, "rollback_backup_catalog_unreadable_manifests{catalog=\"" +
+                                 cat.string() + "\"}") == 2);
+        // Moved out: 0, the series stays.
+        std::filesystem::remove(cat / "notes.json");
+        std::filesystem::remove(cat / "shop-20261202T000000Z.json");
+        std::filesystem::last_write_time(cat, std::filesystem::file_time_type::clock::now() +
+                                                  std::chrono::seconds(5));
+        text = ep.handle({"GET", "/metrics", ""}).body;
+        CHECK(value_of(text, "rollback_backup_catalog_unreadable_manifests{catalog=\"" +
+                                 cat.string() + "\"}") == 0);
+        CHECK(value_of(text, backup_series(cat, "shop")) == epoch(m.time));
+    }
+
     TEST_CASE("a new decision playbook (a reload) or an edited one changes the catalogs") {
         test::TempDir dir;
         const auto now = std::chrono::system_clock::now();
@@ -268,6 +309,26 @@ TEST_SUITE("monitor") {
         auto text = ep.handle({"GET", "/metrics", ""}).body;
         CHECK(value_of(text, "rollback_last_successful_rehearsal_timestamp_seconds") ==
               epoch(now - std::chrono::seconds(10 * 3600)));
+    }
+
+    TEST_CASE("a drill of a selection of steps (rehearse --only) is not the playbook's drill") {
+        test::TempDir dir;
+        const auto now = std::chrono::system_clock::now();
+        write_playbook(dir.path() / "pb.toml", {{"restore-an", "analytics", "catalog"},
+                                                {"restore-shop", "shop", "catalog"}});
+        monitor::Endpoint ep(loopback(), dir.path() / "state");
+        ep.set_decision_playbook(dir.path() / "pb.toml");
+        save_drill(dir.path(), "whole", dir.path() / "pb.toml",
+                   {{"restore-an", true}, {"restore-shop", true}}, now - std::chrono::hours(30));
+        // Newer, every step it rehearsed ok and recorded: one step, then both named by --only.
+        save_drill(dir.path(), "one", dir.path() / "pb.toml", {{"restore-shop", true}},
+                   now - std::chrono::hours(2), 0, {"restore-shop"});
+        save_drill(dir.path(), "named", dir.path() / "pb.toml",
+                   {{"restore-an", true}, {"restore-shop", true}}, now - std::chrono::hours(1), 0,
+                   {"restore-an", "restore-shop"});
+        auto text = ep.handle({"GET", "/metrics", ""}).body;
+        CHECK(value_of(text, "rollback_last_successful_rehearsal_timestamp_seconds") ==
+              epoch(now - std::chrono::seconds(30 * 3600)));
     }
 
     TEST_CASE("a drill of the playbook spelled through a symbolic link counts") {

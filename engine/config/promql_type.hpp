@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: MIT
+#pragma once
+
+// Enough of PromQL's grammar to tell the type of a query's result without asking Prometheus:
+// `rollback validate` refuses an alert's confirming query that can never give the confirmation
+// the instant vector it reads (docs/config.md, "Confirming an alert").
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace rollback::config {
+
+enum class PromqlType { scalar, instant_vector, range_vector, string };
+
+/// "scalar", "instant vector", "range vector", "string" (Prometheus' words).
+std::string_view to_string(PromqlType t);
+
+struct PromqlReading {
+    /// The result's type; nullopt when it depends on something this reader does not know (a
+    /// function it has no signature of, a duration expression) or when `problem` is set.
+    std::optional<PromqlType> type;
+    /// A mistake Prometheus refuses the query for as well (unbalanced brackets, an unterminated
+    /// string, an operand or argument of the wrong type); empty when none was found.
+    std::string problem;
+    std::size_t offset = 0; ///< byte of the query where `problem` is
+};
+
+/// Reads `query`: lexes all of PromQL (comments, the three string quotes, numbers, durations,
+/// label matchers) and parses expressions, operators with their precedence and modifiers,
+/// aggregations and the functions of Prometheus 2 and 3. Never throws.
+PromqlReading read_promql(std::string_view query);
+
+} // namespace rollback::config
