@@ -157,21 +157,47 @@ std::unique_ptr<state::RunLease> take_lock(state::Store& store, const StateDir& 
                                   "   (or start a new run anyway with --abandon-stale)");
         }
         auto writer = store.open_journal(dead.run_id, *attempt.lease, nullptr);
-        writer->append(journal::to_json(
-            journal::Note{"abandoned: a new run " + run_id + " was started with --abandon-stale"}));
-        log::warn("run {} abandoned (--abandon-stale) for new run {}", dead.run_id, run_id);
         if (pb != nullptr) {
             // The new run may start the same steps: what the dead run's in-flight attempts
             // started must be gone first (docs/actions.md, "Step processes").
+            // An interrupt of that wait must leave everything as it was but what it ended.
+            exec::install_interrupt_handlers();
             auto folded = journal::fold(store.read_journal(dead.run_id), false);
-            orchestrator::settle_survivors(
-                folded, *pb,
-                {[&](const journal::Record& rec) { writer->append(journal::to_json(rec)); },
-                 [](const std::string& step, const std::string& line) {
-                     std::fprintf(stderr, "rollback: step \"%s\" of the abandoned run: %s\n",
-                                  step.c_str(), util::mask_secrets(line).c_str());
-                 }});
+            orchestrator::SurvivorHooks hooks{
+                [&](const journal::Record& rec) { writer->append(journal::to_json(rec)); },
+                [](const std::string& step, const std::string& line) {
+                    std::fprintf(stderr, "rollback: step \"%s\" of the abandoned run: %s\n",
+                                 step.c_str(), util::mask_secrets(line).c_str());
+                }};
+            const auto settled = orchestrator::settle_survivors(folded, *pb, hooks);
+            const std::string again = "rollback run --abandon-stale again, or: rollback resume " +
+                                      dead.run_id + state_args(sd);
+            if (settled.interrupted || exec::interrupt_requested() != 0) {
+                writer.reset();
+                attempt.lease->release_leaving(dead);
+                throw util::Error("interrupted while waiting for what run " + dead.run_id +
+                                      " left running; it was not abandoned and no new run "
+                                      "started",
+                                  util::ExitCode::interrupted, again);
+            }
+            std::string left;
+            for (const auto& [step, why] : settled.blocked) {
+                left += "\n  " + util::mask_secrets(why);
+            }
+            if (!left.empty()) {
+                writer.reset();
+                attempt.lease->release_leaving(dead);
+                throw util::Error(describe(dead) +
+                                      " died, and a new run could start its steps beside what "
+                                      "they still run; no new run started:" +
+                                      left,
+                                  util::ExitCode::locked,
+                                  "end them (or let them end), then: " + again);
+            }
         }
+        writer->append(journal::to_json(
+            journal::Note{"abandoned: a new run " + run_id + " was started with --abandon-stale"}));
+        log::warn("run {} abandoned (--abandon-stale) for new run {}", dead.run_id, run_id);
     }
     if (stale != nullptr) {
         *stale = attempt.stale;

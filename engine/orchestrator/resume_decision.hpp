@@ -35,10 +35,12 @@ struct Probes {
 struct ResumeFacts {
     const PlannedStep& planned;
     const journal::StepState* recorded = nullptr; ///< null: the journal never mentions it
-    bool blocked = false;     ///< processes of its interrupted attempt outlived SIGKILL
+    bool blocked = false;     ///< processes of its interrupted attempt are still alive
     bool marked_done = false; ///< --mark-done: a person says it happened
     bool retry = false;       ///< --retry: a person says run it again
     util::SystemTime now{};   ///< when resume decides: what is left of a retry delay
+    /// With `blocked`: which processes, and how to look at them (SurvivorReport::blocked).
+    std::string blocked_why = {};
 };
 
 /// True when the last attempt of `step` finished failed (or timed out) and attempts of its

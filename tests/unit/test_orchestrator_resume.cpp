@@ -54,6 +54,30 @@ struct CountingProbe {
 } // namespace
 
 TEST_SUITE("orchestrator") {
+    TEST_CASE("decide_resume: survivors that live on stop the step") {
+        playbook::Step step;
+        step.id = "deploy";
+        step.idempotent = true; // would run again at once without them
+        PlannedStep ps{&step, false, true, {}};
+        const std::string run = "20261205T000000Z-abcdef";
+        Probes probes{nullptr, nullptr};
+        journal::StepState st = interrupted(1);
+        const auto now = std::chrono::system_clock::now();
+        const std::string alive = "processes in the process group 42 of step \"deploy\"'s "
+                                  "interrupted attempt 1 are still alive after waiting 2s: pid 43";
+        // Alive: whatever a person says, the step neither starts nor is taken as done.
+        for (bool mark : {false, true}) {
+            for (bool retry : {false, true}) {
+                auto d = decide_resume({ps, &st, true, mark, retry, now, alive}, run, probes);
+                CHECK(d.plan == StepPlan::needs_attention);
+                CHECK(d.message.find(alive) == 0);
+                CHECK(d.message.find("The step does not start while they live") !=
+                      std::string::npos);
+                CHECK(d.message.find("then: rollback resume " + run) != std::string::npos);
+            }
+        }
+    }
+
     TEST_CASE("decide_resume: the first rule that applies decides") {
         playbook::Step step;
         step.id = "restart";
