@@ -9,6 +9,7 @@
 #include "journal/reader.hpp"
 #include "journal/state.hpp"
 #include "journal/writer.hpp"
+#include "orchestrator/host_survivors.hpp"
 #include "orchestrator/hosts.hpp"
 #include "orchestrator/survivors.hpp"
 #include "report/console.hpp"
@@ -118,7 +119,8 @@ std::unique_ptr<state::RunLease> take_lock(state::Store& store, const StateDir& 
                                            const std::string& run_id, const std::string& reason,
                                            bool abandon_stale, const playbook::Playbook* pb,
                                            const state::RunFence* fence,
-                                           std::optional<state::Holder>* stale) {
+                                           std::optional<state::Holder>* stale,
+                                           std::shared_ptr<remote::Connections> connections) {
     const auto me = state::this_process_holder(run_id, reason);
     auto attempt =
         fence != nullptr ? store.acquire_fenced_lease(me, *fence) : store.acquire_lease(me);
@@ -159,7 +161,7 @@ std::unique_ptr<state::RunLease> take_lock(state::Store& store, const StateDir& 
         auto writer = store.open_journal(dead.run_id, *attempt.lease, nullptr);
         if (pb != nullptr) {
             // The new run may start the same steps: what the dead run's in-flight attempts
-            // started must be gone first (docs/actions.md, "Step processes").
+            // started must be gone first (docs/actions.md, "Step processes"), on the hosts too.
             // An interrupt of that wait must leave everything as it was but what it ended.
             exec::install_interrupt_handlers();
             auto folded = journal::fold(store.read_journal(dead.run_id), false);
@@ -169,6 +171,9 @@ std::unique_ptr<state::RunLease> take_lock(state::Store& store, const StateDir& 
                     std::fprintf(stderr, "rollback: step \"%s\" of the abandoned run: %s\n",
                                  step.c_str(), util::mask_secrets(line).c_str());
                 }};
+            if (connections) {
+                hooks.scan_host = orchestrator::ssh_host_scanner(connections);
+            }
             const auto settled = orchestrator::settle_survivors(folded, *pb, hooks);
             const std::string again = "rollback run --abandon-stale again, or: rollback resume " +
                                       dead.run_id + state_args(sd);
@@ -181,8 +186,10 @@ std::unique_ptr<state::RunLease> take_lock(state::Store& store, const StateDir& 
                                   util::ExitCode::interrupted, again);
             }
             std::string left;
-            for (const auto& [step, why] : settled.blocked) {
-                left += "\n  " + util::mask_secrets(why);
+            for (const auto* m : {&settled.blocked, &settled.unchecked}) {
+                for (const auto& [step, why] : *m) {
+                    left += "\n  " + util::mask_secrets(why);
+                }
             }
             if (!left.empty()) {
                 writer.reset();
@@ -282,7 +289,7 @@ int start_run(const playbook::Playbook& pb, const actions::Trigger& trigger,
     const std::string run_id =
         o.fence && !o.fence->decided_run.empty() ? o.fence->decided_run : journal::new_run_id();
     auto lock = take_lock(store, sd, run_id, trigger.reason, o.abandon_stale, &pb,
-                          o.fence ? &*o.fence : nullptr);
+                          o.fence ? &*o.fence : nullptr, nullptr, connections);
     if (o.under_lock) {
         try {
             o.under_lock(store, run_id);

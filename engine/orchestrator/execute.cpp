@@ -2,6 +2,8 @@
 #include "orchestrator/execute.hpp"
 
 #include "orchestrator/execution.hpp"
+#include "orchestrator/host_survivors.hpp"
+#include "orchestrator/hosts.hpp"
 #include "orchestrator/probe.hpp"
 #include "orchestrator/resume_decision.hpp"
 #include "orchestrator/run_vars.hpp"
@@ -83,6 +85,18 @@ void record_finished_by_exit(Execution& ex, const journal::RunState& state,
         }
         ex.record(fin);
     }
+}
+
+/// Whether a step of `state` is in flight on a host (started there, not finished).
+bool in_flight_on_hosts(const journal::RunState& state) {
+    for (const auto& st : state.steps) {
+        for (const auto& [name, status] : st.hosts) {
+            if (st.in_flight && status == "running") {
+                return true;
+            }
+        }
+    }
+    return false;
 }
 
 /// What a resume records once the survivors are settled, before any step: the step_finished the
@@ -436,11 +450,17 @@ RunOutcome resume(const playbook::Playbook& pb, const ResumeJournal& rj,
     ex.record(
         journal::RunResumed{options.user, options.why, ::getpid(), host, options.vars_changed});
     // Before anything of an interrupted step happens again (its probe included): what its
-    // attempt started must be gone. A step whose processes live on needs a person.
+    // attempt started must be gone, here and on the hosts where it did not finish (over the
+    // connections its steps then use). A step whose processes live on needs a person.
     SurvivorHooks hooks{[&](const journal::Record& rec) { ex.record(rec); },
                         [&](const std::string& step, const std::string& line) {
                             observer.on_progress(step, line);
                         }};
+    if (in_flight_on_hosts(state)) {
+        auto connections = std::make_shared<remote::Connections>(runner, ssh_settings(pb.remote));
+        ex.set_connections(connections);
+        hooks.scan_host = ssh_host_scanner(connections);
+    }
     SurvivorReport settled = settle_survivors(state, pb, hooks);
     // Interrupted while waiting for them: nothing is recorded as done or asked for, no step
     // starts, the finally steps wait for the next resume (drive records the interruption).
@@ -497,12 +517,14 @@ RunOutcome resume(const playbook::Playbook& pb, const ResumeJournal& rj,
             these.action = action_probe;
         }
         const auto blocked = settled.blocked.find(ps.step->id);
+        const auto unchecked = settled.unchecked.find(ps.step->id);
         return decide_resume(
             {ps, state.step(ps.step->id), blocked != settled.blocked.end(),
              contains(options.mark_done, ps.step->id) && run_rest.count(ps.step->id) == 0,
              contains(options.retry, ps.step->id) || run_rest.count(ps.step->id) != 0,
              std::chrono::system_clock::now(),
-             blocked != settled.blocked.end() ? blocked->second : std::string()},
+             blocked != settled.blocked.end() ? blocked->second : std::string(),
+             unchecked != settled.unchecked.end() ? unchecked->second : std::string()},
             run_id, these);
     };
     auto out = ex.drive(plan, decide);

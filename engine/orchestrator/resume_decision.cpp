@@ -70,6 +70,10 @@ StepDecision decide_resume(const ResumeFacts& facts, const std::string& run_id,
                                        : "") +
                     (facts.marked_done || facts.retry ? " (not recorded meanwhile)" : "")};
     }
+    if (!facts.unchecked.empty() && !facts.marked_done && !facts.retry) {
+        return {StepPlan::needs_attention, 0,
+                facts.unchecked + ". Check by hand, then run: " + how_to_go_on(run_id, step.id)};
+    }
     if (facts.marked_done) {
         return {StepPlan::already_done, 0, {}};
     }

@@ -103,8 +103,8 @@ bool wait_while(Look&& look, Clock::time_point end, bool interruptible, util::Mi
 
 journal::StepSurvivors survivors_record(const journal::StepState& st, int attempt, int pgid,
                                         std::string outcome) {
-    return {st.id, attempt,      pgid,         {},           std::move(outcome),
-            0,     std::nullopt, std::nullopt, std::nullopt, std::nullopt};
+    return {st.id,        attempt,      pgid,         {},           std::move(outcome), 0,
+            std::nullopt, std::nullopt, std::nullopt, std::nullopt, std::nullopt};
 }
 
 /// A group whose program ended by itself: what carries its proof was left running on purpose.
@@ -310,6 +310,9 @@ SurvivorReport settle_survivors(const journal::RunState& state, const playbook::
             }
             settle_recorded(state.run_id, st, g, wait, hooks, report);
         }
+    }
+    if (!report.interrupted) {
+        settle_on_hosts(state, pb, hooks, report);
     }
     return report;
 }

@@ -137,12 +137,15 @@ std::string describe(const journal::StepProcessExited& r) {
 
 std::string describe(const journal::StepSurvivors& r) {
     const std::string attempt = std::to_string(r.attempt);
-    const std::string step = "step " + r.step;
+    const std::string step = "step " + r.step + (r.host ? " on host " + *r.host : "");
     if (r.outcome == "left_alone") {
         return step + ": left running by attempt " + attempt + " (its program ended by itself, " +
                r.exit.value_or("") + "), left alone: " + processes_text(r.found);
     }
     if (r.outcome == "not_proven") {
+        if (r.host) {
+            return step + ": " + r.why.value_or("") + ": nothing looked at or signalled";
+        }
         return step + ": the journal names process group " + std::to_string(r.pgid) +
                " for attempt " + attempt + ", but " + r.why.value_or("") + ": nothing signalled (" +
                processes_text(r.unproven.value_or(std::vector<journal::Process>{})) + ")";
