@@ -9,6 +9,7 @@
 #include "journal/reader.hpp"
 #include "journal/state.hpp"
 #include "journal/writer.hpp"
+#include "orchestrator/host_survivors.hpp"
 #include "orchestrator/hosts.hpp"
 #include "orchestrator/survivors.hpp"
 #include "report/console.hpp"
@@ -118,7 +119,8 @@ std::unique_ptr<state::RunLease> take_lock(state::Store& store, const StateDir& 
                                            const std::string& run_id, const std::string& reason,
                                            bool abandon_stale, const playbook::Playbook* pb,
                                            const state::RunFence* fence,
-                                           std::optional<state::Holder>* stale) {
+                                           std::optional<state::Holder>* stale,
+                                           std::shared_ptr<remote::Connections> connections) {
     const auto me = state::this_process_holder(run_id, reason);
     auto attempt =
         fence != nullptr ? store.acquire_fenced_lease(me, *fence) : store.acquire_lease(me);
@@ -157,21 +159,52 @@ std::unique_ptr<state::RunLease> take_lock(state::Store& store, const StateDir& 
                                   "   (or start a new run anyway with --abandon-stale)");
         }
         auto writer = store.open_journal(dead.run_id, *attempt.lease, nullptr);
+        if (pb != nullptr) {
+            // The new run may start the same steps: what the dead run's in-flight attempts
+            // started must be gone first (docs/actions.md, "Step processes"), on the hosts too.
+            // An interrupt of that wait must leave everything as it was but what it ended.
+            exec::install_interrupt_handlers();
+            auto folded = journal::fold(store.read_journal(dead.run_id), false);
+            orchestrator::SurvivorHooks hooks{
+                [&](const journal::Record& rec) { writer->append(journal::to_json(rec)); },
+                [](const std::string& step, const std::string& line) {
+                    std::fprintf(stderr, "rollback: step \"%s\" of the abandoned run: %s\n",
+                                 step.c_str(), util::mask_secrets(line).c_str());
+                }};
+            if (connections) {
+                hooks.scan_host = orchestrator::ssh_host_scanner(connections);
+            }
+            const auto settled = orchestrator::settle_survivors(folded, *pb, hooks);
+            const std::string again = "rollback run --abandon-stale again, or: rollback resume " +
+                                      dead.run_id + state_args(sd);
+            if (settled.interrupted || exec::interrupt_requested() != 0) {
+                writer.reset();
+                attempt.lease->release_leaving(dead);
+                throw util::Error("interrupted while waiting for what run " + dead.run_id +
+                                      " left running; it was not abandoned and no new run "
+                                      "started",
+                                  util::ExitCode::interrupted, again);
+            }
+            std::string left;
+            for (const auto* m : {&settled.blocked, &settled.unchecked}) {
+                for (const auto& [step, why] : *m) {
+                    left += "\n  " + util::mask_secrets(why);
+                }
+            }
+            if (!left.empty()) {
+                writer.reset();
+                attempt.lease->release_leaving(dead);
+                throw util::Error(describe(dead) +
+                                      " died, and a new run could start its steps beside what "
+                                      "they still run; no new run started:" +
+                                      left,
+                                  util::ExitCode::locked,
+                                  "end them (or let them end), then: " + again);
+            }
+        }
         writer->append(journal::to_json(
             journal::Note{"abandoned: a new run " + run_id + " was started with --abandon-stale"}));
         log::warn("run {} abandoned (--abandon-stale) for new run {}", dead.run_id, run_id);
-        if (pb != nullptr) {
-            // The new run may start the same steps: what the dead run's in-flight attempts
-            // started must be gone first (docs/actions.md, "Step processes").
-            auto folded = journal::fold(store.read_journal(dead.run_id), false);
-            orchestrator::settle_survivors(
-                folded, *pb,
-                {[&](const journal::Record& rec) { writer->append(journal::to_json(rec)); },
-                 [](const std::string& step, const std::string& line) {
-                     std::fprintf(stderr, "rollback: step \"%s\" of the abandoned run: %s\n",
-                                  step.c_str(), util::mask_secrets(line).c_str());
-                 }});
-        }
     }
     if (stale != nullptr) {
         *stale = attempt.stale;
@@ -256,7 +289,7 @@ int start_run(const playbook::Playbook& pb, const actions::Trigger& trigger,
     const std::string run_id =
         o.fence && !o.fence->decided_run.empty() ? o.fence->decided_run : journal::new_run_id();
     auto lock = take_lock(store, sd, run_id, trigger.reason, o.abandon_stale, &pb,
-                          o.fence ? &*o.fence : nullptr);
+                          o.fence ? &*o.fence : nullptr, nullptr, connections);
     if (o.under_lock) {
         try {
             o.under_lock(store, run_id);

@@ -25,16 +25,19 @@ bool confirm(const std::string& question, bool yes);
 
 /// Takes the state directory's lock for `run_id`. Exit 4 (util::Error) naming the holder when a
 /// live run holds it, or when a run died without finishing (offering `rollback resume`), unless
-/// `abandon_stale` — then that dead run gets a note in its journal, the survivors of its
-/// in-flight steps are waited for or ended (timeouts from `pb` when given; journaled in the dead
-/// run's journal, printed on stderr), and the lock is taken.
+/// `abandon_stale` — then the survivors of that dead run's in-flight steps are waited for or
+/// ended (timeouts from `pb` when given; on the hosts through `connections`; journaled in the
+/// dead run's journal, printed on stderr), it gets a note in its journal, and the lock is taken.
+/// Exit 4 when some are still alive after that (or a host cannot be checked), 130 when an
+/// interrupt cut the wait: then the dead run is left as it was (not abandoned, its lock kept).
 /// `sd` is where `store` was found (for messages and the commands they suggest). With `stale`,
 /// the holder that died without releasing the lock (of any run; LeaseAttempt::stale) is put
 /// there, so a caller that gives up before it starts can release leaving it as it was.
 std::unique_ptr<state::RunLease>
 take_lock(state::Store& store, const StateDir& sd, const std::string& run_id,
           const std::string& reason, bool abandon_stale, const playbook::Playbook* pb = nullptr,
-          const state::RunFence* fence = nullptr, std::optional<state::Holder>* stale = nullptr);
+          const state::RunFence* fence = nullptr, std::optional<state::Holder>* stale = nullptr,
+          std::shared_ptr<remote::Connections> connections = nullptr);
 
 /// Releases the run lock `lock` at the end of its run (returned or thrown). A monitor's run among
 /// monitors sharing a state (`fence` of a leadership) that is left unfinished — interrupted

@@ -174,6 +174,9 @@ struct ToJson {
         if (r.exit) {
             o["exit"] = *r.exit;
         }
+        if (r.host) {
+            o["host"] = *r.host;
+        }
         return o;
     }
     json::object operator()(const StepProcessExited& r) const {

@@ -157,6 +157,7 @@ struct StepSurvivors {
     std::optional<std::vector<Process>> unproven;  ///< seen, without the proof: never signalled
     std::optional<std::string> why;                ///< with not_proven
     std::optional<std::string> exit;               ///< with left_alone: "exit 0", "signal 9"
+    std::optional<std::string> host;               ///< on a host: its processes there (pgid 0)
 };
 struct StepFinished {
     std::string step;

@@ -254,7 +254,8 @@ Record read_record(RecordType type, const O& o) {
                         int_or_0(o, "pgid"), processes(arr(o, "found")),
                         str(o, "outcome"),   num(o, "waited_ms").value_or(0),
                         std::nullopt,        std::nullopt,
-                        std::nullopt,        std::nullopt};
+                        std::nullopt,        std::nullopt,
+                        std::nullopt};
         if (const auto rem = arr(o, "remaining")) {
             r.remaining = processes(rem);
         }
@@ -263,6 +264,7 @@ Record read_record(RecordType type, const O& o) {
         }
         r.why = opt_str(o, "why");
         r.exit = opt_str(o, "exit");
+        r.host = opt_str(o, "host");
         return r;
     }
     case RecordType::step_process_exited:

@@ -2,6 +2,8 @@
 #include "orchestrator/execute.hpp"
 
 #include "orchestrator/execution.hpp"
+#include "orchestrator/host_survivors.hpp"
+#include "orchestrator/hosts.hpp"
 #include "orchestrator/probe.hpp"
 #include "orchestrator/resume_decision.hpp"
 #include "orchestrator/run_vars.hpp"
@@ -82,6 +84,76 @@ void record_finished_by_exit(Execution& ex, const journal::RunState& state,
             }
         }
         ex.record(fin);
+    }
+}
+
+/// Whether a step of `state` is in flight on a host (started there, not finished).
+bool in_flight_on_hosts(const journal::RunState& state) {
+    for (const auto& st : state.steps) {
+        for (const auto& [name, status] : st.hosts) {
+            if (st.in_flight && status == "running") {
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+/// What a resume records once the survivors are settled, before any step: the step_finished the
+/// engine did not live to write, and a person's word (--mark-done, --retry).
+void record_person_word(Execution& ex, const journal::RunState& state, const playbook::Playbook& pb,
+                        const ResumeOptions& options, const SurvivorReport& settled,
+                        const std::vector<journal::StepHostFinished>& vouched,
+                        const std::set<std::string>& run_rest,
+                        const std::set<std::string>& unverified, state::Store& store) {
+    record_finished_by_exit(ex, state, settled);
+    // A step whose interrupted attempt still runs is neither marked done nor retried now: what
+    // a person said is recorded once those processes are gone (they say it again then).
+    auto held = [&](const std::string& id) { return settled.blocked.count(id) != 0; };
+    for (const auto& fin : vouched) {
+        if (!held(fin.step)) {
+            ex.record(fin);
+        }
+    }
+    for (const auto& id : options.mark_done) {
+        if (held(id)) {
+            continue;
+        }
+        if (run_rest.count(id) != 0) {
+            log::info("step {}: marked done on the hosts where it started; it runs on the hosts "
+                      "where it never started",
+                      id);
+            continue;
+        }
+        journal::StepMarkedDone rec{id, options.user, options.why, std::nullopt};
+        if (auto w = options.mark_done_warnings.find(id); w != options.mark_done_warnings.end()) {
+            rec.probe_state = w->second; // what the step's probe said when a person overrode it
+        }
+        rec.unverified = unverified.contains(id);
+        ex.record(rec);
+    }
+    // Forced past by this resume or an earlier one (the run was resumed again since).
+    std::vector<std::string> not_verified;
+    for (const auto& n : state.not_verified) {
+        if (!unverified.contains(n.step) && !contains(options.retry, n.step)) {
+            not_verified.push_back(n.step);
+        }
+    }
+    not_verified.insert(not_verified.end(), unverified.begin(), unverified.end());
+    ex.set_not_verified(std::move(not_verified));
+    for (const auto& id : options.retry) {
+        if (held(id)) {
+            continue;
+        }
+        ex.record(journal::StepRetryRequested{id, options.user, options.why});
+        // An approval gate run again asks again: its last request and answer are kept aside.
+        for (const auto* list : {&pb.steps, &pb.finally}) {
+            for (const auto& s : *list) {
+                if (s.id == id && s.action == "approve") {
+                    state::StepGates(store).retire(ex.run_id(), id);
+                }
+            }
+        }
     }
 }
 
@@ -378,54 +450,24 @@ RunOutcome resume(const playbook::Playbook& pb, const ResumeJournal& rj,
     ex.record(
         journal::RunResumed{options.user, options.why, ::getpid(), host, options.vars_changed});
     // Before anything of an interrupted step happens again (its probe included): what its
-    // attempt started must be gone. A step whose processes outlive TERM and KILL needs a person.
-    const SurvivorReport settled =
-        settle_survivors(state, pb,
-                         {[&](const journal::Record& rec) { ex.record(rec); },
-                          [&](const std::string& step, const std::string& line) {
-                              observer.on_progress(step, line);
-                          }});
-    record_finished_by_exit(ex, state, settled);
-    for (const auto& fin : vouched) {
-        ex.record(fin);
+    // attempt started must be gone, here and on the hosts where it did not finish (over the
+    // connections its steps then use). A step whose processes live on needs a person.
+    SurvivorHooks hooks{[&](const journal::Record& rec) { ex.record(rec); },
+                        [&](const std::string& step, const std::string& line) {
+                            observer.on_progress(step, line);
+                        }};
+    if (in_flight_on_hosts(state)) {
+        auto connections = std::make_shared<remote::Connections>(runner, ssh_settings(pb.remote));
+        ex.set_connections(connections);
+        hooks.scan_host = ssh_host_scanner(connections);
     }
-    for (const auto& id : options.mark_done) {
-        if (run_rest.count(id) != 0) {
-            log::info("step {}: marked done on the hosts where it started; it runs on the hosts "
-                      "where it never started",
-                      id);
-            continue;
-        }
-        journal::StepMarkedDone rec{id, options.user, options.why, std::nullopt};
-        if (auto w = options.mark_done_warnings.find(id); w != options.mark_done_warnings.end()) {
-            rec.probe_state = w->second; // what the step's probe said when a person overrode it
-        }
-        rec.unverified = unverified.contains(id);
-        ex.record(rec);
+    SurvivorReport settled = settle_survivors(state, pb, hooks);
+    // Interrupted while waiting for them: nothing is recorded as done or asked for, no step
+    // starts, the finally steps wait for the next resume (drive records the interruption).
+    settled.interrupted = settled.interrupted || exec::interrupt_requested() != 0;
+    if (!settled.interrupted) {
+        record_person_word(ex, state, pb, options, settled, vouched, run_rest, unverified, store);
     }
-    {
-        // Forced past by this resume or an earlier one (the run was resumed again since).
-        std::vector<std::string> not_verified;
-        for (const auto& n : state.not_verified) {
-            if (!unverified.contains(n.step) && !contains(options.retry, n.step)) {
-                not_verified.push_back(n.step);
-            }
-        }
-        not_verified.insert(not_verified.end(), unverified.begin(), unverified.end());
-        ex.set_not_verified(std::move(not_verified));
-    }
-    for (const auto& id : options.retry) {
-        ex.record(journal::StepRetryRequested{id, options.user, options.why});
-        // An approval gate run again asks again: its last request and answer are kept aside.
-        for (const auto* list : {&pb.steps, &pb.finally}) {
-            for (const auto& s : *list) {
-                if (s.id == id && s.action == "approve") {
-                    state::StepGates(store).retire(run_id, id);
-                }
-            }
-        }
-    }
-
     // The probes resume may ask; each records what it found, and a `done` as marked by the probe.
     auto mark_done_by_probe = [&](const playbook::Step& step, const std::string& why) {
         ex.record(journal::StepMarkedDone{step.id, "probe", why, std::nullopt});
@@ -464,6 +506,9 @@ RunOutcome resume(const playbook::Playbook& pb, const ResumeJournal& rj,
                             a.state};
     };
     auto decide = [&](const PlannedStep& ps) -> StepDecision {
+        if (settled.interrupted) {
+            return {StepPlan::already_done, 0, {}}; // nothing runs: the next resume decides
+        }
         const actions::Action* action = actions::find_action(ps.step->action);
         Probes these = probes;
         if (action == nullptr || !action->has_probe()) {
@@ -471,11 +516,15 @@ RunOutcome resume(const playbook::Playbook& pb, const ResumeJournal& rj,
         } else {
             these.action = action_probe;
         }
+        const auto blocked = settled.blocked.find(ps.step->id);
+        const auto unchecked = settled.unchecked.find(ps.step->id);
         return decide_resume(
-            {ps, state.step(ps.step->id), settled.blocked.count(ps.step->id) != 0,
+            {ps, state.step(ps.step->id), blocked != settled.blocked.end(),
              contains(options.mark_done, ps.step->id) && run_rest.count(ps.step->id) == 0,
              contains(options.retry, ps.step->id) || run_rest.count(ps.step->id) != 0,
-             std::chrono::system_clock::now()},
+             std::chrono::system_clock::now(),
+             blocked != settled.blocked.end() ? blocked->second : std::string(),
+             unchecked != settled.unchecked.end() ? unchecked->second : std::string()},
             run_id, these);
     };
     auto out = ex.drive(plan, decide);

@@ -6,7 +6,9 @@
 
 #include "actions/process_step.hpp"
 #include "orchestrator/execution.hpp"
+#include "orchestrator/host_survivors.hpp"
 #include "orchestrator/probe.hpp"
+#include "orchestrator/step_runner.hpp"
 #include "playbook/hosts.hpp"
 #include "util/strings.hpp"
 
@@ -146,6 +148,26 @@ class LockedBadReleases final : public state::BadReleases {
     mutable std::mutex m_mutex;
 };
 
+/// The runner of a step's attempt on one host: every program it runs there carries a token of
+/// that attempt and host in its environment (host_attempt), so a resume after the engine died
+/// finds on the host what the attempt still runs (survivors_hosts.cpp).
+class HostAttemptRunner final : public exec::ProcessRunner {
+  public:
+    HostAttemptRunner(exec::ProcessRunner& inner, std::string attempt)
+        : m_inner(inner), m_attempt(std::move(attempt)) {}
+    exec::Outcome run(const exec::Command& cmd) override {
+        exec::Command with = cmd;
+        if (with.attempt_token.empty()) {
+            with.attempt_token = StepRunner::make_token(m_attempt);
+        }
+        return m_inner.run(with);
+    }
+
+  private:
+    exec::ProcessRunner& m_inner;
+    std::string m_attempt;
+};
+
 } // namespace
 
 HostProbes Execution::probe_on_hosts(const playbook::Step& step,
@@ -223,9 +245,10 @@ actions::Result Execution::run_on_hosts(const playbook::Step& step, int attempt)
         const auto start = std::chrono::steady_clock::now();
         playbook::Step bound = playbook::bind_host(step, host);
         remote::SshRunner ssh(*m_connections, host);
+        HostAttemptRunner tokened(ssh, host_attempt(m_run_id, step.id, attempt, host.name));
         actions::Result r;
         try {
-            const actions::Context base = context(bound, ssh);
+            const actions::Context base = context(bound, tokened);
             report::Observer* obs = &m_observer;
             auto progress = [obs, id = step.id, name = host.name](const std::string& line) {
                 obs->on_host_progress(id, name, line);

@@ -57,10 +57,22 @@ StepDecision decide_resume(const ResumeFacts& facts, const std::string& run_id,
     const std::string id = util::quoted(step.id);
     if (facts.blocked) {
         return {StepPlan::needs_attention, 0,
-                "processes of step " + id +
-                    " from the interrupted run are still alive after SIGKILL (see the "
-                    "step_survivors record: rollback report " +
-                    run_id + "); end them by hand, then: rollback resume " + run_id};
+                (facts.blocked_why.empty()
+                     ? "processes of step " + id +
+                           " from the interrupted run are still alive after SIGKILL"
+                     : facts.blocked_why) +
+                    " (see the step_survivors record: rollback report " + run_id +
+                    "). The step does not start while they live: end them by hand, or wait for "
+                    "them, then: rollback resume " +
+                    run_id +
+                    (facts.marked_done ? " --mark-done " + step.id
+                     : facts.retry     ? " --retry " + step.id
+                                       : "") +
+                    (facts.marked_done || facts.retry ? " (not recorded meanwhile)" : "")};
+    }
+    if (!facts.unchecked.empty() && !facts.marked_done && !facts.retry) {
+        return {StepPlan::needs_attention, 0,
+                facts.unchecked + ". Check by hand, then run: " + how_to_go_on(run_id, step.id)};
     }
     if (facts.marked_done) {
         return {StepPlan::already_done, 0, {}};

@@ -35,10 +35,15 @@ struct Probes {
 struct ResumeFacts {
     const PlannedStep& planned;
     const journal::StepState* recorded = nullptr; ///< null: the journal never mentions it
-    bool blocked = false;     ///< processes of its interrupted attempt outlived SIGKILL
+    bool blocked = false;     ///< processes of its interrupted attempt are still alive
     bool marked_done = false; ///< --mark-done: a person says it happened
     bool retry = false;       ///< --retry: a person says run it again
     util::SystemTime now{};   ///< when resume decides: what is left of a retry delay
+    /// With `blocked`: which processes, and how to look at them (SurvivorReport::blocked).
+    std::string blocked_why = {};
+    /// Its interrupted attempt could not be checked on a host (SurvivorReport::unchecked): it
+    /// runs again, or is taken as done, only on a person's word (--retry, --mark-done).
+    std::string unchecked = {};
 };
 
 /// True when the last attempt of `step` finished failed (or timed out) and attempts of its
@@ -52,7 +57,8 @@ bool retries_owed(const playbook::Step& step, const journal::StepState& st);
 util::Millis retry_wait_left(const playbook::Step& step, const journal::StepState& st,
                              util::SystemTime now);
 
-/// The decision, first rule that applies: blocked → needs_attention; --mark-done → already_done;
+/// The decision, first rule that applies: blocked → needs_attention; unchecked without
+/// --mark-done or --retry → needs_attention; --mark-done → already_done;
 /// --retry → run (next attempt); never started → run (or record_skip when not selected);
 /// failed with retries owed (retries_owed) → run the next attempt after the rest of its delay,
 /// whatever its idempotence (the failed attempt ended; its retry is what the playbook asks);

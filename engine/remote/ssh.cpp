@@ -15,6 +15,23 @@
 namespace rollback::remote {
 namespace {
 
+/// The remote command line. With an attempt token, the wrapper runs under it (`env`, which every
+/// login shell can run): the wrapper, its watcher and the program all carry it, so a resume finds
+/// on the host whatever of the attempt still runs there, the wrapper ending the program's group
+/// included (orchestrator/host_survivors.hpp). The token is no secret and holds only
+/// [A-Za-z0-9_.@/-]; anything else is left off.
+std::string remote_command(const std::string& token) {
+    const std::string& wrapper = wrapper_command();
+    const std::string_view exec_word = "exec ";
+    if (token.empty() || wrapper.rfind(exec_word, 0) != 0 ||
+        token.find_first_not_of("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+                                "0123456789_.@/-") != std::string::npos) {
+        return wrapper;
+    }
+    return "exec env " + std::string(exec::k_attempt_env) + "=" + token + " " +
+           wrapper.substr(exec_word.size());
+}
+
 std::string nonce() {
     static thread_local std::mt19937_64 rng{[] {
         std::random_device rd;
@@ -208,13 +225,15 @@ exec::Outcome SshRunner::run(const exec::Command& cmd) {
 
     exec::Command local;
     local.argv = m_connections.command_argv(m_host);
-    local.argv.insert(local.argv.end(), {"--", m_host.address, wrapper_command()});
+    local.argv.insert(local.argv.end(), {"--", m_host.address, remote_command(cmd.attempt_token)});
     local.stdin_data = encode_request(req);
     local.keep_stdin_open = true;
     local.timeout = cmd.timeout;
     local.grace = cmd.grace;
     local.capture_limit = cmd.capture_limit;
-    local.attempt_token = cmd.attempt_token;
+    // The token goes to the host only (the request's environment, the remote command line): on
+    // the engine's machine the ssh client is the child; were the host this machine, the
+    // attempt's processes there would otherwise pass for the client's own leftovers.
     local.on_started = cmd.on_started;
     local.on_exited = cmd.on_exited;
     std::string pending; // a partial stderr line: the wrapper's lines are never shown

@@ -137,13 +137,16 @@ std::string describe(const journal::StepProcessExited& r) {
 
 std::string describe(const journal::StepSurvivors& r) {
     const std::string attempt = std::to_string(r.attempt);
+    const std::string step = "step " + r.step + (r.host ? " on host " + *r.host : "");
     if (r.outcome == "left_alone") {
-        return "step " + r.step + ": left running by attempt " + attempt +
-               " (its program ended by itself, " + r.exit.value_or("") +
-               "), left alone: " + processes_text(r.found);
+        return step + ": left running by attempt " + attempt + " (its program ended by itself, " +
+               r.exit.value_or("") + "), left alone: " + processes_text(r.found);
     }
     if (r.outcome == "not_proven") {
-        return "step " + r.step + ": the journal names process group " + std::to_string(r.pgid) +
+        if (r.host) {
+            return step + ": " + r.why.value_or("") + ": nothing looked at or signalled";
+        }
+        return step + ": the journal names process group " + std::to_string(r.pgid) +
                " for attempt " + attempt + ", but " + r.why.value_or("") + ": nothing signalled (" +
                processes_text(r.unproven.value_or(std::vector<journal::Process>{})) + ")";
     }
@@ -154,9 +157,14 @@ std::string describe(const journal::StepSurvivors& r) {
             ? "ended them with SIGKILL"
             : "still alive: " +
                   processes_text(r.remaining.value_or(std::vector<journal::Process>{}));
-    return "step " + r.step + ": processes of attempt " + std::to_string(r.attempt) +
-           " survived the engine (" + processes_text(r.found) + "); waited " +
-           ms_text(r.waited_ms) + ", " + how;
+    std::string found = processes_text(r.found);
+    if (r.unproven && !r.unproven->empty()) {
+        // Waited for, never signalled: r.why says why.
+        found += (found.empty() ? "" : "; ") + std::string("not signalled: ") +
+                 processes_text(*r.unproven) + (r.why ? ", " + *r.why : "");
+    }
+    return step + ": processes of attempt " + attempt + " survived the engine (" + found +
+           "); waited " + ms_text(r.waited_ms) + ", " + how;
 }
 
 std::string describe(const journal::StepProbe& r) {

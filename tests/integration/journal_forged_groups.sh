@@ -3,10 +3,12 @@
 # A journal is untrusted input: someone who can write the state directory can edit a step_process
 # record (the pgid of an unrelated process group, leader_start 0, another run's token, no token)
 # and recompute the hash chain, so `audit verify` says intact. Resume must then signal nothing
-# it cannot prove is the attempt's: a process is a survivor only if it carries the attempt's
-# token or mark, on a record whose token is this run's, step's and attempt's and whose leader
-# started within the attempt. It says so in its output and in a step_survivors record
-# (outcome not_proven), and the victims live on (docs/actions.md "Step processes").
+# it cannot prove is the attempt's: only a process that carries the attempt's token or mark, on
+# a record whose token is this run's, step's and attempt's and whose leader started within the
+# attempt, is ever signalled. What a record names without that proof is waited for and, while it
+# lives, keeps the step from starting (a person decides: exit 6); a group whose leader pid is
+# another process now holds nothing of the attempt. It says so in its output and in a
+# step_survivors record, and the victims live on (docs/actions.md "Step processes").
 source "$(dirname "$0")/../support/itest.sh"
 command -v python3 >/dev/null || { echo "skip: python3 is not installed"; exit 125; }
 
@@ -50,7 +52,8 @@ interrupted_run() { # DIR
     grep -q '"type":"step_process"' "$(journal_of "$1")" || fail "$1: no step_process record to forge"
 }
 
-# check_refused DIR VICTIM WHY: resume ran the step again, signalled nothing, said why.
+# check_refused DIR VICTIM WHY: the record names a group that is another one now: resume ran the
+# step again, signalled nothing, said why.
 check_refused() {
     local d=$1 victim=$2 why=$3 rid
     rid=$(basename "$(journal_of "$d")" .jsonl)
@@ -63,6 +66,23 @@ check_refused() {
     grep -q '"type":"step_survivors".*"outcome":"not_proven".*"unproven":\[{"pid":'"$victim"'.*"why":"' "$(journal_of "$d")" ||
         fail "$d: no step_survivors not_proven record naming $victim"
     [ "$(wc -l <"$d/effects")" -eq 1 ] || fail "$d: the step did not run (once) after the refusal"
+}
+
+# check_waited DIR VICTIM WHY: the record names the victim's group as the attempt's: resume
+# waited for it (the step's 2 s), signalled nothing, did not start the step, asks a person.
+check_waited() {
+    local d=$1 victim=$2 why=$3 rid
+    rid=$(basename "$(journal_of "$d")" .jsonl)
+    expect_rc 0 "$d/audit.out" -- "$RB" audit verify "$rid" --state-dir "$d/st"
+    expect_rc 6 "$d/resume.out" -- "$RB" resume "$rid" --state-dir "$d/st" --yes
+    running "$victim" || fail "$d: resume killed process $victim, which a forged record named"
+    contains "$d/resume.out" "pid $victim (sleep 120) [no token or mark: not signalled]"
+    contains "$d/resume.out" "they were not signalled: "
+    contains "$d/resume.out" "$why"
+    contains "$d/resume.out" "rollback resume $rid"
+    grep -q '"type":"step_survivors".*"outcome":"remain".*"remaining":\[{"pid":'"$victim"'.*"why":"' "$(journal_of "$d")" ||
+        fail "$d: no step_survivors remain record naming $victim"
+    [ ! -e "$d/effects" ] || fail "$d: the step started beside a process its record names"
 }
 
 setsid sleep 120 >/dev/null 2>&1 &
@@ -81,14 +101,14 @@ pass "a forged step_process (unrelated group, leader_start 0, chain recomputed):
 # --- 2. a plausible leader_start (the victim's own): its processes carry no proof ---------------
 interrupted_run plausible
 forge "$(journal_of plausible)" $victim "$(start_ticks $victim)" keep
-check_refused plausible $victim "its processes carry neither the attempt's token nor its mark"
-pass "a forged record with a plausible start time: the victim carries no token or mark, not signalled"
+check_waited plausible $victim "they carry neither the attempt's token nor its mark"
+pass "a forged record with a plausible start time: the victim carries no token or mark, not signalled, waited for"
 
 # --- 3. no token at all ---------------------------------------------------------------------------
 interrupted_run notoken
 forge "$(journal_of notoken)" $victim "$(start_ticks $victim)" none
-check_refused notoken $victim "carries no attempt token"
-pass "a record without a token proves nothing: not signalled"
+check_waited notoken $victim "its record carries no attempt token"
+pass "a record without a token proves nothing: not signalled, waited for"
 
 # --- 4. another run's daemon, with that run's own token ----------------------------------------
 mkdir -p other
@@ -107,7 +127,7 @@ PY
 grep -qs "ROLLBACK_STEP_ATTEMPT=$otoken" "/proc/$daemon/environ" || fail "the other run's daemon does not carry its token"
 interrupted_run borrowed
 forge "$(journal_of borrowed)" "$opgid" "$ostart" "$otoken"
-check_refused borrowed "$daemon" "is not one of this attempt"
+check_waited borrowed "$daemon" "is not one of this attempt"
 pass "a record borrowing another run's group and token: that run's daemon is not signalled"
 
 # --- 5. the process group of this test itself ---------------------------------------------------

@@ -101,6 +101,7 @@ TEST_SUITE("journal") {
                         {{{100, "sleep 5", true}}},
                         std::nullopt,
                         std::nullopt,
+                        std::nullopt,
                         std::nullopt};
         const auto vb = std::get<StepSurvivors>(round_trip(v));
         REQUIRE(vb.remaining);
@@ -127,12 +128,20 @@ TEST_SUITE("journal") {
             std::nullopt,
             std::vector<Process>{{4242, "sleep 120", false}},
             std::string("its processes carry neither the attempt's token nor its mark"),
+            std::nullopt,
             std::nullopt};
         const auto rb = std::get<StepSurvivors>(round_trip(refused));
         REQUIRE(rb.unproven);
         CHECK(rb.unproven->at(0).pid == 4242);
         CHECK(rb.why == refused.why);
+        CHECK_FALSE(rb.host);
         CHECK(to_json(rb) == to_json(refused));
+        StepSurvivors on_host = refused; // what a resume found on a host
+        on_host.pgid = 0;
+        on_host.host = "web1";
+        const auto hb = std::get<StepSurvivors>(round_trip(on_host));
+        CHECK(hb.host == std::optional<std::string>("web1"));
+        CHECK(to_json(hb) == to_json(on_host));
         StepProcessExited exited{"s",          1,           99,      "exited", 0, std::nullopt,
                                  std::nullopt, "succeeded", "exit 0"};
         const auto eb = std::get<StepProcessExited>(round_trip(exited));

@@ -54,6 +54,43 @@ struct CountingProbe {
 } // namespace
 
 TEST_SUITE("orchestrator") {
+    TEST_CASE("decide_resume: survivors that live on or a host not checked stop the step") {
+        playbook::Step step;
+        step.id = "deploy";
+        step.idempotent = true; // would run again at once without them
+        PlannedStep ps{&step, false, true, {}};
+        const std::string run = "20261205T000000Z-abcdef";
+        Probes probes{nullptr, nullptr};
+        journal::StepState st = interrupted(1);
+        const auto now = std::chrono::system_clock::now();
+        const std::string alive = "processes in the process group 42 of step \"deploy\"'s "
+                                  "interrupted attempt 1 are still alive after waiting 2s: pid 43";
+        // Alive: whatever a person says, the step neither starts nor is taken as done.
+        for (bool mark : {false, true}) {
+            for (bool retry : {false, true}) {
+                auto d = decide_resume({ps, &st, true, mark, retry, now, alive, ""}, run, probes);
+                CHECK(d.plan == StepPlan::needs_attention);
+                CHECK(d.message.find(alive) == 0);
+                CHECK(d.message.find("The step does not start while they live") !=
+                      std::string::npos);
+                CHECK(d.message.find("then: rollback resume " + run) != std::string::npos);
+            }
+        }
+        // A host that could not be looked at: a person's word goes on, nothing else does.
+        const std::string unchecked = "step \"deploy\" was interrupted on host web1 and what its "
+                                      "attempt may still run there cannot be checked (down)";
+        auto d = decide_resume({ps, &st, false, false, false, now, "", unchecked}, run, probes);
+        CHECK(d.plan == StepPlan::needs_attention);
+        CHECK(d.message.find(unchecked) == 0);
+        CHECK(d.message.find("rollback resume " + run + " --mark-done deploy") !=
+              std::string::npos);
+        d = decide_resume({ps, &st, false, false, true, now, "", unchecked}, run, probes);
+        CHECK(d.plan == StepPlan::run);
+        CHECK(d.first_attempt == 2);
+        d = decide_resume({ps, &st, false, true, false, now, "", unchecked}, run, probes);
+        CHECK(d.plan == StepPlan::already_done);
+    }
+
     TEST_CASE("decide_resume: the first rule that applies decides") {
         playbook::Step step;
         step.id = "restart";
@@ -638,12 +675,17 @@ argv = ["step-c"]
         };
         int n = 0;
         for (const Case& c :
-             {Case{0, {"probe-b@h2", "step-b@h3"}, {"step-c"}, journal::RunStatus::succeeded},
-              Case{1,
-                   {"probe-b@h2", "step-b@h2", "step-b@h3"},
+             // First the look for what the interrupted attempt still runs on web2 (/bin/sh:
+             // the scan program, survivors_hosts.cpp); this fleet has nothing left there.
+             {Case{0,
+                   {"/bin/sh@h2", "probe-b@h2", "step-b@h3"},
                    {"step-c"},
                    journal::RunStatus::succeeded},
-              Case{3, {"probe-b@h2"}, {}, journal::RunStatus::needs_attention}}) {
+              Case{1,
+                   {"/bin/sh@h2", "probe-b@h2", "step-b@h2", "step-b@h3"},
+                   {"step-c"},
+                   journal::RunStatus::succeeded},
+              Case{3, {"/bin/sh@h2", "probe-b@h2"}, {}, journal::RunStatus::needs_attention}}) {
             CAPTURE(c.probe_exit);
             const std::string run_id = "20261206T12000" + std::to_string(++n) + "Z-abcdef";
             const auto path = interrupted_run(run_id);
@@ -725,6 +767,51 @@ argv = ["step-b"]
         }
     }
 
+    TEST_CASE("a step on hosts: every program there carries a token of its attempt and host "
+              "(the fake process runner)") {
+        test::TempDir dir;
+        dir.write("known_hosts", "");
+        const auto file = dir.write("pb.toml", R"(
+[remote]
+known_hosts = "known_hosts"
+[hosts]
+web = [{ name = "web1", address = "h1" }, { name = "web2", address = "h2" }]
+[[step]]
+id = "b"
+action = "exec"
+hosts = "web"
+argv = ["step-b"]
+)");
+        const auto pb = playbook::load(file, {});
+        report::NullObserver quiet;
+        const std::string run_id = "20261206T150001Z-abcdef";
+        FakeFleet fleet;
+        orchestrator::RunOptions opts;
+        opts.state_dir = dir.path() / run_id;
+        state::LocalStore store(opts.state_dir);
+        auto lease = store.acquire_lease(state::this_process_holder(run_id, "test")).lease;
+        REQUIRE(lease);
+        auto out = orchestrator::run(orchestrator::make_plan(pb, {}, {}), opts, store, *lease,
+                                     run_id, fleet.runner, quiet);
+        REQUIRE(out.status == journal::RunStatus::succeeded);
+        int programs = 0;
+        for (const auto& call : fleet.runner.calls) {
+            const auto dash = std::find(call.argv.begin(), call.argv.end(), "--");
+            if (dash == call.argv.end() || dash + 2 >= call.argv.end()) {
+                continue; // a master connection
+            }
+            const std::string host = *(dash + 1) == "h1" ? "web1" : "web2";
+            const std::string token = "ROLLBACK_STEP_ATTEMPT=" + run_id + "/b/1@" + host + "/";
+            ++programs;
+            // In the program's environment (the request) and the wrapper's (the command line),
+            // never in the local ssh client's.
+            CHECK(call.stdin_data.find("\ne " + token) != std::string::npos);
+            CHECK(call.argv.back().rfind("exec env " + token, 0) == 0);
+            CHECK(call.attempt_token.empty());
+        }
+        CHECK(programs == 2);
+    }
+
     TEST_CASE("resume --mark-done of a step on hosts marks the hosts where it started and runs "
               "it on the hosts where it never started (the fake process runner)") {
         test::TempDir dir;
@@ -783,11 +870,12 @@ argv = ["step-b"]
         CHECK(first.status == journal::RunStatus::needs_attention);
         CHECK(first.message.find("was started on host web2 but did not finish") !=
               std::string::npos);
-        CHECK(again.ran.empty());
+        CHECK(again.ran == std::vector<std::string>{"/bin/sh@h2"}); // the look at web2 only
         ro.mark_done = {"b"};
         auto out =
             orchestrator::resume(pb, journal::read(path), ro, store, *lease, again.runner, quiet);
-        CHECK(again.ran == std::vector<std::string>{"step-b@h3"}); // web3 is rolled back too
+        // web2 looked at again (nothing left there), then web3 is rolled back too
+        CHECK(again.ran == std::vector<std::string>{"/bin/sh@h2", "/bin/sh@h2", "step-b@h3"});
         CHECK(out.status == journal::RunStatus::succeeded);
         const auto st = journal::fold(journal::read(path), false);
         const auto* b = st.step("b");
