@@ -134,7 +134,7 @@ void Loop::tell_people(const decision::DecisionRecord& r, const std::string& id)
         return; // nothing more to tell, or the run's own on-trigger hooks tell it
     }
     const auto& cfg = m_mon->config();
-    // An approval request is announced once (its hooks' progress kept with it), not told.
+    // An approval request tells each hook once (announce(): what they were told is kept with it).
     std::optional<state::ApprovalRequest> request;
     if (r.action == Action::request_approval) {
         request = m_env.store.approval(id);
