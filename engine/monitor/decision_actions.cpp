@@ -7,6 +7,7 @@
 #include "util/log.hpp"
 #include "util/strings.hpp"
 
+#include <algorithm>
 #include <boost/json.hpp>
 
 namespace rollback::monitor {
@@ -78,9 +79,17 @@ std::vector<std::string> tell_hooks(const config::Config& cfg, const playbook::P
                                     exec::ProcessRunner& runner, state::Store& store,
                                     const fs::path& state_dir, const decision::DecisionRecord& r,
                                     const std::string& decision_id, const HookFence& may_call,
-                                    const std::string& error, const std::string& state_args) {
+                                    const std::string& error, const std::string& state_args,
+                                    const HookProgress* progress) {
     std::vector<std::string> failures;
-    if (cfg.hooks.empty()) {
+    std::vector<std::string> hooks;
+    for (const auto& name : cfg.hooks) {
+        if (progress == nullptr ||
+            std::find(progress->told.begin(), progress->told.end(), name) == progress->told.end()) {
+            hooks.push_back(name);
+        }
+    }
+    if (hooks.empty()) {
         return failures;
     }
     const actions::Trigger t = trigger_of(r, decision_id, "monitor");
@@ -98,10 +107,10 @@ std::vector<std::string> tell_hooks(const config::Config& cfg, const playbook::P
         extra["error"] = error;
     }
     auto event = actions::hook_event(ctx, "decision", decision::to_string(r.action), extra);
-    for (auto it = cfg.hooks.begin(); it != cfg.hooks.end(); ++it) {
+    for (auto it = hooks.begin(); it != hooks.end(); ++it) {
         // Checked before each hook, not once for the list: a leader paused while one hook ran
         // (past its lease, taken over) calls none of the next (break-it 38/01).
-        if (!may_call(std::vector<std::string>(it, cfg.hooks.end()))) {
+        if (!may_call(std::vector<std::string>(it, hooks.end()))) {
             break;
         }
         const std::string& name = *it;
@@ -112,6 +121,9 @@ std::vector<std::string> tell_hooks(const config::Config& cfg, const playbook::P
                               util::tail(std::string(util::trim(result.output_tail)), 300);
             log::warn("monitor: {}", why);
             failures.push_back(std::move(why));
+        }
+        if (progress != nullptr && progress->called && !progress->called(name)) {
+            break;
         }
     }
     return failures;

@@ -37,14 +37,15 @@ decision::BaselineBook read_baselines(const state::Store& store, const fs::path&
 /// A request refused because its incident's request (its twin) is pending — filed by the leader
 /// before a takeover: that request is this incident's, so its expiry is armed as this monitor's
 /// own would be (unanswered while the incident breaches, a person is paged, once) and the
-/// incident's end withdraws it.
-void arm_twin_expiry(state::Store& store, Monitor& mon, const state::ApprovalRequest& refused) {
+/// incident's end withdraws it. Returns the twin (its announcement may be unfinished).
+std::optional<state::ApprovalRequest> arm_twin_expiry(state::Store& store, Monitor& mon,
+                                                      const state::ApprovalRequest& refused) {
     std::vector<state::ApprovalRequest> all;
     try {
         all = store.approvals();
     } catch (const std::exception& e) {
         log::warn("monitor: cannot read the approval requests: {}", e.what());
-        return;
+        return std::nullopt;
     }
     const std::string twin = state::pending_twin(all, refused);
     for (const auto& o : all) {
@@ -53,8 +54,10 @@ void arm_twin_expiry(state::Store& store, Monitor& mon, const state::ApprovalReq
             log::info("monitor: approval request {} of condition \"{}\" stands for {} (until {})",
                       o.decision_id, o.condition, refused.decision_id,
                       util::format_time(o.expires_at));
+            return o;
         }
     }
+    return std::nullopt;
 }
 
 } // namespace
@@ -131,7 +134,12 @@ void Loop::tell_people(const decision::DecisionRecord& r, const std::string& id)
         return; // nothing more to tell, or the run's own on-trigger hooks tell it
     }
     const auto& cfg = m_mon->config();
-    if (r.action == Action::request_approval && !m_env.store.approval(id)) {
+    // An approval request tells each hook once (announce(): what they were told is kept with it).
+    std::optional<state::ApprovalRequest> request;
+    if (r.action == Action::request_approval) {
+        request = m_env.store.approval(id);
+    }
+    if (r.action == Action::request_approval && !request) {
         if (!still_leading("no approval request filed for " + id)) {
             return;
         }
@@ -143,6 +151,7 @@ void Loop::tell_people(const decision::DecisionRecord& r, const std::string& id)
         a.condition = t.condition;
         a.severity = t.severity;
         a.reason = r.reason;
+        a.announced = !m_hooks_pb || cfg.hooks.empty(); // nothing to tell
         try {
             // Fenced like a journal append: a leader paused past its lease files nothing.
             m_env.store.request_approval(a,
@@ -154,15 +163,33 @@ void Loop::tell_people(const decision::DecisionRecord& r, const std::string& id)
             log::warn("monitor: {}", e.what());
             m_env.out.problem(e.what());
             event({{"event", "approval_not_requested"}, {"decision_id", id}, {"error", e.what()}});
-            arm_twin_expiry(m_env.store, *m_mon, a);
+            auto twin = arm_twin_expiry(m_env.store, *m_mon, a);
             check_still_leading();
-            return; // the hooks were (or will be) told by the one request's leader
+            if (twin && !twin->announced && m_leading) {
+                // Its filer died or was deposed before its hooks ran (or while they ran): the
+                // incident's one request is told by the leader that holds it now.
+                try {
+                    announce(*twin, m_env.store.record(twin->decision_id));
+                } catch (const std::exception& ex) {
+                    log::warn("monitor: approval request {} not announced: {}", twin->decision_id,
+                              ex.what());
+                    m_take_over_requests = true;
+                }
+            }
+            return;
         }
         // Its expiry is the incident's: unanswered while it still breaches, a person is paged.
         m_mon->approval_requested(a.condition, id, a.expires_at);
         m_env.out.say("approval requested: rollback approve " + id + state_args() + " (until " +
                       util::format_time(a.expires_at) + ")");
         event({{"event", "approval_requested"}, {"decision_id", id}});
+        request = a;
+    }
+    if (request) {
+        if (request->state == "pending" && request->run_id.empty() && !request->announced) {
+            announce(*request, r);
+        }
+        return;
     }
     if (m_hooks_pb) {
         for (auto& why : tell_hooks(
@@ -336,6 +363,9 @@ void Loop::handle(const decision::Evaluation& evaluated) {
     const decision::DecisionRecord r = as_kept(e.record);
     // Every action is notable: the id (a hash of the record) is needed only then.
     const std::string id = e.notable ? decision::record_id(r) : std::string();
+    for (const auto& c : r.conditions) {
+        m_verdicts[c.name] = c.verdict; // what a request taken over is judged by
+    }
     m_env.store.append_tick(r, id);
     if (e.notable) {
         m_env.store.put_record(r);
@@ -439,6 +469,9 @@ void Loop::iterate(bool boundary) {
         ask_leadership();
         feed_marker();
         notice_runs();
+        if (m_leading) {
+            take_over_approvals(m_tick_at);
+        }
         check_approvals(m_tick_at);
         const auto started = std::chrono::steady_clock::now();
         decision::Evaluation e = m_mon->tick(m_env.runner, m_tick_at);

@@ -158,6 +158,31 @@ class Loop {
     /// left the config) is withdrawn — the evidence it asked about is stale
     /// (loop_approvals.cpp). `now`: the tick's time.
     void withdraw_ended_approvals(util::SystemTime now);
+    /// What became of a withdrawal (withdraw()).
+    enum class Withdrawal { done, fenced, failed };
+    /// Withdraws the pending request `a` of `condition` for `reason` at `now`, fenced (the
+    /// leader row read again right before) and by the compare-and-set every answer is (an answer
+    /// given meanwhile is kept, and said). `failed`: the store refused; looked at again.
+    Withdrawal withdraw(state::ApprovalRequest a, const std::string& condition,
+                        const std::string& reason, util::SystemTime now);
+    /// Mode confirm, for the monitor that leads: tells the [decision] hooks of the pending
+    /// request `a` (of decision record `r`) that were not told of it yet — by this monitor or
+    /// by the one that filed it and died or was deposed before it finished — recording each as
+    /// told (state::Approvals::note_told, fenced) and the announcement as done once every hook
+    /// was told. False when it did not finish: fenced, answered meanwhile, or the store refused
+    /// (then looked at again at the next tick).
+    bool announce(state::ApprovalRequest a, const decision::DecisionRecord& r);
+    /// Mode confirm, at the first tick this monitor leads (its start, each new leadership), and
+    /// then while something was left to judge: every pending request is looked at. One this
+    /// monitor does not hold — filed by a leader that died or was deposed before it kept its
+    /// policy memory — is judged by this monitor's own last evaluation: withdrawn when its
+    /// condition left the config, its incident is not open here (the evidence is stale) or it
+    /// expired; adopted as the open incident's request otherwise; judged at the next tick while
+    /// its condition still breaches without firing or was not evaluated yet. A held or adopted
+    /// request whose announcement was not finished is announced (loop_approvals.cpp).
+    void take_over_approvals(util::SystemTime now);
+    /// `a` becomes the request of its condition's open incident here (acted, its expiry armed).
+    void adopt_request(const state::ApprovalRequest& a, util::SystemTime now);
     void feed_marker();
     void persist();
     void handle(const decision::Evaluation& e);
@@ -319,6 +344,13 @@ class Loop {
         std::optional<util::SystemTime> incident_since;
     };
     std::optional<std::map<std::string, OpenRequest>> m_open_requests;
+    /// take_over_approvals() has to look (again) at the pending requests.
+    bool m_take_over_requests = true;
+    /// Each condition's verdict at its last evaluation by this monitor (leading or not).
+    std::map<std::string, decision::Verdict> m_verdicts;
+    /// The hooks this process told of a request whose store did not keep it yet (a write that
+    /// failed): not called again when the announcement is finished later.
+    std::map<std::string, std::vector<std::string>> m_told;
 };
 
 } // namespace rollback::monitor

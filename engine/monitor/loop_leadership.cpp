@@ -84,6 +84,7 @@ void Loop::adopt_shared_policy() {
     m_adopted_generation = m_leadership != nullptr ? m_leadership->generation() : 0;
     m_decided = memory ? memory->decided_run : std::nullopt;
     m_check_decided = m_decided.has_value();
+    m_take_over_requests = true; // the requests its predecessors filed are judged again
     // A trigger kept for a retry belonged to the leadership before: what it decided is the
     // shared decided run, started by start_decided_run() if it never started.
     m_pending.reset();

@@ -221,6 +221,36 @@ void PgStore::request_approval(const ApprovalRequest& a, std::uint64_t leader_ge
     tx.commit();
 }
 
+bool PgStore::note_told(const ApprovalRequest& next, std::uint64_t leader_generation) {
+    check_decision_id(next.decision_id);
+    auto c = session();
+    pqxx::work tx(c.conn);
+    if (leader_generation != 0) {
+        // The leader row FOR SHARE until the commit: a takeover commits before this check or
+        // after this write, never between — a leader paused past its lease records nothing
+        // over what the next leader told.
+        if (auto lost = leadership_lost(tx, m_s, leader_generation); !lost.empty()) {
+            throw util::Error("what the [decision] hooks were told of " + next.decision_id +
+                                  " was not kept: " + lost,
+                              util::ExitCode::locked);
+        }
+    }
+    auto r = tx.exec_params(
+        "SELECT doc FROM " + m_s + "approvals WHERE decision_id = $1 FOR UPDATE", next.decision_id);
+    if (r.empty()) {
+        return false;
+    }
+    const auto stored =
+        parse_approval(r[0][0].as<std::string>(), m_where + " approvals/" + next.decision_id);
+    if (stored.state != "pending" || !stored.run_id.empty()) {
+        return false; // answered: what it was told matters no more
+    }
+    tx.exec_params("UPDATE " + m_s + "approvals SET doc = $2 WHERE decision_id = $1",
+                   next.decision_id, approval_json(with_told(stored, next)));
+    tx.commit();
+    return true;
+}
+
 namespace {
 
 // The leadership of `generation` is live now (its row locked FOR SHARE until `tx` ends, so no

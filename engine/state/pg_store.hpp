@@ -79,6 +79,7 @@ class PgStore : public Store {
     std::vector<ApprovalRequest> approvals() const override;
     bool answer_pending_approval(const ApprovalRequest& next) override;
     void request_approval(const ApprovalRequest& a, std::uint64_t leader_generation) override;
+    bool note_told(const ApprovalRequest& next, std::uint64_t leader_generation) override;
 
     std::optional<decision::BaselineBook> baselines() const override;
     void put_baselines(const decision::BaselineBook& book) override;

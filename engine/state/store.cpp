@@ -141,6 +141,26 @@ void Approvals::request_approval(const ApprovalRequest& a, std::uint64_t /*leade
     put_approval(a);
 }
 
+ApprovalRequest with_told(ApprovalRequest stored, const ApprovalRequest& next) {
+    for (const auto& hook : next.told) {
+        if (std::find(stored.told.begin(), stored.told.end(), hook) == stored.told.end()) {
+            stored.told.push_back(hook);
+        }
+    }
+    stored.announced = stored.announced || next.announced;
+    return stored;
+}
+
+bool Approvals::note_told(const ApprovalRequest& next, std::uint64_t /*leader_generation*/) {
+    // Alone on its state: no other writer adds to the announcement; an answer given meanwhile
+    // wins by the compare-and-set.
+    auto stored = approval(next.decision_id);
+    if (!stored || stored->state != "pending" || !stored->run_id.empty()) {
+        return false;
+    }
+    return answer_pending_approval(with_told(*stored, next));
+}
+
 std::string approval_json(const ApprovalRequest& a) {
     boost::json::object o{
         {"version", 1},
@@ -156,7 +176,9 @@ std::string approval_json(const ApprovalRequest& a) {
         {"answer_reason", a.answer_reason},
         {"run_id", a.run_id},
         {"withdrawn_at", a.withdrawn_at ? util::format_time(*a.withdrawn_at) : ""},
-        {"withdrawn_reason", a.withdrawn_reason}};
+        {"withdrawn_reason", a.withdrawn_reason},
+        {"told", boost::json::value_from(a.told)},
+        {"announced", a.announced}};
     return util::json_text(o);
 }
 
@@ -193,6 +215,15 @@ ApprovalRequest parse_approval(const std::string& text, const std::string& where
         }
         if (v.contains("withdrawn_reason")) {
             a.withdrawn_reason = str("withdrawn_reason");
+        }
+        // Requests kept before announcements were recorded: told by the monitor that filed
+        // them, as far as anyone can know.
+        a.announced = true;
+        if (const auto* told = v.if_contains("told"); told != nullptr) {
+            for (const auto& hook : told->as_array()) {
+                a.told.emplace_back(hook.as_string());
+            }
+            a.announced = v.at("announced").as_bool();
         }
         return a;
     } catch (const std::exception& e) {

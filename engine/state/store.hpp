@@ -42,7 +42,17 @@ struct ApprovalRequest {
     /// evidence it asked about is stale; when and why.
     std::optional<util::SystemTime> withdrawn_at;
     std::string withdrawn_reason;
+    /// The [decision] hooks told of it so far (each called and returned, whatever its exit
+    /// status), and whether its announcement is done: every hook told, or none configured
+    /// (docs/config.md "Leadership"). The leader that holds the lease finishes an announcement
+    /// its predecessor left undone. A request kept before these fields reads as announced.
+    std::vector<std::string> told;
+    bool announced = false;
 };
+
+/// `stored` with what `next` adds to its announcement: the hooks of `next.told` it lacks, and
+/// `announced` once either says so; nothing else of `next`.
+ApprovalRequest with_told(ApprovalRequest stored, const ApprovalRequest& next);
 
 /// Decision records (one per decision that mattered) and the tick log (every evaluation).
 class DecisionLog {
@@ -89,6 +99,13 @@ class Approvals {
     /// unexpired at `a.requested_at` (one incident, one request). A shared store checks both in
     /// the transaction that keeps it.
     virtual void request_approval(const ApprovalRequest& a, std::uint64_t leader_generation);
+    /// Keeps what the [decision] hooks were told of the request of `next.decision_id`
+    /// (with_told: `next.told` and `announced` added, nothing else written), only while it is
+    /// pending with no run — the compare-and-set every answer is — and, for the monitor that
+    /// leads under `leader_generation` (0: alone on its state), only while that leadership is
+    /// live, in one step no takeover comes between. False, nothing changed, when it was answered
+    /// or is gone; util::Error exit 4 (locked) when the leadership is no longer live.
+    virtual bool note_told(const ApprovalRequest& next, std::uint64_t leader_generation);
 };
 
 /// Another request of `a`'s condition that is pending and unexpired at `a.requested_at` among

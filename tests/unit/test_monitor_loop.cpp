@@ -230,6 +230,24 @@ interval = "10s"
 )" + decision;
 }
 
+/// `Base` (a store) whose monitor is paused right after an approval request it filed
+/// committed, past its lease: another monitor leads when it continues (`deposed` is set).
+template <class Base>
+class PausedAfterFiling final : public Base {
+  public:
+    using Base::Base;
+    void request_approval(const state::ApprovalRequest& a, std::uint64_t generation) override {
+        Base::request_approval(a, generation);
+        if (deposed != nullptr) {
+            *std::exchange(deposed, nullptr) = true;
+        }
+    }
+    bool* deposed = nullptr;
+};
+
+/// The monitor process died (kill -9) where this is thrown: nothing after it ran.
+struct Killed {};
+
 struct World {
     explicit World(const std::string& decision) {
         dir.write("pb.toml", R"([playbook]
@@ -288,6 +306,42 @@ argv = ["restore"]
     state::MemoryStore store;
     OrchestratorStarter starter{store, runner, dir.path()};
     CapturedOutput out;
+};
+
+/// Another monitor of the same config and store (a host of its own: its own output and
+/// monitor.jsonl), with its leadership.
+struct Peer {
+    Peer(World& w, state::Store& store, const std::string& name, std::uint64_t generation)
+        : dir(w.dir / name) {
+        fs::create_directories(dir);
+        lead.generation_ = generation;
+        loop = std::make_unique<monitor::Loop>(
+            monitor::LoopEnv{w.clock, w.runner, store, w.starter, out, dir},
+            config::load(w.config_file), false);
+        loop->set_leadership(lead);
+    }
+    std::string events() const { return util::read_file(dir / "monitor.jsonl"); }
+    fs::path dir;
+    CapturedOutput out;
+    FakeLeadership lead;
+    std::unique_ptr<monitor::Loop> loop;
+};
+
+/// The hooks as the fake runner answers them: `probe` prints `value`; `die_in` (when set)
+/// kills the monitor calling it, once.
+struct Hooks {
+    explicit Hooks(World& w) {
+        w.runner.responder = [this](const exec::Command& cmd) {
+            if (!die_in.empty() && cmd.argv[0] == die_in) {
+                die_in.clear();
+                throw Killed{};
+            }
+            return cmd.argv[0] == "probe" ? test::FakeProcessRunner::exited(0, value + "\n")
+                                          : test::FakeProcessRunner::exited(0);
+        };
+    }
+    std::string value = "9";
+    std::string die_in;
 };
 
 } // namespace
@@ -729,6 +783,8 @@ TEST_SUITE("monitor") {
         other.requested_at = w.clock.t - std::chrono::minutes(1);
         other.expires_at = w.clock.t + std::chrono::minutes(29);
         other.condition = "corruption";
+        other.told = {"notify"};
+        other.announced = true; // its leader told the hooks
         w.store.put_approval(other);
         auto loop = w.make_loop();
         FakeLeadership lead;
@@ -1139,5 +1195,269 @@ TEST_SUITE("monitor") {
         }
         CHECK(w.starter.resumed.size() == 3);
         CHECK(w.starter.triggers.size() == 1);
+    }
+    TEST_CASE("loop: the leader after one killed in its hooks withdraws the request of an ended "
+              "incident") {
+        World w("mode = \"confirm\"\napproval_timeout = \"30m\"\ncooldown = \"1s\"\n"
+                "hooks = [\"notify\"]\n");
+        Hooks hooks(w);
+        const std::string notify = (w.dir / "hooks" / "notify").string();
+        Peer a(w, w.store, "a", 3);
+        Peer b(w, w.store, "b", 4);
+        a.lead.leads = true;
+        // Break-it 05: the leader files the request and is killed while its hook runs.
+        hooks.die_in = notify;
+        CHECK_THROWS_AS(a.loop->iterate(true), Killed);
+        a.loop.reset();
+        REQUIRE(w.store.approvals().size() == 1);
+        const auto filed = w.store.approvals()[0];
+        CHECK(filed.state == "pending");
+        CHECK_FALSE(filed.announced);
+        CHECK(filed.told.empty());
+        b.loop->iterate(true); // the follower saw the incident too
+        // The incident ends while the dead leader's lease runs out; then the follower leads.
+        hooks.value = "1";
+        w.tick(*b.loop);
+        b.lead.leads = true;
+        w.tick(*b.loop);
+
+        const auto after = w.store.approval(filed.decision_id);
+        REQUIRE(after);
+        CHECK(after->state == "withdrawn");
+        CHECK(after->withdrawn_reason ==
+              "the incident of condition \"corruption\" is not open at the evaluation of the "
+              "monitor that leads now (its last verdict: ok): the evidence it asked about is "
+              "stale");
+        CHECK(b.out.said_line("approval request " + filed.decision_id +
+                              " withdrawn: " + after->withdrawn_reason));
+        CHECK(b.events().find("\"event\":\"approval_withdrawn\",\"decision_id\":\"" +
+                              filed.decision_id) != std::string::npos);
+        // `rollback approve` of it starts nothing: its answer is refused.
+        auto approved = *after;
+        approved.state = "approved";
+        approved.run_id = "20261126T100500Z-aaaaaa";
+        CHECK_FALSE(w.store.answer_pending_approval(approved));
+        CHECK(w.calls_of(notify) == 1); // the dead leader's, cut short; nothing told of a stale one
+        for (int i = 0; i < 3; ++i) {
+            w.tick(*b.loop);
+        }
+        CHECK(w.store.approvals().size() == 1);
+    }
+
+    TEST_CASE("loop: the leader after one killed in its hooks adopts and tells an open incident's "
+              "request") {
+        World w("mode = \"confirm\"\napproval_timeout = \"30m\"\ncooldown = \"1s\"\n"
+                "hooks = [\"notify\", \"page\", \"ticket\"]\n");
+        for (const char* name : {"hooks/page", "hooks/ticket"}) {
+            fs::permissions(w.dir.write(name, "#!/bin/sh\nexit 0\n"), fs::perms::owner_all);
+        }
+        Hooks hooks(w);
+        const auto hook = [&](const char* name) { return (w.dir / "hooks" / name).string(); };
+        Peer a(w, w.store, "a", 3);
+        Peer b(w, w.store, "b", 4);
+        a.lead.leads = true;
+        SUBCASE("killed in its first hook") {
+            hooks.die_in = hook("notify");
+        }
+        SUBCASE("killed in its second hook: the first is not told again") {
+            hooks.die_in = hook("page");
+        }
+        const bool first_told = hooks.die_in == hook("page");
+        CHECK_THROWS_AS(a.loop->iterate(true), Killed);
+        a.loop.reset();
+        const auto filed = w.store.approvals().at(0);
+        CHECK(filed.told ==
+              (first_told ? std::vector<std::string>{"notify"} : std::vector<std::string>{}));
+        b.loop->iterate(true);
+        w.tick(*b.loop);
+        b.lead.leads = true;
+        w.tick(*b.loop); // still breaching: the request stands, told by the new leader
+
+        const auto after = w.store.approval(filed.decision_id);
+        REQUIRE(after);
+        CHECK(after->state == "pending");
+        CHECK(after->announced);
+        CHECK(after->told == std::vector<std::string>{"notify", "page", "ticket"});
+        CHECK(w.calls_of(hook("notify")) == 1 + (first_told ? 0 : 1));
+        CHECK(w.calls_of(hook("page")) == 1 + (first_told ? 1 : 0));
+        CHECK(w.calls_of(hook("ticket")) == 1);
+        CHECK(w.store.approvals().size() == 1); // one incident, one request
+        CHECK(b.out.problems.empty());
+        CHECK(b.out.said_line(
+            "approval request " + filed.decision_id + " of condition \"corruption\", filed by " +
+            state::this_host() + " pid " + std::to_string(::getpid()) +
+            " (generation 3), taken over: its incident is open here too; rollback approve " +
+            filed.decision_id + " -c " + w.config_file.string() + " (until " +
+            util::format_time(filed.expires_at) + ")"));
+        CHECK(b.events().find("\"event\":\"approval_taken_over\",\"decision_id\":\"" +
+                              filed.decision_id) != std::string::npos);
+        CHECK(b.loop->monitor().policy_memory().conditions.at("corruption").approval_id ==
+              filed.decision_id);
+        // Told once: later ticks tell nobody again and ask nothing new.
+        for (int i = 0; i < 3; ++i) {
+            w.tick(*b.loop);
+        }
+        CHECK(w.calls_of(hook("ticket")) == 1);
+        CHECK(w.store.approvals().size() == 1);
+        // Its incident ends: the adopted request is withdrawn as the leader's own.
+        hooks.value = "1";
+        w.tick(*b.loop);
+        CHECK(w.store.approval(filed.decision_id)->state == "withdrawn");
+        CHECK(w.store.approval(filed.decision_id)
+                  ->withdrawn_reason.find("the incident of condition \"corruption\" since ") == 0);
+    }
+
+    TEST_CASE(
+        "loop: a request filed by a leader paused before its hooks is told once by the next") {
+        World w("mode = \"confirm\"\napproval_timeout = \"30m\"\ncooldown = \"1s\"\n"
+                "hooks = [\"notify\"]\n");
+        Hooks hooks(w);
+        const std::string notify = (w.dir / "hooks" / "notify").string();
+        PausedAfterFiling<state::MemoryStore> store;
+        Peer a(w, store, "a", 3);
+        Peer b(w, store, "b", 4);
+        a.lead.leads = true;
+        store.deposed = &a.lead.deposed; // break-it 02: paused right after the request committed
+        bool b_evaluated = false;
+        SUBCASE("the next leader followed and evaluated before") {
+            b.loop->iterate(true);
+            b_evaluated = true;
+        }
+        SUBCASE("the next leader starts then") {}
+        a.loop->iterate(true); // continued: it is fenced before its hook
+        CHECK(w.calls_of(notify) == 0);
+        CHECK_FALSE(a.loop->leading());
+        const auto filed = store.approvals().at(0);
+        CHECK_FALSE(filed.announced);
+        CHECK(a.out.problem_with("the [decision] hooks notify were not called for " +
+                                 filed.decision_id +
+                                 ": this monitor no longer leads (its leadership of generation 3 "
+                                 "was taken over or expired); it acts on nothing more"));
+        b.lead.leads = true;
+        w.tick(*b.loop);
+        if (!b_evaluated) {
+            w.tick(*b.loop); // judged by its own evaluation, not before it
+        }
+        CHECK(w.calls_of(notify) == 1);
+        CHECK(store.approval(filed.decision_id)->announced);
+        CHECK(store.approval(filed.decision_id)->told == std::vector<std::string>{"notify"});
+        CHECK(store.approvals().size() == 1);
+        // The paused one follows; nobody tells it again.
+        a.lead.leads = false;
+        for (int i = 0; i < 3; ++i) {
+            w.tick(*a.loop);
+            w.tick(*b.loop);
+        }
+        CHECK(w.calls_of(notify) == 1);
+    }
+
+    TEST_CASE("loop: a monitor restarted after a kill in its hooks judges the request it left") {
+        World w("mode = \"confirm\"\napproval_timeout = \"30m\"\ncooldown = \"1s\"\n"
+                "hooks = [\"notify\"]\n");
+        Hooks hooks(w);
+        const std::string notify = (w.dir / "hooks" / "notify").string();
+        auto loop = w.make_loop();
+        hooks.die_in = notify;
+        CHECK_THROWS_AS(loop->iterate(true), Killed);
+        loop.reset();
+        const auto filed = w.store.approvals().at(0);
+        auto again = w.make_loop(); // alone on its state: it always leads
+        SUBCASE("the incident ended meanwhile: withdrawn") {
+            hooks.value = "1";
+            w.tick(*again);
+            w.tick(*again);
+            CHECK(w.store.approval(filed.decision_id)->state == "withdrawn");
+            CHECK(w.calls_of(notify) == 1);
+        }
+        SUBCASE("the incident goes on: told") {
+            w.tick(*again);
+            w.tick(*again);
+            CHECK(w.store.approval(filed.decision_id)->state == "pending");
+            CHECK(w.store.approval(filed.decision_id)->announced);
+            CHECK(w.calls_of(notify) == 2);
+            CHECK(w.store.approvals().size() == 1);
+        }
+    }
+
+    TEST_CASE("loop: a request whose condition left the config or that expired is withdrawn at a "
+              "takeover") {
+        World w("mode = \"confirm\"\napproval_timeout = \"30m\"\ncooldown = \"1s\"\n");
+        state::ApprovalRequest other;
+        other.decision_id = "20200101T000000.000Z-0000abcd";
+        other.requested_at = w.clock.t - std::chrono::minutes(40);
+        other.expires_at = w.clock.t - std::chrono::minutes(10);
+        other.condition = "corruption";
+        std::string reason;
+        SUBCASE("expired while nobody led") {
+            reason = "it expired unanswered at " + util::format_time(other.expires_at) +
+                     " ([decision] approval_timeout)";
+        }
+        SUBCASE("its condition is gone") {
+            other.condition = "latency";
+            other.expires_at = w.clock.t + std::chrono::minutes(10);
+            reason = "condition \"latency\" is no longer in " + w.config_file.string();
+        }
+        w.store.put_approval(other);
+        w.value("1");
+        auto loop = w.make_loop();
+        w.tick(*loop);
+        w.tick(*loop);
+        CHECK(w.store.approval(other.decision_id)->state == "withdrawn");
+        CHECK(w.store.approval(other.decision_id)->withdrawn_reason == reason);
+    }
+
+    TEST_CASE("approvals: a request kept before announcements were recorded reads as announced") {
+        state::ApprovalRequest a;
+        a.decision_id = "20200101T000000.000Z-0000abcd";
+        a.condition = "corruption";
+        const auto now = state::parse_approval(state::approval_json(a), "x");
+        CHECK_FALSE(now.announced);
+        std::string old = state::approval_json(a);
+        old = old.substr(0, old.find(",\"told\"")) + "}";
+        CHECK(state::parse_approval(old, "x").announced);
+        // What an announcement adds: the hooks not told yet, and nothing else.
+        a.told = {"notify"};
+        state::ApprovalRequest next = a;
+        next.told = {"page", "notify"};
+        next.reason = "not written";
+        next.announced = true;
+        const auto merged = state::with_told(a, next);
+        CHECK(merged.told == std::vector<std::string>{"notify", "page"});
+        CHECK(merged.announced);
+        CHECK(merged.reason.empty());
+    }
+    TEST_CASE(
+        "loop: a pending twin its filer did not tell is told by the leader it was refused for") {
+        World w("mode = \"confirm\"\napproval_timeout = \"30m\"\nhooks = [\"notify\"]\n");
+        w.value("9");
+        // The leader before a takeover filed it and died before its hook returned.
+        state::ApprovalRequest other;
+        other.requested_at = w.clock.t - std::chrono::minutes(1);
+        other.expires_at = w.clock.t + std::chrono::minutes(29);
+        other.condition = "corruption";
+        decision::DecisionRecord filed;
+        filed.time = other.requested_at;
+        filed.action = Action::request_approval;
+        filed.executed = true;
+        filed.cause = "corruption";
+        filed.reason = "condition \"corruption\": firing";
+        other.decision_id = decision::record_id(filed);
+        w.store.put_record(filed);
+        w.store.put_approval(other);
+        auto loop = w.make_loop();
+        FakeLeadership lead;
+        lead.leads = true;
+        loop->set_leadership(lead);
+        loop->iterate(true);
+        const std::string notify = (w.dir / "hooks" / "notify").string();
+        CHECK(w.calls_of(notify) == 1);
+        const auto told = w.store.approval(other.decision_id);
+        CHECK(told->announced);
+        CHECK(told->told == std::vector<std::string>{"notify"});
+        CHECK(w.store.approvals().size() == 1);
+        for (int i = 0; i < 3; ++i) {
+            w.tick(*loop);
+        }
+        CHECK(w.calls_of(notify) == 1);
     }
 }

@@ -53,7 +53,7 @@ TEST_SUITE("state") {
               "\"condition\":\"errors\",\"severity\":\"high\",\"reason\":\"errors above 5%\","
               "\"state\":\"pending\",\"approved_by\":\"\",\"approved_at\":\"\","
               "\"answer_reason\":\"\",\"run_id\":\"\",\"withdrawn_at\":\"\","
-              "\"withdrawn_reason\":\"\"}\n");
+              "\"withdrawn_reason\":\"\",\"told\":[],\"announced\":false}\n");
 
         decision::BaselineBook book;
         store.put_baselines(book);
