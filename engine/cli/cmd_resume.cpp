@@ -13,6 +13,7 @@
 #include "orchestrator/run_vars.hpp"
 #include "playbook/parsed_file.hpp"
 #include "report/console.hpp"
+#include "report/record_text.hpp"
 #include "state/local_store.hpp"
 #include "util/log.hpp"
 #include "util/secrets.hpp"
@@ -189,6 +190,12 @@ int resume_run(state::Store& store, const StateDir& sd, const ResumeRequest& r) 
                     std::string(journal::to_string(state.status)).c_str(),
                     state.reason.empty() ? "no reason given" : state.reason.c_str(),
                     pb.file.c_str());
+        if (state.handed_over) {
+            std::printf(
+                "  handed over %s (%s)\n",
+                util::mask_secrets(report::hand_over_text(state.handed_over->record)).c_str(),
+                state.handed_over->at.c_str());
+        }
         for (const auto& note : at_resume.notes) {
             std::printf("  variable %s\n", util::mask_secrets(note).c_str());
         }
@@ -238,7 +245,7 @@ int resume_run(state::Store& store, const StateDir& sd, const ResumeRequest& r) 
     ro.mark_done_warnings = unfinished;
     // A monitor's resume among monitors sharing a state: an interrupt hands it over again, as
     // release_run_lock leaves it for the next leader.
-    ro.hand_over = r.fence && r.fence->leader_generation != 0;
+    ro.hand_over = hand_over_to(r.fence ? &*r.fence : nullptr, sd, run_id);
     ro.vars_changed = at_resume.changed;
     ro.force = r.force;
     orchestrator::RunOutcome outcome;

@@ -25,7 +25,7 @@ bool confirm(const std::string& question, bool yes);
 
 /// Takes the state directory's lock for `run_id`. Exit 4 (util::Error) naming the holder when a
 /// live run holds it, or when a run died without finishing (offering `rollback resume`), unless
-/// `abandon_stale` — then that dead run gets a note in its journal, the survivors of its
+/// `abandon_stale` — then that dead run gets a run_abandoned record, the survivors of its
 /// in-flight steps are waited for or ended (timeouts from `pb` when given; journaled in the dead
 /// run's journal, printed on stderr), and the lock is taken.
 /// `sd` is where `store` was found (for messages and the commands they suggest). With `stale`,
@@ -42,6 +42,12 @@ take_lock(state::Store& store, const StateDir& sd, const std::string& run_id,
 /// (the holder kept in the lock): the leader, the next one or this monitor again, resumes it
 /// (docs/config.md "Failover"). Anything else is released plainly. Never throws.
 void release_run_lock(state::Store& store, state::RunLease& lock, const state::RunFence* fence);
+
+/// How a run `run_id` under `fence` is handed over on a signal: to the next leader of the shared
+/// state when `fence` is a leadership's (with the command that resumes it by hand, `sd`'s state
+/// arguments), else nullopt (a person's run, or a monitor alone: its finally steps run).
+std::optional<orchestrator::HandOver> hand_over_to(const state::RunFence* fence, const StateDir& sd,
+                                                   const std::string& run_id);
 
 /// The closing lines of a run for a person (or a JSON summary object with --json).
 void print_summary(const orchestrator::RunOutcome& outcome, const StateDir& sd, bool json);
