@@ -6,6 +6,7 @@
 #include "util/duration.hpp"
 #include "util/strings.hpp"
 
+#include <charconv>
 #include <vector>
 
 namespace rollback::report {
@@ -110,11 +111,10 @@ std::string describe(const journal::RunStarted& r) {
     return s;
 }
 
-/// Appends `n` in decimal.
+/// Appends `n` in decimal (without snprintf: two numbers a step in a long run's report).
 void append_int(std::string& out, long long n) {
     char buf[24];
-    const int len = std::snprintf(buf, sizeof buf, "%lld", n);
-    out.append(buf, static_cast<size_t>(len));
+    out.append(buf, std::to_chars(buf, buf + sizeof buf, n).ptr);
 }
 
 void append(std::string& out, const journal::StepStarted& r) {

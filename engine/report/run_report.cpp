@@ -423,17 +423,24 @@ class Timeline {
     void line(const journal::Entry& e) {
         m_out += "  ";
         append_padded(m_out, e.time, 25);
-        const size_t rel = m_out.size();
-        if (m_origin) {
-            if (auto t = util::parse_time(e.time)) {
-                m_out += '+';
-                m_out += ms_text(
-                    std::chrono::duration_cast<std::chrono::milliseconds>(*t - *m_origin).count());
+        if (e.time != m_time) {
+            // Records written within one millisecond (a step's end and the next one's start)
+            // share their offset: parsed and written once.
+            m_time = e.time;
+            m_offset.clear();
+            if (m_origin) {
+                if (auto t = util::parse_time(e.time)) {
+                    m_offset += '+';
+                    m_offset += ms_text(
+                        std::chrono::duration_cast<std::chrono::milliseconds>(*t - *m_origin)
+                            .count());
+                }
+            }
+            if (m_offset.size() < 9) {
+                m_offset.append(9 - m_offset.size(), ' ');
             }
         }
-        if (m_out.size() - rel < 9) {
-            m_out.append(9 - (m_out.size() - rel), ' ');
-        }
+        m_out += m_offset;
         append_record(m_out, e);
         m_out += '\n';
         // The output tail trimmed, a line of it per line (util::split's pieces, empty ones kept).
@@ -454,6 +461,8 @@ class Timeline {
   private:
     std::string& m_out;
     std::optional<util::SystemTime> m_origin;
+    std::string m_time;                         ///< the time of the record before
+    std::string m_offset = std::string(9, ' '); ///< its offset, padded: "+1.3s    " ("" time: none)
 };
 
 std::string timeline_heading(const std::filesystem::path& file) {
