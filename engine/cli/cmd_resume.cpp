@@ -114,10 +114,11 @@ int resume_run(state::Store& store, const StateDir& sd, const ResumeRequest& r) 
         // The run's variables, not this process's: what this resume would resolve (its --var,
         // environment, .env) is compared with what the run journaled (run_vars.hpp).
         auto overrides = parse_var_overrides(r.vars);
-        // Parsed once, loaded twice: with the variables of now, then with the run's.
+        // Parsed once, loaded twice: with the variables of now, then with the run's — once
+        // when the run's are now's (then the second load would give the same playbook).
         const auto parsed = playbook::parse_file(state.playbook);
         if (read->started) {
-            const auto now = load_playbook(*parsed, overrides, true);
+            auto now = load_playbook(*parsed, overrides, true);
             const auto key = orchestrator::run_vars_key(store.artifacts_dir(run_id), false);
             at_resume = orchestrator::vars_at_resume(*read->started, now, key);
             if (!at_resume.differences.empty() && !r.allow_changed_vars) {
@@ -133,11 +134,19 @@ int resume_run(state::Store& store, const StateDir& sd, const ResumeRequest& r) 
                     "resume with the run's values (the same --var, environment and .env), or "
                     "pass --allow-changed-vars to go on with the new ones");
             }
+            const std::size_t given = overrides.size();
             for (const auto& [name, value] : at_resume.run_values) {
                 overrides.emplace(name, value); // a --var given to the resume is kept
             }
+            if (overrides.size() == given && now.warnings.empty()) {
+                // No value taken from the run and no environment variable unset (which only
+                // the first load tolerates): loading again would give `now`.
+                loaded = std::move(now);
+            }
         }
-        loaded = load_playbook(*parsed, overrides);
+        if (!loaded) {
+            loaded = load_playbook(*parsed, overrides);
+        }
         warn_secrets_on_command_line(*loaded);
         std::string sha = util::sha256_file(loaded->file);
         if (sha != state.playbook_sha256 && !r.allow_changed) {
