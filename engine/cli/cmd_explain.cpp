@@ -7,6 +7,7 @@
 #include "journal/paths.hpp"
 #include "journal/reader.hpp"
 #include "journal/state.hpp"
+#include "report/record_text.hpp"
 #include "state/local_store.hpp"
 #include "state/store.hpp"
 #include "util/error.hpp"
@@ -55,6 +56,12 @@ std::string run_line(const journal::RunState& st) {
         out += ", exit " + std::to_string(*st.exit_code);
     }
     out += ", started " + st.started + (st.finished.empty() ? "" : ", finished " + st.finished);
+    if (st.handed_over) {
+        out += ", handed over " + report::hand_over_text(st.handed_over->record);
+    }
+    if (st.abandoned) {
+        out += ", abandoned " + report::abandoned_text(st.abandoned->record);
+    }
     return out + ")";
 }
 

@@ -13,6 +13,7 @@
 #include "orchestrator/run_vars.hpp"
 #include "playbook/parsed_file.hpp"
 #include "report/console.hpp"
+#include "report/record_text.hpp"
 #include "state/local_store.hpp"
 #include "util/log.hpp"
 #include "util/secrets.hpp"
@@ -113,10 +114,11 @@ int resume_run(state::Store& store, const StateDir& sd, const ResumeRequest& r) 
         // The run's variables, not this process's: what this resume would resolve (its --var,
         // environment, .env) is compared with what the run journaled (run_vars.hpp).
         auto overrides = parse_var_overrides(r.vars);
-        // Parsed once, loaded twice: with the variables of now, then with the run's.
+        // Parsed once, loaded twice: with the variables of now, then with the run's — once
+        // when the run's are now's (then the second load would give the same playbook).
         const auto parsed = playbook::parse_file(state.playbook);
         if (read->started) {
-            const auto now = load_playbook(*parsed, overrides, true);
+            auto now = load_playbook(*parsed, overrides, true);
             const auto key = orchestrator::run_vars_key(store.artifacts_dir(run_id), false);
             at_resume = orchestrator::vars_at_resume(*read->started, now, key);
             if (!at_resume.differences.empty() && !r.allow_changed_vars) {
@@ -132,11 +134,19 @@ int resume_run(state::Store& store, const StateDir& sd, const ResumeRequest& r) 
                     "resume with the run's values (the same --var, environment and .env), or "
                     "pass --allow-changed-vars to go on with the new ones");
             }
+            const std::size_t given = overrides.size();
             for (const auto& [name, value] : at_resume.run_values) {
                 overrides.emplace(name, value); // a --var given to the resume is kept
             }
+            if (overrides.size() == given && now.warnings.empty()) {
+                // No value taken from the run and no environment variable unset (which only
+                // the first load tolerates): loading again would give `now`.
+                loaded = std::move(now);
+            }
         }
-        loaded = load_playbook(*parsed, overrides);
+        if (!loaded) {
+            loaded = load_playbook(*parsed, overrides);
+        }
         warn_secrets_on_command_line(*loaded);
         std::string sha = util::sha256_file(loaded->file);
         if (sha != state.playbook_sha256 && !r.allow_changed) {
@@ -189,6 +199,12 @@ int resume_run(state::Store& store, const StateDir& sd, const ResumeRequest& r) 
                     std::string(journal::to_string(state.status)).c_str(),
                     state.reason.empty() ? "no reason given" : state.reason.c_str(),
                     pb.file.c_str());
+        if (state.handed_over) {
+            std::printf(
+                "  handed over %s (%s)\n",
+                util::mask_secrets(report::hand_over_text(state.handed_over->record)).c_str(),
+                state.handed_over->at.c_str());
+        }
         for (const auto& note : at_resume.notes) {
             std::printf("  variable %s\n", util::mask_secrets(note).c_str());
         }
@@ -238,7 +254,7 @@ int resume_run(state::Store& store, const StateDir& sd, const ResumeRequest& r) 
     ro.mark_done_warnings = unfinished;
     // A monitor's resume among monitors sharing a state: an interrupt hands it over again, as
     // release_run_lock leaves it for the next leader.
-    ro.hand_over = r.fence && r.fence->leader_generation != 0;
+    ro.hand_over = hand_over_to(r.fence ? &*r.fence : nullptr, sd, run_id);
     ro.vars_changed = at_resume.changed;
     ro.force = r.force;
     orchestrator::RunOutcome outcome;

@@ -82,6 +82,15 @@ bool hands_over(const state::RunFence* fence) {
 
 } // namespace
 
+std::optional<orchestrator::HandOver> hand_over_to(const state::RunFence* fence, const StateDir& sd,
+                                                   const std::string& run_id) {
+    if (!hands_over(fence)) {
+        return std::nullopt;
+    }
+    return orchestrator::HandOver{static_cast<std::int64_t>(fence->leader_generation),
+                                  "rollback resume " + run_id + state_args(sd)};
+}
+
 void release_run_lock(state::Store& store, state::RunLease& lock, const state::RunFence* fence) {
     const auto& me = lock.holder();
     if (!hands_over(fence) || me.run_id.empty() || !dead_run(store, me.run_id).unfinished) {
@@ -202,8 +211,8 @@ std::unique_ptr<state::RunLease> take_lock(state::Store& store, const StateDir& 
                                   "end them (or let them end), then: " + again);
             }
         }
-        writer->append(journal::to_json(
-            journal::Note{"abandoned: a new run " + run_id + " was started with --abandon-stale"}));
+        writer->append(
+            journal::to_json(journal::RunAbandoned{run_id, current_user(), me.host, me.pid}));
         log::warn("run {} abandoned (--abandon-stale) for new run {}", dead.run_id, run_id);
     }
     if (stale != nullptr) {
@@ -305,7 +314,7 @@ int start_run(const playbook::Playbook& pb, const actions::Trigger& trigger,
     }
     orchestrator::RunOptions ro{o.state_dir, trigger,        o.selection,
                                 o.verbose,   current_user(), connections};
-    ro.hand_over = hands_over(o.fence ? &*o.fence : nullptr);
+    ro.hand_over = hand_over_to(o.fence ? &*o.fence : nullptr, sd, run_id);
     orchestrator::RunOutcome outcome;
     try {
         report::ConsoleObserver observer(stdout, report::choose_mode(stdout, o.json), o.verbose);

@@ -27,9 +27,10 @@ bool confirm(const std::string& question, bool yes);
 /// live run holds it, or when a run died without finishing (offering `rollback resume`), unless
 /// `abandon_stale` — then the survivors of that dead run's in-flight steps are waited for or
 /// ended (timeouts from `pb` when given; on the hosts through `connections`; journaled in the
-/// dead run's journal, printed on stderr), it gets a note in its journal, and the lock is taken.
-/// Exit 4 when some are still alive after that (or a host cannot be checked), 130 when an
-/// interrupt cut the wait: then the dead run is left as it was (not abandoned, its lock kept).
+/// dead run's journal, printed on stderr), it gets a run_abandoned record in its journal, and the
+/// lock is taken. Exit 4 when some are still alive after that (or a host cannot be checked), 130
+/// when an interrupt cut the wait: then the dead run is left as it was (not abandoned, its lock
+/// kept).
 /// `sd` is where `store` was found (for messages and the commands they suggest). With `stale`,
 /// the holder that died without releasing the lock (of any run; LeaseAttempt::stale) is put
 /// there, so a caller that gives up before it starts can release leaving it as it was.
@@ -45,6 +46,12 @@ take_lock(state::Store& store, const StateDir& sd, const std::string& run_id,
 /// (the holder kept in the lock): the leader, the next one or this monitor again, resumes it
 /// (docs/config.md "Failover"). Anything else is released plainly. Never throws.
 void release_run_lock(state::Store& store, state::RunLease& lock, const state::RunFence* fence);
+
+/// How a run `run_id` under `fence` is handed over on a signal: to the next leader of the shared
+/// state when `fence` is a leadership's (with the command that resumes it by hand, `sd`'s state
+/// arguments), else nullopt (a person's run, or a monitor alone: its finally steps run).
+std::optional<orchestrator::HandOver> hand_over_to(const state::RunFence* fence, const StateDir& sd,
+                                                   const std::string& run_id);
 
 /// The closing lines of a run for a person (or a JSON summary object with --json).
 void print_summary(const orchestrator::RunOutcome& outcome, const StateDir& sd, bool json);

@@ -9,7 +9,7 @@ namespace {
 
 namespace json = boost::json;
 
-constexpr std::array<std::string_view, 21> k_type_names = {"header",
+constexpr std::array<std::string_view, 23> k_type_names = {"header",
                                                            "run_started",
                                                            "run_resumed",
                                                            "step_skipped",
@@ -29,7 +29,9 @@ constexpr std::array<std::string_view, 21> k_type_names = {"header",
                                                            "note",
                                                            "step_process_exited",
                                                            "step_host_started",
-                                                           "step_host_finished"};
+                                                           "step_host_finished",
+                                                           "run_handed_over",
+                                                           "run_abandoned"};
 static_assert(k_type_names.size() == static_cast<size_t>(RecordType::unknown));
 static_assert(std::variant_size_v<Record> == static_cast<size_t>(RecordType::unknown) + 1);
 
@@ -321,6 +323,28 @@ struct ToJson {
         return o;
     }
     json::object operator()(const Note& r) const { return {{"type", "note"}, {"text", r.text}}; }
+    json::object operator()(const RunHandedOver& r) const {
+        json::object o{{"type", "run_handed_over"}, {"signal", r.signal}, {"during", r.during}};
+        if (!r.step.empty()) {
+            o["step"] = r.step;
+            if (r.attempt) {
+                o["attempt"] = *r.attempt;
+            }
+            o["step_status"] = r.step_status;
+            o["step_summary"] = r.step_summary;
+        }
+        o["to"] = r.to;
+        o["generation"] = r.generation;
+        o["resume"] = r.resume;
+        return o;
+    }
+    json::object operator()(const RunAbandoned& r) const {
+        return {{"type", "run_abandoned"},
+                {"new_run", r.new_run},
+                {"by", r.by},
+                {"host", r.host},
+                {"pid", r.pid}};
+    }
     json::object operator()(const Unknown& r) const { return {{"type", r.type}}; }
 };
 

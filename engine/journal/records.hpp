@@ -39,6 +39,8 @@ enum class RecordType : std::uint8_t {
     step_process_exited,
     step_host_started,
     step_host_finished,
+    run_handed_over,
+    run_abandoned,
     unknown,
 };
 /// The name written in "type"; "" for unknown.
@@ -223,6 +225,8 @@ struct RunFinished {
     /// A succeeded run's verify checks a person forced past (StepMarkedDone::unverified).
     std::vector<std::string> not_verified = {};
 };
+/// Free text: written by engines before every record was typed (a hand-over, an abandoned run);
+/// still read and shown, never written now.
 struct Note {
     std::string text;
 };
@@ -258,16 +262,41 @@ struct StepHostFinished {
     std::string output_tail;
     std::vector<int> remote_groups; ///< the process groups its programs had on the host
 };
+/// A monitor's run among monitors sharing a state, interrupted by a signal (systemctl stop, a
+/// leader stepping down): written instead of run_interrupted. No finally step runs now; the next
+/// leader's resume runs the remaining steps, then the finally steps.
+struct RunHandedOver {
+    std::string signal; ///< "SIGTERM", "SIGINT", ...
+    std::string during; ///< "steps" (the regular steps) or "finally" (the finally steps)
+    /// The step the signal interrupted ("" = none: it came between steps), its attempt under way
+    /// (absent: none had started, e.g. the step waited to retry), the status the engine gave
+    /// that attempt when it ended its programs, and that attempt's summary.
+    std::string step;
+    std::optional<int> attempt;
+    std::string step_status;
+    std::string step_summary;
+    std::string to = "next_leader"; ///< who takes the run over
+    std::int64_t generation = 0;    ///< the leadership generation that handed it over
+    std::string resume;             ///< the command that continues the run by hand
+};
+/// A run whose holder died, left by a person who started a new run with --abandon-stale: the
+/// new run holds the lock; this one stays as it was (its survivors settled).
+struct RunAbandoned {
+    std::string new_run; ///< the run started in its place
+    std::string by;      ///< who started it
+    std::string host;
+    int pid = 0;
+};
 struct Unknown {
     std::string type; ///< as written ("" when the record has none)
 };
 
 /// One alternative per RecordType, in its order: `RecordType(record.index())` is the type.
-using Record =
-    std::variant<Header, RunStarted, RunResumed, StepSkipped, StepStarted, StepProcess,
-                 StepProgress, StepSurvivors, StepFinished, StepProbe, StepMarkedDone,
-                 StepRetryRequested, NeedsAttention, Hook, RunInterrupted, RunStopped, RunFinished,
-                 Note, StepProcessExited, StepHostStarted, StepHostFinished, Unknown>;
+using Record = std::variant<Header, RunStarted, RunResumed, StepSkipped, StepStarted, StepProcess,
+                            StepProgress, StepSurvivors, StepFinished, StepProbe, StepMarkedDone,
+                            StepRetryRequested, NeedsAttention, Hook, RunInterrupted, RunStopped,
+                            RunFinished, Note, StepProcessExited, StepHostStarted, StepHostFinished,
+                            RunHandedOver, RunAbandoned, Unknown>;
 
 inline RecordType type_of(const Record& r) {
     return static_cast<RecordType>(r.index());

@@ -326,6 +326,14 @@ Record read_record(RecordType type, const O& o) {
                            opt_int(o, "tolerated_failures"), strings(o, "not_verified")};
     case RecordType::note:
         return Note{str(o, "text")};
+    case RecordType::run_handed_over:
+        return RunHandedOver{str(o, "signal"),      str(o, "during"),
+                             str(o, "step"),        opt_int(o, "attempt"),
+                             str(o, "step_status"), str(o, "step_summary"),
+                             str(o, "to"),          num(o, "generation").value_or(0),
+                             str(o, "resume")};
+    case RecordType::run_abandoned:
+        return RunAbandoned{str(o, "new_run"), str(o, "by"), str(o, "host"), int_or_0(o, "pid")};
     case RecordType::unknown:
         break;
     }

@@ -172,6 +172,15 @@ class Folder {
         case RecordType::run_interrupted:
             m_s.signal = std::get<RunInterrupted>(e.record).signal;
             break;
+        case RecordType::run_handed_over: {
+            const auto& r = std::get<RunHandedOver>(e.record);
+            m_s.signal = r.signal;
+            m_s.handed_over = HandOver{r, e.time};
+            break;
+        }
+        case RecordType::run_abandoned:
+            m_s.abandoned = Abandonment{std::get<RunAbandoned>(e.record), e.time};
+            break;
         case RecordType::run_resumed: {
             const auto& r = std::get<RunResumed>(e.record);
             ++m_s.resumes;
@@ -180,6 +189,8 @@ class Folder {
             m_s.exit_code.reset();
             m_s.signal.clear();
             m_s.attention.clear();
+            m_s.handed_over.reset();
+            m_s.abandoned.reset();
             if (r.pid != 0) {
                 m_s.pid = r.pid;
             }
@@ -211,7 +222,7 @@ class Folder {
             hook(std::get<Hook>(e.record));
             break;
         case RecordType::note:
-            break; // free-form text for the timeline; no state
+            break; // an older engine's free text, for the timeline; no state
         case RecordType::step_host_started: {
             const auto& r = std::get<StepHostStarted>(e.record);
             if (auto* st = step(e, r.step)) {

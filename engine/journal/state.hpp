@@ -43,8 +43,9 @@ std::string_view to_string(StepStatus s);
 std::optional<RunStatus> parse_run_status(std::string_view name);
 std::optional<StepStatus> parse_step_status(std::string_view name);
 
-/// Every record type the engine writes (docs/journal.md "Record vocabulary"), header included.
-/// fold() and the report know each of them; any other type is a warning.
+/// Every record type the engine writes or wrote (docs/journal.md "Record vocabulary"), header
+/// and `note` (older engines' only) included. fold() and the report know each of them; any
+/// other type is a warning.
 const std::vector<std::string_view>& record_types();
 
 /// A process group a step's attempt started (record step_process): the token that finds its
@@ -118,6 +119,18 @@ struct NotVerified {
     std::string why;
 };
 
+/// The run was handed over to the next leader (run_handed_over) and not resumed since.
+struct HandOver {
+    RunHandedOver record;
+    std::string at; ///< the record's time
+};
+
+/// The run was abandoned for a new run (run_abandoned) and not resumed since.
+struct Abandonment {
+    RunAbandoned record;
+    std::string at; ///< the record's time
+};
+
 struct RunState {
     std::string run_id;
     std::string playbook; ///< path
@@ -137,8 +150,10 @@ struct RunState {
     std::optional<int> exit_code;
     std::int64_t duration_ms = 0;
     std::string attention; ///< last needs_attention message ("" = none)
-    std::string signal;    ///< run_interrupted signal name ("" = none)
+    std::string signal;    ///< run_interrupted (or run_handed_over) signal name ("" = none)
     std::string stopped;   ///< run_stopped "why": the state directory refused a record
+    std::optional<HandOver> handed_over;  ///< cleared by run_resumed
+    std::optional<Abandonment> abandoned; ///< cleared by run_resumed
     /// Lifecycle hooks that failed or sent nothing, one line each: `notify (after-step restore):
     /// nothing_sent: no destination configured ...`.
     std::vector<std::string> hook_problems;

@@ -21,6 +21,14 @@
 
 namespace rollback::orchestrator {
 
+/// How a monitor's run among monitors sharing a state is handed over to the next leader on
+/// SIGINT/SIGTERM (journal::RunHandedOver, docs/config.md "Failover"): its finally steps are left
+/// to that leader's resume, which runs them after the remaining steps.
+struct HandOver {
+    std::int64_t generation = 0; ///< the leadership generation of the monitor running it
+    std::string resume;          ///< the command that continues the run by hand
+};
+
 struct RunOptions {
     std::filesystem::path state_dir;
     actions::Trigger trigger;
@@ -32,9 +40,9 @@ struct RunOptions {
     /// directly for each command, with the same checks.
     std::shared_ptr<remote::Connections> connections = nullptr;
     /// A monitor's run on a shared state: SIGINT/SIGTERM hands it over to the next leader
-    /// (run_interrupted, then a note "run handed over ...") instead — its finally steps are left to
-    /// the resume, which runs them after the remaining steps (docs/config.md "Failover").
-    bool hand_over = false;
+    /// (run_handed_over) instead of running its finally steps (nullopt: a person's run, or a
+    /// monitor alone on its state).
+    std::optional<HandOver> hand_over = std::nullopt;
 };
 
 struct RunOutcome {
@@ -69,7 +77,7 @@ struct ResumeOptions {
     /// recorded in the step_marked_done record as `probe_state`.
     std::map<std::string, std::string> mark_done_warnings = {};
     /// As RunOptions::hand_over: the leading monitor's resume of a run on a shared state.
-    bool hand_over = false;
+    std::optional<HandOver> hand_over = std::nullopt;
     /// Variables the resume took from its own sources although the run had other values
     /// (--allow-changed-vars): recorded in run_resumed "vars_changed".
     std::vector<std::string> vars_changed = {};

@@ -62,9 +62,6 @@ journal::StepProcessExited exit_record(const playbook::Step& step, int attempt,
     return rec;
 }
 
-/// The note that follows run_interrupted when a run is handed over (docs/journal.md).
-constexpr std::string_view k_handed_over = "run handed over to the next leader: ";
-
 std::string signal_name(int sig) {
     switch (sig) {
     case SIGINT:
@@ -176,6 +173,7 @@ actions::Result Execution::run_step(const playbook::Step& step, int first_attemp
     lifecycle("before-step", &step, "running");
     actions::Status status = actions::Status::failed;
     actions::Result last;
+    m_last_attempt.reset();
     const int last_attempt = std::max(first_attempt, step.retries + 1);
     // The schedule goes on where it was: a resumed retry waits what the first run would have.
     auto delay = retry_delay_after(step, first_attempt);
@@ -194,6 +192,7 @@ actions::Result Execution::run_step(const playbook::Step& step, int first_attemp
     }
     for (int attempt = first_attempt; attempt <= last_attempt; ++attempt) {
         record(journal::StepStarted{step.id, attempt});
+        m_last_attempt = attempt;
         auto start = Clock::now();
         // Every child of the attempt is journaled (its group token) before its program runs, so
         // a resume after kill -9 can find what it left behind (docs/journal.md, step_process).
@@ -268,6 +267,9 @@ RunOutcome Execution::drive(const Plan& plan,
     int tolerated_failures = 0;
     const playbook::Step* culprit = nullptr; // the last step that did not succeed, for on-failure
     std::string culprit_summary;
+    // The step a signal caught, and how it ended: what a hand-over says of the step in flight.
+    const playbook::Step* signalled = nullptr;
+    actions::Result signalled_result;
 
     // The state directory refusing a record (disk full, read-only, no permission) stops the run
     // like an interrupt: no further step starts, the finally steps run if their records can be
@@ -336,6 +338,10 @@ RunOutcome Execution::drive(const Plan& plan,
             culprit = ps.step;
             culprit_summary = result.summary;
             if (s == actions::Status::interrupted || exec::interrupt_requested() != 0) {
+                if (d.plan != StepPlan::already_failed) {
+                    signalled = ps.step;
+                    signalled_result = result;
+                }
                 break;
             }
             any_verification_failed =
@@ -361,18 +367,16 @@ RunOutcome Execution::drive(const Plan& plan,
     // that resume and run after the remaining steps, as after a kill -9 (break-it 32/02).
     bool handed_over = false;
     if (int sig = exec::interrupt_requested(); sig != 0) {
-        handed_over = m_hand_over;
-        guarded([&] { record(journal::RunInterrupted{signal_name(sig)}); });
-        final = journal::RunStatus::interrupted;
+        handed_over = m_hand_over.has_value();
         if (handed_over) {
+            guarded([&] { record(hand_over_record(sig, "steps", signalled, signalled_result)); });
             out.message = "interrupted by " + signal_name(sig) +
                           ": handed over; the next leader resumes the run and runs its finally "
                           "steps after the remaining steps";
-            guarded([&] {
-                record(journal::Note{std::string(k_handed_over) +
-                                     "its finally steps run at the end of its resume"});
-            });
+        } else {
+            guarded([&] { record(journal::RunInterrupted{signal_name(sig)}); });
         }
+        final = journal::RunStatus::interrupted;
         // finally steps still run (not handed over); a second signal interrupts them too.
         exec::clear_interrupt();
     }
@@ -408,19 +412,21 @@ RunOutcome Execution::drive(const Plan& plan,
 void Execution::run_finally(const Plan& plan,
                             const std::function<StepDecision(const PlannedStep&)>& decide,
                             journal::RunStatus& final, RunOutcome& out) {
+    // The finally step run last and how it ended: the step in flight when a signal came.
+    const playbook::Step* last = nullptr;
+    actions::Result last_result;
     // Handed over mid-finally: the steps not finished are the next leader's (no skip records).
     auto handed_over = [&] {
         const int sig = exec::interrupt_requested();
         if (sig == 0 || !m_hand_over) {
             return false;
         }
-        record(journal::RunInterrupted{signal_name(sig)});
+        const bool caught = last != nullptr && last_result.status != actions::Status::succeeded;
+        record(hand_over_record(sig, "finally", caught ? last : nullptr, last_result));
         final = journal::RunStatus::interrupted;
         out.message = "interrupted by " + signal_name(sig) +
                       " in the finally steps: handed over; the next leader resumes the run and "
                       "runs the finally steps not finished";
-        record(journal::Note{std::string(k_handed_over) +
-                             "the finally steps not finished run at the end of its resume"});
         exec::clear_interrupt();
         return true;
     };
@@ -448,12 +454,30 @@ void Execution::run_finally(const Plan& plan,
                 out.message = d.message;
                 break;
             }
-            run_step(*ps.step, d.first_attempt, d.wait_first);
+            last_result = run_step(*ps.step, d.first_attempt, d.wait_first);
+            last = ps.step;
         }
     }
     if (final != journal::RunStatus::needs_attention) {
         handed_over();
     }
+}
+
+journal::RunHandedOver Execution::hand_over_record(int sig, std::string during,
+                                                   const playbook::Step* interrupted,
+                                                   const actions::Result& result) const {
+    journal::RunHandedOver r;
+    r.signal = signal_name(sig);
+    r.during = std::move(during);
+    if (interrupted != nullptr) {
+        r.step = interrupted->id;
+        r.attempt = m_last_attempt;
+        r.step_status = std::string(actions::to_string(result.status));
+        r.step_summary = clip(result.summary, 200);
+    }
+    r.generation = m_hand_over->generation;
+    r.resume = m_hand_over->resume;
+    return r;
 }
 
 void Execution::finish(journal::RunStatus final, RunOutcome& out, const playbook::Step* culprit,

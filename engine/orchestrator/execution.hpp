@@ -107,7 +107,7 @@ class Execution {
     void set_connections(std::shared_ptr<remote::Connections> c) { m_connections = std::move(c); }
     /// An interrupt hands the run over (RunOptions::hand_over): drive() then runs no finally
     /// step — the next leader's resume runs them after the remaining steps.
-    void set_hand_over(bool on) { m_hand_over = on; }
+    void set_hand_over(std::optional<HandOver> to) { m_hand_over = std::move(to); }
     /// Verify checks a person forced past (--mark-done --force of a check that never passed): a
     /// run that then succeeds is not verified — run_finished, the outcome and the on-success
     /// hook's event list them.
@@ -121,6 +121,11 @@ class Execution {
     void run_finally(const Plan& plan,
                      const std::function<StepDecision(const PlannedStep&)>& decide,
                      journal::RunStatus& final, RunOutcome& out);
+    /// The run_handed_over record of an interrupt by `sig` during `during` ("steps" or
+    /// "finally"); `interrupted` is the step the signal interrupted and its result (null: none).
+    journal::RunHandedOver hand_over_record(int sig, std::string during,
+                                            const playbook::Step* interrupted,
+                                            const actions::Result& result) const;
     /// on-success / on-failure hooks, the exit code, run_finished; each record through `guarded`
     /// (returns false when the state directory refused it).
     void finish(journal::RunStatus final, RunOutcome& out, const playbook::Step* culprit,
@@ -142,7 +147,10 @@ class Execution {
     /// step on hosts.
     std::shared_ptr<remote::Connections> m_connections;
     std::map<std::string, std::set<std::string>> m_done_hosts;
-    bool m_hand_over = false;
+    std::optional<HandOver> m_hand_over;
+    /// The attempt run_step made last (nullopt: it was interrupted before one started): what a
+    /// hand-over says of the step in flight.
+    std::optional<int> m_last_attempt;
     std::vector<std::string> m_not_verified;
     std::chrono::steady_clock::time_point m_started = std::chrono::steady_clock::now();
 };

@@ -275,6 +275,13 @@ void ConsoleObserver::plain_line(const journal::Entry& e, std::string_view run_i
         }
         break;
     }
+    case RecordType::run_handed_over:
+        text = "handed over " + hand_over_text(std::get<journal::RunHandedOver>(e.record));
+        break;
+    case RecordType::run_abandoned:
+        text =
+            "run " + id + " abandoned " + abandoned_text(std::get<journal::RunAbandoned>(e.record));
+        break;
     case RecordType::note:
     case RecordType::header:
         text = std::string(journal::to_string(e.type()));
@@ -356,6 +363,9 @@ void ConsoleObserver::update_rows(const journal::Entry& e, std::string_view run_
     case RecordType::run_stopped:
         m_footer =
             "STOPPED: " + std::get<journal::RunStopped>(e.record).why + "; running finally steps";
+        break;
+    case RecordType::run_handed_over:
+        m_footer = "handed over " + hand_over_text(std::get<journal::RunHandedOver>(e.record));
         break;
     case RecordType::run_finished: {
         const auto& r = std::get<journal::RunFinished>(e.record);

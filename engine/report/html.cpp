@@ -375,6 +375,12 @@ std::string run_html(const journal::Journal& j, const journal::RunState& s, cons
             row("duration", html_text(util::format_duration(util::Millis(s.duration_ms)))) +
             (s.exit_code ? row("exit code", std::to_string(*s.exit_code)) : "") +
             (s.attention.empty() ? "" : row("needs attention", html_text(s.attention))) +
+            (s.handed_over ? row("handed over", html_text(hand_over_text(s.handed_over->record) +
+                                                          " (" + s.handed_over->at + ")"))
+                           : "") +
+            (s.abandoned ? row("abandoned", html_text(abandoned_text(s.abandoned->record) + " (" +
+                                                      s.abandoned->at + ")"))
+                         : "") +
             (not_verified.empty() ? "" : row("not verified", not_verified)) + "</dl>";
     if (decision) {
         body += "<h2>Why: the decision</h2>" + evidence_section(*decision);

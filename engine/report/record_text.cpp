@@ -6,6 +6,7 @@
 #include "util/duration.hpp"
 #include "util/strings.hpp"
 
+#include <charconv>
 #include <vector>
 
 namespace rollback::report {
@@ -27,6 +28,42 @@ std::string trigger_text(const journal::Trigger& t) {
     }
     if (!extra.empty()) {
         s += " (" + util::join(extra, ", ") + ")";
+    }
+    return s;
+}
+
+std::string hand_over_text(const journal::RunHandedOver& r) {
+    std::string s = "to " + (r.to == "next_leader" ? std::string("the next leader") : r.to);
+    if (r.generation != 0) {
+        s += " (from generation " + std::to_string(r.generation) + ")";
+    }
+    s += " on " + r.signal;
+    const bool in_finally = r.during == "finally";
+    if (r.step.empty()) {
+        s += in_finally ? " between finally steps" : " between steps";
+    } else {
+        s += " during step " + r.step + " (";
+        if (r.attempt) {
+            s += "attempt " + std::to_string(*r.attempt) + ": ";
+        }
+        s += r.step_status;
+        if (!r.step_summary.empty() && r.step_summary != r.step_status) {
+            s += ", " + r.step_summary;
+        }
+        s += ")";
+    }
+    s += in_finally ? "; its resume runs the finally steps not finished"
+                    : "; its resume runs the remaining steps, then the finally steps";
+    return s;
+}
+
+std::string abandoned_text(const journal::RunAbandoned& r) {
+    std::string s = "for run " + r.new_run + ", started with --abandon-stale";
+    if (!r.by.empty() || !r.host.empty()) {
+        s += " by " + r.by + (r.host.empty() ? "" : "@" + r.host);
+    }
+    if (r.pid != 0) {
+        s += " (pid " + std::to_string(r.pid) + ")";
     }
     return s;
 }
@@ -74,11 +111,10 @@ std::string describe(const journal::RunStarted& r) {
     return s;
 }
 
-/// Appends `n` in decimal.
+/// Appends `n` in decimal (without snprintf: two numbers a step in a long run's report).
 void append_int(std::string& out, long long n) {
     char buf[24];
-    const int len = std::snprintf(buf, sizeof buf, "%lld", n);
-    out.append(buf, static_cast<size_t>(len));
+    out.append(buf, std::to_chars(buf, buf + sizeof buf, n).ptr);
 }
 
 void append(std::string& out, const journal::StepStarted& r) {
@@ -279,6 +315,13 @@ std::string describe_other(const journal::Entry& e) {
         return describe(std::get<journal::RunFinished>(rec));
     case RecordType::note:
         return "note: " + std::get<journal::Note>(rec).text;
+    case RecordType::run_handed_over: {
+        const auto& r = std::get<journal::RunHandedOver>(rec);
+        return "run handed over " + hand_over_text(r) +
+               (r.resume.empty() ? "" : "; by hand: " + r.resume);
+    }
+    case RecordType::run_abandoned:
+        return "run abandoned " + abandoned_text(std::get<journal::RunAbandoned>(rec));
     case RecordType::step_host_started:
     case RecordType::step_host_finished:
         return describe_host_record(e);

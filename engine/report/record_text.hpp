@@ -17,4 +17,11 @@ void append_record(std::string& out, const journal::Entry& e);
 /// "error_rate checkout (severity critical, decision D)"; empty when the run had no trigger.
 std::string trigger_text(const journal::Trigger& t);
 
+/// A hand-over for a person: `to the next leader (from generation 3) on SIGTERM during step slow
+/// (attempt 1: interrupted); its resume runs the remaining steps, then the finally steps`.
+std::string hand_over_text(const journal::RunHandedOver& r);
+
+/// An abandoned run for a person: `for run R, started with --abandon-stale by alice@web1 (pid 7)`.
+std::string abandoned_text(const journal::RunAbandoned& r);
+
 } // namespace rollback::report

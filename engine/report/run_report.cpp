@@ -37,6 +37,21 @@ json::object trigger_object(const journal::Trigger& t) {
             {"decision_id", t.decision_id}};
 }
 
+/// What the resume of a handed-over run does with the step the signal interrupted (as
+/// orchestrator::decide_resume does with an interrupted step), e.g. ` (step slow runs again: it
+/// is idempotent)`; "" when no step was interrupted.
+std::string resume_of_handed_over(const journal::RunState& s) {
+    const journal::StepState* st = s.step(s.handed_over->record.step);
+    if (st == nullptr || st->status != StepStatus::interrupted) {
+        return "";
+    }
+    const std::string step = "step " + st->id;
+    return st->idempotent ? " (" + step + " runs again: it is idempotent)"
+           : st->has_probe
+               ? " (" + step + "'s probe tells whether it took effect)"
+               : " (" + step + " waits for a person: it is not idempotent and has no probe)";
+}
+
 std::string next_steps(const journal::RunState& s, const RunContext& ctx) {
     if (ctx.live || s.run_id.empty()) {
         return "";
@@ -61,7 +76,13 @@ std::string next_steps(const journal::RunState& s, const RunContext& ctx) {
     const bool ended =
         (s.status == RunStatus::failed || s.status == RunStatus::verification_failed) &&
         s.finally_done();
-    if (ended && failed != nullptr) {
+    if (s.handed_over && s.status == RunStatus::interrupted) {
+        out += "  next: the next leader resumes it" + resume_of_handed_over(s) +
+               (s.handed_over->record.resume.empty()
+                    ? ""
+                    : "; with no leader left: " + s.handed_over->record.resume) +
+               "\n";
+    } else if (ended && failed != nullptr) {
         out += "  next: fix the cause, then: rollback resume " + s.run_id + " --retry " +
                failed->id + "   (or --mark-done " + failed->id + " if it was done by hand)\n";
     } else if (s.status == RunStatus::interrupted || s.status == RunStatus::needs_attention ||
@@ -87,6 +108,18 @@ json::array not_verified_json(const journal::RunState& s) {
         out.push_back({{"step", n.step}, {"by", n.by}, {"at", n.at}, {"why", n.why}});
     }
     return out;
+}
+
+json::object hand_over_json(const journal::HandOver& h) {
+    const auto& r = h.record;
+    json::object o{{"at", h.at}, {"signal", r.signal}, {"during", r.during}, {"step", r.step}};
+    o["attempt"] = r.attempt ? json::value(*r.attempt) : json::value(nullptr);
+    o["step_status"] = r.step_status;
+    o["step_summary"] = r.step_summary;
+    o["to"] = r.to;
+    o["generation"] = r.generation;
+    o["resume"] = r.resume;
+    return o;
 }
 
 json::object step_json(const journal::StepState& st) {
@@ -203,6 +236,12 @@ std::string format_status(const journal::RunState& s, const RunContext& ctx) {
         field("resumed", std::to_string(s.resumes) + (s.resumes == 1 ? " time" : " times"));
     }
     field("signal", s.signal);
+    if (s.handed_over) {
+        field("hand-over", hand_over_text(s.handed_over->record) + " (" + s.handed_over->at + ")");
+    }
+    if (s.abandoned) {
+        field("abandoned", abandoned_text(s.abandoned->record) + " (" + s.abandoned->at + ")");
+    }
     field("stopped", s.stopped);
     field("attention", s.attention);
     for (const auto& n : s.not_verified) {
@@ -249,6 +288,17 @@ json::object status_json(const journal::RunState& s, const RunContext& ctx) {
                    {"signal", s.signal},
                    {"stopped", s.stopped},
                    {"attention", s.attention}};
+    if (s.handed_over) { // only a run handed over: the others read as before
+        o["handed_over"] = hand_over_json(*s.handed_over);
+    }
+    if (s.abandoned) {
+        const auto& a = s.abandoned->record;
+        o["abandoned"] = json::object{{"at", s.abandoned->at},
+                                      {"new_run", a.new_run},
+                                      {"by", a.by},
+                                      {"host", a.host},
+                                      {"pid", a.pid}};
+    }
     json::array hooks;
     for (const auto& h : s.hook_problems) {
         hooks.push_back(json::value(h));
@@ -295,6 +345,12 @@ std::vector<std::string> history_notes(const journal::RunState& s) {
             st.why.rfind("marked done by ", 0) == 0) {
             notes.push_back("step " + st.id + " " + st.why);
         }
+    }
+    if (s.handed_over) {
+        notes.push_back("handed over to the next leader on " + s.handed_over->record.signal);
+    }
+    if (s.abandoned) {
+        notes.push_back("abandoned for run " + s.abandoned->record.new_run);
     }
     if (!s.journal_problem.empty()) {
         notes.push_back("journal NOT intact: " + s.journal_problem);
@@ -367,17 +423,24 @@ class Timeline {
     void line(const journal::Entry& e) {
         m_out += "  ";
         append_padded(m_out, e.time, 25);
-        const size_t rel = m_out.size();
-        if (m_origin) {
-            if (auto t = util::parse_time(e.time)) {
-                m_out += '+';
-                m_out += ms_text(
-                    std::chrono::duration_cast<std::chrono::milliseconds>(*t - *m_origin).count());
+        if (e.time != m_time) {
+            // Records written within one millisecond (a step's end and the next one's start)
+            // share their offset: parsed and written once.
+            m_time = e.time;
+            m_offset.clear();
+            if (m_origin) {
+                if (auto t = util::parse_time(e.time)) {
+                    m_offset += '+';
+                    m_offset += ms_text(
+                        std::chrono::duration_cast<std::chrono::milliseconds>(*t - *m_origin)
+                            .count());
+                }
+            }
+            if (m_offset.size() < 9) {
+                m_offset.append(9 - m_offset.size(), ' ');
             }
         }
-        if (m_out.size() - rel < 9) {
-            m_out.append(9 - (m_out.size() - rel), ' ');
-        }
+        m_out += m_offset;
         append_record(m_out, e);
         m_out += '\n';
         // The output tail trimmed, a line of it per line (util::split's pieces, empty ones kept).
@@ -398,6 +461,8 @@ class Timeline {
   private:
     std::string& m_out;
     std::optional<util::SystemTime> m_origin;
+    std::string m_time;                         ///< the time of the record before
+    std::string m_offset = std::string(9, ' '); ///< its offset, padded: "+1.3s    " ("" time: none)
 };
 
 std::string timeline_heading(const std::filesystem::path& file) {

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # The leading monitor stopped cleanly (SIGTERM: systemctl stop, a reboot) in the middle of its run
 # (real PostgreSQL 15, two real monitors, lease 3 s; docs/config.md "Failover", docs/decision.md
-# "Signals"): its run is handed over — journaled interrupted, noted 'run handed over', no finally step run
+# "Signals"): its run is handed over — journaled `run_handed_over` naming step slow, no finally step run
 # — it exits 130 and leaves the run lock naming the run, as a dead holder's; the other monitor
 # leads and resumes the run to its end: the step interrupted and the steps after it run, no step
 # twice, and the finally step once, last (break-it 32/02: it ran before the resumed steps).
@@ -28,8 +28,10 @@ wait_for 40 run_succeeded tm || { cat "$WORK/$survivor/out"; fail "the survivor 
 [ "$(effects tm)" = "fin:1 one:1 slow:1 two:1 " ] || fail "effects: $(effects tm)"
 [ "$(tr '\n' ' ' <"$WORK/effects.tm")" = "one slow two fin " ] ||
     fail "effects in order: $(tr '\n' ' ' <"$WORK/effects.tm") (the finally step must come last)"
-[ "$(q "SELECT count(*) FROM tm.journal WHERE line::json->>'type' = 'note' AND line::json->>'text' LIKE 'run handed over to the next leader:%'")" = 1 ] ||
-    fail "the stopped leader's run has no 'run handed over' note"
+[ "$(q "SELECT count(*) FROM tm.journal WHERE line::json->>'type' = 'run_handed_over' AND line::json->>'step' = 'slow' AND line::json->>'step_status' = 'interrupted' AND line::json->>'during' = 'steps'")" = 1 ] ||
+    fail "the stopped leader's run has no run_handed_over record naming step slow, interrupted"
+[ "$(q "SELECT count(*) FROM tm.journal WHERE line::json->>'type' = 'note'")" = 0 ] ||
+    fail "the stopped leader's run has a free-form note"
 [ "$(q "SELECT count(*) FROM tm.journal WHERE seq = 0")" = 1 ] || fail "more than one run"
 contains "$WORK/$survivor/out" "was left unfinished: resuming it"
 pass "a leader stopped cleanly mid-run: the next leader resumes its run to the end"

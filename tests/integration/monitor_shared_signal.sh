@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: MIT
 # SIGTERM to the leader while it runs a run it resumed (a dead leader left it; real PostgreSQL 15,
-# real processes): as for a run it started, the run is handed over (journaled `run_interrupted`
-# and a note 'run handed over to the next leader'; its finally step is left to the next leader's resume, not run now) and the
-# monitor stops with exit 130, resuming and starting nothing more.
+# real processes): as for a run it started, the run is handed over (journaled `run_handed_over`:
+# the signal, the step it interrupted, the next leader, the resume command; its finally step is
+# left to the next leader's resume, not run now) and the monitor stops with exit 130, resuming
+# and starting nothing more. status, report and audit verify read the record.
 # While the resumed run executes, that monitor's /healthz answers 503 naming it.
 source "$(dirname "$0")/../support/itest.sh"
 PG_PORT=54345
@@ -72,8 +73,30 @@ wait $b || rc=$?
 [ "$rc" = 130 ] || { cat "$WORK/b.out"; fail "the monitor's exit code is $rc, not 130"; }
 [ "$(lines "$WORK/finally.txt")" = 0 ] ||
     fail "the finally step ran $(lines "$WORK/finally.txt") times at a hand-over (the next leader's resume runs it, last)"
-[ "$(q "SELECT count(*) FROM sig.journal WHERE run_id = '$run' AND line::json->>'type' = 'note' AND line::json->>'text' LIKE 'run handed over to the next leader:%'")" = 1 ] ||
-    fail "the resumed run is not journaled as interrupted and handed over"
+[ "$(q "SELECT count(*) FROM sig.journal WHERE run_id = '$run' AND line::json->>'type' = 'run_handed_over'")" = 1 ] ||
+    fail "the resumed run is not journaled as handed over"
+[ "$(q "SELECT count(*) FROM sig.journal WHERE run_id = '$run' AND line::json->>'type' IN ('note', 'run_interrupted')")" = 0 ] ||
+    fail "the hand-over is journaled as a note or run_interrupted besides its own record"
+over() { q "SELECT line::json->>'$1' FROM sig.journal WHERE run_id = '$run' AND line::json->>'type' = 'run_handed_over'"; }
+[ "$(over signal)" = SIGTERM ] || fail "hand-over signal: $(over signal)"
+[ "$(over during)" = steps ] || fail "hand-over during: $(over during)"
+[ "$(over to)" = next_leader ] || fail "hand-over to: $(over to)"
+[ "$(over generation)" -ge 1 ] || fail "hand-over generation: $(over generation)"
+[ "$(over resume)" = "rollback resume $run -c $(realpath "$WORK/b/rollback.toml")" ] ||
+    fail "hand-over resume command: $(over resume)"
+# The signal came while the resume waited for the dead leader's survivors (no step in flight)
+# or while step slow ran again (then interrupted, its programs ended).
+case "$(over step)/$(over step_status)" in
+/ | slow/interrupted) ;;
+*) fail "hand-over step: $(over step) ($(over step_status))" ;;
+esac
+expect_rc 0 "$WORK/verify.out" -- "$RB" audit verify "$run" -c "$WORK/b/rollback.toml"
+expect_rc 0 "$WORK/status.out" -- "$RB" status "$run" -c "$WORK/b/rollback.toml"
+contains "$WORK/status.out" "  hand-over to the next leader (from generation $(over generation)) on SIGTERM"
+contains "$WORK/status.out" "  next: the next leader resumes it"
+contains "$WORK/status.out" "with no leader left: rollback resume $run -c "
+expect_rc 0 "$WORK/report.out" -- "$RB" report "$run" -c "$WORK/b/rollback.toml"
+contains "$WORK/report.out" "run handed over to the next leader (from generation $(over generation)) on SIGTERM"
 [ "$(q "SELECT count(*) FROM sig.journal WHERE seq = 0")" = 1 ] || fail "another run started"
 n=$(lines "$WORK/slow.txt")
 sleep 1

@@ -215,6 +215,20 @@ check_sequential "$dir"
 contains "$dir/new.out" "of the abandoned run"
 dead=$(grep -l '"type":"step_survivors"' "$dir"/.rollback/runs/*.jsonl | wc -l)
 [ "$dead" -eq 1 ] || fail "the abandoned run's journal should record its survivors"
+# The dead run records that it was abandoned, and for which run (a typed record, not a note),
+# in its hash chain; status and report show it.
+dead_journal=$(grep -l '"type":"step_survivors"' "$dir"/.rollback/runs/*.jsonl)
+dead_id=$(basename "$dead_journal" .jsonl)
+new_id=$(grep -o 'run id: [0-9A-Za-z-]*' "$dir/new.out" | head -1 | cut -d' ' -f3)
+[ -n "$new_id" ] || { cat "$dir/new.out" >&2; fail "no run id in the new run's output"; }
+grep -q "\"type\":\"run_abandoned\",\"new_run\":\"$new_id\",\"by\":\"" "$dead_journal" ||
+    fail "the abandoned run has no run_abandoned record naming $new_id"
+! grep -q '"type":"note"' "$dead_journal" || fail "the abandoned run has a free-form note"
+expect_rc 0 "$dir/verify.out" -- "$RB" audit verify "$dead_id" --state-dir "$dir/.rollback"
+expect_rc 0 "$dir/dead_status.out" -- "$RB" status "$dead_id" --state-dir "$dir/.rollback"
+contains "$dir/dead_status.out" "  abandoned for run $new_id, started with --abandon-stale by "
+expect_rc 0 "$dir/dead_report.out" -- "$RB" report "$dead_id" --state-dir "$dir/.rollback"
+contains "$dir/dead_report.out" "run abandoned for run $new_id, started with --abandon-stale"
 pass "run --abandon-stale: the dead run's grandchild finished before the new run started the step"
 
 # --- 4. a grandchild that left the group (setsid): found by the attempt token ------------------

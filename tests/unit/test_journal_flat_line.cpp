@@ -73,6 +73,13 @@ TEST_SUITE("journal") {
         check_same(R"({"seq":6,"type":"step_host_finished","step":"s","attempt":1,"host":"h",)"
                    R"("status":"succeeded","exit_code":0,"duration_ms":12,"summary":"",)"
                    R"("output_tail":"","remote_groups":[4,"5",6]})");
+        check_same(R"({"seq":8,"type":"run_handed_over","signal":"SIGTERM","during":"steps",)"
+                   R"("step":"s","attempt":2,"step_status":"interrupted","step_summary":"x",)"
+                   R"("to":"next_leader","generation":4,"resume":"rollback resume r -c /a b"})");
+        check_same(R"({"seq":8,"type":"run_handed_over","signal":"SIGINT","during":"finally",)"
+                   R"("attempt":"2","to":"next_leader","generation":"4","resume":"r"})");
+        check_same(R"({"seq":9,"type":"run_abandoned","new_run":"r2","by":"a","host":"h",)"
+                   R"("pid":5})");
         check_same(R"({"seq":7,"type":"step_teleported","step":"s"})");
         check_same(R"({"type":12,"seq":"8"})");
         check_same(R"({})");

@@ -65,6 +65,31 @@ TEST_SUITE("journal") {
             json::serialize(to_json(by_action)) ==
             R"({"type":"step_probe","step":"s","by":"action","verdict":"done","state":"swapped"})");
 
+        RunHandedOver h;
+        h.signal = "SIGTERM";
+        h.during = "steps";
+        h.step = "restore";
+        h.attempt = 2;
+        h.step_status = "interrupted";
+        h.step_summary = "interrupted";
+        h.generation = 5;
+        h.resume = "rollback resume R -c /etc/rollback.toml";
+        CHECK(
+            json::serialize(to_json(h)) ==
+            R"({"type":"run_handed_over","signal":"SIGTERM","during":"steps","step":"restore",)"
+            R"("attempt":2,"step_status":"interrupted","step_summary":"interrupted",)"
+            R"("to":"next_leader","generation":5,"resume":"rollback resume R -c /etc/rollback.toml"})");
+        RunHandedOver between;
+        between.signal = "SIGINT";
+        between.during = "finally";
+        between.generation = 5;
+        between.resume = "rollback resume R";
+        CHECK(json::serialize(to_json(between)) ==
+              R"({"type":"run_handed_over","signal":"SIGINT","during":"finally",)"
+              R"("to":"next_leader","generation":5,"resume":"rollback resume R"})");
+        CHECK(json::serialize(to_json(RunAbandoned{"R2", "alice", "web1", 42})) ==
+              R"({"type":"run_abandoned","new_run":"R2","by":"alice","host":"web1","pid":42})");
+
         StepProgress p{"restore", "restored", {{"database", "shop"}, {"backup", "b1"}}};
         CHECK(
             json::serialize(to_json(p)) ==
@@ -156,6 +181,33 @@ TEST_SUITE("journal") {
         recovered.recovered = true;
         CHECK(std::get<StepFinished>(round_trip(recovered)).recovered);
         CHECK(to_json(round_trip(recovered)) == to_json(recovered));
+
+        // A hand-over, with the step it interrupted and without; an abandoned run.
+        RunHandedOver h{"SIGTERM",
+                        "steps",
+                        "restore-db",
+                        3,
+                        "interrupted",
+                        "interrupted",
+                        "next_leader",
+                        9,
+                        "rollback resume R --state-dir /var/lib/rb"};
+        const auto hb = std::get<RunHandedOver>(round_trip(h));
+        CHECK(hb.step == "restore-db");
+        CHECK(hb.attempt == 3);
+        CHECK(hb.generation == 9);
+        CHECK(hb.resume == h.resume);
+        CHECK(to_json(hb) == to_json(h));
+        RunHandedOver none{"SIGTERM", "finally", "", std::nullopt, "", "", "next_leader", 9, ""};
+        const auto nb = std::get<RunHandedOver>(round_trip(none));
+        CHECK(nb.step.empty());
+        CHECK(!nb.attempt);
+        CHECK(to_json(nb) == to_json(none));
+        RunAbandoned a{"20261126T150000Z-0a0b0c", "bob", "web2", 99};
+        const auto ab = std::get<RunAbandoned>(round_trip(a));
+        CHECK(ab.new_run == a.new_run);
+        CHECK(ab.pid == 99);
+        CHECK(to_json(ab) == to_json(a));
     }
 
     TEST_CASE("records: a field of the wrong type reads as absent and an unknown type is kept") {

@@ -443,3 +443,72 @@ TEST_SUITE("journal") {
         CHECK_FALSE(parse_step_status("done"));
     }
 }
+
+TEST_SUITE("journal") {
+    TEST_CASE("a hand-over is folded with its step and signal — a resume clears it") {
+        Builder b;
+        b.started()
+            .step("step_started", "restore-db", {{"attempt", 1}})
+            .step("step_finished", "restore-db",
+                  {{"attempt", 1}, {"status", "interrupted"}, {"summary", "interrupted"}})
+            .add({{"type", "run_handed_over"},
+                  {"signal", "SIGTERM"},
+                  {"during", "steps"},
+                  {"step", "restore-db"},
+                  {"attempt", 1},
+                  {"step_status", "interrupted"},
+                  {"step_summary", "interrupted"},
+                  {"to", "next_leader"},
+                  {"generation", 4},
+                  {"resume", "rollback resume R -c /etc/rollback.toml"}})
+            .add({{"type", "run_finished"}, {"state", "interrupted"}, {"exit_code", 130}});
+        RunState s = fold(b.j, false);
+        CHECK(s.warnings.empty());
+        CHECK(s.status == RunStatus::interrupted);
+        CHECK(s.signal == "SIGTERM");
+        REQUIRE(s.handed_over);
+        CHECK(s.handed_over->at == "2026-11-26T14:35:04.000Z");
+        CHECK(s.handed_over->record.step == "restore-db");
+        CHECK(s.handed_over->record.generation == 4);
+        CHECK(s.step("restore-db")->status == StepStatus::interrupted);
+        CHECK_FALSE(s.finally_done()); // the finally steps are the next leader's
+        CHECK_FALSE(s.abandoned);
+
+        b.add({{"type", "run_resumed"}, {"by", "monitor"}, {"pid", 5000}, {"host", "web2"}});
+        s = fold(b.j, false);
+        CHECK_FALSE(s.handed_over);
+        CHECK(s.signal.empty());
+    }
+
+    TEST_CASE("an abandoned run is folded with the run started in its place") {
+        Builder b;
+        b.started()
+            .step("step_started", "restore-db", {{"attempt", 1}})
+            .add({{"type", "run_abandoned"},
+                  {"new_run", "20261126T150000Z-0a0b0c"},
+                  {"by", "alice"},
+                  {"host", "web1"},
+                  {"pid", 77}});
+        RunState s = fold(b.j, false);
+        CHECK(s.warnings.empty());
+        CHECK(s.status == RunStatus::interrupted);
+        REQUIRE(s.abandoned);
+        CHECK(s.abandoned->record.new_run == "20261126T150000Z-0a0b0c");
+        CHECK(s.abandoned->record.by == "alice");
+        CHECK(s.abandoned->at == "2026-11-26T14:35:03.000Z");
+        b.add({{"type", "run_resumed"}, {"by", "bob"}, {"pid", 5000}, {"host", "web2"}});
+        CHECK_FALSE(fold(b.j, false).abandoned);
+    }
+
+    TEST_CASE("an older engine's note is read and shown — no state comes of it") {
+        Builder b;
+        b.started().add({{"type", "note"},
+                         {"text", "run handed over to the next leader: its finally steps "
+                                  "run at the end of its resume"}});
+        RunState s = fold(b.j, false);
+        CHECK(s.warnings.empty());
+        CHECK(b.j.records.back().type() == RecordType::note);
+        CHECK(std::get<Note>(b.j.records.back().record).text.rfind("run handed over", 0) == 0);
+        CHECK_FALSE(s.handed_over);
+    }
+}

@@ -11,6 +11,7 @@
 #include "playbook/loader.hpp"
 #include "support/fake_runner.hpp"
 #include "support/temp_dir.hpp"
+#include "util/files.hpp"
 #include "util/time.hpp"
 
 #include <algorithm>
@@ -436,68 +437,82 @@ argv = ["fin2"]
         exec::install_interrupt_handlers();
         exec::clear_interrupt();
         // The SIGTERM of `systemctl stop` arriving while `program` runs: the engine's handler
-        // notes it and the program's group is ended (Ending::interrupted).
-        auto term_during = [](const std::string& program) {
+        // notes it and the program's group is ended (Ending::interrupted) — or the program ends
+        // by itself just before the engine acts on the signal (`ends_by_itself`).
+        auto term_during = [](const std::string& program, bool ends_by_itself) {
             auto runner = std::make_unique<test::FakeProcessRunner>();
-            runner->responder = [program](const exec::Command& cmd) {
+            runner->responder = [program, ends_by_itself](const exec::Command& cmd) {
                 if (cmd.argv.front() == program) {
                     std::raise(SIGTERM);
-                    return test::FakeProcessRunner::ended(exec::Ending::interrupted);
+                    return ends_by_itself
+                               ? test::FakeProcessRunner::exited(0)
+                               : test::FakeProcessRunner::ended(exec::Ending::interrupted);
                 }
                 return test::FakeProcessRunner::exited(0);
             };
             return runner;
         };
-        auto journal_types = [](const std::filesystem::path& path) {
-            std::vector<std::string> out;
-            for (const auto& e : journal::read(path).records) {
-                std::string t(journal::to_string(e.type()));
-                if (e.type() == journal::RecordType::note &&
-                    std::get<journal::Note>(e.record).text.rfind(
-                        "run handed over to the next leader: ", 0) == 0) {
-                    t += " handed_over";
-                }
-                out.push_back(t);
-            }
-            return out;
-        };
-        auto count = [](const std::vector<std::string>& v, const std::string& x) {
-            return std::count(v.begin(), v.end(), x);
+        auto count_type = [](const journal::Journal& j, journal::RecordType t) {
+            return std::count_if(j.records.begin(), j.records.end(),
+                                 [t](const journal::Entry& e) { return e.type() == t; });
         };
         struct Case {
             std::string name;
             bool hand_over;
             std::string interrupted;
+            bool ends_by_itself;
             std::vector<std::string> first, again;
+            std::string during, step; ///< of the run_handed_over record ("" = none written)
         };
         const std::vector<Case> cases{
             // A monitor among monitors (a shared state): nothing of the cleanup runs early.
             {"hand-over",
              true,
              "step-b",
+             false,
              {"step-a", "step-b"},
-             {"step-b", "step-c", "fin1", "fin2"}},
+             {"step-b", "step-c", "fin1", "fin2"},
+             "steps",
+             "b"},
+            // The signal came as step a's program ended by itself: no step was interrupted.
+            {"hand-over between steps",
+             true,
+             "step-a",
+             true,
+             {"step-a"},
+             {"step-b", "step-c", "fin1", "fin2"},
+             "steps",
+             ""},
             // A person's run (or a monitor alone): the finally steps run at the interruption.
             {"a person's run",
              false,
              "step-b",
+             false,
              {"step-a", "step-b", "fin1", "fin2"},
-             {"step-b", "step-c"}},
+             {"step-b", "step-c"},
+             "",
+             ""},
             // Handed over inside the finally steps: those not finished are the resume's.
             {"hand-over mid-finally",
              true,
              "fin1",
+             false,
              {"step-a", "step-b", "step-c", "fin1"},
-             {"fin1", "fin2"}},
+             {"fin1", "fin2"},
+             "finally",
+             "fin1"},
         };
         for (const auto& c : cases) {
             SUBCASE(c.name.c_str()) {
                 const std::string run_id = "20261206T120000Z-abcdef";
                 orchestrator::RunOptions opts;
                 opts.state_dir = dir.path() / "state";
-                opts.hand_over = c.hand_over;
+                if (c.hand_over) {
+                    opts.hand_over = orchestrator::HandOver{
+                        7, "rollback resume " + run_id + " -c /etc/rollback/rollback.toml"};
+                }
                 state::LocalStore store(opts.state_dir);
-                auto first = term_during(c.interrupted);
+                auto first = term_during(c.interrupted, c.ends_by_itself);
                 std::filesystem::path journal_path;
                 {
                     auto lease =
@@ -509,11 +524,43 @@ argv = ["fin2"]
                     CHECK(out.status == journal::RunStatus::interrupted);
                     CHECK(first->programs() == c.first);
                     journal_path = out.journal;
-                    const auto types = journal_types(journal_path);
-                    CHECK(count(types, "run_interrupted") == 1);
-                    CHECK(count(types, "note handed_over") == (c.hand_over ? 1 : 0));
+                    const journal::Journal j = journal::read(journal_path);
+                    // A hand-over is its own record, in place of run_interrupted; the engine
+                    // writes no free-form note.
+                    CHECK(count_type(j, journal::RecordType::run_interrupted) ==
+                          (c.hand_over ? 0 : 1));
+                    CHECK(count_type(j, journal::RecordType::run_handed_over) ==
+                          (c.hand_over ? 1 : 0));
+                    CHECK(count_type(j, journal::RecordType::note) == 0);
                     // Handed over, no finally step is recorded as skipped: none is done.
-                    CHECK(count(types, "step_skipped") == 0);
+                    CHECK(count_type(j, journal::RecordType::step_skipped) == 0);
+                    const journal::RunState st = journal::fold(j, false);
+                    CHECK(st.signal == "SIGTERM");
+                    REQUIRE(st.handed_over.has_value() == c.hand_over);
+                    if (c.hand_over) {
+                        const auto& h = st.handed_over->record;
+                        CHECK(h.signal == "SIGTERM");
+                        CHECK(h.during == c.during);
+                        CHECK(h.step == c.step);
+                        CHECK(h.attempt == (c.step.empty() ? std::nullopt : std::optional(1)));
+                        CHECK(h.step_status == (c.step.empty() ? "" : "interrupted"));
+                        CHECK(h.to == "next_leader");
+                        CHECK(h.generation == 7);
+                        CHECK(h.resume ==
+                              "rollback resume " + run_id + " -c /etc/rollback/rollback.toml");
+                        // The record is in the hash chain like any other: changed, the chain
+                        // no longer verifies.
+                        CHECK(journal::verify(journal_path).ok);
+                        std::string text = util::read_file(journal_path);
+                        const auto at = text.find("\"generation\":7");
+                        REQUIRE(at != std::string::npos);
+                        text.replace(at, 14, "\"generation\":8");
+                        const auto edited = dir.write("edited.jsonl", text);
+                        const auto v = journal::verify(edited);
+                        CHECK(!v.ok);
+                        CHECK(v.bad_line == 1 + static_cast<std::size_t>(std::count(
+                                                    text.begin(), text.begin() + at, '\n')));
+                    }
                 }
                 test::FakeProcessRunner again;
                 orchestrator::ResumeOptions ro;
@@ -525,6 +572,8 @@ argv = ["fin2"]
                                                 again, quiet);
                 CHECK(out.status == journal::RunStatus::succeeded);
                 CHECK(again.programs() == c.again);
+                // Resumed: the run is no longer handed over (status says how it ended).
+                CHECK(!journal::fold(journal::read(journal_path), false).handed_over);
             }
         }
     }

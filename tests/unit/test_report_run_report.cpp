@@ -2,6 +2,7 @@
 #include "journal/paths.hpp"
 #include "journal/state.hpp"
 #include "journal/writer.hpp"
+#include "report/html.hpp"
 #include "report/run_report.hpp"
 #include "state/local_lock.hpp"
 #include "state/local_store.hpp"
@@ -186,6 +187,47 @@ TEST_SUITE("report") {
         CHECK(report::history_json(view.state).at("exit_code").as_int64() == 1);
     }
 
+    TEST_CASE("status of a handed-over run says who resumes it and what becomes of its step") {
+        test::TempDir tmp;
+        write_interrupted_run(tmp.path(), false);
+        {
+            auto w = journal::Writer::open_existing(journal::journal_path(tmp.path(), k_run));
+            journal::StepFinished f;
+            f.step = "restore-db";
+            f.attempt = 1;
+            f.status = "interrupted";
+            f.summary = "interrupted";
+            w.append(journal::to_json(f));
+            w.append(journal::to_json(journal::RunHandedOver{
+                "SIGTERM", "steps", "restore-db", 1, "interrupted", "interrupted", "next_leader", 4,
+                "rollback resume " + k_run + " -c /etc/rollback.toml"}));
+            w.append(journal::to_json(journal::RunFinished{"interrupted", 130, 10, std::nullopt}));
+        }
+        auto view = report::load_run(state::LocalStore(tmp.path()), k_run);
+        const std::string text = report::format_status(view.state, view.ctx);
+        CHECK(text.find("  signal    SIGTERM\n") != std::string::npos);
+        CHECK(text.find("  hand-over to the next leader (from generation 4) on SIGTERM during step "
+                        "restore-db (attempt 1: interrupted); its resume runs the remaining "
+                        "steps, then the finally steps (") != std::string::npos);
+        // restore-db is not idempotent and has a probe: the resume asks it.
+        CHECK(text.find("  next: the next leader resumes it (step restore-db's probe tells "
+                        "whether it took effect); with no leader left: rollback resume " +
+                        k_run + " -c /etc/rollback.toml\n") != std::string::npos);
+        CHECK(report::format_history_line(view.state)
+                  .find("[handed over to the next leader on SIGTERM]") != std::string::npos);
+        const auto j = report::status_json(view.state, view.ctx);
+        CHECK(j.at("handed_over").at("during").as_string() == "steps");
+        CHECK(j.at("handed_over").at("attempt").as_int64() == 1);
+        CHECK(j.at("handed_over").at("resume").as_string() ==
+              "rollback resume " + k_run + " -c /etc/rollback.toml");
+        // A run that was not handed over has no such key: its JSON reads as before.
+        test::TempDir other;
+        write_interrupted_run(other.path(), true);
+        auto plain = report::load_run(state::LocalStore(other.path()), k_run);
+        CHECK(!report::status_json(plain.state, plain.ctx).contains("handed_over"));
+        CHECK(!report::status_json(plain.state, plain.ctx).contains("abandoned"));
+    }
+
     TEST_CASE("load_run refuses bad ids and missing journals") {
         test::TempDir tmp;
         CHECK_THROWS_AS(report::load_run(state::LocalStore(tmp.path()), "../../etc/passwd"),
@@ -197,7 +239,9 @@ TEST_SUITE("report") {
 TEST_SUITE("report") {
     TEST_CASE("every record type the orchestrator writes is read back without a warning") {
         // The orchestrator builds typed records (journal/records.hpp), whose RecordType the fold
-        // and the report switch on: its sources hold no ad-hoc `{"type", "..."}` record.
+        // and the report switch on: its sources hold no ad-hoc `{"type", "..."}` record. And no
+        // engine source writes a free-form note (an older engine's record, read only): what
+        // the engine does has its own type (a hand-over, an abandoned run).
         const std::string marker = "{\"type\", \"";
         for (const auto& e :
              std::filesystem::directory_iterator(test::source_dir() / "engine/orchestrator")) {
@@ -205,6 +249,17 @@ TEST_SUITE("report") {
             std::string text((std::istreambuf_iterator<char>(in)), {});
             INFO(e.path().string());
             CHECK(text.find(marker) == std::string::npos);
+        }
+        for (const auto& e :
+             std::filesystem::recursive_directory_iterator(test::source_dir() / "engine")) {
+            if (!e.is_regular_file() || e.path().parent_path().filename() == "journal") {
+                continue;
+            }
+            std::ifstream in(e.path());
+            std::string text((std::istreambuf_iterator<char>(in)), {});
+            INFO(e.path().string());
+            CHECK(text.find("journal::Note{") == std::string::npos);
+            CHECK(text.find("Note{\"") == std::string::npos);
         }
         const auto& known = journal::record_types();
         CHECK(known.size() == static_cast<size_t>(journal::RecordType::unknown));
@@ -274,7 +329,23 @@ TEST_SUITE("report") {
                 {"run_stopped", {{"why", "cannot write journal x: No space left on device"}}},
                 {"run_finished", {{"state", "interrupted"}, {"exit_code", 7}}},
                 {"note", {{"text", "hello"}}},
+                {"run_handed_over",
+                 {{"signal", "SIGTERM"},
+                  {"during", "steps"},
+                  {"step", "s"},
+                  {"attempt", 1},
+                  {"step_status", "interrupted"},
+                  {"step_summary", "interrupted"},
+                  {"to", "next_leader"},
+                  {"generation", 3},
+                  {"resume", "rollback resume " + k_run + " -c /etc/rollback.toml"}}},
+                {"run_abandoned",
+                 {{"new_run", "20261126T150000Z-0a0b0c"},
+                  {"by", "alice"},
+                  {"host", "web1"},
+                  {"pid", 77}}},
             };
+            CHECK(fields.size() + 1 == known.size()); // every type but the header
             // A program's exit belongs right after its group's record (before step_finished).
             std::vector<std::string_view> order;
             for (const auto& t : known) {
@@ -304,5 +375,35 @@ TEST_SUITE("report") {
         CHECK(view.state.stopped == "cannot write journal x: No space left on device");
         CHECK(text.find("step s: process group 4242 ended by itself (exited 0): the step "
                         "succeeded") != std::string::npos);
+        CHECK(text.find("run handed over to the next leader (from generation 3) on SIGTERM "
+                        "during step s (attempt 1: interrupted); its resume runs the remaining "
+                        "steps, then the finally steps; by hand: rollback resume " +
+                        k_run + " -c /etc/rollback.toml") != std::string::npos);
+        CHECK(text.find("run abandoned for run 20261126T150000Z-0a0b0c, started with "
+                        "--abandon-stale by alice@web1 (pid 77)") != std::string::npos);
+        // Each record is one timeline line, the header's too (after the heading's two newlines).
+        const std::string timeline = text.substr(text.find("\ntimeline ("));
+        CHECK(std::count(timeline.begin(), timeline.end(), '\n') ==
+              static_cast<std::ptrdiff_t>(known.size()) + 2);
+        // The run's last records: the fold shows both (status text, JSON and the HTML page).
+        REQUIRE(view.state.handed_over);
+        CHECK(view.state.handed_over->record.step == "s");
+        REQUIRE(view.state.abandoned);
+        CHECK(view.state.abandoned->record.new_run == "20261126T150000Z-0a0b0c");
+        const std::string status = report::format_status(view.state, view.ctx);
+        CHECK(status.find("  hand-over to the next leader (from generation 3) on SIGTERM during "
+                          "step s (attempt 1: interrupted)") != std::string::npos);
+        CHECK(status.find("  abandoned for run 20261126T150000Z-0a0b0c") != std::string::npos);
+        const auto j = report::report_json(view.journal, view.state, view.ctx);
+        CHECK(j.at("timeline").as_array().size() == known.size());
+        const auto& run = j.at("run").as_object();
+        CHECK(run.at("handed_over").at("step").as_string() == "s");
+        CHECK(run.at("handed_over").at("generation").as_int64() == 3);
+        CHECK(run.at("abandoned").at("by").as_string() == "alice");
+        const std::string html = report::run_html(view.journal, view.state, view.ctx, {});
+        CHECK(html.find("<dt>handed over</dt><dd>to the next leader (from generation 3) on "
+                        "SIGTERM during step s") != std::string::npos);
+        CHECK(html.find("<dt>abandoned</dt><dd>for run 20261126T150000Z-0a0b0c") !=
+              std::string::npos);
     }
 }
