@@ -192,12 +192,12 @@ TEST_SUITE("journal") {
                         "next_leader",
                         9,
                         "rollback resume R --state-dir /var/lib/rb"};
-        const auto hb = std::get<RunHandedOver>(round_trip(h));
-        CHECK(hb.step == "restore-db");
-        CHECK(hb.attempt == 3);
-        CHECK(hb.generation == 9);
-        CHECK(hb.resume == h.resume);
-        CHECK(to_json(hb) == to_json(h));
+        const auto handed = std::get<RunHandedOver>(round_trip(h));
+        CHECK(handed.step == "restore-db");
+        CHECK(handed.attempt == 3);
+        CHECK(handed.generation == 9);
+        CHECK(handed.resume == h.resume);
+        CHECK(to_json(handed) == to_json(h));
         RunHandedOver none{"SIGTERM", "finally", "", std::nullopt, "", "", "next_leader", 9, ""};
         const auto nb = std::get<RunHandedOver>(round_trip(none));
         CHECK(nb.step.empty());
