@@ -37,6 +37,10 @@ struct Environment {
 void decode_ending(Outcome& o, int status, const std::string& wait_error, int exec_errno,
                    const std::string& program);
 
+/// True when child `pid` has exited and is not reaped yet (a zombie): looked at without reaping
+/// it (waitid WNOWAIT), so that its wait handler still collects the status.
+bool exited_unreaped(int pid);
+
 /// True while process group `pgid` has a member that is not a zombie (scans /proc only when
 /// kill(-pgid, 0) says the group exists). A group we may not signal (EPERM) counts as live.
 bool group_has_live_member(int pgid);

@@ -160,12 +160,13 @@ class Session {
                               });
         }
         m_proc->async_wait([this](error_code ec, int) { on_leader_exit(ec); });
+        m_watch.start();
         if (m_cmd.timeout > util::Millis(0)) {
-            // A program that already exited by itself is not timed out: the engine was held
-            // (SIGSTOP, a frozen VM) past the deadline and looks only now; the exit status wins
-            // over a deadline noticed late (its wait handler records it).
-            wait_running(m_deadline, Clock::now() + m_cmd.timeout, held_time(), [this] {
-                if (!m_leader_done && !leader_exited()) {
+            // The time the engine did not watch does not count (running_timer.hpp); and a
+            // program that already exited by itself is not timed out: its wait handler records
+            // the exit status, which wins over a deadline noticed late.
+            wait_running(m_deadline, Clock::now() + m_cmd.timeout, m_watch, [this] {
+                if (!m_leader_done && !exited_unreaped(m_pgid)) {
                     escalate(Ending::timed_out, SIGTERM);
                 }
             });
@@ -278,28 +279,20 @@ class Session {
         s.pipe.close(ignored);
     }
 
+    /// Every 20 ms while the leader runs: an interrupt to forward, and a look of the watch (it
+    /// keeps ticking after an escalation: the grace timer counts only watched time too).
     void poll_interrupt() {
         m_poll.expires_after(k_interrupt_poll);
         m_poll.async_wait([this](error_code ec) {
             if (ec || m_leader_done) {
                 return;
             }
+            m_watch.note();
             if (int sig = interrupt_requested(); sig != 0) {
-                escalate(Ending::interrupted, sig);
-                return;
+                escalate(Ending::interrupted, sig); // once: a timeout or an interrupt
             }
             poll_interrupt();
         });
-    }
-
-    /// The leader has exited (a zombie not yet reaped): looked at without reaping it (WNOWAIT),
-    /// so its wait handler still collects the status.
-    bool leader_exited() const {
-        siginfo_t info{};
-        return m_pgid > 0 &&
-               ::waitid(P_PID, static_cast<id_t>(m_pgid), &info, WEXITED | WNOHANG | WNOWAIT) ==
-                   0 &&
-               info.si_pid == m_pgid;
     }
 
     /// Timeout or interrupt: `sig` to the group now, KILL after the grace period.
@@ -313,19 +306,11 @@ class Session {
                   sigabbrev_np(sig));
         ::kill(-m_pgid, sig);
         signal_escaped(sig);
-        wait_running(m_grace, Clock::now() + m_cmd.grace, held_time(), [this] { kill_group(); });
+        wait_running(m_grace, Clock::now() + m_cmd.grace, m_watch, [this] { kill_group(); });
     }
 
-    /// Processes outside the group that carry the attempt token (setsid, a new session); empty
-    /// without a token.
-    std::vector<ProcessInfo> escaped() const {
-        if (m_cmd.attempt_token.empty()) {
-            return {};
-        }
-        std::vector<ProcessInfo> found = group_survivors(m_token);
-        std::erase_if(found, [](const ProcessInfo& p) { return p.in_group; });
-        return found;
-    }
+    /// Processes outside the group that carry the attempt token or mark; none without a token.
+    std::vector<ProcessInfo> escaped() const { return left_the_group(m_token); }
 
     void signal_escaped(int sig) {
         if (auto out = escaped(); !out.empty()) {
@@ -438,6 +423,7 @@ class Session {
             if (ec) {
                 return;
             }
+            m_watch.note();
             if (!group_has_live_member(m_pgid) && (!m_forced || escaped().empty())) {
                 m_group_gone = true;
                 release_hold();
@@ -446,6 +432,7 @@ class Session {
                 maybe_finish();
                 return;
             }
+            m_watch.note(); // the scan of /proc was the engine at work, not away
             poll_group();
         });
     }
@@ -532,6 +519,7 @@ class Session {
     int m_exec_errno = 0;               ///< a gated child could not execute the program
     int m_pgid = 0;
     int m_hold_slot = -1; ///< job_control's slot of the group (-1: none)
+    Unwatched m_watch;    ///< the time that does not count against timeout and grace
     GroupToken m_token;   ///< with attempt_token: names the group and what left it
     std::chrono::milliseconds m_group_poll_interval = k_group_poll_min / 2;
     int m_status = 0;               ///< waitpid status of the leader
