@@ -93,6 +93,13 @@ Environment::Environment(const std::map<std::string, std::string>& overrides) {
     pointers.push_back(nullptr);
 }
 
+bool exited_unreaped(int pid) {
+    siginfo_t info{};
+    return pid > 0 &&
+           ::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+           info.si_pid == pid;
+}
+
 bool group_has_live_member(int pgid) {
     // kill(-pgid, 0) alone counts zombies, and an init that reaps orphans slowly (or not at all,
     // when the engine is PID 1 of a container) would keep a finished group "alive".

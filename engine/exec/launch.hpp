@@ -37,6 +37,10 @@ struct Environment {
 void decode_ending(Outcome& o, int status, const std::string& wait_error, int exec_errno,
                    const std::string& program);
 
+/// True when child `pid` has exited and is not reaped yet (a zombie): looked at without reaping
+/// it (waitid WNOWAIT), so that its wait handler still collects the status.
+bool exited_unreaped(int pid);
+
 /// True while process group `pgid` has a member that is not a zombie (scans /proc only when
 /// kill(-pgid, 0) says the group exists). A group we may not signal (EPERM) counts as live.
 bool group_has_live_member(int pgid);
@@ -45,12 +49,5 @@ bool group_has_live_member(int pgid);
 /// exited is still a copy of its parent (`sh -c "daemon &"` shows as the sh) until it execs.
 /// Reads again every 10 ms until two reads agree after at least 30 ms, for at most 200 ms.
 std::vector<ProcessInfo> settled(const std::function<std::vector<ProcessInfo>()>& list);
-
-/// Hands the read ends of a step's output pipes (either may be -1) to a detached drainer
-/// process (its own session, adopted by init, holding no other descriptor of the engine) that
-/// reads and drops what processes the step left running still write, until they all closed
-/// them: their writes never fail with EPIPE/SIGPIPE after the engine stops reading. The caller
-/// still closes its own copies. False when the drainer could not be started.
-bool hand_off_output(int out_fd, int err_fd);
 
 } // namespace rollback::exec

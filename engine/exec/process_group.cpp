@@ -336,6 +336,15 @@ std::vector<ProcessInfo> group_survivors(const GroupToken& token) {
     return scan(token.pgid, token.leader_start, marker_of(token), fd_mark_of(token));
 }
 
+std::vector<ProcessInfo> left_the_group(const GroupToken& token) {
+    if (token.attempt_token.empty()) {
+        return {};
+    }
+    std::vector<ProcessInfo> found = group_survivors(token);
+    std::erase_if(found, [](const ProcessInfo& p) { return p.in_group; });
+    return found;
+}
+
 void signal_survivors(const GroupToken& token, const std::vector<ProcessInfo>& found, int sig) {
     bool group = false;
     for (const auto& p : found) {

@@ -68,6 +68,10 @@ GroupToken token_of(int pid);
 /// another boot or an empty pgid. Never throws.
 std::vector<ProcessInfo> group_survivors(const GroupToken& token);
 
+/// group_survivors(token) outside token.pgid (setsid, a new session): empty without an attempt
+/// token.
+std::vector<ProcessInfo> left_the_group(const GroupToken& token);
+
 /// Sends `sig` to `found` (from group_survivors(token)): once to the group when a member is in
 /// it, and to each process outside it through a pidfd opened after checking that its start time
 /// is still the one seen (a pid reused since is never signalled).

@@ -2,6 +2,7 @@
 #include "exec/runner.hpp"
 
 #include "exec/child_io.hpp"
+#include "exec/drainer.hpp"
 #include "exec/job_control.hpp"
 #include "exec/launch.hpp"
 #include "exec/running_timer.hpp"
@@ -91,6 +92,11 @@ class Session {
             m_outcome.error = "cannot execute '" + m_cmd.argv[0] + "': " + std::strerror(errno);
             return false;
         }
+        if (m_cmd.on_started) {
+            // A step's program: what it leaves running must find a reader of its output
+            // whenever the engine stops reading, even by dying before its drain (drainer.hpp).
+            m_drainer.start(fds.out[0], fds.err[0]);
+        }
         AttemptMark mark(m_cmd.attempt_token); // closed here once the child holds it
         ChildSetup setup{envp, m_cmd.cwd.empty() ? nullptr : m_cmd.cwd.c_str(), ::getpid(),
                          mark.fd};
@@ -160,12 +166,13 @@ class Session {
                               });
         }
         m_proc->async_wait([this](error_code ec, int) { on_leader_exit(ec); });
+        m_watch.start();
         if (m_cmd.timeout > util::Millis(0)) {
-            // A program that already exited by itself is not timed out: the engine was held
-            // (SIGSTOP, a frozen VM) past the deadline and looks only now; the exit status wins
-            // over a deadline noticed late (its wait handler records it).
-            wait_running(m_deadline, Clock::now() + m_cmd.timeout, held_time(), [this] {
-                if (!m_leader_done && !leader_exited()) {
+            // The time the engine did not watch does not count (running_timer.hpp); and a
+            // program that already exited by itself is not timed out: its wait handler records
+            // the exit status, which wins over a deadline noticed late.
+            wait_running(m_deadline, Clock::now() + m_cmd.timeout, m_watch, [this] {
+                if (!m_leader_done && !exited_unreaped(m_pgid)) {
                     escalate(Ending::timed_out, SIGTERM);
                 }
             });
@@ -278,28 +285,20 @@ class Session {
         s.pipe.close(ignored);
     }
 
+    /// Every 20 ms while the leader runs: an interrupt to forward, and a look of the watch (it
+    /// keeps ticking after an escalation: the grace timer counts only watched time too).
     void poll_interrupt() {
         m_poll.expires_after(k_interrupt_poll);
         m_poll.async_wait([this](error_code ec) {
             if (ec || m_leader_done) {
                 return;
             }
+            m_watch.note();
             if (int sig = interrupt_requested(); sig != 0) {
-                escalate(Ending::interrupted, sig);
-                return;
+                escalate(Ending::interrupted, sig); // once: a timeout or an interrupt
             }
             poll_interrupt();
         });
-    }
-
-    /// The leader has exited (a zombie not yet reaped): looked at without reaping it (WNOWAIT),
-    /// so its wait handler still collects the status.
-    bool leader_exited() const {
-        siginfo_t info{};
-        return m_pgid > 0 &&
-               ::waitid(P_PID, static_cast<id_t>(m_pgid), &info, WEXITED | WNOHANG | WNOWAIT) ==
-                   0 &&
-               info.si_pid == m_pgid;
     }
 
     /// Timeout or interrupt: `sig` to the group now, KILL after the grace period.
@@ -313,19 +312,11 @@ class Session {
                   sigabbrev_np(sig));
         ::kill(-m_pgid, sig);
         signal_escaped(sig);
-        wait_running(m_grace, Clock::now() + m_cmd.grace, held_time(), [this] { kill_group(); });
+        wait_running(m_grace, Clock::now() + m_cmd.grace, m_watch, [this] { kill_group(); });
     }
 
-    /// Processes outside the group that carry the attempt token (setsid, a new session); empty
-    /// without a token.
-    std::vector<ProcessInfo> escaped() const {
-        if (m_cmd.attempt_token.empty()) {
-            return {};
-        }
-        std::vector<ProcessInfo> found = group_survivors(m_token);
-        std::erase_if(found, [](const ProcessInfo& p) { return p.in_group; });
-        return found;
-    }
+    /// Processes outside the group that carry the attempt token or mark; none without a token.
+    std::vector<ProcessInfo> escaped() const { return left_the_group(m_token); }
 
     void signal_escaped(int sig) {
         if (auto out = escaped(); !out.empty()) {
@@ -438,6 +429,7 @@ class Session {
             if (ec) {
                 return;
             }
+            m_watch.note();
             if (!group_has_live_member(m_pgid) && (!m_forced || escaped().empty())) {
                 m_group_gone = true;
                 release_hold();
@@ -446,6 +438,7 @@ class Session {
                 maybe_finish();
                 return;
             }
+            m_watch.note(); // the scan of /proc was the engine at work, not away
             poll_group();
         });
     }
@@ -461,9 +454,13 @@ class Session {
                 return;
             }
             m_drain_over = true;
-            if (!m_forced && (m_out.open || m_err.open || !m_outcome.left_running.empty())) {
-                hand_off_left_running();
+            if (!m_forced && !m_outcome.left_running.empty()) {
+                relist_left_running();
             }
+            // Whatever still holds the pipes (left running, or out of sight) keeps a reader, so
+            // its next write does not kill it (SIGPIPE) — after a timeout too.
+            m_drainer.release(m_out.open ? m_out.pipe.native_handle() : -1,
+                              m_err.open ? m_err.pipe.native_handle() : -1);
             close_stream(m_out);
             close_stream(m_err);
             maybe_finish();
@@ -471,20 +468,11 @@ class Session {
     }
 
     /// The drain window is over and the step left processes running: list what is alive now
-    /// (not the short-lived helpers of the exit, a shim's `pyenv-which`), and let a drainer read
-    /// their output from here on, so that their next write does not kill them (SIGPIPE).
-    void hand_off_left_running() {
-        auto now = m_outcome.left_running.empty() ? std::vector<ProcessInfo>()
-                   : m_cmd.attempt_token.empty()  ? live_members(m_pgid)
-                                                  : group_survivors(m_token);
+    /// (not the short-lived helpers of the exit, a shim's `pyenv-which`).
+    void relist_left_running() {
+        auto now = m_cmd.attempt_token.empty() ? live_members(m_pgid) : group_survivors(m_token);
         if (!now.empty()) {
             m_outcome.left_running = std::move(now);
-        }
-        const int out = m_out.open ? m_out.pipe.native_handle() : -1;
-        const int err = m_err.open ? m_err.pipe.native_handle() : -1;
-        if ((out >= 0 || err >= 0) && !hand_off_output(out, err)) {
-            log::warn("exec: '{}' (pid {}): no drainer for the output of what it left running",
-                      m_cmd.argv[0], m_pgid);
         }
     }
 
@@ -532,6 +520,8 @@ class Session {
     int m_exec_errno = 0;               ///< a gated child could not execute the program
     int m_pgid = 0;
     int m_hold_slot = -1; ///< job_control's slot of the group (-1: none)
+    Unwatched m_watch;    ///< the time that does not count against timeout and grace
+    Drainer m_drainer;    ///< reads the pipes once the engine no longer does
     GroupToken m_token;   ///< with attempt_token: names the group and what left it
     std::chrono::milliseconds m_group_poll_interval = k_group_poll_min / 2;
     int m_status = 0;               ///< waitpid status of the leader

@@ -11,14 +11,22 @@ namespace {
 // No single quote anywhere: the text is one '...' word of the remote command line. `read`,
 // `printf`, `export`, `cd`, `kill` are built-ins: a value read from stdin is never an argument
 // of a program (no `ps` shows it). The watcher's stdout/stderr are /dev/null so that it never
-// holds the session's channel open; it reads the rest of stdin through fd 3.
-// The wrapper's own variables (h, m, g, c, l, v, s, x, p, w, r) are never touched by the step's
-// env: the env entries are kept as arguments before a "--" (an entry always holds a '='), and are
-// exported only in the subshell that becomes the program. The program must be an executable
-// regular file (found through PATH when its name has no '/'), else it is not started. After end
-// of file on stdin (the engine's timeout or interrupt, the engine killed, the connection lost)
-// the watcher sends TERM to the program's group and KILL after the grace whether or not the
-// group's leader ended on the TERM (it ignores the wrapper's TERM from then on).
+// holds the session's channel open; it reads the rest of stdin through fd 3, which the program
+// does not get. The wrapper's own variables (h, m, g, c, l, v, s, x, p, w, r, e, n) are never
+// touched by the step's env: the env entries are kept as arguments before a "--" (an entry always
+// holds a '='), and are exported only in the subshell that becomes the program. A request is
+// whole only with its "end" line: one cut by end of file starts nothing. The program must be an
+// executable regular file (found through PATH when its name has no '/'), else it is not started.
+// After end of file on stdin (the engine's timeout or interrupt, the engine killed, the
+// connection lost) the watcher sends TERM to the program's group and KILL once the grace is over
+// if any member is left, whether or not the group's leader ended on the TERM (it ignores the
+// wrapper's TERM from then on; it works from / so that it keeps no directory in use). What
+// the connection's end does to the wrapper never spares the group (break-it issue 11):
+// - the end may come before the program's group exists (the subshell has not reached setsid
+//   yet): the watcher waits for the group while the subshell lives, then signals it;
+// - the watcher is started before the wrapper writes anything, and from then on the wrapper and
+//   the watcher ignore SIGPIPE and SIGHUP (a write to the closed channel fails, it does not kill);
+//   the program itself starts with the dispositions the wrapper got.
 constexpr std::string_view k_wrapper = R"SH(set -u
 IFS= read -r h || exit 97
 case $h in "rollback-remote 1 "*) ;; *) echo "rollback-remote: bad request" >&2; exit 97;; esac
@@ -26,16 +34,17 @@ set -- $h; m="@rollback-remote:$3"; g=$4
 c=
 s=
 x=
+e=
 set --
 while IFS= read -r l; do
   case $l in
-    end) break;;
+    end) e=1; break;;
     "a "*) v=$(printf "%bx" "${l#a }"); [ -n "$s" ] || { s=1; x=${v%x}; set -- "$@" --; }; set -- "$@" "${v%x}";;
     "e "*) [ -z "$s" ] || { echo "rollback-remote: bad request" >&2; exit 97; }; v=$(printf "%bx" "${l#e }"); set -- "$@" "${v%x}";;
     "c "*) v=$(printf "%bx" "${l#c }"); c=${v%x};;
   esac
 done
-[ -n "$s" ] || { echo "rollback-remote: bad request" >&2; exit 97; }
+[ -n "$s" ] && [ -n "$e" ] || { echo "rollback-remote: bad request" >&2; exit 97; }
 if [ -n "$c" ] && [ "$c" != . ]; then
   cd "$c" 2>/dev/null || { printf "%s not-started cannot enter directory %s\n" "$m" "$c" >&2; exit 126; }
 fi
@@ -49,12 +58,17 @@ if [ -z "$v" ] || [ ! -f "$v" ] || [ ! -x "$v" ]; then
 fi
 command -v setsid >/dev/null 2>&1 || { printf "%s not-started setsid is not installed on the host\n" "$m" >&2; exit 127; }
 exec 3<&0
-(while [ "$1" != -- ]; do export "$1"; shift; done; shift; exec setsid "$@") </dev/null &
+(exec 3<&-; while [ "$1" != -- ]; do export "$1"; shift; done; shift; exec setsid "$@") </dev/null &
 p=$!
-printf "%s pgid %s\n" "$m" "$p" >&2
-(trap "exit 0" TERM; cat <&3 >/dev/null 2>&1; exec 3<&-; trap "" TERM; kill -TERM -"$p" 2>/dev/null && { sleep "$g"; kill -KILL -"$p" 2>/dev/null; }) </dev/null >/dev/null 2>&1 &
+trap "" PIPE HUP
+(cd /; trap "exit 0" TERM; cat <&3 >/dev/null 2>&1; exec 3<&-; trap "" TERM
+ n=0; until kill -0 -"$p" 2>/dev/null; do kill -0 "$p" 2>/dev/null && [ "$n" -lt 600 ] || exit 0; n=$((n+1)); sleep 0.05 2>/dev/null || sleep 1; done
+ kill -TERM -"$p" 2>/dev/null || exit 0
+ n=0; while kill -0 -"$p" 2>/dev/null && [ "$n" -lt "$g"0 ]; do n=$((n+1)); sleep 0.1 2>/dev/null || { sleep 1; n=$((n+9)); }; done
+ kill -KILL -"$p" 2>/dev/null) </dev/null >/dev/null 2>&1 &
 w=$!
 exec 3<&-
+printf "%s pgid %s\n" "$m" "$p" >&2
 wait "$p"; r=$?
 kill "$w" 2>/dev/null
 printf "%s exit %s\n" "$m" "$r" >&2

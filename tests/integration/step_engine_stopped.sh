@@ -7,6 +7,9 @@
 # interrupt". Before the fix about one try in three came out timed_out. SIGSTOP, not SIGTSTP:
 # Ctrl-Z stops the step's programs with the engine (step_engine_tstp.sh), SIGSTOP cannot be
 # caught and stops the engine alone.
+# Issue 11: the time the engine was stopped does not count against the timeout at all. Waking
+# past the deadline, it reaps what ended (or was ending) meanwhile instead of declaring a timeout
+# on the spot — and a program still running then gets the rest of its timeout (part 2).
 source "$(dirname "$0")/../support/itest.sh"
 
 cat >"$WORK/pb.toml" <<'TOML'
@@ -55,3 +58,48 @@ for i in $(seq 1 12); do
 done
 [ "$valid" -ge 4 ] || { echo "skipped: only $valid of 12 tries had the timing (machine too loaded)"; exit 125; }
 pass "a program that ended by itself while the engine was stopped past its timeout is recorded as it ended ($valid tries)"
+
+# Part 2: stopped for 1.2 s at the start of a 1.5 s timeout, the engine wakes with the program
+# (2 s) still running: it has about 1.3 s of watched time left and ends by itself within it.
+cat >"$WORK/pb2.toml" <<'TOML'
+[playbook]
+name = "stopped-engine-rest"
+[[step]]
+id = "long"
+action = "exec"
+argv = ["sh", "-c", "sleep 2; echo done >> out"]
+timeout = "1500ms"
+TOML
+valid=0
+for i in $(seq 1 12); do
+    [ "$valid" -lt 3 ] || break
+    d=$WORK/rest$i
+    mkdir -p "$d"
+    cp "$WORK/pb2.toml" "$d/pb.toml"
+    (cd "$d" && exec "$RB" run -p pb.toml --yes </dev/null >run.out 2>&1) &
+    pid=$!
+    stop_on_exit "$pid"
+    for _ in $(seq 1 100); do
+        j=$(ls "$d"/.rollback/runs/*.jsonl 2>/dev/null | head -1) || true
+        if [ -n "$j" ] && grep -q '"type":"step_process"' "$j"; then break; fi
+        sleep 0.02
+    done
+    kill -STOP "$pid"
+    sleep 1.2
+    j=$(ls "$d"/.rollback/runs/*.jsonl | head -1)
+    timing=1
+    ! grep -q '"type":"step_finished"' "$j" || timing=0 # not stopped before the timeout
+    [ ! -e "$d/out" ] || timing=0                        # the program already finished
+    kill -CONT "$pid"
+    rc=0
+    { wait "$pid"; } 2>/dev/null || rc=$?
+    if [ "$timing" = 0 ]; then
+        echo "part 2, try $i: the machine did not give the timing (not counted)"
+        continue
+    fi
+    valid=$((valid + 1))
+    [ "$rc" = 0 ] || fail "part 2, try $i: exit $rc: the stop was counted against the timeout: $(cat "$d/run.out")"
+    grep -q '"type":"step_finished".*"status":"succeeded"' "$j" || fail "part 2, try $i: the step did not succeed"
+done
+[ "$valid" -ge 3 ] || { echo "skipped: only $valid of 12 tries of part 2 had the timing (machine too loaded)"; exit 125; }
+pass "the time the engine was stopped does not count: the program got the rest of its timeout ($valid tries)"

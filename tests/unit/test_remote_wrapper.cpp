@@ -12,6 +12,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <sys/wait.h>
 #include <thread>
 
 using namespace rollback;
@@ -37,6 +38,18 @@ std::string run_wrapper(test::TempDir& dir, const remote::Request& r, int open_s
     CHECK(std::system(line.c_str()) != -1);
     err = slurp(dir.path() / "err");
     return slurp(dir.path() / "out");
+}
+
+// Whether `pid` ends within `seconds` (a program the wrapper must end); KILLed if not.
+bool ends_within(int pid, int seconds) {
+    for (int i = 0; i < seconds * 10; ++i) {
+        if (::kill(pid, 0) != 0) {
+            return true;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    ::kill(pid, SIGKILL);
+    return false;
 }
 
 } // namespace
@@ -97,5 +110,73 @@ TEST_SUITE("remote") {
             CHECK(err.find("@rollback-remote:N3 not-started cannot execute") != std::string::npos);
             CHECK(err.find("@rollback-remote:N3 pgid") == std::string::npos);
         }
+    }
+    // Issue 11 ("the remote group outlived the timeout"): the connection may end at any moment of
+    // the wrapper's start, and each order must still end the program's group.
+    TEST_CASE("end of stdin before the program's group exists: the group is ended once it does") {
+        test::TempDir dir;
+        // A setsid that takes 0.5 s to make the group: the end of stdin comes first.
+        const auto bin = dir.path() / "bin";
+        std::filesystem::create_directories(bin);
+        dir.write("bin/setsid", "#!/bin/sh\nsleep 0.5\nexec /usr/bin/setsid \"$@\"\n");
+        std::filesystem::permissions(bin / "setsid", std::filesystem::perms::owner_all);
+        const std::string pidfile = (dir.path() / "pid").string();
+        remote::Request r;
+        r.nonce = "N4";
+        r.grace = std::chrono::seconds(1);
+        r.argv = {"sh", "-c", "echo $$ > '" + pidfile + "'; sleep 6"};
+        dir.write("req", remote::encode_request(r));
+        dir.write("cmd.sh", remote::wrapper_command() + "\n");
+        const std::string d = dir.path().string();
+        const std::string line = "cat '" + d + "/req' | PATH='" + bin.string() +
+                                 "':\"$PATH\" /bin/sh '" + d + "/cmd.sh' 2>'" + d + "/err'";
+        CHECK(std::system(line.c_str()) != -1);
+        const std::string err = slurp(dir.path() / "err");
+        CHECK(err.find("@rollback-remote:N4 exit 143") != std::string::npos); // TERM, not exit 0
+        const int pid = std::atoi(slurp(pidfile).c_str());
+        REQUIRE(pid > 0);
+        CHECK(ends_within(pid, 3));
+    }
+
+    TEST_CASE("the channel closed before the wrapper reports: SIGPIPE spares the watcher") {
+        test::TempDir dir;
+        const std::string pidfile = (dir.path() / "pid").string();
+        remote::Request r;
+        r.nonce = "N5";
+        r.grace = std::chrono::seconds(1);
+        r.argv = {"sh", "-c", "echo $$ > '" + pidfile + "'; sleep 8"};
+        dir.write("req", remote::encode_request(r));
+        dir.write("cmd.sh", remote::wrapper_command() + "\n");
+        const std::string d = dir.path().string();
+        // The wrapper's stderr is a pipe nobody reads any more (its reader closed it before the
+        // request came), with SIGPIPE's default action (sshd's children have it); stdin ends 1 s
+        // after the request.
+        const std::string line = "{ sleep 0.5; cat '" + d + "/req'; sleep 1; } | env " +
+                                 "--default-signal=PIPE /bin/sh '" + d + "/cmd.sh' 2>&1 " +
+                                 ">/dev/null | { exec 0<&-; sleep 3; }";
+        CHECK(std::system(line.c_str()) != -1);
+        const int pid = std::atoi(slurp(pidfile).c_str());
+        REQUIRE(pid > 0);
+        CHECK(ends_within(pid, 3)); // TERM at the end of stdin, not 8 s later
+    }
+
+    TEST_CASE("a request cut before its end line starts nothing") {
+        test::TempDir dir;
+        const auto made = dir.path() / "made";
+        remote::Request r;
+        r.nonce = "N6";
+        r.argv = {"touch", made.string()};
+        std::string request = remote::encode_request(r);
+        REQUIRE(request.size() > 4);
+        request.resize(request.size() - 4); // "end\n"
+        dir.write("req", request);
+        dir.write("cmd.sh", remote::wrapper_command() + "\n");
+        const std::string d = dir.path().string();
+        const std::string line =
+            "/bin/sh '" + d + "/cmd.sh' <'" + d + "/req' >/dev/null 2>'" + d + "/err'";
+        const int rc = std::system(line.c_str());
+        CHECK(WEXITSTATUS(rc) == 97);
+        CHECK(slurp(dir.path() / "err").find("bad request") != std::string::npos);
+        CHECK_FALSE(std::filesystem::exists(made));
     }
 }
