@@ -2,7 +2,6 @@
 #include "exec/runner.hpp"
 
 #include "exec/child_io.hpp"
-#include "exec/drainer.hpp"
 #include "exec/job_control.hpp"
 #include "exec/launch.hpp"
 #include "exec/running_timer.hpp"
@@ -91,11 +90,6 @@ class Session {
         if (!fds.open(!m_cmd.stdin_data.empty())) {
             m_outcome.error = "cannot execute '" + m_cmd.argv[0] + "': " + std::strerror(errno);
             return false;
-        }
-        if (m_cmd.on_started) {
-            // A step's program: what it leaves running must find a reader of its output
-            // whenever the engine stops reading, even by dying before its drain (drainer.hpp).
-            m_drainer.start(fds.out[0], fds.err[0]);
         }
         AttemptMark mark(m_cmd.attempt_token); // closed here once the child holds it
         ChildSetup setup{envp, m_cmd.cwd.empty() ? nullptr : m_cmd.cwd.c_str(), ::getpid(),
@@ -454,13 +448,9 @@ class Session {
                 return;
             }
             m_drain_over = true;
-            if (!m_forced && !m_outcome.left_running.empty()) {
-                relist_left_running();
+            if (!m_forced && (m_out.open || m_err.open || !m_outcome.left_running.empty())) {
+                hand_off_left_running();
             }
-            // Whatever still holds the pipes (left running, or out of sight) keeps a reader, so
-            // its next write does not kill it (SIGPIPE) — after a timeout too.
-            m_drainer.release(m_out.open ? m_out.pipe.native_handle() : -1,
-                              m_err.open ? m_err.pipe.native_handle() : -1);
             close_stream(m_out);
             close_stream(m_err);
             maybe_finish();
@@ -468,11 +458,20 @@ class Session {
     }
 
     /// The drain window is over and the step left processes running: list what is alive now
-    /// (not the short-lived helpers of the exit, a shim's `pyenv-which`).
-    void relist_left_running() {
-        auto now = m_cmd.attempt_token.empty() ? live_members(m_pgid) : group_survivors(m_token);
+    /// (not the short-lived helpers of the exit, a shim's `pyenv-which`), and let a drainer read
+    /// their output from here on, so that their next write does not kill them (SIGPIPE).
+    void hand_off_left_running() {
+        auto now = m_outcome.left_running.empty() ? std::vector<ProcessInfo>()
+                   : m_cmd.attempt_token.empty()  ? live_members(m_pgid)
+                                                  : group_survivors(m_token);
         if (!now.empty()) {
             m_outcome.left_running = std::move(now);
+        }
+        const int out = m_out.open ? m_out.pipe.native_handle() : -1;
+        const int err = m_err.open ? m_err.pipe.native_handle() : -1;
+        if ((out >= 0 || err >= 0) && !hand_off_output(out, err)) {
+            log::warn("exec: '{}' (pid {}): no drainer for the output of what it left running",
+                      m_cmd.argv[0], m_pgid);
         }
     }
 
@@ -521,7 +520,6 @@ class Session {
     int m_pgid = 0;
     int m_hold_slot = -1; ///< job_control's slot of the group (-1: none)
     Unwatched m_watch;    ///< the time that does not count against timeout and grace
-    Drainer m_drainer;    ///< reads the pipes once the engine no longer does
     GroupToken m_token;   ///< with attempt_token: names the group and what left it
     std::chrono::milliseconds m_group_poll_interval = k_group_poll_min / 2;
     int m_status = 0;               ///< waitpid status of the leader
