@@ -35,7 +35,8 @@ int64_t to_ms(SystemTime t) {
 struct Monitor::LogState {
     LogState(const config::SourceConfig& src, int64_t interval_s, int64_t first_s,
              int64_t first_fed_ms)
-        : tailer(src.path, /*from_start=*/true), format(sources::LogFormat::compile(src.format)),
+        : tailer(src.path, /*from_start=*/true, /*predecessor_since=*/first_s),
+          format(sources::LogFormat::compile(src.format)),
           agg(
               interval_s, [this](Sample s) { ready.push_back(std::move(s)); },
               src.max_lateness.count() / 1000, sources::RequestAggregator::Clock::caller),
@@ -61,6 +62,10 @@ struct Monitor::LogState {
     std::optional<SystemTime> rejected_logged_at;
     std::string first_rejected;    ///< the run's first line that does not match (truncated)
     bool readable_at_start = true; ///< the first tick read it (else: nothing to warm up on)
+    /// The start of the first interval every line of which this monitor reads as it is written
+    /// (s; INT64_MAX until the file is first read): from there on, an interval without a line
+    /// is one the monitor watched stay quiet.
+    int64_t watched_from_s = INT64_MAX;
 };
 
 Monitor::Monitor(config::Config cfg, decision::BaselineBook baselines)
@@ -301,6 +306,11 @@ void Monitor::read_access_log(const config::SourceConfig& src, SystemTime now) {
             st.agg.add(entry); // lines before cutoff_s judge the clock only (count_from)
         }
     });
+    if (!poll.predecessor.empty()) {
+        log::info("source \"{}\": {} read first: rotated from {} and written since the windows' "
+                  "start, it holds their older lines (and the server may still write to it)",
+                  src.name, poll.predecessor.string(), src.path.string());
+    }
     // Lines too long to be a log line (never delivered): unreadable lines, like bad ones.
     st.counts.lines += poll.overlong;
     st.counts.rejected += poll.overlong;
@@ -326,9 +336,17 @@ void Monitor::read_access_log(const config::SourceConfig& src, SystemTime now) {
     // Feed the intervals that are final (ended max_lateness ago); a log without lines for an
     // interval is a quiet service (zero requests), not a missing source.
     const int64_t final_ms = now_ms - src.max_lateness.count();
-    // Quiet intervals are zero requests from the log's first line on; before it the log
-    // observed nothing (a file just created or rotated): no sample, as a replay has none.
-    const int64_t observed_from = st.agg.observed_from();
+    if (st.watched_from_s == INT64_MAX) {
+        // A line dated at or after the second after this first read is written after it: the
+        // intervals from the first boundary there on are watched whole (break-it 40/01: a
+        // monitor restarted on a log a logrotate had just emptied, over a dead site).
+        const int64_t s = now_ms / 1000 + 1, step_s = step_ms / 1000;
+        st.watched_from_s = (s + step_s - 1) / step_s * step_s;
+    }
+    // Quiet intervals are zero requests from the log's first line on, or from the first
+    // interval this monitor watched whole; before both the log observed nothing (a file just
+    // created or rotated): no sample, as a replay has none.
+    const int64_t observed_from = std::min(st.agg.observed_from(), st.watched_from_s);
     // Late lines are never dropped silently: the next sample fed carries them (its `late`).
     auto feed = [&](Sample s) {
         s.late += st.carry_late;

@@ -11,8 +11,80 @@
 
 namespace rollback::sources {
 
-LogTailer::LogTailer(std::filesystem::path path, bool from_start)
-    : m_path(std::move(path)), m_from_start(from_start) {}
+LogTailer::LogTailer(std::filesystem::path path, bool from_start,
+                     std::optional<int64_t> predecessor_since)
+    : m_path(std::move(path)), m_from_start(from_start),
+      m_predecessor_since(from_start ? predecessor_since : std::nullopt) {}
+
+namespace {
+
+/// logrotate's names for the file rotated from `path`: `<name>.1` and, with `dateext`,
+/// `<name>-<digits>` (the default `-%Y%m%d`, `-%Y%m%d%H`, `-%s`). Compressed ones (`.gz`, ...) do
+/// not match: only the newest rotation stays uncompressed (`delaycompress`).
+bool rotated_name(const std::string& name, const std::string& base) {
+    if (name.size() <= base.size() + 1 || name.compare(0, base.size(), base) != 0) {
+        return false;
+    }
+    const std::string_view rest = std::string_view(name).substr(base.size());
+    if (rest == ".1") {
+        return true;
+    }
+    return rest[0] == '-' &&
+           std::all_of(rest.begin() + 1, rest.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+} // namespace
+
+void LogTailer::adopt_predecessor(Poll& result) {
+    const int64_t since = *m_predecessor_since;
+    m_predecessor_since.reset();
+    struct stat cur {};
+    const bool has_cur = ::stat(m_path.c_str(), &cur) == 0;
+    const std::string base = m_path.filename().string();
+    std::error_code ec;
+    std::filesystem::path best;
+    int64_t best_mtime = since - 1;
+    dev_t best_dev = 0;
+    ino_t best_ino = 0;
+    for (std::filesystem::directory_iterator it(
+             m_path.parent_path().empty() ? std::filesystem::path(".") : m_path.parent_path(), ec),
+         end;
+         !ec && it != end; it.increment(ec)) {
+        if (!rotated_name(it->path().filename().string(), base)) {
+            continue;
+        }
+        struct stat st {};
+        if (::stat(it->path().c_str(), &st) != 0 || !S_ISREG(st.st_mode) ||
+            (has_cur && st.st_ino == cur.st_ino && st.st_dev == cur.st_dev)) {
+            continue; // a hard link to the file itself is not its predecessor
+        }
+        if (static_cast<int64_t>(st.st_mtime) > best_mtime) {
+            best = it->path();
+            best_mtime = st.st_mtime;
+            best_dev = st.st_dev;
+            best_ino = st.st_ino;
+        }
+    }
+    if (best.empty()) {
+        return;
+    }
+    const int fd = ::open(best.c_str(), O_RDONLY | O_CLOEXEC);
+    struct stat fst {};
+    if (fd < 0 || ::fstat(fd, &fst) != 0 || fst.st_ino != best_ino || fst.st_dev != best_dev) {
+        if (fd >= 0) {
+            ::close(fd); // replaced between the look and the open: not adopted
+        }
+        return;
+    }
+    m_old = Reader{};
+    m_old.fd = fd;
+    result.predecessor = best;
+    if (!has_cur) {
+        // No file at the path yet (rotated without `create`, the server not reopened): the
+        // predecessor is what the server writes to.
+        m_renamed_away = true;
+    }
+}
 
 LogTailer::~LogTailer() {
     for (int fd : {m_cur.fd, m_old.fd}) {
@@ -130,6 +202,9 @@ void LogTailer::restart_from_start(Poll& result) {
 
 LogTailer::Poll LogTailer::poll(const std::function<void(std::string_view)>& on_line) {
     Poll result;
+    if (m_predecessor_since) {
+        adopt_predecessor(result);
+    }
     // The rotated file first: its lines are older than the new file's.
     drain_old(result, on_line);
     struct stat st {};

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <sys/types.h>
@@ -21,11 +22,20 @@ namespace rollback::sources {
 /// (a run of NUL bytes after a power loss) is skipped to its newline and counted, so memory stays
 /// bounded. A path that is not a regular file (a FIFO, a device) is never opened: reading it could
 /// block or never end.
+///
+/// A tailer that reads from the start may also adopt the file's predecessor at its first poll:
+/// the newest uncompressed file rotated from it (`<path>.1`, or logrotate's `dateext` name
+/// `<path>-<digits>`) last written at or after `predecessor_since` — read first, from its start,
+/// then followed as a rotated file (a server may still write to it: logrotate without a reopen
+/// signal). A monitor started just after a rotation so sees the last hour, and the lines its
+/// server still writes to the renamed file.
 class LogTailer {
   public:
     /// `from_start`: read what the file already holds on the first poll; otherwise start at its
-    /// end.
-    explicit LogTailer(std::filesystem::path path, bool from_start = false);
+    /// end. `predecessor_since` (s since the epoch; with `from_start` only): adopt the
+    /// predecessor last modified at or after it.
+    explicit LogTailer(std::filesystem::path path, bool from_start = false,
+                       std::optional<int64_t> predecessor_since = std::nullopt);
     ~LogTailer();
     LogTailer(const LogTailer&) = delete;
     LogTailer& operator=(const LogTailer&) = delete;
@@ -38,6 +48,8 @@ class LogTailer {
         bool rotated = false, truncated = false;
         /// Lines came from the rotated file's descriptor at this poll (its path may be gone).
         bool from_old = false;
+        /// The predecessor adopted at the first poll (empty: none).
+        std::filesystem::path predecessor;
     };
     static constexpr size_t k_max_line = 64 * 1024;
     /// A rotated file is closed after this many polls in a row that found nothing new in it.
@@ -63,12 +75,15 @@ class LogTailer {
     /// The followed file was rotated: it becomes the rotated file (a previous one is read to its
     /// end and closed).
     void retire(Poll& result, const std::function<void(std::string_view)>& on_line);
+    /// The first poll: opens the predecessor (if any) as the rotated file.
+    void adopt_predecessor(Poll& result);
     /// True when the file's first bytes are still those read from it (m_head).
     bool same_head() const;
     void restart_from_start(Poll& result);
     std::filesystem::path m_path;
     bool m_from_start;
     bool m_first = true;
+    std::optional<int64_t> m_predecessor_since; ///< reset at the first poll
     Reader m_cur, m_old;
     bool m_renamed_away = false; ///< the path is missing: the followed file was renamed (m_old)
     dev_t m_dev = 0;
