@@ -285,6 +285,9 @@ struct Evaluator::Impl {
     /// At most one escalation per cooldown of each kind: missing data (and an expired
     /// approval), or `silence` ("silent after breaching").
     bool may_escalate(const CondState& c, SystemTime now, bool silence = false) const;
+    /// The failed share of the lines in the window that came after the last breaching tick's
+    /// newest line (nullopt: none came, or the breach rested on no line).
+    std::optional<double> failing_since_breach(const CondState& c) const;
     /// What the conditions did at the tick being evaluated (rule 3, "another condition
     /// triggered at this tick"): an executed trigger covers every condition; a shadow's trigger
     /// covers the shadows; an approval request covers the other conditions in mode confirm.

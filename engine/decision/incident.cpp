@@ -35,6 +35,25 @@ std::pair<Policy, bool> Evaluator::Impl::missing_policy(const CondState& c, cons
     return {o.unreadable ? Policy::escalate : Policy::ignore, false};
 }
 
+std::optional<double> Evaluator::Impl::failing_since_breach(const CondState& c) const {
+    if (!c.last_breach_line) {
+        return std::nullopt;
+    }
+    const Series& se = series[c.series];
+    uint64_t lines = 0, failed = 0;
+    for (uint64_t q = std::max(c.first_seq, *c.last_breach_line + 1); q < c.next_seq; ++q) {
+        const Sample& s = se.at(q);
+        if (s.kind == SampleKind::requests || s.kind == SampleKind::probe) {
+            lines += s.count;
+            failed += s.errors;
+        }
+    }
+    if (lines == 0) {
+        return std::nullopt;
+    }
+    return static_cast<double>(failed) / static_cast<double>(lines);
+}
+
 bool Evaluator::Impl::may_escalate(const CondState& c, SystemTime now, bool silence) const {
     const std::optional<SystemTime>& last = silence ? c.silence_escalated : c.last_escalated;
     return !last || now - *last >= policy.cooldown;
@@ -124,8 +143,19 @@ ConditionRecord Evaluator::Impl::evaluate_condition(CondState& c, SystemTime now
     const bool run_open = c.run_start.has_value();
     // Silence is hearing nothing: a window below min_requests is silent only when no line came
     // since the last breaching tick's newest line (lines that still come are traffic, judged
-    // by on_insufficient_sample, never an automatic trigger; break-it 29/04).
-    const bool heard = o.missing == Missing::insufficient_sample &&
+    // by on_insufficient_sample, never an automatic trigger; break-it 29/04) — unless the
+    // lines that came since fail beyond the threshold too: traffic thinning while it fails is
+    // the way to silence of a crash that clients give up on (break-it 36/03). Such a tick is
+    // silent (a missed tick within the run's tolerance, paged when it outlasts it), never a
+    // trigger.
+    const std::optional<double> failing = o.missing == Missing::insufficient_sample &&
+                                                  sp.signal == Signal::error_rate && r.threshold &&
+                                                  !sp.below
+                                              ? failing_since_breach(c)
+                                              : std::nullopt;
+    const double failing_share = failing.value_or(0.0); // (gcc cannot see `failing` is set)
+    const bool thin_failing = failing && failing_share > *r.threshold;
+    const bool heard = o.missing == Missing::insufficient_sample && !thin_failing &&
                        (!c.last_breach_line || c.line_seq != c.last_breach_line);
     const bool silent = o.missing != Missing::none && !no_baseline && !o.before_release &&
                         !o.partial && !heard && run_open && is_silence(o.missing) &&
@@ -138,6 +168,9 @@ ConditionRecord Evaluator::Impl::evaluate_condition(CondState& c, SystemTime now
         outcome = Outcome::missed;
     } else if (o.missing != Missing::none) {
         auto [p, expl] = missing_policy(c, o, silent);
+        if (silent && thin_failing && p == Policy::trigger) {
+            p = Policy::escalate; // a window below min_requests never triggers
+        }
         r.policy = lost ? Policy::escalate : p;
         r.policy_origin = lost ? "baseline lost" : expl ? "config" : "default";
         outcome = p == Policy::trigger ? Outcome::breach : Outcome::missed;
@@ -309,7 +342,11 @@ ConditionRecord Evaluator::Impl::evaluate_condition(CondState& c, SystemTime now
                  util::format_time(c.last_breach_at) + ")";
         }
         d += ", then more than " + std::to_string(sp.max_missed) +
-             " evaluations without usable data (" + o.detail + "); on_silence = escalate";
+             " evaluations without usable data (" + o.detail +
+             (thin_failing ? "; " + format_number(failing_share) +
+                                 " of the lines since failed: traffic thinning while it fails"
+                           : std::string()) +
+             "); on_silence = escalate";
         escalation = std::move(d);
         silence_page = true;
     } else if (outcome != Outcome::hold && o.missing != Missing::none && !silent &&

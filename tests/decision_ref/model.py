@@ -488,11 +488,21 @@ def run(case):
                 # silence is hearing nothing: a window below min_requests is silence only when
                 # no line came since the last breaching tick's newest line
                 end = now - data.lateness
-                heard = missing == "insufficient_sample" and (
+                # ... or when the lines since fail beyond the threshold too (thinning while
+                # failing): silent, but never a trigger
+                thin_failing = False
+                if missing == "insufficient_sample" and c.signal == "error_rate" and \
+                        c.below is None and st.breach_line is not None:
+                    w_start = end - c.window
+                    _, n, e, _, _ = data.window(max(w_start, st.breach_line), end)
+                    thin_failing = n > 0 and c.breaches(e / n)
+                heard = missing == "insufficient_sample" and not thin_failing and (
                     st.breach_line is None or data.newest_line(None, end) != st.breach_line)
                 if missing in ("no_data", "no_traffic", "insufficient_sample") and \
                         st.run and unlikely and not heard and not partial:
                     policy, silence = c.on_silence, True
+                    if thin_failing and policy == "trigger":
+                        policy = "escalate"  # a window below min_requests never triggers
                 elif missing == "no_data":
                     policy = c.on_no_data or "ignore"  # a gap in a recorded file: ignore
                 elif missing == "no_traffic":
@@ -598,7 +608,7 @@ def run(case):
             elif missing != "none" and policy == "escalate" and not silence and not held:
                 if verdict != st.counted_verdict:  # the state begins (vs the last counted tick)
                     action = "escalate"
-            elif silent_reset and c.on_silence == "escalate":
+            elif silent_reset and policy == "escalate":
                 if not (acted_before or (st.firing and st.acted)):
                     action = "escalate"
             if action == "escalate":

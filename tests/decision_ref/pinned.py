@@ -523,6 +523,29 @@ interval = "10s"
     return case, check
 
 
+def _thinning_failing_log():
+    """(break-it 36/03) As _thinning_log, but the clients give up: after the 50 s of 500s one
+    request every 5 s, every one a 500, for twenty minutes."""
+    start = DAY + 10 * 3600
+    lines = [log_line(start + i // 3, 200) for i in range(300 * 3)]
+    lines += [log_line(start + 300 + i // 3, 500 if i % 5 == 0 else 200) for i in range(50 * 3)]
+    lines += [log_line(start + 350 + 5 * i, 500) for i in range(240)]
+    return "\n".join(lines) + "\n"
+
+
+def case_thinning_failing(on_silence):
+    """(break-it 36/03) A breach, then fewer lines than min_requests that fail too: traffic
+    thinning while it fails is silent — one "silent after breaching" page when the run
+    outlasts max_missed — and never a trigger, with on_silence = "trigger" too."""
+    case, _ = case_thinning(on_silence)
+    case = dict(case, data=_thinning_failing_log())
+
+    def check(ticks):
+        acts = _actions(ticks)
+        return [a for _, a in acts] == ["escalate"], f"actions {acts}, want one escalate"
+    return case, check
+
+
 def check_all(engine, model):
     """Runs every pinned case on both sides; prints one line per check. Returns the failures."""
     failures = 0
@@ -552,6 +575,10 @@ def check_all(engine, model):
     for sil in ("trigger", None):
         pins.append((f"break-it 29/04 fewer healthy lines than min_requests are not silence "
                      f"(on_silence={sil or 'default'})", *case_thinning(sil)))
+    for sil in ("trigger", None):
+        pins.append((f"break-it 36/03 fewer failing lines than min_requests are silence, "
+                     f"never a trigger (on_silence={sil or 'default'})",
+                     *case_thinning_failing(sil)))
     pins.append(("break-it a CSV row with a typo'd year", *case_csv_wild_date()))
     cases = [c for _, c, _ in pins]
     late_case, in_order, late_check = case_4()

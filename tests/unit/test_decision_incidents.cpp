@@ -222,6 +222,60 @@ TEST_SUITE("decision") {
         }
     }
 
+    TEST_CASE("traffic thinning while it fails after a breach pages like silence - thinning that "
+              "heals does not - neither triggers") {
+        // Break-it 36/03: checkouts fail at 20 % of 300 requests a minute for 50 s, then the
+        // clients give up: 12 requests a minute, below min_requests = 100, for hours. The few
+        // lines that still come fail too — the way to silence of a crash — so the ticks are
+        // silent ones: the run ends past max_missed with one page; nothing triggers (a window
+        // below min_requests never does). When the few lines are healthy (29/04), no page.
+        for (const bool failing : {true, false}) {
+            for (const Policy silence : {Policy::escalate, Policy::trigger}) {
+                CAPTURE(failing);
+                CAPTURE(to_string(silence));
+                ConditionSpec c;
+                c.name = "checkout-errors";
+                c.source = "web";
+                c.signal = Signal::error_rate;
+                c.window = 1min;
+                c.above = 0.05;
+                c.min_requests = 100;
+                c.counting = Counting::for_duration;
+                c.for_duration = 90s;
+                c.max_missed = 2;
+                c.severity = Severity::critical;
+                c.on_silence = silence;
+                c.on_silence_explicit = silence != Policy::escalate;
+                Evaluator ev({c}, policy());
+                std::vector<Tick> ticks;
+                for (int s = 10; s <= 3 * 3600; s += 10) {
+                    const auto now = k_midnight + std::chrono::seconds(s);
+                    if (s <= 50) {
+                        ev.add_sample("web", Sample::make_requests(now, 50, 10));
+                    } else {
+                        ev.add_sample("web", Sample::make_requests(now, 2, failing ? 2 : 0));
+                    }
+                    ticks.push_back({now, ev.evaluate(now).record});
+                }
+                CHECK(with_action(ticks, Action::trigger).empty());
+                auto esc = with_action(ticks, Action::escalate);
+                if (!failing) {
+                    CHECK(esc.empty());
+                    continue;
+                }
+                REQUIRE(esc.size() == 1);
+                // The breach's last window ends at 90 s; three thin failing ticks later (past
+                // max_missed = 2) the run ends: the page at 120 s.
+                CHECK(esc[0].time == k_midnight + 120s);
+                const auto& cr = esc[0].record.conditions[0];
+                CHECK(cr.missing == Missing::insufficient_sample);
+                CHECK(cr.policy == Policy::escalate);
+                CHECK(cr.detail.find("silent after breaching") != std::string::npos);
+                CHECK(cr.detail.find("traffic thinning while it fails") != std::string::npos);
+            }
+        }
+    }
+
     TEST_CASE("default policies: quiet data pages nobody — a source the monitor cannot read does") {
         ConditionSpec c;
         c.name = "errors";
