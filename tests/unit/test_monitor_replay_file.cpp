@@ -9,6 +9,9 @@
 #include <doctest/doctest.h>
 
 #include <cstdio>
+#include <filesystem>
+#include <optional>
+#include <vector>
 
 using namespace rollback;
 
@@ -175,6 +178,24 @@ interval = "10s"
                          "rollback.toml", dir.path());
 }
 
+/// The replay of source "web" from `log` (to `to`): its records into `shown` when given.
+monitor::FileReplayer web_replayer(const config::Config& cfg, const std::filesystem::path& log,
+                                   std::optional<util::SystemTime> to = std::nullopt,
+                                   std::vector<decision::DecisionRecord>* shown = nullptr) {
+    monitor::FileReplay r;
+    r.file = log.string();
+    r.source = "web";
+    r.to = to;
+    return monitor::FileReplayer(
+        cfg, r,
+        [shown](const decision::DecisionRecord& rec) {
+            if (shown != nullptr) {
+                shown->push_back(rec);
+            }
+        },
+        [](const std::string&) {});
+}
+
 } // namespace
 
 TEST_SUITE("monitor") {
@@ -184,13 +205,8 @@ TEST_SUITE("monitor") {
         test::TempDir dir;
         auto cfg = count_below(dir, "1m", "10s");
         const auto log = dir.write("access.log", healthy_log(600));
-        monitor::FileReplay r;
-        r.file = log.string();
-        r.source = "web";
         std::vector<decision::DecisionRecord> shown;
-        monitor::FileReplayer replayer(
-            cfg, r, [&](const decision::DecisionRecord& rec) { shown.push_back(rec); },
-            [](const std::string&) {});
+        auto replayer = web_replayer(cfg, log, std::nullopt, &shown);
         replayer.read();
         const auto res = replayer.finish();
         CHECK(res.triggers == 0);
@@ -207,11 +223,7 @@ TEST_SUITE("monitor") {
         test::TempDir dir;
         auto cfg = count_below(dir, "9d", "1s");
         const auto log = dir.write("access.log", healthy_log(60));
-        monitor::FileReplay r;
-        r.file = log.string();
-        r.source = "web";
-        monitor::FileReplayer replayer(
-            cfg, r, [](const decision::DecisionRecord&) {}, [](const std::string&) {});
+        auto replayer = web_replayer(cfg, log);
         CHECK_NOTHROW(replayer.read());
         const auto res = replayer.finish();
         CHECK(res.triggers == 0);
@@ -224,12 +236,8 @@ TEST_SUITE("monitor") {
         test::TempDir dir;
         auto cfg = count_below(dir, "40d", "1s");
         const auto log = dir.write("access.log", healthy_log(60));
-        monitor::FileReplay r;
-        r.file = log.string();
-        r.source = "web";
         CHECK(error_of([&] {
-                  monitor::FileReplayer replayer(
-                      cfg, r, [](const decision::DecisionRecord&) {}, [](const std::string&) {});
+                  web_replayer(cfg, log);
               }).find("the quiet intervals after the last line") != std::string::npos);
     }
 
@@ -252,12 +260,7 @@ TEST_SUITE("monitor") {
             at = eol + 1;
         }
         const auto log = dir.write("access.log", text);
-        monitor::FileReplay r;
-        r.file = log.string();
-        r.source = "web";
-        r.to = util::parse_time("2026-11-26T10:20:00Z");
-        monitor::FileReplayer replayer(
-            cfg, r, [](const decision::DecisionRecord&) {}, [](const std::string&) {});
+        auto replayer = web_replayer(cfg, log, util::parse_time("2026-11-26T10:20:00Z"));
         replayer.read();
         CHECK(replayer.finish().triggers == 1);
     }

@@ -7,6 +7,7 @@
 #include "state/leadership.hpp"
 #include "state/pg_store.hpp"
 
+#include "support/pg_schema_fixture.hpp"
 #include "support/temp_dir.hpp"
 #include "util/error.hpp"
 
@@ -24,41 +25,9 @@ using namespace std::chrono_literals;
 
 namespace {
 
-db::Dsn test_dsn() {
-    const char* env = std::getenv("ROLLBACK_TEST_PG");
-    if (env == nullptr || *env == '\0' ||
-        !std::filesystem::exists("/usr/lib/postgresql/15/bin/initdb")) {
-        std::fprintf(stderr, "ROLLBACK_TEST_PG not set or PostgreSQL 15 (initdb) missing: "
-                             "skipping the PostgreSQL store tests\n");
-        std::exit(125);
-    }
-    return db::Dsn::parse(env);
-}
-
-/// A schema of its own, dropped at the end; leases of `ttl`, no heartbeat (a silent holder).
-struct Schema {
-    std::string name;
-    Schema() {
-        static std::atomic<int> n{0};
-        name = "rbappr_" + std::to_string(::getpid()) + "_" + std::to_string(++n);
-    }
-    ~Schema() {
-        try {
-            auto conn = db::connect(test_dsn());
-            pqxx::nontransaction tx(*conn);
-            tx.exec("DROP SCHEMA IF EXISTS " + name + " CASCADE");
-        } catch (const std::exception& e) {
-            std::fprintf(stderr, "dropping %s: %s\n", name.c_str(), e.what());
-        }
-    }
-    state::PgStoreOptions options(std::chrono::milliseconds ttl) const {
-        state::PgStoreOptions o;
-        o.schema = name;
-        o.lease_ttl = ttl;
-        o.heartbeat = 0ms;
-        o.reconnect_for = 2s;
-        return o;
-    }
+using test::pg_test_dsn;
+struct Schema : test::PgTestSchema {
+    Schema() : test::PgTestSchema("rbappr") {}
 };
 
 } // namespace
@@ -67,7 +36,7 @@ TEST_SUITE("state") {
     TEST_CASE("PgStore: what the hooks were told of a request is kept under the live leadership") {
         Schema schema;
         test::TempDir dir;
-        state::PgStore store(test_dsn(), dir.path(), schema.options(300ms));
+        state::PgStore store(pg_test_dsn(), dir.path(), schema.options(300ms));
         auto first = store.leadership(state::this_process_holder("", "monitor a"));
         REQUIRE(first->may_act());
         const auto g = first->generation();
@@ -92,7 +61,7 @@ TEST_SUITE("state") {
         // The leader is paused past its lease and another monitor takes over: what the paused
         // one says it told is kept no more, whatever it read before.
         std::this_thread::sleep_for(450ms);
-        state::PgStore other_host(test_dsn(), dir.path(), schema.options(300ms));
+        state::PgStore other_host(pg_test_dsn(), dir.path(), schema.options(300ms));
         auto second = other_host.leadership(state::this_process_holder("", "monitor b"));
         REQUIRE(second->may_act());
         const auto g2 = second->generation();

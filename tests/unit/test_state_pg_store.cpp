@@ -6,6 +6,7 @@
 #include "state/pg_store.hpp"
 
 #include "journal/reader.hpp"
+#include "support/pg_schema_fixture.hpp"
 #include "support/store_contract.hpp"
 #include "support/temp_dir.hpp"
 #include "util/error.hpp"
@@ -28,52 +29,12 @@ using namespace std::chrono_literals;
 
 namespace {
 
-db::Dsn test_dsn() {
-    const char* env = std::getenv("ROLLBACK_TEST_PG");
-    if (env == nullptr || *env == '\0' ||
-        !std::filesystem::exists("/usr/lib/postgresql/15/bin/initdb")) {
-        std::fprintf(stderr, "ROLLBACK_TEST_PG not set or PostgreSQL 15 (initdb) missing: "
-                             "skipping the PostgreSQL store tests\n");
-        std::exit(125);
-    }
-    return db::Dsn::parse(env);
-}
-
-void exec(const std::string& sql) {
-    auto conn = db::connect(test_dsn());
-    pqxx::nontransaction tx(*conn);
-    tx.exec(sql);
-}
-
-/// A schema of its own for each pass of a test case (every SUBCASE starts from an empty
-/// store), dropped at the end.
-struct FreshSchema {
-    std::string name;
-    FreshSchema() {
-        static std::atomic<int> n{0};
-        name = "rbtest_" + std::to_string(::getpid()) + "_" + std::to_string(++n);
-    }
-    ~FreshSchema() {
-        try {
-            exec("DROP SCHEMA IF EXISTS " + name + " CASCADE");
-        } catch (const std::exception& e) {
-            std::fprintf(stderr, "dropping %s: %s\n", name.c_str(), e.what());
-        }
-    }
-    state::PgStoreOptions options(std::chrono::milliseconds ttl = 15s,
-                                  std::chrono::milliseconds heartbeat = 0ms) const {
-        state::PgStoreOptions o;
-        o.schema = name;
-        o.lease_ttl = ttl;
-        o.heartbeat = heartbeat;
-        o.reconnect_for = 2s;
-        return o;
-    }
-};
+using test::pg_test_dsn;
+using FreshSchema = test::PgTestSchema;
 
 /// The journal table's lines, as a file would hold them.
 std::string journal_lines(const std::string& schema) {
-    auto conn = db::connect(test_dsn());
+    auto conn = db::connect(pg_test_dsn());
     pqxx::nontransaction tx(*conn);
     std::string out;
     for (const auto& row : tx.exec("SELECT line FROM " + schema + ".journal ORDER BY seq")) {
@@ -91,23 +52,23 @@ TEST_SUITE("state") {
     TEST_CASE("PgStore keeps the Store contract") {
         FreshSchema schema;
         test::TempDir dir;
-        state::PgStore store(test_dsn(), dir.path(), schema.options());
+        state::PgStore store(pg_test_dsn(), dir.path(), schema.options());
         test::check_contract(store, {.leases_expire = true});
     }
 
     TEST_CASE("PgStore: the schema is created once and versioned and a newer one is refused") {
         FreshSchema schema;
-        const auto first = state::init_pg_schema(test_dsn(), schema.options());
+        const auto first = state::init_pg_schema(pg_test_dsn(), schema.options());
         CHECK(first.from == 0);
         CHECK(first.to == state::pg_schema_version());
-        const auto again = state::init_pg_schema(test_dsn(), schema.options());
+        const auto again = state::init_pg_schema(pg_test_dsn(), schema.options());
         CHECK(again.from == state::pg_schema_version());
         CHECK(again.to == state::pg_schema_version());
-        exec("INSERT INTO " + schema.name + ".schema_version (version) VALUES (" +
-             std::to_string(state::pg_schema_version() + 1) + ")");
+        test::pg_test_exec("INSERT INTO " + schema.name + ".schema_version (version) VALUES (" +
+                           std::to_string(state::pg_schema_version() + 1) + ")");
         test::TempDir dir;
         try {
-            state::PgStore store(test_dsn(), dir.path(), schema.options());
+            state::PgStore store(pg_test_dsn(), dir.path(), schema.options());
             FAIL("a store opened a schema newer than it knows");
         } catch (const util::Error& e) {
             CHECK(e.code() == util::ExitCode::invalid);
@@ -118,8 +79,8 @@ TEST_SUITE("state") {
     TEST_CASE("PgStore: two hosts on one database see one lock and each other's records") {
         FreshSchema schema;
         test::TempDir a_dir, b_dir;
-        state::PgStore a(test_dsn(), a_dir.path(), schema.options());
-        state::PgStore b(test_dsn(), b_dir.path(), schema.options());
+        state::PgStore a(pg_test_dsn(), a_dir.path(), schema.options());
+        state::PgStore b(pg_test_dsn(), b_dir.path(), schema.options());
         auto r = test::record_at("2026-11-26T10:00:00Z", decision::Action::trigger);
         a.put_record(r);
         CHECK(decision::to_json(b.record(decision::record_id(r))) == decision::to_json(r));
@@ -140,7 +101,7 @@ TEST_SUITE("state") {
     TEST_CASE("PgStore: a silent holder loses the lease and its next append is fenced") {
         FreshSchema schema;
         test::TempDir dir;
-        state::PgStore store(test_dsn(), dir.path(), schema.options(300ms));
+        state::PgStore store(pg_test_dsn(), dir.path(), schema.options(300ms));
         auto a = store.acquire_lease(state::this_process_holder(k_run_a, "a")).lease;
         REQUIRE(a);
         REQUIRE(a->expires_at());
@@ -187,7 +148,7 @@ TEST_SUITE("state") {
     TEST_CASE("PgStore: a holder silent past its lease appends nothing though nobody took it") {
         FreshSchema schema;
         test::TempDir dir;
-        state::PgStore store(test_dsn(), dir.path(), schema.options(300ms));
+        state::PgStore store(pg_test_dsn(), dir.path(), schema.options(300ms));
         auto a = store.acquire_lease(state::this_process_holder(k_run_a, "a")).lease;
         REQUIRE(a);
         auto journal = store.create_journal(k_run_a, {{"run_id", k_run_a}}, *a);
@@ -211,7 +172,7 @@ TEST_SUITE("state") {
     TEST_CASE("PgStore: a fenced run lock needs the live leadership and the decided run") {
         FreshSchema schema;
         test::TempDir dir;
-        state::PgStore store(test_dsn(), dir.path(), schema.options(1000ms));
+        state::PgStore store(pg_test_dsn(), dir.path(), schema.options(1000ms));
         auto leadership = store.leadership(state::this_process_holder("", "monitor"));
         REQUIRE(leadership->may_act());
         const auto g = leadership->generation();
@@ -254,7 +215,7 @@ TEST_SUITE("state") {
     TEST_CASE("PgStore: a holder taken over fails the fence check before a hook (32/04)") {
         FreshSchema schema;
         test::TempDir dir;
-        state::PgStore store(test_dsn(), dir.path(), schema.options(300ms));
+        state::PgStore store(pg_test_dsn(), dir.path(), schema.options(300ms));
         auto a = store.acquire_lease(state::this_process_holder(k_run_a, "a")).lease;
         REQUIRE(a);
         auto journal = store.create_journal(k_run_a, {{"run_id", k_run_a}}, *a);
@@ -279,13 +240,13 @@ TEST_SUITE("state") {
         test::TempDir dir;
         // lock_timeout (the lease) 1 s, reconnect_for 2 s: the check's statement is refused by
         // the lock held below at least twice before the bound.
-        state::PgStore store(test_dsn(), dir.path(), schema.options(1s, 200ms));
+        state::PgStore store(pg_test_dsn(), dir.path(), schema.options(1s, 200ms));
         auto a = store.acquire_lease(state::this_process_holder(k_run_a, "a")).lease;
         REQUIRE(a);
         auto journal = store.create_journal(k_run_a, {{"run_id", k_run_a}}, *a);
         CHECK(journal->append({{"type", "note"}, {"text", "before the hook"}}) == 1);
         // The lease row cannot be read (a server stalled on it): the check cannot tell.
-        auto conn = db::connect(test_dsn());
+        auto conn = db::connect(pg_test_dsn());
         pqxx::work stall(*conn);
         stall.exec("LOCK TABLE " + schema.name + ".lease IN ACCESS EXCLUSIVE MODE");
         const auto t0 = std::chrono::steady_clock::now();
@@ -308,8 +269,8 @@ TEST_SUITE("state") {
         "PgStore: a deposed leader files no approval request and one incident gets one request") {
         FreshSchema schema;
         test::TempDir dir;
-        state::PgStore a(test_dsn(), dir.path(), schema.options(1000ms));
-        state::PgStore b(test_dsn(), dir.path(), schema.options(1000ms));
+        state::PgStore a(pg_test_dsn(), dir.path(), schema.options(1000ms));
+        state::PgStore b(pg_test_dsn(), dir.path(), schema.options(1000ms));
         auto la = a.leadership(state::this_process_holder("", "monitor"));
         const auto holder_b = state::this_process_holder("", "monitor"); // b starts now
         auto lb = b.leadership(holder_b);
@@ -358,10 +319,10 @@ TEST_SUITE("state") {
         // A monitor started as the server shut down died with "internal error: Could not obtain
         // client encoding" (CI, stop 24): quoting the schema name on a session the server had
         // ended threw libpqxx's own error, which nothing above it waits out.
-        auto conn = db::connect(test_dsn());
+        auto conn = db::connect(pg_test_dsn());
         const auto pid =
             pqxx::nontransaction(*conn).exec("SELECT pg_backend_pid()")[0][0].as<int>();
-        exec("SELECT pg_terminate_backend(" + std::to_string(pid) + ")");
+        test::pg_test_exec("SELECT pg_terminate_backend(" + std::to_string(pid) + ")");
         bool went_away = false;
         for (int i = 0; i < 50 && !went_away; ++i) {
             try {
@@ -384,8 +345,8 @@ TEST_SUITE("state") {
     TEST_CASE("PgStore: taking the run lock does not wait on a silent transaction") {
         FreshSchema schema;
         test::TempDir dir;
-        state::PgStore store(test_dsn(), dir.path(), schema.options(15s));
-        auto conn = db::connect(test_dsn());
+        state::PgStore store(pg_test_dsn(), dir.path(), schema.options(15s));
+        auto conn = db::connect(pg_test_dsn());
         pqxx::work silent(*conn); // an appender paused inside its transaction
         silent.exec("SELECT 1 FROM " + schema.name + ".lease WHERE name = 'run' FOR SHARE");
         const auto t0 = std::chrono::steady_clock::now();
@@ -398,14 +359,14 @@ TEST_SUITE("state") {
     TEST_CASE("PgStore: a record the server acknowledged and then lost stops the appender") {
         FreshSchema schema;
         test::TempDir dir;
-        state::PgStore store(test_dsn(), dir.path(), schema.options());
+        state::PgStore store(pg_test_dsn(), dir.path(), schema.options());
         auto lease = store.acquire_lease(state::this_process_holder(k_run_a, "a")).lease;
         REQUIRE(lease);
         auto journal = store.create_journal(k_run_a, {{"run_id", k_run_a}}, *lease);
         CHECK(journal->append({{"type", "note"}, {"text", "one"}}) == 1);
         CHECK(journal->append({{"type", "note"}, {"text", "two"}}) == 2);
         // What a server without synchronous commits loses in a crash: the last records.
-        exec("DELETE FROM " + schema.name + ".journal WHERE seq = 2");
+        test::pg_test_exec("DELETE FROM " + schema.name + ".journal WHERE seq = 2");
         try {
             journal->append({{"type", "step_started"}, {"step", "restore"}});
             FAIL("an append went on after a hole in the chain");
@@ -421,7 +382,7 @@ TEST_SUITE("state") {
     TEST_CASE("PgStore: the heartbeat keeps a live holder's lease past its ttl") {
         FreshSchema schema;
         test::TempDir dir;
-        state::PgStore store(test_dsn(), dir.path(), schema.options(400ms, 100ms));
+        state::PgStore store(pg_test_dsn(), dir.path(), schema.options(400ms, 100ms));
         auto a = store.acquire_lease(state::this_process_holder(k_run_a, "a")).lease;
         REQUIRE(a);
         std::this_thread::sleep_for(1200ms);
@@ -435,8 +396,8 @@ TEST_SUITE("state") {
     TEST_CASE("PgStore: one leader at a time and a silent leader is followed after its lease") {
         FreshSchema schema;
         test::TempDir dir;
-        state::PgStore a(test_dsn(), dir.path(), schema.options(1000ms));
-        state::PgStore b(test_dsn(), dir.path(), schema.options(1000ms));
+        state::PgStore a(pg_test_dsn(), dir.path(), schema.options(1000ms));
+        state::PgStore b(pg_test_dsn(), dir.path(), schema.options(1000ms));
         CHECK_FALSE(a.leader());
         auto holder_a = state::this_process_holder("", "monitor");
         holder_a.host = "host-a";
@@ -471,7 +432,7 @@ TEST_SUITE("state") {
     TEST_CASE("PgStore: records committed without waiting and lost with the server come back") {
         FreshSchema schema;
         test::TempDir dir;
-        state::PgStore store(test_dsn(), dir.path(), schema.options());
+        state::PgStore store(pg_test_dsn(), dir.path(), schema.options());
         auto lease = store.acquire_lease(state::this_process_holder(k_run_a, "a")).lease;
         REQUIRE(lease);
         auto journal = store.create_journal(k_run_a, {{"run_id", k_run_a}}, *lease);
@@ -480,9 +441,9 @@ TEST_SUITE("state") {
                               journal::Durability::with_next) == 2);
         const std::string before = journal_lines(schema.name);
         // A server crash before the WAL flush of record 2: the record and the connections go.
-        exec("DELETE FROM " + schema.name + ".journal WHERE seq = 2");
-        exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> "
-             "pg_backend_pid() AND datname = current_database()");
+        test::pg_test_exec("DELETE FROM " + schema.name + ".journal WHERE seq = 2");
+        test::pg_test_exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> "
+                           "pg_backend_pid() AND datname = current_database()");
         CHECK(journal->append({{"type", "step_started"}, {"step", "t"}}) == 3);
         CHECK_FALSE(journal->broken());
         const std::string after = journal_lines(schema.name);
@@ -496,7 +457,7 @@ TEST_SUITE("state") {
     TEST_CASE("PgStore: a journal kept in PostgreSQL verifies as the same JSON Lines file") {
         FreshSchema schema;
         test::TempDir dir;
-        state::PgStore store(test_dsn(), dir.path(), schema.options());
+        state::PgStore store(pg_test_dsn(), dir.path(), schema.options());
         auto lease = store.acquire_lease(state::this_process_holder(k_run_a, "test")).lease;
         REQUIRE(lease);
         store.create_journal(k_run_a, {{"run_id", k_run_a}}, *lease)
@@ -509,8 +470,8 @@ TEST_SUITE("state") {
         CHECK(v.ok);
         CHECK(v.lines == 3);
         // A changed byte in the table is seen like a changed byte in a file.
-        exec("UPDATE " + schema.name +
-             ".journal SET line = replace(line, '\"two\"', '\"TWO\"') WHERE seq = 2");
+        test::pg_test_exec("UPDATE " + schema.name +
+                           ".journal SET line = replace(line, '\"two\"', '\"TWO\"') WHERE seq = 2");
         dir.write("changed.jsonl", journal_lines(schema.name));
         const auto bad = journal::verify(dir / "changed.jsonl");
         CHECK_FALSE(bad.ok);
