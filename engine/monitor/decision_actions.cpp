@@ -2,6 +2,7 @@
 #include "monitor/decision_actions.hpp"
 
 #include "actions/hooks.hpp"
+#include "orchestrator/hook_runner.hpp"
 #include "util/error.hpp"
 #include "util/files.hpp"
 #include "util/log.hpp"
@@ -94,7 +95,18 @@ std::vector<std::string> tell_hooks(const config::Config& cfg, const playbook::P
     }
     const actions::Trigger t = trigger_of(r, decision_id, "monitor");
     playbook::Step step; // a decision is no step: the event's "step" is ""
-    actions::Context ctx{pb, step, runner, "", state_dir, {}, store, t, false, {}};
+    // Each hook's program runs only once the fence passed after its fork (a gated start, as a
+    // run's lifecycle hooks): a leader paused between the check and the spawn — past its lease,
+    // taken over — never runs it (issue 14, "a deposed leader can never start a step").
+    std::vector<std::string> remaining;
+    bool fenced = false;
+    orchestrator::HookRunner gated(runner, [&] {
+        if (!may_call(remaining)) {
+            fenced = true;
+            throw util::Error("the hook was not started: this monitor no longer leads");
+        }
+    });
+    actions::Context ctx{pb, step, gated, "", state_dir, {}, store, t, false, {}};
     boost::json::object extra{{"decision_id", decision_id},
                               {"summary", summarize_record(r)},
                               {"executed", r.executed},
@@ -110,11 +122,23 @@ std::vector<std::string> tell_hooks(const config::Config& cfg, const playbook::P
     for (auto it = hooks.begin(); it != hooks.end(); ++it) {
         // Checked before each hook, not once for the list: a leader paused while one hook ran
         // (past its lease, taken over) calls none of the next (break-it 38/01).
-        if (!may_call(std::vector<std::string>(it, hooks.end()))) {
+        remaining.assign(it, hooks.end());
+        if (!may_call(remaining)) {
             break;
         }
         const std::string& name = *it;
-        auto result = actions::run_hook(ctx, name, event);
+        actions::Result result;
+        try {
+            result = actions::run_hook(ctx, name, event);
+        } catch (const std::exception&) {
+            if (fenced) {
+                break; // deposed between the check and the spawn: its program never ran
+            }
+            throw;
+        }
+        if (fenced) {
+            break;
+        }
         if (result.status != actions::Status::succeeded) {
             std::string why = "hook " + name + " (decision " + decision_id +
                               "): " + result.summary + ": " +

@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: MIT
 #pragma once
 
-// The process runner a run's lifecycle hook gets (internal to orchestrator/): the hook's child
-// is started held — forked, its program not yet executed — and released only once `gate` (the
-// run lock's fence, checked live) returned, so a holder deposed at any moment before the
-// release never runs the hook's program (break-it 38/04). A step's children are held the same
-// way until their step_process record commits under the fence (StepRunner).
+// The process runner of a hook (a run's lifecycle hooks; the monitor's [decision] hooks): the
+// child is started held — forked, its program not yet executed — and released only once `gate`
+// (the run lock's fence or the monitor's leadership, checked live) returned, so a holder deposed
+// at any moment before the release never runs the hook's program (break-it 38/04). A step's
+// children are held the same way until their step_process record commits under the fence
+// (StepRunner).
 
 #include "exec/runner.hpp"
 

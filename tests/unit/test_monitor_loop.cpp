@@ -774,6 +774,45 @@ TEST_SUITE("monitor") {
                               "\",\"not_called\":[\"page\",\"ticket\"]") != std::string::npos);
     }
 
+    TEST_CASE("loop: a leader deposed between the fence check and a [decision] hook's start never "
+              "runs it") {
+        World w("mode = \"confirm\"\napproval_timeout = \"30m\"\n"
+                "hooks = [\"notify\", \"page\"]\n");
+        fs::permissions(w.dir.write("hooks/page", "#!/bin/sh\nexit 0\n"), fs::perms::owner_all);
+        w.value("9");
+        auto loop = w.make_loop();
+        FakeLeadership lead;
+        lead.leads = true;
+        loop->set_leadership(lead);
+        const std::string notify = (w.dir / "hooks" / "notify").string();
+        bool notify_ran = false;
+        // The monitor passes the check for `notify`, then pauses past its lease before the
+        // hook's program starts: the leadership is taken over after the fork (the runner's
+        // on_started), before the program would run (issue 14).
+        w.runner.responder = [&](const exec::Command& cmd) {
+            if (cmd.argv[0] == notify) {
+                lead.deposed = true;
+                if (cmd.on_started) {
+                    cmd.on_started(exec::GroupToken{});
+                }
+                notify_ran = true;
+            }
+            return cmd.argv[0] == "probe" ? test::FakeProcessRunner::exited(0, "9\n")
+                                          : test::FakeProcessRunner::exited(0);
+        };
+        loop->iterate(true);
+
+        REQUIRE(w.out.records.size() == 1);
+        const std::string id = decision::record_id(w.out.records[0]);
+        CHECK_FALSE(notify_ran);
+        CHECK(w.calls_of((w.dir / "hooks" / "page").string()) == 0);
+        CHECK_FALSE(loop->leading());
+        CHECK(w.out.problem_with("the [decision] hooks notify, page were not called for " + id +
+                                 ": this monitor no longer leads (its leadership of generation 3 "
+                                 "was taken over or expired); it acts on nothing more"));
+        CHECK_FALSE(w.store.approval(id)->told.size() > 0); // nothing was told
+    }
+
     TEST_CASE("loop: a second request for one incident is not filed") {
         World w("mode = \"confirm\"\napproval_timeout = \"30m\"\nhooks = [\"notify\"]\n");
         w.value("9");
