@@ -28,7 +28,12 @@ std::string link_of(int pid, int fd) {
     char buf[512];
     const std::string path = "/proc/" + std::to_string(pid) + "/fd/" + std::to_string(fd);
     const ssize_t n = ::readlink(path.c_str(), buf, sizeof buf);
-    return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
+    std::string link = n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
+    // /dev/null replaced since it was opened (by whatever else runs on this machine).
+    if (link == "/dev/null (deleted)") {
+        link = "/dev/null";
+    }
+    return link;
 }
 
 std::string read_proc(int pid, const char* what) {
