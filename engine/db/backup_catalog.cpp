@@ -122,7 +122,7 @@ std::string compact_time(util::SystemTime t) {
 }
 
 void fsync_file(const fs::path& p) {
-    int fd = ::open(p.c_str(), O_RDONLY);
+    int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd >= 0) {
         ::fsync(fd);
         ::close(fd);

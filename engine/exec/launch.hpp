@@ -50,11 +50,4 @@ bool group_has_live_member(int pgid);
 /// Reads again every 10 ms until two reads agree after at least 30 ms, for at most 200 ms.
 std::vector<ProcessInfo> settled(const std::function<std::vector<ProcessInfo>()>& list);
 
-/// Hands the read ends of a step's output pipes (either may be -1) to a detached drainer
-/// process (its own session, adopted by init, holding no other descriptor of the engine) that
-/// reads and drops what processes the step left running still write, until they all closed
-/// them: their writes never fail with EPIPE/SIGPIPE after the engine stops reading. The caller
-/// still closes its own copies. False when the drainer could not be started.
-bool hand_off_output(int out_fd, int err_fd);
-
 } // namespace rollback::exec

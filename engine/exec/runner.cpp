@@ -2,6 +2,7 @@
 #include "exec/runner.hpp"
 
 #include "exec/child_io.hpp"
+#include "exec/drainer.hpp"
 #include "exec/job_control.hpp"
 #include "exec/launch.hpp"
 #include "exec/running_timer.hpp"
@@ -224,6 +225,9 @@ class Session {
             m_token.attempt_token = m_cmd.attempt_token;
             try {
                 m_cmd.on_started(m_token);
+                // From here on the pipes never lack a reader, even when the engine dies: what
+                // the program leaves running is never killed by their closing (drainer.hpp).
+                m_drainer.start(fds.out[0], fds.err[0]);
                 char go = 1;
                 [[maybe_unused]] auto w = ::write(gate[1], &go, 1);
             } catch (...) {
@@ -448,9 +452,13 @@ class Session {
                 return;
             }
             m_drain_over = true;
-            if (!m_forced && (m_out.open || m_err.open || !m_outcome.left_running.empty())) {
-                hand_off_left_running();
+            if (!m_forced && !m_outcome.left_running.empty()) {
+                relist_left_running();
             }
+            // Whatever still holds the pipes (left running, or out of sight) keeps a reader, so
+            // its next write neither kills it (SIGPIPE) nor blocks — after a timeout too.
+            m_drainer.release(m_out.open ? m_out.pipe.native_handle() : -1,
+                              m_err.open ? m_err.pipe.native_handle() : -1);
             close_stream(m_out);
             close_stream(m_err);
             maybe_finish();
@@ -458,20 +466,11 @@ class Session {
     }
 
     /// The drain window is over and the step left processes running: list what is alive now
-    /// (not the short-lived helpers of the exit, a shim's `pyenv-which`), and let a drainer read
-    /// their output from here on, so that their next write does not kill them (SIGPIPE).
-    void hand_off_left_running() {
-        auto now = m_outcome.left_running.empty() ? std::vector<ProcessInfo>()
-                   : m_cmd.attempt_token.empty()  ? live_members(m_pgid)
-                                                  : group_survivors(m_token);
+    /// (not the short-lived helpers of the exit, a shim's `pyenv-which`).
+    void relist_left_running() {
+        auto now = m_cmd.attempt_token.empty() ? live_members(m_pgid) : group_survivors(m_token);
         if (!now.empty()) {
             m_outcome.left_running = std::move(now);
-        }
-        const int out = m_out.open ? m_out.pipe.native_handle() : -1;
-        const int err = m_err.open ? m_err.pipe.native_handle() : -1;
-        if ((out >= 0 || err >= 0) && !hand_off_output(out, err)) {
-            log::warn("exec: '{}' (pid {}): no drainer for the output of what it left running",
-                      m_cmd.argv[0], m_pgid);
         }
     }
 
@@ -520,6 +519,7 @@ class Session {
     int m_pgid = 0;
     int m_hold_slot = -1; ///< job_control's slot of the group (-1: none)
     Unwatched m_watch;    ///< the time that does not count against timeout and grace
+    Drainer m_drainer;    ///< a step's: reads the pipes once the engine no longer does
     GroupToken m_token;   ///< with attempt_token: names the group and what left it
     std::chrono::milliseconds m_group_poll_interval = k_group_poll_min / 2;
     int m_status = 0;               ///< waitpid status of the leader

@@ -4,6 +4,7 @@
 #include "util/encode.hpp"
 
 #include "util/error.hpp"
+#include "util/files.hpp"
 #include "util/log.hpp"
 #include "util/media_type.hpp"
 #include "util/sha256.hpp"
@@ -227,6 +228,8 @@ struct HttpServer::Impl {
             if (ec) {
                 continue; // EMFILE and the like: the next accept may succeed
             }
+            util::close_on_exec(socket.native_handle()); // Asio's accept(2) does not
+
             bool made_room = false;
             if (connections.load() >= opt.max_connections && !waiting.empty()) {
                 // At the bound: the connection that has waited longest for a request makes
@@ -286,6 +289,7 @@ HttpServer::HttpServer(ServerOptions options, Handler handler, Metrics& metrics)
     tcp::endpoint ep(addr, m->opt.port);
     m->acceptor.open(ep.protocol(), ec);
     if (!ec) {
+        util::close_on_exec(m->acceptor.native_handle()); // Asio's socket(2) does not
         m->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
         m->acceptor.bind(ep, ec);
     }

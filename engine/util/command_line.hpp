@@ -2,8 +2,9 @@
 #pragma once
 
 // The process's own command line (main's argv), kept so that a secret given on it can be wiped
-// from it: /proc/PID/cmdline (what `ps` shows) is read from that memory and is world-readable,
-// and every fork of the engine (the output drainer, docs/actions.md) inherits it.
+// from it: /proc/PID/cmdline (what `ps` shows) is read from that memory and is world-readable.
+// (The output drainer that may outlive the engine is no fork: it executes with a command line of
+// its own, exec/drainer.hpp.)
 
 #include <string_view>
 

@@ -32,6 +32,13 @@ std::string temp_suffix() {
     return std::to_string(::getpid()) + "." + std::to_string(rng() % 1000000000);
 }
 
+void close_on_exec(int fd) {
+    const int flags = fd >= 0 ? ::fcntl(fd, F_GETFD) : -1;
+    if (flags >= 0 && (flags & FD_CLOEXEC) == 0) {
+        ::fcntl(fd, F_SETFD, flags | FD_CLOEXEC);
+    }
+}
+
 void fsync_directory(const fs::path& dir) {
     int fd = ::open(dir.empty() ? "." : dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd >= 0) {

@@ -59,6 +59,12 @@ inline constexpr size_t k_max_config_bytes = size_t{16} << 20;
 /// where the filesystem does not support it.
 void fsync_directory(const fs::path& dir);
 
+/// Marks `fd` close-on-exec, for a descriptor a library opened without it (spdlog's log file,
+/// Asio's sockets): nothing the engine holds may reach a program it executes (the runner also
+/// marks every descriptor in the child, exec/child_io.hpp; this is the engine's own hygiene). No
+/// effect on a descriptor that is not open.
+void close_on_exec(int fd);
+
 /// True when `path` names a regular file the current user may execute.
 bool is_executable_file(const fs::path& path);
 

@@ -2,6 +2,7 @@
 #include "util/http_client.hpp"
 
 #include "util/duration.hpp"
+#include "util/files.hpp"
 #include "util/media_type.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -122,6 +123,36 @@ struct Exchange {
         return e.code().message();
     }
 
+    /// Each address in turn until one connects, as Asio's range connect does — but each socket
+    /// marked close-on-exec before it connects (Asio's socket(2) does not): a program the engine
+    /// starts meanwhile, on another thread, must not inherit the connection. Throws the last
+    /// address's error; a timeout or a cancel ends the tries.
+    asio::awaitable<void> connect(const tcp::resolver::results_type& endpoints) {
+        boost::system::system_error last(asio::error::host_not_found);
+        for (const auto& entry : endpoints) {
+            auto& socket = transport().socket();
+            beast::error_code ec;
+            socket.close(ec);
+            socket.open(entry.endpoint().protocol(), ec);
+            if (ec) {
+                last = boost::system::system_error(ec);
+                continue;
+            }
+            util::close_on_exec(socket.native_handle());
+            try {
+                co_await transport().async_connect(entry.endpoint(), asio::use_awaitable);
+                co_return;
+            } catch (const boost::system::system_error& e) {
+                last = e;
+                if (timed_out || e.code() == beast::error::timeout ||
+                    e.code() == asio::error::operation_aborted) {
+                    break;
+                }
+            }
+        }
+        throw last;
+    }
+
     asio::awaitable<void> run() {
         std::string where = url.host + ":" + std::to_string(url.port);
         if (url.tls) {
@@ -140,7 +171,7 @@ struct Exchange {
         check_deadline();
         response.stage = HttpStage::connect;
         try {
-            co_await transport().async_connect(endpoints, asio::use_awaitable);
+            co_await connect(endpoints);
         } catch (const boost::system::system_error& e) {
             check_deadline();
             throw ExchangeFailure("connect to " + where + ": " + e.code().message(), e.code());

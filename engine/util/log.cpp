@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "util/log.hpp"
 
+#include "util/files.hpp"
+
 #include <cstdio>
 #include <cstdlib>
 #include <spdlog/sinks/rotating_file_sink.h>
@@ -75,8 +77,14 @@ void init(const std::filesystem::path& file, const LogOptions& options) {
             g_target = "journal";
         } else {
             std::filesystem::create_directories(file.parent_path());
+            // spdlog opens the file with fopen(3) "ab" (no close-on-exec), at start and after
+            // each rotation.
+            spdlog::file_event_handlers events;
+            events.after_open = [](const spdlog::filename_t&, std::FILE* f) {
+                util::close_on_exec(::fileno(f));
+            };
             sinks.push_back(std::make_shared<spdlog::sinks::rotating_file_sink_mt>(
-                file.string(), options.max_bytes, options.max_files));
+                file.string(), options.max_bytes, options.max_files, false, events));
             if (options.verbose) {
                 auto err = std::make_shared<spdlog::sinks::stderr_sink_mt>();
                 err->set_level(spdlog::level::debug);
