@@ -6,6 +6,8 @@
 
 #include <re2/re2.h>
 
+#include <optional>
+
 namespace rollback::config::promql {
 
 namespace {
@@ -43,38 +45,47 @@ std::string go_words(RE2::ErrorCode code) {
     }
 }
 
-/// Go's parser refuses \C (any byte) where RE2 accepts it, in a class too; \Q...\E quotes it.
-bool has_any_byte_escape(std::string_view p) {
-    for (std::size_t i = 0; i + 1 < p.size(); ++i) {
-        if (p[i] != '\\') {
-            continue;
-        }
-        if (p[i + 1] == 'C') {
-            return true;
-        }
-        if (p[i + 1] == 'Q') {
-            const std::size_t e = p.find("\\E", i + 2);
-            if (e == std::string_view::npos) {
-                return false;
+/// `p` as RE2 reads Go's syntax, or nullopt when it has \C (any byte: RE2's, refused by Go, in a
+/// class too). Go 1.22 (Prometheus 3) also names a group (?<name>re), which RE2 of Debian 12
+/// knows as (?P<name>re) only: rewritten so. \Q...\E quotes both.
+std::optional<std::string> for_re2(std::string_view p) {
+    std::string out;
+    out.reserve(p.size() + 4);
+    for (std::size_t i = 0; i < p.size(); ++i) {
+        if (p[i] == '\\' && i + 1 < p.size()) {
+            std::size_t stop = i + 2; // the escaped character
+            if (p[i + 1] == 'C') {
+                return std::nullopt;
             }
-            i = e;
+            if (p[i + 1] == 'Q') {
+                const std::size_t e = p.find("\\E", i + 2);
+                stop = e == std::string_view::npos ? p.size() : e + 2;
+            }
+            out.append(p.substr(i, stop - i));
+            i = stop - 1;
+        } else if (p.substr(i, 3) == "(?<" && i + 3 < p.size() && p[i + 3] != '=' &&
+                   p[i + 3] != '!') {
+            out += "(?P<"; // not a lookbehind (?<= (?<!, which Go refuses as RE2 does
+            i += 2;
+        } else {
+            out += p[i];
         }
-        ++i; // the escaped character
     }
-    return false;
+    return out;
 }
 
 } // namespace
 
 RegexReading read_regex(std::string_view pattern) {
     RegexReading r;
-    if (has_any_byte_escape(pattern)) {
+    const auto go = for_re2(pattern);
+    if (!go) {
         r.problem = "error parsing regexp: invalid escape sequence: `\\C`";
         return r;
     }
     RE2::Options options; // UTF-8, Perl classes and \b, ^ and $ at the text's ends: Go's Perl
     options.set_log_errors(false);
-    const RE2 re(re2::StringPiece(pattern.data(), pattern.size()), options);
+    const RE2 re(*go, options);
     if (re.error_code() == RE2::ErrorPatternTooLarge) {
         return r; // RE2's memory budget, not Go's syntax: neither refused nor judged
     }

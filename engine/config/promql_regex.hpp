@@ -2,8 +2,9 @@
 #pragma once
 
 // The regular expressions of PromQL's =~ and !~ matchers, read as Prometheus reads them: Go's
-// regexp syntax (RE2's; Go refuses the one escape RE2 takes beside it, \C), anchored at both
-// ends (^(?:re)$). RE2 is used here only (docs/architecture.md).
+// regexp syntax (RE2's; Go refuses the one escape RE2 takes beside it, \C, and Go 1.22 names a
+// group (?<name>re) too), anchored at both ends (^(?:re)$). RE2 is used here only
+// (docs/architecture.md).
 
 #include <optional>
 #include <string>

@@ -46,12 +46,17 @@ TEST_SUITE("config") {
         CHECK(problem("[\\C]") == "error parsing regexp: invalid escape sequence: `\\C`");
         CHECK(problem("\\Q\\C\\E") == "");
         CHECK(problem("\\\\C") == "");
+        // Lookbehinds are refused by Go as lookaheads are; (?<name>re) is a group (Go 1.22).
+        CHECK(problem("(?<=a)b") ==
+              "error parsing regexp: invalid or unsupported Perl syntax: `(?<`");
+        CHECK(problem("(?<!a)b") ==
+              "error parsing regexp: invalid or unsupported Perl syntax: `(?<`");
     }
 
     TEST_CASE("regexes Prometheus takes") {
-        for (const char* re :
-             {"5..", "5\\d\\d", "127\\.0\\.0\\.1:.*", "(?i)get|post", "(?P<n>a)", "\\pL+",
-              "[[:alpha:]]", "a{1000}", "{", "a{,2}", "x*?", "(?)", "[]a]", "\\Q(\\E", "(?s:.)"}) {
+        for (const char* re : {"5..", "5\\d\\d", "127\\.0\\.0\\.1:.*", "(?i)get|post", "(?P<n>a)",
+                               "\\pL+", "[[:alpha:]]", "a{1000}", "{", "a{,2}", "x*?", "(?)",
+                               "[]a]", "\\Q(\\E", "(?s:.)", "(?<name>a)b", "\\Q(?<\\E"}) {
             CAPTURE(re);
             CHECK(problem(re) == "");
         }
