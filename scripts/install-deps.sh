@@ -11,6 +11,7 @@ packages=(
   libpqxx-dev libpq-dev libspdlog-dev libtomlplusplus-dev doctest-dev libssl-dev
   libhowardhinnant-date-dev libsystemd-dev
   libyaml-cpp-dev  # Ansible YAML inventories (engine/remote/inventory_yaml.cpp)
+  libre2-dev       # PromQL regex matchers, Go's syntax (engine/config/promql_regex.cpp)
   # fuzzing and the sanitizer build (scripts/fuzz.sh, scripts/sanitize.sh)
   clang libclang-rt-14-dev
   # tests and the demo

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "config/promql_syntax.hpp"
 
+#include "config/promql_string.hpp"
+
 #include <algorithm>
 #include <cctype>
 #include <charconv>
@@ -19,6 +21,29 @@ bool ident_char(char c) {
 
 } // namespace
 
+std::optional<double> number_value(std::string_view s) {
+    if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+        if (!std::all_of(s.begin() + 2, s.end(),
+                         [](unsigned char c) { return std::isxdigit(c) != 0; })) {
+            return std::nullopt;
+        }
+        double v = 0; // as Go's ParseFloat reads a hex integer past 64 bits: rounded
+        for (char c : s.substr(2)) {
+            v = v * 16 +
+                static_cast<double>(std::isdigit(static_cast<unsigned char>(c))
+                                        ? c - '0'
+                                        : std::tolower(static_cast<unsigned char>(c)) - 'a' + 10);
+        }
+        return v;
+    }
+    double v = 0;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+    if (ec != std::errc() || end != s.data() + s.size()) {
+        return std::nullopt;
+    }
+    return v;
+}
+
 std::string lower(std::string s) {
     std::transform(s.begin(), s.end(), s.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
@@ -28,17 +53,11 @@ std::string lower(std::string s) {
 namespace {
 
 bool is_number(std::string_view s) {
-    if (s.size() > 2 && s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-        return std::all_of(s.begin() + 2, s.end(),
-                           [](unsigned char c) { return std::isxdigit(c) != 0; });
-    }
-    double v = 0;
-    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    return ec == std::errc() && end == s.data() + s.size();
+    return number_value(s).has_value();
 }
 
-/// 5m, 1h30m, 250ms: one or more number-unit pairs.
-bool is_duration(std::string_view s) {
+/// 5m, 1h30m, 250ms: one or more number-unit pairs (in any order: duration_ms() judges it).
+bool duration_shape(std::string_view s) {
     std::size_t i = 0;
     bool any = false;
     while (i < s.size()) {
@@ -63,6 +82,58 @@ bool is_duration(std::string_view s) {
 
 } // namespace
 
+std::optional<std::uint64_t> duration_ms(std::string_view s, std::string* why) {
+    // model.ParseDuration: ^((\d+)y)?((\d+)w)?((\d+)d)?((\d+)h)?((\d+)m)?((\d+)s)?((\d+)ms)?$,
+    // and at most 2^63-1 nanoseconds (Go's time.Duration) in all.
+    static constexpr std::string_view k_units[] = {"y", "w", "d", "h", "m", "s", "ms"};
+    static constexpr std::uint64_t k_unit_ms[] = {
+        31'536'000'000, 604'800'000, 86'400'000, 3'600'000, 60'000, 1'000, 1};
+    constexpr std::uint64_t k_max_ns = 9'223'372'036'854'775'807ULL;
+    const auto refuse = [&](std::string text) -> std::optional<std::uint64_t> {
+        if (why != nullptr) {
+            *why = std::move(text);
+        }
+        return std::nullopt;
+    };
+    const std::string invalid = "not a valid duration string: \"" + std::string(s) + "\"";
+    std::uint64_t total_ns = 0;
+    std::size_t next_unit = 0;
+    std::size_t i = 0;
+    if (s.empty()) {
+        return refuse(invalid);
+    }
+    while (i < s.size()) {
+        const std::size_t digits = i;
+        while (i < s.size() && std::isdigit(static_cast<unsigned char>(s[i]))) {
+            ++i;
+        }
+        const std::string_view number = s.substr(digits, i - digits);
+        const std::string_view unit = s.substr(i, 2) == "ms" ? s.substr(i, 2) : s.substr(i, 1);
+        i += unit.size();
+        std::size_t u = next_unit;
+        while (u < std::size(k_units) && k_units[u] != unit) {
+            ++u;
+        }
+        if (number.empty() || u == std::size(k_units)) {
+            return refuse(invalid); // no number, no unit, or a unit out of order or repeated
+        }
+        next_unit = u + 1;
+        const std::uint64_t unit_ns = k_unit_ms[u] * 1'000'000;
+        std::uint64_t n = 0;
+        for (char c : number) {
+            if (n > k_max_ns / 10) {
+                return refuse("duration out of range");
+            }
+            n = n * 10 + static_cast<std::uint64_t>(c - '0');
+        }
+        if (n > k_max_ns / unit_ns || total_ns + n * unit_ns > k_max_ns) {
+            return refuse("duration out of range");
+        }
+        total_ns += n * unit_ns;
+    }
+    return total_ns / 1'000'000;
+}
+
 std::vector<Token> lex(std::string_view q) {
     std::vector<Token> out;
     std::size_t i = 0;
@@ -82,18 +153,9 @@ std::vector<Token> lex(std::string_view q) {
         }
         const std::size_t start = i;
         if (c == '"' || c == '\'' || c == '`') {
-            ++i;
-            while (i < n && q[i] != c) {
-                if (c != '`' && q[i] == '\n') {
-                    break;
-                }
-                i += (c != '`' && q[i] == '\\') ? 2 : 1;
-            }
-            if (i >= n || q[i] != c) {
-                throw Problem{"unterminated quoted string", start};
-            }
-            ++i;
-            out.push_back({Tok::string, std::string(q.substr(start, i - start)), start});
+            std::string value = read_string(q, start, i);
+            out.push_back(
+                {Tok::string, std::string(q.substr(start, i - start)), start, std::move(value)});
             continue;
         }
         if (std::isdigit(static_cast<unsigned char>(c)) ||
@@ -109,9 +171,12 @@ std::vector<Token> lex(std::string_view q) {
                 ++i;
             }
             const std::string text(q.substr(start, i - start));
+            std::string why;
             if (is_number(text)) {
                 out.push_back({Tok::number, text, start});
-            } else if (is_duration(text)) {
+            } else if (duration_shape(text) && !duration_ms(text, &why)) {
+                throw Problem{why, start};
+            } else if (duration_shape(text)) {
                 out.push_back({Tok::duration, text, start});
             } else {
                 throw Problem{"bad number or duration syntax: \"" + text + "\"", start};

@@ -8,6 +8,8 @@
 #include "config/promql_type.hpp"
 
 #include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -36,18 +38,27 @@ struct Token {
     Tok kind = Tok::end;
     std::string text;
     std::size_t offset = 0;
+    std::string value{}; ///< a string's value, its escapes read (promql_string.hpp)
 };
 
 struct Problem {
     std::string what;
     std::size_t offset = 0;
+    std::string hint{}; ///< what to write instead, when that is clear
 };
 
-/// Nested deeper than the reader goes (a recursive descent on the stack): the type is left open.
-
 /// The tokens of `query`, ending with Tok::end at its size. Throws Problem for what Prometheus'
-/// lexer refuses too: an unterminated string, a bad number or duration, an unexpected character.
+/// lexer refuses too: a string it refuses (promql_string.hpp), a bad number or duration (units
+/// out of order, past 292 years: model.ParseDuration), an unexpected character.
 std::vector<Token> lex(std::string_view query);
+
+/// The milliseconds of a duration token (5m, 1h30m), as Prometheus' model.ParseDuration reads it;
+/// nullopt when it refuses it (then `why` says so: not a valid duration string, out of range).
+std::optional<std::uint64_t> duration_ms(std::string_view text, std::string* why = nullptr);
+
+/// The value of a number token (1e3, 0x1F, .5), as Prometheus reads it; nullopt when it refuses
+/// it (out of range: 1e400).
+std::optional<double> number_value(std::string_view text);
 
 /// `s` in lower case (PromQL's keywords and aggregations are case-insensitive).
 std::string lower(std::string s);

@@ -6,15 +6,23 @@
 // runs.
 #include "config/promql_type.hpp"
 
+#include "config/promql_binary.hpp"
+#include "config/promql_selector.hpp"
 #include "config/promql_syntax.hpp"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <limits>
+#include <utility>
 #include <vector>
 
 namespace rollback::config {
 
 namespace {
 
+using promql::binary_op;
+using promql::BinaryModifiers;
 using promql::functions;
 using promql::lex;
 using promql::lower;
@@ -28,13 +36,6 @@ using Type = std::optional<PromqlType>;
 /// Nested deeper than the reader goes (a recursive descent on the stack): the type is left open.
 struct TooDeep {};
 constexpr int k_max_depth = 200;
-
-struct BinaryOp {
-    int precedence = 0;
-    bool right = false; ///< right-associative (^)
-    bool set = false;   ///< and, or, unless
-    bool comparison = false;
-};
 
 class Parser {
   public:
@@ -52,6 +53,9 @@ class Parser {
     std::vector<Token> m_t;
     std::size_t m_p = 0;
     int m_depth = 0;
+    /// The next selector is info()'s second argument: label matchers only, which may all
+    /// match "" (Prometheus 3).
+    bool m_label_selectors_only = false;
 
     struct Nested {
         int& depth;
@@ -82,97 +86,35 @@ class Parser {
     }
     static std::string name(Type t) { return t ? std::string(to_string(*t)) : "unknown"; }
 
-    std::optional<BinaryOp> binary_op() const {
-        const Token& t = peek();
-        if (t.kind == Tok::ident) {
-            const std::string w = lower(t.text);
-            if (w == "or") {
-                return BinaryOp{1, false, true, false};
-            }
-            if (w == "and" || w == "unless") {
-                return BinaryOp{2, false, true, false};
-            }
-            if (w == "atan2") {
-                return BinaryOp{5, false, false, false};
-            }
-            return std::nullopt;
-        }
-        if (t.kind != Tok::op) {
-            return std::nullopt;
-        }
-        if (t.text == "==" || t.text == "!=" || t.text == "<=" || t.text == "<" || t.text == ">=" ||
-            t.text == ">") {
-            return BinaryOp{3, false, false, true};
-        }
-        if (t.text == "+" || t.text == "-") {
-            return BinaryOp{4, false, false, false};
-        }
-        if (t.text == "*" || t.text == "/" || t.text == "%") {
-            return BinaryOp{5, false, false, false};
-        }
-        if (t.text == "^") {
-            return BinaryOp{6, true, false, false};
-        }
-        return std::nullopt; // =~ and friends belong in braces
-    }
-
     Type expr(int min_precedence) {
         const Nested nested(m_depth);
         Type lhs = unary();
-        while (auto op = binary_op()) {
+        while (auto op = binary_op(peek())) {
             if (op->precedence < min_precedence) {
                 break;
             }
             const Token op_tok = next();
-            bool with_bool = false;
+            BinaryModifiers m;
             if (keyword("bool")) {
                 next();
-                with_bool = true;
+                m.with_bool = true;
             }
             if (keyword("on") || keyword("ignoring")) {
+                m.on = keyword("on");
                 next();
-                label_list();
+                m.labels = label_list();
                 if (keyword("group_left") || keyword("group_right")) {
                     next();
+                    m.group = true;
                     if (peek().kind == Tok::lparen) {
-                        label_list();
+                        m.include = label_list();
                     }
                 }
             }
             Type rhs = expr(op->right ? op->precedence : op->precedence + 1);
-            lhs = combine(lhs, rhs, *op, with_bool, op_tok);
+            lhs = combine(lhs, rhs, *op, m, op_tok);
         }
         return lhs;
-    }
-
-    static Type combine(Type a, Type b, const BinaryOp& op, bool with_bool, const Token& at) {
-        for (Type t : {a, b}) {
-            if (t && *t != T::scalar && *t != T::instant_vector) {
-                fail("binary expression \"" + at.text +
-                         "\" must contain only scalar and instant vector types, got " + name(t),
-                     at);
-            }
-        }
-        if (op.set) {
-            if ((a && *a != T::instant_vector) || (b && *b != T::instant_vector)) {
-                fail("set operator \"" + at.text + "\" not allowed in binary scalar expression",
-                     at);
-            }
-            return T::instant_vector;
-        }
-        if (with_bool && !op.comparison) {
-            fail("bool modifier can only be used on comparison operators", at);
-        }
-        if (a == T::scalar && b == T::scalar) {
-            if (op.comparison && !with_bool) {
-                fail("comparisons between scalars must use BOOL modifier", at);
-            }
-            return T::scalar;
-        }
-        if (a == T::instant_vector || b == T::instant_vector) {
-            return T::instant_vector;
-        }
-        return std::nullopt;
     }
 
     Type unary() {
@@ -191,70 +133,154 @@ class Parser {
         return postfix();
     }
 
+    /// What offset and @ have set on the selector, range or subquery being read.
+    struct Modifiers {
+        bool offset = false; ///< a non-zero offset (Prometheus 3 lets `offset 0s` be set again)
+        bool at = false;
+        bool at_time = false; ///< @ with a number, not start() or end()
+    };
+
     Type postfix() {
         bool selector = false; // a plain vector selector: the one thing a range [5m] applies to
         Type t = primary(selector);
         bool modifiable = selector; // offset and @ follow a selector, a range or a subquery
+        Modifiers set;
         for (;;) {
             if (peek().kind == Tok::lbracket) {
-                const Token open = next();
-                bool colon = false;
-                while (peek().kind != Tok::rbracket) {
-                    if (peek().kind == Tok::end) {
-                        fail("unclosed left bracket", open);
-                    }
-                    colon = colon || peek().kind == Tok::colon;
-                    next();
-                }
-                next();
-                if (colon) {
-                    if (t && *t != T::instant_vector) {
-                        fail("subquery is only allowed on instant vector, got " + name(t), open);
-                    }
-                } else if (!selector) {
-                    fail("ranges only allowed for vector selectors", open);
-                }
+                const bool subquery = range(t, selector, set);
                 t = T::range_vector;
                 selector = false;
                 modifiable = true;
+                if (subquery) {
+                    set = Modifiers{}; // a range keeps its selector's modifiers
+                }
                 continue;
             }
             const bool offset = keyword("offset");
             if (!offset && peek().kind != Tok::at) {
                 return t;
             }
+            const Token& word = peek();
             if (!modifiable) {
                 fail(std::string(offset ? "offset" : "@") +
                          " modifier must be preceded by an instant vector selector or range "
                          "vector selector or a subquery",
-                     peek());
+                     word);
+            }
+            if (offset && set.offset) {
+                fail("offset may not be set multiple times", word);
+            }
+            if (!offset && set.at) {
+                fail("@ <timestamp> may not be set multiple times", word);
             }
             next();
             if (offset) {
-                modifier_value("offset");
+                set.offset = modifier_value("offset") != 0;
             } else if (keyword("start") || keyword("end")) {
                 next();
                 expect(Tok::lparen, "(");
                 expect(Tok::rparen, ")");
+                set.at = true;
             } else {
-                modifier_value("@");
+                const Token& at = peek();
+                const double ts = modifier_value("@");
+                if (!std::isnan(ts) && !(std::abs(ts) < 9.223372036854775807e18)) {
+                    fail("timestamp out of bounds for @ modifier: " + fixed(ts), at);
+                }
+                set.at = set.at_time = true;
             }
         }
     }
 
+    /// Reads [range] or [range:step] after an expression of type `t`; returns whether it was a
+    /// subquery.
+    bool range(Type t, bool selector, const Modifiers& set) {
+        const Token open = next();
+        std::vector<Token> inside;
+        while (peek().kind != Tok::rbracket) {
+            if (peek().kind == Tok::end) {
+                fail("unclosed left bracket", open);
+            }
+            inside.push_back(next());
+        }
+        const Token close = next();
+        const auto colon = std::find_if(inside.begin(), inside.end(),
+                                        [](const Token& k) { return k.kind == Tok::colon; });
+        if (colon != inside.end()) {
+            if (t && *t != T::instant_vector) {
+                fail("subquery is only allowed on instant vector, got " + name(t), open);
+            }
+        } else if (!selector) {
+            fail("ranges only allowed for vector selectors", open);
+        } else if (set.offset) {
+            fail("no offset modifiers allowed before range", open);
+        } else if (set.at_time) {
+            fail("no @ modifiers allowed before range", open);
+        }
+        durations(inside, close);
+        return colon != inside.end();
+    }
+
+    /// [5m], [5m:], [5m:1m] (numbers of seconds in Prometheus 3): each above 0. Anything else
+    /// inside (Prometheus 3's duration expressions: an operator, a function) is read over.
+    static void durations(const std::vector<Token>& inside, const Token& close) {
+        const auto value = [](const Token& k) {
+            return k.kind == Tok::duration || k.kind == Tok::number;
+        };
+        if (!std::all_of(inside.begin(), inside.end(),
+                         [&](const Token& k) { return value(k) || k.kind == Tok::colon; })) {
+            return;
+        }
+        std::size_t i = 0;
+        const auto at = [&]() -> const Token& { return i < inside.size() ? inside[i] : close; };
+        const auto take_value = [&] {
+            if (!value(at())) {
+                return false;
+            }
+            if (!(literal_value(at()) > 0)) {
+                fail("duration must be greater than 0", at());
+            }
+            ++i;
+            return true;
+        };
+        bool ok = take_value();
+        if (ok && at().kind == Tok::colon) {
+            ++i;
+            take_value();
+        }
+        ok = ok && i == inside.size();
+        if (!ok) {
+            fail("unexpected " + describe(at()) + " in subquery or range", at());
+        }
+    }
+
+    /// The seconds of a number or duration token (durations are checked by the lexer).
+    static double literal_value(const Token& k) {
+        if (k.kind == Tok::duration) {
+            return static_cast<double>(promql::duration_ms(k.text).value_or(0)) / 1000.0;
+        }
+        return promql::number_value(k.text).value_or(0);
+    }
+
+    static std::string fixed(double v) {
+        char text[400];
+        std::snprintf(text, sizeof text, "%f", v);
+        return text;
+    }
+
     /// The duration or time after offset or @: signed, or in parentheses (Prometheus 3's
-    /// duration expressions), read over.
-    void modifier_value(const char* what) {
+    /// duration expressions), read over. Returns its value in seconds (NaN in parentheses).
+    double modifier_value(const char* what) {
+        double sign = 1;
         if (peek().kind == Tok::op && (peek().text == "-" || peek().text == "+")) {
-            next();
+            sign = next().text == "-" ? -1 : 1;
         }
         if (peek().kind == Tok::number || peek().kind == Tok::duration) {
-            next();
-            return;
+            return sign * literal_value(next());
         }
         if (peek().kind == Tok::lparen) {
             skip_parenthesized();
-            return;
+            return std::numeric_limits<double>::quiet_NaN();
         }
         fail(std::string("unexpected ") + describe(peek()) + " after " + what, peek());
     }
@@ -303,7 +329,7 @@ class Parser {
             return inner;
         }
         case Tok::lbrace:
-            matchers();
+            matchers("", t.offset);
             selector = true;
             return T::instant_vector;
         case Tok::ident:
@@ -315,6 +341,13 @@ class Parser {
         if (w == "inf" || w == "nan") {
             next();
             return T::scalar;
+        }
+        // Keywords that are no metric name either (lex.go's keywords less those the grammar's
+        // metric_identifier takes back: sum, by, offset, and, ...).
+        static constexpr std::string_view k_reserved[] = {"on",          "ignoring", "group_left",
+                                                          "group_right", "bool",     "atan2"};
+        if (std::find(std::begin(k_reserved), std::end(k_reserved), w) != std::end(k_reserved)) {
+            fail("unexpected " + describe(t), t);
         }
         static constexpr std::string_view k_aggregations[] = {
             "sum",    "avg",  "count",   "min",      "max",          "group",  "stddev",
@@ -328,20 +361,23 @@ class Parser {
         if (peek(1).kind == Tok::lparen) {
             return call();
         }
-        next(); // a metric name
+        const Token& metric = next();
         if (peek().kind == Tok::lbrace) {
-            matchers();
+            matchers(metric.text, metric.offset);
         }
         selector = true;
         return T::instant_vector;
     }
 
-    void matchers() {
+    /// Reads {...} of the selector named `name` (empty: none) that starts at `start`.
+    void matchers(std::string_view name, std::size_t start) {
         const Token open = next();
+        const bool bypass = std::exchange(m_label_selectors_only, false);
+        std::vector<promql::Matcher> read;
         for (;;) {
             if (peek().kind == Tok::rbrace) {
                 next();
-                return;
+                break;
             }
             if (peek().kind == Tok::end) {
                 fail("unclosed left brace", open);
@@ -350,7 +386,8 @@ class Parser {
                 fail("unexpected " + describe(peek()) + " in label matching, expected label",
                      peek());
             }
-            const bool quoted = next().kind == Tok::string; // Prometheus 3: {"metric.name"}
+            const Token label = next();
+            const bool quoted = label.kind == Tok::string; // Prometheus 3: {"metric.name"}
             const Token& op = peek();
             if (op.kind == Tok::op &&
                 (op.text == "=" || op.text == "!=" || op.text == "=~" || op.text == "!~")) {
@@ -359,11 +396,16 @@ class Parser {
                     fail("unexpected " + describe(peek()) + " in label matching, expected string",
                          peek());
                 }
-                next();
+                const Token& value = next();
+                read.push_back(
+                    {quoted ? label.value : label.text, op.text, value.value, value.offset});
+                promql::check_matcher(read.back());
             } else if (!quoted) {
                 fail("unexpected " + describe(op) +
                          " in label matching, expected label matching operator",
                      op);
+            } else {
+                read.push_back({"__name__", "=", label.value, label.offset});
             }
             if (peek().kind == Tok::comma) {
                 next();
@@ -373,15 +415,19 @@ class Parser {
                      peek());
             }
         }
+        if (!bypass || !name.empty()) {
+            promql::check_selector(name, read, start);
+        }
     }
 
-    void label_list() {
+    std::vector<std::string> label_list() {
         const Token open = peek();
         expect(Tok::lparen, "(");
+        std::vector<std::string> labels;
         for (;;) {
             if (peek().kind == Tok::rparen) {
                 next();
-                return;
+                return labels;
             }
             if (peek().kind == Tok::end) {
                 fail("unclosed left parenthesis", open);
@@ -390,14 +436,17 @@ class Parser {
                 fail("unexpected " + describe(peek()) + " in grouping opts, expected label",
                      peek());
             }
-            next();
+            const Token& label = next();
+            labels.push_back(label.kind == Tok::string ? label.value : label.text);
             if (peek().kind == Tok::comma) {
                 next();
             }
         }
     }
 
-    std::vector<std::pair<Type, Token>> arguments() {
+    /// A call's or an aggregation's arguments; `info`: Prometheus 3's info(), whose second one
+    /// may be a selector of labels that all match "".
+    std::vector<std::pair<Type, Token>> arguments(bool info = false) {
         const Token open = next();
         std::vector<std::pair<Type, Token>> args;
         if (peek().kind == Tok::rparen) {
@@ -406,7 +455,9 @@ class Parser {
         }
         for (;;) {
             const Token first = peek();
+            m_label_selectors_only = info && args.size() == 1 && first.kind == Tok::lbrace;
             args.emplace_back(expr(1), first);
+            m_label_selectors_only = false;
             if (peek().kind == Tok::comma) {
                 next();
                 continue;
@@ -464,7 +515,7 @@ class Parser {
 
     Type call() {
         const Token fn = next();
-        auto args = arguments();
+        auto args = arguments(fn.text == "info");
         const auto& table = functions();
         auto sig = std::find_if(table.begin(), table.end(),
                                 [&](const Signature& s) { return s.name == fn.text; });
@@ -521,6 +572,7 @@ PromqlReading read_promql(std::string_view query) {
         r.type.reset();
         r.problem = e.what;
         r.offset = e.offset;
+        r.hint = e.hint;
     } catch (const TooDeep&) {
         r.type.reset();
     }

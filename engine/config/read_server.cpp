@@ -330,8 +330,9 @@ void check_confirming_query(TomlReader& rd, const AlertCondition& a, const Sourc
                  which + "Prometheus refuses it: " + r.problem + " at byte " +
                      std::to_string(r.offset + 1) +
                      (near.empty() ? std::string(" (its end)") : " (" + util::quoted(near) + ")"),
-                 "try it in Prometheus' expression browser, or: promtool query instant URL "
-                 "'QUERY'");
+                 r.hint.empty() ? "try it in Prometheus' expression browser, or: promtool query "
+                                  "instant URL 'QUERY'"
+                                : r.hint);
     } else if (r.type && *r.type != PromqlType::instant_vector) {
         rd.error(a.confirm->where, subject,
                  which + "it returns a " + std::string(to_string(*r.type)) +

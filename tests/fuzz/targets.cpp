@@ -243,10 +243,14 @@ match = { alertname = "ServiceDown", service = "" }
 }
 
 int run_promql(const uint8_t* data, size_t size) {
-    // An alert's confirming query as validate reads it (config/promql_type.hpp): never throws.
+    // An alert's confirming query as validate reads it (config/promql_type.hpp: strings with
+    // their escapes, regexes through RE2, selectors, modifiers): never throws.
     const auto r = config::read_promql(as_text(data, size));
     if (!r.problem.empty() && r.offset > size) {
         std::abort(); // a problem located outside the query
+    }
+    if (!r.hint.empty() && r.problem.empty()) {
+        std::abort(); // a hint for no problem
     }
     return 0;
 }

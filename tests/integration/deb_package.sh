@@ -28,7 +28,7 @@ timeout 180 cpack -G DEB --config "$build/CPackConfig.cmake" -B "$WORK/pkg" > "$
     { cat "$WORK/cpack.log" >&2; fail "cpack -G DEB"; }
 deb=$(ls "$WORK"/pkg/rollback_*.deb)
 dpkg-deb -f "$deb" Depends > "$WORK/depends"
-for dep in adduser python3 libpq5 libspdlog libtomlplusplus libssl3 libc6; do
+for dep in adduser python3 libpq5 libspdlog libtomlplusplus libssl3 libre2 libc6; do
     contains "$WORK/depends" "$dep"
 done
 # Boost and libpqxx are a dependency when the binary loads them, and none when it was linked from

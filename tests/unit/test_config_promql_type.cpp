@@ -137,6 +137,105 @@ TEST_SUITE("config") {
         CHECK(type_of("timestamp(up # note\n)") == "instant vector");
     }
 
+    // Break-it 42/02: each of these was accepted, and Prometheus refused the query at every
+    // confirmation (the alert stayed no_data). The words are Prometheus'.
+    TEST_CASE("PromQL strings and regexes Prometheus refuses") {
+        CHECK(type_of(R"(max(x{instance=~"127\.0\.0\.1:.*"}))") ==
+              "problem at 20: unknown escape sequence U+002E '.'");
+        CHECK(type_of(R"(x{code=~'5\d\d'})") ==
+              "problem at 10: unknown escape sequence U+0064 'd'");
+        CHECK(type_of(R"(label_join(x, "a", "\.", "b"))") ==
+              "problem at 20: unknown escape sequence U+002E '.'");
+        CHECK(type_of(R"(sum(rate(x{path=~"/api/(v1"}[5m])))") ==
+              "problem at 17: error parsing regexp: missing closing ): `/api/(v1`");
+        CHECK(type_of(R"(x{a!~"a{2,1}"})") ==
+              "problem at 5: error parsing regexp: invalid repeat count: `{2,1}`");
+        CHECK(type_of(R"(x{a=~`(`})") ==
+              "problem at 5: error parsing regexp: missing closing ): `(`");
+        CHECK(type_of("rate(x[2m1h])") == "problem at 7: not a valid duration string: \"2m1h\"");
+        CHECK(type_of("x offset 300y") == "problem at 9: duration out of range");
+    }
+
+    TEST_CASE("PromQL selectors Prometheus refuses") {
+        const std::string none = "vector selector must contain at least one non-empty matcher";
+        CHECK(type_of(R"(sum(rate({job=~".*"}[5m])))") == "problem at 9: " + none);
+        CHECK(type_of(R"({a=""})") == "problem at 0: " + none);
+        CHECK(type_of(R"({a!~".+"})") == "problem at 0: " + none);
+        CHECK(type_of(R"({a=~"x|", b!="y"})") == "problem at 0: " + none);
+        CHECK(type_of("{}") == "problem at 0: " + none);
+        CHECK(type_of(R"(x{__name__="y"})") ==
+              "problem at 0: metric name must not be set twice: \"x\" or \"y\"");
+        CHECK(type_of(R"(1 + x{__name__=~"x.*"})") ==
+              "problem at 4: metric name must not be set twice: \"x\" or \"x.*\"");
+        // One matcher that "" fails is enough; a name is one.
+        for (const std::string q :
+             {R"({a=~".+"})", R"({a!=""})", R"({a="", b="c"})", R"({__name__=~".+"})",
+              R"(x{a=~".*"})", R"(x{a=""})", R"({__name__="x", __name__="y"})",
+              R"({"metric.name"})", R"(info(x, {k8s=~".*"}))"}) {
+            CAPTURE(q);
+            CHECK(type_of(q) != "problem at 0: " + none);
+            CHECK(read_promql(q).problem.empty());
+        }
+    }
+
+    TEST_CASE("PromQL modifiers Prometheus refuses") {
+        CHECK(type_of("x offset 5m offset 1m") ==
+              "problem at 12: offset may not be set multiple times");
+        CHECK(type_of("rate(x[5m] offset 1m offset 2m)") ==
+              "problem at 21: offset may not be set multiple times");
+        CHECK(type_of("x @ 100 @ 200") ==
+              "problem at 8: @ <timestamp> may not be set multiple times");
+        CHECK(type_of("x @ start() @ end()") ==
+              "problem at 12: @ <timestamp> may not be set multiple times");
+        CHECK(type_of("rate(x offset 1m [5m])") ==
+              "problem at 17: no offset modifiers allowed before range");
+        CHECK(type_of("rate(x @ 100 [5m])") ==
+              "problem at 13: no @ modifiers allowed before range");
+        CHECK(type_of("x @ 1e20") ==
+              "problem at 4: timestamp out of bounds for @ modifier: 100000000000000000000.000000");
+        CHECK(type_of("rate(x[0s])") == "problem at 7: duration must be greater than 0");
+        CHECK(type_of("max_over_time(x[5m:0s])") ==
+              "problem at 19: duration must be greater than 0");
+        CHECK(type_of("rate(x[:5m])") == "problem at 7: unexpected \":\" in subquery or range");
+        CHECK(type_of("rate(x[])") == "problem at 7: unexpected \"]\" in subquery or range");
+        // Set once each, in either order; and what Prometheus 3 takes beside Prometheus 2.
+        for (const std::string q :
+             {"x @ 100 offset 1m", "x offset 1m @ 100", "rate(x[5m] @ start())",
+              "max_over_time(x[5m:] offset 1m) + x offset 1m",
+              "max_over_time(rate(x[5m] offset 1m)[10m:1m] offset 2m)", "rate(x @ start() [5m])",
+              "x offset 0s offset 1m", "x offset 5", "rate(x[300])", "rate(x[5m + 1m])"}) {
+            CAPTURE(q);
+            CHECK(read_promql(q).problem.empty());
+        }
+    }
+
+    TEST_CASE("PromQL operator modifiers and keywords Prometheus refuses") {
+        CHECK(type_of("x and on(a) group_left y") ==
+              "problem at 2: no grouping allowed for \"and\" operation");
+        CHECK(type_of("x OR ignoring(a) group_right(b) y") ==
+              "problem at 2: no grouping allowed for \"or\" operation");
+        CHECK(type_of("x and bool y") ==
+              "problem at 2: bool modifier can only be used on comparison operators");
+        CHECK(type_of("x unless bool y") ==
+              "problem at 2: bool modifier can only be used on comparison operators");
+        CHECK(type_of("x + on(a, b) group_left(b) y") ==
+              "problem at 2: label \"b\" must not occur in ON and GROUP clause at once");
+        CHECK(type_of("1 + on(a) x") ==
+              "problem at 2: vector matching only allowed between instant vectors");
+        CHECK(type_of("x == bool ignoring(a) 1") ==
+              "problem at 2: vector matching only allowed between instant vectors");
+        CHECK(type_of("group_left") == "problem at 0: unexpected \"group_left\"");
+        CHECK(type_of("sum(ON)") == "problem at 4: unexpected \"ON\"");
+        CHECK(type_of("atan2") == "problem at 0: unexpected \"atan2\"");
+        for (const std::string q :
+             {"x and on(a) y", "x + ignoring(a) group_left(a) y", "1 + on() x",
+              "x == bool on(a) group_left(b) y", "sum", "offset", "by",
+              "sum by (on, bool, group_left, atan2) (x)", "x{on=\"a\"}"}) {
+            CAPTURE(q);
+            CHECK(type_of(q) == "instant vector");
+        }
+    }
+
     TEST_CASE("PromQL the reader does not know leaves the type open") {
         CHECK(type_of("some_future_function(x)") == "open");
         CHECK(type_of("some_future_function(x) + 1") == "open");
