@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "monitor/monitor.hpp"
 
+#include "monitor/log_state.hpp"
+
 #include "sources/access_log.hpp"
 #include "sources/collect.hpp"
 #include "sources/http_probe.hpp"
@@ -21,52 +23,6 @@ namespace rollback::monitor {
 
 using decision::Sample;
 using std::chrono::duration_cast;
-
-namespace {
-
-int64_t to_ms(SystemTime t) {
-    return duration_cast<util::Millis>(t.time_since_epoch()).count();
-}
-
-} // namespace
-
-/// One followed access log: the tailer, the parser's state and the aggregator's output waiting
-/// for its time.
-struct Monitor::LogState {
-    LogState(const config::SourceConfig& src, int64_t interval_s, int64_t first_s,
-             int64_t first_fed_ms)
-        : tailer(src.path, /*from_start=*/true, /*predecessor_since=*/first_s),
-          format(sources::LogFormat::compile(src.format)),
-          agg(
-              interval_s, [this](Sample s) { ready.push_back(std::move(s)); },
-              src.max_lateness.count() / 1000, sources::RequestAggregator::Clock::caller),
-          cutoff_s(first_s), fed_until_ms(first_fed_ms) {
-        agg.count_from(cutoff_s);
-    }
-
-    sources::LogTailer tailer;
-    sources::LogFormat format;
-    sources::TimeCache cache;
-    sources::RequestAggregator agg;
-    std::deque<Sample> ready;        ///< complete intervals, in time order, not fed yet
-    int64_t cutoff_s;                ///< lines older than this (read at start) are not needed
-    int64_t fed_until_ms;            ///< end of the last interval fed to the Evaluator
-    Monitor::LogCounts counts;       ///< late: counted at feeding (the aggregator's own + ours)
-    uint64_t implausible_logged = 0; ///< the aggregator's implausible() last written to the log
-    uint64_t late_logged = 0;        ///< the late lines last written to the log
-    uint64_t carry_late = 0;         ///< late lines not yet carried by a fed sample
-    /// The current run of ticks whose lines mostly do not match the format: since when (the
-    /// first such tick), its lines and rejected lines, and when it was last logged.
-    std::optional<SystemTime> rejecting_since;
-    uint64_t run_lines = 0, run_rejected = 0;
-    std::optional<SystemTime> rejected_logged_at;
-    std::string first_rejected;    ///< the run's first line that does not match (truncated)
-    bool readable_at_start = true; ///< the first tick read it (else: nothing to warm up on)
-    /// The start of the first interval every line of which this monitor reads as it is written
-    /// (s; INT64_MAX until the file is first read): from there on, an interval without a line
-    /// is one the monitor watched stay quiet.
-    int64_t watched_from_s = INT64_MAX;
-};
 
 Monitor::Monitor(config::Config cfg, decision::BaselineBook baselines)
     : m_cfg(std::move(cfg)), m_eval(m_cfg.conditions, m_cfg.decision, std::move(baselines)) {
@@ -273,10 +229,17 @@ void Monitor::read_access_log(const config::SourceConfig& src, SystemTime now) {
         const int64_t from_ms = now_ms - src.max_lateness.count() - reach(src.name, now).count() -
                                 step_ms - (m_ticked ? 0 : warm_span(now).count());
         const int64_t fed_until = from_ms / step_ms * step_ms;
+        // A renamed log is followed while lines may still come to it in time: an Apache
+        // graceful restart's old children write their last requests there up to max_lateness
+        // late (break-it 44/03) — closed only after max_lateness and an interval without growth.
+        const int64_t tick_ms = std::max<int64_t>(1, m_cfg.interval.count());
+        const int old_idle_polls =
+            static_cast<int>((src.max_lateness.count() + step_ms + tick_ms - 1) / tick_ms) + 1;
         try {
             it = m_logs
-                     .emplace(src.name, std::make_unique<LogState>(src, step_ms / 1000,
-                                                                   from_ms / 1000, fed_until))
+                     .emplace(src.name,
+                              std::make_unique<LogState>(src, step_ms / 1000, from_ms / 1000,
+                                                         fed_until, old_idle_polls))
                      .first;
         } catch (const util::Error& e) { // a log_format that does not compile: a broken check
             ++m_read_errors[src.name];
@@ -289,7 +252,9 @@ void Monitor::read_access_log(const config::SourceConfig& src, SystemTime now) {
     sources::LogEntry entry;
     st.agg.reading_at(now_ms / 1000); // lines dated ahead of this clock are not counted
     const uint64_t lines_before = st.agg.lines(), ahead_before = st.agg.ahead();
+    const uint64_t late_before = st.counts.late + st.agg.late();
     uint64_t read = 0, rejected = 0; // non-empty lines of this tick, and those that do not match
+    int64_t oldest_s = INT64_MAX;    // the oldest date of a line read at this tick
     std::string first_bad;
     auto poll = st.tailer.poll([&](std::string_view line) {
         ++st.counts.lines;
@@ -303,6 +268,7 @@ void Monitor::read_access_log(const config::SourceConfig& src, SystemTime now) {
                 first_bad = std::string(line.substr(0, 120));
             }
         } else {
+            oldest_s = std::min(oldest_s, entry.time_s);
             st.agg.add(entry); // lines before cutoff_s judge the clock only (count_from)
         }
     });
@@ -390,6 +356,8 @@ void Monitor::read_access_log(const config::SourceConfig& src, SystemTime now) {
         st.late_logged = late_now;
     }
     reject_lines(src, st, now, final_ms, read, rejected, first_bad);
+    lagging_lines(src, st, now, final_ms, read - rejected, late_now - late_before,
+                  oldest_s == INT64_MAX ? 0 : now_ms / 1000 - oldest_s);
     const uint64_t ahead = st.agg.ahead() - ahead_before;
     if (ahead > 0 && ahead == st.agg.lines() - lines_before) {
         // Every line read at this tick is dated ahead of this machine's clock by more than a
@@ -410,54 +378,6 @@ void Monitor::read_access_log(const config::SourceConfig& src, SystemTime now) {
                     " s); none is counted — fix the clock (NTP) of this machine or the web "
                     "server"));
     }
-}
-
-void Monitor::reject_lines(const config::SourceConfig& src, LogState& st, SystemTime now,
-                           int64_t final_ms, uint64_t read, uint64_t rejected,
-                           const std::string& first_bad) {
-    // Lines the monitor cannot read are its own failure, never "no requests" (break-it 25/04:
-    // a release that changes the log format while it fails). A tick whose lines mostly do not
-    // match the format (at least half) begins or continues a run; a tick whose lines mostly
-    // match ends it. While it lasts, the source is unavailable (no_data, on_no_data: escalate
-    // by default): the sample is dated just after the final window's end, as a skewed clock's.
-    if (read == 0) {
-        if (!st.rejecting_since) {
-            return;
-        }
-    } else if (rejected * 2 < read) {
-        if (st.rejecting_since) {
-            log::info("source \"{}\": its lines match the format again ({} of {} did not, "
-                      "since {})",
-                      src.name, st.run_rejected, st.run_lines,
-                      util::format_time(*st.rejecting_since));
-        }
-        st.rejecting_since.reset();
-        st.run_lines = st.run_rejected = 0;
-        if (rejected > 0) {
-            log::warn("source \"{}\": {} of {} lines read do not match the format; not counted",
-                      src.name, rejected, read);
-        }
-        return;
-    } else if (!st.rejecting_since) {
-        st.rejecting_since = now;
-        st.first_rejected = first_bad;
-    }
-    st.run_lines += read;
-    st.run_rejected += rejected;
-    const std::string what =
-        std::to_string(st.run_rejected) + " of " + std::to_string(st.run_lines) +
-        " lines do not match the format since " + util::format_time(*st.rejecting_since);
-    if (!st.rejected_logged_at || now - *st.rejected_logged_at >= std::chrono::minutes(1)) {
-        log::warn("source \"{}\": {} (first: {})", src.name, what, util::quoted(st.first_rejected));
-        st.rejected_logged_at = now;
-    }
-    ++m_read_errors[src.name];
-    m_eval.add_sample(
-        src.name,
-        Sample::make_missing(SystemTime(util::Millis(std::max(final_ms, st.fed_until_ms) + 1)),
-                             decision::SampleKind::unavailable,
-                             what + " (first: " + util::quoted(st.first_rejected) +
-                                 "): a changed log_format? the requests are not counted"));
 }
 
 decision::Sample Monitor::observe(const config::SourceConfig& src, exec::ProcessRunner& runner,

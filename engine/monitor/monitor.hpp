@@ -128,6 +128,11 @@ class Monitor {
     void reject_lines(const config::SourceConfig& src, LogState& st, SystemTime now,
                       int64_t final_ms, uint64_t read, uint64_t rejected,
                       const std::string& first_bad);
+    /// The lines of this tick that came later than max_lateness (`late` of `counted`, the
+    /// oldest `age_s` old when read): see log_checks.cpp; an unavailable sample while they are
+    /// at least half.
+    void lagging_lines(const config::SourceConfig& src, LogState& st, SystemTime now,
+                       int64_t final_ms, uint64_t counted, uint64_t late, int64_t age_s);
     static decision::Sample observe(const config::SourceConfig& src, exec::ProcessRunner& runner,
                                     SystemTime now);
 

@@ -12,25 +12,35 @@
 namespace rollback::sources {
 
 LogTailer::LogTailer(std::filesystem::path path, bool from_start,
-                     std::optional<int64_t> predecessor_since)
+                     std::optional<int64_t> predecessor_since, int old_idle_polls)
     : m_path(std::move(path)), m_from_start(from_start),
-      m_predecessor_since(from_start ? predecessor_since : std::nullopt) {}
+      m_predecessor_since(from_start ? predecessor_since : std::nullopt),
+      m_old_idle_polls(std::max(old_idle_polls, k_old_idle_polls)) {}
 
 namespace {
 
-/// logrotate's names for the file rotated from `path`: `<name>.1` and, with `dateext`,
-/// `<name>-<digits>` (the default `-%Y%m%d`, `-%Y%m%d%H`, `-%s`). Compressed ones (`.gz`, ...) do
-/// not match: only the newest rotation stays uncompressed (`delaycompress`).
+/// logrotate's names for a file rotated from `path`: `<name>.1` (`.2`, ... when nothing is
+/// compressed), and with `dateext` `<name>-<date>` whatever its `dateformat` — the default
+/// `-%Y%m%d`, `-%Y-%m-%d`, `-%Y%m%d%H`, `.%Y%m%d`, `-%s` (break-it 44/02: a dashed date was not
+/// one): a separator then digits, dashes, dots and underscores only. A compressed one (`.gz`,
+/// `.xz`, ...) does not match: only the newest rotation stays uncompressed (`delaycompress`).
 bool rotated_name(const std::string& name, const std::string& base) {
     if (name.size() <= base.size() + 1 || name.compare(0, base.size(), base) != 0) {
         return false;
     }
     const std::string_view rest = std::string_view(name).substr(base.size());
-    if (rest == ".1") {
-        return true;
+    if (rest[0] != '.' && rest[0] != '-' && rest[0] != '_') {
+        return false;
     }
-    return rest[0] == '-' &&
-           std::all_of(rest.begin() + 1, rest.end(), [](char c) { return c >= '0' && c <= '9'; });
+    bool digit = false;
+    for (const char c : rest.substr(1)) {
+        if (c >= '0' && c <= '9') {
+            digit = true;
+        } else if (c != '-' && c != '.' && c != '_') {
+            return false;
+        }
+    }
+    return digit;
 }
 
 } // namespace
@@ -76,8 +86,11 @@ void LogTailer::adopt_predecessor(Poll& result) {
         }
         return;
     }
-    m_old = Reader{};
-    m_old.fd = fd;
+    Reader r;
+    r.fd = fd;
+    r.dev = best_dev;
+    r.ino = best_ino;
+    m_old.push_back(std::move(r));
     result.predecessor = best;
     if (!has_cur) {
         // No file at the path yet (rotated without `create`, the server not reopened): the
@@ -87,10 +100,11 @@ void LogTailer::adopt_predecessor(Poll& result) {
 }
 
 LogTailer::~LogTailer() {
-    for (int fd : {m_cur.fd, m_old.fd}) {
-        if (fd >= 0) {
-            ::close(fd);
-        }
+    if (m_cur.fd >= 0) {
+        ::close(m_cur.fd);
+    }
+    for (const Reader& r : m_old) {
+        ::close(r.fd);
     }
 }
 
@@ -156,29 +170,35 @@ uint64_t LogTailer::drain(Reader& r, Poll& result,
 }
 
 void LogTailer::drain_old(Poll& result, const std::function<void(std::string_view)>& on_line) {
-    if (m_old.fd < 0) {
-        return;
-    }
-    if (drain(m_old, result, on_line, false) > 0) {
-        m_old.idle_polls = 0;
-        result.from_old = true;
-    } else if (++m_old.idle_polls >= k_old_idle_polls) {
-        // The server reopened its log long enough ago: nothing more comes to the old file. An
-        // incomplete last line stays incomplete, as a line the server never finished.
-        ::close(m_old.fd);
-        m_old = Reader{};
+    for (auto it = m_old.begin(); it != m_old.end();) {
+        if (drain(*it, result, on_line, false) > 0) {
+            it->idle_polls = 0;
+            result.from_old = true;
+        } else if (++it->idle_polls >= m_old_idle_polls) {
+            // The server reopened its log long enough ago: nothing more comes to the old file.
+            // An incomplete last line stays incomplete, as a line the server never finished.
+            ::close(it->fd);
+            it = m_old.erase(it);
+            continue;
+        }
+        ++it;
     }
 }
 
 void LogTailer::retire(Poll& result, const std::function<void(std::string_view)>& on_line) {
-    if (m_old.fd >= 0) {
-        // A second rotation while the first old file is still open: read it to its end first.
-        drain(m_old, result, on_line, false);
-        ::close(m_old.fd);
+    // Another rotation while earlier renamed files are still followed: a server that never
+    // reopens its log still writes to the first (break-it 44/01: closing it at the second
+    // rotation read a healthy site as dead) — each is closed only once it stays idle.
+    if (m_old.size() >= k_max_old) {
+        drain(m_old.front(), result, on_line, false);
+        ::close(m_old.front().fd);
+        m_old.erase(m_old.begin());
     }
     drain(m_cur, result, on_line, true);
-    m_old = std::move(m_cur);
-    m_old.idle_polls = 0;
+    m_cur.idle_polls = 0;
+    m_cur.dev = m_dev;
+    m_cur.ino = m_ino;
+    m_old.push_back(std::move(m_cur));
     m_cur = Reader{};
     result.rotated = true;
 }
@@ -225,7 +245,7 @@ LogTailer::Poll LogTailer::poll(const std::function<void(std::string_view)>& on_
         }
         // Readable while the followed file, renamed away, is still read by its descriptor (the
         // server writes to it until it reopens); not when the followed file was deleted.
-        if (m_old.fd < 0 || !m_renamed_away) {
+        if (m_old.empty() || !m_renamed_away) {
             result.readable = false;
             result.error = m_path.string() + ": " + std::strerror(err);
         }
@@ -252,11 +272,16 @@ LogTailer::Poll LogTailer::poll(const std::function<void(std::string_view)>& on_
         }
         struct stat fst {};
         ::fstat(m_cur.fd, &fst);
-        if (m_old.fd >= 0 && fst.st_ino == m_ino && fst.st_dev == m_dev) {
-            // The renamed file came back under its name: follow it where it was left.
+        const auto back = std::find_if(m_old.begin(), m_old.end(), [&](const Reader& r) {
+            return r.ino == fst.st_ino && r.dev == fst.st_dev;
+        });
+        if (back != m_old.end()) {
+            // A renamed file came back under its name: follow it where it was left.
             ::close(m_cur.fd);
-            m_cur = std::move(m_old);
-            m_old = Reader{};
+            m_cur = std::move(*back);
+            m_old.erase(back);
+            m_dev = fst.st_dev;
+            m_ino = fst.st_ino;
             m_renamed_away = false;
             drain(m_cur, result, on_line, true);
             return result;

@@ -15,7 +15,9 @@ namespace rollback::sources {
 /// Follows a growing log file like `tail -F`: across rotation (a new file at the path, or none
 /// yet: the renamed old file is still read by its open descriptor — a server writes to it until
 /// it reopens its log — each poll before the new one, until it has grown by nothing for
-/// k_old_idle_polls polls in a row, or another rotation comes; the new file from its start) and
+/// `old_idle_polls` polls in a row (at most k_max_old renamed files are followed: a server that
+/// never reopens writes to the first one through every later rotation); the new file from its
+/// start) and
 /// truncation (logrotate's copytruncate: the file got smaller than what was read, or its first
 /// bytes are no longer the ones read — truncated and written again between two polls: read again
 /// from its start). Only complete lines are delivered, each at most k_max_line bytes: a longer one
@@ -34,8 +36,12 @@ class LogTailer {
     /// `from_start`: read what the file already holds on the first poll; otherwise start at its
     /// end. `predecessor_since` (s since the epoch; with `from_start` only): adopt the
     /// predecessor last modified at or after it.
+    /// `old_idle_polls`: a renamed file is closed after that many polls in a row found nothing
+    /// new in it (at least k_old_idle_polls; a caller that allows lines to come late keeps it
+    /// open for that long).
     explicit LogTailer(std::filesystem::path path, bool from_start = false,
-                       std::optional<int64_t> predecessor_since = std::nullopt);
+                       std::optional<int64_t> predecessor_since = std::nullopt,
+                       int old_idle_polls = k_old_idle_polls);
     ~LogTailer();
     LogTailer(const LogTailer&) = delete;
     LogTailer& operator=(const LogTailer&) = delete;
@@ -52,8 +58,12 @@ class LogTailer {
         std::filesystem::path predecessor;
     };
     static constexpr size_t k_max_line = 64 * 1024;
-    /// A rotated file is closed after this many polls in a row that found nothing new in it.
+    /// A rotated file is closed after at least this many polls in a row that found nothing new
+    /// in it.
     static constexpr int k_old_idle_polls = 3;
+    /// The renamed files followed at once; at another rotation the oldest is read to its end
+    /// and closed.
+    static constexpr size_t k_max_old = 8;
     /// Delivers every complete line appended since the last poll (without the newline).
     Poll poll(const std::function<void(std::string_view)>& on_line);
 
@@ -65,15 +75,17 @@ class LogTailer {
         std::string partial;
         bool skipping = false; ///< inside an overlong line: dropping bytes up to its newline
         int idle_polls = 0;    ///< the rotated file: polls in a row that found nothing new
+        dev_t dev = 0;         ///< the file's identity (a renamed file may come back)
+        ino_t ino = 0;
     };
     /// Delivers the complete lines appended to `r`; returns the bytes read. `head`: keep the
     /// file's first bytes (the followed file, for copytruncate).
     uint64_t drain(Reader& r, Poll& result, const std::function<void(std::string_view)>& on_line,
                    bool head);
-    /// Reads the rotated file (if any) and closes it once it stays idle.
+    /// Reads the rotated files (oldest first) and closes each once it stays idle.
     void drain_old(Poll& result, const std::function<void(std::string_view)>& on_line);
-    /// The followed file was rotated: it becomes the rotated file (a previous one is read to its
-    /// end and closed).
+    /// The followed file was rotated: it becomes the newest rotated file (beyond k_max_old, the
+    /// oldest is read to its end and closed).
     void retire(Poll& result, const std::function<void(std::string_view)>& on_line);
     /// The first poll: opens the predecessor (if any) as the rotated file.
     void adopt_predecessor(Poll& result);
@@ -84,7 +96,9 @@ class LogTailer {
     bool m_from_start;
     bool m_first = true;
     std::optional<int64_t> m_predecessor_since; ///< reset at the first poll
-    Reader m_cur, m_old;
+    Reader m_cur;
+    std::vector<Reader> m_old; ///< renamed files still followed, oldest first
+    int m_old_idle_polls;
     bool m_renamed_away = false; ///< the path is missing: the followed file was renamed (m_old)
     dev_t m_dev = 0;
     ino_t m_ino = 0;

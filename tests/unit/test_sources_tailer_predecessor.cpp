@@ -73,6 +73,13 @@ TEST_SUITE("sources") {
             CHECK(tail.poll(l.sink()).predecessor == dir.path() / "access.log-20261206");
             CHECK(l.got == std::vector<std::string>{"new"});
         }
+        SUBCASE("a dashed dateformat is a dateext name too") {
+            set_mtime(dir.write("access.log-2026-12-06", "dashed\n"), t - 10);
+            LogTailer tail(path, true, t - 3600);
+            Lines l;
+            CHECK(tail.poll(l.sink()).predecessor == dir.path() / "access.log-2026-12-06");
+            CHECK(l.got == std::vector<std::string>{"dashed"});
+        }
         SUBCASE("none written since: nothing adopted") {
             LogTailer tail(path, true, t - 30);
             Lines l;
