@@ -53,10 +53,12 @@ mkdir -p "$WORK/pb"
 cat >"$WORK/pb/timeout.toml" <<'TOML'
 [playbook]
 name = "timeout"
+# (Durations no other test uses: pgrep looks at the whole machine, and unit tests run beside
+# this one start their own `sleep 1000` — seen failing this check under ctest -j2.)
 [[step]]
 id = "hang"
 action = "exec"
-argv = ["sh", "-c", "sleep 1000 & sleep 1001"]
+argv = ["sh", "-c", "sleep 1000.0271 & sleep 1001.0271"]
 timeout = "1s"
 [[finally]]
 id = "after"
@@ -67,7 +69,7 @@ start=$(date +%s)
 expect_rc 1 "$WORK/t.out" -- "$RB" run -p "$WORK/pb/timeout.toml" --yes
 contains "$WORK/t.out" "[hang] timed_out"
 sleep 0.3
-if pgrep -f "sleep 100[01]" >/dev/null; then pgrep -af "sleep 100[01]" >&2; fail "timed-out step left processes behind"; fi
+if pgrep -f "sleep 100[01][.]0271" >/dev/null; then pgrep -af "sleep 100[01][.]0271" >&2; fail "timed-out step left processes behind"; fi
 [ -e "$WORK/pb/finally-ran" ] || fail "finally did not run after failure"
 [ $(( $(date +%s) - start )) -lt 10 ] || fail "timeout took too long"
 pass "timeout kills the whole group (grandchildren included); finally runs after failure"
@@ -146,7 +148,7 @@ name = "sigint"
 [[step]]
 id = "long"
 action = "exec"
-argv = ["sh", "-c", "sleep 1002 & sleep 1003"]
+argv = ["sh", "-c", "sleep 1002.0271 & sleep 1003.0271"]
 timeout = "60s"
 [[step]]
 id = "after"
@@ -160,14 +162,14 @@ TOML
 rm -f "$WORK/pb/cleanup-ran"
 "$RB" run -p "$WORK/pb/sigint.toml" --yes </dev/null >"$WORK/int.out" 2>&1 &
 pid=$!
-for _ in $(seq 50); do pgrep -f "sleep 1003" >/dev/null && break; sleep 0.1; done
+for _ in $(seq 50); do pgrep -f "sleep 1003[.]0271" >/dev/null && break; sleep 0.1; done
 kill -INT $pid
 rc=0; wait $pid || rc=$?
 [ $rc -eq 130 ] || { cat "$WORK/int.out" >&2; fail "SIGINT should exit 130, got $rc"; }
 [ -e "$WORK/pb/cleanup-ran" ] || fail "finally did not run after SIGINT"
 [ ! -e "$WORK/pb/after-ran" ] || fail "steps after the interrupt ran"
 sleep 0.3
-! pgrep -f "sleep 100[23]" >/dev/null || fail "interrupted step left processes"
+! pgrep -f "sleep 100[23][.]0271" >/dev/null || fail "interrupted step left processes"
 contains "$WORK/int.out" "interrupted by SIGINT"
 pass "SIGINT: forwarded, finally runs, exit 130"
 
