@@ -413,6 +413,11 @@ std::string misuse(std::string_view script, const Fed& fed, int depth) {
             if (std::string n = name_use(words, k, fed); !n.empty()) {
                 return n; // builtin eval "$1", command read "$N"
             }
+            if (const size_t s = detail::script_operand(words, k);
+                s != 0 && fed.names_program(words[s])) {
+                return "the script " + std::string(detail::basename_of(words[k])) +
+                       " runs (its program file: the value would choose what runs)";
+            }
             if (words[k].find('$') != std::string::npos && !fed.expands(words[k]) &&
                 std::any_of(words.begin() + static_cast<long>(k), words.end(),
                             [&](const std::string& w) { return fed.expands(w); })) {

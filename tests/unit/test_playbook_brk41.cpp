@@ -6,6 +6,8 @@
 // with a value `x[$(cmd)]` for real): a builtin however it is reached,
 // every array-literal subscript and slice, a bare name in `let`, what bash fills by itself, and
 // command substitutions whose output carries the value although their text does not expand it.
+// Break-it 41/02: a value chose the script an interpreter runs (`["bash", "{{v}}"]`,
+// `["python3", "{{v}}"]`): the script operand of every shell and interpreter is a program file.
 #include "playbook/loader.hpp"
 #include "playbook/variables.hpp"
 
@@ -55,6 +57,32 @@ size_t check_contexts(const std::vector<Context>& contexts) {
         }
     }
     return cases;
+}
+
+/// The diagnostics of a playbook with one exec step whose argv is `argv` (TOML literal strings).
+std::vector<util::Diagnostic> argv_errors(const std::vector<std::string>& argv) {
+    test::TempDir dir;
+    std::map<std::string, std::string> env{{"VV", "/tmp/evil.sh"}};
+    playbook::LoadOptions options;
+    options.environment = &env;
+    std::string list;
+    for (const auto& a : argv) {
+        list += (list.empty() ? "'" : ", '") + a + "'";
+    }
+    const auto p = dir.write("pb.toml", "[vars]\nv = { env = \"VV\" }\n[[step]]\nid = \"s\"\n"
+                                        "action = \"exec\"\nargv = [" +
+                                            list + "]\n");
+    try {
+        playbook::load(p, options);
+    } catch (const util::InvalidInput& e) {
+        return e.diagnostics();
+    }
+    return {};
+}
+
+std::vector<std::string> joined(std::vector<std::string> a, const std::vector<std::string>& b) {
+    a.insert(a.end(), b.begin(), b.end());
+    return a;
 }
 
 /// Scripts read with `N` handed over through env: refused or not.
@@ -346,5 +374,145 @@ TEST_SUITE("playbook") {
               std::string::npos);
         CHECK(d[7].problem.find("a substring offset or length") != std::string::npos);
         CHECK(d[8].problem.find("let (its arguments are arithmetic") != std::string::npos);
+    }
+
+    TEST_CASE("brk41/02: generated — a value is never the script an interpreter runs") {
+        // The first operand after the options of every shell and interpreter the analysis
+        // knows, given no -c/-e/-m: the program file, like awk -f's. Behind every wrapper.
+        const std::vector<std::vector<std::string>> programs{{"bash"},
+                                                             {"sh"},
+                                                             {"dash"},
+                                                             {"zsh"},
+                                                             {"ksh93"},
+                                                             {"busybox", "sh"},
+                                                             {"fish"},
+                                                             {"bash", "-x"},
+                                                             {"bash", "-e", "-o", "pipefail"},
+                                                             {"bash", "--norc", "--"},
+                                                             {"sh", "-"},
+                                                             {"bash", "-O", "extglob"},
+                                                             {"python3"},
+                                                             {"python3", "-u"},
+                                                             {"python3", "-W", "ignore"},
+                                                             {"python3", "-B", "-E"},
+                                                             {"pypy3"},
+                                                             {"python3", "--"},
+                                                             {"perl"},
+                                                             {"perl", "-n"},
+                                                             {"perl", "-x"},
+                                                             {"perl", "-w", "-T"},
+                                                             {"ruby"},
+                                                             {"ruby", "-w"},
+                                                             {"ruby3.1"},
+                                                             {"node"},
+                                                             {"node", "--"},
+                                                             {"node", "--trace-warnings"},
+                                                             {"nodejs"},
+                                                             {"php"},
+                                                             {"php8.2"},
+                                                             {"lua"},
+                                                             {"lua5.4"},
+                                                             {"tclsh"},
+                                                             {"tclsh8.6"},
+                                                             {"wish"},
+                                                             {"pwsh"},
+                                                             {"pwsh", "-NoProfile"},
+                                                             {"Rscript"},
+                                                             {"Rscript", "--vanilla"},
+                                                             {"expect"},
+                                                             {"expect", "-d"}};
+        const std::vector<std::vector<std::string>> fronts{{},
+                                                           {"env"},
+                                                           {"sudo", "-u", "x"},
+                                                           {"timeout", "5"},
+                                                           {"nice", "-n", "5"},
+                                                           {"xargs", "-a", "list"},
+                                                           {"find", ".", "-exec"},
+                                                           {"/usr/bin/env", "-i", "A=1"}};
+        size_t cases = 0;
+        for (const auto& front : fronts) {
+            for (const auto& prog : programs) {
+                for (const std::string file : {"{{v}}", "/srv/scripts/{{v}}", "{{v}}.sh"}) {
+                    const auto argv = joined(joined(front, prog), {file, "arg"});
+                    const auto d = argv_errors(argv);
+                    CAPTURE(front.empty() ? "" : front[0]);
+                    CAPTURE(prog[0]);
+                    CAPTURE(file);
+                    REQUIRE(d.size() == 1);
+                    CHECK(d[0].problem.find("{{v}} is the script ") != std::string::npos);
+                    CHECK(d[0].problem.find("the value would choose what code runs") !=
+                          std::string::npos);
+                    CHECK(d[0].hint.find("name a fixed script") != std::string::npos);
+                    ++cases;
+                }
+                // A fixed script (in a directory a value names, as for argv[0]), the value
+                // as its argument: data.
+                CAPTURE(prog[0]);
+                CHECK(argv_errors(joined(joined(front, prog), {"{{playbook_dir}}/x", "{{v}}"}))
+                          .empty());
+                CHECK(
+                    argv_errors(joined(joined(front, prog), {"/srv/deploy.sh", "{{v}}"})).empty());
+            }
+        }
+        CHECK(cases == fronts.size() * programs.size() * 3);
+        // The message names the interpreter.
+        const auto d = argv_errors({"sudo", "-u", "app", "python3", "-u", "{{v}}"});
+        REQUIRE(d.size() == 1);
+        CHECK(d[0].problem.find("{{v}} is the script python3 runs (its program file)") !=
+              std::string::npos);
+        // No script operand: code from -c/-e, a module, standard input; its arguments are data.
+        for (const auto& argv : std::vector<std::vector<std::string>>{
+                 {"bash", "-s", "{{v}}"},
+                 {"bash", "-c", "echo \"$1\"", "sh", "{{v}}"},
+                 {"python3", "-", "{{v}}"},
+                 {"python3", "-c", "import sys; print(sys.argv[1])", "{{v}}"},
+                 {"python3", "-m", "json.tool", "{{v}}"},
+                 {"perl", "-e", "print @ARGV", "{{v}}"},
+                 {"node", "-e", "console.log(process.argv[1])", "{{v}}"},
+                 {"awk", "-f", "/srv/prog.awk", "{{v}}"},
+                 {"grep", "-r", "bash", "{{v}}"},
+                 {"echo", "bash", "{{v}}"}}) {
+            CAPTURE(argv[0]);
+            CAPTURE(argv[1]);
+            CHECK(argv_errors(argv).empty());
+        }
+    }
+
+    TEST_CASE("brk41/02: the program file of make, gdb and vim, and busybox's applet") {
+        for (const auto& argv :
+             std::vector<std::vector<std::string>>{{"make", "-f", "{{v}}"},
+                                                   {"make", "-f{{v}}", "all"},
+                                                   {"make", "--file={{v}}"},
+                                                   {"make", "--makefile", "{{v}}"},
+                                                   {"make", "-sf", "{{v}}"},
+                                                   {"gdb", "-batch", "-x", "{{v}}"},
+                                                   {"gdb", "-batch", "--command={{v}}"},
+                                                   {"vim", "-u", "{{v}}", "file"},
+                                                   {"vim", "-es", "-U", "{{v}}"},
+                                                   {"busybox", "{{v}}", "arg"}}) {
+            CAPTURE(argv[1]);
+            CHECK(argv_errors(argv).size() == 1);
+        }
+        CHECK(argv_errors({"make", "-C", "/srv/app", "deploy", "RELEASE={{v}}"}).size() == 1);
+        CHECK(argv_errors({"make", "-f", "/srv/Makefile", "-C", "/srv"}).empty());
+        CHECK(argv_errors({"busybox", "sh", "-c", "echo \"$1\"", "sh", "{{v}}"}).empty());
+    }
+
+    TEST_CASE("brk41/02: shell text — a value is never the script a shell or interpreter runs") {
+        check_env({{"bash \"$N\"", true},
+                   {"sh -x \"$N\" arg", true},
+                   {"python3 -u \"$N\"", true},
+                   {"perl -n $N", true},
+                   {"node -- \"${N}\"", true},
+                   {"sudo -u app bash \"$N\"", true},
+                   {"env bash \"$N\"", true},
+                   {"timeout 5 python3 \"/srv/$N\"", true},
+                   {"exec ruby \"$N.rb\"", true},
+                   {"bash \"$D\"/deploy.sh \"$N\"", false},
+                   {"python3 /srv/tool.py \"$N\"", false},
+                   {"bash /srv/x.sh \"$N\"", false},
+                   {"echo bash \"$N\"", false}});
+        CHECK(fed_value_use("python3 -u \"$1\"", {}, true) ==
+              "the script python3 runs (its program file: the value would choose what runs)");
     }
 }
