@@ -35,22 +35,16 @@ struct Region {
     size_t end;   ///< one past its last
 };
 
-/// The command substitutions: `$(...)` (not `$((`, arithmetic) and backquotes outside single
-/// quotes, in the order they open.
+/// The command substitutions: `$(...)` (not `$((`, arithmetic) and backquotes, in the order
+/// they open. Quotes are not followed (one in single quotes or a comment counts too): more is
+/// found than runs, never less.
 std::vector<Region> substitutions(std::string_view t, const std::vector<size_t>& match) {
     std::vector<Region> out;
     size_t tick = std::string_view::npos;
-    bool single = false, dbl = false;
     for (size_t i = 0; i < t.size(); ++i) {
         const char c = t[i];
-        if (c == '\\' && !single) {
+        if (c == '\\') {
             ++i;
-        } else if (c == '\'' && !dbl) {
-            single = !single;
-        } else if (single) {
-            continue;
-        } else if (c == '"') {
-            dbl = !dbl;
         } else if (c == '`') {
             if (tick == std::string_view::npos) {
                 tick = i;
@@ -60,25 +54,138 @@ std::vector<Region> substitutions(std::string_view t, const std::vector<size_t>&
             }
         } else if (c == '$' && i + 2 < t.size() && t[i + 1] == '(' && t[i + 2] != '(') {
             out.push_back({i + 2, std::min(match[i + 1], t.size())});
-            dbl = false; // its text is parsed anew; the quote closes after it
         }
     }
     return out;
 }
 
+/// `t[i]` begins a word in the command position: after the start, `;`, `&`, `|`, `(`, `{`, a
+/// line break or `then`/`do`/`else`/`elif`/`!` (blanks between).
+bool command_start(std::string_view t, size_t i) {
+    while (i > 0 && (t[i - 1] == ' ' || t[i - 1] == '\t')) {
+        --i;
+    }
+    if (i == 0 || std::string_view(";&|({\n").find(t[i - 1]) != std::string_view::npos) {
+        return true;
+    }
+    for (std::string_view k : {"then", "do", "else", "elif", "!"}) {
+        if (i >= k.size() && t.substr(i - k.size(), k.size()) == k &&
+            (i == k.size() || !ident_char(t[i - k.size() - 1]))) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/// The word `w` stands at t[i] on its own.
+bool word(std::string_view t, size_t i, std::string_view w) {
+    return t.substr(i, w.size()) == w && (i == 0 || !ident_char(t[i - 1])) &&
+           (i + w.size() >= t.size() || !ident_char(t[i + w.size()]));
+}
+
+/// The end of the line that ends the here-document whose `<<` is at t[i] (`<<EOF`, `<<-'EOF'`,
+/// `<< "EOF"`): the body is text, not commands.
+size_t heredoc_end(std::string_view t, size_t i) {
+    size_t k = i + 2;
+    const bool tabs = k < t.size() && t[k] == '-';
+    k = std::min(t.find_first_not_of(" \t", k + (tabs ? 1 : 0)), t.size());
+    std::string delimiter;
+    for (; k < t.size() && !std::isspace(static_cast<unsigned char>(t[k])) &&
+           std::string_view(";&|<>()").find(t[k]) == std::string_view::npos;
+         ++k) {
+        if (t[k] != '\'' && t[k] != '"' && t[k] != '\\') {
+            delimiter += t[k];
+        }
+    }
+    for (size_t line = t.find('\n', k); line != std::string_view::npos;
+         line = t.find('\n', line + 1)) {
+        size_t b = line + 1;
+        while (tabs && b < t.size() && t[b] == '\t') {
+            ++b;
+        }
+        const size_t e = std::min(t.find('\n', b), t.size());
+        if (!delimiter.empty() && t.substr(b, e - b) == delimiter) {
+            return e;
+        }
+    }
+    return t.size();
+}
+
 /// Where the script writes a value into something a later command reads — a pipe, a file, a
 /// here-string or here-document, a process substitution `>(...)`, a coprocess: a description,
-/// or empty. Rough (quotes are not followed, a `|` of a case pattern counts) but never misses
-/// one: arithmetic `(( a > b ))`, `[[ a > b ]]`, `${x//|/}`, `||`, `>&2`, `2>&1` and writes
-/// to /dev/null, /dev/stderr or /dev/tty are not writes.
+/// or empty. Rough but never misses one: quotes and comments are followed (a `$(...)` or
+/// backquote inside double quotes is a script of its own), and so are a case statement's patterns
+/// (their `|` is an alternative, as in the hint's `case $N in ''|*[!0-9]*)`), arithmetic `(( a > b
+/// ))`,
+/// `[[ a > b ]]`, `${x//|/}` and here-document bodies; `||`, `>&2`, `2>&1` and writes to
+/// /dev/null, /dev/stderr or /dev/tty are not writes.
 std::string stream_write(std::string_view t, const Fed& fed, const std::vector<size_t>& match) {
+    struct Context {
+        size_t end;         ///< the `)` of a `$(`, or npos for a backquote
+        bool double_quoted; ///< the double quotes it stands in
+    };
+    std::vector<Context> contexts;
+    bool dbl = false;
+    // Each open case statement: 0 before `in`, 1 in a pattern (from `pattern`), 2 in commands.
+    std::vector<int> cases;
+    size_t pattern = 0;
+    // A here-document's body: from the end of the line of its `<<` to the delimiter's line.
+    size_t body = std::string_view::npos, body_end = 0;
     for (size_t i = 0; i < t.size(); ++i) {
         const char c = t[i];
+        if (i == body) {
+            i = body_end;
+            body = std::string_view::npos;
+            continue;
+        }
+        if (!contexts.empty() && contexts.back().end == i && c == ')') {
+            dbl = contexts.back().double_quoted;
+            contexts.pop_back();
+            continue;
+        }
         if (c == '\\') {
             ++i;
+        } else if (c == '`' && !contexts.empty() && contexts.back().end == std::string_view::npos) {
+            dbl = contexts.back().double_quoted;
+            contexts.pop_back();
+        } else if (c == '`' || (t.substr(i, 2) == "$(" && t.substr(i, 3) != "$((")) {
+            contexts.push_back({c == '`' ? std::string_view::npos : match[i + 1], dbl});
+            dbl = false;
+            i += c == '`' ? 0 : 1;
+        } else if (c == '"') {
+            dbl = !dbl;
+        } else if (dbl) {
+            continue; // literal text: `|`, `>`, `'` inside double quotes
         } else if (c == '\'') {
             const size_t e = t.find('\'', i + 1);
             i = e == std::string_view::npos ? t.size() : e;
+        } else if (c == '#' && (i == 0 || std::isspace(static_cast<unsigned char>(t[i - 1])) ||
+                                std::string_view(";&|(").find(t[i - 1]) != t.npos)) {
+            i = std::min(t.find('\n', i), t.size()) - 1; // a comment
+        } else if (!cases.empty() && word(t, i, "esac")) {
+            cases.pop_back();
+            i += 3;
+        } else if (!cases.empty() && cases.back() == 1) {
+            if (c == ')') {
+                cases.back() = 2;
+            } else if (c == ';' || c == '&' || c == '<' || c == '>' ||
+                       (c == '\n' && t.substr(pattern, i - pattern).find_first_not_of(" \t\n(") !=
+                                         std::string_view::npos)) {
+                cases.clear(); // not a pattern after all: read it again as commands
+                i = pattern - 1;
+            }
+        } else if (word(t, i, "case") && command_start(t, i)) {
+            cases.push_back(0);
+            i += 3;
+        } else if (!cases.empty() && cases.back() == 0 && word(t, i, "in")) {
+            cases.back() = 1;
+            pattern = i + 2;
+            ++i;
+        } else if (!cases.empty() && cases.back() == 2 &&
+                   (t.substr(i, 2) == ";;" || t.substr(i, 2) == ";&")) {
+            i += t.substr(i, 3) == ";;&" ? 2 : 1;
+            cases.back() = 1;
+            pattern = i + 1;
         } else if (t.substr(i, 2) == "((" || t.substr(i, 3) == "$((") {
             i = std::min(match[c == '$' ? i + 1 : i], t.size()); // arithmetic
         } else if (t.substr(i, 2) == "[[") {
@@ -97,9 +204,13 @@ std::string stream_write(std::string_view t, const Fed& fed, const std::vector<s
             }
             i += 2;
         } else if (t.substr(i, 2) == "<<") {
-            if (fed.expands(t.substr(i))) {
+            const size_t end = heredoc_end(t, i);
+            if (fed.expands(t.substr(i, end - i))) {
                 return "a here-document";
             }
+            // The rest of its line is read on; the body (after any before it) is skipped.
+            body = std::min(body, std::min(t.find('\n', i), t.size()));
+            body_end = std::max(body_end, end);
             ++i;
         } else if (t.substr(i, 2) == "<>" || t.substr(i, 2) == ">(") {
             return t[i] == '<' ? "a file opened for writing (<>)" : "a process substitution >(...)";
@@ -113,8 +224,8 @@ std::string stream_write(std::string_view t, const Fed& fed, const std::vector<s
                 !target.starts_with("(")) {
                 return "a file (a redirection)";
             }
-            i = k;
-        } else if (t.substr(i, 6) == "coproc" && (i == 0 || !ident_char(t[i - 1]))) {
+            i = k - 1;
+        } else if (word(t, i, "coproc")) {
             return "a coprocess";
         }
     }

@@ -325,6 +325,20 @@ TEST_SUITE("playbook") {
             {"printf %s \"$N\" | { x=$(cat); echo \"$x\"; }", false},
             {"(( 2 > 1 )); [[ a > b ]]; n=$(date +%s); (( n > 0 )); echo \"$N\"", false},
         });
+        // What counts as a write is read with quotes, case patterns and here-document bodies
+        // followed: the hint's own check stays allowed beside a number in arithmetic.
+        check_env({
+            {"case $N in ''|*[!0-9]*) exit 2;; esac; now=$(date +%s); (( now > 0 ))", false},
+            {"case $N in a | b) echo \"$N\";; *) exit 2;; esac; n=$(date +%s); (( n ))", false},
+            {"echo \"a | b > c, it's\" \"$N\"; n=$(date +%s); (( n ))", false},
+            {"cat <<EOF\na | b > c, it's\nEOF\nn=$(date +%s); (( n )); echo \"$N\"", false},
+            {"case $N in a) echo \"$N\" | cat;; esac; x=$(date +%s); (( x ))", true},
+            {"echo case in a; echo \"$N\" | cat; x=$(date +%s); (( x ))", true},
+            {"echo \"it's $N\" | cat; x=$(date +%s); (( x ))", true},
+            {"x=\"$(echo \"$N\" | cat)\"; y=$(date +%s); (( y ))", true},
+            {"f() { echo \"$N\"; }; cat <<EOF\nit's\nEOF\nf | cat; x=$(date +%s); (( x ))", true},
+            {"cat <<'EOF' > f\n$N\nEOF\nx=$(cat f); (( x ))", true},
+        });
         // The message says how the value gets there.
         const std::string m = fed_value_use("x=$(printenv N); (( x ))", {"N"}, false);
         CHECK(m.find("a command substitution prints it: printenv (it prints the environment)") !=
@@ -336,6 +350,24 @@ TEST_SUITE("playbook") {
         CHECK(!fed_value_use("f() { echo \"$1\"; }; x=$(f); (( x ))", {}, true).empty());
         CHECK(!fed_value_use("echo \"$1\" | { x=$(cat); (( x )); }", {}, true).empty());
         CHECK(fed_value_use("x=$(date +%s); (( x )); echo \"$1\"", {}, true).empty());
+    }
+
+    TEST_CASE("brk41/01: a quote in a comment or a here-document hides no command after it") {
+        // The word splitter took the `'` of `# don't` for an opening quote: every command after
+        // it became one quoted word, and nothing there was analysed.
+        check_env({{": # don't\nread x <<< \"$N\"; (( x ))", true},
+                   {"echo hi # it's\n\"$N\"", true},
+                   {"echo hi # say \"hi\nprintf -v x %s \"$N\"; (( x ))", true},
+                   {"cat <<EOF\nit's\nEOF\nread x <<< \"$N\"; (( x ))", true},
+                   {"cat <<'EOF'\n\"quoted\nEOF\nprintf -v x %s \"$N\"; (( x ))", true},
+                   {"cat <<-EOF\n\tit's\n\tEOF\n\"$N\"", true},
+                   {"cat <<A <<B\nit's\nA\n\"\nB\nread x <<< \"$N\"; (( x ))", true},
+                   {"cat <<EOF\n$(printf -v x %s \"$N\"; echo $(( x )))\nEOF", true},
+                   {"echo $(( 1 << 2 ))\n\"$N\"", true},
+                   // A body is text: the value in it is data, and so is a `#` inside a word.
+                   {"cat <<EOF\nthe value: $N, it's fine\nEOF", false},
+                   {"cat <<'EOF'\nrun $N; it's\nEOF\necho done", false},
+                   {"echo \"a#b\" $# ${#N} \"$N\" # it's", false}});
     }
 
     TEST_CASE("brk41/01: the reproduction's eleven steps are each a located error") {
