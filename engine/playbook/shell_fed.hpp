@@ -64,10 +64,12 @@ inline constexpr std::string_view k_output_marker = "ROLLBACK_FED_OUTPUT";
 /// (printenv, env, declare -p, ENVIRON, os.environ, /proc/self/environ, the name of an exported
 /// fed variable), one that calls a function of the script, and all of them when the script
 /// writes a fed value to a pipe, a file, a here-string or here-document. `fed_names`: copies()
-/// of `names`. `why` says why the first one was marked; the script itself when none is.
+/// of `names` in `script`, replaced by those in the marked text when one is marked (copies()
+/// sets `unfollowed` then). `why` says why the first one was marked; the script itself when
+/// none is.
 std::string mark_fed_outputs(std::string_view script, const std::vector<std::string>& names,
-                             bool positional, const std::vector<std::string>& fed_names,
-                             std::string& why);
+                             bool positional, std::vector<std::string>& fed_names,
+                             std::string& unfollowed, std::string& why);
 /// A command substitution in the command position (`$(printf %s "$N") arg`, `` `...` ``,
 /// after `;`, `|`, `then`, `exec`, a wrapper) whose text expands a fed name: a description.
 std::string substitution_command(std::string_view t, const Fed& fed);

@@ -436,8 +436,8 @@ std::string substitution_command(std::string_view t, const Fed& fed) {
 }
 
 std::string mark_fed_outputs(std::string_view script, const std::vector<std::string>& names,
-                             bool positional, const std::vector<std::string>& fed_names,
-                             std::string& why) {
+                             bool positional, std::vector<std::string>& fed_names,
+                             std::string& unfollowed, std::string& why) {
     why.clear();
     const std::vector<size_t> match = paren_match(script);
     if (substitutions(script, match).empty()) {
@@ -446,13 +446,12 @@ std::string mark_fed_outputs(std::string_view script, const std::vector<std::str
     std::vector<std::string> marked_names = names;
     marked_names.emplace_back(k_output_marker);
     std::string text(script);
-    std::vector<size_t> marked; // the begin of each marked substitution
+    std::vector<size_t> marked;               // the begin of each marked substitution
+    std::vector<std::string> all = fed_names; // the copies in `text`
     // Each round follows the copies of what the last one marked (`x=$(printenv N); echo "$x" >
     // f; y=$(cat f)` takes three); after a bounded number every substitution counts (sound).
     constexpr int k_rounds = 4;
     for (int round = 0;; ++round) {
-        const std::vector<std::string> all =
-            round == 0 ? fed_names : copies(text, marked_names, positional);
         auto found = fed_outputs(script, match, all, names, positional);
         if (round == k_rounds) {
             found.clear();
@@ -480,12 +479,15 @@ std::string mark_fed_outputs(std::string_view script, const std::vector<std::str
             from = b;
         }
         text.append(script.substr(from));
+        all = copies(text, marked_names, positional, &unfollowed);
         if (round == k_rounds) {
             break;
         }
     }
     if (marked.empty()) {
         why.clear();
+    } else {
+        fed_names = std::move(all);
     }
     return text;
 }

@@ -515,13 +515,9 @@ std::string fed_value_use(std::string_view script, const std::vector<std::string
     // Command substitutions whose output may hold the value (shell_outputs.cpp) are marked and
     // followed as copies.
     std::string why;
-    const std::string text = detail::mark_fed_outputs(script, names, positional, all, why);
     const std::vector<std::string> plain = all;
-    if (!why.empty()) {
-        std::vector<std::string> marked = names;
-        marked.emplace_back(detail::k_output_marker);
-        all = copies(text, marked, positional, &unfollowed);
-    }
+    const std::string text =
+        detail::mark_fed_outputs(script, names, positional, all, unfollowed, why);
     std::string m = evaluated(text, all, names, positional, !unfollowed.empty());
     if (!m.empty() && (!why.empty() || !unfollowed.empty()) &&
         evaluated(script, plain, names, positional, false).empty()) {
