@@ -34,6 +34,7 @@ struct Grammar {
     bool long_only = false;          ///< gdb, pwsh: `-name` is a long option
     bool ignore_case = false;        ///< pwsh
     bool plus_code = false;          ///< vim +CMD
+    bool runs_script = false;        ///< an interpreter: its first operand is the script it runs
 };
 
 const Grammar* grammar_of(std::string_view prog) {
@@ -45,6 +46,7 @@ const Grammar* grammar_of(std::string_view prog) {
         python.strict_short = "WX";
         python.stop_short = "m";
         python.code_ends_options = true;
+        python.runs_script = true;
         t["python"] = python;
         Grammar perl;
         perl.code_short = "eE";
@@ -52,12 +54,14 @@ const Grammar* grammar_of(std::string_view prog) {
         perl.strict_short = "MmI";
         perl.rest_short = "iFxdDC";
         perl.digit_short = "l0";
+        perl.runs_script = true;
         t["perl"] = perl;
         Grammar ruby;
         ruby.code_short = "e";
         ruby.strict_short = "Ir"; // a library to require, where libraries load from (RUBYOPT)
         ruby.data_short = "CE";
         ruby.rest_short = "iFxTWK0";
+        ruby.runs_script = true;
         t["ruby"] = ruby;
         Grammar node;
         node.code_short = "ep";
@@ -68,24 +72,41 @@ const Grammar* grammar_of(std::string_view prog) {
         node.strict_long = {"require", "import", "loader", "experimental-loader"};
         node.data_long = {"input-type", "env-file", "conditions", "title"};
         node.group_code_next = true;
+        node.runs_script = true;
         t["node"] = node;
         Grammar php;
         php.code_short = "rBRE";
         php.strict_short = "d"; // an ini setting (auto_prepend_file ...) is not data
         php.data_short = "cztS";
         php.file_short = "fF";
+        php.runs_script = true;
         t["php"] = php;
         Grammar lua;
         lua.code_short = "e";
         lua.strict_short = "l"; // a module to require
+        lua.runs_script = true;
         t["lua"] = lua;
-        t["tclsh"] = Grammar{};
+        Grammar tcl;
+        tcl.runs_script = true;
+        t["tclsh"] = tcl;
+        Grammar rscript; // Rscript [--options] [-e EXPR] FILE [ARGS]
+        rscript.code_short = "e";
+        rscript.file_long = {"file"};
+        rscript.runs_script = true;
+        t["Rscript"] = rscript;
+        Grammar expect; // expect [-dinN] [-D N] [-c CMDS] [[-f|-b] FILE] [ARGS]
+        expect.code_short = "c";
+        expect.data_short = "D";
+        expect.file_short = "fb";
+        expect.runs_script = true;
+        t["expect"] = expect;
         Grammar pwsh;
         pwsh.long_only = true;
         pwsh.ignore_case = true;
         pwsh.code_to_end = true;
         pwsh.code_long = {"command", "c", "encodedcommand", "e", "ec", "commandwithargs", "cwa"};
         pwsh.file_long = {"file", "f"};
+        pwsh.runs_script = true; // pwsh FILE: -File is the positional parameter
         pwsh.data_long = {"executionpolicy",
                           "ex",
                           "ep",
@@ -165,16 +186,18 @@ const Grammar* grammar_of(std::string_view prog) {
         Grammar gdb;
         gdb.long_only = true;
         gdb.code_long = {"ex", "iex", "eval-command", "init-eval-command", "eix", "eiex"};
-        gdb.data_long = {"x",       "command", "ix",        "init-command", "p", "pid",
-                         "c",       "core",    "e",         "exec",         "s", "se",
-                         "symbols", "d",       "directory", "cd",           "D", "data-directory",
-                         "tty",     "t",       "i",         "interpreter",  "b", "l"};
+        // -x/--command FILE: gdb commands (`shell`, `python` run code), a program file.
+        gdb.file_long = {"x", "command", "ix", "init-command"};
+        gdb.data_long = {"p",  "pid",     "c", "core",           "e",  "exec",       "s",
+                         "se", "symbols", "d", "directory",      "cd", "D",          "tty",
+                         "t",  "i",       "b", "data-directory", "l",  "interpreter"};
         gdb.stop_long = {"args"};
         gdb.permute = true;
         t["gdb"] = gdb;
         Grammar vim;
         vim.code_short = "c";
-        vim.data_short = "uUiTwWtq";
+        vim.data_short = "iTwWtq";
+        vim.file_short = "uU"; // the vimrc/gvimrc read first: Ex commands, a program file
         vim.rest_short = "SVpoO";
         vim.code_long = {"cmd",
                          "remote",
@@ -194,6 +217,12 @@ const Grammar* grammar_of(std::string_view prog) {
         return t;
     }();
     std::string_view key = prog;
+    // A version after the name (`ruby3.1`, `php8.2`, `node18`, `tclsh8.6`).
+    const size_t end = prog.find_last_not_of("0123456789.-_");
+    const std::string_view base = end == std::string_view::npos ? prog : prog.substr(0, end + 1);
+    if (base != prog && table.count(base) != 0) {
+        key = base;
+    }
     if (prog.starts_with("python") || prog.starts_with("pypy")) {
         key = "python";
     } else if (prog.starts_with("perl")) {
@@ -204,6 +233,8 @@ const Grammar* grammar_of(std::string_view prog) {
         key = "lua";
     } else if (prog == "powershell") {
         key = "pwsh";
+    } else if (prog == "wish" || prog.starts_with("tclsh") || prog == "jimsh") {
+        key = "tclsh";
     } else if (prog == "gawk" || prog == "mawk" || prog == "nawk" || prog == "busybox-awk" ||
                prog == "original-awk") {
         key = "awk";
@@ -440,6 +471,10 @@ bool code_program(const std::vector<std::string>& argv, size_t j, std::string_vi
     if (g->operand_is_program && !out.code_given && !out.file_given && !operands.empty()) {
         found_code(operands.front());
         out.program = operands.front();
+    }
+    if (g->runs_script && !out.code_given && !out.file_given && !operands.empty() &&
+        argv[operands.front()] != "-") {
+        out.script = operands.front();
     }
     return true;
 }

@@ -130,8 +130,14 @@ std::vector<std::string> Loader::sub_argv(const toml::array& arr, Step& s, std::
     // Where a program is named (argv[0], a wrapper's program) and env/sudo's NAME=VALUE
     // operands, read on the text as written: a value there chooses what runs.
     const ProgramSlots slots = program_slots(list);
+    const std::vector<ScriptFile> scripts = script_files(list);
     auto in = [](const std::vector<size_t>& v, size_t i) {
         return std::find(v.begin(), v.end(), i) != v.end();
+    };
+    auto script_of = [&](size_t i) {
+        const auto f = std::find_if(scripts.begin(), scripts.end(),
+                                    [&](const ScriptFile& x) { return x.file == i; });
+        return f == scripts.end() ? std::string() : std::string(list[f->program]);
     };
     std::string reader; // a shell string that runs its input as code: its arguments reach it
     std::vector<std::string> argv;
@@ -154,6 +160,16 @@ std::vector<std::string> Loader::sub_argv(const toml::array& arr, Step& s, std::
                           "position of shell text would",
                       "name a fixed program (a path, or {{playbook_dir}}/bin/tool) and pass "
                       "the value as its argument");
+        } else if (!uses.empty() && roles.role[i] != ArgRole::code && !script_of(i).empty() &&
+                   value_names_program(list[i])) {
+            // break-it 41/02: the file an interpreter runs is its program, as awk -f's is.
+            m_r.error(at, subject,
+                      "key " + q(key) + ": " + first + " is the script " + script_of(i) +
+                          " runs (its program file): the value would choose what code runs, "
+                          "as awk -f " +
+                          first + " would",
+                      "name a fixed script ({{playbook_dir}}/bin/step.sh, /srv/ops/step.py) and "
+                      "pass the value as its argument");
         } else if (!code_name.empty()) {
             m_r.error(at, subject,
                       "key " + q(key) + ": " + first + " is the value of " + code_name +

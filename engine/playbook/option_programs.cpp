@@ -72,20 +72,22 @@ bool tar_like(const std::vector<std::string>& argv, size_t j, bool rsync, Script
 }
 
 /// make: --eval/-E is makefile text, and so is the value of every `VAR=VALUE` operand (a
-/// recursively expanded variable: `$(shell ...)` in it runs where the makefile uses it).
+/// recursively expanded variable: `$(shell ...)` in it runs where the makefile uses it); the
+/// makefile itself (-f/--file/--makefile) is the program (break-it 41/02).
 bool make_syntax(const std::vector<std::string>& argv, size_t j, ScriptArg& out) {
     for (size_t i = j + 1; i < argv.size(); ++i) {
         const std::string& a = argv[i];
-        if (long_code_option(argv, i, "--eval", out)) {
+        if (long_code_option(argv, i, "--eval", out) || long_code_option(argv, i, "--file", out) ||
+            long_code_option(argv, i, "--makefile", out)) {
             continue;
         }
         if (a.starts_with("--")) {
             static const std::vector<std::string_view> with_value{
-                "--directory",  "--file",     "--makefile",   "--include-dir", "--old-file",
-                "--assume-old", "--new-file", "--assume-new", "--what-if"};
+                "--directory", "--include-dir", "--old-file", "--assume-old",
+                "--new-file",  "--assume-new",  "--what-if"};
             i += std::find(with_value.begin(), with_value.end(), a) != with_value.end() ? 1 : 0;
         } else if (is_short_group(a)) {
-            short_group(a, i, "CfIoW", "E", out);
+            short_group(a, i, "CIoW", "Ef", out);
         } else if (a.find('=') != std::string::npos) {
             out.options.push_back(i);
         }

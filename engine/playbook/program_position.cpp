@@ -219,6 +219,10 @@ ProgramSlots program_slots(const std::vector<std::string>& argv) {
     for (size_t p = 0; p < argv.size();) {
         out.programs.push_back(p);
         const std::string_view prog = detail::basename_of(argv[p]);
+        if (prog == "busybox" && p + 1 < argv.size() && !argv[p + 1].starts_with("-")) {
+            ++p; // busybox APPLET ARGS: the applet is the program
+            continue;
+        }
         if (prog == "find" || prog == "exec" || prog == "command" || !detail::is_wrapper(prog)) {
             break; // find -exec: the code role
         }
@@ -227,6 +231,29 @@ ProgramSlots program_slots(const std::vector<std::string>& argv) {
             break; // su USER: the rest goes to a shell (its -s SHELL is a program)
         }
         p = i;
+    }
+    return out;
+}
+
+std::vector<ScriptFile> script_files(const std::vector<std::string>& argv) {
+    // Where a program stands: the slots above, and after find's -exec/-execdir/-ok/-okdir
+    // (with the wrappers after it: `find . -exec sudo -u app bash FILE {} ;`).
+    std::vector<size_t> programs = program_slots(argv).programs;
+    for (size_t i = 0; i + 1 < argv.size(); ++i) {
+        const std::string& a = argv[i];
+        if (a == "-exec" || a == "-execdir" || a == "-ok" || a == "-okdir") {
+            const std::vector<std::string> rest(argv.begin() + static_cast<long>(i) + 1,
+                                                argv.end());
+            for (size_t p : program_slots(rest).programs) {
+                programs.push_back(i + 1 + p);
+            }
+        }
+    }
+    std::vector<ScriptFile> out;
+    for (size_t p : programs) {
+        if (const size_t s = detail::script_operand(argv, p); s != 0) {
+            out.push_back({s, p});
+        }
     }
     return out;
 }

@@ -35,10 +35,15 @@ bool is_shell(std::string_view prog) {
 }
 
 bool is_interpreter(std::string_view prog) {
-    static const std::vector<std::string_view> names{"perl", "ruby",  "node", "nodejs",    "php",
-                                                     "lua",  "tclsh", "pwsh", "powershell"};
+    static const std::vector<std::string_view> names{
+        "perl", "ruby", "node",       "nodejs",  "php",    "lua",  "tclsh",
+        "wish", "pwsh", "powershell", "Rscript", "expect", "jimsh"};
+    // A version after the name (`ruby3.1`, `php8.2`, `tclsh8.6`, `node18`).
+    const size_t end = prog.find_last_not_of("0123456789.-_");
+    const std::string_view base = end == std::string_view::npos ? prog : prog.substr(0, end + 1);
     return prog.starts_with("python") || prog.starts_with("pypy") || prog.starts_with("perl5") ||
-           prog.starts_with("lua5") || std::find(names.begin(), names.end(), prog) != names.end();
+           prog.starts_with("lua5") || std::find(names.begin(), names.end(), prog) != names.end() ||
+           std::find(names.begin(), names.end(), base) != names.end();
 }
 
 size_t shell_script_after(const std::vector<std::string>& argv, size_t j,
@@ -84,6 +89,32 @@ size_t shell_script_after(const std::vector<std::string>& argv, size_t j,
             } else if (a[k] == 'o' || a[k] == 'O') {
                 option(++i); // -o NAME, also at the end of a group (`-eo pipefail`)
             }
+        }
+    }
+    return 0;
+}
+
+size_t script_operand(const std::vector<std::string>& argv, size_t j) {
+    const std::string_view prog = basename_of(argv[j]);
+    if (is_interpreter(prog)) {
+        CodeScan scan;
+        return code_program(argv, j, prog, scan) ? scan.script : 0;
+    }
+    std::vector<size_t> options;
+    if (!is_shell(prog) || shell_script_after(argv, j, &options) != 0) {
+        return 0; // not a shell, or its -c string is the code
+    }
+    // shell_script_after listed every option word and option value before the first operand.
+    for (size_t i = j + 1; i < argv.size(); ++i) {
+        const std::string& a = argv[i];
+        if (std::find(options.begin(), options.end(), i) == options.end()) {
+            return i;
+        }
+        if (a == "--" || a == "-") {
+            return i + 1 < argv.size() ? i + 1 : 0; // no operand: standard input
+        }
+        if (a.size() >= 2 && a[0] == '-' && a[1] != '-' && a.find('s') != std::string::npos) {
+            return 0; // -s: commands from standard input, the operands are its arguments
         }
     }
     return 0;

@@ -16,7 +16,7 @@ namespace rollback::playbook::detail {
 std::string_view basename_of(std::string_view prog);
 /// sh, bash, dash, ksh, zsh, ash, mksh, posh.
 bool is_shell(std::string_view prog);
-/// python*, pypy*, perl*, ruby, node, php, lua*, tclsh, pwsh.
+/// python*, pypy*, perl*, ruby, node, php, lua*, tclsh, wish, pwsh, Rscript, expect.
 bool is_interpreter(std::string_view prog);
 /// Programs that run their arguments as a command after their own options (env, timeout, nice,
 /// sudo, prlimit, setpriv, ...).
@@ -37,6 +37,12 @@ size_t shell_script_after(const std::vector<std::string>& argv, size_t j,
                           std::vector<size_t>* options = nullptr);
 /// The index of the code argument of an interpreter at argv[j] given as an option, or 0.
 size_t interpreter_code(const std::vector<std::string>& argv, size_t j, std::string_view prog);
+/// The script file the shell or interpreter at argv[j] runs: its first operand after the
+/// options when no option gave the code (`bash -x FILE`, `sh -- FILE`, `python3 -u FILE`,
+/// `perl -n FILE`, `node -- FILE`, `pwsh FILE`, `Rscript FILE`); 0 when the code comes from
+/// -c/-e, a module (-m), a program file option (handled as code) or standard input (`-`, `-s`,
+/// no operand), and for any other program.
+size_t script_operand(const std::vector<std::string>& argv, size_t j);
 
 /// What the option grammar of a program that runs code (code_grammar.cpp) says of its
 /// arguments: every element that is code or not provably data.
@@ -46,6 +52,9 @@ struct CodeScan {
     size_t program = 0;       ///< awk/sed/jq: the operand that is the program text
     bool code_given = false;  ///< code came from the command line (-c, -e, the program operand)
     bool file_given = false;  ///< a program file was named (-f FILE)
+    /// An interpreter given no code, no program file and no module: its first operand, the
+    /// script it runs (`python3 -u FILE`, `perl -n FILE`, `node -- FILE`); 0 when none or `-`.
+    size_t script = 0;
 };
 /// What the program at argv[j] itself runs as shell or code among its arguments (not looking
 /// past it as a wrapper). `stops`: the program does not run the element after its options as

@@ -18,9 +18,14 @@ namespace {
 /// `printf %s "$1" | { read n; ... }`): the words the commands are split into keep no
 /// redirection, so every variable they fill counts as fed (sound, not exact: one read from a
 /// file is followed too).
-void read_names(const std::vector<std::string>& words, size_t j, std::vector<std::string>& out) {
+void read_names(const std::vector<std::string>& words, size_t j, std::vector<std::string>& out,
+                std::string& unfollowed) {
     const std::string& b = words[j];
     const bool read = b == "read";
+    if (b == "select") {
+        out.emplace_back("REPLY"); // the line select reads from its input
+        return;
+    }
     if (!read && b != "mapfile" && b != "readarray") {
         return;
     }
@@ -49,6 +54,10 @@ void read_names(const std::vector<std::string>& words, size_t j, std::vector<std
                 0, w.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
                                        "0123456789_")));
             named = true;
+        } else if (w.find('$') != std::string::npos && unfollowed.empty()) {
+            // `read "$@"`, `read -r "$name"`: which variable it fills is not in the text.
+            unfollowed = b + " " + w;
+            named = true;
         }
     }
     if (!named) {
@@ -65,8 +74,9 @@ void read_names(const std::vector<std::string>& words, size_t j, std::vector<std
 /// k_max_passes passes (a chain written backwards takes one per link): past them every variable
 /// the script assigns counts as fed — sound, and the work stays within passes × text.
 std::vector<std::string> copies(std::string_view script, std::vector<std::string> names,
-                                bool positional) {
+                                bool positional, std::string* unfollowed) {
     const auto commands = detail::simple_commands(script);
+    std::string dynamic; // a builtin that fills a variable named by an expansion
     // The closer of each `(` of the text, from one pass (for `x=$(...)`).
     std::vector<size_t> match(script.size(), script.size());
     {
@@ -114,24 +124,28 @@ std::vector<std::string> copies(std::string_view script, std::vector<std::string
         };
         // NAME=$(...), NAME=`...`, ${NAME=...}, ${NAME:=...}: the raw text, as simple_commands
         // splits command substitutions apart.
-        for (size_t i = 1; i + 1 < script.size(); ++i) {
-            if (script[i] != '=' || !ident_char(script[i - 1])) {
+        for (size_t i = 1; i + 2 < script.size(); ++i) {
+            // NAME=, NAME+= (`x+=$(printenv N)`)
+            const size_t name_end = script[i - 1] == '+' ? i - 1 : i;
+            if (script[i] != '=' || name_end == 0 || !ident_char(script[name_end - 1])) {
                 continue;
             }
-            size_t b = i;
+            size_t b = name_end;
             while (b > 0 && ident_char(script[b - 1])) {
                 --b;
             }
+            // The value, quoted or not: `x="$(cmd)"`.
+            const size_t v = script[i + 1] == '"' ? i + 2 : i + 1;
             size_t to = i + 1;
             if (b >= 2 && script.substr(b - 2, 2) == "${") {
                 to = std::min(next_close[i], next_open[i + 2]);
-            } else if (script.substr(i + 1, 2) == "$(") {
-                to = match[i + 2];
-            } else if (script[i + 1] == '`') {
-                to = next_tick[i + 2];
+            } else if (script.substr(v, 2) == "$(") {
+                to = match[v + 1];
+            } else if (v < script.size() && script[v] == '`') {
+                to = next_tick[v + 1];
             }
             if (ident_start(script[b]) && (fed.every || fed_in(i + 1, to))) {
-                add(std::string(script.substr(b, i - b)));
+                add(std::string(script.substr(b, name_end - b)));
             }
         }
         for (size_t i = 2; i + 1 < script.size(); ++i) { // ${NAME:=...}
@@ -147,6 +161,32 @@ std::vector<std::string> copies(std::string_view script, std::vector<std::string
                 add(std::string(script.substr(b, i - b)));
             }
         }
+        // `for NAME in ... $(...)`: the raw text, as simple_commands splits `$(` apart.
+        for (size_t i = script.find("for "); i != std::string_view::npos;
+             i = script.find("for ", i + 1)) {
+            if (i > 0 && ident_char(script[i - 1])) {
+                continue;
+            }
+            size_t b = script.find_first_not_of(" \t", i + 4);
+            size_t e = b;
+            while (e < script.size() && ident_char(script[e])) {
+                ++e;
+            }
+            size_t in = script.find_first_not_of(" \t", e);
+            if (b == std::string_view::npos || e == b || in == std::string_view::npos ||
+                script.substr(in, 3) != "in " ||
+                index.count(std::string(script.substr(b, e - b))) != 0) {
+                continue;
+            }
+            size_t to = in + 3; // the list ends at `;` or a line break outside $(...)
+            while (to < script.size() && script[to] != ';' && script[to] != '\n') {
+                to = script.substr(to, 2) == "$(" ? std::min(match[to + 1], script.size()) : to;
+                ++to;
+            }
+            if (fed.every || fed_in(in, to)) {
+                add(std::string(script.substr(b, e - b)));
+            }
+        }
         for (const auto& words : commands) {
             static const std::vector<std::string_view> declaring{
                 "local", "declare", "typeset", "export", "readonly", "integer", "nameref"};
@@ -155,11 +195,26 @@ std::vector<std::string> copies(std::string_view script, std::vector<std::string
                    std::find(keywords.begin(), keywords.end(), words[j]) != keywords.end()) {
                 ++j;
             }
-            const bool declares = j < words.size() && std::find(declaring.begin(), declaring.end(),
-                                                                words[j]) != declaring.end();
+            // The command itself, past assignment prefixes and `command`/`builtin` (`builtin
+            // read x`, `command printf -v x`, `command declare x=$N`).
+            const size_t c = command_word(words);
+            const std::string none;
+            const std::string& cmd = c < words.size() ? words[c] : none;
+            const bool declares =
+                std::find(declaring.begin(), declaring.end(), cmd) != declaring.end();
             const bool any_fed =
                 fed.every || std::any_of(words.begin() + static_cast<long>(j), words.end(),
                                          [&](const std::string& w) { return fed.expands(w); });
+            if ((cmd == "cd" || cmd == "pushd" || cmd == "popd") && any_fed) {
+                // The directory a value names: the shell's own record of it.
+                add("PWD");
+                add("OLDPWD");
+                add("DIRSTACK");
+            }
+            if (cmd == "getopts" && (positional || any_fed) && c + 1 < words.size()) {
+                add("OPTARG"); // the option's value, from the positional parameters
+                add(words.size() > c + 2 ? words[c + 2] : std::string());
+            }
             for (size_t k = j; k < words.size(); ++k) {
                 const std::string& w = words[k];
                 const size_t eq = w.find('=');
@@ -176,20 +231,21 @@ std::vector<std::string> copies(std::string_view script, std::vector<std::string
                     }
                 }
                 // printf -v NAME FORMAT ARGS: NAME holds what the arguments make.
-                if (words[j] == "printf" && any_fed && k + 1 < words.size() && w == "-v") {
+                if (cmd == "printf" && any_fed && k + 1 < words.size() && w == "-v") {
                     add(words[k + 1]);
-                } else if (words[j] == "printf" && any_fed && w.starts_with("-v") && w.size() > 2) {
+                } else if (cmd == "printf" && any_fed && w.starts_with("-v") && w.size() > 2) {
                     add(w.substr(2));
                 }
+                if (((cmd == "printf" && any_fed && k > c && words[k - 1] == "-v") ||
+                     (declares && any_fed && k > c && !w.starts_with("-"))) &&
+                    w.find('$') != std::string::npos &&
+                    w.find('$') < std::min(w.find('='), w.size()) && dynamic.empty()) {
+                    dynamic = cmd + " " + w; // `printf -v "$name"`, `declare "$name=$N"`
+                }
             }
-            size_t prog = j; // after assignment prefixes (`IFS=. read -r a b`)
-            while (prog < words.size() && words[prog].find('=') != std::string::npos &&
-                   ident_start(words[prog][0])) {
-                ++prog;
-            }
-            if (prog < words.size()) {
+            if (c < words.size()) {
                 std::vector<std::string> read;
-                read_names(words, prog, read);
+                read_names(words, c, read, dynamic);
                 for (auto& r : read) {
                     add(std::move(r));
                 }
@@ -204,6 +260,20 @@ std::vector<std::string> copies(std::string_view script, std::vector<std::string
                 add(words[j + 1]); // `for n; do`: the positional parameters
             }
         }
+        // What bash fills by itself: `$_` (the last argument of the command before), the
+        // groups of `[[ $x =~ (re) ]]`, the positional parameters again in BASH_ARGV.
+        if (fed.every || fed_before[script.size()] > 0) {
+            add("_");
+            if (script.find("=~") != std::string_view::npos) {
+                add("BASH_REMATCH");
+            }
+        }
+        if (positional) {
+            add("BASH_ARGV");
+        }
+    }
+    if (unfollowed != nullptr) {
+        *unfollowed = dynamic;
     }
     return names;
 }
@@ -217,6 +287,10 @@ std::string attributed_copy(std::string_view script, const std::vector<std::stri
         while (j < words.size() && (words[j] == "{" || words[j] == "then" || words[j] == "do")) {
             ++j;
         }
+        if (j >= words.size()) {
+            continue;
+        }
+        j = command_word(words, j); // `command declare -i x`, `builtin local -i x`
         if (j >= words.size()) {
             continue;
         }
@@ -241,6 +315,16 @@ std::string attributed_copy(std::string_view script, const std::vector<std::stri
                                : "a write through the nameref " + name +
                                      " (declare -n: the variable it names is not followed)";
             }
+        }
+    }
+    // bash's own integer variables: an assignment to them is arithmetic, as to `declare -i`.
+    static const std::vector<std::string_view> integers{"OPTIND", "RANDOM", "SRANDOM", "BASHPID",
+                                                        "HISTCMD"};
+    for (const std::string& n : fed_names) {
+        if (std::find(integers.begin(), integers.end(), n) != integers.end()) {
+            return "an assignment to " + n +
+                   ", an integer variable of bash (every assignment is "
+                   "arithmetic)";
         }
     }
     for (const std::string& n : fed_names) {

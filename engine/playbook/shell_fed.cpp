@@ -27,6 +27,55 @@ size_t closing(std::string_view t, size_t open, char o, char c) {
     return t.size();
 }
 
+bool assignment_word(std::string_view w) {
+    const size_t eq = w.find('=');
+    if (eq == std::string_view::npos || eq == 0 || !ident_start(w[0])) {
+        return false;
+    }
+    size_t e = 0;
+    while (e < eq && ident_char(w[e])) {
+        ++e;
+    }
+    return e == eq || w[e] == '[' || (w[e] == '+' && e + 1 == eq);
+}
+
+size_t command_word(const std::vector<std::string>& words, size_t j, bool prefixes) {
+    static const std::vector<std::string_view> keywords{
+        "{", "}", "!", "if", "then", "else", "elif", "do", "while", "until", "time"};
+    while (j < words.size()) {
+        const std::string& w = words[j];
+        if (std::find(keywords.begin(), keywords.end(), w) != keywords.end()) {
+            ++j;
+            while (w == "time" && j < words.size() && (words[j] == "-p" || words[j] == "--")) {
+                ++j;
+            }
+            continue;
+        }
+        if (assignment_word(w) || (prefixes && (w == "noglob" || w == "nocorrect" || w == "-"))) {
+            ++j;
+            continue;
+        }
+        if (!prefixes || (w != "command" && w != "builtin")) {
+            return j;
+        }
+        size_t k = j + 1;
+        bool lookup = false;
+        for (; k < words.size() && words[k].size() >= 2 && words[k][0] == '-'; ++k) {
+            if (words[k] == "--") {
+                ++k;
+                break;
+            }
+            lookup =
+                lookup || (w == "command" && words[k].find_first_of("vV") != std::string::npos);
+        }
+        if (lookup || k >= words.size()) {
+            return j;
+        }
+        j = k;
+    }
+    return words.size();
+}
+
 bool Fed::name(std::string_view n) const {
     if (positional && !n.empty() &&
         (n == "@" || n == "*" || (n != "0" && std::all_of(n.begin(), n.end(), [](char c) {

@@ -126,16 +126,37 @@ std::string arithmetic_use(std::string_view t, const Fed& fed) {
             }
             const size_t end = next(next_test_end, i);
             const std::string_view test = t.substr(i, end == t.npos ? t.npos : end - i);
-            static const std::vector<std::string_view> ops{" -eq ", " -ne ", " -lt ", " -le ",
-                                                           " -gt ", " -ge ", " -v ",  " -R "};
-            const bool evaluates = std::any_of(ops.begin(), ops.end(), [&](std::string_view op) {
-                return test.find(op) != std::string_view::npos;
-            });
+            // An operator between blanks (a space, a tab, a line break).
+            static const std::vector<std::string_view> ops{"-eq", "-ne", "-lt", "-le",
+                                                           "-gt", "-ge", "-v",  "-R"};
+            const auto blank = [](char c) { return c == ' ' || c == '\t' || c == '\n'; };
+            bool evaluates = false;
+            for (size_t o = test.find('-'); o != std::string_view::npos && !evaluates;
+                 o = test.find('-', o + 1)) {
+                evaluates = o > 0 && blank(test[o - 1]) &&
+                            std::any_of(ops.begin(), ops.end(), [&](std::string_view op) {
+                                return test.substr(o, op.size()) == op &&
+                                       o + op.size() < test.size() && blank(test[o + op.size()]);
+                            });
+            }
             if (evaluates && fed.in_arithmetic(test)) {
                 return "[[ ]] with -eq/-ne/-lt/-le/-gt/-ge or -v (its operands are evaluated)";
             }
             // A later [[ before the same ]] tests a part of this text.
             test_clear = end == t.npos ? t.size() : end;
+        } else if (t[i] == '[' && i >= bracket_clear &&
+                   (i == 0 ||
+                    std::string_view(" \t\n(").find(t[i - 1]) != std::string_view::npos) &&
+                   match[i] + 1 < t.size() &&
+                   (t[match[i] + 1] == '=' || t.substr(match[i] + 1, 2) == "+=")) {
+            // An element of a compound assignment, `a=([$N]=x)`, `a+=([N]=x)`, `declare -a
+            // a=([$N]=x)`: an indexed array's subscript (an associative array's key is refused
+            // alike, as in `m[$N]=x`).
+            const size_t end = match[i];
+            if (fed.in_arithmetic(t.substr(i + 1, end - i - 1))) {
+                return "an array subscript in a compound assignment ([index]=value)";
+            }
+            bracket_clear = end;
         } else if (t[i] == '[' && i > 0 && ident_char(t[i - 1])) {
             // An indexed array's subscript: ${a[$N]}, a[$N]=x, ${#a[N]} (a name before it:
             // not `\033[2J`).
@@ -154,9 +175,18 @@ std::string arithmetic_use(std::string_view t, const Fed& fed) {
             return "a zsh glob pattern $~name (a glob qualifier (e:...:) or (+cmd) in the value "
                    "runs code)";
         } else if (t.substr(i, 2) == "${") {
+            // The parameter: a name, a number or a special one, then an array's subscript
+            // (`${a[@]:$N}`, `${a[0]:1:$N}` slice too).
             size_t k = i + 2;
             while (k < t.size() && (ident_char(t[k]) || t[k] == '@' || t[k] == '*')) {
                 ++k;
+            }
+            if (k == i + 2 && k < t.size() && std::string_view("#?$!-").find(t[k]) != t.npos &&
+                k + 1 < t.size() && t[k + 1] == ':') {
+                ++k; // ${#:1}, ${-:0:1}: a special parameter
+            }
+            if (k > i + 2 && k < t.size() && t[k] == '[' && match[k] < t.size()) {
+                k = match[k] + 1;
             }
             if (i >= brace_clear && k + 1 < t.size() && t[k] == ':' &&
                 std::string_view("-=?+").find(t[k + 1]) == std::string_view::npos) {
@@ -199,8 +229,17 @@ std::string name_use(const std::vector<std::string>& words, size_t j, const Fed&
         return std::any_of(words.begin() + static_cast<long>(k), words.end(),
                            [&](const std::string& w) { return fed.expands(w); });
     };
-    if (b == "eval" || b == "let" || b == "unset" || b == "mapfile" || b == "readarray" ||
-        b == "getopts" || b == "source" || b == "." || b == "trap" || b == "alias") {
+    if (b == "let") {
+        // Every argument is an arithmetic expression: a bare name in it is evaluated too.
+        for (size_t k = j + 1; k < words.size(); ++k) {
+            if (fed.in_arithmetic(words[k])) {
+                return "let (its arguments are arithmetic: a name in them is evaluated)";
+            }
+        }
+        return "";
+    }
+    if (b == "eval" || b == "unset" || b == "mapfile" || b == "readarray" || b == "getopts" ||
+        b == "source" || b == "." || b == "trap" || b == "alias") {
         return any_from(j + 1) ? b + " (its arguments are names, arithmetic or code)" : "";
     }
     // Builtins whose arguments become code or a program: compgen/complete -W (each word is
@@ -277,8 +316,16 @@ std::string name_use(const std::vector<std::string>& words, size_t j, const Fed&
 bool runs_next(const std::vector<std::string>& words, size_t j) {
     const std::string_view w = detail::basename_of(words[j]);
     if (w == "command") {
-        return std::none_of(words.begin() + static_cast<long>(j), words.end(),
-                            [](const std::string& a) { return a == "-v" || a == "-V"; });
+        // `command -v NAME` looks a name up; only command's own options say so (`command
+        // test -v "$N"` runs test).
+        for (size_t k = j + 1;
+             k < words.size() && words[k].size() >= 2 && words[k][0] == '-' && words[k] != "--";
+             ++k) {
+            if (words[k].find_first_of("vV") != std::string::npos) {
+                return false;
+            }
+        }
+        return true;
     }
     if (w == "jobs") {
         return j + 1 < words.size() && words[j + 1] == "-x"; // jobs -x COMMAND ARGS
@@ -320,15 +367,16 @@ bool turns_on_glob_subst(const std::vector<std::vector<std::string>>& commands) 
         return out;
     };
     for (const auto& words : commands) {
-        if (words.empty()) {
+        const size_t c = detail::command_word(words); // `builtin setopt ...` too
+        if (c >= words.size()) {
             continue;
         }
-        for (size_t k = 1; k < words.size(); ++k) {
+        for (size_t k = c + 1; k < words.size(); ++k) {
             const std::string w = normal(words[k]);
-            if ((words[0] == "setopt" || words[0] == "set") && w == "globsubst") {
+            if ((words[c] == "setopt" || words[c] == "set") && w == "globsubst") {
                 return true;
             }
-            if (words[0] == "emulate" && (w == "sh" || w == "ksh")) {
+            if (words[c] == "emulate" && (w == "sh" || w == "ksh")) {
                 return true;
             }
         }
@@ -340,19 +388,16 @@ std::string misuse(std::string_view script, const Fed& fed, int depth) {
     if (std::string a = arithmetic_use(script, fed); !a.empty()) {
         return a;
     }
+    if (std::string c = detail::substitution_command(script, fed); !c.empty()) {
+        return c;
+    }
     if (turns_on_glob_subst(detail::simple_commands(script)) && fed.expands(script)) {
         return "zsh's GLOB_SUBST option (setopt globsubst, emulate sh/ksh: an unquoted "
                "expansion is a glob pattern, and a qualifier (e:...:) in the value runs code)";
     }
-    static const std::vector<std::string_view> keywords{
-        "{", "}", "!", "if", "then", "else", "elif", "do", "while", "until", "time"};
     for (const auto& words : detail::simple_commands(script)) {
-        size_t j = 0;
-        while (j < words.size() &&
-               ((words[j].find('=') != std::string::npos && ident_start(words[j][0])) ||
-                std::find(keywords.begin(), keywords.end(), words[j]) != keywords.end())) {
-            ++j;
-        }
+        // Past keywords (`time -p` too) and assignments; the loop below follows the prefixes.
+        const size_t j = detail::command_word(words, 0, false);
         if (std::string c = code_name_assignment(words, fed); !c.empty()) {
             return c;
         }
@@ -367,6 +412,11 @@ std::string misuse(std::string_view script, const Fed& fed, int depth) {
             }
             if (std::string n = name_use(words, k, fed); !n.empty()) {
                 return n; // builtin eval "$1", command read "$N"
+            }
+            if (const size_t s = detail::script_operand(words, k);
+                s != 0 && fed.names_program(words[s])) {
+                return "the script " + std::string(detail::basename_of(words[k])) +
+                       " runs (its program file: the value would choose what runs)";
             }
             if (words[k].find('$') != std::string::npos && !fed.expands(words[k]) &&
                 std::any_of(words.begin() + static_cast<long>(k), words.end(),
@@ -423,31 +473,60 @@ std::string misuse(std::string_view script, const Fed& fed, int depth) {
 using detail::attributed_copy;
 using detail::copies;
 
+namespace {
+
+/// misuse() and attributed_copy() of `text` with the fed names `all` (`every`: any name).
+std::string evaluated(std::string_view text, const std::vector<std::string>& all,
+                      const std::vector<std::string>& names, bool positional, bool every) {
+    const std::unordered_set<std::string> index(all.begin(), all.end());
+    if (std::string m = misuse(text, Fed{all, positional, &index, every}, 0); !m.empty()) {
+        return m;
+    }
+    return attributed_copy(text, all, names);
+}
+
+} // namespace
+
 std::string fed_value_use(std::string_view script, const std::vector<std::string>& names,
                           bool positional) {
     if (names.empty() && !positional) {
         return "";
     }
+    std::string unfollowed; // a builtin filling a variable named by an expansion
+    std::vector<std::string> all;
     // A function's arguments and `set -- "$N"` make the positional parameters copies too.
     if (!positional && !names.empty()) {
-        const std::vector<std::string> copied = copies(script, names, false);
-        const std::unordered_set<std::string> index(copied.begin(), copied.end());
-        const Fed fed{copied, false, &index};
+        all = copies(script, names, false, &unfollowed);
+        const std::unordered_set<std::string> index(all.begin(), all.end());
+        const Fed fed{all, false, &index};
         const bool defines_function = script.find("()") != std::string_view::npos ||
                                       script.find("function ") != std::string_view::npos;
         for (const auto& words : detail::simple_commands(script)) {
-            const bool sets = !words.empty() && words[0] == "set";
+            const size_t c = detail::command_word(words);
+            const bool sets = c < words.size() && words[c] == "set";
             const bool fed_word = std::any_of(words.begin() + (words.empty() ? 0 : 1), words.end(),
                                               [&](const std::string& w) { return fed.expands(w); });
             positional = positional || (fed_word && (sets || defines_function));
         }
     }
-    const std::vector<std::string> all = copies(script, names, positional);
-    const std::unordered_set<std::string> index(all.begin(), all.end());
-    if (std::string m = misuse(script, Fed{all, positional, &index}, 0); !m.empty()) {
-        return m;
+    if (all.empty() || positional) {
+        all = copies(script, names, positional, &unfollowed);
     }
-    if (std::string m = attributed_copy(script, all, names); !m.empty()) {
+    // Command substitutions whose output may hold the value (shell_outputs.cpp) are marked and
+    // followed as copies.
+    std::string why;
+    const std::vector<std::string> plain = all;
+    const std::string text =
+        detail::mark_fed_outputs(script, names, positional, all, unfollowed, why);
+    std::string m = evaluated(text, all, names, positional, !unfollowed.empty());
+    if (!m.empty() && (!why.empty() || !unfollowed.empty()) &&
+        evaluated(script, plain, names, positional, false).empty()) {
+        // Found only by what the text does not show: say how the value gets there.
+        m += why.empty() ? "; every variable counts as holding the value, since " + unfollowed +
+                               " fills a variable the script does not name"
+                         : "; the value gets there as " + why;
+    }
+    if (!m.empty()) {
         return m;
     }
     if (!names.empty()) {

@@ -116,6 +116,16 @@ struct ProgramSlots {
 };
 ProgramSlots program_slots(const std::vector<std::string>& argv);
 
+/// The script file a shell or an interpreter runs (`bash FILE`, `python3 -u FILE`, `perl -n
+/// FILE`: the first operand when no -c/-e/-m gave the code), for each program program_slots
+/// finds (argv[0], after wrappers: `env bash FILE`, `sudo -u app python3 FILE`) and the
+/// program after find's -exec: `file` the operand, `program` the interpreter's index.
+struct ScriptFile {
+    size_t file;
+    size_t program;
+};
+std::vector<ScriptFile> script_files(const std::vector<std::string>& argv);
+
 /// The program in a shell script that runs what it reads (its standard input, a here-string, a
 /// process substitution, /dev/stdin) as code — `| sh`, `| bash -s`, `bash <<<`, `python3 -`,
 /// `source /dev/stdin`, `| psql`, `| xargs sh -c`, `ssh HOST` without a command, `at` — or

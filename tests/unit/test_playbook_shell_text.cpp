@@ -145,7 +145,8 @@ TEST_SUITE("playbook") {
               {{"-iex", "X"}, ArgRole::code},
               {{"--init-eval-command=X"}, ArgRole::code},
               {{"-q", "prog", "-ex", "X"}, ArgRole::code},
-              {{"-x", "X"}, ArgRole::data},
+              {{"-x", "X"}, ArgRole::code}, // brk41/02: a command file, the program
+              {{"--command=X"}, ArgRole::code},
               {{"-p", "X"}, ArgRole::data},
               {{"--args", "prog", "-ex", "X"}, ArgRole::data},
               {{"-q", "X"}, ArgRole::data}}},
