@@ -134,7 +134,7 @@ void Execution::lifecycle(std::string_view event, const playbook::Step* step,
     // first check and the spawn cannot let the hook's program start (break-it 38/04).
     auto check_fence = [this] {
         std::lock_guard lock(m_record_mutex);
-        m_writer->check_fence();
+        m_writer->check_fence("a hook");
     };
     HookRunner held(m_runner, check_fence);
     auto ctx = context(step ? *step : m_no_step, held);
