@@ -4,6 +4,7 @@
 #include "actions/hooks.hpp"
 #include "orchestrator/hook_runner.hpp"
 #include "orchestrator/step_runner.hpp"
+#include "orchestrator/step_sessions.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
 #include "util/secrets.hpp"
@@ -110,6 +111,12 @@ actions::Context Execution::context(const playbook::Step& step, exec::ProcessRun
     ctx.notify = [this, at_step](std::string_view event, std::string_view status,
                                  const boost::json::object& extra) {
         lifecycle(event, at_step, status, extra);
+    };
+    // An effect inside the step that no record announces (a COMMIT, a further request) is
+    // made only after this check: a holder deposed meanwhile makes none (break-it 43 F5, F6).
+    ctx.fence = [this](const std::string& before) {
+        std::lock_guard lock(m_record_mutex);
+        m_writer->check_fence(before);
     };
     ctx.stage = [this, id](const std::string& stage, const boost::json::object& facts) {
         record(journal::StepProgress{id, stage, facts});
@@ -221,7 +228,9 @@ actions::Result Execution::run_step(const playbook::Step& step, int first_attemp
         } else if (!step.hosts.empty()) {
             result = run_on_hosts(step, attempt);
         } else {
-            result = action->run(context(step, step_runner));
+            actions::Context ctx = context(step, step_runner);
+            ctx.session_name = step_session_name(m_run_id, step.id, attempt);
+            result = action->run(ctx);
         }
         status = result.status;
         last = result;
