@@ -14,8 +14,9 @@ PG_PORT=54381
 source "$(dirname "$0")/../support/pg_shared.sh"
 
 run_gen() { q "SELECT generation FROM $1.lease WHERE name = 'run' AND held AND expires_at > clock_timestamp()" 2>/dev/null; }
-# taken_over SCHEMA GEN: the run lock is held under a generation greater than GEN.
-taken_over() { local g; g=$(run_gen "$1"); [ -n "$g" ] && [ "$g" -gt "$2" ]; }
+# taken_over SCHEMA GEN: the run lock was taken since generation GEN (held now or not: a resume
+# that stops at once for a person holds it for milliseconds).
+taken_over() { local g; g=$(q "SELECT generation FROM $1.lease WHERE name = 'run'" 2>/dev/null); [ -n "$g" ] && [ "$g" -gt "$2" ]; }
 journal_count() { q "SELECT count(*) FROM $1.journal WHERE $2"; }
 
 # --- F5: an open transaction of the paused leader --------------------------------------------
