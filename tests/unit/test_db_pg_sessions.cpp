@@ -51,7 +51,7 @@ std::string unique(const std::string& what) {
 
 TEST_SUITE("db") {
     TEST_CASE(
-        "step sessions: the statements commit past the fence, in a session of the attempt's name") {
+        "step sessions: the statements commit past the fence in a session of the attempt's name") {
         Table t("rbtest_sessions_commit");
         const std::string name = unique("commit");
         int asked = 0;
