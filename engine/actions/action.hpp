@@ -8,9 +8,11 @@
 #include "journal/records.hpp"
 #include "playbook/model.hpp"
 #include "state/store.hpp"
+#include "util/duration.hpp"
 #include "util/error.hpp"
 
 #include <boost/json/object.hpp>
+#include <cstdint>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -51,6 +53,41 @@ struct Context {
     /// The host the step runs on (`hosts`): `runner` runs its programs there and paths are the
     /// host's. Empty: the engine's own machine.
     std::string host = {};
+    /// The application_name every database session of this attempt carries (docs/actions.md
+    /// "Step sessions"): a resume ends the sessions of an interrupted attempt by it. Empty
+    /// outside a step's attempt (preflight, probe, rehearse): "rollback".
+    std::string session_name = {};
+    /// The run lock's fence for an effect inside the step that no journal record announces (a
+    /// COMMIT, a further request of `attempts`): called right before it, with what it is for
+    /// ("attempt 3 of step \"drain\""); throws util::Error (exit 7) when this process lost the
+    /// run lock, and then the step does nothing more. Empty: nothing to check.
+    std::function<void(const std::string& before)> fence = nullptr;
+};
+
+/// ctx.fence(before) when the context has one.
+inline void check_fence(const Context& ctx, const std::string& before) {
+    if (ctx.fence) {
+        ctx.fence(before);
+    }
+}
+
+/// A database session of an interrupted attempt, as Action::end_sessions found it.
+struct Session {
+    int pid = 0; ///< the server's backend pid
+    std::string name;
+    std::string database;
+    std::string user;
+    std::string state; ///< "active", "idle in transaction", ... ("" when not shown)
+};
+
+/// What Action::end_sessions found and did on the step's server.
+struct SessionSweep {
+    std::string server;             ///< where it looked (the DSN, masked)
+    std::vector<Session> found;     ///< carrying one of the names, at any look
+    std::vector<Session> remaining; ///< still there after pg_terminate_backend and the wait
+    std::string refused;            ///< why the server refused to end one (no privilege)
+    std::string error;              ///< the server could not be looked at: nothing was done
+    std::int64_t waited_ms = 0;
 };
 
 /// Where a revert happens, as the bad-release records name it: `path`, prefixed with
@@ -139,6 +176,13 @@ class Action {
     /// Looks (read-only) at what an interrupted run of the step left. Never throws: a failure
     /// to look is Verdict::unknown with the reason.
     virtual ProbeAnswer probe(const Context& ctx) const = 0;
+    /// Whether the kind's attempts hold database sessions (Context::session_name).
+    virtual bool holds_sessions() const = 0;
+    /// Ends the sessions named one of `names` (an interrupted attempt's) on the step's server
+    /// and waits up to `wait` for them to be gone. Never throws. A kind holding none: nothing.
+    virtual SessionSweep end_sessions(const playbook::Playbook& pb, const playbook::Step& step,
+                                      const std::vector<std::string>& names,
+                                      util::Millis wait) const = 0;
 };
 
 /// Parses `step` with its action (Action::parse) and, when it parsed without a problem, keeps

@@ -238,6 +238,15 @@ struct Http {
         int attempt = 0;
         while (true) {
             ++attempt;
+            if (attempt > 1) {
+                // Each request is an effect of its own (a POST is not idempotent): it is sent
+                // only while this process still holds the run lock, as a step starts (break-it
+                // 43 F6). The first one follows the step_started record, fenced itself.
+                check_fence(ctx, "attempt " + std::to_string(attempt) + " of " +
+                                     std::to_string(h.attempts) + " of step " +
+                                     util::quoted(ctx.step.id) + " (" + h.request.method + " " +
+                                     util::mask_secrets(h.request.url) + ")");
+            }
             util::HttpRequest req = h.request;
             req.timeout =
                 std::min(h.request_timeout.value_or(util::Millis(std::chrono::seconds(10))),

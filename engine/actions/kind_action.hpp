@@ -16,6 +16,8 @@
 //       static Result run(const Context&, const Params&);
 //       static ProbeAnswer probe(const Context&, const Params&);  // optional
 //       static Result result_of_exit(const exec::Outcome&);       // optional (Action's)
+//       static SessionSweep end_sessions(const Params&, const std::vector<std::string>& names,
+//                                        util::Millis wait);        // optional: holds sessions
 //   };
 //
 // parse is the only reader of the raw keys (Step::params); the loader keeps its struct in
@@ -101,6 +103,29 @@ class KindAction final : public Action {
             }
             return Kind::probe(ctx, *t.params);
         } else {
+            return {};
+        }
+    }
+
+    bool holds_sessions() const override {
+        return requires {
+            &Kind::end_sessions;
+        };
+    }
+
+    SessionSweep end_sessions(const playbook::Playbook& pb, const playbook::Step& step,
+                              const std::vector<std::string>& names,
+                              util::Millis wait) const override {
+        if constexpr (requires { &Kind::end_sessions; }) {
+            Typed t = typed(pb, step);
+            if (!t.problem.empty()) {
+                SessionSweep s;
+                s.error = "cannot read the step's keys: " + t.problem;
+                return s;
+            }
+            return Kind::end_sessions(*t.params, names, wait);
+        } else {
+            (void)pb, (void)step, (void)names, (void)wait;
             return {};
         }
     }

@@ -5,6 +5,7 @@
 // their outcomes into the step's result, checks and probe answer. See docs/database.md.
 #include "actions/pg_restore_action.hpp"
 
+#include "actions/db_sessions.hpp"
 #include "actions/kind_action.hpp"
 #include "db/restore_preflight.hpp"
 #include "util/secrets.hpp"
@@ -204,7 +205,9 @@ struct PgRestore {
         if (auto r = db::last_rehearsal(ctx.state_dir, ctx.step.id); r && r->restore_s > 0) {
             run.expected_restore = util::Millis(static_cast<long long>(r->restore_s * 1000));
         }
-        SideSwapOutcome o = run_side_swap(ctx.runner, params.spec, run);
+        run.session = step_session(ctx, "a database change of step " + util::quoted(ctx.step.id));
+        SideSwapOutcome o =
+            fenced_work([&] { return run_side_swap(ctx.runner, params.spec, run); });
         if (o.ok) {
             res.status = Status::succeeded;
             res.exit_code = 0;
@@ -213,6 +216,13 @@ struct PgRestore {
         res.output_tail = std::move(o.output_tail);
         res.details = std::move(o.details);
         return res;
+    }
+
+    // Through the maintenance database: the step's own may not accept connections halfway
+    // through a swap, and pg_stat_activity shows every database of the server.
+    static SessionSweep end_sessions(const Params& params, const std::vector<std::string>& names,
+                                     util::Millis wait) {
+        return end_db_sessions(params.spec.dsn, true, names, wait);
     }
 
     // Resume's "is it done?": done once reconciled; not_done (re-running continues) at any

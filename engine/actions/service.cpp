@@ -6,6 +6,7 @@
 #include "actions/process_step.hpp"
 #include "exec/runner.hpp"
 #include "util/files.hpp"
+#include "util/secrets.hpp"
 #include "util/strings.hpp"
 
 #include <algorithm>
@@ -368,6 +369,13 @@ struct Service {
         std::string last;
         int polls = 0;
         while (true) {
+            if (polls > 0) {
+                // Every further look is gated like an attempt: a holder deposed while waiting
+                // stops here and says why (break-it 43 F6).
+                check_fence(ctx, "poll " + std::to_string(polls + 1) + " of step " +
+                                     util::quoted(ctx.step.id) + "'s wait_healthy (" +
+                                     util::mask_secrets(w.url) + ")");
+            }
             util::HttpRequest req{.url = w.url};
             if (!w.ca_file.empty()) {
                 req.tls.ca_file = (ctx.playbook.directory / w.ca_file).lexically_normal().string();

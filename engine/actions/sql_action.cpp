@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 // action = "sql": statements in one transaction (disable logins, stop orders).
 // action = "sql_assert": a query and its expected result (a scalar, or a row count).
+#include "actions/db_sessions.hpp"
 #include "actions/kind_action.hpp"
 #include "db/connection.hpp"
 #include "db/sql_run.hpp"
@@ -90,9 +91,13 @@ struct Sql {
         return {reachable(s.dsn)};
     }
 
-    static Result run(const Context&, const Params& s) {
+    static Result run(const Context& ctx, const Params& s) {
         Result r;
-        StatementsOutcome o = run_statements(s.dsn, s.statements);
+        StatementsOutcome o = fenced_work([&] {
+            return run_statements(
+                s.dsn, s.statements,
+                step_session(ctx, "the commit of step " + util::quoted(ctx.step.id)));
+        });
         r.summary = std::move(o.summary);
         if (o.ok) {
             r.status = Status::succeeded;
@@ -101,6 +106,11 @@ struct Sql {
             r.details["rows_affected"] = o.rows_affected;
         }
         return r;
+    }
+
+    static SessionSweep end_sessions(const Params& s, const std::vector<std::string>& names,
+                                     util::Millis wait) {
+        return end_db_sessions(s.dsn, false, names, wait);
     }
 
   private:
@@ -164,9 +174,11 @@ struct SqlAssert {
         return {reachable(a.dsn)};
     }
 
-    static Result run(const Context&, const Params& a) {
+    static Result run(const Context& ctx, const Params& a) {
         Result r;
-        AssertionOutcome o = check_assertion(a.dsn, a.query, a.query_params, a.expect);
+        // Read-only: nothing to fence; named, so that a resume ends a query still running.
+        AssertionOutcome o =
+            check_assertion(a.dsn, a.query, a.query_params, a.expect, ctx.session_name);
         switch (o.verdict) {
         case AssertionOutcome::Verdict::holds:
             r.status = Status::succeeded;
@@ -183,6 +195,11 @@ struct SqlAssert {
             break;
         }
         return r;
+    }
+
+    static SessionSweep end_sessions(const Params& a, const std::vector<std::string>& names,
+                                     util::Millis wait) {
+        return end_db_sessions(a.dsn, false, names, wait);
     }
 
   private:

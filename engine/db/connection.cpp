@@ -174,6 +174,12 @@ Dsn Dsn::with_default(const std::string& key, const std::string& value) const {
     return d;
 }
 
+Dsn Dsn::with_param(const std::string& key, const std::string& value) const {
+    Dsn d = *this;
+    d.m_params[key] = value;
+    return d;
+}
+
 std::string Dsn::dbname() const {
     auto it = m_params.find("dbname");
     return it == m_params.end() ? std::string() : it->second;
@@ -226,7 +232,10 @@ void ConnectionDeleter::operator()(pqxx::connection_base* c) const {
 Connection connect(const Dsn& dsn) {
     std::unique_ptr<pqxx::connection> c;
     try {
-        c = std::make_unique<pqxx::connection>(dsn.conninfo());
+        // Named in the startup packet: a step's session is known by its name before it can run
+        // a statement (db/sessions.hpp).
+        c = std::make_unique<pqxx::connection>(
+            dsn.with_default("application_name", "rollback").conninfo());
     } catch (const std::exception& e) {
         std::string cause = db_error_text(e);
         std::string hint;
@@ -250,8 +259,7 @@ Connection connect(const Dsn& dsn) {
         pqxx::nontransaction nt(*c);
         nt.exec("SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = "
                 "'postgres';"
-                " SET extra_float_digits = 3; SET bytea_output = 'hex'; SET application_name = "
-                "'rollback'");
+                " SET extra_float_digits = 3; SET bytea_output = 'hex'");
         nt.commit();
     } catch (const std::exception& e) {
         if (server_went_away(e)) {

@@ -29,6 +29,8 @@ class Dsn {
     Dsn with_dbname(const std::string& dbname) const;
     /// The same DSN with parameter `key` set to `value`, unless the DSN sets `key` itself.
     Dsn with_default(const std::string& key, const std::string& value) const;
+    /// The same DSN with parameter `key` set to `value`, whatever the DSN says.
+    Dsn with_param(const std::string& key, const std::string& value) const;
     /// The `dbname` parameter, empty when the DSN leaves it to libpq defaults.
     std::string dbname() const;
     /// key=value form with every parameter, password included: for libpq only, never printed.
@@ -67,8 +69,9 @@ struct ConnectionDeleter {
 using Connection = std::unique_ptr<pqxx::connection_base, ConnectionDeleter>;
 
 /// An open connection with the session pinned to deterministic text output (UTC, ISO dates,
-/// full float precision) so row checksums are comparable between databases and runs.
-/// Throws ConnectError.
+/// full float precision) so row checksums are comparable between databases and runs. The
+/// session is named by the DSN's application_name from its first moment (the startup packet),
+/// "rollback" when the DSN names none. Throws ConnectError.
 Connection connect(const Dsn& dsn);
 
 /// True when `e` says the server went away rather than refused something: libpqxx's

@@ -103,10 +103,11 @@ bool database_exists(pqxx::transaction_base& tx, const std::string& name) {
     return !tx.exec("SELECT 1 FROM pg_database WHERE datname = " + quote_literal(name)).empty();
 }
 
-std::string drop_database(const Dsn& server, const std::string& name) {
+std::string drop_database(const Dsn& server, const std::string& name, const StepSession& session) {
     try {
         auto c = connect(maintenance_dsn(server));
         pqxx::nontransaction nt(*c);
+        session.fence();
         nt.exec("DROP DATABASE IF EXISTS " + quote_ident(name) + " WITH (FORCE)");
         return {};
     } catch (const std::exception& e) {
@@ -136,6 +137,7 @@ RestoreResult restore_into_new_database(exec::ProcessRunner& runner, const Resto
                           quote_literal(d[1].c_str()) + " LC_COLLATE " +
                           quote_literal(d[2].c_str()) + " LC_CTYPE " + quote_literal(d[3].c_str());
             }
+            req.session.fence();
             nt.exec(create);
             res.created = true;
             if (!req.like_database.empty()) {
@@ -151,7 +153,8 @@ RestoreResult restore_into_new_database(exec::ProcessRunner& runner, const Resto
     res.create_time = since(t0);
     if (!res.error.empty()) {
         if (res.created) {
-            if (std::string err = drop_database(req.server, req.database); !err.empty()) {
+            if (std::string err = drop_database(req.server, req.database, req.session);
+                !err.empty()) {
                 res.error += "; " + err;
             }
         }
@@ -229,7 +232,7 @@ RestoreResult restore_into_new_database(exec::ProcessRunner& runner, const Resto
                 "pg_restore into " + req.database + " " + std::string(exec::to_string(o.ending));
         }
         res.error = util::mask_secrets(res.error);
-        if (std::string err = drop_database(req.server, req.database); !err.empty()) {
+        if (std::string err = drop_database(req.server, req.database, req.session); !err.empty()) {
             res.error += "; " + err;
         }
         return res;

@@ -6,6 +6,7 @@
 // such a database again.
 
 #include "db/names.hpp"
+#include "db/sessions.hpp"
 #include "exec/runner.hpp"
 #include "util/duration.hpp"
 
@@ -49,6 +50,9 @@ struct RestoreRequest {
     /// How long pg_restore took in the last successful rehearsal of this restore (0: none). The
     /// only ETA progress gives: items are no measure of time (one item is a whole table's data).
     util::Millis expected{0};
+    /// A step's: its fence is checked right before the CREATE DATABASE and before dropping the
+    /// database again (`server` carries the session's name). Empty: unfenced.
+    StepSession session = {};
 };
 
 struct RestoreResult {
@@ -65,9 +69,11 @@ struct RestoreResult {
 /// failure; throws ConnectError when the server cannot be reached at all.
 RestoreResult restore_into_new_database(exec::ProcessRunner& runner, const RestoreRequest& req);
 
-/// DROP DATABASE IF EXISTS `name` WITH (FORCE) through the maintenance database. Returns an error
-/// text (masked) or empty.
-std::string drop_database(const Dsn& server, const std::string& name);
+/// DROP DATABASE IF EXISTS `name` WITH (FORCE) through the maintenance database, `session`'s
+/// fence checked right before it (db::Fenced: nothing dropped). Returns an error text (masked)
+/// or empty.
+std::string drop_database(const Dsn& server, const std::string& name,
+                          const StepSession& session = {});
 
 /// The maintenance database of a server: `postgres`.
 Dsn maintenance_dsn(const Dsn& dsn);

@@ -15,6 +15,7 @@
 
 #include <boost/json/value_from.hpp>
 #include <chrono>
+#include <optional>
 #include <pqxx/connection_base>
 #include <pqxx/nontransaction>
 #include <pqxx/result>
@@ -39,15 +40,18 @@ double seconds_since(SteadyClock::time_point t0) {
 // RENAME and COMMENT are transactional: all or nothing). On failure `db` accepts connections as
 // `mark.allow_connections` says and nothing was renamed.
 std::string swap_databases(const Dsn& server, const std::string& db, const std::string& side,
-                           const std::string& rolled, RestoreMark mark) {
+                           const std::string& rolled, RestoreMark mark,
+                           const StepSession& session) {
     auto conn = connect(maintenance_dsn(server));
     pqxx::nontransaction nt(*conn);
+    session.fence(); // nothing done yet: a refusal leaves everything as it is
     try {
         nt.exec("ALTER DATABASE " + quote_ident(db) + " ALLOW_CONNECTIONS false");
     } catch (const std::exception& e) {
         return "cannot block new connections to " + db + ": " + db_error_text(e);
     }
     std::string error;
+    std::optional<Fenced> fenced; // refused before the COMMIT: rolled back, then rethrown
     try {
         int left = 0;
         for (int attempt = 0; attempt < 100; ++attempt) {
@@ -73,7 +77,12 @@ std::string swap_databases(const Dsn& server, const std::string& db, const std::
                 nt.exec("ALTER DATABASE " + quote_ident(side) + " RENAME TO " + quote_ident(db));
                 mark.stage = RestoreStage::swapped;
                 write_mark(nt, db, mark);
-                nt.exec("COMMIT");
+                try {
+                    session.fence();
+                } catch (const Fenced& f) {
+                    fenced = f;
+                }
+                nt.exec(fenced ? "ROLLBACK" : "COMMIT");
             } catch (...) {
                 try {
                     nt.exec("ROLLBACK");
@@ -84,6 +93,9 @@ std::string swap_databases(const Dsn& server, const std::string& db, const std::
         }
     } catch (const std::exception& e) {
         error = "swap failed: " + db_error_text(e);
+    }
+    if (fenced) {
+        error = "not swapped: the run lock was lost";
     }
     // Whichever name the old database now has, it accepts connections as before (the reconciliation
     // reads it; people may need to).
@@ -97,6 +109,9 @@ std::string swap_databases(const Dsn& server, const std::string& db, const std::
             error += "; and connections to " + db + " are still blocked: " + db_error_text(e);
         }
     }
+    if (fenced) {
+        throw *fenced; // nothing of the swap happened; no outcome of it (no drop of the side)
+    }
     return error;
 }
 
@@ -108,6 +123,7 @@ void advance(const SideSwapRun& run, const Dsn& dsn, const std::string& name, Re
         auto conn = connect(maintenance_dsn(dsn));
         pqxx::work tx(*conn);
         write_mark(tx, name, mark);
+        run.session.fence();
         tx.commit();
     }
     if (run.on_stage) {
@@ -128,7 +144,9 @@ SideSwapOutcome run_side_swap(exec::ProcessRunner& runner, const RestoreSpec& pr
     };
     json::object timings;
     try {
-        Dsn dsn = Dsn::parse(prm.dsn);
+        // Named: every session of this attempt — pg_restore's too, by its --dbname — is found
+        // by a resume that must end it before the step runs again.
+        Dsn dsn = run.session.named(Dsn::parse(prm.dsn));
         const std::string db = dsn.dbname();
         RestoreProbe probe = probe_restore(dsn, run.run_id);
         const std::string& side = probe.side;
@@ -169,7 +187,7 @@ SideSwapOutcome run_side_swap(exec::ProcessRunner& runner, const RestoreSpec& pr
         if (stage == RestoreStage::side_created) {
             // pg_restore may have stopped anywhere: this run's side database starts over.
             say("dropping " + side + " left half-restored by an earlier attempt of this run");
-            if (std::string err = drop_database(dsn, side); !err.empty()) {
+            if (std::string err = drop_database(dsn, side, run.session); !err.empty()) {
                 res.summary = err;
                 return res;
             }
@@ -193,6 +211,7 @@ SideSwapOutcome run_side_swap(exec::ProcessRunner& runner, const RestoreSpec& pr
                 " items, jobs " + std::to_string(prm.jobs) + ")");
             RestoreRequest rq{dsn, side, dump_path(m), prm.jobs, toc.entries, db, run.progress};
             rq.expected = run.expected_restore;
+            rq.session = run.session;
             rq.on_created = [&] { advance(run, dsn, side, mark, RestoreStage::side_created); };
             RestoreResult rr = restore_into_new_database(runner, rq);
             timings["create_s"] = std::chrono::duration<double>(rr.create_time).count();
@@ -223,7 +242,7 @@ SideSwapOutcome run_side_swap(exec::ProcessRunner& runner, const RestoreSpec& pr
             }
             timings["verify_s"] = seconds_since(t1);
             if (!problems.empty()) {
-                std::string err = drop_database(dsn, side);
+                std::string err = drop_database(dsn, side, run.session);
                 res.summary =
                     "restored database failed verification: " + util::join(problems, "; ") + "; " +
                     side + " dropped" + (err.empty() ? "" : " (" + err + ")") + "; " + db +
@@ -250,10 +269,10 @@ SideSwapOutcome run_side_swap(exec::ProcessRunner& runner, const RestoreSpec& pr
             }
             auto t2 = SteadyClock::now();
             say("swapping: " + db + " → " + rolled + ", " + side + " → " + db);
-            std::string err = swap_databases(dsn, db, side, rolled, mark);
+            std::string err = swap_databases(dsn, db, side, rolled, mark, run.session);
             timings["swap_s"] = seconds_since(t2);
             if (!err.empty()) {
-                std::string derr = drop_database(dsn, side);
+                std::string derr = drop_database(dsn, side, run.session);
                 res.summary = err + "; " + side + " dropped" +
                               (derr.empty() ? "" : " (" + derr + ")") + "; " + db + " unchanged";
                 res.details["timings"] = timings;
@@ -268,6 +287,7 @@ SideSwapOutcome run_side_swap(exec::ProcessRunner& runner, const RestoreSpec& pr
             // let accept connections again; the reconciliation reads it.
             auto conn = connect(maintenance_dsn(dsn));
             pqxx::nontransaction nt(*conn);
+            run.session.fence();
             nt.exec("ALTER DATABASE " + quote_ident(rolled) + " ALLOW_CONNECTIONS " +
                     (mark.allow_connections ? "true" : "false"));
             say(db + " was already swapped by an earlier attempt of this run (" + rolled +

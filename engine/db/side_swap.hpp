@@ -41,6 +41,10 @@ struct SideSwapRun {
     std::function<void(const std::string& stage, const boost::json::object& facts)> on_stage;
     /// pg_restore's time in the last successful rehearsal of the step (0: none): the ETA.
     util::Millis expected_restore{0};
+    /// The step attempt's sessions (db/sessions.hpp): every session of the restore, pg_restore's
+    /// own included, carries its name, and its fence is checked right before each effect on the
+    /// server — a stage mark, the swap and its commit, a CREATE or DROP DATABASE (db::Fenced).
+    StepSession session = {};
 };
 
 struct SideSwapOutcome {

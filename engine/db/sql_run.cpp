@@ -10,16 +10,21 @@
 
 namespace rollback::db {
 
-StatementsOutcome run_statements(const std::string& dsn, const std::vector<Statement>& statements) {
+StatementsOutcome run_statements(const std::string& dsn, const std::vector<Statement>& statements,
+                                 const StepSession& session) {
     StatementsOutcome out;
     size_t i = 0;
     try {
-        auto conn = connect(Dsn::parse(dsn));
+        auto conn = connect(session.named(Dsn::parse(dsn)));
         pqxx::work tx(*conn);
         std::int64_t affected = 0;
         for (i = 0; i < statements.size(); ++i) {
             affected += exec_sql(tx, statements[i].sql, statements[i].params).affected_rows();
         }
+        // Session open, fence, effect: a holder deposed while the statements ran (paused past
+        // its lease) does not commit; one deposed after this check finds its session ended by
+        // the new holder before it looks at the step (docs/actions.md "Step sessions").
+        session.fence(); // db::Fenced passes the handlers below: rolled back, no outcome
         tx.commit();
         out.ok = true;
         out.rows_affected = affected;
@@ -28,18 +33,19 @@ StatementsOutcome run_statements(const std::string& dsn, const std::vector<State
     } catch (const util::Error& e) {
         out.summary = util::mask_secrets(e.what());
     } catch (const std::exception& e) {
-        out.summary = "statement " + std::to_string(i + 1) +
-                      " failed, transaction rolled back: " + db_error_text(e);
+        out.summary = (i < statements.size() ? "statement " + std::to_string(i + 1) + " failed"
+                                             : std::string("the commit failed")) +
+                      ", transaction rolled back: " + db_error_text(e);
     }
     return out;
 }
 
 AssertionOutcome check_assertion(const std::string& dsn, const std::string& query,
                                  const std::vector<std::string>& params,
-                                 const SqlExpectation& expect) {
+                                 const SqlExpectation& expect, const std::string& session_name) {
     AssertionOutcome out;
     try {
-        auto conn = connect(Dsn::parse(dsn));
+        auto conn = connect(StepSession{session_name}.named(Dsn::parse(dsn)));
         pqxx::read_transaction tx(*conn);
         std::string problem = check_sql(tx, query, params, expect);
         if (problem.empty()) {

@@ -5,6 +5,7 @@
 // assertion in a read-only one, and whether the database can be reached at all.
 
 #include "db/preflight_line.hpp"
+#include "db/sessions.hpp"
 #include "db/sql_check.hpp"
 
 #include <cstdint>
@@ -27,9 +28,11 @@ struct StatementsOutcome {
     std::int64_t rows_affected = 0;
 };
 
-/// Runs `statements` on `dsn` in one transaction, committed only when every one succeeds.
-/// Never throws.
-StatementsOutcome run_statements(const std::string& dsn, const std::vector<Statement>& statements);
+/// Runs `statements` on `dsn` in one transaction, committed only when every one succeeds, in a
+/// session named and fenced by `session`: its fence is checked right before the COMMIT. Never
+/// throws for the statements' own failure; a refused fence is db::Fenced (rolled back).
+StatementsOutcome run_statements(const std::string& dsn, const std::vector<Statement>& statements,
+                                 const StepSession& session = {});
 
 struct AssertionOutcome {
     enum class Verdict { holds, fails, error };
@@ -38,10 +41,12 @@ struct AssertionOutcome {
 };
 
 /// Runs `query` with `params` bound on `dsn` in a read-only transaction (an assertion never
-/// changes the database it checks) and compares the result with `expect`. Never throws.
+/// changes the database it checks) and compares the result with `expect`, in a session named
+/// `session_name` ("": "rollback"). Never throws.
 AssertionOutcome check_assertion(const std::string& dsn, const std::string& query,
                                  const std::vector<std::string>& params,
-                                 const SqlExpectation& expect);
+                                 const SqlExpectation& expect,
+                                 const std::string& session_name = {});
 
 /// "database reachable (<masked dsn>)": connects and runs SELECT 1.
 PreflightLine check_reachable(const std::string& dsn);

@@ -9,7 +9,7 @@ namespace {
 
 namespace json = boost::json;
 
-constexpr std::array<std::string_view, 23> k_type_names = {"header",
+constexpr std::array<std::string_view, 24> k_type_names = {"header",
                                                            "run_started",
                                                            "run_resumed",
                                                            "step_skipped",
@@ -31,7 +31,8 @@ constexpr std::array<std::string_view, 23> k_type_names = {"header",
                                                            "step_host_started",
                                                            "step_host_finished",
                                                            "run_handed_over",
-                                                           "run_abandoned"};
+                                                           "run_abandoned",
+                                                           "step_sessions"};
 static_assert(k_type_names.size() == static_cast<size_t>(RecordType::unknown));
 static_assert(std::variant_size_v<Record> == static_cast<size_t>(RecordType::unknown) + 1);
 
@@ -43,6 +44,18 @@ json::array processes_json(const std::vector<Process>& procs) {
             o["left_group"] = true;
         }
         a.push_back(std::move(o));
+    }
+    return a;
+}
+
+json::array sessions_json(const std::vector<DbSession>& sessions) {
+    json::array a;
+    for (const auto& x : sessions) {
+        a.push_back(json::object{{"pid", x.pid},
+                                 {"name", x.name},
+                                 {"database", x.database},
+                                 {"user", x.user},
+                                 {"state", x.state}});
     }
     return a;
 }
@@ -178,6 +191,22 @@ struct ToJson {
         }
         if (r.host) {
             o["host"] = *r.host;
+        }
+        return o;
+    }
+    json::object operator()(const StepSessions& r) const {
+        json::object o{{"type", "step_sessions"},
+                       {"step", r.step},
+                       {"attempt", r.attempt},
+                       {"server", r.server},
+                       {"found", sessions_json(r.found)},
+                       {"outcome", r.outcome},
+                       {"waited_ms", r.waited_ms}};
+        if (r.remaining) {
+            o["remaining"] = sessions_json(*r.remaining);
+        }
+        if (r.why) {
+            o["why"] = *r.why;
         }
         return o;
     }

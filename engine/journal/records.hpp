@@ -41,6 +41,7 @@ enum class RecordType : std::uint8_t {
     step_host_finished,
     run_handed_over,
     run_abandoned,
+    step_sessions,
     unknown,
 };
 /// The name written in "type"; "" for unknown.
@@ -63,6 +64,15 @@ struct Process {
     int pid = 0;
     std::string command;
     bool left_group = false; ///< found by its attempt token outside the group (setsid)
+};
+
+/// A database session (a server backend) of a step's attempt, known by its application_name.
+struct DbSession {
+    int pid = 0; ///< the backend's pid on the database server
+    std::string name;
+    std::string database;
+    std::string user;
+    std::string state; ///< pg_stat_activity.state when seen ("" when not shown)
 };
 
 /// One step of the plan in run_started "steps".
@@ -287,6 +297,18 @@ struct RunAbandoned {
     std::string host;
     int pid = 0;
 };
+/// The database sessions of a step's interrupted attempts, ended by a resume before anything
+/// else of the step (docs/actions.md "Step sessions").
+struct StepSessions {
+    std::string step;
+    int attempt = 0;    ///< the interrupted attempt (the earlier ones' names were looked for too)
+    std::string server; ///< the DSN looked at, masked
+    std::vector<DbSession> found;
+    std::string outcome; ///< ended | remain | unchecked
+    std::int64_t waited_ms = 0;
+    std::optional<std::vector<DbSession>> remaining; ///< with remain
+    std::optional<std::string> why; ///< remain: the server's refusal; unchecked: why not looked at
+};
 struct Unknown {
     std::string type; ///< as written ("" when the record has none)
 };
@@ -296,7 +318,7 @@ using Record = std::variant<Header, RunStarted, RunResumed, StepSkipped, StepSta
                             StepProgress, StepSurvivors, StepFinished, StepProbe, StepMarkedDone,
                             StepRetryRequested, NeedsAttention, Hook, RunInterrupted, RunStopped,
                             RunFinished, Note, StepProcessExited, StepHostStarted, StepHostFinished,
-                            RunHandedOver, RunAbandoned, Unknown>;
+                            RunHandedOver, RunAbandoned, StepSessions, Unknown>;
 
 inline RecordType type_of(const Record& r) {
     return static_cast<RecordType>(r.index());

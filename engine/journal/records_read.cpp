@@ -153,6 +153,22 @@ std::vector<Process> processes(const A& a) {
     return out;
 }
 
+/// The sessions of an array of {pid, name, database, user, state}.
+template <class A>
+std::vector<DbSession> sessions(const A& a) {
+    std::vector<DbSession> out;
+    if (a) {
+        for (const auto& e : *a) {
+            if (e.is_object()) {
+                const auto& p = e.as_object();
+                out.push_back({int_or_0(p, "pid"), str(p, "name"), str(p, "database"),
+                               str(p, "user"), str(p, "state")});
+            }
+        }
+    }
+    return out;
+}
+
 bool is_chain_key(std::string_view key) {
     return key == "seq" || key == "time" || key == "type" || key == "step" || key == "stage" ||
            key == "prev" || key == "hash";
@@ -334,6 +350,16 @@ Record read_record(RecordType type, const O& o) {
                              str(o, "resume")};
     case RecordType::run_abandoned:
         return RunAbandoned{str(o, "new_run"), str(o, "by"), str(o, "host"), int_or_0(o, "pid")};
+    case RecordType::step_sessions: {
+        StepSessions r{str(o, "step"),    int_or_0(o, "attempt"),
+                       str(o, "server"),  sessions(arr(o, "found")),
+                       str(o, "outcome"), num(o, "waited_ms").value_or(0),
+                       std::nullopt,      opt_str(o, "why")};
+        if (const auto rem = arr(o, "remaining")) {
+            r.remaining = sessions(rem);
+        }
+        return r;
+    }
     case RecordType::unknown:
         break;
     }

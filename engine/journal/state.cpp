@@ -223,6 +223,8 @@ class Folder {
             break;
         case RecordType::note:
             break; // an older engine's free text, for the timeline; no state
+        case RecordType::step_sessions:
+            break; // what a resume ended: the report shows it; the next resume looks again
         case RecordType::step_host_started: {
             const auto& r = std::get<StepHostStarted>(e.record);
             if (auto* st = step(e, r.step)) {

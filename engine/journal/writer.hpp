@@ -46,11 +46,12 @@ class Appender {
     /// Broken because this process lost the run lock (fencing: another process took the run
     /// over, or its lease expired), not because the storage failed.
     virtual bool fenced() const { return false; }
-    /// Before a side effect that is journaled only after it happened (a hook): throws what the
-    /// next append would throw when this process lost the run lock, appending nothing. A store
-    /// without fencing (a local file under flock), or one that cannot tell now (its server does
-    /// not answer: the record after the effect is fenced), does nothing.
-    virtual void check_fence() {}
+    /// Before a side effect that is journaled only after it happened (a hook, a COMMIT or a
+    /// further request inside a step): throws what the next append would throw when this
+    /// process lost the run lock, appending nothing; `before` names the effect for the message
+    /// ("a hook", "attempt 3 of step \"drain\""). A store without fencing (a local file under
+    /// flock) does nothing.
+    virtual void check_fence(const std::string& before) { (void)before; }
     /// Where the journal is, for messages (a file path for Writer).
     virtual std::string location() const = 0;
 };

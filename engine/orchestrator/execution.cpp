@@ -4,6 +4,7 @@
 #include "actions/hooks.hpp"
 #include "orchestrator/hook_runner.hpp"
 #include "orchestrator/step_runner.hpp"
+#include "orchestrator/step_sessions.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
 #include "util/secrets.hpp"
@@ -111,6 +112,12 @@ actions::Context Execution::context(const playbook::Step& step, exec::ProcessRun
                                  const boost::json::object& extra) {
         lifecycle(event, at_step, status, extra);
     };
+    // An effect inside the step that no record announces (a COMMIT, a further request) is
+    // made only after this check: a holder deposed meanwhile makes none (break-it 43 F5, F6).
+    ctx.fence = [this](const std::string& before) {
+        std::lock_guard lock(m_record_mutex);
+        m_writer->check_fence(before);
+    };
     ctx.stage = [this, id](const std::string& stage, const boost::json::object& facts) {
         record(journal::StepProgress{id, stage, facts});
         // Test hook (crash tests): die right after this stage is durable, as kill -9 would.
@@ -134,7 +141,7 @@ void Execution::lifecycle(std::string_view event, const playbook::Step* step,
     // first check and the spawn cannot let the hook's program start (break-it 38/04).
     auto check_fence = [this] {
         std::lock_guard lock(m_record_mutex);
-        m_writer->check_fence();
+        m_writer->check_fence("a hook");
     };
     HookRunner held(m_runner, check_fence);
     auto ctx = context(step ? *step : m_no_step, held);
@@ -221,7 +228,9 @@ actions::Result Execution::run_step(const playbook::Step& step, int first_attemp
         } else if (!step.hosts.empty()) {
             result = run_on_hosts(step, attempt);
         } else {
-            result = action->run(context(step, step_runner));
+            actions::Context ctx = context(step, step_runner);
+            ctx.session_name = step_session_name(m_run_id, step.id, attempt);
+            result = action->run(ctx);
         }
         status = result.status;
         last = result;

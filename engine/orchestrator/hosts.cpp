@@ -253,10 +253,11 @@ actions::Result Execution::run_on_hosts(const playbook::Step& step, int attempt)
             auto progress = [obs, id = step.id, name = host.name](const std::string& line) {
                 obs->on_host_progress(id, name, line);
             };
-            const actions::Context ctx{base.playbook,  base.step,    base.runner, base.run_id,
-                                       base.state_dir, base.run_dir, bad,         base.trigger,
-                                       base.verbose,   progress,     base.stage,  base.notify,
-                                       base.gates,     host.name};
+            actions::Context ctx{base.playbook,  base.step,    base.runner, base.run_id,
+                                 base.state_dir, base.run_dir, bad,         base.trigger,
+                                 base.verbose,   progress,     base.stage,  base.notify,
+                                 base.gates,     host.name};
+            ctx.fence = base.fence;
             r = action->run(ctx);
         } catch (const util::Error& e) {
             r.summary = e.what();

@@ -61,7 +61,8 @@ StepDecision decide_resume(const ResumeFacts& facts, const std::string& run_id,
                      ? "processes of step " + id +
                            " from the interrupted run are still alive after SIGKILL"
                      : facts.blocked_why) +
-                    " (see the step_survivors record: rollback report " + run_id +
+                    " (see the step_survivors and step_sessions records: rollback report " +
+                    run_id +
                     "). The step does not start while they live: end them by hand, or wait for "
                     "them, then: rollback resume " +
                     run_id +

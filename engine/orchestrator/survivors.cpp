@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "orchestrator/survivors.hpp"
 
+#include "orchestrator/step_sessions.hpp"
+
 #include "exec/runner.hpp"
 #include "util/duration.hpp"
 #include "util/log.hpp"
@@ -313,6 +315,10 @@ SurvivorReport settle_survivors(const journal::RunState& state, const playbook::
     }
     if (!report.interrupted) {
         settle_on_hosts(state, pb, hooks, report);
+    }
+    if (!report.interrupted) {
+        // After the processes: what a program of the step (pg_restore) left open ends with it.
+        settle_sessions(state, pb, hooks, report);
     }
     return report;
 }

@@ -82,7 +82,8 @@ GroupNow group_now(const exec::GroupToken& token, bool believed);
 /// (5 minutes for a step `pb` lacks); then the proven ones get TERM, a 5 s grace, KILL, one
 /// process at a time, and the others (never signalled) 5 s more. Whatever still lives blocks
 /// the step (step_survivors `remain`). Then, for every step in flight on hosts, the same on each
-/// host where its attempt did not finish, through `hooks.scan_host`. An interrupt during a wait
+/// host where its attempt did not finish, through `hooks.scan_host`; then the database sessions
+/// of every step in flight (settle_sessions, step_sessions.hpp). An interrupt during a wait
 /// ends the proven survivors of that group at once and returns `interrupted`.
 SurvivorReport settle_survivors(const journal::RunState& state, const playbook::Playbook& pb,
                                 const SurvivorHooks& hooks);

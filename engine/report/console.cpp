@@ -232,6 +232,7 @@ void ConsoleObserver::plain_line(const journal::Entry& e, std::string_view run_i
                std::get<journal::StepRetryRequested>(e.record).by;
         break;
     case RecordType::step_survivors:
+    case RecordType::step_sessions:
         text = "[" + step + "] " + describe_record(e);
         break;
     case RecordType::hook: {

@@ -203,6 +203,33 @@ std::string describe(const journal::StepSurvivors& r) {
            "); waited " + ms_text(r.waited_ms) + ", " + how;
 }
 
+std::string sessions_text(const std::vector<journal::DbSession>& sessions) {
+    std::string out;
+    for (const auto& x : sessions) {
+        out += (out.empty() ? "" : ", ") + std::string("pid ") + std::to_string(x.pid) + " (" +
+               x.user + " on " + x.database + (x.state.empty() ? "" : ", " + x.state) + ")";
+    }
+    return out;
+}
+
+std::string describe(const journal::StepSessions& r) {
+    const std::string step = "step " + r.step + ": ";
+    const std::string whose =
+        "database sessions of attempt " + std::to_string(r.attempt) + " (and earlier)";
+    if (r.outcome == "unchecked") {
+        return step + "the " + whose + " could not be looked for on " + r.server + ": " +
+               r.why.value_or("");
+    }
+    std::string s = step + whose + " open on " + r.server + ": " + sessions_text(r.found) +
+                    "; waited " + ms_text(r.waited_ms) + ", ";
+    if (r.outcome == "ended") {
+        return s + "ended them (pg_terminate_backend: their open transactions rolled back)";
+    }
+    return s +
+           "still open: " + sessions_text(r.remaining.value_or(std::vector<journal::DbSession>{})) +
+           (r.why ? " (" + *r.why + ")" : "");
+}
+
 std::string describe(const journal::StepProbe& r) {
     if (r.by == "action") {
         return "step " + r.step + ": its action's probe says " + r.verdict + ": " + r.state;
@@ -281,6 +308,8 @@ std::string describe_other(const journal::Entry& e) {
     }
     case RecordType::step_survivors:
         return describe(std::get<journal::StepSurvivors>(rec));
+    case RecordType::step_sessions:
+        return describe(std::get<journal::StepSessions>(rec));
     case RecordType::step_process_exited:
         return describe(std::get<journal::StepProcessExited>(rec));
     case RecordType::step_probe:

@@ -210,7 +210,7 @@ class MemoryAppender final : public journal::Appender {
           m_where(std::move(where)), m_next_seq(next_seq), m_last_hash(std::move(last_hash)) {}
 
     std::uint64_t append(boost::json::object record, journal::Durability) override {
-        check_fence();
+        check_fence("this record");
         const auto now =
             m_row->clock != nullptr ? m_row->clock->now() : std::chrono::system_clock::now();
         const std::uint64_t seq = m_next_seq;
@@ -221,20 +221,24 @@ class MemoryAppender final : public journal::Appender {
         ++m_next_seq;
         return seq;
     }
-    void check_fence() override {
+    void check_fence(const std::string& before) override {
         if (m_row->generation != m_generation || !m_row->live()) {
+            m_fenced = true;
             throw util::Error("journal " + m_where + ": the run lock of generation " +
                                   std::to_string(m_generation) +
-                                  " was lost; nothing more is recorded",
+                                  " was lost; nothing more is recorded (checked before " + before +
+                                  ")",
                               util::ExitCode::state_unwritable);
         }
     }
     void sync() override {}
     bool space_exhausted() const override { return false; }
-    bool broken() const override { return false; }
+    bool broken() const override { return m_fenced; }
+    bool fenced() const override { return m_fenced; }
     std::string location() const override { return m_where; }
 
   private:
+    bool m_fenced = false; ///< the lease was lost: every further append is refused
     std::shared_ptr<MemoryStore::LeaseRow> m_row;
     std::uint64_t m_generation;
     std::shared_ptr<std::string> m_content;

@@ -292,11 +292,12 @@ class PgAppender final : public journal::Appender {
                  ": cannot make its last records durable: " + db::db_error_text(e));
         }
     }
-    // A hook runs only after this check passed: a server that does not answer is waited for
-    // as an append waits (reconnecting each second, up to reconnect_for), then the run stops
-    // as for the server away (exit 7) and the hook does not run — a hook that cannot be fenced
-    // is not run (docs/config.md "Fencing").
-    void check_fence() override {
+    // A hook runs only after this check passed, and so does an effect inside a step that no
+    // record announces (a COMMIT, a further request of `attempts`): a server that does not
+    // answer is waited for as an append waits (reconnecting each second, up to reconnect_for),
+    // then the run stops as for the server away (exit 7) and the effect does not happen — an
+    // effect that cannot be fenced is not made (docs/config.md "Fencing").
+    void check_fence(const std::string& before) override {
         if (m_broken) {
             throw util::Error(m_why, util::ExitCode::state_unwritable);
         }
@@ -309,7 +310,10 @@ class PgAppender final : public journal::Appender {
                     m_s = schema_prefix(*m_conn, m_options.schema);
                 }
                 pqxx::work tx(*m_conn);
-                still_live(tx); // fails, fenced, when the lease was taken over or expired
+                if (std::string who = lost_to(tx); !who.empty()) {
+                    tx.abort();
+                    fail(lost_message(who) + " (checked before " + before + ")", true);
+                }
                 if (reconnected) {
                     restore_unflushed(tx); // under the fence just checked, as an append does
                 }
@@ -323,14 +327,13 @@ class PgAppender final : public journal::Appender {
             } catch (const std::exception& e) {
                 m_conn.reset();
                 if (std::chrono::steady_clock::now() >= deadline) {
-                    fail("journal " + m_where +
-                         ": the run lock could not be checked before a hook: the PostgreSQL "
-                         "server did not answer for " +
+                    fail("journal " + m_where + ": the run lock could not be checked before " +
+                         before + ": the PostgreSQL server did not answer for " +
                          std::to_string(m_options.reconnect_for.count() / 1000) +
-                         " s: " + db::db_error_text(e) + "; the hook was not run");
+                         " s: " + db::db_error_text(e) + "; it did not happen");
                 }
-                log::warn("journal {}: cannot check the run lock before a hook ({}); retrying",
-                          m_where, db::db_error_text(e));
+                log::warn("journal {}: cannot check the run lock before {} ({}); retrying", m_where,
+                          before, db::db_error_text(e));
                 std::this_thread::sleep_for(std::chrono::seconds(1));
             }
         }
@@ -359,30 +362,9 @@ class PgAppender final : public journal::Appender {
         if (with_next) {
             tx.exec("SET LOCAL synchronous_commit = off");
         }
-        // FOR KEY SHARE: an acquisition (SELECT ... FOR UPDATE of the row) waits for this append
-        // to commit, and an append waits for an acquisition in progress and then sees its
-        // generation. The holder's own renewal (an UPDATE of expires_at, no key column) does not
-        // wait for it: a slow append never lets the lease of a live holder expire. A lease past
-        // its expiry fences too, whether or not another holder took it yet.
-        auto lease = tx.exec("SELECT generation, held AND " + live_sql() + ", holder FROM " + m_s +
-                             "lease WHERE name = 'run' FOR KEY SHARE");
-        const auto generation = lease[0][0].as<long long>();
-        if (static_cast<std::uint64_t>(generation) != m_generation || !lease[0][1].as<bool>()) {
-            auto h = holder_of_text(lease[0][2].is_null()
-                                        ? std::nullopt
-                                        : std::optional(lease[0][2].as<std::string>()));
+        if (std::string who = lost_to(tx); !who.empty()) {
             tx.abort();
-            std::string who = static_cast<std::uint64_t>(generation) == m_generation
-                                  ? "it expired: this process was silent past its lease"
-                                  : "nobody holds it now";
-            if (lease[0][1].as<bool>() && h) {
-                who = "now generation " + std::to_string(generation) + ", run " + h->run_id +
-                      " (pid " + std::to_string(h->pid) + " on " + h->host + ")";
-            }
-            fail("journal " + m_where + ": this process lost the run lock of generation " +
-                     std::to_string(m_generation) + " (" + who +
-                     "); it records and starts nothing more",
-                 true);
+            fail(lost_message(who), true);
         }
         if (reconnected) {
             restore_unflushed(tx);
@@ -422,6 +404,36 @@ class PgAppender final : public journal::Appender {
         still_live(tx);
         tx.commit();
         committed(seq, line, with_next);
+    }
+
+    // FOR KEY SHARE: an acquisition (SELECT ... FOR UPDATE of the row) waits for this append
+    // to commit, and an append waits for an acquisition in progress and then sees its
+    // generation. The holder's own renewal (an UPDATE of expires_at, no key column) does not
+    // wait for it: a slow append never lets the lease of a live holder expire. A lease past
+    // its expiry fences too, whether or not another holder took it yet. "" while this
+    // process holds the run lock of its generation, live; else who has it now.
+    std::string lost_to(pqxx::work& tx) {
+        auto lease = tx.exec("SELECT generation, held AND " + live_sql() + ", holder FROM " + m_s +
+                             "lease WHERE name = 'run' FOR KEY SHARE");
+        const auto generation = lease[0][0].as<long long>();
+        if (static_cast<std::uint64_t>(generation) == m_generation && lease[0][1].as<bool>()) {
+            return {};
+        }
+        auto h = holder_of_text(
+            lease[0][2].is_null() ? std::nullopt : std::optional(lease[0][2].as<std::string>()));
+        std::string who = static_cast<std::uint64_t>(generation) == m_generation
+                              ? "it expired: this process was silent past its lease"
+                              : "nobody holds it now";
+        if (lease[0][1].as<bool>() && h) {
+            who = "now generation " + std::to_string(generation) + ", run " + h->run_id + " (pid " +
+                  std::to_string(h->pid) + " on " + h->host + ")";
+        }
+        return who;
+    }
+
+    std::string lost_message(const std::string& who) const {
+        return "journal " + m_where + ": this process lost the run lock of generation " +
+               std::to_string(m_generation) + " (" + who + "); it records and starts nothing more";
     }
 
     void still_live(pqxx::work& tx) {

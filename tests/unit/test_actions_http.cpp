@@ -2,6 +2,7 @@
 #include "support/action_harness.hpp"
 #include "support/http_test_server.hpp"
 #include "support/temp_dir.hpp"
+#include "util/error.hpp"
 
 #include <doctest/doctest.h>
 
@@ -113,6 +114,40 @@ TEST_SUITE("actions") {
                     R"(", "method": "POST", "body": "{\"sku\": 1}", "expect_status": 201})");
             CHECK(h.run().status == actions::Status::succeeded);
         }
+    }
+
+    TEST_CASE("http attempts: each further request is sent only past the run lock's fence") {
+        // A holder deposed between two attempts of a POST sends no further one (break-it 43 F6):
+        // the fence throws what a refused journal append would, and the step does nothing more.
+        test::TempDir tmp;
+        test::HttpTestServer server;
+        server.on("/drain",
+                  [](const test::TestRequest&) { return test::TestResponse{.status = 503}; });
+        test::ActionHarness h(tmp.path(), "http",
+                              R"({"url": ")" + server.url("/drain") +
+                                  R"(", "method": "POST", "body": "x=1", "expect_status": 200,
+                                  "attempts": 10, "interval": "10ms"})");
+        h.parse();
+        actions::Context ctx = h.context();
+        std::vector<std::string> asked;
+        ctx.fence = [&](const std::string& before) {
+            asked.push_back(before);
+            if (asked.size() == 3) {
+                throw util::Error("journal j: this process lost the run lock of generation 1",
+                                  util::ExitCode::state_unwritable);
+            }
+        };
+        try {
+            h.action().run(ctx);
+            FAIL("a deposed holder went on with its attempts");
+        } catch (const util::Error& e) {
+            CHECK(e.code() == util::ExitCode::state_unwritable);
+        }
+        CHECK(server.requests("/drain").size() == 3); // the first, then two fenced ones
+        REQUIRE(asked.size() == 3);
+        CHECK(asked[0] ==
+              "attempt 2 of 10 of step \"http-step\" (POST " + server.url("/drain") + ")");
+        CHECK(asked[2].rfind("attempt 4 of 10 ", 0) == 0);
     }
 
     TEST_CASE("http validation and preflight") {

@@ -3,6 +3,7 @@
 #include "support/fake_runner.hpp"
 #include "support/http_test_server.hpp"
 #include "support/temp_dir.hpp"
+#include "util/error.hpp"
 #include "util/files.hpp"
 #include "util/http_client.hpp"
 
@@ -68,6 +69,32 @@ TEST_SUITE("actions") {
                                  ": expected 200, got 503)") != std::string::npos);
             CHECK(server.requests().size() >= 3);
         }
+    }
+
+    TEST_CASE("service wait_healthy: a holder deposed while waiting polls no more") {
+        test::TempDir tmp;
+        test::HttpTestServer server;
+        server.on("/health/", {{.status = 503}});
+        test::ActionHarness h(tmp.path(), "service",
+                              R"({"manager": "command", "op": "start", "start": ["true"],
+                                  "wait_healthy": {"url": ")" +
+                                  server.url("/health/") +
+                                  R"(", "timeout": "10s", "interval": "10ms"}})");
+        h.parse();
+        actions::Context ctx = h.context();
+        std::vector<std::string> asked;
+        ctx.fence = [&](const std::string& before) {
+            asked.push_back(before);
+            if (asked.size() == 2) {
+                throw util::Error("this process lost the run lock of generation 1",
+                                  util::ExitCode::state_unwritable);
+            }
+        };
+        CHECK_THROWS_AS(h.action().run(ctx), util::Error);
+        CHECK(server.requests("/health/").size() == 2); // the first poll, then one fenced
+        REQUIRE(asked.size() == 2);
+        CHECK(asked[1] ==
+              "poll 3 of step \"service-step\"'s wait_healthy (" + server.url("/health/") + ")");
     }
 
     TEST_CASE("service validation") {

@@ -80,6 +80,10 @@ TEST_SUITE("journal") {
                    R"("attempt":"2","to":"next_leader","generation":"4","resume":"r"})");
         check_same(R"({"seq":9,"type":"run_abandoned","new_run":"r2","by":"a","host":"h",)"
                    R"("pid":5})");
+        check_same(R"({"seq":10,"type":"step_sessions","step":"s","attempt":1,"server":"h",)"
+                   R"("found":[{"pid":9,"name":"rollback/r/s/1","database":"d","user":"u",)"
+                   R"("state":"idle in transaction"},"x"],"outcome":"remain","waited_ms":10000,)"
+                   R"("remaining":[{"pid":9}],"why":"pid 9: permission denied"})");
         check_same(R"({"seq":7,"type":"step_teleported","step":"s"})");
         check_same(R"({"type":12,"seq":"8"})");
         check_same(R"({})");

@@ -208,6 +208,29 @@ TEST_SUITE("journal") {
         CHECK(ab.new_run == a.new_run);
         CHECK(ab.pid == 99);
         CHECK(to_json(ab) == to_json(a));
+
+        // The database sessions of an interrupted attempt: ended, and still open with why.
+        const DbSession open{25240, "rollback/R/orders-off/1", "shop", "shop", "active"};
+        StepSessions ended{"orders-off", 1,  "dbname=shop", {open},
+                           "ended",      40, std::nullopt,  std::nullopt};
+        CHECK(json::serialize(to_json(ended)) ==
+              R"({"type":"step_sessions","step":"orders-off","attempt":1,"server":"dbname=shop",)"
+              R"("found":[{"pid":25240,"name":"rollback/R/orders-off/1","database":"shop",)"
+              R"("user":"shop","state":"active"}],"outcome":"ended","waited_ms":40})");
+        CHECK(to_json(round_trip(ended)) == to_json(ended));
+        StepSessions remain{"orders-off",
+                            2,
+                            "dbname=shop",
+                            {open},
+                            "remain",
+                            10000,
+                            std::vector<DbSession>{open},
+                            "pid 25240: permission denied to terminate process"};
+        const auto rs = std::get<StepSessions>(round_trip(remain));
+        REQUIRE(rs.remaining);
+        CHECK(rs.remaining->front().state == "active");
+        CHECK(rs.why == remain.why);
+        CHECK(to_json(rs) == to_json(remain));
     }
 
     TEST_CASE("records: a field of the wrong type reads as absent and an unknown type is kept") {

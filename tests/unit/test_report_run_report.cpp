@@ -344,6 +344,17 @@ TEST_SUITE("report") {
                   {"by", "alice"},
                   {"host", "web1"},
                   {"pid", 77}}},
+                {"step_sessions",
+                 {{"step", "s"},
+                  {"attempt", 1},
+                  {"server", "dbname=shop host=/run/postgresql"},
+                  {"found", json::array{json::object{{"pid", 25240},
+                                                     {"name", "rollback/" + k_run + "/s/1"},
+                                                     {"database", "shop"},
+                                                     {"user", "shop"},
+                                                     {"state", "idle in transaction"}}}},
+                  {"outcome", "ended"},
+                  {"waited_ms", 40}}},
             };
             CHECK(fields.size() + 1 == known.size()); // every type but the header
             // A program's exit belongs right after its group's record (before step_finished).

@@ -219,17 +219,21 @@ TEST_SUITE("state") {
         auto a = store.acquire_lease(state::this_process_holder(k_run_a, "a")).lease;
         REQUIRE(a);
         auto journal = store.create_journal(k_run_a, {{"run_id", k_run_a}}, *a);
-        CHECK_NOTHROW(journal->check_fence()); // live: the hook may run
+        CHECK_NOTHROW(journal->check_fence("a hook")); // live: the hook may run
         std::this_thread::sleep_for(450ms);
         auto b = store.acquire_lease(state::this_process_holder(k_run_a, "b"));
         REQUIRE(b.lease);
         try {
-            journal->check_fence();
+            journal->check_fence("a hook");
             FAIL("a holder taken over passed the fence before a hook");
         } catch (const util::Error& e) {
             CHECK(e.code() == util::ExitCode::state_unwritable);
-            CHECK(std::string(e.what()).find("lost the run lock of generation " +
-                                             std::to_string(a->generation())) != std::string::npos);
+            const std::string what = e.what();
+            CHECK(what.find("lost the run lock of generation " + std::to_string(a->generation()) +
+                            " (now generation " + std::to_string(b.lease->generation()) + ", run " +
+                            k_run_a) != std::string::npos);
+            CHECK(what.find("; it records and starts nothing more (checked before a hook)") !=
+                  std::string::npos);
         }
         CHECK(journal->fenced());
         CHECK(store.read_journal(k_run_a).records.empty()); // it appended nothing
@@ -251,7 +255,7 @@ TEST_SUITE("state") {
         stall.exec("LOCK TABLE " + schema.name + ".lease IN ACCESS EXCLUSIVE MODE");
         const auto t0 = std::chrono::steady_clock::now();
         try {
-            journal->check_fence();
+            journal->check_fence("a hook");
             FAIL("a hook would have run without its fence checked");
         } catch (const util::Error& e) {
             CHECK(e.code() == util::ExitCode::state_unwritable);
