@@ -198,7 +198,7 @@ TEST_SUITE("playbook") {
                    {"arr=([0]=M); echo \"$N\"", false}});
     }
 
-    TEST_CASE("brk41/01: let evaluates a bare name; [[ ]] operators between any blanks") {
+    TEST_CASE("brk41/01: let evaluates a bare name - [[ ]] operators between any blanks") {
         check_env({{"let y=N", true},
                    {"let \"y = N + 1\"", true},
                    {"let 'y=N'", true},
@@ -510,7 +510,7 @@ TEST_SUITE("playbook") {
         }
     }
 
-    TEST_CASE("brk41/02: the program file of make, gdb and vim, and busybox's applet") {
+    TEST_CASE("brk41/02: the program file of make - gdb - vim - and the applet of busybox") {
         for (const auto& argv :
              std::vector<std::vector<std::string>>{{"make", "-f", "{{v}}"},
                                                    {"make", "-f{{v}}", "all"},
