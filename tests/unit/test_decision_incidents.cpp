@@ -88,6 +88,25 @@ bool breaches(const ConditionRecord& c) {
     return c.comparator == "below" ? *c.observed < *c.threshold : *c.observed > *c.threshold;
 }
 
+/// Issue 10's checkout rule: error_rate over 1m above 5 % of at least 100 requests for 90 s,
+/// two missed ticks tolerated, critical; `silence` as its on_silence.
+ConditionSpec checkout_rule(Policy silence) {
+    ConditionSpec c;
+    c.name = "checkout-errors";
+    c.source = "web";
+    c.signal = Signal::error_rate;
+    c.window = 1min;
+    c.above = 0.05;
+    c.min_requests = 100;
+    c.counting = Counting::for_duration;
+    c.for_duration = 90s;
+    c.max_missed = 2;
+    c.severity = Severity::critical;
+    c.on_silence = silence;
+    c.on_silence_explicit = silence != Policy::escalate;
+    return c;
+}
+
 } // namespace
 
 TEST_SUITE("decision") {
@@ -167,22 +186,10 @@ TEST_SUITE("decision") {
             for (const auto silence : {Policy::escalate, Policy::trigger}) {
                 CAPTURE(resolve_after.count());
                 CAPTURE(to_string(silence));
-                ConditionSpec c;
-                c.name = "checkout-errors";
-                c.source = "web";
-                c.signal = Signal::error_rate;
-                c.window = 1min;
-                c.above = 0.05;
-                c.min_requests = 100;
-                c.counting = Counting::for_duration;
-                c.for_duration = 90s;
-                c.max_missed = 2;
+                ConditionSpec c = checkout_rule(silence);
                 c.on_no_traffic = Policy::ignore;
                 c.on_no_traffic_explicit = true;
                 c.resolve_after = resolve_after;
-                c.severity = Severity::critical;
-                c.on_silence = silence;
-                c.on_silence_explicit = silence != Policy::escalate;
                 Evaluator ev({c}, policy());
                 std::vector<Tick> ticks;
                 const auto t0 = k_midnight;
@@ -233,19 +240,7 @@ TEST_SUITE("decision") {
             for (const Policy silence : {Policy::escalate, Policy::trigger}) {
                 CAPTURE(failing);
                 CAPTURE(to_string(silence));
-                ConditionSpec c;
-                c.name = "checkout-errors";
-                c.source = "web";
-                c.signal = Signal::error_rate;
-                c.window = 1min;
-                c.above = 0.05;
-                c.min_requests = 100;
-                c.counting = Counting::for_duration;
-                c.for_duration = 90s;
-                c.max_missed = 2;
-                c.severity = Severity::critical;
-                c.on_silence = silence;
-                c.on_silence_explicit = silence != Policy::escalate;
+                const ConditionSpec c = checkout_rule(silence);
                 Evaluator ev({c}, policy());
                 std::vector<Tick> ticks;
                 for (int s = 10; s <= 3 * 3600; s += 10) {
