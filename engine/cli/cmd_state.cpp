@@ -4,6 +4,7 @@
 #include "cli/check_support.hpp"
 #include "cli/commands.hpp"
 #include "cli/options.hpp"
+#include "cli/output_file.hpp"
 #include "cli/state_dir.hpp"
 #include "journal/paths.hpp"
 #include "journal/reader.hpp"
@@ -68,10 +69,7 @@ int export_run(const StateDir& sd, const std::string& run_id, const std::string&
                           util::ExitCode::invalid, "run 'rollback history' to list the runs");
     }
     const std::string text = open_store(sd)->journal_text(run_id);
-    if (output.empty() || output == "-") {
-        std::fwrite(text.data(), 1, text.size(), stdout);
-    } else {
-        util::write_file_atomic(output, text);
+    if (write_output(output, text, journal_output(sd.dir, run_id))) {
         std::fprintf(stderr, "run %s: journal written to %s\n", run_id.c_str(), output.c_str());
     }
     return util::to_int(util::ExitCode::ok);
