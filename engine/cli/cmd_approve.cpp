@@ -67,7 +67,7 @@ std::vector<GateView> gates_of(state::Store& store, std::chrono::system_clock::t
 }
 
 int list(const StateDir& sd, bool json) {
-    auto store = open_store(sd);
+    auto store = open_store(sd, state::SchemaAccess::read);
     auto all = store->approvals();
     const auto now = std::chrono::system_clock::now();
     const auto gates = gates_of(*store, now);
@@ -149,7 +149,7 @@ int answer_gate(const StateDir& sd, const std::string& run_id, const std::string
         throw util::Error("approve: " + util::quoted(run_id) + " is not a run id",
                           util::ExitCode::invalid, "rollback history lists the runs");
     }
-    auto store = open_store(sd);
+    auto store = open_store(sd, state::SchemaAccess::write);
     const state::StepGates gates(*store);
     auto request = gates.request(run_id, step);
     if (!request) {
@@ -238,7 +238,7 @@ int answer_gate(const StateDir& sd, const std::string& run_id, const std::string
 /// request and said no. Kept (state "rejected", who, when, why); the monitor settles the
 /// request at its expiry without escalating, and no run starts for it.
 int reject_request(const StateDir& sd, const std::string& id, const std::string& note, bool json) {
-    auto store = open_store(sd);
+    auto store = open_store(sd, state::SchemaAccess::write);
     auto request = store->approval(id);
     if (!request) {
         throw util::Error("no approval request " + util::quoted(id) + " in " + state_where(sd),
@@ -339,7 +339,7 @@ int cmd_approve(const Args& args) {
     const StateDir sd = resolve_state_dir(common, cfg);
     require_state_owner(sd, "approve");
     const auto& state_dir = sd.dir;
-    auto store_ptr = open_store(sd);
+    auto store_ptr = open_store(sd, state::SchemaAccess::write);
     state::Store& store = *store_ptr;
     if (id.empty()) {
         throw util::Error("approve: give a DECISION_ID (or --list)", util::ExitCode::invalid,

@@ -46,7 +46,7 @@ int cmd_audit(const Args& args) {
                           "run 'rollback history' to list the runs");
     }
     // The same check whichever store keeps the journal: its bytes as the JSON Lines file.
-    auto store = open_store(resolve_state_dir(common, playbook));
+    auto store = open_store(resolve_state_dir(common, playbook), state::SchemaAccess::read);
     const std::string file = store->journal_location(run_id);
     const std::string text = store->journal_text(run_id);
     auto v = journal::verify_content(text, file);

@@ -138,7 +138,7 @@ int cmd_explain(const Args& args) {
         prepare_state_dir(sd, "explain --now", "decision records");
     }
     const auto& state_dir = sd.dir;
-    auto store_ptr = open_store(sd);
+    auto store_ptr = open_store(sd, now ? state::SchemaAccess::write : state::SchemaAccess::read);
     state::Store& store = *store_ptr;
     decision::DecisionRecord record;
     std::string run_header;

@@ -102,7 +102,7 @@ class RunAsCommand final : public monitor::RunStarter {
         r.json = m_common.json;
         r.start_logging = false;
         const HupBlocked blocked;
-        auto store = open_store(m_sd);
+        auto store = open_store(m_sd, state::SchemaAccess::write);
         return resume_run(*store, m_sd, r);
     }
 
@@ -144,7 +144,7 @@ std::unique_ptr<state::Store> open_shared_store(const StateDir& sd, util::Millis
     bool said = false;
     for (;;) {
         try {
-            auto store = open_store(sd);
+            auto store = open_store(sd, state::SchemaAccess::write);
             if (said) {
                 log::info("monitor: the shared state answers again");
                 std::puts("the shared state answers again");

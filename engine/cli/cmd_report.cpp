@@ -43,7 +43,7 @@ int cmd_report(const Args& args) {
     }
     const StateDir sd = resolve_state_dir(common, playbook);
     const auto& state_dir = sd.dir;
-    const auto store = open_store(sd);
+    const auto store = open_store(sd, state::SchemaAccess::read);
     if (!common.json && !html && output.empty()) {
         // The text needs no record twice: folded and written as the journal is read.
         std::fputs(util::terminal_text(report::report_text(*store, run_id)).c_str(), stdout);

@@ -58,7 +58,7 @@ int cmd_resume(const Args& args) {
     }
     const StateDir sd = resolve_state_dir(common, playbook_opt);
     require_state_owner(sd, "resume", "the run's journal, the lock, rollback.log");
-    auto store_ptr = open_store(sd);
+    auto store_ptr = open_store(sd, state::SchemaAccess::write);
     if (run_id.empty()) {
         auto latest = store_ptr->latest_run();
         if (!latest) {
@@ -265,7 +265,7 @@ int resume_run(state::Store& store, const StateDir& sd, const ResumeRequest& r) 
         release_run_lock(store, *lock, r.fence ? &*r.fence : nullptr);
         throw;
     }
-    release_run_lock(store, *lock, r.fence ? &*r.fence : nullptr);
+    release_run_lock(store, *lock, r.fence ? &*r.fence : nullptr, &outcome);
     print_summary(outcome, sd, r.json);
     return util::to_int(outcome.code);
 }

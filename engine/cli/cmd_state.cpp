@@ -68,7 +68,7 @@ int export_run(const StateDir& sd, const std::string& run_id, const std::string&
         throw util::Error("state export: not a run id: " + util::quoted(run_id),
                           util::ExitCode::invalid, "run 'rollback history' to list the runs");
     }
-    const std::string text = open_store(sd)->journal_text(run_id);
+    const std::string text = open_store(sd, state::SchemaAccess::read)->journal_text(run_id);
     if (write_output(output, text, journal_output(sd.dir, run_id))) {
         std::fprintf(stderr, "run %s: journal written to %s\n", run_id.c_str(), output.c_str());
     }
@@ -107,7 +107,7 @@ int import_run(const StateDir& sd, const std::string& file, bool json) {
                           util::ExitCode::invalid);
     }
     require_state_owner(sd, "state import", "the imported run's journal");
-    auto store = open_store(sd);
+    auto store = open_store(sd, state::SchemaAccess::write);
     store->import_journal(run_id, text);
     if (json) {
         std::printf(

@@ -126,7 +126,7 @@ int cmd_status(const Args& args) {
         return util::to_int(util::ExitCode::ok);
     }
     const StateDir sd = resolve_state_dir(common, playbook);
-    auto store_ptr = open_store(sd);
+    auto store_ptr = open_store(sd, state::SchemaAccess::read);
     state::Store& store = *store_ptr;
     if (run_id.empty()) {
         // The current run is the lock holder's; otherwise the newest journal.

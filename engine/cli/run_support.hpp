@@ -44,8 +44,11 @@ take_lock(state::Store& store, const StateDir& sd, const std::string& run_id,
 /// monitors sharing a state (`fence` of a leadership) that is left unfinished — interrupted
 /// because its monitor stopped, or stopped by the state store — is released as a dead holder's
 /// (the holder kept in the lock): the leader, the next one or this monitor again, resumes it
-/// (docs/config.md "Failover"). Anything else is released plainly. Never throws.
-void release_run_lock(state::Store& store, state::RunLease& lock, const state::RunFence* fence);
+/// (docs/config.md "Failover"). Anything else is released plainly. `outcome`, when the run
+/// returned one, says whether it finished without asking the store again (a store that does not
+/// answer now cannot turn a finished run into a failed start). Never throws.
+void release_run_lock(state::Store& store, state::RunLease& lock, const state::RunFence* fence,
+                      const orchestrator::RunOutcome* outcome = nullptr);
 
 /// How a run `run_id` under `fence` is handed over on a signal: to the next leader of the shared
 /// state when `fence` is a leadership's (with the command that resumes it by hand, `sd`'s state

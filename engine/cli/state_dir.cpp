@@ -2,6 +2,7 @@
 #include "cli/state_dir.hpp"
 
 #include "db/connection.hpp"
+#include "exec/runner.hpp"
 #include "state/local_store.hpp"
 #include "state/pg_store.hpp"
 #include "util/canonical_path.hpp"
@@ -167,12 +168,14 @@ StateDir resolve_state_dir(const CommonOptions& common, const fs::path& playbook
     return StateDir{normal(".rollback"), "the current directory", std::nullopt, {}};
 }
 
-std::unique_ptr<state::Store> open_store(const StateDir& sd) {
+std::unique_ptr<state::Store> open_store(const StateDir& sd, state::SchemaAccess access) {
     if (!sd.shared) {
         return std::make_unique<state::LocalStore>(sd.dir);
     }
     state::PgStoreOptions options;
     options.schema = sd.shared->schema;
+    options.access = access;
+    options.stop_waiting = [] { return exec::interrupt_requested() != 0; };
     options.lease_ttl = sd.shared->lease;
     options.heartbeat = sd.shared->lease / 3;
     return std::make_unique<state::PgStore>(db::Dsn::parse(sd.shared->dsn), sd.dir, options);
