@@ -51,6 +51,9 @@ struct Context {
     /// The host the step runs on (`hosts`): `runner` runs its programs there and paths are the
     /// host's. Empty: the engine's own machine.
     std::string host = {};
+    /// What a command the step prints for a person adds to find the run's state from any
+    /// directory (state::state_args: " --state-dir DIR", " -c FILE"); empty: `state_dir`'s.
+    std::string state_args = {};
 };
 
 /// Where a revert happens, as the bad-release records name it: `path`, prefixed with

@@ -255,6 +255,7 @@ int resume_run(state::Store& store, const StateDir& sd, const ResumeRequest& r) 
     // A monitor's resume among monitors sharing a state: an interrupt hands it over again, as
     // release_run_lock leaves it for the next leader.
     ro.hand_over = hand_over_to(r.fence ? &*r.fence : nullptr, sd, run_id);
+    ro.state = state_ref(sd);
     ro.vars_changed = at_resume.changed;
     ro.force = r.force;
     orchestrator::RunOutcome outcome;

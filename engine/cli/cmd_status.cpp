@@ -228,7 +228,7 @@ int cmd_status(const Args& args) {
                 // The run died while waiting: resume opens the same gate, already expired.
                 out += "  approval gate at step " + g.step + " expired at " +
                        util::format_time(g.expires_at) + ": rollback resume " + g.run_id +
-                       " goes on with " + then + " (on_timeout)\n";
+                       state_args(sd) + " goes on with " + then + " (on_timeout)\n";
                 continue;
             }
             out += "  awaiting approval at step " + g.step + " by " +

@@ -238,6 +238,10 @@ std::unique_ptr<state::RunLease> take_lock(state::Store& store, const StateDir& 
     return std::move(attempt.lease);
 }
 
+orchestrator::StateRef state_ref(const StateDir& sd) {
+    return {state_args(sd), sd.shared.has_value(), state_where(sd)};
+}
+
 void print_summary(const orchestrator::RunOutcome& o, const StateDir& sd, bool json) {
     if (json) {
         boost::json::object s{{"type", "summary"},
@@ -333,6 +337,7 @@ int start_run(const playbook::Playbook& pb, const actions::Trigger& trigger,
     orchestrator::RunOptions ro{o.state_dir, trigger,        o.selection,
                                 o.verbose,   current_user(), connections};
     ro.hand_over = hand_over_to(o.fence ? &*o.fence : nullptr, sd, run_id);
+    ro.state = state_ref(sd);
     orchestrator::RunOutcome outcome;
     try {
         report::ConsoleObserver observer(stdout, report::choose_mode(stdout, o.json), o.verbose);

@@ -56,6 +56,10 @@ void release_run_lock(state::Store& store, state::RunLease& lock, const state::R
 std::optional<orchestrator::HandOver> hand_over_to(const state::RunFence* fence, const StateDir& sd,
                                                    const std::string& run_id);
 
+/// `sd` as the orchestrator's StateRef: what the commands a run prints carry (state_args), and
+/// whether a record refused is the shared state's server.
+orchestrator::StateRef state_ref(const StateDir& sd);
+
 /// The closing lines of a run for a person (or a JSON summary object with --json).
 void print_summary(const orchestrator::RunOutcome& outcome, const StateDir& sd, bool json);
 

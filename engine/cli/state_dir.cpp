@@ -5,6 +5,7 @@
 #include "exec/runner.hpp"
 #include "state/local_store.hpp"
 #include "state/pg_store.hpp"
+#include "state/state_args.hpp"
 #include "util/canonical_path.hpp"
 #include "util/error.hpp"
 #include "util/files.hpp"
@@ -233,10 +234,7 @@ std::string state_where(const StateDir& sd) {
 }
 
 std::string state_args(const StateDir& sd) {
-    if (sd.shared) {
-        return sd.config.empty() ? std::string() : " -c " + sd.config.string();
-    }
-    return " --state-dir " + sd.dir.string();
+    return state::state_args({sd.dir, sd.shared.has_value(), sd.config});
 }
 
 StateDir resolve_state_dir(const CommonOptions& common, const config::Config& cfg) {

@@ -59,7 +59,8 @@ std::unique_ptr<state::Store> open_store(const StateDir& sd, state::SchemaAccess
 std::string state_where(const StateDir& sd);
 
 /// What a suggested command needs to find the same state from any directory: " --state-dir
-/// DIR" for a directory, " -c FILE" for the shared state (the configuration that names it).
+/// DIR" for a directory, " -c FILE" for the shared state (the configuration that names it);
+/// state::state_args, the one helper every printed command goes through.
 std::string state_args(const StateDir& sd);
 
 /// Refuses (util::Error, exit 2, nothing done) when this process's user is not the owner of the
