@@ -39,7 +39,7 @@ std::string refusal(const std::filesystem::path& path, const util::OutputRule& r
 } // namespace
 
 TEST_SUITE("util") {
-    TEST_CASE("output_file: a new file, an empty one and one of its kind are written") {
+    TEST_CASE("output_file: a new file and an empty one and one of its kind are written") {
         test::TempDir dir;
         const auto rule = notes_rule(dir / "records");
         util::write_output_file(dir / "new.txt", "NOTES\none\n", rule);
@@ -74,7 +74,7 @@ TEST_SUITE("util") {
         CHECK(refusal(dir / "sub", rule).find("it is a directory") != std::string::npos);
     }
 
-    TEST_CASE("output_file: nothing is written into a protected directory, however it is named") {
+    TEST_CASE("output_file: nothing is written into a protected directory however it is named") {
         test::TempDir dir;
         const auto records = dir / "records";
         std::filesystem::create_directories(records / "runs");
