@@ -57,6 +57,9 @@ struct Context {
     /// "Step sessions"): a resume ends the sessions of an interrupted attempt by it. Empty
     /// outside a step's attempt (preflight, probe, rehearse): "rollback".
     std::string session_name = {};
+    /// What a command the step prints for a person adds to find the run's state from any
+    /// directory (state::state_args: " --state-dir DIR", " -c FILE"); empty: `state_dir`'s.
+    std::string state_args = {};
     /// The run lock's fence for an effect inside the step that no journal record announces (a
     /// COMMIT, a further request of `attempts`): called right before it, with what it is for
     /// ("attempt 3 of step \"drain\""); throws util::Error (exit 7) when this process lost the

@@ -5,7 +5,7 @@
 // default (`on_timeout`) applies. A paused run survives an engine restart: the request and any
 // answer are kept by state::StepGates, so a resumed gate waits again until the first expiry.
 #include "actions/kind_action.hpp"
-#include "state/local_store.hpp"
+#include "state/state_args.hpp"
 #include "state/step_gate.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
@@ -26,20 +26,6 @@ namespace {
 
 /// `text` as one word of a shell command line: as it is when it holds only safe characters, else
 /// in single quotes.
-std::string shell_word(const std::string& text) {
-    const bool safe = !text.empty() && std::all_of(text.begin(), text.end(), [](unsigned char c) {
-        return std::isalnum(c) || std::strchr("/._-+:@%,=", c) != nullptr;
-    });
-    if (safe) {
-        return text;
-    }
-    std::string out = "'";
-    for (char c : text) {
-        out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-    }
-    return out + "'";
-}
-
 using namespace std::chrono_literals;
 
 struct GateParams : playbook::ActionParams {
@@ -119,15 +105,12 @@ struct Approve {
             r.summary = std::string("cannot open the approval gate: ") + e.what();
             return r;
         }
-        // Works from any directory (the page is read far from the state): a state directory is
-        // named; a shared state is named by the configuration the answer is given with.
-        const auto* local = dynamic_cast<const state::LocalStore*>(ctx.gates);
-        const std::filesystem::path dir =
-            local != nullptr ? local->dir() : (ctx.gates == nullptr ? ctx.state_dir : "");
+        // Works from any directory (the page is read far from the state): it carries what
+        // finds the run's state (state::state_args), the configuration of a shared one.
         const std::string command =
             "rollback approve " + ctx.run_id + " " + ctx.step.id +
-            (dir.empty() ? std::string()
-                         : " --state-dir " + shell_word(std::filesystem::absolute(dir).string()));
+            (ctx.state_args.empty() ? state::state_args({std::filesystem::absolute(ctx.state_dir)})
+                                    : ctx.state_args);
         boost::json::array approvers;
         for (const auto& a : req.approvers) {
             approvers.emplace_back(a);

@@ -67,7 +67,7 @@ std::vector<GateView> gates_of(state::Store& store, std::chrono::system_clock::t
 }
 
 int list(const StateDir& sd, bool json) {
-    auto store = open_store(sd);
+    auto store = open_store(sd, state::SchemaAccess::read);
     auto all = store->approvals();
     const auto now = std::chrono::system_clock::now();
     const auto gates = gates_of(*store, now);
@@ -147,9 +147,10 @@ int answer_gate(const StateDir& sd, const std::string& run_id, const std::string
                 bool approve, const std::string& note, bool json) {
     if (!journal::is_valid_run_id(run_id)) {
         throw util::Error("approve: " + util::quoted(run_id) + " is not a run id",
-                          util::ExitCode::invalid, "rollback history lists the runs");
+                          util::ExitCode::invalid,
+                          "rollback history" + state_args(sd) + " lists the runs");
     }
-    auto store = open_store(sd);
+    auto store = open_store(sd, state::SchemaAccess::write);
     const state::StepGates gates(*store);
     auto request = gates.request(run_id, step);
     if (!request) {
@@ -163,13 +164,14 @@ int answer_gate(const StateDir& sd, const std::string& run_id, const std::string
         throw util::Error("run " + run_id + " has no approval gate at step " + util::quoted(step) +
                               " in " + state_where(sd),
                           util::ExitCode::invalid,
-                          "rollback status " + run_id + " shows what the run awaits");
+                          "rollback status " + run_id + state_args(sd) +
+                              " shows what the run awaits");
     }
     if (auto a = gates.answer(run_id, step)) {
         throw util::Error("step " + step + " of run " + run_id +
                               " was answered already: " + (a->approved ? "approved" : "rejected") +
                               " by " + a->by + " at " + util::format_time(a->at),
-                          util::ExitCode::invalid, "rollback status " + run_id);
+                          util::ExitCode::invalid, "rollback status " + run_id + state_args(sd));
     }
     const auto now = std::chrono::system_clock::now();
     if (now >= request->expires_at) {
@@ -177,7 +179,7 @@ int answer_gate(const StateDir& sd, const std::string& run_id, const std::string
                               util::format_time(request->expires_at) + ": the run went on with " +
                               (request->approve_on_timeout ? "approve" : "reject") +
                               " (on_timeout)",
-                          util::ExitCode::invalid, "rollback status " + run_id);
+                          util::ExitCode::invalid, "rollback status " + run_id + state_args(sd));
     }
     const std::string user = current_user();
     if (!request->approvers.empty() &&
@@ -186,7 +188,8 @@ int answer_gate(const StateDir& sd, const std::string& run_id, const std::string
         throw util::Error(user + " is not among the approvers of step " + step + " (" +
                               util::join(request->approvers, ", ") + ")",
                           util::ExitCode::invalid,
-                          "ask one of them to run: rollback approve " + run_id + " " + step);
+                          "ask one of them to run: rollback approve " + run_id + " " + step +
+                              state_args(sd));
     }
     if (!gates.give(run_id, step, {approve, user, now, note})) {
         auto a = gates.answer(run_id, step);
@@ -194,7 +197,7 @@ int answer_gate(const StateDir& sd, const std::string& run_id, const std::string
             "step " + step + " of run " + run_id + " was answered already" +
                 (a ? std::string(": ") + (a->approved ? "approved" : "rejected") + " by " + a->by
                    : std::string()),
-            util::ExitCode::invalid, "rollback status " + run_id);
+            util::ExitCode::invalid, "rollback status " + run_id + state_args(sd));
     }
     // Kept either way (a resume opens the same gate and reads it), but a run that stopped while
     // waiting (its process died, its store session failed) does not go on by itself: said, and
@@ -227,7 +230,7 @@ int answer_gate(const StateDir& sd, const std::string& run_id, const std::string
                        " is not running now (it stopped while waiting at the gate): the answer "
                        "is kept for its resume — a monitor's run is resumed by the leading "
                        "monitor, a person's by: rollback resume " +
-                       run_id + "\n")
+                       run_id + state_args(sd) + "\n")
                        .c_str(),
                    stdout);
     }
@@ -238,22 +241,25 @@ int answer_gate(const StateDir& sd, const std::string& run_id, const std::string
 /// request and said no. Kept (state "rejected", who, when, why); the monitor settles the
 /// request at its expiry without escalating, and no run starts for it.
 int reject_request(const StateDir& sd, const std::string& id, const std::string& note, bool json) {
-    auto store = open_store(sd);
+    auto store = open_store(sd, state::SchemaAccess::write);
     auto request = store->approval(id);
     if (!request) {
         throw util::Error("no approval request " + util::quoted(id) + " in " + state_where(sd),
-                          util::ExitCode::invalid, "rollback approve --list shows the requests");
+                          util::ExitCode::invalid,
+                          "rollback approve --list" + state_args(sd) + " shows the requests");
     }
     const auto now = std::chrono::system_clock::now();
     if (request->state != "pending") {
         throw util::Error("decision " + id +
                               " was answered already: " + state::answered_how(request),
-                          util::ExitCode::invalid, "rollback approve --list shows the requests");
+                          util::ExitCode::invalid,
+                          "rollback approve --list" + state_args(sd) + " shows the requests");
     }
     if (now > request->expires_at) {
         throw util::Error("the approval request " + id + " expired at " +
                               util::format_time(request->expires_at) + " unanswered",
-                          util::ExitCode::invalid, "rollback approve --list shows the requests");
+                          util::ExitCode::invalid,
+                          "rollback approve --list" + state_args(sd) + " shows the requests");
     }
     request->state = "rejected";
     request->approved_by = current_user();
@@ -339,24 +345,25 @@ int cmd_approve(const Args& args) {
     const StateDir sd = resolve_state_dir(common, cfg);
     require_state_owner(sd, "approve");
     const auto& state_dir = sd.dir;
-    auto store_ptr = open_store(sd);
+    auto store_ptr = open_store(sd, state::SchemaAccess::write);
     state::Store& store = *store_ptr;
     if (id.empty()) {
         throw util::Error("approve: give a DECISION_ID (or --list)", util::ExitCode::invalid,
-                          "rollback approve --list shows the requests");
+                          "rollback approve --list" + state_args(sd) + " shows the requests");
     }
     auto request = store.approval(id);
     if (!request) {
         throw util::Error("no approval request " + util::quoted(id) + " in " + state_where(sd),
-                          util::ExitCode::invalid, "rollback approve --list shows the requests");
+                          util::ExitCode::invalid,
+                          "rollback approve --list" + state_args(sd) + " shows the requests");
     }
     if (request->state == "approved") {
-        throw util::Error("decision " + id + " was approved already by " + request->approved_by +
-                              (request->approved_at
-                                   ? " at " + util::format_time(*request->approved_at)
-                                   : std::string()) +
-                              (request->run_id.empty() ? "" : "; its run: " + request->run_id),
-                          util::ExitCode::invalid, "rollback status " + request->run_id);
+        throw util::Error(
+            "decision " + id + " was approved already by " + request->approved_by +
+                (request->approved_at ? " at " + util::format_time(*request->approved_at)
+                                      : std::string()) +
+                (request->run_id.empty() ? "" : "; its run: " + request->run_id),
+            util::ExitCode::invalid, "rollback status " + request->run_id + state_args(sd));
     }
     if (request->state == "rejected") {
         throw util::Error("decision " + id + " was rejected already by " + request->approved_by +
@@ -398,8 +405,9 @@ int cmd_approve(const Args& args) {
                               (twin->run_id.empty() ? "" : " (its run: " + twin->run_id + ")") +
                               ": one incident starts one run",
                           util::ExitCode::invalid,
-                          twin->run_id.empty() ? "rollback approve --list shows the requests"
-                                               : "rollback status " + twin->run_id);
+                          twin->run_id.empty()
+                              ? "rollback approve --list" + state_args(sd) + " shows the requests"
+                              : "rollback status " + twin->run_id + state_args(sd));
     }
     if (cfg.playbook.empty()) {
         throw util::Error(cfg.file.string() + " has no [decision] playbook to run",

@@ -46,9 +46,19 @@ int cmd_audit(const Args& args) {
                           "run 'rollback history' to list the runs");
     }
     // The same check whichever store keeps the journal: its bytes as the JSON Lines file.
-    auto store = open_store(resolve_state_dir(common, playbook));
+    auto store = open_store(resolve_state_dir(common, playbook), state::SchemaAccess::read);
     const std::string file = store->journal_location(run_id);
-    auto v = journal::verify_content(store->journal_text(run_id), file);
+    const std::string text = store->journal_text(run_id);
+    auto v = journal::verify_content(text, file);
+    if (const auto named = journal::header_run_id(text); v.ok && named != run_id) {
+        // An intact chain of another run under this run's name (a file copied or exported over
+        // it) is not this run's evidence.
+        v.ok = false;
+        v.bad_line = 1;
+        v.bad_seq = 0;
+        v.problem = "the header names run " + util::quoted(named) + ", not " + run_id +
+                    ": this is another run's journal under its name";
+    }
     std::string out;
     if (common.json) {
         boost::json::object o{

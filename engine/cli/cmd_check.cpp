@@ -137,7 +137,7 @@ int replay(const CommonOptions& common, const ReplayOptions& o) {
         // The state the monitor kept (the state directory, or the shared PostgreSQL state): its
         // deploy markers, and the rollbacks that ran, fed as the monitor noticed them.
         const auto sd = resolve_state_dir(common, cfg);
-        const auto store = open_store(sd);
+        const auto store = open_store(sd, state::SchemaAccess::read);
         r.deploys = replay_deploys(*store, cfg, o, deploys_origin);
         r.rollbacks = monitor::recorded_rollbacks(*store, runs_unreadable);
         runs_origin = sd.shared ? "the shared state" : (sd.dir / "runs").string();
@@ -315,7 +315,7 @@ int cmd_check(const Args& args) {
     // The record goes where the rule puts the state: the shared store when there is one (where
     // the monitors, `explain` and `history` look), else the local directory; the alert
     // conditions are judged over the alerts kept there.
-    const auto store = open_store(sd);
+    const auto store = open_store(sd, state::SchemaAccess::write);
     auto record = evaluate_now(cfg, *store, std::chrono::system_clock::now());
     auto path = store->put_record(record);
     if (common.json) {

@@ -45,7 +45,7 @@ int cmd_deployed(const Args& args) {
     prepare_state_dir(sd, "deployed", "deploy markers");
     // The store the monitor reads the marker from: the shared state when the configuration
     // names one (a marker left in the local directory would never reach the leader).
-    auto store = open_store(sd);
+    auto store = open_store(sd, state::SchemaAccess::write);
     const state::DeployMarker marker{release, t, cfg.target, recorded};
     const std::string where = store->put_deploy_marker(marker);
     if (common.json) {

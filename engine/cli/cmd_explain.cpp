@@ -3,6 +3,7 @@
 #include "cli/commands.hpp"
 #include "cli/evidence.hpp"
 #include "cli/options.hpp"
+#include "cli/output_file.hpp"
 #include "cli/state_dir.hpp"
 #include "journal/paths.hpp"
 #include "journal/reader.hpp"
@@ -137,7 +138,7 @@ int cmd_explain(const Args& args) {
         prepare_state_dir(sd, "explain --now", "decision records");
     }
     const auto& state_dir = sd.dir;
-    auto store_ptr = open_store(sd);
+    auto store_ptr = open_store(sd, now ? state::SchemaAccess::write : state::SchemaAccess::read);
     state::Store& store = *store_ptr;
     decision::DecisionRecord record;
     std::string run_header;
@@ -194,10 +195,12 @@ int cmd_explain(const Args& args) {
     }
     id = decision::record_id(record);
     if (html || !output.empty()) {
-        emit_html(report::decision_html(decision_view(store, record, id),
-                                        now ? std::string("(evaluated now)")
-                                            : action_taken(store, id, state_args(sd))),
-                  output, state_dir);
+        const std::string page = report::decision_html(
+            decision_view(store, record, id),
+            now ? std::string("(evaluated now)") : action_taken(store, id, state_args(sd)));
+        if (write_output(output, page, page_output(state_dir))) {
+            std::fprintf(stderr, "wrote %s (%zu bytes)\n", output.c_str(), page.size());
+        }
         return util::to_int(util::ExitCode::ok);
     }
     if (common.json) {

@@ -26,7 +26,7 @@ int cmd_history(const Args& args) {
         return util::to_int(util::ExitCode::ok);
     }
     const StateDir sd = resolve_state_dir(common, playbook);
-    const auto store_ptr = open_store(sd);
+    const auto store_ptr = open_store(sd, state::SchemaAccess::read);
     const state::Store& store = *store_ptr;
     auto ids = store.list_runs();
     std::string out;

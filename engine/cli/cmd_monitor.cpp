@@ -13,6 +13,7 @@
 #include "monitor/loop.hpp"
 #include "state/local_store.hpp"
 #include "state/pg_store.hpp"
+#include "state/state_args.hpp"
 #include "util/canonical_path.hpp"
 #include "util/log.hpp"
 #include "util/secrets.hpp"
@@ -102,7 +103,7 @@ class RunAsCommand final : public monitor::RunStarter {
         r.json = m_common.json;
         r.start_logging = false;
         const HupBlocked blocked;
-        auto store = open_store(m_sd);
+        auto store = open_store(m_sd, state::SchemaAccess::write);
         return resume_run(*store, m_sd, r);
     }
 
@@ -144,7 +145,7 @@ std::unique_ptr<state::Store> open_shared_store(const StateDir& sd, util::Millis
     bool said = false;
     for (;;) {
         try {
-            auto store = open_store(sd);
+            auto store = open_store(sd, state::SchemaAccess::write);
             if (said) {
                 log::info("monitor: the shared state answers again");
                 std::puts("the shared state answers again");
@@ -222,10 +223,10 @@ int cmd_monitor(const Args& args) {
         const StateDir r = resolve_state_dir(common, c);
         // The command it prints finds this state: the file (approve reads its playbook), and
         // the directory when the file's own is not it (--state-dir, $ROLLBACK_STATE_DIR).
-        std::string found = " -c " + util::canonical_path(c.file).string();
-        if (!r.shared && r.dir != c.state_dir) {
-            found += " --state-dir " + r.dir.string();
-        }
+        const std::string found =
+            state::state_args({r.dir, r.shared.has_value(), util::canonical_path(c.file),
+                               util::canonical_path(c.state_dir)},
+                              true);
         return monitor::ResolvedState{r.dir, r.shared, found};
     });
     const int rc = loop.run([] { return g_reload.exchange(false); });

@@ -48,7 +48,7 @@ int cmd_plan(const Args& args) {
     // The store the rule finds, as `run` reads it: a shared state's bad releases, not a local
     // file's.
     const StateDir sd = resolve_state_dir(common, pb.file);
-    auto store = open_store(sd);
+    auto store = open_store(sd, state::SchemaAccess::read);
     return show_plan(plan, sd.dir, *store, o.trigger, common.json, nullptr);
 }
 

@@ -2,6 +2,7 @@
 #include "cli/commands.hpp"
 #include "cli/evidence.hpp"
 #include "cli/options.hpp"
+#include "cli/output_file.hpp"
 #include "cli/state_dir.hpp"
 #include "report/html.hpp"
 #include "report/run_report.hpp"
@@ -42,7 +43,7 @@ int cmd_report(const Args& args) {
     }
     const StateDir sd = resolve_state_dir(common, playbook);
     const auto& state_dir = sd.dir;
-    const auto store = open_store(sd);
+    const auto store = open_store(sd, state::SchemaAccess::read);
     if (!common.json && !html && output.empty()) {
         // The text needs no record twice: folded and written as the journal is read.
         std::fputs(util::terminal_text(report::report_text(*store, run_id)).c_str(), stdout);
@@ -50,9 +51,12 @@ int cmd_report(const Args& args) {
     }
     auto view = report::load_run(*store, run_id);
     if (html || !output.empty()) {
-        emit_html(report::run_html(view.journal, view.state, view.ctx,
-                                   decision_view_of_run(*store, view.state.trigger.decision_id)),
-                  output, state_dir);
+        const std::string page =
+            report::run_html(view.journal, view.state, view.ctx,
+                             decision_view_of_run(*store, view.state.trigger.decision_id));
+        if (write_output(output, page, page_output(state_dir))) {
+            std::fprintf(stderr, "wrote %s (%zu bytes)\n", output.c_str(), page.size());
+        }
         return util::to_int(util::ExitCode::ok);
     }
     const std::string out =

@@ -58,7 +58,7 @@ int cmd_resume(const Args& args) {
     }
     const StateDir sd = resolve_state_dir(common, playbook_opt);
     require_state_owner(sd, "resume", "the run's journal, the lock, rollback.log");
-    auto store_ptr = open_store(sd);
+    auto store_ptr = open_store(sd, state::SchemaAccess::write);
     if (run_id.empty()) {
         auto latest = store_ptr->latest_run();
         if (!latest) {
@@ -255,6 +255,7 @@ int resume_run(state::Store& store, const StateDir& sd, const ResumeRequest& r) 
     // A monitor's resume among monitors sharing a state: an interrupt hands it over again, as
     // release_run_lock leaves it for the next leader.
     ro.hand_over = hand_over_to(r.fence ? &*r.fence : nullptr, sd, run_id);
+    ro.state = state_ref(sd);
     ro.vars_changed = at_resume.changed;
     ro.force = r.force;
     orchestrator::RunOutcome outcome;
@@ -265,7 +266,7 @@ int resume_run(state::Store& store, const StateDir& sd, const ResumeRequest& r) 
         release_run_lock(store, *lock, r.fence ? &*r.fence : nullptr);
         throw;
     }
-    release_run_lock(store, *lock, r.fence ? &*r.fence : nullptr);
+    release_run_lock(store, *lock, r.fence ? &*r.fence : nullptr, &outcome);
     print_summary(outcome, sd, r.json);
     return util::to_int(outcome.code);
 }

@@ -4,6 +4,7 @@
 #include "cli/check_support.hpp"
 #include "cli/commands.hpp"
 #include "cli/options.hpp"
+#include "cli/output_file.hpp"
 #include "cli/state_dir.hpp"
 #include "journal/paths.hpp"
 #include "journal/reader.hpp"
@@ -67,11 +68,8 @@ int export_run(const StateDir& sd, const std::string& run_id, const std::string&
         throw util::Error("state export: not a run id: " + util::quoted(run_id),
                           util::ExitCode::invalid, "run 'rollback history' to list the runs");
     }
-    const std::string text = open_store(sd)->journal_text(run_id);
-    if (output.empty() || output == "-") {
-        std::fwrite(text.data(), 1, text.size(), stdout);
-    } else {
-        util::write_file_atomic(output, text);
+    const std::string text = open_store(sd, state::SchemaAccess::read)->journal_text(run_id);
+    if (write_output(output, text, journal_output(sd.dir, run_id))) {
         std::fprintf(stderr, "run %s: journal written to %s\n", run_id.c_str(), output.c_str());
     }
     return util::to_int(util::ExitCode::ok);
@@ -109,7 +107,7 @@ int import_run(const StateDir& sd, const std::string& file, bool json) {
                           util::ExitCode::invalid);
     }
     require_state_owner(sd, "state import", "the imported run's journal");
-    auto store = open_store(sd);
+    auto store = open_store(sd, state::SchemaAccess::write);
     store->import_journal(run_id, text);
     if (json) {
         std::printf(

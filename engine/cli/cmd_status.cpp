@@ -126,7 +126,7 @@ int cmd_status(const Args& args) {
         return util::to_int(util::ExitCode::ok);
     }
     const StateDir sd = resolve_state_dir(common, playbook);
-    auto store_ptr = open_store(sd);
+    auto store_ptr = open_store(sd, state::SchemaAccess::read);
     state::Store& store = *store_ptr;
     if (run_id.empty()) {
         // The current run is the lock holder's; otherwise the newest journal.
@@ -228,7 +228,7 @@ int cmd_status(const Args& args) {
                 // The run died while waiting: resume opens the same gate, already expired.
                 out += "  approval gate at step " + g.step + " expired at " +
                        util::format_time(g.expires_at) + ": rollback resume " + g.run_id +
-                       " goes on with " + then + " (on_timeout)\n";
+                       state_args(sd) + " goes on with " + then + " (on_timeout)\n";
                 continue;
             }
             out += "  awaiting approval at step " + g.step + " by " +

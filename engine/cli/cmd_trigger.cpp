@@ -110,7 +110,7 @@ int cmd_trigger(const Args& args) {
     prepare_state_dir(sd, "trigger", "decision records, the lock, the run's journal");
     // The decision record goes where its run goes and `explain` reads it: the store of the rule
     // (the shared state when there is one), with the deploy marker `deployed` wrote there.
-    auto store = open_store(sd);
+    auto store = open_store(sd, state::SchemaAccess::write);
     auto record = manual_record(cfg ? cfg->target : std::string(), *store, o.trigger, *severity);
     auto path = store->put_record(record);
     o.trigger.decision_id = decision::record_id(record);

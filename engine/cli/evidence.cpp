@@ -7,9 +7,7 @@
 
 #include <boost/json/parse.hpp>
 #include <cstdio>
-#include <fstream>
 #include <map>
-#include <sys/stat.h>
 
 namespace rollback::cli {
 
@@ -131,55 +129,6 @@ std::optional<report::DecisionView> decision_view_of_run(const state::Store& sto
     } catch (const std::exception&) {
         return std::nullopt; // the page says the record is not in this state directory
     }
-}
-
-void emit_html(const std::string& html, const std::string& output, const fs::path& state_dir) {
-    if (output.empty() || output == "-") {
-        std::fputs(html.c_str(), stdout);
-        return;
-    }
-    std::error_code ec;
-    const fs::path target = fs::weakly_canonical(fs::absolute(output, ec), ec);
-    const fs::path state = fs::weakly_canonical(fs::absolute(state_dir, ec), ec);
-    const auto rel = target.lexically_relative(state);
-    if (!state.empty() && !rel.empty() && *rel.begin() != "..") {
-        throw util::Error("cannot write " + output + ": it is in the state directory " +
-                              state_dir.string() +
-                              " (journals, decision records, the lock: the audit record)",
-                          util::ExitCode::invalid, "name a file outside it, or -o - for stdout");
-    }
-    // The page replaces the file by a rename: only a regular file (or nothing) may be there. A
-    // FIFO, a device (/dev/full, /dev/stdout) or a symlink would be replaced, not written to.
-    struct stat st {};
-    const bool exists = ::lstat(output.c_str(), &st) == 0;
-    if (exists && !S_ISREG(st.st_mode)) {
-        throw util::Error("cannot write " + output + ": " +
-                              (S_ISDIR(st.st_mode) ? "it is a directory"
-                               : S_ISLNK(st.st_mode)
-                                   ? "it is a symbolic link (name the file itself)"
-                                   : "not a regular file (a FIFO, a device or a "
-                                     "socket)"),
-                          util::ExitCode::invalid, "use -o - to write the page to stdout");
-    }
-    if (exists) {
-        // Replaced only when it is a page (an earlier one) or empty.
-        std::ifstream in(output, std::ios::binary);
-        std::string head(15, '\0');
-        in.read(head.data(), static_cast<std::streamsize>(head.size()));
-        head.resize(static_cast<size_t>(in.gcount()));
-        if (!head.empty() && head != "<!DOCTYPE html>") {
-            throw util::Error("cannot write " + output +
-                                  ": it exists and is not an HTML page (an earlier report)",
-                              util::ExitCode::invalid, "remove it first, or name another file");
-        }
-    }
-    try {
-        util::write_file_atomic(output, html);
-    } catch (const std::exception& e) {
-        throw util::Error(std::string("cannot write the page: ") + e.what(),
-                          util::ExitCode::invalid, "name a file in a writable directory");
-    }
-    std::fprintf(stderr, "wrote %s (%zu bytes)\n", output.c_str(), html.size());
 }
 
 } // namespace rollback::cli

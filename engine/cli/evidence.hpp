@@ -26,13 +26,4 @@ report::DecisionView decision_view(const state::Store& store, const decision::De
 std::optional<report::DecisionView> decision_view_of_run(const state::Store& store,
                                                          const std::string& decision_id);
 
-/// Writes `html` to `output` (atomically; "-" or "" = stdout) and says where on stderr. Throws
-/// util::Error (exit 2) when `output` exists and is not a regular file (a FIFO, a device, a
-/// directory, a symbolic link): it would be replaced, not written to; when it is in
-/// `state_dir` (a journal, a decision record, the lock: the audit record would be gone); when it
-/// exists and is no HTML page (a slip of the tab key would replace it); when it cannot be
-/// written.
-void emit_html(const std::string& html, const std::string& output,
-               const std::filesystem::path& state_dir);
-
 } // namespace rollback::cli

@@ -91,9 +91,26 @@ std::optional<orchestrator::HandOver> hand_over_to(const state::RunFence* fence,
                                   "rollback resume " + run_id + state_args(sd)};
 }
 
-void release_run_lock(state::Store& store, state::RunLease& lock, const state::RunFence* fence) {
+void release_run_lock(state::Store& store, state::RunLease& lock, const state::RunFence* fence,
+                      const orchestrator::RunOutcome* outcome) {
     const auto& me = lock.holder();
-    if (!hands_over(fence) || me.run_id.empty() || !dead_run(store, me.run_id).unfinished) {
+    if (!hands_over(fence) || me.run_id.empty()) {
+        lock.release();
+        return;
+    }
+    bool unfinished = true; // what cannot be told now is left for the leader to look at
+    if (outcome != nullptr && outcome->status != journal::RunStatus::interrupted &&
+        outcome->status != journal::RunStatus::running) {
+        unfinished = false; // it finished: known without reading the store again
+    } else {
+        try {
+            unfinished = dead_run(store, me.run_id).unfinished;
+        } catch (const std::exception& e) {
+            log::warn("run {}: whether it finished cannot be read now ({}): left to the leader",
+                      me.run_id, e.what());
+        }
+    }
+    if (!unfinished) {
         lock.release();
         return;
     }
@@ -221,6 +238,10 @@ std::unique_ptr<state::RunLease> take_lock(state::Store& store, const StateDir& 
     return std::move(attempt.lease);
 }
 
+orchestrator::StateRef state_ref(const StateDir& sd) {
+    return {state_args(sd), sd.shared.has_value(), state_where(sd)};
+}
+
 void print_summary(const orchestrator::RunOutcome& o, const StateDir& sd, bool json) {
     if (json) {
         boost::json::object s{{"type", "summary"},
@@ -278,7 +299,8 @@ int start_run(const playbook::Playbook& pb, const actions::Trigger& trigger,
     // One store for the plan and the run: the plan a person confirms reads the bad releases
     // the run will read (the shared state's, when the configuration names one).
     const StateDir sd{o.state_dir, "", o.shared, o.config};
-    auto store_ptr = open_store(sd);
+    auto store_ptr =
+        open_store(sd, o.dry_run ? state::SchemaAccess::read : state::SchemaAccess::write);
     state::Store& store = *store_ptr;
     int plan_rc = show_plan(plan, o.state_dir, store, trigger, o.json, connections);
     if (o.dry_run) {
@@ -315,6 +337,7 @@ int start_run(const playbook::Playbook& pb, const actions::Trigger& trigger,
     orchestrator::RunOptions ro{o.state_dir, trigger,        o.selection,
                                 o.verbose,   current_user(), connections};
     ro.hand_over = hand_over_to(o.fence ? &*o.fence : nullptr, sd, run_id);
+    ro.state = state_ref(sd);
     orchestrator::RunOutcome outcome;
     try {
         report::ConsoleObserver observer(stdout, report::choose_mode(stdout, o.json), o.verbose);
@@ -323,7 +346,7 @@ int start_run(const playbook::Playbook& pb, const actions::Trigger& trigger,
         release_run_lock(store, *lock, o.fence ? &*o.fence : nullptr);
         throw;
     }
-    release_run_lock(store, *lock, o.fence ? &*o.fence : nullptr);
+    release_run_lock(store, *lock, o.fence ? &*o.fence : nullptr, &outcome);
     print_summary(outcome, sd, o.json);
     return util::to_int(outcome.code);
 }

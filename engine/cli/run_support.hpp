@@ -44,14 +44,21 @@ take_lock(state::Store& store, const StateDir& sd, const std::string& run_id,
 /// monitors sharing a state (`fence` of a leadership) that is left unfinished — interrupted
 /// because its monitor stopped, or stopped by the state store — is released as a dead holder's
 /// (the holder kept in the lock): the leader, the next one or this monitor again, resumes it
-/// (docs/config.md "Failover"). Anything else is released plainly. Never throws.
-void release_run_lock(state::Store& store, state::RunLease& lock, const state::RunFence* fence);
+/// (docs/config.md "Failover"). Anything else is released plainly. `outcome`, when the run
+/// returned one, says whether it finished without asking the store again (a store that does not
+/// answer now cannot turn a finished run into a failed start). Never throws.
+void release_run_lock(state::Store& store, state::RunLease& lock, const state::RunFence* fence,
+                      const orchestrator::RunOutcome* outcome = nullptr);
 
 /// How a run `run_id` under `fence` is handed over on a signal: to the next leader of the shared
 /// state when `fence` is a leadership's (with the command that resumes it by hand, `sd`'s state
 /// arguments), else nullopt (a person's run, or a monitor alone: its finally steps run).
 std::optional<orchestrator::HandOver> hand_over_to(const state::RunFence* fence, const StateDir& sd,
                                                    const std::string& run_id);
+
+/// `sd` as the orchestrator's StateRef: what the commands a run prints carry (state_args), and
+/// whether a record refused is the shared state's server.
+orchestrator::StateRef state_ref(const StateDir& sd);
 
 /// The closing lines of a run for a person (or a JSON summary object with --json).
 void print_summary(const orchestrator::RunOutcome& outcome, const StateDir& sd, bool json);

@@ -2,8 +2,10 @@
 #include "cli/state_dir.hpp"
 
 #include "db/connection.hpp"
+#include "exec/runner.hpp"
 #include "state/local_store.hpp"
 #include "state/pg_store.hpp"
+#include "state/state_args.hpp"
 #include "util/canonical_path.hpp"
 #include "util/error.hpp"
 #include "util/files.hpp"
@@ -167,12 +169,14 @@ StateDir resolve_state_dir(const CommonOptions& common, const fs::path& playbook
     return StateDir{normal(".rollback"), "the current directory", std::nullopt, {}};
 }
 
-std::unique_ptr<state::Store> open_store(const StateDir& sd) {
+std::unique_ptr<state::Store> open_store(const StateDir& sd, state::SchemaAccess access) {
     if (!sd.shared) {
         return std::make_unique<state::LocalStore>(sd.dir);
     }
     state::PgStoreOptions options;
     options.schema = sd.shared->schema;
+    options.access = access;
+    options.stop_waiting = [] { return exec::interrupt_requested() != 0; };
     options.lease_ttl = sd.shared->lease;
     options.heartbeat = sd.shared->lease / 3;
     return std::make_unique<state::PgStore>(db::Dsn::parse(sd.shared->dsn), sd.dir, options);
@@ -230,10 +234,7 @@ std::string state_where(const StateDir& sd) {
 }
 
 std::string state_args(const StateDir& sd) {
-    if (sd.shared) {
-        return sd.config.empty() ? std::string() : " -c " + sd.config.string();
-    }
-    return " --state-dir " + sd.dir.string();
+    return state::state_args({sd.dir, sd.shared.has_value(), sd.config});
 }
 
 StateDir resolve_state_dir(const CommonOptions& common, const config::Config& cfg) {

@@ -7,6 +7,7 @@
 
 #include "cli/options.hpp"
 #include "config/config.hpp"
+#include "state/pg_store.hpp"
 #include "state/store.hpp"
 
 #include <filesystem>
@@ -44,16 +45,22 @@ struct StateDir {
 /// util::InvalidInput (exit 2): the state cannot be known.
 StateDir resolve_state_dir(const CommonOptions& common, const std::filesystem::path& playbook);
 
-/// The store the rule found: state::PgStore on the shared state (its schema created or
-/// migrated on first use), else state::LocalStore on `sd.dir`. util::Error as PgStore throws
-/// (exit 2 for a bad DSN or a newer schema, exit 1 when the server cannot be reached).
-std::unique_ptr<state::Store> open_store(const StateDir& sd);
+/// The store the rule found: state::PgStore on the shared state, else state::LocalStore on
+/// `sd.dir`. `access`: a command that writes (run, resume, trigger, approve, check, deployed,
+/// monitor, state import) creates or migrates the shared schema when it is not at this build's
+/// version; one that only reads (status, history, report, explain, audit, state export, plan,
+/// approve --list) never does: a missing or older schema is util::Error exit 2 (`rollback state
+/// init`). While the store waits for a server that went away, an interrupt (SIGINT, SIGTERM)
+/// ends the wait. util::Error as PgStore throws (exit 2 for a bad DSN or a newer schema, exit 1
+/// when the server cannot be reached).
+std::unique_ptr<state::Store> open_store(const StateDir& sd, state::SchemaAccess access);
 
 /// Where the state is, for messages: the directory, or the shared store (masked).
 std::string state_where(const StateDir& sd);
 
 /// What a suggested command needs to find the same state from any directory: " --state-dir
-/// DIR" for a directory, " -c FILE" for the shared state (the configuration that names it).
+/// DIR" for a directory, " -c FILE" for the shared state (the configuration that names it);
+/// state::state_args, the one helper every printed command goes through.
 std::string state_args(const StateDir& sd);
 
 /// Refuses (util::Error, exit 2, nothing done) when this process's user is not the owner of the

@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: MIT
 #include "db/connection.hpp"
 
+#include "db/answer_deadline.hpp"
+
 #include "util/secrets.hpp"
 #include "util/strings.hpp"
 
 #include <algorithm>
 #include <libpq-fe.h>
+#include <optional>
 #include <pqxx/connection>
 #include <pqxx/except>
 #include <pqxx/nontransaction>
@@ -229,7 +232,7 @@ void ConnectionDeleter::operator()(pqxx::connection_base* c) const {
     delete static_cast<pqxx::connection*>(c);
 }
 
-Connection connect(const Dsn& dsn) {
+Connection connect(const Dsn& dsn, std::chrono::milliseconds answer_within) {
     std::unique_ptr<pqxx::connection> c;
     try {
         // Named in the startup packet: a step's session is known by its name before it can run
@@ -256,6 +259,10 @@ Connection connect(const Dsn& dsn) {
                            util::ExitCode::run_failed, hint);
     }
     try {
+        std::optional<AnswerDeadline> bound;
+        if (answer_within.count() > 0) {
+            bound.emplace(*c, answer_within);
+        }
         pqxx::nontransaction nt(*c);
         nt.exec("SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = "
                 "'postgres';"

@@ -7,6 +7,7 @@
 
 #include "util/error.hpp"
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <string>
@@ -71,8 +72,10 @@ using Connection = std::unique_ptr<pqxx::connection_base, ConnectionDeleter>;
 /// An open connection with the session pinned to deterministic text output (UTC, ISO dates,
 /// full float precision) so row checksums are comparable between databases and runs. The
 /// session is named by the DSN's application_name from its first moment (the startup packet),
-/// "rollback" when the DSN names none. Throws ConnectError.
-Connection connect(const Dsn& dsn);
+/// "rollback" when the DSN names none. `answer_within` (0: no bound) bounds the session's setup
+/// after the connection (db::AnswerDeadline; connecting itself is bounded by the DSN's
+/// connect_timeout). Throws ConnectError.
+Connection connect(const Dsn& dsn, std::chrono::milliseconds answer_within = {});
 
 /// True when `e` says the server went away rather than refused something: libpqxx's
 /// broken_connection, or SQLSTATE class 57P (admin_shutdown, crash_shutdown,

@@ -439,4 +439,23 @@ Verification verify_content(std::string_view content, const fs::path& file) {
     return v;
 }
 
+std::string header_run_id(std::string_view content) {
+    const auto end = content.find('\n');
+    if (end == std::string_view::npos) {
+        return "";
+    }
+    std::string why;
+    const auto obj = parse_object(content.substr(0, end), why);
+    if (!obj) {
+        return "";
+    }
+    const auto* type = obj->if_contains("type");
+    const auto* id = obj->if_contains("run_id");
+    if (type == nullptr || !type->is_string() || type->as_string() != "header" || id == nullptr ||
+        !id->is_string()) {
+        return "";
+    }
+    return std::string(id->as_string());
+}
+
 } // namespace rollback::journal

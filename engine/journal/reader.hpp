@@ -116,4 +116,9 @@ Verification verify(const fs::path& file);
 /// names it in messages.
 Verification verify_content(std::string_view content, const fs::path& file);
 
+/// The "run_id" of `content`'s first line when it is a journal header; "" otherwise (no complete
+/// first line, not a JSON object, not a header). A journal is its run's evidence only when its
+/// header names the run: a file renamed, or written over by another run's, does not.
+std::string header_run_id(std::string_view content);
+
 } // namespace rollback::journal

@@ -224,7 +224,7 @@ void Loop::resume_failed(const std::string& run_id, const std::string& decision_
                              std::to_string(util::to_int(error.code())) + "): " + error.what() +
                              "; tried again in " + util::format_duration(delay) +
                              " (failed tries: " + std::to_string(f.attempts) +
-                             "); `rollback resume " + run_id + "` continues it now";
+                             "); `rollback resume " + run_id + state_args() + "` continues it now";
     log::error("monitor: {}", line);
     m_env.out.problem(line);
     event({{"event", "run_not_resumed"},
@@ -250,7 +250,7 @@ void Loop::resume_failed(const std::string& run_id, const std::string& decision_
     page.executed = true;
     page.reason = "run " + run_id + " of decision " + decision_id +
                   " was left unfinished and did not resume: " + util::mask_secrets(error.what()) +
-                  "; tried again later, or `rollback resume " + run_id + "`";
+                  "; tried again later, or `rollback resume " + run_id + state_args() + "`";
     event({{"event", "escalated"}, {"decision_id", decision_id}, {"run_id", run_id}});
     try {
         for (auto& why : tell_hooks(
@@ -367,7 +367,7 @@ bool Loop::left_unfinished(const std::string& decision_id, const std::string& er
         error + "; " +
         (m_leadership != nullptr ? "the leader resumes it (rollback resume rules), nothing starts "
                                    "in its place"
-                                 : "rollback resume " + run_id + " continues it");
+                                 : "rollback resume " + run_id + state_args() + " continues it");
     log::error("monitor: {}", line);
     m_env.out.problem(line);
     event({{"event", "run_stopped_unfinished"},

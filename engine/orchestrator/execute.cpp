@@ -203,6 +203,7 @@ RunOutcome run(const Plan& plan, const RunOptions& options, state::Store& store,
         ex.set_connections(options.connections);
     }
     ex.set_hand_over(options.hand_over);
+    ex.set_state(options.state);
 
     journal::RunStarted started;
     started.run_id = run_id;
@@ -289,7 +290,7 @@ RunOutcome resume(const playbook::Playbook& pb, const ResumeJournal& rj,
         throw util::Error("journal of run " + run_id + " is NOT intact: " + jr.chain_problem +
                               "; refusing to resume from it",
                           util::ExitCode::invalid,
-                          "run 'rollback audit verify " + run_id +
+                          "run 'rollback audit verify " + run_id + options.state.args +
                               "' and restore the journal from a copy, or start a new run");
     }
     const journal::RunState& state = rj.state;
@@ -380,12 +381,13 @@ RunOutcome resume(const playbook::Playbook& pb, const ResumeJournal& rj,
         if (st->status == journal::StepStatus::failed ||
             st->status == journal::StepStatus::timed_out ||
             st->status == journal::StepStatus::verification_failed) {
-            throw util::Error(
-                "run " + run_id + " stopped because step " + util::quoted(st->id) + " " +
-                    std::string(journal::to_string(st->status)) + " (" + st->summary + ")",
-                util::ExitCode::invalid,
-                "fix the cause, then: rollback resume " + run_id + " --retry " + st->id +
-                    "   (or --mark-done " + st->id + " if it was done by hand)");
+            throw util::Error("run " + run_id + " stopped because step " + util::quoted(st->id) +
+                                  " " + std::string(journal::to_string(st->status)) + " (" +
+                                  st->summary + ")",
+                              util::ExitCode::invalid,
+                              "fix the cause, then: rollback resume " + run_id +
+                                  options.state.args + " --retry " + st->id +
+                                  "   (or --mark-done " + st->id + " if it was done by hand)");
         }
     }
 
@@ -399,6 +401,7 @@ RunOutcome resume(const playbook::Playbook& pb, const ResumeJournal& rj,
     }
     Execution ex(pb, std::move(writer), trigger, run_id, options.state_dir, store, options.verbose,
                  runner, observer);
+    ex.set_state(options.state);
     std::map<std::string, std::set<std::string>> done_hosts; // a step on hosts: where it is done
     for (const auto& st : state.steps) {
         for (const auto& [name, status] : st.hosts) {
@@ -525,7 +528,7 @@ RunOutcome resume(const playbook::Playbook& pb, const ResumeJournal& rj,
              std::chrono::system_clock::now(),
              blocked != settled.blocked.end() ? blocked->second : std::string(),
              unchecked != settled.unchecked.end() ? unchecked->second : std::string()},
-            run_id, these);
+            run_id, ex.state_args(), these);
     };
     auto out = ex.drive(plan, decide);
     log::info("run {} resumed and finished: {}", run_id, journal::to_string(out.status));

@@ -29,6 +29,17 @@ struct HandOver {
     std::string resume;          ///< the command that continues the run by hand
 };
 
+/// Where the run's state is, for what the run tells a person (the cli's StateDir, as data).
+struct StateRef {
+    /// What a command the run prints adds to find the state from any directory
+    /// (state::state_args: " --state-dir DIR", " -c FILE"); "": the state directory's.
+    std::string args;
+    /// The state is the shared one (PostgreSQL): a record it refuses is the server's, not a
+    /// disk's; `where` names it for messages ("the shared state postgresql://... (schema S)").
+    bool shared = false;
+    std::string where;
+};
+
 struct RunOptions {
     std::filesystem::path state_dir;
     actions::Trigger trigger;
@@ -43,6 +54,7 @@ struct RunOptions {
     /// (run_handed_over) instead of running its finally steps (nullopt: a person's run, or a
     /// monitor alone on its state).
     std::optional<HandOver> hand_over = std::nullopt;
+    StateRef state = {};
 };
 
 struct RunOutcome {
@@ -84,6 +96,7 @@ struct ResumeOptions {
     /// --force: --mark-done of a verify-phase check that never passed is recorded (as "not
     /// verified") instead of refused.
     bool force = false;
+    StateRef state = {};
 };
 
 /// For each `mark_done` step whose action probes itself (pg_restore): what the probe finds when

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 #include "orchestrator/execution.hpp"
 
+#include "state/state_args.hpp"
+
 #include "actions/hooks.hpp"
 #include "orchestrator/hook_runner.hpp"
 #include "orchestrator/step_runner.hpp"
@@ -99,11 +101,16 @@ actions::Context Execution::context(const playbook::Step& step) {
     return context(step, m_runner);
 }
 
+std::string Execution::state_args() const {
+    return m_state.args.empty() ? state::state_args({m_state_dir}) : m_state.args;
+}
+
 actions::Context Execution::context(const playbook::Step& step, exec::ProcessRunner& runner) {
     actions::Context ctx{
         m_pb,    step,      runner,    m_run_id, m_state_dir, m_store.artifacts_dir(m_run_id),
         m_store, m_trigger, m_verbose, {}};
     ctx.gates = &m_store;
+    ctx.state_args = state_args();
     report::Observer* obs = &m_observer;
     std::string id = step.id;
     ctx.progress = [obs, id](const std::string& line) { obs->on_progress(id, line); };
@@ -394,14 +401,36 @@ RunOutcome Execution::drive(const Plan& plan,
     if (final != journal::RunStatus::needs_attention && !handed_over) {
         finally_ran = guarded([&] { run_finally(plan, decide, final, out); });
     }
+    const std::string args = state_args();
     if (!stopped.empty() && m_writer->fenced()) {
         // Fenced: another process took the run over (or will: the lock expired). Nothing is
         // wrong with any disk, and the run is not this process's to resume.
         final = journal::RunStatus::interrupted;
         out.fenced = true;
-        out.message = stopped +
-                      ".\nThe run stopped here; the process that holds the run lock now (or the "
-                      "next leader) finishes it: see rollback status";
+        out.message = stopped + ".\nThe run stopped here; " +
+                      (m_hand_over || m_trigger.kind == "monitor"
+                           ? "the process that holds the run lock now (or the next leader) "
+                             "finishes it: see rollback status" +
+                                 args
+                           // A person's run: no monitor resumes it (docs/config.md "Failover").
+                           : "no monitor resumes a person's run. See who holds the run lock: "
+                             "rollback status " +
+                                 m_run_id + args +
+                                 " — when nobody does (it expired), continue it: rollback "
+                                 "resume " +
+                                 m_run_id + args);
+    } else if (!stopped.empty() && m_state.shared) {
+        // The shared state refused or did not answer: the server's problem, not a disk's.
+        final = journal::RunStatus::interrupted;
+        out.message =
+            m_state.where + " cannot be written: " + stopped + ".\nThe run stopped " +
+            (finally_ran ? std::string("and its finally steps ran; ")
+                         : "and its finally steps could not be journaled, so they did not all "
+                           "run; ") +
+            "its journal holds every record up to the one refused. " +
+            (m_hand_over ? "The leading monitor resumes it once the server answers; by hand: "
+                         : "Once the server answers: ") +
+            "rollback resume " + m_run_id + args;
     } else if (!stopped.empty()) {
         final = journal::RunStatus::interrupted;
         out.message = "the state directory cannot be written: " + stopped + ".\nThe run stopped " +
@@ -411,8 +440,8 @@ RunOutcome Execution::drive(const Plan& plan,
                       (m_writer->broken() ? "its last record may be incomplete. "
                                           : "the journal is intact. ") +
                       "Free space or make " + m_state_dir.string() +
-                      " writable, then: rollback audit verify " + m_run_id +
-                      "  and  rollback resume " + m_run_id;
+                      " writable, then: rollback audit verify " + m_run_id + args +
+                      "  and  rollback resume " + m_run_id + args;
     }
     finish(final, out, culprit, culprit_summary, tolerated_failures, !stopped.empty(), guarded);
     return out;

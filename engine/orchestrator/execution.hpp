@@ -112,6 +112,11 @@ class Execution {
     /// run that then succeeds is not verified — run_finished, the outcome and the on-success
     /// hook's event list them.
     void set_not_verified(std::vector<std::string> steps) { m_not_verified = std::move(steps); }
+    /// Where the run's state is (RunOptions::state): the commands it prints carry its args.
+    void set_state(StateRef at) { m_state = std::move(at); }
+    /// What a printed command adds to find the run's state (StateRef::args, or the state
+    /// directory's when none was given).
+    std::string state_args() const;
 
   private:
     /// One attempt of a step with `hosts` (orchestrator/hosts.cpp): batches, max_failures,
@@ -148,6 +153,7 @@ class Execution {
     std::shared_ptr<remote::Connections> m_connections;
     std::map<std::string, std::set<std::string>> m_done_hosts;
     std::optional<HandOver> m_hand_over;
+    StateRef m_state;
     /// The attempt run_step made last (nullopt: it was interrupted before one started): what a
     /// hand-over says of the step in flight.
     std::optional<int> m_last_attempt;

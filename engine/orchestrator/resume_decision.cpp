@@ -6,14 +6,14 @@
 namespace rollback::orchestrator {
 namespace {
 
-std::string how_to_go_on(const std::string& run_id, const std::string& step) {
-    return "rollback resume " + run_id + " --mark-done " + step +
-           "  (it happened)  or  rollback resume " + run_id + " --retry " + step +
-           "  (run it again)";
+// `run` is the run id and what finds its state ("RUN -c FILE").
+std::string how_to_go_on(const std::string& run, const std::string& step) {
+    return "rollback resume " + run + " --mark-done " + step +
+           "  (it happened)  or  rollback resume " + run + " --retry " + step + "  (run it again)";
 }
 
 StepDecision from_finding(const ProbeFinding& f, int next_attempt, const std::string& what,
-                          const std::string& run_id, const std::string& step) {
+                          const std::string& run, const std::string& step) {
     switch (f.verdict) {
     case ProbeFinding::Verdict::done:
         return {StepPlan::already_done, 0, {}};
@@ -23,7 +23,7 @@ StepDecision from_finding(const ProbeFinding& f, int next_attempt, const std::st
         break;
     }
     return {StepPlan::needs_attention, 0,
-            what + ". Check by hand, then run: " + how_to_go_on(run_id, step)};
+            what + ". Check by hand, then run: " + how_to_go_on(run, step)};
 }
 
 } // namespace
@@ -50,7 +50,8 @@ util::Millis retry_wait_left(const playbook::Step& step, const journal::StepStat
 }
 
 StepDecision decide_resume(const ResumeFacts& facts, const std::string& run_id,
-                           const Probes& probes) {
+                           const std::string& state_args, const Probes& probes) {
+    const std::string run = run_id + state_args; // what every command printed here names
     const playbook::Step& step = *facts.planned.step;
     const journal::StepState* st = facts.recorded;
     const int next_attempt = st ? st->attempts + 1 : 1;
@@ -61,11 +62,10 @@ StepDecision decide_resume(const ResumeFacts& facts, const std::string& run_id,
                      ? "processes of step " + id +
                            " from the interrupted run are still alive after SIGKILL"
                      : facts.blocked_why) +
-                    " (see the step_survivors and step_sessions records: rollback report " +
-                    run_id +
+                    " (see the step_survivors and step_sessions records: rollback report " + run +
                     "). The step does not start while they live: end them by hand, or wait for "
                     "them, then: rollback resume " +
-                    run_id +
+                    run +
                     (facts.marked_done ? " --mark-done " + step.id
                      : facts.retry     ? " --retry " + step.id
                                        : "") +
@@ -73,7 +73,7 @@ StepDecision decide_resume(const ResumeFacts& facts, const std::string& run_id,
     }
     if (!facts.unchecked.empty() && !facts.marked_done && !facts.retry) {
         return {StepPlan::needs_attention, 0,
-                facts.unchecked + ". Check by hand, then run: " + how_to_go_on(run_id, step.id)};
+                facts.unchecked + ". Check by hand, then run: " + how_to_go_on(run, step.id)};
     }
     if (facts.marked_done) {
         return {StepPlan::already_done, 0, {}};
@@ -113,14 +113,14 @@ StepDecision decide_resume(const ResumeFacts& facts, const std::string& run_id,
                                 " was interrupted and its probe could not tell whether it "
                                 "took effect" +
                                 (f.state.empty() ? "" : " " + f.state),
-                            run_id, step.id);
+                            run, step.id);
     }
     if (probes.action) {
         const ProbeFinding f = probes.action(step);
         return from_finding(
             f, next_attempt,
             "step " + id + " was interrupted and its probe cannot tell how to continue: " + f.state,
-            run_id, step.id);
+            run, step.id);
     }
     std::string where; // a step on hosts: the hosts to check (--mark-done vouches for those)
     if (st != nullptr) {
@@ -138,7 +138,7 @@ StepDecision decide_resume(const ResumeFacts& facts, const std::string& run_id,
             "step " + id + " was started" + where +
                 " but did not finish, is not idempotent and has no probe, so its "
                 "effect is unknown. Check by hand, then run: " +
-                how_to_go_on(run_id, step.id)};
+                how_to_go_on(run, step.id)};
 }
 
 } // namespace rollback::orchestrator

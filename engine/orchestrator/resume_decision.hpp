@@ -68,8 +68,9 @@ util::Millis retry_wait_left(const playbook::Step& step, const journal::StepStat
 /// probe command → its finding (done → already_done, not_done → run, unknown → needs_attention); an
 /// action probe → the same; else needs_attention. Every needs_attention message names the commands
 /// that go on
-/// (`rollback resume RUN --mark-done STEP` / `--retry STEP`).
+/// (`rollback resume RUN --mark-done STEP` / `--retry STEP`), with `state_args` (what finds the
+/// run's state from any directory: state::state_args).
 StepDecision decide_resume(const ResumeFacts& facts, const std::string& run_id,
-                           const Probes& probes);
+                           const std::string& state_args, const Probes& probes);
 
 } // namespace rollback::orchestrator

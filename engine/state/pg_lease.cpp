@@ -3,6 +3,9 @@
 // heartbeat thread) and its fenced journal appender.
 #include "state/pg_schema.hpp"
 
+#include "db/answer_deadline.hpp"
+#include "state/pg_retry.hpp"
+
 #include "journal/writer.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
@@ -54,12 +57,10 @@ std::string ttl_sql(std::chrono::milliseconds ttl) {
 
 class PgLease final : public RunLease {
   public:
-    PgLease(db::Dsn dsn, PgStoreOptions options, Holder holder, std::uint64_t generation,
-            std::string row)
+    PgLease(db::Dsn dsn, PgStoreOptions options, std::string prefix, Holder holder,
+            std::uint64_t generation, std::string row)
         : RunLease(std::move(holder), generation), m_dsn(std::move(dsn)),
-          m_options(std::move(options)), m_row(std::move(row)) {
-        m_conn = connect_durable(m_dsn, m_options);
-        m_s = schema_prefix(*m_conn, m_options.schema);
+          m_options(std::move(options)), m_row(std::move(row)), m_s(std::move(prefix)) {
         if (m_options.heartbeat.count() > 0) {
             m_thread = std::thread([this] { beat(); });
         }
@@ -69,17 +70,21 @@ class PgLease final : public RunLease {
     std::optional<util::SystemTime> expires_at() const override {
         std::lock_guard lock(m_mutex);
         try {
-            connection();
-            pqxx::read_transaction tx(*m_conn);
-            auto r = tx.exec_params("SELECT (extract(epoch FROM expires_at) * 1000)::bigint FROM " +
-                                        m_s + "lease WHERE name = $2 AND generation = $1",
-                                    static_cast<long long>(m_generation), m_row);
-            if (r.empty() || r[0][0].is_null()) {
-                return std::nullopt;
-            }
-            return util::SystemTime(std::chrono::milliseconds(r[0][0].as<long long>()));
-        } catch (const pqxx::broken_connection&) {
-            m_conn.reset();
+            ServerWait wait(m_options, "reading the " + m_row + " lease", k_pg_read, k_brief);
+            return with_connection(
+                m_conn, [this] { return connect_durable(m_dsn, m_options); }, wait,
+                [&](pqxx::connection_base& conn, bool) -> std::optional<util::SystemTime> {
+                    pqxx::read_transaction tx(conn);
+                    auto r = tx.exec_params(
+                        "SELECT (extract(epoch FROM expires_at) * 1000)::bigint FROM " + m_s +
+                            "lease WHERE name = $2 AND generation = $1",
+                        static_cast<long long>(m_generation), m_row);
+                    if (r.empty() || r[0][0].is_null()) {
+                        return std::nullopt;
+                    }
+                    return util::SystemTime(std::chrono::milliseconds(r[0][0].as<long long>()));
+                });
+        } catch (const std::exception&) {
             return std::nullopt;
         }
     }
@@ -92,15 +97,18 @@ class PgLease final : public RunLease {
     void set_run_id(const std::string& run_id) override {
         std::lock_guard lock(m_mutex);
         m_holder.run_id = run_id;
-        update("holder = $3", holder_text(m_holder));
+        update("holder = $3", holder_text(m_holder), k_whole);
     }
 
     void set_reason(const std::string& reason) override {
         std::lock_guard lock(m_mutex);
         m_holder.reason = reason;
-        update("holder = $3", holder_text(m_holder));
+        update("holder = $3", holder_text(m_holder), k_whole);
     }
 
+    // Brief: a release the server does not answer ends by the row's expiry all the same (the
+    // next starter sees this holder as dead); a run stopped by a silent server does not wait
+    // for it twice.
     void release() noexcept override {
         stop_heartbeat();
         std::lock_guard lock(m_mutex);
@@ -109,9 +117,8 @@ class PgLease final : public RunLease {
         }
         m_released = true;
         try {
-            update("held = false, holder = NULL, expires_at = NULL", std::nullopt);
+            update("held = false, holder = NULL, expires_at = NULL", std::nullopt, k_brief);
         } catch (const std::exception& e) {
-            // The row then ends by its expiry: the next starter sees this holder as dead.
             log::warn("releasing the shared run lock: {}", e.what());
         }
     }
@@ -121,7 +128,7 @@ class PgLease final : public RunLease {
         std::lock_guard lock(m_mutex);
         m_released = true;
         try {
-            update("held = false, holder = $3, expires_at = NULL", holder_text(dead));
+            update("held = false, holder = $3, expires_at = NULL", holder_text(dead), k_brief);
         } catch (const std::exception& e) {
             throw util::Error("cannot record the dead holder in the shared run lock: " +
                                   db::db_error_text(e),
@@ -130,34 +137,54 @@ class PgLease final : public RunLease {
     }
 
   private:
-    void connection() const {
-        if (!m_conn) {
-            m_conn = connect_durable(m_dsn, m_options);
-        }
-    }
+    static constexpr WaitPolicy k_whole{};
+    static constexpr WaitPolicy k_brief{false, false, nullptr};
 
     // UPDATE of our row while it is still ours and live; `value` is $3 when given. A lease past
     // its expiry is lost even while nobody took it yet: a holder that was silent that long (a
     // pause, a partition) renews, records and starts nothing more (docs/config.md "Fencing"),
-    // and its row is left for the next starter, who finds it dead.
-    bool update(const std::string& set, const std::optional<std::string>& value) {
-        connection();
-        pqxx::work tx(*m_conn);
-        const std::string sql = "UPDATE " + m_s + "lease SET " + set +
-                                " WHERE name = $2 AND generation = $1 AND held AND " + live_sql();
-        auto r = value ? tx.exec_params(sql, static_cast<long long>(m_generation), m_row, *value)
-                       : tx.exec_params(sql, static_cast<long long>(m_generation), m_row);
-        tx.commit();
-        return r.affected_rows() == 1;
+    // and its row is left for the next starter, who finds it dead. Tried again as `policy`
+    // says (pg_retry.hpp): an UPDATE made twice after a lost answer changes nothing more.
+    bool update(const std::string& set, const std::optional<std::string>& value,
+                WaitPolicy policy) {
+        ServerWait wait(m_options,
+                        "updating the shared " + m_row + " lease of generation " +
+                            std::to_string(m_generation),
+                        k_pg_write, policy);
+        return with_connection(
+            m_conn, [this] { return connect_durable(m_dsn, m_options); }, wait,
+            [&](pqxx::connection_base& conn, bool again) {
+                pqxx::work tx(conn);
+                const std::string sql = "UPDATE " + m_s + "lease SET " + set +
+                                        " WHERE name = $2 AND generation = $1 AND held AND " +
+                                        live_sql();
+                auto r =
+                    value ? tx.exec_params(sql, static_cast<long long>(m_generation), m_row, *value)
+                          : tx.exec_params(sql, static_cast<long long>(m_generation), m_row);
+                tx.commit();
+                // A renewal made again after its answer was lost: the first one committed.
+                return r.affected_rows() == 1 || (again && renewed_now(conn));
+            });
     }
 
-    // true: renewed; false: lost (another acquisition); nullopt: the server did not answer.
+    // Our row is still ours and live (after an update whose commit's answer was lost).
+    bool renewed_now(pqxx::connection_base& conn) {
+        pqxx::read_transaction tx(conn);
+        return !tx.exec_params("SELECT 1 FROM " + m_s +
+                                   "lease WHERE name = $2 AND generation = $1 AND held AND " +
+                                   live_sql(),
+                               static_cast<long long>(m_generation), m_row)
+                    .empty();
+    }
+
+    // true: renewed; false: lost (another acquisition); nullopt: the server did not answer
+    // (the next beat tries again; a session dropped while idle is opened again at once).
     std::optional<bool> renew_locked() {
         if (m_lost || m_released) {
             return false;
         }
         try {
-            if (!update("expires_at = " + ttl_sql(m_options.lease_ttl), std::nullopt)) {
+            if (!update("expires_at = " + ttl_sql(m_options.lease_ttl), std::nullopt, k_brief)) {
                 m_lost = true;
                 log::warn("the shared {} lease of generation {} was taken over or expired", m_row,
                           m_generation);
@@ -165,12 +192,10 @@ class PgLease final : public RunLease {
             }
             return true;
         } catch (const std::exception& e) {
-            m_conn.reset();
-            log::warn("renewing the shared run lock: {}", db::db_error_text(e));
+            log::warn("{} (renewing it again at the next beat)", db::db_error_text(e));
             return std::nullopt;
         }
     }
-
     void beat() {
         std::unique_lock lock(m_mutex);
         while (!m_stop) {
@@ -209,11 +234,12 @@ class PgLease final : public RunLease {
 
 class PgAppender final : public journal::Appender {
   public:
-    PgAppender(db::Dsn dsn, PgStoreOptions options, std::string run_id, std::string where,
-               std::uint64_t generation, std::uint64_t next_seq, std::string last_hash)
+    PgAppender(db::Dsn dsn, PgStoreOptions options, std::string prefix, std::string run_id,
+               std::string where, std::uint64_t generation, std::uint64_t next_seq,
+               std::string last_hash)
         : m_dsn(std::move(dsn)), m_options(std::move(options)), m_run_id(std::move(run_id)),
-          m_where(std::move(where)), m_generation(generation), m_next_seq(next_seq),
-          m_last_hash(std::move(last_hash)) {
+          m_where(std::move(where)), m_s(std::move(prefix)), m_generation(generation),
+          m_next_seq(next_seq), m_last_hash(std::move(last_hash)) {
         if (const char* k = std::getenv("ROLLBACK_TEST_KILL_AT_RECORD"); k != nullptr && *k) {
             m_kill_at = std::atoll(k);
         }
@@ -241,32 +267,22 @@ class PgAppender final : public journal::Appender {
         const std::string line =
             journal::record_line(std::move(record), seq,
                                  util::format_time(std::chrono::system_clock::now()), m_last_hash);
-        const auto deadline = std::chrono::steady_clock::now() + m_options.reconnect_for;
-        for (;;) {
-            try {
-                write(seq, line, durability == journal::Durability::with_next);
-                break;
-            } catch (const pqxx::broken_connection& e) {
-                // Covers an in-doubt commit: the retry finds its own line by (run_id, seq).
-                m_conn.reset();
-                if (std::chrono::steady_clock::now() >= deadline) {
-                    fail("journal " + m_where + ": the PostgreSQL server did not answer for " +
-                         std::to_string(m_options.reconnect_for.count() / 1000) +
-                         " s: " + db::db_error_text(e));
-                }
-                log::warn("journal {}: connection lost ({}); retrying", m_where,
-                          db::db_error_text(e));
-                std::this_thread::sleep_for(std::chrono::seconds(1));
-            } catch (const db::ConnectError& e) {
-                if (std::chrono::steady_clock::now() >= deadline) {
-                    fail("journal " + m_where + ": " + e.what());
-                }
-                std::this_thread::sleep_for(std::chrono::seconds(1));
-            } catch (const util::Error&) {
-                throw;
-            } catch (const std::exception& e) {
-                fail("journal " + m_where + ": " + db::db_error_text(e));
+        // A commit whose answer was lost is made again and finds its own line by (run_id, seq);
+        // a connection lost or silent is opened again for up to reconnect_for (pg_retry.hpp).
+        ServerWait wait(m_options, "journal " + m_where, k_pg_write);
+        try {
+            with_connection(
+                m_conn, [this] { return open(); }, wait,
+                [&](pqxx::connection_base& conn, bool) {
+                    write(conn, seq, line, durability == journal::Durability::with_next);
+                });
+        } catch (const util::Error& e) {
+            if (!m_broken) {
+                fail(e.what()); // the server away past the window
             }
+            throw;
+        } catch (const std::exception& e) {
+            fail("journal " + m_where + ": " + db::db_error_text(e));
         }
         m_last_hash = util::sha256_hex(line);
         ++m_next_seq;
@@ -282,6 +298,7 @@ class PgAppender final : public journal::Appender {
             return;
         }
         try {
+            const db::AnswerDeadline bound(*m_conn, answer_bound());
             pqxx::work tx(*m_conn);
             tx.exec("SELECT pg_current_xact_id()");
             tx.commit();
@@ -304,11 +321,11 @@ class PgAppender final : public journal::Appender {
         const auto deadline = std::chrono::steady_clock::now() + m_options.reconnect_for;
         for (;;) {
             try {
-                const bool reconnected = !m_conn;
                 if (!m_conn) {
-                    m_conn = connect_durable(m_dsn, m_options);
-                    m_s = schema_prefix(*m_conn, m_options.schema);
+                    m_conn = open();
                 }
+                const bool reconnected = m_fresh;
+                const db::AnswerDeadline bound(*m_conn, answer_bound());
                 pqxx::work tx(*m_conn);
                 if (std::string who = lost_to(tx); !who.empty()) {
                     tx.abort();
@@ -319,12 +336,14 @@ class PgAppender final : public journal::Appender {
                 }
                 tx.commit();
                 if (reconnected) {
+                    m_fresh = false;
                     m_unflushed.clear(); // a synchronous commit: they are durable now
                 }
                 return;
-            } catch (const util::Error&) {
-                throw;
             } catch (const std::exception& e) {
+                if (dynamic_cast<const util::Error*>(&e) != nullptr && !lost_connection(e)) {
+                    throw; // fenced, or a refused password: not the server away
+                }
                 m_conn.reset();
                 if (std::chrono::steady_clock::now() >= deadline) {
                     fail("journal " + m_where + ": the run lock could not be checked before " +
@@ -352,13 +371,23 @@ class PgAppender final : public journal::Appender {
         throw util::Error(m_why, util::ExitCode::state_unwritable);
     }
 
-    void write(std::uint64_t seq, const std::string& line, bool with_next) {
-        const bool reconnected = !m_conn;
-        if (!m_conn) {
-            m_conn = connect_durable(m_dsn, m_options);
-            m_s = schema_prefix(*m_conn, m_options.schema);
-        }
-        pqxx::work tx(*m_conn);
+    // How long a statement of this appender may wait for the server (pg_retry.hpp).
+    std::chrono::milliseconds answer_bound() const {
+        return ServerWait(m_options, "", k_pg_write).answer_bound();
+    }
+
+    // The connection, opened again: what was committed without waiting for its WAL flush is
+    // put back by the next transaction that checks the fence (a server crash may have lost it).
+    db::Connection open() {
+        auto conn = connect_durable(m_dsn, m_options);
+        m_fresh = true;
+        return conn;
+    }
+
+    void write(pqxx::connection_base& conn, std::uint64_t seq, const std::string& line,
+               bool with_next) {
+        const bool reconnected = m_fresh;
+        pqxx::work tx(conn);
         if (with_next) {
             tx.exec("SET LOCAL synchronous_commit = off");
         }
@@ -392,6 +421,7 @@ class PgAppender final : public journal::Appender {
                      " was written by another process");
             }
             tx.commit();
+            m_fresh = false;
             committed(seq, line, with_next);
             return;
         }
@@ -403,6 +433,7 @@ class PgAppender final : public journal::Appender {
         // be live when the record commits, not only when the append began.
         still_live(tx);
         tx.commit();
+        m_fresh = false;
         committed(seq, line, with_next);
     }
 
@@ -499,6 +530,7 @@ class PgAppender final : public journal::Appender {
     /// The records committed without waiting for their WAL flush since the last synchronous
     /// commit (seq, line): at most a step's step_process and step_finished.
     std::vector<std::pair<std::uint64_t, std::string>> m_unflushed;
+    bool m_fresh = false; ///< the connection was opened since the last commit (restore_unflushed)
     bool m_broken = false;
     bool m_fenced = false; ///< broken because the run lock was lost (fencing), not the server
     std::string m_why;
@@ -507,18 +539,20 @@ class PgAppender final : public journal::Appender {
 } // namespace
 
 std::unique_ptr<RunLease> make_pg_lease(const db::Dsn& dsn, const PgStoreOptions& options,
-                                        Holder holder, std::uint64_t generation,
+                                        std::string prefix, Holder holder, std::uint64_t generation,
                                         const std::string& row) {
-    return std::make_unique<PgLease>(dsn, options, std::move(holder), generation, row);
+    return std::make_unique<PgLease>(dsn, options, std::move(prefix), std::move(holder), generation,
+                                     row);
 }
 
 std::unique_ptr<journal::Appender> make_pg_appender(const db::Dsn& dsn,
                                                     const PgStoreOptions& options,
-                                                    std::string run_id, std::string where,
-                                                    std::uint64_t generation,
+                                                    std::string prefix, std::string run_id,
+                                                    std::string where, std::uint64_t generation,
                                                     std::uint64_t next_seq, std::string last_hash) {
-    return std::make_unique<PgAppender>(dsn, options, std::move(run_id), std::move(where),
-                                        generation, next_seq, std::move(last_hash));
+    return std::make_unique<PgAppender>(dsn, options, std::move(prefix), std::move(run_id),
+                                        std::move(where), generation, next_seq,
+                                        std::move(last_hash));
 }
 
 } // namespace rollback::state

@@ -3,6 +3,9 @@
 // A migration is appended, never edited: version N is the first N entries of k_migrations.
 #include "state/pg_schema.hpp"
 
+#include "db/answer_deadline.hpp"
+#include "state/pg_retry.hpp"
+
 #include "journal/paths.hpp"
 #include "util/error.hpp"
 #include "util/strings.hpp"
@@ -38,6 +41,13 @@ constexpr const char* k_migrations[] = {
     "INSERT INTO @lease (name, generation, held) VALUES ('leader', 0, false);",
 };
 
+[[noreturn]] void newer(const std::string& schema, int version) {
+    throw util::Error("the shared state's schema " + schema + " has version " +
+                          std::to_string(version) + "; this rollback knows version " +
+                          std::to_string(pg_schema_version()) + " — use a newer rollback",
+                      util::ExitCode::invalid);
+}
+
 std::string with_schema(std::string_view sql, const std::string& prefix) {
     std::string out;
     for (char c : sql) {
@@ -53,9 +63,11 @@ std::string with_schema(std::string_view sql, const std::string& prefix) {
 } // namespace
 
 db::Connection connect_durable(const db::Dsn& dsn, const PgStoreOptions& options) {
-    auto conn = db::connect(dsn);
+    const ServerWait wait(options, "", util::ExitCode::run_failed);
+    auto conn = db::connect(dsn, wait.answer_bound());
     const std::string ms = std::to_string(std::max<long long>(1, options.lease_ttl.count()));
     try {
+        const db::AnswerDeadline bound(*conn, wait.answer_bound());
         pqxx::nontransaction nt(*conn);
         nt.exec("SET synchronous_commit = on");
         nt.exec("SET lock_timeout = " + ms);
@@ -70,8 +82,9 @@ db::Connection connect_durable(const db::Dsn& dsn, const PgStoreOptions& options
     return conn;
 }
 
-db::Dsn with_keepalives(const db::Dsn& dsn) {
-    return dsn.with_default("keepalives", "1")
+db::Dsn bounded_dsn(const db::Dsn& dsn) {
+    return dsn.with_default("connect_timeout", "5")
+        .with_default("keepalives", "1")
         .with_default("keepalives_idle", "5")
         .with_default("keepalives_interval", "2")
         .with_default("keepalives_count", "3");
@@ -108,10 +121,7 @@ SchemaMigration migrate_pg_schema(pqxx::connection_base& conn, const std::string
     m.from = r[0][0].as<int>();
     m.to = m.from;
     if (m.from > pg_schema_version()) {
-        throw util::Error("the shared state's schema " + schema + " has version " +
-                              std::to_string(m.from) + "; this rollback knows version " +
-                              std::to_string(pg_schema_version()) + " — use a newer rollback",
-                          util::ExitCode::invalid);
+        newer(schema, m.from);
     }
     for (int v = m.from; v < pg_schema_version(); ++v) {
         tx.exec(with_schema(k_migrations[v], s));
@@ -121,6 +131,72 @@ SchemaMigration migrate_pg_schema(pqxx::connection_base& conn, const std::string
     }
     tx.commit();
     return m;
+}
+
+namespace {
+
+// The schema's version without DDL: 0 when it has none (no schema, or no schema_version table).
+int version_of(pqxx::connection_base& conn, const std::string& schema) {
+    const std::string s = schema_prefix(conn, schema);
+    pqxx::read_transaction tx(conn);
+    const auto table = tx.exec_params("SELECT to_regclass($1) IS NOT NULL", s + "schema_version");
+    if (!table[0][0].as<bool>()) {
+        return 0;
+    }
+    return tx.exec("SELECT coalesce(max(version), 0) FROM " + s + "schema_version")[0][0].as<int>();
+}
+
+// What the server said, as the store's error: a server that went away is a connection lost
+// (db::ConnectError, tried again by a monitor); anything else `what`, exit 1.
+[[noreturn]] void schema_failure(const db::Dsn& dsn, const std::string& what,
+                                 const std::exception& e) {
+    if (db::server_went_away(e)) {
+        throw db::lost_while_connecting(dsn, e); // shutting down or restarting: not a refusal
+    }
+    throw util::Error(what + " (" + dsn.masked() + "): " + db::db_error_text(e),
+                      util::ExitCode::run_failed,
+                      "the role needs USAGE on the schema and SELECT, INSERT, UPDATE, DELETE on "
+                      "its tables; rollback state init, run once by a role that may create it, "
+                      "makes it (docs/config.md \"Privileges\")");
+}
+
+} // namespace
+
+SchemaMigration open_pg_schema(pqxx::connection_base& conn, const db::Dsn& dsn,
+                               const PgStoreOptions& options) {
+    const std::string& schema = options.schema;
+    int version = 0;
+    try {
+        version = version_of(conn, schema);
+    } catch (const util::Error&) {
+        throw;
+    } catch (const std::exception& e) {
+        schema_failure(dsn, "cannot read the shared state's schema " + schema, e);
+    }
+    if (version == pg_schema_version()) {
+        return {version, version}; // nothing to create: no DDL, no CREATE privilege needed
+    }
+    if (version > pg_schema_version()) {
+        newer(schema, version);
+    }
+    if (options.access == SchemaAccess::read) {
+        throw util::Error(
+            version == 0 ? "the shared state's schema " + schema + " does not exist in " +
+                               dsn.masked() + ": nothing has been kept there yet"
+                         : "the shared state's schema " + schema + " has version " +
+                               std::to_string(version) + "; this rollback reads version " +
+                               std::to_string(pg_schema_version()),
+            util::ExitCode::invalid,
+            "run rollback state init (a command that only reads creates nothing), or check "
+            "[state] dsn and schema");
+    }
+    try {
+        return migrate_pg_schema(conn, schema);
+    } catch (const util::Error&) {
+        throw;
+    } catch (const std::exception& e) {
+        schema_failure(dsn, "cannot create the shared state's schema " + schema, e);
+    }
 }
 
 void check_run_id(const std::string& run_id) {

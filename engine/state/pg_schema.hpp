@@ -10,8 +10,14 @@
 #include <pqxx/connection_base>
 #include <pqxx/field>
 #include <pqxx/result>
+#include <pqxx/transaction>
 
 namespace rollback::state {
+
+/// The exit code of a store operation that gave up waiting for the server: a read as a command
+/// that only reads (docs/config.md: exit 1), a write as a state that cannot be written (exit 7).
+inline constexpr util::ExitCode k_pg_read = util::ExitCode::run_failed;
+inline constexpr util::ExitCode k_pg_write = util::ExitCode::state_unwritable;
 
 /// db::connect, with every commit of the session durable before it is acknowledged
 /// (`synchronous_commit = on`, whatever the server's default): a record the engine was told is
@@ -19,12 +25,26 @@ namespace rollback::state {
 /// session waits on a silent peer (docs/config.md "Bounds"): a lock is waited for at most
 /// `options.lease_ttl` (`lock_timeout`), and the server ends a transaction of this session left
 /// idle for `options.lease_ttl` (`idle_in_transaction_session_timeout`: a holder paused inside a
-/// transaction releases its row locks). Throws db::ConnectError.
+/// transaction releases its row locks). The session's setup waits for the server as long as an
+/// operation's attempt does (pg_retry.hpp). Throws db::ConnectError.
 db::Connection connect_durable(const db::Dsn& dsn, const PgStoreOptions& options);
 
-/// `dsn` with TCP keepalives on unless it sets them itself (a server or client gone silent
-/// behind a partition is noticed in about 11 s instead of the kernel's two hours).
-db::Dsn with_keepalives(const db::Dsn& dsn);
+/// `dsn` with a bound on connecting (`connect_timeout=5`: a server or proxy that accepts the
+/// connection and says nothing) and TCP keepalives on (an idle session whose peer is gone is
+/// noticed in about 11 s instead of the kernel's two hours), unless it sets them itself.
+db::Dsn bounded_dsn(const db::Dsn& dsn);
+
+/// Opens the schema on `conn` for `options.access`: its version read without DDL (USAGE on the
+/// schema and SELECT on schema_version suffice); at this build's version, nothing more. Else a
+/// writer creates or migrates it (migrate_pg_schema; util::Error exit 1 when the role may not);
+/// a reader refuses (util::Error exit 2: `rollback state init`). A newer version is refused
+/// (exit 2). db::ConnectError when the server closes the session meanwhile.
+SchemaMigration open_pg_schema(pqxx::connection_base& conn, const db::Dsn& dsn,
+                               const PgStoreOptions& options);
+
+/// "" when the leadership of `generation` is live now (its row locked FOR SHARE until `tx`
+/// ends, so no takeover commits meanwhile); else why not ("this monitor no longer leads ...").
+std::string leadership_lost(pqxx::work& tx, const std::string& s, std::uint64_t generation);
 
 /// `SET LOCAL lock_timeout` for the statements of `tx` that take a lease row: an acquisition
 /// never waits on a silent holder's transaction longer than this.
@@ -36,18 +56,19 @@ std::string schema_prefix(pqxx::connection_base& conn, const std::string& schema
 /// Creates or migrates `schema` on `conn` in one transaction (see init_pg_schema).
 SchemaMigration migrate_pg_schema(pqxx::connection_base& conn, const std::string& schema);
 
-/// A lease PgStore won on the lease row `row` ("run", "leader"): renews itself every
-/// `options.heartbeat` from a thread of its own connection.
+/// A lease PgStore won on the lease row `row` ("run", "leader") of the schema `prefix`
+/// (schema_prefix): renews itself every `options.heartbeat` from a thread of its own
+/// connection, opened when first used.
 std::unique_ptr<RunLease> make_pg_lease(const db::Dsn& dsn, const PgStoreOptions& options,
-                                        Holder holder, std::uint64_t generation,
+                                        std::string prefix, Holder holder, std::uint64_t generation,
                                         const std::string& row);
 
-/// An appender of `run_id`'s journal, fenced by `generation`: continues after `next_seq` and
-/// the line hashed `last_hash`.
+/// An appender of `run_id`'s journal in the schema `prefix`, fenced by `generation`: continues
+/// after `next_seq` and the line hashed `last_hash`. Its connection is opened when first used.
 std::unique_ptr<journal::Appender> make_pg_appender(const db::Dsn& dsn,
                                                     const PgStoreOptions& options,
-                                                    std::string run_id, std::string where,
-                                                    std::uint64_t generation,
+                                                    std::string prefix, std::string run_id,
+                                                    std::string where, std::uint64_t generation,
                                                     std::uint64_t next_seq, std::string last_hash);
 
 /// The holder's document as the lease row keeps it, and back (nullopt for NULL).

@@ -24,6 +24,7 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -34,16 +35,28 @@ class connection_base;
 
 namespace rollback::state {
 
+/// What a command does with the shared state's schema when it opens the store: a command that
+/// only reads never creates nor migrates it (a role with no CREATE on the database reads), and
+/// refuses a schema that is missing or older than this build (`rollback state init`); a writer
+/// creates or migrates it when it is not at this build's version. Neither issues DDL on a
+/// schema already at this build's version.
+enum class SchemaAccess { read, write };
+
 struct PgStoreOptions {
     /// The schema holding the tables (an SQL identifier; quoted).
     std::string schema = "rollback";
+    SchemaAccess access = SchemaAccess::write;
     /// How long a holder that stopped renewing keeps the run lock.
     std::chrono::milliseconds lease_ttl{std::chrono::seconds(15)};
     /// How often a holder's lease renews itself; 0: never by itself (tests of silence).
     std::chrono::milliseconds heartbeat{std::chrono::seconds(5)};
-    /// How long an append waits for a server that went away (reconnecting each second)
-    /// before the run stops with exit 7.
+    /// How long an operation waits for a server that went away or stopped answering
+    /// (reconnecting each second) before it fails: an append then stops the run with exit 7
+    /// (pg_retry.hpp).
     std::chrono::milliseconds reconnect_for{std::chrono::seconds(30)};
+    /// Asked while the store's own operations wait for the server (not a run's appends, nor its
+    /// lease): true ends the wait at once (the process is being interrupted). May be empty.
+    std::function<bool()> stop_waiting = nullptr;
 };
 
 /// What `rollback state init` did: the schema's version before (0: none) and after.
@@ -55,15 +68,19 @@ struct SchemaMigration {
 /// The schema version this build creates and reads.
 int pg_schema_version();
 
-/// Creates or migrates the schema of `options.schema` to pg_schema_version(), serialized
-/// between hosts by an advisory lock. util::Error (exit 2) when the database holds a newer
-/// version; db::ConnectError (exit 1) when the server cannot be reached.
+/// Creates or migrates the schema of `options.schema` to pg_schema_version() when it is not at
+/// that version (no DDL when it is), serialized between hosts by an advisory lock
+/// (`options.access` is not read: `rollback state init` writes). util::Error (exit 2) when the
+/// database holds a newer version; db::ConnectError (exit 1) when the server cannot be reached;
+/// util::Error (exit 1) when the role may not create it.
 SchemaMigration init_pg_schema(const db::Dsn& dsn, const PgStoreOptions& options = {});
 
 class PgStore : public Store {
   public:
-    /// Connects and creates/migrates the schema (init_pg_schema). `local_dir` keeps what stays
-    /// on this host: the runs' artifacts (dumps, exports) and rollback.log.
+    /// Connects and checks the schema: with SchemaAccess::write creates or migrates it when it
+    /// is not at this build's version (init_pg_schema); with SchemaAccess::read refuses a
+    /// missing or older one (util::Error exit 2: `rollback state init`). `local_dir` keeps what
+    /// stays on this host: the runs' artifacts (dumps, exports) and rollback.log.
     PgStore(db::Dsn dsn, std::filesystem::path local_dir, PgStoreOptions options = {});
     ~PgStore() override;
 
@@ -163,12 +180,22 @@ class PgStore : public Store {
     const std::string& where() const { return m_where; }
 
   private:
-    /// The store's connection (opened again when the server dropped it), locked.
-    struct Session {
-        std::unique_lock<std::mutex> lock;
-        pqxx::connection_base& conn;
-    };
-    Session session() const;
+    /// Runs `attempt(conn, again)` on the store's connection, under its mutex, as one operation
+    /// bounded as pg_retry.hpp says: a connection lost or silent is opened again and the attempt
+    /// made again (`again` true: a write whose commit's answer was lost looks whether it took
+    /// effect) for up to `reconnect_for`; then util::Error(`code`) whose message starts with
+    /// `what`. Defined in pg_retry.hpp.
+    template <class F>
+    auto with_session(const std::string& what, util::ExitCode code, F&& attempt) const;
+    /// The document `name` of the table documents (nullopt when none), and writing it.
+    std::optional<std::string> document(const std::string& name) const;
+    void put_document_now(const std::string& name, const std::string& doc);
+    /// One attempt of acquire_row in its own transaction: the generation it took, or 0 with
+    /// `out.holder` (a live holder). `me`: the owner's holder text; `again`: an earlier attempt's
+    /// commit may have taken it already.
+    std::uint64_t take_row(pqxx::connection_base& conn, const std::string& row,
+                           const std::string& me, const RunFence* fence, bool again,
+                           LeaseAttempt& out) const;
 
     db::Dsn m_dsn;
     std::filesystem::path m_local;

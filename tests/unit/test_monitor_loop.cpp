@@ -1202,7 +1202,8 @@ TEST_SUITE("monitor") {
               "run " + run +
                   " not resumed (exit 2): the playbook changed since the run started; tried "
                   "again in 10s (failed tries: 1); `rollback resume " +
-                  run + "` continues it now");
+                  run + " -c " + w.config_file.string() +
+                  "` continues it now"); // from any directory (break-it 43/F2)
         const long told = w.calls_of(hook);
         CHECK(told == 1); // the page
         CHECK(w.events().find("\"event\":\"run_not_resumed\"") != std::string::npos);

@@ -69,7 +69,8 @@ TEST_SUITE("orchestrator") {
         // Alive: whatever a person says, the step neither starts nor is taken as done.
         for (bool mark : {false, true}) {
             for (bool retry : {false, true}) {
-                auto d = decide_resume({ps, &st, true, mark, retry, now, alive, ""}, run, probes);
+                auto d =
+                    decide_resume({ps, &st, true, mark, retry, now, alive, ""}, run, "", probes);
                 CHECK(d.plan == StepPlan::needs_attention);
                 CHECK(d.message.find(alive) == 0);
                 CHECK(d.message.find("The step does not start while they live") !=
@@ -80,16 +81,30 @@ TEST_SUITE("orchestrator") {
         // A host that could not be looked at: a person's word goes on, nothing else does.
         const std::string unchecked = "step \"deploy\" was interrupted on host web1 and what its "
                                       "attempt may still run there cannot be checked (down)";
-        auto d = decide_resume({ps, &st, false, false, false, now, "", unchecked}, run, probes);
+        auto d = decide_resume({ps, &st, false, false, false, now, "", unchecked}, run, "", probes);
         CHECK(d.plan == StepPlan::needs_attention);
         CHECK(d.message.find(unchecked) == 0);
         CHECK(d.message.find("rollback resume " + run + " --mark-done deploy") !=
               std::string::npos);
-        d = decide_resume({ps, &st, false, false, true, now, "", unchecked}, run, probes);
+        d = decide_resume({ps, &st, false, false, true, now, "", unchecked}, run, "", probes);
         CHECK(d.plan == StepPlan::run);
         CHECK(d.first_attempt == 2);
-        d = decide_resume({ps, &st, false, true, false, now, "", unchecked}, run, probes);
+        d = decide_resume({ps, &st, false, true, false, now, "", unchecked}, run, "", probes);
         CHECK(d.plan == StepPlan::already_done);
+        // Every command it names finds the run's state from any directory (break-it 43/F2).
+        d = decide_resume({ps, &st, false, false, false, now, "", unchecked}, run,
+                          " -c /etc/rollback/rollback.toml", probes);
+        CHECK(d.message.find("rollback resume " + run +
+                             " -c /etc/rollback/rollback.toml --mark-done deploy  (it happened)  "
+                             "or  rollback resume " +
+                             run + " -c /etc/rollback/rollback.toml --retry deploy") !=
+              std::string::npos);
+        d = decide_resume({ps, &st, true, false, false, now, alive, ""}, run,
+                          " --state-dir /srv/st", probes);
+        CHECK(d.message.find("rollback report " + run + " --state-dir /srv/st)") !=
+              std::string::npos);
+        CHECK(d.message.find("then: rollback resume " + run + " --state-dir /srv/st") !=
+              std::string::npos);
     }
 
     TEST_CASE("decide_resume: the first rule that applies decides") {
@@ -101,11 +116,11 @@ TEST_SUITE("orchestrator") {
         Probes probes{cmd.fn(), nullptr};
 
         // never started: run it, or record its skip
-        auto d = decide_resume({ps, nullptr}, run, probes);
+        auto d = decide_resume({ps, nullptr}, run, "", probes);
         CHECK(d.plan == StepPlan::run);
         CHECK(d.first_attempt == 1);
         PlannedStep unselected{&step, false, false, "--skip"};
-        d = decide_resume({unselected, nullptr}, run, probes);
+        d = decide_resume({unselected, nullptr}, run, "", probes);
         CHECK(d.plan == StepPlan::record_skip);
         CHECK(d.message == "--skip");
 
@@ -115,7 +130,7 @@ TEST_SUITE("orchestrator") {
             journal::StepState st;
             st.status = status;
             st.attempts = 1;
-            CHECK(decide_resume({ps, &st}, run, probes).plan == StepPlan::already_done);
+            CHECK(decide_resume({ps, &st}, run, "", probes).plan == StepPlan::already_done);
         }
         // failed then: nothing runs, and the run goes on as it did then (on_failure decides)
         for (auto status : {journal::StepStatus::failed, journal::StepStatus::timed_out,
@@ -124,14 +139,14 @@ TEST_SUITE("orchestrator") {
             st.status = status;
             st.attempts = 1;
             st.summary = "exit 1";
-            d = decide_resume({ps, &st}, run, probes);
+            d = decide_resume({ps, &st}, run, "", probes);
             CHECK(d.plan == StepPlan::already_failed);
             CHECK(d.message == "exit 1");
         }
 
         // interrupted, not idempotent, no probe: a person decides, told the two commands
         journal::StepState st = interrupted(2);
-        d = decide_resume({ps, &st}, run, probes);
+        d = decide_resume({ps, &st}, run, "", probes);
         CHECK(d.plan == StepPlan::needs_attention);
         CHECK(d.message.find("rollback resume " + run + " --mark-done restart") !=
               std::string::npos);
@@ -139,19 +154,19 @@ TEST_SUITE("orchestrator") {
         CHECK(cmd.calls == 0); // no probe command on the step: never called
 
         // what a person said wins over everything but survivors
-        d = decide_resume({ps, &st, false, true, false}, run, probes);
+        d = decide_resume({ps, &st, false, true, false}, run, "", probes);
         CHECK(d.plan == StepPlan::already_done);
-        d = decide_resume({ps, &st, false, false, true}, run, probes);
+        d = decide_resume({ps, &st, false, false, true}, run, "", probes);
         CHECK(d.plan == StepPlan::run);
         CHECK(d.first_attempt == 3);
-        d = decide_resume({ps, &st, true, true, true}, run, probes);
+        d = decide_resume({ps, &st, true, true, true}, run, "", probes);
         CHECK(d.plan == StepPlan::needs_attention);
         CHECK(d.message.find("still alive after SIGKILL") != std::string::npos);
 
         // idempotent: run again, the next attempt, no probe asked
         step.idempotent = true;
         step.probe = {"test", "-e", "done"};
-        d = decide_resume({ps, &st}, run, probes);
+        d = decide_resume({ps, &st}, run, "", probes);
         CHECK(d.plan == StepPlan::run);
         CHECK(d.first_attempt == 3);
         CHECK(cmd.calls == 0);
@@ -177,8 +192,9 @@ TEST_SUITE("orchestrator") {
         const auto finished = *util::parse_time(st.finished);
         for (auto on_failure : {playbook::OnFailure::abort, playbook::OnFailure::continue_}) {
             step.on_failure = on_failure;
-            auto d = decide_resume(
-                {ps, &st, false, false, false, finished + std::chrono::seconds(1)}, run, probes);
+            auto d =
+                decide_resume({ps, &st, false, false, false, finished + std::chrono::seconds(1)},
+                              run, "", probes);
             CHECK(d.plan == StepPlan::run);
             CHECK(d.first_attempt == 2);
             CHECK(d.wait_first == std::chrono::seconds(2)); // 3 s delay, 1 s of it passed
@@ -186,17 +202,17 @@ TEST_SUITE("orchestrator") {
         }
         // the delay is over: at once
         auto d = decide_resume({ps, &st, false, false, false, finished + std::chrono::minutes(1)},
-                               run, probes);
+                               run, "", probes);
         CHECK(d.plan == StepPlan::run);
         CHECK(d.wait_first == util::Millis(0));
         // after attempt 2 the delay doubled
         st.attempts = 2;
-        d = decide_resume({ps, &st, false, false, false, finished}, run, probes);
+        d = decide_resume({ps, &st, false, false, false, finished}, run, "", probes);
         CHECK(d.first_attempt == 3);
         CHECK(d.wait_first == std::chrono::seconds(6));
         // retries used up: the failure is the step's result (nothing runs; on_failure decides)
         st.attempts = 3;
-        CHECK(decide_resume({ps, &st, false, false, false, finished}, run, probes).plan ==
+        CHECK(decide_resume({ps, &st, false, false, false, finished}, run, "", probes).plan ==
               StepPlan::already_failed);
         CHECK_FALSE(orchestrator::retries_owed(step, st));
     }
@@ -217,7 +233,7 @@ TEST_SUITE("orchestrator") {
             // the step's probe command...
             step.probe = {"probe"};
             CountingProbe cmd{c.v, {}}, act{ProbeFinding::Verdict::done, {}};
-            auto d = decide_resume({ps, &st}, run, Probes{cmd.fn(), act.fn()});
+            auto d = decide_resume({ps, &st}, run, "", Probes{cmd.fn(), act.fn()});
             CHECK(d.plan == c.plan);
             CHECK(cmd.calls == 1);
             CHECK(act.calls == 0); // the step's own probe comes first
@@ -227,7 +243,7 @@ TEST_SUITE("orchestrator") {
             // ...else the action's own probe, whose state is shown when it cannot tell
             step.probe.clear();
             CountingProbe act2{c.v, "the swap did not happen", 0};
-            d = decide_resume({ps, &st}, run, Probes{cmd.fn(), act2.fn()});
+            d = decide_resume({ps, &st}, run, "", Probes{cmd.fn(), act2.fn()});
             CHECK(d.plan == c.plan);
             CHECK(act2.calls == 1);
             if (c.plan == StepPlan::needs_attention) {
