@@ -47,11 +47,11 @@ Loader::Loader(TomlReader& reader, const LoadOptions& options, Playbook& pb)
     }
 }
 
-void Loader::load(const toml::table& root, const std::map<std::string, std::string>& dotenv) {
+void Loader::load(const tree::Table& root, const std::map<std::string, std::string>& dotenv) {
     m_r.check_keys(root, "", k_top_keys);
     read_header(root);
     read_remote(root);
-    const toml::table* vars = m_r.get_table(root, "vars", "");
+    const tree::Table* vars = m_r.get_table(root, "vars", "");
     m_pb.variables = resolve_variables(m_r, vars, m_options, dotenv, m_pb.warnings);
     std::map<std::string, std::string> values{{"playbook_dir", m_pb.directory.string()}};
     for (const Variable& v : m_pb.variables) {
@@ -80,7 +80,7 @@ void Loader::load(const toml::table& root, const std::map<std::string, std::stri
     std::vector<RawStep> raw;
     read_step_list(root, "step", false, raw);
     read_step_list(root, "finally", true, raw);
-    const toml::node* steps = root.get("step");
+    const tree::Node* steps = root.get("step");
     if (steps == nullptr ? m_r.ok() : steps->is_array() && steps->as_array()->empty()) {
         util::Location at = steps ? m_r.where(*steps) : util::Location{m_r.display_path(), 1, 1};
         m_r.error(at, "", "no steps (add a [[step]] table)");
@@ -109,9 +109,9 @@ bool Loader::uses_unset_variable(const Step& s) const {
     });
 }
 
-void Loader::read_header(const toml::table& root) {
+void Loader::read_header(const tree::Table& root) {
     m_pb.name = m_pb.file.stem().string();
-    const toml::table* header = m_r.get_table(root, "playbook", "");
+    const tree::Table* header = m_r.get_table(root, "playbook", "");
     std::optional<std::string> hooks_dir;
     util::Location hooks_dir_where;
     if (header != nullptr) {
@@ -136,9 +136,9 @@ void Loader::read_header(const toml::table& root) {
     }
 }
 
-void Loader::read_hooks(const toml::table& root) {
-    const toml::table* header = root["playbook"].as_table();
-    const toml::table* hooks =
+void Loader::read_hooks(const tree::Table& root) {
+    const tree::Table* header = root.get_table("playbook");
+    const tree::Table* hooks =
         header != nullptr ? m_r.get_table(*header, "hooks", "[playbook]") : nullptr;
     if (hooks == nullptr) {
         return;
@@ -172,13 +172,13 @@ void Loader::check_hook(const std::string& name, const util::Location& at,
     }
 }
 
-void Loader::read_step_list(const toml::table& root, std::string_view key, bool is_finally,
+void Loader::read_step_list(const tree::Table& root, std::string_view key, bool is_finally,
                             std::vector<RawStep>& raw) {
-    const toml::node* node = root.get(key);
+    const tree::Node* node = root.get(key);
     if (node == nullptr) {
         return;
     }
-    const toml::array* list = node->as_array();
+    const tree::Array* list = node->as_array();
     const std::string header = "[[" + std::string(key) + "]]";
     if (list == nullptr) {
         m_r.type_error(*node, key, "", "an array of tables (write " + header + ")");
@@ -186,9 +186,9 @@ void Loader::read_step_list(const toml::table& root, std::string_view key, bool 
     }
     raw.reserve(raw.size() + list->size());
     int index = 0;
-    for (const toml::node& item : *list) {
+    for (const tree::Node& item : *list) {
         ++index;
-        if (const toml::table* t = item.as_table()) {
+        if (const tree::Table* t = item.as_table()) {
             size_t before = m_r.diagnostics().size();
             read_step(*t, is_finally, index, raw.emplace_back());
             if (m_r.diagnostics().size() == before) {
@@ -239,7 +239,7 @@ Playbook load(const ParsedFile& parsed, const LoadOptions& options) {
                               dotenv_path.string(), dotenv_errors);
     }
 
-    Loader(reader, options, pb).load(*parsed.root, dotenv);
+    Loader(reader, options, pb).load(parsed.root->root(), dotenv);
 
     std::vector<util::Diagnostic> all = reader.diagnostics();
     // In file order, so a reader can fix them top to bottom; .env problems come last.

@@ -11,7 +11,7 @@ namespace rollback::playbook::detail {
 
 namespace fs = std::filesystem;
 
-std::string Loader::sub(const toml::node& at, std::string_view text, Step& s,
+std::string Loader::sub(const tree::Node& at, std::string_view text, Step& s,
                         std::string_view subject, Encoding encoding, const std::string& path) {
     std::vector<std::string> problems;
     if (text.find('\0') != std::string_view::npos) {
@@ -69,7 +69,7 @@ std::string Loader::sub(const toml::node& at, std::string_view text, Step& s,
 
 // The place of character `offset` of a string value: exact when the value is written on one
 // line without escapes (its source is then the text plus two quotes), else the value itself.
-util::Location Loader::when_where(const toml::node& n, const std::string& text,
+util::Location Loader::when_where(const tree::Node& n, const std::string& text,
                                   size_t offset) const {
     util::Location at = m_r.where(n);
     const auto& src = n.source();
@@ -81,19 +81,19 @@ util::Location Loader::when_where(const toml::node& n, const std::string& text,
 
 // An argv-like key: an array of strings (exec form) or a string (run by /bin/sh -c).
 // Returns false when the key is present but invalid.
-bool Loader::read_command(const toml::table& t, std::string_view key, Step& s,
+bool Loader::read_command(const tree::Table& t, std::string_view key, Step& s,
                           std::string_view subject, std::vector<std::string>& argv,
                           bool& is_string) {
-    const toml::node* n = t.get(key);
+    const tree::Node* n = t.get(key);
     if (n == nullptr) {
         return true;
     }
     if (n->is_string()) {
         is_string = true;
         std::vector<std::string> uses, ignored;
-        m_subst->apply(n->as_string()->get(), uses, ignored);
+        m_subst->apply(n->string(), uses, ignored);
         refuse_secret_in_command(m_r.where(*n), uses, subject, key);
-        argv = {sub(*n, n->as_string()->get(), s, subject, Encoding::shell)};
+        argv = {sub(*n, n->string(), s, subject, Encoding::shell)};
         if (util::trim(argv[0]).empty()) {
             m_r.error(m_r.where(*n), subject, "key " + q(key) + ": empty command");
             return false;
@@ -112,11 +112,11 @@ bool Loader::read_command(const toml::table& t, std::string_view key, Step& s,
     return true;
 }
 
-std::vector<std::string> Loader::sub_argv(const toml::array& arr, Step& s, std::string_view subject,
+std::vector<std::string> Loader::sub_argv(const tree::Array& arr, Step& s, std::string_view subject,
                                           std::string_view key) {
     std::vector<std::string> list;
     for (size_t i = 0; i < arr.size(); ++i) {
-        list.push_back(arr.get(i)->as_string()->get());
+        list.emplace_back(arr.get(i)->string());
     }
     // How each element is read, by every program the array names (docs/playbook.md,
     // "Substitution"): a shell's command string is shell text, code is refused — neither takes
@@ -217,7 +217,7 @@ void Loader::refuse_secret_in_command(const util::Location& at,
 
 // An action's key that the action puts on a program's command line and records in its state
 // (releases.json, `status`): a secret there would be readable in `ps` and shown in clear.
-void Loader::refuse_secret_in_operand(const toml::node& at, std::string_view text,
+void Loader::refuse_secret_in_operand(const tree::Node& at, std::string_view text,
                                       std::string_view subject, std::string_view key) {
     std::vector<std::string> uses, ignored;
     m_subst->apply(text, uses, ignored);
@@ -270,15 +270,14 @@ void Loader::refuse_shell_text(const util::Location& at, std::string_view text,
 
 // `pattern` is the key path without array indices (what ActionSpec::encodings names),
 // `path` the one with them (where Step::sql_params keeps a SQL text's values).
-boost::json::value Loader::to_json(const toml::node& n, Step& s, std::string_view subject,
+boost::json::value Loader::to_json(const tree::Node& n, Step& s, std::string_view subject,
                                    std::string_view key, const std::string& pattern,
                                    const std::string& path) {
     if (n.is_string()) {
-        return boost::json::value(
-            sub(n, n.as_string()->get(), s, subject, encoding_of(pattern), path));
+        return boost::json::value(sub(n, n.string(), s, subject, encoding_of(pattern), path));
     }
-    if (const toml::array* a = n.as_array(); a != nullptr && !a->empty() &&
-                                             a->is_homogeneous(toml::node_type::string) &&
+    if (const tree::Array* a = n.as_array(); a != nullptr && !a->empty() &&
+                                             a->is_homogeneous(tree::Type::string) &&
                                              encoding_of(pattern) == Encoding::argv) {
         boost::json::array out;
         for (auto& arg : sub_argv(*a, s, subject, key)) {
@@ -287,15 +286,15 @@ boost::json::value Loader::to_json(const toml::node& n, Step& s, std::string_vie
         return out;
     }
     if (n.is_integer()) {
-        return boost::json::value(n.as_integer()->get());
+        return boost::json::value(n.integer());
     }
     if (n.is_floating_point()) {
-        return boost::json::value(n.as_floating_point()->get());
+        return boost::json::value(n.floating_point());
     }
     if (n.is_boolean()) {
-        return boost::json::value(n.as_boolean()->get());
+        return boost::json::value(n.boolean());
     }
-    if (const toml::array* a = n.as_array()) {
+    if (const tree::Array* a = n.as_array()) {
         boost::json::array out;
         for (size_t i = 0; i < a->size(); ++i) {
             out.push_back(
@@ -303,7 +302,7 @@ boost::json::value Loader::to_json(const toml::node& n, Step& s, std::string_vie
         }
         return out;
     }
-    if (const toml::table* t = n.as_table()) {
+    if (const tree::Table* t = n.as_table()) {
         boost::json::object out;
         for (auto&& [k, v] : *t) {
             out[k.str()] = to_json(v, s, subject, key, pattern + "." + std::string(k.str()),
@@ -317,7 +316,7 @@ boost::json::value Loader::to_json(const toml::node& n, Step& s, std::string_vie
     return nullptr;
 }
 
-void Loader::read_step(const toml::table& t, bool is_finally, int index, RawStep& raw) {
+void Loader::read_step(const tree::Table& t, bool is_finally, int index, RawStep& raw) {
     raw.is_finally = is_finally;
     const size_t first_problem = m_r.diagnostics().size();
     Step& s = raw.step;
@@ -380,7 +379,7 @@ void Loader::read_step(const toml::table& t, bool is_finally, int index, RawStep
     std::sort(s.uses.begin(), s.uses.end());
 }
 
-void Loader::read_common(const toml::table& t, RawStep& raw, const std::string& subject) {
+void Loader::read_common(const tree::Table& t, RawStep& raw, const std::string& subject) {
     Step& s = raw.step;
     s.phase = raw.is_finally ? Phase::finally : Phase::immediate;
     if (!raw.is_finally) {
@@ -397,7 +396,7 @@ void Loader::read_common(const toml::table& t, RawStep& raw, const std::string& 
             }
         }
         if (auto needs = m_r.get_string_array(t, "needs", subject)) {
-            const toml::array& arr = *t.get("needs")->as_array();
+            const tree::Array& arr = *t.get("needs")->as_array();
             for (size_t i = 0; i < needs->size(); ++i) {
                 s.needs.push_back((*needs)[i]);
                 raw.needs_where.push_back(m_r.where(*arr.get(i)));
@@ -442,7 +441,7 @@ void Loader::read_common(const toml::table& t, RawStep& raw, const std::string& 
     if (s.action == "http") {
         std::string method = "GET";
         if (const auto* m = t.get("method"); m != nullptr && m->is_string()) {
-            method = m->as_string()->get();
+            method = m->string();
             for (auto& c : method) {
                 c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
             }
@@ -454,7 +453,7 @@ void Loader::read_common(const toml::table& t, RawStep& raw, const std::string& 
     read_command(t, "probe", s, subject, s.probe, s.probe_shell);
 }
 
-void Loader::read_action_keys(const toml::table& t, const ActionSpec& spec, Step& s,
+void Loader::read_action_keys(const tree::Table& t, const ActionSpec& spec, Step& s,
                               const std::string& subject) {
     if (s.action == "exec") {
         s.shell = m_r.get_bool(t, "shell", subject).value_or(false);
@@ -472,7 +471,7 @@ void Loader::read_action_keys(const toml::table& t, const ActionSpec& spec, Step
             // On hosts: a directory of each host, as written (bind_host checks it).
             s.cwd = s.hosts.empty() ? (m_pb.directory / p).lexically_normal().string() : p.string();
         }
-        if (const toml::table* env = m_r.get_table(t, "env", subject)) {
+        if (const tree::Table* env = m_r.get_table(t, "env", subject)) {
             for (auto&& [k, v] : *env) {
                 const std::string name(k.str());
                 if (name.empty() ||
@@ -489,8 +488,7 @@ void Loader::read_action_keys(const toml::table& t, const ActionSpec& spec, Step
                               "\"...\" }");
                     continue;
                 }
-                if (v.is_string() && is_code_env_name(name) &&
-                    has_reference(v.as_string()->get())) {
+                if (v.is_string() && is_code_env_name(name) && has_reference(v.string())) {
                     // The env route keeps a value data only under a name nothing evaluates.
                     m_r.error(m_r.where(k), subject,
                               "key \"env\": " + name +
@@ -501,7 +499,7 @@ void Loader::read_action_keys(const toml::table& t, const ActionSpec& spec, Step
                     continue;
                 }
                 if (v.is_string()) {
-                    s.env[std::string(k.str())] = sub(v, v.as_string()->get(), s, subject);
+                    s.env[std::string(k.str())] = sub(v, v.string(), s, subject);
                 } else {
                     m_r.type_error(v, "env." + std::string(k.str()), subject, "a string");
                 }
