@@ -77,22 +77,26 @@ void Loader::load(const tree::Table& root, const std::map<std::string, std::stri
     // order of diagnostics follows the file anyway (sorted by the caller).
     read_hooks(root);
 
+    std::vector<Step> read;
     std::vector<RawStep> raw;
-    read_step_list(root, "step", false, raw);
-    read_step_list(root, "finally", true, raw);
+    read_step_list(root, "step", false, read, raw);
+    read_step_list(root, "finally", true, read, raw);
     const tree::Node* steps = root.get("step");
     if (steps == nullptr ? m_r.ok() : steps->is_array() && steps->as_array()->empty()) {
         util::Location at = steps ? m_r.where(*steps) : util::Location{m_r.display_path(), 1, 1};
         m_r.error(at, "", "no steps (add a [[step]] table)");
     }
-    check_duplicates(raw);
-    order_steps(m_r, std::move(raw), m_pb);
+    // Whether a step's id is that of a step read without a problem (any of its definitions).
+    const std::vector<bool> clean_id = check_duplicates(read, raw);
+    const StepOrder order = order_steps(m_r, std::move(read), raw, m_pb);
     if (m_options.validate_step) {
         // The actions' own checks see a step only when it loaded without any problem, so a
         // mistake is never reported twice; they read the complete playbook (hooks, vars).
-        for (auto* list : {&m_pb.steps, &m_pb.finally}) {
-            for (Step& s : *list) {
-                if (m_clean.count(s.id) != 0 && !uses_unset_variable(s)) {
+        for (auto [list, from] :
+             {std::pair(&m_pb.steps, &order.steps), std::pair(&m_pb.finally, &order.finally)}) {
+            for (size_t k = 0; k < list->size(); ++k) {
+                Step& s = (*list)[k];
+                if (clean_id[(*from)[k]] && !uses_unset_variable(s)) {
                     for (auto& d : m_options.validate_step(m_pb, s)) {
                         m_r.error(std::move(d.where), d.subject, std::move(d.problem),
                                   std::move(d.hint));
@@ -173,7 +177,7 @@ void Loader::check_hook(const std::string& name, const util::Location& at,
 }
 
 void Loader::read_step_list(const tree::Table& root, std::string_view key, bool is_finally,
-                            std::vector<RawStep>& raw) {
+                            std::vector<Step>& steps, std::vector<RawStep>& raw) {
     const tree::Node* node = root.get(key);
     if (node == nullptr) {
         return;
@@ -184,16 +188,15 @@ void Loader::read_step_list(const tree::Table& root, std::string_view key, bool 
         m_r.type_error(*node, key, "", "an array of tables (write " + header + ")");
         return;
     }
+    steps.reserve(steps.size() + list->size());
     raw.reserve(raw.size() + list->size());
     int index = 0;
     for (const tree::Node& item : *list) {
         ++index;
         if (const tree::Table* t = item.as_table()) {
             size_t before = m_r.diagnostics().size();
-            read_step(*t, is_finally, index, raw.emplace_back());
-            if (m_r.diagnostics().size() == before) {
-                m_clean.insert(raw.back().step.id);
-            }
+            read_step(*t, is_finally, index, steps.emplace_back(), raw.emplace_back());
+            raw.back().clean = m_r.diagnostics().size() == before;
         } else {
             m_r.type_error(item, key, "", "an array of tables (write " + header + ")");
         }

@@ -72,7 +72,7 @@ class Loader {
     void read_hooks(const tree::Table& root);
     void check_hook(const std::string& name, const util::Location& at, std::string_view subject);
     void read_step_list(const tree::Table& root, std::string_view key, bool is_finally,
-                        std::vector<RawStep>& raw);
+                        std::vector<Step>& steps, std::vector<RawStep>& raw);
     std::string sub(const tree::Node& at, std::string_view text, Step& s, std::string_view subject,
                     Encoding encoding = Encoding::plain, const std::string& path = {});
     // The place of character `offset` of a string value: exact when the value is written on one
@@ -108,9 +108,10 @@ class Loader {
     boost::json::value to_json(const tree::Node& n, Step& s, std::string_view subject,
                                std::string_view key, const std::string& pattern,
                                const std::string& path);
-    /// Fills `raw`, a fresh RawStep already in its list (built in place: a Step moved is ~1 KB).
-    void read_step(const tree::Table& t, bool is_finally, int index, RawStep& raw);
-    void read_common(const tree::Table& t, RawStep& raw, const std::string& subject);
+    /// Fills `s` and `raw`, fresh and already in their lists (built in place: a Step moved is
+    /// ~640 bytes).
+    void read_step(const tree::Table& t, bool is_finally, int index, Step& s, RawStep& raw);
+    void read_common(const tree::Table& t, Step& s, RawStep& raw, const std::string& subject);
     void read_action_keys(const tree::Table& t, const ActionSpec& spec, Step& s,
                           const std::string& subject);
     Encoding encoding_of(const std::string& pattern) const;
@@ -122,7 +123,9 @@ class Loader {
     // the boundary and add a part), a warning in any other.
     void check_raw_body(const tree::Table& t, const std::string& media_type,
                         std::string_view subject);
-    void check_duplicates(std::vector<RawStep>& raw);
+    /// Marks the second definition of an id duplicate (and reports it); returns, by step,
+    /// whether any step of its id was read without a problem.
+    std::vector<bool> check_duplicates(const std::vector<Step>& steps, std::vector<RawStep>& raw);
 
     TomlReader& m_r;
     const LoadOptions& m_options;
@@ -133,7 +136,6 @@ class Loader {
     std::vector<std::string> m_action_names;
     std::optional<Substituter> m_subst;
     std::map<std::string, Encoding> m_encodings; ///< of the step being read (its action's)
-    std::set<std::string> m_clean;               ///< ids of the steps read without any diagnostic
     std::set<std::string> m_host_vars;           ///< "host" and "host.NAME" of the inventory
 };
 

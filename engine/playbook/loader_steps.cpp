@@ -6,6 +6,7 @@
 
 #include <boost/json/array.hpp>
 #include <cctype>
+#include <unordered_map>
 
 namespace rollback::playbook::detail {
 
@@ -316,10 +317,9 @@ boost::json::value Loader::to_json(const tree::Node& n, Step& s, std::string_vie
     return nullptr;
 }
 
-void Loader::read_step(const tree::Table& t, bool is_finally, int index, RawStep& raw) {
+void Loader::read_step(const tree::Table& t, bool is_finally, int index, Step& s, RawStep& raw) {
     raw.is_finally = is_finally;
     const size_t first_problem = m_r.diagnostics().size();
-    Step& s = raw.step;
     s.where = m_r.where(t);
     const std::string kind = is_finally ? "finally" : "step";
     std::string subject = kind + " #" + std::to_string(index);
@@ -370,7 +370,7 @@ void Loader::read_step(const tree::Table& t, bool is_finally, int index, RawStep
         }
     }
 
-    read_common(t, raw, subject);
+    read_common(t, s, raw, subject);
     if (spec != nullptr) {
         read_action_keys(t, *spec, s, subject);
     }
@@ -379,8 +379,7 @@ void Loader::read_step(const tree::Table& t, bool is_finally, int index, RawStep
     std::sort(s.uses.begin(), s.uses.end());
 }
 
-void Loader::read_common(const tree::Table& t, RawStep& raw, const std::string& subject) {
-    Step& s = raw.step;
+void Loader::read_common(const tree::Table& t, Step& s, RawStep& raw, const std::string& subject) {
     s.phase = raw.is_finally ? Phase::finally : Phase::immediate;
     if (!raw.is_finally) {
         if (auto phase = m_r.get_string(t, "phase", subject)) {
@@ -552,27 +551,48 @@ Encoding Loader::encoding_of(const std::string& pattern) const {
     return Encoding::plain;
 }
 
-void Loader::check_duplicates(std::vector<RawStep>& raw) {
+std::vector<bool> Loader::check_duplicates(const std::vector<Step>& steps,
+                                           std::vector<RawStep>& raw) {
     // Steps and finally steps share one id space; "the second one" is by position in the file.
-    std::vector<const RawStep*> by_line;
-    for (const RawStep& r : raw) {
-        if (!r.step.id.empty()) {
-            by_line.push_back(&r);
+    std::vector<size_t> by_line;
+    by_line.reserve(steps.size());
+    for (size_t i = 0; i < steps.size(); ++i) {
+        if (!steps[i].id.empty()) {
+            by_line.push_back(i);
         }
     }
-    std::stable_sort(by_line.begin(), by_line.end(), [](const RawStep* a, const RawStep* b) {
-        return a->step.where.line < b->step.where.line;
-    });
-    std::map<std::string, const RawStep*> first;
-    for (const RawStep* r : by_line) {
-        auto [it, inserted] = first.emplace(r->step.id, r);
+    const auto earlier = [&steps](size_t a, size_t b) {
+        return steps[a].where.line < steps[b].where.line;
+    };
+    if (!std::is_sorted(by_line.begin(), by_line.end(), earlier)) {
+        std::stable_sort(by_line.begin(), by_line.end(), earlier);
+    }
+    std::unordered_map<std::string_view, size_t> first; // an id: its first definition
+    first.reserve(by_line.size());
+    for (size_t i : by_line) {
+        auto [it, inserted] = first.emplace(steps[i].id, i);
         if (!inserted) {
-            m_r.error(r->id_where, r->subject,
-                      "duplicate id " + q(r->step.id) + " (first defined at line " +
-                          std::to_string(it->second->id_where.line) + ")");
-            const_cast<RawStep*>(r)->duplicate = true;
+            m_r.error(raw[i].id_where, raw[i].subject,
+                      "duplicate id " + q(steps[i].id) + " (first defined at line " +
+                          std::to_string(raw[it->second].id_where.line) + ")");
+            raw[i].duplicate = true;
         }
     }
+    // By id, as the actions' checks are given a step: clean when any definition of its id is.
+    std::vector<bool> group_clean(steps.size(), false);
+    bool no_id_clean = false;
+    for (size_t i = 0; i < steps.size(); ++i) {
+        if (steps[i].id.empty()) {
+            no_id_clean = no_id_clean || raw[i].clean;
+        } else if (raw[i].clean) {
+            group_clean[first.at(steps[i].id)] = true;
+        }
+    }
+    std::vector<bool> clean(steps.size(), false);
+    for (size_t i = 0; i < steps.size(); ++i) {
+        clean[i] = steps[i].id.empty() ? no_id_clean : group_clean[first.at(steps[i].id)];
+    }
+    return clean;
 }
 
 } // namespace rollback::playbook::detail
