@@ -54,6 +54,16 @@ std::optional<std::int64_t> Node::value<std::int64_t>() const {
 }
 
 const Member* Table::find(std::string_view key) const {
+    if (m_size <= 8) {
+        // A step's table: most keys asked for are absent, and a length tells most apart.
+        for (std::uint32_t i = 0; i < m_size; ++i) {
+            const Member& m = m_all[m_order[i]];
+            if (m.key.str() == key) {
+                return &m;
+            }
+        }
+        return nullptr;
+    }
     const std::uint32_t* it = std::lower_bound(
         m_order, m_order + m_size, key,
         [this](std::uint32_t m, std::string_view k) { return m_all[m].key.str() < k; });
