@@ -4,6 +4,7 @@
 #include "journal/flat_line.hpp"
 #include "journal/line.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 namespace rollback::journal {
@@ -120,7 +121,42 @@ bool step_finished(Cursor& c, std::string_view line, StepLine& out) {
     return true;
 }
 
+bool boolean(Cursor& c, bool& out) {
+    out = c.literal("true");
+    return out || c.literal("false");
+}
+
 } // namespace
+
+bool read_planned_steps(std::string_view array, std::vector<PlannedStep>& out) {
+    if (has_special_bytes(array)) {
+        return false;
+    }
+    Cursor c(array);
+    if (!c.literal("[")) {
+        return false;
+    }
+    if (c.literal("]")) {
+        return c.at() == array.size();
+    }
+    out.reserve(out.size() + static_cast<std::size_t>(std::count(array.begin(), array.end(), '{')));
+    do {
+        std::string_view id, phase, action;
+        PlannedStep p;
+        if (!c.literal("{\"id\":\"") || !c.text(id) || !c.literal(",\"phase\":\"") ||
+            !c.text(phase) || !c.literal(",\"action\":\"") || !c.text(action) ||
+            !c.literal(",\"idempotent\":") || !boolean(c, p.idempotent) ||
+            !c.literal(",\"has_probe\":") || !boolean(c, p.has_probe) ||
+            !c.literal(",\"finally\":") || !boolean(c, p.is_finally) || !c.literal("}")) {
+            return false;
+        }
+        p.id = id;
+        p.phase = phase;
+        p.action = action;
+        out.push_back(std::move(p));
+    } while (c.literal(","));
+    return c.literal("]") && c.at() == array.size();
+}
 
 bool read_step_line(std::string_view line, StepLine& out) {
     if (has_special_bytes(line)) {

@@ -10,6 +10,7 @@
 #include "journal/records.hpp"
 
 #include <string_view>
+#include <vector>
 
 namespace rollback::journal {
 
@@ -24,5 +25,11 @@ struct StepLine {
 /// step_finished with empty "details", no "left_running", no "recovered"), and its "hash"
 /// field's 64 characters; false (and `out` unspecified) for any other line.
 bool read_step_line(std::string_view line, StepLine& out);
+
+/// Reads the text of a run_started "steps" array when every element is as the writer lays it
+/// out (`{"id":"...","phase":"...","action":"...","idempotent":B,"has_probe":B,"finally":B}`,
+/// printable ASCII without a backslash) into `out` (appended); false for any other text (`out`
+/// then holds what was read of it: the caller reads the array the general way instead).
+bool read_planned_steps(std::string_view array, std::vector<PlannedStep>& out);
 
 } // namespace rollback::journal

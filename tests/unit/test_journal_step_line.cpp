@@ -7,6 +7,7 @@
 #include "support/temp_dir.hpp"
 #include "util/files.hpp"
 
+#include <boost/json/parse.hpp>
 #include <doctest/doctest.h>
 #include <random>
 
@@ -177,5 +178,55 @@ TEST_SUITE("journal") {
             still_read += read_step_line(text, s) ? 1 : 0;
         }
         CHECK(still_read > 1000); // mutations inside strings keep the layout: compared too
+    }
+
+    TEST_CASE("step line: a plan's steps read as the writer lays them out, or the general way") {
+        const std::string head =
+            "{\"seq\":1,\"time\":\"2026-12-07T04:58:29.733Z\",\"type\":\"run_started\","
+            "\"run_id\":\"r\",\"playbook\":\"/p.toml\",\"steps\":";
+        const std::string tail = ",\"prev\":\"" + k_prev + "\",\"hash\":\"" + k_hash + "\"}";
+        const std::string a = "{\"id\":\"s1\",\"phase\":\"immediate\",\"action\":\"wait\","
+                              "\"idempotent\":true,\"has_probe\":false,\"finally\":false}";
+        const std::string b = "{\"id\":\"f\",\"phase\":\"finally\",\"action\":\"exec\","
+                              "\"idempotent\":false,\"has_probe\":true,\"finally\":true}";
+        std::vector<std::string> arrays{"[]", "[" + a + "]", "[" + a + "," + b + "]",
+                                        "[" + a + "," + b + "," + a + "]"};
+        std::vector<PlannedStep> steps;
+        REQUIRE(read_planned_steps(arrays[2], steps));
+        REQUIRE(steps.size() == 2);
+        CHECK(steps[1].id == "f");
+        CHECK(steps[1].is_finally);
+        CHECK(steps[1].has_probe);
+        CHECK_FALSE(steps[1].idempotent);
+        const std::vector<std::string> pieces{
+            "\"", "\\", ",",    ":", "{",        "}",        "[",
+            "]",  "1",  "true", " ", "\xC3\xA9", "\"x\":1,", "\"id\":\"y\","};
+        std::mt19937 rng(7);
+        size_t general = 0;
+        for (int i = 0; i < 20000; ++i) {
+            std::string arr = arrays[rng() % arrays.size()];
+            if (i >= 100) { // the unchanged arrays first, then mutations
+                const size_t at = rng() % (arr.size() + 1);
+                const std::string& piece = pieces[rng() % pieces.size()];
+                rng() % 2 == 0 ? (void)arr.insert(at, piece) : (void)arr.replace(at, 1, piece);
+            }
+            const std::string text = head + arr + tail;
+            FlatLine flat;
+            boost::system::error_code ec;
+            const auto doc = boost::json::parse(text, ec);
+            if (!flat.scan(text) || ec || !doc.is_object()) {
+                continue;
+            }
+            // The line read by FlatLine (with the fast plan reader) and by Boost.JSON agree.
+            const Entry fast = read_entry(flat);
+            const Entry slow = read_entry(doc.as_object());
+            if (to_json(fast.record) != to_json(slow.record)) {
+                CAPTURE(text);
+                FAIL("the plan read two ways differs");
+            }
+            steps.clear();
+            general += read_planned_steps(arr, steps) ? 0 : 1;
+        }
+        CHECK(general > 100); // mutations that leave the layout: read the general way
     }
 }
