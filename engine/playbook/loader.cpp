@@ -44,6 +44,18 @@ Loader::Loader(TomlReader& reader, const LoadOptions& options, Playbook& pb)
         std::vector<std::string>& allowed = m_allowed_keys[name];
         allowed = common_step_keys();
         allowed.insert(allowed.end(), spec.keys.begin(), spec.keys.end());
+        const auto builtin = k_builtin_keys.find(name);
+        std::unordered_set<std::string_view>& params = m_param_keys[name];
+        for (const std::string& k : spec.keys) {
+            const bool common = std::find(common_step_keys().begin(), common_step_keys().end(),
+                                          k) != common_step_keys().end();
+            const bool own = builtin != k_builtin_keys.end() &&
+                             std::find(builtin->second.begin(), builtin->second.end(), k) !=
+                                 builtin->second.end();
+            if (!common && !own) {
+                params.insert(k);
+            }
+        }
     }
 }
 
@@ -87,8 +99,9 @@ void Loader::load(const tree::Table& root, const std::map<std::string, std::stri
         m_r.error(at, "", "no steps (add a [[step]] table)");
     }
     // Whether a step's id is that of a step read without a problem (any of its definitions).
-    const std::vector<bool> clean_id = check_duplicates(read, raw);
-    const StepOrder order = order_steps(m_r, std::move(read), raw, m_pb);
+    StepIndex ids(read.size());
+    const std::vector<bool> clean_id = check_duplicates(read, raw, ids);
+    const StepOrder order = order_steps(m_r, std::move(read), raw, ids, m_pb);
     if (m_options.validate_step) {
         // The actions' own checks see a step only when it loaded without any problem, so a
         // mistake is never reported twice; they read the complete playbook (hooks, vars).

@@ -17,6 +17,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 namespace rollback::playbook::detail {
@@ -123,9 +124,10 @@ class Loader {
     // the boundary and add a part), a warning in any other.
     void check_raw_body(const tree::Table& t, const std::string& media_type,
                         std::string_view subject);
-    /// Marks the second definition of an id duplicate (and reports it); returns, by step,
-    /// whether any step of its id was read without a problem.
-    std::vector<bool> check_duplicates(const std::vector<Step>& steps, std::vector<RawStep>& raw);
+    /// Marks the second definition of an id duplicate (and reports it) and fills `ids` with the
+    /// first; returns, by step, whether any step of its id was read without a problem.
+    std::vector<bool> check_duplicates(const std::vector<Step>& steps, std::vector<RawStep>& raw,
+                                       StepIndex& ids);
 
     TomlReader& m_r;
     const LoadOptions& m_options;
@@ -135,8 +137,14 @@ class Loader {
     std::map<std::string, std::vector<std::string>> m_allowed_keys;
     std::vector<std::string> m_action_names;
     std::optional<Substituter> m_subst;
-    std::map<std::string, Encoding> m_encodings; ///< of the step being read (its action's)
-    std::set<std::string> m_host_vars;           ///< "host" and "host.NAME" of the inventory
+    /// Of the step being read (its action's), and its "body" as its headers and body decide.
+    const std::map<std::string, Encoding>* m_encodings = &m_no_encodings;
+    std::optional<Encoding> m_body_encoding;
+    const std::map<std::string, Encoding> m_no_encodings;
+    /// By action: its keys that are read into Step::params (declared, neither common to every
+    /// step nor a built-in action's own field).
+    std::map<std::string, std::unordered_set<std::string_view>> m_param_keys;
+    std::set<std::string> m_host_vars; ///< "host" and "host.NAME" of the inventory
 };
 
 } // namespace rollback::playbook::detail

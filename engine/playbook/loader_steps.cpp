@@ -6,7 +6,6 @@
 
 #include <boost/json/array.hpp>
 #include <cctype>
-#include <unordered_map>
 
 namespace rollback::playbook::detail {
 
@@ -512,24 +511,19 @@ void Loader::read_action_keys(const tree::Table& t, const ActionSpec& spec, Step
             check_hook(s.hook, m_r.where(*t.get("hook")), subject);
         }
     }
-    m_encodings = spec.encodings;
-    if (auto body = m_encodings.find("body"); body != m_encodings.end()) {
+    m_encodings = &spec.encodings;
+    m_body_encoding.reset();
+    if (auto body = spec.encodings.find("body"); body != spec.encodings.end()) {
         std::string media_type;
-        body->second = body_encoding(t, body->second, media_type);
-        if (body->second == Encoding::plain) {
+        m_body_encoding = body_encoding(t, body->second, media_type);
+        if (*m_body_encoding == Encoding::plain) {
             check_raw_body(t, media_type, subject);
         }
     }
-    const auto builtin = k_builtin_keys.find(s.action);
+    const std::unordered_set<std::string_view>& params = m_param_keys.at(s.action);
     for (auto&& [k, v] : t) {
-        bool common = std::find(common_step_keys().begin(), common_step_keys().end(), k.str()) !=
-                      common_step_keys().end();
-        bool own = builtin != k_builtin_keys.end() &&
-                   std::find(builtin->second.begin(), builtin->second.end(), k.str()) !=
-                       builtin->second.end();
-        bool declared = std::find(spec.keys.begin(), spec.keys.end(), k.str()) != spec.keys.end();
-        if (common || own || !declared) {
-            continue;
+        if (params.count(k.str()) == 0) {
+            continue; // a common key, a built-in action's own field, or no key of the action
         }
         s.params[k.str()] =
             to_json(v, s, subject, k.str(), std::string(k.str()), std::string(k.str()));
@@ -538,13 +532,16 @@ void Loader::read_action_keys(const tree::Table& t, const ActionSpec& spec, Step
 }
 
 Encoding Loader::encoding_of(const std::string& pattern) const {
-    if (auto it = m_encodings.find(pattern); it != m_encodings.end()) {
+    if (m_body_encoding && pattern == "body") {
+        return *m_body_encoding;
+    }
+    if (auto it = m_encodings->find(pattern); it != m_encodings->end()) {
         return it->second;
     }
     // "headers.*" names every member of headers (a member's name may hold dots).
     for (size_t dot = pattern.find('.'); dot != std::string::npos;
          dot = pattern.find('.', dot + 1)) {
-        if (auto it = m_encodings.find(pattern.substr(0, dot) + ".*"); it != m_encodings.end()) {
+        if (auto it = m_encodings->find(pattern.substr(0, dot) + ".*"); it != m_encodings->end()) {
             return it->second;
         }
     }
@@ -552,7 +549,7 @@ Encoding Loader::encoding_of(const std::string& pattern) const {
 }
 
 std::vector<bool> Loader::check_duplicates(const std::vector<Step>& steps,
-                                           std::vector<RawStep>& raw) {
+                                           std::vector<RawStep>& raw, StepIndex& ids) {
     // Steps and finally steps share one id space; "the second one" is by position in the file.
     std::vector<size_t> by_line;
     by_line.reserve(steps.size());
@@ -567,14 +564,12 @@ std::vector<bool> Loader::check_duplicates(const std::vector<Step>& steps,
     if (!std::is_sorted(by_line.begin(), by_line.end(), earlier)) {
         std::stable_sort(by_line.begin(), by_line.end(), earlier);
     }
-    std::unordered_map<std::string_view, size_t> first; // an id: its first definition
-    first.reserve(by_line.size());
     for (size_t i : by_line) {
-        auto [it, inserted] = first.emplace(steps[i].id, i);
-        if (!inserted) {
+        const size_t first = ids.add(steps[i].id, i);
+        if (first != i) {
             m_r.error(raw[i].id_where, raw[i].subject,
                       "duplicate id " + q(steps[i].id) + " (first defined at line " +
-                          std::to_string(raw[it->second].id_where.line) + ")");
+                          std::to_string(raw[first].id_where.line) + ")");
             raw[i].duplicate = true;
         }
     }
@@ -585,12 +580,12 @@ std::vector<bool> Loader::check_duplicates(const std::vector<Step>& steps,
         if (steps[i].id.empty()) {
             no_id_clean = no_id_clean || raw[i].clean;
         } else if (raw[i].clean) {
-            group_clean[first.at(steps[i].id)] = true;
+            group_clean[ids.find(steps[i].id)] = true;
         }
     }
     std::vector<bool> clean(steps.size(), false);
     for (size_t i = 0; i < steps.size(); ++i) {
-        clean[i] = steps[i].id.empty() ? no_id_clean : group_clean[first.at(steps[i].id)];
+        clean[i] = steps[i].id.empty() ? no_id_clean : group_clean[ids.find(steps[i].id)];
     }
     return clean;
 }

@@ -6,8 +6,8 @@
 #include <algorithm>
 #include <functional>
 #include <queue>
+#include <span>
 #include <string_view>
-#include <unordered_map>
 
 namespace rollback::playbook {
 namespace {
@@ -18,15 +18,37 @@ bool contains(const std::vector<size_t>& v, size_t x) {
 
 } // namespace
 
-StepOrder order_steps(TomlReader& reader, std::vector<Step>&& steps,
-                      const std::vector<RawStep>& raw, Playbook& pb) {
-    std::unordered_map<std::string_view, size_t> index; // views of raw's ids, kept until the end
-    index.reserve(raw.size());
-    for (size_t i = 0; i < raw.size(); ++i) {
-        if (!steps[i].id.empty() && !raw[i].duplicate) {
-            index.emplace(steps[i].id, i);
-        }
+StepIndex::StepIndex(std::size_t ids) {
+    std::size_t slots = 16;
+    while (slots < 2 * ids) {
+        slots *= 2;
     }
+    m_slots.resize(slots);
+    m_mask = slots - 1;
+}
+
+std::size_t StepIndex::slot_of(std::string_view id) const {
+    std::size_t at = std::hash<std::string_view>{}(id)&m_mask;
+    while (m_slots[at].index != npos && m_slots[at].id != id) {
+        at = (at + 1) & m_mask; // at most half full: a free slot is near
+    }
+    return at;
+}
+
+std::size_t StepIndex::find(std::string_view id) const {
+    return m_slots[slot_of(id)].index;
+}
+
+std::size_t StepIndex::add(std::string_view id, std::size_t i) {
+    Slot& slot = m_slots[slot_of(id)];
+    if (slot.index == npos) {
+        slot = {id, i};
+    }
+    return slot.index;
+}
+
+StepOrder order_steps(TomlReader& reader, std::vector<Step>&& steps,
+                      const std::vector<RawStep>& raw, const StepIndex& index, Playbook& pb) {
     std::vector<std::string> ids; // for a did-you-mean: listed at the first unknown name
     auto known_ids = [&]() -> const std::vector<std::string>& {
         if (ids.empty()) {
@@ -39,11 +61,14 @@ StepOrder order_steps(TomlReader& reader, std::vector<Step>&& steps,
         return ids;
     };
 
-    // deps[i]: the steps of the same phase that step i needs (by index, in `needs` order).
-    // listed[j] == i once j is in deps[i]: a step needing thousands stays linear, not quadratic.
-    std::vector<std::vector<size_t>> deps(raw.size());
+    // The steps of the same phase that step i needs (by index, in `needs` order): the range
+    // [dep_at[i], dep_at[i + 1]) of dep_list — one list for all, not a vector per step.
+    // listed[j] == i once j is among i's: a step needing thousands stays linear, not quadratic.
+    std::vector<size_t> dep_list;
+    std::vector<size_t> dep_at(raw.size() + 1, 0);
     std::vector<size_t> listed(raw.size(), raw.size());
     for (size_t i = 0; i < raw.size(); ++i) {
+        dep_at[i] = dep_list.size();
         const RawStep& r = raw[i];
         const Step& step = steps[i];
         if (r.is_finally) {
@@ -52,8 +77,8 @@ StepOrder order_steps(TomlReader& reader, std::vector<Step>&& steps,
         for (size_t k = 0; k < step.needs.size(); ++k) {
             const std::string& name = step.needs[k];
             const util::Location& at = r.needs_where[k];
-            auto it = index.find(name);
-            if (it == index.end()) {
+            const size_t target_at = index.find(name);
+            if (target_at == StepIndex::npos) {
                 std::string problem = "needs " + util::quoted(name) + ": no such step";
                 if (auto guess = util::closest_match(name, known_ids()); !guess.empty()) {
                     problem += " (did you mean " + util::quoted(guess) + "?)";
@@ -64,8 +89,8 @@ StepOrder order_steps(TomlReader& reader, std::vector<Step>&& steps,
             if (r.duplicate) {
                 continue; // a second definition is left out of the order; an unknown name is not
             }
-            const RawStep& target = raw[it->second];
-            const Step& target_step = steps[it->second];
+            const RawStep& target = raw[target_at];
+            const Step& target_step = steps[target_at];
             if (target.is_finally) {
                 reader.error(at, r.subject,
                              "needs " + util::quoted(name) +
@@ -76,19 +101,34 @@ StepOrder order_steps(TomlReader& reader, std::vector<Step>&& steps,
                 reader.error(at, r.subject,
                              "needs " + util::quoted(name) + ", which runs in a later phase (" +
                                  std::string(to_string(target_step.phase)) + ")");
-            } else if (target_step.phase == step.phase && listed[it->second] != i) {
-                listed[it->second] = i;
-                deps[i].push_back(it->second);
+            } else if (target_step.phase == step.phase && listed[target_at] != i) {
+                listed[target_at] = i;
+                dep_list.push_back(target_at);
             }
         }
     }
+    dep_at[raw.size()] = dep_list.size();
+    const auto deps = [&](size_t i) {
+        return std::span<const size_t>(dep_list.data() + dep_at[i], dep_at[i + 1] - dep_at[i]);
+    };
 
     // Kahn's order per phase with a ready heap keyed by position in the file: the earliest step
     // whose needs are all done runs first (stable), in O(n log n) whatever the shape of `needs`.
-    std::vector<std::vector<size_t>> dependents(raw.size());
-    for (size_t i = 0; i < raw.size(); ++i) {
-        for (size_t j : deps[i]) {
-            dependents[j].push_back(i);
+    // Who needs step j: the range [dependent_at[j], dependent_at[j + 1]) of dependent_list.
+    std::vector<size_t> dependent_at(raw.size() + 1, 0);
+    for (size_t j : dep_list) {
+        ++dependent_at[j + 1];
+    }
+    for (size_t j = 0; j < raw.size(); ++j) {
+        dependent_at[j + 1] += dependent_at[j];
+    }
+    std::vector<size_t> dependent_list(dep_list.size());
+    {
+        std::vector<size_t> next(dependent_at.begin(), dependent_at.end() - 1);
+        for (size_t i = 0; i < raw.size(); ++i) {
+            for (size_t j : deps(i)) {
+                dependent_list[next[j]++] = i;
+            }
         }
     }
     std::vector<size_t> order; // of pb.steps, by index in raw: moved there at the end
@@ -101,7 +141,7 @@ StepOrder order_steps(TomlReader& reader, std::vector<Step>&& steps,
         for (size_t i = 0; i < raw.size(); ++i) {
             if (!raw[i].is_finally && !raw[i].duplicate && steps[i].phase == phase) {
                 members.push_back(i);
-                waiting[i] = deps[i].size();
+                waiting[i] = deps(i).size();
                 if (waiting[i] == 0) {
                     ready.push(i);
                 }
@@ -111,7 +151,8 @@ StepOrder order_steps(TomlReader& reader, std::vector<Step>&& steps,
         // `i` is done (marked by the caller): its dependents may become ready.
         auto release = [&](size_t i) {
             --left;
-            for (size_t d : dependents[i]) {
+            for (size_t k = dependent_at[i]; k < dependent_at[i + 1]; ++k) {
+                const size_t d = dependent_list[k];
                 if (--waiting[d] == 0 && !done[d]) {
                     ready.push(d);
                 }
@@ -137,7 +178,7 @@ StepOrder order_steps(TomlReader& reader, std::vector<Step>&& steps,
             std::vector<size_t> path{*scan};
             size_t next = 0;
             for (;;) {
-                const auto& d = deps[path.back()];
+                const auto d = deps(path.back());
                 next = *std::find_if(d.begin(), d.end(), [&](size_t j) { return !done[j]; });
                 if (contains(path, next)) {
                     break;
