@@ -58,7 +58,9 @@ const Member* Table::find(std::string_view key) const {
         // A step's table: most keys asked for are absent, and a length tells most apart.
         for (std::uint32_t i = 0; i < m_size; ++i) {
             const Member& m = m_all[m_order[i]];
-            if (m.key.str() == key) {
+            const std::string_view k = m.key.str();
+            // Keys of one length mostly differ in their first character: no call to compare.
+            if (k.size() == key.size() && (k.empty() || (k[0] == key[0] && k == key))) {
                 return &m;
             }
         }

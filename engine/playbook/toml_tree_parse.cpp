@@ -9,7 +9,6 @@
 
 #include "playbook/toml_tree_lexer.hpp"
 
-#include <bit>
 #include <cstring>
 
 namespace rollback::playbook::tree {
@@ -324,8 +323,10 @@ Counts count_marks(std::string_view s) {
     constexpr std::uint64_t highs = 0x8080808080808080ULL;
     const auto matches = [](std::uint64_t w, char c) {
         const std::uint64_t x = w ^ (ones * static_cast<unsigned char>(c));
-        // Exact per byte (no borrow from a neighbour): the high bit of each zero byte of x.
-        return static_cast<std::size_t>(std::popcount(~(((x & ~highs) + ~highs) | x | ~highs)));
+        // Exact per byte (no borrow from a neighbour): the high bit of each zero byte of x,
+        // moved down and summed by a multiplication (no popcount instruction is assumed).
+        const std::uint64_t zeros = ~(((x & ~highs) + ~highs) | x | ~highs) >> 7;
+        return static_cast<std::size_t>((zeros * ones) >> 56);
     };
     Counts c;
     std::size_t i = 0;
