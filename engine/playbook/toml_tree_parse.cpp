@@ -9,6 +9,7 @@
 
 #include "playbook/toml_tree_lexer.hpp"
 
+#include <algorithm>
 #include <cstring>
 
 namespace rollback::playbook::tree {
@@ -314,33 +315,51 @@ class Parser : detail::Lexer {
 };
 struct Counts {
     std::size_t equals = 0, commas = 0, brackets = 0;
+    std::size_t line_brackets = 0;   ///< '[' first on its line: a header
+    std::size_t double_brackets = 0; ///< "[[": mostly an array of tables' header
 };
 
-/// How many '=', ',' and '[' `s` holds: eight bytes at a time (a byte loop costs as much as the
+/// How many of each mark `s` holds: eight bytes at a time (a byte loop costs as much as the
 /// parse of a short document).
 Counts count_marks(std::string_view s) {
     constexpr std::uint64_t ones = 0x0101010101010101ULL;
     constexpr std::uint64_t highs = 0x8080808080808080ULL;
-    const auto matches = [](std::uint64_t w, char c) {
+    // The high bit of each byte of w that is c. Exact per byte (no borrow from a neighbour).
+    const auto where = [](std::uint64_t w, char c) {
         const std::uint64_t x = w ^ (ones * static_cast<unsigned char>(c));
-        // Exact per byte (no borrow from a neighbour): the high bit of each zero byte of x,
-        // moved down and summed by a multiplication (no popcount instruction is assumed).
-        const std::uint64_t zeros = ~(((x & ~highs) + ~highs) | x | ~highs) >> 7;
-        return static_cast<std::size_t>((zeros * ones) >> 56);
+        return ~(((x & ~highs) + ~highs) | x | ~highs);
+    };
+    // The bits of such a mask summed by a multiplication (no popcount instruction is assumed).
+    const auto count = [](std::uint64_t m) {
+        return static_cast<std::size_t>(((m >> 7) * ones) >> 56);
     };
     Counts c;
+    std::uint64_t after_newline = 0x80; // the text's first byte starts a line
+    std::uint64_t after_bracket = 0;
     std::size_t i = 0;
     for (; i + 8 <= s.size(); i += 8) {
         std::uint64_t w = 0;
         std::memcpy(&w, s.data() + i, 8);
-        c.equals += matches(w, '=');
-        c.commas += matches(w, ',');
-        c.brackets += matches(w, '[');
+        const std::uint64_t bracket = where(w, '[');
+        const std::uint64_t newline = where(w, '\n');
+        c.equals += count(where(w, '='));
+        c.commas += count(where(w, ','));
+        c.brackets += count(bracket);
+        // A byte after a newline (the last of the word before: into the first byte).
+        c.line_brackets += count(bracket & ((newline << 8) | after_newline));
+        c.double_brackets += count(bracket & ((bracket << 8) | after_bracket));
+        after_newline = newline >> 56;
+        after_bracket = bracket >> 56;
     }
     for (; i < s.size(); ++i) {
+        const bool bracket = s[i] == '[';
         c.equals += s[i] == '=';
         c.commas += s[i] == ',';
-        c.brackets += s[i] == '[';
+        c.brackets += bracket;
+        c.line_brackets += bracket && after_newline != 0;
+        c.double_brackets += bracket && after_bracket != 0;
+        after_newline = s[i] == '\n' ? 0x80 : 0;
+        after_bracket = bracket ? 0x80 : 0;
     }
     return c;
 }
@@ -350,10 +369,16 @@ Counts count_marks(std::string_view s) {
 std::optional<Document> parse_plain(std::shared_ptr<const std::string> text) {
     const std::string_view s = *text;
     Builder b(std::move(text));
-    // Each member is a `key =` or a header's table; each element follows a ',' or a '[' (or is
-    // a header's table): sized once instead of grown by copies.
-    const Counts counts = count_marks(s);
-    b.reserve(counts.equals + counts.brackets, counts.commas + counts.brackets);
+    // Sized once, about right, instead of grown by copies (or reserved twice over: each byte of
+    // a long playbook's tree is a byte touched). Members: a `key =` each, a [header] each (not
+    // an [[array]] after its first); elements: a ',' or an array's '[' each, an [[array]] each.
+    const Counts c = count_marks(s);
+    const std::size_t headers = c.line_brackets;
+    const std::size_t arrays_of_tables = std::min(c.double_brackets, headers);
+    const std::size_t inline_arrays =
+        c.brackets - std::min(c.brackets, headers + c.double_brackets);
+    b.reserve(c.equals + headers - arrays_of_tables + 16,
+              c.commas + arrays_of_tables + inline_arrays + 16);
     try {
         Parser(s, b).document();
     } catch (const GiveUp&) {
