@@ -325,9 +325,10 @@ void Loader::read_step(const tree::Table& t, bool is_finally, int index, Step& s
     if (auto id = m_r.get_string(t, "id", subject)) {
         s.id = *id;
         subject = kind + " " + q(*id);
-        raw.id_where = m_r.where(*t.get("id"));
+        raw.id_at = t.get("id")->source().begin;
         if (!is_step_id(*id)) {
-            m_r.error(raw.id_where, subject, "invalid id (use letters, digits, '-', '_' and '.')");
+            m_r.error(m_r.where(raw.id_at), subject,
+                      "invalid id (use letters, digits, '-', '_' and '.')");
         }
     } else if (!t.contains("id")) {
         m_r.error(s.where, subject, "missing required key \"id\"");
@@ -397,7 +398,7 @@ void Loader::read_common(const tree::Table& t, Step& s, RawStep& raw, const std:
             const tree::Array& arr = *t.get("needs")->as_array();
             for (size_t i = 0; i < needs->size(); ++i) {
                 s.needs.push_back((*needs)[i]);
-                raw.needs_where.push_back(m_r.where(*arr.get(i)));
+                raw.needs_at.push_back(arr.get(i)->source().begin);
             }
         }
     }
@@ -567,9 +568,9 @@ std::vector<bool> Loader::check_duplicates(const std::vector<Step>& steps,
     for (size_t i : by_line) {
         const size_t first = ids.add(steps[i].id, i);
         if (first != i) {
-            m_r.error(raw[i].id_where, raw[i].subject,
+            m_r.error(m_r.where(raw[i].id_at), raw[i].subject,
                       "duplicate id " + q(steps[i].id) + " (first defined at line " +
-                          std::to_string(raw[first].id_where.line) + ")");
+                          std::to_string(raw[first].id_at.line) + ")");
             raw[i].duplicate = true;
         }
     }

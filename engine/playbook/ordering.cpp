@@ -76,14 +76,14 @@ StepOrder order_steps(TomlReader& reader, std::vector<Step>&& steps,
         }
         for (size_t k = 0; k < step.needs.size(); ++k) {
             const std::string& name = step.needs[k];
-            const util::Location& at = r.needs_where[k];
+            const tree::Position at = r.needs_at[k]; // a place only for a diagnostic
             const size_t target_at = index.find(name);
             if (target_at == StepIndex::npos) {
                 std::string problem = "needs " + util::quoted(name) + ": no such step";
                 if (auto guess = util::closest_match(name, known_ids()); !guess.empty()) {
                     problem += " (did you mean " + util::quoted(guess) + "?)";
                 }
-                reader.error(at, r.subject, problem);
+                reader.error(reader.where(at), r.subject, problem);
                 continue;
             }
             if (r.duplicate) {
@@ -92,13 +92,13 @@ StepOrder order_steps(TomlReader& reader, std::vector<Step>&& steps,
             const RawStep& target = raw[target_at];
             const Step& target_step = steps[target_at];
             if (target.is_finally) {
-                reader.error(at, r.subject,
+                reader.error(reader.where(at), r.subject,
                              "needs " + util::quoted(name) +
                                  ": a finally step cannot be needed (finally steps run last)");
             } else if (!r.phase_ok || !target.phase_ok) {
                 continue;
             } else if (target_step.phase > step.phase) {
-                reader.error(at, r.subject,
+                reader.error(reader.where(at), r.subject,
                              "needs " + util::quoted(name) + ", which runs in a later phase (" +
                                  std::string(to_string(target_step.phase)) + ")");
             } else if (target_step.phase == step.phase && listed[target_at] != i) {
@@ -196,7 +196,8 @@ StepOrder order_steps(TomlReader& reader, std::vector<Step>&& steps,
             const std::vector<std::string>& first_needs = steps[cycle.front()].needs;
             const std::string& second = steps[cycle.size() > 1 ? cycle[1] : cycle[0]].id;
             auto need = std::find(first_needs.begin(), first_needs.end(), second);
-            util::Location at = first.needs_where[static_cast<size_t>(need - first_needs.begin())];
+            const util::Location at =
+                reader.where(first.needs_at[static_cast<size_t>(need - first_needs.begin())]);
             reader.error(at, first.subject, "needs form a cycle: " + text);
             // Mark the cycle done so the steps that wait on it, and other cycles, are still seen.
             for (size_t j : cycle) {

@@ -17,12 +17,12 @@ namespace rollback::playbook {
 /// itself (kept apart: the steps become the playbook's without a copy when read in order).
 struct RawStep {
     bool is_finally = false;
-    std::string subject;                     ///< `step "say"`, `finally "done"`, `step #3`
-    util::Location id_where;                 ///< the id's value
-    std::vector<util::Location> needs_where; ///< one per step.needs element
-    bool phase_ok = true;   ///< false when its phase was invalid (needs not checked)
-    bool duplicate = false; ///< a second definition of an id (left out of the order)
-    bool clean = false;     ///< read without a diagnostic
+    std::string subject;                  ///< `step "say"`, `finally "done"`, `step #3`
+    tree::Position id_at;                 ///< the id's value (TomlReader::where makes it a place)
+    std::vector<tree::Position> needs_at; ///< one per step.needs element
+    bool phase_ok = true;                 ///< false when its phase was invalid (needs not checked)
+    bool duplicate = false;               ///< a second definition of an id (left out of the order)
+    bool clean = false;                   ///< read without a diagnostic
 };
 
 /// Step ids to the index of their first definition: one open-addressed table of views and

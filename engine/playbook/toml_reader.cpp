@@ -250,8 +250,8 @@ std::optional<tree::Document> TomlReader::parse(std::string text) {
     }
 }
 
-util::Location TomlReader::where(const tree::Region& r) const {
-    return {m_path, static_cast<int>(r.begin.line), static_cast<int>(r.begin.column)};
+util::Location TomlReader::where(tree::Position p) const {
+    return {m_path, static_cast<int>(p.line), static_cast<int>(p.column)};
 }
 
 util::Location TomlReader::key_where(const tree::Table& table, std::string_view key) const {

@@ -36,7 +36,8 @@ class TomlReader {
     /// it.
     std::optional<tree::Document> parse(std::string text);
 
-    util::Location where(const tree::Region& r) const;
+    util::Location where(const tree::Region& r) const { return where(r.begin); }
+    util::Location where(tree::Position p) const;
     util::Location where(const tree::Node& n) const { return where(n.source()); }
     util::Location where(const tree::Key& k) const { return where(k.source()); }
     util::Location where(const tree::Table& t) const { return where(t.source()); }
