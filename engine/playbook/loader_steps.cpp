@@ -321,19 +321,24 @@ void Loader::read_step(const tree::Table& t, bool is_finally, int index, Step& s
     const size_t first_problem = m_r.diagnostics().size();
     s.where = m_r.where(t);
     const std::string kind = is_finally ? "finally" : "step";
-    std::string subject = kind + " #" + std::to_string(index);
-    if (auto id = m_r.get_string(t, "id", subject)) {
-        s.id = *id;
-        subject = kind + " " + q(*id);
-        raw.id_at = t.get("id")->source().begin;
-        if (!is_step_id(*id)) {
+    // Named by its id, or by its number when it has none (or one that is not a string).
+    std::string& subject = raw.subject;
+    if (const tree::Node* id = t.get("id"); id != nullptr && id->is_string()) {
+        s.id = id->string();
+        subject = kind + " " + q(s.id);
+        raw.id_at = id->source().begin;
+        if (!is_step_id(s.id)) {
             m_r.error(m_r.where(raw.id_at), subject,
                       "invalid id (use letters, digits, '-', '_' and '.')");
         }
-    } else if (!t.contains("id")) {
-        m_r.error(s.where, subject, "missing required key \"id\"");
+    } else {
+        subject = kind + " #" + std::to_string(index);
+        if (id != nullptr) {
+            m_r.type_error(*id, "id", subject, "a string"); // as TomlReader::get_string says it
+        } else {
+            m_r.error(s.where, subject, "missing required key \"id\"");
+        }
     }
-    raw.subject = subject;
 
     const ActionSpec* spec = nullptr;
     const std::vector<std::string>* allowed = nullptr; // its keys, made once per action
@@ -354,11 +359,13 @@ void Loader::read_step(const tree::Table& t, bool is_finally, int index, Step& s
     }
 
     if (spec != nullptr) {
-        for (auto&& [k, v] : t) {
-            if (is_finally && (k.str() == "phase" || k.str() == "needs")) {
-                m_r.error(m_r.where(k), subject,
-                          "key " + q(k.str()) + " is not allowed in [[finally]] " +
-                              "(finally steps always run last, in file order)");
+        if (is_finally) {
+            for (auto&& [k, v] : t) {
+                if (k.str() == "phase" || k.str() == "needs") {
+                    m_r.error(m_r.where(k), subject,
+                              "key " + q(k.str()) + " is not allowed in [[finally]] " +
+                                  "(finally steps always run last, in file order)");
+                }
             }
         }
         m_r.check_keys(t, subject, *allowed);
