@@ -556,46 +556,4 @@ Encoding Loader::encoding_of(const std::string& pattern) const {
     return Encoding::plain;
 }
 
-std::vector<bool> Loader::check_duplicates(const std::vector<Step>& steps,
-                                           std::vector<RawStep>& raw, StepIndex& ids) {
-    // Steps and finally steps share one id space; "the second one" is by position in the file.
-    std::vector<size_t> by_line;
-    by_line.reserve(steps.size());
-    for (size_t i = 0; i < steps.size(); ++i) {
-        if (!steps[i].id.empty()) {
-            by_line.push_back(i);
-        }
-    }
-    const auto earlier = [&steps](size_t a, size_t b) {
-        return steps[a].where.line < steps[b].where.line;
-    };
-    if (!std::is_sorted(by_line.begin(), by_line.end(), earlier)) {
-        std::stable_sort(by_line.begin(), by_line.end(), earlier);
-    }
-    for (size_t i : by_line) {
-        const size_t first = ids.add(steps[i].id, i);
-        if (first != i) {
-            m_r.error(m_r.where(raw[i].id_at), raw[i].subject,
-                      "duplicate id " + q(steps[i].id) + " (first defined at line " +
-                          std::to_string(raw[first].id_at.line) + ")");
-            raw[i].duplicate = true;
-        }
-    }
-    // By id, as the actions' checks are given a step: clean when any definition of its id is.
-    std::vector<bool> group_clean(steps.size(), false);
-    bool no_id_clean = false;
-    for (size_t i = 0; i < steps.size(); ++i) {
-        if (steps[i].id.empty()) {
-            no_id_clean = no_id_clean || raw[i].clean;
-        } else if (raw[i].clean) {
-            group_clean[ids.find(steps[i].id)] = true;
-        }
-    }
-    std::vector<bool> clean(steps.size(), false);
-    for (size_t i = 0; i < steps.size(); ++i) {
-        clean[i] = steps[i].id.empty() ? no_id_clean : group_clean[ids.find(steps[i].id)];
-    }
-    return clean;
-}
-
 } // namespace rollback::playbook::detail
