@@ -40,14 +40,17 @@ class Cursor {
         const bool negative = m_at < m_s.size() && m_s[m_at] == '-';
         const std::size_t begin = m_at + (negative ? 1 : 0);
         std::size_t end = begin;
-        std::int64_t n = 0;
-        while (end < m_s.size() && m_s[end] >= '0' && m_s[end] <= '9' && end - begin < 19) {
-            n = n * 10 + (m_s[end] - '0');
+        while (end < m_s.size() && m_s[end] >= '0' && m_s[end] <= '9' && end - begin <= 18) {
             ++end;
         }
         const std::size_t digits = end - begin;
         if (digits == 0 || digits > 18 || (m_s[begin] == '0' && (digits > 1 || negative))) {
             return false;
+        }
+        // Summed only once known to be at most 18 digits: more could overflow.
+        std::int64_t n = 0;
+        for (std::size_t i = begin; i < end; ++i) {
+            n = n * 10 + (m_s[i] - '0');
         }
         out = negative ? -n : n;
         m_at = end;
