@@ -13,7 +13,7 @@ shift || true
 build=${ROLLBACK_FUZZ_BUILD_DIR:-$root/build-fuzz}
 jobs=${ROLLBACK_JOBS:-$(nproc)}
 all_targets=(fuzz_playbook fuzz_config fuzz_access_log fuzz_csv fuzz_journal fuzz_prometheus
-             fuzz_alertmanager fuzz_inventory fuzz_shell_text fuzz_promql)
+             fuzz_alertmanager fuzz_inventory fuzz_shell_text fuzz_promql fuzz_toml_tree)
 targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=("${all_targets[@]}")
 
@@ -31,6 +31,8 @@ seed_dirs() {
   case $t in
     playbook) echo "$root/tests/fixtures/playbooks" "$root/playbooks" "$root/examples/hello" ;;
     config) [ -d "$root/tests/data/toml-invalid" ] && echo "$root/tests/data/toml-invalid" ;;
+    toml_tree) echo "$root/tests/fixtures/playbooks" "$root/playbooks" "$root/examples/hello"
+               [ -d "$root/tests/data/toml-invalid" ] && echo "$root/tests/data/toml-invalid" ;;
     csv) [ -d "$root/tests/data/nab" ] && echo "$root/tests/data/nab" ;;
   esac
   return 0

@@ -15,6 +15,7 @@
 #include "report/console.hpp"
 #include "report/record_text.hpp"
 #include "state/local_store.hpp"
+#include "util/heap.hpp"
 #include "util/log.hpp"
 #include "util/secrets.hpp"
 #include "util/sha256.hpp"
@@ -79,6 +80,7 @@ int cmd_resume(const Args& args) {
     r.force = force;
     r.verbose = common.verbose;
     r.json = common.json;
+    r.exits_after = true;
     return resume_run(*store_ptr, sd, r);
 }
 
@@ -268,6 +270,10 @@ int resume_run(state::Store& store, const StateDir& sd, const ResumeRequest& r) 
     }
     release_run_lock(store, *lock, r.fence ? &*r.fence : nullptr, &outcome);
     print_summary(outcome, sd, r.json);
+    if (r.exits_after) {
+        util::leave_to_exit(std::move(*read));
+        util::leave_to_exit(std::move(*loaded));
+    }
     return util::to_int(outcome.code);
 }
 

@@ -107,6 +107,9 @@ struct ResumeRequest {
     bool verbose = false;
     bool json = false;
     bool start_logging = true; ///< false when the caller (the monitor) already logs
+    /// The process exits after: the run's state and playbook are left to the exit instead of
+    /// being freed (util::leave_to_exit). Never for the monitor.
+    bool exits_after = false;
     /// A monitor's resume: the lock is taken under this fence.
     std::optional<state::RunFence> fence;
 };

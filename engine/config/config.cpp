@@ -21,6 +21,8 @@
 
 namespace rollback::config {
 
+namespace tree = playbook::tree;
+
 namespace {
 
 using decision::ConditionSpec;
@@ -69,7 +71,7 @@ void check_dsn(TomlReader& rd, const std::string& dsn, util::Location at,
     }
 }
 
-void read_source(TomlReader& rd, const std::string& name, const toml::table& t, Config& cfg,
+void read_source(TomlReader& rd, const std::string& name, const tree::Table& t, Config& cfg,
                  const std::filesystem::path& base_dir) {
     const std::string subject = "source " + util::quoted(name);
     SourceConfig s;
@@ -202,10 +204,10 @@ void read_source(TomlReader& rd, const std::string& name, const toml::table& t, 
 // evaluated (each sample is judged once, the ticks between hold: docs/decision.md, "Counting"),
 // a read whose timeout reaches the decision interval (a hanging read skips ticks), and a window
 // shorter than its source's interval (most ticks would see no sample at all).
-void warn_of_coarse_sources(TomlReader& rd, const toml::table& doc, Config& cfg) {
-    const toml::table* srcs = doc.get_as<toml::table>("source");
+void warn_of_coarse_sources(TomlReader& rd, const tree::Table& doc, Config& cfg) {
+    const tree::Table* srcs = doc.get_table("source");
     for (const auto& [name, src] : cfg.sources) {
-        const toml::table* t = srcs ? srcs->get_as<toml::table>(name) : nullptr;
+        const tree::Table* t = srcs ? srcs->get_table(name) : nullptr;
         if (t != nullptr && src.kind != SourceKind::access_log && src.timeout >= cfg.interval) {
             // A tick waits for its reads: a read that hangs until its timeout makes the
             // boundaries passed meanwhile skipped (docs/decision.md, "trigger and monitor").
@@ -232,7 +234,7 @@ void warn_of_coarse_sources(TomlReader& rd, const toml::table& doc, Config& cfg)
              "set the source's interval to the [decision] interval, or the [decision] interval "
              "to the source's (docs/decision.md, \"Counting\")"});
     }
-    const toml::array* conds = doc.get_as<toml::array>("condition");
+    const tree::Array* conds = doc.get_array("condition");
     if (conds == nullptr) {
         return;
     }
@@ -242,10 +244,9 @@ void warn_of_coarse_sources(TomlReader& rd, const toml::table& doc, Config& cfg)
             continue;
         }
         for (const auto& node : *conds) {
-            const toml::table* t = node.as_table();
-            if (t != nullptr && t->get("window") != nullptr &&
-                t->get_as<std::string>("name") != nullptr &&
-                t->get_as<std::string>("name")->get() == c.name) {
+            const tree::Table* t = node.as_table();
+            if (t != nullptr && t->get("window") != nullptr && t->get("name") != nullptr &&
+                t->get("name")->is_string() && t->get("name")->string() == c.name) {
                 cfg.warnings.push_back(
                     {rd.key_where(*t, "window"), "condition " + util::quoted(c.name),
                      "window " + util::format_duration(c.window) +
@@ -270,20 +271,21 @@ std::string_view to_string(SourceKind k) {
 Config parse(std::string_view text, const std::string& display_path,
              const std::filesystem::path& base_dir) {
     TomlReader rd(display_path);
-    auto doc = rd.parse(text);
+    const auto parsed = rd.parse(std::string(text));
     rd.throw_if_errors();
+    const tree::Table& doc = parsed->root();
     Config cfg;
     cfg.file = display_path;
     cfg.state_dir = base_dir / ".rollback";
-    if (doc->empty()) {
+    if (doc.empty()) {
         // An empty file would evaluate nothing and record "no action": a wrong path, not a config.
         rd.error({display_path, 1, 1}, "rollback.toml", "empty configuration",
                  "a config has at least [[condition]] and its [source.NAME] (docs/config.md)");
         rd.throw_if_errors();
     }
-    rd.check_keys(*doc, "rollback.toml", k_top_keys);
+    rd.check_keys(doc, "rollback.toml", k_top_keys);
 
-    if (const toml::table* t = rd.get_table(*doc, "target", "target")) {
+    if (const tree::Table* t = rd.get_table(doc, "target", "target")) {
         rd.check_keys(*t, "target", k_target_keys);
         cfg.target = rd.get_string(*t, "name", "target").value_or("");
         if (auto sd = rd.get_string(*t, "state_dir", "target")) {
@@ -297,7 +299,7 @@ Config parse(std::string_view text, const std::string& display_path,
             cfg.shared_state = shared;
         }
     }
-    if (const toml::table* t = rd.get_table(*doc, "state", "state")) {
+    if (const tree::Table* t = rd.get_table(doc, "state", "state")) {
         rd.check_keys(*t, "state", k_state_keys);
         SharedState shared;
         shared.where = rd.where(*t);
@@ -357,9 +359,9 @@ Config parse(std::string_view text, const std::string& display_path,
             check_dsn(rd, dsn, cfg.shared_state->where, "state");
         }
     }
-    if (const toml::table* srcs = rd.get_table(*doc, "source", "source")) {
+    if (const tree::Table* srcs = rd.get_table(doc, "source", "source")) {
         for (auto&& [k, v] : *srcs) {
-            if (const toml::table* st = v.as_table()) {
+            if (const tree::Table* st = v.as_table()) {
                 read_source(rd, std::string(k.str()), *st, cfg, base_dir);
             } else {
                 rd.type_error(v, k.str(), "source",
@@ -367,11 +369,11 @@ Config parse(std::string_view text, const std::string& display_path,
             }
         }
     }
-    if (const toml::node* conds = doc->get("condition")) {
-        if (const toml::array* a = conds->as_array(); a && a->is_array_of_tables()) {
+    if (const tree::Node* conds = doc.get("condition")) {
+        if (const tree::Array* a = conds->as_array(); a && conds->is_array_of_tables()) {
             for (size_t i = 0; i < a->size(); ++i) {
-                const toml::table& ct = *(*a)[i].as_table();
-                const toml::node* kind = ct.get("kind");
+                const tree::Table& ct = *(*a)[i].as_table();
+                const tree::Node* kind = ct.get("kind");
                 if (!kind) {
                     read_condition(rd, ct, i, cfg);
                 } else if (kind->value<std::string>() == "alert") {
@@ -387,7 +389,7 @@ Config parse(std::string_view text, const std::string& display_path,
             rd.type_error(*conds, "condition", "rollback.toml", "an array of tables [[condition]]");
         }
     }
-    if (const toml::table* d = rd.get_table(*doc, "decision", "decision")) {
+    if (const tree::Table* d = rd.get_table(doc, "decision", "decision")) {
         rd.check_keys(*d, "decision", k_decision_keys);
         if (auto m = rd.get_string(*d, "mode", "decision")) {
             if (auto mode = decision::parse_mode(*m)) {
@@ -435,12 +437,12 @@ Config parse(std::string_view text, const std::string& display_path,
             cfg.interval = *i;
         }
     }
-    if (const toml::table* sv = rd.get_table(*doc, "server", "server")) {
+    if (const tree::Table* sv = rd.get_table(doc, "server", "server")) {
         read_server(rd, *sv, base_dir, cfg);
     }
-    if (const toml::table* hooks = rd.get_table(*doc, "webhook", "webhook")) {
+    if (const tree::Table* hooks = rd.get_table(doc, "webhook", "webhook")) {
         for (auto&& [k, v] : *hooks) {
-            if (const toml::table* wt = v.as_table()) {
+            if (const tree::Table* wt = v.as_table()) {
                 read_webhook(rd, std::string(k.str()), *wt, cfg);
             } else {
                 rd.type_error(v, k.str(), "webhook",
@@ -476,7 +478,7 @@ Config parse(std::string_view text, const std::string& display_path,
             c.bucket = src->second.interval;
         }
     }
-    warn_of_coarse_sources(rd, *doc, cfg);
+    warn_of_coarse_sources(rd, doc, cfg);
     rd.throw_if_errors();
     return cfg;
 }
@@ -499,7 +501,7 @@ bool looks_like_config(const playbook::ParsedFile& parsed) {
         return false;
     }
     bool config_key = false;
-    for (auto&& [k, v] : *parsed.root) {
+    for (auto&& [k, v] : parsed.root->root()) {
         const std::string_view key = k.str();
         if (key == "playbook" || key == "vars" || key == "step" || key == "finally") {
             return false;

@@ -12,6 +12,8 @@
 
 namespace rollback::config {
 
+namespace tree = playbook::tree;
+
 namespace {
 
 using decision::ConditionSpec;
@@ -59,7 +61,7 @@ std::pair<double, double> range_of(Signal sig) {
 /// A threshold that no observation of the signal can breach, or that every observation breaches,
 /// is a rule that never (or always) fires: a located error (docs/config.md). `floor`: the `above`
 /// of an `above_baseline` rule, which can still make it never fire, but not always.
-void check_range(TomlReader& rd, const toml::table& t, std::string_view key,
+void check_range(TomlReader& rd, const tree::Table& t, std::string_view key,
                  std::string_view subject, Signal sig, double v, bool floor) {
     const auto [low, high] = range_of(sig);
     const bool above = key == "above";
@@ -97,9 +99,9 @@ void check_range(TomlReader& rd, const toml::table& t, std::string_view key,
 }
 
 // A threshold: a number, or a duration string for downtime (seconds) and latencies (ms).
-std::optional<double> threshold(TomlReader& rd, const toml::table& t, std::string_view key,
+std::optional<double> threshold(TomlReader& rd, const tree::Table& t, std::string_view key,
                                 std::string_view subject, Signal sig) {
-    const toml::node* n = t.get(key);
+    const tree::Node* n = t.get(key);
     if (!n) {
         return std::nullopt;
     }
@@ -144,7 +146,7 @@ std::optional<double> threshold(TomlReader& rd, const toml::table& t, std::strin
     return std::nullopt;
 }
 
-void read_policy(TomlReader& rd, const toml::table& t, std::string_view key,
+void read_policy(TomlReader& rd, const tree::Table& t, std::string_view key,
                  std::string_view subject, decision::Policy& out, bool& explicit_flag,
                  bool allow_trigger) {
     auto s = rd.get_string(t, key, subject);
@@ -166,7 +168,7 @@ void read_policy(TomlReader& rd, const toml::table& t, std::string_view key,
 
 } // namespace
 
-void read_condition(TomlReader& rd, const toml::table& t, size_t index, Config& cfg) {
+void read_condition(TomlReader& rd, const tree::Table& t, size_t index, Config& cfg) {
     std::string subject = "condition #" + std::to_string(index + 1);
     auto name = rd.get_string(t, "name", subject);
     if (name) {
@@ -255,7 +257,7 @@ void read_condition(TomlReader& rd, const toml::table& t, size_t index, Config& 
     if (signal_ok && c.below) {
         check_range(rd, t, "below", subject, c.signal, *c.below, false);
     }
-    if (const toml::node* n = t.get("above_baseline")) {
+    if (const tree::Node* n = t.get("above_baseline")) {
         if (auto v = n->value<double>(); v && (n->is_number()) && *v > 0 && std::isfinite(*v)) {
             c.above_baseline = *v;
         } else {
@@ -263,7 +265,7 @@ void read_condition(TomlReader& rd, const toml::table& t, size_t index, Config& 
                      "key \"above_baseline\": expected a finite ratio > 0 (1.5 = 50% worse)");
         }
     }
-    if (const toml::node* n = t.get("baseline")) {
+    if (const tree::Node* n = t.get("baseline")) {
         if (auto s = n->value<std::string>()) {
             if (*s == "previous_release") {
                 c.baseline = decision::BaselineKind::previous_release;
@@ -346,8 +348,8 @@ void read_condition(TomlReader& rd, const toml::table& t, size_t index, Config& 
         c.consecutive = static_cast<int>(*n);
         ++modes;
     }
-    if (const toml::node* n = t.get("m_of_n")) {
-        const toml::array* a = n->as_array();
+    if (const tree::Node* n = t.get("m_of_n")) {
+        const tree::Array* a = n->as_array();
         auto m = a && a->size() == 2 ? (*a)[0].value<int64_t>() : std::nullopt;
         auto nn = a && a->size() == 2 ? (*a)[1].value<int64_t>() : std::nullopt;
         if (!m || !nn || *m < 1 || *nn < *m || *nn > 10000) {

@@ -16,6 +16,8 @@
 
 namespace rollback::config {
 
+namespace tree = playbook::tree;
+
 namespace {
 
 using playbook::TomlReader;
@@ -127,7 +129,7 @@ bool one_word(const std::string& token) {
 
 } // namespace
 
-void read_server(TomlReader& rd, const toml::table& t, const std::filesystem::path& base_dir,
+void read_server(TomlReader& rd, const tree::Table& t, const std::filesystem::path& base_dir,
                  Config& cfg) {
     const std::string subject = "server";
     rd.check_keys(t, subject, k_server_keys);
@@ -202,7 +204,7 @@ void read_server(TomlReader& rd, const toml::table& t, const std::filesystem::pa
     cfg.server = std::move(s);
 }
 
-void read_alert_condition(TomlReader& rd, const toml::table& t, size_t index, Config& cfg) {
+void read_alert_condition(TomlReader& rd, const tree::Table& t, size_t index, Config& cfg) {
     std::string subject = "condition #" + std::to_string(index + 1);
     auto name = rd.get_string(t, "name", subject);
     if (name) {
@@ -227,7 +229,7 @@ void read_alert_condition(TomlReader& rd, const toml::table& t, size_t index, Co
                     [&](const auto& o) { return same_name(o.spec.name); })) {
         rd.error(rd.key_where(t, "name"), subject, "duplicate condition name");
     }
-    if (const toml::table* m = rd.get_table(t, "match", subject)) {
+    if (const tree::Table* m = rd.get_table(t, "match", subject)) {
         for (auto&& [k, v] : *m) {
             if (auto str = v.value<std::string>(); str && v.is_string()) {
                 a.match.push_back({std::string(k.str()), *str});
@@ -282,7 +284,7 @@ void read_alert_condition(TomlReader& rd, const toml::table& t, size_t index, Co
     if (auto r = rd.get_duration(t, "resolve_after", subject)) {
         c.resolve_after = *r;
     }
-    if (const toml::table* ct = rd.get_table(t, "confirm", subject)) {
+    if (const tree::Table* ct = rd.get_table(t, "confirm", subject)) {
         AlertCondition::Confirm confirm;
         confirm.where = rd.key_where(t, "confirm");
         rd.check_keys(*ct, subject + ": confirm", {"source", "above", "below"});
@@ -291,14 +293,14 @@ void read_alert_condition(TomlReader& rd, const toml::table& t, size_t index, Co
             rd.error(confirm.where, subject, "key \"confirm\": no \"source\"",
                      "confirm = { source = \"errors\", above = 0.05 } names a prometheus source");
         }
-        const toml::node* above = ct->get("above");
-        const toml::node* below = ct->get("below");
+        const tree::Node* above = ct->get("above");
+        const tree::Node* below = ct->get("below");
         if ((above == nullptr) == (below == nullptr)) {
             rd.error(confirm.where, subject,
                      "key \"confirm\": exactly one of \"above\" and \"below\"",
                      "the alert counts when the query's value is above (or below) it");
         } else {
-            const toml::node& n = above ? *above : *below;
+            const tree::Node& n = above ? *above : *below;
             confirm.above = above != nullptr;
             if (auto v = n.value<double>(); v && (n.is_number()) && std::isfinite(*v)) {
                 confirm.threshold = *v;
@@ -371,7 +373,7 @@ void check_alert_confirmations(TomlReader& rd, const Config& cfg) {
     }
 }
 
-void read_webhook(TomlReader& rd, const std::string& name, const toml::table& t, Config& cfg) {
+void read_webhook(TomlReader& rd, const std::string& name, const tree::Table& t, Config& cfg) {
     const std::string subject = "webhook " + util::quoted(name);
     rd.check_keys(t, subject,
                   {"alerts", "status", "firing", "resolved", "fingerprint", "labels", "starts_at",
@@ -417,7 +419,7 @@ void read_webhook(TomlReader& rd, const std::string& name, const toml::table& t,
     if (auto e = rd.get_duration(t, "expire_after", subject)) {
         w.expire_after = *e;
     }
-    if (const toml::table* l = rd.get_table(t, "labels", subject)) {
+    if (const tree::Table* l = rd.get_table(t, "labels", subject)) {
         for (auto&& [k, v] : *l) {
             if (auto str = v.value<std::string>(); str && v.is_string()) {
                 if (auto why = server::path_problem(*str); !why.empty()) {

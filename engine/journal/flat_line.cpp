@@ -13,8 +13,8 @@ static_assert(std::endian::native == std::endian::little, "next_quote reads word
 /// Deeper than this, a line is left to Boost.JSON.
 constexpr int k_max_depth = 8;
 
-/// Whether `text` holds a byte that is a control, above 0x7F or a backslash: eight bytes at a
-/// time, for a line without them (most) lets strings be cut at their next quote.
+} // namespace
+
 bool has_special_bytes(std::string_view text) {
     constexpr std::uint64_t ones = 0x0101010101010101ULL;
     constexpr std::uint64_t highs = 0x8080808080808080ULL;
@@ -37,6 +37,8 @@ bool has_special_bytes(std::string_view text) {
     }
     return false;
 }
+
+namespace {
 
 /// A key seen in an object, for the duplicate check (trivial: an array of them costs nothing to
 /// set up, and most objects are small).

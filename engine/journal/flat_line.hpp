@@ -21,6 +21,10 @@ namespace rollback::journal {
 
 class FlatLine;
 
+/// Whether `text` holds a byte that is a control, above 0x7F or a backslash: eight bytes at a
+/// time. A line without them (most) has strings that end at their next quote.
+bool has_special_bytes(std::string_view text);
+
 enum class FlatKind : std::uint8_t { string, integer, boolean, null, object, array };
 
 /// One value of a plain line; the accessors are named as boost::json::value's, so one reader

@@ -2,6 +2,7 @@
 #include "journal/line_reader.hpp"
 
 #include "journal/line.hpp"
+#include "journal/step_line.hpp"
 #include "journal/writer.hpp"
 #include "util/error.hpp"
 
@@ -89,7 +90,10 @@ std::string LineReader::take(std::string_view text, std::uint64_t end) {
 }
 
 bool LineReader::take_flat(std::string_view text) {
-    if (!m_flat.scan(text)) {
+    // A step's record as written (most lines) is read field after field; any other through
+    // FlatLine's table of keys. Both give the same record (test_journal_step_line.cpp).
+    const bool step_line = read_step_line(text, m_step);
+    if (!step_line && !m_flat.scan(text)) {
         return false;
     }
     if (m_j.chain_problem.empty()) {
@@ -99,21 +103,28 @@ bool LineReader::take_flat(std::string_view text) {
             return false;
         }
         const line::Hashes hashes = line::hash_line(text, *split);
-        const FlatValue* seq = m_flat.find("seq");
-        const FlatValue* prev = m_flat.find("prev");
-        if (!hashes.matches || seq == nullptr || !seq->is_int64() ||
-            seq->integer != static_cast<std::int64_t>(m_j.lines) || prev == nullptr ||
-            !prev->is_string() || prev->escaped ||
-            prev->text != std::string_view(m_prev, sizeof m_prev)) {
+        bool links = false;
+        if (step_line) {
+            links = m_step.entry.seq == static_cast<std::int64_t>(m_j.lines) &&
+                    m_step.prev == std::string_view(m_prev, sizeof m_prev);
+        } else {
+            const FlatValue* seq = m_flat.find("seq");
+            const FlatValue* prev = m_flat.find("prev");
+            links = seq != nullptr && seq->is_int64() &&
+                    seq->integer == static_cast<std::int64_t>(m_j.lines) && prev != nullptr &&
+                    prev->is_string() && !prev->escaped &&
+                    prev->text == std::string_view(m_prev, sizeof m_prev);
+        }
+        if (!hashes.matches || !links) {
             return false;
         }
         std::copy(std::begin(hashes.line), std::end(hashes.line), m_prev);
         m_j.last_hash.assign(m_prev, sizeof m_prev);
     }
     if (m_keep == Keep::handed) {
-        (*m_each)(read_entry(m_flat));
+        (*m_each)(step_line ? std::move(m_step.entry) : read_entry(m_flat));
     } else if (m_keep == Keep::records) {
-        m_j.records.push_back(read_entry(m_flat));
+        m_j.records.push_back(step_line ? std::move(m_step.entry) : read_entry(m_flat));
     }
     return true;
 }

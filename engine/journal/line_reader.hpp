@@ -7,6 +7,7 @@
 
 #include "journal/flat_line.hpp"
 #include "journal/reader.hpp"
+#include "journal/step_line.hpp"
 
 #include <boost/json/parser.hpp>
 #include <cstdint>
@@ -56,6 +57,7 @@ class LineReader {
     Keep m_keep;
     const RecordSink* m_each;
     FlatLine m_flat;
+    StepLine m_step; ///< the last line read_step_line read
     boost::json::parser m_parser{boost::json::storage_ptr(), line_parse_options()};
     char m_prev[64]; ///< SHA-256 of the last line that linked
     alignas(16) unsigned char m_arena[64 * 1024];

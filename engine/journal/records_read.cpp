@@ -3,6 +3,7 @@
 // by FlatLine (journal/flat_line.hpp) — one read_record() for both, so both read alike.
 #include "journal/flat_line.hpp"
 #include "journal/records.hpp"
+#include "journal/step_line.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
@@ -191,6 +192,37 @@ void read_facts(const FlatLine& o, json::object& facts) {
     }
 }
 
+/// run_started "steps", the general way.
+template <class O>
+void planned_steps(const O& o, std::vector<PlannedStep>& out) {
+    if (const auto steps = arr(o, "steps")) {
+        out.reserve(steps->size());
+        for (const auto& e : *steps) {
+            if (!e.is_object()) {
+                continue;
+            }
+            const auto& s = e.as_object();
+            out.push_back({str(s, "id"), str(s, "phase"), str(s, "action"), flag(s, "idempotent"),
+                           flag(s, "has_probe"), flag(s, "finally")});
+        }
+    }
+}
+
+void read_planned_steps(const json::object& o, std::vector<PlannedStep>& out) {
+    planned_steps(o, out);
+}
+
+void read_planned_steps(const FlatLine& o, std::vector<PlannedStep>& out) {
+    // A long run's plan (20,000 steps: 2 MB of one line) as the writer lays it out is read
+    // element after element; any other the general way (a FlatLine per element).
+    const FlatValue* v = o.find("steps");
+    if (v != nullptr && v->kind == FlatKind::array && read_planned_steps(v->text, out)) {
+        return;
+    }
+    out.clear();
+    planned_steps(o, out);
+}
+
 template <class O>
 Record read_record(RecordType type, const O& o) {
     switch (type) {
@@ -219,18 +251,7 @@ Record read_record(RecordType type, const O& o) {
         r.host = str(o, "host");
         r.pid = int_or_0(o, "pid");
         r.dry_run = flag(o, "dry_run");
-        if (const auto steps = arr(o, "steps")) {
-            r.steps.reserve(steps->size());
-            for (const auto& e : *steps) {
-                if (!e.is_object()) {
-                    continue;
-                }
-                const auto& s = e.as_object();
-                r.steps.push_back({str(s, "id"), str(s, "phase"), str(s, "action"),
-                                   flag(s, "idempotent"), flag(s, "has_probe"),
-                                   flag(s, "finally")});
-            }
-        }
+        read_planned_steps(o, r.steps);
         if (const auto s = obj(o, "selection")) {
             r.selection = {strings(*s, "only"), strings(*s, "skip"), str(*s, "from")};
         }

@@ -268,17 +268,17 @@ class Folder {
         m_s.steps.reserve(m_s.steps.size() + r.steps.size());
         m_s.step_index.reserve(m_s.steps.size() + r.steps.size());
         for (const auto& p : r.steps) {
-            if (p.id.empty() || m_s.step_index.count(p.id) != 0) {
+            if (p.id.empty() || !m_s.step_index.try_emplace(p.id, m_s.steps.size()).second) {
                 continue;
             }
-            StepState st;
+            // Made in place: a long plan's StepStates (456 bytes) are not moved twice each.
+            StepState& st = m_s.steps.emplace_back();
             st.id = p.id;
             st.phase = p.phase;
             st.action = p.action;
             st.idempotent = p.idempotent;
             st.has_probe = p.has_probe;
             st.is_finally = p.is_finally;
-            add(std::move(st));
         }
     }
 

@@ -112,6 +112,8 @@ probe_mark_done(const playbook::Playbook& pb, const journal::Journal& jr,
 struct ResumeJournal {
     journal::Journal journal;
     journal::RunState state;
+    /// The run_started record (from read_for_resume: without its `steps`, which are the fold's
+    /// `state.steps`).
     std::optional<journal::RunStarted> started;
     /// The lease held while `journal` was read (resume then continues the journal from that
     /// reading, Store::continue_journal); null: resume reads it again (Store::open_journal).

@@ -44,14 +44,26 @@ Loader::Loader(TomlReader& reader, const LoadOptions& options, Playbook& pb)
         std::vector<std::string>& allowed = m_allowed_keys[name];
         allowed = common_step_keys();
         allowed.insert(allowed.end(), spec.keys.begin(), spec.keys.end());
+        const auto builtin = k_builtin_keys.find(name);
+        std::unordered_set<std::string_view>& params = m_param_keys[name];
+        for (const std::string& k : spec.keys) {
+            const bool common = std::find(common_step_keys().begin(), common_step_keys().end(),
+                                          k) != common_step_keys().end();
+            const bool own = builtin != k_builtin_keys.end() &&
+                             std::find(builtin->second.begin(), builtin->second.end(), k) !=
+                                 builtin->second.end();
+            if (!common && !own) {
+                params.insert(k);
+            }
+        }
     }
 }
 
-void Loader::load(const toml::table& root, const std::map<std::string, std::string>& dotenv) {
+void Loader::load(const tree::Table& root, const std::map<std::string, std::string>& dotenv) {
     m_r.check_keys(root, "", k_top_keys);
     read_header(root);
     read_remote(root);
-    const toml::table* vars = m_r.get_table(root, "vars", "");
+    const tree::Table* vars = m_r.get_table(root, "vars", "");
     m_pb.variables = resolve_variables(m_r, vars, m_options, dotenv, m_pb.warnings);
     std::map<std::string, std::string> values{{"playbook_dir", m_pb.directory.string()}};
     for (const Variable& v : m_pb.variables) {
@@ -77,22 +89,27 @@ void Loader::load(const toml::table& root, const std::map<std::string, std::stri
     // order of diagnostics follows the file anyway (sorted by the caller).
     read_hooks(root);
 
+    std::vector<Step> read;
     std::vector<RawStep> raw;
-    read_step_list(root, "step", false, raw);
-    read_step_list(root, "finally", true, raw);
-    const toml::node* steps = root.get("step");
+    read_step_list(root, "step", false, read, raw);
+    read_step_list(root, "finally", true, read, raw);
+    const tree::Node* steps = root.get("step");
     if (steps == nullptr ? m_r.ok() : steps->is_array() && steps->as_array()->empty()) {
         util::Location at = steps ? m_r.where(*steps) : util::Location{m_r.display_path(), 1, 1};
         m_r.error(at, "", "no steps (add a [[step]] table)");
     }
-    check_duplicates(raw);
-    order_steps(m_r, std::move(raw), m_pb);
+    // Whether a step's id is that of a step read without a problem (any of its definitions).
+    StepIndex ids(read.size());
+    const std::vector<bool> clean_id = check_duplicates(read, raw, ids);
+    const StepOrder order = order_steps(m_r, std::move(read), raw, ids, m_pb);
     if (m_options.validate_step) {
         // The actions' own checks see a step only when it loaded without any problem, so a
         // mistake is never reported twice; they read the complete playbook (hooks, vars).
-        for (auto* list : {&m_pb.steps, &m_pb.finally}) {
-            for (Step& s : *list) {
-                if (m_clean.count(s.id) != 0 && !uses_unset_variable(s)) {
+        for (auto [list, from] :
+             {std::pair(&m_pb.steps, &order.steps), std::pair(&m_pb.finally, &order.finally)}) {
+            for (size_t k = 0; k < list->size(); ++k) {
+                Step& s = (*list)[k];
+                if (clean_id[(*from)[k]] && !uses_unset_variable(s)) {
                     for (auto& d : m_options.validate_step(m_pb, s)) {
                         m_r.error(std::move(d.where), d.subject, std::move(d.problem),
                                   std::move(d.hint));
@@ -109,9 +126,9 @@ bool Loader::uses_unset_variable(const Step& s) const {
     });
 }
 
-void Loader::read_header(const toml::table& root) {
+void Loader::read_header(const tree::Table& root) {
     m_pb.name = m_pb.file.stem().string();
-    const toml::table* header = m_r.get_table(root, "playbook", "");
+    const tree::Table* header = m_r.get_table(root, "playbook", "");
     std::optional<std::string> hooks_dir;
     util::Location hooks_dir_where;
     if (header != nullptr) {
@@ -136,9 +153,9 @@ void Loader::read_header(const toml::table& root) {
     }
 }
 
-void Loader::read_hooks(const toml::table& root) {
-    const toml::table* header = root["playbook"].as_table();
-    const toml::table* hooks =
+void Loader::read_hooks(const tree::Table& root) {
+    const tree::Table* header = root.get_table("playbook");
+    const tree::Table* hooks =
         header != nullptr ? m_r.get_table(*header, "hooks", "[playbook]") : nullptr;
     if (hooks == nullptr) {
         return;
@@ -172,32 +189,73 @@ void Loader::check_hook(const std::string& name, const util::Location& at,
     }
 }
 
-void Loader::read_step_list(const toml::table& root, std::string_view key, bool is_finally,
-                            std::vector<RawStep>& raw) {
-    const toml::node* node = root.get(key);
+void Loader::read_step_list(const tree::Table& root, std::string_view key, bool is_finally,
+                            std::vector<Step>& steps, std::vector<RawStep>& raw) {
+    const tree::Node* node = root.get(key);
     if (node == nullptr) {
         return;
     }
-    const toml::array* list = node->as_array();
+    const tree::Array* list = node->as_array();
     const std::string header = "[[" + std::string(key) + "]]";
     if (list == nullptr) {
         m_r.type_error(*node, key, "", "an array of tables (write " + header + ")");
         return;
     }
+    steps.reserve(steps.size() + list->size());
     raw.reserve(raw.size() + list->size());
     int index = 0;
-    for (const toml::node& item : *list) {
+    for (const tree::Node& item : *list) {
         ++index;
-        if (const toml::table* t = item.as_table()) {
+        if (const tree::Table* t = item.as_table()) {
             size_t before = m_r.diagnostics().size();
-            read_step(*t, is_finally, index, raw.emplace_back());
-            if (m_r.diagnostics().size() == before) {
-                m_clean.insert(raw.back().step.id);
-            }
+            read_step(*t, is_finally, index, steps.emplace_back(), raw.emplace_back());
+            raw.back().clean = m_r.diagnostics().size() == before;
         } else {
             m_r.type_error(item, key, "", "an array of tables (write " + header + ")");
         }
     }
+}
+
+std::vector<bool> Loader::check_duplicates(const std::vector<Step>& steps,
+                                           std::vector<RawStep>& raw, StepIndex& ids) {
+    // Steps and finally steps share one id space; "the second one" is by position in the file.
+    std::vector<size_t> by_line;
+    by_line.reserve(steps.size());
+    for (size_t i = 0; i < steps.size(); ++i) {
+        if (!steps[i].id.empty()) {
+            by_line.push_back(i);
+        }
+    }
+    const auto earlier = [&steps](size_t a, size_t b) {
+        return steps[a].where.line < steps[b].where.line;
+    };
+    if (!std::is_sorted(by_line.begin(), by_line.end(), earlier)) {
+        std::stable_sort(by_line.begin(), by_line.end(), earlier);
+    }
+    for (size_t i : by_line) {
+        const size_t first = ids.add(steps[i].id, i);
+        if (first != i) {
+            m_r.error(m_r.where(raw[i].id_at), raw[i].subject,
+                      "duplicate id " + q(steps[i].id) + " (first defined at line " +
+                          std::to_string(raw[first].id_at.line) + ")");
+            raw[i].duplicate = true;
+        }
+    }
+    // By id, as the actions' checks are given a step: clean when any definition of its id is.
+    std::vector<bool> group_clean(steps.size(), false);
+    bool no_id_clean = false;
+    for (size_t i = 0; i < steps.size(); ++i) {
+        if (steps[i].id.empty()) {
+            no_id_clean = no_id_clean || raw[i].clean;
+        } else if (raw[i].clean) {
+            group_clean[ids.find(steps[i].id)] = true;
+        }
+    }
+    std::vector<bool> clean(steps.size(), false);
+    for (size_t i = 0; i < steps.size(); ++i) {
+        clean[i] = steps[i].id.empty() ? no_id_clean : group_clean[ids.find(steps[i].id)];
+    }
+    return clean;
 }
 
 } // namespace detail
@@ -239,7 +297,7 @@ Playbook load(const ParsedFile& parsed, const LoadOptions& options) {
                               dotenv_path.string(), dotenv_errors);
     }
 
-    Loader(reader, options, pb).load(*parsed.root, dotenv);
+    Loader(reader, options, pb).load(parsed.root->root(), dotenv);
 
     std::vector<util::Diagnostic> all = reader.diagnostics();
     // In file order, so a reader can fix them top to bottom; .env problems come last.

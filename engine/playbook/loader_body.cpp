@@ -11,20 +11,20 @@ namespace rollback::playbook::detail {
 // form by its Content-Type header (media types compare without regard to case, parameters and
 // whitespace: RFC 9110 §8.3.1); otherwise `declared`. The header's value is read as it will be
 // sent (substituted).
-Encoding Loader::body_encoding(const toml::table& t, Encoding declared,
+Encoding Loader::body_encoding(const tree::Table& t, Encoding declared,
                                std::string& media_type) const {
-    if (const toml::table* headers = t["headers"].as_table()) {
+    if (const tree::Table* headers = t.get_table("headers")) {
         for (auto&& [k, v] : *headers) {
             if (util::ascii_iequals(k.str(), "content-type") && v.is_string()) {
                 std::vector<std::string> ignored_uses, ignored_problems;
-                media_type = util::media_type(
-                    m_subst->apply(v.as_string()->get(), ignored_uses, ignored_problems));
+                media_type =
+                    util::media_type(m_subst->apply(v.string(), ignored_uses, ignored_problems));
                 break;
             }
         }
     }
-    if (const auto* body = t["body"].as_string()) {
-        std::string_view text = util::trim(body->get());
+    if (const tree::Node* body = t.get("body"); body != nullptr && body->is_string()) {
+        std::string_view text = util::trim(body->string());
         if (!text.empty() && (text[0] == '{' || text[0] == '[')) {
             return Encoding::json;
         }
@@ -38,10 +38,10 @@ Encoding Loader::body_encoding(const toml::table& t, Encoding declared,
     return declared;
 }
 
-void Loader::check_raw_body(const toml::table& t, const std::string& media_type,
+void Loader::check_raw_body(const tree::Table& t, const std::string& media_type,
                             std::string_view subject) {
-    const auto* body = t["body"].as_string();
-    if (body == nullptr || body->get().find("{{") == std::string::npos) {
+    const tree::Node* body = t.get("body");
+    if (body == nullptr || !body->is_string() || body->string().find("{{") == std::string::npos) {
         return;
     }
     const util::Location at = m_r.where(*t.get("body"));

@@ -34,9 +34,9 @@ bool split_port(std::string& name, int& port) {
 
 } // namespace
 
-void Loader::read_remote(const toml::table& root) {
-    const toml::table* remote = m_r.get_table(root, "remote", "");
-    const toml::table* hosts = m_r.get_table(root, "hosts", "");
+void Loader::read_remote(const tree::Table& root) {
+    const tree::Table* remote = m_r.get_table(root, "remote", "");
+    const tree::Table* hosts = m_r.get_table(root, "hosts", "");
     RemoteSettings& rs = m_pb.remote;
     const std::string subject = "[remote]";
     if (remote != nullptr) {
@@ -85,7 +85,7 @@ void Loader::read_remote(const toml::table& root) {
                           "letters, digits, _, - and . (\"all\" is every host)");
                 continue;
             }
-            const toml::array* arr = node.as_array();
+            const tree::Array* arr = node.as_array();
             if (arr == nullptr) {
                 m_r.type_error(node, group.str(), "[hosts]", "an array of hosts");
                 continue;
@@ -95,14 +95,14 @@ void Loader::read_remote(const toml::table& root) {
             for (const auto& item : *arr) {
                 remote::Host h;
                 h.where = m_r.where(item);
-                if (auto s = item.as_string()) {
-                    h.name = s->get();
+                if (item.is_string()) {
+                    h.name = item.string();
                     if (!split_port(h.name, h.port)) {
-                        m_r.error(h.where, gsub, "invalid port in " + q(s->get()),
+                        m_r.error(h.where, gsub, "invalid port in " + q(item.string()),
                                   "write \"name\" or \"name:port\" (1-65535)");
                         continue;
                     }
-                } else if (const toml::table* t = item.as_table()) {
+                } else if (const tree::Table* t = item.as_table()) {
                     m_r.check_keys(*t, gsub, k_host_keys);
                     if (!m_r.require(*t, "name", gsub, h.where)) {
                         continue;
@@ -111,13 +111,13 @@ void Loader::read_remote(const toml::table& root) {
                     h.address = m_r.get_string(*t, "address", gsub).value_or("");
                     h.port = static_cast<int>(m_r.get_int(*t, "port", gsub, 1, 65535).value_or(0));
                     h.user = m_r.get_string(*t, "user", gsub).value_or("");
-                    if (const toml::table* vars = m_r.get_table(*t, "vars", gsub)) {
+                    if (const tree::Table* vars = m_r.get_table(*t, "vars", gsub)) {
                         for (auto&& [k, v] : *vars) {
                             if (!is_variable_name(k.str())) {
                                 m_r.error(m_r.where(k), gsub,
                                           "invalid variable name " + q(k.str()));
-                            } else if (auto sv = v.as_string()) {
-                                h.vars[std::string(k.str())] = sv->get();
+                            } else if (v.is_string()) {
+                                h.vars[std::string(k.str())] = v.string();
                             } else {
                                 m_r.type_error(v, "vars." + std::string(k.str()), gsub, "a string");
                             }
@@ -201,24 +201,24 @@ void Loader::read_remote(const toml::table& root) {
     }
 }
 
-void Loader::read_step_hosts(const toml::table& t, Step& s, const std::string& subject) {
+void Loader::read_step_hosts(const tree::Table& t, Step& s, const std::string& subject) {
     auto count = [&](std::string_view key, int min) -> std::optional<HostCount> {
-        const toml::node* n = t.get(key);
+        const tree::Node* n = t.get(key);
         if (n == nullptr) {
             return std::nullopt;
         }
         HostCount c;
-        if (auto i = n->as_integer()) {
-            if (i->get() < min || i->get() > 100000) {
+        if (n->is_integer()) {
+            if (n->integer() < min || n->integer() > 100000) {
                 m_r.error(m_r.where(*n), subject,
                           "key " + q(key) + ": must be at least " + std::to_string(min));
                 return std::nullopt;
             }
-            c.value = static_cast<int>(i->get());
+            c.value = static_cast<int>(n->integer());
             return c;
         }
-        if (auto str = n->as_string()) {
-            const std::string& v = str->get();
+        if (n->is_string()) {
+            const std::string v(n->string());
             if (v.size() >= 2 && v.back() == '%' && v.size() <= 4 &&
                 v.substr(0, v.size() - 1).find_first_not_of("0123456789") == std::string::npos) {
                 c.value = std::stoi(v.substr(0, v.size() - 1));
@@ -277,7 +277,7 @@ void Loader::read_step_hosts(const toml::table& t, Step& s, const std::string& s
     }
 }
 
-void Loader::check_host_references(const toml::table& t, Step& s, const std::string& subject,
+void Loader::check_host_references(const tree::Table& t, Step& s, const std::string& subject,
                                    size_t first_problem) {
     // On hosts, the keys of the actions other than exec (whose argv is checked where it is
     // read, and whose cwd and env travel on stdin), http (run here) and wait become arguments

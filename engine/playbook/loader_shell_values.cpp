@@ -8,7 +8,7 @@
 
 namespace rollback::playbook::detail {
 
-void Loader::refuse_fed_values(const toml::table& t, std::string_view subject) {
+void Loader::refuse_fed_values(const tree::Table& t, std::string_view subject) {
     auto refs = [&](std::string_view text) {
         std::vector<std::string> uses, ignored;
         m_subst->apply(text, uses, ignored);
@@ -17,10 +17,10 @@ void Loader::refuse_fed_values(const toml::table& t, std::string_view subject) {
     // Environment variables that hold a reference.
     std::vector<std::string> names;
     std::string env_ref;
-    if (const toml::table* env = t.get_as<toml::table>("env")) {
+    if (const tree::Table* env = t.get_table("env")) {
         for (auto&& [k, v] : *env) {
-            if (const auto* str = v.as_string()) {
-                if (std::string r = refs(str->get()); !r.empty()) {
+            if (v.is_string()) {
+                if (std::string r = refs(v.string()); !r.empty()) {
                     names.emplace_back(k.str());
                     env_ref =
                         env_ref.empty() ? "env." + std::string(k.str()) + " (" + r + ")" : env_ref;
@@ -28,7 +28,7 @@ void Loader::refuse_fed_values(const toml::table& t, std::string_view subject) {
             }
         }
     }
-    auto check = [&](const toml::node& at, std::string_view key, std::string_view script,
+    auto check = [&](const tree::Node& at, std::string_view key, std::string_view script,
                      bool positional, const std::string& fed) {
         const std::string use = fed_value_use(script, names, positional);
         if (use.empty()) {
@@ -47,19 +47,19 @@ void Loader::refuse_fed_values(const toml::table& t, std::string_view subject) {
         if (key != "argv" && key != "probe" && encoding_of(key) != Encoding::argv) {
             continue;
         }
-        if (const auto* str = v.as_string(); str != nullptr && (key == "argv" || key == "probe")) {
+        if (v.is_string() && (key == "argv" || key == "probe")) {
             if (!names.empty()) {
-                check(v, key, str->get(), false, env_ref);
+                check(v, key, v.string(), false, env_ref);
             }
             continue;
         }
-        const toml::array* arr = v.as_array();
-        if (arr == nullptr || !arr->is_homogeneous(toml::node_type::string)) {
+        const tree::Array* arr = v.as_array();
+        if (arr == nullptr || !arr->is_homogeneous(tree::Type::string)) {
             continue;
         }
         std::vector<std::string> seen, raw_refs;
         for (const auto& item : *arr) {
-            const std::string text = item.as_string()->get();
+            const std::string_view text = item.string();
             std::vector<std::string> uses, ignored;
             seen.push_back(m_subst->apply(text, uses, ignored));
             raw_refs.push_back(refs(text));
@@ -79,7 +79,7 @@ void Loader::refuse_fed_values(const toml::table& t, std::string_view subject) {
                 std::any_of(raw_refs.begin() + static_cast<long>(i) + 1, raw_refs.end(),
                             [](const std::string& r) { return !r.empty(); });
             if (positional || !names.empty()) {
-                check(*arr->get(i), key, arr->get(i)->as_string()->get(), positional, fed);
+                check(*arr->get(i), key, arr->get(i)->string(), positional, fed);
             }
         }
     }

@@ -11,7 +11,7 @@ namespace rollback::playbook::detail {
 
 namespace fs = std::filesystem;
 
-std::string Loader::sub(const toml::node& at, std::string_view text, Step& s,
+std::string Loader::sub(const tree::Node& at, std::string_view text, Step& s,
                         std::string_view subject, Encoding encoding, const std::string& path) {
     std::vector<std::string> problems;
     if (text.find('\0') != std::string_view::npos) {
@@ -69,7 +69,7 @@ std::string Loader::sub(const toml::node& at, std::string_view text, Step& s,
 
 // The place of character `offset` of a string value: exact when the value is written on one
 // line without escapes (its source is then the text plus two quotes), else the value itself.
-util::Location Loader::when_where(const toml::node& n, const std::string& text,
+util::Location Loader::when_where(const tree::Node& n, const std::string& text,
                                   size_t offset) const {
     util::Location at = m_r.where(n);
     const auto& src = n.source();
@@ -81,19 +81,19 @@ util::Location Loader::when_where(const toml::node& n, const std::string& text,
 
 // An argv-like key: an array of strings (exec form) or a string (run by /bin/sh -c).
 // Returns false when the key is present but invalid.
-bool Loader::read_command(const toml::table& t, std::string_view key, Step& s,
+bool Loader::read_command(const tree::Table& t, std::string_view key, Step& s,
                           std::string_view subject, std::vector<std::string>& argv,
                           bool& is_string) {
-    const toml::node* n = t.get(key);
+    const tree::Node* n = t.get(key);
     if (n == nullptr) {
         return true;
     }
     if (n->is_string()) {
         is_string = true;
         std::vector<std::string> uses, ignored;
-        m_subst->apply(n->as_string()->get(), uses, ignored);
+        m_subst->apply(n->string(), uses, ignored);
         refuse_secret_in_command(m_r.where(*n), uses, subject, key);
-        argv = {sub(*n, n->as_string()->get(), s, subject, Encoding::shell)};
+        argv = {sub(*n, n->string(), s, subject, Encoding::shell)};
         if (util::trim(argv[0]).empty()) {
             m_r.error(m_r.where(*n), subject, "key " + q(key) + ": empty command");
             return false;
@@ -112,11 +112,11 @@ bool Loader::read_command(const toml::table& t, std::string_view key, Step& s,
     return true;
 }
 
-std::vector<std::string> Loader::sub_argv(const toml::array& arr, Step& s, std::string_view subject,
+std::vector<std::string> Loader::sub_argv(const tree::Array& arr, Step& s, std::string_view subject,
                                           std::string_view key) {
     std::vector<std::string> list;
     for (size_t i = 0; i < arr.size(); ++i) {
-        list.push_back(arr.get(i)->as_string()->get());
+        list.emplace_back(arr.get(i)->string());
     }
     // How each element is read, by every program the array names (docs/playbook.md,
     // "Substitution"): a shell's command string is shell text, code is refused — neither takes
@@ -233,7 +233,7 @@ void Loader::refuse_secret_in_command(const util::Location& at,
 
 // An action's key that the action puts on a program's command line and records in its state
 // (releases.json, `status`): a secret there would be readable in `ps` and shown in clear.
-void Loader::refuse_secret_in_operand(const toml::node& at, std::string_view text,
+void Loader::refuse_secret_in_operand(const tree::Node& at, std::string_view text,
                                       std::string_view subject, std::string_view key) {
     std::vector<std::string> uses, ignored;
     m_subst->apply(text, uses, ignored);
@@ -286,15 +286,14 @@ void Loader::refuse_shell_text(const util::Location& at, std::string_view text,
 
 // `pattern` is the key path without array indices (what ActionSpec::encodings names),
 // `path` the one with them (where Step::sql_params keeps a SQL text's values).
-boost::json::value Loader::to_json(const toml::node& n, Step& s, std::string_view subject,
+boost::json::value Loader::to_json(const tree::Node& n, Step& s, std::string_view subject,
                                    std::string_view key, const std::string& pattern,
                                    const std::string& path) {
     if (n.is_string()) {
-        return boost::json::value(
-            sub(n, n.as_string()->get(), s, subject, encoding_of(pattern), path));
+        return boost::json::value(sub(n, n.string(), s, subject, encoding_of(pattern), path));
     }
-    if (const toml::array* a = n.as_array(); a != nullptr && !a->empty() &&
-                                             a->is_homogeneous(toml::node_type::string) &&
+    if (const tree::Array* a = n.as_array(); a != nullptr && !a->empty() &&
+                                             a->is_homogeneous(tree::Type::string) &&
                                              encoding_of(pattern) == Encoding::argv) {
         boost::json::array out;
         for (auto& arg : sub_argv(*a, s, subject, key)) {
@@ -303,15 +302,15 @@ boost::json::value Loader::to_json(const toml::node& n, Step& s, std::string_vie
         return out;
     }
     if (n.is_integer()) {
-        return boost::json::value(n.as_integer()->get());
+        return boost::json::value(n.integer());
     }
     if (n.is_floating_point()) {
-        return boost::json::value(n.as_floating_point()->get());
+        return boost::json::value(n.floating_point());
     }
     if (n.is_boolean()) {
-        return boost::json::value(n.as_boolean()->get());
+        return boost::json::value(n.boolean());
     }
-    if (const toml::array* a = n.as_array()) {
+    if (const tree::Array* a = n.as_array()) {
         boost::json::array out;
         for (size_t i = 0; i < a->size(); ++i) {
             out.push_back(
@@ -319,7 +318,7 @@ boost::json::value Loader::to_json(const toml::node& n, Step& s, std::string_vie
         }
         return out;
     }
-    if (const toml::table* t = n.as_table()) {
+    if (const tree::Table* t = n.as_table()) {
         boost::json::object out;
         for (auto&& [k, v] : *t) {
             out[k.str()] = to_json(v, s, subject, key, pattern + "." + std::string(k.str()),
@@ -333,24 +332,29 @@ boost::json::value Loader::to_json(const toml::node& n, Step& s, std::string_vie
     return nullptr;
 }
 
-void Loader::read_step(const toml::table& t, bool is_finally, int index, RawStep& raw) {
+void Loader::read_step(const tree::Table& t, bool is_finally, int index, Step& s, RawStep& raw) {
     raw.is_finally = is_finally;
     const size_t first_problem = m_r.diagnostics().size();
-    Step& s = raw.step;
     s.where = m_r.where(t);
     const std::string kind = is_finally ? "finally" : "step";
-    std::string subject = kind + " #" + std::to_string(index);
-    if (auto id = m_r.get_string(t, "id", subject)) {
-        s.id = *id;
-        subject = kind + " " + q(*id);
-        raw.id_where = m_r.where(*t.get("id"));
-        if (!is_step_id(*id)) {
-            m_r.error(raw.id_where, subject, "invalid id (use letters, digits, '-', '_' and '.')");
+    // Named by its id, or by its number when it has none (or one that is not a string).
+    std::string& subject = raw.subject;
+    if (const tree::Node* id = t.get("id"); id != nullptr && id->is_string()) {
+        s.id = id->string();
+        subject = kind + " " + q(s.id);
+        raw.id_at = id->source().begin;
+        if (!is_step_id(s.id)) {
+            m_r.error(m_r.where(raw.id_at), subject,
+                      "invalid id (use letters, digits, '-', '_' and '.')");
         }
-    } else if (!t.contains("id")) {
-        m_r.error(s.where, subject, "missing required key \"id\"");
+    } else {
+        subject = kind + " #" + std::to_string(index);
+        if (id != nullptr) {
+            m_r.type_error(*id, "id", subject, "a string"); // as TomlReader::get_string says it
+        } else {
+            m_r.error(s.where, subject, "missing required key \"id\"");
+        }
     }
-    raw.subject = subject;
 
     const ActionSpec* spec = nullptr;
     const std::vector<std::string>* allowed = nullptr; // its keys, made once per action
@@ -371,11 +375,13 @@ void Loader::read_step(const toml::table& t, bool is_finally, int index, RawStep
     }
 
     if (spec != nullptr) {
-        for (auto&& [k, v] : t) {
-            if (is_finally && (k.str() == "phase" || k.str() == "needs")) {
-                m_r.error(m_r.where(k), subject,
-                          "key " + q(k.str()) + " is not allowed in [[finally]] " +
-                              "(finally steps always run last, in file order)");
+        if (is_finally) {
+            for (auto&& [k, v] : t) {
+                if (k.str() == "phase" || k.str() == "needs") {
+                    m_r.error(m_r.where(k), subject,
+                              "key " + q(k.str()) + " is not allowed in [[finally]] " +
+                                  "(finally steps always run last, in file order)");
+                }
             }
         }
         m_r.check_keys(t, subject, *allowed);
@@ -387,7 +393,7 @@ void Loader::read_step(const toml::table& t, bool is_finally, int index, RawStep
         }
     }
 
-    read_common(t, raw, subject);
+    read_common(t, s, raw, subject);
     if (spec != nullptr) {
         read_action_keys(t, *spec, s, subject);
     }
@@ -396,8 +402,7 @@ void Loader::read_step(const toml::table& t, bool is_finally, int index, RawStep
     std::sort(s.uses.begin(), s.uses.end());
 }
 
-void Loader::read_common(const toml::table& t, RawStep& raw, const std::string& subject) {
-    Step& s = raw.step;
+void Loader::read_common(const tree::Table& t, Step& s, RawStep& raw, const std::string& subject) {
     s.phase = raw.is_finally ? Phase::finally : Phase::immediate;
     if (!raw.is_finally) {
         if (auto phase = m_r.get_string(t, "phase", subject)) {
@@ -413,10 +418,10 @@ void Loader::read_common(const toml::table& t, RawStep& raw, const std::string& 
             }
         }
         if (auto needs = m_r.get_string_array(t, "needs", subject)) {
-            const toml::array& arr = *t.get("needs")->as_array();
+            const tree::Array& arr = *t.get("needs")->as_array();
             for (size_t i = 0; i < needs->size(); ++i) {
                 s.needs.push_back((*needs)[i]);
-                raw.needs_where.push_back(m_r.where(*arr.get(i)));
+                raw.needs_at.push_back(arr.get(i)->source().begin);
             }
         }
     }
@@ -458,7 +463,7 @@ void Loader::read_common(const toml::table& t, RawStep& raw, const std::string& 
     if (s.action == "http") {
         std::string method = "GET";
         if (const auto* m = t.get("method"); m != nullptr && m->is_string()) {
-            method = m->as_string()->get();
+            method = m->string();
             for (auto& c : method) {
                 c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
             }
@@ -470,7 +475,7 @@ void Loader::read_common(const toml::table& t, RawStep& raw, const std::string& 
     read_command(t, "probe", s, subject, s.probe, s.probe_shell);
 }
 
-void Loader::read_action_keys(const toml::table& t, const ActionSpec& spec, Step& s,
+void Loader::read_action_keys(const tree::Table& t, const ActionSpec& spec, Step& s,
                               const std::string& subject) {
     if (s.action == "exec") {
         s.shell = m_r.get_bool(t, "shell", subject).value_or(false);
@@ -488,7 +493,7 @@ void Loader::read_action_keys(const toml::table& t, const ActionSpec& spec, Step
             // On hosts: a directory of each host, as written (bind_host checks it).
             s.cwd = s.hosts.empty() ? (m_pb.directory / p).lexically_normal().string() : p.string();
         }
-        if (const toml::table* env = m_r.get_table(t, "env", subject)) {
+        if (const tree::Table* env = m_r.get_table(t, "env", subject)) {
             for (auto&& [k, v] : *env) {
                 const std::string name(k.str());
                 if (name.empty() ||
@@ -505,8 +510,7 @@ void Loader::read_action_keys(const toml::table& t, const ActionSpec& spec, Step
                               "\"...\" }");
                     continue;
                 }
-                if (v.is_string() && is_code_env_name(name) &&
-                    has_reference(v.as_string()->get())) {
+                if (v.is_string() && is_code_env_name(name) && has_reference(v.string())) {
                     // The env route keeps a value data only under a name nothing evaluates.
                     m_r.error(m_r.where(k), subject,
                               "key \"env\": " + name +
@@ -517,7 +521,7 @@ void Loader::read_action_keys(const toml::table& t, const ActionSpec& spec, Step
                     continue;
                 }
                 if (v.is_string()) {
-                    s.env[std::string(k.str())] = sub(v, v.as_string()->get(), s, subject);
+                    s.env[std::string(k.str())] = sub(v, v.string(), s, subject);
                 } else {
                     m_r.type_error(v, "env." + std::string(k.str()), subject, "a string");
                 }
@@ -531,24 +535,19 @@ void Loader::read_action_keys(const toml::table& t, const ActionSpec& spec, Step
             check_hook(s.hook, m_r.where(*t.get("hook")), subject);
         }
     }
-    m_encodings = spec.encodings;
-    if (auto body = m_encodings.find("body"); body != m_encodings.end()) {
+    m_encodings = &spec.encodings;
+    m_body_encoding.reset();
+    if (auto body = spec.encodings.find("body"); body != spec.encodings.end()) {
         std::string media_type;
-        body->second = body_encoding(t, body->second, media_type);
-        if (body->second == Encoding::plain) {
+        m_body_encoding = body_encoding(t, body->second, media_type);
+        if (*m_body_encoding == Encoding::plain) {
             check_raw_body(t, media_type, subject);
         }
     }
-    const auto builtin = k_builtin_keys.find(s.action);
+    const std::unordered_set<std::string_view>& params = m_param_keys.at(s.action);
     for (auto&& [k, v] : t) {
-        bool common = std::find(common_step_keys().begin(), common_step_keys().end(), k.str()) !=
-                      common_step_keys().end();
-        bool own = builtin != k_builtin_keys.end() &&
-                   std::find(builtin->second.begin(), builtin->second.end(), k.str()) !=
-                       builtin->second.end();
-        bool declared = std::find(spec.keys.begin(), spec.keys.end(), k.str()) != spec.keys.end();
-        if (common || own || !declared) {
-            continue;
+        if (params.count(k.str()) == 0) {
+            continue; // a common key, a built-in action's own field, or no key of the action
         }
         s.params[k.str()] =
             to_json(v, s, subject, k.str(), std::string(k.str()), std::string(k.str()));
@@ -557,40 +556,20 @@ void Loader::read_action_keys(const toml::table& t, const ActionSpec& spec, Step
 }
 
 Encoding Loader::encoding_of(const std::string& pattern) const {
-    if (auto it = m_encodings.find(pattern); it != m_encodings.end()) {
+    if (m_body_encoding && pattern == "body") {
+        return *m_body_encoding;
+    }
+    if (auto it = m_encodings->find(pattern); it != m_encodings->end()) {
         return it->second;
     }
     // "headers.*" names every member of headers (a member's name may hold dots).
     for (size_t dot = pattern.find('.'); dot != std::string::npos;
          dot = pattern.find('.', dot + 1)) {
-        if (auto it = m_encodings.find(pattern.substr(0, dot) + ".*"); it != m_encodings.end()) {
+        if (auto it = m_encodings->find(pattern.substr(0, dot) + ".*"); it != m_encodings->end()) {
             return it->second;
         }
     }
     return Encoding::plain;
-}
-
-void Loader::check_duplicates(std::vector<RawStep>& raw) {
-    // Steps and finally steps share one id space; "the second one" is by position in the file.
-    std::vector<const RawStep*> by_line;
-    for (const RawStep& r : raw) {
-        if (!r.step.id.empty()) {
-            by_line.push_back(&r);
-        }
-    }
-    std::stable_sort(by_line.begin(), by_line.end(), [](const RawStep* a, const RawStep* b) {
-        return a->step.where.line < b->step.where.line;
-    });
-    std::map<std::string, const RawStep*> first;
-    for (const RawStep* r : by_line) {
-        auto [it, inserted] = first.emplace(r->step.id, r);
-        if (!inserted) {
-            m_r.error(r->id_where, r->subject,
-                      "duplicate id " + q(r->step.id) + " (first defined at line " +
-                          std::to_string(it->second->id_where.line) + ")");
-            const_cast<RawStep*>(r)->duplicate = true;
-        }
-    }
 }
 
 } // namespace rollback::playbook::detail

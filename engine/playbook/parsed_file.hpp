@@ -3,8 +3,8 @@
 
 // A TOML file read and parsed once, then handed on: `rollback validate` tells a rollback.toml from
 // a playbook by it and loads the playbook from it; `rollback resume` loads the run's playbook
-// twice from it (with the variables of now, then with the run's). toml++'s parse is the largest
-// part of loading a long playbook (about 0.1 s of CPU for 20,000 steps): done once, not per look.
+// twice from it (with the variables of now, then with the run's). The parse is a large part of
+// loading a long playbook: done once, not per look.
 
 #include "playbook/loader.hpp"
 
@@ -13,7 +13,8 @@
 
 namespace rollback::playbook {
 
-/// The file as named, and its parse: toml++'s tree or the syntax error (parsed_file_tree.hpp).
+/// The file as named, and its parse: its tree (toml_tree.hpp) or the syntax error
+/// (parsed_file_tree.hpp).
 struct ParsedFile;
 
 /// Reads `file` as every loader does (util::read_input_file, k_max_config_bytes: a FIFO, a device

@@ -14,7 +14,7 @@ namespace rollback::playbook {
 
 struct ParsedFile {
     std::filesystem::path file;           ///< as the user named it: it starts every diagnostic
-    std::optional<toml::table> root;      ///< nullopt when the text does not parse: see `errors`
+    std::optional<tree::Document> root;   ///< nullopt when the text does not parse: see `errors`
     std::vector<util::Diagnostic> errors; ///< the syntax or shape error, when there is one
 };
 

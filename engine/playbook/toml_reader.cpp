@@ -2,6 +2,7 @@
 #include "playbook/toml_reader.hpp"
 
 #include "playbook/parsed_file_tree.hpp"
+#include "playbook/toml_tree_copy.hpp"
 #include "util/files.hpp"
 #include "util/strings.hpp"
 
@@ -9,27 +10,27 @@
 
 namespace rollback::playbook {
 
-std::string_view type_name(toml::node_type t) {
+std::string_view type_name(tree::Type t) {
     switch (t) {
-    case toml::node_type::string:
+    case tree::Type::string:
         return "a string";
-    case toml::node_type::integer:
+    case tree::Type::integer:
         return "an integer";
-    case toml::node_type::floating_point:
+    case tree::Type::floating_point:
         return "a float";
-    case toml::node_type::boolean:
+    case tree::Type::boolean:
         return "a boolean";
-    case toml::node_type::date:
+    case tree::Type::date:
         return "a date";
-    case toml::node_type::time:
+    case tree::Type::time:
         return "a time";
-    case toml::node_type::date_time:
+    case tree::Type::date_time:
         return "a date-time";
-    case toml::node_type::array:
+    case tree::Type::array:
         return "an array";
-    case toml::node_type::table:
+    case tree::Type::table:
         return "a table";
-    case toml::node_type::none:
+    case tree::Type::none:
         break;
     }
     return "nothing";
@@ -221,16 +222,24 @@ class ShapeCheck {
 
 TomlReader::TomlReader(std::string display_path) : m_path(std::move(display_path)) {}
 
-std::optional<toml::table> TomlReader::parse(std::string_view text) {
-    if (auto bad = ShapeCheck(text).run(m_path)) {
+std::optional<tree::Document> TomlReader::parse(std::string text) {
+    auto shared = std::make_shared<const std::string>(std::move(text));
+    // A plain document (nearly every playbook and config) is read without toml++; what it gives
+    // up on, toml++ reads as before. parse_plain keeps within limits ShapeCheck never refuses.
+    if (auto plain = tree::parse_plain(shared)) {
+        return plain;
+    }
+    if (auto bad = ShapeCheck(*shared).run(m_path)) {
         m_diagnostics.push_back(std::move(*bad));
         return std::nullopt;
     }
     try {
-        return toml::parse(text, m_path);
+        const toml::table root = toml::parse(*shared, m_path);
+        return tree::copy_of(root, shared);
     } catch (const toml::parse_error& e) {
         // Errors at end of input can point one past the last line; keep them on a real line.
-        util::Location at = where(e.source());
+        util::Location at{m_path, static_cast<int>(e.source().begin.line),
+                          static_cast<int>(e.source().begin.column)};
         at.line = std::max(1, at.line);
         at.column = std::max(1, at.column);
         // Nothing of the file was read, so no secret in it is registered: the line is shown
@@ -241,13 +250,13 @@ std::optional<toml::table> TomlReader::parse(std::string_view text) {
     }
 }
 
-util::Location TomlReader::where(const toml::source_region& r) const {
-    return {m_path, static_cast<int>(r.begin.line), static_cast<int>(r.begin.column)};
+util::Location TomlReader::where(tree::Position p) const {
+    return {m_path, static_cast<int>(p.line), static_cast<int>(p.column)};
 }
 
-util::Location TomlReader::key_where(const toml::table& table, std::string_view key) const {
-    auto it = table.find(key);
-    return it == table.end() ? where(table) : where(it->first);
+util::Location TomlReader::key_where(const tree::Table& table, std::string_view key) const {
+    const tree::Member* m = table.find(key);
+    return m == nullptr ? where(table) : where(m->key);
 }
 
 void TomlReader::error(util::Location at, std::string_view subject, std::string problem,
@@ -256,7 +265,7 @@ void TomlReader::error(util::Location at, std::string_view subject, std::string 
         {std::move(at), std::string(subject), std::move(problem), std::move(hint)});
 }
 
-bool TomlReader::check_keys(const toml::table& table, std::string_view subject,
+bool TomlReader::check_keys(const tree::Table& table, std::string_view subject,
                             const std::vector<std::string>& allowed) {
     bool all_known = true;
     for (auto&& [k, v] : table) {
@@ -273,29 +282,29 @@ bool TomlReader::check_keys(const toml::table& table, std::string_view subject,
     return all_known;
 }
 
-void TomlReader::type_error(const toml::node& n, std::string_view key, std::string_view subject,
+void TomlReader::type_error(const tree::Node& n, std::string_view key, std::string_view subject,
                             std::string_view expected) {
     error(where(n), subject,
           "key " + util::quoted(key) + ": expected " + std::string(expected) + ", got " +
               std::string(type_name(n.type())));
 }
 
-std::optional<std::string> TomlReader::get_string(const toml::table& t, std::string_view key,
+std::optional<std::string> TomlReader::get_string(const tree::Table& t, std::string_view key,
                                                   std::string_view subject) {
-    const toml::node* n = t.get(key);
+    const tree::Node* n = t.get(key);
     if (n == nullptr) {
         return std::nullopt;
     }
     if (n->is_string()) {
-        return n->as_string()->get();
+        return std::string(n->string());
     }
     type_error(*n, key, subject, "a string");
     return std::nullopt;
 }
 
-std::optional<int64_t> TomlReader::get_int(const toml::table& t, std::string_view key,
+std::optional<int64_t> TomlReader::get_int(const tree::Table& t, std::string_view key,
                                            std::string_view subject, int64_t min, int64_t max) {
-    const toml::node* n = t.get(key);
+    const tree::Node* n = t.get(key);
     if (n == nullptr) {
         return std::nullopt;
     }
@@ -303,7 +312,7 @@ std::optional<int64_t> TomlReader::get_int(const toml::table& t, std::string_vie
         type_error(*n, key, subject, "an integer");
         return std::nullopt;
     }
-    int64_t v = n->as_integer()->get();
+    int64_t v = n->integer();
     if (v < min || v > max) {
         error(where(*n), subject,
               "key " + util::quoted(key) + ": " + std::to_string(v) + " is out of range (" +
@@ -313,9 +322,9 @@ std::optional<int64_t> TomlReader::get_int(const toml::table& t, std::string_vie
     return v;
 }
 
-std::optional<bool> TomlReader::get_bool(const toml::table& t, std::string_view key,
+std::optional<bool> TomlReader::get_bool(const tree::Table& t, std::string_view key,
                                          std::string_view subject) {
-    const toml::node* n = t.get(key);
+    const tree::Node* n = t.get(key);
     if (n == nullptr) {
         return std::nullopt;
     }
@@ -323,12 +332,12 @@ std::optional<bool> TomlReader::get_bool(const toml::table& t, std::string_view 
         type_error(*n, key, subject, "a boolean");
         return std::nullopt;
     }
-    return n->as_boolean()->get();
+    return n->boolean();
 }
 
-std::optional<util::Millis> TomlReader::get_duration(const toml::table& t, std::string_view key,
+std::optional<util::Millis> TomlReader::get_duration(const tree::Table& t, std::string_view key,
                                                      std::string_view subject) {
-    const toml::node* n = t.get(key);
+    const tree::Node* n = t.get(key);
     if (n == nullptr) {
         return std::nullopt;
     }
@@ -336,7 +345,7 @@ std::optional<util::Millis> TomlReader::get_duration(const toml::table& t, std::
         type_error(*n, key, subject, "a duration string like \"30s\"");
         return std::nullopt;
     }
-    const std::string& text = n->as_string()->get();
+    const std::string_view text = n->string();
     if (auto d = util::parse_duration(text)) {
         return d;
     }
@@ -348,12 +357,12 @@ std::optional<util::Millis> TomlReader::get_duration(const toml::table& t, std::
 }
 
 std::optional<std::vector<std::string>>
-TomlReader::get_string_array(const toml::table& t, std::string_view key, std::string_view subject) {
-    const toml::node* n = t.get(key);
+TomlReader::get_string_array(const tree::Table& t, std::string_view key, std::string_view subject) {
+    const tree::Node* n = t.get(key);
     if (n == nullptr) {
         return std::nullopt;
     }
-    const toml::array* arr = n->as_array();
+    const tree::Array* arr = n->as_array();
     if (arr == nullptr) {
         type_error(*n, key, subject, "an array of strings");
         return std::nullopt;
@@ -361,7 +370,7 @@ TomlReader::get_string_array(const toml::table& t, std::string_view key, std::st
     std::vector<std::string> out;
     bool ok = true;
     for (size_t i = 0; i < arr->size(); ++i) {
-        const toml::node& e = *arr->get(i);
+        const tree::Node& e = *arr->get(i);
         if (!e.is_string()) {
             error(where(e), subject,
                   "key " + util::quoted(key) + ": expected an array of strings, element " +
@@ -369,7 +378,7 @@ TomlReader::get_string_array(const toml::table& t, std::string_view key, std::st
             ok = false;
             continue;
         }
-        out.push_back(e.as_string()->get());
+        out.emplace_back(e.string());
     }
     if (!ok) {
         return std::nullopt;
@@ -377,9 +386,9 @@ TomlReader::get_string_array(const toml::table& t, std::string_view key, std::st
     return out;
 }
 
-const toml::table* TomlReader::get_table(const toml::table& t, std::string_view key,
+const tree::Table* TomlReader::get_table(const tree::Table& t, std::string_view key,
                                          std::string_view subject) {
-    const toml::node* n = t.get(key);
+    const tree::Node* n = t.get(key);
     if (n == nullptr) {
         return nullptr;
     }
@@ -390,7 +399,7 @@ const toml::table* TomlReader::get_table(const toml::table& t, std::string_view 
     return n->as_table();
 }
 
-bool TomlReader::require(const toml::table& t, std::string_view key, std::string_view subject,
+bool TomlReader::require(const tree::Table& t, std::string_view key, std::string_view subject,
                          util::Location at) {
     if (t.contains(key)) {
         return true;
@@ -402,9 +411,9 @@ bool TomlReader::require(const toml::table& t, std::string_view key, std::string
 std::shared_ptr<const ParsedFile> parse_file(const std::filesystem::path& file) {
     auto parsed = std::make_shared<ParsedFile>();
     parsed->file = file;
-    const std::string text = util::read_input_file(file, util::k_max_config_bytes);
+    std::string text = util::read_input_file(file, util::k_max_config_bytes);
     TomlReader reader(file.string());
-    parsed->root = reader.parse(text);
+    parsed->root = reader.parse(std::move(text));
     parsed->errors = reader.diagnostics();
     return parsed;
 }

@@ -40,15 +40,15 @@ std::optional<std::string> lookup_env(const LoadOptions& options, const std::str
 }
 
 // Integers and booleans are accepted as literals and kept as their TOML text.
-std::optional<std::string> scalar_text(const toml::node& n) {
+std::optional<std::string> scalar_text(const tree::Node& n) {
     if (n.is_string()) {
-        return n.as_string()->get();
+        return std::string(n.string());
     }
     if (n.is_integer()) {
-        return std::to_string(n.as_integer()->get());
+        return std::to_string(n.integer());
     }
     if (n.is_boolean()) {
-        return n.as_boolean()->get() ? "true" : "false";
+        return n.boolean() ? "true" : "false";
     }
     return std::nullopt;
 }
@@ -249,13 +249,13 @@ std::map<std::string, std::string> parse_dotenv(std::string_view text,
     return out;
 }
 
-std::vector<Variable> resolve_variables(TomlReader& reader, const toml::table* vars,
+std::vector<Variable> resolve_variables(TomlReader& reader, const tree::Table* vars,
                                         const LoadOptions& options,
                                         const std::map<std::string, std::string>& dotenv,
                                         std::vector<util::Diagnostic>& warnings) {
     std::vector<Variable> out;
-    // toml++ tables iterate by key; variables are listed (plan, journal) in file order.
-    std::vector<std::pair<const toml::key*, const toml::node*>> entries;
+    // Tables iterate by key; variables are listed (plan, journal) in file order.
+    std::vector<std::pair<const tree::Key*, const tree::Node*>> entries;
     if (vars != nullptr) {
         for (auto&& [key, node] : *vars) {
             entries.emplace_back(&key, &node);
@@ -268,8 +268,8 @@ std::vector<Variable> resolve_variables(TomlReader& reader, const toml::table* v
     });
     {
         for (const auto& [key_ptr, node_ptr] : entries) {
-            const toml::key& key = *key_ptr;
-            const toml::node& node = *node_ptr;
+            const tree::Key& key = *key_ptr;
+            const tree::Node& node = *node_ptr;
             const std::string name(key.str());
             const std::string subject = "[vars] " + name;
             if (!is_variable_name(name)) {
@@ -286,7 +286,7 @@ std::vector<Variable> resolve_variables(TomlReader& reader, const toml::table* v
             auto override_it = options.overrides.find(name);
             if (auto literal = scalar_text(node)) {
                 v.value = *literal;
-            } else if (const toml::table* t = node.as_table()) {
+            } else if (const tree::Table* t = node.as_table()) {
                 bool keys_ok = reader.check_keys(*t, subject, k_var_keys);
                 auto env = reader.get_string(*t, "env", subject);
                 v.secret = reader.get_bool(*t, "secret", subject).value_or(false);
@@ -301,7 +301,7 @@ std::vector<Variable> resolve_variables(TomlReader& reader, const toml::table* v
                     }
                 }
                 std::optional<std::string> def;
-                if (const toml::node* d = t->get("default")) {
+                if (const tree::Node* d = t->get("default")) {
                     def = scalar_text(*d);
                     if (!def) {
                         reader.type_error(*d, "default", subject, "a string");

@@ -31,7 +31,7 @@ bool is_variable_name(std::string_view name);
 /// An unset environment variable without a default is one diagnostic at its entry: an error in
 /// `reader`, or with options.unset_env_is_warning a warning in `warnings`; either way the
 /// variable is returned (empty, `unset`) so that its uses are not reported again.
-std::vector<Variable> resolve_variables(TomlReader& reader, const toml::table* vars,
+std::vector<Variable> resolve_variables(TomlReader& reader, const tree::Table* vars,
                                         const LoadOptions& options,
                                         const std::map<std::string, std::string>& dotenv,
                                         std::vector<util::Diagnostic>& warnings);

@@ -4,6 +4,7 @@
 #include "targets.hpp"
 
 #include "fuzz_support.hpp"
+#include "toml_tree_compare.hpp"
 
 #include "config/config.hpp"
 #include "config/promql_type.hpp"
@@ -103,6 +104,16 @@ int run_inventory(const uint8_t* data, size_t size) {
         (void)remote::to_ini(inv);
         (void)selected;
     });
+    return 0;
+}
+
+/// The TOML reader's own parse against toml++'s (playbook/toml_tree.hpp): a document it reads
+/// must give toml++'s tree, and one toml++ refuses it must leave to toml++.
+int run_toml_tree(const uint8_t* data, size_t size) {
+    const TomlTreeComparison c = compare_toml_tree(as_text(data, size));
+    if (!c.difference.empty()) {
+        throw std::logic_error("parse_plain and toml++ differ: " + c.difference);
+    }
     return 0;
 }
 
@@ -262,6 +273,7 @@ const std::vector<Target>& targets() {
         {"journal", &run_journal},           {"prometheus", &run_prometheus},
         {"alertmanager", &run_alertmanager}, {"inventory", &run_inventory},
         {"shell_text", &run_shell_text},     {"promql", &run_promql},
+        {"toml_tree", &run_toml_tree},
     };
     return all;
 }

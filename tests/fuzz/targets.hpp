@@ -21,6 +21,7 @@ int run_alertmanager(const uint8_t* data, size_t size);
 int run_inventory(const uint8_t* data, size_t size);
 int run_shell_text(const uint8_t* data, size_t size);
 int run_promql(const uint8_t* data, size_t size);
+int run_toml_tree(const uint8_t* data, size_t size);
 
 struct Target {
     std::string name; ///< also the folder of its seeds and regressions

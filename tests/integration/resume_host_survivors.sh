@@ -114,7 +114,8 @@ sshd_host_stop 1
 rid=$(basename "$(journal_of st3)" .jsonl)
 expect_rc 6 st3.resume.out -- "$RB" resume --yes --state-dir st3
 contains st3.resume.out "was interrupted on host web1 and what its attempt may still run there cannot be checked"
-contains st3.resume.out "rollback resume $rid --mark-done work"
+contains st3.resume.out "rollback resume $rid --state-dir "
+contains st3.resume.out "/st3 --mark-done work"
 [ "$(grep -c '"type":"step_host_started"' "$(journal_of st3)")" -eq 1 ] || fail "the step started again on a host it could not check"
 grep -q '"type":"step_survivors".*"outcome":"not_proven".*"host":"web1"' "$(journal_of st3)" ||
     fail "no step_survivors record saying host web1 could not be checked"

@@ -2,6 +2,7 @@
 // Bytes that are not UTF-8 (a Latin-1 "é" from a legacy program, binary output, a C1 byte) in any
 // journaled field: the journal stays JSON every reader reads, and `audit verify` holds
 // (break-it 26/15). The written form of such a byte is the text \xHH (util::valid_utf8).
+#include "journal/line.hpp"
 #include "journal/reader.hpp"
 #include "journal/records.hpp"
 #include "journal/writer.hpp"
@@ -147,5 +148,28 @@ TEST_SUITE("journal") {
         const auto changed = journal::verify(file);
         CHECK_FALSE(changed.ok);
         CHECK_FALSE(changed.unreadable);
+    }
+}
+
+TEST_SUITE("journal") {
+    TEST_CASE("line: the hash tail is 64 lower-case hex digits checked at every position") {
+        const std::string body = R"({"seq":1,"prev":"x")";
+        const std::string good(64, 'a');
+        const std::string digits = "0123456789abcdef";
+        std::size_t taken = 0;
+        for (std::size_t at = 0; at < 64; ++at) {
+            for (int v = 0; v < 256; ++v) {
+                std::string hash = good;
+                hash[at] = static_cast<char>(v);
+                const std::string line = body + ",\"hash\":\"" + hash + "\"}";
+                const bool hex = digits.find(static_cast<char>(v)) != std::string::npos;
+                const auto split = rollback::journal::line::split_hash(line);
+                if (split.has_value() != hex) {
+                    FAIL("byte " << v << " at " << at << ": " << (hex ? "refused" : "taken"));
+                }
+                taken += split ? 1 : 0;
+            }
+        }
+        CHECK(taken == 64 * 16);
     }
 }

@@ -671,6 +671,33 @@ query = "select 2"
         CHECK(seen == std::vector<std::string>{"a", "c"});
     }
 
+    TEST_CASE("loader: validate_step sees a step whose id any definition read cleanly") {
+        // The actions' checks are given a step by its id: the first "a" has a problem of its
+        // own, but a clean second definition of "a" lets them see it — in the order the steps
+        // run (verify after immediate), whether or not that is the file's order.
+        Fixture f;
+        f.options.actions.push_back({"sql", {"query"}, {"query"}});
+        std::vector<std::string> seen;
+        f.options.validate_step = [&](const playbook::Playbook&, const playbook::Step& s) {
+            seen.push_back(s.id + "@" + std::to_string(s.where.line));
+            return std::vector<Diagnostic>{};
+        };
+        const std::string a_bad = "[[step]]\nid = \"a\"\naction = \"sql\"\nquery = \"q\"\n"
+                                  "timeout = \"x\"\n";
+        const std::string a_again = "[[step]]\nid = \"a\"\n" + std::string(k_wait);
+        const std::string v = "[[step]]\nid = \"v\"\nphase = \"verify\"\n" + std::string(k_wait);
+        const std::string i = "[[step]]\nid = \"i\"\n" + std::string(k_wait);
+        CHECK(f.problems(a_bad + a_again + i) ==
+              std::vector<std::string>{R"(step "a": key "timeout": invalid duration "x")",
+                                       R"(step "a": duplicate id "a" (first defined at line 2))"});
+        CHECK(seen == std::vector<std::string>{"a@1", "i@10"});
+        seen.clear();
+        CHECK(f.problems(a_bad + a_again + v + i) ==
+              std::vector<std::string>{R"(step "a": key "timeout": invalid duration "x")",
+                                       R"(step "a": duplicate id "a" (first defined at line 2))"});
+        CHECK(seen == std::vector<std::string>{"a@1", "i@15", "v@10"});
+    }
+
     TEST_CASE("loader: files that are not playbooks") {
         Fixture f;
         SUBCASE("empty file") {
