@@ -8,6 +8,7 @@
 #include "actions/db_sessions.hpp"
 #include "actions/kind_action.hpp"
 #include "db/restore_preflight.hpp"
+#include "db/scratch_record.hpp"
 #include "util/secrets.hpp"
 #include "util/strings.hpp"
 #include "util/time.hpp"
@@ -202,8 +203,16 @@ struct PgRestore {
         Result res;
         SideSwapRun run{ctx.run_id,  ctx.playbook.directory, ctx.run_dir / "reconcile",
                         ctx.step.id, ctx.progress,           ctx.stage};
-        if (auto r = db::last_rehearsal(ctx.state_dir, ctx.step.id); r && r->restore_s > 0) {
+        // Only the progress' ETA: a record that cannot be read is said, never a failure.
+        std::vector<std::string> skipped;
+        if (auto r = db::last_rehearsal(ctx.state_dir, ctx.step.id, &skipped);
+            r && r->restore_s > 0) {
             run.expected_restore = util::Millis(static_cast<long long>(r->restore_s * 1000));
+        }
+        if (ctx.progress) {
+            for (const auto& why : skipped) {
+                ctx.progress("rehearsal record passed over (no ETA from it): " + why);
+            }
         }
         run.session = step_session(ctx, "a database change of step " + util::quoted(ctx.step.id));
         SideSwapOutcome o =
@@ -269,7 +278,7 @@ pg_restore_params(const playbook::Playbook& pb, const playbook::Step& step, std:
 
 Rehearsal rehearse_pg_restore(const playbook::Playbook& pb, const playbook::Step& step,
                               exec::ProcessRunner& runner, const std::string& dsn_override,
-                              const ProgressFn& progress) {
+                              const ProgressFn& progress, const fs::path& state_dir) {
     std::string problem;
     auto prm = pg_restore_params(pb, step, problem);
     if (prm == nullptr) {
@@ -279,10 +288,15 @@ Rehearsal rehearse_pg_restore(const playbook::Playbook& pb, const playbook::Step
         r.problems.push_back(problem);
         return r;
     }
-    return rehearse_restore(runner, prm->spec, step.id, pb.directory, dsn_override, progress);
+    const std::string playbook =
+        pb.file.empty() ? std::string() : fs::absolute(pb.file).lexically_normal().string();
+    return rehearse_restore(runner, prm->spec,
+                            {step.id, pb.directory, dsn_override, state_dir, playbook, progress});
 }
 
-LeftoverScan scan_leftover_databases(const playbook::Playbook& pb, const std::string& live_run_id) {
+LeftoverScan scan_leftover_databases(const playbook::Playbook& pb, const std::string& live_run_id,
+                                     const fs::path& state_dir) {
+    const std::vector<std::string> in_use = scratch_in_use(state_dir);
     LeftoverScan scan;
     std::set<std::string> seen;
     for (const auto* list : {&pb.steps, &pb.finally}) {
@@ -300,7 +314,7 @@ LeftoverScan scan_leftover_databases(const playbook::Playbook& pb, const std::st
                 if (!seen.insert(maintenance_dsn(dsn).conninfo() + "\n" + dsn.dbname()).second) {
                     continue;
                 }
-                for (auto& l : find_leftover_databases(dsn, live_run_id)) {
+                for (auto& l : find_leftover_databases(dsn, live_run_id, in_use)) {
                     scan.found.push_back(std::move(l));
                 }
             } catch (const std::exception& e) {

@@ -32,14 +32,18 @@ struct LeftoverScan {
     std::vector<db::LeftoverDatabase> found;
     std::vector<std::string> not_checked; ///< "database shop: cannot connect ..." (masked)
 };
-/// db::find_leftover_databases for every distinct database of the playbook's pg_restore steps.
+/// db::find_leftover_databases for every distinct database of the playbook's pg_restore steps;
+/// the scratch databases of rehearsals of `state_dir` still running are not left over.
 /// Connection problems are reported in not_checked, never thrown.
-LeftoverScan scan_leftover_databases(const playbook::Playbook& pb, const std::string& live_run_id);
+LeftoverScan scan_leftover_databases(const playbook::Playbook& pb, const std::string& live_run_id,
+                                     const std::filesystem::path& state_dir);
 
-/// `rollback rehearse` of one pg_restore step (db::rehearse_restore with the step's parameters).
-/// `dsn_override` replaces the step's dsn. Never throws: problems are in the rehearsal.
+/// `rollback rehearse` of one pg_restore step (db::rehearse_restore with the step's parameters),
+/// its scratch database recorded in `state_dir`. `dsn_override` replaces the step's dsn. Never
+/// throws: problems are in the rehearsal.
 db::Rehearsal rehearse_pg_restore(const playbook::Playbook& pb, const playbook::Step& step,
                                   exec::ProcessRunner& runner, const std::string& dsn_override,
-                                  const db::ProgressFn& progress);
+                                  const db::ProgressFn& progress,
+                                  const std::filesystem::path& state_dir);
 
 } // namespace rollback::actions

@@ -131,9 +131,17 @@ ReleaseOrder release_order(const ReleaseLayout& layout) {
         std::string name;
     };
     std::vector<Entry> entries;
-    for (const auto& e : fs::directory_iterator(layout.deploy_root / "releases", ec)) {
-        if (e.is_directory(ec)) {
-            entries.push_back({e.last_write_time(ec), e.path().filename().string()});
+    // Only the listing itself can fail it: an entry that cannot be looked at (a dangling link,
+    // one this user may not stat) is no release, never a reason for no previous one (break-it
+    // 42/01: its error once outlived the loop when it came last).
+    fs::directory_iterator it(layout.deploy_root / "releases", ec);
+    for (; !ec && it != fs::directory_iterator(); it.increment(ec)) {
+        std::error_code eec;
+        if (it->is_directory(eec)) {
+            const auto mtime = it->last_write_time(eec);
+            if (!eec) {
+                entries.push_back({mtime, it->path().filename().string()});
+            }
         }
     }
     if (ec) {

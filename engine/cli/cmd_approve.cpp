@@ -68,7 +68,19 @@ std::vector<GateView> gates_of(state::Store& store, std::chrono::system_clock::t
 
 int list(const StateDir& sd, bool json) {
     auto store = open_store(sd, state::SchemaAccess::read);
-    auto all = store->approvals();
+    std::vector<std::string> skipped;
+    auto all = store->approvals(&skipped);
+    // A request that cannot be read is named, never a reason to list none (break-it 42/01):
+    // a warning, or with --json a line of state "unreadable", as `history` lists a journal.
+    for (const auto& why : skipped) {
+        if (json) {
+            boost::json::object o{{"kind", "decision"}, {"state", "unreadable"}, {"error", why}};
+            std::printf("%s\n", util::mask_secrets(util::json_text(o)).c_str());
+        } else {
+            std::fprintf(stderr, "rollback: warning: approval request passed over: %s\n",
+                         util::terminal_text(why).c_str());
+        }
+    }
     const auto now = std::chrono::system_clock::now();
     const auto gates = gates_of(*store, now);
     if (json) {

@@ -16,7 +16,8 @@ namespace rollback::cli {
 
 int show_plan(const orchestrator::Plan& plan, const std::filesystem::path& state_dir,
               state::Store& store, const actions::Trigger& trigger, bool json,
-              std::shared_ptr<remote::Connections> connections) {
+              std::shared_ptr<remote::Connections> connections,
+              std::vector<std::string>* failures) {
     exec::RealProcessRunner runner;
     auto pre = orchestrator::preflight(plan, state_dir, store, trigger, runner, connections);
     if (json) {
@@ -25,6 +26,9 @@ int show_plan(const orchestrator::Plan& plan, const std::filesystem::path& state
         bool color = report::choose_mode(stdout, false) == report::ConsoleMode::live &&
                      std::getenv("NO_COLOR") == nullptr;
         std::fputs(plan_text(plan, pre, color).c_str(), stdout);
+    }
+    if (failures != nullptr) {
+        *failures = pre.failures();
     }
     return util::to_int(pre.problems() == 0 ? util::ExitCode::ok : util::ExitCode::invalid);
 }
@@ -49,7 +53,7 @@ int cmd_plan(const Args& args) {
     // file's.
     const StateDir sd = resolve_state_dir(common, pb.file);
     auto store = open_store(sd, state::SchemaAccess::read);
-    return show_plan(plan, sd.dir, *store, o.trigger, common.json, nullptr);
+    return show_plan(plan, sd.dir, *store, o.trigger, common.json, nullptr, nullptr);
 }
 
 } // namespace rollback::cli

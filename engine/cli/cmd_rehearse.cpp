@@ -84,8 +84,12 @@ int cmd_rehearse(const Args& args) {
     const auto& state_dir = sd.dir;
     start_logging(state_dir, common.verbose, "rehearse");
     exec::RealProcessRunner runner;
+    // Ctrl-C, `systemctl stop` (SIGTERM), SIGHUP: pg_restore's group is ended and the scratch
+    // database — a copy of production's data — dropped before exiting 130 (break-it 42/03).
+    exec::install_interrupt_handlers();
     int rehearsed = 0;
     bool all_ok = true;
+    bool scratch_left = false;
     std::vector<const playbook::Step*> steps;
     for (const auto& s : pb.steps) {
         steps.push_back(&s);
@@ -102,16 +106,23 @@ int cmd_rehearse(const Args& args) {
     const std::string rehearse_id = journal::new_run_id();
     const std::string playbook_abs = std::filesystem::absolute(pb.file).lexically_normal().string();
     for (const playbook::Step* s : steps) {
+        if (exec::interrupt_requested() != 0) {
+            break;
+        }
         ++rehearsed;
-        auto r = actions::rehearse_pg_restore(pb, *s, runner, dsn, [](const std::string& line) {
-            std::fprintf(stderr, "%s\n", util::mask_secrets(line).c_str());
-        });
+        auto r = actions::rehearse_pg_restore(
+            pb, *s, runner, dsn,
+            [](const std::string& line) {
+                std::fprintf(stderr, "%s\n", util::mask_secrets(line).c_str());
+            },
+            state_dir);
         r.rehearse_id = rehearse_id;
         r.of = static_cast<int>(steps.size());
         r.playbook = playbook_abs;
         r.only = wanted; // a selection: not the playbook's drill (docs/metrics.md)
         auto file = db::save_rehearsal(state_dir, r);
         all_ok = all_ok && r.ok;
+        scratch_left = scratch_left || r.scratch_left;
         if (common.json) {
             auto o = db::to_json(r);
             o["recorded"] = file.string();
@@ -128,6 +139,18 @@ int cmd_rehearse(const Args& args) {
             std::printf("  FAIL %s\n", util::terminal_text(p).c_str());
         }
         std::printf("  recorded in %s\n", file.string().c_str());
+    }
+    if (const int sig = exec::interrupt_requested(); sig != 0) {
+        // Each step rehearsed so far said whether its scratch database is gone (a FAIL line
+        // with the command that drops it when it is not).
+        std::fprintf(stderr,
+                     "rollback: rehearse interrupted by %s: pg_restore ended, %s; %d of %zu "
+                     "step(s) rehearsed, no drill counted\n",
+                     exec::interrupt_name(sig).c_str(),
+                     scratch_left ? "a scratch database NOT dropped (its FAIL line says how)"
+                                  : "no scratch database left",
+                     rehearsed, steps.size());
+        return util::to_int(util::ExitCode::interrupted);
     }
     if (rehearsed == 0 && !common.json) {
         std::printf("%s: no pg_restore steps to rehearse\n", playbook_file.c_str());

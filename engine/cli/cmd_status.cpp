@@ -4,6 +4,7 @@
 #include "cli/load.hpp"
 #include "cli/options.hpp"
 #include "cli/state_dir.hpp"
+#include "db/scratch_record.hpp"
 #include "journal/paths.hpp"
 #include "journal/state.hpp"
 #include "report/run_report.hpp"
@@ -15,36 +16,117 @@
 #include "util/secrets.hpp"
 #include "util/strings.hpp"
 
+#include <algorithm>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
 #include <cstdio>
 #include <optional>
+#include <set>
 
 namespace rollback::cli {
 
 namespace {
 
 // Databases the restores of the run's playbook left behind (side databases of runs not running
-// now, kept rolled-back databases). A playbook that cannot be loaded any more is "not checked".
-actions::LeftoverScan leftover_databases(const journal::RunState& run, const state::Store& store) {
+// now, kept rolled-back databases), and the scratch databases interrupted rehearsals of the state
+// directory left — of their playbooks too, so they are shown when there is no run at all (break-it
+// 42/03). A playbook that cannot be loaded any more is "not checked".
+actions::LeftoverScan leftover_databases(const journal::RunState* run, const state::Store& store,
+                                         const std::filesystem::path& state_dir) {
     actions::LeftoverScan scan;
-    bool restores = false;
-    for (const auto& st : run.steps) {
-        restores = restores || st.action == "pg_restore";
+    std::vector<std::string> playbooks;
+    if (run != nullptr && !run->playbook.empty() &&
+        std::any_of(run->steps.begin(), run->steps.end(),
+                    [](const auto& st) { return st.action == "pg_restore"; })) {
+        playbooks.push_back(run->playbook);
     }
-    if (!restores || run.playbook.empty()) {
-        return scan;
+    std::vector<std::string> skipped;
+    const auto records = db::scratch_records(state_dir, skipped);
+    for (const auto& r : records) {
+        if (!r.in_use && !r.playbook.empty() &&
+            std::find(playbooks.begin(), playbooks.end(), r.playbook) == playbooks.end()) {
+            playbooks.push_back(r.playbook);
+        }
     }
-    const std::string& playbook = run.playbook;
-    try {
-        auto pb = load_playbook(playbook, {});
-        auto holder = store.lease_holder();
-        return actions::scan_leftover_databases(pb, holder ? holder->run_id : "");
-    } catch (const std::exception& e) {
-        scan.not_checked.push_back("playbook " + playbook + ": " + e.what());
+    std::set<std::string> names;   // each leftover once, whichever playbook found it
+    std::set<std::string> checked; // "server\ndatabase" of every pg_restore step looked at
+    for (const auto& playbook : playbooks) {
+        try {
+            auto pb = load_playbook(playbook, {});
+            auto holder = store.lease_holder();
+            auto found =
+                actions::scan_leftover_databases(pb, holder ? holder->run_id : "", state_dir);
+            for (auto& l : found.found) {
+                if (names.insert(l.name + "\n" + l.drop_command).second) {
+                    scan.found.push_back(std::move(l));
+                }
+            }
+            for (auto& n : found.not_checked) {
+                scan.not_checked.push_back(std::move(n));
+            }
+            for (const auto* steps : {&pb.steps, &pb.finally}) {
+                for (const auto& st : *steps) {
+                    std::string problem;
+                    auto prm = st.action == "pg_restore"
+                                   ? actions::pg_restore_params(pb, st, problem)
+                                   : nullptr;
+                    if (prm != nullptr) {
+                        const auto dsn = db::Dsn::parse(prm->spec.dsn);
+                        checked.insert(db::scratch_server(dsn) + "\n" + dsn.dbname());
+                    }
+                }
+            }
+        } catch (const std::exception& e) {
+            scan.not_checked.push_back("playbook " + playbook + ": " + e.what());
+        }
+    }
+    // A rehearsal on another server (`rehearse --dsn`): its server is no playbook's.
+    for (const auto& r : records) {
+        if (!r.in_use && checked.count(r.server + "\n" + r.database) == 0) {
+            scan.not_checked.push_back(
+                "scratch database " + r.name + " of a rehearsal started " + r.started +
+                " that did not finish, on a server no " +
+                "playbook names; if it is there, drop it with: " + r.drop_command());
+        }
+    }
+    for (const auto& why : skipped) {
+        scan.not_checked.push_back("scratch record passed over: " + why);
     }
     return scan;
+}
+
+/// `leftover_databases` and `leftover_databases_not_checked` of status --json.
+void leftovers_json(const actions::LeftoverScan& leftovers, boost::json::object& o) {
+    boost::json::array dbs;
+    for (const auto& l : leftovers.found) {
+        dbs.push_back({{"name", l.name},
+                       {"kind", l.kind},
+                       {"database", l.database},
+                       {"run_id", l.run_id},
+                       {"stage", l.stage},
+                       {"drop_command", l.drop_command}});
+    }
+    o["leftover_databases"] = std::move(dbs);
+    boost::json::array not_checked;
+    for (const auto& n : leftovers.not_checked) {
+        not_checked.emplace_back(n);
+    }
+    o["leftover_databases_not_checked"] = std::move(not_checked);
+}
+
+std::string leftovers_text(const actions::LeftoverScan& leftovers) {
+    std::string out;
+    if (!leftovers.found.empty()) {
+        out += "  leftover databases (no run drops them):\n";
+        for (const auto& l : leftovers.found) {
+            out += "    " + l.name + ": " + l.describe() + "\n      drop: " + l.drop_command + "\n";
+        }
+    }
+    for (const auto& n : leftovers.not_checked) {
+        out += "  leftover databases: not checked (" + n + ")\n";
+    }
+    return out;
 }
 
 /// The approval gates the run waits at: a step of action "approve" in flight whose request has
@@ -141,7 +223,10 @@ int cmd_status(const Args& args) {
                                   {"store", state_where(sd)},
                                   {"store_origin", sd.origin}};
             auto leader = leader_line(store, &o);
+            // No run, but perhaps a rehearsal that did not finish and left its scratch copy.
+            const auto leftovers = leftover_databases(nullptr, store, sd.dir);
             if (common.json) {
+                leftovers_json(leftovers, o);
                 std::puts(util::mask_secrets(util::json_text(o)).c_str());
             } else {
                 std::printf("no runs in %s (%s)\n", util::terminal_text(state_where(sd)).c_str(),
@@ -149,12 +234,13 @@ int cmd_status(const Args& args) {
                 if (leader) {
                     std::printf("%s\n", util::terminal_text(*leader).c_str());
                 }
+                std::fputs(util::terminal_text(leftovers_text(leftovers)).c_str(), stdout);
             }
             return util::to_int(util::ExitCode::ok);
         }
     }
     auto view = report::load_run(store, run_id, false); // a long run's records are not kept
-    auto leftovers = leftover_databases(view.state, store);
+    auto leftovers = leftover_databases(&view.state, store, sd.dir);
     // Releases rolled back from stay marked bad: never re-deployed or re-judged as a baseline.
     std::vector<state::BadRelease> bad;
     std::string bad_problem; // an unreadable releases.json is said; the run is still shown
@@ -178,21 +264,7 @@ int cmd_status(const Args& args) {
         if (!bad_problem.empty()) {
             o["bad_releases_error"] = bad_problem;
         }
-        boost::json::array dbs;
-        for (const auto& l : leftovers.found) {
-            dbs.push_back({{"name", l.name},
-                           {"kind", l.kind},
-                           {"database", l.database},
-                           {"run_id", l.run_id},
-                           {"stage", l.stage},
-                           {"drop_command", l.drop_command}});
-        }
-        o["leftover_databases"] = std::move(dbs);
-        boost::json::array not_checked;
-        for (const auto& n : leftovers.not_checked) {
-            not_checked.emplace_back(n);
-        }
-        o["leftover_databases_not_checked"] = std::move(not_checked);
+        leftovers_json(leftovers, o);
         boost::json::array awaited;
         for (const auto& g : awaited_gates(view.state, store)) {
             boost::json::array approvers;
@@ -245,16 +317,7 @@ int cmd_status(const Args& args) {
                    b.marked_bad_at + " by run " + b.run_id + ", switched to " + b.switched_to +
                    ")\n";
         }
-        if (!leftovers.found.empty()) {
-            out += "  leftover databases (rollback never drops them):\n";
-            for (const auto& l : leftovers.found) {
-                out += "    " + l.name + ": " + l.describe() + "\n      drop: " + l.drop_command +
-                       "\n";
-            }
-        }
-        for (const auto& n : leftovers.not_checked) {
-            out += "  leftover databases: not checked (" + n + ")\n";
-        }
+        out += leftovers_text(leftovers);
     }
     std::fputs((common.json ? util::mask_secrets(out) : util::terminal_text(out)).c_str(), stdout);
     if (!common.json) {

@@ -11,6 +11,7 @@
 #include "journal/writer.hpp"
 #include "orchestrator/host_survivors.hpp"
 #include "orchestrator/hosts.hpp"
+#include "orchestrator/preflight.hpp"
 #include "orchestrator/survivors.hpp"
 #include "report/console.hpp"
 #include "state/local_store.hpp"
@@ -283,7 +284,7 @@ void print_summary(const orchestrator::RunOutcome& o, const StateDir& sd, bool j
 // Defined with `plan` (cmd_plan.cpp): prints the plan and its preflight, returns its exit code.
 int show_plan(const orchestrator::Plan& plan, const std::filesystem::path& state_dir,
               state::Store& store, const actions::Trigger& trigger, bool json,
-              std::shared_ptr<remote::Connections> connections);
+              std::shared_ptr<remote::Connections> connections, std::vector<std::string>* failures);
 
 int start_run(const playbook::Playbook& pb, const actions::Trigger& trigger,
               const StartOptions& o) {
@@ -302,13 +303,13 @@ int start_run(const playbook::Playbook& pb, const actions::Trigger& trigger,
     auto store_ptr =
         open_store(sd, o.dry_run ? state::SchemaAccess::read : state::SchemaAccess::write);
     state::Store& store = *store_ptr;
-    int plan_rc = show_plan(plan, o.state_dir, store, trigger, o.json, connections);
+    std::vector<std::string> failures;
+    int plan_rc = show_plan(plan, o.state_dir, store, trigger, o.json, connections, &failures);
     if (o.dry_run) {
         return plan_rc;
     }
     if (plan_rc != 0) {
-        throw util::Error("preflight found problems; nothing was run", util::ExitCode::invalid,
-                          "fix them (see the plan above), then run again");
+        throw orchestrator::PreflightFailed(std::move(failures));
     }
     if (!confirm("Run this plan?", o.yes)) {
         std::puts("not confirmed; nothing was run");

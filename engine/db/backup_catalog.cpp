@@ -12,7 +12,9 @@
 
 #include <algorithm>
 #include <boost/json.hpp>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <fcntl.h>
 #include <grp.h>
 #include <pqxx/connection_base>
@@ -108,25 +110,6 @@ bool boolean(const json::object& o, const char* key, const std::string& source) 
         bad_manifest(source, std::string("\"") + key + "\" must be true or false");
     }
     return f.as_bool();
-}
-
-std::string compact_time(util::SystemTime t) {
-    std::string s = util::format_time(t); // 2026-11-26T14:35:00.123Z
-    std::string out;
-    for (char c : s.substr(0, 19)) {
-        if (c != '-' && c != ':') {
-            out += c;
-        }
-    }
-    return out + "Z";
-}
-
-void fsync_file(const fs::path& p) {
-    int fd = ::open(p.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-        ::fsync(fd);
-        ::close(fd);
-    }
 }
 
 } // namespace
@@ -362,6 +345,25 @@ fs::path dump_path(const BackupManifest& m) {
     return m.directory / m.file;
 }
 
+std::string archive_problem(const BackupManifest& m) {
+    const fs::path p = dump_path(m);
+    struct stat st {};
+    if (::stat(p.c_str(), &st) != 0) {
+        const int err = errno;
+        return "backup " + m.id + ": archive " + p.string() +
+               (err == ENOENT ? std::string(" is missing") : ": " + std::string(strerror(err)));
+    }
+    if (!S_ISREG(st.st_mode)) {
+        return "backup " + m.id + ": archive " + p.string() + " is not a regular file";
+    }
+    if (static_cast<std::uint64_t>(st.st_size) != m.size) {
+        return "backup " + m.id + ": archive " + p.string() + " has " + std::to_string(st.st_size) +
+               " bytes, its manifest records " + std::to_string(m.size) +
+               " (cut short or replaced)";
+    }
+    return {};
+}
+
 BackupManifest BackupCatalog::select(const std::string& spec, const std::string& database,
                                      std::vector<std::string>& unreadable,
                                      const fs::path& base) const {
@@ -390,18 +392,38 @@ BackupManifest BackupCatalog::select(const std::string& spec, const std::string&
     const bool last_good = spec == "last_good";
     const std::string release =
         last_good ? std::string() : spec.substr(std::string("before_release:").size());
+    // A backup whose archive is gone (a retention script that prunes *.dump) or is not of the
+    // recorded size cannot be restored: it is passed over like an unreadable manifest, so the
+    // restore, its preflight, a rehearsal and /metrics' last good backup never name it (break-it
+    // 42/04). One stat per candidate; the sha256 is the restore's own check.
+    std::vector<std::string> no_archive;
     for (auto it = mine.rbegin(); it != mine.rend(); ++it) {
-        if (it->verified && (last_good ? it->good : it->release == release)) {
-            return *it;
+        if (!it->verified || !(last_good ? it->good : it->release == release)) {
+            continue;
         }
+        if (std::string why = archive_problem(*it); !why.empty()) {
+            no_archive.push_back(std::move(why));
+            continue;
+        }
+        unreadable.insert(unreadable.end(), no_archive.begin(), no_archive.end());
+        return *it;
     }
     std::string what =
         last_good ? "no good backup" : "no verified backup taken before release " + release;
     size_t verified = static_cast<size_t>(
         std::count_if(mine.begin(), mine.end(), [](const auto& m) { return m.verified; }));
+    std::string archives;
+    if (!no_archive.empty()) {
+        archives = "; passed over for its archive: " + no_archive.front();
+        if (no_archive.size() > 1) {
+            archives += " (and " + std::to_string(no_archive.size() - 1) + " more)";
+        }
+    }
+    const std::string manifests = unreadable_note(unreadable);
+    unreadable.insert(unreadable.end(), no_archive.begin(), no_archive.end());
     throw util::Error(what + " of database " + database + " in catalog " + m_dir.string() + " (" +
                           std::to_string(mine.size()) + " backups, " + std::to_string(verified) +
-                          " verified" + unreadable_note(unreadable) + ")",
+                          " verified" + manifests + archives + ")",
                       util::ExitCode::invalid,
                       last_good
                           ? "take one with 'rollback backup --mark-good', or name a backup: "
@@ -421,170 +443,6 @@ std::string loss_window(const BackupManifest& m, util::SystemTime now) {
         age >= std::chrono::hours(1) ? std::chrono::duration_cast<std::chrono::minutes>(age) : age;
     return util::format_duration(std::chrono::duration_cast<util::Millis>(shown)) +
            " (backup taken " + taken + ")";
-}
-
-// --- taking and verifying ------------------------------------------------------------------------
-
-std::vector<std::string> check_archive(exec::ProcessRunner& runner, const BackupManifest& m,
-                                       TocInfo& toc) {
-    std::vector<std::string> problems;
-    fs::path p = dump_path(m);
-    std::error_code ec;
-    if (!fs::is_regular_file(p, ec)) {
-        problems.push_back("archive " + p.string() + " is missing");
-        return problems;
-    }
-    std::string sha = util::sha256_file(p);
-    if (sha != m.sha256) {
-        problems.push_back("archive " + p.string() + ": sha256 " + sha.substr(0, 12) +
-                           "… differs from the manifest's " + m.sha256.substr(0, 12) +
-                           "… (corrupted or replaced)");
-    }
-    toc = read_toc(runner, p);
-    if (!toc.ok) {
-        problems.push_back("archive " + p.string() + ": " + toc.error);
-    }
-    return problems;
-}
-
-BackupManifest take_backup(exec::ProcessRunner& runner, const BackupCatalog& catalog,
-                           const BackupRequest& req, const ProgressFn& progress) {
-    auto say = [&](const std::string& s) {
-        if (progress) {
-            progress(s);
-        }
-    };
-    catalog.require_exists();
-    auto conn = connect(req.dsn);
-    BackupManifest m;
-    // pg_dump works from the snapshot this transaction exports, so the archive, the row counts and
-    // the checksums all describe the same instant. The transaction must stay open until pg_dump
-    // ends.
-    pqxx::transaction<pqxx::isolation_level::repeatable_read, pqxx::readwrite_policy::read_only> tx(
-        *conn);
-    pqxx::row info = tx.exec1(
-        "SELECT pg_export_snapshot(), current_database(), current_setting('server_version'),"
-        " to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')");
-    std::string snapshot = info[0].c_str();
-    m.database = info[1].c_str();
-    m.server_version = info[2].c_str();
-    auto server_time = util::parse_time(info[3].c_str());
-    if (!server_time) {
-        throw util::Error("the server's clock reads " + std::string(info[3].c_str()) +
-                              ", not a time a backup can carry",
-                          util::ExitCode::run_failed);
-    }
-    m.time = *server_time;
-    m.release = req.release;
-    m.good = req.mark_good;
-    for (const auto& k : req.key_tables) {
-        m.key_tables.push_back(qualify_table(k));
-    }
-    // The database's name as one file name component: "../sales" or "sales/eu" (PostgreSQL
-    // allows any character in a quoted name) never puts a file outside the catalog.
-    const std::string stem = util::file_name_part(m.database);
-    m.id = stem + "-" + compact_time(m.time);
-    for (int n = 2; fs::exists(catalog.dir() / (m.id + ".json")) ||
-                    fs::exists(catalog.dir() / (m.id + ".dump"));
-         ++n) {
-        m.id = stem + "-" + compact_time(m.time) + "-" + std::to_string(n);
-    }
-    m.file = m.id + ".dump";
-    m.directory = catalog.dir();
-    fs::path final_path = catalog.dir() / m.file;
-    fs::path partial = catalog.dir() / (m.file + ".partial");
-
-    // Counted in the exported snapshot, before the dump: a missing key table fails before any file
-    // is written.
-    say("counting rows and checksumming key tables in the backup's snapshot");
-    m.tables = collect_stats(tx, m.key_tables);
-    say("dumping " + m.database + " to " + final_path.string());
-    exec::Command cmd;
-    cmd.argv = {pg_program("pg_dump"), "--format=custom", "--snapshot=" + snapshot,
-                "--file=" + partial.string(), "--dbname=" + req.dsn.conninfo_without_password()};
-    cmd.env = req.dsn.child_env();
-    exec::Outcome o = runner.run(cmd);
-    if (!o.ok()) {
-        std::error_code ec;
-        fs::remove(partial, ec);
-        std::string why = o.ending == exec::Ending::failed_to_start
-                              ? o.error
-                              : std::string(util::trim(o.stderr_tail));
-        throw util::Error(util::mask_secrets("pg_dump of " + m.database + " failed: " + why),
-                          util::ExitCode::run_failed);
-    }
-    tx.commit();
-
-    exec::Command ver;
-    ver.argv = {pg_program("pg_dump"), "--version"};
-    if (exec::Outcome vo = runner.run(ver); vo.ok()) {
-        m.pg_dump_version = std::string(util::trim(vo.stdout_tail));
-    }
-    fsync_file(partial);
-    fs::rename(partial, final_path);
-    util::fsync_directory(catalog.dir());
-    m.size = fs::file_size(final_path);
-    m.sha256 = util::sha256_file(final_path);
-    TocInfo toc = read_toc(runner, final_path);
-    m.toc_entries = toc.entries;
-    m.verified = toc.ok && util::sha256_file(final_path) == m.sha256;
-    if (m.verified) {
-        m.verified_at = util::format_time(std::chrono::system_clock::now());
-    } else {
-        log::warn("backup {}: not verified: {}", m.id, toc.error);
-    }
-    catalog.save(m);
-    return m;
-}
-
-VerifyReport verify_backup(exec::ProcessRunner& runner, const BackupCatalog& catalog,
-                           BackupManifest& m, const std::optional<Dsn>& restore_server,
-                           const ProgressFn& progress) {
-    VerifyReport r;
-    TocInfo toc;
-    r.problems = check_archive(runner, m, toc);
-    if (r.problems.empty()) {
-        r.passed.push_back("sha256 matches the manifest");
-        r.passed.push_back("TOC readable (" + std::to_string(toc.entries) + " items)");
-    }
-    if (r.problems.empty() && restore_server) {
-        std::string scratch = derived_db_name(m.database, "verify",
-                                              compact_time(std::chrono::system_clock::now()) +
-                                                  std::to_string(::getpid()));
-        RestoreRequest rq{*restore_server, scratch, dump_path(m), 2, toc.entries, {}, progress};
-        RestoreResult rr = restore_into_new_database(runner, rq);
-        if (!rr.ok) {
-            r.problems.push_back("restore test: " + rr.error);
-        } else {
-            std::vector<std::string> diffs;
-            try {
-                auto c = connect(restore_server->with_dbname(scratch));
-                pqxx::read_transaction tx(*c);
-                diffs = compare_stats(tx, m.tables);
-            } catch (const std::exception& e) {
-                diffs.push_back("cannot compare the restored database: " + db_error_text(e));
-            }
-            for (const auto& d : diffs) {
-                r.problems.push_back("restore test: " + d);
-            }
-            if (diffs.empty()) {
-                r.passed.push_back("restore test: " + std::to_string(m.tables.size()) +
-                                   " tables restored in " + util::format_duration(rr.restore_time) +
-                                   ", row counts and checksums match");
-            }
-            if (std::string err = drop_database(*restore_server, scratch); !err.empty()) {
-                r.problems.push_back("restore test: " + err);
-            }
-        }
-    }
-    r.ok = r.problems.empty();
-    m.verified = r.ok;
-    m.verified_at = util::format_time(std::chrono::system_clock::now());
-    if (r.ok && restore_server) {
-        m.restore_tested_at = m.verified_at;
-    }
-    catalog.save(m);
-    return r;
 }
 
 } // namespace rollback::db

@@ -65,10 +65,12 @@ class BackupCatalog {
     ///   "before_release:V"   the newest verified backup taken before deploying release V;
     ///   a path               an archive (with <stem>.json beside it) or a manifest, relative to
     ///   `base`.
-    /// The catalog's entries that are no readable manifest are passed over (list()) and named in
-    /// `unreadable`: a restore, its preflight, a rehearsal and /metrics pick the same backup.
-    /// Throws util::Error (exit 2) with a hint when nothing matches ("no good backup ...", with
-    /// the unreadable entries counted and the first named).
+    /// The catalog's entries that are no readable manifest are passed over (list()), and so are
+    /// the backups "last_good" or "before_release:V" would pick whose archive is missing or not
+    /// of the recorded size (archive_problem): each named in `unreadable`, so a restore, its
+    /// preflight, a rehearsal and /metrics pick the same restorable backup. Throws util::Error
+    /// (exit 2) with a hint when nothing matches ("no good backup ...", with the entries passed
+    /// over counted and the first named).
     BackupManifest select(const std::string& spec, const std::string& database,
                           std::vector<std::string>& unreadable,
                           const std::filesystem::path& base = {}) const;
@@ -82,6 +84,11 @@ std::string unreadable_hint(const std::filesystem::path& catalog);
 
 /// The archive of a manifest.
 std::filesystem::path dump_path(const BackupManifest& m);
+
+/// "" when `m`'s archive is a regular file of the size its manifest records (one stat); else
+/// why it cannot be restored: "backup ID: archive FILE is missing", "... has N bytes, its
+/// manifest records M (cut short or replaced)". Such a backup is never chosen (select).
+std::string archive_problem(const BackupManifest& m);
 
 /// Loss window text for `m` at `now`: "2h13m (backup taken 2026-11-26T12:22Z)".
 std::string loss_window(const BackupManifest& m, util::SystemTime now);

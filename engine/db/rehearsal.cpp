@@ -2,6 +2,8 @@
 #include "db/rehearsal.hpp"
 
 #include "db/backup_catalog.hpp"
+#include "db/restore_state.hpp"
+#include "db/scratch_record.hpp"
 #include "db/tables.hpp"
 #include "util/files.hpp"
 #include "util/json_text.hpp"
@@ -69,25 +71,82 @@ json::object to_json(const Rehearsal& r) {
     return o;
 }
 
+namespace {
+
+/// "interrupted by SIGTERM" when an interrupt came (a person's Ctrl-C, `systemctl stop`).
+std::string interrupted() {
+    const int sig = exec::interrupt_requested();
+    return sig == 0 ? std::string() : "interrupted by " + exec::interrupt_name(sig);
+}
+
+/// The scratch database's record goes once the database is gone or was never created; while it
+/// may remain, the record stays (the next rehearsal drops it, `status` and `plan` name it) and
+/// the rehearsal's problems say how to drop it.
+void settle(ScratchClaim& claim, bool created, const Dsn& dsn, Rehearsal& r) {
+    if (created) {
+        bool exists = true;
+        try {
+            auto c = connect(maintenance_dsn(dsn).with_default("connect_timeout", "5"));
+            pqxx::read_transaction tx(*c);
+            exists = database_exists(tx, claim.record().name);
+        } catch (const std::exception&) {
+            // Not known: kept recorded.
+        }
+        if (exists) {
+            r.scratch_left = true;
+            r.problems.push_back("scratch database " + claim.record().name +
+                                 " was not dropped (a copy of the backup: drop it with: " +
+                                 claim.record().drop_command() +
+                                 "; the next rehearsal drops it too)");
+            return;
+        }
+    }
+    claim.release();
+}
+
+} // namespace
+
 Rehearsal rehearse_restore(exec::ProcessRunner& runner, const RestoreSpec& prm,
-                           const std::string& step_id, const fs::path& base,
-                           const std::string& dsn_override, const ProgressFn& progress) {
+                           const RehearsalSetup& setup) {
     auto say = [&](const std::string& s) {
-        if (progress) {
-            progress(util::mask_secrets(s));
+        if (setup.progress) {
+            setup.progress(util::mask_secrets(s));
         }
     };
+    const std::string& step_id = setup.step_id;
     Rehearsal r;
     r.step_id = step_id;
     auto now = std::chrono::system_clock::now();
     r.time = util::format_time(now);
     auto t_all = SteadyClock::now();
+    std::optional<ScratchClaim> claim;
+    std::optional<Dsn> server;
+    bool created = false;
     try {
-        Dsn dsn = Dsn::parse(dsn_override.empty() ? prm.dsn : dsn_override);
+        Dsn dsn = Dsn::parse(setup.dsn_override.empty() ? prm.dsn : setup.dsn_override);
+        server = dsn;
         r.database = dsn.dbname();
+        // What interrupted rehearsals of this state directory left of this database on this
+        // server (kill -9, a reboot): dropped first — their records say they are theirs.
+        for (const auto& line : drop_stale_scratch(setup.state_dir, dsn)) {
+            say(step_id + ": " + line);
+        }
+        // Others of the name but of no record here (another state directory's, or left before
+        // rehearsals recorded them): named with the command, never dropped.
+        try {
+            for (const auto& l :
+                 find_leftover_databases(dsn, "", scratch_in_use(setup.state_dir))) {
+                if (l.kind == "rehearsal") {
+                    say(step_id + ": leftover " + l.name + ": " + l.describe() +
+                        "; not recorded here, so not dropped: drop it with: " + l.drop_command);
+                }
+            }
+        } catch (const std::exception&) {
+            // The server's problem is the restore's to say.
+        }
         BackupCatalog catalog(prm.catalog);
         std::vector<std::string> unreadable;
-        BackupManifest m = catalog.select(prm.backup, r.database, unreadable, base);
+        BackupManifest m = catalog.select(prm.backup, r.database, unreadable, setup.base);
         r.backup = m.id;
         for (const auto& why : unreadable) {
             say(step_id + ": backup catalog entry passed over: " + why);
@@ -99,6 +158,9 @@ Rehearsal rehearse_restore(exec::ProcessRunner& runner, const RestoreSpec& prm,
         auto problems = check_archive(runner, m, toc);
         r.check_s = seconds_since(t0);
         r.toc_entries = toc.entries;
+        if (std::string why = interrupted(); !why.empty()) {
+            problems = {why};
+        }
         if (!problems.empty()) {
             r.problems = problems;
             r.total_s = seconds_since(t_all);
@@ -107,40 +169,52 @@ Rehearsal rehearse_restore(exec::ProcessRunner& runner, const RestoreSpec& prm,
         r.scratch = derived_db_name(r.database, "rehearse",
                                     util::format_time(now).substr(0, 19) + "_" +
                                         std::to_string(::getpid()));
+        char host[256] = {};
+        ::gethostname(host, sizeof host - 1);
+        claim.emplace(ScratchClaim::claim(
+            setup.state_dir, ScratchRecord{r.scratch, r.database, scratch_server(dsn), step_id,
+                                           setup.playbook, r.time, ::getpid(), host}));
         say(step_id + ": restoring into scratch database " + r.scratch);
         auto t1 = SteadyClock::now();
-        RestoreRequest rq{dsn, r.scratch, dump_path(m), prm.jobs, toc.entries, {}, progress};
-        RestoreResult rr = restore_into_new_database(runner, rq);
+        RestoreRequest rq{dsn, r.scratch, dump_path(m), prm.jobs, toc.entries, {}, setup.progress};
+        RestoreResult rr = restore_into_new_database(runner, rq); // ends pg_restore on interrupt
+        created = rr.created;
         r.restore_s = seconds_since(t1);
         if (!rr.ok) {
             r.problems.push_back(rr.error);
-            r.total_s = seconds_since(t_all);
-            return r;
-        }
-        auto t2 = SteadyClock::now();
-        try {
-            auto c = connect(dsn.with_dbname(r.scratch));
-            pqxx::read_transaction tx(*c);
-            for (auto& d : compare_stats(tx, m.tables)) {
-                r.problems.push_back(std::move(d));
+        } else if (std::string why = interrupted(); !why.empty()) {
+            r.problems.push_back(why + ": not verified");
+        } else {
+            auto t2 = SteadyClock::now();
+            try {
+                auto c = connect(dsn.with_dbname(r.scratch));
+                pqxx::read_transaction tx(*c);
+                for (auto& d : compare_stats(tx, m.tables)) {
+                    r.problems.push_back(std::move(d));
+                }
+                for (auto& f : run_asserts(tx, prm.asserts)) {
+                    r.problems.push_back(std::move(f));
+                }
+                tx.commit();
+            } catch (const std::exception& e) {
+                r.problems.push_back("verification: " + db_error_text(e));
             }
-            for (auto& f : run_asserts(tx, prm.asserts)) {
-                r.problems.push_back(std::move(f));
+            r.verify_s = seconds_since(t2);
+        }
+        if (rr.ok) {
+            auto t3 = SteadyClock::now();
+            if (std::string err = drop_database(dsn, r.scratch); !err.empty()) {
+                r.problems.push_back(err);
             }
-            tx.commit();
-        } catch (const std::exception& e) {
-            r.problems.push_back("verification: " + db_error_text(e));
+            r.drop_s = seconds_since(t3);
         }
-        r.verify_s = seconds_since(t2);
-        auto t3 = SteadyClock::now();
-        if (std::string err = drop_database(dsn, r.scratch); !err.empty()) {
-            r.problems.push_back(err);
-        }
-        r.drop_s = seconds_since(t3);
     } catch (const util::Error& e) {
         r.problems.push_back(util::mask_secrets(e.what()));
     } catch (const std::exception& e) {
         r.problems.push_back(db_error_text(e));
+    }
+    if (claim) {
+        settle(*claim, created, *server, r);
     }
     r.ok = r.problems.empty();
     r.total_s = seconds_since(t_all);
@@ -159,20 +233,19 @@ fs::path save_rehearsal(const fs::path& state_dir, const Rehearsal& r) {
     return file;
 }
 
-std::optional<Rehearsal> last_rehearsal(const fs::path& state_dir, const std::string& step_id) {
-    std::error_code ec;
-    fs::path dir = state_dir / "rehearsals";
-    if (!fs::is_directory(dir, ec)) {
-        return std::nullopt;
-    }
+std::optional<Rehearsal> last_rehearsal(const fs::path& state_dir, const std::string& step_id,
+                                        std::vector<std::string>* skipped) {
+    // Only an ETA depends on these records: one that cannot be read is passed over and named,
+    // never a reason for a restore or its preflight to fail (break-it 42/01).
+    std::vector<std::string> unreadable;
     std::optional<Rehearsal> best;
-    for (const auto& e : fs::directory_iterator(dir, ec)) {
-        if (e.path().extension() != ".json") {
-            continue;
-        }
+    for (const auto& f :
+         util::read_directory_files(state_dir / "rehearsals", ".json", unreadable)) {
         boost::system::error_code jec;
-        json::value v = json::parse(util::read_file(e.path()), jec);
+        json::value v = json::parse(f.text, jec);
         if (jec || !v.is_object()) {
+            unreadable.push_back("rehearsal record " + f.path.string() + ": " +
+                                 (jec ? "invalid JSON: " + jec.message() : "not a JSON object"));
             continue;
         }
         const auto& o = v.as_object();
@@ -197,7 +270,17 @@ std::optional<Rehearsal> last_rehearsal(const fs::path& state_dir, const std::st
             best = std::move(r);
         }
     }
+    if (skipped != nullptr) {
+        skipped->insert(skipped->end(), unreadable.begin(), unreadable.end());
+    }
     return best;
+}
+
+std::string rehearsal_record_hint(const fs::path& state_dir) {
+    return "it only gives the restore's ETA, and blocks nothing: move it out of " +
+           (state_dir / "rehearsals").string() +
+           ", or give it to the user rollback runs as ('rollback rehearse' renames its records "
+           "into place: they are never half-written)";
 }
 
 } // namespace rollback::db

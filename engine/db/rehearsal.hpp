@@ -23,6 +23,9 @@ struct Rehearsal {
     std::string backup;   ///< manifest id
     std::string database; ///< the production database name
     std::string scratch;  ///< the scratch database (dropped)
+    /// The scratch database may remain (its drop failed, or could not be confirmed): still
+    /// recorded, the command that drops it in `problems`. Not serialized.
+    bool scratch_left = false;
     bool ok = false;
     std::vector<std::string> problems;
     int toc_entries = 0;
@@ -43,12 +46,24 @@ struct Rehearsal {
     std::vector<std::string> only;
 };
 
-/// Rehearses the restore `spec` asks for, as step `step_id`; a relative backup path is relative to
-/// `base`. `dsn_override` replaces the spec's dsn (rehearse against a staging server). Never throws
-/// for the rehearsal's own failures: they are in `problems`.
+/// What a rehearsal needs beside the restore's specification.
+struct RehearsalSetup {
+    std::string step_id;
+    std::filesystem::path base;      ///< a relative backup path is relative to this
+    std::string dsn_override;        ///< replaces the spec's dsn (a staging server)
+    std::filesystem::path state_dir; ///< where the scratch database is recorded before it exists
+    std::string playbook;            ///< absolute, named in that record
+    ProgressFn progress;
+};
+
+/// Rehearses the restore `spec` asks for, as step `setup.step_id`. First drops what interrupted
+/// rehearsals of the state directory left of this database on this server (drop_stale_scratch);
+/// records the scratch database (ScratchClaim) before creating it, and removes the record once
+/// it is dropped. An interrupt (exec::install_interrupt_handlers) ends pg_restore's group, skips
+/// verification and drops the scratch database: the rehearsal fails "interrupted by SIG...".
+/// Never throws for the rehearsal's own failures: they are in `problems`.
 Rehearsal rehearse_restore(exec::ProcessRunner& runner, const RestoreSpec& spec,
-                           const std::string& step_id, const std::filesystem::path& base,
-                           const std::string& dsn_override, const ProgressFn& progress);
+                           const RehearsalSetup& setup);
 
 /// The recorded form: {format, step, time, backup, database, scratch, ok, problems[],
 /// toc_entries, check_s, restore_s, verify_s, drop_s, total_s} (seconds as numbers), and
@@ -59,8 +74,14 @@ boost::json::object to_json(const Rehearsal& r);
 std::filesystem::path save_rehearsal(const std::filesystem::path& state_dir, const Rehearsal& r);
 
 /// The newest successful rehearsal of `step_id` recorded in `state_dir`, or nullopt. Its
-/// `restore_s` is the measured restore time the plan shows as the step's ETA.
+/// `restore_s` is the measured restore time the plan shows as the step's ETA. A record that
+/// cannot be read or parsed (a dangling link, a FIFO, another user's file, garbage) is passed
+/// over and its reason appended to `skipped` when given. Never throws for a record.
 std::optional<Rehearsal> last_rehearsal(const std::filesystem::path& state_dir,
-                                        const std::string& step_id);
+                                        const std::string& step_id,
+                                        std::vector<std::string>* skipped = nullptr);
+
+/// What to do about a rehearsal record that cannot be read (last_rehearsal's `skipped`).
+std::string rehearsal_record_hint(const std::filesystem::path& state_dir);
 
 } // namespace rollback::db

@@ -7,6 +7,7 @@
 #include "db/backup_catalog.hpp"
 #include "db/reconcile.hpp"
 #include "db/restore_state.hpp"
+#include "db/scratch_record.hpp"
 #include "util/duration.hpp"
 #include "util/secrets.hpp"
 #include "util/strings.hpp"
@@ -39,6 +40,25 @@ std::vector<PreflightLine> preflight_side_swap(exec::ProcessRunner& runner, cons
 
     Dsn dsn = Dsn::parse(prm.dsn);
     const std::string db = dsn.dbname();
+    // The ETA is advice: a rehearsal record that cannot be read is a note, never a failure of
+    // the restore's checks (break-it 42/01: one dangling link there kept every rollback from
+    // starting, blamed on the backup).
+    auto check_eta = [&] {
+        std::vector<std::string> skipped;
+        if (auto r = last_rehearsal(ctx.state_dir, ctx.step_id, &skipped)) {
+            ok("ETA: restore took " +
+               util::format_duration(util::Millis(static_cast<long long>(r->restore_s * 1000))) +
+               " in the last rehearsal (" + r->time + ", backup " + r->backup +
+               (r->ok ? "" : ", FAILED") + ")");
+        } else {
+            ok("ETA: unknown — no rehearsal yet (rollback rehearse -p " +
+               ctx.playbook_file.string() + ")");
+        }
+        for (const auto& why : skipped) {
+            checks.push_back({true, "rehearsal record passed over (no ETA from it): " + why, "",
+                              rehearsal_record_hint(ctx.state_dir), true});
+        }
+    };
     // The backup needs no connection: checked also when the server is unreachable, so one
     // preflight names every problem (an unreadable catalog and a server down, say).
     auto check_backup = [&] {
@@ -62,19 +82,10 @@ std::vector<PreflightLine> preflight_side_swap(exec::ProcessRunner& runner, cons
                 fail("backup " + m.id + " intact", util::join(problems, "; "));
             }
             ok("loss window: " + loss_window(m, std::chrono::system_clock::now()));
-            if (auto r = last_rehearsal(ctx.state_dir, ctx.step_id)) {
-                ok("ETA: restore took " +
-                   util::format_duration(
-                       util::Millis(static_cast<long long>(r->restore_s * 1000))) +
-                   " in the last rehearsal (" + r->time + ", backup " + r->backup +
-                   (r->ok ? "" : ", FAILED") + ")");
-            } else {
-                ok("ETA: unknown — no rehearsal yet (rollback rehearse -p " +
-                   ctx.playbook_file.string() + ")");
-            }
         } catch (const util::Error& e) {
             fail("backup " + prm.backup + " available", e.what(), e.hint());
         }
+        check_eta();
     };
     Connection conn;
     try {
@@ -189,9 +200,10 @@ std::vector<PreflightLine> preflight_side_swap(exec::ProcessRunner& runner, cons
     } catch (const std::exception& e) {
         fail("privileges and names", db_error_text(e));
     }
-    // What earlier runs left: never dropped by the engine, so shown with the command that does.
+    // What earlier runs left (never dropped by the engine) and what interrupted rehearsals left
+    // (the next rehearsal drops those it recorded): shown with the command that drops each.
     try {
-        for (const auto& l : find_leftover_databases(dsn, "")) {
+        for (const auto& l : find_leftover_databases(dsn, "", scratch_in_use(ctx.state_dir))) {
             checks.push_back({true, "database " + l.name + ": " + l.describe(), "",
                               "drop it with: " + l.drop_command, true});
         }

@@ -57,13 +57,13 @@ std::string shell_word(std::string_view s) {
 
 // A shell line that drops `name` on the server of `dsn` (the password is not in it: psql asks,
 // or takes PGPASSWORD / ~/.pgpass).
+} // namespace
+
 std::string drop_command(const Dsn& dsn, const std::string& name) {
     std::string conninfo = maintenance_dsn(dsn).conninfo_without_password();
     return "psql " + shell_word(conninfo) + " -c " +
            shell_word("DROP DATABASE " + quote_ident(name));
 }
-
-} // namespace
 
 std::string_view to_string(RestoreStage s) {
     for (const auto& [stage, name] : k_stages) {
@@ -233,6 +233,13 @@ RestoreProbe probe_restore(const Dsn& dsn, const std::string& run_id) {
 }
 
 std::string LeftoverDatabase::describe() const {
+    if (kind == "rehearsal") {
+        return "scratch database of a rollback rehearse that did not finish (a copy of a backup "
+               "of " +
+               database +
+               ", customer data included; no rehearsal of this state directory uses it): the "
+               "next rehearse drops it when this state directory recorded it";
+    }
     std::string run = run_id.empty() ? std::string("an unknown run") : "run " + run_id;
     if (kind == "rolled_back") {
         return "the previous " + database + ", kept by " + run + " when it restored " + database +
@@ -242,8 +249,9 @@ std::string LeftoverDatabase::describe() const {
            ", never swapped in: " + database + " was not restored from it";
 }
 
-std::vector<LeftoverDatabase> find_leftover_databases(const Dsn& dsn,
-                                                      const std::string& live_run_id) {
+std::vector<LeftoverDatabase>
+find_leftover_databases(const Dsn& dsn, const std::string& live_run_id,
+                        const std::vector<std::string>& scratch_in_use) {
     const std::string db = dsn.dbname();
     auto conn = connect(maintenance_dsn(dsn).with_default("connect_timeout", "5"));
     pqxx::read_transaction tx(*conn);
@@ -260,7 +268,7 @@ std::vector<LeftoverDatabase> find_leftover_databases(const Dsn& dsn,
         if (!r[1].is_null()) {
             mark = parse_mark(r[1].c_str());
         }
-        for (std::string kind : {"restore", "rolledback"}) {
+        for (std::string kind : {"restore", "rolledback", "rehearse"}) {
             // derived_db_name keeps the whole name, or its first 31 bytes when the result would
             // pass PostgreSQL's 63-byte limit.
             std::string prefix = db + "_" + kind + "_";
@@ -273,8 +281,20 @@ std::vector<LeftoverDatabase> find_leftover_databases(const Dsn& dsn,
             std::string reduced = name.substr(prefix.size());
             LeftoverDatabase l;
             l.name = name;
-            l.kind = kind == "restore" ? "side" : "rolled_back";
+            l.kind = kind == "restore"      ? "side"
+                     : kind == "rolledback" ? "rolled_back"
+                                            : "rehearsal";
             l.database = db;
+            if (kind == "rehearse") {
+                // A running rehearsal's (its record held): in use, not left over.
+                if (std::find(scratch_in_use.begin(), scratch_in_use.end(), name) !=
+                    scratch_in_use.end()) {
+                    break;
+                }
+                l.drop_command = drop_command(dsn, name);
+                out.push_back(std::move(l));
+                break;
+            }
             l.run_id = run_id_from_reduced(reduced);
             if (kind == "restore" && mark) {
                 l.run_id = mark->run_id;

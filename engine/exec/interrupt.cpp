@@ -75,6 +75,19 @@ int interrupt_requested() {
     return g_signal.load(std::memory_order_relaxed);
 }
 
+std::string interrupt_name(int sig) {
+    switch (sig) {
+    case SIGINT:
+        return "SIGINT";
+    case SIGTERM:
+        return "SIGTERM";
+    case SIGHUP:
+        return "SIGHUP";
+    default:
+        return "signal " + std::to_string(sig);
+    }
+}
+
 unsigned interrupts_received() {
     return g_received.load(std::memory_order_relaxed);
 }

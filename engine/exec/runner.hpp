@@ -119,6 +119,9 @@ void install_interrupt_handlers();
 /// The first interrupting signal received (SIGINT, SIGTERM, SIGHUP), or 0.
 int interrupt_requested();
 
+/// "SIGINT", "SIGTERM", "SIGHUP"; "signal N" for another.
+std::string interrupt_name(int sig);
+
 /// How many interrupting signals arrived since the start; clear_interrupt does not reset it, so
 /// a caller (the monitor) learns that a run it started was interrupted, whose `finally` steps
 /// cleared the interrupt.

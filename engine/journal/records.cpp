@@ -330,7 +330,11 @@ struct ToJson {
                 {"reason", r.reason}, {"output_tail", r.output_tail}};
     }
     json::object operator()(const RunInterrupted& r) const {
-        return {{"type", "run_interrupted"}, {"signal", r.signal}};
+        json::object o{{"type", "run_interrupted"}, {"signal", r.signal}};
+        if (!r.during.empty()) {
+            o["during"] = r.during;
+        }
+        return o;
     }
     json::object operator()(const RunStopped& r) const {
         return {{"type", "run_stopped"}, {"why", r.why}};

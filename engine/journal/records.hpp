@@ -223,6 +223,10 @@ struct Hook {
 };
 struct RunInterrupted {
     std::string signal;
+    /// "" (the steps: the finally steps run now) or "survivors": the signal came while a resume
+    /// (or `run --abandon-stale`) waited for what an interrupted attempt left running — nothing
+    /// else is done, no finally step runs (they run when the run is resumed).
+    std::string during = {};
 };
 struct RunStopped {
     std::string why;

@@ -355,7 +355,7 @@ Record read_record(RecordType type, const O& o) {
         return Hook{str(o, "event"),   str(o, "hook"),   str(o, "step"),       str(o, "status"),
                     str(o, "summary"), str(o, "reason"), str(o, "output_tail")};
     case RecordType::run_interrupted:
-        return RunInterrupted{str(o, "signal")};
+        return RunInterrupted{str(o, "signal"), str(o, "during")};
     case RecordType::run_stopped:
         return RunStopped{str(o, "why")};
     case RecordType::run_finished:

@@ -172,7 +172,8 @@ Endpoint::Endpoint(const config::ServerConfig& sc, fs::path state_dir,
               "Rollback runs started or noticed by this monitor, by the state they ended in.");
     m.declare("rollback_runs_not_started_total", MetricType::counter,
               "Triggers whose run did not start (retried while the condition fires), by why: "
-              "store (the state store failed), playbook (the playbook did not load).");
+              "store (the state store failed), playbook (the playbook did not load), preflight "
+              "(its preflight found problems).");
     m.declare("rollback_runs_not_resumed_total", MetricType::counter,
               "Resumes of a run a monitor left unfinished that failed (tried again after a "
               "growing delay; paged at the first).");
@@ -209,7 +210,7 @@ Endpoint::Endpoint(const config::ServerConfig& sc, fs::path state_dir,
                     journal::RunStatus::needs_attention}) {
         m.add("rollback_runs_total", {{"state", std::string(journal::to_string(st))}}, 0);
     }
-    for (const char* reason : {"store", "playbook"}) {
+    for (const char* reason : {"store", "playbook", "preflight"}) {
         m.add("rollback_runs_not_started_total", {{"reason", reason}}, 0);
     }
     m.add("rollback_runs_not_resumed_total", {}, 0);

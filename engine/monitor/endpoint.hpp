@@ -117,12 +117,25 @@ class Endpoint {
     std::optional<util::SystemTime> m_last_tick;
     std::optional<std::filesystem::file_time_type> m_rehearsals_mtime;
     std::optional<util::SystemTime> m_rehearsal_cache;
+    /// A good backup's archive and the size its manifest records; `usable`: it was there with
+    /// that size when last looked at.
+    struct Archive {
+        std::filesystem::path file;
+        std::uintmax_t size = 0;
+        bool usable = false;
+    };
+    /// The archive is there with its recorded size now (db::archive_problem's rule, one stat).
+    static bool usable(const Archive& a);
     struct Catalog {
         std::filesystem::path dir;
         std::string database; ///< the manifests of this database only
         std::optional<std::filesystem::file_time_type> mtime;
         std::optional<util::SystemTime> newest_good; ///< as of `mtime`
         std::optional<std::size_t> unreadable;       ///< entries no manifest, as of `mtime`
+        /// The archives of the good backups the choice looked at, as of `mtime`: looked at
+        /// again at every scrape (a stat each), since one cut short or put back in place changes
+        /// no directory.
+        std::vector<Archive> archives = {};
     };
     /// The [decision] playbook's pg_restore targets, again when `m_playbook` or its file changed.
     void refresh_backup_targets();

@@ -7,12 +7,12 @@
 #include "db/backup_catalog.hpp"
 #include "db/connection.hpp"
 #include "util/error.hpp"
+#include "util/files.hpp"
 #include "util/log.hpp"
 #include "util/time.hpp"
 
 #include <algorithm>
 #include <boost/json.hpp>
-#include <fstream>
 #include <map>
 
 namespace rollback::monitor {
@@ -26,6 +26,12 @@ double epoch_seconds(util::SystemTime t) {
 }
 
 } // namespace
+
+bool Endpoint::usable(const Archive& a) {
+    std::error_code ec;
+    const auto size = fs::file_size(a.file, ec);
+    return !ec && size == a.size;
+}
 
 void Endpoint::refresh_backup_targets() {
     fs::path playbook;
@@ -88,6 +94,12 @@ void Endpoint::refresh_backup_times() {
     // mtime says when to read the catalog again.
     for (auto& c : m_catalogs) {
         std::error_code ec;
+        // The archives the choice depends on, looked at at every scrape (break-it 42/04): one
+        // cut short or put back in place changes no directory's mtime.
+        if (std::any_of(c.archives.begin(), c.archives.end(),
+                        [](const Archive& a) { return usable(a) != a.usable; })) {
+            c.mtime.reset();
+        }
         const auto mtime = fs::last_write_time(c.dir, ec);
         if (ec) {
             c.mtime.reset();
@@ -97,20 +109,41 @@ void Endpoint::refresh_backup_times() {
             c.mtime = mtime;
             c.newest_good.reset();
             c.unreadable.reset();
+            c.archives.clear();
             // The backup a restore's "last_good" picks, chosen by the restore's own code: the
             // series never says "fresh" while a restore would take another backup or none. An
             // entry that is no readable manifest is passed over by both, and counted.
             try {
                 const db::BackupCatalog catalog(c.dir);
                 std::vector<std::string> unreadable;
-                catalog.list(unreadable); // throws when the catalog itself cannot be read
+                const auto all = catalog.list(unreadable); // throws when it cannot be read
                 c.unreadable = unreadable.size();
+                // The good backups "last_good" looks at, newest first, down to the first whose
+                // archive is usable: the chosen one, and those passed over for their archive.
+                for (auto it = all.rbegin(); it != all.rend(); ++it) {
+                    if (it->database == c.database && it->verified && it->good) {
+                        Archive a{db::dump_path(*it), it->size, false};
+                        a.usable = usable(a);
+                        c.archives.push_back(a);
+                        if (a.usable) {
+                            break;
+                        }
+                    }
+                }
                 for (const auto& why : unreadable) {
                     log::warn("metrics: backup catalog entry passed over: {}", why);
                 }
                 try {
+                    // select() passes over a backup whose archive is missing or not of its
+                    // recorded size: the series is never "fresh" for a backup no restore can
+                    // use. Logged, as the unreadable manifests are (those are counted above).
                     unreadable.clear();
                     c.newest_good = catalog.select("last_good", c.database, unreadable).time;
+                    for (const auto& why : unreadable) {
+                        if (why.rfind("backup manifest ", 0) != 0) {
+                            log::warn("metrics: last good backup: passed over: {}", why);
+                        }
+                    }
                 } catch (const util::Error& e) {
                     log::warn("metrics: {}", e.what()); // "no good backup of database ..."
                 }
@@ -181,15 +214,13 @@ std::optional<util::SystemTime> Endpoint::last_rehearsal() {
         std::int64_t of = 1; // a record of an older version: its own invocation
     };
     std::map<std::string, Group> groups;
-    for (const auto& entry : fs::directory_iterator(dir, ec)) {
-        if (entry.path().extension() != ".json" || !entry.is_regular_file(ec)) {
-            continue;
-        }
+    // The restore's own reading (util::read_directory_files): a record that cannot be read is
+    // logged with its reason ("Permission denied", not a parser's "incomplete JSON") and passed
+    // over, as the restore's ETA passes over it.
+    std::vector<std::string> skipped;
+    for (const auto& f : util::read_directory_files(dir, ".json", skipped)) {
         try {
-            std::ifstream in(entry.path());
-            std::string text((std::istreambuf_iterator<char>(in)),
-                             std::istreambuf_iterator<char>());
-            auto doc = boost::json::parse(text);
+            auto doc = boost::json::parse(f.text);
             const auto& o = doc.as_object();
             const auto* pb = o.if_contains("playbook");
             if (pb != nullptr && pb->is_string() && !playbook.empty() &&
@@ -199,7 +230,7 @@ std::optional<util::SystemTime> Endpoint::last_rehearsal() {
             const auto* id = o.if_contains("rehearse_id");
             const std::string key = id != nullptr && id->is_string()
                                         ? "id:" + std::string(id->as_string())
-                                        : "file:" + entry.path().filename().string();
+                                        : "file:" + f.path.filename().string();
             Group& g = groups[key];
             if (const auto* of = o.if_contains("of"); of != nullptr && of->is_int64()) {
                 g.of = of->as_int64();
@@ -219,8 +250,11 @@ std::optional<util::SystemTime> Endpoint::last_rehearsal() {
                 g.started = *t;
             }
         } catch (const std::exception& e) {
-            log::warn("metrics: skipping {}: {}", entry.path().string(), e.what());
+            log::warn("metrics: skipping {}: {}", f.path.string(), e.what());
         }
+    }
+    for (const auto& why : skipped) {
+        log::warn("metrics: skipping a rehearsal record: {}", why);
     }
     std::optional<util::SystemTime> newest;
     for (const auto& [key, g] : groups) {

@@ -5,6 +5,7 @@
 #include "journal/state.hpp"
 #include "monitor/decision_actions.hpp"
 #include "monitor/rollbacks.hpp"
+#include "orchestrator/preflight.hpp"
 #include "state/policy_memory.hpp"
 #include "util/canonical_path.hpp"
 #include "util/error.hpp"
@@ -291,13 +292,14 @@ void Loop::act_on_trigger(const decision::DecisionRecord& record, const std::str
     int rc = 0;
     std::string error;
     bool store_failed = false;
+    bool preflight_failed = false;
     std::optional<playbook::Playbook> loaded;
     try {
         loaded.emplace(actions::load_playbook(cfg.playbook));
     } catch (const util::Error& e) {
         // Moved, broken or unreadable since the start: not acted on, retried, the hooks told.
         m_once_rc = util::to_int(e.code());
-        run_not_started_by_store(record, decision_id, e.what(), true);
+        run_not_started(record, decision_id, e.what(), NotStarted::playbook);
         return;
     }
     try {
@@ -306,6 +308,12 @@ void Loop::act_on_trigger(const decision::DecisionRecord& record, const std::str
         const state::RunFence f = fence(m_decided ? m_decided->run_id : std::string());
         rc = while_running("running the playbook of decision " + decision_id,
                            [&] { return m_env.starter.start(pb, t, f); });
+    } catch (const orchestrator::PreflightFailed& e) {
+        // A rollback that cannot start pages: a backup gone, a server down, a bad file — none is
+        // the intended exclusion of another run (break-it 42/01: one stderr line, no page).
+        rc = util::to_int(e.code());
+        error = e.what();
+        preflight_failed = true;
     } catch (const util::Error& e) {
         rc = util::to_int(e.code());
         error = e.what();
@@ -323,8 +331,12 @@ void Loop::act_on_trigger(const decision::DecisionRecord& record, const std::str
     m_once_rc = rc;
     if (store_failed) {
         if (!left_unfinished(decision_id, error)) {
-            run_not_started_by_store(record, decision_id, error);
+            run_not_started(record, decision_id, error, NotStarted::store);
         }
+        return;
+    }
+    if (preflight_failed) {
+        run_not_started(record, decision_id, error, NotStarted::preflight);
         return;
     }
     if (rc == util::to_int(util::ExitCode::locked)) {

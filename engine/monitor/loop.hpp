@@ -236,13 +236,15 @@ class Loop {
     /// The decided run met another run's lock (exit 4): that run is its exclusion, kept in the
     /// policy memory (`blocked_by`), so no leader starts the decided run afterwards.
     void excluded_by_lock();
-    /// A trigger's run did not start because the state store failed, or the playbook did not
-    /// load (`playbook`; not the lock held): the hooks are told once (an `escalate` event naming
-    /// the decision and the error), /metrics counts it (rollback_runs_not_started_total) and
-    /// the trigger is kept for a retry (loop_retry.cpp): the incident is not acted on.
-    void run_not_started_by_store(const decision::DecisionRecord& record,
-                                  const std::string& decision_id, const std::string& error,
-                                  bool playbook = false);
+    /// Why a trigger's run did not start, when that is not the intended exclusion (the lock
+    /// held by another run); the label of rollback_runs_not_started_total.
+    enum class NotStarted { store, playbook, preflight };
+    /// A trigger's run did not start because the state store failed, the playbook did not
+    /// load, or its preflight found problems: the hooks are told once (an `escalate` event
+    /// naming the decision and the error), /metrics counts it (rollback_runs_not_started_total)
+    /// and the trigger is kept for a retry (loop_retry.cpp): the incident is not acted on.
+    void run_not_started(const decision::DecisionRecord& record, const std::string& decision_id,
+                         const std::string& error, NotStarted reason);
     /// `e` as the loop acts on it: with a trigger kept for a retry whose condition fires again
     /// in `e`, a trigger of `e`'s own evidence retrying it; the kept trigger is dropped when the
     /// condition resolves or triggers by itself.
@@ -313,13 +315,14 @@ class Loop {
     /// resumed by resume_left_run once the run lock is free, even when no holder is recorded.
     std::optional<std::string> m_left_run;
     bool m_state_failing = false; ///< the state did not answer (or could not be written) last time
-    /// A trigger whose run did not start because the state store failed, retried at every tick
-    /// while its condition fires (docs/decision.md "trigger and monitor").
+    /// A trigger whose run did not start (the state store failed, the playbook did not load,
+    /// its preflight found problems), retried at every tick while its condition fires
+    /// (docs/decision.md "trigger and monitor").
     struct PendingTrigger {
         std::string decision_id; ///< the decision whose run did not start first
         std::string condition;   ///< its cause
-        std::string error;       ///< the store's (or the playbook's) error, as last seen
-        std::string what;        ///< "the state store failed" | "the playbook did not load"
+        std::string error;       ///< the store's (the playbook's, the preflight's) error
+        std::string what;        ///< "the state store failed", "the playbook did not load", ...
         int attempts = 1;        ///< starts that failed
     };
     std::optional<PendingTrigger> m_pending;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
-// A trigger whose run did not start because the state store failed or the [decision] playbook
-// did not load (moved or broken after the start; docs/decision.md "trigger and monitor"): its
+// A trigger whose run did not start because the state store failed, the [decision] playbook
+// did not load (moved or broken after the start) or its preflight found problems (a backup
+// missing, a server down; docs/decision.md "trigger and monitor"): its
 // cooldown was kept before the start, so without a retry the incident would count as acted on and
 // no rollback would ever run. The hooks are told, and the trigger is tried again at every tick
 // whose own evaluation finds its condition firing — the run lock still decides whether a run
@@ -19,10 +20,14 @@ namespace rollback::monitor {
 using decision::Action;
 using decision::Verdict;
 
-void Loop::run_not_started_by_store(const decision::DecisionRecord& record,
-                                    const std::string& decision_id, const std::string& error,
-                                    bool playbook) {
-    const std::string what = playbook ? "the playbook did not load" : "the state store failed";
+void Loop::run_not_started(const decision::DecisionRecord& record, const std::string& decision_id,
+                           const std::string& error, NotStarted reason) {
+    const std::string what = reason == NotStarted::playbook    ? "the playbook did not load"
+                             : reason == NotStarted::preflight ? "its preflight found problems"
+                                                               : "the state store failed";
+    const char* label = reason == NotStarted::playbook    ? "playbook"
+                        : reason == NotStarted::preflight ? "preflight"
+                                                          : "store";
     const bool first = !m_pending || m_pending->condition != record.cause;
     if (first) {
         m_pending = PendingTrigger{decision_id, record.cause, util::mask_secrets(error), what, 1};
@@ -32,7 +37,7 @@ void Loop::run_not_started_by_store(const decision::DecisionRecord& record,
         ++m_pending->attempts;
     }
     if (m_endpoint) {
-        m_endpoint->run_not_started(playbook ? "playbook" : "store");
+        m_endpoint->run_not_started(label);
     }
     const std::string line = "decision " + m_pending->decision_id + ": no run: " + what + " (" +
                              error + "); retrying at every tick while \"" + record.cause +
@@ -42,8 +47,8 @@ void Loop::run_not_started_by_store(const decision::DecisionRecord& record,
     m_env.out.problem(line);
     event({{"event", "run_not_started"},
            {"decision_id", decision_id},
-           {"exit_code",
-            util::to_int(playbook ? util::ExitCode::invalid : util::ExitCode::state_unwritable)},
+           {"exit_code", util::to_int(reason == NotStarted::store ? util::ExitCode::state_unwritable
+                                                                  : util::ExitCode::invalid)},
            {"error", error},
            {"retry", true},
            {"attempts", m_pending->attempts}});

@@ -474,7 +474,9 @@ RunOutcome resume(const playbook::Playbook& pb, const ResumeJournal& rj,
     // Interrupted while waiting for them: nothing is recorded as done or asked for, no step
     // starts, the finally steps wait for the next resume (drive records the interruption).
     settled.interrupted = settled.interrupted || exec::interrupt_requested() != 0;
-    if (!settled.interrupted) {
+    if (settled.interrupted) {
+        ex.set_interrupted_waiting();
+    } else {
         record_person_word(ex, state, pb, options, settled, vouched, run_rest, unverified, store);
     }
     // The probes resume may ask; each records what it found, and a `done` as marked by the probe.

@@ -66,16 +66,7 @@ journal::StepProcessExited exit_record(const playbook::Step& step, int attempt,
 }
 
 std::string signal_name(int sig) {
-    switch (sig) {
-    case SIGINT:
-        return "SIGINT";
-    case SIGTERM:
-        return "SIGTERM";
-    case SIGHUP:
-        return "SIGHUP";
-    default:
-        return "signal " + std::to_string(sig);
-    }
+    return exec::interrupt_name(sig);
 }
 
 } // namespace
@@ -390,7 +381,10 @@ RunOutcome Execution::drive(const Plan& plan,
                           ": handed over; the next leader resumes the run and runs its finally "
                           "steps after the remaining steps";
         } else {
-            guarded([&] { record(journal::RunInterrupted{signal_name(sig)}); });
+            guarded([&] {
+                record(journal::RunInterrupted{signal_name(sig),
+                                               m_interrupted_waiting ? "survivors" : ""});
+            });
         }
         final = journal::RunStatus::interrupted;
         // finally steps still run (not handed over); a second signal interrupts them too.

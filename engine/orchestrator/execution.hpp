@@ -108,6 +108,10 @@ class Execution {
     /// An interrupt hands the run over (RunOptions::hand_over): drive() then runs no finally
     /// step — the next leader's resume runs them after the remaining steps.
     void set_hand_over(std::optional<HandOver> to) { m_hand_over = std::move(to); }
+    /// A resume's wait for an interrupted attempt's survivors was interrupted: drive() starts
+    /// nothing (its `decide` says so) and records the interrupt as one during that wait
+    /// (run_interrupted `during: survivors`): no finally step runs (break-it 41/03).
+    void set_interrupted_waiting() { m_interrupted_waiting = true; }
     /// Verify checks a person forced past (--mark-done --force of a check that never passed): a
     /// run that then succeeds is not verified — run_finished, the outcome and the on-success
     /// hook's event list them.
@@ -154,6 +158,7 @@ class Execution {
     std::map<std::string, std::set<std::string>> m_done_hosts;
     std::optional<HandOver> m_hand_over;
     StateRef m_state;
+    bool m_interrupted_waiting = false;
     /// The attempt run_step made last (nullopt: it was interrupted before one started): what a
     /// hand-over says of the step in flight.
     std::optional<int> m_last_attempt;

@@ -3,6 +3,7 @@
 
 #include "orchestrator/hosts.hpp"
 #include "playbook/hosts.hpp"
+#include "util/secrets.hpp"
 #include "util/strings.hpp"
 
 #include <optional>
@@ -21,6 +22,42 @@ size_t Preflight::problems() const {
     }
     return n;
 }
+
+std::vector<std::string> Preflight::failures() const {
+    std::vector<std::string> out;
+    for (const auto& s : steps) {
+        if (!s.planned->selected) {
+            continue;
+        }
+        for (const auto& c : s.checks) {
+            if (!c.ok) {
+                out.push_back(
+                    util::mask_secrets(s.planned->step->id + ": " + c.what + ": " + c.problem));
+            }
+        }
+    }
+    return out;
+}
+
+namespace {
+
+std::string preflight_failed_text(const std::vector<std::string>& failures) {
+    std::string out = "preflight found problems; nothing was run";
+    if (!failures.empty()) {
+        out += ": " + failures.front();
+    }
+    if (failures.size() > 1) {
+        out += " (and " + std::to_string(failures.size() - 1) + " more)";
+    }
+    return out;
+}
+
+} // namespace
+
+PreflightFailed::PreflightFailed(std::vector<std::string> failures)
+    : util::Error(preflight_failed_text(failures), util::ExitCode::invalid,
+                  "fix them (see the plan above), then run again"),
+      m_failures(std::move(failures)) {}
 
 Preflight preflight(const Plan& plan, const std::filesystem::path& state_dir, state::Store& store,
                     const actions::Trigger& trigger, exec::ProcessRunner& runner,

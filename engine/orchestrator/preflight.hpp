@@ -3,9 +3,11 @@
 
 #include "orchestrator/plan.hpp"
 #include "remote/ssh.hpp"
+#include "util/error.hpp"
 
 #include <filesystem>
 #include <memory>
+#include <string>
 #include <vector>
 
 namespace rollback::orchestrator {
@@ -20,6 +22,20 @@ struct Preflight {
     std::vector<StepPreflight> steps; ///< one per planned step, in plan order
     /// Number of failed checks over selected steps.
     size_t problems() const;
+    /// The failed checks of selected steps, "STEP: WHAT: PROBLEM", in plan order (masked).
+    std::vector<std::string> failures() const;
+};
+
+/// Thrown when a run does not start because its preflight found problems (nothing was run,
+/// exit 2). The message names the first failed check; `failures` are all of them. The monitor
+/// pages and counts it as a rollback that did not start (docs/decision.md).
+class PreflightFailed : public util::Error {
+  public:
+    explicit PreflightFailed(std::vector<std::string> failures);
+    const std::vector<std::string>& failures() const { return m_failures; }
+
+  private:
+    std::vector<std::string> m_failures;
 };
 
 /// Runs every selected step's read-only preflight (Action::preflight). Never changes anything;

@@ -2,6 +2,7 @@
 #include "report/console.hpp"
 
 #include "report/progress_bar.hpp"
+#include "report/record_text.hpp"
 
 #include "report/run_report.hpp"
 #include "util/duration.hpp"
@@ -246,8 +247,7 @@ void ConsoleObserver::plain_line(const journal::Entry& e, std::string_view run_i
         text = "NEEDS ATTENTION: " + std::get<journal::NeedsAttention>(e.record).message;
         break;
     case RecordType::run_interrupted:
-        text = "interrupted by " + std::get<journal::RunInterrupted>(e.record).signal +
-               "; running finally steps";
+        text = interrupted_text(std::get<journal::RunInterrupted>(e.record));
         break;
     case RecordType::run_stopped:
         text =
@@ -358,8 +358,7 @@ void ConsoleObserver::update_rows(const journal::Entry& e, std::string_view run_
         m_footer = "NEEDS ATTENTION: " + std::get<journal::NeedsAttention>(e.record).message;
         break;
     case RecordType::run_interrupted:
-        m_footer = "interrupted by " + std::get<journal::RunInterrupted>(e.record).signal +
-                   "; running finally steps";
+        m_footer = interrupted_text(std::get<journal::RunInterrupted>(e.record));
         break;
     case RecordType::run_stopped:
         m_footer =

@@ -32,6 +32,17 @@ std::string trigger_text(const journal::Trigger& t) {
     return s;
 }
 
+std::string interrupted_text(const journal::RunInterrupted& r) {
+    if (r.during == "survivors") {
+        // Nothing else of the run is done (docs/actions.md "Step processes"): the finally steps
+        // wait for the next resume, which also looks at the processes again (break-it 41/03).
+        return "interrupted by " + r.signal +
+               " while waiting for what an interrupted attempt left running: nothing else was "
+               "done, finally steps NOT run (they run when the run is resumed: rollback resume)";
+    }
+    return "interrupted by " + r.signal + "; running finally steps";
+}
+
 std::string hand_over_text(const journal::RunHandedOver& r) {
     std::string s = "to " + (r.to == "next_leader" ? std::string("the next leader") : r.to);
     if (r.generation != 0) {
@@ -330,8 +341,10 @@ std::string describe_other(const journal::Entry& e) {
         return "needs attention" + (step.empty() ? std::string() : " at step " + step) + ": " +
                r.message;
     }
-    case RecordType::run_interrupted:
-        return "run interrupted by " + std::get<journal::RunInterrupted>(rec).signal;
+    case RecordType::run_interrupted: {
+        const auto& r = std::get<journal::RunInterrupted>(rec);
+        return r.during.empty() ? "run interrupted by " + r.signal : "run " + interrupted_text(r);
+    }
     case RecordType::run_stopped:
         return "run stopped: " + std::get<journal::RunStopped>(rec).why;
     case RecordType::hook:

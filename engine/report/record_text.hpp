@@ -21,6 +21,11 @@ std::string trigger_text(const journal::Trigger& t);
 /// (attempt 1: interrupted); its resume runs the remaining steps, then the finally steps`.
 std::string hand_over_text(const journal::RunHandedOver& r);
 
+/// An interrupt for a person, as the live view says it: `interrupted by SIGINT; running finally
+/// steps`, or — during a resume's wait for an interrupted attempt's survivors — that no finally
+/// step runs now and the run stays resumable.
+std::string interrupted_text(const journal::RunInterrupted& r);
+
 /// An abandoned run for a person: `for run R, started with --abandon-stale by alice@web1 (pid 7)`.
 std::string abandoned_text(const journal::RunAbandoned& r);
 

@@ -77,12 +77,16 @@ decision::DecisionRecord LocalStore::record(const std::string& id) const {
 std::optional<std::string> LocalStore::newest_record_id() const {
     const fs::path dir = dir_ / "decisions";
     fs::path file;
-    // Record ids start with the UTC time, so the greatest name is the newest record.
-    if (fs::is_directory(dir)) {
-        for (const auto& e : fs::directory_iterator(dir)) {
-            if (e.path().extension() == ".json" && e.path().filename() > file.filename()) {
-                file = e.path();
-            }
+    // Record ids start with the UTC time, so the greatest name is the newest record; an entry
+    // that is no regular file (a dangling link, a FIFO) is no record, and a listing error ends
+    // the look without failing it.
+    std::error_code ec;
+    for (fs::directory_iterator it(dir, ec); !ec && it != fs::directory_iterator();
+         it.increment(ec)) {
+        std::error_code fec;
+        if (it->path().extension() == ".json" && it->path().filename() > file.filename() &&
+            it->is_regular_file(fec)) {
+            file = it->path();
         }
     }
     if (file.empty()) {
@@ -181,22 +185,18 @@ std::optional<ApprovalRequest> LocalStore::approval(const std::string& decision_
     return parse_approval(util::read_file(p), p.string());
 }
 
-std::vector<ApprovalRequest> LocalStore::approvals() const {
+std::vector<ApprovalRequest> LocalStore::approvals(std::vector<std::string>* skipped) const {
+    std::vector<std::string> unreadable;
     std::vector<ApprovalRequest> out;
-    const fs::path dir = dir_ / "approvals";
-    if (!fs::is_directory(dir)) {
-        return out;
-    }
-    std::vector<fs::path> files;
-    for (const auto& e : fs::directory_iterator(dir)) {
-        if (e.path().extension() == ".json") {
-            files.push_back(e.path());
+    // In name order: ids start with the time.
+    for (const auto& f : util::read_directory_files(dir_ / "approvals", ".json", unreadable)) {
+        try {
+            out.push_back(parse_approval(f.text, f.path.string()));
+        } catch (const util::Error& e) {
+            unreadable.push_back(e.what());
         }
     }
-    std::sort(files.begin(), files.end()); // ids start with the time
-    for (const auto& f : files) {
-        out.push_back(parse_approval(util::read_file(f), f.string()));
-    }
+    passed_over(unreadable, skipped);
     return out;
 }
 

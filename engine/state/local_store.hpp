@@ -34,7 +34,8 @@ class LocalStore : public Store {
 
     void put_approval(const ApprovalRequest& a) override;
     std::optional<ApprovalRequest> approval(const std::string& decision_id) const override;
-    std::vector<ApprovalRequest> approvals() const override;
+    std::vector<ApprovalRequest>
+    approvals(std::vector<std::string>* skipped = nullptr) const override;
     bool answer_pending_approval(const ApprovalRequest& next) override;
 
     std::optional<decision::BaselineBook> baselines() const override;

@@ -87,11 +87,17 @@ std::optional<ApprovalRequest> MemoryStore::approval(const std::string& decision
     return parse_approval(it->second, "memory:approvals/" + decision_id);
 }
 
-std::vector<ApprovalRequest> MemoryStore::approvals() const {
+std::vector<ApprovalRequest> MemoryStore::approvals(std::vector<std::string>* skipped) const {
     std::vector<ApprovalRequest> out;
+    std::vector<std::string> unreadable;
     for (const auto& [id, text] : approvals_) { // ids start with the time
-        out.push_back(parse_approval(text, "memory:approvals/" + id));
+        try {
+            out.push_back(parse_approval(text, "memory:approvals/" + id));
+        } catch (const util::Error& e) {
+            unreadable.push_back(e.what());
+        }
     }
+    passed_over(unreadable, skipped);
     return out;
 }
 

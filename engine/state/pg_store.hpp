@@ -93,7 +93,8 @@ class PgStore : public Store {
 
     void put_approval(const ApprovalRequest& a) override;
     std::optional<ApprovalRequest> approval(const std::string& decision_id) const override;
-    std::vector<ApprovalRequest> approvals() const override;
+    std::vector<ApprovalRequest>
+    approvals(std::vector<std::string>* skipped = nullptr) const override;
     bool answer_pending_approval(const ApprovalRequest& next) override;
     void request_approval(const ApprovalRequest& a, std::uint64_t leader_generation) override;
     bool note_told(const ApprovalRequest& next, std::uint64_t leader_generation) override;

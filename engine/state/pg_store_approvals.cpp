@@ -92,7 +92,7 @@ std::optional<ApprovalRequest> PgStore::approval(const std::string& decision_id)
     return parse_approval(*doc, m_where + " approvals/" + decision_id);
 }
 
-std::vector<ApprovalRequest> PgStore::approvals() const {
+std::vector<ApprovalRequest> PgStore::approvals(std::vector<std::string>* skipped) const {
     const auto rows =
         with_session("reading the approval requests of " + m_where, k_pg_read,
                      [&](pqxx::connection_base& conn, bool) {
@@ -105,9 +105,15 @@ std::vector<ApprovalRequest> PgStore::approvals() const {
                          return out;
                      });
     std::vector<ApprovalRequest> out;
+    std::vector<std::string> unreadable;
     for (const auto& [id, doc] : rows) { // ids start with the time
-        out.push_back(parse_approval(doc, m_where + " approvals/" + id));
+        try {
+            out.push_back(parse_approval(doc, m_where + " approvals/" + id));
+        } catch (const util::Error& e) {
+            unreadable.push_back(e.what());
+        }
     }
+    passed_over(unreadable, skipped);
     return out;
 }
 

@@ -3,6 +3,7 @@
 
 #include "util/error.hpp"
 #include "util/json_text.hpp"
+#include "util/log.hpp"
 #include "util/strings.hpp"
 
 #include <algorithm>
@@ -228,6 +229,15 @@ ApprovalRequest parse_approval(const std::string& text, const std::string& where
         return a;
     } catch (const std::exception& e) {
         throw util::Error(where + ": malformed approval request: " + e.what());
+    }
+}
+
+void passed_over(const std::vector<std::string>& unreadable, std::vector<std::string>* skipped) {
+    for (const auto& why : unreadable) {
+        log::warn("approval request passed over: {}", why);
+    }
+    if (skipped != nullptr) {
+        skipped->insert(skipped->end(), unreadable.begin(), unreadable.end());
     }
 }
 

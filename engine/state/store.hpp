@@ -85,8 +85,12 @@ class Approvals {
     virtual void put_approval(const ApprovalRequest& a) = 0;
     /// nullopt when there is no request for `decision_id`; util::Error when it is malformed.
     virtual std::optional<ApprovalRequest> approval(const std::string& decision_id) const = 0;
-    /// Every request, oldest first (decision ids start with their time).
-    virtual std::vector<ApprovalRequest> approvals() const = 0;
+    /// Every request, oldest first (decision ids start with their time). One that cannot be read
+    /// or parsed (a dangling link, another user's file, a damaged document) is left out, logged,
+    /// and its reason appended to `skipped` when given: one bad request never keeps the others
+    /// from being listed, answered or filed (break-it 42/01).
+    virtual std::vector<ApprovalRequest>
+    approvals(std::vector<std::string>* skipped = nullptr) const = 0;
     /// A compare-and-set: replaces the request of `next.decision_id` with `next` only when the
     /// stored one is still "pending" and names no run, in one step no other writer can come
     /// between (`rollback approve` under the run lock: one request starts at most one run).
@@ -405,6 +409,9 @@ std::string tick_line(const decision::DecisionRecord& r, const std::string& writ
 /// util::Error naming `where` when the document is malformed.
 std::string approval_json(const ApprovalRequest& a);
 ApprovalRequest parse_approval(const std::string& text, const std::string& where);
+/// Logs each request an approvals() reading left out ("approval request passed over: ...") and
+/// appends them to `skipped` when given.
+void passed_over(const std::vector<std::string>& unreadable, std::vector<std::string>* skipped);
 
 /// The JSON line of a deploy marker (without newline): {version, kind: "deploy", release, time,
 /// target}, as `rollback deployed --json` prints it and the history keeps it.

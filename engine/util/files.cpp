@@ -125,6 +125,49 @@ std::string read_file(const fs::path& path) {
     return read_input_file(path, k_max_state_bytes);
 }
 
+std::vector<DirectoryFile> read_directory_files(const fs::path& dir, std::string_view extension,
+                                                std::vector<std::string>& skipped) {
+    std::vector<DirectoryFile> out;
+    std::error_code ec;
+    fs::directory_iterator it(dir, ec);
+    if (ec) {
+        if (ec != std::errc::no_such_file_or_directory && ec != std::errc::not_a_directory) {
+            skipped.push_back("cannot list " + dir.string() + ": " + ec.message());
+        }
+        return out;
+    }
+    std::vector<fs::path> names;
+    for (; it != fs::directory_iterator(); it.increment(ec)) {
+        const fs::path& p = it->path();
+        const std::string name = p.filename().string();
+        if (name.size() <= extension.size() ||
+            name.compare(name.size() - extension.size(), extension.size(), extension) != 0) {
+            continue;
+        }
+        std::error_code dec;
+        if (it->is_directory(dec)) {
+            continue;
+        }
+        names.push_back(p);
+    }
+    if (ec) { // readdir failed part-way: what was listed is still read
+        skipped.push_back("cannot list all of " + dir.string() + ": " + ec.message());
+    }
+    std::sort(names.begin(), names.end());
+    for (auto& p : names) {
+        try {
+            std::string text = read_file(p);
+            out.push_back({std::move(p), std::move(text)});
+        } catch (const Error& e) {
+            std::error_code lec;
+            if (fs::exists(fs::symlink_status(p, lec))) { // not removed since it was listed
+                skipped.push_back(e.what());
+            }
+        }
+    }
+    return out;
+}
+
 void require_regular_file(const fs::path& path) {
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0) {

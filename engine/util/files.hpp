@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace rollback::util {
 
@@ -41,6 +42,22 @@ inline constexpr size_t k_max_state_bytes = size_t{256} << 20;
 /// be read (exit 1), or (exit 2) when it is not a regular file (a FIFO, a device, a directory)
 /// or is larger.
 std::string read_file(const fs::path& path);
+
+/// One record of a directory of records the engine keeps (rehearsals/, approvals/): where it is
+/// and its whole text.
+struct DirectoryFile {
+    fs::path path;
+    std::string text;
+};
+
+/// Every file of `dir` whose name ends in `extension` (".json"), each read with read_file, in name
+/// order; a directory so named is no record and left out. An entry that cannot be read — a
+/// dangling link, a FIFO, a file of another user, one past the bound — is skipped and its reason
+/// ("cannot read FILE: Permission denied") appended to `skipped`: one bad file never hides the
+/// others, nor fails their reader. A missing `dir` holds none; one that cannot be listed is one
+/// reason in `skipped`. Never throws but std::bad_alloc.
+std::vector<DirectoryFile> read_directory_files(const fs::path& dir, std::string_view extension,
+                                                std::vector<std::string>& skipped);
 
 /// The whole of an input file the user named (a playbook, a config, a recorded CSV): only a
 /// regular file of at most `max_bytes` is read, so a directory, a FIFO, a device such as

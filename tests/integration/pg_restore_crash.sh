@@ -113,7 +113,7 @@ contains "$dir/md1.out" "rollback: error: --mark-done restore-db: the step's pro
 expect_rc 0 "$dir/md2.out" -- "$RB" resume --state-dir "$dir/.rollback" --mark-done restore-db --yes
 contains "$dir/md2.out" "shop is NOT restored"
 expect_rc 0 "$dir/status.out" -- "$RB" status --state-dir "$dir/.rollback"
-contains "$dir/status.out" "leftover databases (rollback never drops them):"
+contains "$dir/status.out" "leftover databases (no run drops them):"
 contains "$dir/status.out" "shop_restore_$red: side database of run $run, stage verified, never swapped in"
 contains "$dir/status.out" "drop: psql \"dbname='postgres' host='$PG_BASE' port='$PG_PORT' user='rollback'\" -c 'DROP DATABASE \"shop_restore_$red\"'"
 expect_rc 0 "$dir/report.out" -- "$RB" report "$run" --state-dir "$dir/.rollback"

@@ -321,19 +321,32 @@ TEST_SUITE("actions") {
                 << bytes.substr(0, bytes.size() * 2 / 3);
             BackupCatalog cat(f.catalog);
             m.sha256 = util::sha256_file(file);
+            m.size = fs::file_size(file);
             cat.save(m);
             StepRun s(f, "run-trunc", restore_params(db, f.catalog));
             Result r = s.action().run(s.ctx);
             CHECK(r.status == Status::failed);
             CHECK(r.summary.find("unchanged") != std::string::npos);
         }
-        SUBCASE("truncated archive (checksum differs)") {
+        SUBCASE("archive damaged in place (checksum differs)") {
             fs::path file = f.catalog / m.file;
-            fs::resize_file(file, fs::file_size(file) / 2);
+            std::string bytes = util::read_file(file);
+            bytes[bytes.size() / 2] ^= 0x5a;
+            std::ofstream(file, std::ios::binary | std::ios::trunc) << bytes;
             StepRun s(f, "run-sha", restore_params(db, f.catalog));
             Result r = s.action().run(s.ctx);
             CHECK(r.status == Status::failed);
             CHECK(r.summary.find("sha256") != std::string::npos);
+        }
+        SUBCASE("archive cut short (size differs): passed over, no good backup to restore") {
+            fs::path file = f.catalog / m.file;
+            fs::resize_file(file, fs::file_size(file) / 2);
+            StepRun s(f, "run-size", restore_params(db, f.catalog));
+            Result r = s.action().run(s.ctx);
+            CHECK(r.status == Status::failed);
+            CHECK(r.summary.find("no good backup") != std::string::npos);
+            CHECK(r.summary.find("its manifest records " + std::to_string(m.size)) !=
+                  std::string::npos);
         }
         CHECK(fingerprint(db) == before);
         CHECK(databases(f.admin) == dbs);
@@ -370,7 +383,7 @@ TEST_SUITE("actions") {
         CHECK(util::read_file(f.catalog / (m.id + ".json")) == manifest_text);
         CHECK_FALSE(fs::exists(s.ctx.run_dir));
 
-        Rehearsal r = rehearse_pg_restore(s.pb, s.step, f.runner, "", {});
+        Rehearsal r = rehearse_pg_restore(s.pb, s.step, f.runner, "", {}, f.tmp / "state");
         CHECK_MESSAGE(r.ok, util::join(r.problems, "; "));
         CHECK(r.restore_s > 0);
         CHECK(r.backup == m.id);
@@ -386,7 +399,7 @@ TEST_SUITE("actions") {
         params["assert"] =
             json::array{json::object{{"sql", "SELECT count(*) FROM customers"}, {"expect", 21}}};
         s.step.params = params;
-        Rehearsal bad = rehearse_pg_restore(s.pb, s.step, f.runner, "", {});
+        Rehearsal bad = rehearse_pg_restore(s.pb, s.step, f.runner, "", {}, f.tmp / "state");
         CHECK_FALSE(bad.ok);
         CHECK(databases(f.admin) == dbs);
         exec_sql(f.admin, "DROP DATABASE rbt_pre WITH (FORCE)");

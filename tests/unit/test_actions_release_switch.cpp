@@ -125,6 +125,26 @@ TEST_SUITE("actions") {
         }
     }
 
+    TEST_CASE("release_switch previous by directory mtime passes over entries it cannot look at") {
+        // Dangling links in releases/ (a release removed by hand) are no release: once, the
+        // error of the last one looked at failed the whole listing (break-it 42/01).
+        test::TempDir tmp;
+        fs::path root = make_layout(tmp, 2, "v2", /*with_history=*/false);
+        auto t0 = fs::file_time_type::clock::now();
+        fs::last_write_time(root / "releases/v1", t0 - std::chrono::hours(2));
+        fs::last_write_time(root / "releases/v2", t0 - std::chrono::hours(1));
+        for (int i = 0; i < 40; ++i) { // directory order is no order: one of them comes last
+            fs::create_symlink("/nonexistent/v0-" + std::to_string(i),
+                               root / "releases" / ("gone-" + std::to_string(i)));
+        }
+        test::ActionHarness h(tmp.path(), "release_switch",
+                              R"({"deploy_root": "../shop", "to": "previous"})");
+        auto r = h.run();
+        CHECK(r.status == actions::Status::succeeded);
+        CHECK(r.summary == "switched v2 -> v1");
+        CHECK(current_of(root) == "releases/v1");
+    }
+
     TEST_CASE(
         "release_switch refuses a missing or incomplete target — and leaves everything as is") {
         test::TempDir tmp;

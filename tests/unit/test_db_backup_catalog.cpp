@@ -29,6 +29,15 @@ db::BackupManifest manifest(const std::string& id, util::SystemTime time, bool g
     return m;
 }
 
+/// Keeps `m` in `catalog` beside an archive of the size it records: a backup without one is
+/// passed over (archive_problem).
+void save(const db::BackupCatalog& catalog, db::BackupManifest m) {
+    const std::string archive = "PGDMP archive of " + m.id + "\n";
+    util::write_file_atomic(catalog.dir() / m.file, archive);
+    m.size = archive.size();
+    catalog.save(m);
+}
+
 /// Beside the good backups: the entries a catalog can hold that are no readable manifest.
 void add_unreadable(const fs::path& cat) {
     util::write_file_atomic(cat / "notes.json", "{\"hello\":1}\n"); // a foreign file
@@ -48,8 +57,8 @@ TEST_SUITE("db") {
         fs::create_directories(cat);
         const auto now = std::chrono::system_clock::now();
         db::BackupCatalog catalog(cat);
-        catalog.save(manifest("shop-1", now - std::chrono::hours(5), true, "v1"));
-        catalog.save(manifest("shop-2", now - std::chrono::hours(2), true, "v2"));
+        save(catalog, manifest("shop-1", now - std::chrono::hours(5), true, "v1"));
+        save(catalog, manifest("shop-2", now - std::chrono::hours(2), true, "v2"));
         add_unreadable(cat);
 
         std::vector<std::string> unreadable;
@@ -112,6 +121,53 @@ TEST_SUITE("db") {
             catalog.select((cat / "other.json").string(), "shop", passed),
             ("backup manifest " + (cat / "other.json").string() + ": missing \"format\"").c_str(),
             util::Error);
+    }
+
+    TEST_CASE("a backup whose archive is missing or not of its recorded size is passed over") {
+        // break-it 42/04: a retention script that prunes *.dump left the manifests, and the last
+        // good backup (on /metrics, in the restore's choice) was one no restore could use.
+        test::TempDir dir;
+        const fs::path cat = dir.path() / "cat";
+        fs::create_directories(cat);
+        const auto now = std::chrono::system_clock::now();
+        db::BackupCatalog catalog(cat);
+        save(catalog, manifest("shop-1", now - std::chrono::hours(30), true, "v1"));
+        save(catalog, manifest("shop-2", now - std::chrono::hours(5), true, "v2"));
+        save(catalog, manifest("shop-3", now - std::chrono::hours(1), true, "v2"));
+        fs::remove(cat / "shop-3.dump");
+        fs::resize_file(cat / "shop-2.dump", 3); // cut short
+
+        std::vector<std::string> unreadable;
+        const auto all = catalog.list(unreadable);
+        REQUIRE(all.size() == 3);
+        CHECK(db::archive_problem(all[0]).empty());
+        CHECK(db::archive_problem(all[1]) ==
+              "backup shop-2: archive " + (cat / "shop-2.dump").string() +
+                  " has 3 bytes, its manifest records " + std::to_string(all[1].size) +
+                  " (cut short or replaced)");
+        CHECK(db::archive_problem(all[2]) ==
+              "backup shop-3: archive " + (cat / "shop-3.dump").string() + " is missing");
+
+        std::vector<std::string> passed;
+        CHECK(catalog.select("last_good", "shop", passed).id == "shop-1");
+        CHECK(passed ==
+              std::vector<std::string>{db::archive_problem(all[2]), db::archive_problem(all[1])});
+        passed.clear();
+        // before_release: the same rule; none left for v2 is an error naming what was passed.
+        CHECK_THROWS_WITH_AS(catalog.select("before_release:v2", "shop", passed),
+                             ("no verified backup taken before release v2 of database shop in "
+                              "catalog " +
+                              cat.string() +
+                              " (3 backups, 3 verified; passed over for its "
+                              "archive: " +
+                              db::archive_problem(all[2]) + " (and 1 more))")
+                                 .c_str(),
+                             util::Error);
+        CHECK(passed.size() == 2);
+        // A backup named by its path is taken as named: its archive is the restore's check.
+        passed.clear();
+        CHECK(catalog.select((cat / "shop-3.json").string(), "shop", passed).id == "shop-3");
+        CHECK(passed.empty());
     }
 
     TEST_CASE("a catalog that does not exist is still an error and not an empty catalog") {

@@ -85,6 +85,15 @@ double value_of(const std::string& text, const std::string& series) {
     return std::stod(text.substr(at + series.size() + 2));
 }
 
+/// Keeps `m` in the catalog `dir` beside an archive of the size it records: a restore (and the
+/// series) passes over a backup without one.
+void save_backup(const std::filesystem::path& dir, db::BackupManifest m) {
+    const std::string archive = "PGDMP test archive\n";
+    util::write_file_atomic(dir / m.file, archive);
+    m.size = archive.size();
+    db::BackupCatalog(dir).save(m);
+}
+
 std::string backup_series(const std::filesystem::path& catalog, const std::string& database) {
     return "rollback_last_good_backup_timestamp_seconds{catalog=\"" + catalog.string() +
            "\",database=\"" + database + "\"}";
@@ -154,11 +163,11 @@ TEST_SUITE("monitor") {
         m.time = now - std::chrono::hours(3);
         m.verified = true;
         m.good = true;
-        db::BackupCatalog(dir.path() / "catalog").save(m);
+        save_backup(dir.path() / "catalog", m);
         m.id = "shop-20261202T000000Z";
         m.time = now - std::chrono::minutes(10);
         m.good = false; // newer, not marked good
-        db::BackupCatalog(dir.path() / "catalog").save(m);
+        save_backup(dir.path() / "catalog", m);
 
         text = ep.handle({"GET", "/metrics", ""}).body;
         CHECK(value_of(text, "rollback_last_successful_rehearsal_timestamp_seconds") ==
@@ -180,12 +189,12 @@ TEST_SUITE("monitor") {
         m.time = now - std::chrono::hours(30);
         m.verified = true;
         m.good = true;
-        db::BackupCatalog(dir.path() / "catalog").save(m);
+        save_backup(dir.path() / "catalog", m);
         m.id = "analytics-20261202T000000Z";
         m.file = "analytics.dump";
         m.database = "analytics";
         m.time = now - std::chrono::minutes(1);
-        db::BackupCatalog(dir.path() / "catalog").save(m);
+        save_backup(dir.path() / "catalog", m);
         monitor::Endpoint ep(loopback(), dir.path() / "state");
         ep.set_decision_playbook(dir.path() / "pb.toml");
         const auto text = ep.handle({"GET", "/metrics", ""}).body;
@@ -205,7 +214,7 @@ TEST_SUITE("monitor") {
         m.time = std::chrono::system_clock::now() - std::chrono::hours(2);
         m.verified = true;
         m.good = true;
-        db::BackupCatalog(dir.path() / "catalog").save(m);
+        save_backup(dir.path() / "catalog", m);
         util::write_file_atomic(dir.path() / "catalog" / "notes.json", "{\"hello\":1}\n");
         monitor::Endpoint ep(loopback(), dir.path() / "state");
         ep.set_decision_playbook(dir.path() / "pb.toml");
@@ -227,7 +236,7 @@ TEST_SUITE("monitor") {
         m.time = now - std::chrono::hours(26);
         m.verified = true;
         m.good = true;
-        db::BackupCatalog(cat).save(m);
+        save_backup(cat, m);
         // Newer, and no manifest the restore could read: a file cut short, a foreign one.
         util::write_file_atomic(cat / "shop-20261202T000000Z.json",
                                 "{\"format\":1,\"id\":\"shop-20261202T000000Z\",\"time\":\"" +
@@ -253,6 +262,52 @@ TEST_SUITE("monitor") {
         CHECK(value_of(text, backup_series(cat, "shop")) == epoch(m.time));
     }
 
+    TEST_CASE("the last good backup on metrics is one whose archive is there with its size") {
+        // break-it 42/04: with every .dump pruned (a retention script) the series stayed fresh
+        // while plan and `backup verify` said "archive ... is missing".
+        test::TempDir dir;
+        write_playbook(dir.path() / "pb.toml", {{"restore-db", "shop", "catalog"}});
+        const auto cat = dir.path() / "catalog";
+        std::filesystem::create_directories(cat);
+        const auto now = std::chrono::system_clock::now();
+        db::BackupManifest m;
+        m.database = "shop";
+        m.verified = true;
+        m.good = true;
+        m.id = "shop-20261201T000000Z";
+        m.file = m.id + ".dump";
+        m.time = now - std::chrono::hours(30);
+        save_backup(cat, m);
+        const auto older = m.time;
+        m.id = "shop-20261202T000000Z";
+        m.file = m.id + ".dump";
+        m.time = now - std::chrono::hours(2);
+        save_backup(cat, m);
+        monitor::Endpoint ep(loopback(), dir.path() / "state");
+        ep.set_decision_playbook(dir.path() / "pb.toml");
+        auto text = ep.handle({"GET", "/metrics", ""}).body;
+        CHECK(value_of(text, backup_series(cat, "shop")) == epoch(m.time));
+
+        // The newer archive gone: the series is the older backup, the one a restore takes.
+        std::filesystem::remove(cat / m.file);
+        text = ep.handle({"GET", "/metrics", ""}).body;
+        CHECK(value_of(text, backup_series(cat, "shop")) == epoch(older));
+        std::vector<std::string> passed;
+        CHECK(db::BackupCatalog(cat).select("last_good", "shop", passed).id ==
+              "shop-20261201T000000Z");
+        REQUIRE(passed.size() == 1);
+        CHECK(passed[0] ==
+              "backup " + m.id + ": archive " + (cat / m.file).string() + " is missing");
+
+        // The older one cut short in place (the directory unchanged): no restorable good
+        // backup, no series — absent() alerts on it (docs/metrics.md).
+        std::filesystem::resize_file(cat / "shop-20261201T000000Z.dump", 5);
+        text = ep.handle({"GET", "/metrics", ""}).body;
+        CHECK(text.find(backup_series(cat, "shop")) == std::string::npos);
+        CHECK(value_of(text, "rollback_backup_catalog_unreadable_manifests{catalog=\"" +
+                                 cat.string() + "\"}") == 0); // the manifests read well
+    }
+
     TEST_CASE("a new decision playbook (a reload) or an edited one changes the catalogs") {
         test::TempDir dir;
         const auto now = std::chrono::system_clock::now();
@@ -265,7 +320,7 @@ TEST_SUITE("monitor") {
             m.time = now - std::chrono::hours(std::string(cat) == "old" ? 5 : 1);
             m.verified = true;
             m.good = true;
-            db::BackupCatalog(dir.path() / cat).save(m);
+            save_backup(dir.path() / cat, m);
         }
         write_playbook(dir.path() / "a.toml", {{"restore-db", "shop", "old"}});
         write_playbook(dir.path() / "b.toml", {{"restore-db", "shop", "new"}});

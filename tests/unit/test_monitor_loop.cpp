@@ -3,6 +3,7 @@
 // (the source's command, the hooks and the playbook's steps), a MemoryStore, and the
 // orchestrator starting the playbook — what `rollback monitor` does between its signals.
 #include "monitor/loop.hpp"
+#include "orchestrator/preflight.hpp"
 
 #include "actions/load.hpp"
 #include "journal/paths.hpp"
@@ -93,6 +94,11 @@ class OrchestratorStarter final : public monitor::RunStarter {
             throw util::Error("cannot take the run lock: permission denied",
                               util::ExitCode::state_unwritable);
         }
+        if (preflight_errors > 0) {
+            --preflight_errors;
+            throw orchestrator::PreflightFailed(
+                {"restore-db: backup last_good intact: archive shop-1.dump is missing"});
+        }
         if (die_in_step) {
             die_in_step = false;
             return die_in_run(pb, trigger);
@@ -125,6 +131,8 @@ class OrchestratorStarter final : public monitor::RunStarter {
     std::vector<state::RunFence> fences; ///< of every start and resume
     /// The next starts fail with a store error before any run: true the driver's, false ours.
     std::vector<bool> store_errors;
+    /// The next starts find problems in their preflight: nothing runs.
+    int preflight_errors = 0;
     /// The next start's run is interrupted in its step and its holder dies holding the lock
     /// (a leader killed mid-run, as another process on this host).
     bool die_in_step = false;
@@ -1119,6 +1127,39 @@ TEST_SUITE("monitor") {
         }
         CHECK(w.starter.triggers.size() == 3);
         CHECK(w.store.list_runs().size() == 1);
+    }
+
+    TEST_CASE("loop: a run whose preflight found problems pages and is retried while it fires") {
+        // break-it 42/01: a rollback the preflight refused was one stderr line — no page, no
+        // count, no retry, the incident counted as acted on.
+        World w("mode = \"auto\"\ncooldown = \"1h\"\nhooks = [\"notify\"]\n");
+        w.value("9");
+        w.starter.preflight_errors = 2;
+        auto loop = w.make_loop();
+        const std::string hook = (w.dir / "hooks" / "notify").string();
+        loop->iterate(true);
+
+        REQUIRE(w.out.records.size() == 1);
+        const std::string first = decision::record_id(w.out.records[0]);
+        CHECK(w.store.list_runs().empty());
+        CHECK(loop->once_exit_code() == 2);
+        REQUIRE(w.out.problems.size() == 1);
+        CHECK(w.out.problems[0] ==
+              "decision " + first +
+                  ": no run: its preflight found problems (preflight found problems; nothing was "
+                  "run: restore-db: backup last_good intact: archive shop-1.dump is missing); "
+                  "retrying at every tick while \"corruption\" fires (failed starts: 1)");
+        CHECK(w.calls_of(hook) == 1); // paged, as an escalation naming the decision
+        CHECK(w.events().find("\"event\":\"escalated\",\"decision_id\":\"" + first + "\"") !=
+              std::string::npos);
+
+        w.tick(*loop); // still refused: said, not paged again
+        CHECK(w.starter.triggers.size() == 2);
+        CHECK(w.calls_of(hook) == 1);
+        w.tick(*loop); // the problem fixed: the run starts on this tick's own evidence
+        CHECK(w.starter.triggers.size() == 3);
+        CHECK(w.store.list_runs().size() == 1);
+        CHECK(w.calls_of("restore") == 1);
     }
 
     TEST_CASE("loop: a trigger kept for a retry is dropped when its condition resolves") {

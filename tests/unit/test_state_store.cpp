@@ -15,6 +15,7 @@
 #include <doctest/doctest.h>
 #include <filesystem>
 #include <memory>
+#include <sys/stat.h>
 
 using namespace rollback;
 namespace fs = std::filesystem;
@@ -286,9 +287,54 @@ TEST_SUITE("state") {
             CHECK(std::string(e.what()).find("20261126T100000.000Z-0000000b.json") !=
                   std::string::npos);
         }
-        CHECK_THROWS_AS(store.approvals(), util::Error);
         dir.write("decisions/x.json", "not json\n");
         CHECK_THROWS(store.record("x"));
+    }
+
+    TEST_CASE("LocalStore: requests that cannot be read are passed over and named — the others "
+              "are listed and a new one is filed") {
+        // break-it 42/01: one unreadable file in approvals/ failed every listing, so a monitor
+        // in mode confirm could file no request and `approve --list` showed nothing.
+        test::TempDir dir;
+        state::LocalStore store(dir.path());
+        store.put_approval(request("20261126T100000.000Z-0000000a", "2026-11-26T10:00:00Z"));
+        const auto malformed =
+            dir.write("approvals/20261126T100100.000Z-0000000b.json", "{\"version\":1}\n");
+        const auto dangling = dir / "approvals/20261126T100200.000Z-0000000c.json";
+        fs::create_symlink("/nonexistent/request.json", dangling);
+        const auto fifo = dir / "approvals/20261126T100300.000Z-0000000d.json";
+        REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+        fs::create_directory(dir / "approvals/not-a-request.json"); // a directory: no request
+
+        std::vector<std::string> skipped;
+        const auto all = store.approvals(&skipped);
+        REQUIRE(all.size() == 1);
+        CHECK(all[0].decision_id == "20261126T100000.000Z-0000000a");
+        REQUIRE(skipped.size() == 3); // those it cannot read, then those it cannot parse
+        CHECK(skipped[0] == "cannot read " + dangling.string() + ": No such file or directory");
+        CHECK(skipped[1] == "cannot read " + fifo.string() +
+                                ": not a regular file (a FIFO, a device or a socket)");
+        CHECK(skipped[2].rfind(malformed.string() + ": malformed approval request", 0) == 0);
+        CHECK(store.approvals().size() == 1); // without `skipped`: the same, logged
+
+        // A new request of another incident is filed beside them.
+        auto next = request("20261126T110000.000Z-0000000e", "2026-11-26T11:00:00Z");
+        next.condition = "latency";
+        store.request_approval(next, 0);
+        CHECK(store.approvals().size() == 2);
+    }
+
+    TEST_CASE("LocalStore: the newest decision record is a regular file") {
+        test::TempDir dir;
+        state::LocalStore store(dir.path());
+        const auto r = record_at("2026-11-26T10:00:00Z", decision::Action::notify);
+        store.put_record(r);
+        // Named like newer records, neither is one: explain --last shows the record above.
+        std::filesystem::create_symlink("/nonexistent/x.json",
+                                        dir / "decisions/29991231T000000.000Z-0000000f.json");
+        REQUIRE(::mkfifo((dir / "decisions/29991231T000001.000Z-0000000e.json").c_str(), 0600) ==
+                0);
+        CHECK(store.newest_record_id() == decision::record_id(r));
     }
 
     TEST_CASE(

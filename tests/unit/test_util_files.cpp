@@ -68,6 +68,29 @@ TEST_SUITE("util") {
         CHECK_FALSE(std::filesystem::exists(dir / "no"));
     }
 
+    TEST_CASE("files: read_directory_files reads every record in name order and names the "
+              "ones it cannot read") {
+        test::TempDir dir;
+        dir.write("recs/b.json", "B");
+        dir.write("recs/a.json", "A");
+        dir.write("recs/a.json.tmp.12.34", "half-written"); // a temp file: another name
+        dir.write("recs/notes.txt", "no record");
+        std::filesystem::create_directory(dir / "recs/sub.json"); // a directory: no record
+        std::filesystem::create_symlink("/nonexistent/c.json", dir / "recs/c.json");
+        std::vector<std::string> skipped;
+        const auto files = util::read_directory_files(dir / "recs", ".json", skipped);
+        REQUIRE(files.size() == 2);
+        CHECK(files[0].path == dir / "recs/a.json");
+        CHECK(files[0].text == "A");
+        CHECK(files[1].text == "B");
+        REQUIRE(skipped.size() == 1);
+        CHECK(skipped[0] ==
+              "cannot read " + (dir / "recs/c.json").string() + ": No such file or directory");
+        skipped.clear();
+        CHECK(util::read_directory_files(dir / "missing", ".json", skipped).empty());
+        CHECK(skipped.empty()); // no directory: no records, nothing wrong
+    }
+
     TEST_CASE("files: read_input_file reads a regular file whole") {
         test::TempDir dir;
         CHECK(util::read_input_file(dir.write("a.toml", "x = 1\n"), 1024) == "x = 1\n");
