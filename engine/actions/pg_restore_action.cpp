@@ -296,7 +296,6 @@ Rehearsal rehearse_pg_restore(const playbook::Playbook& pb, const playbook::Step
 
 LeftoverScan scan_leftover_databases(const playbook::Playbook& pb, const std::string& live_run_id,
                                      const fs::path& state_dir) {
-    const std::vector<std::string> in_use = scratch_in_use(state_dir);
     LeftoverScan scan;
     std::set<std::string> seen;
     for (const auto* list : {&pb.steps, &pb.finally}) {
@@ -314,6 +313,9 @@ LeftoverScan scan_leftover_databases(const playbook::Playbook& pb, const std::st
                 if (!seen.insert(maintenance_dsn(dsn).conninfo() + "\n" + dsn.dbname()).second) {
                     continue;
                 }
+                // In use: a rehearsal of this state directory's, a verification of the step's
+                // backup catalog's.
+                const auto in_use = scratch_in_use(state_dir, prm->spec.catalog);
                 for (auto& l : find_leftover_databases(dsn, live_run_id, in_use)) {
                     scan.found.push_back(std::move(l));
                 }

@@ -122,6 +122,12 @@ int verify(const std::string& catalog_dir, const std::string& id, bool restore_t
         throw util::Error("backup verify: no backups in " + catalog_dir, util::ExitCode::invalid);
     }
     exec::RealProcessRunner runner;
+    if (server) {
+        // Ctrl-C, `systemctl stop` (SIGTERM), SIGHUP during the restore test: pg_restore's group
+        // is ended and the scratch database — a copy of production's data — dropped before
+        // exiting 130; the manifest is left as it was.
+        exec::install_interrupt_handlers();
+    }
     // Verifying every backup, an entry that is no readable manifest fails the verification (the
     // daily timer's exit 3): it may be a backup that did not finish, and no restore picks it.
     bool all_ok = unreadable.empty();
@@ -141,6 +147,9 @@ int verify(const std::string& catalog_dir, const std::string& id, bool restore_t
         std::printf("  hint: %s\n", db::unreadable_hint(catalog_dir).c_str());
     }
     for (auto& m : targets) {
+        if (exec::interrupt_requested() != 0) {
+            break; // the backups not verified yet are left as they were
+        }
         db::VerifyReport r = db::verify_backup(runner, catalog, m, server, print_err);
         all_ok = all_ok && r.ok;
         if (json) {
@@ -159,6 +168,16 @@ int verify(const std::string& catalog_dir, const std::string& id, bool restore_t
         for (const auto& p : r.problems) {
             std::printf("  FAIL %s\n", util::mask_secrets(p).c_str());
         }
+    }
+    if (const int sig = exec::interrupt_requested(); sig != 0) {
+        std::fprintf(
+            stderr,
+            "rollback: backup verify interrupted by %s: pg_restore ended, the scratch "
+            "database dropped (or named above with the command that drops it); the manifests "
+            "of the backups not verified to the end are "
+            "unchanged\n",
+            exec::interrupt_name(sig).c_str());
+        return util::to_int(util::ExitCode::interrupted);
     }
     return util::to_int(all_ok ? util::ExitCode::ok : util::ExitCode::verification_failed);
 }

@@ -111,11 +111,17 @@ struct VerifyReport {
     bool ok = true;
     std::vector<std::string> passed;   ///< "sha256 matches", "TOC readable (52 items)", ...
     std::vector<std::string> problems; ///< empty when ok
+    /// "interrupted by SIGTERM" when an interrupt (SIGINT, SIGTERM) ended the restore test: its
+    /// scratch database was dropped, the manifest left as it was.
+    std::string interrupted;
 };
 
 /// Checks a backup: sha256, TOC, and with `restore_server` a real restore into a scratch database
 /// (dropped afterwards) compared with the manifest's row counts and checksums. Updates and saves
-/// the manifest's `verified`, `verified_at`, `restore_tested_at`.
+/// the manifest's `verified`, `verified_at`, `restore_tested_at` — but not when interrupted (the
+/// report's `interrupted`). The scratch database is recorded in `<catalog>/scratch/` before it
+/// exists (db/scratch_record.hpp): what a verification killed with -9 left, the next one of the
+/// same server and database drops.
 VerifyReport verify_backup(exec::ProcessRunner& runner, const BackupCatalog& catalog,
                            BackupManifest& m, const std::optional<Dsn>& restore_server,
                            const ProgressFn& progress);

@@ -3,6 +3,9 @@
 // exported snapshot with its row counts and checksums, sha256 and TOC, the manifest last.
 #include "db/backup_catalog.hpp"
 
+#include "db/scratch_record.hpp"
+#include "exec/runner.hpp"
+
 #include "util/duration.hpp"
 #include "util/file_name.hpp"
 #include "util/files.hpp"
@@ -44,6 +47,77 @@ void fsync_file(const fs::path& p) {
     if (fd >= 0) {
         ::fsync(fd);
         ::close(fd);
+    }
+}
+
+/// The restore test of verify_backup: a scratch database recorded (and held) in the catalog
+/// before it exists, the backup restored into it, compared with the manifest, dropped. What a
+/// kill -9 leaves, the next verification of the catalog drops; an interrupt (SIGINT, SIGTERM)
+/// ends pg_restore and drops it before returning.
+void restore_test(exec::ProcessRunner& runner, const BackupCatalog& catalog,
+                  const BackupManifest& m, const Dsn& server, const TocInfo& toc,
+                  const ProgressFn& progress, VerifyReport& r) {
+    auto say = [&](const std::string& line) {
+        if (progress) {
+            progress(util::mask_secrets(line));
+        }
+    };
+    auto interrupted = [] {
+        const int sig = exec::interrupt_requested();
+        return sig == 0 ? std::string() : "interrupted by " + exec::interrupt_name(sig);
+    };
+    const Dsn target = server.with_dbname(m.database);
+    for (const auto& line : drop_stale_scratch(catalog.dir(), target, ScratchKind::verification)) {
+        say("backup verify: " + line);
+    }
+    if (r.interrupted = interrupted(); !r.interrupted.empty()) {
+        return;
+    }
+    const auto now = std::chrono::system_clock::now();
+    const std::string scratch =
+        derived_db_name(m.database, "verify", compact_time(now) + std::to_string(::getpid()));
+    char host[256] = {};
+    ::gethostname(host, sizeof host - 1);
+    ScratchRecord rec{scratch,
+                      m.database,
+                      scratch_server(target),
+                      "",
+                      "",
+                      util::format_time(now),
+                      static_cast<int>(::getpid()),
+                      host,
+                      ScratchKind::verification};
+    auto claim = ScratchClaim::claim(catalog.dir(), rec);
+    RestoreRequest rq{server, scratch, dump_path(m), 2, toc.entries, {}, progress};
+    RestoreResult rr = restore_into_new_database(runner, rq); // ends pg_restore on interrupt
+    r.interrupted = interrupted();
+    if (!rr.ok && r.interrupted.empty()) {
+        r.problems.push_back("restore test: " + rr.error);
+    } else if (rr.ok && r.interrupted.empty()) {
+        std::vector<std::string> diffs;
+        try {
+            auto c = connect(server.with_dbname(scratch));
+            pqxx::read_transaction tx(*c);
+            diffs = compare_stats(tx, m.tables);
+        } catch (const std::exception& e) {
+            diffs.push_back("cannot compare the restored database: " + db_error_text(e));
+        }
+        for (const auto& d : diffs) {
+            r.problems.push_back("restore test: " + d);
+        }
+        if (diffs.empty()) {
+            r.passed.push_back("restore test: " + std::to_string(m.tables.size()) +
+                               " tables restored in " + util::format_duration(rr.restore_time) +
+                               ", row counts and checksums match");
+        }
+    }
+    if (rr.created) {
+        if (std::string err = drop_database(server, scratch); !err.empty()) {
+            r.problems.push_back("restore test: " + err);
+        }
+    }
+    if (std::string left = settle_scratch(claim, rr.created, target); !left.empty()) {
+        r.problems.push_back("restore test: " + left);
     }
 }
 
@@ -174,34 +248,14 @@ VerifyReport verify_backup(exec::ProcessRunner& runner, const BackupCatalog& cat
         r.passed.push_back("TOC readable (" + std::to_string(toc.entries) + " items)");
     }
     if (r.problems.empty() && restore_server) {
-        std::string scratch = derived_db_name(m.database, "verify",
-                                              compact_time(std::chrono::system_clock::now()) +
-                                                  std::to_string(::getpid()));
-        RestoreRequest rq{*restore_server, scratch, dump_path(m), 2, toc.entries, {}, progress};
-        RestoreResult rr = restore_into_new_database(runner, rq);
-        if (!rr.ok) {
-            r.problems.push_back("restore test: " + rr.error);
-        } else {
-            std::vector<std::string> diffs;
-            try {
-                auto c = connect(restore_server->with_dbname(scratch));
-                pqxx::read_transaction tx(*c);
-                diffs = compare_stats(tx, m.tables);
-            } catch (const std::exception& e) {
-                diffs.push_back("cannot compare the restored database: " + db_error_text(e));
-            }
-            for (const auto& d : diffs) {
-                r.problems.push_back("restore test: " + d);
-            }
-            if (diffs.empty()) {
-                r.passed.push_back("restore test: " + std::to_string(m.tables.size()) +
-                                   " tables restored in " + util::format_duration(rr.restore_time) +
-                                   ", row counts and checksums match");
-            }
-            if (std::string err = drop_database(*restore_server, scratch); !err.empty()) {
-                r.problems.push_back("restore test: " + err);
-            }
-        }
+        restore_test(runner, catalog, m, *restore_server, toc, progress, r);
+    }
+    if (!r.interrupted.empty()) {
+        // It did not finish: the manifest says what the last finished verification said.
+        r.ok = false;
+        r.problems.push_back(r.interrupted + ": the verification did not finish, " + m.id +
+                             "'s manifest is unchanged");
+        return r;
     }
     r.ok = r.problems.empty();
     m.verified = r.ok;

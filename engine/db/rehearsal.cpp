@@ -79,31 +79,6 @@ std::string interrupted() {
     return sig == 0 ? std::string() : "interrupted by " + exec::interrupt_name(sig);
 }
 
-/// The scratch database's record goes once the database is gone or was never created; while it
-/// may remain, the record stays (the next rehearsal drops it, `status` and `plan` name it) and
-/// the rehearsal's problems say how to drop it.
-void settle(ScratchClaim& claim, bool created, const Dsn& dsn, Rehearsal& r) {
-    if (created) {
-        bool exists = true;
-        try {
-            auto c = connect(maintenance_dsn(dsn).with_default("connect_timeout", "5"));
-            pqxx::read_transaction tx(*c);
-            exists = database_exists(tx, claim.record().name);
-        } catch (const std::exception&) {
-            // Not known: kept recorded.
-        }
-        if (exists) {
-            r.scratch_left = true;
-            r.problems.push_back("scratch database " + claim.record().name +
-                                 " was not dropped (a copy of the backup: drop it with: " +
-                                 claim.record().drop_command() +
-                                 "; the next rehearsal drops it too)");
-            return;
-        }
-    }
-    claim.release();
-}
-
 } // namespace
 
 Rehearsal rehearse_restore(exec::ProcessRunner& runner, const RestoreSpec& prm,
@@ -135,7 +110,7 @@ Rehearsal rehearse_restore(exec::ProcessRunner& runner, const RestoreSpec& prm,
         // rehearsals recorded them): named with the command, never dropped.
         try {
             for (const auto& l :
-                 find_leftover_databases(dsn, "", scratch_in_use(setup.state_dir))) {
+                 find_leftover_databases(dsn, "", scratch_in_use(setup.state_dir, prm.catalog))) {
                 if (l.kind == "rehearsal") {
                     say(step_id + ": leftover " + l.name + ": " + l.describe() +
                         "; not recorded here, so not dropped: drop it with: " + l.drop_command);
@@ -214,7 +189,10 @@ Rehearsal rehearse_restore(exec::ProcessRunner& runner, const RestoreSpec& prm,
         r.problems.push_back(db_error_text(e));
     }
     if (claim) {
-        settle(*claim, created, *server, r);
+        if (std::string left = settle_scratch(*claim, created, *server); !left.empty()) {
+            r.scratch_left = true;
+            r.problems.push_back(left);
+        }
     }
     r.ok = r.problems.empty();
     r.total_s = seconds_since(t_all);

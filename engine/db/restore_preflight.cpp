@@ -203,7 +203,8 @@ std::vector<PreflightLine> preflight_side_swap(exec::ProcessRunner& runner, cons
     // What earlier runs left (never dropped by the engine) and what interrupted rehearsals left
     // (the next rehearsal drops those it recorded): shown with the command that drops each.
     try {
-        for (const auto& l : find_leftover_databases(dsn, "", scratch_in_use(ctx.state_dir))) {
+        for (const auto& l :
+             find_leftover_databases(dsn, "", scratch_in_use(ctx.state_dir, prm.catalog))) {
             checks.push_back({true, "database " + l.name + ": " + l.describe(), "",
                               "drop it with: " + l.drop_command, true});
         }

@@ -233,6 +233,13 @@ RestoreProbe probe_restore(const Dsn& dsn, const std::string& run_id) {
 }
 
 std::string LeftoverDatabase::describe() const {
+    if (kind == "verification") {
+        return "scratch database of a rollback backup verify --restore-test that did not finish (a "
+               "copy of a backup of " +
+               database +
+               ", customer data included; no verification of this backup catalog uses it): the "
+               "next verification with this catalog drops it when the catalog recorded it";
+    }
     if (kind == "rehearsal") {
         return "scratch database of a rollback rehearse that did not finish (a copy of a backup "
                "of " +
@@ -268,7 +275,7 @@ find_leftover_databases(const Dsn& dsn, const std::string& live_run_id,
         if (!r[1].is_null()) {
             mark = parse_mark(r[1].c_str());
         }
-        for (std::string kind : {"restore", "rolledback", "rehearse"}) {
+        for (std::string kind : {"restore", "rolledback", "rehearse", "verify"}) {
             // derived_db_name keeps the whole name, or its first 31 bytes when the result would
             // pass PostgreSQL's 63-byte limit.
             std::string prefix = db + "_" + kind + "_";
@@ -283,9 +290,10 @@ find_leftover_databases(const Dsn& dsn, const std::string& live_run_id,
             l.name = name;
             l.kind = kind == "restore"      ? "side"
                      : kind == "rolledback" ? "rolled_back"
-                                            : "rehearsal";
+                     : kind == "rehearse"   ? "rehearsal"
+                                            : "verification";
             l.database = db;
-            if (kind == "rehearse") {
+            if (kind == "rehearse" || kind == "verify") {
                 // A running rehearsal's (its record held): in use, not left over.
                 if (std::find(scratch_in_use.begin(), scratch_in_use.end(), name) !=
                     scratch_in_use.end()) {

@@ -73,7 +73,9 @@ RestoreProbe probe_restore(const Dsn& dsn, const std::string& run_id);
 /// database kept after a swap. The engine never drops them.
 struct LeftoverDatabase {
     std::string name;
-    std::string kind;     ///< "side" | "rolled_back" | "rehearsal" (a rehearse's scratch copy)
+    /// "side" | "rolled_back" | "rehearsal" (a rehearse's scratch copy) | "verification" (the
+    /// scratch copy of a `backup verify --restore-test`)
+    std::string kind;
     std::string database; ///< the production database it belongs to
     std::string run_id;   ///< from the mark, else from the name ("" when not recoverable)
     std::string stage;    ///< side databases: the recorded stage ("" = none recorded)
@@ -88,8 +90,8 @@ std::string drop_command(const Dsn& dsn, const std::string& name);
 
 /// The leftovers of restores and rehearsals of `dsn`'s database. A side database of
 /// `live_run_id` (a run that holds the state lock right now) is in use, not left over; so is a
-/// rehearsal's scratch database named in `scratch_in_use` (db::scratch_in_use). Throws
-/// ConnectError.
+/// rehearsal's or verification's scratch database named in `scratch_in_use` (db::scratch_in_use).
+/// Throws ConnectError.
 std::vector<LeftoverDatabase>
 find_leftover_databases(const Dsn& dsn, const std::string& live_run_id,
                         const std::vector<std::string>& scratch_in_use = {});

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include "db/scratch_record.hpp"
 
+#include "db/connection.hpp"
 #include "db/restore.hpp"
 #include "db/restore_state.hpp"
 #include "util/error.hpp"
@@ -12,6 +13,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
+#include <pqxx/transaction>
 #include <sys/file.h>
 #include <unistd.h>
 
@@ -22,8 +24,18 @@ namespace json = boost::json;
 
 namespace {
 
-fs::path scratch_dir(const fs::path& state_dir) {
-    return state_dir / "rehearsals" / "scratch";
+const char* kind_name(ScratchKind kind) {
+    return kind == ScratchKind::verification ? "verification_scratch" : "rehearsal_scratch";
+}
+
+/// What the name of a scratch database of `kind` carries after the database's name.
+const char* name_infix(ScratchKind kind) {
+    return kind == ScratchKind::verification ? "_verify_" : "_rehearse_";
+}
+
+/// Who left a scratch database of `kind`, for the lines that name it.
+const char* owner_words(ScratchKind kind) {
+    return kind == ScratchKind::verification ? "backup verification" : "rehearsal";
 }
 
 std::string text(const json::object& o, const char* k) {
@@ -33,7 +45,7 @@ std::string text(const json::object& o, const char* k) {
 
 json::object to_json(const ScratchRecord& r) {
     return {{"format", 1},
-            {"kind", "rehearsal_scratch"},
+            {"kind", kind_name(r.kind)},
             {"name", r.name},
             {"database", r.database},
             {"server", r.server},
@@ -44,8 +56,8 @@ json::object to_json(const ScratchRecord& r) {
             {"host", r.host}};
 }
 
-/// The record of `f`; util::Error when it is none.
-ScratchRecord from_json(const util::DirectoryFile& f) {
+/// The record of `f` (of `kind`); util::Error when it is none.
+ScratchRecord from_json(const util::DirectoryFile& f, ScratchKind kind) {
     boost::system::error_code ec;
     json::value v = json::parse(f.text, ec);
     if (ec || !v.is_object()) {
@@ -64,10 +76,11 @@ ScratchRecord from_json(const util::DirectoryFile& f) {
         r.pid = static_cast<int>(pid->as_int64());
     }
     r.file = f.path;
+    r.kind = kind;
     if (r.name.empty() || r.database.empty() || r.server.empty() ||
-        !is_rehearsal_scratch_name(r.database, r.name)) {
+        text(o, "kind") != kind_name(kind) || !is_scratch_name(r.database, r.name, kind)) {
         throw util::Error("scratch record " + f.path.string() +
-                          ": names no scratch database of a rehearsal");
+                          ": names no scratch database of a " + owner_words(kind));
     }
     return r;
 }
@@ -96,11 +109,15 @@ std::string scratch_server(const Dsn& dsn) {
     return maintenance_dsn(dsn).conninfo_without_password();
 }
 
-bool is_rehearsal_scratch_name(const std::string& database, const std::string& name) {
+fs::path scratch_dir(const fs::path& owner, ScratchKind kind) {
+    return kind == ScratchKind::verification ? owner / "scratch" : owner / "rehearsals" / "scratch";
+}
+
+bool is_scratch_name(const std::string& database, const std::string& name, ScratchKind kind) {
     // derived_db_name keeps the whole name, or its first 31 bytes when the result would pass
     // PostgreSQL's 63-byte limit.
     for (const std::string& base : {database, database.substr(0, 31)}) {
-        const std::string prefix = base + "_rehearse_";
+        const std::string prefix = base + name_infix(kind);
         if (name.size() > prefix.size() && name.compare(0, prefix.size(), prefix) == 0) {
             return true;
         }
@@ -108,14 +125,14 @@ bool is_rehearsal_scratch_name(const std::string& database, const std::string& n
     return false;
 }
 
-ScratchClaim ScratchClaim::claim(const fs::path& state_dir, ScratchRecord r) {
-    const fs::path dir = scratch_dir(state_dir);
+ScratchClaim ScratchClaim::claim(const fs::path& owner, ScratchRecord r) {
+    const fs::path dir = scratch_dir(owner, r.kind);
     r.file = dir / (r.name + ".json");
     auto unwritable = [&](const std::string& why) {
         return util::Error("cannot record the scratch database " + r.name +
                                " before creating it: " + why,
                            util::ExitCode::state_unwritable,
-                           "nothing was created; make " + state_dir.string() + " writable");
+                           "nothing was created; make " + owner.string() + " writable");
     };
     std::error_code ec;
     fs::create_directories(dir, ec);
@@ -171,12 +188,33 @@ void ScratchClaim::release() {
     m_fd = -1;
 }
 
-std::vector<ScratchRecord> scratch_records(const fs::path& state_dir,
-                                           std::vector<std::string>& skipped) {
-    std::vector<ScratchRecord> out;
-    for (const auto& f : util::read_directory_files(scratch_dir(state_dir), ".json", skipped)) {
+std::string settle_scratch(ScratchClaim& claim, bool created, const Dsn& dsn) {
+    if (created) {
+        bool exists = true;
         try {
-            ScratchRecord r = from_json(f);
+            auto c = connect(maintenance_dsn(dsn).with_default("connect_timeout", "5"));
+            pqxx::read_transaction tx(*c);
+            exists = database_exists(tx, claim.record().name);
+        } catch (const std::exception&) {
+            // Not known: kept recorded.
+        }
+        if (exists) {
+            return "scratch database " + claim.record().name +
+                   " was not dropped (a copy of the backup: drop it with: " +
+                   claim.record().drop_command() + "; the next " +
+                   owner_words(claim.record().kind) + " drops it too)";
+        }
+    }
+    claim.release();
+    return {};
+}
+
+std::vector<ScratchRecord> scratch_records(const fs::path& owner, std::vector<std::string>& skipped,
+                                           ScratchKind kind) {
+    std::vector<ScratchRecord> out;
+    for (const auto& f : util::read_directory_files(scratch_dir(owner, kind), ".json", skipped)) {
+        try {
+            ScratchRecord r = from_json(f, kind);
             const int fd = lock_now(r.file, LOCK_SH);
             r.in_use = fd < 0;
             if (fd >= 0) {
@@ -190,10 +228,10 @@ std::vector<ScratchRecord> scratch_records(const fs::path& state_dir,
     return out;
 }
 
-std::vector<std::string> scratch_in_use(const fs::path& state_dir) {
+std::vector<std::string> scratch_in_use(const fs::path& owner, ScratchKind kind) {
     std::vector<std::string> skipped;
     std::vector<std::string> out;
-    for (const auto& r : scratch_records(state_dir, skipped)) {
+    for (const auto& r : scratch_records(owner, skipped, kind)) {
         if (r.in_use) {
             out.push_back(r.name);
         }
@@ -201,11 +239,22 @@ std::vector<std::string> scratch_in_use(const fs::path& state_dir) {
     return out;
 }
 
-std::vector<std::string> drop_stale_scratch(const fs::path& state_dir, const Dsn& dsn) {
+std::vector<std::string> scratch_in_use(const fs::path& state_dir, const fs::path& catalog) {
+    std::vector<std::string> out = scratch_in_use(state_dir, ScratchKind::rehearsal);
+    if (!catalog.empty()) {
+        for (auto& name : scratch_in_use(catalog, ScratchKind::verification)) {
+            out.push_back(std::move(name));
+        }
+    }
+    return out;
+}
+
+std::vector<std::string> drop_stale_scratch(const fs::path& owner, const Dsn& dsn,
+                                            ScratchKind kind) {
     std::vector<std::string> lines;
     std::vector<std::string> skipped;
     const std::string server = scratch_server(dsn);
-    for (const auto& r : scratch_records(state_dir, skipped)) {
+    for (const auto& r : scratch_records(owner, skipped, kind)) {
         if (r.in_use || r.server != server || r.database != dsn.dbname()) {
             continue; // running, or another server's or database's: status and plan name it
         }
@@ -214,8 +263,9 @@ std::vector<std::string> drop_stale_scratch(const fs::path& state_dir, const Dsn
         if (fd < 0) {
             continue;
         }
-        const std::string who = "left by an interrupted rehearsal (pid " + std::to_string(r.pid) +
-                                " on " + r.host + ", started " + r.started + ")";
+        const std::string who = std::string("left by an interrupted ") + owner_words(kind) +
+                                " (pid " + std::to_string(r.pid) + " on " + r.host + ", started " +
+                                r.started + ")";
         if (std::string err = drop_database(dsn, r.name); err.empty()) {
             ::unlink(r.file.c_str());
             lines.push_back("dropped scratch database " + r.name + " " + who);

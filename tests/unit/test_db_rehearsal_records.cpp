@@ -124,6 +124,47 @@ TEST_SUITE("db") {
         CHECK(db::is_rehearsal_scratch_name(longdb, longdb.substr(0, 31) + "_rehearse_x"));
     }
 
+    TEST_CASE("a verification's scratch record lives in the catalog and is of its own kind") {
+        // `backup verify --restore-test` keeps its scratch copy as a rehearsal keeps its own,
+        // in `<catalog>/scratch/`: neither kind's reader takes the other's record.
+        test::TempDir tmp;
+        const fs::path catalog = tmp / "catalog";
+        db::ScratchRecord rec{"shop_verify_20261207t045932z18371",
+                              "shop",
+                              "dbname=postgres host=/run/pg port=5432",
+                              "",
+                              "",
+                              "2026-12-07T04:59:32.000Z",
+                              18371,
+                              "web1",
+                              db::ScratchKind::verification};
+        {
+            auto claim = db::ScratchClaim::claim(catalog, rec);
+            CHECK(claim.record().file == catalog / "scratch" / (rec.name + ".json"));
+            CHECK(db::scratch_in_use(catalog, db::ScratchKind::verification) ==
+                  std::vector<std::string>{rec.name});
+            CHECK(db::scratch_in_use(tmp / "state", catalog) == std::vector<std::string>{rec.name});
+            CHECK(db::scratch_in_use(tmp / "state", "").empty());
+        }
+        std::vector<std::string> skipped;
+        auto all = db::scratch_records(catalog, skipped, db::ScratchKind::verification);
+        REQUIRE(all.size() == 1);
+        CHECK_FALSE(all[0].in_use);
+        CHECK(all[0].kind == db::ScratchKind::verification);
+        CHECK(skipped.empty());
+        // The same file put where rehearsals' records are is not a rehearsal's.
+        fs::create_directories(catalog / "rehearsals/scratch");
+        fs::copy_file(all[0].file, catalog / "rehearsals/scratch" / (rec.name + ".json"));
+        CHECK(db::scratch_records(catalog, skipped).empty());
+        REQUIRE(skipped.size() == 1);
+        CHECK(skipped[0].find("names no scratch database of a rehearsal") != std::string::npos);
+
+        CHECK(db::is_scratch_name("shop", rec.name, db::ScratchKind::verification));
+        CHECK_FALSE(db::is_scratch_name("shop", rec.name, db::ScratchKind::rehearsal));
+        CHECK_FALSE(db::is_scratch_name("shop", "shop_verify_", db::ScratchKind::verification));
+        CHECK_FALSE(db::is_scratch_name("shop", "shopx_verify_1", db::ScratchKind::verification));
+    }
+
     TEST_CASE("last_rehearsal of a state directory without records or that cannot be listed") {
         test::TempDir tmp;
         std::vector<std::string> skipped;
