@@ -316,7 +316,7 @@ class Loop {
     std::optional<std::string> m_left_run;
     bool m_state_failing = false; ///< the state did not answer (or could not be written) last time
     /// A trigger whose run did not start (the state store failed, the playbook did not load,
-    /// its preflight found problems), retried at every tick while its condition fires
+    /// its preflight found problems), retried while its condition fires (a preflight: with a delay)
     /// (docs/decision.md "trigger and monitor").
     struct PendingTrigger {
         std::string decision_id; ///< the decision whose run did not start first
@@ -324,6 +324,10 @@ class Loop {
         std::string error;       ///< the store's (the playbook's, the preflight's) error
         std::string what;        ///< "the state store failed", "the playbook did not load", ...
         int attempts = 1;        ///< starts that failed
+        /// The first tick that retries: any for the store and the playbook (cheap to try); for a
+        /// preflight (which may checksum a backup of gigabytes) one interval after a failure,
+        /// then doubling, at most k_retry_delay_max.
+        util::SystemTime next_try = {};
     };
     std::optional<PendingTrigger> m_pending;
     /// A run left unfinished whose resume failed (its playbook moved or changed, the store
@@ -336,6 +340,10 @@ class Loop {
     };
     std::optional<FailedResume> m_failed_resume;
     static constexpr util::Millis k_resume_delay_max{5 * 60 * 1000};
+    static constexpr util::Millis k_retry_delay_max = k_resume_delay_max;
+    /// The delay before the next try after `attempts` failures in a row: one interval, then
+    /// doubling, at most `max` (and never less than an interval).
+    util::Millis retry_delay(int attempts, util::Millis max) const;
     /// A resume of `run_id` (of decision `decision_id`) failed with `error`: said, paged at the
     /// first failure, and the next try scheduled.
     void resume_failed(const std::string& run_id, const std::string& decision_id,

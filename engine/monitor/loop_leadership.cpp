@@ -209,13 +209,7 @@ void Loop::resume_failed(const std::string& run_id, const std::string& decision_
     }
     auto& f = *m_failed_resume;
     ++f.attempts;
-    // One interval, then doubling, at most k_resume_delay_max (and never less than an interval).
-    const util::Millis interval = m_mon->config().interval;
-    util::Millis delay = interval;
-    for (int i = 1; i < f.attempts && delay < k_resume_delay_max; ++i) {
-        delay *= 2;
-    }
-    delay = std::max(interval, std::min(delay, k_resume_delay_max));
+    const util::Millis delay = retry_delay(f.attempts, k_resume_delay_max);
     f.next_try = m_tick_at + delay;
     if (m_endpoint) {
         m_endpoint->run_not_resumed();

@@ -9,9 +9,11 @@
 #include "monitor/loop.hpp"
 
 #include "monitor/decision_actions.hpp"
+#include "util/duration.hpp"
 #include "util/error.hpp"
 #include "util/log.hpp"
 #include "util/secrets.hpp"
+#include "util/time.hpp"
 
 #include <algorithm>
 
@@ -19,6 +21,15 @@ namespace rollback::monitor {
 
 using decision::Action;
 using decision::Verdict;
+
+util::Millis Loop::retry_delay(int attempts, util::Millis max) const {
+    const util::Millis interval = m_mon->config().interval;
+    util::Millis delay = interval;
+    for (int i = 1; i < attempts && delay < max; ++i) {
+        delay *= 2;
+    }
+    return std::max(interval, std::min(delay, max));
+}
 
 void Loop::run_not_started(const decision::DecisionRecord& record, const std::string& decision_id,
                            const std::string& error, NotStarted reason) {
@@ -36,22 +47,40 @@ void Loop::run_not_started(const decision::DecisionRecord& record, const std::st
         m_pending->what = what;
         ++m_pending->attempts;
     }
+    // A preflight may checksum a backup of gigabytes and ask every server of the playbook: it is
+    // not run again at every tick of an incident that lasts hours (break-it 42, left over).
+    std::string when = "at every tick";
+    if (reason == NotStarted::preflight) {
+        // From the interval's boundary: the first retry is the next tick, as for the others.
+        m_pending->next_try = tick_floor(m_tick_at, m_mon->config().interval) +
+                              retry_delay(m_pending->attempts, k_retry_delay_max);
+        when = "from " + util::format_time(m_pending->next_try) +
+               " (the delay doubling from one interval, at most " +
+               util::format_duration(k_retry_delay_max) + ")";
+    } else {
+        m_pending->next_try = {};
+    }
     if (m_endpoint) {
         m_endpoint->run_not_started(label);
     }
     const std::string line = "decision " + m_pending->decision_id + ": no run: " + what + " (" +
-                             error + "); retrying at every tick while \"" + record.cause +
+                             error + "); retrying " + when + " while \"" + record.cause +
                              "\" fires (failed starts: " + std::to_string(m_pending->attempts) +
                              ")";
     log::error("monitor: {}", line);
     m_env.out.problem(line);
-    event({{"event", "run_not_started"},
-           {"decision_id", decision_id},
-           {"exit_code", util::to_int(reason == NotStarted::store ? util::ExitCode::state_unwritable
-                                                                  : util::ExitCode::invalid)},
-           {"error", error},
-           {"retry", true},
-           {"attempts", m_pending->attempts}});
+    boost::json::object ev{
+        {"event", "run_not_started"},
+        {"decision_id", decision_id},
+        {"exit_code", util::to_int(reason == NotStarted::store ? util::ExitCode::state_unwritable
+                                                               : util::ExitCode::invalid)},
+        {"error", error},
+        {"retry", true},
+        {"attempts", m_pending->attempts}};
+    if (m_pending->next_try != util::SystemTime{}) {
+        ev["next_try"] = util::format_time(m_pending->next_try);
+    }
+    event(std::move(ev));
     if (!first) {
         return; // paged at the first failure; each retry is said and recorded
     }
@@ -60,8 +89,7 @@ void Loop::run_not_started(const decision::DecisionRecord& record, const std::st
     page.action = Action::escalate;
     page.executed = true;
     page.reason = "the rollback run of decision " + decision_id + " did not start: " + what + " (" +
-                  m_pending->error + "); retried at every tick while \"" + record.cause +
-                  "\" fires";
+                  m_pending->error + "); retried " + when + " while \"" + record.cause + "\" fires";
     event({{"event", "escalated"}, {"decision_id", decision_id}, {"error", error}});
     if (!m_hooks_pb) {
         return;
@@ -108,8 +136,11 @@ decision::Evaluation Loop::with_retry(decision::Evaluation e) {
         m_pending.reset();
         return e;
     }
-    if (c->verdict != Verdict::firing || !m_leading || e.record.action == Action::trigger) {
-        return e; // not this tick: no evidence of its own, a follower, or another trigger acts
+    if (c->verdict != Verdict::firing || !m_leading || e.record.action == Action::trigger ||
+        m_tick_at < m_pending->next_try) {
+        // Not this tick: no evidence of its own, a follower, another trigger acts, or the
+        // delay after a refused preflight has not passed.
+        return e;
     }
     // This tick's own observations satisfy the counting rule: a trigger of its own evidence.
     c->action = Action::trigger;

@@ -1144,18 +1144,28 @@ TEST_SUITE("monitor") {
         CHECK(w.store.list_runs().empty());
         CHECK(loop->once_exit_code() == 2);
         REQUIRE(w.out.problems.size() == 1);
-        CHECK(w.out.problems[0] ==
-              "decision " + first +
-                  ": no run: its preflight found problems (preflight found problems; nothing was "
-                  "run: restore-db: backup last_good intact: archive shop-1.dump is missing); "
-                  "retrying at every tick while \"corruption\" fires (failed starts: 1)");
+        const std::string said = w.out.problems[0];
+        const std::string head =
+            "decision " + first +
+            ": no run: its preflight found problems (preflight found problems; nothing was "
+            "run: restore-db: backup last_good intact: archive shop-1.dump is missing); "
+            "retrying from ";
+        const std::string tail = " (the delay doubling from one interval, at most 5m) while "
+                                 "\"corruption\" fires (failed starts: 1)";
+        CHECK(said.rfind(head, 0) == 0);
+        CHECK(said.size() == head.size() + 24 + tail.size()); // an RFC 3339 time of ms
+        CHECK(said.substr(said.size() - tail.size()) == tail);
         CHECK(w.calls_of(hook) == 1); // paged, as an escalation naming the decision
         CHECK(w.events().find("\"event\":\"escalated\",\"decision_id\":\"" + first + "\"") !=
               std::string::npos);
 
-        w.tick(*loop); // still refused: said, not paged again
+        w.tick(*loop); // one interval later, still refused: said, not paged again
         CHECK(w.starter.triggers.size() == 2);
         CHECK(w.calls_of(hook) == 1);
+        // A preflight may checksum a backup of gigabytes: after the second failure the next
+        // try waits two intervals, not one.
+        w.tick(*loop);
+        CHECK(w.starter.triggers.size() == 2);
         w.tick(*loop); // the problem fixed: the run starts on this tick's own evidence
         CHECK(w.starter.triggers.size() == 3);
         CHECK(w.store.list_runs().size() == 1);
