@@ -236,9 +236,12 @@ Connection connect(const Dsn& dsn, std::chrono::milliseconds answer_within) {
     std::unique_ptr<pqxx::connection> c;
     try {
         // Named in the startup packet: a step's session is known by its name before it can run
-        // a statement (db/sessions.hpp).
-        c = std::make_unique<pqxx::connection>(
-            dsn.with_default("application_name", "rollback").conninfo());
+        // a statement (db/sessions.hpp). Connecting never waits without bound on a server that
+        // accepts and stays silent (a stuck postmaster, a pooler holding the connection): 10 s
+        // unless the DSN says otherwise (break-it 47/N4: a preflight hung a monitor's loop).
+        c = std::make_unique<pqxx::connection>(dsn.with_default("application_name", "rollback")
+                                                   .with_default("connect_timeout", "10")
+                                                   .conninfo());
     } catch (const std::exception& e) {
         std::string cause = db_error_text(e);
         std::string hint;

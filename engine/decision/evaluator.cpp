@@ -306,6 +306,12 @@ void Evaluator::approval_settled(const std::string& condition, bool expired) {
     }
 }
 
+void Evaluator::trigger_not_started(SystemTime at) {
+    if (m->cooldown_until && *m->cooldown_until == at + m->policy.cooldown) {
+        m->cooldown_until.reset();
+    }
+}
+
 void Evaluator::set_baseline(const std::string& condition, BaselineInfo baseline) {
     for (auto& c : m->conds) {
         if (c.spec.name == condition) {

@@ -187,6 +187,11 @@ class Evaluator {
     /// tick with its counting satisfied, the still-open incident escalates, once), or was
     /// answered (false: nothing more to do for it).
     void approval_settled(const std::string& condition, bool expired);
+    /// The run of the trigger made at `at` never started and is no longer retried (its
+    /// incident resolved, or its condition left mode auto): the cooldown that trigger started
+    /// is given back, so a later incident is not suppressed by a rollback that never ran
+    /// (docs/decision.md "trigger and monitor"). A cooldown of another trigger is kept.
+    void trigger_not_started(SystemTime at);
 
     /// A baseline supplied from outside (e.g. computed by `rollback deployed` and kept in the
     /// deploy marker). Overrides a computed one.

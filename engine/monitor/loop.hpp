@@ -319,11 +319,12 @@ class Loop {
     /// its preflight found problems), retried while its condition fires (a preflight: with a delay)
     /// (docs/decision.md "trigger and monitor").
     struct PendingTrigger {
-        std::string decision_id; ///< the decision whose run did not start first
-        std::string condition;   ///< its cause
-        std::string error;       ///< the store's (the playbook's, the preflight's) error
-        std::string what;        ///< "the state store failed", "the playbook did not load", ...
-        int attempts = 1;        ///< starts that failed
+        std::string decision_id;     ///< the decision whose run did not start first
+        std::string condition;       ///< its cause
+        std::string error;           ///< the store's (the playbook's, the preflight's) error
+        std::string what;            ///< "the state store failed", "the playbook did not load", ...
+        int attempts = 1;            ///< starts that failed
+        util::SystemTime decided_at; ///< the first trigger's time: its cooldown
         /// The first tick that retries: any for the store and the playbook (cheap to try); for a
         /// preflight (which may checksum a backup of gigabytes) one interval after a failure,
         /// then doubling, at most k_retry_delay_max.

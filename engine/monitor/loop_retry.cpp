@@ -41,7 +41,8 @@ void Loop::run_not_started(const decision::DecisionRecord& record, const std::st
                                                           : "store";
     const bool first = !m_pending || m_pending->condition != record.cause;
     if (first) {
-        m_pending = PendingTrigger{decision_id, record.cause, util::mask_secrets(error), what, 1};
+        m_pending = PendingTrigger{decision_id, record.cause, util::mask_secrets(error), what,
+                                   1,           record.time};
     } else {
         m_pending->error = util::mask_secrets(error);
         m_pending->what = what;
@@ -133,6 +134,9 @@ decision::Evaluation Loop::with_retry(decision::Evaluation e) {
         event({{"event", "retry_dropped"},
                {"decision_id", m_pending->decision_id},
                {"verdict", decision::to_string(c->verdict)}});
+        // No rollback ran for it: the cooldown it took keeps no later incident from acting
+        // (break-it 47/N3: a flap then a firing was "suppressed" for the whole hour).
+        m_mon->trigger_not_started(m_pending->decided_at);
         m_pending.reset();
         return e;
     }

@@ -88,6 +88,13 @@ void Monitor::approval_settled(const std::string& condition, bool expired) {
     }
 }
 
+void Monitor::trigger_not_started(SystemTime at) {
+    m_eval.trigger_not_started(at);
+    if (m_alerts) {
+        m_alerts->trigger_not_started(at);
+    }
+}
+
 void Monitor::resume_policy(const decision::Evaluator::PolicyMemory& memory) {
     if (!m_ticked && memory.evaluated_until &&
         (!m_resumed_until || *m_resumed_until < *memory.evaluated_until)) {

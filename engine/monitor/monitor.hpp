@@ -94,6 +94,9 @@ class Monitor {
                             SystemTime expires);
     std::vector<std::pair<std::string, std::string>> approvals_due(SystemTime now) const;
     void approval_settled(const std::string& condition, bool expired);
+    /// decision::Evaluator::trigger_not_started, for both evaluators (a trigger's cooldown is
+    /// carried to the other).
+    void trigger_not_started(SystemTime at);
 
     /// Access-log lines that did not match the format, and lines that came later than the
     /// source's max_lateness (both not counted), since the start.

@@ -1193,6 +1193,31 @@ TEST_SUITE("monitor") {
         CHECK(w.store.list_runs().empty());
     }
 
+    TEST_CASE("loop: a retry dropped when its incident resolves gives its cooldown back") {
+        // break-it 47/N3: the preflight refused the run, the incident flapped (retry dropped),
+        // the condition fired again — and the cooldown of the run that never started
+        // suppressed the new incident for the whole hour: no rollback at all.
+        World w("mode = \"auto\"\ncooldown = \"1h\"\n");
+        w.value("9");
+        w.starter.preflight_errors = 1;
+        auto loop = w.make_loop();
+        loop->iterate(true);
+        REQUIRE(w.starter.triggers.size() == 1);
+        CHECK(w.store.list_runs().empty());
+
+        w.value("1"); // the flap: healthy for one tick, the retry is dropped
+        w.tick(*loop);
+        CHECK(w.events().find("\"event\":\"retry_dropped\"") != std::string::npos);
+        w.value("9"); // the outage again: a new incident, acted on (no cooldown of its own)
+        w.tick(*loop);
+        CHECK(w.starter.triggers.size() == 2);
+        CHECK(w.store.list_runs().size() == 1);
+        CHECK(w.calls_of("restore") == 1);
+        REQUIRE_FALSE(w.out.records.empty());
+        CHECK(w.out.records.back().action == decision::Action::trigger);
+        CHECK(w.out.records.back().reason.find("suppressed") == std::string::npos);
+    }
+
     TEST_CASE("loop: a run kept from starting by the lock held is not retried") {
         World w("mode = \"auto\"\ncooldown = \"1h\"\n");
         w.value("9");
