@@ -524,6 +524,7 @@ Config parse(std::string_view text, const std::string& display_path,
         }
     }
     warn_of_coarse_sources(rd, doc, cfg);
+    check_read_back(rd, cfg, condition_where);
     rd.throw_if_errors();
     return cfg;
 }

@@ -226,8 +226,20 @@ void Monitor::read_access_log(const config::SourceConfig& src, SystemTime now) {
     if (it == m_logs.end()) {
         // The first read covers the windows the conditions look at (and a before_deploy
         // baseline), then follows the file.
-        const int64_t from_ms = now_ms - src.max_lateness.count() - reach(src.name, now).count() -
-                                step_ms - (m_ticked ? 0 : warm_span(now).count());
+        int64_t from_ms = now_ms - src.max_lateness.count() - reach(src.name, now).count() -
+                          step_ms - (m_ticked ? 0 : warm_span(now).count());
+        // At most as many quiet intervals as a replay takes (config::check_read_back refuses a
+        // config whose windows need more): a before_deploy baseline of a deploy long ago, or
+        // the gap since the resumed memory, never builds gigabytes (break-it 44/07).
+        const int64_t max_back = static_cast<int64_t>(sources::k_max_replay_samples) * step_ms;
+        if (now_ms - from_ms > max_back) {
+            log::warn("source \"{}\": read back {} intervals of {} s only (not {}): the most a "
+                      "start builds; a before_deploy baseline older than that is judged on what "
+                      "remains",
+                      src.name, sources::k_max_replay_samples, step_ms / 1000,
+                      (now_ms - from_ms) / step_ms);
+            from_ms = now_ms - max_back;
+        }
         const int64_t fed_until = from_ms / step_ms * step_ms;
         // A renamed log is followed while lines may still come to it in time: an Apache
         // graceful restart's old children write their last requests there up to max_lateness
