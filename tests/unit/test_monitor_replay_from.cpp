@@ -159,7 +159,7 @@ TEST_SUITE("monitor") {
         CHECK(util::format_time(*part.in.lines_end) == "2026-12-07T00:05:00.000Z");
     }
 
-    TEST_CASE("replay --from after the quiet judged after the last line: nothing read, its end "
+    TEST_CASE("replay --from after the quiet judged after the last line - nothing read and its end "
               "known") {
         test::TempDir dir;
         const auto cfg = traffic_rule(dir);
