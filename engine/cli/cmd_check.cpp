@@ -218,6 +218,24 @@ int replay(const CommonOptions& common, const ReplayOptions& o) {
             "a timestamp,value CSV needs that header; a log needs the source's format "
             "(or --format)");
     }
+    if (!replayer.newest() && r.from && in.lines_end && *in.lines_end < *r.from) {
+        // A --from after the log's last line and the quiet judged after it: the replay from the
+        // file's start has no tick there either (break-it 44/05) — said, never a bare "no
+        // samples".
+        const auto until = *in.lines_end + replayer.lateness() + replayer.quiet_tail();
+        std::fprintf(stderr,
+                     "rollback: %s: nothing to judge from --from %s: the log's last line is in "
+                     "the interval that ends at %s, and a replay judges the quiet after it up to "
+                     "%s (max_lateness + %s, the silence after a breach its conditions need; "
+                     "docs/decision.md \"The end of a replay\"), as the replay from the file's "
+                     "start does; --to judges the quiet intervals up to a time (the end of a "
+                     "recording is not a dead site: a request_count below rule does not judge "
+                     "them)\n",
+                     o.file.c_str(), util::format_time(*r.from).c_str(),
+                     util::format_time(*in.lines_end).c_str(), util::format_time(until).c_str(),
+                     util::format_duration(replayer.quiet_tail()).c_str());
+        return util::to_int(util::ExitCode::ok);
+    }
     if (!replayer.newest()) {
         std::fprintf(stderr, "rollback: no samples in %s%s\n", o.file.c_str(),
                      r.from || r.to ? " between --from and --to" : "");

@@ -34,6 +34,9 @@ struct Checked {
 
 Checked validate_config(const std::string& f) {
     auto cfg = config::load(f);
+    if (cfg.no_playbook) {
+        throw util::InvalidInput({*cfg.no_playbook});
+    }
     load_decision_playbook(cfg);
     Checked c{"config",
               "config: " + std::to_string(cfg.sources.size()) + " source" +

@@ -260,6 +260,48 @@ void warn_of_coarse_sources(TomlReader& rd, const tree::Table& doc, Config& cfg)
     }
 }
 
+// A config whose conditions can decide a trigger must name the playbook it runs: else the
+// monitor decides a rollback it cannot start (break-it 44/08). Not an error of the parse (check
+// and check --replay run nothing): Config::no_playbook, which `validate -c` refuses.
+void check_playbook_given(const TomlReader& rd, const tree::Table& doc, Config& cfg,
+                          const std::vector<util::Location>& condition_where) {
+    if (!cfg.playbook.empty()) {
+        return;
+    }
+    auto acts = [&](const decision::ConditionSpec& c) {
+        return c.mode.value_or(cfg.decision.mode) != decision::Mode::observe &&
+               c.severity != decision::Severity::warning;
+    };
+    const decision::ConditionSpec* first = nullptr;
+    util::Location at;
+    for (size_t i = 0; i < cfg.conditions.size() && !first; ++i) {
+        if (acts(cfg.conditions[i]) && i < condition_where.size()) {
+            first = &cfg.conditions[i];
+            at = condition_where[i];
+        }
+    }
+    for (size_t i = 0; i < cfg.alert_conditions.size() && !first; ++i) {
+        if (acts(cfg.alert_conditions[i].spec)) {
+            first = &cfg.alert_conditions[i].spec;
+            at = cfg.alert_conditions[i].where;
+        }
+    }
+    if (!first) {
+        return;
+    }
+    const tree::Node* decision = doc.get("decision");
+    cfg.no_playbook = util::Diagnostic{
+        decision && decision->as_table() ? rd.where(*decision) : at, "decision",
+        "condition " + util::quoted(first->name) + " can decide a trigger (mode " +
+            util::quoted(
+                std::string(decision::to_string(first->mode.value_or(cfg.decision.mode)))) +
+            ", severity above \"warning\"), but there is no [decision] playbook to run: the "
+            "monitor would decide a rollback and start nothing",
+        "name the rollback playbook under [decision] (playbook = \"playbooks/rollback.toml\"); "
+        "or decide without acting: mode = \"observe\" (or severity = \"warning\" to notify "
+        "only)"};
+}
+
 } // namespace
 
 std::string_view to_string(SourceKind k) {
@@ -369,6 +411,7 @@ Config parse(std::string_view text, const std::string& display_path,
             }
         }
     }
+    std::vector<util::Location> condition_where; // of cfg.conditions, in order
     if (const tree::Node* conds = doc.get("condition")) {
         if (const tree::Array* a = conds->as_array(); a && conds->is_array_of_tables()) {
             for (size_t i = 0; i < a->size(); ++i) {
@@ -376,6 +419,7 @@ Config parse(std::string_view text, const std::string& display_path,
                 const tree::Node* kind = ct.get("kind");
                 if (!kind) {
                     read_condition(rd, ct, i, cfg);
+                    condition_where.resize(cfg.conditions.size(), rd.where((*a)[i]));
                 } else if (kind->value<std::string>() == "alert") {
                     read_alert_condition(rd, ct, i, cfg);
                 } else {
@@ -437,6 +481,7 @@ Config parse(std::string_view text, const std::string& display_path,
             cfg.interval = *i;
         }
     }
+    check_playbook_given(rd, doc, cfg, condition_where);
     if (const tree::Table* sv = rd.get_table(doc, "server", "server")) {
         read_server(rd, *sv, base_dir, cfg);
     }
@@ -479,6 +524,7 @@ Config parse(std::string_view text, const std::string& display_path,
         }
     }
     warn_of_coarse_sources(rd, doc, cfg);
+    check_read_back(rd, cfg, condition_where);
     rd.throw_if_errors();
     return cfg;
 }

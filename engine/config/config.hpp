@@ -119,6 +119,11 @@ struct Config {
     /// What is valid but likely not what was meant (an `above_baseline` rule without an `above`
     /// floor judges nothing until a baseline exists); `validate` prints them.
     std::vector<util::Diagnostic> warnings;
+    /// A condition that can decide a trigger (mode auto or confirm, severity above warning) and
+    /// no [decision] playbook to run: located at [decision] (else the condition). `validate -c`
+    /// refuses it; check and check --replay, which run nothing, read the config all the same
+    /// (break-it 44/08).
+    std::optional<util::Diagnostic> no_playbook;
 };
 
 /// Loads and validates `file` completely. Throws util::InvalidInput with every diagnostic (syntax,

@@ -4,6 +4,7 @@
 #include "config/read_condition.hpp"
 
 #include "decision/record.hpp"
+#include "sources/collect.hpp"
 #include "util/strings.hpp"
 
 #include <algorithm>
@@ -425,6 +426,56 @@ void read_condition(TomlReader& rd, const tree::Table& t, size_t index, Config& 
         }
     }
     cfg.conditions.push_back(std::move(c));
+}
+
+void check_read_back(playbook::TomlReader& rd, const Config& cfg,
+                     const std::vector<util::Location>& where) {
+    for (size_t i = 0; i < cfg.conditions.size() && i < where.size(); ++i) {
+        const auto& c = cfg.conditions[i];
+        auto src = cfg.sources.find(c.source);
+        if (src == cfg.sources.end() || src->second.kind != SourceKind::access_log) {
+            continue; // polled sources keep one sample a tick: nothing is built at the start
+        }
+        const Millis interval = std::max<Millis>(src->second.interval, std::chrono::seconds(1));
+        const Millis step = std::max(interval, cfg.interval);
+        Millis counting{0};
+        switch (c.counting) {
+        case decision::Counting::immediate:
+            break;
+        case decision::Counting::for_duration:
+            counting = c.for_duration;
+            break;
+        case decision::Counting::consecutive:
+            counting = step * c.consecutive;
+            break;
+        case decision::Counting::m_of_n:
+            counting = step * c.n;
+            break;
+        }
+        const Millis window = std::max(c.window, c.baseline_window);
+        // As Monitor::read_access_log's first read: the window, max_lateness, an interval, and
+        // the warm-up (the counting span and the tolerated missed ticks).
+        const Millis span = window + src->second.max_lateness + step + counting +
+                            step * (std::max(c.max_missed, 0) + 2);
+        const auto intervals = static_cast<uint64_t>(span.count() / interval.count());
+        if (intervals <= sources::k_max_replay_samples) {
+            continue;
+        }
+        const auto per = std::chrono::duration_cast<Millis>(span / sources::k_max_replay_samples);
+        rd.error(where[i], "condition " + util::quoted(c.name),
+                 "window " + util::format_duration(window) +
+                     (counting.count() > 0 ? " and counting span " + util::format_duration(counting)
+                                           : std::string()) +
+                     ": the monitor would read back " + std::to_string(intervals) +
+                     " intervals of " + util::format_duration(interval) + " of source " +
+                     util::quoted(c.source) + " at each start, more than " +
+                     std::to_string(sources::k_max_replay_samples) +
+                     " (the most a replay takes; docs/decision.md \"What bounds the work\")",
+                 "a shorter window or counting span (40m typed 400d?), or a source interval of "
+                 "at least " +
+                     util::format_duration(std::chrono::duration_cast<std::chrono::seconds>(per) +
+                                           std::chrono::seconds(1)));
+    }
 }
 
 } // namespace rollback::config

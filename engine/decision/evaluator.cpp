@@ -126,6 +126,9 @@ void Evaluator::PolicyMemory::merge(const PolicyMemory& other) {
     for (const auto& entry : other.conditions) {
         conditions.emplace(entry.first, entry.second);
     }
+    for (const auto& entry : other.watched_logs) {
+        watched_logs.emplace(entry.first, entry.second);
+    }
 }
 
 Evaluator::PolicyMemory Evaluator::policy_memory() const {

@@ -158,6 +158,16 @@ class Evaluator {
         std::optional<DecidedRun> decided_run;
         /// The cooldown of the conditions in mode observe (a shadow's trigger starts it).
         std::optional<SystemTime> shadow_cooldown_until;
+        /// Per access-log source: the file the monitor followed (device, inode, bytes read) and
+        /// since when it watched every line of it be written (s; Monitor's watched start). Kept
+        /// by the monitor, never read by the evaluator: a restart, a reload or the next --once
+        /// on the same file continues the watch (break-it 44/06).
+        struct WatchedLog {
+            uint64_t dev = 0, ino = 0, size = 0;
+            int64_t since_s = 0;
+            bool operator==(const WatchedLog&) const = default;
+        };
+        std::map<std::string, WatchedLog> watched_logs;
         bool operator==(const PolicyMemory&) const = default;
         /// Carries `other` over: the later of each time; a condition's entry of `other` where
         /// this one has none (the two evaluators of a monitor hold disjoint conditions).

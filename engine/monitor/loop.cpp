@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <boost/json.hpp>
 #include <chrono>
+#include <cstdio>
 
 namespace rollback::monitor {
 
@@ -275,6 +276,9 @@ void Loop::act_on_trigger(const decision::DecisionRecord& record, const std::str
                {"decision_id", decision_id},
                {"error", "no [decision] playbook"}});
         m_once_rc = util::to_int(util::ExitCode::invalid);
+        m_once_why = "decision " + decision_id + " triggers, but " + cfg.file.string() +
+                     " has no [decision] playbook: nothing was run (rollback validate -c " +
+                     cfg.file.string() + " says so before the monitor starts)";
         return;
     }
     if (m_stopping || exec::interrupt_requested() != 0) {
@@ -299,6 +303,7 @@ void Loop::act_on_trigger(const decision::DecisionRecord& record, const std::str
     } catch (const util::Error& e) {
         // Moved, broken or unreadable since the start: not acted on, retried, the hooks told.
         m_once_rc = util::to_int(e.code());
+        m_once_why = "decision " + decision_id + ": " + e.what();
         run_not_started(record, decision_id, e.what(), NotStarted::playbook);
         return;
     }
@@ -329,6 +334,10 @@ void Loop::act_on_trigger(const decision::DecisionRecord& record, const std::str
         store_failed = true;
     }
     m_once_rc = rc;
+    if (rc == util::to_int(util::ExitCode::invalid)) {
+        m_once_why = "decision " + decision_id + ": " +
+                     (error.empty() ? "the run ended with exit 2 (invalid playbook)" : error);
+    }
     if (store_failed) {
         if (!left_unfinished(decision_id, error)) {
             run_not_started(record, decision_id, error, NotStarted::store);
@@ -576,6 +585,9 @@ int Loop::run(const std::function<bool()>& take_reload) {
                   "(exit 130; rollback resume continues it)");
         event({{"event", "stopped"}, {"why", "run interrupted"}});
         return util::to_int(util::ExitCode::interrupted);
+    }
+    if (m_once && m_once_rc == util::to_int(util::ExitCode::invalid) && !m_once_why.empty()) {
+        std::fprintf(stderr, "rollback: error: monitor: %s\n", m_once_why.c_str());
     }
     return m_once ? m_once_rc : util::to_int(util::ExitCode::ok);
 }

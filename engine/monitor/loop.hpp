@@ -268,6 +268,9 @@ class Loop {
     std::optional<Monitor> m_mon;
     util::SystemTime m_tick_at;
     int m_once_rc = 0;
+    /// Why --once ends with exit 2 (invalid config or playbook): said on stderr at its end, as
+    /// every exit 2 is (break-it 44/08).
+    std::string m_once_why;
     /// A run the loop started was interrupted by SIGINT/SIGTERM: the monitor stops too (exit 130).
     bool m_stopping = false;
     std::optional<std::string> m_marker_seen; ///< "release@time" of the deploy marker fed last

@@ -61,6 +61,16 @@ decision::Evaluator::PolicyMemory Monitor::policy_memory() const {
     if (m_alerts) {
         memory.merge(m_alerts->policy_memory());
     }
+    for (const auto& [name, st] : m_logs) {
+        const auto id = st->tailer.identity();
+        if (id && st->watched_from_s != INT64_MAX) {
+            memory.watched_logs[name] = {id->dev, id->ino, id->offset, st->watched_from_s};
+        }
+    }
+    // Not read yet by this monitor (before its first tick): the resumed watch goes on.
+    for (const auto& [name, w] : m_resumed_watch) {
+        memory.watched_logs.emplace(name, w);
+    }
     return memory;
 }
 
@@ -99,6 +109,11 @@ void Monitor::resume_policy(const decision::Evaluator::PolicyMemory& memory) {
     if (!m_ticked && memory.evaluated_until &&
         (!m_resumed_until || *m_resumed_until < *memory.evaluated_until)) {
         m_resumed_until = memory.evaluated_until;
+    }
+    if (!m_ticked) {
+        for (const auto& [name, w] : memory.watched_logs) {
+            m_resumed_watch[name] = w;
+        }
     }
     m_eval.resume_policy(memory);
     if (m_alerts) {
@@ -233,8 +248,20 @@ void Monitor::read_access_log(const config::SourceConfig& src, SystemTime now) {
     if (it == m_logs.end()) {
         // The first read covers the windows the conditions look at (and a before_deploy
         // baseline), then follows the file.
-        const int64_t from_ms = now_ms - src.max_lateness.count() - reach(src.name, now).count() -
-                                step_ms - (m_ticked ? 0 : warm_span(now).count());
+        int64_t from_ms = now_ms - src.max_lateness.count() - reach(src.name, now).count() -
+                          step_ms - (m_ticked ? 0 : warm_span(now).count());
+        // At most as many quiet intervals as a replay takes (config::check_read_back refuses a
+        // config whose windows need more): a before_deploy baseline of a deploy long ago, or
+        // the gap since the resumed memory, never builds gigabytes (break-it 44/07).
+        const int64_t max_back = static_cast<int64_t>(sources::k_max_replay_samples) * step_ms;
+        if (now_ms - from_ms > max_back) {
+            log::warn("source \"{}\": read back {} intervals of {} s only (not {}): the most a "
+                      "start builds; a before_deploy baseline older than that is judged on what "
+                      "remains",
+                      src.name, sources::k_max_replay_samples, step_ms / 1000,
+                      (now_ms - from_ms) / step_ms);
+            from_ms = now_ms - max_back;
+        }
         const int64_t fed_until = from_ms / step_ms * step_ms;
         // A renamed log is followed while lines may still come to it in time: an Apache
         // graceful restart's old children write their last requests there up to max_lateness
@@ -315,6 +342,19 @@ void Monitor::read_access_log(const config::SourceConfig& src, SystemTime now) {
         // monitor restarted on a log a logrotate had just emptied, over a dead site).
         const int64_t s = now_ms / 1000 + 1, step_s = step_ms / 1000;
         st.watched_from_s = (s + step_s - 1) / step_s * step_s;
+        // The previous monitor (a restart, a reload, the last --once) watched this same file —
+        // same device and inode, not shorter than it read it — from an earlier start: every
+        // line written since is in it, so the watch goes on (break-it 44/06: after a
+        // compressing rotation, --once on a timer never found the dead site).
+        auto resumed = m_resumed_watch.find(src.name);
+        const auto id = st.tailer.identity();
+        if (resumed != m_resumed_watch.end() && id && id->dev == resumed->second.dev &&
+            id->ino == resumed->second.ino && id->offset >= resumed->second.size) {
+            st.watched_from_s = std::min(st.watched_from_s, resumed->second.since_s);
+        }
+        if (resumed != m_resumed_watch.end()) {
+            m_resumed_watch.erase(resumed); // a different file starts afresh
+        }
     }
     // Quiet intervals are zero requests from the log's first line on, or from the first
     // interval this monitor watched whole; before both the log observed nothing (a file just

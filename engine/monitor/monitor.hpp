@@ -146,8 +146,11 @@ class Monitor {
     std::map<std::string, SystemTime> m_next_due; ///< polled sources
     std::set<std::string> m_used;                 ///< sources some condition reads
     std::map<std::string, uint64_t> m_read_errors;
-    bool m_ticked = false;                         ///< the first tick (and its warm-up) is done
-    std::optional<SystemTime> m_resumed_until;     ///< the resumed memory's last tick
+    bool m_ticked = false;                     ///< the first tick (and its warm-up) is done
+    std::optional<SystemTime> m_resumed_until; ///< the resumed memory's last tick
+    /// The resumed memory's watched logs (PolicyMemory::watched_logs): a log whose file is the
+    /// same one continues its watched start.
+    std::map<std::string, decision::Evaluator::PolicyMemory::WatchedLog> m_resumed_watch;
     std::unique_ptr<decision::Evaluator> m_alerts; ///< the alert conditions, when any
     std::optional<SystemTime> m_alerts_at;         ///< time of the last alert evaluation
     ConfirmQuery m_confirm_query;                  ///< empty: Prometheus over HTTP

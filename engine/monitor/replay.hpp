@@ -170,6 +170,8 @@ class FileReplayer {
     /// The format the file was read in, the source's max_lateness (access logs).
     const std::string& format() const { return m_format; }
     util::Millis lateness() const { return m_lateness; }
+    /// How long after an access log's last line the replay judges the quiet (silence_tail()).
+    util::Millis quiet_tail() const { return std::chrono::seconds(m_tail_s); }
     /// The newest sample read, nullopt when none.
     std::optional<util::SystemTime> newest() const { return m_newest; }
     /// After read() found samples (not samples_only): judges the last lines once they are

@@ -114,7 +114,15 @@ class RequestAggregator {
     /// made them as zero requests (docs/decision.md, "The end of a replay").
     void flush_all(int64_t until_s = INT64_MIN);
     /// The end of the newest interval emitted (INT64_MIN before any).
-    int64_t emitted_until() const { return m_next_emit; }
+    int64_t emitted_until() const { return m_emitted ? m_next_emit : INT64_MIN; }
+    /// A replay that reads a range (`--from`) and skips lines dated before `s`: the log was
+    /// observed before `s`, so the intervals from the one holding `s` on are emitted — a quiet
+    /// one as zero requests — as if the skipped lines had been read (the replay from the file's
+    /// start makes them: docs/decision.md, "Replay from a time"). No effect once an interval
+    /// was emitted.
+    void observed_since(int64_t s);
+    /// Lines dated before 2000 are not counted (implausible()).
+    static constexpr int64_t k_earliest_plausible_s = 946684800; // 2000-01-01T00:00:00Z
     uint64_t late() const { return m_late; }
     /// The start of the interval of the first line counted (or skipped by count_from):
     /// INT64_MAX before any. The intervals before it are not observations — the file may have
@@ -205,6 +213,7 @@ class RequestAggregator {
     std::map<int64_t, Bucket> m_open;
     Current m_current;
     int64_t m_next_emit = INT64_MIN;  ///< start of the next interval to emit
+    bool m_emitted = false;           ///< an interval was emitted (m_next_emit is its end)
     int64_t m_clock = INT64_MIN;      ///< the newest line's time (the log's own clock)
     int64_t m_caller_now = INT64_MIN; ///< the last flush_until's clock (live mode)
     int64_t m_count_from = INT64_MIN; ///< see count_from()

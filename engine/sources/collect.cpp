@@ -132,6 +132,8 @@ FileStats stream_samples(const std::filesystem::path& file, const std::string& f
             refuse(front_ms + static_cast<int64_t>(max_samples) * step_ms);
         }
     });
+    // The end of the newest interval that holds a line read before the range (skipped).
+    int64_t before_end_s = INT64_MIN;
     if (from || to) {
         // Only the lines of the range (and one interval around it) are aggregated: the empty
         // intervals between lines far outside it are never made.
@@ -147,6 +149,13 @@ FileStats stream_samples(const std::filesystem::path& file, const std::string& f
                 agg.add(e);
             } else if (e.time_s > hi) {
                 past_to = true; // the input goes on past --to: it does not end there
+            } else if (e.time_s >= RequestAggregator::k_earliest_plausible_s) {
+                // A line before the range: the log was written then, so the quiet intervals
+                // from the range's start to its next line are zero requests, as a replay from
+                // the file's start makes them (break-it 44/05: `--from` in a dead stretch
+                // judged it no_data where the live monitor and the whole replay triggered).
+                agg.observed_since(lo);
+                before_end_s = std::max(before_end_s, e.time_s - e.time_s % interval + interval);
             }
         });
     } else {
@@ -154,8 +163,15 @@ FileStats stream_samples(const std::filesystem::path& file, const std::string& f
     }
     agg.flush_all();
     after_input = !to; // with --to, the span asked for is bounded as the file's
-    if (on_input_end && !past_to && agg.emitted_until() != INT64_MIN) {
-        on_input_end(decision::SystemTime(std::chrono::seconds(agg.emitted_until())));
+    // The end of the last interval that holds a line: of the range's, else of the lines before
+    // it (a --from after the file's last line judges the quiet after it, as the whole replay).
+    const int64_t input_end_s =
+        agg.emitted_until() != INT64_MIN ? agg.emitted_until() : before_end_s;
+    if (input_end_s != INT64_MIN) {
+        out.lines_end = decision::SystemTime(std::chrono::seconds(input_end_s));
+    }
+    if (on_input_end && !past_to && input_end_s != INT64_MIN) {
+        on_input_end(decision::SystemTime(std::chrono::seconds(input_end_s)));
     }
     // The log's end is not the end of the service: after the last line, the intervals the live
     // monitor would finalize as zero requests up to the replay's last tick (silence after a
@@ -163,8 +179,8 @@ FileStats stream_samples(const std::filesystem::path& file, const std::string& f
     if (to) {
         agg.flush_all(
             std::chrono::duration_cast<std::chrono::seconds>(to->time_since_epoch()).count());
-    } else if (quiet_tail_s > 0 && agg.emitted_until() != INT64_MIN) {
-        agg.flush_all(agg.emitted_until() + lateness_s + quiet_tail_s);
+    } else if (quiet_tail_s > 0 && input_end_s != INT64_MIN) {
+        agg.flush_all(input_end_s + lateness_s + quiet_tail_s);
     }
     out.late = agg.late();
     out.implausible = agg.implausible();

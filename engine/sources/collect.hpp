@@ -23,6 +23,9 @@ struct FileStats {
     uint64_t late = 0;        ///< access logs: lines later than `lateness_s` (not counted)
     uint64_t implausible = 0; ///< access logs: lines dated before 2000 or in the future
     CsvStats csv;             ///< CSV: rows going back in time (skipped)
+    /// Access logs: the end of the last interval that holds a line (read, or before --from),
+    /// nullopt when none.
+    std::optional<decision::SystemTime> lines_end;
 };
 
 struct FileSamples : FileStats {

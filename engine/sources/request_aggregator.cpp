@@ -59,7 +59,6 @@ void RequestAggregator::add(const LogEntry& e) {
 }
 
 void RequestAggregator::add_slow(const LogEntry& e) {
-    constexpr int64_t k_earliest_plausible_s = 946684800; // 2000-01-01T00:00:00Z
     if (m_read_at != INT64_MIN && e.time_s - m_read_at > jump_s()) {
         // Live: dated ahead of the monitor's own clock by more than a jump — a worker whose clock
         // runs ahead, or this machine's clock behind (by a day or more too: checked before the
@@ -200,6 +199,23 @@ void RequestAggregator::emit(int64_t start, Bucket& b) {
         decision::SystemTime(std::chrono::seconds(start + m_interval)), b.count, b.errors,
         std::move(sparse)));
     m_next_emit = start + m_interval;
+    m_emitted = true;
+}
+
+void RequestAggregator::observed_since(int64_t s) {
+    if (m_emitted) {
+        return;
+    }
+    int64_t start = s - ((s % m_interval) + m_interval) % m_interval;
+    if (!m_open.empty()) {
+        start = std::min(start, m_open.begin()->first);
+    }
+    if (m_next_emit != INT64_MIN) {
+        start = std::min(start, m_next_emit);
+    }
+    m_next_emit = start;
+    m_observed_from = std::min(m_observed_from, start);
+    update_final_at();
 }
 
 void RequestAggregator::flush_until(int64_t now_s) {

@@ -66,6 +66,16 @@ class LogTailer {
     static constexpr size_t k_max_old = 8;
     /// Delivers every complete line appended since the last poll (without the newline).
     Poll poll(const std::function<void(std::string_view)>& on_line);
+    /// The followed file (device, inode) and how far it was read, once opened.
+    struct Identity {
+        uint64_t dev = 0, ino = 0, offset = 0;
+    };
+    std::optional<Identity> identity() const {
+        if (m_cur.fd < 0) {
+            return std::nullopt;
+        }
+        return Identity{static_cast<uint64_t>(m_dev), static_cast<uint64_t>(m_ino), m_cur.offset};
+    }
 
   private:
     /// One open file being read: its descriptor, how far it was read, the incomplete last line.

@@ -71,6 +71,17 @@ load_policy_memory(const PolicyMemoryDocument& store, std::string* blocked_by) {
         if (o.if_contains("shadow_cooldown_until") != nullptr) {
             memory.shadow_cooldown_until = time_field(o, "shadow_cooldown_until");
         }
+        if (const json::value* w = o.if_contains("watched_logs"); w != nullptr) {
+            for (const auto& entry : w->as_object()) {
+                const auto& l = entry.value().as_object();
+                decision::Evaluator::PolicyMemory::WatchedLog log;
+                log.dev = l.at("dev").to_number<uint64_t>();
+                log.ino = l.at("ino").to_number<uint64_t>();
+                log.size = l.at("size").to_number<uint64_t>();
+                log.since_s = l.at("since_s").to_number<int64_t>();
+                memory.watched_logs.emplace(std::string(entry.key()), log);
+            }
+        }
         // Version 1 had no conditions: its open incidents are not known.
         if (const json::value* cs = o.if_contains("conditions"); cs != nullptr) {
             for (const auto& entry : cs->as_object()) {
@@ -159,6 +170,14 @@ void save_policy_memory(PolicyMemoryDocument& store,
                      {"watch_since", text(memory.watch_since)},
                      {"shadow_cooldown_until", text(memory.shadow_cooldown_until)},
                      {"conditions", std::move(conditions)}};
+    if (!memory.watched_logs.empty()) {
+        json::object logs;
+        for (const auto& [name, l] : memory.watched_logs) {
+            logs[name] = json::object{
+                {"dev", l.dev}, {"ino", l.ino}, {"size", l.size}, {"since_s", l.since_s}};
+        }
+        doc["watched_logs"] = std::move(logs);
+    }
     if (memory.decided_run) {
         doc["decided_run"] = json::object{{"run_id", memory.decided_run->run_id},
                                           {"decision_id", memory.decided_run->decision_id},

@@ -174,7 +174,8 @@ PY
 contains explain.out "certificate has expired"
 "$RB" check -c rollback.toml > check_text.out 2>&1 || true
 contains check_text.out "certificate has expired"
-sed 's/^ca_file = "ca.pem"$/insecure = true/' rollback.toml >insecure.toml
+# (mode observe: validate -c refuses a config that can trigger without a playbook, 44/08)
+{ sed 's/^ca_file = "ca.pem"$/insecure = true/' rollback.toml; printf '[decision]\nmode = "observe"\n'; } >insecure.toml
 expect_rc 0 vc.out -- "$RB" validate -c insecure.toml
 contains vc.out "warning: source \"site\": insecure = true"
 pass "http and prometheus sources over https; an expired certificate is a failed probe; insecure warned"

@@ -96,6 +96,8 @@ signal = "web.latency_p95"
 above_baseline = 1.5
 baseline = "previous_release"
 min_requests = 100
+[decision]
+mode = "observe"
 TOML
 expect_rc 0 "$WORK/floor.out" -- "$RB" validate -c "$WORK/floor.toml"
 contains "$WORK/floor.out" "$WORK/floor.toml:8:1: warning: condition \"slower\": \"above_baseline\" without an \"above\" floor"

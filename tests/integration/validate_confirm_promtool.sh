@@ -24,6 +24,8 @@ kind = "alert"
 match = { alertname = "HighErrorRate" }
 confirm = { source = "errors", above = 0.8 }
 [server]
+[decision]
+mode = "observe" # no playbook: decides, runs nothing
 TOML
 }
 rule() { # QUERY FILE: a rule group recording timestamp(QUERY); ")" on a line of its own (a comment)

@@ -21,6 +21,8 @@ kind = "alert"
 match = { alertname = "HighErrorRate" }
 confirm = { source = "errors", above = 0.8 }
 [server]
+[decision]
+mode = "observe" # no playbook: decides, runs nothing
 TOML
 }
 promtool_accepts() { # QUERY: Prometheus' parser accepts timestamp(QUERY) (the confirmation's)

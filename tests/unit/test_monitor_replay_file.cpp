@@ -232,9 +232,16 @@ TEST_SUITE("monitor") {
 
     TEST_CASE("file replay: a quiet tail beyond its bound is refused before any work") {
         // Break-it round 40 finding 09: a 40-day window at 1 s (160 days of quiet intervals)
-        // printed a trigger, then exited 2.
+        // printed a trigger, then exited 2. Since break-it 44/07 the config itself is refused
+        // (the live monitor's read-back, the same bound): before the replay is made.
         test::TempDir dir;
-        auto cfg = count_below(dir, "40d", "1s");
+        CHECK(error_of([&] {
+                  count_below(dir, "40d", "1s");
+              }).find("condition \"orders\": window 960h: the monitor would read back") !=
+              std::string::npos);
+        // The replay's own bound on its quiet tail stays: 4 windows of a config at the bound.
+        auto cfg = count_below(dir, "34d", "1s");
+        cfg.conditions.at(0).window = std::chrono::hours(24 * 40);
         const auto log = dir.write("access.log", healthy_log(60));
         CHECK(error_of([&] {
                   web_replayer(cfg, log);
