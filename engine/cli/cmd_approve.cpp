@@ -427,6 +427,7 @@ int cmd_approve(const Args& args) {
     }
     auto record = store.record(request->decision_id);
     auto pb = load_playbook(cfg.playbook);
+    refuse_state_in_releases(sd, pb);
     actions::Trigger t = monitor::trigger_of(record, id, "approved");
     t.reason = "approved by " + current_user() + (note.empty() ? "" : " (" + note + ")") + ": " +
                record.reason;

@@ -90,6 +90,9 @@ class RunAsCommand final : public monitor::RunStarter {
         so.yes = true;
         so.start_logging = false;
         so.command = "monitor";
+        // A person's run from before the one rule (or a binary that still keeps it there) may
+        // hold the lock beside the playbook: it holds this target's lock (break-it 48/F3).
+        refuse_older_layout_lock(m_sd, pb.file);
         const HupBlocked blocked;
         return start_run(pb, trigger, so);
     }
@@ -190,8 +193,12 @@ int cmd_monitor(const Args& args) {
         return util::to_int(util::ExitCode::ok);
     }
     config::Config cfg = load_rollback_config(common);
-    load_decision_playbook(cfg); // a trigger must be able to start its run: exit 2 now
+    // A trigger must be able to start its run: exit 2 now.
+    const auto decision_playbook = load_decision_playbook(cfg);
     const StateDir sd = resolve_state_dir(common, cfg);
+    if (decision_playbook) {
+        refuse_state_in_releases(sd, *decision_playbook);
+    }
     const fs::path state_dir = sd.dir;
     prepare_state_dir(sd, "monitor", "decision records, monitor.jsonl, alerts.json");
     start_logging(state_dir, common.verbose, "monitor");

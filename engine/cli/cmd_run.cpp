@@ -30,6 +30,7 @@ int cmd_run(const Args& args) {
     auto pb = load_playbook_with_vars(playbook_path(o), o.vars);
     StartOptions so;
     const StateDir sd = resolve_state_dir(common, pb.file);
+    refuse_state_in_releases(sd, pb);
     if (!dry_run) {
         prepare_state_dir(sd, "run", "the lock, the run's journal, rollback.log");
     }

@@ -97,6 +97,7 @@ int cmd_trigger(const Args& args) {
     auto pb = load_playbook_with_vars(pb_path, o.vars);
     StartOptions so;
     const StateDir sd = cfg ? resolve_state_dir(common, *cfg) : resolve_state_dir(common, pb.file);
+    refuse_state_in_releases(sd, pb);
     so.state_dir = sd.dir;
     so.shared = sd.shared;
     so.config = sd.config;

@@ -4,9 +4,11 @@
 #include "cli/commands.hpp"
 #include "cli/load.hpp"
 #include "cli/options.hpp"
+#include "cli/state_dir.hpp"
 #include "config/classify.hpp"
 #include "config/config.hpp"
 #include "playbook/parsed_file.hpp"
+#include "util/canonical_path.hpp"
 #include "util/error.hpp"
 #include "util/error_json.hpp"
 #include "util/json_text.hpp"
@@ -37,7 +39,14 @@ Checked validate_config(const std::string& f) {
     if (cfg.no_playbook) {
         throw util::InvalidInput({*cfg.no_playbook});
     }
-    load_decision_playbook(cfg);
+    if (const auto pb = load_decision_playbook(cfg)) {
+        // The file's own state (validate reads nothing from the environment).
+        refuse_state_in_releases({util::canonical_path(cfg.state_dir),
+                                  "state_dir of " + cfg.file.string(),
+                                  cfg.shared_state,
+                                  {}},
+                                 *pb);
+    }
     Checked c{"config",
               "config: " + std::to_string(cfg.sources.size()) + " source" +
                   (cfg.sources.size() == 1 ? "" : "s") + ", " +
@@ -202,6 +211,9 @@ int cmd_validate(const Args& args) {
                 continue;
             }
             std::fprintf(stderr, "rollback: error: %s\n", util::terminal_text(e.what()).c_str());
+            if (!e.hint().empty()) {
+                std::fprintf(stderr, "  hint: %s\n", util::terminal_text(e.hint()).c_str());
+            }
         }
     }
     return util::to_int(all_ok ? util::ExitCode::ok : util::ExitCode::invalid);

@@ -29,7 +29,6 @@
 #include <unistd.h>
 
 namespace rollback::cli {
-namespace {
 
 std::string describe(const state::Holder& h) {
     std::string s = "run " + (h.run_id.empty() ? std::string("(starting)") : h.run_id);
@@ -45,6 +44,8 @@ std::string describe(const state::Holder& h) {
     }
     return s;
 }
+
+namespace {
 
 /// What a dead run's journal says about it.
 struct DeadRun {

@@ -19,6 +19,10 @@
 
 namespace rollback::cli {
 
+/// A run lock's holder as every message names it: "run ID (pid P on HOST, started T by USER,
+/// reason: R)".
+std::string describe(const state::Holder& h);
+
 /// Asks "question [y/N]" on the terminal. Without --yes and without a terminal on stdin it
 /// refuses: throws util::Error (exit 2) saying to pass --yes. Returns false when answered no.
 bool confirm(const std::string& question, bool yes);

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 #include "cli/state_dir.hpp"
 
+#include "cli/run_support.hpp"
 #include "db/connection.hpp"
 #include "exec/runner.hpp"
+#include "state/local_lock.hpp"
 #include "state/local_store.hpp"
 #include "state/pg_store.hpp"
 #include "state/state_args.hpp"
@@ -13,6 +15,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <pwd.h>
@@ -64,6 +67,50 @@ StateDir with_config(StateDir sd, const config::Config& cfg) {
     return sd;
 }
 
+/// A configuration reached through a directory symlink (a release's `current`) whose state is
+/// beside it: the state is inside what the link points to now, and moves with the link — then
+/// two starters of one target take two locks (break-it 48/F8). Said once per process.
+void warn_if_state_follows_link(const StateDir& sd, const config::Config& cfg, bool through_link) {
+    static bool said = false;
+    if (said || !through_link || !cfg.state_dir_relative || sd.shared) {
+        return;
+    }
+    said = true;
+    std::fprintf(stderr,
+                 "rollback: warning: %s was reached through a symbolic link and its state_dir "
+                 "is relative (or the default): the state %s is inside what the link points to "
+                 "now, and moves when the link changes (a release switch), with the run lock\n"
+                 "  hint: set an absolute state_dir outside the releases (docs/config.md \"The "
+                 "state directory and release links\")\n",
+                 cfg.file.c_str(), sd.dir.c_str());
+}
+
+fs::path older_layout_dir(const fs::path& playbook) {
+    return normal(playbook).parent_path() / ".rollback";
+}
+
+/// A live run holding the lock of the older layout's `older` holds the target's lock: exit 4
+/// naming it, as the lock of the state itself would (not the exit 2 of a layout to move).
+void throw_if_live(const StateDir& chosen, const fs::path& older) {
+    if (older == chosen.dir || !fs::exists(older / "lock")) {
+        return;
+    }
+    const auto holder = state::local::live_holder(older);
+    if (!holder) {
+        return;
+    }
+    throw util::Error("another run holds the lock of " + older.string() +
+                          " (the older layout: state beside the playbook, not the state " +
+                          "directory " + chosen.dir.string() + "): " +
+                          (holder->pid == 0 && holder->run_id.empty()
+                               ? std::string("a run that has not said who it is yet")
+                               : describe(*holder)),
+                      util::ExitCode::locked,
+                      "wait for it to finish, or see: rollback status --state-dir " +
+                          older.string() + "; then move its runs (docs/config.md \"Moving from " +
+                          "the older layout\")");
+}
+
 /// The layout before the one rule: a person's `run -p PLAYBOOK` kept its state in `.rollback/`
 /// beside the playbook. When the rule now chooses another directory (the configuration's) and
 /// that older one still holds runs or a run lock, it is never silently left behind: an
@@ -74,7 +121,7 @@ void refuse_older_layout(const StateDir& chosen, const std::vector<fs::path>& pl
         if (playbook.empty()) {
             continue;
         }
-        const fs::path older = normal(playbook).parent_path() / ".rollback";
+        const fs::path older = older_layout_dir(playbook);
         std::error_code ec;
         if (older == chosen.dir || !fs::is_directory(older, ec)) {
             continue;
@@ -86,6 +133,7 @@ void refuse_older_layout(const StateDir& chosen, const std::vector<fs::path>& pl
             }
         }
         std::sort(runs.begin(), runs.end());
+        throw_if_live(chosen, older);
         const bool locked = fs::exists(older / "lock.json", ec);
         if (runs.empty() && !locked) {
             continue;
@@ -112,36 +160,6 @@ void refuse_older_layout(const StateDir& chosen, const std::vector<fs::path>& pl
 
 } // namespace
 
-std::optional<fs::path> find_config(const CommonOptions& common, const fs::path& playbook) {
-    if (!common.config.empty()) {
-        fs::path file(common.config);
-        if (!fs::exists(file)) {
-            throw util::Error("no configuration: " + file.string() + " does not exist",
-                              util::ExitCode::invalid,
-                              "pass -c rollback.toml (see docs/config.md)");
-        }
-        return file;
-    }
-    std::error_code ec;
-    if (!playbook.empty()) {
-        // The usual layout keeps playbooks in playbooks/ beside rollback.toml: a person's
-        // `rollback run -p /srv/shop/playbooks/x.toml` from anywhere (also from another target's
-        // directory, which has its own rollback.toml) finds the monitor's state. The playbook
-        // through a symlink is the playbook where it is.
-        const fs::path dir = normal(playbook).parent_path();
-        for (const fs::path& candidate :
-             {dir / "rollback.toml", dir.parent_path() / "rollback.toml"}) {
-            if (fs::is_regular_file(candidate, ec)) {
-                return normal(candidate);
-            }
-        }
-    }
-    if (fs::is_regular_file("rollback.toml", ec)) {
-        return normal("rollback.toml");
-    }
-    return std::nullopt;
-}
-
 StateDir resolve_state_dir(const CommonOptions& common, const fs::path& playbook) {
     if (auto sd = explicit_state_dir(common)) {
         if (!common.config.empty()) {
@@ -156,9 +174,13 @@ StateDir resolve_state_dir(const CommonOptions& common, const fs::path& playbook
         }
         return *sd;
     }
-    if (auto file = find_config(common, playbook)) {
-        const auto cfg = config::load(*file);
+    if (auto found = locate_config(common, playbook)) {
+        const auto cfg = config::load(found->file);
         StateDir sd = from_config(cfg);
+        if (found->how.rfind("above the playbook,", 0) == 0) {
+            sd.origin += " (" + found->how + ")";
+        }
+        warn_if_state_follows_link(sd, cfg, found->through_link);
         refuse_older_layout(sd, {playbook, cfg.playbook});
         return sd;
     }
@@ -242,8 +264,15 @@ StateDir resolve_state_dir(const CommonOptions& common, const config::Config& cf
         return with_config(*sd, cfg);
     }
     StateDir sd = from_config(cfg);
+    warn_if_state_follows_link(sd, cfg, reached_through_link(cfg.file));
     refuse_older_layout(sd, {cfg.playbook});
     return sd;
+}
+
+void refuse_older_layout_lock(const StateDir& sd, const fs::path& playbook) {
+    if (!playbook.empty()) {
+        throw_if_live(sd, older_layout_dir(playbook));
+    }
 }
 
 } // namespace rollback::cli

@@ -5,8 +5,10 @@
 // every command, so a person's run, the monitor's, `trigger` and `approve` of one target share one
 // lock and every reading command sees every run (docs/config.md "The state directory").
 
+#include "cli/config_search.hpp"
 #include "cli/options.hpp"
 #include "config/config.hpp"
+#include "playbook/model.hpp"
 #include "state/pg_store.hpp"
 #include "state/store.hpp"
 
@@ -16,13 +18,6 @@
 #include <string>
 
 namespace rollback::cli {
-
-/// The configuration file by the documented search: `-c FILE` (util::Error, exit 2, when it does
-/// not exist), else `rollback.toml` in the playbook's directory or the one above it (when
-/// `playbook` is not empty: a playbook's own configuration wins over the one in the current
-/// directory), else `./rollback.toml`. Canonical (symlinks resolved). nullopt when there is none.
-std::optional<std::filesystem::path> find_config(const CommonOptions& common,
-                                                 const std::filesystem::path& playbook);
 
 struct StateDir {
     std::filesystem::path dir; ///< absolute, normalized
@@ -76,6 +71,19 @@ void require_state_owner(const StateDir& sd, const std::string& command,
 /// unwritable) naming it, with the hint `rollback run` gives, never an internal error — then
 /// require_state_owner (`files`: what it would create there, e.g. "decision records").
 void prepare_state_dir(const StateDir& sd, const std::string& command, const std::string& files);
+
+/// Before a run starts in `sd` (the monitor, at every start): when the older layout's
+/// directory beside `playbook` (`.rollback/`, not `sd.dir`) has its run lock held by a live
+/// run, that run holds this target's lock: util::Error exit 4 (locked) naming the holder, never
+/// a second run beside it (break-it 48/F3).
+void refuse_older_layout_lock(const StateDir& sd, const std::filesystem::path& playbook);
+
+/// Refuses (util::Error, exit 2, located at the step) when the local state directory `sd.dir`
+/// lies inside a directory a step of `pb` on this machine replaces: the `releases/` of a
+/// `release_switch` step's deploy_root (its `current` link points into them), the work tree of
+/// a `git_checkout` step's repo. The state would move with the switch, and a second starter of
+/// the target would take another lock (docs/config.md "The state directory and release links").
+void refuse_state_in_releases(const StateDir& sd, const playbook::Playbook& pb);
 
 /// The same rule for a command that loaded the config already (`cfg` is the one find_config()
 /// finds).

@@ -333,6 +333,7 @@ Config parse(std::string_view text, const std::string& display_path,
         if (auto sd = rd.get_string(*t, "state_dir", "target")) {
             cfg.state_dir = std::filesystem::path(*sd).is_absolute() ? std::filesystem::path(*sd)
                                                                      : base_dir / *sd;
+            cfg.state_dir_relative = !std::filesystem::path(*sd).is_absolute();
         }
         if (auto st = rd.get_string(*t, "state", "target")) {
             SharedState shared;

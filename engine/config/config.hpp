@@ -99,6 +99,9 @@ struct Config {
     std::filesystem::path file;
     std::string target;
     std::filesystem::path state_dir; ///< absolute; default `.rollback` beside the config
+    /// Whether state_dir came from a relative `[target] state_dir` or the default: then it is
+    /// beside the file, and moves with a symlink the file was reached through.
+    bool state_dir_relative = true;
     /// The shared store, when the config names one; then state_dir keeps only what stays on
     /// this host (rollback.log, the runs' artifacts).
     std::optional<SharedState> shared_state;
@@ -134,6 +137,11 @@ Config load(const std::filesystem::path& file);
 /// [[condition]], [decision]) and none of a playbook's ([playbook], [vars], [[step]],
 /// [[finally]]). False for anything else, a file that does not parse included.
 bool looks_like_config(const std::filesystem::path& file);
+/// The `[decision] playbook` `file` names, canonical (relative: to the file's own directory,
+/// symlinks resolved, as load() resolves it), read without validating the rest of the file:
+/// the config search asks whether a rollback.toml above a playbook is that playbook's.
+/// nullopt when the file cannot be read, does not parse, or names no playbook.
+std::optional<std::filesystem::path> decision_playbook_of(const std::filesystem::path& file);
 /// The same over text (`display_path` names it in diagnostics; relative paths resolve against
 /// `base_dir`).
 Config parse(std::string_view text, const std::string& display_path,
