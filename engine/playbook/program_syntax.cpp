@@ -332,6 +332,19 @@ ArgRoles argument_roles(const std::vector<std::string>& argv) {
             mark(k, ArgRole::code, s.program);
         }
     }
+    // find's actions that run a program (-exec, -execdir, -ok, -okdir): the program is code,
+    // what follows up to `;` or `+` its arguments (break-it 45 F3).
+    for (size_t j = 0; j < argv.size(); ++j) {
+        if (basename_of(argv[j]) != "find") {
+            continue;
+        }
+        for (size_t k = j + 1; k + 1 < argv.size(); ++k) {
+            const std::string& a = argv[k];
+            if (a == "-exec" || a == "-execdir" || a == "-ok" || a == "-okdir") {
+                mark(k + 1, ArgRole::code, "find " + a);
+            }
+        }
+    }
     // On any program, known or not: a long option whose name says it takes a command
     // (--eval, --exec, --command, --call, --*-cmd, --*-hook, --entrypoint, --shell).
     for (size_t i = 0; i < argv.size(); ++i) {
