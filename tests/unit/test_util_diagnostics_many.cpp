@@ -56,7 +56,7 @@ TEST_SUITE("util") {
               std::string::npos);
     }
 
-    TEST_CASE("diagnostics: at most 100 of a file are shown, then how many more") {
+    TEST_CASE("diagnostics: at most 100 of a file are shown and then how many more") {
         test::TempDir dir;
         std::string text;
         for (int i = 1; i <= 250; ++i) {
