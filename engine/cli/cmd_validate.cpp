@@ -104,9 +104,8 @@ Checked validate_playbook(const std::string& f, const playbook::ParsedFile* pars
 }
 
 void print_text(const std::string& f, const Checked& c) {
-    for (const auto& w : c.warnings) {
-        std::fputs(util::terminal_text(util::format_diagnostic(w, "warning")).c_str(), stderr);
-    }
+    std::fputs(util::terminal_text(util::format_diagnostics(c.warnings, "warning")).c_str(),
+               stderr);
     std::string line = f + ": ok (" + c.counts + ")";
     if (!c.warnings.empty()) {
         line += ", " + std::to_string(c.warnings.size()) + " warning" +

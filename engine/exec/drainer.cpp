@@ -6,16 +6,21 @@
 #include "exec/child_io.hpp"
 #include "util/log.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <poll.h>
 #include <sched.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <utility>
+#include <vector>
 
 namespace rollback::exec {
 namespace {
@@ -118,15 +123,23 @@ class Connection {
             ::close(m_socket);
             m_socket = -1;
         }
+        if (m.kind == drain::Kind::release && generation_of_id != m_generation) {
+            // Held by a drainer that took no more (retired, still reading what it holds).
+            const auto r = std::find_if(m_retired.begin(), m_retired.end(),
+                                        [&](const auto& x) { return x.first == generation_of_id; });
+            if (r == m_retired.end() || !post(r->second, m, fds)) {
+                return 0;
+            }
+            return generation_of_id;
+        }
         for (int attempt = 0; attempt < 2; ++attempt) {
-            if (m.kind == drain::Kind::release &&
-                (m_socket < 0 || m_generation != generation_of_id)) {
+            if (m.kind == drain::Kind::release && m_socket < 0) {
                 return 0; // the drainer that held them is gone
             }
             if (m_socket < 0 && !start()) {
                 return 0;
             }
-            if (post(m, fds)) {
+            if (post(m_socket, m, fds)) {
                 return m_generation;
             }
             // Gone (killed), or stopped with its queue full: a new one for what comes next. A
@@ -139,7 +152,72 @@ class Connection {
         return 0;
     }
 
+    /// Whether the drainer of `generation` took the descriptors sent with `id` (its answer,
+    /// waited for up to k_answer_wait). A drainer that refused them (its open-file limit) is
+    /// retired: it reads what it holds, and a new one takes what comes next (break-it 45 F5).
+    /// No answer in time (a stopped drainer): taken, as before answers existed.
+    bool taken(std::uint64_t id, std::uint64_t generation) {
+        std::lock_guard lock(m_mutex);
+        for (int wait = 0; wait < 2; ++wait) {
+            collect();
+            if (const auto a = m_answers.find(id); a != m_answers.end()) {
+                const bool held = a->second;
+                m_answers.erase(a);
+                return held;
+            }
+            const int fd = socket_of(generation);
+            if (fd < 0) {
+                return false;
+            }
+            pollfd p{fd, POLLIN, 0};
+            if (wait == 0 && ::poll(&p, 1, k_answer_wait_ms) <= 0) {
+                break;
+            }
+        }
+        return true;
+    }
+
   private:
+    static constexpr int k_answer_wait_ms = 200;
+
+    int socket_of(std::uint64_t generation) const {
+        if (generation == m_generation) {
+            return m_socket;
+        }
+        for (const auto& [g, fd] : m_retired) {
+            if (g == generation) {
+                return fd;
+            }
+        }
+        return -1;
+    }
+
+    /// Reads every answer waiting on the current and retired sockets.
+    void collect() {
+        bool refused = false;
+        auto read_from = [&](int fd, bool current) {
+            drain::Message a{};
+            while (fd >= 0 && ::recv(fd, &a, sizeof a, MSG_DONTWAIT) == sizeof a) {
+                m_answers[a.id] = a.kind == drain::Kind::held;
+                refused = refused || (current && a.kind == drain::Kind::refused);
+            }
+        };
+        for (const auto& r : m_retired) {
+            read_from(r.second, false);
+        }
+        if (m_socket >= 0 && m_owner == ::getpid()) {
+            read_from(m_socket, true);
+        }
+        if (refused) {
+            // Kept open: closing it would make the drainer read what it holds while the
+            // engine still reads it.
+            log::warn("exec: the output drainer has no room for more descriptors (its limit of "
+                      "open files): starting another for the pipes it could not take");
+            m_retired.emplace_back(m_generation, m_socket);
+            m_socket = -1;
+        }
+    }
+
     bool start() {
         int sv[2] = {-1, -1};
         if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
@@ -159,7 +237,7 @@ class Connection {
         return true;
     }
 
-    bool post(const drain::Message& m, const int (&fds)[2]) const {
+    static bool post(int socket, const drain::Message& m, const int (&fds)[2]) {
         alignas(cmsghdr) char control[CMSG_SPACE(2 * sizeof(int))] = {};
         iovec io{const_cast<drain::Message*>(&m), sizeof m};
         msghdr msg{};
@@ -184,8 +262,7 @@ class Connection {
         }
         ssize_t n = -1;
         // Never blocks the engine: a drainer that does not take its messages is replaced.
-        while ((n = ::sendmsg(m_socket, &msg, MSG_NOSIGNAL | MSG_DONTWAIT)) == -1 &&
-               errno == EINTR) {
+        while ((n = ::sendmsg(socket, &msg, MSG_NOSIGNAL | MSG_DONTWAIT)) == -1 && errno == EINTR) {
         }
         return n == static_cast<ssize_t>(sizeof m);
     }
@@ -195,6 +272,8 @@ class Connection {
     pid_t m_owner = 0;
     std::uint64_t m_generation = 0;
     std::uint64_t m_next_id = 1;
+    std::vector<std::pair<std::uint64_t, int>> m_retired; ///< generation, socket
+    std::map<std::uint64_t, bool> m_answers;              ///< id: taken
 };
 
 Connection& connection() {
@@ -206,7 +285,17 @@ Connection& connection() {
 
 bool hand_off_output(int out_fd, int err_fd) {
     Connection& c = connection();
-    return c.send({drain::Kind::read, c.next_id()}, {out_fd, err_fd}, 0) != 0;
+    for (int attempt = 0; attempt < 2; ++attempt) {
+        const std::uint64_t id = c.next_id();
+        const std::uint64_t generation = c.send({drain::Kind::read, id}, {out_fd, err_fd}, 0);
+        if (generation == 0) {
+            return false;
+        }
+        if (c.taken(id, generation)) {
+            return true;
+        }
+    }
+    return false;
 }
 
 bool Drainer::start(int out_fd, int err_fd) {
@@ -227,7 +316,8 @@ void Drainer::release(int out_fd, int err_fd) {
         return;
     }
     m_released = true;
-    if (m_id != 0 && connection().send({drain::Kind::release, m_id}, {-1, -1}, m_generation) != 0) {
+    if (m_id != 0 && connection().taken(m_id, m_generation) &&
+        connection().send({drain::Kind::release, m_id}, {-1, -1}, m_generation) != 0) {
         return; // the drainer reads from now on
     }
     if ((out_fd >= 0 || err_fd >= 0) && !hand_off_output(out_fd, err_fd)) {

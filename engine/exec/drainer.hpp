@@ -60,6 +60,9 @@ enum class Kind : std::uint32_t {
     hold = 1,    ///< with two descriptors: hold them, read nothing yet
     release = 2, ///< read what `id` holds from now on
     read = 3,    ///< with two descriptors: hold them and read them at once
+    // The drainer's answers to hold and read, in the order it got them (break-it 45 F5):
+    held = 4,    ///< it holds the descriptors of `id`
+    refused = 5, ///< it could not take them (MSG_CTRUNC: its open-file limit): it holds nothing
 };
 struct Message {
     Kind kind;

@@ -117,8 +117,17 @@ class Drain {
         }
         const bool whole = n == static_cast<ssize_t>(sizeof m) && m.id != 0;
         if (whole && (m.kind == drain::Kind::hold || m.kind == drain::Kind::read)) {
-            m_held.push_back({m.id, {fds[0], fds[1]}, m.kind == drain::Kind::read});
-            return true;
+            // MSG_CTRUNC: the kernel could not give us every descriptor (no room below our
+            // open-file limit) and dropped them. Holding a part would be a pipe without a reader
+            // the engine believes held: it is told, and gives them to another drainer.
+            const bool taken = (msg.msg_flags & MSG_CTRUNC) == 0;
+            if (taken) {
+                m_held.push_back({m.id, {fds[0], fds[1]}, m.kind == drain::Kind::read});
+            }
+            answer({taken ? drain::Kind::held : drain::Kind::refused, m.id});
+            if (taken) {
+                return true;
+            }
         }
         for (int fd : fds) {
             if (fd >= 0) {
@@ -131,6 +140,13 @@ class Drain {
             }
         }
         return true;
+    }
+
+    /// Never blocks: an engine that does not read its answers loses only them.
+    void answer(const drain::Message& m) const {
+        while (::send(m_socket, &m, sizeof m, MSG_DONTWAIT | MSG_NOSIGNAL) == -1 &&
+               errno == EINTR) {
+        }
     }
 
     int m_socket = k_socket;

@@ -11,10 +11,16 @@
 namespace rollback::playbook {
 
 /// Whether a program evaluates the variable `name` as code, runs it as a command, or loads code
-/// from the files or directories it names (BASH_ENV, GIT_SSH_COMMAND, LD_PRELOAD, PATH, ...).
-/// Exact names and prefixes (LD_, DYLD_, BASH_FUNC_, GIT_CONFIG_); case-sensitive like the
-/// environment itself.
+/// from the files or directories it names (BASH_ENV, GIT_SSH_COMMAND, LD_PRELOAD, PATH,
+/// MAKEFLAGS, TAR_OPTIONS, ...): code_env_reason is not empty.
 bool is_code_env_name(std::string_view name);
+
+/// Why a program runs or loads code from the variable `name` (a phrase for a diagnostic), or
+/// empty when the name is data. Exact names (case-sensitive), families by prefix (LD_, GIT_,
+/// PYTHON, NODE_, LUA_, XDG_, ...) and the conventions of a name's last word (FLAGS, OPTIONS,
+/// OPT, RSH, INIT, RC, EDITOR, PAGER, COMMAND, CMD, HOOK, HOME, CONFIG, ...), both read without
+/// case; a few names of those families are data (GIT_AUTHOR_NAME, NODE_ENV).
+std::string code_env_reason(std::string_view name);
 
 /// Whether `text` holds a `{{...}}` reference (a variable, {{playbook_dir}}, {{host.NAME}}).
 bool has_reference(std::string_view text);

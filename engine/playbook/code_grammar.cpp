@@ -100,6 +100,30 @@ const Grammar* grammar_of(std::string_view prog) {
         expect.file_short = "fb";
         expect.runs_script = true;
         t["expect"] = expect;
+        // dc(1): -e/--expression is code (`!` runs a shell command), -f/--file and every
+        // operand a program file (break-it 45 F3).
+        Grammar dc;
+        dc.code_short = "e";
+        dc.code_long = {"expression"};
+        dc.file_short = "f";
+        dc.file_long = {"file"};
+        dc.runs_script = true;
+        dc.permute = true;
+        t["dc"] = dc;
+        // m4(1): its input files are the program (syscmd runs a shell command); a -D macro's
+        // body is expanded where it is used; -I/-R choose where input and frozen state load.
+        Grammar m4;
+        m4.code_short = "D";
+        m4.code_long = {"define"};
+        m4.strict_short = "IR";
+        m4.strict_long = {"include", "reload-state"};
+        m4.data_short = "UtolFL";
+        m4.data_long = {"undefine",  "trace",        "arglength",    "error-output",
+                        "debugfile", "freeze-state", "nesting-limit"};
+        m4.rest_short = "d";
+        m4.runs_script = true;
+        m4.permute = true;
+        t["m4"] = m4;
         Grammar pwsh;
         pwsh.long_only = true;
         pwsh.ignore_case = true;

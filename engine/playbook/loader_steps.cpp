@@ -173,7 +173,8 @@ std::vector<std::string> Loader::sub_argv(const tree::Array& arr, Step& s, std::
         } else if (!code_name.empty()) {
             m_r.error(at, subject,
                       "key " + q(key) + ": " + first + " is the value of " + code_name +
-                          ", but programs run or load code from " + code_name +
+                          ", but programs run or load code from " + code_name + ": " +
+                          code_env_reason(code_name) +
                           " (docs/security.md): the value would be code",
                       "pass the value under a name of your own (SHOP_VALUE={{...}}) and let "
                       "the program read it from there");
@@ -515,7 +516,8 @@ void Loader::read_action_keys(const tree::Table& t, const ActionSpec& spec, Step
                     m_r.error(m_r.where(k), subject,
                               "key \"env\": " + name +
                                   " holds a {{reference}}, but programs run or load code from " +
-                                  name + " (docs/security.md): the value would be code",
+                                  name + ": " + code_env_reason(name) +
+                                  " (docs/security.md): the value would be code",
                               "pass the value under a name of your own (env = { SHOP_VALUE = "
                               "\"{{...}}\" }) and let the program read it from there");
                     continue;

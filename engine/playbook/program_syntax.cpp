@@ -109,17 +109,83 @@ bool ssh_syntax(const std::vector<std::string>& argv, size_t j, ScriptArg& out) 
     return true;
 }
 
-/// A `git config` name whose value git later runs as a command.
-bool git_code_name(std::string name) {
+/// A git configuration key known to be data (docs/playbook.md): a value may be its value. Every
+/// other key may name a command git runs (core.pager, merge.NAME.driver, gpg.ssh.
+/// defaultKeyCommand, uploadpack.packObjectsHook, remote.NAME.vcs, ...): default-deny, as the
+/// list of command keys grows with every git release (break-it 45 F2).
+bool git_data_key(std::string name) {
     std::transform(name.begin(), name.end(), name.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    static const std::vector<std::string_view> suffixes{
-        "pager",    "editor",   "sshcommand", "fsmonitor", "hookspath",   "helper",
-        ".cmd",     ".command", ".program",   ".textconv", ".clean",      ".smudge",
-        ".process", "external", "askpass",    "gitproxy",  "receivepack", "uploadpack"};
-    return name.starts_with("alias.") || name.starts_with("pager.") ||
-           std::any_of(suffixes.begin(), suffixes.end(),
-                       [&](std::string_view s) { return name.ends_with(s); });
+    static const std::vector<std::string_view> data{
+        "user.name",       "user.email",         "author.name",  "author.email", "committer.name",
+        "committer.email", "init.defaultbranch", "push.default", "pull.rebase",  "core.autocrlf"};
+    return std::find(data.begin(), data.end(), name) != data.end();
+}
+
+constexpr std::string_view k_not_data =
+    "not a key known to be data, user.name or user.email: git may run its value as a command";
+
+/// `-c KEY=VALUE`: data only for a data key (a reference in KEY chooses the key).
+bool git_data_assignment(const std::string& a) {
+    const size_t eq = a.find('=');
+    return eq != std::string::npos && git_data_key(a.substr(0, eq));
+}
+
+/// `git config [OPTIONS] [set|get|unset|...] NAME [VALUE [PATTERN]]` (the old --add,
+/// --replace-all, --get, --rename-section modes too): the NAME set (a value would choose the
+/// key) and the VALUE of every key that is not known data are code.
+void git_config_operands(const std::vector<std::string>& argv, size_t i, ScriptArg& out) {
+    static const std::vector<std::string_view> reading{"get",
+                                                       "unset",
+                                                       "list",
+                                                       "remove-section",
+                                                       "edit",
+                                                       "--get",
+                                                       "--get-all",
+                                                       "--get-regexp",
+                                                       "--get-urlmatch",
+                                                       "--unset",
+                                                       "--unset-all",
+                                                       "--remove-section",
+                                                       "--list",
+                                                       "-l",
+                                                       "--edit",
+                                                       "-e",
+                                                       "--get-color",
+                                                       "--get-colorbool"};
+    static const std::vector<std::string_view> with_value{
+        "-f", "--file", "--blob", "--type", "--default", "--comment", "--value", "-t"};
+    auto in = [](const std::vector<std::string_view>& v, std::string_view a) {
+        return std::find(v.begin(), v.end(), a) != v.end();
+    };
+    bool setting = true;
+    bool rename = false;
+    bool options = true;
+    std::vector<size_t> operands;
+    for (size_t k = i + 1; k < argv.size(); ++k) {
+        const std::string& a = argv[k];
+        if (options && a == "--") {
+            options = false;
+        } else if (options && a.size() > 1 && a[0] == '-') {
+            setting = setting && !in(reading, a);
+            rename = rename || a == "--rename-section";
+            k += in(with_value, a) ? 1 : 0;
+        } else if (operands.empty() && k == i + 1 &&
+                   (a == "set" || a == "rename-section" || in(reading, a))) {
+            setting = a == "set";
+            rename = a == "rename-section";
+        } else {
+            operands.push_back(k);
+        }
+    }
+    if (operands.empty() || (!setting && !rename)) {
+        return;
+    }
+    out.options.push_back(operands[0]);
+    if (operands.size() > 1 && (rename || !git_data_key(argv[operands[0]]))) {
+        out.options.push_back(operands[1]);
+        out.program = "git config " + argv[operands[0]] + " (" + std::string(k_not_data) + ")";
+    }
 }
 
 /// git: configuration given on the command line (`-c alias.x=!cmd`, `core.pager`, ...), the
@@ -130,7 +196,13 @@ bool git_syntax(const std::vector<std::string>& argv, size_t j, ScriptArg& out) 
     size_t i = j + 1;
     for (; i < argv.size(); ++i) {
         const std::string& a = argv[i];
-        if (a == "-c" || a == "--config-env") {
+        if (a == "-c") {
+            if (++i < argv.size() && !git_data_assignment(argv[i])) {
+                out.options.push_back(i);
+                out.program = "git -c " + argv[i].substr(0, argv[i].find('=')) + " (" +
+                              std::string(k_not_data) + ")";
+            }
+        } else if (a == "--config-env") {
             out.options.push_back(++i);
         } else if (a.starts_with("--config-env=") || a.starts_with("--exec-path=")) {
             out.options.push_back(i);
@@ -150,6 +222,10 @@ bool git_syntax(const std::vector<std::string>& argv, size_t j, ScriptArg& out) 
         return true;
     }
     const std::string sub = argv[i];
+    if (sub == "config") {
+        git_config_operands(argv, i, out);
+        return true;
+    }
     for (size_t k = i + 1; k < argv.size(); ++k) {
         const std::string& b = argv[k];
         // Options that take a command (abbreviated too: git takes a unique prefix).
@@ -183,9 +259,6 @@ bool git_syntax(const std::vector<std::string>& argv, size_t j, ScriptArg& out) 
             out.index = k + 1 < argv.size() ? k + 1 : 0;
             out.to_end = true;
             break;
-        } else if (sub == "config" && !b.starts_with("-") && git_code_name(b)) {
-            // Any operand that names a command (`config -f FILE core.sshCommand VALUE`).
-            out.options.push_back(k + 1);
         }
     }
     return true;
@@ -257,6 +330,19 @@ ArgRoles argument_roles(const std::vector<std::string>& argv) {
         }
         for (size_t k : s.options) {
             mark(k, ArgRole::code, s.program);
+        }
+    }
+    // find's actions that run a program (-exec, -execdir, -ok, -okdir): the program is code,
+    // what follows up to `;` or `+` its arguments (break-it 45 F3).
+    for (size_t j = 0; j < argv.size(); ++j) {
+        if (basename_of(argv[j]) != "find") {
+            continue;
+        }
+        for (size_t k = j + 1; k + 1 < argv.size(); ++k) {
+            const std::string& a = argv[k];
+            if (a == "-exec" || a == "-execdir" || a == "-ok" || a == "-okdir") {
+                mark(k + 1, ArgRole::code, "find " + a);
+            }
         }
     }
     // On any program, known or not: a long option whose name says it takes a command

@@ -36,8 +36,8 @@ bool is_shell(std::string_view prog) {
 
 bool is_interpreter(std::string_view prog) {
     static const std::vector<std::string_view> names{
-        "perl", "ruby", "node",       "nodejs",  "php",    "lua",  "tclsh",
-        "wish", "pwsh", "powershell", "Rscript", "expect", "jimsh"};
+        "perl", "ruby",       "node",    "nodejs", "php",   "lua", "tclsh", "wish",
+        "pwsh", "powershell", "Rscript", "expect", "jimsh", "dc",  "m4"};
     // A version after the name (`ruby3.1`, `php8.2`, `tclsh8.6`, `node18`).
     const size_t end = prog.find_last_not_of("0123456789.-_");
     const std::string_view base = end == std::string_view::npos ? prog : prog.substr(0, end + 1);

@@ -329,8 +329,8 @@ std::string attributed_copy(std::string_view script, const std::vector<std::stri
     }
     for (const std::string& n : fed_names) {
         if (is_code_env_name(n) && std::find(given.begin(), given.end(), n) == given.end()) {
-            return "the value of " + n +
-                   ", which programs run as code or load code from (docs/security.md)";
+            return "the value of " + n + ", which programs run as code or load code from (" +
+                   code_env_reason(n) + "; docs/security.md)";
         }
     }
     return "";

@@ -348,7 +348,8 @@ std::string code_name_assignment(const std::vector<std::string>& words, const Fe
         if (std::all_of(name.begin(), name.end(), ident_char) && is_code_env_name(name) &&
             fed.expands(std::string_view(w).substr(eq + 1))) {
             return "the value of " + std::string(name) +
-                   ", which programs run as code or load code from (docs/security.md)";
+                   ", which programs run as code or load code from (" + code_env_reason(name) +
+                   "; docs/security.md)";
         }
     }
     return "";

@@ -7,51 +7,77 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <map>
+#include <memory>
 
 namespace rollback::util {
 namespace {
 
-// The `line`-th line of a regular file (never a FIFO or a device: a diagnostic must not hang),
-// at most k_max_line bytes of it.
+// The text of a regular file (never a FIFO or a device: a diagnostic must not hang), at most
+// k_max_text bytes, read once, with the offset of every line's start: every diagnostic of a file
+// takes its line from here, so formatting N diagnostics is linear in the file (break-it 45 F4:
+// reading the file again for each one was quadratic).
+constexpr size_t k_max_text = size_t{16} << 20;
+
+// A shown line is at most k_max_line bytes of it.
 constexpr size_t k_max_line = size_t{1} << 20;
 
-// With `through`, the text from the file's start to the end of that line instead (at most
-// k_max_through bytes): what a TOML line needs to be masked (source_mask.hpp).
-constexpr size_t k_max_through = size_t{16} << 20;
+size_t g_source_reads = 0;
 
-std::string read_line(const std::string& file, int line, bool through = false) {
-    std::error_code ec;
-    if (!std::filesystem::is_regular_file(file, ec)) {
-        return {};
-    }
-    std::ifstream in(file, std::ios::binary);
-    std::string text;
-    int at = 1;
-    for (std::istreambuf_iterator<char> it(in), end; it != end; ++it) {
-        const char ch = *it;
-        if (through && text.size() < k_max_through) {
-            text += ch;
+class SourceText {
+  public:
+    explicit SourceText(const std::string& file) {
+        std::error_code ec;
+        if (!std::filesystem::is_regular_file(file, ec)) {
+            return;
         }
-        if (ch == '\n') {
-            if (at == line) {
-                break;
-            }
-            ++at;
-        } else if (!through && at == line && text.size() < k_max_line) {
-            text += ch;
+        ++g_source_reads;
+        std::ifstream in(file, std::ios::binary);
+        const auto size = std::filesystem::file_size(file, ec);
+        m_text.resize(ec ? k_max_text : std::min<size_t>(size, k_max_text));
+        in.read(m_text.data(), static_cast<std::streamsize>(m_text.size()));
+        m_text.resize(static_cast<size_t>(std::max<std::streamsize>(0, in.gcount())));
+        m_starts.push_back(0);
+        for (size_t i = m_text.find('\n'); i != std::string::npos; i = m_text.find('\n', i + 1)) {
+            m_starts.push_back(i + 1);
         }
     }
-    if (through) {
-        return at == line ? text : std::string();
+
+    /// The `line`-th line (1-based) without its end of line, or empty past the end.
+    std::string line(int line) const {
+        if (line < 1 || static_cast<size_t>(line) > m_starts.size()) {
+            return {};
+        }
+        const size_t from = m_starts[static_cast<size_t>(line) - 1];
+        size_t to = static_cast<size_t>(line) < m_starts.size()
+                        ? m_starts[static_cast<size_t>(line)] - 1
+                        : m_text.size();
+        if (from == m_text.size() && static_cast<size_t>(line) == m_starts.size() && line > 1) {
+            return {}; // after the last newline: no such line
+        }
+        std::string out = m_text.substr(from, std::min(to - from, k_max_line));
+        if (!out.empty() && out.back() == '\r') {
+            out.pop_back();
+        }
+        return out;
     }
-    if (at != line) {
-        return {};
+
+    /// The text from the file's start to the end of the `line`-th line (its newline included):
+    /// what a TOML line needs to be masked (source_mask.hpp).
+    std::string_view through(int line) const {
+        if (line < 1 || static_cast<size_t>(line) > m_starts.size()) {
+            return {};
+        }
+        const size_t to = static_cast<size_t>(line) < m_starts.size()
+                              ? m_starts[static_cast<size_t>(line)]
+                              : m_text.size();
+        return std::string_view(m_text).substr(0, to);
     }
-    if (!text.empty() && text.back() == '\r') {
-        text.pop_back();
-    }
-    return text;
-}
+
+  private:
+    std::string m_text;
+    std::vector<size_t> m_starts;
+};
 
 // A long source line is shown as about k_context bytes around the column, cut at UTF-8
 // boundaries and marked "..." where cut; `column` (1-based) is moved into the excerpt.
@@ -79,9 +105,7 @@ std::string excerpt(const std::string& src, int& column) {
     return out;
 }
 
-} // namespace
-
-std::string format_diagnostic(const Diagnostic& d, std::string_view severity) {
+std::string format_with(const Diagnostic& d, std::string_view severity, const SourceText* source) {
     std::string out;
     if (!d.where.file.empty()) {
         out += d.where.file;
@@ -105,12 +129,11 @@ std::string format_diagnostic(const Diagnostic& d, std::string_view severity) {
         int column = d.where.column;
         std::string src;
         if (d.echo == SourceEcho::toml_masked) {
-            src =
-                toml_line_masked(read_line(d.where.file, d.where.line, true), d.where.line, column);
+            src = toml_line_masked(source->through(d.where.line), d.where.line, column);
         } else if (d.echo == SourceEcho::dotenv) {
-            src = dotenv_line_masked(read_line(d.where.file, d.where.line), column);
+            src = dotenv_line_masked(source->line(d.where.line), column);
         } else {
-            src = read_line(d.where.file, d.where.line);
+            src = source->line(d.where.line);
         }
         src = excerpt(url_userinfo_masked(src, column), column);
         if (!src.empty()) {
@@ -128,10 +151,48 @@ std::string format_diagnostic(const Diagnostic& d, std::string_view severity) {
     return out;
 }
 
-std::string format_diagnostics(const std::vector<Diagnostic>& ds) {
+} // namespace
+
+size_t source_reads() {
+    return g_source_reads;
+}
+
+std::string format_diagnostic(const Diagnostic& d, std::string_view severity) {
+    const bool echoes = !d.where.file.empty() && d.where.line > 0;
+    const SourceText source(echoes ? d.where.file : std::string());
+    return format_with(d, severity, &source);
+}
+
+std::string format_diagnostics(const std::vector<Diagnostic>& ds, std::string_view severity) {
+    struct PerFile {
+        std::unique_ptr<SourceText> source;
+        size_t shown = 0;
+        size_t more = 0;
+    };
+    std::map<std::string, PerFile> files;
+    std::vector<std::string> order; // files with diagnostics left out, in order of their first
     std::string out;
     for (const auto& d : ds) {
-        out += format_diagnostic(d);
+        PerFile& f = files[d.where.file];
+        if (f.shown >= k_max_shown_per_file) {
+            if (f.more++ == 0) {
+                order.push_back(d.where.file);
+            }
+            continue;
+        }
+        ++f.shown;
+        if (!f.source && !d.where.file.empty() && d.where.line > 0) {
+            f.source = std::make_unique<SourceText>(d.where.file);
+        }
+        const SourceText none{std::string()};
+        out += format_with(d, severity, f.source ? f.source.get() : &none);
+    }
+    for (const std::string& file : order) {
+        const size_t more = files[file].more;
+        out += (file.empty() ? std::string() : file + ": ") + "and " + std::to_string(more) +
+               " more " + std::string(severity) + (more == 1 ? "" : "s") +
+               " not shown (the first " + std::to_string(k_max_shown_per_file) +
+               " of a file are; validate --json lists all)\n";
     }
     return out;
 }

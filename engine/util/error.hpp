@@ -37,8 +37,18 @@ struct Diagnostic {
 /// file can be read and the location has a line. Ends with a newline.
 std::string format_diagnostic(const Diagnostic& d, std::string_view severity = "error");
 
-/// All diagnostics, each formatted, in order.
-std::string format_diagnostics(const std::vector<Diagnostic>& ds);
+/// How many diagnostics of one file format_diagnostics shows; the rest are counted in one line
+/// ("FILE: and N more errors not shown ..."). `validate --json` lists every one.
+constexpr size_t k_max_shown_per_file = 100;
+
+/// The diagnostics in order, each formatted, at most k_max_shown_per_file of one file. Each file
+/// is read once for all its diagnostics: linear in the file and the number shown.
+std::string format_diagnostics(const std::vector<Diagnostic>& ds,
+                               std::string_view severity = "error");
+
+/// How many times diagnostics have read a source file to show its lines (tests pin that
+/// format_diagnostics reads each file once).
+size_t source_reads();
 
 /// "Cannot proceed": thrown only for failures that end the program, caught once in cli::main,
 /// printed as `rollback: error: <what>` and turned into `code`.
