@@ -7,6 +7,7 @@
 
 #include "actions/db_sessions.hpp"
 #include "actions/kind_action.hpp"
+#include "actions/sql_text.hpp"
 #include "db/restore_preflight.hpp"
 #include "db/scratch_record.hpp"
 #include "util/secrets.hpp"
@@ -81,6 +82,8 @@ db::RestoreSpec read_spec(const playbook::Playbook& pb, StepParams& p) {
                 }
                 SqlAssert sa;
                 sa.sql = std::string(sql->as_string());
+                refuse_transaction_control(p, "assert", sa.sql,
+                                           "\"assert\" entry " + std::to_string(index + 1), true);
                 sa.params = p.sql_params("assert." + std::to_string(index) + ".sql");
                 if (expect != nullptr) {
                     sa.expect.scalar = expectation_text(*expect);

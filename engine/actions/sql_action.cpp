@@ -3,6 +3,7 @@
 // action = "sql_assert": a query and its expected result (a scalar, or a row count).
 #include "actions/db_sessions.hpp"
 #include "actions/kind_action.hpp"
+#include "actions/sql_text.hpp"
 #include "db/connection.hpp"
 #include "db/sql_run.hpp"
 #include "util/secrets.hpp"
@@ -128,11 +129,14 @@ struct Sql {
             }
             std::vector<Statement> out;
             for (size_t i = 0; i < list->size(); ++i) {
+                refuse_transaction_control(p, "statements", (*list)[i],
+                                           "\"statements\" entry " + std::to_string(i + 1), false);
                 out.push_back({(*list)[i], p.sql_params("statements." + std::to_string(i))});
             }
             return out;
         }
         if (one) {
+            refuse_transaction_control(p, "sql", *one, "", false);
             return {{*one, p.sql_params("sql")}};
         }
         return {};
@@ -158,6 +162,7 @@ struct SqlAssert {
         Params out;
         out.dsn = read_dsn(p);
         out.query = p.string("query").value_or("");
+        refuse_transaction_control(p, "query", out.query, "", true);
         out.query_params = p.sql_params("query");
         out.expect = expectation(p);
         return out;

@@ -40,7 +40,7 @@ int cmd_history(const Args& args) {
     for (const auto& id : ids) {
         // One bad journal must not hide the others: it gets a line saying what is wrong.
         try {
-            auto view = report::load_run(store, id);
+            auto view = report::load_run(store, id, state_args(sd));
             out += common.json ? util::json_text(report::history_json(view.state))
                                : report::format_history_line(view.state);
         } catch (const util::Error& e) {

@@ -46,10 +46,11 @@ int cmd_report(const Args& args) {
     const auto store = open_store(sd, state::SchemaAccess::read);
     if (!common.json && !html && output.empty()) {
         // The text needs no record twice: folded and written as the journal is read.
-        std::fputs(util::terminal_text(report::report_text(*store, run_id)).c_str(), stdout);
+        std::fputs(util::terminal_text(report::report_text(*store, run_id, state_args(sd))).c_str(),
+                   stdout);
         return util::to_int(util::ExitCode::ok);
     }
-    auto view = report::load_run(*store, run_id);
+    auto view = report::load_run(*store, run_id, state_args(sd));
     if (html || !output.empty()) {
         const std::string page =
             report::run_html(view.journal, view.state, view.ctx,

@@ -108,7 +108,7 @@ int import_run(const StateDir& sd, const std::string& file, bool json) {
     }
     require_state_owner(sd, "state import", "the imported run's journal");
     auto store = open_store(sd, state::SchemaAccess::write);
-    store->import_journal(run_id, text);
+    store->import_journal(run_id, text, state_args(sd));
     if (json) {
         std::printf(
             "%s\n",

@@ -239,7 +239,8 @@ int cmd_status(const Args& args) {
             return util::to_int(util::ExitCode::ok);
         }
     }
-    auto view = report::load_run(store, run_id, false); // a long run's records are not kept
+    auto view =
+        report::load_run(store, run_id, state_args(sd), false); // a long run's records are not kept
     auto leftovers = leftover_databases(&view.state, store, sd.dir);
     // Releases rolled back from stay marked bad: never re-deployed or re-judged as a baseline.
     std::vector<state::BadRelease> bad;

@@ -25,6 +25,14 @@ class SqlState {
     enum Where { code, string, estring, ident, dollar, line_comment, block_comment };
 
     void advance(std::string_view text, const std::string& out_so_far) {
+        advance(text, out_so_far, [](size_t) {});
+    }
+
+    /// As above, and calls on_code(i) for each character of `text` that is SQL code: not inside
+    /// a string, quoted identifier, dollar quote or comment, nor the quote or comment mark that
+    /// opens one.
+    template <class OnCode>
+    void advance(std::string_view text, const std::string& out_so_far, OnCode on_code) {
         for (size_t i = 0; i < text.size(); ++i) {
             char c = text[i];
             char next = i + 1 < text.size() ? text[i + 1] : '\0';
@@ -58,8 +66,14 @@ class SqlState {
                             m_where = dollar;
                             m_tag = std::string(tag);
                             i = close;
+                        } else {
+                            on_code(i);
                         }
+                    } else {
+                        on_code(i);
                     }
+                } else {
+                    on_code(i);
                 }
                 break;
             case string:

@@ -59,8 +59,13 @@ std::string next_steps(const journal::RunState& s, const RunContext& ctx) {
     std::string out;
     if (ctx.stale_lock) {
         const auto& h = *ctx.stale_lock;
+        // A process killed after its run_finished and before the release of its lock left a
+        // finished run: nothing of it is left to do, and its lock blocks no one (break-it 46 F5).
         out += "  lock: run " + h.run_id + " (pid " + std::to_string(h.pid) + " on " + h.host +
-               ") died without finishing; its lock was left in place\n";
+               (s.finished.empty()
+                    ? ") died without finishing; its lock was left in place\n"
+                    : ") died after the run finished, before releasing its lock; the lock it "
+                      "left blocks no next run\n");
     }
     // The step that failed (the last regular one): a run it stopped that ended has nothing left
     // for a bare resume, which only runs it again when asked (--retry); one that did not end
@@ -83,11 +88,12 @@ std::string next_steps(const journal::RunState& s, const RunContext& ctx) {
                     : "; with no leader left: " + s.handed_over->record.resume) +
                "\n";
     } else if (ended && failed != nullptr) {
-        out += "  next: fix the cause, then: rollback resume " + s.run_id + " --retry " +
-               failed->id + "   (or --mark-done " + failed->id + " if it was done by hand)\n";
+        out += "  next: fix the cause, then: rollback resume " + s.run_id + ctx.state_args +
+               " --retry " + failed->id + "   (or --mark-done " + failed->id +
+               " if it was done by hand)\n";
     } else if (s.status == RunStatus::interrupted || s.status == RunStatus::needs_attention ||
                s.status == RunStatus::failed) {
-        out += "  next: rollback resume " + s.run_id;
+        out += "  next: rollback resume " + s.run_id + ctx.state_args;
         if (failed != nullptr && !s.finally_done()) {
             out += "   (runs the finally steps that did not finish; step " + failed->id +
                    " failed: it runs again only with --retry " + failed->id +
@@ -161,8 +167,10 @@ json::object step_json(const journal::StepState& st) {
 namespace {
 
 /// What the lock says of `run_id`, asked after its journal was read.
-RunContext context_of(const state::Store& store, const std::string& run_id) {
+RunContext context_of(const state::Store& store, const std::string& run_id,
+                      const std::string& state_args) {
     RunContext ctx;
+    ctx.state_args = state_args;
     ctx.live = store.is_run_live(run_id);
     if (!ctx.live) {
         if (auto stale = store.dead_holder(); stale && stale->run_id == run_id) {
@@ -174,12 +182,13 @@ RunContext context_of(const state::Store& store, const std::string& run_id) {
 
 } // namespace
 
-RunView load_run(const state::Store& store, const std::string& run_id, bool keep_records) {
+RunView load_run(const state::Store& store, const std::string& run_id,
+                 const std::string& state_args, bool keep_records) {
     RunView v;
     journal::Fold fold;
     const journal::RecordSink each = [&fold](journal::Entry&& e) { fold.apply(e); };
     v.journal = store.read_journal(run_id, keep_records ? nullptr : &each);
-    v.ctx = context_of(store, run_id);
+    v.ctx = context_of(store, run_id, state_args);
     if (keep_records) {
         for (const auto& e : v.journal.records) {
             fold.apply(e);
@@ -482,7 +491,8 @@ std::string format_report(const journal::Journal& j, const journal::RunState& s,
     return out;
 }
 
-std::string report_text(const state::Store& store, const std::string& run_id) {
+std::string report_text(const state::Store& store, const std::string& run_id,
+                        const std::string& state_args) {
     journal::Fold fold;
     std::string lines;
     Timeline timeline(lines);
@@ -493,7 +503,7 @@ std::string report_text(const state::Store& store, const std::string& run_id) {
         },
         [&](const journal::Entry& h) { timeline.header(h); });
     const journal::Journal j = store.read_journal(run_id, &each);
-    const RunContext ctx = context_of(store, run_id);
+    const RunContext ctx = context_of(store, run_id, state_args);
     const journal::RunState s = fold.finish(j, ctx.live);
     std::string out = format_status(s, ctx) + timeline_heading(j.file);
     out += lines;

@@ -22,6 +22,9 @@ namespace rollback::report {
 struct RunContext {
     bool live = false;                       ///< a live process executes this run now
     std::optional<state::Holder> stale_lock; ///< lock.json left by this run's dead process
+    /// What the printed commands (`next: rollback resume RUN ...`) carry to find this state
+    /// from any directory (state::state_args); "" for the state directory of the cwd.
+    std::string state_args = {};
 };
 
 /// A run loaded for display: its journal, the fold, and the lock's view of it.
@@ -34,8 +37,10 @@ struct RunView {
 /// Reads the run's journal from `store`, asks its lock (live? a dead holder of this run?)
 /// and folds. Throws util::Error (exit 2) for an invalid id, a missing or unreadable journal.
 /// Without `keep_records` the records are folded as they are read and not kept (the view's
-/// journal holds its header and warnings only): what `status` needs of a long run.
-RunView load_run(const state::Store& store, const std::string& run_id, bool keep_records = true);
+/// journal holds its header and warnings only): what `status` needs of a long run. `state_args`
+/// goes to RunContext::state_args.
+RunView load_run(const state::Store& store, const std::string& run_id,
+                 const std::string& state_args, bool keep_records = true);
 
 /// `rollback status`: the run header (who, why, when, state), the step table, warnings and the
 /// next command to type when the run is interrupted or needs attention. Ends with a newline.
@@ -63,7 +68,8 @@ std::string format_report(const journal::Journal& j, const journal::RunState& s,
 /// `rollback report` of the run `run_id` of `store` (what format_report() gives of load_run()),
 /// its journal read once: each record folded and written into the timeline as it is read, none
 /// kept. util::Error as load_run().
-std::string report_text(const state::Store& store, const std::string& run_id);
+std::string report_text(const state::Store& store, const std::string& run_id,
+                        const std::string& state_args);
 
 /// `rollback report --json`: {"run": status_json, "timeline": [every record as written],
 /// "warnings": [...]}.

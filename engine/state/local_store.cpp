@@ -381,11 +381,13 @@ std::string LocalStore::journal_text(const std::string& run_id) const {
     return util::read_file(file);
 }
 
-void LocalStore::import_journal(const std::string& run_id, const std::string& text) {
+void LocalStore::import_journal(const std::string& run_id, const std::string& text,
+                                const std::string& state_args) {
     const fs::path file = journal::journal_path(dir_, run_id);
     if (fs::exists(file)) {
         throw util::Error("journal " + file.string() + " exists already", util::ExitCode::invalid,
-                          "a run is imported once; compare with: rollback state export " + run_id);
+                          "a run is imported once; compare with: rollback state export " + run_id +
+                              state_args);
     }
     try {
         fs::create_directories(file.parent_path());

@@ -70,7 +70,8 @@ class LocalStore : public Store {
                                                     const RunLease& lease,
                                                     std::vector<std::string>* warnings) override;
     std::string journal_text(const std::string& run_id) const override;
-    void import_journal(const std::string& run_id, const std::string& text) override;
+    void import_journal(const std::string& run_id, const std::string& text,
+                        const std::string& state_args) override;
     std::string journal_location(const std::string& run_id) const override;
     std::filesystem::path artifacts_dir(const std::string& run_id) const override;
 

@@ -289,12 +289,14 @@ std::string MemoryStore::journal_text(const std::string& run_id) const {
     return *it->second;
 }
 
-void MemoryStore::import_journal(const std::string& run_id, const std::string& text) {
+void MemoryStore::import_journal(const std::string& run_id, const std::string& text,
+                                 const std::string& state_args) {
     check_run_id(run_id);
     auto& content = journals_[run_id];
     if (content) {
-        throw util::Error("journal " + journal_location(run_id) + " exists already",
-                          util::ExitCode::invalid);
+        throw util::Error(
+            "journal " + journal_location(run_id) + " exists already", util::ExitCode::invalid,
+            "a run is imported once; compare with: rollback state export " + run_id + state_args);
     }
     content = std::make_shared<std::string>(text);
 }

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
-// The PostgreSQL store's run lease (a row with a generation and an expiry, renewed by a
-// heartbeat thread) and its fenced journal appender.
+// The PostgreSQL store's run lease: a row with a generation and an expiry, renewed by a
+// heartbeat thread (its fenced journal appender: pg_appender.cpp).
 #include "state/pg_schema.hpp"
 
 #include "db/answer_deadline.hpp"
@@ -44,9 +44,6 @@ std::optional<Holder> holder_of_text(const std::optional<std::string>& text) {
     return holder_from_json(v.as_object());
 }
 
-namespace {
-
-// The lease row's expiry has not passed on the server's clock (the one clock of every host).
 std::string live_sql() {
     return "(expires_at IS NULL OR expires_at > clock_timestamp())";
 }
@@ -54,6 +51,8 @@ std::string live_sql() {
 std::string ttl_sql(std::chrono::milliseconds ttl) {
     return "clock_timestamp() + interval '" + std::to_string(ttl.count()) + " milliseconds'";
 }
+
+namespace {
 
 class PgLease final : public RunLease {
   public:
@@ -184,17 +183,51 @@ class PgLease final : public RunLease {
             return false;
         }
         try {
-            if (!update("expires_at = " + ttl_sql(m_options.lease_ttl), std::nullopt, k_brief)) {
+            if (!update("expires_at = " + ttl_sql(m_options.lease_ttl), std::nullopt, k_brief) &&
+                !(m_server_away && take_back())) {
                 m_lost = true;
                 log::warn("the shared {} lease of generation {} was taken over or expired", m_row,
                           m_generation);
                 return false;
             }
+            m_server_away = false;
             return true;
         } catch (const std::exception& e) {
+            m_server_away = true;
             log::warn("{} (renewing it again at the next beat)", db::db_error_text(e));
             return std::nullopt;
         }
+    }
+
+    // After beats the server did not answer (a restart, a partition): a lease that expired in
+    // the meantime while its row still names this holder under this generation was taken by
+    // nobody — every acquisition moves the generation, and every journal append is conditional
+    // on it, so no one else can have acted. Renewed by a compare-and-swap on (generation,
+    // holder); a row taken over in between is not touched (docs/config.md "The server going
+    // away").
+    bool take_back() {
+        ServerWait wait(m_options,
+                        "renewing the shared " + m_row + " lease of generation " +
+                            std::to_string(m_generation),
+                        k_pg_write, k_brief);
+        const bool renewed = with_connection(
+            m_conn, [this] { return connect_durable(m_dsn, m_options); }, wait,
+            [&](pqxx::connection_base& conn, bool again) {
+                pqxx::work tx(conn);
+                auto r = tx.exec_params(
+                    "UPDATE " + m_s + "lease SET expires_at = " + ttl_sql(m_options.lease_ttl) +
+                        " WHERE name = $2 AND generation = $1 AND held AND holder = $3",
+                    static_cast<long long>(m_generation), m_row, holder_text(m_holder));
+                tx.commit();
+                return r.affected_rows() == 1 || (again && renewed_now(conn));
+            });
+        if (renewed) {
+            m_server_away = false;
+            log::warn("the shared {} lease of generation {} expired while the PostgreSQL server "
+                      "did not answer; nobody took it: renewed",
+                      m_row, m_generation);
+        }
+        return renewed;
     }
     void beat() {
         std::unique_lock lock(m_mutex);
@@ -230,310 +263,7 @@ class PgLease final : public RunLease {
     bool m_stop = false;
     bool m_lost = false;
     bool m_released = false;
-};
-
-class PgAppender final : public journal::Appender {
-  public:
-    PgAppender(db::Dsn dsn, PgStoreOptions options, std::string prefix, std::string run_id,
-               std::string where, std::uint64_t generation, std::uint64_t next_seq,
-               std::string last_hash)
-        : m_dsn(std::move(dsn)), m_options(std::move(options)), m_run_id(std::move(run_id)),
-          m_where(std::move(where)), m_s(std::move(prefix)), m_generation(generation),
-          m_next_seq(next_seq), m_last_hash(std::move(last_hash)) {
-        if (const char* k = std::getenv("ROLLBACK_TEST_KILL_AT_RECORD"); k != nullptr && *k) {
-            m_kill_at = std::atoll(k);
-        }
-    }
-
-    ~PgAppender() override {
-        try {
-            sync();
-        } catch (const std::exception& e) {
-            log::warn("journal {}: {}", m_where, e.what());
-        }
-    }
-    PgAppender(const PgAppender&) = delete;
-    PgAppender& operator=(const PgAppender&) = delete;
-
-    // Every record is committed before append() returns, checks and all. Durability::with_next
-    // is the file journal's contract in PostgreSQL's terms: that commit does not wait for its
-    // WAL flush (synchronous_commit off for the transaction); the next synchronous commit
-    // flushes the WAL up to it, as the file's next fdatasync covers the line before.
-    std::uint64_t append(boost::json::object record, journal::Durability durability) override {
-        if (m_broken) {
-            throw util::Error(m_why, util::ExitCode::state_unwritable);
-        }
-        const std::uint64_t seq = m_next_seq;
-        const std::string line =
-            journal::record_line(std::move(record), seq,
-                                 util::format_time(std::chrono::system_clock::now()), m_last_hash);
-        // A commit whose answer was lost is made again and finds its own line by (run_id, seq);
-        // a connection lost or silent is opened again for up to reconnect_for (pg_retry.hpp).
-        ServerWait wait(m_options, "journal " + m_where, k_pg_write);
-        try {
-            with_connection(
-                m_conn, [this] { return open(); }, wait,
-                [&](pqxx::connection_base& conn, bool) {
-                    write(conn, seq, line, durability == journal::Durability::with_next);
-                });
-        } catch (const util::Error& e) {
-            if (!m_broken) {
-                fail(e.what()); // the server away past the window
-            }
-            throw;
-        } catch (const std::exception& e) {
-            fail("journal " + m_where + ": " + db::db_error_text(e));
-        }
-        m_last_hash = util::sha256_hex(line);
-        ++m_next_seq;
-        if (m_kill_at >= 0 && seq == static_cast<std::uint64_t>(m_kill_at)) {
-            std::raise(SIGKILL);
-        }
-        return seq;
-    }
-    // A transaction with a transaction id writes a commit record, and its synchronous commit
-    // flushes the WAL up to it: the records committed without waiting are durable after it.
-    void sync() override {
-        if (m_unflushed.empty() || m_broken || !m_conn) {
-            return;
-        }
-        try {
-            const db::AnswerDeadline bound(*m_conn, answer_bound());
-            pqxx::work tx(*m_conn);
-            tx.exec("SELECT pg_current_xact_id()");
-            tx.commit();
-            m_unflushed.clear();
-        } catch (const std::exception& e) {
-            m_conn.reset();
-            fail("journal " + m_where +
-                 ": cannot make its last records durable: " + db::db_error_text(e));
-        }
-    }
-    // A hook runs only after this check passed, and so does an effect inside a step that no
-    // record announces (a COMMIT, a further request of `attempts`): a server that does not
-    // answer is waited for as an append waits (reconnecting each second, up to reconnect_for),
-    // then the run stops as for the server away (exit 7) and the effect does not happen — an
-    // effect that cannot be fenced is not made (docs/config.md "Fencing").
-    void check_fence(const std::string& before) override {
-        if (m_broken) {
-            throw util::Error(m_why, util::ExitCode::state_unwritable);
-        }
-        const auto deadline = std::chrono::steady_clock::now() + m_options.reconnect_for;
-        for (;;) {
-            try {
-                if (!m_conn) {
-                    m_conn = open();
-                }
-                const bool reconnected = m_fresh;
-                const db::AnswerDeadline bound(*m_conn, answer_bound());
-                pqxx::work tx(*m_conn);
-                if (std::string who = lost_to(tx); !who.empty()) {
-                    tx.abort();
-                    fail(lost_message(who) + " (checked before " + before + ")", true);
-                }
-                if (reconnected) {
-                    restore_unflushed(tx); // under the fence just checked, as an append does
-                }
-                tx.commit();
-                if (reconnected) {
-                    m_fresh = false;
-                    m_unflushed.clear(); // a synchronous commit: they are durable now
-                }
-                return;
-            } catch (const std::exception& e) {
-                if (dynamic_cast<const util::Error*>(&e) != nullptr && !lost_connection(e)) {
-                    throw; // fenced, or a refused password: not the server away
-                }
-                m_conn.reset();
-                if (std::chrono::steady_clock::now() >= deadline) {
-                    fail("journal " + m_where + ": the run lock could not be checked before " +
-                         before + ": the PostgreSQL server did not answer for " +
-                         std::to_string(m_options.reconnect_for.count() / 1000) +
-                         " s: " + db::db_error_text(e) + "; it did not happen");
-                }
-                log::warn("journal {}: cannot check the run lock before {} ({}); retrying", m_where,
-                          before, db::db_error_text(e));
-                std::this_thread::sleep_for(std::chrono::seconds(1));
-            }
-        }
-    }
-    bool space_exhausted() const override { return false; }
-    bool broken() const override { return m_broken; }
-    bool fenced() const override { return m_fenced; }
-    std::string location() const override { return m_where; }
-
-  private:
-    /// `fenced`: the run lock was lost (another holder, or its expiry), not the server.
-    [[noreturn]] void fail(std::string why, bool fenced = false) {
-        m_broken = true;
-        m_fenced = fenced;
-        m_why = std::move(why);
-        throw util::Error(m_why, util::ExitCode::state_unwritable);
-    }
-
-    // How long a statement of this appender may wait for the server (pg_retry.hpp).
-    std::chrono::milliseconds answer_bound() const {
-        return ServerWait(m_options, "", k_pg_write).answer_bound();
-    }
-
-    // The connection, opened again: what was committed without waiting for its WAL flush is
-    // put back by the next transaction that checks the fence (a server crash may have lost it).
-    db::Connection open() {
-        auto conn = connect_durable(m_dsn, m_options);
-        m_fresh = true;
-        return conn;
-    }
-
-    void write(pqxx::connection_base& conn, std::uint64_t seq, const std::string& line,
-               bool with_next) {
-        const bool reconnected = m_fresh;
-        pqxx::work tx(conn);
-        if (with_next) {
-            tx.exec("SET LOCAL synchronous_commit = off");
-        }
-        if (std::string who = lost_to(tx); !who.empty()) {
-            tx.abort();
-            fail(lost_message(who), true);
-        }
-        if (reconnected) {
-            restore_unflushed(tx);
-        }
-        // The record before must be the one this process appended or read last: a server that
-        // lost transactions it acknowledged (no synchronous commit, a failover to a replica
-        // behind) must not get a chain with a hole.
-        auto previous =
-            tx.exec_params("SELECT line FROM " + m_s + "journal WHERE run_id = $1 AND seq = $2",
-                           m_run_id, static_cast<long long>(seq - 1));
-        if (previous.empty() || util::sha256_hex(previous[0][0].as<std::string>()) != m_last_hash) {
-            tx.abort();
-            fail("journal " + m_where + ": record " + std::to_string(seq - 1) +
-                 ", acknowledged by the server, is gone or changed (a server that loses commits: "
-                 "synchronous_commit off, a failover to a replica behind); nothing more is "
-                 "recorded");
-        }
-        auto existing =
-            tx.exec_params("SELECT line FROM " + m_s + "journal WHERE run_id = $1 AND seq = $2",
-                           m_run_id, static_cast<long long>(seq));
-        if (!existing.empty()) {
-            // A commit whose answer was lost: ours is there. Anything else is a second writer.
-            if (existing[0][0].as<std::string>() != line) {
-                fail("journal " + m_where + ": record " + std::to_string(seq) +
-                     " was written by another process");
-            }
-            tx.commit();
-            m_fresh = false;
-            committed(seq, line, with_next);
-            return;
-        }
-        tx.exec_params("INSERT INTO " + m_s +
-                           "journal (run_id, seq, generation, line) VALUES ($1, $2, $3, $4)",
-                       m_run_id, static_cast<long long>(seq), static_cast<long long>(m_generation),
-                       line);
-        // The insert may have waited (a slow server, a stalled trigger): the lease must still
-        // be live when the record commits, not only when the append began.
-        still_live(tx);
-        tx.commit();
-        m_fresh = false;
-        committed(seq, line, with_next);
-    }
-
-    // FOR KEY SHARE: an acquisition (SELECT ... FOR UPDATE of the row) waits for this append
-    // to commit, and an append waits for an acquisition in progress and then sees its
-    // generation. The holder's own renewal (an UPDATE of expires_at, no key column) does not
-    // wait for it: a slow append never lets the lease of a live holder expire. A lease past
-    // its expiry fences too, whether or not another holder took it yet. "" while this
-    // process holds the run lock of its generation, live; else who has it now.
-    std::string lost_to(pqxx::work& tx) {
-        auto lease = tx.exec("SELECT generation, held AND " + live_sql() + ", holder FROM " + m_s +
-                             "lease WHERE name = 'run' FOR KEY SHARE");
-        const auto generation = lease[0][0].as<long long>();
-        if (static_cast<std::uint64_t>(generation) == m_generation && lease[0][1].as<bool>()) {
-            return {};
-        }
-        auto h = holder_of_text(
-            lease[0][2].is_null() ? std::nullopt : std::optional(lease[0][2].as<std::string>()));
-        std::string who = static_cast<std::uint64_t>(generation) == m_generation
-                              ? "it expired: this process was silent past its lease"
-                              : "nobody holds it now";
-        if (lease[0][1].as<bool>() && h) {
-            who = "now generation " + std::to_string(generation) + ", run " + h->run_id + " (pid " +
-                  std::to_string(h->pid) + " on " + h->host + ")";
-        }
-        return who;
-    }
-
-    std::string lost_message(const std::string& who) const {
-        return "journal " + m_where + ": this process lost the run lock of generation " +
-               std::to_string(m_generation) + " (" + who + "); it records and starts nothing more";
-    }
-
-    void still_live(pqxx::work& tx) {
-        auto r = tx.exec_params("SELECT 1 FROM " + m_s +
-                                    "lease WHERE name = 'run' AND generation = $1 AND held AND " +
-                                    live_sql(),
-                                static_cast<long long>(m_generation));
-        if (r.empty()) {
-            tx.abort();
-            fail("journal " + m_where + ": this process lost the run lock of generation " +
-                     std::to_string(m_generation) +
-                     " (it expired while this record was written); it records and starts nothing "
-                     "more",
-                 true);
-        }
-    }
-
-    void committed(std::uint64_t seq, const std::string& line, bool with_next) {
-        if (!with_next) {
-            m_unflushed.clear(); // its synchronous commit flushed the WAL up to them
-            return;
-        }
-        m_unflushed.emplace_back(seq, line);
-    }
-
-    // After a reconnection, under the fence just checked: the records this process committed
-    // without waiting for their WAL flush are put back where a server crash lost them, the same
-    // lines under the same generation (the chain is unchanged); a different line there is
-    // another writer's.
-    void restore_unflushed(pqxx::work& tx) {
-        for (const auto& [seq, line] : m_unflushed) {
-            auto there =
-                tx.exec_params("SELECT line FROM " + m_s + "journal WHERE run_id = $1 AND seq = $2",
-                               m_run_id, static_cast<long long>(seq));
-            if (!there.empty()) {
-                if (there[0][0].as<std::string>() != line) {
-                    tx.abort();
-                    fail("journal " + m_where + ": record " + std::to_string(seq) +
-                         " was written by another process");
-                }
-                continue;
-            }
-            log::warn("journal {}: record {} was lost with the server's crash before its WAL "
-                      "flush; written again",
-                      m_where, seq);
-            tx.exec_params("INSERT INTO " + m_s +
-                               "journal (run_id, seq, generation, line) VALUES ($1, $2, $3, $4)",
-                           m_run_id, static_cast<long long>(seq),
-                           static_cast<long long>(m_generation), line);
-        }
-    }
-
-    db::Dsn m_dsn;
-    PgStoreOptions m_options;
-    std::string m_run_id;
-    std::string m_where;
-    std::string m_s;
-    db::Connection m_conn;
-    std::uint64_t m_generation;
-    std::uint64_t m_next_seq;
-    std::string m_last_hash;
-    long long m_kill_at = -1;
-    /// The records committed without waiting for their WAL flush since the last synchronous
-    /// commit (seq, line): at most a step's step_process and step_finished.
-    std::vector<std::pair<std::uint64_t, std::string>> m_unflushed;
-    bool m_fresh = false; ///< the connection was opened since the last commit (restore_unflushed)
-    bool m_broken = false;
-    bool m_fenced = false; ///< broken because the run lock was lost (fencing), not the server
-    std::string m_why;
+    bool m_server_away = false; ///< a beat since the last renewal got no answer from the server
 };
 
 } // namespace
@@ -543,16 +273,6 @@ std::unique_ptr<RunLease> make_pg_lease(const db::Dsn& dsn, const PgStoreOptions
                                         const std::string& row) {
     return std::make_unique<PgLease>(dsn, options, std::move(prefix), std::move(holder), generation,
                                      row);
-}
-
-std::unique_ptr<journal::Appender> make_pg_appender(const db::Dsn& dsn,
-                                                    const PgStoreOptions& options,
-                                                    std::string prefix, std::string run_id,
-                                                    std::string where, std::uint64_t generation,
-                                                    std::uint64_t next_seq, std::string last_hash) {
-    return std::make_unique<PgAppender>(dsn, options, std::move(prefix), std::move(run_id),
-                                        std::move(where), generation, next_seq,
-                                        std::move(last_hash));
 }
 
 } // namespace rollback::state

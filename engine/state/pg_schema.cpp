@@ -112,7 +112,13 @@ SchemaMigration migrate_pg_schema(pqxx::connection_base& conn, const std::string
     tx.exec("SET LOCAL lock_timeout = 0");
     tx.exec("SELECT pg_advisory_xact_lock(hashtext(" + tx.quote("rollback-schema:" + schema) +
             "))");
-    tx.exec("CREATE SCHEMA IF NOT EXISTS " + conn.quote_name(schema));
+    // A schema that exists (one a DBA made for the role: CREATE SCHEMA ... AUTHORIZATION) is
+    // not created again: CREATE SCHEMA IF NOT EXISTS needs CREATE on the database even then.
+    if (!tx.exec_params("SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1)",
+                        schema)[0][0]
+             .as<bool>()) {
+        tx.exec("CREATE SCHEMA " + conn.quote_name(schema));
+    }
     tx.exec("CREATE TABLE IF NOT EXISTS " + s +
             "schema_version (version integer NOT NULL,"
             " migrated_at timestamptz NOT NULL DEFAULT now())");
@@ -149,15 +155,20 @@ int version_of(pqxx::connection_base& conn, const std::string& schema) {
 // What the server said, as the store's error: a server that went away is a connection lost
 // (db::ConnectError, tried again by a monitor); anything else `what`, exit 1.
 [[noreturn]] void schema_failure(const db::Dsn& dsn, const std::string& what,
-                                 const std::exception& e) {
+                                 const std::exception& e, bool creating) {
     if (db::server_went_away(e)) {
         throw db::lost_while_connecting(dsn, e); // shutting down or restarting: not a refusal
     }
-    throw util::Error(what + " (" + dsn.masked() + "): " + db::db_error_text(e),
-                      util::ExitCode::run_failed,
-                      "the role needs USAGE on the schema and SELECT, INSERT, UPDATE, DELETE on "
-                      "its tables; rollback state init, run once by a role that may create it, "
-                      "makes it (docs/config.md \"Privileges\")");
+    throw util::Error(
+        what + " (" + dsn.masked() + "): " + db::db_error_text(e), util::ExitCode::run_failed,
+        creating ? "making the schema needs CREATE on the database (GRANT CREATE ON DATABASE "
+                   "... TO the role); on a schema that exists, making its tables needs the role "
+                   "to own it or to have CREATE and USAGE on it (a DBA: CREATE SCHEMA ... "
+                   "AUTHORIZATION the role) — run rollback state init once as such a role "
+                   "(docs/config.md \"Privileges\")"
+                 : "the role needs USAGE on the schema and SELECT, INSERT, UPDATE, DELETE on "
+                   "its tables; rollback state init, run once by a role that may create it, "
+                   "makes it (docs/config.md \"Privileges\")");
 }
 
 } // namespace
@@ -171,7 +182,7 @@ SchemaMigration open_pg_schema(pqxx::connection_base& conn, const db::Dsn& dsn,
     } catch (const util::Error&) {
         throw;
     } catch (const std::exception& e) {
-        schema_failure(dsn, "cannot read the shared state's schema " + schema, e);
+        schema_failure(dsn, "cannot read the shared state's schema " + schema, e, false);
     }
     if (version == pg_schema_version()) {
         return {version, version}; // nothing to create: no DDL, no CREATE privilege needed
@@ -195,7 +206,7 @@ SchemaMigration open_pg_schema(pqxx::connection_base& conn, const db::Dsn& dsn,
     } catch (const util::Error&) {
         throw;
     } catch (const std::exception& e) {
-        schema_failure(dsn, "cannot create the shared state's schema " + schema, e);
+        schema_failure(dsn, "cannot create the shared state's schema " + schema, e, true);
     }
 }
 

@@ -7,6 +7,7 @@
 #include "db/connection.hpp"
 #include "state/pg_store.hpp"
 
+#include <chrono>
 #include <pqxx/connection_base>
 #include <pqxx/field>
 #include <pqxx/result>
@@ -81,5 +82,10 @@ std::string join_lines(const pqxx::result& r);
 
 std::string holder_text(const Holder& h);
 std::optional<Holder> holder_of_text(const std::optional<std::string>& text);
+
+/// SQL: the lease row's expiry has not passed on the server's clock (the one clock of every host).
+std::string live_sql();
+/// SQL: the expiry of a lease renewed now for `ttl`, on the server's clock.
+std::string ttl_sql(std::chrono::milliseconds ttl);
 
 } // namespace rollback::state

@@ -92,7 +92,8 @@ std::optional<journal::Entry> PgStore::last_record(const std::string& run_id) co
     return journal::parse_entry(*line);
 }
 
-void PgStore::import_journal(const std::string& run_id, const std::string& text) {
+void PgStore::import_journal(const std::string& run_id, const std::string& text,
+                             const std::string& state_args) {
     check_run_id(run_id);
     std::vector<std::string> lines;
     for (std::size_t begin = 0; begin < text.size();) {
@@ -118,7 +119,7 @@ void PgStore::import_journal(const std::string& run_id, const std::string& text)
                                       util::ExitCode::invalid,
                                       "a run is imported once; compare with: rollback state "
                                       "export " +
-                                          run_id);
+                                          run_id + state_args);
                 }
                 // Imported lines carry generation 0: no lease of this store wrote them.
                 std::uint64_t seq = 0;

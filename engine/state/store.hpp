@@ -335,8 +335,11 @@ class Runs {
     virtual std::string journal_text(const std::string& run_id) const = 0;
     /// Keeps `text`, a whole journal of `run_id` (`state import`), as it is: the caller has
     /// verified it. util::Error (exit 2) when the store has a journal of that run already, or
-    /// for an id that is no run id; exit 7 when it cannot be written.
-    virtual void import_journal(const std::string& run_id, const std::string& text) = 0;
+    /// for an id that is no run id (its hint's `rollback state export RUN` carries `state_args`,
+    /// state::state_args, so it finds this store from any directory); exit 7 when it cannot be
+    /// written.
+    virtual void import_journal(const std::string& run_id, const std::string& text,
+                                const std::string& state_args) = 0;
     /// Where a run's journal is, for messages.
     virtual std::string journal_location(const std::string& run_id) const = 0;
     /// The local directory for the run's artifacts (dumps, reconciliation exports); not

@@ -74,4 +74,30 @@ wait "$pid" || rc=$?
 [ "$(cat "$WORK/effects")" = after ] || fail "the step after the gate did not run once"
 contains "$WORK/run.out" "report:  rollback report $run -c $site/rollback.toml"
 pass "the printed answer, run from a directory with no configuration, answered the gate"
+
+# status's `next:` and state import's `compare with:` of the shared state (break-it 46 F3, F4):
+# `-c FILE`, and pasted from / they find the same state.
+cat >"$site/fail.toml" <<TOML
+[playbook]
+name = "failing"
+[[step]]
+id = "bad"
+action = "exec"
+argv = ["sh", "-c", "test -f $WORK/fixed"]
+TOML
+cd "$site"
+expect_rc 1 "$WORK/fail.out" -- "$RB" run -p "$site/fail.toml" --yes
+failed=$(q "SELECT run_id FROM printed.journal WHERE seq = 0 AND run_id <> '$run'")
+cd /
+expect_rc 0 "$WORK/status2.out" -- "$RB" status "$failed" -c "$site/rollback.toml"
+contains "$WORK/status2.out" "next: fix the cause, then: rollback resume $failed -c $site/rollback.toml --retry bad"
+touch "$WORK/fixed"
+expect_rc 0 "$WORK/resume.out" -- "$RB" resume "$failed" -c "$site/rollback.toml" --retry bad --yes
+"$RB" state export "$run" -c "$site/rollback.toml" -o "$WORK/exp.jsonl" 2>/dev/null
+expect_rc 2 "$WORK/import.out" -- "$RB" state import "$WORK/exp.jsonl" -c "$site/rollback.toml"
+contains "$WORK/import.out" "compare with: rollback state export $run -c $site/rollback.toml"
+export_cmd=$(sed -n 's/.*compare with: rollback \(state export .*\)$/\1/p' "$WORK/import.out")
+"$RB" $export_cmd -o "$WORK/again.jsonl" 2>/dev/null || fail "the printed export failed: $export_cmd"
+cmp -s "$WORK/exp.jsonl" "$WORK/again.jsonl" || fail "the printed export is not the same run"
+pass "status's next command and state import's export carry -c FILE and work from /"
 cd /

@@ -67,5 +67,16 @@ expect_rc 1 w.out -- "$RB" run -p "$WORK/pb.toml" -c "$WORK/none.toml" --yes --r
 contains w.out "cannot create the shared state's schema nowhere"
 contains w.out "permission denied"
 [ "$(q "SELECT count(*) FROM pg_namespace WHERE nspname = 'nowhere'")" = 0 ] || fail "a schema was half made"
+contains w.out "needs CREATE on the database"
 pass "a reader never creates the schema (exit 2: rollback state init); a writer without CREATE says so"
+
+# A schema a DBA made for a role without CREATE on the database: its owner initializes it
+# (break-it 46: CREATE SCHEMA IF NOT EXISTS was refused for the database).
+q "CREATE ROLE rb_owner LOGIN; CREATE SCHEMA owned AUTHORIZATION rb_owner"
+state_config "$WORK/owner.toml" rb_owner owned
+expect_rc 0 owner.out -- "$RB" state init -c "$WORK/owner.toml"
+lacks owner.out "permission denied"
+[ "$(q "SELECT max(version) FROM owned.schema_version")" -ge 1 ] || fail "the owned schema was not migrated"
+expect_rc 0 owner-run.out -- "$RB" run -p "$WORK/pb.toml" -c "$WORK/owner.toml" --yes --reason owned
+pass "the owner of a schema a DBA made initializes it without CREATE on the database"
 cd / # the cleanup runs psql as the server's user, who may not enter $WORK

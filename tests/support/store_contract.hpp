@@ -341,10 +341,13 @@ inline void check_contract(state::Store& store, StoreTraits traits = {}) {
         CHECK(journal::verify_content(text, "exported").ok);
         CHECK(journal::verify_content(text, "exported").lines == 2);
         try {
-            store.import_journal(run, text);
+            store.import_journal(run, text, " --state-dir /x");
             FAIL("a run was imported over its own journal");
         } catch (const util::Error& e) {
             CHECK(e.code() == util::ExitCode::invalid);
+            // The printed command finds this store again from any directory (break-it 46 F4).
+            CHECK(e.hint() == "a run is imported once; compare with: rollback state export " + run +
+                                  " --state-dir /x");
         }
         const std::string header =
             journal::header_line({{"run_id", moved}}, "2026-11-26T09:00:00Z");
@@ -353,7 +356,7 @@ inline void check_contract(state::Store& store, StoreTraits traits = {}) {
             journal::record_line({{"type", "note"}, {"text", "moved"}}, 1, "2026-11-26T09:00:01Z",
                                  util::sha256_hex(header)) +
             "\n";
-        store.import_journal(moved, imported);
+        store.import_journal(moved, imported, "");
         CHECK(store.journal_text(moved) == imported);
         CHECK(store.read_journal(moved).object(1).at("text") == "moved");
         CHECK(store.list_runs() == std::vector<std::string>{run, moved});

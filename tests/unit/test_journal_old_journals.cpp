@@ -115,7 +115,7 @@ TEST_SUITE("journal") {
             std::filesystem::copy_file(fixture(name + ".jsonl"),
                                        journal::journal_path(dir.path(), run_id));
             // Its records not kept: each folded and written into the timeline as it comes.
-            CHECK(without_path(report::report_text(state::LocalStore(dir.path()), run_id)) ==
+            CHECK(without_path(report::report_text(state::LocalStore(dir.path()), run_id, "")) ==
                   without_path(util::read_file(fixture(name + ".report.txt"))));
         }
     }

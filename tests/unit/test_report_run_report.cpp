@@ -81,7 +81,7 @@ TEST_SUITE("report") {
     TEST_CASE("status of an interrupted run says what resume will do") {
         test::TempDir tmp;
         write_interrupted_run(tmp.path(), false);
-        auto view = report::load_run(state::LocalStore(tmp.path()), k_run);
+        auto view = report::load_run(state::LocalStore(tmp.path()), k_run, "");
         CHECK_FALSE(view.ctx.live);
         CHECK(view.state.status == journal::RunStatus::interrupted);
         std::string text = report::format_status(view.state, view.ctx);
@@ -118,7 +118,7 @@ TEST_SUITE("report") {
             auto lock =
                 state::local::acquire(tmp.path(), state::this_process_holder(k_run, "test"));
             REQUIRE(lock.lock);
-            auto view = report::load_run(state::LocalStore(tmp.path()), k_run);
+            auto view = report::load_run(state::LocalStore(tmp.path()), k_run, "");
             CHECK(view.ctx.live);
             CHECK(view.state.status == journal::RunStatus::running);
             CHECK(report::format_status(view.state, view.ctx).find("next:") == std::string::npos);
@@ -126,7 +126,7 @@ TEST_SUITE("report") {
         // A dead holder: lock.json left behind, flock free.
         state::Holder dead{k_run, 999999, "web1", "2026-11-26T14:35:00.000Z", "p95", "oncall"};
         std::ofstream(tmp / "lock.json") << json::serialize(state::to_json(dead));
-        auto view = report::load_run(state::LocalStore(tmp.path()), k_run);
+        auto view = report::load_run(state::LocalStore(tmp.path()), k_run, "");
         REQUIRE(view.ctx.stale_lock);
         std::string text = report::format_status(view.state, view.ctx);
         CHECK(text.find(
@@ -138,6 +138,42 @@ TEST_SUITE("report") {
                   .as_object()
                   .at("pid")
                   .as_int64() == 999999);
+    }
+
+    TEST_CASE("a finished run whose process died before releasing its lock is said finished") {
+        // break-it 46 F5: killed after run_finished, before the lock's release.
+        test::TempDir tmp;
+        write_interrupted_run(tmp.path(), true);
+        state::Holder dead{k_run, 999999, "web1", "2026-11-26T14:35:00.000Z", "p95", "oncall"};
+        std::ofstream(tmp / "lock.json") << json::serialize(state::to_json(dead));
+        auto view = report::load_run(state::LocalStore(tmp.path()), k_run, "");
+        REQUIRE(view.ctx.stale_lock);
+        const std::string text = report::format_status(view.state, view.ctx);
+        CAPTURE(text);
+        CHECK(text.find("died without finishing") == std::string::npos);
+        CHECK(text.find("  lock: run " + k_run +
+                        " (pid 999999 on web1) died after the run finished, before releasing its "
+                        "lock; the lock it left blocks no next run\n") != std::string::npos);
+    }
+
+    TEST_CASE("the next command of status and report finds the same state from any directory") {
+        // break-it 46 F3: `next: rollback resume RUN` carries state::state_args.
+        test::TempDir tmp;
+        write_interrupted_run(tmp.path(), false);
+        const std::string args = " --state-dir /srv/rollback\\ state";
+        auto view = report::load_run(state::LocalStore(tmp.path()), k_run, args);
+        CHECK(report::format_status(view.state, view.ctx)
+                  .find("  next: rollback resume " + k_run + args + "\n") != std::string::npos);
+        CHECK(report::report_text(state::LocalStore(tmp.path()), k_run, args)
+                  .find("  next: rollback resume " + k_run + args + "\n") != std::string::npos);
+
+        test::TempDir ended;
+        write_interrupted_run(ended.path(), true);
+        auto failed = report::load_run(state::LocalStore(ended.path()), k_run, " -c /etc/rb.toml");
+        CHECK(report::format_status(failed.state, failed.ctx)
+                  .find("  next: fix the cause, then: rollback resume " + k_run +
+                        " -c /etc/rb.toml --retry restore-db   (or --mark-done restore-db if it "
+                        "was done by hand)\n") != std::string::npos);
     }
 
     TEST_CASE("status of a running restore shows its stage and how long it runs") {
@@ -152,7 +188,7 @@ TEST_SUITE("report") {
         }
         auto lock = state::local::acquire(tmp.path(), state::this_process_holder(k_run, "test"));
         REQUIRE(lock.lock);
-        auto view = report::load_run(state::LocalStore(tmp.path()), k_run);
+        auto view = report::load_run(state::LocalStore(tmp.path()), k_run, "");
         REQUIRE(view.ctx.live);
         const std::string text = report::format_status(view.state, view.ctx);
         CAPTURE(text);
@@ -162,7 +198,7 @@ TEST_SUITE("report") {
     TEST_CASE("report: the full timeline from the journal alone") {
         test::TempDir tmp;
         write_interrupted_run(tmp.path(), true);
-        auto view = report::load_run(state::LocalStore(tmp.path()), k_run);
+        auto view = report::load_run(state::LocalStore(tmp.path()), k_run, "");
         CHECK(view.state.status == journal::RunStatus::failed);
         std::string text = report::format_report(view.journal, view.state, view.ctx);
         CHECK(text.find("journal created (format rollback-journal v1)") != std::string::npos);
@@ -203,7 +239,7 @@ TEST_SUITE("report") {
                 "rollback resume " + k_run + " -c /etc/rollback.toml"}));
             w.append(journal::to_json(journal::RunFinished{"interrupted", 130, 10, std::nullopt}));
         }
-        auto view = report::load_run(state::LocalStore(tmp.path()), k_run);
+        auto view = report::load_run(state::LocalStore(tmp.path()), k_run, "");
         const std::string text = report::format_status(view.state, view.ctx);
         CHECK(text.find("  signal    SIGTERM\n") != std::string::npos);
         CHECK(text.find("  hand-over to the next leader (from generation 4) on SIGTERM during step "
@@ -223,16 +259,16 @@ TEST_SUITE("report") {
         // A run that was not handed over has no such key: its JSON reads as before.
         test::TempDir other;
         write_interrupted_run(other.path(), true);
-        auto plain = report::load_run(state::LocalStore(other.path()), k_run);
+        auto plain = report::load_run(state::LocalStore(other.path()), k_run, "");
         CHECK(!report::status_json(plain.state, plain.ctx).contains("handed_over"));
         CHECK(!report::status_json(plain.state, plain.ctx).contains("abandoned"));
     }
 
     TEST_CASE("load_run refuses bad ids and missing journals") {
         test::TempDir tmp;
-        CHECK_THROWS_AS(report::load_run(state::LocalStore(tmp.path()), "../../etc/passwd"),
+        CHECK_THROWS_AS(report::load_run(state::LocalStore(tmp.path()), "../../etc/passwd", ""),
                         util::Error);
-        CHECK_THROWS_AS(report::load_run(state::LocalStore(tmp.path()), k_run), util::Error);
+        CHECK_THROWS_AS(report::load_run(state::LocalStore(tmp.path()), k_run, ""), util::Error);
     }
 }
 
@@ -375,7 +411,7 @@ TEST_SUITE("report") {
                 w.append(r);
             }
         }
-        auto view = report::load_run(state::LocalStore(tmp.path()), k_run);
+        auto view = report::load_run(state::LocalStore(tmp.path()), k_run, "");
         CHECK(view.state.warnings.empty());
         std::string text = report::format_report(view.journal, view.state, view.ctx);
         CHECK(text.find("unknown") == std::string::npos);
