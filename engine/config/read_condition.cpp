@@ -438,20 +438,7 @@ void check_read_back(playbook::TomlReader& rd, const Config& cfg,
         }
         const Millis interval = std::max<Millis>(src->second.interval, std::chrono::seconds(1));
         const Millis step = std::max(interval, cfg.interval);
-        Millis counting{0};
-        switch (c.counting) {
-        case decision::Counting::immediate:
-            break;
-        case decision::Counting::for_duration:
-            counting = c.for_duration;
-            break;
-        case decision::Counting::consecutive:
-            counting = step * c.consecutive;
-            break;
-        case decision::Counting::m_of_n:
-            counting = step * c.n;
-            break;
-        }
+        const Millis counting = decision::counting_span(c, step);
         const Millis window = std::max(c.window, c.baseline_window);
         // As Monitor::read_access_log's first read: the window, max_lateness, an interval, and
         // the warm-up (the counting span and the tolerated missed ticks).

@@ -100,4 +100,18 @@ std::string_view unit_of(Signal s) {
     return "";
 }
 
+Millis counting_span(const ConditionSpec& c, Millis step) {
+    switch (c.counting) {
+    case Counting::for_duration:
+        return c.for_duration;
+    case Counting::consecutive:
+        return step * c.consecutive;
+    case Counting::m_of_n:
+        return step * c.n;
+    case Counting::immediate:
+        break;
+    }
+    return Millis{0};
+}
+
 } // namespace rollback::decision

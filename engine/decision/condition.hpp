@@ -113,4 +113,9 @@ struct DecisionPolicy {
     Millis watch_after{std::chrono::minutes(30)};
 };
 
+/// How long the counting rule of `c` spans when each tick is `step` apart: `for`'s duration,
+/// `consecutive` or `n` ticks, nothing for `immediate`. (How far a monitor reads back, and a
+/// replay's silence tail, are bounded by it.)
+Millis counting_span(const ConditionSpec& c, Millis step);
+
 } // namespace rollback::decision

@@ -127,20 +127,7 @@ util::Millis silence_tail(const std::vector<decision::ConditionSpec>& conds, uti
         // Silence is judged while a run is open: the run's counting, the window emptied and the
         // silence made unlikely by the traffic before it (at least one request in a breaching
         // window: at most 3 windows after the last breach), then max_missed + 1 silent ticks.
-        util::Millis counting{0};
-        switch (c.counting) {
-        case decision::Counting::for_duration:
-            counting = c.for_duration;
-            break;
-        case decision::Counting::consecutive:
-            counting = step * c.consecutive;
-            break;
-        case decision::Counting::m_of_n:
-            counting = step * c.n;
-            break;
-        case decision::Counting::immediate:
-            break;
-        }
+        const util::Millis counting = decision::counting_span(c, step);
         tail = std::max(tail, counting + 4 * c.window + (c.max_missed + 2) * step);
     }
     const int64_t ms = tail.count();
